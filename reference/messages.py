@@ -108,6 +108,7 @@ class ErrorFrame:
 
     code: ErrorCode
     message: str
+    retry_after: int | None = None  # seconds, with THROTTLED [ERR-7]
 
     @property
     def fatal(self) -> bool:
@@ -127,7 +128,12 @@ _SCHEMAS: Final[dict[str, Schema]] = {
     "RSFL-put": {"accept": ("true", True), "name": ("str", True)},
     "PUTF": {"name": ("str", True), "size": ("int", True), "sha256": ("sha256", False)},
     "DONE": {"size": ("int", True), "sha256": ("sha256", True)},
-    "EROR": {"code": ("int", True), "name": ("str", False), "message": ("str", False)},
+    "EROR": {
+        "code": ("int", True),
+        "name": ("str", False),
+        "message": ("str", False),
+        "retry_after": ("int", False),
+    },
     "BYE_": {},
 }
 
@@ -155,11 +161,14 @@ def encode_message(message: Message) -> bytes:
     if isinstance(message, Done):
         return _control(T_DONE, {"size": message.size, "sha256": message.sha256})
     if isinstance(message, ErrorFrame):
-        text = message.message[:MAX_MESSAGE_CHARS]
-        return _control(
-            T_EROR,
-            {"code": int(message.code), "name": message.code.wire_name, "message": text},
-        )
+        obj = {
+            "code": int(message.code),
+            "name": message.code.wire_name,
+            "message": message.message[:MAX_MESSAGE_CHARS],
+        }
+        if message.retry_after is not None:
+            obj["retry_after"] = message.retry_after
+        return _control(T_EROR, obj)
     if isinstance(message, Bye):
         return _control(T_BYE, {})
     raise TypeError(f"not a message: {message!r}")
@@ -196,5 +205,9 @@ def decode_message(frame: Frame, *, rsfl_for_put: bool = False) -> Message:
         return Done(obj["size"], obj["sha256"])
     if t == T_EROR:
         message = obj.get("message", "")
-        return ErrorFrame(ErrorCode.from_wire(obj["code"]), str(message)[:MAX_MESSAGE_CHARS])
+        return ErrorFrame(
+            ErrorCode.from_wire(obj["code"]),
+            str(message)[:MAX_MESSAGE_CHARS],
+            obj.get("retry_after"),
+        )
     return Bye()

@@ -210,3 +210,12 @@ def test_data_roundtrip_property(chunks: list[bytes], split: int) -> None:
         decoder.receive_data(data[i : i + split])
         out += drain(decoder)
     assert [f.payload for f in out] == chunks
+
+
+def test_throttled_carries_retry_after() -> None:
+    """[ERR-7]"""
+    wire = encode_message(ErrorFrame(ErrorCode.THROTTLED, "slow down", 8))
+    msg = decode_message(Frame(wire[:4], wire[8:]))
+    assert msg == ErrorFrame(ErrorCode.THROTTLED, "slow down", 8)
+    with pytest.raises(RemoteProtocolError):
+        decode_message(Frame(b"EROR", b'{"code":14,"retry_after":"8"}'))

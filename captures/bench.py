@@ -1,0 +1,124 @@
+"""Capture-analysis benchmark: `python -m captures.bench [--mb 100] [--mb 1000]`.
+
+For each size: records a TLS 1.3 loopback transfer of that many MB (Python `ssl`,
+throwaway certificate) with dumpcap, then measures side by side
+
+* `tshark -r F -q -Y tcp.len>0` — tshark's own dissection floor;
+* the whole check (`check_capture` with the transferred file as a secret file and
+  tshark facts), in a child process, with its peak RSS (VmHWM) and an upper bound
+  for its children (the tshark/pyshark facts process);
+* the check without tshark facts (the fast path alone).
+
+Prints one JSON object per size. Not part of the default test run (needs capture
+rights, ~1 min per 100 MB, and several GB of disk for 1 GB).
+"""
+
+from __future__ import annotations
+
+__all__ = ["main", "bench_size"]
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+_CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+from captures.checker import CheckConfig, check_capture
+from captures.secrets import Secret
+cap, secret, facts = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "1"
+t = time.perf_counter()
+# the transferred file is the secret, memory-mapped as `sft capture check` does
+r = check_capture(CheckConfig(cap, (Secret.from_file(secret, "file"),), facts=facts))
+# VmHWM is this process's own peak RSS; ru_maxrss would include the RSS of the parent
+# at the time of the (v)fork that started us (Linux keeps it across exec)
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status")
+           if line.startswith("VmHWM:"))
+print(json.dumps({"verdict": r.verdict, "seconds": time.perf_counter() - t,
+                  "timings": r.timings, "peak_rss_mib": round(hwm / 1024, 1),
+                  "children_maxrss_mib_upper_bound":
+                      round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}))
+"""
+
+
+def _record_transfer(workdir: Path, megabytes: int) -> tuple[Path, Path]:
+    from captures.recorder import RecorderConfig, record
+    from captures.tests.traffic import TlsSender, make_cert
+
+    cert = make_cert(workdir)
+    payload = os.urandom(megabytes * 1024 * 1024)
+    secret = workdir / "file.bin"
+    secret.write_bytes(payload)
+    # a generous socket timeout: 1 GB through Python ssl on a busy 2-core machine
+    sender = TlsSender(payload, cert, timeout=600, keep=False)
+    result = record(RecorderConfig((sender.port,), workdir / "bench.pcapng"), sender.run)
+    if not result.complete or sender.received_count != len(payload):
+        raise SystemExit(f"the benchmark capture is incomplete: {result.reason}")
+    return result.path, secret
+
+
+def _timed(argv: list[str]) -> tuple[float, dict[str, Any]]:
+    t = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, _usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.perf_counter() - t
+    info: dict[str, Any] = {}
+    if out.strip().startswith(b"{"):
+        info.update(json.loads(out))
+    return elapsed, info
+
+
+def bench_size(megabytes: int, workdir: Path) -> dict[str, Any]:
+    cap, secret = _record_transfer(workdir, megabytes)
+    size_mb = cap.stat().st_size / 1e6
+    tshark = shutil.which("tshark") or "tshark"
+    floor, _ = _timed([tshark, "-r", str(cap), "-q", "-Y", "tcp.len>0"])
+    full, full_info = _timed([sys.executable, "-c", _CHILD, str(cap), str(secret), "1"])
+    fast, fast_info = _timed([sys.executable, "-c", _CHILD, str(cap), str(secret), "0"])
+    return {
+        "transfer_mb": megabytes,
+        "capture_mb": round(size_mb, 1),
+        "tshark_floor_s": round(floor, 2),
+        "tshark_floor_mb_s": round(size_mb / floor, 1),
+        "check_s": round(full, 2),
+        "check_mb_s": round(size_mb / full, 1),
+        "check_vs_floor": round(full / floor, 2),
+        "check": full_info,
+        "fast_path_s": round(fast, 2),
+        "fast_path_mb_s": round(size_mb / fast, 1),
+        "fast_path": fast_info,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m captures.bench", description=__doc__)
+    ap.add_argument("--mb", type=int, action="append", help="transfer size (default 100)")
+    ap.add_argument("--workdir", type=Path, help="where captures go (default a temp dir)")
+    args = ap.parse_args(argv)
+    from captures.recorder import capture_unavailable_reason
+
+    reason = capture_unavailable_reason()
+    if reason is not None:
+        print(f"captures.bench: {reason}", file=sys.stderr)
+        return 2
+    for mb in args.mb or [100]:
+        with tempfile.TemporaryDirectory(prefix="sft-bench-", dir=args.workdir) as tmp:
+            print(json.dumps(bench_size(mb, Path(tmp))), flush=True)
+    print(json.dumps({"bench_process_maxrss_mib":
+                      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

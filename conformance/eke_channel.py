@@ -1,0 +1,320 @@
+"""`Channel` over sft-eke/1: the EKE handshake in clear, then AES-256-GCM records (§5.3-5.5).
+
+The client side (`EkeChannel.connect`) drives a server under test; the server side
+(`EkeChannel.accept`) is the suite's hostile server for a client under test. Both keep
+the raw connection reachable (`.raw`) so that attack tests can write ciphertext as they
+like (tamper, replay, reorder, drop) after an honest handshake, and the record state
+(`.sender`, `.receiver`) so that they can seal records with chosen sequence numbers.
+
+The transcript holds the wire bytes (handshake frames and `RECD` ciphertexts, from
+`RawConnection`) and, interleaved, every application frame in plaintext, plus the
+session keys in `key_log`: the suite holds them, so a failure can be read offline.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from conformance import eke
+from conformance.wire import (
+    DEFAULT_TIMEOUT,
+    Closed,
+    ConformanceFailure,
+    Event,
+    Expectation,
+    Outcome,
+    RawConnection,
+    ReceivedFrame,
+    as_type,
+    control,
+    deadline_after,
+    expect_on,
+    frame_bytes,
+)
+
+__all__ = [
+    "EkeChannel",
+    "HandshakeResult",
+    "client_handshake",
+    "connect_raw",
+    "password_key_cached",
+    "server_handshake",
+]
+
+
+@dataclass
+class HandshakeResult:
+    """How a handshake ended: `keys` on success, else the event that ended it."""
+
+    ok: bool
+    step: str
+    event: Event | None = None
+    detail: str = ""
+
+    def describe(self) -> str:
+        what = self.event.describe() if self.event is not None else self.detail
+        return f"EKE handshake {'completed' if self.ok else 'failed'} at {self.step}: {what}"
+
+
+def _recv_json(conn: RawConnection, frame_type: bytes, deadline: float) -> dict[str, Any] | Event:
+    event = conn.recv_frame(deadline)
+    if not isinstance(event, ReceivedFrame) or event.type != frame_type:
+        return event
+    obj = event.json()
+    if obj is None:
+        return event
+    return obj
+
+
+def client_handshake(
+    conn: RawConnection, client: eke.ClientHandshake, timeout: float
+) -> HandshakeResult:
+    """Runs §5.3 as the client over `conn`; never raises for what the server does."""
+    deadline = deadline_after(timeout)
+    if not conn.send_frame(b"EKE1", client.eke1()):
+        return HandshakeResult(False, "EKE1", detail="the server closed before EKE1 was sent")
+    got = _recv_json(conn, b"EKE2", deadline)
+    if not isinstance(got, dict):
+        return HandshakeResult(False, "EKE2", event=got)
+    try:
+        eke3 = client.on_eke2(got)
+    except eke.EkeError as exc:
+        return HandshakeResult(False, "EKE2", detail=str(exc))
+    if not conn.send_frame(b"EKE3", eke3):
+        return HandshakeResult(False, "EKE3", detail="the server closed before EKE3 was sent")
+    got = _recv_json(conn, b"EKE4", deadline)
+    if not isinstance(got, dict):
+        return HandshakeResult(False, "EKE4", event=got)
+    try:
+        client.on_eke4(got)
+    except eke.EkeError as exc:
+        return HandshakeResult(False, "EKE4", detail=str(exc))
+    return HandshakeResult(True, "EKE4")
+
+
+def server_handshake(
+    conn: RawConnection,
+    passwords: Mapping[str, bytes],
+    fake_secret: bytes,
+    timeout: float,
+) -> tuple[HandshakeResult, eke.ServerHandshake | None]:
+    """Runs §5.3 as the server: `passwords` maps user names to pw (EKE-PW-1)."""
+    deadline = deadline_after(timeout)
+    got = _recv_json(conn, b"EKE1", deadline)
+    if not isinstance(got, dict):
+        return HandshakeResult(False, "EKE1", event=got), None
+    user = got.get("user")
+    if not isinstance(user, str):
+        return HandshakeResult(False, "EKE1", detail="EKE1 without a string 'user'"), None
+    pw = passwords.get(user) or eke.fake_password_key(fake_secret, user)
+    server = eke.ServerHandshake(pw=pw)
+    try:
+        eke2 = server.on_eke1(got)
+    except eke.EkeError as exc:
+        return HandshakeResult(False, "EKE1", detail=str(exc)), None
+    if not conn.send_frame(b"EKE2", eke2):
+        return HandshakeResult(False, "EKE2", detail="the client closed before EKE2"), None
+    got = _recv_json(conn, b"EKE3", deadline)
+    if not isinstance(got, dict):
+        return HandshakeResult(False, "EKE3", event=got), None
+    try:
+        eke4 = server.on_eke3(got)
+    except eke.EkeError as exc:
+        conn.send_frame(b"EROR", {"code": 4, "name": "auth_failed", "message": "auth failed"})
+        return HandshakeResult(False, "EKE3", detail=str(exc)), None
+    if not conn.send_frame(b"EKE4", eke4):
+        return HandshakeResult(False, "EKE4", detail="the client closed before EKE4"), None
+    return HandshakeResult(True, "EKE4"), server
+
+
+_PW_CACHE: dict[tuple[str, str], bytes] = {}
+
+
+def password_key_cached(password: str, user: str) -> bytes:
+    """scrypt costs ~0.1 s: compute each (user, password) key once per process."""
+    key = (user, password)
+    if key not in _PW_CACHE:
+        _PW_CACHE[key] = eke.password_key(password, user)
+    return _PW_CACHE[key]
+
+
+def connect_raw(
+    host: str,
+    port: int,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    name: str = "",
+    source: str | None = None,
+) -> RawConnection:
+    """A `RawConnection`, optionally from a chosen local address (loopback aliases)."""
+    if source is None:
+        return RawConnection.connect(host, port, timeout=timeout, name=name)
+    sock = socket.create_connection((host, port), timeout=timeout, source_address=(source, 0))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    conn = RawConnection(sock, name=name or f"{host}:{port}", timeout=timeout)
+    conn.transcript.add("event", note=f"connected to {host}:{port} from {source}")
+    return conn
+
+
+class EkeChannel:
+    """An established sft-eke/1 channel; implements `conformance.channel.Channel`."""
+
+    def __init__(
+        self,
+        raw: RawConnection,
+        keys: eke.SessionKeys,
+        sender: eke.RecordSender,
+        receiver: eke.RecordReceiver,
+        *,
+        role: str,
+    ) -> None:
+        self.raw = raw
+        self.keys = keys
+        self.sender = sender
+        self.receiver = receiver
+        self.role = role
+        self.timeout = raw.timeout
+        self.transcript = raw.transcript
+        # Faults of the peer seen while reading records (evidence for EKE-REC-*).
+        self.violations: list[str] = []
+        self._closed: Closed | None = None
+        for name, value in keys.as_hex().items():
+            self.transcript.key_log.append(f"{name} {value}")
+
+    # -- opening --
+
+    @classmethod
+    def connect(
+        cls,
+        host: str,
+        port: int,
+        user: str,
+        password: str | None = None,
+        *,
+        pw: bytes | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        name: str = "",
+        source: str | None = None,
+    ) -> EkeChannel:
+        """Connects and completes the handshake; ConformanceFailure (with evidence) if not.
+
+        `source` binds the client socket to a local address (e.g. another 127.x.y.z), so
+        that tests which fail on purpose do not throttle the suite's honest address.
+        """
+        if pw is None:
+            if password is None:
+                raise ValueError("give a password or its key pw")
+            pw = password_key_cached(password, user)
+        raw = connect_raw(host, port, timeout=timeout, name=name or f"eke {user}", source=source)
+        client = eke.ClientHandshake(user=user, pw=pw)
+        result = client_handshake(raw, client, timeout)
+        if not result.ok or client.keys is None:
+            raw.close()
+            raise ConformanceFailure(
+                f"{result.describe()}\nTranscript (last entries):\n{raw.transcript.tail()}"
+            )
+        sender, receiver = client.record_layer()
+        return cls(raw, client.keys, sender, receiver, role="client")
+
+    @classmethod
+    def accept(
+        cls,
+        listener: socket.socket,
+        passwords: Mapping[str, bytes],
+        *,
+        fake_secret: bytes = b"\x00" * 32,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> tuple[EkeChannel | None, HandshakeResult, RawConnection | None]:
+        """Accepts one client and runs the server handshake (the suite as a server)."""
+        listener.settimeout(timeout)
+        try:
+            sock, peer = listener.accept()
+        except TimeoutError:
+            return None, HandshakeResult(False, "accept", detail="no client connected"), None
+        raw = RawConnection(sock, name=f"eke client {peer[0]}:{peer[1]}", timeout=timeout)
+        raw.transcript.add("event", note=f"accepted {peer[0]}:{peer[1]}")
+        result, server = server_handshake(raw, passwords, fake_secret, timeout)
+        if not result.ok or server is None or server.keys is None:
+            return None, result, raw
+        sender, receiver = server.record_layer()
+        return cls(raw, server.keys, sender, receiver, role="server"), result, raw
+
+    # -- the Channel protocol --
+
+    def seal(self, inner: bytes) -> bytes:
+        """The next record for `inner`, advancing the send sequence number."""
+        seq = self.sender.seq
+        record = self.sender.seal(inner)
+        self.transcript.add("send", inner, f"plaintext of record #{seq}")
+        return record
+
+    def send_raw(self, data: bytes) -> bool:
+        """`data` becomes the plaintext of exactly one record."""
+        return self.raw.send_raw(self.seal(data))
+
+    def send_frame(self, frame_type: bytes | str, payload: bytes | Mapping[str, Any] = b"") -> bool:
+        body = control(payload) if isinstance(payload, Mapping) else payload
+        return self.send_raw(frame_bytes(as_type(frame_type), body))
+
+    def recv_frame(self, deadline: float | None = None) -> Event:
+        if self._closed is not None:
+            return self._closed
+        if deadline is None:
+            deadline = deadline_after(self.timeout)
+        event = self.raw.recv_frame(deadline)
+        if not isinstance(event, ReceivedFrame):
+            if isinstance(event, Closed):
+                self._closed = event
+            return event
+        if event.type != b"RECD":
+            # EKE-REC-5 binds the target too: nothing in clear after the handshake.
+            self.violations.append(f"EKE-REC-5: plaintext {event.describe(60)} after EKE4")
+            return self._fail(f"target sent a plaintext {event.type_text} frame after EKE4")
+        seq = self.receiver.seq
+        try:
+            inner = self.receiver.open(event.raw)
+        except eke.EkeError as exc:
+            self.violations.append(f"EKE-REC-4: record #{seq} from the target: {exc.detail}")
+            return self._fail(f"record #{seq} from the target did not open: {exc.detail}")
+        frame_type, payload = eke.decode_frame_payload(inner)
+        frame = ReceivedFrame(frame_type, payload)
+        self.transcript.add("recv", inner, f"plaintext of record #{seq}: {frame.describe(60)}")
+        return frame
+
+    def _fail(self, detail: str) -> Closed:
+        self.transcript.add("event", note=detail)
+        self._closed = Closed("local", detail)
+        self.raw.close()
+        return self._closed
+
+    def expect(
+        self,
+        one_of: Sequence[Expectation] | Expectation,
+        timeout: float | None = None,
+        *,
+        skip: Sequence[bytes | str] = (),
+    ) -> Outcome:
+        return expect_on(self, one_of, timeout, skip=skip)
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def __enter__(self) -> EkeChannel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- helpers for tests --
+
+    def wait_closed(self, timeout: float) -> Event:
+        """Reads until the target closes or `timeout` passes (TimedOut); frames are returned."""
+        return self.raw.recv_frame(deadline_after(timeout))
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.transcript.started

@@ -1,0 +1,561 @@
+"""The embedded default target: the reference CA, peer and EKE server as subprocesses.
+
+`pytest conformance` with no `--target` judges the reference itself. The suite never
+imports `reference` (it must stay able to judge anyone): it runs the `sft` command line
+(`python -m reference ...`) on ephemeral loopback ports, waits for each server's
+readiness line (`listening on HOST:PORT`), and stops what it started at the end.
+
+The servers get short limits (handshake/idle timeouts, throttling backoff) so that the
+whole suite stays fast; the `Target` records those limits so that tests expect exactly
+them. Options a reference build does not have yet are left out (probed with `--help`).
+
+Also used by fuzz/ (`start_embedded`), which must not import `reference` either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import selectors
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conformance.target import Account, KnownFile, Limits, Target
+
+__all__ = [
+    "EMBEDDED_LIMITS",
+    "EmbeddedError",
+    "EmbeddedReference",
+    "start_embedded",
+]
+
+# Short limits keep the default run under a minute; each is still a real limit.
+EMBEDDED_LIMITS = Limits(
+    handshake_timeout=1.0,
+    idle_timeout=1.5,
+    max_file_size=2 * 1024 * 1024,
+    max_connections=8,
+    frame_limit=1_048_832,
+    throttle_failures=3,
+    throttle_base=0.2,
+)
+_READY_TIMEOUT = 20.0
+# The aliases the embedded peer serves: the suite's own, the other employee, the revoked one.
+_ALLOWED = ("suite", "carol", "revoked")
+_CLI_TIMEOUT = 30.0
+_STOP_TIMEOUT = 5.0
+
+
+class EmbeddedError(Exception):
+    """The embedded reference could not be started (one line, with the log's tail)."""
+
+
+def _python_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    return env
+
+
+@dataclass
+class _Server:
+    name: str
+    proc: subprocess.Popen[bytes]
+    host: str
+    port: int
+    log: Path
+
+
+@dataclass
+class EmbeddedReference:
+    """The reference servers of one test session (one per xdist worker)."""
+
+    workdir: Path
+    servers: list[_Server] = field(default_factory=list)
+    # How servers are started: the reference's CLI; the self-tests swap in a mutant.
+    launcher: list[str] = field(default_factory=lambda: [sys.executable, "-m", "reference"])
+    _help_cache: dict[tuple[str, ...], str] = field(default_factory=dict)
+    _tuned: dict[str, tuple[tuple[str, str], list[str], dict[str, str]]] = field(
+        default_factory=dict
+    )
+    _unsupported_seen: set[tuple[str, ...]] = field(default_factory=set)
+    _args: dict[str, list[str]] = field(default_factory=dict)
+    _pki: Target | None = None
+    _eke: Target | None = None
+
+    # -- processes --
+
+    def _cli(self, args: Sequence[str], stdin: str = "", *, name: str) -> str:
+        log = self.workdir / "logs" / f"{name}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "reference", *args]
+        try:
+            done = subprocess.run(
+                cmd,
+                input=stdin.encode(),
+                capture_output=True,
+                timeout=_CLI_TIMEOUT,
+                env=_python_env(),
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise EmbeddedError(f"`sft {' '.join(args[:3])}` did not finish in time") from exc
+        log.write_bytes(done.stdout + done.stderr)
+        if done.returncode != 0:
+            tail = (done.stderr or done.stdout).decode(errors="replace").strip().splitlines()
+            last = tail[-1] if tail else f"exit code {done.returncode}"
+            raise EmbeddedError(f"`sft {' '.join(args[:3])}` failed: {last}")
+        return done.stdout.decode(errors="replace")
+
+    def _cli_parallel(self, jobs: Sequence[tuple[Sequence[str], str, str]]) -> None:
+        """Independent CLI runs at once (each `python -m reference` start costs ~0.3-1 s)."""
+        with ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
+            futures = [pool.submit(self._cli, args, stdin, name=name) for args, stdin, name in jobs]
+            for future in futures:
+                future.result()
+
+    def _help(self, *command: str) -> str:
+        if command not in self._help_cache:
+            done = subprocess.run(
+                [sys.executable, "-m", "reference", *command, "--help"],
+                capture_output=True,
+                timeout=_CLI_TIMEOUT,
+                env=_python_env(),
+                check=False,
+            )
+            self._help_cache[command] = done.stdout.decode(errors="replace")
+        return self._help_cache[command]
+
+    def _supported(self, command: tuple[str, ...], options: dict[str, str]) -> list[str]:
+        """Only the options this build of the reference knows (`--help` is read only when
+        a start with all of them failed: each probe is one more `sft` start)."""
+        if command not in self._unsupported_seen:
+            return [part for option, value in options.items() for part in (option, value)]
+        text = self._help(*command)
+        out: list[str] = []
+        for option, value in options.items():
+            if option in text:
+                out += [option, value]
+        return out
+
+    def _serve(self, args: Sequence[str], *, name: str) -> _Server:
+        self._args[name] = list(args)
+        log = self.workdir / "logs" / f"{name}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        stderr = log.open("wb")
+        proc = subprocess.Popen(
+            [*self.launcher, *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=_python_env(),
+        )
+        stderr.close()
+        assert proc.stdout is not None
+        deadline = time.monotonic() + _READY_TIMEOUT
+        buffer = b""
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stdout, selectors.EVENT_READ)
+            while b"\n" not in buffer or not _ready_line(buffer):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or (proc.poll() is not None and not sel.select(0)):
+                    proc.kill()
+                    proc.wait()
+                    raise EmbeddedError(
+                        f"`sft {' '.join(args[:2])}` did not print its readiness line: "
+                        f"{_log_tail(log)}"
+                    )
+                if sel.select(remaining):
+                    chunk = os.read(proc.stdout.fileno(), 4096)
+                    if not chunk:
+                        proc.wait(timeout=_STOP_TIMEOUT)
+                        raise EmbeddedError(f"`sft {' '.join(args[:2])}` exited: {_log_tail(log)}")
+                    buffer += chunk
+        host, port = _ready_line(buffer) or ("", 0)
+        # Keep draining stdout in the log so the server never blocks on a full pipe.
+        _drain_to(proc, log)
+        server = _Server(name, proc, host, port, log)
+        self.servers.append(server)
+        return server
+
+    def _serve_tuned(
+        self,
+        command: tuple[str, str],
+        args: list[str],
+        options: dict[str, str],
+        *,
+        name: str,
+    ) -> tuple[_Server, list[str]]:
+        """Start a server with the suite's limits; without those this build lacks."""
+        self._tuned[name] = (command, args, options)
+        extra = self._supported(command, options)
+        try:
+            return self._serve([*args, *extra], name=name), extra
+        except EmbeddedError as exc:
+            if "unrecognized arguments" not in str(exc) or command in self._unsupported_seen:
+                raise
+        self._unsupported_seen.add(command)
+        extra = self._supported(command, options)
+        return self._serve([*args, *extra], name=name), extra
+
+    def restart(self, profile: str, launcher: list[str], *, ca: bool = False) -> Target:
+        """Restart the profile's server (same store, share, certificates) with `launcher`;
+        with `ca=True` (pki) the CA's server instead of the peer."""
+        name = "eke-serve" if profile == "eke" else ("ca-serve" if ca else "peer-serve")
+        target = self._eke if profile == "eke" else self._pki
+        if target is None or name not in self._args:
+            raise EmbeddedError(f"the {profile} reference was never started")
+        args = list(self._args[name])
+        for server in [s for s in self.servers if s.name == name]:
+            if ca and "--listen" in args:
+                # The CA keeps its port: the peer's --ca URL (CRL refetches) stays valid.
+                args[args.index("--listen") + 1] = f"{server.host}:{server.port}"
+            server.proc.terminate()
+            server.proc.wait(timeout=_STOP_TIMEOUT)
+            self.servers.remove(server)
+        saved, self.launcher = self.launcher, launcher
+        try:
+            if name in self._tuned:
+                command, args, options = self._tuned[name]
+                server, _extra = self._serve_tuned(command, args, options, name=name)
+            else:
+                server = self._serve(args, name=name)
+        finally:
+            self.launcher = saved
+        if ca:
+            restarted = target.with_changes(ca_url=f"https://{server.host}:{server.port}")
+        else:
+            restarted = target.with_changes(host=server.host, port=server.port, pid=server.proc.pid)
+        if profile == "eke":
+            self._eke = restarted
+        else:
+            self._pki = restarted
+        return restarted
+
+    def stop(self) -> None:
+        for server in reversed(self.servers):
+            if server.proc.poll() is None:
+                server.proc.terminate()
+        for server in reversed(self.servers):
+            try:
+                server.proc.wait(timeout=_STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                server.proc.kill()
+                server.proc.wait()
+        self.servers.clear()
+
+    def alive(self) -> list[str]:
+        """Names of servers that have died (for the report's "target down" diagnosis)."""
+        return [s.name for s in self.servers if s.proc.poll() is not None]
+
+    # -- shared content --
+
+    def _make_share(self, root: Path) -> tuple[Path, Path, tuple[KnownFile, ...]]:
+        share = root / "share"
+        inbox = root / "inbox"
+        outside = root / "outside"
+        for d in (share, inbox, outside, share / "sub", share / "adir", share / "%2e%2e"):
+            d.mkdir(parents=True, exist_ok=True)
+        contents = {
+            "hello.txt": b"hello, world\n",
+            "sub/nested.txt": b"nested file\n",
+            "%2e%2e/x": b"a file whose name looks percent-encoded\n",
+            "empty.txt": b"",
+            # Several DATA frames, still below the embedded max file size.
+            "big.bin": _pattern(1_500_000),
+        }
+        files = []
+        for name, data in contents.items():
+            (share / name).write_bytes(data)
+            files.append(KnownFile(name, len(data), hashlib.sha256(data).hexdigest()))
+        # Above the max file size: a get must be answered too_large (APP-GET-2, LIM-3).
+        toolarge = share / "toolarge.bin"
+        with toolarge.open("wb") as fh:
+            fh.truncate(EMBEDDED_LIMITS.max_file_size + 1)
+        (outside / "secret.txt").write_bytes(b"outside the share: must never be served\n")
+        (share / "escape").symlink_to(outside, target_is_directory=True)
+        (share / "escape-file").symlink_to(outside / "secret.txt")
+        (share / "inside-link").symlink_to("hello.txt")
+        return share, inbox, tuple(files)
+
+    # -- the two profiles --
+
+    def pki(self) -> Target:
+        if self._pki is None:
+            self._pki = self._start_pki()
+        return self._pki
+
+    def eke(self) -> Target:
+        if self._eke is None:
+            self._eke = self._start_eke()
+        return self._eke
+
+    def start(self, profiles: Sequence[str]) -> None:
+        """Start several profiles at once (their set-up chains run concurrently)."""
+        wanted = [p for p in profiles if p in ("pki", "eke")]
+        with ThreadPoolExecutor(max_workers=max(1, len(wanted))) as pool:
+            futures = {p: pool.submit(self.pki if p == "pki" else self.eke) for p in wanted}
+            for future in futures.values():
+                future.result()
+
+    def _start_eke(self) -> Target:
+        base = self.workdir / "eke"
+        base.mkdir(parents=True, exist_ok=True)
+        share, inbox, files = self._make_share(base)
+        store = base / "users.db"
+        accounts = (
+            Account("alice", secrets.token_urlsafe(12)),
+            Account("bob", secrets.token_urlsafe(12)),
+        )
+        jobs = [
+            (
+                ["eke", "user", "add", a.user, "--store", str(store), "--password-stdin"],
+                a.password + "\n",
+                f"eke-user-{a.user}",
+            )
+            for a in accounts
+        ]
+        # The first run creates the store; the others may then write concurrently.
+        self._cli(jobs[0][0], jobs[0][1], name=jobs[0][2])
+        self._cli_parallel(jobs[1:])
+        limits = EMBEDDED_LIMITS
+        server, extra = self._serve_tuned(
+            ("eke", "serve"),
+            [
+                "eke",
+                "serve",
+                "--store",
+                str(store),
+                "--listen",
+                "127.0.0.1:0",
+                "--share",
+                str(share),
+                "--inbox",
+                str(inbox),
+            ],
+            {
+                "--handshake-timeout": str(limits.handshake_timeout),
+                "--idle-timeout": str(limits.idle_timeout),
+                "--max-connections": str(limits.max_connections),
+                "--max-file-size": str(limits.max_file_size),
+                "--throttle-after": str(limits.throttle_failures),
+                "--throttle-base": str(limits.throttle_base),
+                "--throttle-cap": "1",
+            },
+            name="eke-serve",
+        )
+        features = {"get", "put"}
+        if "--throttle-after" in extra:
+            features.add("throttling")
+        if "--max-connections" in extra:
+            features.add("busy")
+        return Target(
+            profile="eke",
+            host=server.host,
+            port=server.port,
+            embedded=True,
+            features=frozenset(features),
+            limits=limits,
+            files=files,
+            accounts=accounts,
+            share=share,
+            inbox=inbox,
+            pid=server.proc.pid,
+        )
+
+    def _start_pki(self) -> Target:
+        base = self.workdir / "pki"
+        ca_dir = base / "ca"
+        base.mkdir(parents=True, exist_ok=True)
+        share, inbox, files = self._make_share(base)
+        self._cli(["ca", "init", "--dir", str(ca_dir)], name="ca-init")
+        root, ca_key = _find_root(ca_dir)
+        # Through the reference CA: alice (the responder's own identity) and revoked
+        # (revoked before the responder starts). The suite's own identity and another
+        # employee's (carol, the man in the middle) are minted in-process with the root
+        # key (lab mode): each `sft` start costs ~0.3 s of CPU, twice per xdist worker.
+        enrolees = [Account(a, secrets.token_urlsafe(12)) for a in ("alice", "revoked")]
+        # An account the CA tests enrol with (CA-ENR-2..4), never revoked.
+        enrolment = Account("suite", secrets.token_urlsafe(12))
+        self._cli_parallel(
+            [
+                (
+                    ["ca", "user", "add", a.user, "--dir", str(ca_dir), "--password-stdin"],
+                    a.password + "\n",
+                    f"ca-user-{a.user}",
+                )
+                for a in [*enrolees, enrolment]
+            ]
+        )
+        ca = self._serve(
+            ["ca", "serve", "--dir", str(ca_dir), "--listen", "127.0.0.1:0"], name="ca-serve"
+        )
+        ca_url = f"https://{ca.host}:{ca.port}"
+        self._cli_parallel(
+            [
+                (
+                    [
+                        "enroll",
+                        "--ca",
+                        ca_url,
+                        "--root",
+                        str(root),
+                        "--alias",
+                        a.user,
+                        "--password-stdin",
+                        "--out",
+                        str(base / "id" / a.user),
+                    ],
+                    a.password + "\n",
+                    f"enroll-{a.user}",
+                )
+                for a in enrolees
+            ]
+        )
+        identities = {a.user: _find_identity(base / "id" / a.user) for a in enrolees}
+        identities.update(_mint_identities(root, ca_key, base / "minted", ("suite", "carol")))
+        self._cli(["ca", "revoke", "revoked", "--dir", str(ca_dir)], name="ca-revoke")
+        limits = EMBEDDED_LIMITS
+        peer, extra = self._serve_tuned(
+            ("peer", "serve"),
+            [
+                "peer",
+                "serve",
+                "--id",
+                str(base / "id" / "alice"),
+                "--listen",
+                "127.0.0.1:0",
+                "--share",
+                str(share),
+                "--inbox",
+                str(inbox),
+                # An allow list (PKI-ID-3): every identity the suite presents is on it;
+                # an employee minted under any other alias must be answered `forbidden`.
+                *(part for alias in _ALLOWED for part in ("--allow", alias)),
+            ],
+            {
+                "--handshake-timeout": str(limits.handshake_timeout),
+                "--idle-timeout": str(limits.idle_timeout),
+                "--max-connections": str(limits.max_connections),
+                "--max-file-size": str(limits.max_file_size),
+                "--ca": ca_url,
+            },
+            name="peer-serve",
+        )
+        features = {"get", "put", "crl", "allow-list"}
+        if "--max-connections" in extra:
+            features.add("busy")
+        return Target(
+            profile="pki",
+            host=peer.host,
+            port=peer.port,
+            embedded=True,
+            features=frozenset(features),
+            limits=limits,
+            files=files,
+            root=root,
+            ca_key=ca_key,
+            ca_url=ca_url,
+            enroll=(enrolment,),
+            responder_alias="alice",
+            identities=identities,
+            share=share,
+            inbox=inbox,
+            pid=peer.proc.pid,
+            extra={"ca_dir": str(ca_dir)},
+        )
+
+    def revoke(self, alias: str) -> None:
+        """Revoke an alias at the embedded CA (for PKI-CERT-7 tests)."""
+        if self._pki is None:
+            raise EmbeddedError("the PKI side is not running")
+        self._cli(
+            ["ca", "revoke", alias, "--dir", self._pki.extra["ca_dir"]], name=f"ca-revoke-{alias}"
+        )
+
+
+def _ready_line(buffer: bytes) -> tuple[str, int] | None:
+    for line in buffer.decode(errors="replace").splitlines():
+        if line.startswith("listening on "):
+            host, _, port = line[len("listening on ") :].strip().rpartition(":")
+            if port.isdigit():
+                return host.strip("[]"), int(port)
+    return None
+
+
+def _drain_to(proc: subprocess.Popen[bytes], log: Path) -> None:
+    stdout = proc.stdout
+    if stdout is None:
+        return
+
+    def pump() -> None:
+        with log.open("ab") as out:
+            while chunk := os.read(stdout.fileno(), 4096):
+                out.write(chunk)
+                out.flush()
+
+    threading.Thread(target=pump, name=f"drain-{proc.pid}", daemon=True).start()
+
+
+def _log_tail(log: Path) -> str:
+    try:
+        lines = log.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "no log"
+    return lines[-1] if lines else "no output"
+
+
+def _pattern(size: int) -> bytes:
+    block = hashlib.sha256(b"sft conformance big file").digest() * 2048
+    return (block * (size // len(block) + 1))[:size]
+
+
+def _find_root(ca_dir: Path) -> tuple[Path, Path | None]:
+    certs = sorted(ca_dir.glob("root*.pem")) + sorted(ca_dir.glob("*root*.crt"))
+    if not certs:
+        raise EmbeddedError(f"no root certificate found in {ca_dir}")
+    keys = sorted(ca_dir.glob("root*.key")) + sorted(ca_dir.glob("root*key*.pem"))
+    return certs[0], keys[0] if keys else None
+
+
+def _mint_identities(
+    root: Path, ca_key: Path | None, directory: Path, aliases: Sequence[str]
+) -> dict[str, tuple[Path, Path]]:
+    """Employee certificates signed by the root key, as the CA would issue them."""
+    if ca_key is None:
+        return {}
+    from conformance.x509 import CertificateAuthority, LabPKI
+
+    directory.mkdir(parents=True, exist_ok=True)
+    lab = LabPKI(CertificateAuthority.load(root.read_bytes(), ca_key.read_bytes()))
+    return {alias: lab.employee(alias).write(directory, alias) for alias in aliases}
+
+
+def _find_identity(iddir: Path) -> tuple[Path, Path]:
+    keys = sorted(iddir.glob("*.key")) + sorted(iddir.glob("*key*.pem"))
+    certs = [
+        p
+        for p in sorted(iddir.glob("*.pem")) + sorted(iddir.glob("*.crt"))
+        if "key" not in p.name and "root" not in p.name
+    ]
+    if not keys or not certs:
+        raise EmbeddedError(f"enrolment left no certificate/key in {iddir}")
+    return certs[0], keys[0]
+
+
+def start_embedded(profile: str, workdir: Path) -> Target:
+    """Start the reference for one profile in `workdir`; call `target.stop()` when done."""
+    ref = EmbeddedReference(workdir)
+    try:
+        target = ref.pki() if profile == "pki" else ref.eke()
+    except BaseException:
+        ref.stop()
+        raise
+    return target.with_changes(stopper=ref.stop)

@@ -1,0 +1,250 @@
+"""Fixtures of the legacy profiles: which target, and identities the suite holds.
+
+The profile and target come from the conformance plugin's options (`--profile`,
+`--target`, `--target-config`, `--root`, `--ca-url`, `--ca-key`, `--enroll`, `--user`,
+`--password-file`) when it defines them; this file only adds `--profile`, `--target`
+and `--target-config` itself if nobody did (so `pytest conformance/legacy` works on
+its own). Environment fallbacks: SFT_PROFILE, SFT_TARGET.
+
+Legacy tests are skipped unless the profile is `pki-legacy` or `eke-legacy`; with no
+`--target` the suite starts the embedded legacy reference (conformance.legacy.embedded).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shlex
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from Crypto.PublicKey import RSA
+
+from conformance.legacy import der, pki0
+from conformance.legacy.embedded import (
+    KnownContent,
+    LegacyEkeTarget,
+    LegacyPkiTarget,
+    start_eke_legacy,
+    start_pki_legacy,
+)
+
+LEGACY_PROFILES = ("pki-legacy", "eke-legacy")
+
+
+def _defined(parser: pytest.Parser, name: str) -> bool:
+    groups = [parser._anonymous, *parser._groups]
+    return any(name in option.names() for group in groups for option in group.options)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("sft-legacy", "sft legacy profiles (fallback options)")
+    for name, help_text in (
+        ("--profile", "pki | eke | pki-legacy | eke-legacy"),
+        ("--target", "HOST:PORT of the implementation under test"),
+        ("--target-config", "TOML target file (see conformance/target.py)"),
+    ):
+        if not _defined(parser, name):
+            group.addoption(name, default=None, help=help_text)
+
+
+def _option(config: pytest.Config, name: str) -> Any:
+    try:
+        return config.getoption(name)
+    except ValueError:
+        return None
+
+
+def legacy_profile(config: pytest.Config) -> str | None:
+    value = _option(config, "--profile") or os.environ.get("SFT_PROFILE")
+    return str(value) if value else None
+
+
+def _target_config(config: pytest.Config) -> dict[str, Any]:
+    path = _option(config, "--target-config")
+    if not path:
+        return {}
+    from conformance.target import load_target_file
+
+    return load_target_file(Path(path))
+
+
+def _hostport(config: pytest.Config, file_conf: dict[str, Any]) -> tuple[str, int] | None:
+    value = _option(config, "--target") or os.environ.get("SFT_TARGET")
+    if value:
+        from conformance.target import parse_hostport
+
+        return parse_hostport(str(value))
+    if "host" in file_conf:
+        return str(file_conf["host"]), int(file_conf["port"])
+    return None
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _client_cmd(config: pytest.Config, file_conf: dict[str, Any]) -> list[str] | None:
+    """`--client-cmd 'TEMPLATE'` ({host} {port} {name} {out}; {key} {cert} for pki/0)."""
+    template = _option(config, "--client-cmd") or file_conf.get("client_cmd")
+    return shlex.split(str(template)) if template else None
+
+
+def _sanity_connect(host: str, port: int) -> None:
+    """An external target that does not even accept TCP is down, not non-conformant."""
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as exc:
+        pytest.fail(
+            f"sanity: target {host}:{port} is down or misconfigured ({exc}); "
+            "no verdict on conformance",
+            pytrace=False,
+        )
+
+
+def _first_account(value: Any) -> tuple[str, str] | None:
+    """`--enroll`/accounts may be Account objects, 'USER:PWFILE' strings or tuples."""
+    if not value:
+        return None
+    item = value[0] if isinstance(value, list | tuple) else value
+    if hasattr(item, "user") and hasattr(item, "password"):
+        return str(item.user), str(item.password)
+    if isinstance(item, str) and ":" in item:
+        user, _, pwfile = item.partition(":")
+        text = Path(pwfile).read_text(encoding="utf-8")
+        return user, text[:-1] if text.endswith("\n") else text
+    return None
+
+
+@pytest.fixture(scope="session")
+def pki_legacy(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LegacyPkiTarget]:
+    config = request.config
+    if legacy_profile(config) != "pki-legacy":
+        pytest.skip("profile pki-legacy not selected (--profile pki-legacy)")
+    file_conf = _target_config(config)
+    address = _hostport(config, file_conf)
+    if address is None:
+        target = start_pki_legacy(tmp_path_factory.mktemp("pki-legacy"))
+        yield target
+        target.stop()
+        return
+    _sanity_connect(*address)
+    legacy = file_conf.get("extra", {}).get("legacy", {})
+    root = _option(config, "--root") or file_conf.get("root")
+    ca_key = _option(config, "--ca-key") or file_conf.get("ca_key")
+    traversal = None
+    if "traversal_name" in legacy:
+        name = str(legacy["traversal_name"])
+        expected = None
+        if "traversal_sha256" in legacy and "traversal_size" in legacy:
+            expected = KnownContent(
+                name, int(legacy["traversal_size"]), str(legacy["traversal_sha256"])
+            )
+        traversal = (name, expected)
+    files = file_conf.get("files") or ()
+    known = KnownContent(files[0].name, files[0].size, files[0].sha256) if files else None
+    yield LegacyPkiTarget(
+        host=address[0],
+        port=address[1],
+        ca_url=_option(config, "--ca-url") or file_conf.get("ca_url"),
+        root=Path(root) if root else None,
+        ca_key=Path(ca_key) if ca_key else None,
+        enroll=_first_account(_option(config, "--enroll") or file_conf.get("enroll")),
+        traversal=traversal,
+        known_file=known,
+        responder_alias=file_conf.get("responder_alias"),
+        client_cmd=_client_cmd(config, file_conf),
+    )
+
+
+@pytest.fixture(scope="session")
+def eke_legacy(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LegacyEkeTarget]:
+    config = request.config
+    if legacy_profile(config) != "eke-legacy":
+        pytest.skip("profile eke-legacy not selected (--profile eke-legacy)")
+    file_conf = _target_config(config)
+    address = _hostport(config, file_conf)
+    if address is None:
+        target = start_eke_legacy(tmp_path_factory.mktemp("eke-legacy"))
+        yield target
+        target.stop()
+        return
+    _sanity_connect(*address)
+    account = _first_account(file_conf.get("accounts"))
+    users, pwfiles = (
+        _as_list(_option(config, "--user")),
+        _as_list(_option(config, "--password-file")),
+    )
+    if users and pwfiles:
+        account = _first_account(f"{users[0]}:{pwfiles[0]}")
+    if account is None:
+        pytest.skip("eke-legacy needs an account: --user U --password-file F (or a target file)")
+    files = file_conf.get("files") or ()
+    known = KnownContent(files[0].name, files[0].size, files[0].sha256) if files else None
+    yield LegacyEkeTarget(address[0], address[1], account[0], account[1], known)
+
+
+@dataclass(frozen=True)
+class SuiteIdentity:
+    """A certificate the responder accepts, with a key the suite holds."""
+
+    alias: str
+    key: RSA.RsaKey
+    certificate_pem: bytes
+    how: str  # "enrolled" or "minted (lab mode)"
+
+
+def _root_key(target: LegacyPkiTarget) -> RSA.RsaKey | None:
+    return RSA.import_key(target.ca_key.read_bytes()) if target.ca_key else None
+
+
+@pytest.fixture(scope="session")
+def root_pem(pki_legacy: LegacyPkiTarget) -> bytes:
+    if pki_legacy.root is None:
+        pytest.skip("needs the organisation root (--root ROOT.pem)")
+    return pki_legacy.root.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def suite_identity(pki_legacy: LegacyPkiTarget) -> SuiteIdentity:
+    key = RSA.generate(2048)
+    public_pem = key.public_key().export_key("PEM") + b"\n"
+    if pki_legacy.enroll and pki_legacy.ca_url and pki_legacy.root:
+        alias, password = pki_legacy.enroll
+        body = pki0.verify_body(pki_legacy.root.read_bytes(), alias, password, public_pem)
+        status, answer = pki0.post_verify(pki_legacy.ca_url, body)
+        if status != 200:
+            pytest.fail(f"sanity: enrolment of {alias!r} answered {status}: {answer[:200]!r}")
+        return SuiteIdentity(alias, key, answer, "enrolled")
+    root_key = _root_key(pki_legacy)
+    if root_key is not None and pki_legacy.root is not None:
+        root = der.read_certificate(pki_legacy.root.read_bytes())
+        now = datetime.datetime.now(datetime.UTC)
+        pem = der.mint_certificate(
+            "suite",
+            key,
+            root.subject_cn,
+            root_key,
+            not_before=now - datetime.timedelta(minutes=5),
+            not_after=now + datetime.timedelta(days=1),
+        )
+        return SuiteIdentity("suite", key, pem, "minted (lab mode)")
+    pytest.skip("needs --ca-url with --enroll, or --ca-key (lab mode), to hold an identity")
+
+
+@pytest.fixture(scope="session")
+def root_key(pki_legacy: LegacyPkiTarget) -> RSA.RsaKey:
+    key = _root_key(pki_legacy)
+    if key is None:
+        pytest.skip("lab mode only: needs the root key (--ca-key) to mint a bad certificate")
+    return key

@@ -1,0 +1,183 @@
+"""Just enough DER/X.509 for the legacy profiles: read a certificate, mint a test one.
+
+pycryptodome has RSA and hashes but no X.509 builder; the suite needs one to present
+certificates the target did not issue (self-signed, expired) and to read the fields
+the legacy CA sets (CN, validity, extensions). Only what those checks need is here.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CertificateInfo",
+    "read_certificate",
+    "pem_to_der",
+    "der_to_pem",
+    "mint_certificate",
+]
+
+import base64
+import datetime
+import secrets
+from dataclasses import dataclass
+
+from Crypto.Hash import SHA256
+from Crypto.PublicKey import RSA
+from Crypto.Signature import pkcs1_15
+
+_OID_CN = bytes.fromhex("550403")  # 2.5.4.3
+_OID_SHA256_RSA = bytes.fromhex("2a864886f70d01010b")  # 1.2.840.113549.1.1.11
+
+
+def _length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+
+
+def _tlv(tag: int, content: bytes) -> bytes:
+    return bytes([tag]) + _length(len(content)) + content
+
+
+def _read(data: bytes, offset: int) -> tuple[int, bytes, int]:
+    """(tag, content, next offset) of the TLV at `offset`; ValueError when malformed."""
+    if offset + 2 > len(data):
+        raise ValueError("truncated DER")
+    tag, first = data[offset], data[offset + 1]
+    offset += 2
+    if first & 0x80:
+        count = first & 0x7F
+        if not 0 < count <= 4 or offset + count > len(data):
+            raise ValueError("bad DER length")
+        length = int.from_bytes(data[offset : offset + count], "big")
+        offset += count
+    else:
+        length = first
+    if offset + length > len(data):
+        raise ValueError("truncated DER")
+    return tag, data[offset : offset + length], offset + length
+
+
+def _children(content: bytes) -> list[tuple[int, bytes]]:
+    out, offset = [], 0
+    while offset < len(content):
+        tag, body, offset = _read(content, offset)
+        out.append((tag, body))
+    return out
+
+
+def pem_to_der(pem: bytes) -> bytes:
+    lines = [line.strip() for line in pem.strip().splitlines()]
+    if (
+        len(lines) < 3
+        or not lines[0].startswith(b"-----BEGIN")
+        or not lines[-1].startswith(b"-----END")
+    ):
+        raise ValueError("not a PEM block")
+    return base64.b64decode(b"".join(lines[1:-1]), validate=True)
+
+
+def der_to_pem(der: bytes, label: str = "CERTIFICATE") -> bytes:
+    text = base64.b64encode(der)
+    lines = [text[i : i + 64] for i in range(0, len(text), 64)]
+    return (
+        b"\n".join([f"-----BEGIN {label}-----".encode(), *lines, f"-----END {label}-----".encode()])
+        + b"\n"
+    )
+
+
+def _time(tag: int, body: bytes) -> datetime.datetime:
+    text = body.decode("ascii")
+    fmt = "%y%m%d%H%M%SZ" if tag == 0x17 else "%Y%m%d%H%M%SZ"
+    return datetime.datetime.strptime(text, fmt).replace(tzinfo=datetime.UTC)
+
+
+def _common_name(name: bytes) -> str:
+    for _, rdn in _children(name):
+        for _, attribute in _children(rdn):
+            parts = _children(attribute)
+            if len(parts) == 2 and parts[0] == (0x06, _OID_CN):
+                return parts[1][1].decode("utf-8", "replace")
+    return ""
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    subject_cn: str
+    issuer_cn: str
+    not_before: datetime.datetime
+    not_after: datetime.datetime
+    has_extensions: bool
+    public_key: RSA.RsaKey
+    der: bytes
+    tbs: bytes  # the signed part, as its whole TLV
+    signature: bytes
+
+    def signed_by(self, issuer_key: RSA.RsaKey) -> bool:
+        """RSA PKCS#1 v1.5 with SHA-256 (what both legacy CAs use)."""
+        try:
+            pkcs1_15.new(issuer_key).verify(SHA256.new(self.tbs), self.signature)
+        except ValueError:
+            return False
+        return True
+
+
+def read_certificate(pem: bytes) -> CertificateInfo:
+    """Parse the fields the legacy checks need; ValueError if it is not an RSA certificate."""
+    der = pem_to_der(pem)
+    _, cert, _ = _read(der, 0)
+    _, _, tbs_end = _read(cert, 0)
+    parts = _children(cert)
+    if len(parts) != 3 or parts[2][0] != 0x03:
+        raise ValueError("not a certificate")
+    tbs = _children(parts[0][1])
+    if tbs and tbs[0][0] == 0xA0:  # explicit version
+        tbs = tbs[1:]
+    # serial, signature algorithm, issuer, validity, subject, spki, [extensions]
+    issuer, validity, subject = tbs[2][1], _children(tbs[3][1]), tbs[4][1]
+    return CertificateInfo(
+        subject_cn=_common_name(subject),
+        issuer_cn=_common_name(issuer),
+        not_before=_time(*validity[0]),
+        not_after=_time(*validity[1]),
+        has_extensions=any(tag == 0xA3 for tag, _ in tbs[6:]),
+        public_key=RSA.import_key(der),
+        der=der,
+        tbs=cert[:tbs_end],
+        signature=parts[2][1][1:],
+    )
+
+
+def _name(cn: str) -> bytes:
+    attribute = _tlv(0x30, _tlv(0x06, _OID_CN) + _tlv(0x0C, cn.encode("utf-8")))
+    return _tlv(0x30, _tlv(0x31, attribute))
+
+
+def _utc(moment: datetime.datetime) -> bytes:
+    return _tlv(0x17, moment.strftime("%y%m%d%H%M%SZ").encode("ascii"))
+
+
+def mint_certificate(
+    subject_cn: str,
+    subject_key: RSA.RsaKey,
+    issuer_cn: str,
+    issuer_key: RSA.RsaKey,
+    *,
+    not_before: datetime.datetime,
+    not_after: datetime.datetime,
+) -> bytes:
+    """A v3 certificate without extensions (like the legacy CA's), as PEM."""
+    algorithm = _tlv(0x30, _tlv(0x06, _OID_SHA256_RSA) + b"\x05\x00")
+    serial = secrets.randbits(63) | 1
+    tbs = _tlv(
+        0x30,
+        _tlv(0xA0, _tlv(0x02, b"\x02"))
+        + _tlv(0x02, serial.to_bytes(8, "big"))
+        + algorithm
+        + _name(issuer_cn)
+        + _tlv(0x30, _utc(not_before) + _utc(not_after))
+        + _name(subject_cn)
+        + subject_key.public_key().export_key("DER"),
+    )
+    signature = pkcs1_15.new(issuer_key).sign(SHA256.new(tbs))
+    return der_to_pem(_tlv(0x30, tbs + algorithm + _tlv(0x03, b"\x00" + signature)))

@@ -1,0 +1,135 @@
+"""The suite's own client side of sft-eke/0 (docs/LEGACY-WIRE.md §3), with pycryptodome.
+
+`EkeClient` sends each numbered message of the LEGACY-WIRE table itself and keeps what
+the server answered under the same numbers, so a test can stop, tamper or replay at
+any step. Reading follows the table: literals and fixed lengths are read exactly,
+messages without a length (11, 19) are "what is buffered, or the next read".
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "P",
+    "G",
+    "CLIENT_EXPONENT",
+    "NA",
+    "pad39",
+    "xor",
+    "hide",
+    "reveal",
+    "aes_cbc_zero_iv",
+    "aes_cbc_zero_iv_decrypt",
+    "EkeClient",
+]
+
+from dataclasses import dataclass, field
+
+from Crypto.Cipher import AES
+
+from conformance.legacy.stream import LegacyStream
+
+P = 197221152031991558322935568090317202983
+G = 2
+CLIENT_EXPONENT = 4597
+NA = b"11000110001100011000000000000000"
+
+
+def pad39(password: bytes) -> bytes:
+    return password.ljust(39, b"0")
+
+
+def xor(a: bytes, b: bytes) -> bytes:
+    return bytes(x ^ y for x, y in zip(a, b, strict=False))
+
+
+def hide(value: int, password: bytes) -> bytes:
+    return xor(str(value).encode(), pad39(password))
+
+
+def reveal(hidden: bytes, password: bytes) -> int | None:
+    digits = xor(hidden, pad39(password))
+    return int(digits) if digits and digits.isdigit() else None
+
+
+def aes_cbc_zero_iv(key: bytes, data: bytes) -> bytes:
+    return AES.new(key, AES.MODE_CBC, iv=bytes(16)).encrypt(data)
+
+
+def aes_cbc_zero_iv_decrypt(key: bytes, data: bytes) -> bytes:
+    return AES.new(key, AES.MODE_CBC, iv=bytes(16)).decrypt(data)
+
+
+@dataclass
+class EkeClient:
+    """A step-by-step sft-eke/0 client; `got[n]` is server message n of the table."""
+
+    stream: LegacyStream
+    password: bytes
+    exponent: int = CLIENT_EXPONENT
+    p: int = P
+    g: int = G
+    got: dict[int, bytes] = field(default_factory=dict)
+    key: bytes = b""
+
+    def login(self, user: bytes, password: bytes | None = None) -> bytes:
+        """Messages 1-4; returns message 4 ('Authenticated' or 'Not Authenticated')."""
+        self.stream.send(user)
+        self.got[2] = self.stream.read_exact(5)
+        self.stream.send(password if password is not None else self.password)
+        first = self.stream.read_exact(13)
+        if first == b"Not Authentic":
+            first += self.stream.read_exact(4)
+        self.got[4] = first
+        return first
+
+    def group(self) -> None:
+        """Messages 5-8."""
+        self.stream.send(str(self.p).encode())
+        self.got[6] = self.stream.read_exact(4)
+        self.stream.send(str(self.g).encode())
+        self.got[8] = self.stream.read_exact(4)
+
+    def exchange(self, hidden: bytes | None = None) -> None:
+        """Messages 9-13: sends g^Xa hidden, reads xorAck, the server's hidden value, E(Ns)."""
+        if hidden is None:
+            hidden = hide(pow(self.g, self.exponent, self.p), self.password)
+        self.stream.send(hidden)
+        self.got[10] = self.stream.read_exact(6)
+        # Message 11 has no length: 38 or 39 bytes for the seed's p; rejoin a split read.
+        self.got[11] = self.stream.read_segment(minimum=min(38, len(str(self.p))))
+        server_public = reveal(self.got[11], self.password)
+        if server_public is not None:
+            kas = pow(server_public, self.exponent, self.p)
+            self.key = str(kas).encode()[:32]
+        self.stream.send(b"xorServerAck")
+        self.got[13] = self.stream.read_exact(32)
+
+    def confirm(self, message_15: bytes | None = None) -> None:
+        """Messages 14-19: aesAck + E(Na||Ns'), clientAesAck, send_aes_nonceNa, E(Na), length."""
+        if message_15 is None:
+            ns = aes_cbc_zero_iv_decrypt(self.key, self.got[13])
+            message_15 = aes_cbc_zero_iv(self.key, NA + ns)
+        self.stream.send(b"aesAck")
+        self.stream.send(message_15)
+        self.got[16] = self.stream.read_exact(12)
+        self.stream.send(b"send_aes_nonceNa")
+        self.got[18] = self.stream.read_exact(16)
+        self.got[19] = self.stream.read_segment()
+
+    def transfer(self) -> bytes:
+        """Messages 20-24; returns the file."""
+        size = int(self.got[19])
+        self.stream.send(b"LnACK")
+        self.got[21] = self.stream.read_exact(2)
+        self.got[22] = self.stream.read_exact(size)
+        self.stream.send(b"File delivered")
+        self.got[24] = self.stream.read_exact(40)
+        return self.got[22]
+
+    def run(self, user: bytes) -> bytes:
+        if self.login(user) != b"Authenticated":
+            raise AssertionError(f"login refused: {self.got[4]!r}")
+        self.group()
+        self.exchange()
+        self.confirm()
+        return self.transfer()

@@ -1,0 +1,151 @@
+"""The suite's own client side of sft-pki/0 and its CA (docs/LEGACY-WIRE.md §1-2), pycryptodome."""
+
+from __future__ import annotations
+
+__all__ = [
+    "TYPES",
+    "PIECE_SIZE",
+    "frame",
+    "oaep_encrypt",
+    "oaep_decrypt",
+    "Frame",
+    "read_frame",
+    "PkiSession",
+    "run_session",
+    "verify_body",
+    "post_verify",
+    # re-exported for callers that speak only pki/0 (fuzz/legacy.py)
+    "CertificateInfo",
+    "read_certificate",
+]
+
+import base64
+import http.client
+import json
+import struct
+import urllib.parse
+from dataclasses import dataclass, field
+
+from Crypto.Cipher import PKCS1_OAEP
+from Crypto.Hash import SHA256
+from Crypto.PublicKey import RSA
+
+from conformance.legacy.der import CertificateInfo, read_certificate
+from conformance.legacy.stream import Closed, LegacyStream
+
+TYPES = (b"SECE", b"RSCV", b"RSCI", b"RQFL", b"RSFL")
+PIECE_SIZE = 100
+_HEADER = struct.Struct("!4sL")
+_MAX_PAYLOAD = 1 << 20  # the suite's own bound on what it buffers from a target
+
+
+def frame(frame_type: bytes, payload: bytes) -> bytes:
+    return _HEADER.pack(frame_type, len(payload)) + payload
+
+
+def oaep_encrypt(key: RSA.RsaKey, message: bytes) -> bytes:
+    return PKCS1_OAEP.new(key.public_key(), hashAlgo=SHA256).encrypt(message)
+
+
+def oaep_decrypt(key: RSA.RsaKey, ciphertext: bytes) -> bytes:
+    return PKCS1_OAEP.new(key, hashAlgo=SHA256).decrypt(ciphertext)
+
+
+@dataclass(frozen=True)
+class Frame:
+    type: bytes
+    payload: bytes
+
+
+def read_frame(stream: LegacyStream, timeout: float | None = None) -> Frame:
+    """One `!4sL` frame; raises Closed / TimedOut, ValueError for a length over 1 MiB."""
+    frame_type, length = _HEADER.unpack(stream.read_exact(_HEADER.size, timeout))
+    if length > _MAX_PAYLOAD:
+        raise ValueError(f"frame {frame_type!r} announces {length} bytes")
+    return Frame(frame_type, stream.read_exact(length, timeout))
+
+
+@dataclass
+class PkiSession:
+    """What one requester session saw."""
+
+    answer: Frame | None = None  # RSCV or RSCI
+    responder: CertificateInfo | None = None
+    rsfl_payloads: list[bytes] = field(default_factory=list)
+    pieces: list[bytes] = field(default_factory=list)
+    other_frames: list[Frame] = field(default_factory=list)
+    closed: bool = False
+    stream: LegacyStream | None = None
+
+    @property
+    def content(self) -> bytes:
+        return b"".join(self.pieces)
+
+
+def run_session(
+    host: str,
+    port: int,
+    certificate_pem: bytes,
+    key: RSA.RsaKey | None,
+    name: str | None,
+    *,
+    timeout: float = 10.0,
+) -> PkiSession:
+    """SECE, then (if RSCV and a name) RQFL, then read RSFL until the close.
+
+    `key` may be None: the suite then presents a certificate whose key it does not hold
+    and cannot read the pieces (they are still counted).
+    """
+    session = PkiSession()
+    with LegacyStream(host, port, timeout) as stream:
+        session.stream = stream
+        stream.send(frame(b"SECE", certificate_pem))
+        try:
+            session.answer = read_frame(stream)
+        except Closed:
+            session.closed = True
+            return session
+        if session.answer.type != b"RSCV":
+            session.closed = stream.expect_close()
+            return session
+        session.responder = read_certificate(session.answer.payload)
+        if name is None:
+            return session
+        stream.send(frame(b"RQFL", oaep_encrypt(session.responder.public_key, name.encode())))
+        for _ in range(1 << 20):  # bounded by the read limit below
+            try:
+                received = read_frame(stream)
+            except Closed:
+                session.closed = True
+                break
+            if received.type != b"RSFL":
+                session.other_frames.append(received)
+                continue
+            session.rsfl_payloads.append(received.payload)
+            if key is not None:
+                session.pieces.append(oaep_decrypt(key, received.payload))
+    return session
+
+
+def verify_body(root_pem: bytes, alias: str, password: str, public_key_pem: bytes) -> bytes:
+    root = RSA.import_key(root_pem)
+    credentials = json.dumps({"name": alias, "password": password}).encode()
+    return json.dumps(
+        {
+            "payload": base64.b64encode(oaep_encrypt(root, credentials)).decode(),
+            "public_key": public_key_pem.decode(),
+        }
+    ).encode()
+
+
+def post_verify(ca_url: str, body: bytes, timeout: float = 10.0) -> tuple[int, bytes]:
+    url = urllib.parse.urlsplit(ca_url)
+    if url.scheme != "http" or not url.hostname:
+        raise ValueError(f"the legacy CA URL is http://HOST:PORT, got {ca_url!r}")
+    conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=timeout)
+    try:
+        conn.request("POST", "/verify", body, {"Content-Type": "application/json"})
+        response = conn.getresponse()
+        return response.status, response.read(1 << 20)
+    finally:
+        conn.close()

@@ -1,0 +1,173 @@
+"""Profile pki-legacy: the sft-pki/0 CA, `POST /verify` (docs/LEGACY-WIRE.md §2)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import urllib.parse
+
+import pytest
+from Crypto.PublicKey import RSA
+
+from conformance.legacy import der, pki0
+from conformance.legacy.conftest import SuiteIdentity
+from conformance.legacy.embedded import LegacyPkiTarget
+
+pytestmark = pytest.mark.xdist_group("pki-legacy")
+
+
+def _fail(ids: str, evidence: str) -> None:
+    pytest.fail(f"{ids} violated: {evidence}", pytrace=False)
+
+
+def _enrolment(target: LegacyPkiTarget) -> tuple[str, str, bytes, str]:
+    if not (target.ca_url and target.enroll and target.root):
+        pytest.skip("needs the CA: --ca-url, --enroll ALIAS:PASSWORDFILE and --root")
+    alias, password = target.enroll
+    return alias, password, target.root.read_bytes(), target.ca_url
+
+
+def _spare() -> RSA.RsaKey:
+    # One key whose private half nobody needs: generated once, reused by the CA cases.
+    if not _SPARE_KEYS:
+        _SPARE_KEYS.append(RSA.generate(2048))
+    return _SPARE_KEYS[0]
+
+
+_SPARE_KEYS: list[RSA.RsaKey] = []
+
+
+def _public_pem(key: RSA.RsaKey) -> bytes:
+    return key.public_key().export_key("PEM") + b"\n"
+
+
+@pytest.mark.req("LEG-CA-FMT-1", "LEG-CA-FMT-2")
+def test_verify_issues_a_certificate_for_the_alias_and_key(pki_legacy: LegacyPkiTarget) -> None:
+    alias, password, root_pem, url = _enrolment(pki_legacy)
+    key = RSA.generate(2048)
+    status, body = pki0.post_verify(
+        url, pki0.verify_body(root_pem, alias, password, _public_pem(key))
+    )
+    assert status == 200, f"expected 200, got {status}: {body[:200]!r}"
+    cert = der.read_certificate(body)
+    assert cert.subject_cn == alias
+    assert cert.public_key == key.public_key()
+    assert cert.signed_by(RSA.import_key(root_pem)), "the certificate is not signed by the root"
+
+
+@pytest.mark.req("LEG-CA-FMT-3")
+def test_a_wrong_password_gets_401(pki_legacy: LegacyPkiTarget) -> None:
+    alias, password, root_pem, url = _enrolment(pki_legacy)
+    body = pki0.verify_body(root_pem, alias, password + "-wrong", _public_pem(_spare()))
+    status, _ = pki0.post_verify(url, body)
+    assert status == 401
+
+
+@pytest.mark.req("LEG-CA-1", "CA-ENR-1")
+def test_the_ca_speaks_plain_http(pki_legacy: LegacyPkiTarget) -> None:
+    alias, password, root_pem, url = _enrolment(pki_legacy)
+    status, body = pki0.post_verify(
+        url, pki0.verify_body(root_pem, alias, password, _public_pem(_spare()))
+    )
+    if status == 200:
+        _fail(
+            "LEG-CA-1 / CA-ENR-1 (the CA MUST serve only over TLS 1.3)",
+            f"POST /verify over plain HTTP to {url} answered 200 with the certificate of "
+            f"{alias!r} in clear ({len(body)} bytes, {body[:27]!r}…)",
+        )
+
+
+@pytest.mark.req("LEG-CA-2", "CA-ENR-3")
+def test_the_ca_signs_a_key_the_requester_does_not_hold(
+    pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity
+) -> None:
+    alias, password, root_pem, url = _enrolment(pki_legacy)
+    session = pki0.run_session(
+        pki_legacy.host, pki_legacy.port, suite_identity.certificate_pem, suite_identity.key, None
+    )
+    if session.responder is None:
+        pytest.skip("sanity: could not obtain the responder's certificate")
+    victim = session.responder.public_key
+    status, body = pki0.post_verify(
+        url, pki0.verify_body(root_pem, alias, password, _public_pem(victim))
+    )
+    if status == 200 and der.read_certificate(body).public_key == victim:
+        _fail(
+            "LEG-CA-2 / CA-ENR-3 (the CA MUST verify proof of possession of the key)",
+            f"posted the public key of {session.responder.subject_cn!r} (whose private key the "
+            f"suite does not hold) with the credentials of {alias!r}: the CA issued "
+            f"CN={alias!r} for it",
+        )
+
+
+@pytest.mark.req("LEG-CA-3", "CA-ENR-3", "CA-ENR-1")
+def test_a_replayed_payload_binds_the_alias_to_another_key(pki_legacy: LegacyPkiTarget) -> None:
+    alias, password, root_pem, url = _enrolment(pki_legacy)
+    honest = json.loads(pki0.verify_body(root_pem, alias, password, _public_pem(_spare())))
+    status, _ = pki0.post_verify(url, json.dumps(honest).encode())
+    assert status == 200, "sanity: the honest enrolment failed"
+    attacker = RSA.generate(2048)
+    replay = {"payload": honest["payload"], "public_key": _public_pem(attacker).decode()}
+    status, body = pki0.post_verify(url, json.dumps(replay).encode())
+    if status == 200:
+        cert = der.read_certificate(body)
+        if cert.public_key == attacker.public_key():
+            _fail(
+                "LEG-CA-3 / CA-ENR-3 (credentials MUST be bound to the proof of possession)",
+                f"replayed the captured payload of {alias!r} ({honest['payload'][:16]}…) with a "
+                f"fresh key: the CA issued CN={cert.subject_cn!r} bound to the attacker's key",
+            )
+
+
+@pytest.mark.req("LEG-CA-5", "CA-ENR-7")
+def test_failed_logins_are_not_throttled(pki_legacy: LegacyPkiTarget) -> None:
+    alias, password, root_pem, url = _enrolment(pki_legacy)
+    public = _public_pem(_spare())
+    statuses = [
+        pki0.post_verify(url, pki0.verify_body(root_pem, alias, f"guess-{i}", public))[0]
+        for i in range(8)
+    ]
+    final, _ = pki0.post_verify(url, pki0.verify_body(root_pem, alias, password, public))
+    if 429 not in statuses and final == 200:
+        _fail(
+            "LEG-CA-5 / CA-ENR-7 (the CA MUST throttle failed logins)",
+            f"8 wrong passwords for {alias!r} answered {sorted(set(statuses))} (never 429); "
+            "the 9th, correct one, answered 200 at once",
+        )
+
+
+@pytest.mark.req("LEG-CA-6", "PKI-CERT-1", "CA-ENR-4", "CA-ENR-10")
+def test_issued_certificates_lack_the_required_extensions(pki_legacy: LegacyPkiTarget) -> None:
+    alias, password, root_pem, url = _enrolment(pki_legacy)
+    status, body = pki0.post_verify(
+        url, pki0.verify_body(root_pem, alias, password, _public_pem(_spare()))
+    )
+    assert status == 200, "sanity: enrolment failed"
+    cert = der.read_certificate(body)
+    days = (cert.not_after - cert.not_before).days
+    extensions = "extensions present" if cert.has_extensions else "no extensions at all"
+    if not cert.has_extensions or days > 30:
+        _fail(
+            "LEG-CA-6 / PKI-CERT-1, CA-ENR-4, CA-ENR-10 (BasicConstraints, KeyUsage, EKU; "
+            "validity at most 30 days)",
+            f"certificate for {alias!r}: {extensions}, valid for {days} days",
+        )
+
+
+@pytest.mark.req("LEG-CA-7", "CA-ENR-8", "PKI-CERT-7")
+def test_there_is_no_crl(pki_legacy: LegacyPkiTarget) -> None:
+    _, _, _, url = _enrolment(pki_legacy)
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=10)
+    try:
+        conn.request("GET", "/v1/crl")
+        response = conn.getresponse()
+        response.read(1 << 16)
+    finally:
+        conn.close()
+    if response.status != 200:
+        _fail(
+            "LEG-CA-7 / CA-ENR-8, PKI-CERT-7 (the CA MUST publish a CRL)",
+            f"GET /v1/crl answered {response.status} {response.reason!r}: revoked "
+            "certificates cannot be refused",
+        )

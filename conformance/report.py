@@ -1,0 +1,511 @@
+"""Verdicts per case and per requirement, and the reports: terminal, JSON, Markdown, HTML.
+
+The unit of a conformance report is a requirement of docs/SPEC.md. Each test case gets
+one verdict; a requirement's verdict is the worst of its cases'. The JSON follows
+conformance/REPORT-SCHEMA.md (`"schema": "sft-conformance-report/1"`) so that CI can
+diff two runs.
+
+    python -m conformance.report --refresh-spec   # rewrite conformance/spec_ids.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "NOT_OBSERVABLE",
+    "applies_to",
+    "SCHEMA",
+    "VERDICTS",
+    "CaseResult",
+    "SpecRequirement",
+    "build_report",
+    "load_spec",
+    "parse_spec",
+    "render_html",
+    "render_markdown",
+    "requirement_verdict",
+    "terminal_lines",
+    "write_reports",
+]
+
+SCHEMA = "sft-conformance-report/1"
+# Worst first: a requirement's verdict is the first of these that any of its cases has.
+VERDICTS = ("ERROR", "FAIL", "TIMEOUT", "NON-STRICT", "PASS", "UNSUPPORTED", "SKIP")
+_RANK = {v: i for i, v in enumerate(VERDICTS)}
+UNTESTED = "UNTESTED"
+
+# Requirements the wire cannot show (storage of secrets, logs, local files): checked by
+# the reference's unit tests and by review; the coverage matrix lists them apart.
+NOT_OBSERVABLE = frozenset(
+    {
+        "EKE-PW-2",
+        "EKE-KS-5",
+        "EKE-THR-3",
+        "CA-ENR-5",
+        "CA-ENR-12",
+        "APP-NAME-5",
+        "APP-STORE-1",
+        "APP-STORE-2",
+        "LIM-7",
+        "LEG-GEN-1",
+    }
+)
+
+_DOWN = "target down or misconfigured"
+_SPEC_COPY = Path(__file__).resolve().parent / "spec_ids.json"
+_SPEC_DOC = Path(__file__).resolve().parent.parent / "docs" / "SPEC.md"
+_ID_RE = re.compile(r"\*\*\[([A-Z]+(?:-[A-Z]+)*-\d+)\]\*\*")
+# A requirement is a bullet that starts with its ID; IDs cited in prose are references.
+_ITEM_RE = re.compile(r"^\s*-\s+\*\*\[([A-Z]+(?:-[A-Z]+)*-\d+)\]\*\*")
+_HEADING_RE = re.compile(r"^(#{2,4})\s+(.*)$")
+
+
+@dataclass(frozen=True)
+class SpecRequirement:
+    id: str
+    level: str  # MUST | SHOULD | MAY | DEF (normative definition) | WITHDRAWN
+    section: str
+    text: str
+
+
+def parse_spec(text: str) -> list[SpecRequirement]:
+    """Every `**[ID]**` statement of docs/SPEC.md with its keyword level and section."""
+    out: list[SpecRequirement] = []
+    section = ""
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        heading = _HEADING_RE.match(lines[i])
+        if heading:
+            section = heading.group(2).strip()
+        match = _ITEM_RE.match(lines[i])
+        if not match:
+            i += 1
+            continue
+        # The statement runs until the next ID, a blank line, a heading or a new bullet.
+        body = [lines[i][match.end() :].strip()]
+        j = i + 1
+        while j < len(lines):
+            nxt = lines[j]
+            if not nxt.strip() or _ITEM_RE.match(nxt) or nxt.startswith(("#", "- ", "|", "```")):
+                break
+            body.append(nxt.strip())
+            j += 1
+        statement = " ".join(body)
+        rest = statement.strip()
+        if "withdrawn" in rest.lower()[:40]:
+            level = "WITHDRAWN"
+        elif re.search(r"\bMUST\b", rest):
+            level = "MUST"
+        elif re.search(r"\bSHOULD\b", rest):
+            level = "SHOULD"
+        elif re.search(r"\bMAY\b", rest):
+            level = "MAY"
+        else:
+            level = "DEF"  # a definition the other requirements rely on (normative)
+        if not any(r.id == match.group(1) for r in out):
+            out.append(SpecRequirement(match.group(1), level, section, rest[:400]))
+        i = j
+    return out
+
+
+def load_spec(spec_path: Path | None = None) -> tuple[list[SpecRequirement], str]:
+    """The spec's requirements, from docs/SPEC.md (and docs/LEGACY-WIRE.md, part of the
+    specification) when present, else the shipped copy conformance/spec_ids.json."""
+    path = spec_path or _SPEC_DOC
+    if path.is_file():
+        reqs = parse_spec(path.read_text(encoding="utf-8"))
+        legacy = path.parent / "LEGACY-WIRE.md"
+        if legacy.is_file():
+            known = {r.id for r in reqs}
+            reqs += [r for r in parse_spec(legacy.read_text(encoding="utf-8"))
+                     if r.id not in known]
+        return reqs, str(path)
+    if _SPEC_COPY.is_file():
+        data = json.loads(_SPEC_COPY.read_text(encoding="utf-8"))
+        return [SpecRequirement(**r) for r in data["requirements"]], str(_SPEC_COPY)
+    return [], ""
+
+
+# ---------------------------------------------------------------- cases
+
+
+@dataclass
+class CaseResult:
+    """One test case's verdict and the evidence behind it."""
+
+    nodeid: str
+    requirements: list[str]
+    verdict: str
+    profile: str | None = None
+    message: str = ""
+    evidence: str = ""
+    hex: str = ""
+    transcript: str | None = None
+    duration: float = 0.0
+    rerun: str | None = None  # deterministic | timing-dependent
+    expectation: dict[str, str] | None = None  # from the expectations file
+    unexpected: bool = False  # makes the run fail
+    level: str = "MUST"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def applies_to(requirement_id: str, profiles: Iterable[str]) -> bool:
+    """Whether a requirement concerns one of the profiles under test (by its ID prefix)."""
+    wanted = set(profiles)
+    if requirement_id.startswith(("LEG-PKI-", "LEG-CA-")):
+        return "pki-legacy" in wanted
+    if requirement_id.startswith("LEG-EKE-"):
+        return "eke-legacy" in wanted
+    if requirement_id.startswith("LEG-"):
+        return bool(wanted & {"pki-legacy", "eke-legacy"})
+    if requirement_id.startswith(("PKI-", "CA-")):
+        return "pki" in wanted
+    if requirement_id.startswith("EKE-"):
+        return "eke" in wanted
+    return bool(wanted & {"pki", "eke"})
+
+
+def requirement_verdict(verdicts: Iterable[str]) -> str:
+    ranked = sorted(verdicts, key=lambda v: _RANK.get(v, len(VERDICTS)))
+    return ranked[0] if ranked else UNTESTED
+
+
+# ---------------------------------------------------------------- the report
+
+
+@dataclass
+class ReportInput:
+    cases: list[CaseResult]
+    targets: list[dict[str, Any]]
+    sanity: dict[str, dict[str, Any]]
+    options: dict[str, Any]
+    versions: dict[str, str]
+    generated: str
+    duration: float
+    spec_source: str = ""
+    spec: list[SpecRequirement] = field(default_factory=list)
+
+
+def build_report(data: ReportInput) -> dict[str, Any]:
+    by_req: dict[str, list[CaseResult]] = {}
+    for case in data.cases:
+        for rid in case.requirements:
+            by_req.setdefault(rid, []).append(case)
+    spec_ids = {r.id: r for r in data.spec}
+    requirements: list[dict[str, Any]] = []
+    for req in data.spec:
+        cases = by_req.get(req.id, [])
+        requirements.append(
+            {
+                "id": req.id,
+                "level": req.level,
+                "section": req.section,
+                "text": req.text,
+                "observable": req.id not in NOT_OBSERVABLE,
+                "verdict": requirement_verdict(c.verdict for c in cases),
+                "tests": sorted({c.nodeid for c in cases}),
+            }
+        )
+    unknown = sorted(set(by_req) - set(spec_ids)) if data.spec else []
+    for rid in unknown:
+        cases = by_req[rid]
+        requirements.append(
+            {
+                "id": rid,
+                "level": "UNKNOWN",
+                "section": "",
+                "text": "cited by a test but not found in docs/SPEC.md",
+                "observable": True,
+                "verdict": requirement_verdict(c.verdict for c in cases),
+                "tests": sorted({c.nodeid for c in cases}),
+            }
+        )
+    profiles = list(data.options.get("profiles") or ["pki", "eke"])
+    for r in requirements:
+        r["applicable"] = applies_to(str(r["id"]), profiles)
+    musts = [r for r in requirements if r["level"] == "MUST" and r["applicable"]]
+    gaps = [r["id"] for r in musts if not r["tests"] and r["observable"]]
+    not_observable = [r["id"] for r in musts if not r["tests"] and not r["observable"]]
+    case_counts = {v: 0 for v in VERDICTS}
+    for case in data.cases:
+        case_counts[case.verdict] = case_counts.get(case.verdict, 0) + 1
+    req_counts: dict[str, int] = {}
+    for r in requirements:
+        if r["tests"]:
+            verdict = str(r["verdict"])
+            req_counts[verdict] = req_counts.get(verdict, 0) + 1
+    unexpected = [c.nodeid for c in data.cases if c.unexpected]
+    sanity_ok = all(side.get("ok", False) for per in data.sanity.values() for side in per.values())
+    return {
+        "schema": SCHEMA,
+        "generated": data.generated,
+        "duration_s": round(data.duration, 3),
+        "versions": data.versions,
+        "options": data.options,
+        "targets": data.targets,
+        "sanity": data.sanity,
+        "summary": {
+            "cases": case_counts,
+            "requirements": req_counts,
+            "unexpected": unexpected,
+            "sanity_ok": sanity_ok,
+            "status": "ok" if not unexpected and sanity_ok else "failed",
+        },
+        "requirements": requirements,
+        "coverage": {
+            "spec_source": data.spec_source,
+            "musts": len(musts),
+            "musts_tested": len([r for r in musts if r["tests"]]),
+            "gaps": gaps,
+            "not_observable": not_observable,
+            "unknown_ids": unknown,
+        },
+        "cases": [c.to_json() for c in data.cases],
+    }
+
+
+# ---------------------------------------------------------------- renderers
+
+
+def _sanity_lines(report: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for profile, sides in report["sanity"].items():
+        for when, result in sides.items():
+            state = "ok" if result.get("ok") else "FAILED"
+            lines.append(f"sanity {profile} ({when}): {state} {result.get('detail', '')}".rstrip())
+            if not result.get("ok"):
+                lines.append(
+                    f"  -> the {profile} target is down or misconfigured; its verdicts below "
+                    "say nothing about conformance"
+                )
+    return lines
+
+
+def terminal_lines(report: Mapping[str, Any], *, verbose: bool = False) -> list[str]:
+    """The terminal summary: sanity, then requirements grouped by verdict."""
+    lines = _sanity_lines(report)
+    reqs = [r for r in report["requirements"] if r["tests"]]
+    cases = {c["nodeid"]: c for c in report["cases"]}
+    for verdict in VERDICTS:
+        group = [r for r in reqs if r["verdict"] == verdict]
+        if not group:
+            continue
+        lines.append(f"{verdict} ({len(group)}): " + " ".join(r["id"] for r in group))
+        if verdict in ("PASS", "SKIP", "UNSUPPORTED") and not verbose:
+            continue
+        for r in group:
+            for nodeid in r["tests"]:
+                case = cases[nodeid]
+                if case["verdict"] != verdict or case["message"].startswith(_DOWN):
+                    continue
+                label = f" [{case['rerun']}]" if case.get("rerun") else ""
+                if case.get("expectation"):
+                    label += " [expected]"
+                first = (case["message"] or "").strip().splitlines()
+                lines.append(f"  {r['id']}: {nodeid}{label}")
+                if first:
+                    lines.append(f"      {first[0][:150]}")
+    down = [c for c in report["cases"] if c["message"].startswith(_DOWN)]
+    if down:
+        lines.append(f"{len(down)} cases not judged: {down[0]['message'][:200]}")
+    counts = report["summary"]["cases"]
+    lines.append(
+        "cases: "
+        + ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+        + f"; requirements covered: {len(reqs)}; MUST gaps: {len(report['coverage']['gaps'])}"
+    )
+    for nodeid in report["summary"]["unexpected"]:
+        lines.append(f"UNEXPECTED: {nodeid} ({cases[nodeid]['verdict']})")
+    return lines
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: Mapping[str, Any]) -> str:
+    out = ["# sft conformance report", ""]
+    out.append(
+        f"Generated {report['generated']} in {report['duration_s']} s; "
+        f"status **{report['summary']['status']}**."
+    )
+    out.append("")
+    for target in report["targets"]:
+        out.append(
+            f"- target `{target['profile']}` at {target['address']}"
+            f"{' (embedded reference)' if target.get('embedded') else ''}; "
+            f"features: {', '.join(target.get('features', [])) or 'none'}"
+        )
+    out.append("")
+    for line in _sanity_lines(report):
+        out.append(f"- {line}")
+    out += ["", "## Requirements", "", "| ID | level | verdict | tests |", "|---|---|---|---|"]
+    for r in report["requirements"]:
+        if r["tests"]:
+            tests = "<br>".join(f"`{t}`" for t in r["tests"])
+            out.append(f"| {r['id']} | {r['level']} | **{r['verdict']}** | {tests} |")
+    out += ["", "## Failures and evidence", ""]
+    bad = [c for c in report["cases"] if c["verdict"] in ("FAIL", "ERROR", "TIMEOUT", "NON-STRICT")]
+    if not bad:
+        out.append("None.")
+    for case in bad:
+        out.append(f"### {case['verdict']}: `{case['nodeid']}`")
+        out.append("")
+        out.append(
+            f"Requirements: {', '.join(case['requirements'])}"
+            + (f"; rerun: {case['rerun']}" if case.get("rerun") else "")
+            + (
+                f"; expected: {case['expectation'].get('reason', '')}"
+                if case.get("expectation")
+                else ""
+            )
+        )
+        if case.get("transcript"):
+            out.append(f"Transcript: [{case['transcript']}]({case['transcript']})")
+        out += ["", "```", (case["evidence"] or case["message"]).strip()[:4000], "```", ""]
+    out += ["## Coverage", ""]
+    cov = report["coverage"]
+    out.append(
+        f"{cov['musts_tested']} of {cov['musts']} MUST requirements have tests "
+        f"(spec: {cov['spec_source'] or 'not found'})."
+    )
+    out.append("")
+    out.append("| MUST | tests |")
+    out.append("|---|---|")
+    for r in report["requirements"]:
+        if r["level"] == "MUST" and r.get("applicable", True):
+            tests = ", ".join(f"`{t.split('::')[-1]}`" for t in r["tests"])
+            if not tests:
+                tests = "*not observable on the wire*" if not r["observable"] else "**gap**"
+            out.append(f"| {r['id']} | {tests} |")
+    out += [
+        "",
+        "Gaps (MUSTs observable on the wire that no test checks): "
+        + (", ".join(cov["gaps"]) or "none"),
+        "",
+    ]
+    skipped = [c for c in report["cases"] if c["verdict"] in ("SKIP", "UNSUPPORTED")]
+    if skipped:
+        out += ["## Skipped and unsupported", "", "| case | verdict | reason |", "|---|---|---|"]
+        for case in skipped:
+            out.append(
+                f"| `{case['nodeid']}` | {case['verdict']} | {_md_escape(case['message'][:200])} |"
+            )
+    return "\n".join(out) + "\n"
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}
+table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:4px;
+vertical-align:top;font-size:13px}pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}
+.PASS{background:#d9f2d9}.FAIL,.ERROR{background:#f7d4d4}.TIMEOUT{background:#f7e3c8}
+.NON-STRICT{background:#fbf3c4}.UNSUPPORTED,.SKIP,.UNTESTED{background:#eee}
+"""
+
+
+def render_html(report: Mapping[str, Any]) -> str:
+    e = html.escape
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>sft conformance report</title>",
+        f"<style>{_CSS}</style></head><body><h1>sft conformance report</h1>",
+        f"<p>Generated {e(report['generated'])} in {report['duration_s']} s; status "
+        f"<b>{e(report['summary']['status'])}</b>.</p><ul>",
+    ]
+    for target in report["targets"]:
+        parts.append(
+            f"<li>{e(target['profile'])} at {e(target['address'])}"
+            f"{' (embedded reference)' if target.get('embedded') else ''}</li>"
+        )
+    for line in _sanity_lines(report):
+        parts.append(f"<li>{e(line)}</li>")
+    parts.append(
+        "</ul><h2>Requirements</h2><table><tr><th>ID</th><th>level</th>"
+        "<th>verdict</th><th>text</th><th>tests</th></tr>"
+    )
+    for r in report["requirements"]:
+        verdict = r["verdict"]
+        tests = "<br>".join(f"<a href='#{e(t)}'>{e(t.split('::')[-1])}</a>" for t in r["tests"])
+        if not r["tests"]:
+            tests = "not observable" if not r["observable"] else "<b>gap</b>"
+        parts.append(
+            f"<tr><td>{e(r['id'])}</td><td>{e(r['level'])}</td>"
+            f"<td class='{e(verdict)}'>{e(verdict)}</td><td>{e(r['text'][:200])}</td>"
+            f"<td>{tests}</td></tr>"
+        )
+    parts.append(
+        "</table><h2>Cases</h2><table><tr><th>case</th><th>verdict</th>"
+        "<th>requirements</th><th>evidence</th></tr>"
+    )
+    for c in report["cases"]:
+        link = f"<br><a href='{e(c['transcript'])}'>transcript</a>" if c.get("transcript") else ""
+        ev = c["evidence"] or c["message"]
+        evidence = f"<pre>{e(ev[:4000])}</pre>" if ev else ""
+        extra = f" [{e(c['rerun'])}]" if c.get("rerun") else ""
+        parts.append(
+            f"<tr id='{e(c['nodeid'])}'><td>{e(c['nodeid'])}{link}</td>"
+            f"<td class='{e(c['verdict'])}'>{e(c['verdict'])}{extra}</td>"
+            f"<td>{e(', '.join(c['requirements']))}</td><td>{evidence}</td></tr>"
+        )
+    parts.append("</table></body></html>\n")
+    return "".join(parts)
+
+
+def write_reports(report: Mapping[str, Any], directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    outputs = {
+        "conformance.json": json.dumps(report, indent=1, sort_keys=False) + "\n",
+        "conformance.md": render_markdown(report),
+        "conformance.html": render_html(report),
+    }
+    written = []
+    for name, text in outputs.items():
+        path = directory / name
+        tmp = directory / f".{name}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+        written.append(path)
+    return written
+
+
+def _refresh_spec(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m conformance.report")
+    parser.add_argument(
+        "--refresh-spec",
+        action="store_true",
+        help="rewrite conformance/spec_ids.json from docs/SPEC.md",
+    )
+    args = parser.parse_args(argv)
+    if not args.refresh_spec:
+        parser.print_help()
+        return 2
+    if not _SPEC_DOC.is_file():
+        print(f"no {_SPEC_DOC}", file=sys.stderr)
+        return 2
+    reqs, _source = load_spec(_SPEC_DOC)
+    _SPEC_COPY.write_text(
+        json.dumps(
+            {"source": "docs/SPEC.md", "requirements": [asdict(r) for r in reqs]},
+            indent=1,
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    print(f"wrote {_SPEC_COPY} ({len(reqs)} requirements)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_refresh_spec())

@@ -1,0 +1,383 @@
+"""Mutants of the reference, for the suite's self-tests: `python -m conformance.selftest.mutants
+NAME -- SFT-ARGS...` applies one monkeypatch to the reference in THIS process, then runs the
+`sft` command line with SFT-ARGS (e.g. `eke serve ...`).
+
+This is the only place under conformance/ that touches `reference`, and only inside the
+subprocess a self-test launches: the toolkit itself never imports it. Each mutant breaks
+one requirement the way a plausible implementation bug would (a dropped check, a reused
+nonce); the shipped reference has no flag for any of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["MUTANTS", "Mutant", "main"]
+
+
+def _module(name: str) -> Any:
+    return importlib.import_module(name)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """A bug planted in the reference, and the requirement the suite must then FAIL."""
+
+    name: str
+    group: str
+    profile: str  # the server the mutant runs: "eke" or "pki"
+    requirement: str
+    test_file: str  # where the suite checks it (relative to conformance/)
+    description: str
+    apply: Callable[[], None]
+    default: bool = False  # planted with SFT_SELFTEST=1 (one per group); =all plants all
+    client: bool = False  # the mutant is the reference's CLIENT (run via --client-cmd)
+    ca: bool = False  # the mutant is the reference's CA server
+
+
+# ---------------------------------------------------------------- sft-eke/1
+
+
+def _eke_invalid_x_accepted() -> None:
+    crypto = _module("reference.eke.crypto")
+    p = int(crypto.P)
+
+    def pm_decode(encoded: bytes) -> int:  # the residue mapping, without the range check
+        value = int.from_bytes(encoded, "big") % p
+        return value if crypto.jacobi(value, p) == 1 else p - value
+
+    def shared_secret(ours: Any, peer_element: int) -> bytes:  # no degenerate-Z check
+        return bytes(pow(peer_element, ours.exponent, p).to_bytes(crypto.ELEMENT_LEN, "big"))
+
+    crypto.pm_decode = pm_decode
+    crypto.shared_secret = shared_secret
+
+
+def _eke_no_fresh_randomness() -> None:
+    crypto = _module("reference.eke.crypto")
+    fixed = crypto.new_ephemeral()
+    nonce = crypto.new_nonce()
+    crypto.new_ephemeral = lambda: fixed
+    crypto.new_nonce = lambda: nonce
+    crypto.hide_element = lambda pw, element: crypto._hide_element_from_parts(
+        pw, element, sign_bit=0
+    )
+
+
+def _eke_no_random_sign() -> None:
+    crypto = _module("reference.eke.crypto")
+    # "X' = X always: the ± step looked redundant."
+    crypto.hide_element = lambda pw, element: crypto._hide_element_from_parts(
+        pw, element, sign_bit=0
+    )
+
+
+def _eke_record_replay() -> None:
+    crypto = _module("reference.eke.crypto")
+    errors = _module("reference.errors")
+    original = crypto.RecordOpener.open
+
+    def open_(self: Any, header: Any, sealed: Any) -> Any:
+        try:
+            return original(self, header, sealed)
+        except errors.AuthenticationFailed:
+            if self.sequence == 0:
+                raise
+            self.sequence -= 1  # "tolerate a retransmission": accepts a replay
+            return original(self, header, sealed)
+
+    crypto.RecordOpener.open = open_
+
+
+def _eke_unknown_user_revealed() -> None:
+    store = _module("reference.eke.store")
+    errors = _module("reference.errors")
+    original = store.PasswordStore.key_for
+
+    def key_for(self: Any, name: str) -> bytes:
+        if name not in {user.name for user in self.users()}:
+            raise errors.RemoteProtocolError(errors.ErrorCode.AUTH_FAILED, "no such user")
+        result: bytes = original(self, name)
+        return result
+
+    store.PasswordStore.key_for = key_for
+
+
+def _eke_no_throttling() -> None:
+    throttle = _module("reference.eke.throttle")
+    throttle.Throttle.retry_after = lambda self, user, address: None
+
+
+def _eke_client_skips_eke4_check() -> None:
+    handshake = _module("reference.eke.handshake")
+
+    def on_eke4(self: Any, obj: dict[str, Any]) -> Any:  # "the server must be fine"
+        return handshake.Established(self.user, self._keys)
+
+    handshake.ClientHandshake._on_eke4 = on_eke4
+
+
+def _pki_initiator_no_alias_check() -> None:
+    client = _module("reference.pki.client")
+
+    class _AnyAlias(str):  # compares equal to every alias: the check always passes
+        def __eq__(self, other: object) -> bool:
+            return True
+
+        def __ne__(self, other: object) -> bool:
+            return False
+
+        __hash__ = str.__hash__
+
+    client.peer_alias = lambda *args, **kwargs: _AnyAlias("anyone")
+
+
+def _initiator_no_integrity_check() -> None:
+    app = _module("reference.app")
+    app._Transfer.check_done = lambda self, done: None
+
+
+def _ca_unknown_alias_revealed() -> None:
+    ca = _module("reference.pki.ca")
+    server = _module("reference.pki.ca_server")
+    http = _module("http")
+    original = ca.CertificateAuthority.authenticate
+
+    def authenticate(self: Any, alias: str, password: str) -> bool:
+        with self._lock:
+            row = self._db.execute("SELECT 1 FROM users WHERE alias = ?", (alias,)).fetchone()
+        if row is None:  # "helpful": tells the user the alias is wrong
+            raise server._HttpError(http.HTTPStatus.UNAUTHORIZED, "auth_failed", "unknown alias")
+        result: bool = original(self, alias, password)
+        return result
+
+    ca.CertificateAuthority.authenticate = authenticate
+
+
+# ---------------------------------------------------------------- frames and application
+
+
+def _frames_no_length_limit() -> None:
+    frames = _module("reference.frames")
+    original = frames.parse_header
+
+    def parse_header(header: Any, max_payload: int) -> tuple[bytes, int]:
+        result: tuple[bytes, int] = original(header, 2**32)  # the limit is never enforced
+        return result
+
+    frames.parse_header = parse_header
+
+
+def _app_dotdot_allowed() -> None:
+    share = _module("reference.share")
+
+    def check_name(name: str) -> list[str]:  # only absolute names refused
+        if name.startswith("/") or not name:
+            raise share.NameRefused("absolute names are not allowed")
+        return name.split("/")
+
+    share.check_name = check_name
+    for module in list(sys.modules.values()):
+        if getattr(module, "check_name", None) is not None and module is not share:
+            if getattr(module, "__name__", "").startswith("reference."):
+                setattr(module, "check_name", check_name)  # noqa: B010 (module is untyped)
+
+
+# ---------------------------------------------------------------- sft-pki/1
+
+
+def _pki_tls12_allowed() -> None:
+    tls = _module("reference.pki.tls")
+    ssl = _module("ssl")
+    original = tls._base_context
+
+    def base_context(protocol: int) -> Any:
+        ctx = original(protocol)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2  # "compatibility with older clients"
+        return ctx
+
+    tls._base_context = base_context
+
+
+def _pki_no_crl() -> None:
+    tls = _module("reference.pki.tls")
+    original = tls._load_trust
+
+    def load_trust(ctx: Any, root_pem: bytes, crl_der: bytes | None) -> None:
+        original(ctx, root_pem, None)  # the CRL is fetched, then ignored
+
+    tls._load_trust = load_trust
+
+
+MUTANTS: tuple[Mutant, ...] = (
+    Mutant(
+        "eke-invalid-x-accepted",
+        "eke-handshake",
+        "eke",
+        "EKE-X-3",
+        "test_eke_handshake.py",
+        "X' is neither range-checked nor mapped to a residue; degenerate Z accepted",
+        _eke_invalid_x_accepted,
+        default=True,
+    ),
+    Mutant(
+        "eke-no-fresh-randomness",
+        "eke-handshake",
+        "eke",
+        "EKE-HS-10",
+        "test_eke_handshake.py",
+        "the server reuses its exponent y, sign bit and Ns",
+        _eke_no_fresh_randomness,
+    ),
+    Mutant(
+        "eke-unknown-user-revealed",
+        "eke-handshake",
+        "eke",
+        "EKE-HS-3",
+        "test_eke_handshake.py",
+        "unknown users are refused at EKE1",
+        _eke_unknown_user_revealed,
+    ),
+    Mutant(
+        "eke-record-replay",
+        "eke-records",
+        "eke",
+        "EKE-REC-4",
+        "test_eke_records.py",
+        "a record that fails is retried with the previous sequence number (accepts replays)",
+        _eke_record_replay,
+        default=True,
+    ),
+    Mutant(
+        "eke-no-throttling",
+        "eke-throttling",
+        "eke",
+        "EKE-THR-1",
+        "test_eke_throttling.py",
+        "failed handshakes are never throttled",
+        _eke_no_throttling,
+        default=True,
+    ),
+    Mutant(
+        "frames-no-length-limit",
+        "framing",
+        "eke",
+        "FRM-3",
+        "test_framing.py",
+        "the announced length is never compared with the limit",
+        _frames_no_length_limit,
+        default=True,
+    ),
+    Mutant(
+        "app-dotdot-allowed",
+        "application",
+        "eke",
+        "APP-NAME-2",
+        "test_app_names.py",
+        "names are only checked for a leading '/'",
+        _app_dotdot_allowed,
+        default=True,
+    ),
+    Mutant(
+        "pki-tls12-allowed",
+        "pki",
+        "pki",
+        "PKI-TLS-1",
+        "test_pki_tls.py",
+        "the responder also negotiates TLS 1.2",
+        _pki_tls12_allowed,
+        default=True,
+    ),
+    Mutant(
+        "pki-no-crl",
+        "pki",
+        "pki",
+        "PKI-CERT-7",
+        "test_pki_certs.py",
+        "the CRL is fetched but not used",
+        _pki_no_crl,
+    ),
+)
+MUTANTS += (
+    Mutant(
+        "eke-no-random-sign",
+        "eke-handshake",
+        "eke",
+        "EKE-SEC-1",
+        "test_eke_handshake.py",
+        "the server always sends Y' = Y (no random sign): a passive partition attack",
+        _eke_no_random_sign,
+    ),
+    Mutant(
+        "ca-unknown-alias-revealed",
+        "ca",
+        "pki",
+        "CA-ENR-6",
+        "test_ca.py",
+        "the CA answers an unknown alias differently from a wrong password",
+        _ca_unknown_alias_revealed,
+        default=True,
+        ca=True,
+    ),
+)
+_BY_NAME = {m.name: m for m in MUTANTS}
+
+# The client side: the suite's hostile server against the reference's `sft eke get`.
+MUTANTS += (
+    Mutant(
+        "eke-client-skips-eke4-check",
+        "eke-client",
+        "eke",
+        "EKE-HS-7",
+        "test_eke_client.py",
+        "the client never verifies EKE4 (an impostor server is not detected)",
+        _eke_client_skips_eke4_check,
+        default=True,
+        client=True,
+    ),
+    Mutant(
+        "pki-initiator-no-alias-check",
+        "pki-client",
+        "pki",
+        "PKI-ID-1",
+        "test_pki_tls.py",
+        "the initiator accepts whatever alias the responder's certificate names",
+        _pki_initiator_no_alias_check,
+        default=True,
+        client=True,
+    ),
+    Mutant(
+        "initiator-no-integrity-check",
+        "application",
+        "pki",
+        "APP-GET-3",
+        "test_app_integrity.py",
+        "the initiator never compares size and SHA-256 at DONE",
+        _initiator_no_integrity_check,
+        client=True,
+    ),
+)
+_BY_NAME = {m.name: m for m in MUTANTS}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) < 2 or args[1] != "--" or args[0] not in _BY_NAME:
+        names = ", ".join(_BY_NAME)
+        print(
+            f"usage: python -m conformance.selftest.mutants NAME -- SFT-ARGS ({names})",
+            file=sys.stderr,
+        )
+        return 2
+    _BY_NAME[args[0]].apply()
+    cli = _module("reference.cli")
+    code: int = cli.main(args[2:])
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Get (docs/SPEC.md §3.3, §3.7): the responder under test serves its share; both profiles.
+
+Fixtures (conformance/plugin.py): `target`, `app_channel()`. Known files come from the
+target file's [files] (the embedded share holds hello.txt, empty.txt, big.bin,
+sub/nested.txt, a directory `adir`, and toolarge.bin just above its max file size).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance._wire_fixtures import AppChannel, get_file, known_file, nothing_more
+from conformance.target import Target
+from conformance.wire import ConformanceFailure, ExpectClose, ExpectError, ExpectFrame
+
+
+@pytest.mark.req("APP-GET-1", "APP-GET-2", "FRM-13")
+def test_get_known_file_matches_size_and_sha256(target: Target, app_channel: AppChannel) -> None:
+    file = known_file(target)
+    result = get_file(app_channel(), file.name)
+    if result.data and len(result.data) != file.size:
+        raise ConformanceFailure(f"got {len(result.data)} bytes, the share holds {file.size}")
+    assert result.done is not None
+    if (result.done.json() or {}).get("sha256") != file.sha256:
+        raise ConformanceFailure(
+            f"DONE {result.done.describe()} but the file's sha256 is {file.sha256}"
+        )
+
+
+@pytest.mark.req("APP-GET-2")
+def test_get_multi_frame_file(target: Target, app_channel: AppChannel) -> None:
+    """A file above 1 MiB arrives in several DATA frames, each at most 1 MiB."""
+    big = next((f for f in target.files if f.size > 1024 * 1024), None)
+    if big is None or big.size > target.limits.max_file_size:
+        pytest.skip("no known file above 1 MiB (and within the max file size)")
+    result = get_file(app_channel(), big.name)
+    data_frames = [f for f in result.frames if f.type == b"DATA"]
+    assert len(data_frames) >= 2, "a file above 1 MiB needs several DATA frames (FRM-13)"
+
+
+@pytest.mark.req("APP-GET-2")
+def test_get_empty_file(target: Target, app_channel: AppChannel) -> None:
+    empty = next((f for f in target.files if f.size == 0), None)
+    if empty is None:
+        pytest.skip("no known empty file")
+    result = get_file(app_channel(), empty.name)
+    assert result.data == b""
+
+
+@pytest.mark.req("APP-GET-2")
+def test_get_missing_file_is_not_found_and_connection_stays(
+    target: Target, app_channel: AppChannel
+) -> None:
+    file = known_file(target)
+    channel = app_channel()
+    get_file(
+        channel, "sft-conformance-no-such-file.txt", also=[ExpectError("not_found")], served=False
+    )
+    result = get_file(
+        channel, "sft-conformance-no-such-file.txt", also=[ExpectError("not_found")], served=False
+    )
+    if result.refused is None:
+        raise ConformanceFailure("a missing file was served")
+    # ERR-3: not_found is non-fatal, the next request on the same connection is served.
+    get_file(channel, file.name)
+
+
+@pytest.mark.req("APP-GET-2")
+@pytest.mark.parametrize("name", ["adir", "sub"])
+def test_get_directory_is_not_found(target: Target, app_channel: AppChannel, name: str) -> None:
+    if not target.embedded and "directories" not in target.extra:
+        pytest.skip("the target file names no directory of the share")
+    result = get_file(app_channel(), name, also=[ExpectError("not_found")], served=False)
+    if result.refused is None:
+        raise ConformanceFailure(f"directory {name!r} was served as a file")
+
+
+@pytest.mark.req("APP-GET-2", "LIM-3")
+def test_get_file_above_max_size_is_too_large(target: Target, app_channel: AppChannel) -> None:
+    if not target.embedded:
+        pytest.skip("needs a share file above the target's max file size (embedded only)")
+    result = get_file(app_channel(), "toolarge.bin", also=[ExpectError("too_large")], served=False)
+    if result.refused is None:
+        raise ConformanceFailure("a file above the max file size was served")
+
+
+@pytest.mark.req("APP-2")
+def test_several_gets_on_one_connection(target: Target, app_channel: AppChannel) -> None:
+    channel = app_channel()
+    names = [f.name for f in target.files if 0 < f.size <= 64 * 1024][:3] or [
+        known_file(target).name
+    ]
+    for name in names * 2:
+        get_file(channel, name)
+
+
+@pytest.mark.req("APP-BYE-1")
+def test_bye_ends_the_connection(target: Target, app_channel: AppChannel) -> None:
+    channel = app_channel()
+    channel.send_frame("BYE_", {})
+    outcome = channel.expect([ExpectFrame("BYE_"), ExpectClose()]).check("APP-BYE-1: BYE_")
+    if outcome.frame is not None:
+        channel.expect([ExpectClose()]).check("APP-BYE-1: close after echoing BYE_")
+
+
+@pytest.mark.req("APP-BYE-1", "APP-1")
+def test_requests_after_bye_are_not_served(target: Target, app_channel: AppChannel) -> None:
+    file = known_file(target)
+    channel = app_channel()
+    channel.send_frame("BYE_", {})
+    channel.send_frame("RQFL", {"name": file.name})
+    outcome = channel.expect([ExpectFrame("BYE_"), ExpectClose()]).check("BYE_ then RQFL")
+    if outcome.frame is not None:
+        channel.expect([ExpectClose()]).check("APP-BYE-1: a request after BYE_ is not served")
+
+
+@pytest.mark.req("ERR-3")
+def test_nothing_follows_a_complete_get(target: Target, app_channel: AppChannel) -> None:
+    """The responder answers one request with one answer: no stray frames after DONE."""
+    file = known_file(target)
+    channel = app_channel()
+    get_file(channel, file.name)
+    nothing_more(channel)

@@ -1,0 +1,501 @@
+"""sft-eke/1 handshake, from the attacker's seat (SPEC §5.1-5.4).
+
+The suite plays the client. Every deliberately failing handshake runs as the victim
+account from a fresh source address (see conformance/eke_support.py), so that the
+server's throttling (EKE-THR-1) never hits the honest cases.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+import pytest
+
+from conformance import eke
+from conformance.eke_channel import EkeChannel, connect_raw, password_key_cached
+from conformance.eke_support import (
+    PartialHandshake,
+    SourceAddresses,
+    Victim,
+    ghost_user,
+    start_handshake,
+)
+from conformance.target import Target
+from conformance.wire import (
+    Closed,
+    ConformanceFailure,
+    Expectation,
+    ExpectClose,
+    ExpectError,
+    ExpectFrame,
+    ReceivedFrame,
+    deadline_after,
+    expect_on,
+)
+
+pytestmark = pytest.mark.xdist_group("eke-victim")
+
+_AUTH_FAILED = ExpectError("auth_failed", then_close=True)
+
+
+def _timeout(target: Target) -> float:
+    return max(3.0, min(10.0, target.limits.idle_timeout * 2))
+
+
+def _eke2_ok(hs: PartialHandshake) -> dict[str, Any]:
+    """EKE2 must come, with exactly the sizes of EKE-HS-2; returns it."""
+    event = hs.eke2_event
+    if hs.eke2 is None:
+        raise ConformanceFailure(
+            "Expected: EKE2 {b: 768 hex, c: 96 hex}\n"
+            f"Actual:   {event.describe() if event is not None else 'nothing'}\n"
+            f"Transcript (last entries):\n{hs.raw.transcript.tail()}"
+        )
+    b, c = hs.eke2.get("b"), hs.eke2.get("c")
+    assert isinstance(b, str) and len(b) == 768 and b == b.lower(), "EKE-HS-2: b is 768 hex"
+    assert isinstance(c, str) and len(c) == 96 and c == c.lower(), "EKE-HS-2: c is 96 hex"
+    return hs.eke2
+
+
+def _expect_auth_failed(hs: PartialHandshake, timeout: float, context: str) -> None:
+    outcome = expect_on(hs.raw, [_AUTH_FAILED], timeout)
+    outcome.check(context)
+
+
+# ---------------------------------------------------------------- honest handshakes
+
+
+@pytest.mark.req(
+    "EKE-HS-1",
+    "EKE-HS-2",
+    "EKE-HS-5",
+    "EKE-HS-6",
+    "EKE-KS-1",
+    "EKE-KS-2",
+    "EKE-KS-3",
+    "EKE-REC-1",
+    "EKE-REC-2",
+    "EKE-REC-3",
+    "EKE-GRP-1",
+    "EKE-PW-1",
+)
+def test_honest_handshake_and_get(eke_channel_factory: Any, eke_target: Target) -> None:
+    """An honest handshake; the server's records open with the keys of §5.4."""
+    channel: EkeChannel = eke_channel_factory()
+    known = eke_target.file("hello.txt") or eke_target.file()
+    name = known.name if known else "sft-conformance-no-such-file"
+    channel.send_frame("RQFL", {"name": name})
+    first = channel.expect([ExpectFrame("RSFL"), ExpectError("not_found")]).check(
+        "answer to a get inside the records"
+    )
+    if known is not None:
+        assert first.frame is not None and first.frame.type == b"RSFL"
+        channel.expect(
+            ExpectFrame("DONE", {"size": known.size, "sha256": known.sha256}), skip=["DATA"]
+        ).check("the file arrives intact through the records")
+    assert not channel.violations, channel.violations
+    channel.send_frame("BYE_", {})
+
+
+@pytest.mark.req("EKE-X-2", "EKE-X-3")
+@pytest.mark.parametrize("sign_bit", [0, 1], ids=["X-residue", "p-minus-X-non-residue"])
+def test_both_signs_of_x_are_recovered(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses, sign_bit: int
+) -> None:
+    """X' = p − X (a non-residue) must be mapped back to X: the handshake completes."""
+    timeout = _timeout(eke_target)
+    hs = start_handshake(
+        eke_target,
+        eke_victim.user,
+        eke_victim.pw,
+        timeout=timeout,
+        source=eke_sources.fresh(),
+        sign_bit=sign_bit,
+    )
+    try:
+        hs.receive_eke2(timeout)
+        eke2 = _eke2_ok(hs)
+        try:
+            eke3 = hs.client.on_eke2(eke2)
+        except eke.EkeError as exc:
+            raise ConformanceFailure(
+                f"with s = {sign_bit} the server's C2 does not verify ({exc.detail}): "
+                "it did not recover X from X' as EKE-X-3 says"
+            ) from exc
+        hs.send_eke3(eke3)
+        outcome = expect_on(hs.raw, [ExpectFrame("EKE4")], timeout).check("EKE4 after EKE3")
+        assert outcome.frame is not None
+        obj = outcome.frame.json()
+        assert obj is not None
+        hs.client.on_eke4(obj)
+    finally:
+        hs.close()
+
+
+@pytest.mark.req("EKE-X-2", "EKE-SEC-1")
+def test_server_hides_y_with_a_random_sign(eke_target: Target) -> None:
+    """Y' must be Y or p − Y at random: if D_pw(B) were always a residue, a passive
+    eavesdropper could discard every guess under which D_guess(B) is not (half of them,
+    per captured session): an offline dictionary attack."""
+    if not eke_target.accounts:
+        pytest.skip("needs an eke account")
+    account = eke_target.accounts[0]
+    pw = password_key_cached(account.password, account.user)
+    timeout = _timeout(eke_target)
+    symbols = []
+    for _ in range(16):  # all 16 alike by chance: probability 2^-15
+        hs = start_handshake(eke_target, account.user, pw, timeout=timeout)
+        try:
+            hs.receive_eke2(timeout)
+            eke2 = _eke2_ok(hs)
+            hs.send_eke3(hs.client.on_eke2(eke2))
+            expect_on(hs.raw, [ExpectFrame("EKE4")], timeout).check("honest handshake")
+        finally:
+            hs.close()
+        y_prime = int.from_bytes(eke.feistel_decrypt(pw, bytes.fromhex(eke2["b"])), "big")
+        symbols.append(eke.jacobi(y_prime, eke.P))
+    assert len(set(symbols)) == 2, (
+        f"EKE-X-2: in 16 sessions the Jacobi symbol of Y' was always {symbols[0]}: the sign "
+        "is not random, so each captured session halves a password dictionary offline"
+    )
+
+
+# ---------------------------------------------------------------- wrong password / unknown user
+
+
+def _failed_attempt(
+    target: Target, user: str, pw: bytes, source: str | None, timeout: float
+) -> tuple[PartialHandshake, ReceivedFrame | None, float]:
+    """EKE1 → EKE2 → a best-effort EKE3 → the server's verdict (EROR expected)."""
+    hs = start_handshake(target, user, pw, source=source, timeout=timeout)
+    hs.receive_eke2(timeout)
+    eke2 = _eke2_ok(hs)
+    hs.send_eke3(hs.client.on_eke2(eke2, verify=False))
+    outcome = expect_on(hs.raw, [_AUTH_FAILED], timeout)
+    outcome.check(f"EKE3 of a handshake that must fail (user {user!r})")
+    return hs, outcome.frame, hs.eke2_elapsed
+
+
+@pytest.mark.req("EKE-HS-4", "EKE-HS-8", "ERR-6", "EKE-SEC-3")
+def test_wrong_password_fails_at_eke3(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses
+) -> None:
+    """Wrong password: EKE2 as usual (nothing revealed early), then EROR auth_failed, close."""
+    timeout = _timeout(eke_target)
+    wrong = eke.password_key(eke_victim.account.password + "-wrong", eke_victim.user)
+    hs, _frame, _ = _failed_attempt(
+        eke_target, eke_victim.user, wrong, eke_sources.fresh(), timeout
+    )
+    hs.close()
+
+
+@pytest.mark.req("EKE-HS-3", "EKE-HS-8", "ERR-6")
+def test_unknown_user_is_indistinguishable(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses
+) -> None:
+    """Same messages, sizes and EROR bytes for an unknown user as for a wrong password."""
+    timeout = _timeout(eke_target)
+    wrong = eke.password_key(eke_victim.account.password + "-wrong", eke_victim.user)
+    hs1, err_known, _ = _failed_attempt(
+        eke_target, eke_victim.user, wrong, eke_sources.fresh(), timeout
+    )
+    ghost = ghost_user()
+    hs2, err_ghost, _ = _failed_attempt(
+        eke_target, ghost, eke.password_key("guess", ghost), eke_sources.fresh(), timeout
+    )
+    hs1.close()
+    hs2.close()
+    assert hs1.eke2 is not None and hs2.eke2 is not None
+    assert sorted(hs1.eke2) == sorted(hs2.eke2), (
+        f"EKE2 members differ: known user {sorted(hs1.eke2)} vs unknown {sorted(hs2.eke2)}"
+    )
+    assert err_known is not None and err_ghost is not None
+    assert err_known.payload == err_ghost.payload, (
+        "EKE-HS-8: the EROR differs between a wrong password and an unknown user\n"
+        f"wrong password: {err_known.payload!r}\nunknown user:   {err_ghost.payload!r}"
+    )
+
+
+@pytest.mark.req("EKE-HS-3")
+def test_unknown_user_timing_matches_known_user(
+    eke_target: Target, eke_sources: SourceAddresses
+) -> None:
+    """EKE2 must not come measurably faster for an unknown user (no early exit).
+
+    Known-user samples are honest handshakes of the main account, completed (so they
+    count no failure); unknown-user samples use a new name and address each time.
+    """
+    timeout = _timeout(eke_target)
+    if not eke_target.accounts:
+        pytest.skip("needs an eke account")
+    account = eke_target.accounts[0]
+    pw = password_key_cached(account.password, account.user)
+    known: list[float] = []
+    unknown: list[float] = []
+    for _ in range(4):
+        hs = start_handshake(eke_target, account.user, pw, timeout=timeout)
+        try:
+            hs.receive_eke2(timeout)
+            known.append(hs.eke2_elapsed)
+            hs.send_eke3(hs.client.on_eke2(_eke2_ok(hs)))
+            expect_on(hs.raw, [ExpectFrame("EKE4")], timeout).check("honest timing sample")
+        finally:
+            hs.close()
+        ghost = ghost_user()
+        hs = start_handshake(
+            eke_target, ghost, bytes(32), source=eke_sources.fresh(), timeout=timeout
+        )
+        try:
+            hs.receive_eke2(timeout)
+            unknown.append(hs.eke2_elapsed)
+            _eke2_ok(hs)
+        finally:
+            hs.close()
+    k, u = statistics.median(known), statistics.median(unknown)
+    # Generous bounds: loaded CI machines are noisy; an early exit is many times faster.
+    assert u > k * 0.4 - 0.005, (
+        f"EKE2 median for an unknown user {u * 1000:.1f} ms vs known user {k * 1000:.1f} ms: "
+        "the server treats unknown users differently (EKE-HS-3)"
+    )
+
+
+# ---------------------------------------------------------------- invalid X'
+
+
+@pytest.mark.req("EKE-X-3", "EKE-KS-2", "EKE-HS-8")
+@pytest.mark.parametrize(
+    "value",
+    [0, 1, eke.P - 1, eke.P, eke.P + 1, (1 << 3072) - 1],
+    ids=["zero", "one", "p-1", "p", "p+1", "2^3072-1"],
+)
+def test_invalid_x_prime_is_rejected(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses, value: int
+) -> None:
+    """A' = E_pw(X') with an invalid X' under the RIGHT key: the server must not use it.
+
+    If it did, Z would be 0 or 1 and the suite could compute every key; it checks that
+    C2 does not verify under such a Z, and that EKE3 computed with it is refused.
+    """
+    timeout = _timeout(eke_target)
+    a = eke.feistel_encrypt(eke_victim.pw, eke.element_to_bytes(value))
+    hs = start_handshake(
+        eke_target,
+        eke_victim.user,
+        eke_victim.pw,
+        timeout=timeout,
+        source=eke_sources.fresh(),
+        a_override=a,
+    )
+    try:
+        event = hs.receive_eke2(timeout)
+        if isinstance(event, ReceivedFrame) and event.type == b"EROR":
+            raise ConformanceFailure(
+                "EKE-X-3: an invalid X' must be reported only where EKE-HS-8 fails (at EKE3), "
+                f"not at EKE1\nActual: {event.describe()}"
+            )
+        eke2 = _eke2_ok(hs)
+        b = bytes.fromhex(eke2["b"])
+        th = eke.transcript_hash(eke_victim.user, a, b)
+        for z_int in (0, 1, eke.P - 1):
+            keys = eke.derive_keys(eke.element_to_bytes(z_int), th)
+            try:
+                eke.aead_open(keys.kcs, eke.N2, bytes.fromhex(eke2["c"]), b"EKE2" + th)
+            except eke.EkeError:
+                continue
+            raise ConformanceFailure(
+                f"EKE-X-3/EKE-KS-2: after X' = {value:#x}, the server's C2 verifies under "
+                f"Z = {z_int}: it used an invalid element; the attacker knows every key"
+            )
+        keys = eke.derive_keys(eke.element_to_bytes(1), th)
+        eke3 = eke.aead_seal(keys.kcc, eke.N3, bytes(64), b"EKE3" + th)
+        hs.send_eke3({"c": eke3.hex()})
+        _expect_auth_failed(hs, timeout, f"EKE3 after an invalid X' = {value:#x}")
+    finally:
+        hs.close()
+
+
+# ---------------------------------------------------------------- replays and reflections
+
+
+@pytest.mark.req("EKE-HS-10", "EKE-X-1", "EKE-HS-8")
+def test_replayed_eke1_and_eke3_fail(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses
+) -> None:
+    """EKE1 and EKE3 of a completed session, replayed: fresh y and Ns make them fail."""
+    timeout = _timeout(eke_target)
+    first = start_handshake(
+        eke_target, eke_victim.user, eke_victim.pw, timeout=timeout, source=eke_sources.fresh()
+    )
+    try:
+        first.receive_eke2(timeout)
+        eke2_first = _eke2_ok(first)
+        eke3 = first.client.on_eke2(eke2_first)
+        first.send_eke3(eke3)
+        expect_on(first.raw, [ExpectFrame("EKE4")], timeout).check("the honest first session")
+    finally:
+        first.close()
+    replay = start_handshake(
+        eke_target,
+        eke_victim.user,
+        eke_victim.pw,
+        timeout=timeout,
+        source=eke_sources.fresh(),
+        a_override=first.client.a,
+    )
+    try:
+        replay.receive_eke2(timeout)
+        eke2_again = _eke2_ok(replay)
+        assert eke2_again["b"] != eke2_first["b"], (
+            "EKE-HS-10/EKE-X-1: the server answered a replayed EKE1 with the same B: "
+            "its exponent y is not fresh"
+        )
+        assert eke2_again["c"] != eke2_first["c"], "EKE-HS-10: C2 repeats (Ns not fresh)"
+        replay.send_eke3(eke3)
+        _expect_auth_failed(replay, timeout, "an EKE3 replayed from an earlier session")
+    finally:
+        replay.close()
+
+
+@pytest.mark.req("EKE-HS-10", "EKE-HS-8", "EKE-KS-4")
+def test_reflected_messages_fail(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses
+) -> None:
+    """The server's own values sent back to it: B as A, and its C2 as our confirmation."""
+    timeout = _timeout(eke_target)
+    donor = start_handshake(
+        eke_target, eke_victim.user, eke_victim.pw, timeout=timeout, source=eke_sources.fresh()
+    )
+    donor.receive_eke2(timeout)
+    donor_eke2 = _eke2_ok(donor)
+    donor.close()
+    hs = start_handshake(
+        eke_target,
+        eke_victim.user,
+        eke_victim.pw,
+        timeout=timeout,
+        source=eke_sources.fresh(),
+        a_override=bytes.fromhex(donor_eke2["b"]),
+    )
+    try:
+        hs.receive_eke2(timeout)
+        eke2 = _eke2_ok(hs)
+        c2 = bytes.fromhex(eke2["c"])
+        # C2 (48 bytes) reflected as C3 (80 bytes): the server's own confirmation padded
+        # with its own bytes; Kcc ≠ Kcs and the AD labels differ, so it must fail.
+        hs.send_eke3({"c": (c2 + c2[:32]).hex()})
+        _expect_auth_failed(hs, timeout, "EKE3 made of the server's own C2 (reflection)")
+    finally:
+        hs.close()
+
+
+@pytest.mark.req("EKE-HS-9", "FRM-6")
+def test_eke2_sent_to_the_server_is_unexpected(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses
+) -> None:
+    """The server's EKE2 echoed back in place of EKE3 is out of order."""
+    timeout = _timeout(eke_target)
+    hs = start_handshake(
+        eke_target, eke_victim.user, eke_victim.pw, timeout=timeout, source=eke_sources.fresh()
+    )
+    try:
+        hs.receive_eke2(timeout)
+        eke2 = _eke2_ok(hs)
+        hs.raw.send_frame(b"EKE2", eke2)
+        outcome = expect_on(
+            hs.raw,
+            [ExpectError("unexpected_frame", "auth_failed", "bad_frame"), ExpectClose()],
+            timeout,
+        )
+        outcome.check("EKE2 reflected to the server")
+    finally:
+        hs.close()
+
+
+# ---------------------------------------------------------------- order and format
+
+
+@pytest.mark.req("EKE-HS-9", "FRM-6")
+@pytest.mark.parametrize("frame_type", ["EKE3", "RQFL", "EKE4", "RECD"])
+def test_wrong_first_frame_is_unexpected(
+    eke_target: Target, eke_sources: SourceAddresses, frame_type: str
+) -> None:
+    timeout = _timeout(eke_target)
+    payloads: dict[str, bytes] = {
+        "EKE3": b'{"c":"' + b"00" * 80 + b'"}',
+        "RQFL": b'{"name":"hello.txt"}',
+        "EKE4": b'{"c":"' + b"00" * 48 + b'"}',
+        "RECD": bytes(40),
+    }
+    raw = connect_raw(eke_target.host, eke_target.port, timeout=timeout, source=eke_sources.fresh())
+    try:
+        raw.send_frame(frame_type, payloads[frame_type])
+        allowed: list[Expectation] = [ExpectError("unexpected_frame", then_close=True)]
+        if frame_type == "RECD":
+            allowed.append(ExpectClose())  # a record before keys exist: a close is fine
+        expect_on(raw, allowed, timeout).check(f"{frame_type} as the first frame")
+    finally:
+        raw.close()
+
+
+@pytest.mark.req("EKE-HS-1", "FRM-12", "FRM-9")
+@pytest.mark.parametrize("variant", ["short", "upper", "not-hex", "number", "no-user"])
+def test_malformed_eke1_is_refused(
+    eke_target: Target, eke_sources: SourceAddresses, variant: str
+) -> None:
+    timeout = _timeout(eke_target)
+    good = "ab" * 384
+    bodies: dict[str, dict[str, Any]] = {
+        "short": {"user": "alice", "a": good[:-2]},
+        "upper": {"user": "alice", "a": good.upper()},
+        "not-hex": {"user": "alice", "a": "zz" * 384},
+        "number": {"user": "alice", "a": 12},
+        "no-user": {"a": good},
+    }
+    raw = connect_raw(eke_target.host, eke_target.port, timeout=timeout, source=eke_sources.fresh())
+    try:
+        raw.send_frame("EKE1", bodies[variant])
+        # bad_frame is what FRM-9/12 say; auth_failed hides even the format (also sound).
+        expect_on(raw, [ExpectError("bad_frame", "auth_failed", then_close=True)], timeout).check(
+            f"EKE1 with a malformed member ({variant})"
+        )
+    finally:
+        raw.close()
+
+
+@pytest.mark.req("EKE-HS-11", "LIM-1")
+@pytest.mark.parametrize("stall_after", ["nothing", "eke1"])
+def test_handshake_timeout(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses, stall_after: str
+) -> None:
+    """A client that stops mid-handshake gets EROR timeout (or a close) within the limit."""
+    limit = eke_target.limits.handshake_timeout
+    if limit > 15:
+        pytest.skip(f"handshake timeout of {limit} s is too long for the default run")
+    started = time.monotonic()
+    raw = connect_raw(
+        eke_target.host, eke_target.port, timeout=limit + 5, source=eke_sources.fresh()
+    )
+    try:
+        if stall_after == "eke1":
+            client = eke.ClientHandshake(user=eke_victim.user, pw=eke_victim.pw)
+            raw.send_frame("EKE1", client.eke1())
+            event = raw.recv_frame(deadline_after(limit + 5))
+            assert isinstance(event, ReceivedFrame) and event.type == b"EKE2", event.describe()
+        outcome = expect_on(
+            raw, [ExpectError("timeout", then_close=True), ExpectClose()], limit + 5, skip=[]
+        )
+        outcome.check("a handshake that stalls")
+        elapsed = time.monotonic() - started
+        assert elapsed >= limit * 0.5, (
+            f"closed after {elapsed:.2f} s, well before the handshake timeout of {limit} s"
+        )
+        if isinstance(outcome.actual, Closed):
+            # The spec asks for EROR timeout (EKE-HS-11); a bare close meets LIM-1 only.
+            raise ConformanceFailure(
+                f"EKE-HS-11: closed after {elapsed:.2f} s without EROR timeout\n"
+                f"{outcome.describe()}"
+            )
+    finally:
+        raw.close()

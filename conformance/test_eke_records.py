@@ -1,0 +1,196 @@
+"""sft-eke/1 records under attack (SPEC §5.5): tamper, replay, reorder, drop, truncate.
+
+After an honest handshake the suite holds the session keys, so it can seal records the
+way a man in the middle could not — and then misbehave exactly once. For every such
+record the server must close the connection without acting on it (EKE-REC-4).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+
+import pytest
+
+from conformance import eke
+from conformance.eke_channel import EkeChannel
+from conformance.target import Target
+from conformance.wire import (
+    ConformanceFailure,
+    ExpectClose,
+    ExpectError,
+    ExpectFrame,
+    Outcome,
+    ReceivedFrame,
+    control,
+    frame_bytes,
+)
+
+ChannelFactory = Callable[..., EkeChannel]
+
+
+def _request(name: str = "hello.txt") -> bytes:
+    return frame_bytes("RQFL", control({"name": name}))
+
+
+def _expect_closed_without_answer(channel: EkeChannel, what: str) -> Outcome:
+    """The server must close; an encrypted EROR first is tolerated, an answer is not."""
+    outcome = channel.expect([ExpectClose(), ExpectError(then_close=True)])
+    if channel.violations:
+        raise ConformanceFailure(f"{what}: " + "; ".join(channel.violations))
+    if not outcome.ok and isinstance(outcome.actual, ReceivedFrame):
+        raise ConformanceFailure(
+            f"{what}: the server acted on a record that must not authenticate\n{outcome.describe()}"
+        )
+    return outcome.check(what)
+
+
+def _flip(data: bytes, index: int) -> bytes:
+    return data[:index] + bytes([data[index] ^ 0x80]) + data[index + 1 :]
+
+
+def _known_name(target: Target) -> str:
+    known = target.file("hello.txt") or target.file()
+    return known.name if known else "sft-conformance-no-such-file"
+
+
+@pytest.mark.req("EKE-REC-4")
+@pytest.mark.parametrize("where", ["ciphertext", "tag", "header-type"])
+def test_tampered_record_closes(eke_channel_factory: ChannelFactory, where: str) -> None:
+    channel = eke_channel_factory()
+    record = channel.seal(_request())
+    index = {"ciphertext": 9, "tag": len(record) - 1, "header-type": 0}[where]
+    tampered = _flip(record, index)
+    channel.raw.send_raw(tampered)
+    _expect_closed_without_answer(channel, f"a record with one bit flipped in its {where}")
+
+
+@pytest.mark.req("EKE-REC-3", "EKE-REC-4")
+def test_record_header_is_authenticated(eke_channel_factory: ChannelFactory) -> None:
+    """The length in the header is associated data: a record re-framed longer must fail."""
+    channel = eke_channel_factory()
+    record = channel.seal(_request())
+    body = record[8:] + b"\x00"
+    channel.raw.send_raw(b"RECD" + struct.pack(">I", len(body)) + body)
+    _expect_closed_without_answer(channel, "a record with one byte appended and its header fixed")
+
+
+@pytest.mark.req("EKE-REC-2", "EKE-REC-4", "EKE-HS-10")
+def test_replayed_record_closes(eke_channel_factory: ChannelFactory, eke_target: Target) -> None:
+    channel = eke_channel_factory()
+    record = channel.seal(_request(_known_name(eke_target)))
+    channel.raw.send_raw(record)
+    channel.expect([ExpectFrame("DONE"), ExpectError("not_found")], skip=["RSFL", "DATA"]).check(
+        "the get of the original record"
+    )
+    channel.raw.send_raw(record)
+    _expect_closed_without_answer(channel, "the same record sent a second time (replay)")
+
+
+@pytest.mark.req("EKE-REC-2", "EKE-REC-4")
+def test_reordered_records_close(eke_channel_factory: ChannelFactory) -> None:
+    channel = eke_channel_factory()
+    first = channel.seal(_request())
+    second = channel.seal(_request())
+    channel.raw.send_raw(second)
+    _expect_closed_without_answer(channel, "record #1 delivered before record #0")
+    channel.raw.send_raw(first)  # too late: the connection must be gone
+
+
+@pytest.mark.req("EKE-REC-2", "EKE-REC-4")
+def test_dropped_record_closes(eke_channel_factory: ChannelFactory) -> None:
+    channel = eke_channel_factory()
+    channel.seal(_request())  # record #0 is "lost" in the network
+    channel.raw.send_raw(channel.seal(_request()))
+    _expect_closed_without_answer(channel, "record #1 after a dropped record #0")
+
+
+@pytest.mark.req("EKE-KS-4", "EKE-REC-4")
+def test_record_sealed_with_the_other_directions_key(eke_channel_factory: ChannelFactory) -> None:
+    """A record sealed with the server's own key (a reflection) must not open."""
+    channel = eke_channel_factory()
+    keys = channel.keys
+    channel.raw.send_raw(eke.seal_record(keys.key_s2c, keys.iv_s2c, 0, _request()))
+    _expect_closed_without_answer(channel, "a record sealed with the s2c key and IV")
+
+
+@pytest.mark.req("EKE-REC-4")
+def test_truncated_record_closes(eke_channel_factory: ChannelFactory) -> None:
+    channel = eke_channel_factory()
+    record = channel.seal(_request())
+    body = record[8:-1]
+    channel.raw.send_raw(b"RECD" + struct.pack(">I", len(body)) + body)
+    _expect_closed_without_answer(channel, "a record whose last byte was cut (header adjusted)")
+
+
+@pytest.mark.req("EKE-REC-5")
+@pytest.mark.parametrize("frame_type", ["RQFL", "EROR", "BYE_"])
+def test_plaintext_frame_after_handshake_closes(
+    eke_channel_factory: ChannelFactory, frame_type: str
+) -> None:
+    channel = eke_channel_factory()
+    payloads = {
+        "RQFL": control({"name": "hello.txt"}),
+        "EROR": control({"code": 11, "name": "internal", "message": "x"}),
+        "BYE_": control({}),
+    }
+    channel.raw.send_raw(frame_bytes(frame_type, payloads[frame_type]))
+    _expect_closed_without_answer(channel, f"a plaintext {frame_type} after EKE4")
+
+
+@pytest.mark.req("EKE-REC-1")
+@pytest.mark.parametrize("inner", ["two-frames", "partial-frame", "empty"])
+def test_record_plaintext_must_be_one_frame(
+    eke_channel_factory: ChannelFactory, inner: str
+) -> None:
+    channel = eke_channel_factory()
+    plaintexts = {
+        "two-frames": _request() + _request(),
+        "partial-frame": _request()[:-3],
+        "empty": b"",
+    }
+    channel.send_raw(plaintexts[inner])
+    outcome = channel.expect([ExpectClose(), ExpectError("bad_frame", then_close=True)])
+    assert not channel.violations, channel.violations
+    outcome.check(f"a record whose plaintext is not exactly one frame ({inner})")
+
+
+@pytest.mark.req("EKE-REC-6", "FRM-3")
+def test_oversize_record_header_is_refused(
+    eke_channel_factory: ChannelFactory, eke_target: Target
+) -> None:
+    channel = eke_channel_factory()
+    limit = eke_target.limits.frame_limit
+    channel.raw.send_raw(b"RECD" + struct.pack(">I", limit + 1))
+    outcome = channel.expect([ExpectClose(), ExpectError("frame_too_large", then_close=True)])
+    assert not channel.violations, channel.violations
+    outcome.check(f"a RECD header announcing {limit + 1} bytes, with no payload sent")
+
+
+@pytest.mark.req("EKE-SEC-2", "EKE-REC-1", "EKE-REC-2")
+def test_nothing_in_clear_after_the_handshake(
+    eke_channel_factory: ChannelFactory, eke_target: Target
+) -> None:
+    """Name, content and frame types of a get never appear on the wire outside records."""
+    known = eke_target.file("big.bin") or eke_target.file("hello.txt") or eke_target.file()
+    if known is None:
+        pytest.skip("needs a file known to be in the share (target file [files])")
+    channel = eke_channel_factory()
+    channel.send_frame("RQFL", {"name": known.name})
+    channel.expect(ExpectFrame("RSFL")).check("get of a known file")
+    channel.expect(
+        ExpectFrame("DONE", {"size": known.size, "sha256": known.sha256}), skip=["DATA"]
+    ).check("the whole file through records with increasing seq")
+    assert not channel.violations, channel.violations
+    wire_bytes = [
+        e.data
+        for e in channel.transcript.entries
+        if e.direction in ("send", "recv") and e.data[:4] in (b"RECD",)
+    ]
+    assert wire_bytes, "no records seen"
+    leaks = [
+        needle
+        for needle in (known.name.encode(), b"RQFL", b"RSFL", b"DONE")
+        if any(needle in data for data in wire_bytes)
+    ]
+    assert not leaks, f"EKE-SEC-2: {leaks} visible in record bytes on the wire"

@@ -1,0 +1,385 @@
+"""Framing, as an attacker delivers it (docs/SPEC.md §1, §2): runs over both profiles.
+
+Fixtures (conformance/plugin.py): `target` (parametrized over the profiles under test),
+`app_channel()` (a fresh authenticated channel), `transcripts`. Inside sft-pki the frames
+travel in the TLS stream; inside sft-eke every frame is one record, so the *outer*
+framing of sft-eke (the `RECD` frames and the clear handshake frames) is attacked on the
+raw TCP connection, and malformed inner frames are delivered as record plaintexts.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from conformance._wire_fixtures import (
+    AppChannel,
+    TranscriptBook,
+    check_well_formed,
+    fresh_name,
+    get_file,
+    known_file,
+    require,
+)
+from conformance.channel import Channel
+from conformance.scenario import Expect, Scenario, Send, send_split_frames
+from conformance.target import Target
+from conformance.wire import (
+    MAX_CONTROL_PAYLOAD,
+    ConformanceFailure,
+    ExpectClose,
+    ExpectError,
+    ExpectFrame,
+    RawConnection,
+    ReceivedFrame,
+    control,
+    deadline_after,
+    frame_bytes,
+    header_bytes,
+)
+
+
+def _outer(channel: Channel) -> tuple[RawConnection, bytes]:
+    """The connection that carries the channel's frames and the frame type it uses there."""
+    raw = getattr(channel, "raw", None)
+    if isinstance(raw, RawConnection):
+        return raw, b"RECD"
+    assert isinstance(channel, RawConnection)
+    return channel, b"RQFL"
+
+
+# --- length -------------------------------------------------------------------------------
+
+
+@pytest.mark.req("FRM-3", "ERR-3", "EKE-REC-6")
+def test_oversize_length_refused_after_header_only(target: Target, app_channel: AppChannel) -> None:
+    """Only the 8-byte header is sent: the answer must come without waiting for the payload."""
+    channel = app_channel()
+    conn, frame_type = _outer(channel)
+    conn.send_raw(header_bytes(frame_type, target.limits.frame_limit + 1))
+    channel.expect([ExpectError("frame_too_large")]).check(
+        f"FRM-3: header announcing {target.limits.frame_limit + 1} bytes, no payload sent"
+    )
+
+
+@pytest.mark.req("FRM-3")
+def test_maximum_length_header_is_refused(target: Target, app_channel: AppChannel) -> None:
+    channel = app_channel()
+    conn, frame_type = _outer(channel)
+    conn.send_raw(header_bytes(frame_type, 0xFFFFFFFF))
+    channel.expect([ExpectError("frame_too_large")]).check("FRM-3: length 2^32-1")
+
+
+@pytest.mark.req("FRM-3", "EKE-HS-9")
+@pytest.mark.profile("eke")
+def test_oversize_handshake_frame_refused_in_clear(
+    target: Target, transcripts: TranscriptBook
+) -> None:
+    """Before the handshake, sft-eke frames are in clear: the same limit applies to EKE1."""
+    with RawConnection.connect(target.host, target.port, timeout=5.0) as conn:
+        transcripts.add(conn)
+        conn.send_raw(header_bytes("EKE1", target.limits.frame_limit + 1))
+        conn.expect([ExpectError("frame_too_large")]).check("FRM-3 on EKE1")
+
+
+@pytest.mark.req("FRM-8")
+def test_control_payload_over_64_kib_is_refused(target: Target, app_channel: AppChannel) -> None:
+    channel = app_channel()
+    name = "a" * (MAX_CONTROL_PAYLOAD + 16)
+    channel.send_frame("RQFL", {"name": name})
+    channel.expect([ExpectError("frame_too_large")]).check("FRM-8: 64 KiB + 28 byte RQFL")
+
+
+# --- types --------------------------------------------------------------------------------
+
+
+@pytest.mark.req("FRM-2", "ERR-3")
+@pytest.mark.parametrize("bad_type", [b"rqfl", b"RQ L", b"\x00\x00\x00\x00", b"RQ\xc3\xa9"])
+def test_bad_type_bytes_are_bad_frame(
+    target: Target, app_channel: AppChannel, bad_type: bytes
+) -> None:
+    channel = app_channel()
+    channel.send_raw(frame_bytes(bad_type, control({"name": "x"})))
+    channel.expect([ExpectError("bad_frame")]).check(f"FRM-2: type {bad_type!r}")
+
+
+@pytest.mark.req("FRM-5")
+def test_unknown_type_is_unexpected_frame(target: Target, app_channel: AppChannel) -> None:
+    channel = app_channel()
+    channel.send_frame("ZZZZ", {})
+    channel.expect([ExpectError("unexpected_frame")]).check("FRM-5: type ZZZZ")
+
+
+@pytest.mark.req("FRM-6", "APP-1", "APP-3")
+@pytest.mark.parametrize(
+    ("frame_type", "payload"),
+    [
+        ("DATA", b"abc"),
+        (
+            "DONE",
+            control(
+                {
+                    "size": 0,
+                    "sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                }
+            ),
+        ),
+        ("RSFL", control({"name": "x", "size": 0})),
+    ],
+)
+def test_frame_not_allowed_in_idle_is_unexpected(
+    target: Target, app_channel: AppChannel, frame_type: str, payload: bytes
+) -> None:
+    channel = app_channel()
+    channel.send_frame(frame_type, payload)
+    channel.expect([ExpectError("unexpected_frame")]).check(f"FRM-6: {frame_type} in IDLE")
+
+
+# --- truncation ---------------------------------------------------------------------------
+
+
+@pytest.mark.req("FRM-7", "EKE-REC-1")
+@pytest.mark.parametrize("cut", [3, 8, 12])
+def test_truncated_frame_is_never_processed(
+    target: Target, app_channel: AppChannel, cut: int
+) -> None:
+    """A frame cut short (header or payload) and then the end of the stream: never a frame."""
+    file = known_file(target)
+    channel = app_channel()
+    whole = frame_bytes("RQFL", control({"name": file.name}))
+    if getattr(channel, "raw", None) is not None:
+        # sft-eke: a record holding a partial frame must be refused (EKE-REC-1).
+        channel.send_raw(whole[:cut])
+        channel.expect([ExpectError("bad_frame"), ExpectClose()]).check(
+            f"FRM-7/EKE-REC-1: record with the first {cut} bytes of a frame"
+        )
+        return
+    channel.send_raw(whole[:cut])
+    assert isinstance(channel, RawConnection)
+    # FIN without close_notify: the responder must see a failed connection, not a request.
+    # socket.socket.shutdown, not SSLSocket.shutdown (which drops the TLS state and so
+    # could not read the answer): a TCP FIN without close_notify.
+    socket.socket.shutdown(channel.sock, socket.SHUT_WR)
+    channel.expect([ExpectClose(), ExpectError("bad_frame")]).check(
+        f"FRM-7: {cut} of {len(whole)} bytes then EOF"
+    )
+
+
+# --- splitting and pipelining -------------------------------------------------------------
+
+
+@pytest.mark.req("FRM-4")
+@pytest.mark.parametrize("split", ["bytewise", "header-then-payload", "odd-chunks"])
+def test_frame_split_any_way_is_processed_identically(
+    target: Target, app_channel: AppChannel, split: str
+) -> None:
+    file = known_file(target)
+    channel = app_channel()
+    frame = frame_bytes("RQFL", control({"name": file.name}))
+    if split == "bytewise":
+        sizes = None
+    elif split == "header-then-payload":
+        sizes = [8]
+    else:
+        sizes = [1, 2, 3, 5, 7, 11, 13]
+    send_split_frames(channel, [frame], sizes)
+    first = channel.expect([ExpectFrame("RSFL")]).check(f"FRM-4: RQFL delivered {split}")
+    _finish_get(channel, first.frame, file.sha256, file.size)
+
+
+def _finish_get(channel: Channel, rsfl: ReceivedFrame | None, sha: str, size: int) -> None:
+    assert rsfl is not None
+    received = bytearray()
+    deadline = deadline_after(channel.timeout)
+    while True:
+        event = channel.recv_frame(deadline)
+        if not isinstance(event, ReceivedFrame):
+            raise ConformanceFailure(f"get interrupted: {event.describe()}")
+        if event.type == b"DATA":
+            received += event.payload
+            if len(received) > size:
+                raise ConformanceFailure(f"APP-GET-4: more than {size} bytes")
+            continue
+        done = event.json() or {}
+        if event.type != b"DONE" or done.get("sha256") != sha or len(received) != size:
+            raise ConformanceFailure(f"expected DONE sha256={sha}, got {event.describe()}")
+        return
+
+
+@pytest.mark.req("FRM-4", "APP-2")
+def test_pipelined_requests_in_one_write_are_answered_in_order(
+    target: Target, app_channel: AppChannel
+) -> None:
+    file = known_file(target)
+    channel = app_channel()
+    missing = "sft-conformance-no-such-file.txt"
+    frames = [
+        frame_bytes("RQFL", control({"name": file.name})),
+        frame_bytes("RQFL", control({"name": missing})),
+        frame_bytes("RQFL", control({"name": file.name})),
+    ]
+    send_split_frames(channel, frames, [sum(len(f) for f in frames)])
+    first = channel.expect([ExpectFrame("RSFL")]).check("APP-2: first of three pipelined")
+    _finish_get(channel, first.frame, file.sha256, file.size)
+    channel.expect([ExpectError("not_found")]).check("APP-2: second (missing file)")
+    third = channel.expect([ExpectFrame("RSFL")]).check("APP-2: third after a non-fatal error")
+    _finish_get(channel, third.frame, file.sha256, file.size)
+
+
+# --- JSON abuse ---------------------------------------------------------------------------
+
+_JSON_ABUSE = {
+    "not-utf8": b'{"name":"\xff\xfe"}',
+    "overlong-utf8": b'{"name":"\xc0\xaf"}',
+    "lone-surrogate-escape": b'{"name":"\\ud800"}',
+    "not-json": b"{name: hello}",
+    "truncated-json": b'{"name":"hel',
+    "trailing-garbage": b'{"name":"x"} x',
+    "array": b'["name"]',
+    "string": b'"name"',
+    "null": b"null",
+    "empty": b"",
+    "duplicate-key": b'{"name":"a","name":"b"}',
+    "nested-duplicate": b'{"name":"a","x":{"k":1,"k":2}}',
+    "nan": b'{"name":"a","x":NaN}',
+    "infinity": b'{"name":"a","x":Infinity}',
+    "minus-infinity": b'{"name":"a","x":-Infinity}',
+    "missing-member": b"{}",
+    "name-number": b'{"name":5}',
+    "name-null": b'{"name":null}',
+    "name-array": b'{"name":["a"]}',
+    "deep-nesting": b'{"name":"a","x":' + b"[" * 5000 + b"]" * 5000 + b"}",
+}
+
+
+@pytest.mark.req("FRM-9", "FRM-12", "ERR-3")
+@pytest.mark.parametrize("case", sorted(_JSON_ABUSE))
+def test_malformed_control_payload_is_bad_frame(
+    target: Target, app_channel: AppChannel, case: str
+) -> None:
+    scenario = Scenario(
+        f"RQFL with {case} payload",
+        (
+            Send(frame_bytes("RQFL", _JSON_ABUSE[case]), note=f"RQFL {case}"),
+            Expect(ExpectError("bad_frame")),
+        ),
+        ("FRM-9",),
+    )
+    scenario.run(app_channel()).check()
+
+
+_INT_ABUSE = {
+    "float": b"1.0",
+    "exponent": b"1e3",
+    "string": b'"5"',
+    "true": b"true",
+    "negative": b"-1",
+    "too-big": str(2**63).encode(),
+    "huge": b"9" * 400,
+    "null": b"null",
+}
+
+
+@pytest.mark.req("FRM-11")
+@pytest.mark.parametrize("case", sorted(_INT_ABUSE))
+def test_integer_member_must_be_a_json_integer(
+    target: Target, app_channel: AppChannel, case: str
+) -> None:
+    require(target, "put")
+    channel = app_channel()
+    payload = b'{"name":"sft-conformance-int.bin","size":' + _INT_ABUSE[case] + b"}"
+    channel.send_raw(frame_bytes("PUTF", payload))
+    channel.expect([ExpectError("bad_frame")]).check(f"FRM-11: PUTF size = {case}")
+
+
+@pytest.mark.req("FRM-12")
+@pytest.mark.parametrize("sha", ["A" * 64, "0" * 63, "0" * 65, "g" * 64])
+def test_sha256_member_must_be_64_lowercase_hex(
+    target: Target, app_channel: AppChannel, sha: str
+) -> None:
+    require(target, "put")
+    channel = app_channel()
+    channel.send_frame("PUTF", {"name": "sft-conformance-sha.bin", "size": 1, "sha256": sha})
+    channel.expect([ExpectError("bad_frame")]).check(f"FRM-12: PUTF sha256 = {sha!r}")
+
+
+@pytest.mark.req("FRM-10")
+def test_unknown_members_are_ignored(target: Target, app_channel: AppChannel) -> None:
+    file = known_file(target)
+    channel = app_channel()
+    channel.send_frame("RQFL", {"name": file.name, "x-extension": {"nested": [1, 2.5, None]}})
+    first = channel.expect([ExpectFrame("RSFL")]).check("FRM-10: RQFL with an extra member")
+    _finish_get(channel, first.frame, file.sha256, file.size)
+
+
+@pytest.mark.req("FRM-13")
+def test_empty_data_frame_is_bad_frame(target: Target, app_channel: AppChannel) -> None:
+    require(target, "put")
+    channel = app_channel()
+    channel.send_frame("PUTF", {"name": fresh_name(), "size": 4})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF before an empty DATA")
+    channel.send_frame("DATA", b"")
+    channel.expect([ExpectError("bad_frame")]).check("FRM-13: empty DATA")
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+@pytest.mark.req("ERR-4", "ERR-3")
+def test_error_with_unknown_code_ends_the_connection(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """An EROR from the initiator (any code, here unknown) ends the connection (§3.2)."""
+    channel = app_channel()
+    channel.send_frame("EROR", {"code": 999, "name": "nonsense", "message": "suite"})
+    channel.expect([ExpectClose(), ExpectError(then_close=True)]).check("ERR-4: EROR code 999")
+
+
+@pytest.mark.req("FRM-1", "FRM-14", "ERR-1", "ERR-2", "ERR-6", "ERR-7")
+def test_target_frames_are_well_formed(target: Target, app_channel: AppChannel) -> None:
+    """Everything the target sends in an ordinary session obeys §1 and §2."""
+    channel = app_channel()
+    seen: list[ReceivedFrame] = []
+    if target.files:
+        seen += get_file(channel, known_file(target).name).frames
+    seen += get_file(
+        channel, "sft-conformance-no-such-file", also=[ExpectError("not_found")], served=False
+    ).frames
+    seen += get_file(channel, "../outside", also=[ExpectError("forbidden")], served=False).frames
+    channel.send_frame("ZZZZ", {})
+    outcome = channel.expect([ExpectError("unexpected_frame")]).check("unknown type")
+    seen += [e for e in outcome.events if isinstance(e, ReceivedFrame)]
+    check_well_formed(seen, "FRM-14")
+
+
+@pytest.mark.req("ERR-5", level="SHOULD")
+def test_error_message_does_not_echo_long_attacker_input(
+    target: Target, app_channel: AppChannel
+) -> None:
+    channel = app_channel()
+    marker = "Q" * 300
+    channel.send_frame("RQFL", {"name": f"../{marker}"})
+    outcome = channel.expect([ExpectError("forbidden", "not_found")]).check("refused name")
+    assert outcome.frame is not None
+    message = str((outcome.frame.json() or {}).get("message", ""))
+    if "Q" * 65 in message:
+        raise ConformanceFailure(
+            f"ERR-5: the EROR message echoes {message.count('Q')} attacker characters: "
+            f"{message[:120]!r}…"
+        )
+
+
+@pytest.mark.req("ERR-3", "FRM-4")
+def test_no_frame_is_processed_after_a_fatal_error(target: Target, app_channel: AppChannel) -> None:
+    """A malformed frame and a valid request in one write: the request must not be served."""
+    file = known_file(target)
+    channel = app_channel()
+    frames = [
+        frame_bytes("RQFL", b'{"name":"a","name":"b"}'),
+        frame_bytes("RQFL", control({"name": file.name})),
+    ]
+    send_split_frames(channel, frames, [len(frames[0]) + len(frames[1])])
+    channel.expect([ExpectError("bad_frame")]).check(
+        "ERR-3: duplicate-key RQFL pipelined with a valid RQFL (only EROR, then close)"
+    )

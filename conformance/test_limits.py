@@ -1,0 +1,275 @@
+"""Limits and timeouts (docs/SPEC.md §6, EKE-HS-11): slow senders, silence, many connections.
+
+The embedded reference runs with short limits (handshake 1 s, idle 1.5 s, 8 connections;
+conformance/embedded.py) so that these cases stay fast; an external target's limits come
+from its target file, and cases whose limit is too long to wait for are skipped.
+
+Fixtures (conformance/plugin.py): `target`, `app_channel()`, `transcripts`.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import struct
+import time
+from pathlib import Path
+
+import pytest
+
+from conformance._wire_fixtures import (
+    AppChannel,
+    TranscriptBook,
+    fresh_name,
+    get_file,
+    known_file,
+    require,
+    suite_identity,
+)
+from conformance.channel import Channel
+from conformance.pki_channel import HandshakeRefused, client_context, connect_pki
+from conformance.target import Target
+from conformance.wire import (
+    Closed,
+    ConformanceFailure,
+    Expectation,
+    ExpectClose,
+    ExpectError,
+    ExpectFrame,
+    ExpectSilence,
+    RawConnection,
+    ReceivedFrame,
+    control,
+    deadline_after,
+    frame_bytes,
+)
+
+_MAX_WAIT = 12.0  # the longest limit the suite waits for
+
+
+def _limit(value: float, what: str) -> float:
+    if value > _MAX_WAIT:
+        pytest.skip(f"the target's {what} is {value} s (the suite waits at most {_MAX_WAIT} s)")
+    return value
+
+
+def _first_handshake_bytes(target: Target) -> bytes:
+    """The first message of an honest handshake: a TLS ClientHello or an EKE1 frame."""
+    if target.profile == "pki":
+        assert target.root is not None
+        ctx = client_context(target.root)
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = ctx.wrap_bio(incoming, outgoing, server_side=False)
+        try:
+            tls.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        return outgoing.read()
+    user = target.accounts[0].user if target.accounts else "alice"
+    return frame_bytes("EKE1", control({"user": user, "a": "ab" * 384}))
+
+
+def _timeout_reaction(target: Target) -> list[Expectation]:
+    # Before a channel exists sft-pki can only close; sft-eke answers EROR timeout in
+    # clear (EKE-HS-11).
+    return [ExpectError("timeout")] if target.profile == "eke" else [ExpectClose()]
+
+
+@pytest.mark.req("LIM-1", "EKE-HS-11")
+def test_handshake_timeout_on_a_silent_client(target: Target, transcripts: TranscriptBook) -> None:
+    limit = _limit(target.limits.handshake_timeout, "handshake timeout")
+    with RawConnection.connect(target.host, target.port, timeout=limit) as conn:
+        transcripts.add(conn)
+        outcome = conn.expect(_timeout_reaction(target), timeout=limit * 1.5 + 1.0)
+        outcome.check(
+            f"LIM-1: nothing sent for {limit * 1.5 + 1.0:.1f} s (handshake timeout {limit} s)"
+        )
+
+
+@pytest.mark.req("LIM-1", "EKE-HS-11")
+def test_handshake_timeout_holds_against_a_slow_sender(
+    target: Target, transcripts: TranscriptBook
+) -> None:
+    """One byte of the first handshake message at a time, never finishing: the handshake
+    timeout is a deadline for the whole handshake, not a per-read timeout."""
+    limit = _limit(target.limits.handshake_timeout, "handshake timeout")
+    hello = _first_handshake_bytes(target)
+    interval = limit / 6
+    hard = deadline_after(limit * 1.5 + 1.0)
+    with RawConnection.connect(target.host, target.port, timeout=limit) as conn:
+        transcripts.add(conn)
+        event = None
+        # Bounded: one byte per interval until the hard deadline (about 10 rounds).
+        for index in range(len(hello) - 1):
+            if time.monotonic() >= hard:
+                break
+            if not conn.send_raw(hello[index : index + 1]):
+                event = conn.recv_frame(deadline_after(0.5))
+                break
+            event = conn.recv_frame(min(deadline_after(interval), hard))
+            if isinstance(event, Closed | ReceivedFrame):
+                break
+        ok = isinstance(event, Closed) or (
+            isinstance(event, ReceivedFrame) and event.error_name == "timeout"
+        )
+        if not ok:
+            raise ConformanceFailure(
+                f"LIM-1: a client sending one byte every {interval:.2f} s was still connected "
+                f"after {limit * 1.5 + 1.0:.1f} s (handshake timeout {limit} s); last event: "
+                f"{event.describe() if event is not None else 'none'}"
+            )
+
+
+@pytest.mark.req("LIM-2")
+def test_idle_timeout_between_requests(target: Target, app_channel: AppChannel) -> None:
+    limit = _limit(target.limits.idle_timeout, "idle timeout")
+    channel = app_channel()
+    channel.expect([ExpectError("timeout")], timeout=limit * 1.5 + 1.0).check(
+        f"LIM-2: channel idle for {limit * 1.5 + 1.0:.1f} s (idle timeout {limit} s)"
+    )
+
+
+@pytest.mark.req("LIM-2", "APP-STORE-3")
+def test_idle_timeout_during_a_put(target: Target, app_channel: AppChannel) -> None:
+    require(target, "put")
+    limit = _limit(target.limits.idle_timeout, "idle timeout")
+    name = fresh_name()
+    channel = app_channel()
+    channel.send_frame("PUTF", {"name": name, "size": 5000})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF")
+    channel.send_frame("DATA", b"z" * 1000)
+    channel.expect([ExpectError("timeout")], timeout=limit * 1.5 + 1.0).check(
+        f"LIM-2: a put stalled after 1000 of 5000 bytes (idle timeout {limit} s)"
+    )
+    fresh: Channel = app_channel()
+    fresh.send_frame("PUTF", {"name": name, "size": 1})
+    fresh.expect([ExpectFrame("RSFL", {"accept": True})]).check(
+        "APP-STORE-3: the timed-out put left a file under its final name"
+    )
+
+
+@pytest.mark.req("LIM-5", "APP-2")
+def test_many_concurrent_sessions_are_served(target: Target, app_channel: AppChannel) -> None:
+    file = known_file(target)
+    count = max(2, min(6, target.limits.max_connections - 2))
+    channels = [app_channel() for _ in range(count)]
+    # All requests first, then all answers: the sessions overlap inside the responder.
+    for channel in channels:
+        channel.send_frame("RQFL", {"name": file.name})
+    for index, channel in enumerate(channels):
+        first = channel.expect([ExpectFrame("RSFL")]).check(f"session {index + 1} of {count}")
+        assert first.frame is not None
+        done = channel.expect([ExpectFrame("DONE", {"sha256": file.sha256})], skip=["DATA"])
+        done.check(f"session {index + 1} of {count}: DONE")
+
+
+def _probe(
+    target: Target, timeout: float, transcripts: TranscriptBook, workdir: Path
+) -> tuple[bool, str]:
+    """Opens one more connection: (accepted?, what happened).
+
+    sft-pki: an honest TLS handshake, then silence means accepted (a responder over its
+    limit closes, or completes TLS to send `EROR busy`). sft-eke: a TCP connection, then
+    silence means accepted (no EKE1 is sent: a half handshake could count as a failure
+    towards throttling).
+    """
+    if target.profile == "pki":
+        if target.root is None:
+            pytest.skip("pki needs --root")
+        cert, key = suite_identity(target, workdir)
+        result = connect_pki(
+            target.host, target.port, client_context(target.root, cert, key), timeout=timeout
+        )
+        if isinstance(result, HandshakeRefused):
+            transcripts.add(result.transcript)
+            return False, result.describe()
+        conn: Channel = result
+    else:
+        conn = RawConnection.connect(target.host, target.port, timeout=timeout)
+    transcripts.add(conn)
+    try:
+        outcome = conn.expect(
+            [ExpectSilence(), ExpectError("busy"), ExpectClose()], timeout=timeout
+        )
+    finally:
+        conn.close()
+    if not outcome.ok:
+        raise ConformanceFailure(
+            "LIM-4: neither accepted nor refused with busy/close\n" + outcome.describe()
+        )
+    return isinstance(outcome.matched, ExpectSilence), outcome.describe()
+
+
+@pytest.mark.req("LIM-4", "LIM-5")
+@pytest.mark.xdist_group("connection-limit")
+def test_connection_limit_refuses_then_recovers(
+    target: Target, transcripts: TranscriptBook, tmp_path: Path
+) -> None:
+    require(target, "busy")
+    limit = target.limits.max_connections
+    if limit > 64:
+        pytest.skip(f"max_connections {limit} is too many to open here")
+    quick = min(0.4, target.limits.handshake_timeout / 3)
+    holders: list[RawConnection] = []
+    try:
+        # `limit` connections that take their slots (waiting for a handshake)...
+        holders = [
+            RawConnection.connect(target.host, target.port, timeout=quick) for _ in range(limit)
+        ]
+        # ...so that one more is refused at once (close, or EROR busy).
+        accepted, what = _probe(target, quick, transcripts, tmp_path)
+        if accepted:
+            raise ConformanceFailure(
+                f"LIM-4: connection {limit + 1} was accepted while {limit} were open "
+                f"(max_connections {limit}): {what}"
+            )
+    finally:
+        for conn in holders:
+            conn.close()
+    # Once connections end the responder must accept again; it notices the closes
+    # asynchronously, so try a few times within a bounded time.
+    deadline = deadline_after(3.0)
+    what = ""
+    for _ in range(20):
+        accepted, what = _probe(target, quick, transcripts, tmp_path)
+        if accepted or time.monotonic() >= deadline:
+            break
+    if not accepted:
+        raise ConformanceFailure(
+            f"LIM-4: no new connection accepted after the others ended: {what}"
+        )
+
+
+def _abuse(target: Target) -> None:
+    """Connections that misbehave in different ways (each ends quickly)."""
+    hello = _first_handshake_bytes(target)
+    # 1. garbage
+    with RawConnection.connect(target.host, target.port) as conn:
+        conn.send_raw(
+            b"\x16\x03\x01\xff\xff" + b"\x00" * 64
+            if target.profile == "pki"
+            else b"GET / HTTP/1.1\r\n\r\n"
+        )
+    # 2. half a handshake message, then vanish
+    with RawConnection.connect(target.host, target.port) as conn:
+        conn.send_raw(hello[: len(hello) // 2])
+    # 3. connection reset (SO_LINGER 0) in the middle of a message
+    sock = socket.create_connection(target.address, timeout=2)
+    sock.sendall(hello[:10])
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+    # 4. connect and close at once
+    socket.create_connection(target.address, timeout=2).close()
+
+
+@pytest.mark.req("LIM-5")
+def test_responder_keeps_serving_after_abuse(target: Target, app_channel: AppChannel) -> None:
+    file = known_file(target)
+    # A silent connection stays open meanwhile: it must not block anyone.
+    with RawConnection.connect(target.host, target.port):
+        _abuse(target)
+        get_file(app_channel(), file.name)
+    channel = app_channel()
+    channel.send_raw(frame_bytes(b"rq\x00\x00", b"{}"))
+    channel.expect([ExpectError("bad_frame")]).check("bad type inside a channel")
+    get_file(app_channel(), file.name)

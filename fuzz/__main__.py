@@ -1,0 +1,218 @@
+"""`python -m fuzz replay CASE... --target HOST:PORT` and `python -m fuzz campaign ...`.
+
+replay   runs saved cases (fuzz/corpus/*.json) against a target (default: the embedded
+         reference of the case's profile) and applies every oracle; exit 1 if any
+         case still breaks a requirement, 0 if none does.
+campaign runs a hypothesis campaign against a target (or, without --target, the
+         embedded reference), printing the seed, progress and final statistics:
+         examples, sessions/s, distinct target responses, failures.
+
+Exit codes: 0 clean, 1 findings, 2 usage or environment error (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from conformance.target import (
+    Account,
+    Target,
+    TargetConfigError,
+    load_target_file,
+    parse_hostport,
+)
+from fuzz.campaign import Fuzzer, run_campaign
+from fuzz.cases import STAGES, Case, load_case
+from fuzz.runner import RunConfig
+from fuzz.settings import FUZZ_PROFILES, run_seed
+
+__all__ = ["main"]
+
+
+class UsageError(Exception):
+    pass
+
+
+def _target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", help="HOST:PORT (default: start the embedded reference)")
+    parser.add_argument("--profile", choices=("pki", "eke", "pki-legacy", "eke-legacy"))
+    parser.add_argument("--target-config", type=Path, help="target file (TOML), as conformance")
+    parser.add_argument("--user", help="eke: account name")
+    parser.add_argument("--password-file", type=Path, help="eke: file holding the password")
+    parser.add_argument("--root", type=Path, help="pki: organisation root (PEM)")
+    parser.add_argument("--client-cert", type=Path, help="pki: a certificate the target accepts")
+    parser.add_argument("--client-key", type=Path, help="pki: its key (PEM)")
+    parser.add_argument("--deadline", type=float, default=5.0, help="seconds to react (5)")
+
+
+def _build_target(args: argparse.Namespace, workdir: Path | None) -> Target:
+    kwargs: dict[str, object] = {}
+    if args.target_config:
+        kwargs.update(load_target_file(args.target_config))
+    if args.target:
+        kwargs["host"], kwargs["port"] = parse_hostport(args.target)
+    profile = args.profile or kwargs.get("profile")
+    if "host" not in kwargs:
+        if workdir is None:
+            raise UsageError("--target HOST:PORT is required")
+        from conformance.embedded import EmbeddedError, start_embedded
+
+        try:
+            return start_embedded(str(profile or "eke"), workdir)
+        except EmbeddedError as exc:
+            raise UsageError(f"cannot start the embedded reference: {exc}") from exc
+    if profile is None:
+        raise UsageError("--profile is required with --target")
+    kwargs["profile"] = profile
+    if args.user and args.password_file:
+        text = args.password_file.read_text(encoding="utf-8")
+        kwargs["accounts"] = (Account(args.user, text[:-1] if text.endswith("\n") else text),)
+    if args.root:
+        kwargs["root"] = args.root
+    if args.client_cert and args.client_key:
+        kwargs["identities"] = {"fuzzer": (args.client_cert, args.client_key)}
+    return Target(**kwargs)  # type: ignore[arg-type]
+
+
+def _replay(args: argparse.Namespace) -> int:
+    paths: list[Path] = []
+    for given in args.cases:
+        paths += sorted(given.rglob("*.json")) if given.is_dir() else [given]
+    cases = []
+    for path in paths:
+        try:
+            cases.append((path, load_case(path)))
+        except (OSError, ValueError, KeyError) as exc:
+            raise UsageError(f"{path}: not a fuzz case ({exc})") from exc
+    skipped = [p for p, c in cases if c.profile.endswith("-legacy") or c.extra.get("role")]
+    for path in skipped:
+        print(f"{path}: skipped (legacy and initiator cases replay through pytest fuzz)")
+    cases = [(p, c) for p, c in cases if p not in skipped]
+    if not cases:
+        raise UsageError("no replayable case given")
+    if args.target or args.target_config:
+        return _replay_on(_build_target(args, None), cases, args.deadline)
+    # No target: the embedded reference of the first case's profile.
+    if args.profile is None:
+        args.profile = cases[0][1].profile
+    with tempfile.TemporaryDirectory(prefix="sft-fuzz-replay-") as tmp:
+        target = _build_target(args, Path(tmp))
+        try:
+            return _replay_on(target, cases, args.deadline)
+        finally:
+            target.stop()
+
+
+def _replay_on(target: Target, cases: list[tuple[Path, Case]], deadline: float) -> int:
+    fuzzer = Fuzzer(target, RunConfig(deadline=deadline))
+    broken = 0
+    for path, case in cases:
+        if case.profile != target.profile:
+            print(f"{path}: skipped (profile {case.profile}, target is {target.profile})")
+            continue
+        outcome, violations = fuzzer.run(case)
+        reqs = ", ".join(case.requirements) or "-"
+        response = outcome.signature() if outcome else "setup failed"
+        if violations:
+            broken += 1
+            print(f"{path}: FAIL (case breaks {reqs}); target answered: {response}")
+            for v in violations:
+                print(f"    {v}")
+        else:
+            print(f"{path}: ok (was {reqs}); target answered: {response}")
+    print(f"replayed {len(cases)} case(s): {broken} still failing")
+    return 1 if broken else 0
+
+
+def _campaign(args: argparse.Namespace) -> int:
+    profile = FUZZ_PROFILES[args.hypothesis_profile]
+    seed_value = args.seed if args.seed is not None else run_seed()
+    print(f"fuzz campaign: seed {seed_value} (rerun with --seed {seed_value})", flush=True)
+    with tempfile.TemporaryDirectory(prefix="sft-fuzz-") as tmp:
+        target = _build_target(args, Path(tmp))
+        try:
+            print(f"target: {target.profile} at {target.host}:{target.port}", flush=True)
+            database = None
+            if args.fuzz_db:
+                from fuzz.db import FuzzDbError, open_example_db
+
+                try:
+                    database = open_example_db(args.fuzz_db)
+                except FuzzDbError as exc:
+                    raise UsageError(str(exc)) from exc
+            fuzzer = Fuzzer(
+                target,
+                RunConfig(deadline=args.deadline),
+                liveness_every=args.liveness_every,
+                progress=sys.stdout,
+                progress_every=args.progress_every,
+            )
+            fuzzer.take_baseline()
+            stages = tuple(args.stage) if args.stage else _default_stages(target.profile)
+            result = run_campaign(
+                fuzzer,
+                stages,
+                max_examples=args.examples or profile.max_examples,
+                budget_seconds=args.seconds or profile.budget_seconds,
+                seed_value=seed_value,
+                findings=args.findings,
+                database=database,
+            )
+            resources = fuzzer.resource_violations()
+        finally:
+            target.stop()
+    print(fuzzer.stats.summary())
+    for v in resources:
+        print(f"resource finding: {v}")
+    if not result.ok:
+        print(f"FAILURE:\n{result.failure}")
+    return 0 if result.ok and not resources else 1
+
+
+def _default_stages(profile: str) -> tuple[str, ...]:
+    return ("connect", "eke2", "channel") if profile == "eke" else ("channel",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m fuzz", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    replay = sub.add_parser("replay", help="replay saved cases against a target")
+    replay.add_argument("cases", nargs="+", type=Path, help="case files or directories")
+    _target_options(replay)
+    replay.set_defaults(func=_replay)
+    campaign = sub.add_parser("campaign", help="run a fuzz campaign")
+    _target_options(campaign)
+    campaign.add_argument("--hypothesis-profile", choices=sorted(FUZZ_PROFILES), default="quick")
+    campaign.add_argument("--examples", type=int, help="maximum number of cases")
+    campaign.add_argument("--seconds", type=float, help="time budget")
+    campaign.add_argument("--seed", type=int, help="seed (default: FUZZ_SEED or random)")
+    campaign.add_argument("--stage", action="append", choices=STAGES, help="stages to fuzz")
+    campaign.add_argument("--liveness-every", type=int, default=10)
+    campaign.add_argument("--progress-every", type=float, default=5.0)
+    campaign.add_argument(
+        "--findings", type=Path, default=Path("fuzz/corpus"), help="where failures are saved"
+    )
+    campaign.add_argument("--fuzz-db", help="shared example database: redis://HOST:PORT/N")
+    campaign.set_defaults(func=_campaign)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except (UsageError, TargetConfigError) as exc:
+        print(f"fuzz: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fuzz: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

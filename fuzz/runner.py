@@ -1,0 +1,599 @@
+"""Runs one `Case` against a target over a socket and records what came back.
+
+The runner is the only part of the fuzzers that does I/O. It establishes the case's
+stage honestly (TLS 1.3 for sft-pki/1, the EKE handshake for sft-eke/1), sends the
+case's writes (sealed as records, split into tiny writes, paused), then half-closes
+the TCP connection and reads until the target closes or the deadline passes. The
+`Outcome` it returns is judged by `fuzz.oracles`; the runner itself judges nothing.
+
+TLS runs over memory BIOs (`ssl.SSLObject`) so that the runner keeps the raw socket:
+it can half-close TCP (a FIN without close_notify, which a responder must treat as
+the end of the stream, PKI-TLS-6) while still reading the target's last records.
+
+For sft-eke/1 each mutated session connects from a random address of 127.0.0.0/8 when
+the target is on loopback, so that EKE-THR-1's per-address throttling of the fuzzer's
+failed handshakes does not throttle the next case or the liveness probe (EKE-THR-2).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import random
+import socket
+import ssl
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from conformance import eke
+from conformance.target import Target
+from conformance.wire import FrameReader, ReceivedFrame, control, frame_bytes
+from fuzz.cases import Case, Write
+
+__all__ = [
+    "RunConfig",
+    "Outcome",
+    "run_case",
+    "honest_session",
+    "LivenessResult",
+    "SetupFailed",
+    "password_key",
+    "known_file_bytes",
+    "Session",
+]
+
+_RECV_SIZE: Final = 65536
+# Not the `random` module: hypothesis reseeds it for every example, which would give
+# every case the same source address and user name (and get them throttled together).
+_rng: Final = random.SystemRandom()
+# The reader refuses to buffer more than this from a target (a hostile target cannot
+# exhaust the fuzzer's memory); 8 MiB is far above what any case asks for.
+_MAX_RECEIVED: Final = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """How long the runner waits; every wait is bounded."""
+
+    # Time for the target to react after our last write and FIN (no-hang oracle).
+    deadline: float = 5.0
+    # Time for an honest handshake / request (setup and liveness).
+    setup_timeout: float = 10.0
+    random_source: bool = True
+
+
+class SetupFailed(Exception):
+    """The honest part of a case (connect, TLS or EKE handshake) failed."""
+
+
+@dataclass
+class Outcome:
+    """Everything the target did during one case."""
+
+    case: Case
+    # Application frames (decrypted inside a channel), in arrival order.
+    frames: list[ReceivedFrame] = field(default_factory=list)
+    # Every byte the target sent, as it crossed the wire (handshake in clear, TLS or EKE
+    # records): nothing secret may be readable in it.
+    clear_bytes: bytes = b""
+    closed: bool = False
+    close_kind: str = ""
+    hung: bool = False
+    elapsed: float = 0.0
+    # Index of the write at which the target stopped accepting bytes (closed), if any.
+    send_failed_at: int | None = None
+    # A record from the target that did not authenticate (a target bug), if any.
+    bad_record: str = ""
+    trailing: bytes = b""
+    setup_error: str = ""
+
+    def frame_types(self) -> tuple[str, ...]:
+        return tuple(f.type.decode("latin-1") for f in self.frames)
+
+    def signature(self) -> str:
+        """A short summary used to count distinct target responses in a campaign."""
+        parts = []
+        for f in self.frames[:6]:
+            code = f.error_name if f.type == b"EROR" else None
+            parts.append(f"EROR:{code}" if code else f.type.decode("latin-1"))
+        end = "hang" if self.hung else (self.close_kind or "open")
+        return " ".join([*parts, f"<{end}>"])
+
+
+@functools.lru_cache(maxsize=16)
+def password_key(password: str, user: str) -> bytes:
+    """scrypt once per account per process (it costs ~0.15 s by design, EKE-PW-1)."""
+    return eke.password_key(password, user)
+
+
+def known_file_bytes(target: Target) -> dict[str, bytes]:
+    """Contents of the target's known files when the fuzzer can read them (embedded)."""
+    out: dict[str, bytes] = {}
+    if target.share is None:
+        return out
+    for known in target.files:
+        path = target.share / known.name
+        try:
+            out[known.name] = path.read_bytes()
+        except OSError:
+            continue
+    return out
+
+
+# --- transport ------------------------------------------------------------------------------
+
+
+def _connect(target: Target, config: RunConfig) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        if config.random_source and target.host.startswith("127."):
+            source = f"127.{_rng.randint(1, 254)}.{_rng.randint(0, 255)}.{_rng.randint(1, 254)}"
+            sock.bind((source, 0))
+        sock.settimeout(config.setup_timeout)
+        sock.connect((target.host, target.port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError as exc:
+        sock.close()
+        raise SetupFailed(f"cannot connect to {target.host}:{target.port}: {exc}") from exc
+    return sock
+
+
+class _Stream:
+    """Plain TCP or TLS-over-memory-BIO: write app bytes, read app bytes, half-close."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.tls: ssl.SSLObject | None = None
+        self._in = ssl.MemoryBIO()
+        self._out = ssl.MemoryBIO()
+        self.eof = False
+        self.close_kind = ""
+        # Every byte the target sent, as on the wire (TLS or EKE records included): the
+        # leak oracle looks for the file and password in it (EKE-SEC-2). Bounded.
+        self.wire_in = bytearray()
+
+    def start_tls(self, context: ssl.SSLContext, deadline: float) -> None:
+        self.tls = context.wrap_bio(self._in, self._out, server_side=False)
+        while True:
+            try:
+                self.tls.do_handshake()
+                self._flush()
+                return
+            except ssl.SSLWantReadError:
+                self._flush()
+                if not self._pull(deadline):
+                    raise SetupFailed("TLS handshake: the target closed or timed out") from None
+            except ssl.SSLError as exc:
+                raise SetupFailed(f"TLS handshake failed: {exc.reason or exc}") from exc
+
+    def _flush(self) -> None:
+        data = self._out.read()
+        if data:
+            self.sock.sendall(data)
+
+    def _pull(self, deadline: float) -> bool:
+        """Reads raw bytes into the TLS input; False at EOF or deadline."""
+        raw = self._recv_raw(deadline)
+        if not raw:
+            self._in.write_eof()
+            return False
+        self._in.write(raw)
+        return True
+
+    def _recv_raw(self, deadline: float) -> bytes:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        self.sock.settimeout(remaining)
+        try:
+            data = self.sock.recv(_RECV_SIZE)
+        except TimeoutError:
+            raise
+        except OSError:
+            self.close_kind = "reset"
+            return b""
+        if not data and not self.close_kind:
+            self.close_kind = "eof"
+        if len(self.wire_in) < _MAX_RECEIVED:
+            self.wire_in += data[: _MAX_RECEIVED - len(self.wire_in)]
+        return data
+
+    def send(self, data: bytes) -> None:
+        if self.tls is None:
+            self.sock.sendall(data)
+            return
+        self.tls.write(data)
+        self._flush()
+
+    def half_close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def recv(self, deadline: float) -> bytes | None:
+        """Some app bytes; b"" at the end of the stream; None at the deadline."""
+        if self.eof:
+            return b""
+        try:
+            if self.tls is None:
+                data = self._recv_raw(deadline)
+                if not data:
+                    self.eof = True
+                return data
+            while True:
+                try:
+                    return self.tls.read(_RECV_SIZE)
+                except ssl.SSLWantReadError:
+                    if self._in.eof:
+                        self.eof = True
+                        return b""
+                    self._pull(deadline)
+                except ssl.SSLZeroReturnError:
+                    self.close_kind = "close_notify"
+                    self.eof = True
+                    return b""
+                except ssl.SSLError as exc:
+                    self.close_kind = self.close_kind or f"tls:{exc.reason or 'error'}"
+                    self.eof = True
+                    return b""
+        except TimeoutError:
+            return None
+
+
+def _tls_context(target: Target) -> ssl.SSLContext:
+    if target.root is None:
+        raise SetupFailed("profile pki needs --root (the organisation root certificate)")
+    identity = _client_identity(target)
+    if identity is None:
+        raise SetupFailed("profile pki needs a client certificate the responder accepts")
+    return _context_for(str(target.root), str(identity[0]), str(identity[1]))
+
+
+# Identities the conformance suite holds on purpose as bad ones are never the fuzzer's.
+_BAD_IDENTITY_WORDS: Final = ("revoked", "expired", "foreign", "self", "bad", "wrong", "ca")
+
+
+def _client_identity(target: Target) -> tuple[Path, Path] | None:
+    ids = target.identities
+    for preferred in ("fuzzer", "suite"):
+        if preferred in ids:
+            return ids[preferred]
+    for alias, ident in ids.items():
+        if alias != target.responder_alias and not any(w in alias for w in _BAD_IDENTITY_WORDS):
+            return ident
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def _context_for(root: str, cert: str, key: str) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    # The fuzzer checks the chain against the organisation root only (PKI-TLS-4); the
+    # responder's alias is checked by the conformance suite, not here.
+    ctx.check_hostname = False
+    ctx.load_verify_locations(cafile=root)
+    ctx.load_cert_chain(certfile=cert, keyfile=key)
+    ctx.set_alpn_protocols(["sft-pki/1"])
+    return ctx
+
+
+# --- EKE records --------------------------------------------------------------------------
+
+
+@dataclass
+class _EkeRecords:
+    sender: eke.RecordSender
+    receiver: eke.RecordReceiver
+
+    def seal(self, write: Write) -> bytes:
+        """The wire image of one write, sealed as its `seal` says (EKE-REC-2..5)."""
+        inner = write.data
+        s = self.sender
+        if write.seal == "honest":
+            return s.seal(inner)
+        if write.seal == "clear":
+            return inner
+        if write.seal == "wrong_key":
+            record = eke.seal_record(bytes(32), s.iv, s.seq, inner)
+            s.seq += 1
+            return record
+        if write.seal == "seq_skip":
+            record = eke.seal_record(s.key, s.iv, s.seq + 1, inner)
+            s.seq += 2
+            return record
+        if write.seal == "seq_repeat":
+            # The previous number again (at 0 there is none: the next one, unused).
+            return eke.seal_record(s.key, s.iv, s.seq - 1 if s.seq else 1, inner)
+        if write.seal == "flip_tag":
+            flipped = bytearray(s.seal(inner))
+            flipped[-1] ^= 0x01
+            return bytes(flipped)
+        raise ValueError(f"unknown seal {write.seal!r}")
+
+
+def _read_frame(stream: _Stream, reader: FrameReader, deadline: float) -> ReceivedFrame | None:
+    while True:
+        frame = reader.next_frame()
+        if frame is not None:
+            return frame
+        if reader.oversize is not None:
+            return None
+        data = stream.recv(deadline)
+        if not data:
+            return None
+        reader.feed(data)
+
+
+def _eke_handshake(stream: _Stream, target: Target, deadline: float, out: Outcome) -> _EkeRecords:
+    if not target.accounts:
+        raise SetupFailed("profile eke needs an account (--user and --password-file)")
+    account = target.accounts[0]
+    client = eke.ClientHandshake(account.user, password_key(account.password, account.user))
+    reader = FrameReader()
+    stream.send(frame_bytes("EKE1", control(client.eke1())))
+    got = _read_frame(stream, reader, deadline)
+    if got is None or got.type != b"EKE2" or (obj := got.json()) is None:
+        raise SetupFailed(f"honest EKE1 answered with {got.describe() if got else 'close'}")
+    try:
+        stream.send(frame_bytes("EKE3", control(client.on_eke2(obj))))
+    except eke.EkeError as exc:
+        raise SetupFailed(f"EKE2 did not verify: {exc}") from exc
+    got = _read_frame(stream, reader, deadline)
+    if got is None or got.type != b"EKE4" or (obj := got.json()) is None:
+        raise SetupFailed(f"honest EKE3 answered with {got.describe() if got else 'close'}")
+    try:
+        client.on_eke4(obj)
+    except eke.EkeError as exc:
+        raise SetupFailed(f"EKE4 did not verify: {exc}") from exc
+    sender, receiver = client.record_layer()
+    return _EkeRecords(sender, receiver)
+
+
+def _eke2_stage(stream: _Stream, deadline: float, out: Outcome) -> None:
+    # An unknown user: the server must run the handshake with its fake key (EKE-HS-3);
+    # the fuzzer's EKE3 then replaces the client's, which can never be right.
+    user = f"fuzz-nobody-{_rng.getrandbits(32):08x}"
+    a = _rng.getrandbits(384 * 8).to_bytes(384, "big")
+    stream.send(frame_bytes("EKE1", control({"user": user, "a": a.hex()})))
+    reader = FrameReader()
+    got = _read_frame(stream, reader, deadline)
+    if got is None or got.type != b"EKE2":
+        raise SetupFailed(f"EKE1 answered with {got.describe() if got else 'close'}")
+
+
+# --- one case -------------------------------------------------------------------------------
+
+
+def _pieces(wire: bytes, chunks: tuple[int, ...]) -> list[bytes]:
+    if not chunks:
+        return [wire]
+    out = []
+    offset = 0
+    for size in chunks:
+        if offset >= len(wire):
+            break
+        out.append(wire[offset : offset + size])
+        offset += size
+    if offset < len(wire):
+        out.append(wire[offset:])
+    return out
+
+
+def _open_stream(
+    target: Target, stage: str, config: RunConfig, out: Outcome
+) -> tuple[_Stream, _EkeRecords | None]:
+    sock = _connect(target, config)
+    stream = _Stream(sock)
+    setup_deadline = time.monotonic() + config.setup_timeout
+    records = None
+    try:
+        if target.profile == "pki":
+            stream.start_tls(_tls_context(target), setup_deadline)
+        elif target.profile == "eke" and stage == "channel":
+            records = _eke_handshake(stream, target, setup_deadline, out)
+        elif target.profile == "eke" and stage == "eke2":
+            _eke2_stage(stream, setup_deadline, out)
+    except (SetupFailed, OSError, TimeoutError) as exc:
+        sock.close()
+        if isinstance(exc, SetupFailed):
+            raise
+        raise SetupFailed(f"setup failed: {exc}") from exc
+    return stream, records
+
+
+def run_case(target: Target, case: Case, config: RunConfig | None = None) -> Outcome:
+    """Establishes the stage, sends the writes, half-closes and collects the reaction."""
+    config = config or RunConfig()
+    out = Outcome(case)
+    started = time.monotonic()
+    stream, records = _open_stream(target, case.stage, config, out)
+    try:
+        for index, write in enumerate(case.writes):
+            if write.delay:
+                # Part of the input (slow senders), not synchronisation: bounded by MAX_DELAY.
+                time.sleep(write.delay)
+            wire = records.seal(write) if records is not None else write.data
+            try:
+                for piece in _pieces(wire, write.chunks):
+                    stream.send(piece)
+            except (OSError, ssl.SSLError):
+                out.send_failed_at = index
+                break
+        stream.half_close()
+        _collect(stream, records, out, time.monotonic() + config.deadline)
+    finally:
+        stream.sock.close()
+    out.clear_bytes = bytes(stream.wire_in)
+    out.elapsed = time.monotonic() - started
+    return out
+
+
+def _collect(
+    stream: _Stream,
+    records: _EkeRecords | None,
+    out: Outcome,
+    deadline: float,
+) -> None:
+    outer = FrameReader()
+    total = 0
+    while True:
+        data = stream.recv(deadline)
+        if data is None:
+            out.hung = True
+            break
+        if not data:
+            out.closed = True
+            out.close_kind = stream.close_kind or "eof"
+            break
+        total += len(data)
+        if total > _MAX_RECEIVED:
+            out.close_kind = "flood"
+            break
+        outer.feed(data)
+        for frame in outer.frames():
+            if records is None:
+                out.frames.append(frame)
+                continue
+            if out.bad_record:
+                continue
+            try:
+                inner = records.receiver.open(frame.raw)
+            except eke.EkeError as exc:
+                out.bad_record = f"{frame.type.decode('latin-1')}: {exc.detail}"
+                continue
+            out.frames.append(ReceivedFrame(inner[:4], inner[8:]))
+    out.trailing = outer.buffered
+
+
+# --- honest sessions (liveness) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LivenessResult:
+    ok: bool
+    detail: str
+    elapsed: float
+    # A live target that serves wrong bytes breaks APP-GET-2, not liveness.
+    requirement: str = "LIM-5"
+
+
+def honest_session(
+    target: Target, config: RunConfig | None = None, files: dict[str, bytes] | None = None
+) -> LivenessResult:
+    """A fresh, honest get of a known file: the target must still serve (LIM-5)."""
+    config = config or RunConfig()
+    started = time.monotonic()
+    known = target.files[0] if target.files else None
+    name = known.name if known else "fuzz-liveness-probe"
+    writes = (
+        Write(frame_bytes("RQFL", control({"name": name}))),
+        Write(frame_bytes("BYE_", b"{}")),
+    )
+    profile = target.profile if target.profile in ("pki", "eke") else "eke"
+    case = Case(profile, "channel", writes)  # type: ignore[arg-type]
+    try:
+        out = run_case(target, case, config)
+    except SetupFailed as exc:
+        return LivenessResult(False, str(exc), time.monotonic() - started)
+    elapsed = time.monotonic() - started
+    if out.hung:
+        return LivenessResult(False, "honest session: no answer and no close", elapsed)
+    types = out.frame_types()
+    if not types:
+        return LivenessResult(
+            False, f"honest get answered with nothing ({out.close_kind})", elapsed
+        )
+    if known is None:
+        ok = types[0] in ("RSFL", "EROR")
+        return LivenessResult(ok, f"honest get answered {types[0]}", elapsed)
+    if types[0] != "RSFL":
+        return LivenessResult(False, f"honest get of {name!r} answered {out.signature()}", elapsed)
+    body = b"".join(f.payload for f in out.frames if f.type == b"DATA")
+    if hashlib.sha256(body).hexdigest() != known.sha256:
+        return LivenessResult(
+            False, f"honest get of {name!r} returned other bytes", elapsed, "APP-GET-2"
+        )
+    return LivenessResult(True, "ok", elapsed)
+
+
+class Session:
+    """An interactive channel for the stateful machines: send writes, read frames.
+
+    Unlike `run_case`, it reads between writes, so a machine can walk the honest
+    protocol (waiting for each answer) and inject a mutation at any state.
+    """
+
+    def __init__(self, target: Target, config: RunConfig | None = None) -> None:
+        self.target = target
+        self.config = config or RunConfig()
+        profile = target.profile if target.profile in ("pki", "eke") else "eke"
+        self._out = Outcome(Case(profile, "channel", ()))  # type: ignore[arg-type]
+        self._stream, self._records = _open_stream(target, "channel", self.config, self._out)
+        self._outer = FrameReader()
+        self.closed = False
+        self.sent: list[Write] = []
+
+    def send(self, write: Write) -> bool:
+        """False when the target has already closed (the write could not be delivered)."""
+        wire = self._records.seal(write) if self._records is not None else write.data
+        self.sent.append(write)
+        try:
+            for piece in _pieces(wire, write.chunks):
+                self._stream.send(piece)
+        except (OSError, ssl.SSLError):
+            return False
+        return True
+
+    def read_until(self, stop_types: tuple[bytes, ...], timeout: float) -> list[ReceivedFrame]:
+        """Frames until one of `stop_types` (included), a close, or the timeout."""
+        deadline = time.monotonic() + timeout
+        got: list[ReceivedFrame] = []
+        while True:
+            for frame in self._drain():
+                got.append(frame)
+                if frame.type in stop_types:
+                    return got
+            if self.closed:
+                return got
+            data = self._stream.recv(deadline)
+            if data is None:
+                return got
+            if not data:
+                self.closed = True
+                continue
+            self._outer.feed(data)
+
+    def _drain(self) -> list[ReceivedFrame]:
+        out: list[ReceivedFrame] = []
+        for frame in self._outer.frames():
+            if self._records is None:
+                out.append(frame)
+                continue
+            try:
+                inner = self._records.receiver.open(frame.raw)
+            except eke.EkeError as exc:
+                self._out.bad_record = exc.detail
+                self.closed = True
+                return out
+            out.append(ReceivedFrame(inner[:4], inner[8:]))
+        self._out.frames += out
+        return out
+
+    def finish(self, deadline: float) -> Outcome:
+        """Half-closes and waits for the target's close; the Outcome of the whole session."""
+        self._stream.half_close()
+        rest = self.read_until((), deadline)
+        del rest  # already appended to the outcome by _drain
+        self._out.hung = not self.closed
+        self._out.closed = self.closed
+        self._out.close_kind = self._stream.close_kind or ("eof" if self.closed else "")
+        self._out.case = Case(self._out.case.profile, "channel", tuple(self.sent))
+        self._out.clear_bytes = bytes(self._stream.wire_in)
+        self._stream.sock.close()
+        return self._out
+
+    def abort(self) -> None:
+        self._stream.sock.close()

@@ -1,0 +1,339 @@
+"""Hypothesis strategies: valid-by-construction frames and honest scripts, then mutations.
+
+Every frame type of every profile has a strategy that only produces frames a
+conformant sender could emit (FRM-14); hostility comes from composing `fuzz.mutators`
+over them (`mutations`, `cases`). Honest scripts are the conversations an initiator
+may have: gets of a file the target serves or of a missing one, puts of fresh files,
+pipelined requests, `BYE_`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from hypothesis import strategies as st
+
+from conformance.wire import ERROR_CODES, control, error_payload, frame_bytes
+from fuzz.cases import SEALS, Case, Profile, Stage, Write
+from fuzz.mutators import JSON_ABUSES, LYING_LENGTHS, WRONG_TYPE_VALUES, Mutation, apply_all
+
+__all__ = [
+    "Knowledge",
+    "APP_TYPES",
+    "EKE_HANDSHAKE_TYPES",
+    "names",
+    "hostile_names",
+    "rqfl",
+    "putf",
+    "data_frame",
+    "done",
+    "eror",
+    "bye",
+    "rsfl_get",
+    "rsfl_put",
+    "app_frames",
+    "eke1",
+    "eke3",
+    "eke2",
+    "eke4",
+    "honest_scripts",
+    "mutations",
+    "cases",
+]
+
+APP_TYPES: Final = (b"RQFL", b"RSFL", b"PUTF", b"DATA", b"DONE", b"EROR", b"BYE_")
+EKE_HANDSHAKE_TYPES: Final = (b"EKE1", b"EKE2", b"EKE3", b"EKE4", b"RECD")
+_NAME_ALPHABET: Final = "abcdefghijklmnopqrstuvwxyz0123456789._-"
+# Small puts keep a long campaign's inbox small; sizes still cross a DATA split.
+_MAX_PUT: Final = 2048
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """What the fuzzer knows about the target: a file it serves, and its bytes."""
+
+    file_name: str = "fuzz-known.bin"
+    file_bytes: bytes = b""
+    user: str = ""
+    # A file outside the share, reachable only by a path escape (embedded targets).
+    canary_name: str = ""
+    canary_bytes: bytes = b""
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- names --------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def names() -> st.SearchStrategy[str]:
+    """Valid names (APP-NAME-1): relative components of safe characters."""
+    component = st.text(_NAME_ALPHABET, min_size=1, max_size=24).filter(
+        lambda c: c not in (".", "..")
+    )
+    return st.lists(component, min_size=1, max_size=3).map("/".join)
+
+
+@functools.lru_cache(maxsize=64)
+def hostile_names(knowledge: Knowledge) -> st.SearchStrategy[str]:
+    """Names a responder must refuse or use literally (APP-NAME-2..4, APP-NAME-3)."""
+    escapes = ["../" * k + (knowledge.canary_name or "etc/hostname") for k in (1, 2, 6)]
+    return st.one_of(
+        st.sampled_from(
+            [
+                *escapes,
+                "/etc/hostname",
+                "..",
+                ".",
+                "a/../../x",
+                "a//b",
+                "a\\..\\b",
+                "C:x",
+                "%2e%2e/x",
+                "a\x00b",
+                "a\x1fb",
+                "a\x7fb",
+                "x" * 256,
+                "a/" * 2100,
+                "",
+            ]
+        ),
+        st.text(min_size=1, max_size=40),
+    )
+
+
+# --- application frames (valid by construction) -------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def rqfl(knowledge: Knowledge) -> st.SearchStrategy[bytes]:
+    name = st.one_of(st.just(knowledge.file_name), names(), hostile_names(knowledge))
+    return name.map(lambda n: frame_bytes("RQFL", control({"name": n})))
+
+
+def putf(name: str, content: bytes, with_sha: bool) -> bytes:
+    obj: dict[str, object] = {"name": name, "size": len(content)}
+    if with_sha:
+        obj["sha256"] = _sha(content)
+    return frame_bytes("PUTF", control(obj))
+
+
+@functools.lru_cache(maxsize=64)
+def data_frame() -> st.SearchStrategy[bytes]:
+    return st.binary(min_size=1, max_size=512).map(lambda b: frame_bytes("DATA", b))
+
+
+def done(content: bytes) -> bytes:
+    return frame_bytes("DONE", control({"size": len(content), "sha256": _sha(content)}))
+
+
+@functools.lru_cache(maxsize=64)
+def eror() -> st.SearchStrategy[bytes]:
+    return st.sampled_from(sorted(ERROR_CODES.values())).map(
+        lambda c: frame_bytes("EROR", error_payload(c, "fuzz"))
+    )
+
+
+def bye() -> bytes:
+    return frame_bytes("BYE_", control({}))
+
+
+@functools.lru_cache(maxsize=64)
+def rsfl_get() -> st.SearchStrategy[bytes]:
+    return st.tuples(names(), st.binary(max_size=64)).map(
+        lambda t: frame_bytes(
+            "RSFL", control({"name": t[0], "size": len(t[1]), "sha256": _sha(t[1])})
+        )
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def rsfl_put() -> st.SearchStrategy[bytes]:
+    return names().map(lambda n: frame_bytes("RSFL", control({"accept": True, "name": n})))
+
+
+@functools.lru_cache(maxsize=64)
+def app_frames(knowledge: Knowledge) -> st.SearchStrategy[bytes]:
+    """One valid frame of any §3.1 type (any direction): the splice/wrong-state pool."""
+    return st.one_of(
+        rqfl(knowledge),
+        st.tuples(names(), st.binary(max_size=64), st.booleans()).map(
+            lambda t: putf(t[0], t[1], t[2])
+        ),
+        data_frame(),
+        st.binary(max_size=64).map(done),
+        eror(),
+        st.just(bye()),
+        rsfl_get(),
+        rsfl_put(),
+        st.binary(min_size=0, max_size=32).map(lambda b: frame_bytes("ZZZZ", b)),
+    )
+
+
+# --- sft-eke/1 handshake frames ----------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _hex_bytes(n: int) -> st.SearchStrategy[str]:
+    return st.binary(min_size=n, max_size=n).map(bytes.hex)
+
+
+@functools.lru_cache(maxsize=64)
+def eke1(user: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[bytes]:
+    """EKE1 with a well-formed `a` (768 hex characters) [EKE-HS-1]."""
+    users = user if user is not None else st.text(_NAME_ALPHABET, min_size=1, max_size=16)
+    return st.tuples(users, _hex_bytes(384)).map(
+        lambda t: frame_bytes("EKE1", control({"user": t[0], "a": t[1]}))
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def eke3() -> st.SearchStrategy[bytes]:
+    return _hex_bytes(80).map(lambda c: frame_bytes("EKE3", control({"c": c})))
+
+
+@functools.lru_cache(maxsize=64)
+def eke2() -> st.SearchStrategy[bytes]:
+    return st.tuples(_hex_bytes(384), _hex_bytes(48)).map(
+        lambda t: frame_bytes("EKE2", control({"b": t[0], "c": t[1]}))
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def eke4() -> st.SearchStrategy[bytes]:
+    return _hex_bytes(48).map(lambda c: frame_bytes("EKE4", control({"c": c})))
+
+
+# Strategies are built once per argument set (lru_cache): constructing and validating
+# hypothesis strategies on every draw cost more than running a session (cProfile).
+
+# --- honest scripts -----------------------------------------------------------------------
+
+
+@st.composite
+def _put_script(draw: st.DrawFn) -> list[bytes]:
+    # A random token keeps names unique across a campaign (APP-PUT-3 answers `exists`
+    # to a repeat, which is valid too, but would make most puts trivial).
+    token = draw(st.binary(min_size=6, max_size=6)).hex()
+    name = f"fuzz-{token}.bin"
+    content = draw(st.binary(min_size=1, max_size=_MAX_PUT))
+    pieces = draw(st.integers(1, 3))
+    step = -(-len(content) // pieces)
+    frames = [putf(name, content, draw(st.booleans()))]
+    frames += [frame_bytes("DATA", content[i : i + step]) for i in range(0, len(content), step)]
+    frames.append(done(content))
+    return frames
+
+
+@functools.lru_cache(maxsize=64)
+def _get_script(knowledge: Knowledge) -> st.SearchStrategy[list[bytes]]:
+    return rqfl(knowledge).map(lambda f: [f])
+
+
+@functools.lru_cache(maxsize=64)
+def honest_scripts(
+    profile: Profile, stage: Stage, knowledge: Knowledge
+) -> st.SearchStrategy[list[bytes]]:
+    """Conversations a conformant initiator may have at `stage` (before mutation)."""
+    if stage == "channel":
+        request = st.one_of(_get_script(knowledge), _put_script())
+        return st.tuples(st.lists(request, min_size=1, max_size=3), st.booleans()).map(
+            lambda t: [f for script in t[0] for f in script] + ([bye()] if t[1] else [])
+        )
+    if stage == "eke2":
+        return eke3().map(lambda f: [f])
+    if profile == "eke":
+        return st.tuples(eke1(), st.booleans(), eke3()).map(
+            lambda t: [t[0], t[2]] if t[1] else [t[0]]
+        )
+    raise ValueError(f"no honest script for {profile}/{stage}")
+
+
+# --- mutations ----------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _pool(profile: Profile, stage: Stage, knowledge: Knowledge) -> st.SearchStrategy[bytes]:
+    if profile == "eke" and stage != "channel":
+        return st.one_of(eke1(), eke2(), eke3(), eke4(), app_frames(knowledge))
+    return st.one_of(app_frames(knowledge), eke1(), eke3())
+
+
+@functools.lru_cache(maxsize=64)
+def mutations(profile: Profile, stage: Stage, knowledge: Knowledge) -> st.SearchStrategy[Mutation]:
+    """One mutation of any kind; indices are taken modulo the script length when applied."""
+    idx = st.integers(0, 15)
+    kinds: list[st.SearchStrategy[Mutation]] = [
+        st.builds(Mutation, st.just("flip"), idx, st.tuples(st.integers(0, 1 << 16))),
+        st.builds(
+            Mutation, st.just("set_byte"), idx, st.tuples(st.integers(0, 63), st.integers(0, 255))
+        ),
+        st.builds(Mutation, st.just("truncate"), idx, st.tuples(st.integers(0, 1 << 12))),
+        st.builds(Mutation, st.just("end_after"), idx),
+        st.builds(Mutation, st.just("lie_length"), idx, st.tuples(st.sampled_from(LYING_LENGTHS))),
+        st.builds(
+            Mutation,
+            st.just("set_type"),
+            idx,
+            st.tuples(
+                st.one_of(
+                    st.sampled_from([*APP_TYPES, *EKE_HANDSHAKE_TYPES, b"ZZZZ", b"rqfl"]),
+                    st.binary(min_size=4, max_size=4),
+                )
+            ),
+        ),
+        st.builds(
+            Mutation,
+            st.just("wrong_json_type"),
+            idx,
+            st.tuples(st.integers(0, 4), st.integers(0, len(WRONG_TYPE_VALUES) - 1)),
+        ),
+        st.builds(Mutation, st.just("json_abuse"), idx, st.tuples(st.sampled_from(JSON_ABUSES))),
+        st.builds(Mutation, st.just("split"), idx, st.tuples(st.integers(0, 1 << 12))),
+        st.builds(
+            Mutation,
+            st.just("tiny_writes"),
+            idx,
+            st.tuples(st.integers(2, 24), st.integers(0, 1 << 16)),
+        ),
+        st.builds(Mutation, st.just("duplicate"), idx),
+        st.builds(Mutation, st.just("reorder"), idx, st.tuples(idx)),
+        st.builds(Mutation, st.just("drop"), idx),
+        st.builds(Mutation, st.just("splice"), idx, st.tuples(_pool(profile, stage, knowledge))),
+        st.builds(Mutation, st.just("pause"), idx, st.tuples(st.integers(1, 120))),
+    ]
+    if profile == "eke" and stage == "channel":
+        kinds.append(
+            st.builds(
+                Mutation,
+                st.just("reseal"),
+                idx,
+                st.tuples(st.sampled_from([s for s in SEALS if s != "honest"])),
+            )
+        )
+    return st.one_of(kinds)
+
+
+@st.composite
+def cases(
+    draw: st.DrawFn,
+    profile: Profile,
+    knowledge: Knowledge,
+    stages: Sequence[Stage] | None = None,
+    max_mutations: int = 3,
+) -> Case:
+    """An honest script of a drawn stage with 0..max_mutations mutations composed over it."""
+    default: tuple[Stage, ...] = (
+        ("connect", "eke2", "channel") if profile == "eke" else ("channel",)
+    )
+    stage = draw(st.sampled_from(list(stages if stages is not None else default)))
+    frames = draw(honest_scripts(profile, stage, knowledge))
+    muts = draw(st.lists(mutations(profile, stage, knowledge), max_size=max_mutations))
+    writes = apply_all(tuple(Write(f) for f in frames), muts)
+    return Case(profile, stage, writes, tuple(m.describe() for m in muts))

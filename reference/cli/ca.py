@@ -1,0 +1,237 @@
+"""`sft ca init|user add|user list|revoke|serve` and `sft enroll` (docs/SPEC.md §4.4).
+
+Passwords come only from standard input (`--password-stdin`) or a no-echo prompt,
+never from the command line [CA-ENR-5 context: argv is visible to every user].
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from reference.cli import CommandError
+
+if TYPE_CHECKING:  # the real imports are lazy: `sft --help` must not load cryptography
+    from reference.pki.ca import CertificateAuthority
+
+__all__ = ["parse_listen", "read_password", "register", "stop_on_sigterm"]
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """HOST:PORT (IPv6 as [::1]:PORT); port 0 picks a free port."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535 or not host:
+        raise CommandError(f"--listen wants HOST:PORT, not {text!r}", 2)
+    return host.strip("[]"), int(port)
+
+
+def read_password(args: argparse.Namespace, *, confirm: bool = False) -> str:
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        password = line[:-1] if line.endswith("\n") else line
+        if password.endswith("\r"):
+            password = password[:-1]
+    elif sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+        if confirm and getpass.getpass("password again: ") != password:
+            raise CommandError("the passwords differ", 2)
+    else:
+        raise CommandError("no terminal to ask for the password: use --password-stdin", 2)
+    if not password:
+        raise CommandError("the password is empty", 2)
+    return password
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM ends a server like Ctrl-C does (cleanly, exit code 0)."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _open_ca(directory: str) -> CertificateAuthority:
+    from reference.pki.ca import CaError, CertificateAuthority
+
+    try:
+        return CertificateAuthority(Path(directory))
+    except CaError as exc:
+        raise CommandError(str(exc), 2) from None
+
+
+def _init(args: argparse.Namespace) -> int:
+    from reference.pki.ca import CaError, CertificateAuthority
+
+    try:
+        ca = CertificateAuthority.init(
+            Path(args.dir), org=args.org, hostnames=args.hostname or ["localhost", "127.0.0.1"]
+        )
+    except CaError as exc:
+        raise CommandError(str(exc), 2) from None
+    print(f"CA created in {ca.directory}; root certificate: {ca.directory / ca.ROOT_CERT}")
+    ca.close()
+    return 0
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    from reference.pki.ca import CaError, check_alias
+
+    try:
+        check_alias(args.alias)
+    except CaError as exc:
+        raise CommandError(str(exc), 2) from None
+    ca = _open_ca(args.dir)
+    password = read_password(args, confirm=True)
+    try:
+        ca.add_user(args.alias, password)
+    except CaError as exc:
+        raise CommandError(str(exc), 1) from None
+    finally:
+        ca.close()
+    print(f"user {args.alias} added")
+    return 0
+
+
+def _user_list(args: argparse.Namespace) -> int:
+    ca = _open_ca(args.dir)
+    try:
+        for user in ca.list_users():
+            state = "revoked" if user.revoked else "active"
+            print(
+                f"{user.alias}\t{state}\tcertificates={user.certificates}\tcreated={user.created}"
+            )
+    finally:
+        ca.close()
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    from reference.pki.ca import CaError
+
+    ca = _open_ca(args.dir)
+    try:
+        count = ca.revoke(args.alias)
+    except CaError as exc:
+        raise CommandError(str(exc), 1) from None
+    finally:
+        ca.close()
+    print(f"{args.alias}: {count} certificate(s) revoked; peers see it at their next CRL refresh")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from reference.pki.ca_server import CaServer, CaServerConfig
+
+    host, port = parse_listen(args.listen)
+    try:
+        config = CaServerConfig(
+            host=host,
+            port=port,
+            validity_days=args.validity_days,
+            max_connections=args.max_connections,
+            handshake_timeout=args.handshake_timeout,
+            idle_timeout=args.idle_timeout,
+            throttle_after=args.throttle_after,
+            throttle_base=args.throttle_base,
+            throttle_cap=args.throttle_cap,
+        )
+    except ValueError as exc:
+        raise CommandError(str(exc), 2) from None
+    ca = _open_ca(args.dir)
+    try:
+        server = CaServer(ca, config)
+    except OSError as exc:
+        raise CommandError(f"cannot listen on {args.listen}: {exc.strerror}", 2) from None
+    print(f"sft-ca: {config.describe()}", file=sys.stderr, flush=True)
+    bound_host, bound_port = server.address
+    print(f"listening on {bound_host}:{bound_port}", flush=True)
+    stop_on_sigterm()
+    try:
+        server.serve_forever(poll_interval=0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        ca.close()
+    return 0
+
+
+def _enroll(args: argparse.Namespace) -> int:
+    from reference.pki.ca import CaError
+    from reference.pki.enroll import EnrollError, enroll
+
+    try:
+        root_pem = Path(args.root).read_bytes()
+    except OSError as exc:
+        raise CommandError(
+            f"cannot read the root certificate {args.root}: {exc.strerror}", 2
+        ) from None
+    password = read_password(args)
+    try:
+        identity = enroll(
+            args.ca, root_pem, args.alias, password, Path(args.out), key_type=args.key_type
+        )
+    except (EnrollError, CaError) as exc:
+        raise CommandError(str(exc), 1) from None
+    print(f"enrolled {args.alias}: key and certificate in {identity.directory}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    ca = subparsers.add_parser("ca", help="the organisation CA of sft-pki/1")
+    sub = ca.add_subparsers(dest="ca_command", metavar="COMMAND", required=True)
+
+    init = sub.add_parser("init", help="create the root and the CA's TLS certificate")
+    init.add_argument("--dir", required=True, help="CA directory (created, mode 0700)")
+    init.add_argument("--org", default="Example Org", help="organisation name in the root")
+    init.add_argument(
+        "--hostname",
+        action="append",
+        help="host name or address of the CA (repeatable; default localhost, 127.0.0.1)",
+    )
+    init.set_defaults(func=_init)
+
+    user = sub.add_parser("user", help="manage enrolment accounts")
+    user_sub = user.add_subparsers(dest="user_command", metavar="COMMAND", required=True)
+    add = user_sub.add_parser("add", help="add a user (password from stdin or a prompt)")
+    add.add_argument("alias")
+    add.add_argument("--dir", required=True)
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.set_defaults(func=_user_add)
+    lst = user_sub.add_parser("list", help="list users")
+    lst.add_argument("--dir", required=True)
+    lst.set_defaults(func=_user_list)
+
+    revoke = sub.add_parser("revoke", help="revoke every certificate of an alias")
+    revoke.add_argument("alias")
+    revoke.add_argument("--dir", required=True)
+    revoke.set_defaults(func=_revoke)
+
+    serve = sub.add_parser("serve", help="serve enrolment, root and CRL over HTTPS")
+    serve.add_argument("--dir", required=True)
+    serve.add_argument(
+        "--listen", default="127.0.0.1:8443", help="HOST:PORT (port 0: any free port)"
+    )
+    serve.add_argument("--validity-days", type=int, default=30)
+    serve.add_argument("--max-connections", type=int, default=64)
+    serve.add_argument("--handshake-timeout", type=float, default=10.0)
+    serve.add_argument("--idle-timeout", type=float, default=30.0)
+    serve.add_argument("--throttle-after", type=int, default=5, help="failures before backoff")
+    serve.add_argument("--throttle-base", type=float, default=1.0, help="first backoff, seconds")
+    serve.add_argument("--throttle-cap", type=float, default=300.0, help="longest backoff, seconds")
+    serve.set_defaults(func=_serve)
+
+    enrol = subparsers.add_parser("enroll", help="get a certificate from the organisation CA")
+    enrol.add_argument("--ca", required=True, help="https://HOST:PORT of the CA")
+    enrol.add_argument("--root", required=True, help="the organisation root certificate (PEM)")
+    enrol.add_argument("--alias", required=True)
+    enrol.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    enrol.add_argument("--out", required=True, help="identity directory to write")
+    enrol.add_argument("--key-type", choices=("ec", "rsa"), default="ec")
+    enrol.set_defaults(func=_enroll)

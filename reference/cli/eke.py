@@ -1,0 +1,382 @@
+"""`sft eke ...`: the sft-eke/1 password store, server and client (docs/SPEC.md §5).
+
+    sft eke user add NAME --store FILE [--password-stdin | --password-file F]
+    sft eke user del NAME --store FILE
+    sft eke user list --store FILE
+    sft eke serve --store FILE --listen HOST:PORT --share DIR --inbox DIR [limits...]
+    sft eke get HOST:PORT NAME --user U [--password-stdin] [-o PATH] [--force]
+    sft eke put HOST:PORT FILE --user U [--password-stdin] [--as NAME]
+
+Passwords come from stdin, a file or a no-echo prompt, never from the command line.
+`serve` prints the effective limits on stderr, then exactly one readiness line
+``listening on HOST:PORT`` on stdout. Exit codes: 0 done, 1 refused or failed
+(authentication, integrity, a refused name), 2 usage or environment (unreachable
+server, unreadable store), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from reference.cli import CommandError
+
+# The same progress bar as the PKI client (a tty only, and only after one second).
+from reference.cli.pki import ProgressBar
+from reference.eke import crypto
+from reference.eke.client import (
+    ClientConfig,
+    ClientError,
+    EkeClient,
+    LoginFailed,
+    ServerImpostor,
+    Throttled,
+    TransferRefused,
+    Unreachable,
+)
+from reference.eke.server import EkeServer, ServerConfig
+from reference.eke.store import PasswordStore, StoreError
+from reference.eke.throttle import ThrottleConfig
+from reference.frames import DEFAULT_MAX_PAYLOAD
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    group = subparsers.add_parser(
+        "eke",
+        help="sft-eke/1: password-authenticated transfers (server, client, password store)",
+        description="sft-eke/1: EKE2 password-authenticated key exchange and AES-256-GCM "
+        "records. The password never leaves the client.",
+    )
+    group.set_defaults(func=lambda _args: _usage(group))
+    sub = group.add_subparsers(dest="eke_command", metavar="EKE_COMMAND")
+
+    user = sub.add_parser("user", help="manage the server's password store")
+    user.set_defaults(func=lambda _args: _usage(user))
+    users = user.add_subparsers(dest="user_command", metavar="USER_COMMAND")
+    add = users.add_parser("add", help="add a user (asks for the password)")
+    add.add_argument("name")
+    _store_option(add)
+    _password_options(add)
+    add.set_defaults(func=_user_add)
+    delete = users.add_parser("del", help="delete a user")
+    delete.add_argument("name")
+    _store_option(delete)
+    delete.set_defaults(func=_user_del)
+    listing = users.add_parser("list", help="list users, last logins and failures")
+    _store_option(listing)
+    listing.set_defaults(func=_user_list)
+
+    serve = sub.add_parser("serve", help="run the sft-eke/1 server")
+    _store_option(serve)
+    serve.add_argument("--listen", required=True, metavar="HOST:PORT", help="port 0: any free")
+    serve.add_argument("--share", type=Path, required=True, help="directory served to gets")
+    serve.add_argument("--inbox", type=Path, required=True, help="directory receiving puts")
+    d = ServerConfig()
+    t = ThrottleConfig()
+    serve.add_argument("--handshake-timeout", type=float, default=d.handshake_timeout)
+    serve.add_argument("--idle-timeout", type=float, default=d.idle_timeout)
+    serve.add_argument("--max-connections", type=int, default=d.max_connections)
+    serve.add_argument("--max-file-size", type=int, default=d.max_file_size, metavar="BYTES")
+    serve.add_argument("--frame-limit", type=int, default=d.frame_limit, metavar="BYTES")
+    serve.add_argument(
+        "--throttle-after",
+        type=int,
+        default=t.failures,
+        metavar="N",
+        help="failed logins per user or address before backoff (default %(default)s)",
+    )
+    serve.add_argument("--throttle-base", type=float, default=t.base, metavar="SECONDS")
+    serve.add_argument("--throttle-cap", type=float, default=t.cap, metavar="SECONDS")
+    serve.add_argument(
+        "--secret",
+        type=Path,
+        metavar="FILE",
+        help="server_secret for unknown users' fake keys (64 hex digits; default: the store's)",
+    )
+    serve.set_defaults(func=_serve)
+
+    get = sub.add_parser("get", help="fetch a file from a server")
+    get.add_argument("server", metavar="HOST:PORT")
+    get.add_argument("name", help="file name in the server's share")
+    get.add_argument(
+        "-o", "--output", type=Path, help="where to save (default: the name's basename)"
+    )
+    get.add_argument("--force", action="store_true", help="replace an existing output file")
+    _client_options(get)
+    get.set_defaults(func=_get)
+
+    put = sub.add_parser("put", help="send a file to a server's inbox")
+    put.add_argument("server", metavar="HOST:PORT")
+    put.add_argument("file", type=Path)
+    put.add_argument("--as", dest="remote_name", help="name to store it under (default: basename)")
+    _client_options(put)
+    put.set_defaults(func=_put)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _store_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", type=Path, required=True, help="the SQLite password store")
+
+
+def _password_options(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin's first line"
+    )
+    source.add_argument("--password-file", type=Path, help="read the password from this file")
+
+
+def _client_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user", required=True)
+    _password_options(parser)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--timeout", type=float, default=10.0, help="connect/login timeout (s)")
+    parser.add_argument("--frame-limit", type=int, default=DEFAULT_MAX_PAYLOAD, help="bytes")
+
+
+# -- passwords ----------------------------------------------------------------------------
+
+
+def _strip_line_end(line: str) -> str:
+    # Only the line terminator goes: passwords are used as given [EKE-PW-1].
+    if line.endswith("\n"):
+        line = line[:-1]
+        if line.endswith("\r"):
+            line = line[:-1]
+    return line
+
+
+def _read_password(args: argparse.Namespace, *, confirm: bool = False) -> str:
+    if args.password_stdin:
+        password = _strip_line_end(sys.stdin.readline())
+    elif args.password_file is not None:
+        try:
+            text = args.password_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"cannot read the password file: {exc}", 2) from None
+        password = _strip_line_end(text.splitlines(keepends=True)[0] if text else "")
+    elif sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+        if confirm and getpass.getpass("password again: ") != password:
+            raise CommandError("the passwords differ", 2)
+    else:
+        raise CommandError("give the password with --password-stdin or --password-file", 2)
+    if not password:
+        raise CommandError("the password is empty", 2)
+    return password
+
+
+def _check_user(name: str) -> None:
+    try:
+        crypto.check_user_name(name)
+    except ValueError as exc:
+        raise CommandError(f"invalid user name: {exc}", 2) from None
+
+
+# -- user management ------------------------------------------------------------------------
+
+
+def _open_store(path: Path, *, create: bool = False) -> PasswordStore:
+    try:
+        return PasswordStore(path, create=create)
+    except StoreError as exc:
+        raise CommandError(str(exc), 2) from None
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    _check_user(args.name)
+    password = _read_password(args, confirm=True)
+    pw = crypto.password_key(args.name, password)
+    with _open_store(args.store, create=True) as store:
+        try:
+            store.add_user(args.name, pw)
+        except StoreError as exc:
+            raise CommandError(str(exc), 1) from None
+    print(f"added user {args.name!r} to {args.store}", file=sys.stderr)
+    return 0
+
+
+def _user_del(args: argparse.Namespace) -> int:
+    with _open_store(args.store) as store:
+        try:
+            store.delete_user(args.name)
+        except StoreError as exc:
+            raise CommandError(str(exc), 1) from None
+    print(f"deleted user {args.name!r}", file=sys.stderr)
+    return 0
+
+
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "-"
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _user_list(args: argparse.Namespace) -> int:
+    with _open_store(args.store) as store:
+        records = store.users()
+    print(f"{'user':<24} {'created':<20} {'last login':<20} {'failures':>8} {'total':>6}")
+    for r in records:
+        print(
+            f"{r.name:<24} {_when(r.created):<20} {_when(r.last_login):<20} "
+            f"{r.failures:>8} {r.total_failures:>6}"
+        )
+    return 0
+
+
+# -- serve --------------------------------------------------------------------------------
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise CommandError(f"expected HOST:PORT, got {text!r}", 2)
+    return host.strip("[]"), int(port)
+
+
+def _read_secret(path: Path) -> bytes:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"cannot read the secret file: {exc.strerror}", 2) from None
+    text = raw.strip()
+    try:
+        if len(text) == 64:
+            return bytes.fromhex(text.decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        pass
+    if len(raw) == 32:
+        return raw
+    raise CommandError("the secret file must hold 64 hex digits (32 bytes)", 2)
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
+    raise _Stop()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    host, port = _host_port(args.listen)
+    for directory in (args.share, args.inbox):
+        if not directory.is_dir():
+            raise CommandError(f"{directory} is not a directory", 2)
+    try:
+        config = ServerConfig(
+            host=host,
+            port=port,
+            share=args.share,
+            inbox=args.inbox,
+            handshake_timeout=args.handshake_timeout,
+            idle_timeout=args.idle_timeout,
+            max_connections=args.max_connections,
+            max_file_size=args.max_file_size,
+            frame_limit=args.frame_limit,
+            throttle=ThrottleConfig(
+                failures=args.throttle_after, base=args.throttle_base, cap=args.throttle_cap
+            ),
+        )
+    except ValueError as exc:
+        raise CommandError(f"invalid option: {exc}", 2) from None
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    store = _open_store(args.store)
+    if args.secret is not None:
+        store.use_server_secret(_read_secret(args.secret))
+    server = EkeServer(config, store)
+    try:
+        bound_host, bound_port = server.listen()
+    except OSError as exc:
+        raise CommandError(f"cannot listen on {args.listen}: {exc.strerror}", 2) from None
+    print(f"sft eke serve: {config.describe()}", file=sys.stderr, flush=True)
+    print(f"listening on {bound_host}:{bound_port}", flush=True)
+    signal.signal(signal.SIGTERM, _raise_stop)
+    signal.signal(signal.SIGINT, _raise_stop)
+    try:
+        server.serve_forever()
+    except _Stop:
+        print("sft eke serve: shutting down", file=sys.stderr, flush=True)
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        server.shutdown()
+        store.close()
+    return 0
+
+
+# -- client -------------------------------------------------------------------------------
+
+
+def _client(args: argparse.Namespace) -> EkeClient:
+    _check_user(args.user)
+    host, port = _host_port(args.server)
+    password = _read_password(args)
+    pw = crypto.password_key(args.user, password)
+    del password
+    config = ClientConfig(
+        host,
+        port,
+        args.user,
+        connect_timeout=args.timeout,
+        handshake_timeout=args.timeout,
+        frame_limit=args.frame_limit,
+    )
+    return EkeClient(config, pw)
+
+
+def _fail(exc: ClientError) -> CommandError:
+    if isinstance(exc, LoginFailed | ServerImpostor | Throttled | TransferRefused):
+        return CommandError(str(exc), 1)
+    if isinstance(exc, Unreachable):
+        return CommandError(str(exc), 2)
+    return CommandError(str(exc), 1)
+
+
+def _get(args: argparse.Namespace) -> int:
+    output: Path = args.output or Path(args.name.rsplit("/", 1)[-1] or "download")
+    if output.is_dir():
+        output = output / args.name.rsplit("/", 1)[-1]
+    client = _client(args)
+    bar = ProgressBar(f"get {args.name[:40]}", enabled=not args.quiet)
+    try:
+        with client.connect():
+            done = client.get(args.name, output, overwrite=args.force, progress=bar)
+    except ClientError as exc:
+        bar.finish()
+        raise _fail(exc) from None
+    bar.finish()
+    print(f"saved {output} ({done.size} bytes, sha256 {done.sha256})", file=sys.stderr)
+    return 0
+
+
+def _put(args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        raise CommandError(f"{args.file} is not a readable file", 2)
+    client = _client(args)
+    bar = ProgressBar(f"put {args.file.name[:40]}", enabled=not args.quiet)
+    try:
+        with client.connect():
+            stored = client.put(args.file, name=args.remote_name, progress=bar)
+    except ClientError as exc:
+        bar.finish()
+        raise _fail(exc) from None
+    bar.finish()
+    print(f"sent {args.file}: stored as {stored!r}", file=sys.stderr)
+    return 0

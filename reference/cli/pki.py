@@ -1,0 +1,261 @@
+"""`sft peer serve`, `sft get`, `sft put` (docs/SPEC.md §3, §4).
+
+Exit codes: 0 done, 1 refused or failed (certificate, authorisation, integrity),
+2 usage or environment (bad arguments, peer unreachable, no CRL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from reference.cli import CommandError
+from reference.cli.ca import parse_listen, stop_on_sigterm
+
+if TYPE_CHECKING:  # the real imports are lazy: `sft --help` must not load TLS and crypto
+    from reference.pki.client import ClientConfig, PkiSession
+
+__all__ = ["ProgressBar", "register"]
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, only on a terminal and after one second."""
+
+    WIDTH = 30
+
+    def __init__(self, label: str, stream: TextIO = sys.stderr, *, enabled: bool = True) -> None:
+        self.label = label
+        self.stream = stream
+        self.enabled = enabled and stream.isatty()
+        self.start = time.monotonic()
+        self._last = 0.0
+        self._drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.start < 1.0 or (now - self._last < 0.1 and done < total):
+            return
+        self._last = now
+        fraction = done / total if total else 1.0
+        filled = int(fraction * self.WIDTH)
+        rate = done / max(now - self.start, 1e-9) / 1e6
+        self.stream.write(
+            f"\r{self.label} [{'#' * filled}{' ' * (self.WIDTH - filled)}] "
+            f"{fraction * 100:5.1f}% {rate:8.1f} MB/s"
+        )
+        self.stream.flush()
+        self._drawn = True
+
+    def finish(self) -> None:
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _size(text: str) -> int:
+    """A size with an optional K/M/G/T suffix (powers of 1024)."""
+    units = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+    text = text.strip().upper().removesuffix("B").removesuffix("I")
+    suffix = text[-1:] if text[-1:] in units and text[-1:] != "" else ""
+    number = text[: len(text) - len(suffix)]
+    if not number.isdigit():
+        raise argparse.ArgumentTypeError(f"not a size: {text!r}")
+    return int(number) * units[suffix]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from reference.pki.enroll import EnrollError
+    from reference.pki.peer import PeerConfig, PeerServer, crl_from_ca, crl_from_file
+    from reference.pki.tls import CertificateRefused, Identity
+
+    host, port = parse_listen(args.listen)
+    identity = Identity(Path(args.id))
+    try:
+        identity.check()
+        config = PeerConfig(
+            host=host,
+            port=port,
+            handshake_timeout=args.handshake_timeout,
+            idle_timeout=args.idle_timeout,
+            max_file_size=args.max_file_size,
+            max_connections=args.max_connections,
+            max_frame_payload=args.max_frame,
+            crl_refresh=args.crl_refresh,
+            allow=tuple(args.allow or ()),
+        )
+    except (ValueError, FileNotFoundError) as exc:
+        raise CommandError(str(exc), 2) from None
+    root_pem = identity.root.read_bytes()
+    if args.crl:
+        source = crl_from_file(Path(args.crl), root_pem)
+    else:
+        url = args.ca or identity.ca_url()
+        if url is None:
+            raise CommandError("give --ca URL or --crl FILE: the peer needs a CRL", 2)
+        source = crl_from_ca(url, root_pem)
+    try:
+        server = PeerServer(
+            identity,
+            config,
+            source,
+            Path(args.share) if args.share else None,
+            Path(args.inbox) if args.inbox else None,
+        )
+    except (EnrollError, CertificateRefused, ValueError) as exc:
+        raise CommandError(f"no usable CRL or identity, refusing to start: {exc}", 2) from None
+    except OSError as exc:
+        raise CommandError(f"cannot start the peer: {exc.strerror or exc}", 2) from None
+    print(f"sft-peer: {server.alias}: {config.describe()}", file=sys.stderr, flush=True)
+    bound_host, bound_port = server.address
+    print(f"listening on {bound_host}:{bound_port}", flush=True)
+    stop_on_sigterm()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    return 0
+
+
+def _client_config(args: argparse.Namespace) -> ClientConfig:
+    from reference.pki.client import ClientConfig
+
+    try:
+        return ClientConfig(
+            connect_timeout=args.connect_timeout,
+            handshake_timeout=args.handshake_timeout,
+            idle_timeout=args.idle_timeout,
+            max_file_size=args.max_file_size,
+            max_frame_payload=args.max_frame,
+            crl_max_age=args.crl_max_age,
+        )
+    except ValueError as exc:
+        raise CommandError(str(exc), 2) from None
+
+
+def _session(args: argparse.Namespace) -> PkiSession:
+    from reference.pki.client import PkiSession, load_crl
+    from reference.pki.tls import Identity
+
+    identity = Identity(Path(args.id))
+    config = _client_config(args)
+    if args.verbose:
+        print(f"sft: {config.describe()}", file=sys.stderr)
+    crl = load_crl(identity, config, Path(args.crl) if args.crl else None)
+    return PkiSession(identity, args.target, config, crl=crl)
+
+
+def _get(args: argparse.Namespace) -> int:
+    from reference.pki.client import PkiClientError
+
+    destination = Path(args.output) if args.output else Path(args.name.rsplit("/", 1)[-1])
+    if destination.is_dir():
+        destination = destination / args.name.rsplit("/", 1)[-1]
+    bar = ProgressBar(f"get {args.name}", enabled=not args.quiet)
+    try:
+        with _session(args) as session:
+            size = session.get(args.name, destination, overwrite=args.force, progress=bar)
+    except PkiClientError as exc:
+        bar.finish()
+        raise CommandError(str(exc), exc.exit_code) from None
+    bar.finish()
+    if not args.quiet:
+        print(f"saved {destination} ({size} bytes)", file=sys.stderr)
+    return 0
+
+
+def _put(args: argparse.Namespace) -> int:
+    from reference.pki.client import PkiClientError
+
+    source = Path(args.file)
+    if not source.is_file():
+        raise CommandError(f"{source} is not a regular file", 2)
+    bar = ProgressBar(f"put {source.name}", enabled=not args.quiet)
+    try:
+        with _session(args) as session:
+            stored = session.put(source, args.name, progress=bar)
+    except PkiClientError as exc:
+        bar.finish()
+        raise CommandError(str(exc), exc.exit_code) from None
+    bar.finish()
+    if not args.quiet:
+        print(f"stored as {stored!r} in the inbox of {args.target.split('@')[0]}", file=sys.stderr)
+    return 0
+
+
+def _limits(parser: argparse.ArgumentParser, *, server: bool) -> None:
+    from reference.frames import DEFAULT_MAX_PAYLOAD
+    from reference.transfer import DEFAULT_MAX_FILE_SIZE
+
+    parser.add_argument("--handshake-timeout", type=float, default=10.0, help="seconds")
+    parser.add_argument("--idle-timeout", type=float, default=60.0, help="seconds")
+    parser.add_argument(
+        "--max-file-size",
+        type=_size,
+        default=DEFAULT_MAX_FILE_SIZE,
+        help="bytes, K/M/G suffixes allowed (default 4G)",
+    )
+    parser.add_argument(
+        "--max-frame",
+        type=int,
+        default=DEFAULT_MAX_PAYLOAD,
+        help="largest frame payload accepted, bytes",
+    )
+    parser.add_argument("--crl", help="read the CRL from this file instead of the CA")
+    if server:
+        parser.add_argument("--max-connections", type=int, default=64)
+        parser.add_argument(
+            "--crl-refresh", type=float, default=300.0, help="seconds between CRL refetches"
+        )
+    else:
+        parser.add_argument("--connect-timeout", type=float, default=10.0, help="seconds")
+        parser.add_argument(
+            "--crl-max-age",
+            type=float,
+            default=300.0,
+            help="refetch the cached CRL when older than this, seconds",
+        )
+        parser.add_argument("--quiet", "-q", action="store_true", help="no progress, no summary")
+        parser.add_argument("--verbose", "-v", action="store_true", help="print the limits")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    peer = subparsers.add_parser("peer", help="the sft-pki/1 peer (responder)")
+    peer_sub = peer.add_subparsers(dest="peer_command", metavar="COMMAND", required=True)
+    serve = peer_sub.add_parser("serve", help="serve a share and an inbox over TLS 1.3")
+    serve.add_argument("--id", required=True, help="identity directory from `sft enroll`")
+    serve.add_argument("--listen", default="127.0.0.1:7443", help="HOST:PORT (port 0: any)")
+    serve.add_argument("--share", help="directory whose files others may get")
+    serve.add_argument("--inbox", help="directory where others' puts are stored")
+    serve.add_argument(
+        "--allow",
+        action="append",
+        metavar="ALIAS",
+        help="only these employees may make requests (repeatable)",
+    )
+    serve.add_argument("--ca", help="CA URL for CRL refetches (default: from the identity)")
+    _limits(serve, server=True)
+    serve.set_defaults(func=_serve)
+
+    get = subparsers.add_parser("get", help="fetch a file from a peer's share")
+    get.add_argument("target", metavar="ALIAS@HOST:PORT")
+    get.add_argument("name", help="file name in the peer's share")
+    get.add_argument("--id", required=True, help="your identity directory")
+    get.add_argument("-o", "--output", help="where to save (default: the name's last part)")
+    get.add_argument("--force", action="store_true", help="replace an existing file")
+    _limits(get, server=False)
+    get.set_defaults(func=_get)
+
+    put = subparsers.add_parser("put", help="send a file to a peer's inbox")
+    put.add_argument("target", metavar="ALIAS@HOST:PORT")
+    put.add_argument("file")
+    put.add_argument("--id", required=True, help="your identity directory")
+    put.add_argument("--name", help="name to offer (default: the file's name)")
+    _limits(put, server=False)
+    put.set_defaults(func=_put)

@@ -1,0 +1,381 @@
+"""The sft-eke/1 responder: a thin socket adapter around the sans-IO cores.
+
+Concurrency: one thread per connection, at most `max_connections` of them [LIM-4].
+Threads keep the adapter a straight line of blocking calls (recv_into, readinto,
+sendall) around the sans-IO cores, which is what makes the record path cheap: no
+event-loop hops per 1 MiB record. The CPU-heavy work runs in C without the GIL
+where it matters (hashlib for SHA-256 over large buffers, the kernel for socket and
+file copies), and the thread count is bounded by the connection limit. Every
+blocking call carries a timeout (handshake deadline, then the idle timeout), so a
+silent or vanished peer frees its thread [LIM-1], [LIM-2], [LIM-5].
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from reference.eke.handshake import (
+    Established,
+    HandshakeEvent,
+    LoginAttempt,
+    PeerError,
+    ServerHandshake,
+    encode_error,
+)
+from reference.eke.store import PasswordStore
+from reference.eke.throttle import Throttle, ThrottleConfig
+from reference.eke.transport import HandshakeTimeout, SecureStream, run_handshake
+from reference.errors import (
+    AuthenticationFailed,
+    ErrorCode,
+    ProtocolError,
+    RemoteProtocolError,
+    TruncatedStream,
+)
+from reference.frames import CLOSED, DEFAULT_MAX_PAYLOAD
+from reference.messages import (
+    Bye,
+    Data,
+    Done,
+    ErrorFrame,
+    FileRequest,
+    FileResponse,
+    PutAccepted,
+    PutRequest,
+)
+from reference.share import Inbox, PartialFile, ShareDirectory
+
+__all__ = ["ServerConfig", "EkeServer"]
+
+log = logging.getLogger("sft.eke.server")
+
+_GiB: Final = 1024**3
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Every limit of the responder [LIM-7], validated once."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    share: Path | None = None
+    inbox: Path | None = None
+    handshake_timeout: float = 10.0  # [LIM-1]
+    idle_timeout: float = 60.0  # [LIM-2]
+    max_connections: int = 64  # [LIM-4]
+    max_file_size: int = 4 * _GiB  # [LIM-3]
+    frame_limit: int = DEFAULT_MAX_PAYLOAD  # [FRM-3]
+    throttle: ThrottleConfig = field(default_factory=ThrottleConfig)
+    shutdown_grace: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.handshake_timeout <= 0 or self.idle_timeout <= 0:
+            raise ValueError("timeouts must be positive")
+        if self.max_connections < 1:
+            raise ValueError("max connections must be at least 1")
+        if self.max_file_size < 0:
+            raise ValueError("max file size must be >= 0")
+        if not 64 * 1024 + 32 <= self.frame_limit <= 0xFFFFFFFF:
+            raise ValueError("frame limit must be at least 65568 bytes")
+        if not 0 <= self.port <= 65535:
+            raise ValueError("port out of range")
+
+    def describe(self) -> str:
+        return (
+            f"handshake_timeout={self.handshake_timeout:g}s idle_timeout={self.idle_timeout:g}s "
+            f"max_connections={self.max_connections} max_file_size={self.max_file_size} "
+            f"frame_limit={self.frame_limit} throttle_after={self.throttle.failures} "
+            f"throttle_base={self.throttle.base:g}s throttle_cap={self.throttle.cap:g}s"
+        )
+
+
+def _shown(user: str) -> str:
+    return repr(user[:64])
+
+
+class EkeServer:
+    def __init__(
+        self,
+        config: ServerConfig,
+        store: PasswordStore,
+        *,
+        throttle: Throttle | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.throttle = throttle or Throttle(config.throttle)
+        self._share = ShareDirectory(config.share) if config.share is not None else None
+        self._inbox = Inbox(config.inbox) if config.inbox is not None else None
+        self._listener: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._connections: dict[int, socket.socket] = {}
+        self._threads: set[threading.Thread] = set()
+        self._stopping = threading.Event()
+        self._acceptor: threading.Thread | None = None
+        self._next_id = 0
+
+    # -- lifecycle --------------------------------------------------------------------
+    def listen(self) -> tuple[str, int]:
+        """Binds and listens; returns the actual (host, port)."""
+        family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((self.config.host, self.config.port))
+        listener.listen(128)
+        self._listener = listener
+        host, port = listener.getsockname()[:2]
+        return host, port
+
+    def start(self) -> tuple[str, int]:
+        """listen() and accept in a background thread."""
+        address = self.listen()
+        self._acceptor = threading.Thread(target=self.serve_forever, name="eke-accept", daemon=True)
+        self._acceptor.start()
+        return address
+
+    def serve_forever(self) -> None:
+        listener = self._listener
+        assert listener is not None, "listen() first"
+        while not self._stopping.is_set():
+            try:
+                sock, addr = listener.accept()
+            except OSError:
+                if self._stopping.is_set():
+                    return
+                # EMFILE and friends: keep the listener alive [LIM-5].
+                log.warning("accept failed; retrying")
+                self._stopping.wait(0.05)
+                continue
+            self._admit(sock, addr)
+
+    def shutdown(self) -> None:
+        """Stops accepting, lets connections finish for the grace period, then cuts them."""
+        self._stopping.set()
+        if self._listener is not None:
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)  # wakes accept() on Linux
+            self._listener.close()
+        if self._acceptor is not None and self._acceptor is not threading.current_thread():
+            self._acceptor.join(timeout=5)
+        deadline = time.monotonic() + self.config.shutdown_grace
+        for thread in list(self._threads):
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            for sock in self._connections.values():
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+        for thread in list(self._threads):
+            thread.join(timeout=5)
+        for resource in (self._share, self._inbox):
+            if resource is not None:
+                resource.close()
+
+    @property
+    def active_connections(self) -> int:
+        with self._lock:
+            return len(self._connections)
+
+    def _admit(self, sock: socket.socket, addr: tuple[str, int]) -> None:
+        with self._lock:
+            full = len(self._connections) >= self.config.max_connections
+            if not full:
+                self._next_id += 1
+                conn_id = self._next_id
+                self._connections[conn_id] = sock
+        if full:
+            # [LIM-4]: refuse with EROR busy (in clear: no channel exists yet).
+            log.warning("refused %s: %d connections open", addr[0], self.config.max_connections)
+            with contextlib.suppress(OSError):
+                sock.settimeout(1.0)
+                sock.sendall(encode_error(ErrorCode.BUSY, "too many connections; try later"))
+            sock.close()
+            return
+        thread = threading.Thread(
+            target=self._run_connection,
+            args=(conn_id, sock, addr[0]),
+            daemon=True,
+            name=f"eke-conn-{conn_id}",
+        )
+        with self._lock:
+            self._threads.add(thread)
+        thread.start()
+
+    def _run_connection(self, conn_id: int, sock: socket.socket, address: str) -> None:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            result = self._handshake(sock, address)
+            if result is not None:
+                established, trailing = result
+                self._serve_records(sock, established, trailing)
+        except Exception:
+            # Never a dead listener or a traceback to the peer [LIM-5]; details in the log.
+            log.exception("internal error on a connection from %s", address)
+        finally:
+            with contextlib.suppress(OSError):
+                sock.close()
+            with self._lock:
+                self._connections.pop(conn_id, None)
+                self._threads.discard(threading.current_thread())
+
+    # -- handshake ----------------------------------------------------------------------
+    def _handshake(self, sock: socket.socket, address: str) -> tuple[Established, bytes] | None:
+        hs = ServerHandshake()
+        attempted: list[str] = []  # the user whose EKE2 went out: a guess was spent
+
+        def on_event(event: HandshakeEvent) -> None:
+            if isinstance(event, LoginAttempt):
+                wait = self.throttle.retry_after(event.user, address)
+                if wait is not None:
+                    log.warning(
+                        "throttled login user=%s address=%s retry_after=%.0fs",
+                        _shown(event.user),
+                        address,
+                        wait,
+                    )
+                    hs.refuse_throttled(wait)
+                    return
+                # Counted as a failure now, forgiven on success: an attacker cannot
+                # open many handshakes in parallel to get guesses before any counts.
+                self.throttle.failed(event.user, address)
+                attempted.append(event.user)
+                hs.accept(self.store.key_for(event.user))
+            elif isinstance(event, PeerError):
+                raise RemoteProtocolError(event.code, "the client sent an error")
+
+        deadline = time.monotonic() + self.config.handshake_timeout
+        try:
+            established = run_handshake(sock, hs, deadline, on_event)
+        except (ProtocolError, HandshakeTimeout, OSError) as exc:
+            if attempted:
+                self._login_failed(attempted[0], address, exc)
+            return None
+        self.throttle.succeeded(established.user, address)
+        self.store.record_login(established.user, success=True)
+        log.info("login user=%s address=%s", _shown(established.user), address)
+        return established, hs.trailing_data()
+
+    def _login_failed(self, user: str, address: str, exc: BaseException) -> None:
+        # [EKE-THR-3]: user, address and time (the log handler adds it); no secrets.
+        if isinstance(exc, HandshakeTimeout):
+            reason = "timeout"
+        elif isinstance(exc, ProtocolError):
+            reason = exc.code.wire_name
+        else:
+            reason = "connection lost"
+        self.store.record_login(user, success=False)  # the throttle counted it already
+        log.warning("failed login user=%s address=%s reason=%s", _shown(user), address, reason)
+
+    # -- record phase -------------------------------------------------------------------
+    def _serve_records(
+        self, sock: socket.socket, established: Established, trailing: bytes
+    ) -> None:
+        stream = SecureStream(
+            sock,
+            established,
+            is_client=False,
+            trailing=trailing,
+            frame_limit=self.config.frame_limit,
+        )
+        sock.settimeout(self.config.idle_timeout)
+        partial: PartialFile | None = None
+        try:
+            while True:
+                try:
+                    event = stream.next_event()
+                except TimeoutError:
+                    self._send_fatal(stream, ErrorCode.TIMEOUT, "idle timeout")
+                    return
+                except (AuthenticationFailed, TruncatedStream):
+                    return  # [EKE-REC-4]: close, deliver nothing, send nothing
+                except RemoteProtocolError as exc:
+                    self._send_fatal(stream, exc.code, exc.message)
+                    return
+                if event is CLOSED or isinstance(event, ErrorFrame):
+                    return
+                if isinstance(event, FileRequest):
+                    self._serve_get(stream, event.name)
+                elif isinstance(event, PutRequest):
+                    partial = self._begin_put(stream, event)
+                elif isinstance(event, Data):
+                    assert partial is not None
+                    partial.write(event.data)
+                elif isinstance(event, Done):
+                    assert partial is not None
+                    current, partial = partial, None
+                    self._finish_put(stream, current)
+                elif isinstance(event, Bye):
+                    stream.send(Bye())
+                    return
+        except RemoteProtocolError as exc:
+            self._send_fatal(stream, exc.code, exc.message)
+        except (TimeoutError, ConnectionError):
+            return
+        except OSError:
+            log.exception("I/O error while serving %s", established.user)
+            self._send_fatal(stream, ErrorCode.INTERNAL, "internal error")
+        finally:
+            if partial is not None:
+                partial.abort()  # [APP-STORE-3]
+
+    def _send_fatal(self, stream: SecureStream, code: ErrorCode, message: str) -> None:
+        if not code.fatal:
+            code, message = ErrorCode.INTERNAL, "internal error"
+        with contextlib.suppress(OSError, ProtocolError):
+            stream.send(ErrorFrame(code, message))
+
+    def _serve_get(self, stream: SecureStream, name: str) -> None:
+        if self._share is None:
+            stream.send(ErrorFrame(ErrorCode.NOT_FOUND, "this server has no share"))
+            return
+        try:
+            shared = self._share.open(name)
+        except RemoteProtocolError as exc:
+            stream.send(ErrorFrame(exc.code, exc.message))
+            return
+        with shared:
+            if shared.size > self.config.max_file_size:
+                stream.send(ErrorFrame(ErrorCode.TOO_LARGE, "the file exceeds the size limit"))
+                return
+            stream.send(FileResponse(name, shared.size))
+            remaining = shared.size
+            while remaining:
+                n = stream.send_file_chunk(shared.file, remaining)
+                if n == 0:  # the file shrank while being sent
+                    raise OSError("shared file shrank during a get")
+                remaining -= n
+            stream.send(stream.app.outgoing_done())
+
+    def _begin_put(self, stream: SecureStream, request: PutRequest) -> PartialFile | None:
+        if self._inbox is None:
+            stream.send(ErrorFrame(ErrorCode.UNSUPPORTED, "this server accepts no puts"))
+            return None
+        if request.size > self.config.max_file_size:
+            stream.send(ErrorFrame(ErrorCode.TOO_LARGE, "the file exceeds the size limit"))
+            return None
+        try:
+            target = self._inbox.target_name(request.name)
+        except RemoteProtocolError as exc:
+            stream.send(ErrorFrame(exc.code, exc.message))
+            return None
+        partial = self._inbox.begin(target, request.size)
+        try:
+            stream.send(PutAccepted(target))
+        except BaseException:
+            partial.abort()
+            raise
+        return partial
+
+    def _finish_put(self, stream: SecureStream, partial: PartialFile) -> None:
+        try:
+            partial.commit()
+        except RemoteProtocolError as exc:  # `exists`: another put won the race
+            stream.send(ErrorFrame(exc.code, exc.message))
+            return
+        stream.send(stream.app.stored_done())

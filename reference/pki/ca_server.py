@@ -1,0 +1,377 @@
+"""The CA's HTTPS service (docs/SPEC.md §4.4): enrol, root, CRL.
+
+`http.server.ThreadingHTTPServer` with the TLS handshake moved into the request
+thread (wrapping the listening socket would run every handshake in the accept loop,
+where one slow client stalls everyone), a bound on concurrent connections, a body
+limit, and JSON for every error [CA-ENR-9]. `LoginThrottle` is a clock-injected pure
+object so its backoff is tested without sleeping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+import ssl
+import sys
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar, Final
+
+from cryptography.hazmat.primitives import serialization
+
+from reference.pki.ca import CaError, CertificateAuthority
+from reference.pki.tls import close_tls, https_server_context, server_handshake
+
+__all__ = ["CaServer", "CaServerConfig", "LoginThrottle"]
+
+MAX_BODY: Final = 64 * 1024  # [CA-ENR-9]
+
+
+@dataclass(frozen=True, slots=True)
+class CaServerConfig:
+    """Every limit of the CA service [LIM-7]."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    validity_days: int = 30
+    max_connections: int = 64
+    handshake_timeout: float = 10.0
+    idle_timeout: float = 30.0
+    throttle_after: int = 5
+    throttle_base: float = 1.0
+    throttle_cap: float = 300.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.validity_days <= 3650:
+            raise ValueError("validity must be 1..3650 days")
+        if self.max_connections < 1:
+            raise ValueError("max connections must be >= 1")
+        if self.handshake_timeout <= 0 or self.idle_timeout <= 0:
+            raise ValueError("timeouts must be > 0")
+        if (
+            self.throttle_after < 1
+            or self.throttle_base <= 0
+            or self.throttle_cap < self.throttle_base
+        ):
+            raise ValueError("throttle settings are inconsistent")
+
+    def describe(self) -> str:
+        return (
+            f"validity {self.validity_days} d, max connections {self.max_connections}, "
+            f"handshake timeout {self.handshake_timeout:g} s, "
+            f"idle timeout {self.idle_timeout:g} s, "
+            f"throttle after {self.throttle_after} failures "
+            f"(backoff {self.throttle_base:g} s .. {self.throttle_cap:g} s), "
+            f"body limit {MAX_BODY} B"
+        )
+
+
+@dataclass
+class _Failures:
+    count: int = 0
+    blocked_until: float = 0.0
+
+
+@dataclass
+class LoginThrottle:
+    """Failed logins per key (alias or address) with exponential backoff [CA-ENR-7].
+
+    After `after` failures, each further failure blocks the key for
+    `base * 2**(failures - after)` seconds, at most `cap`. Memory is bounded: the
+    oldest keys are forgotten beyond `max_keys` (an attacker rotating keys gains
+    nothing the per-address count does not already stop).
+    """
+
+    after: int = 5
+    base: float = 1.0
+    cap: float = 300.0
+    max_keys: int = 100_000
+    clock: Callable[[], float] = time.monotonic
+    _keys: OrderedDict[str, _Failures] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def retry_after(self, *keys: str) -> int:
+        """Seconds to wait before trying again (0: not throttled)."""
+        now = self.clock()
+        with self._lock:
+            worst = max((self._keys[k].blocked_until for k in keys if k in self._keys), default=0.0)
+        return max(0, int(worst - now + 0.999))
+
+    def failure(self, *keys: str) -> None:
+        now = self.clock()
+        with self._lock:
+            for key in keys:
+                entry = self._keys.pop(key, None) or _Failures()
+                entry.count += 1
+                if entry.count >= self.after:
+                    delay = min(self.cap, self.base * 2 ** (entry.count - self.after))
+                    entry.blocked_until = now + delay
+                self._keys[key] = entry
+            while len(self._keys) > self.max_keys:
+                self._keys.popitem(last=False)
+
+    def success(self, key: str) -> None:
+        with self._lock:
+            self._keys.pop(key, None)
+
+
+class _HttpError(Exception):
+    def __init__(
+        self, status: HTTPStatus, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: CaServer
+    protocol_version = "HTTP/1.1"
+    server_version = "sft-ca"
+    sys_version = ""
+    error_content_type = "application/json"
+    _ROUTES: ClassVar[dict[str, str]] = {"/v1/enroll": "POST", "/v1/root": "GET", "/v1/crl": "GET"}
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.config.idle_timeout)
+
+    # Every error, including those http.server raises itself (bad request line,
+    # unsupported method, header too long), goes out as JSON [CA-ENR-9].
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        if code == HTTPStatus.NOT_IMPLEMENTED:
+            code = HTTPStatus.METHOD_NOT_ALLOWED  # an unknown method is a wrong method here
+        status = HTTPStatus(code)
+        name = {
+            400: "bad_request",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "too_large",
+            501: "method_not_allowed",
+        }.get(code, status.phrase.lower().replace(" ", "_"))
+        self._send_json(status, {"error": name, "message": message or status.phrase}, close=True)
+
+    def _send_json(
+        self,
+        status: HTTPStatus,
+        body: dict[str, Any],
+        *,
+        close: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self._send(
+            status, json.dumps(body).encode(), "application/json", close=close, headers=headers
+        )
+
+    def _send(
+        self,
+        status: HTTPStatus,
+        body: bytes,
+        content_type: str,
+        *,
+        close: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # The request line and status only: bodies (with passwords) are never logged.
+        print(f"sft-ca: {self.address_string()} {format % args}", file=sys.stderr, flush=True)
+
+    def _dispatch(self) -> None:
+        try:
+            path = self.path.split("?", 1)[0]
+            method = self._ROUTES.get(path)
+            if method is None:
+                raise _HttpError(HTTPStatus.NOT_FOUND, "not_found", f"no such path {path[:64]!r}")
+            if method != self.command:
+                raise _HttpError(
+                    HTTPStatus.METHOD_NOT_ALLOWED,
+                    "method_not_allowed",
+                    f"{path} accepts {method} only",
+                    {"Allow": method},
+                )
+            if path == "/v1/root":
+                self._send(HTTPStatus.OK, self.server.ca.root_pem(), "application/x-pem-file")
+            elif path == "/v1/crl":
+                crl = self.server.ca.crl().public_bytes(serialization.Encoding.DER)
+                self._send(HTTPStatus.OK, crl, "application/pkix-crl")
+            else:
+                self._enroll()
+        except _HttpError as exc:
+            self._send_json(
+                exc.status,
+                {"error": exc.code, "message": exc.message},
+                headers=exc.headers,
+                close=exc.status >= 500 or exc.status == 413,
+            )
+        except (OSError, ssl.SSLError):
+            self.close_connection = True
+        except Exception as exc:
+            print(f"sft-ca: internal error: {type(exc).__name__}", file=sys.stderr, flush=True)
+            self._send_json(
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                {"error": "internal", "message": "internal error"},
+                close=True,
+            )
+
+    def _read_json(self) -> dict[str, Any]:
+        length_text = self.headers.get("Content-Length")
+        if length_text is None or not length_text.isdigit():
+            raise _HttpError(
+                HTTPStatus.LENGTH_REQUIRED, "length_required", "Content-Length is required"
+            )
+        length = int(length_text)
+        if length > MAX_BODY:
+            if length <= 16 * MAX_BODY:
+                # Read what the client is still sending, or closing would reset the
+                # connection and the client might never see our 413.
+                self.rfile.read(length)
+            raise _HttpError(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                "too_large",
+                f"request bodies are limited to {MAX_BODY} bytes",
+            )
+        body = self.rfile.read(length)
+        try:
+            value = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise _HttpError(
+                HTTPStatus.BAD_REQUEST, "bad_request", "the body is not valid JSON"
+            ) from None
+        if not isinstance(value, dict):
+            raise _HttpError(
+                HTTPStatus.BAD_REQUEST, "bad_request", "the body must be a JSON object"
+            )
+        return value
+
+    def _enroll(self) -> None:
+        request = self._read_json()
+        alias, password, csr = (request.get(k) for k in ("alias", "password", "csr"))
+        if not all(isinstance(v, str) for v in (alias, password, csr)):
+            raise _HttpError(
+                HTTPStatus.BAD_REQUEST, "bad_request", "alias, password and csr must be strings"
+            )
+        assert isinstance(alias, str) and isinstance(password, str) and isinstance(csr, str)
+        throttle = self.server.throttle
+        keys = (f"alias:{alias[:64]}", f"addr:{self.client_address[0]}")
+        wait = throttle.retry_after(*keys)
+        if wait:
+            raise _HttpError(
+                HTTPStatus.TOO_MANY_REQUESTS,
+                "throttled",
+                f"too many failed logins; retry after {wait} s",
+                {"Retry-After": str(wait)},
+            )
+        # Same answer, same cost for an unknown alias and a wrong password [CA-ENR-6].
+        if not self.server.ca.authenticate(alias, password):
+            throttle.failure(*keys)
+            print(
+                f"sft-ca: failed login for {alias[:64]!r} from {self.client_address[0]}",
+                file=sys.stderr,
+                flush=True,
+            )
+            raise _HttpError(HTTPStatus.UNAUTHORIZED, "auth_failed", "wrong alias or password")
+        throttle.success(keys[0])
+        try:
+            cert = self.server.ca.enroll(
+                alias,
+                csr.encode("utf-8"),
+                validity=dt.timedelta(days=self.server.config.validity_days),
+            )
+        except CaError as exc:
+            code = "bad_csr" if str(exc) == "bad_csr" else "bad_request"
+            message = (
+                "the CSR is not valid or its signature does not verify"
+                if code == "bad_csr"
+                else str(exc)
+            )
+            raise _HttpError(HTTPStatus.BAD_REQUEST, code, message) from None
+        print(
+            f"sft-ca: issued certificate {cert.serial_number:x} to {alias}",
+            file=sys.stderr,
+            flush=True,
+        )
+        self._send_json(
+            HTTPStatus.OK, {"certificate": cert.public_bytes(serialization.Encoding.PEM).decode()}
+        )
+
+    do_GET = _dispatch
+    do_POST = _dispatch
+    do_PUT = _dispatch
+    do_DELETE = _dispatch
+    do_PATCH = _dispatch
+
+
+class CaServer(ThreadingHTTPServer):
+    """HTTPS (TLS 1.3) CA service; `serve_forever()` / `shutdown()` as http.server."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, ca: CertificateAuthority, config: CaServerConfig) -> None:
+        self.ca = ca
+        self.config = config
+        ca.prepare_logins()
+        self.throttle = LoginThrottle(
+            config.throttle_after, config.throttle_base, config.throttle_cap
+        )
+        self.tls = https_server_context(ca.directory / ca.TLS_CERT, ca.directory / ca.TLS_KEY)
+        self._slots = threading.BoundedSemaphore(config.max_connections)
+        super().__init__((config.host, config.port), _Handler)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self.server_address[:2]
+        return str(host), int(port)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)  # over the limit: close at once [LIM-4]
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        raw: socket.socket = request
+        try:
+            tls_sock = server_handshake(self.tls, raw, self.config.handshake_timeout)
+        except (OSError, ssl.SSLError):
+            return  # failed handshake or vanished client: nothing to answer
+        try:
+            _Handler(tls_sock, client_address, self)
+        except (OSError, ssl.SSLError):
+            pass  # the client vanished mid-request
+        finally:
+            close_tls(tls_sock)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        print(f"sft-ca: connection from {client_address[0]} failed", file=sys.stderr, flush=True)

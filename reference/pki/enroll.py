@@ -1,0 +1,173 @@
+"""Enrolment client and CA fetches (docs/SPEC.md §4.4).
+
+The private key is generated here and never leaves this machine [CA-ENR-12]; only
+the CSR (public key + proof of possession) and the password travel, inside TLS 1.3
+to a CA whose certificate chains to the organisation root given by the user.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import ssl
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
+
+from reference.pki.ca import check_alias, generate_key, private_key_pem, write_private
+from reference.pki.tls import (
+    CertificateRefused,
+    Identity,
+    check_crl,
+    close_tls,
+    https_client_context,
+)
+
+__all__ = ["CaClient", "EnrollError", "enroll"]
+
+
+class EnrollError(Exception):
+    """Enrolment or a CA fetch failed; the message is one line for a person."""
+
+
+@dataclass(frozen=True, slots=True)
+class CaClient:
+    """HTTPS requests to the CA, trusting only the organisation root."""
+
+    url: str
+    root_pem: bytes
+    timeout: float = 15.0
+
+    def _endpoint(self) -> tuple[str, int]:
+        parsed = urllib.parse.urlsplit(self.url)
+        if parsed.scheme != "https" or not parsed.hostname:
+            raise EnrollError(f"the CA URL must be https://HOST:PORT, not {self.url!r}")
+        return parsed.hostname, parsed.port or 443
+
+    def request(
+        self, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        host, port = self._endpoint()
+        conn = http.client.HTTPSConnection(
+            host, port, timeout=self.timeout, context=https_client_context(self.root_pem)
+        )
+        try:
+            payload = json.dumps(body).encode() if body is not None else None
+            headers = {"Content-Type": "application/json"} if payload is not None else {}
+            conn.request(method, path, body=payload, headers=headers)
+            response = conn.getresponse()
+            data = response.read(1 << 20)
+            if isinstance(conn.sock, ssl.SSLSocket):
+                close_tls(conn.sock, 2.0)  # close_notify both ways, then FIN: no reset
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+        except ssl.SSLCertVerificationError as exc:
+            raise EnrollError(
+                f"the CA at {host}:{port} is not certified by this root ({exc.verify_message})"
+            ) from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise EnrollError(f"cannot reach the CA at {host}:{port}: {exc}") from None
+        finally:
+            conn.close()
+
+    def crl(self) -> bytes:
+        """The current CRL, checked against the root (signature, nextUpdate)."""
+        status, _, data = self.request("GET", "/v1/crl")
+        if status != 200:
+            raise EnrollError(f"the CA refused to send its CRL (HTTP {status})")
+        try:
+            check_crl(data, self.root_pem)
+        except CertificateRefused as exc:
+            raise EnrollError(str(exc)) from None
+        return data
+
+
+def _error_text(status: int, headers: dict[str, str], data: bytes) -> str:
+    try:
+        body = json.loads(data)
+        code, message = str(body.get("error")), str(body.get("message", ""))
+    except (ValueError, AttributeError):
+        code, message = "", ""
+    if code == "auth_failed":
+        return "wrong alias or password"
+    if code == "throttled":
+        return f"too many failed logins: retry in {headers.get('retry-after', '?')} s"
+    if code == "bad_csr":
+        return "the CA refused the certificate request (bad CSR)"
+    return f"the CA refused the request (HTTP {status} {code}: {message[:200]})"
+
+
+def enroll(
+    ca_url: str,
+    root_pem: bytes,
+    alias: str,
+    password: str,
+    out_dir: Path,
+    *,
+    key_type: str = "ec",
+    timeout: float = 15.0,
+) -> Identity:
+    """Makes a key and CSR, enrols `alias`, writes key (0600), cert, root and CA URL."""
+    check_alias(alias)
+    try:
+        root = x509.load_pem_x509_certificate(root_pem)
+    except ValueError:
+        raise EnrollError("the root file is not a PEM certificate") from None
+    key = generate_key(key_type)
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, alias)]))
+        .sign(key, hashes.SHA256())
+    )
+    client = CaClient(ca_url, root_pem, timeout)
+    status, headers, data = client.request(
+        "POST",
+        "/v1/enroll",
+        {
+            "alias": alias,
+            "password": password,
+            "csr": csr.public_bytes(serialization.Encoding.PEM).decode(),
+        },
+    )
+    if status != 200:
+        raise EnrollError(_error_text(status, headers, data))
+    try:
+        cert_pem = json.loads(data)["certificate"].encode()
+        cert = x509.load_pem_x509_certificate(cert_pem)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise EnrollError("the CA answered with something that is not a certificate") from None
+    # Do not trust the answer blindly: it must be ours, for our alias, from our root.
+    if cert.public_key() != key.public_key():
+        raise EnrollError("the CA returned a certificate for another key")
+    if cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value != alias:
+        raise EnrollError("the CA returned a certificate for another alias")
+    try:
+        cert.verify_directly_issued_by(root)
+    except (ValueError, TypeError, Exception) as exc:
+        raise EnrollError(
+            f"the certificate is not signed by the root: {type(exc).__name__}"
+        ) from None
+    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    identity = Identity(out_dir)
+    write_private(identity.key, private_key_pem(key))
+    for path, content in (
+        (identity.cert, cert_pem),
+        (identity.root, root_pem),
+        (identity.ca_url_file, ca_url.encode() + b"\n"),
+    ):
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(content)
+        os.replace(tmp, path)
+    try:
+        crl = client.crl()
+        tmp = identity.crl_cache.with_name(".crl.der.tmp")
+        tmp.write_bytes(crl)
+        os.replace(tmp, identity.crl_cache)
+    except EnrollError:
+        pass  # the CRL is fetched again when needed; enrolment itself succeeded
+    return identity

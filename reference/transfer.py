@@ -1,0 +1,441 @@
+"""Blocking adapter: runs an `ApplicationConnection` over a byte stream, for both roles.
+
+A *stream* is anything with `sendall`, `recv_into` and `close` — a TLS socket for
+sft-pki/1, the EKE record channel for sft-eke/1. The protocol decisions are the
+sans-IO core's (reference.app); file access is reference.share's; this module only
+moves bytes between them.
+
+Constant memory [LIM-6]: two DATA buffers of 8 + 1 MiB and one of 64 KiB per
+connection, whatever the file size. Sending reads the file into a buffer after an
+8-byte gap, writes the DATA header into the gap, and hands header + payload to one
+`sendall` (no concatenation copy). Receiving reads DATA payloads straight into a
+buffer (`payload_wanted`/`receive_payload`) and writes them to disk from there.
+The two DATA buffers alternate so that SHA-256 of one chunk (on a helper thread,
+`PipelinedSha256`) overlaps the TLS and disk work on the next.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Protocol
+
+from reference.app import (
+    CLOSED,
+    INITIATOR,
+    NEED_DATA,
+    RESPONDER,
+    AppConfig,
+    ApplicationConnection,
+)
+from reference.errors import ErrorCode, ProtocolError, RemoteProtocolError, TruncatedStream
+from reference.frames import HEADER_SIZE, MAX_DATA_PAYLOAD, Sentinel
+from reference.messages import (
+    Bye,
+    Data,
+    Done,
+    ErrorFrame,
+    FileRequest,
+    FileResponse,
+    Message,
+    PutAccepted,
+    PutRequest,
+)
+from reference.share import Inbox, PartialFile, ShareDirectory, check_name
+
+__all__ = [
+    "BUFFER_SIZE",
+    "DEFAULT_MAX_FILE_SIZE",
+    "Initiator",
+    "PipelinedSha256",
+    "Progress",
+    "Responder",
+    "ResponderPolicy",
+    "Stream",
+    "TransferFailed",
+    "TransferRefused",
+]
+
+BUFFER_SIZE: Final = MAX_DATA_PAYLOAD  # 1 MiB: the largest DATA payload [FRM-13]
+DEFAULT_MAX_FILE_SIZE: Final = 4 * 1024**3  # [LIM-3]
+_SMALL_READ: Final = 64 * 1024
+_PIPELINE_MIN: Final = 256 * 1024  # smaller updates are hashed inline
+
+Progress = Callable[[int, int], None]
+"""Called with (bytes so far, total bytes) during a transfer."""
+
+
+class Stream(Protocol):
+    def sendall(self, data: bytes | bytearray | memoryview, /) -> None: ...
+
+    def recv_into(self, buffer: bytearray | memoryview, /) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class TransferRefused(Exception):
+    """The responder answered a request with a non-fatal EROR; the connection lives on."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(f"{code.wire_name}: {message}")
+        self.code = code
+        self.message = message
+
+
+class TransferFailed(Exception):
+    """The transfer and the connection failed; nothing was kept under the final name."""
+
+    def __init__(self, code: ErrorCode, message: str, *, remote: bool) -> None:
+        super().__init__(f"{code.wire_name}: {message}")
+        self.code = code
+        self.message = message
+        self.remote = remote  # True: the peer sent this EROR; False: we detected it
+
+
+class PipelinedSha256:
+    """SHA-256 whose large updates run on a helper thread, overlapping the caller's I/O.
+
+    hashlib releases the GIL while it hashes, so hashing chunk k can run on one core
+    while chunk k is encrypted and sent (or written to disk) on another. Contract: a
+    buffer passed to `update` is not modified until the next `update` or `hexdigest`
+    returns — `_Channel` alternates two buffers to keep it.
+    """
+
+    def __init__(self) -> None:
+        self._sha = hashlib.sha256()
+        self._pending: threading.Thread | None = None
+
+    def _join(self) -> None:
+        if self._pending is not None:
+            self._pending.join()
+            self._pending = None
+
+    def update(self, data: bytes | bytearray | memoryview, /) -> None:
+        self._join()
+        if len(data) < _PIPELINE_MIN:
+            self._sha.update(data)  # a thread costs more than hashing a small piece
+            return
+        self._pending = threading.Thread(target=self._sha.update, args=(data,), daemon=True)
+        self._pending.start()
+
+    def hexdigest(self) -> str:
+        self._join()
+        return self._sha.hexdigest()
+
+
+class _Channel:
+    """The connection, its stream and its buffers: two for DATA (alternating, so one
+    can be hashed while the other is filled), one small one for everything else."""
+
+    def __init__(self, stream: Stream, conn: ApplicationConnection) -> None:
+        self.stream = stream
+        self.conn = conn
+        self._data_views = [memoryview(bytearray(HEADER_SIZE + BUFFER_SIZE)) for _ in range(2)]
+        self._turn = 0
+        self._small = memoryview(bytearray(_SMALL_READ))
+
+    def _data_view(self) -> memoryview:
+        """The DATA buffer not handed out last (whose hashing may still run)."""
+        self._turn ^= 1
+        return self._data_views[self._turn]
+
+    def next_event(self) -> Message | Sentinel:
+        """The next event, reading from the stream as needed (never NEED_DATA)."""
+        conn = self.conn
+        while True:
+            event = conn.next_event()
+            if event is not NEED_DATA:
+                return event
+            wanted = conn.payload_wanted()
+            if wanted:
+                view = self._data_view()
+                got = self._read_payload(view, min(wanted, BUFFER_SIZE))
+                if got:
+                    return conn.receive_payload(view[:got])
+                conn.receive_data(b"")
+                continue
+            n = self.stream.recv_into(self._small)
+            conn.receive_data(self._small[:n] if n else b"")
+
+    def _read_payload(self, view: memoryview, size: int) -> int:
+        # One TLS read returns one record (16 KiB): gather up to `size` bytes so that
+        # hashing and the disk write happen once per MiB, not once per record.
+        got = 0
+        while got < size:
+            n = self.stream.recv_into(view[got:size])
+            if n == 0:
+                break
+            got += n
+        return got
+
+    def send(self, event: Message) -> None:
+        self.stream.sendall(self.conn.send(event))
+
+    def send_file(
+        self, reader: Callable[[memoryview], int], size: int, progress: Progress | None
+    ) -> None:
+        """Sends `size` bytes read by `reader` as DATA frames, then DONE."""
+        sent = 0
+        while sent < size:
+            view = self._data_view()
+            chunk = min(BUFFER_SIZE, size - sent)
+            n = _read_exactly(reader, view[HEADER_SIZE : HEADER_SIZE + chunk])
+            if n == 0:
+                raise OSError("the file shrank while it was being sent")
+            view[:HEADER_SIZE] = self.conn.send_data_header(view[HEADER_SIZE : HEADER_SIZE + n])
+            self.stream.sendall(view[: HEADER_SIZE + n])
+            sent += n
+            if progress is not None:
+                progress(sent, size)
+        self.send(self.conn.outgoing_done())
+
+    def receive_file(self, sink: PartialFile, size: int, progress: Progress | None) -> Done:
+        """Writes DATA to `sink` until DONE (verified by the core); raises on EROR."""
+        received = 0
+        while True:
+            event = self.next_event()
+            if isinstance(event, Data):
+                sink.write(event.data)
+                received += len(event.data)
+                if progress is not None:
+                    progress(received, size)
+            elif isinstance(event, Done):
+                return event
+            elif isinstance(event, ErrorFrame):
+                raise TransferFailed(event.code, event.message, remote=True)
+            else:
+                raise RemoteProtocolError(ErrorCode.UNEXPECTED_FRAME, f"unexpected {event!r}")
+
+    def fail(self, exc: ProtocolError) -> None:
+        """Answers a protocol error with a fatal EROR when a channel still exists."""
+        if isinstance(exc, TruncatedStream):
+            return
+        code = exc.code if exc.code.fatal else ErrorCode.INTERNAL
+        try:
+            self.stream.sendall(self.conn.send(ErrorFrame(code, exc.message)))
+        except (OSError, ProtocolError):
+            pass
+
+
+def _read_exactly(reader: Callable[[memoryview], int], view: memoryview) -> int:
+    got = 0
+    while got < len(view):
+        n = reader(view[got:])
+        if not n:
+            break
+        got += n
+    return got
+
+
+@dataclass(frozen=True, slots=True)
+class ResponderPolicy:
+    """What a responder serves, to whom, and up to which size."""
+
+    share: ShareDirectory | None
+    inbox: Inbox | None
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    authorised: bool = True
+    refusal: str = "you are not allowed by this peer"
+
+
+class Responder:
+    """Serves one connection until BYE_, EOF, an error or a timeout."""
+
+    def __init__(
+        self,
+        stream: Stream,
+        policy: ResponderPolicy,
+        config: AppConfig | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.channel = _Channel(
+            stream, ApplicationConnection(RESPONDER, config, digest_factory=PipelinedSha256)
+        )
+        self.policy = policy
+        self.log = log or (lambda line: None)
+
+    def run(self) -> None:
+        channel = self.channel
+        try:
+            while True:
+                event = channel.next_event()
+                if event is CLOSED or isinstance(event, ErrorFrame):
+                    return
+                if isinstance(event, Bye):
+                    channel.send(Bye())
+                    return
+                if not self.policy.authorised:
+                    # [PKI-ID-3]: every request answered `forbidden`, then close.
+                    channel.send(ErrorFrame(ErrorCode.FORBIDDEN, self.policy.refusal))
+                    return
+                if isinstance(event, FileRequest):
+                    self._get(event)
+                elif isinstance(event, PutRequest):
+                    self._put(event)
+                else:  # the core only lets requests through in IDLE
+                    raise RemoteProtocolError(ErrorCode.UNEXPECTED_FRAME, f"unexpected {event!r}")
+        except ProtocolError as exc:
+            self.log(f"protocol error: {exc}")
+            channel.fail(exc)
+        except TransferFailed as exc:
+            self.log(f"the initiator aborted: {exc}")
+        except TimeoutError:
+            self.log("idle timeout")
+            channel.fail(RemoteProtocolError(ErrorCode.TIMEOUT, "idle timeout"))
+        except OSError as exc:
+            self.log(f"connection lost: {exc.strerror or exc}")
+        except Exception as exc:  # a bug or a disk error must not look like success
+            self.log(f"internal error: {type(exc).__name__}: {exc}")
+            channel.fail(RemoteProtocolError(ErrorCode.INTERNAL, "internal error"))
+
+    def _refuse(self, exc: RemoteProtocolError) -> None:
+        self.channel.send(ErrorFrame(exc.code, exc.message))
+
+    def _get(self, request: FileRequest) -> None:
+        share = self.policy.share
+        if share is None:
+            self._refuse(RemoteProtocolError(ErrorCode.UNSUPPORTED, "this peer shares no files"))
+            return
+        try:
+            shared = share.open(request.name)
+        except RemoteProtocolError as exc:
+            self.log(f"get refused: {exc}")
+            self._refuse(exc)
+            return
+        with shared:
+            if shared.size > self.policy.max_file_size:
+                self._refuse(RemoteProtocolError(ErrorCode.TOO_LARGE, "the file exceeds the limit"))
+                return
+            self.channel.send(FileResponse(request.name, shared.size))
+            self.channel.send_file(shared.file.readinto, shared.size, None)
+        self.log(f"get {request.name[:64]!r}: {shared.size} bytes sent")
+
+    def _put(self, request: PutRequest) -> None:
+        inbox = self.policy.inbox
+        if inbox is None:
+            self._refuse(RemoteProtocolError(ErrorCode.UNSUPPORTED, "this peer accepts no files"))
+            return
+        if request.size > self.policy.max_file_size:  # [APP-PUT-7]
+            self._refuse(
+                RemoteProtocolError(
+                    ErrorCode.TOO_LARGE, f"files are limited to {self.policy.max_file_size} bytes"
+                )
+            )
+            return
+        try:
+            final = inbox.target_name(request.name)
+            partial = inbox.begin(final, request.size)
+        except RemoteProtocolError as exc:
+            self.log(f"put refused: {exc}")
+            self._refuse(exc)
+            return
+        with partial:  # removed on every exit but a successful commit [APP-STORE-3]
+            self.channel.send(PutAccepted(final))
+            self.channel.receive_file(partial, request.size, None)
+            try:
+                partial.commit()
+            except RemoteProtocolError as exc:  # `exists`: another put won the race
+                self._refuse(exc)
+                return
+        self.channel.send(self.channel.conn.stored_done())
+        self.log(f"put {final[:64]!r}: {request.size} bytes stored")
+
+
+class Initiator:
+    """The initiator's requests over one connection: get, put, bye."""
+
+    def __init__(
+        self,
+        stream: Stream,
+        config: AppConfig | None = None,
+        max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+    ) -> None:
+        self.channel = _Channel(
+            stream, ApplicationConnection(INITIATOR, config, digest_factory=PipelinedSha256)
+        )
+        self.max_file_size = max_file_size
+
+    def _answer(self) -> Message:
+        event = self.channel.next_event()
+        if isinstance(event, ErrorFrame):
+            if event.fatal:
+                raise TransferFailed(event.code, event.message, remote=True)
+            raise TransferRefused(event.code, event.message)
+        if event is CLOSED:
+            raise TransferFailed(
+                ErrorCode.INTERNAL, "the responder closed the connection", remote=True
+            )
+        assert not isinstance(event, Sentinel)
+        return event
+
+    def _guard(self, exc: ProtocolError) -> TransferFailed:
+        self.channel.fail(exc)
+        return TransferFailed(exc.code, exc.message, remote=False)
+
+    def get(
+        self,
+        name: str,
+        destination: Path,
+        *,
+        overwrite: bool = False,
+        progress: Progress | None = None,
+    ) -> Done:
+        """Fetches `name` into `destination`, atomically [APP-GET-6]."""
+        check_name(name)
+        if destination.exists() and not overwrite:
+            raise FileExistsError(f"{destination} exists (use --force to replace it)")
+        if not destination.parent.is_dir():
+            raise FileNotFoundError(f"{destination.parent} is not a directory")
+        try:
+            self.channel.send(FileRequest(name))
+            response = self._answer()
+            assert isinstance(response, FileResponse)
+            if response.size > self.max_file_size:
+                raise RemoteProtocolError(
+                    ErrorCode.TOO_LARGE, f"the file has {response.size} bytes, above the limit"
+                )
+            with PartialFile.create(destination, response.size) as partial:
+                done = self.channel.receive_file(partial, response.size, progress)
+                partial.commit(overwrite=overwrite)
+            return done
+        except ProtocolError as exc:
+            raise self._guard(exc) from None
+        except TimeoutError:
+            raise self._guard(
+                RemoteProtocolError(ErrorCode.TIMEOUT, "the responder stalled")
+            ) from None
+
+    def put(
+        self, source: Path, name: str | None = None, *, progress: Progress | None = None
+    ) -> str:
+        """Sends `source` as `name` (default: its basename); returns the stored name."""
+        name = name or source.name
+        check_name(name)
+        with source.open("rb", buffering=0) as f:
+            size = f.seek(0, 2)
+            f.seek(0)
+            try:
+                self.channel.send(PutRequest(name, size))
+                accepted = self._answer()
+                assert isinstance(accepted, PutAccepted)
+                self.channel.send_file(f.readinto, size, progress)
+                ack = self._answer()
+                assert isinstance(ack, Done)
+                return accepted.name
+            except ProtocolError as exc:
+                raise self._guard(exc) from None
+            except TimeoutError:
+                raise self._guard(
+                    RemoteProtocolError(ErrorCode.TIMEOUT, "the responder stalled")
+                ) from None
+
+    def bye(self) -> None:
+        """Ends the connection politely [APP-BYE-1]; the echo is optional."""
+        try:
+            self.channel.send(Bye())
+            self.channel.next_event()
+        except (OSError, ProtocolError):
+            pass
