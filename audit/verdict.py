@@ -1,11 +1,13 @@
 """The audit's overall verdict from its parts (docs/SPEC.md IDs decide what is security).
 
 Verdicts, worst first:
-- ``error``: a part could not run (harness fault, target unreachable) — exit 2;
 - ``insecure``: a security requirement failed, the fuzzer found a violation, or the
-  capture shows a leak — exit 1;
+  capture shows a leak — exit 1. Proven insecure stays insecure even when another
+  part could not run: nothing that part might have said would change it;
+- ``error``: a part could not run (harness fault, target unreachable), so nothing
+  weaker than "insecure" can be claimed — exit 2;
 - ``non-conformant``: a MUST failed that is not a security requirement — exit 1;
-- ``conformant``: everything that ran passed — exit 0.
+- ``conformant``: every part ran (or was skipped with a reason) and passed — exit 0.
 """
 
 from __future__ import annotations
@@ -77,8 +79,6 @@ class PartResult:
 def overall_verdict(parts: Iterable[PartResult], levels: Mapping[str, str]) -> str:
     """`levels` maps requirement ID -> MUST/SHOULD (from the conformance report)."""
     parts = list(parts)
-    if any(p.status == "error" for p in parts):
-        return "error"
     insecure = False
     nonconformant = False
     for p in parts:
@@ -96,6 +96,8 @@ def overall_verdict(parts: Iterable[PartResult], levels: Mapping[str, str]) -> s
             nonconformant = True
     if insecure:
         return "insecure"
+    if any(p.status == "error" for p in parts):
+        return "error"
     if nonconformant:
         return "non-conformant"
     return "conformant"

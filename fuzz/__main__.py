@@ -13,6 +13,7 @@ Exit codes: 0 clean, 1 findings, 2 usage or environment error (one line on stder
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -25,19 +26,20 @@ from conformance.target import (
     load_target_file,
     parse_hostport,
 )
-from fuzz.campaign import Fuzzer, run_campaign
+from fuzz.campaign import CampaignResult, Fuzzer, run_campaign
 from fuzz.cases import STAGES, Case, load_case
+from fuzz.oracles import Violation
 from fuzz.runner import RunConfig
 from fuzz.settings import FUZZ_PROFILES, run_seed
 
-__all__ = ["main"]
+__all__ = ["main", "add_target_options", "build_target", "UsageError"]
 
 
 class UsageError(Exception):
     pass
 
 
-def _target_options(parser: argparse.ArgumentParser) -> None:
+def add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", help="HOST:PORT (default: start the embedded reference)")
     parser.add_argument("--profile", choices=("pki", "eke", "pki-legacy", "eke-legacy"))
     parser.add_argument("--target-config", type=Path, help="target file (TOML), as conformance")
@@ -49,7 +51,7 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--deadline", type=float, default=5.0, help="seconds to react (5)")
 
 
-def _build_target(args: argparse.Namespace, workdir: Path | None) -> Target:
+def build_target(args: argparse.Namespace, workdir: Path | None) -> Target:
     kwargs: dict[str, object] = {}
     if args.target_config:
         kwargs.update(load_target_file(args.target_config))
@@ -95,12 +97,12 @@ def _replay(args: argparse.Namespace) -> int:
     if not cases:
         raise UsageError("no replayable case given")
     if args.target or args.target_config:
-        return _replay_on(_build_target(args, None), cases, args.deadline)
+        return _replay_on(build_target(args, None), cases, args.deadline)
     # No target: the embedded reference of the first case's profile.
     if args.profile is None:
         args.profile = cases[0][1].profile
     with tempfile.TemporaryDirectory(prefix="sft-fuzz-replay-") as tmp:
-        target = _build_target(args, Path(tmp))
+        target = build_target(args, Path(tmp))
         try:
             return _replay_on(target, cases, args.deadline)
         finally:
@@ -133,7 +135,7 @@ def _campaign(args: argparse.Namespace) -> int:
     seed_value = args.seed if args.seed is not None else run_seed()
     print(f"fuzz campaign: seed {seed_value} (rerun with --seed {seed_value})", flush=True)
     with tempfile.TemporaryDirectory(prefix="sft-fuzz-") as tmp:
-        target = _build_target(args, Path(tmp))
+        target = build_target(args, Path(tmp))
         try:
             print(f"target: {target.profile} at {target.host}:{target.port}", flush=True)
             database = None
@@ -170,7 +172,34 @@ def _campaign(args: argparse.Namespace) -> int:
         print(f"resource finding: {v}")
     if not result.ok:
         print(f"FAILURE:\n{result.failure}")
+    if args.json:
+        _write_json(args.json, seed_value, fuzzer, result, resources)
     return 0 if result.ok and not resources else 1
+
+
+def _write_json(
+    path: Path, seed_value: int, fuzzer: Fuzzer, result: CampaignResult, resources: list[Violation]
+) -> None:
+    stats = fuzzer.stats
+    doc = {
+        "schema": "sft-fuzz-campaign/1",
+        "profile": fuzzer.target.profile,
+        "seed": seed_value,
+        "examples": stats.examples,
+        "sessions": stats.sessions,
+        "sessions_per_s": round(stats.rate(), 1),
+        "elapsed_s": round(stats.elapsed, 2),
+        "distinct_responses": len(stats.responses),
+        "top_responses": [[sig, n] for sig, n in stats.responses.most_common(12)],
+        "violations": dict(sorted(stats.violations.items())),
+        "setup_failures": stats.setup_failures,
+        "failure": result.failure,
+        "saved_case": str(result.saved) if result.saved else None,
+        "resource_findings": [str(v) for v in resources],
+        "ok": result.ok and not resources,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
 
 def _default_stages(profile: str) -> tuple[str, ...]:
@@ -182,10 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     replay = sub.add_parser("replay", help="replay saved cases against a target")
     replay.add_argument("cases", nargs="+", type=Path, help="case files or directories")
-    _target_options(replay)
+    add_target_options(replay)
     replay.set_defaults(func=_replay)
     campaign = sub.add_parser("campaign", help="run a fuzz campaign")
-    _target_options(campaign)
+    add_target_options(campaign)
     campaign.add_argument("--hypothesis-profile", choices=sorted(FUZZ_PROFILES), default="quick")
     campaign.add_argument("--examples", type=int, help="maximum number of cases")
     campaign.add_argument("--seconds", type=float, help="time budget")
@@ -197,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--findings", type=Path, default=Path("fuzz/corpus"), help="where failures are saved"
     )
     campaign.add_argument("--fuzz-db", help="shared example database: redis://HOST:PORT/N")
+    campaign.add_argument("--json", type=Path, metavar="OUT.json",
+                          help="also write the statistics and findings as JSON")
     campaign.set_defaults(func=_campaign)
     return parser
 
