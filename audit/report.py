@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from audit.verdict import PartResult
+from audit.verdict import PartResult, id_order
 
 __all__ = ["SCHEMA", "build_audit_report", "render_html", "summary_lines", "write_report"]
 
@@ -50,9 +50,7 @@ def build_audit_report(
     duration_s: float,
     versions: Mapping[str, str],
 ) -> dict[str, Any]:
-    failed = sorted(
-        {rid for p in parts for rid in p.failed_requirements}
-    )
+    failed = sorted({rid for p in parts for rid in p.failed_requirements}, key=id_order)
     return {
         "schema": SCHEMA,
         "generated": generated,
@@ -67,6 +65,15 @@ def build_audit_report(
     }
 
 
+_SUMMARY_FINDINGS: Final = 5
+_SUMMARY_WIDTH: Final = 150
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _SUMMARY_WIDTH else text[: _SUMMARY_WIDTH - 1] + "…"
+
+
 def summary_lines(report: Mapping[str, Any]) -> list[str]:
     """The plain-text summary printed at the end of `sft audit` (and shown in README)."""
     lines = [f"sft audit: {report['verdict_text']}"]
@@ -77,6 +84,11 @@ def summary_lines(report: Mapping[str, Any]) -> list[str]:
             f"  {part['part']:<12} {part['profile']:<11} {part['status'].upper():<9}"
             f" {part['summary']}"
         )
+        for finding in part["findings"][:_SUMMARY_FINDINGS]:
+            lines.append(f"      - {_shorten(str(finding))}")
+        more = len(part["findings"]) - _SUMMARY_FINDINGS
+        if more > 0:
+            lines.append(f"      - ... and {more} more in the report")
     if report["failed_requirements"]:
         lines.append("  failed requirements: " + ", ".join(report["failed_requirements"]))
     lines.append(f"  report: {report.get('index', 'reports/index.html')}")

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from audit.report import build_audit_report, write_report
-from audit.verdict import EXIT_CODES, PartResult, overall_verdict
+from audit.verdict import EXIT_CODES, PartResult, id_order, overall_verdict
 
 __all__ = ["AuditConfig", "AuditOutcome", "run_audit", "V1_PROFILES"]
 
@@ -186,15 +186,18 @@ def _conformance(config: AuditConfig, progress: TextIO) -> tuple[PartResult, lis
         for r in requirements
     ]
     failing = set(_FAILING) | ({"NON-STRICT"} if config.strict else set())
-    failed = sorted(r["id"] for r in requirements if r["verdict"] in failing)
-    errored = sorted(r["id"] for r in requirements if r["verdict"] == "ERROR")
+    failed = sorted((r["id"] for r in requirements if r["verdict"] in failing), key=id_order)
+    errored = sorted((r["id"] for r in requirements if r["verdict"] == "ERROR"), key=id_order)
     cases = summary.get("cases", {})
     counts = ", ".join(f"{n} {v}" for v, n in cases.items() if n)
     text = f"{len(requirements)} requirements tested ({counts} cases)"
     findings = [_evidence(report, rid) for rid in failed]
     findings += [f"{rid}: harness error: {_evidence(report, rid, 'ERROR')}" for rid in errored]
     if not summary.get("sanity_ok", False):
+        # Every case is then a harness error; listing them would bury the one line
+        # that matters.
         status, text = "error", "target down or misconfigured: " + _sanity_detail(report)
+        findings = []
     elif failed:
         status = "findings"
         text += f"; {len(failed)} failed: {' '.join(failed)}"
@@ -226,9 +229,10 @@ def _evidence(report: dict[str, Any], rid: str, verdict: str | None = None) -> s
         ):
             message = str(case.get("message", "")).strip().splitlines()
             first = message[0] if message else ""
-            return f"{rid}: {first[:300]} ({case.get('nodeid', '')})" if verdict is None else (
-                first[:300]
-            )
+            if verdict is not None:
+                return first[:300]
+            head = first if first.startswith(rid) else f"{rid}: {first}"
+            return f"{head[:300]} ({case.get('nodeid', '')})"
     return rid
 
 
@@ -369,7 +373,10 @@ def run_audit(config: AuditConfig, progress: TextIO = sys.stderr) -> AuditOutcom
     conformance, requirements = _conformance(config, progress)
     parts.append(conformance)
     progress.write(f"sft audit: conformance {conformance.status}: {conformance.summary}\n")
+    down = conformance.status == "error" and conformance.summary.startswith("target down")
     for part, profile, how in _plan(config):
+        if down and not isinstance(how, str):
+            how = "not run: the target is down or misconfigured (see conformance)"
         if isinstance(how, str):
             result = PartResult(part, profile, "skipped", how)
         else:

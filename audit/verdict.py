@@ -19,6 +19,7 @@ from typing import Any, Final
 __all__ = [
     "EXIT_CODES",
     "PartResult",
+    "id_order",
     "is_security_requirement",
     "overall_verdict",
 ]
@@ -42,6 +43,11 @@ _SECURITY_IDS: Final = frozenset(
      "APP-PUT-6", "FRM-3", "ERR-5", "ERR-6"}
 )
 EXIT_CODES: Final = {"conformant": 0, "non-conformant": 1, "insecure": 1, "error": 2}
+
+
+def id_order(rid: str) -> tuple[tuple[int, int, str], ...]:
+    """Sort key for requirement IDs: APP-1, APP-GET-3, LEG-EKE-2, LEG-EKE-10."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in rid.split("-"))
 
 
 def is_security_requirement(rid: str) -> bool:

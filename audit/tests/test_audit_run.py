@@ -1,0 +1,111 @@
+"""`sft audit` end to end: real subprocesses against the embedded references.
+
+Kept small on purpose: the conformance suite, the fuzzers and the capture checker
+have their own tests; these check that the audit runs them, reads their reports and
+draws the right verdict, exit code and report from them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from captures.recorder import capture_unavailable_reason
+
+_SFT = [sys.executable, "-m", "reference"]
+
+
+def _audit(tmp_path: Path, *argv: str, timeout: float = 600) -> tuple[int, str, dict]:  # type: ignore[type-arg]
+    out = tmp_path / "reports"
+    proc = subprocess.run(
+        [*_SFT, "audit", "--out", str(out), *argv],
+        capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL,
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    report = json.loads((out / "audit.json").read_text(encoding="utf-8"))
+    assert (out / "index.html").is_file()
+    return proc.returncode, proc.stdout, report
+
+
+def test_embedded_eke_audit_is_conformant_with_all_three_parts(tmp_path: Path) -> None:
+    """A reduced audit of the embedded sft-eke/1 reference: every part runs and passes."""
+    code, stdout, report = _audit(
+        tmp_path, "--profile", "eke", "--only-req", "FRM-3,EKE-HS-3,EKE-REC-2",
+        "--fuzz-budget", "4",
+    )
+    assert code == 0, stdout
+    assert report["schema"] == "sft-audit-report/1"
+    assert report["verdict"] == "conformant" and report["failed_requirements"] == []
+    parts = {(p["part"], p["profile"]): p for p in report["parts"]}
+    assert parts[("conformance", "eke")]["status"] == "pass"
+    tested = {r["id"] for r in report["requirements"]}
+    assert {"FRM-3", "EKE-HS-3", "EKE-REC-2"} <= tested
+    fuzz = parts[("fuzz", "eke")]
+    assert fuzz["status"] == "pass" and fuzz["data"]["sessions"] > 0
+    capture = parts[("capture", "eke")]
+    if capture_unavailable_reason() is None:
+        assert capture["status"] == "pass", capture
+        assert capture["data"]["verdict"] == "clean"
+        assert (tmp_path / "reports" / capture["report_links"]["pcapng"]).stat().st_size > 0
+    else:
+        assert capture["status"] == "skipped" and capture["summary"]
+    assert stdout.startswith("sft audit: CONFORMANT")
+    for name in ("conformance/conformance.json", "fuzz/fuzz-eke.json", "logs/conformance.log"):
+        assert (tmp_path / "reports" / name).is_file(), name
+
+
+def test_legacy_eke_audit_is_insecure_and_lists_the_failed_requirements(tmp_path: Path) -> None:
+    code, stdout, report = _audit(tmp_path, "--profile", "eke-legacy")
+    assert code == 1, stdout
+    assert report["verdict"] == "insecure"
+    failed = report["failed_requirements"]
+    # the password in clear, no proof of the password, the file in clear, no integrity
+    assert {"LEG-EKE-1", "LEG-EKE-2"} <= set(failed), failed
+    assert stdout.startswith("sft audit: INSECURE")
+    assert "failed requirements: " in stdout and "LEG-EKE-1" in stdout
+    conformance = report["parts"][0]
+    assert any("readable in clear" in f for f in conformance["findings"]), conformance
+    skipped = {p["part"]: p["summary"] for p in report["parts"] if p["status"] == "skipped"}
+    assert "--fuzz-legacy" in skipped["fuzz"]
+    _renders_in_chromium(tmp_path / "reports" / "index.html", "INSECURE", tmp_path)
+
+
+def test_an_unreachable_target_is_a_harness_error_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port with nothing listening on it
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    pw = tmp_path / "pw"
+    pw.write_text("not-a-secret", encoding="utf-8")
+    code, _stdout, report = _audit(
+        tmp_path, "--target", f"127.0.0.1:{port}", "--profile", "eke", "--user", "alice",
+        "--password-file", str(pw), "--fuzz-budget", "2",
+    )
+    assert code == 2
+    assert report["verdict"] == "error"
+    conformance = report["parts"][0]
+    assert conformance["summary"].startswith("target down or misconfigured")
+    assert "refused" in conformance["summary"].lower()
+    assert all("target is down" in p["summary"] for p in report["parts"][1:])
+
+
+def _renders_in_chromium(page: Path, text: str, tmp_path: Path) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed: apt-get install --no-install-recommends chromium")
+    flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'chromium'}"]
+    dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True,
+                         text=True, timeout=60, check=False).stdout
+    assert 'id="verdict"' in dom and text in dom
+    shot = tmp_path / "shot.png"
+    subprocess.run([*flags, f"--screenshot={shot}", "--window-size=1000,900", page.as_uri()],
+                   capture_output=True, timeout=60, check=False)
+    data = shot.read_bytes()
+    assert data.startswith(b"\x89PNG") and len(data) > 20_000  # a rendered page, not blank
