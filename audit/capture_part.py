@@ -34,8 +34,9 @@ from fuzz.runner import RunConfig, SetupFailed, run_case
 
 __all__ = ["main", "capture_transfer"]
 
-# Large enough that every 16-byte window test means something, small enough to stay fast.
-_MAX_FILE = 1024 * 1024
+# Large enough that the 16-byte window test means something (several DATA frames or
+# records), small enough that one get stays well under a second on loopback.
+_MAX_FILE = 4 * 1024 * 1024
 _CHECKER_PROFILE = {"pki": "pki", "eke": "eke"}
 
 
@@ -47,7 +48,7 @@ def _pick_file(target: Target) -> KnownFile:
     candidates = [f for f in target.files if 0 < f.size <= _MAX_FILE]
     if not candidates:
         raise CapturePartError(
-            "no known file of 1 byte to 1 MiB in the target's share: "
+            "no known file of 1 byte to 4 MiB in the target's share: "
             "list one under [files] in the target file"
         )
     return max(candidates, key=lambda f: f.size)
