@@ -480,6 +480,8 @@ class _Check:
         complete = True
         for name, d in (("forward", s.forward), ("backward", s.backward)):
             lay = protocols.layout(protocol, d.read, d.length, name == "forward")
+            if lay.count == 0 and d.length:
+                _add_turn_units(lay, s, 0 if name == "forward" else 1, d.length)
             missing = []
             if not d.syn:
                 missing.append("no SYN")
@@ -598,9 +600,13 @@ class _Check:
         units = [
             {"offset": u.offset, "kind": u.kind, "length": u.length, "time": d.time_at(u.offset),
              # per-frame entropy of (up to 2 KiB of) the payload, for the ladder
-             "entropy": _entropy(d.read(u.offset + header, min(u.length, 2048)))}
+             "entropy": _entropy(d.read(u.offset + (0 if u.kind == "bytes" else header),
+                                        min(u.length, 2048)))}
             for u in lay.units
         ]
+        for unit in units:
+            if unit["kind"] == "bytes":  # unframed cleartext: show what it says
+                unit["preview"] = _preview(d.read(unit["offset"], min(unit["length"], 32)))
         return DirectionReport(
             name, f"{d.src}:{d.sport}", f"{d.dst}:{d.dport}", d.length, d.wire_bytes, d.packets,
             d.syn, d.fin_offset is not None, d.rst, d.holes()[:20], d.first_time, d.last_time,
@@ -715,6 +721,24 @@ _CIPHERS = {
     "0x1302": "TLS_AES_256_GCM_SHA384",
     "0x1303": "TLS_CHACHA20_POLY1305_SHA256",
 }
+
+
+def _add_turn_units(lay: DirectionLayout, s: TcpStream, k: int, length: int) -> None:
+    """Unframed protocols (sft-eke/0 reads one recv per message): one "bytes" unit per
+    turn of the conversation, so that the ladder still shows who sent what, when; the
+    bytes after the recorded opening turns form one last unit."""
+    offset = 0
+    for _time, d, data in s.turns:
+        if d == k and data:
+            lay.add(protocols.Unit(offset, "bytes", len(data)))
+            offset += len(data)
+    if offset < length:
+        lay.add(protocols.Unit(offset, "bytes", length - offset))
+
+
+def _preview(data: bytes) -> str:
+    """Printable ASCII as it is, anything else as a dot (a hex dump's right column)."""
+    return "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in data)
 
 
 def _tls_version(code: str) -> str:

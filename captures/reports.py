@@ -136,6 +136,9 @@ def _ladder(s: StreamReport) -> str:
         label = f"{u['kind']} ({u['length']} B) @{u['offset']}"
         if u.get("entropy") is not None:
             label += f", {u['entropy']:.1f} bits/B"
+        if u.get("preview"):
+            label += f' "{u["preview"][:24]}"'
+
         out.append(f'<text x="{(left + right) // 2}" y="{y + 2}" text-anchor="middle" '
                    f'font-size="10">{_e(label)}</text>')
         out.append(f'<text x="4" y="{y + 6}" font-size="9" fill="#555">'
