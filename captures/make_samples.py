@@ -7,7 +7,9 @@ tests can look for the marker without committing the files. Passwords are
 throwaway values drawn here, on purpose visible in the legacy captures (that is
 what the legacy samples demonstrate); no key or certificate is kept.
 
-Profiles whose commands are not built in this tree are skipped with a message.
+Profiles whose commands are not built in this tree are skipped with a message. A
+sample is kept only if the checker, run on it with the run's files and passwords,
+concludes what its entry expects (v1: strictly "clean", no RST; legacy: "leak").
 Needs dumpcap with capture rights.
 """
 
@@ -19,6 +21,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -222,6 +225,24 @@ SAMPLE_MAKERS: dict[str, tuple[tuple[str, ...], Callable[[Path, Path], dict[str,
 }
 
 
+def _verdict(out: Path, entry: dict[str, Any], work: Path) -> str:
+    """The checker's verdict on a fresh sample, with every secret of its run."""
+    from captures.checker import CheckConfig, check_capture
+    from captures.secrets import Secret
+
+    texts: list[str] = entry.get("_secret_texts", [])
+    found = tuple(Secret(f"marker{i}", m.encode()) for i, m in enumerate(entry["markers"], 1))
+    found += tuple(Secret.from_file(Path(f)) for f in entry.get("_secret_files", []))
+    found += tuple(Secret(f"text{i}", t.encode()) for i, t in enumerate(texts, 1))
+    words = work / "verdict-words.txt"
+    words.write_text("\n".join([*entry["wordlist"], *texts]) + "\n")
+    report = check_capture(CheckConfig(out, found, profile=entry["profile"], wordlist=words))
+    if report.verdict != entry["expect"]:
+        for finding in report.findings:
+            print(f"make_samples:   {finding.severity}: {finding.message}", file=sys.stderr)
+    return report.verdict
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m captures.make_samples", description=__doc__)
     ap.add_argument("--only", action="append", choices=sorted(SAMPLE_MAKERS))
@@ -234,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     SAMPLES.mkdir(exist_ok=True)
     manifest: dict[str, Any] = json.loads(MANIFEST.read_text()) if MANIFEST.exists() else {}
+    failed: list[str] = []
     for name, (command, maker) in SAMPLE_MAKERS.items():
         if args.only and name not in args.only:
             continue
@@ -242,18 +264,28 @@ def main(argv: list[str] | None = None) -> int:
             continue
         out = SAMPLES / f"{name}.pcapng"
         with tempfile.TemporaryDirectory(prefix="sft-sample-") as tmp:
-            entry = maker(Path(tmp), out)
-        if not entry["complete"]:
-            print(f"make_samples: {name}: the capture is incomplete; not kept", file=sys.stderr)
-            out.unlink(missing_ok=True)
-            continue
+            # Recorded aside: a failed run leaves the committed sample as it was.
+            fresh = Path(tmp) / out.name
+            entry = maker(Path(tmp), fresh)
+            if not entry["complete"]:
+                print(f"make_samples: {name}: the capture is incomplete; not kept",
+                      file=sys.stderr)
+                failed.append(name)
+                continue
+            verdict = _verdict(fresh, entry, Path(tmp))
+            if verdict != entry["expect"]:
+                print(f"make_samples: {name}: the checker says {verdict!r}, not "
+                      f"{entry['expect']!r}; not kept", file=sys.stderr)
+                failed.append(name)
+                continue
+            shutil.copyfile(fresh, out)
         out.chmod(0o644)  # dumpcap writes 0600; samples are public test data
         entry["file"] = out.name
         # the files and passwords of the run are not kept (they were in the temp dir)
         manifest[name] = {k: v for k, v in entry.items() if not k.startswith("_")}
         print(f"make_samples: {name}: {out} ({out.stat().st_size} bytes)")
     MANIFEST.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import pytest
 from captures.checker import EXIT_CODES, CheckConfig, check_capture
 from captures.make_samples import MANIFEST, SAMPLES
 from captures.secrets import Secret
-from captures.tests.verdicts import assert_clean_or_abortive_close
+from captures.tests.verdicts import assert_clean
 
 
 def _entries() -> list[tuple[str, dict[str, Any]]]:
@@ -43,7 +43,7 @@ def test_sample_verdict(name: str, entry: dict[str, Any], tmp_path: Path, tshark
     if entry["profile"] == "eke":
         assert report.attacks and not any(a["testable"] for a in report.attacks)
     if entry["expect"] == "clean":
-        assert_clean_or_abortive_close(report)
+        assert_clean(report)
     else:
         assert report.verdict == entry["expect"], [f.message for f in report.findings]
         assert report.exit_code == EXIT_CODES[entry["expect"]]

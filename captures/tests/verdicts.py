@@ -1,32 +1,28 @@
-"""Shared assertion for v1 captures: clean, or (known reference issue) only an abortive close."""
+"""Shared assertion for v1 captures: strictly clean."""
 
 from __future__ import annotations
 
-import re
+from captures.checker import CLEAN, EXIT_CODES, INCOMPLETE, LEAK, CheckReport
 
-import pytest
-
-from captures.checker import CLEAN, INCOMPLETE, LEAK, CheckReport
-
-_CLOSE_ONLY = re.compile(r": (RST|no FIN|no FIN, RST)$")
+__all__ = ["assert_clean"]
 
 
-def assert_clean_or_abortive_close(report: CheckReport) -> None:
-    """Fails on any leak or any other incompleteness; xfails on an abortive close only.
+def assert_clean(report: CheckReport) -> None:
+    """A v1 capture must show no leak and be complete: every stream opened with SYN
+    and ended with a FIN in both directions, no RST, no sequence hole.
 
-    The eke client and the CA's HTTPS client currently close without reading the
-    peer's last record, so their kernel answers it with RST (requested fix in
-    the reference). Such a capture is rightly "incomplete"; it must still show no
-    leak, and nothing else may be missing.
+    The reference closes honest connections gracefully (EKE: BYE_, FIN, drain until
+    the peer's FIN; PKI and the CA: close_notify both ways, then FIN), so an
+    abortive close is a regression, not an allowance.
     """
     leaks = [f.message for f in report.findings if f.severity == LEAK]
     assert not leaks, leaks
-    if report.verdict == CLEAN:
-        return
-    assert report.verdict == INCOMPLETE
-    other = [f.message for f in report.findings
-             if f.severity == INCOMPLETE and not _CLOSE_ONLY.search(f.message)]
-    assert not other, other
-    assert all(not d.holes for s in report.streams for d in (s.forward, s.backward))
-    pytest.xfail("the reference closes abortively (RST after its last record); "
-                 "no leak found, the capture is otherwise complete")
+    incomplete = [f.message for f in report.findings if f.severity == INCOMPLETE]
+    assert not incomplete, incomplete
+    assert report.verdict == CLEAN, [f.message for f in report.findings]
+    assert report.exit_code == EXIT_CODES[CLEAN]
+    assert report.streams
+    for s in report.streams:
+        assert s.complete, s.index
+        for d in (s.forward, s.backward):
+            assert d.syn and d.fin and not d.rst and not d.holes, (s.index, d.name)

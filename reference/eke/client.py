@@ -23,7 +23,12 @@ from reference.eke.handshake import (
     PeerError,
     ServerNotAuthenticated,
 )
-from reference.eke.transport import HandshakeTimeout, SecureStream, run_handshake
+from reference.eke.transport import (
+    HandshakeTimeout,
+    SecureStream,
+    close_gracefully,
+    run_handshake,
+)
 from reference.errors import (
     AuthenticationFailed,
     ErrorCode,
@@ -115,10 +120,13 @@ class ClientConfig:
     idle_timeout: float = 60.0
     frame_limit: int = DEFAULT_MAX_PAYLOAD
     source_address: str | None = None  # bind to this local address (tests: 127.0.0.x)
+    close_linger: float = 2.0  # after BYE_: wait this long at most for the server's FIN
 
     def __post_init__(self) -> None:
         if min(self.connect_timeout, self.handshake_timeout, self.idle_timeout) <= 0:
             raise ValueError("timeouts must be positive")
+        if self.close_linger < 0:
+            raise ValueError("the close linger must be >= 0")
 
 
 def _peer_error(code: ErrorCode, message: str, retry_after: int | None = None) -> ClientError:
@@ -197,15 +205,27 @@ class EkeClient:
         return self
 
     def close(self) -> None:
-        """Sends BYE_ when idle, then closes."""
+        """Sends BYE_ when idle and closes gracefully [APP-BYE-1]; otherwise closes at once.
+
+        The server echoes BYE_ (and closes) while ours may still be on its way:
+        closing without reading that echo would make our kernel reset the
+        connection. `close_gracefully` reads it (it is not needed: the echo is
+        optional) until the server's FIN, within `close_linger`.
+        """
         stream, self._stream = self._stream, None
+        sock, self._sock = self._sock, None
+        if sock is None:
+            return
         if stream is not None:
-            with contextlib.suppress(OSError, ProtocolError):
+            try:
                 stream.send(Bye())
-        if self._sock is not None:
-            with contextlib.suppress(OSError):
-                self._sock.close()
-            self._sock = None
+            except (OSError, ProtocolError):
+                pass  # not idle, or the connection is gone: nothing to end politely
+            else:
+                close_gracefully(sock, self.config.close_linger)
+                return
+        with contextlib.suppress(OSError):
+            sock.close()
 
     def __enter__(self) -> EkeClient:
         return self.connect() if self._stream is None else self

@@ -31,7 +31,12 @@ from reference.eke.handshake import (
 )
 from reference.eke.store import PasswordStore
 from reference.eke.throttle import Throttle, ThrottleConfig
-from reference.eke.transport import HandshakeTimeout, SecureStream, run_handshake
+from reference.eke.transport import (
+    HandshakeTimeout,
+    SecureStream,
+    close_gracefully,
+    run_handshake,
+)
 from reference.errors import (
     AuthenticationFailed,
     ErrorCode,
@@ -74,10 +79,13 @@ class ServerConfig:
     frame_limit: int = DEFAULT_MAX_PAYLOAD  # [FRM-3]
     throttle: ThrottleConfig = field(default_factory=ThrottleConfig)
     shutdown_grace: float = 5.0
+    close_linger: float = 2.0  # after the BYE_ echo: wait this long at most for the FIN
 
     def __post_init__(self) -> None:
         if self.handshake_timeout <= 0 or self.idle_timeout <= 0:
             raise ValueError("timeouts must be positive")
+        if self.close_linger < 0:
+            raise ValueError("the close linger must be >= 0")
         if self.max_connections < 1:
             raise ValueError("max connections must be at least 1")
         if self.max_file_size < 0:
@@ -312,6 +320,8 @@ class EkeServer:
                     self._finish_put(stream, current)
                 elif isinstance(event, Bye):
                     stream.send(Bye())
+                    # The client may close only once it has read our echo: no reset.
+                    close_gracefully(sock, self.config.close_linger)
                     return
         except RemoteProtocolError as exc:
             self._send_fatal(stream, exc.code, exc.message)

@@ -6,10 +6,12 @@ through the record layer: `send` seals one message per record, `send_file_chunk`
 reads a file straight into the sealer's buffer, and `next_event` receives records
 with `recv_into` into the reader's preallocated buffer and feeds their inner frames
 to the sans-IO `ApplicationConnection` (DATA payloads by the zero-copy path).
+`close_gracefully` ends an honest connection with FIN both ways, never a reset.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import socket
 import time
@@ -29,9 +31,12 @@ from reference.frames import CLOSED, MAX_DATA_PAYLOAD, NEED_DATA, Sentinel
 from reference.messages import T_DATA, Message
 from reference.transfer import PipelinedSha256
 
-__all__ = ["HandshakeTimeout", "run_handshake", "SecureStream"]
+__all__ = ["HandshakeTimeout", "run_handshake", "SecureStream", "close_gracefully"]
 
 _RECV_CHUNK: Final = 65536
+# What an honest peer may still send after our BYE_ (or after its own) is one BYE_
+# record (34 bytes); anything beyond this is a misbehaving peer, which gets the reset.
+_DRAIN_LIMIT: Final = 64 * 1024
 
 
 class HandshakeTimeout(Exception):
@@ -88,6 +93,36 @@ def _flush(sock: socket.socket, hs: ClientHandshake | ServerHandshake) -> None:
             sock.sendall(data)
         except OSError:
             pass  # the peer went away; the caller finds out on its next read
+
+
+def close_gracefully(sock: socket.socket, linger: float) -> None:
+    """Closes after our last record with a FIN, and lets the peer's FIN arrive first.
+
+    A socket closed while unread bytes sit in its receive buffer (the peer's BYE_,
+    sent while ours was on its way), or that receives bytes after it was closed,
+    makes the kernel answer with a TCP reset instead of a FIN: the peer may then
+    lose our last record, and a capture of an honest session looks truncated. So:
+    shut down our sending side (our FIN follows our last record at once), read and
+    drop what the peer still sends until its FIN, then close. The drain is bounded
+    by `linger` seconds in total and `_DRAIN_LIMIT` bytes, so a peer that neither
+    closes nor stops sending cannot hold this thread: it gets the reset.
+    """
+    deadline = time.monotonic() + linger
+    drained = 0
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_WR)
+        buf = bytearray(4096)
+        while drained <= _DRAIN_LIMIT:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            sock.settimeout(remaining)
+            n = sock.recv_into(buf)
+            if n == 0:
+                break  # the peer's FIN: nothing is left unread
+            drained += n
+    with contextlib.suppress(OSError):
+        sock.close()
 
 
 class SecureStream:

@@ -35,10 +35,11 @@ from reference.pki import ca as ca_mod
 from reference.pki.ca import CertificateAuthority, generate_key, private_key_pem
 from reference.pki.ca_server import CaServer, CaServerConfig, LoginThrottle
 from reference.pki.client import ClientConfig, PkiClientError, PkiSession
-from reference.pki.enroll import EnrollError, enroll
+from reference.pki.enroll import CaClient, EnrollError, enroll
 from reference.pki.peer import PeerConfig, PeerServer, crl_from_ca
 from reference.pki.tls import ALPN, Identity, client_context, server_context
 from reference.share import PARTIAL_PREFIX
+from reference.tests.close_watcher import CloseWatcher
 
 pytestmark = pytest.mark.xdist_group("pki")
 
@@ -924,3 +925,33 @@ def test_ca_handshake_deadline_closes_a_trickling_client(org: Org) -> None:
         server.shutdown()
         server.server_close()
         thread.join(TIMEOUT)
+
+
+# --- ending connections: close_notify both ways, then FIN, never a reset -------------
+
+
+@pytest.mark.req("PKI-TLS-6", "APP-BYE-1")
+def test_a_pki_session_ends_with_fin_both_ways(
+    org: Org, start_peer: Callable[..., RunningPeer], tmp_path: Path
+) -> None:
+    bob = start_peer("bob")
+    (bob.share / "small.bin").write_bytes(os.urandom(5000))
+    for last in ("get", "put"):
+        watcher = CloseWatcher(bob.server.address)
+        host, port = watcher.address
+        with session(org.ids["alice"], f"bob@{host}:{port}") as s:
+            if last == "get":
+                s.get("small.bin", tmp_path / "got.bin")
+            else:
+                s.put(tmp_path / "got.bin", "back.bin")
+        assert watcher.ended() == {"client": "fin", "server": "fin"}, last
+
+
+@pytest.mark.req("CA-ENR-1")
+def test_a_ca_request_ends_with_fin_both_ways(org: Org) -> None:
+    """The enrolment client sends close_notify and reads the CA's before closing."""
+    host, port = org.url.removeprefix("https://").rsplit(":", 1)
+    watcher = CloseWatcher((host, int(port)))
+    proxied = "https://{}:{}".format(*watcher.address)
+    CaClient(proxied, org.root.read_bytes()).crl()
+    assert watcher.ended() == {"client": "fin", "server": "fin"}

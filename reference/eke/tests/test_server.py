@@ -29,10 +29,11 @@ from reference.eke.records import InnerFrame, RecordChannel
 from reference.eke.server import EkeServer, ServerConfig
 from reference.eke.store import PasswordStore
 from reference.eke.throttle import ThrottleConfig
-from reference.eke.transport import run_handshake
+from reference.eke.transport import close_gracefully, run_handshake
 from reference.errors import ErrorCode
 from reference.frames import NEED_DATA, encode_frame
 from reference.messages import ErrorFrame, decode_message
+from reference.tests.close_watcher import CloseWatcher
 
 PASSWORDS = {"alice": "alice's password", "bob": "bob's password"}
 FILE_SIZE = 8 * 1024 * 1024 + 12345  # not a multiple of the record size
@@ -465,3 +466,72 @@ def test_parallel_guesses_are_counted_before_they_end(
     finally:
         for sock in held:
             sock.close()
+
+
+# --- ending a connection: FIN both ways, never a reset --------------------------------
+
+
+def _watched_client(pw: Callable[[str, str], bytes], watcher: CloseWatcher) -> EkeClient:
+    host, port = watcher.address
+    config = ClientConfig(host, port, "alice", idle_timeout=10)
+    return EkeClient(config, pw("alice", PASSWORDS["alice"]))
+
+
+@pytest.mark.req("APP-BYE-1")
+@pytest.mark.parametrize("last", ["get", "put", "nothing"])
+def test_an_honest_session_ends_with_fin_both_ways(
+    srv: Running, pw: Callable[[str, str], bytes], tmp_path: Path, last: str
+) -> None:
+    """After a get the server's BYE_ echo crosses our BYE_; after a put the client's
+    FIN does: either way no side may close with the other's last record unread."""
+    (srv.share / "small.bin").write_bytes(os.urandom(5000))
+    watcher = CloseWatcher((srv.host, srv.port))
+    with _watched_client(pw, watcher) as c:
+        if last == "get":
+            c.get("small.bin", tmp_path / "got.bin")
+        elif last == "put":
+            c.put(srv.share / "small.bin", name="back.bin")
+    assert watcher.ended() == {"client": "fin", "server": "fin"}
+    assert _wait_until(lambda: srv.server.active_connections == 0)
+
+
+def test_close_gracefully_reads_what_the_peer_sent_last() -> None:
+    """The peer's last bytes sit unread when we close: a plain close would reset."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        ours = socket.create_connection(listener.getsockname()[:2], timeout=5)
+        theirs, _ = listener.accept()
+        theirs.settimeout(5)
+        with theirs:
+            theirs.sendall(b"BYE_ echo")
+            time.sleep(0.05)  # in our receive buffer now, unread
+            closing = threading.Thread(target=close_gracefully, args=(ours, 5.0))
+            started = time.monotonic()
+            closing.start()
+            assert theirs.recv(100) == b""  # our FIN, not a reset
+            theirs.close()  # our drain sees this FIN and returns at once
+            closing.join(timeout=5)
+            assert not closing.is_alive() and time.monotonic() - started < 2.0
+            assert ours.fileno() == -1
+
+
+@pytest.mark.req("LIM-2", "LIM-5")
+def test_a_client_that_never_closes_after_bye_cannot_hold_a_thread(
+    tmp_path: Path, pw: Callable[[str, str], bytes]
+) -> None:
+    with running_server(tmp_path, pw, close_linger=0.3) as r:
+        session = raw_session(r, pw)
+        session.send(encode_frame(b"BYE_", b"{}"))
+        echo = session.receive()
+        assert echo is not None and bytes(echo.type) == b"BYE_"
+        assert session.closed_by_server()  # the FIN follows the echo at once
+        started = time.monotonic()
+        assert _wait_until(lambda: r.server.active_connections == 0, timeout=3.0)
+        assert time.monotonic() - started < 2.0
+        session.sock.close()
+
+
+def test_close_linger_is_validated() -> None:
+    with pytest.raises(ValueError, match="linger"):
+        ServerConfig(close_linger=-1)
+    with pytest.raises(ValueError, match="linger"):
+        ClientConfig("127.0.0.1", 1, "alice", close_linger=-1)
