@@ -604,9 +604,9 @@ class _Check:
                                         min(u.length, 2048)))}
             for u in lay.units
         ]
-        for unit in units:
-            if unit["kind"] == "bytes":  # unframed cleartext: show what it says
-                unit["preview"] = _preview(d.read(unit["offset"], min(unit["length"], 32)))
+        for unit, u in zip(units, lay.units, strict=True):
+            if u.kind == "bytes":  # unframed cleartext: show what it says
+                unit["preview"] = _preview(d.read(u.offset, min(u.length, 32)))
         return DirectionReport(
             name, f"{d.src}:{d.sport}", f"{d.dst}:{d.dport}", d.length, d.wire_bytes, d.packets,
             d.syn, d.fin_offset is not None, d.rst, d.holes()[:20], d.first_time, d.last_time,
