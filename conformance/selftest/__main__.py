@@ -1,7 +1,8 @@
-"""`python -m conformance.selftest`: plant every mutant, run the suite against each, and
-print the detection rate (also written to reports/selftest/summary.md).
+"""`python -m conformance.selftest`: plant every mutant, run the suite against each, check
+that a separately started reference gets the embedded run's verdicts, and print the
+detection rate and the parity (also written to <report dir>/selftest/summary.md).
 
-Extra arguments go to pytest (e.g. `-n 2`).
+Extra arguments go to pytest (e.g. `-n 2`, `--report-dir /tmp/r`: default `reports/`).
 """
 
 from __future__ import annotations
@@ -43,12 +44,43 @@ def summarise(directory: Path) -> tuple[str, int, int]:
         "| group | mutant | requirement | result | first line of the evidence |",
         "|---|---|---|---|---|",
     ]
-    return "\n".join(head + rows) + "\n", detected, planted
+    return "\n".join(head + rows + _parity(directory)) + "\n", detected, planted
+
+
+def _parity(directory: Path) -> list[str]:
+    """Lines on the external-vs-embedded runs (test_parity.py), if they ran."""
+    lines = []
+    for path in sorted(directory.glob("parity-*.json")):
+        result = json.loads(path.read_text())
+        differences = result["differences"]
+        found = "; ".join(
+            f"{req} external {d['external']} / embedded {d['embedded']}"
+            for req, d in differences.items()
+        )
+        lines.append(
+            f"- {result['profile']}: {result['compared']} applicable requirements compared "
+            f"({result['tested']} tested), "
+            + (f"**{len(differences)} differ**: {found}" if differences else "same verdicts")
+        )
+    if lines:
+        lines = ["", "External target (--target-config) against the embedded default:", *lines]
+    return lines
+
+
+def _report_dir(args: list[str]) -> Path:
+    """The `--report-dir` given for pytest (its last occurrence), else reports/."""
+    found = "reports"
+    for i, arg in enumerate(args):
+        if arg == "--report-dir" and i + 1 < len(args):
+            found = args[i + 1]
+        elif arg.startswith("--report-dir="):
+            found = arg.partition("=")[2]
+    return Path(found)
 
 
 def main(argv: list[str] | None = None) -> int:
     extra = list(sys.argv[1:] if argv is None else argv)
-    out = Path("reports") / "selftest"
+    out = _report_dir(extra) / "selftest"
     for old in out.glob("*.json") if out.is_dir() else []:
         old.unlink()
     env = dict(os.environ, SFT_SELFTEST="all")

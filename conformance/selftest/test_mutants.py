@@ -15,22 +15,23 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
-import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from conformance.embedded import EmbeddedReference
 from conformance.selftest.mutants import MUTANTS, Mutant
-from conformance.target import Target
+from conformance.selftest.suite_run import (
+    PACKAGE,
+    REFERENCE_CLI,
+    read_report,
+    reference_client_cmd,
+    run_suite,
+    selftest_dir,
+)
 
-_PACKAGE = Path(__file__).resolve().parent.parent
-_ROOT = _PACKAGE.parent
 _RUN_TIMEOUT = 180.0
 # Planting mutants costs a server start and a separate pytest run each (~3 s of CPU), so
 # the self-test is opt-in: SFT_SELFTEST=1 plants one mutant per group, =all every mutant.
@@ -49,14 +50,10 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def references() -> Iterator[dict[str, EmbeddedReference]]:
     """One embedded reference per profile for all mutants (started on first use)."""
-    workdir = Path(tempfile.mkdtemp(prefix="sft-selftest-"))
     refs: dict[str, EmbeddedReference] = {}
     yield refs
     for ref in refs.values():
         ref.stop()
-    import shutil
-
-    shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _reference(refs: dict[str, EmbeddedReference], profile: str, tmp: Path) -> EmbeddedReference:
@@ -65,58 +62,6 @@ def _reference(refs: dict[str, EmbeddedReference], profile: str, tmp: Path) -> E
         ref.start([profile])
         refs[profile] = ref
     return refs[profile]
-
-
-def _client_identity(target: Target, iddir: Path) -> Path:
-    """The suite's own identity in the reference client's layout (cert, key, root, CA)."""
-    if "suite" not in target.identities or target.root is None:
-        pytest.skip("the pki reference has no 'suite' identity for the client")
-    iddir.mkdir(mode=0o700, parents=True)
-    cert, key = target.identities["suite"]
-    (iddir / "cert.pem").write_bytes(cert.read_bytes())
-    (iddir / "key.pem").touch(mode=0o600)
-    (iddir / "key.pem").write_bytes(key.read_bytes())
-    (iddir / "root.pem").write_bytes(target.root.read_bytes())
-    if target.ca_url:
-        (iddir / "ca-url").write_text(target.ca_url + "\n")
-    return iddir
-
-
-def _report_dir(config: pytest.Config) -> Path:
-    base = Path(config.getoption("report_dir", "reports") or "reports")
-    if not base.is_absolute():
-        base = Path(config.invocation_params.dir) / base
-    return base / "selftest"
-
-
-def _run_suite(
-    mutant: Mutant, target_file: Path, report_dir: Path
-) -> subprocess.CompletedProcess[str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(_PACKAGE / mutant.test_file),
-        "--target-config",
-        str(target_file),
-        "--only-req",
-        mutant.requirement,
-        "--no-rerun",
-        "--report-dir",
-        str(report_dir),
-        "-p",
-        "no:xdist",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "--no-header",
-    ]
-    env = dict(os.environ)
-    env.pop("PYTEST_XDIST_WORKER", None)
-    env.pop("PYTEST_ADDOPTS", None)
-    return subprocess.run(
-        cmd, cwd=_ROOT, capture_output=True, text=True, timeout=_RUN_TIMEOUT, env=env, check=False
-    )
 
 
 @pytest.mark.parametrize("mutant", _SELECTED, ids=[m.name for m in _SELECTED])
@@ -129,35 +74,25 @@ def test_mutant_is_detected(
     tmp = tmp_path_factory.mktemp(mutant.name)
     ref = _reference(references, mutant.profile, tmp_path_factory.getbasetemp() / "refs")
     launcher = [sys.executable, "-m", "conformance.selftest.mutants", mutant.name, "--"]
+    plain = list(REFERENCE_CLI)
     if mutant.client:
         # The server stays honest; the client under test is the mutated reference.
-        base = ref.restart(mutant.profile, [sys.executable, "-m", "reference"])
-        prefix = " ".join(shlex.quote(p) for p in launcher)
-        if mutant.profile == "eke":
-            template = prefix + (
-                " eke get {host}:{port} {name} --user {user} --password-file {password_file}"
-                " -o {out} --quiet --timeout 5"
-            )
-        else:
-            iddir = _client_identity(base, tmp / "client-id")
-            template = prefix + f" get {{alias}}@{{host}}:{{port}} {{name}} --id {iddir} -o {{out}}"
+        base = ref.restart(mutant.profile, plain)
+        template = reference_client_cmd(base, launcher, tmp / "client-id")
         target = base.with_changes(client_cmd=template)
     elif mutant.ca:
-        ref.restart(mutant.profile, [sys.executable, "-m", "reference"])
+        ref.restart(mutant.profile, plain)
         target = ref.restart(mutant.profile, launcher, ca=True)
     else:
         # The next mutant of this profile restarts the server again.
         target = ref.restart(mutant.profile, launcher)
     target_file = target.write_target_file(tmp / "target")
-    run = _run_suite(mutant, target_file, tmp / "report")
+    args = [str(PACKAGE / mutant.test_file), "--target-config", str(target_file)]
+    args += ["--only-req", mutant.requirement, "--no-rerun"]
+    run = run_suite(args, tmp / "report", timeout=_RUN_TIMEOUT)
     if mutant.ca:
-        ref.restart(mutant.profile, [sys.executable, "-m", "reference"], ca=True)
-    report_path = tmp / "report" / "conformance.json"
-    assert report_path.is_file(), (
-        f"the suite wrote no report against mutant {mutant.name}:\n{run.stdout[-3000:]}"
-        f"\n{run.stderr[-2000:]}"
-    )
-    report: dict[str, Any] = json.loads(report_path.read_text())
+        ref.restart(mutant.profile, plain, ca=True)
+    report = read_report(run, tmp / "report", f"mutant {mutant.name}")
     verdicts = {r["id"]: r for r in report["requirements"]}
     requirement = verdicts.get(mutant.requirement, {})
     failing = [
@@ -167,7 +102,7 @@ def test_mutant_is_detected(
     ]
     detected = requirement.get("verdict") == "FAIL" and bool(failing)
     evidence = failing[0]["evidence"] if failing else ""
-    out = _report_dir(request.config)
+    out = selftest_dir(request.config)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{mutant.name}.json").write_text(
         json.dumps(
