@@ -47,6 +47,13 @@ EMBEDDED_LIMITS = Limits(
     throttle_base=0.2,
 )
 _READY_TIMEOUT = 20.0
+# What the embedded share holds beyond its known files (see `_make_share`), in the
+# target-file keys of conformance.target.SHARE_FACTS.
+_SHARE_FACTS = {
+    "directories": ["adir", "sub"],
+    "escape_symlinks": ["escape/secret.txt", "escape-file", "escape/no-such-file.txt", "escape"],
+    "too_large": ["toolarge.bin"],
+}
 # The aliases the embedded peer serves: the suite's own, the other employee, the revoked one.
 _ALLOWED = ("suite", "carol", "revoked")
 _CLI_TIMEOUT = 30.0
@@ -368,6 +375,7 @@ class EmbeddedReference:
             share=share,
             inbox=inbox,
             pid=server.proc.pid,
+            extra=dict(_SHARE_FACTS),
         )
 
     def _start_pki(self) -> Target:
@@ -469,7 +477,7 @@ class EmbeddedReference:
             share=share,
             inbox=inbox,
             pid=peer.proc.pid,
-            extra={"ca_dir": str(ca_dir)},
+            extra={**_SHARE_FACTS, "ca_dir": str(ca_dir)},
         )
 
     def revoke(self, alias: str) -> None:

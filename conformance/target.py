@@ -21,6 +21,12 @@ Target file (TOML; every key optional except host/port/profile):
     responder_alias = "alice"
     [pki.identities]                # certificates the suite may present (e.g. one revoked)
     revoked = {cert = "revoked.pem", key = "revoked.key"}
+    # facts about the share that enable more cases (each optional; a case whose fact is
+    # not given is SKIP with the reason):
+    directories = ["adir", "sub"]   # directories in the share (a get must be not_found)
+    escape_symlinks = ["escape/secret.txt", "escape"]   # names through symlinks that
+                                    # lead out of the share (a get must be forbidden)
+    too_large = ["toolarge.bin"]    # files above max_file_size (a get must be too_large)
     [files]                          # files known to be in the responder's share
     "hello.txt" = {size = 13, sha256 = "853ff9..."}
     [limits]                         # seconds / bytes / counts the target is configured with
@@ -44,6 +50,7 @@ from typing import Any
 __all__ = [
     "ALL_FEATURES",
     "PROFILES",
+    "SHARE_FACTS",
     "Account",
     "KnownFile",
     "Limits",
@@ -67,6 +74,9 @@ ALL_FEATURES = frozenset(
     }
 )
 DEFAULT_FEATURES = frozenset({"get"})
+# Top-level target-file keys naming facts about the share (lists of names); kept in
+# `Target.extra` and written back by `Target.write_target_file`.
+SHARE_FACTS = ("directories", "escape_symlinks", "too_large")
 
 
 class TargetConfigError(Exception):
@@ -205,6 +215,10 @@ class Target:
         ]
         if self.client_cmd:
             lines.append(f"client_cmd = {_toml_str(self.client_cmd)}")
+        for key in SHARE_FACTS:
+            if key in self.extra:
+                names = ", ".join(_toml_str(str(n)) for n in self.extra[key])
+                lines.append(f"{key} = [{names}]")
         if self.accounts:
             accounts = ", ".join(
                 f'{{user = {_toml_str(a.user)}, '
@@ -330,6 +344,10 @@ def load_target_file(path: Path) -> dict[str, Any]:
             raise TargetConfigError(f"unknown key in [limits]: {exc}") from exc
     if "client_cmd" in data:
         out["client_cmd"] = str(data["client_cmd"])
+    for key in SHARE_FACTS:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
+            raise TargetConfigError(f"{key} must be a list of names in the share")
     known = {"target", "profile", "features", "eke", "pki", "files", "limits", "client_cmd"}
     out["extra"] = {k: v for k, v in data.items() if k not in known}
     return out

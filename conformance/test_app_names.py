@@ -60,7 +60,7 @@ def test_get_of_escaping_name_is_forbidden(
 def test_symlink_out_of_share_is_forbidden(
     target: Target, app_channel: AppChannel, name: str
 ) -> None:
-    if not target.embedded and name not in target.extra.get("escape_symlinks", []):
+    if name not in target.extra.get("escape_symlinks", []):
         pytest.skip(f"the target file does not list {name!r} in escape_symlinks")
     result = get_file(
         app_channel(), name, also=[ExpectError("forbidden", "not_found")], served=False

@@ -52,25 +52,6 @@ def _cases(report: dict[str, Any], requirement: str) -> str:
     return "\n".join(lines) or "      (every case PASS)"
 
 
-def _share_keys(share: Path) -> dict[str, list[str]]:
-    """What the embedded run knows from the share it built and a user states in the target
-    file (test_app_get.py and test_app_names.py read these keys; write_target_file does not
-    write them): the share's directories, and the names that lead out of it through a
-    symlink."""
-    root = share.resolve()
-    directories: list[str] = []
-    escapes: list[str] = []
-    for path in sorted(share.iterdir()):
-        if path.is_symlink() and not path.resolve().is_relative_to(root):
-            escapes.append(path.name)
-            if path.is_dir():
-                escapes += [f"{path.name}/{child.name}" for child in sorted(path.iterdir())]
-                escapes.append(f"{path.name}/no-such-file.txt")
-        elif path.is_dir() and not path.is_symlink():
-            directories.append(path.name)
-    return {"directories": directories, "escape_symlinks": escapes}
-
-
 def _case_differences(external: dict[str, Any], embedded: dict[str, Any]) -> list[str]:
     ours = {c["nodeid"]: c for c in external["cases"]}
     theirs = {c["nodeid"]: c for c in embedded["cases"]}
@@ -88,11 +69,9 @@ def _external_run(profile: str, tmp: Path) -> dict[str, Any]:
     try:
         target = ref.pki() if profile == "pki" else ref.eke()
         client = reference_client_cmd(target, REFERENCE_CLI, tmp / "client-id")
+        # Exactly what a user would write: the share facts (directories, symlinks out,
+        # files above the limit) are in the file, nothing else comes from being embedded.
         target_file = target.with_changes(client_cmd=client).write_target_file(tmp / "target")
-        assert target.share is not None
-        # Top-level keys go before the first table; JSON arrays of strings are TOML.
-        keys = "".join(f"{k} = {json.dumps(v)}\n" for k, v in _share_keys(target.share).items())
-        target_file.write_text(keys + target_file.read_text())
         args = [str(PACKAGE), "--target-config", str(target_file)]
         run = run_suite(args, tmp / "external", timeout=_RUN_TIMEOUT)
     finally:
