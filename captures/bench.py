@@ -22,6 +22,7 @@ import json
 import os
 import resource
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,7 @@ from captures.checker import CheckConfig, check_capture
 from captures.secrets import Secret
 cap, secret, facts = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "1"
 t = time.perf_counter()
-# the transferred file is the secret, memory-mapped as `sft capture check` does
+# the transferred file is the secret, read through pread as `sft capture check` does
 r = check_capture(CheckConfig(cap, (Secret.from_file(secret, "file"),), facts=facts))
 # VmHWM is this process's own peak RSS; ru_maxrss would include the RSS of the parent
 # at the time of the (v)fork that started us (Linux keeps it across exec)
@@ -49,18 +50,44 @@ print(json.dumps({"verdict": r.verdict, "seconds": time.perf_counter() - t,
 """
 
 
+_BLOCK = 4 * 1024 * 1024  # the payload is made, written and sent this much at a time
+
+
+def _write_random_file(path: Path, size: int) -> None:
+    with path.open("wb") as f:
+        for done in range(0, size, _BLOCK):
+            f.write(os.urandom(min(_BLOCK, size - done)))
+
+
 def _record_transfer(workdir: Path, megabytes: int) -> tuple[Path, Path]:
     from captures.recorder import RecorderConfig, record
     from captures.tests.traffic import TlsSender, make_cert
 
+    class FileSender(TlsSender):
+        """TlsSender that streams a file block by block: the benchmark holds one
+        block of the payload, not the whole transfer (1 GiB for --mb 1000)."""
+
+        def __init__(self, path: Path, cert: Any) -> None:
+            # a generous socket timeout: 1 GB through Python ssl on a busy 2-core machine
+            super().__init__(b"", cert, timeout=600, keep=False)
+            self.path = path
+
+        def client(self, sock: socket.socket) -> None:
+            with self.cctx.wrap_socket(sock, server_hostname="localhost") as tls, \
+                    self.path.open("rb") as f:
+                while block := f.read(_BLOCK):
+                    tls.sendall(block)
+                plain = tls.unwrap()  # close_notify both ways
+                plain.shutdown(socket.SHUT_WR)
+                plain.recv(1)
+
     cert = make_cert(workdir)
-    payload = os.urandom(megabytes * 1024 * 1024)
+    size = megabytes * 1024 * 1024
     secret = workdir / "file.bin"
-    secret.write_bytes(payload)
-    # a generous socket timeout: 1 GB through Python ssl on a busy 2-core machine
-    sender = TlsSender(payload, cert, timeout=600, keep=False)
+    _write_random_file(secret, size)
+    sender = FileSender(secret, cert)
     result = record(RecorderConfig((sender.port,), workdir / "bench.pcapng"), sender.run)
-    if not result.complete or sender.received_count != len(payload):
+    if not result.complete or sender.received_count != size:
         raise SystemExit(f"the benchmark capture is incomplete: {result.reason}")
     return result.path, secret
 
