@@ -1,6 +1,6 @@
 """Offline dictionary attacks from a capture alone (`--wordlist`).
 
-sft-eke/0 (docs/LEGACY-WIRE.md, after the second seed): the client sends
+sft-eke/0 (docs/SPEC.md §7.3, after the second seed): the client sends
 `str(p)`, `str(g)` and `xor(str(g^Xa mod p), pw39)`, where `pw39` is the password
 padded with ASCII '0' to 39 bytes and the XOR stops at the shorter input; the
 server answers `xor(str(g^Xs mod p), pw39)` right after "xorAck". A guess w is

@@ -17,7 +17,7 @@ local KNOWN = {
   DATA = "file data", DONE = "transfer done", EROR = "error", BYE_ = "goodbye",
   EKE1 = "EKE client hello", EKE2 = "EKE server reply", EKE3 = "EKE client confirm",
   EKE4 = "EKE server confirm", RECD = "encrypted record",
-  -- legacy sft-pki/0 (docs/LEGACY-WIRE.md)
+  -- legacy sft-pki/0 (docs/SPEC.md §7.1)
   SECE = "legacy: requester certificate", RSCV = "legacy: responder certificate",
   RSCI = "legacy: certificate refused",
 }

@@ -119,17 +119,11 @@ def parse_spec(text: str) -> list[SpecRequirement]:
 
 
 def load_spec(spec_path: Path | None = None) -> tuple[list[SpecRequirement], str]:
-    """The spec's requirements, from docs/SPEC.md (and docs/LEGACY-WIRE.md, part of the
-    specification) when present, else the shipped copy conformance/spec_ids.json."""
+    """The spec's requirements, from docs/SPEC.md when present (a checkout), else the
+    shipped copy conformance/spec_ids.json (an installed kit)."""
     path = spec_path or _SPEC_DOC
     if path.is_file():
-        reqs = parse_spec(path.read_text(encoding="utf-8"))
-        legacy = path.parent / "LEGACY-WIRE.md"
-        if legacy.is_file():
-            known = {r.id for r in reqs}
-            reqs += [r for r in parse_spec(legacy.read_text(encoding="utf-8"))
-                     if r.id not in known]
-        return reqs, str(path)
+        return parse_spec(path.read_text(encoding="utf-8")), str(path)
     if _SPEC_COPY.is_file():
         data = json.loads(_SPEC_COPY.read_text(encoding="utf-8"))
         return [SpecRequirement(**r) for r in data["requirements"]], str(_SPEC_COPY)

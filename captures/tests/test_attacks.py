@@ -12,7 +12,7 @@ from captures.checker import LEAK, CheckConfig, check_capture
 from captures.secrets import Secret
 from captures.tests.synth import conversation, frame
 
-# The second seed's public group and fixed exponents (docs/LEGACY-WIRE.md); computed
+# The second seed's public group and fixed exponents (docs/SPEC.md §7.3); computed
 # here from the wire format, independently of reference/legacy.
 P = 197221152031991558322935568090317202983
 G = 2
