@@ -22,6 +22,10 @@ file counts). The search must stay fast on 100 MB+ of ciphertext, in pure Python
   A prefilter cannot help here without a vectorised gather: `bytes.translate`
   looks up 8 bits, and 100 000 keys set every entry of any 8-bit table
   (numpy's bitmap gather measured 0.27 s per 100 MB, but is not a dependency).
+  A key that stands in several places of the secrets (text repeats 8-grams: runs of
+  spaces, common words) keeps up to 64 of its other places: a seed that does not
+  extend to a whole window at the key's first place is tried at those, so a window
+  whose only probe is a repeated 8-gram is still found where it came from.
 * Derived forms of the stream (hex, base64, UTF-16 text, gzip/zlib streams) are
   found by mapping the chunk through `bytes.translate` to a class alphabet and
   looking for long runs with `bytes.find` (measured: the equivalent regular
@@ -38,6 +42,7 @@ import binascii
 import os
 import zlib
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +53,7 @@ WINDOW = 16
 _KEY = 8
 _SPARSE_PROBE = 32  # probe spacing for strided (large) files: a multiple of _KEY
 _SPARSE_FACTOR = _SPARSE_PROBE // _KEY  # so they may have this many times the keys
+_MAX_REPEATS = 64  # further places tried for one repeated key (a bound on the work)
 _FILE_SHIFT = 48  # index values: file number << 48 | offset (files below 256 TiB)
 _OFFSET_MASK = (1 << _FILE_SHIFT) - 1
 
@@ -173,6 +179,10 @@ class SecretIndex:
         # key -> file number << _FILE_SHIFT | offset in file; first occurrence wins
         self.dense: dict[int, int] = {}  # probed at every multiple of 8
         self.sparse: dict[int, int] = {}  # probed at every multiple of _SPARSE_PROBE
+        # key -> every further packed occurrence of a key that stands in more than one
+        # place (text files repeat 8-grams: runs of spaces, common words); a seed whose
+        # first occurrence does not extend to a window is tried there too. Bounded.
+        self.repeats: dict[int, list[int]] = {}
         self.files: list[Secret] = []
         self.coverage: dict[str, int] = {}  # secret name -> min detectable run (bytes)
         budget = max_keys
@@ -199,7 +209,7 @@ class SecretIndex:
                 keys, probe = self.sparse, _SPARSE_PROBE
                 if 100 * _SPARSE_PROBE * stride > 101 * _KEY * dense_stride:
                     stride, keys, probe = dense_stride, self.dense, _KEY
-            _add_keys(keys, s.data, n_windows, stride, fileno << _FILE_SHIFT)
+            _add_keys(keys, s.data, n_windows, stride, fileno << _FILE_SHIFT, self.repeats)
             budget = max(budget - n_windows // stride // (probe // _KEY), 1)
             self.coverage[s.name] = WINDOW if stride == 1 and probe == _KEY else (
                 probe * stride + _KEY - 1)
@@ -221,30 +231,30 @@ class SecretIndex:
             raise RuntimeError("array('Q') is not 8 bytes here")
         probes.frombytes(memoryview(buf)[: len(buf) // _KEY * _KEY])
         # the membership tests run in C (dict view & iterable): only hits reach Python
-        candidates: list[tuple[int, int]] = []  # (offset in buf, packed file offset)
+        candidates: list[tuple[int, int, int]] = []  # (offset in buf, packed offset, key)
         if self.dense:
             hits = self.dense.keys() & probes
             if hits:
-                candidates += [(i * _KEY, self.dense[k]) for i, k in enumerate(probes)
+                candidates += [(i * _KEY, self.dense[k], k) for i, k in enumerate(probes)
                                if k in hits]
         if self.sparse:
             sparse_probes = probes[:: _SPARSE_PROBE // _KEY]
             hits = self.sparse.keys() & sparse_probes
             if hits:
-                candidates += [(i * _SPARSE_PROBE, self.sparse[k])
+                candidates += [(i * _SPARSE_PROBE, self.sparse[k], k)
                                for i, k in enumerate(sparse_probes) if k in hits]
         skip_to = 0
-        for pos, packed in sorted(candidates):
+        for pos, first, key in sorted(candidates):
             if pos < skip_to:
                 continue
-            fileno, fpos = packed >> _FILE_SHIFT, packed & _OFFSET_MASK
-            found = self._extend(buf, pos, self.files[fileno].data, fpos)
-            if found is None:
-                continue
-            start, fstart, length = found
-            if length >= WINDOW:
-                yield self.files[fileno].name, start, length, fstart
-                skip_to = start + length
+            for packed in (first, *self.repeats.get(key, ())):
+                fileno, fpos = packed >> _FILE_SHIFT, packed & _OFFSET_MASK
+                found = self._extend(buf, pos, self.files[fileno].data, fpos)
+                if found is not None and found[2] >= WINDOW:
+                    start, fstart, length = found
+                    yield self.files[fileno].name, start, length, fstart
+                    skip_to = start + length
+                    break
 
     @staticmethod
     def _extend(
@@ -267,14 +277,19 @@ def _odd(n: int) -> int:
 
 
 def _add_keys(
-    keys: dict[int, int], data: bytes | FileBytes, n_windows: int, stride: int, tag: int
+    keys: dict[int, int], data: bytes | FileBytes, n_windows: int, stride: int, tag: int,
+    repeats: dict[int, list[int]],
 ) -> None:
     """Index the 8-byte window at every `stride`-th offset of `data` (tagged with the
     file number), the first occurrence of a key winning: the keys of a 1 MiB block are
     cut out with strided slices, made into integers by `array` and inserted by
-    `dict.update`, all in C (the blocks go last to first, so that the first wins)."""
+    `dict.update`, all in C (the blocks go last to first, so that the first wins).
+    Keys that stand in several places also get their other places in `repeats` (at
+    most _MAX_REPEATS each; they are found by counting, in C, once per block)."""
     block = 1024 * 1024 // stride * stride or stride  # whole strides per block
     fresh: dict[int, int] = {}
+    counts: Counter[int] = Counter()
+    blocks: list[tuple[array[int], range]] = []
     for base in reversed(range(0, n_windows, block)):
         count = -(-min(block, n_windows - base) // stride)
         # one block (plus the 7 bytes the last key needs) in memory at a time
@@ -283,7 +298,18 @@ def _add_keys(
         for j in range(_KEY):
             raw[j::_KEY] = buf[j : j + (count - 1) * stride + 1 : stride]
         offsets = range(tag | base, tag | (base + count * stride), stride)
-        fresh.update(zip(reversed(array("Q", raw)), reversed(offsets), strict=True))
+        block_keys = array("Q", raw)
+        fresh.update(zip(reversed(block_keys), reversed(offsets), strict=True))
+        counts.update(block_keys)
+        blocks.append((block_keys, offsets))
+    repeated = {k for k, n in counts.items() if n > 1} | (fresh.keys() & keys.keys())
+    if repeated:
+        for block_keys, offsets in reversed(blocks):  # first to last
+            for key, packed in zip(block_keys, offsets, strict=True):
+                if key in repeated and packed != keys.get(key, fresh.get(key)):
+                    others = repeats.setdefault(key, [])
+                    if len(others) < _MAX_REPEATS:
+                        others.append(packed)
     for key in fresh.keys() & keys.keys():  # an earlier file's key wins
         del fresh[key]
     keys.update(fresh)

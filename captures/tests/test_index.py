@@ -75,7 +75,9 @@ def test_keys_of_several_files_keep_their_first_occurrence() -> None:
     a = os.urandom(4000)
     b = a[1000:3000] + os.urandom(100)  # b's keys mostly repeat a's
     index = SecretIndex([Secret("a", a, is_file=True), Secret("b", b, is_file=True)])
-    stream = os.urandom(64) + a[1500:1600] + os.urandom(64)
+    # the bytes around the run differ from the file's, so the run is exactly 100 bytes
+    before, after = bytes([a[1499] ^ 0xFF]), bytes([a[1600] ^ 0xFF])
+    stream = os.urandom(63) + before + a[1500:1600] + after + os.urandom(63)
     found = StreamScanner(index).scan(lambda o, n: stream[o : o + n], len(stream))
     assert [(m.secret, m.offset, m.length, m.secret_offset) for m in found] == [
         ("a", 64, 100, 1500)
@@ -83,3 +85,31 @@ def test_keys_of_several_files_keep_their_first_occurrence() -> None:
     sparse = SecretIndex([Secret("a", a, is_file=True)], max_keys=200)
     assert not sparse.dense and sparse.sparse
     assert min(v for v in sparse.sparse.values()) == 0
+
+
+def test_a_window_around_a_repeated_8_gram_is_found_where_it_is() -> None:
+    """Text repeats 8-grams. A 16-byte leak whose only whole probe is a repeated 8-gram
+    K must be extended at the place it came from, not only at K's first occurrence."""
+    k = b"password"
+    a1, b1, a2, b2 = (os.urandom(16) for _ in range(4))
+    secret = a1 + k + b1 + a2 + k + b2
+    leak_at = len(a1 + k + b1 + a2) - 4  # 4 bytes of a2, k, 4 bytes of b2
+    index = SecretIndex([Secret("f", secret, is_file=True)], max_keys=10_000)
+    assert index.coverage["f"] == 16
+    # the leak starts 4 bytes before a probe position: the probe at 64 is k, the ones
+    # at 56 and 72 reach outside the leak
+    stream = bytearray(os.urandom(60)) + secret[leak_at : leak_at + 16] + os.urandom(60)
+    stream[59] = secret[leak_at - 1] ^ 0xFF  # the leak is exactly 16 bytes long
+    stream[76] = secret[leak_at + 16] ^ 0xFF
+    found = list(index.scan_buffer(bytes(stream)))
+    assert found == [("f", 60, 16, leak_at)]
+
+
+def test_a_key_shared_by_two_files_is_tried_in_both() -> None:
+    k = b"ABCDEFGH"
+    first = os.urandom(16) + k + os.urandom(16)
+    second = os.urandom(16) + k + os.urandom(16)
+    index = SecretIndex([Secret("a", first, is_file=True), Secret("b", second, is_file=True)])
+    stream = bytearray(os.urandom(60)) + second[12:28] + os.urandom(60)  # only k is whole
+    stream[59], stream[76] = second[11] ^ 0xFF, second[28] ^ 0xFF
+    assert list(index.scan_buffer(bytes(stream))) == [("b", 60, 16, 12)]
