@@ -1,6 +1,6 @@
 """Conformance profiles `pki-legacy` and `eke-legacy`: the seeds' protocols under audit.
 
-The suite's own client side of sft-pki/0 and sft-eke/0 (docs/LEGACY-WIRE.md), written
+The suite's own client side of sft-pki/0 and sft-eke/0 (docs/SPEC.md §7), written
 with pycryptodome and never importing `reference`. Run:
 
     pytest conformance/legacy --profile pki-legacy      # starts the legacy reference itself

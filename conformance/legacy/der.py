@@ -168,7 +168,9 @@ def mint_certificate(
 ) -> bytes:
     """A v3 certificate without extensions (like the legacy CA's), as PEM."""
     algorithm = _tlv(0x30, _tlv(0x06, _OID_SHA256_RSA) + b"\x05\x00")
-    serial = secrets.randbits(63) | 1
+    # Bit 62 set, bit 63 clear: eight content bytes, positive, minimal (a leading 0x00
+    # octet before one < 0x80 is invalid DER, which strict parsers refuse: 1 in 512).
+    serial = secrets.randbits(62) | (1 << 62)
     tbs = _tlv(
         0x30,
         _tlv(0xA0, _tlv(0x02, b"\x02"))

@@ -1,8 +1,8 @@
-"""The suite's own client side of sft-eke/0 (docs/LEGACY-WIRE.md §3), with pycryptodome.
+"""The suite's own client side of sft-eke/0 (docs/SPEC.md §7.3), with pycryptodome.
 
-`EkeClient` sends each numbered message of the LEGACY-WIRE table itself and keeps what
-the server answered under the same numbers, so a test can stop, tamper or replay at
-any step. Reading follows the table: literals and fixed lengths are read exactly,
+`EkeClient` sends each numbered message of the table of docs/SPEC.md §7.3 itself and
+keeps what the server answered under the same numbers, so a test can stop, tamper or
+replay at any step. Reading follows the table: literals and fixed lengths are read exactly,
 messages without a length (11, 19) are "what is buffered, or the next read".
 """
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from Crypto.Cipher import AES
 
-from conformance.legacy.stream import LegacyStream
+from conformance.legacy.stream import LegacyStream, TimedOut
 
 P = 197221152031991558322935568090317202983
 G = 2
@@ -95,8 +95,17 @@ class EkeClient:
             hidden = hide(pow(self.g, self.exponent, self.p), self.password)
         self.stream.send(hidden)
         self.got[10] = self.stream.read_exact(6)
-        # Message 11 has no length: 38 or 39 bytes for the seed's p; rejoin a split read.
-        self.got[11] = self.stream.read_segment(minimum=min(38, len(str(self.p))))
+        # Message 11 has no length: ASCII(g^Xs mod p), 38 or 39 digits for 95% of the
+        # exponents (the seed's 5516: 38), fewer for the rest. A split read is rejoined,
+        # but a short value must not wait for bytes it does not have: the server would
+        # only close at its idle timeout (a --random-exponent target, 1 session in 20).
+        segment = self.stream.read_segment()
+        while len(segment) < min(38, len(str(self.p))):
+            try:
+                segment += self.stream.read_segment(timeout=0.5)
+            except TimedOut:
+                break
+        self.got[11] = segment
         server_public = reveal(self.got[11], self.password)
         if server_public is not None:
             kas = pow(server_public, self.exponent, self.p)

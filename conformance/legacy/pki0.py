@@ -1,4 +1,4 @@
-"""The suite's own client side of sft-pki/0 and its CA (docs/LEGACY-WIRE.md §1-2), pycryptodome."""
+"""The suite's own client side of sft-pki/0 and its CA (docs/SPEC.md §7.1-7.2), pycryptodome."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Profile pki-legacy: the sft-pki/0 CA, `POST /verify` (docs/LEGACY-WIRE.md §2)."""
+"""Profile pki-legacy: the sft-pki/0 CA, `POST /verify` (docs/SPEC.md §7.2)."""
 
 from __future__ import annotations
 

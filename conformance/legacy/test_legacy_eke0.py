@@ -1,4 +1,4 @@
-"""Profile eke-legacy: the sft-eke/0 server (docs/LEGACY-WIRE.md §3).
+"""Profile eke-legacy: the sft-eke/0 server (docs/SPEC.md §7.3).
 
 LEG-EKE-FMT-* tests pass against a faithful legacy server; LEG-EKE-n tests check the v1
 requirement that the legacy design violates and FAIL with evidence from the wire.

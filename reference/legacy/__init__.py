@@ -2,7 +2,7 @@
 
 These modules speak the original wire formats of the two seed documents so that
 the kit can talk to existing deployments and show, requirement by requirement,
-why they must be replaced (docs/LEGACY-WIRE.md, the LEG- requirements). They
+why they must be replaced (docs/SPEC.md §7, the LEG- requirements). They
 reproduce the seeds' flaws on purpose: plaintext passwords, a 128-bit group,
 fixed nonces, no integrity, end-of-file by close, names opened as given.
 

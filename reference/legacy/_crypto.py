@@ -177,7 +177,7 @@ def signed_by(cert: x509.Certificate, root_cert: x509.Certificate) -> bool:
     """The seed's whole certificate check: the root's signature, nothing else.
 
     Validity dates, key usage, the alias and revocation are NOT checked: that
-    is LEG-PKI-3 (docs/LEGACY-WIRE.md), reproduced on purpose.
+    is LEG-PKI-3 (docs/SPEC.md §7), reproduced on purpose.
     """
     root_key = root_cert.public_key()
     if not isinstance(root_key, rsa.RSAPublicKey) or cert.signature_hash_algorithm is None:

@@ -13,7 +13,7 @@ Frames are ``struct.pack("!4sL", type, len(payload)) + payload``. One session:
 
 The cores follow h2's shape: ``receive_data(bytes) -> list[event]`` and
 ``data_to_send() -> bytes``; an empty ``receive_data(b"")`` means the peer
-closed. Their flaws are the seed's, on purpose (docs/LEGACY-WIRE.md, LEG-PKI-*).
+closed. Their flaws are the seed's, on purpose (docs/SPEC.md §7, LEG-PKI-*).
 """
 
 from __future__ import annotations
