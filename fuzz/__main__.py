@@ -62,9 +62,11 @@ def build_target(args: argparse.Namespace, workdir: Path | None) -> Target:
         if workdir is None:
             raise UsageError("--target HOST:PORT is required")
         from conformance.embedded import EmbeddedError, start_embedded
+        from fuzz.oracles import measurable_allocator
 
         try:
-            return start_embedded(str(profile or "eke"), workdir)
+            with measurable_allocator():
+                return start_embedded(str(profile or "eke"), workdir)
         except EmbeddedError as exc:
             raise UsageError(f"cannot start the embedded reference: {exc}") from exc
     if profile is None:

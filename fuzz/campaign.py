@@ -7,7 +7,9 @@ hypothesis does (strategies, shrinking); the fuzzer runs a case and says what br
 
 from __future__ import annotations
 
+import tempfile
 import time
+import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -204,9 +206,32 @@ class FindingRecorder:
     """Keeps the last failing case: after shrinking, hypothesis replays the minimal one last."""
 
     last: tuple[Case, list[Violation]] | None = None
+    # The last case on which the fuzzer itself raised, with the traceback: a bug of the
+    # harness, no verdict on the target, but without it a non-reproducing crash is
+    # reported as nothing more than "Hypothesis ... produces unreliable results".
+    crash: tuple[Case, str] | None = None
 
     def record(self, case: Case, violations: list[Violation]) -> None:
         self.last = (case, violations)
+
+    def record_crash(self, case: Case) -> None:
+        """Called from an `except` block: keeps the case and the exception's traceback."""
+        self.crash = (case, traceback.format_exc(limit=-8))
+
+    def crash_report(self, target: Target) -> str:
+        """The traceback and the case, saved outside the corpus (it is no finding on the
+        target) so that `python -m fuzz replay` reproduces it once the fuzzer is fixed."""
+        if self.crash is None:
+            return ""
+        case, trace = self.crash
+        saved = save_case(
+            case.with_findings([], "harness error: " + trace.strip().splitlines()[-1][:500]),
+            Path(tempfile.gettempdir()) / "sft-fuzz-crashes",
+        )
+        return (
+            "harness error (a bug of the fuzzer, no verdict on the target) on "
+            f"case: {case.describe()}\n{trace.rstrip()}{replay_hint(saved, target)}"
+        )
 
     def save(self, directory: Path, name: str | None = None) -> Path | None:
         if self.last is None:
@@ -281,7 +306,11 @@ def run_campaign(
     def campaign(case: Case) -> None:
         if time.monotonic() > budget_end and recorder.last is None:
             raise BudgetSpent
-        _outcome, violations = fuzzer.run(case)
+        try:
+            _outcome, violations = fuzzer.run(case)
+        except Exception:
+            recorder.record_crash(case)
+            raise
         if violations:
             recorder.record(case, violations)
             raise AssertionError(
@@ -293,13 +322,22 @@ def run_campaign(
     except BudgetSpent:
         pass
     except AssertionError as exc:
+        if recorder.last is None and recorder.crash is not None:  # an assert of the harness
+            return CampaignResult(fuzzer, recorder.crash_report(fuzzer.target))
         saved = recorder.save(findings) if findings is not None else None
         return CampaignResult(fuzzer, f"{exc}{replay_hint(saved, fuzzer.target)}", saved)
     except Flaky as exc:
         # The failure did not reproduce on replay: reported, labelled timing-dependent,
         # never retried until it passes.
         saved = recorder.save(findings) if findings is not None else None
-        first = str(recorder.last[1][0]) if recorder.last else str(exc).splitlines()[0]
+        if recorder.last is not None:
+            first = str(recorder.last[1][0])
+        else:
+            first = recorder.crash_report(fuzzer.target) or str(exc).splitlines()[0]
         text = f"timing-dependent failure (did not reproduce on replay): {first}"
         return CampaignResult(fuzzer, f"{text}{replay_hint(saved, fuzzer.target)}", saved)
+    except Exception:
+        if recorder.crash is None:
+            raise
+        return CampaignResult(fuzzer, recorder.crash_report(fuzzer.target))
     return CampaignResult(fuzzer)

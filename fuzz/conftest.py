@@ -158,13 +158,15 @@ def fuzz_target(
             pytest.exit(f"fuzz: {exc}", returncode=2)
         return
     from conformance.embedded import EmbeddedError, start_embedded
+    from fuzz.oracles import measurable_allocator
 
     # Started once per profile per process, whatever parametrization asks for it (the
     # corpus tests parametrize fuzz_profile their own way); stopped at session end.
     if fuzz_profile not in _EMBEDDED:
         try:
             workdir = tmp_path_factory.mktemp(f"fuzz-{fuzz_profile}")
-            _EMBEDDED[fuzz_profile] = start_embedded(fuzz_profile, workdir)
+            with measurable_allocator():  # test_resources_stay_bounded reads its RSS
+                _EMBEDDED[fuzz_profile] = start_embedded(fuzz_profile, workdir)
         except EmbeddedError as exc:
             pytest.skip(f"the embedded reference ({fuzz_profile}) cannot start: {exc}")
     yield _EMBEDDED[fuzz_profile]

@@ -13,8 +13,9 @@ import pytest
 
 from conformance.target import Target
 from fuzz.campaign import Fuzzer, run_campaign
-from fuzz.cases import load_case
-from fuzz.runner import RunConfig
+from fuzz.cases import Case, load_case
+from fuzz.oracles import Violation
+from fuzz.runner import Outcome, RunConfig
 from fuzz.tests.fake_target import FILE_BYTES, FILE_NAME, PASSWORD, Bugs, FakeEkeServer
 
 SHA = hashlib.sha256(FILE_BYTES).hexdigest()
@@ -136,3 +137,49 @@ def test_the_campaign_command_prints_seed_progress_and_statistics(
     assert "seed 4242" in out and "fuzz progress:" in out
     assert "fuzz statistics: examples=8 " in out and "distinct_responses=" in out
     assert "failures=0" in out
+
+
+def _planted_harness_bug(fuzzer: Fuzzer, monkeypatch: pytest.MonkeyPatch, calls: set[int]) -> None:
+    """`fuzzer.run` raises KeyError on the given call numbers (a bug of the harness)."""
+    real = fuzzer.run
+    count = [0]
+
+    def run(case: Case) -> tuple[Outcome | None, list[Violation]]:
+        count[0] += 1
+        if count[0] in calls or not calls:
+            raise KeyError("planted harness bug")
+        return real(case)
+
+    monkeypatch.setattr(fuzzer, "run", run)
+
+
+@pytest.mark.parametrize("reproducible", [False, True])
+def test_a_crash_of_the_fuzzer_is_reported_with_its_case_and_traceback(
+    fake: tuple[FakeEkeServer, Target],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    reproducible: bool,
+) -> None:
+    # Once only, it does not reproduce on replay: hypothesis raises Flaky, whose own
+    # message names neither the exception nor where it was raised.
+    fuzzer = Fuzzer(fake[1], RunConfig(deadline=1.0, setup_timeout=5.0), liveness_every=0)
+    _planted_harness_bug(fuzzer, monkeypatch, set() if reproducible else {3})
+    result = run_campaign(
+        fuzzer,
+        ("channel",),
+        max_examples=10,
+        budget_seconds=30.0,
+        seed_value=7,
+        findings=tmp_path / "findings",
+    )
+    assert ("timing-dependent" in result.failure) is not reproducible, result.failure
+    assert "harness error (a bug of the fuzzer, no verdict on the target)" in result.failure
+    assert "case: eke/channel" in result.failure
+    assert "KeyError: 'planted harness bug'" in result.failure, result.failure
+    # Saved for replay, but not among the findings: it says nothing about the target.
+    assert result.saved is None and not (tmp_path / "findings").exists()
+    saved = Path(result.failure.split("\nsaved: ", 1)[1].split("\n", 1)[0])
+    assert "python -m fuzz replay " + str(saved) in result.failure
+    case = load_case(saved)
+    assert case.requirements == () and "KeyError" in case.note
+    saved.unlink()

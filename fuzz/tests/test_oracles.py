@@ -7,6 +7,9 @@ against `fake_target.FakeEkeServer` and its mutants (bugs switched on in the tes
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -177,6 +180,27 @@ def test_a_dead_listener_is_caught_by_liveness(fake: tuple[FakeEkeServer, Target
     assert "LIM-5" in _run(fake[1], Write(RQFL), Write(RQFL))
 
 
+def test_a_deeply_nested_request_after_an_acknowledged_put_is_judged() -> None:
+    # Found by a ci campaign (the oracle crashed with RecursionError): an honest put,
+    # acknowledged, then an RQFL whose JSON the json_abuse mutator nested 10,000 deep.
+    content = b"abcdef"
+    digest = hashlib.sha256(content).hexdigest()
+    writes = (
+        Write(frame_bytes("PUTF", control({"name": "p", "size": 6}))),
+        Write(frame_bytes("DATA", content)),
+        Write(frame_bytes("DONE", control({"size": 6, "sha256": digest}))),
+        Write(frame_bytes("RQFL", b'{"name":' + b"[" * 10_000 + b"]" * 10_000 + b"}")),
+    )
+    ack = [
+        _frame("RSFL", control({"accept": True, "name": "p"})),
+        _frame("DONE", control({"size": 6, "sha256": digest})),
+        _frame("EROR", error_payload("bad_frame")),
+    ]
+    out = _outcome(ack, *writes)
+    assert o.puts_acknowledged_honestly(out, tls_stream=False) == []
+    assert o.check_outcome(out, SECRETS, 5.0) == []
+
+
 def test_frames_after_a_refused_one_are_not_attributed_to_an_earlier_put() -> None:
     # Found by a ci campaign: a put, then a PUTF whose type a bit flip broke, then the
     # same DATA again. The responder acks the first put and stops at the bad type.
@@ -200,3 +224,24 @@ def test_frames_after_a_refused_one_are_not_attributed_to_an_earlier_put() -> No
 def test_a_target_sending_the_file_in_clear_is_caught(fake: tuple[FakeEkeServer, Target]) -> None:
     found = _run(fake[1], Write(RQFL))
     assert "EKE-SEC-2" in found and "EKE-REC-4" in found
+
+
+def test_embedded_targets_are_started_with_one_malloc_arena(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Per-thread arenas keep freed memory: without this a long campaign flags LIM-6
+    # on a target that leaks nothing.
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    with o.measurable_allocator():
+        child = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.environ['MALLOC_ARENA_MAX'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    assert child.stdout.strip() == "1"
+    assert "MALLOC_ARENA_MAX" not in os.environ
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    with o.measurable_allocator():
+        assert os.environ["MALLOC_ARENA_MAX"] == "1"
+    assert os.environ["MALLOC_ARENA_MAX"] == "4"
