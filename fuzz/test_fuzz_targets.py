@@ -108,13 +108,6 @@ def test_resources_stay_bounded(fuzz_target: Target) -> None:
 _FAILED_CONNECTIONS = 40
 
 
-@pytest.mark.xfail(
-    reason="reference/eke: a connection that ends in a protocol error keeps its record "
-    "buffers (~2-6 MiB) in a reference cycle until the cyclic GC runs (RecordReader._failed "
-    "holds the exception, its traceback the frame of EkeServer._serve_records, whose "
-    "locals hold the stream); found by the eke ci campaign (LIM-6), reported to the "
-    "reference/eke owner. Remove the mark once fixed; `--runxfail` shows the failure.",
-)
 @pytest.mark.req("LIM-6")
 def test_failed_connections_release_their_memory(
     request: pytest.FixtureRequest, tmp_path: Path

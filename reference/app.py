@@ -257,11 +257,11 @@ class ApplicationConnection:
     def next_event(self) -> Message | Sentinel:
         """The next event, or NEED_DATA, PAUSED (answer first) or CLOSED."""
         if self._error is not None:
-            raise self._error
+            raise self._error.detached()
         try:
             return self._next_event()
         except RemoteProtocolError as exc:
-            self._error = exc
+            self._error = exc.detached()
             raise
 
     def payload_wanted(self) -> int:

@@ -9,6 +9,7 @@ on our side, never the peer's fault.
 from __future__ import annotations
 
 import enum
+from typing import Self
 
 __all__ = [
     "AuthenticationFailed",
@@ -78,6 +79,18 @@ class ProtocolError(Exception):
 
     def __str__(self) -> str:
         return f"{self.code.wire_name}: {self.message}"
+
+    def detached(self) -> Self:
+        """The same error without a traceback, for an object that keeps it to raise again.
+
+        A sans-IO object that refuses further use after an error keeps the error; kept
+        with its traceback, it would hold the frames of whoever called it (an adapter's
+        loop, whose locals hold the object and its buffers) in a reference cycle that
+        only the cyclic GC frees: megabytes per failed connection (LIM-6).
+        """
+        clone = type(self).__new__(type(self), *self.args)
+        clone.__dict__.update(self.__dict__)
+        return clone
 
 
 class LocalProtocolError(ProtocolError):

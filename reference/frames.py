@@ -133,11 +133,11 @@ class FrameDecoder:
 
     def next_frame(self) -> Frame | Sentinel:
         if self._failed is not None:
-            raise self._failed
+            raise self._failed.detached()
         try:
             return self._next_frame()
         except RemoteProtocolError as exc:
-            self._failed = exc
+            self._failed = exc.detached()
             raise
 
     def _next_frame(self) -> Frame | Sentinel:

@@ -199,7 +199,7 @@ class _Handshake:
 
     def next_event(self) -> HandshakeEvent | Sentinel:
         if self._failure is not None:
-            raise self._failure
+            raise self._failure.detached()
         if self._pending:
             return self._pending.pop(0)
         if self.state not in _READING:
@@ -260,7 +260,7 @@ class _Handshake:
         if self._failure is None and self.state is not HandshakeState.CLOSED:
             if self._should_answer(exc):
                 self._outbox += encode_error(exc.code, _public_message(exc))
-        self._failure = exc
+        self._failure = exc.detached()
         self.state = HandshakeState.CLOSED
 
     def _should_answer(self, exc: ProtocolError) -> bool:

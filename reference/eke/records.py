@@ -77,7 +77,7 @@ class RecordReader:
         self._length: int | None = None  # body length once the header has arrived
         self._pending = bytearray()  # bytes given to receive_data(), not yet placed
         self._eof = False
-        self._failed: Exception | None = None
+        self._failed: RemoteProtocolError | None = None
 
     # -- input ------------------------------------------------------------------------
     def get_buffer(self) -> memoryview:
@@ -115,7 +115,7 @@ class RecordReader:
         try:
             return self._next_frame()
         except RemoteProtocolError as exc:
-            self._failed = exc
+            self._failed = exc.detached()
             raise
 
     def _next_frame(self) -> InnerFrame | Sentinel:
@@ -151,13 +151,13 @@ class RecordReader:
                     ErrorCode.UNEXPECTED_FRAME, "plaintext frame after the handshake"
                 )
         except RemoteProtocolError as exc:
-            self._failed = exc
+            self._failed = exc.detached()
             raise
         self._length = length
 
     def _check(self) -> None:
         if self._failed is not None:
-            raise self._failed
+            raise self._failed.detached()
 
 
 def _split_inner(inner: memoryview) -> InnerFrame:

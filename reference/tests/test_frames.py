@@ -219,3 +219,29 @@ def test_throttled_carries_retry_after() -> None:
     assert msg == ErrorFrame(ErrorCode.THROTTLED, "slow down", 8)
     with pytest.raises(RemoteProtocolError):
         decode_message(Frame(b"EROR", b'{"code":14,"retry_after":"8"}'))
+
+
+def test_a_failed_decoder_keeps_its_error_without_the_callers_frames() -> None:
+    """[LIM-6] The sticky error holds no traceback: it would keep the adapter's loop
+    (and its buffers) alive in a reference cycle after the connection ended."""
+    decoder = FrameDecoder(max_payload=4)
+    decoder.receive_data(b"DATA\x00\x00\x00\x05")
+    with pytest.raises(RemoteProtocolError) as first:
+        decoder.next_frame()
+    with pytest.raises(RemoteProtocolError) as again:
+        decoder.next_frame()  # refuses further use, with the same error
+    assert again.value.code is first.value.code and again.value.message == first.value.message
+    assert decoder._failed is not None and decoder._failed.__traceback__ is None
+
+
+def test_detached_errors_keep_type_code_and_message() -> None:
+    from reference.errors import AuthenticationFailed
+
+    for exc in (AuthenticationFailed(), TruncatedStream("cut"),
+                RemoteProtocolError(ErrorCode.BAD_FRAME, "x")):
+        try:
+            raise exc
+        except RemoteProtocolError as caught:
+            copy = caught.detached()
+        assert type(copy) is type(exc) and copy.__traceback__ is None
+        assert (copy.code, copy.message, str(copy)) == (exc.code, exc.message, str(exc))
