@@ -14,12 +14,14 @@ codes; it never re-judges what a part decided.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib.metadata
 import json
 import os
 import platform
 import shlex
+import signal
 import subprocess
 import sys
 import threading
@@ -109,8 +111,12 @@ def _run(
             stderr=subprocess.STDOUT,
             text=True,
             errors="replace",
+            # Its own process group: a part's children (xdist workers, the embedded
+            # servers) share its stdout, so killing the part alone would leave this
+            # loop waiting for them.
+            start_new_session=True,
         )
-        timer = threading.Timer(timeout, proc.kill)
+        timer = threading.Timer(timeout, _kill_group, (proc,))
         timer.start()
         try:
             assert proc.stdout is not None
@@ -125,10 +131,14 @@ def _run(
         finally:
             timed_out = not timer.is_alive() and proc.returncode != 0
             timer.cancel()
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            _kill_group(proc)  # whatever the part left behind (or all of it, on ^C)
+            proc.wait()
     return _Run(proc.returncode, tail, time.monotonic() - started, timed_out)
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _last(run: _Run) -> str:

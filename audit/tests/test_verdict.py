@@ -107,3 +107,24 @@ def test_legacy_profiles_skip_fuzz_and_capture_with_the_command_to_use(tmp_path:
 def test_usage_errors_are_one_line(argv: tuple[str, ...], message: str) -> None:
     with pytest.raises(AuditUsageError, match=message):
         config_from_args(_args(*argv))
+
+
+def test_a_part_past_its_timeout_is_killed_with_its_children(tmp_path: Path) -> None:
+    """A hung part (here with a child of its own holding the output pipe) cannot hang
+    the audit: its whole process group goes at the timeout."""
+    import io
+    import sys
+    import time
+
+    from audit.runner import _run
+
+    hang = ("import subprocess, sys, time; "
+            "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); "
+            "print('started', flush=True); time.sleep(120)")
+    progress = io.StringIO()
+    started = time.monotonic()
+    run = _run([sys.executable, "-c", hang], "hang", progress, 2.0, tmp_path / "hang.log")
+    assert run.timed_out and run.returncode != 0
+    assert time.monotonic() - started < 30
+    assert "[hang] started" in progress.getvalue()
+    assert (tmp_path / "hang.log").read_text().splitlines()[-1] == "started"
