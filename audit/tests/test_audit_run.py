@@ -34,9 +34,13 @@ def _audit(tmp_path: Path, *argv: str, timeout: float = 600) -> tuple[int, str, 
 
 
 def test_embedded_eke_audit_is_conformant_with_all_three_parts(tmp_path: Path) -> None:
-    """A reduced audit of the embedded sft-eke/1 reference: every part runs and passes."""
+    """A reduced audit of the embedded sft-eke/1 reference: every part runs and passes.
+
+    The requirements are chosen for deterministic cases: this checks the orchestration,
+    while the default run's other worker loads the machine; the timing cases (e.g.
+    EKE-HS-3's) run in the conformance suite itself."""
     code, stdout, report = _audit(
-        tmp_path, "--profile", "eke", "--only-req", "FRM-3,EKE-HS-3,EKE-REC-2",
+        tmp_path, "--profile", "eke", "--only-req", "FRM-3,EKE-X-3,EKE-REC-2",
         "--fuzz-budget", "4",
     )
     assert code == 0, stdout
@@ -45,7 +49,7 @@ def test_embedded_eke_audit_is_conformant_with_all_three_parts(tmp_path: Path) -
     parts = {(p["part"], p["profile"]): p for p in report["parts"]}
     assert parts[("conformance", "eke")]["status"] == "pass"
     tested = {r["id"] for r in report["requirements"]}
-    assert {"FRM-3", "EKE-HS-3", "EKE-REC-2"} <= tested
+    assert {"FRM-3", "EKE-X-3", "EKE-REC-2"} <= tested
     fuzz = parts[("fuzz", "eke")]
     assert fuzz["status"] == "pass" and fuzz["data"]["sessions"] > 0
     capture = parts[("capture", "eke")]
