@@ -261,6 +261,11 @@ class EkeServer:
         try:
             established = run_handshake(sock, hs, deadline, on_event)
         except (ProtocolError, HandshakeTimeout, OSError) as exc:
+            # Close first (the EROR is out already), then the bookkeeping: a known user's
+            # counters are written to the store and an unknown user's match no row, so
+            # the time to our FIN must not depend on it [EKE-HS-3].
+            with contextlib.suppress(OSError):
+                sock.close()
             if attempted:
                 self._login_failed(attempted[0], address, exc)
             return None

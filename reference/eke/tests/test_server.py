@@ -259,6 +259,28 @@ def _wire_attempt(r: Running, user: str, a_pw: bytes) -> list[bytes]:
     return [got[:8], rest]
 
 
+def test_a_failed_login_closes_before_its_counters_are_written(
+    srv: Running, pw: Callable[[str, str], bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """[EKE-HS-3] A known user's failure is written to the store, an unknown user's is
+    not: the connection must be closed before, or the time to the FIN tells them apart."""
+    store = srv.server.store
+    original = store.record_login
+    released = threading.Event()
+    waited_out: list[bool] = []
+
+    def slow_record_login(name: str, *, success: bool, now: float | None = None) -> None:
+        waited_out.append(not released.wait(10))  # a slow disk, as long as the test likes
+        original(name, success=success, now=now)
+
+    monkeypatch.setattr(store, "record_login", slow_record_login)
+    answer = _wire_attempt(srv, "alice", pw("alice", "guess"))  # returns at the FIN
+    released.set()
+    assert json.loads(answer[1][8:])["name"] == "auth_failed"
+    assert _wait_until(lambda: bool(waited_out))
+    assert waited_out == [False], "the FIN waited for the failure to be recorded"
+
+
 @pytest.mark.req("EKE-HS-3", "EKE-HS-8", "ERR-6")
 def test_unknown_user_and_wrong_password_look_the_same_on_the_wire(
     srv: Running, pw: Callable[[str, str], bytes]
