@@ -14,6 +14,7 @@ import secrets
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,6 +80,17 @@ def _run(
     return result, server.view
 
 
+def _until_eke3(
+    raw: RawConnection, view: ServerView, pw: bytes
+) -> tuple[eke.ServerHandshake, dict[str, Any]] | None:
+    """An honest EKE2, then the client's EKE3 (None: the client stopped before it)."""
+    server = honest_eke2(raw, view, pw, _TIMEOUT)
+    event = read_frame(raw, view, _TIMEOUT)
+    if server is None or not isinstance(event, ReceivedFrame) or event.type != b"EKE3":
+        return None
+    return server, event.json() or {}
+
+
 def _records(raw: RawConnection, server: eke.ServerHandshake) -> EkeChannel:
     assert server.keys is not None
     sender, receiver = server.record_layer()
@@ -110,11 +122,11 @@ def test_client_completes_a_get_from_an_honest_server(
     pw = eke_pw(account.user, account.password)
 
     def behaviour(raw: RawConnection, view: ServerView) -> None:
-        server = honest_eke2(raw, view, pw, _TIMEOUT)
-        event = read_frame(raw, view, _TIMEOUT)
-        if server is None or not isinstance(event, ReceivedFrame) or event.type != b"EKE3":
+        got = _until_eke3(raw, view, pw)
+        if got is None:
             return
-        raw.send_frame(b"EKE4", server.on_eke3(event.json() or {}))
+        server, eke3 = got
+        raw.send_frame(b"EKE4", server.on_eke3(eke3))
         serve_records(_records(raw, server), view, {NAME: CONTENT}, _TIMEOUT)
 
     result, view = _run(eke_target, tmp_path, behaviour, transcripts)
@@ -164,11 +176,11 @@ def test_client_refuses_a_wrong_eke4(
     pw = eke_pw(account.user, account.password)
 
     def behaviour(raw: RawConnection, view: ServerView) -> None:
-        server = honest_eke2(raw, view, pw, _TIMEOUT)
-        event = read_frame(raw, view, _TIMEOUT)
-        if server is None or not isinstance(event, ReceivedFrame) or event.type != b"EKE3":
+        got = _until_eke3(raw, view, pw)
+        if got is None:
             return
-        server.on_eke3(event.json() or {})
+        server, eke3 = got
+        server.on_eke3(eke3)
         assert server.keys is not None
         wrong = eke.aead_seal(server.keys.kcs, eke.N4, secrets.token_bytes(32),
                               b"EKE4" + server.keys.th)
@@ -209,11 +221,11 @@ def test_client_rejects_a_tampered_record(
     pw = eke_pw(account.user, account.password)
 
     def behaviour(raw: RawConnection, view: ServerView) -> None:
-        server = honest_eke2(raw, view, pw, _TIMEOUT)
-        event = read_frame(raw, view, _TIMEOUT)
-        if server is None or not isinstance(event, ReceivedFrame) or event.type != b"EKE3":
+        got = _until_eke3(raw, view, pw)
+        if got is None:
             return
-        raw.send_frame(b"EKE4", server.on_eke3(event.json() or {}))
+        server, eke3 = got
+        raw.send_frame(b"EKE4", server.on_eke3(eke3))
         serve_records(_records(raw, server), view, {NAME: CONTENT}, _TIMEOUT, tamper_data=True)
 
     result, _view = _run(eke_target, tmp_path, behaviour, transcripts)
@@ -231,11 +243,11 @@ def test_client_rejects_plaintext_after_the_handshake(
     pw = eke_pw(account.user, account.password)
 
     def behaviour(raw: RawConnection, view: ServerView) -> None:
-        server = honest_eke2(raw, view, pw, _TIMEOUT)
-        event = read_frame(raw, view, _TIMEOUT)
-        if server is None or not isinstance(event, ReceivedFrame) or event.type != b"EKE3":
+        got = _until_eke3(raw, view, pw)
+        if got is None:
             return
-        raw.send_frame(b"EKE4", server.on_eke3(event.json() or {}))
+        server, eke3 = got
+        raw.send_frame(b"EKE4", server.on_eke3(eke3))
         read_frame(raw, view, _TIMEOUT)  # the client's first record (its request)
         digest = hashlib.sha256(CONTENT).hexdigest()
         raw.send_raw(
