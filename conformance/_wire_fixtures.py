@@ -361,6 +361,7 @@ def honest_get_script(content: bytes, **lies: object) -> Script:
 def run_initiator(
     target: Target,
     workdir: Path,
+    transcripts: TranscriptBook,
     *,
     cert: Certificate,
     script: Script,
@@ -369,7 +370,8 @@ def run_initiator(
     max_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3,
     prepare_out: bytes | None = None,
 ) -> tuple[ClientRun, HostileResponder]:
-    """Runs the client under test against a hostile responder presenting `cert`."""
+    """Runs the client under test against a hostile responder presenting `cert`; the
+    responder's transcripts go to the case's `transcripts`."""
     template = client_template(target, workdir)
     assert target.root is not None
     cert_path, key_path = cert.write(workdir, f"responder-{uuid.uuid4().hex[:6]}")
@@ -388,6 +390,8 @@ def run_initiator(
             out=out,
             alias=responder_alias(target),
         )
+    for t in hostile.transcripts:
+        transcripts.add(t)
     return run, hostile
 
 

@@ -75,11 +75,10 @@ def test_initiator_rejects_lying_responder(
     run, hostile = run_initiator(
         target,
         tmp_path,
+        transcripts,
         cert=lab.employee(responder_alias(target)),
         script=honest_get_script(CONTENT, **bend),
     )
-    for t in hostile.transcripts:
-        transcripts.add(t)
     if hostile.script_errors:
         raise RuntimeError(f"harness fault in the hostile responder: {hostile.script_errors}")
     require_reached(run, hostile, request=True)
@@ -92,15 +91,14 @@ def test_initiator_does_not_overwrite_existing_file(
 ) -> None:
     lab = lab_pki(target)
     before = b"the user's own file, not to be replaced\n"
-    run, hostile = run_initiator(
+    run, _hostile = run_initiator(
         target,
         tmp_path,
+        transcripts,
         cert=lab.employee(responder_alias(target)),
         script=honest_get_script(CONTENT),
         prepare_out=before,
     )
-    for t in hostile.transcripts:
-        transcripts.add(t)
     # No require_reached here: refusing before connecting (the file exists) is a
     # conforming way to not overwrite it.
     if run.out.read_bytes() != before:
@@ -151,10 +149,8 @@ def test_initiator_answers_malformed_frame_with_an_error(
 
     lab = lab_pki(target)
     run, hostile = run_initiator(
-        target, tmp_path, cert=lab.employee(responder_alias(target)), script=script
+        target, tmp_path, transcripts, cert=lab.employee(responder_alias(target)), script=script
     )
-    for t in hostile.transcripts:
-        transcripts.add(t)
     require_reached(run, hostile, request=True)
     judge_refusal(run, hostile, f"{'/'.join(reqs)}: responder sent {case}", frames_allowed=True)
     answer = answers[0] if answers else None

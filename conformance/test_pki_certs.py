@@ -116,9 +116,9 @@ def test_initiator_refuses_bad_responder_certificate(
     lab = lab_pki(target)
     # The right alias, so that only the certificate's defect can be the reason to refuse.
     cert = lab.bad(kind, alias=responder_alias(target))
-    run, hostile = run_initiator(target, tmp_path, cert=cert, script=honest_get_script(CONTENT))
-    for t in hostile.transcripts:
-        transcripts.add(t)
+    run, hostile = run_initiator(
+        target, tmp_path, transcripts, cert=cert, script=honest_get_script(CONTENT)
+    )
     require_reached(run, hostile, request=False)
     judge_refusal(run, hostile, f"{'/'.join(_SERVER_BAD[kind])}: responder certificate {kind}")
 

@@ -121,11 +121,10 @@ def test_initiator_completes_get_from_honest_responder(
     run, hostile = run_initiator(
         target,
         tmp_path,
+        transcripts,
         cert=lab.employee(responder_alias(target)),
         script=honest_get_script(CONTENT),
     )
-    for t in hostile.transcripts:
-        transcripts.add(t)
     if run.returncode != 0 or not run.kept_file or run.out.read_bytes() != CONTENT:
         raise ConformanceFailure(
             f"honest get failed: {run.describe()}; responder saw "
@@ -146,9 +145,9 @@ def test_initiator_detects_mitm_with_another_employees_certificate(
         pytest.skip("enrolment mode: another employee's key is needed for the MITM")
     else:
         pytest.skip("needs lab mode or another enrolled identity")
-    run, hostile = run_initiator(target, tmp_path, cert=cert, script=honest_get_script(CONTENT))
-    for t in hostile.transcripts:
-        transcripts.add(t)
+    run, hostile = run_initiator(
+        target, tmp_path, transcripts, cert=cert, script=honest_get_script(CONTENT)
+    )
     _refuses_initiator(run, hostile, "PKI-ID-1: responder CN differs from the alias asked for")
 
 
@@ -160,12 +159,11 @@ def test_initiator_refuses_tls12_responder(
     run, hostile = run_initiator(
         target,
         tmp_path,
+        transcripts,
         cert=lab.employee(responder_alias(target)),
         script=honest_get_script(CONTENT),
         max_version=ssl.TLSVersion.TLSv1_2,
     )
-    for t in hostile.transcripts:
-        transcripts.add(t)
     _refuses_initiator(run, hostile, "PKI-TLS-1: responder offering only TLS 1.2")
 
 
@@ -177,12 +175,11 @@ def test_initiator_refuses_responder_without_alpn(
     run, hostile = run_initiator(
         target,
         tmp_path,
+        transcripts,
         cert=lab.employee(responder_alias(target)),
         script=honest_get_script(CONTENT),
         alpn=None,
     )
-    for t in hostile.transcripts:
-        transcripts.add(t)
     _refuses_initiator(run, hostile, "PKI-TLS-2: responder selected no ALPN")
 
 
