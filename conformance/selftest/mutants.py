@@ -10,33 +10,18 @@ nonce); the shipped reference has no flag for any of them.
 
 from __future__ import annotations
 
-import importlib
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from conformance.selftest.mutant import Mutant, _module
+from conformance.selftest.mutants_app import MUTANTS as _APP
+from conformance.selftest.mutants_ca import MUTANTS as _CA
+from conformance.selftest.mutants_eke_client import MUTANTS as _EKE_CLIENT
+from conformance.selftest.mutants_eke_server import MUTANTS as _EKE_SERVER
+from conformance.selftest.mutants_pki import MUTANTS as _PKI
+from conformance.selftest.mutants_timing import MUTANTS as _TIMING
+
 __all__ = ["MUTANTS", "Mutant", "main"]
-
-
-def _module(name: str) -> Any:
-    return importlib.import_module(name)
-
-
-@dataclass(frozen=True)
-class Mutant:
-    """A bug planted in the reference, and the requirement the suite must then FAIL."""
-
-    name: str
-    group: str
-    profile: str  # the server the mutant runs: "eke" or "pki"
-    requirement: str
-    test_file: str  # where the suite checks it (relative to conformance/)
-    description: str
-    apply: Callable[[], None]
-    default: bool = False  # planted with SFT_SELFTEST=1 (one per group); =all plants all
-    client: bool = False  # the mutant is the reference's CLIENT (run via --client-cmd)
-    ca: bool = False  # the mutant is the reference's CA server
 
 
 # ---------------------------------------------------------------- sft-eke/1
@@ -324,7 +309,6 @@ MUTANTS += (
         ca=True,
     ),
 )
-_BY_NAME = {m.name: m for m in MUTANTS}
 
 # The client side: the suite's hostile server against the reference's `sft eke get`.
 MUTANTS += (
@@ -361,7 +345,10 @@ MUTANTS += (
         client=True,
     ),
 )
+MUTANTS += _EKE_SERVER + _EKE_CLIENT + _PKI + _CA + _APP + _TIMING
 _BY_NAME = {m.name: m for m in MUTANTS}
+if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name
+    raise RuntimeError("duplicate mutant names in conformance/selftest/mutants*.py")
 
 
 def main(argv: list[str] | None = None) -> int:

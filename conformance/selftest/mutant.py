@@ -1,0 +1,31 @@
+"""The shape of a planted bug (conformance/selftest/mutants*.py) and the one way a mutant
+reaches the reference: by module name, imported only inside the mutant's own subprocess."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Mutant", "_module"]
+
+
+def _module(name: str) -> Any:
+    return importlib.import_module(name)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """A bug planted in the reference, and the requirement the suite must then FAIL."""
+
+    name: str
+    group: str
+    profile: str  # the server the mutant runs: "eke" or "pki"
+    requirement: str
+    test_file: str  # where the suite checks it (relative to conformance/)
+    description: str
+    apply: Callable[[], None]
+    default: bool = False  # planted with SFT_SELFTEST=1 (one per group); =all plants all
+    client: bool = False  # the mutant is the reference's CLIENT (run via --client-cmd)
+    ca: bool = False  # the mutant is the reference's CA server
