@@ -1,10 +1,10 @@
 """Fixtures of the legacy profiles: which target, and identities the suite holds.
 
-The profile and target come from the conformance plugin's options (`--profile`,
-`--target`, `--target-config`, `--root`, `--ca-url`, `--ca-key`, `--enroll`, `--user`,
-`--password-file`) when it defines them; this file only adds `--profile`, `--target`
-and `--target-config` itself if nobody did (so `pytest conformance/legacy` works on
-its own). Environment fallbacks: SFT_PROFILE, SFT_TARGET.
+The profile and target come from the kit's target options (`--profile`, `--target`,
+`--target-config`, `--root`, `--ca-url`, `--ca-key`, `--enroll`, `--user`,
+`--password-file`; sftkit.target_options, registered once for every suite); a target
+file's profile is used when `--profile` is not given. Environment fallbacks:
+SFT_PROFILE, SFT_TARGET.
 
 Legacy tests are skipped unless the profile is `pki-legacy` or `eke-legacy`; with no
 `--target` the suite starts the embedded legacy reference (conformance.legacy.embedded).
@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime
 import os
 import shlex
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any
 import pytest
 from Crypto.PublicKey import RSA
 
-from conformance.legacy import der, pki0
+from conformance.legacy import der, pki0, stream
 from conformance.legacy.embedded import (
     KnownContent,
     LegacyEkeTarget,
@@ -36,36 +35,38 @@ from conformance.legacy.embedded import (
     start_eke_legacy,
     start_pki_legacy,
 )
+from sftkit.hostport import parse_hostport
+from sftkit.outcomes import TargetConfigError
+from sftkit.password_file import read_password_file
+from sftkit.target_options import TargetOptions
 
 LEGACY_PROFILES = ("pki-legacy", "eke-legacy")
 EXPECTED_FLAWS = Path(__file__).resolve().parent / "expected-flaws.toml"
 
 
-def _defined(parser: pytest.Parser, name: str) -> bool:
-    groups = [parser._anonymous, *parser._groups]
-    return any(name in option.names() for group in groups for option in group.options)
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("sft-legacy", "sft legacy profiles (fallback options)")
-    for name, help_text in (
-        ("--profile", "pki | eke | pki-legacy | eke-legacy"),
-        ("--target", "HOST:PORT of the implementation under test"),
-        ("--target-config", "TOML target file (see conformance/target.py)"),
-    ):
-        if not _defined(parser, name):
-            group.addoption(name, default=None, help=help_text)
+    # The target options (--target, --profile, --target-config, ...) are the kit's,
+    # registered once by sftkit.pytest_plugin; this one is the legacy suite's own.
+    group = parser.getgroup("sft-legacy", "sft legacy profiles")
+    group.addoption(
+        "--connect-retry",
+        default=None,
+        help="SECONDS a refused connection is retried before the target counts as down "
+        f"(default {stream.DEFAULT_CONNECT_RETRY:g})",
+    )
 
 
 def _option(config: pytest.Config, name: str) -> Any:
-    try:
-        return config.getoption(name)
-    except ValueError:
-        return None
+    return config.getoption(name)
 
 
 def legacy_profile(config: pytest.Config) -> str | None:
-    value = _option(config, "--profile") or os.environ.get("SFT_PROFILE")
+    """--profile, else the target file's profile (as every entry point), else SFT_PROFILE."""
+    try:
+        value = TargetOptions.from_values(config.option).chosen_profile()
+    except TargetConfigError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    value = value or os.environ.get("SFT_PROFILE")
     return str(value) if value else None
 
 
@@ -77,6 +78,9 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     from conformance import plugin
 
+    retry = _option(config, "--connect-retry")
+    if retry is not None:
+        stream.set_connect_retry(float(retry))
     state = config.stash.get(plugin._STATE, None)
     if state is None or legacy_profile(config) not in LEGACY_PROFILES:
         return
@@ -119,8 +123,6 @@ def _target_config(config: pytest.Config) -> dict[str, Any]:
 def _hostport(config: pytest.Config, file_conf: dict[str, Any]) -> tuple[str, int] | None:
     value = _option(config, "--target") or os.environ.get("SFT_TARGET")
     if value:
-        from conformance.target import parse_hostport
-
         return parse_hostport(str(value))
     if "host" in file_conf:
         return str(file_conf["host"]), int(file_conf["port"])
@@ -139,16 +141,20 @@ def _client_cmd(config: pytest.Config, file_conf: dict[str, Any]) -> list[str] |
     return shlex.split(str(template)) if template else None
 
 
-def _sanity_connect(host: str, port: int) -> None:
-    """An external target that does not even accept TCP is down, not non-conformant."""
-    try:
-        socket.create_connection((host, port), timeout=5).close()
-    except OSError as exc:
-        pytest.fail(
-            f"sanity: target {host}:{port} is down or misconfigured ({exc}); "
-            "no verdict on conformance",
-            pytrace=False,
-        )
+def _record_sanity(config: pytest.Config, profile: str, host: str, port: int) -> None:
+    """No probe connection is made up front: it would spend the only session of a
+    one-shot target (the eke/0 seed serves one connection, then exits). The cases'
+    own first connection is the probe (stream.connect): a target that never accepted
+    one is down, and the report says so (sanity), not non-conformant."""
+    from conformance import plugin
+
+    state = config.stash.get(plugin._STATE, None)
+    if state is None:
+        return
+    down = stream.down_reason(host, port)
+    answered = stream.connections_answered(host, port)
+    detail = down or f"{host}:{port} accepted {answered} connection(s)"
+    state.pool.sanity.setdefault(profile, {})["first"] = plugin.SanityResult(not down, detail)
 
 
 def _first_account(value: Any) -> tuple[str, str] | None:
@@ -160,8 +166,7 @@ def _first_account(value: Any) -> tuple[str, str] | None:
         return str(item.user), str(item.password)
     if isinstance(item, str) and ":" in item:
         user, _, pwfile = item.partition(":")
-        text = Path(pwfile).read_text(encoding="utf-8")
-        return user, text[:-1] if text.endswith("\n") else text
+        return user, read_password_file(pwfile)
     return None
 
 
@@ -179,7 +184,6 @@ def pki_legacy(
         yield target
         target.stop()
         return
-    _sanity_connect(*address)
     legacy = file_conf.get("extra", {}).get("legacy", {})
     root = _option(config, "--root") or file_conf.get("root")
     ca_key = _option(config, "--ca-key") or file_conf.get("ca_key")
@@ -206,6 +210,7 @@ def pki_legacy(
         responder_alias=file_conf.get("responder_alias"),
         client_cmd=_client_cmd(config, file_conf),
     )
+    _record_sanity(config, "pki-legacy", *address)
 
 
 @pytest.fixture(scope="session")
@@ -222,7 +227,6 @@ def eke_legacy(
         yield target
         target.stop()
         return
-    _sanity_connect(*address)
     account = _first_account(file_conf.get("accounts"))
     users, pwfiles = (
         _as_list(_option(config, "--user")),
@@ -234,7 +238,15 @@ def eke_legacy(
         pytest.skip("eke-legacy needs an account: --user U --password-file F (or a target file)")
     files = file_conf.get("files") or ()
     known = KnownContent(files[0].name, files[0].size, files[0].sha256) if files else None
-    yield LegacyEkeTarget(address[0], address[1], account[0], account[1], known)
+    yield LegacyEkeTarget(
+        address[0],
+        address[1],
+        account[0],
+        account[1],
+        known,
+        client_cmd=_client_cmd(config, file_conf),
+    )
+    _record_sanity(config, "eke-legacy", *address)
 
 
 @dataclass(frozen=True)
@@ -271,15 +283,20 @@ def suite_identity(pki_legacy: LegacyPkiTarget) -> SuiteIdentity:
         return SuiteIdentity(alias, key, answer, "enrolled")
     root_key = _root_key(pki_legacy)
     if root_key is not None and pki_legacy.root is not None:
-        root = der.read_certificate(pki_legacy.root.read_bytes())
         now = datetime.datetime.now(datetime.UTC)
-        pem = der.mint_certificate(
+        # Under the root's full subject DN (and key identifier): a root with more than a
+        # CN would otherwise chain nothing the suite mints (false PASSes everywhere).
+        pem = der.mint_under_root(
+            pki_legacy.root.read_bytes(),
+            root_key,
             "suite",
             key,
-            root.subject_cn,
-            root_key,
             not_before=now - datetime.timedelta(minutes=5),
             not_after=now + datetime.timedelta(days=1),
+            extensions=(
+                der.basic_constraints(False),
+                der.extended_key_usage(der.EKU_CLIENT_AUTH, der.EKU_SERVER_AUTH),
+            ),
         )
         return SuiteIdentity("suite", key, pem, "minted (lab mode)")
     pytest.skip("needs --ca-url with --enroll, or --ca-key (lab mode), to hold an identity")

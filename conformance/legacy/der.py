@@ -13,6 +13,15 @@ __all__ = [
     "pem_to_der",
     "der_to_pem",
     "mint_certificate",
+    "mint_under_root",
+    "Extension",
+    "basic_constraints",
+    "extended_key_usage",
+    "authority_key_id",
+    "subject_key_id",
+    "EKU_CLIENT_AUTH",
+    "EKU_SERVER_AUTH",
+    "EKU_CODE_SIGNING",
 ]
 
 import base64
@@ -26,6 +35,15 @@ from Crypto.Signature import pkcs1_15
 
 _OID_CN = bytes.fromhex("550403")  # 2.5.4.3
 _OID_SHA256_RSA = bytes.fromhex("2a864886f70d01010b")  # 1.2.840.113549.1.1.11
+_OID_SKI = bytes.fromhex("551d0e")  # 2.5.29.14
+_OID_AKI = bytes.fromhex("551d23")  # 2.5.29.35
+_OID_BASIC_CONSTRAINTS = bytes.fromhex("551d13")  # 2.5.29.19
+_OID_EKU = bytes.fromhex("551d25")  # 2.5.29.37
+EKU_CLIENT_AUTH = bytes.fromhex("2b06010505070302")  # 1.3.6.1.5.5.7.3.2
+EKU_SERVER_AUTH = bytes.fromhex("2b06010505070301")  # 1.3.6.1.5.5.7.3.1
+EKU_CODE_SIGNING = bytes.fromhex("2b06010505070303")  # 1.3.6.1.5.5.7.3.3
+
+Extension = bytes  # one DER `Extension` TLV, built by the helpers below
 
 
 def _length(n: int) -> bytes:
@@ -112,6 +130,10 @@ class CertificateInfo:
     der: bytes
     tbs: bytes  # the signed part, as its whole TLV
     signature: bytes
+    # The subject Name as its whole DER TLV: a certificate minted under this one must
+    # carry exactly these bytes as its issuer, or no real verifier chains it here.
+    subject_name: bytes = b""
+    subject_key_identifier: bytes | None = None
 
     def signed_by(self, issuer_key: RSA.RsaKey) -> bool:
         """RSA PKCS#1 v1.5 with SHA-256 (what both legacy CAs use)."""
@@ -135,6 +157,15 @@ def read_certificate(pem: bytes) -> CertificateInfo:
         tbs = tbs[1:]
     # serial, signature algorithm, issuer, validity, subject, spki, [extensions]
     issuer, validity, subject = tbs[2][1], _children(tbs[3][1]), tbs[4][1]
+    ski = None
+    for tag, body in tbs[6:]:
+        if tag != 0xA3:
+            continue
+        for _, extension in _children(_children(body)[0][1]):
+            fields = _children(extension)
+            if fields and fields[0] == (0x06, _OID_SKI) and fields[-1][0] == 0x04:
+                inner = _children(fields[-1][1])
+                ski = inner[0][1] if inner and inner[0][0] == 0x04 else None
     return CertificateInfo(
         subject_cn=_common_name(subject),
         issuer_cn=_common_name(issuer),
@@ -145,6 +176,8 @@ def read_certificate(pem: bytes) -> CertificateInfo:
         der=der,
         tbs=cert[:tbs_end],
         signature=parts[2][1][1:],
+        subject_name=_tlv(0x30, subject),
+        subject_key_identifier=ski,
     )
 
 
@@ -157,6 +190,29 @@ def _utc(moment: datetime.datetime) -> bytes:
     return _tlv(0x17, moment.strftime("%y%m%d%H%M%SZ").encode("ascii"))
 
 
+def _extension(oid: bytes, value: bytes, critical: bool = False) -> Extension:
+    flag = _tlv(0x01, b"\xff") if critical else b""
+    return _tlv(0x30, _tlv(0x06, oid) + flag + _tlv(0x04, value))
+
+
+def basic_constraints(ca: bool) -> Extension:
+    return _extension(_OID_BASIC_CONSTRAINTS, _tlv(0x30, _tlv(0x01, b"\xff") if ca else b""), True)
+
+
+def extended_key_usage(*oids: bytes) -> Extension:
+    return _extension(_OID_EKU, _tlv(0x30, b"".join(_tlv(0x06, oid) for oid in oids)))
+
+
+def authority_key_id(key_id: bytes) -> Extension:
+    return _extension(_OID_AKI, _tlv(0x30, _tlv(0x80, key_id)))
+
+
+def subject_key_id(key: RSA.RsaKey) -> Extension:
+    # RFC 5280 4.2.1.2 method 1 would hash the BIT STRING only; any unique value is valid.
+    digest = SHA256.new(key.public_key().export_key("DER")).digest()[:20]
+    return _extension(_OID_SKI, _tlv(0x04, digest))
+
+
 def mint_certificate(
     subject_cn: str,
     subject_key: RSA.RsaKey,
@@ -165,8 +221,15 @@ def mint_certificate(
     *,
     not_before: datetime.datetime,
     not_after: datetime.datetime,
+    issuer_name: bytes | None = None,
+    extensions: tuple[Extension, ...] = (),
 ) -> bytes:
-    """A v3 certificate without extensions (like the legacy CA's), as PEM."""
+    """A v3 certificate, as PEM: without extensions (like the legacy CA's) unless given.
+
+    `issuer_name` (a whole DER Name, e.g. the root's `subject_name`) replaces the
+    CN-only issuer: a root whose subject has more than a CN only chains certificates
+    that repeat it byte for byte.
+    """
     algorithm = _tlv(0x30, _tlv(0x06, _OID_SHA256_RSA) + b"\x05\x00")
     # Bit 62 set, bit 63 clear: eight content bytes, positive, minimal (a leading 0x00
     # octet before one < 0x80 is invalid DER, which strict parsers refuse: 1 in 512).
@@ -176,10 +239,37 @@ def mint_certificate(
         _tlv(0xA0, _tlv(0x02, b"\x02"))
         + _tlv(0x02, serial.to_bytes(8, "big"))
         + algorithm
-        + _name(issuer_cn)
+        + (issuer_name if issuer_name is not None else _name(issuer_cn))
         + _tlv(0x30, _utc(not_before) + _utc(not_after))
         + _name(subject_cn)
-        + subject_key.public_key().export_key("DER"),
+        + subject_key.public_key().export_key("DER")
+        + (_tlv(0xA3, _tlv(0x30, b"".join(extensions))) if extensions else b""),
     )
     signature = pkcs1_15.new(issuer_key).sign(SHA256.new(tbs))
     return der_to_pem(_tlv(0x30, tbs + algorithm + _tlv(0x03, b"\x00" + signature)))
+
+
+def mint_under_root(
+    root_pem: bytes,
+    root_key: RSA.RsaKey,
+    subject_cn: str,
+    subject_key: RSA.RsaKey,
+    *,
+    not_before: datetime.datetime,
+    not_after: datetime.datetime,
+    extensions: tuple[Extension, ...] = (),
+) -> bytes:
+    """A certificate issued by the real root: its full subject DN as issuer, and its key
+    identifier as authority key identifier when it has one (lab mode, `--ca-key`)."""
+    root = read_certificate(root_pem)
+    linked = (authority_key_id(root.subject_key_identifier),) if root.subject_key_identifier else ()
+    return mint_certificate(
+        subject_cn,
+        subject_key,
+        root.subject_cn,
+        root_key,
+        not_before=not_before,
+        not_after=not_after,
+        issuer_name=root.subject_name,
+        extensions=linked + extensions,
+    )

@@ -20,8 +20,11 @@ __all__ = [
     "aes_cbc_zero_iv",
     "aes_cbc_zero_iv_decrypt",
     "EkeClient",
+    "EkeLink",
 ]
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from Crypto.Cipher import AES
@@ -69,31 +72,53 @@ class EkeClient:
     p: int = P
     g: int = G
     got: dict[int, bytes] = field(default_factory=dict)
+    sent: dict[int, bytes] = field(default_factory=dict)  # client message n of the table
     key: bytes = b""
+    # True while the server waits for message 1 (a fresh connection, after message 24
+    # or after 'Not Authenticated'): the connection can carry the next session.
+    at_rest: bool = True
+
+    def __post_init__(self) -> None:
+        self.sent_from = len(self.stream.sent)  # this session's bytes in the transcript
+        self.received_from = len(self.stream.received)
+
+    def _send(self, number: int, data: bytes) -> None:
+        self.at_rest = False
+        self.sent[number] = data
+        self.stream.send(data)
+
+    @property
+    def session_sent(self) -> bytes:
+        return bytes(self.stream.sent[self.sent_from :])
+
+    @property
+    def session_received(self) -> bytes:
+        return bytes(self.stream.received[self.received_from :])
 
     def login(self, user: bytes, password: bytes | None = None) -> bytes:
         """Messages 1-4; returns message 4 ('Authenticated' or 'Not Authenticated')."""
-        self.stream.send(user)
+        self._send(1, user)
         self.got[2] = self.stream.read_exact(5)
-        self.stream.send(password if password is not None else self.password)
+        self._send(3, password if password is not None else self.password)
         first = self.stream.read_exact(13)
         if first == b"Not Authentic":
             first += self.stream.read_exact(4)
+            self.at_rest = first == b"Not Authenticated"
         self.got[4] = first
         return first
 
     def group(self) -> None:
         """Messages 5-8."""
-        self.stream.send(str(self.p).encode())
+        self._send(5, str(self.p).encode())
         self.got[6] = self.stream.read_exact(4)
-        self.stream.send(str(self.g).encode())
+        self._send(7, str(self.g).encode())
         self.got[8] = self.stream.read_exact(4)
 
     def exchange(self, hidden: bytes | None = None) -> None:
         """Messages 9-13: sends g^Xa hidden, reads xorAck, the server's hidden value, E(Ns)."""
         if hidden is None:
             hidden = hide(pow(self.g, self.exponent, self.p), self.password)
-        self.stream.send(hidden)
+        self._send(9, hidden)
         self.got[10] = self.stream.read_exact(6)
         # Message 11 has no length: ASCII(g^Xs mod p), 38 or 39 digits for 95% of the
         # exponents (the seed's 5516: 38), fewer for the rest. A split read is rejoined,
@@ -110,7 +135,7 @@ class EkeClient:
         if server_public is not None:
             kas = pow(server_public, self.exponent, self.p)
             self.key = str(kas).encode()[:32]
-        self.stream.send(b"xorServerAck")
+        self._send(12, b"xorServerAck")
         self.got[13] = self.stream.read_exact(32)
 
     def confirm(self, message_15: bytes | None = None) -> None:
@@ -118,21 +143,22 @@ class EkeClient:
         if message_15 is None:
             ns = aes_cbc_zero_iv_decrypt(self.key, self.got[13])
             message_15 = aes_cbc_zero_iv(self.key, NA + ns)
-        self.stream.send(b"aesAck")
-        self.stream.send(message_15)
+        self._send(14, b"aesAck")
+        self._send(15, message_15)
         self.got[16] = self.stream.read_exact(12)
-        self.stream.send(b"send_aes_nonceNa")
+        self._send(17, b"send_aes_nonceNa")
         self.got[18] = self.stream.read_exact(16)
         self.got[19] = self.stream.read_segment()
 
     def transfer(self) -> bytes:
         """Messages 20-24; returns the file."""
         size = int(self.got[19])
-        self.stream.send(b"LnACK")
+        self._send(20, b"LnACK")
         self.got[21] = self.stream.read_exact(2)
         self.got[22] = self.stream.read_exact(size)
-        self.stream.send(b"File delivered")
+        self._send(23, b"File delivered")
         self.got[24] = self.stream.read_exact(40)
+        self.at_rest = True
         return self.got[22]
 
     def run(self, user: bytes) -> bytes:
@@ -142,3 +168,48 @@ class EkeClient:
         self.exchange()
         self.confirm()
         return self.transfer()
+
+
+class EkeLink:
+    """The connection the eke/0 server cases share, one session after another.
+
+    The seed's server serves one connection and exits, but on that connection it takes
+    login after login (after message 24, and after 'Not Authenticated', it waits for
+    message 1 again). So the cases run their sessions on one connection while it is at
+    rest, and open a new one only when a case left it elsewhere or the target closed it:
+    a one-shot target is audited whole, a multi-connection one loses nothing.
+    """
+
+    def __init__(self, host: str, port: int, password: bytes, timeout: float = 10.0) -> None:
+        self.host, self.port, self.password, self.timeout = host, port, password, timeout
+        self._stream: LegacyStream | None = None
+        self.connections = 0
+
+    def _open(self) -> LegacyStream:
+        if self._stream is not None and not self._stream.peer_closed():
+            return self._stream
+        self.release()
+        self._stream = LegacyStream(self.host, self.port, self.timeout)
+        self.connections += 1
+        return self._stream
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[EkeClient]:
+        """A client on the shared connection; kept for the next case only if the session
+        ended at rest (whatever happened, including a failed assertion)."""
+        client = EkeClient(self._open(), self.password)
+        try:
+            yield client
+        finally:
+            if not client.at_rest:
+                self.release()
+
+    @contextlib.contextmanager
+    def idle(self) -> Iterator[LegacyStream]:
+        """The shared connection, open and at rest (a first client holding its session)."""
+        yield self._open()
+
+    def release(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None

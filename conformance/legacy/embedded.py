@@ -133,6 +133,8 @@ class LegacyEkeTarget:
     user: str
     password: str
     known_file: KnownContent | None = None  # the one file the server sends
+    # argv template of a legacy client: {host} {port} {user} {password_file} {out}
+    client_cmd: list[str] | None = None
     embedded: bool = False
     processes: list[LegacyProcess] = field(default_factory=list)
 
@@ -239,6 +241,23 @@ def start_eke_legacy(workdir: Path) -> LegacyEkeTarget:
         "yash101",
         password,
         KnownContent.of("testfile1.pdf", content),
+        client_cmd=[
+            sys.executable,
+            "-m",
+            "reference",
+            "legacy",
+            "eke-get",
+            "--server",
+            "{host}:{port}",
+            "--user",
+            "{user}",
+            "--password-file",
+            "{password_file}",
+            "--out",
+            "{out}",
+            "--timeout",
+            "5",
+        ],
         embedded=True,
         processes=[server],
     )

@@ -31,7 +31,7 @@ from Crypto.Hash import SHA256
 from Crypto.PublicKey import RSA
 
 from conformance.legacy.der import CertificateInfo, read_certificate
-from conformance.legacy.stream import Closed, LegacyStream
+from conformance.legacy.stream import Closed, LegacyStream, TimedOut
 
 TYPES = (b"SECE", b"RSCV", b"RSCI", b"RQFL", b"RSFL")
 PIECE_SIZE = 100
@@ -75,6 +75,8 @@ class PkiSession:
     pieces: list[bytes] = field(default_factory=list)
     other_frames: list[Frame] = field(default_factory=list)
     closed: bool = False
+    requested: bool = False  # RQFL was sent (only after an RSCV)
+    hung: bool = False  # after the request, neither a frame nor a close within `patience`
     stream: LegacyStream | None = None
 
     @property
@@ -90,11 +92,14 @@ def run_session(
     name: str | None,
     *,
     timeout: float = 10.0,
+    patience: float | None = None,
 ) -> PkiSession:
     """SECE, then (if RSCV and a name) RQFL, then read RSFL until the close.
 
     `key` may be None: the suite then presents a certificate whose key it does not hold
-    and cannot read the pieces (they are still counted).
+    and cannot read the pieces (they are still counted). With `patience`, a responder
+    that sends nothing and keeps the connection open that long after the request is
+    recorded as `hung` (a finding for the caller) instead of raising TimedOut.
     """
     session = PkiSession()
     with LegacyStream(host, port, timeout) as stream:
@@ -112,11 +117,17 @@ def run_session(
         if name is None:
             return session
         stream.send(frame(b"RQFL", oaep_encrypt(session.responder.public_key, name.encode())))
+        session.requested = True
         for _ in range(1 << 20):  # bounded by the read limit below
             try:
-                received = read_frame(stream)
+                received = read_frame(stream, patience)
             except Closed:
                 session.closed = True
+                break
+            except TimedOut:
+                if patience is None:
+                    raise
+                session.hung = True
                 break
             if received.type != b"RSFL":
                 session.other_frames.append(received)

@@ -1,45 +1,70 @@
-"""Profile eke-legacy: the sft-eke/0 server (docs/SPEC.md §7.3).
+"""Profile eke-legacy: the sft-eke/0 server and client (docs/SPEC.md §7.3).
 
 LEG-EKE-FMT-* tests pass against a faithful legacy server; LEG-EKE-n tests check the v1
 requirement that the legacy design violates and FAIL with evidence from the wire.
+
+The server cases share one connection (`EkeLink`): the seed's server serves one
+connection and exits, but takes login after login on it, so a one-shot deployment is
+audited whole without a restart wrapper. The cases that may leave the connection
+elsewhere than at rest (a split message, a forged confirmation) come last. The client
+cases (`--client-cmd`) run the requester against the suite's own server.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
+from Crypto.Cipher import AES
 
 from conformance.legacy import eke0
 from conformance.legacy.embedded import LegacyEkeTarget
-from conformance.legacy.stream import Closed, LegacyStream, TimedOut, hexdump
+from conformance.legacy.stream import (
+    Closed,
+    HarnessError,
+    LegacyStream,
+    TargetGone,
+    TimedOut,
+    hexdump,
+)
 
 pytestmark = pytest.mark.xdist_group("eke-legacy")
+
+SEED_NS = b"11100111011100111000000000000000"  # the seed server's fixed nonce
 
 
 def _fail(ids: str, evidence: str) -> None:
     pytest.fail(f"{ids} violated: {evidence}", pytrace=False)
 
 
-def _client(target: LegacyEkeTarget, stream: LegacyStream) -> eke0.EkeClient:
-    return eke0.EkeClient(stream, target.password.encode())
+@pytest.fixture(scope="module")
+def link(eke_legacy: LegacyEkeTarget) -> Iterator[eke0.EkeLink]:
+    shared = eke0.EkeLink(eke_legacy.host, eke_legacy.port, eke_legacy.password.encode())
+    yield shared
+    shared.release()
 
 
-def _full_session(target: LegacyEkeTarget) -> tuple[eke0.EkeClient, LegacyStream]:
-    with LegacyStream(target.host, target.port) as stream:
-        client = _client(target, stream)
+def _full(link: eke0.EkeLink, target: LegacyEkeTarget) -> eke0.EkeClient:
+    with link.session() as client:
         client.run(target.user.encode())
-    return client, stream
+    return client
 
 
 # --- wire format (passes against sft-eke/0) ------------------------------------
 
 
 @pytest.mark.req("LEG-EKE-FMT-1", "LEG-EKE-FMT-3", "LEG-EKE-FMT-4", "LEG-EKE-FMT-5")
-def test_the_seed_exchange_end_to_end(eke_legacy: LegacyEkeTarget) -> None:
-    client, _ = _full_session(eke_legacy)
+def test_the_seed_exchange_end_to_end(link: eke0.EkeLink, eke_legacy: LegacyEkeTarget) -> None:
+    client = _full(link, eke_legacy)
     got = client.got
     assert (got[2], got[4], got[6], got[8], got[10]) == (
         b"u_ack",
@@ -64,11 +89,11 @@ def test_the_seed_exchange_end_to_end(eke_legacy: LegacyEkeTarget) -> None:
 
 
 @pytest.mark.req("LEG-EKE-FMT-3")
-def test_a_wrong_password_gets_not_authenticated(eke_legacy: LegacyEkeTarget) -> None:
-    with LegacyStream(eke_legacy.host, eke_legacy.port) as stream:
-        answer = _client(eke_legacy, stream).login(
-            eke_legacy.user.encode(), b"wrong-" + os.urandom(4).hex().encode()
-        )
+def test_a_wrong_password_gets_not_authenticated(
+    link: eke0.EkeLink, eke_legacy: LegacyEkeTarget
+) -> None:
+    with link.session() as client:
+        answer = client.login(eke_legacy.user.encode(), b"wrong-" + os.urandom(4).hex().encode())
     assert answer == b"Not Authenticated"
 
 
@@ -76,11 +101,16 @@ def test_a_wrong_password_gets_not_authenticated(eke_legacy: LegacyEkeTarget) ->
 
 
 @pytest.mark.req("LEG-EKE-1", "EKE-PW-3", "EKE-SEC-1")
-def test_the_password_travels_in_clear(eke_legacy: LegacyEkeTarget) -> None:
-    with LegacyStream(eke_legacy.host, eke_legacy.port) as stream:
-        answer = _client(eke_legacy, stream).login(eke_legacy.user.encode())
+def test_the_password_travels_in_clear(link: eke0.EkeLink, eke_legacy: LegacyEkeTarget) -> None:
+    with link.session() as client:
+        answer = client.login(eke_legacy.user.encode())
+        if answer == b"Authenticated":
+            client.group()
+            client.exchange()
+            client.confirm()
+            client.transfer()
     password = eke_legacy.password.encode()
-    offset = bytes(stream.sent).find(password)
+    offset = client.session_sent.find(password)
     if answer == b"Authenticated" and offset >= 0:
         _fail(
             "LEG-EKE-1 / EKE-PW-3, EKE-SEC-1 (the password MUST NOT be sent)",
@@ -91,52 +121,43 @@ def test_the_password_travels_in_clear(eke_legacy: LegacyEkeTarget) -> None:
 
 
 @pytest.mark.req("LEG-EKE-2", "EKE-HS-2")
-def test_the_user_name_is_not_checked(eke_legacy: LegacyEkeTarget) -> None:
+def test_the_user_name_is_not_checked(link: eke0.EkeLink, eke_legacy: LegacyEkeTarget) -> None:
     nobody = f"nobody-{secrets.token_hex(4)}".encode()
-    with LegacyStream(eke_legacy.host, eke_legacy.port) as stream:
-        answer = _client(eke_legacy, stream).login(nobody)
+    with link.session() as client:
+        answer = client.login(nobody)
+        if answer == b"Authenticated":
+            client.group()
+            client.exchange()
+            client.confirm()
+            client.transfer()
     if answer == b"Authenticated":
         _fail(
             "LEG-EKE-2 / EKE-HS-2 (the server MUST authenticate the named user)",
-            f"user name {nobody.decode()!r} (no such account) answered 'u_ack' and then "
-            "'Authenticated' with the account's password",
+            f"user name {nobody.decode()!r} (no such account) answered "
+            f"{client.got[2].decode(errors='replace')!r} and then 'Authenticated' with the "
+            f"account's password, and the file followed ({len(client.got.get(22, b''))} bytes)",
         )
 
 
-@pytest.mark.req("LEG-EKE-3", "EKE-GRP-1")
-def test_the_group_is_the_clients_and_tiny(eke_legacy: LegacyEkeTarget) -> None:
-    weak_p = 2**61 - 1  # a Mersenne prime, 61 bits
-    with LegacyStream(eke_legacy.host, eke_legacy.port) as stream:
-        client = _client(eke_legacy, stream)
-        if client.login(eke_legacy.user.encode()) != b"Authenticated":
-            pytest.fail("sanity: login failed", pytrace=False)
-        client.p = weak_p
-        try:
-            client.group()
-        except (Closed, TimedOut):
-            return
-    if client.got.get(6) == b"pAck" and client.got.get(8) == b"gAck":
-        _fail(
-            "LEG-EKE-3 / EKE-GRP-1 (the group MUST be ffdhe3072)",
-            f"the server takes p and g from the client: it acknowledged p = 2^61-1 with "
-            f"'pAck'; the protocol's own p has {eke0.P.bit_length()} bits",
-        )
+def _discrete_log(value: int | None) -> int | None:
+    if value is None:
+        return None
+    power = 1
+    for exponent in range(1, 1 << 16):  # bounded search: 65 535 multiplications
+        power = power * eke0.G % eke0.P
+        if power == value:
+            return exponent
+    return None
 
 
 @pytest.mark.req("LEG-EKE-4", "EKE-X-1")
-def test_the_servers_exponent_is_fixed_and_small(eke_legacy: LegacyEkeTarget) -> None:
-    first, _ = _full_session(eke_legacy)
-    second, _ = _full_session(eke_legacy)
+def test_the_servers_exponent_is_fixed_and_small(
+    link: eke0.EkeLink, eke_legacy: LegacyEkeTarget
+) -> None:
+    first = _full(link, eke_legacy)
+    second = _full(link, eke_legacy)
     same = first.got[11] == second.got[11]
-    server_public = eke0.reveal(first.got[11], eke_legacy.password.encode())
-    found = None
-    if server_public is not None:
-        value = 1
-        for exponent in range(1, 1 << 16):  # bounded search: 65 535 multiplications
-            value = value * eke0.G % eke0.P
-            if value == server_public:
-                found = exponent
-                break
+    found = _discrete_log(eke0.reveal(first.got[11], eke_legacy.password.encode()))
     if same or found is not None:
         _fail(
             "LEG-EKE-4 / EKE-X-1 (fresh exponents of at least 320 bits)",
@@ -146,9 +167,11 @@ def test_the_servers_exponent_is_fixed_and_small(eke_legacy: LegacyEkeTarget) ->
 
 
 @pytest.mark.req("LEG-EKE-5", "EKE-SEC-1", "EKE-X-2")
-def test_a_passive_capture_is_an_offline_dictionary_oracle(eke_legacy: LegacyEkeTarget) -> None:
-    client, _ = _full_session(eke_legacy)
-    hidden = (client.stream.writes[4], client.got[11])  # messages 9 and 11, as captured
+def test_a_passive_capture_is_an_offline_dictionary_oracle(
+    link: eke0.EkeLink, eke_legacy: LegacyEkeTarget
+) -> None:
+    client = _full(link, eke_legacy)
+    hidden = (client.sent[9], client.got[11])  # messages 9 and 11, as captured
     password = eke_legacy.password.encode()
     wrong = [secrets.token_urlsafe(len(password))[: len(password)].encode() for _ in range(200)]
     wrong += [
@@ -181,17 +204,21 @@ def test_a_passive_capture_is_an_offline_dictionary_oracle(eke_legacy: LegacyEke
 
 
 @pytest.mark.req("LEG-EKE-6", "EKE-HS-10")
-def test_messages_repeat_across_sessions_and_replays_work(eke_legacy: LegacyEkeTarget) -> None:
-    first, _ = _full_session(eke_legacy)
-    with LegacyStream(eke_legacy.host, eke_legacy.port) as stream:
-        replay = _client(eke_legacy, stream)
+def test_messages_repeat_across_sessions_and_replays_work(
+    link: eke0.EkeLink, eke_legacy: LegacyEkeTarget
+) -> None:
+    first = _full(link, eke_legacy)
+    with link.session() as replay:
         replay.login(eke_legacy.user.encode())
         replay.group()
-        replay.exchange(hidden=first.stream.writes[4])  # message 9 of the first session
-        replay.confirm(message_15=first.stream.writes[7])  # message 15 of the first session
-        replay.transfer()
-    repeated = [n for n in (11, 13, 18) if first.got[n] == replay.got[n]]
-    if repeated and replay.got[22] == first.got[22]:
+        replay.exchange(hidden=first.sent[9])  # message 9 of the first session
+        try:
+            replay.confirm(message_15=first.sent[15])  # message 15 of the first session
+            replay.transfer()
+        except (Closed, TimedOut):
+            pass  # refused the replayed confirmation
+    repeated = [n for n in (11, 13, 18) if first.got[n] == replay.got.get(n)]
+    if repeated and replay.got.get(22) == first.got[22]:
         _fail(
             "LEG-EKE-6 / EKE-HS-10 (a replayed message MUST fail)",
             f"replayed messages 9 and 15 of an earlier session: the server answered "
@@ -199,29 +226,40 @@ def test_messages_repeat_across_sessions_and_replays_work(eke_legacy: LegacyEkeT
         )
 
 
-@pytest.mark.req("LEG-EKE-7", "EKE-HS-6")
-def test_the_server_does_not_verify_key_confirmation(eke_legacy: LegacyEkeTarget) -> None:
-    with LegacyStream(eke_legacy.host, eke_legacy.port) as stream:
-        client = _client(eke_legacy, stream)
-        client.login(eke_legacy.user.encode())
-        client.group()
-        client.exchange()
-        garbage = os.urandom(64)
-        client.confirm(message_15=garbage)
-        data = client.transfer()
-    if client.got[16] == b"clientAesAck" and data:
+@pytest.mark.req("LEG-EKE-13", "EKE-HS-10", "EKE-REC-2")
+def test_the_iv_is_zero_and_the_nonces_are_fixed(
+    link: eke0.EkeLink, eke_legacy: LegacyEkeTarget
+) -> None:
+    sessions = [_full(link, eke_legacy) for _ in range(2)]
+    findings = []
+    first = sessions[0]
+    # Message 18 is E(first 16 bytes of Na), Na the suite's: the IV is what is left when
+    # the block cipher is undone, whatever the server's framing of it.
+    block = AES.new(first.key, AES.MODE_ECB).decrypt(first.got[18][:16])
+    iv = bytes(a ^ b for a, b in zip(block, eke0.NA[:16], strict=True))
+    if iv == bytes(16):
+        findings.append(
+            f"message 18 ({hexdump(first.got[18], 16)}) is AES-CBC of the suite's Na under "
+            "the all-zero IV"
+        )
+    nonces = [eke0.aes_cbc_zero_iv_decrypt(s.key, s.got[13]) for s in sessions]
+    if nonces[0] == nonces[1]:
+        seed = " (the seed's constant)" if nonces[0] == SEED_NS else ""
+        findings.append(f"the server's Ns is {nonces[0][:32]!r}{seed} in both sessions")
+    if sessions[0].got[13] == sessions[1].got[13]:
+        findings.append("message 13 is byte for byte the same in both sessions")
+    if findings:
         _fail(
-            "LEG-EKE-7 / EKE-HS-6 (the server MUST verify the client's confirmation)",
-            f"sent 64 random bytes as message 15 ({hexdump(garbage, 8)}): the server answered "
-            f"'clientAesAck' and sent the file ({len(data)} bytes)",
+            "LEG-EKE-13 / EKE-HS-10, EKE-REC-2 (fresh nonces; no IV reused under a key)",
+            "; ".join(findings),
         )
 
 
 @pytest.mark.req("LEG-EKE-8", "EKE-SEC-2")
-def test_the_file_travels_in_clear(eke_legacy: LegacyEkeTarget) -> None:
-    client, stream = _full_session(eke_legacy)
+def test_the_file_travels_in_clear(link: eke0.EkeLink, eke_legacy: LegacyEkeTarget) -> None:
+    client = _full(link, eke_legacy)
     data = client.got[22]
-    offset = bytes(stream.received).find(data[:64]) if data else -1
+    offset = client.session_received.find(data[:64]) if data else -1
     if offset >= 0:
         _fail(
             "LEG-EKE-8 / EKE-SEC-2 (no application data in clear)",
@@ -231,8 +269,10 @@ def test_the_file_travels_in_clear(eke_legacy: LegacyEkeTarget) -> None:
 
 
 @pytest.mark.req("LEG-EKE-9", "EKE-REC-1", "APP-GET-3")
-def test_integrity_is_an_unkeyed_sha1_in_clear(eke_legacy: LegacyEkeTarget) -> None:
-    client, _ = _full_session(eke_legacy)
+def test_integrity_is_an_unkeyed_sha1_in_clear(
+    link: eke0.EkeLink, eke_legacy: LegacyEkeTarget
+) -> None:
+    client = _full(link, eke_legacy)
     digest = hashlib.sha1(client.got[22], usedforsecurity=False).hexdigest().encode()
     if client.got[24] == digest:
         _fail(
@@ -243,14 +283,22 @@ def test_integrity_is_an_unkeyed_sha1_in_clear(eke_legacy: LegacyEkeTarget) -> N
 
 
 @pytest.mark.req("LEG-EKE-10", "EKE-THR-1", "EKE-SEC-3")
-def test_password_guessing_is_not_throttled(eke_legacy: LegacyEkeTarget) -> None:
+def test_password_guessing_is_not_throttled(
+    link: eke0.EkeLink, eke_legacy: LegacyEkeTarget
+) -> None:
     answers = []
-    with LegacyStream(eke_legacy.host, eke_legacy.port) as stream:
-        client = _client(eke_legacy, stream)
+    with link.session() as client:
         for i in range(10):
             answers.append(client.login(eke_legacy.user.encode(), f"guess-{i}".encode()))
+            if answers[-1] != b"Not Authenticated":
+                break
         final = client.login(eke_legacy.user.encode())
-    if set(answers) == {b"Not Authenticated"} and final == b"Authenticated":
+        if final == b"Authenticated":
+            client.group()
+            client.exchange()
+            client.confirm()
+            client.transfer()
+    if set(answers) == {b"Not Authenticated"} and len(answers) == 10 and final == b"Authenticated":
         _fail(
             "LEG-EKE-10 / EKE-THR-1, EKE-SEC-3 (failed attempts MUST be throttled)",
             "10 wrong passwords on one connection were each answered 'Not Authenticated' at "
@@ -258,21 +306,91 @@ def test_password_guessing_is_not_throttled(eke_legacy: LegacyEkeTarget) -> None
         )
 
 
+@pytest.mark.req("LEG-EKE-12", "LIM-5")
+def test_one_stalled_client_blocks_the_others(
+    link: eke0.EkeLink, eke_legacy: LegacyEkeTarget
+) -> None:
+    how = ""
+    # The shared connection is the first client: open, silent, at rest.
+    with link.idle(), contextlib.ExitStack() as stack:
+        try:
+            second = stack.enter_context(LegacyStream(eke_legacy.host, eke_legacy.port))
+        except TargetGone as exc:
+            _fail(
+                "LEG-EKE-12 / LIM-5 (a responder MUST keep serving other connections)",
+                f"while a first client stayed connected, a second connection was refused: {exc}",
+            )
+        second.send(eke_legacy.user.encode())
+        try:
+            answer = second.read_exact(5, timeout=2.0)
+        except TimedOut:
+            how = "got no answer at all within 2.0 s"
+        except Closed:
+            how = "was closed without an answer"
+        else:
+            # Served: answer its password so that it ends cleanly, then leave it.
+            if answer != b"u_ack":
+                how = f"got {answer!r} instead of 'u_ack'"
+    if how:
+        _fail(
+            "LEG-EKE-12 / LIM-5 (a responder MUST keep serving other connections)",
+            f"while a first client stayed connected and silent between two logins, a second "
+            f"client sent its user name and {how}",
+        )
+
+
+@pytest.mark.req("LEG-EKE-3", "EKE-GRP-1")
+def test_the_group_is_the_clients_and_tiny(link: eke0.EkeLink, eke_legacy: LegacyEkeTarget) -> None:
+    chosen = 2**127 - 1  # a Mersenne prime the client picks; not the protocol's p
+    with link.session() as client:
+        if client.login(eke_legacy.user.encode()) != b"Authenticated":
+            raise HarnessError("sanity: the account's login was refused")
+        client.p = chosen
+        try:
+            client.group()
+            client.exchange()
+            client.confirm()
+            client.transfer()
+        except (Closed, TimedOut):
+            pass
+    server_public = eke0.reveal(client.got.get(11, b""), eke_legacy.password.encode())
+    used_ours = client.key and client.got.get(18) == eke0.aes_cbc_zero_iv(client.key, eke0.NA[:16])
+    if client.got.get(6) == b"pAck" and used_ours:
+        _fail(
+            "LEG-EKE-3 / EKE-GRP-1 (the group MUST be ffdhe3072)",
+            "the server takes p and g from the client: it acknowledged p = 2^127-1 with "
+            "'pAck' and keyed the session in that group (its message 18 decrypts under the "
+            f"key of 2^127-1); the protocol's own p has {eke0.P.bit_length()} bits",
+        )
+    if server_public is not None and server_public.bit_length() <= 128:
+        _fail(
+            "LEG-EKE-3 / EKE-GRP-1 (the group MUST be ffdhe3072)",
+            f"the server's public value (message 11) has {server_public.bit_length()} bits: "
+            f"a {eke0.P.bit_length()}-bit group, not 3072",
+        )
+
+
 @pytest.mark.req("LEG-EKE-11", "FRM-1")
-def test_a_message_split_across_writes_is_misread(eke_legacy: LegacyEkeTarget) -> None:
+def test_a_message_split_across_writes_is_misread(
+    link: eke0.EkeLink, eke_legacy: LegacyEkeTarget
+) -> None:
     user = eke_legacy.user.encode()
     if len(user) < 2:
         pytest.skip("needs a user name of two bytes or more")
     head, tail = user[: len(user) // 2], user[len(user) // 2 :]
-    with LegacyStream(eke_legacy.host, eke_legacy.port) as stream:
-        stream.send(head)
+    with link.session() as client:
+        client.at_rest = False
+        client.stream.send(head)
         try:
-            early = stream.read_exact(5, timeout=3.0)
+            early = client.stream.read_exact(5, timeout=3.0)
         except (TimedOut, Closed):
             return  # waited for the rest: not misframed
-        stream.send(tail)
+        client.stream.send(tail)
         try:
-            second = stream.read_segment(timeout=5.0)
+            second = client.stream.read_exact(13, timeout=5.0)
+            if second == b"Not Authentic":
+                second += client.stream.read_exact(4, timeout=5.0)
+                client.at_rest = second == b"Not Authenticated"
         except (TimedOut, Closed):
             second = b""
     if early == b"u_ack":
@@ -283,24 +401,215 @@ def test_a_message_split_across_writes_is_misread(eke_legacy: LegacyEkeTarget) -
         )
 
 
-@pytest.mark.req("LEG-EKE-12", "LIM-5")
-def test_one_stalled_client_blocks_the_others(eke_legacy: LegacyEkeTarget) -> None:
-    with LegacyStream(eke_legacy.host, eke_legacy.port) as first:
-        first.send(eke_legacy.user.encode())
-        assert first.read_exact(5) == b"u_ack", "sanity: no u_ack"
-        # `first` now holds its session open, silent.
-        with LegacyStream(eke_legacy.host, eke_legacy.port) as second:
-            second.send(eke_legacy.user.encode())
-            try:
-                second.read_exact(5, timeout=2.0)
-                blocked = False
-            except TimedOut:
-                blocked = True
-            except Closed:
-                blocked = False
-    if blocked:
+@pytest.mark.req("LEG-EKE-7", "EKE-HS-6")
+def test_the_server_does_not_verify_key_confirmation(
+    link: eke0.EkeLink, eke_legacy: LegacyEkeTarget
+) -> None:
+    garbage = os.urandom(64)
+    data = b""
+    with link.session() as client:
+        client.login(eke_legacy.user.encode())
+        client.group()
+        client.exchange()
+        try:
+            client.confirm(message_15=garbage)
+            data = client.transfer()
+        except (Closed, TimedOut):
+            pass
+    if client.got.get(16) == b"clientAesAck" and data:
         _fail(
-            "LEG-EKE-12 / LIM-5 (a responder MUST keep serving other connections)",
-            "while a first client stayed silent after its user name, a second client got no "
-            "answer at all within 2.0 s",
+            "LEG-EKE-7 / EKE-HS-6 (the server MUST verify the client's confirmation)",
+            f"sent 64 random bytes as message 15 ({hexdump(garbage, 8)}): the server answered "
+            f"'clientAesAck' and sent the file ({len(data)} bytes)",
         )
+
+
+# --- the client (a requester command, --client-cmd) -------------------------------
+
+
+@dataclass
+class _ServerLog:
+    """What the suite's eke/0 server saw of the client: messages by number."""
+
+    got: dict[int, bytes] = field(default_factory=dict)
+    error: str = ""
+
+
+class _Reader:
+    def __init__(self, conn: socket.socket) -> None:
+        self.conn, self.buffer = conn, b""
+
+    def _more(self) -> None:
+        data = self.conn.recv(65536)
+        if not data:
+            raise ConnectionError("the client closed")
+        self.buffer += data
+
+    def exact(self, n: int) -> bytes:
+        for _ in range(4096):  # bounded: the socket timeout ends a silent client
+            if len(self.buffer) >= n:
+                break
+            self._more()
+        out, self.buffer = self.buffer[:n], self.buffer[n:]
+        return out
+
+    def segment(self) -> bytes:
+        if not self.buffer:
+            self._more()
+        out, self.buffer = self.buffer, b""
+        return out
+
+
+def _serve_client(
+    listener: socket.socket, password: bytes, content: bytes, digest_of: bytes, mode: str
+) -> _ServerLog:
+    """One eke/0 server session, by the table of §7.3.3; `mode` plants one attack:
+    'bogus-18' (message 18 random: no key confirmation), else honest framing of
+    `content` announced with SHA-1 of `digest_of`."""
+    log = _ServerLog()
+    try:
+        conn, _ = listener.accept()
+    except OSError as exc:
+        log.error = f"the client never connected ({exc})"
+        return log
+    with conn:
+        try:
+            conn.settimeout(10)
+            reader = _Reader(conn)
+            log.got[1] = reader.segment()
+            conn.sendall(b"u_ack")
+            log.got[3] = reader.segment()
+            conn.sendall(b"Authenticated")
+            log.got[5] = reader.segment()
+            conn.sendall(b"pAck")
+            log.got[7] = reader.segment()
+            conn.sendall(b"gAck")
+            log.got[9] = reader.segment()
+            p, g = int(log.got[5]), int(log.got[7])
+            client_public = eke0.reveal(log.got[9], password)
+            if client_public is None:
+                raise ValueError("message 9 does not decrypt to digits")
+            exponent = secrets.randbelow(p - 3) + 2
+            key = str(pow(client_public, exponent, p)).encode()[:32]
+            conn.sendall(b"xorAck")
+            conn.sendall(eke0.hide(pow(g, exponent, p), password))
+            log.got[12] = reader.exact(12)
+            ns = secrets.token_hex(16).encode()
+            conn.sendall(eke0.aes_cbc_zero_iv(key, ns))
+            log.got[14] = reader.exact(6)
+            log.got[15] = reader.exact(64)
+            conn.sendall(b"clientAesAck")
+            log.got[17] = reader.exact(16)
+            na = eke0.aes_cbc_zero_iv_decrypt(key, log.got[15])[:16]
+            m18 = os.urandom(16) if mode == "bogus-18" else eke0.aes_cbc_zero_iv(key, na)
+            conn.sendall(m18)
+            conn.sendall(str(len(content)).encode())
+            log.got[20] = reader.exact(5)
+            conn.sendall(b"ok")
+            conn.sendall(content)
+            log.got[23] = reader.exact(14)
+            conn.sendall(hashlib.sha1(digest_of, usedforsecurity=False).hexdigest().encode())
+        except (OSError, ValueError) as exc:
+            log.error = f"{type(exc).__name__}: {exc}"
+    return log
+
+
+@dataclass
+class _ClientRun:
+    code: int
+    saved: bytes | None
+    log: _ServerLog
+    stderr: str
+
+
+def _run_client(
+    target: LegacyEkeTarget, tmp_path: Path, content: bytes, digest_of: bytes, mode: str
+) -> _ClientRun:
+    if not target.client_cmd:
+        pytest.skip("needs a legacy client to launch (embedded, or --client-cmd)")
+    pwfile = tmp_path / "client.password"
+    pwfile.touch(mode=0o600)
+    pwfile.write_text(target.password + "\n")
+    out = tmp_path / "received.bin"
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(30)
+        result: list[_ServerLog] = []
+        thread = threading.Thread(
+            target=lambda: result.append(
+                _serve_client(listener, target.password.encode(), content, digest_of, mode)
+            ),
+            daemon=True,
+        )
+        thread.start()
+        values = {
+            "host": "127.0.0.1",
+            "port": str(listener.getsockname()[1]),
+            "user": target.user,
+            "password_file": str(pwfile),
+            "out": str(out),
+        }
+        argv = [part.format(**values) for part in target.client_cmd]
+        try:
+            done = subprocess.run(argv, capture_output=True, timeout=30, check=False)
+        finally:
+            listener.close()
+            thread.join(timeout=15)
+    log = result[0] if result else _ServerLog(error="the suite's server did not finish")
+    saved = out.read_bytes() if out.exists() else None
+    return _ClientRun(done.returncode, saved, log, done.stderr.decode("utf-8", "replace")[-400:])
+
+
+def _reached_the_end(run: _ClientRun) -> None:
+    """A client that never got to the attacked step says nothing about it: harness."""
+    if 23 not in run.log.got:
+        raise HarnessError(
+            f"the client did not run the exchange: exit code {run.code}, the suite's server "
+            f"saw messages {sorted(run.log.got)} ({run.log.error or 'no error'}); "
+            f"stderr: {run.stderr!r}"
+        )
+
+
+@pytest.mark.req("LEG-EKE-1", "EKE-PW-3")
+def test_the_client_sends_the_password_in_clear(
+    eke_legacy: LegacyEkeTarget, tmp_path: Path
+) -> None:
+    content = os.urandom(700)
+    run = _run_client(eke_legacy, tmp_path, content, content, "honest")
+    if 3 not in run.log.got:
+        raise HarnessError(f"the client sent no message 3: {run.log.error}; {run.stderr!r}")
+    password = eke_legacy.password.encode()
+    if password in run.log.got[3]:
+        _fail(
+            "LEG-EKE-1 / EKE-PW-3 (the client MUST NOT send the password)",
+            f"the client's message 3 is {run.log.got[3]!r}: the password in clear",
+        )
+
+
+@pytest.mark.req("LEG-EKE-7", "EKE-HS-7")
+def test_the_client_does_not_verify_the_servers_confirmation(
+    eke_legacy: LegacyEkeTarget, tmp_path: Path
+) -> None:
+    content = os.urandom(900)
+    run = _run_client(eke_legacy, tmp_path, content, content, "bogus-18")
+    if run.saved == content and run.code == 0:
+        _fail(
+            "LEG-EKE-7 / EKE-HS-7 (the client MUST verify the server's confirmation)",
+            "the suite's server sent 16 random bytes as message 18 (not E(Na)): the client "
+            f"went on, saved the file ({len(content)} bytes) and exited 0",
+        )
+    _reached_the_end(run)
+
+
+@pytest.mark.req("LEG-EKE-9", "APP-GET-3")
+def test_the_client_keeps_a_file_replaced_in_transit(
+    eke_legacy: LegacyEkeTarget, tmp_path: Path
+) -> None:
+    forged = b"replaced in transit by a man in the middle; no key needed\n" * 9
+    run = _run_client(eke_legacy, tmp_path, forged, forged, "honest")
+    if run.saved == forged and run.code == 0:
+        _fail(
+            "LEG-EKE-9 / APP-GET-3 (the initiator MUST verify an authenticated digest)",
+            f"messages 19, 22 and 24 replaced in clear ({len(forged)} bytes and their SHA-1 "
+            "recomputed, no key involved): the client saved the forged file and exited 0",
+        )
+    _reached_the_end(run)

@@ -7,6 +7,7 @@ v1 requirement that the legacy design violates and FAIL with evidence from the w
 from __future__ import annotations
 
 import datetime
+import hashlib
 import socket
 import subprocess
 import threading
@@ -18,13 +19,28 @@ from Crypto.PublicKey import RSA
 from conformance.legacy import der, pki0
 from conformance.legacy.conftest import SuiteIdentity
 from conformance.legacy.embedded import KnownContent, LegacyPkiTarget
-from conformance.legacy.stream import hexdump
+from conformance.legacy.stream import HarnessError, hexdump
 
 pytestmark = pytest.mark.xdist_group("pki-legacy")
 
 
 def _fail(ids: str, evidence: str) -> None:
     pytest.fail(f"{ids} violated: {evidence}", pytrace=False)
+
+
+PATIENCE = 3.0  # how long a silent, open connection is waited for before it is a finding
+
+
+def _accepted(session: pki0.PkiSession, identity: SuiteIdentity) -> pki0.PkiSession:
+    """The suite's own certificate must get RSCV, or no case about a request can judge."""
+    if session.answer is None or session.answer.type != b"RSCV" or session.responder is None:
+        got = "a close" if session.answer is None else f"{session.answer.type!r}"
+        raise HarnessError(
+            f"sanity: the responder answered the suite's certificate ({identity.how}, "
+            f"CN={identity.alias!r}) with {got}, not RSCV: no request was sent; check "
+            "--root/--ca-key/--enroll"
+        )
+    return session
 
 
 def _known(target: LegacyPkiTarget) -> tuple[str, KnownContent]:
@@ -74,7 +90,16 @@ def test_a_file_arrives_in_100_byte_rsa_oaep_pieces_then_a_close(
 ) -> None:
     name, content = _known(pki_legacy)
     session = pki0.run_session(
-        pki_legacy.host, pki_legacy.port, suite_identity.certificate_pem, suite_identity.key, name
+        pki_legacy.host,
+        pki_legacy.port,
+        suite_identity.certificate_pem,
+        suite_identity.key,
+        name,
+        patience=PATIENCE,
+    )
+    _accepted(session, suite_identity)
+    assert not session.hung, (
+        f"after the last piece the responder kept the connection open {PATIENCE} s"
     )
     assert content.matches(session.content), "the file differs from the declared one"
     assert [len(p) for p in session.pieces] == [
@@ -84,18 +109,32 @@ def test_a_file_arrives_in_100_byte_rsa_oaep_pieces_then_a_close(
     assert session.closed and not session.other_frames
 
 
+MISSING = "no-such-file-8f3a1c.bin"
+
+
 @pytest.mark.req("LEG-PKI-FMT-7")
 def test_a_missing_file_is_a_close_without_rsfl(
     pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity
 ) -> None:
-    session = pki0.run_session(
-        pki_legacy.host,
-        pki_legacy.port,
-        suite_identity.certificate_pem,
-        suite_identity.key,
-        "no-such-file-8f3a1c.bin",
+    session = _accepted(
+        pki0.run_session(
+            pki_legacy.host,
+            pki_legacy.port,
+            suite_identity.certificate_pem,
+            suite_identity.key,
+            MISSING,
+            patience=PATIENCE,
+        ),
+        suite_identity,
     )
-    assert session.closed and not session.rsfl_payloads and not session.other_frames
+    assert not session.hung, (
+        f"requested {MISSING!r}: the responder neither answered nor closed within {PATIENCE} s "
+        "(LEG-PKI-FMT-7: a file that cannot be opened MUST be answered with a close)"
+    )
+    assert session.closed and not session.rsfl_payloads and not session.other_frames, (
+        f"requested {MISSING!r}: got {len(session.rsfl_payloads)} RSFL and "
+        f"{[f.type for f in session.other_frames]} instead of a bare close"
+    )
 
 
 # --- security requirements the legacy design violates (FAIL with evidence) --------
@@ -110,11 +149,16 @@ def test_identities_travel_in_clear(
     )
     assert session.stream is not None
     first = bytes(session.stream.received[:16])
-    if session.responder is not None and first[:4] == b"RSCV":
+    if session.answer is not None and first[:4] in (b"RSCV", b"RSCI"):
+        seen = (
+            f"its certificate (CN={session.responder.subject_cn!r}) and ours"
+            if session.responder is not None
+            else "the certificate we sent"
+        )
         _fail(
             "LEG-PKI-1 / PKI-TLS-1 (the channel MUST be TLS 1.3)",
-            f"the responder's first bytes are a clear RSCV frame ({hexdump(first)}), not a TLS "
-            f"record; its certificate (CN={session.responder.subject_cn!r}) and ours "
+            f"the responder read our certificate from a clear SECE frame and answered with a "
+            f"clear {first[:4].decode()} frame ({hexdump(first)}), not a TLS record; {seen} "
             f"(CN={suite_identity.alias!r}) are readable by any eavesdropper",
         )
 
@@ -123,15 +167,23 @@ def test_identities_travel_in_clear(
 def test_no_proof_of_possession_of_the_certificate_key(
     pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity
 ) -> None:
-    first = pki0.run_session(
-        pki_legacy.host, pki_legacy.port, suite_identity.certificate_pem, suite_identity.key, None
+    first = _accepted(
+        pki0.run_session(
+            pki_legacy.host,
+            pki_legacy.port,
+            suite_identity.certificate_pem,
+            suite_identity.key,
+            None,
+        ),
+        suite_identity,
     )
-    assert first.answer is not None and first.answer.type == b"RSCV", "sanity: no RSCV"
+    assert first.answer is not None and first.responder is not None
     stolen = first.answer.payload  # the responder's own certificate; its key is not ours
     name = pki_legacy.known_file.name if pki_legacy.known_file else "x"
-    replay = pki0.run_session(pki_legacy.host, pki_legacy.port, stolen, None, name)
+    replay = pki0.run_session(
+        pki_legacy.host, pki_legacy.port, stolen, None, name, patience=PATIENCE
+    )
     if replay.answer is not None and replay.answer.type == b"RSCV":
-        assert first.responder is not None
         _fail(
             "LEG-PKI-2 / PKI-TLS-3, PKI-ID-2 (the responder MUST require proof of the key)",
             f"presented the responder's own certificate (CN={first.responder.subject_cn!r}), "
@@ -140,35 +192,91 @@ def test_no_proof_of_possession_of_the_certificate_key(
         )
 
 
-@pytest.mark.req("LEG-PKI-3", "PKI-CERT-3")
-def test_an_expired_certificate_is_accepted(
+def _bad_certificates(
+    root_pem: bytes, root_key: RSA.RsaKey, key: RSA.RsaKey
+) -> dict[str, tuple[str, bytes]]:
+    """Root-signed certificates an endpoint MUST refuse: description -> (v1 ID, PEM)."""
+    now = datetime.datetime.now(datetime.UTC)
+    day = datetime.timedelta(days=1)
+    good_ext = (
+        der.basic_constraints(False),
+        der.extended_key_usage(der.EKU_CLIENT_AUTH, der.EKU_SERVER_AUTH),
+    )
+
+    def mint(
+        cn: str, start: datetime.datetime, end: datetime.datetime, ext: tuple[bytes, ...]
+    ) -> bytes:
+        return der.mint_under_root(
+            root_pem, root_key, cn, key, not_before=start, not_after=end, extensions=ext
+        )
+
+    return {
+        "expired 35 days ago": (
+            "PKI-CERT-3",
+            mint("expired-suite", now - 400 * day, now - 35 * day, good_ext),
+        ),
+        "not valid before tomorrow": (
+            "PKI-CERT-3",
+            mint("future-suite", now + day, now + 30 * day, good_ext),
+        ),
+        "BasicConstraints CA:TRUE": (
+            "PKI-CERT-6",
+            mint("ca-suite", now - day, now + day, (der.basic_constraints(True), good_ext[1])),
+        ),
+        "EKU codeSigning only (no clientAuth)": (
+            "PKI-CERT-5",
+            mint(
+                "eku-suite",
+                now - day,
+                now + day,
+                (good_ext[0], der.extended_key_usage(der.EKU_CODE_SIGNING)),
+            ),
+        ),
+    }
+
+
+@pytest.mark.req("LEG-PKI-3", "PKI-CERT-3", "PKI-CERT-5", "PKI-CERT-6")
+def test_certificates_the_root_signed_but_must_not_pass_are_accepted(
     pki_legacy: LegacyPkiTarget, root_key: RSA.RsaKey, root_pem: bytes
 ) -> None:
     key = RSA.generate(2048)
-    root = der.read_certificate(root_pem)
     now = datetime.datetime.now(datetime.UTC)
-    expired = der.mint_certificate(
-        "expired-suite",
-        key,
-        root.subject_cn,
+    control = der.mint_under_root(
+        root_pem,
         root_key,
-        not_before=now - datetime.timedelta(days=400),
-        not_after=now - datetime.timedelta(days=35),
+        "control-suite",
+        key,
+        not_before=now - datetime.timedelta(days=1),
+        not_after=now + datetime.timedelta(days=1),
+        extensions=(
+            der.basic_constraints(False),
+            der.extended_key_usage(der.EKU_CLIENT_AUTH, der.EKU_SERVER_AUTH),
+        ),
     )
-    session = pki0.run_session(pki_legacy.host, pki_legacy.port, expired, key, None)
-    if session.answer is not None and session.answer.type == b"RSCV":
+    answer = pki0.run_session(pki_legacy.host, pki_legacy.port, control, key, None).answer
+    if answer is None or answer.type != b"RSCV":
+        # Without this control a refusal below could be the minting's fault, not a check.
+        raise HarnessError(
+            "sanity: a well-formed certificate minted under the root (--ca-key) got "
+            f"{'a close' if answer is None else repr(answer.type)}, not RSCV: the root key "
+            "does not match --root, or the suite mints differently from the CA"
+        )
+    accepted = []
+    for what, (rid, pem) in _bad_certificates(root_pem, root_key, key).items():
+        session = pki0.run_session(pki_legacy.host, pki_legacy.port, pem, key, None)
+        if session.answer is not None and session.answer.type == b"RSCV":
+            accepted.append(f"{what} ({rid})")
+    if accepted:
         _fail(
-            "LEG-PKI-3 / PKI-CERT-3 (an endpoint MUST refuse an expired certificate)",
-            "a root-signed certificate that expired 35 days ago was answered with RSCV",
+            "LEG-PKI-3 / PKI-CERT-3, PKI-CERT-5, PKI-CERT-6 (an endpoint MUST refuse them)",
+            "root-signed certificates answered with RSCV (a control certificate too, so the "
+            "signature is the whole check): " + "; ".join(accepted),
         )
 
 
-def _hostile_responder(forged: bytes) -> tuple[socket.socket, RSA.RsaKey, bytes, dict[str, str]]:
-    key = RSA.generate(2048)
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = der.mint_certificate(
-        "mallory", key, "mallory", key, not_before=now, not_after=now + datetime.timedelta(days=1)
-    )
+def _hostile_responder(
+    certificate: bytes, key: RSA.RsaKey, forged: bytes
+) -> tuple[socket.socket, dict[str, str]]:
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(30)
     seen: dict[str, str] = {}
@@ -201,7 +309,7 @@ def _hostile_responder(forged: bytes) -> tuple[socket.socket, RSA.RsaKey, bytes,
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     _THREADS.append(thread)
-    return listener, key, certificate, seen
+    return listener, seen
 
 
 _THREADS: list[threading.Thread] = []
@@ -228,52 +336,111 @@ class _SocketReader:
         return header[:4], self.exact(int.from_bytes(header[4:], "big"))
 
 
-@pytest.mark.req("LEG-PKI-4", "PKI-ID-1", "PKI-TLS-4")
-def test_the_requester_does_not_authenticate_the_responder(
-    pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity, tmp_path: Path
-) -> None:
-    if not pki_legacy.client_cmd:
+def _wanted_alias(target: LegacyPkiTarget) -> str:
+    return target.responder_alias or "bob"
+
+
+def _run_requester(
+    target: LegacyPkiTarget, identity: SuiteIdentity, tmp_path: Path, port: int, name: str
+) -> tuple[subprocess.CompletedProcess[bytes], bytes | None]:
+    if not target.client_cmd:
         pytest.skip("needs a legacy requester to launch (embedded, or a client command)")
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    key_file, cert_file = tmp_path / "suite.key", tmp_path / "suite.pem"
+    key_file.write_bytes(identity.key.export_key("PEM"))
+    key_file.chmod(0o600)
+    cert_file.write_bytes(identity.certificate_pem)
+    out = tmp_path / "received.bin"
+    out.unlink(missing_ok=True)
+    values = {
+        "key": str(key_file),
+        "cert": str(cert_file),
+        "host": "127.0.0.1",
+        "port": str(port),
+        "name": name,
+        "out": str(out),
+        "alias": _wanted_alias(target),
+    }
+    argv = [part.format(**values) for part in target.client_cmd]
+    done = subprocess.run(argv, capture_output=True, timeout=60, check=False)
+    return done, (out.read_bytes() if out.exists() else None)
+
+
+def _impostor(
+    target: LegacyPkiTarget,
+    identity: SuiteIdentity,
+    tmp_path: Path,
+    certificate: bytes,
+    key: RSA.RsaKey,
+) -> tuple[bool, str]:
+    """(the requester trusted the impostor, what it did): it trusted it if it sent the
+    file name to the impostor's key or kept the impostor's content."""
     forged = b"forged by the suite, not by the responder you asked for\n" * 3
-    listener, _key, _cert, seen = _hostile_responder(forged)
+    listener, seen = _hostile_responder(certificate, key, forged)
     try:
-        key_file, cert_file = tmp_path / "suite.key", tmp_path / "suite.pem"
-        key_file.write_bytes(suite_identity.key.export_key("PEM"))
-        key_file.chmod(0o600)
-        cert_file.write_bytes(suite_identity.certificate_pem)
-        out = tmp_path / "received.bin"
-        values = {
-            "key": str(key_file),
-            "cert": str(cert_file),
-            "host": "127.0.0.1",
-            "port": str(listener.getsockname()[1]),
-            "name": "report.bin",
-            "out": str(out),
-        }
-        argv = [part.format(**values) for part in pki_legacy.client_cmd]
-        done = subprocess.run(argv, capture_output=True, timeout=60, check=False)
+        done, saved = _run_requester(
+            target, identity, tmp_path, listener.getsockname()[1], "report.bin"
+        )
     finally:
         listener.close()
         for thread in _THREADS:
             thread.join(timeout=30)
         _THREADS.clear()
-    saved = out.read_bytes() if out.exists() else None
-    if done.returncode == 0 and saved == forged:
+    if "name" in seen or saved == forged:
+        kept = (
+            f"saved the suite's forged content ({len(forged)} bytes) with exit code "
+            f"{done.returncode}"
+            if saved == forged
+            else f"exit code {done.returncode}, nothing saved"
+        )
+        return True, f"sent it the file name {seen.get('name')!r} (decrypted by the suite), {kept}"
+    if "rscv" not in seen:
+        raise HarnessError(
+            f"the requester did not run the exchange: exit code {done.returncode}, "
+            f"hostile responder: {seen or 'no connection'}; "
+            f"stderr: {done.stderr.decode('utf-8', 'replace')[-400:]!r}"
+        )
+    return False, ""
+
+
+@pytest.mark.req("LEG-PKI-4", "PKI-ID-1")
+def test_the_requester_accepts_another_employees_certificate(
+    pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity, tmp_path: Path
+) -> None:
+    wanted = _wanted_alias(pki_legacy)
+    if suite_identity.alias == wanted:
+        pytest.skip("the suite's own alias is the responder's: no other employee to be")
+    # A man in the middle holding a real employee certificate (the suite's own, chained
+    # to the root): a requester that checks the chain but never the name accepts it.
+    trusted, what = _impostor(
+        pki_legacy, suite_identity, tmp_path, suite_identity.certificate_pem, suite_identity.key
+    )
+    if trusted:
         _fail(
             "LEG-PKI-4 / PKI-ID-1 (the initiator MUST verify the responder's alias)",
-            f"the requester accepted a self-signed certificate CN='mallory' (wanted "
-            f"{pki_legacy.responder_alias!r}), sent it the file name {seen.get('name')!r} "
-            f"(decrypted by the suite) and saved the suite's forged content ({len(forged)} "
-            "bytes) with exit code 0",
+            f"asked for {wanted!r}, the requester got a valid root-issued certificate of "
+            f"another employee, CN={suite_identity.alias!r} ({suite_identity.how}), and "
+            f"{what}",
         )
-    # Anything else is a PASS only if the requester saw the forged certificate and
-    # refused it; a requester that never got that far says nothing about LEG-PKI-4.
-    if "rscv" not in seen or saved == forged or ("forged" in seen and done.returncode == 0):
-        raise RuntimeError(
-            f"the requester did not run the exchange: exit code {done.returncode}, "
-            f"hostile responder: {seen or 'no connection'}, saved: "
-            f"{None if saved is None else len(saved)} bytes; "
-            f"stderr: {done.stderr.decode('utf-8', 'replace')[-400:]!r}"
+
+
+@pytest.mark.req("LEG-PKI-4", "PKI-TLS-4")
+def test_the_requester_accepts_a_certificate_the_root_did_not_sign(
+    pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity, tmp_path: Path
+) -> None:
+    wanted = _wanted_alias(pki_legacy)
+    key = RSA.generate(2048)
+    now = datetime.datetime.now(datetime.UTC)
+    # The wanted name, self-signed: a requester that checks the name but not the chain.
+    certificate = der.mint_certificate(
+        wanted, key, wanted, key, not_before=now, not_after=now + datetime.timedelta(days=1)
+    )
+    trusted, what = _impostor(pki_legacy, suite_identity, tmp_path, certificate, key)
+    if trusted:
+        _fail(
+            "LEG-PKI-4 / PKI-TLS-4 (the peer's chain MUST be validated against the root)",
+            f"the requester got a self-signed certificate CN={wanted!r} (not issued by the "
+            f"root) and {what}",
         )
 
 
@@ -281,69 +448,255 @@ def test_the_requester_does_not_authenticate_the_responder(
 def test_names_outside_the_share_are_served(
     pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity
 ) -> None:
-    if pki_legacy.traversal is None:
-        pytest.skip("needs a name outside the share ([legacy] traversal_name in the target file)")
-    name, expected = pki_legacy.traversal
-    session = pki0.run_session(
-        pki_legacy.host, pki_legacy.port, suite_identity.certificate_pem, suite_identity.key, name
-    )
-    if session.pieces and (expected is None or expected.matches(session.content)):
+    # The configured name, then names any Unix host has: absolute and climbing.
+    names: list[tuple[str, KnownContent | None]] = []
+    if pki_legacy.traversal is not None:
+        names.append(pki_legacy.traversal)
+    names += [("/etc/passwd", None), ("../" * 24 + "etc/passwd", None)]
+    served = []
+    for name, expected in names:
+        session = pki0.run_session(
+            pki_legacy.host,
+            pki_legacy.port,
+            suite_identity.certificate_pem,
+            suite_identity.key,
+            name,
+            patience=PATIENCE,
+        )
+        _accepted(session, suite_identity)
+        content = session.content
+        if expected is not None:
+            hit = expected.matches(content)
+        elif pki_legacy.traversal is not None and name == pki_legacy.traversal[0]:
+            hit = bool(content)
+        else:
+            hit = b"root:" in content  # /etc/passwd's first line
+        if hit:
+            served.append((name, content))
+    if served:
+        name, content = served[0]
         _fail(
             "LEG-PKI-5 / APP-NAME-2, APP-NAME-4 (names outside the share MUST be refused)",
-            f"requested {name!r} and received its content ({len(session.content)} bytes, "
-            f"starting {session.content[:24]!r})",
+            f"requested {name!r} and received its content ({len(content)} bytes, "
+            f"starting {content[:24]!r})"
+            + (f"; also {[n for n, _ in served[1:]]}" if len(served) > 1 else ""),
         )
 
 
+# --- integrity, observed: a real requester through a tampering proxy ------------------
+
+
+def _tampering_proxy(
+    target: LegacyPkiTarget, requester_key: RSA.RsaKey, tamper: str
+) -> tuple[socket.socket, dict[str, object]]:
+    """Relays one requester to the responder, then delivers the RSFL frames tampered.
+
+    The suite holds the requester's key (it launches the requester with its identity),
+    so the proxy knows the plaintext and can forge pieces too; it needs nothing else:
+    RSFL carries no MAC, signature, sequence number or digest.
+    """
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(30)
+    seen: dict[str, object] = {}
+
+    def serve() -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError as exc:
+            seen["error"] = f"the requester never connected ({exc})"
+            return
+        try:
+            with conn, socket.create_connection((target.host, target.port), timeout=30) as up:
+                conn.settimeout(30)
+                down_reader, up_reader = _SocketReader(conn), _SocketReader(up)
+                sece = down_reader.frame()
+                up.sendall(pki0.frame(*sece))
+                requester_public = der.read_certificate(sece[1]).public_key
+                answer = up_reader.frame()
+                conn.sendall(pki0.frame(*answer))
+                rqfl = down_reader.frame()
+                up.sendall(pki0.frame(*rqfl))
+                frames = []
+                for _ in range(1 << 16):
+                    try:
+                        frames.append(up_reader.frame())
+                    except ConnectionError:
+                        break
+                pieces = [pki0.oaep_decrypt(requester_key, f[1]) for f in frames]
+                seen["original"] = b"".join(pieces)
+                out = list(pieces)
+                if tamper == "forge":
+                    out[0] = b"F" * len(out[0])
+                elif tamper == "drop":
+                    del out[1]
+                elif tamper == "duplicate":
+                    out.insert(1, out[1])
+                elif tamper == "reorder":
+                    out[0], out[1] = out[1], out[0]
+                elif tamper == "truncate":
+                    out = out[: len(out) // 2]
+                seen["delivered"] = b"".join(out)
+                for piece in out:  # fresh OAEP: a byte-identical replay is not needed
+                    conn.sendall(pki0.frame(b"RSFL", pki0.oaep_encrypt(requester_public, piece)))
+                seen["done"] = True
+        except (OSError, ValueError) as exc:
+            seen.setdefault("error", f"{type(exc).__name__}: {exc}")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    _THREADS.append(thread)
+    return listener, seen
+
+
+def _through_proxy(
+    target: LegacyPkiTarget, identity: SuiteIdentity, tmp_path: Path, tamper: str
+) -> tuple[bool, str]:
+    name, content = _known(target)
+    if content.size < 201:
+        pytest.skip("needs a file of three pieces or more in the share")
+    listener, seen = _tampering_proxy(target, identity.key, tamper)
+    try:
+        done, saved = _run_requester(target, identity, tmp_path, listener.getsockname()[1], name)
+    finally:
+        listener.close()
+        for thread in _THREADS:
+            thread.join(timeout=30)
+        _THREADS.clear()
+    if "done" not in seen:
+        raise HarnessError(
+            f"the tampering proxy did not complete ({seen.get('error')}); requester exit "
+            f"{done.returncode}: {done.stderr.decode('utf-8', 'replace')[-300:]!r}"
+        )
+    delivered = seen["delivered"]
+    kept = done.returncode == 0 and saved == delivered and delivered != seen["original"]
+    assert isinstance(delivered, bytes)
+    return kept, (
+        f"requested {name!r} ({content.size} bytes) through a proxy that {tamper}d RSFL "
+        f"pieces: the requester exited 0 and kept {len(delivered)} bytes "
+        f"(SHA-256 {hashlib.sha256(delivered).hexdigest()[:16]}…, not the file's "
+        f"{content.sha256[:16]}…)"
+    )
+
+
 @pytest.mark.req("LEG-PKI-6", "APP-GET-3", "PKI-TLS-6")
-def test_pieces_carry_no_integrity_protection(
-    pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity
+def test_a_tampered_transfer_is_kept_by_the_requester(
+    pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity, tmp_path: Path
 ) -> None:
-    name, content = _known(pki_legacy)
-    session = pki0.run_session(
-        pki_legacy.host, pki_legacy.port, suite_identity.certificate_pem, suite_identity.key, name
-    )
-    plain_pieces = content.matches(session.content) and all(
-        len(p) == 256 for p in session.rsfl_payloads
-    )
-    if plain_pieces and not session.other_frames:
-        forged = pki0.oaep_encrypt(suite_identity.key.public_key(), b"F" * 100)
+    if not pki_legacy.client_cmd:
+        # No requester to watch: the wire alone shows that nothing protects the pieces.
+        name, content = _known(pki_legacy)
+        session = pki0.run_session(
+            pki_legacy.host,
+            pki_legacy.port,
+            suite_identity.certificate_pem,
+            suite_identity.key,
+            name,
+        )
+        _accepted(session, suite_identity)
+        if (
+            content.matches(session.content)
+            and all(len(p) == 256 for p in session.rsfl_payloads)
+            and not session.other_frames
+        ):
+            forged = pki0.oaep_encrypt(suite_identity.key.public_key(), b"F" * 100)
+            _fail(
+                "LEG-PKI-6 / APP-GET-3 (the initiator MUST verify an authenticated digest)",
+                f"{len(session.rsfl_payloads)} RSFL frames, each exactly one RSA-OAEP block "
+                "under the requester's PUBLIC key with no MAC, signature or digest; a piece "
+                f"forged from the public certificate alone ({hexdump(forged, 8)}) is "
+                "indistinguishable",
+            )
+        return
+    kept = []
+    for tamper in ("forge", "drop", "duplicate", "reorder"):
+        done, evidence = _through_proxy(pki_legacy, suite_identity, tmp_path / tamper, tamper)
+        if done:
+            kept.append(evidence)
+            break  # one kept tampering is the finding; the family is tried until one is
+    if kept:
         _fail(
-            "LEG-PKI-6 / APP-GET-3 (the initiator MUST verify an authenticated digest)",
-            f"{len(session.rsfl_payloads)} RSFL frames, each exactly one RSA-OAEP block under "
-            "the requester's PUBLIC key with no MAC, signature or digest; a piece forged from "
-            f"the public certificate alone ({hexdump(forged, 8)}) is indistinguishable",
+            "LEG-PKI-6 / APP-GET-3, PKI-TLS-6 (the initiator MUST verify an authenticated digest)",
+            kept[0],
         )
 
 
 @pytest.mark.req("LEG-PKI-7", "APP-GET-5")
-def test_end_of_file_is_a_bare_close(
-    pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity
+def test_a_truncated_transfer_is_kept_by_the_requester(
+    pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity, tmp_path: Path
 ) -> None:
-    name, content = _known(pki_legacy)
-    session = pki0.run_session(
-        pki_legacy.host, pki_legacy.port, suite_identity.certificate_pem, suite_identity.key, name
-    )
-    if session.closed and content.matches(session.content) and not session.other_frames:
-        _fail(
-            "LEG-PKI-7 / APP-GET-5 (a close before DONE MUST fail the transfer)",
-            f"the transfer of {name!r} ended with a bare TCP close after "
-            f"{len(session.rsfl_payloads)} RSFL frames and no size, digest or end frame: a "
-            "close after any piece would look like a complete, shorter file",
+    if not pki_legacy.client_cmd:
+        name, content = _known(pki_legacy)
+        session = pki0.run_session(
+            pki_legacy.host,
+            pki_legacy.port,
+            suite_identity.certificate_pem,
+            suite_identity.key,
+            name,
         )
+        _accepted(session, suite_identity)
+        if session.closed and content.matches(session.content) and not session.other_frames:
+            _fail(
+                "LEG-PKI-7 / APP-GET-5 (a close before DONE MUST fail the transfer)",
+                f"the transfer of {name!r} ended with a bare TCP close after "
+                f"{len(session.rsfl_payloads)} RSFL frames and no size, digest or end frame: "
+                "a close after any piece would look like a complete, shorter file",
+            )
+        return
+    kept, evidence = _through_proxy(pki_legacy, suite_identity, tmp_path, "truncate")
+    if kept:
+        _fail("LEG-PKI-7 / APP-GET-5 (a close before DONE MUST fail the transfer)", evidence)
 
 
 @pytest.mark.req("LEG-PKI-8", "APP-GET-2", "ERR-1")
 def test_a_missing_file_is_indistinguishable_from_an_empty_one(
     pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity
 ) -> None:
-    name = "no-such-file-8f3a1c.bin"
-    session = pki0.run_session(
-        pki_legacy.host, pki_legacy.port, suite_identity.certificate_pem, suite_identity.key, name
+    session = _accepted(
+        pki0.run_session(
+            pki_legacy.host,
+            pki_legacy.port,
+            suite_identity.certificate_pem,
+            suite_identity.key,
+            MISSING,
+            patience=PATIENCE,
+        ),
+        suite_identity,
     )
+    if session.hung and not session.rsfl_payloads and not session.other_frames:
+        _fail(
+            "LEG-PKI-8 / APP-GET-2, ERR-1 (a missing file MUST be answered EROR not_found)",
+            f"requested {MISSING!r} after RSCV: the responder sent nothing and kept the "
+            f"connection open for {PATIENCE} s; a requester of the protocol waits forever",
+        )
     if session.closed and not session.rsfl_payloads and not session.other_frames:
         _fail(
-            "LEG-PKI-8 / APP-GET-2 (a missing file MUST be answered EROR not_found)",
-            f"requested {name!r}: the responder closed with no frame at all, exactly what an "
-            "empty file looks like",
+            "LEG-PKI-8 / APP-GET-2, ERR-1 (a missing file MUST be answered EROR not_found)",
+            f"requested {MISSING!r} after RSCV: the responder closed with no frame at all, "
+            "exactly what an empty file looks like",
+        )
+
+
+@pytest.mark.req("LEG-PKI-9", "PKI-TLS-6")
+def test_the_number_of_pieces_reveals_the_size(
+    pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity
+) -> None:
+    name, content = _known(pki_legacy)
+    session = _accepted(
+        pki0.run_session(
+            pki_legacy.host,
+            pki_legacy.port,
+            suite_identity.certificate_pem,
+            suite_identity.key,
+            name,
+            patience=PATIENCE,
+        ),
+        suite_identity,
+    )
+    count = len(session.rsfl_payloads)
+    low, high = (count - 1) * pki0.PIECE_SIZE + 1, count * pki0.PIECE_SIZE
+    if count and low <= content.size <= high:
+        _fail(
+            "LEG-PKI-9 / PKI-TLS-6 (the size travels only inside TLS)",
+            f"an eavesdropper counts {count} RSFL frames for {name!r}: its size is between "
+            f"{low} and {high} bytes (it is {content.size})",
         )

@@ -87,6 +87,7 @@ __all__ = [
 
 import enum
 import hashlib
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -354,9 +355,11 @@ class Eke0Server(_Core):
         password: bytes,
         file_size: int,
         *,
-        exponent: int = SEED_SERVER_EXPONENT,
+        exponent: int | None = SEED_SERVER_EXPONENT,
         nonce_ns: bytes = NONCE_NS,
     ) -> None:
+        """`exponent=None` draws a fresh exponent for every handshake (every login on the
+        connection: EKE-X-1 is per handshake, not per connection)."""
         super().__init__()
         if file_size < 0 or len(str(file_size)) > LENGTH_DIGITS:
             raise LegacyLocalError("file size does not fit the seed's 16-digit length")
@@ -415,8 +418,11 @@ class Eke0Server(_Core):
 
     def _on_client_xor(self, message: bytes) -> list[Eke0Event]:
         client_public = reveal_public(message, self._password)
-        server_public = pow(self._g, self._exponent, self._p)
-        self._key = session_key(pow(client_public, self._exponent, self._p))
+        exponent = self._exponent
+        if exponent is None:
+            exponent = secrets.randbelow(max(self._p - 3, 1)) + 2
+        server_public = pow(self._g, exponent, self._p)
+        self._key = session_key(pow(client_public, exponent, self._p))
         # LEG-EKE-6: fixed nonce, zero IV: message 13 is the same every session.
         e1 = _crypto.aes_cbc_zero_iv_encrypt(self._key, self._nonce_ns)
         self._pending_e1 = e1

@@ -25,7 +25,6 @@ import contextlib
 import http.client
 import http.server
 import os
-import secrets
 import socket
 import socketserver
 import sys
@@ -291,10 +290,8 @@ def make_eke0_server(config: LegacyEkeServerConfig, log: Log = _stderr_log) -> _
 
 def _serve_eke0_session(sock: socket.socket, config: LegacyEkeServerConfig, log: Log) -> None:
     size = config.file.stat().st_size
-    exponent = config.exponent
-    if exponent is None:
-        exponent = secrets.randbelow(eke0.SEED_P - 3) + 2
-    core = eke0.Eke0Server(config.password, size, exponent=exponent)
+    # None: the core draws a fresh exponent for every login on this connection.
+    core = eke0.Eke0Server(config.password, size, exponent=config.exponent)
     while True:  # ends when the client closes, times out or misbehaves
         data = sock.recv(eke0.RECV_SIZE)
         events = core.receive_data(data)
