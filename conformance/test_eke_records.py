@@ -45,8 +45,35 @@ def _expect_closed_without_answer(channel: EkeChannel, what: str) -> Outcome:
     return outcome.check(what)
 
 
-def _flip(data: bytes, index: int) -> bytes:
-    return data[:index] + bytes([data[index] ^ 0x80]) + data[index + 1 :]
+def _send_then_probe(channel: EkeChannel, bad: bytes, probe_seq: int, what: str) -> Outcome:
+    """`bad`, then at once an honest request sealed with `probe_seq` (the sequence number
+    the server would expect had it dropped or accepted `bad`), in one write.
+
+    EKE-REC-4 asks the server to CLOSE on a record that fails: one that drops the record
+    and carries on would otherwise pass (its idle timeout ends the connection with an
+    EROR too). It must not answer the probe.
+    """
+    keys = channel.keys
+    probe = eke.seal_record(keys.key_c2s, keys.iv_c2s, probe_seq, _request())
+    channel.transcript.add("event", note=f"probe: a valid request sealed with seq {probe_seq}")
+    channel.raw.send_raw(bad + probe)
+    outcome = channel.expect([ExpectClose(), ExpectError(then_close=True)])
+    if channel.violations:
+        raise ConformanceFailure(f"{what}: " + "; ".join(channel.violations))
+    actual = outcome.actual
+    if isinstance(actual, ReceivedFrame) and (
+        not outcome.ok or actual.error_name in ("not_found", "forbidden")
+    ):
+        raise ConformanceFailure(
+            f"{what}: the server did not close on it, and answered the valid request sealed "
+            f"with seq {probe_seq} that followed (EKE-REC-4: close on any record that fails)"
+            f"\n{outcome.describe()}"
+        )
+    return outcome.check(what)
+
+
+def _flip(data: bytes, index: int, mask: int = 0x80) -> bytes:
+    return data[:index] + bytes([data[index] ^ mask]) + data[index + 1 :]
 
 
 def _known_name(target: Target) -> str:
@@ -54,15 +81,49 @@ def _known_name(target: Target) -> str:
     return known.name if known else "sft-conformance-no-such-file"
 
 
+# Byte offsets in a sealed request record (8-byte header, 20-byte inner frame, 16-byte tag):
+# every header byte kind, the inner frame's type and length, and the tag at both ends and
+# at the 8- and 12-byte boundaries of a truncated compare.
+_TAMPER_OFFSETS = {
+    "header": [0, 3, 4, 7],
+    "ciphertext": [8, 12, 15, -17],
+    "tag": [-16, -15, -9, -8, -5, -4, -1],
+}
+
+
 @pytest.mark.req("EKE-REC-4")
-@pytest.mark.parametrize("where", ["ciphertext", "tag", "header-type"])
+@pytest.mark.parametrize("where", list(_TAMPER_OFFSETS))
 def test_tampered_record_closes(eke_channel_factory: ChannelFactory, where: str) -> None:
+    """One bit flipped, at each offset of a part of the record: the server must close."""
+    for offset in _TAMPER_OFFSETS[where]:
+        channel = eke_channel_factory()
+        record = channel.seal(_request())
+        # The lowest bit: a length one byte longer waits for one more byte (the probe's
+        # first), not for bytes that never come.
+        tampered = _flip(record, offset % len(record), 0x01)
+        _send_then_probe(
+            channel, tampered, 0, f"a record with one bit flipped in its {where} (byte {offset})"
+        )
+        channel.close()
+
+
+@pytest.mark.req("EKE-REC-4", "EKE-REC-1")
+@pytest.mark.parametrize("length", [0, 1, 15, 16])
+def test_record_without_room_for_a_frame_closes(
+    eke_channel_factory: ChannelFactory, length: int
+) -> None:
+    """A record shorter than its tag (0-15 bytes), or an authentic one holding nothing (16):
+    not a keepalive, a failure."""
     channel = eke_channel_factory()
-    record = channel.seal(_request())
-    index = {"ciphertext": 9, "tag": len(record) - 1, "header-type": 0}[where]
-    tampered = _flip(record, index)
-    channel.raw.send_raw(tampered)
-    _expect_closed_without_answer(channel, f"a record with one bit flipped in its {where}")
+    if length == 16:
+        keys = channel.keys
+        sealed = eke.aead_seal(
+            keys.key_c2s, eke.record_nonce(keys.iv_c2s, 0), b"", b"RECD" + struct.pack(">I", 16)
+        )
+        bad, probe_seq = b"RECD" + struct.pack(">I", 16) + sealed, 1
+    else:
+        bad, probe_seq = b"RECD" + struct.pack(">I", length) + bytes(length), 0
+    _send_then_probe(channel, bad, probe_seq, f"a record of {length} bytes")
 
 
 @pytest.mark.req("EKE-REC-3", "EKE-REC-4")
@@ -83,8 +144,7 @@ def test_replayed_record_closes(eke_channel_factory: ChannelFactory, eke_target:
     channel.expect([ExpectFrame("DONE"), ExpectError("not_found")], skip=["RSFL", "DATA"]).check(
         "the get of the original record"
     )
-    channel.raw.send_raw(record)
-    _expect_closed_without_answer(channel, "the same record sent a second time (replay)")
+    _send_then_probe(channel, record, 1, "the same record sent a second time (replay)")
 
 
 @pytest.mark.req("EKE-REC-2", "EKE-REC-4")
@@ -92,9 +152,9 @@ def test_reordered_records_close(eke_channel_factory: ChannelFactory) -> None:
     channel = eke_channel_factory()
     first = channel.seal(_request())
     second = channel.seal(_request())
-    channel.raw.send_raw(second)
+    # Both at once: a server with a "replay window" would open both and answer twice.
+    channel.raw.send_raw(second + first)
     _expect_closed_without_answer(channel, "record #1 delivered before record #0")
-    channel.raw.send_raw(first)  # too late: the connection must be gone
 
 
 @pytest.mark.req("EKE-REC-2", "EKE-REC-4")
@@ -106,12 +166,23 @@ def test_dropped_record_closes(eke_channel_factory: ChannelFactory) -> None:
 
 
 @pytest.mark.req("EKE-KS-4", "EKE-REC-4")
-def test_record_sealed_with_the_other_directions_key(eke_channel_factory: ChannelFactory) -> None:
-    """A record sealed with the server's own key (a reflection) must not open."""
+@pytest.mark.parametrize("sealed_with", ["s2c", "s2c-key-c2s-iv", "c2s-key-s2c-iv", "kcc", "kcs"])
+def test_record_sealed_with_the_other_directions_key(
+    eke_channel_factory: ChannelFactory, sealed_with: str
+) -> None:
+    """A record sealed with the server's own key (a reflection), the other direction's
+    IV, or a confirmation key must not open: each direction has its own key and IV."""
     channel = eke_channel_factory()
     keys = channel.keys
-    channel.raw.send_raw(eke.seal_record(keys.key_s2c, keys.iv_s2c, 0, _request()))
-    _expect_closed_without_answer(channel, "a record sealed with the s2c key and IV")
+    key, iv = {
+        "s2c": (keys.key_s2c, keys.iv_s2c),
+        "s2c-key-c2s-iv": (keys.key_s2c, keys.iv_c2s),
+        "c2s-key-s2c-iv": (keys.key_c2s, keys.iv_s2c),
+        "kcc": (keys.kcc, keys.iv_c2s),
+        "kcs": (keys.kcs, keys.iv_c2s),
+    }[sealed_with]
+    bad = eke.seal_record(key, iv, 0, _request())
+    _send_then_probe(channel, bad, 0, f"a record sealed with the {sealed_with} key and IV")
 
 
 @pytest.mark.req("EKE-REC-4")

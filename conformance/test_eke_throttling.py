@@ -8,12 +8,16 @@ runs with a short backoff; against another target the limits come from its targe
 
 from __future__ import annotations
 
+import contextlib
+import math
+import socket
 import time
 
 import pytest
 
 from conformance.eke_channel import EkeChannel, password_key_cached
 from conformance.eke_support import (
+    PartialHandshake,
     SourceAddresses,
     Victim,
     ghost_user,
@@ -22,9 +26,12 @@ from conformance.eke_support import (
 from conformance.plugin import unsupported
 from conformance.target import Target
 from conformance.wire import (
+    Closed,
     ConformanceFailure,
     ExpectError,
     ReceivedFrame,
+    TimedOut,
+    deadline_after,
     expect_on,
 )
 
@@ -167,25 +174,38 @@ def test_success_resets_the_user_count(
         eke_victim.honest(eke_sources.fresh()).close()
 
 
-@pytest.mark.req("EKE-THR-1")
-def test_failing_again_after_the_lock_is_throttled_at_once(
-    eke_target: Target, eke_sources: SourceAddresses
-) -> None:
-    """Backoff: once a lock ends, one more failure locks again at once, for no less time."""
+def _lock_seconds(target: Target, failures: int) -> int:
+    """EKE-THR-6: the lock after the `failures`-th failure, in whole seconds."""
+    limits = target.limits
+    extra = failures - limits.throttle_failures
+    return max(1, math.ceil(min(limits.throttle_cap, limits.throttle_base * 2.0**extra)))
+
+
+@pytest.mark.req("EKE-THR-1", "EKE-THR-6", "ERR-7")
+def test_backoff_grows_after_the_lock(eke_target: Target, eke_sources: SourceAddresses) -> None:
+    """Backoff: N failures lock for base; once that lock ends, one more failure locks again
+    at once, for twice as long (EKE-THR-6), as far as the cap allows."""
     _needs_throttling(eke_target, eke_sources)
-    if eke_target.limits.throttle_base > 2:
-        pytest.skip("backoff too long for the default run")
-    user = ghost_user()
     n = eke_target.limits.throttle_failures
+    first_lock = _lock_seconds(eke_target, n)
+    if first_lock > 2:
+        pytest.skip(f"a first lock of {first_lock} s is too long for the default run")
+    user = ghost_user()
     for _ in range(n):
         _fail_once(eke_target, user, eke_sources.fresh())
     frame, _ = _probe(eke_target, user, bytes(32), eke_sources.fresh())
     first = _assert_throttled(frame, f"after {n} failures")
+    assert first <= first_lock, (
+        f"EKE-THR-6: retry_after {first} s after {n} failures; the law gives {first_lock} s"
+    )
     # Wait out the lock the server announced: polling, because the lock is the server's
     # clock, not an event the suite can wait on; bounded by the declared backoff.
-    deadline = time.monotonic() + max(first, eke_target.limits.throttle_base) * 4 + 2
+    deadline = time.monotonic() + first_lock * 2 + 2
     attempts = 0
-    while _fail_once(eke_target, user, eke_sources.fresh()) is not None:
+    while True:
+        failure_started = time.monotonic()
+        if _fail_once(eke_target, user, eke_sources.fresh()) is None:
+            break
         attempts += 1
         if time.monotonic() > deadline or attempts > 200:
             raise ConformanceFailure(
@@ -195,7 +215,16 @@ def test_failing_again_after_the_lock_is_throttled_at_once(
         time.sleep(0.05)
     frame, _ = _probe(eke_target, user, bytes(32), eke_sources.fresh())
     again = _assert_throttled(frame, "one failure after the lock ended")
-    assert again >= first, f"retry_after went down from {first} to {again} s"
+    second_lock = _lock_seconds(eke_target, n + 1)
+    # retry_after is the time left, rounded up: at most the lock, and at least the lock
+    # less the time since that failure began (the server counted it after that).
+    since = time.monotonic() - failure_started
+    if not math.ceil(second_lock - since) <= again <= second_lock or again < first:
+        raise ConformanceFailure(
+            f"EKE-THR-6: after failure {n + 1} the lock must be min(cap, base * 2^1) = "
+            f"{second_lock} s (it was {first} s after failure {n}); retry_after is {again} s, "
+            f"{since:.2f} s after that failure began: the backoff does not double"
+        )
 
 
 @pytest.mark.req("EKE-THR-2")
@@ -214,3 +243,137 @@ def test_honest_user_unaffected_by_another_users_lockout(
     )
     channel.send_frame("BYE_", {})
     channel.close()
+
+
+def _abandon_after_eke2(target: Target, user: str, source: str | None) -> ReceivedFrame | None:
+    """EKE1, EKE2 read, then the client walks away (FIN) and waits for the server's close;
+    returns an EROR throttled if that came instead of EKE2."""
+    timeout = _timeout(target)
+    hs = start_handshake(target, user, bytes(32), source=source, timeout=timeout)
+    try:
+        event = hs.receive_eke2(timeout)
+        if isinstance(event, ReceivedFrame) and event.error_name == "throttled":
+            return event
+        if hs.eke2 is None:
+            raise ConformanceFailure(f"no EKE2 for a handshake to abandon: {event.describe()}")
+        with contextlib.suppress(OSError):
+            hs.raw.sock.shutdown(socket.SHUT_WR)
+        deadline = deadline_after(timeout)
+        for _ in range(4):  # an EROR, then the close
+            if isinstance(hs.raw.recv_frame(deadline), (Closed, TimedOut)):
+                break
+        return None
+    finally:
+        hs.close()
+
+
+@pytest.mark.req("EKE-THR-5", "EKE-THR-1", "EKE-SEC-3")
+@pytest.mark.parametrize("counter", ["user", "address"])
+def test_guesses_abandoned_after_eke2_are_counted(
+    eke_target: Target, eke_sources: SourceAddresses, counter: str
+) -> None:
+    """A client can test its guess on C2 and leave before EKE3: each such handshake is a
+    spent guess (EKE-THR-5) and must be throttled exactly like a failed EKE3."""
+    _needs_throttling(eke_target, eke_sources)
+    n = eke_target.limits.throttle_failures
+    user, address = ghost_user(), eke_sources.fresh()
+    for i in range(n):
+        early = _abandon_after_eke2(
+            eke_target,
+            user if counter == "user" else ghost_user(),
+            eke_sources.fresh() if counter == "user" else address,
+        )
+        if early is not None:
+            raise ConformanceFailure(
+                f"throttled after {i} abandoned handshakes, the declared limit is {n}: "
+                f"{early.describe()}"
+            )
+    probe_user = user if counter == "user" else ghost_user()
+    probe_source = eke_sources.fresh() if counter == "user" else address
+    frame, _ = _probe(eke_target, probe_user, bytes(32), probe_source)
+    _assert_throttled(
+        frame,
+        f"EKE1 after {n} handshakes of one {counter} abandoned right after EKE2 (each guess "
+        "was checkable on C2): EKE-THR-5 counts an attempt when EKE2 is sent",
+    )
+
+
+@pytest.mark.req("EKE-THR-5", "EKE-THR-1", "EKE-SEC-3")
+@pytest.mark.parametrize("counter", ["user", "address"])
+def test_parallel_handshakes_count_before_they_end(
+    eke_target: Target, eke_sources: SourceAddresses, counter: str
+) -> None:
+    """N handshakes of one user name (or address) held open after EKE2: the next EKE1 is
+    throttled although none of them has failed yet, else an attacker opens handshakes
+    in parallel and gets as many guesses as it likes."""
+    _needs_throttling(eke_target, eke_sources)
+    n = eke_target.limits.throttle_failures
+    if n + 1 >= eke_target.limits.max_connections:
+        limit = eke_target.limits.max_connections
+        pytest.skip(f"needs {n + 1} connections; max_connections is {limit}")
+    timeout = _timeout(eke_target)
+    user, address = ghost_user(), eke_sources.fresh()
+    held: list[PartialHandshake] = []
+    try:
+        for i in range(n):
+            hs = start_handshake(
+                eke_target,
+                user if counter == "user" else ghost_user(),
+                bytes(32),
+                source=eke_sources.fresh() if counter == "user" else address,
+                timeout=timeout,
+            )
+            held.append(hs)
+            event = hs.receive_eke2(timeout)
+            if hs.eke2 is None:
+                raise ConformanceFailure(
+                    f"handshake {i + 1} of {n} held open in parallel: no EKE2 "
+                    f"({event.describe()}); the declared limit is {n}"
+                )
+        probe_user = user if counter == "user" else ghost_user()
+        probe_source = eke_sources.fresh() if counter == "user" else address
+        frame, _ = _probe(eke_target, probe_user, bytes(32), probe_source)
+        _assert_throttled(
+            frame,
+            f"EKE1 while {n} handshakes of one {counter} are open after EKE2 (EKE-THR-5: "
+            "each counts from its EKE2)",
+        )
+    finally:
+        for hs in held:
+            hs.close()
+
+
+@pytest.mark.req("EKE-THR-6", "EKE-THR-4", "EKE-THR-1")
+def test_success_does_not_clear_the_address(
+    eke_target: Target, eke_sources: SourceAddresses
+) -> None:
+    """From one address: N−1 failures for other names, a success of a real account, one
+    more failure: the address has N failures, the next EKE1 from it is throttled. A success
+    forgives its own attempt and its user's count, not the address's other failures."""
+    _needs_throttling(eke_target, eke_sources)
+    if not eke_target.accounts:
+        pytest.skip("needs an eke account")
+    n = eke_target.limits.throttle_failures
+    address = eke_sources.fresh()
+    for i in range(n - 1):
+        early = _fail_once(eke_target, ghost_user(), address)
+        if early is not None:
+            raise ConformanceFailure(f"throttled after {i} failures of {n}: {early.describe()}")
+    honest = eke_target.accounts[0]
+    EkeChannel.connect(
+        eke_target.host,
+        eke_target.port,
+        honest.user,
+        pw=password_key_cached(honest.password, honest.user),
+        timeout=_timeout(eke_target),
+        source=address,
+    ).close()
+    early = _fail_once(eke_target, ghost_user(), address)
+    if early is not None:
+        raise ConformanceFailure(f"throttled after {n - 1} failures of {n}: {early.describe()}")
+    frame, _ = _probe(eke_target, ghost_user(), bytes(32), address)
+    _assert_throttled(
+        frame,
+        f"EKE1 from an address with {n} failures for other names, one success of "
+        f"{honest.user!r} in between (EKE-THR-6: a success does not wash the address)",
+    )
