@@ -1,4 +1,5 @@
-"""Declarative conversations with a target (CONVENTIONS §5, after tlsfuzzer's conversations).
+"""Declarative conversations with a target (docs/ARCHITECTURE.md §5 rule 5, after
+tlsfuzzer's conversations).
 
 A `Scenario` is a named sequence of steps — `Send` (bytes or a frame, optionally split
 into pieces), `Expect` (one of several acceptable reactions), `Pause`-free by design —
@@ -15,15 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from conformance.channel import Channel
 from conformance.wire import (
+    Closed,
     ConformanceFailure,
     Expectation,
+    ExpectError,
     Outcome,
     RawConnection,
+    ReceivedFrame,
     control,
+    deadline_after,
     frame_bytes,
 )
 
@@ -36,7 +41,14 @@ __all__ = [
     "ScenarioResult",
     "transport_of",
     "send_split_frames",
+    "PROMPT_CLOSE",
+    "expect_fatal",
+    "expect_prompt_close",
 ]
+
+# ERR-3: the close follows a fatal EROR at once. A target that waits for the peer (or a
+# timeout) first FAILs after this long instead of costing each case its whole timeout.
+PROMPT_CLOSE: Final = 2.0
 
 BYTEWISE = "bytewise"
 
@@ -201,3 +213,25 @@ def send_split_frames(
         for frame in frames:
             channel.transcript.add("send", frame, "inner frame (plaintext)")
     return conn.send_split(data, chunks)
+
+
+def expect_prompt_close(channel: Channel, error: ReceivedFrame, context: str) -> None:
+    """After the fatal `error`, the connection ends within PROMPT_CLOSE seconds [ERR-3]."""
+    event = channel.recv_frame(deadline_after(PROMPT_CLOSE))
+    if not isinstance(event, Closed):
+        raise ConformanceFailure.evidence(
+            f"ERR-3: {context}",
+            f"the connection closed within {PROMPT_CLOSE:g} s of {error.describe(80)}",
+            event.describe(),
+            "after a fatal EROR the target must close at once and process nothing more",
+        )
+
+
+def expect_fatal(
+    channel: Channel, *codes: str, context: str, timeout: float | None = None
+) -> ReceivedFrame:
+    """An `EROR` with one of `codes` (fatal ones), then a prompt close [ERR-3]."""
+    outcome = channel.expect([ExpectError(*codes, then_close=False)], timeout).check(context)
+    assert outcome.frame is not None
+    expect_prompt_close(channel, outcome.frame, context)
+    return outcome.frame

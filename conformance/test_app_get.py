@@ -125,3 +125,33 @@ def test_nothing_follows_a_complete_get(target: Target, app_channel: AppChannel)
     channel = app_channel()
     get_file(channel, file.name)
     nothing_more(channel)
+
+
+@pytest.mark.req("APP-GET-2", "APP-2", "FRM-13", "LIM-3")
+def test_every_known_file_has_its_size_and_sha256(target: Target, app_channel: AppChannel) -> None:
+    """Every known file up to the max file size (0 bytes, 1 MiB - 1, 1 MiB, 1 MiB + 1,
+    exactly the max...), one after another on one connection: exactly its bytes, in DATA
+    frames of 1 byte to 1 MiB, and DONE/RSFL with its size and SHA-256."""
+    files = [f for f in target.files if f.size <= target.limits.max_file_size]
+    if not files:
+        pytest.skip("the target file lists no known file in [files]")
+    channel = app_channel()
+    wrong = []
+    for file in files:
+        result = get_file(channel, file.name)
+        assert result.done is not None
+        done = result.done.json() or {}
+        if len(result.data) != file.size or done.get("sha256") != file.sha256:
+            wrong.append(
+                f"{file.name!r}: got {len(result.data)} bytes, DONE {done}; the share holds "
+                f"{file.size} bytes, sha256 {file.sha256}"
+            )
+        sizes = [len(f.payload) for f in result.frames if f.type == b"DATA"]
+        if any(not 1 <= n <= 1024 * 1024 for n in sizes):
+            wrong.append(f"{file.name!r}: DATA payload sizes {sizes} (FRM-13: 1 to 1 MiB)")
+    if wrong:
+        raise ConformanceFailure.evidence(
+            "APP-GET-2: each known file served exactly",
+            "its bytes, size and SHA-256",
+            "\n".join(wrong),
+        )

@@ -9,11 +9,22 @@ target, list the names that lead out of its share through symlinks in its target
 
 from __future__ import annotations
 
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+
 import pytest
 
 from conformance._wire_fixtures import AppChannel, fresh_name, get_file, known_file, require
+from conformance.channel import Channel
 from conformance.target import Target
-from conformance.wire import ConformanceFailure, ExpectError, ExpectFrame, ReceivedFrame
+from conformance.wire import (
+    ConformanceFailure,
+    ExpectError,
+    ExpectFrame,
+    ReceivedFrame,
+    deadline_after,
+)
 
 _ESCAPES = {
     "absolute": "/etc/passwd",
@@ -54,50 +65,102 @@ def test_get_of_escaping_name_is_forbidden(
 
 
 @pytest.mark.req("APP-NAME-4", "APP-NAME-6")
-@pytest.mark.parametrize(
-    "name", ["escape/secret.txt", "escape-file", "escape/no-such-file.txt", "escape"]
-)
-def test_symlink_out_of_share_is_forbidden(
-    target: Target, app_channel: AppChannel, name: str
-) -> None:
-    if name not in target.extra.get("escape_symlinks", []):
-        pytest.skip(f"the target file does not list {name!r} in escape_symlinks")
-    result = get_file(
-        app_channel(), name, also=[ExpectError("forbidden", "not_found")], served=False
-    )
-    refusal = result.refused
-    if refusal is None:
-        raise ConformanceFailure(
-            f"APP-NAME-4: {name!r} through a symlink out of the share was served"
-        )
-    if refusal.error_name != "forbidden":
-        raise ConformanceFailure(
-            f"APP-NAME-4/6: {name!r} leads outside the share and must be forbidden whether "
-            f"or not the file exists there; got {refusal.describe()}"
-        )
-
-
-@pytest.mark.req("APP-NAME-6")
-def test_refusal_does_not_reveal_existence_outside(target: Target, app_channel: AppChannel) -> None:
-    """`../x` for an existing and a missing outside file: the same code and message shape."""
+def test_symlink_out_of_share_is_forbidden(target: Target, app_channel: AppChannel) -> None:
+    """Every name the target file lists in `escape_symlinks` (through a symlink out of the
+    share — into a sibling directory whose name starts with the share's, too) is
+    `forbidden`, whether or not the file exists out there."""
+    names = [str(n) for n in target.extra.get("escape_symlinks", [])]
+    if not names:
+        pytest.skip("the target file lists no escape_symlinks")
     channel = app_channel()
-    answers: list[ReceivedFrame] = []
-    for name in ("../outside/secret.txt", "../outside/sft-no-such-file.txt"):
-        result = get_file(channel, name, also=[ExpectError("forbidden", "not_found")], served=False)
-        if result.refused is None:
-            raise ConformanceFailure(f"{name!r} was served")
-        answers.append(result.refused)
-    codes = {a.error_code for a in answers}
-    messages = {
-        str((a.json() or {}).get("message", ""))
-        .replace("secret.txt", "*")
-        .replace("sft-no-such-file.txt", "*")
-        for a in answers
-    }
-    if len(codes) != 1 or codes != {5} or len(messages) != 1:
-        raise ConformanceFailure(
-            "APP-NAME-6: the answers differ by whether the outside file exists: "
-            + " / ".join(a.describe() for a in answers)
+    wrong = []
+    for name in names:
+        answer = _probe(channel, name)
+        if answer.error != "forbidden":
+            wrong.append(f"{name!r}: {answer.describe()}")
+    if wrong:
+        raise ConformanceFailure.evidence(
+            "APP-NAME-4/6: names that lead out of the share through a symbolic link",
+            "EROR forbidden for each (existing or not outside)",
+            "; ".join(wrong),
+        )
+
+
+# Pairs of refused names that differ only in whether the file exists outside the share
+# (same length, so that a message echoing the name is cut at the same place).
+_EXISTENCE_PAIRS = [
+    ("/etc/passwd", "/etc/pxsswd"),
+    ("../" * 12 + "etc/passwd", "../" * 12 + "etc/pxsswd"),
+    ("sub/../../" * 6 + "etc/hostname", "sub/../../" * 6 + "etc/hostnxme"),
+    ("../outside/secret.txt", "../outside/sxcret.txt"),
+    ("..\\..\\..\\etc\\passwd", "..\\..\\..\\etc\\pxsswd"),
+]
+
+
+def _same_shape(answers: list[tuple[str, ReceivedFrame | None]]) -> bool:
+    codes = {a.error_code if a is not None else None for _, a in answers}
+    messages = set()
+    for name, answer in answers:
+        text = str(((answer.json() if answer is not None else None) or {}).get("message", ""))
+        for cut in (name, name[:64], repr(name[:64]), repr(name)):
+            text = text.replace(cut, "*")
+        messages.add(text)
+    return len(codes) == 1 and None not in codes and len(messages) == 1
+
+
+@pytest.mark.req("APP-NAME-6", "APP-NAME-2", "APP-NAME-4")
+def test_refusal_does_not_reveal_existence_outside(target: Target, app_channel: AppChannel) -> None:
+    """Each pair (an existing and a missing file outside the share, through `..`, an
+    absolute path, a symlink): the same code — forbidden — and the same message."""
+    pairs = list(_EXISTENCE_PAIRS)
+    escapes = [str(n) for n in target.extra.get("escape_symlinks", [])]
+    for name in escapes:
+        head, _, leaf = name.rpartition("/")
+        if head and leaf:
+            pairs.append((name, f"{head}/{leaf[::-1]}"))
+    channel = app_channel()
+    leaks = []
+    for pair in pairs:
+        answers = []
+        for name in pair:
+            answer = _probe(channel, name)
+            if answer.served:
+                raise ConformanceFailure(f"APP-NAME-2/4: {name!r} was served")
+            answers.append((name, answer.frame))
+        if not _same_shape(answers) or answers[0][1] is None or answers[0][1].error_code != 5:
+            leaks.append(" / ".join(f"{n!r} -> {a.describe() if a else '?'}" for n, a in answers))
+    if leaks:
+        raise ConformanceFailure.evidence(
+            "APP-NAME-6: refused names that differ only in whether the file exists outside",
+            "the same EROR forbidden (code and message) for both names of each pair",
+            "\n".join(leaks),
+        )
+
+
+@pytest.mark.req("APP-NAME-6", "APP-NAME-2")
+def test_put_refusal_does_not_reveal_existence_outside(
+    target: Target, app_channel: AppChannel
+) -> None:
+    require(target, "put")
+    channel = app_channel()
+    leaks = []
+    for pair in _EXISTENCE_PAIRS:
+        answers = []
+        for name in pair:
+            channel.send_frame("PUTF", {"name": name, "size": 1})
+            outcome = channel.expect(
+                [ExpectError("forbidden", "exists", "not_found"), ExpectFrame("RSFL")]
+            ).check(f"PUTF {name!r}")
+            if outcome.frame is not None and outcome.frame.type == b"RSFL":
+                raise ConformanceFailure(f"APP-NAME-2/APP-PUT-2: PUTF {name!r} was accepted")
+            answers.append((name, outcome.frame))
+        if not _same_shape(answers) or answers[0][1] is None or answers[0][1].error_code != 5:
+            leaks.append(" / ".join(f"{n!r} -> {a.describe() if a else '?'}" for n, a in answers))
+    if leaks:
+        raise ConformanceFailure.evidence(
+            "APP-NAME-6: PUTF of names that differ only in whether the file exists outside",
+            "the same EROR forbidden for both names of each pair",
+            "\n".join(leaks),
         )
 
 
@@ -147,3 +210,265 @@ def test_put_of_escaping_name_is_forbidden(
     # non-fatal: the connection still takes a put.
     channel.send_frame("PUTF", {"name": fresh_name(), "size": 1})
     channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF after forbidden")
+
+
+# --- families of names --------------------------------------------------------------------
+
+
+@dataclass
+class _Answer:
+    """What a get of one name produced: a refusal, or the bytes served."""
+
+    frame: ReceivedFrame | None
+    served: bytes | None = None
+    other: str = ""
+
+    @property
+    def error(self) -> str | None:
+        return self.frame.error_name if self.frame is not None else None
+
+    def describe(self) -> str:
+        if self.served is not None:
+            digest = hashlib.sha256(self.served).hexdigest()
+            return f"served {len(self.served)} bytes (sha256 {digest[:16]}…)"
+        return self.frame.describe(100) if self.frame is not None else self.other
+
+
+def _probe(channel: Channel, name: str) -> _Answer:
+    """RQFL `name`: the refusal, or the whole file if served (read to its DONE)."""
+    channel.send_frame("RQFL", {"name": name})
+    first = channel.recv_frame()
+    if not isinstance(first, ReceivedFrame):
+        raise ConformanceFailure(
+            f"RQFL {name!r}: no answer, the connection is unusable: {first.describe()}"
+        )
+    if first.type != b"RSFL":
+        if first.error_code in (1, 2, 3, 4, 8, 9, 10, 11, 14):
+            raise ConformanceFailure(
+                f"APP-NAME-2/ERR-2: RQFL {name!r} was answered with a fatal error, names are "
+                f"refused with a non-fatal one: {first.describe()}"
+            )
+        return _Answer(first)
+    data = bytearray()
+    deadline = deadline_after(channel.timeout + 1.0)
+    while True:  # bounded by the deadline and by the 64 MiB the suite reads at most
+        event = channel.recv_frame(deadline)
+        if not isinstance(event, ReceivedFrame) or len(data) > 64 * 1024 * 1024:
+            return _Answer(first, bytes(data), event.describe())
+        if event.type == b"DONE":
+            return _Answer(first, bytes(data))
+        data += event.payload
+
+
+def _insert_everywhere(parts: list[str], special: str) -> list[str]:
+    """`special` inserted at, and substituted for, every position of `parts`."""
+    out = []
+    for index in range(len(parts) + 1):
+        out.append("/".join([*parts[:index], special, *parts[index:]]))
+    for index in range(len(parts)):
+        out.append("/".join([*parts[:index], special, *parts[index + 1 :]]))
+    return out
+
+
+def _forbidden_family(known: str) -> dict[str, str]:
+    """Names APP-NAME-1/2 refuse, built around a known file's name: case -> name."""
+    parts = known.split("/")
+    family: dict[str, str] = {}
+    for special, label in (("..", "dotdot"), (".", "dot"), ("", "empty")):
+        for index, name in enumerate(_insert_everywhere(parts, special)):
+            family[f"{label}-{index}"] = name
+    family["dotdot-escape-deep"] = "/".join([*parts[:-1], *[".."] * 12, "etc", "passwd"])
+    family["dotdot-then-back"] = "/".join(["sub", "..", *parts])
+    family["trailing-slash"] = known + "/"
+    family["absolute-root"] = "/"
+    family["absolute-double"] = "//" + known
+    family["absolute-known"] = "/" + known
+    for index in range(len(known) + 1):  # a backslash and a NUL at every offset
+        family[f"backslash-{index}"] = known[:index] + "\\" + known[index:]
+        family[f"nul-{index}"] = known[:index] + "\x00" + known[index:]
+    for code in [*range(1, 0x20), 0x7F]:
+        family[f"control-{code:02x}"] = known[:1] + chr(code) + known[1:]
+    for drive in ("C:", "c:", "Z:", "a:/", "C:\\"):
+        family[f"drive-{drive}"] = drive + known
+    family["drive-alone"] = "C:"
+    return family
+
+
+@pytest.mark.req("APP-NAME-1", "APP-NAME-2", "ERR-3")
+def test_family_of_bad_names_is_forbidden(target: Target, app_channel: AppChannel) -> None:
+    """`..`, `.` and empty components in every position, a backslash and a NUL at every
+    offset, every C0 control and DEL, drive letters, absolute names — around a real file
+    name, so that a too-lenient check serves that file. All on one connection: forbidden
+    is non-fatal."""
+    known = known_file(target, nonempty=False)
+    nested = next((f for f in target.files if "/" in f.name), known)
+    family = {**_forbidden_family(known.name), **_forbidden_family(nested.name)}
+    channel = app_channel()
+    wrong = []
+    for case, name in sorted(family.items()):
+        answer = _probe(channel, name)
+        if answer.error != "forbidden":
+            wrong.append(f"{case} {name!r}: {answer.describe()}")
+    if wrong:
+        raise ConformanceFailure.evidence(
+            f"APP-NAME-2: {len(wrong)} of {len(family)} names that must be refused",
+            "EROR forbidden (non-fatal) for each",
+            "\n".join(wrong[:20]) + ("\n…" if len(wrong) > 20 else ""),
+        )
+
+
+_FULLWIDTH = str.maketrans({chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)})
+
+
+def _look_alikes(name: str) -> dict[str, str]:
+    """Names that a normalising, case-folding, stripping or decoding target would take
+    for `name` (or for an escape): case -> name. None of them is `name`."""
+    head, _, leaf = name.rpartition("/")
+    prefix = head + "/" if head else ""
+    out = {
+        "upper": name.upper(),
+        "title": name.title(),
+        "fullwidth": name.translate(_FULLWIDTH),
+        "fullwidth-dot": name.replace(".", "\uff0e"),
+        "fullwidth-slash": name.replace("/", "\uff0f"),
+        "division-slash": name.replace("/", "\u2215"),
+        "trailing-dot": name + ".",
+        "trailing-dots": name + "...",
+        "trailing-space": name + " ",
+        "trailing-dot-space": name + ". ",
+        "leading-space": prefix + " " + leaf,
+        "zero-width-space": prefix + leaf[:1] + "\u200b" + leaf[1:],
+        "soft-hyphen": prefix + leaf[:1] + "\u00ad" + leaf[1:],
+        "rlo": prefix + "\u202e" + leaf,
+        "c1-control": prefix + leaf[:1] + "\u0085" + leaf[1:],
+        "bom": "\ufeff" + name,
+        "nfc": unicodedata.normalize("NFC", name),
+        "nfd": unicodedata.normalize("NFD", name),
+        "nfkc": unicodedata.normalize("NFKC", name),
+        "percent-first": prefix + f"%{ord(leaf[0]):02x}" + leaf[1:],
+        "percent-slash": name.replace("/", "%2f"),
+        "fullwidth-escape": "\uff0e\uff0e\uff0f" * 12 + "etc\uff0fpasswd",
+        "fullwidth-dotdot-back": "sub\uff0f\uff0e\uff0e\uff0f" + name,
+        "one-dot-leader": "\u2024\u2024/" + name,
+    }
+    return {case: alike for case, alike in out.items() if alike != name}
+
+
+@pytest.mark.req("APP-NAME-3")
+def test_look_alike_names_are_used_literally(target: Target, app_channel: AppChannel) -> None:
+    """Fullwidth forms, NFC/NFD/NFKC variants, case, trailing dots and spaces, invisible
+    characters, percent-escapes: each is another name. A target must answer it for
+    itself (`not_found`, or `forbidden` for a form it refuses) and never serve the file
+    it resembles, nor a file outside the share."""
+    if not target.files:
+        pytest.skip("the target file lists no known file in [files]")
+    known = {f.name: f for f in target.files}
+    digests = {f.sha256: f.name for f in target.files}
+    bases = [f for f in target.files if f.size <= 64 * 1024][:6]
+    channel = app_channel()
+    wrong = []
+    for base in bases:
+        for case, name in sorted(_look_alikes(base.name).items()):
+            expected = known.get(name)
+            answer = _probe(channel, name)
+            if expected is not None:
+                if answer.served is None or hashlib.sha256(answer.served).hexdigest() != (
+                    expected.sha256
+                ):
+                    wrong.append(f"{case} {name!r} is a known file: {answer.describe()}")
+                continue
+            if answer.served is not None:
+                digest = hashlib.sha256(answer.served).hexdigest()
+                what = f"the content of {digests[digest]!r}" if digest in digests else "a file"
+                wrong.append(f"{case} {name!r} (like {base.name!r}) served {what}")
+            elif answer.error not in ("not_found", "forbidden"):
+                wrong.append(f"{case} {name!r}: {answer.describe()}")
+    # A known file whose name changes under NFC or NFD must be served under its own name.
+    for file in target.files:
+        for form in ("NFC", "NFD"):
+            if unicodedata.normalize(form, file.name) != file.name:
+                answer = _probe(channel, file.name)
+                if answer.served is None or (
+                    hashlib.sha256(answer.served).hexdigest() != file.sha256
+                ):
+                    wrong.append(f"{file.name!r} (not in {form}) not served: {answer.describe()}")
+                break
+    if wrong:
+        raise ConformanceFailure.evidence(
+            "APP-NAME-3: names must be used literally",
+            "each look-alike answered for itself (not_found/forbidden); known names served",
+            "\n".join(wrong[:20]),
+        )
+
+
+@pytest.mark.req("APP-NAME-1", "APP-NAME-7")
+def test_name_length_limits_count_utf8_bytes(target: Target, app_channel: AppChannel) -> None:
+    """Components of exactly 255 UTF-8 bytes and names of exactly 4096 are names
+    (not_found here); one byte more is `forbidden` — with 1-, 2- and 3-byte characters."""
+    require(target, "get")
+
+    def component(char: str, size: int) -> str:
+        width = len(char.encode("utf-8"))
+        return char * (size // width) + "a" * (size % width)
+
+    cases: dict[str, tuple[str, str]] = {}
+    for char in ("a", "\u00e9", "\u20ac"):
+        width = len(char.encode("utf-8"))
+        cases[f"component-255-{char}"] = (component(char, 255), "not_found")
+        # 256 bytes or a little more, but at most 255 characters
+        cases[f"component-over-{char}"] = (char * (255 // width + 1), "forbidden")
+        cases[f"name-4096-{char}"] = (_exact_name(char, 4096), "not_found")
+        cases[f"name-4097-{char}"] = (_exact_name(char, 4097), "forbidden")
+    channel = app_channel()
+    wrong = []
+    for case, (name, want) in sorted(cases.items()):
+        answer = _probe(channel, name)
+        if answer.error != want:
+            size = len(name.encode("utf-8"))
+            wrong.append(f"{case} ({size} bytes, {len(name)} characters): {answer.describe()}")
+    if wrong:
+        raise ConformanceFailure.evidence(
+            "APP-NAME-1/7: lengths are counted in UTF-8 bytes",
+            "not_found at the limits, forbidden one byte beyond",
+            "\n".join(wrong),
+        )
+
+
+def _exact_name(char: str, size: int) -> str:
+    """A name of exactly `size` UTF-8 bytes: components of at most 255 bytes of `char`."""
+    width = len(char.encode("utf-8"))
+    parts: list[str] = []
+    remaining = size
+    while remaining > 0:
+        if parts:
+            remaining -= 1  # the slash
+        take = min(255, remaining)
+        if remaining - take == 1:  # a slash would fit but no component after it
+            take -= 1
+        parts.append(char * (take // width) + "a" * (take % width))
+        remaining -= take
+    return "/".join(parts)
+
+
+@pytest.mark.req("APP-NAME-2", "APP-PUT-2", "ERR-3")
+def test_put_family_of_bad_names_is_forbidden(target: Target, app_channel: AppChannel) -> None:
+    """The refused names of APP-NAME-2 as puts: forbidden, nothing accepted."""
+    require(target, "put")
+    family = _forbidden_family("sft-conformance/put.bin")
+    channel = app_channel()
+    wrong = []
+    for case, name in sorted(family.items()):
+        channel.send_frame("PUTF", {"name": name, "size": 1})
+        outcome = channel.expect([ExpectError("forbidden"), ExpectFrame("RSFL")])
+        if outcome.frame is not None and outcome.frame.type == b"RSFL":
+            raise ConformanceFailure(
+                f"APP-NAME-2/APP-PUT-2: PUTF {name!r} ({case}) was accepted: "
+                f"{outcome.frame.describe()}"
+            )
+        if not outcome.ok:
+            wrong.append(f"{case} {name!r}: {outcome.describe()}")
+            break
+    if wrong:
+        raise ConformanceFailure.evidence(
+            "APP-NAME-2: PUTF of names that must be refused", "EROR forbidden", "\n".join(wrong)
+        )

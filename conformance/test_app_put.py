@@ -15,6 +15,7 @@ import pytest
 
 from conformance._wire_fixtures import AppChannel, fresh_name, put_file, require
 from conformance.channel import Channel
+from conformance.scenario import expect_fatal
 from conformance.target import Target
 from conformance.wire import (
     ConformanceFailure,
@@ -26,18 +27,28 @@ PAYLOAD = os.urandom(3000)
 
 
 def _assert_name_free(app_channel: AppChannel, target: Target, name: str) -> None:
-    """Nothing is stored under `name`: a fresh PUTF of it is accepted (then abandoned)."""
+    """Nothing is stored under `name` and the failed put left nothing in the way: an
+    honest put of the same name, on a new connection, is accepted and stored."""
     channel: Channel = app_channel()
-    channel.send_frame("PUTF", {"name": name, "size": 1})
-    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check(
-        f"APP-STORE-3: after a failed put, {name!r} must not exist (a new PUTF is refused)"
-    )
+    content = b"the honest put after a failed one"
+    answer, final = put_file(channel, name, content)
+    answer.check(f"APP-STORE-3: after a failed put, PUTF {name!r} again")
+    if answer.frame is None or answer.frame.type != b"RSFL":
+        raise ConformanceFailure.evidence(
+            f"APP-STORE-3: after a failed put of {name!r}",
+            "the name is free: a new PUTF of it is accepted",
+            answer.describe(),
+        )
+    want = {"size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+    if final is None or final.frame is None or final.frame.type != b"DONE":
+        raise ConformanceFailure.evidence(
+            f"APP-STORE-3: the honest put of {name!r} after a failed one",
+            f"DONE {want}",
+            final.describe() if final is not None else "nothing",
+        )
     channel.close()
-    if target.inbox is not None:
-        final = target.inbox / name
-        leftovers = [p.name for p in target.inbox.iterdir() if p.name == name]
-        if final.exists() or leftovers:
-            raise ConformanceFailure(f"APP-STORE-3: {final} exists after a failed put")
+    if target.inbox is not None and (target.inbox / name).read_bytes() != content:
+        raise ConformanceFailure(f"APP-STORE-3: {target.inbox / name} is not the honest put")
 
 
 @pytest.mark.req("APP-PUT-1", "APP-PUT-4", "APP-PUT-5", "APP-STORE-2")
@@ -201,3 +212,160 @@ def test_rqfl_during_a_put_is_unexpected(target: Target, app_channel: AppChannel
     channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF")
     channel.send_frame("RQFL", {"name": "x"})
     channel.expect([ExpectError("unexpected_frame")]).check("FRM-6: RQFL in RECEIVING")
+
+
+# --- a put stopped at every offset class -------------------------------------------------
+
+_STOPS = {
+    "after-accept": 0,
+    "after-1-byte": 1,
+    "one-byte-short": len(PAYLOAD) - 1,
+    "all-data-no-done": len(PAYLOAD),
+}
+
+
+@pytest.mark.req("APP-STORE-3", "APP-BYE-2", "FRM-7")
+@pytest.mark.parametrize("stop", sorted(_STOPS))
+def test_put_stopped_before_done_is_not_stored(
+    target: Target, app_channel: AppChannel, stop: str
+) -> None:
+    """The connection ends after 0, 1, size-1 or all bytes but before DONE: nothing may
+    be stored, and the next honest put of that name must succeed."""
+    require(target, "put")
+    name = fresh_name()
+    channel = app_channel()
+    channel.send_frame("PUTF", {"name": name, "size": len(PAYLOAD)})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF")
+    sent = _STOPS[stop]
+    for offset in range(0, sent, 1000):
+        channel.send_frame("DATA", PAYLOAD[offset : min(sent, offset + 1000)])
+    channel.close()
+    _assert_name_free(app_channel, target, name)
+
+
+_EXCESS = {
+    # case: DATA payload sizes for an announced size of 100
+    "exact-then-one": (100, 1),
+    "straddling": (99, 2),
+    "one-frame-over": (101,),
+    "many-small-over": (50, 50, 1),
+}
+
+
+@pytest.mark.req("APP-PUT-6", "APP-STORE-4", "APP-STORE-3", "ERR-3")
+@pytest.mark.parametrize("case", sorted(_EXCESS))
+def test_data_beyond_the_announced_size_is_refused_at_once(
+    target: Target, app_channel: AppChannel, case: str
+) -> None:
+    """The DATA frame that goes beyond the announced size is answered integrity_failed
+    at once (no DONE is sent), the connection closes, nothing is stored."""
+    require(target, "put")
+    name = fresh_name()
+    channel = app_channel()
+    channel.send_frame("PUTF", {"name": name, "size": 100})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF size 100")
+    for size in _EXCESS[case]:
+        channel.send_frame("DATA", b"d" * size)
+    expect_fatal(
+        channel,
+        "integrity_failed",
+        context=f"APP-PUT-6: DATA of {'+'.join(map(str, _EXCESS[case]))} bytes after "
+        "announcing 100 (no DONE sent)",
+    )
+    _assert_name_free(app_channel, target, name)
+
+
+@pytest.mark.req("APP-PUT-1", "APP-PUT-5", "FRM-13")
+def test_put_of_an_empty_file(target: Target, app_channel: AppChannel) -> None:
+    """Size 0: no DATA at all, then DONE with the SHA-256 of nothing."""
+    require(target, "put")
+    name = fresh_name()
+    answer, final = put_file(app_channel(), name, b"")
+    answer.check("PUTF size 0")
+    want = {"size": 0, "sha256": hashlib.sha256(b"").hexdigest()}
+    if final is None or final.frame is None or final.frame.type != b"DONE":
+        raise ConformanceFailure.evidence(
+            "APP-PUT-5: a put of an empty file",
+            f"DONE {want}",
+            final.describe() if final is not None else answer.describe(),
+        )
+
+
+@pytest.mark.req("APP-PUT-7", "LIM-3")
+def test_put_of_exactly_the_maximum_size_is_accepted(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """`too_large` is for sizes above the maximum: exactly the maximum is accepted."""
+    require(target, "put")
+    channel = app_channel()
+    size = target.limits.max_file_size
+    channel.send_frame("PUTF", {"name": fresh_name(), "size": size})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check(
+        f"APP-PUT-7: PUTF of exactly max_file_size = {size} bytes must be accepted"
+    )
+
+
+@pytest.mark.req("APP-NAME-3", "APP-PUT-2", "APP-PUT-3")
+def test_put_name_case_is_kept(target: Target, app_channel: AppChannel) -> None:
+    """A mixed-case name is stored as given; its lower-case twin is another name."""
+    require(target, "put")
+    mixed = fresh_name("Sft-Case").replace(".bin", ".Bin")
+    channel = app_channel()
+    answer, final = put_file(channel, mixed, b"mixed case")
+    stored = (answer.frame.json() or {}).get("name") if answer.frame is not None else None
+    if stored != mixed or final is None or final.frame is None or final.frame.type != b"DONE":
+        raise ConformanceFailure.evidence(
+            f"APP-NAME-3/APP-PUT-2: put of {mixed!r}",
+            f"RSFL accept name={mixed!r}, then DONE",
+            f"{answer.describe()} / {final.describe() if final is not None else 'no DONE'}",
+        )
+    for twin in (mixed.lower(), mixed.upper()):
+        channel.send_frame("PUTF", {"name": twin, "size": 1})
+        outcome = channel.expect([ExpectFrame("RSFL", {"accept": True, "name": twin})])
+        outcome.check(f"APP-NAME-3: {twin!r} is not {mixed!r}: the PUTF must be accepted")
+        channel.send_frame("DATA", b"t")
+        channel.send_frame("DONE", {"size": 1, "sha256": hashlib.sha256(b"t").hexdigest()})
+        channel.expect([ExpectFrame("DONE")]).check(f"DONE of {twin!r}")
+    channel.send_frame("PUTF", {"name": mixed, "size": 1})
+    channel.expect([ExpectError("exists")]).check(f"APP-PUT-3: {mixed!r} again")
+
+
+@pytest.mark.req("APP-PUT-8", "APP-PUT-3")
+@pytest.mark.parametrize("winner", ["first", "second"])
+def test_concurrent_puts_of_one_name(target: Target, app_channel: AppChannel, winner: str) -> None:
+    """Two connections put one name, their DATA interleaved: the one verified first is
+    stored, the other is told `exists` and stores nothing."""
+    require(target, "put")
+    name = fresh_name()
+    one, two = app_channel(), app_channel()
+    contents = {id(one): b"1" * 3000, id(two): b"2" * 4000}
+    one.send_frame("PUTF", {"name": name, "size": 3000})
+    one.expect([ExpectFrame("RSFL", {"accept": True})]).check("first PUTF")
+    two.send_frame("PUTF", {"name": name, "size": 4000})
+    second = two.expect([ExpectFrame("RSFL", {"accept": True}), ExpectError("exists")])
+    second.check("APP-PUT-8: a second PUTF of a name whose put is in progress")
+    if second.frame is not None and second.frame.type == b"EROR":
+        return  # refused at PUTF: allowed; the first put then completes alone
+    for offset in (0, 1000, 2000):  # interleaved DATA from both connections
+        one.send_frame("DATA", contents[id(one)][offset : offset + 1000])
+        two.send_frame("DATA", contents[id(two)][offset : offset + 1000])
+    two.send_frame("DATA", contents[id(two)][3000:])
+    first_done, late = (one, two) if winner == "first" else (two, one)
+    for channel in (first_done, late):
+        data = contents[id(channel)]
+        channel.send_frame("DONE", {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+        if channel is first_done:
+            channel.expect([ExpectFrame("DONE")]).check(
+                "APP-PUT-8: the put verified first is stored"
+            )
+            continue
+        outcome = channel.expect([ExpectError("exists"), ExpectFrame("DONE")])
+        if not outcome.ok or outcome.frame is None or outcome.frame.type != b"EROR":
+            raise ConformanceFailure.evidence(
+                f"APP-PUT-8: two puts of {name!r}; the other one was stored first",
+                "EROR exists for the later one (it must not replace the stored file)",
+                outcome.describe(),
+            )
+    probe = app_channel()
+    probe.send_frame("PUTF", {"name": name, "size": 1})
+    probe.expect([ExpectError("exists")]).check("APP-PUT-3: the winner is stored")

@@ -9,6 +9,7 @@ raw TCP connection, and malformed inner frames are delivered as record plaintext
 
 from __future__ import annotations
 
+import hashlib
 import socket
 
 import pytest
@@ -23,10 +24,11 @@ from conformance._wire_fixtures import (
     require,
 )
 from conformance.channel import Channel
-from conformance.scenario import Expect, Scenario, Send, send_split_frames
+from conformance.scenario import Expect, Scenario, Send, expect_fatal, send_split_frames
 from conformance.target import Target
 from conformance.wire import (
     MAX_CONTROL_PAYLOAD,
+    MAX_DATA_PAYLOAD,
     ConformanceFailure,
     ExpectClose,
     ExpectError,
@@ -58,8 +60,10 @@ def test_oversize_length_refused_after_header_only(target: Target, app_channel: 
     channel = app_channel()
     conn, frame_type = _outer(channel)
     conn.send_raw(header_bytes(frame_type, target.limits.frame_limit + 1))
-    channel.expect([ExpectError("frame_too_large")]).check(
-        f"FRM-3: header announcing {target.limits.frame_limit + 1} bytes, no payload sent"
+    expect_fatal(
+        channel,
+        "frame_too_large",
+        context=f"FRM-3: header announcing {target.limits.frame_limit + 1} bytes, no payload sent",
     )
 
 
@@ -101,14 +105,39 @@ def test_bad_type_bytes_are_bad_frame(
 ) -> None:
     channel = app_channel()
     channel.send_raw(frame_bytes(bad_type, control({"name": "x"})))
-    channel.expect([ExpectError("bad_frame")]).check(f"FRM-2: type {bad_type!r}")
+    expect_fatal(channel, "bad_frame", context=f"FRM-2: type {bad_type!r}")
 
 
-@pytest.mark.req("FRM-5")
-def test_unknown_type_is_unexpected_frame(target: Target, app_channel: AppChannel) -> None:
+# Bytes outside A-Z 0-9 _ that a too-narrow check lets through: lower case, space, NUL,
+# a byte above 0x7F, punctuation next to the allowed ranges.
+_BAD_TYPE_BYTES = (b"a", b" ", b"\x00", b"\xff", b"-")
+
+
+@pytest.mark.req("FRM-2", "ERR-3")
+@pytest.mark.parametrize("position", [0, 1, 2, 3])
+def test_bad_type_byte_in_each_position_is_bad_frame(
+    target: Target, app_channel: AppChannel, position: int
+) -> None:
+    """One bad byte at `position` of an otherwise valid type (RQFL, BYE_): bad_frame."""
+    for base in (b"RQFL", b"BYE_"):
+        for bad in _BAD_TYPE_BYTES[: 2 if base == b"BYE_" else None]:
+            bad_type = base[:position] + bad + base[position + 1 :]
+            channel = app_channel()
+            channel.send_raw(frame_bytes(bad_type, control({"name": "x"})))
+            expect_fatal(channel, "bad_frame", context=f"FRM-2: type {bad_type!r}")
+            channel.close()
+
+
+@pytest.mark.req("FRM-5", "ERR-3")
+@pytest.mark.parametrize("unknown", ["ZZZZ", "RQF_", "DAT4", "GET_", "RECD"])
+def test_unknown_type_is_unexpected_frame(
+    target: Target, app_channel: AppChannel, unknown: str
+) -> None:
+    """Well-formed types the profile does not define (RECD only frames the EKE records,
+    it is no application frame)."""
     channel = app_channel()
-    channel.send_frame("ZZZZ", {})
-    channel.expect([ExpectError("unexpected_frame")]).check("FRM-5: type ZZZZ")
+    channel.send_frame(unknown, {})
+    expect_fatal(channel, "unexpected_frame", context=f"FRM-5: type {unknown}")
 
 
 @pytest.mark.req("FRM-6", "APP-1", "APP-3")
@@ -253,11 +282,18 @@ _JSON_ABUSE = {
 }
 
 
-@pytest.mark.req("FRM-9", "FRM-12", "ERR-3")
+@pytest.mark.req("FRM-9", "FRM-12", "FRM-15", "ERR-3")
 @pytest.mark.parametrize("case", sorted(_JSON_ABUSE))
 def test_malformed_control_payload_is_bad_frame(
     target: Target, app_channel: AppChannel, case: str
 ) -> None:
+    if case == "lone-surrogate-escape":
+        # FRM-15: both readings conform — bad_frame (fatal) or the name forbidden.
+        channel = app_channel()
+        channel.send_raw(frame_bytes("RQFL", _JSON_ABUSE[case]))
+        outcome = channel.expect([ExpectError("bad_frame"), ExpectError("forbidden")])
+        outcome.check("FRM-15: RQFL whose name is a lone surrogate")
+        return
     scenario = Scenario(
         f"RQFL with {case} payload",
         (
@@ -313,14 +349,14 @@ def test_unknown_members_are_ignored(target: Target, app_channel: AppChannel) ->
     _finish_get(channel, first.frame, file.sha256, file.size)
 
 
-@pytest.mark.req("FRM-13")
+@pytest.mark.req("FRM-13", "ERR-3")
 def test_empty_data_frame_is_bad_frame(target: Target, app_channel: AppChannel) -> None:
     require(target, "put")
     channel = app_channel()
     channel.send_frame("PUTF", {"name": fresh_name(), "size": 4})
     channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF before an empty DATA")
     channel.send_frame("DATA", b"")
-    channel.expect([ExpectError("bad_frame")]).check("FRM-13: empty DATA")
+    expect_fatal(channel, "bad_frame", context="FRM-13: empty DATA")
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -383,3 +419,82 @@ def test_no_frame_is_processed_after_a_fatal_error(target: Target, app_channel: 
     channel.expect([ExpectError("bad_frame")]).check(
         "ERR-3: duplicate-key RQFL pipelined with a valid RQFL (only EROR, then close)"
     )
+
+
+# --- boundaries and states ----------------------------------------------------------------
+
+
+@pytest.mark.req("FRM-4", "APP-2")
+def test_frame_split_at_every_offset(target: Target, app_channel: AppChannel) -> None:
+    """The same RQFL split in two writes at every offset (inside the header, at the
+    header/payload boundary, inside the payload), one after another on one connection."""
+    file = known_file(target)
+    channel = app_channel()
+    frame = frame_bytes("RQFL", control({"name": file.name}))
+    wire = _wire_size(channel, frame)
+    for cut in range(1, wire):
+        send_split_frames(channel, [frame], [cut])
+        first = channel.expect([ExpectFrame("RSFL")]).check(
+            f"FRM-4: RQFL split after byte {cut} of {wire} on the wire"
+        )
+        _finish_get(channel, first.frame, file.sha256, file.size)
+
+
+def _wire_size(channel: Channel, frame: bytes) -> int:
+    """How many bytes one frame takes on the wire (sft-eke: its RECD record)."""
+    if getattr(channel, "raw", None) is not None:
+        return len(frame) + 8 + 16  # RECD header + AES-GCM tag (EKE-REC-1)
+    return len(frame)
+
+
+@pytest.mark.req("FRM-8", "ERR-3")
+def test_control_payload_limit_is_exact(target: Target, app_channel: AppChannel) -> None:
+    """A control payload of exactly 65 536 bytes is within the limit (this RQFL's name is
+    too long, so: forbidden, non-fatal); 65 537 bytes is frame_too_large."""
+    channel = app_channel()
+    overhead = len(control({"name": ""}))
+    at_limit = control({"name": "a" * (MAX_CONTROL_PAYLOAD - overhead)})
+    assert len(at_limit) == MAX_CONTROL_PAYLOAD
+    channel.send_raw(frame_bytes("RQFL", at_limit))
+    channel.expect([ExpectError("forbidden")]).check(
+        "FRM-8: a control payload of exactly 65536 bytes (a 65525-byte name: forbidden)"
+    )
+    over = control({"name": "a" * (MAX_CONTROL_PAYLOAD - overhead + 1)})
+    channel.send_raw(frame_bytes("RQFL", over))
+    expect_fatal(channel, "frame_too_large", context="FRM-8: a 65537-byte control payload")
+
+
+@pytest.mark.req("FRM-13", "ERR-3")
+def test_data_payload_limit_is_exact(target: Target, app_channel: AppChannel) -> None:
+    """DATA of exactly 1 MiB is a frame (a put of 1 MiB + 1 in two frames is stored);
+    DATA of 1 MiB + 1 is bad_frame."""
+    require(target, "put")
+    size = MAX_DATA_PAYLOAD + 1
+    if size > target.limits.max_file_size or target.limits.frame_limit < size + 8 + 16:
+        pytest.skip("the target's max file size or frame limit is below 1 MiB + 1")
+    data = bytes(range(256)) * (size // 256) + b"!"
+    channel = app_channel()
+    channel.send_frame("PUTF", {"name": fresh_name(), "size": size})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF 1 MiB + 1")
+    channel.send_frame("DATA", data[:MAX_DATA_PAYLOAD])
+    channel.send_frame("DATA", data[MAX_DATA_PAYLOAD:])
+    channel.send_frame("DONE", {"size": size, "sha256": hashlib.sha256(data).hexdigest()})
+    channel.expect([ExpectFrame("DONE")]).check("FRM-13: DATA of exactly 1 MiB, then 1 byte")
+    channel.send_frame("PUTF", {"name": fresh_name(), "size": size})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF 1 MiB + 1")
+    channel.send_frame("DATA", data)
+    expect_fatal(channel, "bad_frame", context="FRM-13: one DATA frame of 1 MiB + 1 bytes")
+
+
+@pytest.mark.req("FRM-6", "APP-3", "ERR-3")
+@pytest.mark.parametrize("frame_type", ["PUTF", "RSFL", "RQFL"])
+def test_frame_not_allowed_while_receiving_a_put(
+    target: Target, app_channel: AppChannel, frame_type: str
+) -> None:
+    require(target, "put")
+    channel = app_channel()
+    channel.send_frame("PUTF", {"name": fresh_name(), "size": 10})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF")
+    channel.send_frame("DATA", b"12345")
+    channel.send_frame(frame_type, {"name": "x", "size": 1, "accept": True})
+    expect_fatal(channel, "unexpected_frame", context=f"FRM-6: {frame_type} inside a put")
