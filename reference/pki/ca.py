@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Final
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
@@ -138,6 +138,10 @@ def _serial() -> int:
     return secrets.randbits(159) | (1 << 158)
 
 
+# CSR signatures the CA accepts [CA-ENR-13]: SHA-1 and MD5 are refused.
+_CSR_DIGESTS: Final = (hashes.SHA256, hashes.SHA384, hashes.SHA512)
+
+
 def _signing_hash(key: PrivateKey) -> hashes.SHA256:
     return hashes.SHA256()
 
@@ -224,9 +228,10 @@ def _leaf_builder(
 
 
 def _check_public_key(public_key: object) -> ec.EllipticCurvePublicKey | rsa.RSAPublicKey:
+    """The keys of PKI-CERT-1 only [CA-ENR-13]: ECDSA P-256 or RSA >= 2048."""
     if isinstance(public_key, ec.EllipticCurvePublicKey):
-        if not isinstance(public_key.curve, ec.SECP256R1 | ec.SECP384R1):
-            raise CaError("unsupported curve: use P-256 or P-384")
+        if not isinstance(public_key.curve, ec.SECP256R1):
+            raise CaError("unsupported curve: use P-256")
         return public_key
     if isinstance(public_key, rsa.RSAPublicKey):
         if public_key.key_size < 2048:
@@ -515,12 +520,16 @@ class CertificateAuthority:
         try:
             csr = x509.load_pem_x509_csr(csr_pem)
             valid = csr.is_signature_valid
-        except (ValueError, InvalidSignature, TypeError):
+            digest = csr.signature_hash_algorithm
+            # A key PKI-CERT-1 does not allow is a bad CSR too [CA-ENR-13].
+            public_key = _check_public_key(csr.public_key())
+        except (ValueError, InvalidSignature, TypeError, UnsupportedAlgorithm, CaError):
             raise CaError("bad_csr") from None
-        if not valid:
+        # [CA-ENR-3] proof of possession; [CA-ENR-13] no hash weaker than SHA-256.
+        if not valid or not isinstance(digest, _CSR_DIGESTS):
             raise CaError("bad_csr")
         cert = issue_employee(
-            self.root_key, self.root, alias, csr.public_key(), validity=validity, now=now
+            self.root_key, self.root, alias, public_key, validity=validity, now=now
         )
         with self._lock:
             self._db.execute(

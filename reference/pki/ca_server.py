@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import socket
 import ssl
 import sys
@@ -104,21 +105,50 @@ class LoginThrottle:
         return max(0, int(worst - now + 0.999))
 
     def failure(self, *keys: str) -> None:
+        with self._lock:
+            self._count(keys, self.clock())
+
+    def admit(self, *keys: str) -> int:
+        """Checks and counts a login attempt as a failure in one step [CA-ENR-14].
+
+        Returns the seconds to wait (0: admitted). The attempt is counted *before* the
+        slow password hash, so concurrent guesses see each other: counting after the
+        hash let N guesses sent at once all be verified. A right password then calls
+        `success`, which takes the count back.
+        """
         now = self.clock()
         with self._lock:
-            for key in keys:
-                entry = self._keys.pop(key, None) or _Failures()
-                entry.count += 1
-                if entry.count >= self.after:
-                    delay = min(self.cap, self.base * 2 ** (entry.count - self.after))
-                    entry.blocked_until = now + delay
-                self._keys[key] = entry
-            while len(self._keys) > self.max_keys:
-                self._keys.popitem(last=False)
+            worst = max((self._keys[k].blocked_until for k in keys if k in self._keys), default=0.0)
+            if worst > now:
+                return max(1, int(worst - now + 0.999))
+            self._count(keys, now)
+            return 0
 
-    def success(self, key: str) -> None:
+    def _count(self, keys: tuple[str, ...], now: float) -> None:
+        for key in keys:
+            entry = self._keys.pop(key, None) or _Failures()
+            entry.count += 1
+            if entry.count >= self.after:
+                delay = min(self.cap, self.base * 2 ** (entry.count - self.after))
+                entry.blocked_until = now + delay
+            self._keys[key] = entry
+        while len(self._keys) > self.max_keys:
+            self._keys.popitem(last=False)
+
+    def success(self, key: str, *refunded: str) -> None:
+        """A right password: `key` (the alias) is cleared; the attempt counted by `admit`
+        is taken back from each of `refunded` (the address keeps its real failures)."""
         with self._lock:
             self._keys.pop(key, None)
+            for other in refunded:
+                entry = self._keys.get(other)
+                if entry is None:
+                    continue
+                entry.count -= 1
+                if entry.count <= 0:
+                    del self._keys[other]
+                elif entry.count < self.after:
+                    entry.blocked_until = 0.0
 
 
 class _HttpError(Exception):
@@ -193,13 +223,25 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # Without the query: a client that put a password in the URL must not get it
+        # written to the log [CA-ENR-15].
+        line = re.sub(r"[?#]\S*", "?...", getattr(self, "requestline", ""))
+        code = code.value if isinstance(code, HTTPStatus) else code
+        self.log_message('"%s" %s %s', line, str(code), str(size))
+
     def log_message(self, format: str, *args: Any) -> None:
         # The request line and status only: bodies (with passwords) are never logged.
         print(f"sft-ca: {self.address_string()} {format % args}", file=sys.stderr, flush=True)
 
     def _dispatch(self) -> None:
         try:
-            path = self.path.split("?", 1)[0]
+            if "?" in self.path or "#" in self.path:
+                # Credentials never travel in a URL (request lines get logged) [CA-ENR-15].
+                raise _HttpError(
+                    HTTPStatus.BAD_REQUEST, "bad_request", "no query strings: send a JSON body"
+                )
+            path = self.path
             method = self._ROUTES.get(path)
             if method is None:
                 raise _HttpError(HTTPStatus.NOT_FOUND, "not_found", f"no such path {path[:64]!r}")
@@ -274,7 +316,7 @@ class _Handler(BaseHTTPRequestHandler):
         assert isinstance(alias, str) and isinstance(password, str) and isinstance(csr, str)
         throttle = self.server.throttle
         keys = (f"alias:{alias[:64]}", f"addr:{self.client_address[0]}")
-        wait = throttle.retry_after(*keys)
+        wait = throttle.admit(*keys)  # counted as a failure until proven right [CA-ENR-14]
         if wait:
             raise _HttpError(
                 HTTPStatus.TOO_MANY_REQUESTS,
@@ -284,14 +326,13 @@ class _Handler(BaseHTTPRequestHandler):
             )
         # Same answer, same cost for an unknown alias and a wrong password [CA-ENR-6].
         if not self.server.ca.authenticate(alias, password):
-            throttle.failure(*keys)
             print(
                 f"sft-ca: failed login for {alias[:64]!r} from {self.client_address[0]}",
                 file=sys.stderr,
                 flush=True,
             )
             raise _HttpError(HTTPStatus.UNAUTHORIZED, "auth_failed", "wrong alias or password")
-        throttle.success(keys[0])
+        throttle.success(keys[0], keys[1])
         try:
             cert = self.server.ca.enroll(
                 alias,

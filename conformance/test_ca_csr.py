@@ -1,0 +1,279 @@
+"""What the organisation CA issues, and which CSRs it must refuse (SPEC §4.2, §4.4).
+
+Every certificate the CA answers with is read field by field (conformance/ca_support.py)
+and judged against PKI-CERT-1 and CA-ENR-4/10: subject exactly CN = the alias, the CSR's
+key, CA:FALSE, digitalSignature, both EKUs, the root's SHA-256 signature, a positive
+serial of at most 20 octets, a validity of at most the configured period. The CSRs come
+in families: the subject and extensions a requester may ask for (CA-ENR-4), ways to lack
+proof of possession (CA-ENR-3), keys and hashes PKI-CERT-1 does not allow and malformed
+requests (CA-ENR-13). Every enrolment uses the right password from a fresh loopback
+address, so nothing here is throttled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pytest
+
+from conformance import ca_support as ca
+from conformance import x509
+from conformance.target import Target
+from conformance.wire import ConformanceFailure
+
+pytestmark = [pytest.mark.profile("pki"), pytest.mark.side("ca"), pytest.mark.xdist_group("ca-csr")]
+
+_CODE_SIGNING = "1.3.6.1.5.5.7.3.3"
+_OCSP_SIGNING = "1.3.6.1.5.5.7.3.9"
+_ANY_EKU = "2.5.29.37.0"
+_PRIVATE_OID = "1.3.6.1.4.1.55555.7.1"
+
+
+@pytest.fixture
+def root(pki_target: Target) -> ca.RootInfo:
+    ca.ca_address(pki_target)
+    return ca.root_info(pki_target)
+
+
+@pytest.fixture(scope="module")
+def rsa_2048() -> ca.CsrKey:
+    return ca.CsrKey.rsa(2048)
+
+
+def _fail_on(problems: Iterable[tuple[str, str]], ids: Iterable[str], what: str) -> None:
+    wanted = set(ids)
+    found = [f"{rid}: {text}" for rid, text in problems if rid in wanted]
+    if found:
+        raise ConformanceFailure(f"{what}:\n" + "\n".join(found))
+
+
+def _refused_as_bad_csr(target: Target, csr: str, rid: str, what: str) -> None:
+    account = ca.enrolee(target)
+    answer = ca.enrol(target, account.user, account.password, csr)
+    obj = ca.json_body(answer, what)
+    if answer.status == 400 and obj.get("error") == "bad_csr":
+        return
+    detail = answer.describe()
+    if answer.status == 200 and isinstance(obj.get("certificate"), str):
+        cert = ca.read_issued(obj["certificate"])
+        detail = f"HTTP 200, a certificate was issued: serial {cert.serial:#x}"
+    raise ConformanceFailure(
+        f"{rid}: {what} (right password, from a fresh address): want 400 bad_csr, got {detail}"
+    )
+
+
+# --- what a valid CSR gets (CA-ENR-2, PKI-CERT-1) ---------------------------------------------
+
+
+@pytest.mark.req("CA-ENR-2", "PKI-CERT-1", "CA-ENR-13")
+@pytest.mark.parametrize("kind", ["ec-p256", "rsa-2048"])
+def test_valid_csr_gets_a_certificate_of_the_profile(
+    pki_target: Target, root: ca.RootInfo, rsa_2048: ca.CsrKey, kind: str
+) -> None:
+    """ECDSA P-256 and RSA 2048 (the smallest allowed) both get a PKI-CERT-1 certificate."""
+    account = ca.enrolee(pki_target)
+    key = rsa_2048 if kind == "rsa-2048" else ca.CsrKey.ec("P-256")
+    csr = ca.csr_pem(key, ca.name((ca.OID_CN, account.user)))
+    _cert, problems = ca.enrol_and_read(pki_target, account, key, csr, root)
+    _fail_on(problems, ["PKI-CERT-1"], f"the certificate issued for a {kind} CSR")
+
+
+# --- the CA decides subject and extensions (CA-ENR-4) -----------------------------------------
+
+
+@pytest.mark.req("CA-ENR-4")
+@pytest.mark.parametrize("subject", ["other-cn", "extra-attributes", "two-cns", "empty"])
+def test_requested_subject_is_ignored(pki_target: Target, root: ca.RootInfo, subject: str) -> None:
+    account = ca.enrolee(pki_target)
+    names = {
+        "other-cn": ((ca.OID_CN, "carol"),),
+        "extra-attributes": (
+            (ca.OID_O, "Evil Corp"),
+            (ca.OID_CN, account.user),
+            (ca.OID_OU, "admins"),
+        ),
+        "two-cns": ((ca.OID_CN, account.user), (ca.OID_CN, "carol")),
+        "empty": (),
+    }[subject]
+    key = ca.CsrKey.ec("P-256")
+    csr = ca.csr_pem(key, ca.name(*names))
+    _cert, problems = ca.enrol_and_read(pki_target, account, key, csr, root)
+    _fail_on(problems, ["CA-ENR-4"], f"a CSR asking for the subject {list(names)}")
+
+
+def _requested_extensions() -> list[bytes]:
+    dns = [x509._prim(0x82, b"ca.evil.example"), x509._prim(0x82, b"*.example.org")]
+    email = [x509._prim(0x81, b"root@evil.example")]
+    ku = [ca.KU_BITS[n] for n in ("digitalSignature", "dataEncipherment", "keyCertSign", "cRLSign")]
+    return [
+        x509._extension(ca.OID_SAN, x509._seq(*dns, *email)),
+        x509._extension(
+            ca.OID_BASIC_CONSTRAINTS,
+            x509._seq(b"\x01\x01\xff", x509._int(5)),  # CA:TRUE, pathlen 5
+            critical=True,
+        ),
+        x509._extension(ca.OID_KEY_USAGE, x509._bit_string_named(ku), critical=True),
+        x509._extension(
+            ca.OID_EKU,
+            x509._seq(
+                *(
+                    x509._oid(o)
+                    for o in (x509.EKU_CLIENT_AUTH, _CODE_SIGNING, _OCSP_SIGNING, _ANY_EKU)
+                )
+            ),
+        ),
+        x509._extension(ca.OID_SKI, x509._prim(0x04, b"\x5a" * 20)),
+        x509._extension(_PRIVATE_OID, x509._prim(0x04, b"requested by the CSR" * 200)),
+    ]
+
+
+@pytest.mark.req("CA-ENR-4")
+def test_requested_extensions_are_ignored(pki_target: Target, root: ca.RootInfo) -> None:
+    """SAN, CA:TRUE with a pathlen, keyCertSign, extra EKUs, an SKI, a private extension:
+    none may reach the certificate; the CA sets PKI-CERT-1's extensions itself."""
+    account = ca.enrolee(pki_target)
+    key = ca.CsrKey.ec("P-256")
+    requested = _requested_extensions()
+    csr = ca.csr_pem(
+        key, ca.name((ca.OID_CN, account.user)), attributes=ca.extension_request(requested)
+    )
+    cert, problems = ca.enrol_and_read(pki_target, account, key, csr, root)
+    found = [(rid, text) for rid, text in problems if rid in ("CA-ENR-4", "PKI-CERT-1")]
+    copied = []
+    asked = {ca._oid(x509._children(ca._tlv(e)[1])[0]): e for e in requested}
+    for ext in cert.extensions:
+        if ext.oid in asked and ca._tlv(x509._children(ca._tlv(asked[ext.oid])[1])[-1])[1] == (
+            ext.value
+        ):
+            copied.append(ext.oid)
+    if copied:
+        found.append(("CA-ENR-4", f"extensions copied verbatim from the CSR: {copied}"))
+    if cert.extension(_PRIVATE_OID) is not None:
+        found.append(("CA-ENR-4", f"the CSR's private extension {_PRIVATE_OID} was issued"))
+    san = cert.extension(ca.OID_SAN)
+    if san is not None and (b"evil.example" in san.value or b"example.org" in san.value):
+        found.append(("CA-ENR-4", f"the CSR's subjectAltName names were issued: {san.value!r}"))
+    eku = cert.extension(ca.OID_EKU)
+    extra = ca.eku_oids(eku.value) & {_CODE_SIGNING, _OCSP_SIGNING, _ANY_EKU} if eku else set()
+    if extra:
+        found.append(("CA-ENR-4", f"the CSR's extra EKUs were issued: {sorted(extra)}"))
+    ku = cert.extension(ca.OID_KEY_USAGE)
+    if ku is not None and "dataEncipherment" in ca.key_usage_bits(ku.value):
+        found.append(("CA-ENR-4", "the CSR's KeyUsage dataEncipherment was issued"))
+    bc = cert.extension(ca.OID_BASIC_CONSTRAINTS)
+    if bc is not None and ca.basic_constraints(bc.value)[1] is not None:
+        found.append(("CA-ENR-4", f"a pathlen was issued: {ca.basic_constraints(bc.value)}"))
+    _fail_on(
+        found,
+        ["CA-ENR-4", "PKI-CERT-1"],
+        "a CSR asking for SAN, CA:TRUE pathlen 5, keyCertSign, codeSigning, an SKI "
+        "and a private extension",
+    )
+
+
+# --- proof of possession (CA-ENR-3) -----------------------------------------------------------
+
+
+@pytest.mark.req("CA-ENR-3")
+@pytest.mark.parametrize("tamper", ["other-data", "other-key", "flipped-bit", "empty"])
+def test_csr_without_proof_of_possession_is_refused(pki_target: Target, tamper: str) -> None:
+    """The signature must verify with the CSR's own key over its own contents."""
+    account = ca.enrolee(pki_target)
+    key = ca.CsrKey.ec("P-256")
+    subject = ca.name((ca.OID_CN, account.user))
+    if tamper == "other-key":  # a well-formed signature, by someone else's key
+        csr = ca.csr_pem(key, subject, signer=ca.CsrKey.ec("P-256"))
+    else:
+        mode = {"other-data": "info", "flipped-bit": "bit", "empty": "empty"}[tamper]
+        csr = ca.csr_pem(key, subject, tamper=mode)
+    _refused_as_bad_csr(pki_target, csr, "CA-ENR-3", f"a CSR whose signature is {tamper}")
+
+
+# --- keys, hashes and encodings the CA must refuse (CA-ENR-13) --------------------------------
+
+
+@pytest.mark.req("CA-ENR-13")
+@pytest.mark.parametrize("kind", ["rsa-1024", "p-192", "p-384", "ed25519"])
+def test_key_outside_the_profile_is_refused(pki_target: Target, kind: str) -> None:
+    account = ca.enrolee(pki_target)
+    key = {
+        "rsa-1024": lambda: ca.CsrKey.rsa(1024),
+        "p-192": lambda: ca.CsrKey.ec("P-192"),
+        "p-384": lambda: ca.CsrKey.ec("P-384"),
+        "ed25519": lambda: ca.CsrKey.ec("Ed25519"),
+    }[kind]()
+    csr = ca.csr_pem(key, ca.name((ca.OID_CN, account.user)))
+    _refused_as_bad_csr(pki_target, csr, "CA-ENR-13", f"a correctly signed CSR for a {kind} key")
+
+
+@pytest.mark.req("CA-ENR-13")
+@pytest.mark.parametrize("algorithm", ["rsa-sha1", "rsa-md5", "ec-sha1"])
+def test_csr_signed_with_a_weak_hash_is_refused(
+    pki_target: Target, rsa_2048: ca.CsrKey, algorithm: str
+) -> None:
+    account = ca.enrolee(pki_target)
+    kind, hash_name = algorithm.split("-")
+    key = rsa_2048 if kind == "rsa" else ca.CsrKey.ec("P-256")
+    csr = ca.csr_pem(key, ca.name((ca.OID_CN, account.user)), hash_name=hash_name)
+    _refused_as_bad_csr(pki_target, csr, "CA-ENR-13", f"a CSR signed with {algorithm}")
+
+
+@pytest.mark.req("CA-ENR-13")
+@pytest.mark.parametrize("form", ["empty", "garbage-der", "a-certificate", "trailing-garbage"])
+def test_malformed_csr_is_refused(pki_target: Target, form: str) -> None:
+    account = ca.enrolee(pki_target)
+    assert pki_target.root is not None
+    good = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, account.user)))
+    der = x509.pem_decode(good, "CERTIFICATE REQUEST")
+    csr = {
+        "empty": "",
+        "garbage-der": x509.pem_encode(b"\x30\x82\x01\x00" + b"\x00" * 16, "CERTIFICATE REQUEST"),
+        # The root certificate, under its own label: a certificate is no request.
+        "a-certificate": pki_target.root.read_text(),
+        "trailing-garbage": x509.pem_encode(der + b"\x05\x00", "CERTIFICATE REQUEST"),
+    }[form]
+    _refused_as_bad_csr(pki_target, csr, "CA-ENR-13", f"a CSR field holding {form}")
+
+
+# --- serials and validity (CA-ENR-10) ---------------------------------------------------------
+
+
+@pytest.mark.req("CA-ENR-10")
+def test_serials_are_random_and_validity_is_the_configured_period(
+    pki_target: Target, root: ca.RootInfo
+) -> None:
+    """Five enrolments, three with one key: the serials never repeat, look like 64 random
+    bits (no counter, no clock, no hash of the key) and the validity is as configured."""
+    account = ca.enrolee(pki_target)
+    same = ca.CsrKey.ec("P-256")
+    keys = [same, same, same, ca.CsrKey.ec("P-256"), ca.CsrKey.ec("P-256")]
+    serials: list[int] = []
+    found: list[tuple[str, str]] = []
+    for key in keys:
+        csr = ca.csr_pem(key, ca.name((ca.OID_CN, account.user)))
+        cert, problems = ca.enrol_and_read(pki_target, account, key, csr, root)
+        serials.append(cert.serial)
+        found += [(r, t) for r, t in problems if r == "CA-ENR-10"]
+    shown = ", ".join(f"{s:#x}" for s in serials)
+    if len(set(serials)) != len(serials):
+        found.append(("CA-ENR-10", f"a serial repeats (the first three share a key): {shown}"))
+    # For 64 random bits each bound below fails with probability <= 2^-24 per serial/pair.
+    short = [s for s in serials if s.bit_length() <= 40]
+    if short:
+        found.append(("CA-ENR-10", f"serials of 40 bits or fewer: {short} (all: {shown})"))
+    if max(serials).bit_length() < 60:
+        found.append(("CA-ENR-10", f"no serial reaches 60 bits: {shown}"))
+    close = [
+        (a, b)
+        for i, a in enumerate(serials)
+        for b in serials[i + 1 :]
+        if a != b and (a ^ b).bit_length() <= 40
+    ]
+    if close:
+        found.append(
+            (
+                "CA-ENR-10",
+                f"serials that differ only in their low 40 bits (a counter or a clock): {shown}",
+            )
+        )
+    _fail_on(found, ["CA-ENR-10"], f"{len(keys)} enrolments of {account.user!r}")

@@ -1,0 +1,275 @@
+"""Throttling of the CA's logins (SPEC §4.4, CA-ENR-7 and CA-ENR-14).
+
+The suite does not assume the CA's threshold: it measures it. One ghost alias fails from
+fresh loopback addresses until the first `429` (k_alias wrong passwords answered `401`),
+and one address fails with fresh ghost aliases (k_addr). Then:
+
+* the backoff has the spec's shape: after the `Retry-After` wait a login is answered
+  again, and the next `429` asks for a longer wait (CA-ENR-7);
+* a right password in between does not clear the address's count (CA-ENR-7);
+* k_alias + 4 (resp. k_addr + 4) guesses sent at once, released together after every
+  connection has sent all but the last byte of its request, get no more `401` than the
+  sequential ones did (CA-ENR-14: the attempt is counted before the slow hash).
+
+Unknown aliases only (the ghosts), so the enrolment account is never locked; the right
+password is used once, from an address of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import time
+from dataclasses import dataclass, field
+
+import pytest
+
+from conformance import ca_support as ca
+from conformance.target import Target
+from conformance.wire import ConformanceFailure
+
+pytestmark = [
+    pytest.mark.profile("pki"),
+    pytest.mark.side("ca"),
+    pytest.mark.xdist_group("ca-throttle"),
+]
+
+_MAX_SEQUENTIAL = 12  # a CA that does not answer 429 within this many failures is not throttling
+_MAX_WAIT = 5.0  # the longest Retry-After the backoff case waits out
+
+
+@dataclass
+class _Run:
+    """One sequence of failed logins: every status, and what the first 429 said."""
+
+    statuses: list[int] = field(default_factory=list)
+    retry_after: str | None = None
+    error: str | None = None
+
+    @property
+    def answered(self) -> int:
+        """How many guesses were verified (answered 401) before the first 429."""
+        return self.statuses.index(429) if 429 in self.statuses else len(self.statuses)
+
+    @property
+    def throttled(self) -> bool:
+        return 429 in self.statuses
+
+
+def _fail_until_throttled(target: Target, *, alias: str | None, source: str | None) -> _Run:
+    """Wrong passwords until 429: one alias from fresh addresses, or one address with
+    fresh aliases (whichever is None varies)."""
+    run = _Run()
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, "ghost")))
+    for n in range(_MAX_SEQUENTIAL):
+        answer = ca.enrol(
+            target,
+            alias or ca.ghost_alias(),
+            f"guess-{n}",
+            csr,
+            source=source if source is not None else ca.sources(target).fresh(),
+        )
+        run.statuses.append(answer.status)
+        if answer.status == 429:
+            obj = ca.json_body(answer, "a throttled login")
+            run.retry_after = answer.headers.get("retry-after")
+            run.error = str(obj.get("error"))
+            break
+    return run
+
+
+@dataclass
+class _Calibration:
+    by_alias: _Run
+    by_address: _Run
+    after_wait: list[tuple[int, str | None]]  # (status, Retry-After) after waiting
+    waited: float
+
+
+_CALIBRATIONS: dict[str, _Calibration] = {}
+
+
+def _calibration(target: Target) -> _Calibration:
+    """Measured once per CA (about k_alias + k_addr + 2 logins and one Retry-After wait)."""
+    ca.ca_address(target)
+    key = str(target.ca_url)
+    if key in _CALIBRATIONS:
+        return _CALIBRATIONS[key]
+    alias = ca.ghost_alias()
+    by_alias = _fail_until_throttled(target, alias=alias, source=None)
+    after_wait: list[tuple[int, str | None]] = []
+    waited = 0.0
+    retry = by_alias.retry_after
+    if retry is not None and retry.isdigit() and int(retry) <= _MAX_WAIT:
+        # What Retry-After promises: this long later, the alias is answered again.
+        waited = int(retry) + 0.2
+        time.sleep(waited)
+        csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, "ghost")))
+        for n in range(2):
+            answer = ca.enrol(target, alias, f"late-guess-{n}", csr)
+            after_wait.append((answer.status, answer.headers.get("retry-after")))
+    by_address = _fail_until_throttled(target, alias=None, source=ca.sources(target).fresh())
+    _CALIBRATIONS[key] = _Calibration(by_alias, by_address, after_wait, waited)
+    return _CALIBRATIONS[key]
+
+
+@pytest.mark.req("CA-ENR-7")
+@pytest.mark.parametrize("per", ["alias", "address"])
+def test_failed_logins_are_throttled_per_alias_and_per_address(
+    pki_target: Target, per: str
+) -> None:
+    """An unknown alias from ever new addresses; one address trying ever new aliases."""
+    cal = _calibration(pki_target)
+    run = cal.by_alias if per == "alias" else cal.by_address
+    how = (
+        "one unknown alias, each guess from a new address"
+        if per == "alias"
+        else "one address, each guess for a new unknown alias"
+    )
+    if not run.throttled:
+        raise ConformanceFailure(
+            f"CA-ENR-7: {how}: {len(run.statuses)} wrong passwords, never 429: {run.statuses}"
+        )
+    if run.error != "throttled" or not (run.retry_after or "").isdigit():
+        raise ConformanceFailure(
+            f"CA-ENR-7: {how}: the 429 says error {run.error!r}, Retry-After "
+            f"{run.retry_after!r}; want 'throttled' and a number of seconds"
+        )
+
+
+@pytest.mark.req("CA-ENR-7")
+def test_backoff_is_honest_and_grows(pki_target: Target) -> None:
+    cal = _calibration(pki_target)
+    first = cal.by_alias.retry_after
+    if not cal.by_alias.throttled or not (first or "").isdigit():
+        pytest.skip("the alias was not throttled with a Retry-After (its own case fails)")
+    assert first is not None
+    if not cal.after_wait:
+        pytest.skip(f"Retry-After {first} s is longer than this case waits ({_MAX_WAIT:g} s)")
+    (late_status, _), (next_status, next_retry) = cal.after_wait
+    if late_status != 401:
+        raise ConformanceFailure(
+            f"CA-ENR-7: Retry-After said {first} s; {cal.waited:.1f} s later the alias's "
+            f"login got {late_status}, not an answer (401)"
+        )
+    if next_status != 429 or not (next_retry or "").isdigit() or int(next_retry or 0) <= int(first):
+        raise ConformanceFailure(
+            f"CA-ENR-7: one more failure after the first backoff ({first} s) should double "
+            f"it: the next login got {next_status} with Retry-After {next_retry!r}"
+        )
+
+
+@pytest.mark.req("CA-ENR-7")
+def test_a_right_password_does_not_clear_the_address(pki_target: Target) -> None:
+    """k_addr - 1 failures, a successful enrolment, one failure: the next is 429."""
+    cal = _calibration(pki_target)
+    k = cal.by_address.answered
+    if not cal.by_address.throttled:
+        pytest.skip("the address was never throttled (its own case fails)")
+    account = ca.enrolee(pki_target)
+    source = ca.sources(pki_target).fresh()
+    key = ca.CsrKey.ec("P-256")
+    ghost_csr = ca.csr_pem(key, ca.name((ca.OID_CN, "ghost")))
+    statuses = []
+    for n in range(k - 1):
+        statuses.append(
+            ca.enrol(pki_target, ca.ghost_alias(), f"g{n}", ghost_csr, source=source).status
+        )
+    good = ca.enrol(
+        pki_target,
+        account.user,
+        account.password,
+        ca.csr_pem(key, ca.name((ca.OID_CN, account.user))),
+        source=source,
+    )
+    statuses.append(good.status)
+    for n in range(2):
+        statuses.append(
+            ca.enrol(pki_target, ca.ghost_alias(), f"h{n}", ghost_csr, source=source).status
+        )
+    if good.status != 200:
+        pytest.skip(f"the enrolment in between was not accepted ({good.describe()})")
+    if statuses[-1] != 429:
+        raise ConformanceFailure(
+            f"CA-ENR-7: the address is throttled after {k} failures; {k - 1} failures, "
+            f"one successful enrolment ({account.user!r}) and two more failures from the "
+            f"same address got {statuses}: the success cleared the address's count"
+        )
+
+
+# --- concurrent guesses (CA-ENR-14) -----------------------------------------------------------
+
+
+def _burst(target: Target, bodies: list[bytes], sources: list[str | None]) -> list[int]:
+    """Sends every request but its last byte, then all last bytes together; statuses."""
+    host, port = ca.ca_address(target)
+    ctx = ca.tls_context(target)
+    conns: list[ssl.SSLSocket] = []
+    try:
+        for body, source in zip(bodies, sources, strict=True):
+            raw = socket.create_connection(
+                (host, port),
+                timeout=ca.TIMEOUT,
+                source_address=(source, 0) if source else None,
+            )
+            tls = ctx.wrap_socket(raw)
+            conns.append(tls)
+            head = (
+                f"POST /v1/enroll HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json"
+                f"\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+            ).encode()
+            tls.sendall(head + body[:-1])
+        for tls, body in zip(conns, bodies, strict=True):
+            tls.sendall(body[-1:])
+        statuses = []
+        deadline = time.monotonic() + 20.0
+        for tls in conns:
+            data = b""
+            while b"\r\n" not in data and time.monotonic() < deadline:
+                tls.settimeout(max(0.05, deadline - time.monotonic()))
+                try:
+                    chunk = tls.recv(4096)
+                except (OSError, ssl.SSLError):
+                    break
+                if not chunk:
+                    break
+                data += chunk
+            parts = data.split(b" ", 2)
+            statuses.append(int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0)
+        return statuses
+    finally:
+        for tls in conns:
+            tls.close()
+
+
+@pytest.mark.req("CA-ENR-14")
+@pytest.mark.parametrize("per", ["alias", "address"])
+def test_concurrent_guesses_get_no_more_answers(pki_target: Target, per: str) -> None:
+    cal = _calibration(pki_target)
+    run = cal.by_alias if per == "alias" else cal.by_address
+    if not run.throttled:
+        pytest.skip(f"never throttled per {per} (CA-ENR-7 fails)")
+    k = run.answered
+    count = k + 4
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, "ghost")))
+    alias = ca.ghost_alias()
+    pool = ca.sources(pki_target)
+    one_source = pool.fresh()
+    bodies, sources = [], []
+    for n in range(count):
+        who = alias if per == "alias" else ca.ghost_alias()
+        bodies.append(json.dumps({"alias": who, "password": f"burst-{n}", "csr": csr}).encode())
+        sources.append(pool.fresh() if per == "alias" else one_source)
+    statuses = _burst(pki_target, bodies, sources)
+    answered = statuses.count(401)
+    if answered > k:
+        raise ConformanceFailure(
+            f"CA-ENR-14: one after the other, {k} wrong passwords per {per} are verified "
+            f"before 429 ({run.statuses}); {count} sent at once got {answered} answers "
+            f"(401): {sorted(statuses)}"
+        )
+    if statuses.count(429) + answered != count:
+        raise ConformanceFailure(
+            f"CA-ENR-14: {count} concurrent wrong passwords got {statuses} (want only 401 and 429)"
+        )
