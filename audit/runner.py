@@ -33,10 +33,11 @@ from typing import Any, Final, TextIO
 
 from audit.report import build_audit_report, write_report
 from audit.verdict import EXIT_CODES, PartResult, id_order, overall_verdict
+from sftkit.outcomes import TARGET_DOWN, RequirementVerdict
+from sftkit.target_options import V1_PROFILES
 
 __all__ = ["AuditConfig", "AuditOutcome", "run_audit", "V1_PROFILES"]
 
-V1_PROFILES: Final = ("pki", "eke")
 _REPO: Final = Path(__file__).resolve().parent.parent
 _FAILING: Final = frozenset({"FAIL", "TIMEOUT"})
 
@@ -185,9 +186,13 @@ def _conformance(config: AuditConfig, progress: TextIO) -> tuple[PartResult, lis
         return PartResult("conformance", profile, "error", why, links,
                           duration_s=run.duration), []
     summary = report.get("summary", {})
+    # Only requirements some case judged count as tested (not skipped, not unsupported,
+    # not cited by another profile's cases: conformance/report.py decides `tested`).
+    # ERROR ones too: the harness could not judge them, which the audit must say.
     requirements = [
         r for r in report.get("requirements", [])
-        if r.get("applicable") and r.get("verdict") not in ("UNTESTED", "SKIP")
+        if r.get("applicable")
+        and (r.get("tested", _judged(r.get("verdict"))) or r.get("verdict") == "ERROR")
     ]
     rows = [
         {"id": r["id"], "profile": _profile_of(r["id"]),
@@ -200,14 +205,17 @@ def _conformance(config: AuditConfig, progress: TextIO) -> tuple[PartResult, lis
     errored = sorted((r["id"] for r in requirements if r["verdict"] == "ERROR"), key=id_order)
     cases = summary.get("cases", {})
     counts = ", ".join(f"{n} {v}" for v, n in cases.items() if n)
-    text = f"{len(requirements)} requirements tested ({counts} cases)"
+    tested = len([r for r in requirements if r.get("verdict") != "ERROR"])
+    text = f"{tested} requirements tested ({counts} cases)"
     findings = [_evidence(report, rid) for rid in failed]
     findings += [f"{rid}: harness error: {_evidence(report, rid, 'ERROR')}" for rid in errored]
+    target_down = False
     if not summary.get("sanity_ok", False):
         # Every case is then a harness error; listing them would bury the one line
         # that matters.
-        status, text = "error", "target down or misconfigured: " + _sanity_detail(report)
+        status, text = "error", f"{TARGET_DOWN}: " + _sanity_detail(report)
         findings = []
+        target_down = True
     elif failed:
         status = "findings"
         text += f"; {len(failed)} failed: {' '.join(failed)}"
@@ -218,8 +226,16 @@ def _conformance(config: AuditConfig, progress: TextIO) -> tuple[PartResult, lis
         status = "pass"
     part = PartResult("conformance", profile, status, text, links, failed, findings,
                       {"summary": summary, "coverage": report.get("coverage", {})},
-                      run.duration)
+                      run.duration, target_down=target_down)
     return part, rows
+
+
+def _judged(verdict: object) -> bool:
+    """For a report without the `tested` field: a verdict some case reached."""
+    try:
+        return RequirementVerdict(str(verdict)).tested
+    except ValueError:
+        return False
 
 
 def _profile_of(rid: str) -> str:
@@ -285,7 +301,7 @@ def _fuzz(config: AuditConfig, profile: str, progress: TextIO) -> PartResult:
         f"{doc['distinct_responses']} distinct responses"
     )
     failure = str(doc.get("failure") or "")
-    if failure.startswith("target down or misconfigured"):
+    if doc.get("target_down"):
         return PartResult("fuzz", profile, "error", failure.splitlines()[0], links, data=doc,
                           duration_s=run.duration)
     findings = [line for line in failure.splitlines()[:3] if line.strip()]
@@ -383,7 +399,7 @@ def run_audit(config: AuditConfig, progress: TextIO = sys.stderr) -> AuditOutcom
     conformance, requirements = _conformance(config, progress)
     parts.append(conformance)
     progress.write(f"sft audit: conformance {conformance.status}: {conformance.summary}\n")
-    down = conformance.status == "error" and conformance.summary.startswith("target down")
+    down = conformance.target_down
     for part, profile, how in _plan(config):
         if down and not isinstance(how, str):
             how = "not run: the target is down or misconfigured (see conformance)"

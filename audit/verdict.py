@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from sftkit.outcomes import AUDIT_EXIT_CODES, AuditVerdict, PartStatus
+
 __all__ = [
     "EXIT_CODES",
     "PartResult",
@@ -42,7 +44,7 @@ _SECURITY_IDS: Final = frozenset(
     {"APP-GET-3", "APP-GET-4", "APP-GET-5", "APP-PUT-2", "APP-PUT-3", "APP-PUT-5",
      "APP-PUT-6", "FRM-3", "ERR-5", "ERR-6"}
 )
-EXIT_CODES: Final = {"conformant": 0, "non-conformant": 1, "insecure": 1, "error": 2}
+EXIT_CODES: Final = AUDIT_EXIT_CODES
 
 
 def id_order(rid: str) -> tuple[tuple[int, int, str], ...]:
@@ -67,6 +69,9 @@ class PartResult:
     findings: list[str] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
     duration_s: float = 0.0
+    # The part could not reach the target, or the target could not complete an honest
+    # handshake (sftkit.outcomes.TargetDown): the other parts are not run.
+    target_down: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -78,17 +83,18 @@ class PartResult:
             "failed_requirements": self.failed_requirements,
             "findings": self.findings,
             "duration_s": round(self.duration_s, 2),
+            "target_down": self.target_down,
             "data": self.data,
         }
 
 
-def overall_verdict(parts: Iterable[PartResult], levels: Mapping[str, str]) -> str:
+def overall_verdict(parts: Iterable[PartResult], levels: Mapping[str, str]) -> AuditVerdict:
     """`levels` maps requirement ID -> MUST/SHOULD (from the conformance report)."""
     parts = list(parts)
     insecure = False
     nonconformant = False
     for p in parts:
-        if p.status != "findings":
+        if p.status != PartStatus.FINDINGS:
             continue
         if p.part in ("fuzz", "capture"):
             insecure = True
@@ -101,9 +107,9 @@ def overall_verdict(parts: Iterable[PartResult], levels: Mapping[str, str]) -> s
         if not p.failed_requirements:
             nonconformant = True
     if insecure:
-        return "insecure"
-    if any(p.status == "error" for p in parts):
-        return "error"
+        return AuditVerdict.INSECURE
+    if any(p.status == PartStatus.ERROR for p in parts):
+        return AuditVerdict.ERROR
     if nonconformant:
-        return "non-conformant"
-    return "conformant"
+        return AuditVerdict.NON_CONFORMANT
+    return AuditVerdict.CONFORMANT

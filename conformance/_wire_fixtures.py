@@ -369,9 +369,12 @@ def run_initiator(
     alpn: Sequence[str] | None = (ALPN,),
     max_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3,
     prepare_out: bytes | None = None,
+    alias: str | None = None,
+    client_env: dict[str, str] | None = None,
 ) -> tuple[ClientRun, HostileResponder]:
     """Runs the client under test against a hostile responder presenting `cert`; the
-    responder's transcripts go to the case's `transcripts`."""
+    responder's transcripts go to the case's `transcripts`. The client asks for `alias`
+    (default: the target's responder alias)."""
     template = client_template(target, workdir)
     assert target.root is not None
     cert_path, key_path = cert.write(workdir, f"responder-{uuid.uuid4().hex[:6]}")
@@ -388,7 +391,8 @@ def run_initiator(
             port=hostile.port,
             name=name,
             out=out,
-            alias=responder_alias(target),
+            alias=alias or responder_alias(target),
+            env=client_env,
         )
     for t in hostile.transcripts:
         transcripts.add(t)

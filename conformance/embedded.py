@@ -18,13 +18,14 @@ import hashlib
 import os
 import secrets
 import selectors
+import shlex
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from conformance.target import Account, KnownFile, Limits, Target
@@ -42,16 +43,33 @@ EMBEDDED_LIMITS = Limits(
     idle_timeout=1.5,
     max_file_size=2 * 1024 * 1024,
     max_connections=8,
+    # LIM-8: below max_connections (so a one-address flood cannot take every slot),
+    # above the parallel handshakes other cases hold from one address.
+    max_pending_per_address=4,
     frame_limit=1_048_832,
     throttle_failures=3,
-    throttle_base=0.2,
+    # The spec's backoff law (EKE-THR-6) with its default base; a low cap keeps the
+    # longest lock short, yet 1 s, 2 s, 4 s of growth stay observable.
+    throttle_base=1.0,
+    throttle_cap=4.0,
 )
 _READY_TIMEOUT = 20.0
+# The embedded CA's certificate validity (the reference's default is 30 days).
+_CA_VALIDITY_DAYS = 7
 # What the embedded share holds beyond its known files (see `_make_share`), in the
 # target-file keys of conformance.target.SHARE_FACTS.
 _SHARE_FACTS = {
     "directories": ["adir", "sub"],
-    "escape_symlinks": ["escape/secret.txt", "escape-file", "escape/no-such-file.txt", "escape"],
+    # `sibling` leads into `share-evil`, a directory beside the share whose name starts
+    # with the share's: a string-prefix confinement check lets it through (APP-NAME-4).
+    "escape_symlinks": [
+        "escape/secret.txt",
+        "escape-file",
+        "escape/no-such-file.txt",
+        "escape",
+        "sibling/secret.txt",
+        "sibling",
+    ],
     "too_large": ["toolarge.bin"],
 }
 # The aliases the embedded peer serves: the suite's own, the other employee, the revoked one.
@@ -268,7 +286,9 @@ class EmbeddedReference:
         share = root / "share"
         inbox = root / "inbox"
         outside = root / "outside"
-        for d in (share, inbox, outside, share / "sub", share / "adir", share / "%2e%2e"):
+        sibling = root / f"{share.name}-evil"
+        dirs = (share, inbox, outside, sibling, share / "sub", share / "adir", share / "%2e%2e")
+        for d in (*dirs, share / "sizes"):
             d.mkdir(parents=True, exist_ok=True)
         contents = {
             "hello.txt": b"hello, world\n",
@@ -277,6 +297,13 @@ class EmbeddedReference:
             "empty.txt": b"",
             # Several DATA frames, still below the embedded max file size.
             "big.bin": _pattern(1_500_000),
+            # A name in NFD (e + U+0301): its NFC form is another name (APP-NAME-3).
+            "cafe\u0301.txt": b"a name in NFD\n",
+            # DATA chunk boundaries (FRM-13, APP-GET-2) and exactly the max file size.
+            "sizes/chunk-1.bin": _pattern(1024 * 1024 - 1),
+            "sizes/chunk.bin": _pattern(1024 * 1024),
+            "sizes/chunk+1.bin": _pattern(1024 * 1024 + 1),
+            "sizes/max.bin": _pattern(EMBEDDED_LIMITS.max_file_size)[::-1],
         }
         files = []
         for name, data in contents.items():
@@ -290,6 +317,8 @@ class EmbeddedReference:
         (share / "escape").symlink_to(outside, target_is_directory=True)
         (share / "escape-file").symlink_to(outside / "secret.txt")
         (share / "inside-link").symlink_to("hello.txt")
+        (sibling / "secret.txt").write_bytes(b"beside the share: must never be served\n")
+        (share / "sibling").symlink_to(sibling, target_is_directory=True)
         return share, inbox, tuple(files)
 
     # -- the two profiles --
@@ -320,6 +349,9 @@ class EmbeddedReference:
         accounts = (
             Account("alice", secrets.token_urlsafe(12)),
             Account("bob", secrets.token_urlsafe(12)),
+            # Non-ASCII name (3 characters, 4 UTF-8 bytes) and a password that trimming,
+            # case folding, NFC or NFD would each change (EKE-PW-1, EKE-KS-1).
+            Account("zo\u00eb", f" \u00c9te\u0301-{secrets.token_urlsafe(9)} "),
         )
         jobs = [
             (
@@ -351,13 +383,16 @@ class EmbeddedReference:
                 "--handshake-timeout": str(limits.handshake_timeout),
                 "--idle-timeout": str(limits.idle_timeout),
                 "--max-connections": str(limits.max_connections),
+                "--max-pending-per-address": str(limits.max_pending_per_address),
                 "--max-file-size": str(limits.max_file_size),
                 "--throttle-after": str(limits.throttle_failures),
                 "--throttle-base": str(limits.throttle_base),
-                "--throttle-cap": "1",
+                "--throttle-cap": str(limits.throttle_cap),
             },
             name="eke-serve",
         )
+        if "--max-pending-per-address" not in extra:  # a build without LIM-8
+            limits = replace(limits, max_pending_per_address=None)
         features = {"get", "put"}
         if "--throttle-after" in extra:
             features.add("throttling")
@@ -402,10 +437,28 @@ class EmbeddedReference:
                 for a in [*enrolees, enrolment]
             ]
         )
+        # A validity other than the default shows a CA that ignores its configuration
+        # (CA-ENR-10); the Target's limits say so. Throttling after 3 failures (default
+        # 5) keeps the cases that measure the CA's threshold short (test_ca_throttle.py).
         ca = self._serve(
-            ["ca", "serve", "--dir", str(ca_dir), "--listen", "127.0.0.1:0"], name="ca-serve"
+            [
+                "ca",
+                "serve",
+                "--dir",
+                str(ca_dir),
+                "--listen",
+                "127.0.0.1:0",
+                "--validity-days",
+                str(_CA_VALIDITY_DAYS),
+                "--throttle-after",
+                "3",
+            ],
+            name="ca-serve",
         )
         ca_url = f"https://{ca.host}:{ca.port}"
+        # `revoked` enrols twice (identities revoked, revoked-2): revoking the alias must
+        # revoke both certificates [CA-ENR-11], and the responder refuse both [PKI-CERT-11].
+        enrolments = [(a, a.user) for a in enrolees] + [(enrolees[1], "revoked-2")]
         self._cli_parallel(
             [
                 (
@@ -419,18 +472,21 @@ class EmbeddedReference:
                         a.user,
                         "--password-stdin",
                         "--out",
-                        str(base / "id" / a.user),
+                        str(base / "id" / key),
                     ],
                     a.password + "\n",
-                    f"enroll-{a.user}",
+                    f"enroll-{key}",
                 )
-                for a in enrolees
+                for a, key in enrolments
             ]
         )
-        identities = {a.user: _find_identity(base / "id" / a.user) for a in enrolees}
+        identities = {key: _find_identity(base / "id" / key) for _a, key in enrolments}
         identities.update(_mint_identities(root, ca_key, base / "minted", ("suite", "carol")))
         self._cli(["ca", "revoke", "revoked", "--dir", str(ca_dir)], name="ca-revoke")
-        limits = EMBEDDED_LIMITS
+        limits = replace(EMBEDDED_LIMITS, cert_validity_days=float(_CA_VALIDITY_DAYS))
+        # How the CA-ENR-11 case administers the CA: the reference's CLI on its store.
+        admin = f"{shlex.quote(sys.executable)} -m reference ca"
+        ca_dir_arg = shlex.quote(str(ca_dir))
         peer, extra = self._serve_tuned(
             ("peer", "serve"),
             [
@@ -452,11 +508,14 @@ class EmbeddedReference:
                 "--handshake-timeout": str(limits.handshake_timeout),
                 "--idle-timeout": str(limits.idle_timeout),
                 "--max-connections": str(limits.max_connections),
+                "--max-pending-per-address": str(limits.max_pending_per_address),
                 "--max-file-size": str(limits.max_file_size),
                 "--ca": ca_url,
             },
             name="peer-serve",
         )
+        if "--max-pending-per-address" not in extra:  # a build without LIM-8
+            limits = replace(limits, max_pending_per_address=None)
         features = {"get", "put", "crl", "allow-list"}
         if "--max-connections" in extra:
             features.add("busy")
@@ -473,6 +532,8 @@ class EmbeddedReference:
             ca_url=ca_url,
             enroll=(enrolment,),
             responder_alias="alice",
+            ca_user_add_cmd=f"{admin} user add {{alias}} --dir {ca_dir_arg} --password-stdin",
+            ca_revoke_cmd=f"{admin} revoke {{alias}} --dir {ca_dir_arg}",
             identities=identities,
             share=share,
             inbox=inbox,

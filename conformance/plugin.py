@@ -46,14 +46,7 @@ from conformance.eke_channel import EkeChannel
 from conformance.eke_support import SourceAddresses, Victim, sources_for
 from conformance.embedded import EmbeddedError, EmbeddedReference
 from conformance.pki_channel import HandshakeRefused, client_context, connect_pki
-from conformance.target import (
-    PROFILES,
-    Account,
-    Target,
-    TargetConfigError,
-    load_target_file,
-    parse_hostport,
-)
+from conformance.target import Account, Target, target_from_options
 from conformance.wire import (
     ConformanceFailure,
     ExpectError,
@@ -63,12 +56,15 @@ from conformance.wire import (
     deadline_after,
 )
 from conformance.x509 import CertificateAuthority, LabPKI
+from sftkit.outcomes import CaseVerdict, TargetConfigError, TargetDown
+from sftkit.target_options import TargetOptions
 
 __all__ = [
     "ConformanceState",
     "Expectations",
     "TargetPool",
     "TranscriptBook",
+    "Unsupported",
     "unsupported",
 ]
 
@@ -82,6 +78,8 @@ _PROP_RERUN = "sft_rerun"
 _PROP_EXPECTATION = "sft_expectation"
 _PROP_UNEXPECTED = "sft_unexpected"
 _PROP_LEVEL = "sft_level"
+_PROP_SIDE = "sft_side"
+_PROP_TARGET_DOWN = "sft_target_down"
 _UNSUPPORTED_PREFIX = "unsupported: "
 _SANITY_TIMEOUT = 10.0
 
@@ -94,71 +92,24 @@ def strict_mode(config: pytest.Config) -> bool:
         return bool(getattr(config.option, "strict", False))
 
 
+class Unsupported(pytest.skip.Exception):  # type: ignore[name-defined,misc]
+    """A skip that means UNSUPPORTED: the target does not declare the feature. The verdict
+    is read from the exception's type, not from its text."""
+
+
 def unsupported(reason: str) -> None:
     """Skip the current test as UNSUPPORTED: the target does not declare the feature."""
-    pytest.skip(_UNSUPPORTED_PREFIX + reason)
+    raise Unsupported(_UNSUPPORTED_PREFIX + reason)
 
 
 # ---------------------------------------------------------------- options
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    # The target options (--target, --profile, --root, ...) are the kit's, registered
+    # once for every suite by sftkit.pytest_plugin; these are the conformance suite's own.
     group = parser.getgroup("sft conformance", "sft conformance suite (docs/SPEC.md)")
-
-    def add(*names: str, **kwargs: Any) -> None:
-        # fuzz/conftest.py registers some of the same options when it is loaded first
-        # (`pytest fuzz conformance`): the first registration wins, with the same meaning.
-        try:
-            group.addoption(*names, **kwargs)
-        except ValueError:
-            pass
-
-    add(
-        "--target",
-        metavar="HOST:PORT",
-        help="implementation under test (default: embedded reference started by the suite)",
-    )
-    add("--profile", choices=PROFILES, help="profile of --target")
-    add("--root", metavar="ROOT.pem", help="pki: the organisation root certificate")
-    add(
-        "--ca-key",
-        metavar="KEY.pem",
-        help="pki lab mode: the root's key (the suite mints good and bad certificates)",
-    )
-    add("--ca-url", metavar="URL", help="pki enrolment mode: the CA (https://HOST:PORT)")
-    add(
-        "--enroll",
-        action="append",
-        default=[],
-        metavar="ALIAS:PASSWORDFILE",
-        help="pki enrolment mode: an identity the suite may enrol (repeatable)",
-    )
-    add(
-        "--user",
-        action="append",
-        default=[],
-        metavar="USER",
-        help="eke: account name (repeat for a second account: enables throttling tests)",
-    )
-    add(
-        "--password-file",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="eke: password of the matching --user, in a file (never on the command line)",
-    )
-    add("--target-config", metavar="target.toml", help="a target file holding all of the above")
-    add(
-        "--client-cmd",
-        metavar="TEMPLATE",
-        help="initiator under test: command template with {host} {port} {name} {out}",
-    )
-    add(
-        "--features",
-        metavar="LIST",
-        help="comma-separated optional features of --target "
-        "(put, crl, throttling, allow-list, busy)",
-    )
+    add = group.addoption
     add(
         "--expectations",
         metavar="FILE",
@@ -171,8 +122,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="where conformance.{json,md,html} and transcripts go (default: reports/)",
     )
     add("--no-rerun", action="store_true", help="do not rerun a failing case once")
-    add("--only-req", metavar="IDS", help="run only the cases citing one of these "
-        "comma-separated SPEC IDs (e.g. EKE-HS-3,FRM-3)")
+    add(
+        "--only-req",
+        metavar="IDS",
+        help="run only the cases citing one of these "
+        "comma-separated SPEC IDs (e.g. EKE-HS-3,FRM-3)",
+    )
 
 
 # ---------------------------------------------------------------- expectations
@@ -223,68 +178,28 @@ class Expectations:
 # ---------------------------------------------------------------- targets
 
 
-def _read_password(path: str) -> str:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise pytest.UsageError(f"cannot read password file {path}: {exc.strerror}") from exc
-    return text[:-1] if text.endswith("\n") else text
-
-
 def _external_target(config: pytest.Config) -> Target | None:
     """The target the options / target file describe, or None for the embedded default."""
-    opt = config.option
-    kwargs: dict[str, Any] = {}
-    if opt.target_config:
-        try:
-            kwargs.update(load_target_file(Path(opt.target_config)))
-        except TargetConfigError as exc:
-            raise pytest.UsageError(str(exc)) from exc
     try:
-        if opt.target:
-            kwargs["host"], kwargs["port"] = parse_hostport(opt.target)
+        return target_from_options(
+            TargetOptions.from_values(config.option), strict=strict_mode(config)
+        )
     except TargetConfigError as exc:
         raise pytest.UsageError(str(exc)) from exc
-    if "host" not in kwargs:
-        return None
-    if opt.profile:
-        kwargs["profile"] = opt.profile
-    if "profile" not in kwargs:
-        raise pytest.UsageError("--target needs --profile pki|eke|pki-legacy|eke-legacy")
-    if opt.user:
-        if len(opt.user) != len(opt.password_file):
-            raise pytest.UsageError("give one --password-file per --user")
-        kwargs["accounts"] = tuple(
-            Account(u, _read_password(f)) for u, f in zip(opt.user, opt.password_file, strict=True)
-        )
-    for name in ("root", "ca_key"):
-        if getattr(opt, name):
-            kwargs[name] = Path(getattr(opt, name))
-    if opt.ca_url:
-        kwargs["ca_url"] = opt.ca_url
-    if opt.enroll:
-        enrolees = []
-        for spec in opt.enroll:
-            alias, sep, path = spec.partition(":")
-            if not sep:
-                raise pytest.UsageError(f"--enroll takes ALIAS:PASSWORDFILE, got {spec!r}")
-            enrolees.append(Account(alias, _read_password(path)))
-        kwargs["enroll"] = tuple(enrolees)
-    if opt.features:
-        kwargs["features"] = frozenset(f.strip() for f in opt.features.split(",") if f.strip())
-    if opt.client_cmd:
-        kwargs["client_cmd"] = opt.client_cmd
-    kwargs["strict"] = strict_mode(config)
-    return Target(**kwargs)
 
 
 @dataclass
 class SanityResult:
+    """The sanity conversation's outcome. `ok`: the target was reached and completed an
+    honest handshake, so the cases can judge it. What went wrong after the handshake is
+    `misbehaved`: reported, and judged by the cases under the requirement it breaks."""
+
     ok: bool
     detail: str
+    misbehaved: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "detail": self.detail}
+        return {"ok": self.ok, "detail": self.detail, "misbehaved": self.misbehaved}
 
 
 class TargetPool:
@@ -323,24 +238,21 @@ class TargetPool:
                 f"profile {profile} is not under test (--profile {'/'.join(self.profiles)})"
             )
         if profile in self.failures:
-            pytest.fail(self.failures[profile], pytrace=False)
+            raise TargetDown(self.failures[profile])
         if profile not in self.targets:
             try:
                 target = self._build(profile)
             except (EmbeddedError, OSError) as exc:
-                self.failures[profile] = (
-                    f"target down or misconfigured: the embedded {profile} reference did not "
-                    f"start: {exc}"
-                )
-                pytest.fail(self.failures[profile], pytrace=False)
+                self.failures[profile] = f"the embedded {profile} reference did not start: {exc}"
+                raise TargetDown(self.failures[profile]) from None
             result = run_sanity(target)
             self.sanity.setdefault(profile, {})["first"] = result
             if not result.ok:
                 self.failures[profile] = (
-                    f"target down or misconfigured: the sanity conversation failed, so no "
-                    f"verdict on conformance is possible: {result.detail}"
+                    "the sanity conversation could not reach the target or complete an "
+                    f"honest handshake, so no verdict on conformance is possible: {result.detail}"
                 )
-                pytest.fail(self.failures[profile], pytrace=False)
+                raise TargetDown(self.failures[profile])
             self.targets[profile] = target
         return self.targets[profile]
 
@@ -420,7 +332,14 @@ def open_eke_channel(
 
 
 def run_sanity(target: Target) -> SanityResult:
-    """The sanity conversation: an honest channel, one get (or a refused one), BYE_."""
+    """The sanity conversation: an honest channel, one get (or a refused one), BYE_.
+
+    Only the first part decides whether the target can be judged at all: a target that
+    cannot be reached, or cannot complete an honest handshake, is down or misconfigured
+    (a harness error, exit 2). A target that completes the handshake and then misbehaves
+    is judged: the get's failure is kept in `misbehaved`, and the cases FAIL it under the
+    requirement it breaks.
+    """
     started = time.monotonic()
     channel: Channel | None = None
     try:
@@ -438,6 +357,12 @@ def run_sanity(target: Target) -> SanityResult:
             with socket.create_connection(target.address, timeout=_SANITY_TIMEOUT):
                 pass
             return SanityResult(True, f"TCP connect in {time.monotonic() - started:.2f} s")
+    except pytest.skip.Exception as exc:
+        return SanityResult(False, str(exc))
+    except (ConformanceFailure, OSError) as exc:
+        return SanityResult(False, _first_line(exc))
+    handshake = f"{target.profile} channel in {time.monotonic() - started:.2f} s"
+    try:
         known = target.file("hello.txt") or target.file()
         name = known.name if known else "sft-sanity-probe-that-does-not-exist"
         channel.send_frame("RQFL", {"name": name})
@@ -453,13 +378,15 @@ def run_sanity(target: Target) -> SanityResult:
         return SanityResult(
             True, f"{target.profile} channel + get in {time.monotonic() - started:.2f} s"
         )
-    except pytest.skip.Exception as exc:
-        return SanityResult(False, str(exc))
     except (ConformanceFailure, OSError) as exc:
-        return SanityResult(False, str(exc).strip().splitlines()[0][:300])
+        return SanityResult(True, handshake, misbehaved=_first_line(exc))
     finally:
-        if channel is not None:
-            channel.close()
+        channel.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:300] if lines else type(exc).__name__
 
 
 class TranscriptBook:
@@ -530,6 +457,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "req(*ids, level=None): SPEC IDs the test checks")
     config.addinivalue_line("markers", "profile(name): the profile a test applies to")
     config.addinivalue_line("markers", "toolkit: checks the suite's own tools, not a target")
+    config.addinivalue_line(
+        "markers", "side(name): the role the case judges: responder (default), initiator, ca"
+    )
     # Registered by pytest-xdist when it is loaded; also here so `-p no:xdist` runs work.
     config.addinivalue_line("markers", "xdist_group(name): run these cases on one worker")
     invocation = Path(config.invocation_params.dir)
@@ -586,6 +516,36 @@ def _item_level(item: pytest.Item, state: ConformanceState) -> str:
     return "SHOULD" if levels and levels <= {"SHOULD", "MAY"} else "MUST"
 
 
+def _item_side(item: pytest.Item) -> str:
+    """The role of the target a case judges: the `side(name)` marker; else the CA for
+    test_ca.py, the initiator for test_eke_client.py and `test_initiator_*` cases (they
+    run the client under test against the suite's hostile responder); else the responder."""
+    mark = item.get_closest_marker("side")
+    if mark is not None and mark.args:
+        return str(mark.args[0])
+    module = Path(str(item.path)).stem
+    if module == "test_ca":
+        return "ca"
+    if module == "test_eke_client" or item.name.startswith("test_initiator_"):
+        return "initiator"
+    return "responder"
+
+
+def _item_profile(item: pytest.Item) -> str | None:
+    """The profile whose target the case runs against (its verdict counts only for it)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "sft_profile" in callspec.params:
+        return str(callspec.params["sft_profile"])
+    names = set(getattr(item, "fixturenames", ()))
+    used = [p for p in ("pki", "eke") if f"{p}_target" in names]
+    mark = item.get_closest_marker("profile")
+    if len(used) == 1:
+        return used[0]
+    if mark is not None and len(mark.args) == 1:
+        return str(mark.args[0])
+    return None
+
+
 def _profiles_for(metafunc: pytest.Metafunc, pool: TargetPool) -> list[str]:
     mark = metafunc.definition.get_closest_marker("profile")
     if mark is not None:
@@ -624,9 +584,10 @@ def pytest_collection_modifyitems(
             continue
         item.user_properties.append((_PROP_REQ, ",".join(reqs)))
         item.user_properties.append((_PROP_LEVEL, _item_level(item, state)))
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and "sft_profile" in callspec.params:
-            item.user_properties.append((_PROP_PROFILE, callspec.params["sft_profile"]))
+        item.user_properties.append((_PROP_SIDE, _item_side(item)))
+        profile = _item_profile(item)
+        if profile is not None:
+            item.user_properties.append((_PROP_PROFILE, profile))
         disabled = state.expectations.disabled_for(item.nodeid, reqs)
         if disabled is not None:
             reason = disabled.get("reason", "no reason given")
@@ -815,15 +776,22 @@ _REPORT = pytest.StashKey[dict[str, Any]]()
 # ---------------------------------------------------------------- verdicts
 
 
-def _exception_verdict(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+def _exception_verdict(excinfo: pytest.ExceptionInfo[BaseException]) -> CaseVerdict:
     exc = excinfo.value
+    if isinstance(exc, TargetDown):
+        return CaseVerdict.ERROR
     if isinstance(exc, TimeoutError | socket.timeout):
-        return "TIMEOUT"
+        return CaseVerdict.TIMEOUT
     if isinstance(exc, AssertionError | pytest.fail.Exception):
-        return "FAIL"
+        return CaseVerdict.FAIL
     if isinstance(exc, OSError):
-        return "FAIL"  # the target refused or dropped a connection the case needed
-    return "ERROR"
+        return CaseVerdict.FAIL  # the target refused or dropped a connection the case needed
+    return CaseVerdict.ERROR
+
+
+def _skip_verdict(call: pytest.CallInfo[None]) -> CaseVerdict:
+    unsupported = call.excinfo is not None and isinstance(call.excinfo.value, Unsupported)
+    return CaseVerdict.UNSUPPORTED if unsupported else CaseVerdict.SKIP
 
 
 def _evidence_text(report: pytest.TestReport) -> str:
@@ -832,7 +800,9 @@ def _evidence_text(report: pytest.TestReport) -> str:
     picked = textwrap.dedent("\n".join(ln for ln in lines if ln is not None)).splitlines()
     if picked:
         # "conformance.wire.ConformanceFailure: msg" -> "msg": the class is not evidence.
-        picked[0] = re.sub(r"^[\w.]*(ConformanceFailure|AssertionError): ", "", picked[0])
+        picked[0] = re.sub(
+            r"^[\w.]*(ConformanceFailure|AssertionError|TargetDown): ", "", picked[0]
+        )
     return "\n".join(picked) if picked else text[-3000:]
 
 
@@ -859,24 +829,26 @@ def pytest_runtest_makereport(
     props = _props(rep)
     reqs = [r for r in str(props.get(_PROP_REQ, "")).split(",") if r]
     level = str(props.get(_PROP_LEVEL, "MUST"))
-    verdict: str | None = None
+    verdict: CaseVerdict | None = None
     extra: list[tuple[str, Any]] = []
+    if call.excinfo is not None and isinstance(call.excinfo.value, TargetDown):
+        extra.append((_PROP_TARGET_DOWN, True))
+        # One line, not a traceback: it is a statement about the target, not the suite.
+        rep.longrepr = str(call.excinfo.value)
     if rep.when == "setup":
         if rep.failed:
-            verdict = "ERROR"
+            verdict = CaseVerdict.ERROR
         elif rep.skipped:
-            reason = _skip_reason(rep)
-            verdict = "UNSUPPORTED" if reason.startswith(_UNSUPPORTED_PREFIX) else "SKIP"
+            verdict = _skip_verdict(call)
     elif rep.when == "call":
         if rep.passed:
-            verdict = "PASS"
+            verdict = CaseVerdict.PASS
         elif rep.skipped:
-            reason = _skip_reason(rep)
-            verdict = "UNSUPPORTED" if reason.startswith(_UNSUPPORTED_PREFIX) else "SKIP"
+            verdict = _skip_verdict(call)
         elif call.excinfo is not None:
             verdict = _exception_verdict(call.excinfo)
             if verdict == "FAIL" and level == "SHOULD" and not strict_mode(item.config):
-                verdict = "NON-STRICT"
+                verdict = CaseVerdict.NON_STRICT
         expected = state.expectations.failure_for(item.nodeid, reqs)
         if expected is not None:
             if rep.passed:
@@ -896,17 +868,17 @@ def pytest_runtest_makereport(
                 else:
                     extra.append((_PROP_EXPECTATION, json.dumps(expected)))
     elif rep.when == "teardown" and rep.failed:
-        verdict = "ERROR"
+        verdict = CaseVerdict.ERROR
     if verdict is None:
         return
     if verdict in ("FAIL", "ERROR", "TIMEOUT", "NON-STRICT"):
         evidence = _evidence_text(rep)
         extra.append((_PROP_EVIDENCE, evidence[:20000]))
-    rep.user_properties = [*rep.user_properties, (_PROP_VERDICT, verdict), *extra]
+    rep.user_properties = [*rep.user_properties, (_PROP_VERDICT, verdict.value), *extra]
     if rep.when == "call":
         # Also on the item, so that --junitxml (which writes the teardown report's
         # properties) carries the verdict beside the requirement IDs.
-        item.user_properties.append((_PROP_VERDICT, verdict))
+        item.user_properties.append((_PROP_VERDICT, verdict.value))
     # Outcomes that must not fail the run become xfail; an unexpected pass fails it.
     if verdict == "NON-STRICT" or any(k == _PROP_EXPECTATION for k, _ in extra):
         label = "NON-STRICT (unmet SHOULD)" if verdict == "NON-STRICT" else "expected failure"
@@ -998,6 +970,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         expectation=json.loads(expectation) if expectation else None,
         unexpected=_PROP_UNEXPECTED in props,
         level=str(props.get(_PROP_LEVEL, "MUST")),
+        side=str(props.get(_PROP_SIDE, "responder")),
+        target_down=bool(props.get(_PROP_TARGET_DOWN, False)),
     )
     if _PROP_UNEXPECTED in props:
         new.message = str(props[_PROP_UNEXPECTED]) + (f"; {message}" if message else "")

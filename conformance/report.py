@@ -1,7 +1,15 @@
 """Verdicts per case and per requirement, and the reports: terminal, JSON, Markdown, HTML.
 
 The unit of a conformance report is a requirement of docs/SPEC.md. Each test case gets
-one verdict; a requirement's verdict is the worst of its cases'. The JSON follows
+one verdict, for one profile and one side (responder, initiator or CA). A requirement
+gets a verdict per profile and side: the worst of the cases of that profile and side
+that cite it, counting only cases whose profile the requirement concerns (a pki case
+citing an EKE- ID says nothing about sft-eke/1, a legacy flaw case nothing about the v1
+requirement it echoes). Its overall verdict is the worst of those. It is *tested* when
+some case judged it (PASS, FAIL, TIMEOUT, NON-STRICT), and only tested requirements
+count as coverage: a MUST whose cases were all skipped is listed as untested, one with
+no case at all as a gap, one the wire cannot show (`NOT_OBSERVABLE`) as such. The JSON
+follows
 conformance/REPORT-SCHEMA.md (`"schema": "sft-conformance-report/1"`) so that CI can
 diff two runs.
 
@@ -19,6 +27,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sftkit.outcomes import TARGET_DOWN, CaseVerdict, RequirementVerdict, worst_verdict
 
 __all__ = [
     "NOT_OBSERVABLE",
@@ -39,14 +49,16 @@ __all__ = [
 
 SCHEMA = "sft-conformance-report/1"
 # Worst first: a requirement's verdict is the first of these that any of its cases has.
-VERDICTS = ("ERROR", "FAIL", "TIMEOUT", "NON-STRICT", "PASS", "UNSUPPORTED", "SKIP")
-_RANK = {v: i for i, v in enumerate(VERDICTS)}
-UNTESTED = "UNTESTED"
+VERDICTS = tuple(v.value for v in CaseVerdict)
+UNTESTED = RequirementVerdict.UNTESTED.value
+SIDES = ("responder", "initiator", "ca")
 
 # Requirements the wire cannot show (storage of secrets, logs, local files): checked by
-# the reference's unit tests and by review; the coverage matrix lists them apart.
+# the reference's unit tests and by review; the coverage matrix lists them apart. This
+# table is where a MUST is declared "not observable on the wire" (docs/ARCHITECTURE.md).
 NOT_OBSERVABLE = frozenset(
     {
+        "PWF-1",  # how tools read password files: checked by sftkit/tests
         "EKE-PW-2",
         "EKE-KS-5",
         "EKE-THR-3",
@@ -61,7 +73,6 @@ NOT_OBSERVABLE = frozenset(
     }
 )
 
-_DOWN = "target down or misconfigured"
 _SPEC_COPY = Path(__file__).resolve().parent / "spec_ids.json"
 _SPEC_DOC = Path(__file__).resolve().parent.parent / "docs" / "SPEC.md"
 _ID_RE = re.compile(r"\*\*\[([A-Z]+(?:-[A-Z]+)*-\d+)\]\*\*")
@@ -151,6 +162,8 @@ class CaseResult:
     expectation: dict[str, str] | None = None  # from the expectations file
     unexpected: bool = False  # makes the run fail
     level: str = "MUST"
+    side: str = "responder"  # the role of the target the case judged (SIDES)
+    target_down: bool = False  # not judged: the target was down or misconfigured
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -173,8 +186,16 @@ def applies_to(requirement_id: str, profiles: Iterable[str]) -> bool:
 
 
 def requirement_verdict(verdicts: Iterable[str]) -> str:
-    ranked = sorted(verdicts, key=lambda v: _RANK.get(v, len(VERDICTS)))
-    return ranked[0] if ranked else UNTESTED
+    """The worst of the cases' verdicts (UNTESTED when there are none)."""
+    return worst_verdict(verdicts).value
+
+
+def counts_for(requirement_id: str, case: CaseResult) -> bool:
+    """Whether `case` says something about `requirement_id`: it cites it, and the
+    requirement concerns the profile the case ran against."""
+    if requirement_id not in case.requirements:
+        return False
+    return case.profile is None or applies_to(requirement_id, [case.profile])
 
 
 # ---------------------------------------------------------------- the report
@@ -193,56 +214,88 @@ class ReportInput:
     spec: list[SpecRequirement] = field(default_factory=list)
 
 
+def _requirement_row(req: SpecRequirement, cases: list[CaseResult]) -> dict[str, Any]:
+    per_side: dict[str, list[str]] = {}
+    for case in cases:
+        key = f"{case.profile or 'any'}/{case.side}"
+        per_side.setdefault(key, []).append(case.verdict)
+    verdicts = {key: requirement_verdict(v) for key, v in sorted(per_side.items())}
+    verdict = requirement_verdict(c.verdict for c in cases)
+    observable = req.id not in NOT_OBSERVABLE
+    if not cases and not observable:
+        verdict = RequirementVerdict.NOT_OBSERVABLE.value
+    return {
+        "id": req.id,
+        "level": req.level,
+        "section": req.section,
+        "text": req.text,
+        "observable": observable,
+        "verdict": verdict,
+        "verdicts": verdicts,
+        "tested": RequirementVerdict(verdict).tested,
+        "tests": sorted({c.nodeid for c in cases}),
+    }
+
+
+def sanity_findings(sanity: Mapping[str, Mapping[str, Any]]) -> list[CaseResult]:
+    """A target that answered the first sanity conversation and not the last stopped
+    serving during the run: that is LIM-5 broken (a FAIL), not a target down."""
+    out = []
+    for profile, sides in sanity.items():
+        first, last = sides.get("first", {}), sides.get("last", {})
+        if first.get("ok") and last and not last.get("ok") and profile in ("pki", "eke"):
+            detail = str(last.get("detail", ""))
+            out.append(
+                CaseResult(
+                    nodeid=f"sanity::{profile}::last",
+                    requirements=["LIM-5"],
+                    verdict=CaseVerdict.FAIL.value,
+                    profile=profile,
+                    message=f"LIM-5 violated: the target stopped serving during the run: "
+                    f"the honest sanity conversation at the end failed: {detail}",
+                    evidence=f"Expected: an honest channel and get after the cases "
+                    f"(as at the start)\nActual: {detail}",
+                )
+            )
+    return out
+
+
 def build_report(data: ReportInput) -> dict[str, Any]:
-    by_req: dict[str, list[CaseResult]] = {}
-    for case in data.cases:
-        for rid in case.requirements:
-            by_req.setdefault(rid, []).append(case)
+    stopped_serving = sanity_findings(data.sanity)
+    cases = [*data.cases, *stopped_serving]
     spec_ids = {r.id: r for r in data.spec}
-    requirements: list[dict[str, Any]] = []
-    for req in data.spec:
-        cases = by_req.get(req.id, [])
-        requirements.append(
-            {
-                "id": req.id,
-                "level": req.level,
-                "section": req.section,
-                "text": req.text,
-                "observable": req.id not in NOT_OBSERVABLE,
-                "verdict": requirement_verdict(c.verdict for c in cases),
-                "tests": sorted({c.nodeid for c in cases}),
-            }
-        )
-    unknown = sorted(set(by_req) - set(spec_ids)) if data.spec else []
-    for rid in unknown:
-        cases = by_req[rid]
-        requirements.append(
-            {
-                "id": rid,
-                "level": "UNKNOWN",
-                "section": "",
-                "text": "cited by a test but not found in docs/SPEC.md",
-                "observable": True,
-                "verdict": requirement_verdict(c.verdict for c in cases),
-                "tests": sorted({c.nodeid for c in cases}),
-            }
-        )
+    cited = {rid for case in cases for rid in case.requirements}
+    unknown = sorted(cited - set(spec_ids)) if data.spec else []
+    unknown_reqs = [
+        SpecRequirement(rid, "UNKNOWN", "", "cited by a test but not found in docs/SPEC.md")
+        for rid in unknown
+    ]
     profiles = list(data.options.get("profiles") or ["pki", "eke"])
+    # A case of a profile not under test was only skipped for that reason: it says
+    # nothing about any requirement of this run.
+    judged = [c for c in cases if c.profile is None or c.profile in profiles]
+    requirements = [
+        _requirement_row(req, [c for c in judged if counts_for(req.id, c)])
+        for req in [*data.spec, *unknown_reqs]
+    ]
     for r in requirements:
         r["applicable"] = applies_to(str(r["id"]), profiles)
     musts = [r for r in requirements if r["level"] == "MUST" and r["applicable"]]
     gaps = [r["id"] for r in musts if not r["tests"] and r["observable"]]
     not_observable = [r["id"] for r in musts if not r["tests"] and not r["observable"]]
+    untested = [r["id"] for r in musts if r["tests"] and not r["tested"]]
     case_counts = {v: 0 for v in VERDICTS}
-    for case in data.cases:
+    for case in cases:
         case_counts[case.verdict] = case_counts.get(case.verdict, 0) + 1
     req_counts: dict[str, int] = {}
     for r in requirements:
         if r["tests"]:
             verdict = str(r["verdict"])
             req_counts[verdict] = req_counts.get(verdict, 0) + 1
-    unexpected = [c.nodeid for c in data.cases if c.unexpected]
-    sanity_ok = all(side.get("ok", False) for per in data.sanity.values() for side in per.values())
+    unexpected = [c.nodeid for c in cases if c.unexpected]
+    # Only the first conversation decides whether the target could be judged at all.
+    sanity_ok = all(sides.get("first", {}).get("ok", False) for sides in data.sanity.values())
+    status = "ok" if not unexpected and sanity_ok and not stopped_serving else "failed"
     return {
         "schema": SCHEMA,
         "generated": data.generated,
@@ -256,18 +309,19 @@ def build_report(data: ReportInput) -> dict[str, Any]:
             "requirements": req_counts,
             "unexpected": unexpected,
             "sanity_ok": sanity_ok,
-            "status": "ok" if not unexpected and sanity_ok else "failed",
+            "status": status,
         },
         "requirements": requirements,
         "coverage": {
             "spec_source": data.spec_source,
             "musts": len(musts),
-            "musts_tested": len([r for r in musts if r["tests"]]),
+            "musts_tested": len([r for r in musts if r["tested"]]),
             "gaps": gaps,
+            "untested": untested,
             "not_observable": not_observable,
             "unknown_ids": unknown,
         },
-        "cases": [c.to_json() for c in data.cases],
+        "cases": [c.to_json() for c in cases],
     }
 
 
@@ -280,11 +334,18 @@ def _sanity_lines(report: Mapping[str, Any]) -> list[str]:
         for when, result in sides.items():
             state = "ok" if result.get("ok") else "FAILED"
             lines.append(f"sanity {profile} ({when}): {state} {result.get('detail', '')}".rstrip())
-            if not result.get("ok"):
+            if result.get("misbehaved"):
                 lines.append(
-                    f"  -> the {profile} target is down or misconfigured; its verdicts below "
+                    f"  -> after an honest handshake the get misbehaved ({result['misbehaved']}); "
+                    "the cases judge it"
+                )
+            if not result.get("ok") and when == "first":
+                lines.append(
+                    f"  -> the {profile} target is {TARGET_DOWN}; its verdicts below "
                     "say nothing about conformance"
                 )
+            elif not result.get("ok"):
+                lines.append(f"  -> the {profile} target stopped serving during the run (LIM-5)")
     return lines
 
 
@@ -303,23 +364,26 @@ def terminal_lines(report: Mapping[str, Any], *, verbose: bool = False) -> list[
         for r in group:
             for nodeid in r["tests"]:
                 case = cases[nodeid]
-                if case["verdict"] != verdict or case["message"].startswith(_DOWN):
+                if case["verdict"] != verdict or case.get("target_down"):
                     continue
                 label = f" [{case['rerun']}]" if case.get("rerun") else ""
                 if case.get("expectation"):
                     label += " [expected]"
                 first = (case["message"] or "").strip().splitlines()
-                lines.append(f"  {r['id']}: {nodeid}{label}")
+                where = f"{case.get('profile') or 'any'}/{case.get('side', 'responder')}"
+                lines.append(f"  {r['id']} [{where}]: {nodeid}{label}")
                 if first:
                     lines.append(f"      {first[0][:150]}")
-    down = [c for c in report["cases"] if c["message"].startswith(_DOWN)]
+    down = [c for c in report["cases"] if c.get("target_down")]
     if down:
         lines.append(f"{len(down)} cases not judged: {down[0]['message'][:200]}")
     counts = report["summary"]["cases"]
     lines.append(
         "cases: "
         + ", ".join(f"{n} {v}" for v, n in counts.items() if n)
-        + f"; requirements covered: {len(reqs)}; MUST gaps: {len(report['coverage']['gaps'])}"
+        + f"; requirements tested: {len([r for r in reqs if r.get('tested')])}"
+        + f"; MUST gaps: {len(report['coverage']['gaps'])}"
+        + f", MUSTs only skipped: {len(report['coverage'].get('untested', []))}"
     )
     for nodeid in report["summary"]["unexpected"]:
         lines.append(f"UNEXPECTED: {nodeid} ({cases[nodeid]['verdict']})")
@@ -373,8 +437,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     out += ["## Coverage", ""]
     cov = report["coverage"]
     out.append(
-        f"{cov['musts_tested']} of {cov['musts']} MUST requirements have tests "
-        f"(spec: {cov['spec_source'] or 'not found'})."
+        f"{cov['musts_tested']} of {cov['musts']} MUST requirements were tested: some case "
+        f"judged them (spec: {cov['spec_source'] or 'not found'})."
     )
     out.append("")
     out.append("| MUST | tests |")
@@ -384,11 +448,19 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             tests = ", ".join(f"`{t.split('::')[-1]}`" for t in r["tests"])
             if not tests:
                 tests = "*not observable on the wire*" if not r["observable"] else "**gap**"
+            elif not r.get("tested", True):
+                tests = f"**untested** (every case skipped: {r['verdict']}): {tests}"
             out.append(f"| {r['id']} | {tests} |")
     out += [
         "",
         "Gaps (MUSTs observable on the wire that no test checks): "
         + (", ".join(cov["gaps"]) or "none"),
+        "",
+        "Untested (MUSTs whose every case was skipped or unsupported in this run): "
+        + (", ".join(cov.get("untested", [])) or "none"),
+        "",
+        "Not observable on the wire (checked by review and the reference's unit tests): "
+        + (", ".join(cov.get("not_observable", [])) or "none"),
         "",
     ]
     skipped = [c for c in report["cases"] if c["verdict"] in ("SKIP", "UNSUPPORTED")]

@@ -5,11 +5,20 @@ file (`--target-config target.toml`), or from the embedded reference that the su
 itself. Tests read it; they never guess: a feature the target does not declare makes the
 test UNSUPPORTED, a value it does not give (a known file, a second account) makes it SKIP.
 
-Target file (TOML; every key optional except host/port/profile):
+Target file (TOML; every key optional except target/profile; relative paths are relative
+to the file). A key this module does not know is an error that names the key and, when
+it belongs elsewhere, where (`TARGET_FILE_KEYS`); conformance/README.md documents each.
 
     profile = "eke"                 # pki | eke | pki-legacy | eke-legacy
     target = "127.0.0.1:9000"
     features = ["get", "put", "throttling"]
+    client_cmd = "my-client get {host}:{port} {name} -o {out}"
+    # facts about the share that enable more cases (each optional; a case whose fact is
+    # not given is SKIP with the reason):
+    directories = ["adir", "sub"]   # directories in the share (a get must be not_found)
+    escape_symlinks = ["escape/secret.txt", "escape"]   # names through symlinks that
+                                    # lead out of the share (a get must be forbidden)
+    too_large = ["toolarge.bin"]    # files above max_file_size (a get must be too_large)
     [eke]
     accounts = [{user = "alice", password_file = "alice.pw"},
                 {user = "bob", password_file = "bob.pw"}]
@@ -21,12 +30,6 @@ Target file (TOML; every key optional except host/port/profile):
     responder_alias = "alice"
     [pki.identities]                # certificates the suite may present (e.g. one revoked)
     revoked = {cert = "revoked.pem", key = "revoked.key"}
-    # facts about the share that enable more cases (each optional; a case whose fact is
-    # not given is SKIP with the reason):
-    directories = ["adir", "sub"]   # directories in the share (a get must be not_found)
-    escape_symlinks = ["escape/secret.txt", "escape"]   # names through symlinks that
-                                    # lead out of the share (a get must be forbidden)
-    too_large = ["toolarge.bin"]    # files above max_file_size (a get must be too_large)
     [files]                          # files known to be in the responder's share
     "hello.txt" = {size = 13, sha256 = "853ff9..."}
     [limits]                         # seconds / bytes / counts the target is configured with
@@ -34,23 +37,37 @@ Target file (TOML; every key optional except host/port/profile):
     idle_timeout = 60
     max_file_size = 4294967296
     max_connections = 64
+    max_pending_per_address = 8     # LIM-8; optional: the lock-out cases need it
     frame_limit = 1048832
     throttle_failures = 5
     throttle_base = 1.0
+    throttle_cap = 300.0
+    [legacy]                         # pki-legacy: a name outside the share it serves
+    traversal_name = "../secret.txt"
+    traversal_size = 49
+    traversal_sha256 = "..."
+
+Password files follow docs/SPEC.md PWF-1 (`sftkit.password_file`).
 """
 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+from sftkit.hostport import parse_hostport
+from sftkit.outcomes import TargetConfigError
+from sftkit.password_file import read_password_file
+from sftkit.target_options import PROFILES, TargetOptions
 
 __all__ = [
     "ALL_FEATURES",
     "PROFILES",
     "SHARE_FACTS",
+    "TARGET_FILE_KEYS",
     "Account",
     "KnownFile",
     "Limits",
@@ -58,9 +75,8 @@ __all__ = [
     "TargetConfigError",
     "load_target_file",
     "parse_hostport",
+    "target_from_options",
 ]
-
-PROFILES = ("pki", "eke", "pki-legacy", "eke-legacy")
 
 # Optional features a target may declare; a case needing an undeclared one is UNSUPPORTED.
 ALL_FEATURES = frozenset(
@@ -77,10 +93,6 @@ DEFAULT_FEATURES = frozenset({"get"})
 # Top-level target-file keys naming facts about the share (lists of names); kept in
 # `Target.extra` and written back by `Target.write_target_file`.
 SHARE_FACTS = ("directories", "escape_symlinks", "too_large")
-
-
-class TargetConfigError(Exception):
-    """The options or target file do not describe a usable target (one line for the user)."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +124,13 @@ class Limits:
     frame_limit: int = 1_048_832
     throttle_failures: int = 5
     throttle_base: float = 1.0
+    # The longest lock (EKE-THR-6): with base and cap, the backoff law the cases expect.
+    throttle_cap: float = 300.0
+    # The CA's configured certificate validity (CA-ENR-10), in days.
+    cert_validity_days: float = 30.0
+    # LIM-8: connections still in their handshake that one source address may hold.
+    # None (not declared): the lock-out cases (conformance/test_lockout.py) are SKIP.
+    max_pending_per_address: int | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +152,10 @@ class Target:
     ca_url: str | None = None
     enroll: tuple[Account, ...] = ()
     responder_alias: str | None = None
+    # How to administer the CA (CA-ENR-11): command templates run without a shell;
+    # `{alias}` is replaced, the add command reads the new user's password on stdin.
+    ca_user_add_cmd: str | None = None
+    ca_revoke_cmd: str | None = None
     # Identities the suite already holds (embedded: enrolled through the reference CA):
     # alias -> (certificate PEM path, key PEM path).
     identities: dict[str, tuple[Path, Path]] = field(default_factory=dict)
@@ -221,7 +244,7 @@ class Target:
                 lines.append(f"{key} = [{names}]")
         if self.accounts:
             accounts = ", ".join(
-                f'{{user = {_toml_str(a.user)}, '
+                f"{{user = {_toml_str(a.user)}, "
                 f'password_file = "{secret_file("eke-" + a.user, a.password)}"}}'
                 for a in self.accounts
             )
@@ -235,6 +258,12 @@ class Target:
             pki.append(f"ca_url = {_toml_str(self.ca_url)}")
         if self.responder_alias:
             pki.append(f"responder_alias = {_toml_str(self.responder_alias)}")
+        for key, command in (
+            ("ca_user_add_cmd", self.ca_user_add_cmd),
+            ("ca_revoke_cmd", self.ca_revoke_cmd),
+        ):
+            if command:
+                pki.append(f"{key} = {_toml_str(command)}")
         if self.enroll:
             enrolees = ", ".join(
                 f"{{user = {_toml_str(a.user)}, "
@@ -253,10 +282,12 @@ class Target:
             ]
         if self.files:
             lines += ["", "[files]"]
-            lines += [f"{_toml_str(f.name)} = {{size = {f.size}, sha256 = \"{f.sha256}\"}}"
-                      for f in self.files]
+            lines += [
+                f'{_toml_str(f.name)} = {{size = {f.size}, sha256 = "{f.sha256}"}}'
+                for f in self.files
+            ]
         lines += ["", "[limits]"]
-        lines += [f"{k} = {v!r}" for k, v in self.limits.__dict__.items()]
+        lines += [f"{k} = {v!r}" for k, v in self.limits.__dict__.items() if v is not None]
         path = directory / "target.toml"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return path
@@ -269,53 +300,119 @@ def _toml_str(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def parse_hostport(value: str) -> tuple[str, int]:
-    host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise TargetConfigError(f"--target must be HOST:PORT, got {value!r}")
-    return host.strip("[]"), int(port)
-
-
-def _read_secret(path: Path) -> str:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise TargetConfigError(f"cannot read password file {path}: {exc.strerror}") from exc
-    # A trailing newline is how editors save files; the password itself is kept as is.
-    return text[:-1] if text.endswith("\n") else text
-
-
 def _account(spec: str | dict[str, Any], base: Path) -> Account:
     if isinstance(spec, str):
         user, sep, pwfile = spec.partition(":")
         if not sep:
             raise TargetConfigError(f"expected USER:PASSWORDFILE, got {spec!r}")
-        return Account(user, _read_secret(base / pwfile))
+        return Account(user, read_password_file(base / pwfile))
     name = spec.get("user")
     path = spec.get("password_file")
     if not isinstance(name, str) or not isinstance(path, str):
         raise TargetConfigError("an account needs 'user' and 'password_file'")
-    return Account(name, _read_secret(base / path))
+    return Account(name, read_password_file(base / path))
+
+
+# Every key a target file may hold, by the table it belongs in ("" is the top level).
+# A new target-file key is added here (and read in load_target_file, written in
+# Target.write_target_file, documented in conformance/README.md).
+TARGET_FILE_KEYS: Mapping[str, frozenset[str]] = {
+    "": frozenset(
+        {
+            "profile",
+            "target",
+            "features",
+            "client_cmd",
+            *SHARE_FACTS,
+            "eke",
+            "pki",
+            "files",
+            "limits",
+            "legacy",
+        }
+    ),
+    "eke": frozenset({"accounts"}),
+    "pki": frozenset(
+        {
+            "root",
+            "ca_key",
+            "ca_url",
+            "enroll",
+            "responder_alias",
+            "identities",
+            "ca_user_add_cmd",
+            "ca_revoke_cmd",
+        }
+    ),
+    "limits": frozenset(f.name for f in fields(Limits)),
+    "legacy": frozenset({"traversal_name", "traversal_size", "traversal_sha256"}),
+}
+_TABLE_ENTRY_KEYS = {
+    "files": frozenset({"size", "sha256"}),
+    "pki.identities": frozenset({"cert", "key"}),
+    "accounts": frozenset({"user", "password_file"}),
+}
+
+
+def _where(table: str) -> str:
+    return "the top level" if not table else f"[{table}]"
+
+
+def _check_keys(table: str, data: Mapping[str, Any], path: Path) -> None:
+    """Unknown keys are errors naming the key and, if it belongs elsewhere, where."""
+    allowed = TARGET_FILE_KEYS.get(table, _TABLE_ENTRY_KEYS.get(table, frozenset()))
+    for key in data:
+        if key in allowed:
+            continue
+        homes = [_where(t) for t, keys in TARGET_FILE_KEYS.items() if key in keys]
+        hint = (
+            f"it belongs in {' or '.join(homes)}"
+            if homes
+            else "no such key (conformance/README.md lists them)"
+        )
+        raise TargetConfigError(f"{path}: unknown key {key!r} in {_where(table)}: {hint}")
+
+
+def _table(data: Mapping[str, Any], key: str, path: Path) -> Mapping[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise TargetConfigError(f"{path}: {key} must be a table ([{key}])")
+    return value
 
 
 def load_target_file(path: Path) -> dict[str, Any]:
-    """Parse a target file into keyword arguments for `Target` (plus 'target')."""
+    """Parse a target file into keyword arguments for `Target`.
+
+    Raises TargetConfigError for an unreadable file, an unknown key (naming where it
+    belongs), a value of the wrong kind or an unreadable password file.
+    """
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise TargetConfigError(f"cannot read target file {path}: {exc}") from exc
     base = path.parent
+    _check_keys("", data, path)
+    eke, pki = _table(data, "eke", path), _table(data, "pki", path)
+    files, limits = _table(data, "files", path), _table(data, "limits", path)
+    legacy = _table(data, "legacy", path)
+    for table, values in (("eke", eke), ("pki", pki), ("limits", limits), ("legacy", legacy)):
+        _check_keys(table, values, path)
     out: dict[str, Any] = {}
     if "target" in data:
-        out["host"], out["port"] = parse_hostport(str(data["target"]))
+        out["host"], out["port"] = parse_hostport(str(data["target"]), option=f"{path}: target")
     if "profile" in data:
+        if data["profile"] not in PROFILES:
+            raise TargetConfigError(
+                f"{path}: profile must be one of {', '.join(PROFILES)}, got {data['profile']!r}"
+            )
         out["profile"] = str(data["profile"])
     if "features" in data:
         out["features"] = frozenset(str(f) for f in data["features"])
-    eke = data.get("eke", {})
+    for spec in eke.get("accounts", []) + pki.get("enroll", []):
+        if isinstance(spec, dict):
+            _check_keys("accounts", spec, path)
     if "accounts" in eke:
         out["accounts"] = tuple(_account(a, base) for a in eke["accounts"])
-    pki = data.get("pki", {})
     for key in ("root", "ca_key"):
         if key in pki:
             out[key] = base / str(pki[key])
@@ -325,29 +422,84 @@ def load_target_file(path: Path) -> dict[str, Any]:
         out["enroll"] = tuple(_account(a, base) for a in pki["enroll"])
     if "responder_alias" in pki:
         out["responder_alias"] = str(pki["responder_alias"])
-    identities = pki.get("identities", {})
+    for key in ("ca_user_add_cmd", "ca_revoke_cmd"):
+        if key in pki:
+            out[key] = str(pki[key])
+    identities = _table(pki, "identities", path)
+    for value in identities.values():
+        if not isinstance(value, dict):
+            raise TargetConfigError(f"{path}: [pki.identities] entries are {{cert, key}}")
+        _check_keys("pki.identities", value, path)
     if identities:
         out["identities"] = {
             str(alias): (base / str(v["cert"]), base / str(v["key"]))
             for alias, v in identities.items()
         }
-    files = data.get("files", {})
     out_files = []
     for name, meta in files.items():
+        if not isinstance(meta, dict):
+            raise TargetConfigError(f"{path}: [files] entries are {{size, sha256}}")
+        _check_keys("files", meta, path)
         out_files.append(KnownFile(name, int(meta["size"]), str(meta["sha256"])))
     if out_files:
         out["files"] = tuple(out_files)
-    if "limits" in data:
-        try:
-            out["limits"] = Limits(**data["limits"])
-        except TypeError as exc:
-            raise TargetConfigError(f"unknown key in [limits]: {exc}") from exc
+    if limits:
+        out["limits"] = Limits(**limits)
     if "client_cmd" in data:
         out["client_cmd"] = str(data["client_cmd"])
     for key in SHARE_FACTS:
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
             raise TargetConfigError(f"{key} must be a list of names in the share")
-    known = {"target", "profile", "features", "eke", "pki", "files", "limits", "client_cmd"}
-    out["extra"] = {k: v for k, v in data.items() if k not in known}
+    extra_keys = (*SHARE_FACTS, "legacy")
+    out["extra"] = {k: data[k] for k in extra_keys if k in data}
     return out
+
+
+def target_from_options(options: TargetOptions, *, strict: bool = False) -> Target | None:
+    """The target the options (and their target file) describe, or None when they name
+    none (the tool then starts the embedded reference). Every entry point builds its
+    target here, so an option means the same everywhere."""
+    kwargs: dict[str, Any] = {}
+    if options.target_config:
+        kwargs.update(load_target_file(Path(options.target_config)))
+    if options.target:
+        kwargs["host"], kwargs["port"] = parse_hostport(options.target)
+    if "host" not in kwargs:
+        if options.target_config:
+            raise TargetConfigError(
+                f"target file {options.target_config} has no 'target' and no --target is given"
+            )
+        return None
+    if options.profile:
+        kwargs["profile"] = options.profile
+    if "profile" not in kwargs:
+        raise TargetConfigError(f"--target needs --profile {'|'.join(PROFILES)}")
+    if options.user:
+        kwargs["accounts"] = tuple(
+            Account(user, read_password_file(pwfile))
+            for user, pwfile in zip(options.user, options.password_file, strict=True)
+        )
+    if options.root:
+        kwargs["root"] = Path(options.root)
+    if options.ca_key:
+        kwargs["ca_key"] = Path(options.ca_key)
+    if options.ca_url:
+        kwargs["ca_url"] = options.ca_url
+    if options.enroll:
+        kwargs["enroll"] = tuple(
+            Account(alias, read_password_file(pwfile))
+            for alias, _, pwfile in (spec.partition(":") for spec in options.enroll)
+        )
+    if options.features:
+        kwargs["features"] = frozenset(f.strip() for f in options.features.split(",") if f.strip())
+    if options.client_cmd:
+        kwargs["client_cmd"] = options.client_cmd
+    if options.client_cert and options.client_key:
+        # The identity the fuzzer and the capture part present (fuzz/runner.py).
+        kwargs["identities"] = {
+            **kwargs.get("identities", {}),
+            "fuzzer": (Path(options.client_cert), Path(options.client_key)),
+        }
+    kwargs["strict"] = strict
+    return Target(**kwargs)

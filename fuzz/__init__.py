@@ -9,7 +9,7 @@ reference launcher). Modules:
 * `mutators` — composable mutators (flip, truncate, split, tiny writes, duplicate,
   reorder, splice, lying lengths, wrong JSON, wrong state, records sealed wrongly);
 * `runner` — runs a case (TLS / EKE channel, half-close, bounded reads);
-* `oracles` — the invariant of CONVENTIONS §6, one requirement ID per violation;
+* `oracles` — the invariant of docs/ARCHITECTURE.md §5 rule 6, one requirement ID per violation;
 * `campaign` — runs, judges, probes liveness, keeps statistics, saves shrunk failures;
 * `machines` — stateful `RuleBasedStateMachine` that injects a mutation at any state;
 * `client_mode` — the fuzzers as a malicious server against an initiator (--client-cmd);

@@ -19,18 +19,14 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from conformance.target import (
-    Account,
-    Target,
-    TargetConfigError,
-    load_target_file,
-    parse_hostport,
-)
+from conformance.target import Target, target_from_options
 from fuzz.campaign import CampaignResult, Fuzzer, run_campaign
 from fuzz.cases import STAGES, Case, load_case
 from fuzz.oracles import Violation
 from fuzz.runner import RunConfig
 from fuzz.settings import FUZZ_PROFILES, run_seed
+from sftkit.outcomes import TargetConfigError
+from sftkit.target_options import TargetOptions, register_target_options
 
 __all__ = ["main", "add_target_options", "build_target", "UsageError"]
 
@@ -40,46 +36,28 @@ class UsageError(Exception):
 
 
 def add_target_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--target", help="HOST:PORT (default: start the embedded reference)")
-    parser.add_argument("--profile", choices=("pki", "eke", "pki-legacy", "eke-legacy"))
-    parser.add_argument("--target-config", type=Path, help="target file (TOML), as conformance")
-    parser.add_argument("--user", help="eke: account name")
-    parser.add_argument("--password-file", type=Path, help="eke: file holding the password")
-    parser.add_argument("--root", type=Path, help="pki: organisation root (PEM)")
-    parser.add_argument("--client-cert", type=Path, help="pki: a certificate the target accepts")
-    parser.add_argument("--client-key", type=Path, help="pki: its key (PEM)")
+    """The kit's target options (sftkit.target_options) and the fuzzer's --deadline."""
+    register_target_options(parser.add_argument)
     parser.add_argument("--deadline", type=float, default=5.0, help="seconds to react (5)")
 
 
 def build_target(args: argparse.Namespace, workdir: Path | None) -> Target:
-    kwargs: dict[str, object] = {}
-    if args.target_config:
-        kwargs.update(load_target_file(args.target_config))
-    if args.target:
-        kwargs["host"], kwargs["port"] = parse_hostport(args.target)
-    profile = args.profile or kwargs.get("profile")
-    if "host" not in kwargs:
-        if workdir is None:
-            raise UsageError("--target HOST:PORT is required")
-        from conformance.embedded import EmbeddedError, start_embedded
-        from fuzz.oracles import measurable_allocator
+    """The target the options name, or (given a workdir) the embedded reference of the
+    chosen profile (--profile, else the target file's, else eke)."""
+    options = TargetOptions.from_values(args)
+    target = target_from_options(options)
+    if target is not None:
+        return target
+    if workdir is None:
+        raise UsageError("--target HOST:PORT is required")
+    from conformance.embedded import EmbeddedError, start_embedded
+    from fuzz.oracles import measurable_allocator
 
-        try:
-            with measurable_allocator():
-                return start_embedded(str(profile or "eke"), workdir)
-        except EmbeddedError as exc:
-            raise UsageError(f"cannot start the embedded reference: {exc}") from exc
-    if profile is None:
-        raise UsageError("--profile is required with --target")
-    kwargs["profile"] = profile
-    if args.user and args.password_file:
-        text = args.password_file.read_text(encoding="utf-8")
-        kwargs["accounts"] = (Account(args.user, text[:-1] if text.endswith("\n") else text),)
-    if args.root:
-        kwargs["root"] = args.root
-    if args.client_cert and args.client_key:
-        kwargs["identities"] = {"fuzzer": (args.client_cert, args.client_key)}
-    return Target(**kwargs)  # type: ignore[arg-type]
+    try:
+        with measurable_allocator():
+            return start_embedded(options.chosen_profile() or "eke", workdir)
+    except EmbeddedError as exc:
+        raise UsageError(f"cannot start the embedded reference: {exc}") from exc
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -172,6 +150,11 @@ def _campaign(args: argparse.Namespace) -> int:
     print(fuzzer.stats.summary())
     for v in resources:
         print(f"resource finding: {v}")
+    if result.target_down:
+        print(result.failure, file=sys.stderr)
+        if args.json:
+            _write_json(args.json, seed_value, fuzzer, result, resources)
+        return 2
     if not result.ok:
         print(f"FAILURE:\n{result.failure}")
     if args.json:
@@ -196,6 +179,7 @@ def _write_json(
         "violations": dict(sorted(stats.violations.items())),
         "setup_failures": stats.setup_failures,
         "failure": result.failure,
+        "target_down": result.target_down,
         "saved_case": str(result.saved) if result.saved else None,
         "resource_findings": [str(v) for v in resources],
         "ok": result.ok and not resources,

@@ -27,6 +27,7 @@ from fuzz.runner import (
     run_case,
 )
 from fuzz.strategies import Knowledge
+from sftkit.outcomes import TargetDown
 
 __all__ = [
     "CampaignStats",
@@ -129,7 +130,8 @@ class Fuzzer:
 
     def sanity(self) -> str:
         """An honest session before fuzzing: if it fails, the target is down or
-        misconfigured, not non-conformant (CONVENTIONS §5). Empty string when fine."""
+        misconfigured, not non-conformant (docs/ARCHITECTURE.md §5 rule 5). Empty string
+        when fine."""
         live = honest_session(self.target, self.config, self.secrets.files)
         return "" if live.ok else f"sanity session failed: {live.detail}"
 
@@ -262,6 +264,9 @@ class CampaignResult:
     fuzzer: Fuzzer
     failure: str = ""
     saved: Path | None = None
+    # The honest baseline failed before anything was fuzzed: a harness error (exit 2),
+    # not a finding.
+    target_down: bool = False
 
     @property
     def ok(self) -> bool:
@@ -292,7 +297,9 @@ def run_campaign(
 
     broken = fuzzer.sanity()
     if broken:
-        return CampaignResult(fuzzer, f"target down or misconfigured ({broken}); nothing fuzzed")
+        return CampaignResult(
+            fuzzer, f"{TargetDown(broken)}; nothing fuzzed", target_down=True
+        )
     recorder = FindingRecorder()
     budget_end = time.monotonic() + budget_seconds
     overrides: dict[str, object] = {"max_examples": max_examples}

@@ -3,8 +3,8 @@
 `pytest fuzz` with no target fuzzes the embedded reference (both v1 profiles, started
 by `conformance.embedded.start_embedded`); `pytest fuzz --target HOST:PORT --profile
 eke --user U --password-file F` (or `--target-config target.toml`, the conformance
-suite's target file) fuzzes any implementation. Options the conformance plugin already
-registers are reused, not registered twice.
+suite's target file) fuzzes any implementation. The target options are the kit's
+(sftkit.target_options): one meaning in every entry point.
 """
 
 from __future__ import annotations
@@ -15,42 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from conformance.target import (
-    Account,
-    Target,
-    TargetConfigError,
-    load_target_file,
-    parse_hostport,
-)
+from conformance.target import Target, target_from_options
 from fuzz.settings import current_profile, run_seed
+from sftkit.outcomes import TargetConfigError
+from sftkit.target_options import TargetOptions
 
 _V1_PROFILES = ("pki", "eke")
 _DEFAULT_FINDINGS = Path(__file__).parent / "corpus"
 
 
-def _add(group: pytest.OptionGroup, *names: str, **kwargs: object) -> None:
-    try:
-        group.addoption(*names, **kwargs)
-    except ValueError:
-        pass  # already registered by the conformance plugin: same meaning, reuse it
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
+    # The target options (--target, --profile, --user, --client-cert, ...) are the kit's,
+    # registered once for every suite by sftkit.pytest_plugin; these are the fuzzers' own.
     group = parser.getgroup("sft-fuzz", "sft fuzzers")
-    _add(group, "--target", default=None, help="HOST:PORT of the target (default: embedded)")
-    _add(group, "--profile", default=None, help="pki | eke | pki-legacy | eke-legacy")
-    _add(group, "--target-config", default=None, help="target file (TOML), as in conformance")
-    # Same spelling and meaning as the conformance plugin (repeatable; the first is used).
-    _add(group, "--user", action="append", default=[], help="eke: account name")
-    _add(
-        group, "--password-file", action="append", default=[], help="eke: file holding the password"
-    )
-    _add(group, "--root", default=None, help="pki: organisation root certificate (PEM)")
-    _add(group, "--client-cert", default=None, help="pki: client certificate the target accepts")
-    _add(group, "--client-key", default=None, help="pki: its private key (PEM)")
-    _add(
-        group, "--client-cmd", default=None, help="initiator under test: {host} {port} {name} {out}"
-    )
     group.addoption(
         "--fuzz-db", default=None, help="share hypothesis' example database: redis://HOST:PORT/N"
     )
@@ -100,39 +77,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def _external_target(config: pytest.Config, profile: str) -> Target:
-    target_file = config.getoption("--target-config")
-    kwargs: dict[str, object] = {}
-    if target_file:
-        kwargs.update(load_target_file(Path(target_file)))
-    hostport = config.getoption("--target")
-    if hostport:
-        kwargs["host"], kwargs["port"] = parse_hostport(hostport)
-    kwargs["profile"] = config.getoption("--profile") or kwargs.get("profile") or profile
-    if "host" not in kwargs:
+def _options(config: pytest.Config) -> TargetOptions:
+    try:
+        return TargetOptions.from_values(config.option)
+    except TargetConfigError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+
+
+def _external_target(config: pytest.Config) -> Target:
+    target = target_from_options(_options(config))
+    if target is None:
         raise TargetConfigError("--target HOST:PORT (or a target file) is required")
-    users, pwfiles = config.getoption("--user") or [], config.getoption("--password-file") or []
-    if isinstance(users, str):
-        users, pwfiles = [users], [pwfiles]
-    accounts = []
-    for user, pwfile in zip(users, pwfiles, strict=False):
-        text = Path(pwfile).read_text(encoding="utf-8")
-        accounts.append(Account(user, text[:-1] if text.endswith("\n") else text))
-    if accounts:
-        kwargs["accounts"] = tuple(accounts)
-    if config.getoption("--root"):
-        kwargs["root"] = Path(config.getoption("--root"))
-    cert, key = config.getoption("--client-cert"), config.getoption("--client-key")
-    if cert and key:
-        kwargs["identities"] = {"fuzzer": (Path(cert), Path(key))}
-    return Target(**kwargs)  # type: ignore[arg-type]
+    return target
 
 
 def _profiles(config: pytest.Config) -> tuple[str, ...]:
-    if config.getoption("--target") or config.getoption("--target-config"):
-        chosen = config.getoption("--profile")
+    """The profiles to fuzz: the external target's (--profile, else its target file's),
+    or, for the embedded reference, --profile's or both v1 profiles."""
+    options = _options(config)
+    try:
+        chosen = options.chosen_profile()
+    except TargetConfigError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    if options.external:
         return (chosen,) if chosen else ("eke",)
-    return _V1_PROFILES
+    return (chosen,) if chosen in _V1_PROFILES else _V1_PROFILES
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -151,9 +120,9 @@ def fuzz_target(
 ) -> Iterator[Target]:
     """The target for `fuzz_profile`: external from the options, or the embedded reference."""
     config = request.config
-    if config.getoption("--target") or config.getoption("--target-config"):
+    if _options(config).external:
         try:
-            yield _external_target(config, fuzz_profile)
+            yield _external_target(config)
         except (TargetConfigError, OSError) as exc:
             pytest.exit(f"fuzz: {exc}", returncode=2)
         return

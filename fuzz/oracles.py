@@ -1,7 +1,7 @@
 """Oracles: what a secure implementation must never do, checked after every case.
 
-The invariant (CONVENTIONS §6): for any input the target either handles it or answers
-with a protocol error and closes — it never hangs, never accepts tampered data, never
+The invariant (docs/ARCHITECTURE.md §5 rule 6): for any input the target either handles
+it or answers with a protocol error and closes — it never hangs, never accepts tampered data, never
 leaks the file or the password in clear, and keeps serving the next honest client.
 Each check returns `Violation`s naming the requirement of docs/SPEC.md it breaks.
 

@@ -164,26 +164,66 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m reference.bench",
         description="Benchmarks of the reference, the fuzzer and the capture checker.",
     )
-    ap.add_argument("--size", type=_size_arg, default=1 << 30,
-                    help="bytes of the PKI and EKE gets (1GiB, 100MiB, 4096...; default 1GiB)")
-    ap.add_argument("--only", type=_parts_list, default=PARTS, metavar="PARTS",
-                    help=f"comma-separated parts to run (default {','.join(PARTS)})")
-    ap.add_argument("--runs", type=_positive(int), default=1,
-                    help="run every part this many times, interleaved; medians are reported")
-    ap.add_argument("--pki-repeats", type=_positive(int), default=3,
-                    help="interleaved rounds inside one PKI run (bench_pki's medians)")
-    ap.add_argument("--pki-rounds", type=_positive(int), default=30,
-                    help="handshake + 1-byte get rounds for the PKI latency")
-    ap.add_argument("--fuzz-seconds", type=_positive(float), default=20.0,
-                    help="seconds per fuzz profile and worker count")
-    ap.add_argument("--capture-mb", type=_mb_list, default=(100,), metavar="MB[,MB]",
-                    help="transfer sizes of the capture benchmark (default 100)")
-    ap.add_argument("--timeout", type=_positive(float), default=1200.0,
-                    help="seconds one part may take before it is stopped (default 1200)")
-    ap.add_argument("--json", type=Path, dest="json_out", metavar="OUT",
-                    help="write every raw figure to OUT as JSON")
-    ap.add_argument("--markdown", action="store_true",
-                    help="also print the summary as a Markdown table")
+    ap.add_argument(
+        "--size",
+        type=_size_arg,
+        default=1 << 30,
+        help="bytes of the PKI and EKE gets (1GiB, 100MiB, 4096...; default 1GiB)",
+    )
+    ap.add_argument(
+        "--only",
+        type=_parts_list,
+        default=PARTS,
+        metavar="PARTS",
+        help=f"comma-separated parts to run (default {','.join(PARTS)})",
+    )
+    ap.add_argument(
+        "--runs",
+        type=_positive(int),
+        default=1,
+        help="run every part this many times, interleaved; medians are reported",
+    )
+    ap.add_argument(
+        "--pki-repeats",
+        type=_positive(int),
+        default=3,
+        help="interleaved rounds inside one PKI run (bench_pki's medians)",
+    )
+    ap.add_argument(
+        "--pki-rounds",
+        type=_positive(int),
+        default=30,
+        help="handshake + 1-byte get rounds for the PKI latency",
+    )
+    ap.add_argument(
+        "--fuzz-seconds",
+        type=_positive(float),
+        default=20.0,
+        help="seconds per fuzz profile and worker count",
+    )
+    ap.add_argument(
+        "--capture-mb",
+        type=_mb_list,
+        default=(100,),
+        metavar="MB[,MB]",
+        help="transfer sizes of the capture benchmark (default 100)",
+    )
+    ap.add_argument(
+        "--timeout",
+        type=_positive(float),
+        default=1200.0,
+        help="seconds one part may take before it is stopped (default 1200)",
+    )
+    ap.add_argument(
+        "--json",
+        type=Path,
+        dest="json_out",
+        metavar="OUT",
+        help="write every raw figure to OUT as JSON",
+    )
+    ap.add_argument(
+        "--markdown", action="store_true", help="also print the summary as a Markdown table"
+    )
     # A child role: one part's figures as JSON on stdout (pki, eke).
     ap.add_argument("--child", choices=("pki", "eke"), help=argparse.SUPPRESS)
     return ap
@@ -214,9 +254,7 @@ def _child_main(role: str, config: BenchConfig) -> int:
     if role == "pki":
         from reference import bench_pki
 
-        figures = bench_pki.run(
-            config.size_bytes, config.pki_latency_rounds, config.pki_repeats
-        )
+        figures = bench_pki.run(config.size_bytes, config.pki_latency_rounds, config.pki_repeats)
     else:
         from reference import bench_eke
 
@@ -236,10 +274,17 @@ def _argv(part: str, config: BenchConfig) -> list[str]:
     py = sys.executable
     if part in ("pki", "eke"):
         return [
-            py, "-m", "reference.bench", "--child", part,
-            "--size", str(config.size_bytes),
-            "--pki-repeats", str(config.pki_repeats),
-            "--pki-rounds", str(config.pki_latency_rounds),
+            py,
+            "-m",
+            "reference.bench",
+            "--child",
+            part,
+            "--size",
+            str(config.size_bytes),
+            "--pki-repeats",
+            str(config.pki_repeats),
+            "--pki-rounds",
+            str(config.pki_latency_rounds),
         ]
     if part == "fuzz":
         return [py, "-m", "fuzz.bench", "--seconds", str(config.fuzz_seconds)]
@@ -346,8 +391,12 @@ def _run_part(part: str, config: BenchConfig) -> PartResult:
         _stop_group(proc)
         for t in readers:
             t.join(5)
-        return PartResult(part, "failed", time.monotonic() - started,
-                          reason=f"timed out after {config.timeout:.0f} s")
+        return PartResult(
+            part,
+            "failed",
+            time.monotonic() - started,
+            reason=f"timed out after {config.timeout:.0f} s",
+        )
     for t in readers:
         t.join(30)
     seconds = time.monotonic() - started
@@ -356,8 +405,9 @@ def _run_part(part: str, config: BenchConfig) -> PartResult:
         reason = _one_line(err, "capture is unavailable").removeprefix("captures.bench: ")
         return PartResult(part, "skipped", seconds, reason=reason)
     if proc.returncode != 0:
-        return PartResult(part, "failed", seconds,
-                          reason=_one_line(err, f"exited with status {proc.returncode}"))
+        return PartResult(
+            part, "failed", seconds, reason=_one_line(err, f"exited with status {proc.returncode}")
+        )
     try:
         if part == "fuzz":
             figures = parse_fuzz_output(text)
@@ -432,19 +482,50 @@ def _pki_rows(f: dict[str, Any], size: str) -> list[Row]:
     raw = _num(f, "raw_tcp_1mib_mbps")
     pyssl = _num(f, "python_ssl_1mib_mbps")
     return [
-        Row("pki", f"{size} get", ref, "MB/s", "openssl s_server/s_client", ossl,
-            _ratio(ref, ossl), Goal("≥ 2.5×", "ratio", ">=", 2.5)),
-        Row("pki", f"{size} get", ref, "MB/s", "raw loopback TCP", raw,
-            _ratio(ref, raw), Goal("≥ 0.35×", "ratio", ">=", 0.35)),
-        Row("pki", f"{size} get", ref, "MB/s", "Python ssl, 1 MiB writes", pyssl,
-            _ratio(ref, pyssl)),
-        Row("pki", "peak RSS, responder", _num(f, "reference_get", "responder_peak_rss_mib"),
-            "MiB", goal=_RSS64),
-        Row("pki", "peak RSS, initiator", _num(f, "reference_get", "initiator_peak_rss_mib"),
-            "MiB", goal=_RSS64),
-        Row("pki", "connect + handshake + 1-byte get, median",
-            _num(f, "reference_get", "handshake_1byte_get_median_ms"), "ms",
-            goal=Goal("≤ 10 ms", "value", "<=", 10)),
+        Row(
+            "pki",
+            f"{size} get",
+            ref,
+            "MB/s",
+            "openssl s_server/s_client",
+            ossl,
+            _ratio(ref, ossl),
+            Goal("≥ 2.5×", "ratio", ">=", 2.5),
+        ),
+        Row(
+            "pki",
+            f"{size} get",
+            ref,
+            "MB/s",
+            "raw loopback TCP",
+            raw,
+            _ratio(ref, raw),
+            Goal("≥ 0.35×", "ratio", ">=", 0.35),
+        ),
+        Row(
+            "pki", f"{size} get", ref, "MB/s", "Python ssl, 1 MiB writes", pyssl, _ratio(ref, pyssl)
+        ),
+        Row(
+            "pki",
+            "peak RSS, responder",
+            _num(f, "reference_get", "responder_peak_rss_mib"),
+            "MiB",
+            goal=_RSS64,
+        ),
+        Row(
+            "pki",
+            "peak RSS, initiator",
+            _num(f, "reference_get", "initiator_peak_rss_mib"),
+            "MiB",
+            goal=_RSS64,
+        ),
+        Row(
+            "pki",
+            "connect + handshake + 1-byte get, median",
+            _num(f, "reference_get", "handshake_1byte_get_median_ms"),
+            "ms",
+            goal=Goal("≤ 10 ms", "value", "<=", 10),
+        ),
     ]
 
 
@@ -453,22 +534,53 @@ def _eke_rows(f: dict[str, Any], size: str) -> list[Row]:
     raw = _num(f, "raw_tcp_1mib_mbps")
     cpu = Goal("≤ 15 ms", "value", "<=", 15)
     return [
-        Row("eke", "server CPU per handshake (sans-IO core)",
-            _num(f, "handshake_server_cpu_ms"), "ms", goal=cpu),
-        Row("eke", "server CPU per handshake (live server, /proc)",
-            _num(f, "server_cpu_per_handshake_ms"), "ms", goal=cpu),
-        Row("eke", "client CPU per handshake (sans-IO, without scrypt)",
-            _num(f, "handshake_client_cpu_ms"), "ms"),
+        Row(
+            "eke",
+            "server CPU per handshake (sans-IO core)",
+            _num(f, "handshake_server_cpu_ms"),
+            "ms",
+            goal=cpu,
+        ),
+        Row(
+            "eke",
+            "server CPU per handshake (live server, /proc)",
+            _num(f, "server_cpu_per_handshake_ms"),
+            "ms",
+            goal=cpu,
+        ),
+        Row(
+            "eke",
+            "client CPU per handshake (sans-IO, without scrypt)",
+            _num(f, "handshake_client_cpu_ms"),
+            "ms",
+        ),
         Row("eke", "client scrypt (once per password)", _num(f, "scrypt_client_cpu_ms"), "ms"),
         Row("eke", "handshake wall time, median", _num(f, "handshake_wall_ms_median"), "ms"),
         Row("eke", "handshakes/s (2 client processes)", _num(f, "handshakes_per_s"), "/s"),
-        Row("eke", f"{size} get", get, "MB/s", "raw loopback TCP", raw, _ratio(get, raw),
-            Goal("≥ 0.70×", "ratio", ">=", 0.70)),
+        Row(
+            "eke",
+            f"{size} get",
+            get,
+            "MB/s",
+            "raw loopback TCP",
+            raw,
+            _ratio(get, raw),
+            Goal("≥ 0.70×", "ratio", ">=", 0.70),
+        ),
         Row("eke", "peak RSS, server", _num(f, "server_peak_rss_mib"), "MiB", goal=_RSS64),
-        Row("eke", "peak RSS, client (incl. scrypt's 32 MiB)",
-            _num(f, "client_peak_rss_mib"), "MiB", goal=_RSS64),
-        Row("eke", "peak RSS, client during the transfer",
-            _num(f, "client_transfer_peak_rss_mib"), "MiB"),
+        Row(
+            "eke",
+            "peak RSS, client (incl. scrypt's 32 MiB)",
+            _num(f, "client_peak_rss_mib"),
+            "MiB",
+            goal=_RSS64,
+        ),
+        Row(
+            "eke",
+            "peak RSS, client during the transfer",
+            _num(f, "client_transfer_peak_rss_mib"),
+            "MiB",
+        ),
     ]
 
 
@@ -480,8 +592,15 @@ def _fuzz_rows(f: dict[str, Any]) -> list[Row]:
         for workers in sorted(by_workers, key=int):
             # the goal is for this 2-core machine: it is judged on the most workers run
             goal = Goal("≥ 300/s", "value", ">=", 300) if workers == most else None
-            rows.append(Row("fuzz", f"{profile}: mutated sessions/s, {workers} worker(s)",
-                            by_workers[workers], "/s", goal=goal))
+            rows.append(
+                Row(
+                    "fuzz",
+                    f"{profile}: mutated sessions/s, {workers} worker(s)",
+                    by_workers[workers],
+                    "/s",
+                    goal=goal,
+                )
+            )
     return rows
 
 
@@ -495,18 +614,48 @@ def _capture_rows(f: dict[str, Any]) -> list[Row]:
         floor = _num(s, "tshark_floor_mb_s")
         rows += [
             # the issue's goal is on time: the check within 3× of tshark's floor
-            Row("capture", f"{label}: check time", _num(s, "check_s"), "s",
-                floor_label, floor_s, _ratio(_num(s, "check_s"), floor_s),
-                Goal("≤ 3×", "ratio", "<=", 3)),
-            Row("capture", f"{label}: check throughput", _num(s, "check_mb_s"), "MB/s",
-                floor_label, floor, _ratio(_num(s, "check_mb_s"), floor)),
-            Row("capture", f"{label}: fast path (no tshark facts)",
-                _num(s, "fast_path_mb_s"), "MB/s", floor_label, floor,
-                _ratio(_num(s, "fast_path_mb_s"), floor)),
-            Row("capture", f"{label}: peak RSS, check process",
-                _num(s, "check", "peak_rss_mib"), "MiB", goal=rss),
-            Row("capture", f"{label}: peak RSS, its tshark children (upper bound)",
-                _num(s, "check", "children_maxrss_mib_upper_bound"), "MiB", goal=rss),
+            Row(
+                "capture",
+                f"{label}: check time",
+                _num(s, "check_s"),
+                "s",
+                floor_label,
+                floor_s,
+                _ratio(_num(s, "check_s"), floor_s),
+                Goal("≤ 3×", "ratio", "<=", 3),
+            ),
+            Row(
+                "capture",
+                f"{label}: check throughput",
+                _num(s, "check_mb_s"),
+                "MB/s",
+                floor_label,
+                floor,
+                _ratio(_num(s, "check_mb_s"), floor),
+            ),
+            Row(
+                "capture",
+                f"{label}: fast path (no tshark facts)",
+                _num(s, "fast_path_mb_s"),
+                "MB/s",
+                floor_label,
+                floor,
+                _ratio(_num(s, "fast_path_mb_s"), floor),
+            ),
+            Row(
+                "capture",
+                f"{label}: peak RSS, check process",
+                _num(s, "check", "peak_rss_mib"),
+                "MiB",
+                goal=rss,
+            ),
+            Row(
+                "capture",
+                f"{label}: peak RSS, its tshark children (upper bound)",
+                _num(s, "check", "children_maxrss_mib_upper_bound"),
+                "MiB",
+                goal=rss,
+            ),
         ]
     return rows
 
@@ -548,13 +697,15 @@ def combine_runs(runs: Sequence[Sequence[Row]]) -> list[Row]:
         if len(rows) == 1:
             combined.append(rows[0])
             continue
-        combined.append(replace(
-            rows[0],
-            value=_median([r.value for r in rows]),
-            anchor_value=_median([r.anchor_value for r in rows]),
-            ratio=_median([r.ratio for r in rows]),
-            values=tuple(r.value for r in rows if r.value is not None),
-        ))
+        combined.append(
+            replace(
+                rows[0],
+                value=_median([r.value for r in rows]),
+                anchor_value=_median([r.anchor_value for r in rows]),
+                ratio=_median([r.ratio for r in rows]),
+                values=tuple(r.value for r in rows if r.value is not None),
+            )
+        )
     return combined
 
 
@@ -582,8 +733,9 @@ def render_text(rows: Sequence[Row], results: Sequence[PartResult]) -> str:
     """A fixed-width table, then one line per part that failed or was skipped."""
     table = [_HEADER] + [_cells(r) for r in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(_HEADER))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
-             for line in table]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in table
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines += _notes(results)
     return "\n".join(lines)
@@ -591,6 +743,7 @@ def render_text(rows: Sequence[Row], results: Sequence[PartResult]) -> str:
 
 def render_markdown(rows: Sequence[Row], results: Sequence[PartResult]) -> str:
     """The same table in Markdown (for README.md's Performance section)."""
+
     def esc(cell: str) -> str:
         return cell.replace("|", "\\|")
 
@@ -628,9 +781,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if child is not None:
         return _child_main(child, config)
     machine = _machine()
-    _progress(f"parts {','.join(config.parts)}, size {format_size(config.size_bytes)}, "
-              f"{config.runs} run(s), {machine['cpus']} CPU(s), "
-              f"load {machine['load_average_1m']:.2f}")
+    _progress(
+        f"parts {','.join(config.parts)}, size {format_size(config.size_bytes)}, "
+        f"{config.runs} run(s), {machine['cpus']} CPU(s), "
+        f"load {machine['load_average_1m']:.2f}"
+    )
     results: list[PartResult] = []
     for i in range(config.runs):  # interleaved: run 1 of every part, then run 2...
         for part in config.parts:
@@ -646,16 +801,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         print(render_markdown(rows, results))
     if config.json_out is not None:
-        config.json_out.write_text(json.dumps({
-            "machine": machine,
-            "config": {"size_bytes": config.size_bytes, "parts": config.parts,
-                       "runs": config.runs, "pki_repeats": config.pki_repeats,
-                       "fuzz_seconds": config.fuzz_seconds, "capture_mb": config.capture_mb},
-            "results": [r.__dict__ for r in results],
-            "summary": [{**{h: c for h, c in zip(_HEADER, _cells(r), strict=True)},
-                         "value_number": r.value, "ratio_number": r.ratio}
-                        for r in rows],
-        }, indent=2) + "\n")
+        config.json_out.write_text(
+            json.dumps(
+                {
+                    "machine": machine,
+                    "config": {
+                        "size_bytes": config.size_bytes,
+                        "parts": config.parts,
+                        "runs": config.runs,
+                        "pki_repeats": config.pki_repeats,
+                        "fuzz_seconds": config.fuzz_seconds,
+                        "capture_mb": config.capture_mb,
+                    },
+                    "results": [r.__dict__ for r in results],
+                    "summary": [
+                        {
+                            **{h: c for h, c in zip(_HEADER, _cells(r), strict=True)},
+                            "value_number": r.value,
+                            "ratio_number": r.ratio,
+                        }
+                        for r in rows
+                    ],
+                },
+                indent=2,
+            )
+            + "\n"
+        )
         _progress(f"wrote {config.json_out}")
     return 0 if all(r.status != "failed" for r in results) else 1
 

@@ -18,7 +18,7 @@ import pytest
 
 from captures.recorder import capture_unavailable_reason
 
-_SFT = [sys.executable, "-m", "reference"]
+_SFT = [sys.executable, "-m", "sftkit"]
 
 
 def _audit(tmp_path: Path, *argv: str, timeout: float = 600) -> tuple[int, str, dict]:  # type: ignore[type-arg]

@@ -75,8 +75,10 @@ def test_external_target_options_reach_each_part(tmp_path: Path) -> None:
     assert c[c.index("--profile") + 1] == "eke"
     assert c.count("--user") == 2 and "b.pw" in c and c[c.index("--only-req") + 1] == "FRM-3"
     f = list(config.fuzz_args)
-    # the fuzzer and the capture take the first account, and no conformance-only option
-    assert f == ["--target", "127.0.0.1:7000", "--user", "alice", "--password-file", "a.pw"]
+    # the fuzzer and the capture get the same accounts (they use the first), and no
+    # conformance-only option
+    assert f == ["--target", "127.0.0.1:7000", "--user", "alice", "--user", "bob",
+                 "--password-file", "a.pw", "--password-file", "b.pw"]
 
 
 def test_a_pki_target_without_an_identity_skips_fuzz_and_capture_with_the_reason(

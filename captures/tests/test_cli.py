@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from captures.tests.synth import conversation
-from reference.cli import main
+from sftkit.cli import main
 
 MARKER = b"MARKER-cli-2718281828"
 

@@ -272,7 +272,7 @@ def root_pem(pki_legacy: LegacyPkiTarget) -> bytes:
 
 @pytest.fixture(scope="session")
 def suite_identity(pki_legacy: LegacyPkiTarget) -> SuiteIdentity:
-    key = RSA.generate(2048)
+    key = pki0.suite_key(0)
     public_pem = key.public_key().export_key("PEM") + b"\n"
     if pki_legacy.enroll and pki_legacy.ca_url and pki_legacy.root:
         alias, password = pki_legacy.enroll

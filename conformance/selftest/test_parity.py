@@ -87,8 +87,9 @@ def test_external_target_gets_the_embedded_verdicts(
     profile: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     external = _external_run(profile, tmp_path)
-    run = run_suite([str(PACKAGE), "--profile", profile], tmp_path / "embedded",
-                    timeout=_RUN_TIMEOUT)
+    run = run_suite(
+        [str(PACKAGE), "--profile", profile], tmp_path / "embedded", timeout=_RUN_TIMEOUT
+    )
     embedded = read_report(run, tmp_path / "embedded", f"the embedded {profile} reference")
     ours, theirs = _verdicts(external), _verdicts(embedded)
     differences = {

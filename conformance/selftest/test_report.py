@@ -75,8 +75,11 @@ def _report(cases: list[reporting.CaseResult], sanity_ok: bool = True) -> dict[s
 
 def test_report_coverage_gaps_and_status(tmp_path: Path) -> None:
     failing = reporting.CaseResult(
-        "conformance/test_x.py::test_a", ["FRM-1"], "FAIL",
-        evidence="Expected: EROR bad_frame\nActual: <script>", transcript="transcripts/a.txt",
+        "conformance/test_x.py::test_a",
+        ["FRM-1"],
+        "FAIL",
+        evidence="Expected: EROR bad_frame\nActual: <script>",
+        transcript="transcripts/a.txt",
         unexpected=True,
     )
     report = _report([failing])
@@ -121,9 +124,13 @@ def test_expectations_match_by_nodeid_glob_or_requirement(tmp_path: Path) -> Non
 
 def test_target_file_round_trip(tmp_path: Path) -> None:
     target = Target(
-        profile="eke", host="127.0.0.1", port=7000, features=frozenset({"get", "put"}),
+        profile="eke",
+        host="127.0.0.1",
+        port=7000,
+        features=frozenset({"get", "put"}),
         accounts=(Account("alice", 'p"w d'), Account("bob", "x")),
-        files=(KnownFile("sub/a b.txt", 3, "00" * 32),), limits=Limits(handshake_timeout=2.5),
+        files=(KnownFile("sub/a b.txt", 3, "00" * 32),),
+        limits=Limits(handshake_timeout=2.5),
         identities={"revoked": (tmp_path / "r.pem", tmp_path / "r.key")},
     )
     loaded = load_target_file(target.write_target_file(tmp_path / "t"))
@@ -132,7 +139,7 @@ def test_target_file_round_trip(tmp_path: Path) -> None:
     assert loaded["files"] == target.files and loaded["limits"] == target.limits
     assert loaded["features"] == target.features
     assert loaded["identities"]["revoked"][0] == tmp_path / "r.pem"
-    assert "p\"w d" not in repr(loaded["accounts"])
+    assert 'p"w d' not in repr(loaded["accounts"])
     mode = (tmp_path / "t" / "eke-alice.password").stat().st_mode & 0o777
     assert mode == 0o600
 
@@ -147,10 +154,28 @@ def test_expectations_end_to_end(tmp_path: Path) -> None:
     )
     root = Path(reporting.__file__).resolve().parent
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", str(root / "test_eke_handshake.py"), "-q",
-         "-k", "honest_handshake or wrong_password", "--expectations", str(exp),
-         "--report-dir", str(tmp_path / "rep"), "-p", "no:xdist", "-p", "no:cacheprovider"],
-        cwd=root.parent, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(root / "test_eke_handshake.py"),
+            "-q",
+            "-k",
+            "honest_handshake or wrong_password",
+            "--expectations",
+            str(exp),
+            "--report-dir",
+            str(tmp_path / "rep"),
+            "-p",
+            "no:xdist",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=root.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert run.returncode != 0, run.stdout[-2000:]
     report = json.loads((tmp_path / "rep" / "conformance.json").read_text())

@@ -18,14 +18,21 @@ from conformance.target import (
 
 
 def test_a_written_target_file_reads_back_the_same_target(tmp_path: Path) -> None:
-    facts = {"directories": ["adir", "sub"], "escape_symlinks": ['a "quoted"/name', "escape"],
-             "too_large": ["toolarge.bin"]}
+    facts = {
+        "directories": ["adir", "sub"],
+        "escape_symlinks": ['a "quoted"/name', "escape"],
+        "too_large": ["toolarge.bin"],
+    }
     target = Target(
-        profile="eke", host="127.0.0.1", port=7000, features=frozenset({"get", "put"}),
+        profile="eke",
+        host="127.0.0.1",
+        port=7000,
+        features=frozenset({"get", "put"}),
         limits=Limits(handshake_timeout=1.0, throttle_failures=3),
         files=(KnownFile("hello.txt", 13, "ab" * 32),),
         accounts=(Account("alice", "pw one"), Account("bob", "pw two")),
-        client_cmd="cli get {host}:{port} {name} -o {out}", extra=dict(facts),
+        client_cmd="cli get {host}:{port} {name} -o {out}",
+        extra=dict(facts),
     )
     path = target.write_target_file(tmp_path / "t")
     loaded = Target(**load_target_file(path))
@@ -33,7 +40,9 @@ def test_a_written_target_file_reads_back_the_same_target(tmp_path: Path) -> Non
     assert loaded.features == target.features and loaded.limits == target.limits
     assert loaded.files == target.files and loaded.client_cmd == target.client_cmd
     assert [(a.user, a.password) for a in loaded.accounts] == [
-        ("alice", "pw one"), ("bob", "pw two")]
+        ("alice", "pw one"),
+        ("bob", "pw two"),
+    ]
     assert {k: loaded.extra[k] for k in SHARE_FACTS} == facts
     # passwords live in their own 0600 files, never in the target file
     assert "pw one" not in path.read_text()

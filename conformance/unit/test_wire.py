@@ -1,6 +1,6 @@
 """Unit tests of the toolkit's frame layer (no target needed).
 
-Parsers are fed whole, one byte at a time and with trailing data (CONVENTIONS §4);
+Parsers are fed whole, one byte at a time and with trailing data (docs/ARCHITECTURE.md §5 rule 4);
 `RawConnection` is exercised against a socketpair that plays a scripted target.
 """
 

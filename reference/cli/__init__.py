@@ -1,9 +1,12 @@
-"""The `sft` command line: one argparse tree, one module per command group.
+"""The reference's command line (`python -m reference ...`): the serving commands.
+
+`ca`, `enroll`, `peer`, `get`, `put`, `eke` and `legacy` run the reference
+implementation. The kit's `sft` command (sftkit/cli.py) offers these same commands by
+calling `register_commands`, beside its own (audit, capture, fuzz, bench); the
+reference imports nothing of the kit (sftkit/tests/test_layers.py).
 
 Each module in `_COMMAND_MODULES` exposes `register(subparsers)`, which adds its
-sub-commands; each sub-command sets `func(args) -> int` (the exit code). Modules
-are imported lazily so that a missing optional part (e.g. pyshark for `capture`)
-only affects its own commands.
+sub-commands; each sub-command sets `func(args) -> int` (the exit code).
 
 Exit codes shared by every command: 0 success, 1 the job found a problem (a
 refused transfer, a non-conformant target), 2 usage or environment error
@@ -17,15 +20,13 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-__all__ = ["main", "build_parser", "CommandError"]
+__all__ = ["main", "build_parser", "register_commands", "run_command", "CommandError"]
 
 _COMMAND_MODULES = (
     "reference.cli.ca",
     "reference.cli.pki",
     "reference.cli.eke",
     "reference.cli.legacy",
-    "reference.cli.capture",
-    "reference.cli.audit",
 )
 
 
@@ -37,30 +38,34 @@ class CommandError(Exception):
         self.exit_code = exit_code
 
 
+def register_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the reference's serving commands to `sub` (here, and in the kit's `sft`)."""
+    for name in _COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="sft",
-        description="sft: secure file transfer reference, conformance, fuzzing and capture kit",
+        prog="python -m reference",
+        description="the sft reference implementation: CA, PKI peer, EKE server and client, "
+        "and the legacy protocols",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # that command group is not built yet
-                continue
-            raise
-        module.register(sub)
+    register_commands(parser.add_subparsers(dest="command", metavar="COMMAND"))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    func = getattr(args, "func", None)
-    if func is None:
+    if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return 2
+    return run_command(args)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run a parsed command; its CommandError becomes a one-line message and exit code."""
+    func = args.func
     try:
         code: int = func(args)
         return code

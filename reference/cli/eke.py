@@ -84,6 +84,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     serve.add_argument("--handshake-timeout", type=float, default=d.handshake_timeout)
     serve.add_argument("--idle-timeout", type=float, default=d.idle_timeout)
     serve.add_argument("--max-connections", type=int, default=d.max_connections)
+    serve.add_argument(
+        "--max-pending-per-address",
+        type=int,
+        default=d.max_pending_per_address,
+        help="connections still in their handshake from one address (default %(default)s)",
+    )
     serve.add_argument("--max-file-size", type=int, default=d.max_file_size, metavar="BYTES")
     serve.add_argument("--frame-limit", type=int, default=d.frame_limit, metavar="BYTES")
     serve.add_argument(
@@ -158,15 +164,27 @@ def _strip_line_end(line: str) -> str:
     return line
 
 
+def _read_password_file(path: Path) -> str:
+    """A password file as docs/SPEC.md PWF-1 says: UTF-8, one line; exactly one trailing
+    LF or CRLF goes, nothing else is trimmed, and a CR or LF left inside is an error (a
+    second line is not silently dropped: it may be half of the password)."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise CommandError(f"cannot read the password file: {exc.strerror}", 2) from None
+    except UnicodeDecodeError:
+        raise CommandError("the password file is not UTF-8", 2) from None
+    password = text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
+    if "\r" in password or "\n" in password:
+        raise CommandError("the password file holds more than one line", 2)
+    return password
+
+
 def _read_password(args: argparse.Namespace, *, confirm: bool = False) -> str:
     if args.password_stdin:
         password = _strip_line_end(sys.stdin.readline())
     elif args.password_file is not None:
-        try:
-            text = args.password_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CommandError(f"cannot read the password file: {exc}", 2) from None
-        password = _strip_line_end(text.splitlines(keepends=True)[0] if text else "")
+        password = _read_password_file(args.password_file)
     elif sys.stdin.isatty():
         password = getpass.getpass("password: ")
         if confirm and getpass.getpass("password again: ") != password:
@@ -284,6 +302,7 @@ def _serve(args: argparse.Namespace) -> int:
             handshake_timeout=args.handshake_timeout,
             idle_timeout=args.idle_timeout,
             max_connections=args.max_connections,
+            max_pending_per_address=args.max_pending_per_address,
             max_file_size=args.max_file_size,
             frame_limit=args.frame_limit,
             throttle=ThrottleConfig(

@@ -49,8 +49,21 @@ def test_defaults_run_every_part_at_one_gib() -> None:
 
 def test_options_parse() -> None:
     config, _ = bench.parse_args(
-        ["--size", "100MiB", "--only", "capture,pki,pki", "--json", "out.json",
-         "--markdown", "--runs", "2", "--capture-mb", "100,1000", "--timeout", "60"]
+        [
+            "--size",
+            "100MiB",
+            "--only",
+            "capture,pki,pki",
+            "--json",
+            "out.json",
+            "--markdown",
+            "--runs",
+            "2",
+            "--capture-mb",
+            "100,1000",
+            "--timeout",
+            "60",
+        ]
     )
     assert config.size_bytes == 100 << 20
     assert config.parts == ("pki", "capture")  # canonical order, once each
@@ -60,8 +73,14 @@ def test_options_parse() -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--only", "pki,ftp"], ["--only", ""], ["--size", "lots"], ["--runs", "0"],
-     ["--capture-mb", "x"], ["--timeout", "-1"]],
+    [
+        ["--only", "pki,ftp"],
+        ["--only", ""],
+        ["--size", "lots"],
+        ["--runs", "0"],
+        ["--capture-mb", "x"],
+        ["--timeout", "-1"],
+    ],
 )
 def test_bad_options_exit_with_usage(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exc:
@@ -153,19 +172,38 @@ def test_summary_renders_as_text_and_markdown() -> None:
 
 def test_fuzz_and_capture_rows() -> None:
     fuzz = bench.rows_for(
-        PartResult("fuzz", "ok", 1.0, bench.parse_fuzz_output(
-            "pki: 1 worker(s): 100.0 mutated sessions/s\n"
-            "pki: 2 worker(s): 350.0 mutated sessions/s\n")),
+        PartResult(
+            "fuzz",
+            "ok",
+            1.0,
+            bench.parse_fuzz_output(
+                "pki: 1 worker(s): 100.0 mutated sessions/s\n"
+                "pki: 2 worker(s): 350.0 mutated sessions/s\n"
+            ),
+        ),
         1 << 30,
     )
     assert [r.goal is not None for r in fuzz] == [False, True]  # judged on 2 workers
     assert fuzz[1].met is True
     capture = bench.rows_for(
-        PartResult("capture", "ok", 1.0, {"sizes": [{
-            "transfer_mb": 100, "tshark_floor_s": 2.0, "tshark_floor_mb_s": 50.0,
-            "check_s": 8.0, "check_mb_s": 12.5, "fast_path_mb_s": 25.0,
-            "check": {"peak_rss_mib": 60.0, "children_maxrss_mib_upper_bound": 300.0},
-        }]}),
+        PartResult(
+            "capture",
+            "ok",
+            1.0,
+            {
+                "sizes": [
+                    {
+                        "transfer_mb": 100,
+                        "tshark_floor_s": 2.0,
+                        "tshark_floor_mb_s": 50.0,
+                        "check_s": 8.0,
+                        "check_mb_s": 12.5,
+                        "fast_path_mb_s": 25.0,
+                        "check": {"peak_rss_mib": 60.0, "children_maxrss_mib_upper_bound": 300.0},
+                    }
+                ]
+            },
+        ),
         1 << 30,
     )
     by_figure = {r.figure: r for r in capture}

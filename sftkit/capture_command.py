@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from reference.cli import CommandError
+from sftkit.cli import CommandError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

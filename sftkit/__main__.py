@@ -1,0 +1,5 @@
+"""`python -m sftkit ...` is the same as the `sft` command."""
+
+from sftkit.cli import main
+
+raise SystemExit(main())
