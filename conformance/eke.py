@@ -29,6 +29,7 @@ __all__ = [
     "EXPONENT_BITS",
     "FEISTEL_ROUNDS",
     "G",
+    "KEY_INFOS",
     "N2",
     "N3",
     "N4",
@@ -114,6 +115,8 @@ _KEY_INFOS = {
     "key_s2c": (b"sft-eke/1 key s2c", 32),
     "iv_s2c": (b"sft-eke/1 iv s2c", 12),
 }
+# The HKDF-Expand labels of EKE-KS-3, for diagnoses of a target's key schedule.
+KEY_INFOS = _KEY_INFOS
 
 
 class EkeError(Exception):

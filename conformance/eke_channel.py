@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance import eke
+from conformance.eke_diagnosis import Diagnosis, diagnose_c2, diagnose_record
 from conformance.wire import (
     DEFAULT_TIMEOUT,
     Closed,
@@ -54,6 +55,8 @@ class HandshakeResult:
     step: str
     event: Event | None = None
     detail: str = ""
+    # Which requirement the target's EKE2 breaks, when C2 verifies under a known deviation.
+    diagnosis: Diagnosis | None = None
 
     def describe(self) -> str:
         what = self.event.describe() if self.event is not None else self.detail
@@ -83,7 +86,9 @@ def client_handshake(
     try:
         eke3 = client.on_eke2(got)
     except eke.EkeError as exc:
-        return HandshakeResult(False, "EKE2", detail=str(exc))
+        diagnosis = diagnose_c2(client, got)
+        detail = str(exc) + (f" — {diagnosis.describe()}" if diagnosis else "")
+        return HandshakeResult(False, "EKE2", detail=detail, diagnosis=diagnosis)
     if not conn.send_frame(b"EKE3", eke3):
         return HandshakeResult(False, "EKE3", detail="the server closed before EKE3 was sent")
     got = _recv_json(conn, b"EKE4", deadline)
@@ -215,7 +220,8 @@ class EkeChannel:
         if not result.ok or client.keys is None:
             raw.close()
             raise ConformanceFailure(
-                f"{result.describe()}\nTranscript (last entries):\n{raw.transcript.tail()}"
+                f"{result.describe()}\nTranscript (last entries):\n{raw.transcript.tail()}",
+                violates=(result.diagnosis.requirement,) if result.diagnosis else (),
             )
         sender, receiver = client.record_layer()
         return cls(raw, client.keys, sender, receiver, role="client")
@@ -278,8 +284,22 @@ class EkeChannel:
         try:
             inner = self.receiver.open(event.raw)
         except eke.EkeError as exc:
-            self.violations.append(f"EKE-REC-4: record #{seq} from the target: {exc.detail}")
-            return self._fail(f"record #{seq} from the target did not open: {exc.detail}")
+            from_server = self.role == "client"
+            diagnosis = diagnose_record(self.keys, event.raw, seq, from_server=from_server)
+            if diagnosis is None:
+                self.violations.append(f"EKE-REC-4: record #{seq} from the target: {exc.detail}")
+                return self._fail(f"record #{seq} from the target did not open: {exc.detail}")
+            detail = f"record #{seq} from the target did not open: {diagnosis.describe()}"
+            self.violations.append(detail)
+            closed = self._fail(detail)
+            if self.role == "client":
+                # The target sealed its record wrongly, provably (it opens under the named
+                # deviation): that is its violation, whatever the case was checking.
+                raise ConformanceFailure(
+                    f"{detail}\nTranscript (last entries):\n{self.transcript.tail()}",
+                    violates=(diagnosis.requirement,),
+                ) from None
+            return closed
         frame_type, payload = eke.decode_frame_payload(inner)
         frame = ReceivedFrame(frame_type, payload)
         self.transcript.add("recv", inner, f"plaintext of record #{seq}: {frame.describe(60)}")

@@ -79,6 +79,7 @@ _PROP_EXPECTATION = "sft_expectation"
 _PROP_UNEXPECTED = "sft_unexpected"
 _PROP_LEVEL = "sft_level"
 _PROP_SIDE = "sft_side"
+_PROP_VIOLATES = "sft_violates"
 _PROP_TARGET_DOWN = "sft_target_down"
 _UNSUPPORTED_PREFIX = "unsupported: "
 _SANITY_TIMEOUT = 10.0
@@ -359,7 +360,14 @@ def run_sanity(target: Target) -> SanityResult:
             return SanityResult(True, f"TCP connect in {time.monotonic() - started:.2f} s")
     except pytest.skip.Exception as exc:
         return SanityResult(False, str(exc))
-    except (ConformanceFailure, OSError) as exc:
+    except ConformanceFailure as exc:
+        if exc.violates:
+            # The target answered, and its bytes verify under a named deviation from the
+            # spec (conformance/eke_diagnosis.py): it is reachable and the target file's
+            # password is right, so it is judged — every case FAILs the named requirement.
+            return SanityResult(True, "handshake answered", misbehaved=_first_line(exc))
+        return SanityResult(False, _first_line(exc))
+    except OSError as exc:
         return SanityResult(False, _first_line(exc))
     handshake = f"{target.profile} channel in {time.monotonic() - started:.2f} s"
     try:
@@ -847,6 +855,9 @@ def pytest_runtest_makereport(
             verdict = _skip_verdict(call)
         elif call.excinfo is not None:
             verdict = _exception_verdict(call.excinfo)
+            violates = getattr(call.excinfo.value, "violates", ())
+            if verdict == "FAIL" and violates:
+                extra.append((_PROP_VIOLATES, ",".join(violates)))
             if verdict == "FAIL" and level == "SHOULD" and not strict_mode(item.config):
                 verdict = CaseVerdict.NON_STRICT
         expected = state.expectations.failure_for(item.nodeid, reqs)
@@ -972,6 +983,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         level=str(props.get(_PROP_LEVEL, "MUST")),
         side=str(props.get(_PROP_SIDE, "responder")),
         target_down=bool(props.get(_PROP_TARGET_DOWN, False)),
+        violates=[r for r in str(props.get(_PROP_VIOLATES, "")).split(",") if r],
     )
     if _PROP_UNEXPECTED in props:
         new.message = str(props[_PROP_UNEXPECTED]) + (f"; {message}" if message else "")

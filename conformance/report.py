@@ -164,6 +164,9 @@ class CaseResult:
     level: str = "MUST"
     side: str = "responder"  # the role of the target the case judged (SIDES)
     target_down: bool = False  # not judged: the target was down or misconfigured
+    # A FAIL that named the requirement(s) it proves violated: only those are FAILed by
+    # this case; the others it cites are not judged by it (ConformanceFailure.violates).
+    violates: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -193,7 +196,10 @@ def requirement_verdict(verdicts: Iterable[str]) -> str:
 def counts_for(requirement_id: str, case: CaseResult) -> bool:
     """Whether `case` says something about `requirement_id`: it cites it, and the
     requirement concerns the profile the case ran against."""
-    if requirement_id not in case.requirements:
+    if case.violates and case.verdict == "FAIL":
+        if requirement_id not in case.violates:
+            return False
+    elif requirement_id not in case.requirements:
         return False
     return case.profile is None or applies_to(requirement_id, [case.profile])
 

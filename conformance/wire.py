@@ -438,7 +438,16 @@ def _describe_event(event: Event) -> str:
 
 
 class ConformanceFailure(AssertionError):
-    """A target's reaction that the spec does not allow; the message is the evidence."""
+    """A target's reaction that the spec does not allow; the message is the evidence.
+
+    `violates` narrows the verdict: a case that cites several requirements and fails one
+    of them names it here, and only that one is FAILed by the case (the others it cites are
+    then not judged by this case, neither PASS nor FAIL). Empty: every cited requirement.
+    """
+
+    def __init__(self, *args: object, violates: tuple[str, ...] | list[str] = ()) -> None:
+        super().__init__(*args)
+        self.violates: tuple[str, ...] = tuple(violates)
 
     @classmethod
     def evidence(

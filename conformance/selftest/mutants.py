@@ -18,7 +18,10 @@ from conformance.selftest.mutants_app import MUTANTS as _APP
 from conformance.selftest.mutants_ca import MUTANTS as _CA
 from conformance.selftest.mutants_eke_client import MUTANTS as _EKE_CLIENT
 from conformance.selftest.mutants_eke_server import MUTANTS as _EKE_SERVER
+from conformance.selftest.mutants_interop import MUTANTS as _INTEROP
 from conformance.selftest.mutants_pki import MUTANTS as _PKI
+from conformance.selftest.mutants_reliability import MUTANTS as _RELIABILITY
+from conformance.selftest.mutants_spec import MUTANTS as _SPEC
 from conformance.selftest.mutants_timing import MUTANTS as _TIMING
 
 __all__ = ["MUTANTS", "Mutant", "main"]
@@ -345,7 +348,8 @@ MUTANTS += (
         client=True,
     ),
 )
-MUTANTS += _EKE_SERVER + _EKE_CLIENT + _PKI + _CA + _APP + _TIMING
+MUTANTS += _EKE_SERVER + _EKE_CLIENT + _PKI + _CA + _APP + _TIMING + _SPEC + _RELIABILITY
+MUTANTS += _INTEROP
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name
     raise RuntimeError("duplicate mutant names in conformance/selftest/mutants*.py")

@@ -98,7 +98,8 @@ def test_mutant_is_detected(
     failing = [
         c
         for c in report["cases"]
-        if mutant.requirement in c["requirements"] and c["verdict"] == "FAIL"
+        if c["verdict"] == "FAIL"
+        and mutant.requirement in (c.get("violates") or c["requirements"])
     ]
     detected = requirement.get("verdict") == "FAIL" and bool(failing)
     evidence = failing[0]["evidence"] if failing else ""
