@@ -521,6 +521,8 @@ def profile_problems(
         add(("PKI-CERT-1", f"KeyUsage {sorted(usages)}, want digitalSignature, critical"))
     if usages & {"keyCertSign", "cRLSign"}:
         add(("PKI-CERT-1", f"KeyUsage {sorted(usages)} lets a leaf sign certificates or CRLs"))
+    elif usages - {"digitalSignature"}:  # e.g. keyEncipherment on an RSA key: TLS 1.3 signs
+        add(("PKI-CERT-1", f"KeyUsage {sorted(usages)}, want digitalSignature only"))
     eku = cert.extension(OID_EKU)
     if eku is None or not {x509.EKU_CLIENT_AUTH, x509.EKU_SERVER_AUTH} <= eku_oids(eku.value):
         add(("PKI-CERT-1", f"EKU {sorted(eku_oids(eku.value)) if eku else None}, want both"))

@@ -254,7 +254,7 @@ def pm_decode(encoded: int) -> int:
 
 def random_exponent() -> int:
     """EKE-X-1: 320 random bits with the top bit set (as the reference does)."""
-    return secrets.randbits(EXPONENT_BITS) | (1 << (EXPONENT_BITS - 1))
+    return secrets.randbits(EXPONENT_BITS) | (1 << EXPONENT_BITS)
 
 
 # ---------------------------------------------------------------- key schedule

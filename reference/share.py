@@ -42,6 +42,9 @@ __all__ = [
 PARTIAL_PREFIX: Final = ".sft-partial-"
 MAX_NAME_BYTES: Final = 4096  # [APP-NAME-1]
 MAX_COMPONENT_BYTES: Final = 255
+# [APP-NAME-8]: bidirectional embeddings/overrides and isolates disguise a name on screen
+# ("invoice\u202efdp.exe" shows as "invoiceexe.pdf").
+_BIDI_CONTROLS: Final = frozenset(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
 
 _DIR_FLAGS: Final = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # O_NONBLOCK: opening a FIFO planted in the share must not block the thread.
@@ -74,8 +77,11 @@ def check_name(name: str) -> list[str]:
         raise NameRefused(f"drive letters are not allowed: {_shown(name)}")
     if "\\" in name:
         raise NameRefused(f"backslashes are not allowed: {_shown(name)}")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+    # C0, DEL [APP-NAME-2] and C1 [APP-NAME-8]: terminals act on C1 controls too.
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in name):
         raise NameRefused("control characters are not allowed in names")
+    if not _BIDI_CONTROLS.isdisjoint(name):
+        raise NameRefused("bidirectional formatting characters are not allowed in names")
     parts = name.split("/")
     for part in parts:
         if part in ("", ".", ".."):

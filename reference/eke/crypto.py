@@ -1,6 +1,6 @@
 """sft-eke/1 cryptography: the only module of the EKE profile that touches primitives.
 
-Named recipes for docs/SPEC.md §5 (CONVENTIONS §3): protocol code calls
+Named recipes for docs/SPEC.md §5 (docs/ARCHITECTURE.md §5 rule 3): protocol code calls
 `password_key`, `hide_element`, `reveal_element`, `shared_secret`, `derive_keys`,
 `seal_confirm`/`open_confirm` and the record sealer/opener, never a raw primitive.
 Public functions draw their own randomness; the private `_..._from_parts` variants
@@ -92,7 +92,7 @@ P: Final = int(
 G: Final = 2
 Q: Final = (P - 1) // 2
 ELEMENT_LEN: Final = 384  # k of I2OSP(n, k) [EKE-GRP-1]
-EXPONENT_BITS: Final = 320  # [EKE-X-1]
+EXPONENT_BITS: Final = 320  # random bits per exponent [EKE-X-1]
 NONCE_LEN: Final = 32  # Ns, Na
 KEY_LEN: Final = 32
 IV_LEN: Final = 12
@@ -279,6 +279,22 @@ def jacobi(a: int, n: int) -> int:
     return result if n == 1 else 0
 
 
+def _is_residue_blinded(value: int) -> bool:
+    """(value/p) = 1, in a time that does not depend on value [EKE-SEC-4].
+
+    value is D_pw(A): password-dependent. The binary Jacobi loop runs a number of steps
+    that follows its input (2 µs for X' = 4, 0.7 ms for a full-size value), so a timed,
+    replayed A would tell which passwords decrypt it to a short-loop value (Dragonblood).
+    The loop is given value·r² mod p for a fresh random r instead: the same symbol
+    ((r²/p) = 1), and a uniformly random member of value's class, so its length tells
+    nothing about value. Adding 2p first keeps the multiplication's operand at one size
+    (Python ints are variable-length: a small value would multiply faster). Euler's
+    criterion would be the textbook fix, but Python's pow takes ~70 ms for it here.
+    """
+    r = secrets.randbelow(P - 1) + 1
+    return jacobi((value + 2 * P) * (r * r % P) % P, P) == 1
+
+
 def _pm_encode_from_parts(element: int, *, sign_bit: int) -> bytes:
     if not 1 < element < P - 1:
         raise LocalProtocolError(ErrorCode.INTERNAL, "not a group element")
@@ -300,7 +316,7 @@ def pm_decode(encoded: bytes) -> int:
     value = int.from_bytes(encoded, "big")
     # p = 3 (mod 4): exactly one of value, p - value is a residue (Jacobi symbol 1).
     # Computed before the range check so that an invalid X' costs the same [EKE-HS-8].
-    residue = jacobi(value, P) == 1
+    residue = _is_residue_blinded(value)
     if value in (0, 1, P - 1) or value >= P:
         raise AuthenticationFailed()
     return value if residue else P - value
@@ -327,10 +343,13 @@ def _ephemeral_from_parts(*, exponent: int) -> Ephemeral:
 
 
 def new_ephemeral() -> Ephemeral:
-    """A fresh 320-bit exponent with its top bit set [EKE-X-1]."""
-    return _ephemeral_from_parts(
-        exponent=secrets.randbits(EXPONENT_BITS) | (1 << (EXPONENT_BITS - 1))
-    )
+    """A fresh exponent of EXPONENT_BITS random bits, plus bit 320 set [EKE-X-1].
+
+    The fixed top bit gives every exponent the same length (so the modexp's running
+    time does not depend on it) and lies ABOVE the random bits: setting bit 319 of a
+    320-bit draw would leave only 319 random bits, below the spec's 320.
+    """
+    return _ephemeral_from_parts(exponent=secrets.randbits(EXPONENT_BITS) | (1 << EXPONENT_BITS))
 
 
 def _hide_element_from_parts(pw: bytes, element: int, *, sign_bit: int) -> bytes:

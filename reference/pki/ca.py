@@ -208,7 +208,7 @@ def _leaf_builder(
             x509.KeyUsage(
                 digital_signature=True,
                 content_commitment=False,
-                key_encipherment=isinstance(public_key, rsa.RSAPublicKey),
+                key_encipherment=False,  # [PKI-CERT-1]: TLS 1.3 only signs, RSA too
                 data_encipherment=False,
                 key_agreement=False,
                 key_cert_sign=False,

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Final
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from reference.pki.ca import ALIAS_RE
@@ -115,6 +116,9 @@ def _base_context(protocol: int) -> ssl.SSLContext:
     if protocol == ssl.PROTOCOL_TLS_SERVER:
         ctx.num_tickets = 0
     ctx.options |= ssl.OP_NO_TICKET
+    # [PKI-TLS-8]: never write TLS secrets. ssl.create_default_context() would open
+    # $SSLKEYLOGFILE; a bare SSLContext does not, and this says so for the next editor.
+    ctx.keylog_filename = None  # type: ignore[assignment]
     return ctx
 
 
@@ -206,8 +210,21 @@ def check_crl(crl_der: bytes, root_pem: bytes, *, now: dt.datetime | None = None
         raise CertificateRefused("the CRL has expired: the CA must be reachable to refresh it")
 
 
+def _check_algorithms(cert: x509.Certificate, alias: str) -> None:
+    """PKI-CERT-9: SHA-256 signature, ECDSA P-256 or RSA >= 2048 key, whatever OpenSSL's
+    configured security level (a system at level 0 or 1 accepts SHA-1 or RSA-1024)."""
+    if not isinstance(cert.signature_hash_algorithm, hashes.SHA256):
+        raise CertificateRefused(f"{alias}'s certificate is not signed with SHA-256")
+    key = cert.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        if key.key_size < 2048:
+            raise CertificateRefused(f"{alias}'s certificate has an RSA key below 2048 bits")
+    elif not (isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1)):
+        raise CertificateRefused(f"{alias}'s certificate key is neither ECDSA P-256 nor RSA")
+
+
 def check_peer_certificate(der: bytes | None, *, as_server: bool) -> str:
-    """The checks of PKI-CERT-1/2/5/6 that OpenSSL leaves out; returns the alias.
+    """The checks of PKI-CERT-1/2/5/6/9 that OpenSSL leaves out; returns the alias.
 
     `as_server=True` means we are the responder checking a client certificate
     (clientAuth required); False means the initiator checking a server
@@ -239,6 +256,7 @@ def check_peer_certificate(der: bytes | None, *, as_server: bool) -> str:
         raise CertificateRefused(f"{alias}'s certificate has no key usage") from None
     if not ku.digital_signature:
         raise CertificateRefused(f"{alias}'s certificate does not allow digital signatures")
+    _check_algorithms(cert, alias)
     return alias
 
 
@@ -276,6 +294,9 @@ _ALERT_MESSAGES: Final = {
     "CERTIFICATE_REQUIRED": "{peer} requires a certificate",
     "NO_APPLICATION_PROTOCOL": "{peer} does not speak sft-pki/1",
     "PROTOCOL_VERSION": "{peer} does not speak TLS 1.3",
+    # A close before the handshake completed: a responder over its connection limits
+    # (LIM-4, LIM-8, LIM-9) closes without an alert.
+    "UNEXPECTED_EOF": "{peer} closed the connection during the handshake: server busy, try later",
 }
 
 
