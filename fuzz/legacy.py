@@ -9,6 +9,14 @@ legacy reference they must find real failures (LEG-GEN-2): that is what
 A legacy case is a `Case` with profile `pki-legacy` or `eke-legacy` and stage
 `connect`; its `extra` holds the logical input (the requested name, the user), so
 that a replay re-encrypts it for the responder's current key.
+
+A session does not half-close (TCP FIN after its writes) unless the case asks for it
+(`extra["half_close"]`): a real requester keeps its side open and waits, so a
+responder that keeps reading after a complete request (a missing file, garbage, an
+oversize header) and never answers nor closes leaves it waiting forever. That is a
+finding (LIM-5, LEG-PKI-8 class), found by a bounded wait. Where the case itself left
+a frame incomplete, the responder may wait for the rest: that wait is no finding and
+is cut short (`_OWED_NOTHING_WAIT`).
 """
 
 from __future__ import annotations
@@ -24,11 +32,24 @@ from Crypto.PublicKey import RSA
 from fuzz.cases import Case, Write
 from fuzz.oracles import Secrets, Violation, nothing_secret_in_clear
 
-__all__ = ["LegacyOutcome", "LegacyPkiIdentity", "run_pki_legacy", "run_eke_legacy", "judge"]
+__all__ = [
+    "LegacyOutcome",
+    "HANG_PATIENCE",
+    "LegacyPkiIdentity",
+    "owed_after",
+    "run_pki_legacy",
+    "run_eke_legacy",
+    "judge",
+]
 
 _RECV = 65536
 _MAX = 4 * 1024 * 1024
 _OAEP_MAX = 190
+_LEGACY_LIMIT = 65536  # the reference closes at a header announcing more (§7.4)
+_OWED_NOTHING_WAIT = 2.0  # a responder still owed bytes of a frame may wait; no verdict
+# A responder that owes an answer and sends nothing for this long is hung (as the
+# conformance cases' PATIENCE): an honest one answers a request at once.
+HANG_PATIENCE = 4.0
 
 
 @dataclass
@@ -39,6 +60,9 @@ class LegacyOutcome:
     hung: bool = False
     closed: bool = False
     detail: str = ""
+    # What the responder owed when the session went quiet: "" when the case left a frame
+    # incomplete (it may wait for the rest), else what it was sent last.
+    owed: str = "an answer to the request"
 
     def signature(self) -> str:
         end = "hang" if self.hung else ("close" if self.closed else "open")
@@ -55,14 +79,17 @@ class LegacyPkiIdentity:
         return RSA.import_key(self.key_pem)
 
 
-def _recv_all(sock: socket.socket, deadline: float, out: LegacyOutcome) -> None:
+def _recv_all(
+    sock: socket.socket, deadline: float, out: LegacyOutcome, idle: float = HANG_PATIENCE
+) -> None:
+    """Until the close; hung when nothing arrives for `idle` s or the deadline passes."""
     buf = bytearray()
     while len(buf) < _MAX:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             out.hung = True
             break
-        sock.settimeout(remaining)
+        sock.settimeout(min(remaining, idle))
         try:
             data = sock.recv(_RECV)
         except TimeoutError:
@@ -75,6 +102,26 @@ def _recv_all(sock: socket.socket, deadline: float, out: LegacyOutcome) -> None:
             break
         buf += data
     out.received = bytes(buf)
+
+
+def owed_after(sent: bytes) -> str:
+    """What a responder owes after `sent` (the bytes after SECE): "" if the last frame
+    is incomplete and announces at most the reference's limit (waiting for its rest is
+    legitimate), else a description of what it was sent."""
+    offset, last = 0, "a complete RQFL"
+    while offset < len(sent):
+        if len(sent) - offset < 8:
+            return ""  # a partial header: the responder may wait for the rest
+        ftype, length = struct.unpack("!4sL", sent[offset : offset + 8])
+        if ftype not in (b"SECE", b"RSCV", b"RSCI", b"RQFL", b"RSFL"):
+            return f"a frame of unknown type {ftype!r}"
+        if length > _LEGACY_LIMIT:
+            return f"a {ftype.decode()} header announcing {length} bytes (over 64 KiB)"
+        if offset + 8 + length > len(sent):
+            return ""
+        last = f"a complete {ftype.decode()} frame"
+        offset += 8 + length
+    return last
 
 
 def _frames(data: bytes) -> list[tuple[bytes, bytes]]:
@@ -93,7 +140,8 @@ def run_pki_legacy(
     host: str, port: int, identity: LegacyPkiIdentity, case: Case, deadline: float
 ) -> LegacyOutcome:
     """SECE, wait for RSCV, then the case's writes (RQFL built for `extra["name"]` when
-    the write is empty), half-close and read every RSFL until the close."""
+    the write is empty), half-close only if `extra["half_close"]`, and read every RSFL
+    until the close or the deadline."""
     from conformance.legacy.pki0 import oaep_encrypt, read_certificate
 
     out = LegacyOutcome(case)
@@ -106,6 +154,7 @@ def run_pki_legacy(
             out.closed = True
             return out
         responder = read_certificate(head[1])
+        sent = bytearray()
         for write in case.writes:
             data = write.data
             if not data:
@@ -118,11 +167,16 @@ def run_pki_legacy(
                 sock.sendall(data)
             except OSError:
                 break
-        try:
-            sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-        _recv_all(sock, time.monotonic() + deadline, out)
+            sent += data
+        out.owed = owed_after(bytes(sent))
+        if case.extra.get("half_close"):
+            out.owed = out.owed or "an answer or a close after our FIN"
+            try:
+                sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+        idle = HANG_PATIENCE if out.owed else _OWED_NOTHING_WAIT
+        _recv_all(sock, time.monotonic() + deadline, out, min(idle, deadline))
     key = identity.key
     from conformance.legacy.pki0 import oaep_decrypt
 
@@ -202,8 +256,16 @@ def run_eke_legacy(
 def judge(out: LegacyOutcome, secrets: Secrets, deadline: float) -> list[Violation]:
     """The v1 oracles that apply to a legacy session."""
     found: list[Violation] = []
-    if out.hung:
-        found.append(Violation("LIM-5", f"no answer and no close within {deadline:.1f} s"))
+    if out.hung and out.owed:
+        name = out.case.extra.get("name")
+        about = f" (requested {name!r})" if name is not None else ""
+        found.append(
+            Violation(
+                "LIM-5",
+                f"after {out.owed}{about} the responder sent nothing and did not close for "
+                f"{min(HANG_PATIENCE, deadline):.1f} s: a requester that waits is stuck forever",
+            )
+        )
     # Everything a legacy target sends is outside any secure channel.
     clear = Case(out.case.profile, "connect", (Write(b""),))
     from fuzz.runner import Outcome

@@ -14,12 +14,14 @@ __all__ = [
     "run_session",
     "verify_body",
     "post_verify",
+    "suite_key",
     # re-exported for callers that speak only pki/0 (fuzz/legacy.py)
     "CertificateInfo",
     "read_certificate",
 ]
 
 import base64
+import functools
 import http.client
 import json
 import struct
@@ -160,3 +162,11 @@ def post_verify(ca_url: str, body: bytes, timeout: float = 10.0) -> tuple[int, b
         return response.status, response.read(1 << 20)
     finally:
         conn.close()
+
+
+@functools.cache
+def suite_key(slot: int) -> RSA.RsaKey:
+    """RSA-2048 key number `slot` of this run, generated once: pycryptodome takes about
+    a second per key (several on a loaded machine), and no case needs a key of its own,
+    only one that differs from another case's key (slot 0 is the suite's identity)."""
+    return RSA.generate(2048)

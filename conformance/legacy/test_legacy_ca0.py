@@ -28,13 +28,9 @@ def _enrolment(target: LegacyPkiTarget) -> tuple[str, str, bytes, str]:
 
 
 def _spare() -> RSA.RsaKey:
-    # One key whose private half nobody needs: generated once, reused by the CA cases.
-    if not _SPARE_KEYS:
-        _SPARE_KEYS.append(RSA.generate(2048))
-    return _SPARE_KEYS[0]
-
-
-_SPARE_KEYS: list[RSA.RsaKey] = []
+    # One key whose private half nobody needs, shared by the CA cases (slot 1: not the
+    # suite identity's key).
+    return pki0.suite_key(1)
 
 
 def _public_pem(key: RSA.RsaKey) -> bytes:
@@ -44,7 +40,7 @@ def _public_pem(key: RSA.RsaKey) -> bytes:
 @pytest.mark.req("LEG-CA-FMT-1", "LEG-CA-FMT-2")
 def test_verify_issues_a_certificate_for_the_alias_and_key(pki_legacy: LegacyPkiTarget) -> None:
     alias, password, root_pem, url = _enrolment(pki_legacy)
-    key = RSA.generate(2048)
+    key = pki0.suite_key(0)
     status, body = pki0.post_verify(
         url, pki0.verify_body(root_pem, alias, password, _public_pem(key))
     )
@@ -106,7 +102,7 @@ def test_a_replayed_payload_binds_the_alias_to_another_key(pki_legacy: LegacyPki
     honest = json.loads(pki0.verify_body(root_pem, alias, password, _public_pem(_spare())))
     status, _ = pki0.post_verify(url, json.dumps(honest).encode())
     assert status == 200, "sanity: the honest enrolment failed"
-    attacker = RSA.generate(2048)
+    attacker = pki0.suite_key(0)  # not the key of the captured request (slot 1)
     replay = {"payload": honest["payload"], "public_key": _public_pem(attacker).decode()}
     status, body = pki0.post_verify(url, json.dumps(replay).encode())
     if status == 200:

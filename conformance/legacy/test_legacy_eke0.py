@@ -341,7 +341,10 @@ def test_one_stalled_client_blocks_the_others(
 
 @pytest.mark.req("LEG-EKE-3", "EKE-GRP-1")
 def test_the_group_is_the_clients_and_tiny(link: eke0.EkeLink, eke_legacy: LegacyEkeTarget) -> None:
-    chosen = 2**127 - 1  # a Mersenne prime the client picks; not the protocol's p
+    # A safe prime the client picks, not the protocol's p; 2 generates its whole group
+    # (p = 3 mod 8). Not 2^127-1: 2 has order 127 there, so most keys K would be
+    # 2^k with fewer than 32 digits, no AES key, and the session would die.
+    chosen = 2**127 + 10419
     with link.session() as client:
         if client.login(eke_legacy.user.encode()) != b"Authenticated":
             raise HarnessError("sanity: the account's login was refused")
@@ -358,9 +361,9 @@ def test_the_group_is_the_clients_and_tiny(link: eke0.EkeLink, eke_legacy: Legac
     if client.got.get(6) == b"pAck" and used_ours:
         _fail(
             "LEG-EKE-3 / EKE-GRP-1 (the group MUST be ffdhe3072)",
-            "the server takes p and g from the client: it acknowledged p = 2^127-1 with "
+            "the server takes p and g from the client: it acknowledged p = 2^127+10419 with "
             "'pAck' and keyed the session in that group (its message 18 decrypts under the "
-            f"key of 2^127-1); the protocol's own p has {eke0.P.bit_length()} bits",
+            f"key of 2^127+10419); the protocol's own p has {eke0.P.bit_length()} bits",
         )
     if server_public is not None and server_public.bit_length() <= 128:
         _fail(
@@ -464,8 +467,9 @@ def _serve_client(
     listener: socket.socket, password: bytes, content: bytes, digest_of: bytes, mode: str
 ) -> _ServerLog:
     """One eke/0 server session, by the table of §7.3.3; `mode` plants one attack:
-    'bogus-18' (message 18 random: no key confirmation), else honest framing of
-    `content` announced with SHA-1 of `digest_of`."""
+    'bogus-18' (message 18 random: no key confirmation), 'short' (half of `content`,
+    then a close), else honest framing of `content` announced with SHA-1 of
+    `digest_of`."""
     log = _ServerLog()
     try:
         conn, _ = listener.accept()
@@ -506,6 +510,9 @@ def _serve_client(
             conn.sendall(str(len(content)).encode())
             log.got[20] = reader.exact(5)
             conn.sendall(b"ok")
+            if mode == "short":
+                conn.sendall(content[: len(content) // 2])
+                return log  # closes before the announced length and before message 24
             conn.sendall(content)
             log.got[23] = reader.exact(14)
             conn.sendall(hashlib.sha1(digest_of, usedforsecurity=False).hexdigest().encode())
@@ -559,9 +566,10 @@ def _run_client(
     return _ClientRun(done.returncode, saved, log, done.stderr.decode("utf-8", "replace")[-400:])
 
 
-def _reached_the_end(run: _ClientRun) -> None:
-    """A client that never got to the attacked step says nothing about it: harness."""
-    if 23 not in run.log.got:
+def _reached(run: _ClientRun, step: int) -> None:
+    """A client that never got to the attacked step (it sent message `step` after seeing
+    the attack) says nothing about it: harness."""
+    if step not in run.log.got:
         raise HarnessError(
             f"the client did not run the exchange: exit code {run.code}, the suite's server "
             f"saw messages {sorted(run.log.got)} ({run.log.error or 'no error'}); "
@@ -597,7 +605,7 @@ def test_the_client_does_not_verify_the_servers_confirmation(
             "the suite's server sent 16 random bytes as message 18 (not E(Na)): the client "
             f"went on, saved the file ({len(content)} bytes) and exited 0",
         )
-    _reached_the_end(run)
+    _reached(run, 17)  # it asked for message 18: refusing it there is the pass
 
 
 @pytest.mark.req("LEG-EKE-9", "APP-GET-3")
@@ -612,4 +620,46 @@ def test_the_client_keeps_a_file_replaced_in_transit(
             f"messages 19, 22 and 24 replaced in clear ({len(forged)} bytes and their SHA-1 "
             "recomputed, no key involved): the client saved the forged file and exited 0",
         )
-    _reached_the_end(run)
+    _reached(run, 20)  # it read the forged length (message 19)
+
+
+@pytest.mark.req("LEG-EKE-FMT-6")
+def test_the_client_refuses_a_file_its_digest_does_not_match(
+    eke_legacy: LegacyEkeTarget, tmp_path: Path
+) -> None:
+    original = os.urandom(1500)
+    flipped = bytearray(original)
+    flipped[len(original) // 2] ^= 0x01
+    kept = []
+    # The family of accidents message 24 catches: a changed byte, a transfer cut short.
+    for how, content, digest_of, mode, delivered in (
+        (
+            "one byte flipped in transit, message 24 the original's SHA-1",
+            bytes(flipped),
+            original,
+            "honest",
+            bytes(flipped),
+        ),
+        (
+            f"the connection closed after {len(original) // 2} of the {len(original)} "
+            "announced bytes, before message 24",
+            original,
+            original,
+            "short",
+            original[: len(original) // 2],
+        ),
+    ):
+        (tmp_path / mode).mkdir()
+        run = _run_client(eke_legacy, tmp_path / mode, content, digest_of, mode)
+        if 20 not in run.log.got:
+            raise HarnessError(
+                f"the client did not reach the file (messages {sorted(run.log.got)}, "
+                f"{run.log.error or 'no error'}); exit {run.code}; stderr: {run.stderr!r}"
+            )
+        if run.code == 0 or run.saved == delivered:
+            what = "kept it" if run.saved == delivered else "kept nothing"
+            kept.append(f"{how}: the client exited {run.code} and {what}")
+    assert not kept, (
+        "LEG-EKE-FMT-6 (a file whose SHA-1 differs from message 24 MUST NOT be kept, and "
+        "the failure reported): " + "; ".join(kept)
+    )

@@ -73,7 +73,7 @@ def test_sece_is_answered_with_rscv_and_the_responders_certificate(
 
 @pytest.mark.req("LEG-PKI-FMT-4")
 def test_a_foreign_certificate_gets_rsci_and_a_close(pki_legacy: LegacyPkiTarget) -> None:
-    key = RSA.generate(2048)
+    key = pki0.suite_key(1)
     now = datetime.datetime.now(datetime.UTC)
     self_signed = der.mint_certificate(
         "mallory", key, "mallory", key, not_before=now, not_after=now + datetime.timedelta(days=1)
@@ -110,23 +110,33 @@ def test_a_file_arrives_in_100_byte_rsa_oaep_pieces_then_a_close(
 
 
 MISSING = "no-such-file-8f3a1c.bin"
+_MISSING_SESSIONS: dict[tuple[str, int], pki0.PkiSession] = {}
+
+
+def _missing_file_session(target: LegacyPkiTarget, identity: SuiteIdentity) -> pki0.PkiSession:
+    """One request for a missing file, shared by LEG-PKI-FMT-7 and LEG-PKI-8: a responder
+    that hangs on it costs the bounded wait (PATIENCE) once, not once per case."""
+    where = (target.host, target.port)
+    if where not in _MISSING_SESSIONS:
+        _MISSING_SESSIONS[where] = _accepted(
+            pki0.run_session(
+                target.host,
+                target.port,
+                identity.certificate_pem,
+                identity.key,
+                MISSING,
+                patience=PATIENCE,
+            ),
+            identity,
+        )
+    return _MISSING_SESSIONS[where]
 
 
 @pytest.mark.req("LEG-PKI-FMT-7")
 def test_a_missing_file_is_a_close_without_rsfl(
     pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity
 ) -> None:
-    session = _accepted(
-        pki0.run_session(
-            pki_legacy.host,
-            pki_legacy.port,
-            suite_identity.certificate_pem,
-            suite_identity.key,
-            MISSING,
-            patience=PATIENCE,
-        ),
-        suite_identity,
-    )
+    session = _missing_file_session(pki_legacy, suite_identity)
     assert not session.hung, (
         f"requested {MISSING!r}: the responder neither answered nor closed within {PATIENCE} s "
         "(LEG-PKI-FMT-7: a file that cannot be opened MUST be answered with a close)"
@@ -239,7 +249,7 @@ def _bad_certificates(
 def test_certificates_the_root_signed_but_must_not_pass_are_accepted(
     pki_legacy: LegacyPkiTarget, root_key: RSA.RsaKey, root_pem: bytes
 ) -> None:
-    key = RSA.generate(2048)
+    key = pki0.suite_key(1)
     now = datetime.datetime.now(datetime.UTC)
     control = der.mint_under_root(
         root_pem,
@@ -429,7 +439,7 @@ def test_the_requester_accepts_a_certificate_the_root_did_not_sign(
     pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity, tmp_path: Path
 ) -> None:
     wanted = _wanted_alias(pki_legacy)
-    key = RSA.generate(2048)
+    key = pki0.suite_key(1)
     now = datetime.datetime.now(datetime.UTC)
     # The wanted name, self-signed: a requester that checks the name but not the chain.
     certificate = der.mint_certificate(
@@ -651,17 +661,7 @@ def test_a_truncated_transfer_is_kept_by_the_requester(
 def test_a_missing_file_is_indistinguishable_from_an_empty_one(
     pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity
 ) -> None:
-    session = _accepted(
-        pki0.run_session(
-            pki_legacy.host,
-            pki_legacy.port,
-            suite_identity.certificate_pem,
-            suite_identity.key,
-            MISSING,
-            patience=PATIENCE,
-        ),
-        suite_identity,
-    )
+    session = _missing_file_session(pki_legacy, suite_identity)
     if session.hung and not session.rsfl_payloads and not session.other_frames:
         _fail(
             "LEG-PKI-8 / APP-GET-2, ERR-1 (a missing file MUST be answered EROR not_found)",

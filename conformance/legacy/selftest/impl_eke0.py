@@ -2,10 +2,12 @@
 self-test only (never reference/legacy): the suite must find exactly their flaws.
 
 - `oneshot`: the seed ported to Python 3 as a student would: one connection, then exit;
-  every message is one recv(1024); fixed exponent, fixed Ns, zero IV; nothing checked.
-- `careful`: one thread per connection, the user name checked, a fresh exponent and Ns
-  per session, its own p whatever the client sends, message 15's Ns verified (close on
-  a mismatch). Still zero IV, password in clear, file in clear, no throttling.
+  every message is one recv(1024); fixed Ns, zero IV; nothing checked; but a fresh
+  random exponent per session (the one fix the student read about).
+- `careful`: one thread per connection, the user name checked, a fresh Ns per session,
+  its own p whatever the client sends, message 15's Ns verified (close on a mismatch).
+  Still the seed's fixed exponent, zero IV, password in clear, file in clear, no
+  throttling.
 
     python -m conformance.legacy.selftest.impl_eke0 VARIANT USER PWFILE FILE
 prints `listening on 127.0.0.1:PORT`.
@@ -55,7 +57,7 @@ def _session(conn: socket.socket, variant: str, user: bytes, password: bytes, da
         if variant == "careful":
             p, g = P, 2  # its own group, whatever the client said
         client_public = int(_xor(conn.recv(1024), pw39))
-        exponent = secrets.randbelow(p - 3) + 2 if variant == "careful" else 5516
+        exponent = 5516 if variant == "careful" else secrets.randbelow(p - 3) + 2
         conn.send(b"xorAck")
         conn.send(_xor(str(pow(g, exponent, p)).encode(), pw39))
         key = str(pow(client_public, exponent, p)).encode()[:32]

@@ -2,12 +2,16 @@
 §7.1 and the seed with `cryptography`, for the self-test only (never reference/legacy):
 the suite must find exactly their flaws.
 
-- `seedlike`: the responder checks the root's signature only, joins names to its share,
-  and on a missing file logs the error and keeps reading (both sides then hang); the
-  requester checks the responder's chain but never its name.
+- `seedlike`: the responder checks the root's signature only, confines names to its
+  share (a refused name is a bare close: someone read about path traversal), and on a
+  missing file logs the error and keeps reading (both sides then hang); the requester
+  checks the responder's chain but never its name.
 - `careful`: the responder also refuses expired / not-yet-valid / CA:TRUE certificates
-  and an EKU without clientAuth, and confines names to its share (a refused name is a
-  bare close); the requester checks the responder's name but not its chain.
+  and an EKU without clientAuth, but joins names to its share as sent; the requester
+  checks the responder's name but not its chain.
+
+Each has some flaws of the seed and lacks others, so that one audit of each shows both
+that a flaw present FAILs and that a flaw absent PASSes (as an unexpected pass).
 
     python -m conformance.legacy.selftest.impl_pki0 serve VARIANT KEY CERT ROOT SHARE
     python -m conformance.legacy.selftest.impl_pki0 get VARIANT KEY CERT HOST PORT NAME OUT ALIAS
@@ -100,7 +104,7 @@ def serve(variant: str, key_path: str, cert_path: str, root_path: str, share: st
                 _, request = _frame(conn)
                 name = key.decrypt(request, _OAEP).decode()
                 path = os.path.join(share, name)
-                if variant == "careful":
+                if variant == "seedlike":
                     real = os.path.realpath(path)
                     if not real.startswith(os.path.realpath(share) + os.sep):
                         return
