@@ -253,7 +253,7 @@ def pm_decode(encoded: int) -> int:
 
 
 def random_exponent() -> int:
-    """EKE-X-1: 320 random bits with the top bit set (as the reference does)."""
+    """EKE-X-1: 320 random bits below a set bit 320 (at least 320 random bits)."""
     return secrets.randbits(EXPONENT_BITS) | (1 << EXPONENT_BITS)
 
 

@@ -22,6 +22,7 @@ import datetime as dt
 import fnmatch
 import importlib.metadata
 import json
+import os
 import platform
 import re
 import shutil
@@ -1093,3 +1094,26 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 # A deadline helper re-exported for tests that wait on targets.
 __all__ += ["deadline_after"]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """`pytest conformance` as typed uses the cores it has: the whole suite, with no `-n`
+    given, runs on one xdist worker per core (`--dist loadgroup`, which the cases' groups
+    need). A single file or `-k` selection stays in one process (each worker starts its own
+    embedded reference, which a small run does not repay); `-n 0` keeps one process."""
+    option = config.option
+    if (
+        getattr(option, "numprocesses", "absent") is not None
+        or os.environ.get("PYTEST_XDIST_WORKER")
+        or not config.pluginmanager.hasplugin("xdist")
+        or option.collectonly
+        or (os.cpu_count() or 1) < 2
+    ):
+        return
+    package = Path(__file__).resolve().parent
+    if not any(Path(arg).resolve() == package for arg in config.args):
+        return
+    option.numprocesses = min(os.cpu_count() or 1, 4)
+    if getattr(option, "dist", "no") == "no":
+        option.dist = "loadgroup"
