@@ -13,18 +13,28 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import socket
 import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.wire import DEFAULT_TIMEOUT, Closed, Event, RawConnection, Transcript
+from conformance.wire import (
+    DEFAULT_TIMEOUT,
+    Closed,
+    ConformanceFailure,
+    Event,
+    RawConnection,
+    ReceivedFrame,
+    Transcript,
+    deadline_after,
+)
 
 __all__ = [
     "ALPN",
@@ -39,6 +49,9 @@ __all__ = [
     "connect_pki",
     "peer_common_name",
     "refused_after_handshake",
+    "judge_responder_refusal",
+    "close_bound",
+    "ended_cleanly",
     "run_client_command",
 ]
 
@@ -53,6 +66,7 @@ def client_context(
     alpn: Sequence[str] | None = (ALPN,),
     max_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3,
     min_version: ssl.TLSVersion | None = None,
+    weak_allowed: bool = False,
 ) -> ssl.SSLContext:
     """An initiator's context: trusts `root` only, presents `cert` (if given).
 
@@ -68,6 +82,8 @@ def client_context(
         max_version if max_version < ssl.TLSVersion.TLSv1_3 else ssl.TLSVersion.TLSv1_3
     )
     ctx.maximum_version = max_version
+    if weak_allowed:
+        _allow_weak(ctx)
     if cert is not None:
         ctx.load_cert_chain(str(cert), str(key) if key is not None else None)
     if alpn:
@@ -83,11 +99,15 @@ def server_context(
     alpn: Sequence[str] | None = (ALPN,),
     max_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3,
     request_client_cert: bool = True,
+    weak_allowed: bool = True,
 ) -> ssl.SSLContext:
-    """A responder's context (the hostile responder's: it does not judge the client)."""
+    """A responder's context (the hostile responder's: it does not judge the client, and
+    by default it may present weak certificates, which the initiator must refuse)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = min(max_version, ssl.TLSVersion.TLSv1_2)
     ctx.maximum_version = max_version
+    if weak_allowed:
+        _allow_weak(ctx)
     ctx.load_cert_chain(str(cert), str(key))
     if root is not None and request_client_cert:
         ctx.load_verify_locations(cafile=str(root))
@@ -97,6 +117,12 @@ def server_context(
     if alpn:
         ctx.set_alpn_protocols(list(alpn))
     return ctx
+
+
+def _allow_weak(ctx: ssl.SSLContext) -> None:
+    """OpenSSL security level 0, so that the suite can *present* a certificate the target
+    must refuse (RSA-1024, SHA-1 signature: PKI-CERT-9); its own checks are unchanged."""
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
 
 
 @dataclass(frozen=True)
@@ -156,6 +182,11 @@ class PkiChannel(RawConnection):
                 pass
         super().close()
 
+    @property
+    def end(self) -> Closed | None:
+        """How the stream ended, once the suite has read its end (None before)."""
+        return self._closed
+
     def probe_closed(self, timeout: float = DEFAULT_TIMEOUT) -> Event:
         """The next event (a refusal after a TLS 1.3 handshake shows up as a close here)."""
         return self.recv_frame(time.monotonic() + timeout)
@@ -179,7 +210,8 @@ def connect_pki(
     raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     transcript.add("event", note=f"connected to {host}:{port}")
     try:
-        tls = ctx.wrap_socket(raw, server_side=False)
+        # A ragged EOF (TCP FIN without close_notify) must stay visible [PKI-TLS-6].
+        tls = ctx.wrap_socket(raw, server_side=False, suppress_ragged_eofs=False)
     except (ssl.SSLError, OSError) as exc:
         raw.close()
         reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
@@ -208,6 +240,67 @@ def refused_after_handshake(result: PkiChannel | HandshakeRefused, timeout: floa
     if isinstance(event, Closed):
         return event.describe()
     return None
+
+
+def ended_cleanly(event: Event) -> bool:
+    """The stream ended with a TLS close_notify, its only clean end [PKI-TLS-6].
+
+    Channels are wrapped with `suppress_ragged_eofs=False`, so a bare TCP FIN shows as
+    `Closed("eof", "TCP closed without close_notify")`, a reset as "reset", an alert as
+    "tls_alert", and only a close_notify as an EOF without detail (or "tls_eof").
+    """
+    if not isinstance(event, Closed):
+        return False
+    return event.kind == "tls_eof" or (event.kind == "eof" and not event.detail)
+
+
+_AUTH_FAILED = 4
+
+
+def close_bound(idle_timeout: float) -> float:
+    """How long a responder may take to close after a fatal EROR: well under its idle
+    timeout (a close that only the idle timeout brings is not a close "at once")."""
+    return max(0.3, min(2.0, 0.8 * idle_timeout))
+
+
+def judge_responder_refusal(
+    result: PkiChannel | HandshakeRefused,
+    what: str,
+    *,
+    request_name: str,
+    close_within: float,
+) -> None:
+    """The responder refused the connection; raises `ConformanceFailure` with evidence if not.
+
+    Accepted: a refused handshake; or, since a TLS 1.3 server judges the client
+    certificate after the client has finished, a close (alert, close_notify, FIN) or an
+    `EROR auth_failed` on the first read after the suite's request, and then the end of
+    the connection within `close_within` seconds [ERR-3]. A responder that answers the
+    request accepted the certificate; one that says `auth_failed` and keeps the
+    connection until its idle timeout did not refuse it at once: both FAIL, fast.
+    """
+    if isinstance(result, HandshakeRefused):
+        return
+    result.send_frame("RQFL", {"name": request_name})
+    first = result.recv_frame(deadline_after(DEFAULT_TIMEOUT))
+    if isinstance(first, Closed):
+        return
+    if isinstance(first, ReceivedFrame) and first.error_code == _AUTH_FAILED:
+        after = result.recv_frame(deadline_after(close_within))
+        if isinstance(after, Closed):
+            return
+        raise ConformanceFailure.evidence(
+            f"ERR-3: {what}: EROR auth_failed, but the connection stayed open",
+            f"the connection ends within {close_within:.2f} s of the fatal EROR (ERR-3)",
+            after.describe(),
+            note="a refused certificate must end the connection at once, not at a timeout",
+        )
+    raise ConformanceFailure.evidence(
+        f"{what}: the responder accepted the connection",
+        "a refused TLS handshake, or a close / EROR auth_failed (then close) on the first read",
+        f"RQFL {request_name!r} answered with {first.describe()}",
+        note=f"peer {result.peer}",
+    )
 
 
 # --- hostile responder, for testing initiators --------------------------------------------
@@ -276,7 +369,7 @@ class HostileResponder:
         raw.settimeout(self.timeout)
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
-            tls = self.ctx.wrap_socket(raw, server_side=True)
+            tls = self.ctx.wrap_socket(raw, server_side=True, suppress_ragged_eofs=False)
         except (ssl.SSLError, OSError) as exc:
             reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
             self.handshake_errors.append(str(reason))
@@ -334,15 +427,22 @@ def run_client_command(
     out: Path,
     alias: str = "",
     timeout: float = 20.0,
+    env: Mapping[str, str] | None = None,
 ) -> ClientRun:
-    """Launches the initiator under test with the template filled in (no shell)."""
+    """Launches the initiator under test with the template filled in (no shell); `env`
+    adds variables to the suite's environment (e.g. a planted SSL_CERT_FILE)."""
     argv = [
         part.format(host=host, port=port, name=name, out=str(out), alias=alias)
         for part in shlex.split(template)
     ]
     try:
         done = subprocess.run(
-            argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False
+            argv,
+            capture_output=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+            env={**os.environ, **env} if env else None,
         )
     except subprocess.TimeoutExpired as exc:
         return ClientRun(

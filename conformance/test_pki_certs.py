@@ -6,9 +6,17 @@ self-signed, a wrong EKU, a CA:TRUE leaf. The responder under test must refuse t
 client certificates; the initiator under test (`--client-cmd`) must refuse them from
 the suite's hostile responder, before sending any application frame.
 
-Revocation needs a certificate the target's CRL lists: `target.identities["revoked"]`
-(the embedded reference revokes it at its CA before the responder starts); without it
-the case is skipped with the reason.
+Revocation needs certificates the target's CRL lists: `target.identities["revoked"]`,
+`["revoked-2"]`, ... (the embedded reference enrols the alias `revoked` twice and revokes
+it at its CA before the responder starts: every certificate of the alias must be
+refused, not only the first); without them the cases are skipped with the reason. The
+initiator is asked for the revoked certificate's own alias, so that only the CRL can
+make it refuse.
+
+The kinds are tried on both sides (anyEKU and P-384 only on the responder, to keep the
+run short), each with the alias the other side expects, so that only the
+defect can be the reason to refuse; the weak ones (RSA-1024, SHA-1, P-384) are presented
+at OpenSSL security level 0, and the target must refuse them whatever its own level.
 
 Fixtures (conformance/plugin.py): `target` (pki), `transcripts`, `tmp_path`.
 """
@@ -22,7 +30,6 @@ import pytest
 
 from conformance._wire_fixtures import (
     TranscriptBook,
-    assert_refused,
     honest_get_script,
     judge_refusal,
     lab_pki,
@@ -31,39 +38,77 @@ from conformance._wire_fixtures import (
     run_initiator,
     suite_identity,
 )
-from conformance.pki_channel import HandshakeRefused, client_context, connect_pki
+from conformance.pki_channel import (
+    HandshakeRefused,
+    PkiChannel,
+    client_context,
+    close_bound,
+    connect_pki,
+    judge_responder_refusal,
+)
+from conformance.plugin import unsupported
 from conformance.target import Target
 from conformance.wire import ConformanceFailure, ExpectError
-from conformance.x509 import pem_decode, read_certificate
+from conformance.x509 import Certificate, pem_decode, read_certificate
 
 CONTENT = b"certificate tests\n"
 
-_CLIENT_BAD = {
+# Each kind of bad certificate and the requirements its refusal checks. The foreign CA
+# with the root's DN and key identifier fools a check by issuer name; the intermediate
+# (signed by the root) breaks the root's pathlen 0; the weak ones pass OpenSSL at a low
+# security level. ERR-3: after refusing with `EROR auth_failed`, close at once.
+_COMMON_BAD = {
     "expired": ("PKI-CERT-3",),
     "not_yet_valid": ("PKI-CERT-3",),
+    # Both: at any hour of the day one of them falls on today's date.
+    "expired_hours_ago": ("PKI-CERT-3",),
+    "valid_in_hours": ("PKI-CERT-3",),
     "foreign_ca": ("PKI-CERT-4", "PKI-TLS-4"),
     "self_signed": ("PKI-CERT-4", "PKI-TLS-4"),
-    "no_client_auth": ("PKI-CERT-5",),
+    "foreign_same_dn": ("PKI-CERT-4", "PKI-CERT-10"),
+    "intermediate_ca": ("PKI-CERT-4", "PKI-CERT-10"),
+    "no_eku": ("PKI-CERT-5",),
     "ca_true": ("PKI-CERT-6",),
+    "wrong_key_usage": ("PKI-CERT-9",),
+    "rsa_1024": ("PKI-CERT-9",),
+    "sha1_signature": ("PKI-CERT-9",),
+}
+_CLIENT_BAD = {
+    **_COMMON_BAD,
+    "no_client_auth": ("PKI-CERT-5",),
+    "any_eku": ("PKI-CERT-5",),
+    "p384_key": ("PKI-CERT-9",),
 }
 
+_SERVER_BAD = {**_COMMON_BAD, "no_server_auth": ("PKI-CERT-5",)}
 
-@pytest.mark.req("PKI-CERT-3", "PKI-CERT-4", "PKI-CERT-5", "PKI-CERT-6", "PKI-TLS-4")
-@pytest.mark.parametrize("kind", sorted(_CLIENT_BAD))
+
+def _close_bound(target: Target) -> float:
+    return close_bound(target.limits.idle_timeout)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [pytest.param(k, marks=pytest.mark.req(*ids, "ERR-3"), id=k) for k, ids in _CLIENT_BAD.items()],
+)
 def test_responder_refuses_bad_client_certificate(
     target: Target, tmp_path: Path, transcripts: TranscriptBook, kind: str
 ) -> None:
     lab = lab_pki(target)
     assert target.root is not None
-    cert, key = lab.bad(kind, alias="suite").write(tmp_path, kind)
+    cert, key = lab.bad(kind, alias=_suite_alias(target, tmp_path)).write(tmp_path, kind)
     result = connect_pki(
         target.host,
         target.port,
-        client_context(target.root, cert, key),
+        client_context(target.root, cert, key, weak_allowed=True),
         name=f"pki with {kind} client certificate",
     )
-    assert_refused(
-        target, result, f"{'/'.join(_CLIENT_BAD[kind])}: {kind} client certificate", transcripts
+    _record(transcripts, result)
+    judge_responder_refusal(
+        result,
+        f"{'/'.join(_CLIENT_BAD[kind])}: {kind} client certificate (alias of the suite)",
+        request_name=_request_name(target),
+        close_within=_close_bound(target),
     )
 
 
@@ -74,42 +119,64 @@ def test_responder_refuses_chain_ending_in_foreign_root(
     """A foreign-CA leaf sent together with its root: the chain must not be trusted."""
     lab = lab_pki(target)
     assert target.root is not None
-    leaf = lab.bad("foreign_ca", alias="suite")
+    leaf = lab.bad("foreign_ca", alias=_suite_alias(target, tmp_path))
     cert, key = leaf.write(tmp_path, "foreign-chain")
     cert.write_text(leaf.pem + lab.foreign.certificate.pem)
     result = connect_pki(target.host, target.port, client_context(target.root, cert, key))
-    assert_refused(target, result, "PKI-TLS-4: foreign chain with its own root", transcripts)
+    _record(transcripts, result)
+    judge_responder_refusal(
+        result,
+        "PKI-TLS-4: foreign chain with its own root",
+        request_name=_request_name(target),
+        close_within=_close_bound(target),
+    )
 
 
-@pytest.mark.req("PKI-CERT-7")
-def test_responder_refuses_revoked_client_certificate(
-    target: Target, transcripts: TranscriptBook
-) -> None:
+def _revoked_identities(target: Target) -> dict[str, tuple[Path, Path]]:
+    """Every identity the target declares revoked: `revoked`, `revoked-2`, ... (two
+    certificates of one alias check that revoking the alias revoked both)."""
     if not target.has("crl"):
-        pytest.skip("unsupported: the target does not declare feature 'crl'")
-    if "revoked" not in target.identities:
+        unsupported("the target does not declare feature 'crl'")
+    found = {k: v for k, v in sorted(target.identities.items()) if k.startswith("revoked")}
+    if not found:
         pytest.skip(
             "needs an identity revoked at the CA before the responder started "
-            "(target.identities['revoked'])"
+            "(target.identities['revoked'], optionally 'revoked-2', ...)"
         )
+    return found
+
+
+@pytest.mark.req("PKI-CERT-7", "PKI-CERT-11")
+def test_responder_refuses_every_revoked_client_certificate(
+    target: Target, transcripts: TranscriptBook
+) -> None:
     assert target.root is not None
-    cert, key = target.identities["revoked"]
-    result = connect_pki(target.host, target.port, client_context(target.root, cert, key))
-    assert_refused(target, result, "PKI-CERT-7: revoked client certificate", transcripts)
+    accepted = []
+    for name, (cert, key) in _revoked_identities(target).items():
+        info = read_certificate(pem_decode(cert.read_text()))
+        result = connect_pki(
+            target.host, target.port, client_context(target.root, cert, key), name=name
+        )
+        _record(transcripts, result)
+        try:
+            judge_responder_refusal(
+                result,
+                f"revoked identity {name!r} (CN {info.common_name})",
+                request_name=_request_name(target),
+                close_within=_close_bound(target),
+            )
+        except ConformanceFailure as exc:
+            accepted.append(str(exc))
+    if accepted:
+        raise ConformanceFailure(
+            "PKI-CERT-7/11: a certificate listed in the CRL was accepted:\n" + "\n".join(accepted)
+        )
 
 
-_SERVER_BAD = {
-    "expired": ("PKI-CERT-3",),
-    "not_yet_valid": ("PKI-CERT-3",),
-    "foreign_ca": ("PKI-CERT-4", "PKI-TLS-4"),
-    "self_signed": ("PKI-CERT-4", "PKI-TLS-4"),
-    "no_server_auth": ("PKI-CERT-5",),
-    "ca_true": ("PKI-CERT-6",),
-}
-
-
-@pytest.mark.req("PKI-CERT-3", "PKI-CERT-4", "PKI-CERT-5", "PKI-CERT-6", "PKI-TLS-4")
-@pytest.mark.parametrize("kind", sorted(_SERVER_BAD))
+@pytest.mark.parametrize(
+    "kind",
+    [pytest.param(k, marks=pytest.mark.req(*ids), id=k) for k, ids in _SERVER_BAD.items()],
+)
 def test_initiator_refuses_bad_responder_certificate(
     target: Target, tmp_path: Path, transcripts: TranscriptBook, kind: str
 ) -> None:
@@ -121,6 +188,53 @@ def test_initiator_refuses_bad_responder_certificate(
     )
     require_reached(run, hostile, request=False)
     judge_refusal(run, hostile, f"{'/'.join(_SERVER_BAD[kind])}: responder certificate {kind}")
+
+
+@pytest.mark.req("PKI-TLS-4", "PKI-CERT-4")
+def test_initiator_trusts_only_the_organisation_root(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """The client runs with SSL_CERT_FILE / SSL_CERT_DIR naming the foreign CA, which
+    OpenSSL, Go and others read as the *system* trust store: a client that loads the
+    default store besides the organisation root (`create_default_context()`) trusts the
+    foreign CA's certificate for the right alias; one that trusts the root only refuses."""
+    lab = lab_pki(target)
+    system = tmp_path / "planted-system-store"
+    system.mkdir()
+    # With the foreign CA's (empty) CRL: a client that checks revocation finds one for
+    # the foreign issuer too, so only its trust in the planted store is judged.
+    (system / "ca.pem").write_text(lab.foreign.certificate.pem + lab.foreign.crl_pem())
+    cert = lab.bad("foreign_ca", alias=responder_alias(target))
+    run, hostile = run_initiator(
+        target,
+        tmp_path,
+        transcripts,
+        cert=cert,
+        script=honest_get_script(CONTENT),
+        client_env={"SSL_CERT_FILE": str(system / "ca.pem"), "SSL_CERT_DIR": str(system)},
+    )
+    require_reached(run, hostile, request=False)
+    judge_refusal(run, hostile, "PKI-TLS-4: foreign CA planted in the client's system trust store")
+
+
+@pytest.mark.req("PKI-CERT-7", "PKI-CERT-11")
+def test_initiator_refuses_revoked_responder_certificate(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """The hostile responder presents a revoked, otherwise valid certificate, and the
+    client is asked for exactly its alias: only the CRL can make the client refuse."""
+    for name, (cert_path, key_path) in _revoked_identities(target).items():
+        cert = Certificate.load(cert_path.read_bytes(), key_path.read_bytes())
+        run, hostile = run_initiator(
+            target,
+            tmp_path,
+            transcripts,
+            cert=cert,
+            script=honest_get_script(CONTENT),
+            alias=cert.common_name,
+        )
+        require_reached(run, hostile, request=False)
+        judge_refusal(run, hostile, f"PKI-CERT-7: responder presents revoked identity {name!r}")
 
 
 _ALIAS_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
@@ -160,13 +274,28 @@ def test_root_certificate_profile(target: Target) -> None:
         raise ConformanceFailure("PKI-CERT-8: the organisation root: " + "; ".join(problems))
 
 
+def _record(transcripts: TranscriptBook, result: PkiChannel | HandshakeRefused) -> None:
+    transcripts.add(result.transcript if isinstance(result, HandshakeRefused) else result)
+
+
+def _request_name(target: Target) -> str:
+    return target.files[0].name if target.files else "hello.txt"
+
+
+def _suite_alias(target: Target, workdir: Path) -> str:
+    """The alias the responder serves the suite under (its allow list may name only it):
+    a bad certificate then differs from an accepted one only by its defect."""
+    cert, _key = suite_identity(target, workdir)
+    return read_certificate(pem_decode(cert.read_text())).common_name or "suite"
+
+
 @pytest.mark.req("PKI-ID-3")
 def test_allow_list_refuses_an_employee_not_on_it(
     target: Target, tmp_path: Path, transcripts: TranscriptBook
 ) -> None:
     """A responder with an allow list answers a valid employee not on it `forbidden`."""
     if not target.has("allow-list"):
-        pytest.skip("unsupported: the target does not declare feature 'allow-list'")
+        unsupported("the target does not declare feature 'allow-list'")
     assert target.root is not None
     outsider = lab_pki(target).employee("sft-conformance-outsider")
     cert, key = outsider.write(tmp_path, "outsider")

@@ -5,6 +5,12 @@ refuse. Initiator side: the suite runs a hostile TLS responder and the initiator
 test (`--client-cmd`; for the embedded run, the reference's `sft get`) must refuse it
 before sending any application frame.
 
+How a connection ends [PKI-TLS-6/7]: the suite's channels keep a ragged EOF visible
+(`suppress_ragged_eofs=False`), so a bare TCP FIN is told apart from a close_notify after
+BYE_, after a get or a put, after a fatal error, after a refused certificate and in
+answer to the suite's own close_notify; and, on the initiator, in answer to the
+responder's close_notify after a get.
+
 Fixtures (conformance/plugin.py): `target` (pinned to pki by this file's name),
 `transcripts`, `tmp_path`.
 """
@@ -18,10 +24,13 @@ import pytest
 
 from conformance._wire_fixtures import (
     TranscriptBook,
-    assert_refused,
+    fresh_name,
+    get_file,
     honest_get_script,
     judge_refusal,
+    known_file,
     lab_pki,
+    put_file,
     require_reached,
     responder_alias,
     run_initiator,
@@ -33,11 +42,25 @@ from conformance.pki_channel import (
     HandshakeRefused,
     HostileResponder,
     PkiChannel,
+    Script,
     client_context,
+    close_bound,
     connect_pki,
+    ended_cleanly,
+    judge_responder_refusal,
 )
+from conformance.plugin import unsupported
 from conformance.target import Target
-from conformance.wire import ConformanceFailure, ExpectError
+from conformance.wire import (
+    Closed,
+    ConformanceFailure,
+    Event,
+    Expectation,
+    ExpectError,
+    ExpectFrame,
+    ReceivedFrame,
+    deadline_after,
+)
 
 CONTENT = b"conformance suite file\n" * 40
 
@@ -89,8 +112,27 @@ def test_tls12_or_lower_is_refused(
     transcripts.add(result.transcript)
 
 
-@pytest.mark.req("PKI-TLS-2")
-@pytest.mark.parametrize("alpn", [None, ("http/1.1",), ("sft-pki/0",)])
+def _judge_refused(
+    target: Target,
+    result: PkiChannel | HandshakeRefused,
+    what: str,
+    transcripts: TranscriptBook,
+) -> None:
+    transcripts.add(result.transcript if isinstance(result, HandshakeRefused) else result)
+    judge_responder_refusal(
+        result,
+        what,
+        request_name=target.files[0].name if target.files else "hello.txt",
+        close_within=close_bound(target.limits.idle_timeout),
+    )
+
+
+@pytest.mark.req("PKI-TLS-2", "ERR-3")
+@pytest.mark.parametrize(
+    "alpn",
+    [None, ("http/1.1",), ("sft-pki/0",), ("SFT-PKI/1",), ("sft-pki/10",), ("sft-pki",)],
+    ids=["none", "http", "sft-pki-0", "upper-case", "longer", "shorter"],
+)
 def test_client_without_sft_alpn_is_refused(
     target: Target, transcripts: TranscriptBook, tmp_path: Path, alpn: tuple[str, ...] | None
 ) -> None:
@@ -99,14 +141,37 @@ def test_client_without_sft_alpn_is_refused(
     result = connect_pki(
         target.host, target.port, client_context(target.root, cert, key, alpn=alpn)
     )
-    assert_refused(target, result, f"PKI-TLS-2: ALPN {alpn}", transcripts)
+    _judge_refused(target, result, f"PKI-TLS-2: ALPN {alpn}", transcripts)
 
 
-@pytest.mark.req("PKI-TLS-3")
+@pytest.mark.req("PKI-TLS-2")
+def test_sft_alpn_among_others_is_selected(
+    target: Target, transcripts: TranscriptBook, tmp_path: Path
+) -> None:
+    """A client offering other protocols first still gets sft-pki/1 selected."""
+    assert target.root is not None
+    cert, key = suite_identity(target, tmp_path)
+    offer = ("http/1.1", ALPN, "h2")
+    result = connect_pki(
+        target.host, target.port, client_context(target.root, cert, key, alpn=offer)
+    )
+    if isinstance(result, HandshakeRefused):
+        transcripts.add(result.transcript)
+        raise ConformanceFailure(f"PKI-TLS-2: offering {offer}: {result.describe()}")
+    transcripts.add(result)
+    try:
+        if result.peer.alpn != ALPN:
+            raise ConformanceFailure(f"PKI-TLS-2: offered {offer}, selected {result.peer.alpn!r}")
+        get_file(result, known_file(target).name)
+    finally:
+        result.close()
+
+
+@pytest.mark.req("PKI-TLS-3", "ERR-3")
 def test_client_without_certificate_is_refused(target: Target, transcripts: TranscriptBook) -> None:
     assert target.root is not None
     result = connect_pki(target.host, target.port, client_context(target.root))
-    assert_refused(target, result, "PKI-TLS-3: no client certificate", transcripts)
+    _judge_refused(target, result, "PKI-TLS-3: no client certificate", transcripts)
 
 
 # --- initiator side -----------------------------------------------------------------------
@@ -208,4 +273,149 @@ def test_no_session_ticket_that_could_carry_early_data(
         pytest.skip(
             "the responder issues session tickets; probing 0-RTT needs a TLS stack "
             "that can send early data"
+        )
+
+
+# --- how a connection ends [PKI-TLS-6, PKI-TLS-7] ----------------------------------------
+
+_ENDINGS = [
+    "bye",
+    "get_then_bye",
+    "put_then_bye",
+    "fatal_error",
+    "refused_certificate",
+    "get_then_suite_close_notify",
+]
+
+
+def _end_of_stream(channel: PkiChannel, limit: float) -> list[Event]:
+    """Reads (bounded: 4 events, `limit` seconds) until the responder ends the stream."""
+    events: list[Event] = []
+    deadline = deadline_after(limit)
+    for _ in range(4):
+        event = channel.recv_frame(deadline)
+        events.append(event)
+        if not isinstance(event, ReceivedFrame):
+            break
+    return events
+
+
+@pytest.mark.req("PKI-TLS-6", "PKI-TLS-7")
+@pytest.mark.parametrize("ending", _ENDINGS)
+def test_responder_ends_every_connection_with_close_notify(
+    target: Target, transcripts: TranscriptBook, tmp_path: Path, ending: str
+) -> None:
+    """Whatever ends the connection, the responder's last word is a TLS close_notify (or
+    a TLS alert while refusing), never a bare TCP FIN: the initiator could not tell a
+    finished stream from a truncated one."""
+    assert target.root is not None
+    cert, key = suite_identity(target, tmp_path)
+    weak = False
+    if ending == "refused_certificate":
+        # A defect OpenSSL itself lets through: the refusal comes after the handshake.
+        cert, key = lab_pki(target).bad("no_eku", alias="suite").write(tmp_path, "no-eku")
+        weak = True
+    if ending == "put_then_bye" and not target.has("put"):
+        unsupported("the target does not declare feature 'put'")
+    result = connect_pki(
+        target.host, target.port, client_context(target.root, cert, key, weak_allowed=weak)
+    )
+    if isinstance(result, HandshakeRefused):
+        transcripts.add(result.transcript)
+        if ending == "refused_certificate":
+            return  # refused by a TLS alert: an error is a clean end [PKI-TLS-6]
+        raise ConformanceFailure(f"honest handshake refused: {result.describe()}")
+    transcripts.add(result)
+    try:
+        if ending in ("get_then_bye", "get_then_suite_close_notify"):
+            get_file(result, known_file(target).name)
+        if ending == "get_then_suite_close_notify":
+            # The suite ends first (no BYE_): the responder must answer our close_notify
+            # with its own. `unwrap` sends ours and reads theirs (bounded).
+            result.sock.settimeout(min(5.0, 0.8 * target.limits.idle_timeout + 1.0))
+            try:
+                result.sock.unwrap()
+            except (ssl.SSLError, OSError, ValueError) as exc:
+                raise ConformanceFailure.evidence(
+                    "PKI-TLS-7: the responder's answer to the suite's close_notify after a get",
+                    "the responder's own close_notify",
+                    f"{type(exc).__name__}: {exc}",
+                ) from None
+            return
+        elif ending == "put_then_bye":
+            answer, final = put_file(result, fresh_name(), b"close_notify test\n")
+            if final is None or not final.ok or final.frame is None:
+                raise ConformanceFailure(f"the put did not complete: {answer.describe()}")
+        first: list[Expectation]
+        if ending == "fatal_error":
+            result.send_frame("ZZZZ", {})
+            first = [ExpectError("unexpected_frame", then_close=False)]
+        elif ending == "refused_certificate":
+            result.send_frame("RQFL", {"name": "hello.txt"})
+            first = [ExpectError("auth_failed", then_close=False)]
+        else:
+            result.send_frame("BYE_", {})
+            first = [ExpectFrame("BYE_")]
+        events = _end_of_stream(result, min(5.0, 0.8 * target.limits.idle_timeout + 1.0))
+    finally:
+        result.close()
+    frames = [e for e in events if isinstance(e, ReceivedFrame)]
+    last = events[-1]
+    unexpected = [f for f in frames if not any(x.matches(f) for x in first)]
+    if unexpected or len(frames) > 1:
+        raise ConformanceFailure(
+            f"{ending}: unexpected frames before the end: {[f.describe(60) for f in frames]}"
+        )
+    if ending == "refused_certificate" and isinstance(last, Closed) and last.kind == "tls_alert":
+        return
+    if not ended_cleanly(last):
+        raise ConformanceFailure.evidence(
+            f"PKI-TLS-7: how the responder ended the connection ({ending})",
+            "a TLS close_notify, then the TCP close, soon after the last frame",
+            " then ".join(e.describe() for e in events),
+        )
+
+
+def _serve_get_then_close(content: bytes, ends: list[str]) -> Script:
+    """An honest responder for one get that then ends the stream itself (the initiator
+    may wait for that after BYE_, APP-BYE-1) and records how the initiator answers its
+    close_notify: with its own close_notify [PKI-TLS-7], or a bare FIN / reset."""
+    honest = honest_get_script(content)
+
+    def script(channel: PkiChannel) -> None:
+        honest(channel)
+        channel.sock.settimeout(3.0)
+        try:
+            channel.sock.unwrap()  # our close_notify, then read theirs
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            ends.append(f"no close_notify in answer to ours: {type(exc).__name__}: {exc}")
+        else:
+            ends.append("close_notify")
+
+    return script
+
+
+@pytest.mark.req("PKI-TLS-6", "PKI-TLS-7")
+def test_initiator_ends_with_close_notify(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """After a completed get, the initiator ends with close_notify, not a bare FIN."""
+    lab = lab_pki(target)
+    ends: list[str] = []
+    run, hostile = run_initiator(
+        target,
+        tmp_path,
+        transcripts,
+        cert=lab.employee(responder_alias(target)),
+        script=_serve_get_then_close(CONTENT, ends),
+    )
+    require_reached(run, hostile, request=True)
+    if run.returncode != 0 or not ends:
+        raise ConformanceFailure(f"honest get failed: {run.describe()}; saw {ends}")
+    if ends != ["close_notify"]:
+        raise ConformanceFailure.evidence(
+            "PKI-TLS-7: the initiator's answer to the responder's close_notify after a get",
+            "the initiator's own close_notify",
+            "; ".join(ends),
+            note=run.describe(),
         )

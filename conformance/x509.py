@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import re
 import secrets
 from collections.abc import Sequence
@@ -40,6 +41,7 @@ from Crypto.Util.asn1 import (
 __all__ = [
     "EKU_CLIENT_AUTH",
     "EKU_SERVER_AUTH",
+    "EKU_ANY",
     "KeyPair",
     "Certificate",
     "CertificateAuthority",
@@ -53,9 +55,21 @@ __all__ = [
 
 EKU_SERVER_AUTH = "1.3.6.1.5.5.7.3.1"
 EKU_CLIENT_AUTH = "1.3.6.1.5.5.7.3.2"
+EKU_ANY = "2.5.29.37.0"  # anyExtendedKeyUsage: still "lacks clientAuth" (PKI-CERT-5)
 
 _ECDSA_SHA256 = "1.2.840.10045.4.3.2"
 _RSA_SHA256 = "1.2.840.113549.1.1.11"
+_ECDSA_SHA1 = "1.2.840.10045.4.1"
+_RSA_SHA1 = "1.2.840.113549.1.1.5"
+# Signature algorithm OIDs by (RSA?, hash): the suite signs SHA-256 unless a test asks
+# for SHA-1 (a certificate the target must refuse, PKI-CERT-9).
+_SIGNATURE_OIDS = {
+    (False, "sha256"): _ECDSA_SHA256,
+    (True, "sha256"): _RSA_SHA256,
+    (False, "sha1"): _ECDSA_SHA1,
+    (True, "sha1"): _RSA_SHA1,
+}
+SignatureHash = Literal["sha256", "sha1"]
 _CN = "2.5.4.3"
 _O = "2.5.4.10"
 _SKI = "2.5.29.14"
@@ -118,11 +132,14 @@ def _time(when: dt.datetime) -> bytes:
     return _prim(0x18, when.strftime("%Y%m%d%H%M%SZ").encode())
 
 
-def _name(common_name: str, organisation: str | None = None) -> bytes:
+def _name(
+    common_name: str, organisation: str | None = None, cns: tuple[str, ...] | None = None
+) -> bytes:
+    """O (optional), then the CN; `cns` replaces the CN by several CN RDNs, in order."""
     rdns = []
     if organisation:
         rdns.append(_rdn(_O, organisation))
-    rdns.append(_rdn(_CN, common_name))
+    rdns += [_rdn(_CN, cn) for cn in (cns if cns is not None else (common_name,))]
     return _seq(*rdns)
 
 
@@ -166,10 +183,12 @@ class KeyPair:
     key: Any  # Crypto.PublicKey.ECC.EccKey | Crypto.PublicKey.RSA.RsaKey
 
     @classmethod
-    def generate(cls, kind: Literal["ec", "rsa"] = "ec") -> KeyPair:
+    def generate(
+        cls, kind: Literal["ec", "rsa"] = "ec", *, rsa_bits: int = 2048, curve: str = "P-256"
+    ) -> KeyPair:
         if kind == "rsa":
-            return cls(RSA.generate(2048))
-        return cls(ECC.generate(curve="P-256"))
+            return cls(RSA.generate(rsa_bits))
+        return cls(ECC.generate(curve=curve))
 
     @classmethod
     def from_pem(cls, pem: str | bytes) -> KeyPair:
@@ -200,21 +219,26 @@ class KeyPair:
         # Skip the BIT STRING's unused-bits octet.
         return bytes(SHA1.new(bit_string[1:]).digest())
 
-    def algorithm(self) -> bytes:
+    def algorithm(self, digest: SignatureHash = "sha256") -> bytes:
+        oid = _SIGNATURE_OIDS[(self.is_rsa, digest)]
         if self.is_rsa:
-            return _seq(_oid(_RSA_SHA256), b"\x05\x00")
-        return _seq(_oid(_ECDSA_SHA256))
+            return _seq(_oid(oid), b"\x05\x00")
+        return _seq(_oid(oid))
 
-    def sign(self, data: bytes) -> bytes:
-        digest = SHA256.new(data)
+    def sign(self, data: bytes, digest_name: SignatureHash = "sha256") -> bytes:
+        digest = SHA256.new(data) if digest_name == "sha256" else SHA1.new(data)
         if self.is_rsa:
             return bytes(pkcs1_15.new(self.key).sign(digest))
-        return bytes(DSS.new(self.key, "fips-186-3", encoding="der").sign(digest))
+        # FIPS 186-3 mode refuses SHA-1 with P-256; RFC 6979 signs any hash (SHA-1
+        # only for the certificates a target must refuse).
+        if digest_name == "sha256":
+            return bytes(DSS.new(self.key, "fips-186-3", encoding="der").sign(digest))
+        return bytes(DSS.new(self.key, "deterministic-rfc6979", encoding="der").sign(digest))
 
 
-def _signed(tbs: bytes, signer: KeyPair) -> bytes:
-    signature = signer.sign(tbs)
-    return _seq(tbs, signer.algorithm(), _prim(0x03, b"\x00" + signature))
+def _signed(tbs: bytes, signer: KeyPair, digest: SignatureHash = "sha256") -> bytes:
+    signature = signer.sign(tbs, digest)
+    return _seq(tbs, signer.algorithm(digest), _prim(0x03, b"\x00" + signature))
 
 
 # --- certificates -------------------------------------------------------------------------
@@ -234,6 +258,10 @@ class CertProfile:
     eku: tuple[str, ...] | None = (EKU_CLIENT_AUTH, EKU_SERVER_AUTH)
     dns_names: tuple[str, ...] = ()
     serial: int | None = None
+    signature_hash: SignatureHash = "sha256"
+    # Several CN RDNs in this order instead of the one `common_name` (an ambiguous
+    # subject, PKI-ID-4); `common_name` then only names the certificate for the suite.
+    subject_cns: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -244,16 +272,27 @@ class Certificate:
     key: KeyPair
     serial: int
     common_name: str
+    # Intermediate certificates (PEM) sent after this one, e.g. a sub-CA the root's
+    # pathlen 0 forbids (PKI-CERT-4/8).
+    chain: tuple[str, ...] = ()
+
+    @classmethod
+    def load(cls, cert_pem: str | bytes, key_pem: str | bytes) -> Certificate:
+        """A certificate and key from files (e.g. a target's declared identity)."""
+        der = pem_decode(cert_pem)
+        tbs = _children(_split(_children(_split(der)[1])[0])[1])
+        serial = int.from_bytes(_split(tbs[1])[1], "big")
+        return cls(der, KeyPair.from_pem(key_pem), serial, _common_name(tbs[5]) or "")
 
     @property
     def pem(self) -> str:
         return pem_encode(self.der, "CERTIFICATE")
 
     def write(self, directory: Path, stem: str) -> tuple[Path, Path]:
-        """Writes `stem.pem` (certificate) and `stem.key` (mode 0600); returns both paths."""
+        """Writes `stem.pem` (certificate and its chain) and `stem.key` (mode 0600)."""
         cert_path = directory / f"{stem}.pem"
         key_path = directory / f"{stem}.key"
-        cert_path.write_text(self.pem)
+        cert_path.write_text(self.pem + "".join(self.chain))
         key_path.touch(mode=0o600)
         key_path.write_text(self.key.private_pem())
         return cert_path, key_path
@@ -288,13 +327,13 @@ def _tbs_certificate(
     tbs = _seq(
         _context(0, _int(2)),
         _int(serial),
-        signer.algorithm(),
+        signer.algorithm(profile.signature_hash),
         issuer_name,
         _seq(
             _time(now - dt.timedelta(days=profile.days_before)),
             _time(now + dt.timedelta(days=profile.days_after)),
         ),
-        _name(profile.common_name, profile.organisation),
+        _name(profile.common_name, profile.organisation, profile.subject_cns),
         subject_key.public_der(),
         _context(3, _seq(*extensions)),
     )
@@ -356,7 +395,8 @@ class CertificateAuthority:
         tbs, serial = _tbs_certificate(
             profile, subject_key, self.name_der, self.key_id, self.key, now or _now()
         )
-        return Certificate(_signed(tbs, self.key), subject_key, serial, profile.common_name)
+        signed = _signed(tbs, self.key, profile.signature_hash)
+        return Certificate(signed, subject_key, serial, profile.common_name)
 
     def revoke(self, cert: Certificate, when: dt.datetime | None = None) -> None:
         self.revoked[cert.serial] = when or _now() - dt.timedelta(minutes=5)
@@ -439,6 +479,8 @@ def _now() -> dt.datetime:
 _OID_NAMES = {
     _ECDSA_SHA256: "ecdsa-with-SHA256",
     _RSA_SHA256: "sha256WithRSAEncryption",
+    _ECDSA_SHA1: "ecdsa-with-SHA1",
+    _RSA_SHA1: "sha1WithRSAEncryption",
     EKU_SERVER_AUTH: "serverAuth",
     EKU_CLIENT_AUTH: "clientAuth",
 }
@@ -467,7 +509,7 @@ class CertificateInfo:
         problems = []
         if self.version != 3:
             problems.append(f"X.509 v{self.version}, not v3")
-        if self.signature_algorithm not in _OID_NAMES.values():
+        if self.signature_algorithm not in ("ecdsa-with-SHA256", "sha256WithRSAEncryption"):
             problems.append(f"signature {self.signature_algorithm}, not SHA-256 ECDSA/RSA")
         if self.ca is not False or not self.ca_critical:
             problems.append(
@@ -557,6 +599,13 @@ def _read_certificate(der: bytes) -> CertificateInfo:
     )
 
 
+@functools.cache
+def _weak_rsa_key() -> KeyPair:
+    """One RSA-1024 key per process: generating it costs up to a second on a busy
+    machine, and its weakness, not its freshness, is what a case checks."""
+    return KeyPair.generate("rsa", rsa_bits=1024)
+
+
 # --- the set of certificates the PKI tests use ---------------------------------------------
 
 
@@ -573,12 +622,53 @@ class LabPKI:
         """A certificate for `alias`; keyword arguments override `CertProfile` fields."""
         return self.root.issue(replace(CertProfile(common_name=alias), **changes))
 
+    def impostor_root(self) -> CertificateAuthority:
+        """A foreign CA that copies the root's subject DN and key identifier: only the
+        signature tells its certificates apart (a check by issuer name is fooled)."""
+        key = KeyPair.generate()
+        profile = CertProfile(
+            common_name=self.root.certificate.common_name,
+            days_before=1,
+            days_after=3650,
+            ca=True,
+            path_len=0,
+            key_usage=("keyCertSign", "cRLSign"),
+            eku=None,
+        )
+        assert self.root.key_id is not None
+        tbs, serial = _tbs_certificate(
+            profile, key, self.root.name_der, self.root.key_id, key, _now()
+        )
+        cert = Certificate(_signed(tbs, key), key, serial, profile.common_name)
+        return CertificateAuthority(cert, self.root.name_der, self.root.key_id)
+
+    def sub_ca(self) -> CertificateAuthority:
+        """An intermediate CA issued by the root, which the root's pathlen 0 forbids."""
+        key = KeyPair.generate()
+        name = "sft conformance intermediate"
+        cert = self.root.issue(
+            CertProfile(
+                common_name=name,
+                ca=True,
+                path_len=0,
+                key_usage=("digitalSignature", "keyCertSign", "cRLSign"),
+                eku=None,
+            ),
+            key=key,
+        )
+        return CertificateAuthority(cert, _name(name), key.key_id())
+
     def bad(self, kind: str, alias: str = "mallory") -> Certificate:
         """A certificate that a conforming endpoint must refuse, by kind (PKI-CERT-3..7)."""
         if kind == "expired":
             return self.employee(alias, days_before=40, days_after=-1)
         if kind == "not_yet_valid":
             return self.employee(alias, days_before=-1, days_after=30)
+        # Hours, not days: a check on dates alone (or in local time) lets these pass.
+        if kind == "expired_hours_ago":
+            return self.employee(alias, days_before=30, days_after=-3 / 24)
+        if kind == "valid_in_hours":
+            return self.employee(alias, days_before=-3 / 24, days_after=30)
         if kind == "foreign_ca":
             return self.foreign.issue(CertProfile(common_name=alias))
         if kind == "self_signed":
@@ -594,6 +684,25 @@ class LabPKI:
             return self.employee(alias, eku=(EKU_CLIENT_AUTH,))
         if kind == "ca_true":
             return self.employee(alias, ca=True, key_usage=("digitalSignature", "keyCertSign"))
+        if kind == "no_eku":
+            return self.employee(alias, eku=None)
+        if kind == "any_eku":
+            return self.employee(alias, eku=(EKU_ANY,))
+        if kind == "foreign_same_dn":
+            return self.impostor_root().issue(CertProfile(common_name=alias))
+        if kind == "intermediate_ca":
+            sub = self.sub_ca()
+            leaf = sub.issue(CertProfile(common_name=alias))
+            return replace(leaf, chain=(sub.certificate.pem,))
+        if kind == "wrong_key_usage":
+            return self.employee(alias, key_usage=("keyEncipherment",))
+        if kind == "rsa_1024":
+            return self.root.issue(CertProfile(common_name=alias), key=_weak_rsa_key())
+        if kind == "p384_key":
+            other_curve = KeyPair.generate(curve="P-384")
+            return self.root.issue(CertProfile(common_name=alias), key=other_curve)
+        if kind == "sha1_signature":
+            return self.employee(alias, signature_hash="sha1")
         if kind == "revoked":
             cert = self.employee(alias)
             self.root.revoke(cert)

@@ -132,3 +132,51 @@ def test_read_certificate_reports_what_was_minted(lab: tuple[LabPKI, Path]) -> N
     assert read_certificate(pki.bad("ca_true").der).violations_as_employee()
     assert "serverAuth" not in (read_certificate(pki.bad("no_server_auth").der).eku or ())
     assert read_certificate(pki.employee("x").der).violations_as_root()
+
+
+@pytest.mark.parametrize(
+    ("kind", "openssl_says"),
+    [
+        ("any_eku", "unsuitable certificate purpose"),
+        ("foreign_same_dn", "certificate signature failure"),
+        ("wrong_key_usage", "unsuitable certificate purpose"),
+    ],
+)
+def test_more_bad_certificates_fail_for_the_intended_reason(
+    lab: tuple[LabPKI, Path], kind: str, openssl_says: str
+) -> None:
+    pki, directory = lab
+    assert openssl_says in _verify(directory, pki.bad(kind).pem)
+
+
+def test_intermediate_breaks_the_roots_pathlen(lab: tuple[LabPKI, Path]) -> None:
+    pki, directory = lab
+    cert = pki.bad("intermediate_ca")
+    assert len(cert.chain) == 1
+    untrusted = directory / "untrusted.pem"
+    untrusted.write_text(cert.chain[0])
+    said = _verify(directory, cert.pem, "-untrusted", str(untrusted))
+    assert "path length constraint exceeded" in said
+
+
+def test_weak_certificates_are_what_they_say(lab: tuple[LabPKI, Path]) -> None:
+    """RSA-1024 and SHA-1 verify at OpenSSL's default level: only a strict endpoint
+    refuses them (PKI-CERT-9); no EKU at all passes OpenSSL's purpose check."""
+    from conformance.x509 import read_certificate
+
+    pki, directory = lab
+    sha1 = pki.bad("sha1_signature")
+    assert read_certificate(sha1.der).signature_algorithm == "ecdsa-with-SHA1"
+    path = directory / "weak.pem"
+    path.write_text(pki.bad("rsa_1024").pem)
+    assert "(1024 bit)" in _openssl("x509", "-noout", "-text", "-in", str(path)).stdout
+    assert read_certificate(pki.bad("no_eku").der).eku is None
+
+
+def test_loaded_certificate_keeps_serial_and_name(lab: tuple[LabPKI, Path]) -> None:
+    from conformance.x509 import Certificate
+
+    pki, _ = lab
+    cert = pki.employee("dave")
+    loaded = Certificate.load(cert.pem, cert.key.private_pem())
+    assert (loaded.serial, loaded.common_name, loaded.der) == (cert.serial, "dave", cert.der)

@@ -1,0 +1,196 @@
+"""sft-pki/1 identities (docs/SPEC.md §4.3): whose certificate names whom, exactly.
+
+Initiator side: the suite's hostile responder presents a VALID certificate of the
+organisation whose name only resembles the alias the client asked for (a longer or
+shorter CN, the alias in O or in a subjectAltName instead of the CN). A client that
+compares by prefix, by substring or on the wrong field talks to the impostor.
+
+Responder side (feature `allow-list`): employees whose aliases only resemble the suite's
+own (which the allow list must hold) are answered `forbidden` and the connection closes,
+for every kind of request, whatever alias they claim in their frames [PKI-ID-2].
+
+Fixtures (conformance/plugin.py): `target` (pki), `transcripts`, `tmp_path`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance._wire_fixtures import (
+    TranscriptBook,
+    fresh_name,
+    honest_get_script,
+    judge_refusal,
+    lab_pki,
+    require_reached,
+    responder_alias,
+    run_initiator,
+    suite_identity,
+)
+from conformance.pki_channel import HandshakeRefused, client_context, connect_pki, ended_cleanly
+from conformance.plugin import unsupported
+from conformance.target import Target
+from conformance.wire import ConformanceFailure, Expectation, ExpectClose, ExpectError
+from conformance.x509 import pem_decode, read_certificate
+
+CONTENT = b"identity tests\n"
+_IMPOSTOR = "sft-impostor"
+
+
+# How a valid certificate can resemble the alias asked for: CN and extra fields.
+def _lookalike(kind: str, alias: str) -> dict[str, Any]:
+    """The certificate fields of a look-alike of `alias`, by kind."""
+    if kind == "cn_alias_extended":
+        return {"common_name": f"{alias}2"}
+    if kind == "cn_alias_truncated":
+        return {"common_name": alias[:-1] or "x"}
+    if kind == "cn_upper_case":
+        return {"common_name": alias.upper()}
+    if kind == "two_cns_alias_last":  # `dict(getpeercert()["subject"])` keeps the last
+        return {"common_name": _IMPOSTOR, "subject_cns": (_IMPOSTOR, alias)}
+    if kind == "two_cns_alias_first":
+        return {"common_name": _IMPOSTOR, "subject_cns": (alias, _IMPOSTOR)}
+    if kind == "alias_in_organisation":
+        return {"common_name": _IMPOSTOR, "organisation": alias}
+    return {"common_name": _IMPOSTOR, "dns_names": (alias,)}
+
+
+_LOOKALIKES = (
+    "cn_alias_extended",
+    "cn_alias_truncated",
+    "cn_upper_case",
+    "two_cns_alias_last",
+    "two_cns_alias_first",
+    "alias_in_organisation",
+    "alias_in_subject_alt_name",
+)
+
+
+@pytest.mark.req("PKI-ID-1", "PKI-ID-4", "PKI-TLS-7")
+@pytest.mark.parametrize("lookalike", _LOOKALIKES)
+def test_initiator_refuses_lookalike_responder_certificate(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook, lookalike: str
+) -> None:
+    alias = responder_alias(target)
+    fields = _lookalike(lookalike, alias)
+    cert = lab_pki(target).employee(fields.pop("common_name"), **fields)
+    run, hostile = run_initiator(
+        target, tmp_path, transcripts, cert=cert, script=honest_get_script(CONTENT)
+    )
+    require_reached(run, hostile, request=False)
+    judge_refusal(
+        run,
+        hostile,
+        f"PKI-ID-1/4: asked for {alias!r}, the responder's certificate is {lookalike} "
+        f"(CN {cert.common_name!r})",
+    )
+    # The alias is checked after the handshake, so the client ends an established TLS
+    # connection: with close_notify or an alert, never a bare FIN [PKI-TLS-7].
+    ragged = [
+        c.end.describe()
+        for c in hostile.channels
+        if c.end is not None and not ended_cleanly(c.end) and c.end.kind != "tls_alert"
+    ]
+    if ragged:
+        raise ConformanceFailure.evidence(
+            f"PKI-TLS-7: how the initiator left the impostor ({lookalike})",
+            "a TLS close_notify or alert, then the TCP close",
+            "; ".join(ragged),
+            note=run.describe(),
+        )
+
+
+def _suite_alias(target: Target, workdir: Path) -> str:
+    cert, _key = suite_identity(target, workdir)
+    alias = read_certificate(pem_decode(cert.read_text())).common_name
+    if not alias:
+        pytest.skip("the suite's identity has no CN")
+    return alias
+
+
+_OUTSIDER = "sft-outsider"
+# Subjects that are not a single valid alias: refusing the certificate is fine too.
+_INVALID_SUBJECTS = ("upper_case", "two_cns_suite_last", "two_cns_suite_first", "no_cn")
+
+
+def _outsiders(alias: str) -> dict[str, dict[str, Any]]:
+    """Certificates (CertProfile fields) that resemble the suite's allowed alias."""
+    return {
+        "upper_case": {"common_name": alias.upper()},
+        "truncated": {"common_name": alias[:-1] or "x"},
+        "extended": {"common_name": f"{alias}-{_OUTSIDER}"},
+        "prefixed": {"common_name": f"{_OUTSIDER}-{alias}"},
+        "two_cns_suite_last": {"common_name": _OUTSIDER, "subject_cns": (_OUTSIDER, alias)},
+        "two_cns_suite_first": {"common_name": _OUTSIDER, "subject_cns": (alias, _OUTSIDER)},
+        "alias_in_subject_alt_name": {"common_name": _OUTSIDER, "dns_names": (alias,)},
+        "no_cn": {"common_name": _OUTSIDER, "subject_cns": (), "organisation": alias},
+    }
+
+
+def _claims(alias: str) -> dict[str, str]:
+    """Members a confused responder might read an identity from [PKI-ID-2]."""
+    return {"alias": alias, "user": alias, "from": alias, "cn": alias}
+
+
+@pytest.mark.req("PKI-ID-2", "PKI-ID-3", "PKI-ID-4")
+@pytest.mark.parametrize("request_kind", ["get", "put"])
+def test_allow_list_is_exact_for_every_request(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook, request_kind: str
+) -> None:
+    """Each look-alike of the suite's alias asks (claiming the suite's alias in its
+    frames): `forbidden`, then close; a put is never stored."""
+    if not target.has("allow-list"):
+        unsupported("the target does not declare feature 'allow-list'")
+    if request_kind == "put" and not target.has("put"):
+        unsupported("the target does not declare feature 'put'")
+    assert target.root is not None
+    lab = lab_pki(target)
+    alias = _suite_alias(target, tmp_path)
+    problems = []
+    for label, fields in _outsiders(alias).items():
+        outsider = "+".join(fields.get("subject_cns", (fields["common_name"],))) or "(no CN)"
+        cert, key = lab.employee(fields.pop("common_name"), **fields).write(tmp_path, label)
+        result = connect_pki(
+            target.host, target.port, client_context(target.root, cert, key), name=label
+        )
+        if isinstance(result, HandshakeRefused):
+            transcripts.add(result.transcript)
+            continue  # refusing the handshake is stricter than required, and allowed
+        transcripts.add(result)
+        try:
+            if request_kind == "get":
+                name = target.files[0].name if target.files else "hello.txt"
+                result.send_frame("RQFL", {"name": name, **_claims(alias)})
+            else:
+                name = fresh_name("sft-outsider")
+                data = b"an outsider's put\n"
+                offer = {"name": name, "size": len(data), **_claims(alias)}
+                result.send_frame("PUTF", offer)
+                # A responder that accepted gets the data at once: the proof is on disk.
+                result.send_frame("DATA", data)
+                result.send_frame(
+                    "DONE", {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                )
+            answers: list[Expectation] = [ExpectError("forbidden", then_close=True)]
+            if label in _INVALID_SUBJECTS:  # refusing the certificate is fine too
+                answers += [ExpectError("auth_failed"), ExpectClose()]
+            outcome = result.expect(answers)
+        finally:
+            result.close()
+        stored = (
+            request_kind == "put" and target.inbox is not None and (target.inbox / name).exists()
+        )
+        if not outcome.ok or stored:
+            problems.append(
+                f"{outsider!r} ({label}) {request_kind}: {outcome.describe()}"
+                + (f"\nstored {name} in the inbox" if stored else "")
+            )
+    if problems:
+        raise ConformanceFailure(
+            f"PKI-ID-3/4: employees whose alias only resembles {alias!r} (which the allow "
+            "list holds), each claiming it in its frames (PKI-ID-2):\n" + "\n".join(problems)
+        )
