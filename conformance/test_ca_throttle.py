@@ -85,6 +85,7 @@ class _Calibration:
     by_address: _Run
     after_wait: list[tuple[int, str | None]]  # (status, Retry-After) after waiting
     waited: float
+    late_elapsed: float = 0.0  # failing guess sent -> its successor's 429 (after_wait)
 
 
 _CALIBRATIONS: dict[str, _Calibration] = {}
@@ -99,18 +100,22 @@ def _calibration(target: Target) -> _Calibration:
     alias = ca.ghost_alias()
     by_alias = _fail_until_throttled(target, alias=alias, source=None)
     after_wait: list[tuple[int, str | None]] = []
-    waited = 0.0
+    waited = late_elapsed = 0.0
     retry = by_alias.retry_after
     if retry is not None and retry.isdigit() and int(retry) <= _MAX_WAIT:
         # What Retry-After promises: this long later, the alias is answered again.
         waited = int(retry) + 0.2
         time.sleep(waited)
         csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, "ghost")))
+        started = time.monotonic()
         for n in range(2):
             answer = ca.enrol(target, alias, f"late-guess-{n}", csr)
             after_wait.append((answer.status, answer.headers.get("retry-after")))
+        # From the failing guess sent to the throttled answer: the part of the doubled
+        # backoff that had already run when Retry-After was computed.
+        late_elapsed = time.monotonic() - started
     by_address = _fail_until_throttled(target, alias=None, source=ca.sources(target).fresh())
-    _CALIBRATIONS[key] = _Calibration(by_alias, by_address, after_wait, waited)
+    _CALIBRATIONS[key] = _Calibration(by_alias, by_address, after_wait, waited, late_elapsed)
     return _CALIBRATIONS[key]
 
 
@@ -153,7 +158,15 @@ def test_backoff_is_honest_and_grows(pki_target: Target) -> None:
             f"CA-ENR-7: Retry-After said {first} s; {cal.waited:.1f} s later the alias's "
             f"login got {late_status}, not an answer (401)"
         )
-    if next_status != 429 or not (next_retry or "").isdigit() or int(next_retry or 0) <= int(first):
+    grew = (next_retry or "").isdigit() and int(next_retry or 0) > int(first)
+    if next_status == 429 and not grew and cal.late_elapsed >= int(first):
+        # A doubled backoff minus the time already run can round to the first one: on a
+        # machine this slow the growth cannot be told from none (never a false FAIL).
+        pytest.skip(
+            f"the two guesses took {cal.late_elapsed:.1f} s, not less than the first backoff "
+            f"({first} s): the growth is not observable in this run"
+        )
+    if next_status != 429 or not grew:
         raise ConformanceFailure(
             f"CA-ENR-7: one more failure after the first backoff ({first} s) should double "
             f"it: the next login got {next_status} with Retry-After {next_retry!r}"
