@@ -298,7 +298,12 @@ def _fuzz(config: AuditConfig, profile: str, progress: TextIO) -> PartResult:
                           links, duration_s=run.duration)
     text = (
         f"{doc['sessions']} mutated sessions ({doc['sessions_per_s']}/s, seed {doc['seed']}), "
-        f"{doc['distinct_responses']} distinct responses"
+        + (
+            f"{doc['requests']} requests ({doc['requests_per_s']}/s), "
+            if "requests" in doc
+            else ""
+        )
+        + f"{doc['distinct_responses']} distinct responses"
     )
     failure = str(doc.get("failure") or "")
     if doc.get("target_down"):

@@ -5,7 +5,7 @@ replay   runs saved cases (fuzz/corpus/*.json) against a target (default: the em
          case still breaks a requirement, 0 if none does.
 campaign runs a hypothesis campaign against a target (or, without --target, the
          embedded reference), printing the seed, progress and final statistics:
-         examples, sessions/s, distinct target responses, failures.
+         examples, sessions/s, requests/s, distinct target responses, failures.
 
 Exit codes: 0 clean, 1 findings, 2 usage or environment error (one line on stderr).
 """
@@ -173,6 +173,10 @@ def _write_json(
         "examples": stats.examples,
         "sessions": stats.sessions,
         "sessions_per_s": round(stats.rate(), 1),
+        # Mutated sessions only (no liveness probes), and the requests they carried.
+        "mutated_sessions": stats.mutated_sessions,
+        "requests": stats.requests,
+        "requests_per_s": round(stats.request_rate(), 1),
         "elapsed_s": round(stats.elapsed, 2),
         "distinct_responses": len(stats.responses),
         "top_responses": [[sig, n] for sig, n in stats.responses.most_common(12)],

@@ -72,6 +72,10 @@ class CampaignStats:
     started: float = field(default_factory=time.monotonic)
     examples: int = 0
     sessions: int = 0
+    # Mutated sessions (cases run) and the requests they delivered (a case of one
+    # request, or a handshake-stage case, counts 1); `sessions` also counts liveness.
+    mutated_sessions: int = 0
+    requests: int = 0
     setup_failures: int = 0
     failures: int = 0
     responses: Counter[str] = field(default_factory=Counter)
@@ -84,10 +88,17 @@ class CampaignStats:
     def rate(self) -> float:
         return self.sessions / self.elapsed if self.elapsed > 0 else 0.0
 
+    def request_rate(self) -> float:
+        return self.requests / self.elapsed if self.elapsed > 0 else 0.0
+
+    def mutated_session_rate(self) -> float:
+        return self.mutated_sessions / self.elapsed if self.elapsed > 0 else 0.0
+
     def line(self) -> str:
         return (
             f"examples={self.examples} sessions={self.sessions} "
-            f"({self.rate():.1f}/s) distinct_responses={len(self.responses)} "
+            f"({self.rate():.1f}/s) requests={self.requests} "
+            f"({self.request_rate():.1f}/s) distinct_responses={len(self.responses)} "
             f"failures={self.failures} setup_failures={self.setup_failures}"
         )
 
@@ -157,6 +168,8 @@ class Fuzzer:
                     )
                 continue
             self.stats.sessions += 1
+            self.stats.mutated_sessions += 1
+            self.stats.requests += outcome.requests_sent
             self.stats.responses[outcome.signature()] += 1
             violations += check_outcome(outcome, self.secrets, self.config.deadline)
             break
@@ -283,11 +296,14 @@ def run_campaign(
     findings: Path | None,
     database: object = None,
     max_mutations: int = 3,
+    max_requests: int = 24,
 ) -> CampaignResult:
     """One hypothesis campaign: draw, run, judge; on failure shrink and save the case.
 
     Bounded twice: `max_examples` cases at most, and once `budget_seconds` have passed
-    the next case raises `BudgetSpent`, which ends the run at once.
+    the next case raises `BudgetSpent`, which ends the run at once. A channel case is a
+    session of up to `max_requests` requests on one connection (1: the old one-request
+    cases).
     """
     from hypothesis import given, seed
     from hypothesis.errors import Flaky
@@ -305,7 +321,9 @@ def run_campaign(
     overrides: dict[str, object] = {"max_examples": max_examples}
     if database is not None:
         overrides["database"] = database
-    strategy = cases(fuzzer.target.profile, fuzzer.knowledge, stages, max_mutations)  # type: ignore[arg-type]
+    strategy = cases(
+        fuzzer.target.profile, fuzzer.knowledge, stages, max_mutations, max_requests  # type: ignore[arg-type]
+    )
 
     @seed(seed_value)
     @fuzz_settings(**overrides)
@@ -314,12 +332,14 @@ def run_campaign(
         if time.monotonic() > budget_end and recorder.last is None:
             raise BudgetSpent
         try:
-            _outcome, violations = fuzzer.run(case)
+            outcome, violations = fuzzer.run(case)
         except Exception:
             recorder.record_crash(case)
             raise
         if violations:
-            recorder.record(case, violations)
+            # The connection's requests up to the last one sent: what replay must resend.
+            sent = case.first_requests(outcome.requests_sent) if outcome else case
+            recorder.record(sent, violations)
             raise AssertionError(
                 "\n".join(str(v) for v in violations) + f"\ncase: {case.describe()}"
             )

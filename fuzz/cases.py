@@ -14,6 +14,12 @@ Stages say what the runner establishes honestly before the case's writes:
   sft-eke/1); each write is one *message* inside it: written to the TLS stream, or
   sealed as one EKE record — honestly, or as the write's `seal` says.
 
+A ``channel`` case may hold several *requests* on the one connection (`Case.requests`:
+how many writes each request has). The handshake is the expensive part of a session,
+so a campaign spends each one on many requests; the runner paces them (it waits for
+the answers a conformant responder owes before sending more, §3.2) and stops at the
+target's close. A case without `requests` is one request: every write, then EOF.
+
 Record payloads are not stored sealed: session keys are fresh for every handshake, so
 a replay seals the same plaintext again under the new keys, with the same fault.
 """
@@ -110,6 +116,8 @@ class Case:
     requirements: tuple[str, ...] = ()
     note: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # Writes per request, in order (their sum is len(writes)); () means one request.
+    requests: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -118,6 +126,36 @@ class Case:
             raise ValueError(f"unknown stage {self.stage!r}")
         if self.stage == "eke2" and self.profile != "eke":
             raise ValueError("stage eke2 exists only in profile eke")
+        if self.requests and (
+            sum(self.requests) != len(self.writes) or any(n < 0 for n in self.requests)
+        ):
+            raise ValueError(
+                f"requests {list(self.requests)} do not divide the {len(self.writes)} writes"
+            )
+        if self.requests and self.stage != "channel":
+            raise ValueError("only a channel case holds several requests")
+
+    @property
+    def request_count(self) -> int:
+        return len(self.requests) if self.requests else 1
+
+    def request_writes(self) -> list[tuple[Write, ...]]:
+        """The writes of each request, in order (one request when `requests` is empty)."""
+        if not self.requests:
+            return [self.writes]
+        out = []
+        start = 0
+        for count in self.requests:
+            out.append(self.writes[start : start + count])
+            start += count
+        return out
+
+    def first_requests(self, count: int) -> Case:
+        """The same case cut after `count` requests (what reached the target)."""
+        if not self.requests or count >= len(self.requests):
+            return self
+        kept = self.requests[:count]
+        return replace(self, writes=self.writes[: sum(kept)], requests=kept)
 
     @property
     def tampered_at(self) -> int | None:
@@ -132,7 +170,10 @@ class Case:
 
     def describe(self) -> str:
         muts = ", ".join(self.mutations) or "none"
-        return f"{self.profile}/{self.stage}: {len(self.writes)} writes; mutations: {muts}"
+        shape = f"{len(self.writes)} writes"
+        if self.requests:
+            shape += f" in {len(self.requests)} requests"
+        return f"{self.profile}/{self.stage}: {shape}; mutations: {muts}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -144,6 +185,8 @@ class Case:
             "mutations": list(self.mutations),
             "writes": [w.to_json() for w in self.writes],
             "extra": dict(self.extra),
+            # Optional (older cases have none): one request per case.
+            **({"requests": list(self.requests)} if self.requests else {}),
         }
 
     @classmethod
@@ -158,6 +201,7 @@ class Case:
             requirements=tuple(obj.get("requirements", ())),
             note=str(obj.get("note", "")),
             extra=dict(obj.get("extra", {})),
+            requests=tuple(int(n) for n in obj.get("requests", ())),
         )
 
 

@@ -25,7 +25,7 @@ from typing import Any, Final
 
 from conformance.wire import FATAL_CODES, ReceivedFrame
 from fuzz.cases import Case
-from fuzz.runner import Outcome
+from fuzz.runner import Outcome, answers_owed
 
 __all__ = [
     "Violation",
@@ -34,6 +34,7 @@ __all__ = [
     "no_hang",
     "sender_frames",
     "fatal_then_close",
+    "close_only_after_fatal",
     "records_authentic",
     "tampered_not_accepted",
     "gets_intact",
@@ -128,6 +129,33 @@ def fatal_then_close(out: Outcome) -> list[Violation]:
             after = out.frames[index + 1].describe(40)
             return [Violation("ERR-3", f"frames after a fatal EROR {frame.error_name}: {after}")]
     return []
+
+
+def close_only_after_fatal(out: Outcome) -> list[Violation]:
+    """In a session of several requests, the target may close before our EOF only after
+    a fatal EROR (ERR-3), or for input that lets it close without one (a BYE_, an EROR,
+    a record that does not authenticate, bytes that are not whole frames): a close after
+    whole frames answered at most with non-fatal errors drops a connection that must
+    serve further transfers (APP-2; ERR-3: after a non-fatal EROR it returns to IDLE)."""
+    after = out.closed_early_after
+    # A reset can discard the EROR that preceded it (our pipelined bytes were unread when
+    # the target closed, so its kernel answered them with RST): only an orderly close is
+    # conclusive.
+    if after is None or out.bad_record or out.close_kind not in ("eof", "close_notify"):
+        return []
+    if any((f.error_code or 0) in FATAL_CODES for f in out.frames if f.type == b"EROR"):
+        return []
+    sent = out.case.first_requests(after)
+    if answers_owed(sent.writes, out.case.profile == "pki") is None:
+        return []
+    return [
+        Violation(
+            "APP-2",
+            f"the target closed the connection after request {after} of "
+            f"{out.case.request_count} without a fatal EROR, although every frame sent was "
+            f"whole and owed an answer; it answered {out.signature()}",
+        )
+    ]
 
 
 def records_authentic(out: Outcome) -> list[Violation]:
@@ -350,6 +378,7 @@ def check_outcome(out: Outcome, secrets: Secrets, deadline: float) -> list[Viola
         *no_hang(out, deadline),
         *sender_frames(out),
         *fatal_then_close(out),
+        *close_only_after_fatal(out),
         *records_authentic(out),
         *tampered_not_accepted(out),
         *gets_intact(out, secrets),

@@ -10,6 +10,17 @@ TLS runs over memory BIOs (`ssl.SSLObject`) so that the runner keeps the raw soc
 it can half-close TCP (a FIN without close_notify, which a responder must treat as
 the end of the stream, PKI-TLS-6) while still reading the target's last records.
 
+A case of several requests (`Case.requests`) is paced: after each request the runner
+counts the answers a conformant responder owes (`answers_owed`: one per RQFL, PUTF and
+DONE) and, once `PACING_WINDOW` answers are outstanding, reads until they came — or a
+fatal EROR, a close, or the deadline — before sending more. Requests travel pipelined
+within a window (APP-2 allows it), so a session costs a handshake plus a round trip per
+window, not per request. A close or a fatal EROR ends the sending: the rest of the case
+is not sent (`Outcome.requests_sent`). A request whose bytes do not frame (a truncated or
+lying frame) or that must end the connection (BYE_, EROR, a tampered record) owes an
+unknown answer: the runner does not wait on it, it simply goes on (the stream is then
+the target's problem, judged after EOF as for one request).
+
 For sft-eke/1 each mutated session connects from a random address of 127.0.0.0/8 when
 the target is on loopback, so that EKE-THR-1's per-address throttling of the fuzzer's
 failed handshakes does not throttle the next case or the liveness probe (EKE-THR-2).
@@ -29,7 +40,7 @@ from typing import Final
 
 from conformance import eke
 from conformance.target import Target
-from conformance.wire import FrameReader, ReceivedFrame, control, frame_bytes
+from conformance.wire import FATAL_CODES, FrameReader, ReceivedFrame, control, frame_bytes
 from fuzz.cases import Case, Write
 
 __all__ = [
@@ -42,6 +53,10 @@ __all__ = [
     "password_key",
     "known_file_bytes",
     "Session",
+    "answers_owed",
+    "PACING_WINDOW",
+    "is_answer",
+    "honest_handshake",
 ]
 
 _RECV_SIZE: Final = 65536
@@ -51,6 +66,12 @@ _rng: Final = random.SystemRandom()
 # The reader refuses to buffer more than this from a target (a hostile target cannot
 # exhaust the fuzzer's memory); 8 MiB is far above what any case asks for.
 _MAX_RECEIVED: Final = 8 * 1024 * 1024
+# Answers outstanding before the runner stops sending and reads (pacing a session): a
+# round trip per this many requests; small enough that pipelined answers (gets of the
+# known file included) fit in loopback socket buffers.
+PACING_WINDOW: Final = 8
+# Bytes written since the last pacing read after which the runner reads anyway.
+_PACING_BYTES: Final = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -88,6 +109,12 @@ class Outcome:
     bad_record: str = ""
     trailing: bytes = b""
     setup_error: str = ""
+    # Requests of the case written before the runner stopped (all of them, unless the
+    # target closed or sent a fatal EROR first; 1 for a case of one request).
+    requests_sent: int = 0
+    # The target closed while the runner was still sending (before its EOF), and after
+    # how many requests: a close the oracles judge (APP-2, ERR-3).
+    closed_early_after: int | None = None
 
     def frame_types(self) -> tuple[str, ...]:
         return tuple(f.type.decode("latin-1") for f in self.frames)
@@ -405,67 +432,192 @@ def _open_stream(
 
 
 def run_case(target: Target, case: Case, config: RunConfig | None = None) -> Outcome:
-    """Establishes the stage, sends the writes, half-closes and collects the reaction."""
+    """Establishes the stage, sends the writes (request by request, paced), half-closes
+    and collects the reaction."""
     config = config or RunConfig()
     out = Outcome(case)
     started = time.monotonic()
     stream, records = _open_stream(target, case.stage, config, out)
+    collector = _Collector(stream, records, out)
+    tls_stream = case.profile == "pki"
     try:
-        for index, write in enumerate(case.writes):
-            if write.delay:
-                # Part of the input (slow senders), not synchronisation: bounded by MAX_DELAY.
-                time.sleep(write.delay)
-            wire = records.seal(write) if records is not None else write.data
-            try:
-                for piece in _pieces(wire, write.chunks):
-                    stream.send(piece)
-            except (OSError, ssl.SSLError):
-                out.send_failed_at = index
+        index = 0
+        # Answers a conformant responder owes for what was sent so far; None once unknown.
+        owed: int | None = 0
+        unsynced_bytes = 0
+        for number, request in enumerate(case.request_writes(), start=1):
+            stopped = False
+            for write in request:
+                if write.delay:
+                    # Part of the input (slow senders), not synchronisation: bounded.
+                    time.sleep(write.delay)
+                wire = records.seal(write) if records is not None else write.data
+                try:
+                    for piece in _pieces(wire, write.chunks):
+                        stream.send(piece)
+                except (OSError, ssl.SSLError):
+                    out.send_failed_at = index
+                    stopped = True
+                    break
+                index += 1
+                unsynced_bytes += len(wire)
+            if stopped:
                 break
+            out.requests_sent = number
+            if not case.requests or owed is None:
+                # One request (sent whole, then EOF, as ever); or a request before owed
+                # an unknown answer: its bytes may swallow the later ones, so nothing
+                # more is awaited (the rest goes on pipelined).
+                continue
+            request_owes = answers_owed(request, tls_stream)
+            if request_owes is None:
+                owed = None
+                continue
+            owed += request_owes
+            last = number == case.request_count
+            if (
+                last
+                or owed - collector.answers >= PACING_WINDOW
+                or unsynced_bytes >= _PACING_BYTES
+            ):
+                # At the end too: a close before every owed answer came is then seen as
+                # one before our EOF (APP-2), not mistaken for the reaction to it.
+                unsynced_bytes = 0
+                if not collector.await_answers(owed, time.monotonic() + config.deadline):
+                    if collector.closed_by_target() and not collector.fatal:
+                        out.closed_early_after = number
+                    break
         stream.half_close()
-        _collect(stream, records, out, time.monotonic() + config.deadline)
+        collector.collect(time.monotonic() + config.deadline)
     finally:
         stream.sock.close()
+    out.trailing = collector.outer.buffered
     out.clear_bytes = bytes(stream.wire_in)
     out.elapsed = time.monotonic() - started
     return out
 
 
-def _collect(
-    stream: _Stream,
-    records: _EkeRecords | None,
-    out: Outcome,
-    deadline: float,
-) -> None:
-    outer = FrameReader()
-    total = 0
-    while True:
-        data = stream.recv(deadline)
+def is_answer(frame: ReceivedFrame) -> bool:
+    """A frame that answers one request frame (RSFL{accept} for a PUTF; DONE ending a
+    get or acknowledging a put; EROR); a get's RSFL and DATA are not counted."""
+    if frame.type in (b"DONE", b"EROR"):
+        return True
+    if frame.type == b"RSFL":
+        obj = frame.json()
+        return bool(obj and obj.get("accept") is True)
+    return False
+
+
+def answers_owed(writes: tuple[Write, ...], tls_stream: bool) -> int | None:
+    """Answers a conformant responder owes for these writes: one per RQFL, PUTF and
+    DONE (§3.2), one fatal EROR for a frame of another type; DATA owes none (or a fatal
+    EROR, which ends the wait anyway). None when unknown: a write that is not exactly
+    whole frames (EKE: one frame per record), a record sealed dishonestly, a BYE_ or an
+    EROR (the responder closes, with no answer owed)."""
+    if any(w.seal != "honest" for w in writes):
+        return None
+    chunks = [b"".join(w.data for w in writes)] if tls_stream else [w.data for w in writes]
+    owed = 0
+    for chunk in chunks:
+        offset = 0
+        frames = 0
+        while offset < len(chunk):
+            if len(chunk) - offset < 8:
+                return None
+            ftype = chunk[offset : offset + 4]
+            length = int.from_bytes(chunk[offset + 4 : offset + 8], "big")
+            offset += 8 + length
+            if offset > len(chunk):
+                return None
+            frames += 1
+            if ftype in (b"BYE_", b"EROR"):
+                return None
+            if ftype != b"DATA":
+                owed += 1
+        if not tls_stream and frames != 1:
+            return None
+    return owed
+
+
+class _Collector:
+    """Reads the target's frames into an `Outcome` (opening EKE records), counting answers."""
+
+    def __init__(self, stream: _Stream, records: _EkeRecords | None, out: Outcome) -> None:
+        self.stream = stream
+        self.records = records
+        self.out = out
+        self.outer = FrameReader()
+        self.total = 0
+        self.answers = 0
+        self.fatal = False
+
+    def closed_by_target(self) -> bool:
+        return self.stream.eof
+
+    def _pump(self, deadline: float) -> bool | None:
+        """Reads once: True if bytes came, False at the end of the stream, None at the
+        deadline."""
+        data = self.stream.recv(deadline)
         if data is None:
-            out.hung = True
-            break
+            return None
         if not data:
-            out.closed = True
-            out.close_kind = stream.close_kind or "eof"
-            break
-        total += len(data)
-        if total > _MAX_RECEIVED:
-            out.close_kind = "flood"
-            break
-        outer.feed(data)
-        for frame in outer.frames():
-            if records is None:
-                out.frames.append(frame)
-                continue
-            if out.bad_record:
-                continue
-            try:
-                inner = records.receiver.open(frame.raw)
-            except eke.EkeError as exc:
-                out.bad_record = f"{frame.type.decode('latin-1')}: {exc.detail}"
-                continue
-            out.frames.append(ReceivedFrame(inner[:4], inner[8:]))
-    out.trailing = outer.buffered
+            return False
+        self.total += len(data)
+        if self.total > _MAX_RECEIVED:
+            self.out.close_kind = "flood"
+            return False
+        self.outer.feed(data)
+        for frame in self.outer.frames():
+            if self.records is not None:
+                if self.out.bad_record:
+                    continue
+                try:
+                    inner = self.records.receiver.open(frame.raw)
+                except eke.EkeError as exc:
+                    self.out.bad_record = f"{frame.type.decode('latin-1')}: {exc.detail}"
+                    continue
+                frame = ReceivedFrame(inner[:4], inner[8:])
+            self.out.frames.append(frame)
+            if is_answer(frame):
+                self.answers += 1
+            code = frame.error_code
+            if code is not None and code in FATAL_CODES:
+                self.fatal = True
+        return True
+
+    def await_answers(self, owed: int, deadline: float) -> bool:
+        """Reads until `owed` answers came (True), or a fatal EROR, the end of the stream,
+        a record that does not open, or the deadline (False: stop sending)."""
+        while self.answers < owed:
+            if self.fatal or self.out.bad_record:
+                return False
+            got = self._pump(deadline)
+            if not got:
+                return False
+        return not (self.fatal or self.out.bad_record)
+
+    def collect(self, deadline: float) -> None:
+        """Everything until the target closes (after our EOF) or the deadline."""
+        while True:
+            got = self._pump(deadline)
+            if got is None:
+                self.out.hung = True
+                return
+            if not got:
+                if self.out.close_kind != "flood":
+                    self.out.closed = True
+                    self.out.close_kind = self.stream.close_kind or "eof"
+                return
+
+
+def honest_handshake(target: Target, config: RunConfig | None = None) -> None:
+    """Connects, establishes the channel and closes: the cost the benchmark sets every
+    mutated session against (raises `SetupFailed`)."""
+    config = config or RunConfig()
+    profile = target.profile if target.profile in ("pki", "eke") else "eke"
+    out = Outcome(Case(profile, "channel", ()))  # type: ignore[arg-type]
+    stream, _records = _open_stream(target, "channel", config, out)
+    stream.sock.close()
 
 
 # --- honest sessions (liveness) ---------------------------------------------------------------

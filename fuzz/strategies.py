@@ -5,12 +5,22 @@ conformant sender could emit (FRM-14); hostility comes from composing `fuzz.muta
 over them (`mutations`, `cases`). Honest scripts are the conversations an initiator
 may have: gets of a file the target serves or of a missing one, puts of fresh files,
 pipelined requests, `BYE_`.
+
+A ``channel`` case of a campaign is a *session* (`sessions`): a list of requests on one
+connection, so that one handshake carries many. The requests before the last are mostly
+hostile but legal — the answers a conformant responder gives them are non-fatal and keep
+the connection open (gets of missing, refused and unknown-member names, puts refused for
+the name, the size or an existing file, whole puts in tiny writes), one in
+`_PREFIX_MUTATED_ONE_IN` with byte mutations too; the last carries the full mutation set
+(usually fatal). Draws are cheap by design (a put's content comes from a drawn seed, not
+drawn byte by byte): hypothesis' own draws, not the target, would otherwise bound the rate.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -42,6 +52,8 @@ __all__ = [
     "eke4",
     "honest_scripts",
     "mutations",
+    "session_request",
+    "sessions",
     "cases",
 ]
 
@@ -220,9 +232,9 @@ def eke4() -> st.SearchStrategy[bytes]:
 def _put_script(draw: st.DrawFn) -> list[bytes]:
     # A random token keeps names unique across a campaign (APP-PUT-3 answers `exists`
     # to a repeat, which is valid too, but would make most puts trivial).
-    token = draw(st.binary(min_size=6, max_size=6)).hex()
-    name = f"fuzz-{token}.bin"
-    content = draw(st.binary(min_size=1, max_size=_MAX_PUT))
+    token = draw(st.integers(0, (1 << 48) - 1))
+    name = f"fuzz-{token:012x}.bin"
+    content = _content(draw(st.integers(1, _MAX_PUT)), draw(st.integers(0, (1 << 32) - 1)))
     pieces = draw(st.integers(1, 3))
     step = -(-len(content) // pieces)
     frames = [putf(name, content, draw(st.booleans()))]
@@ -320,6 +332,132 @@ def mutations(profile: Profile, stage: Stage, knowledge: Knowledge) -> st.Search
     return st.one_of(kinds)
 
 
+# --- sessions: many requests per handshake --------------------------------------------------
+
+# One prefix request in this many also gets byte mutations (most of those are fatal and
+# end the session: more would waste the requests drawn after them).
+_PREFIX_MUTATED_ONE_IN: Final = 10
+# Names a responder refuses (forbidden, non-fatal) or does not have (not_found).
+_REFUSED_NAMES: Final = (
+    "../x", "../../etc/hostname", "/etc/hostname", "..", ".", "a/../../x", "a//b",
+    "a\\..\\b", "C:x", "a\x00b", "a\x1fb", "a\x7fb", "a\u0085b", "invoice\u202efdp.exe",
+    "x" * 256, "a/" * 2100,
+)
+_ODD_NAMES: Final = ("%2e%2e/x", "A", "\u00e9t\u00e9", "\u20ac", "a b", "x" * 255, "-", "._x")
+# A put larger than any sane maximum file size (LIM-3's default is 4 GiB): too_large.
+_HUGE_SIZE: Final = 1 << 50
+_REQUEST_KINDS: Final = (
+    "get_known", "get_missing", "get_refused", "get_odd", "get_extra_member",
+    "put", "put_refused", "put_too_large", "put_again",
+)
+
+
+def _content(size: int, seed: int) -> bytes:
+    # Not hypothesis' bytes: drawing 2 KiB byte by byte costs more than a request.
+    return random.Random(seed).randbytes(size)
+
+
+def session_request(
+    seed: int, knowledge: Knowledge, put_names: list[str], salt: int = 0
+) -> list[bytes]:
+    """One hostile but legal request, derived from `seed`: a conformant responder answers
+    it non-fatally (§3.3–3.5) and stays in IDLE. Seed 0 is the simplest: a get of the
+    known file. `put_names` holds the session's stored puts (for `exists`); a whole put
+    adds its name.
+
+    One drawn integer per request, not a structure of draws: hypothesis' per-draw cost,
+    not the target, bounded the rate (cProfile); the session still shrinks request by
+    request, and the last request keeps the full hypothesis structure."""
+    if seed == 0:
+        return [frame_bytes("RQFL", control({"name": knowledge.file_name}))]
+    rng = random.Random(seed)
+    kind = rng.choice(_REQUEST_KINDS)
+    extra = {"fuzz": rng.randrange(1 << 16)} if kind == "get_extra_member" else {}
+    if kind.startswith("get"):
+        if kind == "get_missing":
+            name = f"fuzz-missing-{rng.getrandbits(32):08x}.bin"
+        elif kind == "get_refused":
+            name = rng.choice(_REFUSED_NAMES)
+        elif kind == "get_odd":
+            name = rng.choice(_ODD_NAMES)
+        else:
+            name = knowledge.file_name
+        return [frame_bytes("RQFL", control({"name": name, **extra}))]
+    if kind == "put_refused":
+        return [frame_bytes("PUTF", control({"name": rng.choice(_REFUSED_NAMES), "size": 1}))]
+    if kind == "put_too_large":
+        return [frame_bytes("PUTF", control({"name": "fuzz-huge.bin", "size": _HUGE_SIZE}))]
+    if kind == "put_again" and put_names:
+        # A name this session already stored: `exists` (APP-PUT-3), nothing sent after.
+        return [frame_bytes("PUTF", control({"name": rng.choice(put_names), "size": 1}))]
+    # The session's salt keeps names fresh across sessions (hypothesis repeats seeds):
+    # a name stored by an earlier session would be answered `exists`, ending this one.
+    name = f"fuzz-{rng.getrandbits(48) ^ salt:012x}.bin"
+    content = rng.randbytes(rng.randint(1, _MAX_PUT))
+    put_names.append(name)
+    pieces = rng.randint(1, 3)
+    step = -(-len(content) // pieces)
+    frames = [putf(name, content, rng.random() < 0.5)]
+    frames += [frame_bytes("DATA", content[i : i + step]) for i in range(0, len(content), step)]
+    frames.append(done(content))
+    return frames
+
+
+@functools.lru_cache(maxsize=64)
+def _session_parts(
+    profile: Profile, knowledge: Knowledge, max_mutations: int
+) -> tuple[
+    st.SearchStrategy[list[list[int]]],
+    st.SearchStrategy[tuple[Mutation, ...]],
+    st.SearchStrategy[list[Mutation]],
+]:
+    seed = st.integers(0, (1 << 32) - 1)
+    one = mutations(profile, "channel", knowledge)
+    return (
+        st.lists(st.lists(seed, min_size=1, max_size=6), max_size=8),
+        st.lists(one, min_size=1, max_size=2).map(tuple),
+        st.lists(one, max_size=max_mutations),
+    )
+
+
+@st.composite
+def sessions(
+    draw: st.DrawFn,
+    profile: Profile,
+    knowledge: Knowledge,
+    max_requests: int = 24,
+    max_mutations: int = 3,
+) -> Case:
+    """A channel session: legal-hostile requests, then one with 0..max_mutations mutations.
+
+    Drawn as batches of 1..6 requests so that sessions average ~14 requests (hypothesis'
+    lists average ~5 elements) and still shrink to the last request alone."""
+    put_names: list[str] = []
+    batch_seeds, prefix_mutations, last_mutations = _session_parts(
+        profile, knowledge, max_mutations
+    )
+    salt = draw(st.integers(0, (1 << 48) - 1))
+    batches = draw(batch_seeds)
+    requests: list[tuple[Write, ...]] = []
+    described: list[str] = []
+    for request_seed in [x for batch in batches for x in batch][: max_requests - 1]:
+        known_puts = len(put_names)
+        frames = session_request(request_seed, knowledge, put_names, salt)
+        # The seed also says whether the request gets byte mutations: one draw less.
+        muts = draw(prefix_mutations) if request_seed % _PREFIX_MUTATED_ONE_IN == 1 else ()
+        if muts:
+            del put_names[known_puts:]  # a mutated put may not have been stored
+        requests.append(apply_all(tuple(Write(f) for f in frames), muts))
+        described += [f"r{len(requests)}:{m.describe()}" for m in muts]
+    last = draw(honest_scripts(profile, "channel", knowledge))
+    last_muts = draw(last_mutations)
+    requests.append(apply_all(tuple(Write(f) for f in last), last_muts))
+    described += [f"r{len(requests)}:{m.describe()}" for m in last_muts]
+    writes = tuple(w for r in requests for w in r)
+    counts = tuple(len(r) for r in requests)
+    return Case(profile, "channel", writes, tuple(described), requests=counts)
+
+
 @st.composite
 def cases(
     draw: st.DrawFn,
@@ -327,12 +465,16 @@ def cases(
     knowledge: Knowledge,
     stages: Sequence[Stage] | None = None,
     max_mutations: int = 3,
+    max_requests: int = 1,
 ) -> Case:
-    """An honest script of a drawn stage with 0..max_mutations mutations composed over it."""
+    """An honest script of a drawn stage with 0..max_mutations mutations composed over it;
+    with `max_requests` > 1 a channel case is a session of that many requests at most."""
     default: tuple[Stage, ...] = (
         ("connect", "eke2", "channel") if profile == "eke" else ("channel",)
     )
     stage = draw(st.sampled_from(list(stages if stages is not None else default)))
+    if stage == "channel" and max_requests > 1:
+        return draw(sessions(profile, knowledge, max_requests, max_mutations))
     frames = draw(honest_scripts(profile, stage, knowledge))
     muts = draw(st.lists(mutations(profile, stage, knowledge), max_size=max_mutations))
     writes = apply_all(tuple(Write(f) for f in frames), muts)

@@ -36,6 +36,7 @@ class Bugs:
     wrong_bytes_pipelined: bool = False  # the same, from the second get of a connection on
     crash_on_dup: bool = False  # the listener dies on a duplicate RQFL
     send_in_clear: bool = False  # answers gets with plaintext frames, not records
+    close_after_not_found: bool = False  # drops the connection after a non-fatal EROR
 
 
 @dataclass
@@ -174,6 +175,12 @@ class FakeEkeServer:
                 return
             if name != FILE_NAME:
                 conn.sendall(sender.seal(frame_bytes("EROR", error_payload("not_found"))))
+                if self.bugs.close_after_not_found:
+                    # An orderly close (FIN, the rest read and dropped), not a reset.
+                    conn.shutdown(socket.SHUT_WR)
+                    while conn.recv(65536):
+                        pass
+                    return
                 continue
             gets += 1
             corrupt = self.bugs.wrong_bytes or (self.bugs.wrong_bytes_pipelined and gets > 1)
