@@ -9,17 +9,24 @@ client under test from a `--client-cmd` template with `{host} {port} {name} {out
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import secrets
 import shlex
 import socket
 import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from conformance import eke
 from conformance.eke_channel import EkeChannel, password_key_cached
+from conformance.plugin import TranscriptBook, unsupported
+from conformance.target import Target
 from conformance.wire import (
     Closed,
     Event,
@@ -51,9 +58,14 @@ Behaviour = Callable[[RawConnection, ServerView], None]
 class HostileEkeServer:
     """Accepts one connection and runs `behaviour` on it in a thread."""
 
-    def __init__(self, behaviour: Behaviour, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self, behaviour: Behaviour, *, timeout: float = 10.0, accept_timeout: float | None = None
+    ) -> None:
         self.behaviour = behaviour
         self.timeout = timeout
+        # A client may take long to start on a loaded machine; leaving the `with` block
+        # (the client ended) wakes a pending accept() anyway.
+        self.accept_timeout = timeout if accept_timeout is None else accept_timeout
         self.view = ServerView()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.host, self.port = self._listener.getsockname()[:2]
@@ -65,18 +77,23 @@ class HostileEkeServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        # A client that never connected (it refused before, e.g. its output file
+        # exists) must not cost the accept timeout: shutdown() wakes accept() now.
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
         self._thread.join(self.timeout + 5)
 
     def _serve(self) -> None:
-        self._listener.settimeout(self.timeout)
+        self._listener.settimeout(self.accept_timeout)
         try:
             sock, peer = self._listener.accept()
         except OSError:
             self.view.ended = "no client connected"
             return
-        raw = RawConnection(sock, name=f"hostile eke server <- {peer[0]}:{peer[1]}",
-                            timeout=self.timeout)
+        raw = RawConnection(
+            sock, name=f"hostile eke server <- {peer[0]}:{peer[1]}", timeout=self.timeout
+        )
         self.view.transcript = raw.transcript
         try:
             self.behaviour(raw, self.view)
@@ -101,8 +118,12 @@ def read_frame(raw: RawConnection, view: ServerView, timeout: float) -> Event:
 
 
 def honest_eke2(
-    raw: RawConnection, view: ServerView, pw: bytes, timeout: float,
-    *, element_override: int | None = None,
+    raw: RawConnection,
+    view: ServerView,
+    pw: bytes,
+    timeout: float,
+    *,
+    element_override: int | None = None,
 ) -> eke.ServerHandshake | None:
     """Reads EKE1 and answers EKE2 with `pw` (optionally hiding an invalid element)."""
     event = read_frame(raw, view, timeout)
@@ -126,10 +147,17 @@ def honest_eke2(
 
 
 def serve_records(
-    channel: EkeChannel, view: ServerView, files: dict[str, bytes], timeout: float,
-    *, tamper_data: bool = False,
+    channel: EkeChannel,
+    view: ServerView,
+    files: dict[str, bytes],
+    timeout: float,
+    *,
+    tamper_data: bool = False,
+    extra: dict[str, object] | None = None,
 ) -> None:
-    """Answer gets from `files` over records until the client leaves."""
+    """Answer gets from `files` over records until the client leaves; `extra` adds
+    members the schemas do not define to RSFL and DONE (FRM-10)."""
+    more = extra or {}
     for _ in range(16):  # bounded: a client makes a handful of requests at most
         event = channel.recv_frame(deadline_after(timeout))
         if not isinstance(event, ReceivedFrame):
@@ -144,12 +172,14 @@ def serve_records(
             channel.send_frame("EROR", {"code": 6, "name": "not_found", "message": "no"})
             continue
         digest = hashlib.sha256(data).hexdigest()
-        channel.send_frame("RSFL", {"name": obj["name"], "size": len(data), "sha256": digest})
+        channel.send_frame(
+            "RSFL", {"name": obj["name"], "size": len(data), "sha256": digest, **more}
+        )
         record = channel.seal(b"DATA" + len(data).to_bytes(4, "big") + data)
         if tamper_data:
             record = record[:12] + bytes([record[12] ^ 1]) + record[13:]
         channel.raw.send_raw(record)
-        channel.send_frame("DONE", {"size": len(data), "sha256": digest})
+        channel.send_frame("DONE", {"size": len(data), "sha256": digest, **more})
 
 
 @dataclass
@@ -165,26 +195,51 @@ class ClientResult:
 
     def describe(self) -> str:
         err = self.stderr.strip().splitlines()
-        return (f"client exit code {self.returncode}; file kept: {self.kept_file}; "
-                f"stderr: {err[-1] if err else ''}")
+        return (
+            f"client exit code {self.returncode}; file kept: {self.kept_file}; "
+            f"stderr: {err[-1] if err else ''}"
+        )
 
 
 def run_client(
-    template: str, *, host: str, port: int, name: str, out: Path, user: str,
-    password_file: Path, timeout: float = 30.0,
+    template: str,
+    *,
+    host: str,
+    port: int,
+    name: str,
+    out: Path,
+    user: str,
+    password_file: Path,
+    timeout: float = 30.0,
+    started: Callable[[subprocess.Popen[str]], None] | None = None,
 ) -> ClientResult:
-    """Run the client under test once; a template is split like a shell would."""
+    """Run the client under test once; a template is split like a shell would.
+
+    `started` is called with the running process (a hostile server that kills its
+    client mid-transfer needs it); the run is bounded by `timeout` seconds, after which
+    the client is killed and its result has `returncode` None.
+    """
     values = {
-        "host": host, "port": str(port), "name": name, "out": str(out), "user": user,
+        "host": host,
+        "port": str(port),
+        "name": name,
+        "out": str(out),
+        "user": user,
         "password_file": str(password_file),
     }
     argv = [part.format(**values) for part in shlex.split(template)]
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True
+    )
+    if started is not None:
+        started(process)
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL, check=False)
-    except subprocess.TimeoutExpired as exc:
-        return ClientResult(None, str(exc.stdout or ""), "timed out", out)
-    return ClientResult(done.returncode, done.stdout, done.stderr, out)
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, stderr = process.communicate()
+        return ClientResult(None, stdout, f"timed out after {timeout} s\n{stderr}", out)
+    return ClientResult(process.returncode, stdout, stderr, out)
 
 
 def eke_pw(user: str, password: str) -> bytes:
@@ -193,3 +248,206 @@ def eke_pw(user: str, password: str) -> bytes:
 
 def is_closed(event: Event) -> bool:
     return isinstance(event, Closed)
+
+
+def establish(
+    raw: RawConnection,
+    view: ServerView,
+    pw: bytes,
+    timeout: float,
+    *,
+    eke2_extra: dict[str, object] | None = None,
+    eke4_extra: dict[str, object] | None = None,
+) -> EkeChannel | None:
+    """An honest handshake up to EKE4; the record channel, or None if the client stopped.
+
+    `eke2_extra` / `eke4_extra` add members the schema does not define (FRM-10: a
+    receiver ignores them).
+    """
+    event = read_frame(raw, view, timeout)
+    if not isinstance(event, ReceivedFrame) or event.type != b"EKE1":
+        return None
+    server = eke.ServerHandshake(pw=pw)
+    eke2 = server.on_eke1(event.json() or {})
+    raw.send_frame(b"EKE2", {**eke2, **(eke2_extra or {})})
+    event = read_frame(raw, view, timeout)
+    if not isinstance(event, ReceivedFrame) or event.type != b"EKE3":
+        return None
+    try:
+        eke4 = server.on_eke3(event.json() or {})
+    except eke.EkeError:
+        return None
+    NA_SAMPLES.append(server.na)
+    raw.send_frame(b"EKE4", {**eke4, **(eke4_extra or {})})
+    assert server.keys is not None
+    sender, receiver = server.record_layer()
+    return EkeChannel(raw, server.keys, sender, receiver, role="server")
+
+
+def read_inner(channel: EkeChannel, view: ServerView, timeout: float) -> Event:
+    """The client's next application frame (inside a record), noted in `view`."""
+    event = channel.recv_frame(deadline_after(timeout))
+    if isinstance(event, ReceivedFrame):
+        view.inner.append(event.describe(80))
+    else:
+        view.ended = event.describe()
+    return event
+
+
+def client_bytes(view: ServerView) -> bytes:
+    """Everything the client sent, as the wire carried it and (records) in plaintext."""
+    if view.transcript is None:
+        return b""
+    return b"".join(e.data for e in view.transcript.entries if e.direction == "recv")
+
+
+__all__ += ["client_bytes", "establish", "read_inner"]
+
+
+# --- one run of the client under test against one behaviour of the hostile server ---------
+
+
+def client_template(target: Target) -> str:
+    """The client under test: `--client-cmd`, or the reference's `sft eke get` (embedded)."""
+    if target.client_cmd:
+        return target.client_cmd
+    if target.embedded:
+        return (
+            f"{shlex.quote(sys.executable)} -m reference eke get {{host}}:{{port}} {{name}} "
+            "--user {user} --password-file {password_file} -o {out} --quiet --timeout 5"
+        )
+    unsupported("testing an eke client needs --client-cmd 'TEMPLATE'")
+    raise AssertionError("unreachable")
+
+
+def client_user(target: Target) -> str:
+    """The user name the client logs in as (the target's first account, if it has one)."""
+    return target.accounts[0].user if target.accounts else "alice"
+
+
+def fresh_password() -> str:
+    """A password no run used before, beyond ASCII (EKE-PW-1: UTF-8, used as given), so
+    that a client leaking it in any encoding is caught (EKE-PW-3)."""
+    return f"p\u00e4ss-\u03a9\u03bc\u03ad\u03b3\u03b1-{secrets.token_urlsafe(9)}"
+
+
+@dataclass
+class ClientCase:
+    """One run of the client under test: what it did and what the hostile server saw."""
+
+    result: ClientResult
+    view: ServerView
+    user: str
+    password: str
+    outdir: Path
+
+    @property
+    def leftovers(self) -> list[str]:
+        """Files in the output directory other than the output itself (APP-STORE-3)."""
+        return sorted(p.name for p in self.outdir.iterdir() if p != self.result.out)
+
+    def describe(self) -> str:
+        return (
+            f"{self.result.describe()}\nhostile server saw: {self.view.frames} / "
+            f"records {self.view.inner} then {self.view.ended or 'its own close'}"
+        )
+
+
+def run_case(
+    target: Target,
+    workdir: Path,
+    transcripts: TranscriptBook,
+    behaviour: Behaviour,
+    *,
+    name: str,
+    password: str | None = None,
+    prepare_out: bytes | None = None,
+    started: Callable[[subprocess.Popen[str]], None] | None = None,
+    timeout: float = 5.0,
+    outdir: Path | None = None,
+) -> ClientCase:
+    """Runs the client once against `behaviour`; its output goes to a directory of its own.
+
+    The credentials are the suite's own (the hostile server derives pw from them), so
+    every run gets a fresh password unless `password` is given.
+    """
+    user = client_user(target)
+    password = fresh_password() if password is None else password
+    secrets_dir = workdir / f"secret-{secrets.token_hex(4)}"
+    secrets_dir.mkdir(mode=0o700)
+    password_file = secrets_dir / "client.password"
+    password_file.touch(mode=0o600)
+    password_file.write_text(password, encoding="utf-8")
+    if outdir is None:
+        outdir = workdir / f"out-{secrets.token_hex(4)}"
+        outdir.mkdir()
+    out = outdir / "received.bin"
+    if prepare_out is not None:
+        out.write_bytes(prepare_out)
+    with HostileEkeServer(behaviour, timeout=timeout, accept_timeout=6 * timeout) as server:
+        result = run_client(
+            client_template(target),
+            host=server.host,
+            port=server.port,
+            name=name,
+            out=out,
+            user=user,
+            password_file=password_file,
+            timeout=6 * timeout,
+            started=started,
+        )
+    server.check()
+    if server.view.transcript is not None:
+        transcripts.add(server.view.transcript)
+        _note_sign(server.view.transcript, eke_pw(user, password))
+    return ClientCase(result, server.view, user, password, outdir)
+
+
+# Whether X' was the residue (s = 0) in each EKE1 the client sent in this process: the
+# sign must be random (EKE-X-2); every run adds its sample, so the check is nearly free.
+SIGN_SAMPLES: list[bool] = []
+# X = g^x of every EKE1 and Na of every EKE3 the client sent in this process: a value
+# seen twice means a fixed or reseeded generator (EKE-HS-10).
+X_SAMPLES: list[int] = []
+NA_SAMPLES: list[bytes] = []
+
+
+def _note_sign(transcript: Transcript, pw: bytes) -> None:
+    for entry in transcript.entries:
+        if entry.direction != "recv" or entry.data[:4] != b"EKE1":
+            continue
+        obj = ReceivedFrame(b"EKE1", entry.data[8:]).json() or {}
+        try:
+            hidden = bytes.fromhex(str(obj.get("a", "")))
+            x_prime = int.from_bytes(eke.feistel_decrypt(pw, hidden), "big")
+        except ValueError:
+            return
+        if 1 < x_prime < eke.P - 1:
+            residue = eke.jacobi(x_prime, eke.P) == 1
+            SIGN_SAMPLES.append(residue)
+            X_SAMPLES.append(x_prime if residue else eke.P - x_prime)
+        return
+
+
+__all__ += [
+    "ClientCase",
+    "NA_SAMPLES",
+    "SIGN_SAMPLES",
+    "X_SAMPLES",
+    "client_template",
+    "client_user",
+    "fresh_password",
+    "run_case",
+]
+
+
+def skip_slow_variant(request: pytest.FixtureRequest) -> None:
+    """Variants marked `slow` run only when asked for (`-m slow`): each client run costs a
+    process start, and the default run keeps the variants that tell bugs apart."""
+    if request.node.get_closest_marker("slow") and "slow" not in (
+        request.config.getoption("markexpr") or ""
+    ):
+        pytest.skip("slow variant: run with -m slow")
+
+
+__all__ += ["skip_slow_variant"]

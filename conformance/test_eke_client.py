@@ -1,18 +1,26 @@
-"""An sft-eke/1 CLIENT under test, against the suite's hostile server (SPEC §5.3-5.5).
+"""An sft-eke/1 CLIENT's handshake under test, against the suite's hostile server (SPEC §5.1-5.4).
 
 The client is launched from `--client-cmd 'TEMPLATE'` (placeholders `{host} {port}
 {name} {out} {user} {password_file}`); for the embedded run, the reference's
-`sft eke get`. The suite's server is honest once (the baseline), then an impostor that
-does not know the password, a server that lies in EKE4, one that sends an invalid
-element, one that tampers with a record and one that talks in clear after EKE4.
+`sft eke get`. The suite gives the client a password of its own making (beyond ASCII)
+and plays the server: honest once (the baseline, with a password that has spaces and a
+combining accent, used as given), then an impostor that does not know the password, a
+server whose EKE4 is wrong in every way a lazy check would miss, one that hides an
+invalid element Y' (0, 1, p−1, p, p+2) with the right key and derives C2 from the Z a
+careless client would compute, and one that talks in clear after EKE4. Across runs
+the client's x and Na must be fresh (EKE-HS-10), and nothing the client sends may
+contain its password in any encoding (EKE-PW-3). The get itself is judged in
+test_eke_client_transfer.py.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
-import shlex
-import sys
+import unicodedata
+import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,74 +29,73 @@ import pytest
 from conformance import eke
 from conformance.eke_channel import EkeChannel
 from conformance.eke_hostile import (
-    ClientResult,
-    HostileEkeServer,
+    NA_SAMPLES,
+    X_SAMPLES,
+    ClientCase,
     ServerView,
+    client_bytes,
+    client_user,
     eke_pw,
-    honest_eke2,
+    establish,
+    fresh_password,
     read_frame,
-    run_client,
+    run_case,
     serve_records,
+    skip_slow_variant,
 )
-from conformance.plugin import TranscriptBook, unsupported
-from conformance.target import Account, Target
+from conformance.plugin import TranscriptBook
+from conformance.target import Target
 from conformance.wire import (
     ConformanceFailure,
     RawConnection,
     ReceivedFrame,
     control,
+    error_payload,
     frame_bytes,
 )
+
+# Every case judges the client under test (the initiator), not the embedded server.
+pytestmark = pytest.mark.side("initiator")
 
 CONTENT = b"the file the hostile server offers\n"
 NAME = "offered.txt"
 _TIMEOUT = 5.0
+# One password per worker (scrypt once): beyond ASCII, so that every encoding differs.
+_PASSWORD = fresh_password()
 
 
-def _template(target: Target) -> str:
-    if target.client_cmd:
-        return target.client_cmd
-    if target.embedded:
-        return (
-            f"{shlex.quote(sys.executable)} -m reference eke get {{host}}:{{port}} {{name}} "
-            "--user {user} --password-file {password_file} -o {out} --quiet --timeout 5"
-        )
-    unsupported("testing an eke client needs --client-cmd 'TEMPLATE'")
-    raise AssertionError("unreachable")
-
-
-def _account(target: Target) -> Account:
-    if target.accounts:
-        return target.accounts[0]
-    return Account("alice", secrets.token_urlsafe(12))
+def _pw(target: Target, password: str = _PASSWORD) -> bytes:
+    return eke_pw(client_user(target), password)
 
 
 def _run(
-    target: Target, tmp_path: Path, behaviour: object, transcripts: TranscriptBook
-) -> tuple[ClientResult, ServerView]:
-    account = _account(target)
-    password_file = tmp_path / "client.password"
-    password_file.touch(mode=0o600)
-    password_file.write_text(account.password)
-    out = tmp_path / "received.bin"
-    with HostileEkeServer(behaviour, timeout=_TIMEOUT) as server:  # type: ignore[arg-type]
-        result = run_client(_template(target), host=server.host, port=server.port, name=NAME,
-                            out=out, user=account.user, password_file=password_file)
-    server.check()
-    if server.view.transcript is not None:
-        transcripts.add(server.view.transcript)
-    return result, server.view
+    target: Target,
+    tmp_path: Path,
+    transcripts: TranscriptBook,
+    behaviour: Callable[[RawConnection, ServerView], None],
+    *,
+    password: str = _PASSWORD,
+) -> ClientCase:
+    return run_case(
+        target, tmp_path, transcripts, behaviour, name=NAME, password=password, timeout=_TIMEOUT
+    )
 
 
 def _until_eke3(
     raw: RawConnection, view: ServerView, pw: bytes
-) -> tuple[eke.ServerHandshake, dict[str, Any]] | None:
-    """An honest EKE2, then the client's EKE3 (None: the client stopped before it)."""
-    server = honest_eke2(raw, view, pw, _TIMEOUT)
+) -> tuple[eke.ServerHandshake, dict[str, Any], dict[str, Any]] | None:
+    """An honest EKE2, then the client's EKE3: (server, EKE1, EKE3), or None if the
+    client stopped before it."""
     event = read_frame(raw, view, _TIMEOUT)
-    if server is None or not isinstance(event, ReceivedFrame) or event.type != b"EKE3":
+    if not isinstance(event, ReceivedFrame) or event.type != b"EKE1":
         return None
-    return server, event.json() or {}
+    eke1 = event.json() or {}
+    server = eke.ServerHandshake(pw=pw)
+    raw.send_frame(b"EKE2", server.on_eke1(eke1))
+    event = read_frame(raw, view, _TIMEOUT)
+    if not isinstance(event, ReceivedFrame) or event.type != b"EKE3":
+        return None
+    return server, eke1, event.json() or {}
 
 
 def _records(raw: RawConnection, server: eke.ServerHandshake) -> EkeChannel:
@@ -97,141 +104,361 @@ def _records(raw: RawConnection, server: eke.ServerHandshake) -> EkeChannel:
     return EkeChannel(raw, server.keys, sender, receiver, role="server")
 
 
-def _refused(result: ClientResult, view: ServerView, what: str) -> None:
+def _refused(case: ClientCase, what: str) -> None:
+    """The client gave up: non-zero exit, no file, no application frame sent."""
     problems = []
-    if result.returncode == 0:
+    if case.result.returncode is None:
+        problems.append("the client did not end")
+    elif case.result.returncode == 0:
         problems.append("the client reported success")
-    if result.kept_file:
+    if case.result.kept_file:
         problems.append("the client kept the file")
-    if view.inner:
-        problems.append(f"the client sent application frames: {view.inner}")
+    if case.view.inner or case.view.saw("RECD"):
+        problems.append(f"the client sent application records: {case.view.inner or 'RECD'}")
     if problems:
-        raise ConformanceFailure(
-            f"{what}: " + "; ".join(problems)
-            + f"\nclient: {result.describe()}\nserver saw: {view.frames} then {view.ended}"
+        raise ConformanceFailure.evidence(
+            what,
+            "the client stops: non-zero exit, no file, no request sent",
+            "; ".join(problems),
+            note=case.describe(),
+        )
+
+
+def _password_forms(user: str, password: str, pw: bytes) -> dict[str, bytes]:
+    """The password and pw in every encoding a careless client might put on the wire."""
+    forms: dict[str, bytes] = {}
+    texts = {"as given": password}
+    for form in ("NFC", "NFD", "NFKC"):
+        texts[form] = unicodedata.normalize(form, password)
+    for label, text in texts.items():
+        for codec in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"):
+            forms[f"password ({label}) in {codec}"] = text.encode(codec)
+    raw = password.encode("utf-8")
+    forms["password as JSON escapes"] = control({"p": password}).split(b'"')[3]
+    forms["password as ASCII JSON escapes"] = password.encode("ascii", "backslashreplace").replace(
+        b"\\x", b"\\u00"
+    )
+    for label, value in (
+        ("password", raw),
+        ("pw", pw),
+        ("SHA-256(password)", hashlib.sha256(raw).digest()),
+        ("SHA-256(user ‖ password)", hashlib.sha256(user.encode() + raw).digest()),
+    ):
+        forms[f"{label} raw"] = value
+        forms[f"{label} in hex"] = value.hex().encode()
+        forms[f"{label} in HEX"] = value.hex().upper().encode()
+        forms[f"{label} in base64"] = base64.b64encode(value).rstrip(b"=")
+        forms[f"{label} in base64url"] = base64.urlsafe_b64encode(value).rstrip(b"=")
+        forms[f"{label} URL-encoded"] = urllib.parse.quote(value).encode()
+        forms[f"{label} URL-encoded (+)"] = urllib.parse.quote_plus(value).encode()
+    # Any 8 consecutive bytes of the password or pw: a truncated or split leak.
+    for label, value in (("password", raw), ("pw", pw)):
+        for start in range(0, max(1, len(value) - 7)):
+            forms.setdefault(f"bytes {start}…{start + 7} of {label}", value[start : start + 8])
+    return forms
+
+
+def _check_password_never_sent(case: ClientCase, pw: bytes) -> None:
+    """EKE-PW-3 (and ERR-5): nothing the client sent, on the wire or inside a record,
+    holds its password or pw in any form."""
+    sent = client_bytes(case.view)
+    found = [
+        label
+        for label, needle in _password_forms(case.user, case.password, pw).items()
+        if len(needle) >= 8 and needle in sent
+    ]
+    if found:
+        raise ConformanceFailure.evidence(
+            "EKE-PW-3: the password on the wire",
+            "neither the password nor pw, in any encoding, in anything the client sends",
+            f"found {', '.join(found[:6])}" + (" …" if len(found) > 6 else ""),
+            note=f"{len(sent)} bytes sent by the client (wire and record plaintext)",
         )
 
 
 @pytest.mark.req(
-    "EKE-HS-1", "EKE-HS-5", "EKE-HS-7", "EKE-REC-1", "EKE-REC-2", "APP-GET-3", "EKE-PW-3"
+    "EKE-HS-1",
+    "EKE-HS-5",
+    "EKE-HS-7",
+    "EKE-REC-1",
+    "EKE-REC-2",
+    "APP-GET-3",
+    "EKE-PW-1",
+    "EKE-PW-3",
+    "FRM-10",
 )
 def test_client_completes_a_get_from_an_honest_server(
     eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
 ) -> None:
-    account = _account(eke_target)
-    pw = eke_pw(account.user, account.password)
+    """A password with leading and trailing spaces and a combining accent (used as given:
+    no trimming, no normalisation), and members the schemas do not define in EKE2, EKE4,
+    RSFL and DONE (to be ignored)."""
+    password = f" o\u0308-\u03a9 {secrets.token_urlsafe(6)} "
+    pw = _pw(eke_target, password)
+    extra = {"x-suite": "ignore me", "x-n": 1}
 
     def behaviour(raw: RawConnection, view: ServerView) -> None:
-        got = _until_eke3(raw, view, pw)
-        if got is None:
-            return
-        server, eke3 = got
-        raw.send_frame(b"EKE4", server.on_eke3(eke3))
-        serve_records(_records(raw, server), view, {NAME: CONTENT}, _TIMEOUT)
+        channel = establish(raw, view, pw, _TIMEOUT, eke2_extra=extra, eke4_extra=extra)
+        if channel is not None:
+            serve_records(channel, view, {NAME: CONTENT}, _TIMEOUT, extra=extra)
 
-    result, view = _run(eke_target, tmp_path, behaviour, transcripts)
+    case = _run(eke_target, tmp_path, transcripts, behaviour, password=password)
+    result = case.result
     if result.returncode != 0 or not result.kept_file or result.out.read_bytes() != CONTENT:
-        raise ConformanceFailure(
-            f"the client failed an honest get: {result.describe()}\nserver saw: {view.frames}"
-            f" / {view.inner} then {view.ended}"
+        raise ConformanceFailure.evidence(
+            "the client's get from an honest server (password with spaces and a combining "
+            "accent; unknown members in EKE2, EKE4, RSFL, DONE)",
+            "exit 0 and the file kept, byte for byte",
+            result.describe(),
+            note=case.describe(),
         )
-    # EKE-PW-3: neither the password nor pw appear in anything the client sent.
-    assert view.transcript is not None
-    sent = b"".join(e.data for e in view.transcript.entries if e.direction == "recv")
-    for secret, label in ((account.password.encode(), "the password"), (pw, "pw"),
-                          (pw.hex().encode(), "pw in hex")):
-        assert secret not in sent, f"EKE-PW-3: {label} appears in the client's bytes"
+    _check_password_never_sent(case, pw)
 
 
-@pytest.mark.req("EKE-HS-4", "EKE-SEC-3")
+@pytest.mark.req("EKE-HS-4", "EKE-SEC-3", "EKE-PW-3", "ERR-5")
 def test_client_refuses_a_server_that_does_not_know_the_password(
     eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
 ) -> None:
-    """An impostor answers EKE2 with a key of its own: the client must stop at C2."""
+    """An impostor answers EKE2 with a key of its own: the client must stop at C2, say
+    auth_failed, and its EROR (like everything else it sent) must not hold the password."""
 
     def behaviour(raw: RawConnection, view: ServerView) -> None:
-        honest_eke2(raw, view, secrets.token_bytes(32), _TIMEOUT)
-        read_frame(raw, view, _TIMEOUT)
+        event = read_frame(raw, view, _TIMEOUT)
+        if isinstance(event, ReceivedFrame) and event.type == b"EKE1":
+            impostor = eke.ServerHandshake(pw=secrets.token_bytes(32))
+            raw.send_frame(b"EKE2", impostor.on_eke1(event.json() or {}))
+            read_frame(raw, view, _TIMEOUT)
 
-    result, view = _run(eke_target, tmp_path, behaviour, transcripts)
-    _refused(result, view, "EKE-HS-4: EKE2 from a server without the password")
-    if view.saw("EKE3"):
+    case = _run(eke_target, tmp_path, transcripts, behaviour)
+    _refused(case, "EKE-HS-4: EKE2 from a server without the password")
+    if case.view.saw("EKE3"):
         raise ConformanceFailure(
             "EKE-HS-4: the client sent EKE3 although C2 did not verify (it gives the "
-            f"impostor material for an offline guess)\nserver saw: {view.frames}"
+            f"impostor material for an offline guess)\n{case.describe()}"
         )
-    if not view.saw("EROR auth_failed"):
+    if not case.view.saw("EROR auth_failed"):
         raise ConformanceFailure(
-            "EKE-HS-4: the client must send EROR auth_failed before closing\n"
-            f"server saw: {view.frames} then {view.ended}"
+            f"EKE-HS-4: the client must send EROR auth_failed before closing\n{case.describe()}"
         )
+    _check_password_never_sent(case, _pw(eke_target))
 
 
-@pytest.mark.req("EKE-HS-7")
+def _wrong_eke4(kind: str) -> Callable[[eke.ServerHandshake, dict[str, Any]], bytes]:
+    """The bytes a lying server sends instead of the right EKE4 (it knows every key)."""
+
+    def make(server: eke.ServerHandshake, eke3: dict[str, Any]) -> bytes:
+        server.on_eke3(eke3)  # learns Na
+        keys = server.keys
+        assert keys is not None
+        na, th = server.na, keys.th
+        sealed: dict[str, Callable[[], bytes]] = {
+            "na-random": lambda: eke.aead_seal(
+                keys.kcs, eke.N4, secrets.token_bytes(32), b"EKE4" + th
+            ),
+            "na-last-byte-flipped": lambda: eke.aead_seal(
+                keys.kcs, eke.N4, na[:-1] + bytes([na[-1] ^ 1]), b"EKE4" + th
+            ),
+            "ns-echoed": lambda: eke.aead_seal(keys.kcs, eke.N4, server.ns, b"EKE4" + th),
+            "other-transcript": lambda: eke.aead_seal(
+                keys.kcs, eke.N4, na, b"EKE4" + secrets.token_bytes(32)
+            ),
+            "client-key": lambda: eke.aead_seal(keys.kcc, eke.N4, na, b"EKE4" + th),
+        }
+        if kind in sealed:
+            return frame_bytes("EKE4", control({"c": sealed[kind]().hex()}))
+        if kind == "eror-instead":
+            return frame_bytes("EROR", error_payload("internal", "suite: no EKE4 today"))
+        # A record in place of EKE4: the server skips its proof and starts the session.
+        sender, _receiver = server.record_layer()
+        return sender.seal(frame_bytes("BYE_", b"{}"))
+
+    return make
+
+
+@pytest.mark.req("EKE-HS-7", "EKE-HS-9")
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "na-random",
+        "na-last-byte-flipped",
+        "record-instead",
+        *(
+            pytest.param(kind, marks=pytest.mark.slow)
+            for kind in ("ns-echoed", "other-transcript", "client-key", "eror-instead")
+        ),
+    ],
+)
 def test_client_refuses_a_wrong_eke4(
-    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
+    eke_target: Target,
+    tmp_path: Path,
+    transcripts: TranscriptBook,
+    kind: str,
+    request: pytest.FixtureRequest,
 ) -> None:
-    """The server verifies EKE3 but its EKE4 does not carry Na: no request may follow."""
-    account = _account(eke_target)
-    pw = eke_pw(account.user, account.password)
+    skip_slow_variant(request)
+    """The server verifies EKE3, then its EKE4 does not prove it: no request may follow."""
+    pw = _pw(eke_target)
+    make = _wrong_eke4(kind)
 
     def behaviour(raw: RawConnection, view: ServerView) -> None:
         got = _until_eke3(raw, view, pw)
         if got is None:
             return
-        server, eke3 = got
-        server.on_eke3(eke3)
-        assert server.keys is not None
-        wrong = eke.aead_seal(server.keys.kcs, eke.N4, secrets.token_bytes(32),
-                              b"EKE4" + server.keys.th)
-        raw.send_frame(b"EKE4", {"c": wrong.hex()})
-        serve_records(_records(raw, server), view, {NAME: CONTENT}, _TIMEOUT)
+        server, _eke1, eke3 = got
+        raw.send_raw(make(server, eke3))
+        if server.keys is not None:
+            channel = _records(raw, server)
+            serve_records(channel, view, {NAME: CONTENT}, _TIMEOUT)
 
-    result, view = _run(eke_target, tmp_path, behaviour, transcripts)
-    _refused(result, view, "EKE-HS-7: EKE4 that does not decrypt to the client's Na")
+    case = _run(eke_target, tmp_path, transcripts, behaviour)
+    _refused(case, f"EKE-HS-7: EKE4 {kind}")
+
+
+def _element_z(value: int, x_element: int) -> int:
+    """Z as a client that does not check Y' would compute it (the server knows X only)."""
+    reduced = value % eke.P
+    if reduced == 0:
+        return 0
+    if reduced in (1, eke.P - 1):
+        return 1  # the residue of ±1 is 1
+    if reduced == 2:
+        return x_element  # Y = g: Z = g^x = X
+    raise ValueError(f"no predictable Z for Y' = {value:#x}")
+
+
+_ELEMENTS = {"zero": 0, "one": 1, "p-1": eke.P - 1, "p": eke.P, "p+2": eke.P + 2}
 
 
 @pytest.mark.req("EKE-X-3", "EKE-KS-2")
-@pytest.mark.parametrize("value", [1, eke.P - 1], ids=["one", "p-1"])
+@pytest.mark.parametrize(
+    "element",
+    [
+        pytest.param(name, marks=[pytest.mark.slow] if name in ("zero", "p-1") else [])
+        for name in _ELEMENTS
+    ],
+)
 def test_client_rejects_an_invalid_server_element(
-    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook, value: int
+    eke_target: Target,
+    tmp_path: Path,
+    transcripts: TranscriptBook,
+    element: str,
+    request: pytest.FixtureRequest,
 ) -> None:
-    """B hides Y' = 1 or p−1 under the RIGHT key, and C2 is made with the Z that gives."""
-    account = _account(eke_target)
-    pw = eke_pw(account.user, account.password)
+    """B hides an invalid Y' under the RIGHT key, and C2 is made with the Z a client that
+    skips the checks computes (0, 1, or X itself for p + 2 ≡ g): such a client would send
+    EKE3 — the conforming one stops at B."""
+    skip_slow_variant(request)
+    value = _ELEMENTS[element]
+    pw = _pw(eke_target)
 
     def behaviour(raw: RawConnection, view: ServerView) -> None:
-        honest_eke2(raw, view, pw, _TIMEOUT, element_override=value)
+        event = read_frame(raw, view, _TIMEOUT)
+        if not isinstance(event, ReceivedFrame) or event.type != b"EKE1":
+            return
+        obj = event.json() or {}
+        a = bytes.fromhex(str(obj.get("a", "")))
+        x_element = eke.pm_decode(int.from_bytes(eke.feistel_decrypt(pw, a), "big"))
+        b = eke.feistel_encrypt(pw, eke.element_to_bytes(value))
+        th = eke.transcript_hash(str(obj["user"]), a, b)
+        keys = eke.derive_keys(eke.element_to_bytes(_element_z(value, x_element)), th)
+        c2 = eke.aead_seal(keys.kcs, eke.N2, secrets.token_bytes(32), b"EKE2" + th)
+        raw.send_frame(b"EKE2", {"b": b.hex(), "c": c2.hex()})
         read_frame(raw, view, _TIMEOUT)
 
-    result, view = _run(eke_target, tmp_path, behaviour, transcripts)
-    _refused(result, view, f"EKE-X-3: Y' = {value:#x}")
-    if view.saw("EKE3"):
+    case = _run(eke_target, tmp_path, transcripts, behaviour)
+    _refused(case, f"EKE-X-3: Y' = {element}")
+    if case.view.saw("EKE3"):
         raise ConformanceFailure(
-            f"EKE-X-3/EKE-KS-2: the client accepted Y' = {value:#x} (Z = 1, known to anyone) "
-            f"and sent EKE3\nserver saw: {view.frames}"
+            f"EKE-X-3/EKE-KS-2: the client accepted Y' = {element} (a Z the server chose) "
+            f"and sent EKE3\n{case.describe()}"
         )
 
 
-@pytest.mark.req("EKE-REC-4", "APP-GET-3", "APP-GET-6")
-def test_client_rejects_a_tampered_record(
+@pytest.mark.req("EKE-HS-10", "EKE-X-1")
+def test_client_draws_fresh_values_for_every_handshake(
     eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
 ) -> None:
-    account = _account(eke_target)
-    pw = eke_pw(account.user, account.password)
+    """The suite (holding pw and the keys) recovers X = g^x from every EKE1 and Na from
+    every EKE3 the client sent in this run — topping up with honest gets until it has
+    two of each. A value seen twice means a fixed or reseeded generator: the runs are
+    linkable and a recorded EKE3 replays."""
+    pw = _pw(eke_target)
 
     def behaviour(raw: RawConnection, view: ServerView) -> None:
-        got = _until_eke3(raw, view, pw)
-        if got is None:
-            return
-        server, eke3 = got
-        raw.send_frame(b"EKE4", server.on_eke3(eke3))
-        serve_records(_records(raw, server), view, {NAME: CONTENT}, _TIMEOUT, tamper_data=True)
+        channel = establish(raw, view, pw, _TIMEOUT)
+        if channel is not None:
+            serve_records(channel, view, {NAME: CONTENT}, _TIMEOUT)
 
-    result, _view = _run(eke_target, tmp_path, behaviour, transcripts)
-    if result.returncode == 0 or result.kept_file:
-        raise ConformanceFailure(
-            f"EKE-REC-4: a DATA record with one flipped bit was accepted: {result.describe()}"
+    cases = []
+    for _ in range(3):  # bounded: at most three runs of its own
+        if len(X_SAMPLES) >= 2 and len(NA_SAMPLES) >= 2:
+            break
+        cases.append(_run(eke_target, tmp_path, transcripts, behaviour))
+    if len(X_SAMPLES) < 2 or len(NA_SAMPLES) < 2:
+        raise RuntimeError(
+            "the client under test did not complete two handshakes: "
+            + " | ".join(c.describe() for c in cases)
+        )
+    repeated = [
+        f"{name} ({len(values) - len(set(values))} repeat(s) in {len(values)} handshakes)"
+        for name, values in (("X = g^x", X_SAMPLES), ("Na", NA_SAMPLES))
+        if len(set(values)) < len(values)
+    ]
+    if repeated:
+        raise ConformanceFailure.evidence(
+            f"EKE-HS-10/EKE-X-1: {len(X_SAMPLES)} EKE1 and {len(NA_SAMPLES)} EKE3 of the client",
+            "fresh x and Na in every handshake",
+            "repeated " + " and ".join(repeated),
+        )
+
+
+_BAD_EKE2: dict[str, tuple[str, Callable[[dict[str, Any]], bytes]]] = {
+    # case: (requirement, the EKE2 bytes made from the honest EKE2 object)
+    "without-c": ("FRM-9", lambda ok: frame_bytes("EKE2", control({"b": ok["b"]}))),
+    "b-one-byte-short": (
+        "FRM-12",
+        lambda ok: frame_bytes("EKE2", control({"b": ok["b"][:-2], "c": ok["c"]})),
+    ),
+    "c-not-a-string": ("FRM-9", lambda ok: frame_bytes("EKE2", control({"b": ok["b"], "c": 7}))),
+}
+
+
+@pytest.mark.req("FRM-9", "FRM-12", "EKE-HS-4")
+@pytest.mark.parametrize(
+    "case_name",
+    [
+        pytest.param(name, marks=[] if name == "without-c" else [pytest.mark.slow])
+        for name in _BAD_EKE2
+    ],
+)
+def test_client_answers_a_malformed_eke2_with_bad_frame(
+    eke_target: Target,
+    tmp_path: Path,
+    transcripts: TranscriptBook,
+    case_name: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    """An EKE2 that breaks its schema (a member missing, of the wrong type or length) is
+    answered `EROR bad_frame` in clear, and the client stops: no EKE3."""
+    skip_slow_variant(request)
+    requirement, make = _BAD_EKE2[case_name]
+    pw = _pw(eke_target)
+
+    def behaviour(raw: RawConnection, view: ServerView) -> None:
+        event = read_frame(raw, view, _TIMEOUT)
+        if isinstance(event, ReceivedFrame) and event.type == b"EKE1":
+            honest = eke.ServerHandshake(pw=pw).on_eke1(event.json() or {})
+            raw.send_raw(make(honest))
+            read_frame(raw, view, _TIMEOUT)
+
+    case = _run(eke_target, tmp_path, transcripts, behaviour)
+    _refused(case, f"{requirement}: EKE2 {case_name}")
+    if case.view.saw("EKE3") or not case.view.saw("EROR bad_frame"):
+        raise ConformanceFailure.evidence(
+            f"{requirement}: EKE2 {case_name}",
+            "EROR bad_frame, then close (no EKE3)",
+            f"the client sent {case.view.frames}",
+            note=case.describe(),
         )
 
 
@@ -239,15 +466,12 @@ def test_client_rejects_a_tampered_record(
 def test_client_rejects_plaintext_after_the_handshake(
     eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
 ) -> None:
-    account = _account(eke_target)
-    pw = eke_pw(account.user, account.password)
+    pw = _pw(eke_target)
 
     def behaviour(raw: RawConnection, view: ServerView) -> None:
-        got = _until_eke3(raw, view, pw)
-        if got is None:
+        channel = establish(raw, view, pw, _TIMEOUT)
+        if channel is None:
             return
-        server, eke3 = got
-        raw.send_frame(b"EKE4", server.on_eke3(eke3))
         read_frame(raw, view, _TIMEOUT)  # the client's first record (its request)
         digest = hashlib.sha256(CONTENT).hexdigest()
         raw.send_raw(
@@ -257,8 +481,8 @@ def test_client_rejects_plaintext_after_the_handshake(
         )
         read_frame(raw, view, _TIMEOUT)
 
-    result, _view = _run(eke_target, tmp_path, behaviour, transcripts)
-    if result.returncode == 0 or result.kept_file:
+    case = _run(eke_target, tmp_path, transcripts, behaviour)
+    if case.result.returncode == 0 or case.result.kept_file:
         raise ConformanceFailure(
-            f"EKE-REC-5: the client accepted a file sent in clear after EKE4: {result.describe()}"
+            f"EKE-REC-5: the client accepted a file sent in clear after EKE4: {case.describe()}"
         )

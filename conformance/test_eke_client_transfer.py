@@ -1,0 +1,786 @@
+"""An sft-eke/1 CLIENT's get against a lying server (SPEC §1, §3.3, §3.6, §5.5).
+
+The suite completes an honest handshake (it knows the password it gave the client),
+reads the client's `RQFL` and answers with a lie: wrong sizes and digests, more or
+fewer bytes than announced, a connection that ends at every boundary (nothing, one
+byte, all but one, all of it, inside a record), records replayed, reordered, dropped,
+sealed with the other direction's key or with a broken tag, malformed frames inside
+authentic records. Whatever the lie, the client must fail the get: non-zero exit,
+nothing under the final output name, no temporary file left behind [APP-STORE-3];
+where the spec names the error the client owes, it must send that `EROR` (sealed).
+The storage cases watch the output directory while the transfer is under way.
+
+The client is launched from `--client-cmd` (placeholders `{host} {port} {name} {out}
+{user} {password_file}`; embedded run: the reference's `sft eke get`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import stat
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from conformance import eke
+from conformance.eke_channel import EkeChannel
+from conformance.eke_hostile import (
+    SIGN_SAMPLES,
+    Behaviour,
+    ClientCase,
+    ServerView,
+    client_user,
+    eke_pw,
+    establish,
+    fresh_password,
+    read_frame,
+    read_inner,
+    run_case,
+    skip_slow_variant,
+)
+from conformance.plugin import TranscriptBook
+from conformance.target import Target
+from conformance.wire import (
+    ConformanceFailure,
+    Event,
+    RawConnection,
+    ReceivedFrame,
+    TimedOut,
+    control,
+    error_payload,
+    frame_bytes,
+    header_bytes,
+)
+
+# Every case judges the client under test (the initiator), not the embedded server.
+pytestmark = pytest.mark.side("initiator")
+
+NAME = "offered.bin"
+CONTENT = bytes(range(256)) * 20  # 5120 bytes: six DATA records of the lying server
+SIZE = len(CONTENT)
+DIGEST = hashlib.sha256(CONTENT).hexdigest()
+WRONG = hashlib.sha256(b"not the content").hexdigest()
+CHUNK = 1000
+_TIMEOUT = 5.0
+_REACTION = 5.0  # how long the client has to answer a lie (only a silent client waits it out)
+# One password per worker (scrypt is paid once), beyond ASCII: every run also checks
+# that the client never sends it in any form (test_eke_client.py).
+_PASSWORD = fresh_password()
+
+
+def _user_pw(target: Target) -> bytes:
+    return eke_pw(client_user(target), _PASSWORD)
+
+
+@dataclass
+class LyingServer:
+    """The records the suite sends after the client's request, and what came back."""
+
+    channel: EkeChannel
+    view: ServerView
+    outdir: Path
+    reaction: Event | None = None  # the client's first answer to the lie
+    closed: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    # -- what a lie is made of --
+    def frame(self, frame_type: bytes | str, payload: bytes) -> None:
+        self.channel.send_raw(frame_bytes(frame_type, payload))
+
+    def rsfl(self, size: object = SIZE, sha256: str | None = None, **extra: object) -> None:
+        obj: dict[str, object] = {"name": NAME, "size": size, **extra}
+        if sha256 is not None:
+            obj["sha256"] = sha256
+        self.frame("RSFL", control(obj))
+
+    def data(self, body: bytes, chunk: int = CHUNK) -> None:
+        for offset in range(0, len(body), chunk):
+            self.frame("DATA", body[offset : offset + chunk])
+
+    def done(self, size: object = SIZE, sha256: str = DIGEST) -> None:
+        self.frame("DONE", control({"size": size, "sha256": sha256}))
+
+    def honest(self) -> None:
+        self.rsfl(sha256=DIGEST)
+        self.data(CONTENT)
+        self.done()
+
+    def sealed(self, inner: bytes) -> bytes:
+        return self.channel.seal(inner)
+
+    def raw(self, data: bytes) -> None:
+        self.channel.raw.send_raw(data)
+
+    def close(self) -> None:
+        self.closed = True
+        self.channel.raw.close()
+
+    def await_reaction(self, timeout: float = _REACTION) -> Event:
+        """The client's answer: a sealed EROR, a close, or silence (TimedOut)."""
+        self.reaction = read_inner(self.channel, self.view, timeout)
+        return self.reaction
+
+
+Lie = Callable[[LyingServer], None]
+
+
+def _serve(pw: bytes, outdir: Path, lie: Lie, box: dict[str, LyingServer]) -> Behaviour:
+    def behaviour(raw: RawConnection, view: ServerView) -> None:
+        channel = establish(raw, view, pw, _TIMEOUT)
+        if channel is None:
+            return
+        request = read_inner(channel, view, _TIMEOUT)
+        if not isinstance(request, ReceivedFrame) or request.type != b"RQFL":
+            return
+        server = LyingServer(channel, view, outdir)
+        box["server"] = server
+        lie(server)
+        if not server.closed and server.reaction is None:
+            # Let the client end first (bounded): its EROR, if any, is evidence.
+            server.await_reaction(_REACTION)
+
+    return behaviour
+
+
+def _run_lie(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook, lie: Lie, **kwargs: object
+) -> tuple[ClientCase, LyingServer]:
+    box: dict[str, LyingServer] = {}
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    behaviour = _serve(_user_pw(target), outdir, lie, box)
+    case = run_case(
+        target,
+        tmp_path,
+        transcripts,
+        behaviour,
+        name=NAME,
+        password=_PASSWORD,
+        outdir=outdir,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    if "server" not in box:
+        # The client never asked for the file: its checks were not exercised (ERROR).
+        raise RuntimeError(
+            "the client under test never sent its request after an honest handshake "
+            f"(is --client-cmd right?)\n{case.describe()}"
+        )
+    return case, box["server"]
+
+
+def _judge_failed_get(
+    case: ClientCase, what: str, *, owed: str | None = None, server: LyingServer | None = None
+) -> None:
+    """The get failed as the spec asks: non-zero exit, no output, no temporary file, the
+    owed EROR (sealed), and nothing in clear after EKE4 [EKE-REC-4]."""
+    problems = []
+    result = case.result
+    if result.returncode is None:
+        problems.append("the client did not end (killed after the run's deadline)")
+    elif result.returncode == 0:
+        problems.append("exit code 0 (reported success)")
+    if result.kept_file:
+        problems.append(
+            f"kept {result.out.name} ({result.out.stat().st_size} bytes) under the final name"
+        )
+    left = case.leftovers
+    if left:
+        problems.append(f"APP-STORE-3: left files {left} in the output directory")
+    if server is not None and server.channel.violations:
+        problems.append(f"sent in clear or unauthenticated: {server.channel.violations}")
+    if owed is not None and server is not None:
+        got = server.reaction
+        if not (isinstance(got, ReceivedFrame) and got.error_name == owed):
+            shown = got.describe() if got is not None else "nothing (the suite had closed)"
+            problems.append(f"its answer to the lie was {shown}, not EROR {owed}")
+    if problems:
+        raise ConformanceFailure.evidence(
+            what,
+            "the client fails the get: non-zero exit, nothing under the final name, no "
+            "temporary file" + (f", EROR {owed} sealed in a record" if owed else ""),
+            "; ".join(problems),
+            note=case.describe(),
+        )
+
+
+# ---------------------------------------------------------------- lies about the file
+
+
+def _truncate_after(count: int) -> Lie:
+    def lie(s: LyingServer) -> None:
+        s.rsfl(sha256=DIGEST)
+        s.data(CONTENT[:count])
+        s.close()
+
+    return lie
+
+
+def _beyond(same_frame: bool) -> Lie:
+    def lie(s: LyingServer) -> None:
+        s.rsfl()
+        if same_frame:  # the last frame carries one byte more than announced
+            s.data(CONTENT[: SIZE - 120])
+            s.frame("DATA", CONTENT[SIZE - 120 :] + b"!")
+        else:  # exactly `size` bytes, then a further frame
+            s.data(CONTENT)
+            s.frame("DATA", b"!")
+        if isinstance(s.await_reaction(), TimedOut):
+            # No reaction: finish the lie consistently, as a liar would.
+            s.done(SIZE + 1, hashlib.sha256(CONTENT + b"!").hexdigest())
+            s.await_reaction()
+            s.reaction = TimedOut(_REACTION, b"")
+
+    return lie
+
+
+def _answer(
+    *, rsfl_sha256: str | None = None, done_size: int = SIZE, done_sha256: str = DIGEST
+) -> Lie:
+    """RSFL + every byte of the file + DONE, with the announced values given."""
+
+    def lie(s: LyingServer) -> None:
+        s.rsfl(sha256=rsfl_sha256)
+        s.data(CONTENT)
+        s.done(done_size, done_sha256)
+
+    return lie
+
+
+def _not_found(s: LyingServer) -> None:
+    s.frame("EROR", error_payload("not_found", "suite: no such file"))
+    s.await_reaction()
+
+
+def _eror_mid_transfer(s: LyingServer) -> None:
+    s.rsfl(sha256=DIGEST)
+    s.data(CONTENT[:CHUNK])
+    s.frame("EROR", error_payload("internal", "suite: failing mid-transfer"))
+    s.await_reaction()
+
+
+def _fewer_then_done(s: LyingServer) -> None:
+    part = CONTENT[:-1]
+    s.rsfl()
+    s.data(part)
+    s.done(len(part), hashlib.sha256(part).hexdigest())
+
+
+def _digests_agree_data_differs(s: LyingServer) -> None:
+    s.rsfl(sha256=WRONG)
+    s.data(CONTENT)
+    s.done(SIZE, WRONG)
+
+
+def _inside_record(s: LyingServer) -> None:
+    s.rsfl(sha256=DIGEST)
+    s.data(CONTENT[:CHUNK])
+    record = s.sealed(frame_bytes("DATA", CONTENT[CHUNK : 2 * CHUNK]))
+    s.raw(record[: len(record) // 2])
+    s.close()
+
+
+def _lie(
+    reqs: tuple[str, ...], lie: Lie, owed: str | None = None, *, slow: bool = False, name: str
+) -> object:
+    marks = [pytest.mark.req(*reqs, "APP-STORE-3")]  # every case checks the leftovers
+    if slow:
+        marks.append(pytest.mark.slow)
+    return pytest.param(lie, owed, id=name, marks=marks)
+
+
+_LIES = [
+    _lie(("APP-GET-3",), _answer(done_sha256=WRONG), "integrity_failed", name="done-sha256-wrong"),
+    _lie(
+        ("APP-GET-3",),
+        _answer(rsfl_sha256=DIGEST, done_size=SIZE + 1),
+        "integrity_failed",
+        name="done-size-bigger",
+    ),
+    _lie(("APP-GET-3",), _answer(rsfl_sha256=WRONG), "integrity_failed", name="rsfl-sha256-wrong"),
+    _lie(
+        ("APP-GET-3",),
+        _digests_agree_data_differs,
+        "integrity_failed",
+        name="digests-agree-data-differs",
+    ),
+    _lie(("APP-GET-3",), _fewer_then_done, "integrity_failed", name="fewer-bytes-then-done"),
+    _lie(
+        ("APP-GET-4", "APP-STORE-4"),
+        _beyond(False),
+        "integrity_failed",
+        name="data-beyond-size-next-frame",
+    ),
+    _lie(
+        ("APP-GET-4", "APP-STORE-4"),
+        _beyond(True),
+        "integrity_failed",
+        name="data-beyond-size-same-frame",
+        slow=True,
+    ),
+    _lie(("APP-GET-6",), _not_found, name="refused-not-found"),
+    _lie(("APP-GET-5",), _truncate_after(0), name="close-after-0-bytes"),
+    _lie(("APP-GET-5",), _truncate_after(1), name="close-after-1-byte", slow=True),
+    _lie(("APP-GET-5",), _truncate_after(SIZE - 1), name="close-after-size-1-bytes", slow=True),
+    _lie(("APP-GET-5",), _truncate_after(SIZE), name="close-after-all-bytes-no-done"),
+    _lie(("APP-GET-5", "FRM-7"), _inside_record, name="close-inside-a-record", slow=True),
+    _lie(("APP-GET-5", "ERR-3"), _eror_mid_transfer, name="fatal-eror-mid-transfer", slow=True),
+]
+
+
+@pytest.mark.parametrize(("lie", "owed"), _LIES)
+def test_client_fails_a_get_from_a_lying_server(
+    eke_target: Target,
+    tmp_path: Path,
+    transcripts: TranscriptBook,
+    lie: Lie,
+    owed: str | None,
+    request: pytest.FixtureRequest,
+) -> None:
+    skip_slow_variant(request)
+    case, server = _run_lie(eke_target, tmp_path, transcripts, lie)
+    what = f"{request.node.callspec.id}: the server lied about the file"
+    _judge_failed_get(case, what, owed=owed, server=server)
+
+
+# ---------------------------------------------------------------- records that must not open
+
+
+_CHUNKS = [CONTENT[o : o + CHUNK] for o in range(0, SIZE, CHUNK)]
+
+
+def _flip(record: bytes, index: int) -> bytes:
+    return record[:index] + bytes([record[index] ^ 0x01]) + record[index + 1 :]
+
+
+@dataclass(frozen=True)
+class RecordAttack:
+    """Records of an honest get, one of them bad on the wire.
+
+    `delivered` is the file as a client that accepted the bad record would assemble
+    it, and RSFL/DONE announce exactly that: sizes and digests agree with what such a
+    client holds, so only its record check can catch the attack.
+    """
+
+    delivered: tuple[int, ...]  # chunk indexes, in the order a lax client would write them
+    edit: Callable[[LyingServer, list[bytes]], list[bytes]]  # DATA records -> wire records
+
+    def __call__(self, s: LyingServer) -> None:
+        body = b"".join(_CHUNKS[i] for i in self.delivered)
+        digest = hashlib.sha256(body).hexdigest()
+        first = s.sealed(
+            frame_bytes("RSFL", control({"name": NAME, "size": len(body), "sha256": digest}))
+        )
+        data = [s.sealed(frame_bytes("DATA", chunk)) for chunk in _CHUNKS]  # seq 1 … 6
+        last = s.sealed(frame_bytes("DONE", control({"size": len(body), "sha256": digest})))
+        s.raw(b"".join([first, *self.edit(s, data), last]))
+
+
+def _other_direction(s: LyingServer, data: list[bytes]) -> list[bytes]:
+    # DATA #2 sealed with the client->server key and IV at the right sequence number:
+    # what a reflecting server (or a key mix-up) produces [EKE-KS-4].
+    keys = s.channel.keys
+    data[1] = eke.seal_record(keys.key_c2s, keys.iv_c2s, 2, frame_bytes("DATA", _CHUNKS[1]))
+    return data
+
+
+_ALL = tuple(range(len(_CHUNKS)))
+_RECORD_ATTACKS = {
+    "replayed-data-record": RecordAttack((0, 1, 1, *_ALL[2:]), lambda s, d: [*d[:2], d[1], *d[2:]]),
+    "reordered-data-records": RecordAttack(
+        (0, 2, 1, *_ALL[3:]), lambda s, d: [d[0], d[2], d[1], *d[3:]]
+    ),
+    "dropped-data-record": RecordAttack((0, *_ALL[2:]), lambda s, d: [d[0], *d[2:]]),
+    "sealed-with-client-key": RecordAttack(_ALL, _other_direction),
+    "tag-flipped-on-data": RecordAttack(
+        _ALL, lambda s, d: [*d[:2], _flip(d[2], len(d[2]) - 1), *d[3:]]
+    ),
+}
+
+
+def _tag_flipped_on_done(s: LyingServer) -> None:
+    first = s.sealed(frame_bytes("RSFL", control({"name": NAME, "size": SIZE, "sha256": DIGEST})))
+    data = [s.sealed(frame_bytes("DATA", chunk)) for chunk in _CHUNKS]
+    last = s.sealed(frame_bytes("DONE", control({"size": SIZE, "sha256": DIGEST})))
+    s.raw(b"".join([first, *data, _flip(last, len(last) - 1)]))
+
+
+def _ciphertext_flipped_on_rsfl(s: LyingServer) -> None:
+    first = s.sealed(frame_bytes("RSFL", control({"name": NAME, "size": SIZE, "sha256": DIGEST})))
+    s.raw(_flip(first, 8))
+
+
+_SLOW_RECORD_LIES = {
+    "reordered-data-records",
+    "tag-flipped-on-done",
+    "ciphertext-flipped-on-rsfl",
+    "sealed-with-client-key",
+}
+_RECORD_LIES: dict[str, Lie] = {
+    **_RECORD_ATTACKS,
+    "tag-flipped-on-done": _tag_flipped_on_done,
+    "ciphertext-flipped-on-rsfl": _ciphertext_flipped_on_rsfl,
+}
+
+
+@pytest.mark.req("EKE-REC-4", "APP-GET-5", "APP-STORE-3")
+@pytest.mark.parametrize(
+    "attack",
+    [
+        pytest.param(name, marks=[pytest.mark.slow] if name in _SLOW_RECORD_LIES else [])
+        for name in sorted(_RECORD_LIES)
+    ],
+)
+def test_client_fails_a_get_whose_records_do_not_open(
+    eke_target: Target,
+    tmp_path: Path,
+    transcripts: TranscriptBook,
+    attack: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Every record is authentic except one (replayed, reordered, dropped, other key, a
+    flipped bit in its tag or ciphertext); sizes and digests agree with what a client
+    that accepted it would hold, so only the record check can catch it. Nothing of the
+    file may be kept, nothing sent in clear."""
+    skip_slow_variant(request)
+    case, server = _run_lie(eke_target, tmp_path, transcripts, _RECORD_LIES[attack])
+    _judge_failed_get(case, f"EKE-REC-4: {attack}", server=server)
+
+
+# ---------------------------------------------------------------- malformed frames inside records
+
+
+def _malformed(first: bytes, *, raw: bool = False) -> Lie:
+    """Sends `first` where the RSFL belongs (sealed as one record, or raw bytes)."""
+
+    def lie(s: LyingServer) -> None:
+        if raw:
+            s.raw(first)
+        else:
+            s.channel.send_raw(first)
+        s.await_reaction()
+
+    return lie
+
+
+def _empty_data_frame(s: LyingServer) -> None:
+    s.rsfl()
+    s.frame("DATA", b"")
+    s.await_reaction()
+
+
+def _rsfl_payload(payload: bytes) -> bytes:
+    return frame_bytes("RSFL", payload)
+
+
+_MALFORMED = [
+    _lie(
+        ("FRM-2",), _malformed(frame_bytes(b"rs\x00l", b"{}")), "bad_frame", name="bad-type-bytes"
+    ),
+    _lie(
+        ("FRM-5",), _malformed(frame_bytes("ZZZZ", b"{}")), "unexpected_frame", name="unknown-type"
+    ),
+    _lie(
+        ("FRM-6",),
+        _malformed(frame_bytes("DATA", CONTENT[:100])),
+        "unexpected_frame",
+        name="data-before-rsfl",
+    ),
+    _lie(
+        ("FRM-3", "EKE-REC-6"),
+        _malformed(header_bytes("RECD", 0xFFFFFFF0), raw=True),
+        "frame_too_large",
+        name="record-header-announces-4-gib",
+    ),
+    _lie(
+        ("FRM-9",),
+        _malformed(_rsfl_payload(b'{"name":"offered.bin","size":')),
+        "bad_frame",
+        name="json-cut-short",
+        slow=True,
+    ),
+    _lie(
+        ("FRM-9",),
+        _malformed(_rsfl_payload(b'{"name":"\xff","size":1}')),
+        "bad_frame",
+        name="not-utf8",
+        slow=True,
+    ),
+    _lie(
+        ("FRM-9",),
+        _malformed(_rsfl_payload(b'{"name":"a","size":1,"size":2}')),
+        "bad_frame",
+        name="duplicate-key",
+        slow=True,
+    ),
+    _lie(
+        ("FRM-11",),
+        _malformed(_rsfl_payload(b'{"name":"a","size":5120.0}')),
+        "bad_frame",
+        name="size-float",
+        slow=True,
+    ),
+    _lie(
+        ("FRM-11",),
+        _malformed(_rsfl_payload(b'{"name":"a","size":true}')),
+        "bad_frame",
+        name="size-true",
+    ),
+    _lie(
+        ("FRM-11",),
+        _malformed(_rsfl_payload(b'{"name":"a","size":-1}')),
+        "bad_frame",
+        name="size-negative",
+        slow=True,
+    ),
+    _lie(
+        ("EKE-REC-1",),
+        _malformed(_rsfl_payload(control({"name": NAME, "size": 1})) + frame_bytes("DATA", b"x")),
+        "bad_frame",
+        name="record-holding-two-frames",
+        slow=True,
+    ),
+    _lie(
+        ("FRM-8",),
+        _malformed(_rsfl_payload(control({"name": NAME, "size": SIZE, "pad": "x" * 65536}))),
+        "frame_too_large",
+        name="rsfl-over-64-kib",
+    ),
+    _lie(
+        ("FRM-13",),
+        _empty_data_frame,
+        "bad_frame",
+        name="empty-data-frame",
+        slow=True,
+    ),
+]
+
+
+@pytest.mark.parametrize(("lie", "owed"), _MALFORMED)
+def test_client_answers_a_malformed_frame_with_the_error_the_spec_names(
+    eke_target: Target,
+    tmp_path: Path,
+    transcripts: TranscriptBook,
+    lie: Lie,
+    owed: str | None,
+    request: pytest.FixtureRequest,
+) -> None:
+    """The client is a receiver too: a malformed frame in an authentic record (or a record
+    header announcing 4 GiB) is answered with the EROR of §1, sealed, and the get fails."""
+    skip_slow_variant(request)
+    case, server = _run_lie(eke_target, tmp_path, transcripts, lie)
+    what = f"{request.node.callspec.id}: the server sent a malformed frame instead of RSFL"
+    _judge_failed_get(case, what, owed=owed, server=server)
+
+
+# ---------------------------------------------------------------- the output file
+
+
+_USERS_FILE = b"the user's own file, not to be replaced\n"
+
+
+def _users_file_state(case: ClientCase) -> str:
+    """What became of the user's own file at the output name."""
+    out = case.result.out
+    if not out.exists():
+        return "deleted"
+    content = out.read_bytes()
+    if content == _USERS_FILE:
+        return "intact"
+    if content == CONTENT:
+        return "replaced by the download"
+    return f"changed ({len(content)} bytes)"
+
+
+def _honest(s: LyingServer) -> None:
+    s.honest()
+
+
+@pytest.mark.req("APP-GET-6")
+def test_client_does_not_overwrite_an_existing_output_file(
+    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """An honest server, but the output name exists: the user did not ask to replace it.
+    Refusing before connecting is a conforming way not to overwrite it."""
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    box: dict[str, LyingServer] = {}
+    case = run_case(
+        eke_target,
+        tmp_path,
+        transcripts,
+        _serve(_user_pw(eke_target), outdir, _honest, box),
+        name=NAME,
+        password=_PASSWORD,
+        outdir=outdir,
+        prepare_out=_USERS_FILE,
+    )
+    if _users_file_state(case) != "intact":
+        raise ConformanceFailure.evidence(
+            "APP-GET-6: get into an existing output file (no option to replace it)",
+            "the existing file is left as it was",
+            f"it was {_users_file_state(case)}",
+            note=case.describe(),
+        )
+    if case.leftovers:
+        raise ConformanceFailure(
+            f"APP-STORE-3: files left behind: {case.leftovers}\n" + case.describe()
+        )
+
+
+def _file_appears_before_done(s: LyingServer) -> None:
+    s.rsfl(sha256=DIGEST)
+    s.data(CONTENT)
+    # Another program creates the output name while the transfer runs: the client's
+    # final rename must not replace it [APP-STORE-2: link+unlink or RENAME_NOREPLACE].
+    out = s.outdir / "received.bin"
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        file.write(_USERS_FILE)
+    s.done()
+    s.await_reaction()
+
+
+@pytest.mark.req("APP-GET-6", "APP-STORE-2")
+def test_client_does_not_replace_a_file_that_appears_during_the_get(
+    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    case, _server = _run_lie(eke_target, tmp_path, transcripts, _file_appears_before_done)
+    if _users_file_state(case) != "intact":
+        raise ConformanceFailure.evidence(
+            "APP-GET-6/APP-STORE-2: the output name was created by someone else before DONE",
+            "the client does not replace it (its rename fails; nothing else is kept)",
+            f"the file was {_users_file_state(case)}",
+            note=case.describe(),
+        )
+    if case.leftovers:
+        raise ConformanceFailure(
+            f"APP-STORE-3: files left behind: {case.leftovers}\n" + case.describe()
+        )
+
+
+_PROBE_BUDGET = 3.0  # seconds for the client to create its temporary file
+
+
+def _look_at(s: LyingServer, entries: list[Path], when: str) -> None:
+    for entry in entries:
+        try:
+            info = entry.lstat()
+        except FileNotFoundError:  # renamed or removed meanwhile
+            continue
+        mode = stat.S_IMODE(info.st_mode)
+        if entry.name == "received.bin":
+            s.notes.append(
+                f"APP-GET-6: the final name exists {when} ({mode:04o}, {info.st_size} bytes)"
+            )
+        elif mode & 0o077:
+            note = f"APP-STORE-1: temporary file {entry.name} has mode {mode:04o}"
+            if note not in s.notes:
+                s.notes.append(note)
+
+
+def _probe_then_kill(sig: int, process: list[subprocess.Popen[str]]) -> Lie:
+    """All bytes but one, then look at the output directory while the client waits,
+    then kill the client: a final name must never show before DONE."""
+
+    def lie(s: LyingServer) -> None:
+        s.rsfl(sha256=DIGEST)
+        s.data(CONTENT[:-1])
+        deadline = time.monotonic() + _PROBE_BUDGET
+        entries: list[Path] = []
+        for _ in range(300):  # bounded by count and by _PROBE_BUDGET
+            entries = list(s.outdir.iterdir())
+            if entries or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        if not entries:
+            s.notes.append("(no file in the output directory during the transfer)")
+        _look_at(s, entries, "before DONE")
+        process[0].send_signal(sig)
+        process[0].wait(timeout=_TIMEOUT)
+        # What a killed client left: its temporary file, if any, keeps the mode it had.
+        _look_at(s, [e for e in s.outdir.iterdir() if e.name != "received.bin"], "after the kill")
+        s.close()
+
+    return lie
+
+
+@pytest.mark.req("APP-GET-6", "APP-STORE-1", "APP-STORE-5")
+@pytest.mark.parametrize(
+    "sig",
+    [
+        pytest.param(signal.SIGKILL, id="SIGKILL"),
+        # A signal the client survives long enough to handle: its temporary file goes too.
+        pytest.param(signal.SIGTERM, id="SIGTERM", marks=pytest.mark.req("APP-STORE-3")),
+    ],
+)
+def test_client_killed_mid_transfer_keeps_nothing_under_the_final_name(
+    eke_target: Target,
+    tmp_path: Path,
+    transcripts: TranscriptBook,
+    sig: int,
+    request: pytest.FixtureRequest,
+) -> None:
+    skip_slow_variant(request)
+    process: list[subprocess.Popen[str]] = []
+    case, server = _run_lie(
+        eke_target, tmp_path, transcripts, _probe_then_kill(sig, process), started=process.append
+    )
+    problems = [n for n in server.notes if not n.startswith("(")]
+    if case.result.kept_file:
+        problems.append(
+            f"APP-STORE-5: after {signal.Signals(sig).name} mid-transfer, "
+            f"{case.result.out.name} exists ({case.result.out.stat().st_size} bytes)"
+        )
+    if sig == signal.SIGTERM and case.leftovers:
+        problems.append(f"APP-STORE-3: after SIGTERM, {case.leftovers} remain")
+    if problems:
+        raise ConformanceFailure.evidence(
+            f"APP-GET-6/APP-STORE-1/APP-STORE-5: a get stopped by {signal.Signals(sig).name} "
+            f"after {SIZE - 1} of {SIZE} bytes",
+            "the data goes to a temporary file (mode 0600) in the output directory; the "
+            "final name appears only after DONE is verified",
+            "; ".join(problems),
+            note=f"{server.notes}; {case.describe()}",
+        )
+
+
+# ---------------------------------------------------------------- the sign of X' [EKE-X-2]
+
+_SIGN_RUNS = 12  # all equal by chance: 2^-11 for a client that draws s
+
+
+def _eke1_only(raw: RawConnection, view: ServerView) -> None:
+    read_frame(raw, view, _TIMEOUT)  # EKE1 (its sign is noted by run_case), then close
+
+
+@pytest.mark.req("EKE-X-2", "EKE-SEC-1")
+def test_client_hides_its_element_with_a_random_sign(
+    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """X' = X or p − X by a fresh random bit: the suite (holding pw) reads the sign of every
+    EKE1 the client sent in this run, topping up with handshakes that end after EKE1. A
+    client that always sends the residue lets a passive eavesdropper rule out every
+    password under which some A decrypts to a non-residue (a partition attack)."""
+    topped_up = 0
+    for _ in range(_SIGN_RUNS):  # bounded: at most _SIGN_RUNS extra client runs
+        if len(SIGN_SAMPLES) >= _SIGN_RUNS:
+            break
+        run_case(eke_target, tmp_path, transcripts, _eke1_only, name=NAME, password=_PASSWORD)
+        topped_up += 1
+    samples = SIGN_SAMPLES[-_SIGN_RUNS:]
+    if len(samples) < _SIGN_RUNS:
+        raise RuntimeError(f"the client under test sent {len(samples)} readable EKE1 only")
+    if len(set(samples)) == 1:
+        kind = "the residue X (s = 0)" if samples[0] else "the non-residue p − X (s = 1)"
+        raise ConformanceFailure.evidence(
+            f"EKE-X-2: the sign of X' in {len(samples)} handshakes of the client "
+            f"({topped_up} of them run by this case)",
+            "X' = X or p − X at random (both seen within a dozen handshakes)",
+            f"always {kind}",
+        )
