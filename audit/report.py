@@ -37,6 +37,7 @@ _COLOURS: Final = {
     "ERROR": "#6e7781",
     "TIMEOUT": "#9a6700",
     "NON-STRICT": "#9a6700",
+    "INCONCLUSIVE": "#0969da",
 }
 
 

@@ -224,6 +224,12 @@ def _conformance(config: AuditConfig, progress: TextIO) -> tuple[PartResult, lis
         text += f"; {len(errored)} could not be tested (harness errors)"
     else:
         status = "pass"
+    inconclusive = sorted(
+        (r["id"] for r in requirements if r["verdict"] == "INCONCLUSIVE"), key=id_order
+    )
+    if inconclusive and not target_down:
+        # Shown apart: a measurement that could not decide is neither PASS nor a finding.
+        text += f"; INCONCLUSIVE (resolution not reached): {' '.join(inconclusive)}"
     part = PartResult("conformance", profile, status, text, links, failed, findings,
                       {"summary": summary, "coverage": report.get("coverage", {})},
                       run.duration, target_down=target_down)

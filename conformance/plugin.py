@@ -57,7 +57,7 @@ from conformance.wire import (
     deadline_after,
 )
 from conformance.x509 import CertificateAuthority, LabPKI
-from sftkit.outcomes import CaseVerdict, TargetConfigError, TargetDown
+from sftkit.outcomes import INCONCLUSIVE_PREFIX, CaseVerdict, TargetConfigError, TargetDown
 from sftkit.target_options import TargetOptions
 
 __all__ = [
@@ -65,7 +65,9 @@ __all__ = [
     "Expectations",
     "TargetPool",
     "TranscriptBook",
+    "Inconclusive",
     "Unsupported",
+    "inconclusive",
     "unsupported",
 ]
 
@@ -97,6 +99,16 @@ def strict_mode(config: pytest.Config) -> bool:
 class Unsupported(pytest.skip.Exception):  # type: ignore[name-defined,misc]
     """A skip that means UNSUPPORTED: the target does not declare the feature. The verdict
     is read from the exception's type, not from its text."""
+
+
+class Inconclusive(pytest.skip.Exception):  # type: ignore[name-defined,misc]
+    """A skip that means INCONCLUSIVE: a measurement ran against the target and reached
+    neither a difference nor its resolution within the budget. Never a PASS."""
+
+
+def inconclusive(reason: str) -> None:
+    """End the current test as INCONCLUSIVE (shown apart from PASS and SKIP)."""
+    raise Inconclusive(INCONCLUSIVE_PREFIX + reason)
 
 
 def unsupported(reason: str) -> None:
@@ -799,6 +811,8 @@ def _exception_verdict(excinfo: pytest.ExceptionInfo[BaseException]) -> CaseVerd
 
 
 def _skip_verdict(call: pytest.CallInfo[None]) -> CaseVerdict:
+    if call.excinfo is not None and isinstance(call.excinfo.value, Inconclusive):
+        return CaseVerdict.INCONCLUSIVE
     unsupported = call.excinfo is not None and isinstance(call.excinfo.value, Unsupported)
     return CaseVerdict.UNSUPPORTED if unsupported else CaseVerdict.SKIP
 

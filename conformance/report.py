@@ -484,7 +484,8 @@ body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}
 table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:4px;
 vertical-align:top;font-size:13px}pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}
 .PASS{background:#d9f2d9}.FAIL,.ERROR{background:#f7d4d4}.TIMEOUT{background:#f7e3c8}
-.NON-STRICT{background:#fbf3c4}.UNSUPPORTED,.SKIP,.UNTESTED{background:#eee}
+.NON-STRICT{background:#fbf3c4}.INCONCLUSIVE{background:#dde8f7}
+.UNSUPPORTED,.SKIP,.UNTESTED{background:#eee}
 """
 
 

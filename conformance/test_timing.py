@@ -41,6 +41,7 @@ import pytest
 from conformance import ca_support, eke, timing
 from conformance.eke_channel import password_key_cached
 from conformance.eke_support import SourceAddresses, Victim, ghost_user
+from conformance.plugin import inconclusive
 from conformance.target import Target
 from conformance.wire import ConformanceFailure, ExpectError
 
@@ -107,8 +108,8 @@ def _judge(run: timing.TimingRun, where: str, requirement: str, what: str) -> No
         )
     if run.verdict is timing.TimingVerdict.INCONCLUSIVE:
         reached = max((c.resolution for c in run.comparisons), default=float("inf"))
-        pytest.skip(
-            f"INCONCLUSIVE: {requirement}: resolution {reached * 1e6:.0f} µs reached, "
+        inconclusive(
+            f"{requirement}: resolution {reached * 1e6:.0f} µs reached, "
             f"{run.plan.resolution * 1e6:.0f} µs asked, within {run.plan.budget:g} s "
             f"({what})\n{text}"
         )

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 __all__ = [
     "CaseVerdict",
+    "INCONCLUSIVE_PREFIX",
     "RequirementVerdict",
     "FAILING_VERDICTS",
     "worst_verdict",
@@ -33,6 +34,9 @@ class CaseVerdict(StrEnum):
     FAIL = "FAIL"  # the target broke the requirement; evidence attached
     TIMEOUT = "TIMEOUT"  # the target did not answer within the case's budget
     NON_STRICT = "NON-STRICT"  # an unmet SHOULD (FAIL under --strict)
+    # A measurement (timing) that reached neither a difference nor the resolution asked
+    # in its budget: the target was exercised, the requirement is neither PASS nor FAIL.
+    INCONCLUSIVE = "INCONCLUSIVE"
     PASS = "PASS"  # noqa: S105 (a verdict, not a password)
     UNSUPPORTED = "UNSUPPORTED"  # the target does not declare the feature
     SKIP = "SKIP"  # a fact the case needs was not given
@@ -45,7 +49,7 @@ class CaseVerdict(StrEnum):
     def judged(self) -> bool:
         """The case ran against the target and said something about the requirement."""
         return self in (CaseVerdict.FAIL, CaseVerdict.TIMEOUT, CaseVerdict.NON_STRICT,
-                        CaseVerdict.PASS)
+                        CaseVerdict.INCONCLUSIVE, CaseVerdict.PASS)
 
 
 _CASE_ORDER: tuple[CaseVerdict, ...] = tuple(CaseVerdict)
@@ -61,6 +65,7 @@ class RequirementVerdict(StrEnum):
     FAIL = "FAIL"
     TIMEOUT = "TIMEOUT"
     NON_STRICT = "NON-STRICT"
+    INCONCLUSIVE = "INCONCLUSIVE"
     PASS = "PASS"  # noqa: S105 (a verdict, not a password)
     UNSUPPORTED = "UNSUPPORTED"
     SKIP = "SKIP"
@@ -72,7 +77,8 @@ class RequirementVerdict(StrEnum):
         """Some case ran and judged it (coverage counts only these). ERROR is not: the
         harness could not judge."""
         return self in (RequirementVerdict.FAIL, RequirementVerdict.TIMEOUT,
-                        RequirementVerdict.NON_STRICT, RequirementVerdict.PASS)
+                        RequirementVerdict.NON_STRICT, RequirementVerdict.INCONCLUSIVE,
+                        RequirementVerdict.PASS)
 
 
 def worst_verdict(verdicts: Iterable[str]) -> RequirementVerdict:
@@ -103,6 +109,10 @@ AUDIT_EXIT_CODES = {
     AuditVerdict.INSECURE: 1,
     AuditVerdict.ERROR: 2,
 }
+
+# A skip whose reason starts with this is a measurement's INCONCLUSIVE (conformance/timing.py
+# raises it through `conformance.plugin.inconclusive`).
+INCONCLUSIVE_PREFIX = "INCONCLUSIVE: "
 
 # The one phrase every tool prints for a target it could not judge.
 TARGET_DOWN = "target down or misconfigured"

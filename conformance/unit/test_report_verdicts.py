@@ -121,3 +121,36 @@ def test_a_target_never_reached_is_down_not_non_conformant() -> None:
     lines = reporting.terminal_lines(report)
     assert any("target down or misconfigured" in line for line in lines)
     assert any(line.startswith("1 cases not judged") for line in lines)
+
+
+def test_inconclusive_is_tested_shown_apart_and_never_a_pass() -> None:
+    """A measurement that could not decide makes its requirement INCONCLUSIVE, even beside
+    a passing case; it counts as tested, and does not fail the run."""
+    report = _report(
+        [
+            CaseResult("t.py::status_and_body", ["EKE-HS-11"], "PASS", profile="eke"),
+            CaseResult("t.py::timing", ["EKE-HS-11"], "INCONCLUSIVE", profile="eke"),
+        ],
+        ["eke"],
+    )
+    row = _reqs(report)["EKE-HS-11"]
+    assert row["verdict"] == "INCONCLUSIVE"
+    assert row["tested"] is True
+    assert report["summary"]["status"] != "FAIL"
+
+
+def test_a_failure_that_names_its_requirement_fails_only_that_one() -> None:
+    """ConformanceFailure(violates=...) narrows a case's FAIL to the requirement named."""
+    report = _report(
+        [
+            CaseResult(
+                "t.py::records", ["EKE-REC-6", "EKE-HS-11"], "FAIL", profile="eke",
+                violates=["EKE-HS-11"],
+            ),
+            CaseResult("t.py::other", ["EKE-REC-6"], "PASS", profile="eke"),
+        ],
+        ["eke"],
+    )
+    reqs = _reqs(report)
+    assert reqs["EKE-HS-11"]["verdict"] == "FAIL"
+    assert reqs["EKE-REC-6"]["verdict"] == "PASS"
