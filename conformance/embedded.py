@@ -19,6 +19,7 @@ import os
 import secrets
 import selectors
 import shlex
+import shutil
 import subprocess
 import sys
 import threading
@@ -288,6 +289,10 @@ class EmbeddedReference:
         outside = root / "outside"
         sibling = root / f"{share.name}-evil"
         dirs = (share, inbox, outside, sibling, share / "sub", share / "adir", share / "%2e%2e")
+        # A second start after a failed one lays the share out afresh (else its symlinks
+        # exist already, and that error would hide the first start's real one).
+        for d in (share, inbox, outside, sibling):
+            shutil.rmtree(d, ignore_errors=True)
         for d in (*dirs, share / "sizes"):
             d.mkdir(parents=True, exist_ok=True)
         contents = {

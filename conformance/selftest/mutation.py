@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import random
+import shlex
 import shutil
 import subprocess
 import sys
@@ -154,8 +155,8 @@ def _check_imports_copy(tree: Path, env: dict[str, str]) -> None:
         raise SystemExit(f"mutation: the suite would import {out}, not the copy in {tree}")
 
 
-def _config(group: ModuleGroup, timeout: float, report_dir: Path) -> str:
-    suite = " ".join(
+def _suite_command(group: ModuleGroup, report_dir: Path) -> str:
+    return " ".join(
         [
             f'"{sys.executable}"',
             "-m pytest -x -q -n 2 --dist loadgroup --no-rerun",
@@ -164,6 +165,25 @@ def _config(group: ModuleGroup, timeout: float, report_dir: Path) -> str:
             *group.suite_args,
         ]
     )
+
+
+def _baseline(group: ModuleGroup, tree: Path, env: dict[str, str], work: Path) -> str | None:
+    """The judged suite on the UNMUTATED copy: it must pass, or every mutant would count
+    as killed. Returns the failure's tail, or None when it passed."""
+    run = subprocess.run(
+        shlex.split(_suite_command(group, work / "baseline-reports")),
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    return None if run.returncode == 0 else (run.stdout + run.stderr)[-2000:]
+
+
+def _config(group: ModuleGroup, timeout: float, report_dir: Path) -> str:
+    suite = _suite_command(group, report_dir)
     modules = ", ".join(json.dumps(m) for m in group.modules)
     excluded = ", ".join(json.dumps(o) for o in _EXCLUDED_OPERATORS)
     return (
@@ -303,6 +323,13 @@ def main(argv: list[str] | None = None) -> int:
         session = work / f"{group.name}.sqlite"
         config.write_text(_config(group, args.timeout, work / "judged-reports"))
         if not session.exists():
+            failure = _baseline(group, tree, env, work)
+            if failure is not None:
+                print(
+                    f"mutation: the unmutated {group.name} suite fails; fix that first:\n{failure}",
+                    file=sys.stderr,
+                )
+                return 2
             if _cosmic_ray("init", str(config), str(session), cwd=tree, env=env, timeout=300):
                 print(f"mutation: cosmic-ray init failed for {group.name}", file=sys.stderr)
                 return 2
