@@ -43,7 +43,9 @@ r = check_capture(CheckConfig(cap, (Secret.from_file(secret, "file"),), facts=fa
 # at the time of the (v)fork that started us (Linux keeps it across exec)
 hwm = next(int(line.split()[1]) for line in open("/proc/self/status")
            if line.startswith("VmHWM:"))
+own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"verdict": r.verdict, "seconds": time.perf_counter() - t,
+                  "cpu_s": round(own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime, 2),
                   "timings": r.timings, "peak_rss_mib": round(hwm / 1024, 1),
                   "children_maxrss_mib_upper_bound":
                       round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}))
@@ -93,14 +95,17 @@ def _record_transfer(workdir: Path, megabytes: int) -> tuple[Path, Path]:
 
 
 def _timed(argv: list[str]) -> tuple[float, dict[str, Any]]:
+    """Wall time and the child's JSON (if any), with `process_cpu_s`: its CPU time and
+    that of its children (on a shared machine the wall time depends on the load; CPU
+    time much less)."""
     t = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert proc.stdout is not None
     out = proc.stdout.read()
-    _, status, _usage = os.wait4(proc.pid, 0)
+    _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - t
-    info: dict[str, Any] = {}
+    info: dict[str, Any] = {"process_cpu_s": round(usage.ru_utime + usage.ru_stime, 2)}
     if out.strip().startswith(b"{"):
         info.update(json.loads(out))
     return elapsed, info
@@ -110,7 +115,7 @@ def bench_size(megabytes: int, workdir: Path) -> dict[str, Any]:
     cap, secret = _record_transfer(workdir, megabytes)
     size_mb = cap.stat().st_size / 1e6
     tshark = shutil.which("tshark") or "tshark"
-    floor, _ = _timed([tshark, "-r", str(cap), "-q", "-Y", "tcp.len>0"])
+    floor, floor_info = _timed([tshark, "-r", str(cap), "-q", "-Y", "tcp.len>0"])
     full, full_info = _timed([sys.executable, "-c", _CHILD, str(cap), str(secret), "1"])
     fast, fast_info = _timed([sys.executable, "-c", _CHILD, str(cap), str(secret), "0"])
     return {
@@ -118,12 +123,17 @@ def bench_size(megabytes: int, workdir: Path) -> dict[str, Any]:
         "capture_mb": round(size_mb, 1),
         "tshark_floor_s": round(floor, 2),
         "tshark_floor_mb_s": round(size_mb / floor, 1),
+        "tshark_floor_cpu_s": floor_info["process_cpu_s"],
         "check_s": round(full, 2),
         "check_mb_s": round(size_mb / full, 1),
         "check_vs_floor": round(full / floor, 2),
+        "check_cpu_s": full_info["process_cpu_s"],
+        "check_cpu_vs_floor_cpu": round(full_info["process_cpu_s"]
+                                        / max(floor_info["process_cpu_s"], 0.01), 2),
         "check": full_info,
         "fast_path_s": round(fast, 2),
         "fast_path_mb_s": round(size_mb / fast, 1),
+        "fast_path_vs_floor": round(fast / floor, 2),
         "fast_path": fast_info,
     }
 

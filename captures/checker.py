@@ -29,24 +29,28 @@ __all__ = [
     "CheckReport",
     "check_capture",
     "entropy_probes",
+    "requirements_of",
 ]
 
 import math
 import os
+import re
 import tempfile
 import threading
 import time
 from array import array
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from captures import attacks, protocols
-from captures.facts import collect_facts
+from captures.facts import FactsChild
 from captures.pcap import (
     TCP_FIN,
     TCP_RST,
@@ -54,10 +58,11 @@ from captures.pcap import (
     CaptureFormatError,
     CaptureReader,
     PcapngWriter,
+    TcpSegment,
 )
 from captures.protocols import DirectionLayout
 from captures.reassembly import OPENING_LIMIT, Direction, StreamTable, TcpStream
-from captures.secrets import Secret, SecretIndex, SecretMatch, StreamScanner
+from captures.secrets import CHUNK, Secret, SecretIndex, SecretMatch, StreamScanner
 
 CLEAN, LEAK, INCOMPLETE = "clean", "leak", "incomplete"
 EXIT_CODES = {CLEAN: 0, LEAK: 1, INCOMPLETE: 2}
@@ -66,6 +71,7 @@ _PROFILE_PROTOCOL = {"pki": "tls", "eke": "sft-eke/1", "pki0": "sft-pki/0", "eke
 _CHANNEL_PROTOCOLS = frozenset({"tls", "sft-eke/1"})
 _PLOT_POINTS = 300
 _CLOGC = [0.0] + [c * math.log2(c) for c in range(1, 4097)]
+_CLOGC_ARRAY = np.array(_CLOGC)
 _MAX_FINDINGS_PER_KIND = 10  # per direction, secret and encoding; the rest are counted
 
 
@@ -110,6 +116,9 @@ class Finding:
     excerpt_offset: int | None = None
     excerpt_hex: str | None = None
     excerpt_ascii: str | None = None
+    # docs/SPEC.md requirement IDs the finding is evidence against (set by the checker
+    # from the finding's kind, secret and stream protocol: `requirements_of`)
+    requirements: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -178,10 +187,11 @@ def entropy_probes(
 
     Samples every 256 bytes under 1 MiB, every 1 KiB under 16 MiB, every 4 KiB
     beyond: any low-entropy run longer than stride + probe contains a whole sample.
-    Counting every byte would cost ~20 ns/byte in Python (2 s per 100 MB); sampling
-    keeps the plot and the run detection at a fraction of that.
+    The samples of a block are counted together in numpy (one `bincount` of
+    sample·256 + byte), not one `Counter` each: 25 000 samples per 100 MB cost
+    ~1 s of Python that way.
     """
-    stride = 256 if length < 1 << 20 else 1024 if length < 16 << 20 else 4096
+    stride = _entropy_stride(length)
     out: list[tuple[int, float]] = []
     block = 4 * 1024 * 1024  # a multiple of every stride
     for start, end in ranges if ranges is not None else [(0, length)]:
@@ -190,23 +200,51 @@ def entropy_probes(
             buf = read(pos, min(block, end - pos))
             if not buf:
                 break
-            for i in range(0, len(buf), stride):
-                sample = buf[i : i + probe]
-                if len(sample) < min(probe, 32):
-                    break
-                n = len(sample)
-                # H = log2(n) - (1/n)·Σ c·log2(c), c·log2(c) from a table (2x faster)
-                h = math.log2(n) - sum(map(_CLOGC.__getitem__, Counter(sample).values())) / n
-                out.append((pos + i, h))
+            out += _block_entropies(pos, buf, stride, probe)
             pos += len(buf)
     return out
 
 
-def _entropy(sample: bytes) -> float | None:
+def _entropy_stride(length: int) -> int:
+    return 256 if length < 1 << 20 else 1024 if length < 16 << 20 else 4096
+
+
+def _block_entropies(
+    pos: int, buf: bytes | memoryview, stride: int, probe: int
+) -> list[tuple[int, float]]:
+    """(offset, entropy) of the samples of one block that starts at `pos`: whole
+    samples together; the last, shorter ones (at least 32 bytes) alone."""
+    whole = max(0, (len(buf) - probe) // stride + 1) if len(buf) >= probe else 0
+    out = list(zip(range(pos, pos + whole * stride, stride),
+                   _sample_entropies(buf, whole, stride, probe), strict=True))
+    for tail in range(whole * stride, len(buf), stride):
+        if len(buf) - tail < min(probe, 32):
+            break
+        out.append((pos + tail, _entropy(bytes(buf[tail : tail + probe]), digits=None) or 0.0))
+    return out
+
+
+def _sample_entropies(
+    buf: bytes | memoryview, count: int, stride: int, probe: int
+) -> list[float]:
+    """Entropy of the `count` samples buf[k·stride : k·stride + probe]."""
+    if count == 0:
+        return []
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    samples = np.lib.stride_tricks.as_strided(raw, shape=(count, probe), strides=(stride, 1))
+    cells = samples + (np.arange(count, dtype=np.intp) * 256)[:, None]
+    counts = np.bincount(cells.ravel(), minlength=count * 256).reshape(count, 256)
+    # H = log2(n) - (1/n)·Σ c·log2(c), c·log2(c) from a table
+    weighted = _CLOGC_ARRAY[counts].sum(axis=1)
+    return (math.log2(probe) - weighted / probe).tolist()  # type: ignore[no-any-return]
+
+
+def _entropy(sample: bytes, digits: int | None = 3) -> float | None:
     n = len(sample)
     if n == 0:
         return None
-    return round(math.log2(n) - sum(map(_CLOGC.__getitem__, Counter(sample).values())) / n, 3)
+    h = math.log2(n) - sum(map(_CLOGC.__getitem__, Counter(sample).values())) / n
+    return h if digits is None else round(h, digits)
 
 
 def _low_runs(
@@ -247,30 +285,39 @@ _PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
 _PEM_END = b"-----END CERTIFICATE-----"
 
 
-def _pem_certificates(
-    d: Direction, ranges: list[tuple[int, int]], limit: int = 10
-) -> list[tuple[int, str]]:
-    """(offset, subject) of PEM certificates readable in a direction (bounded count)."""
-    from cryptography import x509  # the checker's only use of cryptography: naming the leak
-
-    found: list[tuple[int, str]] = []
+def _pem_offsets(
+    read: Callable[[int, int], bytes], ranges: list[tuple[int, int]], limit: int = 10
+) -> list[int]:
+    """Offsets of PEM certificate headers in a direction (bounded count)."""
+    found: list[int] = []
     block = 4 * 1024 * 1024
     for start, end in ranges:
         pos = start
         while pos < end and len(found) < limit:
-            found += _pem_in_block(d, x509, pos, block, limit - len(found))
+            buf = read(pos, block + len(_PEM_BEGIN))
+            found += _pem_in_block(pos, buf, block, limit - len(found))
             pos += block
     return found
 
 
-def _pem_in_block(
-    d: Direction, x509: Any, pos: int, block: int, limit: int
-) -> list[tuple[int, str]]:
-    found: list[tuple[int, str]] = []
-    buf = d.read(pos, block + len(_PEM_BEGIN))
+def _pem_in_block(pos: int, buf: bytes, block: int, limit: int) -> list[int]:
+    """Offsets of PEM headers that start in buf[:block] (buf holds the header's
+    length more, so that one across the end of the block is found whole)."""
+    found: list[int] = []
     i = buf.find(_PEM_BEGIN)
     while 0 <= i < block and len(found) < limit:
-        pem = d.read(pos + i, 16384)
+        found.append(pos + i)
+        i = buf.find(_PEM_BEGIN, i + 1)
+    return found
+
+
+def _pem_subjects(d: Direction, offsets: list[int]) -> list[tuple[int, str]]:
+    """(offset, subject) of the PEM certificates at these offsets."""
+    from cryptography import x509  # the checker's only use of cryptography: naming the leak
+
+    named: list[tuple[int, str]] = []
+    for off in offsets:
+        pem = d.read(off, 16384)
         end = pem.find(_PEM_END)
         subject = "unparsed certificate"
         if end > 0:
@@ -279,9 +326,8 @@ def _pem_in_block(
                 subject = cert.subject.rfc4514_string() or "empty subject"
             except ValueError:
                 pass
-        found.append((pos + i, subject))
-        i = buf.find(_PEM_BEGIN, i + 1)
-    return found
+        named.append((off, subject))
+    return named
 
 
 _BLOCK = 4 * 1024 * 1024  # scanner chunk and entropy block: parts are whole blocks
@@ -291,20 +337,42 @@ _PART = 16 * _BLOCK  # 64 MiB: the largest part a worker scans at once
 _PARALLEL_MIN = 4 * _BLOCK
 _PARTS_PER_WORKER = 4  # several parts per worker, so a busy core does not hold up the end
 _WORKER_SCANNER: StreamScanner | None = None
+_PEM_LIMIT = 10  # certificates named per direction
 
 
 def _scan_part(
     path: str, length: int, start: int, end: int, limit: int, probe: int
-) -> tuple[list[SecretMatch], list[tuple[int, float]]]:
-    """Worker: scan [start, end) of a direction file (reading up to `limit`)."""
+) -> tuple[list[SecretMatch], list[tuple[int, float]], list[int]]:
+    """Worker: secrets, entropy samples and PEM headers of [start, end) of a direction
+    file (reading up to `limit`). One read per block serves all three: the scanner's
+    chunk (the block and its overlap) is kept for the entropy and the PEM search."""
     assert _WORKER_SCANNER is not None
+    assert CHUNK == _BLOCK  # the scanner's chunks are the blocks
     fd = os.open(path, os.O_RDONLY)
-    try:
-        def read(offset: int, size: int) -> bytes:
-            return os.pread(fd, size, offset)
+    last: list[tuple[int, bytes]] = [(-1, b"")]  # the longest read at the block's start
 
-        matches = _WORKER_SCANNER.scan(read, length, [(start, end)], limit=limit)
-        return matches, entropy_probes(read, length, probe, [(start, end)])
+    def read(offset: int, size: int) -> bytes:
+        data = os.pread(fd, size, offset)
+        if offset == last[0][0] and len(data) > len(last[0][1]):
+            last[0] = (offset, data)
+        return data
+
+    matches: list[SecretMatch] = []
+    probes: list[tuple[int, float]] = []
+    pems: list[int] = []
+    stride = _entropy_stride(length)
+    try:
+        for a in range(start, end, _BLOCK):
+            b = min(a + _BLOCK, end)
+            last[0] = (a, b"")
+            matches += _WORKER_SCANNER.scan(read, length, [(a, b)], limit=limit)
+            chunk = last[0][1]
+            if len(chunk) < b - a:  # pragma: no cover - the scanner read it whole
+                chunk = read(a, b - a)
+            probes += _block_entropies(a, memoryview(chunk)[: b - a], stride, probe)
+            if len(pems) < _PEM_LIMIT:
+                pems += _pem_in_block(a, chunk, b - a, _PEM_LIMIT - len(pems))
+        return matches, probes, pems
     finally:
         os.close(fd)
 
@@ -317,34 +385,39 @@ def _part_size(total: int, workers: int) -> int:
     return max(_BLOCK, min(_PART, -(-want // _BLOCK) * _BLOCK))
 
 
-def _write_digest(capture: Path, table: StreamTable, out: Path) -> array[int]:
+class _DigestWriter:
     """Copy the opening of every connection (first 64 KiB of each direction, and every
-    SYN, FIN, RST) into a small pcapng for tshark; return the original packet numbers.
+    SYN, FIN, RST) into a small pcapng for tshark, during the reassembly pass; keep the
+    original packet numbers.
 
     Handshakes — all tshark needs for the protocol facts — are at the start of each
     connection, so tshark dissects kilobytes instead of the whole capture: on 1 GB the
     whole-file pass took 15 s and ~470 MiB in tshark. The bulk bytes are checked by
-    the fast path anyway.
+    the fast path anyway. (A second pass over the capture to write it cost 0.2 s per
+    100 MB, serially before the scan.)
     """
-    keep = OPENING_LIMIT
-    numbers: array[int] = array("Q")
-    with capture.open("rb") as src, out.open("wb") as dst:
-        writer = PcapngWriter(dst)
-        try:
-            for seg in CaptureReader(src):
-                stream = table.stream_of(seg)
-                wanted = seg.flags & (TCP_SYN | TCP_FIN | TCP_RST) or stream is None
-                if not wanted and stream is not None:
-                    d = stream.forward if (seg.src, seg.sport) == (
-                        stream.forward.src, stream.forward.sport) else stream.backward
-                    wanted = d.isn is None or (
-                        (seg.seq - d.isn - 1) & 0xFFFFFFFF) < keep
-                if wanted:
-                    writer.segment(seg)
-                    numbers.append(seg.index)
-        except CaptureFormatError:
-            pass  # already reported by the first pass
-    return numbers
+
+    def __init__(self, path: Path, table: StreamTable) -> None:
+        self.path = path
+        self.numbers: array[int] = array("Q")
+        self._table = table
+        self._file = path.open("wb")
+        self._writer = PcapngWriter(self._file)
+
+    def add(self, seg: TcpSegment) -> None:
+        """Copy `seg` if it belongs to the digest (call after the table has taken it)."""
+        stream = self._table.stream_of(seg)
+        wanted = seg.flags & (TCP_SYN | TCP_FIN | TCP_RST) or stream is None
+        if not wanted and stream is not None:
+            d = stream.forward if (seg.src, seg.sport) == (
+                stream.forward.src, stream.forward.sport) else stream.backward
+            wanted = d.isn is None or ((seg.seq - d.isn - 1) & 0xFFFFFFFF) < OPENING_LIMIT
+        if wanted:
+            self._writer.segment(seg)
+            self.numbers.append(seg.index)
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def _excerpt(d: Direction, offset: int, length: int) -> tuple[int, str, str]:
@@ -376,25 +449,44 @@ class _Check:
             self.add(kind="completeness", severity=INCOMPLETE,
                      message=f"cannot read the capture: {exc.strerror or exc}")
             return self._finish(t0)
+        # the facts child gets ready (pyshark, tshark's version) while we reassemble, and
+        # so does the secret index, in a thread: reading the secret files and sorting
+        # their keys release the GIL (1 GB secret file: 0.9 s, no longer after reassembly)
+        child = FactsChild() if cfg.facts else None
+        builder = ThreadPoolExecutor(1, thread_name_prefix="sft-index")
+        index = builder.submit(SecretIndex, list(cfg.secrets), cfg.max_index_keys)
+        builder.shutdown(wait=False)
         with tempfile.TemporaryDirectory(prefix="sft-capture-", dir=cfg.workdir) as tmp, fh:
             table = StreamTable(tmp)
             reader = CaptureReader(fh)
+            digest = _DigestWriter(Path(tmp) / "digest.pcapng", table) if cfg.facts else None
             try:
-                table.feed(reader)
+                for seg in reader:
+                    table.add(seg)
+                    if digest is not None:
+                        digest.add(seg)
             except CaptureFormatError as exc:
                 self.add(kind="completeness", severity=INCOMPLETE,
                          message=f"unreadable capture: {exc}")
+            finally:
+                if digest is not None:
+                    digest.close()
             rep.timings["reassembly_s"] = round(time.perf_counter() - t0, 3)
             rep.format, rep.packets = reader.format, reader.packets
             try:
-                self._analyse(table, reader, Path(tmp))
+                self._analyse(table, reader, digest, child, index)
             finally:
+                if child is not None:
+                    child.cancel()  # a no-op once it has answered
                 table.close()
                 if self._pool is not None:
                     self._pool.shutdown()
         return self._finish(t0)
 
-    def _analyse(self, table: StreamTable, reader: CaptureReader, tmp: Path) -> None:
+    def _analyse(
+        self, table: StreamTable, reader: CaptureReader, digest: _DigestWriter | None,
+        child: FactsChild | None, index_build: Future[SecretIndex],
+    ) -> None:
         cfg, rep = self.cfg, self.report
         self._completeness_of_file(reader)
         protos = {s.index: protocols.classify(s) for s in table.streams}
@@ -410,13 +502,12 @@ class _Check:
         tls_ports = sorted({s.forward.dport for s in table.streams if protos[s.index] == "tls"})
         sft_ports = sorted({s.forward.dport for s in table.streams
                             if protos[s.index].startswith("sft-")})
-        if cfg.facts and table.streams:
-            digest = tmp / "digest.pcapng"
-            self._digest_map = _write_digest(cfg.capture, table, digest)
+        if child is not None and digest is not None and table.streams:
+            self._digest_map = digest.numbers
 
             def run_facts() -> None:
                 t = time.perf_counter()
-                facts_box.update(collect_facts(digest, tls_ports, sft_ports,
+                facts_box.update(child.collect(digest.path, tls_ports, sft_ports,
                                                timeout=cfg.facts_timeout))
                 facts_box["elapsed_s"] = round(time.perf_counter() - t, 3)
                 self.report.timings["facts_s"] = facts_box["elapsed_s"]
@@ -424,7 +515,7 @@ class _Check:
             facts_thread = threading.Thread(target=run_facts, daemon=True)
             facts_thread.start()
 
-        index = SecretIndex(list(cfg.secrets), cfg.max_index_keys)
+        index = index_build.result()
         rep.secrets = [
             {"name": s.name, "bytes": len(s.data), "file": s.is_file,
              "min_detectable_run": index.coverage.get(s.name, len(s.data))}
@@ -490,6 +581,9 @@ class _Check:
         cfg = self.cfg
         dirs = []
         complete = True
+        # the workers get both directions' parts first: the layout and completeness below
+        # run in this process meanwhile (a 1 GB TLS direction has 60 000 record headers)
+        bulk = {d.path: self._bulk(d, d.ranges(), scanner) for d in s.directions}
         for name, d in (("forward", s.forward), ("backward", s.backward)):
             lay = protocols.layout(protocol, d.read, d.length, name == "forward")
             if lay.count == 0 and d.length:
@@ -510,8 +604,7 @@ class _Check:
                          direction=name, message=f"stream {s.index} {name} ({d.label}): "
                          + ", ".join(missing))
             per_kind: dict[tuple[str, str], list[int]] = {}
-            ranges = d.ranges()
-            matches, probes = self._bulk(d, ranges, scanner)
+            matches, probes, pems = bulk[d.path]()
             for m in matches:
                 seen = per_kind.setdefault((m.secret, m.encoding), [0, 0])
                 seen[0] += 1
@@ -533,7 +626,7 @@ class _Check:
                              message=f"{secret} ({enc}): {count - _MAX_FINDINGS_PER_KIND} more "
                              f"occurrences in stream {s.index} {name} not listed ({count} in "
                              f"all, {total} bytes)")
-            for off, subject in _pem_certificates(d, ranges):
+            for off, subject in _pem_subjects(d, pems):
                 f = self.add(
                     kind="protocol", severity=LEAK, stream=s.index, direction=name,
                     offset=off, length=27,
@@ -572,15 +665,17 @@ class _Check:
 
     def _bulk(
         self, d: Direction, ranges: list[tuple[int, int]], scanner: StreamScanner
-    ) -> tuple[list[SecretMatch], list[tuple[int, float]]]:
-        """Secret search and entropy samples of one direction; large directions are cut
-        into parts of whole 4 MiB chunks scanned by forked worker processes (the scan is
-        CPU-bound pure Python; the parts give the same results as one pass)."""
+    ) -> Callable[[], tuple[list[SecretMatch], list[tuple[int, float]], list[int]]]:
+        """Secret search, entropy samples and PEM headers of one direction, as a call that
+        returns them; large directions are cut into parts of whole 4 MiB chunks, scanned
+        from now on by forked worker processes (the parts give the same results as one
+        pass); small ones are scanned here when the results are asked for."""
         cfg = self.cfg
         total = sum(e - s for s, e in ranges)
         if cfg.workers <= 1 or total < _PARALLEL_MIN:
-            return (scanner.scan(d.read, d.length, ranges),
-                    entropy_probes(d.read, d.length, cfg.probe_size, ranges))
+            return lambda: (scanner.scan(d.read, d.length, ranges),
+                            entropy_probes(d.read, d.length, cfg.probe_size, ranges),
+                            _pem_offsets(d.read, ranges, _PEM_LIMIT))
         size = _part_size(total, cfg.workers)
         parts = [(a, min(a + size, e), e) for s, e in ranges for a in range(s, e, size)]
         global _WORKER_SCANNER
@@ -589,13 +684,19 @@ class _Check:
             self._pool = ProcessPoolExecutor(cfg.workers, mp_context=get_context("fork"))
         futures = [self._pool.submit(_scan_part, d.path, d.length, a, b, limit, cfg.probe_size)
                    for a, b, limit in parts]
-        matches: list[SecretMatch] = []
-        probes: list[tuple[int, float]] = []
-        for fut in futures:
-            m, p = fut.result()
-            matches += m
-            probes += p
-        return StreamScanner.merge(matches), sorted(probes)
+
+        def collect() -> tuple[list[SecretMatch], list[tuple[int, float]], list[int]]:
+            matches: list[SecretMatch] = []
+            probes: list[tuple[int, float]] = []
+            pems: list[int] = []
+            for fut in futures:
+                m, p, c = fut.result()
+                matches += m
+                probes += p
+                pems += c
+            return StreamScanner.merge(matches), sorted(probes), sorted(pems)[:_PEM_LIMIT]
+
+        return collect
 
     def _locate(self, f: Finding, d: Direction) -> None:
         if f.offset is None:
@@ -628,6 +729,7 @@ class _Check:
         )
 
     def _attacks(self, table: StreamTable, protos: dict[int, str]) -> None:
+        self._versions(table)
         cfg, rep = self.cfg, self.report
         words: list[bytes] = []
         if cfg.wordlist is not None:
@@ -711,8 +813,30 @@ class _Check:
             return int(self._digest_map[digest_number - 1])
         return digest_number
 
+    def _versions(self, table: StreamTable) -> None:
+        """Name the software versions readable on the wire (HTTP Server/User-Agent
+        headers, interpreter and library banners, protocol version strings): what an
+        eavesdropper learns to pick an exploit. Reported as info, never as a leak."""
+        for s in table.streams:
+            for name, d in (("forward", s.forward), ("backward", s.backward)):
+                head = d.read(0, min(d.length, _VERSION_SCAN))
+                seen: list[str] = []
+                for m in _VERSION_STRINGS.finditer(head):
+                    text = m.group(0).decode("ascii", "replace").strip()
+                    if text not in seen:
+                        seen.append(text)
+                if seen:
+                    self.add(kind="version", severity="info", stream=s.index, direction=name,
+                             message=f"version strings readable in stream {s.index} {name}: "
+                             + ", ".join(repr(v) for v in seen[:8]))
+
     def _finish(self, t0: float) -> CheckReport:
         rep = self.report
+        protocols_of = {st.index: st.protocol for st in rep.streams}
+        for f in rep.findings:
+            if not f.requirements:
+                protocol = protocols_of.get(f.stream, "") if f.stream is not None else ""
+                f.requirements = requirements_of(f, protocol, self.cfg.profile)
         sev = {f.severity for f in rep.findings}
         rep.verdict = LEAK if LEAK in sev else INCOMPLETE if INCOMPLETE in sev else CLEAN
         rep.exit_code = EXIT_CODES[rep.verdict]
@@ -760,6 +884,59 @@ def _tls_version(code: str) -> str:
 
 def _cipher(code: str) -> str:
     return _CIPHERS.get(code, code)
+
+
+_VERSION_SCAN = 64 * 1024  # version banners sit at the start of a direction
+_VERSION_STRINGS = re.compile(
+    rb"(?:Server|User-Agent|X-Powered-By): [\x20-\x7e]{1,120}"
+    rb"|(?:Python|OpenSSL|BaseHTTP|SimpleHTTP|CPython|OpenSSH|nginx|Apache|requests|"
+    rb"urllib|curl|Werkzeug|gunicorn|uvicorn|Go-http-client|Java|libcurl)/[0-9][0-9A-Za-z.\-]{0,30}"
+    rb"|SSH-[12]\.[0-9]+-[\x21-\x7e]{1,60}"
+    rb"|sft-(?:pki|eke)/[0-9]+"
+)
+# The profile family of a stream: "eke" (sft-eke/1, sft-eke/0) or "pki" (TLS, pki/0, HTTP).
+_LEGACY_PROTOCOLS = frozenset({"sft-eke/0", "sft-pki/0"})
+
+
+def requirements_of(f: Finding, protocol: str, profile: str) -> list[str]:
+    """The docs/SPEC.md IDs a finding is evidence against, from its kind, the secret it
+    names and the stream's protocol (else the profile the capture was checked with).
+    Only leaks are mapped: info and completeness findings judge nothing."""
+    if f.severity != LEAK:
+        return []
+    proto = protocol if protocol not in ("", "unknown", "sft-clear") else ""
+    proto = proto or {"pki": "tls", "eke": "sft-eke/1", "pki0": "sft-pki/0",
+                      "eke0": "sft-eke/0"}.get(profile, protocol)
+    eke = proto.startswith("sft-eke") or (proto == "sft-clear" and profile.startswith("eke"))
+    legacy = proto in _LEGACY_PROTOCOLS or profile in ("pki0", "eke0")
+    message = f.message
+    secret = (f.secret or "").lower()
+    ids: list[str]
+    if f.kind == "password":  # the eke/0 dictionary attack
+        ids = ["EKE-SEC-1", "LEG-EKE-5"]
+        if "cleartext" in message:
+            ids = ["EKE-PW-3", "EKE-SEC-1", "LEG-EKE-1"]
+    elif f.kind == "secret" and "password" in secret:
+        if "enrolment" in secret or not eke:
+            ids = ["CA-ENR-1"] + (["LEG-CA-1"] if legacy else [])
+        else:
+            ids = ["EKE-PW-3", "EKE-SEC-1"] + (["LEG-EKE-1"] if legacy else [])
+    elif f.kind in ("secret", "low_entropy"):
+        if eke:
+            ids = ["EKE-SEC-2"] + (["LEG-EKE-8"] if legacy else [])
+        else:
+            ids = ["PKI-TLS-1"] + (["LEG-PKI-6"] if legacy else [])
+    elif f.kind == "protocol" and message.startswith("HTTP readable"):
+        ids = ["CA-ENR-1"] + (["LEG-CA-1"] if legacy else [])
+    elif f.kind == "protocol" and "certificate" in message:
+        ids = ["PKI-TLS-1"] + (["LEG-PKI-1"] if legacy else [])
+    elif f.kind == "protocol" and "application frame" in message:
+        ids = ["EKE-SEC-2"]
+    elif f.kind == "protocol" and "TLS" in message:
+        ids = ["PKI-TLS-1"]
+    else:
+        ids = []
+    return ids
 
 
 def check_capture(config: CheckConfig) -> CheckReport:

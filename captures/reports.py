@@ -57,6 +57,7 @@ def to_markdown(report: CheckReport) -> str:
         lines.append("None.")
     for f in r.findings:
         lines.append(f"- **{f.severity}** [{f.kind}] {f.message}"
+                     + (f" (violates {', '.join(f.requirements)})" if f.requirements else "")
                      + (f" — {_where(f)}" if _where(f) else ""))
         if f.excerpt_hex:
             lines.append(f"  - at byte {f.excerpt_offset}: `{f.excerpt_hex}`")
@@ -229,7 +230,9 @@ def to_html(report: CheckReport) -> str:
         parts.append("<ol>")
         for f in r.findings:
             parts.append(f'<li><span class="{_e(f.severity)}">{_e(f.severity)}</span> '
-                         f"[{_e(f.kind)}] {_e(f.message)}")
+                         f"[{_e(f.kind)}] {_e(f.message)}"
+                         + (f" <b>violates {_e(', '.join(f.requirements))}</b>"
+                            if f.requirements else ""))
             where = _where(f)
             if where:
                 parts.append(f"<br><small>{_e(where)}"

@@ -223,7 +223,10 @@ def test_parallel_scan_finds_what_one_pass_finds(
     secret = os.urandom(40_000)
     body = bytearray(os.urandom(10 * mib))
     body[4 * mib - 20 : 4 * mib + 20] = secret[:40]  # straddles the first part boundary
-    body[8 * mib - 3 : 8 * mib + 40] = MARKER + b"x" * (43 - len(MARKER))
+    body[8 * mib + 30 : 8 * mib + 73] = MARKER + b"x" * (43 - len(MARKER))
+    pem = b"-----BEGIN CERTIFICATE-----"  # across the second part boundary, and inside one
+    body[8 * mib - 10 : 8 * mib + 17] = pem
+    body[6 * mib + 5 : 6 * mib + 32] = pem
     body[9 * mib : 9 * mib + 8192] = b"low entropy text " * 481 + b"......."
     data = bytes(body)
     p = tmp_path / "big.pcapng"
@@ -243,4 +246,6 @@ def test_parallel_scan_finds_what_one_pass_finds(
 
     assert view(parallel) == view(serial)
     assert ("secret", "f", "raw", 4 * mib - 20, 40) in view(serial)
+    certificates = [v[3] for v in view(parallel) if v[0] == "protocol" and v[4] == 27]
+    assert certificates == [6 * mib + 5, 8 * mib - 10]
     assert parallel.streams[0].forward.entropy == serial.streams[0].forward.entropy
