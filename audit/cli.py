@@ -54,6 +54,15 @@ _FUZZ_OPTIONS = (
 )
 
 
+# A legacy target's fuzz and capture parts make their own identity (enrolled at the CA
+# or minted with the root key) and record the legacy client under test.
+_LEGACY = ("pki-legacy", "eke-legacy")
+_LEGACY_OPTIONS = (
+    "--target", "--target-config", "--root", "--ca-key", "--ca-url", "--enroll", "--user",
+    "--password-file", "--client-cmd", "--client-stdin", "--client-success",
+)
+
+
 def config_from_args(args: argparse.Namespace) -> AuditConfig:
     try:
         options = TargetOptions.from_values(args)
@@ -69,9 +78,10 @@ def config_from_args(args: argparse.Namespace) -> AuditConfig:
     for flag, value in (("--expectations", args.expectations), ("--only-req", args.only_req)):
         if value is not None:
             conformance += [flag, str(value)]
-    fuzz = options.to_argv(only=_FUZZ_OPTIONS)
+    fuzz = options.to_argv(only=_LEGACY_OPTIONS if profile in _LEGACY else _FUZZ_OPTIONS)
     missing = ""
-    if external and not options.target_config and not options.client_cert:
+    if external and profile not in _LEGACY and not options.target_config \
+            and not options.client_cert:
         missing = (
             "give --client-cert and --client-key (an identity the target accepts) to fuzz "
             "and capture inside its TLS channel"

@@ -5,8 +5,11 @@ state (hypothesis, pyshark's event loop) cannot spoil another, and so that each 
 also be run alone exactly as the audit ran it:
 
 - conformance: ``python -m pytest conformance ... --report-dir OUT/conformance``;
-- fuzz: ``python -m fuzz campaign --profile P --seconds BUDGET --json ...`` per profile;
-- capture: ``python -m audit.capture_part --profile P --out OUT/capture`` per profile.
+- fuzz: ``python -m fuzz campaign --profile P --seconds BUDGET --json ...`` per profile
+  (a legacy profile runs fuzz.legacy's bounded campaign, same JSON);
+- capture: ``python -m audit.capture_part --profile P --out OUT/capture`` per profile
+  (a legacy profile records the legacy client, --client-cmd or the embedded one, and
+  checks the capture with the pki0|eke0 profile).
 
 The audit only reads the parts' JSON reports (their documented schemas) and their exit
 codes; it never re-judges what a part decided.
@@ -325,7 +328,9 @@ def _fuzz(config: AuditConfig, profile: str, progress: TextIO) -> PartResult:
     status = "pass" if doc.get("ok") else "findings"
     if status == "findings":
         text += "; the target broke an oracle"
-    return PartResult("fuzz", profile, status, text, links, [], findings, doc, run.duration)
+    # The oracles' requirement IDs (e.g. EKE-SEC-2: file bytes in clear on the wire).
+    failed = sorted(map(str, doc.get("violations") or {}), key=id_order)
+    return PartResult("fuzz", profile, status, text, links, failed, findings, doc, run.duration)
 
 
 # --- capture -----------------------------------------------------------------------
@@ -354,10 +359,20 @@ def _capture(config: AuditConfig, profile: str, progress: TextIO) -> PartResult:
         return PartResult("capture", profile, "error", _last(run).removeprefix("capture: "),
                           {"log": links["log"]}, duration_s=run.duration)
     leaks = [f for f in doc.get("findings", []) if f.get("severity") == "leak"]
-    findings = [str(f.get("message", "")) for f in leaks]
+    # Each finding names the requirements it is evidence against (captures.checker).
+    findings = [
+        (f"{' / '.join(f['requirements'])}: " if f.get("requirements") else "")
+        + str(f.get("message", ""))
+        for f in leaks
+    ]
+    failed = sorted({str(r) for f in leaks for r in f.get("requirements", [])}, key=id_order)
+    versions = [str(f.get("message", "")) for f in doc.get("findings", [])
+                if f.get("kind") == "version"]
     status = {"clean": "pass", "leak": "findings"}.get(str(doc.get("verdict")), "error")
-    return PartResult("capture", profile, status, str(doc.get("summary", "")), links, [],
-                      findings, {"verdict": doc.get("verdict"), "facts": doc.get("facts", {})},
+    return PartResult("capture", profile, status, str(doc.get("summary", "")), links, failed,
+                      findings + [f"info: {v}" for v in versions],
+                      {"verdict": doc.get("verdict"), "facts": doc.get("facts", {}),
+                       "versions": versions},
                       run.duration)
 
 
@@ -379,13 +394,6 @@ def _plan(config: AuditConfig) -> list[tuple[str, str, _PartRunner | str]]:
             how: _PartRunner | str = runner
             if not wanted:
                 how = f"--no-{part} given"
-            elif profile not in V1_PROFILES:
-                how = (
-                    "legacy targets are fuzzed with `pytest fuzz --fuzz-legacy`"
-                    if part == "fuzz"
-                    else "record the legacy client with `sft capture record`, then "
-                    "`sft capture check --profile pki0|eke0`"
-                )
             elif profile == "pki" and config.pki_identity_missing:
                 how = config.pki_identity_missing
             plan.append((part, profile, how))

@@ -164,6 +164,10 @@ class Target:
     inbox: Path | None = None
     # For testing an initiator: a command template with {host} {port} {name} {out}.
     client_cmd: str | None = None
+    # An interactive initiator: what to type at its prompts (a template, see
+    # sftkit.target_options.client_launch) and when a run succeeded ("exit" | "file").
+    client_stdin: str | None = None
+    client_success: str = "exit"
     strict: bool = False
     # Free-form extra configuration from the target file.
     extra: dict[str, Any] = field(default_factory=dict)
@@ -323,6 +327,8 @@ TARGET_FILE_KEYS: Mapping[str, frozenset[str]] = {
             "target",
             "features",
             "client_cmd",
+            "client_stdin",
+            "client_success",
             *SHARE_FACTS,
             "eke",
             "pki",
@@ -447,6 +453,9 @@ def load_target_file(path: Path) -> dict[str, Any]:
         out["limits"] = Limits(**limits)
     if "client_cmd" in data:
         out["client_cmd"] = str(data["client_cmd"])
+    for key in ("client_stdin", "client_success"):
+        if key in data:
+            out[key] = str(data[key])
     for key in SHARE_FACTS:
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
@@ -495,6 +504,10 @@ def target_from_options(options: TargetOptions, *, strict: bool = False) -> Targ
         kwargs["features"] = frozenset(f.strip() for f in options.features.split(",") if f.strip())
     if options.client_cmd:
         kwargs["client_cmd"] = options.client_cmd
+    if options.client_stdin:
+        kwargs["client_stdin"] = options.client_stdin
+    if options.client_success:
+        kwargs["client_success"] = options.client_success
     if options.client_cert and options.client_key:
         # The identity the fuzzer and the capture part present (fuzz/runner.py).
         kwargs["identities"] = {

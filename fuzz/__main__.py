@@ -16,8 +16,9 @@ import argparse
 import json
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from conformance.target import Target, target_from_options
 from fuzz.campaign import CampaignResult, Fuzzer, run_campaign
@@ -113,6 +114,8 @@ def _replay_on(target: Target, cases: list[tuple[Path, Case]], deadline: float) 
 def _campaign(args: argparse.Namespace) -> int:
     profile = FUZZ_PROFILES[args.hypothesis_profile]
     seed_value = args.seed if args.seed is not None else run_seed()
+    if (TargetOptions.from_values(args).chosen_profile() or "").endswith("-legacy"):
+        return _legacy_campaign(args, seed_value, args.seconds or profile.budget_seconds)
     print(f"fuzz campaign: seed {seed_value} (rerun with --seed {seed_value})", flush=True)
     with tempfile.TemporaryDirectory(prefix="sft-fuzz-") as tmp:
         target = build_target(args, Path(tmp))
@@ -160,6 +163,102 @@ def _campaign(args: argparse.Namespace) -> int:
     if args.json:
         _write_json(args.json, seed_value, fuzzer, result, resources)
     return 0 if result.ok and not resources else 1
+
+
+def _legacy_campaign(args: argparse.Namespace, seed_value: int, seconds: float) -> int:
+    """`campaign` under --profile pki-legacy|eke-legacy: fuzz.legacy's bounded campaign
+    against the target, or (no --target) the embedded legacy reference."""
+    from fuzz.legacy import legacy_campaign
+
+    print(f"fuzz campaign: seed {seed_value} (rerun with --seed {seed_value})", flush=True)
+    with tempfile.TemporaryDirectory(prefix="sft-fuzz-legacy-") as tmp:
+        fuzzed, stop = _legacy_target(args, Path(tmp))
+        try:
+            print(f"target: {fuzzed.profile} at {fuzzed.host}:{fuzzed.port}", flush=True)
+            doc = legacy_campaign(
+                fuzzed, seconds=seconds, seed_value=seed_value, findings=args.findings,
+                deadline=max(args.deadline, 12.0),
+                max_examples=args.examples or 200,
+            )
+        finally:
+            stop()
+    print(
+        f"{doc['sessions']} sessions ({doc['sessions_per_s']}/s), "
+        f"{doc['distinct_responses']} distinct responses"
+    )
+    if doc["failure"]:
+        print(("" if doc["target_down"] else "FAILURE:\n") + doc["failure"],
+              file=sys.stderr if doc["target_down"] else sys.stdout)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    return 2 if doc["target_down"] else 0 if doc["ok"] else 1
+
+
+def _legacy_target(args: argparse.Namespace, workdir: Path) -> tuple[Any, Callable[[], None]]:
+    """(fuzz.legacy.LegacyFuzzTarget, how to stop it) from the target options."""
+    from fuzz.legacy import LegacyFuzzTarget, legacy_identity
+    from fuzz.oracles import Secrets
+    from sftkit.hostport import parse_hostport
+    from sftkit.password_file import read_password_file
+
+    options = TargetOptions.from_values(args)
+    profile = options.chosen_profile() or ""
+    if options.target:
+        host, port = parse_hostport(options.target)
+        if profile == "pki-legacy":
+            if not options.root:
+                raise UsageError("pki-legacy fuzzing needs the organisation root (--root)")
+            try:
+                identity = legacy_identity(
+                    Path(options.root).read_bytes(), options.ca_url,
+                    options.enroll[0] if options.enroll else None,
+                    Path(options.ca_key).read_bytes() if options.ca_key else None,
+                )
+            except (OSError, ValueError) as exc:
+                raise UsageError(str(exc)) from exc
+            # No canary known: a served /etc/passwd is the evidence of an escape.
+            secrets = Secrets(canary=b"root:x:0:0:")
+            return LegacyFuzzTarget(profile, host, port, secrets, identity=identity), _nothing
+        if not (options.user and options.password_file):
+            raise UsageError("eke-legacy fuzzing needs an account: --user U --password-file F")
+        password = read_password_file(options.password_file[0])
+        secrets = Secrets(passwords=(password,))
+        return (
+            LegacyFuzzTarget(profile, host, port, secrets, user=options.user[0],
+                             password=password),
+            _nothing,
+        )
+    from conformance.legacy.embedded import start_eke_legacy, start_pki_legacy
+
+    if profile == "pki-legacy":
+        pki = start_pki_legacy(workdir)
+        try:
+            assert pki.root is not None and pki.enroll is not None
+            pwfile = workdir / "enrol.password"
+            pwfile.touch(mode=0o600)
+            pwfile.write_text(pki.enroll[1] + "\n")
+            identity = legacy_identity(
+                pki.root.read_bytes(), pki.ca_url, f"{pki.enroll[0]}:{pwfile}", None
+            )
+            canary = (workdir / "secret.txt").read_bytes()
+        except BaseException:
+            pki.stop()
+            raise
+        return LegacyFuzzTarget(profile, pki.host, pki.port, Secrets(canary=canary),
+                                identity=identity), pki.stop
+    eke = start_eke_legacy(workdir)
+    secrets = Secrets(files={"testfile1.pdf": (workdir / "testfile1.pdf").read_bytes()},
+                      passwords=(eke.password,))
+    return (
+        LegacyFuzzTarget(profile, eke.host, eke.port, secrets, user=eke.user,
+                         password=eke.password),
+        eke.stop,
+    )
+
+
+def _nothing() -> None:
+    return None
 
 
 def _write_json(

@@ -25,6 +25,7 @@ import socket
 import struct
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from Crypto.PublicKey import RSA
@@ -40,6 +41,10 @@ __all__ = [
     "run_pki_legacy",
     "run_eke_legacy",
     "judge",
+    "LegacyFuzzTarget",
+    "LegacyTargetDown",
+    "legacy_identity",
+    "legacy_campaign",
 ]
 
 _RECV = 65536
@@ -278,3 +283,236 @@ def judge(out: LegacyOutcome, secrets: Secrets, deadline: float) -> list[Violati
             Violation("APP-NAME-4", f"requested {name!r} and received a file outside the share")
         )
     return found
+
+
+# --- a bounded campaign with a JSON result (what `sft audit` runs) ----------------------
+
+
+# A legacy server may serve one connection and exit (the eke/0 seed): when an audit's
+# conformance part spent it, the fuzzer finds nothing listening.
+_ONE_SHOT = " (a one-shot server, like the eke/0 seed, serves one connection and exits)"
+
+
+class LegacyTargetDown(Exception):
+    """The honest baseline session failed: nothing can be fuzzed (a harness verdict)."""
+
+
+@dataclass
+class LegacyFuzzTarget:
+    """A legacy target to fuzz and what the campaign may know about it."""
+
+    profile: str  # "pki-legacy" | "eke-legacy"
+    host: str
+    port: int
+    secrets: Secrets
+    identity: LegacyPkiIdentity | None = None
+    user: str = "yash101"
+    password: str = ""
+    file_name: str = "report.bin"
+    canary_name: str = "secret.txt"
+
+
+def legacy_identity(
+    root: bytes, ca_url: str | None, enroll: str | None, ca_key: bytes | None
+) -> LegacyPkiIdentity:
+    """An identity a pki/0 responder accepts, made with the tester's own pki/0 code:
+    enrolled at the CA (`enroll` is ALIAS:PASSWORDFILE) or minted with the root's key."""
+    import datetime
+
+    from conformance.legacy import der, pki0
+    from sftkit.password_file import read_password_file
+
+    key = pki0.suite_key(0)
+    key_pem = key.export_key("PEM")
+    if ca_url and enroll:
+        alias, _, pwfile = enroll.partition(":")
+        public = key.public_key().export_key("PEM") + b"\n"
+        body = pki0.verify_body(root, alias, read_password_file(pwfile), public)
+        status, answer = pki0.post_verify(ca_url, body)
+        if status != 200:
+            raise LegacyTargetDown(f"enrolment of {alias!r} answered {status}: {answer[:200]!r}")
+        return LegacyPkiIdentity(answer, key_pem)
+    if ca_key is not None:
+        now = datetime.datetime.now(datetime.UTC)
+        pem = der.mint_under_root(
+            root,
+            RSA.import_key(ca_key),
+            "fuzz",
+            key,
+            not_before=now - datetime.timedelta(minutes=5),
+            not_after=now + datetime.timedelta(days=1),
+            extensions=(
+                der.basic_constraints(False),
+                der.extended_key_usage(der.EKU_CLIENT_AUTH, der.EKU_SERVER_AUTH),
+            ),
+        )
+        return LegacyPkiIdentity(pem, key_pem)
+    raise ValueError(
+        "pki-legacy fuzzing needs an identity: --root with --ca-url/--enroll or --ca-key"
+    )
+
+
+def _legacy_session(fuzzed: LegacyFuzzTarget, case: Case, deadline: float) -> LegacyOutcome:
+    if fuzzed.profile == "pki-legacy":
+        assert fuzzed.identity is not None
+        return run_pki_legacy(fuzzed.host, fuzzed.port, fuzzed.identity, case, deadline)
+    return run_eke_legacy(fuzzed.host, fuzzed.port, fuzzed.password, case, deadline)
+
+
+def _baseline(fuzzed: LegacyFuzzTarget, deadline: float) -> None:
+    """One honest session first: a target that cannot serve one is down (exit 2), and
+    for eke/0 the file it serves becomes a secret every later session is judged by."""
+    if fuzzed.profile == "pki-legacy":
+        case = Case("pki-legacy", "connect", (Write(b""),), extra={"name": fuzzed.file_name})
+        try:
+            out = _legacy_session(fuzzed, case, deadline)
+        except OSError as exc:
+            raise LegacyTargetDown(
+                f"the honest session could not connect: {exc}{_ONE_SHOT}"
+            ) from exc
+        if out.detail == "no RSCV":
+            raise LegacyTargetDown("the honest session got no RSCV")
+        return
+    from conformance.legacy.eke0 import EkeClient
+    from conformance.legacy.stream import Closed, LegacyStream, TargetDown, TargetGone, TimedOut
+
+    try:
+        stream = LegacyStream(fuzzed.host, fuzzed.port, deadline)
+    except (OSError, TargetDown, TargetGone) as exc:
+        raise LegacyTargetDown(f"the honest session could not connect: {exc}{_ONE_SHOT}") from exc
+    try:
+        content = EkeClient(stream, fuzzed.password.encode()).run(fuzzed.user.encode())
+    except (Closed, TimedOut, TargetGone, OSError, ValueError, KeyError, AssertionError) as exc:
+        raise LegacyTargetDown(f"the honest session failed: {type(exc).__name__}: {exc}") from exc
+    finally:
+        stream.close()
+    if content:
+        fuzzed.secrets.files.setdefault("the served file", content)
+
+
+def legacy_campaign(
+    fuzzed: LegacyFuzzTarget,
+    *,
+    seconds: float,
+    seed_value: int,
+    findings: Path | None,
+    deadline: float = 12.0,
+    max_examples: int = 200,
+) -> dict[str, Any]:
+    """A bounded hypothesis campaign (`seconds`, `max_examples`) over one legacy target;
+    returns the `sft-fuzz-campaign/1` document the v1 campaign writes."""
+    from collections import Counter
+
+    from hypothesis import HealthCheck, Phase, example, given, seed, settings
+    from hypothesis import strategies as st
+
+    from fuzz.campaign import BudgetSpent, FindingRecorder
+    from fuzz.mutators import Mutation, apply_all
+    from fuzz.strategies import Knowledge, hostile_names, mutations
+
+    started = time.monotonic()
+    responses: Counter[str] = Counter()
+    violations_seen: Counter[str] = Counter()
+    sessions = 0
+    failure = ""
+    down = False
+    saved: Path | None = None
+    recorder = FindingRecorder()
+    budget_end = started + seconds
+
+    def one(case: Case) -> None:
+        nonlocal sessions
+        if time.monotonic() > budget_end:
+            raise BudgetSpent
+        from conformance.legacy.stream import TargetDown, TargetGone
+
+        try:
+            out = _legacy_session(fuzzed, case, deadline)
+        except (TargetDown, TargetGone) as exc:
+            raise LegacyTargetDown(f"the target stopped answering: {exc}") from exc
+        except OSError as exc:
+            out = LegacyOutcome(case, detail=f"{type(exc).__name__}: {exc}", closed=True)
+        sessions += 1
+        responses[out.signature()] += 1
+        found = judge(out, fuzzed.secrets, deadline)
+        if found:
+            for v in found:
+                violations_seen[v.requirement] += 1
+            recorder.record(case, found)
+            raise AssertionError("; ".join(map(str, found)) + f"\ncase: {case.describe()}")
+
+    # No shrinking: a case is one name (or login) and at most one mutation, already small.
+    phases = (Phase.explicit, Phase.generate)
+    run_settings = settings(
+        max_examples=max_examples, deadline=None, database=None, phases=phases,
+        suppress_health_check=list(HealthCheck),
+    )
+    if fuzzed.profile == "pki-legacy":
+        knowledge = Knowledge(file_name=fuzzed.file_name, canary_name=fuzzed.canary_name)
+        names = st.one_of(
+            st.just(fuzzed.file_name), st.just("no-such-file.bin"), st.just("/etc/passwd"),
+            hostile_names(knowledge),
+        )
+
+        # The known attacks first (explicit examples), then the generated ones.
+        @seed(seed_value)
+        @run_settings
+        @given(name=names, muts=st.lists(mutations("pki-legacy", "connect", knowledge),
+                                         max_size=1), half_close=st.booleans())
+        @example(name=fuzzed.file_name, muts=[], half_close=False)
+        @example(name="../" + fuzzed.canary_name, muts=[], half_close=False)
+        @example(name="../../../../../../../../etc/passwd", muts=[], half_close=False)
+        @example(name="/etc/passwd", muts=[], half_close=False)
+        def pki_campaign(name: str, muts: list[Mutation], half_close: bool) -> None:
+            writes = apply_all((Write(b""),), muts)
+            one(Case("pki-legacy", "connect", writes, tuple(m.describe() for m in muts),
+                     extra={"name": name, "half_close": half_close}))
+
+        campaign = pki_campaign
+    else:
+
+        @seed(seed_value)
+        @run_settings
+        @given(
+            user=st.sampled_from([fuzzed.user, "", "nobody", fuzzed.user + "\x00"]),
+            steps=st.integers(1, 4),
+            tail=st.lists(st.binary(max_size=64), max_size=2),
+        )
+        @example(user=fuzzed.user, steps=4, tail=[])  # the honest session first
+        def eke_campaign(user: str, steps: int, tail: list[bytes]) -> None:
+            one(Case("eke-legacy", "connect", tuple(Write(t) for t in tail if t),
+                     extra={"user": user, "steps": steps}))
+
+        campaign = eke_campaign
+    try:
+        _baseline(fuzzed, deadline)
+        campaign()
+    except LegacyTargetDown as exc:
+        failure, down = f"target down or misconfigured: {exc}; nothing fuzzed", True
+    except BudgetSpent:
+        pass
+    except AssertionError as exc:
+        saved = recorder.save(findings, f"{fuzzed.profile}-finding.json") if findings else None
+        failure = str(exc)
+    elapsed = max(time.monotonic() - started, 1e-9)
+    return {
+        "schema": "sft-fuzz-campaign/1",
+        "profile": fuzzed.profile,
+        "seed": seed_value,
+        "examples": sessions,
+        "sessions": sessions,
+        "sessions_per_s": round(sessions / elapsed, 1),
+        "mutated_sessions": sessions,
+        "requests": sessions,
+        "requests_per_s": round(sessions / elapsed, 1),
+        "elapsed_s": round(elapsed, 2),
+        "distinct_responses": len(responses),
+        "top_responses": [[sig, n] for sig, n in responses.most_common(12)],
+        "violations": dict(sorted(violations_seen.items())),
+        "setup_failures": 0,
+        "failure": failure,
+        "target_down": down,
+        "saved_case": str(saved) if saved else None,
+        "resource_findings": [],
+        "ok": not failure,
+    }

@@ -31,10 +31,14 @@ __all__ = [
     "TARGET_OPTIONS",
     "TargetOptions",
     "register_target_options",
+    "CLIENT_SUCCESS_RULES",
+    "ClientLaunch",
+    "client_launch",
 ]
 
 PROFILES = ("pki", "eke", "pki-legacy", "eke-legacy")
 V1_PROFILES = ("pki", "eke")
+CLIENT_SUCCESS_RULES = ("exit", "file")
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,12 @@ TARGET_OPTIONS: tuple[TargetOption, ...] = (
                  "(get, put, crl, throttling, allow-list, busy)", "LIST"),
     TargetOption("--client-cmd", "initiator under test: a command template with {host} "
                  "{port} {name} {out} (and {user} {password_file} for eke)", "TEMPLATE"),
+    TargetOption("--client-stdin", "interactive initiator: what to type at its prompts, a "
+                 "template with the --client-cmd placeholders and {password} (read from the "
+                 "password file); \\n ends a line", "TEMPLATE"),
+    TargetOption("--client-success", "when a --client-cmd run succeeded: its exit code is 0 "
+                 "(exit, the default) or the {out} file exists (file)",
+                 choices=CLIENT_SUCCESS_RULES),
 )
 
 
@@ -114,6 +124,8 @@ class TargetOptions:
     password_file: tuple[str, ...] = ()
     features: str | None = None
     client_cmd: str | None = None
+    client_stdin: str | None = None
+    client_success: str | None = None
 
     def __post_init__(self) -> None:
         if self.target is not None:
@@ -129,6 +141,13 @@ class TargetOptions:
         for spec in self.enroll:
             if ":" not in spec:
                 raise TargetConfigError(f"--enroll takes ALIAS:PASSWORDFILE, got {spec!r}")
+        if self.client_success is not None and self.client_success not in CLIENT_SUCCESS_RULES:
+            raise TargetConfigError(
+                f"--client-success must be one of {', '.join(CLIENT_SUCCESS_RULES)}, "
+                f"got {self.client_success!r}"
+            )
+        if (self.client_stdin or self.client_success) and not self.client_cmd:
+            raise TargetConfigError("--client-stdin and --client-success go with --client-cmd")
 
     @classmethod
     def from_values(cls, values: Any) -> TargetOptions:
@@ -182,3 +201,79 @@ class TargetOptions:
     def chosen_profile(self) -> str | None:
         """--profile, else the target file's profile [every entry point the same way]."""
         return self.profile or self.file_profile()
+
+
+# --- launching an initiator under test (--client-cmd, --client-stdin, --client-success)
+
+
+@dataclass(frozen=True)
+class ClientLaunch:
+    """One run of the initiator under test: its argv, what it is typed, and how to tell
+    that it succeeded. Built once here so that every case launching a client, the
+    capture part and the legacy cases expand the templates the same way."""
+
+    argv: tuple[str, ...]
+    stdin: bytes | None = None
+    success: str = "exit"
+    out: Path | None = None
+
+    def succeeded(self, returncode: int) -> bool:
+        """The run's success by the declared rule: exit code 0, or the {out} file there
+        (an interactive seed's client may exit 1 after saving the file, or never exit
+        cleanly at all)."""
+        if self.success == "file":
+            return self.out is not None and self.out.is_file()
+        return returncode == 0
+
+    def describe(self) -> str:
+        typed = "" if self.stdin is None else f" (stdin: {len(self.stdin)} bytes typed)"
+        return " ".join(self.argv) + typed
+
+
+def _unescape(template: str) -> str:
+    """`\\n` and `\\t` in a stdin template (as typed on a shell command line)."""
+    return template.replace("\\n", "\n").replace("\\t", "\t")
+
+
+def client_launch(
+    template: str | Sequence[str],
+    values: dict[str, str],
+    *,
+    stdin_template: str | None = None,
+    success: str | None = None,
+    password: str | None = None,
+) -> ClientLaunch:
+    """Expand a client command template (a string, split like a shell, or an argv) and
+    its stdin template with `values` ({host} {port} {name} {out} {user} {password_file}
+    {alias} {key} {cert} ...; a placeholder the values lack is an error naming it).
+
+    `{password}` is offered to the stdin template only (never to the argv: a password
+    on a command line is visible to every user of the machine, PWF-1); when `password`
+    is None it is read from values["password_file"]."""
+    import shlex
+
+    parts = shlex.split(template) if isinstance(template, str) else list(template)
+    try:
+        argv = tuple(part.format(**values) for part in parts)
+        typed: bytes | None = None
+        if stdin_template is not None:
+            stdin_values = dict(values)
+            if "{password}" in stdin_template:
+                if password is None and values.get("password_file"):
+                    from sftkit.password_file import read_password_file
+
+                    password = read_password_file(values["password_file"])
+                if password is None:
+                    raise TargetConfigError("--client-stdin uses {password}: no password known")
+                stdin_values["password"] = password
+            typed = _unescape(stdin_template).format(**stdin_values).encode()
+    except KeyError as exc:
+        raise TargetConfigError(
+            f"client template placeholder {{{exc.args[0]}}} is not known here "
+            f"(known: {', '.join('{' + k + '}' for k in sorted(values))})"
+        ) from None
+    rule = success or "exit"
+    if rule not in CLIENT_SUCCESS_RULES:
+        raise TargetConfigError(f"--client-success must be exit or file, got {rule!r}")
+    out = Path(values["out"]) if values.get("out") else None
+    return ClientLaunch(argv, typed, rule, out)

@@ -65,7 +65,9 @@ def test_embedded_eke_audit_is_conformant_with_all_three_parts(tmp_path: Path) -
 
 
 def test_legacy_eke_audit_is_insecure_and_lists_the_failed_requirements(tmp_path: Path) -> None:
-    code, stdout, report = _audit(tmp_path, "--profile", "eke-legacy")
+    """The embedded eke/0 reference: conformance, a legacy fuzz campaign and a capture of
+    the legacy client all run, and each part finds the design's flaws under their IDs."""
+    code, stdout, report = _audit(tmp_path, "--profile", "eke-legacy", "--fuzz-budget", "5")
     assert code == 1, stdout
     assert report["verdict"] == "insecure"
     failed = report["failed_requirements"]
@@ -75,9 +77,62 @@ def test_legacy_eke_audit_is_insecure_and_lists_the_failed_requirements(tmp_path
     assert "failed requirements: " in stdout and "LEG-EKE-1" in stdout
     conformance = report["parts"][0]
     assert any("readable in clear" in f for f in conformance["findings"]), conformance
-    skipped = {p["part"]: p["summary"] for p in report["parts"] if p["status"] == "skipped"}
-    assert "--fuzz-legacy" in skipped["fuzz"]
+    parts = {p["part"]: p for p in report["parts"]}
+    assert not [p for p in report["parts"] if p["status"] == "skipped"], report["parts"]
+    fuzz = parts["fuzz"]
+    assert fuzz["status"] == "findings" and "EKE-SEC-2" in fuzz["failed_requirements"], fuzz
+    assert fuzz["data"]["schema"] == "sft-fuzz-campaign/1" and fuzz["data"]["sessions"] > 0
+    capture = parts["capture"]
+    if capture_unavailable_reason() is None:
+        assert capture["status"] == "findings", capture
+        # the capture's findings carry the IDs they violate
+        assert {"LEG-EKE-1", "EKE-PW-3", "EKE-SEC-2"} <= set(capture["failed_requirements"])
+        assert any(f.startswith("EKE-PW-3 / EKE-SEC-1 / LEG-EKE-1: password")
+                   for f in capture["findings"]), capture["findings"]
+    else:
+        assert capture["status"] == "skipped" and capture["summary"]
     _renders_in_chromium(tmp_path / "reports" / "index.html", "INSECURE", tmp_path)
+
+
+def test_a_one_shot_legacy_server_is_audited_without_a_wrapper(tmp_path: Path) -> None:
+    """An independently written eke/0 server that serves ONE connection and exits (the
+    seed's shape): the conformance part spends that connection; fuzz and capture still
+    run and say the target is gone; the verdict is INSECURE (exit 1), under LEG- IDs."""
+    impl = Path(__file__).resolve().parents[2] / "conformance/legacy/selftest/impl_eke0.py"
+    pw = tmp_path / "pw"
+    pw.touch(mode=0o600)
+    pw.write_text("HorseBattery9\n", encoding="utf-8")
+    served = tmp_path / "served.bin"
+    served.write_bytes(bytes(range(256)) * 8)
+    server = subprocess.Popen(
+        [sys.executable, str(impl), "oneshot", "yash101", str(pw), str(served)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()  # "listening on 127.0.0.1:PORT", printed at once
+        assert line.startswith("listening on "), line
+        address = line.split()[-1]
+        code, stdout, report = _audit(
+            tmp_path, "--target", address, "--profile", "eke-legacy", "--user", "yash101",
+            "--password-file", str(pw), "--fuzz-budget", "3",
+            "--only-req", "LEG-EKE-2", timeout=300,
+        )
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+    assert code == 1, stdout
+    assert report["verdict"] == "insecure"
+    assert "LEG-EKE-2" in report["failed_requirements"], report
+    parts = {p["part"]: p for p in report["parts"]}
+    assert set(parts) == {"conformance", "fuzz", "capture"}
+    # every part ran (none skipped for the target being legacy); the one connection
+    # went to the conformance part, which the fuzz and capture parts say in one line
+    assert parts["fuzz"]["status"] == "error", parts["fuzz"]
+    assert "one-shot" in parts["fuzz"]["summary"], parts["fuzz"]
+    if capture_unavailable_reason() is None:
+        assert parts["capture"]["status"] == "error", parts["capture"]
+        assert "one-shot" in parts["capture"]["summary"], parts["capture"]
 
 
 def test_an_unreachable_target_is_a_harness_error_in_one_line(tmp_path: Path) -> None:
