@@ -16,8 +16,13 @@ The two DATA buffers alternate so that SHA-256 of one chunk (on a helper thread,
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
+import os
+import stat
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +49,7 @@ from reference.messages import (
     PutAccepted,
     PutRequest,
 )
-from reference.share import Inbox, PartialFile, ShareDirectory, check_name
+from reference.share import PARTIAL_PREFIX, Inbox, PartialFile, ShareDirectory, check_name
 
 __all__ = [
     "BUFFER_SIZE",
@@ -57,6 +62,8 @@ __all__ = [
     "Stream",
     "TransferFailed",
     "TransferRefused",
+    "remove_stale_partials",
+    "storage_failure",
 ]
 
 BUFFER_SIZE: Final = MAX_DATA_PAYLOAD  # 1 MiB: the largest DATA payload [FRM-13]
@@ -256,6 +263,10 @@ class Responder:
         )
         self.policy = policy
         self.log = log or (lambda line: None)
+        # True while a put's data is being received: a shutting-down server lets
+        # those finish (within its grace) and ends the others at once.
+        self.receiving = False
+        self._unreceived = 0  # bytes of the current put not received (when it failed)
 
     def run(self) -> None:
         channel = self.channel
@@ -286,10 +297,30 @@ class Responder:
             self.log("idle timeout")
             channel.fail(RemoteProtocolError(ErrorCode.TIMEOUT, "idle timeout"))
         except OSError as exc:
-            self.log(f"connection lost: {exc.strerror or exc}")
+            if (reason := storage_failure(exc)) is not None:
+                # The disk, not the connection: say so to the initiator [ERR-*]
+                # instead of vanishing (the temporary is already removed).
+                self.log(f"cannot store: {reason}")
+                channel.fail(RemoteProtocolError(ErrorCode.INTERNAL, f"cannot store: {reason}"))
+                self._drain(self._unreceived + self._unreceived // 1024 + _SMALL_READ)
+            else:
+                self.log(f"connection lost: {exc.strerror or exc}")
         except Exception as exc:  # a bug or a disk error must not look like success
             self.log(f"internal error: {type(exc).__name__}: {exc}")
             channel.fail(RemoteProtocolError(ErrorCode.INTERNAL, "internal error"))
+
+    def _drain(self, limit: int) -> None:
+        """Reads and drops what the initiator still sends of a put we could not store
+        (at most `limit` bytes, each read bounded by the stream's idle timeout): closing
+        with unread data would reset the connection and lose our EROR."""
+        buf = memoryview(bytearray(_SMALL_READ))
+        drained = 0
+        with contextlib.suppress(OSError, ValueError):
+            while drained < limit:
+                n = self.channel.stream.recv_into(buf)
+                if not n:
+                    return
+                drained += n
 
     def _refuse(self, exc: RemoteProtocolError) -> None:
         self.channel.send(ErrorFrame(exc.code, exc.message))
@@ -334,7 +365,12 @@ class Responder:
             return
         with partial:  # removed on every exit but a successful commit [APP-STORE-3]
             self.channel.send(PutAccepted(final))
-            self.channel.receive_file(partial, request.size, None)
+            self.receiving = True
+            try:
+                self.channel.receive_file(partial, request.size, None)
+            finally:
+                self.receiving = False
+                self._unreceived = partial.limit - partial.written
             try:
                 partial.commit()
             except RemoteProtocolError as exc:  # `exists`: another put won the race
@@ -439,3 +475,44 @@ class Initiator:
             self.channel.next_event()
         except (OSError, ProtocolError):
             pass
+
+
+def remove_stale_partials(directory: Path, *, older_than: float | None = None) -> int:
+    """Removes the `.sft-partial-*` files an earlier run left in `directory` [APP-STORE-3].
+
+    A responder calls it at start for its inbox (`older_than=None`: every temporary
+    there is its own, from a run that was killed). An initiator passes its idle
+    timeout: a temporary written to within it may be another live initiator's.
+    Only regular files are removed, never followed symlinks; returns how many.
+    """
+    removed = 0
+    cutoff = None if older_than is None else time.time() - older_than
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return 0
+    for entry in entries:
+        if not entry.name.startswith(PARTIAL_PREFIX):
+            continue
+        with contextlib.suppress(OSError):
+            info = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            if cutoff is not None and info.st_mtime > cutoff:
+                continue
+            os.unlink(entry.path)
+            removed += 1
+    return removed
+
+
+_STORAGE_ERRNOS: Final = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO}
+)
+
+
+def storage_failure(exc: OSError) -> str | None:
+    """A one-line reason when `exc` is the receiver's disk failing (full, quota, read-only,
+    I/O error), None when it is the connection: the two get different answers."""
+    if exc.errno in _STORAGE_ERRNOS:
+        return exc.strerror or errno.errorcode.get(exc.errno or 0, "storage error")
+    return None

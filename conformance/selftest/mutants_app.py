@@ -436,13 +436,14 @@ def _idle_timeout_not_in_put() -> None:
 
 
 def _connection_limit_off_by_one() -> None:
-    server = _module("reference.eke.server")
+    # The admission rule moved to reference/admission.py (LIM-8/LIM-9); the global cap
+    # is observable with established connections (test_lockout.py).
     _patch_source(
-        server.EkeServer,
-        "_admit",
+        _module("reference.admission").Admission,
+        "admit",
         (
-            "len(self._connections) >= self.config.max_connections",
-            "len(self._connections) > self.config.max_connections",
+            "self.open_connections >= self.max_connections",
+            "self.open_connections > self.max_connections",
         ),
     )
 
@@ -704,7 +705,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "connection-limit-off-by-one",
         "eke",
         "LIM-4",
-        "test_limits.py",
+        "test_lockout.py",
         "max_connections + 1 connections are admitted",
         _connection_limit_off_by_one,
     ),

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
 import signal
 import sys
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from types import FrameType
 from reference.cli import CommandError
 
 # The same progress bar as the PKI client (a tty only, and only after one second).
+from reference.cli.ca import stop_on_sigterm
 from reference.cli.pki import ProgressBar
 from reference.eke import crypto
 from reference.eke.client import (
@@ -44,6 +46,7 @@ from reference.eke.server import EkeServer, ServerConfig
 from reference.eke.store import PasswordStore, StoreError
 from reference.eke.throttle import ThrottleConfig
 from reference.frames import DEFAULT_MAX_PAYLOAD
+from reference.transfer import remove_stale_partials
 
 __all__ = ["register"]
 
@@ -125,6 +128,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     put.add_argument("--as", dest="remote_name", help="name to store it under (default: basename)")
     _client_options(put)
     put.set_defaults(func=_put)
+
+
+# A temporary nobody has written to for this long belongs to no live transfer: every
+# responder's idle timeout (LIM-2, default 60 s) would have ended it [APP-STORE-3].
+_STALE = 600.0
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -245,13 +253,25 @@ def _when(timestamp: float | None) -> str:
 def _user_list(args: argparse.Namespace) -> int:
     with _open_store(args.store) as store:
         records = store.users()
-    print(f"{'user':<24} {'created':<20} {'last login':<20} {'failures':>8} {'total':>6}")
-    for r in records:
-        print(
-            f"{r.name:<24} {_when(r.created):<20} {_when(r.last_login):<20} "
-            f"{r.failures:>8} {r.total_failures:>6}"
-        )
+    try:
+        print(f"{'user':<24} {'created':<20} {'last login':<20} {'failures':>8} {'total':>6}")
+        for r in records:
+            print(
+                f"{r.name:<24} {_when(r.created):<20} {_when(r.last_login):<20} "
+                f"{r.failures:>8} {r.total_failures:>6}"
+            )
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`| head -1`): it has what it wanted. Quietly, exit 0;
+        # stdout goes to /dev/null so that the flush at exit does not fail again.
+        _silence_stdout()
     return 0
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 # -- serve --------------------------------------------------------------------------------
@@ -373,6 +393,10 @@ def _get(args: argparse.Namespace) -> int:
     if output.is_dir():
         output = output / args.name.rsplit("/", 1)[-1]
     client = _client(args)
+    # [APP-STORE-3]: SIGTERM unwinds like Ctrl-C (the temporary file is removed, exit
+    # 130), and temporaries a killed run left here long ago are swept.
+    stop_on_sigterm()
+    remove_stale_partials(output.parent if str(output.parent) else Path("."), older_than=_STALE)
     bar = ProgressBar(f"get {args.name[:40]}", enabled=not args.quiet)
     try:
         with client.connect():
@@ -389,6 +413,7 @@ def _put(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise CommandError(f"{args.file} is not a readable file", 2)
     client = _client(args)
+    stop_on_sigterm()
     bar = ProgressBar(f"put {args.file.name[:40]}", enabled=not args.quiet)
     try:
         with client.connect():

@@ -84,6 +84,7 @@ def _serve(args: argparse.Namespace) -> int:
             idle_timeout=args.idle_timeout,
             max_file_size=args.max_file_size,
             max_connections=args.max_connections,
+            max_pending_per_address=args.max_pending_per_address,
             max_frame_payload=args.max_frame,
             crl_refresh=args.crl_refresh,
             allow=tuple(args.allow or ()),
@@ -140,6 +141,8 @@ def _client_config(args: argparse.Namespace) -> ClientConfig:
 
 
 def _session(args: argparse.Namespace) -> PkiSession:
+    import ssl
+
     from reference.pki.client import PkiSession, load_crl
     from reference.pki.tls import Identity
 
@@ -147,16 +150,45 @@ def _session(args: argparse.Namespace) -> PkiSession:
     config = _client_config(args)
     if args.verbose:
         print(f"sft: {config.describe()}", file=sys.stderr)
-    crl = load_crl(identity, config, Path(args.crl) if args.crl else None)
-    return PkiSession(identity, args.target, config, crl=crl)
+    # Environment errors are one line and exit 2, never a traceback: a missing
+    # identity directory, an unreadable file, a corrupt or mismatched key/certificate.
+    try:
+        identity.check()
+        crl = load_crl(identity, config, Path(args.crl) if args.crl else None)
+        return PkiSession(identity, args.target, config, crl=crl)
+    except ssl.SSLError as exc:
+        reason = exc.reason or exc.strerror or str(exc)
+        raise CommandError(
+            f"the identity in {args.id} is unusable (corrupt or mismatched key and "
+            f"certificate: {reason})",
+            2,
+        ) from None
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise CommandError(f"{where}{exc.strerror or exc}", 2) from None
+    except ValueError as exc:  # a file that parses as no certificate or key
+        raise CommandError(f"the identity in {args.id} is unusable: {exc}", 2) from None
+
+
+# A temporary nobody has written to for this long belongs to no live transfer: the
+# responder's idle timeout (LIM-2) would have ended it [APP-STORE-3].
+_STALE = 600.0
 
 
 def _get(args: argparse.Namespace) -> int:
     from reference.pki.client import PkiClientError
+    from reference.transfer import remove_stale_partials
 
     destination = Path(args.output) if args.output else Path(args.name.rsplit("/", 1)[-1])
     if destination.is_dir():
         destination = destination / args.name.rsplit("/", 1)[-1]
+    # [APP-STORE-3]: SIGTERM unwinds like Ctrl-C (the temporary file is removed, exit
+    # 130), and temporaries a killed run left here long ago are swept.
+    stop_on_sigterm()
+    remove_stale_partials(
+        destination.parent if str(destination.parent) else Path("."),
+        older_than=max(_STALE, args.idle_timeout),
+    )
     bar = ProgressBar(f"get {args.name}", enabled=not args.quiet)
     try:
         with _session(args) as session:
@@ -176,6 +208,7 @@ def _put(args: argparse.Namespace) -> int:
     source = Path(args.file)
     if not source.is_file():
         raise CommandError(f"{source} is not a regular file", 2)
+    stop_on_sigterm()
     bar = ProgressBar(f"put {source.name}", enabled=not args.quiet)
     try:
         with _session(args) as session:
@@ -210,6 +243,12 @@ def _limits(parser: argparse.ArgumentParser, *, server: bool) -> None:
     parser.add_argument("--crl", help="read the CRL from this file instead of the CA")
     if server:
         parser.add_argument("--max-connections", type=int, default=64)
+        parser.add_argument(
+            "--max-pending-per-address",
+            type=int,
+            default=8,
+            help="connections still in their TLS handshake from one address (default 8)",
+        )
         parser.add_argument(
             "--crl-refresh", type=float, default=300.0, help="seconds between CRL refetches"
         )

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from reference.admission import Admission, Refusal
 from reference.eke.handshake import (
     Established,
     HandshakeEvent,
@@ -56,6 +57,7 @@ from reference.messages import (
     PutRequest,
 )
 from reference.share import Inbox, PartialFile, ShareDirectory
+from reference.transfer import remove_stale_partials, storage_failure
 
 __all__ = ["ServerConfig", "EkeServer"]
 
@@ -75,6 +77,7 @@ class ServerConfig:
     handshake_timeout: float = 10.0  # [LIM-1]
     idle_timeout: float = 60.0  # [LIM-2]
     max_connections: int = 64  # [LIM-4]
+    max_pending_per_address: int = 8  # [LIM-8]: handshakes in progress from one address
     max_file_size: int = 4 * _GiB  # [LIM-3]
     frame_limit: int = DEFAULT_MAX_PAYLOAD  # [FRM-3]
     throttle: ThrottleConfig = field(default_factory=ThrottleConfig)
@@ -88,6 +91,8 @@ class ServerConfig:
             raise ValueError("the close linger must be >= 0")
         if self.max_connections < 1:
             raise ValueError("max connections must be at least 1")
+        if self.max_pending_per_address < 1:
+            raise ValueError("max pending connections per address must be at least 1")
         if self.max_file_size < 0:
             raise ValueError("max file size must be >= 0")
         if not 64 * 1024 + 32 <= self.frame_limit <= 0xFFFFFFFF:
@@ -98,7 +103,9 @@ class ServerConfig:
     def describe(self) -> str:
         return (
             f"handshake_timeout={self.handshake_timeout:g}s idle_timeout={self.idle_timeout:g}s "
-            f"max_connections={self.max_connections} max_file_size={self.max_file_size} "
+            f"max_connections={self.max_connections} "
+            f"max_pending_per_address={self.max_pending_per_address} "
+            f"max_file_size={self.max_file_size} "
             f"frame_limit={self.frame_limit} throttle_after={self.throttle.failures} "
             f"throttle_base={self.throttle.base:g}s throttle_cap={self.throttle.cap:g}s"
         )
@@ -121,9 +128,15 @@ class EkeServer:
         self.throttle = throttle or Throttle(config.throttle)
         self._share = ShareDirectory(config.share) if config.share is not None else None
         self._inbox = Inbox(config.inbox) if config.inbox is not None else None
+        if config.inbox is not None:
+            swept = remove_stale_partials(config.inbox)  # [APP-STORE-3]: a killed run's
+            if swept:
+                log.warning("removed %d partial file(s) left in the inbox by an earlier run", swept)
         self._listener: socket.socket | None = None
         self._lock = threading.Lock()
         self._connections: dict[int, socket.socket] = {}
+        self._receiving: set[int] = set()  # connections receiving a put: drained first
+        self._admission = Admission(config.max_connections, config.max_pending_per_address)
         self._threads: set[threading.Thread] = set()
         self._stopping = threading.Event()
         self._acceptor: threading.Thread | None = None
@@ -137,6 +150,10 @@ class EkeServer:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((self.config.host, self.config.port))
         listener.listen(128)
+        # accept() wakes up twice a second: a SIGTERM that the kernel delivers to a
+        # connection thread does not interrupt a blocking accept() in the main thread,
+        # whose Python handler would then run only when the next client connects.
+        listener.settimeout(0.5)
         self._listener = listener
         host, port = listener.getsockname()[:2]
         return host, port
@@ -154,6 +171,8 @@ class EkeServer:
         while not self._stopping.is_set():
             try:
                 sock, addr = listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 if self._stopping.is_set():
                     return
@@ -164,7 +183,8 @@ class EkeServer:
             self._admit(sock, addr)
 
     def shutdown(self) -> None:
-        """Stops accepting, lets connections finish for the grace period, then cuts them."""
+        """Stops accepting at once, lets puts in progress finish for the grace period,
+        then ends the rest; every wait is bounded."""
         self._stopping.set()
         if self._listener is not None:
             with contextlib.suppress(OSError):
@@ -172,15 +192,29 @@ class EkeServer:
             self._listener.close()
         if self._acceptor is not None and self._acceptor is not threading.current_thread():
             self._acceptor.join(timeout=5)
+        # Connections between requests or still in their handshake end now (their
+        # reading side is shut: the thread sees the end of the stream); a get in
+        # progress is not reading, finishes its sending, then sees it too.
+        with self._lock:
+            for conn_id, sock in self._connections.items():
+                if conn_id not in self._receiving:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RD)
         deadline = time.monotonic() + self.config.shutdown_grace
         for thread in list(self._threads):
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
-        with self._lock:
-            for sock in self._connections.values():
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-        for thread in list(self._threads):
-            thread.join(timeout=5)
+        # Past the grace: first end the reading side only. A thread waiting for a
+        # request ends; a put still receiving ends as truncated and removes its
+        # temporary [APP-STORE-3]; a put that was committed still sends its DONE, so
+        # the client's verdict matches what was stored. Then cut what still hangs.
+        for how, wait in ((socket.SHUT_RD, 2.0), (socket.SHUT_RDWR, 2.0)):
+            with self._lock:
+                for sock in self._connections.values():
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(how)
+            deadline = time.monotonic() + wait
+            for thread in list(self._threads):
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
         for resource in (self._share, self._inbox):
             if resource is not None:
                 resource.close()
@@ -191,20 +225,34 @@ class EkeServer:
             return len(self._connections)
 
     def _admit(self, sock: socket.socket, addr: tuple[str, int]) -> None:
+        evicted: socket.socket | None = None
         with self._lock:
-            full = len(self._connections) >= self.config.max_connections
-            if not full:
-                self._next_id += 1
-                conn_id = self._next_id
+            self._next_id += 1
+            conn_id = self._next_id
+            decision = self._admission.admit(conn_id, addr[0])
+            if decision.admitted:
                 self._connections[conn_id] = sock
-        if full:
-            # [LIM-4]: refuse with EROR busy (in clear: no channel exists yet).
-            log.warning("refused %s: %d connections open", addr[0], self.config.max_connections)
+                if decision.evict is not None:
+                    evicted = self._connections.get(decision.evict)
+        if decision.refused is not None:
+            # [LIM-4], [LIM-8]: refuse with EROR busy (in clear: no channel exists yet).
+            log.warning("refused %s: %s", addr[0], decision.refused.value)
+            message = (
+                "too many connections from your address; try later"
+                if decision.refused is Refusal.PER_ADDRESS
+                else "too many connections; try later"
+            )
             with contextlib.suppress(OSError):
                 sock.settimeout(1.0)
-                sock.sendall(encode_error(ErrorCode.BUSY, "too many connections; try later"))
+                sock.sendall(encode_error(ErrorCode.BUSY, message))
             sock.close()
             return
+        if evicted is not None:
+            # [LIM-9]: the oldest connection still in its handshake makes room; its
+            # thread sees the shutdown at once and ends.
+            log.warning("closed the oldest pending handshake to admit %s", addr[0])
+            with contextlib.suppress(OSError):
+                evicted.shutdown(socket.SHUT_RDWR)
         thread = threading.Thread(
             target=self._run_connection,
             args=(conn_id, sock, addr[0]),
@@ -220,8 +268,12 @@ class EkeServer:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             result = self._handshake(sock, address)
             if result is not None:
+                with self._lock:
+                    evicted = not self._admission.established(conn_id)
+                if evicted:
+                    return
                 established, trailing = result
-                self._serve_records(sock, established, trailing)
+                self._serve_records(sock, established, trailing, conn_id)
         except Exception:
             # Never a dead listener or a traceback to the peer [LIM-5]; details in the log.
             log.exception("internal error on a connection from %s", address)
@@ -230,6 +282,7 @@ class EkeServer:
                 sock.close()
             with self._lock:
                 self._connections.pop(conn_id, None)
+                self._admission.release(conn_id)
                 self._threads.discard(threading.current_thread())
 
     # -- handshake ----------------------------------------------------------------------
@@ -287,7 +340,7 @@ class EkeServer:
 
     # -- record phase -------------------------------------------------------------------
     def _serve_records(
-        self, sock: socket.socket, established: Established, trailing: bytes
+        self, sock: socket.socket, established: Established, trailing: bytes, conn_id: int
     ) -> None:
         stream = SecureStream(
             sock,
@@ -316,12 +369,17 @@ class EkeServer:
                     self._serve_get(stream, event.name)
                 elif isinstance(event, PutRequest):
                     partial = self._begin_put(stream, event)
+                    if partial is not None:
+                        with self._lock:
+                            self._receiving.add(conn_id)
                 elif isinstance(event, Data):
                     assert partial is not None
                     partial.write(event.data)
                 elif isinstance(event, Done):
                     assert partial is not None
                     current, partial = partial, None
+                    with self._lock:
+                        self._receiving.discard(conn_id)
                     self._finish_put(stream, current)
                 elif isinstance(event, Bye):
                     stream.send(Bye())
@@ -332,10 +390,24 @@ class EkeServer:
             self._send_fatal(stream, exc.code, exc.message)
         except (TimeoutError, ConnectionError):
             return
-        except OSError:
-            log.exception("I/O error while serving %s", established.user)
-            self._send_fatal(stream, ErrorCode.INTERNAL, "internal error")
+        except OSError as exc:
+            if (reason := storage_failure(exc)) is not None and partial is not None:
+                # The disk, not the connection: one line, and the client learns why. It
+                # is still sending: read (and drop) the rest of the announced data, else
+                # our close resets the connection and the EROR is lost.
+                log.warning("cannot store a put of %s: %s", _shown(established.user), reason)
+                self._send_fatal(stream, ErrorCode.INTERNAL, f"cannot store: {reason}")
+                rest = partial.limit - partial.written
+                partial.abort()  # [APP-STORE-3]: before the drain, not after it
+                partial = None
+                slack = rest // 1024 + 64 * 1024  # record overhead, DONE, BYE_
+                close_gracefully(sock, self.config.idle_timeout, limit=rest + slack)
+            else:
+                log.exception("I/O error while serving %s", established.user)
+                self._send_fatal(stream, ErrorCode.INTERNAL, "internal error")
         finally:
+            with self._lock:
+                self._receiving.discard(conn_id)
             if partial is not None:
                 partial.abort()  # [APP-STORE-3]
 

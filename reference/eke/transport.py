@@ -95,7 +95,7 @@ def _flush(sock: socket.socket, hs: ClientHandshake | ServerHandshake) -> None:
             pass  # the peer went away; the caller finds out on its next read
 
 
-def close_gracefully(sock: socket.socket, linger: float) -> None:
+def close_gracefully(sock: socket.socket, linger: float, *, limit: int = _DRAIN_LIMIT) -> None:
     """Closes after our last record with a FIN, and lets the peer's FIN arrive first.
 
     A socket closed while unread bytes sit in its receive buffer (the peer's BYE_,
@@ -105,14 +105,16 @@ def close_gracefully(sock: socket.socket, linger: float) -> None:
     shut down our sending side (our FIN follows our last record at once), read and
     drop what the peer still sends until its FIN, then close. The drain is bounded
     by `linger` seconds in total and `_DRAIN_LIMIT` bytes, so a peer that neither
-    closes nor stops sending cannot hold this thread: it gets the reset.
+    closes nor stops sending cannot hold this thread: it gets the reset. A larger
+    `limit` lets a sender finish the put we refused mid-way, so that it reads our EROR
+    instead of a reset.
     """
     deadline = time.monotonic() + linger
     drained = 0
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_WR)
         buf = bytearray(4096)
-        while drained <= _DRAIN_LIMIT:
+        while drained <= limit:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break

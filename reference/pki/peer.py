@@ -23,6 +23,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ from typing import Final
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from reference.admission import Admission, Refusal
 from reference.app import AppConfig
 from reference.errors import ErrorCode
 from reference.frames import DEFAULT_MAX_PAYLOAD
@@ -48,7 +50,12 @@ from reference.pki.tls import (
     server_handshake,
 )
 from reference.share import Inbox, ShareDirectory
-from reference.transfer import DEFAULT_MAX_FILE_SIZE, Responder, ResponderPolicy
+from reference.transfer import (
+    DEFAULT_MAX_FILE_SIZE,
+    Responder,
+    ResponderPolicy,
+    remove_stale_partials,
+)
 
 __all__ = ["CrlSource", "PeerConfig", "PeerServer", "crl_from_ca", "crl_from_file"]
 
@@ -84,6 +91,7 @@ class PeerConfig:
     idle_timeout: float = 60.0  # [LIM-2]
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # [LIM-3]
     max_connections: int = 64  # [LIM-4]
+    max_pending_per_address: int = 8  # [LIM-8]: TLS handshakes in progress from one address
     max_frame_payload: int = DEFAULT_MAX_PAYLOAD  # [FRM-3]
     crl_refresh: float = 300.0  # [PKI-CERT-7]
     allow: tuple[str, ...] = ()  # empty: every employee of the organisation [PKI-ID-3]
@@ -95,6 +103,8 @@ class PeerConfig:
             raise ValueError("the maximum file size must be >= 0")
         if self.max_connections < 1:
             raise ValueError("max connections must be >= 1")
+        if self.max_pending_per_address < 1:
+            raise ValueError("max pending connections per address must be >= 1")
         if self.crl_refresh <= 0:
             raise ValueError("the CRL refresh interval must be > 0")
         AppConfig(self.max_frame_payload)  # validates the frame limit
@@ -108,6 +118,7 @@ class PeerConfig:
             f"handshake timeout {self.handshake_timeout:g} s, "
             f"idle timeout {self.idle_timeout:g} s, "
             f"max file size {self.max_file_size} B, max connections {self.max_connections}, "
+            f"max pending per address {self.max_pending_per_address}, "
             f"frame limit {self.max_frame_payload} B, CRL refresh {self.crl_refresh:g} s, "
             f"allowed: {allow}"
         )
@@ -145,8 +156,19 @@ class PeerServer:
         self._revoked = _revoked_serials(crl)
         self.share = ShareDirectory(share) if share is not None else None
         self.inbox = Inbox(inbox) if inbox is not None else None
+        if inbox is not None:
+            swept = remove_stale_partials(inbox)  # [APP-STORE-3]: a killed run's leftovers
+            if swept:
+                log(f"removed {swept} partial file(s) left in the inbox by an earlier run")
         self._app = AppConfig(config.max_frame_payload)
-        self._slots = threading.BoundedSemaphore(config.max_connections)
+        self._admission = Admission(config.max_connections, config.max_pending_per_address)
+        self._admission_lock = threading.Lock()
+        # A duplicate of each admitted socket: shutting it down aborts a TLS handshake in
+        # progress (wrap_socket detaches the original) when the slot is evicted [LIM-9].
+        self._handles: dict[int, socket.socket | None] = {}
+        self._next_key = 0
+        self._threads: set[threading.Thread] = set()
+        self._responders: dict[int, Responder] = {}
         self._busy_slots = threading.BoundedSemaphore(_BUSY_EXTRA)
         self._stop = threading.Event()
         self._listener = socket.create_server((config.host, config.port), backlog=128)
@@ -179,17 +201,74 @@ class PeerServer:
     def shutdown(self) -> None:
         self._stop.set()
 
-    def close(self) -> None:
+    def close(self, grace: float = 5.0) -> None:
+        """Stops accepting at once, lets transfers finish for `grace` seconds, then ends
+        the rest: reading side first (a put still receiving ends as truncated and
+        removes its temporary [APP-STORE-3]; one already committed still sends its DONE),
+        then both sides. Every wait is bounded."""
         self.shutdown()
         self._listener.close()
+        # First round: connections not receiving a put (between requests, in their
+        # handshake) end at once; puts in progress get the grace.
+        for how, wait, all_of_them in (
+            (socket.SHUT_RD, grace, False),
+            (socket.SHUT_RD, 2.0, True),
+            (socket.SHUT_RDWR, 2.0, True),
+        ):
+            with self._admission_lock:
+                handles = [
+                    h
+                    for key, h in self._handles.items()
+                    if h is not None
+                    and (all_of_them or not getattr(self._responders.get(key), "receiving", False))
+                ]
+            for handle in handles:
+                with contextlib.suppress(OSError):
+                    handle.shutdown(how)
+            deadline = time.monotonic() + wait
+            for thread in list(self._threads):
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
         if self.share is not None:
             self.share.close()
         if self.inbox is not None:
             self.inbox.close()
 
     def _dispatch(self, raw: socket.socket, addr: tuple[str, int]) -> None:
-        if self._slots.acquire(blocking=False):
-            target, release = self._connection, self._slots.release
+        evicted: socket.socket | None = None
+        with self._admission_lock:
+            self._next_key += 1
+            key = self._next_key
+            decision = self._admission.admit(key, addr[0])
+            if decision.admitted:
+                try:
+                    self._handles[key] = raw.dup()
+                except OSError:
+                    self._handles[key] = None
+                if decision.evict is not None:
+                    evicted = self._handles.pop(decision.evict, None)
+        if evicted is not None:
+            # [LIM-9]: the oldest connection still in its TLS handshake makes room.
+            self.log(f"{addr[0]}:{addr[1]}: closed the oldest pending handshake to admit it")
+            with contextlib.suppress(OSError):
+                evicted.shutdown(socket.SHUT_RDWR)
+            evicted.close()
+        target: Callable[[socket.socket, tuple[str, int]], None]
+        if decision.admitted:
+            target = lambda raw, addr: self._connection(raw, addr, key)  # noqa: E731
+
+            def release() -> None:
+                with self._admission_lock:
+                    self._admission.release(key)
+                    handle = self._handles.pop(key, None)
+                if handle is not None:
+                    handle.close()
+
+        elif decision.refused is Refusal.PER_ADDRESS:
+            # [LIM-8]: a prompt close; a TLS handshake for a polite `busy` would spend
+            # a thread and CPU on exactly the client that is flooding us.
+            self.log(f"{addr[0]}:{addr[1]}: refused, {decision.refused.value}")
+            raw.close()
+            return
         elif self._busy_slots.acquire(blocking=False):
             target, release = self._busy, self._busy_slots.release
         else:
@@ -205,12 +284,16 @@ class PeerServer:
                 with contextlib.suppress(OSError):
                     raw.close()
                 release()
-                if target == self._connection:
+                self._threads.discard(threading.current_thread())
+                if decision.admitted:
                     self.log(f"{addr[0]}:{addr[1]}: connection ended")
 
+        thread = threading.Thread(target=run, name=f"peer-{addr[0]}:{addr[1]}", daemon=True)
+        self._threads.add(thread)
         try:
-            threading.Thread(target=run, name=f"peer-{addr[0]}:{addr[1]}", daemon=True).start()
+            thread.start()
         except RuntimeError:
+            self._threads.discard(thread)
             release()
             raw.close()
 
@@ -231,7 +314,7 @@ class PeerServer:
         close_tls(tls)
         self.log(f"{addr[0]}:{addr[1]}: refused, busy")
 
-    def _connection(self, raw: socket.socket, addr: tuple[str, int]) -> None:
+    def _connection(self, raw: socket.socket, addr: tuple[str, int], key: int) -> None:
         where = f"{addr[0]}:{addr[1]}"
         try:
             tls = self._handshake(raw)
@@ -243,6 +326,11 @@ class PeerServer:
             else:
                 reason = exc.strerror or "timeout"
             self.log(f"{where}: handshake failed: {reason}")
+            return
+        with self._admission_lock:
+            evicted = not self._admission.established(key)
+        if evicted:  # [LIM-9]: its slot went to a newer connection meanwhile
+            close_tls(tls)
             return
         try:
             try:
@@ -264,9 +352,16 @@ class PeerServer:
                 authorised=allowed,
                 refusal=f"{alias} is not allowed by {self.alias}'s peer",
             )
-            Responder(
+            responder = Responder(
                 tls, policy, self._app, lambda line: self.log(f"{alias}@{where}: {line}")
-            ).run()
+            )
+            with self._admission_lock:
+                self._responders[key] = responder
+            try:
+                responder.run()
+            finally:
+                with self._admission_lock:
+                    self._responders.pop(key, None)
         finally:
             close_tls(tls)
 

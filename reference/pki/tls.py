@@ -14,6 +14,7 @@ would not drop an older one.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
 import os
 import socket
@@ -38,6 +39,9 @@ __all__ = [
     "CertificateRefused",
     "Identity",
     "ServerContextHolder",
+    "TLS13_CIPHERSUITES",
+    "TLS13_GROUPS",
+    "TLS13_SIGALGS",
     "check_crl",
     "check_peer_certificate",
     "client_context",
@@ -51,6 +55,18 @@ __all__ = [
 ]
 
 ALPN: Final = "sft-pki/1"  # [PKI-TLS-2]
+# [PKI-TLS-9]: the only TLS 1.3 parameters either side negotiates (OpenSSL's names).
+TLS13_CIPHERSUITES: Final = (
+    "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256"
+)
+TLS13_GROUPS: Final = "X25519:P-256:P-384"
+TLS13_SIGALGS: Final = (
+    "ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512"
+)
+MAX_CRL_VALIDITY: Final = dt.timedelta(days=7)  # [PKI-CERT-12], [CA-ENR-16]
+_SSL_CTRL_SET_GROUPS_LIST: Final = 92  # ssl.h
+_SSL_CTRL_SET_SIGALGS_LIST: Final = 98
+_SSL_CTRL_SET_CLIENT_SIGALGS_LIST: Final = 102
 
 
 class CertificateRefused(Exception):
@@ -119,7 +135,40 @@ def _base_context(protocol: int) -> ssl.SSLContext:
     # [PKI-TLS-8]: never write TLS secrets. ssl.create_default_context() would open
     # $SSLKEYLOGFILE; a bare SSLContext does not, and this says so for the next editor.
     ctx.keylog_filename = None  # type: ignore[assignment]
+    _pin_tls13_parameters(ctx)
     return ctx
+
+
+def _pin_tls13_parameters(ctx: ssl.SSLContext) -> None:
+    """Pins the TLS 1.3 suites, groups and signature algorithms [PKI-TLS-9].
+
+    Python's ssl (before 3.15) can set none of them for TLS 1.3 (`set_ciphers` is TLS
+    1.2 only, `set_ecdh_curve` keeps a single group), and OpenSSL's defaults accept
+    ffdhe2048..8192, x448 and secp521r1. So this calls libssl through the `_ssl`
+    extension that owns the context: `SSL_CTX *` is the first field after the object
+    header of CPython's PySSLContext. Fails closed: if a call is refused, or the
+    suites read back differ, no context is made.
+    """
+    import _ssl  # the extension module whose libssl owns `ctx`
+
+    lib = ctypes.CDLL(_ssl.__file__)
+    handle = ctypes.c_void_p.from_address(id(ctx) + object.__basicsize__).value
+    set_suites = lib.SSL_CTX_set_ciphersuites
+    set_suites.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+    set_suites.restype = ctypes.c_int
+    control = lib.SSL_CTX_ctrl
+    control.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_long, ctypes.c_char_p]
+    control.restype = ctypes.c_long
+    ok = set_suites(handle, TLS13_CIPHERSUITES.encode()) == 1
+    for command, value in (
+        (_SSL_CTRL_SET_GROUPS_LIST, TLS13_GROUPS),
+        (_SSL_CTRL_SET_SIGALGS_LIST, TLS13_SIGALGS),
+        (_SSL_CTRL_SET_CLIENT_SIGALGS_LIST, TLS13_SIGALGS),
+    ):
+        ok = ok and control(handle, command, 0, value.encode()) == 1
+    suites = [c["name"] for c in ctx.get_ciphers() if c["protocol"] == "TLSv1.3"]
+    if not ok or ":".join(suites) != TLS13_CIPHERSUITES:
+        raise ssl.SSLError("cannot pin the TLS 1.3 parameters of PKI-TLS-9")
 
 
 def _load_trust(ctx: ssl.SSLContext, root_pem: bytes, crl_der: bytes | None) -> None:
@@ -172,6 +221,9 @@ def https_client_context(root_pem: bytes) -> ssl.SSLContext:
     """Talks to the CA: trusts only the organisation root and checks the host name."""
     ctx = _base_context(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = True
+    # [CA-ENR-18]: the CA's name must be in its certificate's subjectAltName; an
+    # employee certificate (CN = alias, no SAN) never matches, whatever the alias.
+    ctx.hostname_checks_common_name = False
     ctx.verify_mode = ssl.CERT_REQUIRED
     _load_trust(ctx, root_pem, None)
     return ctx
@@ -197,7 +249,8 @@ class ServerContextHolder:
 
 
 def check_crl(crl_der: bytes, root_pem: bytes, *, now: dt.datetime | None = None) -> None:
-    """Refuses a CRL not signed by the root or past its nextUpdate (fail closed)."""
+    """Refuses a CRL not signed by the root, past its nextUpdate or valid for longer than
+    MAX_CRL_VALIDITY (fail closed) [PKI-CERT-12]."""
     try:
         crl = x509.load_der_x509_crl(crl_der)
     except ValueError:
@@ -208,6 +261,8 @@ def check_crl(crl_der: bytes, root_pem: bytes, *, now: dt.datetime | None = None
     next_update = crl.next_update_utc
     if next_update is None or next_update < (now or dt.datetime.now(dt.UTC)):
         raise CertificateRefused("the CRL has expired: the CA must be reachable to refresh it")
+    if next_update - crl.last_update_utc > MAX_CRL_VALIDITY:
+        raise CertificateRefused("the CRL is valid for more than 7 days: refusing to rely on it")
 
 
 def _check_algorithms(cert: x509.Certificate, alias: str) -> None:
@@ -294,9 +349,9 @@ _ALERT_MESSAGES: Final = {
     "CERTIFICATE_REQUIRED": "{peer} requires a certificate",
     "NO_APPLICATION_PROTOCOL": "{peer} does not speak sft-pki/1",
     "PROTOCOL_VERSION": "{peer} does not speak TLS 1.3",
-    # A close before the handshake completed: a responder over its connection limits
-    # (LIM-4, LIM-8, LIM-9) closes without an alert.
-    "UNEXPECTED_EOF": "{peer} closed the connection during the handshake: server busy, try later",
+    # A close without an alert: what a responder over its connection limits (LIM-4,
+    # LIM-8, LIM-9) does during the handshake.
+    "UNEXPECTED_EOF": "{peer} closed the connection abruptly (server busy?): try again later",
 }
 
 

@@ -334,9 +334,12 @@ def _wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
     return predicate()
 
 
-@pytest.mark.req("LIM-4", "LIM-1", "EKE-HS-11")
+@pytest.mark.req("LIM-8", "LIM-1", "EKE-HS-11")
 def test_busy_and_handshake_timeout(tmp_path: Path, pw: Callable[[str, str], bytes]) -> None:
-    with running_server(tmp_path, pw, max_connections=2, handshake_timeout=0.5) as r:
+    # Two pending connections from one address fill its share [LIM-8]: the third is
+    # refused with EROR busy (other addresses would still get in: test_reliability.py).
+    options = {"max_connections": 2, "max_pending_per_address": 2, "handshake_timeout": 0.5}
+    with running_server(tmp_path, pw, **options) as r:
         idle = [socket.create_connection((r.host, r.port), timeout=5) for _ in range(2)]
         assert _wait_until(lambda: r.server.active_connections == 2)
         with socket.create_connection((r.host, r.port), timeout=5) as third:
