@@ -90,12 +90,16 @@ def test_a_pki_target_without_an_identity_skips_fuzz_and_capture_with_the_reason
     assert all(isinstance(how, str) and "--client-cert" in how for how in reasons.values())
 
 
-def test_legacy_profiles_skip_fuzz_and_capture_with_the_command_to_use(tmp_path: Path) -> None:
-    config = config_from_args(_args("--profile", "pki-legacy", "--out", str(tmp_path)))
-    assert config.embedded and config.profiles == ("pki-legacy",)
-    reasons = {part: how for part, _profile, how in _plan(config)}
-    assert "pytest fuzz --fuzz-legacy" in str(reasons["fuzz"])
-    assert "sft capture check" in str(reasons["capture"])
+@pytest.mark.parametrize("profile", ["pki-legacy", "eke-legacy"])
+def test_legacy_profiles_run_every_part_with_no_manual_step(tmp_path: Path, profile: str) -> None:
+    """A legacy deployment gets a fuzz campaign and a capture (after conformance, which
+    always runs) like a v1 one: every part is a runner, none a pointer to a command the
+    auditor must type."""
+    config = config_from_args(_args("--profile", profile, "--out", str(tmp_path)))
+    assert config.embedded and config.profiles == (profile,)
+    plan = {part: how for part, _profile, how in _plan(config)}
+    assert set(plan) == {"fuzz", "capture"}
+    assert all(callable(how) for how in plan.values()), plan
 
 
 @pytest.mark.parametrize(
