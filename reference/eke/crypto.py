@@ -48,6 +48,7 @@ __all__ = [
     "KEY_LEN",
     "FEISTEL_ROUNDS",
     "RECORD_HEADER_LEN",
+    "MAX_RECORD_BLOCKS",
     "MAX_SEQUENCE",
     "Ephemeral",
     "SessionKeys",
@@ -101,6 +102,9 @@ FEISTEL_ROUNDS: Final = 14  # [EKE-FEI-1]
 _HALF: Final = ELEMENT_LEN // 2
 RECORD_HEADER_LEN: Final = 8
 MAX_SEQUENCE: Final = 2**64 - 1  # nonce = iv XOR (0^4 ‖ u64be(seq)) [EKE-REC-2]
+# [EKE-REC-7]: AES blocks per direction key, ceil(len(inner)/16) + 1 per record (RFC 8446
+# §5.5's 2^24.5 records of 2^14 bytes, restated in blocks for records of up to 1 MiB).
+MAX_RECORD_BLOCKS: Final = 2**34
 MAX_USER_BYTES: Final = 64
 
 _SCRYPT_N: Final = 2**15
@@ -474,12 +478,24 @@ def new_nonce() -> bytes:
 class _RecordCipher:
     """Shared by sealer and opener: one key, one IV, one sequence counter."""
 
-    def __init__(self, key: bytes, iv: bytes) -> None:
+    def __init__(self, key: bytes, iv: bytes, block_limit: int = MAX_RECORD_BLOCKS) -> None:
         if len(key) != KEY_LEN or len(iv) != IV_LEN:
             raise ValueError("record key must be 32 bytes and IV 12 bytes")
+        if not 0 < block_limit <= MAX_RECORD_BLOCKS:
+            raise ValueError("the block limit may only be lowered (tests)")
         self._aead = AESGCM(key)
         self._iv = int.from_bytes(iv, "big")
         self.sequence = 0
+        self.block_limit = block_limit
+        self.blocks = 0  # AES blocks this key has processed so far [EKE-REC-7]
+
+    def _within_usage_limit(self, inner_len: int) -> bool:
+        """Counts a record's blocks; False (nothing counted) if it would pass the limit."""
+        blocks = -(-inner_len // 16) + 1  # the payload's blocks + the tag's
+        if self.blocks + blocks > self.block_limit:
+            return False
+        self.blocks += blocks
+        return True
 
     def _next_nonce(self) -> bytes:
         seq = self.sequence
@@ -499,8 +515,10 @@ class RecordSealer(_RecordCipher):
     a view of the record, valid until the next call. No per-record allocation.
     """
 
-    def __init__(self, key: bytes, iv: bytes, max_inner: int) -> None:
-        super().__init__(key, iv)
+    def __init__(
+        self, key: bytes, iv: bytes, max_inner: int, *, block_limit: int = MAX_RECORD_BLOCKS
+    ) -> None:
+        super().__init__(key, iv, block_limit)
         self.max_inner = max_inner
         # Two plaintext buffers, alternating: the payload of record k may still be
         # hashed on a helper thread while record k+1 is read into the other one.
@@ -534,6 +552,9 @@ class RecordSealer(_RecordCipher):
         return self._seal(inner)
 
     def _seal(self, inner: bytes | bytearray | memoryview) -> memoryview:
+        if not self._within_usage_limit(len(inner)):
+            # [EKE-REC-7]: this key has done its share; a new connection brings new keys.
+            raise LocalProtocolError(ErrorCode.INTERNAL, "AES-GCM usage limit reached: reconnect")
         sealed_len = len(inner) + TAG_LEN
         header = _HEADER.pack(_RECORD_TYPE, sealed_len)  # also the AD [EKE-REC-3]
         self._record[:RECORD_HEADER_LEN] = header
@@ -545,8 +566,10 @@ class RecordSealer(_RecordCipher):
 class RecordOpener(_RecordCipher):
     """Opens one direction's records into a preallocated plaintext buffer."""
 
-    def __init__(self, key: bytes, iv: bytes, max_inner: int) -> None:
-        super().__init__(key, iv)
+    def __init__(
+        self, key: bytes, iv: bytes, max_inner: int, *, block_limit: int = MAX_RECORD_BLOCKS
+    ) -> None:
+        super().__init__(key, iv, block_limit)
         # Alternating, as in RecordSealer: a payload stays valid until the call after
         # next, so it can be hashed on a helper thread while the next record is opened.
         self._plains = (bytearray(max_inner), bytearray(max_inner))
@@ -562,7 +585,8 @@ class RecordOpener(_RecordCipher):
         if plain_len < 0 or plain_len > len(self._plains[0]):
             raise AuthenticationFailed()
         seq = self.sequence
-        if seq > MAX_SEQUENCE:
+        # [EKE-REC-7]: a record past the usage limit is refused like a forged one: close.
+        if seq > MAX_SEQUENCE or self.blocks + (-(-plain_len // 16) + 1) > self.block_limit:
             raise AuthenticationFailed()
         nonce = (self._iv ^ seq).to_bytes(IV_LEN, "big")
         out = memoryview(self._plains[self._turn ^ 1])[:plain_len]
@@ -572,4 +596,5 @@ class RecordOpener(_RecordCipher):
             raise AuthenticationFailed() from None
         self._turn ^= 1
         self.sequence = seq + 1
+        self.blocks += -(-plain_len // 16) + 1
         return out

@@ -179,6 +179,7 @@ class RecordChannel:
         *,
         is_client: bool,
         max_record: int = DEFAULT_MAX_PAYLOAD,
+        block_limit: int = crypto.MAX_RECORD_BLOCKS,  # [EKE-REC-7]; lower only in tests
     ) -> None:
         if max_record < crypto.TAG_LEN + HEADER_SIZE:
             raise ValueError("record limit too small")
@@ -188,8 +189,9 @@ class RecordChannel:
             else (keys.key_s2c, keys.iv_s2c, keys.key_c2s, keys.iv_c2s)
         )
         max_inner = max_record - crypto.TAG_LEN
-        self.sealer = crypto.RecordSealer(send_key, send_iv, max_inner)
-        self.reader = RecordReader(crypto.RecordOpener(recv_key, recv_iv, max_inner), max_record)
+        self.sealer = crypto.RecordSealer(send_key, send_iv, max_inner, block_limit=block_limit)
+        opener = crypto.RecordOpener(recv_key, recv_iv, max_inner, block_limit=block_limit)
+        self.reader = RecordReader(opener, max_record)
         self.max_payload = max_inner - HEADER_SIZE
 
     def seal(self, frame: bytes | bytearray | memoryview) -> memoryview:

@@ -304,7 +304,8 @@ def make_crl(
         x509.CertificateRevocationListBuilder()
         .issuer_name(root.subject)
         .last_update(now - _BACKDATE)
-        .next_update(now + validity)
+        # nextUpdate - thisUpdate is exactly `validity` (at most 7 days) [CA-ENR-16]
+        .next_update(now - _BACKDATE + validity)
         .add_extension(x509.CRLNumber(int(now.timestamp() * 1000)), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(root.public_key()),  # type: ignore[arg-type]
@@ -382,6 +383,26 @@ CREATE TABLE IF NOT EXISTS certificates (
 """
 
 
+def _host_key(name: str) -> str:
+    """A host name as DNS compares it: case-insensitive, one trailing dot ignored."""
+    return name.lower().removesuffix(".")
+
+
+def _host_names(tls_cert: x509.Certificate) -> frozenset[str]:
+    """Every name the CA's TLS certificate answers to: its CN, SAN DNS names and IPs."""
+    names = [
+        str(attr.value) for attr in tls_cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    ]
+    try:
+        san = tls_cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        san = None
+    if san is not None:
+        names += san.get_values_for_type(x509.DNSName)
+        names += [str(ip) for ip in san.get_values_for_type(x509.IPAddress)]
+    return frozenset(_host_key(name) for name in names)
+
+
 class CertificateAuthority:
     """The CA directory: root, store, issuing and revocation. Thread-safe."""
 
@@ -405,6 +426,9 @@ class CertificateAuthority:
         # writes are serialised anyway, and the CA's load is a few requests a second.
         self._db = sqlite3.connect(directory / self.DB, check_same_thread=False)
         self._db.executescript(_SCHEMA)
+        self.host_names = _host_names(
+            x509.load_pem_x509_certificate((directory / self.TLS_CERT).read_bytes())
+        )
 
     @classmethod
     def init(
@@ -445,6 +469,11 @@ class CertificateAuthority:
             self._db.close()
 
     # users
+
+    def check_not_host_name(self, alias: str) -> None:
+        """Refuses an alias that is one of the CA's own names [CA-ENR-17]."""
+        if _host_key(alias) in self.host_names:
+            raise CaError(f"the alias {alias} is a host name of the CA; choose another")
 
     def add_user(self, alias: str, password: str) -> None:
         check_alias(alias)
@@ -517,6 +546,9 @@ class CertificateAuthority:
         The CSR's signature must verify (proof of possession) [CA-ENR-3]; its subject
         and extensions are ignored: CN and extensions are the CA's [CA-ENR-4].
         """
+        # [CA-ENR-17] here, where a certificate naming the alias is made, not at `user
+        # add`: the CA's host names may change after a user was added.
+        self.check_not_host_name(alias)
         try:
             csr = x509.load_pem_x509_csr(csr_pem)
             valid = csr.is_signature_valid
