@@ -422,6 +422,9 @@ class EmbeddedReference:
         base = self.workdir / "pki"
         ca_dir = base / "ca"
         base.mkdir(parents=True, exist_ok=True)
+        # A second start after a failed one makes a new CA (the CLI refuses to overwrite
+        # one, and that refusal would hide the first start's real error).
+        shutil.rmtree(ca_dir, ignore_errors=True)
         share, inbox, files = self._make_share(base)
         self._cli(["ca", "init", "--dir", str(ca_dir)], name="ca-init")
         root, ca_key = _find_root(ca_dir)
