@@ -11,6 +11,7 @@ import hashlib
 import shlex
 import socket
 import ssl
+import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Sequence
@@ -460,3 +461,64 @@ __all__ += [
     "responder_alias",
     "run_initiator",
 ]
+
+
+# --- an initiator run the suite can watch and stop (storage cases) -------------------------
+
+
+def run_initiator_watched(
+    target: Target,
+    workdir: Path,
+    transcripts: TranscriptBook,
+    *,
+    cert: Certificate,
+    script: Script,
+    out: Path,
+    name: str = "file.bin",
+    started: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    timeout: float = 20.0,
+) -> tuple[ClientRun, HostileResponder]:
+    """`run_initiator` with the output path chosen by the caller (so the script can look
+    into its directory while the client runs) and the client's process handed to
+    `started` before the responder's script can run (so the script can signal it)."""
+    template = client_template(target, workdir)
+    assert target.root is not None
+    cert_path, key_path = cert.write(workdir, f"responder-{uuid.uuid4().hex[:6]}")
+    ctx = server_context(cert_path, key_path, target.root, alpn=(ALPN,))
+    with HostileResponder(ctx, script, timeout=5.0) as hostile:
+        argv = [
+            part.format(
+                host=hostile.host,
+                port=hostile.port,
+                name=name,
+                out=str(out),
+                alias=responder_alias(target),
+            )
+            for part in shlex.split(template)
+        ]
+        process = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        if started is not None:
+            started(process)
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            process.kill()
+            stdout, stderr = process.communicate()
+            timed_out = True
+    for t in hostile.transcripts:
+        transcripts.add(t)
+    run = ClientRun(
+        argv,
+        None if timed_out else process.returncode,
+        stdout.decode("utf-8", "replace"),
+        stderr.decode("utf-8", "replace"),
+        out,
+        timed_out,
+    )
+    return run, hostile
+
+
+__all__ += ["run_initiator_watched"]

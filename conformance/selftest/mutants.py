@@ -18,10 +18,12 @@ from conformance.selftest.mutants_app import MUTANTS as _APP
 from conformance.selftest.mutants_ca import MUTANTS as _CA
 from conformance.selftest.mutants_eke_client import MUTANTS as _EKE_CLIENT
 from conformance.selftest.mutants_eke_server import MUTANTS as _EKE_SERVER
+from conformance.selftest.mutants_hardening import MUTANTS as _HARDENING
 from conformance.selftest.mutants_interop import MUTANTS as _INTEROP
 from conformance.selftest.mutants_pki import MUTANTS as _PKI
 from conformance.selftest.mutants_reliability import MUTANTS as _RELIABILITY
 from conformance.selftest.mutants_spec import MUTANTS as _SPEC
+from conformance.selftest.mutants_symmetry import MUTANTS as _SYMMETRY
 from conformance.selftest.mutants_timing import MUTANTS as _TIMING
 
 __all__ = ["MUTANTS", "Mutant", "main"]
@@ -349,7 +351,7 @@ MUTANTS += (
     ),
 )
 MUTANTS += _EKE_SERVER + _EKE_CLIENT + _PKI + _CA + _APP + _TIMING + _SPEC + _RELIABILITY
-MUTANTS += _INTEROP
+MUTANTS += _INTEROP + _SYMMETRY + _HARDENING
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name
     raise RuntimeError("duplicate mutant names in conformance/selftest/mutants*.py")

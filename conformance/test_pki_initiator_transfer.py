@@ -1,0 +1,742 @@
+"""An sft-pki/1 INITIATOR's get against a lying responder (SPEC §1, §3.3, §3.6, §4.1).
+
+The same families as the sft-eke/1 client's (test_eke_client_transfer.py), for the pki
+initiator: the suite plays the responder (conformance/pki_channel.py HostileResponder,
+with a certificate for the right alias minted in lab mode) and launches the initiator
+under test with `--client-cmd` (embedded run: the reference's `sft get`). Each lie is
+built so that only the check it targets can catch it: sizes that agree with each other
+but not with the data, digests that differ in their last hex digit only, one byte too
+many in the same frame or the next, a stream that ends at 0, 1, size-1 and size bytes
+(with `close_notify` or a bare TCP FIN), malformed frames the header alone betrays.
+Whatever the lie, the get must fail: non-zero exit, nothing under the final name, no
+temporary file left [APP-STORE-3]; where the spec names the error the initiator owes,
+it must send that `EROR`. The storage cases watch the output directory while the
+transfer is under way, stop the client with SIGKILL/SIGTERM, create the output name
+behind its back, and leave stale and live temporary files beside it.
+
+Lies already covered by test_app_integrity.py (wrong DONE digest, RSFL.sha256, ...)
+are not repeated here. Fixtures (conformance/plugin.py): `target`, `transcripts`,
+`tmp_path`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import signal
+import socket
+import stat
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from conformance._wire_fixtures import (
+    TranscriptBook,
+    lab_pki,
+    leftovers,
+    responder_alias,
+    run_initiator_watched,
+)
+from conformance.eke_hostile import skip_slow_variant
+from conformance.pki_channel import ClientRun, HostileResponder, PkiChannel
+from conformance.target import Target
+from conformance.wire import (
+    MAX_DATA_PAYLOAD,
+    ConformanceFailure,
+    Event,
+    ReceivedFrame,
+    TimedOut,
+    control,
+    deadline_after,
+    error_payload,
+    frame_bytes,
+    header_bytes,
+)
+
+__all__: list[str] = []
+
+pytestmark = [pytest.mark.profile("pki"), pytest.mark.side("initiator")]
+
+NAME = "offered.bin"
+CONTENT = bytes(range(256)) * 20  # 5120 bytes: six DATA frames of the lying responder
+SIZE = len(CONTENT)
+DIGEST = hashlib.sha256(CONTENT).hexdigest()
+# Wrong in the last hex digit only: a client comparing a prefix (or a shortened digest
+# shown to the user) lets it through.
+DIGEST_LAST_WRONG = DIGEST[:-1] + ("0" if DIGEST[-1] != "0" else "1")
+WRONG = hashlib.sha256(b"not the content").hexdigest()
+CHUNK = 1000
+_REACTION = 5.0  # how long the client has to answer a lie (only a silent client waits it out)
+_OUT = "received.bin"
+
+
+@dataclass
+class LyingResponder:
+    """What the suite sends after the initiator's RQFL, and what came back."""
+
+    channel: PkiChannel
+    outdir: Path
+    reaction: Event | None = None  # the initiator's first answer to the lie
+    ended: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def frame(self, frame_type: bytes | str, payload: bytes) -> None:
+        self.channel.send_raw(frame_bytes(frame_type, payload))
+
+    def rsfl(self, size: object = SIZE, sha256: str | None = None) -> None:
+        obj: dict[str, object] = {"name": NAME, "size": size}
+        if sha256 is not None:
+            obj["sha256"] = sha256
+        self.frame("RSFL", control(obj))
+
+    def data(self, body: bytes, chunk: int = CHUNK) -> None:
+        for offset in range(0, len(body), chunk):
+            self.frame("DATA", body[offset : offset + chunk])
+
+    def done(self, size: object = SIZE, sha256: str = DIGEST) -> None:
+        self.frame("DONE", control({"size": size, "sha256": sha256}))
+
+    def close_notify(self) -> None:
+        """The clean TLS end (close_notify), in the middle of the get."""
+        self.ended = True
+        self.channel.close()
+
+    def tcp_fin(self) -> None:
+        """A bare TCP FIN without close_notify: a truncation [PKI-TLS-6]."""
+        self.ended = True
+        with contextlib.suppress(OSError):  # the initiator may have closed already
+            socket.socket.shutdown(self.channel.sock, socket.SHUT_RDWR)
+
+    def await_reaction(self, timeout: float = _REACTION) -> Event:
+        self.reaction = self.channel.recv_frame(deadline_after(timeout))
+        return self.reaction
+
+
+Lie = Callable[[LyingResponder], None]
+
+
+def _script(lie: Lie, outdir: Path, box: dict[str, LyingResponder]) -> Callable[[PkiChannel], None]:
+    def script(channel: PkiChannel) -> None:
+        request = channel.recv_frame()
+        if not isinstance(request, ReceivedFrame) or request.type != b"RQFL":
+            return
+        responder = LyingResponder(channel, outdir)
+        box["responder"] = responder
+        lie(responder)
+        if not responder.ended and responder.reaction is None:
+            # Let the initiator end first (bounded): its EROR, if any, is evidence.
+            responder.await_reaction()
+
+    return script
+
+
+@dataclass
+class GetRun:
+    run: ClientRun
+    hostile: HostileResponder
+    responder: LyingResponder
+
+    def describe(self) -> str:
+        return f"{self.run.describe()}; hostile responder: {self.hostile.script_errors or 'ok'}"
+
+
+def _run_lie(
+    target: Target,
+    tmp_path: Path,
+    transcripts: TranscriptBook,
+    lie: Lie,
+    *,
+    prepare: Callable[[Path], None] | None = None,
+    started: Callable[[subprocess.Popen[bytes]], None] | None = None,
+) -> GetRun:
+    lab = lab_pki(target)
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    if prepare is not None:
+        prepare(outdir)
+    box: dict[str, LyingResponder] = {}
+    run, hostile = run_initiator_watched(
+        target,
+        tmp_path,
+        transcripts,
+        cert=lab.employee(responder_alias(target)),
+        script=_script(lie, outdir, box),
+        out=outdir / _OUT,
+        name=NAME,
+        started=started,
+    )
+    if hostile.script_errors:
+        raise RuntimeError(f"harness fault in the hostile responder: {hostile.script_errors}")
+    if "responder" not in box:
+        # The client never asked for the file: its checks were not exercised (ERROR).
+        raise RuntimeError(
+            "the initiator under test never sent its request (is --client-cmd right?): "
+            + run.describe()
+        )
+    return GetRun(run, hostile, box["responder"])
+
+
+def _judge_failed_get(got: GetRun, what: str, owed: str | None) -> None:
+    """The get failed as the spec asks: non-zero exit, no output, no temporary file and,
+    where the spec names one, the owed EROR."""
+    problems = []
+    run = got.run
+    if run.returncode is None:
+        problems.append("the client did not end (killed after the run's deadline)")
+    elif run.returncode == 0:
+        problems.append("exit code 0 (reported success)")
+    if run.kept_file:
+        problems.append(
+            f"kept {run.out.name} ({run.out.stat().st_size} bytes) under the final name"
+        )
+    left = leftovers(run)
+    if left:
+        problems.append(f"APP-STORE-3: left files {left} in the output directory")
+    if owed is not None:
+        answer = got.responder.reaction
+        if not (isinstance(answer, ReceivedFrame) and answer.error_name == owed):
+            shown = answer.describe() if answer is not None else "nothing (the suite had closed)"
+            problems.append(f"its answer to the lie was {shown}, not EROR {owed}")
+        elif answer.violations():
+            # The owed EROR, judged as a sender's frame: name matching the code, a
+            # message of at most 512 characters [FRM-14, ERR-1].
+            problems.append(f"its EROR {answer.describe()} is malformed: {answer.violations()}")
+    if problems:
+        raise ConformanceFailure.evidence(
+            what,
+            "the initiator fails the get: non-zero exit, nothing under the final name, no "
+            "temporary file" + (f", EROR {owed}" if owed else ""),
+            "; ".join(problems),
+            note=got.describe(),
+        )
+
+
+# ---------------------------------------------------------------- lies about the file
+
+
+def _answer(
+    body: bytes = CONTENT,
+    *,
+    rsfl_size: int = SIZE,
+    rsfl_sha256: str | None = None,
+    done_size: int = SIZE,
+    done_sha256: str = DIGEST,
+) -> Lie:
+    """RSFL, `body` in DATA frames, DONE: with the announced values given."""
+
+    def lie(r: LyingResponder) -> None:
+        r.rsfl(rsfl_size, rsfl_sha256)
+        r.data(body)
+        r.done(done_size, done_sha256)
+
+    return lie
+
+
+def _truncate_after(count: int, *, fin: bool = False) -> Lie:
+    def lie(r: LyingResponder) -> None:
+        r.rsfl(sha256=DIGEST)
+        r.data(CONTENT[:count])
+        if fin:
+            r.tcp_fin()
+        else:
+            r.close_notify()
+
+    return lie
+
+
+def _beyond(announced: int, body: bytes, *, same_frame: bool) -> Lie:
+    """`announced` in RSFL, then `body` (one byte more): the extra byte inside the last
+    frame or alone in a further frame. The initiator must answer before DONE."""
+
+    def lie(r: LyingResponder) -> None:
+        r.rsfl(announced)
+        if same_frame:
+            r.data(body[: max(0, len(body) - 120)])
+            r.frame("DATA", body[max(0, len(body) - 120) :])
+        else:
+            r.data(body[:-1])
+            r.frame("DATA", body[-1:])
+        if isinstance(r.await_reaction(), TimedOut):
+            # No reaction: finish the lie consistently, as a liar would.
+            r.done(len(body), hashlib.sha256(body).hexdigest())
+            r.await_reaction()
+            r.reaction = TimedOut(_REACTION, b"")
+
+    return lie
+
+
+def _inside_frame(cut: int) -> Lie:
+    """All but the last 1000 bytes, then the last DATA frame cut after `cut` payload
+    bytes (negative: inside its 8-byte header), then close_notify."""
+
+    def lie(r: LyingResponder) -> None:
+        r.rsfl(sha256=DIGEST)
+        r.data(CONTENT[:-1000])
+        last = frame_bytes("DATA", CONTENT[-1000:])
+        r.channel.send_raw(last[: 8 + cut])
+        r.close_notify()
+
+    return lie
+
+
+def _refused(code: str) -> Lie:
+    def lie(r: LyingResponder) -> None:
+        r.frame("EROR", error_payload(code, "suite: refused"))
+        r.await_reaction()
+
+    return lie
+
+
+_PART = CONTENT[:-1]
+_PART_DIGEST = hashlib.sha256(_PART).hexdigest()
+
+
+def _case(
+    reqs: tuple[str, ...], lie: Lie, owed: str | None = None, *, slow: bool = False, name: str
+) -> object:
+    # Every case checks the leftovers; one that owes an EROR also checks its form.
+    owed_form = ("FRM-14", "ERR-1") if owed is not None else ()
+    marks = [pytest.mark.req(*reqs, "APP-STORE-3", *owed_form)]
+    if slow:
+        marks.append(pytest.mark.slow)
+    return pytest.param(lie, owed, id=name, marks=marks)
+
+
+_LIES = [
+    _case(
+        ("APP-GET-3",),
+        _answer(done_sha256=DIGEST_LAST_WRONG),
+        "integrity_failed",
+        name="done-sha256-last-digit-wrong",
+    ),
+    _case(
+        ("APP-GET-3",),
+        _answer(rsfl_sha256=DIGEST_LAST_WRONG),
+        "integrity_failed",
+        name="rsfl-sha256-last-digit-wrong",
+        slow=True,
+    ),
+    _case(
+        ("APP-GET-3",),
+        _answer(rsfl_sha256=WRONG, done_sha256=WRONG),
+        "integrity_failed",
+        name="digests-agree-data-differs",
+    ),
+    # Both sizes say SIZE and DONE's digest is the data's: only counting catches it.
+    _case(
+        ("APP-GET-3",),
+        _answer(_PART, done_sha256=_PART_DIGEST),
+        "integrity_failed",
+        name="fewer-bytes-sizes-agree",
+    ),
+    # DONE agrees with the data: only RSFL.size catches it.
+    _case(
+        ("APP-GET-3",),
+        _answer(_PART, done_size=SIZE - 1, done_sha256=_PART_DIGEST),
+        "integrity_failed",
+        name="fewer-bytes-then-done",
+    ),
+    # RSFL agrees with the data: only DONE.size catches it.
+    _case(
+        ("APP-GET-3",),
+        _answer(done_size=SIZE - 1),
+        "integrity_failed",
+        name="done-size-smaller",
+        slow=True,
+    ),
+    _case(
+        ("APP-GET-4", "APP-STORE-4"),
+        _beyond(SIZE, CONTENT + b"!", same_frame=False),
+        "integrity_failed",
+        name="beyond-size-next-frame",
+        slow=True,
+    ),
+    _case(
+        ("APP-GET-4", "APP-STORE-4"),
+        _beyond(SIZE, CONTENT + b"!", same_frame=True),
+        "integrity_failed",
+        name="beyond-size-same-frame",
+        slow=True,
+    ),
+    # Boundary 0: an empty file announced, one byte sent ("0 = size unknown" is a bug).
+    _case(
+        ("APP-GET-4", "APP-STORE-4"),
+        _beyond(0, b"!", same_frame=False),
+        "integrity_failed",
+        name="beyond-empty-file",
+    ),
+    _case(("APP-GET-5",), _truncate_after(0), name="close-notify-after-0-bytes", slow=True),
+    _case(("APP-GET-5",), _truncate_after(1), name="close-notify-after-1-byte", slow=True),
+    _case(
+        ("APP-GET-5",), _truncate_after(SIZE - 1), name="close-notify-after-size-1-bytes", slow=True
+    ),
+    _case(("APP-GET-5",), _truncate_after(SIZE), name="close-notify-after-all-bytes-no-done"),
+    _case(
+        ("APP-GET-5", "PKI-TLS-6"),
+        _truncate_after(SIZE, fin=True),
+        name="tcp-fin-after-all-bytes-no-done",
+        slow=True,
+    ),
+    # Refused: nothing may appear under the output name (not even an empty file).
+    _case(("APP-GET-6",), _refused("not_found"), name="refused-not-found"),
+    # EOF inside a frame: a DATA header announcing the last 1000 bytes, 999 of them.
+    _case(("APP-GET-5", "FRM-7"), _inside_frame(999), name="close-notify-inside-a-data-frame"),
+    _case(
+        ("APP-GET-5", "FRM-7"), _inside_frame(-4), name="close-notify-inside-a-header", slow=True
+    ),
+    # A digest that is right but in upper case is malformed, not "equal" [FRM-12].
+    _case(
+        ("FRM-12",),
+        _answer(done_sha256=DIGEST.upper()),
+        "bad_frame",
+        name="done-sha256-upper-case",
+    ),
+]
+
+
+@pytest.mark.parametrize(("lie", "owed"), _LIES)
+def test_initiator_fails_a_get_from_a_lying_responder(
+    target: Target,
+    tmp_path: Path,
+    transcripts: TranscriptBook,
+    lie: Lie,
+    owed: str | None,
+    request: pytest.FixtureRequest,
+) -> None:
+    skip_slow_variant(request)
+    got = _run_lie(target, tmp_path, transcripts, lie)
+    _judge_failed_get(got, f"{request.node.callspec.id}: the responder lied about the file", owed)
+
+
+# ---------------------------------------------------------------- malformed frames [FRM-*]
+
+
+def _malformed(wire: bytes) -> Lie:
+    def lie(r: LyingResponder) -> None:
+        r.channel.send_raw(wire)
+        r.await_reaction()
+
+    return lie
+
+
+def _after_rsfl(wire: bytes) -> Lie:
+    def lie(r: LyingResponder) -> None:
+        r.rsfl(sha256=DIGEST)
+        r.channel.send_raw(wire)
+        r.await_reaction()
+
+    return lie
+
+
+def _rsfl_payload(payload: bytes) -> bytes:
+    return frame_bytes("RSFL", payload)
+
+
+_MALFORMED = [
+    _case(
+        ("FRM-6",),
+        _malformed(frame_bytes("DATA", CONTENT[:100])),
+        "unexpected_frame",
+        name="data-before-rsfl",
+        slow=True,
+    ),
+    _case(
+        ("FRM-11",),
+        _malformed(_rsfl_payload(b'{"name":"offered.bin","size":true}')),
+        "bad_frame",
+        name="size-true",
+    ),
+    _case(
+        ("FRM-11",),
+        _malformed(_rsfl_payload(b'{"name":"offered.bin","size":-1}')),
+        "bad_frame",
+        name="size-negative",
+        slow=True,
+    ),
+    _case(
+        ("FRM-9",),
+        _malformed(_rsfl_payload(b'{"name":"offered.bin","size":')),
+        "bad_frame",
+        name="json-cut-short",
+        slow=True,
+    ),
+    _case(
+        ("FRM-8",),
+        _malformed(_rsfl_payload(control({"name": NAME, "size": SIZE, "pad": "x" * 65536}))),
+        "frame_too_large",
+        name="rsfl-over-64-kib",
+    ),
+    _case(("FRM-13",), _after_rsfl(header_bytes("DATA", 0)), "bad_frame", name="empty-data-frame"),
+    _case(
+        ("FRM-13",),
+        _after_rsfl(header_bytes("DATA", MAX_DATA_PAYLOAD + 1)),
+        "bad_frame",
+        name="data-header-1-mib-plus-1",
+        slow=True,
+    ),
+    _case(
+        ("FRM-6",),
+        _after_rsfl(frame_bytes("RSFL", control({"name": NAME, "size": SIZE}))),
+        "unexpected_frame",
+        name="second-rsfl-mid-get",
+        slow=True,
+    ),
+]
+
+
+@pytest.mark.parametrize(("lie", "owed"), _MALFORMED)
+def test_initiator_answers_a_malformed_frame_with_the_error_the_spec_names(
+    target: Target,
+    tmp_path: Path,
+    transcripts: TranscriptBook,
+    lie: Lie,
+    owed: str | None,
+    request: pytest.FixtureRequest,
+) -> None:
+    """The initiator is a receiver too: a malformed frame is answered with the EROR of §1
+    (judged from the header where the header suffices), and the get fails."""
+    skip_slow_variant(request)
+    got = _run_lie(target, tmp_path, transcripts, lie)
+    what = f"{request.node.callspec.id}: the responder sent a malformed frame"
+    _judge_failed_get(got, what, owed)
+
+
+# ---------------------------------------------------------------- the output file
+
+
+_USERS_FILE = b"the user's own file, not to be replaced\n"
+
+
+def _honest(r: LyingResponder) -> None:
+    r.rsfl(sha256=DIGEST)
+    r.data(CONTENT)
+    r.done()
+
+
+@pytest.mark.req("APP-GET-3", "APP-GET-6", "APP-STORE-2")
+def test_initiator_keeps_an_honest_get_under_its_final_name(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """The control for every lie above: an honest answer is kept, byte for byte, under
+    the final name, and nothing else is left (a client that keeps nothing would pass
+    every lie)."""
+    got = _run_lie(target, tmp_path, transcripts, _honest)
+    run = got.run
+    kept = run.out.read_bytes() if run.kept_file else None
+    if run.returncode != 0 or kept != CONTENT or leftovers(run):
+        shown = "no file" if kept is None else f"{len(kept)} bytes"
+        if kept is not None and kept != CONTENT:
+            shown += " (not the content sent)"
+        raise ConformanceFailure.evidence(
+            "APP-GET-6: an honest get of 5120 bytes",
+            "exit code 0, the file under its final name, no other file",
+            f"exit code {run.returncode}, {shown}, other files {leftovers(run)}",
+            note=got.describe(),
+        )
+
+
+def _unknown_members(r: LyingResponder) -> None:
+    # Members a later version of the spec may add: a receiver ignores them [FRM-10].
+    r.frame("RSFL", control({"name": NAME, "size": SIZE, "sha256": DIGEST, "mtime": 1, "x-y": {}}))
+    r.data(CONTENT)
+    r.frame("DONE", control({"size": SIZE, "sha256": DIGEST, "elapsed_ms": 3, "note": "ok"}))
+
+
+@pytest.mark.req("FRM-10")
+def test_initiator_ignores_members_the_schema_does_not_define(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    got = _run_lie(target, tmp_path, transcripts, _unknown_members)
+    run = got.run
+    kept = run.out.read_bytes() if run.kept_file else None
+    reaction = got.responder.reaction
+    answer = reaction.describe() if reaction is not None else "-"
+    if run.returncode != 0 or kept != CONTENT:
+        raise ConformanceFailure.evidence(
+            "FRM-10: an honest get whose RSFL and DONE carry members the schema does not define",
+            "the members are ignored: exit code 0, the file kept",
+            f"exit code {run.returncode}, " + ("no file" if kept is None else f"{len(kept)} bytes"),
+            note=f"its answer: {answer}; {got.describe()}",
+        )
+
+
+def _file_appears_before_done(r: LyingResponder) -> None:
+    r.rsfl(sha256=DIGEST)
+    r.data(CONTENT)
+    # Another program creates the output name while the transfer runs: the initiator's
+    # final rename must not replace it [APP-STORE-2: link+unlink or RENAME_NOREPLACE].
+    try:
+        fd = os.open(r.outdir / _OUT, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # The initiator itself made the final name before DONE: that alone fails the case.
+        r.notes.append("APP-GET-6: the initiator created the final name before DONE")
+    else:
+        with os.fdopen(fd, "wb") as file:
+            file.write(_USERS_FILE)
+    r.done()
+
+
+def _users_file_state(out: Path) -> str:
+    if not out.exists():
+        return "deleted"
+    content = out.read_bytes()
+    if content == _USERS_FILE:
+        return "intact"
+    if content == CONTENT:
+        return "replaced by the download"
+    return f"changed ({len(content)} bytes)"
+
+
+@pytest.mark.req("APP-GET-6", "APP-STORE-2")
+def test_initiator_does_not_replace_a_file_that_appears_during_the_get(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    got = _run_lie(target, tmp_path, transcripts, _file_appears_before_done)
+    state = _users_file_state(got.run.out)
+    left = leftovers(got.run)
+    if state != "intact" or left or got.responder.notes:
+        raise ConformanceFailure.evidence(
+            "APP-GET-6/APP-STORE-2: the output name was created by someone else before DONE",
+            "the initiator does not replace it (its rename fails; nothing else is kept)",
+            f"the file was {state}; other files left: {left}; {got.responder.notes}",
+            note=got.describe(),
+        )
+
+
+_PROBE_BUDGET = 3.0  # seconds for the client to create its temporary file
+
+
+def _look_at(r: LyingResponder, entries: list[Path], when: str) -> None:
+    for entry in entries:
+        try:
+            info = entry.lstat()
+        except FileNotFoundError:  # renamed or removed meanwhile
+            continue
+        mode = stat.S_IMODE(info.st_mode)
+        if entry.name == _OUT:
+            note = f"APP-GET-6: the final name exists {when} ({mode:04o}, {info.st_size} bytes)"
+        elif mode & 0o077:
+            note = f"APP-STORE-1: temporary file {entry.name} has mode {mode:04o}"
+        else:
+            continue
+        if note not in r.notes:
+            r.notes.append(note)
+
+
+def _probe_then_kill(
+    sig: int, process: list[subprocess.Popen[bytes]], ready: threading.Event
+) -> Lie:
+    """All bytes but one, then look at the output directory while the client waits,
+    then stop the client: a final name must never show before DONE."""
+
+    def lie(r: LyingResponder) -> None:
+        r.rsfl(sha256=DIGEST)
+        r.data(CONTENT[:-1])
+        deadline = time.monotonic() + _PROBE_BUDGET
+        entries: list[Path] = []
+        for _ in range(300):  # bounded by count and by _PROBE_BUDGET
+            entries = list(r.outdir.iterdir())
+            if entries or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        if not entries:
+            r.notes.append("(no file in the output directory during the transfer)")
+        _look_at(r, entries, "before DONE")
+        if not ready.wait(_PROBE_BUDGET):
+            raise RuntimeError("the client's process handle never arrived")
+        process[0].send_signal(sig)
+        try:
+            process[0].wait(timeout=_REACTION)
+        except subprocess.TimeoutExpired:
+            r.notes.append(f"(the client outlived {signal.Signals(sig).name} by {_REACTION} s)")
+        # What a stopped client left: its temporary file, if any, keeps the mode it had.
+        _look_at(r, [e for e in r.outdir.iterdir() if e.name != _OUT], "after the signal")
+        r.close_notify()
+
+    return lie
+
+
+@pytest.mark.req("APP-GET-6", "APP-STORE-1", "APP-STORE-5")
+@pytest.mark.parametrize(
+    "sig",
+    [
+        pytest.param(signal.SIGKILL, id="SIGKILL"),
+        # A signal the client survives long enough to handle: its temporary file goes too.
+        pytest.param(signal.SIGTERM, id="SIGTERM", marks=pytest.mark.req("APP-STORE-3")),
+    ],
+)
+def test_initiator_stopped_mid_transfer_keeps_nothing_under_the_final_name(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook, sig: int
+) -> None:
+    process: list[subprocess.Popen[bytes]] = []
+    ready = threading.Event()
+
+    def started(popen: subprocess.Popen[bytes]) -> None:
+        process.append(popen)
+        ready.set()
+
+    got = _run_lie(
+        target, tmp_path, transcripts, _probe_then_kill(sig, process, ready), started=started
+    )
+    notes = got.responder.notes
+    problems = [n for n in notes if not n.startswith("(")]
+    if got.run.kept_file:
+        problems.append(
+            f"APP-STORE-5: after {signal.Signals(sig).name} mid-transfer, "
+            f"{got.run.out.name} exists ({got.run.out.stat().st_size} bytes)"
+        )
+    left = leftovers(got.run)
+    if sig == signal.SIGTERM and left:
+        problems.append(f"APP-STORE-3: after SIGTERM, {left} remain")
+    if problems:
+        raise ConformanceFailure.evidence(
+            f"APP-GET-6/APP-STORE-1/APP-STORE-5: a get stopped by {signal.Signals(sig).name} "
+            f"after {SIZE - 1} of {SIZE} bytes",
+            "the data goes to a temporary file (mode 0600) in the output directory; the "
+            "final name appears only after DONE is verified",
+            "; ".join(problems),
+            note=f"{notes}; {got.describe()}",
+        )
+
+
+_STALE = ".sft-partial-0123456789abcdef01234567"  # a killed run's, a day old
+_LIVE = ".sft-partial-fedcba9876543210fedcba98"  # another initiator's, being written now
+_DAY = 24 * 3600.0
+
+
+@pytest.mark.req("APP-STORE-3")
+def test_initiator_sweeps_stale_temporaries_but_not_live_ones(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """A `.sft-partial-*` nobody wrote to for a day (far beyond any idle timeout) is a
+    killed run's: the initiator removes it. One written to just now may be another live
+    initiator's in the same directory: it stays."""
+    if target.limits.idle_timeout >= _DAY / 2:
+        pytest.skip("the target's idle timeout is too long to tell stale from live")
+
+    def prepare(outdir: Path) -> None:
+        (outdir / _STALE).write_bytes(b"left by a killed run")
+        old = time.time() - _DAY
+        os.utime(outdir / _STALE, (old, old))
+        (outdir / _LIVE).write_bytes(b"being written by another initiator")
+
+    got = _run_lie(target, tmp_path, transcripts, _honest, prepare=prepare)
+    left = set(leftovers(got.run))
+    problems = []
+    if _STALE in left:
+        problems.append(f"the day-old {_STALE} is still there")
+    if _LIVE not in left:
+        problems.append(f"{_LIVE}, written to just now, was removed")
+    if problems:
+        raise ConformanceFailure.evidence(
+            "APP-STORE-3: a get into a directory holding a stale and a live temporary file",
+            "the stale one (not written to for a day) is removed, the live one kept",
+            "; ".join(problems),
+            note=got.describe(),
+        )
