@@ -259,8 +259,8 @@ def _tag_checked_on_first_record_only() -> None:
     original_init = crypto.RecordOpener.__init__
     original_open = crypto.RecordOpener.open
 
-    def init(self: Any, key: bytes, iv: bytes, max_inner: int) -> None:
-        original_init(self, key, iv, max_inner)
+    def init(self: Any, key: bytes, iv: bytes, *args: Any, **kwargs: Any) -> None:
+        original_init(self, key, iv, *args, **kwargs)
         self.mutant_key = key
 
     def open_(self: Any, header: Any, sealed: Any) -> Any:

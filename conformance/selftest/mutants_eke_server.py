@@ -417,8 +417,10 @@ def _record_either_direction_key() -> None:
     errors = _module("reference.errors")
     original_init = records.RecordChannel.__init__
 
-    def init(self: Any, keys: Any, *, is_client: bool, max_record: int = 1_048_832) -> None:
-        original_init(self, keys, is_client=is_client, max_record=max_record)
+    def init(
+        self: Any, keys: Any, *, is_client: bool, max_record: int = 1_048_832, **kwargs: Any
+    ) -> None:
+        original_init(self, keys, is_client=is_client, max_record=max_record, **kwargs)
         opener = self.reader._opener
         own_key, own_iv = (keys.key_c2s, keys.iv_c2s) if is_client else (keys.key_s2c, keys.iv_s2c)
         other = crypto.RecordOpener(own_key, own_iv, max_record - 16)

@@ -54,8 +54,8 @@ def _sequence_starts_at_one() -> None:
     crypto = _crypto()
     original = crypto._RecordCipher.__init__
 
-    def init(self: Any, key: bytes, iv: bytes) -> None:
-        original(self, key, iv)
+    def init(self: Any, key: bytes, iv: bytes, *args: Any, **kwargs: Any) -> None:
+        original(self, key, iv, *args, **kwargs)
         self.sequence = 1  # "record numbers start at 1, like the handshake's EKE1"
 
     crypto._RecordCipher.__init__ = init
