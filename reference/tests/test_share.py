@@ -183,3 +183,16 @@ def test_deep_names_hold_one_descriptor_at_a_time(tmp_path: Path) -> None:
         with pytest.raises(RemoteProtocolError):
             directory.open("d/" * 200 + "missing")
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+@pytest.mark.parametrize("kind", ["share", "inbox"])
+def test_a_closed_directory_keeps_no_descriptor_number(tmp_path: Path, kind: str) -> None:
+    """After close the descriptor is a closed marker (< 0), so a second close is a no-op:
+    a `_fd` left at 0 would make it close descriptor 0, whoever holds it (a mechanical
+    mutant that survived the conformance suite: not visible on the wire)."""
+    from reference.share import Inbox, ShareDirectory
+
+    opened = ShareDirectory(tmp_path) if kind == "share" else Inbox(tmp_path)
+    opened.close()
+    assert opened._fd < 0, opened._fd
+    opened.close()
