@@ -11,21 +11,25 @@ conformance/test_pki_initiator_transfer.py.
 
 from __future__ import annotations
 
-import io
-import os
 from typing import Any
 
 from conformance.selftest.mutant import Mutant, _module
 
+# The storage bugs live in code both clients share (reference/share.py, reference/errors.py):
+# the same plantings as the eke client's, run here against the pki initiator.
+from conformance.selftest.mutants_eke_client import (
+    _integrity_error,
+    _keeps_temp_on_failure,
+    _replaces_on_commit,
+    _writes_final_name_directly,
+)
+from conformance.selftest.mutants_eke_client import (
+    _temp_file_world_readable as _temp_umask_mode,
+)
+
 __all__ = ["MUTANTS"]
 
 _FILE = "test_pki_initiator_transfer.py"
-
-
-def _integrity_error(message: str) -> Exception:
-    errors = _module("reference.errors")
-    error: Exception = errors.RemoteProtocolError(errors.ErrorCode.INTEGRITY_FAILED, message)
-    return error
 
 
 # ---------------------------------------------------------------- checks at DONE [APP-GET-3]
@@ -141,69 +145,6 @@ def _eof_ends_the_file(*, only_when_complete: bool) -> None:
 
 
 # ---------------------------------------------------------------- storage [APP-GET-6, APP-STORE-*]
-
-
-def _writes_final_name_directly() -> None:
-    share = _module("reference.share")
-
-    def init(
-        self: Any, dir_fd: int, final_name: str, limit: int, *, owns_dir_fd: bool = False
-    ) -> None:
-        self._dir_fd = dir_fd
-        self._owns_dir_fd = owns_dir_fd
-        self.final_name = final_name
-        self.limit = limit
-        self.written = 0
-        self.temp_name = final_name  # "abort() deletes it anyway"
-        fd = os.open(
-            final_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600, dir_fd=dir_fd
-        )
-        self._file = io.FileIO(fd, "wb", closefd=True)
-        self._done = False
-
-    def commit(self: Any, *, overwrite: bool = False) -> None:
-        os.fsync(self._file.fileno())
-        self._file.close()
-        self._file = None
-        self._done = True
-        self._release_dir()
-
-    share.PartialFile.__init__ = init
-    share.PartialFile.commit = commit
-
-
-def _keeps_temp_on_failure() -> None:
-    share = _module("reference.share")
-
-    def abort(self: Any) -> None:  # closes, but the partial file stays ("for a resume")
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-        self._done = True
-        self._release_dir()
-
-    share.PartialFile.abort = abort
-
-
-def _temp_umask_mode() -> None:
-    share = _module("reference.share")
-    original = share.PartialFile.__init__
-
-    def init(self: Any, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        os.chmod(self.temp_name, 0o644, dir_fd=self._dir_fd)  # "like every other download"
-
-    share.PartialFile.__init__ = init
-
-
-def _replaces_on_commit() -> None:
-    share = _module("reference.share")
-    original = share.PartialFile.commit
-
-    def commit(self: Any, *, overwrite: bool = False) -> None:
-        original(self, overwrite=True)  # "the name was free when the get started"
-
-    share.PartialFile.commit = commit
 
 
 def _creates_output_early() -> None:
