@@ -29,7 +29,7 @@ __all__ = [
     "EXPONENT_BITS",
     "FEISTEL_ROUNDS",
     "G",
-    "KEY_INFOS",
+    "keys_from_prk",
     "N2",
     "N3",
     "N4",
@@ -115,8 +115,6 @@ _KEY_INFOS = {
     "key_s2c": (b"sft-eke/1 key s2c", 32),
     "iv_s2c": (b"sft-eke/1 iv s2c", 12),
 }
-# The HKDF-Expand labels of EKE-KS-3, for diagnoses of a target's key schedule.
-KEY_INFOS = _KEY_INFOS
 
 
 class EkeError(Exception):
@@ -313,7 +311,11 @@ class SessionKeys:
 
 
 def derive_keys(z: bytes, th: bytes) -> SessionKeys:
-    prk = hkdf_extract(th, z)
+    return keys_from_prk(hkdf_extract(th, z), z=z, th=th)
+
+
+def keys_from_prk(prk: bytes, *, z: bytes, th: bytes) -> SessionKeys:
+    """The six keys of EKE-KS-3 expanded from `prk` (a diagnosis passes other PRKs)."""
     derived = {name: hkdf_expand(prk, info, n) for name, (info, n) in _KEY_INFOS.items()}
     return SessionKeys(th=th, z=z, prk=prk, **derived)
 

@@ -189,9 +189,7 @@ def _th_variants(user: str, a: bytes, b: bytes) -> Iterator[tuple[str, bytes]]:
 def _keys_with(
     z: bytes, th: bytes, extract: Callable[[bytes, bytes], bytes] = eke.hkdf_extract
 ) -> eke.SessionKeys:
-    prk = extract(th, z)
-    derived = {name: eke.hkdf_expand(prk, info, n) for name, (info, n) in eke.KEY_INFOS.items()}
-    return eke.SessionKeys(th=th, z=z, prk=prk, **derived)
+    return eke.keys_from_prk(extract(th, z), z=z, th=th)
 
 
 def _c2_opens(keys: eke.SessionKeys, c2: bytes) -> bool:
