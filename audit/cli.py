@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -106,12 +107,54 @@ def config_from_args(args: argparse.Namespace) -> AuditConfig:
         raise AuditUsageError(str(exc)) from exc
 
 
+# Options naming files: the parts run in the kit's directory, so a relative path the
+# user gave (relative to where they typed it) is made absolute first.
+_PATH_OPTIONS = ("target_config", "root", "ca_key", "client_cert", "client_key", "expectations")
+
+
+def _absolute_paths(args: argparse.Namespace) -> None:
+    for name in _PATH_OPTIONS:
+        value = getattr(args, name, None)
+        if value:
+            setattr(args, name, type(value)(Path(value).absolute()))
+    if getattr(args, "password_file", None):
+        args.password_file = [str(Path(f).absolute()) for f in args.password_file]
+    if getattr(args, "enroll", None):
+        args.enroll = [
+            f"{alias}:{Path(f).absolute()}" if sep else alias
+            for alias, sep, f in (e.partition(":") for e in args.enroll)
+        ]
+
+
+def _writable_directory(out: Path) -> str | None:
+    """Why reports cannot be written to `out` (None: they can)."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".sft-audit-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
 def _main(args: argparse.Namespace) -> int:
+    _absolute_paths(args)
     try:
         config = config_from_args(args)
     except AuditUsageError as exc:
         print(f"sft audit: {exc}", file=sys.stderr)
         return 2
-    outcome = run_audit(config, progress=sys.stderr)
+    why = _writable_directory(config.out)
+    if why is not None:
+        print(f"sft audit: cannot write the reports to {config.out}: {why}", file=sys.stderr)
+        return 2
+    try:
+        outcome = run_audit(config, progress=sys.stderr)
+    except OSError as exc:  # the report directory went away or filled up mid-run
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"sft audit: cannot write the reports:{where} {exc.strerror or exc}",
+              file=sys.stderr)
+        return 2
     print("\n".join(summary_lines(outcome.report)))
     return outcome.exit_code

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from audit.verdict import PartResult, id_order
+from conformance.report import shorten_at_word
 
 __all__ = ["SCHEMA", "build_audit_report", "render_html", "summary_lines", "write_report"]
 
@@ -128,7 +129,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         req_rows.append(
             f"<tr><td>{e(str(r['id']))}</td><td>{e(str(r.get('profile', '')))}</td>"
             f"<td>{e(str(r.get('level', '')))}</td><td>{_badge(str(r['verdict']))}</td>"
-            f"<td>{e(str(r.get('text', ''))[:160])}</td></tr>"
+            f"<td>{e(shorten_at_word(str(r.get('text', ''))))}</td></tr>"
         )
     targets = "".join(
         f"<li><b>{e(t['profile'])}</b>: {e(t['description'])}</li>" for t in report["targets"]
@@ -137,11 +138,13 @@ def render_html(report: Mapping[str, Any]) -> str:
 <html lang="en"><head><meta charset="utf-8">
 <title>sft audit — {e(verdict)}</title>
 <style>
-body {{ font-family: system-ui, sans-serif; margin: 2em; color: #1f2328; }}
+body {{ font-family: system-ui, sans-serif; margin: 2em; color: #1f2328;
+  overflow-wrap: anywhere; }}
 .verdict {{ font-size: 1.6em; padding: .6em 1em; color: white; border-radius: 6px;
   background: {_COLOURS.get(verdict, '#57606a')}; }}
-table {{ border-collapse: collapse; margin: 1em 0; }}
+table {{ border-collapse: collapse; margin: 1em 0; width: 100%; }}
 td, th {{ border: 1px solid #d0d7de; padding: .3em .6em; vertical-align: top; text-align: left; }}
+td:first-child, th {{ overflow-wrap: normal; }}
 th {{ background: #f6f8fa; }}
 .badge {{ color: white; border-radius: 4px; padding: 0 .4em; font-size: .9em; }}
 </style></head><body>

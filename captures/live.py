@@ -2,23 +2,21 @@
 
 Used by the live tests and by `captures/make_samples.py`. Servers print one
 readiness line, ``listening on HOST:PORT``, once they accept connections; we
-wait for that line (bounded), never for a fixed time.
+wait for that line (bounded), never for a fixed time — through the kit's one launcher,
+sftkit.launch (own process group, SIGTERM then SIGKILL at stop).
 """
 
 from __future__ import annotations
 
 __all__ = ["ServerProcess", "sft_command", "sft_has"]
 
-import os
-import re
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from types import TracebackType
 
-_READY = re.compile(r"listening on ([0-9.]+|\[[0-9a-f:]+\]):(\d+)")
+from sftkit.launch import LaunchedProcess, LaunchError, launch_server
 
 
 def sft_command() -> list[str]:
@@ -52,44 +50,29 @@ class ServerProcess:
         self.timeout = timeout
         self.port = 0
         self.host = ""
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._ready = threading.Event()
-        self.output: list[str] = []
+        self._process: LaunchedProcess | None = None
 
-    def _watch(self) -> None:
-        assert self._proc is not None and self._proc.stdout is not None
-        for raw in self._proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip()
-            self.output.append(line)
-            m = _READY.search(line)
-            if m and not self._ready.is_set():
-                self.host, self.port = m.group(1), int(m.group(2))
-                self._ready.set()
+    @property
+    def output(self) -> list[str]:
+        """What it wrote so far (stdout and stderr), line by line."""
+        return [] if self._process is None else self._process.output().splitlines()
 
     def __enter__(self) -> ServerProcess:
-        env = dict(os.environ)
-        self._proc = subprocess.Popen(
-            self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, env=env,
-        )
-        if self.stdin is not None and self._proc.stdin is not None:
-            self._proc.stdin.write(self.stdin)
-        if self._proc.stdin is not None:
-            self._proc.stdin.close()
-        threading.Thread(target=self._watch, daemon=True).start()
-        if not self._ready.wait(self.timeout):
-            self.stop()
-            raise RuntimeError(f"{' '.join(self.argv[:3])} did not print its readiness line")
+        try:
+            self._process = launch_server(
+                self.argv, name=Path(self.argv[0]).name, stdin=self.stdin or b"",
+                ready_timeout=self.timeout,
+            )
+        except LaunchError as exc:  # a RuntimeError, as this always raised
+            raise LaunchError(
+                f"{' '.join(self.argv[:3])} did not print its readiness line: {exc}"
+            ) from None
+        self.host, self.port = self._process.host, self._process.port
         return self
 
     def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait(5)
+        if self._process is not None:
+            self._process.stop(deadline=10)
 
     def __exit__(
         self,

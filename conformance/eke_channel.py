@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,12 +39,21 @@ from conformance.wire import (
 
 __all__ = [
     "EkeChannel",
+    "FrameReceiver",
+    "FrameSender",
     "HandshakeResult",
     "client_handshake",
     "connect_raw",
+    "honest_client_handshake",
     "password_key_cached",
     "server_handshake",
 ]
+
+# How the honest client reaches a server, whatever carries the bytes (the suite's
+# RawConnection, the fuzzer's stream): send one clear frame with a control payload
+# (False when the server has closed), and read the next event before a deadline.
+FrameSender = Callable[[bytes, Mapping[str, Any]], bool]
+FrameReceiver = Callable[[float], Event]
 
 
 @dataclass
@@ -63,8 +72,10 @@ class HandshakeResult:
         return f"EKE handshake {'completed' if self.ok else 'failed'} at {self.step}: {what}"
 
 
-def _recv_json(conn: RawConnection, frame_type: bytes, deadline: float) -> dict[str, Any] | Event:
-    event = conn.recv_frame(deadline)
+def _recv_json(
+    receive: FrameReceiver, frame_type: bytes, deadline: float
+) -> dict[str, Any] | Event:
+    event = receive(deadline)
     if not isinstance(event, ReceivedFrame) or event.type != frame_type:
         return event
     obj = event.json()
@@ -77,10 +88,20 @@ def client_handshake(
     conn: RawConnection, client: eke.ClientHandshake, timeout: float
 ) -> HandshakeResult:
     """Runs §5.3 as the client over `conn`; never raises for what the server does."""
-    deadline = deadline_after(timeout)
-    if not conn.send_frame(b"EKE1", client.eke1()):
+    return honest_client_handshake(conn.send_frame, conn.recv_frame, client,
+                                   deadline_after(timeout))
+
+
+def honest_client_handshake(
+    send: FrameSender, receive: FrameReceiver, client: eke.ClientHandshake, deadline: float
+) -> HandshakeResult:
+    """The tester's one honest sft-eke/1 client handshake (§5.3), over any transport:
+    the conformance channels and the fuzzer (fuzz/runner.py) both run this one. Never
+    raises for what the server does; a C2 that verifies under a known deviation is
+    diagnosed (the requirement the server breaks)."""
+    if not send(b"EKE1", client.eke1()):
         return HandshakeResult(False, "EKE1", detail="the server closed before EKE1 was sent")
-    got = _recv_json(conn, b"EKE2", deadline)
+    got = _recv_json(receive, b"EKE2", deadline)
     if not isinstance(got, dict):
         return HandshakeResult(False, "EKE2", event=got)
     try:
@@ -89,9 +110,9 @@ def client_handshake(
         diagnosis = diagnose_c2(client, got)
         detail = str(exc) + (f" — {diagnosis.describe()}" if diagnosis else "")
         return HandshakeResult(False, "EKE2", detail=detail, diagnosis=diagnosis)
-    if not conn.send_frame(b"EKE3", eke3):
+    if not send(b"EKE3", eke3):
         return HandshakeResult(False, "EKE3", detail="the server closed before EKE3 was sent")
-    got = _recv_json(conn, b"EKE4", deadline)
+    got = _recv_json(receive, b"EKE4", deadline)
     if not isinstance(got, dict):
         return HandshakeResult(False, "EKE4", event=got)
     try:
@@ -109,7 +130,7 @@ def server_handshake(
 ) -> tuple[HandshakeResult, eke.ServerHandshake | None]:
     """Runs §5.3 as the server: `passwords` maps user names to pw (EKE-PW-1)."""
     deadline = deadline_after(timeout)
-    got = _recv_json(conn, b"EKE1", deadline)
+    got = _recv_json(conn.recv_frame, b"EKE1", deadline)
     if not isinstance(got, dict):
         return HandshakeResult(False, "EKE1", event=got), None
     user = got.get("user")
@@ -123,7 +144,7 @@ def server_handshake(
         return HandshakeResult(False, "EKE1", detail=str(exc)), None
     if not conn.send_frame(b"EKE2", eke2):
         return HandshakeResult(False, "EKE2", detail="the client closed before EKE2"), None
-    got = _recv_json(conn, b"EKE3", deadline)
+    got = _recv_json(conn.recv_frame, b"EKE3", deadline)
     if not isinstance(got, dict):
         return HandshakeResult(False, "EKE3", event=got), None
     try:

@@ -24,7 +24,17 @@ from Crypto.Hash import SHA256
 
 from conformance import eke
 
-__all__ = ["Diagnosis", "diagnose_c2", "diagnose_record"]
+__all__ = [
+    "ClientVariant",
+    "Diagnosis",
+    "RecordVariant",
+    "client_record_variants",
+    "client_swapped_permutation",
+    "client_variants",
+    "diagnose_c2",
+    "diagnose_c3",
+    "diagnose_record",
+]
 
 
 @dataclass(frozen=True)
@@ -225,6 +235,14 @@ def diagnose_c2(client: eke.ClientHandshake, message: dict[str, object]) -> Diag
         ):
             if z_variant != z and _c2_opens(_keys_with(z_variant, th), c2):
                 return Diagnosis("EKE-KS-2", f"C2 verifies with {finding}")
+        # A server that takes X' as X (never folds the sign back) computes (p − X)^y =
+        # (−1)^y·X^y: for an odd y its Z is p − Z. Only when the suite sent X' = p − X.
+        if _c2_opens(_keys_with(eke.element_to_bytes(eke.P - z_int), th), c2):
+            return Diagnosis(
+                "EKE-X-3",
+                "C2 verifies under p − Z: the server used X' = p − X as X, without "
+                "recovering the quadratic residue of X', p − X'",
+            )
         for finding, extract in (
             (
                 "HKDF-Extract with salt and key swapped (salt = Z, IKM = th)",
@@ -259,3 +277,200 @@ def diagnose_c2(client: eke.ClientHandshake, message: dict[str, object]) -> Diag
     if _c2_opens(_keys_with(z_swapped, th), c2):
         return Diagnosis("EKE-FEI-2", "B is hidden with D_pw instead of E_pw")
     return None
+
+
+# ---------------------------------------------------------------- the CLIENT's key schedule
+#
+# A client whose key schedule deviates refuses the suite's honest C2 and never sends C3:
+# its bytes hold nothing to diagnose. The suite, as the server, then offers C2 sealed the
+# way each deviation would seal it, one client run per variant: the variant the client
+# accepts (it answers EKE3) is the one it computes — AES-GCM opens under nothing else.
+
+
+@dataclass(frozen=True)
+class ClientVariant:
+    """A deviation a client may make, and how a server would have to seal C2 for it."""
+
+    requirement: str
+    finding: str
+    keys: eke.SessionKeys  # the keys such a client derives (th included)
+    c2_key: bytes
+    c2_nonce: bytes
+    c2_ad: bytes
+    b: bytes = b""  # the B to send instead of the honest one (empty: the honest one)
+
+    def seal_c2(self, ns: bytes) -> bytes:
+        return eke.aead_seal(self.c2_key, self.c2_nonce, ns, self.c2_ad)
+
+
+def client_variants(user: str, a: bytes, b: bytes, z_int: int) -> Iterator[ClientVariant]:
+    """Every deviation of §5.3–§5.4 a client can make in what it expects of C2, for the
+    session (U, A, B) whose honest shared secret is `z_int` (most common first)."""
+    z = eke.element_to_bytes(z_int)
+    th = eke.transcript_hash(user, a, b)
+
+    def plain(requirement: str, finding: str, keys: eke.SessionKeys) -> ClientVariant:
+        return ClientVariant(requirement, finding, keys, keys.kcs, eke.N2, b"EKE2" + keys.th)
+
+    for finding, th_variant in _th_variants(user, a, b):
+        yield plain("EKE-KS-1", f"the client computes {finding}", _keys_with(z, th_variant))
+    for finding, extract in (
+        (
+            "HKDF-Extract with salt and key swapped (salt = Z, IKM = th)",
+            lambda salt, ikm: eke.hkdf_extract(ikm, salt),
+        ),
+        (
+            "HKDF-Extract with an empty salt (th not used as the salt)",
+            lambda salt, ikm: eke.hkdf_extract(b"", ikm),
+        ),
+        ("no HKDF-Extract (PRK = Z)", lambda salt, ikm: ikm),
+    ):
+        yield plain(
+            "EKE-KS-3", f"the client derives its keys with {finding}", _keys_with(z, th, extract)
+        )
+    minimal = z_int.to_bytes(max(1, (z_int.bit_length() + 7) // 8), "big")
+    for finding, z_variant in (
+        ("Z without its leading zero bytes (not I2OSP to 384 bytes)", minimal),
+        ("Z little-endian", z[::-1]),
+    ):
+        if z_variant != z:
+            yield plain("EKE-KS-2", f"the client uses {finding}", _keys_with(z_variant, th))
+    keys = _keys_with(z, th)
+    for name in ("kcc", "key_s2c", "key_c2s"):
+        yield ClientVariant(
+            "EKE-KS-4",
+            f"the client verifies C2 with {name}, not Kcs",
+            keys,
+            getattr(keys, name),
+            eke.N2,
+            b"EKE2" + th,
+        )
+    for finding, nonce, ad in (
+        ("C2's associated data is th alone (no 'EKE2' label)", eke.N2, th),
+        ("C2's associated data is empty", eke.N2, b""),
+        ("C2's nonce is all zeros (not N2 = 0^11 ‖ 0x02)", bytes(12), b"EKE2" + th),
+    ):
+        yield ClientVariant("EKE-HS-4", f"the client expects {finding}", keys, keys.kcs, nonce, ad)
+
+
+def client_swapped_permutation(
+    pw: bytes, user: str, a: bytes, exponent: int, b: bytes
+) -> ClientVariant | None:
+    """A client with E_pw and D_pw swapped: it hid A with D_pw and reveals B with E_pw.
+    The server's answer for it: X from E_pw(A), and B' = D_pw(±Y) (`b` is the honest
+    B = E_pw(±Y)); None if A does not decode that way either."""
+    try:
+        x = eke.pm_decode(int.from_bytes(eke.feistel_encrypt(pw, a), "big"))
+    except (eke.EkeError, ValueError):
+        return None
+    z_int = pow(x, exponent, eke.P)
+    if z_int in (0, 1, eke.P - 1):
+        return None
+    swapped_b = eke.feistel_decrypt(pw, eke.feistel_decrypt(pw, b))
+    th = eke.transcript_hash(user, a, swapped_b)
+    keys = _keys_with(eke.element_to_bytes(z_int), th)
+    return ClientVariant(
+        "EKE-FEI-2",
+        "the client hides A with D_pw and reveals B with E_pw (the permutations swapped)",
+        keys,
+        keys.kcs,
+        eke.N2,
+        b"EKE2" + th,
+        swapped_b,
+    )
+
+
+def diagnose_c3(keys: eke.SessionKeys, c3: bytes, ns: bytes) -> Diagnosis | None:
+    """Why a client's C3 does not verify under §5.3 (the keys are right: it accepted C2)."""
+    th = keys.th
+    plain = _opens(keys.kcc, eke.N3, c3, b"EKE3" + th)
+    if plain is not None:
+        if plain[: eke.NONCE_LEN] == ns:
+            return Diagnosis("EKE-HS-5", "C3's plaintext is Ns ‖ Na (the nonces swapped)")
+        return Diagnosis("EKE-HS-5", "C3's plaintext does not end with the server's Ns")
+    for name in ("kcs", "key_c2s", "key_s2c"):
+        if _opens(getattr(keys, name), eke.N3, c3, b"EKE3" + th) is not None:
+            return Diagnosis("EKE-KS-4", f"C3 is sealed with {name}, not Kcc")
+    for finding, nonce, ad in (
+        ("C3's associated data is th alone (no 'EKE3' label)", eke.N3, th),
+        ("C3's associated data is empty", eke.N3, b""),
+        ("C3's nonce is N2", eke.N2, b"EKE3" + th),
+        ("C3's nonce is all zeros (not N3 = 0^11 ‖ 0x03)", bytes(12), b"EKE3" + th),
+    ):
+        if _opens(keys.kcc, nonce, c3, ad) is not None:
+            return Diagnosis("EKE-HS-5", finding)
+    return None
+
+
+# ---------------------------------------------------------------- the CLIENT's record opener
+#
+# A client that seals its records right may still open the server's wrongly (the opener
+# is separate code): it then fails an honest get and says nothing the suite could open.
+# The suite serves the get again, once per deviation, its records sealed the way that
+# deviation expects; the one under which the client completes the get is what it does.
+
+
+@dataclass(frozen=True)
+class RecordVariant:
+    """A way a client may open server→client records, and how to seal for it."""
+
+    requirement: str
+    finding: str
+    key: bytes
+    iv: bytes
+    nonce_of: Callable[[bytes, int], bytes]  # (iv, seq) -> nonce
+    ad_of: Callable[[bytes, int], bytes]  # (header, plaintext length) -> associated data
+
+    def seal(self, inner: bytes, seq: int) -> bytes:
+        header = b"RECD" + struct.pack(">I", len(inner) + eke.RECORD_TAG_LEN)
+        nonce = self.nonce_of(self.iv, seq)
+        return header + eke.aead_seal(self.key, nonce, inner, self.ad_of(header, len(inner)))
+
+
+def client_record_variants(keys: eke.SessionKeys) -> list[RecordVariant]:
+    """Every known deviation of a client's opener of server→client records (§5.4–§5.5)."""
+    key, iv = keys.key_s2c, keys.iv_s2c
+    right_nonce = eke.record_nonce
+
+    def header_ad(header: bytes, _inner_len: int) -> bytes:
+        return header
+
+    def variant(
+        requirement: str,
+        finding: str,
+        key: bytes = key,
+        iv: bytes = iv,
+        nonce_of: Callable[[bytes, int], bytes] = right_nonce,
+        ad_of: Callable[[bytes, int], bytes] = header_ad,
+    ) -> RecordVariant:
+        return RecordVariant(requirement, finding, key, iv, nonce_of, ad_of)
+
+    return [
+        variant(
+            "EKE-KS-4",
+            "the client opens the server's records with the client→server key and IV "
+            "(one key for both directions)",
+            keys.key_c2s,
+            keys.iv_c2s,
+        ),
+        variant("EKE-KS-4", "the client opens the server's records with the client→server key",
+                keys.key_c2s),
+        variant("EKE-KS-4", "the client opens the server's records with the client→server IV",
+                iv=keys.iv_c2s),
+        variant("EKE-KS-4", "the client opens the server's records with Kcs", keys.kcs),
+        variant("EKE-KS-4", "the client opens the server's records with Kcc", keys.kcc),
+        variant("EKE-REC-2", "the client's nonce is the IV itself (no sequence number)",
+                nonce_of=lambda iv, _seq: iv),
+        variant("EKE-REC-2", "the client XORs the sequence number in little-endian",
+                nonce_of=_u64le_nonce),
+        variant("EKE-REC-2", "the client XORs the sequence number into the IV's first 8 bytes",
+                nonce_of=_seq_at_front),
+        variant("EKE-REC-2", "the client counts the server's records from 1, not 0",
+                nonce_of=lambda iv, seq: right_nonce(iv, seq + 1)),
+        variant("EKE-REC-3", "the client opens with empty associated data",
+                ad_of=lambda _h, _n: b""),
+        variant("EKE-REC-3", "the client's associated data is only the type 'RECD'",
+                ad_of=lambda h, _n: h[:4]),
+        variant("EKE-REC-3", "the client's associated data holds the plaintext's length",
+                ad_of=lambda _h, n: b"RECD" + struct.pack(">I", n)),
+    ]  # fmt: skip

@@ -314,7 +314,8 @@ def client_template(target: Target) -> str:
     if target.embedded:
         return (
             f"{shlex.quote(sys.executable)} -m reference eke get {{host}}:{{port}} {{name}} "
-            "--user {user} --password-file {password_file} -o {out} --quiet --timeout 5"
+            "--user {user} --password-file {password_file} -o {out} --quiet "
+            "--connect-timeout 5 --handshake-timeout 5"
         )
     unsupported("testing an eke client needs --client-cmd 'TEMPLATE'")
     raise AssertionError("unreachable")

@@ -3,7 +3,9 @@
 `pytest conformance` with no `--target` judges the reference itself. The suite never
 imports `reference` (it must stay able to judge anyone): it runs the `sft` command line
 (`python -m reference ...`) on ephemeral loopback ports, waits for each server's
-readiness line (`listening on HOST:PORT`), and stops what it started at the end.
+readiness line (`listening on HOST:PORT`), and stops what it started at the end — all
+through the kit's one launcher, sftkit.launch (own process group, bounded readiness wait,
+SIGTERM then SIGKILL, one log per process in the work directory's logs/).
 
 The servers get short limits (handshake/idle timeouts, throttling backoff) so that the
 whole suite stays fast; the `Target` records those limits so that tests expect exactly
@@ -15,21 +17,17 @@ Also used by fuzz/ (`start_embedded`), which must not import `reference` either.
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
-import selectors
 import shlex
 import shutil
-import subprocess
 import sys
-import threading
-import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from conformance.target import Account, KnownFile, Limits, Target
+from sftkit.launch import LaunchedProcess, LaunchError, launch_server, run_command, stop_all
 
 __all__ = [
     "EMBEDDED_LIMITS",
@@ -53,6 +51,15 @@ EMBEDDED_LIMITS = Limits(
     # longest lock short, yet 1 s, 2 s, 4 s of growth stay observable.
     throttle_base=1.0,
     throttle_cap=4.0,
+    # EKE-THR-7: P above N, so an honest burst of P logins proves pending is not failure;
+    # Q = LIM-8 here (Q−1 ≥ N pending ghosts beside one honest login from one address).
+    pending_logins_per_user=4,
+    pending_logins_per_address=4,
+    # EKE-THR-11: above the N+1 failures other cases put on one name; reachable at once
+    # (N−1 failures, then P pending handshakes abandoned).
+    lock_after=5,
+    # PKI-CERT-7: a refetch the revocation case can wait for (one CRL fetch per 2 s).
+    crl_refresh=2.0,
 )
 _READY_TIMEOUT = 20.0
 # The embedded CA's certificate validity (the reference's default is 30 days).
@@ -83,20 +90,22 @@ class EmbeddedError(Exception):
     """The embedded reference could not be started (one line, with the log's tail)."""
 
 
-def _python_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONUNBUFFERED"] = "1"
-    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
-    return env
-
-
 @dataclass
 class _Server:
     name: str
-    proc: subprocess.Popen[bytes]
-    host: str
-    port: int
-    log: Path
+    process: LaunchedProcess
+
+    @property
+    def host(self) -> str:
+        return self.process.host
+
+    @property
+    def port(self) -> int:
+        return self.process.port
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
 
 @dataclass
@@ -120,20 +129,11 @@ class EmbeddedReference:
 
     def _cli(self, args: Sequence[str], stdin: str = "", *, name: str) -> str:
         log = self.workdir / "logs" / f"{name}.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "reference", *args]
         try:
-            done = subprocess.run(
-                cmd,
-                input=stdin.encode(),
-                capture_output=True,
-                timeout=_CLI_TIMEOUT,
-                env=_python_env(),
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
+            done = run_command(cmd, stdin=stdin.encode(), timeout=_CLI_TIMEOUT, log=log)
+        except LaunchError as exc:
             raise EmbeddedError(f"`sft {' '.join(args[:3])}` did not finish in time") from exc
-        log.write_bytes(done.stdout + done.stderr)
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).decode(errors="replace").strip().splitlines()
             last = tail[-1] if tail else f"exit code {done.returncode}"
@@ -149,12 +149,8 @@ class EmbeddedReference:
 
     def _help(self, *command: str) -> str:
         if command not in self._help_cache:
-            done = subprocess.run(
-                [sys.executable, "-m", "reference", *command, "--help"],
-                capture_output=True,
-                timeout=_CLI_TIMEOUT,
-                env=_python_env(),
-                check=False,
+            done = run_command(
+                [sys.executable, "-m", "reference", *command, "--help"], timeout=_CLI_TIMEOUT
             )
             self._help_cache[command] = done.stdout.decode(errors="replace")
         return self._help_cache[command]
@@ -174,40 +170,16 @@ class EmbeddedReference:
     def _serve(self, args: Sequence[str], *, name: str) -> _Server:
         self._args[name] = list(args)
         log = self.workdir / "logs" / f"{name}.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        stderr = log.open("wb")
-        proc = subprocess.Popen(
-            [*self.launcher, *args],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            env=_python_env(),
-        )
-        stderr.close()
-        assert proc.stdout is not None
-        deadline = time.monotonic() + _READY_TIMEOUT
-        buffer = b""
-        with selectors.DefaultSelector() as sel:
-            sel.register(proc.stdout, selectors.EVENT_READ)
-            while b"\n" not in buffer or not _ready_line(buffer):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or (proc.poll() is not None and not sel.select(0)):
-                    proc.kill()
-                    proc.wait()
-                    raise EmbeddedError(
-                        f"`sft {' '.join(args[:2])}` did not print its readiness line: "
-                        f"{_log_tail(log)}"
-                    )
-                if sel.select(remaining):
-                    chunk = os.read(proc.stdout.fileno(), 4096)
-                    if not chunk:
-                        proc.wait(timeout=_STOP_TIMEOUT)
-                        raise EmbeddedError(f"`sft {' '.join(args[:2])}` exited: {_log_tail(log)}")
-                    buffer += chunk
-        host, port = _ready_line(buffer) or ("", 0)
-        # Keep draining stdout in the log so the server never blocks on a full pipe.
-        _drain_to(proc, log)
-        server = _Server(name, proc, host, port, log)
+        log.unlink(missing_ok=True)  # a restart's log says only what that start said
+        try:
+            process = launch_server(
+                [*self.launcher, *args], name=name, log=log, ready_timeout=_READY_TIMEOUT
+            )
+        except LaunchError as exc:
+            raise EmbeddedError(
+                f"`sft {' '.join(args[:2])}` did not print its readiness line: {exc}"
+            ) from None
+        server = _Server(name, process)
         self.servers.append(server)
         return server
 
@@ -243,8 +215,7 @@ class EmbeddedReference:
             if ca and "--listen" in args:
                 # The CA keeps its port: the peer's --ca URL (CRL refetches) stays valid.
                 args[args.index("--listen") + 1] = f"{server.host}:{server.port}"
-            server.proc.terminate()
-            server.proc.wait(timeout=_STOP_TIMEOUT)
+            server.process.stop(_STOP_TIMEOUT)
             self.servers.remove(server)
         saved, self.launcher = self.launcher, launcher
         try:
@@ -258,7 +229,7 @@ class EmbeddedReference:
         if ca:
             restarted = target.with_changes(ca_url=f"https://{server.host}:{server.port}")
         else:
-            restarted = target.with_changes(host=server.host, port=server.port, pid=server.proc.pid)
+            restarted = target.with_changes(host=server.host, port=server.port, pid=server.pid)
         if profile == "eke":
             self._eke = restarted
         else:
@@ -266,20 +237,12 @@ class EmbeddedReference:
         return restarted
 
     def stop(self) -> None:
-        for server in reversed(self.servers):
-            if server.proc.poll() is None:
-                server.proc.terminate()
-        for server in reversed(self.servers):
-            try:
-                server.proc.wait(timeout=_STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                server.proc.kill()
-                server.proc.wait()
+        stop_all([server.process for server in reversed(self.servers)], _STOP_TIMEOUT)
         self.servers.clear()
 
     def alive(self) -> list[str]:
         """Names of servers that have died (for the report's "target down" diagnosis)."""
-        return [s.name for s in self.servers if s.proc.poll() is not None]
+        return [s.name for s in self.servers if not s.process.running()]
 
     # -- shared content --
 
@@ -393,9 +356,20 @@ class EmbeddedReference:
                 "--throttle-after": str(limits.throttle_failures),
                 "--throttle-base": str(limits.throttle_base),
                 "--throttle-cap": str(limits.throttle_cap),
+                "--max-pending-logins-per-user": str(limits.pending_logins_per_user),
+                "--max-pending-logins-per-address": str(limits.pending_logins_per_address),
+                "--lock-after": str(limits.lock_after),
+                # EKE-THR-8 keeps failure counts across restarts; the self-tests restart
+                # this server for every mutant, and one run's locks must not leak into
+                # the next: counts in memory (persistence: reference unit tests).
+                "--throttle-db": ":memory:",
             },
             name="eke-serve",
         )
+        if "--max-pending-logins-per-user" not in extra:  # a build without EKE-THR-7
+            limits = replace(limits, pending_logins_per_user=None, pending_logins_per_address=None)
+        if "--lock-after" not in extra:  # a build without EKE-THR-11
+            limits = replace(limits, lock_after=None)
         if "--max-pending-per-address" not in extra:  # a build without LIM-8
             limits = replace(limits, max_pending_per_address=None)
         features = {"get", "put"}
@@ -414,7 +388,7 @@ class EmbeddedReference:
             accounts=accounts,
             share=share,
             inbox=inbox,
-            pid=server.proc.pid,
+            pid=server.pid,
             extra=dict(_SHARE_FACTS),
         )
 
@@ -491,7 +465,11 @@ class EmbeddedReference:
         identities = {key: _find_identity(base / "id" / key) for _a, key in enrolments}
         identities.update(_mint_identities(root, ca_key, base / "minted", ("suite", "carol")))
         self._cli(["ca", "revoke", "revoked", "--dir", str(ca_dir)], name="ca-revoke")
-        limits = replace(EMBEDDED_LIMITS, cert_validity_days=float(_CA_VALIDITY_DAYS))
+        limits = replace(
+            EMBEDDED_LIMITS,
+            cert_validity_days=float(_CA_VALIDITY_DAYS),
+            ca_throttle_failures=3,  # the CA's --throttle-after above
+        )
         # How the CA-ENR-11 case administers the CA: the reference's CLI on its store.
         admin = f"{shlex.quote(sys.executable)} -m reference ca"
         ca_dir_arg = shlex.quote(str(ca_dir))
@@ -519,11 +497,14 @@ class EmbeddedReference:
                 "--max-pending-per-address": str(limits.max_pending_per_address),
                 "--max-file-size": str(limits.max_file_size),
                 "--ca": ca_url,
+                "--crl-refresh": str(limits.crl_refresh),
             },
             name="peer-serve",
         )
         if "--max-pending-per-address" not in extra:  # a build without LIM-8
             limits = replace(limits, max_pending_per_address=None)
+        if "--crl-refresh" not in extra:  # a build that refetches at its default only
+            limits = replace(limits, crl_refresh=Limits().crl_refresh)
         features = {"get", "put", "crl", "allow-list"}
         if "--max-connections" in extra:
             features.add("busy")
@@ -545,7 +526,7 @@ class EmbeddedReference:
             identities=identities,
             share=share,
             inbox=inbox,
-            pid=peer.proc.pid,
+            pid=peer.pid,
             extra={**_SHARE_FACTS, "ca_dir": str(ca_dir)},
         )
 
@@ -556,37 +537,6 @@ class EmbeddedReference:
         self._cli(
             ["ca", "revoke", alias, "--dir", self._pki.extra["ca_dir"]], name=f"ca-revoke-{alias}"
         )
-
-
-def _ready_line(buffer: bytes) -> tuple[str, int] | None:
-    for line in buffer.decode(errors="replace").splitlines():
-        if line.startswith("listening on "):
-            host, _, port = line[len("listening on ") :].strip().rpartition(":")
-            if port.isdigit():
-                return host.strip("[]"), int(port)
-    return None
-
-
-def _drain_to(proc: subprocess.Popen[bytes], log: Path) -> None:
-    stdout = proc.stdout
-    if stdout is None:
-        return
-
-    def pump() -> None:
-        with log.open("ab") as out:
-            while chunk := os.read(stdout.fileno(), 4096):
-                out.write(chunk)
-                out.flush()
-
-    threading.Thread(target=pump, name=f"drain-{proc.pid}", daemon=True).start()
-
-
-def _log_tail(log: Path) -> str:
-    try:
-        lines = log.read_text(errors="replace").strip().splitlines()
-    except OSError:
-        return "no log"
-    return lines[-1] if lines else "no output"
 
 
 def _pattern(size: int) -> bytes:

@@ -46,7 +46,7 @@ from conformance.channel import Channel
 from conformance.eke_channel import EkeChannel
 from conformance.eke_support import SourceAddresses, Victim, sources_for
 from conformance.embedded import EmbeddedError, EmbeddedReference
-from conformance.pki_channel import HandshakeRefused, client_context, connect_pki
+from conformance.pki_channel import HandshakeRefused, client_context, close_bound, connect_pki
 from conformance.target import Account, Target, target_from_options
 from conformance.wire import (
     ConformanceFailure,
@@ -307,10 +307,61 @@ def _pki_identity(target: Target, workdir: Path, alias: str = "suite") -> tuple[
         root = CertificateAuthority.load(target.root.read_bytes(), target.ca_key.read_bytes())
         cert = LabPKI(root).employee(alias)
         return cert.write(workdir, alias)
+    enrolee = _enrolment_account(target, alias)
+    if enrolee is not None:
+        return _enrolled_identity(target, enrolee, workdir)
     unsupported(
         "the suite holds no pki identity: give --ca-key (lab mode) or an embedded/enrolled identity"
     )
     raise AssertionError("unreachable")
+
+
+def _enrolment_account(target: Target, alias: str) -> Account | None:
+    """Enrolment mode (`--ca-url --enroll ALIAS:FILE`, no `--ca-key`): the account the
+    suite may enrol as `alias` (its own identity, "suite", is the first one given)."""
+    if not target.enroll or not target.ca_url:
+        return None
+    named = [a for a in target.enroll if a.user == alias]
+    if named:
+        return named[0]
+    return target.enroll[0] if alias == "suite" else None
+
+
+# (CA URL, alias) -> (certificate PEM, key PEM): one enrolment per process and alias.
+_ENROLLED: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+
+
+def _enrolled_identity(target: Target, account: Account, workdir: Path) -> tuple[Path, Path]:
+    """An identity the target's own CA issues (POST /v1/enroll, a fresh P-256 key): how
+    the suite holds a certificate the responder accepts when it holds no root key. Kept
+    for the process, so the cases do not each enrol (and the CA does not count them)."""
+    from conformance import ca_support
+
+    cached = (str(target.ca_url), account.user)
+    if cached not in _ENROLLED:
+        key = ca_support.CsrKey.ec()
+        csr = ca_support.csr_pem(key, ca_support.name((ca_support.OID_CN, account.user)))
+        answer = ca_support.enrol(target, account.user, account.password, csr)
+        obj = ca_support.json_body(answer, "enrolment of the suite's identity")
+        certificate = obj.get("certificate")
+        if answer.status != 200 or not isinstance(certificate, str):
+            raise ConformanceFailure(
+                f"enrolment of the suite's identity {account.user!r} (--enroll) at "
+                f"{target.ca_url}: {answer.describe()}"
+            )
+        key_pem = key.key.export_key(format="PEM")
+        _ENROLLED[cached] = (
+            certificate.encode(),
+            key_pem.encode() if isinstance(key_pem, str) else bytes(key_pem),
+        )
+    cert_pem, key_pem_bytes = _ENROLLED[cached]
+    workdir.mkdir(parents=True, exist_ok=True)
+    cert_path = workdir / f"{account.user}.enrolled.pem"
+    key_path = workdir / f"{account.user}.enrolled.key"
+    cert_path.write_bytes(cert_pem)
+    key_path.touch(mode=0o600)
+    key_path.write_bytes(key_pem_bytes)
+    return cert_path, key_path
 
 
 def open_pki_channel(
@@ -326,6 +377,8 @@ def open_pki_channel(
         raise ConformanceFailure(
             f"an honest TLS 1.3 handshake as {alias!r} was refused: {result.describe()}"
         )
+    # ERR-3, PKI-TLS-7: a close after a fatal EROR that only the idle timeout brings FAILs.
+    result.close_within = close_bound(target.limits.idle_timeout)
     return result
 
 
@@ -510,15 +563,28 @@ def pytest_configure(config: pytest.Config) -> None:
             shutil.rmtree(sub, ignore_errors=True)
 
 
+def _under_package(item: pytest.Item) -> bool:
+    return _PACKAGE_DIR in Path(str(item.path)).resolve().parents
+
+
+# Asked several times per case (collection, each report phase, the transcripts fixture):
+# the answer is kept on the item, not recomputed (resolving the path is a syscall each).
+_CONFORMANCE_ITEM = pytest.StashKey[bool]()
+
+
 def _is_conformance_item(item: pytest.Item) -> bool:
     """A case judged against a target: a test under conformance/ that is not a check of
     the toolkit itself (conformance/unit, conformance/selftest, marker `toolkit`)."""
-    path = Path(str(item.path)).resolve()
-    if _PACKAGE_DIR not in path.parents:
-        return False
-    if path.parent.name in ("unit", "selftest"):
-        return False
-    return item.get_closest_marker("toolkit") is None
+    known = item.stash.get(_CONFORMANCE_ITEM, None)
+    if known is None:
+        path = Path(str(item.path)).resolve()
+        known = (
+            _PACKAGE_DIR in path.parents
+            and path.parent.name not in ("unit", "selftest")
+            and item.get_closest_marker("toolkit") is None
+        )
+        item.stash[_CONFORMANCE_ITEM] = known
+    return known
 
 
 def _item_reqs(item: pytest.Item) -> list[str]:
@@ -594,7 +660,12 @@ def pytest_collection_modifyitems(
         else None
     )
     deselected: list[pytest.Item] = []
+    run_slow = "slow" in (config.getoption("markexpr", "") or "")
     for item in items:
+        if not run_slow and item.get_closest_marker("slow") and _under_package(item):
+            # `slow` is excluded from the default run (pyproject's marker says so); under
+            # conformance/ nothing else enforced it, so slow self-tests ran every time.
+            item.add_marker(pytest.mark.skip(reason="slow: run with -m slow"))
         if not _is_conformance_item(item):
             if only is not None:
                 deselected.append(item)

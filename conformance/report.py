@@ -39,6 +39,7 @@ __all__ = [
     "SpecRequirement",
     "build_report",
     "load_spec",
+    "shorten_at_word",
     "parse_spec",
     "render_html",
     "render_markdown",
@@ -479,14 +480,28 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+# Fits a 1280 px screen: long test names and evidence lines wrap inside their cell
+# (overflow-wrap:anywhere also lets the table's layout shrink such a column) instead of
+# pushing the table, and the columns to its right, off the screen.
 _CSS = """
-body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}
+body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;overflow-wrap:anywhere}
 table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:4px;
-vertical-align:top;font-size:13px}pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}
+vertical-align:top;font-size:13px}td.n,th{white-space:nowrap}
+pre{background:#f6f6f6;padding:8px;font-size:12px;white-space:pre-wrap;overflow-wrap:anywhere;
+margin:0}
 .PASS{background:#d9f2d9}.FAIL,.ERROR{background:#f7d4d4}.TIMEOUT{background:#f7e3c8}
 .NON-STRICT{background:#fbf3c4}.INCONCLUSIVE{background:#dde8f7}
 .UNSUPPORTED,.SKIP,.UNTESTED{background:#eee}
 """
+
+
+def shorten_at_word(text: str, limit: int = 300) -> str:
+    """`text` whole when it fits `limit`, else cut at the last space before it, with "…"
+    (never mid-word)."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > 0 else limit].rstrip(" ,;:") + " …"
 
 
 def render_html(report: Mapping[str, Any]) -> str:
@@ -510,12 +525,16 @@ def render_html(report: Mapping[str, Any]) -> str:
     )
     for r in report["requirements"]:
         verdict = r["verdict"]
-        tests = "<br>".join(f"<a href='#{e(t)}'>{e(t.split('::')[-1])}</a>" for t in r["tests"])
+        tests = "<br>".join(
+            # <wbr>: a long test name wraps after an underscore, not mid-word
+            f"<a href='#{e(t)}'>{e(t.split('::')[-1]).replace('_', '_<wbr>')}</a>"
+            for t in r["tests"]
+        )
         if not r["tests"]:
             tests = "not observable" if not r["observable"] else "<b>gap</b>"
         parts.append(
-            f"<tr><td>{e(r['id'])}</td><td>{e(r['level'])}</td>"
-            f"<td class='{e(verdict)}'>{e(verdict)}</td><td>{e(r['text'][:200])}</td>"
+            f"<tr><td class='n'>{e(r['id'])}</td><td class='n'>{e(r['level'])}</td>"
+            f"<td class='{e(verdict)} n'>{e(verdict)}</td><td>{e(shorten_at_word(r['text']))}</td>"
             f"<td>{tests}</td></tr>"
         )
     parts.append(

@@ -22,6 +22,7 @@ it belongs elsewhere, where (`TARGET_FILE_KEYS`); conformance/README.md document
     [eke]
     accounts = [{user = "alice", password_file = "alice.pw"},
                 {user = "bob", password_file = "bob.pw"}]
+    restart_cmd = "systemctl restart my-eke"   # EKE-THR-8 (optional): same host:port
     [pki]
     root = "root.pem"
     ca_key = "root.key"             # lab mode: the suite mints certificates
@@ -38,10 +39,15 @@ it belongs elsewhere, where (`TARGET_FILE_KEYS`); conformance/README.md document
     max_file_size = 4294967296
     max_connections = 64
     max_pending_per_address = 8     # LIM-8; optional: the lock-out cases need it
+    crl_refresh = 300               # PKI-CERT-7: the responder's CRL refetch interval (s)
+    ca_throttle_failures = 5        # CA-ENR-7 (optional): failed logins before the CA's 429
     frame_limit = 1048832
     throttle_failures = 5
     throttle_base = 1.0
     throttle_cap = 300.0
+    pending_logins_per_user = 4     # EKE-THR-7 (optional): P and Q, the pending caps
+    pending_logins_per_address = 8
+    lock_after = 100                # EKE-THR-11 (optional): the hard cap
     [legacy]                         # pki-legacy: a name outside the share it serves
     traversal_name = "../secret.txt"
     traversal_size = 49
@@ -131,6 +137,19 @@ class Limits:
     # LIM-8: connections still in their handshake that one source address may hold.
     # None (not declared): the lock-out cases (conformance/test_lockout.py) are SKIP.
     max_pending_per_address: int | None = None
+    # EKE-THR-7: handshakes between EKE2 and EKE3 one user name (P) / one address (Q) may
+    # have; beyond them EKE1 is `busy`. None: the pending-cap cases are SKIP.
+    pending_logins_per_user: int | None = None
+    pending_logins_per_address: int | None = None
+    # EKE-THR-11: consecutive failures that lock a user name until an administrator
+    # unlocks it. None: the hard-cap case is SKIP.
+    lock_after: int | None = None
+    # PKI-CERT-7: seconds between the responder's CRL refetches from its CA (the SPEC's
+    # default). The refetch case runs only when it is short enough to wait for.
+    crl_refresh: float = 300.0
+    # CA-ENR-7: the failed logins the CA answers (401) before its first 429, per alias and
+    # per address. None: the throttle cases go up to 12 (conformance/test_ca_throttle.py).
+    ca_throttle_failures: int | None = None
 
 
 @dataclass(frozen=True)
@@ -156,11 +175,16 @@ class Target:
     # `{alias}` is replaced, the add command reads the new user's password on stdin.
     ca_user_add_cmd: str | None = None
     ca_revoke_cmd: str | None = None
+    # sft-eke: a command (no shell; split like a command line) that restarts the server
+    # on the same host:port, for EKE-THR-8 (failure counts survive a restart).
+    restart_cmd: str | None = None
     # Identities the suite already holds (embedded: enrolled through the reference CA):
     # alias -> (certificate PEM path, key PEM path).
     identities: dict[str, tuple[Path, Path]] = field(default_factory=dict)
     # Where the embedded reference keeps its share and inbox (None for external targets).
     share: Path | None = None
+    # The inbox is also a target-file key (`inbox`): a responder on the suite's own host
+    # may declare it, and the put cases then inspect it (APP-STORE-1/2/3).
     inbox: Path | None = None
     # For testing an initiator: a command template with {host} {port} {name} {out}.
     client_cmd: str | None = None
@@ -242,6 +266,8 @@ class Target:
         ]
         if self.client_cmd:
             lines.append(f"client_cmd = {_toml_str(self.client_cmd)}")
+        if self.inbox is not None:
+            lines.append(f"inbox = {_toml_str(str(self.inbox))}")
         for key in SHARE_FACTS:
             if key in self.extra:
                 names = ", ".join(_toml_str(str(n)) for n in self.extra[key])
@@ -253,6 +279,8 @@ class Target:
                 for a in self.accounts
             )
             lines += ["", "[eke]", f"accounts = [{accounts}]"]
+            if self.restart_cmd:
+                lines.append(f"restart_cmd = {_toml_str(self.restart_cmd)}")
         pki = []
         if self.root is not None:
             pki.append(f"root = {_toml_str(str(self.root))}")
@@ -329,6 +357,7 @@ TARGET_FILE_KEYS: Mapping[str, frozenset[str]] = {
             "client_cmd",
             "client_stdin",
             "client_success",
+            "inbox",
             *SHARE_FACTS,
             "eke",
             "pki",
@@ -337,7 +366,7 @@ TARGET_FILE_KEYS: Mapping[str, frozenset[str]] = {
             "legacy",
         }
     ),
-    "eke": frozenset({"accounts"}),
+    "eke": frozenset({"accounts", "restart_cmd"}),
     "pki": frozenset(
         {
             "root",
@@ -417,6 +446,8 @@ def load_target_file(path: Path) -> dict[str, Any]:
     for spec in eke.get("accounts", []) + pki.get("enroll", []):
         if isinstance(spec, dict):
             _check_keys("accounts", spec, path)
+    if "restart_cmd" in eke:
+        out["restart_cmd"] = str(eke["restart_cmd"])
     if "accounts" in eke:
         out["accounts"] = tuple(_account(a, base) for a in eke["accounts"])
     for key in ("root", "ca_key"):
@@ -456,6 +487,8 @@ def load_target_file(path: Path) -> dict[str, Any]:
     for key in ("client_stdin", "client_success"):
         if key in data:
             out[key] = str(data[key])
+    if "inbox" in data:
+        out["inbox"] = base / str(data["inbox"])
     for key in SHARE_FACTS:
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(n, str) for n in value):

@@ -15,7 +15,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from conformance._wire_fixtures import AppChannel, fresh_name, get_file, known_file, require
+from conformance._wire_fixtures import (
+    AppChannel,
+    check_well_formed,
+    fresh_name,
+    get_file,
+    known_file,
+    require,
+)
 from conformance.channel import Channel
 from conformance.target import Target
 from conformance.wire import (
@@ -472,3 +479,31 @@ def test_put_family_of_bad_names_is_forbidden(target: Target, app_channel: AppCh
         raise ConformanceFailure.evidence(
             "APP-NAME-2: PUTF of names that must be refused", "EROR forbidden", "\n".join(wrong)
         )
+
+
+@pytest.mark.req("ERR-1")
+def test_refusals_of_long_names_are_well_formed(target: Target, app_channel: AppChannel) -> None:
+    """The EROR answering a long name is a well-formed EROR: its message at most 512
+    characters, however long the name it refuses (an implementation that quotes the name
+    in full breaks ERR-1 exactly there)."""
+    require(target, "get")
+    names = [
+        ("not_found", _exact_name("a", 4096)),
+        ("forbidden", _exact_name("a", 4097)),
+        ("forbidden", "/" + "b" * 255 + "/../" + "c" * 255),
+    ]
+    channel = app_channel()
+    frames = []
+    for want, name in names:
+        channel.send_frame("RQFL", {"name": name})
+        answer = channel.expect([ExpectError(want, then_close=False)])
+        answer.check(f"a get of a {len(name.encode())}-byte name")
+        if answer.frame is not None:
+            frames.append(answer.frame)
+    if target.has("put"):
+        channel.send_frame("PUTF", {"name": _exact_name("d", 4097), "size": 1})
+        answer = channel.expect([ExpectError("forbidden", then_close=False)])
+        answer.check("a put of a 4097-byte name")
+        if answer.frame is not None:
+            frames.append(answer.frame)
+    check_well_formed(frames, "ERR-1: the refusals of long names")

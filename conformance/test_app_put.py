@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
+import time
 
 import pytest
 
@@ -369,3 +371,50 @@ def test_concurrent_puts_of_one_name(target: Target, app_channel: AppChannel, wi
     probe = app_channel()
     probe.send_frame("PUTF", {"name": name, "size": 1})
     probe.expect([ExpectError("exists")]).check("APP-PUT-3: the winner is stored")
+
+
+@pytest.mark.req("APP-STORE-1", "APP-STORE-2")
+def test_put_final_name_appears_only_after_verification(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """Watched in the inbox (a responder that declares it, target-file key `inbox`): while
+    the data is under way the final name does not exist and the data goes to a 0600
+    temporary file; only the DONE makes the final name appear. A responder that writes
+    straight into the final name (and removes it on failure) passes every wire check."""
+    require(target, "put")
+    if target.inbox is None:
+        pytest.skip("needs the responder's inbox directory (target-file key `inbox`)")
+    inbox, name, data = target.inbox, fresh_name(), os.urandom(5001)
+    before = set(os.listdir(inbox))
+    channel = app_channel()
+    channel.send_frame("PUTF", {"name": name, "size": len(data)})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("APP-PUT-1: PUTF of a new name")
+    channel.send_frame("DATA", data[:-1])
+    # Bounded polling of the file system (not a sleep): until the written bytes show.
+    deadline, problems = time.monotonic() + 2.0, list[str]()
+    while time.monotonic() < deadline and not problems:
+        for entry in set(os.listdir(inbox)) - before:
+            try:
+                info = os.stat(inbox / entry, follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # another case's temporary, gone already
+            if entry == name:
+                problems.append(f"APP-STORE-2: {name!r} exists before DONE ({info.st_size} bytes)")
+            elif info.st_size == len(data) - 1 and stat.S_IMODE(info.st_mode) & 0o077:
+                problems.append(
+                    f"APP-STORE-1: the temporary {entry!r} has mode {stat.S_IMODE(info.st_mode):o}"
+                )
+            elif info.st_size == len(data) - 1:
+                deadline = 0.0  # our temporary holds every byte sent: seen enough
+        time.sleep(0.01)
+    if problems:
+        raise ConformanceFailure.evidence(
+            f"a put of {name!r} under way ({len(data) - 1} of {len(data)} bytes sent)",
+            "no file under the final name before DONE; a 0600 temporary file (APP-STORE-1)",
+            "; ".join(problems),
+        )
+    channel.send_frame("DATA", data[-1:])
+    channel.send_frame("DONE", {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+    channel.expect([ExpectFrame("DONE")]).check("APP-PUT-5: DONE after the data")
+    if not (inbox / name).is_file() or (inbox / name).read_bytes() != data:
+        raise ConformanceFailure(f"APP-STORE-2: after DONE, {inbox / name} is not the put's data")

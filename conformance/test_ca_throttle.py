@@ -36,6 +36,23 @@ pytestmark = [
 ]
 
 _MAX_SEQUENTIAL = 12  # a CA that does not answer 429 within this many failures is not throttling
+_MAX_DECLARED = 60  # the highest declared threshold the cases go up to (one hash per login)
+
+
+def _sequential_bound(target: Target) -> int:
+    """How many failures the cases try before judging "never 429": 12, or a few more than
+    the threshold the target declares (`[limits] ca_throttle_failures`)."""
+    declared = target.limits.ca_throttle_failures
+    if declared is None:
+        return _MAX_SEQUENTIAL
+    if declared + 2 > _MAX_DECLARED:
+        pytest.skip(
+            f"the CA's declared throttle threshold {declared} is more failed logins than "
+            f"the cases send ({_MAX_DECLARED})"
+        )
+    return max(_MAX_SEQUENTIAL, declared + 2)
+
+
 _MAX_WAIT = 5.0  # the longest Retry-After the backoff case waits out
 
 
@@ -62,7 +79,7 @@ def _fail_until_throttled(target: Target, *, alias: str | None, source: str | No
     fresh aliases (whichever is None varies)."""
     run = _Run()
     csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, "ghost")))
-    for n in range(_MAX_SEQUENTIAL):
+    for n in range(_sequential_bound(target)):
         answer = ca.enrol(
             target,
             alias or ca.ghost_alias(),
@@ -282,7 +299,39 @@ def test_concurrent_guesses_get_no_more_answers(pki_target: Target, per: str) ->
             f"before 429 ({run.statuses}); {count} sent at once got {answered} answers "
             f"(401): {sorted(statuses)}"
         )
-    if statuses.count(429) + answered != count:
+    if statuses.count(429) + statuses.count(503) + answered != count:
         raise ConformanceFailure(
-            f"CA-ENR-14: {count} concurrent wrong passwords got {statuses} (want only 401 and 429)"
+            f"CA-ENR-14: {count} concurrent wrong passwords got {statuses} (want only 401, "
+            "429 and 503 busy)"
+        )
+
+
+@pytest.mark.req("CA-ENR-14")
+def test_concurrent_right_passwords_are_never_throttled(pki_target: Target) -> None:
+    """k_alias + k_addr + 1 enrolments of one account with its right password, sent at
+    once from one address: pending attempts are not failures, so none is answered 429
+    (nor 401); those beyond what the CA verifies at once are 503 busy, and count nothing:
+    the next enrolment from that address succeeds."""
+    cal = _calibration(pki_target)
+    if not (cal.by_alias.throttled and cal.by_address.throttled):
+        pytest.skip("the CA was never throttled (CA-ENR-7 fails)")
+    account = ca.enrolee(pki_target)
+    count = cal.by_alias.answered + cal.by_address.answered + 1
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, account.user)))
+    body = json.dumps({"alias": account.user, "password": account.password, "csr": csr}).encode()
+    source = ca.sources(pki_target).fresh()
+    statuses = _burst(pki_target, [body] * count, [source] * count)
+    if 200 not in statuses or any(s not in (200, 503) for s in statuses):
+        raise ConformanceFailure(
+            f"CA-ENR-14: {count} concurrent enrolments of {account.user!r} with its right "
+            f"password got {sorted(statuses)}; want 200, and 503 busy for those the CA "
+            "does not verify at once: a pending login is not a failure (429 means the "
+            "attempts in flight were counted as failed)"
+        )
+    after = ca.enrol(pki_target, account.user, account.password, csr, source=source)
+    if after.status != 200:
+        raise ConformanceFailure(
+            f"CA-ENR-14: after {statuses.count(503)} busy answers to right passwords, the "
+            f"next enrolment from that address got {after.describe()}: busy must count "
+            "nothing"
         )

@@ -55,7 +55,10 @@ from conformance.wire import (
 )
 
 # Every case judges the client under test (the initiator), not the embedded server.
-pytestmark = pytest.mark.side("initiator")
+# One worker runs the eke client files (xdist group): every run notes its EKE1 sign,
+# so the sign case (test_eke_client_transfer.py) finds its dozen samples there instead
+# of launching the client a dozen more times on a worker that ran none.
+pytestmark = [pytest.mark.side("initiator"), pytest.mark.xdist_group("eke-client")]
 
 CONTENT = b"the file the hostile server offers\n"
 NAME = "offered.txt"

@@ -59,7 +59,7 @@ from conformance.wire import (
 )
 
 # Every case judges the client under test (the initiator), not the embedded server.
-pytestmark = pytest.mark.side("initiator")
+pytestmark = [pytest.mark.side("initiator"), pytest.mark.xdist_group("eke-client")]
 
 NAME = "offered.bin"
 CONTENT = bytes(range(256)) * 20  # 5120 bytes: six DATA records of the lying server
@@ -310,6 +310,9 @@ _LIES = [
         name="digests-agree-data-differs",
     ),
     _lie(("APP-GET-3",), _fewer_then_done, "integrity_failed", name="fewer-bytes-then-done"),
+    # The right digest in upper case is malformed, not "equal" (FRM-12): a client that
+    # compares digests case-insensitively keeps a file on a frame it had to refuse.
+    _lie(("FRM-12",), _answer(done_sha256=DIGEST.upper()), "bad_frame", name="done-sha256-upper"),
     _lie(
         ("APP-GET-4", "APP-STORE-4"),
         _beyond(False),

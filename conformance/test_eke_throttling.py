@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import math
+import shlex
 import socket
+import subprocess
 import time
+from typing import Any
 
 import pytest
 
-from conformance.eke_channel import EkeChannel, password_key_cached
+from conformance import eke
+from conformance.eke_channel import EkeChannel, connect_raw, password_key_cached
 from conformance.eke_support import (
     PartialHandshake,
     SourceAddresses,
@@ -23,7 +27,7 @@ from conformance.eke_support import (
     ghost_user,
     start_handshake,
 )
-from conformance.plugin import unsupported
+from conformance.plugin import inconclusive, unsupported
 from conformance.target import Target
 from conformance.wire import (
     Closed,
@@ -298,49 +302,334 @@ def test_guesses_abandoned_after_eke2_are_counted(
     )
 
 
-@pytest.mark.req("EKE-THR-5", "EKE-THR-1", "EKE-SEC-3")
-@pytest.mark.parametrize("counter", ["user", "address"])
-def test_parallel_handshakes_count_before_they_end(
-    eke_target: Target, eke_sources: SourceAddresses, counter: str
-) -> None:
-    """N handshakes of one user name (or address) held open after EKE2: the next EKE1 is
-    throttled although none of them has failed yet, else an attacker opens handshakes
-    in parallel and gets as many guesses as it likes."""
-    _needs_throttling(eke_target, eke_sources)
-    n = eke_target.limits.throttle_failures
-    if n + 1 >= eke_target.limits.max_connections:
-        limit = eke_target.limits.max_connections
-        pytest.skip(f"needs {n + 1} connections; max_connections is {limit}")
-    timeout = _timeout(eke_target)
-    user, address = ghost_user(), eke_sources.fresh()
-    held: list[PartialHandshake] = []
-    try:
-        for i in range(n):
-            hs = start_handshake(
-                eke_target,
-                user if counter == "user" else ghost_user(),
-                bytes(32),
-                source=eke_sources.fresh() if counter == "user" else address,
-                timeout=timeout,
-            )
-            held.append(hs)
-            event = hs.receive_eke2(timeout)
-            if hs.eke2 is None:
-                raise ConformanceFailure(
-                    f"handshake {i + 1} of {n} held open in parallel: no EKE2 "
-                    f"({event.describe()}); the declared limit is {n}"
-                )
-        probe_user = user if counter == "user" else ghost_user()
-        probe_source = eke_sources.fresh() if counter == "user" else address
-        frame, _ = _probe(eke_target, probe_user, bytes(32), probe_source)
-        _assert_throttled(
-            frame,
-            f"EKE1 while {n} handshakes of one {counter} are open after EKE2 (EKE-THR-5: "
-            "each counts from its EKE2)",
+# ---------------------------------------------------------------- pending (EKE-THR-5, -7)
+
+
+def _pending_caps(target: Target) -> tuple[int, int]:
+    """(P, K): the declared pending cap per user name, and how many handshakes one address
+    may have pending (Q, or LIM-8's connection cap when that is lower)."""
+    limits = target.limits
+    p, q = limits.pending_logins_per_user, limits.pending_logins_per_address
+    if p is None or q is None:
+        pytest.skip(
+            "the target declares no pending-login caps (limits.pending_logins_per_user and "
+            "pending_logins_per_address, EKE-THR-7)"
         )
+    per_address = min(q, limits.max_pending_per_address or q)
+    # Every handshake held here is one connection: keep below the connection cap (LIM-4)
+    # so that no other client's connection makes the server close one (LIM-9).
+    if max(p, per_address) + 2 > limits.max_connections:
+        pytest.skip(f"holding {max(p, per_address) + 1} handshakes needs more connections")
+    return p, per_address
+
+
+Prepared = tuple[eke.ClientHandshake, dict[str, Any]]
+
+
+def _prepare(user: str, pw: bytes) -> Prepared:
+    """An EKE1 computed before its connection: the target's handshake clock (LIM-1,
+    short on the embedded reference) starts at accept, not at our modular arithmetic."""
+    client = eke.ClientHandshake(user=user, pw=pw)
+    return client, client.eke1()
+
+
+def _start(target: Target, prepared: Prepared, source: str | None) -> PartialHandshake:
+    client, message = prepared
+    raw = connect_raw(
+        target.host, target.port, timeout=_timeout(target), name=f"eke {client.user}", source=source
+    )
+    raw.send_frame(b"EKE1", message)
+    return PartialHandshake(raw, client, message)
+
+
+def _hold(
+    target: Target,
+    user: str,
+    pw: bytes,
+    source: str | None,
+    what: str,
+    prepared: Prepared | None = None,
+) -> PartialHandshake:
+    """EKE1, and EKE2 read: a handshake left pending. FAIL if anything but EKE2 came."""
+    hs = _start(target, prepared or _prepare(user, pw), source)
+    event = hs.receive_eke2(_timeout(target))
+    if hs.eke2 is None:
+        hs.close()
+        raise ConformanceFailure(
+            f"Expected: EKE2 for {what}\n"
+            f"Actual:   {event.describe()}\n"
+            "A handshake between EKE2 and EKE3 is pending, not failed (EKE-THR-5): up to "
+            "the declared pending caps (EKE-THR-7) it must not make the next EKE1 throttled."
+        )
+    return hs
+
+
+def _finish(target: Target, hs: PartialHandshake, what: str) -> None:
+    """A correct EKE3; the server must answer EKE4 (the login completes)."""
+    timeout = _timeout(target)
+    assert hs.eke2 is not None
+    # Held since its connect (the transcript is per connection): past the declared
+    # handshake timeout the server may rightly have closed it (LIM-1, LIM-9: counted
+    # from accept), so a late EKE3 proves nothing about the pending caps.
+    age = time.monotonic() - hs.raw.transcript.started
+    hs.send_eke3(hs.client.on_eke2(hs.eke2))
+    event = hs.raw.recv_frame(deadline_after(timeout))
+    if not (isinstance(event, ReceivedFrame) and event.type == b"EKE4"):
+        if age >= target.limits.handshake_timeout:
+            inconclusive(
+                f"{what} was held {age:.2f} s before its EKE3, beyond the target's "
+                f"handshake timeout ({target.limits.handshake_timeout} s): too slow a run "
+                f"to finish it in time ({event.describe()})"
+            )
+        raise ConformanceFailure(
+            f"Expected: EKE4 for {what} (correct password)\nActual:   {event.describe()}"
+        )
+    hs.client.on_eke4(event.json() or {})
+
+
+def _end(target: Target, hs: PartialHandshake) -> None:
+    """The client walks away after EKE2 (FIN) and waits for the server's close: from then
+    on the handshake has ended, and was a failure (EKE-THR-5)."""
+    with contextlib.suppress(OSError):
+        hs.raw.sock.shutdown(socket.SHUT_WR)
+    deadline = deadline_after(_timeout(target))
+    for _ in range(4):  # an EROR, then the close
+        if isinstance(hs.raw.recv_frame(deadline), (Closed, TimedOut)):
+            break
+    hs.close()
+
+
+def _assert_busy(frame: ReceivedFrame | None, what: str, *, retry_after: bool = True) -> None:
+    if frame is None or frame.error_name != "busy":
+        kind = (
+            "none" if frame is None else (frame.error_name or frame.type.decode("ascii", "replace"))
+        )
+        why = {
+            "EKE2": "the pending cap is not enforced: guesses held open in parallel are "
+            "unbounded (EKE-THR-7)",
+            "throttled": "pending handshakes were counted as failures (EKE-THR-5); beyond "
+            "the cap the answer is busy, not throttled",
+        }.get(kind, "")
+        raise ConformanceFailure(
+            f"Expected: EROR busy ({what})\n"
+            f"Actual:   {frame.describe() if frame is not None else 'no frame'}\n{why}"
+        )
+    if retry_after:
+        value = (frame.json() or {}).get("retry_after")
+        if type(value) is not int or value < 1:
+            raise ConformanceFailure(
+                f"EKE-THR-7: busy must carry retry_after, an integer >= 1; got {value!r} ({what})"
+            )
+
+
+@pytest.mark.req("EKE-THR-7", "EKE-THR-5")
+def test_honest_burst_of_one_user_within_the_pending_cap(
+    eke_target: Target, eke_sources: SourceAddresses
+) -> None:
+    """P honest logins of one user at once all get EKE2 and complete (pending is not
+    failure, even with P > N); meanwhile its next EKE1 is `busy` with retry_after, not
+    counted: N busy answers leave their address unthrottled."""
+    _needs_throttling(eke_target, eke_sources)
+    if not eke_target.accounts:
+        pytest.skip("needs an eke account")
+    p, _ = _pending_caps(eke_target)
+    n = eke_target.limits.throttle_failures
+    honest = eke_target.accounts[0]
+    pw = password_key_cached(honest.password, honest.user)
+    held: list[PartialHandshake] = []
+    prober = eke_sources.fresh()
+    # Everything computed up front: the pending logins are held for as short a time as
+    # the protocol allows (the embedded reference's handshake timeout is 1 s).
+    logins = [_prepare(honest.user, pw) for _ in range(p)]
+    probes = [_prepare(honest.user, pw) for _ in range(n)]
+    try:
+        for i in range(p):
+            held.append(
+                _hold(
+                    eke_target,
+                    honest.user,
+                    pw,
+                    eke_sources.fresh(),
+                    f"honest login {i + 1} of {p} of {honest.user!r} in parallel",
+                    logins[i],
+                )
+            )
+        for i in range(n):
+            probe = _start(eke_target, probes[i], prober)
+            try:
+                event = probe.receive_eke2(_timeout(eke_target))
+                if probe.eke2 is not None:
+                    # Completed, not abandoned: the account must not be left with a
+                    # failure (or locked) by a target that fails this case.
+                    with contextlib.suppress(Exception):
+                        _finish(eke_target, probe, "a login beyond the cap")
+            finally:
+                probe.close()
+            frame = event if isinstance(event, ReceivedFrame) else None
+            _assert_busy(frame, f"EKE1 {i + 1} of {n} of {honest.user!r} while {p} are pending")
+        for i, hs in enumerate(held):
+            _finish(eke_target, hs, f"pending login {i + 1} of {p}")
     finally:
         for hs in held:
             hs.close()
+    hs = start_handshake(
+        eke_target, ghost_user(), bytes(32), source=prober, timeout=_timeout(eke_target)
+    )
+    try:
+        event = hs.receive_eke2(_timeout(eke_target))
+        if hs.eke2 is None:
+            raise ConformanceFailure(
+                f"Expected: EKE2 for a new name from the address that was told busy {n} "
+                f"times\nActual:   {event.describe()}\n"
+                "EKE-THR-7: a busy answer must not count as a failure."
+            )
+    finally:
+        hs.close()
+
+
+@pytest.mark.req("EKE-THR-7", "EKE-THR-5")
+def test_pending_slots_are_given_back(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses
+) -> None:
+    """P + 1 rounds of one failed and one successful login of one user: every handshake
+    that ended, failed or not, gave its pending slot back (never `busy` when nothing is
+    in flight), and each success reset the count (never throttled)."""
+    _needs_throttling(eke_target, eke_sources)
+    p, _ = _pending_caps(eke_target)
+    for round_number in range(p + 1):
+        early = _fail_once(eke_target, eke_victim.user, eke_sources.fresh())
+        if early is not None:
+            raise ConformanceFailure(
+                f"round {round_number + 1}: throttled with one failure since a success: "
+                f"{early.describe()}"
+            )
+        eke_victim.honest(eke_sources.fresh()).close()
+
+
+@pytest.mark.req("EKE-THR-7", "EKE-THR-5", "EKE-THR-2")
+def test_users_behind_one_address_all_complete(
+    eke_target: Target, eke_sources: SourceAddresses
+) -> None:
+    """One address (a NAT) with as many logins pending as it may have, each of another
+    name: an honest user's login from it still completes; the next EKE1 from it is
+    `busy`. Once the other handshakes end unfinished they are failures at once: with at
+    least N of them, the address's next EKE1 is throttled."""
+    _needs_throttling(eke_target, eke_sources)
+    if not eke_target.accounts:
+        pytest.skip("needs an eke account")
+    _, k = _pending_caps(eke_target)
+    n = eke_target.limits.throttle_failures
+    honest = eke_target.accounts[0]
+    nat = eke_sources.fresh()
+    others: list[PartialHandshake] = []
+    pw = password_key_cached(honest.password, honest.user)
+    logins = [_prepare(ghost_user(), bytes(32)) for _ in range(k - 1)]  # before any accept
+    login, probe = _prepare(honest.user, pw), _prepare(ghost_user(), bytes(32))
+    try:
+        for i in range(k - 1):
+            others.append(
+                _hold(
+                    eke_target,
+                    logins[i][0].user,
+                    bytes(32),
+                    nat,
+                    f"login {i + 1} of {k - 1} of other names from one address",
+                    logins[i],
+                )
+            )
+        mine = _hold(
+            eke_target,
+            honest.user,
+            pw,
+            nat,
+            f"{honest.user!r} from an address with {k - 1} other logins pending",
+            login,
+        )
+        try:
+            prober = _start(eke_target, probe, nat)
+            try:
+                event = prober.receive_eke2(_timeout(eke_target))
+            finally:
+                prober.close()
+            frame = event if isinstance(event, ReceivedFrame) else None
+            # Refused by the address's pending cap or by LIM-8: either is `busy`.
+            _assert_busy(frame, f"EKE1 from an address with {k} logins pending", retry_after=False)
+            _finish(eke_target, mine, f"{honest.user!r} behind a busy address")
+        finally:
+            mine.close()
+    finally:
+        for hs in others:
+            _end(eke_target, hs)
+    if k - 1 >= n:
+        frame, _ = _probe(eke_target, ghost_user(), bytes(32), nat)
+        _assert_throttled(
+            frame,
+            f"EKE1 from an address whose {k - 1} pending handshakes (N = {n}) just ended "
+            "without EKE3: each is a failure the moment it ends (EKE-THR-5)",
+        )
+
+
+@pytest.mark.req("EKE-THR-5", "EKE-THR-7", "EKE-THR-1", "EKE-SEC-3")
+@pytest.mark.parametrize("counter", ["user", "address"])
+def test_parallel_guesses_are_capped_then_counted(
+    eke_target: Target, eke_sources: SourceAddresses, counter: str
+) -> None:
+    """An attacker holds as many handshakes of one user name (or address) open after
+    EKE2 as the cap allows: the next EKE1 is `busy` (guesses in flight are bounded, and
+    nothing has failed yet); when they end unfinished each is a failure, so that after N
+    the next EKE1 is throttled, as fast as sequential failed EKE3s would be."""
+    _needs_throttling(eke_target, eke_sources)
+    p, per_address = _pending_caps(eke_target)
+    k = p if counter == "user" else per_address
+    n = eke_target.limits.throttle_failures
+    user, address = ghost_user(), eke_sources.fresh()
+
+    def name() -> str:
+        return user if counter == "user" else ghost_user()
+
+    def source() -> str | None:
+        return eke_sources.fresh() if counter == "user" else address
+
+    held: list[PartialHandshake] = []
+    # Computed before the first accept: held past the handshake timeout (LIM-1) they
+    # would end before the probe, which would then rightly be answered EKE2.
+    guesses = [_prepare(name(), bytes(32)) for _ in range(k + 1)]
+    try:
+        for i in range(k):
+            held.append(
+                _hold(
+                    eke_target,
+                    guesses[i][0].user,
+                    bytes(32),
+                    source(),
+                    f"guess {i + 1} of {k} held open for one {counter}",
+                    guesses[i],
+                )
+            )
+        started = _start(eke_target, guesses[k], source())
+        try:
+            event = started.receive_eke2(_timeout(eke_target))
+        finally:
+            started.close()
+        frame = event if isinstance(event, ReceivedFrame) else None
+        _assert_busy(
+            frame,
+            f"EKE1 while {k} handshakes of one {counter} are pending",
+            retry_after=counter == "user",
+        )
+    finally:
+        for hs in held:
+            _end(eke_target, hs)
+    for i in range(k, n):  # sequential failures up to N when the cap is below it
+        early = _fail_once(eke_target, name(), source())
+        if early is not None:
+            raise ConformanceFailure(f"throttled after {i} failures of {n}: {early.describe()}")
+    frame, _ = _probe(eke_target, name(), bytes(32), source())
+    _assert_throttled(
+        frame,
+        f"EKE1 after {max(k, n)} failures of one {counter}, {k} of them handshakes held open "
+        "in parallel and abandoned after EKE2 (EKE-THR-5: each is a failure once it ends)",
+    )
 
 
 @pytest.mark.req("EKE-THR-6", "EKE-THR-4", "EKE-THR-1")
@@ -376,4 +665,102 @@ def test_success_does_not_clear_the_address(
         frame,
         f"EKE1 from an address with {n} failures for other names, one success of "
         f"{honest.user!r} in between (EKE-THR-6: a success does not wash the address)",
+    )
+
+
+# ---------------------------------------------------------------- hard cap (EKE-THR-11)
+
+
+@pytest.mark.req("EKE-THR-11")
+def test_hard_lock_outlasts_the_backoff(eke_target: Target, eke_sources: SourceAddresses) -> None:
+    """L consecutive failures of one name (N−1 one by one, the rest pending in parallel
+    and abandoned): the name stays throttled after its backoff has run out."""
+    _needs_throttling(eke_target, eke_sources)
+    limits = eke_target.limits
+    if limits.lock_after is None:
+        pytest.skip("the target declares no hard cap (limits.lock_after, EKE-THR-11)")
+    p, _ = _pending_caps(eke_target)
+    n, lock_after = limits.throttle_failures, limits.lock_after
+    if lock_after - (n - 1) > p:
+        pytest.skip(f"lock_after {lock_after} is not reachable without waiting out locks")
+    if limits.throttle_cap > 5:
+        pytest.skip(f"waiting out a {limits.throttle_cap:g} s backoff cap is too long here")
+    user = ghost_user()
+    for i in range(n - 1):
+        early = _fail_once(eke_target, user, eke_sources.fresh())
+        if early is not None:
+            raise ConformanceFailure(f"throttled after {i} failures of {n}: {early.describe()}")
+    held = [
+        _hold(eke_target, user, bytes(32), eke_sources.fresh(), f"guess {n + i} of {lock_after}")
+        for i in range(lock_after - (n - 1))
+    ]
+    for hs in held:
+        _end(eke_target, hs)
+    frame, _ = _probe(eke_target, user, bytes(32), eke_sources.fresh())
+    first = _assert_throttled(frame, f"EKE1 after {lock_after} consecutive failures")
+    # Wait out everything the backoff law could ask for (EKE-THR-6), polling-free: the
+    # lock is the server's clock.
+    wait = max(first, _lock_seconds(eke_target, lock_after)) + 0.5
+    time.sleep(wait)
+    frame, _ = _probe(eke_target, user, bytes(32), eke_sources.fresh())
+    if frame is None or frame.error_name != "throttled":
+        raise ConformanceFailure(
+            f"Expected: EROR throttled: {user!r} had {lock_after} consecutive failures (the "
+            f"declared lock_after), so it stays locked until an administrator unlocks it\n"
+            f"Actual:   {frame.describe() if frame is not None else 'no frame'}, "
+            f"{wait:.1f} s later (the backoff had run out)"
+        )
+
+
+# ---------------------------------------------------------------- restarts (EKE-THR-8)
+
+
+def _restart(target: Target) -> None:
+    """Runs the declared restart command, then waits (bounded) until the target accepts."""
+    assert target.restart_cmd is not None
+    done = subprocess.run(  # no shell: the declared command, split like a command line
+        shlex.split(target.restart_cmd), capture_output=True, timeout=60, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the restart command exited {done.returncode}: {done.stderr[-500:]!r}")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection((target.host, target.port), timeout=2).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    "the target did not accept connections 30 s after its restart"
+                ) from None
+            time.sleep(0.1)  # polling a port: the restart is the target's own process
+
+
+@pytest.mark.req("EKE-THR-8")
+def test_failure_counts_survive_a_restart(eke_target: Target, eke_sources: SourceAddresses) -> None:
+    """N failures of one name, restart: either the lock still holds, or one more failure
+    locks the name again at once (N + 1 failures, not 1)."""
+    _needs_throttling(eke_target, eke_sources)
+    if not eke_target.restart_cmd:
+        pytest.skip(
+            "the target declares no restart command ([eke] restart_cmd); the embedded "
+            "reference keeps its counts in memory so that self-test restarts do not leak "
+            "state (its persistence is checked by the reference's unit tests)"
+        )
+    n = eke_target.limits.throttle_failures
+    if n < 2:
+        pytest.skip("with N = 1 a reset count locks after one failure too")
+    user = ghost_user()
+    for i in range(n):
+        early = _fail_once(eke_target, user, eke_sources.fresh())
+        if early is not None:
+            raise ConformanceFailure(f"throttled after {i} failures of {n}: {early.describe()}")
+    _restart(eke_target)
+    if _abandon_after_eke2(eke_target, user, eke_sources.fresh()) is not None:
+        return  # still locked after the restart: the count survived
+    frame, _ = _probe(eke_target, user, bytes(32), eke_sources.fresh())
+    _assert_throttled(
+        frame,
+        f"EKE1 of {user!r}: {n} failures before a restart and one after it (EKE-THR-8: "
+        "the restart must not reset the count)",
     )

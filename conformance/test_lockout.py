@@ -9,13 +9,15 @@ sockets and show that an honest client still gets in and is served:
 * from ONE source address, beyond the per-address cap the target declares
   (`[limits] max_pending_per_address`): exactly that many are held, the next ones are
   refused promptly (close, or `EROR busy`), others still get in, and once the held ones
-  close that address gets in again [LIM-8];
+  close that address gets in again [LIM-8]. A target that declares no cap is judged on
+  the SPEC's default (8, kept below `max_connections`) as an upper bound only: any
+  smaller cap passes, no cap at all FAILs;
 * from as many source addresses as `max_connections` (one silent socket each): a new
   honest client still completes its handshake and is served, and a connection that was
   established before the flood keeps being served [LIM-9].
 
 Source addresses are 127.x.y.z (any of them reaches a server on 127.0.0.1), so the cases
-need a target on loopback; they are SKIP without a declared per-address cap.
+need a target on loopback.
 """
 
 from __future__ import annotations
@@ -45,14 +47,14 @@ from conformance.wire import (
 )
 
 _MAX_HELD = 72  # the most sockets a case holds (the probe that found the lock-out used 72)
+_SPEC_PER_ADDRESS = 8  # LIM-8's default per-address cap
 
 
-def _limits(target: Target) -> tuple[int, int]:
+def _limits(target: Target) -> tuple[int | None, int]:
+    """(the declared per-address cap or None, max_connections); SKIP where unusable."""
     per_address = target.limits.max_pending_per_address
-    if per_address is None:
-        pytest.skip("the target declares no [limits] max_pending_per_address (LIM-8)")
     total = target.limits.max_connections
-    if total + 2 > _MAX_HELD or per_address + 2 > _MAX_HELD:
+    if total + 2 > _MAX_HELD or (per_address or 0) + 2 > _MAX_HELD:
         pytest.skip(f"max_connections {total} is too many sockets to hold here")
     if not target.host.startswith("127."):
         pytest.skip("needs a target on loopback (the cases connect from several 127.x.y.z)")
@@ -212,10 +214,28 @@ def test_one_address_holds_its_share_of_slots_only(
 ) -> None:
     """`max_connections + 2` silent sockets from one address: exactly the per-address cap
     of them are held, every one beyond it is refused promptly, another address is served
-    meanwhile, and the flooding address gets in again once its sockets close."""
-    per_address, total = _limits(target)
+    meanwhile, and the flooding address gets in again once its sockets close.
+
+    Undeclared cap: the SPEC default (8, or `max_connections - 1` if smaller) is the most
+    one address may hold; `bound + 2` silent sockets, every one beyond the bound must be
+    refused promptly, and the ones within it may be refused too (a smaller cap is not
+    declared, so not judged)."""
+    declared, total = _limits(target)
     sources = sources_for(target)
-    count = max(total, per_address) + 2
+    if declared is None:
+        per_address = min(_SPEC_PER_ADDRESS, total - 1)
+        if per_address < 1:
+            pytest.skip(f"max_connections {total} leaves no room for a per-address cap")
+        count = per_address + 2
+        cap = (
+            f"no declared per-address cap: the SPEC default {_SPEC_PER_ADDRESS}, below "
+            f"max_connections {total}, bounds it at {per_address}; a target configured "
+            "otherwise declares [limits] max_pending_per_address"
+        )
+    else:
+        per_address = declared
+        count = max(total, per_address) + 2
+        cap = f"declared per-address cap {per_address}"
     # Prompt: well before the handshake timeout would end them anyway (counted from the
     # first connect, as the target counts from its accept).
     window = max(0.2, min(0.8 * target.limits.handshake_timeout, 2.0))
@@ -239,12 +259,13 @@ def test_one_address_holds_its_share_of_slots_only(
                 if time.monotonic() - started > window / 2:
                     raise _Inconclusive()  # the target answers slowly: too slow to tell
                 raise ConformanceFailure(
-                    f"LIM-8: {count} silent connections from {flooder} (declared per-address "
-                    f"cap {per_address}): connection(s) "
+                    f"LIM-8: {count} silent connections from {flooder} ({cap}): connection(s) "
                     f"#{', #'.join(str(i + 1) for i in kept_out)} beyond the cap were neither "
                     f"closed nor answered `busy` within {window:.2f} s — held open, they take "
                     "the slots every other client needs"
                 )
+            if declared is None:
+                dropped = {}  # a smaller cap than the SPEC default: not declared, not judged
             if dropped and slow:
                 raise _Inconclusive()  # their handshake timeout may rightly have ended them
             if dropped:

@@ -24,10 +24,14 @@ Fixtures (conformance/plugin.py): `target` (pki), `transcripts`, `tmp_path`.
 from __future__ import annotations
 
 import re
+import secrets
+import ssl
+import time
 from pathlib import Path
 
 import pytest
 
+from conformance import ca_support as ca
 from conformance._wire_fixtures import (
     TranscriptBook,
     honest_get_script,
@@ -47,7 +51,7 @@ from conformance.pki_channel import (
     judge_responder_refusal,
 )
 from conformance.plugin import unsupported
-from conformance.target import Target
+from conformance.target import Account, Target
 from conformance.wire import ConformanceFailure, ExpectError
 from conformance.x509 import Certificate, pem_decode, read_certificate
 
@@ -307,4 +311,86 @@ def test_allow_list_refuses_an_employee_not_on_it(
     result.send_frame("RQFL", {"name": target.files[0].name if target.files else "x"})
     result.expect([ExpectError("forbidden", then_close=True)]).check(
         "PKI-ID-3: request of an employee not on the allow list"
+    )
+
+
+_MAX_REFRESH_WAIT = 10.0  # the longest declared CRL refresh interval the case waits for
+
+
+def _fresh_revocable_identity(target: Target, workdir: Path) -> tuple[str, Path, Path]:
+    """A new alias at the target's CA, enrolled once: (alias, certificate, key) files."""
+    ca.ca_address(target)
+    alias = f"rf-{secrets.token_hex(5)}"
+    account = Account(alias, secrets.token_urlsafe(15))
+    ca.admin_command(target, "add", alias, stdin=account.password + "\n")
+    key = ca.CsrKey.ec("P-256")
+    cert, _problems = ca.enrol_and_read(
+        target, account, key, ca.csr_pem(key, ca.name((ca.OID_CN, alias))), ca.root_info(target)
+    )
+    cert_path, key_path = workdir / f"{alias}.pem", workdir / f"{alias}.key"
+    cert_path.write_text(ssl.DER_cert_to_PEM_cert(cert.der))
+    key_path.write_text(str(key.key.export_key(format="PEM")))
+    key_path.chmod(0o600)
+    return alias, cert_path, key_path
+
+
+@pytest.mark.req("PKI-CERT-7", level="SHOULD")
+def test_responder_refetches_the_crl(
+    target: Target, transcripts: TranscriptBook, tmp_path: Path
+) -> None:
+    """A certificate revoked at the CA while the responder runs is refused within two of
+    its declared CRL refresh intervals: a responder that loaded the CRL once at start
+    (or refetches at a fixed default, or caches the first answer) keeps accepting it."""
+    if not target.has("crl"):
+        unsupported("the target does not declare feature 'crl'")
+    interval = target.limits.crl_refresh
+    if interval > _MAX_REFRESH_WAIT:
+        pytest.skip(
+            f"the target's [limits] crl_refresh is {interval:g} s (the case waits for at "
+            f"most {_MAX_REFRESH_WAIT:g} s)"
+        )
+    assert target.root is not None
+    alias, cert, key = _fresh_revocable_identity(target, tmp_path)
+    ctx = client_context(target.root, cert, key)
+    what = f"certificate of {alias!r}"
+    before = connect_pki(target.host, target.port, ctx, name=f"{alias} before revocation")
+    _record(transcripts, before)
+    try:
+        judge_responder_refusal(
+            before, what, request_name=_request_name(target), close_within=_close_bound(target)
+        )
+    except ConformanceFailure:
+        pass  # accepted (served, or answered `forbidden` by an allow list): the control holds
+    else:
+        pytest.skip(f"the responder refused the {what} before it was revoked: nothing to judge")
+    finally:
+        if isinstance(before, PkiChannel):
+            before.close()
+    ca.admin_command(target, "revoke", alias)
+    revoked = time.monotonic()
+    deadline = revoked + 2 * interval + 2.0
+    pace = max(0.2, interval / 5)
+    last = ""
+    # Bounded: one connection per `pace` until the deadline (at most ~12 tries).
+    for attempt in range(1, 100):
+        result = connect_pki(target.host, target.port, ctx, name=f"{alias} revoked, try {attempt}")
+        _record(transcripts, result)
+        try:
+            judge_responder_refusal(
+                result, what, request_name=_request_name(target), close_within=_close_bound(target)
+            )
+            return
+        except ConformanceFailure as exc:
+            last = str(exc)
+        finally:
+            if isinstance(result, PkiChannel):
+                result.close()
+        if time.monotonic() + pace > deadline:
+            break
+        time.sleep(pace)  # a retry pace, not synchronisation: the loop is bounded
+    raise ConformanceFailure(
+        f"PKI-CERT-7: {alias!r} was revoked at the CA (its CRL lists it, CA-ENR-11), yet "
+        f"{time.monotonic() - revoked:.1f} s later — two of the declared CRL refresh "
+        f"intervals ({interval:g} s) and more — the responder still accepted its "
+        f"certificate: it does not refetch the CRL\n{last}"
     )

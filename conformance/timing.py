@@ -70,7 +70,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import stats  # type: ignore[import-untyped]
 
 __all__ = [
     "QUICK",
@@ -217,6 +216,10 @@ def _compare(
     if np.all(d == 0):
         p = 1.0
     else:
+        # Imported here, not at the top: scipy.stats costs ~1 s of CPU to import, and
+        # every pytest process (controller, each worker) imports this module at collection.
+        from scipy import stats  # type: ignore[import-untyped]
+
         p = float(stats.wilcoxon(d, zero_method="zsplit", alternative="two-sided").pvalue)
     if p < alpha_look and abs(median) >= plan.negligible:
         verdict = TimingVerdict.FAIL

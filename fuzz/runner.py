@@ -34,13 +34,25 @@ import random
 import socket
 import ssl
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from conformance import eke
+from conformance.eke_channel import honest_client_handshake, password_key_cached
 from conformance.target import Target
-from conformance.wire import FATAL_CODES, FrameReader, ReceivedFrame, control, frame_bytes
+from conformance.wire import (
+    FATAL_CODES,
+    Closed,
+    Event,
+    FrameReader,
+    ReceivedFrame,
+    TimedOut,
+    as_type,
+    control,
+    frame_bytes,
+)
 from fuzz.cases import Case, Write
 
 __all__ = [
@@ -129,10 +141,9 @@ class Outcome:
         return " ".join([*parts, f"<{end}>"])
 
 
-@functools.lru_cache(maxsize=16)
-def password_key(password: str, user: str) -> bytes:
-    """scrypt once per account per process (it costs ~0.15 s by design, EKE-PW-1)."""
-    return eke.password_key(password, user)
+# scrypt once per account per process (it costs ~0.15 s by design, EKE-PW-1): the
+# tester's one cache, shared with the conformance channels.
+password_key = password_key_cached
 
 
 def known_file_bytes(target: Target) -> dict[str, bytes]:
@@ -360,21 +371,25 @@ def _eke_handshake(stream: _Stream, target: Target, deadline: float, out: Outcom
     account = target.accounts[0]
     client = eke.ClientHandshake(account.user, password_key(account.password, account.user))
     reader = FrameReader()
-    stream.send(frame_bytes("EKE1", control(client.eke1())))
-    got = _read_frame(stream, reader, deadline)
-    if got is None or got.type != b"EKE2" or (obj := got.json()) is None:
-        raise SetupFailed(f"honest EKE1 answered with {got.describe() if got else 'close'}")
-    try:
-        stream.send(frame_bytes("EKE3", control(client.on_eke2(obj))))
-    except eke.EkeError as exc:
-        raise SetupFailed(f"EKE2 did not verify: {exc}") from exc
-    got = _read_frame(stream, reader, deadline)
-    if got is None or got.type != b"EKE4" or (obj := got.json()) is None:
-        raise SetupFailed(f"honest EKE3 answered with {got.describe() if got else 'close'}")
-    try:
-        client.on_eke4(obj)
-    except eke.EkeError as exc:
-        raise SetupFailed(f"EKE4 did not verify: {exc}") from exc
+    started = time.monotonic()
+
+    def send(frame_type: bytes, obj: Mapping[str, Any]) -> bool:
+        stream.send(frame_bytes(as_type(frame_type), control(obj)))  # OSError: setup failed
+        return True
+
+    def receive(until: float) -> Event:
+        got = _read_frame(stream, reader, until)
+        if got is not None:
+            return got
+        if time.monotonic() >= until:
+            return TimedOut(time.monotonic() - started)
+        return Closed("eof", "no whole frame before the close")
+
+    # The tester's one honest client (conformance.eke_channel), so that the fuzzer and
+    # the conformance cases agree on what an honest handshake is.
+    result = honest_client_handshake(send, receive, client, deadline)
+    if not result.ok or client.keys is None:
+        raise SetupFailed(f"honest {result.describe()}")
     sender, receiver = client.record_layer()
     return _EkeRecords(sender, receiver)
 

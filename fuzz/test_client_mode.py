@@ -32,7 +32,8 @@ def _template(request: pytest.FixtureRequest) -> str:
         return str(given_cmd)
     return (
         f"{shlex.quote(sys.executable)} -m reference eke get {{host}}:{{port}} {{name}} "
-        "--user {user} --password-file {password_file} -o {out} --quiet --timeout 10"
+        "--user {user} --password-file {password_file} -o {out} --quiet "
+        "--connect-timeout 10 --handshake-timeout 10"
     )
 
 

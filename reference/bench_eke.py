@@ -120,17 +120,30 @@ def _server(root: Path, password: str, share: Path) -> Iterator[tuple[subprocess
         stderr=subprocess.DEVNULL,
         text=True,
     )
+    # The reference stands alone (it imports nothing of the kit, whose sftkit.launch
+    # starts servers everywhere else), so it keeps this minimal launcher: the same rules,
+    # readiness by the `listening on HOST:PORT` line within a bound, SIGTERM then SIGKILL.
     try:
         assert proc.stdout is not None
+        deadline = time.monotonic() + 30
+        line = ""
         with selectors.DefaultSelector() as sel:
             sel.register(proc.stdout, selectors.EVENT_READ)
-            if not sel.select(timeout=30):
-                raise RuntimeError("the EKE server did not start")
-        line = proc.stdout.readline().strip()
-        yield proc, int(line.rsplit(":", 1)[1])
+            while not line.startswith("listening on "):
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(timeout=left):
+                    raise RuntimeError("the EKE server did not start")
+                line = proc.stdout.readline()
+                if not line:
+                    raise RuntimeError(f"the EKE server exited (code {proc.wait()})")
+        yield proc, int(line.strip().rsplit(":", 1)[1])
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
 
 
 def _proc_cpu(pid: int) -> float:

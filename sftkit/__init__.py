@@ -8,6 +8,9 @@
   and the harness exceptions `HarnessError` / `TargetDown`;
 - `sftkit.target_options`: the target options (`--target` and its siblings), registered
   once for argparse and for pytest, and `TargetOptions`, their parsed values;
+- `sftkit.launch`: the one launcher of reference processes (and any server the kit
+  starts): own process group, readiness by a line, SIGTERM then SIGKILL, logs;
+- `sftkit.client_run`: `run_client`, one run of a client under test (`client_launch`);
 - `sftkit.cli`: the `sft` command.
 
 The reference implementation (reference/) imports nothing from here: see

@@ -27,11 +27,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     rec.add_argument("--port", type=int, action="append", required=True, metavar="P",
                      help="TCP port to capture (repeat for several)")
-    rec.add_argument("--out", type=Path, required=True, metavar="FILE.pcapng")
+    rec.add_argument("--out", type=Path, required=True, metavar="FILE.pcapng",
+                     help="the capture file to write")
     rec.add_argument("--interface", default="lo", help="capture interface (default lo)")
     rec.add_argument("--buffer-mib", type=int, default=256,
                      help="dumpcap kernel buffer in MiB (default 256; 2 MiB drops packets)")
-    rec.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND...")
+    rec.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND...",
+                     help="the command whose traffic is recorded")
     rec.set_defaults(func=_record)
 
     chk = sub.add_parser(
@@ -39,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="check a capture: complete? secrets readable? protocol facts",
         description="Exit 0 clean, 1 leak, 2 incomplete or unreadable capture.",
     )
-    chk.add_argument("capture", type=Path, metavar="FILE.pcapng")
+    chk.add_argument("capture", type=Path, metavar="FILE.pcapng", help="the capture to check")
     chk.add_argument("--secret-file", type=Path, action="append", default=[], metavar="F",
                      help="a file whose every 16-byte window must not be readable")
     chk.add_argument("--secret-text-file", type=Path, action="append", default=[], metavar="F",
@@ -47,7 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     chk.add_argument("--secret-text", action="append", default=[], metavar="S",
                      help="a non-secret marker text to look for (secrets: use "
                      "--secret-text-file, never the command line)")
-    chk.add_argument("--profile", default="auto", choices=["auto", "pki", "eke", "pki0", "eke0"])
+    chk.add_argument("--profile", default="auto", choices=["auto", "pki", "eke", "pki0", "eke0"],
+                     help="the protocol in the capture (default: recognised)")
     chk.add_argument("--wordlist", type=Path, metavar="W",
                      help="words for the offline dictionary attack (one per line)")
     chk.add_argument("--expect-bytes", type=int, metavar="N",

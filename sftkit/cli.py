@@ -48,6 +48,7 @@ def _register_bench(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def build_parser() -> argparse.ArgumentParser:
     from audit.cli import register as register_audit
     from reference.cli import register_commands
+    from reference.cli.options import add_version_option
     from sftkit.capture_command import register as register_capture
 
     parser = argparse.ArgumentParser(
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="sft: secure file transfer conformance, fuzzing and capture kit, "
         "with a reference implementation",
     )
+    add_version_option(parser)
     # Not dest="command": `capture record` has a positional of that name.
     sub = parser.add_subparsers(dest="sft_command", metavar="COMMAND")
     register_audit(sub)

@@ -141,6 +141,19 @@ def _client_cmd(config: pytest.Config, file_conf: dict[str, Any]) -> list[str] |
     return shlex.split(str(template)) if template else None
 
 
+def _client_typing(config: pytest.Config, file_conf: dict[str, Any]) -> dict[str, Any]:
+    """`--client-stdin` / `--client-success` (or the target file's keys): how to drive an
+    interactive client, the same way as every v1 client case (sftkit client_launch)."""
+    out: dict[str, Any] = {}
+    stdin = _option(config, "--client-stdin") or file_conf.get("client_stdin")
+    if stdin:
+        out["client_stdin"] = str(stdin)
+    success = _option(config, "--client-success") or file_conf.get("client_success")
+    if success:
+        out["client_success"] = str(success)
+    return out
+
+
 def _record_sanity(config: pytest.Config, profile: str, host: str, port: int) -> None:
     """No probe connection is made up front: it would spend the only session of a
     one-shot target (the eke/0 seed serves one connection, then exits). The cases'
@@ -209,6 +222,7 @@ def pki_legacy(
         known_file=known,
         responder_alias=file_conf.get("responder_alias"),
         client_cmd=_client_cmd(config, file_conf),
+        **_client_typing(config, file_conf),
     )
     _record_sanity(config, "pki-legacy", *address)
 
@@ -245,6 +259,7 @@ def eke_legacy(
         account[1],
         known,
         client_cmd=_client_cmd(config, file_conf),
+        **_client_typing(config, file_conf),
     )
     _record_sanity(config, "eke-legacy", *address)
 

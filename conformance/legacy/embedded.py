@@ -2,8 +2,9 @@
 
 Used when `--profile pki-legacy|eke-legacy` is given without `--target`. It runs as
 subprocesses (the suite never imports `reference`), binds 127.0.0.1 port 0, and is
-ready when it prints `listening on HOST:PORT`. Secrets are random per run and passed
-through files or stdin, never argv.
+ready when it prints `listening on HOST:PORT` (started, awaited and stopped by the kit's
+one launcher, sftkit.launch). Secrets are random per run and passed through files or
+stdin, never argv.
 """
 
 from __future__ import annotations
@@ -20,13 +21,12 @@ __all__ = [
 import hashlib
 import os
 import secrets
-import selectors
 import string
-import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sftkit.launch import LaunchedProcess, LaunchError, launch_server, run_command
 
 READY_TIMEOUT = 30.0
 
@@ -40,52 +40,29 @@ class LegacyProcess:
         """`program` replaces `python -m reference` (self-tests run mutants this way)."""
         self.args = args
         prefix = program if program is not None else [sys.executable, "-m", "reference"]
-        self.proc = subprocess.Popen(
-            [*prefix, "legacy", *args],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=dict(os.environ, PYTHONUNBUFFERED="1"),
-        )
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(stdin)
-        self.proc.stdin.close()
-        self.port = self._wait_ready()
+        try:
+            self.process: LaunchedProcess = launch_server(
+                [*prefix, "legacy", *args],
+                name=f"legacy-{args[0]}",
+                stdin=stdin,
+                ready_timeout=READY_TIMEOUT,
+            )
+        except LaunchError as exc:  # LaunchError is a RuntimeError, as this always raised
+            raise LaunchError(f"legacy {args[0]} did not start: {exc}") from None
+        self.port = self.process.port
 
-    def _wait_ready(self) -> int:
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + READY_TIMEOUT
-        with selectors.DefaultSelector() as sel:
-            sel.register(self.proc.stdout, selectors.EVENT_READ)
-            while (left := deadline - time.monotonic()) > 0 and sel.select(timeout=left):
-                line = self.proc.stdout.readline().decode("utf-8", "replace")
-                if not line:
-                    break
-                if line.startswith("listening on "):
-                    return int(line.strip().rsplit(":", 1)[1])
-        err = self.stop()
-        raise RuntimeError(f"legacy {self.args[0]} did not start: {err.strip()[-500:]}")
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
     def stop(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        assert self.proc.stderr is not None
-        return self.proc.stderr.read().decode("utf-8", "replace")
+        """Stop it (SIGTERM, then SIGKILL after 10 s); returns everything it wrote."""
+        return self.process.stop(deadline=10)
 
 
 def _cli(args: list[str], stdin: bytes = b"") -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "reference", "legacy", *args],
-        input=stdin,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_command([sys.executable, "-m", "reference", "legacy", *args], stdin=stdin,
+                       timeout=60)
     if done.returncode != 0:
         raise RuntimeError(f"legacy {args[0]} failed: {done.stderr.decode()[-500:]}")
 
@@ -118,6 +95,10 @@ class LegacyPkiTarget:
     known_file: KnownContent | None = None  # a file in the share
     responder_alias: str | None = None
     client_cmd: list[str] | None = None  # argv template of a legacy requester, if any
+    # An interactive requester: what to type at its prompts (sftkit client_launch), and
+    # when a run succeeded ("exit": code 0, "file": the {out} file is there).
+    client_stdin: str | None = None
+    client_success: str = "exit"
     embedded: bool = False
     processes: list[LegacyProcess] = field(default_factory=list)
 
@@ -135,6 +116,8 @@ class LegacyEkeTarget:
     known_file: KnownContent | None = None  # the one file the server sends
     # argv template of a legacy client: {host} {port} {user} {password_file} {out}
     client_cmd: list[str] | None = None
+    client_stdin: str | None = None  # as LegacyPkiTarget's
+    client_success: str = "exit"
     embedded: bool = False
     processes: list[LegacyProcess] = field(default_factory=list)
 

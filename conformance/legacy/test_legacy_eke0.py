@@ -17,7 +17,6 @@ import hashlib
 import os
 import secrets
 import socket
-import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,6 +35,8 @@ from conformance.legacy.stream import (
     TimedOut,
     hexdump,
 )
+from sftkit.client_run import run_client
+from sftkit.target_options import client_launch
 
 pytestmark = pytest.mark.xdist_group("eke-legacy")
 
@@ -527,6 +528,8 @@ class _ClientRun:
     saved: bytes | None
     log: _ServerLog
     stderr: str
+    succeeded: bool  # by the declared rule (--client-success): exit code 0 or the file
+    how: str  # "exit code N" or "killed after the timeout", and the rule, for evidence
 
 
 def _run_client(
@@ -555,15 +558,24 @@ def _run_client(
             "password_file": str(pwfile),
             "out": str(out),
         }
-        argv = [part.format(**values) for part in target.client_cmd]
+        # The one way a client under test is run (an interactive one typed at).
+        launch = client_launch(
+            target.client_cmd,
+            values,
+            stdin_template=target.client_stdin,
+            success=target.client_success,
+            password=target.password,
+        )
         try:
-            done = subprocess.run(argv, capture_output=True, timeout=30, check=False)
+            done = run_client(launch, timeout=30)
         finally:
             listener.close()
             thread.join(timeout=15)
     log = result[0] if result else _ServerLog(error="the suite's server did not finish")
     saved = out.read_bytes() if out.exists() else None
-    return _ClientRun(done.returncode, saved, log, done.stderr.decode("utf-8", "replace")[-400:])
+    code = done.returncode if done.returncode is not None else -9
+    how = done.success_evidence()
+    return _ClientRun(code, saved, log, done.stderr[-400:], done.succeeded, how)
 
 
 def _reached(run: _ClientRun, step: int) -> None:
@@ -599,11 +611,11 @@ def test_the_client_does_not_verify_the_servers_confirmation(
 ) -> None:
     content = os.urandom(900)
     run = _run_client(eke_legacy, tmp_path, content, content, "bogus-18")
-    if run.saved == content and run.code == 0:
+    if run.saved == content and run.succeeded:
         _fail(
             "LEG-EKE-7 / EKE-HS-7 (the client MUST verify the server's confirmation)",
             "the suite's server sent 16 random bytes as message 18 (not E(Na)): the client "
-            f"went on, saved the file ({len(content)} bytes) and exited 0",
+            f"went on, saved the file ({len(content)} bytes) and {run.how}",
         )
     _reached(run, 17)  # it asked for message 18: refusing it there is the pass
 
@@ -614,11 +626,11 @@ def test_the_client_keeps_a_file_replaced_in_transit(
 ) -> None:
     forged = b"replaced in transit by a man in the middle; no key needed\n" * 9
     run = _run_client(eke_legacy, tmp_path, forged, forged, "honest")
-    if run.saved == forged and run.code == 0:
+    if run.saved == forged and run.succeeded:
         _fail(
             "LEG-EKE-9 / APP-GET-3 (the initiator MUST verify an authenticated digest)",
             f"messages 19, 22 and 24 replaced in clear ({len(forged)} bytes and their SHA-1 "
-            "recomputed, no key involved): the client saved the forged file and exited 0",
+            f"recomputed, no key involved): the client saved the forged file and {run.how}",
         )
     _reached(run, 20)  # it read the forged length (message 19)
 
@@ -656,9 +668,9 @@ def test_the_client_refuses_a_file_its_digest_does_not_match(
                 f"the client did not reach the file (messages {sorted(run.log.got)}, "
                 f"{run.log.error or 'no error'}); exit {run.code}; stderr: {run.stderr!r}"
             )
-        if run.code == 0 or run.saved == delivered:
+        if run.succeeded or run.saved == delivered:
             what = "kept it" if run.saved == delivered else "kept nothing"
-            kept.append(f"{how}: the client exited {run.code} and {what}")
+            kept.append(f"{how}: the client {run.how} and {what}")
     assert not kept, (
         "LEG-EKE-FMT-6 (a file whose SHA-1 differs from message 24 MUST NOT be kept, and "
         "the failure reported): " + "; ".join(kept)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import socket
-import subprocess
 import threading
 from pathlib import Path
 
@@ -20,6 +19,8 @@ from conformance.legacy import der, pki0
 from conformance.legacy.conftest import SuiteIdentity
 from conformance.legacy.embedded import KnownContent, LegacyPkiTarget
 from conformance.legacy.stream import HarnessError, hexdump
+from sftkit.client_run import ClientRun, run_client
+from sftkit.target_options import client_launch
 
 pytestmark = pytest.mark.xdist_group("pki-legacy")
 
@@ -352,7 +353,7 @@ def _wanted_alias(target: LegacyPkiTarget) -> str:
 
 def _run_requester(
     target: LegacyPkiTarget, identity: SuiteIdentity, tmp_path: Path, port: int, name: str
-) -> tuple[subprocess.CompletedProcess[bytes], bytes | None]:
+) -> tuple[ClientRun, bytes | None]:
     if not target.client_cmd:
         pytest.skip("needs a legacy requester to launch (embedded, or a client command)")
     tmp_path.mkdir(parents=True, exist_ok=True)
@@ -371,8 +372,23 @@ def _run_requester(
         "out": str(out),
         "alias": _wanted_alias(target),
     }
-    argv = [part.format(**values) for part in target.client_cmd]
-    done = subprocess.run(argv, capture_output=True, timeout=60, check=False)
+    password = None
+    if target.enroll is not None:  # an interactive requester may ask for its password
+        password = target.enroll[1]
+        pwfile = tmp_path / "suite.password"
+        pwfile.touch(mode=0o600)
+        pwfile.write_text(password + "\n")
+        values["password_file"] = str(pwfile)
+        values["user"] = target.enroll[0]
+    # The one way a client under test is run (an interactive one typed at).
+    launch = client_launch(
+        target.client_cmd,
+        values,
+        stdin_template=target.client_stdin,
+        success=target.client_success,
+        password=password,
+    )
+    done = run_client(launch, timeout=60)
     return done, (out.read_bytes() if out.exists() else None)
 
 
@@ -398,17 +414,17 @@ def _impostor(
         _THREADS.clear()
     if "name" in seen or saved == forged:
         kept = (
-            f"saved the suite's forged content ({len(forged)} bytes) with exit code "
-            f"{done.returncode}"
+            f"saved the suite's forged content ({len(forged)} bytes) with "
+            f"{done.describe()}"
             if saved == forged
-            else f"exit code {done.returncode}, nothing saved"
+            else f"{done.describe()}, nothing saved"
         )
         return True, f"sent it the file name {seen.get('name')!r} (decrypted by the suite), {kept}"
     if "rscv" not in seen:
         raise HarnessError(
-            f"the requester did not run the exchange: exit code {done.returncode}, "
+            f"the requester did not run the exchange: {done.describe()}, "
             f"hostile responder: {seen or 'no connection'}; "
-            f"stderr: {done.stderr.decode('utf-8', 'replace')[-400:]!r}"
+            f"stderr: {done.stderr[-400:]!r}"
         )
     return False, ""
 
@@ -574,15 +590,15 @@ def _through_proxy(
         _THREADS.clear()
     if "done" not in seen:
         raise HarnessError(
-            f"the tampering proxy did not complete ({seen.get('error')}); requester exit "
-            f"{done.returncode}: {done.stderr.decode('utf-8', 'replace')[-300:]!r}"
+            f"the tampering proxy did not complete ({seen.get('error')}); requester "
+            f"{done.describe()}: {done.stderr[-300:]!r}"
         )
     delivered = seen["delivered"]
-    kept = done.returncode == 0 and saved == delivered and delivered != seen["original"]
+    kept = done.succeeded and saved == delivered and delivered != seen["original"]
     assert isinstance(delivered, bytes)
     return kept, (
         f"requested {name!r} ({content.size} bytes) through a proxy that {tamper}d RSFL "
-        f"pieces: the requester exited 0 and kept {len(delivered)} bytes "
+        f"pieces: the requester {done.success_evidence()} and kept {len(delivered)} bytes "
         f"(SHA-256 {hashlib.sha256(delivered).hexdigest()[:16]}…, not the file's "
         f"{content.sha256[:16]}…)"
     )

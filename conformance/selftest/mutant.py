@@ -32,3 +32,8 @@ class Mutant:
     # "thorough": only the thorough timing tier can see it (SFT_TIMING_TIER=thorough, as
     # `tox -e timing` sets); the default self-test skips it and says so.
     tier: str = "default"
+    # Limits (conformance/target.py `Limits` fields) the target file leaves undeclared, as
+    # a target that declares only what it must: the case has to judge it on SPEC defaults.
+    undeclared: tuple[str, ...] = ()
+    # Run the suite with pytest's --strict: the mutant breaks a SHOULD (NON-STRICT otherwise).
+    strict: bool = False

@@ -21,12 +21,15 @@ from conformance.selftest.mutants_eke_client import MUTANTS as _EKE_CLIENT
 # One planting in the shared record opener: the server's mutant and the client's are the same.
 from conformance.selftest.mutants_eke_client import _tolerates_replay as _eke_record_replay
 from conformance.selftest.mutants_eke_server import MUTANTS as _EKE_SERVER
+from conformance.selftest.mutants_gaps import MUTANTS as _GAPS
 from conformance.selftest.mutants_hardening import MUTANTS as _HARDENING
 from conformance.selftest.mutants_interop import MUTANTS as _INTEROP
+from conformance.selftest.mutants_lead import MUTANTS as _LEAD
 from conformance.selftest.mutants_pki import MUTANTS as _PKI
 from conformance.selftest.mutants_reliability import MUTANTS as _RELIABILITY
 from conformance.selftest.mutants_spec import MUTANTS as _SPEC
 from conformance.selftest.mutants_symmetry import MUTANTS as _SYMMETRY
+from conformance.selftest.mutants_throttle import MUTANTS as _THROTTLE
 from conformance.selftest.mutants_timing import MUTANTS as _TIMING
 
 __all__ = ["MUTANTS", "Mutant", "main"]
@@ -338,6 +341,9 @@ MUTANTS += (
 )
 MUTANTS += _EKE_SERVER + _EKE_CLIENT + _PKI + _CA + _APP + _TIMING + _SPEC + _RELIABILITY
 MUTANTS += _INTEROP + _SYMMETRY + _HARDENING
+MUTANTS += _GAPS
+MUTANTS += _LEAD
+MUTANTS += _THROTTLE
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name
     raise RuntimeError("duplicate mutant names in conformance/selftest/mutants*.py")

@@ -64,7 +64,7 @@ def reference_client_cmd(target: Target, launcher: Sequence[str], iddir: Path) -
     if target.profile == "eke":
         return prefix + (
             " eke get {host}:{port} {name} --user {user} --password-file {password_file}"
-            " -o {out} --quiet --timeout 5"
+            " -o {out} --quiet --connect-timeout 5 --handshake-timeout 5"
         )
     home = shlex.quote(str(client_identity(target, iddir)))
     return prefix + f" get {{alias}}@{{host}}:{{port}} {{name}} --id {home} -o {{out}}"

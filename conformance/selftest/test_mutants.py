@@ -17,7 +17,9 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -91,8 +93,13 @@ def test_mutant_is_detected(
     else:
         # The next mutant of this profile restarts the server again.
         target = ref.restart(mutant.profile, launcher)
+    if mutant.undeclared:  # a target file that declares only what it must
+        unset: dict[str, Any] = dict.fromkeys(mutant.undeclared)
+        target = target.with_changes(limits=replace(target.limits, **unset))
     target_file = target.write_target_file(tmp / "target")
     args = [str(PACKAGE / mutant.test_file), "--target-config", str(target_file)]
+    if mutant.strict:  # unmet SHOULDs FAIL; the run's own flags (no cacheprovider) stay legal
+        args += ["-o", "strict=true", "-o", "strict_config=false"]
     args += ["--only-req", mutant.requirement, "--no-rerun"]
     run = run_suite(args, tmp / "report", timeout=_RUN_TIMEOUT)
     if mutant.ca:

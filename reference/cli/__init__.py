@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="the sft reference implementation: CA, PKI peer, EKE server and client, "
         "and the legacy protocols",
     )
+    from reference.cli.options import add_version_option
+
+    add_version_option(parser)
     register_commands(parser.add_subparsers(dest="command", metavar="COMMAND"))
     return parser
 

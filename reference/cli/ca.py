@@ -1,13 +1,15 @@
 """`sft ca init|user add|user list|revoke|serve` and `sft enroll` (docs/SPEC.md §4.4).
 
-Passwords come only from standard input (`--password-stdin`) or a no-echo prompt,
-never from the command line [CA-ENR-5 context: argv is visible to every user].
+Passwords come only from standard input (`--password-stdin`), a password file
+(`--password-file`, docs/SPEC.md PWF-1) or a no-echo prompt, never from the command
+line [CA-ENR-5 context: argv is visible to every user].
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -15,6 +17,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from reference.cli import CommandError
+from reference.cli.logs import configure_logging
 
 if TYPE_CHECKING:  # the real imports are lazy: `sft --help` must not load cryptography
     from reference.pki.ca import CertificateAuthority
@@ -36,12 +39,18 @@ def read_password(args: argparse.Namespace, *, confirm: bool = False) -> str:
         password = line[:-1] if line.endswith("\n") else line
         if password.endswith("\r"):
             password = password[:-1]
+    elif getattr(args, "password_file", None) is not None:
+        from reference.cli.options import read_password_file
+
+        password = read_password_file(Path(args.password_file))
     elif sys.stdin.isatty():
         password = getpass.getpass("password: ")
         if confirm and getpass.getpass("password again: ") != password:
             raise CommandError("the passwords differ", 2)
     else:
-        raise CommandError("no terminal to ask for the password: use --password-stdin", 2)
+        raise CommandError(
+            "no terminal to ask for the password: use --password-stdin or --password-file", 2
+        )
     if not password:
         raise CommandError("the password is empty", 2)
     return password
@@ -125,6 +134,18 @@ def _revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _user_unlock(args: argparse.Namespace) -> int:
+    from reference.pki.ca_server import LoginThrottle, login_locks_path
+
+    directory = Path(args.dir)
+    if not (directory / "ca.db").is_file():
+        raise CommandError(f"{directory} is not a CA directory (no ca.db)", 2)
+    throttle = LoginThrottle(locks=login_locks_path(directory))
+    found = throttle.unlock(args.alias)
+    print(f"{args.alias}: {'unlocked' if found else 'was not locked'}", file=sys.stderr)
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     from reference.pki.ca_server import CaServer, CaServerConfig
 
@@ -140,6 +161,7 @@ def _serve(args: argparse.Namespace) -> int:
             throttle_after=args.throttle_after,
             throttle_base=args.throttle_base,
             throttle_cap=args.throttle_cap,
+            lock_after=args.lock_after,
         )
     except ValueError as exc:
         raise CommandError(str(exc), 2) from None
@@ -148,7 +170,8 @@ def _serve(args: argparse.Namespace) -> int:
         server = CaServer(ca, config)
     except OSError as exc:
         raise CommandError(f"cannot listen on {args.listen}: {exc.strerror}", 2) from None
-    print(f"sft-ca: {config.describe()}", file=sys.stderr, flush=True)
+    configure_logging()  # one timestamped line per event (reference/cli/logs.py)
+    logging.getLogger("sft.ca").info(config.describe())
     bound_host, bound_port = server.address
     print(f"listening on {bound_host}:{bound_port}", flush=True)
     stop_on_sigterm()
@@ -183,6 +206,16 @@ def _enroll(args: argparse.Namespace) -> int:
     return 0
 
 
+def _password_options(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin's first line"
+    )
+    source.add_argument(
+        "--password-file", metavar="FILE", help="read the password from this file (PWF-1)"
+    )
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ca = subparsers.add_parser("ca", help="the organisation CA of sft-pki/1")
     sub = ca.add_subparsers(dest="ca_command", metavar="COMMAND", required=True)
@@ -200,38 +233,73 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     user = sub.add_parser("user", help="manage enrolment accounts")
     user_sub = user.add_subparsers(dest="user_command", metavar="COMMAND", required=True)
     add = user_sub.add_parser("add", help="add a user (password from stdin or a prompt)")
-    add.add_argument("alias")
-    add.add_argument("--dir", required=True)
-    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.add_argument("alias", help="the employee's alias (what peers see in certificates)")
+    add.add_argument("--dir", required=True, help="the CA directory")
+    _password_options(add)
     add.set_defaults(func=_user_add)
     lst = user_sub.add_parser("list", help="list users")
-    lst.add_argument("--dir", required=True)
+    lst.add_argument("--dir", required=True, help="the CA directory")
     lst.set_defaults(func=_user_list)
+    unlock = user_sub.add_parser("unlock", help="unlock an alias locked by too many failed logins")
+    unlock.add_argument("alias", help="the alias to unlock")
+    unlock.add_argument("--dir", required=True, help="the CA directory")
+    unlock.set_defaults(func=_user_unlock)
 
     revoke = sub.add_parser("revoke", help="revoke every certificate of an alias")
-    revoke.add_argument("alias")
-    revoke.add_argument("--dir", required=True)
+    revoke.add_argument("alias", help="the alias whose certificates are revoked")
+    revoke.add_argument("--dir", required=True, help="the CA directory")
     revoke.set_defaults(func=_revoke)
 
     serve = sub.add_parser("serve", help="serve enrolment, root and CRL over HTTPS")
-    serve.add_argument("--dir", required=True)
+    serve.add_argument("--dir", required=True, help="the CA directory")
     serve.add_argument(
         "--listen", default="127.0.0.1:8443", help="HOST:PORT (port 0: any free port)"
     )
-    serve.add_argument("--validity-days", type=int, default=30)
-    serve.add_argument("--max-connections", type=int, default=64)
-    serve.add_argument("--handshake-timeout", type=float, default=10.0)
-    serve.add_argument("--idle-timeout", type=float, default=30.0)
+    serve.add_argument(
+        "--validity-days",
+        type=int,
+        default=30,
+        help="lifetime of the certificates it issues (default %(default)s)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=64,
+        help="connections served at once (default %(default)s)",
+    )
+    serve.add_argument(
+        "--handshake-timeout",
+        type=float,
+        default=10.0,
+        help="seconds for the TLS handshake (default %(default)s)",
+    )
+    serve.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=30.0,
+        help="seconds without a byte before the connection is closed (default %(default)s)",
+    )
     serve.add_argument("--throttle-after", type=int, default=5, help="failures before backoff")
     serve.add_argument("--throttle-base", type=float, default=1.0, help="first backoff, seconds")
     serve.add_argument("--throttle-cap", type=float, default=300.0, help="longest backoff, seconds")
+    serve.add_argument(
+        "--lock-after",
+        type=int,
+        default=100,
+        help="consecutive failures that lock an alias until `user unlock` (default %(default)s)",
+    )
     serve.set_defaults(func=_serve)
 
     enrol = subparsers.add_parser("enroll", help="get a certificate from the organisation CA")
     enrol.add_argument("--ca", required=True, help="https://HOST:PORT of the CA")
     enrol.add_argument("--root", required=True, help="the organisation root certificate (PEM)")
-    enrol.add_argument("--alias", required=True)
-    enrol.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    enrol.add_argument("--alias", required=True, help="your alias, as the CA knows it")
+    _password_options(enrol)
     enrol.add_argument("--out", required=True, help="identity directory to write")
-    enrol.add_argument("--key-type", choices=("ec", "rsa"), default="ec")
+    enrol.add_argument(
+        "--key-type",
+        choices=("ec", "rsa"),
+        default="ec",
+        help="the key made locally (default %(default)s)",
+    )
     enrol.set_defaults(func=_enroll)

@@ -3,9 +3,10 @@
     sft eke user add NAME --store FILE [--password-stdin | --password-file F]
     sft eke user del NAME --store FILE
     sft eke user list --store FILE
+    sft eke user unlock NAME --store FILE
     sft eke serve --store FILE --listen HOST:PORT --share DIR --inbox DIR [limits...]
     sft eke get HOST:PORT NAME --user U [--password-stdin] [-o PATH] [--force]
-    sft eke put HOST:PORT FILE --user U [--password-stdin] [--as NAME]
+    sft eke put HOST:PORT FILE --user U [--password-stdin] [--as NAME] [-q]
 
 Passwords come from stdin, a file or a no-echo prompt, never from the command line.
 `serve` prints the effective limits on stderr, then exactly one readiness line
@@ -21,6 +22,7 @@ import getpass
 import logging
 import os
 import signal
+import sqlite3
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +32,13 @@ from reference.cli import CommandError
 
 # The same progress bar as the PKI client (a tty only, and only after one second).
 from reference.cli.ca import stop_on_sigterm
+from reference.cli.logs import configure_logging
+from reference.cli.options import (
+    check_output_directory,
+    deprecated_alias,
+    parse_size,
+    read_password_file,
+)
 from reference.cli.pki import ProgressBar
 from reference.eke import crypto
 from reference.eke.client import (
@@ -44,7 +53,7 @@ from reference.eke.client import (
 )
 from reference.eke.server import EkeServer, ServerConfig
 from reference.eke.store import PasswordStore, StoreError
-from reference.eke.throttle import ThrottleConfig
+from reference.eke.throttle import Throttle, ThrottleConfig, throttle_path_for
 from reference.frames import DEFAULT_MAX_PAYLOAD
 from reference.transfer import remove_stale_partials
 
@@ -65,17 +74,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     user.set_defaults(func=lambda _args: _usage(user))
     users = user.add_subparsers(dest="user_command", metavar="USER_COMMAND")
     add = users.add_parser("add", help="add a user (asks for the password)")
-    add.add_argument("name")
+    add.add_argument("name", help="the user name (what clients give with --user)")
     _store_option(add)
     _password_options(add)
     add.set_defaults(func=_user_add)
     delete = users.add_parser("del", help="delete a user")
-    delete.add_argument("name")
+    delete.add_argument("name", help="the user name")
     _store_option(delete)
     delete.set_defaults(func=_user_del)
     listing = users.add_parser("list", help="list users, last logins and failures")
     _store_option(listing)
     listing.set_defaults(func=_user_list)
+    unlock = users.add_parser(
+        "unlock", help="clear a user's failed logins (after the hard lock) [EKE-THR-11]"
+    )
+    unlock.add_argument("name", help="the user name")
+    _store_option(unlock)
+    unlock.add_argument(
+        "--throttle-db",
+        type=Path,
+        metavar="FILE",
+        help="the failure counts (default: STORE.throttle)",
+    )
+    unlock.set_defaults(func=_user_unlock)
 
     serve = sub.add_parser("serve", help="run the sft-eke/1 server")
     _store_option(serve)
@@ -84,17 +105,48 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     serve.add_argument("--inbox", type=Path, required=True, help="directory receiving puts")
     d = ServerConfig()
     t = ThrottleConfig()
-    serve.add_argument("--handshake-timeout", type=float, default=d.handshake_timeout)
-    serve.add_argument("--idle-timeout", type=float, default=d.idle_timeout)
-    serve.add_argument("--max-connections", type=int, default=d.max_connections)
+    serve.add_argument(
+        "--handshake-timeout",
+        type=float,
+        default=d.handshake_timeout,
+        help="seconds to complete the login (default %(default)s)",
+    )
+    serve.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=d.idle_timeout,
+        help="seconds without a byte before the connection is closed (default %(default)s)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=d.max_connections,
+        help="connections served at once; more wait or are refused (default %(default)s)",
+    )
     serve.add_argument(
         "--max-pending-per-address",
         type=int,
         default=d.max_pending_per_address,
         help="connections still in their handshake from one address (default %(default)s)",
     )
-    serve.add_argument("--max-file-size", type=int, default=d.max_file_size, metavar="BYTES")
-    serve.add_argument("--frame-limit", type=int, default=d.frame_limit, metavar="BYTES")
+    serve.add_argument(
+        "--max-file-size",
+        type=parse_size,
+        default=d.max_file_size,
+        metavar="BYTES",
+        help="largest put accepted, bytes, K/M/G suffixes allowed (default %(default)s)",
+    )
+    serve.add_argument(
+        "--max-frame",
+        dest="frame_limit",
+        type=int,
+        default=d.frame_limit,
+        metavar="BYTES",
+        help="largest frame payload accepted, bytes (default %(default)s)",
+    )
+    deprecated_alias(
+        serve, "--frame-limit", dest="frame_limit", replacement="--max-frame", type=int
+    )
     serve.add_argument(
         "--throttle-after",
         type=int,
@@ -102,8 +154,48 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="N",
         help="failed logins per user or address before backoff (default %(default)s)",
     )
-    serve.add_argument("--throttle-base", type=float, default=t.base, metavar="SECONDS")
-    serve.add_argument("--throttle-cap", type=float, default=t.cap, metavar="SECONDS")
+    serve.add_argument(
+        "--throttle-base",
+        type=float,
+        default=t.base,
+        metavar="SECONDS",
+        help="first backoff, doubled per further failure (default %(default)s)",
+    )
+    serve.add_argument(
+        "--throttle-cap",
+        type=float,
+        default=t.cap,
+        metavar="SECONDS",
+        help="longest backoff (default %(default)s)",
+    )
+    serve.add_argument(
+        "--max-pending-logins-per-user",
+        type=int,
+        default=t.pending_per_user,
+        metavar="P",
+        help="logins of one user between EKE2 and EKE3; more are told busy (default %(default)s)",
+    )
+    serve.add_argument(
+        "--max-pending-logins-per-address",
+        type=int,
+        default=t.pending_per_address,
+        metavar="Q",
+        help="logins from one address between EKE2 and EKE3 (default %(default)s)",
+    )
+    serve.add_argument(
+        "--lock-after",
+        type=int,
+        default=t.lock_after,
+        metavar="L",
+        help="consecutive failures that lock a user until `user unlock` (default %(default)s)",
+    )
+    serve.add_argument(
+        "--throttle-db",
+        type=Path,
+        metavar="FILE",
+        help="where failure counts survive restarts (default: STORE.throttle; "
+        "':memory:' keeps them in memory only)",
+    )
     serve.add_argument(
         "--secret",
         type=Path,
@@ -113,7 +205,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     serve.set_defaults(func=_serve)
 
     get = sub.add_parser("get", help="fetch a file from a server")
-    get.add_argument("server", metavar="HOST:PORT")
+    get.add_argument("server", metavar="HOST:PORT", help="the server's address")
     get.add_argument("name", help="file name in the server's share")
     get.add_argument(
         "-o", "--output", type=Path, help="where to save (default: the name's basename)"
@@ -123,9 +215,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     get.set_defaults(func=_get)
 
     put = sub.add_parser("put", help="send a file to a server's inbox")
-    put.add_argument("server", metavar="HOST:PORT")
-    put.add_argument("file", type=Path)
-    put.add_argument("--as", dest="remote_name", help="name to store it under (default: basename)")
+    put.add_argument("server", metavar="HOST:PORT", help="the server's address")
+    put.add_argument("file", type=Path, help="the file to send")
+    put.add_argument(
+        "--as",
+        dest="remote_name",
+        metavar="NAME",
+        help="name to store it under (default: basename)",
+    )
+    deprecated_alias(put, "--name", dest="remote_name", replacement="--as")
     _client_options(put)
     put.set_defaults(func=_put)
 
@@ -153,11 +251,55 @@ def _password_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _client_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--user", required=True)
+    parser.add_argument("--user", required=True, help="the user name to log in as")
     _password_options(parser)
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("--timeout", type=float, default=10.0, help="connect/login timeout (s)")
-    parser.add_argument("--frame-limit", type=int, default=DEFAULT_MAX_PAYLOAD, help="bytes")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress, no summary")
+    parser.add_argument("--verbose", "-v", action="store_true", help="print the limits")
+    d = ClientConfig("", 0, "")
+    parser.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=d.connect_timeout,
+        help="seconds to open the TCP connection (default %(default)s)",
+    )
+    parser.add_argument(
+        "--handshake-timeout",
+        type=float,
+        default=d.handshake_timeout,
+        help="seconds to complete the login (default %(default)s)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=d.idle_timeout,
+        help="seconds without a byte before the connection is closed (default %(default)s)",
+    )
+    deprecated_alias(
+        parser,
+        "--timeout",
+        dest="connect_timeout",
+        also=("handshake_timeout",),
+        replacement="--connect-timeout and --handshake-timeout",
+        type=float,
+    )
+    parser.add_argument(
+        "--max-frame",
+        dest="frame_limit",
+        type=int,
+        default=DEFAULT_MAX_PAYLOAD,
+        metavar="BYTES",
+        help="largest frame payload accepted, bytes (default %(default)s)",
+    )
+    deprecated_alias(
+        parser, "--frame-limit", dest="frame_limit", replacement="--max-frame", type=int
+    )
+    parser.add_argument(
+        "--busy-retries",
+        type=int,
+        default=d.busy_retries,
+        metavar="N",
+        help="times a `busy` server is tried again, after its retry_after (default %(default)s)",
+    )
 
 
 # -- passwords ----------------------------------------------------------------------------
@@ -172,20 +314,8 @@ def _strip_line_end(line: str) -> str:
     return line
 
 
-def _read_password_file(path: Path) -> str:
-    """A password file as docs/SPEC.md PWF-1 says: UTF-8, one line; exactly one trailing
-    LF or CRLF goes, nothing else is trimmed, and a CR or LF left inside is an error (a
-    second line is not silently dropped: it may be half of the password)."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise CommandError(f"cannot read the password file: {exc.strerror}", 2) from None
-    except UnicodeDecodeError:
-        raise CommandError("the password file is not UTF-8", 2) from None
-    password = text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
-    if "\r" in password or "\n" in password:
-        raise CommandError("the password file holds more than one line", 2)
-    return password
+# One reader for every command that takes --password-file [PWF-1].
+_read_password_file = read_password_file
 
 
 def _read_password(args: argparse.Namespace, *, confirm: bool = False) -> str:
@@ -241,6 +371,23 @@ def _user_del(args: argparse.Namespace) -> int:
         except StoreError as exc:
             raise CommandError(str(exc), 1) from None
     print(f"deleted user {args.name!r}", file=sys.stderr)
+    return 0
+
+
+def _user_unlock(args: argparse.Namespace) -> int:
+    path = args.throttle_db or throttle_path_for(args.store)
+    with _open_store(args.store):
+        pass  # the store must exist: a typo in --store should not pass silently
+    try:
+        throttle = Throttle(path=path)
+        try:
+            had = throttle.unlock(args.name)
+        finally:
+            throttle.close()
+    except sqlite3.Error as exc:
+        raise CommandError(f"cannot open {path}: {exc}", 1) from None
+    state = "unlocked" if had else "had no failed logins; nothing to unlock for"
+    print(f"{state} user {args.name!r}", file=sys.stderr)
     return 0
 
 
@@ -326,16 +473,22 @@ def _serve(args: argparse.Namespace) -> int:
             max_file_size=args.max_file_size,
             frame_limit=args.frame_limit,
             throttle=ThrottleConfig(
-                failures=args.throttle_after, base=args.throttle_base, cap=args.throttle_cap
+                failures=args.throttle_after,
+                base=args.throttle_base,
+                cap=args.throttle_cap,
+                pending_per_user=args.max_pending_logins_per_user,
+                pending_per_address=args.max_pending_logins_per_address,
+                lock_after=args.lock_after,
+            ),
+            throttle_db=(
+                None
+                if str(args.throttle_db) == ":memory:"
+                else args.throttle_db or throttle_path_for(args.store)
             ),
         )
     except ValueError as exc:
         raise CommandError(f"invalid option: {exc}", 2) from None
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging()
     store = _open_store(args.store)
     if args.secret is not None:
         store.use_server_secret(_read_secret(args.secret))
@@ -344,14 +497,14 @@ def _serve(args: argparse.Namespace) -> int:
         bound_host, bound_port = server.listen()
     except OSError as exc:
         raise CommandError(f"cannot listen on {args.listen}: {exc.strerror}", 2) from None
-    print(f"sft eke serve: {config.describe()}", file=sys.stderr, flush=True)
+    logging.getLogger("sft.eke.serve").info(config.describe())
     print(f"listening on {bound_host}:{bound_port}", flush=True)
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
     try:
         server.serve_forever()
     except _Stop:
-        print("sft eke serve: shutting down", file=sys.stderr, flush=True)
+        logging.getLogger("sft.eke.serve").info("shutting down")
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -369,14 +522,26 @@ def _client(args: argparse.Namespace) -> EkeClient:
     password = _read_password(args)
     pw = crypto.password_key(args.user, password)
     del password
-    config = ClientConfig(
-        host,
-        port,
-        args.user,
-        connect_timeout=args.timeout,
-        handshake_timeout=args.timeout,
-        frame_limit=args.frame_limit,
-    )
+    try:
+        config = ClientConfig(
+            host,
+            port,
+            args.user,
+            connect_timeout=args.connect_timeout,
+            handshake_timeout=args.handshake_timeout,
+            idle_timeout=args.idle_timeout,
+            frame_limit=args.frame_limit,
+            busy_retries=args.busy_retries,
+        )
+    except ValueError as exc:
+        raise CommandError(f"invalid option: {exc}", 2) from None
+    if args.verbose:
+        print(
+            f"sft: connect timeout {config.connect_timeout:g} s, handshake timeout "
+            f"{config.handshake_timeout:g} s, idle timeout {config.idle_timeout:g} s, "
+            f"max frame {config.frame_limit} bytes",
+            file=sys.stderr,
+        )
     return EkeClient(config, pw)
 
 
@@ -392,6 +557,7 @@ def _get(args: argparse.Namespace) -> int:
     output: Path = args.output or Path(args.name.rsplit("/", 1)[-1] or "download")
     if output.is_dir():
         output = output / args.name.rsplit("/", 1)[-1]
+    check_output_directory(output)
     client = _client(args)
     # [APP-STORE-3]: SIGTERM unwinds like Ctrl-C (the temporary file is removed, exit
     # 130), and temporaries a killed run left here long ago are swept.
@@ -405,7 +571,8 @@ def _get(args: argparse.Namespace) -> int:
         bar.finish()
         raise _fail(exc) from None
     bar.finish()
-    print(f"saved {output} ({done.size} bytes, sha256 {done.sha256})", file=sys.stderr)
+    if not args.quiet:
+        print(f"saved {output} ({done.size} bytes, sha256 {done.sha256})", file=sys.stderr)
     return 0
 
 
@@ -422,5 +589,6 @@ def _put(args: argparse.Namespace) -> int:
         bar.finish()
         raise _fail(exc) from None
     bar.finish()
-    print(f"sent {args.file}: stored as {stored!r}", file=sys.stderr)
+    if not args.quiet:
+        print(f"sent {args.file}: stored as {stored!r}", file=sys.stderr)
     return 0

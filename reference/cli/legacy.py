@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from reference.cli import CommandError
+from reference.cli.options import read_password_file
 from reference.legacy import _crypto, eke0, net, warn_insecure
 from reference.legacy.errors import LegacyAuthError, LegacyError
 from reference.legacy.pki0_ca import LegacyCA, parse_accounts
@@ -55,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     enrol.add_argument("--ca-url", required=True, help="http://HOST:PORT")
     enrol.add_argument("--root", type=Path, required=True, help="the CA's root.pem")
-    enrol.add_argument("--alias", required=True)
+    enrol.add_argument("--alias", required=True, help="the alias to enrol")
     _password_options(enrol)
     enrol.add_argument(
         "--out-dir", type=Path, required=True, help="writes ALIAS.key (0600) and ALIAS.pem here"
@@ -66,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "pki-peer", allow_abbrev=False, help="a sft-pki/0 responder serving a directory"
     )
     _identity_options(peer)
-    peer.add_argument("--root", type=Path, required=True)
+    peer.add_argument("--root", type=Path, required=True, help="the CA's root.pem")
     peer.add_argument(
         "--share",
         type=Path,
@@ -82,8 +83,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     _identity_options(get)
     get.add_argument("--peer", required=True, help="HOST:PORT")
     get.add_argument("--name", required=True, help="file name to request")
-    get.add_argument("--out", type=Path, required=True)
-    get.add_argument("--timeout", type=float, default=30.0)
+    get.add_argument("--out", type=Path, required=True, help="where to save the file")
+    get.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
     get.set_defaults(func=_pki_get)
 
     server = sub.add_parser(
@@ -103,13 +104,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "eke-get", allow_abbrev=False, help="fetch the file from a sft-eke/0 server"
     )
     eke_get.add_argument("--server", required=True, help="HOST:PORT")
-    eke_get.add_argument("--user", required=True)
+    eke_get.add_argument("--user", required=True, help="the account name")
     _password_options(eke_get)
-    eke_get.add_argument("--out", type=Path, required=True)
+    eke_get.add_argument("--out", type=Path, required=True, help="where to save the file")
     eke_get.add_argument(
         "--random-exponent", action="store_true", help="fresh secret exponent (the seed used 4597)"
     )
-    eke_get.add_argument("--timeout", type=float, default=30.0)
+    eke_get.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
     eke_get.set_defaults(func=_eke_get)
 
 
@@ -120,7 +121,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _listen_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=0, help="0 = an ephemeral port")
     parser.add_argument(
         "--idle-timeout",
@@ -146,11 +147,15 @@ def _password_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _read_password(args: argparse.Namespace) -> str:
+    # The reference's one password-file reader [PWF-1] (as `sft eke`, `sft ca`): a
+    # second line or a stray CR is an error, not silently dropped; stdin's line loses
+    # exactly its LF or CRLF, nothing else.
     if args.password_stdin:
-        line = sys.stdin.readline()
+        password = sys.stdin.readline()
+        if password.endswith("\n"):
+            password = password[:-2] if password.endswith("\r\n") else password[:-1]
     else:
-        line = _read_text(args.password_file)
-    password = line.splitlines()[0] if line else ""
+        password = read_password_file(args.password_file)
     if not password:
         raise CommandError("the password is empty", 2)
     return password

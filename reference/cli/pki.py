@@ -7,6 +7,7 @@ Exit codes: 0 done, 1 refused or failed (certificate, authorisation, integrity),
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from pathlib import Path
@@ -14,6 +15,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from reference.cli import CommandError
 from reference.cli.ca import parse_listen, stop_on_sigterm
+from reference.cli.logs import configure_logging
+from reference.cli.options import check_output_directory, deprecated_alias, parse_size
 
 if TYPE_CHECKING:  # the real imports are lazy: `sft --help` must not load TLS and crypto
     from reference.pki.client import ClientConfig, PkiSession
@@ -57,15 +60,8 @@ class ProgressBar:
             self.stream.flush()
 
 
-def _size(text: str) -> int:
-    """A size with an optional K/M/G/T suffix (powers of 1024)."""
-    units = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
-    text = text.strip().upper().removesuffix("B").removesuffix("I")
-    suffix = text[-1:] if text[-1:] in units and text[-1:] != "" else ""
-    number = text[: len(text) - len(suffix)]
-    if not number.isdigit():
-        raise argparse.ArgumentTypeError(f"not a size: {text!r}")
-    return int(number) * units[suffix]
+# A size with an optional K/M/G/T suffix (powers of 1024), as every command reads it.
+_size = parse_size
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -74,6 +70,7 @@ def _serve(args: argparse.Namespace) -> int:
     from reference.pki.tls import CertificateRefused, Identity
 
     host, port = parse_listen(args.listen)
+    configure_logging()  # before the peer starts: its sweep of the inbox logs
     identity = Identity(Path(args.id))
     try:
         identity.check()
@@ -111,7 +108,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise CommandError(f"no usable CRL or identity, refusing to start: {exc}", 2) from None
     except OSError as exc:
         raise CommandError(f"cannot start the peer: {exc.strerror or exc}", 2) from None
-    print(f"sft-peer: {server.alias}: {config.describe()}", file=sys.stderr, flush=True)
+    logging.getLogger("sft.pki.peer").info(f"{server.alias}: {config.describe()}")
     bound_host, bound_port = server.address
     print(f"listening on {bound_host}:{bound_port}", flush=True)
     stop_on_sigterm()
@@ -182,6 +179,7 @@ def _get(args: argparse.Namespace) -> int:
     destination = Path(args.output) if args.output else Path(args.name.rsplit("/", 1)[-1])
     if destination.is_dir():
         destination = destination / args.name.rsplit("/", 1)[-1]
+    check_output_directory(destination)
     # [APP-STORE-3]: SIGTERM unwinds like Ctrl-C (the temporary file is removed, exit
     # 130), and temporaries a killed run left here long ago are swept.
     stop_on_sigterm()
@@ -212,7 +210,7 @@ def _put(args: argparse.Namespace) -> int:
     bar = ProgressBar(f"put {source.name}", enabled=not args.quiet)
     try:
         with _session(args) as session:
-            stored = session.put(source, args.name, progress=bar)
+            stored = session.put(source, args.remote_name, progress=bar)
     except PkiClientError as exc:
         bar.finish()
         raise CommandError(str(exc), exc.exit_code) from None
@@ -226,8 +224,18 @@ def _limits(parser: argparse.ArgumentParser, *, server: bool) -> None:
     from reference.frames import DEFAULT_MAX_PAYLOAD
     from reference.transfer import DEFAULT_MAX_FILE_SIZE
 
-    parser.add_argument("--handshake-timeout", type=float, default=10.0, help="seconds")
-    parser.add_argument("--idle-timeout", type=float, default=60.0, help="seconds")
+    parser.add_argument(
+        "--handshake-timeout",
+        type=float,
+        default=10.0,
+        help="seconds for the TLS handshake (default %(default)s)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=60.0,
+        help="seconds without a byte before the connection is closed (default %(default)s)",
+    )
     parser.add_argument(
         "--max-file-size",
         type=_size,
@@ -238,11 +246,20 @@ def _limits(parser: argparse.ArgumentParser, *, server: bool) -> None:
         "--max-frame",
         type=int,
         default=DEFAULT_MAX_PAYLOAD,
-        help="largest frame payload accepted, bytes",
+        metavar="BYTES",
+        help="largest frame payload accepted, bytes (default %(default)s)",
     )
-    parser.add_argument("--crl", help="read the CRL from this file instead of the CA")
+    deprecated_alias(parser, "--frame-limit", dest="max_frame", replacement="--max-frame", type=int)
+    parser.add_argument(
+        "--crl", metavar="FILE", help="read the CRL from this file instead of the CA"
+    )
     if server:
-        parser.add_argument("--max-connections", type=int, default=64)
+        parser.add_argument(
+            "--max-connections",
+            type=int,
+            default=64,
+            help="connections served at once; more wait or are refused (default %(default)s)",
+        )
         parser.add_argument(
             "--max-pending-per-address",
             type=int,
@@ -253,7 +270,12 @@ def _limits(parser: argparse.ArgumentParser, *, server: bool) -> None:
             "--crl-refresh", type=float, default=300.0, help="seconds between CRL refetches"
         )
     else:
-        parser.add_argument("--connect-timeout", type=float, default=10.0, help="seconds")
+        parser.add_argument(
+            "--connect-timeout",
+            type=float,
+            default=10.0,
+            help="seconds to open the TCP connection (default %(default)s)",
+        )
         parser.add_argument(
             "--crl-max-age",
             type=float,
@@ -283,7 +305,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     serve.set_defaults(func=_serve)
 
     get = subparsers.add_parser("get", help="fetch a file from a peer's share")
-    get.add_argument("target", metavar="ALIAS@HOST:PORT")
+    get.add_argument("target", metavar="ALIAS@HOST:PORT", help="the peer's alias and address")
     get.add_argument("name", help="file name in the peer's share")
     get.add_argument("--id", required=True, help="your identity directory")
     get.add_argument("-o", "--output", help="where to save (default: the name's last part)")
@@ -292,9 +314,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     get.set_defaults(func=_get)
 
     put = subparsers.add_parser("put", help="send a file to a peer's inbox")
-    put.add_argument("target", metavar="ALIAS@HOST:PORT")
-    put.add_argument("file")
+    put.add_argument("target", metavar="ALIAS@HOST:PORT", help="the peer's alias and address")
+    put.add_argument("file", help="the file to send")
     put.add_argument("--id", required=True, help="your identity directory")
-    put.add_argument("--name", help="name to offer (default: the file's name)")
+    put.add_argument(
+        "--as",
+        dest="remote_name",
+        metavar="NAME",
+        help="name to store it under (default: basename)",
+    )
+    deprecated_alias(put, "--name", dest="remote_name", replacement="--as")
     _limits(put, server=False)
     put.set_defaults(func=_put)

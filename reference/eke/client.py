@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import secrets
 import socket
 import time
 from collections.abc import Callable
@@ -56,6 +57,7 @@ __all__ = [
     "ClientError",
     "LoginFailed",
     "ServerImpostor",
+    "ServerBusy",
     "Throttled",
     "TransferRefused",
     "TransferFailed",
@@ -106,6 +108,15 @@ class TransferFailed(ClientError):
         self.code = code
 
 
+class ServerBusy(TransferFailed):
+    """EROR busy: too many connections or logins in progress [LIM-4], [EKE-THR-7]."""
+
+    def __init__(self, retry_after: int | None, tries: int = 1) -> None:
+        gave_up = f" (gave up after {tries} tries)" if tries > 1 else ""
+        super().__init__(f"the server is busy: try again later{gave_up}", ErrorCode.BUSY)
+        self.retry_after = retry_after
+
+
 class Unreachable(TransferFailed):
     """The server could not be reached at all."""
 
@@ -121,10 +132,15 @@ class ClientConfig:
     frame_limit: int = DEFAULT_MAX_PAYLOAD
     source_address: str | None = None  # bind to this local address (tests: 127.0.0.x)
     close_linger: float = 2.0  # after BYE_: wait this long at most for the server's FIN
+    # [EKE-THR-7]: `busy` is retried after its retry_after (jittered, so that a burst
+    # of clients does not come back at the same instant), this many times at most.
+    busy_retries: int = 10
 
     def __post_init__(self) -> None:
         if min(self.connect_timeout, self.handshake_timeout, self.idle_timeout) <= 0:
             raise ValueError("timeouts must be positive")
+        if self.busy_retries < 0:
+            raise ValueError("busy retries must be >= 0")
         if self.close_linger < 0:
             raise ValueError("the close linger must be >= 0")
 
@@ -135,7 +151,7 @@ def _peer_error(code: ErrorCode, message: str, retry_after: int | None = None) -
     if code is ErrorCode.THROTTLED:
         return Throttled(retry_after)
     if code is ErrorCode.BUSY:
-        return TransferFailed("the server is busy: try again later", code)
+        return ServerBusy(retry_after)
     if code is ErrorCode.TIMEOUT:
         return TransferFailed("the server timed out the connection", code)
     if code is ErrorCode.INTEGRITY_FAILED:
@@ -154,6 +170,21 @@ class EkeClient:
 
     # -- connection ---------------------------------------------------------------------
     def connect(self) -> EkeClient:
+        """Connects and logs in; a `busy` answer is retried (bounded) [EKE-THR-7]."""
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                return self._connect_once()
+            except ServerBusy as exc:
+                if tries > self.config.busy_retries:
+                    raise ServerBusy(exc.retry_after, tries) from None
+                wait = exc.retry_after if exc.retry_after is not None else 1
+                # Jitter: uniform over [0.5, 1.5] x retry_after, capped so that a bogus
+                # announcement cannot park the client for long.
+                time.sleep(min(30.0, wait) * (0.5 + secrets.randbelow(1001) / 1000))
+
+    def _connect_once(self) -> EkeClient:
         cfg = self.config
         source = (cfg.source_address, 0) if cfg.source_address else None
         try:

@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from cryptography.utils import CryptographyDeprecationWarning
 
+from reference.buffers import lazy_buffer, release
 from reference.errors import AuthenticationFailed, ErrorCode, LocalProtocolError
 
 __all__ = [
@@ -522,11 +523,17 @@ class RecordSealer(_RecordCipher):
         self.max_inner = max_inner
         # Two plaintext buffers, alternating: the payload of record k may still be
         # hashed on a helper thread while record k+1 is read into the other one.
-        # bytearray(n) is calloc'ed: pages count in RSS only once a large record is sealed.
-        self._plains = (bytearray(max_inner), bytearray(max_inner))
+        # Lazy (reference.buffers): pages cost memory only once a large record is sealed,
+        # and `release_buffers` returns them between transfers [LIM-6].
+        self._plains = (lazy_buffer(max_inner), lazy_buffer(max_inner))
         self._turn = 0
         self._plain = self._plains[0]
-        self._record = bytearray(RECORD_HEADER_LEN + max_inner + TAG_LEN)
+        self._record = lazy_buffer(RECORD_HEADER_LEN + max_inner + TAG_LEN)
+
+    def release_buffers(self) -> None:
+        """Gives back the pages of the buffers; only between records (no view is in use)."""
+        for buffer in (*self._plains, self._record):
+            release(buffer)
 
     def payload_buffer(self) -> memoryview:
         """Where to put the payload of the next frame (after its 8-byte header).
@@ -572,8 +579,13 @@ class RecordOpener(_RecordCipher):
         super().__init__(key, iv, block_limit)
         # Alternating, as in RecordSealer: a payload stays valid until the call after
         # next, so it can be hashed on a helper thread while the next record is opened.
-        self._plains = (bytearray(max_inner), bytearray(max_inner))
+        self._plains = (lazy_buffer(max_inner), lazy_buffer(max_inner))
         self._turn = 0
+
+    def release_buffers(self) -> None:
+        """Gives back the pages of the plaintext buffers; only once no payload is in use."""
+        for buffer in self._plains:
+            release(buffer)
 
     def open(self, header: bytes | bytearray | memoryview, sealed: memoryview) -> memoryview:
         """The inner bytes of the record `header ‖ sealed`, valid until the call after next.

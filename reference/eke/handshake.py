@@ -421,6 +421,17 @@ class ServerHandshake(_Handshake):
         self._failure = RemoteProtocolError(ErrorCode.THROTTLED, "throttled")
         self.state = HandshakeState.CLOSED
 
+    def refuse_busy(self, retry_after: int) -> None:
+        """Answers the LoginAttempt with EROR busy: too many pending handshakes of its
+        user name or address; not counted, no exponentiation [EKE-THR-7]."""
+        if self.state is not HandshakeState.SERVER_AWAIT_KEY:
+            raise LocalProtocolError(ErrorCode.INTERNAL, "refuse_busy() out of turn")
+        self._outbox += encode_error(
+            ErrorCode.BUSY, "too many logins in progress; try again shortly", max(1, retry_after)
+        )
+        self._failure = RemoteProtocolError(ErrorCode.BUSY, "busy")
+        self.state = HandshakeState.CLOSED
+
     def _on_eke3(self, obj: dict[str, Any]) -> Established:
         # [EKE-HS-6], [EKE-HS-8]: one failure for every cause, after the same work.
         plain = crypto.open_confirm(self._keys.kcc, 3, _hex(obj, "c"), self._th)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from reference.buffers import lazy_buffer, release
 from reference.eke import crypto
 from reference.errors import (
     ErrorCode,
@@ -71,7 +72,8 @@ class RecordReader:
     def __init__(self, opener: crypto.RecordOpener, max_record: int = DEFAULT_MAX_PAYLOAD) -> None:
         self._opener = opener
         self.max_record = max_record
-        self._buf = bytearray(HEADER_SIZE + max_record)
+        # Lazy: only the pages records actually fill cost memory [LIM-6].
+        self._buf = lazy_buffer(HEADER_SIZE + max_record)
         self._view = memoryview(self._buf)
         self._have = 0
         self._length: int | None = None  # body length once the header has arrived
@@ -103,6 +105,13 @@ class RecordReader:
 
     def eof_received(self) -> None:
         self._eof = True
+
+    def release_buffers(self) -> None:
+        """Gives back the pages of the record and plaintext buffers between records
+        (a no-op while part of a record is held: those bytes are still needed)."""
+        if self._have == 0 and self._failed is None:
+            release(self._buf)
+            self._opener.release_buffers()
 
     @property
     def in_record(self) -> bool:
@@ -193,6 +202,12 @@ class RecordChannel:
         opener = crypto.RecordOpener(recv_key, recv_iv, max_inner, block_limit=block_limit)
         self.reader = RecordReader(opener, max_record)
         self.max_payload = max_inner - HEADER_SIZE
+
+    def release_buffers(self) -> None:
+        """Between transfers: gives back the pages of both directions' large buffers, so
+        an idle connection holds a few pages whatever its record limit [LIM-6]."""
+        self.sealer.release_buffers()
+        self.reader.release_buffers()
 
     def seal(self, frame: bytes | bytearray | memoryview) -> memoryview:
         """The record for one complete frame; the view is valid until the next seal."""

@@ -81,6 +81,7 @@ class ServerConfig:
     max_file_size: int = 4 * _GiB  # [LIM-3]
     frame_limit: int = DEFAULT_MAX_PAYLOAD  # [FRM-3]
     throttle: ThrottleConfig = field(default_factory=ThrottleConfig)
+    throttle_db: Path | None = None  # [EKE-THR-8]: failure counts kept here (None: memory)
     shutdown_grace: float = 5.0
     close_linger: float = 2.0  # after the BYE_ echo: wait this long at most for the FIN
 
@@ -107,7 +108,10 @@ class ServerConfig:
             f"max_pending_per_address={self.max_pending_per_address} "
             f"max_file_size={self.max_file_size} "
             f"frame_limit={self.frame_limit} throttle_after={self.throttle.failures} "
-            f"throttle_base={self.throttle.base:g}s throttle_cap={self.throttle.cap:g}s"
+            f"throttle_base={self.throttle.base:g}s throttle_cap={self.throttle.cap:g}s "
+            f"max_pending_logins_per_user={self.throttle.pending_per_user} "
+            f"max_pending_logins_per_address={self.throttle.pending_per_address} "
+            f"lock_after={self.throttle.lock_after}"
         )
 
 
@@ -125,7 +129,7 @@ class EkeServer:
     ) -> None:
         self.config = config
         self.store = store
-        self.throttle = throttle or Throttle(config.throttle)
+        self.throttle = throttle or Throttle(config.throttle, path=config.throttle_db)
         self._share = ShareDirectory(config.share) if config.share is not None else None
         self._inbox = Inbox(config.inbox) if config.inbox is not None else None
         if config.inbox is not None:
@@ -288,23 +292,33 @@ class EkeServer:
     # -- handshake ----------------------------------------------------------------------
     def _handshake(self, sock: socket.socket, address: str) -> tuple[Established, bytes] | None:
         hs = ServerHandshake()
-        attempted: list[str] = []  # the user whose EKE2 went out: a guess was spent
+        attempted: list[str] = []  # the user whose EKE2 went out: a guess is pending
 
         def on_event(event: HandshakeEvent) -> None:
             if isinstance(event, LoginAttempt):
                 wait = self.throttle.retry_after(event.user, address)
                 if wait is not None:
                     log.warning(
-                        "throttled login user=%s address=%s retry_after=%.0fs",
+                        "throttled login user=%s address=%s retry_after=%.0fs%s",
                         _shown(event.user),
                         address,
                         wait,
+                        " (locked: an administrator must unlock it)"
+                        if self.throttle.locked(event.user)
+                        else "",
                     )
                     hs.refuse_throttled(wait)
                     return
-                # Counted as a failure now, forgiven on success: an attacker cannot
-                # open many handshakes in parallel to get guesses before any counts.
-                self.throttle.failed(event.user, address)
+                # [EKE-THR-5], [EKE-THR-7]: pending from EKE2 on, within the caps; a
+                # failure the moment it ends unless its EKE3 verifies.
+                if not self.throttle.begin(event.user, address):
+                    log.info(
+                        "busy: too many pending logins user=%s address=%s",
+                        _shown(event.user),
+                        address,
+                    )
+                    hs.refuse_busy(self.throttle.config.busy_retry_after)
+                    return
                 attempted.append(event.user)
                 hs.accept(self.store.key_for(event.user))
             elif isinstance(event, PeerError):
@@ -313,16 +327,25 @@ class EkeServer:
         deadline = time.monotonic() + self.config.handshake_timeout
         try:
             established = run_handshake(sock, hs, deadline, on_event)
-        except (ProtocolError, HandshakeTimeout, OSError) as exc:
-            # Close first (the EROR is out already), then the bookkeeping: a known user's
-            # counters are written to the store and an unknown user's match no row, so
-            # the time to our FIN must not depend on it [EKE-HS-3].
+        except BaseException as exc:
+            if attempted:
+                # [EKE-THR-5]: a failure the moment it ends, before our FIN tells the
+                # client so (the same work for known and unknown names); counted before
+                # the pending slot is released, so the guess is never uncounted.
+                self.throttle.failed(attempted[0], address)
+                self.throttle.end(attempted[0], address)
+            # Close (the EROR is out already), then the store's bookkeeping: a known
+            # user's counters are written to the store and an unknown user's match no
+            # row, so the time to our FIN must not depend on it [EKE-HS-3].
             with contextlib.suppress(OSError):
                 sock.close()
             if attempted:
                 self._login_failed(attempted[0], address, exc)
-            return None
+            if isinstance(exc, ProtocolError | HandshakeTimeout | OSError):
+                return None
+            raise
         self.throttle.succeeded(established.user, address)
+        self.throttle.end(established.user, address)
         self.store.record_login(established.user, success=True)
         log.info("login user=%s address=%s", _shown(established.user), address)
         return established, hs.trailing_data()
@@ -366,12 +389,23 @@ class EkeServer:
                 if event is CLOSED or isinstance(event, ErrorFrame):
                     return
                 if isinstance(event, FileRequest):
-                    self._serve_get(stream, event.name)
+                    outcome = self._serve_get(stream, event.name)
+                    # One line per transfer: who, what, how much, how it ended; never a
+                    # password or key [EKE-THR-3].
+                    log.info(
+                        "get user=%s name=%r %s", _shown(established.user), event.name[:64],
+                        outcome,
+                    )
                 elif isinstance(event, PutRequest):
                     partial = self._begin_put(stream, event)
                     if partial is not None:
                         with self._lock:
                             self._receiving.add(conn_id)
+                    else:
+                        log.info(
+                            "put user=%s name=%r size=%d refused", _shown(established.user),
+                            event.name[:64], event.size,
+                        )
                 elif isinstance(event, Data):
                     assert partial is not None
                     partial.write(event.data)
@@ -380,7 +414,10 @@ class EkeServer:
                     current, partial = partial, None
                     with self._lock:
                         self._receiving.discard(conn_id)
-                    self._finish_put(stream, current)
+                    log.info(
+                        "put user=%s name=%r size=%d %s", _shown(established.user),
+                        current.final_name[:64], current.written, self._finish_put(stream, current),
+                    )
                 elif isinstance(event, Bye):
                     stream.send(Bye())
                     # The client may close only once it has read our echo: no reset.
@@ -417,19 +454,20 @@ class EkeServer:
         with contextlib.suppress(OSError, ProtocolError):
             stream.send(ErrorFrame(code, message))
 
-    def _serve_get(self, stream: SecureStream, name: str) -> None:
+    def _serve_get(self, stream: SecureStream, name: str) -> str:
+        """Serve one get; its outcome for the log."""
         if self._share is None:
             stream.send(ErrorFrame(ErrorCode.NOT_FOUND, "this server has no share"))
-            return
+            return "refused no_share"
         try:
             shared = self._share.open(name)
         except RemoteProtocolError as exc:
             stream.send(ErrorFrame(exc.code, exc.message))
-            return
+            return f"refused {exc.code.wire_name}"
         with shared:
             if shared.size > self.config.max_file_size:
                 stream.send(ErrorFrame(ErrorCode.TOO_LARGE, "the file exceeds the size limit"))
-                return
+                return f"size={shared.size} refused too_large"
             stream.send(FileResponse(name, shared.size))
             remaining = shared.size
             while remaining:
@@ -438,6 +476,7 @@ class EkeServer:
                     raise OSError("shared file shrank during a get")
                 remaining -= n
             stream.send(stream.app.outgoing_done())
+            return f"size={shared.size} sent"
 
     def _begin_put(self, stream: SecureStream, request: PutRequest) -> PartialFile | None:
         if self._inbox is None:
@@ -459,10 +498,12 @@ class EkeServer:
             raise
         return partial
 
-    def _finish_put(self, stream: SecureStream, partial: PartialFile) -> None:
+    def _finish_put(self, stream: SecureStream, partial: PartialFile) -> str:
+        """Commit one put; its outcome for the log."""
         try:
             partial.commit()
         except RemoteProtocolError as exc:  # `exists`: another put won the race
             stream.send(ErrorFrame(exc.code, exc.message))
-            return
+            return f"refused {exc.code.wire_name}"
         stream.send(stream.app.stored_done())
+        return "stored"

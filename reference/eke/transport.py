@@ -28,7 +28,7 @@ from reference.eke.handshake import (
 from reference.eke.records import InnerFrame, RecordChannel
 from reference.errors import ErrorCode, RemoteProtocolError
 from reference.frames import CLOSED, MAX_DATA_PAYLOAD, NEED_DATA, Sentinel
-from reference.messages import T_DATA, Message
+from reference.messages import T_DATA, Done, Message
 from reference.transfer import PipelinedSha256
 
 __all__ = ["HandshakeTimeout", "run_handshake", "SecureStream", "close_gracefully"]
@@ -157,6 +157,10 @@ class SecureStream:
     # -- sending ------------------------------------------------------------------------
     def send(self, message: Message) -> None:
         self.sock.sendall(self.channel.seal(self.app.send(message)))
+        if isinstance(message, Done):
+            # A transfer is over (its digest is final): its 1 MiB buffers' pages go
+            # back until the next one, so an idle connection costs a few pages.
+            self.channel.release_buffers()
 
     def send_file_chunk(self, file: io.RawIOBase, limit: int) -> int:
         """Reads up to `limit` bytes (capped at 1 MiB) from `file` and sends them as DATA."""
@@ -178,6 +182,8 @@ class SecureStream:
         while True:
             event = self.app.next_event()
             if event is not NEED_DATA:
+                if isinstance(event, Done):  # verified: the transfer's payloads are used
+                    self.channel.release_buffers()
                 return event
             if self._payload is not None:
                 payload, self._payload = self._payload, None

@@ -9,12 +9,15 @@ object so its backoff is tested without sleeping.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import logging
+import os
 import re
 import socket
+import sqlite3
 import ssl
-import sys
 import threading
 import time
 from collections import OrderedDict
@@ -22,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, ClassVar, Final
 
 from cryptography.hazmat.primitives import serialization
@@ -29,7 +33,15 @@ from cryptography.hazmat.primitives import serialization
 from reference.pki.ca import CaError, CertificateAuthority
 from reference.pki.tls import close_tls, https_server_context, server_handshake
 
-__all__ = ["CaServer", "CaServerConfig", "LoginThrottle"]
+__all__ = ["CaServer", "CaServerConfig", "LoginThrottle", "login_locks_path"]
+
+# One timestamped, unbroken line per event through the `sft` logger, whatever thread
+# writes it (`sft ca serve` configures it: reference/cli/logs.py); never a password.
+_ca_log = logging.getLogger("sft.ca")
+
+
+def _log(line: str) -> None:
+    _ca_log.info(line)
 
 MAX_BODY: Final = 64 * 1024  # [CA-ENR-9]
 
@@ -47,6 +59,7 @@ class CaServerConfig:
     throttle_after: int = 5
     throttle_base: float = 1.0
     throttle_cap: float = 300.0
+    lock_after: int = 100  # consecutive failures that lock an alias until unlocked
 
     def __post_init__(self) -> None:
         if not 1 <= self.validity_days <= 3650:
@@ -59,6 +72,7 @@ class CaServerConfig:
             self.throttle_after < 1
             or self.throttle_base <= 0
             or self.throttle_cap < self.throttle_base
+            or self.lock_after < self.throttle_after
         ):
             raise ValueError("throttle settings are inconsistent")
 
@@ -69,6 +83,7 @@ class CaServerConfig:
             f"idle timeout {self.idle_timeout:g} s, "
             f"throttle after {self.throttle_after} failures "
             f"(backoff {self.throttle_base:g} s .. {self.throttle_cap:g} s), "
+            f"alias locked after {self.lock_after} consecutive failures, "
             f"body limit {MAX_BODY} B"
         )
 
@@ -77,6 +92,14 @@ class CaServerConfig:
 class _Failures:
     count: int = 0
     blocked_until: float = 0.0
+
+
+def login_locks_path(directory: Path) -> Path:
+    """The CA's hard-locked aliases, beside its database (`sft ca user unlock`)."""
+    return Path(directory) / "login-locks.sqlite"
+
+
+BUSY: Final = -1  # LoginThrottle.admit: too many attempts pending; answer 503, count nothing
 
 
 @dataclass
@@ -94,13 +117,61 @@ class LoginThrottle:
     cap: float = 300.0
     max_keys: int = 100_000
     clock: Callable[[], float] = time.monotonic
+    pending_cap: int = 4  # [CA-ENR-14]: attempts of one key being verified at once
+    # Consecutive failures that lock an alias until `sft ca user unlock` (NIST SP
+    # 800-63B §5.2.2); the locks live in `locks` (SQLite) when given, so that a restart
+    # keeps them and the CLI reaches a running CA.
+    lock_after: int = 100
+    locks: Path | None = None
     _keys: OrderedDict[str, _Failures] = field(default_factory=OrderedDict)
+    _pending: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _locked: set[str] = field(default_factory=set)
+    _db: sqlite3.Connection | None = None
+
+    def __post_init__(self) -> None:
+        if self.locks is not None:
+            with contextlib.suppress(FileExistsError):  # mode 0600: aliases are private
+                os.close(os.open(self.locks, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            self._db = sqlite3.connect(self.locks, check_same_thread=False, isolation_level=None)
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS locks (key TEXT PRIMARY KEY, since REAL NOT NULL)"
+            )
+            self._locked = {row[0] for row in self._db.execute("SELECT key FROM locks")}
+
+    def unlock(self, alias: str) -> bool:
+        """An administrator's unlock of `alias`: False if it was not locked."""
+        key = f"alias:{alias[:64]}"
+        with self._lock:
+            found = key in self._locked
+            self._locked.discard(key)
+            self._keys.pop(key, None)
+            if self._db is not None:
+                found = self._db.execute("DELETE FROM locks WHERE key = ?", (key,)).rowcount > 0
+            return found
+
+    def _hard_locked(self, keys: tuple[str, ...]) -> bool:
+        """True when a key is locked until an administrator unlocks it (lock held)."""
+        for key in keys:
+            if key not in self._locked:
+                continue
+            if (
+                self._db is not None
+                and not self._db.execute("SELECT 1 FROM locks WHERE key = ?", (key,)).fetchone()
+            ):
+                # `sft ca user unlock` ran in another process.
+                self._locked.discard(key)
+                self._keys.pop(key, None)
+                continue
+            return True
+        return False
 
     def retry_after(self, *keys: str) -> int:
         """Seconds to wait before trying again (0: not throttled)."""
         now = self.clock()
         with self._lock:
+            if self._hard_locked(keys):
+                return max(1, int(self.cap + 0.999))
             worst = max((self._keys[k].blocked_until for k in keys if k in self._keys), default=0.0)
         return max(0, int(worst - now + 0.999))
 
@@ -109,20 +180,50 @@ class LoginThrottle:
             self._count(keys, self.clock())
 
     def admit(self, *keys: str) -> int:
-        """Checks and counts a login attempt as a failure in one step [CA-ENR-14].
+        """Checks a login attempt and makes it *pending* in one step [CA-ENR-14].
 
-        Returns the seconds to wait (0: admitted). The attempt is counted *before* the
-        slow password hash, so concurrent guesses see each other: counting after the
-        hash let N guesses sent at once all be verified. A right password then calls
-        `success`, which takes the count back.
+        Returns the seconds to wait (> 0: throttled, 429), `BUSY` (too many attempts
+        pending: 503, not counted), or 0: admitted, pending on every key until the
+        caller reports `failed` or `success`. Pending attempts are not failures (a burst
+        of honest logins is not an attack), but they are reserved before the slow hash:
+        a key's failures plus its pending attempts never pass the threshold, so
+        concurrent guesses get no more verifications than sequential ones.
         """
         now = self.clock()
         with self._lock:
+            if self._hard_locked(keys):
+                return max(1, int(self.cap + 0.999))
             worst = max((self._keys[k].blocked_until for k in keys if k in self._keys), default=0.0)
             if worst > now:
                 return max(1, int(worst - now + 0.999))
-            self._count(keys, now)
+            for key in keys:
+                pending = self._pending.get(key, 0)
+                failures = self._keys[key].count if key in self._keys else 0
+                # With nothing pending the lock alone decides: once it has run out, one
+                # more attempt is verified (CA-ENR-7), the next waits for its outcome.
+                if pending >= self.pending_cap or (pending and failures + pending >= self.after):
+                    return BUSY
+            for key in keys:
+                self._pending[key] = self._pending.get(key, 0) + 1
             return 0
+
+    def failed(self, *keys: str) -> None:
+        """A wrong password: each key `admit` made pending counts one failure now."""
+        with self._lock:
+            self._count(self._release(keys), self.clock())
+
+    def _release(self, keys: tuple[str, ...]) -> tuple[str, ...]:
+        released = []
+        for key in keys:
+            pending = self._pending.get(key, 0)
+            if pending <= 0:
+                continue
+            released.append(key)
+            if pending == 1:
+                del self._pending[key]
+            else:
+                self._pending[key] = pending - 1
+        return tuple(released)
 
     def _count(self, keys: tuple[str, ...], now: float) -> None:
         for key in keys:
@@ -132,23 +233,22 @@ class LoginThrottle:
                 delay = min(self.cap, self.base * 2 ** (entry.count - self.after))
                 entry.blocked_until = now + delay
             self._keys[key] = entry
+            if key.startswith("alias:") and entry.count >= self.lock_after:
+                self._locked.add(key)
+                if self._db is not None:
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO locks (key, since) VALUES (?, ?)",
+                        (key, time.time()),
+                    )
         while len(self._keys) > self.max_keys:
             self._keys.popitem(last=False)
 
     def success(self, key: str, *refunded: str) -> None:
-        """A right password: `key` (the alias) is cleared; the attempt counted by `admit`
-        is taken back from each of `refunded` (the address keeps its real failures)."""
+        """A right password: `key` (the alias) is cleared; the pending attempt ends on
+        `key` and each of `refunded` (the address keeps its failures: it may be shared)."""
         with self._lock:
             self._keys.pop(key, None)
-            for other in refunded:
-                entry = self._keys.get(other)
-                if entry is None:
-                    continue
-                entry.count -= 1
-                if entry.count <= 0:
-                    del self._keys[other]
-                elif entry.count < self.after:
-                    entry.blocked_until = 0.0
+            self._release((key, *refunded))
 
 
 class _HttpError(Exception):
@@ -232,7 +332,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         # The request line and status only: bodies (with passwords) are never logged.
-        print(f"sft-ca: {self.address_string()} {format % args}", file=sys.stderr, flush=True)
+        _log(f"{self.address_string()} {format % args}")
 
     def _dispatch(self) -> None:
         try:
@@ -269,7 +369,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (OSError, ssl.SSLError):
             self.close_connection = True
         except Exception as exc:
-            print(f"sft-ca: internal error: {type(exc).__name__}", file=sys.stderr, flush=True)
+            _log(f"internal error: {type(exc).__name__}")
             self._send_json(
                 HTTPStatus.INTERNAL_SERVER_ERROR,
                 {"error": "internal", "message": "internal error"},
@@ -316,7 +416,14 @@ class _Handler(BaseHTTPRequestHandler):
         assert isinstance(alias, str) and isinstance(password, str) and isinstance(csr, str)
         throttle = self.server.throttle
         keys = (f"alias:{alias[:64]}", f"addr:{self.client_address[0]}")
-        wait = throttle.admit(*keys)  # counted as a failure until proven right [CA-ENR-14]
+        wait = throttle.admit(*keys)  # pending until verified [CA-ENR-14]
+        if wait == BUSY:
+            raise _HttpError(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "busy",
+                "too many logins in progress; retry after 1 s",
+                {"Retry-After": "1"},
+            )
         if wait:
             raise _HttpError(
                 HTTPStatus.TOO_MANY_REQUESTS,
@@ -325,12 +432,14 @@ class _Handler(BaseHTTPRequestHandler):
                 {"Retry-After": str(wait)},
             )
         # Same answer, same cost for an unknown alias and a wrong password [CA-ENR-6].
-        if not self.server.ca.authenticate(alias, password):
-            print(
-                f"sft-ca: failed login for {alias[:64]!r} from {self.client_address[0]}",
-                file=sys.stderr,
-                flush=True,
-            )
+        try:
+            right = self.server.ca.authenticate(alias, password)
+        except BaseException:
+            throttle.failed(*keys)  # never a pending attempt left behind
+            raise
+        if not right:
+            _log(f"failed login for {alias[:64]!r} from {self.client_address[0]}")
+            throttle.failed(*keys)
             raise _HttpError(HTTPStatus.UNAUTHORIZED, "auth_failed", "wrong alias or password")
         throttle.success(keys[0], keys[1])
         try:
@@ -347,11 +456,7 @@ class _Handler(BaseHTTPRequestHandler):
                 else str(exc)
             )
             raise _HttpError(HTTPStatus.BAD_REQUEST, code, message) from None
-        print(
-            f"sft-ca: issued certificate {cert.serial_number:x} to {alias}",
-            file=sys.stderr,
-            flush=True,
-        )
+        _log(f"issued certificate {cert.serial_number:x} to {alias}")
         self._send_json(
             HTTPStatus.OK, {"certificate": cert.public_bytes(serialization.Encoding.PEM).decode()}
         )
@@ -374,7 +479,11 @@ class CaServer(ThreadingHTTPServer):
         self.config = config
         ca.prepare_logins()
         self.throttle = LoginThrottle(
-            config.throttle_after, config.throttle_base, config.throttle_cap
+            config.throttle_after,
+            config.throttle_base,
+            config.throttle_cap,
+            lock_after=config.lock_after,
+            locks=login_locks_path(ca.directory),
         )
         self.tls = https_server_context(ca.directory / ca.TLS_CERT, ca.directory / ca.TLS_KEY)
         self._slots = threading.BoundedSemaphore(config.max_connections)
@@ -415,4 +524,4 @@ class CaServer(ThreadingHTTPServer):
             self._slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        print(f"sft-ca: connection from {client_address[0]} failed", file=sys.stderr, flush=True)
+        _log(f"connection from {client_address[0]} failed")

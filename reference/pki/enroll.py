@@ -10,7 +10,9 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import secrets
 import ssl
+import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +89,9 @@ class CaClient:
         return data
 
 
+_BUSY_TRIES = 8  # enrolment attempts answered 503 busy before giving up
+
+
 def _error_text(status: int, headers: dict[str, str], data: bytes) -> str:
     try:
         body = json.loads(data)
@@ -125,15 +130,22 @@ def enroll(
         .sign(key, hashes.SHA256())
     )
     client = CaClient(ca_url, root_pem, timeout)
-    status, headers, data = client.request(
-        "POST",
-        "/v1/enroll",
-        {
-            "alias": alias,
-            "password": password,
-            "csr": csr.public_bytes(serialization.Encoding.PEM).decode(),
-        },
-    )
+    body = {
+        "alias": alias,
+        "password": password,
+        "csr": csr.public_bytes(serialization.Encoding.PEM).decode(),
+    }
+    for tries in range(1, _BUSY_TRIES + 1):
+        status, headers, data = client.request("POST", "/v1/enroll", body)
+        if status != 503 or tries == _BUSY_TRIES:
+            break
+        # [CA-ENR-14]: busy (logins of this alias or address being verified): not
+        # counted; back after Retry-After, jittered so a burst does not return at once.
+        wait = headers.get("retry-after", "1")
+        seconds = min(10, int(wait)) if wait.isdigit() else 1
+        time.sleep(max(1, seconds) * (0.5 + secrets.randbelow(1001) / 1000))
+    if status == 503:
+        raise EnrollError(f"the CA is busy: gave up after {_BUSY_TRIES} tries")
     if status != 200:
         raise EnrollError(_error_text(status, headers, data))
     try:

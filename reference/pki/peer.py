@@ -19,9 +19,9 @@ client trickle bytes forever); after it, every read waits at most `idle_timeout`
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import ssl
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -125,7 +125,9 @@ class PeerConfig:
 
 
 def _log(line: str) -> None:
-    print(f"sft-peer: {line}", file=sys.stderr, flush=True)
+    # Through the `sft` logger: one timestamped, unbroken line per event, whatever
+    # thread writes it (reference/cli/logs.py).
+    logging.getLogger("sft.pki.peer").info(line)
 
 
 def _revoked_serials(crl_der: bytes) -> frozenset[int]:

@@ -11,6 +11,12 @@ must find exactly their flaws.
   before the announced length ends the file): LEG-EKE-FMT-6 broken.
 
     python -m conformance.legacy.selftest.impl_eke0_client VARIANT HOST PORT USER PWFILE OUT
+    python -m conformance.legacy.selftest.impl_eke0_client VARIANT --interactive
+
+`--interactive` is the seed's own shape: it asks for the server, port, user, password and
+file name at prompts on stdin (driven by `--client-stdin`), and exits 0 whatever happened
+(its verdict is only what it printed and whether the file is there: `--client-success
+file`).
 """
 
 from __future__ import annotations
@@ -127,7 +133,24 @@ def fetch(variant: str, host: str, port: int, user: bytes, password: bytes, out:
     return 0
 
 
+def _interactive(variant: str) -> int:
+    host = input("Server IP: ")
+    port = input("Port: ")
+    user = input("Username: ")
+    password = input("Password: ")
+    out = input("Save the file as: ")
+    try:
+        code = fetch(variant, host, int(port), user.encode(), password.encode(), out)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        code = 2
+    print("File received" if code == 0 else "Transfer failed")
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if argv[1:] == ["--interactive"]:
+        return _interactive(argv[0])
     variant, host, port, user, pwfile, out = argv
     with open(pwfile, "rb") as handle:
         password = handle.read().removesuffix(b"\n").removesuffix(b"\r")

@@ -15,6 +15,10 @@ that a flaw present FAILs and that a flaw absent PASSes (as an unexpected pass).
 
     python -m conformance.legacy.selftest.impl_pki0 serve VARIANT KEY CERT ROOT SHARE
     python -m conformance.legacy.selftest.impl_pki0 get VARIANT KEY CERT HOST PORT NAME OUT ALIAS
+    python -m conformance.legacy.selftest.impl_pki0 get VARIANT --interactive
+
+`--interactive` asks for the same parameters at prompts on stdin (driven by
+`--client-stdin`) and exits 0 whatever happened (judged by `--client-success file`).
 """
 
 from __future__ import annotations
@@ -170,8 +174,29 @@ def get(
     return 0
 
 
+def interactive_get(variant: str) -> int:
+    """The seed's shape: every parameter asked at a prompt on stdin; exit code 0 whatever
+    happened (only the saved file tells: `--client-success file`)."""
+    answers = [
+        input(prompt)
+        for prompt in (
+            "Key file: ", "Certificate file: ", "Responder host: ", "Port: ",
+            "File name: ", "Save as: ", "Responder alias: ", "Root certificate: ",
+        )
+    ]
+    try:
+        code = get(variant, *answers)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        code = 2
+    print("File received" if code == 0 else "Transfer failed")
+    return 0
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
         serve(*sys.argv[2:7])
+    elif sys.argv[3:] == ["--interactive"]:
+        sys.exit(interactive_get(sys.argv[2]))
     else:
         sys.exit(get(*sys.argv[2:11]))

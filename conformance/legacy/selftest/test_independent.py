@@ -340,6 +340,18 @@ def test_independent_pki0_peers(variant: str, org: dict[str, Path], tmp_path: Pa
         f"{sys.executable} -m {module} get {variant} {{key}} {{cert}} {{host}} {{port}} "
         f"{{name}} {{out}} {{alias}} {org['root']}"
     )
+    driving: list[str] = []
+    if variant == "seedlike":
+        # The interactive shape of a seed requester: answers typed at its prompts, exit
+        # code 0 whatever happened, so only the file tells (client_launch, as v1 cases).
+        client = f"{sys.executable} -m {module} get {variant} --interactive"
+        driving = [
+            "--client-stdin",
+            f"{{key}}\\n{{cert}}\\n{{host}}\\n{{port}}\\n{{name}}\\n{{out}}\\n{{alias}}\\n"
+            f"{org['root']}\\n",
+            "--client-success",
+            "file",
+        ]
     try:
         code, report = _run(
             "pki-legacy",
@@ -356,6 +368,7 @@ def test_independent_pki0_peers(variant: str, org: dict[str, Path], tmp_path: Pa
                 str(org["config"]),
                 "--client-cmd",
                 client,
+                *driving,
             ],
         )
     finally:
@@ -438,6 +451,20 @@ def test_independent_eke0_servers(
         f"{sys.executable} -m conformance.legacy.selftest.impl_eke0_client {client} "
         "{host} {port} {user} {password_file} {out}"
     )
+    driving: list[str] = []
+    if variant == "oneshot":
+        # The interactive shape of a seed client: answers typed at its prompts, exit code
+        # 0 whatever happened, so only the file tells (client_launch, like v1 cases).
+        client_cmd = (
+            f"{sys.executable} -m conformance.legacy.selftest.impl_eke0_client {client} "
+            "--interactive"
+        )
+        driving = [
+            "--client-stdin",
+            "{host}\\n{port}\\n{user}\\n{password}\\n{out}\\n",
+            "--client-success",
+            "file",
+        ]
     try:
         code, report = _run(
             "eke-legacy",
@@ -452,6 +479,7 @@ def test_independent_eke0_servers(
                 str(pwfile),
                 "--client-cmd",
                 client_cmd,
+                *driving,
             ],
         )
     finally:

@@ -166,7 +166,8 @@ def test_cli_refusals_are_one_plain_line(served: tuple[str, Path]) -> None:
         str(root / "no" / "such" / "dir"),
         stdin=PASSWORD + "\n",
     )
-    assert nowhere.returncode == 1 and nowhere.stderr.count("\n") == 1, nowhere.stderr
+    # An environment error (exit 2), found before connecting.
+    assert nowhere.returncode == 2 and nowhere.stderr.count("\n") == 1, nowhere.stderr
     assert "is not a directory" in nowhere.stderr
 
 

@@ -467,27 +467,45 @@ def test_attacked_get_fails_and_saves_nothing(
     assert leftovers(out_dir) == []
 
 
-@pytest.mark.req("EKE-THR-1", "EKE-SEC-3")
-def test_parallel_guesses_are_counted_before_they_end(
+@pytest.mark.req("EKE-THR-5", "EKE-THR-7", "EKE-SEC-3")
+def test_parallel_guesses_are_capped_and_count_when_they_end(
     srv: Running, pw: Callable[[str, str], bytes]
 ) -> None:
-    """Three EKE1s held open (an EKE2 each: three guesses), the fourth is throttled."""
+    """P EKE1s held open (an EKE2 each: P guesses in flight), the next is `busy` (not
+    counted); once they end, all P are failures and the next EKE1 is throttled."""
+    cap = srv.server.throttle.config.pending_per_user
     held = []
+
+    def eke1(i: int) -> tuple[bytes, bytes]:
+        sock = socket.create_connection(
+            (srv.host, srv.port), timeout=10, source_address=(f"127.0.0.{4 + i}", 0)
+        )
+        held.append(sock)
+        sock.sendall(ClientHandshake("alice", pw("alice", f"guess {i}")).data_to_send())
+        header = _recv_exact(sock, 8)
+        assert header is not None
+        body = _recv_exact(sock, int.from_bytes(header[4:], "big"))
+        assert body is not None
+        return header[:4], body
+
     try:
-        for i in range(4):
-            sock = socket.create_connection(
-                (srv.host, srv.port), timeout=10, source_address=("127.0.0.4", 0)
-            )
-            held.append(sock)
-            sock.sendall(ClientHandshake("alice", pw("alice", f"guess {i}")).data_to_send())
-            header = _recv_exact(sock, 8)
-            assert header is not None
-            body = _recv_exact(sock, int.from_bytes(header[4:], "big"))
-            assert body is not None
-            if i < 3:
-                assert header[:4] == b"EKE2"
-            else:
-                assert header[:4] == b"EROR" and json.loads(body)["name"] == "throttled"
+        for i in range(cap):
+            assert eke1(i)[0] == b"EKE2"
+        kind, body = eke1(cap)
+        assert kind == b"EROR" and json.loads(body)["name"] == "busy", body
+        assert json.loads(body)["retry_after"] >= 1
+        assert srv.server.throttle.failures(user="alice") == 0  # pending is not failure
+    finally:
+        for sock in held:
+            sock.close()
+    deadline = time.monotonic() + 5
+    while srv.server.throttle.failures(user="alice") < cap and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert srv.server.throttle.failures(user="alice") == cap  # the busy one not counted
+    held.clear()
+    try:
+        kind, body = eke1(cap + 1)
+        assert kind == b"EROR" and json.loads(body)["name"] == "throttled", body
     finally:
         for sock in held:
             sock.close()

@@ -1,0 +1,1261 @@
+"""An independent sft-pki/1 responder and initiator, written from docs/SPEC.md alone.
+
+The self-test's second implementation: the conformance suite's PKI cases must judge it
+CONFORMANT (no case may depend on the reference's quirks), and each planted fault must
+FAIL under its requirement (no case may pass a wrong implementation the reference's
+mutants did not think of). It shares no code with `reference/` nor with the suite's
+own message layer: Python's `ssl` for TLS 1.3, `cryptography` for the certificate and
+CRL checks, its own framing.
+
+    python -m conformance.selftest.independent.pki1 serve --cert C --key K --root R \\
+        --ca-url https://H:P --listen 127.0.0.1:0 --share DIR --inbox DIR [--allow ALIAS]...
+    python -m conformance.selftest.independent.pki1 get ALIAS@HOST:PORT NAME -o OUT \\
+        --cert C --key K --root R --ca-url https://H:P
+    python -m conformance.selftest.independent.pki1 put ALIAS@HOST:PORT FILE ...
+
+Faults (clean-room bugs, one requirement each) are planted with the environment variable
+`SFT_INDEPENDENT_FAULTS=name[,name]`; `FAULTS` lists them. Not a product: a test double.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+# PKI-TLS-9 through OpenSSL's own configuration (Python 3.11 has no API for the groups
+# and signature algorithms). OpenSSL reads it once, when hashlib or ssl is first
+# imported: so it is set here, before those imports, and only when run as a program
+# (importing this module for FAULTS must not change the importer's TLS).
+_OPENSSL_CONF = """openssl_conf = sft_init
+[sft_init]
+ssl_conf = sft_ssl
+[sft_ssl]
+system_default = sft_defaults
+[sft_defaults]
+Ciphersuites = TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256
+Groups = X25519:P-256:P-384
+SignatureAlgorithms = ECDSA+SHA256:rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512
+"""
+
+
+def _pin_tls_parameters() -> None:
+    conf = Path(tempfile.gettempdir()) / f"sft-pki1-openssl-{os.getuid()}.cnf"
+    if not conf.is_file() or conf.read_text() != _OPENSSL_CONF:
+        scratch = conf.with_name(f"{conf.name}.{os.getpid()}")
+        scratch.write_text(_OPENSSL_CONF)
+        scratch.replace(conf)
+    os.environ["OPENSSL_CONF"] = str(conf)
+
+
+if __name__ == "__main__":
+    _pin_tls_parameters()
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import datetime as dt  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import posixpath  # noqa: E402
+import re  # noqa: E402
+import secrets  # noqa: E402
+import selectors  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import ssl  # noqa: E402
+import stat  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import unicodedata  # noqa: E402
+import urllib.request  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from typing import Any  # noqa: E402
+
+from cryptography import x509  # noqa: E402
+from cryptography.hazmat.primitives import hashes  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec, rsa  # noqa: E402
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: E402
+
+__all__ = ["FAULTS", "main"]
+
+ALPN = "sft-pki/1"
+FRAME_LIMIT = 1_048_832
+MAX_DATA = 1_048_576
+MAX_CONTROL = 65_536
+MAX_INT = 2**63 - 1
+PARTIAL_PREFIX = ".sft-partial-"
+_TYPE_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_CONTROL_TYPES = frozenset({"RQFL", "RSFL", "PUTF", "DONE", "EROR", "BYE_"})
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_CRL_MAX_LIFETIME = dt.timedelta(days=7)
+
+# SPEC §2 ERR-2: the closed list of codes, and which of them are fatal.
+ERRORS: dict[int, tuple[str, bool]] = {
+    1: ("bad_frame", True),
+    2: ("frame_too_large", True),
+    3: ("unexpected_frame", True),
+    4: ("auth_failed", True),
+    5: ("forbidden", False),
+    6: ("not_found", False),
+    7: ("too_large", False),
+    8: ("integrity_failed", True),
+    9: ("busy", True),
+    10: ("timeout", True),
+    11: ("internal", True),
+    12: ("exists", False),
+    13: ("unsupported", False),
+    14: ("throttled", True),
+}
+CODES = {name: code for code, (name, _fatal) in ERRORS.items()}
+
+# name -> (the requirement it breaks, what the hurried implementer wrote)
+FAULTS: dict[str, tuple[str, str]] = {
+    "bare-close": ("PKI-TLS-7", "ends every connection with a bare TCP close, no close_notify"),
+    "initiator-no-crl": ("PKI-CERT-7", "the initiator never loads a CRL"),
+    "crl-first-entry": ("PKI-CERT-11", "the responder checks only the CRL's first entry"),
+    "initiator-no-alias": ("PKI-ID-1", "the initiator never compares the CN to the alias"),
+    "no-eku": ("PKI-CERT-5", "the responder does not check the client's EKU"),
+    "initiator-no-eku": ("PKI-CERT-5", "the initiator does not check the server's EKU"),
+    "ca-leaf": ("PKI-CERT-6", "the responder accepts a CA:TRUE leaf"),
+    "expired": ("PKI-CERT-3", "the responder checks no validity dates"),
+    "no-close-after-fatal": ("ERR-3", "after a fatal EROR the responder keeps reading"),
+    "dotdot-normalised": ("APP-NAME-2", "names are normalised, so a/../b is served as b"),
+    "symlink-followed": ("APP-NAME-4", "symbolic links out of the share are followed"),
+    "put-overwrites": ("APP-PUT-3", "a put replaces an existing file"),
+    "partial-final-name": ("APP-STORE-1", "a put is written directly under its final name"),
+    "client-skips-done": ("APP-GET-3", "the initiator trusts DONE without checking it"),
+    "extra-data-at-done": ("APP-PUT-6", "data beyond the size is noticed only at DONE"),
+    "oversize-read": ("FRM-3", "an oversize frame's payload is read before it is refused"),
+    "no-idle-timeout": ("LIM-2", "the responder waits for ever between requests"),
+    "alpn-not-enforced": ("PKI-TLS-2", "the responder serves a client without the ALPN"),
+    "allow-case-folded": ("PKI-ID-4", "the allow list is compared case-insensitively"),
+    "names-nfc": ("APP-NAME-3", "names are NFC-normalised before use"),
+    "prefix-confinement": ("APP-NAME-4", "confinement by string prefix: share-evil/ passes"),
+    "too-large-off-by-one": ("LIM-3", "a file of exactly the maximum size is too_large"),
+    "no-handshake-timeout": ("LIM-1", "a connection may take for ever to finish its handshake"),
+    "put-sha-unchecked": ("APP-PUT-5", "PUTF.sha256 is never compared with the data"),
+    "initiator-eof-is-end": (
+        "APP-GET-5",
+        "the initiator keeps a get whose bytes all came, no DONE",
+    ),
+    "data-frame-oversize": ("FRM-13", "DATA chunks up to the frame limit, not 1 MiB"),
+    "bidi-isolates-allowed": ("APP-NAME-8", "the isolates U+2066-U+2069 are not refused"),
+    "empty-data-frame": ("FRM-13", "a get ends its data with an empty DATA frame (EOF read)"),
+    "duplicate-keys": ("FRM-9", "json.loads as is: a duplicate key's last value wins"),
+    "bool-is-int": ("FRM-11", "isinstance(v, int): true/false pass as integers"),
+    "existence-revealed": ("APP-NAME-6", "a missing file outside the share is not_found"),
+    "tls12-allowed": ("PKI-TLS-1", "the responder's minimum version left at TLS 1.2"),
+    "initiator-extra-dropped": ("APP-GET-4", "the initiator drops bytes beyond the size"),
+    "initiator-temp-0644": ("APP-STORE-1", "the initiator's temporary file is 0644"),
+    "responder-temp-0644": ("APP-STORE-1", "the responder's temporary file is 0644"),
+    "first-cn": ("PKI-ID-4", "a subject with two CNs: the first is the alias"),
+    "no-connection-limit": ("LIM-4", "connections are never counted"),
+    "pending-cap-off-by-one": ("LIM-8", "one more pending handshake per address than the cap"),
+    "no-eviction": ("LIM-9", "when full, new connections are refused, never a pending one evicted"),
+    "directory-forbidden": ("APP-GET-2", "a get of a directory is answered forbidden"),
+    "bye-ends-put": ("APP-BYE-1", "BYE_ during a put just closes"),
+    "stray-answer-ignored": ("APP-1", "RSFL or DONE in IDLE is ignored"),
+    "recv-once": ("FRM-4", "a frame's payload is read with one recv()"),
+    "initiator-overwrites": ("APP-GET-6", "the initiator replaces an existing output file"),
+    "initiator-no-sweep": ("APP-STORE-3", "the initiator never sweeps stale temporaries"),
+    "initiator-sweeps-live": (
+        "APP-STORE-3",
+        "the initiator removes every temporary, live ones too",
+    ),
+    "initiator-no-signal-cleanup": ("APP-STORE-3", "SIGTERM kills the initiator without cleanup"),
+    "initiator-alias-casefold": ("PKI-ID-4", "the initiator compares the alias case-insensitively"),
+    "initiator-no-alpn": ("PKI-TLS-2", "the initiator does not check the selected ALPN"),
+    "initiator-request-first": ("PKI-ID-1", "the initiator sends RQFL, then checks the CN"),
+    "initiator-rsfl-sha-ignored": ("APP-GET-3", "the initiator ignores RSFL.sha256"),
+    "long-error-message": ("ERR-1", "EROR messages quote the whole refused name"),
+    "error-name-dashes": ("ERR-1", "EROR names spelt with dashes (not-found)"),
+    "bye-no-close": ("APP-BYE-1", "after BYE_ the responder waits for the initiator to close"),
+    "timeout-bare-close": ("PKI-TLS-7", "at the idle timeout: EROR timeout, then a bare close"),
+    "initiator-silent-integrity": ("APP-GET-4", "the initiator drops the connection, no EROR"),
+}
+
+
+def _active_faults() -> frozenset[str]:
+    raw = os.environ.get("SFT_INDEPENDENT_FAULTS", "")
+    names = frozenset(n.strip() for n in raw.split(",") if n.strip())
+    unknown = names - FAULTS.keys()
+    if unknown:
+        raise SystemExit(f"pki1: unknown fault(s) {sorted(unknown)}; known: {sorted(FAULTS)}")
+    return names
+
+
+FAULTY: frozenset[str] = frozenset()
+
+
+def fault(name: str) -> bool:
+    assert name in FAULTS, name
+    return name in FAULTY
+
+
+# ------------------------------------------------------------------ errors and frames
+
+
+class ProtocolError(Exception):
+    """The peer (or we) broke the protocol: `code` is the EROR to send (ERR-2)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    @property
+    def fatal(self) -> bool:
+        return ERRORS[CODES[self.code]][1]
+
+
+class PeerClosed(Exception):
+    """EOF. `clean` when it fell between frames (else: truncation, FRM-7)."""
+
+    def __init__(self, clean: bool) -> None:
+        super().__init__("connection closed" + ("" if clean else " inside a frame"))
+        self.clean = clean
+
+
+@dataclass(frozen=True)
+class Frame:
+    type: str
+    payload: bytes
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+def _recv_exact(sock: ssl.SSLSocket, n: int, *, started: bool) -> bytes:
+    chunks = bytearray()
+    while len(chunks) < n:
+        try:
+            chunk = sock.recv(min(n - len(chunks), 65536))
+        except (ssl.SSLEOFError, ConnectionResetError) as exc:
+            raise PeerClosed(clean=False) from exc
+        if not chunk:
+            raise PeerClosed(clean=not started and not chunks)
+        chunks += chunk
+    return bytes(chunks)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _no_constants(token: str) -> Any:
+    raise ValueError(f"{token} is not JSON")
+
+
+def parse_control(payload: bytes) -> dict[str, Any]:
+    """FRM-8/9: a UTF-8 JSON object, no duplicate keys, no NaN/Infinity."""
+    try:
+        text = payload.decode("utf-8")
+        hook = None if fault("duplicate-keys") else _no_duplicates
+        body = json.loads(text, object_pairs_hook=hook, parse_constant=_no_constants)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ProtocolError("bad_frame", f"control payload: {exc}"[:200]) from exc
+    if not isinstance(body, dict):
+        raise ProtocolError("bad_frame", "control payload is not a JSON object")
+    return body
+
+
+def read_frame(
+    sock: ssl.SSLSocket, *, data_budget: int | None = None, frame_limit: int = FRAME_LIMIT
+) -> Frame:
+    """One frame, checked on its header before a byte of payload is read (FRM-3).
+
+    `data_budget`: how many DATA bytes may still come (a DATA frame announcing more is
+    refused on its header, APP-PUT-6 / APP-GET-4)."""
+    header = _recv_exact(sock, 8, started=False)
+    raw_type, length = header[:4], int.from_bytes(header[4:], "big")
+    if not all(b in _TYPE_BYTES for b in raw_type):
+        raise ProtocolError("bad_frame", "frame type outside A-Z 0-9 _")
+    ftype = raw_type.decode("ascii")
+    if length > frame_limit:
+        if fault("oversize-read"):
+            _recv_exact(sock, length, started=True)  # "read it, then complain"
+        raise ProtocolError("frame_too_large", f"announced {length} bytes, limit {frame_limit}")
+    if ftype in _CONTROL_TYPES and length > MAX_CONTROL:
+        raise ProtocolError("frame_too_large", f"control payload of {length} bytes")
+    if ftype == "DATA" and data_budget is not None and length > data_budget:
+        if not fault("extra-data-at-done"):
+            raise ProtocolError("integrity_failed", "more DATA than the announced size")
+    if fault("recv-once") and length:
+        payload = sock.recv(length)  # "TLS delivers whole records anyway"
+        if not payload:
+            raise PeerClosed(clean=False)
+    else:
+        payload = _recv_exact(sock, length, started=True)
+    if ftype == "DATA":
+        if length == 0:
+            raise ProtocolError("bad_frame", "empty DATA frame")
+        if length > MAX_DATA:
+            raise ProtocolError("bad_frame", "DATA frame above 1 MiB")
+        return Frame(ftype, payload)
+    if ftype not in _CONTROL_TYPES:
+        raise ProtocolError("unexpected_frame", f"unknown frame type {ftype!r}")
+    return Frame(ftype, payload, parse_control(payload))
+
+
+def frame_bytes(ftype: str, body: dict[str, Any] | bytes) -> bytes:
+    payload = (
+        body
+        if isinstance(body, bytes)
+        else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    )
+    return ftype.encode("ascii") + len(payload).to_bytes(4, "big") + payload
+
+
+def error_frame(code: str, message: str) -> bytes:
+    name = code.replace("_", "-") if fault("error-name-dashes") else code
+    text = message if fault("long-error-message") else message[:200]
+    return frame_bytes("EROR", {"code": CODES[code], "name": name, "message": text})
+
+
+def _string(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str):
+        raise ProtocolError("bad_frame", f"member {key!r} must be a string")
+    return value
+
+
+def _integer(body: dict[str, Any], key: str) -> int:
+    value = body.get(key)
+    kind_ok = isinstance(value, int) if fault("bool-is-int") else type(value) is int
+    if not kind_ok or not isinstance(value, int) or not 0 <= value <= MAX_INT:
+        # type(), not isinstance(): bool is not an integer (FRM-11)
+        raise ProtocolError("bad_frame", f"member {key!r} must be an integer in 0..2^63-1")
+    return int(value)
+
+
+def _digest(body: dict[str, Any], key: str, *, required: bool) -> str | None:
+    if key not in body and not required:
+        return None
+    value = _string(body, key)
+    if not _SHA256_HEX.fullmatch(value):
+        raise ProtocolError("bad_frame", f"member {key!r} must be 64 lowercase hex digits")
+    return value
+
+
+def check_error_frame(body: dict[str, Any]) -> tuple[str, bool]:
+    """An EROR's (name, fatal); an unknown code is `internal`, fatal (ERR-4)."""
+    code = _integer(body, "code")
+    _string(body, "name")
+    _string(body, "message")
+    if code not in ERRORS:
+        return ("internal", True)
+    return ERRORS[code]
+
+
+# ------------------------------------------------------------------ TLS
+
+
+def close_tls(sock: ssl.SSLSocket) -> None:
+    """PKI-TLS-7: close_notify, then FIN, then close. Unread input is drained for a
+    moment first: closing a socket with unread input sends a reset, which can overtake
+    (and destroy) the EROR and close_notify still on their way."""
+    if not fault("bare-close"):
+        with contextlib.suppress(OSError, ValueError):
+            sock.settimeout(0.0)
+            for _ in range(50):
+                try:
+                    sock.unwrap()
+                    break
+                except ssl.SSLWantWriteError:
+                    with selectors.DefaultSelector() as sel:
+                        sel.register(sock.fileno(), selectors.EVENT_WRITE)
+                        sel.select(0.05)
+                except ssl.SSLWantReadError:
+                    break  # ours is sent; we do not wait for theirs
+    with contextlib.suppress(OSError, ValueError):
+        socket.socket.shutdown(sock, socket.SHUT_WR)
+    deadline = time.monotonic() + 0.5
+    drained = 0
+    with contextlib.suppress(OSError, ValueError):
+        sock.settimeout(0.05)
+        while time.monotonic() < deadline and drained < 4 * FRAME_LIMIT:
+            try:
+                chunk = socket.socket.recv(sock, 65536)
+            except TimeoutError:
+                continue
+            if not chunk:
+                break
+            drained += len(chunk)
+    with contextlib.suppress(OSError):
+        socket.socket.close(sock)
+
+
+def tls_context(
+    server: bool, cert: Path, key: Path, root: Path, *, no_time: bool
+) -> ssl.SSLContext:
+    # Not create_default_context(): it honours SSLKEYLOGFILE (PKI-TLS-8) and the system store.
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if server else ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_3
+    if server and fault("tls12-allowed"):
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.check_hostname = False  # the peer is named by its CN alias, checked below (PKI-ID-1)
+    ctx.load_verify_locations(cafile=str(root))
+    ctx.load_cert_chain(str(cert), str(key))
+    ctx.set_alpn_protocols([ALPN])
+    if no_time:
+        ctx.verify_flags |= 0x200000  # X509_V_FLAG_NO_CHECK_TIME
+    return ctx
+
+
+# ------------------------------------------------------------------ certificates and CRL
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+class Revocation:
+    """The organisation CRL: fetched from the CA, verified with the root, kept fresh."""
+
+    def __init__(self, root: x509.Certificate, root_path: Path, ca_url: str | None) -> None:
+        self.root = root
+        self.root_path = root_path
+        self.ca_url = ca_url
+        self._lock = threading.Lock()
+        self._crl: x509.CertificateRevocationList | None = None
+
+    def fetch(self) -> None:
+        if not self.ca_url:
+            raise OSError("no CA URL to fetch the CRL from")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        ctx.load_verify_locations(cafile=str(self.root_path))
+        ctx.hostname_checks_common_name = False  # CA-ENR-18: the SAN only
+        if not self.ca_url.startswith("https://"):
+            raise OSError("the CA URL must be https://")
+        url = self.ca_url.rstrip("/") + "/v1/crl"
+        with urllib.request.urlopen(url, context=ctx, timeout=5) as r:  # noqa: S310 - https only
+            der = r.read(4 * 1024 * 1024)
+        crl = x509.load_der_x509_crl(der)
+        if crl.issuer != self.root.subject or not crl.is_signature_valid(self.root.public_key()):  # type: ignore[arg-type]
+            raise OSError("the CRL is not signed by the organisation root")
+        with self._lock:
+            self._crl = crl
+
+    def problem(self, cert: x509.Certificate) -> str | None:
+        """Why `cert` must be refused by revocation (or None). Fails closed (PKI-CERT-12)."""
+        with self._lock:
+            crl = self._crl
+        if crl is None:
+            return "no CRL"
+        this, nxt = _utc(crl.last_update_utc), crl.next_update_utc
+        if nxt is None or _now() > nxt or nxt - this > _CRL_MAX_LIFETIME:
+            return "the CRL is not fresh"
+        entries = list(crl)
+        if fault("crl-first-entry"):
+            entries = entries[:1]
+        if any(e.serial_number == cert.serial_number for e in entries):
+            return f"certificate {cert.serial_number:x} is revoked"
+        return None
+
+
+@dataclass
+class PeerCheck:
+    """What we demand of the peer's certificate (SPEC §4.2), after OpenSSL's chain check."""
+
+    root: x509.Certificate
+    revocation: Revocation | None
+    purpose: x509.ObjectIdentifier
+
+    def alias(self, der: bytes | None) -> str:
+        """The peer's alias (its single CN), or ProtocolError auth_failed."""
+        if der is None:
+            raise ProtocolError("auth_failed", "no peer certificate")
+        cert = x509.load_der_x509_certificate(der)
+        problem = self._problem(cert)
+        if problem:
+            raise ProtocolError("auth_failed", problem)
+        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        if fault("first-cn") and names and isinstance(names[0].value, str):
+            return names[0].value
+        if len(names) != 1 or not isinstance(names[0].value, str):
+            raise ProtocolError("auth_failed", "the subject must hold exactly one CN")
+        return names[0].value
+
+    def _problem(self, cert: x509.Certificate) -> str | None:
+        if cert.version != x509.Version.v3:
+            return "not X.509 v3"
+        try:
+            cert.verify_directly_issued_by(self.root)
+        except (ValueError, TypeError, Exception):
+            return "not issued directly by the organisation root"
+        if not isinstance(cert.signature_hash_algorithm, hashes.SHA256):
+            return "not signed with SHA-256"
+        key = cert.public_key()
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            if not isinstance(key.curve, ec.SECP256R1):
+                return "EC key not on P-256"
+        elif not isinstance(key, rsa.RSAPublicKey) or key.key_size < 2048:
+            return "key neither P-256 nor RSA >= 2048"
+        now = _now()
+        if not fault("expired") and not (
+            _utc(cert.not_valid_before_utc) <= now <= _utc(cert.not_valid_after_utc)
+        ):
+            return "outside its validity period"
+        ext = cert.extensions
+        try:
+            bc = ext.get_extension_for_class(x509.BasicConstraints).value
+            ku = ext.get_extension_for_class(x509.KeyUsage).value
+        except x509.ExtensionNotFound as exc:
+            return f"missing extension: {exc}"
+        if bc.ca and not fault("ca-leaf"):
+            return "BasicConstraints CA:TRUE"
+        if not ku.digital_signature:
+            return "KeyUsage without digitalSignature"
+        skip_eku = (
+            fault("no-eku")
+            if self.purpose == ExtendedKeyUsageOID.CLIENT_AUTH
+            else (fault("initiator-no-eku"))
+        )
+        if not skip_eku:
+            try:
+                eku = ext.get_extension_for_class(x509.ExtendedKeyUsage).value
+            except x509.ExtensionNotFound:
+                return "no ExtendedKeyUsage"
+            if self.purpose not in list(eku):
+                return f"EKU lacks {self.purpose.dotted_string}"
+        if self.revocation is not None:
+            return self.revocation.problem(cert)
+        return None
+
+
+# ------------------------------------------------------------------ names and storage
+
+_FORBIDDEN_CHARS = re.compile("[\x00-\x1f\x7f\x80-\x9f\\\\\u202a-\u202e\u2066-\u2069]")
+_FORBIDDEN_CHARS_NO_ISOLATES = re.compile("[\x00-\x1f\x7f\x80-\x9f\\\\\u202a-\u202e]")
+_DRIVE = re.compile(r"[A-Za-z]:")
+
+
+def check_name(name: str) -> list[str]:
+    """SPEC §3.5: the name's components, or ProtocolError forbidden (non-fatal)."""
+    try:
+        encoded = name.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate (FRM-15)
+        raise ProtocolError("forbidden", "name is not Unicode text") from exc
+    if not name or len(encoded) > 4096:
+        raise ProtocolError("forbidden", "name empty or longer than 4096 bytes")
+    forbidden = _FORBIDDEN_CHARS_NO_ISOLATES if fault("bidi-isolates-allowed") else _FORBIDDEN_CHARS
+    if name.startswith("/") or _DRIVE.match(name) or forbidden.search(name):
+        raise ProtocolError("forbidden", "absolute name or forbidden character")
+    if fault("dotdot-normalised"):
+        name = posixpath.normpath(name)
+        if name.startswith(".."):
+            raise ProtocolError("forbidden", "name leaves the share")
+    parts = name.split("/")
+    for part in parts:
+        if part in ("", ".", "..") or len(part.encode("utf-8")) > 255:
+            raise ProtocolError("forbidden", "empty, '.', '..' or over-long component")
+    return parts
+
+
+def _inside(path: str, base: str) -> bool:
+    if fault("prefix-confinement"):
+        return path.startswith(base)
+    return path == base or path.startswith(base.rstrip("/") + "/")
+
+
+def open_in_share(share: Path, name: str) -> int:
+    """A descriptor of the share's regular file `name` (APP-GET-2, APP-NAME-4/5)."""
+    if fault("long-error-message"):
+        try:
+            return _open_in_share(share, name)
+        except ProtocolError as exc:
+            raise ProtocolError(exc.code, f"{exc.message}: {name!r}") from exc
+    return _open_in_share(share, name)
+
+
+def _open_in_share(share: Path, name: str) -> int:
+    if fault("names-nfc"):
+        name = unicodedata.normalize("NFC", name)
+    parts = check_name(name)
+    base = os.path.realpath(share)
+    resolved = os.path.realpath(os.path.join(base, *parts))
+    if not _inside(resolved, base):
+        if fault("existence-revealed") and not os.path.exists(resolved):
+            raise ProtocolError("not_found", "no such file")
+        if not fault("symlink-followed"):
+            raise ProtocolError("forbidden", "name resolves outside the share")
+        try:
+            return _regular(os.open(resolved, os.O_RDONLY))
+        except OSError as exc:
+            raise ProtocolError("not_found", "no such file") from exc
+    relative = [] if resolved == base else resolved[len(base) + 1 :].split("/")
+    # Walk the resolved path again without following any link: a link swapped in after
+    # realpath() is refused instead of followed (APP-NAME-5).
+    fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for i, part in enumerate(relative):
+            last = i == len(relative) - 1
+            flags = os.O_RDONLY | os.O_NOFOLLOW | (0 if last else os.O_DIRECTORY)
+            try:
+                nxt = os.open(part, flags | os.O_NONBLOCK, dir_fd=fd)
+            except FileNotFoundError as exc:
+                raise ProtocolError("not_found", "no such file") from exc
+            except OSError as exc:
+                raise ProtocolError("forbidden", "the path changed under us") from exc
+            os.close(fd)
+            fd = nxt
+        result, fd = fd, -1
+        return _regular(result)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def _regular(fd: int) -> int:
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if fault("directory-forbidden") and stat.S_ISDIR(mode):
+            raise ProtocolError("forbidden", "a directory")
+        raise ProtocolError("not_found", "not a regular file")
+    return fd
+
+
+@dataclass
+class Partial:
+    """A receiving file: a 0600 temporary beside its final name (APP-STORE-1..3)."""
+
+    directory: Path
+    final: str
+    size: int
+    path: Path = field(init=False)
+    fd: int = field(init=False)
+    written: int = 0
+    digest: Any = field(default_factory=hashlib.sha256)
+
+    def __post_init__(self) -> None:
+        if fault("partial-final-name"):
+            self.path = self.directory / self.final
+            self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            return
+        self.path = self.directory / f"{PARTIAL_PREFIX}{secrets.token_hex(12)}"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        # (each fault is planted in one process only: the initiator's or the responder's)
+        loose = fault("initiator-temp-0644") or fault("responder-temp-0644")
+        self.fd = os.open(self.path, flags, 0o644 if loose else 0o600)
+        if loose:
+            os.fchmod(self.fd, 0o644)  # whatever the umask
+
+    def write(self, data: bytes) -> None:
+        if fault("initiator-extra-dropped"):
+            data = data[: self.size - self.written]  # "never write past the size"
+        if self.written + len(data) > self.size and not fault("extra-data-at-done"):
+            raise ProtocolError("integrity_failed", "more data than announced")
+        self.written += len(data)
+        self.digest.update(data)
+        os.write(self.fd, data[: max(0, self.size - (self.written - len(data)))])
+
+    def verify(self, done: dict[str, Any], announced: str | None) -> None:
+        size, sha = _integer(done, "size"), _digest(done, "sha256", required=True)
+        ours = self.digest.hexdigest()
+        if not (size == self.size == self.written and sha == ours):
+            raise ProtocolError("integrity_failed", "size or SHA-256 mismatch")
+        if announced is not None and announced != ours:
+            raise ProtocolError("integrity_failed", "SHA-256 differs from the announced one")
+
+    def commit(self, *, replace: bool = False) -> None:
+        """fsync, then the final name appears by link (never replacing a file)."""
+        os.fsync(self.fd)
+        os.close(self.fd)
+        self.fd = -1
+        if fault("partial-final-name"):
+            return
+        target = self.directory / self.final
+        try:
+            if replace:
+                os.replace(self.path, target)
+            else:
+                os.link(self.path, target)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+        dfd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+    def discard(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+
+
+def sweep_partials(directory: Path, older_than: float | None) -> None:
+    """Remove leftover temporaries (all of them, or those idle longer than `older_than`)."""
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(directory):
+            if not entry.name.startswith(PARTIAL_PREFIX):
+                continue
+            with contextlib.suppress(OSError):
+                if (
+                    older_than is None
+                    or now - entry.stat(follow_symlinks=False).st_mtime > older_than
+                ):
+                    os.unlink(entry.path)
+
+
+# ------------------------------------------------------------------ the responder
+
+
+@dataclass
+class Config:
+    share: Path
+    inbox: Path
+    allow: frozenset[str] | None
+    handshake_timeout: float = 10.0
+    idle_timeout: float = 60.0
+    max_file_size: int = 4 * 1024**3
+    max_connections: int = 64
+    max_pending_per_address: int = 8
+    crl_refresh: float = 300.0
+
+
+@dataclass(eq=False)
+class _Conn:
+    raw: socket.socket
+    address: str
+    accepted: float
+    established: bool = False
+    tls: ssl.SSLSocket | None = None
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(self.tls or self.raw, socket.SHUT_RDWR)
+
+
+class Session:
+    """One established responder connection: the §3.2 state table."""
+
+    def __init__(self, tls: ssl.SSLSocket, peer: str, config: Config) -> None:
+        self.tls = tls
+        self.peer = peer
+        self.config = config
+        self.partial: Partial | None = None
+        self.put_sha: str | None = None
+
+    def send(self, data: bytes) -> None:
+        self.tls.sendall(data)
+
+    def run(self) -> None:
+        try:
+            self._loop()
+        except ProtocolError as exc:
+            self._fatal(exc.code, exc.message)
+        except PeerClosed:
+            pass
+        except TimeoutError:
+            self._fatal("timeout", "idle timeout")
+            if fault("timeout-bare-close"):
+                socket.socket.close(self.tls)  # "the peer is gone anyway"
+                return
+        except OSError:
+            pass
+        finally:
+            if self.partial is not None:
+                self.partial.discard()
+            close_tls(self.tls)
+
+    def _fatal(self, code: str, message: str) -> None:
+        with contextlib.suppress(OSError, ssl.SSLError):
+            self.send(error_frame(code, message))
+        if fault("no-close-after-fatal"):
+            # "Let the peer hang up": reads and drops until EOF or the idle timeout.
+            with contextlib.suppress(Exception):
+                self.tls.settimeout(self.config.idle_timeout)
+                while self.tls.recv(65536):
+                    pass
+
+    def _loop(self) -> None:
+        idle = None if fault("no-idle-timeout") else self.config.idle_timeout
+        self.tls.settimeout(idle)
+        while True:
+            budget = None
+            if self.partial is not None:
+                budget = self.partial.size - self.partial.written
+            frame = read_frame(self.tls, data_budget=budget)
+            if frame.type == "EROR":
+                check_error_frame(frame.body)
+                return  # any EROR from the initiator ends the connection (§3.2)
+            if self.partial is None:
+                if not self._idle(frame):
+                    return
+            else:
+                self._receiving(frame)
+
+    def _authorised(self) -> None:
+        allow = self.config.allow
+        if allow is None:
+            return
+        peer = self.peer.lower() if fault("allow-case-folded") else self.peer
+        if peer not in allow:
+            # PKI-ID-3: forbidden, then close.
+            self.send(error_frame("forbidden", "not on this responder's allow list"))
+            raise PeerClosed(clean=True)
+
+    def _idle(self, frame: Frame) -> bool:
+        if frame.type == "BYE_":
+            self.send(frame_bytes("BYE_", {}))
+            if fault("bye-no-close"):  # "the initiator hangs up after BYE_ anyway"
+                with contextlib.suppress(Exception):
+                    while self.tls.recv(65536):
+                        pass
+            return False
+        if frame.type == "RQFL":
+            name = _string(frame.body, "name")
+            self._authorised()
+            self._get(name)
+            return True
+        if frame.type == "PUTF":
+            name = _string(frame.body, "name")
+            size = _integer(frame.body, "size")
+            sha = _digest(frame.body, "sha256", required=False)
+            self._authorised()
+            self._put(name, size, sha)
+            return True
+        if frame.type in ("RSFL", "DONE") and fault("stray-answer-ignored"):
+            return True
+        raise ProtocolError("unexpected_frame", f"{frame.type} not allowed between transfers")
+
+    def _refuse(self, exc: ProtocolError) -> None:
+        if exc.fatal:
+            raise exc
+        self.send(error_frame(exc.code, exc.message))
+
+    def _get(self, name: str) -> None:
+        try:
+            fd = open_in_share(self.config.share, name)
+        except ProtocolError as exc:
+            self._refuse(exc)
+            return
+        try:
+            size = os.fstat(fd).st_size
+            limit = self.config.max_file_size - (1 if fault("too-large-off-by-one") else 0)
+            if size > limit:
+                self._refuse(ProtocolError("too_large", "file above the maximum size"))
+                return
+            self.send(frame_bytes("RSFL", {"name": name, "size": size}))
+            digest, left = hashlib.sha256(), size
+            if fault("empty-data-frame"):
+                while chunk := os.read(fd, MAX_DATA):  # "until read() says EOF"
+                    digest.update(chunk)
+                    self.send(frame_bytes("DATA", chunk))
+                self.send(frame_bytes("DATA", b""))
+                left = 0
+            while left:
+                chunk = os.read(
+                    fd, min(FRAME_LIMIT if fault("data-frame-oversize") else MAX_DATA, left)
+                )
+                if not chunk:
+                    raise ProtocolError("internal", "the file shrank while being sent")
+                digest.update(chunk)
+                left -= len(chunk)
+                self.send(frame_bytes("DATA", chunk))
+            self.send(frame_bytes("DONE", {"size": size, "sha256": digest.hexdigest()}))
+        finally:
+            os.close(fd)
+
+    def _put(self, name: str, size: int, sha: str | None) -> None:
+        try:
+            check_name(name)
+            if fault("names-nfc"):
+                name = unicodedata.normalize("NFC", name)
+            final = name.rsplit("/", 1)[-1]
+            if size > self.config.max_file_size - (1 if fault("too-large-off-by-one") else 0):
+                raise ProtocolError("too_large", "above the maximum file size")
+            if os.path.lexists(self.config.inbox / final) and not fault("put-overwrites"):
+                raise ProtocolError("exists", "a file of that name exists")
+        except ProtocolError as exc:
+            self._refuse(exc)
+            return
+        self.partial = Partial(self.config.inbox, final, size)
+        self.put_sha = sha
+        self.send(frame_bytes("RSFL", {"accept": True, "name": final}))
+
+    def _receiving(self, frame: Frame) -> None:
+        partial = self.partial
+        assert partial is not None
+        if frame.type == "DATA":
+            partial.write(frame.payload)
+            return
+        if frame.type == "BYE_" and fault("bye-ends-put"):
+            raise PeerClosed(clean=True)
+        if frame.type != "DONE":
+            raise ProtocolError("unexpected_frame", f"{frame.type} during a put")
+        partial.verify(frame.body, None if fault("put-sha-unchecked") else self.put_sha)
+        self.partial = None
+        try:
+            partial.commit(replace=fault("put-overwrites"))
+        except FileExistsError:
+            self.send(error_frame("exists", "another put of that name was stored first"))
+            return
+        except OSError as exc:
+            partial.discard()
+            raise ProtocolError("internal", "could not store the file") from exc
+        self.send(frame_bytes("DONE", {"size": partial.size, "sha256": partial.digest.hexdigest()}))
+
+
+class Responder:
+    """Threaded sft-pki/1 responder with the §6 limits."""
+
+    def __init__(self, ctx: ssl.SSLContext, check: PeerCheck, config: Config) -> None:
+        self.ctx = ctx
+        self.check = check
+        self.config = config
+        self._lock = threading.Lock()
+        self._conns: list[_Conn] = []
+
+    def serve(self, listener: socket.socket) -> None:
+        listener.setblocking(False)
+        with selectors.DefaultSelector() as sel:
+            sel.register(listener, selectors.EVENT_READ)
+            while True:
+                if sel.select(0.1):
+                    with contextlib.suppress(BlockingIOError, InterruptedError):
+                        raw, addr = listener.accept()
+                        raw.setblocking(True)
+                        self._admit(_Conn(raw, addr[0], time.monotonic()))
+                self._reap()
+
+    def _admit(self, conn: _Conn) -> None:
+        with self._lock:
+            pending = [c for c in self._conns if not c.established]
+            mine = [c for c in pending if c.address == conn.address]
+            cap = self.config.max_pending_per_address + (
+                1 if fault("pending-cap-off-by-one") else 0
+            )
+            if len(mine) >= cap:  # LIM-8
+                conn.raw.close()
+                return
+            full = len(self._conns) >= self.config.max_connections
+            if full and not fault("no-connection-limit"):  # LIM-4 / LIM-9
+                if not pending or fault("no-eviction"):
+                    conn.raw.close()
+                    return
+                oldest = min(pending, key=lambda c: c.accepted)
+                self._conns.remove(oldest)
+                oldest.kill()
+            self._conns.append(conn)
+        threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
+
+    def _reap(self) -> None:
+        # (No per-read variant: CPython's do_handshake() timeout is already a deadline for
+        # the whole call, so "settimeout() only" is no bug here.)
+        if fault("no-handshake-timeout"):
+            return
+        now = time.monotonic()
+        with self._lock:
+            late = [
+                c
+                for c in self._conns
+                if not c.established and now - c.accepted > self.config.handshake_timeout
+            ]
+        for conn in late:
+            conn.kill()  # LIM-1: counted from accept, trickling bytes do not extend it
+
+    def _connection(self, conn: _Conn) -> None:
+        try:
+            self._handle(conn)
+        except Exception as exc:
+            print(f"pki1: connection from {conn.address}: {exc!r}", file=sys.stderr)
+        finally:
+            with self._lock:
+                if conn in self._conns:
+                    self._conns.remove(conn)
+            with contextlib.suppress(OSError):
+                conn.raw.close()
+
+    def _handle(self, conn: _Conn) -> None:
+        conn.raw.settimeout(
+            None if fault("no-handshake-timeout") else self.config.handshake_timeout
+        )
+        try:
+            tls = self.ctx.wrap_socket(conn.raw, server_side=True, do_handshake_on_connect=False)
+            conn.tls = tls
+            tls.do_handshake()
+        except (OSError, ssl.SSLError):
+            return
+        with self._lock:
+            conn.established = True
+        if tls.selected_alpn_protocol() != ALPN and not fault("alpn-not-enforced"):
+            close_tls(tls)  # PKI-TLS-2
+            return
+        try:
+            peer = self.check.alias(tls.getpeercert(binary_form=True))
+        except ProtocolError as exc:
+            Session(tls, "", self.config)._fatal(exc.code, "authentication failed")
+            close_tls(tls)
+            return
+        Session(tls, peer, self.config).run()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    root = x509.load_pem_x509_certificate(Path(args.root).read_bytes())
+    revocation = Revocation(root, Path(args.root), args.ca_url)
+    revocation.fetch()  # PKI-CERT-7: loaded at start, fail closed
+    config = Config(
+        share=Path(args.share),
+        inbox=Path(args.inbox),
+        allow=frozenset(args.allow) if args.allow else None,
+        handshake_timeout=args.handshake_timeout,
+        idle_timeout=args.idle_timeout,
+        max_file_size=args.max_file_size,
+        max_connections=args.max_connections,
+        max_pending_per_address=args.max_pending_per_address,
+        crl_refresh=args.crl_refresh,
+    )
+    sweep_partials(config.inbox, None)  # APP-STORE-3: our inbox, an earlier run's leftovers
+    ctx = tls_context(
+        True, Path(args.cert), Path(args.key), Path(args.root), no_time=fault("expired")
+    )
+    check = PeerCheck(root, revocation, ExtendedKeyUsageOID.CLIENT_AUTH)
+
+    def refresh() -> None:
+        while True:
+            time.sleep(config.crl_refresh)
+            with contextlib.suppress(Exception):
+                revocation.fetch()
+
+    threading.Thread(target=refresh, daemon=True).start()
+    host, _, port = args.listen.rpartition(":")
+    listener = socket.create_server((host.strip("[]"), int(port)), backlog=128)
+    bound = listener.getsockname()
+    print(
+        f"limits: handshake {config.handshake_timeout}s idle {config.idle_timeout}s "
+        f"max-file {config.max_file_size} connections {config.max_connections} "
+        f"pending/address {config.max_pending_per_address}",
+        flush=True,
+    )
+    print(f"listening on {bound[0]}:{bound[1]}", flush=True)
+    Responder(ctx, check, config).serve(listener)
+    return 0
+
+
+# ------------------------------------------------------------------ the initiator
+
+
+class Failed(Exception):
+    """The transfer failed (reported on stderr, exit code 1)."""
+
+
+def _connect(args: argparse.Namespace) -> tuple[ssl.SSLSocket, str]:
+    alias, _, where = args.peer.partition("@")
+    host, _, port = where.rpartition(":")
+    if not alias or not host or not port.isdigit():
+        raise Failed(f"expected ALIAS@HOST:PORT, got {args.peer!r}")
+    root = x509.load_pem_x509_certificate(Path(args.root).read_bytes())
+    revocation = None
+    if not fault("initiator-no-crl"):
+        revocation = Revocation(root, Path(args.root), args.ca_url)
+        try:
+            revocation.fetch()
+        except (OSError, ValueError) as exc:
+            raise Failed(f"cannot load the CRL: {exc}") from exc
+    ctx = tls_context(False, Path(args.cert), Path(args.key), Path(args.root), no_time=False)
+    raw = socket.create_connection((host.strip("[]"), int(port)), timeout=args.timeout)
+    try:
+        tls = ctx.wrap_socket(raw, server_hostname=None)
+    except (OSError, ssl.SSLError) as exc:
+        raw.close()
+        raise Failed(f"TLS handshake failed: {exc}") from exc
+    if fault("initiator-request-first") and args.command == "get":
+        tls.sendall(frame_bytes("RQFL", {"name": args.name}))  # "save a round trip"
+        args.request_sent = True
+    try:
+        if tls.selected_alpn_protocol() != ALPN and not fault("initiator-no-alpn"):
+            raise Failed("the responder selected no sft-pki/1 ALPN")
+        check = PeerCheck(root, revocation, ExtendedKeyUsageOID.SERVER_AUTH)
+        try:
+            peer = check.alias(tls.getpeercert(binary_form=True))
+        except ProtocolError as exc:
+            raise Failed(f"responder certificate refused: {exc.message}") from exc
+        if fault("initiator-alias-casefold"):
+            peer, alias = peer.lower(), alias.lower()
+        if peer != alias and not fault("initiator-no-alias"):  # PKI-ID-1/4: byte-exact
+            raise Failed(f"the responder is {peer!r}, not {alias!r}")
+    except Failed:
+        close_tls(tls)
+        raise
+    return tls, alias
+
+
+def _expect_answer(tls: ssl.SSLSocket) -> Frame:
+    frame = read_frame(tls)
+    if frame.type == "EROR":
+        name, _fatal = check_error_frame(frame.body)
+        raise Failed(f"the responder refused: {name}: {frame.body.get('message')!r}")
+    if frame.type != "RSFL":
+        raise ProtocolError("unexpected_frame", f"{frame.type} instead of RSFL")
+    return frame
+
+
+def _get(args: argparse.Namespace, tls: ssl.SSLSocket) -> None:
+    out = Path(args.out)
+    if os.path.lexists(out) and not fault("initiator-overwrites"):
+        raise Failed(f"{out} exists; not overwriting it")  # APP-GET-6
+    if not getattr(args, "request_sent", False):
+        tls.sendall(frame_bytes("RQFL", {"name": args.name}))
+    answer = _expect_answer(tls).body
+    size = _integer(answer, "size")
+    _string(answer, "name")
+    announced = _digest(answer, "sha256", required=False)
+    if fault("initiator-rsfl-sha-ignored"):
+        announced = None
+    partial = Partial(out.parent, out.name, size)
+    try:
+        while True:
+            try:
+                budget = None if fault("initiator-extra-dropped") else size - partial.written
+                frame = read_frame(tls, data_budget=budget)
+            except PeerClosed as exc:
+                if fault("initiator-eof-is-end") and exc.clean and partial.written == size:
+                    partial.commit()  # "all the bytes came: DONE is a formality"
+                    return
+                raise
+            if frame.type == "DATA":
+                partial.write(frame.payload)
+            elif frame.type == "DONE":
+                break
+            elif frame.type == "EROR":
+                name, _fatal = check_error_frame(frame.body)
+                raise Failed(f"the responder aborted: {name}")
+            else:
+                raise ProtocolError("unexpected_frame", f"{frame.type} during a get")
+        if not fault("client-skips-done"):
+            partial.verify(frame.body, announced)
+        try:
+            partial.commit(replace=fault("initiator-overwrites"))
+        except FileExistsError as exc:
+            raise Failed(f"{out} appeared during the transfer; not replacing it") from exc
+    except BaseException:
+        partial.discard()
+        raise
+    tls.sendall(frame_bytes("BYE_", {}))
+
+
+def _put(args: argparse.Namespace, tls: ssl.SSLSocket) -> None:
+    path = Path(args.file)
+    data_fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(data_fd).st_size
+        digest = hashlib.sha256()
+        tls.sendall(frame_bytes("PUTF", {"name": args.name or path.name, "size": size}))
+        _expect_answer(tls)
+        left = size
+        while left:
+            chunk = os.read(data_fd, min(MAX_DATA, left))
+            if not chunk:
+                raise Failed("the file shrank while being sent")
+            digest.update(chunk)
+            left -= len(chunk)
+            tls.sendall(frame_bytes("DATA", chunk))
+        tls.sendall(frame_bytes("DONE", {"size": size, "sha256": digest.hexdigest()}))
+        final = read_frame(tls)
+        if final.type == "EROR":
+            name, _fatal = check_error_frame(final.body)
+            raise Failed(f"the responder refused the file: {name}")
+        if final.type != "DONE" or final.body.get("sha256") != digest.hexdigest():
+            raise Failed("the responder did not confirm the file")
+    finally:
+        os.close(data_fd)
+    tls.sendall(frame_bytes("BYE_", {}))
+
+
+def _initiate(args: argparse.Namespace) -> int:
+    if args.command == "get" and not fault("initiator-no-sweep"):
+        stale = None if fault("initiator-sweeps-live") else args.idle_timeout
+        sweep_partials(Path(args.out).parent, stale)  # APP-STORE-3, stale only
+
+    def terminate(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)  # unwinds through the cleanups (APP-STORE-3)
+
+    if not fault("initiator-no-signal-cleanup"):
+        signal.signal(signal.SIGTERM, terminate)
+        signal.signal(signal.SIGINT, terminate)
+    try:
+        tls, _alias = _connect(args)
+    except (Failed, OSError) as exc:
+        print(f"pki1: {exc}", file=sys.stderr)
+        return 1
+    tls.settimeout(args.timeout)
+    try:
+        (_get if args.command == "get" else _put)(args, tls)
+    except ProtocolError as exc:
+        if exc.fatal and not fault("initiator-silent-integrity"):
+            with contextlib.suppress(OSError, ssl.SSLError):
+                tls.sendall(error_frame(exc.code, exc.message))
+        print(f"pki1: {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    except (Failed, PeerClosed, OSError, ssl.SSLError) as exc:
+        print(f"pki1: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        close_tls(tls)
+    return 0
+
+
+# ------------------------------------------------------------------ command line
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pki1", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--cert", required=True)
+    common.add_argument("--key", required=True)
+    common.add_argument("--root", required=True)
+    common.add_argument("--ca-url")
+    common.add_argument("--idle-timeout", type=float, default=60.0)
+    serve = sub.add_parser("serve", parents=[common])
+    serve.add_argument("--listen", default="127.0.0.1:0")
+    serve.add_argument("--share", required=True)
+    serve.add_argument("--inbox", required=True)
+    serve.add_argument("--allow", action="append")
+    serve.add_argument("--handshake-timeout", type=float, default=10.0)
+    serve.add_argument("--max-file-size", type=int, default=4 * 1024**3)
+    serve.add_argument("--max-connections", type=int, default=64)
+    serve.add_argument("--max-pending-per-address", type=int, default=8)
+    serve.add_argument("--crl-refresh", type=float, default=300.0)
+    get = sub.add_parser("get", parents=[common])
+    get.add_argument("peer", metavar="ALIAS@HOST:PORT")
+    get.add_argument("name")
+    get.add_argument("-o", "--out", required=True)
+    get.add_argument("--timeout", type=float, default=10.0)
+    put = sub.add_parser("put", parents=[common])
+    put.add_argument("peer", metavar="ALIAS@HOST:PORT")
+    put.add_argument("file")
+    put.add_argument("--name")
+    put.add_argument("--timeout", type=float, default=10.0)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    global FAULTY
+    FAULTY = _active_faults()
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    return _initiate(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""The command line's shared vocabulary: one name per concept in every profile.
+
+Every command spells a concept the same way (`--max-frame`, `--as`, `-q/--quiet`,
+`--connect-timeout`/`--handshake-timeout`/`--idle-timeout`, `--password-stdin` /
+`--password-file`). Spellings an older release used stay accepted as hidden,
+deprecated aliases (`deprecated_alias`): scripts keep working, and are told the
+new name on stderr once per use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from reference.cli import CommandError
+
+__all__ = [
+    "deprecated_alias",
+    "add_version_option",
+    "package_version",
+    "parse_size",
+    "read_password_file",
+    "check_output_directory",
+]
+
+
+class _DeprecatedAlias(argparse.Action):
+    """An old spelling: stores into the new option's destination(s) and says so.
+
+    Hidden from --help (`argparse.SUPPRESS`) and with no default of its own, so the new
+    option's default stands when the old spelling is not used.
+    """
+
+    def __init__(
+        self,
+        option_strings: Sequence[str],
+        dest: str,
+        *,
+        replacement: str,
+        also: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> None:
+        kwargs.pop("help", None)
+        kwargs.pop("default", None)
+        super().__init__(
+            option_strings, dest, help=argparse.SUPPRESS, default=argparse.SUPPRESS, **kwargs
+        )
+        self.replacement = replacement
+        self.also = tuple(also)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        print(
+            f"sft: {option_string} is deprecated, use {self.replacement}",
+            file=sys.stderr,
+        )
+        for dest in (self.dest, *self.also):
+            setattr(namespace, dest, values)
+
+
+def deprecated_alias(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    old: str,
+    *,
+    dest: str,
+    replacement: str,
+    also: Sequence[str] = (),
+    **kwargs: Any,
+) -> None:
+    """Accept `old` as a hidden spelling of `replacement` (same `dest`; `also`: more
+    destinations it sets, e.g. one old `--timeout` for two new timeouts)."""
+    parser.add_argument(
+        old, dest=dest, action=_DeprecatedAlias, replacement=replacement, also=also, **kwargs
+    )
+
+
+def package_version() -> str:
+    """The installed distribution's version (one source: pyproject.toml)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sft-kit")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def add_version_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {package_version()}",
+        help="print the version and exit",
+    )
+
+
+def parse_size(text: str) -> int:
+    """A size in bytes with an optional K/M/G/T suffix (powers of 1024): 4G, 512K, 1000."""
+    units = {"K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+    cleaned = text.strip().upper().removesuffix("B").removesuffix("I")
+    suffix = cleaned[-1:] if cleaned[-1:] in units else ""
+    number = cleaned[: len(cleaned) - len(suffix)]
+    if not number.isdigit():
+        raise argparse.ArgumentTypeError(f"not a size: {text!r}")
+    return int(number) * units.get(suffix, 1)
+
+
+def read_password_file(path: Path) -> str:
+    """A password file as docs/SPEC.md PWF-1 says: UTF-8, one line; exactly one trailing
+    LF or CRLF goes, nothing else is trimmed, and a CR or LF left inside is an error (a
+    second line is not silently dropped: it may be half of the password)."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise CommandError(f"cannot read the password file: {exc.strerror}", 2) from None
+    except UnicodeDecodeError:
+        raise CommandError("the password file is not UTF-8", 2) from None
+    password = text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
+    if "\r" in password or "\n" in password:
+        raise CommandError("the password file holds more than one line", 2)
+    return password
+
+
+def check_output_directory(destination: Path) -> None:
+    """Where a get will write must be a directory, checked before connecting: a typo is
+    an environment error (exit 2) found at once, not after a login."""
+    parent = destination.parent if str(destination.parent) else Path(".")
+    if not parent.is_dir():
+        raise CommandError(f"{parent} is not a directory", 2)
