@@ -185,17 +185,20 @@ def _offering(pw: bytes, offer: _Offer) -> Behaviour:
         eke2 = server.on_eke1(obj)
         a = bytes.fromhex(str(obj.get("a", "")))
         user = str(obj.get("user", ""))
-        variants: list[ClientVariant] = []
-        if server.keys is not None:  # A decodes (with D_pw, as it should)
-            z_int = int.from_bytes(server.keys.z, "big")
-            variants += client_variants(user, a, server.b, z_int)
-        swapped = client_swapped_permutation(pw, user, a, server.exponent, server.b)
-        if swapped is not None:
-            variants.append(swapped)
-        if offer.index >= len(variants):
+        # The same deviation at the same index in every run, whatever this run's A: the
+        # list's length does not depend on the session.
+        z_int = int.from_bytes(server.keys.z, "big") if server.keys is not None else 2
+        variants = list(client_variants(user, a, server.b, z_int))
+        if offer.index > len(variants):
             offer.exhausted = True
             return
-        variant = variants[offer.index]
+        if offer.index == len(variants):
+            swapped = client_swapped_permutation(pw, user, a, server.exponent, server.b)
+            if swapped is None:  # this run's A does not decode with E_pw: nothing to offer
+                return
+            variant = swapped
+        else:
+            variant = variants[offer.index]
         b = variant.b.hex() if variant.b else eke2["b"]
         raw.send_frame(b"EKE2", {"b": b, "c": variant.seal_c2(server.ns).hex()})
         event = read_frame(raw, view, _TIMEOUT)
