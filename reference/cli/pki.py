@@ -132,6 +132,7 @@ def _client_config(args: argparse.Namespace) -> ClientConfig:
             max_file_size=args.max_file_size,
             max_frame_payload=args.max_frame,
             crl_max_age=args.crl_max_age,
+            busy_retries=args.busy_retries,
         )
     except ValueError as exc:
         raise CommandError(str(exc), 2) from None
@@ -281,6 +282,14 @@ def _limits(parser: argparse.ArgumentParser, *, server: bool) -> None:
             type=float,
             default=300.0,
             help="refetch the cached CRL when older than this, seconds",
+        )
+        parser.add_argument(
+            "--busy-retries",
+            type=int,
+            default=10,
+            metavar="N",
+            help="times a responder that closes before the TLS handshake (over its limits) "
+            "is tried again, with backoff (default %(default)s)",
         )
         parser.add_argument("--quiet", "-q", action="store_true", help="no progress, no summary")
         parser.add_argument("--verbose", "-v", action="store_true", help="print the limits")

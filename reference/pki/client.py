@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import socket
 import ssl
 import time
@@ -64,10 +65,18 @@ class ClientConfig:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     max_frame_payload: int = DEFAULT_MAX_PAYLOAD
     crl_max_age: float = 300.0  # refetch the cached CRL when older [PKI-CERT-7]
+    # A responder over its limits (LIM-4, LIM-8) can only close before TLS exists: such
+    # a refusal is tried again this many times at most, with jittered exponential
+    # backoff (0.2 s doubling, 2 s at most per wait, `busy_budget` seconds in all), so
+    # that an honest burst from one address gets through. Never after the handshake.
+    busy_retries: int = 10
+    busy_budget: float = 10.0
 
     def __post_init__(self) -> None:
         if min(self.connect_timeout, self.handshake_timeout, self.idle_timeout) <= 0:
             raise ValueError("timeouts must be > 0")
+        if self.busy_retries < 0 or self.busy_budget < 0:
+            raise ValueError("busy retries and budget must be >= 0")
         if self.max_file_size < 0 or self.crl_max_age < 0:
             raise ValueError("limits must be >= 0")
         AppConfig(self.max_frame_payload)
@@ -77,7 +86,7 @@ class ClientConfig:
             f"connect timeout {self.connect_timeout:g} s, handshake timeout "
             f"{self.handshake_timeout:g} s, idle timeout {self.idle_timeout:g} s, max file size "
             f"{self.max_file_size} B, frame limit {self.max_frame_payload} B, "
-            f"CRL max age {self.crl_max_age:g} s"
+            f"CRL max age {self.crl_max_age:g} s, busy retries {self.busy_retries}"
         )
 
 
@@ -158,24 +167,68 @@ class PkiSession:
         )
 
     def _connect(self, context: ssl.SSLContext, host: str, port: int) -> ssl.SSLSocket:
+        """Connects and completes the TLS handshake, retrying a refusal before it.
+
+        Only a close before the handshake completed is retried: nothing of ours has
+        been acted upon then. A certificate refusal, an EROR, a failed transfer come
+        after it and are never retried (a put must not be repeated).
+        """
+        cfg = self.config
+        started = time.monotonic()
+        refused = 0
+        while True:
+            try:
+                return self._connect_once(context, host, port, reached=refused > 0)
+            except _RefusedBeforeHandshake as exc:
+                refused += 1
+                wait = min(2.0, 0.2 * 2 ** (refused - 1)) * (0.5 + secrets.randbelow(1001) / 1000)
+                if (
+                    refused > cfg.busy_retries
+                    or time.monotonic() - started + wait > cfg.busy_budget
+                ):
+                    if refused == 1:
+                        raise exc.error from None  # no retries allowed: the plain reason
+                    raise PkiClientError(
+                        f"responder busy: refused {refused} connections before the TLS "
+                        "handshake; try later"
+                    ) from None
+                time.sleep(wait)
+
+    def _connect_once(
+        self, context: ssl.SSLContext, host: str, port: int, *, reached: bool
+    ) -> ssl.SSLSocket:
         try:
             raw = socket.create_connection((host, port), timeout=self.config.connect_timeout)
         except OSError as exc:
-            raise PkiClientError(
+            error = PkiClientError(
                 f"cannot connect to {self.alias} at {host}:{port}: {exc.strerror or exc}", 2
-            ) from None
+            )
+            # A reset: a responder accepted and refused at once. Refused by a responder
+            # that was there a moment ago: its backlog is full. Refused at the first try:
+            # nobody listens, and waiting will not help.
+            if isinstance(exc, (ConnectionResetError, ConnectionAbortedError)) or (
+                reached and isinstance(exc, ConnectionRefusedError)
+            ):
+                raise _RefusedBeforeHandshake(error) from None
+            raise error from None
         raw.settimeout(self.config.handshake_timeout)
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no Nagle delay on requests
         try:
             sock = context.wrap_socket(raw)
         except ssl.SSLError as exc:
             raw.close()
-            raise PkiClientError(describe_tls_error(exc, peer=self.alias)) from None
+            error = PkiClientError(describe_tls_error(exc, peer=self.alias))
+            if _closed_without_alert(exc):
+                raise _RefusedBeforeHandshake(error) from None
+            raise error from None
         except OSError as exc:
             raw.close()
-            raise PkiClientError(
+            error = PkiClientError(
                 f"the TLS handshake with {host}:{port} failed: {exc.strerror or exc}", 2
-            ) from None
+            )
+            if isinstance(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
+                raise _RefusedBeforeHandshake(error) from None
+            raise error from None
         try:
             name = peer_alias(sock, as_server=False)
             if name != self.alias:  # [PKI-ID-1]
@@ -266,6 +319,22 @@ class PkiSession:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class _RefusedBeforeHandshake(Exception):
+    """The responder closed before the TLS handshake completed: it is over its limits."""
+
+    def __init__(self, error: PkiClientError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _closed_without_alert(exc: ssl.SSLError) -> bool:
+    """An EOF in the handshake, not an alert: a refusal before TLS (LIM-4, LIM-8, LIM-9)."""
+    return (
+        isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError))
+        or "UNEXPECTED_EOF" in (exc.reason or "").upper()
+    )
 
 
 def _printable(text: str) -> str:
