@@ -434,6 +434,13 @@ class EmbeddedReference:
                 str(_CA_VALIDITY_DAYS),
                 "--throttle-after",
                 "3",
+                # CA-ENR-19 reachable in one backoff wait (the calibration alias of
+                # test_ca_throttle.py fails 4 times too: locked then, its 429 unchanged);
+                # a 2 s cap bounds the wait past a locked alias's backoff.
+                "--lock-after",
+                "4",
+                "--throttle-cap",
+                "2",
             ],
             name="ca-serve",
         )
@@ -469,6 +476,7 @@ class EmbeddedReference:
             EMBEDDED_LIMITS,
             cert_validity_days=float(_CA_VALIDITY_DAYS),
             ca_throttle_failures=3,  # the CA's --throttle-after above
+            ca_lock_after=4,  # its --lock-after
         )
         # How the CA-ENR-11 case administers the CA: the reference's CLI on its store.
         admin = f"{shlex.quote(sys.executable)} -m reference ca"

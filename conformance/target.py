@@ -41,6 +41,7 @@ it belongs elsewhere, where (`TARGET_FILE_KEYS`); conformance/README.md document
     max_pending_per_address = 8     # LIM-8; optional: the lock-out cases need it
     crl_refresh = 300               # PKI-CERT-7: the responder's CRL refetch interval (s)
     ca_throttle_failures = 5        # CA-ENR-7 (optional): failed logins before the CA's 429
+    ca_lock_after = 100             # CA-ENR-19 (optional): the CA's hard cap per alias
     frame_limit = 1048832
     throttle_failures = 5
     throttle_base = 1.0
@@ -150,6 +151,9 @@ class Limits:
     # CA-ENR-7: the failed logins the CA answers (401) before its first 429, per alias and
     # per address. None: the throttle cases go up to 12 (conformance/test_ca_throttle.py).
     ca_throttle_failures: int | None = None
+    # CA-ENR-19: consecutive failed logins that lock an alias until an administrator
+    # unlocks it. None: the CA hard-cap case is SKIP (it waits out backoffs on the way).
+    ca_lock_after: int | None = None
 
 
 @dataclass(frozen=True)

@@ -335,3 +335,70 @@ def test_concurrent_right_passwords_are_never_throttled(pki_target: Target) -> N
             f"next enrolment from that address got {after.describe()}: busy must count "
             "nothing"
         )
+
+
+# --- the hard cap (CA-ENR-19) -----------------------------------------------------------------
+
+_LOCK_BUDGET = 20.0  # seconds of Retry-After waits the hard-cap case spends at most
+
+
+@pytest.mark.req("CA-ENR-19")
+def test_an_alias_is_locked_after_its_declared_consecutive_failures(pki_target: Target) -> None:
+    """One ghost alias fails `ca_lock_after` times, each guess from a fresh address (so
+    only the alias's count grows), waiting out every Retry-After on the way; then its
+    logins must be 429 — also once the backoff its last failure caused has run out (a
+    lock that expires with the backoff is no lock). The backoff is at most twice the
+    last one seen, plus a second of rounding (CA-ENR-7), and never beyond the 429's own
+    Retry-After."""
+    lock_after = pki_target.limits.ca_lock_after
+    if lock_after is None:
+        pytest.skip("the target declares no CA hard cap (limits.ca_lock_after, CA-ENR-19)")
+    if lock_after > _MAX_DECLARED:
+        pytest.skip(f"ca_lock_after {lock_after} is more failed logins than the case sends")
+    alias = ca.ghost_alias()
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, "ghost")))
+    statuses: list[str] = []
+    failures, last_wait, budget = 0, None, _LOCK_BUDGET
+
+    def login(what: str) -> ca.CaAnswer:
+        answer = ca.enrol(pki_target, alias, f"{what}-{len(statuses)}", csr)
+        statuses.append(f"{answer.status}/{answer.headers.get('retry-after')}")
+        return answer
+
+    for _ in range(2 * lock_after + 2):  # every 401 or every wait gets one more login
+        if failures == lock_after:
+            break
+        answer = login("guess")
+        if answer.status == 401:
+            failures += 1
+            continue
+        retry = answer.headers.get("retry-after") or ""
+        if answer.status != 429 or not retry.isdigit():
+            pytest.skip(f"the CA answered {answer.describe()} before the lock (CA-ENR-7 judges)")
+        if int(retry) > _MAX_WAIT or int(retry) + 0.2 > budget:
+            pytest.skip(f"Retry-After {retry} s is longer than this case waits ({statuses})")
+        last_wait = int(retry)
+        budget -= int(retry) + 0.2
+        time.sleep(int(retry) + 0.2)
+    if failures < lock_after:
+        pytest.skip(f"{failures} of {lock_after} failures reached ({statuses})")
+    locked = login("locked")
+    retry = locked.headers.get("retry-after") or ""
+    if locked.status != 429 or not retry.isdigit():
+        raise ConformanceFailure(
+            f"CA-ENR-19: ghost alias {alias!r} had {lock_after} consecutive failed logins "
+            f"(the declared ca_lock_after); the next login got {locked.describe()}, not 429 "
+            f"with Retry-After. Statuses/Retry-After: {statuses}"
+        )
+    backoff = int(retry) if last_wait is None else min(int(retry), 2 * last_wait + 1)
+    if backoff + 0.3 > min(budget, _MAX_WAIT + 1):
+        pytest.skip(f"the backoff after the lock ({backoff} s) is longer than this case waits")
+    time.sleep(backoff + 0.3)
+    still = login("still-locked")
+    if still.status != 429:
+        raise ConformanceFailure(
+            f"CA-ENR-19: ghost alias {alias!r} had {lock_after} consecutive failed logins; "
+            f"once the backoff ran out ({backoff + 0.3:.1f} s later) its login got "
+            f"{still.describe()}: the lock must hold until an administrator unlocks it, "
+            f"not expire with the backoff. Statuses/Retry-After: {statuses}"
+        )

@@ -11,6 +11,9 @@ in count and time:
   succeed;
 - **burst** (EKE): 100 concurrent honest gets of one user from one address, 50 puts,
   and 20 users behind one address: every one must succeed, every byte must match;
+- **burst** (PKI): 20 and 50 concurrent `sft get` commands from one address against a
+  peer with default limits (8 handshakes per address, LIM-8): the initiator retries a
+  refusal before the TLS handshake, so every one must succeed;
 - **SIGTERM mid-put** (EKE 20 times, the peer 5): the server must end within its drain
   deadline, the client's report must match what was stored, no temporary may remain;
 - **kill -9 mid-put, then restart** (both): no `.sft-partial-*` may survive the restart;
@@ -201,8 +204,9 @@ class Campaign:
     """The lab (CA, peer, EKE server in a temporary directory) and the scenarios."""
 
     def __init__(self, work: Path, *, sigterm_rounds: int = 20, burst: int = 100,
-                 puts: int = 50) -> None:
+                 puts: int = 50, pki_bursts: tuple[int, ...] = (20, 50)) -> None:
         self.work = work
+        self.pki_bursts = pki_bursts
         self.sigterm_rounds = sigterm_rounds
         self.burst = burst
         self.puts = puts
@@ -384,6 +388,34 @@ class Campaign:
                          seconds=seconds, detail=f"server peak RSS {peak:.0f} MiB; "
                          + _reasons(results)))
 
+    def pki_burst_gets(self, count: int) -> None:
+        """`count` honest `sft get` processes at once, one address, default limits."""
+        peer = self.peer()
+        target = f"bob@{peer.host}:{peer.port}"
+        outs = [self.work / "out" / f"pki-burst-{count}-{i}" for i in range(count)]
+
+        def get(out: Path) -> int:
+            done = run_command(
+                [sys.executable, "-m", "reference", "get", target, "small.bin", "--id",
+                 "id-alice", "-o", str(out), "--quiet"],
+                timeout=STEP_TIMEOUT * 2, cwd=self.work,
+            )
+            if done.returncode != 0:
+                lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+                raise RuntimeError(f"rc {done.returncode}: {lines[-1] if lines else '?'}")
+            if _sha(out) != self.small_sha:
+                raise AssertionError(f"{out.name}: content differs")
+            return done.returncode
+
+        jobs: list[Callable[[], object]] = [functools.partial(get, out) for out in outs]
+        with self._timed() as elapsed:
+            results = _in_parallel(jobs, 240.0)
+            seconds = elapsed()
+        peer.stop()
+        ok = sum(1 for r in results if not isinstance(r, BaseException))
+        self._record(Row("load", "pki", f"burst: {count} concurrent `sft get`, one address",
+                         count, ok, ok == count, seconds=seconds, detail=_reasons(results)))
+
     def burst_puts(self) -> None:
         server = self.eke_server()
         sources, shas = [], {}
@@ -549,6 +581,8 @@ class Campaign:
             self.slowloris(profile)
         self.burst_gets()
         self.burst_gets(self.nat_users)
+        for count in self.pki_bursts:
+            self.pki_burst_gets(count)
         self.burst_puts()
         self.sigterm_mid_put("eke", self.sigterm_rounds)
         self.sigterm_mid_put("pki", max(1, self.sigterm_rounds // 4))
@@ -640,11 +674,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, dest="json_out", help="also write the rows here")
     parser.add_argument("--rounds", type=int, default=20, help="SIGTERM rounds (default 20)")
     parser.add_argument("--burst", type=int, default=100, help="concurrent gets (default 100)")
+    parser.add_argument(
+        "--pki-bursts", default="20,50", metavar="N,N",
+        help="concurrent `sft get` commands against the peer, per row (default 20,50)",
+    )
     parser.add_argument("--puts", type=int, default=50, help="concurrent puts (default 50)")
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="sft-reliability-"))
     work.mkdir(parents=True, exist_ok=True)
-    campaign = Campaign(work, sigterm_rounds=args.rounds, burst=args.burst, puts=args.puts)
+    try:
+        pki_bursts = tuple(int(n) for n in args.pki_bursts.split(",") if n.strip())
+    except ValueError:
+        parser.error(f"--pki-bursts: counts separated by commas, not {args.pki_bursts!r}")
+    campaign = Campaign(work, sigterm_rounds=args.rounds, burst=args.burst, puts=args.puts,
+                        pki_bursts=pki_bursts)
     started = time.monotonic()
     try:
         try:

@@ -416,3 +416,99 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     _ca("busy-counted", "a 503 busy answer counts as a failed login", _ca_busy_counted),
 )
+
+
+# ---------------------------------------------------------------- the CA's hard cap (CA-ENR-19)
+
+
+def _ca_wrap_count(before: Any = None, after: Any = None, lock_after: Any = None) -> None:
+    """Plants hooks around LoginThrottle._count (called with the throttle's lock held)."""
+    server = _ca_server()
+    original = server.LoginThrottle._count
+
+    def _count(self: Any, keys: tuple[str, ...], now: float) -> None:
+        if before is not None:
+            before(self, keys, now)
+        declared = self.lock_after
+        if lock_after is not None:
+            self.lock_after = lock_after(declared)
+        try:
+            original(self, keys, now)
+        finally:
+            self.lock_after = declared
+        if after is not None:
+            after(self, keys, now)
+
+    server.LoginThrottle._count = _count
+
+
+def _ca_no_hard_cap() -> None:
+    _ca_wrap_count(lock_after=lambda declared: 10**9)
+
+
+def _ca_hard_cap_expires() -> None:
+    def expire(self: Any, keys: tuple[str, ...], now: float) -> None:
+        for key in keys:
+            if key in self._locked:  # "locked" = the longest backoff, from now: it runs out
+                self._locked.discard(key)
+                self._keys[key].blocked_until = now + self.cap
+
+    _ca_wrap_count(after=expire)
+
+
+def _ca_hard_cap_off_by_one() -> None:
+    _ca_wrap_count(lock_after=lambda declared: declared + 1)  # `count > lock_after`
+
+
+def _ca_hard_cap_on_the_address() -> None:
+    def lock_addresses(self: Any, keys: tuple[str, ...], now: float) -> None:
+        for key in keys:
+            if key.startswith("addr:") and self._keys[key].count >= self.lock_after:
+                self._locked.add(key)  # the wrong key: the alias is never locked
+
+    _ca_wrap_count(lock_after=lambda declared: 10**9, after=lock_addresses)
+
+
+def _ca_count_restarts_after_block() -> None:
+    def forget(self: Any, keys: tuple[str, ...], now: float) -> None:
+        for key in keys:  # "consecutive" read as "without a pause": a served block forgives
+            entry = self._keys.get(key)
+            if entry is not None and entry.count >= self.after and entry.blocked_until <= now:
+                entry.count = self.after - 1
+
+    _ca_wrap_count(before=forget)
+
+
+def _ca19(name: str, description: str, apply: Any) -> Mutant:
+    return Mutant(
+        f"throttle-ca-{name}",
+        "throttle",
+        "pki",
+        "CA-ENR-19",
+        "test_ca_throttle.py",
+        description,
+        apply,
+        ca=True,
+    )
+
+
+MUTANTS = (
+    *MUTANTS,
+    _ca19("no-hard-cap", "the CA never locks an alias: backoff only", _ca_no_hard_cap),
+    _ca19(
+        "hard-cap-expires",
+        "the CA's lock is the backoff cap from the last failure: it runs out",
+        _ca_hard_cap_expires,
+    ),
+    _ca19("hard-cap-off-by-one", "the CA locks after L + 1 failures", _ca_hard_cap_off_by_one),
+    _ca19(
+        "hard-cap-on-the-address",
+        "the CA's lock counts the address's failures, not the alias's",
+        _ca_hard_cap_on_the_address,
+    ),
+    _ca19(
+        "count-restarts-after-block",
+        "a failure after a served block restarts the count at the threshold: never L",
+        _ca_count_restarts_after_block,
+    ),
+)

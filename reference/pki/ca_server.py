@@ -43,6 +43,7 @@ _ca_log = logging.getLogger("sft.ca")
 def _log(line: str) -> None:
     _ca_log.info(line)
 
+
 MAX_BODY: Final = 64 * 1024  # [CA-ENR-9]
 
 
@@ -107,9 +108,12 @@ class LoginThrottle:
     """Failed logins per key (alias or address) with exponential backoff [CA-ENR-7].
 
     After `after` failures, each further failure blocks the key for
-    `base * 2**(failures - after)` seconds, at most `cap`. Memory is bounded: the
-    oldest keys are forgotten beyond `max_keys` (an attacker rotating keys gains
-    nothing the per-address count does not already stop).
+    `base * 2**(failures - after)` seconds, at most `cap`. Memory is bounded as
+    EKE-THR-9 says: aliases and addresses are bounded apart (`max_keys` each), the
+    least recently failed key of the kind over its bound is forgotten, and never one
+    whose block still runs. With `locks` (SQLite) the failure counts are written
+    through to the same file as the hard locks and reloaded at start, so a restart of
+    the CA resets nothing (as EKE-THR-8); block ends are stored as wall time.
     """
 
     after: int = 5
@@ -117,6 +121,7 @@ class LoginThrottle:
     cap: float = 300.0
     max_keys: int = 100_000
     clock: Callable[[], float] = time.monotonic
+    wall_clock: Callable[[], float] = time.time  # what persisted times are counted in
     pending_cap: int = 4  # [CA-ENR-14]: attempts of one key being verified at once
     # Consecutive failures that lock an alias until `sft ca user unlock` (NIST SP
     # 800-63B §5.2.2); the locks live in `locks` (SQLite) when given, so that a restart
@@ -128,6 +133,7 @@ class LoginThrottle:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _locked: set[str] = field(default_factory=set)
     _db: sqlite3.Connection | None = None
+    _kind_sizes: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.locks is not None:
@@ -137,7 +143,20 @@ class LoginThrottle:
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS locks (key TEXT PRIMARY KEY, since REAL NOT NULL)"
             )
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS failures (key TEXT PRIMARY KEY,"
+                " count INTEGER NOT NULL, blocked_until REAL NOT NULL, last REAL NOT NULL)"
+            )
             self._locked = {row[0] for row in self._db.execute("SELECT key FROM locks")}
+            # Wall time on disk, this throttle's clock in memory.
+            shift = self.clock() - self.wall_clock()
+            rows = self._db.execute(
+                "SELECT key, count, blocked_until FROM failures ORDER BY last"
+            ).fetchall()
+            for key, count, blocked_until in rows:
+                self._keys[key] = _Failures(int(count), float(blocked_until) + shift)
+                kind = _kind(key)
+                self._kind_sizes[kind] = self._kind_sizes.get(kind, 0) + 1
 
     def unlock(self, alias: str) -> bool:
         """An administrator's unlock of `alias`: False if it was not locked."""
@@ -145,7 +164,7 @@ class LoginThrottle:
         with self._lock:
             found = key in self._locked
             self._locked.discard(key)
-            self._keys.pop(key, None)
+            self._forget(key)
             if self._db is not None:
                 found = self._db.execute("DELETE FROM locks WHERE key = ?", (key,)).rowcount > 0
             return found
@@ -161,7 +180,7 @@ class LoginThrottle:
             ):
                 # `sft ca user unlock` ran in another process.
                 self._locked.discard(key)
-                self._keys.pop(key, None)
+                self._forget(key)
                 continue
             return True
         return False
@@ -227,12 +246,22 @@ class LoginThrottle:
 
     def _count(self, keys: tuple[str, ...], now: float) -> None:
         for key in keys:
-            entry = self._keys.pop(key, None) or _Failures()
+            entry = self._keys.pop(key, None)
+            if entry is None:
+                entry = _Failures()
+                self._kind_sizes[_kind(key)] = self._kind_sizes.get(_kind(key), 0) + 1
             entry.count += 1
             if entry.count >= self.after:
                 delay = min(self.cap, self.base * 2 ** (entry.count - self.after))
                 entry.blocked_until = now + delay
             self._keys[key] = entry
+            if self._db is not None:
+                wall = self.wall_clock()
+                self._db.execute(
+                    "INSERT OR REPLACE INTO failures (key, count, blocked_until, last)"
+                    " VALUES (?, ?, ?, ?)",
+                    (key, entry.count, max(0.0, entry.blocked_until - now) + wall, wall),
+                )
             if key.startswith("alias:") and entry.count >= self.lock_after:
                 self._locked.add(key)
                 if self._db is not None:
@@ -240,15 +269,34 @@ class LoginThrottle:
                         "INSERT OR REPLACE INTO locks (key, since) VALUES (?, ?)",
                         (key, time.time()),
                     )
-        while len(self._keys) > self.max_keys:
-            self._keys.popitem(last=False)
+            if self._kind_sizes[_kind(key)] > self.max_keys:
+                self._evict(_kind(key), now)
+
+    def _evict(self, kind: str, now: float) -> None:
+        """Forgets the least recently failed key of `kind` whose block has run out."""
+        for key, entry in self._keys.items():
+            if _kind(key) == kind and entry.blocked_until <= now and key not in self._locked:
+                self._forget(key)
+                return
+
+    def _forget(self, key: str) -> None:
+        if self._keys.pop(key, None) is not None:
+            self._kind_sizes[_kind(key)] -= 1
+        if self._db is not None:
+            self._db.execute("DELETE FROM failures WHERE key = ?", (key,))
 
     def success(self, key: str, *refunded: str) -> None:
         """A right password: `key` (the alias) is cleared; the pending attempt ends on
         `key` and each of `refunded` (the address keeps its failures: it may be shared)."""
         with self._lock:
-            self._keys.pop(key, None)
+            if key in self._keys:
+                self._forget(key)
             self._release((key, *refunded))
+
+
+def _kind(key: str) -> str:
+    """`alias` or `addr`: the two kinds of key, bounded apart (as EKE-THR-9)."""
+    return key.split(":", 1)[0]
 
 
 class _HttpError(Exception):

@@ -158,8 +158,12 @@ def test_no_retries_gives_the_plain_reason(
     org: test_pki.Org, gate: Callable[..., tuple[Gate, test_pki.RunningPeer]]
 ) -> None:
     g, _ = gate(1000)
-    with pytest.raises(PkiClientError, match="closed the connection abruptly"):
+    with pytest.raises(PkiClientError) as caught:
         PkiSession(org.ids["alice"], g.target("bob"), ClientConfig(busy_retries=0))
+    # A bare close reaches the client as an EOF or, when its ClientHello was still in
+    # flight, as a reset: either way the plain reason, not the busy summary.
+    reason = str(caught.value)
+    assert "closed the connection abruptly" in reason or "reset" in reason.lower(), reason
     assert g.accepted == 1
 
 

@@ -58,7 +58,7 @@ def test_a_server_that_closes_handles_the_input() -> None:
 def test_a_small_campaign_holds_against_the_reference(tmp_path: Path) -> None:
     """The whole campaign, scaled down (about a minute and a half on 2 cores)."""
     code = main(["--work", str(tmp_path / "lab"), "--rounds", "1", "--burst", "5",
-                 "--puts", "3", "--json", str(tmp_path / "rows.json")])
+                 "--puts", "3", "--pki-bursts", "10", "--json", str(tmp_path / "rows.json")])
     rows = json.loads((tmp_path / "rows.json").read_text(encoding="utf-8"))
     assert code == 0, [r for r in rows if not r["held"]]
     assert {r["kind"] for r in rows} == {"load", "fault", "input"}

@@ -98,6 +98,9 @@ FAULTS: dict[str, Fault] = {
     "thr-no-pending-cap": Fault(
         "EKE-THR-7", "test_eke_throttling.py", "server: no cap on handshakes held open"
     ),
+    "thr-counts-in-memory": Fault(
+        "EKE-THR-8", "test_eke_throttling.py", "server: failure counts lost at a restart"
+    ),
     "thr-address-reset-on-success": Fault(
         "EKE-THR-6", "test_eke_throttling.py", "server: a success resets the address's count"
     ),
@@ -928,6 +931,8 @@ class Throttle:
         self._locked_users: set[str] = set()
         self._pending: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
+        if state is not None and fault("thr-counts-in-memory"):
+            state = self.state = None
         if state is not None and state.exists():
             saved = json.loads(state.read_text(encoding="utf-8"))
             self._failed = saved["failed"]
@@ -1718,16 +1723,33 @@ def _serve(args: argparse.Namespace) -> int:
     )
     if inbox is not None:
         sweep_partials(inbox, older_than=None)
-    host, port = _hostport(args.listen)
-    listener = socket.create_server((host, port), backlog=128)
+    if args.listen_fd is not None:  # a restart (SIGHUP) keeps its listening socket
+        listener = socket.socket(fileno=args.listen_fd)
+    else:
+        host, port = _hostport(args.listen)
+        listener = socket.create_server((host, port), backlog=128)
     server = EkeServer(config)
     bound = listener.getsockname()
     limits = {k: v for k, v in vars(config).items() if k not in ("users", "secret")}
     _log(f"limits {limits}; faults {sorted(_ACTIVE)}")
     print(f"listening on {bound[0]}:{bound[1]}", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGHUP, lambda *_: _restart(listener))
     server.serve_forever(listener)
     return 0
+
+
+def _restart(listener: socket.socket) -> NoReturn:
+    """SIGHUP: a real restart (a new process image, state only from disk: EKE-THR-8) on
+    the same listening socket, so that the address stays the same."""
+    fd = listener.fileno()
+    os.set_inheritable(fd, True)
+    argv = [a for a in sys.argv[1:] if not a.startswith("--listen-fd")]
+    module = __spec__.name if __spec__ else __name__
+    # Our own interpreter and module, argv as we were started: no shell, nothing injected.
+    os.execv(  # noqa: S606
+        sys.executable, [sys.executable, "-m", module, *argv, f"--listen-fd={fd}"]
+    )
 
 
 def _user_add(args: argparse.Namespace) -> int:
@@ -1743,6 +1765,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve")
     serve.add_argument("--listen", default="127.0.0.1:0")
+    serve.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
     serve.add_argument("--users", required=True)
     serve.add_argument("--secret-file")
     serve.add_argument("--share", required=True)

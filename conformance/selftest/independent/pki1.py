@@ -173,6 +173,9 @@ FAULTS: dict[str, tuple[str, str]] = {
     "bye-no-close": ("APP-BYE-1", "after BYE_ the responder waits for the initiator to close"),
     "timeout-bare-close": ("PKI-TLS-7", "at the idle timeout: EROR timeout, then a bare close"),
     "initiator-silent-integrity": ("APP-GET-4", "the initiator drops the connection, no EROR"),
+    "control-limit-off-by-one": ("FRM-8", "a control payload of exactly 65536 bytes is refused"),
+    "put-path-kept": ("APP-PUT-2", "a put of a/b is stored as inbox/a/b (directories made)"),
+    "initiator-expired": ("PKI-CERT-3", "the initiator checks no validity dates"),
 }
 
 
@@ -279,7 +282,9 @@ def read_frame(
         if fault("oversize-read"):
             _recv_exact(sock, length, started=True)  # "read it, then complain"
         raise ProtocolError("frame_too_large", f"announced {length} bytes, limit {frame_limit}")
-    if ftype in _CONTROL_TYPES and length > MAX_CONTROL:
+    if ftype in _CONTROL_TYPES and length > MAX_CONTROL - (
+        1 if fault("control-limit-off-by-one") else 0
+    ):
         raise ProtocolError("frame_too_large", f"control payload of {length} bytes")
     if ftype == "DATA" and data_budget is not None and length > data_budget:
         if not fault("extra-data-at-done"):
@@ -503,7 +508,7 @@ class PeerCheck:
         elif not isinstance(key, rsa.RSAPublicKey) or key.key_size < 2048:
             return "key neither P-256 nor RSA >= 2048"
         now = _now()
-        if not fault("expired") and not (
+        if not (fault("expired") or fault("initiator-expired")) and not (
             _utc(cert.not_valid_before_utc) <= now <= _utc(cert.not_valid_after_utc)
         ):
             return "outside its validity period"
@@ -880,6 +885,9 @@ class Session:
             if fault("names-nfc"):
                 name = unicodedata.normalize("NFC", name)
             final = name.rsplit("/", 1)[-1]
+            if fault("put-path-kept"):
+                final = name
+                os.makedirs(self.config.inbox / posixpath.dirname(name), exist_ok=True)
             if size > self.config.max_file_size - (1 if fault("too-large-off-by-one") else 0):
                 raise ProtocolError("too_large", "above the maximum file size")
             if os.path.lexists(self.config.inbox / final) and not fault("put-overwrites"):
@@ -1070,7 +1078,8 @@ def _connect(args: argparse.Namespace) -> tuple[ssl.SSLSocket, str]:
             revocation.fetch()
         except (OSError, ValueError) as exc:
             raise Failed(f"cannot load the CRL: {exc}") from exc
-    ctx = tls_context(False, Path(args.cert), Path(args.key), Path(args.root), no_time=False)
+    no_time = fault("initiator-expired")
+    ctx = tls_context(False, Path(args.cert), Path(args.key), Path(args.root), no_time=no_time)
     raw = socket.create_connection((host.strip("[]"), int(port)), timeout=args.timeout)
     try:
         tls = ctx.wrap_socket(raw, server_hostname=None)

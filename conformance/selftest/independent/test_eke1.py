@@ -138,6 +138,8 @@ def start_independent(
         files=files,
         accounts=accounts,
         client_cmd=_client_template(client_faults),
+        # EKE-THR-8: SIGHUP makes eke1 re-execute itself on the same listening socket.
+        restart_cmd=f"kill -HUP {process.pid}",
         extra=dict(_SHARE_FACTS),
     )
     return IndependentServer(process, target, log)
