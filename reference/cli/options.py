@@ -92,13 +92,22 @@ def package_version() -> str:
         return "unknown"
 
 
+class _VersionAction(argparse.Action):
+    """`--version`, looked up only when asked: reading the package metadata costs every
+    command ~40 ms of imports otherwise (each client run the conformance suite starts)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("nargs", 0)
+        kwargs.setdefault("default", argparse.SUPPRESS)
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        print(f"{parser.prog} {package_version()}")  # stdout, as argparse's own action
+        parser.exit()
+
+
 def add_version_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--version",
-        action="version",
-        version=f"%(prog)s {package_version()}",
-        help="print the version and exit",
-    )
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
 
 
 def parse_size(text: str) -> int:
