@@ -479,6 +479,21 @@ def _ca_count_restarts_after_block() -> None:
     _ca_wrap_count(before=forget)
 
 
+def _ca_lock_checked_only_for_retry_after() -> None:
+    server = _ca_server()
+    original = server.LoginThrottle.admit
+
+    def admit(self: Any, *keys: str) -> int:
+        locked, self._locked = self._locked, set()  # admission forgets to look at locks
+        try:
+            result: int = original(self, *keys)
+        finally:
+            self._locked |= locked
+        return result
+
+    server.LoginThrottle.admit = admit
+
+
 def _ca19(name: str, description: str, apply: Any) -> Mutant:
     return Mutant(
         f"throttle-ca-{name}",
@@ -510,5 +525,10 @@ MUTANTS = (
         "count-restarts-after-block",
         "a failure after a served block restarts the count at the threshold: never L",
         _ca_count_restarts_after_block,
+    ),
+    _ca19(
+        "lock-not-checked-at-admission",
+        "the CA records the lock but admission checks only the backoff",
+        _ca_lock_checked_only_for_retry_after,
     ),
 )

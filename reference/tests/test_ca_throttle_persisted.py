@@ -32,7 +32,7 @@ def _fail(throttle: LoginThrottle, *keys: str) -> None:
     throttle.failed(*keys)
 
 
-@pytest.mark.req("CA-ENR-7")
+@pytest.mark.req("CA-ENR-20")
 def test_a_restart_keeps_a_running_block_and_the_count(tmp_path: Path) -> None:
     now = [5000.0]
     keys = ("alias:alice", "addr:10.0.0.5")
@@ -63,7 +63,7 @@ def test_restarts_between_failures_do_not_reset_the_hard_cap(tmp_path: Path) -> 
     assert _throttle(tmp_path, now, lock_after=4).admit("alias:bob", "addr:10.0.0.7") == 0
 
 
-@pytest.mark.req("CA-ENR-7")
+@pytest.mark.req("CA-ENR-20")
 def test_a_success_is_persisted_too(tmp_path: Path) -> None:
     now = [5000.0]
     keys = ("alias:carol", "addr:10.0.0.8")
@@ -80,6 +80,7 @@ def test_a_success_is_persisted_too(tmp_path: Path) -> None:
     assert restarted.retry_after("alias:carol") == 10
 
 
+@pytest.mark.req("CA-ENR-20")
 def test_addresses_cannot_evict_an_alias_nor_a_running_block(tmp_path: Path) -> None:
     now = [5000.0]
     throttle = _throttle(tmp_path, now, max_keys=3)
