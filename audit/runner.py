@@ -430,7 +430,12 @@ def run_audit(config: AuditConfig, progress: TextIO = sys.stderr) -> AuditOutcom
     config.out.mkdir(parents=True, exist_ok=True)
     parts: list[PartResult] = []
     progress.write(f"sft audit: conformance ({'+'.join(config.profiles)})\n")
-    unreachable = None if config.embedded else _unreachable(config.address)
+    # A legacy target may serve ONE connection and exit (the seeds' servers do): probing
+    # it would spend the session the conformance part needs, so only v1 targets are probed.
+    one_shot_possible = any(profile.endswith("-legacy") for profile in config.profiles)
+    unreachable = (
+        None if config.embedded or one_shot_possible else _unreachable(config.address)
+    )
     if unreachable is not None:
         # Nothing answers at the address: running every case only to see each one
         # fail to connect would print hundreds of lines before the one that matters.
