@@ -11,13 +11,15 @@ bound (256 KiB per connection) is far from both the old figures and the noise.
 from __future__ import annotations
 
 import ctypes
-import gc
 import hashlib
 import mmap
 import os
 import socket
 import threading
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -32,17 +34,10 @@ pytestmark = pytest.mark.skipif(
     not Path("/proc/self/status").exists(), reason="reads the RSS from Linux's /proc"
 )
 
+T = TypeVar("T")
 KEYS = crypto.derive_keys(b"\x05" * 384, b"\x07" * 32)
 CONNECTIONS = 24
 BOUND_PER_CONNECTION = 256 * 1024  # bytes
-
-
-def _rss() -> int:
-    gc.collect()
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
 
 
 class _NoStream:
@@ -74,6 +69,46 @@ def _resident(buffer: mmap.mmap) -> int:
     return sum(flag & 1 for flag in vector) * page
 
 
+def _mmaps(roots: object, depth: int = 5) -> list[mmap.mmap]:
+    """Every mmap buffer reachable from `roots` through attributes and containers."""
+    found: dict[int, mmap.mmap] = {}
+    seen: set[int] = set()
+    layer: list[object] = [roots]
+    for _ in range(depth):
+        nxt: list[object] = []
+        for obj in layer:
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            if isinstance(obj, mmap.mmap):
+                if not obj.closed:
+                    found[id(obj)] = obj
+            elif isinstance(obj, list | tuple | set | frozenset):
+                nxt.extend(obj)
+            elif isinstance(obj, dict):
+                nxt.extend(obj.values())
+            elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+                nxt.extend(vars(obj).values())
+        layer = nxt
+    return list(found.values())
+
+
+def _footprint(build: Callable[[], list[T]]) -> tuple[float, list[T]]:
+    """What `build()`'s objects cost, in bytes: Python heap allocations (tracemalloc: a
+    zero-filled `bytearray(n)` counts n at once) plus the resident pages of the mmap
+    buffers they hold (mincore). Both are the objects' own, so the figure does not move
+    with other threads of the test worker, as the process RSS does."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        objects = build()
+        heap = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    resident = sum(_resident(buffer) for buffer in _mmaps(objects))
+    return float(heap + resident), objects
+
+
 def test_a_lazy_buffer_costs_pages_only_once_written_and_gives_them_back() -> None:
     buffer = buffers.lazy_buffer(8 * BUFFER_SIZE)
     assert _resident(buffer) == 0
@@ -92,22 +127,28 @@ def test_a_lazy_buffer_costs_pages_only_once_written_and_gives_them_back() -> No
 
 @pytest.mark.req("LIM-6")
 def test_established_eke_channels_hold_a_few_pages_each() -> None:
-    before = _rss()
-    channels = [
-        RecordChannel(KEYS, is_client=bool(i % 2), max_record=DEFAULT_MAX_PAYLOAD)
-        for i in range(CONNECTIONS)
-    ]
-    per_connection = (_rss() - before) / len(channels)
+    cost, channels = _footprint(
+        lambda: [
+            RecordChannel(KEYS, is_client=bool(i % 2), max_record=DEFAULT_MAX_PAYLOAD)
+            for i in range(CONNECTIONS)
+        ]
+    )
+    per_connection = cost / len(channels)
     assert per_connection <= BOUND_PER_CONNECTION, f"{per_connection / 1024:.0f} KiB each"
 
 
 @pytest.mark.req("LIM-6")
 def test_established_pki_connections_hold_a_few_pages_each() -> None:
-    before = _rss()
     policy = ResponderPolicy(share=None, inbox=None)
-    ends: list[Initiator | Responder] = [Initiator(_NoStream()) for _ in range(CONNECTIONS // 2)]
-    ends += [Responder(_NoStream(), policy) for _ in range(CONNECTIONS // 2)]
-    per_connection = (_rss() - before) / len(ends)
+
+    def build() -> list[Initiator | Responder]:
+        ends: list[Initiator | Responder] = [
+            Initiator(_NoStream()) for _ in range(CONNECTIONS // 2)
+        ]
+        return ends + [Responder(_NoStream(), policy) for _ in range(CONNECTIONS // 2)]
+
+    cost, ends = _footprint(build)
+    per_connection = cost / len(ends)
     assert per_connection <= BOUND_PER_CONNECTION, f"{per_connection / 1024:.0f} KiB each"
 
 
@@ -117,8 +158,7 @@ def test_a_full_size_eke_record_s_pages_go_back_after_the_transfer() -> None:
         (RecordChannel(KEYS, is_client=True), RecordChannel(KEYS, is_client=False))
         for _ in range(4)
     ]
-    payload = os.urandom(pairs[0][0].max_payload)  # before the first reading: it stays
-    before = _rss()
+    payload = os.urandom(pairs[0][0].max_payload)
     for sender, receiver in pairs:
         buf = sender.payload_buffer()
         buf[: len(payload)] = payload
@@ -133,12 +173,12 @@ def test_a_full_size_eke_record_s_pages_go_back_after_the_transfer() -> None:
         frame = receiver.reader.next_frame()
         assert isinstance(frame, InnerFrame) and frame.payload == payload
         del frame
-    used = (_rss() - before) / len(pairs)
+    used = sum(_resident(b) for b in _mmaps(pairs)) / len(pairs)
     assert used >= 3 * BUFFER_SIZE  # sealer plaintext + record, reader record + plaintext
     for sender, receiver in pairs:
         sender.release_buffers()
         receiver.release_buffers()
-    left = (_rss() - before) / len(pairs)
+    left = sum(_resident(b) for b in _mmaps(pairs)) / len(pairs)
     assert left <= BOUND_PER_CONNECTION, f"{left / 1024:.0f} KiB left per pair"
 
 
