@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import shlex
-import subprocess
 import sys
 import tempfile
 import urllib.parse
@@ -35,6 +34,7 @@ from conformance.wire import control, frame_bytes
 from fuzz.__main__ import UsageError, add_target_options, build_target
 from fuzz.cases import Case, Write
 from fuzz.runner import RunConfig, SetupFailed, run_case
+from sftkit.client_run import run_client
 from sftkit.target_options import TargetOptions, client_launch
 
 __all__ = ["main", "capture_transfer", "capture_legacy"]
@@ -226,15 +226,16 @@ def _legacy_exchange(setup: _LegacySetup, deadline: float) -> tuple[bytes, str]:
         except TargetConfigError as exc:
             raise CapturePartError(str(exc)) from exc
         try:
-            done = subprocess.run(list(launch.argv), input=launch.stdin or b"",
-                                  capture_output=True, timeout=60, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
+            # The one client runner: stdin typed, its group killed at the timeout, and
+            # judged by the declared rule (a `file` client that never exits still counts).
+            done = run_client(launch, timeout=60)
+        except OSError as exc:
             raise CapturePartError(f"the legacy client did not run: {exc}") from exc
         out = Path(setup.values["out"])
-        if not launch.succeeded(done.returncode):
+        if not done.succeeded:
             raise CapturePartError(
-                f"the legacy client failed (exit {done.returncode}, success rule "
-                f"{launch.success}): {done.stderr.decode('utf-8', 'replace')[-300:]!r}"
+                f"the legacy client failed ({done.describe()}, success rule "
+                f"{launch.success}): {done.stderr[-300:]!r}"
             )
         received = out.read_bytes() if out.is_file() else b""
         return received, f"the legacy client {setup.client[0][0]}"

@@ -28,7 +28,6 @@ from conformance.pki_channel import (
     HostileResponder,
     PkiChannel,
     Script,
-    run_client_command,
     server_context,
 )
 from conformance.plugin import TranscriptBook, unsupported
@@ -47,6 +46,8 @@ from conformance.wire import (
     error_payload,
 )
 from conformance.x509 import Certificate, CertificateAuthority, LabPKI
+from sftkit.client_run import run_client
+from sftkit.target_options import client_launch
 
 __all__ = [
     "AppChannel",
@@ -359,6 +360,61 @@ def honest_get_script(content: bytes, **lies: object) -> Script:
     return script
 
 
+@dataclass(frozen=True)
+class InitiatorRun(ClientRun):
+    """A run of the initiator under test, with its declared success rule."""
+
+    success: str = "exit"  # --client-success: "exit" (code 0) | "file" (the {out} file)
+
+    @property
+    def succeeded(self) -> bool:
+        """Success by the declared rule (an interactive client's exit code may say
+        nothing: then the output file is its report)."""
+        if self.success == "file":
+            return self.kept_file
+        return self.returncode == 0
+
+    def describe(self) -> str:
+        rule = "" if self.success == "exit" else f" (success rule: {self.success})"
+        return super().describe() + rule
+
+
+def _run_initiator_once(
+    target: Target,
+    template: str,
+    *,
+    host: str,
+    port: int,
+    name: str,
+    out: Path,
+    alias: str,
+    timeout: float = 20.0,
+    env: dict[str, str] | None = None,
+    started: Callable[[subprocess.Popen[bytes]], None] | None = None,
+) -> InitiatorRun:
+    """One run of the initiator under test through the one client runner
+    (sftkit.client_run): its template filled in (no shell), `--client-stdin` typed at an
+    interactive client, its process group killed at `timeout`."""
+    values = {"host": host, "port": str(port), "name": name, "out": str(out), "alias": alias}
+    own = target.client_cmd is not None  # the typed answers and the rule go with it
+    launch = client_launch(
+        template,
+        values,
+        stdin_template=target.client_stdin if own else None,
+        success=target.client_success if own else None,
+    )
+    done = run_client(launch, timeout=timeout, env=env, started=started)
+    return InitiatorRun(
+        list(launch.argv),
+        done.returncode,
+        done.stdout,
+        done.stderr,
+        out,
+        done.timed_out,
+        launch.success,
+    )
+
+
 def run_initiator(
     target: Target,
     workdir: Path,
@@ -372,32 +428,28 @@ def run_initiator(
     prepare_out: bytes | None = None,
     alias: str | None = None,
     client_env: dict[str, str] | None = None,
-) -> tuple[ClientRun, HostileResponder]:
+) -> tuple[InitiatorRun, HostileResponder]:
     """Runs the client under test against a hostile responder presenting `cert`; the
     responder's transcripts go to the case's `transcripts`. The client asks for `alias`
     (default: the target's responder alias)."""
-    template = client_template(target, workdir)
-    assert target.root is not None
-    cert_path, key_path = cert.write(workdir, f"responder-{uuid.uuid4().hex[:6]}")
-    ctx = server_context(cert_path, key_path, target.root, alpn=alpn, max_version=max_version)
     outdir = workdir / f"out-{uuid.uuid4().hex[:6]}"
     outdir.mkdir()
     out = outdir / "received.bin"
     if prepare_out is not None:
         out.write_bytes(prepare_out)
-    with HostileResponder(ctx, script, timeout=5.0) as hostile:
-        run = run_client_command(
-            template,
-            host=hostile.host,
-            port=hostile.port,
-            name=name,
-            out=out,
-            alias=alias or responder_alias(target),
-            env=client_env,
-        )
-    for t in hostile.transcripts:
-        transcripts.add(t)
-    return run, hostile
+    return run_initiator_watched(
+        target,
+        workdir,
+        transcripts,
+        cert=cert,
+        script=script,
+        out=out,
+        name=name,
+        alpn=alpn,
+        max_version=max_version,
+        alias=alias,
+        client_env=client_env,
+    )
 
 
 class ClientNotExercised(RuntimeError):
@@ -427,7 +479,9 @@ def judge_refusal(
     no temporary file left, and (unless `frames_allowed`) no application frame sent to a
     responder it had not verified [PKI-ID-1]."""
     problems = []
-    if run.returncode == 0:
+    by_file = isinstance(run, InitiatorRun) and run.success == "file"
+    if run.returncode == 0 and not by_file:
+        # (By the `file` rule success is the kept file, reported just below.)
         problems.append("exit code 0 (reported success)")
     if run.kept_file:
         problems.append(f"kept {run.out.name} ({run.out.stat().st_size} bytes)")
@@ -454,6 +508,7 @@ def leftovers(run: ClientRun) -> list[str]:
 
 __all__ += [
     "ClientNotExercised",
+    "InitiatorRun",
     "require_reached",
     "honest_get_script",
     "lab_pki",
@@ -477,47 +532,33 @@ def run_initiator_watched(
     name: str = "file.bin",
     started: Callable[[subprocess.Popen[bytes]], None] | None = None,
     timeout: float = 20.0,
-) -> tuple[ClientRun, HostileResponder]:
+    alpn: Sequence[str] | None = (ALPN,),
+    max_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3,
+    alias: str | None = None,
+    client_env: dict[str, str] | None = None,
+) -> tuple[InitiatorRun, HostileResponder]:
     """`run_initiator` with the output path chosen by the caller (so the script can look
     into its directory while the client runs) and the client's process handed to
     `started` before the responder's script can run (so the script can signal it)."""
     template = client_template(target, workdir)
     assert target.root is not None
     cert_path, key_path = cert.write(workdir, f"responder-{uuid.uuid4().hex[:6]}")
-    ctx = server_context(cert_path, key_path, target.root, alpn=(ALPN,))
+    ctx = server_context(cert_path, key_path, target.root, alpn=alpn, max_version=max_version)
     with HostileResponder(ctx, script, timeout=5.0) as hostile:
-        argv = [
-            part.format(
-                host=hostile.host,
-                port=hostile.port,
-                name=name,
-                out=str(out),
-                alias=responder_alias(target),
-            )
-            for part in shlex.split(template)
-        ]
-        process = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        run = _run_initiator_once(
+            target,
+            template,
+            host=hostile.host,
+            port=hostile.port,
+            name=name,
+            out=out,
+            alias=alias or responder_alias(target),
+            timeout=timeout,
+            env=client_env,
+            started=started,
         )
-        if started is not None:
-            started(process)
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            process.kill()
-            stdout, stderr = process.communicate()
-            timed_out = True
     for t in hostile.transcripts:
         transcripts.add(t)
-    run = ClientRun(
-        argv,
-        None if timed_out else process.returncode,
-        stdout.decode("utf-8", "replace"),
-        stderr.decode("utf-8", "replace"),
-        out,
-        timed_out,
-    )
     return run, hostile
 
 

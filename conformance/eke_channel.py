@@ -85,21 +85,31 @@ def _recv_json(
 
 
 def client_handshake(
-    conn: RawConnection, client: eke.ClientHandshake, timeout: float
+    conn: RawConnection,
+    client: eke.ClientHandshake,
+    timeout: float,
+    eke1: dict[str, Any] | None = None,
 ) -> HandshakeResult:
-    """Runs §5.3 as the client over `conn`; never raises for what the server does."""
-    return honest_client_handshake(conn.send_frame, conn.recv_frame, client,
-                                   deadline_after(timeout))
+    """Runs §5.3 as the client over `conn`; never raises for what the server does.
+    `eke1`: `client.eke1()` computed before connecting (see `EkeChannel.connect`)."""
+    return honest_client_handshake(
+        conn.send_frame, conn.recv_frame, client, deadline_after(timeout), eke1=eke1
+    )
 
 
 def honest_client_handshake(
-    send: FrameSender, receive: FrameReceiver, client: eke.ClientHandshake, deadline: float
+    send: FrameSender,
+    receive: FrameReceiver,
+    client: eke.ClientHandshake,
+    deadline: float,
+    *,
+    eke1: dict[str, Any] | None = None,
 ) -> HandshakeResult:
     """The tester's one honest sft-eke/1 client handshake (§5.3), over any transport:
     the conformance channels and the fuzzer (fuzz/runner.py) both run this one. Never
     raises for what the server does; a C2 that verifies under a known deviation is
     diagnosed (the requirement the server breaks)."""
-    if not send(b"EKE1", client.eke1()):
+    if not send(b"EKE1", client.eke1() if eke1 is None else eke1):
         return HandshakeResult(False, "EKE1", detail="the server closed before EKE1 was sent")
     got = _recv_json(receive, b"EKE2", deadline)
     if not isinstance(got, dict):
@@ -235,9 +245,12 @@ class EkeChannel:
             if password is None:
                 raise ValueError("give a password or its key pw")
             pw = password_key_cached(password, user)
-        raw = connect_raw(host, port, timeout=timeout, name=name or f"eke {user}", source=source)
         client = eke.ClientHandshake(user=user, pw=pw)
-        result = client_handshake(raw, client, timeout)
+        # Computed before connecting: the server's handshake clock (LIM-1, short on the
+        # embedded reference) starts at accept, not at our modular arithmetic.
+        first = client.eke1()
+        raw = connect_raw(host, port, timeout=timeout, name=name or f"eke {user}", source=source)
+        result = client_handshake(raw, client, timeout, eke1=first)
         if not result.ok or client.keys is None:
             raw.close()
             raise ConformanceFailure(

@@ -4,7 +4,9 @@
 `behaviour` against it: an honest server, or one that does not know the password, lies
 in EKE4, sends an invalid element, or tampers with a record. `run_client` launches the
 client under test from a `--client-cmd` template with `{host} {port} {name} {out}
-{user} {password_file}` filled in, and reports what it did (exit code, file kept).
+{user} {password_file}` filled in (and `--client-stdin` typed at an interactive one),
+through the one client runner (sftkit.client_run), and reports what it did (exit code,
+file kept, success by the declared `--client-success` rule).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ from conformance.wire import (
     Transcript,
     deadline_after,
 )
+from sftkit.client_run import ClientRun as ClientRunDone
+from sftkit.client_run import run_client as run_launch
+from sftkit.target_options import ClientLaunch, client_launch
 
 __all__ = ["Behaviour", "ClientResult", "HostileEkeServer", "ServerView", "run_client"]
 
@@ -188,15 +193,25 @@ class ClientResult:
     stdout: str
     stderr: str
     out: Path
+    success: str = "exit"  # the declared --client-success rule: "exit" | "file"
 
     @property
     def kept_file(self) -> bool:
         return self.out.exists()
 
+    @property
+    def succeeded(self) -> bool:
+        """Whether the client reported success by its declared rule: exit code 0, or
+        (rule `file`: an interactive client whose exit code says nothing) the file kept."""
+        if self.success == "file":
+            return self.kept_file
+        return self.returncode == 0
+
     def describe(self) -> str:
         err = self.stderr.strip().splitlines()
+        rule = "" if self.success == "exit" else f" (success rule: {self.success})"
         return (
-            f"client exit code {self.returncode}; file kept: {self.kept_file}; "
+            f"client exit code {self.returncode}{rule}; file kept: {self.kept_file}; "
             f"stderr: {err[-1] if err else ''}"
         )
 
@@ -211,13 +226,16 @@ def run_client(
     user: str,
     password_file: Path,
     timeout: float = 30.0,
-    started: Callable[[subprocess.Popen[str]], None] | None = None,
+    started: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    stdin_template: str | None = None,
+    success: str | None = None,
 ) -> ClientResult:
-    """Run the client under test once; a template is split like a shell would.
+    """Run the client under test once; a template is split like a shell would, and an
+    interactive client is typed `stdin_template` (with {password} from the file).
 
     `started` is called with the running process (a hostile server that kills its
     client mid-transfer needs it); the run is bounded by `timeout` seconds, after which
-    the client is killed and its result has `returncode` None.
+    the client's process group is killed and its result has `returncode` None.
     """
     values = {
         "host": host,
@@ -227,19 +245,15 @@ def run_client(
         "user": user,
         "password_file": str(password_file),
     }
-    argv = [part.format(**values) for part in shlex.split(template)]
-    process = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True
-    )
-    if started is not None:
-        started(process)
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        stdout, stderr = process.communicate()
-        return ClientResult(None, stdout, f"timed out after {timeout} s\n{stderr}", out)
-    return ClientResult(process.returncode, stdout, stderr, out)
+    launch = client_launch(template, values, stdin_template=stdin_template, success=success)
+    return _result(launch, out, run_launch(launch, timeout=timeout, started=started), timeout)
+
+
+def _result(launch: ClientLaunch, out: Path, done: ClientRunDone, timeout: float) -> ClientResult:
+    if done.timed_out:
+        stderr = f"timed out after {timeout} s\n{done.stderr}"
+        return ClientResult(None, done.stdout, stderr, out, launch.success)
+    return ClientResult(done.returncode, done.stdout, done.stderr, out, launch.success)
 
 
 def eke_pw(user: str, password: str) -> bytes:
@@ -363,7 +377,7 @@ def run_case(
     name: str,
     password: str | None = None,
     prepare_out: bytes | None = None,
-    started: Callable[[subprocess.Popen[str]], None] | None = None,
+    started: Callable[[subprocess.Popen[bytes]], None] | None = None,
     timeout: float = 5.0,
     outdir: Path | None = None,
 ) -> ClientCase:
@@ -396,6 +410,9 @@ def run_case(
             password_file=password_file,
             timeout=6 * timeout,
             started=started,
+            # The typed answers and the success rule belong to --client-cmd's client.
+            stdin_template=target.client_stdin if target.client_cmd else None,
+            success=target.client_success if target.client_cmd else None,
         )
     server.check()
     if server.view.transcript is not None:

@@ -167,6 +167,8 @@ class Victim:
         attempts = 0
         while attempts < 50:
             attempts += 1
+            client = eke.ClientHandshake(user=self.user, pw=self.pw)
+            first = client.eke1()  # before connecting: the handshake clock starts at accept
             raw = connect_raw(
                 self.target.host,
                 self.target.port,
@@ -174,8 +176,7 @@ class Victim:
                 name=f"reset {self.user}",
                 source=sources.fresh(),
             )
-            client = eke.ClientHandshake(user=self.user, pw=self.pw)
-            result = client_handshake(raw, client, self.timeout)
+            result = client_handshake(raw, client, self.timeout, eke1=first)
             raw.close()
             if result.ok:
                 return f"reset after {attempts} attempt(s)"

@@ -207,7 +207,8 @@ def test_key_outside_the_profile_is_refused(pki_target: Target, kind: str) -> No
 
 
 @pytest.mark.req("CA-ENR-13")
-@pytest.mark.parametrize("algorithm", ["rsa-sha1", "rsa-md5", "ec-sha1"])
+# SHA-224 too: weaker than SHA-256, and what a blocklist of MD5 and SHA-1 lets through.
+@pytest.mark.parametrize("algorithm", ["rsa-sha1", "rsa-md5", "ec-sha1", "ec-sha224"])
 def test_csr_signed_with_a_weak_hash_is_refused(
     pki_target: Target, rsa_2048: ca.CsrKey, algorithm: str
 ) -> None:
@@ -219,7 +220,9 @@ def test_csr_signed_with_a_weak_hash_is_refused(
 
 
 @pytest.mark.req("CA-ENR-13")
-@pytest.mark.parametrize("form", ["empty", "garbage-der", "a-certificate", "trailing-garbage"])
+@pytest.mark.parametrize(
+    "form", ["empty", "garbage-der", "a-certificate", "trailing-garbage", "two-requests"]
+)
 def test_malformed_csr_is_refused(pki_target: Target, form: str) -> None:
     account = ca.enrolee(pki_target)
     assert pki_target.root is not None
@@ -231,6 +234,10 @@ def test_malformed_csr_is_refused(pki_target: Target, form: str) -> None:
         # The root certificate, under its own label: a certificate is no request.
         "a-certificate": pki_target.root.read_text(),
         "trailing-garbage": x509.pem_encode(der + b"\x05\x00", "CERTIFICATE REQUEST"),
+        # Not one request: which would be certified? (A loader that takes the first PEM
+        # block and ignores the rest accepts it.)
+        "two-requests": good
+        + ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, account.user))),
     }[form]
     _refused_as_bad_csr(pki_target, csr, "CA-ENR-13", f"a CSR field holding {form}")
 

@@ -18,6 +18,7 @@ password is used once, from an address of its own.
 from __future__ import annotations
 
 import json
+import secrets
 import socket
 import ssl
 import time
@@ -80,12 +81,21 @@ def _fail_until_throttled(target: Target, *, alias: str | None, source: str | No
     run = _Run()
     csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, "ghost")))
     for n in range(_sequential_bound(target)):
-        answer = ca.enrol(
+        # Each guess claims another client in the proxy headers: the address counted is
+        # the connection's; a CA that reads it from the headers lets one client be many.
+        claimed = f"198.51.100.{1 + n}"
+        answer = ca.request(
             target,
-            alias or ca.ghost_alias(),
-            f"guess-{n}",
-            csr,
+            "POST",
+            "/v1/enroll",
+            ca.enrol_body(alias or ca.ghost_alias(), f"guess-{n}", csr),
             source=source if source is not None else ca.sources(target).fresh(),
+            headers={
+                "Content-Type": "application/json",
+                "X-Forwarded-For": claimed,
+                "X-Real-IP": claimed,
+                "Forwarded": f"for={claimed}",
+            },
         )
         run.statuses.append(answer.status)
         if answer.status == 429:
@@ -103,6 +113,11 @@ class _Calibration:
     after_wait: list[tuple[int, str | None]]  # (status, Retry-After) after waiting
     waited: float
     late_elapsed: float = 0.0  # failing guess sent -> its successor's 429 (after_wait)
+    waited_on: str = "alias"  # whose backoff after_wait observed: "alias" | "address"
+
+    @property
+    def waited_run(self) -> _Run:
+        return self.by_address if self.waited_on == "address" else self.by_alias
 
 
 _CALIBRATIONS: dict[str, _Calibration] = {}
@@ -116,23 +131,40 @@ def _calibration(target: Target) -> _Calibration:
         return _CALIBRATIONS[key]
     alias = ca.ghost_alias()
     by_alias = _fail_until_throttled(target, alias=alias, source=None)
+    address = ca.sources(target).fresh()
+    by_address = _fail_until_throttled(target, alias=None, source=address)
+    # When the hard cap (CA-ENR-19) comes right after the threshold, the alias's next 429
+    # is its lock, whose Retry-After (the cap) looks like a doubled backoff: watch the
+    # address's backoff instead (addresses are never hard-locked).
+    lock_after = target.limits.ca_lock_after
+    via_address = lock_after is not None and by_alias.answered + 1 >= lock_after
+    run = by_address if via_address else by_alias
     after_wait: list[tuple[int, str | None]] = []
     waited = late_elapsed = 0.0
-    retry = by_alias.retry_after
+    retry = run.retry_after
     if retry is not None and retry.isdigit() and int(retry) <= _MAX_WAIT:
-        # What Retry-After promises: this long later, the alias is answered again.
+        # What Retry-After promises: this long later, it is answered again.
         waited = int(retry) + 0.2
         time.sleep(waited)
         csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, "ghost")))
         started = time.monotonic()
         for n in range(2):
-            answer = ca.enrol(target, alias, f"late-guess-{n}", csr)
+            if via_address:
+                answer = ca.enrol(target, ca.ghost_alias(), f"late-{n}", csr, source=address)
+            else:
+                answer = ca.enrol(target, alias, f"late-guess-{n}", csr)
             after_wait.append((answer.status, answer.headers.get("retry-after")))
         # From the failing guess sent to the throttled answer: the part of the doubled
         # backoff that had already run when Retry-After was computed.
         late_elapsed = time.monotonic() - started
-    by_address = _fail_until_throttled(target, alias=None, source=ca.sources(target).fresh())
-    _CALIBRATIONS[key] = _Calibration(by_alias, by_address, after_wait, waited, late_elapsed)
+    _CALIBRATIONS[key] = _Calibration(
+        by_alias,
+        by_address,
+        after_wait,
+        waited,
+        late_elapsed,
+        waited_on="address" if via_address else "alias",
+    )
     return _CALIBRATIONS[key]
 
 
@@ -163,16 +195,17 @@ def test_failed_logins_are_throttled_per_alias_and_per_address(
 @pytest.mark.req("CA-ENR-7")
 def test_backoff_is_honest_and_grows(pki_target: Target) -> None:
     cal = _calibration(pki_target)
-    first = cal.by_alias.retry_after
-    if not cal.by_alias.throttled or not (first or "").isdigit():
-        pytest.skip("the alias was not throttled with a Retry-After (its own case fails)")
+    first = cal.waited_run.retry_after
+    who = cal.waited_on
+    if not cal.waited_run.throttled or not (first or "").isdigit():
+        pytest.skip(f"the {who} was not throttled with a Retry-After (its own case fails)")
     assert first is not None
     if not cal.after_wait:
         pytest.skip(f"Retry-After {first} s is longer than this case waits ({_MAX_WAIT:g} s)")
     (late_status, _), (next_status, next_retry) = cal.after_wait
     if late_status != 401:
         raise ConformanceFailure(
-            f"CA-ENR-7: Retry-After said {first} s; {cal.waited:.1f} s later the alias's "
+            f"CA-ENR-7: Retry-After said {first} s; {cal.waited:.1f} s later the {who}'s "
             f"login got {late_status}, not an answer (401)"
         )
     grew = (next_retry or "").isdigit() and int(next_retry or 0) > int(first)
@@ -185,8 +218,9 @@ def test_backoff_is_honest_and_grows(pki_target: Target) -> None:
         )
     if next_status != 429 or not grew:
         raise ConformanceFailure(
-            f"CA-ENR-7: one more failure after the first backoff ({first} s) should double "
-            f"it: the next login got {next_status} with Retry-After {next_retry!r}"
+            f"CA-ENR-7: one more failure of the {who} after the first backoff ({first} s) "
+            f"should double it: the next login got {next_status} with Retry-After "
+            f"{next_retry!r}"
         )
 
 
@@ -231,8 +265,14 @@ def test_a_right_password_does_not_clear_the_address(pki_target: Target) -> None
 # --- concurrent guesses (CA-ENR-14) -----------------------------------------------------------
 
 
-def _burst(target: Target, bodies: list[bytes], sources: list[str | None]) -> list[int]:
-    """Sends every request but its last byte, then all last bytes together; statuses."""
+def _burst(
+    target: Target,
+    bodies: list[bytes],
+    sources: list[str | None],
+    busy_waits: list[str | None] | None = None,
+) -> list[int]:
+    """Sends every request but its last byte, then all last bytes together; statuses
+    (and, into `busy_waits`, the Retry-After of every 503: None when it has none)."""
     host, port = ca.ca_address(target)
     ctx = ca.tls_context(target)
     conns: list[ssl.SSLSocket] = []
@@ -256,7 +296,7 @@ def _burst(target: Target, bodies: list[bytes], sources: list[str | None]) -> li
         deadline = time.monotonic() + 20.0
         for tls in conns:
             data = b""
-            while b"\r\n" not in data and time.monotonic() < deadline:
+            while b"\r\n\r\n" not in data and time.monotonic() < deadline:
                 tls.settimeout(max(0.05, deadline - time.monotonic()))
                 try:
                     chunk = tls.recv(4096)
@@ -267,10 +307,30 @@ def _burst(target: Target, bodies: list[bytes], sources: list[str | None]) -> li
                 data += chunk
             parts = data.split(b" ", 2)
             statuses.append(int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0)
+            if statuses[-1] == 503 and busy_waits is not None:
+                busy_waits.append(_retry_after(data))
         return statuses
     finally:
         for tls in conns:
             tls.close()
+
+
+def _retry_after(head: bytes) -> str | None:
+    for line in head.partition(b"\r\n\r\n")[0].split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == b"retry-after":
+            return value.strip().decode(errors="replace")
+    return None
+
+
+def _check_busy_waits(busy_waits: list[str | None], what: str) -> None:
+    """CA-ENR-14: every 503 busy says when to come back, in whole seconds, at least 1."""
+    bad = [w for w in busy_waits if w is None or not w.isdigit() or int(w) < 1]
+    if bad:
+        raise ConformanceFailure(
+            f"CA-ENR-14: {what}: {len(busy_waits)} answers 503 busy, Retry-After of each: "
+            f"{busy_waits}; want a number of seconds, at least 1"
+        )
 
 
 @pytest.mark.req("CA-ENR-14")
@@ -291,7 +351,8 @@ def test_concurrent_guesses_get_no_more_answers(pki_target: Target, per: str) ->
         who = alias if per == "alias" else ca.ghost_alias()
         bodies.append(json.dumps({"alias": who, "password": f"burst-{n}", "csr": csr}).encode())
         sources.append(pool.fresh() if per == "alias" else one_source)
-    statuses = _burst(pki_target, bodies, sources)
+    busy_waits: list[str | None] = []
+    statuses = _burst(pki_target, bodies, sources, busy_waits)
     answered = statuses.count(401)
     if answered > k:
         raise ConformanceFailure(
@@ -304,6 +365,7 @@ def test_concurrent_guesses_get_no_more_answers(pki_target: Target, per: str) ->
             f"CA-ENR-14: {count} concurrent wrong passwords got {statuses} (want only 401, "
             "429 and 503 busy)"
         )
+    _check_busy_waits(busy_waits, f"{count} concurrent wrong passwords per {per}")
 
 
 @pytest.mark.req("CA-ENR-14")
@@ -320,7 +382,8 @@ def test_concurrent_right_passwords_are_never_throttled(pki_target: Target) -> N
     csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, account.user)))
     body = json.dumps({"alias": account.user, "password": account.password, "csr": csr}).encode()
     source = ca.sources(pki_target).fresh()
-    statuses = _burst(pki_target, [body] * count, [source] * count)
+    busy_waits: list[str | None] = []
+    statuses = _burst(pki_target, [body] * count, [source] * count, busy_waits)
     if 200 not in statuses or any(s not in (200, 503) for s in statuses):
         raise ConformanceFailure(
             f"CA-ENR-14: {count} concurrent enrolments of {account.user!r} with its right "
@@ -328,6 +391,7 @@ def test_concurrent_right_passwords_are_never_throttled(pki_target: Target) -> N
             "does not verify at once: a pending login is not a failure (429 means the "
             "attempts in flight were counted as failed)"
         )
+    _check_busy_waits(busy_waits, f"{count} concurrent right passwords of {account.user!r}")
     after = ca.enrol(pki_target, account.user, account.password, csr, source=source)
     if after.status != 200:
         raise ConformanceFailure(
@@ -344,24 +408,34 @@ _LOCK_BUDGET = 20.0  # seconds of Retry-After waits the hard-cap case spends at 
 
 @pytest.mark.req("CA-ENR-19")
 def test_an_alias_is_locked_after_its_declared_consecutive_failures(pki_target: Target) -> None:
-    """One ghost alias fails `ca_lock_after` times, each guess from a fresh address (so
-    only the alias's count grows), waiting out every Retry-After on the way; then its
-    logins must be 429 — also once the backoff its last failure caused has run out (a
-    lock that expires with the backoff is no lock). The backoff is at most twice the
-    last one seen, plus a second of rounding (CA-ENR-7), and never beyond the 429's own
-    Retry-After."""
+    """One alias (fresh through `ca_user_add_cmd`, else a ghost) fails `ca_lock_after`
+    times, each guess from a fresh address (so only the alias's count grows), waiting out
+    every Retry-After on the way; then its logins must be 429 — also once the backoff its
+    last failure caused has run out (a lock that expires with the backoff is no lock),
+    and also with its right password (the lock is checked without verifying it). The
+    backoff is at most twice the last one seen, plus a second of rounding (CA-ENR-7),
+    and never beyond the 429's own Retry-After."""
     lock_after = pki_target.limits.ca_lock_after
     if lock_after is None:
         pytest.skip("the target declares no CA hard cap (limits.ca_lock_after, CA-ENR-19)")
     if lock_after > _MAX_DECLARED:
         pytest.skip(f"ca_lock_after {lock_after} is more failed logins than the case sends")
-    alias = ca.ghost_alias()
+    alias, password = ca.ghost_alias(), None
+    if pki_target.ca_user_add_cmd:
+        # A real alias when the CA can be administered: the lock must also hold against
+        # its right password (a lock looked at only when the password is wrong is none).
+        real, secret = f"lk-{secrets.token_hex(5)}", secrets.token_urlsafe(15)
+        try:
+            ca.admin_command(pki_target, "add", real, stdin=secret + "\n")
+            alias, password = real, secret
+        except pytest.skip.Exception:
+            pass  # the ghost then
     csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, "ghost")))
     statuses: list[str] = []
     failures, last_wait, budget = 0, None, _LOCK_BUDGET
 
-    def login(what: str) -> ca.CaAnswer:
-        answer = ca.enrol(pki_target, alias, f"{what}-{len(statuses)}", csr)
+    def login(what: str, secret: str | None = None) -> ca.CaAnswer:
+        answer = ca.enrol(pki_target, alias, secret or f"{what}-{len(statuses)}", csr)
         statuses.append(f"{answer.status}/{answer.headers.get('retry-after')}")
         return answer
 
@@ -386,7 +460,7 @@ def test_an_alias_is_locked_after_its_declared_consecutive_failures(pki_target: 
     retry = locked.headers.get("retry-after") or ""
     if locked.status != 429 or not retry.isdigit():
         raise ConformanceFailure(
-            f"CA-ENR-19: ghost alias {alias!r} had {lock_after} consecutive failed logins "
+            f"CA-ENR-19: alias {alias!r} had {lock_after} consecutive failed logins "
             f"(the declared ca_lock_after); the next login got {locked.describe()}, not 429 "
             f"with Retry-After. Statuses/Retry-After: {statuses}"
         )
@@ -394,11 +468,14 @@ def test_an_alias_is_locked_after_its_declared_consecutive_failures(pki_target: 
     if backoff + 0.3 > min(budget, _MAX_WAIT + 1):
         pytest.skip(f"the backoff after the lock ({backoff} s) is longer than this case waits")
     time.sleep(backoff + 0.3)
-    still = login("still-locked")
+    # With a real alias, its RIGHT password: a lock looked at only once the password
+    # is found wrong lets it through (and one that expired with the backoff too).
+    still = login("still-locked", password)
     if still.status != 429:
         raise ConformanceFailure(
-            f"CA-ENR-19: ghost alias {alias!r} had {lock_after} consecutive failed logins; "
-            f"once the backoff ran out ({backoff + 0.3:.1f} s later) its login got "
+            f"CA-ENR-19: alias {alias!r} had {lock_after} consecutive failed logins; "
+            f"once the backoff ran out ({backoff + 0.3:.1f} s later) its login "
+            f"{'with its right password ' if password else ''}got "
             f"{still.describe()}: the lock must hold until an administrator unlocks it, "
             f"not expire with the backoff. Statuses/Retry-After: {statuses}"
         )

@@ -19,9 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import stat
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +41,13 @@ from conformance.eke_hostile import (
     read_inner,
     run_case,
     skip_slow_variant,
+)
+from conformance.lying_get import (
+    OUT_NAME,
+    USERS_FILE,
+    entries_while_transferring,
+    look_at,
+    users_file_state,
 )
 from conformance.plugin import TranscriptBook
 from conformance.target import Target
@@ -183,7 +188,8 @@ def _judge_failed_get(
     result = case.result
     if result.returncode is None:
         problems.append("the client did not end (killed after the run's deadline)")
-    elif result.returncode == 0:
+    elif result.succeeded and result.success == "exit":
+        # (By the `file` rule success is the kept file, reported just below.)
         problems.append("exit code 0 (reported success)")
     if result.kept_file:
         problems.append(
@@ -584,20 +590,9 @@ def test_client_answers_a_malformed_frame_with_the_error_the_spec_names(
 # ---------------------------------------------------------------- the output file
 
 
-_USERS_FILE = b"the user's own file, not to be replaced\n"
-
-
 def _users_file_state(case: ClientCase) -> str:
     """What became of the user's own file at the output name."""
-    out = case.result.out
-    if not out.exists():
-        return "deleted"
-    content = out.read_bytes()
-    if content == _USERS_FILE:
-        return "intact"
-    if content == CONTENT:
-        return "replaced by the download"
-    return f"changed ({len(content)} bytes)"
+    return users_file_state(case.result.out, CONTENT)
 
 
 def _honest(s: LyingServer) -> None:
@@ -621,7 +616,7 @@ def test_client_does_not_overwrite_an_existing_output_file(
         name=NAME,
         password=_PASSWORD,
         outdir=outdir,
-        prepare_out=_USERS_FILE,
+        prepare_out=USERS_FILE,
     )
     if _users_file_state(case) != "intact":
         raise ConformanceFailure.evidence(
@@ -644,7 +639,7 @@ def _file_appears_before_done(s: LyingServer) -> None:
     out = s.outdir / "received.bin"
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as file:
-        file.write(_USERS_FILE)
+        file.write(USERS_FILE)
     s.done()
     s.await_reaction()
 
@@ -667,47 +662,19 @@ def test_client_does_not_replace_a_file_that_appears_during_the_get(
         )
 
 
-_PROBE_BUDGET = 3.0  # seconds for the client to create its temporary file
-
-
-def _look_at(s: LyingServer, entries: list[Path], when: str) -> None:
-    for entry in entries:
-        try:
-            info = entry.lstat()
-        except FileNotFoundError:  # renamed or removed meanwhile
-            continue
-        mode = stat.S_IMODE(info.st_mode)
-        if entry.name == "received.bin":
-            s.notes.append(
-                f"APP-GET-6: the final name exists {when} ({mode:04o}, {info.st_size} bytes)"
-            )
-        elif mode & 0o077:
-            note = f"APP-STORE-1: temporary file {entry.name} has mode {mode:04o}"
-            if note not in s.notes:
-                s.notes.append(note)
-
-
-def _probe_then_kill(sig: int, process: list[subprocess.Popen[str]]) -> Lie:
+def _probe_then_kill(sig: int, process: list[subprocess.Popen[bytes]]) -> Lie:
     """All bytes but one, then look at the output directory while the client waits,
     then kill the client: a final name must never show before DONE."""
 
     def lie(s: LyingServer) -> None:
         s.rsfl(sha256=DIGEST)
         s.data(CONTENT[:-1])
-        deadline = time.monotonic() + _PROBE_BUDGET
-        entries: list[Path] = []
-        for _ in range(300):  # bounded by count and by _PROBE_BUDGET
-            entries = list(s.outdir.iterdir())
-            if entries or time.monotonic() > deadline:
-                break
-            time.sleep(0.01)
-        if not entries:
-            s.notes.append("(no file in the output directory during the transfer)")
-        _look_at(s, entries, "before DONE")
+        look_at(s.notes, entries_while_transferring(s.outdir, s.notes), "before DONE")
         process[0].send_signal(sig)
         process[0].wait(timeout=_TIMEOUT)
         # What a killed client left: its temporary file, if any, keeps the mode it had.
-        _look_at(s, [e for e in s.outdir.iterdir() if e.name != "received.bin"], "after the kill")
+        left = [e for e in s.outdir.iterdir() if e.name != OUT_NAME]
+        look_at(s.notes, left, "after the kill")
         s.close()
 
     return lie
@@ -730,7 +697,7 @@ def test_client_killed_mid_transfer_keeps_nothing_under_the_final_name(
     request: pytest.FixtureRequest,
 ) -> None:
     skip_slow_variant(request)
-    process: list[subprocess.Popen[str]] = []
+    process: list[subprocess.Popen[bytes]] = []
     case, server = _run_lie(
         eke_target, tmp_path, transcripts, _probe_then_kill(sig, process), started=process.append
     )

@@ -1,6 +1,6 @@
 """Limits and timeouts (docs/SPEC.md §6, EKE-HS-11): slow senders, silence, many connections.
 
-The embedded reference runs with short limits (handshake 1 s, idle 1.5 s, 8 connections;
+The embedded reference runs with short limits (handshake 2 s, idle 1.5 s, 8 connections;
 conformance/embedded.py) so that these cases stay fast; an external target's limits come
 from its target file, and cases whose limit is too long to wait for are skipped.
 
@@ -152,7 +152,17 @@ def test_idle_timeout_during_a_put(target: Target, app_channel: AppChannel) -> N
 def test_many_concurrent_sessions_are_served(target: Target, app_channel: AppChannel) -> None:
     file = known_file(target)
     count = max(2, min(6, target.limits.max_connections - 2))
-    channels = [app_channel() for _ in range(count)]
+    channels: list[Channel] = []
+    served_at: list[float] = []  # when each open channel last had an answer
+    for _ in range(count):
+        # On a slow machine the handshakes outlast a short idle timeout (LIM-2 rightly
+        # closes a channel that sends nothing): a get keeps the open ones alive meanwhile.
+        for index, channel in enumerate(channels):
+            if time.monotonic() - served_at[index] > target.limits.idle_timeout / 3:
+                get_file(channel, file.name)
+                served_at[index] = time.monotonic()
+        channels.append(app_channel())
+        served_at.append(time.monotonic())
     # All requests first, then all answers: the sessions overlap inside the responder.
     for channel in channels:
         channel.send_frame("RQFL", {"name": file.name})
@@ -262,13 +272,38 @@ def _abuse(target: Target) -> None:
     socket.create_connection(target.address, timeout=2).close()
 
 
+def _channel_after_abuse(target: Target, app_channel: AppChannel) -> Channel:
+    """An honest channel opened just after `_abuse`, retried within a bounded time.
+
+    The abusive connections ended from this address a moment ago and the responder
+    notices their ends asynchronously: on a loaded machine they still count toward the
+    per-address cap (LIM-8), or the handshake outlasts a short handshake timeout (LIM-1).
+    A responder that keeps refusing beyond the bound breaks LIM-5.
+    """
+    deadline = deadline_after(max(3.0, target.limits.handshake_timeout * 3))
+    refusals: list[str] = []
+    for _ in range(20):
+        try:
+            return app_channel()
+        except ConformanceFailure as exc:
+            refusals.append(str(exc))
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)  # a retry pace, not synchronisation: the loop is bounded
+    firsts = "\n".join(r.splitlines()[0] for r in refusals[:-1])
+    raise ConformanceFailure(
+        f"LIM-5: after abusive connections no honest channel was accepted in "
+        f"{len(refusals)} attempts:\n{firsts}\nlast: {refusals[-1]}"
+    )
+
+
 @pytest.mark.req("LIM-5")
 def test_responder_keeps_serving_after_abuse(target: Target, app_channel: AppChannel) -> None:
     file = known_file(target)
     # A silent connection stays open meanwhile: it must not block anyone.
     with RawConnection.connect(target.host, target.port):
         _abuse(target)
-        get_file(app_channel(), file.name)
+        get_file(_channel_after_abuse(target, app_channel), file.name)
     channel = app_channel()
     channel.send_raw(frame_bytes(b"rq\x00\x00", b"{}"))
     channel.expect([ExpectError("bad_frame")]).check("bad type inside a channel")

@@ -26,7 +26,6 @@ import hashlib
 import os
 import signal
 import socket
-import stat
 import subprocess
 import threading
 import time
@@ -37,6 +36,7 @@ from pathlib import Path
 import pytest
 
 from conformance._wire_fixtures import (
+    InitiatorRun,
     TranscriptBook,
     lab_pki,
     leftovers,
@@ -44,7 +44,15 @@ from conformance._wire_fixtures import (
     run_initiator_watched,
 )
 from conformance.eke_hostile import skip_slow_variant
-from conformance.pki_channel import ClientRun, HostileResponder, PkiChannel
+from conformance.lying_get import (
+    OUT_NAME,
+    PROBE_BUDGET,
+    USERS_FILE,
+    entries_while_transferring,
+    look_at,
+    users_file_state,
+)
+from conformance.pki_channel import HostileResponder, PkiChannel
 from conformance.target import Target
 from conformance.wire import (
     MAX_DATA_PAYLOAD,
@@ -73,7 +81,7 @@ DIGEST_LAST_WRONG = DIGEST[:-1] + ("0" if DIGEST[-1] != "0" else "1")
 WRONG = hashlib.sha256(b"not the content").hexdigest()
 CHUNK = 1000
 _REACTION = 5.0  # how long the client has to answer a lie (only a silent client waits it out)
-_OUT = "received.bin"
+_OUT = OUT_NAME
 
 
 @dataclass
@@ -138,7 +146,7 @@ def _script(lie: Lie, outdir: Path, box: dict[str, LyingResponder]) -> Callable[
 
 @dataclass
 class GetRun:
-    run: ClientRun
+    run: InitiatorRun
     hostile: HostileResponder
     responder: LyingResponder
 
@@ -189,7 +197,8 @@ def _judge_failed_get(got: GetRun, what: str, owed: str | None) -> None:
     run = got.run
     if run.returncode is None:
         problems.append("the client did not end (killed after the run's deadline)")
-    elif run.returncode == 0:
+    elif run.succeeded and run.success == "exit":
+        # (By the `file` rule success is the kept file, reported just below.)
         problems.append("exit code 0 (reported success)")
     if run.kept_file:
         problems.append(
@@ -510,7 +519,6 @@ def test_initiator_answers_a_malformed_frame_with_the_error_the_spec_names(
 # ---------------------------------------------------------------- the output file
 
 
-_USERS_FILE = b"the user's own file, not to be replaced\n"
 
 
 def _honest(r: LyingResponder) -> None:
@@ -529,7 +537,7 @@ def test_initiator_keeps_an_honest_get_under_its_final_name(
     got = _run_lie(target, tmp_path, transcripts, _honest)
     run = got.run
     kept = run.out.read_bytes() if run.kept_file else None
-    if run.returncode != 0 or kept != CONTENT or leftovers(run):
+    if not run.succeeded or kept != CONTENT or leftovers(run):
         shown = "no file" if kept is None else f"{len(kept)} bytes"
         if kept is not None and kept != CONTENT:
             shown += " (not the content sent)"
@@ -557,7 +565,7 @@ def test_initiator_ignores_members_the_schema_does_not_define(
     kept = run.out.read_bytes() if run.kept_file else None
     reaction = got.responder.reaction
     answer = reaction.describe() if reaction is not None else "-"
-    if run.returncode != 0 or kept != CONTENT:
+    if not run.succeeded or kept != CONTENT:
         raise ConformanceFailure.evidence(
             "FRM-10: an honest get whose RSFL and DONE carry members the schema does not define",
             "the members are ignored: exit code 0, the file kept",
@@ -578,19 +586,8 @@ def _file_appears_before_done(r: LyingResponder) -> None:
         r.notes.append("APP-GET-6: the initiator created the final name before DONE")
     else:
         with os.fdopen(fd, "wb") as file:
-            file.write(_USERS_FILE)
+            file.write(USERS_FILE)
     r.done()
-
-
-def _users_file_state(out: Path) -> str:
-    if not out.exists():
-        return "deleted"
-    content = out.read_bytes()
-    if content == _USERS_FILE:
-        return "intact"
-    if content == CONTENT:
-        return "replaced by the download"
-    return f"changed ({len(content)} bytes)"
 
 
 @pytest.mark.req("APP-GET-6", "APP-STORE-2")
@@ -598,7 +595,7 @@ def test_initiator_does_not_replace_a_file_that_appears_during_the_get(
     target: Target, tmp_path: Path, transcripts: TranscriptBook
 ) -> None:
     got = _run_lie(target, tmp_path, transcripts, _file_appears_before_done)
-    state = _users_file_state(got.run.out)
+    state = users_file_state(got.run.out, CONTENT)
     left = leftovers(got.run)
     if state != "intact" or left or got.responder.notes:
         raise ConformanceFailure.evidence(
@@ -607,26 +604,6 @@ def test_initiator_does_not_replace_a_file_that_appears_during_the_get(
             f"the file was {state}; other files left: {left}; {got.responder.notes}",
             note=got.describe(),
         )
-
-
-_PROBE_BUDGET = 3.0  # seconds for the client to create its temporary file
-
-
-def _look_at(r: LyingResponder, entries: list[Path], when: str) -> None:
-    for entry in entries:
-        try:
-            info = entry.lstat()
-        except FileNotFoundError:  # renamed or removed meanwhile
-            continue
-        mode = stat.S_IMODE(info.st_mode)
-        if entry.name == _OUT:
-            note = f"APP-GET-6: the final name exists {when} ({mode:04o}, {info.st_size} bytes)"
-        elif mode & 0o077:
-            note = f"APP-STORE-1: temporary file {entry.name} has mode {mode:04o}"
-        else:
-            continue
-        if note not in r.notes:
-            r.notes.append(note)
 
 
 def _probe_then_kill(
@@ -638,17 +615,8 @@ def _probe_then_kill(
     def lie(r: LyingResponder) -> None:
         r.rsfl(sha256=DIGEST)
         r.data(CONTENT[:-1])
-        deadline = time.monotonic() + _PROBE_BUDGET
-        entries: list[Path] = []
-        for _ in range(300):  # bounded by count and by _PROBE_BUDGET
-            entries = list(r.outdir.iterdir())
-            if entries or time.monotonic() > deadline:
-                break
-            time.sleep(0.01)
-        if not entries:
-            r.notes.append("(no file in the output directory during the transfer)")
-        _look_at(r, entries, "before DONE")
-        if not ready.wait(_PROBE_BUDGET):
+        look_at(r.notes, entries_while_transferring(r.outdir, r.notes), "before DONE")
+        if not ready.wait(PROBE_BUDGET):
             raise RuntimeError("the client's process handle never arrived")
         process[0].send_signal(sig)
         try:
@@ -656,7 +624,7 @@ def _probe_then_kill(
         except subprocess.TimeoutExpired:
             r.notes.append(f"(the client outlived {signal.Signals(sig).name} by {_REACTION} s)")
         # What a stopped client left: its temporary file, if any, keeps the mode it had.
-        _look_at(r, [e for e in r.outdir.iterdir() if e.name != _OUT], "after the signal")
+        look_at(r.notes, [e for e in r.outdir.iterdir() if e.name != _OUT], "after the signal")
         r.close_notify()
 
     return lie

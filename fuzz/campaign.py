@@ -296,7 +296,7 @@ def run_campaign(
     findings: Path | None,
     database: object = None,
     max_mutations: int = 3,
-    max_requests: int = 24,
+    max_requests: int = 32,
 ) -> CampaignResult:
     """One hypothesis campaign: draw, run, judge; on failure shrink and save the case.
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
+
 from conformance.wire import FATAL_CODES, ReceivedFrame
 from fuzz.cases import Case
 from fuzz.runner import Outcome, answers_owed
@@ -71,34 +73,82 @@ class Secrets:
         """Aligned 16-byte windows of each secret (a set), and the short secrets."""
         aligned: set[bytes] = set()
         short: list[bytes] = []
-        for content in [*self.files.values(), self.canary]:
-            if not content:
-                continue
-            if len(content) < 2 * _WINDOW:
-                short.append(content)
-                continue
+        for content in self._long_and_short[0]:
             # Every 16th window: any leak of 31+ consecutive bytes contains one of them.
             aligned.update(
                 content[i : i + _WINDOW] for i in range(0, len(content) - _WINDOW + 1, _WINDOW)
             )
-        short.extend(p.encode() for p in self.passwords if len(p) >= 4)
+        short.extend(self._long_and_short[1])
         return frozenset(aligned), tuple(short)
+
+    @functools.cached_property
+    def _long_and_short(self) -> tuple[list[bytes], list[bytes]]:
+        """The secrets scanned by windows, and those (files under 32 bytes, passwords)
+        searched whole."""
+        long: list[bytes] = []
+        short: list[bytes] = []
+        for content in [*self.files.values(), self.canary]:
+            if content:
+                (short if len(content) < 2 * _WINDOW else long).append(content)
+        short.extend(p.encode() for p in self.passwords if len(p) >= 4)
+        return long, short
+
+    @functools.cached_property
+    def _aligned_hashes(self) -> np.ndarray[Any, np.dtype[np.uint64]]:
+        """The rolling hashes of the aligned windows (sorted): a filter that rules out
+        almost every offset of scanned data at numpy speed; the set `_windows` decides.
+        Built without slicing millions of windows (0.75 s for the embedded share)."""
+        parts = [np.zeros(0, dtype=np.uint64)]
+        for content in self._long_and_short[0]:
+            usable = len(content) // _WINDOW * _WINDOW
+            rows = np.frombuffer(content, dtype=np.uint8, count=usable).reshape(-1, _WINDOW)
+            parts.append(_row_hashes(rows))
+        return np.unique(np.concatenate(parts))
 
     def find_in(self, data: bytes) -> tuple[int, bytes] | None:
         """(offset, secret bytes) of the first secret found in `data`; O(len(data))."""
         if not data:
             return None
-        aligned, short = self._windows
-        if aligned:
-            for i in range(len(data) - _WINDOW + 1):
-                window = data[i : i + _WINDOW]
-                if window in aligned:
-                    return i, window
-        for secret in short:
-            at = data.find(secret)
-            if at >= 0:
-                return at, secret
+        hashes = self._aligned_hashes
+        if len(hashes) and len(data) >= _WINDOW:
+            scanned = _sliding_hashes(data)
+            # Sorted lookup (np.isin is ~15x slower on uint64 hashes of this spread).
+            at = np.minimum(np.searchsorted(hashes, scanned), len(hashes) - 1)
+            candidates = np.flatnonzero(hashes[at] == scanned)
+            if len(candidates):
+                aligned = self._windows[0]
+                for offset in candidates.tolist():
+                    window = data[offset : offset + _WINDOW]
+                    if window in aligned:
+                        return int(offset), window
+        for secret in self._long_and_short[1]:
+            found = data.find(secret)
+            if found >= 0:
+                return found, secret
         return None
+
+
+# A polynomial hash of a 16-byte window (mod 2**64): the same for a row of a secret and
+# for a window at any offset of scanned data.
+_HASH_BASE: Final = np.uint64(0x100000001B3)
+
+
+def _row_hashes(rows: np.ndarray[Any, np.dtype[np.uint8]]) -> np.ndarray[Any, np.dtype[np.uint64]]:
+    acc = np.zeros(len(rows), dtype=np.uint64)
+    for j in range(_WINDOW):
+        acc *= _HASH_BASE
+        acc += rows[:, j]
+    return acc
+
+
+def _sliding_hashes(data: bytes) -> np.ndarray[Any, np.dtype[np.uint64]]:
+    values = np.frombuffer(data, dtype=np.uint8).astype(np.uint64)
+    count = len(values) - _WINDOW + 1
+    acc = np.zeros(count, dtype=np.uint64)
+    for j in range(_WINDOW):
+        acc *= _HASH_BASE
+        acc += values[j : j + count]
+    return acc
 
 
 def no_hang(out: Outcome, deadline: float) -> list[Violation]:

@@ -12,14 +12,19 @@ hostile but legal — the answers a conformant responder gives them are non-fata
 the connection open (gets of missing, refused and unknown-member names, puts refused for
 the name, the size or an existing file, whole puts in tiny writes), one in
 `_PREFIX_MUTATED_ONE_IN` with byte mutations too; the last carries the full mutation set
-(usually fatal). Draws are cheap by design (a put's content comes from a drawn seed, not
-drawn byte by byte): hypothesis' own draws, not the target, would otherwise bound the rate.
+(usually fatal). Draws are cheap by design: one hypothesis example is one session drawn
+as a handful of integers, from which its requests and their mutations derive
+(`session_request`, `mutation_from_seed`: the kinds and ranges of `mutations`); one
+session in `_STRUCTURED_ONE_IN` draws its last request from the structured strategies.
+Hypothesis' own draws, not the target, bounded the rate before (cProfile: ~20 ms of
+drawing per session against ~10 ms for a handshake).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,6 +58,7 @@ __all__ = [
     "honest_scripts",
     "mutations",
     "session_request",
+    "mutation_from_seed",
     "sessions",
     "cases",
 ]
@@ -336,7 +342,7 @@ def mutations(profile: Profile, stage: Stage, knowledge: Knowledge) -> st.Search
 
 # One prefix request in this many also gets byte mutations (most of those are fatal and
 # end the session: more would waste the requests drawn after them).
-_PREFIX_MUTATED_ONE_IN: Final = 10
+_PREFIX_MUTATED_ONE_IN: Final = 16
 # Names a responder refuses (forbidden, non-fatal) or does not have (not_found).
 _REFUSED_NAMES: Final = (
     "../x", "../../etc/hostname", "/etc/hostname", "..", ".", "a/../../x", "a//b",
@@ -346,6 +352,7 @@ _REFUSED_NAMES: Final = (
 _ODD_NAMES: Final = ("%2e%2e/x", "A", "\u00e9t\u00e9", "\u20ac", "a b", "x" * 255, "-", "._x")
 # A put larger than any sane maximum file size (LIM-3's default is 4 GiB): too_large.
 _HUGE_SIZE: Final = 1 << 50
+_PUT_NONCE: Final = itertools.count(random.SystemRandom().getrandbits(24))
 _REQUEST_KINDS: Final = (
     "get_known", "get_missing", "get_refused", "get_odd", "get_extra_member",
     "put", "put_refused", "put_too_large", "put_again",
@@ -390,9 +397,12 @@ def session_request(
     if kind == "put_again" and put_names:
         # A name this session already stored: `exists` (APP-PUT-3), nothing sent after.
         return [frame_bytes("PUTF", control({"name": rng.choice(put_names), "size": 1}))]
-    # The session's salt keeps names fresh across sessions (hypothesis repeats seeds):
-    # a name stored by an earlier session would be answered `exists`, ending this one.
-    name = f"fuzz-{rng.getrandbits(48) ^ salt:012x}.bin"
+    # Names must be fresh across sessions: a name stored by an earlier session would be
+    # answered `exists` and the put's DATA then be fatal, ending this one. Hypothesis
+    # repeats seeds and salts (its mutation phase, replays), so a per-process counter
+    # is mixed in: only the name, never the shape of the request, varies on a replay.
+    fresh = rng.getrandbits(48) ^ salt ^ (next(_PUT_NONCE) << 16)
+    name = f"fuzz-{fresh & ((1 << 48) - 1):012x}.bin"
     content = rng.randbytes(rng.randint(1, _MAX_PUT))
     put_names.append(name)
     pieces = rng.randint(1, 3)
@@ -403,21 +413,154 @@ def session_request(
     return frames
 
 
+# --- seed-derived mutations: the same kinds and ranges as `mutations`, from one integer ---
+
+# Chance that a drawn integer argument is a boundary value (hypothesis biases its own
+# integer draws the same way; a seed-derived argument would otherwise almost never be 0).
+_BOUNDARY_ONE_IN: Final = 6
+_MUTATION_KINDS: Final = (
+    "flip", "set_byte", "truncate", "end_after", "lie_length", "set_type",
+    "wrong_json_type", "json_abuse", "split", "tiny_writes", "duplicate", "reorder",
+    "drop", "splice", "pause",
+)
+_SET_TYPES: Final = (*APP_TYPES, *EKE_HANDSHAKE_TYPES, b"ZZZZ", b"rqfl")
+
+
+def _int(rng: random.Random, low: int, high: int) -> int:
+    if rng.randrange(_BOUNDARY_ONE_IN) == 0:
+        return rng.choice((low, min(low + 1, high), max(high - 1, low), high))
+    return rng.randint(low, high)
+
+
+def _rng_name(rng: random.Random, knowledge: Knowledge) -> str:
+    pick = rng.randrange(5)
+    if pick == 0:
+        return knowledge.file_name
+    if pick == 1:
+        return rng.choice(_REFUSED_NAMES)
+    if pick == 2:
+        return rng.choice(_ODD_NAMES)
+    if pick == 3 and knowledge.canary_name:
+        return knowledge.canary_name
+    size = _int(rng, 1, 40)
+    return "".join(rng.choice(_NAME_ALPHABET) for _ in range(size))
+
+
+def _rng_frame(rng: random.Random, profile: Profile, knowledge: Knowledge) -> bytes:
+    """One valid frame of any type (the splice pool of `_pool` for a channel), from `rng`."""
+    pick = rng.randrange(11)
+    blob = rng.randbytes(_int(rng, 0, 64))
+    if pick == 0:
+        return frame_bytes("RQFL", control({"name": _rng_name(rng, knowledge)}))
+    if pick == 1:
+        return putf(_rng_name(rng, knowledge), blob, rng.random() < 0.5)
+    if pick == 2:
+        return frame_bytes("DATA", rng.randbytes(_int(rng, 1, 512)))
+    if pick == 3:
+        return done(blob)
+    if pick == 4:
+        return frame_bytes("EROR", error_payload(rng.choice(sorted(ERROR_CODES.values())), "fuzz"))
+    if pick == 5:
+        return bye()
+    if pick == 6:
+        obj = {"name": _rng_name(rng, knowledge), "size": len(blob), "sha256": _sha(blob)}
+        return frame_bytes("RSFL", control(obj))
+    if pick == 7:
+        return frame_bytes("RSFL", control({"accept": True, "name": _rng_name(rng, knowledge)}))
+    if pick == 8:
+        return frame_bytes("ZZZZ", blob[:32])
+    if pick == 9:
+        user = knowledge.user if rng.random() < 0.5 and knowledge.user else "fuzz"
+        return frame_bytes("EKE1", control({"user": user, "a": rng.randbytes(384).hex()}))
+    return frame_bytes("EKE3", control({"c": rng.randbytes(80).hex()}))
+
+
+def mutation_from_seed(seed: int, profile: Profile, knowledge: Knowledge) -> Mutation:
+    """One mutation of a channel script derived from `seed`: the kinds and argument
+    ranges of `mutations(profile, "channel", ...)`, boundary values favoured. A session
+    is drawn as a few integers, not a structure of draws: hypothesis' per-draw cost, not
+    the target, bounded the mutated session rate (cProfile: ~20 ms per session drawn)."""
+    rng = random.Random(seed)
+    kinds = _MUTATION_KINDS + (("reseal",) if profile == "eke" else ())
+    kind = rng.choice(kinds)
+    index = _int(rng, 0, 15)
+    args: tuple[object, ...] = ()
+    if kind == "flip":
+        args = (_int(rng, 0, 1 << 16),)
+    elif kind == "set_byte":
+        args = (_int(rng, 0, 63), _int(rng, 0, 255))
+    elif kind in ("truncate", "split"):
+        args = (_int(rng, 0, 1 << 12),)
+    elif kind == "lie_length":
+        args = (rng.choice(LYING_LENGTHS),)
+    elif kind == "set_type":
+        args = (rng.choice(_SET_TYPES) if rng.random() < 0.75 else rng.randbytes(4),)
+    elif kind == "wrong_json_type":
+        args = (_int(rng, 0, 4), rng.randrange(len(WRONG_TYPE_VALUES)))
+    elif kind == "json_abuse":
+        args = (rng.choice(JSON_ABUSES),)
+    elif kind == "tiny_writes":
+        args = (_int(rng, 2, 24), _int(rng, 0, 1 << 16))
+    elif kind == "reorder":
+        args = (_int(rng, 0, 15),)
+    elif kind == "splice":
+        args = (_rng_frame(rng, profile, knowledge),)
+    elif kind == "pause":
+        args = (_int(rng, 1, 120),)
+    elif kind == "reseal":
+        args = (rng.choice([s for s in SEALS if s != "honest"]),)
+    return Mutation(kind, index, args)
+
+
+def _script_from_seed(
+    seed: int, knowledge: Knowledge, put_names: list[str], salt: int
+) -> list[bytes]:
+    """The last request's honest script (as `honest_scripts` for a channel): 1..3 gets
+    or puts, then BYE_ or not. Seed 0: a get of the known file."""
+    if seed == 0:
+        return session_request(0, knowledge, put_names, salt)
+    rng = random.Random(seed)
+    frames: list[bytes] = []
+    for _ in range(rng.randint(1, 3)):
+        if rng.random() < 0.5:
+            frames.append(frame_bytes("RQFL", control({"name": _rng_name(rng, knowledge)})))
+        else:
+            frames += session_request(rng.getrandbits(32) | 1, knowledge, put_names, salt)
+    if rng.random() < 0.5:
+        frames.append(bye())
+    return frames
+
+
 @functools.lru_cache(maxsize=64)
-def _session_parts(
-    profile: Profile, knowledge: Knowledge, max_mutations: int
-) -> tuple[
-    st.SearchStrategy[list[list[int]]],
-    st.SearchStrategy[tuple[Mutation, ...]],
-    st.SearchStrategy[list[Mutation]],
-]:
+def _session_parts() -> st.SearchStrategy[tuple[int, int, int, int, int]]:
     seed = st.integers(0, (1 << 32) - 1)
-    one = mutations(profile, "channel", knowledge)
-    return (
-        st.lists(st.lists(seed, min_size=1, max_size=6), max_size=8),
-        st.lists(one, min_size=1, max_size=2).map(tuple),
-        st.lists(one, max_size=max_mutations),
+    return st.tuples(
+        st.integers(0, (1 << 48) - 1),  # salt
+        # Requests before the last, modulo max_requests: a bounded draw would be 0 in ~40 %
+        # of examples (hypothesis favours the bounds), a session of one request.
+        seed,
+        seed,  # the prefix's requests
+        seed,  # the last request's script
+        st.integers(0, _STRUCTURED_ONE_IN - 1),
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _mutation_seeds(max_mutations: int) -> st.SearchStrategy[list[int]]:
+    return st.lists(st.integers(0, (1 << 32) - 1), max_size=max_mutations)
+
+
+@functools.lru_cache(maxsize=64)
+def _structured_mutations(
+    profile: Profile, knowledge: Knowledge, max_mutations: int
+) -> st.SearchStrategy[list[Mutation]]:
+    # Built once: hypothesis validates a new strategy tree on first draw (~1 s for this one).
+    return st.lists(mutations(profile, "channel", knowledge), max_size=max_mutations)
+
+
+# One session in this many draws its last request with hypothesis' structured strategies
+# (`honest_scripts`, `mutations`: drawn names, frames byte by byte) instead of seeds.
+_STRUCTURED_ONE_IN: Final = 8
 
 
 @st.composite
@@ -425,32 +568,43 @@ def sessions(
     draw: st.DrawFn,
     profile: Profile,
     knowledge: Knowledge,
-    max_requests: int = 24,
+    max_requests: int = 32,
     max_mutations: int = 3,
 ) -> Case:
     """A channel session: legal-hostile requests, then one with 0..max_mutations mutations.
 
-    Drawn as batches of 1..6 requests so that sessions average ~14 requests (hypothesis'
-    lists average ~5 elements) and still shrink to the last request alone."""
+    One hypothesis example is one session, drawn as a handful of integers: the number of
+    requests before the last (0..max_requests-1) and a seed from which they derive (seed 0:
+    gets of the known file), the last request's script seed and one seed per mutation (one
+    session in `_STRUCTURED_ONE_IN`: the structured strategies). Shrinking drops the prefix,
+    then mutations, then simplifies seeds towards 0."""
     put_names: list[str] = []
-    batch_seeds, prefix_mutations, last_mutations = _session_parts(
-        profile, knowledge, max_mutations
-    )
-    salt = draw(st.integers(0, (1 << 48) - 1))
-    batches = draw(batch_seeds)
+    salt, prefix_draw, prefix_seed, script_seed, structured = draw(_session_parts())
+    prefix_count = prefix_draw % max(1, max_requests)
+    rng = random.Random(prefix_seed)
     requests: list[tuple[Write, ...]] = []
     described: list[str] = []
-    for request_seed in [x for batch in batches for x in batch][: max_requests - 1]:
+    for _ in range(prefix_count):
+        request_seed = rng.getrandbits(32) if prefix_seed else 0
         known_puts = len(put_names)
         frames = session_request(request_seed, knowledge, put_names, salt)
-        # The seed also says whether the request gets byte mutations: one draw less.
-        muts = draw(prefix_mutations) if request_seed % _PREFIX_MUTATED_ONE_IN == 1 else ()
-        if muts:
+        muts: tuple[Mutation, ...] = ()
+        if request_seed % _PREFIX_MUTATED_ONE_IN == 1:
+            muts = tuple(
+                mutation_from_seed(rng.getrandbits(32), profile, knowledge)
+                for _ in range(rng.randint(1, 2))
+            )
             del put_names[known_puts:]  # a mutated put may not have been stored
         requests.append(apply_all(tuple(Write(f) for f in frames), muts))
         described += [f"r{len(requests)}:{m.describe()}" for m in muts]
-    last = draw(honest_scripts(profile, "channel", knowledge))
-    last_muts = draw(last_mutations)
+    if structured == _STRUCTURED_ONE_IN - 1:
+        last = draw(honest_scripts(profile, "channel", knowledge))
+        last_muts = tuple(draw(_structured_mutations(profile, knowledge, max_mutations)))
+    else:
+        last = _script_from_seed(script_seed, knowledge, put_names, salt)
+        last_muts = tuple(
+            mutation_from_seed(s, profile, knowledge) for s in draw(_mutation_seeds(max_mutations))
+        )
     requests.append(apply_all(tuple(Write(f) for f in last), last_muts))
     described += [f"r{len(requests)}:{m.describe()}" for m in last_muts]
     writes = tuple(w for r in requests for w in r)

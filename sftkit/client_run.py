@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sftkit.launch import python_env
@@ -57,25 +58,47 @@ class ClientRun:
         return "exited 0" if self.returncode == 0 else self.describe()
 
 
-def run_client(launch: ClientLaunch, *, timeout: float) -> ClientRun:
-    """Run the client to its end (or kill its process group at `timeout`)."""
+def run_client(
+    launch: ClientLaunch,
+    *,
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+    started: Callable[[subprocess.Popen[bytes]], None] | None = None,
+) -> ClientRun:
+    """Run the client to its end (or kill its process group at `timeout`).
+
+    `env` adds variables to the environment (e.g. a planted SSL_CERT_FILE); `started`
+    gets the running process before its stdin is typed and its end awaited (a case that
+    signals its client mid-transfer needs the handle)."""
     proc = subprocess.Popen(
         list(launch.argv),
         stdin=subprocess.DEVNULL if launch.stdin is None else subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=python_env(),
+        env=python_env(env),
         start_new_session=True,
     )
+    if started is not None:
+        try:
+            started(proc)
+        except BaseException:
+            _kill_group(proc)
+            proc.communicate()
+            raise
     code: int | None
     try:
         out, err = proc.communicate(launch.stdin, timeout=timeout)
         code = proc.returncode
     except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        _kill_group(proc)
         out, err = proc.communicate()
         code = None
     return ClientRun(launch, code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the client's whole process group (a wrapper's children go too)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass

@@ -167,3 +167,22 @@ def test_mutations_compose_over_deeply_nested_json(second: str) -> None:
     args = ("nan",) if second == "json_abuse" else (0, 1)
     out = m.Mutation(second, 0, args).apply((Write(deep),))
     assert out[0].data == deep
+
+
+@pytest.mark.parametrize("profile", ["pki", "eke"])
+def test_seed_derived_mutations_cover_the_kinds_of_the_strategy_and_apply(profile: str) -> None:
+    from fuzz.strategies import mutation_from_seed, session_request
+
+    drawn = [mutation_from_seed(seed, profile, KNOW) for seed in range(3000)]  # type: ignore[arg-type]
+    expected = {
+        "flip", "set_byte", "truncate", "end_after", "lie_length", "set_type",
+        "wrong_json_type", "json_abuse", "split", "tiny_writes", "duplicate", "reorder",
+        "drop", "splice", "pause",
+    } | ({"reseal"} if profile == "eke" else set())
+    assert {mut.kind for mut in drawn} == expected
+    assert expected <= set(m.MUTATION_KINDS)
+    # Boundary values are favoured, as hypothesis does for its own integer draws.
+    assert any(mut.kind == "set_byte" and mut.args[1] in (0, 255) for mut in drawn)
+    for seed, mut in enumerate(drawn):
+        writes = tuple(Write(f) for f in session_request(seed, KNOW, [], salt=seed))
+        assert isinstance(m.apply_all(writes, (mut,)), tuple)

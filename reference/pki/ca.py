@@ -549,6 +549,10 @@ class CertificateAuthority:
         # [CA-ENR-17] here, where a certificate naming the alias is made, not at `user
         # add`: the CA's host names may change after a user was added.
         self.check_not_host_name(alias)
+        # [CA-ENR-13] one PEM CERTIFICATE REQUEST: the loader takes the first PEM block
+        # and ignores what follows, so a second block (another request) is refused here.
+        if csr_pem.count(b"-----BEGIN ") != 1:
+            raise CaError("bad_csr")
         try:
             csr = x509.load_pem_x509_csr(csr_pem)
             valid = csr.is_signature_valid

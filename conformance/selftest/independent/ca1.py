@@ -1,0 +1,883 @@
+"""An independent sft-pki/1 organisation CA (SPEC §4.4), written from docs/SPEC.md alone.
+
+The self-test's second CA: the conformance suite's CA cases must judge it CONFORMANT (no
+case may depend on the reference CA's quirks), and each planted fault must FAIL under its
+requirement. It shares no code with `reference/` nor with the suite: `ssl` and
+`http.server` for HTTPS, `hashlib.scrypt` for passwords, `cryptography` for X.509. It is
+handed the organisation's root and its key (as a real CA is installed with them).
+
+    python -m conformance.selftest.independent.ca1 serve --dir D --root R --root-key K \\
+        --listen 127.0.0.1:0 [--validity-days 30] [--throttle-after 5] [--lock-after 100]
+    python -m conformance.selftest.independent.ca1 user add ALIAS --dir D   # password on stdin
+    python -m conformance.selftest.independent.ca1 revoke ALIAS --dir D
+    python -m conformance.selftest.independent.ca1 unlock ALIAS --dir D
+
+Faults (clean-room bugs, one requirement each) are planted with the environment variable
+`SFT_INDEPENDENT_FAULTS=name[,name]`; `FAULTS` lists them. Not a product: a test double.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+# PKI-TLS-9 through OpenSSL's own configuration (Python 3.11 has no API for the groups
+# and signature algorithms): set before hashlib/ssl are imported, and only when run as
+# a program (importing this module for FAULTS must not change the importer's TLS).
+_OPENSSL_CONF = """openssl_conf = sft_init
+[sft_init]
+ssl_conf = sft_ssl
+[sft_ssl]
+system_default = sft_defaults
+[sft_defaults]
+Ciphersuites = TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256
+Groups = X25519:P-256:P-384
+SignatureAlgorithms = ECDSA+SHA256:rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512
+"""
+
+
+def _pin_tls_parameters() -> None:
+    conf = Path(tempfile.gettempdir()) / f"sft-ca1-openssl-{os.getuid()}.cnf"
+    if not conf.is_file() or conf.read_text() != _OPENSSL_CONF:
+        scratch = conf.with_name(f"{conf.name}.{os.getpid()}")
+        scratch.write_text(_OPENSSL_CONF)
+        scratch.replace(conf)
+    os.environ["OPENSSL_CONF"] = str(conf)
+
+
+if __name__ == "__main__":
+    _pin_tls_parameters()
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import datetime as dt  # noqa: E402
+import fcntl  # noqa: E402
+import hashlib  # noqa: E402
+import hmac  # noqa: E402
+import ipaddress  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import re  # noqa: E402
+import secrets  # noqa: E402
+import ssl  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
+from typing import Any  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
+
+from cryptography import x509  # noqa: E402
+from cryptography.exceptions import InvalidSignature  # noqa: E402
+from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa  # noqa: E402
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: E402
+
+__all__ = ["FAULTS", "main"]
+
+# name -> (the requirement it breaks, what the hurried implementer did)
+FAULTS: dict[str, tuple[str, str]] = {
+    "unknown-alias-404": ("CA-ENR-6", "an unknown alias is answered 404 unknown_alias"),
+    "unknown-alias-message": ("CA-ENR-6", "the 401 message names the unknown alias"),
+    "no-dummy-hash": ("CA-ENR-6", "an unknown alias is refused without hashing anything"),
+    "csr-signature-unchecked": ("CA-ENR-3", "the CSR's signature is never verified"),
+    "csr-san-copied": ("CA-ENR-4", "the CSR's requested subjectAltName is copied"),
+    "csr-ca-copied": ("CA-ENR-4", "the CSR's requested BasicConstraints is copied"),
+    "csr-eku-copied": ("CA-ENR-4", "the CSR's requested EKU replaces the profile's"),
+    "cn-from-csr": ("CA-ENR-4", "the subject is the CSR's, not CN=alias"),
+    "serial-sequential": ("CA-ENR-10", "serials count up from 1000"),
+    "serial-32-bit": ("CA-ENR-10", "random serials of 32 bits"),
+    "validity-default": ("CA-ENR-10", "the configured validity is ignored (30 days)"),
+    "revoke-newest-only": ("CA-ENR-11", "revoking lists only the alias's newest certificate"),
+    "revoked-can-enrol": ("CA-ENR-11", "a revoked alias can still enrol"),
+    "crl-30-days": ("CA-ENR-16", "the CRL's nextUpdate is 30 days after thisUpdate"),
+    "count-after-verify": ("CA-ENR-14", "the attempt is counted when the hash is done"),
+    "no-address-throttle": ("CA-ENR-7", "failures are counted per alias only"),
+    "success-clears-address": ("CA-ENR-7", "a right password clears its address's count"),
+    "backoff-constant": ("CA-ENR-7", "every 429 asks for the base wait, never doubled"),
+    "pending-is-failure": ("CA-ENR-14", "a pending attempt counts as a failure (429)"),
+    "busy-counted": ("CA-ENR-14", "a 503 busy answer counts as a failure"),
+    "lock-expires": ("CA-ENR-19", "the hard lock ends with the backoff"),
+    "hostname-alias": ("CA-ENR-17", "an alias equal to the CA's host name is enrolled"),
+    "body-unbounded": ("CA-ENR-9", "bodies over 64 KiB are read and parsed"),
+    "query-ignored": ("CA-ENR-15", "a query string is ignored"),
+    "tls12-allowed": ("CA-ENR-1", "the CA accepts TLS 1.2"),
+    "p384-accepted": ("CA-ENR-13", "any EC curve is accepted in a CSR"),
+    "sha1-csr-accepted": ("CA-ENR-13", "a CSR signed with SHA-1 is accepted"),
+    "rsa-key-encipherment": ("PKI-CERT-1", "RSA keys get keyEncipherment too"),
+    "not-before-future": ("CA-ENR-10", "notBefore is set an hour ahead"),
+    "busy-no-retry-after": ("CA-ENR-14", "503 busy without Retry-After"),
+    "query-empty-passes": ("CA-ENR-15", "a bare `?` (empty query) is let through"),
+    "hash-blocklist": ("CA-ENR-13", "only MD5 and SHA-1 CSRs are refused (SHA-224 passes)"),
+    "crl-cached": ("CA-ENR-11", "the CRL is made at start and kept for five minutes"),
+    "validity-plus-skew": ("CA-ENR-10", "notAfter gets the hour of clock skew too"),
+    "hostname-trailing-dot": ("CA-ENR-17", "`localhost.` is not the CA's `localhost`"),
+    "hostname-url-only": ("CA-ENR-17", "only the URL's host is compared, not the SAN names"),
+    "revoked-403": ("CA-ENR-11", "a revoked alias is answered 403 revoked"),
+    "retry-after-missing": ("CA-ENR-7", "429 without Retry-After"),
+    "unknown-not-counted": ("CA-ENR-7", "failures of unknown aliases are not counted"),
+    "crl-sha384": ("CA-ENR-8", "the CRL is signed with SHA-384 (a P-384 habit)"),
+    "crl-this-update-future": ("CA-ENR-8", "the CRL's thisUpdate is ten minutes ahead"),
+    "address-from-forwarded": ("CA-ENR-7", "the client address is taken from X-Forwarded-For"),
+    "lock-after-verify": ("CA-ENR-19", "the hard lock is checked only for wrong passwords"),
+    "revoked-message": ("CA-ENR-11", "a revoked alias's 401 says it is revoked"),
+    "csr-first-pem": ("CA-ENR-13", "the csr field's first PEM block is taken, the rest ignored"),
+}
+
+
+def _faults() -> frozenset[str]:
+    raw = os.environ.get("SFT_INDEPENDENT_FAULTS", "")
+    names = frozenset(n.strip() for n in raw.split(",") if n.strip())
+    unknown = names - FAULTS.keys()
+    if unknown:
+        raise SystemExit(f"unknown faults: {sorted(unknown)}")
+    return names
+
+
+FAULTY: frozenset[str] = frozenset()
+
+ALIAS = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+MAX_BODY = 65536
+SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+CRL_LIFETIME = dt.timedelta(days=1)
+MAX_ENTRIES = 4096
+
+
+# --- the CA's store (shared by the server and the administration commands) ---------------
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """One writer at a time across processes (the server and `user add`/`revoke`)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _load(path: Path, default: Any) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return default
+
+
+def _save(path: Path, value: Any) -> None:
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(value, f)
+    scratch.replace(path)
+
+
+def _hash_password(password: str, salt: bytes) -> bytes:
+    return hashlib.scrypt(password.encode(), salt=salt, dklen=32, **SCRYPT)
+
+
+# --- throttling (CA-ENR-7, 14, 19, 20) ---------------------------------------------------
+
+
+@dataclass
+class _Count:
+    failures: int = 0
+    pending: int = 0
+    until: float = 0.0  # wall time the backoff ends
+    touched: float = field(default_factory=time.time)
+
+
+class Throttle:
+    """Failures and pending attempts per alias and per address, persisted (wall time)."""
+
+    def __init__(self, directory: Path, after: int, base: float, cap: float, lock_after: int,
+                 pending_cap: int) -> None:  # fmt: skip
+        self.directory = directory
+        self.after, self.base, self.cap = after, base, cap
+        self.lock_after, self.pending_cap = lock_after, pending_cap
+        self.guard = threading.Lock()
+        self.tables: dict[str, dict[str, _Count]] = {"alias": {}, "address": {}}
+        self.consecutive: dict[str, int] = {}
+        saved = _load(directory / "throttle.json", {})
+        for kind in self.tables:
+            for key, (f, until) in saved.get(kind, {}).items():
+                self.tables[kind][key] = _Count(failures=int(f), until=float(until))
+        self.consecutive = {k: int(v) for k, v in saved.get("consecutive", {}).items()}
+
+    def _persist(self) -> None:
+        state: dict[str, Any] = {
+            kind: {k: [c.failures, c.until] for k, c in table.items() if c.failures}
+            for kind, table in self.tables.items()
+        }
+        state["consecutive"] = dict(self.consecutive)
+        _save(self.directory / "throttle.json", state)
+
+    def _locks(self) -> set[str]:
+        return set(_load(self.directory / "locks.json", []))
+
+    def _entry(self, kind: str, key: str) -> _Count | None:
+        table = self.tables[kind]
+        if key not in table:
+            if len(table) >= MAX_ENTRIES:
+                now = time.time()
+                idle = [k for k, c in table.items() if c.pending == 0 and c.until <= now]
+                if not idle:
+                    return None
+                del table[min(idle, key=lambda k: table[k].touched)]
+            table[key] = _Count()
+        entry = table[key]
+        entry.touched = time.time()
+        return entry
+
+    def _wait(self, failures: int) -> float:
+        if "backoff-constant" in FAULTY:
+            return float(self.base)
+        return float(min(self.cap, self.base * 2.0 ** max(0, failures - self.after)))
+
+    def reserve(self, alias: str, address: str) -> tuple[str, int]:
+        """("ok", 0), or ("throttled"|"busy", Retry-After seconds)."""
+        with self.guard:
+            now = time.time()
+            if alias in self._locks() and "lock-after-verify" not in FAULTY:
+                return "throttled", max(1, math.ceil(self.cap))
+            entries = [self._entry("alias", alias)]
+            if "no-address-throttle" not in FAULTY:
+                entries.append(self._entry("address", address))
+            if any(e is None for e in entries):
+                return "busy", 1
+            counts = [e for e in entries if e is not None]
+            later = max(c.until for c in counts)
+            if later > now:
+                return "throttled", max(1, math.ceil(later - now))
+            for c in counts:
+                # Below the threshold, N - f attempts may be in flight; past a backoff, one.
+                allowance = max(1, self.after - c.failures)
+                if "pending-is-failure" in FAULTY and c.failures + c.pending >= self.after:
+                    return "throttled", max(1, math.ceil(self.base))
+                if c.pending >= allowance or c.pending >= self.pending_cap:
+                    if "busy-counted" in FAULTY:
+                        for d in counts:
+                            self._fail(d, now)
+                        self._persist()
+                    return "busy", 1
+            if "count-after-verify" not in FAULTY:
+                for c in counts:
+                    c.pending += 1
+            return "ok", 0
+
+    def _fail(self, count: _Count, now: float) -> None:
+        count.failures += 1
+        if count.failures >= self.after:
+            count.until = now + self._wait(count.failures)
+
+    def finish(self, alias: str, address: str, ok: bool, *, known: bool = True) -> None:
+        with self.guard:
+            now = time.time()
+            alias_count = self.tables["alias"].get(alias)
+            address_count = None
+            if "no-address-throttle" not in FAULTY:
+                address_count = self.tables["address"].get(address)
+            counts = [c for c in (alias_count, address_count) if c is not None]
+            for c in counts:
+                if "count-after-verify" not in FAULTY:
+                    c.pending = max(0, c.pending - 1)
+            if ok:
+                if alias_count is not None:
+                    alias_count.failures, alias_count.until = 0, 0.0
+                if "success-clears-address" in FAULTY and address_count is not None:
+                    address_count.failures, address_count.until = 0, 0.0
+                self.consecutive.pop(alias, None)
+            elif known or "unknown-not-counted" not in FAULTY:
+                for c in counts:
+                    self._fail(c, now)
+                n = self.consecutive.get(alias, 0) + 1
+                if n >= self.lock_after and "lock-expires" not in FAULTY:
+                    with _locked(self.directory):
+                        locks = self._locks() | {alias}
+                        _save(self.directory / "locks.json", sorted(locks))
+                    n = 0
+                self.consecutive[alias] = n
+            self._persist()
+
+
+# --- certificates ------------------------------------------------------------------------
+
+
+@dataclass
+class Authority:
+    directory: Path
+    root: x509.Certificate
+    root_key: Any
+    validity: dt.timedelta
+    names: frozenset[str]  # the CA's own host names and addresses, lowercased
+    url_host: str = "127.0.0.1"
+    cached_crl: tuple[float, bytes] | None = None
+    serial_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def serial(self) -> int:
+        if "serial-sequential" in FAULTY:
+            with self.serial_lock, _locked(self.directory):
+                issued = _load(self.directory / "issued.json", [])
+                return 1000 + len(issued)
+        if "serial-32-bit" in FAULTY:
+            return secrets.randbits(32) | 1
+        # 127 random bits, positive, 16 octets at most: unique without a registry.
+        return secrets.randbits(127) | (1 << 126)
+
+    def issue(self, alias: str, csr: x509.CertificateSigningRequest) -> x509.Certificate:
+        now = dt.datetime.now(dt.UTC)
+        validity = dt.timedelta(days=30) if "validity-default" in FAULTY else self.validity
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, alias)])
+        if "cn-from-csr" in FAULTY:
+            subject = csr.subject
+        not_before = now + dt.timedelta(hours=1) if "not-before-future" in FAULTY else now
+        public_key = csr.public_key()
+        key_usage = x509.KeyUsage(
+            digital_signature=True,
+            content_commitment=False,
+            key_encipherment="rsa-key-encipherment" in FAULTY
+            and isinstance(public_key, rsa.RSAPublicKey),
+            data_encipherment=False,
+            key_agreement=False,
+            key_cert_sign=False,
+            crl_sign=False,
+            encipher_only=False,
+            decipher_only=False,
+        )
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(self.root.subject)
+            .public_key(public_key)
+            .serial_number(self.serial())
+            .not_valid_before(not_before - dt.timedelta(minutes=5))
+            .not_valid_after(
+                now + validity + dt.timedelta(hours=1)
+                if "validity-plus-skew" in FAULTY
+                else now + validity
+            )
+            .add_extension(x509.KeyUsage(**_ku_fields(key_usage)), critical=True)
+        )
+        requested = {e.oid: e for e in _requested_extensions(csr)}
+        bc = x509.BasicConstraints(ca=False, path_length=None)
+        if "csr-ca-copied" in FAULTY and x509.OID_BASIC_CONSTRAINTS in requested:
+            bc = requested[x509.OID_BASIC_CONSTRAINTS].value
+        builder = builder.add_extension(bc, critical=True)
+        eku: x509.ExtensionType = x509.ExtendedKeyUsage(
+            [ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH]
+        )
+        if "csr-eku-copied" in FAULTY and x509.OID_EXTENDED_KEY_USAGE in requested:
+            eku = requested[x509.OID_EXTENDED_KEY_USAGE].value
+        builder = builder.add_extension(eku, critical=False)
+        if "csr-san-copied" in FAULTY and x509.OID_SUBJECT_ALTERNATIVE_NAME in requested:
+            san = requested[x509.OID_SUBJECT_ALTERNATIVE_NAME]
+            builder = builder.add_extension(san.value, critical=san.critical)
+        builder = builder.add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(public_key),
+            critical=False,
+        ).add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(self.root_key.public_key()),
+            critical=False,
+        )
+        cert = builder.sign(self.root_key, hashes.SHA256())
+        with _locked(self.directory):
+            issued = _load(self.directory / "issued.json", [])
+            issued.append(
+                {
+                    "alias": alias,
+                    "serial": cert.serial_number,
+                    "not_after": (now + validity).timestamp(),
+                }
+            )
+            _save(self.directory / "issued.json", issued)
+        return cert
+
+    def crl(self) -> bytes:
+        if "crl-cached" in FAULTY:
+            if self.cached_crl is None or time.time() - self.cached_crl[0] > 300:
+                self.cached_crl = (time.time(), self._make_crl())
+            return self.cached_crl[1]
+        return self._make_crl()
+
+    def _make_crl(self) -> bytes:
+        now = dt.datetime.now(dt.UTC)
+        lifetime = dt.timedelta(days=30) if "crl-30-days" in FAULTY else CRL_LIFETIME
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self.root.subject)
+            .last_update(
+                now + dt.timedelta(minutes=10)
+                if "crl-this-update-future" in FAULTY
+                else now - dt.timedelta(minutes=1)
+            )
+            .next_update(now - dt.timedelta(minutes=1) + lifetime)
+        )
+        for serial, when in _load(self.directory / "revoked.json", []):
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder()
+                .serial_number(int(serial))
+                .revocation_date(dt.datetime.fromtimestamp(float(when), dt.UTC))
+                .build()
+            )
+        digest = hashes.SHA384() if "crl-sha384" in FAULTY else hashes.SHA256()
+        return builder.sign(self.root_key, digest).public_bytes(serialization.Encoding.DER)
+
+
+def _ku_fields(ku: x509.KeyUsage) -> dict[str, bool]:
+    return {
+        "digital_signature": ku.digital_signature,
+        "content_commitment": ku.content_commitment,
+        "key_encipherment": ku.key_encipherment,
+        "data_encipherment": ku.data_encipherment,
+        "key_agreement": ku.key_agreement,
+        "key_cert_sign": ku.key_cert_sign,
+        "crl_sign": ku.crl_sign,
+        "encipher_only": False,
+        "decipher_only": False,
+    }
+
+
+def _requested_extensions(csr: x509.CertificateSigningRequest) -> list[x509.Extension[Any]]:
+    try:
+        return list(csr.extensions)
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
+        return []
+
+
+class BadCsr(Exception):
+    """The CSR is refused (CA-ENR-3, CA-ENR-13)."""
+
+
+def check_csr(text: str) -> x509.CertificateSigningRequest:
+    begin = "-----BEGIN CERTIFICATE REQUEST-----"
+    stripped = text.strip()
+    if "csr-first-pem" not in FAULTY:
+        if not stripped.startswith(begin) or stripped.count("-----BEGIN") != 1:
+            raise BadCsr("not one PEM CERTIFICATE REQUEST")
+        if not stripped.endswith("-----END CERTIFICATE REQUEST-----"):
+            raise BadCsr("not one PEM CERTIFICATE REQUEST")
+    try:
+        csr = x509.load_pem_x509_csr(stripped.encode())
+        key = csr.public_key()
+        algorithm = csr.signature_hash_algorithm
+    except Exception as exc:  # any parse failure of untrusted input is a bad CSR
+        raise BadCsr("malformed") from exc
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        if not isinstance(key.curve, ec.SECP256R1) and "p384-accepted" not in FAULTY:
+            raise BadCsr("EC key not on P-256")
+    elif isinstance(key, rsa.RSAPublicKey):
+        if key.key_size < 2048:
+            raise BadCsr("RSA key shorter than 2048 bits")
+    else:
+        raise BadCsr("key type outside the profile")
+    strong = (hashes.SHA256, hashes.SHA384, hashes.SHA512)
+    if "hash-blocklist" in FAULTY:
+        if isinstance(algorithm, hashes.MD5 | hashes.SHA1) or algorithm is None:
+            raise BadCsr("signature hash weaker than SHA-256")
+    elif not isinstance(algorithm, strong):
+        if not ("sha1-csr-accepted" in FAULTY and isinstance(algorithm, hashes.SHA1)):
+            raise BadCsr("signature hash weaker than SHA-256")
+    if "csr-signature-unchecked" not in FAULTY:
+        try:
+            valid = _signature_valid(csr, key, algorithm)
+        except Exception as exc:
+            raise BadCsr("signature does not verify") from exc
+        if not valid:
+            raise BadCsr("signature does not verify")
+    return csr
+
+
+def _signature_valid(csr: x509.CertificateSigningRequest, key: Any, algorithm: Any) -> bool:
+    if "sha1-csr-accepted" not in FAULTY:
+        return csr.is_signature_valid
+    # The fault: verified by hand with whatever hash the CSR names (the primitives take
+    # SHA-1, where the X.509 layer's own check would not).
+    try:
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(csr.signature, csr.tbs_certrequest_bytes, ec.ECDSA(algorithm))
+        else:
+            key.verify(csr.signature, csr.tbs_certrequest_bytes, padding.PKCS1v15(), algorithm)
+    except InvalidSignature:
+        return False
+    return True
+
+
+# --- HTTPS -------------------------------------------------------------------------------
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, code: str, message: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
+
+
+@dataclass
+class Service:
+    authority: Authority
+    throttle: Throttle
+    dummy_salt: bytes = field(default_factory=lambda: secrets.token_bytes(16))
+
+    def users(self) -> dict[str, dict[str, Any]]:
+        users: dict[str, dict[str, Any]] = _load(self.authority.directory / "users.json", {})
+        return users
+
+    def enroll(self, body: bytes, address: str) -> dict[str, str]:
+        try:
+            obj = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise Refusal(400, "bad_request", "the body is not JSON") from exc
+        if not isinstance(obj, dict) or not all(
+            isinstance(obj.get(k), str) for k in ("alias", "password", "csr")
+        ):
+            raise Refusal(400, "bad_request", "want alias, password and csr (strings)")
+        alias, password, csr_text = obj["alias"], obj["password"], obj["csr"]
+        verdict, wait = self.throttle.reserve(alias, address)
+        if verdict == "throttled":
+            if "retry-after-missing" in FAULTY:
+                raise Refusal(429, "throttled", f"too many failed logins, wait {wait} s")
+            raise Refusal(429, "throttled", "too many failed logins", wait)
+        if verdict == "busy":
+            if "busy-no-retry-after" in FAULTY:
+                raise Refusal(503, "busy", "too many logins in progress")
+            raise Refusal(503, "busy", "too many logins in progress", wait)
+        ok = False
+        locked_before = alias in self.throttle._locks()
+        try:
+            ok = self._verify(alias, password)
+        finally:
+            self.throttle.finish(alias, address, ok, known=alias in self.users())
+        if not ok:
+            user = self.users().get(alias)
+            if "lock-after-verify" in FAULTY and locked_before:
+                raise Refusal(
+                    429, "throttled", "too many failed logins", math.ceil(self.throttle.cap)
+                )
+            if "revoked-message" in FAULTY and user is not None and user.get("revoked"):
+                raise Refusal(401, "auth_failed", "authentication failed: the alias is revoked")
+            if "revoked-403" in FAULTY and user is not None and user.get("revoked"):
+                raise Refusal(403, "revoked", "this alias is revoked")
+            if "unknown-alias-404" in FAULTY and alias not in self.users():
+                raise Refusal(404, "unknown_alias", "no such alias")
+            message = "authentication failed"
+            if "unknown-alias-message" in FAULTY and alias not in self.users():
+                message = "authentication failed: unknown alias"
+            raise Refusal(401, "auth_failed", message)
+        try:
+            csr = check_csr(csr_text)
+        except BadCsr as exc:
+            raise Refusal(400, "bad_csr", str(exc)) from exc
+        if self._is_own_name(alias):
+            raise Refusal(403, "forbidden", "the alias is one of the CA's host names")
+        cert = self.authority.issue(alias, csr)
+        return {"certificate": cert.public_bytes(serialization.Encoding.PEM).decode()}
+
+    def _is_own_name(self, alias: str) -> bool:
+        if "hostname-alias" in FAULTY:
+            return False
+        names = self.authority.names
+        if "hostname-url-only" in FAULTY:
+            names = frozenset({self.authority.url_host})
+        folded = alias.lower()
+        if "hostname-trailing-dot" not in FAULTY and folded.endswith("."):
+            folded = folded[:-1]
+        return folded in names
+
+    def _verify(self, alias: str, password: str) -> bool:
+        user = self.users().get(alias) if ALIAS.fullmatch(alias) else None
+        if user is None or (user.get("revoked") and "revoked-can-enrol" not in FAULTY):
+            if "no-dummy-hash" not in FAULTY or user is not None:
+                _hash_password(password, self.dummy_salt)  # as long as a known alias
+            return False
+        digest = _hash_password(password, bytes.fromhex(user["salt"]))
+        return hmac.compare_digest(digest, bytes.fromhex(user["hash"]))
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Server
+    protocol_version = "HTTP/1.1"
+    server_version = "ca1"
+    sys_version = ""
+    timeout = 15.0
+
+    def setup(self) -> None:
+        super().setup()
+        assert isinstance(self.request, ssl.SSLSocket)
+        self.request.do_handshake()  # here, in the connection's thread, bounded by timeout
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server's own refusals (malformed request lines, ...) as JSON too.
+        self._answer(code, {"error": "bad_request", "message": (message or "")[:200]})
+        self.close_connection = True
+
+    def _answer(self, status: int, obj: dict[str, Any], retry_after: int | None = None) -> None:
+        body = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        if retry_after is not None:
+            self.send_header("Retry-After", str(retry_after))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _raw(self, body: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _route(self, method: str) -> None:
+        try:
+            self._dispatch(method)
+        except Refusal as refusal:
+            self.close_connection = True
+            self._answer(
+                refusal.status,
+                {"error": refusal.code, "message": refusal.message},
+                refusal.retry_after,
+            )
+        except Exception:  # never a stack trace on the wire (CA-ENR-9)
+            self.close_connection = True
+            self._answer(500, {"error": "internal", "message": "internal error"})
+
+    def _dispatch(self, method: str) -> None:
+        path = self.path
+        if "query-empty-passes" in FAULTY:
+            if urlsplit(path).query:
+                raise Refusal(400, "bad_request", "no query strings")
+        elif "?" in path and "query-ignored" not in FAULTY:
+            raise Refusal(400, "bad_request", "no query strings: credentials never go in URLs")
+        path = path.split("?", 1)[0]
+        routes = {"/v1/enroll": "POST", "/v1/root": "GET", "/v1/crl": "GET"}
+        if path not in routes:
+            raise Refusal(404, "not_found", "no such path")
+        if routes[path] != method:
+            raise Refusal(405, "method_not_allowed", f"use {routes[path]}")
+        if method == "GET":
+            if path == "/v1/root":
+                pem = self.server.service.authority.root.public_bytes(serialization.Encoding.PEM)
+                self._raw(pem, "application/x-pem-file")
+            else:
+                self._raw(self.server.service.authority.crl(), "application/pkix-crl")
+            return
+        length_text = self.headers.get("Content-Length")
+        if length_text is None:
+            raise Refusal(411, "length_required", "Content-Length is required")
+        if not length_text.isdigit():
+            raise Refusal(400, "bad_request", "bad Content-Length")
+        length = int(length_text)
+        if length > MAX_BODY and "body-unbounded" not in FAULTY:
+            # Answered from the headers alone, the body unread (SPEC allows it; the
+            # suite must then still see the 413).
+            raise Refusal(413, "too_large", f"bodies are at most {MAX_BODY} bytes")
+        body = self.rfile.read(length)
+        address = self.client_address[0]
+        forwarded = self.headers.get("X-Forwarded-For")
+        if "address-from-forwarded" in FAULTY and forwarded:
+            address = forwarded.split(",")[0].strip()
+        answer = self.server.service.enroll(body, address)
+        self._answer(200, answer)
+
+    def do_GET(self) -> None:
+        self._route("GET")
+
+    def do_POST(self) -> None:
+        self._route("POST")
+
+    def do_PUT(self) -> None:
+        self._route("PUT")
+
+    def do_DELETE(self) -> None:
+        self._route("DELETE")
+
+    def do_HEAD(self) -> None:
+        self._route("HEAD")
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], service: Service, context: ssl.SSLContext):
+        self.service = service
+        self.context = context
+        super().__init__(address, Handler)
+
+    def get_request(self) -> tuple[Any, Any]:
+        sock, address = self.socket.accept()
+        return self.context.wrap_socket(
+            sock, server_side=True, do_handshake_on_connect=False
+        ), address
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return  # a failed handshake or a vanished client: nothing to report
+
+
+def _tls_identity(
+    directory: Path, root: x509.Certificate, root_key: Any, host: str
+) -> tuple[Path, Path, frozenset[str]]:
+    """The CA's own TLS certificate, issued by the root for its names (CA-ENR-17)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    names: list[x509.GeneralName] = [x509.DNSName("localhost")]
+    texts = {"localhost"}
+    for candidate in {host, "127.0.0.1"}:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(candidate)))
+        except ValueError:
+            names.append(x509.DNSName(candidate))
+        texts.add(candidate.lower())
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sft ca1")]))
+        .issuer_name(root.subject)
+        .public_key(key.public_key())
+        .serial_number(secrets.randbits(127) | (1 << 126))
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(root_key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "tls.pem", directory / "tls.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    return cert_path, key_path, frozenset(texts)
+
+
+def serve(options: argparse.Namespace) -> int:
+    directory = Path(options.dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    root = x509.load_pem_x509_certificate(Path(options.root).read_bytes())
+    root_key = serialization.load_pem_private_key(Path(options.root_key).read_bytes(), None)
+    host, _, port = options.listen.rpartition(":")
+    cert_path, key_path, names = _tls_identity(directory, root, root_key, host)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = (
+        ssl.TLSVersion.TLSv1_2 if "tls12-allowed" in FAULTY else ssl.TLSVersion.TLSv1_3
+    )
+    context.load_cert_chain(str(cert_path), str(key_path))
+    context.set_alpn_protocols(["http/1.1"])
+    authority = Authority(
+        directory, root, root_key, dt.timedelta(days=options.validity_days), names, host.lower()
+    )
+    throttle = Throttle(directory, options.throttle_after, options.throttle_base,
+                        options.throttle_cap, options.lock_after, options.pending_cap)  # fmt: skip
+    server = Server((host, int(port)), Service(authority, throttle), context)
+    bound_host, bound_port = server.server_address[:2]
+    print(f"listening on {bound_host!s}:{bound_port}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever(poll_interval=0.2)
+    return 0
+
+
+# --- administration ----------------------------------------------------------------------
+
+
+def user_add(options: argparse.Namespace) -> int:
+    directory = Path(options.dir)
+    alias = options.alias
+    if not ALIAS.fullmatch(alias):
+        print(f"not an alias: {alias!r}", file=sys.stderr)
+        return 2
+    line = sys.stdin.readline()
+    password = line[:-1] if line.endswith("\n") else line
+    password = password[:-1] if password.endswith("\r") else password
+    if not password:
+        print("empty password", file=sys.stderr)
+        return 2
+    salt = secrets.token_bytes(16)
+    with _locked(directory):
+        users = _load(directory / "users.json", {})
+        if alias in users and not users[alias].get("revoked"):
+            print(f"{alias} exists", file=sys.stderr)
+            return 1
+        users[alias] = {"salt": salt.hex(), "hash": _hash_password(password, salt).hex()}
+        _save(directory / "users.json", users)
+    return 0
+
+
+def revoke(options: argparse.Namespace) -> int:
+    directory = Path(options.dir)
+    now = time.time()
+    with _locked(directory):
+        users = _load(directory / "users.json", {})
+        if options.alias not in users:
+            print(f"no such alias {options.alias}", file=sys.stderr)
+            return 1
+        users[options.alias]["revoked"] = True
+        _save(directory / "users.json", users)
+        mine = [
+            entry
+            for entry in _load(directory / "issued.json", [])
+            if entry["alias"] == options.alias and entry["not_after"] > now
+        ]
+        if "revoke-newest-only" in FAULTY:
+            mine = mine[-1:]
+        revoked = _load(directory / "revoked.json", [])
+        listed = {int(s) for s, _ in revoked}
+        revoked += [[e["serial"], now] for e in mine if int(e["serial"]) not in listed]
+        _save(directory / "revoked.json", revoked)
+    return 0
+
+
+def unlock(options: argparse.Namespace) -> int:
+    directory = Path(options.dir)
+    with _locked(directory):
+        locks = set(_load(directory / "locks.json", []))
+        locks.discard(options.alias)
+        _save(directory / "locks.json", sorted(locks))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    global FAULTY
+    FAULTY = _faults()
+    parser = argparse.ArgumentParser(prog="ca1")
+    commands = parser.add_subparsers(dest="command", required=True)
+    s = commands.add_parser("serve")
+    s.add_argument("--dir", required=True)
+    s.add_argument("--root", required=True)
+    s.add_argument("--root-key", required=True)
+    s.add_argument("--listen", default="127.0.0.1:0")
+    s.add_argument("--validity-days", type=float, default=30.0)
+    s.add_argument("--throttle-after", type=int, default=5)
+    s.add_argument("--throttle-base", type=float, default=1.0)
+    s.add_argument("--throttle-cap", type=float, default=300.0)
+    s.add_argument("--lock-after", type=int, default=100)
+    s.add_argument("--pending-cap", type=int, default=4)
+    user = commands.add_parser("user").add_subparsers(dest="action", required=True)
+    add = user.add_parser("add")
+    add.add_argument("alias")
+    add.add_argument("--dir", required=True)
+    add.add_argument("--password-stdin", action="store_true")
+    for name in ("revoke", "unlock"):
+        p = commands.add_parser(name)
+        p.add_argument("alias")
+        p.add_argument("--dir", required=True)
+    options = parser.parse_args(argv)
+    if options.command == "serve":
+        return serve(options)
+    if options.command == "user":
+        return user_add(options)
+    return revoke(options) if options.command == "revoke" else unlock(options)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
