@@ -112,7 +112,7 @@ def _refused(case: ClientCase, what: str) -> None:
     problems = []
     if case.result.returncode is None:
         problems.append("the client did not end")
-    elif case.result.returncode == 0:
+    elif case.result.succeeded:
         problems.append("the client reported success")
     if case.result.kept_file:
         problems.append("the client kept the file")
@@ -207,7 +207,7 @@ def test_client_completes_a_get_from_an_honest_server(
 
     case = _run(eke_target, tmp_path, transcripts, behaviour, password=password)
     result = case.result
-    if result.returncode != 0 or not result.kept_file or result.out.read_bytes() != CONTENT:
+    if not result.succeeded or not result.kept_file or result.out.read_bytes() != CONTENT:
         raise ConformanceFailure.evidence(
             "the client's get from an honest server (password with spaces and a combining "
             "accent; unknown members in EKE2, EKE4, RSFL, DONE)",
@@ -485,7 +485,7 @@ def test_client_rejects_plaintext_after_the_handshake(
         read_frame(raw, view, _TIMEOUT)
 
     case = _run(eke_target, tmp_path, transcripts, behaviour)
-    if case.result.returncode == 0 or case.result.kept_file:
+    if case.result.succeeded or case.result.kept_file:
         raise ConformanceFailure(
             f"EKE-REC-5: the client accepted a file sent in clear after EKE4: {case.describe()}"
         )

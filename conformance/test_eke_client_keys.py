@@ -210,7 +210,7 @@ def _offering(pw: bytes, offer: _Offer) -> Behaviour:
 
 def _got_file(case: ClientCase) -> bool:
     result = case.result
-    return result.returncode == 0 and result.kept_file and result.out.read_bytes() == CONTENT
+    return result.succeeded and result.kept_file and result.out.read_bytes() == CONTENT
 
 
 def _diagnose_opener(

@@ -190,7 +190,7 @@ def test_initiator_completes_get_from_honest_responder(
         cert=lab.employee(responder_alias(target)),
         script=honest_get_script(CONTENT),
     )
-    if run.returncode != 0 or not run.kept_file or run.out.read_bytes() != CONTENT:
+    if not run.succeeded or not run.kept_file or run.out.read_bytes() != CONTENT:
         raise ConformanceFailure(
             f"honest get failed: {run.describe()}; responder saw "
             f"{hostile.frames_received()} {hostile.handshake_errors}"
@@ -419,7 +419,7 @@ def test_initiator_ends_with_close_notify(
         script=_serve_get_then_close(CONTENT, ends),
     )
     require_reached(run, hostile, request=True)
-    if run.returncode != 0 or not ends:
+    if not run.succeeded or not ends:
         raise ConformanceFailure(f"honest get failed: {run.describe()}; saw {ends}")
     if ends != ["close_notify"]:
         raise ConformanceFailure.evidence(
