@@ -21,7 +21,27 @@ def _reserved_prefix_accepted() -> None:
     )
 
 
-MUTANTS: tuple[Mutant, ...] = tuple(
+def _invalid_names_matched() -> None:
+    """Any name accepted at EKE1, then "cleaned" before the lookup: control characters
+    dropped and the name cut to 64 bytes — so `alice\x01` is alice."""
+    crypto = _module("reference.eke.crypto")
+    store = _module("reference.eke.store")
+
+    def check_user_name(user: str) -> bytes:
+        return user.encode("utf-8")
+
+    original = store.PasswordStore.key_for
+
+    def key_for(self: object, name: str) -> bytes:
+        cleaned = "".join(ch for ch in name if ch.isprintable() or ch == " ")
+        cleaned = cleaned.encode("utf-8")[:64].decode("utf-8", "ignore").rstrip("\x00")
+        return bytes(original(self, cleaned))
+
+    crypto.check_user_name = check_user_name
+    store.PasswordStore.key_for = key_for
+
+
+_RESERVED = tuple(
     Mutant(
         name=f"{profile}-reserved-prefix-stored",
         group="app",
@@ -32,4 +52,16 @@ MUTANTS: tuple[Mutant, ...] = tuple(
         apply=_reserved_prefix_accepted,
     )
     for profile in ("eke", "pki")
+)
+MUTANTS: tuple[Mutant, ...] = (
+    *_RESERVED,
+    Mutant(
+        name="eke-invalid-user-names-matched",
+        group="eke",
+        profile="eke",
+        requirement="EKE-PW-5",
+        test_file="test_eke_user_names_invalid.py",
+        description="control characters dropped and names cut to 64 bytes before the lookup",
+        apply=_invalid_names_matched,
+    ),
 )
