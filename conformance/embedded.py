@@ -9,7 +9,8 @@ SIGTERM then SIGKILL, one log per process in the work directory's logs/).
 
 The servers get short limits (handshake/idle timeouts, throttling backoff) so that the
 whole suite stays fast; the `Target` records those limits so that tests expect exactly
-them. Options a reference build does not have yet are left out (probed with `--help`).
+them. Every option is always passed: a reference that does not know one (renamed,
+removed) fails to start, loudly, instead of turning the cases it serves into SKIPs.
 
 Also used by fuzz/ (`start_embedded`), which must not import `reference` either.
 """
@@ -118,11 +119,9 @@ class EmbeddedReference:
     servers: list[_Server] = field(default_factory=list)
     # How servers are started: the reference's CLI; the self-tests swap in a mutant.
     launcher: list[str] = field(default_factory=lambda: [sys.executable, "-m", "reference"])
-    _help_cache: dict[tuple[str, ...], str] = field(default_factory=dict)
     _tuned: dict[str, tuple[tuple[str, str], list[str], dict[str, str]]] = field(
         default_factory=dict
     )
-    _unsupported_seen: set[tuple[str, ...]] = field(default_factory=set)
     _args: dict[str, list[str]] = field(default_factory=dict)
     _pki: Target | None = None
     _eke: Target | None = None
@@ -149,25 +148,13 @@ class EmbeddedReference:
             for future in futures:
                 future.result()
 
-    def _help(self, *command: str) -> str:
-        if command not in self._help_cache:
-            done = run_command(
-                [sys.executable, "-m", "reference", *command, "--help"], timeout=_CLI_TIMEOUT
-            )
-            self._help_cache[command] = done.stdout.decode(errors="replace")
-        return self._help_cache[command]
-
-    def _supported(self, command: tuple[str, ...], options: dict[str, str]) -> list[str]:
-        """Only the options this build of the reference knows (`--help` is read only when
-        a start with all of them failed: each probe is one more `sft` start)."""
-        if command not in self._unsupported_seen:
-            return [part for option, value in options.items() for part in (option, value)]
-        text = self._help(*command)
-        out: list[str] = []
-        for option, value in options.items():
-            if option in text:
-                out += [option, value]
-        return out
+    @staticmethod
+    def _supported(command: tuple[str, ...], options: dict[str, str]) -> list[str]:
+        """Every option, always: the embedded reference ships with the suite, so an option
+        it does not know (a renamed one) is a loud harness error when the server starts,
+        never a quietly smaller target whose cases turn UNSUPPORTED or SKIP."""
+        del command
+        return [part for option, value in options.items() for part in (option, value)]
 
     def _serve(self, args: Sequence[str], *, name: str) -> _Server:
         self._args[name] = list(args)
@@ -195,13 +182,6 @@ class EmbeddedReference:
     ) -> tuple[_Server, list[str]]:
         """Start a server with the suite's limits; without those this build lacks."""
         self._tuned[name] = (command, args, options)
-        extra = self._supported(command, options)
-        try:
-            return self._serve([*args, *extra], name=name), extra
-        except EmbeddedError as exc:
-            if "unrecognized arguments" not in str(exc) or command in self._unsupported_seen:
-                raise
-        self._unsupported_seen.add(command)
         extra = self._supported(command, options)
         return self._serve([*args, *extra], name=name), extra
 
