@@ -315,7 +315,7 @@ class EmbeddedReference:
         self._cli(jobs[0][0], jobs[0][1], name=jobs[0][2])
         self._cli_parallel(jobs[1:])
         limits = EMBEDDED_LIMITS
-        server, extra = self._serve_tuned(
+        server, _extra = self._serve_tuned(
             ("eke", "serve"),
             [
                 "eke",
@@ -348,17 +348,7 @@ class EmbeddedReference:
             },
             name="eke-serve",
         )
-        if "--max-pending-logins-per-user" not in extra:  # a build without EKE-THR-7
-            limits = replace(limits, pending_logins_per_user=None, pending_logins_per_address=None)
-        if "--lock-after" not in extra:  # a build without EKE-THR-11
-            limits = replace(limits, lock_after=None)
-        if "--max-pending-per-address" not in extra:  # a build without LIM-8
-            limits = replace(limits, max_pending_per_address=None)
-        features = {"get", "put"}
-        if "--throttle-after" in extra:
-            features.add("throttling")
-        if "--max-connections" in extra:
-            features.add("busy")
+        features = {"get", "put", "throttling", "busy"}
         return Target(
             profile="eke",
             host=server.host,
@@ -463,7 +453,7 @@ class EmbeddedReference:
         # How the CA-ENR-11 case administers the CA: the reference's CLI on its store.
         admin = f"{shlex.quote(sys.executable)} -m reference ca"
         ca_dir_arg = shlex.quote(str(ca_dir))
-        peer, extra = self._serve_tuned(
+        peer, _extra = self._serve_tuned(
             ("peer", "serve"),
             [
                 "peer",
@@ -491,13 +481,7 @@ class EmbeddedReference:
             },
             name="peer-serve",
         )
-        if "--max-pending-per-address" not in extra:  # a build without LIM-8
-            limits = replace(limits, max_pending_per_address=None)
-        if "--crl-refresh" not in extra:  # a build that refetches at its default only
-            limits = replace(limits, crl_refresh=Limits().crl_refresh)
-        features = {"get", "put", "crl", "allow-list"}
-        if "--max-connections" in extra:
-            features.add("busy")
+        features = {"get", "put", "crl", "allow-list", "busy"}
         return Target(
             profile="pki",
             host=peer.host,
