@@ -21,61 +21,39 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
-# PKI-TLS-9 through OpenSSL's own configuration (Python 3.11 has no API for the groups
-# and signature algorithms). OpenSSL reads it once, when hashlib or ssl is first
-# imported: so it is set here, before those imports, and only when run as a program
-# (importing this module for FAULTS must not change the importer's TLS).
-_OPENSSL_CONF = """openssl_conf = sft_init
-[sft_init]
-ssl_conf = sft_ssl
-[sft_ssl]
-system_default = sft_defaults
-[sft_defaults]
-Ciphersuites = TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256
-Groups = X25519:P-256:P-384
-SignatureAlgorithms = ECDSA+SHA256:rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512
-"""
-
-
-def _pin_tls_parameters() -> None:
-    conf = Path(tempfile.gettempdir()) / f"sft-pki1-openssl-{os.getuid()}.cnf"
-    if not conf.is_file() or conf.read_text() != _OPENSSL_CONF:
-        scratch = conf.with_name(f"{conf.name}.{os.getpid()}")
-        scratch.write_text(_OPENSSL_CONF)
-        scratch.replace(conf)
-    os.environ["OPENSSL_CONF"] = str(conf)
-
-
+# PKI-TLS-9: pinned through OpenSSL's configuration, before hashlib/ssl are imported
+# (tls_pin.py says why), and only when run as a program.
 if __name__ == "__main__":
-    _pin_tls_parameters()
+    from conformance.selftest.independent.tls_pin import pin_tls_parameters
 
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import datetime as dt  # noqa: E402
-import hashlib  # noqa: E402
-import json  # noqa: E402
-import posixpath  # noqa: E402
-import re  # noqa: E402
-import secrets  # noqa: E402
-import selectors  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import ssl  # noqa: E402
-import stat  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-import unicodedata  # noqa: E402
-import urllib.request  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from typing import Any  # noqa: E402
+    pin_tls_parameters("pki1")
 
-from cryptography import x509  # noqa: E402
-from cryptography.hazmat.primitives import hashes  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec, rsa  # noqa: E402
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: E402
+import argparse
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import posixpath
+import re
+import secrets
+import selectors
+import signal
+import socket
+import ssl
+import stat
+import threading
+import time
+import unicodedata
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 __all__ = ["FAULTS", "main"]
 
