@@ -259,7 +259,7 @@ class TargetPool:
             except (EmbeddedError, OSError) as exc:
                 self.failures[profile] = f"the embedded {profile} reference did not start: {exc}"
                 raise TargetDown(self.failures[profile]) from None
-            result = run_sanity(target)
+            result = run_sanity_with_retries(target)
             self.sanity.setdefault(profile, {})["first"] = result
             if not result.ok:
                 self.failures[profile] = (
@@ -396,6 +396,31 @@ def open_eke_channel(
     return EkeChannel.connect(
         target.host, target.port, account.user, account.password, timeout=timeout, source=source
     )
+
+
+# A target on a loaded machine (or one still draining the previous run's connections) may
+# miss one sanity conversation; a down target still fails all attempts, ~3 s later.
+_SANITY_ATTEMPTS = 3
+_SANITY_BACKOFF = (0.5, 2.0)
+
+
+def run_sanity_with_retries(target: Target) -> SanityResult:
+    """The first sanity conversation, tried up to `_SANITY_ATTEMPTS` times: the whole run
+    hangs on it (a failure makes every case of the profile a harness ERROR), so one
+    transient refusal or timeout must not cost the verdicts."""
+    failures: list[str] = []
+    for attempt in range(_SANITY_ATTEMPTS):
+        if attempt:
+            time.sleep(_SANITY_BACKOFF[min(attempt - 1, len(_SANITY_BACKOFF) - 1)])
+        result = run_sanity(target)
+        if result.ok:
+            if failures:
+                result.detail += f" (after {len(failures)} failed attempt(s): {failures[-1]})"
+            return result
+        failures.append(result.detail)
+        if result.detail.startswith("no eke account"):
+            break  # a missing option, not a transient failure
+    return SanityResult(False, f"{failures[-1]} ({len(failures)} attempt(s))")
 
 
 def run_sanity(target: Target) -> SanityResult:
