@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from Crypto.Hash import MD5, SHA1, SHA224, SHA256, SHA384
+from Crypto.Hash import MD5, SHA1, SHA224, SHA256, SHA384, SHA512
 from Crypto.PublicKey import ECC, RSA
 from Crypto.Signature import DSS, eddsa, pkcs1_15
 
@@ -72,6 +72,8 @@ _SIG_OIDS = {
     ("rsa", "sha224"): "1.2.840.113549.1.1.14",
     ("rsa", "sha256"): "1.2.840.113549.1.1.11",
     ("rsa", "sha384"): "1.2.840.113549.1.1.12",
+    ("ec", "sha512"): "1.2.840.10045.4.3.4",
+    ("rsa", "sha512"): "1.2.840.113549.1.1.13",
 }
 _HASHES: dict[str, Any] = {
     "md5": MD5,
@@ -79,6 +81,7 @@ _HASHES: dict[str, Any] = {
     "sha224": SHA224,
     "sha256": SHA256,
     "sha384": SHA384,
+    "sha512": SHA512,
 }
 # Signature algorithms PKI-CERT-1 allows for what the root signs.
 SHA256_SIGNATURES = frozenset({_SIG_OIDS[("ec", "sha256")], _SIG_OIDS[("rsa", "sha256")]})
@@ -409,6 +412,8 @@ def _read_issued(der: bytes) -> IssuedCertificate:
 class RootInfo:
     subject: bytes
     key: Any  # pycryptodome public key
+    # The root's SubjectKeyIdentifier (PKI-CERT-13); None when it has none.
+    key_id: bytes | None = None
 
     def verifies(self, tbs: bytes, algorithm: bytes, signature: bytes) -> bool:
         """Whether `signature` over `tbs` verifies with the root's key (SHA-256 only)."""
@@ -433,7 +438,7 @@ def root_info(target: Target) -> RootInfo:
     spki = cert.spki
     key_oid = _oid(x509._children(_tlv(x509._children(_tlv(spki)[1])[0])[1])[0])
     key = RSA.import_key(spki) if key_oid == _OID_RSA else ECC.import_key(spki)
-    return RootInfo(cert.subject, key)
+    return RootInfo(cert.subject, key, subject_key_id(cert))
 
 
 # Key-usage bit numbers (RFC 5280 §4.2.1.3).
@@ -545,7 +550,63 @@ def profile_problems(
         add(("CA-ENR-10", f"notBefore {cert.not_before} is in the future"))
     if cert.not_before < issue.started - dt.timedelta(hours=1) - CLOCK_SLACK:
         add(("CA-ENR-10", f"notBefore {cert.not_before} is backdated by over an hour"))
+    out += [("PKI-CERT-13", text) for text in key_identifier_problems(cert, root)]
     return out
+
+
+def subject_key_id(cert: IssuedCertificate) -> bytes | None:
+    """The keyIdentifier of a certificate's SubjectKeyIdentifier (None: absent or malformed)."""
+    ski = cert.extension(OID_SKI)
+    if ski is None:
+        return None
+    try:
+        tag, content = _tlv(ski.value)
+    except (IndexError, ValueError):
+        return None
+    return content if tag == 0x04 and content else None
+
+
+def authority_key_id(cert: IssuedCertificate) -> bytes | None:
+    """The keyIdentifier ([0]) of a certificate's AuthorityKeyIdentifier, if any."""
+    aki = cert.extension(OID_AKI)
+    if aki is None:
+        return None
+    try:
+        fields = x509._children(_tlv(aki.value)[1])
+    except (IndexError, ValueError):
+        return None
+    found = [_tlv(f)[1] for f in fields if f[0] == 0x80]
+    return found[0] if found else None
+
+
+def key_identifier_problems(cert: IssuedCertificate, root: RootInfo) -> list[str]:
+    """Departures from PKI-CERT-13: the root's SKI, the leaf's AKI (= the root's SKI) and
+    SKI, none critical. Strict verifiers (Python 3.13's VERIFY_X509_STRICT) need them."""
+    problems = []
+    if root.key_id is None:
+        problems.append("the root has no SubjectKeyIdentifier")
+    aki, ski = cert.extension(OID_AKI), cert.extension(OID_SKI)
+    if aki is None:
+        problems.append("no AuthorityKeyIdentifier")
+    else:
+        found = authority_key_id(cert)
+        if found is None:
+            problems.append("the AuthorityKeyIdentifier has no keyIdentifier")
+        elif root.key_id is not None and found != root.key_id:
+            problems.append(
+                f"AuthorityKeyIdentifier {found.hex()} is not the root's SubjectKeyIdentifier "
+                f"{root.key_id.hex()}"
+            )
+        if aki.critical:
+            problems.append("the AuthorityKeyIdentifier is critical")
+    if ski is None or subject_key_id(cert) is None:
+        problems.append("no SubjectKeyIdentifier (or an empty one)")
+    elif ski.critical:
+        problems.append("the SubjectKeyIdentifier is critical")
+    return problems
+
+
+__all__ += ["authority_key_id", "key_identifier_problems", "subject_key_id"]
 
 
 def issue_now(alias: str, key: CsrKey, validity_days: float) -> Issue:

@@ -61,12 +61,21 @@ Behaviour = Callable[[RawConnection, ServerView], None]
 
 
 class HostileEkeServer:
-    """Accepts one connection and runs `behaviour` on it in a thread."""
+    """Accepts one connection (or up to `connections`, one after another: a client that
+    retries) and runs `behaviour` on each in a thread, with one shared view."""
 
     def __init__(
-        self, behaviour: Behaviour, *, timeout: float = 10.0, accept_timeout: float | None = None
+        self,
+        behaviour: Behaviour,
+        *,
+        timeout: float = 10.0,
+        accept_timeout: float | None = None,
+        connections: int = 1,
     ) -> None:
         self.behaviour = behaviour
+        self.connections = connections
+        # The transcripts of the connections after the first (view.transcript is the first's).
+        self.later_transcripts: list[Transcript] = []
         self.timeout = timeout
         # A client may take long to start on a loaded machine; leaving the `with` block
         # (the client ended) wakes a pending accept() anyway.
@@ -91,22 +100,28 @@ class HostileEkeServer:
 
     def _serve(self) -> None:
         self._listener.settimeout(self.accept_timeout)
-        try:
-            sock, peer = self._listener.accept()
-        except OSError:
-            self.view.ended = "no client connected"
-            return
-        raw = RawConnection(
-            sock, name=f"hostile eke server <- {peer[0]}:{peer[1]}", timeout=self.timeout
-        )
-        self.view.transcript = raw.transcript
-        try:
-            self.behaviour(raw, self.view)
-        except Exception as exc:  # a fault of the suite: surfaced by the test
-            self._error = exc
-            self.view.ended = f"suite error: {type(exc).__name__}: {exc}"
-        finally:
-            raw.close()
+        for index in range(self.connections):  # bounded: a retrying client's connections
+            try:
+                sock, peer = self._listener.accept()
+            except OSError:
+                if index == 0:
+                    self.view.ended = "no client connected"
+                return
+            raw = RawConnection(
+                sock, name=f"hostile eke server <- {peer[0]}:{peer[1]}", timeout=self.timeout
+            )
+            if index == 0:
+                self.view.transcript = raw.transcript
+            else:
+                self.later_transcripts.append(raw.transcript)
+            try:
+                self.behaviour(raw, self.view)
+            except Exception as exc:  # a fault of the suite: surfaced by the test
+                self._error = exc
+                self.view.ended = f"suite error: {type(exc).__name__}: {exc}"
+                return
+            finally:
+                raw.close()
 
     def check(self) -> None:
         if self._error is not None:
@@ -380,6 +395,7 @@ def run_case(
     started: Callable[[subprocess.Popen[bytes]], None] | None = None,
     timeout: float = 5.0,
     outdir: Path | None = None,
+    connections: int = 1,
 ) -> ClientCase:
     """Runs the client once against `behaviour`; its output goes to a directory of its own.
 
@@ -399,7 +415,9 @@ def run_case(
     out = outdir / "received.bin"
     if prepare_out is not None:
         out.write_bytes(prepare_out)
-    with HostileEkeServer(behaviour, timeout=timeout, accept_timeout=6 * timeout) as server:
+    with HostileEkeServer(
+        behaviour, timeout=timeout, accept_timeout=6 * timeout, connections=connections
+    ) as server:
         result = run_client(
             client_template(target),
             host=server.host,
@@ -415,9 +433,10 @@ def run_case(
             success=target.client_success if target.client_cmd else None,
         )
     server.check()
-    if server.view.transcript is not None:
-        transcripts.add(server.view.transcript)
-        _note_sign(server.view.transcript, eke_pw(user, password))
+    for transcript in [server.view.transcript, *server.later_transcripts]:
+        if transcript is not None:
+            transcripts.add(transcript)
+            _note_sign(transcript, eke_pw(user, password))
     return ClientCase(result, server.view, user, password, outdir)
 
 

@@ -16,9 +16,12 @@ from pathlib import Path
 
 __all__ = [
     "OUT_NAME",
+    "PARTIAL_PREFIX",
     "PROBE_BUDGET",
     "USERS_FILE",
+    "entries_once_written",
     "entries_while_transferring",
+    "existing_file_state",
     "look_at",
     "users_file_state",
 ]
@@ -26,6 +29,9 @@ __all__ = [
 OUT_NAME = "received.bin"  # the output name every client run is given ({out})
 USERS_FILE = b"the user's own file, not to be replaced\n"
 PROBE_BUDGET = 3.0  # seconds for the client to create its temporary file
+# The temporary file's fixed prefix [APP-STORE-1]: `NAME.part`, `.NAME.tmp` or a file in
+# /tmp are not it (the sweep of APP-STORE-3 and APP-NAME-9 rely on the prefix).
+PARTIAL_PREFIX = ".sft-partial-"
 
 
 def users_file_state(out: Path, download: bytes) -> str:
@@ -38,6 +44,16 @@ def users_file_state(out: Path, download: bytes) -> str:
     if content == download:
         return "replaced by the download"
     return f"changed ({len(content)} bytes)"
+
+
+def existing_file_state(out: Path, existing: bytes) -> str:
+    """What became of a file of the user's (`existing`, maybe empty) at the output name."""
+    if not out.exists():
+        return "deleted"
+    content = out.read_bytes()
+    if content == existing:
+        return "intact"
+    return f"changed (now {len(content)} bytes)"
 
 
 def entries_while_transferring(outdir: Path, notes: list[str]) -> list[Path]:
@@ -55,9 +71,34 @@ def entries_while_transferring(outdir: Path, notes: list[str]) -> list[Path]:
     return entries
 
 
+def entries_once_written(outdir: Path, size: int, notes: list[str]) -> list[Path]:
+    """The output directory's entries once the client has written `size` bytes to one of
+    them or shown the final name (bounded by count and by PROBE_BUDGET): the moment all
+    the data but no DONE has arrived. A client that buffers its writes only makes this
+    wait the budget out; the entries are then taken as they are (not a failure)."""
+    deadline = time.monotonic() + PROBE_BUDGET
+    entries: list[Path] = []
+    for _ in range(300):  # bounded by count and by PROBE_BUDGET
+        entries = list(outdir.iterdir())
+        if any(_size(e) >= size or e.name == OUT_NAME for e in entries):
+            break
+        if time.monotonic() > deadline:
+            notes.append(f"(no file of {size} bytes in the output directory within the budget)")
+            break
+        time.sleep(0.01)
+    return entries
+
+
+def _size(entry: Path) -> int:
+    try:
+        return entry.lstat().st_size
+    except FileNotFoundError:  # renamed or removed meanwhile
+        return -1
+
+
 def look_at(notes: list[str], entries: list[Path], when: str) -> None:
     """Notes the final name shown `when` [APP-GET-6] and a temporary file others may
-    read [APP-STORE-1] (each once)."""
+    read or that is not named `.sft-partial-*` [APP-STORE-1] (each once)."""
     for entry in entries:
         try:
             info = entry.lstat()
@@ -68,6 +109,8 @@ def look_at(notes: list[str], entries: list[Path], when: str) -> None:
             note = f"APP-GET-6: the final name exists {when} ({mode:04o}, {info.st_size} bytes)"
         elif mode & 0o077:
             note = f"APP-STORE-1: temporary file {entry.name} has mode {mode:04o}"
+        elif not entry.name.startswith(PARTIAL_PREFIX):
+            note = f"APP-STORE-1: temporary file {entry.name!r} is not named {PARTIAL_PREFIX}*"
         else:
             continue
         if note not in notes:

@@ -162,3 +162,34 @@ def test_every_known_file_has_its_size_and_sha256(target: Target, app_channel: A
             "its bytes, size and SHA-256",
             "\n".join(wrong),
         )
+
+
+@pytest.mark.req("APP-GET-7")
+def test_rsfl_names_the_file_exactly_as_requested(target: Target, app_channel: AppChannel) -> None:
+    """The RSFL of a get echoes the request's name unchanged: not its basename (as a put's
+    RSFL{accept} has), not a normalised, case-folded or decoded form. The known files
+    whose names a careless responder would rewrite come first: a directory, a non-ASCII
+    character, a percent sign, an upper-case letter."""
+
+    def rewritable(name: str) -> bool:
+        return "/" in name or "%" in name or not name.isascii() or name != name.lower()
+
+    small = [f for f in target.files if f.size <= 64 * 1024]
+    files = sorted(small, key=lambda f: not rewritable(f.name))[:4]
+    if not files:
+        pytest.skip("the target file lists no known file of at most 64 KiB in [files]")
+    channel = app_channel()
+    wrong = []
+    for file in files:
+        result = get_file(channel, file.name)
+        rsfl = next((f for f in result.frames if f.type == b"RSFL"), None)
+        named = (rsfl.json() or {}).get("name") if rsfl is not None else None
+        if named != file.name:
+            # !a: an NFC and an NFD form print alike otherwise.
+            wrong.append(f"RQFL {file.name!a} answered RSFL name {named!a}")
+    if wrong:
+        raise ConformanceFailure.evidence(
+            "APP-GET-7: gets of known files",
+            "each RSFL carries the request's name unchanged",
+            "; ".join(wrong),
+        )

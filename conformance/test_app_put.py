@@ -23,14 +23,48 @@ from conformance.wire import (
     ConformanceFailure,
     ExpectError,
     ExpectFrame,
+    header_bytes,
 )
 
 PAYLOAD = os.urandom(3000)
 
 
-def _assert_name_free(app_channel: AppChannel, target: Target, name: str) -> None:
+def _assert_no_temporary_holds(target: Target, sent: bytes, what: str) -> None:
+    """After a failed put, no `.sft-partial-*` file of the inbox (when the target declares
+    it) still holds the bytes that put sent [APP-STORE-3]. The bytes are random, so a
+    temporary that starts with 16 or more of them is that put's; another case's live
+    temporary never matches. Bounded polling: the responder may still be closing."""
+    if target.inbox is None or len(sent) < 16:
+        return
+    deadline, left = time.monotonic() + 2.0, ["?"]
+    while left and time.monotonic() < deadline:
+        left = [p.name for p in target.inbox.glob(".sft-partial-*") if _holds_prefix_of(p, sent)]
+        if left:
+            time.sleep(0.02)
+    if left:
+        raise ConformanceFailure.evidence(
+            f"APP-STORE-3: {what}",
+            "the temporary file of the failed put is removed",
+            f"still in {target.inbox}, holding bytes it sent: {', '.join(left)}",
+        )
+
+
+def _holds_prefix_of(path: os.PathLike[str], data: bytes) -> bool:
+    """`path` is a regular file holding 16 or more leading bytes of the random `data`."""
+    try:
+        with open(path, "rb") as f:
+            content = f.read(len(data) + 1)
+    except OSError:
+        return False  # gone meanwhile, a directory, unreadable
+    return len(content) >= 16 and data.startswith(content)
+
+
+def _assert_name_free(
+    app_channel: AppChannel, target: Target, name: str, sent: bytes = b""
+) -> None:
     """Nothing is stored under `name` and the failed put left nothing in the way: an
-    honest put of the same name, on a new connection, is accepted and stored."""
+    honest put of the same name, on a new connection, is accepted and stored; and no
+    temporary file holds the `sent` bytes of the failed put."""
     channel: Channel = app_channel()
     content = b"the honest put after a failed one"
     answer, final = put_file(channel, name, content)
@@ -51,6 +85,7 @@ def _assert_name_free(app_channel: AppChannel, target: Target, name: str) -> Non
     channel.close()
     if target.inbox is not None and (target.inbox / name).read_bytes() != content:
         raise ConformanceFailure(f"APP-STORE-3: {target.inbox / name} is not the honest put")
+    _assert_no_temporary_holds(target, sent, f"after a failed put of {name!r}")
 
 
 @pytest.mark.req("APP-PUT-1", "APP-PUT-4", "APP-PUT-5", "APP-STORE-2")
@@ -72,6 +107,7 @@ def test_put_is_stored_and_confirmed(target: Target, app_channel: AppChannel) ->
         or any(done.get(k) != v for k, v in want.items())
     ):
         raise ConformanceFailure(f"APP-PUT-5: expected DONE {want}, got {final.describe()}")
+    _assert_stored_on_the_wire(app_channel(), name, len(PAYLOAD))
     if target.inbox is not None:
         stored = (target.inbox / name).read_bytes()
         assert stored == PAYLOAD, "APP-PUT-5: the stored file differs from what was sent"
@@ -79,8 +115,23 @@ def test_put_is_stored_and_confirmed(target: Target, app_channel: AppChannel) ->
         assert not partial, f"APP-STORE-3: temporary files left: {partial}"
 
 
+def _assert_stored_on_the_wire(channel: Channel, name: str, size: int) -> None:
+    """A put acknowledged with DONE is stored: a new PUTF of its name is `exists` [APP-PUT-5]."""
+    channel.send_frame("PUTF", {"name": name, "size": 1})
+    outcome = channel.expect([ExpectError("exists"), ExpectFrame("RSFL", {"accept": True})])
+    if not outcome.ok or outcome.frame is None or outcome.frame.error_name != "exists":
+        raise ConformanceFailure.evidence(
+            f"APP-PUT-5: a put of {name!r} ({size} bytes) was acknowledged with DONE",
+            "it is stored: a new PUTF of that name is answered EROR exists",
+            outcome.describe(),
+        )
+
+
 @pytest.mark.req("APP-PUT-3")
 def test_put_that_would_overwrite_is_exists(target: Target, app_channel: AppChannel) -> None:
+    """The name exists in the inbox: a PUTF of it — or of any name with that basename,
+    which is what a put stores (APP-PUT-2) — is `exists` before any data (a name with
+    directories may instead be refused `forbidden`), never accepted."""
     require(target, "put")
     name = fresh_name()
     channel = app_channel()
@@ -89,6 +140,11 @@ def test_put_that_would_overwrite_is_exists(target: Target, app_channel: AppChan
         raise ConformanceFailure(f"first put of {name!r} failed: {answer.describe()}")
     channel.send_frame("PUTF", {"name": name, "size": 5})
     channel.expect([ExpectError("exists")]).check("APP-PUT-3: second PUTF of the same name")
+    for deeper in (f"sub/{name}", f"a/b/{name}"):
+        channel.send_frame("PUTF", {"name": deeper, "size": 5})
+        channel.expect([ExpectError("exists", "forbidden")]).check(
+            f"APP-PUT-3: PUTF {deeper!r}, whose basename {name!r} exists in the inbox"
+        )
     # exists is non-fatal: the connection is still usable.
     second, _ = put_file(channel, fresh_name(), b"after exists")
     second.check("ERR-3: a put after a non-fatal error")
@@ -129,10 +185,11 @@ def test_put_integrity_mismatch_is_refused_and_not_stored(
         kwargs["done_size"] = len(PAYLOAD) + 1
     elif lie == "putf-sha256":
         kwargs["putf_sha"] = wrong
+    sent = PAYLOAD[:-10] if lie == "fewer-bytes" else PAYLOAD
     answer, final = put_file(
         app_channel(),
         name,
-        PAYLOAD[:-10] if lie == "fewer-bytes" else PAYLOAD,
+        sent,
         announce=len(PAYLOAD),
         **kwargs,  # type: ignore[arg-type]
     )
@@ -142,7 +199,7 @@ def test_put_integrity_mismatch_is_refused_and_not_stored(
         raise ConformanceFailure(
             f"APP-PUT-5 ({lie}): expected EROR integrity_failed then close\n{final.describe()}"
         )
-    _assert_name_free(app_channel, target, name)
+    _assert_name_free(app_channel, target, name, sent)
 
 
 @pytest.mark.req("APP-PUT-6", "APP-STORE-4", "APP-STORE-3")
@@ -242,7 +299,7 @@ def test_put_stopped_before_done_is_not_stored(
     for offset in range(0, sent, 1000):
         channel.send_frame("DATA", PAYLOAD[offset : min(sent, offset + 1000)])
     channel.close()
-    _assert_name_free(app_channel, target, name)
+    _assert_name_free(app_channel, target, name, PAYLOAD[:sent])
 
 
 _EXCESS = {
@@ -266,15 +323,46 @@ def test_data_beyond_the_announced_size_is_refused_at_once(
     channel = app_channel()
     channel.send_frame("PUTF", {"name": name, "size": 100})
     channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF size 100")
+    sent = os.urandom(sum(_EXCESS[case]))
+    offset = 0
     for size in _EXCESS[case]:
-        channel.send_frame("DATA", b"d" * size)
+        channel.send_frame("DATA", sent[offset : offset + size])
+        offset += size
     expect_fatal(
         channel,
         "integrity_failed",
         context=f"APP-PUT-6: DATA of {'+'.join(map(str, _EXCESS[case]))} bytes after "
         "announcing 100 (no DONE sent)",
     )
-    _assert_name_free(app_channel, target, name)
+    _assert_name_free(app_channel, target, name, sent[:100])
+
+
+@pytest.mark.req("APP-PUT-6", "ERR-3")
+@pytest.mark.parametrize("case", sorted(_EXCESS))
+def test_data_header_beyond_the_announced_size_is_refused_before_its_payload(
+    target: Target, app_channel: AppChannel, case: str
+) -> None:
+    """The header of the DATA frame that goes beyond the announced size suffices: the
+    responder answers integrity_failed without waiting for that frame's payload (it is
+    never sent here), as FRM-3 does for an oversize length. Over sft-eke/1 a record
+    holds one whole frame (EKE-REC-1): there is no header without its payload."""
+    require(target, "put")
+    if target.profile != "pki":
+        pytest.skip("sft-eke/1 records carry whole frames (EKE-REC-1): no header alone")
+    channel = app_channel()
+    channel.send_frame("PUTF", {"name": fresh_name(), "size": 100})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF size 100")
+    *whole, last = _EXCESS[case]
+    for size in whole:
+        channel.send_frame("DATA", b"d" * size)
+    channel.send_raw(header_bytes("DATA", last))
+    shown = "+".join(map(str, whole)) + ("+" if whole else "")
+    expect_fatal(
+        channel,
+        "integrity_failed",
+        context=f"APP-PUT-6: DATA of {shown}{last} bytes after announcing 100, the last "
+        f"frame's header only (its {last} payload bytes withheld)",
+    )
 
 
 @pytest.mark.req("APP-PUT-1", "APP-PUT-5", "FRM-13")
@@ -282,7 +370,8 @@ def test_put_of_an_empty_file(target: Target, app_channel: AppChannel) -> None:
     """Size 0: no DATA at all, then DONE with the SHA-256 of nothing."""
     require(target, "put")
     name = fresh_name()
-    answer, final = put_file(app_channel(), name, b"")
+    channel = app_channel()
+    answer, final = put_file(channel, name, b"")
     answer.check("PUTF size 0")
     want = {"size": 0, "sha256": hashlib.sha256(b"").hexdigest()}
     if final is None or final.frame is None or final.frame.type != b"DONE":
@@ -291,6 +380,10 @@ def test_put_of_an_empty_file(target: Target, app_channel: AppChannel) -> None:
             f"DONE {want}",
             final.describe() if final is not None else answer.describe(),
         )
+    # Acknowledged means stored, for 0 bytes too (no DATA ever opened a file for it).
+    _assert_stored_on_the_wire(channel, name, 0)
+    if target.inbox is not None and (target.inbox / name).read_bytes() != b"":
+        raise ConformanceFailure(f"APP-PUT-5: {target.inbox / name} is not the empty put")
 
 
 @pytest.mark.req("APP-PUT-7", "LIM-3")
@@ -392,6 +485,7 @@ def test_put_final_name_appears_only_after_verification(
     channel.send_frame("DATA", data[:-1])
     # Bounded polling of the file system (not a sleep): until the written bytes show.
     deadline, problems = time.monotonic() + 2.0, list[str]()
+    temporary_seen = False
     while time.monotonic() < deadline and not problems:
         for entry in set(os.listdir(inbox)) - before:
             try:
@@ -400,13 +494,26 @@ def test_put_final_name_appears_only_after_verification(
                 continue  # another case's temporary, gone already
             if entry == name:
                 problems.append(f"APP-STORE-2: {name!r} exists before DONE ({info.st_size} bytes)")
-            elif info.st_size == len(data) - 1 and stat.S_IMODE(info.st_mode) & 0o077:
+            elif not entry.startswith(".sft-partial-"):
+                # Another case's file, or our data under a temporary name of another form
+                # (`.NAME.part`, `NAME.sft-partial-…`): the random bytes tell.
+                if _holds_prefix_of(inbox / entry, data):
+                    problems.append(
+                        f"APP-STORE-1: the data goes to {entry!r}, not to a .sft-partial- file"
+                    )
+                continue
+            temporary_seen = True
+            if info.st_size == len(data) - 1 and stat.S_IMODE(info.st_mode) & 0o077:
                 problems.append(
                     f"APP-STORE-1: the temporary {entry!r} has mode {stat.S_IMODE(info.st_mode):o}"
                 )
             elif info.st_size == len(data) - 1:
                 deadline = 0.0  # our temporary holds every byte sent: seen enough
         time.sleep(0.01)
+    if not problems and not temporary_seen:
+        problems.append(
+            "APP-STORE-1: no .sft-partial- file appeared in the inbox while the put was under way"
+        )
     if problems:
         raise ConformanceFailure.evidence(
             f"a put of {name!r} under way ({len(data) - 1} of {len(data)} bytes sent)",
@@ -418,3 +525,67 @@ def test_put_final_name_appears_only_after_verification(
     channel.expect([ExpectFrame("DONE")]).check("APP-PUT-5: DONE after the data")
     if not (inbox / name).is_file() or (inbox / name).read_bytes() != data:
         raise ConformanceFailure(f"APP-STORE-2: after DONE, {inbox / name} is not the put's data")
+
+
+def _look_alike_puts() -> dict[str, tuple[str, str]]:
+    """(name put first, the name a normalising responder would turn it into), by kind."""
+    stem = fresh_name("sft-literal").removesuffix(".bin")
+    return {
+        "leading-space": (f" {stem}-a", f"{stem}-a"),
+        "trailing-space": (f"{stem}-b ", f"{stem}-b"),
+        "trailing-dot": (f"{stem}-c.", f"{stem}-c"),
+        "zero-width-space": (f"{stem}-\u200bd", f"{stem}-d"),
+        "nfd": (f"{stem}-e\u0301", f"{stem}-\u00e9"),
+        "nfc": (f"{stem}-\u00f1", f"{stem}-n\u0303"),
+        "nfkc-ligature": (f"{stem}-\ufb01", f"{stem}-fi"),
+        "fullwidth": (f"{stem}-\uff47", f"{stem}-g"),
+        "percent-encoded": (f"{stem}-%48", f"{stem}-H"),
+    }
+
+
+@pytest.mark.req("APP-NAME-3", "APP-PUT-2")
+def test_put_names_are_stored_literally(target: Target, app_channel: AppChannel) -> None:
+    """A put of a name that a stripping, normalising or decoding responder would rewrite:
+    it may be refused (`forbidden`), but if accepted, RSFL names it exactly as sent, and
+    it is stored under that name — so the rewritten twin is another, free name whose put
+    is accepted, not answered `exists`."""
+    require(target, "put")
+    channel = app_channel()
+    wrong = []
+
+    def put(name: str) -> str | None:
+        """The put's outcome when it is wrong (None: stored under `name`, or refused)."""
+        data = name.encode("utf-8")
+        channel.send_frame("PUTF", {"name": name, "size": len(data)})
+        outcome = channel.expect(
+            [ExpectFrame("RSFL", {"accept": True}), ExpectError("forbidden", "exists")]
+        ).check(f"APP-NAME-3: PUTF {name!r}")
+        assert outcome.frame is not None
+        if outcome.frame.type == b"EROR":
+            return None if outcome.frame.error_name == "forbidden" else outcome.describe()
+        stored = (outcome.frame.json() or {}).get("name")
+        channel.send_frame("DATA", data)
+        channel.send_frame("DONE", {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+        channel.expect([ExpectFrame("DONE")]).check(f"DONE of the put of {name!r}")
+        if stored != name:
+            return f"accepted as {stored!r}"
+        if target.inbox is not None and (target.inbox / name).read_bytes() != data:
+            return f"{target.inbox / name} does not hold the put"
+        return None
+
+    for kind, (name, twin) in _look_alike_puts().items():
+        problem = put(name)
+        if problem is None:
+            problem = put(twin)
+            if problem is not None:
+                problem = f"then PUTF {twin!r}: {problem}"
+        if problem is not None:
+            wrong.append(f"{kind}: PUTF {name!r}: {problem}")
+    if wrong:
+        raise ConformanceFailure.evidence(
+            "APP-NAME-3/APP-PUT-2: puts of names that differ from another only by what a "
+            "normalising responder rewrites",
+            "each stored under its own name, exactly as sent (or refused forbidden); its "
+            "rewritten twin then a new name, accepted",
+            "\n".join(wrong),
+        )

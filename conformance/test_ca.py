@@ -84,6 +84,10 @@ _ERROR_CASES: dict[str, tuple[str, str, bytes | None, tuple[int, ...], str | Non
     "put-enroll": ("PUT", "/v1/enroll", b"{}", (405,), None),
     "post-root": ("POST", "/v1/root", b"{}", (405,), None),
     "delete-crl": ("DELETE", "/v1/crl", None, (405,), None),
+    # Methods a CA may implement nowhere (501 Not Implemented is then as right as 405):
+    # still a JSON error, never the HTTP framework's own error page.
+    "options-root": ("OPTIONS", "/v1/root", None, (405, 501), None),
+    "patch-enroll": ("PATCH", "/v1/enroll", b"{}", (405, 501), None),
     "malformed-json": ("POST", "/v1/enroll", b'{"alias": ', (400,), "bad_request"),
     "not-utf8": ("POST", "/v1/enroll", b'{"alias": "\xff"}', (400,), "bad_request"),
     "not-an-object": ("POST", "/v1/enroll", b"[1, 2]", (400,), "bad_request"),
@@ -190,7 +194,8 @@ def test_ca_errors_are_json(pki_target: Target, case: str) -> None:
     obj = ca.json_body(answer, what)
     if answer.status not in want:
         raise ConformanceFailure(
-            f"CA-ENR-9: {case}: {what} got {answer.status}, want {want[0]}: {obj}"
+            f"CA-ENR-9: {case}: {what} got {answer.status}, want "
+            f"{' or '.join(map(str, want))}: {obj}"
         )
     if not (isinstance(obj.get("error"), str) and isinstance(obj.get("message"), str)):
         raise ConformanceFailure(f"CA-ENR-9: {case}: not {{error, message}}: {obj}")
@@ -198,6 +203,56 @@ def test_ca_errors_are_json(pki_target: Target, case: str) -> None:
         raise ConformanceFailure(f"CA-ENR-9: {case}: error {obj['error']!r}, want {code!r}")
     if b"Traceback" in answer.body:
         raise ConformanceFailure(f"CA-ENR-9: {case}: a stack trace in an error answer")
+
+
+# Requests the HTTP layer refuses before any route is looked at. Every one still gets an
+# error answer of CA-ENR-9 (a JSON object, never the framework's HTML page); an unknown
+# method token may be 501 as well as 405.
+_MALFORMED_HTTP: dict[str, tuple[bytes, tuple[int, ...] | None]] = {
+    "unknown-method": (
+        b"BREW /v1/root HTTP/1.1\r\nHost: ca\r\nConnection: close\r\n\r\n",
+        (405, 501),
+    ),
+    "lowercase-method": (
+        b"get /v1/root HTTP/1.1\r\nHost: ca\r\nConnection: close\r\n\r\n",
+        (405, 501, 400),
+    ),
+    "request-line-one-word": (b"GET\r\nHost: ca\r\nConnection: close\r\n\r\n", None),
+    "request-line-four-words": (
+        b"GET /v1/root HTTP/1.1 extra\r\nHost: ca\r\nConnection: close\r\n\r\n",
+        None,
+    ),
+    "bad-version": (b"GET /v1/root HTTP/9.9\r\nHost: ca\r\nConnection: close\r\n\r\n", None),
+    "not-http-version": (b"GET /v1/root FTP/1.0\r\nHost: ca\r\nConnection: close\r\n\r\n", None),
+}
+
+
+@pytest.mark.req("CA-ENR-9")
+@pytest.mark.parametrize("case", list(_MALFORMED_HTTP))
+def test_malformed_http_gets_a_json_error(pki_target: Target, case: str) -> None:
+    """Unknown methods and broken request lines: a 4xx/5xx JSON {error, message}, never
+    the HTTP framework's own HTML error page."""
+    request, statuses = _MALFORMED_HTTP[case]
+    data = ca.raw_exchange(pki_target, request, timeout=3.0, source=ca.sources(pki_target).fresh())
+    head, _, body = data.partition(b"\r\n\r\n")
+    parts = head.split(b"\r\n", 1)[0].split(b" ")
+    line = request.split(b"\r\n", 1)[0]
+    what = f"{case} ({line!r})"
+    if not data and statuses is None:
+        return  # a broken request line closed without an answer: no error page either
+    if statuses is None and data[:1] == b"{":
+        # A request line that does not parse says no HTTP version; a server may answer it
+        # as HTTP/0.9, the body alone (Python's http.server does): still JSON.
+        body = data
+        parts = [b"HTTP/1.1", b"400"]
+    if len(parts) < 2 or not parts[1].isdigit() or not 400 <= int(parts[1]) <= 599:
+        raise ConformanceFailure(f"CA-ENR-9: {what}: want a 4xx/5xx answer, got {data[:200]!r}")
+    status = int(parts[1])
+    if statuses is not None and status not in statuses:
+        raise ConformanceFailure(f"CA-ENR-9: {what}: got {status}, want one of {statuses}")
+    obj = ca.json_body(ca.CaAnswer(status, {}, body), what)
+    if not (isinstance(obj.get("error"), str) and isinstance(obj.get("message"), str)):
+        raise ConformanceFailure(f"CA-ENR-9: {what}: not {{error, message}}: {obj}")
 
 
 @pytest.mark.req("CA-ENR-9")
@@ -282,6 +337,39 @@ def test_wrong_password_and_unknown_alias_get_the_same_answer(pki_target: Target
         raise ConformanceFailure(f"CA-ENR-6: the headers differ: {h1} / {h2}")
 
 
+@pytest.mark.req("CA-ENR-6")
+def test_a_password_is_compared_exactly(pki_target: Target) -> None:
+    """A fresh user's password with a space or a line end around it, or in upper case, is
+    a wrong password (401): a CA that strips, trims the line end or folds case before
+    comparing accepts passwords that are not the one it was given. The right password
+    enrols first, so the user's account works (the variants follow, fewest first, from
+    fresh addresses; once the CA throttles the alias its 429 is no enrolment either)."""
+    ca.ca_address(pki_target)
+    alias, secret = f"pw-{secrets.token_hex(5)}", secrets.token_urlsafe(15)
+    ca.admin_command(pki_target, "add", alias, stdin=secret + "\n")
+    key = ca.CsrKey.ec("P-256")
+    csr = ca.csr_pem(key, ca.name((ca.OID_CN, alias)))
+    first = ca.enrol(pki_target, alias, secret, csr)
+    if first.status != 200:
+        pytest.skip(f"the new user {alias!r} could not enrol: {first.describe()}")
+    variants = {
+        "trailing space": secret + " ",
+        "trailing newline": secret + "\n",
+        "leading space": " " + secret,
+        "upper case": secret.upper() if secret.upper() != secret else secret + "A",
+    }
+    accepted = []
+    for what, password in variants.items():
+        answer = ca.enrol(pki_target, alias, password, csr)
+        if answer.status == 200:
+            accepted.append(what)
+    if accepted:
+        raise ConformanceFailure(
+            f"CA-ENR-6: user {alias!r} enrolled with its password altered by "
+            f"{', '.join(accepted)}: a wrong password must be answered 401 auth_failed"
+        )
+
+
 # --- enrolment, root and CRL (CA-ENR-2, CA-ENR-8) ---------------------------------------------
 
 
@@ -306,10 +394,11 @@ def test_root_and_crl_are_served(pki_target: Target) -> None:
         raise ConformanceFailure("CA-ENR-8: the CRL: " + "; ".join(problems))
 
 
-@pytest.mark.req("CA-ENR-11")
+@pytest.mark.req("CA-ENR-11", "CA-ENR-8")
 def test_revoking_an_alias_revokes_all_its_certificates(pki_target: Target) -> None:
     """A fresh user enrols twice; after revocation the CRL lists both serials and the
-    alias can no longer enrol."""
+    alias can no longer enrol. A CRL that lists none of them is also a stale CRL: one
+    that does not list every revocation made before the request (CA-ENR-8)."""
     ca.ca_address(pki_target)
     root = ca.root_info(pki_target)
     alias = f"rv-{secrets.token_hex(5)}"
@@ -329,11 +418,13 @@ def test_revoking_an_alias_revokes_all_its_certificates(pki_target: Target) -> N
     crl = ca.fetch_crl(pki_target)
     missing = [f"{s:#x}" for s in serials if s not in crl.serials]
     if missing:
+        stale = len(missing) == len(serials)  # none listed: the CRL predates the revocation
         raise ConformanceFailure(
-            f"CA-ENR-11: {alias!r} enrolled twice (serials "
+            f"CA-ENR-11{'/CA-ENR-8' if stale else ''}: {alias!r} enrolled twice (serials "
             f"{', '.join(f'{s:#x}' for s in serials)}) and was revoked; the CRL fetched "
             f"after (thisUpdate {crl.this_update}, {len(crl.serials)} entries; the one "
-            f"before: thisUpdate {before.this_update}, {len(before.serials)}) lacks {missing}"
+            f"before: thisUpdate {before.this_update}, {len(before.serials)}) lacks {missing}",
+            violates=["CA-ENR-11", "CA-ENR-8"] if stale else ["CA-ENR-11"],
         )
     problems = ca.crl_problems(crl, root, fetched)
     if problems:

@@ -42,9 +42,14 @@ def rsa_2048() -> ca.CsrKey:
 
 def _fail_on(problems: Iterable[tuple[str, str]], ids: Iterable[str], what: str) -> None:
     wanted = set(ids)
-    found = [f"{rid}: {text}" for rid, text in problems if rid in wanted]
-    if found:
-        raise ConformanceFailure(f"{what}:\n" + "\n".join(found))
+    hits = [(rid, text) for rid, text in problems if rid in wanted]
+    if hits:
+        # Only the requirements broken (a certificate without key identifiers breaks
+        # PKI-CERT-13, not the enrolment itself).
+        raise ConformanceFailure(
+            f"{what}:\n" + "\n".join(f"{rid}: {text}" for rid, text in hits),
+            violates=sorted({rid for rid, _ in hits}),
+        )
 
 
 def _refused_as_bad_csr(target: Target, csr: str, rid: str, what: str) -> None:
@@ -65,7 +70,7 @@ def _refused_as_bad_csr(target: Target, csr: str, rid: str, what: str) -> None:
 # --- what a valid CSR gets (CA-ENR-2, PKI-CERT-1) ---------------------------------------------
 
 
-@pytest.mark.req("CA-ENR-2", "PKI-CERT-1", "CA-ENR-13")
+@pytest.mark.req("CA-ENR-2", "PKI-CERT-1", "CA-ENR-13", "PKI-CERT-13")
 @pytest.mark.parametrize("kind", ["ec-p256", "rsa-2048"])
 def test_valid_csr_gets_a_certificate_of_the_profile(
     pki_target: Target, root: ca.RootInfo, rsa_2048: ca.CsrKey, kind: str
@@ -75,17 +80,38 @@ def test_valid_csr_gets_a_certificate_of_the_profile(
     key = rsa_2048 if kind == "rsa-2048" else ca.CsrKey.ec("P-256")
     csr = ca.csr_pem(key, ca.name((ca.OID_CN, account.user)))
     _cert, problems = ca.enrol_and_read(pki_target, account, key, csr, root)
-    _fail_on(problems, ["PKI-CERT-1"], f"the certificate issued for a {kind} CSR")
+    _fail_on(problems, ["PKI-CERT-1", "PKI-CERT-13"], f"the certificate issued for a {kind} CSR")
 
 
 # --- the CA decides subject and extensions (CA-ENR-4) -----------------------------------------
 
 
+def _fullwidth(text: str) -> str:
+    """The same alias in fullwidth forms (`ｓｕｉｔｅ`): NFKC folds it back to `text`."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
 @pytest.mark.req("CA-ENR-4")
-@pytest.mark.parametrize("subject", ["other-cn", "extra-attributes", "two-cns", "empty"])
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "other-cn",
+        "extra-attributes",
+        "two-cns",
+        "empty",
+        # The alias spelt another way: a CA that keeps the requester's spelling when it
+        # "is" the alias (case-insensitively, stripped, NFKC) issues CN != the alias.
+        "cn-upper",
+        "cn-padded",
+        "cn-fullwidth",
+    ],
+)
 def test_requested_subject_is_ignored(pki_target: Target, root: ca.RootInfo, subject: str) -> None:
     account = ca.enrolee(pki_target)
     names = {
+        "cn-upper": ((ca.OID_CN, account.user.upper()),),
+        "cn-padded": ((ca.OID_CN, f" {account.user} "),),
+        "cn-fullwidth": ((ca.OID_CN, _fullwidth(account.user)),),
         "other-cn": ((ca.OID_CN, "carol"),),
         "extra-attributes": (
             (ca.OID_O, "Evil Corp"),
@@ -187,6 +213,23 @@ def test_csr_without_proof_of_possession_is_refused(pki_target: Target, tamper: 
         mode = {"other-data": "info", "flipped-bit": "bit", "empty": "empty"}[tamper]
         csr = ca.csr_pem(key, subject, tamper=mode)
     _refused_as_bad_csr(pki_target, csr, "CA-ENR-3", f"a CSR whose signature is {tamper}")
+
+
+@pytest.mark.req("CA-ENR-3")
+@pytest.mark.parametrize("algorithm", ["rsa-sha256", "rsa-sha384", "ec-sha384", "ec-sha512"])
+def test_proof_of_possession_is_checked_for_every_key_and_hash(
+    pki_target: Target, rsa_2048: ca.CsrKey, algorithm: str
+) -> None:
+    """A flipped signature bit under every key type and SHA-2 hash the CA may accept: a
+    CA that verifies only its own enrolment client's choice (ECDSA with SHA-256) and
+    waves the rest through lacks proof of possession for those."""
+    account = ca.enrolee(pki_target)
+    kind, hash_name = algorithm.split("-")
+    key = rsa_2048 if kind == "rsa" else ca.CsrKey.ec("P-256")
+    csr = ca.csr_pem(key, ca.name((ca.OID_CN, account.user)), hash_name=hash_name, tamper="bit")
+    _refused_as_bad_csr(
+        pki_target, csr, "CA-ENR-3", f"a {algorithm} CSR whose signature has one bit flipped"
+    )
 
 
 # --- keys, hashes and encodings the CA must refuse (CA-ENR-13) --------------------------------

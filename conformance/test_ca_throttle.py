@@ -22,6 +22,7 @@ import secrets
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -478,4 +479,145 @@ def test_an_alias_is_locked_after_its_declared_consecutive_failures(pki_target: 
             f"{'with its right password ' if password else ''}got "
             f"{still.describe()}: the lock must hold until an administrator unlocks it, "
             f"not expire with the backoff. Statuses/Retry-After: {statuses}"
+        )
+
+
+@pytest.mark.req("CA-ENR-21", "CA-ENR-7")
+def test_guesses_sent_with_a_bad_csr_do_not_escape_the_throttle(pki_target: Target) -> None:
+    """Wrong passwords for one unknown alias (each from a new address), every one with a
+    CSR whose signature does not verify. Both orders are conforming: the CSR checked
+    first (`400 bad_csr` every time: no password verified) or the password (`401`, counted,
+    so `429` comes as for any failure). A CA that verifies the password but leaves the
+    failure uncounted because the request was bad anyway answers `401` for ever: an
+    unthrottled password oracle."""
+    alias = ca.ghost_alias()
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, alias)), tamper="bit")
+    answers: list[str] = []
+    unauthorised = 0
+    for n in range(_sequential_bound(pki_target)):
+        answer = ca.enrol(pki_target, alias, f"bad-csr-guess-{n}", csr)
+        error = ca.json_body(answer, "a login with a bad CSR").get("error")
+        answers.append(f"{answer.status} {error}")
+        if answer.status == 429:
+            return  # counted like any failure (CA-ENR-7)
+        unauthorised += answer.status == 401
+    if unauthorised:
+        raise ConformanceFailure.evidence(
+            f"CA-ENR-21: {len(answers)} wrong passwords for {alias!r}, each with a CSR whose "
+            "signature does not verify, each from a new address",
+            "400 bad_csr every time (the CSR checked first) or 401 until 429 (each wrong "
+            "password counted, CA-ENR-7)",
+            f"{unauthorised} answered 401 and none 429: {answers}",
+            note="a verified wrong password must count whatever else is wrong with the request",
+        )
+
+
+def _fullwidth(text: str) -> str:
+    """The alias in fullwidth forms (`ｌｋ-…`): NFKC folds it back to `text`."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+# Spellings of an alias that a loose matcher takes for the alias itself.
+_SPELLINGS: dict[str, Callable[[str], str]] = {
+    "upper-case": str.upper,
+    "title-case": str.title,
+    "padded": lambda alias: f" {alias} ",
+    "fullwidth": _fullwidth,
+    # SQL LIKE: `_` matches any one character, and is itself an alias character.
+    "like-wildcard": lambda alias: alias[:-1] + "_",
+}
+
+
+def _fresh_account(target: Target, prefix: str) -> tuple[str, str]:
+    """A new real alias and its password, through the target's `ca_user_add_cmd`."""
+    if not target.ca_user_add_cmd:
+        pytest.skip("needs the CA's administration command ([pki] ca_user_add_cmd)")
+    alias, secret = f"{prefix}-{secrets.token_hex(5)}", secrets.token_urlsafe(15)
+    ca.admin_command(target, "add", alias, stdin=secret + "\n")
+    return alias, secret
+
+
+@pytest.mark.req("CA-ENR-7")
+def test_other_spellings_of_a_throttled_alias_are_not_verified(pki_target: Target) -> None:
+    """A real alias fails (each guess from a fresh address) until 429. While its backoff
+    runs, its RIGHT password under other spellings of the alias (upper case, title case,
+    padded, fullwidth NFKC forms, a SQL LIKE wildcard), each from a fresh address, must
+    not enrol: a CA that
+    matches aliases loosely but counts failures per spelling as sent gives every spelling
+    its own N guesses. Each such login is followed by a wrong guess of the alias itself,
+    and only a pair whose guess is still 429 counts (the backoff was running)."""
+    ca.ca_address(pki_target)
+    alias, secret = _fresh_account(pki_target, "sp")
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, alias)))
+    statuses: list[int] = []
+    for n in range(_sequential_bound(pki_target)):
+        answer = ca.enrol(pki_target, alias, f"guess-{n}", csr)
+        statuses.append(answer.status)
+        if answer.status == 429:
+            break
+        if answer.status != 401:
+            pytest.skip(f"a wrong password got {answer.describe()} (CA-ENR-6/7 judge it)")
+    else:
+        pytest.skip(f"{alias!r} was never throttled: {statuses} (its own case fails)")
+    evaded: list[str] = []
+    for spelling, spell in _SPELLINGS.items():
+        variant = spell(alias)
+        login = ca.enrol(pki_target, variant, secret, csr)
+        check = ca.enrol(pki_target, alias, f"check-{spelling}", csr)
+        statuses += [login.status, check.status]
+        if login.status == 200 and check.status == 429:
+            evaded.append(f"{spelling} {variant!r}")
+    if evaded:
+        raise ConformanceFailure(
+            f"CA-ENR-7: {alias!r} was throttled after wrong passwords ({statuses}); while "
+            f"its backoff ran (the alias's next guess still got 429), its right password "
+            f"enrolled under {', '.join(evaded)}: the CA matches those spellings to the "
+            "alias but does not count their failures against it"
+        )
+
+
+@pytest.mark.req("CA-ENR-19")
+def test_a_right_password_resets_the_consecutive_count(pki_target: Target) -> None:
+    """A real alias fails `ca_lock_after - 1` times, enrols with its right password, fails
+    once more: the count restarted at the success, so the alias is not locked — its right
+    password enrols again (after at most one Retry-After). A CA that keeps counting
+    across the success locks an honest user who mistypes now and then."""
+    lock_after = pki_target.limits.ca_lock_after
+    if lock_after is None or lock_after > _MAX_DECLARED:
+        pytest.skip(f"needs a declared CA hard cap of at most {_MAX_DECLARED} (ca_lock_after)")
+    ca.ca_address(pki_target)
+    alias, secret = _fresh_account(pki_target, "rs")
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, alias)))
+    trail: list[str] = []
+    budget = _LOCK_BUDGET
+
+    def login(password: str) -> ca.CaAnswer:
+        """One login; a 429 is waited out (within the budget) and tried once more."""
+        nonlocal budget
+        for _ in range(2):
+            answer = ca.enrol(pki_target, alias, password, csr)
+            retry = answer.headers.get("retry-after") or ""
+            trail.append(f"{answer.status}/{retry or '-'}")
+            if answer.status != 429:
+                return answer
+            if not retry.isdigit() or int(retry) > _MAX_WAIT or int(retry) + 0.2 > budget:
+                break
+            budget -= int(retry) + 0.2
+            time.sleep(int(retry) + 0.2)
+        return answer
+
+    for n in range(lock_after - 1):
+        if login(f"guess-{n}").status != 401:
+            pytest.skip(f"the failures before the lock were not all answered 401: {trail}")
+    if login(secret).status != 200:
+        pytest.skip(f"{alias!r} could not enrol with its right password before the lock: {trail}")
+    if login("one-more-guess").status != 401:
+        pytest.skip(f"one wrong password after the success was not answered 401: {trail}")
+    again = login(secret)
+    if again.status != 200:
+        raise ConformanceFailure(
+            f"CA-ENR-19: {alias!r}: {lock_after - 1} failed logins, a successful one, one "
+            f"more failure ({lock_after} failures in all, but never {lock_after} in a row); "
+            f"its right password then got {again.describe()}: a right password resets the "
+            f"consecutive count. Statuses/Retry-After: {trail}"
         )

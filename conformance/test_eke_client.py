@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import unicodedata
 import urllib.parse
@@ -412,6 +413,61 @@ def test_client_draws_fresh_values_for_every_handshake(
             f"EKE-HS-10/EKE-X-1: {len(X_SAMPLES)} EKE1 and {len(NA_SAMPLES)} EKE3 of the client",
             "fresh x and Na in every handshake",
             "repeated " + " and ".join(repeated),
+        )
+
+
+def _hidden_element(pw: bytes, eke1: dict[str, Any]) -> int | None:
+    """X = g^x from an EKE1 (the suite holds pw), or None if `a` is not readable."""
+    try:
+        x_prime = int.from_bytes(eke.feistel_decrypt(pw, bytes.fromhex(str(eke1["a"]))), "big")
+    except (KeyError, ValueError):
+        return None
+    return x_prime if eke.jacobi(x_prime, eke.P) == 1 else eke.P - x_prime
+
+
+@pytest.mark.req("EKE-HS-10")
+def test_client_draws_fresh_values_when_it_retries_after_busy(
+    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """The first EKE1 is answered `EROR busy` (retry_after 1 s, EKE-THR-7); a client that
+    retries (it MAY) runs a new handshake, so its next EKE1 carries a fresh x: a client
+    that built its login once and resends it on retry is caught here (the same A, or the
+    same X under the other sign). A client that does not retry is not judged."""
+    pw = _pw(eke_target)
+    eke1s: list[dict[str, Any]] = []
+
+    def behaviour(raw: RawConnection, view: ServerView) -> None:
+        event = read_frame(raw, view, _TIMEOUT)
+        if not isinstance(event, ReceivedFrame) or event.type != b"EKE1":
+            return
+        eke1s.append(event.json() or {})
+        if len(eke1s) == 1:
+            busy = json.loads(error_payload("busy", "suite: busy, retry"))
+            raw.send_frame(b"EROR", control({**busy, "retry_after": 1}))
+            read_frame(raw, view, _TIMEOUT)  # the client's close
+        # The retry's EKE1 is all the case needs: the suite closes.
+
+    case = run_case(
+        eke_target,
+        tmp_path,
+        transcripts,
+        behaviour,
+        name=NAME,
+        password=_PASSWORD,
+        timeout=_TIMEOUT,
+        connections=2,
+    )
+    if len(eke1s) < 2:
+        pytest.skip(f"the client did not retry after busy (it MAY): {case.describe()}")
+    first, retry = eke1s[0], eke1s[1]
+    same_a = first.get("a") == retry.get("a")
+    x_first, x_retry = _hidden_element(pw, first), _hidden_element(pw, retry)
+    if same_a or (x_first is not None and x_first == x_retry):
+        raise ConformanceFailure.evidence(
+            "EKE-HS-10: the client's EKE1 before and after `EROR busy` (retry_after 1 s)",
+            "a new handshake: a fresh x (a different A and a different X = g^x)",
+            "the same A was resent" if same_a else "the same X = g^x under the other sign",
+            note=case.describe(),
         )
 
 

@@ -45,7 +45,9 @@ from conformance.eke_hostile import (
 from conformance.lying_get import (
     OUT_NAME,
     USERS_FILE,
+    entries_once_written,
     entries_while_transferring,
+    existing_file_state,
     look_at,
     users_file_state,
 )
@@ -398,8 +400,21 @@ def _other_direction(s: LyingServer, data: list[bytes]) -> list[bytes]:
     return data
 
 
+def _forged_inserted(s: LyingServer, data: list[bytes]) -> list[bytes]:
+    # A record nobody sealed (a RECD header and random bytes of a DATA record's length),
+    # slipped in between two authentic ones that follow it in sequence: a client that
+    # drops what does not open, instead of closing, assembles the whole file.
+    forged = header_bytes("RECD", len(data[1]) - 8) + os.urandom(len(data[1]) - 8)
+    return [*data[:2], forged, *data[2:]]
+
+
 _ALL = tuple(range(len(_CHUNKS)))
 _RECORD_ATTACKS = {
+    # The two below announce the honest file: only a client that skips the bad record
+    # (as a retransmission, or as noise) and goes on assembles it; the replay above
+    # catches one that accepts it.
+    "forged-record-inserted": RecordAttack(_ALL, _forged_inserted),
+    "replayed-record-skippable": RecordAttack(_ALL, lambda s, d: [*d[:2], d[1], *d[2:]]),
     "replayed-data-record": RecordAttack((0, 1, 1, *_ALL[2:]), lambda s, d: [*d[:2], d[1], *d[2:]]),
     "reordered-data-records": RecordAttack(
         (0, 2, 1, *_ALL[3:]), lambda s, d: [d[0], d[2], d[1], *d[3:]]
@@ -426,6 +441,7 @@ def _ciphertext_flipped_on_rsfl(s: LyingServer) -> None:
 
 _SLOW_RECORD_LIES = {
     "reordered-data-records",
+    "replayed-record-skippable",
     "tag-flipped-on-done",
     "ciphertext-flipped-on-rsfl",
     "sealed-with-client-key",
@@ -552,6 +568,23 @@ _MALFORMED = [
         _malformed(_rsfl_payload(control({"name": NAME, "size": 1})) + frame_bytes("DATA", b"x")),
         "bad_frame",
         name="record-holding-two-frames",
+    ),
+    # The rest of the family "a record's plaintext is exactly one frame" [EKE-REC-1]: one
+    # stray byte after the frame (padding a lax reader ignores), and a frame header that
+    # announces more than the record holds (a reader that treats records as a byte
+    # stream waits for the next record instead).
+    _lie(
+        ("EKE-REC-1",),
+        _malformed(_rsfl_payload(control({"name": NAME, "size": SIZE})) + b"\x00"),
+        "bad_frame",
+        name="record-with-a-trailing-byte",
+        slow=True,
+    ),
+    _lie(
+        ("EKE-REC-1",),
+        _malformed(header_bytes("RSFL", 40) + control({"name": NAME, "size": SIZE})[:30]),
+        "bad_frame",
+        name="record-shorter-than-its-frame",
         slow=True,
     ),
     _lie(
@@ -600,11 +633,24 @@ def _honest(s: LyingServer) -> None:
 
 
 @pytest.mark.req("APP-GET-6")
+@pytest.mark.parametrize(
+    "existing",
+    # Empty too: "an empty file is a placeholder of an earlier failed run" is no licence.
+    [
+        pytest.param(USERS_FILE, id="users-file", marks=pytest.mark.slow),
+        pytest.param(b"", id="empty-file"),
+    ],
+)
 def test_client_does_not_overwrite_an_existing_output_file(
-    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
+    eke_target: Target,
+    tmp_path: Path,
+    transcripts: TranscriptBook,
+    existing: bytes,
+    request: pytest.FixtureRequest,
 ) -> None:
     """An honest server, but the output name exists: the user did not ask to replace it.
     Refusing before connecting is a conforming way not to overwrite it."""
+    skip_slow_variant(request)
     outdir = tmp_path / "out"
     outdir.mkdir()
     box: dict[str, LyingServer] = {}
@@ -616,13 +662,15 @@ def test_client_does_not_overwrite_an_existing_output_file(
         name=NAME,
         password=_PASSWORD,
         outdir=outdir,
-        prepare_out=USERS_FILE,
+        prepare_out=existing,
     )
-    if _users_file_state(case) != "intact":
+    state = existing_file_state(case.result.out, existing)
+    if state != "intact":
         raise ConformanceFailure.evidence(
-            "APP-GET-6: get into an existing output file (no option to replace it)",
+            f"APP-GET-6: get into an existing output file of {len(existing)} bytes (no "
+            "option to replace it)",
             "the existing file is left as it was",
-            f"it was {_users_file_state(case)}",
+            f"it was {state}",
             note=case.describe(),
         )
     if case.leftovers:
@@ -663,13 +711,18 @@ def test_client_does_not_replace_a_file_that_appears_during_the_get(
 
 
 def _probe_then_kill(sig: int, process: list[subprocess.Popen[bytes]]) -> Lie:
-    """All bytes but one, then look at the output directory while the client waits,
-    then kill the client: a final name must never show before DONE."""
+    """All bytes but one, then look at the output directory while the client waits; then
+    the last byte, and look again once it is written (a client that renames as soon as
+    the size is complete, before DONE is verified, shows the final name now); then kill
+    the client: a final name must never show before DONE."""
 
     def lie(s: LyingServer) -> None:
         s.rsfl(sha256=DIGEST)
         s.data(CONTENT[:-1])
         look_at(s.notes, entries_while_transferring(s.outdir, s.notes), "before DONE")
+        s.frame("DATA", CONTENT[-1:])
+        written = entries_once_written(s.outdir, SIZE, s.notes)
+        look_at(s.notes, written, "after every byte, before DONE")
         process[0].send_signal(sig)
         process[0].wait(timeout=_TIMEOUT)
         # What a killed client left: its temporary file, if any, keeps the mode it had.
@@ -712,7 +765,8 @@ def test_client_killed_mid_transfer_keeps_nothing_under_the_final_name(
     if problems:
         raise ConformanceFailure.evidence(
             f"APP-GET-6/APP-STORE-1/APP-STORE-5: a get stopped by {signal.Signals(sig).name} "
-            f"after {SIZE - 1} of {SIZE} bytes",
+            f"after all {SIZE} bytes but before DONE (the directory seen at {SIZE - 1} and "
+            f"{SIZE} bytes)",
             "the data goes to a temporary file (mode 0600) in the output directory; the "
             "final name appears only after DONE is verified",
             "; ".join(problems),

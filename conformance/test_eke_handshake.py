@@ -24,6 +24,8 @@ from conformance.eke_support import (
 )
 from conformance.target import Target
 from conformance.wire import (
+    FATAL_CLOSE_WITHIN,
+    FATAL_CODES,
     Closed,
     ConformanceFailure,
     Expectation,
@@ -31,8 +33,10 @@ from conformance.wire import (
     ExpectError,
     ExpectFrame,
     ReceivedFrame,
+    control,
     deadline_after,
     expect_on,
+    frame_bytes,
 )
 
 pytestmark = pytest.mark.xdist_group("eke-victim")
@@ -407,19 +411,42 @@ def test_wrong_first_frame_is_unexpected(
         raw.close()
 
 
+def _json_abuse(member: str, good: str, rest: str) -> dict[str, bytes]:
+    """Payloads that FRM-9 refuses although a plain `json.loads` takes them; the last value
+    of `member` (the one a lenient parser keeps) is always the good one, so a receiver that
+    parses its clear handshake frames leniently goes on with the handshake."""
+    value = f'"{member}":"{good}"'
+    return {
+        "duplicate-member": f'{{{rest}"{member}":"00",{value}}}'.encode(),
+        "nan-member": f'{{{rest}{value},"x":NaN}}'.encode(),
+        "infinity-member": f'{{{rest}{value},"x":-Infinity}}'.encode(),
+        "nested-duplicate": f'{{{rest}{value},"x":{{"k":1,"k":2}}}}'.encode(),
+        "not-utf8": f'{{{rest}{value},"x":"'.encode() + b'\xff"}',
+        "top-level-array": f"[{{{rest}{value}}}]".encode(),
+    }
+
+
+_EKE1_VARIANTS = [
+    *["short", "upper", "not-hex", "number", "no-user"],
+    *_json_abuse("a", "", ""),
+]
+
+
 @pytest.mark.req("EKE-HS-1", "FRM-12", "FRM-9")
-@pytest.mark.parametrize("variant", ["short", "upper", "not-hex", "number", "no-user"])
+@pytest.mark.parametrize("variant", _EKE1_VARIANTS)
 def test_malformed_eke1_is_refused(
     eke_target: Target, eke_sources: SourceAddresses, variant: str
 ) -> None:
     timeout = _timeout(eke_target)
-    good = "ab" * 384
-    bodies: dict[str, dict[str, Any]] = {
-        "short": {"user": "alice", "a": good[:-2]},
-        "upper": {"user": "alice", "a": good.upper()},
-        "not-hex": {"user": "alice", "a": "zz" * 384},
-        "number": {"user": "alice", "a": 12},
-        "no-user": {"a": good},
+    user = ghost_user()
+    good = eke.ClientHandshake(user=user, pw=bytes(32)).eke1()["a"]
+    bodies: dict[str, bytes] = {
+        "short": control({"user": user, "a": good[:-2]}),
+        "upper": control({"user": user, "a": good.upper()}),
+        "not-hex": control({"user": user, "a": "zz" * 384}),
+        "number": control({"user": user, "a": 12}),
+        "no-user": control({"a": good}),
+        **_json_abuse("a", good, f'"user":"{user}",'),
     }
     raw = connect_raw(eke_target.host, eke_target.port, timeout=timeout, source=eke_sources.fresh())
     try:
@@ -432,12 +459,54 @@ def test_malformed_eke1_is_refused(
         raw.close()
 
 
+_EKE3_VARIANTS = [*["upper", "short", "long", "number", "spaced"], *_json_abuse("c", "", "")]
+
+
+@pytest.mark.req("FRM-12", "FRM-9", "EKE-HS-8")
+@pytest.mark.parametrize("variant", _EKE3_VARIANTS)
+def test_malformed_eke3_is_refused(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses, variant: str
+) -> None:
+    """The victim's VALID C3, carried in an EKE3 that breaks FRM-12 or FRM-9 (upper-case
+    hex, a space between bytes, a lenient parser's last-wins duplicate...): the server must
+    refuse the frame (bad_frame, or auth_failed) and never answer EKE4."""
+    timeout = _timeout(eke_target)
+    hs = start_handshake(
+        eke_target, eke_victim.user, eke_victim.pw, timeout=timeout, source=eke_sources.fresh()
+    )
+    try:
+        hs.receive_eke2(timeout)
+        good = str(hs.client.on_eke2(_eke2_ok(hs))["c"])
+        bodies: dict[str, bytes] = {
+            "upper": control({"c": good.upper()}),
+            "short": control({"c": good[:-2]}),
+            "long": control({"c": good + "00"}),
+            "number": control({"c": 12}),
+            "spaced": control({"c": good[:80] + " " + good[80:]}),
+            **_json_abuse("c", good, ""),
+        }
+        hs.raw.send_frame("EKE3", bodies[variant])
+        outcome = expect_on(hs.raw, [ExpectError("bad_frame", "auth_failed")], timeout)
+        if isinstance(outcome.actual, ReceivedFrame) and outcome.actual.type == b"EKE4":
+            raise ConformanceFailure(
+                f"FRM-12/FRM-9: an EKE3 whose payload is malformed ({variant}) was accepted: "
+                f"the server answered EKE4\n{outcome.describe()}"
+            )
+        outcome.check(f"EKE3 carrying a valid C3 in a malformed payload ({variant})")
+    finally:
+        hs.close()
+
+
 @pytest.mark.req("EKE-HS-11", "LIM-1")
-@pytest.mark.parametrize("stall_after", ["nothing", "eke1"])
+@pytest.mark.parametrize("stall_after", ["nothing", "late-eke1"])
 def test_handshake_timeout(
     eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses, stall_after: str
 ) -> None:
-    """A client that stops mid-handshake gets EROR timeout (or a close) within the limit."""
+    """A client that stops mid-handshake gets EROR timeout (or a close) within the limit.
+
+    `late-eke1`: EKE1 comes at 3/4 of the limit, EKE2 is read, then nothing. The deadline
+    runs from accept (LIM-1, LIM-9): a server whose timer restarts with EKE1 or EKE2 ("each
+    step its own timeout") would close only at 1.75 times the limit."""
     limit = eke_target.limits.handshake_timeout
     if limit > 15:
         pytest.skip(f"handshake timeout of {limit} s is too long for the default run")
@@ -446,9 +515,11 @@ def test_handshake_timeout(
         eke_target.host, eke_target.port, timeout=limit + 5, source=eke_sources.fresh()
     )
     try:
-        if stall_after == "eke1":
+        if stall_after == "late-eke1":
             client = eke.ClientHandshake(user=eke_victim.user, pw=eke_victim.pw)
-            raw.send_frame("EKE1", client.eke1())
+            eke1 = client.eke1()
+            time.sleep(0.75 * limit)  # the scenario: a slow client, not a synchronisation
+            raw.send_frame("EKE1", eke1)
             event = raw.recv_frame(deadline_after(limit + 5))
             assert isinstance(event, ReceivedFrame) and event.type == b"EKE2", event.describe()
         outcome = expect_on(
@@ -459,6 +530,14 @@ def test_handshake_timeout(
         assert elapsed >= limit * 0.5, (
             f"closed after {elapsed:.2f} s, well before the handshake timeout of {limit} s"
         )
+        if stall_after == "late-eke1" and elapsed > 1.35 * limit + 0.2:
+            raise ConformanceFailure(
+                f"LIM-1: EKE1 sent {0.75 * limit:.2f} s after connecting, then nothing: the "
+                f"server closed {elapsed:.2f} s after the connection was made, the handshake "
+                f"timeout is {limit} s counted from accept (its timer restarted mid-handshake)"
+                f"\n{outcome.describe()}",
+                violates=("LIM-1",),
+            )
         if isinstance(outcome.actual, Closed):
             # The spec asks for EROR timeout (EKE-HS-11); a bare close meets LIM-1 only.
             raise ConformanceFailure(
@@ -772,3 +851,198 @@ def test_password_variant_does_not_authenticate(
         hs.close()
         # The attempt counted against this account: an honest handshake forgives it.
         victim.reset(eke_sources)
+
+
+# ---------------------------------------------------------------- frames in the wrong place
+#
+# [EKE-HS-9] After EKE2 the server reads one thing: EKE3 (or an EROR). Every other frame,
+# well-formed by its own schema (so that FRM-16's "malformed too" reading does not
+# apply), is unexpected_frame: a second EKE1 must not restart the handshake (a fresh
+# EKE2 would hand out another guess on the same connection), and an undefined type is
+# unexpected_frame, not bad_frame [FRM-5]. Unknown users (EKE-HS-3) from fresh addresses:
+# no account's failure count is touched.
+
+_HEX_ELEMENT = "ab" * 384
+
+
+def _misplaced_payload(frame_type: str, user: str) -> bytes:
+    if frame_type == "EKE1":
+        return control(eke.ClientHandshake(user=user, pw=bytes(32)).eke1())
+    if frame_type == "EKE2":
+        return control({"b": _HEX_ELEMENT, "c": "cd" * 48})
+    if frame_type == "EKE4":
+        return control({"c": "cd" * 48})
+    if frame_type == "RQFL":
+        return control({"name": "hello.txt"})
+    if frame_type == "RECD":
+        return bytes(range(40))
+    return control({})  # BYE_ and the undefined types: a small, valid JSON object
+
+
+def _after_eke2(target: Target, sources: SourceAddresses, timeout: float) -> PartialHandshake:
+    hs = start_handshake(target, ghost_user(), bytes(32), timeout=timeout, source=sources.fresh())
+    hs.receive_eke2(timeout)
+    _eke2_ok(hs)
+    return hs
+
+
+@pytest.mark.req("EKE-HS-9", "FRM-6")
+@pytest.mark.parametrize("frame_type", ["EKE1", "EKE2", "EKE4", "RQFL", "BYE_", "RECD"])
+def test_frame_out_of_order_after_eke2_is_unexpected(
+    eke_target: Target, eke_sources: SourceAddresses, frame_type: str
+) -> None:
+    timeout = _timeout(eke_target)
+    hs = _after_eke2(eke_target, eke_sources, timeout)
+    try:
+        hs.raw.send_frame(frame_type, _misplaced_payload(frame_type, str(hs.eke1["user"])))
+        allowed: list[Expectation] = [ExpectError("unexpected_frame", then_close=True)]
+        if frame_type == "RECD":
+            allowed.append(ExpectClose())  # a record before the keys are confirmed
+        outcome = expect_on(hs.raw, allowed, timeout)
+        if isinstance(outcome.actual, ReceivedFrame) and outcome.actual.type in (b"EKE2", b"EKE4"):
+            raise ConformanceFailure(
+                f"EKE-HS-9: {frame_type} sent after EKE2 (instead of EKE3) was answered with "
+                f"{outcome.actual.type.decode()}: the server went on with the handshake\n"
+                f"{outcome.describe()}"
+            )
+        outcome.check(f"{frame_type} after EKE2")
+    finally:
+        hs.close()
+
+
+@pytest.mark.req("FRM-5", "EKE-HS-9")
+@pytest.mark.parametrize("stage", ["first", "after-eke2"])
+@pytest.mark.parametrize("frame_type", ["ZZZZ", "EKE5", "EKE0"])
+def test_undefined_type_in_the_handshake_is_unexpected(
+    eke_target: Target, eke_sources: SourceAddresses, stage: str, frame_type: str
+) -> None:
+    timeout = _timeout(eke_target)
+    if stage == "first":
+        raw = connect_raw(
+            eke_target.host, eke_target.port, timeout=timeout, source=eke_sources.fresh()
+        )
+    else:
+        raw = _after_eke2(eke_target, eke_sources, timeout).raw
+    try:
+        raw.send_frame(frame_type, control({}))
+        expect_on(raw, [ExpectError("unexpected_frame", then_close=True)], timeout).check(
+            f"the undefined type {frame_type} ({stage})"
+        )
+    finally:
+        raw.close()
+
+
+# ---------------------------------------------------------------- the control limit in clear
+
+
+def _padded(obj: dict[str, Any], length: int) -> bytes:
+    """`obj` as a control payload of exactly `length` bytes, padded with an unknown member."""
+    base = {**obj, "pad": ""}
+    payload = control({**base, "pad": "x" * (length - len(control(base)))})
+    assert len(payload) == length, (len(payload), length)
+    return payload
+
+
+def _eke1_of_length(user: str, a: bytes, length: int) -> bytes:
+    """A valid EKE1 payload of exactly `length` bytes."""
+    return _padded({"user": user, "a": a.hex()}, length)
+
+
+@pytest.mark.req("FRM-8", "FRM-3", "FRM-10")
+@pytest.mark.parametrize("stage", ["eke1-at-limit", "eke1-over", "eke3-over"])
+def test_handshake_frames_obey_the_control_limit(
+    eke_target: Target, eke_sources: SourceAddresses, stage: str
+) -> None:
+    """Handshake frames are control frames: at most 65 536 bytes of payload [FRM-8]. One at
+    the limit is processed (its unknown padding member ignored, FRM-10); one byte more is
+    refused with frame_too_large, whatever the frame limit of the records that follow."""
+    timeout = _timeout(eke_target)
+    limit = 65536
+    if stage == "eke1-at-limit":
+        client = eke.ClientHandshake(user=ghost_user(), pw=bytes(32))
+        payload = _eke1_of_length(client.user, bytes.fromhex(client.eke1()["a"]), limit)
+        raw = connect_raw(
+            eke_target.host, eke_target.port, timeout=timeout, source=eke_sources.fresh()
+        )
+        try:
+            raw.send_raw(frame_bytes("EKE1", payload))
+            expect_on(raw, [ExpectFrame("EKE2")], timeout).check(
+                f"an EKE1 of exactly {limit} bytes (a valid one, padded with an unknown member)"
+            )
+        finally:
+            raw.close()
+        return
+    if stage == "eke1-over":
+        raw = connect_raw(
+            eke_target.host, eke_target.port, timeout=timeout, source=eke_sources.fresh()
+        )
+        frame_type = "EKE1"
+    else:
+        raw = _after_eke2(eke_target, eke_sources, timeout).raw
+        frame_type = "EKE3"
+    try:
+        # The whole payload is sent: FRM-8 does not say when a control payload over its
+        # limit is refused (FRM-3's "at the header" is for the frame limit), only how.
+        if frame_type == "EKE1":
+            client = eke.ClientHandshake(user=ghost_user(), pw=bytes(32))
+            a = bytes.fromhex(client.eke1()["a"])
+            payload = _eke1_of_length(client.user, a, limit + 1)
+        else:
+            payload = _padded({"c": "ab" * 80}, limit + 1)
+        raw.send_raw(frame_bytes(frame_type, payload))
+        expect_on(raw, [ExpectError("frame_too_large", then_close=True)], timeout).check(
+            f"a {frame_type} of {limit + 1} bytes (a valid one, padded with an unknown member)"
+        )
+    finally:
+        raw.close()
+
+
+# ---------------------------------------------------------------- the client's EROR
+#
+# [ERR-3] An EROR with a fatal code ends the handshake at once: the server closes (within
+# the 2 s the suite allows, and well before its handshake timer would: no EROR timeout) and
+# processes nothing that came after it in the same write, here a frame that would
+# otherwise be answered (a valid EKE1; the victim's valid EKE3).
+# [ERR-4] An unknown code is `internal`: fatal too.
+
+
+@pytest.mark.req("ERR-3", "ERR-4", "EKE-HS-9")
+@pytest.mark.parametrize(
+    "case", ["first-internal", "first-unknown-code", "eke2-auth_failed", "eke2-unknown-code"]
+)
+def test_client_eror_ends_the_handshake(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses, case: str
+) -> None:
+    timeout = _timeout(eke_target)
+    code = 99 if case.endswith("unknown-code") else (4 if "auth_failed" in case else 11)
+    eror = frame_bytes("EROR", control({"code": code, "name": "x", "message": "conformance"}))
+    if case.startswith("first"):
+        raw = connect_raw(
+            eke_target.host, eke_target.port, timeout=timeout, source=eke_sources.fresh()
+        )
+        client = eke.ClientHandshake(user=ghost_user(), pw=bytes(32))
+        follow = frame_bytes("EKE1", control(client.eke1()))
+    else:
+        hs = start_handshake(
+            eke_target, eke_victim.user, eke_victim.pw, timeout=timeout, source=eke_sources.fresh()
+        )
+        raw = hs.raw
+        hs.receive_eke2(timeout)
+        follow = frame_bytes("EKE3", control(hs.client.on_eke2(_eke2_ok(hs))))
+    try:
+        raw.send_raw(eror + follow)
+        # An EROR back is tolerated, but not `timeout`: that one says the server waited
+        # for its handshake timer instead of closing at once.
+        # The window is also well inside the handshake timeout: a server that ignores the
+        # EROR and is closed by its handshake timer must not pass for one that closed.
+        window = min(FATAL_CLOSE_WITHIN, 0.5 * (eke_target.limits.handshake_timeout or 10.0))
+        answers = ExpectError(*(c for c in FATAL_CODES if c != 10), then_close=True)
+        outcome = expect_on(raw, [ExpectClose(), answers], window)
+        if isinstance(outcome.actual, ReceivedFrame) and outcome.actual.type != b"EROR":
+            raise ConformanceFailure(
+                f"ERR-3: after the client's EROR (code {code}) the server processed the frame "
+                f"that followed it\n{outcome.describe()}"
+            )
+        outcome.check(f"EROR code {code} from the client ({case}), then a frame to answer")
+    finally:
+        raw.close()

@@ -24,6 +24,7 @@ from conformance.wire import (
     ReceivedFrame,
     control,
     frame_bytes,
+    header_bytes,
 )
 
 ChannelFactory = Callable[..., EkeChannel]
@@ -209,17 +210,39 @@ def test_plaintext_frame_after_handshake_closes(
     _expect_closed_without_answer(channel, f"a plaintext {frame_type} after EKE4")
 
 
+def _length_off_by(delta: int) -> bytes:
+    """A request whose payload is complete, valid JSON but whose inner length field says
+    `delta` bytes more (or, negative, fewer) than the record holds: a receiver that trusts
+    the record's boundary instead of the frame's header would still serve it."""
+    payload = control({"name": "hello.txt"})
+    return header_bytes("RQFL", len(payload) + delta) + payload
+
+
+# [EKE-REC-1] The record's plaintext is one frame, no more, no less. Each variant keeps
+# the frame it carries a valid, answerable request, so a lenient receiver answers it (the
+# old "partial-frame" cut the JSON too: a lenient receiver refused it as bad JSON anyway).
+_NOT_ONE_FRAME = {
+    "two-frames": _request() + _request(),
+    "partial-frame": _request()[:-3],
+    "empty": b"",
+    "header-only": _request()[:8],
+    "length-over-by-1": _length_off_by(1),
+    "length-over-by-16": _length_off_by(16),
+    # What follows the frame is not a frame; a receiver that parses the record's rest
+    # as the payload sees `{"name":"hello.txt"} ` (valid JSON) and serves it.
+    "trailing-space": _request() + b" ",
+    "trailing-byte": _request() + b"\x00",
+    "trailing-header": _request() + header_bytes("BYE_", 0)[:7],
+}
+
+
 @pytest.mark.req("EKE-REC-1")
-@pytest.mark.parametrize("inner", ["two-frames", "partial-frame", "empty"])
+@pytest.mark.parametrize("inner", list(_NOT_ONE_FRAME))
 def test_record_plaintext_must_be_one_frame(
     eke_channel_factory: ChannelFactory, inner: str
 ) -> None:
     channel = eke_channel_factory()
-    plaintexts = {
-        "two-frames": _request() + _request(),
-        "partial-frame": _request()[:-3],
-        "empty": b"",
-    }
+    plaintexts = _NOT_ONE_FRAME
     channel.send_raw(plaintexts[inner])
     outcome = channel.expect([ExpectClose(), ExpectError("bad_frame", then_close=True)])
     assert not channel.violations, channel.violations

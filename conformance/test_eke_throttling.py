@@ -511,6 +511,55 @@ def test_pending_slots_are_given_back(
         eke_victim.honest(eke_sources.fresh()).close()
 
 
+def _end_after_eke2(target: Target, user: str, source: str | None, ending: str) -> None:
+    """EKE1, EKE2 read, then the handshake ends `ending`'s way; returns once the server has
+    closed (its bookkeeping of the ended handshake is then done)."""
+    timeout = _timeout(target)
+    hs = start_handshake(target, user, bytes(32), source=source, timeout=timeout)
+    try:
+        event = hs.receive_eke2(timeout)
+        if hs.eke2 is None:
+            raise ConformanceFailure(f"no EKE2 for a handshake to end: {event.describe()}")
+        if ending == "eror":
+            hs.raw.send_frame("EROR", {"code": 4, "name": "auth_failed", "message": "bye"})
+        elif ending == "unexpected-frame":
+            hs.raw.send_frame("RQFL", {"name": "hello.txt"})
+        with contextlib.suppress(OSError):
+            hs.raw.sock.shutdown(socket.SHUT_WR)
+        deadline = deadline_after(timeout)
+        for _ in range(4):  # maybe an EROR, then the close
+            if isinstance(hs.raw.recv_frame(deadline), (Closed, TimedOut)):
+                break
+    finally:
+        hs.close()
+
+
+@pytest.mark.req("EKE-THR-7", "EKE-THR-5")
+@pytest.mark.parametrize("ending", ["abandoned", "eror", "unexpected-frame"])
+def test_pending_slot_is_given_back_however_the_handshake_ends(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses, ending: str
+) -> None:
+    """[EKE-THR-7] A pending handshake holds its user's slot until it ends, and it ends
+    every way, not only by a bad EKE3: the client walking away after EKE2, its EROR, a
+    frame out of place. P rounds of one such ending and one honest login (which forgives
+    the failure, EKE-THR-4): a slot kept by each ending would make the last login `busy`."""
+    _needs_throttling(eke_target, eke_sources)
+    p, _ = _pending_caps(eke_target)
+    if eke_target.limits.throttle_failures < 2:
+        pytest.skip("one failure already throttles the honest login that follows it")
+    for round_number in range(p):
+        _end_after_eke2(eke_target, eke_victim.user, eke_sources.fresh(), ending)
+        try:
+            eke_victim.honest(eke_sources.fresh()).close()
+        except ConformanceFailure as exc:
+            raise ConformanceFailure(
+                f"EKE-THR-7: round {round_number + 1} of {p}: after {round_number + 1} "
+                f"handshake(s) of {eke_victim.user!r} ended ({ending}) right after EKE2 and "
+                "nothing else in flight, an honest login of it did not complete: a pending "
+                f"slot was not given back when the handshake ended\n{exc}"
+            ) from None
+
+
 @pytest.mark.req("EKE-THR-7", "EKE-THR-5", "EKE-THR-2")
 def test_users_behind_one_address_all_complete(
     eke_target: Target, eke_sources: SourceAddresses

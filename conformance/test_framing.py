@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import socket
+import time
 
 import pytest
 
@@ -29,6 +30,7 @@ from conformance.target import Target
 from conformance.wire import (
     MAX_CONTROL_PAYLOAD,
     MAX_DATA_PAYLOAD,
+    Closed,
     ConformanceFailure,
     ExpectClose,
     ExpectError,
@@ -501,3 +503,289 @@ def test_frame_not_allowed_while_receiving_a_put(
     channel.send_frame("DATA", b"12345")
     channel.send_frame(frame_type, {"name": "x", "size": 1, "accept": True})
     expect_fatal(channel, "unexpected_frame", context=f"FRM-6: {frame_type} inside a put")
+
+
+# --- families from the blind red-team round (brief R5) ------------------------------------
+# Each case below attacks a whole family of one mistake: the same rule checked on every
+# frame type that carries it, every encoding of the same length, every path to a fatal
+# error. The unknown members, keys and values are chosen so that a parser that
+# normalises (case-folds keys, counts characters, strips whitespace) or that checks one
+# frame type more strictly than another gives itself away.
+
+_UNKNOWN_MEMBERS = {
+    "x-ext": {"nested": [1, 2.5, None, "s", True, {"k": []}]},
+    "NAME": 5,  # a defined member's name in another case is another member (JSON is exact)
+    "Size": "five",
+    "sha-256": -1,
+    "": "empty key",
+}
+
+
+@pytest.mark.req("FRM-10")
+def test_unknown_members_are_ignored_in_every_frame(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """Undefined members in RQFL, PUTF, DONE and BYE_ (one connection): each is processed
+    as if they were absent. A schema made strict for one frame type fails here."""
+    file = known_file(target)
+    channel = app_channel()
+    channel.send_frame("RQFL", {"name": file.name, **_UNKNOWN_MEMBERS})
+    first = channel.expect([ExpectFrame("RSFL")]).check("FRM-10: RQFL with undefined members")
+    _finish_get(channel, first.frame, file.sha256, file.size)
+    if target.has("put"):
+        data = b"sft"
+        sha = hashlib.sha256(data).hexdigest()
+        channel.send_frame("PUTF", {"name": fresh_name(), "size": 3, **_UNKNOWN_MEMBERS})
+        channel.expect([ExpectFrame("RSFL", {"accept": True})]).check(
+            "FRM-10: PUTF with undefined members"
+        )
+        channel.send_frame("DATA", data)
+        channel.send_frame("DONE", {"size": 3, "sha256": sha, **_UNKNOWN_MEMBERS})
+        channel.expect([ExpectFrame("DONE", {"size": 3, "sha256": sha})]).check(
+            "FRM-10: DONE with undefined members"
+        )
+    channel.send_frame("BYE_", dict(_UNKNOWN_MEMBERS))
+    channel.expect([ExpectFrame("BYE_"), ExpectClose()]).check(
+        "FRM-10: BYE_ with undefined members (an echo or a close, never an EROR)"
+    )
+
+
+# Payloads that are no JSON object, for the frames whose schema needs no member (BYE_)
+# or that arrive inside a put (DONE): a receiver that skips parsing them ("BYE_ has no
+# content") or parses them leniently passes every RQFL case and fails these.
+_BYE_ABUSE = {
+    "empty": b"",
+    "array": b"[]",
+    "not-json": b"bye",
+    "trailing-garbage": b"{} x",
+    "duplicate-key": b'{"a":1,"a":2}',
+    "nan": b'{"a":NaN}',
+    "not-utf8": b'{"a":"\xff"}',
+}
+_DONE_ABUSE = {
+    "empty": b"",
+    "array": b"[]",
+    "trailing-garbage": b'{"size":3,"sha256":"%s"} x',
+    "duplicate-key": b'{"size":3,"size":3,"sha256":"%s"}',
+}
+
+
+# In the default run the cases that tell the families apart (not parsed at all, empty as
+# {}, a lenient or second parser); the rest go with `-m slow`.
+_ABUSE_DEFAULT = {"empty", "array", "trailing-garbage", "duplicate-key"}
+
+
+def _abuse_params() -> list[object]:
+    params: list[object] = []
+    for frame_type, cases in (("BYE_", _BYE_ABUSE), ("DONE", _DONE_ABUSE)):
+        for case in sorted(cases):
+            marks = () if case in _ABUSE_DEFAULT else (pytest.mark.slow,)
+            params.append(pytest.param(frame_type, case, marks=marks))
+    return params
+
+
+@pytest.mark.req("FRM-9", "ERR-3")
+@pytest.mark.parametrize(("frame_type", "case"), _abuse_params())
+def test_malformed_bye_and_done_payloads_are_bad_frame(
+    target: Target, app_channel: AppChannel, frame_type: str, case: str
+) -> None:
+    channel = app_channel()
+    if frame_type == "BYE_":
+        payload = _BYE_ABUSE[case]
+    else:
+        require(target, "put")
+        data = b"sft"
+        sha = hashlib.sha256(data).hexdigest().encode()
+        payload = _DONE_ABUSE[case].replace(b"%s", sha)
+        channel.send_frame("PUTF", {"name": fresh_name(), "size": 3})
+        channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF before the DONE")
+        channel.send_frame("DATA", data)
+    channel.send_raw(frame_bytes(frame_type, payload))
+    expect_fatal(channel, "bad_frame", context=f"FRM-9: {frame_type} payload {payload[:40]!r}")
+
+
+def _padded(frame_type: str, form: str, size: int, name: str) -> bytes:
+    """A control payload of exactly `size` bytes in one of several encodings.
+
+    `whitespace`: insignificant spaces around the object; `unknown-member`: an undefined
+    member's value; `multibyte`: a name of two-byte characters (half as many characters
+    as bytes); `escapes`: a name of `\\u0061` escapes (a sixth as many characters once
+    decoded). A receiver must count the payload's bytes as they arrived.
+    """
+    base: dict[str, object] = {"name": name} if frame_type in ("RQFL", "PUTF") else {}
+    if frame_type == "PUTF":
+        base["size"] = 1
+    if form == "whitespace":
+        body = control(base)
+        pad = size - len(body)
+        return b" " * (pad // 2) + body + b" " * (pad - pad // 2)
+    if form == "unknown-member":
+        body = control({**base, "x-pad": ""})
+        return body[:-2] + b"z" * (size - len(body)) + body[-2:]
+    unit, filler = {"multibyte": (2, "é"), "escapes": (6, "\\u0061")}[form]
+    body = control({"name": ""})
+    room = size - len(body)
+    text = filler * (room // unit) + "a" * (room % unit)
+    return body[:-2] + text.encode("utf-8") + body[-2:]
+
+
+@pytest.mark.req("FRM-8", "ERR-3")
+@pytest.mark.parametrize(
+    ("frame_type", "form"),
+    [
+        ("RQFL", "multibyte"),
+        ("RQFL", "escapes"),
+        pytest.param("RQFL", "whitespace", marks=pytest.mark.slow),
+        pytest.param("RQFL", "unknown-member", marks=pytest.mark.slow),
+        ("PUTF", "unknown-member"),
+        ("BYE_", "whitespace"),
+    ],
+)
+def test_control_payload_over_the_limit_in_any_encoding(
+    target: Target, app_channel: AppChannel, frame_type: str, form: str
+) -> None:
+    """65 537 bytes of control payload, whatever they encode (fewer characters, fewer
+    decoded bytes, whitespace, an undefined member) and whatever the frame type."""
+    if frame_type == "PUTF":
+        require(target, "put")
+    payload = _padded(frame_type, form, MAX_CONTROL_PAYLOAD + 1, "x")
+    assert len(payload) == MAX_CONTROL_PAYLOAD + 1
+    channel = app_channel()
+    channel.send_raw(frame_bytes(frame_type, payload))
+    expect_fatal(
+        channel,
+        "frame_too_large",
+        context=f"FRM-8: {frame_type} with a 65537-byte payload ({form})",
+    )
+
+
+@pytest.mark.req("FRM-8")
+def test_control_payload_at_the_limit_in_any_encoding(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """Exactly 65 536 bytes, in each encoding, on one connection: never frame_too_large.
+    Names this long are refused `forbidden` (APP-NAME-1), a padded request is served."""
+    file = known_file(target)
+    channel = app_channel()
+    for form in ("whitespace", "unknown-member"):
+        payload = _padded("RQFL", form, MAX_CONTROL_PAYLOAD, file.name)
+        assert len(payload) == MAX_CONTROL_PAYLOAD
+        channel.send_raw(frame_bytes("RQFL", payload))
+        first = channel.expect([ExpectFrame("RSFL")]).check(
+            f"FRM-8: RQFL of {file.name!r} padded to exactly 65536 bytes ({form})"
+        )
+        _finish_get(channel, first.frame, file.sha256, file.size)
+    for form in ("multibyte", "escapes"):
+        payload = _padded("RQFL", form, MAX_CONTROL_PAYLOAD, "x")
+        assert len(payload) == MAX_CONTROL_PAYLOAD
+        channel.send_raw(frame_bytes("RQFL", payload))
+        channel.expect([ExpectError("forbidden")]).check(
+            f"FRM-8: a 65536-byte RQFL whose name is too long ({form}): forbidden"
+        )
+
+
+# Ways to reach a fatal error inside a channel: the close must follow at once even when
+# the initiator goes on sending (a responder that "lets the peer finish" or drains until
+# its idle timeout passes a silent test when the timeout is short).
+_FATAL_TRIGGERS = {
+    "bad-type": frame_bytes(b"rq\x00\x00", b"{}"),
+    "unexpected": frame_bytes("DONE", control({"size": 0, "sha256": "0" * 64})),
+    "bad-json": frame_bytes("RQFL", b'{"name":"a","name":"b"}'),
+    "too-large": frame_bytes("RQFL", b" " * (MAX_CONTROL_PAYLOAD + 1)),
+}
+
+
+@pytest.mark.req("ERR-3")
+@pytest.mark.parametrize(
+    "trigger",
+    [
+        pytest.param(t, marks=pytest.mark.slow) if t == "bad-json" else t
+        for t in sorted(_FATAL_TRIGGERS)
+    ],
+)
+def test_fatal_error_closes_while_the_initiator_keeps_sending(
+    target: Target, app_channel: AppChannel, trigger: str
+) -> None:
+    file = known_file(target)
+    channel = app_channel()
+    channel.send_raw(_FATAL_TRIGGERS[trigger])
+    error = channel.expect([ExpectError(then_close=False)]).check(f"ERR-3: {trigger}")
+    assert error.frame is not None
+    if error.frame.error_name not in ("bad_frame", "unexpected_frame", "frame_too_large"):
+        raise ConformanceFailure(f"ERR-2: {trigger} answered {error.frame.describe()}")
+    hard = deadline_after(2.0)  # scenario.PROMPT_CLOSE
+    sent = 0
+    # Bounded: one request per 0.1 s until the close, or 2 s (about 20 rounds).
+    while time.monotonic() < hard:
+        if channel.send_frame("RQFL", {"name": file.name}):
+            sent += 1
+        event = channel.recv_frame(min(deadline_after(0.1), hard))
+        if isinstance(event, Closed):
+            return
+        if isinstance(event, ReceivedFrame):
+            raise ConformanceFailure(
+                f"ERR-3: after {error.frame.describe(80)} the target still answered "
+                f"({sent} requests sent after it): {event.describe()}"
+            )
+    raise ConformanceFailure(
+        f"ERR-3: after {error.frame.describe(80)} the connection was still open 2 s later "
+        f"while the initiator kept sending ({sent} requests); a fatal EROR must be "
+        "followed by the close at once"
+    )
+
+
+# DONE's members, for a put of one byte (so that `true` would be its size): a receiver
+# that compares them as numbers or normalises the digest stores the file. FRM-16: the
+# answer may be `bad_frame` (the member is malformed) or `integrity_failed`.
+_ONE_BYTE_SHA = hashlib.sha256(b"x").hexdigest()
+_DONE_MEMBERS = {
+    "size-float": b'{"size":1.0,"sha256":"%s"}' % _ONE_BYTE_SHA.encode(),
+    "size-true": b'{"size":true,"sha256":"%s"}' % _ONE_BYTE_SHA.encode(),
+    "size-string": b'{"size":"1","sha256":"%s"}' % _ONE_BYTE_SHA.encode(),
+    "size-exponent": b'{"size":1e0,"sha256":"%s"}' % _ONE_BYTE_SHA.encode(),
+    "sha-upper": b'{"size":1,"sha256":"%s"}' % _ONE_BYTE_SHA.upper().encode(),
+    "sha-space": b'{"size":1,"sha256":"%s "}' % _ONE_BYTE_SHA.encode(),
+}
+
+
+@pytest.mark.req("FRM-11", "FRM-12", "ERR-3")
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(c, marks=pytest.mark.slow) if c in ("size-exponent", "sha-space") else c
+        for c in sorted(_DONE_MEMBERS)
+    ],
+)
+def test_done_members_are_checked_strictly(
+    target: Target, app_channel: AppChannel, case: str
+) -> None:
+    require(target, "put")
+    channel = app_channel()
+    channel.send_frame("PUTF", {"name": fresh_name(), "size": 1})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF of one byte")
+    channel.send_frame("DATA", b"x")
+    channel.send_raw(frame_bytes("DONE", _DONE_MEMBERS[case]))
+    expect_fatal(
+        channel,
+        "bad_frame",
+        "integrity_failed",
+        context=f"FRM-11/FRM-12: DONE {_DONE_MEMBERS[case].decode()} after one byte ({case})",
+    )
+
+
+@pytest.mark.req("FRM-3", "EKE-REC-6")
+@pytest.mark.profile("eke")
+def test_record_of_exactly_the_frame_limit_is_not_too_large(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """A `RECD` announcing exactly the frame limit is within it ("exceeds" is `>`): its
+    garbage then fails to authenticate (a close, EKE-REC-4), never `frame_too_large`."""
+    limit = target.limits.frame_limit
+    if limit > 8 * 1024 * 1024:
+        pytest.skip(f"the frame limit {limit} is too large to send here")
+    channel = app_channel()
+    conn, frame_type = _outer(channel)
+    conn.send_raw(header_bytes(frame_type, limit))
+    conn.send_raw(b"\x00" * limit)
+    outcome = channel.expect([ExpectClose(), ExpectError("bad_frame")])
+    outcome.check(f"FRM-3: a RECD of exactly {limit} bytes (the limit) of garbage")

@@ -9,6 +9,7 @@ Fixtures (conformance/plugin.py): `target`, `app_channel()`, `transcripts`.
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import ssl
 import struct
@@ -308,3 +309,109 @@ def test_responder_keeps_serving_after_abuse(target: Target, app_channel: AppCha
     channel.send_raw(frame_bytes(b"rq\x00\x00", b"{}"))
     channel.expect([ExpectError("bad_frame")]).check("bad type inside a channel")
     get_file(app_channel(), file.name)
+
+
+# LIM-10: more than the socket buffers of both ends hold on loopback (a responder's send
+# buffer grows to tcp_wmem's 4 MiB on Linux, the suite's receive buffer stays small while
+# it does not read), so a responder without a send timeout really blocks in a write.
+_STALL_BYTES = 12 * 1024 * 1024
+_STALL_REQUESTS = 64  # the most pipelined gets the case sends to reach _STALL_BYTES
+
+
+@pytest.mark.req("LIM-10", "LIM-5")
+def test_responder_does_not_wait_forever_on_an_initiator_that_stops_reading(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """Pipelined gets of the largest known file, never read: once its writes stall for the
+    idle timeout the responder must close (it cannot even send `EROR timeout`), and serve
+    others meanwhile. One that waits on us delivers everything when we read again."""
+    limit = _limit(target.limits.idle_timeout, "idle timeout")
+    file = max((f for f in target.files if f.size > 0), key=lambda f: f.size, default=None)
+    if file is None:
+        known_file(target)  # skips: the target lists no known file
+        raise AssertionError("unreachable")
+    count = -(-_STALL_BYTES // file.size)
+    if count > _STALL_REQUESTS:
+        pytest.skip(
+            f"LIM-10 needs a known file of at least {_STALL_BYTES // _STALL_REQUESTS} bytes to "
+            f"fill the socket buffers (the largest listed, {file.name!r}, has {file.size})"
+        )
+    stalled = app_channel()
+    for _ in range(count):
+        stalled.send_frame("RQFL", {"name": file.name})
+    started = time.monotonic()
+    # LIM-5 meanwhile: a responder stuck writing to one initiator still serves another.
+    get_file(app_channel(), known_file(target).name)
+    wait = limit * 1.5 + 1.0
+    time.sleep(max(0.0, started + wait - time.monotonic()))  # the stall itself, not a sync
+    received = dones = 0
+    deadline = deadline_after(max(10.0, wait))
+    while True:
+        event = stalled.recv_frame(deadline)
+        if isinstance(event, Closed):
+            return  # it gave up on us: what LIM-10 asks
+        if not isinstance(event, ReceivedFrame):
+            raise ConformanceFailure.evidence(
+                f"LIM-10: {count} gets of {file.name!r} ({file.size} bytes) pipelined, none "
+                f"read for {wait:.1f} s (idle timeout {limit} s)",
+                "the responder closes the connection once its writes stall for the idle timeout",
+                f"after {received} bytes and {dones} DONE: {event.describe()} (neither the rest "
+                "nor a close)",
+            )
+        if event.type == b"DATA":
+            received += len(event.payload)
+        elif event.type == b"DONE":
+            dones += 1
+            if dones == count:
+                # Socket buffers larger than _STALL_BYTES held every file: the responder
+                # never blocked, and its idle timeout (LIM-2) ended it long ago, so the
+                # end follows at once. One that was blocked is only now idle.
+                after = stalled.recv_frame(deadline_after(min(0.5, limit / 2)))
+                if isinstance(after, Closed) or (
+                    isinstance(after, ReceivedFrame) and after.error_name == "timeout"
+                ):
+                    pytest.skip(
+                        f"the socket buffers held all {received} bytes: the responder "
+                        "never had to wait for the suite (LIM-10 not exercised)"
+                    )
+                raise ConformanceFailure.evidence(
+                    f"LIM-10: {count} gets of {file.name!r} ({file.size} bytes) pipelined, "
+                    f"none read for {wait:.1f} s (idle timeout {limit} s)",
+                    "the responder closes the connection once its writes stall for the idle "
+                    "timeout (LIM-10)",
+                    f"it waited: all {count} files ({received} bytes) arrived once the suite "
+                    "read again, with no close",
+                )
+
+
+@pytest.mark.req("LIM-2")
+def test_idle_timeout_applies_again_after_each_kind_of_request(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """The idle timer runs again once a request is answered, whatever the request was: a
+    get served, a get refused (non-fatal EROR), a put stored. Three connections wait at
+    once, so the case costs one idle timeout. (A responder that drops its timeout for a
+    long send, or resets its socket to blocking after a put, passes on a fresh channel.)"""
+    limit = _limit(target.limits.idle_timeout, "idle timeout")
+    file = known_file(target)
+    waiting: list[tuple[str, Channel]] = []
+    served = app_channel()
+    get_file(served, file.name)
+    waiting.append((f"a get of {file.name!r} served", served))
+    refused = app_channel()
+    get_file(refused, "sft-conformance-no-such-file", also=[ExpectError("not_found")], served=False)
+    waiting.append(("a get refused not_found", refused))
+    if target.has("put"):
+        stored = app_channel()
+        data = b"sft-idle"
+        stored.send_frame("PUTF", {"name": fresh_name(), "size": len(data)})
+        stored.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF")
+        stored.send_frame("DATA", data)
+        stored.send_frame("DONE", {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+        stored.expect([ExpectFrame("DONE")]).check("the put is stored")
+        waiting.append(("a put stored", stored))
+    deadline = deadline_after(limit * 1.5 + 1.0)  # counted from the last answer
+    for what, channel in waiting:
+        channel.expect([ExpectError("timeout")], timeout=deadline - time.monotonic()).check(
+            f"LIM-2: idle for {limit * 1.5 + 1.0:.1f} s after {what} (idle timeout {limit} s)"
+        )

@@ -69,7 +69,8 @@ _COMMON_BAD = {
     "valid_in_hours": ("PKI-CERT-3",),
     "foreign_ca": ("PKI-CERT-4", "PKI-TLS-4"),
     "self_signed": ("PKI-CERT-4", "PKI-TLS-4"),
-    "foreign_same_dn": ("PKI-CERT-4", "PKI-CERT-10"),
+    # Its AKI names the root's key: key identifiers never vouch (PKI-CERT-13).
+    "foreign_same_dn": ("PKI-CERT-4", "PKI-CERT-10", "PKI-CERT-13"),
     "intermediate_ca": ("PKI-CERT-4", "PKI-CERT-10"),
     "no_eku": ("PKI-CERT-5",),
     "ca_true": ("PKI-CERT-6",),
@@ -82,9 +83,25 @@ _CLIENT_BAD = {
     "no_client_auth": ("PKI-CERT-5",),
     "any_eku": ("PKI-CERT-5",),
     "p384_key": ("PKI-CERT-9",),
+    # Variants that only the endpoint's own checks see (OpenSSL lets them through): a
+    # CA:TRUE that is not critical, or without keyCertSign; no BasicConstraints at all; a
+    # KeyUsage of keyAgreement alone, which OpenSSL's TLS-client purpose takes for
+    # digitalSignature.
+    "ca_true_not_critical": ("PKI-CERT-6",),
+    "ca_true_no_cert_sign": ("PKI-CERT-6",),
+    "no_basic_constraints": ("PKI-CERT-9",),
+    "key_agreement_usage": ("PKI-CERT-9",),
 }
 
-_SERVER_BAD = {**_COMMON_BAD, "no_server_auth": ("PKI-CERT-5",)}
+_SERVER_BAD = {
+    **_COMMON_BAD,
+    "no_server_auth": ("PKI-CERT-5",),
+    # What only the initiator's own checks see (OpenSSL lets them through): no
+    # BasicConstraints at all ("absent means not a CA", RFC 5280's default), and a strong
+    # hash that is not PKI-CERT-1's SHA-256 ("any SHA-2 will do").
+    "no_basic_constraints": ("PKI-CERT-9",),
+    "sha384_signature": ("PKI-CERT-9",),
+}
 
 
 def _close_bound(target: Target) -> float:
@@ -93,7 +110,10 @@ def _close_bound(target: Target) -> float:
 
 @pytest.mark.parametrize(
     "kind",
-    [pytest.param(k, marks=pytest.mark.req(*ids, "ERR-3"), id=k) for k, ids in _CLIENT_BAD.items()],
+    [
+        pytest.param(k, marks=pytest.mark.req(*ids, "ERR-3", "PKI-TLS-10"), id=k)
+        for k, ids in _CLIENT_BAD.items()
+    ],
 )
 def test_responder_refuses_bad_client_certificate(
     target: Target, tmp_path: Path, transcripts: TranscriptBook, kind: str

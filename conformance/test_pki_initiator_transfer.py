@@ -48,7 +48,9 @@ from conformance.lying_get import (
     OUT_NAME,
     PROBE_BUDGET,
     USERS_FILE,
+    entries_once_written,
     entries_while_transferring,
+    existing_file_state,
     look_at,
     users_file_state,
 )
@@ -209,7 +211,8 @@ def _judge_failed_get(got: GetRun, what: str, owed: str | None) -> None:
         problems.append(f"APP-STORE-3: left files {left} in the output directory")
     if owed is not None:
         answer = got.responder.reaction
-        if not (isinstance(answer, ReceivedFrame) and answer.error_name == owed):
+        # "a|b": every code FRM-16 allows for a frame that breaks several rules.
+        if not (isinstance(answer, ReceivedFrame) and answer.error_name in owed.split("|")):
             shown = answer.describe() if answer is not None else "nothing (the suite had closed)"
             problems.append(f"its answer to the lie was {shown}, not EROR {owed}")
         elif answer.violations():
@@ -434,9 +437,9 @@ def _malformed(wire: bytes) -> Lie:
     return lie
 
 
-def _after_rsfl(wire: bytes) -> Lie:
+def _after_rsfl(wire: bytes, *, size: int = SIZE) -> Lie:
     def lie(r: LyingResponder) -> None:
-        r.rsfl(sha256=DIGEST)
+        r.rsfl(size, sha256=DIGEST if size == SIZE else None)
         r.channel.send_raw(wire)
         r.await_reaction()
 
@@ -448,6 +451,21 @@ def _rsfl_payload(payload: bytes) -> bytes:
 
 
 _MALFORMED = [
+    # What the header alone betrays, in place of RSFL: an undefined type (a client that
+    # skips it as "an extension" waits for RSFL instead) and bytes that are no type.
+    _case(
+        ("FRM-5",),
+        _malformed(frame_bytes("ZZZZ", b"{}")),
+        "unexpected_frame",
+        name="unknown-type",
+    ),
+    _case(
+        ("FRM-2",),
+        _malformed(frame_bytes(b"rs\x00l", b"{}")),
+        "bad_frame",
+        name="bad-type-bytes",
+        slow=True,
+    ),
     _case(
         ("FRM-6",),
         _malformed(frame_bytes("DATA", CONTENT[:100])),
@@ -468,6 +486,14 @@ _MALFORMED = [
         name="size-negative",
         slow=True,
     ),
+    # Conflicting values: "the last one wins" (a plain JSON parser) reads size 5120 and
+    # waits for the data; a receiver owes bad_frame [FRM-9].
+    _case(
+        ("FRM-9",),
+        _malformed(_rsfl_payload(b'{"name":"offered.bin","size":0,"size":5120}')),
+        "bad_frame",
+        name="duplicate-key",
+    ),
     _case(
         ("FRM-9",),
         _malformed(_rsfl_payload(b'{"name":"offered.bin","size":')),
@@ -482,10 +508,13 @@ _MALFORMED = [
         name="rsfl-over-64-kib",
     ),
     _case(("FRM-13",), _after_rsfl(header_bytes("DATA", 0)), "bad_frame", name="empty-data-frame"),
+    # RSFL announces 2 MiB, so that the header breaks FRM-13 alone (against 5120 bytes
+    # announced it is also APP-GET-4's `integrity_failed`, which FRM-16 allows); within
+    # the frame limit, FRM-16 allows bad_frame or frame_too_large.
     _case(
         ("FRM-13",),
-        _after_rsfl(header_bytes("DATA", MAX_DATA_PAYLOAD + 1)),
-        "bad_frame",
+        _after_rsfl(header_bytes("DATA", MAX_DATA_PAYLOAD + 1), size=2 * MAX_DATA_PAYLOAD),
+        "bad_frame|frame_too_large",
         name="data-header-1-mib-plus-1",
         slow=True,
     ),
@@ -574,6 +603,106 @@ def test_initiator_ignores_members_the_schema_does_not_define(
         )
 
 
+
+def _renamed(rsfl_name: str) -> Lie:
+    """An honest get whose RSFL names another file than the request (APP-GET-7)."""
+
+    def lie(r: LyingResponder) -> None:
+        r.frame("RSFL", control({"name": rsfl_name, "size": SIZE, "sha256": DIGEST}))
+        r.data(CONTENT)
+        r.done()
+
+    return lie
+
+
+@pytest.mark.req("APP-GET-7")
+@pytest.mark.parametrize(
+    "rsfl_name",
+    [
+        # Also catches a client that keeps only the basename of the responder's name.
+        "../escaped-by-the-responder.bin",
+        pytest.param("renamed-by-the-responder.bin", marks=pytest.mark.slow),
+    ],
+)
+def test_initiator_never_stores_under_the_name_the_responder_gives(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook, rsfl_name: str
+) -> None:
+    """Both readings are conforming: the get fails (bad_frame) or completes under the name
+    the user chose. What APP-GET-7 forbids is any file under the responder's name, in the
+    output directory or beside it."""
+    got = _run_lie(target, tmp_path, transcripts, _renamed(rsfl_name))
+    run = got.run
+    planted = run.out.parent / rsfl_name
+    problems = []
+    if planted.exists() or planted.is_symlink():
+        problems.append(f"a file {rsfl_name!r} appeared ({planted.resolve()})")
+    left = leftovers(run)
+    if left:
+        problems.append(f"files other than the output in the output directory: {left}")
+    kept = run.out.read_bytes() if run.kept_file else None
+    if kept is not None and (kept != CONTENT or not run.succeeded):
+        problems.append(f"the output holds {len(kept)} bytes, exit code {run.returncode}")
+    if problems:
+        raise ConformanceFailure.evidence(
+            f"APP-GET-7: a get of {NAME!r} answered RSFL {{name: {rsfl_name!r}}} with the "
+            "right content",
+            "the get fails (nothing kept) or the content is kept under the output name the "
+            "user gave, and never a file under the responder's name",
+            "; ".join(problems),
+            note=got.describe(),
+        )
+
+
+@pytest.mark.req("APP-GET-6")
+@pytest.mark.parametrize(
+    "existing",
+    # Empty too: "an empty file is a placeholder of an earlier failed run" is no licence.
+    [
+        pytest.param(USERS_FILE, id="users-file", marks=pytest.mark.slow),
+        pytest.param(b"", id="empty-file"),
+    ],
+)
+def test_initiator_does_not_overwrite_an_existing_output_file(
+    target: Target,
+    tmp_path: Path,
+    transcripts: TranscriptBook,
+    existing: bytes,
+    request: pytest.FixtureRequest,
+) -> None:
+    """An honest responder, but the output name exists and the user did not ask to replace
+    it. Refusing before connecting, or before the request, is a conforming way not to
+    overwrite it."""
+    skip_slow_variant(request)
+    lab = lab_pki(target)
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    out = outdir / _OUT
+    out.write_bytes(existing)
+    box: dict[str, LyingResponder] = {}
+    run, hostile = run_initiator_watched(
+        target,
+        tmp_path,
+        transcripts,
+        cert=lab.employee(responder_alias(target)),
+        script=_script(_honest, outdir, box),
+        out=out,
+        name=NAME,
+    )
+    if hostile.script_errors:
+        raise RuntimeError(f"harness fault in the hostile responder: {hostile.script_errors}")
+    state = existing_file_state(out, existing)
+    left = leftovers(run)
+    if state != "intact" or left:
+        raise ConformanceFailure.evidence(
+            f"APP-GET-6: get into an existing output file of {len(existing)} bytes (no "
+            "option to replace it)",
+            "the existing file is left as it was, nothing else is kept",
+            f"it was {state}; other files left: {left}",
+            note=f"{run.describe()}; the request was "
+            + ("sent" if "responder" in box else "not sent"),
+        )
+
+
 def _file_appears_before_done(r: LyingResponder) -> None:
     r.rsfl(sha256=DIGEST)
     r.data(CONTENT)
@@ -609,13 +738,18 @@ def test_initiator_does_not_replace_a_file_that_appears_during_the_get(
 def _probe_then_kill(
     sig: int, process: list[subprocess.Popen[bytes]], ready: threading.Event
 ) -> Lie:
-    """All bytes but one, then look at the output directory while the client waits,
-    then stop the client: a final name must never show before DONE."""
+    """All bytes but one, then look at the output directory while the client waits; then
+    the last byte, and look again once it is written (a client that renames as soon as
+    the size is complete, before DONE is verified, shows the final name now); then stop
+    the client: a final name must never show before DONE."""
 
     def lie(r: LyingResponder) -> None:
         r.rsfl(sha256=DIGEST)
         r.data(CONTENT[:-1])
         look_at(r.notes, entries_while_transferring(r.outdir, r.notes), "before DONE")
+        r.frame("DATA", CONTENT[-1:])
+        written = entries_once_written(r.outdir, SIZE, r.notes)
+        look_at(r.notes, written, "after every byte, before DONE")
         if not ready.wait(PROBE_BUDGET):
             raise RuntimeError("the client's process handle never arrived")
         process[0].send_signal(sig)
@@ -665,7 +799,8 @@ def test_initiator_stopped_mid_transfer_keeps_nothing_under_the_final_name(
     if problems:
         raise ConformanceFailure.evidence(
             f"APP-GET-6/APP-STORE-1/APP-STORE-5: a get stopped by {signal.Signals(sig).name} "
-            f"after {SIZE - 1} of {SIZE} bytes",
+            f"after all {SIZE} bytes but before DONE (the directory seen at {SIZE - 1} and "
+            f"{SIZE} bytes)",
             "the data goes to a temporary file (mode 0600) in the output directory; the "
             "final name appears only after DONE is verified",
             "; ".join(problems),

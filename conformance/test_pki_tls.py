@@ -127,7 +127,7 @@ def _judge_refused(
     )
 
 
-@pytest.mark.req("PKI-TLS-2", "ERR-3")
+@pytest.mark.req("PKI-TLS-2", "PKI-TLS-10", "ERR-3")
 @pytest.mark.parametrize(
     "alpn",
     [None, ("http/1.1",), ("sft-pki/0",), ("SFT-PKI/1",), ("sft-pki/10",), ("sft-pki",)],
@@ -141,6 +141,15 @@ def test_client_without_sft_alpn_is_refused(
     result = connect_pki(
         target.host, target.port, client_context(target.root, cert, key, alpn=alpn)
     )
+    if isinstance(result, PkiChannel) and result.peer.alpn is not None:
+        # Refusing afterwards is allowed (PKI-TLS-10); selecting another protocol is not.
+        transcripts.add(result)
+        result.close()
+        raise ConformanceFailure.evidence(
+            f"PKI-TLS-2: a ClientHello offering ALPN {alpn}",
+            "the alert no_application_protocol, or a handshake with no protocol selected",
+            f"the responder selected {result.peer.alpn!r}",
+        )
     _judge_refused(target, result, f"PKI-TLS-2: ALPN {alpn}", transcripts)
 
 
@@ -167,7 +176,7 @@ def test_sft_alpn_among_others_is_selected(
         result.close()
 
 
-@pytest.mark.req("PKI-TLS-3", "ERR-3")
+@pytest.mark.req("PKI-TLS-3", "PKI-TLS-10", "ERR-3")
 def test_client_without_certificate_is_refused(target: Target, transcripts: TranscriptBook) -> None:
     assert target.root is not None
     result = connect_pki(target.host, target.port, client_context(target.root))

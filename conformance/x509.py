@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from Crypto.Hash import SHA1, SHA256
+from Crypto.Hash import SHA1, SHA256, SHA384
 from Crypto.PublicKey import ECC, RSA
 from Crypto.Signature import DSS, pkcs1_15
 from Crypto.Util.asn1 import (
@@ -61,6 +61,8 @@ _ECDSA_SHA256 = "1.2.840.10045.4.3.2"
 _RSA_SHA256 = "1.2.840.113549.1.1.11"
 _ECDSA_SHA1 = "1.2.840.10045.4.1"
 _RSA_SHA1 = "1.2.840.113549.1.1.5"
+_ECDSA_SHA384 = "1.2.840.10045.4.3.3"
+_RSA_SHA384 = "1.2.840.113549.1.1.12"
 # Signature algorithm OIDs by (RSA?, hash): the suite signs SHA-256 unless a test asks
 # for SHA-1 (a certificate the target must refuse, PKI-CERT-9).
 _SIGNATURE_OIDS = {
@@ -68,8 +70,11 @@ _SIGNATURE_OIDS = {
     (True, "sha256"): _RSA_SHA256,
     (False, "sha1"): _ECDSA_SHA1,
     (True, "sha1"): _RSA_SHA1,
+    # SHA-384: strong, but not PKI-CERT-1's SHA-256 ("any SHA-2 will do" is the bug).
+    (False, "sha384"): _ECDSA_SHA384,
+    (True, "sha384"): _RSA_SHA384,
 }
-SignatureHash = Literal["sha256", "sha1"]
+SignatureHash = Literal["sha256", "sha1", "sha384"]
 _CN = "2.5.4.3"
 _O = "2.5.4.10"
 _SKI = "2.5.29.14"
@@ -81,7 +86,13 @@ _AKI = "2.5.29.35"
 _EKU = "2.5.29.37"
 
 # KeyUsage bits (RFC 5280 §4.2.1.3), numbered from the most significant bit.
-_KU_BITS = {"digitalSignature": 0, "keyEncipherment": 2, "keyCertSign": 5, "cRLSign": 6}
+_KU_BITS = {
+    "digitalSignature": 0,
+    "keyEncipherment": 2,
+    "keyAgreement": 4,
+    "keyCertSign": 5,
+    "cRLSign": 6,
+}
 
 
 # --- DER helpers (tags the asn1 module has no class for) ----------------------------------
@@ -226,7 +237,7 @@ class KeyPair:
         return _seq(_oid(oid))
 
     def sign(self, data: bytes, digest_name: SignatureHash = "sha256") -> bytes:
-        digest = SHA256.new(data) if digest_name == "sha256" else SHA1.new(data)
+        digest = {"sha256": SHA256, "sha1": SHA1, "sha384": SHA384}[digest_name].new(data)
         if self.is_rsa:
             return bytes(pkcs1_15.new(self.key).sign(digest))
         # FIPS 186-3 mode refuses SHA-1 with P-256; RFC 6979 signs any hash (SHA-1
@@ -262,6 +273,10 @@ class CertProfile:
     # Several CN RDNs in this order instead of the one `common_name` (an ambiguous
     # subject, PKI-ID-4); `common_name` then only names the certificate for the suite.
     subject_cns: tuple[str, ...] | None = None
+    # BasicConstraints present (PKI-CERT-9 refuses a certificate without it) and critical
+    # (a CA:TRUE that is not critical must be refused too: PKI-CERT-6).
+    basic_constraints: bool = True
+    basic_constraints_critical: bool = True
 
 
 @dataclass(frozen=True)
@@ -311,7 +326,12 @@ def _tbs_certificate(
     constraints = [bytes(DerBoolean(True).encode())] if profile.ca else []
     if profile.ca and profile.path_len is not None:
         constraints.append(_int(profile.path_len))
-    extensions.append(_extension(_BASIC_CONSTRAINTS, _seq(*constraints), critical=True))
+    if profile.basic_constraints:
+        extensions.append(
+            _extension(
+                _BASIC_CONSTRAINTS, _seq(*constraints), critical=profile.basic_constraints_critical
+            )
+        )
     if profile.key_usage:
         bits = [_KU_BITS[name] for name in profile.key_usage]
         extensions.append(_extension(_KEY_USAGE, _bit_string_named(bits), critical=True))
@@ -481,6 +501,8 @@ _OID_NAMES = {
     _RSA_SHA256: "sha256WithRSAEncryption",
     _ECDSA_SHA1: "ecdsa-with-SHA1",
     _RSA_SHA1: "sha1WithRSAEncryption",
+    _ECDSA_SHA384: "ecdsa-with-SHA384",
+    _RSA_SHA384: "sha384WithRSAEncryption",
     EKU_SERVER_AUTH: "serverAuth",
     EKU_CLIENT_AUTH: "clientAuth",
 }
@@ -696,6 +718,23 @@ class LabPKI:
             return replace(leaf, chain=(sub.certificate.pem,))
         if kind == "wrong_key_usage":
             return self.employee(alias, key_usage=("keyEncipherment",))
+        # OpenSSL's own purpose check takes keyAgreement for digitalSignature (an EC key may
+        # do either for a TLS client): only the endpoint's own check refuses these.
+        if kind == "key_agreement_usage":
+            return self.employee(alias, key_usage=("keyAgreement",))
+        if kind == "ca_true_not_critical":
+            return self.employee(
+                alias,
+                ca=True,
+                basic_constraints_critical=False,
+                key_usage=("digitalSignature", "keyCertSign"),
+            )
+        # CA:TRUE without keyCertSign: "a CA is what may sign certificates" checks the
+        # wrong extension.
+        if kind == "ca_true_no_cert_sign":
+            return self.employee(alias, ca=True)
+        if kind == "no_basic_constraints":
+            return self.employee(alias, basic_constraints=False)
         if kind == "rsa_1024":
             return self.root.issue(CertProfile(common_name=alias), key=_weak_rsa_key())
         if kind == "p384_key":
@@ -703,6 +742,8 @@ class LabPKI:
             return self.root.issue(CertProfile(common_name=alias), key=other_curve)
         if kind == "sha1_signature":
             return self.employee(alias, signature_hash="sha1")
+        if kind == "sha384_signature":
+            return self.employee(alias, signature_hash="sha384")
         if kind == "revoked":
             cert = self.employee(alias)
             self.root.revoke(cert)

@@ -13,6 +13,7 @@ __all__ = [
     "G",
     "CLIENT_EXPONENT",
     "NA",
+    "WRONG_USERNAME",
     "pad39",
     "xor",
     "hide",
@@ -35,6 +36,7 @@ P = 197221152031991558322935568090317202983
 G = 2
 CLIENT_EXPONENT = 4597
 NA = b"11000110001100011000000000000000"
+WRONG_USERNAME = b"Wrong Username"  # message 2 of a server that checks the name
 
 
 def pad39(password: bytes) -> bytes:
@@ -77,15 +79,33 @@ class EkeClient:
     # True while the server waits for message 1 (a fresh connection, after message 24
     # or after 'Not Authenticated'): the connection can carry the next session.
     at_rest: bool = True
+    # > 0: before each client message the server must wait for (12, 17, 20, 23), wait
+    # this long for bytes it must not have sent yet (a message merged with the next one,
+    # LEG-EKE-FMT-1); an AssertionError names them.
+    order_wait: float = 0.0
 
     def __post_init__(self) -> None:
         self.sent_from = len(self.stream.sent)  # this session's bytes in the transcript
         self.received_from = len(self.stream.received)
 
     def _send(self, number: int, data: bytes) -> None:
+        if self.order_wait and number in (12, 17, 20, 23):
+            self._nothing_before(number)
         self.at_rest = False
         self.sent[number] = data
         self.stream.send(data)
+
+    def _nothing_before(self, number: int) -> None:
+        early = self.stream.pending()
+        if not early:
+            try:
+                early = self.stream.read_segment(timeout=self.order_wait)
+            except TimedOut:
+                return
+        raise AssertionError(
+            f"the server sent {early[:24]!r} ({len(early)} bytes) before the client's "
+            f"message {number}, which it must wait for (docs/SPEC.md §7.3.3)"
+        )
 
     @property
     def session_sent(self) -> bytes:
@@ -96,16 +116,34 @@ class EkeClient:
         return bytes(self.stream.received[self.received_from :])
 
     def login(self, user: bytes, password: bytes | None = None) -> bytes:
-        """Messages 1-4; returns message 4 ('Authenticated' or 'Not Authenticated')."""
+        """Messages 1-4; returns message 4 ('Authenticated' or 'Not Authenticated'), or
+        message 2 when it is 'Wrong Username' (then no password is sent)."""
         self._send(1, user)
         self.got[2] = self.stream.read_exact(5)
+        if self.got[2] == b"Wrong":  # the seed's unreachable 'Wrong Username': a server
+            # that does check the name waits for message 1 again, not for a password
+            self.got[2] += self.stream.read_exact(9)
+            self.at_rest = self.got[2] == WRONG_USERNAME and not self.stream.pending()
+            self.got[4] = b""
+            return self.got[2]
         self._send(3, password if password is not None else self.password)
         first = self.stream.read_exact(13)
         if first == b"Not Authentic":
             first += self.stream.read_exact(4)
+            # More in the same write ('Not Authenticated: ...') is not message 4 and
+            # would be misread as the next session's message 2.
+            first += self.stream.pending()
+            self.stream.read_exact(len(first) - 17)
             self.at_rest = first == b"Not Authenticated"
         self.got[4] = first
         return first
+
+    def finish(self) -> bytes:
+        """Messages 5-24 after an 'Authenticated': the connection back at rest."""
+        self.group()
+        self.exchange()
+        self.confirm()
+        return self.transfer()
 
     def group(self) -> None:
         """Messages 5-8."""
@@ -135,6 +173,11 @@ class EkeClient:
         if server_public is not None:
             kas = pow(server_public, self.exponent, self.p)
             self.key = str(kas).encode()[:32]
+        if len(self.key) != 32:  # the target's deviation (a FAIL), not the harness's
+            raise AssertionError(
+                f"message 11 ({self.got[11][:48]!r}) is not ASCII(g^Xs mod p) XOR the padded "
+                f"password with a 32-digit key (docs/SPEC.md §7.3.2): key {self.key!r}"
+            )
         self._send(12, b"xorServerAck")
         self.got[13] = self.stream.read_exact(32)
 
@@ -152,6 +195,8 @@ class EkeClient:
 
     def transfer(self) -> bytes:
         """Messages 20-24; returns the file."""
+        if not self.got[19].isdigit():  # the target's deviation (a FAIL)
+            raise AssertionError(f"message 19 is not ASCII(file length): {self.got[19]!r}")
         size = int(self.got[19])
         self._send(20, b"LnACK")
         self.got[21] = self.stream.read_exact(2)

@@ -102,12 +102,15 @@ def connect(host: str, port: int, timeout: float) -> socket.socket:
     raise TargetDown(f"harness: cannot connect to {host}:{port}")  # pragma: no cover
 
 
-class Closed(Exception):
-    """The target closed the connection (or reset it) before the expected bytes."""
+class Closed(ConnectionError):
+    """The target closed the connection (or reset it) before the expected bytes.
+
+    A ConnectionError, so that a case it escapes from is the target's FAIL (it dropped a
+    connection the protocol needed), never a harness ERROR."""
 
 
-class TimedOut(Exception):
-    """The target sent nothing within the deadline."""
+class TimedOut(TimeoutError):
+    """The target sent nothing within the deadline (a case it escapes from: TIMEOUT)."""
 
 
 def hexdump(data: bytes, limit: int = 48) -> str:
@@ -199,6 +202,10 @@ class LegacyStream:
         out = bytes(self._buffer)
         self._buffer.clear()
         return out
+
+    def pending(self) -> bytes:
+        """What was received but not yet consumed by a read (never blocks)."""
+        return bytes(self._buffer)
 
     def read_until_close(self, limit: int = 1 << 26, timeout: float | None = None) -> bytes:
         """Everything until the target closes; TimedOut if it keeps the connection open."""

@@ -542,11 +542,14 @@ def _tampering_proxy(
                 conn.sendall(pki0.frame(*answer))
                 rqfl = down_reader.frame()
                 up.sendall(pki0.frame(*rqfl))
+                # The end of the file is the responder's close; one that stays open and
+                # silent after its pieces (LEG-PKI-FMT-6) ends it by PATIENCE instead.
+                up.settimeout(PATIENCE)
                 frames = []
                 for _ in range(1 << 16):
                     try:
                         frames.append(up_reader.frame())
-                    except ConnectionError:
+                    except (ConnectionError, TimeoutError):
                         break
                 pieces = [pki0.oaep_decrypt(requester_key, f[1]) for f in frames]
                 seen["original"] = b"".join(pieces)

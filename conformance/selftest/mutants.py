@@ -14,7 +14,13 @@ import sys
 from typing import Any
 
 from conformance.selftest.mutant import Mutant, _module
+from conformance.selftest.mutants_ambig import MUTANTS as _AMBIG
 from conformance.selftest.mutants_app import MUTANTS as _APP
+from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
+from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
+from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
+from conformance.selftest.mutants_blind_frames import MUTANTS as _BLIND_FRAMES
+from conformance.selftest.mutants_blind_pki import MUTANTS as _BLIND_PKI
 from conformance.selftest.mutants_ca import MUTANTS as _CA
 from conformance.selftest.mutants_eke_client import MUTANTS as _EKE_CLIENT
 
@@ -344,6 +350,12 @@ MUTANTS += _INTEROP + _SYMMETRY + _HARDENING
 MUTANTS += _GAPS
 MUTANTS += _LEAD
 MUTANTS += _THROTTLE
+MUTANTS += _BLIND_PKI
+MUTANTS += _BLIND_CA
+MUTANTS += _BLIND_FRAMES
+MUTANTS += _BLIND_CLIENT
+MUTANTS += _BLIND_EKE
+MUTANTS += _AMBIG
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name
     raise RuntimeError("duplicate mutant names in conformance/selftest/mutants*.py")

@@ -188,8 +188,17 @@ def test_rsfl_two_schemas() -> None:
     assert decode_message(frame, rsfl_for_put=True) == PutAccepted("x")
     with pytest.raises(RemoteProtocolError):
         decode_message(frame)  # as an answer to a get it lacks size
-    with pytest.raises(RemoteProtocolError):
-        decode_message(Frame(b"RSFL", b'{"accept":1,"name":"x"}'), rsfl_for_put=True)
+    # [APP-PUT-9] only "accept": true accepts a put: false, 1, missing or a get's shape
+    # are bad_frame, never an acceptance.
+    for payload in (
+        b'{"accept":1,"name":"x"}',
+        b'{"accept":false,"name":"x"}',
+        b'{"name":"x"}',
+        b'{"name":"x","size":1}',
+    ):
+        with pytest.raises(RemoteProtocolError) as info:
+            decode_message(Frame(b"RSFL", payload), rsfl_for_put=True)
+        assert info.value.code is ErrorCode.BAD_FRAME, payload
 
 
 def test_error_codes_unknown_is_internal_and_fatal() -> None:

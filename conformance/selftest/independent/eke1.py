@@ -573,9 +573,14 @@ def member_sha256(obj: dict[str, Any], key: str, *, optional: bool = False) -> s
 class FrameSocket:
     """Length-prefixed frames over a blocking socket, each read bounded by a deadline."""
 
-    def __init__(self, sock: socket.socket, frame_limit: int) -> None:
+    def __init__(
+        self, sock: socket.socket, frame_limit: int, *, send_timeout: float = 30.0
+    ) -> None:
         self.sock = sock
         self.frame_limit = frame_limit
+        # LIM-10: a peer that stops reading holds a send at most this long (the server
+        # gives its idle timeout).
+        self.send_timeout = send_timeout
         self._buffer = bytearray()
         self._send_lock = threading.Lock()
 
@@ -618,7 +623,7 @@ class FrameSocket:
 
     def send_raw(self, data: bytes) -> None:
         with self._send_lock:
-            self.sock.settimeout(30.0)
+            self.sock.settimeout(self.send_timeout)
             self.sock.sendall(data)
 
     def send_frame(self, frame_type: bytes, payload: bytes) -> None:
@@ -1102,7 +1107,9 @@ class EkeServer:
             threading.Thread(target=self._run, args=(conn,), daemon=True).start()
 
     def _run(self, conn: _Connection) -> None:
-        frames = FrameSocket(conn.sock, self.config.frame_limit)
+        frames = FrameSocket(
+            conn.sock, self.config.frame_limit, send_timeout=self.config.idle_timeout
+        )
         try:
             channel = self._handshake(frames, conn)
             if channel is not None:
