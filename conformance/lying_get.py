@@ -18,6 +18,7 @@ __all__ = [
     "OUT_NAME",
     "PARTIAL_PREFIX",
     "PROBE_BUDGET",
+    "RENAME_WATCH",
     "USERS_FILE",
     "entries_once_written",
     "entries_while_transferring",
@@ -71,18 +72,29 @@ def entries_while_transferring(outdir: Path, notes: list[str]) -> list[Path]:
     return entries
 
 
+RENAME_WATCH = 0.5  # seconds the final name is watched for once every byte is written
+
+
 def entries_once_written(outdir: Path, size: int, notes: list[str]) -> list[Path]:
     """The output directory's entries once the client has written `size` bytes to one of
-    them or shown the final name (bounded by count and by PROBE_BUDGET): the moment all
-    the data but no DONE has arrived. A client that buffers its writes only makes this
-    wait the budget out; the entries are then taken as they are (not a failure)."""
+    them (all the data, no DONE yet), watched RENAME_WATCH seconds more for the final name:
+    a client that renames as soon as the size is complete does it right after its last
+    write (and an fsync). Bounded by count and by PROBE_BUDGET; a client that buffers its
+    writes only makes this wait the budget out (not a failure). A conforming client never
+    shows the final name here, so the watch can only miss a bug, never invent one."""
     deadline = time.monotonic() + PROBE_BUDGET
+    written_at: float | None = None
     entries: list[Path] = []
-    for _ in range(300):  # bounded by count and by PROBE_BUDGET
+    for _ in range(600):  # bounded by count and by PROBE_BUDGET + RENAME_WATCH
         entries = list(outdir.iterdir())
-        if any(_size(e) >= size or e.name == OUT_NAME for e in entries):
+        now = time.monotonic()
+        if any(e.name == OUT_NAME for e in entries):
             break
-        if time.monotonic() > deadline:
+        if written_at is None and any(_size(e) >= size for e in entries):
+            written_at = now
+        if written_at is not None and now > written_at + RENAME_WATCH:
+            break
+        if written_at is None and now > deadline:
             notes.append(f"(no file of {size} bytes in the output directory within the budget)")
             break
         time.sleep(0.01)

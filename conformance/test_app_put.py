@@ -21,6 +21,7 @@ from conformance.scenario import expect_fatal
 from conformance.target import Target
 from conformance.wire import (
     ConformanceFailure,
+    ExpectClose,
     ExpectError,
     ExpectFrame,
     header_bytes,
@@ -589,3 +590,25 @@ def test_put_names_are_stored_literally(target: Target, app_channel: AppChannel)
             "rewritten twin then a new name, accepted",
             "\n".join(wrong),
         )
+
+
+@pytest.mark.req("APP-STORE-3", "ERR-3")
+@pytest.mark.parametrize("sent", [0, 2000], ids=["after-accept", "after-data"])
+def test_put_ended_by_the_initiators_error_is_discarded(
+    target: Target, app_channel: AppChannel, sent: int
+) -> None:
+    """The initiator gives up a put with a fatal EROR (§3.2: any state, EROR: discard the
+    partial file, close): the responder closes at once, stores nothing and keeps no
+    temporary — not even "for a resume"."""
+    require(target, "put")
+    name = fresh_name()
+    channel = app_channel()
+    channel.send_frame("PUTF", {"name": name, "size": len(PAYLOAD)})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF")
+    if sent:
+        channel.send_frame("DATA", PAYLOAD[:sent])
+    channel.send_frame("EROR", {"code": 11, "name": "internal", "message": "the suite gives up"})
+    channel.expect([ExpectClose(), ExpectError(then_close=True)]).check(
+        f"ERR-3: EROR internal from the initiator after {sent} of {len(PAYLOAD)} bytes"
+    )
+    _assert_name_free(app_channel, target, name, PAYLOAD[:sent])

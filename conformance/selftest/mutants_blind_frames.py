@@ -40,7 +40,9 @@ sft-pki/1
   for the initiator to close first (reads until EOF).
 - blind-frm-lim-pki-no-idle-during-put -> LIM-2 -> no idle timeout while a put's data arrives.
 - blind-frm-lim-pki-handshake-per-read -> LIM-1 -> the TLS handshake timeout is a per-read
-  socket timeout only (the watchdog dropped): a trickling ClientHello never times out.
+  timeout only. First planted by dropping the watchdog: an EQUIVALENT mutant (CPython's
+  blocking do_handshake already treats the socket timeout as one deadline), so it was
+  rewritten as a non-blocking loop whose every wait gets the whole timeout.
 - blind-frm-lim-pki-per-address-off-by-one -> LIM-8 -> `>` instead of `>=`: one address may
   hold max_pending_per_address + 1 handshakes.
 - blind-frm-lim-pki-failed-handshake-leak -> LIM-4 -> a connection whose handshake failed
@@ -83,6 +85,23 @@ sft-eke/1
   address:port, so it never applies.
 - blind-frm-lim-eke-established-leak -> LIM-4 -> an established connection's slot is never
   released: after max_connections sessions nobody gets in.
+
+Phase 2 (measured against the suite as it was): 33 of the 41 planted were detected at
+once; 8 survived. Two were no bugs (limit-after-type: FRM-16 allows it; the first
+handshake-per-read: equivalent, rewritten, then detected by the existing slow-sender
+case); the established-slot leak was caught by test_lockout.py once its test_file pointed
+there. The other five were real gaps, killed in phase 3 by new cases in
+test_framing.py: pki-putf-unknown-member (undefined members in every frame type),
+pki-bye-unparsed and eke-empty-payload-object (malformed BYE_ and DONE payloads),
+pki-control-limit-chars (65 537 bytes in every encoding), err-eke-fatal-keeps-reading
+(the close must follow a fatal EROR while the initiator keeps sending).
+
+Added in phase 3, written after reading the cases, for the same families:
+- blind-frm-lim-eke-idle-lost-after-get -> LIM-2 -> the get path drops the socket timeout.
+- blind-frm-lim-pki-idle-lost-after-put -> LIM-2 -> settimeout(None) after a stored put.
+- blind-frm-eke-done-size-lenient -> FRM-11 -> DONE's size compared as a number.
+- blind-frm-pki-done-sha-case -> FRM-12 -> DONE's sha256 stripped and lower-cased.
+- blind-frm-eke-record-limit-exclusive -> FRM-3 -> a RECD of exactly the limit refused.
 """
 
 from __future__ import annotations
