@@ -437,9 +437,9 @@ def _malformed(wire: bytes) -> Lie:
     return lie
 
 
-def _after_rsfl(wire: bytes, *, size: int = SIZE) -> Lie:
+def _after_rsfl(wire: bytes) -> Lie:
     def lie(r: LyingResponder) -> None:
-        r.rsfl(size, sha256=DIGEST if size == SIZE else None)
+        r.rsfl(sha256=DIGEST)
         r.channel.send_raw(wire)
         r.await_reaction()
 
@@ -508,13 +508,12 @@ _MALFORMED = [
         name="rsfl-over-64-kib",
     ),
     _case(("FRM-13",), _after_rsfl(header_bytes("DATA", 0)), "bad_frame", name="empty-data-frame"),
-    # RSFL announces 2 MiB, so that the header breaks FRM-13 alone (against 5120 bytes
-    # announced it is also APP-GET-4's `integrity_failed`, which FRM-16 allows); within
-    # the frame limit, FRM-16 allows bad_frame or frame_too_large.
+    # FRM-16: within the frame limit, bad_frame or frame_too_large; and since 5120 bytes
+    # were announced, the header also breaks APP-GET-4 (integrity_failed).
     _case(
         ("FRM-13",),
-        _after_rsfl(header_bytes("DATA", MAX_DATA_PAYLOAD + 1), size=2 * MAX_DATA_PAYLOAD),
-        "bad_frame|frame_too_large",
+        _after_rsfl(header_bytes("DATA", MAX_DATA_PAYLOAD + 1)),
+        "bad_frame|frame_too_large|integrity_failed",
         name="data-header-1-mib-plus-1",
         slow=True,
     ),

@@ -434,7 +434,7 @@ class QuirkProxy:
             while conn.reset_probes and conn.reset_probes[0] <= now:
                 heapq.heappop(conn.reset_probes)
             if conn.upstream.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
-                self._upstream_gone(conn, now)
+                self._peer_gone(conn, conn.up, now)
         if conn.up.delivered and conn.down.delivered:
             self._close(conn)
             return
@@ -447,7 +447,7 @@ class QuirkProxy:
                 try:
                     sent = self._send(half.dst, item, "up" if half is conn.up else "down")
                 except OSError:
-                    self._send_failed(conn, half, now)
+                    self._peer_gone(conn, half, now)
                     return
                 del item.data[:sent]
                 item.sent += sent
@@ -504,31 +504,26 @@ class QuirkProxy:
             return self._rng.randint(1, 7)
         return min(self._rng.randint(1, FRAGMENT_BULK), remaining - FRAGMENT_TAIL)
 
-    def _send_failed(self, conn: _Connection, half: _Half, now: float) -> None:
-        """The receiver is gone (it reset the connection): the sender learns it as a reset."""
-        if half is conn.up:
-            self._upstream_gone(conn, now)
-        else:
-            self._abort(conn, reset_upstream=True)
-
-    def _upstream_gone(self, conn: _Connection, now: float) -> None:
-        """The target reset the connection: the client's bytes go nowhere any more, and
-        the client gets the reset after what the target sent before it."""
-        up, down = conn.up, conn.down
-        up.items.clear()
-        up.buffered = 0
-        up.blocked = False
-        up.discard = True
-        if not up.read_done:
-            up.delivered = False
-        if not down.read_done:
-            return  # reading the target's side shows the reset, after its last bytes
-        if any(item.kind == _RST for item in down.items):
+    def _peer_gone(self, conn: _Connection, half: _Half, now: float) -> None:
+        """`half`'s receiver reset the connection (a send failed, or its socket error says
+        so): what is still on its way to it goes nowhere. The other half reads what that
+        peer sent before its reset, then the reset itself, and passes both on in that
+        order; if it has read to the end already, the reset follows what it holds. Never
+        an abort here: that would drop the peer's last bytes (e.g. the EROR it sent
+        before closing on a frame it did not read to the end)."""
+        half.items.clear()
+        half.buffered = 0
+        half.blocked = False
+        half.discard = True
+        other = conn.down if half is conn.up else conn.up
+        if not other.read_done:
             return
-        down.items = deque(item for item in down.items if item.kind == _DATA)
-        down.delivered = False
-        last_due = down.items[-1].due if down.items else now
-        down.items.append(_Item(max(now + down.delay, last_due) + down.close_delay, _RST))
+        if any(item.kind == _RST for item in other.items):
+            return
+        other.items = deque(item for item in other.items if item.kind == _DATA)
+        other.delivered = False
+        last_due = other.items[-1].due if other.items else now
+        other.items.append(_Item(max(now + other.delay, last_due) + other.close_delay, _RST))
 
     # -- ends --
 

@@ -19,6 +19,7 @@ such an implementation: still right, only different where the wire leaves it fre
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -167,6 +168,38 @@ def test_proxy_relays_a_reset_after_the_bytes_before_it(spec: str) -> None:
     # Latency holds every byte back; slow-close holds the reset back further.
     assert stamps[0] - sent >= modes.latency * 0.9, (spec, stamps[0] - sent)
     assert ended - stamps[-1] >= modes.slow_close * 0.9, (spec, ended - stamps[-1])
+
+
+@pytest.mark.parametrize("spec", list(MODES.values()), ids=list(MODES))
+def test_proxy_keeps_the_last_words_of_a_peer_that_resets(spec: str) -> None:
+    """A receiver that reads a frame's header only, answers (an EROR) and closes with the
+    rest unread sends a reset: the other side still gets the answer, then the end. The
+    proxy, still writing the rest to it, must not drop the answer with the connection."""
+    heard: list[tuple[bytes, str]] = []
+
+    def bulk_then_listen(conn: socket.socket) -> None:
+        def flood() -> None:
+            with contextlib.suppress(OSError):
+                conn.sendall(b"x" * (4 << 20))
+
+        writer = threading.Thread(target=flood, daemon=True)
+        writer.start()
+        data, ending, _ = _read_to_end(conn)
+        heard.append((data, ending))
+        writer.join(_IO_TIMEOUT)
+
+    upstream = _Upstream(bulk_then_listen)
+    try:
+        with QuirkProxy(upstream.address, QuirkModes.parse(spec)) as proxy:
+            sock = socket.create_connection(proxy.address, timeout=_IO_TIMEOUT)
+            with sock:
+                assert sock.recv(8), spec
+                sock.sendall(b"EROR frame_too_large")
+            # Closed with bytes unread: the kernel resets the connection.
+            upstream.close()
+    finally:
+        upstream.close()
+    assert heard and heard[0][0] == b"EROR frame_too_large", (spec, heard)
 
 
 def test_proxy_fragments_and_coalesces() -> None:
