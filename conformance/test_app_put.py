@@ -485,7 +485,7 @@ def test_put_final_name_appears_only_after_verification(
     channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("APP-PUT-1: PUTF of a new name")
     channel.send_frame("DATA", data[:-1])
     # Bounded polling of the file system (not a sleep): until the written bytes show.
-    deadline, problems = time.monotonic() + 2.0, list[str]()
+    deadline, problems = time.monotonic() + 3.0, list[str]()
     temporary_seen = False
     while time.monotonic() < deadline and not problems:
         for entry in set(os.listdir(inbox)) - before:

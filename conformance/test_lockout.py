@@ -388,9 +388,21 @@ def test_established_connections_fill_the_limit_then_busy(
                 _still_served(channel, file, served_at[index], target, f"connection {index + 1}")
             refusal = _refused_probe(target, addresses[total], tmp_path, transcripts)
             if refusal is None:
-                # Accepted: a violation only if all `total` others are still open.
+                # Accepted: a violation only if all `total` others are still open. One of
+                # them closed to make room keeps LIM-4's bound, but closes an established
+                # connection for a new one, which LIM-9 forbids.
                 for index, channel in enumerate(held):
-                    _still_served(channel, file, since, target, f"connection {index + 1}")
+                    try:
+                        _still_served(channel, file, since, target, f"connection {index + 1}")
+                    except ConformanceFailure as exc:
+                        raise ConformanceFailure(
+                            f"LIM-9: connection {total + 1} was admitted with {total} "
+                            f"established connections open (max_connections {total}), and "
+                            f"connection {index + 1}, served just before, was closed to make "
+                            f"room for it (established connections are never closed for "
+                            f"this):\n{exc}",
+                            violates=("LIM-9",),
+                        ) from None
                 raise ConformanceFailure(
                     f"LIM-4: {total} established connections were open (max_connections "
                     f"{total}), yet connection {total + 1} completed its handshake and a get "

@@ -178,8 +178,7 @@ def test_the_user_name_is_not_checked(link: eke0.EkeLink, eke_legacy: LegacyEkeT
         _fail(
             "LEG-EKE-2 / EKE-HS-2 (the server MUST authenticate the named user)",
             f"user names other than the account's {eke_legacy.user!r} (no such account) "
-            "logged in: "
-            + "; ".join(accepted),
+            "logged in: " + "; ".join(accepted),
         )
 
 

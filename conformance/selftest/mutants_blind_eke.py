@@ -65,6 +65,8 @@ detected after the cases below were added or strengthened):
   [no -> yes]
 - thr7-slot-leaked-on-close -> EKE-THR-7: the pending slot of a handshake that ends other
   than by a bad EKE3 (close, EROR, unexpected frame) is never given back [no -> yes]
+- rec5-plaintext-skipped -> EKE-REC-5: a plaintext frame after EKE4 is skipped; the idle
+  timer's encrypted EROR timeout then passed for "closed" [no -> yes]
 """
 
 from __future__ import annotations
@@ -659,6 +661,32 @@ def _thr7_slot_leaked_on_close() -> None:
     )
 
 
+def _rec5_plaintext_skipped() -> None:
+    """A plaintext frame after EKE4 ("a retransmitted handshake message") is skipped."""
+    records = _records()
+    _patch_source(
+        records.RecordReader,
+        "_parse_header",
+        (
+            "if frame_type != RECORD_TYPE:",
+            # setattr() is None: the frame is marked for skipping, never refused.
+            "if frame_type != RECORD_TYPE and not setattr(self, '_skipping', True) and False:",
+        ),
+    )
+    _patch_source(
+        records.RecordReader,
+        "_next_frame",
+        (
+            "header = self._view[:HEADER_SIZE]",
+            "if getattr(self, '_skipping', False):\n"
+            "        self._skipping = False\n"
+            "        self._have, self._length = 0, None\n"
+            "        return self._next_frame()\n"
+            "    header = self._view[:HEADER_SIZE]",
+        ),
+    )
+
+
 def _put7_size_boundary() -> None:
     _patch_source(
         _server().EkeServer,
@@ -986,6 +1014,13 @@ MUTANTS: tuple[Mutant, ...] = (
         _THR,
         "the pending slot of a handshake closed after EKE2 is never given back",
         _thr7_slot_leaked_on_close,
+    ),
+    _m(
+        "rec5-plaintext-skipped",
+        "EKE-REC-5",
+        _REC,
+        "a plaintext frame after EKE4 is skipped, not fatal",
+        _rec5_plaintext_skipped,
     ),
     _m(
         "put7-size-boundary",

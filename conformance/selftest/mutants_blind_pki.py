@@ -72,8 +72,10 @@ size, basename `exists`, an acknowledged 0-byte put is stored, no temporary left
 a failed put's bytes) and test_pki_certs.py (CA:TRUE not critical or without
 keyCertSign, no BasicConstraints, KeyUsage keyAgreement only) were strengthened.
 `_FAMILIES` holds the bugs written afterwards for families the first list missed (a
-temporary not named `.sft-partial-…`, put names stripped or NFC-normalised, DONE before
-the commit, a temporary kept when the initiator's EROR ends a put).
+temporary not named `.sft-partial-…` or not in the inbox, put names stripped or
+NFC-normalised, DONE before the commit, a temporary kept when the initiator's EROR ends
+a put, a put name checked on its basename only, string-prefix confinement, a final
+symlink followed).
 """
 
 from __future__ import annotations
@@ -815,6 +817,15 @@ _FAMILIES = (
         "test_app_names.py",
         "the last component opened without O_NOFOLLOW: a symlink to a file outside is served",
         _final_symlink_followed,
+    ),
+    _m(
+        "temp-outside-inbox",
+        "app",
+        "pki",
+        "APP-STORE-1",
+        "test_app_put.py",
+        "the temporary is written in a staging place beside the inbox (its parent), then linked",
+        _temporary_named("../.sft-partial-{secrets.token_hex(12)}"),
     ),
 )
 

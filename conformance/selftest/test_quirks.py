@@ -36,7 +36,13 @@ from pathlib import Path
 import pytest
 
 from conformance.embedded import EmbeddedReference
-from conformance.selftest.quirks import FRAGMENT_HEAD, FRAGMENT_TAIL, QuirkModes, QuirkProxy
+from conformance.selftest.quirks import (
+    COALESCE_WINDOW,
+    FRAGMENT_HEAD,
+    FRAGMENT_TAIL,
+    QuirkModes,
+    QuirkProxy,
+)
 from conformance.selftest.suite_run import (
     PACKAGE,
     REFERENCE_CLI,
@@ -122,10 +128,14 @@ def _shout_then_half_close(conn: socket.socket) -> None:
     conn.shutdown(socket.SHUT_WR)
 
 
+_closed_at: list[float] = []
+
+
 def _answer_then_reset(conn: socket.socket) -> None:
     conn.recv(16)
     conn.sendall(b"fatal error frame")
     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    _closed_at.append(time.monotonic())  # the reset leaves when `conn` closes, just after
 
 
 @pytest.mark.parametrize("spec", list(MODES.values()), ids=list(MODES))
@@ -153,6 +163,7 @@ def test_proxy_relays_bytes_and_half_closes_faithfully(spec: str) -> None:
 @pytest.mark.parametrize("spec", list(MODES.values()), ids=list(MODES))
 def test_proxy_relays_a_reset_after_the_bytes_before_it(spec: str) -> None:
     modes = QuirkModes.parse(spec)
+    _closed_at.clear()
     upstream = _Upstream(_answer_then_reset)
     try:
         with QuirkProxy(upstream.address, modes) as proxy:
@@ -165,9 +176,11 @@ def test_proxy_relays_a_reset_after_the_bytes_before_it(spec: str) -> None:
     finally:
         upstream.close()
     assert data == b"fatal error frame" and ending == "reset", (spec, data, ending)
-    # Latency holds every byte back; slow-close holds the reset back further.
+    # Latency holds every byte back; slow-close holds the reset back further (measured
+    # from the target's side: a client that reads late only makes both waits longer).
     assert stamps[0] - sent >= modes.latency * 0.9, (spec, stamps[0] - sent)
-    assert ended - stamps[-1] >= modes.slow_close * 0.9, (spec, ended - stamps[-1])
+    waited = ended - _closed_at[0]
+    assert waited >= (modes.latency + modes.slow_close) * 0.9, (spec, waited)
 
 
 @pytest.mark.parametrize("spec", list(MODES.values()), ids=list(MODES))
@@ -202,39 +215,54 @@ def test_proxy_keeps_the_last_words_of_a_peer_that_resets(spec: str) -> None:
     assert heard and heard[0][0] == b"EROR frame_too_large", (spec, heard)
 
 
-def test_proxy_fragments_and_coalesces() -> None:
-    """`fragment` writes every chunk, both ways, in sends of 1 to 7 bytes (its bulk middle
-    in larger ones); `coalesce`
-    forwards what the target wrote in two writes as one."""
-    payload = b"A" * 4096
-
-    def two_writes(conn: socket.socket) -> None:
+def _echo_in_two_writes(gaps: list[float]) -> Callable[[socket.socket], None]:
+    def behaviour(conn: socket.socket) -> None:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         received = b""
-        while len(received) < len(payload):
+        while len(received) < 4096:
             received += conn.recv(65536)
+        first = time.monotonic()
         conn.sendall(received)
         conn.sendall(b"B" * 10)
+        gaps.append(time.monotonic() - first)
         conn.shutdown(socket.SHUT_WR)
         conn.recv(1)
 
-    for spec in ("fragment", "coalesce"):
-        upstream = _Upstream(two_writes)
-        try:
-            with QuirkProxy(upstream.address, QuirkModes.parse(spec), seed=7) as proxy:
-                sock = socket.create_connection(proxy.address, timeout=_IO_TIMEOUT)
-                with sock:
-                    sock.sendall(payload)
-                    data, ending, _ = _read_to_end(sock)
-                writes = dict(proxy.writes)
-        finally:
-            upstream.close()
-        assert data == payload + b"B" * 10 and ending == "eof", (spec, len(data), ending)
-        if spec == "fragment":
-            # 1–7 byte segments over each chunk's head and tail at least.
-            assert min(writes.values()) >= (FRAGMENT_HEAD + FRAGMENT_TAIL) // 7, writes
-        else:
-            assert writes["down"] == 1, writes
+    return behaviour
+
+
+def _through(spec: str, behaviour: Callable[[socket.socket], None]) -> tuple[bytes, dict[str, int]]:
+    upstream = _Upstream(behaviour)
+    try:
+        with QuirkProxy(upstream.address, QuirkModes.parse(spec), seed=7) as proxy:
+            sock = socket.create_connection(proxy.address, timeout=_IO_TIMEOUT)
+            with sock:
+                sock.sendall(b"A" * 4096)
+                data, ending, _ = _read_to_end(sock)
+            writes = dict(proxy.writes)
+    finally:
+        upstream.close()
+    assert data == b"A" * 4096 + b"B" * 10 and ending == "eof", (spec, len(data), ending)
+    return data, writes
+
+
+def test_proxy_fragments_every_chunk_both_ways() -> None:
+    _data, writes = _through("fragment", _echo_in_two_writes([]))
+    # 1–7 byte segments over each chunk's head and tail at least, in both directions.
+    assert min(writes.values()) >= (FRAGMENT_HEAD + FRAGMENT_TAIL) // 7, writes
+
+
+def test_proxy_coalesces_two_writes_into_one() -> None:
+    """Two writes of the target less than the window apart leave the proxy in one. On a
+    loaded machine the target's thread may be descheduled between them: only a run whose
+    two writes were close enough is judged (a few tries)."""
+    for _ in range(5):
+        gaps: list[float] = []
+        _data, writes = _through("coalesce", _echo_in_two_writes(gaps))
+        if gaps and gaps[0] < COALESCE_WINDOW / 2:
+            assert writes["down"] == 1, (writes, gaps)
+            return
+    pytest.skip(f"the target's two writes were never within {COALESCE_WINDOW / 2} s (load)")
 
 
 # -- the whole suite through the proxy (slow, opt-in) --
