@@ -215,23 +215,41 @@ def send_split_frames(
     return conn.send_split(data, chunks)
 
 
-def expect_prompt_close(channel: Channel, error: ReceivedFrame, context: str) -> None:
-    """After the fatal `error`, the connection ends within PROMPT_CLOSE seconds [ERR-3]."""
+def expect_prompt_close(
+    channel: Channel, error: ReceivedFrame, context: str, *, narrow: bool = False
+) -> None:
+    """After the fatal `error`, the connection ends within PROMPT_CLOSE seconds [ERR-3].
+    `narrow`: a FAIL names ERR-3 alone (ConformanceFailure.violates)."""
     event = channel.recv_frame(deadline_after(PROMPT_CLOSE))
     if not isinstance(event, Closed):
-        raise ConformanceFailure.evidence(
+        failure = ConformanceFailure.evidence(
             f"ERR-3: {context}",
             f"the connection closed within {PROMPT_CLOSE:g} s of {error.describe(80)}",
             event.describe(),
             "after a fatal EROR the target must close at once and process nothing more",
         )
+        if narrow:
+            failure.violates = ("ERR-3",)
+        raise failure
 
 
 def expect_fatal(
-    channel: Channel, *codes: str, context: str, timeout: float | None = None
+    channel: Channel,
+    *codes: str,
+    context: str,
+    timeout: float | None = None,
+    violates: tuple[str, ...] = (),
 ) -> ReceivedFrame:
-    """An `EROR` with one of `codes` (fatal ones), then a prompt close [ERR-3]."""
-    outcome = channel.expect([ExpectError(*codes, then_close=False)], timeout).check(context)
+    """An `EROR` with one of `codes` (fatal ones), then a prompt close [ERR-3].
+
+    `violates`, when given: what a missing or wrong EROR breaks, FAILed alone (not ERR-3,
+    which is about the close after a right one); a late close then FAILs ERR-3 alone."""
+    outcome = channel.expect([ExpectError(*codes, then_close=False)], timeout)
+    try:
+        outcome.check(context)
+    except ConformanceFailure as exc:
+        exc.violates = exc.violates or violates
+        raise
     assert outcome.frame is not None
-    expect_prompt_close(channel, outcome.frame, context)
+    expect_prompt_close(channel, outcome.frame, context, narrow=bool(violates))
     return outcome.frame

@@ -182,40 +182,64 @@ def _run_lie(
     return case, box["server"]
 
 
+def _lie_requirements(request: pytest.FixtureRequest) -> tuple[str, ...]:
+    """The requirements a lie case is about: its citations less APP-STORE-3 (the leftovers,
+    which `_lie` adds to every case)."""
+    cited = [r for mark in request.node.iter_markers("req") for r in mark.args]
+    return tuple(r for r in cited if r != "APP-STORE-3")
+
+
 def _judge_failed_get(
-    case: ClientCase, what: str, *, owed: str | None = None, server: LyingServer | None = None
+    case: ClientCase,
+    what: str,
+    *,
+    owed: str | None = None,
+    server: LyingServer | None = None,
+    own: tuple[str, ...] = (),
 ) -> None:
     """The get failed as the spec asks: non-zero exit, no output, no temporary file, the
-    owed EROR (sealed), and nothing in clear after EKE4 [EKE-REC-4]."""
-    problems = []
+    owed EROR (sealed), and nothing in clear after EKE4 [EKE-REC-4].
+
+    `own`: the requirements the lie is about. A FAIL then names only those shown broken:
+    a client that took the lie for a good file (exit 0, kept it) breaks the lie's
+    requirement, not APP-STORE-3, which only leftover files break."""
+    problems: list[tuple[tuple[str, ...], str]] = []
     result = case.result
     if result.returncode is None:
-        problems.append("the client did not end (killed after the run's deadline)")
+        problems.append((own, "the client did not end (killed after the run's deadline)"))
     elif result.succeeded and result.success == "exit":
         # (By the `file` rule success is the kept file, reported just below.)
-        problems.append("exit code 0 (reported success)")
+        problems.append((own, "exit code 0 (reported success)"))
     if result.kept_file:
         problems.append(
-            f"kept {result.out.name} ({result.out.stat().st_size} bytes) under the final name"
+            (
+                own,
+                f"kept {result.out.name} ({result.out.stat().st_size} bytes) under the final name",
+            )
         )
     left = case.leftovers
     if left:
-        problems.append(f"APP-STORE-3: left files {left} in the output directory")
+        problems.append(
+            (("APP-STORE-3",), f"APP-STORE-3: left files {left} in the output directory")
+        )
     if server is not None and server.channel.violations:
-        problems.append(f"sent in clear or unauthenticated: {server.channel.violations}")
+        problems.append((own, f"sent in clear or unauthenticated: {server.channel.violations}"))
     if owed is not None and server is not None:
         got = server.reaction
         if not (isinstance(got, ReceivedFrame) and got.error_name == owed):
             shown = got.describe() if got is not None else "nothing (the suite had closed)"
-            problems.append(f"its answer to the lie was {shown}, not EROR {owed}")
+            problems.append((own, f"its answer to the lie was {shown}, not EROR {owed}"))
     if problems:
-        raise ConformanceFailure.evidence(
+        failure = ConformanceFailure.evidence(
             what,
             "the client fails the get: non-zero exit, nothing under the final name, no "
             "temporary file" + (f", EROR {owed} sealed in a record" if owed else ""),
-            "; ".join(problems),
+            "; ".join(text for _, text in problems),
             note=case.describe(),
         )
+        if own:
+            failure.violates = tuple(sorted({r for ids, _ in problems for r in ids}))
+        raise failure
 
 
 # ---------------------------------------------------------------- lies about the file
@@ -357,7 +381,7 @@ def test_client_fails_a_get_from_a_lying_server(
     skip_slow_variant(request)
     case, server = _run_lie(eke_target, tmp_path, transcripts, lie)
     what = f"{request.node.callspec.id}: the server lied about the file"
-    _judge_failed_get(case, what, owed=owed, server=server)
+    _judge_failed_get(case, what, owed=owed, server=server, own=_lie_requirements(request))
 
 
 # ---------------------------------------------------------------- records that must not open
@@ -618,7 +642,7 @@ def test_client_answers_a_malformed_frame_with_the_error_the_spec_names(
     skip_slow_variant(request)
     case, server = _run_lie(eke_target, tmp_path, transcripts, lie)
     what = f"{request.node.callspec.id}: the server sent a malformed frame instead of RSFL"
-    _judge_failed_get(case, what, owed=owed, server=server)
+    _judge_failed_get(case, what, owed=owed, server=server, own=_lie_requirements(request))
 
 
 # ---------------------------------------------------------------- the output file

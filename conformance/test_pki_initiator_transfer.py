@@ -192,41 +192,66 @@ def _run_lie(
     return GetRun(run, hostile, box["responder"])
 
 
-def _judge_failed_get(got: GetRun, what: str, owed: str | None) -> None:
+# What `_case` adds to every lie's own requirements: the leftovers, and the form of an
+# owed EROR.
+_FAILED_GET_FORM = ("APP-STORE-3", "FRM-14", "ERR-1")
+
+
+def _lie_requirements(request: pytest.FixtureRequest) -> tuple[str, ...]:
+    """The requirements a lie case is about: its citations less `_FAILED_GET_FORM`."""
+    cited = [r for mark in request.node.iter_markers("req") for r in mark.args]
+    return tuple(r for r in cited if r not in _FAILED_GET_FORM)
+
+
+def _judge_failed_get(got: GetRun, what: str, owed: str | None, own: tuple[str, ...] = ()) -> None:
     """The get failed as the spec asks: non-zero exit, no output, no temporary file and,
-    where the spec names one, the owed EROR."""
-    problems = []
+    where the spec names one, the owed EROR.
+
+    `own`: the requirements the lie is about. A FAIL then names only those shown broken:
+    an initiator that took the lie for a good file (exit 0, kept it, no EROR) breaks the
+    lie's requirement, not APP-STORE-3 or the form of an EROR it never sent."""
+    problems: list[tuple[tuple[str, ...], str]] = []
     run = got.run
     if run.returncode is None:
-        problems.append("the client did not end (killed after the run's deadline)")
+        problems.append((own, "the client did not end (killed after the run's deadline)"))
     elif run.succeeded and run.success == "exit":
         # (By the `file` rule success is the kept file, reported just below.)
-        problems.append("exit code 0 (reported success)")
+        problems.append((own, "exit code 0 (reported success)"))
     if run.kept_file:
         problems.append(
-            f"kept {run.out.name} ({run.out.stat().st_size} bytes) under the final name"
+            (own, f"kept {run.out.name} ({run.out.stat().st_size} bytes) under the final name")
         )
     left = leftovers(run)
     if left:
-        problems.append(f"APP-STORE-3: left files {left} in the output directory")
+        problems.append(
+            (("APP-STORE-3",), f"APP-STORE-3: left files {left} in the output directory")
+        )
     if owed is not None:
         answer = got.responder.reaction
         # "a|b": every code FRM-16 allows for a frame that breaks several rules.
         if not (isinstance(answer, ReceivedFrame) and answer.error_name in owed.split("|")):
             shown = answer.describe() if answer is not None else "nothing (the suite had closed)"
-            problems.append(f"its answer to the lie was {shown}, not EROR {owed}")
+            problems.append((own, f"its answer to the lie was {shown}, not EROR {owed}"))
         elif answer.violations():
             # The owed EROR, judged as a sender's frame: name matching the code, a
             # message of at most 512 characters [FRM-14, ERR-1].
-            problems.append(f"its EROR {answer.describe()} is malformed: {answer.violations()}")
+            problems.append(
+                (
+                    ("FRM-14", "ERR-1"),
+                    f"its EROR {answer.describe()} is malformed: {answer.violations()}",
+                )
+            )
     if problems:
-        raise ConformanceFailure.evidence(
+        failure = ConformanceFailure.evidence(
             what,
             "the initiator fails the get: non-zero exit, nothing under the final name, no "
             "temporary file" + (f", EROR {owed}" if owed else ""),
-            "; ".join(problems),
+            "; ".join(text for _, text in problems),
             note=got.describe(),
         )
+        if own:
+            failure.violates = tuple(sorted({r for ids, _ in problems for r in ids}))
+        raise failure
 
 
 # ---------------------------------------------------------------- lies about the file
@@ -423,7 +448,12 @@ def test_initiator_fails_a_get_from_a_lying_responder(
 ) -> None:
     skip_slow_variant(request)
     got = _run_lie(target, tmp_path, transcripts, lie)
-    _judge_failed_get(got, f"{request.node.callspec.id}: the responder lied about the file", owed)
+    _judge_failed_get(
+        got,
+        f"{request.node.callspec.id}: the responder lied about the file",
+        owed,
+        _lie_requirements(request),
+    )
 
 
 # ---------------------------------------------------------------- malformed frames [FRM-*]
@@ -541,12 +571,10 @@ def test_initiator_answers_a_malformed_frame_with_the_error_the_spec_names(
     skip_slow_variant(request)
     got = _run_lie(target, tmp_path, transcripts, lie)
     what = f"{request.node.callspec.id}: the responder sent a malformed frame"
-    _judge_failed_get(got, what, owed)
+    _judge_failed_get(got, what, owed, _lie_requirements(request))
 
 
 # ---------------------------------------------------------------- the output file
-
-
 
 
 def _honest(r: LyingResponder) -> None:
@@ -600,7 +628,6 @@ def test_initiator_ignores_members_the_schema_does_not_define(
             f"exit code {run.returncode}, " + ("no file" if kept is None else f"{len(kept)} bytes"),
             note=f"its answer: {answer}; {got.describe()}",
         )
-
 
 
 def _renamed(rsfl_name: str) -> Lie:
