@@ -110,7 +110,8 @@ def _size(entry: Path) -> int:
 
 def look_at(notes: list[str], entries: list[Path], when: str) -> None:
     """Notes the final name shown `when` [APP-GET-6] and a temporary file others may
-    read or that is not named `.sft-partial-*` [APP-STORE-1] (each once)."""
+    read or that is not named `.sft-partial-*` [APP-STORE-1] (each once; only files
+    holding data count as temporaries)."""
     for entry in entries:
         try:
             info = entry.lstat()
@@ -119,6 +120,10 @@ def look_at(notes: list[str], entries: list[Path], when: str) -> None:
         mode = stat.S_IMODE(info.st_mode)
         if entry.name == OUT_NAME:
             note = f"APP-GET-6: the final name exists {when} ({mode:04o}, {info.st_size} bytes)"
+        elif not stat.S_ISREG(info.st_mode) or info.st_size == 0:
+            # Not (yet) holding data: a client's lock or marker file is none of the
+            # suite's business; a temporary is judged once bytes reach it.
+            continue
         elif mode & 0o077:
             note = f"APP-STORE-1: temporary file {entry.name} has mode {mode:04o}"
         elif not entry.name.startswith(PARTIAL_PREFIX):
