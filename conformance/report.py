@@ -74,7 +74,6 @@ NOT_OBSERVABLE = frozenset(
         "PKI-TLS-8",  # no key log file: the endpoint's own environment
         "PKI-CERT-12",  # CRL age: needs the target's clock or its CA (SPEC says so)
         "CA-ENR-18",  # the enrolment CLIENT's host-name checks: needs a hostile CA
-        "APP-PUT-9",  # the initiator's reading of a put's RSFL: client_cmd is get-only
         "CA-ENR-20",  # the CA's counts across a restart: the suite cannot restart a CA
         "EKE-REC-7",  # 2^34 blocks before the limit: hundreds of gigabytes
         "EKE-THR-9",  # table eviction under address churn: needs more addresses than loopback

@@ -196,6 +196,10 @@ class Target:
     # sftkit.target_options.client_launch) and when a run succeeded ("exit" | "file").
     client_stdin: str | None = None
     client_success: str = "exit"
+    # For testing an initiator as a SENDER: a put command template with the client_cmd
+    # placeholders but {file} (the local file to send) and {name} (the name to put it
+    # as) instead of {out}; client_stdin is typed at it too; success is its exit code.
+    client_put_cmd: str | None = None
     strict: bool = False
     # Free-form extra configuration from the target file.
     extra: dict[str, Any] = field(default_factory=dict)
@@ -247,6 +251,7 @@ class Target:
             "ca_url": self.ca_url,
             "responder_alias": self.responder_alias,
             "client_cmd": self.client_cmd,
+            "client_put_cmd": self.client_put_cmd,
         }
 
     def write_target_file(self, directory: Path) -> Path:
@@ -270,6 +275,8 @@ class Target:
         ]
         if self.client_cmd:
             lines.append(f"client_cmd = {_toml_str(self.client_cmd)}")
+        if self.client_put_cmd:
+            lines.append(f"client_put_cmd = {_toml_str(self.client_put_cmd)}")
         if self.inbox is not None:
             lines.append(f"inbox = {_toml_str(str(self.inbox))}")
         for key in SHARE_FACTS:
@@ -361,6 +368,7 @@ TARGET_FILE_KEYS: Mapping[str, frozenset[str]] = {
             "client_cmd",
             "client_stdin",
             "client_success",
+            "client_put_cmd",
             "inbox",
             *SHARE_FACTS,
             "eke",
@@ -488,7 +496,7 @@ def load_target_file(path: Path) -> dict[str, Any]:
         out["limits"] = Limits(**limits)
     if "client_cmd" in data:
         out["client_cmd"] = str(data["client_cmd"])
-    for key in ("client_stdin", "client_success"):
+    for key in ("client_stdin", "client_success", "client_put_cmd"):
         if key in data:
             out[key] = str(data[key])
     if "inbox" in data:
@@ -545,6 +553,8 @@ def target_from_options(options: TargetOptions, *, strict: bool = False) -> Targ
         kwargs["client_stdin"] = options.client_stdin
     if options.client_success:
         kwargs["client_success"] = options.client_success
+    if options.client_put_cmd:
+        kwargs["client_put_cmd"] = options.client_put_cmd
     if options.client_cert and options.client_key:
         # The identity the fuzzer and the capture part present (fuzz/runner.py).
         kwargs["identities"] = {

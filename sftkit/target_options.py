@@ -98,6 +98,10 @@ TARGET_OPTIONS: tuple[TargetOption, ...] = (
     TargetOption("--client-success", "when a --client-cmd run succeeded: its exit code is 0 "
                  "(exit, the default) or the {out} file exists (file)",
                  choices=CLIENT_SUCCESS_RULES),
+    TargetOption("--client-put-cmd", "initiator under test as a sender: a put command "
+                 "template with {host} {port} {file} (the local file) {name} (the name to "
+                 "put it as), and {alias} for pki, {user} {password_file} for eke",
+                 "TEMPLATE"),
 )
 
 
@@ -126,6 +130,7 @@ class TargetOptions:
     client_cmd: str | None = None
     client_stdin: str | None = None
     client_success: str | None = None
+    client_put_cmd: str | None = None
 
     def __post_init__(self) -> None:
         if self.target is not None:
@@ -146,7 +151,9 @@ class TargetOptions:
                 f"--client-success must be one of {', '.join(CLIENT_SUCCESS_RULES)}, "
                 f"got {self.client_success!r}"
             )
-        if (self.client_stdin or self.client_success) and not self.client_cmd:
+        if (self.client_stdin or self.client_success) and not (
+            self.client_cmd or self.client_put_cmd
+        ):
             raise TargetConfigError("--client-stdin and --client-success go with --client-cmd")
 
     @classmethod

@@ -22,6 +22,7 @@ from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
 from conformance.selftest.mutants_blind_frames import MUTANTS as _BLIND_FRAMES
 from conformance.selftest.mutants_blind_pki import MUTANTS as _BLIND_PKI
 from conformance.selftest.mutants_ca import MUTANTS as _CA
+from conformance.selftest.mutants_client_put import MUTANTS as _CLIENT_PUT
 from conformance.selftest.mutants_eke_client import MUTANTS as _EKE_CLIENT
 
 # One planting in the shared record opener: the server's mutant and the client's are the same.
@@ -356,6 +357,7 @@ MUTANTS += _BLIND_FRAMES
 MUTANTS += _BLIND_CLIENT
 MUTANTS += _BLIND_EKE
 MUTANTS += _AMBIG
+MUTANTS += _CLIENT_PUT
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name
     raise RuntimeError("duplicate mutant names in conformance/selftest/mutants*.py")

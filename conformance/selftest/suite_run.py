@@ -28,6 +28,7 @@ __all__ = [
     "client_identity",
     "read_report",
     "reference_client_cmd",
+    "reference_client_put_cmd",
     "run_suite",
     "selftest_dir",
 ]
@@ -68,6 +69,21 @@ def reference_client_cmd(target: Target, launcher: Sequence[str], iddir: Path) -
         )
     home = shlex.quote(str(client_identity(target, iddir)))
     return prefix + f" get {{alias}}@{{host}}:{{port}} {{name}} --id {home} -o {{out}}"
+
+
+def reference_client_put_cmd(target: Target, launcher: Sequence[str], iddir: Path) -> str:
+    """A `--client-put-cmd` template that runs the reference's initiator as a sender
+    through `launcher` ({file} sent as {name}); the pki identity as reference_client_cmd's
+    (call that first: it creates `iddir`)."""
+    prefix = shlex.join(launcher)
+    if target.profile == "eke":
+        return prefix + (
+            " eke put {host}:{port} {file} --as {name} --user {user}"
+            " --password-file {password_file} --quiet --connect-timeout 5"
+            " --handshake-timeout 5"
+        )
+    home = shlex.quote(str(iddir))
+    return prefix + f" put {{alias}}@{{host}}:{{port}} {{file}} --as {{name}} --id {home} --quiet"
 
 
 def run_suite(

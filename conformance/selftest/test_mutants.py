@@ -30,6 +30,7 @@ from conformance.selftest.suite_run import (
     REFERENCE_CLI,
     read_report,
     reference_client_cmd,
+    reference_client_put_cmd,
     run_suite,
     selftest_dir,
 )
@@ -86,7 +87,8 @@ def test_mutant_is_detected(
         # The server stays honest; the client under test is the mutated reference.
         base = ref.restart(mutant.profile, plain)
         template = reference_client_cmd(base, launcher, tmp / "client-id")
-        target = base.with_changes(client_cmd=template)
+        put_template = reference_client_put_cmd(base, launcher, tmp / "client-id")
+        target = base.with_changes(client_cmd=template, client_put_cmd=put_template)
     elif mutant.ca:
         ref.restart(mutant.profile, plain)
         target = ref.restart(mutant.profile, launcher, ca=True)

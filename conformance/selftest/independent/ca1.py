@@ -104,6 +104,12 @@ FAULTS: dict[str, tuple[str, str]] = {
     "lock-after-verify": ("CA-ENR-19", "the hard lock is checked only for wrong passwords"),
     "revoked-message": ("CA-ENR-11", "a revoked alias's 401 says it is revoked"),
     "csr-first-pem": ("CA-ENR-13", "the csr field's first PEM block is taken, the rest ignored"),
+    "bad-csr-uncounted": (
+        "CA-ENR-21",
+        "a wrong password sent with a bad CSR is answered 401 but not counted (a bad request)",
+    ),
+    "no-key-identifiers": ("PKI-CERT-13", "issued certificates carry no SKI and no AKI"),
+    "aki-of-subject": ("PKI-CERT-13", "the AKI is computed from the subject's own key"),
 }
 
 
@@ -253,7 +259,9 @@ class Throttle:
         if count.failures >= self.after:
             count.until = now + self._wait(count.failures)
 
-    def finish(self, alias: str, address: str, ok: bool, *, known: bool = True) -> None:
+    def finish(
+        self, alias: str, address: str, ok: bool, *, known: bool = True, counted: bool = True
+    ) -> None:
         with self.guard:
             now = time.time()
             alias_count = self.tables["alias"].get(alias)
@@ -270,7 +278,7 @@ class Throttle:
                 if "success-clears-address" in FAULTY and address_count is not None:
                     address_count.failures, address_count.until = 0, 0.0
                 self.consecutive.pop(alias, None)
-            elif known or "unknown-not-counted" not in FAULTY:
+            elif counted and (known or "unknown-not-counted" not in FAULTY):
                 for c in counts:
                     self._fail(c, now)
                 n = self.consecutive.get(alias, 0) + 1
@@ -355,13 +363,17 @@ class Authority:
         if "csr-san-copied" in FAULTY and x509.OID_SUBJECT_ALTERNATIVE_NAME in requested:
             san = requested[x509.OID_SUBJECT_ALTERNATIVE_NAME]
             builder = builder.add_extension(san.value, critical=san.critical)
-        builder = builder.add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(public_key),
-            critical=False,
-        ).add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(self.root_key.public_key()),
-            critical=False,
-        )
+        authority_key = self.root_key.public_key()
+        if "aki-of-subject" in FAULTY:
+            authority_key = public_key  # "the key identifier of the certificate's key"
+        if "no-key-identifiers" not in FAULTY:
+            builder = builder.add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(public_key),
+                critical=False,
+            ).add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(authority_key),
+                critical=False,
+            )
         cert = builder.sign(self.root_key, hashes.SHA256())
         with _locked(self.directory):
             issued = _load(self.directory / "issued.json", [])
@@ -525,10 +537,17 @@ class Service:
             raise Refusal(503, "busy", "too many logins in progress", wait)
         ok = False
         locked_before = alias in self.throttle._locks()
+        counted = True
         try:
             ok = self._verify(alias, password)
+            if not ok and "bad-csr-uncounted" in FAULTY:
+                # "A malformed request is no login attempt": the failure goes uncounted.
+                try:
+                    check_csr(csr_text)
+                except BadCsr:
+                    counted = False
         finally:
-            self.throttle.finish(alias, address, ok, known=alias in self.users())
+            self.throttle.finish(alias, address, ok, known=alias in self.users(), counted=counted)
         if not ok:
             user = self.users().get(alias)
             if "lock-after-verify" in FAULTY and locked_before:

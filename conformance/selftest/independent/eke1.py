@@ -216,6 +216,12 @@ FAULTS: dict[str, Fault] = {
         "EKE-X-3", "test_eke_client.py", "client: Y' = 0, 1, p-1, >= p not rejected",
         client=True,
     ),
+    "app-rsfl-basename": Fault(
+        "APP-GET-7", "test_app_get.py", "app: a get's RSFL names the basename, as a put's does"
+    ),
+    "lim-no-send-timeout": Fault(
+        "LIM-10", "test_limits.py", "limits: a send waits as long as the peer does not read"
+    ),
 }
 
 
@@ -623,7 +629,8 @@ class FrameSocket:
 
     def send_raw(self, data: bytes) -> None:
         with self._send_lock:
-            self.sock.settimeout(self.send_timeout)
+            # The fault: "a slow reader is no idle peer", so sends get no timeout at all.
+            self.sock.settimeout(None if fault("lim-no-send-timeout") else self.send_timeout)
             self.sock.sendall(data)
 
     def send_frame(self, frame_type: bytes, payload: bytes) -> None:
@@ -1333,7 +1340,9 @@ class Session:
             size = os.fstat(fh.fileno()).st_size
             if size > self.config.max_file_size:
                 raise ProtocolFailure(ErrorCode.TOO_LARGE, "file above the size limit")
-            self.channel.send(b"RSFL", control_payload({"name": name, "size": size}))
+            # "The same RSFL as a put's": the stored file's basename (APP-GET-7 fault).
+            shown = name.rsplit("/", 1)[-1] if fault("app-rsfl-basename") else name
+            self.channel.send(b"RSFL", control_payload({"name": shown, "size": size}))
             digest = hashlib.sha256()
             sent = 0
             while sent < size:

@@ -47,7 +47,7 @@ import threading
 import time
 import unicodedata
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cryptography import x509
@@ -154,6 +154,13 @@ FAULTS: dict[str, tuple[str, str]] = {
     "control-limit-off-by-one": ("FRM-8", "a control payload of exactly 65536 bytes is refused"),
     "put-path-kept": ("APP-PUT-2", "a put of a/b is stored as inbox/a/b (directories made)"),
     "initiator-expired": ("PKI-CERT-3", "the initiator checks no validity dates"),
+    "rsfl-basename": ("APP-GET-7", "a get's RSFL names the file's basename, as a put's does"),
+    "initiator-rsfl-name": ("APP-GET-7", "the initiator saves a get under RSFL.name, in -o's dir"),
+    "send-blocking": ("LIM-10", "a get is sent with no timeout: a slow reader must not cut it"),
+    "refused-per-request": (
+        "PKI-TLS-10",
+        "a refused certificate is treated like an alias off the allow list: forbidden, close",
+    ),
 }
 
 
@@ -836,7 +843,10 @@ class Session:
             if size > limit:
                 self._refuse(ProtocolError("too_large", "file above the maximum size"))
                 return
-            self.send(frame_bytes("RSFL", {"name": name, "size": size}))
+            shown = name.rsplit("/", 1)[-1] if fault("rsfl-basename") else name
+            self.send(frame_bytes("RSFL", {"name": shown, "size": size}))
+            if fault("send-blocking"):
+                self.tls.settimeout(None)  # the idle timeout is back after DONE
             digest, left = hashlib.sha256(), size
             if fault("empty-data-frame"):
                 while chunk := os.read(fd, MAX_DATA):  # "until read() says EOF"
@@ -854,6 +864,8 @@ class Session:
                 left -= len(chunk)
                 self.send(frame_bytes("DATA", chunk))
             self.send(frame_bytes("DONE", {"size": size, "sha256": digest.hexdigest()}))
+            if fault("send-blocking"):
+                self.tls.settimeout(self.config.idle_timeout)
         finally:
             os.close(fd)
 
@@ -988,6 +1000,10 @@ class Responder:
         try:
             peer = self.check.alias(tls.getpeercert(binary_form=True))
         except ProtocolError as exc:
+            if fault("refused-per-request"):
+                # "Like PKI-ID-3": the first request is answered forbidden, then the close.
+                Session(tls, "", replace(self.config, allow=frozenset())).run()
+                return
             Session(tls, "", self.config)._fatal(exc.code, "authentication failed")
             close_tls(tls)
             return
@@ -1107,7 +1123,8 @@ def _get(args: argparse.Namespace, tls: ssl.SSLSocket) -> None:
     announced = _digest(answer, "sha256", required=False)
     if fault("initiator-rsfl-sha-ignored"):
         announced = None
-    partial = Partial(out.parent, out.name, size)
+    final = _string(answer, "name") if fault("initiator-rsfl-name") else out.name
+    partial = Partial(out.parent, final, size)
     try:
         while True:
             try:

@@ -111,6 +111,9 @@ _FILES: dict[str, tuple[str, ...]] = {
     "lock-after-verify": _THROTTLE,
     "revoked-message": ("test_ca.py",),
     "csr-first-pem": _CSR,
+    "bad-csr-uncounted": _THROTTLE,
+    "no-key-identifiers": _CSR,
+    "aki-of-subject": _CSR,
 }
 
 

@@ -134,6 +134,10 @@ _FILES: dict[str, tuple[str, ...]] = {
     "control-limit-off-by-one": ("test_framing.py",),
     "put-path-kept": ("test_app_put.py", "test_app_names.py"),
     "initiator-expired": ("test_pki_certs.py",),
+    "rsfl-basename": ("test_app_get.py",),
+    "initiator-rsfl-name": ("test_pki_initiator_transfer.py",),
+    "send-blocking": ("test_limits.py",),
+    "refused-per-request": ("test_pki_certs.py", "test_pki_tls.py"),
 }
 _CLIENT_FAULTS = frozenset(
     {
@@ -154,6 +158,7 @@ _CLIENT_FAULTS = frozenset(
         "initiator-rsfl-sha-ignored",
         "initiator-silent-integrity",
         "initiator-expired",
+        "initiator-rsfl-name",
     }
 )
 FAULT_CASES = tuple(
