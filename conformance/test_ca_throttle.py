@@ -193,6 +193,31 @@ def test_failed_logins_are_throttled_per_alias_and_per_address(
         )
 
 
+_GROWTH_RETRIES = 2
+
+
+def _growth_from_a_fresh_address(
+    target: Target,
+) -> tuple[str, tuple[int, str | None], tuple[int, str | None], float] | None:
+    """One address failed until 429, its Retry-After waited out, then two more guesses:
+    (first Retry-After, the late guess's answer, the next one's, seconds the two took)."""
+    address = ca.sources(target).fresh()
+    run = _fail_until_throttled(target, alias=None, source=address)
+    first = run.retry_after
+    if not run.throttled or not (first or "").isdigit() or int(first or 0) > _MAX_WAIT:
+        return None
+    assert first is not None
+    time.sleep(int(first) + 0.2)  # what Retry-After promises: this long later, answered
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, "ghost")))
+    started = time.monotonic()
+    answers = [
+        ca.enrol(target, ca.ghost_alias(), f"late-again-{n}", csr, source=address) for n in range(2)
+    ]
+    elapsed = time.monotonic() - started
+    late, following = ((a.status, a.headers.get("retry-after")) for a in answers)
+    return first, late, following, elapsed
+
+
 @pytest.mark.req("CA-ENR-7")
 def test_backoff_is_honest_and_grows(pki_target: Target) -> None:
     cal = _calibration(pki_target)
@@ -210,11 +235,28 @@ def test_backoff_is_honest_and_grows(pki_target: Target) -> None:
             f"login got {late_status}, not an answer (401)"
         )
     grew = (next_retry or "").isdigit() and int(next_retry or 0) > int(first)
-    if next_status == 429 and not grew and cal.late_elapsed >= int(first):
+    late_elapsed = cal.late_elapsed
+    for _ in range(_GROWTH_RETRIES):
+        if not (next_status == 429 and not grew and late_elapsed >= int(first)):
+            break
+        # Too slow to tell a doubled backoff from none (a loaded machine): measure again
+        # from a fresh address (addresses are never hard-locked), a bounded number of times.
+        again = _growth_from_a_fresh_address(pki_target)
+        if again is None:
+            break
+        first, (late_status, _), (next_status, next_retry), late_elapsed = again
+        who = "address"
+        if late_status != 401:
+            raise ConformanceFailure(
+                f"CA-ENR-7: Retry-After said {first} s; that long later the {who}'s "
+                f"login got {late_status}, not an answer (401)"
+            )
+        grew = (next_retry or "").isdigit() and int(next_retry or 0) > int(first)
+    if next_status == 429 and not grew and late_elapsed >= int(first):
         # A doubled backoff minus the time already run can round to the first one: on a
         # machine this slow the growth cannot be told from none (never a false FAIL).
         pytest.skip(
-            f"the two guesses took {cal.late_elapsed:.1f} s, not less than the first backoff "
+            f"the two guesses took {late_elapsed:.1f} s, not less than the first backoff "
             f"({first} s): the growth is not observable in this run"
         )
     if next_status != 429 or not grew:
