@@ -517,7 +517,12 @@ def _slow_run(request: pytest.FixtureRequest) -> bool:
 @pytest.mark.req("APP-PUT-1", "APP-PUT-10", "APP-BYE-1")
 @pytest.mark.parametrize(
     "code",
-    ["exists", "too_large", "forbidden", pytest.param("unsupported", marks=pytest.mark.slow)],
+    [
+        "exists",
+        "too_large",
+        "forbidden",
+        pytest.param("unsupported", marks=pytest.mark.slow),
+    ],
 )
 def test_initiator_put_refused_sends_nothing_and_fails(
     target: Target,
@@ -528,8 +533,10 @@ def test_initiator_put_refused_sends_nothing_and_fails(
 ) -> None:
     """A non-fatal refusal of PUTF: no DATA, no DONE, the run fails (non-zero exit)."""
     skip_slow_variant(request)
+    # Each profile's default refusals run by default; the others when slow ones are asked
+    # for with the default ones (-m "slow or not slow").
     if code not in DEFAULT_REFUSALS.get(target.profile, ()) and not _slow_run(request):
-        pytest.skip("slow variant for this profile: run with -m slow")
+        pytest.skip('slow variant for this profile: run with -m "slow or not slow"')
     put = _run_put(target, tmp_path, transcripts, Answer(refuse=code), _content(3000))
     problems: Problems = []
     _judge_common(put, problems)
