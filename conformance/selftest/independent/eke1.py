@@ -216,6 +216,18 @@ FAULTS: dict[str, Fault] = {
         "EKE-X-3", "test_eke_client.py", "client: Y' = 0, 1, p-1, >= p not rejected",
         client=True,
     ),
+    "cli-put-any-rsfl": Fault(
+        "APP-PUT-9", "test_client_put.py", "client: any RSFL to a put taken as an acceptance",
+        client=True,
+    ),
+    "cli-put-no-wait": Fault(
+        "APP-PUT-1", "test_client_put.py", "client: a put's data sent without awaiting RSFL",
+        client=True,
+    ),
+    "cli-put-empty-data": Fault(
+        "FRM-13", "test_client_put.py", "client: an empty file sent as one empty DATA frame",
+        client=True,
+    ),
     "app-rsfl-basename": Fault(
         "APP-GET-7", "test_app_get.py", "app: a get's RSFL names the basename, as a put's does"
     ),
@@ -1693,14 +1705,30 @@ def client_put(args: argparse.Namespace) -> int:
     try:
         digest = hashlib.sha256(data).hexdigest()
         channel.send(b"PUTF", control_payload({"name": name, "size": len(data), "sha256": digest}))
+
+        def send_file() -> None:
+            if not data and fault("cli-put-empty-data"):
+                channel.send(b"DATA", b"")  # "one DATA frame per read, the last one empty"
+            for start in range(0, len(data), MAX_DATA):
+                channel.send(b"DATA", data[start : start + MAX_DATA])
+            channel.send(b"DONE", control_payload({"size": len(data), "sha256": digest}))
+
+        if fault("cli-put-no-wait"):
+            send_file()  # "pipelined: the answer is read afterwards"
         frame_type, payload = _receive(channel, client)
         if frame_type == b"EROR":
             raise ClientError(_describe_error(payload))
         if frame_type != b"RSFL":
             _fail(channel, ErrorCode.UNEXPECTED_FRAME, "expected RSFL")
-        for start in range(0, len(data), MAX_DATA):
-            channel.send(b"DATA", data[start : start + MAX_DATA])
-        channel.send(b"DONE", control_payload({"size": len(data), "sha256": digest}))
+        try:  # APP-PUT-9: only `"accept": true` accepts; anything else is malformed here
+            answer = parse_control(payload)
+            member_str(answer, "name")  # the stored name: for display only
+            if answer.get("accept") is not True and not fault("cli-put-any-rsfl"):
+                raise ProtocolFailure(ErrorCode.BAD_FRAME, 'RSFL to a put without "accept": true')
+        except ProtocolFailure as failure:
+            _fail(channel, failure.code, failure.message)
+        if not fault("cli-put-no-wait"):
+            send_file()
         frame_type, payload = _receive(channel, client)
         if frame_type == b"EROR":
             raise ClientError(_describe_error(payload))

@@ -156,6 +156,11 @@ FAULTS: dict[str, tuple[str, str]] = {
     "initiator-expired": ("PKI-CERT-3", "the initiator checks no validity dates"),
     "rsfl-basename": ("APP-GET-7", "a get's RSFL names the file's basename, as a put's does"),
     "initiator-rsfl-name": ("APP-GET-7", "the initiator saves a get under RSFL.name, in -o's dir"),
+    "initiator-put-any-rsfl": ("APP-PUT-9", "the initiator takes any RSFL to a put as acceptance"),
+    "initiator-put-unconfirmed": (
+        "APP-PUT-10",
+        "the initiator reports a put done once its DONE is sent, not answered",
+    ),
     "send-blocking": ("LIM-10", "a get is sent with no timeout: a slow reader must not cut it"),
     "refused-per-request": (
         "PKI-TLS-10",
@@ -1163,7 +1168,11 @@ def _put(args: argparse.Namespace, tls: ssl.SSLSocket) -> None:
         size = os.fstat(data_fd).st_size
         digest = hashlib.sha256()
         tls.sendall(frame_bytes("PUTF", {"name": args.name or path.name, "size": size}))
-        _expect_answer(tls)
+        answer = _expect_answer(tls).body
+        _string(answer, "name")  # the name it stores under: for display only (APP-PUT-9)
+        accepted = answer.get("accept") is True or fault("initiator-put-any-rsfl")
+        if not accepted:  # a get's RSFL, false, 1...: malformed here
+            raise ProtocolError("bad_frame", 'an RSFL to a put without "accept": true')
         left = size
         while left:
             chunk = os.read(data_fd, min(MAX_DATA, left))
@@ -1173,6 +1182,8 @@ def _put(args: argparse.Namespace, tls: ssl.SSLSocket) -> None:
             left -= len(chunk)
             tls.sendall(frame_bytes("DATA", chunk))
         tls.sendall(frame_bytes("DONE", {"size": size, "sha256": digest.hexdigest()}))
+        if fault("initiator-put-unconfirmed"):
+            return  # "every byte is out and DONE said what they were: done"
         final = read_frame(tls)
         if final.type == "EROR":
             name, _fatal = check_error_frame(final.body)

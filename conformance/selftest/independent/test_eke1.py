@@ -66,6 +66,15 @@ def _client_template(faults: str) -> str:
     )
 
 
+def _client_put_template(faults: str) -> str:
+    """eke1's put as the initiator-as-sender under test (test_client_put.py)."""
+    prefix = f"env SFT_INDEPENDENT_FAULTS={faults} " if faults else ""
+    return prefix + shlex.join([sys.executable, "-m", _MODULE]) + (
+        " put {host}:{port} {file} --name {name} --user {user} --password-file {password_file}"
+        " --timeout 5"
+    )
+
+
 def start_independent(
     workdir: Path, *, faults: str = "", client_faults: str = ""
 ) -> IndependentServer:
@@ -138,6 +147,7 @@ def start_independent(
         files=files,
         accounts=accounts,
         client_cmd=_client_template(client_faults),
+        client_put_cmd=_client_put_template(client_faults),
         # EKE-THR-8: SIGHUP makes eke1 re-execute itself on the same listening socket.
         restart_cmd=f"kill -HUP {process.pid}",
         extra=dict(_SHARE_FACTS),
@@ -220,6 +230,40 @@ def test_whole_eke_suite_judges_independent_conformant(
         failing
     )
     assert report["summary"]["sanity_ok"], report["sanity"]
+
+
+@pytest.mark.slow
+def test_client_put_cases_pass_on_independent_client(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Every case of test_client_put.py, slow variants too, against eke1's own put
+    client (its `client_put_cmd`): a FAIL is a bug in eke1.py or a case that assumed the
+    reference client's reading where SPEC allows another."""
+    if "slow" not in (request.config.getoption("markexpr") or ""):
+        pytest.skip("the client put cases against eke1.py: run with -m slow")
+    server = start_independent(tmp_path / "eke1")
+    try:
+        target_file = server.target.write_target_file(tmp_path / "target")
+        report_dir = tmp_path / "report"
+        run = run_suite(
+            [
+                str(PACKAGE / "test_client_put.py"),
+                "--target-config",
+                str(target_file),
+                "--no-rerun",
+                "-m",
+                "slow or not slow",
+            ],
+            report_dir,
+            timeout=_FAULT_RUN_TIMEOUT,
+        )
+    finally:
+        server.stop()
+    report = read_report(run, report_dir, "eke1's put client")
+    verdicts = {c["nodeid"]: c["verdict"] for c in report["cases"]}
+    assert verdicts and set(verdicts.values()) == {"PASS"}, (
+        f"eke1's put client: {verdicts}\n{run.stdout[-3000:]}"
+    )
 
 
 _FAULTS = sorted(eke1.FAULTS)

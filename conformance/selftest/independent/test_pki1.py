@@ -137,6 +137,8 @@ _FILES: dict[str, tuple[str, ...]] = {
     "rsfl-basename": ("test_app_get.py",),
     "initiator-rsfl-name": ("test_pki_initiator_transfer.py",),
     "send-blocking": ("test_limits.py",),
+    "initiator-put-any-rsfl": ("test_client_put.py",),
+    "initiator-put-unconfirmed": ("test_client_put.py",),
     "refused-per-request": ("test_pki_certs.py", "test_pki_tls.py"),
 }
 _CLIENT_FAULTS = frozenset(
@@ -159,6 +161,8 @@ _CLIENT_FAULTS = frozenset(
         "initiator-silent-integrity",
         "initiator-expired",
         "initiator-rsfl-name",
+        "initiator-put-any-rsfl",
+        "initiator-put-unconfirmed",
     }
 )
 FAULT_CASES = tuple(
@@ -250,9 +254,19 @@ def start_independent(
             "--idle-timeout", str(limits.idle_timeout), "--timeout", "5",
         ]
     )  # fmt: skip
+    # The same initiator as a sender (test_client_put.py).
+    client_put = " ".join(
+        [
+            *(["env", f"SFT_INDEPENDENT_FAULTS={client_faults}"] if client_faults else []),
+            shlex.quote(sys.executable), "-m", _MODULE, "put", "{alias}@{host}:{port}", "{file}",
+            "--name", "{name}", "--cert", shlex.quote(str(suite_cert)),
+            "--key", shlex.quote(str(suite_key)), "--root", shlex.quote(str(base.root)),
+            "--ca-url", shlex.quote(str(base.ca_url)), "--timeout", "5",
+        ]
+    )  # fmt: skip
     target = base.with_changes(
         host=host, port=port, pid=proc.pid, client_cmd=client, embedded=False, inbox=inbox
-    )
+    ).with_changes(client_put_cmd=client_put)
     return Independent(proc, target, target.write_target_file(workdir / "target"))
 
 
@@ -318,6 +332,27 @@ def test_independent_pki1_is_conformant(
     assert report["summary"]["sanity_ok"], report["sanity"]
     assert not failing, "false FAILs against the independent pki1:\n" + "\n".join(
         f"  {c['nodeid']}: {c['message'][:300]}" for c in failing
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _LEVEL, reason="self-test: set SFT_SELFTEST=1 or =all")
+def test_independent_pki1_client_put_cases_pass(organisation: Target, workspace: Path) -> None:
+    """Every case of test_client_put.py, slow variants too, against pki1's own put
+    initiator (its `client_put_cmd`): a FAIL is a bug in pki1.py or a case that assumed
+    the reference client's reading where SPEC allows another."""
+    tmp_path = workspace / "client-put"
+    independent = start_independent(organisation, tmp_path)
+    try:
+        args = [str(PACKAGE / "test_client_put.py"), "-m", "slow or not slow"]
+        args += ["--target-config", str(independent.target_file), "--no-rerun"]
+        run = run_suite(args, tmp_path / "report", timeout=_FAULT_RUN_TIMEOUT)
+    finally:
+        independent.stop()
+    report = read_report(run, tmp_path / "report", "pki1's put initiator")
+    verdicts = {c["nodeid"]: c["verdict"] for c in report["cases"]}
+    assert verdicts and set(verdicts.values()) == {"PASS"}, (
+        f"pki1's put initiator: {verdicts}\n{run.stdout[-3000:]}"
     )
 
 
