@@ -17,12 +17,17 @@ Also used by fuzz/ (`start_embedded`), which must not import `reference` either.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import json
+import os
 import secrets
 import shlex
 import shutil
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -85,8 +90,13 @@ _SHARE_FACTS = {
 }
 # The aliases the embedded peer serves: the suite's own, the other employee, the revoked one.
 _ALLOWED = ("suite", "carol", "revoked")
+# The identities enrolled through the embedded CA (the others are minted in-process).
+_ENROLLED = ("alice", "revoked", "revoked-2")
 _CLI_TIMEOUT = 30.0
 _STOP_TIMEOUT = 5.0
+# How long a worker waits for another one to provision the shared template (the CA's
+# chain is ~8 CLI runs of at most _CLI_TIMEOUT each; a loaded machine needs seconds).
+_TEMPLATE_WAIT = 120.0
 
 
 class EmbeddedError(Exception):
@@ -125,6 +135,11 @@ class EmbeddedReference:
     _args: dict[str, list[str]] = field(default_factory=dict)
     _pki: Target | None = None
     _eke: Target | None = None
+    # A directory the xdist workers of one run share (None: provision here). The CA with
+    # its enrolments and the EKE store are made once, by the first worker that needs
+    # them, and copied by the others: ~3 s of CPU and ~12 `sft` starts per extra worker
+    # (issue 17). Each worker still runs its own servers on its own copy.
+    template: Path | None = None
 
     # -- processes --
 
@@ -291,10 +306,38 @@ class EmbeddedReference:
             for future in futures.values():
                 future.result()
 
-    def _start_eke(self) -> Target:
-        base = self.workdir / "eke"
-        base.mkdir(parents=True, exist_ok=True)
-        share, inbox, files = self._make_share(base)
+    # -- provisioning: once per run when the workers share a template --
+
+    def _provisioned(
+        self, kind: str, base: Path, provision: Callable[[Path], tuple[Account, ...]]
+    ) -> tuple[Account, ...]:
+        """`provision(base)`'s accounts; with a template, made once in it then copied."""
+        if self.template is None:
+            return provision(base)
+        shared = self.template / kind
+        facts = shared / "accounts.json"
+        with _exclusive(self.template / f"{kind}.lock"):
+            if not facts.is_file():
+                # A worker that failed half-way left debris: start afresh.
+                shutil.rmtree(shared, ignore_errors=True)
+                shared.mkdir(mode=0o700, parents=True)
+                made = provision(shared)
+                # Passwords in a file: in the run's own 0700 directory, removed at its end
+                # (the alternative, one provisioning per worker, is what this saves).
+                tmp = shared / ".accounts.tmp"
+                tmp.touch(mode=0o600)
+                tmp.write_text(json.dumps([[a.user, a.password] for a in made]))
+                os.replace(tmp, facts)
+        for entry in shared.iterdir():
+            if entry.name in ("accounts.json", "logs"):
+                continue
+            if entry.is_dir():
+                shutil.copytree(entry, base / entry.name, symlinks=True, dirs_exist_ok=True)
+            else:
+                shutil.copy2(entry, base / entry.name)
+        return tuple(Account(u, pw) for u, pw in json.loads(facts.read_text()))
+
+    def _provision_eke(self, base: Path) -> tuple[Account, ...]:
         store = base / "users.db"
         accounts = (
             Account("alice", secrets.token_urlsafe(12)),
@@ -314,6 +357,14 @@ class EmbeddedReference:
         # The first run creates the store; the others may then write concurrently.
         self._cli(jobs[0][0], jobs[0][1], name=jobs[0][2])
         self._cli_parallel(jobs[1:])
+        return accounts
+
+    def _start_eke(self) -> Target:
+        base = self.workdir / "eke"
+        base.mkdir(parents=True, exist_ok=True)
+        share, inbox, files = self._make_share(base)
+        store = base / "users.db"
+        accounts = self._provisioned("eke", base, self._provision_eke)
         limits = EMBEDDED_LIMITS
         server, _extra = self._serve_tuned(
             ("eke", "serve"),
@@ -364,16 +415,12 @@ class EmbeddedReference:
             extra=dict(_SHARE_FACTS),
         )
 
-    def _start_pki(self) -> Target:
-        base = self.workdir / "pki"
+    def _provision_pki(self, base: Path, *, keep_ca: bool) -> tuple[Account, ...]:
+        """A CA in base/ca, its accounts, and the identities enrolled through it in base/id;
+        its server stays up as `ca-serve` if `keep_ca`, else it is stopped."""
         ca_dir = base / "ca"
-        base.mkdir(parents=True, exist_ok=True)
-        # A second start after a failed one makes a new CA (the CLI refuses to overwrite
-        # one, and that refusal would hide the first start's real error).
-        shutil.rmtree(ca_dir, ignore_errors=True)
-        share, inbox, files = self._make_share(base)
         self._cli(["ca", "init", "--dir", str(ca_dir)], name="ca-init")
-        root, ca_key = _find_root(ca_dir)
+        root, _ca_key = _find_root(ca_dir)
         # Through the reference CA: alice (the responder's own identity) and revoked
         # (revoked before the responder starts). The suite's own identity and another
         # employee's (carol, the man in the middle) are minted in-process with the root
@@ -391,35 +438,12 @@ class EmbeddedReference:
                 for a in [*enrolees, enrolment]
             ]
         )
-        # A validity other than the default shows a CA that ignores its configuration
-        # (CA-ENR-10); the Target's limits say so. Throttling after 3 failures (default
-        # 5) keeps the cases that measure the CA's threshold short (test_ca_throttle.py).
-        ca = self._serve(
-            [
-                "ca",
-                "serve",
-                "--dir",
-                str(ca_dir),
-                "--listen",
-                "127.0.0.1:0",
-                "--validity-days",
-                str(_CA_VALIDITY_DAYS),
-                "--throttle-after",
-                "3",
-                # CA-ENR-19 reachable in one backoff wait (the calibration alias of
-                # test_ca_throttle.py fails 4 times too: locked then, its 429 unchanged);
-                # a 2 s cap bounds the wait past a locked alias's backoff.
-                "--lock-after",
-                "4",
-                "--throttle-cap",
-                "2",
-            ],
-            name="ca-serve",
-        )
+        ca = self._serve(_ca_serve_args(ca_dir), name="ca-serve" if keep_ca else "ca-provision")
         ca_url = f"https://{ca.host}:{ca.port}"
         # `revoked` enrols twice (identities revoked, revoked-2): revoking the alias must
         # revoke both certificates [CA-ENR-11], and the responder refuse both [PKI-CERT-11].
         enrolments = [(a, a.user) for a in enrolees] + [(enrolees[1], "revoked-2")]
+        assert tuple(key for _a, key in enrolments) == _ENROLLED
         self._cli_parallel(
             [
                 (
@@ -441,9 +465,35 @@ class EmbeddedReference:
                 for a, key in enrolments
             ]
         )
-        identities = {key: _find_identity(base / "id" / key) for _a, key in enrolments}
-        identities.update(_mint_identities(root, ca_key, base / "minted", ("suite", "carol")))
         self._cli(["ca", "revoke", "revoked", "--dir", str(ca_dir)], name="ca-revoke")
+        if not keep_ca:
+            ca.process.stop(_STOP_TIMEOUT)
+            self.servers.remove(ca)
+        return (*enrolees, enrolment)
+
+    def _start_pki(self) -> Target:
+        base = self.workdir / "pki"
+        ca_dir = base / "ca"
+        base.mkdir(parents=True, exist_ok=True)
+        # A second start after a failed one makes a new CA (the CLI refuses to overwrite
+        # one, and that refusal would hide the first start's real error).
+        shutil.rmtree(ca_dir, ignore_errors=True)
+        share, inbox, files = self._make_share(base)
+        keep_ca = self.template is None  # else the template's CA is stopped once made
+        _alice, _revoked, enrolment = self._provisioned(
+            "pki", base, lambda into: self._provision_pki(into, keep_ca=keep_ca)
+        )
+        root, ca_key = _find_root(ca_dir)
+        ca = next((s for s in reversed(self.servers) if s.name == "ca-serve"), None)
+        if ca is None or not keep_ca:
+            ca = self._serve(_ca_serve_args(ca_dir), name="ca-serve")
+        ca_url = f"https://{ca.host}:{ca.port}"
+        identities = {key: _find_identity(base / "id" / key) for key in _ENROLLED}
+        if not keep_ca:
+            # The copies name the template's CA, which is gone: this worker's instead.
+            for key in _ENROLLED:
+                (base / "id" / key / "ca-url").write_text(ca_url + "\n")
+        identities.update(_mint_identities(root, ca_key, base / "minted", ("suite", "carol")))
         limits = replace(
             EMBEDDED_LIMITS,
             cert_validity_days=float(_CA_VALIDITY_DAYS),
@@ -513,6 +563,31 @@ class EmbeddedReference:
         )
 
 
+def _ca_serve_args(ca_dir: Path) -> list[str]:
+    # A validity other than the default shows a CA that ignores its configuration
+    # (CA-ENR-10); the Target's limits say so. Throttling after 3 failures (default
+    # 5) keeps the cases that measure the CA's threshold short (test_ca_throttle.py).
+    return [
+        "ca",
+        "serve",
+        "--dir",
+        str(ca_dir),
+        "--listen",
+        "127.0.0.1:0",
+        "--validity-days",
+        str(_CA_VALIDITY_DAYS),
+        "--throttle-after",
+        "3",
+        # CA-ENR-19 reachable in one backoff wait (the calibration alias of
+        # test_ca_throttle.py fails 4 times too: locked then, its 429 unchanged);
+        # a 2 s cap bounds the wait past a locked alias's backoff.
+        "--lock-after",
+        "4",
+        "--throttle-cap",
+        "2",
+    ]
+
+
 def _pattern(size: int) -> bytes:
     block = hashlib.sha256(b"sft conformance big file").digest() * 2048
     return (block * (size // len(block) + 1))[:size]
@@ -560,3 +635,24 @@ def start_embedded(profile: str, workdir: Path) -> Target:
         ref.stop()
         raise
     return target.with_changes(stopper=ref.stop)
+
+
+@contextlib.contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `lock` (shared by the run's workers), waiting boundedly."""
+    with lock.open("a") as handle:
+        deadline = time.monotonic() + _TEMPLATE_WAIT
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise EmbeddedError(
+                        f"another worker held {lock.name} for over {_TEMPLATE_WAIT:.0f} s"
+                    ) from None
+                time.sleep(0.05)  # polling a lock another process holds; bounded above
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

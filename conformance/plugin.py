@@ -276,7 +276,9 @@ class TargetPool:
         if profile not in ("pki", "eke"):
             raise EmbeddedError(f"no embedded {profile} target here (conformance/legacy/ has it)")
         if self.embedded is None:
-            self.embedded = EmbeddedReference(self.workdir())
+            self.embedded = EmbeddedReference(
+                self.workdir(), template=_shared_template(self.config)
+            )
             # Start every profile this session will need at once: the set-up chains
             # (CA, enrolments, stores) then overlap instead of adding up.
             others = [p for p in sorted(self.needed) if p != profile and p in self.profiles]
@@ -1209,9 +1211,10 @@ __all__ += ["deadline_after"]
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
     """`pytest conformance` as typed uses the cores it has: the whole suite, with no `-n`
-    given, runs on one xdist worker per core (`--dist loadgroup`, which the cases' groups
-    need). A single file or `-k` selection stays in one process (each worker starts its own
-    embedded reference, which a small run does not repay); `-n 0` keeps one process."""
+    given, runs on xdist workers (`default_worker_count`: 1.5 per core, at most 4;
+    `--dist loadgroup`, which the cases' groups need). A single file or `-k` selection
+    stays in one process (each worker starts its own embedded reference, which a small
+    run does not repay); `-n 0` keeps one process."""
     option = config.option
     if (
         getattr(option, "numprocesses", "absent") is not None
@@ -1224,6 +1227,51 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     package = Path(__file__).resolve().parent
     if not any(Path(arg).resolve() == package for arg in config.args):
         return
-    option.numprocesses = min(os.cpu_count() or 1, 4)
+    option.numprocesses = default_worker_count(os.cpu_count() or 1)
     if getattr(option, "dist", "no") == "no":
         option.dist = "loadgroup"
+
+
+def default_worker_count(cores: int) -> int:
+    """xdist workers for `pytest conformance` as typed: one and a half per core, at most 4.
+
+    The run is half waiting (handshake and idle timeouts, throttling backoffs, a CRL
+    refetch, timing samples): with one worker per core a core idles while its worker
+    sleeps. Measured on 2 cores (issue 17), the same tree back to back at a load of ~6:
+    2 workers 172 s wall, 105 s CPU; 3 workers 122 s wall, 103 s CPU (the workers share
+    one provisioning, so a third costs only its collection and servers). More than 4
+    only adds start-ups."""
+    return max(1, min(cores + cores // 2, 4))
+
+
+__all__ += ["default_worker_count"]
+
+
+# The workers' shared provisioning directory (conformance.embedded's `template`): made by
+# the controller, handed to each worker, removed when the run ends.
+_TEMPLATE_KEY = "sft_embedded_template"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist (controller): give each worker the run's shared template directory."""
+    config = node.config
+    template = config.stash.get(_TEMPLATE_DIR, None)
+    if template is None:
+        template = Path(tempfile.mkdtemp(prefix="sft-embedded-template-"))
+        config.stash[_TEMPLATE_DIR] = template
+        config.add_cleanup(lambda: shutil.rmtree(template, ignore_errors=True))
+    node.workerinput[_TEMPLATE_KEY] = str(template)
+
+
+_TEMPLATE_DIR = pytest.StashKey[Path]()
+
+
+def _shared_template(config: pytest.Config) -> Path | None:
+    workerinput = getattr(config, "workerinput", None)
+    if not workerinput or not workerinput.get(_TEMPLATE_KEY):
+        return None
+    return Path(workerinput[_TEMPLATE_KEY])
+
+
+__all__ += ["pytest_configure_node"]

@@ -215,11 +215,11 @@ def send_split_frames(
     return conn.send_split(data, chunks)
 
 
-def expect_prompt_close(
-    channel: Channel, error: ReceivedFrame, context: str, *, narrow: bool = False
-) -> None:
+def expect_prompt_close(channel: Channel, error: ReceivedFrame, context: str) -> None:
     """After the fatal `error`, the connection ends within PROMPT_CLOSE seconds [ERR-3].
-    `narrow`: a FAIL names ERR-3 alone (ConformanceFailure.violates)."""
+
+    The FAIL names ERR-3 alone (ConformanceFailure.violates): the right EROR came, so
+    whatever else the case cites (the check that chose that EROR) was met."""
     event = channel.recv_frame(deadline_after(PROMPT_CLOSE))
     if not isinstance(event, Closed):
         failure = ConformanceFailure.evidence(
@@ -228,8 +228,7 @@ def expect_prompt_close(
             event.describe(),
             "after a fatal EROR the target must close at once and process nothing more",
         )
-        if narrow:
-            failure.violates = ("ERR-3",)
+        failure.violates = ("ERR-3",)
         raise failure
 
 
@@ -243,7 +242,7 @@ def expect_fatal(
     """An `EROR` with one of `codes` (fatal ones), then a prompt close [ERR-3].
 
     `violates`, when given: what a missing or wrong EROR breaks, FAILed alone (not ERR-3,
-    which is about the close after a right one); a late close then FAILs ERR-3 alone."""
+    which is about the close after a right one). A late close FAILs ERR-3 alone."""
     outcome = channel.expect([ExpectError(*codes, then_close=False)], timeout)
     try:
         outcome.check(context)
@@ -251,5 +250,5 @@ def expect_fatal(
         exc.violates = exc.violates or violates
         raise
     assert outcome.frame is not None
-    expect_prompt_close(channel, outcome.frame, context, narrow=bool(violates))
+    expect_prompt_close(channel, outcome.frame, context)
     return outcome.frame
