@@ -475,6 +475,9 @@ class Outcome:
     elapsed: float
     note: str = ""
     transcript: Transcript | None = None
+    # The requirements a failure breaks when it is narrower than the case's citations:
+    # the right fatal EROR came but no close followed, which is ERR-3's alone.
+    violates: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -509,7 +512,7 @@ class Outcome:
             tail = (
                 f"\nTranscript (last entries):\n{self.transcript.tail()}" if self.transcript else ""
             )
-            raise ConformanceFailure(prefix + self.describe() + tail)
+            raise ConformanceFailure(prefix + self.describe() + tail, violates=self.violates)
         return self
 
 
@@ -779,6 +782,7 @@ def expect_on(
         break
     matched = next((o for o in options if o.matches(events[0])), None)
     note = ""
+    violates: tuple[str, ...] = ()
     if matched is not None and matched.then_close:
         close_within = getattr(receiver, "close_within", None)
         wait = close_within or min(max(budget, 0.5), FATAL_CLOSE_WITHIN)
@@ -789,6 +793,12 @@ def expect_on(
                 "ERR-3: a fatal EROR must be followed by closing the connection at once "
                 f"(waited {wait:.2f} s)"
             )
+            # The answer was right; only the close is missing. When every accepted code
+            # is fatal that is ERR-3 alone, not the requirement the answer was about (a
+            # non-fatal code the case wants closed, e.g. PKI-ID-3's, keeps its citations).
+            codes: frozenset[int] = getattr(matched, "numbers", frozenset())
+            if codes and codes <= FATAL_CODES:
+                violates = ("ERR-3",)
             matched = None
     outcome = Outcome(
         expected=options,
@@ -797,6 +807,7 @@ def expect_on(
         elapsed=time.monotonic() - started,
         note=note,
         transcript=receiver.transcript,
+        violates=violates,
     )
     receiver.transcript.add(
         "event",
