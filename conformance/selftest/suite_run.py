@@ -38,9 +38,11 @@ ROOT = PACKAGE.parent
 # The unmutated reference's command line (a mutant launcher replaces it).
 REFERENCE_CLI = (sys.executable, "-m", "reference")
 # Variables of the calling pytest that must not leak into the run under test: an xdist
-# worker's identity, the caller's options, and SFT_SELFTEST (a run of all of conformance/
-# would otherwise collect these self-tests again and recurse).
-_NOT_INHERITED = frozenset({"PYTEST_XDIST_WORKER", "PYTEST_ADDOPTS", "SFT_SELFTEST"})
+# worker's identity, the caller's options, and SFT_SELFTEST / SFT_TOOLKIT_TESTS (a run of
+# all of conformance/ would otherwise collect the self-tests again and recurse).
+_NOT_INHERITED = frozenset(
+    {"PYTEST_XDIST_WORKER", "PYTEST_ADDOPTS", "SFT_SELFTEST", "SFT_TOOLKIT_TESTS"}
+)
 
 
 def client_identity(target: Target, iddir: Path) -> Path:
