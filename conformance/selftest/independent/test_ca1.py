@@ -21,12 +21,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import selectors
 import shlex
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,8 +33,10 @@ import pytest
 
 from conformance.embedded import EmbeddedReference
 from conformance.selftest.independent.ca1 import FAULTS
+from conformance.selftest.independent.launching import fault_env
 from conformance.selftest.suite_run import PACKAGE, read_report, run_suite, selftest_dir
 from conformance.target import Account, Target
+from sftkit.launch import LaunchedProcess, launch_server
 
 _LEVEL = os.environ.get("SFT_SELFTEST", "").strip().lower()
 _RUN_TIMEOUT = 900.0
@@ -133,40 +133,12 @@ FAULT_CASES = tuple(FaultCase(name, FAULTS[name][0], _FILES[name]) for name in F
 class IndependentCa:
     """ca1 holding the embedded organisation's root, and its target file."""
 
-    proc: subprocess.Popen[bytes]
+    proc: LaunchedProcess
     target: Target
     target_file: Path
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def _ready(proc: subprocess.Popen[bytes]) -> tuple[str, int]:
-    """The `listening on HOST:PORT` line, within a bounded time."""
-    assert proc.stdout is not None
-    buffer = b""
-    deadline = time.monotonic() + _READY_TIMEOUT
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        while time.monotonic() < deadline:
-            for line in buffer.decode(errors="replace").splitlines():
-                if line.startswith("listening on "):
-                    host, _, port = line[len("listening on ") :].rpartition(":")
-                    return host, int(port)
-            if sel.select(max(0.0, deadline - time.monotonic())):
-                chunk = os.read(proc.stdout.fileno(), 4096)
-                if not chunk:
-                    break
-                buffer += chunk
-    proc.kill()
-    proc.wait()
-    raise AssertionError(f"ca1 did not start: {buffer.decode(errors='replace')[-2000:]}")
+        self.proc.stop()
 
 
 def start_independent_ca(base: Target, workdir: Path, *, faults: str = "") -> IndependentCa:
@@ -174,9 +146,7 @@ def start_independent_ca(base: Target, workdir: Path, *, faults: str = "") -> In
     assert base.root is not None and base.ca_key is not None
     store = workdir / "ca1"
     store.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if k != "SFT_INDEPENDENT_FAULTS"}
-    if faults:
-        env["SFT_INDEPENDENT_FAULTS"] = faults
+    env = fault_env(faults)
     admin = [sys.executable, "-m", _MODULE]
     enrolment = Account("suite", secrets.token_urlsafe(12))
     subprocess.run(
@@ -193,12 +163,10 @@ def start_independent_ca(base: Target, workdir: Path, *, faults: str = "") -> In
         "--validity-days", str(_VALIDITY_DAYS), "--throttle-after", str(_THROTTLE_AFTER),
         "--lock-after", str(_LOCK_AFTER), "--throttle-cap", str(_THROTTLE_CAP),
     ]  # fmt: skip
-    log = (workdir / "ca1-serve.log").open("wb")
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=env
+    proc = launch_server(
+        cmd, name="ca1", log=workdir / "ca1-serve.log", env=env, ready_timeout=_READY_TIMEOUT
     )
-    log.close()
-    host, port = _ready(proc)
+    host, port = proc.host, proc.port
     prefix = " ".join(
         [
             *(["env", f"SFT_INDEPENDENT_FAULTS={faults}"] if faults else []),

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
 import shlex
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,8 +26,10 @@ import pytest
 
 from conformance.embedded import _SHARE_FACTS, EMBEDDED_LIMITS, EmbeddedReference
 from conformance.selftest.independent import eke1
+from conformance.selftest.independent.launching import fault_env
 from conformance.selftest.suite_run import PACKAGE, read_report, run_suite, selftest_dir
 from conformance.target import Account, Target
+from sftkit.launch import LaunchedProcess, launch_server
 
 _MODULE = "conformance.selftest.independent.eke1"
 _READY_TIMEOUT = 20.0
@@ -42,20 +42,12 @@ _LEVEL = os.environ.get("SFT_SELFTEST", "").strip().lower()
 class IndependentServer:
     """One eke1.py server process and the target that describes it."""
 
-    process: subprocess.Popen[bytes]
+    process: LaunchedProcess
     target: Target
     log: Path
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        self.process.stop()
 
 
 def _client_template(faults: str) -> str:
@@ -116,32 +108,15 @@ def start_independent(
     ):
         if value is not None:
             argv += [option, str(value)]
-    env = dict(os.environ, SFT_INDEPENDENT_FAULTS=faults, PYTHONUNBUFFERED="1")
     log = workdir / "server.log"
-    with log.open("ab") as err:
-        process = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, env=env
-        )
-    assert process.stdout is not None
-    line = b""
-    deadline = time.monotonic() + _READY_TIMEOUT
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        while not line.endswith(b"\n") and time.monotonic() < deadline:
-            if selector.select(timeout=max(0.0, deadline - time.monotonic())):
-                byte = os.read(process.stdout.fileno(), 1)
-                if not byte:
-                    break
-                line += byte
-    if not line.startswith(b"listening on "):
-        process.kill()
-        process.wait()
-        raise RuntimeError(f"eke1 server did not start: {log.read_text()[-2000:]}")
-    host, _, port = line.decode().split()[-1].rpartition(":")
+    process = launch_server(
+        argv, name="eke1", log=log, env=fault_env(faults), ready_timeout=_READY_TIMEOUT
+    )
+    host, port = process.host, process.port
     target = Target(
         profile="eke",
         host=host,
-        port=int(port),
+        port=port,
         features=frozenset({"get", "put", "throttling", "busy"}),
         limits=limits,
         files=files,

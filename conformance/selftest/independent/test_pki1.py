@@ -20,12 +20,9 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
 import shlex
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,9 +30,11 @@ from pathlib import Path
 import pytest
 
 from conformance.embedded import EmbeddedReference
+from conformance.selftest.independent.launching import fault_env
 from conformance.selftest.independent.pki1 import FAULTS
 from conformance.selftest.suite_run import PACKAGE, read_report, run_suite, selftest_dir
 from conformance.target import Target
+from sftkit.launch import LaunchedProcess, launch_server
 
 _LEVEL = os.environ.get("SFT_SELFTEST", "").strip().lower()
 _RUN_TIMEOUT = 900.0
@@ -174,40 +173,12 @@ FAULT_CASES = tuple(
 class Independent:
     """pki1 serving the embedded organisation's share, and its target file."""
 
-    proc: subprocess.Popen[bytes]
+    proc: LaunchedProcess
     target: Target
     target_file: Path
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def _ready(proc: subprocess.Popen[bytes]) -> tuple[str, int]:
-    """The `listening on HOST:PORT` line, within a bounded time."""
-    assert proc.stdout is not None
-    buffer = b""
-    deadline = time.monotonic() + _READY_TIMEOUT
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        while time.monotonic() < deadline:
-            for line in buffer.decode(errors="replace").splitlines():
-                if line.startswith("listening on "):
-                    host, _, port = line[len("listening on ") :].rpartition(":")
-                    return host, int(port)
-            if sel.select(max(0.0, deadline - time.monotonic())):
-                chunk = os.read(proc.stdout.fileno(), 4096)
-                if not chunk:
-                    break
-                buffer += chunk
-    proc.kill()
-    proc.wait()
-    raise AssertionError(f"pki1 did not start: {buffer.decode(errors='replace')[-2000:]}")
+        self.proc.stop()
 
 
 def start_independent(
@@ -234,16 +205,11 @@ def start_independent(
     ]  # fmt: skip
     for alias in ("suite", "carol", "revoked"):
         cmd += ["--allow", alias]
-    env = {k: v for k, v in os.environ.items() if k != "SFT_INDEPENDENT_FAULTS"}
-    if faults:
-        env["SFT_INDEPENDENT_FAULTS"] = faults
-    log = (workdir / "pki1-serve.log").open("wb")
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=env
-    )
-    log.close()
-    host, port = _ready(proc)
-    # Keep its stdout drained (it prints little; a closed pipe would only hit prints).
+    proc = launch_server(
+        cmd, name="pki1", log=workdir / "pki1-serve.log", env=fault_env(faults),
+        ready_timeout=_READY_TIMEOUT,
+    )  # fmt: skip
+    host, port = proc.host, proc.port
     client = " ".join(
         [
             *(["env", f"SFT_INDEPENDENT_FAULTS={client_faults}"] if client_faults else []),
