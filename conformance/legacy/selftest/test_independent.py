@@ -20,11 +20,9 @@ import hashlib
 import json
 import os
 import re
-import selectors
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from sftkit.launch import LaunchedProcess, launch_server, python_env
 
 _HERE = Path(__file__).resolve().parent
 _LEGACY = _HERE.parent
@@ -50,31 +50,29 @@ def _only_in_the_default_run(request: pytest.FixtureRequest) -> None:
             pytest.skip(f"self-test: not run under {name} (it starts its own legacy runs)")
 
 
-def _start(argv: list[str]) -> tuple[subprocess.Popen[bytes], int]:
-    proc = subprocess.Popen(
-        [sys.executable, *argv], cwd=_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+def _start(argv: list[str], env: Mapping[str, str] | None = None) -> tuple[LaunchedProcess, int]:
+    """`python ARGV` through the kit's launcher (own process group, output drained to a
+    log, ready at its `listening on HOST:PORT` line), with `env` over this environment."""
+    module = argv[argv.index("-m") + 1].rsplit(".", 1)[-1] if "-m" in argv else "server"
+    proc = launch_server(
+        [sys.executable, *argv], name=module, cwd=_ROOT, env=python_env(env), ready_timeout=30
     )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 30
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        while (left := deadline - time.monotonic()) > 0 and sel.select(timeout=left):
-            line = proc.stdout.readline().decode()
-            if line.startswith("listening on "):
-                return proc, int(line.strip().rsplit(":", 1)[1])
-            if not line:
-                break
-    proc.kill()
-    raise RuntimeError(f"{argv} did not start")
+    return proc, proc.port
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait(timeout=10)
+def _stop(proc: LaunchedProcess) -> None:
+    proc.stop(10)
 
 
-def _run(profile: str, file: str, tmp: Path, extra: list[str]) -> tuple[int, dict[str, Any]]:
+def _run(
+    profile: str,
+    file: str,
+    tmp: Path,
+    extra: list[str],
+    env: Mapping[str, str] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """The legacy audit in a subprocess (`env` over this environment: the requesters the
+    suite launches inherit it)."""
     reports = tmp / f"reports-{profile}"
     done = subprocess.run(
         [
@@ -98,6 +96,7 @@ def _run(profile: str, file: str, tmp: Path, extra: list[str]) -> tuple[int, dic
         capture_output=True,
         timeout=240,
         check=False,
+        env=python_env(env) if env else None,
     )
     path = reports / "conformance.json"
     assert path.exists(), done.stdout.decode()[-3000:] + done.stderr.decode()[-2000:]

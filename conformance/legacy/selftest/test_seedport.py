@@ -65,56 +65,51 @@ def _audit_eke(
     files: tuple[Path, Path], tmp_path: Path, faults: str = ""
 ) -> tuple[int, dict[str, Any]]:
     pwfile, served = files
-    env_before = os.environ.get("SFT_SEEDPORT_FAULTS")
-    os.environ["SFT_SEEDPORT_FAULTS"] = faults  # inherited by the server and the client
+    env = {"SFT_SEEDPORT_FAULTS": faults}  # for the server and (through the audit) the client
+    proc, port = _start(
+        [
+            "-m",
+            _EKE_MODULE,
+            "server",
+            "--port",
+            "0",
+            "--user",
+            "yash101",
+            "--password-file",
+            str(pwfile),
+            "--file",
+            str(served),
+            # A planted fault may break a session, and the seed's server serves one
+            # connection: restarted as a supervisor would, so that one broken session
+            # costs one case, not the rest of the audit.
+            *(["--forever"] if faults else []),
+        ],
+        env,
+    )
     try:
-        proc, port = _start(
+        return _run(
+            "eke-legacy",
+            "test_legacy_eke0.py",
+            tmp_path,
             [
-                "-m",
-                _EKE_MODULE,
-                "server",
-                "--port",
-                "0",
+                "--target",
+                f"127.0.0.1:{port}",
                 "--user",
                 "yash101",
                 "--password-file",
                 str(pwfile),
-                "--file",
-                str(served),
-                # A planted fault may break a session, and the seed's server serves one
-                # connection: restarted as a supervisor would, so that one broken session
-                # costs one case, not the rest of the audit.
-                *(["--forever"] if faults else []),
-            ]
+                "--client-cmd",
+                f"{sys.executable} -m {_EKE_MODULE} client --host {{host}} --port {{port}} "
+                "--out {out}",
+                "--client-stdin",
+                "{user}\\n{password}\\n",
+                "--client-success",
+                "file",
+            ],
+            env,
         )
-        try:
-            return _run(
-                "eke-legacy",
-                "test_legacy_eke0.py",
-                tmp_path,
-                [
-                    "--target",
-                    f"127.0.0.1:{port}",
-                    "--user",
-                    "yash101",
-                    "--password-file",
-                    str(pwfile),
-                    "--client-cmd",
-                    f"{sys.executable} -m {_EKE_MODULE} client --host {{host}} --port {{port}} "
-                    "--out {out}",
-                    "--client-stdin",
-                    "{user}\\n{password}\\n",
-                    "--client-success",
-                    "file",
-                ],
-            )
-        finally:
-            _stop(proc)
     finally:
-        if env_before is None:
-            os.environ.pop("SFT_SEEDPORT_FAULTS", None)
-        else:
-            os.environ["SFT_SEEDPORT_FAULTS"] = env_before
+        _stop(proc)
 
 
 def test_the_seed_port_eke0_is_judged_the_legacy_design(
@@ -160,12 +155,11 @@ def _audit_pki(
     pwfile.write_text(password + "\n")
     for path in (users, pwfile):
         path.chmod(0o600)
-    env_before = os.environ.get("SFT_SEEDPORT_FAULTS")
-    os.environ["SFT_SEEDPORT_FAULTS"] = faults  # inherited by the CA, responder, requester
+    env = {"SFT_SEEDPORT_FAULTS": faults}  # for the CA, the responder and the requester
     procs = []
     try:
         ca, ca_port = _start(
-            ["-m", _PKI_MODULE, "ca", str(org["root_key"]), str(org["root"]), str(users)]
+            ["-m", _PKI_MODULE, "ca", str(org["root_key"]), str(org["root"]), str(users)], env
         )
         procs.append(ca)
         responder, port = _start(
@@ -177,7 +171,8 @@ def _audit_pki(
                 str(org["bob"]),
                 str(org["root"]),
                 str(org["share"]),
-            ]
+            ],
+            env,
         )
         procs.append(responder)
         return _run(
@@ -204,14 +199,11 @@ def _audit_pki(
                 "--client-success",
                 "file",
             ],
+            env,
         )
     finally:
         for proc in procs:
             _stop(proc)
-        if env_before is None:
-            os.environ.pop("SFT_SEEDPORT_FAULTS", None)
-        else:
-            os.environ["SFT_SEEDPORT_FAULTS"] = env_before
 
 
 def test_the_seed_port_pki0_is_judged_the_legacy_design(
