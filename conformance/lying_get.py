@@ -4,15 +4,20 @@ test_eke_client_transfer.py (the suite as a lying sft-eke/1 server) and
 test_pki_initiator_transfer.py (a lying sft-pki/1 responder) judge the same storage
 requirements of a get the same way: what became of a file the user already had at the
 output name [APP-GET-6, APP-STORE-2], and what the output directory shows while the
-transfer runs and after the client is stopped [APP-GET-6, APP-STORE-1]. The channel
+transfer runs and after the client is stopped [APP-GET-6, APP-STORE-1], and whether it
+sweeps a stale temporary but not a live one [APP-STORE-3]. The channel
 differs (records / TLS); these probes do not, so they live here once.
 """
 
 from __future__ import annotations
 
+import os
 import stat
 import time
+from collections.abc import Iterable
 from pathlib import Path
+
+from conformance.wire import ConformanceFailure
 
 __all__ = [
     "OUT_NAME",
@@ -23,7 +28,12 @@ __all__ = [
     "entries_once_written",
     "entries_while_transferring",
     "existing_file_state",
+    "LIVE_TEMPORARY",
+    "STALE_TEMPORARY",
+    "check_sweep",
     "look_at",
+    "plant_stale_and_live",
+    "sweep_skip_reason",
     "users_file_state",
 ]
 
@@ -132,3 +142,42 @@ def look_at(notes: list[str], entries: list[Path], when: str) -> None:
             continue
         if note not in notes:
             notes.append(note)
+
+
+# APP-STORE-3 for both clients: a `.sft-partial-*` nobody wrote to for a day is a killed
+# run's and must be swept; one written to just now may be another live client's and stays.
+STALE_TEMPORARY = ".sft-partial-0123456789abcdef01234567"
+LIVE_TEMPORARY = ".sft-partial-fedcba9876543210fedcba98"
+_DAY = 24 * 3600.0
+
+
+def sweep_skip_reason(idle_timeout: float) -> str | None:
+    """Why stale cannot be told from live for this target (None when it can)."""
+    if idle_timeout >= _DAY / 2:
+        return "the target's idle timeout is too long to tell stale from live"
+    return None
+
+
+def plant_stale_and_live(outdir: Path) -> None:
+    """A day-old temporary and one being written now, in the client's output directory."""
+    (outdir / STALE_TEMPORARY).write_bytes(b"left by a killed run")
+    old = time.time() - _DAY
+    os.utime(outdir / STALE_TEMPORARY, (old, old))
+    (outdir / LIVE_TEMPORARY).write_bytes(b"being written by another client")
+
+
+def check_sweep(leftovers: Iterable[str], note: str) -> None:
+    """FAIL APP-STORE-3 unless the stale temporary went and the live one stayed."""
+    left = set(leftovers)
+    problems = []
+    if STALE_TEMPORARY in left:
+        problems.append(f"the day-old {STALE_TEMPORARY} is still there")
+    if LIVE_TEMPORARY not in left:
+        problems.append(f"{LIVE_TEMPORARY}, written to just now, was removed")
+    if problems:
+        raise ConformanceFailure.evidence(
+            "APP-STORE-3: a get into a directory holding a stale and a live temporary file",
+            "the stale one (not written to for a day) is removed, the live one kept",
+            "; ".join(problems),
+            note=note,
+        )

@@ -20,7 +20,6 @@ import hashlib
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,10 +45,13 @@ from conformance.eke_hostile import (
 from conformance.lying_get import (
     OUT_NAME,
     USERS_FILE,
+    check_sweep,
     entries_once_written,
     entries_while_transferring,
     existing_file_state,
     look_at,
+    plant_stale_and_live,
+    sweep_skip_reason,
     users_file_state,
 )
 from conformance.plugin import TranscriptBook
@@ -704,11 +706,6 @@ def test_client_does_not_overwrite_an_existing_output_file(
         )
 
 
-_STALE = ".sft-partial-0123456789abcdef01234567"  # a killed run's, a day old
-_LIVE = ".sft-partial-fedcba9876543210fedcba98"  # another client's, being written now
-_DAY = 24 * 3600.0
-
-
 @pytest.mark.req("APP-STORE-3")
 def test_client_sweeps_stale_temporaries_but_not_live_ones(
     eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
@@ -716,14 +713,12 @@ def test_client_sweeps_stale_temporaries_but_not_live_ones(
     """The pki initiator's case (test_pki_initiator_transfer.py) for the eke client: a
     `.sft-partial-*` nobody wrote to for a day is a killed run's and is removed; one written
     to just now may be another live client's in the same directory and stays."""
-    if eke_target.limits.idle_timeout >= _DAY / 2:
-        pytest.skip("the target's idle timeout is too long to tell stale from live")
+    reason = sweep_skip_reason(eke_target.limits.idle_timeout)
+    if reason:
+        pytest.skip(reason)
     outdir = tmp_path / "out"
     outdir.mkdir()
-    (outdir / _STALE).write_bytes(b"left by a killed run")
-    old = time.time() - _DAY
-    os.utime(outdir / _STALE, (old, old))
-    (outdir / _LIVE).write_bytes(b"being written by another client")
+    plant_stale_and_live(outdir)
     box: dict[str, LyingServer] = {}
     case = run_case(
         eke_target,
@@ -734,19 +729,7 @@ def test_client_sweeps_stale_temporaries_but_not_live_ones(
         password=_PASSWORD,
         outdir=outdir,
     )
-    left = set(case.leftovers)
-    problems = []
-    if _STALE in left:
-        problems.append(f"the day-old {_STALE} is still there")
-    if _LIVE not in left:
-        problems.append(f"{_LIVE}, written to just now, was removed")
-    if problems:
-        raise ConformanceFailure.evidence(
-            "APP-STORE-3: a get into a directory holding a stale and a live temporary file",
-            "the stale one (not written to for a day) is removed, the live one kept",
-            "; ".join(problems),
-            note=case.describe(),
-        )
+    check_sweep(case.leftovers, case.describe())
 
 
 def _file_appears_before_done(s: LyingServer) -> None:

@@ -28,7 +28,6 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,10 +47,13 @@ from conformance.lying_get import (
     OUT_NAME,
     PROBE_BUDGET,
     USERS_FILE,
+    check_sweep,
     entries_once_written,
     entries_while_transferring,
     existing_file_state,
     look_at,
+    plant_stale_and_live,
+    sweep_skip_reason,
     users_file_state,
 )
 from conformance.pki_channel import HostileResponder, PkiChannel
@@ -834,11 +836,6 @@ def test_initiator_stopped_mid_transfer_keeps_nothing_under_the_final_name(
         )
 
 
-_STALE = ".sft-partial-0123456789abcdef01234567"  # a killed run's, a day old
-_LIVE = ".sft-partial-fedcba9876543210fedcba98"  # another initiator's, being written now
-_DAY = 24 * 3600.0
-
-
 @pytest.mark.req("APP-STORE-3")
 def test_initiator_sweeps_stale_temporaries_but_not_live_ones(
     target: Target, tmp_path: Path, transcripts: TranscriptBook
@@ -846,26 +843,8 @@ def test_initiator_sweeps_stale_temporaries_but_not_live_ones(
     """A `.sft-partial-*` nobody wrote to for a day (far beyond any idle timeout) is a
     killed run's: the initiator removes it. One written to just now may be another live
     initiator's in the same directory: it stays."""
-    if target.limits.idle_timeout >= _DAY / 2:
-        pytest.skip("the target's idle timeout is too long to tell stale from live")
-
-    def prepare(outdir: Path) -> None:
-        (outdir / _STALE).write_bytes(b"left by a killed run")
-        old = time.time() - _DAY
-        os.utime(outdir / _STALE, (old, old))
-        (outdir / _LIVE).write_bytes(b"being written by another initiator")
-
-    got = _run_lie(target, tmp_path, transcripts, _honest, prepare=prepare)
-    left = set(leftovers(got.run))
-    problems = []
-    if _STALE in left:
-        problems.append(f"the day-old {_STALE} is still there")
-    if _LIVE not in left:
-        problems.append(f"{_LIVE}, written to just now, was removed")
-    if problems:
-        raise ConformanceFailure.evidence(
-            "APP-STORE-3: a get into a directory holding a stale and a live temporary file",
-            "the stale one (not written to for a day) is removed, the live one kept",
-            "; ".join(problems),
-            note=got.describe(),
-        )
+    reason = sweep_skip_reason(target.limits.idle_timeout)
+    if reason:
+        pytest.skip(reason)
+    got = _run_lie(target, tmp_path, transcripts, _honest, prepare=plant_stale_and_live)
+    check_sweep(leftovers(got.run), got.describe())
