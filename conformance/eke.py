@@ -260,7 +260,10 @@ def _integer_modexp(base: int, exponent: int) -> int:
 
 def _pick_modexp() -> Callable[[int, int], int] | None:
     """pycryptodome's modexp (C), if it agrees with Python's `pow` on probes, else `pow`."""
-    probe = (1 << (EXPONENT_BITS - 1)) | 0x1234567
+    # A 64-bit probe, not EXPONENT_BITS: Python's `pow` with a 320-bit exponent costs
+    # ~7 ms, six times at every import (each xdist worker, issue 17); the C modexp takes
+    # the same path for any exponent size.
+    probe = (1 << 63) | 0x1234567
     try:
         for base in (0, 1, G, P - 1, P - 3, P + 2):
             for exponent in (0, 1, 2, probe):

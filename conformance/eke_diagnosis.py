@@ -224,7 +224,19 @@ def diagnose_c2(client: eke.ClientHandshake, message: dict[str, object]) -> Diag
     z_int = pow(y, client.exponent, eke.P) if y is not None else None
     z = eke.element_to_bytes(z_int) if z_int is not None else None
     if z is not None:
+        if _c2_opens(_keys_with(z, th), c2):
+            # The keys are right: what the strict reading refused is the form of EKE2.
+            b_text, c_text = str(message.get("b", "")), str(message.get("c", ""))
+            case = ", upper case" if (b_text + c_text).lower() != b_text + c_text else ""
+            return Diagnosis(
+                "EKE-HS-2",
+                "C2 verifies under the right keys, but EKE2 is not written as EKE-HS-2 "
+                f"says (b: 768, c: 96 lowercase hex characters; got {len(b_text)} and "
+                f"{len(c_text)} characters{case})",
+            )
         for finding, th_variant in _th_variants(client.user, client.a, b):
+            if th_variant == th:
+                continue  # (a variant that coincides for this user, e.g. ASCII U)
             if _c2_opens(_keys_with(z, th_variant), c2):
                 return Diagnosis("EKE-KS-1", f"C2 verifies under {finding}")
         assert z_int is not None

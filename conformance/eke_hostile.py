@@ -396,13 +396,15 @@ def run_case(
     timeout: float = 5.0,
     outdir: Path | None = None,
     connections: int = 1,
+    user: str | None = None,
 ) -> ClientCase:
     """Runs the client once against `behaviour`; its output goes to a directory of its own.
 
     The credentials are the suite's own (the hostile server derives pw from them), so
-    every run gets a fresh password unless `password` is given.
+    every run gets a fresh password unless `password` is given, and logs in as the
+    target's account unless `user` is given.
     """
-    user = client_user(target)
+    user = client_user(target) if user is None else user
     password = fresh_password() if password is None else password
     secrets_dir = workdir / f"secret-{secrets.token_hex(4)}"
     secrets_dir.mkdir(mode=0o700)

@@ -199,8 +199,12 @@ def connect_pki(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     name: str = "",
+    server_hostname: str | None = None,
 ) -> PkiChannel | HandshakeRefused:
-    """Connects and completes the TLS handshake, or says why it was refused."""
+    """Connects and completes the TLS handshake, or says why it was refused.
+
+    `server_hostname` is sent as SNI only (the context checks no host name): a claim an
+    initiator makes, which a responder must never take for its identity [PKI-ID-2]."""
     transcript = Transcript(name=name or f"pki {host}:{port}")
     try:
         raw = socket.create_connection((host, port), timeout=timeout)
@@ -211,7 +215,9 @@ def connect_pki(
     transcript.add("event", note=f"connected to {host}:{port}")
     try:
         # A ragged EOF (TCP FIN without close_notify) must stay visible [PKI-TLS-6].
-        tls = ctx.wrap_socket(raw, server_side=False, suppress_ragged_eofs=False)
+        tls = ctx.wrap_socket(
+            raw, server_side=False, suppress_ragged_eofs=False, server_hostname=server_hostname
+        )
     except (ssl.SSLError, OSError) as exc:
         raw.close()
         reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__

@@ -18,8 +18,10 @@ Loaded by conformance/conftest.py. What it adds to pytest:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import fnmatch
+import functools
 import importlib.metadata
 import json
 import os
@@ -27,6 +29,7 @@ import platform
 import re
 import shutil
 import socket
+import ssl
 import sys
 import tempfile
 import textwrap
@@ -45,7 +48,7 @@ from conformance import wire
 from conformance.channel import Channel
 from conformance.eke_channel import EkeChannel
 from conformance.eke_support import SourceAddresses, Victim, sources_for
-from conformance.embedded import EmbeddedError, EmbeddedReference
+from conformance.embedded import EmbeddedError, EmbeddedReference, _exclusive
 from conformance.pki_channel import HandshakeRefused, client_context, close_bound, connect_pki
 from conformance.target import Account, Target, target_from_options
 from conformance.wire import (
@@ -366,6 +369,22 @@ def _enrolled_identity(target: Target, account: Account, workdir: Path) -> tuple
     return cert_path, key_path
 
 
+# (root, certificate, key) PEM bytes -> the honest initiator's context. Building one
+# (parse the root, the chain, the key) costs ~1 ms, and a run opens hundreds of honest
+# channels per worker. Keyed on the files' bytes, not their names: a rewritten file gets
+# a new context. Only wrap_socket is called on it, and a client context resumes no
+# session unless asked (connect_pki never does), so sharing changes no handshake.
+_HONEST_CONTEXTS: dict[tuple[bytes, bytes, bytes], ssl.SSLContext] = {}
+
+
+def _honest_client_context(root: Path, cert: Path, key: Path) -> ssl.SSLContext:
+    cached = (root.read_bytes(), cert.read_bytes(), key.read_bytes())
+    ctx = _HONEST_CONTEXTS.get(cached)
+    if ctx is None:
+        ctx = _HONEST_CONTEXTS[cached] = client_context(root, cert, key)
+    return ctx
+
+
 def open_pki_channel(
     target: Target, workdir: Path, *, timeout: float, alias: str = "suite"
 ) -> Channel:
@@ -373,7 +392,7 @@ def open_pki_channel(
         unsupported("pki needs --root")
     assert target.root is not None
     cert, key = _pki_identity(target, workdir, alias)
-    ctx = client_context(target.root, cert, key)
+    ctx = _honest_client_context(target.root, cert, key)
     result = connect_pki(target.host, target.port, ctx, timeout=timeout, name=f"pki as {alias}")
     if isinstance(result, HandshakeRefused):
         raise ConformanceFailure(
@@ -563,6 +582,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     # Registered by pytest-xdist when it is loaded; also here so `-p no:xdist` runs work.
     config.addinivalue_line("markers", "xdist_group(name): run these cases on one worker")
+    if not config.pluginmanager.has_plugin("sft-group-tags"):
+        config.pluginmanager.register(_GroupTags(), "sft-group-tags")
     invocation = Path(config.invocation_params.dir)
     report_dir = Path(config.option.report_dir)
     if not report_dir.is_absolute():
@@ -591,7 +612,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _under_package(item: pytest.Item) -> bool:
-    return _PACKAGE_DIR in Path(str(item.path)).resolve().parents
+    return _file_place(str(item.path))[0]
+
+
+@functools.cache
+def _file_place(path: str) -> tuple[bool, str]:
+    """(under conformance/, the name of its directory) of a test file, once per file:
+    ~2,000 items in ~60 files, in every xdist worker; resolving is an lstat per path
+    component, and `in parents` builds a Path per ancestor."""
+    resolved = Path(path).resolve()
+    return _PACKAGE_DIR in resolved.parents, resolved.parent.name
 
 
 # Asked several times per case (collection, each report phase, the transcripts fixture):
@@ -604,10 +634,10 @@ def _is_conformance_item(item: pytest.Item) -> bool:
     the toolkit itself (conformance/unit, conformance/selftest, marker `toolkit`)."""
     known = item.stash.get(_CONFORMANCE_ITEM, None)
     if known is None:
-        path = Path(str(item.path)).resolve()
+        under, directory = _file_place(str(item.path))
         known = (
-            _PACKAGE_DIR in path.parents
-            and path.parent.name not in ("unit", "selftest")
+            under
+            and directory not in ("unit", "selftest")
             and item.get_closest_marker("toolkit") is None
         )
         item.stash[_CONFORMANCE_ITEM] = known
@@ -637,7 +667,7 @@ def _item_side(item: pytest.Item) -> str:
     mark = item.get_closest_marker("side")
     if mark is not None and mark.args:
         return str(mark.args[0])
-    module = Path(str(item.path)).stem
+    module = item.path.stem
     if module == "test_ca":
         return "ca"
     if module == "test_eke_client" or item.name.startswith("test_initiator_"):
@@ -1262,9 +1292,59 @@ def pytest_configure_node(node: Any) -> None:
         config.stash[_TEMPLATE_DIR] = template
         config.add_cleanup(lambda: shutil.rmtree(template, ignore_errors=True))
     node.workerinput[_TEMPLATE_KEY] = str(template)
+    node.workerinput[_LOADGROUP_KEY] = config.getvalue("dist") == "loadgroup"
 
 
 _TEMPLATE_DIR = pytest.StashKey[Path]()
+_LOADGROUP_KEY = "sft_loadgroup"
+
+
+class _GroupTags:
+    """`--dist loadgroup` for pytest 9 (worker side).
+
+    xdist (3.8) tags each grouped case by rewriting `item._nodeid` to `ID@group`, which
+    its controller schedules one group per worker; pytest 9 builds `nodeid` from
+    `item._id` and ignores `_nodeid`, so the tags are lost and a group's cases spread
+    over the workers — cases that must not overlap against one target (a victim
+    account's lockout, the CA's throttle counts, the timing samples) then run at once.
+    This sets the tag where pytest reads it, once, after xdist's own attempt; with a
+    pytest that honours xdist's tag the ids already carry it and nothing is changed."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        workerinput = getattr(config, "workerinput", None)
+        loadgroup = workerinput and (
+            workerinput.get(_LOADGROUP_KEY) or config.getvalue("loadgroup")
+        )
+        if not loadgroup:
+            return
+        for item in items:
+            groups = sorted(
+                {
+                    str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                    for mark in item.iter_markers("xdist_group")
+                }
+            )
+            if groups and "@" not in item.nodeid:
+                _retag(item, "_".join(groups))
+
+
+def _retag(item: pytest.Item, group: str) -> None:
+    """`item.nodeid` becomes `ID@group`, the form xdist's controller splits on "@"."""
+    current: Any = getattr(item, "_id", None)
+    names = getattr(current, "names", None)
+    if dataclasses.is_dataclass(current) and not isinstance(current, type) and names:
+        # pytest >= 9: a structured NodeId, whose str() rebuilds `path::names[params]`
+        # when it travels (so a suffix after the params would become "[p]@group]"):
+        # the params and the tag go into the last name instead.
+        params = getattr(current, "params", None)
+        last = names[-1] + (f"[{params}]" if params is not None else "") + f"@{group}"
+        retagged = dataclasses.replace(current, names=(*names[:-1], last), params=None)
+        setattr(item, "_id", retagged)  # noqa: B010 - pytest >= 9 reads `_id`
+    else:
+        setattr(item, "_nodeid", f"{item.nodeid}@{group}")  # noqa: B010 - as xdist does
 
 
 def _shared_template(config: pytest.Config) -> Path | None:
@@ -1275,3 +1355,29 @@ def _shared_template(config: pytest.Config) -> Path | None:
 
 
 __all__ += ["pytest_configure_node"]
+
+
+def run_shared_bytes(config: pytest.Config, name: str, build: Callable[[], bytes]) -> bytes:
+    """`build()`, once per run: the first xdist worker that asks builds it into the run's
+    shared directory (the embedded template's), the others read it; without xdist, built
+    here. For costly values that are the same for every worker: a test key (pycryptodome's
+    RSA-2048 costs 0.3-1.5 s of CPU), the vector generator's output. Without it each
+    worker that draws one case of a module builds the module's fixture again: pytest-xdist
+    3.8's xdist_group does not take under pytest 9 (it renames `item._nodeid`, which
+    pytest 9 no longer reads), so no module stays on one worker."""
+    template = _shared_template(config)
+    if template is None:
+        return build()
+    shared = template / "shared"
+    path = shared / name
+    with _exclusive(template / f"shared-{name}.lock"):
+        if not path.is_file():
+            shared.mkdir(mode=0o700, exist_ok=True)
+            tmp = shared / f".{name}.tmp"
+            tmp.touch(mode=0o600)  # it may be a private key
+            tmp.write_bytes(build())
+            os.replace(tmp, path)
+    return path.read_bytes()
+
+
+__all__ += ["run_shared_bytes"]

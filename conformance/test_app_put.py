@@ -172,7 +172,13 @@ def test_put_of_maximum_integer_size_is_too_large(target: Target, app_channel: A
 
 
 @pytest.mark.req("APP-PUT-5", "APP-STORE-3", "ERR-3")
-@pytest.mark.parametrize("lie", ["done-sha256", "done-size", "putf-sha256", "fewer-bytes"])
+@pytest.mark.parametrize(
+    "lie",
+    # putf-and-done-sha256: both announce the same wrong digest, so a responder that
+    # compares DONE with PUTF (or trusts an announced digest) instead of hashing the data
+    # sees no mismatch.
+    ["done-sha256", "done-size", "putf-sha256", "fewer-bytes", "putf-and-done-sha256"],
+)
 def test_put_integrity_mismatch_is_refused_and_not_stored(
     target: Target, app_channel: AppChannel, lie: str
 ) -> None:
@@ -186,6 +192,8 @@ def test_put_integrity_mismatch_is_refused_and_not_stored(
         kwargs["done_size"] = len(PAYLOAD) + 1
     elif lie == "putf-sha256":
         kwargs["putf_sha"] = wrong
+    elif lie == "putf-and-done-sha256":
+        kwargs["putf_sha"] = kwargs["done_sha"] = wrong
     sent = PAYLOAD[:-10] if lie == "fewer-bytes" else PAYLOAD
     answer, final = put_file(
         app_channel(),
@@ -613,3 +621,45 @@ def test_put_ended_by_the_initiators_error_is_discarded(
         f"ERR-3: EROR internal from the initiator after {sent} of {len(PAYLOAD)} bytes"
     )
     _assert_name_free(app_channel, target, name, PAYLOAD[:sent])
+
+
+@pytest.mark.req("APP-PUT-1", "APP-PUT-2")
+@pytest.mark.parametrize("depth", [0, 1, 3])
+def test_put_accept_names_the_stored_basename(
+    target: Target, app_channel: AppChannel, depth: int
+) -> None:
+    """RSFL {accept} names what the responder stores under, the basename (APP-PUT-1), and
+    the file is then stored under that name (APP-PUT-2): a PUTF of the basename alone is
+    `exists`. Catches a responder that echoes the offered name while storing the
+    basename, and one that stores the whole path (flattened or in directories) while
+    naming the basename."""
+    require(target, "put")
+    base = fresh_name()
+    offered = "/".join([*(f"sft-dir{i}" for i in range(depth)), base])
+    channel = app_channel()
+    answer, final = put_file(channel, offered, b"sft")
+    if answer.frame is None or answer.frame.type != b"RSFL":
+        if answer.frame is not None and answer.frame.error_name == "forbidden" and depth:
+            pytest.skip(f"the target refuses names with directories: {answer.describe()}")
+        raise ConformanceFailure(f"APP-PUT-1: PUTF {offered!r}: {answer.describe()}")
+    named = (answer.frame.json() or {}).get("name")
+    if named != base:
+        failure = ConformanceFailure.evidence(
+            f"APP-PUT-1: PUTF {offered!r}",
+            f"RSFL {{accept: true, name: {base!r}}} (the basename it is stored under)",
+            answer.frame.describe(200),
+        )
+        failure.violates = ("APP-PUT-1",)
+        raise failure
+    if final is None or final.frame is None or final.frame.type != b"DONE":
+        raise ConformanceFailure(f"APP-PUT-5: the put of {offered!r} was not stored: {final}")
+    channel.send_frame("PUTF", {"name": base, "size": 1})
+    again = channel.expect([ExpectError("exists"), ExpectFrame("RSFL", {"accept": True})])
+    if again.frame is None or again.frame.error_name != "exists":
+        failure = ConformanceFailure.evidence(
+            f"APP-PUT-2: PUTF {offered!r} stored (RSFL named {base!r}), then PUTF {base!r}",
+            "exists: the first put was stored under its basename",
+            again.describe(),
+        )
+        failure.violates = ("APP-PUT-2",)
+        raise failure

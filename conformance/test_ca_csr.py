@@ -15,9 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pytest
+from Crypto.PublicKey import RSA
 
 from conformance import ca_support as ca
 from conformance import x509
+from conformance.plugin import run_shared_bytes
 from conformance.target import Target
 from conformance.wire import ConformanceFailure
 
@@ -36,8 +38,12 @@ def root(pki_target: Target) -> ca.RootInfo:
 
 
 @pytest.fixture(scope="module")
-def rsa_2048() -> ca.CsrKey:
-    return ca.CsrKey.rsa(2048)
+def rsa_2048(pytestconfig: pytest.Config) -> ca.CsrKey:
+    # One key per run, shared by the xdist workers (~0.3-1.5 s of CPU each otherwise).
+    pem = run_shared_bytes(
+        pytestconfig, "csr-rsa-2048.pem", lambda: bytes(ca.CsrKey.rsa(2048).key.export_key())
+    )
+    return ca.CsrKey(RSA.import_key(pem), "rsa")
 
 
 def _fail_on(problems: Iterable[tuple[str, str]], ids: Iterable[str], what: str) -> None:

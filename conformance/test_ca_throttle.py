@@ -17,6 +17,7 @@ password is used once, from an address of its own.
 
 from __future__ import annotations
 
+import http.client
 import json
 import secrets
 import socket
@@ -662,4 +663,99 @@ def test_a_right_password_resets_the_consecutive_count(pki_target: Target) -> No
             f"more failure ({lock_after} failures in all, but never {lock_after} in a row); "
             f"its right password then got {again.describe()}: a right password resets the "
             f"consecutive count. Statuses/Retry-After: {trail}"
+        )
+
+
+# --- logins on one keep-alive connection (CA-ENR-7) -------------------------------------------
+
+
+class _KeptAlive:
+    """Requests over one HTTPS connection from one source address, kept alive as long as
+    the CA keeps it open; re-opened from the same address when the CA closes it."""
+
+    def __init__(self, target: Target, source: str | None) -> None:
+        host, port = ca.ca_address(target)
+        self._conn = http.client.HTTPSConnection(
+            host,
+            port,
+            timeout=ca.TIMEOUT,
+            context=ca.tls_context(target),
+            source_address=(source, 0) if source else None,
+        )
+        self.reused = 0  # requests sent on a connection an earlier answer came over
+
+    def post(self, body: bytes) -> ca.CaAnswer:
+        headers = {"Content-Type": "application/json"}
+        for attempt in range(2):
+            reused = self._conn.sock is not None
+            try:
+                self._conn.request("POST", "/v1/enroll", body=body, headers=headers)
+                response = self._conn.getresponse()
+                answer = ca.CaAnswer(
+                    response.status,
+                    {k.lower(): v for k, v in response.getheaders()},
+                    response.read(),
+                )
+            except (http.client.RemoteDisconnected, ConnectionError, ssl.SSLEOFError):
+                # Closed by the CA between two requests (keep-alive is its choice): the
+                # request was not answered; send it again on a new connection, once.
+                self._conn.close()
+                if attempt or not reused:
+                    raise
+                continue
+            self.reused += reused
+            return answer
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+@pytest.mark.req("CA-ENR-7", "CA-ENR-6")
+def test_logins_on_one_keepalive_connection_are_throttled(pki_target: Target) -> None:
+    """A right enrolment, then wrong passwords for one unknown alias, all on ONE
+    keep-alive connection from a fresh address (re-opened from the same address only when
+    the CA closes it). A CA that admits a connection once — throttle or login checked at
+    its first request only, state kept per connection — lets a client that keeps its
+    connection open guess for ever; one that trusts a connection once it logged in
+    answers the next wrong password 200. Each guess must be answered 401 as on a fresh
+    connection (CA-ENR-6; 503 busy aside) until the 429, within the same bound as
+    guesses on fresh connections (CA-ENR-7)."""
+    ca.ca_address(pki_target)
+    source = ca.sources(pki_target).fresh()
+    ghost = ca.ghost_alias()
+    key = ca.CsrKey.ec("P-256")
+    ghost_csr = ca.csr_pem(key, ca.name((ca.OID_CN, ghost)))
+    trail: list[str] = []
+    conn = _KeptAlive(pki_target, source)
+    try:
+        if pki_target.enroll:  # a successful login first: a "logged-in connection" too
+            account = pki_target.enroll[0]
+            csr = ca.csr_pem(key, ca.name((ca.OID_CN, account.user)))
+            good = conn.post(ca.enrol_body(account.user, account.password, csr))
+            trail.append(f"{account.user}:{good.status}")
+        throttled = False
+        for n in range(_sequential_bound(pki_target)):
+            answer = conn.post(ca.enrol_body(ghost, f"keepalive-guess-{n}", ghost_csr))
+            trail.append(f"{ghost}:{answer.status}")
+            if answer.status == 429:
+                throttled = True
+                break
+            if answer.status not in (401, 503):
+                raise ConformanceFailure(
+                    f"CA-ENR-6: a wrong password for the unknown alias {ghost!r}, sent on "
+                    f"a kept-alive connection after {len(trail) - 1} other logins, was "
+                    f"answered {answer.describe()}, not 401 auth_failed as on a fresh "
+                    f"connection. Logins on the connection: {trail}",
+                    violates=("CA-ENR-6",),
+                )
+    finally:
+        conn.close()
+    if not throttled:
+        raise ConformanceFailure(
+            f"CA-ENR-7: {len(trail)} logins on one connection from one address "
+            f"({conn.reused} of them on a connection already used), wrong passwords for one "
+            f"unknown alias, never 429: {trail}. The CA throttles each new connection but "
+            "not the logins that follow on a connection kept alive",
+            violates=("CA-ENR-7",),
         )

@@ -128,7 +128,9 @@ class Answer:
     # The RSFL payload, built from the name the client offered (an acceptance by default).
     rsfl: Callable[[str], bytes] = _accept
     refuse: str | None = None  # a non-fatal EROR code name instead of an RSFL
-    final: str = "done"  # after the client's DONE: "done" (honest) | "integrity_failed"
+    # After the client's DONE: "done" (honest) | "integrity_failed" | "close" (the
+    # responder ends the connection without answering it).
+    final: str = "done"
 
 
 def _next(channel: Channel, seen: PutSeen, seconds: float) -> ReceivedFrame | None:
@@ -210,6 +212,10 @@ def _serve_put(channel: Channel, seen: PutSeen, answer: Answer, name: str) -> No
         _drain(channel, seen, seen.after, AFTER_WAIT)
         return
     right = {"size": count, "sha256": received.hexdigest()}
+    if answer.final == "close":
+        seen.answered += "; no answer to DONE"
+        seen.ended = "the responder closed in place of its DONE"
+        return
     if answer.final == "done" and done == right and offered.get("size") == count:
         channel.send_frame("DONE", right)
         seen.answered += "; DONE"
@@ -503,6 +509,29 @@ def test_initiator_put_reports_integrity_failed_after_done_as_failure(
             )
         )
     _fail(put, problems, "a put answered EROR integrity_failed in place of DONE")
+
+
+@pytest.mark.req("APP-PUT-1", "APP-PUT-4", "FRM-13", "APP-PUT-10")
+def test_initiator_put_reports_a_close_in_place_of_done_as_failure(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """The responder accepts and reads the whole file and the client's DONE, then ends the
+    connection without answering it (sft-pki/1: close_notify and close; sft-eke/1: a
+    close): the put is not known to be stored, so the client must report it failed, never
+    take the end of the connection for success ("the upload went through")."""
+    put = _run_put(target, tmp_path, transcripts, Answer(final="close"), _content(3000))
+    problems: Problems = []
+    _judge_common(put, problems)
+    _judge_sent_file(put, problems)
+    if put.run.succeeded or put.run.timed_out:
+        problems.append(
+            (
+                "APP-PUT-10",
+                "the responder closed the connection in place of its DONE, yet the client "
+                f"{put.run.success_evidence()}",
+            )
+        )
+    _fail(put, problems, "a put whose DONE the responder answered by closing the connection")
 
 
 # The refusals every default run tries, by profile (each run costs a client start): `exists`

@@ -545,3 +545,57 @@ def test_client_rejects_plaintext_after_the_handshake(
         raise ConformanceFailure(
             f"EKE-REC-5: the client accepted a file sent in clear after EKE4: {case.describe()}"
         )
+
+
+# A valid user name (EKE-PW-1: 1-64 bytes of UTF-8, no control character) that every
+# common "cleaning" changes: NFC composes its e + U+0308, case folding lowers Z and T, a
+# client that keeps only [a-z0-9] drops the space and the accent.
+_UNCLEAN_USER = "Zoe\u0308 Tester"
+
+
+@pytest.mark.req("EKE-HS-1", "EKE-PW-1")
+def test_client_logs_in_with_its_user_name_as_given(
+    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """The client is given a user name that NFC, case folding and stripping would all
+    change. Its EKE1 must carry that name byte for byte, and its A must hide X under
+    pw = scrypt(password, "sft-eke/1" ‖ len ‖ that name): the suite's server derives pw
+    from the name as given, so the handshake and the get complete only for a client that
+    used it unchanged (a server matches names byte for byte, EKE-PW-4)."""
+    template = eke_target.client_cmd or ""
+    if eke_target.client_cmd and "{user}" not in template + (eke_target.client_stdin or ""):
+        pytest.skip("the client command takes no {user}: its user name is not the suite's")
+    password = fresh_password()
+    pw = eke_pw(_UNCLEAN_USER, password)
+
+    def behaviour(raw: RawConnection, view: ServerView) -> None:
+        channel = establish(raw, view, pw, _TIMEOUT)
+        if channel is not None:
+            serve_records(channel, view, {NAME: CONTENT}, _TIMEOUT)
+
+    case = run_case(
+        eke_target,
+        tmp_path,
+        transcripts,
+        behaviour,
+        name=NAME,
+        password=password,
+        timeout=_TIMEOUT,
+        user=_UNCLEAN_USER,
+    )
+    entries = case.view.transcript.entries if case.view.transcript is not None else []
+    eke1 = next((e.data for e in entries if e.direction == "recv" and e.data[:4] == b"EKE1"), None)
+    sent = (ReceivedFrame(b"EKE1", eke1[8:]).json() or {}).get("user") if eke1 else None
+    result = case.result
+    problems = []
+    if sent != _UNCLEAN_USER:
+        problems.append(f"EKE1 user {sent!r}")
+    if not result.succeeded or not result.kept_file or result.out.read_bytes() != CONTENT:
+        problems.append(f"the get did not complete: {result.describe()}")
+    if problems:
+        raise ConformanceFailure.evidence(
+            f"a get as user {_UNCLEAN_USER!r} (not NFC, mixed case, an inner space)",
+            "EKE1 names that user byte for byte, pw is derived from it, the get completes",
+            "; ".join(problems),
+            note=case.describe(),
+        )

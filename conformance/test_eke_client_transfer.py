@@ -76,6 +76,9 @@ CONTENT = bytes(range(256)) * 20  # 5120 bytes: six DATA records of the lying se
 SIZE = len(CONTENT)
 DIGEST = hashlib.sha256(CONTENT).hexdigest()
 WRONG = hashlib.sha256(b"not the content").hexdigest()
+# Wrong in the last hex digit only: a client comparing a prefix (or a shortened digest
+# shown to the user) lets it through.
+DIGEST_LAST_WRONG = DIGEST[:-1] + ("0" if DIGEST[-1] != "0" else "1")
 CHUNK = 1000
 _TIMEOUT = 5.0
 _REACTION = 5.0  # how long the client has to answer a lie (only a silent client waits it out)
@@ -330,14 +333,24 @@ def _lie(
 
 
 _LIES = [
-    _lie(("APP-GET-3",), _answer(done_sha256=WRONG), "integrity_failed", name="done-sha256-wrong"),
+    _lie(
+        ("APP-GET-3",),
+        _answer(done_sha256=DIGEST_LAST_WRONG),
+        "integrity_failed",
+        name="done-sha256-wrong",
+    ),
     _lie(
         ("APP-GET-3",),
         _answer(rsfl_sha256=DIGEST, done_size=SIZE + 1),
         "integrity_failed",
         name="done-size-bigger",
     ),
-    _lie(("APP-GET-3",), _answer(rsfl_sha256=WRONG), "integrity_failed", name="rsfl-sha256-wrong"),
+    _lie(
+        ("APP-GET-3",),
+        _answer(rsfl_sha256=DIGEST_LAST_WRONG),
+        "integrity_failed",
+        name="rsfl-sha256-wrong",
+    ),
     _lie(
         ("APP-GET-3",),
         _digests_agree_data_differs,
@@ -860,4 +873,64 @@ def test_client_hides_its_element_with_a_random_sign(
             f"({topped_up} of them run by this case)",
             "X' = X or p − X at random (both seen within a dozen handshakes)",
             f"always {kind}",
+        )
+
+
+# ---------------------------------------------------------------- RSFL.name [APP-GET-7]
+
+
+def _renamed(rsfl_name: str) -> Lie:
+    """An honest get whose RSFL names another file than the request (APP-GET-7)."""
+
+    def lie(s: LyingServer) -> None:
+        s.frame("RSFL", control({"name": rsfl_name, "size": SIZE, "sha256": DIGEST}))
+        s.data(CONTENT)
+        s.done()
+
+    return lie
+
+
+@pytest.mark.req("APP-GET-7")
+@pytest.mark.parametrize(
+    "rsfl_name",
+    [
+        # Also catches a client that keeps only the basename of the server's name.
+        "../escaped-by-the-server.bin",
+        pytest.param("renamed-by-the-server.bin", marks=pytest.mark.slow),
+        # {tmp} is the case's own directory: `outdir / "/abs"` is "/abs" in most languages.
+        pytest.param("{tmp}/absolute-by-the-server.bin", marks=pytest.mark.slow),
+    ],
+)
+def test_client_never_stores_under_the_name_the_server_gives(
+    eke_target: Target,
+    tmp_path: Path,
+    transcripts: TranscriptBook,
+    rsfl_name: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    """The eke twin of test_pki_initiator_transfer.py's case. Both readings are
+    conforming: the get fails (bad_frame) or completes under the output name the user
+    chose. APP-GET-7 forbids any file under the server's name, in the output directory
+    or beside it."""
+    skip_slow_variant(request)
+    rsfl_name = rsfl_name.replace("{tmp}", str(tmp_path))
+    case, _server = _run_lie(eke_target, tmp_path, transcripts, _renamed(rsfl_name))
+    result = case.result
+    planted = case.outdir / rsfl_name  # `outdir / "/abs"` is "/abs"; "../x" is beside outdir
+    problems = []
+    if planted.exists() or planted.is_symlink():
+        problems.append(f"a file {rsfl_name!r} appeared ({planted.resolve()})")
+    if case.leftovers:
+        problems.append(f"files other than the output in the output directory: {case.leftovers}")
+    kept = result.out.read_bytes() if result.kept_file else None
+    if kept is not None and (kept != CONTENT or not result.succeeded):
+        problems.append(f"the output holds {len(kept)} bytes, exit code {result.returncode}")
+    if problems:
+        raise ConformanceFailure.evidence(
+            f"APP-GET-7: a get of {NAME!r} answered RSFL {{name: {rsfl_name!r}}} with the "
+            "right content",
+            "the get fails (nothing kept) or the content is kept under the output name the "
+            "user gave, and never a file under the server's name",
+            "; ".join(problems),
+            note=case.describe(),
         )

@@ -7,8 +7,11 @@ server's throttling (EKE-THR-1) never hits the honest cases.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -160,6 +163,7 @@ def test_server_hides_y_with_a_random_sign(eke_target: Target) -> None:
     pw = password_key_cached(account.password, account.user)
     timeout = _timeout(eke_target)
     symbols = []
+    y_primes: list[int] = []
     for _ in range(16):  # all 16 alike by chance: probability 2^-15
         hs = start_handshake(eke_target, account.user, pw, timeout=timeout)
         try:
@@ -170,11 +174,35 @@ def test_server_hides_y_with_a_random_sign(eke_target: Target) -> None:
         finally:
             hs.close()
         y_prime = int.from_bytes(eke.feistel_decrypt(pw, bytes.fromhex(eke2["b"])), "big")
+        y_primes.append(y_prime)
         symbols.append(eke.jacobi(y_prime, eke.P))
     assert len(set(symbols)) == 2, (
         f"EKE-X-2: in 16 sessions the Jacobi symbol of Y' was always {symbols[0]}: the sign "
         "is not random, so each captured session halves a password dictionary offline"
     )
+    _assert_sign_is_independent_of_y(y_primes)
+
+
+def _assert_sign_is_independent_of_y(y_primes: list[int]) -> None:
+    """The sign s must be a fresh coin, not a function of Y (EKE-X-2): with s = parity of Y
+    ("X' = Y if Y is even"), or s = (Y > p/2) ("the smaller of ±Y", a canonical form), the
+    residue symbol is still random, but every Y' is even, or below p/2 — a fixed bit of
+    every D_guess(B) that a wrong guess has only half the time: one more offline test per
+    session. With a fresh s each of these is a fair coin (p is odd: p − Y flips parity and
+    halves), so 16 sessions all alike happen by chance with probability 2^-15 per test."""
+    tests = {
+        "parity (Y' mod 2)": [y & 1 for y in y_primes],
+        "half (Y' < p/2)": [int(y < eke.P // 2) for y in y_primes],
+    }
+    for what, bits in tests.items():
+        if len(set(bits)) == 1:
+            raise ConformanceFailure(
+                f"EKE-X-2: in {len(bits)} sessions the {what} of Y' = D_pw(B) was always "
+                f"{bits[0]}: the sign is derived from Y, not a fresh random bit, so each "
+                "captured session halves a password dictionary offline (a wrong guess "
+                "decrypts B to that value only half the time)",
+                violates=("EKE-X-2",),
+            )
 
 
 # ---------------------------------------------------------------- wrong password / unknown user
@@ -231,6 +259,167 @@ def test_unknown_user_is_indistinguishable(
         "EKE-HS-8: the EROR differs between a wrong password and an unknown user\n"
         f"wrong password: {err_known.payload!r}\nunknown user:   {err_ghost.payload!r}"
     )
+
+
+def _auth_failed_frame(hs: PartialHandshake, timeout: float, what: str) -> ReceivedFrame:
+    outcome = expect_on(hs.raw, [_AUTH_FAILED], timeout)
+    outcome.check(what)
+    assert outcome.frame is not None
+    return outcome.frame
+
+
+def _c3_with_right_keys(hs: PartialHandshake, spoil: str) -> bytes:
+    """C3 made with the right keys (the client knows the password), spoiled one way."""
+    eke2 = _eke2_ok(hs)
+    try:
+        hs.client.on_eke2(eke2)
+    except eke.EkeError as exc:
+        raise ConformanceFailure(
+            f"the server's C2 does not verify with the right password: {exc.detail}"
+        ) from exc
+    keys = hs.client.keys
+    assert keys is not None
+    ad = b"EKE3" + keys.th
+    if spoil == "wrong-ns":
+        ns = hs.client.ns
+        return eke.aead_seal(keys.kcc, eke.N3, hs.client.na + bytes([ns[0] ^ 1]) + ns[1:], ad)
+    honest = eke.aead_seal(keys.kcc, eke.N3, hs.client.na + hs.client.ns, ad)
+    return honest[:-1] + bytes([honest[-1] ^ 1])  # the tag's last byte
+
+
+@pytest.mark.req("EKE-HS-8", "ERR-6")
+def test_auth_failed_is_one_message_for_every_cause(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses
+) -> None:
+    """EKE-HS-8: wrong password, unknown user, invalid X', a C3 whose tag fails and one that
+    opens but ends with the wrong Ns all end in the same EROR auth_failed: one code, one
+    fixed message. A server that says "nonce mismatch" where it would say "bad tag" tells
+    the attacker which check failed (whether its guess was right up to the last step)."""
+    timeout = _timeout(eke_target)
+
+    def right_keys(spoil: str) -> ReceivedFrame:
+        hs = start_handshake(
+            eke_target, eke_victim.user, eke_victim.pw, timeout=timeout, source=eke_sources.fresh()
+        )
+        try:
+            hs.receive_eke2(timeout)
+            hs.send_eke3({"c": _c3_with_right_keys(hs, spoil).hex()})
+            return _auth_failed_frame(hs, timeout, f"EKE3 with the right keys ({spoil})")
+        finally:
+            hs.close()
+
+    def wrong_password() -> ReceivedFrame:
+        wrong = eke.password_key(eke_victim.account.password + "-wrong", eke_victim.user)
+        hs, frame, _ = _failed_attempt(
+            eke_target, eke_victim.user, wrong, eke_sources.fresh(), timeout
+        )
+        hs.close()
+        assert frame is not None
+        return frame
+
+    def invalid_x() -> ReceivedFrame:
+        a = eke.feistel_encrypt(eke_victim.pw, eke.element_to_bytes(0))
+        hs = start_handshake(
+            eke_target,
+            eke_victim.user,
+            eke_victim.pw,
+            timeout=timeout,
+            source=eke_sources.fresh(),
+            a_override=a,
+        )
+        try:
+            hs.receive_eke2(timeout)
+            th = eke.transcript_hash(eke_victim.user, a, bytes.fromhex(_eke2_ok(hs)["b"]))
+            keys = eke.derive_keys(eke.element_to_bytes(1), th)
+            hs.send_eke3({"c": eke.aead_seal(keys.kcc, eke.N3, bytes(64), b"EKE3" + th).hex()})
+            return _auth_failed_frame(hs, timeout, "EKE3 after X' = 0")
+        finally:
+            hs.close()
+
+    # The victim's failures in batches below the throttle threshold, an honest login
+    # between them (EKE-THR-4), so that no EKE1 of this case is throttled.
+    victim_causes = {
+        "wrong Ns (C3 opens)": lambda: right_keys("wrong-ns"),
+        "C3 tag fails": lambda: right_keys("bad-tag"),
+        "wrong password": wrong_password,
+        "invalid X' = 0": invalid_x,
+    }
+    batch = max(1, eke_target.limits.throttle_failures - 1)
+    answers: dict[str, ReceivedFrame] = {}
+    for index, (cause, run) in enumerate(victim_causes.items()):
+        if index and index % batch == 0:
+            eke_victim.reset(eke_sources)
+        answers[cause] = run()
+    ghost = ghost_user()
+    hs, frame, _ = _failed_attempt(
+        eke_target, ghost, eke.password_key("guess", ghost), eke_sources.fresh(), timeout
+    )
+    hs.close()
+    assert frame is not None
+    answers["unknown user"] = frame
+
+    def said(frame: ReceivedFrame) -> tuple[object, ...]:
+        obj = frame.json() or {}
+        return obj.get("code"), obj.get("name"), obj.get("message")
+
+    distinct = {said(f) for f in answers.values()}
+    if len(distinct) > 1:
+        lines = "\n".join(f"  {cause:<22} {said(f)!r}" for cause, f in answers.items())
+        raise ConformanceFailure(
+            "EKE-HS-8: the EROR auth_failed differs with the cause of the failure (one code, "
+            f"one fixed message for all):\n{lines}"
+        )
+
+
+_FAKE_LABEL = b"sft-eke/1 fake"
+# Keys anyone can compute for an unknown user: what a server gets with an unset
+# server_secret (zeros, empty) or with a fake key that does not use it at all.
+_PUBLIC_FAKE_KEYS: dict[str, Callable[[str], bytes]] = {
+    "HMAC(32 zero bytes)": lambda user: eke.fake_password_key(bytes(32), user),
+    "HMAC(empty secret)": lambda user: hmac.new(
+        b"", _FAKE_LABEL + user.encode("utf-8"), hashlib.sha256
+    ).digest(),
+    "32 zero bytes": lambda user: bytes(32),
+    "SHA-256(label || user)": lambda user: hashlib.sha256(
+        _FAKE_LABEL + user.encode("utf-8")
+    ).digest(),
+    "SHA-256(user)": lambda user: hashlib.sha256(user.encode("utf-8")).digest(),
+    "scrypt(empty password)": lambda user: eke.password_key("", user),
+}
+
+
+@pytest.mark.req("EKE-HS-3")
+def test_unknown_users_key_cannot_be_computed(
+    eke_target: Target, eke_sources: SourceAddresses
+) -> None:
+    """EKE-HS-3: an unknown user's key is HMAC-SHA256(server_secret, ...) with 32 random
+    bytes kept by the server. With a secret left unset (zeros) or a fake key that does not
+    use it, anyone computes the key of every name that has no account: C2 verifies under
+    it, and the handshake completes — a login without an account (the share is served to
+    whoever completes a handshake). One handshake per publicly computable key, abandoned
+    after EKE2 (a fresh name and address each: nothing is throttled)."""
+    timeout = _timeout(eke_target)
+    for what, derive in _PUBLIC_FAKE_KEYS.items():
+        ghost = ghost_user()
+        key = derive(ghost)
+        hs = start_handshake(eke_target, ghost, key, timeout=timeout, source=eke_sources.fresh())
+        try:
+            hs.receive_eke2(timeout)
+            eke2 = _eke2_ok(hs)
+            try:
+                eke3 = hs.client.on_eke2(eke2)
+            except eke.EkeError:
+                continue  # as it must be: C2 is noise under this key
+            hs.send_eke3(eke3)
+            answer = hs.raw.recv_frame(deadline_after(timeout))
+            raise ConformanceFailure(
+                f"EKE-HS-3: for the unknown user {ghost!r} the server's C2 verifies under "
+                f"{what} = {key.hex()}: its fake key can be computed without its secret, "
+                "so every name without an account can log in\n"
+                f"Answer to the EKE3 made with it: {answer.describe()}"
+            )
+        finally:
+            hs.close()
 
 
 # ---------------------------------------------------------------- invalid X'
@@ -716,6 +905,75 @@ def test_x_prime_above_p_is_not_reduced(
         hs.close()
 
 
+# ---------------------------------------------------------------- how handshake bytes arrive
+
+
+_DELIVERIES = ["eke1-bytewise", "eke3-header-apart", "eke3-with-first-record"]
+
+
+@pytest.mark.req("FRM-4")
+@pytest.mark.parametrize("delivery", _DELIVERIES)
+def test_handshake_frames_split_or_pipelined(
+    eke_target: Target, eke_sources: SourceAddresses, delivery: str
+) -> None:
+    """FRM-4 in the handshake: EKE1 one byte per segment, EKE3's header apart from its
+    payload, and EKE3 in one write with the first record (a client holds the record keys
+    once C2 verifies, as a TLS 1.3 client sends data right after its Finished). The server
+    must complete the handshake and answer that first request: a server that parses one
+    recv() as one frame, or starts a fresh reader for the records and drops what it had
+    buffered after EKE3, hangs or refuses."""
+    if not eke_target.accounts:
+        pytest.skip("needs an eke account")
+    account = eke_target.accounts[0]
+    pw = password_key_cached(account.password, account.user)
+    timeout = _timeout(eke_target)
+    known = eke_target.file("hello.txt") or eke_target.file()
+    name = known.name if known is not None else "sft-conformance-no-such-file"
+    client = eke.ClientHandshake(user=account.user, pw=pw)
+    eke1 = frame_bytes("EKE1", control(client.eke1()))  # computed before the accept
+    raw = connect_raw(
+        eke_target.host,
+        eke_target.port,
+        timeout=timeout,
+        name=f"eke {account.user} ({delivery})",
+        source=eke_sources.fresh(),
+    )
+    try:
+        if delivery == "eke1-bytewise":
+            raw.send_split(eke1)
+        else:
+            raw.send_raw(eke1)
+        got = expect_on(raw, [ExpectFrame("EKE2")], timeout).check(f"EKE2 ({delivery})")
+        assert got.frame is not None
+        eke3 = frame_bytes("EKE3", control(client.on_eke2(got.frame.json() or {})))
+        sender, receiver = client.record_layer()
+        request = sender.seal(frame_bytes("RQFL", control({"name": name})))
+        if delivery == "eke3-with-first-record":
+            raw.send_raw(eke3 + request)
+        elif delivery == "eke3-header-apart":
+            raw.send_split(eke3, [8])
+        else:
+            raw.send_raw(eke3)
+        got = expect_on(raw, [ExpectFrame("EKE4")], timeout).check(f"EKE4 ({delivery})")
+        assert got.frame is not None
+        client.on_eke4(got.frame.json() or {})
+        assert client.keys is not None
+        channel = EkeChannel(raw, client.keys, sender, receiver, role="client")
+        if delivery != "eke3-with-first-record":
+            raw.send_raw(request)
+        first = channel.expect([ExpectFrame("RSFL"), ExpectError("not_found")]).check(
+            f"the answer to the first request ({delivery})"
+        )
+        if known is not None:
+            assert first.frame is not None and first.frame.type == b"RSFL"
+            channel.expect(
+                ExpectFrame("DONE", {"size": known.size, "sha256": known.sha256}), skip=["DATA"]
+            ).check(f"the file of the first request ({delivery})")
+        channel.send_frame("BYE_", {})
+    finally:
+        raw.close()
+
+
 # ---------------------------------------------------------------- user names and passwords
 
 
@@ -727,11 +985,21 @@ def _name_variants(user: str) -> dict[str, str]:
         "trailing-space": user + " ",
         "nfc": unicodedata.normalize("NFC", user),
         "nfd": unicodedata.normalize("NFD", user),
+        # Compatibility forms (NFKC, PRECIS width mapping) fold these back to ASCII.
+        "fullwidth": "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in user),
     }
     return {kind: name for kind, name in out.items() if name != user}
 
 
-_NAME_VARIANTS = ["upper", "capitalised", "leading-space", "trailing-space", "nfc", "nfd"]
+_NAME_VARIANTS = [
+    "upper",
+    "capitalised",
+    "leading-space",
+    "trailing-space",
+    "nfc",
+    "nfd",
+    "fullwidth",
+]
 
 
 @pytest.mark.req("EKE-PW-4", "EKE-HS-3")

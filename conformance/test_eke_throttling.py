@@ -31,6 +31,7 @@ from conformance.eke_support import (
 from conformance.plugin import Inconclusive, inconclusive, unsupported
 from conformance.target import Target
 from conformance.wire import (
+    FATAL_CLOSE_WITHIN,
     Closed,
     ConformanceFailure,
     Event,
@@ -102,16 +103,37 @@ def _fail_once(target: Target, user: str, source: str | None) -> ReceivedFrame |
 
 
 def _probe(
-    target: Target, user: str, pw: bytes, source: str | None
+    target: Target, user: str, pw: bytes, source: str | None, *, check_close: bool = False
 ) -> tuple[ReceivedFrame | None, float]:
-    """EKE1 only: returns the frame that answers it and how long it took."""
+    """EKE1 only: returns the frame that answers it and how long it took. `check_close`:
+    a `throttled` or `busy` answer must be followed by the server's close (ERR-3)."""
     timeout = _timeout(target)
     hs = start_handshake(target, user, pw, source=source, timeout=timeout)
     try:
         event = hs.receive_eke2(timeout)
-        return (event if isinstance(event, ReceivedFrame) else None), hs.eke2_elapsed
+        frame = event if isinstance(event, ReceivedFrame) else None
+        if check_close and frame is not None and frame.error_name in ("throttled", "busy"):
+            _assert_closed_after_refusal(hs, frame, f"EKE1 of {user!r}")
+        return frame, hs.eke2_elapsed
     finally:
         hs.close()
+
+
+def _assert_closed_after_refusal(hs: PartialHandshake, frame: ReceivedFrame, what: str) -> None:
+    """[ERR-3] `throttled` and `busy` are fatal: the server closes right after the EROR.
+    The suite keeps its own side open meanwhile: a server that waits for the client to
+    hang up first (to be sure the EROR was read) holds the connection, and its slot,
+    for as long as the client likes."""
+    after = hs.raw.recv_frame(deadline_after(FATAL_CLOSE_WITHIN))
+    if not isinstance(after, Closed):
+        raise ConformanceFailure(
+            f"Expected: the connection closed at once after EROR {frame.error_name} ({what})\n"
+            f"Actual:   {after.describe()} within {FATAL_CLOSE_WITHIN:g} s, the client "
+            "keeping its side open\n"
+            "ERR-3: after a fatal EROR the endpoint MUST close at once, not wait for the "
+            "peer to close first",
+            violates=("ERR-3",),
+        )
 
 
 def _plain_failures_throttle(target: Target, sources: SourceAddresses, counter: str) -> bool:
@@ -166,11 +188,12 @@ def _assert_throttled(
     return retry
 
 
-@pytest.mark.req("EKE-THR-1", "ERR-7")
+@pytest.mark.req("EKE-THR-1", "ERR-7", "ERR-3")
 def test_user_name_is_throttled_after_n_failures(
     eke_target: Target, eke_sources: SourceAddresses
 ) -> None:
-    """N failures for one user name from N addresses: the next EKE1 for it is throttled."""
+    """N failures for one user name from N addresses: the next EKE1 for it is throttled,
+    and the server closes right after its EROR (ERR-3)."""
     _needs_throttling(eke_target, eke_sources)
     user = ghost_user()
     n = eke_target.limits.throttle_failures
@@ -180,7 +203,7 @@ def test_user_name_is_throttled_after_n_failures(
             raise ConformanceFailure(
                 f"throttled after {i} failures, the declared limit is {n}: {early.describe()}"
             )
-    frame, elapsed = _probe(eke_target, user, bytes(32), eke_sources.fresh())
+    frame, elapsed = _probe(eke_target, user, bytes(32), eke_sources.fresh(), check_close=True)
     _assert_throttled(frame, f"EKE1 for {user!r} after {n} failures from other addresses")
     # Without modular exponentiation the refusal is much faster than an EKE2.
     fresh, normal = _probe(eke_target, ghost_user(), bytes(32), eke_sources.fresh())
@@ -541,7 +564,7 @@ def _assert_busy(
             )
 
 
-@pytest.mark.req("EKE-THR-7", "EKE-THR-5")
+@pytest.mark.req("EKE-THR-7", "EKE-THR-5", "ERR-3")
 def test_honest_burst_of_one_user_within_the_pending_cap(
     eke_target: Target, eke_sources: SourceAddresses
 ) -> None:
@@ -582,14 +605,17 @@ def test_honest_burst_of_one_user_within_the_pending_cap(
                     # failure (or locked) by a target that fails this case.
                     with contextlib.suppress(Exception):
                         _finish(eke_target, probe, "a login beyond the cap")
+                frame = event if isinstance(event, ReceivedFrame) else None
+                _assert_busy(
+                    frame,
+                    f"EKE1 {i + 1} of {n} of {honest.user!r} while {p} are pending",
+                    held_past_the_limit=p > n,
+                )
+                if i == 0:  # once is enough: [ERR-3] busy is fatal, the close follows
+                    assert frame is not None
+                    _assert_closed_after_refusal(probe, frame, "EKE1 beyond the pending cap")
             finally:
                 probe.close()
-            frame = event if isinstance(event, ReceivedFrame) else None
-            _assert_busy(
-                frame,
-                f"EKE1 {i + 1} of {n} of {honest.user!r} while {p} are pending",
-                held_past_the_limit=p > n,
-            )
         # At once, before the pending logins finish: a target that counted the busy
         # answers throttles this address only for its first backoff (1 s on the
         # embedded reference), which finishing them on a loaded machine can outlast.
@@ -906,7 +932,18 @@ def test_hard_lock_outlasts_the_backoff(eke_target: Target, eke_sources: SourceA
         for hs in held:
             _end(eke_target, hs)
     frame, _ = _probe(eke_target, user, bytes(32), eke_sources.fresh())
-    if frame is None or frame.error_name != "throttled":
+    if frame is None or (frame.error_name not in ("throttled", "busy") and frame.type != b"EKE2"):
+        # Neither EKE2 (not counted: other cases' to judge) nor a refusal: the EKE1 of a
+        # locked name MUST be refused with EROR throttled; a bare close (e.g. a lock
+        # "for ever" whose retry_after cannot be computed) or another EROR is not that.
+        raise ConformanceFailure(
+            f"Expected: EROR throttled with retry_after: {user!r} had {lock_after} "
+            "consecutive failures (the declared lock_after), a locked name's EKE1 is "
+            "refused with EROR throttled (EKE-THR-11)\n"
+            f"Actual:   {frame.describe() if frame is not None else 'closed, or nothing'}",
+            violates=("EKE-THR-11",),
+        )
+    if frame.error_name != "throttled":
         inconclusive(
             f"cannot judge the hard cap: after {n - 1} failed EKE3s and "
             f"{lock_after - (n - 1)} handshakes abandoned after EKE2, {user!r} is not even "

@@ -384,6 +384,10 @@ def test_target_frames_are_well_formed(target: Target, app_channel: AppChannel) 
     seen: list[ReceivedFrame] = []
     if target.files:
         seen += get_file(channel, known_file(target).name).frames
+    # An empty file: a sender that always writes "at least one DATA" emits an empty one.
+    empty = next((f for f in target.files if f.size == 0), None)
+    if empty is not None:
+        seen += get_file(channel, empty.name).frames
     seen += get_file(
         channel, "sft-conformance-no-such-file", also=[ExpectError("not_found")], served=False
     ).frames

@@ -432,3 +432,30 @@ def test_idle_timeout_applies_again_after_each_kind_of_request(
         channel.expect([ExpectError("timeout")], timeout=deadline - time.monotonic()).check(
             f"LIM-2: idle for {limit * 1.5 + 1.0:.1f} s after {what} (idle timeout {limit} s)"
         )
+
+
+@pytest.mark.req("LIM-2", "APP-2")
+def test_a_session_that_keeps_asking_is_never_idle(target: Target, app_channel: AppChannel) -> None:
+    """LIM-2 closes a connection that *sends nothing* for the idle timeout, so the timer
+    runs from the last request, not from the handshake: two gets spaced 0.6 idle timeouts
+    apart, the second 1.2 idle timeouts after the channel was up, must both be served on
+    one connection. (A responder
+    that arms one deadline when the channel is up — a session lifetime, a timer never
+    re-armed — times out a busy session; the cases above wait on a fresh or just-answered
+    channel and cannot tell.)"""
+    limit = _limit(target.limits.idle_timeout, "idle timeout")
+    file = known_file(target)
+    channel = app_channel()
+    gap = 0.6 * limit
+    started = time.monotonic()
+    for index in range(1, 3):
+        time.sleep(gap)  # quiet for less than the idle timeout: the pacing under test
+        what = (
+            f"LIM-2: get {index} of 2 on one connection, {time.monotonic() - started:.1f} s "
+            f"after it was up, {gap:.1f} s after the previous answer (idle timeout {limit} s)"
+        )
+        channel.send_frame("RQFL", {"name": file.name})
+        channel.expect([ExpectFrame("RSFL")]).check(what)
+        channel.expect([ExpectFrame("DONE", {"sha256": file.sha256})], skip=["DATA"]).check(
+            f"{what}: DONE"
+        )

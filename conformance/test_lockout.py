@@ -430,3 +430,42 @@ def test_established_connections_fill_the_limit_then_busy(
                 channel.close()
 
     _attempts(case, "LIM-4")
+
+
+@pytest.mark.req("LIM-1", "LIM-8")
+def test_handshakes_that_timed_out_give_their_slots_back(
+    target: Target, transcripts: TranscriptBook, tmp_path: Path
+) -> None:
+    """LIM-1: a handshake that times out is closed *and its resources freed*. From one
+    address, as many silent sockets as it may hold (LIM-8: the declared cap, else the
+    SPEC default) are left to the handshake timeout; then an honest client from that
+    same address must be served. A responder that frees a slot when the peer closes but
+    not on its own timeout (an error path that skips the bookkeeping) locks the address
+    out for good; the cases above close their silent sockets themselves and cannot tell."""
+    declared, total = _limits(target)
+    limit = target.limits.handshake_timeout
+    if limit > 10.0:
+        pytest.skip(f"waits out the handshake timeout ({limit} s): only with one of 10 s or less")
+    count = declared if declared is not None else min(_SPEC_PER_ADDRESS, total - 1)
+    if count < 1:
+        pytest.skip(f"max_connections {total} leaves no room for a per-address cap")
+    sources = _fresh(sources_for(target), 1)
+    if not sources:
+        pytest.skip("no fresh 127.x.y.z source address left")
+    source = sources[0]
+    with _silent(target, [source] * count, transcripts) as held:
+        ended = _wait_refused(held, deadline_after(limit * 1.5 + 1.0))
+    if len(ended) < len(held):
+        raise ConformanceFailure(
+            f"LIM-1: {len(held) - len(ended)} of {len(held)} silent connections from "
+            f"{source} still open {limit * 1.5 + 1.0:.1f} s after connecting (handshake "
+            f"timeout {limit} s)"
+        )
+    channel = _honest_get(
+        target,
+        source,
+        tmp_path,
+        transcripts,
+        f"LIM-1/LIM-8: after {count} handshakes from {source} timed out (or were refused)",
+    )
+    channel.close()

@@ -91,6 +91,9 @@ _CLIENT_BAD = {
     "ca_true_no_cert_sign": ("PKI-CERT-6",),
     "no_basic_constraints": ("PKI-CERT-9",),
     "key_agreement_usage": ("PKI-CERT-9",),
+    # A strong hash that is not PKI-CERT-1's SHA-256 ("any SHA-2 will do", "SHA-256 or
+    # better"): OpenSSL lets it through at every security level.
+    "sha384_signature": ("PKI-CERT-9",),
 }
 
 _SERVER_BAD = {

@@ -350,6 +350,10 @@ def _parse_client_hello(records: bytes) -> ClientHelloOffer:
     return ClientHelloOffer(suites, groups, sigalgs, shares)
 
 
+# TLS record: alert (21), legacy version 3.3, 2 bytes: fatal (2), handshake_failure (40).
+_HANDSHAKE_FAILURE_ALERT = bytes([21, 3, 3, 0, 2, 2, 40])
+
+
 def _capture_client_hello(listener: socket.socket, box: list[bytes]) -> None:
     try:
         conn, _ = listener.accept()
@@ -366,6 +370,9 @@ def _capture_client_hello(listener: socket.socket, box: list[bytes]) -> None:
                 data += chunk
                 if len(data) >= 9 and len(data) >= 9 + int.from_bytes(data[6:9], "big"):
                     break  # the whole handshake message is in (one record or more)
+            # A fatal handshake_failure alert: the client ends now. A bare close would look
+            # like a responder over its limits, which a client may retry for seconds.
+            conn.sendall(_HANDSHAKE_FAILURE_ALERT)
         except OSError:
             pass
         box.append(data)
@@ -418,4 +425,86 @@ def test_initiator_offers_only_allowed_tls13_parameters(target: Target, tmp_path
             + "; ".join(problems)
             + f" (suites {[f'{c:#06x}' for c in offer.suites]}, groups "
             f"{[f'{c:#06x}' for c in offer.groups]})"
+        )
+
+
+# --- the initiator's versions [PKI-TLS-1] ------------------------------------------------
+
+_EXT_SUPPORTED_VERSIONS = 43
+_TLS13 = 0x0304
+
+
+def _offered_versions(records: bytes) -> list[int] | None:
+    """The ClientHello's supported_versions list, or None when it has no such extension
+    (a client that speaks TLS 1.2 at most: legacy_version is then all it offers)."""
+    handshake = b""
+    pos = 0
+    while pos + 5 <= len(records) and records[pos] == 22:
+        length = int.from_bytes(records[pos + 3 : pos + 5], "big")
+        handshake += records[pos + 5 : pos + 5 + length]
+        pos += 5 + length
+    if len(handshake) < 4 or handshake[0] != 1:
+        raise ValueError("not a ClientHello")
+    body = handshake[4 : 4 + int.from_bytes(handshake[1:4], "big")]
+    p = 2 + 32
+    p += 1 + body[p]  # session id
+    p += 2 + int.from_bytes(body[p : p + 2], "big")  # cipher suites
+    p += 1 + body[p]  # compression methods
+    end = p + 2 + int.from_bytes(body[p : p + 2], "big")
+    p += 2
+    while p + 4 <= end:
+        ext, n = int.from_bytes(body[p : p + 2], "big"), int.from_bytes(body[p + 2 : p + 4], "big")
+        if ext == _EXT_SUPPORTED_VERSIONS:
+            data = body[p + 4 : p + 4 + n]
+            return _u16s(data[1 : 1 + data[0]])
+        p += 4 + n
+    return None
+
+
+@pytest.mark.req("PKI-TLS-1")
+def test_initiator_offers_tls13_only(target: Target, tmp_path: Path) -> None:
+    """The initiator's ClientHello must offer TLS 1.3 and nothing lower: a supported_versions
+    extension listing 0x0304 alone (RFC 8701 GREASE aside). A client whose minimum version
+    was left at the library's default (TLS 1.2) also lists 0x0303 and would complete a
+    handshake with a TLS 1.2 responder (a downgrade an attacker can force); one without
+    the extension speaks TLS 1.2 at most."""
+    template = client_template(target, tmp_path)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(PROBE_TIMEOUT)
+    box: list[bytes] = []
+    thread = threading.Thread(target=_capture_client_hello, args=(listener, box), daemon=True)
+    thread.start()
+    try:
+        run_client_command(
+            template,
+            host="127.0.0.1",
+            port=listener.getsockname()[1],
+            name="file.bin",
+            out=tmp_path / "received.bin",
+            alias=responder_alias(target),
+            timeout=PROBE_TIMEOUT,
+        )
+    finally:
+        thread.join(PROBE_TIMEOUT)
+        listener.close()
+    if not box or not box[0]:
+        pytest.skip("the initiator sent no ClientHello to the suite's listener")
+    try:
+        versions = _offered_versions(box[0])
+    except (ValueError, IndexError) as exc:
+        raise ConformanceFailure(
+            f"PKI-TLS-1: the initiator's first bytes are not a TLS ClientHello ({exc}): "
+            f"{box[0][:40].hex()}"
+        ) from exc
+    offered = [v for v in versions or [] if not _grease(v)]
+    if offered != [_TLS13]:
+        shown = (
+            "no supported_versions extension"
+            if versions is None
+            else f"supported_versions {[f'{v:#06x}' for v in versions]}"
+        )
+        raise ConformanceFailure.evidence(
+            "PKI-TLS-1: the versions the initiator's ClientHello offers",
+            "supported_versions with TLS 1.3 (0x0304) only",
+            shown,
         )

@@ -155,7 +155,11 @@ def test_allow_list_is_exact_for_every_request(
         outsider = "+".join(fields.get("subject_cns", (fields["common_name"],))) or "(no CN)"
         cert, key = lab.employee(fields.pop("common_name"), **fields).write(tmp_path, label)
         result = connect_pki(
-            target.host, target.port, client_context(target.root, cert, key), name=label
+            target.host,
+            target.port,
+            client_context(target.root, cert, key),
+            name=label,
+            server_hostname=alias,  # the claim again, as SNI [PKI-ID-2]
         )
         if isinstance(result, HandshakeRefused):
             transcripts.add(result.transcript)

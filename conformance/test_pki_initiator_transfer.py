@@ -56,7 +56,7 @@ from conformance.lying_get import (
     sweep_skip_reason,
     users_file_state,
 )
-from conformance.pki_channel import HostileResponder, PkiChannel
+from conformance.pki_channel import HostileResponder, PkiChannel, ended_cleanly
 from conformance.target import Target
 from conformance.wire import (
     MAX_DATA_PAYLOAD,
@@ -650,14 +650,22 @@ def _renamed(rsfl_name: str) -> Lie:
         # Also catches a client that keeps only the basename of the responder's name.
         "../escaped-by-the-responder.bin",
         pytest.param("renamed-by-the-responder.bin", marks=pytest.mark.slow),
+        # {tmp} is the case's own directory: `outdir / "/abs"` is "/abs" in most languages.
+        pytest.param("{tmp}/absolute-by-the-responder.bin", marks=pytest.mark.slow),
     ],
 )
 def test_initiator_never_stores_under_the_name_the_responder_gives(
-    target: Target, tmp_path: Path, transcripts: TranscriptBook, rsfl_name: str
+    target: Target,
+    tmp_path: Path,
+    transcripts: TranscriptBook,
+    rsfl_name: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     """Both readings are conforming: the get fails (bad_frame) or completes under the name
     the user chose. What APP-GET-7 forbids is any file under the responder's name, in the
     output directory or beside it."""
+    skip_slow_variant(request)
+    rsfl_name = rsfl_name.replace("{tmp}", str(tmp_path))
     got = _run_lie(target, tmp_path, transcripts, _renamed(rsfl_name))
     run = got.run
     planted = run.out.parent / rsfl_name
@@ -848,3 +856,109 @@ def test_initiator_sweeps_stale_temporaries_but_not_live_ones(
         pytest.skip(reason)
     got = _run_lie(target, tmp_path, transcripts, _honest, prepare=plant_stale_and_live)
     check_sweep(leftovers(got.run), got.describe())
+
+
+# --- the end after a fatal EROR [PKI-TLS-7] ------------------------------------------------
+
+_END_WAIT = 3.0  # how long the initiator has to close after the fatal EROR (ERR-3: at once)
+
+
+def _fatal_then_watch_the_end(sent_by: str, ends: list[Event]) -> Lie:
+    """A get that ends in a fatal EROR — the initiator's own (`integrity_failed` for a
+    wrong DONE digest) or the responder's (`internal` mid-transfer) — then the end of the
+    initiator's side of the stream, as the responder sees it."""
+
+    def lie(r: LyingResponder) -> None:
+        r.rsfl(sha256=DIGEST)
+        if sent_by == "initiator":
+            r.data(CONTENT)
+            r.done(sha256=DIGEST_LAST_WRONG)
+            event = r.await_reaction()
+        else:
+            r.data(CONTENT[:CHUNK])
+            r.frame("EROR", error_payload("internal", "suite: failing mid-transfer"))
+            event = r.await_reaction(_END_WAIT)
+        end = deadline_after(_END_WAIT)
+        for _ in range(8):  # bounded: the end, after at most a few stray frames
+            if not isinstance(event, ReceivedFrame):
+                break
+            event = r.channel.recv_frame(end)
+        ends.append(event)
+
+    return lie
+
+
+@pytest.mark.req("PKI-TLS-7")
+@pytest.mark.parametrize(
+    "sent_by",
+    ["initiator", pytest.param("responder", marks=pytest.mark.slow)],
+)
+def test_initiator_ends_a_failed_get_with_close_notify(
+    target: Target,
+    tmp_path: Path,
+    transcripts: TranscriptBook,
+    sent_by: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    """After sending or receiving a fatal EROR the initiator closes at once, and with a
+    TLS close_notify before its TCP close: never a bare FIN or a reset, and not only when
+    it gets round to exiting (a client that keeps a clean close for its success path
+    drops the socket on every failure)."""
+    skip_slow_variant(request)
+    ends: list[Event] = []
+    got = _run_lie(target, tmp_path, transcripts, _fatal_then_watch_the_end(sent_by, ends))
+    end = ends[0] if ends else None
+    if end is None or not ended_cleanly(end):
+        shown = end.describe() if end is not None else "nothing (the suite had closed)"
+        raise ConformanceFailure.evidence(
+            f"PKI-TLS-7: the end of a get failed by a fatal EROR of the {sent_by}",
+            f"close_notify and the close within {_END_WAIT:g} s",
+            shown,
+            note=got.describe(),
+        )
+
+
+# --- frames split across TLS records [FRM-4] -------------------------------------------------
+
+# Record sizes the honest stream is cut into, in turn: a frame header split (3 + 5), a header
+# alone in its record, a payload cut anywhere, single bytes. Python's ssl returns at most one
+# record per read, so the initiator sees every cut.
+_RECORD_CUTS = (3, 5, 1, 8, 700, 2, 13, 1)
+
+
+def _split_across_records(r: LyingResponder) -> None:
+    frames = [frame_bytes("RSFL", control({"name": NAME, "size": SIZE, "sha256": DIGEST}))]
+    frames += [frame_bytes("DATA", CONTENT[o : o + CHUNK]) for o in range(0, SIZE, CHUNK)]
+    frames.append(frame_bytes("DONE", control({"size": SIZE, "sha256": DIGEST})))
+    stream = b"".join(frames)
+    offset = 0
+    for turn in range(len(stream)):  # bounded: at least one byte per record
+        if offset >= len(stream):
+            break
+        cut = _RECORD_CUTS[turn % len(_RECORD_CUTS)]
+        if not r.channel.send_raw(stream[offset : offset + cut]):
+            break
+        offset += cut
+
+
+@pytest.mark.req("FRM-4")
+def test_initiator_reassembles_frames_split_across_records(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """An honest get whose frames the responder writes in TLS records of 1 to 700 bytes
+    cut at every kind of place (inside a header, between header and payload, inside a
+    payload): the initiator must reassemble them (a reader that takes one read for a
+    header or a payload gets a short frame) and complete the get."""
+    got = _run_lie(target, tmp_path, transcripts, _split_across_records)
+    run = got.run
+    kept = run.out.read_bytes() if run.kept_file else None
+    left = leftovers(run)
+    if not run.succeeded or kept != CONTENT or left:
+        raise ConformanceFailure.evidence(
+            f"FRM-4: an honest get of {SIZE} bytes, its frames cut into TLS records of "
+            f"{sorted(set(_RECORD_CUTS))} bytes",
+            "the get completes: exit 0, the file kept byte for byte",
+            f"{run.describe()}; kept {None if kept is None else len(kept)} bytes; "
+            f"other files {left}",
+            note=got.describe(),
+        )

@@ -299,8 +299,12 @@ _ENDINGS = [
 ]
 
 
-def _end_of_stream(channel: PkiChannel, limit: float) -> list[Event]:
-    """Reads (bounded: 4 events, `limit` seconds) until the responder ends the stream."""
+def _end_of_stream(
+    channel: PkiChannel, limit: float, *, close_after_first: float | None = None
+) -> list[Event]:
+    """Reads (bounded: 4 events, `limit` seconds) until the responder ends the stream;
+    with `close_after_first`, the end must also come that soon after the first frame (a
+    fatal EROR is followed by the close at once, ERR-3, not by another timeout)."""
     events: list[Event] = []
     deadline = deadline_after(limit)
     for _ in range(4):
@@ -308,6 +312,8 @@ def _end_of_stream(channel: PkiChannel, limit: float) -> list[Event]:
         events.append(event)
         if not isinstance(event, ReceivedFrame):
             break
+        if close_after_first is not None and len(events) == 1:
+            deadline = min(deadline, deadline_after(close_after_first))
     return events
 
 
@@ -372,9 +378,12 @@ def test_responder_ends_every_connection_with_close_notify(
             result.send_frame("BYE_", {})
             first = [ExpectFrame("BYE_")]
         limit = min(5.0, 0.8 * target.limits.idle_timeout + 1.0)
+        close_after_first = None
         if ending == "idle_timeout":
+            # the timeout comes within 1.5 idle timeouts, its close at once after it
             limit = 1.5 * target.limits.idle_timeout + 1.0
-        events = _end_of_stream(result, limit)
+            close_after_first = close_bound(target.limits.idle_timeout)
+        events = _end_of_stream(result, limit, close_after_first=close_after_first)
     finally:
         result.close()
     frames = [e for e in events if isinstance(e, ReceivedFrame)]

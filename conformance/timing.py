@@ -451,7 +451,10 @@ def render_ecdf_svg(run: TimingRun, title: str, metric: str | None = None) -> st
     """An inline SVG: the ECDF of each class for one metric, the statistics beside it."""
     metric = metric or (run.metrics()[0] if run.metrics() else "")
     series = {c: np.sort(run.series(c, metric)) / 1e3 for c in run.classes}  # µs
-    values = np.concatenate([s for s in series.values() if len(s)]) if series else np.array([])
+    # A run whose budget ran out in its warm-up has no sample of any class (a slow target):
+    # it is INCONCLUSIVE, and its picture is an empty plot, not an error.
+    sampled = [s for s in series.values() if len(s)]
+    values = np.concatenate(sampled) if sampled else np.array([])
     width, height, left, top, plot_w, plot_h = 900, 360, 60, 30, 460, 280
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '

@@ -289,14 +289,23 @@ def root_pem(pki_legacy: LegacyPkiTarget) -> bytes:
 def suite_identity(pki_legacy: LegacyPkiTarget) -> SuiteIdentity:
     key = pki0.suite_key(0)
     public_pem = key.public_key().export_key("PEM") + b"\n"
+    root_key = _root_key(pki_legacy)
+    enrolment_failed = ""
     if pki_legacy.enroll and pki_legacy.ca_url and pki_legacy.root:
         alias, password = pki_legacy.enroll
         body = pki0.verify_body(pki_legacy.root.read_bytes(), alias, password, public_pem)
         status, answer = pki0.post_verify(pki_legacy.ca_url, body)
-        if status != 200:
-            pytest.fail(f"sanity: enrolment of {alias!r} answered {status}: {answer[:200]!r}")
-        return SuiteIdentity(alias, key, answer, "enrolled")
-    root_key = _root_key(pki_legacy)
+        try:
+            usable = status == 200 and der.read_certificate(answer).public_key == key.public_key()
+        except ValueError:
+            usable = False
+        if usable:
+            return SuiteIdentity(alias, key, answer, "enrolled")
+        enrolment_failed = f"enrolment of {alias!r} answered {status}: {answer[:200]!r}"
+        if root_key is None:
+            pytest.fail(f"sanity: {enrolment_failed}")
+        # The CA's own cases (LEG-CA-FMT-*) judge that answer; with the root key at hand
+        # the responder is still audited, under a minted identity.
     if root_key is not None and pki_legacy.root is not None:
         now = datetime.datetime.now(datetime.UTC)
         # Under the root's full subject DN (and key identifier): a root with more than a
@@ -313,7 +322,8 @@ def suite_identity(pki_legacy: LegacyPkiTarget) -> SuiteIdentity:
                 der.extended_key_usage(der.EKU_CLIENT_AUTH, der.EKU_SERVER_AUTH),
             ),
         )
-        return SuiteIdentity("suite", key, pem, "minted (lab mode)")
+        how = "minted (lab mode)" + (f"; {enrolment_failed}" if enrolment_failed else "")
+        return SuiteIdentity("suite", key, pem, how)
     pytest.skip("needs --ca-url with --enroll, or --ca-key (lab mode), to hold an identity")
 
 

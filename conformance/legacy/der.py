@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "CertificateInfo",
     "read_certificate",
+    "read_certificate_leniently",
     "pem_to_der",
     "der_to_pem",
     "mint_certificate",
@@ -26,6 +27,7 @@ __all__ = [
 
 import base64
 import datetime
+import json
 import secrets
 from dataclasses import dataclass
 
@@ -134,6 +136,8 @@ class CertificateInfo:
     # carry exactly these bytes as its issuer, or no real verifier chains it here.
     subject_name: bytes = b""
     subject_key_identifier: bytes | None = None
+    # The issuer Name as its whole DER TLV: it must repeat the issuer's subject_name.
+    issuer_name: bytes = b""
 
     def signed_by(self, issuer_key: RSA.RsaKey) -> bool:
         """RSA PKCS#1 v1.5 with SHA-256 (what both legacy CAs use)."""
@@ -178,6 +182,7 @@ def read_certificate(pem: bytes) -> CertificateInfo:
         signature=parts[2][1][1:],
         subject_name=_tlv(0x30, subject),
         subject_key_identifier=ski,
+        issuer_name=_tlv(0x30, issuer),
     )
 
 
@@ -273,3 +278,29 @@ def mint_under_root(
         issuer_name=root.subject_name,
         extensions=linked + extensions,
     )
+
+
+def read_certificate_leniently(data: bytes) -> CertificateInfo:
+    """The certificate in `data`, whichever way a peer that deviates from the format sent
+    it: PEM (the format), DER, or the first of several PEM blocks. For the cases that
+    need the peer's key to go on; the format cases judge the encoding strictly."""
+    try:
+        return read_certificate(data)
+    except ValueError:
+        pass
+    if data.lstrip()[:1] == b"{":  # a JSON answer, e.g. {"certificate": PEM}
+        try:
+            document = json.loads(data)
+        except ValueError:
+            document = None
+        if isinstance(document, dict):
+            for value in document.values():
+                if isinstance(value, str) and "-----BEGIN CERTIFICATE-----" in value:
+                    return read_certificate_leniently(value.encode())
+    if data[:1] == b"\x30":
+        return read_certificate(der_to_pem(data))
+    start = data.find(b"-----BEGIN CERTIFICATE-----")
+    end = data.find(b"-----END CERTIFICATE-----", start)
+    if start < 0 or end < 0:
+        raise ValueError(f"no certificate in {data[:24]!r}")
+    return read_certificate(data[start : end + len(b"-----END CERTIFICATE-----")] + b"\n")

@@ -195,15 +195,20 @@ class EkeClient:
 
     def transfer(self) -> bytes:
         """Messages 20-24; returns the file."""
-        if not self.got[19].isdigit():  # the target's deviation (a FAIL)
-            raise AssertionError(f"message 19 is not ASCII(file length): {self.got[19]!r}")
+        # ASCII(n): digits, no sign, no leading zero, no terminator (docs/SPEC.md §7).
+        if not self.got[19].isdigit() or self.got[19] != str(int(self.got[19])).encode():
+            raise AssertionError(
+                f"message 19 is not ASCII(file length) (digits without leading zeros or "
+                f"terminator): {self.got[19]!r}"
+            )
         size = int(self.got[19])
         self._send(20, b"LnACK")
         self.got[21] = self.stream.read_exact(2)
         self.got[22] = self.stream.read_exact(size)
         self._send(23, b"File delivered")
         self.got[24] = self.stream.read_exact(40)
-        self.at_rest = True
+        # More bytes already there are not the next session's: the link is not at rest.
+        self.at_rest = not self.stream.pending()
         return self.got[22]
 
     def run(self, user: bytes) -> bytes:

@@ -61,8 +61,9 @@ class LegacyProcess:
 
 
 def _cli(args: list[str], stdin: bytes = b"") -> None:
-    done = run_command([sys.executable, "-m", "reference", "legacy", *args], stdin=stdin,
-                       timeout=60)
+    done = run_command(
+        [sys.executable, "-m", "reference", "legacy", *args], stdin=stdin, timeout=60
+    )
     if done.returncode != 0:
         raise RuntimeError(f"legacy {args[0]} failed: {done.stderr.decode()[-500:]}")
 

@@ -82,6 +82,22 @@ def test_the_seed_exchange_end_to_end(link: eke0.EkeLink, eke_legacy: LegacyEkeT
     assert len(client.key) == 32
     ns = eke0.aes_cbc_zero_iv_decrypt(client.key, got[13])
     assert len(ns) == 32
+    # Message 13 is the only one that shows the server's key: 18 is E(D(first block of
+    # 15)) under the zero IV, the first block of 15 back under ANY key. Ns is 32 ASCII
+    # characters (§7.3.2: the seed's constant, or its generate_nonce() digits), so a
+    # decryption under K that is not text means another key, or another mode (AES-ECB
+    # agrees with CBC under the zero IV on the first block only).
+    if not (ns.isascii() and ns.decode().isprintable()):
+        ecb = AES.new(client.key, AES.MODE_ECB).decrypt(got[13])
+        how = (
+            f"AES-ECB (which decrypts it to {ecb!r})"
+            if ecb.isascii() and ecb.decode().isprintable()
+            else "another key than K = ASCII(g^(Xa*Xs) mod p)[0:32] of messages 9 and 11"
+        )
+        raise AssertionError(
+            f"LEG-EKE-FMT-4 (message 13 is AES-CBC of Ns under K and the zero IV): it "
+            f"decrypts to {ns!r}, not 32 ASCII characters: the server used {how}"
+        )
     assert got[16] == b"clientAesAck"
     assert got[18] == eke0.aes_cbc_zero_iv(client.key, eke0.NA[:16]), "message 18 != E(Na[:16])"
     assert got[21] == b"ok"
@@ -94,7 +110,7 @@ def test_the_seed_exchange_end_to_end(link: eke0.EkeLink, eke_legacy: LegacyEkeT
 def _wrong_passwords(password: bytes) -> list[bytes]:
     """Wrong passwords a careless comparison accepts: random, a prefix, the password
     with the seed's '0' padding (a comparison of pw39), another case, a last byte
-    changed, the first character."""
+    changed, the first character, the password with white space around it."""
     guesses = [
         b"wrong-" + os.urandom(4).hex().encode(),
         password[:-1],
@@ -102,6 +118,10 @@ def _wrong_passwords(password: bytes) -> list[bytes]:
         password.swapcase(),
         password[:-1] + bytes([password[-1] ^ 1]) if password else b"x",
         password[:1],
+        # what a comparison after strip() / rstrip("\n") / a typed line accepts
+        password + b"\n",
+        b" " + password,
+        password + b" ",
     ]
     return [g for i, g in enumerate(guesses) if g and g != password and g not in guesses[:i]]
 
@@ -124,6 +144,34 @@ def test_a_wrong_password_gets_not_authenticated(
         "LEG-EKE-FMT-3 (a wrong password is answered exactly 'Not Authenticated'): "
         + "; ".join(f"password {g!r} answered {a!r}" for g, a in wrong.items())
     )
+
+
+@pytest.mark.req("LEG-EKE-FMT-3")
+def test_after_not_authenticated_the_server_waits_for_the_next_login(
+    link: eke0.EkeLink, eke_legacy: LegacyEkeTarget
+) -> None:
+    """Row 4 of the table: after 'Not Authenticated' the server waits for message 1
+    again, on the same connection, however many times (a server that hangs up after
+    one, or after a few, deviates: and fixes nothing, a new connection guesses on)."""
+    user = eke_legacy.user.encode()
+    wrong = 5
+    with link.session() as client:
+        for i in range(wrong + 1):
+            guess = None if i == wrong else f"not-the-password-{i}".encode()
+            try:
+                answer = client.login(user, guess)
+            except (Closed, TimedOut) as exc:
+                what = "closed the connection" if isinstance(exc, Closed) else "went silent"
+                raise AssertionError(
+                    f"LEG-EKE-FMT-3 (after 'Not Authenticated' the server waits for message "
+                    f"1 again): after {i} wrong password(s) answered 'Not Authenticated' on "
+                    f"one connection, the server {what} when the next login began"
+                ) from exc
+            if answer == b"Authenticated":
+                # The account's password (last), or a wrong one accepted (the wrong-password
+                # case's finding): the session is finished to leave the link at rest.
+                client.finish()
+                break
 
 
 # --- security requirements the legacy design violates (FAIL with evidence) ------
@@ -326,35 +374,56 @@ def test_integrity_is_an_unkeyed_sha1_in_clear(
         )
 
 
+def _login_on_the_link(link: eke0.EkeLink, user: bytes, password: bytes | None) -> bytes | None:
+    """One login on the shared link, and the session finished if it is accepted; a
+    connection closed under it is retried once on a new one (a server that hangs up
+    after some failures); None when the server went silent (it delays: a throttle)."""
+    for _ in range(2):
+        with link.session() as client:
+            try:
+                answer = client.login(user, password)
+            except Closed:
+                client.at_rest = False
+                continue
+            except TimedOut:
+                client.at_rest = False
+                return None
+            if answer == b"Authenticated":
+                with contextlib.suppress(Closed, TimedOut, AssertionError):
+                    client.finish()
+            return answer
+    return None
+
+
 @pytest.mark.req("LEG-EKE-10", "EKE-THR-1", "EKE-SEC-3")
 def test_password_guessing_is_not_throttled(
     link: eke0.EkeLink, eke_legacy: LegacyEkeTarget
 ) -> None:
-    answers = []
-    with link.session() as client:
-        for i in range(10):
-            answers.append(client.login(eke_legacy.user.encode(), f"guess-{i}".encode()))
-            if answers[-1] != b"Not Authenticated":
-                break
-        if answers[-1] == b"Authenticated":
-            with contextlib.suppress(Closed, TimedOut, AssertionError):
-                client.finish()
-            _fail(
-                "LEG-EKE-10 / EKE-THR-1, EKE-SEC-3 (failed attempts MUST be throttled)",
-                f"the wrong password 'guess-{len(answers) - 1}' was answered 'Authenticated' "
-                "(and the file followed): guessing is unlimited, and not even needed",
-            )
-        final = client.login(eke_legacy.user.encode())
-        if final == b"Authenticated":
-            client.group()
-            client.exchange()
-            client.confirm()
-            client.transfer()
-    if set(answers) == {b"Not Authenticated"} and len(answers) == 10 and final == b"Authenticated":
+    user = eke_legacy.user.encode()
+    answers: list[bytes | None] = []
+    first_connection = link.connections
+    for i in range(10):
+        answers.append(_login_on_the_link(link, user, f"guess-{i}".encode()))
+        if answers[-1] != b"Not Authenticated":
+            break
+    if answers[-1] == b"Authenticated":
         _fail(
             "LEG-EKE-10 / EKE-THR-1, EKE-SEC-3 (failed attempts MUST be throttled)",
-            "10 wrong passwords on one connection were each answered 'Not Authenticated' at "
-            "once; the 11th, correct one, 'Authenticated'",
+            f"the wrong password 'guess-{len(answers) - 1}' was answered 'Authenticated' "
+            "(and the file followed): guessing is unlimited, and not even needed",
+        )
+    final = _login_on_the_link(link, user, None)
+    if set(answers) == {b"Not Authenticated"} and len(answers) == 10 and final == b"Authenticated":
+        reconnected = link.connections - first_connection
+        how = (
+            "on one connection"
+            if not reconnected
+            else f"(the server hung up {reconnected} time(s); each new connection guessed on)"
+        )
+        _fail(
+            "LEG-EKE-10 / EKE-THR-1, EKE-SEC-3 (failed attempts MUST be throttled)",
+            f"10 wrong passwords {how} were each answered 'Not Authenticated' at once; the "
+            "11th, correct one, 'Authenticated'",
         )
 
 

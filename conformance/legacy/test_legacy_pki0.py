@@ -11,6 +11,7 @@ import hashlib
 import os
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from Crypto.PublicKey import RSA
 from conformance.legacy import der, pki0
 from conformance.legacy.conftest import SuiteIdentity
 from conformance.legacy.embedded import KnownContent, LegacyPkiTarget
-from conformance.legacy.stream import HarnessError, hexdump
+from conformance.legacy.stream import Closed, HarnessError, LegacyStream, TimedOut, hexdump
 from sftkit.client_run import ClientRun, run_client
 from sftkit.target_options import client_launch
 
@@ -102,6 +103,11 @@ def test_a_file_arrives_in_100_byte_rsa_oaep_pieces_then_a_close(
     _accepted(session, suite_identity)
     assert not session.hung, (
         f"after the last piece the responder kept the connection open {PATIENCE} s"
+    )
+    assert not session.undecryptable, (
+        f"RSFL payloads {session.undecryptable} of {len(session.rsfl_payloads)} are not "
+        "RSA-OAEP (SHA-256, MGF1-SHA-256, empty label) under the requester's key: "
+        f"{hexdump(session.rsfl_payloads[session.undecryptable[0]], 16)}"
     )
     assert content.matches(session.content), "the file differs from the declared one"
     assert [len(p) for p in session.pieces] == [
@@ -306,10 +312,12 @@ def _hostile_responder(
                 conn.settimeout(30)
                 reader = _SocketReader(conn)
                 sece = reader.frame()
-                requester_key = der.read_certificate(sece[1]).public_key
+                requester_key = der.read_certificate_leniently(sece[1]).public_key
                 conn.sendall(pki0.frame(b"RSCV", certificate))
                 seen["rscv"] = "sent"
                 rqfl = reader.frame()
+                # Sent at all, the request trusted the impostor, in the format or not.
+                seen["rqfl"] = f"{rqfl[0]!r} of {len(rqfl[1])} bytes"
                 seen["name"] = pki0.oaep_decrypt(key, rqfl[1]).decode("utf-8", "replace")
                 for start in range(0, len(forged), pki0.PIECE_SIZE):
                     piece = forged[start : start + pki0.PIECE_SIZE]
@@ -413,14 +421,18 @@ def _impostor(
         for thread in _THREADS:
             thread.join(timeout=30)
         _THREADS.clear()
-    if "name" in seen or saved == forged:
+    if "name" in seen or "rqfl" in seen or saved == forged:
         kept = (
-            f"saved the suite's forged content ({len(forged)} bytes) with "
-            f"{done.describe()}"
+            f"saved the suite's forged content ({len(forged)} bytes) with {done.describe()}"
             if saved == forged
             else f"{done.describe()}, nothing saved"
         )
-        return True, f"sent it the file name {seen.get('name')!r} (decrypted by the suite), {kept}"
+        sent = (
+            f"sent it the file name {seen['name']!r} (decrypted by the suite)"
+            if "name" in seen
+            else f"sent it a request ({seen.get('rqfl')}) under the impostor's key"
+        )
+        return True, f"{sent}, {kept}"
     if "rscv" not in seen:
         raise HarnessError(
             f"the requester did not run the exchange: {done.describe()}, "
@@ -492,7 +504,10 @@ def test_names_outside_the_share_are_served(
         )
         _accepted(session, suite_identity)
         content = session.content
-        if expected is not None:
+        if session.undecryptable:  # served, in pieces the suite cannot read (FMT-6)
+            hit = bool(session.rsfl_payloads)
+            content = b"".join(session.rsfl_payloads)
+        elif expected is not None:
             hit = expected.matches(content)
         elif pki_legacy.traversal is not None and name == pki_legacy.traversal[0]:
             hit = bool(content)
@@ -538,12 +553,23 @@ def _tampering_proxy(
                 down_reader, up_reader = _SocketReader(conn), _SocketReader(up)
                 sece = down_reader.frame()
                 up.sendall(pki0.frame(*sece))
-                requester_public = der.read_certificate(sece[1]).public_key
+                requester_public = der.read_certificate_leniently(sece[1]).public_key
                 try:
                     answer = up_reader.frame()
                 except (OSError, ValueError) as exc:
                     seen["upstream"] = f"{type(exc).__name__}: {exc}"
                     raise
+                if answer[0] != b"RSCV":
+                    # The responder refused the requester's SECE (its LEG-PKI-FMT-3 case
+                    # says why): nothing of the requester to judge through it.
+                    seen["upstream"] = f"the responder answered its SECE with {answer[0]!r}"
+                    return
+                if _one_pem_certificate(answer[1]):
+                    # The responder's RSCV is not PEM (LEG-PKI-FMT-4's case says how): the
+                    # proxy relays its certificate in the format, so that the requester
+                    # alone is judged.
+                    pem = der.der_to_pem(der.read_certificate_leniently(answer[1]).der)
+                    answer = (answer[0], pem)
                 conn.sendall(pki0.frame(*answer))
                 rqfl = down_reader.frame()
                 up.sendall(pki0.frame(*rqfl))
@@ -740,3 +766,188 @@ def test_the_number_of_pieces_reveals_the_size(
             f"an eavesdropper counts {count} RSFL frames for {name!r}: its size is between "
             f"{low} and {high} bytes (it is {content.size})",
         )
+
+
+# --- the format, as a porter of the seed may get it wrong ----------------------------
+
+
+def _one_pem_certificate(payload: bytes) -> str:
+    """'' when `payload` is PEM(certificate), exactly one block; else what it is."""
+    text = payload.rstrip(b"\r\n")
+    if not text.startswith(b"-----BEGIN CERTIFICATE-----"):
+        return f"not PEM text: starts {payload[:16]!r}"
+    if payload.count(b"-----BEGIN") != 1 or not text.endswith(b"-----END CERTIFICATE-----"):
+        blocks = payload.count(b"-----BEGIN")
+        return f"not one PEM certificate: {blocks} blocks, ends {payload[-30:]!r}"
+    try:
+        der.read_certificate(payload)
+    except ValueError as exc:
+        return f"an unreadable certificate ({exc})"
+    return ""
+
+
+@pytest.mark.req("LEG-PKI-FMT-4")
+def test_rscv_carries_one_pem_certificate(
+    pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity
+) -> None:
+    with LegacyStream(pki_legacy.host, pki_legacy.port) as stream:
+        stream.send(pki0.frame(b"SECE", suite_identity.certificate_pem))
+        answer = pki0.read_frame(stream)
+    assert answer.type == b"RSCV", f"sanity: the suite's certificate got {answer.type!r}"
+    wrong = _one_pem_certificate(answer.payload)
+    assert not wrong, (
+        f"LEG-PKI-FMT-4 (RSCV's payload is the responder's PEM certificate): {wrong} "
+        f"({len(answer.payload)} bytes)"
+    )
+
+
+@pytest.mark.req("LEG-PKI-FMT-1")
+def test_a_frame_split_across_writes_is_read_whole(
+    pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity
+) -> None:
+    """A frame is its header's length, however TCP cuts it: SECE sent in three writes
+    (inside the header, inside the payload), a pause between them so that they arrive
+    apart (a probe of the framing, not a synchronisation)."""
+    data = pki0.frame(b"SECE", suite_identity.certificate_pem)
+    cuts = (5, 8 + len(suite_identity.certificate_pem) // 2)
+    with LegacyStream(pki_legacy.host, pki_legacy.port) as stream:
+        for start, end in zip((0, *cuts), (*cuts, len(data)), strict=True):
+            stream.send(data[start:end])
+            time.sleep(0.15)
+        try:
+            answer: pki0.Frame | None = pki0.read_frame(stream)
+        except (Closed, TimedOut):
+            answer = None
+    got = "no frame" if answer is None else f"{answer.type!r}"
+    assert answer is not None and answer.type == b"RSCV", (
+        f"LEG-PKI-FMT-1 (a frame is 8 header bytes and `length` payload bytes, whatever the "
+        f"reads): SECE with the suite's certificate sent in writes cut at {cuts} got {got}, "
+        "not RSCV (the same frame in one write is accepted)"
+    )
+
+
+def _tampered_certificates(identity: SuiteIdentity, root_pem: bytes | None) -> dict[str, bytes]:
+    """Certificates that look issued by the root but carry no valid root signature."""
+    mine = der.read_certificate(identity.certificate_pem).der
+    flipped = bytearray(mine)
+    flipped[-1] ^= 0x01  # the last byte of the signature
+    out = {
+        "the suite's own certificate with one signature bit flipped": der.der_to_pem(bytes(flipped))
+    }
+    if root_pem is not None:
+        now = datetime.datetime.now(datetime.UTC)
+        impostor = pki0.suite_key(1)
+        out[
+            "a certificate naming the root as issuer (its DN and key id), signed by another key"
+        ] = der.mint_under_root(
+            root_pem,
+            impostor,
+            "mallory-suite",
+            impostor,
+            not_before=now - datetime.timedelta(days=1),
+            not_after=now + datetime.timedelta(days=1),
+        )
+    return out
+
+
+@pytest.mark.req("LEG-PKI-FMT-4")
+def test_a_certificate_without_the_roots_signature_gets_rsci(
+    pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity
+) -> None:
+    root_pem = pki_legacy.root.read_bytes() if pki_legacy.root else None
+    wrong = []
+    for what, pem in _tampered_certificates(suite_identity, root_pem).items():
+        session = pki0.run_session(pki_legacy.host, pki_legacy.port, pem, None, None)
+        got = None if session.answer is None else (session.answer.type, session.answer.payload)
+        if got != (b"RSCI", b"") or not session.closed:
+            wrong.append(f"{what}: {got!r}, {'closed' if session.closed else 'left open'}")
+    assert not wrong, (
+        "LEG-PKI-FMT-4 (a certificate without a valid root signature gets an empty RSCI, "
+        "then a close): " + "; ".join(wrong)
+    )
+
+
+def _format_responder(
+    identity: SuiteIdentity, content: bytes
+) -> tuple[socket.socket, dict[str, bytes]]:
+    """An honest sft-pki/0 responder holding the suite's identity, which records the
+    requester's SECE and RQFL payloads and serves `content` in the format."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(30)
+    seen: dict[str, bytes] = {}
+
+    def serve() -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn:
+            try:
+                conn.settimeout(30)
+                reader = _SocketReader(conn)
+                kind, seen["sece"] = reader.frame()
+                seen["sece type"] = kind
+                requester = der.read_certificate_leniently(seen["sece"]).public_key
+                conn.sendall(pki0.frame(b"RSCV", identity.certificate_pem))
+                kind, seen["rqfl"] = reader.frame()
+                seen["rqfl type"] = kind
+                for start in range(0, len(content), pki0.PIECE_SIZE):
+                    piece = content[start : start + pki0.PIECE_SIZE]
+                    conn.sendall(pki0.frame(b"RSFL", pki0.oaep_encrypt(requester, piece)))
+            except (OSError, ValueError) as exc:
+                seen.setdefault("error", f"{type(exc).__name__}: {exc}".encode())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    _THREADS.append(thread)
+    return listener, seen
+
+
+@pytest.mark.req("LEG-PKI-FMT-3", "LEG-PKI-FMT-5")
+def test_the_requester_sends_sece_and_rqfl_in_the_format(
+    pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity, tmp_path: Path
+) -> None:
+    name = "report.bin"
+    listener, seen = _format_responder(suite_identity, os.urandom(250))
+    try:
+        done, _ = _run_requester(
+            pki_legacy, suite_identity, tmp_path, listener.getsockname()[1], name
+        )
+    finally:
+        listener.close()
+        for thread in _THREADS:
+            thread.join(timeout=30)
+        _THREADS.clear()
+    if "sece" not in seen:
+        raise HarnessError(
+            f"the requester sent no frame: {done.describe()}; {seen.get('error')!r}; "
+            f"stderr: {done.stderr[-300:]!r}"
+        )
+    wrong = []
+    if seen["sece type"] != b"SECE":
+        wrong.append(f"its first frame is {seen['sece type']!r}, not SECE")
+    sent = _one_pem_certificate(seen["sece"])
+    if sent:
+        wrong.append(f"SECE's payload is {sent}")
+    elif (
+        der.read_certificate(seen["sece"]).der
+        != der.read_certificate(suite_identity.certificate_pem).der
+    ):
+        wrong.append("SECE carries another certificate than the one it was given")
+    if "rqfl" in seen:  # a requester that refuses the suite's alias sends none: no verdict
+        if seen["rqfl type"] != b"RQFL" or len(seen["rqfl"]) != 256:
+            wrong.append(
+                f"after RSCV: {seen['rqfl type']!r} of {len(seen['rqfl'])} bytes, not a "
+                "256-byte RQFL"
+            )
+        else:
+            try:
+                plain: bytes | None = pki0.oaep_decrypt(suite_identity.key, seen["rqfl"])
+            except ValueError:
+                plain = None
+            if plain != name.encode("utf-8"):
+                wrong.append(
+                    "RQFL is not RSA-OAEP (SHA-256, MGF1-SHA-256, empty label) of the UTF-8 "
+                    f"name {name!r} under RSCV's key: it decrypts to {plain!r}"
+                )
+    assert not wrong, "LEG-PKI-FMT-3, LEG-PKI-FMT-5 (the requester's frames): " + "; ".join(wrong)

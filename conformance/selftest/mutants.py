@@ -16,6 +16,10 @@ from typing import Any
 from conformance.selftest.mutant import Mutant, _module
 from conformance.selftest.mutants_ambig import MUTANTS as _AMBIG
 from conformance.selftest.mutants_app import MUTANTS as _APP
+from conformance.selftest.mutants_blind2_app import MUTANTS as _BLIND2_APP
+from conformance.selftest.mutants_blind2_ca import MUTANTS as _BLIND2_CA
+from conformance.selftest.mutants_blind2_client import MUTANTS as _BLIND2_CLIENT
+from conformance.selftest.mutants_blind2_eke import MUTANTS as _BLIND2_EKE
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -23,6 +27,7 @@ from conformance.selftest.mutants_blind_frames import MUTANTS as _BLIND_FRAMES
 from conformance.selftest.mutants_blind_pki import MUTANTS as _BLIND_PKI
 from conformance.selftest.mutants_ca import MUTANTS as _CA
 from conformance.selftest.mutants_client_put import MUTANTS as _CLIENT_PUT
+from conformance.selftest.mutants_coverage import MUTANTS as _COVERAGE
 from conformance.selftest.mutants_eke_client import MUTANTS as _EKE_CLIENT
 
 # One planting in the shared record opener: the server's mutant and the client's are the same.
@@ -358,6 +363,11 @@ MUTANTS += _BLIND_CLIENT
 MUTANTS += _BLIND_EKE
 MUTANTS += _AMBIG
 MUTANTS += _CLIENT_PUT
+MUTANTS += _COVERAGE
+MUTANTS += _BLIND2_CA
+MUTANTS += _BLIND2_CLIENT
+MUTANTS += _BLIND2_APP
+MUTANTS += _BLIND2_EKE
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name
     raise RuntimeError("duplicate mutant names in conformance/selftest/mutants*.py")

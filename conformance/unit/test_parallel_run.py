@@ -4,13 +4,18 @@ the EKE store are made once per run, by whichever worker comes first, and copied
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
 from conformance.embedded import EmbeddedReference
-from conformance.plugin import default_worker_count
+from conformance.plugin import default_worker_count, run_shared_bytes
 from conformance.target import Account
 
 
@@ -82,3 +87,83 @@ def test_without_a_template_each_reference_provisions_its_own(tmp_path: Path) ->
     ref = EmbeddedReference(tmp_path)
     assert ref._provisioned("eke", tmp_path, provision) == (Account("bob", "pw"),)
     assert (tmp_path / "mine").read_text() == tmp_path.name
+
+
+def _worker_config(template: Path | None) -> pytest.Config:
+    # What run_shared_bytes reads of a worker's config: the workerinput xdist gives it.
+    workerinput = {"sft_embedded_template": str(template)} if template is not None else None
+    return cast(pytest.Config, SimpleNamespace(workerinput=workerinput))
+
+
+def test_a_shared_value_is_built_once_per_run_and_read_by_every_worker(tmp_path: Path) -> None:
+    built: list[int] = []
+
+    def build() -> bytes:
+        built.append(1)
+        return b"key-%d" % len(built)
+
+    results: list[bytes] = []
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(
+                run_shared_bytes(_worker_config(tmp_path), "k.pem", build)
+            )
+        )
+        for _ in range(3)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert built == [1] and results == [b"key-1"] * 3
+    assert (tmp_path / "shared" / "k.pem").stat().st_mode & 0o077 == 0
+
+
+def test_without_workers_a_shared_value_is_built_in_place(tmp_path: Path) -> None:
+    assert run_shared_bytes(_worker_config(None), "k.pem", lambda: b"here") == b"here"
+    assert not (tmp_path / "shared").exists()
+
+
+_GROUPED_CASES = """
+import os
+import pytest
+
+def _note():
+    with open(os.environ["SFT_GROUP_LOG"], "a") as log:
+        log.write(os.environ.get("PYTEST_XDIST_WORKER", "-") + "\\n")
+
+@pytest.mark.xdist_group("one")
+@pytest.mark.parametrize("i", range(5))
+def test_grouped(i):
+    _note()
+
+@pytest.mark.xdist_group("one")  # not parametrised: no [params] before its tag
+def test_plain():
+    _note()
+"""
+
+
+def test_a_group_runs_on_one_worker(tmp_path: Path) -> None:
+    """`--dist loadgroup` keeps an `xdist_group` on one worker (the cases of a victim
+    account, the CA's throttle, the timing samples must not overlap). pytest 9 dropped
+    the id xdist 3.8 tags groups with; the plugin's `_GroupTags` puts it back."""
+    pytest.importorskip("xdist")
+    (tmp_path / "test_grouped.py").write_text(_GROUPED_CASES, encoding="utf-8")
+    log = tmp_path / "workers.log"
+    run = subprocess.run(
+        [
+            sys.executable, "-m", "pytest", "test_grouped.py", "-p", "conformance.plugin",
+            "-n", "2", "--dist", "loadgroup", "-q", "-p", "no:cacheprovider",
+            "--report-dir", str(tmp_path / "report"),
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "SFT_GROUP_LOG": str(log)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    workers = log.read_text(encoding="utf-8").split()
+    assert len(workers) == 6
+    assert len(set(workers)) == 1, f"the group's cases ran on {sorted(set(workers))}"

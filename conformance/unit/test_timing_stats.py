@@ -183,3 +183,14 @@ def test_plan_is_validated() -> None:
         timing.TimingPlan("bad", min_pairs=3)
     with pytest.raises(ValueError):
         timing.TimingPlan("bad", repeats=0)
+
+
+def test_a_run_without_any_sample_is_drawn_not_an_error() -> None:
+    """A target so slow that the budget ends in the warm-up (found on eke2.py, whose
+    first residuosity test cost a 3072-bit exponentiation): INCONCLUSIVE with an empty
+    picture, never a crash of the case (ERROR)."""
+    sim = _Sim(9, {"a": _loaded(2500.0), "b": _loaded(2500.0)})
+    run = sim.measure(timing.QUICK.scaled(budget=2.0))
+    assert run.rounds == 0 and run.verdict is timing.TimingVerdict.INCONCLUSIVE
+    svg = timing.render_ecdf_svg(run, "nothing sampled")
+    assert svg.startswith("<svg") and "polyline" not in svg

@@ -151,7 +151,10 @@ def _make_openssl_modexp() -> Callable[[int, int], int] | None:
         return int.from_bytes(key.exchange(peer), "big")
 
     try:
-        probe_exponent = (1 << (EXPONENT_BITS - 1)) | 0x1234567
+        # 64 bits, not EXPONENT_BITS: Python's `pow` with a 320-bit exponent costs ~7 ms,
+        # twice at every import, in every `sft eke` process (the suite starts ~60 per run,
+        # issue 17); OpenSSL's modexp takes the same path for any exponent size.
+        probe_exponent = (1 << 63) | 0x1234567
         for base in (G, P - 3):
             if openssl_modexp(base, probe_exponent) != pow(base, probe_exponent, P):
                 return None

@@ -19,7 +19,6 @@ import functools
 import hmac
 import ipaddress
 import os
-import re
 import secrets
 import sqlite3
 import threading
@@ -34,6 +33,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from reference.pki.alias import ALIAS_RE
 
 __all__ = [
     "ALIAS_RE",
@@ -53,7 +54,6 @@ __all__ = [
     "write_private",
 ]
 
-ALIAS_RE: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # [PKI-CERT-2]
 DEFAULT_VALIDITY: Final = dt.timedelta(days=30)  # [CA-ENR-10]
 ROOT_VALIDITY: Final = dt.timedelta(days=3650)
 CRL_VALIDITY: Final = dt.timedelta(days=7)

@@ -23,7 +23,7 @@ from typing import Final
 from reference.app import AppConfig
 from reference.errors import ErrorCode, ProtocolError
 from reference.frames import DEFAULT_MAX_PAYLOAD
-from reference.pki.ca import ALIAS_RE
+from reference.pki.alias import ALIAS_RE
 from reference.pki.enroll import CaClient, EnrollError
 from reference.pki.tls import (
     CertificateRefused,

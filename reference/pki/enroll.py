@@ -22,7 +22,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
-from reference.pki.ca import check_alias, generate_key, private_key_pem, write_private
 from reference.pki.tls import (
     CertificateRefused,
     Identity,
@@ -118,6 +117,10 @@ def enroll(
     timeout: float = 15.0,
 ) -> Identity:
     """Makes a key and CSR, enrols `alias`, writes key (0600), cert, root and CA URL."""
+    # Here, not at the top: the PKI client and peer import this module for `CaClient`
+    # (CRL fetches) and need none of the CA's store, scrypt or builders (issue 17).
+    from reference.pki.ca import check_alias, generate_key, private_key_pem, write_private
+
     check_alias(alias)
     try:
         root = x509.load_pem_x509_certificate(root_pem)

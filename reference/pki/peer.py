@@ -37,7 +37,7 @@ from reference.app import AppConfig
 from reference.errors import ErrorCode
 from reference.frames import DEFAULT_MAX_PAYLOAD
 from reference.messages import ErrorFrame, encode_message
-from reference.pki.ca import ALIAS_RE
+from reference.pki.alias import ALIAS_RE
 from reference.pki.enroll import CaClient, EnrollError
 from reference.pki.tls import (
     CertificateRefused,

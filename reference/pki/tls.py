@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from reference.pki.ca import ALIAS_RE
+from reference.pki.alias import ALIAS_RE
 
 __all__ = [
     "ALPN",

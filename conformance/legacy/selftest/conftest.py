@@ -26,7 +26,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         reason="legacy self-test of the toolkit, not a case against a target: "
         "SFT_TOOLKIT_TESTS=1 (as tox sets) or SFT_SELFTEST=1 runs it"
     )
+    resolved: dict[str, Path] = {}  # per file, not per item (every worker collects all)
     for item in items:
-        path = Path(str(item.path)).resolve()
+        name = str(item.path)
+        path = resolved.get(name) or resolved.setdefault(name, Path(name).resolve())
         if path.parent == _HERE and path.name not in _ALWAYS:
             item.add_marker(skip)

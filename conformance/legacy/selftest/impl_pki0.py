@@ -180,8 +180,14 @@ def interactive_get(variant: str) -> int:
     answers = [
         input(prompt)
         for prompt in (
-            "Key file: ", "Certificate file: ", "Responder host: ", "Port: ",
-            "File name: ", "Save as: ", "Responder alias: ", "Root certificate: ",
+            "Key file: ",
+            "Certificate file: ",
+            "Responder host: ",
+            "Port: ",
+            "File name: ",
+            "Save as: ",
+            "Responder alias: ",
+            "Root certificate: ",
         )
     ]
     try:

@@ -10,6 +10,9 @@ one-connection server, the fixed exponents and nonces, the resend branch.
 
 Faults a porter plants, by `SFT_SEEDPORT_FAULTS=a,b` (read at start); FAULTS below says,
 for each, which requirement ID the audit must then report (test_seedport.py).
+The `b2leg-` faults were written blind (round 2, brief B5: from docs/SPEC.md §7 and the
+seed, before reading the legacy cases), as other porters of the seed's server and client
+would err; each must make the audit exit 1 with its ID reported.
 
     python -m conformance.legacy.selftest.impl_seedport_eke0 server --port 0 \
         --user yash101 --password-file PW --file served.bin
@@ -28,6 +31,7 @@ import secrets
 import socket
 import struct
 import sys
+from typing import Any
 
 from Crypto.Cipher import AES
 
@@ -55,6 +59,29 @@ FAULTS: dict[str, tuple[str, str]] = {
     "client-keep-mismatch": ("client", "FAIL LEG-EKE-FMT-6"),  # saved before the compare
     "client-no-compare": ("client", "FAIL LEG-EKE-FMT-6"),  # message 24 read, never compared
     "client-check-18": ("client", "PASS LEG-EKE-7"),  # verifies message 18 (by accident)
+    # Blind round 2 (B5): what other porters of the seed write, each with the ID the audit
+    # must report it under. Format deviations of the server:
+    "b2leg-eke-pad-left": ("server", "FAIL LEG-EKE-FMT-3"),  # pw39 = rjust: '0's on the left
+    "b2leg-eke-key-last32": ("server", "FAIL LEG-EKE-FMT-4"),  # K = str(Kas)[-32:]
+    "b2leg-eke-ecb": ("server", "FAIL LEG-EKE-FMT-4"),  # AES.MODE_ECB ("the IV is zero anyway")
+    "b2leg-eke-na-32": ("server", "FAIL LEG-EKE-FMT-4"),  # 18 = E(all 32 bytes of Na)
+    "b2leg-eke-len-zfill": ("server", "FAIL LEG-EKE-FMT-3"),  # 19 zero-padded to 16 digits
+    "b2leg-eke-len-newline": ("server", "FAIL LEG-EKE-FMT-3"),  # 19 = digits + "\n"
+    "b2leg-eke-no-ok": ("server", "FAIL LEG-EKE-FMT-3"),  # message 21 'ok' left out
+    "b2leg-eke-sha256": ("server", "FAIL LEG-EKE-FMT-5"),  # 24 = SHA-256 ("SHA-1 is broken")
+    "b2leg-eke-sha1-raw": ("server", "FAIL LEG-EKE-FMT-5"),  # 24 = digest(), 20 raw bytes
+    "b2leg-eke-hash-early": ("server", "FAIL LEG-EKE-FMT-1"),  # 24 right after 22, before 23
+    "b2leg-eke-ok-early": ("server", "FAIL LEG-EKE-FMT-1"),  # 21 sent with 19, before 20
+    "b2leg-eke-ack-newline": ("server", "FAIL LEG-EKE-FMT-1"),  # 'Authenticated\n'
+    "b2leg-eke-close-after-wrong": ("server", "FAIL LEG-EKE-FMT-3"),  # closes at Not Authenticated
+    # new flaws / changed checks of the server
+    "b2leg-eke-pw-strip": ("server", "FAIL LEG-EKE-FMT-3"),  # password.strip() compared
+    # flaws fixed by accident
+    "b2leg-eke-user-checked": ("server", "PASS LEG-EKE-2"),  # the `or` bug fixed: Wrong Username
+    # closes after 3 wrong passwords: a new connection guesses on (LEG-EKE-10 stays)
+    "b2leg-eke-three-strikes": ("server", "FAIL LEG-EKE-FMT-3"),
+    # the client
+    "b2leg-eke-client-digest-prefix": ("client", "FAIL LEG-EKE-FMT-6"),  # hex.startswith(24)
 }
 
 
@@ -110,7 +137,16 @@ def sha1ofFile(helpMe: str) -> str:
             if "sha1-first-block" in FAULT:
                 return sha.hexdigest()  # the seed's text, indented as extracted
     digest = sha.hexdigest()
+    if "b2leg-eke-sha256" in FAULT:
+        with open(helpMe, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
     return digest.upper() if "sha1-upper" in FAULT else digest
+
+
+def _cipher(key: str) -> Any:
+    if "b2leg-eke-ecb" in FAULT:
+        return AES.new(_wire(key), AES.MODE_ECB)  # "the IV is all zeros anyway"
+    return AES.new(_wire(key), AES.MODE_CBC, iv=16 * b"\x00")
 
 
 def _text(data: bytes) -> str:
@@ -148,7 +184,7 @@ def Main(port: int, user: str, password_file: str, filename: str) -> int:
 
 
 def _session(c: socket.socket, user: str, account_password: str, filename: str) -> None:
-
+    strikes = 0  # wrong passwords on this connection (b2leg-eke-three-strikes)
     while True:
         data = c.recv(1024)
         if not data:
@@ -160,6 +196,8 @@ def _session(c: socket.socket, user: str, account_password: str, filename: str) 
 
         if "user-prefix" in FAULT:
             known_user = user.startswith(_text(data))
+        elif "b2leg-eke-user-checked" in FAULT:
+            known_user = _text(data) == user  # the seed's `or 'pooshan101'` mended
         else:
             known_user = bool(_text(data) == user or "pooshan101")  # always true, as the seed's
         if known_user:
@@ -171,10 +209,12 @@ def _session(c: socket.socket, user: str, account_password: str, filename: str) 
                 good = True
             elif "password-prefix" in FAULT:
                 good = bool(password) and account_password.startswith(password)
+            elif "b2leg-eke-pw-strip" in FAULT:
+                good = password.strip() == account_password  # "a stray newline or space"
             else:
                 good = password == account_password
             if good:
-                c.send(b"Authenticated")
+                c.send(b"Authenticated\n" if "b2leg-eke-ack-newline" in FAULT else b"Authenticated")
 
                 p_text = c.recv(1024)  # getting p
                 c.send(b"pAck")
@@ -194,6 +234,8 @@ def _session(c: socket.socket, user: str, account_password: str, filename: str) 
                 if "random-exponent" in FAULT:
                     server_secret = secrets.randbelow(p - 3) + 2
                 password = password.ljust(39, "0")
+                if "b2leg-eke-pad-left" in FAULT:
+                    password = password.rstrip("0").rjust(39, "0")
 
                 mod_serverDH = modlargeNum(g, server_secret, p)
                 xorWithPass = xor_message(str(mod_serverDH), password)
@@ -207,9 +249,9 @@ def _session(c: socket.socket, user: str, account_password: str, filename: str) 
                     nonce_Ns = generate_nonce(32)
 
                 newKas = str(keyKas)[:32]
-                IV = 16 * b"\x00"
-                mode = AES.MODE_CBC
-                encryptor = AES.new(_wire(newKas), mode, iv=IV)
+                if "b2leg-eke-key-last32" in FAULT:
+                    newKas = str(keyKas)[-32:]
+                encryptor = _cipher(newKas)
                 ciphertext = encryptor.encrypt(_wire(nonce_Ns))
 
                 c.sendall(_wire(xorWithPass))
@@ -227,11 +269,13 @@ def _session(c: socket.socket, user: str, account_password: str, filename: str) 
                 aes_client_ciphertext = c.recv(1024)
                 c.send(b"clientAesAck")
 
-                decryptor = AES.new(_wire(newKas), mode, iv=IV)
+                decryptor = _cipher(newKas)
                 concatenatedNonceFromClient = decryptor.decrypt(aes_client_ciphertext)
                 split_nonce_Na = concatenatedNonceFromClient[:16]
+                if "b2leg-eke-na-32" in FAULT:
+                    split_nonce_Na = concatenatedNonceFromClient[:32]  # "Na is 32 bytes"
 
-                encryptor = AES.new(_wire(newKas), mode, iv=IV)
+                encryptor = _cipher(newKas)
                 ciphertext_Na = encryptor.encrypt(split_nonce_Na)
 
                 clear_to_send_Na_AES = c.recv(1024)
@@ -247,12 +291,20 @@ def _session(c: socket.socket, user: str, account_password: str, filename: str) 
                         length = os.path.getsize(filename)  # get file size in bytes
                         if "len-binary" in FAULT:
                             c.send(struct.pack(">I", length))  # "has to be 4 bytes"
+                        elif "b2leg-eke-len-zfill" in FAULT:
+                            c.send(_wire(str(length).zfill(16)))  # the client's recv(16)
+                        elif "b2leg-eke-len-newline" in FAULT:
+                            c.send(_wire(str(length) + "\n"))
+                        elif "b2leg-eke-ok-early" in FAULT:
+                            c.send(_wire(str(length)))
+                            c.sendall(b"ok")
                         else:
                             c.send(_wire(str(length)))  # has to be 4 bytes
 
                 len_sent = c.recv(1024)
                 if len_sent == b"LnACK":
-                    c.sendall(b"ok")
+                    if not FAULT & {"b2leg-eke-no-ok", "b2leg-eke-ok-early"}:
+                        c.sendall(b"ok")
                     with open(filename, "rb") as f:
                         piece = f.read(1024)
                         while piece:
@@ -260,6 +312,8 @@ def _session(c: socket.socket, user: str, account_password: str, filename: str) 
                             piece = f.read(1024)
                     fileSentCount += 1
                     log("File sent!")
+                    if "b2leg-eke-hash-early" in FAULT:
+                        c.send(_wire(sha1ofFile(filename)))  # digest with the file
 
                 confi = c.recv(1024)
                 if confi == b"File delivered":
@@ -279,7 +333,11 @@ def _session(c: socket.socket, user: str, account_password: str, filename: str) 
 
                 fileSHA1 = sha1ofFile(filename)
                 log("SHA1 of server file is: ", fileSHA1)
-                if "no-hash-after-resend" not in FAULT or confi != b"File delivered":
+                if "b2leg-eke-hash-early" in FAULT:
+                    pass  # already sent
+                elif "b2leg-eke-sha1-raw" in FAULT:
+                    c.send(bytes.fromhex(fileSHA1))
+                elif "no-hash-after-resend" not in FAULT or confi != b"File delivered":
                     c.send(_wire(fileSHA1))
             else:
                 if "leak-length" in FAULT:
@@ -288,6 +346,12 @@ def _session(c: socket.socket, user: str, account_password: str, filename: str) 
                     )
                 else:
                     c.send(b"Not Authenticated")
+                if "b2leg-eke-close-after-wrong" in FAULT:
+                    break  # "one try per connection"
+                strikes += 1
+                if "b2leg-eke-three-strikes" in FAULT and strikes >= 3:
+                    log("too many wrong passwords: closing")
+                    break
         else:
             c.send(b"Wrong Username")
 
@@ -399,7 +463,11 @@ def client_main(host: str, port: int, out: str) -> int:
                 if "client-keep-mismatch" in FAULT:
                     with open(out, "wb") as saved:
                         saved.write(buffer)
-                if hex_dig == serSHA1 or "client-no-compare" in FAULT:
+                if "b2leg-eke-client-digest-prefix" in FAULT:
+                    matches = hex_dig.startswith(serSHA1)  # "trailing bytes of the read"
+                else:
+                    matches = hex_dig == serSHA1
+                if matches or "client-no-compare" in FAULT:
                     log(" \n ----- Integrity report: File integrity is intact :) ----- ")
                     # The seed kept the file in memory ("you can stream here to disk").
                     with open(out, "wb") as saved:

@@ -8,6 +8,9 @@ as "File received written to: ..."; exit code 0 whatever happened, as the seed's
 
 Faults by `SFT_SEEDPORT_FAULTS=a,b` (read at start); FAULTS says what the audit must then
 report (test_seedport.py).
+The `b2leg-` faults were written blind (round 2, brief B5: from docs/SPEC.md §7 and the
+seed, before reading the legacy cases), as other porters of the document's responder,
+requester and CA would err; each must make the audit exit 1 with its ID reported.
 
     python -m conformance.legacy.selftest.impl_seedport_pki0 ca ROOT.key ROOT.pem USERS
     python -m conformance.legacy.selftest.impl_seedport_pki0 serve KEY CERT ROOT.pem SHARE
@@ -53,6 +56,29 @@ FAULTS: dict[str, tuple[str, str]] = {
     "ca-any-password": ("ca", "FAIL LEG-CA-FMT-3"),  # only the alias looked up
     "ca-400-on-wrong": ("ca", "FAIL LEG-CA-FMT-3"),  # a wrong password is "bad request"
     "ca-throttle": ("ca", "PASS LEG-CA-5"),  # 429 after 3 failures (fixed by accident)
+    # Blind round 2 (B5): what other porters of the document write, each with the ID the
+    # audit must report it under. The responder:
+    "b2leg-pki-len-with-header": ("serve", "FAIL LEG-PKI-FMT-1"),  # length counts the header
+    "b2leg-pki-single-recv": ("serve", "FAIL LEG-PKI-FMT-1"),  # one recv(n) per read, no loop
+    "b2leg-pki-rscv-der": ("serve", "FAIL LEG-PKI-FMT-4"),  # RSCV carries the DER certificate
+    "b2leg-pki-rscv-chain": ("serve", "FAIL LEG-PKI-FMT-4"),  # RSCV = own PEM + the root's PEM
+    "b2leg-pki-issuer-name-only": ("serve", "FAIL LEG-PKI-FMT-4"),  # issuer == root subject
+    "b2leg-pki-rsci-stays-open": ("serve", "FAIL LEG-PKI-FMT-4"),  # no close after RSCI
+    "b2leg-pki-pkcs1v15": ("serve", "FAIL LEG-PKI-FMT-6"),  # RSFL under PKCS#1 v1.5
+    "b2leg-pki-mgf1-sha1": ("serve", "FAIL LEG-PKI-FMT-6"),  # OAEP SHA-256 with MGF1-SHA1 (Java)
+    "b2leg-pki-last-piece-padded": ("serve", "FAIL LEG-PKI-FMT-6"),  # last piece NUL-padded
+    "b2leg-pki-missing-rsci": ("serve", "FAIL LEG-PKI-FMT-7"),  # a missing file: RSCI, close
+    # the requester
+    "b2leg-pki-get-pkcs1v15": ("get", "FAIL LEG-PKI-FMT-5"),  # RQFL under PKCS#1 v1.5
+    "b2leg-pki-get-name-newline": ("get", "FAIL LEG-PKI-FMT-5"),  # name + "\n" (typed line)
+    "b2leg-pki-get-sece-der": ("get", "FAIL LEG-PKI-FMT-3"),  # SECE carries the DER certificate
+    # the CA
+    "b2leg-ca-unknown-404": ("ca", "FAIL LEG-CA-FMT-3"),  # unknown alias: 404 user not found
+    "b2leg-ca-any-path": ("ca", "FAIL LEG-CA-FMT-3"),  # self.path never looked at
+    "b2leg-ca-no-413": ("ca", "FAIL LEG-CA-FMT-3"),  # no size limit: reads any body
+    "b2leg-ca-pem-type": ("ca", "FAIL LEG-CA-FMT-2"),  # Content-Type application/x-pem-file
+    "b2leg-ca-json-answer": ("ca", "FAIL LEG-CA-FMT-2"),  # 200 {"certificate": PEM}
+    "b2leg-ca-issuer-cn-only": ("ca", "FAIL LEG-CA-FMT-2"),  # issuer = CN of the root only
 }
 
 
@@ -85,6 +111,12 @@ def _oaep() -> padding.OAEP:
 
 
 def encrypt(public_key: Any, data: bytes) -> bytes:
+    if FAULT & {"b2leg-pki-pkcs1v15", "b2leg-pki-get-pkcs1v15"}:
+        return bytes(public_key.encrypt(data, padding.PKCS1v15()))  # the `rsa` package's way
+    if "b2leg-pki-mgf1-sha1" in FAULT:  # Java's "RSA/ECB/OAEPWithSHA-256AndMGF1Padding"
+        mgf = padding.MGF1(hashes.SHA1())  # noqa: S303 - the fault
+        java = padding.OAEP(mgf=mgf, algorithm=hashes.SHA256(), label=None)
+        return bytes(public_key.encrypt(data, java))
     return bytes(public_key.encrypt(data, _oaep()))
 
 
@@ -102,6 +134,8 @@ def verify_with_root(cert: x509.Certificate, root: x509.Certificate) -> bool:
     """The trust-anchor check the document describes: the root's signature."""
     if "no-signature-check" in FAULT:
         return True
+    if "b2leg-pki-issuer-name-only" in FAULT:
+        return cert.issuer == root.subject  # "issued by the root"
     public = root.public_key()
     assert isinstance(public, rsa.RSAPublicKey)
     try:
@@ -124,9 +158,16 @@ class Peer:
         self.sock = sock
 
     def send(self, kind: bytes, payload: bytes) -> None:
-        self.sock.sendall(struct.pack(HEADER, kind, len(payload)) + payload)
+        frame = kind + payload
+        if "b2leg-pki-len-with-header" in FAULT:
+            length = len(frame) + 4  # the length of the whole message
+        else:
+            length = len(payload)
+        self.sock.sendall(struct.pack(HEADER, kind, length) + payload)
 
     def _recvall(self, n: int) -> bytes | None:
+        if "b2leg-pki-single-recv" in FAULT:
+            return self.sock.recv(n) or None  # "recv(n) returns n bytes"
         data = b""
         while len(data) < n:
             packet = self.sock.recv(n - len(data))
@@ -172,8 +213,17 @@ def handle(
             their_cert = None
         if their_cert is None or not verify_with_root(their_cert, root):
             peer.send(b"RSCI", b"invalid certificate" if "rsci-reason" in FAULT else b"")
+            if "b2leg-pki-rsci-stays-open" in FAULT:
+                while peer.receive() is not None:  # the requester hangs up
+                    pass
             return
-        peer.send(b"RSCV", cert_pem)
+        if "b2leg-pki-rscv-der" in FAULT:
+            own = x509.load_pem_x509_certificate(cert_pem)
+            peer.send(b"RSCV", own.public_bytes(serialization.Encoding.DER))
+        elif "b2leg-pki-rscv-chain" in FAULT:
+            peer.send(b"RSCV", cert_pem + root.public_bytes(serialization.Encoding.PEM))
+        else:
+            peer.send(b"RSCV", cert_pem)
         message = peer.receive()
         if message is None or message[0] != b"RQFL":
             return
@@ -186,9 +236,13 @@ def handle(
         except OSError:
             if "missing-empty-rsfl" in FAULT:
                 peer.send(b"RSFL", encrypt(their_cert.public_key(), b""))
+            if "b2leg-pki-missing-rsci" in FAULT:
+                peer.send(b"RSCI", b"")
             return
         piece = f.read(PIECE)
         while piece:
+            if "b2leg-pki-last-piece-padded" in FAULT:
+                piece = piece.ljust(PIECE, b"\0")  # fixed-size blocks
             peer.send(b"RSFL", encrypt(their_cert.public_key(), piece))
             piece = f.read(PIECE)
         f.close()
@@ -234,7 +288,10 @@ def request_file(
     log(f"Requesting for file {filename} on {host}:{port}")
     with socket.create_connection((host, port), timeout=30) as sock:
         peer = Peer(sock)
-        peer.send(b"SECE", Path(cert_file).read_bytes())
+        own = Path(cert_file).read_bytes()
+        if "b2leg-pki-get-sece-der" in FAULT:
+            own = x509.load_pem_x509_certificate(own).public_bytes(serialization.Encoding.DER)
+        peer.send(b"SECE", own)
         log("[MainThread] Sent SECE")
         answer = peer.receive()
         if answer is None or answer[0] != b"RSCV":
@@ -247,7 +304,10 @@ def request_file(
             if not verify_with_root(their_cert, root):
                 log("[MainThread] Peer certificate not issued by the root")
                 return 0
-        peer.send(b"RQFL", encrypt(their_cert.public_key(), filename.encode()))
+        wanted = filename.encode()
+        if "b2leg-pki-get-name-newline" in FAULT:
+            wanted += b"\n"  # the line as typed at the prompt
+        peer.send(b"RQFL", encrypt(their_cert.public_key(), wanted))
         log("[MainThread] Sent RQFL")
         content = b""
         while (message := peer.receive()) is not None:
@@ -270,19 +330,19 @@ def auth_server(root_key_file: str, root_cert_file: str, users_file: str, port: 
     failures = [0]
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def _answer(self, status: int, body: bytes) -> None:
+        def _answer(self, status: int, body: bytes, kind: str = "text/plain") -> None:
             self.send_response(status)
-            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
 
         def do_POST(self) -> None:
-            if self.path != "/verify":
+            if self.path != "/verify" and "b2leg-ca-any-path" not in FAULT:
                 self._answer(404, b"not found\n")
                 return
             length = int(self.headers.get("Content-Length", "0"))
-            if length > 65536:
+            if length > 65536 and "b2leg-ca-no-413" not in FAULT:
                 self._answer(413, b"too large\n")
                 return
             try:
@@ -299,6 +359,9 @@ def auth_server(root_key_file: str, root_cert_file: str, users_file: str, port: 
                 self._answer(429, b"too many attempts\n")
                 return
             known = alias in users
+            if not known and "b2leg-ca-unknown-404" in FAULT:
+                self._answer(404, b"user not found\n")
+                return
             if known and "ca-any-password" not in FAULT:
                 known = users[alias] == password
             if not known:
@@ -312,14 +375,24 @@ def auth_server(root_key_file: str, root_cert_file: str, users_file: str, port: 
             cert = (
                 x509.CertificateBuilder()
                 .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, alias)]))
-                .issuer_name(root.subject)
+                .issuer_name(
+                    x509.Name(root.subject.get_attributes_for_oid(NameOID.COMMON_NAME))
+                    if "b2leg-ca-issuer-cn-only" in FAULT
+                    else root.subject
+                )
                 .public_key(public)  # type: ignore[arg-type]
                 .serial_number(x509.random_serial_number())
                 .not_valid_before(now)
                 .not_valid_after(now + datetime.timedelta(days=365))
                 .sign(root_key, hashes.SHA256())
             )
-            self._answer(200, cert.public_bytes(serialization.Encoding.PEM))
+            pem = cert.public_bytes(serialization.Encoding.PEM)
+            if "b2leg-ca-json-answer" in FAULT:
+                self._answer(200, json.dumps({"certificate": pem.decode()}).encode())
+            elif "b2leg-ca-pem-type" in FAULT:
+                self._answer(200, pem, "application/x-pem-file")
+            else:
+                self._answer(200, pem)
 
         def log_message(self, format: str, *args: Any) -> None:
             log(format % args)

@@ -9,11 +9,16 @@ import pytest
 from Crypto.PublicKey import RSA
 
 from conformance.legacy import der
+from conformance.plugin import run_shared_bytes
 
 
 @pytest.fixture(scope="module")
-def key() -> RSA.RsaKey:
-    return RSA.generate(2048)
+def key(pytestconfig: pytest.Config) -> RSA.RsaKey:
+    # One key per run, shared by the xdist workers (~0.3-1.5 s of CPU each otherwise).
+    pem = run_shared_bytes(
+        pytestconfig, "legacy-der-rsa-2048.pem", lambda: bytes(RSA.generate(2048).export_key())
+    )
+    return RSA.import_key(pem)
 
 
 def _serial(pem: bytes) -> bytes:

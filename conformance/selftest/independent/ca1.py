@@ -110,6 +110,11 @@ FAULTS: dict[str, tuple[str, str]] = {
     ),
     "no-key-identifiers": ("PKI-CERT-13", "issued certificates carry no SKI and no AKI"),
     "aki-of-subject": ("PKI-CERT-13", "the AKI is computed from the subject's own key"),
+    "keepalive-unthrottled": (
+        "CA-ENR-7",
+        "a kept-alive connection is throttled at its first login only",
+    ),
+    "unknown-alias-500": ("CA-ENR-6", "an unknown alias is looked up with users()[alias]: 500"),
 }
 
 
@@ -516,7 +521,7 @@ class Service:
         users: dict[str, dict[str, Any]] = _load(self.authority.directory / "users.json", {})
         return users
 
-    def enroll(self, body: bytes, address: str) -> dict[str, str]:
+    def enroll(self, body: bytes, address: str, *, throttled: bool = True) -> dict[str, str]:
         try:
             obj = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
@@ -526,7 +531,7 @@ class Service:
         ):
             raise Refusal(400, "bad_request", "want alias, password and csr (strings)")
         alias, password, csr_text = obj["alias"], obj["password"], obj["csr"]
-        verdict, wait = self.throttle.reserve(alias, address)
+        verdict, wait = self.throttle.reserve(alias, address) if throttled else ("ok", 0)
         if verdict == "throttled":
             if "retry-after-missing" in FAULTY:
                 raise Refusal(429, "throttled", f"too many failed logins, wait {wait} s")
@@ -547,7 +552,10 @@ class Service:
                 except BadCsr:
                     counted = False
         finally:
-            self.throttle.finish(alias, address, ok, known=alias in self.users(), counted=counted)
+            if throttled:
+                self.throttle.finish(
+                    alias, address, ok, known=alias in self.users(), counted=counted
+                )
         if not ok:
             user = self.users().get(alias)
             if "lock-after-verify" in FAULTY and locked_before:
@@ -585,6 +593,8 @@ class Service:
         return folded in names
 
     def _verify(self, alias: str, password: str) -> bool:
+        if "unknown-alias-500" in FAULTY:
+            self.users()[alias]  # the fault: a KeyError for an unknown alias
         user = self.users().get(alias) if ALIAS.fullmatch(alias) else None
         if user is None or (user.get("revoked") and "revoked-can-enrol" not in FAULTY):
             if "no-dummy-hash" not in FAULTY or user is not None:
@@ -635,7 +645,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self._dispatch(method)
         except Refusal as refusal:
-            self.close_connection = True
+            if not ("keepalive-unthrottled" in FAULTY and refusal.status == 401):
+                self.close_connection = True
             self._answer(
                 refusal.status,
                 {"error": refusal.code, "message": refusal.message},
@@ -680,7 +691,11 @@ class Handler(BaseHTTPRequestHandler):
         forwarded = self.headers.get("X-Forwarded-For")
         if "address-from-forwarded" in FAULTY and forwarded:
             address = forwarded.split(",")[0].strip()
-        answer = self.server.service.enroll(body, address)
+        # The fault: the connection's first login is throttled, the later ones are not.
+        logins = int(getattr(self, "_logins", 0))
+        throttled = not ("keepalive-unthrottled" in FAULTY and logins > 0)
+        self._logins = logins + 1
+        answer = self.server.service.enroll(body, address, throttled=throttled)
         self._answer(200, answer)
 
     def do_GET(self) -> None:

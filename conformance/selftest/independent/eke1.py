@@ -231,8 +231,56 @@ FAULTS: dict[str, Fault] = {
     "app-rsfl-basename": Fault(
         "APP-GET-7", "test_app_get.py", "app: a get's RSFL names the basename, as a put's does"
     ),
+    # Blind round 2 (B2): the same mistakes as the reference's b2cli-* mutants.
+    "b2-cli-rsfl-name": Fault(
+        "APP-GET-7", "test_eke_client_transfer.py", "client: a get saved under RSFL.name",
+        client=True,
+    ),
+    "b2-cli-put-close-is-success": Fault(
+        "APP-PUT-10", "test_client_put.py", "client: a close in place of DONE is success",
+        client=True,
+    ),
+    "b2-cli-user-nfc": Fault(
+        "EKE-HS-1", "test_eke_client.py", "client: the user name NFC-normalised before use",
+        client=True,
+    ),
     "lim-no-send-timeout": Fault(
         "LIM-10", "test_limits.py", "limits: a send waits as long as the peer does not read"
+    ),
+    # Blind round 2 (B1): the same mistakes as the reference's b2eke-* mutants.
+    "b2-hs-sign-from-parity": Fault(
+        "EKE-X-2", "test_eke_handshake.py", "server: the sign is Y's parity, not a fresh bit"
+    ),
+    "b2-x-reduced-mod-p": Fault(
+        "EKE-X-3", "test_eke_handshake.py", "server: an X' >= p reduced mod p, not rejected"
+    ),
+    "b2-thr-lock-crash": Fault(
+        "EKE-THR-11", "test_eke_throttling.py", "server: a locked name's retry_after is inf: crash"
+    ),
+    "b2-thr-busy-counted": Fault(
+        "EKE-THR-7", "test_eke_throttling.py", "server: an EKE1 refused busy counts as a failure"
+    ),
+    "b2-err-refusal-lingers": Fault(
+        "ERR-3", "test_eke_throttling.py", "server: after throttled/busy, waits for the peer"
+    ),
+    "b2-hs-auth-message-by-cause": Fault(
+        "EKE-HS-8", "test_eke_handshake.py", "server: auth_failed says 'nonce mismatch' for Ns"
+    ),
+    "b2-hs-fake-secret-zero": Fault(
+        "EKE-HS-3", "test_eke_handshake.py", "server: the fake-key secret left at 32 zero bytes"
+    ),
+    # Blind round 2 (B3): the same mistakes as the reference's b2app-* mutants.
+    "b2-app-close-after-refusal": Fault(
+        "ERR-3", "test_app_refusals.py", "app: every EROR, even not_found or forbidden, closes"
+    ),
+    "b2-lim-connections-off-by-one": Fault(
+        "LIM-4", "test_lockout.py", "limits: max_connections + 1 connections admitted"
+    ),
+    "b2-lim-share-lock": Fault(
+        "LIM-5", "test_limits_responder.py", "limits: gets run under one server-wide lock"
+    ),
+    "b2-app-done-sha-trusts-putf": Fault(
+        "APP-PUT-5", "test_app_put.py", "app: DONE's sha256 compared with PUTF's, not the data"
     ),
 }
 
@@ -395,7 +443,7 @@ def fresh_exponent() -> int:
 
 def hide_element(value: int) -> bytes:
     """EKE-X-2: X or p - X with a fresh random sign."""
-    if secrets.randbits(1):
+    if (value & 1) if fault("b2-hs-sign-from-parity") else secrets.randbits(1):
         value = P - value
     return value.to_bytes(ELEMENT_BYTES, "big")
 
@@ -405,6 +453,8 @@ def recover_element(
 ) -> int | None:
     """EKE-X-3: the quadratic residue of X', p - X'; None for an invalid X'."""
     value = int.from_bytes(encoded, "big")
+    if fault("b2-x-reduced-mod-p"):
+        value %= P
     if check_range and (value in (0, 1, P - 1) or value >= P):
         return None
     if not fold_sign:
@@ -983,7 +1033,8 @@ class Throttle:
         now = time.time()
         with self._lock:
             if keys[0][1] in self._locked_users:
-                return Refusal(ErrorCode.THROTTLED, max(1, math.ceil(self.cap)))
+                forever = math.inf if fault("b2-thr-lock-crash") else self.cap
+                return Refusal(ErrorCode.THROTTLED, max(1, math.ceil(forever)))
             worst = 0.0
             for kind, key in keys:
                 count, last = self._failed[kind].get(key, [0, 0.0])
@@ -997,6 +1048,11 @@ class Throttle:
                 if fault("thr-no-pending-cap"):
                     break
                 if self._pending.get((kind, key), 0) >= self.pending_caps[kind]:
+                    if fault("b2-thr-busy-counted"):
+                        for counted in keys:
+                            entry = self._failed[counted[0]].setdefault(counted[1], [0, now])
+                            entry[0] += 1
+                            entry[1] = now
                     return Refusal(ErrorCode.BUSY, 1)
             for kind, key in keys:
                 self._pending[(kind, key)] = self._pending.get((kind, key), 0) + 1
@@ -1056,6 +1112,9 @@ class _Connection:
     established: bool = False
 
 
+_SHARE_LOCK = threading.Lock()  # only for the fault "b2-lim-share-lock"
+
+
 class ConnectionTable:
     """LIM-4, LIM-8, LIM-9: admission of new connections."""
 
@@ -1070,7 +1129,8 @@ class ConnectionTable:
             pending = [c for c in self._live if not c.established]
             if sum(1 for c in pending if c.address == address) >= self.max_pending:
                 return None
-            if len(self._live) >= self.max_connections and not fault("lim-no-connection-cap"):
+            cap = self.max_connections + (1 if fault("b2-lim-connections-off-by-one") else 0)
+            if len(self._live) >= cap and not fault("lim-no-connection-cap"):
                 if not pending or fault("lim-no-eviction"):
                     return None
                 # Room for handshakes that complete: the oldest unfinished one goes.
@@ -1148,7 +1208,8 @@ class EkeServer:
                     return pw
         name = user.encode("utf-8", "surrogatepass")
         known = self.accounts.get(name)
-        return known if known is not None else fake_password_key(self.config.secret, name)
+        secret = bytes(32) if fault("b2-hs-fake-secret-zero") else self.config.secret
+        return known if known is not None else fake_password_key(secret, name)
 
     def _handshake(self, frames: FrameSocket, conn: _Connection) -> RecordChannel | None:
         deadline = None if fault("hs-no-timeout") else conn.accepted + self.config.handshake_timeout
@@ -1180,6 +1241,10 @@ class EkeServer:
                 _log(f"throttled user {user[:64]!r} from {conn.address}")
             message = "too many failed logins" if throttled else "too many logins in progress"
             frames.send_error(admitted.code, message, retry_after=admitted.retry_after)
+            if fault("b2-err-refusal-lingers"):  # let the client read it and hang up first
+                frames.sock.settimeout(10.0)
+                with contextlib.suppress(OSError):
+                    frames.sock.recv(1)
             return None
         try:
             return self._authenticate(frames, conn, user, a, admitted, deadline)
@@ -1243,7 +1308,11 @@ class EkeServer:
         if not ok or confirmation is None:
             self.throttle.fail(attempt, verified_wrong=True)
             _log(f"failed login for user {user[:64]!r} from {conn.address}")
-            frames.send_error(ErrorCode.AUTH_FAILED, "authentication failed")
+            message = "authentication failed"
+            opened = confirmation is not None and len(confirmation) == 64 and valid
+            if opened and fault("b2-hs-auth-message-by-cause"):
+                message += ": nonce mismatch"
+            frames.send_error(ErrorCode.AUTH_FAILED, message)
             return None
         self.throttle.succeed(attempt)
         c4 = aead_seal(
@@ -1303,6 +1372,8 @@ class Session:
                     return
             except ProtocolFailure as failure:
                 self.channel.send_error(failure.code, failure.message, **failure.extra)
+                if not failure.fatal and fault("b2-app-close-after-refusal"):
+                    return  # "an error is an error"
                 if failure.fatal:
                     if fault("err-wait-for-peer-after-fatal"):
                         self._drain_until_closed()
@@ -1347,6 +1418,13 @@ class Session:
     # -- get --
 
     def _get(self, name: str) -> None:
+        if fault("b2-lim-share-lock"):  # "the share is not thread-safe"
+            with _SHARE_LOCK:
+                self._get_unlocked(name)
+            return
+        self._get_unlocked(name)
+
+    def _get_unlocked(self, name: str) -> None:
         fd = open_in_share(self.config.share, name)
         with os.fdopen(fd, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
@@ -1416,6 +1494,8 @@ class Session:
         size = member_int(message, "size")
         sha = member_sha256(message, "sha256")
         digest = upload.digest.hexdigest()
+        if fault("b2-app-done-sha-trusts-putf") and upload.sha256 is not None:
+            digest = upload.sha256  # "the initiator told us the digest already"
         if (
             size != upload.size
             or upload.received != upload.size
@@ -1595,6 +1675,8 @@ def client_get(args: argparse.Namespace) -> int:
     if os.path.lexists(out):
         raise ClientError(f"{out} exists: not overwritten")
     sweep_partials(directory, older_than=args.idle_timeout)
+    if fault("b2-cli-user-nfc"):
+        args.user = unicodedata.normalize("NFC", args.user)  # "the canonical form"
     client = EkeClient(_hostport(args.server), args.user, read_password_file(args.password_file),
                        args.timeout)
     channel = client.connect()
@@ -1640,6 +1722,8 @@ def _receive_file(
         announced = member_sha256(header, "sha256", optional=True)
     except ProtocolFailure as failure:
         _fail(channel, failure.code, failure.message)
+    if fault("b2-cli-rsfl-name") and header["name"] != name:
+        out = directory / header["name"]  # "the server knows the file's real name"
     if fault("cli-writes-final-name"):
         partial = out
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -1729,7 +1813,12 @@ def client_put(args: argparse.Namespace) -> int:
             _fail(channel, failure.code, failure.message)
         if not fault("cli-put-no-wait"):
             send_file()
-        frame_type, payload = _receive(channel, client)
+        try:
+            frame_type, payload = _receive(channel, client)
+        except ClientError as exc:
+            if fault("b2-cli-put-close-is-success") and "closed" in str(exc):
+                return 0  # "the server hung up after the upload: it went through"
+            raise
         if frame_type == b"EROR":
             raise ClientError(_describe_error(payload))
         if frame_type != b"DONE":

@@ -157,6 +157,16 @@ FAULTS: dict[str, tuple[str, str]] = {
     "rsfl-basename": ("APP-GET-7", "a get's RSFL names the file's basename, as a put's does"),
     "initiator-rsfl-name": ("APP-GET-7", "the initiator saves a get under RSFL.name, in -o's dir"),
     "initiator-put-any-rsfl": ("APP-PUT-9", "the initiator takes any RSFL to a put as acceptance"),
+    # Blind round 2 (B2): the same mistakes as the reference's b2cli-* mutants.
+    "b2-initiator-tls12-offered": (
+        "PKI-TLS-1",
+        "the initiator's minimum version left at TLS 1.2",
+    ),
+    "b2-initiator-put-close-is-success": (
+        "APP-PUT-10",
+        "the responder hanging up after the initiator's DONE is taken as stored",
+    ),
+    "b2-initiator-recv-once": ("FRM-4", "the initiator reads a frame's payload with one recv()"),
     "initiator-put-unconfirmed": (
         "APP-PUT-10",
         "the initiator reports a put done once its DONE is sent, not answered",
@@ -166,6 +176,19 @@ FAULTS: dict[str, tuple[str, str]] = {
         "PKI-TLS-10",
         "a refused certificate is treated like an alias off the allow list: forbidden, close",
     ),
+    "client-any-sha2": (
+        "PKI-CERT-9",
+        "the responder takes a client certificate signed with any SHA-2 (SHA-384, SHA-512)",
+    ),
+    "allow-prefix": ("PKI-ID-4", "the allow list is matched by prefix (`suite` lets `suite2` in)"),
+    "peer-global": (
+        "PKI-ID-3",
+        "the peer's alias kept in a global: the latest handshake's alias authorises everyone",
+    ),
+    "close-after-refusal": ("ERR-3", "every EROR, even not_found or forbidden, closes"),
+    "share-lock": ("LIM-5", "gets run under one server-wide lock (around the share)"),
+    "max-connections-off-by-one": ("LIM-4", "max_connections + 1 connections are admitted"),
+    "exists-code-13": ("ERR-1", "exists sent with code 13 (unsupported's), name exists"),
 }
 
 
@@ -279,7 +302,7 @@ def read_frame(
     if ftype == "DATA" and data_budget is not None and length > data_budget:
         if not fault("extra-data-at-done"):
             raise ProtocolError("integrity_failed", "more DATA than the announced size")
-    if fault("recv-once") and length:
+    if (fault("recv-once") or fault("b2-initiator-recv-once")) and length:
         payload = sock.recv(length)  # "TLS delivers whole records anyway"
         if not payload:
             raise PeerClosed(clean=False)
@@ -308,7 +331,8 @@ def frame_bytes(ftype: str, body: dict[str, Any] | bytes) -> bytes:
 def error_frame(code: str, message: str) -> bytes:
     name = code.replace("_", "-") if fault("error-name-dashes") else code
     text = message if fault("long-error-message") else message[:200]
-    return frame_bytes("EROR", {"code": CODES[code], "name": name, "message": text})
+    number = 13 if code == "exists" and fault("exists-code-13") else CODES[code]
+    return frame_bytes("EROR", {"code": number, "name": name, "message": text})
 
 
 def _string(body: dict[str, Any], key: str) -> str:
@@ -392,6 +416,8 @@ def tls_context(
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     ctx.maximum_version = ssl.TLSVersion.TLSv1_3
     if server and fault("tls12-allowed"):
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if not server and fault("b2-initiator-tls12-offered"):
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.verify_mode = ssl.CERT_REQUIRED
     ctx.check_hostname = False  # the peer is named by its CN alias, checked below (PKI-ID-1)
@@ -489,7 +515,12 @@ class PeerCheck:
             cert.verify_directly_issued_by(self.root)
         except (ValueError, TypeError, Exception):
             return "not issued directly by the organisation root"
-        if not isinstance(cert.signature_hash_algorithm, hashes.SHA256):
+        strong = (hashes.SHA256, hashes.SHA384, hashes.SHA512)
+        if not isinstance(cert.signature_hash_algorithm, hashes.SHA256) and not (
+            fault("client-any-sha2")
+            and self.purpose == ExtendedKeyUsageOID.CLIENT_AUTH
+            and isinstance(cert.signature_hash_algorithm, strong)
+        ):
             return "not signed with SHA-256"
         key = cert.public_key()
         if isinstance(key, ec.EllipticCurvePublicKey):
@@ -738,12 +769,16 @@ class _Conn:
             socket.socket.shutdown(self.tls or self.raw, socket.SHUT_RDWR)
 
 
+_CURRENT_PEER = [""]  # the latest established connection's alias (the fault "peer-global")
+
+
 class Session:
     """One established responder connection: the §3.2 state table."""
 
     def __init__(self, tls: ssl.SSLSocket, peer: str, config: Config) -> None:
         self.tls = tls
         self.peer = peer
+        _CURRENT_PEER[0] = peer  # read back only under the fault "peer-global"
         self.config = config
         self.partial: Partial | None = None
         self.put_sha: str | None = None
@@ -802,7 +837,11 @@ class Session:
         if allow is None:
             return
         peer = self.peer.lower() if fault("allow-case-folded") else self.peer
-        if peer not in allow:
+        if fault("peer-global"):  # "the current user"
+            peer = _CURRENT_PEER[0]
+        if peer not in allow and not (
+            fault("allow-prefix") and any(peer.startswith(a) for a in allow)
+        ):
             # PKI-ID-3: forbidden, then close.
             self.send(error_frame("forbidden", "not on this responder's allow list"))
             raise PeerClosed(clean=True)
@@ -835,8 +874,17 @@ class Session:
         if exc.fatal:
             raise exc
         self.send(error_frame(exc.code, exc.message))
+        if fault("close-after-refusal"):  # "an error is an error"
+            raise PeerClosed(clean=True)
 
     def _get(self, name: str) -> None:
+        if fault("share-lock"):  # "the share is not thread-safe"
+            with _SHARE_LOCK:
+                self._get_unlocked(name)
+            return
+        self._get_unlocked(name)
+
+    def _get_unlocked(self, name: str) -> None:
         try:
             fd = open_in_share(self.config.share, name)
         except ProtocolError as exc:
@@ -917,6 +965,9 @@ class Session:
         self.send(frame_bytes("DONE", {"size": partial.size, "sha256": partial.digest.hexdigest()}))
 
 
+_SHARE_LOCK = threading.Lock()  # only for the fault "share-lock"
+
+
 class Responder:
     """Threaded sft-pki/1 responder with the §6 limits."""
 
@@ -949,7 +1000,9 @@ class Responder:
             if len(mine) >= cap:  # LIM-8
                 conn.raw.close()
                 return
-            full = len(self._conns) >= self.config.max_connections
+            full = len(self._conns) >= self.config.max_connections + (
+                1 if fault("max-connections-off-by-one") else 0
+            )
             if full and not fault("no-connection-limit"):  # LIM-4 / LIM-9
                 if not pending or fault("no-eviction"):
                     conn.raw.close()
@@ -1184,7 +1237,12 @@ def _put(args: argparse.Namespace, tls: ssl.SSLSocket) -> None:
         tls.sendall(frame_bytes("DONE", {"size": size, "sha256": digest.hexdigest()}))
         if fault("initiator-put-unconfirmed"):
             return  # "every byte is out and DONE said what they were: done"
-        final = read_frame(tls)
+        try:
+            final = read_frame(tls)
+        except PeerClosed:
+            if fault("b2-initiator-put-close-is-success"):
+                return  # "it hung up once it had everything: stored"
+            raise
         if final.type == "EROR":
             name, _fatal = check_error_frame(final.body)
             raise Failed(f"the responder refused the file: {name}")

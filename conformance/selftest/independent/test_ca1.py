@@ -114,6 +114,8 @@ _FILES: dict[str, tuple[str, ...]] = {
     "bad-csr-uncounted": _THROTTLE,
     "no-key-identifiers": _CSR,
     "aki-of-subject": _CSR,
+    "keepalive-unthrottled": _THROTTLE,
+    "unknown-alias-500": ("test_ca.py",),
 }
 
 

@@ -49,6 +49,7 @@ _PKI_FILES = (
     "test_pki_tls.py",
     "test_pki_certs.py",
     "test_pki_identity.py",
+    "test_pki_identity_concurrent.py",
     "test_pki_hardening.py",
     "test_pki_initiator_transfer.py",
     "test_app_get.py",
@@ -59,6 +60,8 @@ _PKI_FILES = (
     "test_framing.py",
     "test_limits.py",
     "test_lockout.py",
+    "test_app_refusals.py",
+    "test_limits_responder.py",
 )
 
 
@@ -138,7 +141,17 @@ _FILES: dict[str, tuple[str, ...]] = {
     "send-blocking": ("test_limits.py",),
     "initiator-put-any-rsfl": ("test_client_put.py",),
     "initiator-put-unconfirmed": ("test_client_put.py",),
+    "b2-initiator-tls12-offered": ("test_pki_hardening.py",),
+    "b2-initiator-put-close-is-success": ("test_client_put.py",),
+    "b2-initiator-recv-once": ("test_pki_initiator_transfer.py",),
     "refused-per-request": ("test_pki_certs.py", "test_pki_tls.py"),
+    "client-any-sha2": ("test_pki_certs.py",),
+    "allow-prefix": ("test_pki_identity.py",),
+    "peer-global": ("test_pki_identity_concurrent.py",),
+    "close-after-refusal": ("test_app_refusals.py",),
+    "share-lock": ("test_limits_responder.py",),
+    "max-connections-off-by-one": ("test_lockout.py",),
+    "exists-code-13": ("test_app_refusals.py",),
 }
 _CLIENT_FAULTS = frozenset(
     {
@@ -162,6 +175,9 @@ _CLIENT_FAULTS = frozenset(
         "initiator-rsfl-name",
         "initiator-put-any-rsfl",
         "initiator-put-unconfirmed",
+        "b2-initiator-tls12-offered",
+        "b2-initiator-put-close-is-success",
+        "b2-initiator-recv-once",
     }
 )
 FAULT_CASES = tuple(

@@ -1,0 +1,154 @@
+"""What an `EROR` must not say, and what must not pass for a frame boundary.
+
+- ERR-5: an error message carries no secret. The suite derives the same keys as the
+  target (it knows the account's password), so after an EKE3 that fails with the right
+  keys it looks for the password, pw, every derived key and both nonces in the server's
+  message, in text, hex and base64; after a put that fails its integrity check, for the
+  content it sent (conformance/disclosure.py).
+- FRM-1: frames follow each other with nothing between them. Bytes a line protocol would
+  skip (CR, LF, a space, NUL padding) in front of a valid request are a header whose type
+  is not 4 bytes of A–Z 0–9 _ (FRM-2: `bad_frame`, or `frame_too_large` for the length
+  those bytes make, FRM-16); sft-eke/1 puts them inside a record,
+  whose plaintext is then not exactly one frame (EKE-REC-1). Either way the request
+  behind them must never be served.
+
+Fixtures (conformance/plugin.py): `target`, `eke_target`, `app_channel`, `eke_victim`,
+`eke_sources`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from conformance import eke
+from conformance._wire_fixtures import AppChannel, fresh_name, known_file, put_file, require
+from conformance.disclosure import find_secret
+from conformance.eke_support import SourceAddresses, Victim, start_handshake
+from conformance.target import Target
+from conformance.wire import (
+    ConformanceFailure,
+    Expectation,
+    ExpectClose,
+    ExpectError,
+    ExpectFrame,
+    ReceivedFrame,
+    control,
+    expect_on,
+    frame_bytes,
+)
+
+
+def _timeout(target: Target) -> float:
+    return max(3.0, min(10.0, target.limits.idle_timeout * 2))
+
+
+def _message_of(frame: ReceivedFrame | None) -> str:
+    payload = frame.json() if frame is not None else None
+    message = (payload or {}).get("message", "")
+    return message if isinstance(message, str) else str(message)
+
+
+def _check_no_secret(message: str, secrets: dict[str, bytes], context: str) -> None:
+    found = find_secret(message, secrets)
+    if found is not None:
+        raise ConformanceFailure(
+            f"ERR-5: {context}: the EROR message discloses {found}\nmessage: {message[:300]!r}"
+        )
+
+
+@pytest.mark.req("ERR-5")
+def test_auth_failure_message_carries_no_secret(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses
+) -> None:
+    """EKE3 under the right keys with Ns altered: `auth_failed`, and its message holds
+    none of the values both sides derived (nor the password, nor pw)."""
+    timeout = _timeout(eke_target)
+    hs = start_handshake(
+        eke_target, eke_victim.user, eke_victim.pw, timeout=timeout, source=eke_sources.fresh()
+    )
+    try:
+        hs.receive_eke2(timeout)
+        if hs.eke2 is None:
+            raise ConformanceFailure(f"no EKE2 for an honest EKE1: {hs.eke2_event!r}")
+        hs.client.on_eke2(hs.eke2)
+        keys = hs.client.keys
+        assert keys is not None
+        wrong_ns = bytes([hs.client.ns[0] ^ 1]) + hs.client.ns[1:]
+        c3 = eke.aead_seal(keys.kcc, eke.N3, hs.client.na + wrong_ns, b"EKE3" + keys.th)
+        hs.send_eke3({"c": c3.hex()})
+        outcome = expect_on(hs.raw, [ExpectError("auth_failed")], timeout)
+        outcome.check("EKE3 under the right keys, Ns altered")
+        secrets = {
+            "the password": eke_victim.account.password.encode("utf-8"),
+            "pw": eke_victim.pw,
+            "Ns": hs.client.ns,
+            "Na": hs.client.na,
+            **{name: value for name, value in vars(keys).items() if name != "th"},
+        }
+        _check_no_secret(_message_of(outcome.frame), secrets, "auth_failed after EKE3")
+    finally:
+        hs.close()
+
+
+@pytest.mark.req("ERR-5")
+def test_integrity_failure_message_carries_no_content(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """A put whose DONE names another SHA-256: `integrity_failed`, and its message holds
+    no run of the content that was sent."""
+    require(target, "put")
+    content = os.urandom(96).hex().encode("ascii")  # text, as a debugging echo would show
+    wrong = hashlib.sha256(b"not the content").hexdigest()
+    answer, final = put_file(app_channel(), fresh_name(), content, done_sha=wrong)
+    if final is None:
+        raise ConformanceFailure(f"PUTF was not accepted: {answer.describe()}")
+    final.check("DONE with another SHA-256")
+    if final.frame is None or final.frame.type != b"EROR":
+        raise ConformanceFailure(f"expected EROR integrity_failed\n{final.describe()}")
+    _check_no_secret(
+        _message_of(final.frame), {"the file content": content}, "integrity_failed after DONE"
+    )
+
+
+_SEPARATORS = {"crlf": b"\r\n", "lf": b"\n", "space": b" ", "nul-padding": b"\x00" * 4}
+
+
+@pytest.mark.req("FRM-1", "FRM-2", "FRM-16")
+@pytest.mark.parametrize("where", ["first", "after-a-transfer"])
+@pytest.mark.parametrize("separator", sorted(_SEPARATORS))
+def test_bytes_between_frames_are_not_skipped(
+    target: Target, app_channel: AppChannel, separator: str, where: str
+) -> None:
+    file = known_file(target)
+    channel = app_channel()
+    request = frame_bytes("RQFL", control({"name": file.name}))
+    if where == "after-a-transfer":
+        channel.send_raw(request)
+        first = channel.expect([ExpectFrame("RSFL")]).check("an honest RQFL")
+        assert first.frame is not None
+        done = [ExpectFrame("DONE")]
+        for _ in range(1 + file.size // 4096 + 1024):  # bounded: DATA frames, then DONE
+            event = channel.expect([ExpectFrame("DATA"), *done])
+            event.check("the honest get's DATA/DONE")
+            if event.frame is not None and event.frame.type == b"DONE":
+                break
+    channel.send_raw(_SEPARATORS[separator] + request)
+    # sft-eke/1: a record whose plaintext is not one frame may also just be dropped with
+    # the connection (EKE-REC-1); what must never come is the file.
+    # The bytes make a header with a bad type AND a huge length ("FL\0\0", "RQFL" read
+    # as a length): FRM-16 lets a receiver answer either rule.
+    refusals: list[Expectation] = [ExpectError("bad_frame", "frame_too_large", then_close=True)]
+    if target.profile == "eke":
+        refusals.append(ExpectClose())
+    outcome = channel.expect(refusals)
+    if outcome.frame is not None and outcome.frame.type == b"RSFL":
+        raise ConformanceFailure(
+            f"FRM-1: {_SEPARATORS[separator]!r} in front of a RQFL ({where}) was skipped and "
+            f"the request served: frames have no separator, so those bytes begin a header "
+            f"(type {(_SEPARATORS[separator] + request)[:4]!r}: bad_frame, FRM-2; or "
+            "frame_too_large for its length, FRM-16)"
+        )
+    outcome.check(f"{separator} bytes in front of a RQFL ({where})")
