@@ -815,7 +815,7 @@ def transcripts(request: pytest.FixtureRequest) -> Iterator[TranscriptBook]:
         if isinstance(observers, list) and book.add in observers:
             observers.remove(book.add)
     state = _state(request.config)
-    stem = _safe_stem(request.node.nodeid)
+    stem = _safe_stem(untagged_nodeid(request.node))
     rerun = getattr(request.node, "_sft_rerunning", False)
     path = book.write(state.transcript_dir, stem + (".rerun" if rerun else ""))
     if path is not None and not rerun:
@@ -1329,6 +1329,20 @@ class _GroupTags:
             )
             if groups and "@" not in item.nodeid:
                 _retag(item, "_".join(groups))
+
+
+def untagged_nodeid(item: pytest.Item) -> str:
+    """`item.nodeid` without the `@group` tag `_GroupTags` (or xdist) adds: the same name
+    for the case's files (transcripts, timing samples) with or without `-n`."""
+    groups = {
+        str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+        for mark in item.iter_markers("xdist_group")
+    }
+    tag = "@" + "_".join(sorted(groups))
+    return item.nodeid.removesuffix(tag) if groups else item.nodeid
+
+
+__all__ += ["untagged_nodeid"]
 
 
 def _retag(item: pytest.Item, group: str) -> None:

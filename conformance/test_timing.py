@@ -41,7 +41,7 @@ import pytest
 from conformance import ca_support, eke, timing
 from conformance.eke_channel import password_key_cached
 from conformance.eke_support import SourceAddresses, Victim, ghost_user
-from conformance.plugin import inconclusive
+from conformance.plugin import inconclusive, untagged_nodeid
 from conformance.target import Target
 from conformance.wire import ConformanceFailure, ExpectError
 
@@ -80,7 +80,8 @@ def timing_report(request: pytest.FixtureRequest) -> Callable[[timing.TimingRun,
     base = Path(request.config.option.report_dir)
     if not base.is_absolute():
         base = Path(request.config.invocation_params.dir) / base
-    stem = "".join(c if c.isalnum() or c in "-_.[]" else "_" for c in request.node.nodeid)
+    nodeid = untagged_nodeid(request.node)
+    stem = "".join(c if c.isalnum() or c in "-_.[]" else "_" for c in nodeid)
     out = base / "timing"
 
     def record(run: timing.TimingRun, title: str) -> str:
@@ -562,14 +563,16 @@ def test_ca_unknown_alias_costs_a_wrong_password(
     quick = plan.name == "quick"
     run = timing.measure(
         {"wrong password": wrong_password, "unknown alias": unknown_alias},
-        # One look at 11 pairs: the fewest with which the signed-rank test can reach
-        # alpha = 1e-3 (2 / 2^11); scrypt makes each request ~0.1 s.
+        # First look at 11 pairs: the fewest with which the signed-rank test can reach
+        # alpha = 1e-3 (2 / 2^11); scrypt makes each request ~0.1 s. On a machine busy
+        # with the rest of the run a few requests take twice as long in either class, and
+        # 11 pairs then rarely pin the difference to 25 ms: up to 30 when needed.
         plan.scaled(
             min_pairs=11,
-            max_pairs=11,
+            max_pairs=30,
             negligible=max(plan.negligible, 5e-3),
             resolution=25e-3,  # a skipped dummy scrypt costs >= 50 ms
-            budget=8.0,
+            budget=14.0,
             warmup=1,
         )
         if quick
