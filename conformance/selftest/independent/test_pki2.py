@@ -20,270 +20,60 @@ The default run pays nothing: all are opt-in.
 
 from __future__ import annotations
 
-import json
 import os
-import shlex
-import sys
-import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from conformance.embedded import EmbeddedReference
-from conformance.selftest.independent.launching import fault_env
 from conformance.selftest.independent.pki2 import FAULTS
-from conformance.selftest.suite_run import PACKAGE, read_report, run_suite, selftest_dir
+from conformance.selftest.independent.pki_harness import (
+    FaultCase,
+    PkiImplementation,
+    check_client_put,
+    check_conformant,
+    check_fault,
+    organisation,  # noqa: F401 - a fixture, used by name
+    workspace,  # noqa: F401 - a fixture, used by name
+)
 from conformance.target import Target
-from sftkit.launch import LaunchedProcess, launch_server
 
 _LEVEL = os.environ.get("SFT_SELFTEST", "").strip().lower()
-_RUN_TIMEOUT = 900.0
-_FAULT_RUN_TIMEOUT = 240.0
-_READY_TIMEOUT = 20.0
-_MODULE = "conformance.selftest.independent.pki2"
+IMPL = PkiImplementation("pki2", "conformance.selftest.independent.pki2", "--as")
 pytestmark = pytest.mark.xdist_group("independent-pki2")
 
-# The case files that judge a pki responder and initiator (the CA is the reference's,
-# judged elsewhere; the eke files do not apply).
-_PKI_FILES = (
-    "test_pki_tls.py",
-    "test_pki_certs.py",
-    "test_pki_identity.py",
-    "test_pki_identity_concurrent.py",
-    "test_pki_hardening.py",
-    "test_pki_initiator_transfer.py",
-    "test_app_get.py",
-    "test_app_put.py",
-    "test_app_names.py",
-    "test_app_names_controls.py",
-    "test_app_integrity.py",
-    "test_framing.py",
-    "test_limits.py",
-    "test_lockout.py",
-    "test_app_reserved_names.py",
-    "test_app_refusals.py",
-    "test_limits_responder.py",
-    "test_client_fatal_errors.py",
-)
-
-
-@dataclass(frozen=True)
-class FaultCase:
-    """A fault of pki2 and where the suite must see it."""
-
-    name: str
-    requirement: str
-    files: tuple[str, ...]
-    client: bool = False
-
-
-def _fault_cases() -> tuple[FaultCase, ...]:
-    return tuple(
-        FaultCase(name, fault.requirement, tuple(fault.test_file.split()), client=fault.client)
-        for name, fault in FAULTS.items()
+FAULT_CASES = tuple(
+    FaultCase(
+        name, fault.requirement, tuple(fault.test_file.split()), fault.description, fault.client
     )
-
-
-FAULT_CASES = _fault_cases()
-
-
-@dataclass
-class Independent:
-    """pki2 serving the embedded organisation's share, and its target file."""
-
-    proc: LaunchedProcess
-    target: Target
-    target_file: Path
-
-    def stop(self) -> None:
-        self.proc.stop()
-
-
-def start_independent(
-    base: Target, workdir: Path, *, faults: str = "", client_faults: str = ""
-) -> Independent:
-    """pki2 as responder (with `faults`) and as the initiator template (`client_faults`)."""
-    assert base.root is not None and base.share is not None
-    alice_cert, alice_key = base.identities["alice"]
-    suite_cert, suite_key = base.identities["suite"]
-    inbox = workdir / "inbox"
-    inbox.mkdir(parents=True, exist_ok=True)
-    limits = base.limits
-    cmd = [
-        sys.executable, "-m", _MODULE, "serve",
-        "--cert", str(alice_cert), "--key", str(alice_key), "--root", str(base.root),
-        "--ca-url", str(base.ca_url), "--listen", "127.0.0.1:0",
-        "--share", str(base.share), "--inbox", str(inbox),
-        "--handshake-timeout", str(limits.handshake_timeout),
-        "--idle-timeout", str(limits.idle_timeout),
-        "--max-file-size", str(limits.max_file_size),
-        "--max-connections", str(limits.max_connections),
-        "--max-pending-per-address", str(limits.max_pending_per_address or 8),
-        "--crl-refresh", str(limits.crl_refresh),
-    ]  # fmt: skip
-    for alias in ("suite", "carol", "revoked"):
-        cmd += ["--allow", alias]
-    proc = launch_server(
-        cmd, name="pki2", log=workdir / "pki2-serve.log", env=fault_env(faults),
-        ready_timeout=_READY_TIMEOUT,
-    )  # fmt: skip
-    host, port = proc.host, proc.port
-    client = " ".join(
-        [
-            *(["env", f"SFT_INDEPENDENT_FAULTS={client_faults}"] if client_faults else []),
-            shlex.quote(sys.executable), "-m", _MODULE, "get", "{alias}@{host}:{port}", "{name}",
-            "-o", "{out}", "--cert", shlex.quote(str(suite_cert)),
-            "--key", shlex.quote(str(suite_key)), "--root", shlex.quote(str(base.root)),
-            "--ca-url", shlex.quote(str(base.ca_url)),
-            "--idle-timeout", str(limits.idle_timeout), "--timeout", "5",
-        ]
-    )  # fmt: skip
-    # The same initiator as a sender (test_client_put.py).
-    client_put = " ".join(
-        [
-            *(["env", f"SFT_INDEPENDENT_FAULTS={client_faults}"] if client_faults else []),
-            shlex.quote(sys.executable), "-m", _MODULE, "put", "{alias}@{host}:{port}", "{file}",
-            "--as", "{name}", "--cert", shlex.quote(str(suite_cert)),
-            "--key", shlex.quote(str(suite_key)), "--root", shlex.quote(str(base.root)),
-            "--ca-url", shlex.quote(str(base.ca_url)), "--timeout", "5",
-        ]
-    )  # fmt: skip
-    target = base.with_changes(
-        host=host, port=port, pid=proc.pid, client_cmd=client, embedded=False, inbox=inbox
-    ).with_changes(client_put_cmd=client_put)
-    return Independent(proc, target, target.write_target_file(workdir / "target"))
-
-
-@pytest.fixture(scope="module")
-def workspace() -> Iterator[Path]:
-    """A directory of our own, not pytest's basetemp: every other pytest session of the
-    same user rotates those, and on a shared machine one deleted ours under a long run."""
-    with tempfile.TemporaryDirectory(prefix="sft-independent-pki2-") as directory:
-        yield Path(directory)
-
-
-@pytest.fixture(scope="module")
-def organisation(workspace: Path) -> Iterator[Target]:
-    """The embedded reference's CA, root, CRL, identities and share (its peer unused)."""
-    ref = EmbeddedReference(workspace / "organisation")
-    try:
-        # The reference's own responder keeps running, idle: it is not under test.
-        yield ref.pki()
-    finally:
-        ref.stop()
-
-
-def _failing(report: dict[str, object], requirement: str | None = None) -> list[dict[str, str]]:
-    cases = report["cases"]
-    assert isinstance(cases, list)
-    return [
-        c
-        for c in cases
-        if c["verdict"] == "FAIL"
-        and (requirement is None or requirement in (c.get("violates") or c["requirements"]))
-    ]
+    for name, fault in FAULTS.items()
+)
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not _LEVEL, reason="self-test: set SFT_SELFTEST=1 or =all (whole suite run)")
 def test_independent_pki2_is_conformant(
-    organisation: Target, workspace: Path, request: pytest.FixtureRequest
+    organisation: Target,  # noqa: F811 - the fixture
+    workspace: Path,  # noqa: F811 - the fixture
+    request: pytest.FixtureRequest,
 ) -> None:
-    tmp_path = workspace / "conformant"
-    independent = start_independent(organisation, tmp_path)
-    try:
-        args = [str(PACKAGE / f) for f in _PKI_FILES]
-        args += ["--target-config", str(independent.target_file)]
-        run = run_suite(args, tmp_path / "report", timeout=_RUN_TIMEOUT)
-    finally:
-        independent.stop()
-    report = read_report(run, tmp_path / "report", "the independent pki2")
-    failing = _failing(report)
-    out = selftest_dir(request.config)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "independent-pki2.json").write_text(
-        json.dumps(
-            {
-                "summary": report["summary"],
-                "failing": [
-                    {"nodeid": c["nodeid"], "message": c["message"][:400]} for c in failing
-                ],
-            },
-            indent=1,
-        )
-        + "\n"
-    )
-    assert report["summary"]["sanity_ok"], report["sanity"]
-    assert not failing, "false FAILs against the independent pki2:\n" + "\n".join(
-        f"  {c['nodeid']}: {c['message'][:300]}" for c in failing
-    )
+    check_conformant(IMPL, organisation, workspace, request)
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not _LEVEL, reason="self-test: set SFT_SELFTEST=1 or =all")
-def test_independent_pki2_client_put_cases_pass(organisation: Target, workspace: Path) -> None:
-    """Every case of test_client_put.py, slow variants too, against pki2's own put
-    initiator (its `client_put_cmd`): a FAIL is a bug in pki2.py or a case that assumed
-    the reference client's reading where SPEC allows another."""
-    tmp_path = workspace / "client-put"
-    independent = start_independent(organisation, tmp_path)
-    try:
-        args = [str(PACKAGE / "test_client_put.py"), "-m", "slow or not slow"]
-        args += ["--target-config", str(independent.target_file), "--no-rerun"]
-        run = run_suite(args, tmp_path / "report", timeout=_FAULT_RUN_TIMEOUT)
-    finally:
-        independent.stop()
-    report = read_report(run, tmp_path / "report", "pki2's put initiator")
-    verdicts = {c["nodeid"]: c["verdict"] for c in report["cases"]}
-    assert verdicts and set(verdicts.values()) == {"PASS"}, (
-        f"pki2's put initiator: {verdicts}\n{run.stdout[-3000:]}"
-    )
+def test_independent_pki2_client_put_cases_pass(
+    organisation: Target,  # noqa: F811 - the fixture
+    workspace: Path,  # noqa: F811 - the fixture
+) -> None:
+    check_client_put(IMPL, organisation, workspace)
 
 
 @pytest.mark.skipif(_LEVEL != "all", reason="self-test of pki2's faults: set SFT_SELFTEST=all")
 @pytest.mark.parametrize("case", FAULT_CASES, ids=[c.name for c in FAULT_CASES])
 def test_independent_fault_is_detected(
-    case: FaultCase, organisation: Target, workspace: Path, request: pytest.FixtureRequest
+    case: FaultCase,
+    organisation: Target,  # noqa: F811 - the fixture
+    workspace: Path,  # noqa: F811 - the fixture
+    request: pytest.FixtureRequest,
 ) -> None:
-    tmp_path = workspace / case.name
-    independent = start_independent(
-        organisation,
-        tmp_path,
-        faults="" if case.client else case.name,
-        client_faults=case.name if case.client else "",
-    )
-    try:
-        args = [str(PACKAGE / f) for f in case.files]
-        args += ["--target-config", str(independent.target_file)]
-        args += ["--only-req", case.requirement, "--no-rerun"]
-        run = run_suite(args, tmp_path / "report", timeout=_FAULT_RUN_TIMEOUT)
-    finally:
-        independent.stop()
-    report = read_report(run, tmp_path / "report", f"pki2 with fault {case.name}")
-    failing = _failing(report, case.requirement)
-    verdicts = {r["id"]: r["verdict"] for r in report["requirements"]}
-    out = selftest_dir(request.config)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"independent-pki2-{case.name}.json").write_text(
-        json.dumps(
-            {
-                "fault": case.name,
-                "requirement": case.requirement,
-                "description": FAULTS[case.name].description,
-                "detected": bool(failing) and verdicts.get(case.requirement) == "FAIL",
-                "failing_cases": [c["nodeid"] for c in failing],
-                "evidence": failing[0]["evidence"][:4000] if failing else "",
-                "duration_s": report.get("duration_s"),
-            },
-            indent=1,
-        )
-        + "\n"
-    )
-    assert failing and verdicts.get(case.requirement) == "FAIL", (
-        f"fault {case.name} ({FAULTS[case.name].description}) was not detected: "
-        f"{case.requirement} is {verdicts.get(case.requirement, 'UNTESTED')}\n{run.stdout[-3000:]}"
-    )
-    assert failing[0]["evidence"].strip(), "a FAIL must carry evidence"
-    assert report["summary"]["sanity_ok"], report["sanity"]
+    check_fault(IMPL, case, organisation, workspace, request)

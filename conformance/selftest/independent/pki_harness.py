@@ -1,0 +1,298 @@
+"""One harness for the clean-room sft-pki/1 implementations (test_pki1.py, test_pki2.py).
+
+The embedded reference provides only the organisation (its CA, root, CRL and identities:
+`alice` for the responder, `suite` for the initiator, `revoked`, `revoked-2`); the
+responder and the initiator under test are the implementation's own processes, described
+with a target file exactly as a user describes theirs. Each test module names its
+implementation (`PkiImplementation`) and its faults, and runs three checks through this
+module: the whole suite judges it CONFORMANT; test_client_put.py passes against its put
+initiator; each planted fault FAILs under its requirement with evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conformance.embedded import EmbeddedReference
+from conformance.selftest.independent.launching import fault_env
+from conformance.selftest.suite_run import PACKAGE, read_report, run_suite, selftest_dir
+from conformance.target import Target
+from sftkit.launch import LaunchedProcess, launch_server
+
+__all__ = [
+    "PKI_FILES",
+    "FaultCase",
+    "Independent",
+    "PkiImplementation",
+    "check_client_put",
+    "check_conformant",
+    "check_fault",
+    "organisation",
+    "start_independent",
+    "workspace",
+]
+
+_RUN_TIMEOUT = 900.0
+_FAULT_RUN_TIMEOUT = 240.0
+_READY_TIMEOUT = 20.0
+
+# The case files that judge a pki responder and initiator (the CA is the reference's,
+# judged elsewhere; the eke files do not apply).
+PKI_FILES = (
+    "test_pki_tls.py",
+    "test_pki_certs.py",
+    "test_pki_identity.py",
+    "test_pki_identity_concurrent.py",
+    "test_pki_hardening.py",
+    "test_pki_initiator_transfer.py",
+    "test_app_get.py",
+    "test_app_put.py",
+    "test_app_names.py",
+    "test_app_names_controls.py",
+    "test_app_integrity.py",
+    "test_framing.py",
+    "test_limits.py",
+    "test_lockout.py",
+    "test_app_reserved_names.py",
+    "test_app_refusals.py",
+    "test_limits_responder.py",
+    "test_client_fatal_errors.py",
+)
+
+
+@dataclass(frozen=True)
+class PkiImplementation:
+    """How to run one implementation: its label, module and the put's name option."""
+
+    label: str  # "pki1"
+    module: str  # "conformance.selftest.independent.pki1"
+    put_name_option: str  # its `put` takes the stored name as `--name` or `--as`
+    # Case files of PKI_FILES the implementation was not written to (a requirement added
+    # to the spec after it): its conformance run leaves them out.
+    not_judged: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FaultCase:
+    """A planted fault and where the suite must see it."""
+
+    name: str
+    requirement: str
+    files: tuple[str, ...]
+    description: str
+    client: bool = False
+
+
+@dataclass
+class Independent:
+    """The implementation serving the embedded organisation's share, and its target file."""
+
+    proc: LaunchedProcess
+    target: Target
+    target_file: Path
+
+    def stop(self) -> None:
+        self.proc.stop()
+
+
+def start_independent(
+    impl: PkiImplementation,
+    base: Target,
+    workdir: Path,
+    *,
+    faults: str = "",
+    client_faults: str = "",
+) -> Independent:
+    """`impl` as responder (with `faults`) and as the initiator template (`client_faults`)."""
+    assert base.root is not None and base.share is not None
+    alice_cert, alice_key = base.identities["alice"]
+    suite_cert, suite_key = base.identities["suite"]
+    inbox = workdir / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    limits = base.limits
+    cmd = [
+        sys.executable, "-m", impl.module, "serve",
+        "--cert", str(alice_cert), "--key", str(alice_key), "--root", str(base.root),
+        "--ca-url", str(base.ca_url), "--listen", "127.0.0.1:0",
+        "--share", str(base.share), "--inbox", str(inbox),
+        "--handshake-timeout", str(limits.handshake_timeout),
+        "--idle-timeout", str(limits.idle_timeout),
+        "--max-file-size", str(limits.max_file_size),
+        "--max-connections", str(limits.max_connections),
+        "--max-pending-per-address", str(limits.max_pending_per_address or 8),
+        "--crl-refresh", str(limits.crl_refresh),
+    ]  # fmt: skip
+    for alias in ("suite", "carol", "revoked"):
+        cmd += ["--allow", alias]
+    proc = launch_server(
+        cmd, name=impl.label, log=workdir / f"{impl.label}-serve.log", env=fault_env(faults),
+        ready_timeout=_READY_TIMEOUT,
+    )  # fmt: skip
+    host, port = proc.host, proc.port
+    faults_env = ["env", f"SFT_INDEPENDENT_FAULTS={client_faults}"] if client_faults else []
+    identity = [
+        "--cert", shlex.quote(str(suite_cert)), "--key", shlex.quote(str(suite_key)),
+        "--root", shlex.quote(str(base.root)), "--ca-url", shlex.quote(str(base.ca_url)),
+    ]  # fmt: skip
+    client = " ".join(
+        [
+            *faults_env,
+            shlex.quote(sys.executable), "-m", impl.module, "get", "{alias}@{host}:{port}",
+            "{name}", "-o", "{out}", *identity,
+            "--idle-timeout", str(limits.idle_timeout), "--timeout", "5",
+        ]
+    )  # fmt: skip
+    # The same initiator as a sender (test_client_put.py).
+    client_put = " ".join(
+        [
+            *faults_env,
+            shlex.quote(sys.executable), "-m", impl.module, "put", "{alias}@{host}:{port}",
+            "{file}", impl.put_name_option, "{name}", *identity, "--timeout", "5",
+        ]
+    )  # fmt: skip
+    target = base.with_changes(
+        host=host, port=port, pid=proc.pid, client_cmd=client, embedded=False, inbox=inbox
+    ).with_changes(client_put_cmd=client_put)
+    return Independent(proc, target, target.write_target_file(workdir / "target"))
+
+
+@pytest.fixture(scope="module")
+def workspace() -> Iterator[Path]:
+    """A directory of our own, not pytest's basetemp: every other pytest session of the
+    same user rotates those, and on a shared machine one deleted ours under a long run."""
+    with tempfile.TemporaryDirectory(prefix="sft-independent-pki-") as directory:
+        yield Path(directory)
+
+
+@pytest.fixture(scope="module")
+def organisation(workspace: Path) -> Iterator[Target]:
+    """The embedded reference's CA, root, CRL, identities and share (its peer unused)."""
+    ref = EmbeddedReference(workspace / "organisation")
+    try:
+        # The reference's own responder keeps running, idle: it is not under test.
+        yield ref.pki()
+    finally:
+        ref.stop()
+
+
+def _failing(report: dict[str, object], requirement: str | None = None) -> list[dict[str, str]]:
+    cases = report["cases"]
+    assert isinstance(cases, list)
+    return [
+        c
+        for c in cases
+        if c["verdict"] == "FAIL"
+        and (requirement is None or requirement in (c.get("violates") or c["requirements"]))
+    ]
+
+
+def _write(request: pytest.FixtureRequest, name: str, data: object) -> None:
+    out = selftest_dir(request.config)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / name).write_text(json.dumps(data, indent=1) + "\n")
+
+
+def check_conformant(
+    impl: PkiImplementation,
+    organisation: Target,
+    workspace: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Every PKI case file, responder and initiator: CONFORMANT, no FAIL."""
+    tmp_path = workspace / "conformant"
+    independent = start_independent(impl, organisation, tmp_path)
+    try:
+        args = [str(PACKAGE / f) for f in PKI_FILES if f not in impl.not_judged]
+        args += ["--target-config", str(independent.target_file)]
+        run = run_suite(args, tmp_path / "report", timeout=_RUN_TIMEOUT)
+    finally:
+        independent.stop()
+    report = read_report(run, tmp_path / "report", f"the independent {impl.label}")
+    failing = _failing(report)
+    _write(
+        request,
+        f"independent-{impl.label}.json",
+        {
+            "summary": report["summary"],
+            "failing": [{"nodeid": c["nodeid"], "message": c["message"][:400]} for c in failing],
+        },
+    )
+    assert report["summary"]["sanity_ok"], report["sanity"]
+    assert not failing, f"false FAILs against the independent {impl.label}:\n" + "\n".join(
+        f"  {c['nodeid']}: {c['message'][:300]}" for c in failing
+    )
+
+
+def check_client_put(impl: PkiImplementation, organisation: Target, workspace: Path) -> None:
+    """Every case of test_client_put.py, slow variants too, against the implementation's
+    own put initiator (its `client_put_cmd`): a FAIL is a bug in it or a case that assumed
+    the reference client's reading where SPEC allows another."""
+    tmp_path = workspace / "client-put"
+    independent = start_independent(impl, organisation, tmp_path)
+    try:
+        args = [str(PACKAGE / "test_client_put.py"), "-m", "slow or not slow"]
+        args += ["--target-config", str(independent.target_file), "--no-rerun"]
+        run = run_suite(args, tmp_path / "report", timeout=_FAULT_RUN_TIMEOUT)
+    finally:
+        independent.stop()
+    report = read_report(run, tmp_path / "report", f"{impl.label}'s put initiator")
+    verdicts = {c["nodeid"]: c["verdict"] for c in report["cases"]}
+    assert verdicts and set(verdicts.values()) == {"PASS"}, (
+        f"{impl.label}'s put initiator: {verdicts}\n{run.stdout[-3000:]}"
+    )
+
+
+def check_fault(
+    impl: PkiImplementation,
+    case: FaultCase,
+    organisation: Target,
+    workspace: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    """The fault FAILs its requirement, with evidence, in the case files that concern it,
+    and the sanity check passes."""
+    tmp_path = workspace / case.name
+    independent = start_independent(
+        impl,
+        organisation,
+        tmp_path,
+        faults="" if case.client else case.name,
+        client_faults=case.name if case.client else "",
+    )
+    try:
+        args = [str(PACKAGE / f) for f in case.files]
+        args += ["--target-config", str(independent.target_file)]
+        args += ["--only-req", case.requirement, "--no-rerun"]
+        run = run_suite(args, tmp_path / "report", timeout=_FAULT_RUN_TIMEOUT)
+    finally:
+        independent.stop()
+    report = read_report(run, tmp_path / "report", f"{impl.label} with fault {case.name}")
+    failing = _failing(report, case.requirement)
+    verdicts = {r["id"]: r["verdict"] for r in report["requirements"]}
+    _write(
+        request,
+        f"independent-{impl.label}-{case.name}.json",
+        {
+            "fault": case.name,
+            "requirement": case.requirement,
+            "description": case.description,
+            "detected": bool(failing) and verdicts.get(case.requirement) == "FAIL",
+            "failing_cases": [c["nodeid"] for c in failing],
+            "evidence": failing[0]["evidence"][:4000] if failing else "",
+            "duration_s": report.get("duration_s"),
+        },
+    )
+    assert failing and verdicts.get(case.requirement) == "FAIL", (
+        f"fault {case.name} ({case.description}) was not detected: {case.requirement} is "
+        f"{verdicts.get(case.requirement, 'UNTESTED')}\n{run.stdout[-3000:]}"
+    )
+    assert failing[0]["evidence"].strip(), "a FAIL must carry evidence"
+    assert report["summary"]["sanity_ok"], report["sanity"]
