@@ -268,8 +268,8 @@ def _auth_failed_frame(hs: PartialHandshake, timeout: float, what: str) -> Recei
     return outcome.frame
 
 
-def _c3_with_right_keys(hs: PartialHandshake, spoil: str) -> bytes:
-    """C3 made with the right keys (the client knows the password), spoiled one way."""
+def _right_keys(hs: PartialHandshake) -> eke.SessionKeys:
+    """The session keys, from an EKE2 that must verify (the client knows the password)."""
     eke2 = _eke2_ok(hs)
     try:
         hs.client.on_eke2(eke2)
@@ -277,8 +277,13 @@ def _c3_with_right_keys(hs: PartialHandshake, spoil: str) -> bytes:
         raise ConformanceFailure(
             f"the server's C2 does not verify with the right password: {exc.detail}"
         ) from exc
-    keys = hs.client.keys
-    assert keys is not None
+    assert hs.client.keys is not None
+    return hs.client.keys
+
+
+def _c3_with_right_keys(hs: PartialHandshake, spoil: str) -> bytes:
+    """C3 made with the right keys (the client knows the password), spoiled one way."""
+    keys = _right_keys(hs)
     ad = b"EKE3" + keys.th
     if spoil == "wrong-ns":
         ns = hs.client.ns
@@ -797,15 +802,7 @@ def test_eke3_with_the_right_key_but_wrong_content_fails(
     )
     try:
         hs.receive_eke2(timeout)
-        eke2 = _eke2_ok(hs)
-        try:
-            hs.client.on_eke2(eke2)
-        except eke.EkeError as exc:
-            raise ConformanceFailure(
-                f"the server's C2 does not verify with the right password: {exc.detail}"
-            ) from exc
-        keys = hs.client.keys
-        assert keys is not None
+        keys = _right_keys(hs)
         c3 = _c3_variants(keys, hs.client.na, hs.client.ns)[variant]
         hs.send_eke3({"c": c3.hex()})
         names = ("auth_failed", "bad_frame") if variant in _C3_LENGTH_VARIANTS else ("auth_failed",)

@@ -292,7 +292,7 @@ def test_ca_refuses_alias_equal_to_its_host_name(pki_target: Target) -> None:
 ALLOWED_SUITE_CODES = {0x1301: "AES_128_GCM", 0x1302: "AES_256_GCM", 0x1303: "CHACHA20"}
 ALLOWED_GROUP_CODES = {0x001D: "x25519", 0x0017: "secp256r1", 0x0018: "secp384r1", 0x11EC: "mlkem"}
 ALLOWED_SIGALG_CODES = {0x0403, 0x0804, 0x0805, 0x0806, 0x0401}  # 0x0401: certificates only
-_EXT_GROUPS, _EXT_SIGALGS, _EXT_KEY_SHARE = 10, 13, 51
+_EXT_GROUPS, _EXT_SIGALGS, _EXT_KEY_SHARE, _EXT_SUPPORTED_VERSIONS = 10, 13, 51, 43
 
 
 def _grease(code: int) -> bool:
@@ -310,6 +310,8 @@ class ClientHelloOffer:
     groups: list[int]
     sigalgs: list[int]
     key_shares: list[int]
+    # supported_versions; None without the extension (TLS 1.2 at most: legacy_version)
+    versions: list[int] | None = None
 
 
 def _parse_client_hello(records: bytes) -> ClientHelloOffer:
@@ -334,6 +336,7 @@ def _parse_client_hello(records: bytes) -> ClientHelloOffer:
     groups: list[int] = []
     sigalgs: list[int] = []
     shares: list[int] = []
+    versions: list[int] | None = None
     while p + 4 <= end:
         ext, n = int.from_bytes(body[p : p + 2], "big"), int.from_bytes(body[p + 2 : p + 4], "big")
         data = body[p + 4 : p + 4 + n]
@@ -346,8 +349,10 @@ def _parse_client_hello(records: bytes) -> ClientHelloOffer:
             while q + 4 <= len(data):
                 shares.append(int.from_bytes(data[q : q + 2], "big"))
                 q += 4 + int.from_bytes(data[q + 2 : q + 4], "big")
+        elif ext == _EXT_SUPPORTED_VERSIONS:
+            versions = _u16s(data[1 : 1 + data[0]])
         p += 4 + n
-    return ClientHelloOffer(suites, groups, sigalgs, shares)
+    return ClientHelloOffer(suites, groups, sigalgs, shares, versions)
 
 
 # TLS record: alert (21), legacy version 3.3, 2 bytes: fatal (2), handshake_failure (40).
@@ -378,8 +383,9 @@ def _capture_client_hello(listener: socket.socket, box: list[bytes]) -> None:
         box.append(data)
 
 
-@pytest.mark.req("PKI-TLS-9")
-def test_initiator_offers_only_allowed_tls13_parameters(target: Target, tmp_path: Path) -> None:
+def _initiators_client_hello(target: Target, tmp_path: Path) -> bytes:
+    """The first bytes the initiator under test sends to a listener of the suite's (which
+    answers a handshake_failure alert); skips when it sends nothing."""
     template = client_template(target, tmp_path)
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(PROBE_TIMEOUT)
@@ -401,12 +407,18 @@ def test_initiator_offers_only_allowed_tls13_parameters(target: Target, tmp_path
         listener.close()
     if not box or not box[0]:
         pytest.skip("the initiator sent no ClientHello to the suite's listener")
+    return box[0]
+
+
+@pytest.mark.req("PKI-TLS-9")
+def test_initiator_offers_only_allowed_tls13_parameters(target: Target, tmp_path: Path) -> None:
+    hello = _initiators_client_hello(target, tmp_path)
     try:
-        offer = _parse_client_hello(box[0])
+        offer = _parse_client_hello(hello)
     except (ValueError, IndexError) as exc:
         raise ConformanceFailure(
             f"PKI-TLS-9: the initiator's first bytes are not a TLS ClientHello ({exc}): "
-            f"{box[0][:40].hex()}"
+            f"{hello[:40].hex()}"
         ) from exc
     problems = []
     bad = [c for c in offer.suites if c >> 8 == 0x13 and c not in ALLOWED_SUITE_CODES]
@@ -430,35 +442,7 @@ def test_initiator_offers_only_allowed_tls13_parameters(target: Target, tmp_path
 
 # --- the initiator's versions [PKI-TLS-1] ------------------------------------------------
 
-_EXT_SUPPORTED_VERSIONS = 43
 _TLS13 = 0x0304
-
-
-def _offered_versions(records: bytes) -> list[int] | None:
-    """The ClientHello's supported_versions list, or None when it has no such extension
-    (a client that speaks TLS 1.2 at most: legacy_version is then all it offers)."""
-    handshake = b""
-    pos = 0
-    while pos + 5 <= len(records) and records[pos] == 22:
-        length = int.from_bytes(records[pos + 3 : pos + 5], "big")
-        handshake += records[pos + 5 : pos + 5 + length]
-        pos += 5 + length
-    if len(handshake) < 4 or handshake[0] != 1:
-        raise ValueError("not a ClientHello")
-    body = handshake[4 : 4 + int.from_bytes(handshake[1:4], "big")]
-    p = 2 + 32
-    p += 1 + body[p]  # session id
-    p += 2 + int.from_bytes(body[p : p + 2], "big")  # cipher suites
-    p += 1 + body[p]  # compression methods
-    end = p + 2 + int.from_bytes(body[p : p + 2], "big")
-    p += 2
-    while p + 4 <= end:
-        ext, n = int.from_bytes(body[p : p + 2], "big"), int.from_bytes(body[p + 2 : p + 4], "big")
-        if ext == _EXT_SUPPORTED_VERSIONS:
-            data = body[p + 4 : p + 4 + n]
-            return _u16s(data[1 : 1 + data[0]])
-        p += 4 + n
-    return None
 
 
 @pytest.mark.req("PKI-TLS-1")
@@ -468,33 +452,13 @@ def test_initiator_offers_tls13_only(target: Target, tmp_path: Path) -> None:
     was left at the library's default (TLS 1.2) also lists 0x0303 and would complete a
     handshake with a TLS 1.2 responder (a downgrade an attacker can force); one without
     the extension speaks TLS 1.2 at most."""
-    template = client_template(target, tmp_path)
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(PROBE_TIMEOUT)
-    box: list[bytes] = []
-    thread = threading.Thread(target=_capture_client_hello, args=(listener, box), daemon=True)
-    thread.start()
+    hello = _initiators_client_hello(target, tmp_path)
     try:
-        run_client_command(
-            template,
-            host="127.0.0.1",
-            port=listener.getsockname()[1],
-            name="file.bin",
-            out=tmp_path / "received.bin",
-            alias=responder_alias(target),
-            timeout=PROBE_TIMEOUT,
-        )
-    finally:
-        thread.join(PROBE_TIMEOUT)
-        listener.close()
-    if not box or not box[0]:
-        pytest.skip("the initiator sent no ClientHello to the suite's listener")
-    try:
-        versions = _offered_versions(box[0])
+        versions = _parse_client_hello(hello).versions
     except (ValueError, IndexError) as exc:
         raise ConformanceFailure(
             f"PKI-TLS-1: the initiator's first bytes are not a TLS ClientHello ({exc}): "
-            f"{box[0][:40].hex()}"
+            f"{hello[:40].hex()}"
         ) from exc
     offered = [v for v in versions or [] if not _grease(v)]
     if offered != [_TLS13]:
