@@ -1,4 +1,4 @@
-"""An INITIATOR as a SENDER: the client's put judged on both profiles (SPEC §3.4, §3.7, FRM-13).
+"""An INITIATOR as a SENDER: the client's put judged on both profiles (SPEC §3.4, §3.7, FRM-14).
 
 The suite plays the responder (sft-eke/1: conformance/eke_hostile.py's hostile server
 with an honest handshake; sft-pki/1: conformance/pki_channel.py's HostileResponder with
@@ -389,7 +389,9 @@ def _judge_sent_file(put: PutRun, problems: Problems) -> None:
     data = [f for f in frames if f.type == b"DATA"]
     bad_sizes = [len(f.payload) for f in data if not 1 <= len(f.payload) <= MAX_DATA_PAYLOAD]
     if bad_sizes:
-        problems.append(("FRM-13", f"DATA frames of {bad_sizes[:5]} bytes (1..{MAX_DATA_PAYLOAD})"))
+        problems.append(
+            ("FRM-14", f"DATA frames of {bad_sizes[:5]} bytes (FRM-13: 1..{MAX_DATA_PAYLOAD})")
+        )
     body = b"".join(f.payload for f in data)
     dones = [f for f in frames if f.type == b"DONE"]
     other = [f.describe(40) for f in frames if f.type not in (b"DATA", b"DONE")]
@@ -446,7 +448,7 @@ def _content(size: int) -> bytes:
 # --- cases -------------------------------------------------------------------------------
 
 
-@pytest.mark.req("APP-PUT-1", "APP-PUT-4", "FRM-13", "APP-PUT-10", "APP-BYE-1")
+@pytest.mark.req("APP-PUT-1", "APP-PUT-4", "FRM-14", "APP-PUT-10", "APP-BYE-1")
 @pytest.mark.parametrize(
     "size",
     [
@@ -482,7 +484,7 @@ def test_initiator_put_sends_exactly_its_file(
     _fail(put, problems, f"a put of {size} bytes to an honest responder")
 
 
-@pytest.mark.req("APP-PUT-1", "APP-PUT-4", "FRM-13", "APP-PUT-10", "APP-BYE-1")
+@pytest.mark.req("APP-PUT-1", "APP-PUT-4", "FRM-14", "APP-PUT-10", "APP-BYE-1")
 def test_initiator_put_reports_integrity_failed_after_done_as_failure(
     target: Target, tmp_path: Path, transcripts: TranscriptBook
 ) -> None:
@@ -511,7 +513,7 @@ def test_initiator_put_reports_integrity_failed_after_done_as_failure(
     _fail(put, problems, "a put answered EROR integrity_failed in place of DONE")
 
 
-@pytest.mark.req("APP-PUT-1", "APP-PUT-4", "FRM-13", "APP-PUT-10")
+@pytest.mark.req("APP-PUT-1", "APP-PUT-4", "FRM-14", "APP-PUT-10")
 def test_initiator_put_reports_a_close_in_place_of_done_as_failure(
     target: Target, tmp_path: Path, transcripts: TranscriptBook
 ) -> None:

@@ -113,6 +113,41 @@ def test_integrity_failure_message_carries_no_content(
     )
 
 
+def _debug_echo_content() -> bytes:
+    """Content a debugging echo would show as it is: text (hex digits)."""
+    return os.urandom(48).hex().encode("ascii")
+
+
+@pytest.mark.req("ERR-5")
+@pytest.mark.parametrize("where", ["data-in-idle", "data-beyond-size"])
+def test_refused_data_message_carries_no_content(
+    target: Target, app_channel: AppChannel, where: str
+) -> None:
+    """A `DATA` frame the responder refuses — in IDLE (`unexpected_frame`), or past the
+    announced size of a put (`integrity_failed`, APP-PUT-6) — is answered without its
+    content: an implementation that formats the offending frame into its message
+    (`f"unexpected {frame!r}"`) hands file content to whoever reads the error."""
+    content = _debug_echo_content()
+    channel = app_channel()
+    if where == "data-in-idle":
+        expected = ExpectError("unexpected_frame", then_close=True)
+    else:
+        require(target, "put")
+        channel.send_frame("PUTF", {"name": fresh_name(), "size": 8})
+        channel.expect([ExpectFrame("RSFL", {"accept": True})]).check(
+            "PUTF of 8 bytes (the put under test)"
+        )
+        expected = ExpectError("integrity_failed", then_close=True)
+    channel.send_frame("DATA", content)
+    # A bare close says nothing, so it passes here (FRM-6/APP-PUT-6 judge it elsewhere).
+    outcome = channel.expect([expected, ExpectClose()])
+    outcome.check(f"DATA of {len(content)} bytes ({where})")
+    if outcome.frame is not None:
+        _check_no_secret(
+            _message_of(outcome.frame), {"the DATA content": content}, f"EROR after {where}"
+        )
+
+
 _SEPARATORS = {"crlf": b"\r\n", "lf": b"\n", "space": b" ", "nul-padding": b"\x00" * 4}
 
 

@@ -323,14 +323,14 @@ MUTANTS: tuple[Mutant, ...] = (
     _m(
         "pki-frame-one-byte-too-long",
         "pki",
-        "FRM-13",
+        "FRM-14",
         "pki initiator sends DATA frames of 1 048 577 bytes (within the frame limit)",
         _pki_frame_one_byte_too_long,
     ),
     _m(
         "pki-empty-data-frame",
         "pki",
-        "FRM-13",
+        "FRM-14",
         "pki initiator's send loop is a do-while: an empty file gets an empty DATA frame",
         _pki_empty_data_frame,
     ),

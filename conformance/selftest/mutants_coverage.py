@@ -550,3 +550,67 @@ MUTANTS += (
         client=True,
     ),
 )
+
+
+def _refusal_echoes_the_data_in_idle() -> None:
+    """`unexpected_frame` formats what follows the header (the DATA payload) into its
+    message, as `f"unexpected {frame!r}"` does: file content in an error [ERR-5]."""
+    _patch_source(
+        _module("reference.app").ApplicationConnection,
+        "_lookup",
+        (
+            "f\"{frame_type.decode('ascii')} is not allowed in state {self.state.value}\",",
+            "f\"{frame_type.decode('ascii')} is not allowed in state {self.state.value}: \""
+            " f\"{bytes(self._buffer[:64])!r}\",",
+        ),
+    )
+
+
+def _refusal_echoes_the_data_beyond_size() -> None:
+    """`integrity_failed` for DATA past the announced size shows the bytes that arrived
+    with it [ERR-5]."""
+    _patch_source(
+        _module("reference.app").ApplicationConnection,
+        "_next_event",
+        (
+            'f"more data than the {self._incoming.announced} bytes announced",',
+            'f"more data than the {self._incoming.announced} bytes announced: "'
+            ' f"{bytes(buf[:64])!r}",',
+        ),
+    )
+
+
+# pki only: the reference's eke transport hands DATA payloads past the sans-IO core (the
+# zero-copy path), so the same edit there has no payload to show (an equivalent mutant).
+MUTANTS += (
+    _one(
+        "pki",
+        "eror-echoes-data-in-idle",
+        "ERR-5",
+        "test_error_disclosure.py",
+        "the unexpected_frame message for DATA in IDLE shows the DATA payload",
+        _refusal_echoes_the_data_in_idle,
+    ),
+    _one(
+        "pki",
+        "eror-echoes-data-beyond-size",
+        "ERR-5",
+        "test_error_disclosure.py",
+        "the integrity_failed message for DATA past the announced size shows its payload",
+        _refusal_echoes_the_data_beyond_size,
+    ),
+)
+
+# The same mistake in the eke client's put (the pki initiator's is cput-pki-empty-data-
+# frame): the suite plays the server and records every frame the client sends.
+MUTANTS += (
+    _one(
+        "eke",
+        "client-put-empty-data-frame",
+        "FRM-14",
+        "test_client_put.py",
+        "the eke client's put of an empty file sends a DATA frame of 0 bytes before DONE",
+        _empty_data_for_empty_file,
+        client=True,
+    ),
+)

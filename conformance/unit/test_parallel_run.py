@@ -15,7 +15,7 @@ from typing import cast
 import pytest
 
 from conformance.embedded import EmbeddedReference
-from conformance.plugin import default_worker_count, run_shared_bytes
+from conformance.plugin import default_worker_count, run_shared_bytes, untagged_nodeid
 from conformance.target import Account
 
 
@@ -167,3 +167,29 @@ def test_a_group_runs_on_one_worker(tmp_path: Path) -> None:
     workers = log.read_text(encoding="utf-8").split()
     assert len(workers) == 6
     assert len(set(workers)) == 1, f"the group's cases ran on {sorted(set(workers))}"
+
+
+def _item(nodeid: str, *groups: pytest.MarkDecorator) -> pytest.Item:
+    marks = [g.mark for g in groups]
+    fake = SimpleNamespace(
+        nodeid=nodeid, iter_markers=lambda name: iter(m for m in marks if m.name == name)
+    )
+    return cast(pytest.Item, fake)
+
+
+@pytest.mark.parametrize(
+    ("nodeid", "groups", "expected"),
+    [
+        ("f.py::test_a[x]@eke", (pytest.mark.xdist_group("eke"),), "f.py::test_a[x]"),
+        ("f.py::test_a@ca", (pytest.mark.xdist_group(name="ca"),), "f.py::test_a"),
+        ("f.py::test_a[x]", (pytest.mark.xdist_group("eke"),), "f.py::test_a[x]"),
+        ("f.py::test_a[x@eke]", (), "f.py::test_a[x@eke]"),
+        ("f.py::test_a@other", (pytest.mark.xdist_group("eke"),), "f.py::test_a@other"),
+    ],
+)
+def test_files_are_named_without_the_group_tag(
+    nodeid: str, groups: tuple[pytest.MarkDecorator, ...], expected: str
+) -> None:
+    """Transcript and timing files keep one name whether a run tags its groups (-n) or
+    not; only the tag the group marker explains is removed."""
+    assert untagged_nodeid(_item(nodeid, *groups)) == expected
