@@ -1,92 +1,60 @@
 """The EKE cases proven on a second implementation (eke1.py), not only on the reference.
 
-Two parts, each a separate `pytest conformance ... --target-config FILE` run exactly as a
-user would point the suite at their own server and client:
-
-- the unmodified implementation, with the whole suite (server and client cases), must be
-  judged CONFORMANT: a FAIL there is a bug in eke1.py or a case that assumed the
-  reference's reading where SPEC allows another (`@pytest.mark.slow`: minutes);
-- each planted fault (`eke1.FAULTS`, switched on by `SFT_INDEPENDENT_FAULTS`) must FAIL
-  under the requirement it breaks, with the case file it names and `--only-req`
-  (opt-in like conformance/selftest/test_mutants.py: `SFT_SELFTEST=all`).
+eke1.py was written from docs/SPEC.md alone (round 1, threads, its own store: one file
+per user). conformance/selftest/independent/eke_harness.py runs the checks, each a
+separate `pytest conformance ... --target-config FILE` run exactly as a user would point
+the suite at their own server and client: its own client against its own server; the
+whole suite judges it CONFORMANT (`slow`); each planted fault (`eke1.FAULTS`, switched
+on by `SFT_INDEPENDENT_FAULTS`) FAILs under its requirement (`SFT_SELFTEST=all`).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shlex
-import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from conformance.embedded import _SHARE_FACTS, EMBEDDED_LIMITS, EmbeddedReference
+from conformance.embedded import _SHARE_FACTS, EMBEDDED_LIMITS
 from conformance.selftest.independent import eke1
-from conformance.selftest.independent.launching import fault_env
-from conformance.selftest.suite_run import PACKAGE, read_report, run_suite, selftest_dir
+from conformance.selftest.independent.eke_harness import (
+    LEVEL,
+    EkeImplementation,
+    IndependentServer,
+    check_conformant,
+    check_fault,
+    check_sanity_get,
+    command,
+    lay_out,
+)
+from conformance.selftest.independent.launching import fault_env, hup_restart_command
 from conformance.target import Account, Target
-from sftkit.launch import LaunchedProcess, launch_server
+from sftkit.launch import launch_server
 
 _MODULE = "conformance.selftest.independent.eke1"
+_PROGRAM = (sys.executable, "-m", _MODULE)
 _READY_TIMEOUT = 20.0
-_FAULT_RUN_TIMEOUT = 240.0
-_FULL_RUN_TIMEOUT = 3600.0
-_LEVEL = os.environ.get("SFT_SELFTEST", "").strip().lower()
-
-
-@dataclass
-class IndependentServer:
-    """One eke1.py server process and the target that describes it."""
-
-    process: LaunchedProcess
-    target: Target
-    log: Path
-
-    def stop(self) -> None:
-        self.process.stop()
-
-
-def _client_template(faults: str) -> str:
-    prefix = f"env SFT_INDEPENDENT_FAULTS={faults} " if faults else ""
-    return prefix + shlex.join([sys.executable, "-m", _MODULE]) + (
-        " get {host}:{port} {name} --user {user} --password-file {password_file}"
-        " -o {out} --timeout 5"
-    )
-
-
-def _client_put_template(faults: str) -> str:
-    """eke1's put as the initiator-as-sender under test (test_client_put.py)."""
-    prefix = f"env SFT_INDEPENDENT_FAULTS={faults} " if faults else ""
-    return prefix + shlex.join([sys.executable, "-m", _MODULE]) + (
-        " put {host}:{port} {file} --name {name} --user {user} --password-file {password_file}"
-        " --timeout 5"
-    )
 
 
 def start_independent(
     workdir: Path, *, faults: str = "", client_faults: str = ""
 ) -> IndependentServer:
     """Lay out the embedded reference's share and accounts, and serve them with eke1.py."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    # The same share layout the embedded reference gets, so the same share facts hold.
-    share, inbox, files = EmbeddedReference(workdir)._make_share(workdir)
     users = workdir / "users"
-    accounts = (
-        Account("alice", os.urandom(9).hex()),
-        Account("bob", os.urandom(9).hex()),
-        Account("zo\u00eb", f" \u00c9te\u0301-{os.urandom(6).hex()} "),
-    )
-    for account in accounts:
+
+    def add_user(account: Account) -> None:
         eke1.add_user(users, account.user, account.password)
+
+    share, inbox, files, accounts = lay_out(workdir, add_user)
     # The embedded reference's short limits, with more room for the handshake and idle
     # timeouts: a pure-Python server on a loaded 2-core machine is slower than the
     # reference, and the suite judges whatever limits the target declares (with 1.5 s,
     # test_lockout.py's LIM-4 case cannot open 8 connections within the idle timeout).
-    limits = replace(EMBEDDED_LIMITS, handshake_timeout=3.0, idle_timeout=5.0)
+    # No failure-table bound declared (EKE-THR-9): its tables are not the reference's 16.
+    limits = replace(
+        EMBEDDED_LIMITS, handshake_timeout=3.0, idle_timeout=5.0, throttle_table_entries=None
+    )
     argv = [
         sys.executable, "-m", _MODULE, "serve", "--listen", "127.0.0.1:0",
         "--users", str(users), "--share", str(share), "--inbox", str(inbox),
@@ -112,186 +80,56 @@ def start_independent(
     process = launch_server(
         argv, name="eke1", log=log, env=fault_env(faults), ready_timeout=_READY_TIMEOUT
     )
-    host, port = process.host, process.port
     target = Target(
         profile="eke",
-        host=host,
-        port=port,
+        host=process.host,
+        port=process.port,
         features=frozenset({"get", "put", "throttling", "busy"}),
         limits=limits,
         files=files,
         accounts=accounts,
-        client_cmd=_client_template(client_faults),
-        client_put_cmd=_client_put_template(client_faults),
-        # EKE-THR-8: SIGHUP makes eke1 re-execute itself on the same listening socket.
-        restart_cmd=f"kill -HUP {process.pid}",
+        client_cmd=command(
+            _PROGRAM,
+            client_faults,
+            " get {host}:{port} {name} --user {user} --password-file {password_file}"
+            " -o {out} --timeout 5",
+        ),
+        client_put_cmd=command(
+            _PROGRAM,
+            client_faults,
+            " put {host}:{port} {file} --name {name} --user {user}"
+            " --password-file {password_file} --timeout 5",
+        ),
+        # EKE-THR-8: SIGHUP makes eke1 re-execute itself on the same listening socket;
+        # the command returns once the new image serves (a bare `kill -HUP` returns
+        # before, and the old image may accept the suite's next connection, then drop it).
+        restart_cmd=hup_restart_command(process.pid, log),
         extra=dict(_SHARE_FACTS),
     )
     return IndependentServer(process, target, log)
 
 
-@pytest.fixture
-def independent(tmp_path: Path) -> Iterator[IndependentServer]:
-    server = start_independent(tmp_path / "eke1")
-    yield server
-    server.stop()
+IMPL = EkeImplementation("eke1", start_independent, eke1.FAULTS)
 
 
-def _cases_by_verdict(report: dict[str, object], verdict: str) -> list[dict[str, object]]:
-    cases = report["cases"]
-    assert isinstance(cases, list)
-    return [c for c in cases if c["verdict"] == verdict]
-
-
-@pytest.mark.skipif(not _LEVEL, reason="the independent implementation: set SFT_SELFTEST=1")
-def test_sanity_get_with_own_client(independent: IndependentServer, tmp_path: Path) -> None:
+@pytest.mark.skipif(not LEVEL, reason="the independent implementation: set SFT_SELFTEST=1")
+def test_sanity_get_with_own_client(tmp_path: Path) -> None:
     """eke1's own client fetches a file from eke1's server (the default run pays nothing)."""
-    target = independent.target
-    account = target.accounts[0]
-    password_file = tmp_path / "pw"
-    password_file.write_text(account.password)
-    out = tmp_path / "out" / "hello.txt"
-    out.parent.mkdir()
-    argv = shlex.split(
-        target.client_cmd.format(  # type: ignore[union-attr]
-            host=target.host, port=target.port, name="hello.txt", out=out,
-            user=account.user, password_file=password_file,
-        )
-    )  # fmt: skip
-    run = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
-    assert run.returncode == 0, run.stderr
-    assert out.read_bytes() == b"hello, world\n"
+    check_sanity_get(IMPL, tmp_path)
 
 
 @pytest.mark.slow
 def test_whole_eke_suite_judges_independent_conformant(
     tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    """Every eke case, server and client, against the unmodified implementation."""
-    if "slow" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("the whole suite against eke1.py takes minutes: run with -m slow")
-    server = start_independent(tmp_path / "eke1")
-    try:
-        target_file = server.target.write_target_file(tmp_path / "target")
-        report_dir = tmp_path / "report"
-        run = run_suite(
-            [
-                str(PACKAGE),
-                "--target-config",
-                str(target_file),
-                "--no-rerun",
-                # The slow variants too (more boundaries of the same families); not the
-                # self-tests, which would run this test again inside itself.
-                "-m",
-                "slow or not slow",
-                "--ignore",
-                str(PACKAGE / "selftest"),
-            ],
-            report_dir,
-            timeout=_FULL_RUN_TIMEOUT,
-        )
-    finally:
-        server.stop()
-    report = read_report(run, report_dir, "the independent implementation")
-    out = selftest_dir(request.config)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "independent-eke1.json").write_text(json.dumps(report, indent=1) + "\n")
-    failing = [
-        f"{c['nodeid']}: {str(c.get('evidence', ''))[:800]}"
-        for v in ("FAIL", "ERROR", "TIMEOUT")
-        for c in _cases_by_verdict(report, v)
-    ]
-    assert not failing, "false FAILs against a conforming implementation:\n" + "\n\n".join(
-        failing
-    )
-    assert report["summary"]["sanity_ok"], report["sanity"]
-
-
-@pytest.mark.slow
-def test_client_put_cases_pass_on_independent_client(
-    tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    """Every case of test_client_put.py, slow variants too, against eke1's own put
-    client (its `client_put_cmd`): a FAIL is a bug in eke1.py or a case that assumed the
-    reference client's reading where SPEC allows another."""
-    if "slow" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("the client put cases against eke1.py: run with -m slow")
-    server = start_independent(tmp_path / "eke1")
-    try:
-        target_file = server.target.write_target_file(tmp_path / "target")
-        report_dir = tmp_path / "report"
-        run = run_suite(
-            [
-                str(PACKAGE / "test_client_put.py"),
-                "--target-config",
-                str(target_file),
-                "--no-rerun",
-                "-m",
-                "slow or not slow",
-            ],
-            report_dir,
-            timeout=_FAULT_RUN_TIMEOUT,
-        )
-    finally:
-        server.stop()
-    report = read_report(run, report_dir, "eke1's put client")
-    verdicts = {c["nodeid"]: c["verdict"] for c in report["cases"]}
-    assert verdicts and set(verdicts.values()) == {"PASS"}, (
-        f"eke1's put client: {verdicts}\n{run.stdout[-3000:]}"
-    )
-
-
-_FAULTS = sorted(eke1.FAULTS)
+    """Every eke case, server and client (put client included), slow variants too."""
+    check_conformant(IMPL, tmp_path, request)
 
 
 @pytest.mark.skipif(
-    _LEVEL != "all",
+    LEVEL != "all",
     reason="planted faults of the independent implementation: set SFT_SELFTEST=all",
 )
-@pytest.mark.parametrize("name", _FAULTS)
+@pytest.mark.parametrize("name", sorted(eke1.FAULTS))
 def test_fault_is_detected(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    planted = eke1.FAULTS[name]
-    server = start_independent(
-        tmp_path / "eke1",
-        faults="" if planted.client else name,
-        client_faults=name if planted.client else "",
-    )
-    try:
-        target_file = server.target.write_target_file(tmp_path / "target")
-        args = [str(PACKAGE / planted.test_file), "--target-config", str(target_file)]
-        args += ["--only-req", planted.requirement, "--no-rerun"]
-        run = run_suite(args, tmp_path / "report", timeout=_FAULT_RUN_TIMEOUT)
-    finally:
-        server.stop()
-    report = read_report(run, tmp_path / "report", f"fault {name}")
-    failing = [
-        c
-        for c in _cases_by_verdict(report, "FAIL")
-        if planted.requirement in (c.get("violates") or c["requirements"])  # type: ignore[operator]
-    ]
-    verdict = next(
-        (r.get("verdict") for r in report["requirements"] if r["id"] == planted.requirement),
-        "UNTESTED",
-    )
-    out = selftest_dir(request.config)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"independent-{name}.json").write_text(
-        json.dumps(
-            {
-                "fault": name,
-                "requirement": planted.requirement,
-                "description": planted.description,
-                "detected": bool(failing) and verdict == "FAIL",
-                "failing_cases": [c["nodeid"] for c in failing],
-                "evidence": str(failing[0]["evidence"])[:4000] if failing else "",
-            },
-            indent=1,
-        )
-        + "\n"
-    )
-    assert failing and verdict == "FAIL", (
-        f"fault {name} ({planted.description}) not detected: {planted.requirement} is "
-        f"{verdict}\n{run.stdout[-3000:]}"
-    )
-    assert str(failing[0]["evidence"]).strip(), "a FAIL must carry evidence"
-    assert report["summary"]["sanity_ok"], report["sanity"]
+    check_fault(IMPL, name, tmp_path, request)
