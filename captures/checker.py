@@ -8,11 +8,12 @@ one is given. A leak found in an incomplete capture is still a leak (the evidenc
 is in the bytes), so "leak" wins over "incomplete".
 
 Work is split so memory stays bounded whatever the capture size: one pass over
-the file reassembles every direction into a temporary file (captures.reassembly);
-then each direction is scanned in 4 MiB chunks (captures.secrets), sampled for
-entropy, and its frame/record headers are walked (captures.protocols); meanwhile a
-child process asks tshark, through pyshark, for the protocol facts
-(captures.facts).
+the mapped capture reassembles every direction (captures.reassembly: extents of the
+capture file while segments follow each other, else a temporary file); then each
+direction is scanned in 4 MiB chunks (captures.secrets) by forked workers, sampled
+for entropy, and its frame/record headers are walked (captures.protocols);
+meanwhile tshark reads the protocol facts from a digest of every connection's
+opening (captures.facts).
 """
 
 from __future__ import annotations
@@ -337,22 +338,25 @@ _PART = 16 * _BLOCK  # 64 MiB: the largest part a worker scans at once
 _PARALLEL_MIN = 4 * _BLOCK
 _PARTS_PER_WORKER = 4  # several parts per worker, so a busy core does not hold up the end
 _WORKER_SCANNER: StreamScanner | None = None
+_WORKER_DIRECTIONS: dict[str, Direction] = {}  # every direction, by path, for the workers
 _PEM_LIMIT = 10  # certificates named per direction
 
 
 def _scan_part(
-    path: str, length: int, start: int, end: int, limit: int, probe: int
+    key: str, length: int, start: int, end: int, limit: int, probe: int
 ) -> tuple[list[SecretMatch], list[tuple[int, float]], list[int]]:
     """Worker: secrets, entropy samples and PEM headers of [start, end) of a direction
-    file (reading up to `limit`). One read per block serves all three: the scanner's
-    chunk (the block and its overlap) is kept for the entropy and the PEM search."""
+    (reading up to `limit`). One read per block serves all three: the scanner's
+    chunk (the block and its overlap) is kept for the entropy and the PEM search.
+    The direction (extents of the mapped capture, or its temporary file) and the
+    scanner were inherited from the parent at the fork: `key` names the direction."""
     assert _WORKER_SCANNER is not None
     assert CHUNK == _BLOCK  # the scanner's chunks are the blocks
-    fd = os.open(path, os.O_RDONLY)
+    direction = _WORKER_DIRECTIONS[key]
     last: list[tuple[int, bytes]] = [(-1, b"")]  # the longest read at the block's start
 
     def read(offset: int, size: int) -> bytes:
-        data = os.pread(fd, size, offset)
+        data = direction.read(offset, size)
         if offset == last[0][0] and len(data) > len(last[0][1]):
             last[0] = (offset, data)
         return data
@@ -374,7 +378,7 @@ def _scan_part(
                 pems += _pem_in_block(a, chunk, b - a, _PEM_LIMIT - len(pems))
         return matches, probes, pems
     finally:
-        os.close(fd)
+        direction.release()
 
 
 def _part_size(total: int, workers: int) -> int:
@@ -433,6 +437,7 @@ class _Check:
         self.report = CheckReport(str(cfg.capture), INCOMPLETE, 2, "", profile=cfg.profile)
         self._digest_map: array[int] = array("Q")
         self._pool: ProcessPoolExecutor | None = None
+        self._table_streams: list[TcpStream] = []
 
     def add(self, **kw: Any) -> Finding:
         f = Finding(**kw)
@@ -457,8 +462,9 @@ class _Check:
         index = builder.submit(SecretIndex, list(cfg.secrets), cfg.max_index_keys)
         builder.shutdown(wait=False)
         with tempfile.TemporaryDirectory(prefix="sft-capture-", dir=cfg.workdir) as tmp, fh:
-            table = StreamTable(tmp)
             reader = CaptureReader(fh)
+            table = StreamTable(tmp, reader.payload_fd)
+            self._table_streams = table.streams
             digest = _DigestWriter(Path(tmp) / "digest.pcapng", table) if cfg.facts else None
             try:
                 for seg in reader:
@@ -481,6 +487,7 @@ class _Check:
                 table.close()
                 if self._pool is not None:
                     self._pool.shutdown()
+                reader.close()
         return self._finish(t0)
 
     def _analyse(
@@ -503,19 +510,29 @@ class _Check:
         sft_ports = sorted({s.forward.dport for s in table.streams
                             if protos[s.index].startswith("sft-")})
         if child is not None and digest is not None and table.streams:
+            # tshark starts at once (its start-up is the facts' cost); the workers are
+            # forked below from this same thread, after Popen has closed its end of
+            # tshark's pipes (see FactsChild.start), and before the facts thread starts
+            # (which may start the pyshark fallback)
+            child.start(digest.path, tls_ports, sft_ports)
+        facts_started = time.perf_counter()
+        index = index_build.result()
+        scanner = StreamScanner(index)
+        if cfg.workers > 1 and any(sum(e - s for s, e in d.ranges()) >= _PARALLEL_MIN
+                                   for st in table.streams for d in st.directions):
+            self._start_pool(scanner)
+        if child is not None and digest is not None and table.streams:
             self._digest_map = digest.numbers
 
             def run_facts() -> None:
-                t = time.perf_counter()
                 facts_box.update(child.collect(digest.path, tls_ports, sft_ports,
                                                timeout=cfg.facts_timeout))
-                facts_box["elapsed_s"] = round(time.perf_counter() - t, 3)
+                facts_box["elapsed_s"] = round(time.perf_counter() - facts_started, 3)
                 self.report.timings["facts_s"] = facts_box["elapsed_s"]
 
             facts_thread = threading.Thread(target=run_facts, daemon=True)
             facts_thread.start()
 
-        index = index_build.result()
         rep.secrets = [
             {"name": s.name, "bytes": len(s.data), "file": s.is_file,
              "min_detectable_run": index.coverage.get(s.name, len(s.data))}
@@ -528,7 +545,6 @@ class _Check:
                          message=f"secret file {secret.name} is large: indexed sparsely, so shared "
                          f"runs of {cov} bytes or more are guaranteed to be found (not every "
                          "16-byte window)")
-        scanner = StreamScanner(index)
         t = time.perf_counter()
         for s in table.streams:
             rep.streams.append(self._stream(s, protos[s.index], scanner))
@@ -678,11 +694,8 @@ class _Check:
                             _pem_offsets(d.read, ranges, _PEM_LIMIT))
         size = _part_size(total, cfg.workers)
         parts = [(a, min(a + size, e), e) for s, e in ranges for a in range(s, e, size)]
-        global _WORKER_SCANNER
-        _WORKER_SCANNER = scanner  # inherited by the forked workers
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(cfg.workers, mp_context=get_context("fork"))
-        futures = [self._pool.submit(_scan_part, d.path, d.length, a, b, limit, cfg.probe_size)
+        pool = self._start_pool(scanner)
+        futures = [pool.submit(_scan_part, d.path, d.length, a, b, limit, cfg.probe_size)
                    for a, b, limit in parts]
 
         def collect() -> tuple[list[SecretMatch], list[tuple[int, float]], list[int]]:
@@ -697,6 +710,20 @@ class _Check:
             return StreamScanner.merge(matches), sorted(probes), sorted(pems)[:_PEM_LIMIT]
 
         return collect
+
+    def _start_pool(self, scanner: StreamScanner) -> ProcessPoolExecutor:
+        """The scanning workers, forked now (once): they inherit the scanner and every
+        direction (the reassembly is over; the scanner is the same for every stream)."""
+        global _WORKER_SCANNER
+        if self._pool is None:
+            _WORKER_SCANNER = scanner
+            _WORKER_DIRECTIONS.clear()
+            _WORKER_DIRECTIONS.update({x.path: x for st in self._table_streams
+                                       for x in st.directions})
+            self._pool = ProcessPoolExecutor(self.cfg.workers, mp_context=get_context("fork"))
+            # the fork context starts every worker at the first submit: do it here
+            self._pool.submit(os.getpid).result()
+        return self._pool
 
     def _locate(self, f: Finding, d: Direction) -> None:
         if f.offset is None:

@@ -1,11 +1,21 @@
-"""TCP reassembly by sequence number into temporary files (bounded memory).
+"""TCP reassembly by sequence number, in place or into temporary files (bounded memory).
 
-Each direction of each TCP connection is written with `os.pwrite` at its offset
-relative to the initial sequence number, so out-of-order and retransmitted
-segments land where they belong and memory holds only the list of covered
-intervals, not the bytes (a naive in-memory reassembly took over 1 GB for a
-100 MB capture). A direction is complete when it saw its SYN and its FIN, has no
-hole between them and no RST cut the connection.
+A direction whose segments come in order, each after the last, from a mapped capture
+(`TcpSegment.payload_at`) is kept as extents: where each payload lies in the capture
+file. Reading it gathers those bytes from the capture (one `pread` of the span that
+holds them, a slice of each); nothing is copied or written during the pass (on 1 GB
+the temporary files cost ~0.5 s of writes and the copies that fed them as much again).
+A segment captured out of order fills its hole with an extent; a retransmission that
+repeats bytes already there changes nothing (its new bytes, if any, become extents).
+The first segment that would change what the direction holds (a retransmission with
+other bytes) or whose payload is not in the mapping turns the direction into a
+temporary file: its extents are written out, and from then on each
+payload is written with `os.pwrite` at its offset relative to the initial sequence
+number, so out-of-order and retransmitted segments land where they belong (a later
+one over an earlier one) and memory holds only the list of covered intervals, not the
+bytes (a naive in-memory reassembly took over 1 GB for a 100 MB capture). Both read
+the same. A direction is complete when it saw its SYN and its FIN, has no hole
+between them and no RST cut the connection.
 """
 
 from __future__ import annotations
@@ -23,20 +33,25 @@ from captures.pcap import TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpSegment
 # How many bytes of each direction's opening are kept in memory, with the time and
 # direction of each turn, for the protocol parsers (handshakes) and the ladder.
 OPENING_LIMIT = 64 * 1024
+# Extents this close in the capture are read with one pread (what lies between is read
+# and skipped): at most this much more than the next extent's own length.
+_SPAN_SLACK = 4096
 # Bound on the offset -> time map per direction (thinned out beyond it).
 _MAX_TIMES = 200_000
 
 
 @dataclass
 class Direction:
-    """One direction (sender -> receiver) of a TCP connection, reassembled on disk."""
+    """One direction (sender -> receiver) of a TCP connection: extents of the mapped
+    capture while its segments follow each other, else a temporary file (`path`)."""
 
     src: str
     sport: int
     dst: str
     dport: int
-    path: str
+    path: str  # the temporary file, created when the direction stops being extents
     fd: int = -1
+    source: int | None = None  # descriptor of the capture file the extents point into
     isn: int | None = None
     syn: bool = False
     fin_offset: int | None = None
@@ -54,6 +69,12 @@ class Direction:
     times: array = field(default_factory=lambda: array("d"))  # type: ignore[type-arg]
     numbers: array = field(default_factory=lambda: array("Q"))  # type: ignore[type-arg]
     _high: int = 0  # highest end offset written, to unwrap 32-bit sequence numbers
+    # extents: the payload at stream offset _ext_offsets[i] is _ext_lengths[i] bytes at
+    # _ext_places[i] in `source`; each starts at or after the end of the one before
+    in_place: bool = True  # still extents (False: the bytes are in the file at `path`)
+    _ext_offsets: array = field(default_factory=lambda: array("Q"))  # type: ignore[type-arg]
+    _ext_places: array = field(default_factory=lambda: array("Q"))  # type: ignore[type-arg]
+    _ext_lengths: array = field(default_factory=lambda: array("Q"))  # type: ignore[type-arg]
 
     @property
     def label(self) -> str:
@@ -114,7 +135,10 @@ class Direction:
         if payload and off >= 0:
             self.payload_packets += 1
             self.wire_bytes += len(payload)
-            os.pwrite(self._open(), payload, off)
+            if self.in_place:
+                self._add_extent(off, payload, seg.payload_at)
+            if not self.in_place:
+                os.pwrite(self._open(), payload, off)
             self._cover(off, off + len(payload))
             if len(self.offsets) < _MAX_TIMES:
                 self.offsets.append(off)
@@ -162,6 +186,58 @@ class Direction:
             return None
         return int(self.numbers[i]), offset - int(self.offsets[i])
 
+    def _add_extent(self, off: int, payload: bytes | memoryview, place: int) -> None:
+        """Keep `payload` (at `place` in the capture) as extents, or turn to a file.
+
+        The parts of the segment that fall in bytes not seen yet (after the end, or in a
+        hole: a segment captured out of order) become extents. The parts over bytes
+        already seen (a retransmission: loopback captures under load have them) must
+        repeat them; if one does not, writing it would change what the direction holds,
+        so the direction becomes a file, where the later bytes win."""
+        if place < 0 or self.source is None:
+            self._to_file()
+            return
+        end = off + len(payload)
+        offsets = self._ext_offsets
+        if not self.ends or off >= self.ends[-1]:  # the common case: after the end
+            offsets.append(off)
+            self._ext_places.append(place)
+            self._ext_lengths.append(len(payload))
+            return
+        gaps: list[tuple[int, int]] = []
+        pos = off
+        i = bisect.bisect_right(self.ends, off)  # the first covered range ending after off
+        while pos < end:
+            if i < len(self.starts) and self.starts[i] < end:
+                a, b = max(self.starts[i], pos), min(self.ends[i], end)
+                if self.starts[i] > pos:
+                    gaps.append((pos, self.starts[i]))
+                if a < b and self.read(a, b - a) != bytes(payload[a - off : b - off]):
+                    self._to_file()
+                    return
+                pos = max(pos, self.ends[i])
+                i += 1
+            else:
+                gaps.append((pos, end))
+                pos = end
+        for a, b in gaps:
+            k = bisect.bisect_left(offsets, a)
+            offsets.insert(k, a)
+            self._ext_places.insert(k, place + (a - off))
+            self._ext_lengths.insert(k, b - a)
+
+    def _to_file(self) -> None:
+        """Stop being extents: write them to the temporary file (created now)."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        self.release()
+        self.fd = fd
+        if self.source is not None:
+            for off, place, n in zip(self._ext_offsets, self._ext_places,
+                                     self._ext_lengths, strict=True):
+                os.pwrite(fd, os.pread(self.source, n, place), off)
+        self.in_place = False
+        self._ext_offsets, self._ext_places, self._ext_lengths = array("Q"), array("Q"), array("Q")
+
     def _open(self) -> int:
         # descriptors of finished connections are closed (a capture may hold thousands
         # of connections); a late retransmission or a read reopens the file
@@ -175,7 +251,51 @@ class Direction:
             self.fd = -1
 
     def read(self, offset: int, size: int) -> bytes:
-        return os.pread(self._open(), size, offset)
+        """Bytes [offset, offset + size) of the direction, short at its end; holes read
+        as zeros (as from the sparse temporary file)."""
+        if not self.in_place:
+            return os.pread(self._open(), size, offset)
+        end = min(offset + size, self.length)
+        if end <= offset or self.source is None:
+            return b""
+        starts, places, lengths = self._ext_offsets, self._ext_places, self._ext_lengths
+        first = max(bisect.bisect_right(starts, offset) - 1, 0)
+        last = bisect.bisect_left(starts, end, first)  # extents [first, last) may overlap
+        if last == first:  # before the first extent: a hole
+            return bytes(end - offset)
+        if last - first == 1 and starts[first] <= offset < end <= starts[first] + lengths[first]:
+            # one payload holds it all (a record header, the opening, many reads)
+            return os.pread(self.source, end - offset, places[first] + offset - starts[first])
+        pieces: list[bytes | memoryview] = []
+        pos = offset
+        i = first
+        while i < last:
+            # a run of extents that follow each other closely in the capture (in order,
+            # only headers and the other direction's small packets between them): one
+            # read of the span that holds them, then a slice of each
+            j = i + 1
+            while j < last and 0 <= places[j] - places[j - 1] - lengths[j - 1] <= (
+                    _SPAN_SLACK + lengths[j]):
+                j += 1
+            lo = places[i] + min(max(pos - starts[i], 0), lengths[i])
+            hi = places[j - 1] + max(min(end - starts[j - 1], lengths[j - 1]), 0)
+            view = memoryview(os.pread(self.source, hi - lo, lo))
+            for k in range(i, j):
+                start, n = starts[k], lengths[k]
+                if start > pos:  # a hole before this extent
+                    pieces.append(bytes(start - pos))
+                    pos = start
+                stop = min(start + n, end)
+                if stop > pos:
+                    at = places[k] + (pos - start) - lo
+                    pieces.append(view[at : at + (stop - pos)])
+                    pos = stop
+            i = j
+        if pos < end:  # a hole after the last extent read (another extent follows it)
+            pieces.append(bytes(end - pos))
+        data = b"".join(pieces)
+        pieces.clear()
+        return data
 
 
 @dataclass
@@ -204,7 +324,7 @@ class TcpStream:
         # Only in-order, not-yet-seen bytes form turns (retransmissions are skipped).
         if offset != self._next[d] or self._opening[d] >= OPENING_LIMIT:
             return
-        data = seg.payload[: OPENING_LIMIT - self._opening[d]]
+        data = bytes(seg.payload[: OPENING_LIMIT - self._opening[d]])
         self._opening[d] += len(data)
         self._next[d] = offset + len(seg.payload)
         if self.turns and self.turns[-1][1] == d:
@@ -217,8 +337,9 @@ class TcpStream:
 class StreamTable:
     """Dispatch segments to connections; owns the temporary files (close() removes them)."""
 
-    def __init__(self, workdir: str) -> None:
+    def __init__(self, workdir: str, source: int | None = None) -> None:
         self._dir = workdir
+        self._source = source  # descriptor of a mapped capture (CaptureReader.payload_fd)
         self.streams: list[TcpStream] = []
         self._by_key: dict[tuple[str, int, str, int], TcpStream] = {}
 
@@ -271,8 +392,10 @@ class StreamTable:
         self, index: int, d: int, src: tuple[str, int], dst: tuple[str, int]
     ) -> Direction:
         path = os.path.join(self._dir, f"stream{index}-{d}.bin")
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-        return Direction(src[0], src[1], dst[0], dst[1], path, fd)
+        direction = Direction(src[0], src[1], dst[0], dst[1], path, source=self._source)
+        if self._source is None:  # no extents: the bytes go to the file from the start
+            direction._to_file()
+        return direction
 
     def close(self) -> None:
         for s in self.streams:

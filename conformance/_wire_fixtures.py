@@ -536,15 +536,17 @@ def run_initiator_watched(
     max_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3,
     alias: str | None = None,
     client_env: dict[str, str] | None = None,
+    refuse_first: int = 0,
 ) -> tuple[InitiatorRun, HostileResponder]:
     """`run_initiator` with the output path chosen by the caller (so the script can look
     into its directory while the client runs) and the client's process handed to
-    `started` before the responder's script can run (so the script can signal it)."""
+    `started` before the responder's script can run (so the script can signal it).
+    `refuse_first`: that many connections are closed before TLS (HostileResponder)."""
     template = client_template(target, workdir)
     assert target.root is not None
     cert_path, key_path = cert.write(workdir, f"responder-{uuid.uuid4().hex[:6]}")
     ctx = server_context(cert_path, key_path, target.root, alpn=alpn, max_version=max_version)
-    with HostileResponder(ctx, script, timeout=5.0) as hostile:
+    with HostileResponder(ctx, script, timeout=5.0, refuse_first=refuse_first) as hostile:
         run = _run_initiator_once(
             target,
             template,

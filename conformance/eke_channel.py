@@ -318,6 +318,9 @@ class EkeChannel:
         try:
             inner = self.receiver.open(event.raw)
         except eke.EkeError as exc:
+            plain = self._authentic_plaintext(event.raw, seq)
+            if plain is not None:  # it opens with the right key and nonce: not one frame
+                raise self._not_one_frame(seq, plain, exc.detail) from None
             from_server = self.role == "client"
             diagnosis = diagnose_record(self.keys, event.raw, seq, from_server=from_server)
             if diagnosis is None:
@@ -334,10 +337,48 @@ class EkeChannel:
                     violates=(diagnosis.requirement,),
                 ) from None
             return closed
-        frame_type, payload = eke.decode_frame_payload(inner)
+        try:
+            frame_type, payload = eke.decode_frame_payload(inner)
+        except eke.EkeError as exc:
+            raise self._not_one_frame(seq, inner, exc.detail) from None
         frame = ReceivedFrame(frame_type, payload)
         self.transcript.add("recv", inner, f"plaintext of record #{seq}: {frame.describe(60)}")
         return frame
+
+    def _authentic_plaintext(self, record: bytes, seq: int) -> bytes | None:
+        """The plaintext of `record` if it authenticates as record #seq, else None."""
+        if len(record) < 8 or record[:4] != b"RECD":
+            return None
+        nonce = eke.record_nonce(self.receiver.iv, seq)
+        try:
+            return eke.aead_open(self.receiver.key, nonce, record[8:], record[:8])
+        except eke.EkeError:
+            return None
+
+    def _not_one_frame(self, seq: int, inner: bytes, why: str) -> ConformanceFailure:
+        """A record from the target opened, but its plaintext is not exactly one frame.
+
+        EKE-REC-1 in any case. When the length field does not even end on a frame
+        boundary (the rest is not whole frames: e.g. a length counted in characters of
+        a non-ASCII payload), the frame itself breaks FRM-1 too.
+        """
+        self.transcript.add("recv", inner, f"plaintext of record #{seq}: not one frame")
+        rest = inner[8 + int.from_bytes(inner[4:8], "big") :] if len(inner) >= 8 else b""
+        whole = bool(rest)
+        while whole and rest:
+            whole = len(rest) >= 8 and len(rest) >= 8 + int.from_bytes(rest[4:8], "big")
+            rest = rest[8 + int.from_bytes(rest[4:8], "big") :] if whole else rest
+        violates = ("EKE-REC-1",) if whole else ("EKE-REC-1", "FRM-1")
+        detail = (
+            f"record #{seq} from the target opened, but its {len(inner)}-byte plaintext is "
+            f"not exactly one frame ({why}): {inner[:48].hex()}"
+            + ("" if whole else " (its length field ends on no frame boundary)")
+        )
+        self.violations.append(f"{'/'.join(violates)}: {detail}")
+        self._fail(detail)
+        return ConformanceFailure(
+            f"{detail}\nTranscript (last entries):\n{self.transcript.tail()}", violates=violates
+        )
 
     def _fail(self, detail: str) -> Closed:
         self.transcript.add("event", note=detail)

@@ -19,7 +19,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -244,6 +244,7 @@ def run_client(
     started: Callable[[subprocess.Popen[bytes]], None] | None = None,
     stdin_template: str | None = None,
     success: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> ClientResult:
     """Run the client under test once; a template is split like a shell would, and an
     interactive client is typed `stdin_template` (with {password} from the file).
@@ -261,7 +262,8 @@ def run_client(
         "password_file": str(password_file),
     }
     launch = client_launch(template, values, stdin_template=stdin_template, success=success)
-    return _result(launch, out, run_launch(launch, timeout=timeout, started=started), timeout)
+    run = run_launch(launch, timeout=timeout, env=env, started=started)
+    return _result(launch, out, run, timeout)
 
 
 def _result(launch: ClientLaunch, out: Path, done: ClientRunDone, timeout: float) -> ClientResult:
@@ -397,6 +399,7 @@ def run_case(
     outdir: Path | None = None,
     connections: int = 1,
     user: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> ClientCase:
     """Runs the client once against `behaviour`; its output goes to a directory of its own.
 
@@ -433,6 +436,7 @@ def run_case(
             # The typed answers and the success rule belong to --client-cmd's client.
             stdin_template=target.client_stdin if target.client_cmd else None,
             success=target.client_success if target.client_cmd else None,
+            env=env,
         )
     server.check()
     for transcript in [server.view.transcript, *server.later_transcripts]:

@@ -66,6 +66,9 @@ EMBEDDED_LIMITS = Limits(
     # EKE-THR-11: above the N+1 failures other cases put on one name; reachable at once
     # (N−1 failures, then P pending handshakes abandoned).
     lock_after=5,
+    # EKE-THR-9: small failure tables, so that test_eke_tables.py can fill one (17
+    # failures) and see that the other keeps its entries, and a locked one its lock.
+    throttle_table_entries=16,
     # PKI-CERT-7: a refetch the revocation case can wait for (one CRL fetch per 2 s).
     crl_refresh=2.0,
 )
@@ -82,6 +85,8 @@ _SHARE_FACTS = {
         "escape/secret.txt",
         "escape-file",
         "escape/no-such-file.txt",
+        "escape-dangling",
+        "escape-gone/secret.txt",
         "escape",
         "sibling/secret.txt",
         "sibling",
@@ -218,15 +223,22 @@ class EmbeddedReference:
         try:
             if name in self._tuned:
                 command, args, options = self._tuned[name]
+                if "--throttle-db" in options:
+                    options = {**options, "--throttle-db": str(self._fresh_throttle_db())}
                 server, _extra = self._serve_tuned(command, args, options, name=name)
             else:
                 server = self._serve(args, name=name)
         finally:
             self.launcher = saved
         if ca:
-            restarted = target.with_changes(ca_url=f"https://{server.host}:{server.port}")
+            restarted = target.with_changes(
+                ca_url=f"https://{server.host}:{server.port}",
+                ca_restart_cmd=_restart_cmd(server.pid),
+            )
         else:
             restarted = target.with_changes(host=server.host, port=server.port, pid=server.pid)
+            if profile == "eke":
+                restarted = restarted.with_changes(restart_cmd=_restart_cmd(server.pid))
         if profile == "eke":
             self._eke = restarted
         else:
@@ -281,6 +293,10 @@ class EmbeddedReference:
         (outside / "secret.txt").write_bytes(b"outside the share: must never be served\n")
         (share / "escape").symlink_to(outside, target_is_directory=True)
         (share / "escape-file").symlink_to(outside / "secret.txt")
+        # A leaf link out of the share whose target does not exist: `forbidden` like
+        # `escape-file`, never `not_found`, which would say what exists out there (APP-NAME-6).
+        (share / "escape-dangling").symlink_to(outside / "no-such-file.txt")
+        (share / "escape-gone").symlink_to(outside / "no-such-dir", target_is_directory=True)
         (share / "inside-link").symlink_to("hello.txt")
         (sibling / "secret.txt").write_bytes(b"beside the share: must never be served\n")
         (share / "sibling").symlink_to(sibling, target_is_directory=True)
@@ -392,10 +408,13 @@ class EmbeddedReference:
                 "--max-pending-logins-per-user": str(limits.pending_logins_per_user),
                 "--max-pending-logins-per-address": str(limits.pending_logins_per_address),
                 "--lock-after": str(limits.lock_after),
-                # EKE-THR-8 keeps failure counts across restarts; the self-tests restart
-                # this server for every mutant, and one run's locks must not leak into
-                # the next: counts in memory (persistence: reference unit tests).
-                "--throttle-db": ":memory:",
+                "--throttle-table-size": str(limits.throttle_table_entries),
+                # EKE-THR-8 keeps failure counts across restarts: a database file, which
+                # the declared restart command (SIGHUP: the same process re-executed
+                # with the same arguments) keeps. The self-tests restart this server for
+                # every mutant, and one run's locks must not leak into the next: each
+                # start through the harness gets a fresh file (restart()).
+                "--throttle-db": str(self._fresh_throttle_db()),
             },
             name="eke-serve",
         )
@@ -413,7 +432,14 @@ class EmbeddedReference:
             inbox=inbox,
             pid=server.pid,
             extra=dict(_SHARE_FACTS),
+            restart_cmd=_restart_cmd(server.pid),
         )
+
+    def _fresh_throttle_db(self) -> Path:
+        """A throttle database no earlier start of the eke server has written to."""
+        directory = self.workdir / "eke" / "throttle"
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory / f"{secrets.token_hex(8)}.db"
 
     def _provision_pki(self, base: Path, *, keep_ca: bool) -> tuple[Account, ...]:
         """A CA in base/ca, its accounts, and the identities enrolled through it in base/id;
@@ -499,6 +525,7 @@ class EmbeddedReference:
             cert_validity_days=float(_CA_VALIDITY_DAYS),
             ca_throttle_failures=3,  # the CA's --throttle-after above
             ca_lock_after=4,  # its --lock-after
+            ca_throttle_cap=2.0,  # its --throttle-cap
         )
         # How the CA-ENR-11 case administers the CA: the reference's CLI on its store.
         admin = f"{shlex.quote(sys.executable)} -m reference ca"
@@ -547,6 +574,8 @@ class EmbeddedReference:
             responder_alias="alice",
             ca_user_add_cmd=f"{admin} user add {{alias}} --dir {ca_dir_arg} --password-stdin",
             ca_revoke_cmd=f"{admin} revoke {{alias}} --dir {ca_dir_arg}",
+            # CA-ENR-20: `sft ca serve` re-executes itself on SIGHUP, keeping its socket.
+            ca_restart_cmd=_restart_cmd(ca.pid),
             identities=identities,
             share=share,
             inbox=inbox,
@@ -561,6 +590,13 @@ class EmbeddedReference:
         self._cli(
             ["ca", "revoke", alias, "--dir", self._pki.extra["ca_dir"]], name=f"ca-revoke-{alias}"
         )
+
+
+def _restart_cmd(pid: int) -> str:
+    """A server's restart (EKE-THR-8, CA-ENR-20): `sft eke serve` and `sft ca serve`
+    re-execute themselves on SIGHUP, keeping their listening socket and their state on
+    disk; no shell."""
+    return f"kill -HUP {pid}"
 
 
 def _ca_serve_args(ca_dir: Path) -> list[str]:

@@ -181,3 +181,57 @@ def check_sweep(leftovers: Iterable[str], note: str) -> None:
             "; ".join(problems),
             note=note,
         )
+
+
+# APP-STORE-1 for both clients: the temporary file belongs in the output directory. A
+# runtime's temp-file helper (Go's os.CreateTemp(""), Python's tempfile, Node's
+# os.tmpdir()) puts it in $TMPDIR instead, where watching the output directory never sees
+# it: the cases point the client's TMPDIR/TMP/TEMP at a directory of their own and look.
+
+
+def client_tmpdir_env(tmpdir: Path) -> dict[str, str]:
+    """The environment that points a client's temp-file helpers at `tmpdir`."""
+    return {"TMPDIR": str(tmpdir), "TMP": str(tmpdir), "TEMP": str(tmpdir)}
+
+
+def _data_elsewhere(tmpdir: Path, content: bytes) -> list[str]:
+    """Files under `tmpdir` holding the start of `content` (only what the client received
+    counts, never a lock or scratch file of its own)."""
+    found = []
+    for entry in sorted(tmpdir.rglob("*"))[:200]:  # bounded
+        try:
+            if not entry.is_file() or entry.is_symlink() or entry.stat().st_size == 0:
+                continue
+            head = entry.read_bytes()[: len(content)]
+        except OSError:  # removed meanwhile
+            continue
+        if content.startswith(head):
+            found.append(str(entry.relative_to(tmpdir)))
+    return found
+
+
+def _holds_data(entry: Path) -> bool:
+    try:
+        return entry.is_file() and entry.stat().st_size > 0
+    except OSError:  # renamed or removed meanwhile
+        return False
+
+
+def watch_client_tmpdir(notes: list[str], outdir: Path, tmpdir: Path, content: bytes) -> None:
+    """Until `outdir` holds data (a right client's temporary) or PROBE_BUDGET ends, look
+    for the download under the client's $TMPDIR and note it [APP-STORE-1]. Bounded by
+    count and by PROBE_BUDGET (a client whose idle timeout is shorter has gone by then)."""
+    deadline = time.monotonic() + PROBE_BUDGET
+    for _ in range(300):  # bounded by count and by PROBE_BUDGET
+        if elsewhere := _data_elsewhere(tmpdir, content):
+            notes.append(
+                f"APP-STORE-1: the data goes to {elsewhere} in the client's $TMPDIR, not to "
+                "a temporary file in the output directory"
+            )
+            return
+        if any(_holds_data(e) for e in outdir.iterdir()) or time.monotonic() > deadline:
+            return
+        time.sleep(0.01)  # polling a directory another process writes; bounded above
+
+
+__all__ += ["client_tmpdir_env", "watch_client_tmpdir"]

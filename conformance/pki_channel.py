@@ -327,6 +327,9 @@ class HostileResponder:
     timeout: float = DEFAULT_TIMEOUT
     host: str = "127.0.0.1"
     port: int = 0
+    # The first `refuse_first` connections are closed before any TLS byte, as a responder
+    # over its limits does (LIM-4/8/9): an initiator may retry, and must check again.
+    refuse_first: int = 0
     transcripts: list[Transcript] = field(default_factory=list)
     handshake_errors: list[str] = field(default_factory=list)
     script_errors: list[str] = field(default_factory=list)
@@ -372,6 +375,10 @@ class HostileResponder:
     def _serve(self, raw: socket.socket) -> None:
         transcript = Transcript(name=f"hostile responder #{len(self.transcripts) + 1}")
         self.transcripts.append(transcript)
+        if len(self.transcripts) <= self.refuse_first:
+            transcript.add("event", note="closed before the TLS handshake (a busy refusal)")
+            raw.close()
+            return
         raw.settimeout(self.timeout)
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:

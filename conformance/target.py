@@ -29,6 +29,7 @@ it belongs elsewhere, where (`TARGET_FILE_KEYS`); conformance/README.md document
     ca_url = "https://127.0.0.1:8443"
     enroll = ["suite:suite.pw"]     # enrolment mode
     responder_alias = "alice"
+    ca_restart_cmd = "systemctl restart my-ca"  # CA-ENR-20 (optional): same URL
     [pki.identities]                # certificates the suite may present (e.g. one revoked)
     revoked = {cert = "revoked.pem", key = "revoked.key"}
     [files]                          # files known to be in the responder's share
@@ -42,6 +43,7 @@ it belongs elsewhere, where (`TARGET_FILE_KEYS`); conformance/README.md document
     crl_refresh = 300               # PKI-CERT-7: the responder's CRL refetch interval (s)
     ca_throttle_failures = 5        # CA-ENR-7 (optional): failed logins before the CA's 429
     ca_lock_after = 100             # CA-ENR-19 (optional): the CA's hard cap per alias
+    ca_throttle_cap = 300           # CA-ENR-7 (optional): the CA's backoff cap, seconds
     frame_limit = 1048832
     throttle_failures = 5
     throttle_base = 1.0
@@ -49,6 +51,7 @@ it belongs elsewhere, where (`TARGET_FILE_KEYS`); conformance/README.md document
     pending_logins_per_user = 4     # EKE-THR-7 (optional): P and Q, the pending caps
     pending_logins_per_address = 8
     lock_after = 100                # EKE-THR-11 (optional): the hard cap
+    throttle_table_entries = 16     # EKE-THR-9 (optional): entries per failure table
     [legacy]                         # pki-legacy: a name outside the share it serves
     traversal_name = "../secret.txt"
     traversal_size = 49
@@ -145,6 +148,9 @@ class Limits:
     # EKE-THR-11: consecutive failures that lock a user name until an administrator
     # unlocks it. None: the hard-cap case is SKIP.
     lock_after: int | None = None
+    # EKE-THR-9: the entries of each failure table (user names, addresses). None: the
+    # eviction cases (conformance/test_eke_tables.py) are SKIP.
+    throttle_table_entries: int | None = None
     # PKI-CERT-7: seconds between the responder's CRL refetches from its CA (the SPEC's
     # default). The refetch case runs only when it is short enough to wait for.
     crl_refresh: float = 300.0
@@ -154,6 +160,9 @@ class Limits:
     # CA-ENR-19: consecutive failed logins that lock an alias until an administrator
     # unlocks it. None: the CA hard-cap case is SKIP (it waits out backoffs on the way).
     ca_lock_after: int | None = None
+    # CA-ENR-7/19: the CA's backoff cap in seconds (its longest Retry-After, also the one a
+    # locked alias gets). None: the cases do not judge how long the CA makes clients wait.
+    ca_throttle_cap: float | None = None
 
 
 @dataclass(frozen=True)
@@ -182,10 +191,15 @@ class Target:
     # sft-eke: a command (no shell; split like a command line) that restarts the server
     # on the same host:port, for EKE-THR-8 (failure counts survive a restart).
     restart_cmd: str | None = None
+    # sft-pki: a command (no shell) that restarts the CA on the same URL, for CA-ENR-20
+    # (its failure counts and running backoffs survive a restart).
+    ca_restart_cmd: str | None = None
     # Identities the suite already holds (embedded: enrolled through the reference CA):
     # alias -> (certificate PEM path, key PEM path).
     identities: dict[str, tuple[Path, Path]] = field(default_factory=dict)
     # Where the embedded reference keeps its share and inbox (None for external targets).
+    # The share is also a target-file key (`share`): a responder on the suite's own host
+    # may declare it, and the suite then writes beside its files (APP-NAME-5's race).
     share: Path | None = None
     # The inbox is also a target-file key (`inbox`): a responder on the suite's own host
     # may declare it, and the put cases then inspect it (APP-STORE-1/2/3).
@@ -279,6 +293,8 @@ class Target:
             lines.append(f"client_put_cmd = {_toml_str(self.client_put_cmd)}")
         if self.inbox is not None:
             lines.append(f"inbox = {_toml_str(str(self.inbox))}")
+        if self.share is not None:
+            lines.append(f"share = {_toml_str(str(self.share))}")
         for key in SHARE_FACTS:
             if key in self.extra:
                 names = ", ".join(_toml_str(str(n)) for n in self.extra[key])
@@ -304,6 +320,7 @@ class Target:
         for key, command in (
             ("ca_user_add_cmd", self.ca_user_add_cmd),
             ("ca_revoke_cmd", self.ca_revoke_cmd),
+            ("ca_restart_cmd", self.ca_restart_cmd),
         ):
             if command:
                 pki.append(f"{key} = {_toml_str(command)}")
@@ -370,6 +387,7 @@ TARGET_FILE_KEYS: Mapping[str, frozenset[str]] = {
             "client_success",
             "client_put_cmd",
             "inbox",
+            "share",
             *SHARE_FACTS,
             "eke",
             "pki",
@@ -389,6 +407,7 @@ TARGET_FILE_KEYS: Mapping[str, frozenset[str]] = {
             "identities",
             "ca_user_add_cmd",
             "ca_revoke_cmd",
+            "ca_restart_cmd",
         }
     ),
     "limits": frozenset(f.name for f in fields(Limits)),
@@ -471,7 +490,7 @@ def load_target_file(path: Path) -> dict[str, Any]:
         out["enroll"] = tuple(_account(a, base) for a in pki["enroll"])
     if "responder_alias" in pki:
         out["responder_alias"] = str(pki["responder_alias"])
-    for key in ("ca_user_add_cmd", "ca_revoke_cmd"):
+    for key in ("ca_user_add_cmd", "ca_revoke_cmd", "ca_restart_cmd"):
         if key in pki:
             out[key] = str(pki[key])
     identities = _table(pki, "identities", path)
@@ -501,6 +520,8 @@ def load_target_file(path: Path) -> dict[str, Any]:
             out[key] = str(data[key])
     if "inbox" in data:
         out["inbox"] = base / str(data["inbox"])
+    if "share" in data:
+        out["share"] = base / str(data["share"])
     for key in SHARE_FACTS:
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(n, str) for n in value):

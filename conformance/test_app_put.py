@@ -24,6 +24,8 @@ from conformance.wire import (
     ExpectClose,
     ExpectError,
     ExpectFrame,
+    control,
+    frame_bytes,
     header_bytes,
 )
 
@@ -309,6 +311,39 @@ def test_put_stopped_before_done_is_not_stored(
         channel.send_frame("DATA", PAYLOAD[offset : min(sent, offset + 1000)])
     channel.close()
     _assert_name_free(app_channel, target, name, PAYLOAD[:sent])
+
+
+# Where a put's last frame, its DONE, is cut: inside the header, one byte short.
+_DONE_CUTS = {"inside-done-header": 5, "done-one-byte-short": -1}
+
+
+@pytest.mark.req("APP-STORE-3", "FRM-7")
+@pytest.mark.parametrize("cut", sorted(_DONE_CUTS))
+def test_put_ended_inside_its_done_is_not_stored(
+    target: Target, app_channel: AppChannel, cut: str
+) -> None:
+    """Every byte of the file, then a right DONE cut short and the end of the stream: a
+    partial frame is never a frame [FRM-7], so nothing is stored — however complete the
+    data look."""
+    require(target, "put")
+    name = fresh_name()
+    channel = app_channel()
+    channel.send_frame("PUTF", {"name": name, "size": len(PAYLOAD)})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF")
+    for offset in range(0, len(PAYLOAD), 1000):
+        channel.send_frame("DATA", PAYLOAD[offset : offset + 1000])
+    done = control({"size": len(PAYLOAD), "sha256": hashlib.sha256(PAYLOAD).hexdigest()})
+    channel.send_raw(frame_bytes("DONE", done)[: _DONE_CUTS[cut]])
+    channel.close()
+    if target.inbox is not None and (target.inbox / name).exists():
+        raise ConformanceFailure(
+            f"FRM-7: the stream ended inside the DONE ({cut}) of a complete put, and "
+            f"{name!r} was stored all the same"
+        )
+    try:
+        _assert_name_free(app_channel, target, name, PAYLOAD)
+    except ConformanceFailure as exc:
+        raise ConformanceFailure(f"FRM-7: a put ended inside its DONE ({cut}): {exc}") from None
 
 
 _EXCESS = {

@@ -19,6 +19,7 @@ import select
 import socket
 import ssl
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -367,6 +368,70 @@ def test_a_password_is_compared_exactly(pki_target: Target) -> None:
         raise ConformanceFailure(
             f"CA-ENR-6: user {alias!r} enrolled with its password altered by "
             f"{', '.join(accepted)}: a wrong password must be answered 401 auth_failed"
+        )
+
+
+def _fullwidth(text: str) -> str:
+    """The same text in fullwidth forms (`ｓｐ-…`): NFKC folds it back."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+# Other spellings of a real alias: unknown aliases, which a CA that normalises the alias
+# before looking its password up (case, spaces, line ends, NFKC, a SQL LIKE) takes for it.
+_ALIAS_SPELLINGS: dict[str, Callable[[str], str]] = {
+    "upper case": str.upper,
+    "padded": lambda alias: f" {alias} ",
+    "trailing newline": lambda alias: alias + "\n",
+    "fullwidth": _fullwidth,
+    "like wildcard": lambda alias: alias[:-1] + "_",
+}
+
+
+@pytest.mark.req("CA-ENR-6")
+def test_other_spellings_of_an_alias_are_unknown_aliases(pki_target: Target) -> None:
+    """A real alias spelt otherwise (upper case, padded, with a line end, in fullwidth
+    forms, a SQL LIKE wildcard) is an unknown alias, so the answer to it must not depend on
+    the password: the real alias's RIGHT password must get exactly what an unknown alias
+    with a wrong password gets. A CA that looks the password up under a normalised alias
+    answers it otherwise (200 with a certificate, or 400 when the spelling fails a later
+    check): it tells an attacker which password is right. When the answer differs from the
+    unknown alias's usual one, it is compared with the same spelling's answer to a wrong
+    password, so a CA may refuse a malformed alias as it likes, as long as it does so
+    whatever the password."""
+    ca.ca_address(pki_target)
+    if pki_target.enroll or not pki_target.ca_user_add_cmd:
+        # The enrolment identity: a conforming CA counts nothing against it here (every
+        # spelling is another alias, sent from a fresh address).
+        account = ca.enrolee(pki_target)
+        alias, secret = account.user, account.password
+    else:
+        alias, secret = f"sp-{secrets.token_hex(5)}", secrets.token_urlsafe(15)
+        ca.admin_command(pki_target, "add", alias, stdin=secret + "\n")
+    key = ca.CsrKey.ec("P-256")
+    csr = ca.csr_pem(key, ca.name((ca.OID_CN, alias)))
+    usual = ca.enrol(pki_target, ca.ghost_alias(), f"wrong-{secrets.token_hex(4)}", csr)
+    usual_view = (usual.status, ca.json_body(usual, "login as an unknown alias"))
+    told: list[str] = []
+    for what, spell in _ALIAS_SPELLINGS.items():
+        variant = spell(alias)
+        right = ca.enrol(pki_target, variant, secret, csr)
+        right_view = (right.status, ca.json_body(right, f"login as {variant!r}"))
+        if right_view == usual_view:
+            continue
+        wrong = ca.enrol(pki_target, variant, f"wrong-{secrets.token_hex(4)}", csr)
+        wrong_view = (wrong.status, ca.json_body(wrong, f"login as {variant!r}"))
+        if right.status == 200 or right_view != wrong_view:
+            told.append(
+                f"{what} {variant!r}: right password {right.status} "
+                f"{str(right_view[1])[:100]}, wrong password {wrong.status} "
+                f"{str(wrong_view[1])[:100]}"
+            )
+    if told:
+        raise ConformanceFailure(
+            f"CA-ENR-6: spellings of the alias {alias!r} (unknown aliases) are answered "
+            f"differently with its right password and a wrong one (an unknown alias "
+            f"with a wrong password gets {usual.status} {str(usual_view[1])[:100]}): "
+            + "; ".join(told)
         )
 
 

@@ -12,9 +12,12 @@ address, so nothing here is throttled.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import pytest
+from Crypto.Hash import SHA256
 from Crypto.PublicKey import RSA
 
 from conformance import ca_support as ca
@@ -77,14 +80,19 @@ def _refused_as_bad_csr(target: Target, csr: str, rid: str, what: str) -> None:
 
 
 @pytest.mark.req("CA-ENR-2", "PKI-CERT-1", "CA-ENR-13", "PKI-CERT-13")
-@pytest.mark.parametrize("kind", ["ec-p256", "rsa-2048"])
+@pytest.mark.parametrize(
+    "kind", ["ec-p256", "rsa-2048", "ec-p256-sha384", "ec-p256-sha512", "rsa-2048-sha384"]
+)
 def test_valid_csr_gets_a_certificate_of_the_profile(
     pki_target: Target, root: ca.RootInfo, rsa_2048: ca.CsrKey, kind: str
 ) -> None:
-    """ECDSA P-256 and RSA 2048 (the smallest allowed) both get a PKI-CERT-1 certificate."""
+    """ECDSA P-256 and RSA 2048 (the smallest allowed) both get a PKI-CERT-1 certificate,
+    also when the CSR is signed with SHA-384 or SHA-512: CA-ENR-13 refuses hashes weaker
+    than SHA-256, not stronger ones (a CA that takes only its own client's SHA-256 does)."""
     account = ca.enrolee(pki_target)
-    key = rsa_2048 if kind == "rsa-2048" else ca.CsrKey.ec("P-256")
-    csr = ca.csr_pem(key, ca.name((ca.OID_CN, account.user)))
+    key = rsa_2048 if kind.startswith("rsa-2048") else ca.CsrKey.ec("P-256")
+    hash_name = kind.rsplit("-", 1)[1] if kind.count("-") == 2 else "sha256"
+    csr = ca.csr_pem(key, ca.name((ca.OID_CN, account.user)), hash_name=hash_name)
     _cert, problems = ca.enrol_and_read(pki_target, account, key, csr, root)
     _fail_on(problems, ["PKI-CERT-1", "PKI-CERT-13"], f"the certificate issued for a {kind} CSR")
 
@@ -241,16 +249,128 @@ def test_proof_of_possession_is_checked_for_every_key_and_hash(
 # --- keys, hashes and encodings the CA must refuse (CA-ENR-13) --------------------------------
 
 
+@dataclass(frozen=True)
+class _Curve:
+    """A short Weierstrass curve y^2 = x^3 + ax + b over GF(p), base point (gx, gy) of
+    order n: the 256-bit curves pycryptodome lacks, in plain integers (a CSR is one
+    signature, a few milliseconds)."""
+
+    name: str
+    oid: str
+    p: int
+    a: int
+    b: int
+    gx: int
+    gy: int
+    n: int
+
+    def add(
+        self, one: tuple[int, int] | None, two: tuple[int, int] | None
+    ) -> tuple[int, int] | None:
+        if one is None or two is None:
+            return two if one is None else one
+        (x1, y1), (x2, y2) = one, two
+        if x1 == x2 and (y1 + y2) % self.p == 0:
+            return None
+        if one == two:
+            slope = (3 * x1 * x1 + self.a) * pow(2 * y1, -1, self.p)
+        else:
+            slope = (y2 - y1) * pow(x2 - x1, -1, self.p)
+        x3 = (slope * slope - x1 - x2) % self.p
+        return x3, (slope * (x1 - x3) - y1) % self.p
+
+    def times_g(self, k: int) -> tuple[int, int]:
+        result: tuple[int, int] | None = None
+        point: tuple[int, int] | None = (self.gx, self.gy)
+        while k:
+            if k & 1:
+                result = self.add(result, point)
+            point = self.add(point, point)
+            k >>= 1
+        assert result is not None
+        return result
+
+
+# 256-bit curves that are not P-256: a CA that checks the curve by its size (256 bits)
+# or by a name prefix instead of the curve itself accepts them.
+_SECP256K1 = _Curve(
+    "secp256k1",
+    "1.3.132.0.10",
+    2**256 - 2**32 - 977,
+    0,
+    7,
+    0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798,
+    0x483ADA7726A3C4655DA4FBFC0E1108A8FD17B448A68554199C47D08FFB10D4B8,
+    0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141,
+)
+_BRAINPOOL_P256R1 = _Curve(
+    "brainpoolP256r1",
+    "1.3.36.3.3.2.8.1.1.7",
+    0xA9FB57DBA1EEA9BC3E660A909D838D726E3BF623D52620282013481D1F6E5377,
+    0x7D5A0975FC2C3057EEF67530417AFFE7FB8055C126DC5C6CE94A4B44F330B5D9,
+    0x26DC5C6CE94A4B44F330B5D9BBD77CBF958416295CF7E1CE6BCCDC18FF8C07B6,
+    0x8BD2AEB9CB7E57CB2C4B482FFC81B7AFB9DE27E1E3BD23C23A4453BD9ACE3262,
+    0x547EF835C3DAC4FD97F8461A14611DC9C27745132DED8E545C1D54C72F046997,
+    0xA9FB57DBA1EEA9BC3E660A909D838D718C397AA3B561A6F7901E0E82974856A7,
+)
+
+
+@dataclass(frozen=True)
+class _CurveKey(ca.CsrKey):
+    """An ECDSA key on a `_Curve` (`key` is (curve, private scalar)), signing CSRs with
+    ECDSA and SHA-256 exactly as for P-256: only the curve is outside PKI-CERT-1."""
+
+    @classmethod
+    def on(cls, curve: _Curve) -> _CurveKey:
+        return cls((curve, 1 + secrets.randbelow(curve.n - 1)), "ec")
+
+    def spki(self) -> bytes:
+        curve, d = self.key
+        x, y = curve.times_g(d)
+        point = b"\x04" + x.to_bytes(32, "big") + y.to_bytes(32, "big")
+        algorithm = x509._seq(x509._oid("1.2.840.10045.2.1"), x509._oid(curve.oid))
+        return x509._seq(algorithm, x509._prim(0x03, b"\x00" + point))
+
+    def sign(self, data: bytes, hash_name: str) -> bytes:
+        assert hash_name == "sha256"
+        curve, d = self.key
+        z = int.from_bytes(SHA256.new(data).digest(), "big")
+        while True:
+            k = 1 + secrets.randbelow(curve.n - 1)
+            r = curve.times_g(k)[0] % curve.n
+            s = pow(k, -1, curve.n) * (z + r * d) % curve.n
+            if r and s:
+                return x509._seq(x509._int(r), x509._int(s))
+
+
+def _rsa_2047() -> bytes:
+    """An RSA key of 2047 bits, one below PKI-CERT-1's minimum: a CA that refuses only
+    1024-bit keys, or compares the size in whole bytes (256), accepts it."""
+    key = RSA.generate(2047)  # noqa: S505 - weak on purpose: the CA must refuse it
+    assert key.size_in_bits() == 2047
+    return bytes(key.export_key())
+
+
 @pytest.mark.req("CA-ENR-13")
-@pytest.mark.parametrize("kind", ["rsa-1024", "p-192", "p-384", "ed25519"])
-def test_key_outside_the_profile_is_refused(pki_target: Target, kind: str) -> None:
+@pytest.mark.parametrize(
+    "kind", ["rsa-1024", "rsa-2047", "p-192", "p-384", "secp256k1", "brainpoolp256r1", "ed25519"]
+)
+def test_key_outside_the_profile_is_refused(
+    pki_target: Target, pytestconfig: pytest.Config, kind: str
+) -> None:
     account = ca.enrolee(pki_target)
-    key = {
+    makers: dict[str, Callable[[], ca.CsrKey]] = {
         "rsa-1024": lambda: ca.CsrKey.rsa(1024),
+        "rsa-2047": lambda: ca.CsrKey(
+            RSA.import_key(run_shared_bytes(pytestconfig, "csr-rsa-2047.pem", _rsa_2047)), "rsa"
+        ),
         "p-192": lambda: ca.CsrKey.ec("P-192"),
         "p-384": lambda: ca.CsrKey.ec("P-384"),
+        "secp256k1": lambda: _CurveKey.on(_SECP256K1),
+        "brainpoolp256r1": lambda: _CurveKey.on(_BRAINPOOL_P256R1),
         "ed25519": lambda: ca.CsrKey.ec("Ed25519"),
-    }[kind]()
+    }
+    key = makers[kind]()
     csr = ca.csr_pem(key, ca.name((ca.OID_CN, account.user)))
     _refused_as_bad_csr(pki_target, csr, "CA-ENR-13", f"a correctly signed CSR for a {kind} key")
 

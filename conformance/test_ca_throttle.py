@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import secrets
 import socket
 import ssl
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from conformance import ca_support as ca
+from conformance import x509
 from conformance.target import Target
 from conformance.wire import ConformanceFailure
 
@@ -508,6 +510,15 @@ def test_an_alias_is_locked_after_its_declared_consecutive_failures(pki_target: 
             f"(the declared ca_lock_after); the next login got {locked.describe()}, not 429 "
             f"with Retry-After. Statuses/Retry-After: {statuses}"
         )
+    cap = pki_target.limits.ca_throttle_cap
+    if cap is not None and int(retry) > math.ceil(cap) + 1:
+        # The lock says the backoff cap; a CA that ignores its configured cap (and then
+        # makes everyone wait the 300 s default) says more.
+        raise ConformanceFailure(
+            f"CA-ENR-19: alias {alias!r} is locked after {lock_after} failures; its 429 says "
+            f"Retry-After {retry} s, not the CA's declared backoff cap ({cap:g} s, "
+            f"ca_throttle_cap). Statuses/Retry-After: {statuses}"
+        )
     backoff = int(retry) if last_wait is None else min(int(retry), 2 * last_wait + 1)
     if backoff + 0.3 > min(budget, _MAX_WAIT + 1):
         pytest.skip(f"the backoff after the lock ({backoff} s) is longer than this case waits")
@@ -758,4 +769,132 @@ def test_logins_on_one_keepalive_connection_are_throttled(pki_target: Target) ->
             f"unknown alias, never 429: {trail}. The CA throttles each new connection but "
             "not the logins that follow on a connection kept alive",
             violates=("CA-ENR-7",),
+        )
+
+
+def _fresh_or_enrolee(target: Target, alias: str, secret: str) -> tuple[str, str, bool]:
+    """`alias` added with `secret` through `ca_user_add_cmd` (True), else the enrolment
+    identity (False: the cases then share it with others and tolerate their 503s)."""
+    if target.ca_user_add_cmd:
+        ca.admin_command(target, "add", alias, stdin=secret + "\n")
+        return alias, secret, True
+    account = ca.enrolee(target)
+    return account.user, account.password, False
+
+
+@pytest.mark.req("CA-ENR-6", "CA-ENR-2")
+def test_every_login_on_a_kept_alive_connection_is_verified(pki_target: Target) -> None:
+    """One alias on ONE kept-alive connection: its right password (the body in raw UTF-8,
+    as JSON allows), a wrong one, its right one again. A CA that trusts a connection once
+    its alias logged in answers the wrong password 200 (CA-ENR-6); one that keeps a
+    failure in the connection's state refuses the right password after it, and one that
+    decodes the body other than as UTF-8 refuses the non-ASCII password sent unescaped
+    (CA-ENR-2: the alias exists, the password is right, the CSR valid). The password has
+    a non-ASCII letter; a first enrolment, \\u-escaped on a fresh connection, shows the
+    account works as made."""
+    ca.ca_address(pki_target)
+    alias, secret, _fresh = _fresh_or_enrolee(
+        pki_target, f"ka-{secrets.token_hex(5)}", f"pässwörd-{secrets.token_urlsafe(12)}"
+    )
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, alias)))
+    first = ca.enrol(pki_target, alias, secret, csr)
+    if first.status != 200:
+        pytest.skip(f"{alias!r} could not enrol on a fresh connection: {first.describe()}")
+    raw = json.dumps({"alias": alias, "password": secret, "csr": csr}, ensure_ascii=False)
+    steps = (
+        ("right password, raw UTF-8", raw.encode("utf-8"), (200,)),
+        ("wrong password", ca.enrol_body(alias, f"wrong-{secrets.token_hex(4)}", csr), (401,)),
+        ("right password", ca.enrol_body(alias, secret, csr), (200,)),
+    )
+    trail: list[str] = []
+    conn = _KeptAlive(pki_target, ca.sources(pki_target).fresh())
+    try:
+        for what, body, want in steps:
+            answer = conn.post(body)
+            for _ in range(2):  # a busy or throttled answer is waited out, within bounds
+                retry = answer.headers.get("retry-after") or ""
+                if answer.status not in (429, 503) or not retry.isdigit():
+                    break
+                if int(retry) > _MAX_WAIT:
+                    pytest.skip(f"Retry-After {retry} s is longer than this case waits: {trail}")
+                time.sleep(int(retry) + 0.2)
+                answer = conn.post(body)
+            trail.append(f"{what}: {answer.status}")
+            if answer.status not in want:
+                rid = "CA-ENR-6" if what == "wrong password" else "CA-ENR-2"
+                raise ConformanceFailure(
+                    f"{rid}: logins of {alias!r} on one kept-alive connection "
+                    f"({conn.reused} sent on a connection already used): {what} got "
+                    f"{answer.describe()}, want {want[0]}. Logins: {trail}",
+                    violates=(rid,),
+                )
+    finally:
+        conn.close()
+
+
+@pytest.mark.req("CA-ENR-14", "CA-ENR-2")
+def test_a_right_password_with_a_bad_csr_leaves_nothing_pending(pki_target: Target) -> None:
+    """A right password sent with a bad CSR ends its login attempt like any other: its
+    reservation (CA-ENR-14) ends whichever check refuses the CSR, and it is no failure. So
+    after N such logins of each kind (a signature that does not verify, a CSR that
+    does not parse), one after the other, the alias enrols at once: a reservation left
+    behind on the error path makes it `503 busy` for ever, a right password counted as a
+    failure makes it `429`. The alias (when the CA can be administered) is PKI-CERT-2's
+    widest: 64 characters, a leading digit, `.`, `_` and `-` (CA-ENR-2)."""
+    ca.ca_address(pki_target)
+    core = f"0.b_{secrets.token_hex(6)}-"
+    alias, secret, fresh = _fresh_or_enrolee(
+        pki_target, (core + "x" * 64)[:64], secrets.token_urlsafe(15)
+    )
+    key = ca.CsrKey.ec("P-256")
+    good = ca.csr_pem(key, ca.name((ca.OID_CN, alias)))
+    source = ca.sources(pki_target).fresh()
+    trail: list[str] = []
+
+    def enrol(csr: str, what: str) -> ca.CaAnswer:
+        answer = ca.enrol(pki_target, alias, secret, csr, source=source)
+        for _ in range(0 if fresh else 2):  # others may be using the shared account
+            retry = answer.headers.get("retry-after") or ""
+            if answer.status != 503 or not retry.isdigit() or int(retry) > _MAX_WAIT:
+                break
+            time.sleep(int(retry) + 0.2)
+            answer = ca.enrol(pki_target, alias, secret, csr, source=source)
+        trail.append(f"{what}: {answer.status}")
+        return answer
+
+    first = enrol(good, "valid CSR")
+    if first.status != 200:
+        if fresh:
+            raise ConformanceFailure(
+                f"CA-ENR-2: {alias!r} ({len(alias)} characters, a valid alias: PKI-CERT-2), "
+                f"added through ca_user_add_cmd, enrolled with its right password and a "
+                f"valid CSR: {first.describe()}",
+                violates=("CA-ENR-2",),
+            )
+        pytest.skip(f"{alias!r} could not enrol: {first.describe()}")
+    # N such attempts of one kind, were each left pending, reach what CA-ENR-14 lets be
+    # pending at once (p >= N - f): the next attempt would be busy.
+    declared = pki_target.limits.ca_throttle_failures
+    per_kind = min(declared if declared is not None else 10, 10)
+    bad = (
+        (
+            "a CSR whose signature does not verify",
+            ca.csr_pem(key, ca.name((ca.OID_CN, alias)), tamper="bit"),
+        ),
+        (
+            "a CSR that does not parse",
+            x509.pem_encode(b"\x30\x03\x02\x01\x00", "CERTIFICATE REQUEST"),
+        ),
+    )
+    for _ in range(per_kind):
+        for what, csr in bad:
+            enrol(csr, what)
+    after = enrol(good, "valid CSR")
+    if after.status != 200:
+        raise ConformanceFailure(
+            f"CA-ENR-14: {alias!r} sent its right password {per_kind} times with each of "
+            f"{' and '.join(what for what, _ in bad)}, one after the other from one "
+            f"address, then with a valid CSR: {after.describe()}. A right password ends "
+            f"its reservation without a trace, whatever refused the CSR. Answers: {trail}",
+            violates=("CA-ENR-14",),
         )

@@ -520,8 +520,11 @@ def test_initiator_put_reports_a_close_in_place_of_done_as_failure(
     """The responder accepts and reads the whole file and the client's DONE, then ends the
     connection without answering it (sft-pki/1: close_notify and close; sft-eke/1: a
     close): the put is not known to be stored, so the client must report it failed, never
-    take the end of the connection for success ("the upload went through")."""
-    put = _run_put(target, tmp_path, transcripts, Answer(final="close"), _content(3000))
+    take the end of the connection for success ("the upload went through"). The file is
+    exactly one full DATA frame long (1 MiB): a chunk loop with an off-by-one at a whole
+    multiple of the frame size (the last full frame dropped, or an empty one added) shows
+    in the bytes and frames judged [APP-PUT-4], [FRM-14]."""
+    put = _run_put(target, tmp_path, transcripts, Answer(final="close"), _content(MAX_DATA_PAYLOAD))
     problems: Problems = []
     _judge_common(put, problems)
     _judge_sent_file(put, problems)

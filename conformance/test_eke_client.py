@@ -159,6 +159,24 @@ def _password_forms(user: str, password: str, pw: bytes) -> dict[str, bytes]:
     for label, value in (("password", raw), ("pw", pw)):
         for start in range(0, max(1, len(value) - 7)):
             forms.setdefault(f"bytes {start}…{start + 7} of {label}", value[start : start + 8])
+    # Truncated in hex: a "key id" (6 bytes of pw or more, anywhere, as 12+ hex digits) or
+    # a key check value (the first 4 bytes of a digest, as 8 hex digits) in a message or
+    # an extra member. Each lets an eavesdropper test password guesses offline. 12 hex
+    # digits anywhere and 8 at the start keep a chance match below 1e-8 per run.
+    digests = (
+        ("password", raw),
+        ("pw", pw),
+        ("SHA-256(password)", hashlib.sha256(raw).digest()),
+        ("SHA-256(pw)", hashlib.sha256(pw).digest()),
+    )
+    for label, value in digests:
+        digits = value.hex()
+        forms.setdefault(f"first 4 bytes of {label} in hex", digits[:8].encode())
+        forms.setdefault(f"first 4 bytes of {label} in HEX", digits[:8].upper().encode())
+        for start in range(0, len(digits) - 11, 2):
+            window = digits[start : start + 12]
+            forms.setdefault(f"hex digits {start}…{start + 11} of {label}", window.encode())
+            forms.setdefault(f"HEX digits {start}…{start + 11} of {label}", window.upper().encode())
     return forms
 
 
@@ -333,7 +351,7 @@ def _element_z(value: int, x_element: int) -> int:
 _ELEMENTS = {"zero": 0, "one": 1, "p-1": eke.P - 1, "p": eke.P, "p+2": eke.P + 2}
 
 
-@pytest.mark.req("EKE-X-3", "EKE-KS-2")
+@pytest.mark.req("EKE-X-3", "EKE-KS-2", "EKE-HS-4")
 @pytest.mark.parametrize(
     "element",
     [
@@ -376,6 +394,18 @@ def test_client_rejects_an_invalid_server_element(
             f"EKE-X-3/EKE-KS-2: the client accepted Y' = {element} (a Z the server chose) "
             f"and sent EKE3\n{case.describe()}"
         )
+    # An invalid element is an authentication failure like any other (EKE-X-3): the
+    # client says auth_failed, not bad_frame or internal, which would tell an attacker
+    # which of its guesses decrypted B to an invalid value.
+    if not case.view.saw("EROR auth_failed"):
+        failure = ConformanceFailure.evidence(
+            f"EKE-HS-4: B hides Y' = {element} under the right key",
+            "EROR auth_failed, then the close (EKE-HS-4, EKE-X-3: one code for every failure)",
+            f"the client sent {case.view.frames + case.view.inner}",
+            note=case.describe(),
+        )
+        failure.violates = ("EKE-HS-4", "EKE-X-3")
+        raise failure
 
 
 @pytest.mark.req("EKE-HS-10", "EKE-X-1")
@@ -544,6 +574,32 @@ def test_client_rejects_plaintext_after_the_handshake(
     if case.result.succeeded or case.result.kept_file:
         raise ConformanceFailure(
             f"EKE-REC-5: the client accepted a file sent in clear after EKE4: {case.describe()}"
+        )
+
+
+@pytest.mark.req("EKE-REC-5")
+def test_client_closes_on_plaintext_even_when_records_follow(
+    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """Right after EKE4 a plaintext frame, then the honest, sealed answer to the get. A
+    client that skips what is not a record (as noise, or to show a plaintext EROR) and
+    goes on reading completes the get: the conforming one closed at the plaintext."""
+    pw = _pw(eke_target)
+
+    def behaviour(raw: RawConnection, view: ServerView) -> None:
+        channel = establish(raw, view, pw, _TIMEOUT)
+        if channel is None:
+            return
+        raw.send_raw(frame_bytes("EROR", error_payload("internal", "suite: in clear")))
+        serve_records(channel, view, {NAME: CONTENT}, _TIMEOUT)
+
+    case = _run(eke_target, tmp_path, transcripts, behaviour)
+    if case.result.succeeded or case.result.kept_file:
+        raise ConformanceFailure.evidence(
+            "EKE-REC-5: a plaintext EROR right after EKE4, then the sealed answer to the get",
+            "the client closes at the plaintext frame: the get fails, nothing is kept",
+            case.result.describe(),
+            note=case.describe(),
         )
 
 

@@ -20,6 +20,7 @@ import hashlib
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ from conformance.lying_get import (
     OUT_NAME,
     USERS_FILE,
     check_sweep,
+    client_tmpdir_env,
     entries_once_written,
     entries_while_transferring,
     existing_file_state,
@@ -53,8 +55,10 @@ from conformance.lying_get import (
     plant_stale_and_live,
     sweep_skip_reason,
     users_file_state,
+    watch_client_tmpdir,
 )
 from conformance.plugin import TranscriptBook
+from conformance.scenario import PROMPT_CLOSE
 from conformance.target import Target
 from conformance.wire import (
     ConformanceFailure,
@@ -776,15 +780,20 @@ def test_client_does_not_replace_a_file_that_appears_during_the_get(
         )
 
 
-def _probe_then_kill(sig: int, process: list[subprocess.Popen[bytes]]) -> Lie:
+def _probe_then_kill(
+    sig: int, process: list[subprocess.Popen[bytes]], tmpdir: Path | None = None
+) -> Lie:
     """All bytes but one, then look at the output directory while the client waits; then
     the last byte, and look again once it is written (a client that renames as soon as
     the size is complete, before DONE is verified, shows the final name now); then kill
-    the client: a final name must never show before DONE."""
+    the client: a final name must never show before DONE. `tmpdir`: the client's
+    $TMPDIR, where the data must not go."""
 
     def lie(s: LyingServer) -> None:
         s.rsfl(sha256=DIGEST)
         s.data(CONTENT[:-1])
+        if tmpdir is not None:
+            watch_client_tmpdir(s.notes, s.outdir, tmpdir, CONTENT)
         look_at(s.notes, entries_while_transferring(s.outdir, s.notes), "before DONE")
         s.frame("DATA", CONTENT[-1:])
         written = entries_once_written(s.outdir, SIZE, s.notes)
@@ -817,8 +826,16 @@ def test_client_killed_mid_transfer_keeps_nothing_under_the_final_name(
 ) -> None:
     skip_slow_variant(request)
     process: list[subprocess.Popen[bytes]] = []
+    # The client's temp-file helpers point at a directory the lie watches.
+    tmpdir = tmp_path / "client-tmpdir"
+    tmpdir.mkdir()
     case, server = _run_lie(
-        eke_target, tmp_path, transcripts, _probe_then_kill(sig, process), started=process.append
+        eke_target,
+        tmp_path,
+        transcripts,
+        _probe_then_kill(sig, process, tmpdir),
+        started=process.append,
+        env=client_tmpdir_env(tmpdir),
     )
     problems = [n for n in server.notes if not n.startswith("(")]
     if case.result.kept_file:
@@ -932,5 +949,54 @@ def test_client_never_stores_under_the_name_the_server_gives(
             "the get fails (nothing kept) or the content is kept under the output name the "
             "user gave, and never a file under the server's name",
             "; ".join(problems),
+            note=case.describe(),
+        )
+
+
+# ---------------------------------------------------------------- unknown error codes
+
+
+def _frames_after_eror(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook, code: int, tag: str
+) -> tuple[list[str], ClientCase]:
+    """The suite answers the client's RQFL with EROR `code`, then only listens: what the
+    client sends before it closes (bounded by PROMPT_CLOSE seconds and 16 frames)."""
+    box: dict[str, list[str]] = {}
+
+    def lie(s: LyingServer) -> None:
+        s.frame("EROR", error_payload(code, "suite: error"))
+        after: list[str] = []
+        deadline = time.monotonic() + PROMPT_CLOSE
+        while len(after) < 16 and (left := deadline - time.monotonic()) > 0:
+            event = read_inner(s.channel, s.view, left)
+            if not isinstance(event, ReceivedFrame):
+                break
+            after.append(event.describe(60))
+        box["after"] = after
+        s.close()
+
+    run_dir = tmp_path / tag
+    run_dir.mkdir()
+    case, _server = _run_lie(target, run_dir, transcripts, lie)
+    return box.get("after", []), case
+
+
+@pytest.mark.req("ERR-4")
+def test_client_treats_an_unknown_error_code_like_internal(
+    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """ERR-4 makes an unknown code `internal`, so a client must do after EROR 99 exactly
+    what it does after EROR internal (11). Compared on the same client, a polite BYE_ on
+    the way out is no difference (the fatal-error cases tolerate it); a client that sends
+    nothing after `internal` but goes on after 99 (a BYE_ from an idle connection, a next
+    request) took the unknown code for a refusal it could continue from."""
+    after_internal, _ = _frames_after_eror(eke_target, tmp_path, transcripts, 11, "internal")
+    after_unknown, case = _frames_after_eror(eke_target, tmp_path, transcripts, 99, "unknown")
+    if after_unknown and not after_internal:
+        raise ConformanceFailure.evidence(
+            "ERR-4: EROR code 99 (unknown) answering the client's RQFL, compared with EROR "
+            "internal (11)",
+            "the same reaction to both: an unknown code is `internal` (fatal)",
+            f"after `internal` the client sent nothing; after code 99 it sent {after_unknown}",
             note=case.describe(),
         )

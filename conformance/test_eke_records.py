@@ -7,7 +7,9 @@ record the server must close the connection without acting on it (EKE-REC-4).
 
 from __future__ import annotations
 
+import hashlib
 import struct
+import time
 from collections.abc import Callable
 
 import pytest
@@ -304,8 +306,15 @@ def test_nothing_in_clear_after_the_handshake(
 
 
 @pytest.mark.req(
-    "EKE-HS-2", "EKE-KS-1", "EKE-KS-2", "EKE-KS-3", "EKE-KS-4", "EKE-FEI-2",
-    "EKE-REC-1", "EKE-REC-2", "EKE-REC-3",
+    "EKE-HS-2",
+    "EKE-KS-1",
+    "EKE-KS-2",
+    "EKE-KS-3",
+    "EKE-KS-4",
+    "EKE-FEI-2",
+    "EKE-REC-1",
+    "EKE-REC-2",
+    "EKE-REC-3",
 )
 def test_server_key_schedule_and_records_follow_the_spec(
     eke_channel_factory: ChannelFactory, eke_target: Target
@@ -342,3 +351,67 @@ def test_server_key_schedule_and_records_follow_the_spec(
     channel.expect([ExpectFrame("BYE_"), ExpectClose()]).check("the end of the session")
     if channel.violations:
         raise ConformanceFailure("; ".join(channel.violations), violates=("EKE-REC-1",))
+
+
+# A not_found answer that echoes the name carries non-ASCII text in its message; so does
+# the RSFL of a file whose name is not ASCII (a length counted in characters then breaks
+# the frame).
+_NON_ASCII_MISSING = "sft-conformance-\u00e9t\u00e9-\u00f1o-\u20ac-no-such-file.txt"
+
+
+def _read_get(channel: EkeChannel, name: str, what: str) -> list[ReceivedFrame]:
+    """RQFL `name`, then every frame up to DONE or a refusal (bounded by the deadline)."""
+    channel.send_frame("RQFL", {"name": name})
+    frames: list[ReceivedFrame] = []
+    deadline = time.monotonic() + channel.timeout + 8.0
+    while True:
+        event = channel.recv_frame(min(deadline, time.monotonic() + channel.timeout))
+        if not isinstance(event, ReceivedFrame):
+            raise ConformanceFailure(f"{what}: after {len(frames)} frames: {event.describe()}")
+        frames.append(event)
+        if event.type in (b"DONE", b"EROR") or time.monotonic() > deadline:
+            return frames
+
+
+@pytest.mark.req("EKE-REC-1", "FRM-1", "FRM-14")
+def test_every_record_holds_exactly_one_well_formed_frame(
+    eke_channel_factory: ChannelFactory, eke_target: Target
+) -> None:
+    """Gets that end up in unusual records, on one connection: a 0-byte file (RSFL and
+    DONE must still be two records, with no empty DATA between them), a file whose name
+    is not ASCII and a refusal that echoes such a name (a frame length counted in
+    characters instead of bytes), the smallest file above 1 MiB (DATA frames cut at the
+    record's capacity instead of at 1 MiB), then an ordinary get. Every record must hold
+    exactly one frame whose length counts its payload's bytes (the channel checks each
+    record as it opens), and every frame must be well formed as a sender's frame."""
+    files = sorted(eke_target.files, key=lambda f: f.size)
+    chosen = [
+        next((f for f in files if f.size == 0), None),
+        next((f for f in files if not f.name.isascii()), None),
+        next((f for f in files if 1024 * 1024 < f.size <= 4 * 1024 * 1024), None),
+    ]
+    names = [f.name for f in chosen if f is not None] + [
+        _NON_ASCII_MISSING,
+        _known_name(eke_target),
+    ]
+    channel = eke_channel_factory()
+    seen: list[ReceivedFrame] = []
+    for name in names:
+        frames = _read_get(channel, name, f"get of {name!r}")
+        seen += frames
+        known = eke_target.file(name)
+        data = b"".join(bytes(f.payload) for f in frames if f.type == b"DATA")
+        if known is not None and frames[-1].type == b"DONE":
+            if hashlib.sha256(data).hexdigest() != known.sha256:
+                raise ConformanceFailure(
+                    f"get of {name!r}: {len(data)} bytes that are not the file's "
+                    f"{known.size} (the frames were not delimited by their lengths)",
+                    violates=("FRM-1",),
+                )
+    if channel.violations:
+        raise ConformanceFailure("; ".join(channel.violations), violates=("EKE-REC-1",))
+    problems = [f"{f.describe(60)}: {v}" for f in seen for v in f.violations()]
+    if problems:
+        raise ConformanceFailure(
+            "the server sent malformed frames:\n" + "\n".join(problems), violates=("FRM-14",)
+        )

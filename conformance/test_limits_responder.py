@@ -26,6 +26,7 @@ from conformance.wire import (
     Closed,
     ConformanceFailure,
     ExpectFrame,
+    RawConnection,
     ReceivedFrame,
     deadline_after,
 )
@@ -189,4 +190,48 @@ def test_a_stalled_reader_does_not_hold_up_other_connections(
         "; ".join(timings),
         "a server-wide lock held across a blocking write makes every connection wait for "
         "the slowest initiator",
+    )
+
+
+# The first bytes of a TLS ClientHello record header (handshake, TLS 1.0 record version,
+# a length it never completes): a handshake that started and stalls.
+_STALLED_HELLO: Final = b"\x16\x03\x01\x02\x00\x01"
+
+
+@pytest.mark.req("LIM-5")
+def test_a_stalled_handshake_does_not_hold_up_other_connections(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """Two connections stall in their handshake (one silent, one after the first bytes
+    of a ClientHello) and stay open; an honest connection made meanwhile must complete
+    its handshake and a get well before the stalled ones' handshake timeout (LIM-1) ends
+    them. A responder that runs handshakes on its accept loop, or under a server-wide
+    lock (the connection table, a context cache), admits nobody until then. Judged twice
+    before a FAIL: one slow answer on a loaded machine is not a verdict."""
+    name = _small_file_name(target)
+    timeout = target.limits.handshake_timeout
+    bound = min(5.0, max(0.8, timeout * 0.6))
+    timings: list[str] = []
+    for _attempt in range(2):
+        with (
+            RawConnection.connect(target.host, target.port, name="silent"),
+            RawConnection.connect(target.host, target.port, name="stalled") as stalled,
+        ):
+            stalled.send_raw(_STALLED_HELLO)
+            started = time.monotonic()
+            channel = app_channel()
+            took = _answer_time(channel, name, max(0.1, bound - (time.monotonic() - started)))
+            channel.close()
+        if took is not None:
+            return
+        timings.append(f"no answer within {bound:.2f} s of the stalled connections")
+    raise ConformanceFailure.evidence(
+        "LIM-5: two connections stalled in their TLS/EKE handshake (one silent, one after "
+        f"{len(_STALLED_HELLO)} bytes of a ClientHello), then an honest connection and a get "
+        f"of {name!r} (twice)",
+        f"the honest connection served within {bound:.2f} s (the stalled ones end only at "
+        f"the handshake timeout, {timeout:g} s)",
+        "; ".join(timings),
+        "a handshake run on the accept loop or under a server-wide lock makes every new "
+        "connection wait for the slowest handshake",
     )

@@ -410,16 +410,20 @@ def _initiators_client_hello(target: Target, tmp_path: Path) -> bytes:
     return box[0]
 
 
-@pytest.mark.req("PKI-TLS-9")
-def test_initiator_offers_only_allowed_tls13_parameters(target: Target, tmp_path: Path) -> None:
+def _initiators_offer(target: Target, tmp_path: Path, requirement: str) -> ClientHelloOffer:
     hello = _initiators_client_hello(target, tmp_path)
     try:
-        offer = _parse_client_hello(hello)
+        return _parse_client_hello(hello)
     except (ValueError, IndexError) as exc:
         raise ConformanceFailure(
-            f"PKI-TLS-9: the initiator's first bytes are not a TLS ClientHello ({exc}): "
+            f"{requirement}: the initiator's first bytes are not a TLS ClientHello ({exc}): "
             f"{hello[:40].hex()}"
         ) from exc
+
+
+@pytest.mark.req("PKI-TLS-9")
+def test_initiator_offers_only_allowed_tls13_parameters(target: Target, tmp_path: Path) -> None:
+    offer = _initiators_offer(target, tmp_path, "PKI-TLS-9")
     problems = []
     bad = [c for c in offer.suites if c >> 8 == 0x13 and c not in ALLOWED_SUITE_CODES]
     if bad:
@@ -428,15 +432,26 @@ def test_initiator_offers_only_allowed_tls13_parameters(target: Target, tmp_path
         bad = [c for c in codes if c not in ALLOWED_GROUP_CODES and not _grease(c)]
         if bad:
             problems.append(f"{what} {[f'{c:#06x}' for c in bad]}")
-    bad = [c for c in offer.sigalgs if c not in ALLOWED_SIGALG_CODES and not _grease(c)]
-    if bad:
-        problems.append(f"signature algorithms {[f'{c:#06x}' for c in bad]}")
     if problems:
         raise ConformanceFailure(
             "PKI-TLS-9: the initiator's ClientHello offers what it must never negotiate: "
             + "; ".join(problems)
             + f" (suites {[f'{c:#06x}' for c in offer.suites]}, groups "
             f"{[f'{c:#06x}' for c in offer.groups]})"
+        )
+
+
+@pytest.mark.req("PKI-TLS-11")
+def test_initiator_offers_only_allowed_signature_algorithms(target: Target, tmp_path: Path) -> None:
+    """A SHOULD (some TLS stacks cannot change the list they offer): NON-STRICT unless
+    the run is --strict."""
+    offer = _initiators_offer(target, tmp_path, "PKI-TLS-11")
+    bad = [c for c in offer.sigalgs if c not in ALLOWED_SIGALG_CODES and not _grease(c)]
+    if bad:
+        raise ConformanceFailure(
+            "PKI-TLS-11: the initiator's ClientHello offers signature algorithms outside "
+            f"PKI-TLS-9's list: {[f'{c:#06x}' for c in bad]} (all offered: "
+            f"{[f'{c:#06x}' for c in offer.sigalgs]})"
         )
 
 

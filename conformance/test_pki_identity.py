@@ -29,6 +29,7 @@ from conformance._wire_fixtures import (
     require_reached,
     responder_alias,
     run_initiator,
+    run_initiator_watched,
     suite_identity,
 )
 from conformance.pki_channel import HandshakeRefused, client_context, connect_pki, ended_cleanly
@@ -101,6 +102,39 @@ def test_initiator_refuses_lookalike_responder_certificate(
             "a TLS close_notify or alert, then the TCP close",
             "; ".join(ragged),
             note=run.describe(),
+        )
+
+
+@pytest.mark.req("PKI-ID-1")
+def test_initiator_checks_the_alias_again_after_a_busy_retry(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """The first connection is closed before TLS, as a responder over its limits does; a
+    client that tries again (it may: LIM-9) meets an impostor — a valid certificate of
+    the organisation whose CN is the alias asked for plus `2` — and must refuse it as on
+    a first attempt: no application frame, no file, no success. (A client that does not
+    retry fails at once, which is conforming too.)"""
+    alias = responder_alias(target)
+    cert = lab_pki(target).employee(f"{alias}2")
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    run, hostile = run_initiator_watched(
+        target,
+        tmp_path,
+        transcripts,
+        cert=cert,
+        script=honest_get_script(CONTENT),
+        out=outdir / "received.bin",
+        refuse_first=1,
+    )
+    sent = hostile.frames_received()
+    if sent or run.kept_file or run.succeeded:
+        raise ConformanceFailure.evidence(
+            f"PKI-ID-1: asked for {alias!r}; the first connection closed before TLS, the "
+            f"next one presented {cert.common_name!r}",
+            "no application frame to the impostor, no file kept, a failure reported",
+            f"frames sent {sent}, file kept: {run.kept_file}, {run.describe()}",
+            note=f"{len(hostile.transcripts)} connection(s) made",
         )
 
 

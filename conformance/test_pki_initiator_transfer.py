@@ -48,6 +48,7 @@ from conformance.lying_get import (
     PROBE_BUDGET,
     USERS_FILE,
     check_sweep,
+    client_tmpdir_env,
     entries_once_written,
     entries_while_transferring,
     existing_file_state,
@@ -55,6 +56,7 @@ from conformance.lying_get import (
     plant_stale_and_live,
     sweep_skip_reason,
     users_file_state,
+    watch_client_tmpdir,
 )
 from conformance.pki_channel import HostileResponder, PkiChannel, ended_cleanly
 from conformance.target import Target
@@ -166,6 +168,7 @@ def _run_lie(
     *,
     prepare: Callable[[Path], None] | None = None,
     started: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    client_env: dict[str, str] | None = None,
 ) -> GetRun:
     lab = lab_pki(target)
     outdir = tmp_path / "out"
@@ -182,6 +185,7 @@ def _run_lie(
         out=outdir / _OUT,
         name=NAME,
         started=started,
+        client_env=client_env,
     )
     if hostile.script_errors:
         raise RuntimeError(f"harness fault in the hostile responder: {hostile.script_errors}")
@@ -324,6 +328,20 @@ def _inside_frame(cut: int) -> Lie:
     return lie
 
 
+def _inside_done(cut: int) -> Lie:
+    """Every byte of the file, then a right DONE cut after `cut` of its bytes (inside its
+    header, or inside its JSON), then close_notify: the data are complete, the DONE that
+    would vouch for them is not [FRM-7]."""
+
+    def lie(r: LyingResponder) -> None:
+        r.rsfl(sha256=DIGEST)
+        r.data(CONTENT)
+        r.channel.send_raw(frame_bytes("DONE", control({"size": SIZE, "sha256": DIGEST}))[:cut])
+        r.close_notify()
+
+    return lie
+
+
 def _refused(code: str) -> Lie:
     def lie(r: LyingResponder) -> None:
         r.frame("EROR", error_payload(code, "suite: refused"))
@@ -428,6 +446,14 @@ _LIES = [
     _case(("APP-GET-5", "FRM-7"), _inside_frame(999), name="close-notify-inside-a-data-frame"),
     _case(
         ("APP-GET-5", "FRM-7"), _inside_frame(-4), name="close-notify-inside-a-header", slow=True
+    ),
+    # EOF inside the DONE that follows every byte of the file: not a DONE, so no file.
+    _case(("APP-GET-5", "FRM-7"), _inside_done(8 + 20), name="close-notify-inside-the-done"),
+    _case(
+        ("APP-GET-5", "FRM-7"),
+        _inside_done(5),
+        name="close-notify-inside-the-done-header",
+        slow=True,
     ),
     # A digest that is right but in upper case is malformed, not "equal" [FRM-12].
     _case(
@@ -772,16 +798,22 @@ def test_initiator_does_not_replace_a_file_that_appears_during_the_get(
 
 
 def _probe_then_kill(
-    sig: int, process: list[subprocess.Popen[bytes]], ready: threading.Event
+    sig: int,
+    process: list[subprocess.Popen[bytes]],
+    ready: threading.Event,
+    tmpdir: Path | None = None,
 ) -> Lie:
     """All bytes but one, then look at the output directory while the client waits; then
     the last byte, and look again once it is written (a client that renames as soon as
     the size is complete, before DONE is verified, shows the final name now); then stop
-    the client: a final name must never show before DONE."""
+    the client: a final name must never show before DONE. `tmpdir`: the client's $TMPDIR,
+    where the data must not go."""
 
     def lie(r: LyingResponder) -> None:
         r.rsfl(sha256=DIGEST)
         r.data(CONTENT[:-1])
+        if tmpdir is not None:
+            watch_client_tmpdir(r.notes, r.outdir, tmpdir, CONTENT)
         look_at(r.notes, entries_while_transferring(r.outdir, r.notes), "before DONE")
         r.frame("DATA", CONTENT[-1:])
         written = entries_once_written(r.outdir, SIZE, r.notes)
@@ -819,8 +851,17 @@ def test_initiator_stopped_mid_transfer_keeps_nothing_under_the_final_name(
         process.append(popen)
         ready.set()
 
+    # The client's temp-file helpers point at a directory the lie watches.
+    tmpdir = tmp_path / "client-tmpdir"
+    tmpdir.mkdir()
+    env = client_tmpdir_env(tmpdir)
     got = _run_lie(
-        target, tmp_path, transcripts, _probe_then_kill(sig, process, ready), started=started
+        target,
+        tmp_path,
+        transcripts,
+        _probe_then_kill(sig, process, ready, tmpdir),
+        started=started,
+        client_env=env,
     )
     notes = got.responder.notes
     problems = [n for n in notes if not n.startswith("(")]
@@ -961,4 +1002,71 @@ def test_initiator_reassembles_frames_split_across_records(
             f"{run.describe()}; kept {None if kept is None else len(kept)} bytes; "
             f"other files {left}",
             note=got.describe(),
+        )
+
+
+# A requested name of 2-, 3- and 4-byte characters: its UTF-8 is longer than its count of
+# characters, so an initiator that announces len(str) cuts its RQFL short.
+_WIDE_NAME = "caf\u00e9-\u20ac-\U0001f642.bin"
+
+
+@pytest.mark.req("FRM-1", "FRM-14")
+def test_initiator_request_length_counts_utf8_bytes(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """The client asks for a name of non-ASCII characters: its RQFL announces the
+    payload's length in bytes (whole JSON naming exactly that name), the frame after it
+    starts where it should, and the honest get that follows succeeds."""
+    seen: list[Event] = []
+
+    def script(channel: PkiChannel) -> None:
+        request = channel.recv_frame()
+        seen.append(request)
+        if not (
+            isinstance(request, ReceivedFrame)
+            and request.type == b"RQFL"
+            and not request.violations()
+            and (request.json() or {}).get("name") == _WIDE_NAME
+        ):
+            return
+        channel.send_frame("RSFL", {"name": _WIDE_NAME, "size": SIZE, "sha256": DIGEST})
+        for offset in range(0, SIZE, CHUNK):
+            channel.send_frame("DATA", CONTENT[offset : offset + CHUNK])
+        channel.send_frame("DONE", {"size": SIZE, "sha256": DIGEST})
+        seen.append(channel.recv_frame(deadline_after(_REACTION)))  # BYE_, or the end
+
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    run, hostile = run_initiator_watched(
+        target,
+        tmp_path,
+        transcripts,
+        cert=lab_pki(target).employee(responder_alias(target)),
+        script=script,
+        out=outdir / _OUT,
+        name=_WIDE_NAME,
+    )
+    if hostile.script_errors:
+        raise RuntimeError(f"harness fault in the hostile responder: {hostile.script_errors}")
+    if not seen:
+        raise RuntimeError(
+            f"the initiator under test never reached the responder: {run.describe()}"
+        )
+    frames = [e for e in seen if isinstance(e, ReceivedFrame)]
+    problems = [f"{f.describe(80)}: {v}" for f in frames for v in f.violations()]
+    request = seen[0]
+    if not (isinstance(request, ReceivedFrame) and request.type == b"RQFL"):
+        problems.append(f"the first frame is not an RQFL: {request.describe()}")
+    elif (request.json() or {}).get("name") != _WIDE_NAME:
+        problems.append(f"the RQFL does not name {_WIDE_NAME!r}: {request.describe(120)}")
+    kept = run.out.read_bytes() if run.kept_file else None
+    if not problems and (not run.succeeded or kept != CONTENT):
+        problems.append(f"the honest get failed: {run.describe()}")
+    if problems:
+        raise ConformanceFailure.evidence(
+            f"FRM-1/FRM-14: the initiator asked for {_WIDE_NAME!r} "
+            f"({len(_WIDE_NAME.encode())} bytes of UTF-8, {len(_WIDE_NAME)} characters)",
+            "an RQFL whose announced length is its payload's in bytes, then the get kept",
+            "\n".join(problems),
+            note=f"received {[e.describe() for e in seen]}",
         )

@@ -12,6 +12,12 @@ N workers, and the ceiling again; the ceiling is the mean of the two, so that th
 is taken inside one run on a shared machine. Goals: mutated sessions/s >= 70 % of the
 ceiling; mutated requests/s >= 10x sessions/s. `--cprofile` profiles one worker
 in-process and prints where the fuzzer's own Python time goes.
+
+A second line per worker count says where the CPU goes: milliseconds of the target's
+process (from /proc, when the target is a local process) and of the tester per mutated
+session and per honest handshake, and the ratio the rates take once CPU is what runs
+out (a loaded machine; as many workers as cores): a session can cost no less than the
+target's own work for its handshake and its requests.
 """
 
 from __future__ import annotations
@@ -20,10 +26,12 @@ import argparse
 import cProfile
 import io
 import multiprocessing
+import os
 import pstats
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from conformance.target import Target
@@ -32,13 +40,31 @@ from fuzz.runner import RunConfig, SetupFailed, honest_handshake
 
 __all__ = ["bench_worker", "ceiling_worker", "main"]
 
-_GOAL = 300.0
 _CEILING_SHARE = 0.70
 _REQUESTS_PER_SESSION = 10.0
 
 
-def bench_worker(args: tuple[Target, float, int, tuple[str, ...]]) -> tuple[int, int, float]:
-    """One worker: a bounded campaign; returns (mutated sessions, requests, seconds)."""
+def _own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def _target_cpu(target: Target) -> float | None:
+    """CPU seconds the target's process has used (embedded: a child process), if known."""
+    if target.pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{target.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_worker(
+    args: tuple[Target, float, int, tuple[str, ...]],
+) -> tuple[int, int, float, float]:
+    """One worker: a bounded campaign; returns (mutated sessions, requests, seconds, the
+    worker's CPU seconds)."""
     target, seconds, seed_value, stages = args
     fuzzer = Fuzzer(target, RunConfig(deadline=5.0), liveness_every=0)
     # Per-worker setup before the clock, as the ceiling's warm-up handshake: the leak
@@ -49,6 +75,7 @@ def bench_worker(args: tuple[Target, float, int, tuple[str, ...]]) -> tuple[int,
     except SetupFailed:
         pass  # the campaign's own sanity session reports it
     started = time.monotonic()
+    cpu = _own_cpu()
     result = run_campaign(
         fuzzer,
         stages,
@@ -60,11 +87,12 @@ def bench_worker(args: tuple[Target, float, int, tuple[str, ...]]) -> tuple[int,
     if not result.ok:
         print(f"  (worker found a failure: {result.failure.splitlines()[0]})", file=sys.stderr)
     stats = fuzzer.stats
-    return stats.mutated_sessions, stats.requests, time.monotonic() - started
+    return stats.mutated_sessions, stats.requests, time.monotonic() - started, _own_cpu() - cpu
 
 
-def ceiling_worker(args: tuple[Target, float]) -> tuple[int, float]:
-    """One worker: honest handshakes in a loop for `seconds`; returns (count, seconds)."""
+def ceiling_worker(args: tuple[Target, float]) -> tuple[int, float, float]:
+    """One worker: honest handshakes in a loop for `seconds`; returns (count, seconds,
+    the worker's CPU seconds)."""
     target, seconds = args
     config = RunConfig()
     count = 0
@@ -73,13 +101,14 @@ def ceiling_worker(args: tuple[Target, float]) -> tuple[int, float]:
     except SetupFailed:
         pass  # counted below if it persists: the loop retries
     started = time.monotonic()
+    cpu = _own_cpu()
     while time.monotonic() - started < seconds:
         try:
             honest_handshake(target, config)
         except SetupFailed:
             continue
         count += 1
-    return count, time.monotonic() - started
+    return count, time.monotonic() - started, _own_cpu() - cpu
 
 
 def _pool_map(workers: int, fn: object, jobs: list[object]) -> list[object]:
@@ -89,27 +118,60 @@ def _pool_map(workers: int, fn: object, jobs: list[object]) -> list[object]:
         return pool.map(fn, jobs)  # type: ignore[arg-type]
 
 
-def _ceiling(target: Target, workers: int, seconds: float) -> float:
+@dataclass
+class _Cpu:
+    """CPU milliseconds per unit (honest handshake, or mutated session): the target's and
+    the tester's. On a loaded machine (or with as many workers as cores) rates follow
+    CPU, so these say what bounds the ratio: a session can be no cheaper than the
+    target's own work for it."""
+
+    target_ms: float | None = None
+    tester_ms: float | None = None
+
+    def text(self) -> str:
+        def ms(x: float | None) -> str:
+            return "?" if x is None else f"{x:.2f} ms"
+
+        return f"target {ms(self.target_ms)}, tester {ms(self.tester_ms)}"
+
+
+def _per(total: float | None, count: int) -> float | None:
+    return None if total is None or count <= 0 else 1000.0 * total / count
+
+
+def _ceiling(target: Target, workers: int, seconds: float) -> tuple[float, _Cpu]:
     portable = target.with_changes(stopper=None)
+    before = _target_cpu(target)
     results = _pool_map(workers, ceiling_worker, [(portable, seconds)] * workers)
+    after = _target_cpu(target)
     done = sum(r[0] for r in results)  # type: ignore[index]
     elapsed = max(r[1] for r in results)  # type: ignore[index]
-    return done / elapsed if elapsed > 0 else 0.0
+    tester = sum(r[2] for r in results)  # type: ignore[index]
+    spent = None if before is None or after is None else after - before
+    cpu = _Cpu(_per(spent, done), _per(tester, done))
+    return (done / elapsed if elapsed > 0 else 0.0), cpu
 
 
 def _measure(
     target: Target, workers: int, seconds: float, stages: tuple[str, ...]
-) -> tuple[float, float]:
-    """(mutated sessions/s, mutated requests/s) with `workers` processes."""
+) -> tuple[float, float, _Cpu]:
+    """(mutated sessions/s, mutated requests/s, CPU per session) with `workers`
+    processes."""
     portable = target.with_changes(stopper=None)
     jobs: list[object] = [(portable, seconds, 1000 + i, stages) for i in range(workers)]
+    before = _target_cpu(target)
     results = _pool_map(workers, bench_worker, jobs)
+    after = _target_cpu(target)
     sessions = sum(r[0] for r in results)  # type: ignore[index]
     requests = sum(r[1] for r in results)  # type: ignore[index]
     elapsed = max(r[2] for r in results)  # type: ignore[index]
+    tester = sum(r[3] for r in results)  # type: ignore[index]
+    # The target's CPU includes its set-up of each worker's sanity session: negligible.
+    spent = None if before is None or after is None else after - before
+    cpu = _Cpu(_per(spent, sessions), _per(tester, sessions))
     if elapsed <= 0:
-        return 0.0, 0.0
-    return sessions / elapsed, requests / elapsed
+        return 0.0, 0.0, cpu
+    return sessions / elapsed, requests / elapsed, cpu
 
 
 def _cprofile(target: Target, seconds: float, stages: tuple[str, ...]) -> str:
@@ -129,6 +191,21 @@ def _scratch() -> str | None:
     or the target's CPU, would set the rate."""
     shm = Path("/dev/shm")  # noqa: S108 - a private mkdtemp inside it, for RAM-backed files
     return str(shm) if shm.is_dir() else None
+
+
+def _cpu_bound(handshake: _Cpu, session: _Cpu) -> str:
+    """The ratio rates take when CPU is what runs out (a loaded machine, or workers as
+    many as cores), and the most it could be if the tester cost nothing."""
+    hs_target, hs_tester = handshake.target_ms, handshake.tester_ms
+    s_target, s_tester = session.target_ms, session.tester_ms
+    if hs_target is None or hs_tester is None or s_target is None or s_tester is None:
+        return ""
+    hs = hs_target + hs_tester
+    return (
+        f"; CPU-bound ratio {hs / (s_target + s_tester):.2f}x (at most "
+        f"{hs / (s_target + hs_tester):.2f}x with a tester that costs no more than an "
+        "honest client)"
+    )
 
 
 def _verdict(ok: bool) -> str:
@@ -154,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"goals: mutated sessions/s >= {_CEILING_SHARE:.0%} of the honest handshakes/s "
         f"(ceiling, same run); requests/s >= {_REQUESTS_PER_SESSION:.0f}x sessions/s; "
-        f">= {_GOAL:.0f} mutated sessions/s per profile (2 cores); stages {'/'.join(stages)}"
+        f"stages {'/'.join(stages)}"
     )
     for profile in args.profile or ["pki", "eke"]:
         with tempfile.TemporaryDirectory(prefix="sft-fuzz-bench-", dir=_scratch()) as tmp:
@@ -165,9 +242,11 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             try:
                 for workers in args.workers or [1, 2]:
-                    before = _ceiling(target, workers, args.seconds / 2)
-                    sessions, requests = _measure(target, workers, args.seconds, stages)
-                    after = _ceiling(target, workers, args.seconds / 2)
+                    before, hs_cpu = _ceiling(target, workers, args.seconds / 2)
+                    sessions, requests, session_cpu = _measure(
+                        target, workers, args.seconds, stages
+                    )
+                    after, _ = _ceiling(target, workers, args.seconds / 2)
                     ceiling = (before + after) / 2
                     share = sessions / ceiling if ceiling else 0.0
                     per = requests / sessions if sessions else 0.0
@@ -179,6 +258,12 @@ def main(argv: list[str] | None = None) -> int:
                         f"{share:.2f}x the ceiling ({_verdict(share >= _CEILING_SHARE)}), "
                         f"{per:.1f} requests per session "
                         f"({_verdict(per >= _REQUESTS_PER_SESSION)})",
+                        flush=True,
+                    )
+                    print(
+                        f"{profile}: {workers} worker(s): CPU per mutated session: "
+                        f"{session_cpu.text()}; per honest handshake: {hs_cpu.text()}"
+                        f"{_cpu_bound(hs_cpu, session_cpu)}",
                         flush=True,
                     )
                 if args.cprofile:

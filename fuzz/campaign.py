@@ -11,6 +11,7 @@ import tempfile
 import time
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -19,6 +20,7 @@ from conformance.target import Target
 from fuzz.cases import Case, save_case
 from fuzz.oracles import ResourceProbe, ResourceSample, Secrets, Violation, check_outcome
 from fuzz.runner import (
+    ChannelsAhead,
     Outcome,
     RunConfig,
     SetupFailed,
@@ -132,6 +134,8 @@ class Fuzzer:
         self.progress = progress
         self._progress_every = progress_every
         self._last_progress = time.monotonic()
+        # Set by `run_campaign` for its duration: channels established ahead.
+        self.ahead: ChannelsAhead | None = None
         self.probe: ResourceProbe | None = None
         self.baseline: ResourceSample | None = None
         if target.pid is not None:
@@ -157,7 +161,7 @@ class Fuzzer:
         outcome: Outcome | None = None
         for attempt in (1, 2):
             try:
-                outcome = run_case(self.target, case, self.config)
+                outcome = run_case(self.target, case, self.config, self.ahead)
             except SetupFailed as exc:
                 # The honest prefix failed. Rerun once (labelled, never silently): on a
                 # loaded machine an honest handshake can miss a short embedded timeout.
@@ -306,7 +310,6 @@ def run_campaign(
     cases).
     """
     from hypothesis import given, seed
-    from hypothesis.errors import Flaky
 
     from fuzz.settings import fuzz_settings
     from fuzz.strategies import cases
@@ -343,6 +346,25 @@ def run_campaign(
             raise AssertionError(
                 "\n".join(str(v) for v in violations) + f"\ncase: {case.describe()}"
             )
+
+    # The channel of the next case is established while this one runs (liveness probes
+    # still connect afresh after a case: `honest_session`).
+    fuzzer.ahead = ChannelsAhead(fuzzer.target, fuzzer.config) if "channel" in stages else None
+    try:
+        return _run(campaign, fuzzer, recorder, findings)
+    finally:
+        if fuzzer.ahead is not None:
+            fuzzer.ahead.close()
+            fuzzer.ahead = None
+
+
+def _run(
+    campaign: Callable[[], None],
+    fuzzer: Fuzzer,
+    recorder: FindingRecorder,
+    findings: Path | None,
+) -> CampaignResult:
+    from hypothesis.errors import Flaky
 
     try:
         campaign()

@@ -12,14 +12,20 @@ the end of the stream, PKI-TLS-6) while still reading the target's last records.
 
 A case of several requests (`Case.requests`) is paced: after each request the runner
 counts the answers a conformant responder owes (`answers_owed`: one per RQFL, PUTF and
-DONE) and, once `PACING_WINDOW` answers are outstanding, reads until they came — or a
-fatal EROR, a close, or the deadline — before sending more. Requests travel pipelined
-within a window (APP-2 allows it), so a session costs a handshake plus a round trip per
-window, not per request. A close or a fatal EROR ends the sending: the rest of the case
+DONE) and, once `PACING_WINDOW` answers are outstanding, reads until half of them came —
+or a fatal EROR, a close, or the deadline — before sending more (a sliding window: the
+target answers the older requests while the next ones arrive), and at the end until all
+came. Requests travel pipelined (APP-2 allows it), queued and written together before
+each wait (`_Stream.queue`/`flush`: one read on the target's side for several requests;
+TLS and EKE records stay one per write). A paused or split write still goes out alone.
+A close or a fatal EROR ends the sending: the rest of the case
 is not sent (`Outcome.requests_sent`). A request whose bytes do not frame (a truncated or
 lying frame) or that must end the connection (BYE_, EROR, a tampered record) owes an
 unknown answer: the runner does not wait on it, it simply goes on (the stream is then
 the target's problem, judged after EOF as for one request).
+
+`ChannelsAhead` establishes the next case's channel in a thread while the current case
+runs and is judged (a campaign of channel cases uses it; liveness probes never do).
 
 For sft-eke/1 each mutated session connects from a random address of 127.0.0.0/8 when
 the target is on loopback, so that EKE-THR-1's per-address throttling of the fuzzer's
@@ -33,6 +39,7 @@ import hashlib
 import random
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -69,6 +76,7 @@ __all__ = [
     "PACING_WINDOW",
     "is_answer",
     "honest_handshake",
+    "ChannelsAhead",
 ]
 
 _RECV_SIZE: Final = 65536
@@ -82,6 +90,8 @@ _MAX_RECEIVED: Final = 8 * 1024 * 1024
 # round trip per this many requests; small enough that pipelined answers (gets of the
 # known file included) fit in loopback socket buffers.
 PACING_WINDOW: Final = 8
+# Queued bytes after which the runner writes them without waiting for a pacing read.
+_FLUSH_BYTES: Final = 64 * 1024
 # Bytes written since the last pacing read after which the runner reads anyway.
 _PACING_BYTES: Final = 256 * 1024
 
@@ -191,6 +201,7 @@ class _Stream:
         # Every byte the target sent, as on the wire (TLS or EKE records included): the
         # leak oracle looks for the file and password in it (EKE-SEC-2). Bounded.
         self.wire_in = bytearray()
+        self._pending = bytearray()
 
     def start_tls(self, context: ssl.SSLContext, deadline: float) -> None:
         self.tls = context.wrap_bio(self._in, self._out, server_side=False)
@@ -239,10 +250,31 @@ class _Stream:
         return data
 
     def send(self, data: bytes) -> None:
+        self.queue(data)
+        self.flush()
+
+    def queue(self, data: bytes) -> None:
+        """Encrypts (TLS: one record per call, as `send`) or keeps `data` without writing
+        it to the socket yet: `flush` writes what is queued in one system call, so the
+        frames of a request (or of several) cost the target one read instead of one per
+        frame. Record boundaries are those of the calls; only TCP segments differ."""
         if self.tls is None:
-            self.sock.sendall(data)
+            self._pending += data
             return
         self.tls.write(data)
+
+    def queued(self) -> int:
+        """Bytes `queue` kept that `flush` has not written yet."""
+        return len(self._pending) if self.tls is None else self._out.pending
+
+    def flush(self) -> None:
+        """Writes what `queue` kept (OSError if the target is gone)."""
+        if self.tls is None:
+            if self._pending:
+                data = bytes(self._pending)
+                self._pending.clear()
+                self.sock.sendall(data)
+            return
         self._flush()
 
     def half_close(self) -> None:
@@ -446,13 +478,129 @@ def _open_stream(
     return stream, records
 
 
-def run_case(target: Target, case: Case, config: RunConfig | None = None) -> Outcome:
-    """Establishes the stage, sends the writes (request by request, paced), half-closes
-    and collects the reaction."""
+def _still_open(sock: socket.socket) -> bool:
+    """False if the target already closed or reset this idle connection (a peek; what it
+    sent after the handshake, such as TLS session tickets, stays unread)."""
+    timeout = sock.gettimeout()
+    try:
+        sock.setblocking(False)
+        return sock.recv(1, socket.MSG_PEEK) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.settimeout(timeout)  # every later wait stays bounded
+
+
+class ChannelsAhead:
+    """Establishes the next honest channel in a thread while the fuzzer draws, runs and
+    judges the current case, so that a worker's sessions cost the target's handshake
+    time, not the handshake's round trips in series with everything else (the fuzzer's
+    own work and the target's overlap). A channel is only the honest prefix of a case:
+    which case it carries is decided when it is taken. One is kept at most; a channel
+    idle for longer than `max_idle` (well inside the target's idle timeout, LIM-2) or
+    closed by the target meanwhile is discarded, so that a close can never be blamed on
+    a case that did not cause it. `close()` before judging the target's resources."""
+
+    def __init__(self, target: Target, config: RunConfig) -> None:
+        self._target = target
+        self._config = config
+        self.max_idle = min(1.0, target.limits.idle_timeout / 8)
+        # One long-lived thread, woken per channel (starting a thread per case cost the
+        # main thread a wait for it to be scheduled, on a loaded machine).
+        self._cond = threading.Condition()
+        self._ready: tuple[_Stream, _EkeRecords | None, float] | None = None
+        self._wanted = False
+        self._busy = False
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self.taken = 0
+        self.discarded = 0
+
+    def _establish(self) -> tuple[_Stream, _EkeRecords | None] | None:
+        profile = self._target.profile if self._target.profile in ("pki", "eke") else "eke"
+        scratch = Outcome(Case(profile, "channel", ()))  # type: ignore[arg-type]
+        try:
+            return _open_stream(self._target, "channel", self._config, scratch)
+        except Exception:
+            # The case then opens its own channel, and reports a failure of that (or the
+            # fuzzer's own error) itself.
+            return None
+
+    def _serve(self) -> None:
+        while True:
+            with self._cond:
+                while not (self._wanted or self._closed):
+                    self._cond.wait()
+                if self._closed:
+                    return
+                self._wanted = False
+                self._busy = True
+            got = self._establish()
+            with self._cond:
+                self._busy = False
+                stale, self._ready = self._ready, None
+                if got is not None:
+                    self._ready = (got[0], got[1], time.monotonic())
+                if self._closed and self._ready is not None:
+                    stale, self._ready = self._ready, None
+                self._cond.notify_all()
+            if stale is not None:
+                stale[0].sock.close()
+
+    def take(self) -> tuple[_Stream, _EkeRecords | None] | None:
+        """The channel established ahead (None: open one now), and the next one asked."""
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._serve, name="fuzz-channel-ahead", daemon=True
+                )
+                self._thread.start()
+            # The channel asked for last time: on its way (wanted) or being established.
+            self._cond.wait_for(
+                lambda: not (self._wanted or self._busy), self._config.setup_timeout
+            )
+            got, self._ready = self._ready, None
+            self._wanted = True
+            self._cond.notify_all()
+        if got is None:
+            return None
+        stream, records, opened = got
+        if time.monotonic() - opened > self.max_idle or not _still_open(stream.sock):
+            stream.sock.close()
+            self.discarded += 1
+            return None
+        self.taken += 1
+        return stream, records
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            got, self._ready = self._ready, None
+            self._cond.notify_all()
+        if got is not None:
+            got[0].sock.close()
+        if self._thread is not None:
+            self._thread.join(self._config.setup_timeout)
+
+
+def run_case(
+    target: Target,
+    case: Case,
+    config: RunConfig | None = None,
+    ahead: ChannelsAhead | None = None,
+) -> Outcome:
+    """Establishes the stage (a channel from `ahead` when there is one), sends the writes
+    (request by request, paced), half-closes and collects the reaction."""
     config = config or RunConfig()
     out = Outcome(case)
     started = time.monotonic()
-    stream, records = _open_stream(target, case.stage, config, out)
+    taken = ahead.take() if ahead is not None and case.stage == "channel" else None
+    if taken is None:
+        stream, records = _open_stream(target, case.stage, config, out)
+    else:
+        stream, records = taken
     collector = _Collector(stream, records, out)
     tls_stream = case.profile == "pki"
     try:
@@ -460,25 +608,37 @@ def run_case(target: Target, case: Case, config: RunConfig | None = None) -> Out
         # Answers a conformant responder owes for what was sent so far; None once unknown.
         owed: int | None = 0
         unsynced_bytes = 0
+        # Requests are queued and go out together (`_Stream.flush`) before the runner
+        # waits for answers, before a paused or split write, and at the end: several
+        # requests in one write cost the target one read. `requests_sent` counts those
+        # that went out.
+        queued = 0
         for number, request in enumerate(case.request_writes(), start=1):
-            stopped = False
-            for write in request:
-                if write.delay:
-                    # Part of the input (slow senders), not synchronisation: bounded.
-                    time.sleep(write.delay)
-                wire = records.seal(write) if records is not None else write.data
-                try:
-                    for piece in _pieces(wire, write.chunks):
-                        stream.send(piece)
-                except (OSError, ssl.SSLError):
-                    out.send_failed_at = index
-                    stopped = True
-                    break
-                index += 1
-                unsynced_bytes += len(wire)
-            if stopped:
+            try:
+                for write in request:
+                    wire = records.seal(write) if records is not None else write.data
+                    if write.delay or write.chunks:
+                        # Timing and segmentation are part of the input: what came before
+                        # goes out first, then each piece in a write of its own. The pause
+                        # is not synchronisation: bounded (MAX_DELAY).
+                        stream.flush()
+                        out.requests_sent = number - 1
+                        if write.delay:
+                            time.sleep(write.delay)
+                        for piece in _pieces(wire, write.chunks):
+                            stream.send(piece)
+                    else:
+                        stream.queue(wire)
+                    index += 1
+                    unsynced_bytes += len(wire)
+                queued = number
+                if stream.queued() >= _FLUSH_BYTES:
+                    stream.flush()
+                    out.requests_sent = queued
+            except (OSError, ssl.SSLError):
+                out.send_failed_at = index
+                queued = -1
                 break
-            out.requests_sent = number
             if not case.requests or owed is None:
                 # One request (sent whole, then EOF, as ever); or a request before owed
                 # an unknown answer: its bytes may swallow the later ones, so nothing
@@ -489,19 +649,34 @@ def run_case(target: Target, case: Case, config: RunConfig | None = None) -> Out
                 owed = None
                 continue
             owed += request_owes
-            last = number == case.request_count
-            if (
-                last
-                or owed - collector.answers >= PACING_WINDOW
-                or unsynced_bytes >= _PACING_BYTES
-            ):
+            if number == case.request_count or unsynced_bytes >= _PACING_BYTES:
                 # At the end too: a close before every owed answer came is then seen as
                 # one before our EOF (APP-2), not mistaken for the reaction to it.
-                unsynced_bytes = 0
-                if not collector.await_answers(owed, time.monotonic() + config.deadline):
-                    if collector.closed_by_target() and not collector.fatal:
-                        out.closed_early_after = number
-                    break
+                awaited = owed
+            elif owed - collector.answers >= PACING_WINDOW:
+                # A sliding window: the target answers the older half while the next
+                # requests go out, instead of idling while the runner waits for all.
+                awaited = owed - PACING_WINDOW // 2
+            else:
+                continue
+            try:
+                stream.flush()
+            except (OSError, ssl.SSLError):
+                out.send_failed_at = index
+                queued = -1
+                break
+            out.requests_sent = queued
+            unsynced_bytes = 0 if awaited == owed else unsynced_bytes
+            if not collector.await_answers(awaited, time.monotonic() + config.deadline):
+                if collector.closed_by_target() and not collector.fatal:
+                    out.closed_early_after = number
+                break
+        if queued >= 0:  # -1: a write failed, the target is gone
+            try:
+                stream.flush()
+                out.requests_sent = queued
+            except (OSError, ssl.SSLError):
+                out.send_failed_at = index
         stream.half_close()
         collector.collect(time.monotonic() + config.deadline)
     finally:

@@ -432,6 +432,22 @@ def _int(rng: random.Random, low: int, high: int) -> int:
     return rng.randint(low, high)
 
 
+# One pause in this many is drawn from the whole range (1..120 ms); the others are short.
+_LONG_PAUSE_ONE_IN: Final = 8
+_SHORT_PAUSE_MS: Final = 8
+
+
+def _pause_millis(rng: random.Random) -> int:
+    """A pause splits the input in time: a few milliseconds already make the target read
+    what came before on its own, and sleeping is the one cost of a session that neither
+    the fuzzer nor the target spends working (pauses of 1..120 ms drawn evenly were half
+    of a worker's wall time, cProfile). Long pauses (a target with a too short read
+    timeout) stay, boundary values included, one draw in `_LONG_PAUSE_ONE_IN`."""
+    if rng.randrange(_LONG_PAUSE_ONE_IN) == 0:
+        return _int(rng, 1, 120)
+    return _int(rng, 1, _SHORT_PAUSE_MS)
+
+
 def _rng_name(rng: random.Random, knowledge: Knowledge) -> str:
     pick = rng.randrange(5)
     if pick == 0:
@@ -506,7 +522,7 @@ def mutation_from_seed(seed: int, profile: Profile, knowledge: Knowledge) -> Mut
     elif kind == "splice":
         args = (_rng_frame(rng, profile, knowledge),)
     elif kind == "pause":
-        args = (_int(rng, 1, 120),)
+        args = (_pause_millis(rng),)
     elif kind == "reseal":
         args = (rng.choice([s for s in SEALS if s != "honest"]),)
     return Mutation(kind, index, args)

@@ -20,6 +20,9 @@ from conformance.selftest.mutants_blind2_app import MUTANTS as _BLIND2_APP
 from conformance.selftest.mutants_blind2_ca import MUTANTS as _BLIND2_CA
 from conformance.selftest.mutants_blind2_client import MUTANTS as _BLIND2_CLIENT
 from conformance.selftest.mutants_blind2_eke import MUTANTS as _BLIND2_EKE
+from conformance.selftest.mutants_blind3_ca import MUTANTS as _BLIND3_CA
+from conformance.selftest.mutants_blind3_eke import MUTANTS as _BLIND3_EKE
+from conformance.selftest.mutants_blind3_pki import MUTANTS as _BLIND3_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -37,6 +40,7 @@ from conformance.selftest.mutants_gaps import MUTANTS as _GAPS
 from conformance.selftest.mutants_hardening import MUTANTS as _HARDENING
 from conformance.selftest.mutants_interop import MUTANTS as _INTEROP
 from conformance.selftest.mutants_lead import MUTANTS as _LEAD
+from conformance.selftest.mutants_observable import MUTANTS as _OBSERVABLE
 from conformance.selftest.mutants_pki import MUTANTS as _PKI
 from conformance.selftest.mutants_reliability import MUTANTS as _RELIABILITY
 from conformance.selftest.mutants_spec import MUTANTS as _SPEC
@@ -368,6 +372,10 @@ MUTANTS += _BLIND2_CA
 MUTANTS += _BLIND2_CLIENT
 MUTANTS += _BLIND2_APP
 MUTANTS += _BLIND2_EKE
+MUTANTS += _BLIND3_EKE
+MUTANTS += _BLIND3_PKI
+MUTANTS += _BLIND3_CA
+MUTANTS += _OBSERVABLE
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name
     raise RuntimeError("duplicate mutant names in conformance/selftest/mutants*.py")

@@ -23,9 +23,9 @@ them, planted in the code both profiles share where the mistake would be made th
 
 Tried and dropped, because the wire cannot tell them from the reference: the same skips
 in sft-eke/1 (its record layer hands over one frame per record), the eke client's
-reading of unknown codes (its one-get run ends at any error without waiting), and counts
-not reloaded at start (EKE-THR-8: the embedded reference declares no restart command; the
-independent eke1 does, and its planted faults cover it).
+reading of unknown codes (its one-get run ends at any error without waiting). (Counts
+not reloaded at start, EKE-THR-8, are mutants_observable.py's: the embedded reference
+now declares a restart command.)
 """
 
 from __future__ import annotations
@@ -523,8 +523,6 @@ UNPLANTED: dict[str, str] = {
     "case judges the root the target declares",
     "EKE-GRP-1": "another group breaks every honest handshake, so the target is down, not "
     "judged; the vectors and conformance/eke_diagnosis.py pin the group",
-    "EKE-THR-8": "the embedded reference declares no restart command (its counts stay in "
-    "memory between self-test restarts); eke1's planted faults prove the case",
     "EKE-SEC-3": "a goal made of other MUSTs: each mutant of EKE-THR-1, EKE-HS-10 and "
     "EKE-X-3 is a way to give a second guess per handshake",
 }
@@ -612,5 +610,30 @@ MUTANTS += (
         "the eke client's put of an empty file sends a DATA frame of 0 bytes before DONE",
         _empty_data_for_empty_file,
         client=True,
+    ),
+)
+
+
+def _initiator_sigalgs_unpinned() -> None:
+    """The initiator pins suites and groups but leaves OpenSSL's default
+    signature_algorithms (Ed25519, rsa_pkcs1_*, SHA-1...) in its ClientHello."""
+    _patch_source(
+        _module("reference.pki.tls"),
+        "_pin_tls13_parameters",
+        ("(_SSL_CTRL_SET_SIGALGS_LIST, TLS13_SIGALGS),\n", ""),
+    )
+
+
+MUTANTS += (
+    Mutant(
+        name="cov-pki-initiator-sigalgs-unpinned",
+        group="coverage",
+        profile="pki",
+        requirement="PKI-TLS-11",
+        test_file="test_pki_hardening.py",
+        description="the initiator offers OpenSSL's default signature_algorithms",
+        apply=_initiator_sigalgs_unpinned,
+        client=True,
+        strict=True,  # PKI-TLS-11 is a SHOULD
     ),
 )

@@ -16,7 +16,7 @@ _SPEC = """
 - **[EKE-HS-11]** The server MUST close after EKE4 fails.
 - **[LEG-EKE-1]** *Password in clear.* It MUST be flagged.
 - **[LIM-5]** A responder MUST keep serving other connections.
-- **[APP-STORE-1]** The responder MUST store files atomically.
+- **[EKE-PW-2]** The server MUST store `pw`, never the password.
 """
 
 
@@ -90,12 +90,12 @@ def test_coverage_counts_only_judged_musts() -> None:
     ]
     report = _report(cases, ["eke"])
     cov = report["coverage"]
-    assert cov["musts"] == 6  # FRM-1, EKE-REC-6, EKE-PW-3, EKE-HS-11, LIM-5, APP-STORE-1
+    assert cov["musts"] == 6  # FRM-1, EKE-REC-6, EKE-PW-3, EKE-HS-11, LIM-5, EKE-PW-2
     assert cov["musts_tested"] == 1
     assert sorted(cov["untested"]) == ["EKE-HS-11", "EKE-REC-6", "LIM-5"]
     assert cov["gaps"] == ["EKE-PW-3"]
-    assert cov["not_observable"] == ["APP-STORE-1"]
-    assert _reqs(report)["APP-STORE-1"]["verdict"] == "NOT-OBSERVABLE"
+    assert cov["not_observable"] == ["EKE-PW-2"]
+    assert _reqs(report)["EKE-PW-2"]["verdict"] == "NOT-OBSERVABLE"
     md = reporting.render_markdown(report)
     assert "**untested**" in md and "*not observable on the wire*" in md
 

@@ -183,6 +183,9 @@ def test_seed_derived_mutations_cover_the_kinds_of_the_strategy_and_apply(profil
     assert expected <= set(m.MUTATION_KINDS)
     # Boundary values are favoured, as hypothesis does for its own integer draws.
     assert any(mut.kind == "set_byte" and mut.args[1] in (0, 255) for mut in drawn)
+    # Pauses are mostly short (their cost is wall time), long ones still drawn.
+    pauses = [mut.args[0] for mut in drawn if mut.kind == "pause"]
+    assert any(ms > 60 for ms in pauses) and sum(ms <= 8 for ms in pauses) > len(pauses) // 2
     for seed, mut in enumerate(drawn):
         writes = tuple(Write(f) for f in session_request(seed, KNOW, [], salt=seed))
         assert isinstance(m.apply_all(writes, (mut,)), tuple)

@@ -3,6 +3,7 @@ saved case (the connection's requests up to the last one sent) and the old forma
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,14 @@ from conformance.target import Target
 from conformance.wire import control, frame_bytes
 from fuzz.campaign import Fuzzer, run_campaign
 from fuzz.cases import Case, Write, load_case, save_case
-from fuzz.runner import PACING_WINDOW, RunConfig, answers_owed, run_case
+from fuzz.runner import (
+    PACING_WINDOW,
+    ChannelsAhead,
+    RunConfig,
+    _still_open,
+    answers_owed,
+    run_case,
+)
 from fuzz.tests.fake_target import FILE_BYTES, FILE_NAME, Bugs, FakeEkeServer
 
 
@@ -75,9 +83,13 @@ def test_a_long_session_is_paced_and_every_request_is_answered(fake: Target) -> 
 
 def test_a_fatal_error_ends_the_session_and_the_rest_is_not_sent(fake: Target) -> None:
     bad = Write(frame_bytes("ZZZZ", b"{}"))
-    case = _session(*[(_get(f"m{i}"),) for i in range(PACING_WINDOW - 1)], (bad,), (_get("x"),))
+    after = [(_get(f"x{i}"),) for i in range(2 * PACING_WINDOW)]
+    case = _session(*[(_get(f"m{i}"),) for i in range(PACING_WINDOW - 1)], (bad,), *after)
     out = run_case(fake, case, RunConfig(deadline=2.0))
-    assert out.requests_sent == PACING_WINDOW and out.closed_early_after is None
+    # The window slides by half: at most that many requests follow the fatal one before
+    # its EROR is read, then nothing more is sent.
+    assert PACING_WINDOW <= out.requests_sent <= PACING_WINDOW + PACING_WINDOW // 2
+    assert out.closed_early_after is None
     assert out.frame_types()[-1] == "EROR"
 
 
@@ -110,3 +122,32 @@ def test_an_honest_target_survives_sessions_and_requests_outnumber_them(fake: Ta
     assert result.ok, result.failure
     stats = fuzzer.stats
     assert stats.mutated_sessions == 20 and stats.requests > stats.mutated_sessions
+
+
+def test_a_channel_established_ahead_carries_the_next_case_unless_it_is_stale(
+    fake: Target,
+) -> None:
+    config = RunConfig(deadline=2.0, setup_timeout=5.0)
+    ahead = ChannelsAhead(fake, config)
+    case = _session((_get(FILE_NAME),), (_get("missing"),))
+    try:
+        assert ahead.take() is None  # nothing ahead yet: the case opens its own
+        out = run_case(fake, case, config, ahead)
+        assert ahead.taken == 1 and out.requests_sent == 2 and out.closed and not out.hung
+        assert out.frame_types().count("DONE") == 1 and out.frame_types().count("EROR") == 1
+        # Idle for longer than allowed: discarded, the case opens a fresh channel.
+        ahead.max_idle = 0.0
+        out = run_case(fake, case, config, ahead)
+        assert (ahead.taken, ahead.discarded) == (1, 1) and out.requests_sent == 2
+    finally:
+        ahead.close()
+
+
+def test_a_channel_the_target_closed_is_not_taken() -> None:
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        ours.settimeout(3.0)
+        assert _still_open(ours)
+        theirs.close()
+        assert not _still_open(ours)
+        assert ours.gettimeout() == 3.0  # the peek leaves later waits bounded

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
 import signal
+import socket
 import sys
 from pathlib import Path
 from types import FrameType
@@ -22,7 +24,14 @@ from reference.cli.logs import configure_logging
 if TYPE_CHECKING:  # the real imports are lazy: `sft --help` must not load cryptography
     from reference.pki.ca import CertificateAuthority
 
-__all__ = ["parse_listen", "read_password", "register", "stop_on_sigterm"]
+__all__ = [
+    "inherited_listener",
+    "parse_listen",
+    "read_password",
+    "register",
+    "restart_on",
+    "stop_on_sigterm",
+]
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -167,7 +176,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise CommandError(str(exc), 2) from None
     ca = _open_ca(args.dir)
     try:
-        server = CaServer(ca, config)
+        server = CaServer(ca, config, inherited_listener(_CA_LISTEN_FD_VARIABLE))
     except OSError as exc:
         raise CommandError(f"cannot listen on {args.listen}: {exc.strerror}", 2) from None
     configure_logging()  # one timestamped line per event (reference/cli/logs.py)
@@ -175,14 +184,55 @@ def _serve(args: argparse.Namespace) -> int:
     bound_host, bound_port = server.address
     print(f"listening on {bound_host}:{bound_port}", flush=True)
     stop_on_sigterm()
+    signal.signal(signal.SIGHUP, _raise_restart)
+    kept: socket.socket | None = None
     try:
         server.serve_forever(poll_interval=0.5)
     except KeyboardInterrupt:
         pass
+    except _Restart:
+        logging.getLogger("sft.ca").info("restarting (SIGHUP)")
+        kept = server.detach_socket()
     finally:
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
         server.server_close()
         ca.close()
+    if kept is not None:
+        restart_on(kept, _CA_LISTEN_FD_VARIABLE)
     return 0
+
+
+class _Restart(Exception):
+    pass
+
+
+def _raise_restart(_signum: int, _frame: FrameType | None) -> None:
+    raise _Restart()
+
+
+# SIGHUP restarts `serve` [CA-ENR-20]: a new process image whose state comes only from
+# disk (the CA's database, its login locks and counts), on the same listening socket.
+_CA_LISTEN_FD_VARIABLE = "SFT_CA_LISTEN_FD"
+
+
+def inherited_listener(variable: str) -> socket.socket | None:
+    """The listening socket a restart passed down in `variable` (read once, at start)."""
+    fd = os.environ.pop(variable, None)
+    if fd is None or not fd.isdigit():
+        return None
+    listener = socket.socket(fileno=int(fd))
+    os.set_inheritable(listener.fileno(), False)
+    return listener
+
+
+def restart_on(listener: socket.socket, variable: str) -> None:
+    """Re-execute this very command line (a mutant launcher included) with `listener`."""
+    os.set_inheritable(listener.fileno(), True)
+    os.environ[variable] = str(listener.fileno())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Our own interpreter and the arguments we were started with: nothing injected.
+    os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])  # noqa: S606
 
 
 def _enroll(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ import getpass
 import logging
 import os
 import signal
+import socket
 import sqlite3
 import sys
 from datetime import UTC, datetime
@@ -31,7 +32,7 @@ from types import FrameType
 from reference.cli import CommandError
 
 # The same progress bar as the PKI client (a tty only, and only after one second).
-from reference.cli.ca import stop_on_sigterm
+from reference.cli.ca import inherited_listener, restart_on, stop_on_sigterm
 from reference.cli.logs import configure_logging
 from reference.cli.options import (
     check_output_directory,
@@ -188,6 +189,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default=t.lock_after,
         metavar="L",
         help="consecutive failures that lock a user until `user unlock` (default %(default)s)",
+    )
+    serve.add_argument(
+        "--throttle-table-size",
+        type=int,
+        default=t.max_entries,
+        metavar="E",
+        help="entries of each failure table, user names and addresses apart; only entries "
+        "whose lock has run out are evicted (default %(default)s)",
     )
     serve.add_argument(
         "--throttle-db",
@@ -455,6 +464,20 @@ def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
     raise _Stop()
 
 
+class _Restart(Exception):
+    pass
+
+
+def _raise_restart(_signum: int, _frame: FrameType | None) -> None:
+    raise _Restart()
+
+
+# SIGHUP restarts `serve` [EKE-THR-8]: a new process image whose state comes only from
+# disk (the store, the throttle database), on the same listening socket, passed down in
+# this variable (set only by the restart itself, read once at start).
+_LISTEN_FD_VARIABLE = "SFT_EKE_LISTEN_FD"
+
+
 def _serve(args: argparse.Namespace) -> int:
     host, port = _host_port(args.listen)
     for directory in (args.share, args.inbox):
@@ -479,6 +502,7 @@ def _serve(args: argparse.Namespace) -> int:
                 pending_per_user=args.max_pending_logins_per_user,
                 pending_per_address=args.max_pending_logins_per_address,
                 lock_after=args.lock_after,
+                max_entries=args.throttle_table_size,
             ),
             throttle_db=(
                 None
@@ -494,22 +518,30 @@ def _serve(args: argparse.Namespace) -> int:
         store.use_server_secret(_read_secret(args.secret))
     server = EkeServer(config, store)
     try:
-        bound_host, bound_port = server.listen()
+        bound_host, bound_port = server.listen(inherited_listener(_LISTEN_FD_VARIABLE))
     except OSError as exc:
         raise CommandError(f"cannot listen on {args.listen}: {exc.strerror}", 2) from None
     logging.getLogger("sft.eke.serve").info(config.describe())
     print(f"listening on {bound_host}:{bound_port}", flush=True)
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
+    signal.signal(signal.SIGHUP, _raise_restart)
+    kept: socket.socket | None = None
     try:
         server.serve_forever()
     except _Stop:
         logging.getLogger("sft.eke.serve").info("shutting down")
+    except _Restart:
+        logging.getLogger("sft.eke.serve").info("restarting (SIGHUP)")
+        kept = server.detach_listener()
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(number, signal.SIG_DFL)
         server.shutdown()
+        server.throttle.close()
         store.close()
+    if kept is not None:
+        restart_on(kept, _LISTEN_FD_VARIABLE)
     return 0
 
 

@@ -147,13 +147,17 @@ class EkeServer:
         self._next_id = 0
 
     # -- lifecycle --------------------------------------------------------------------
-    def listen(self) -> tuple[str, int]:
-        """Binds and listens; returns the actual (host, port)."""
-        family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
-        listener = socket.socket(family, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((self.config.host, self.config.port))
-        listener.listen(128)
+    def listen(self, inherited: socket.socket | None = None) -> tuple[str, int]:
+        """Binds and listens (or adopts `inherited`, the listening socket a restart kept
+        [EKE-THR-8]); returns the actual (host, port)."""
+        if inherited is not None:
+            listener = inherited
+        else:
+            family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
+            listener = socket.socket(family, socket.SOCK_STREAM)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((self.config.host, self.config.port))
+            listener.listen(128)
         # accept() wakes up twice a second: a SIGTERM that the kernel delivers to a
         # connection thread does not interrupt a blocking accept() in the main thread,
         # whose Python handler would then run only when the next client connects.
@@ -185,6 +189,13 @@ class EkeServer:
                 self._stopping.wait(0.05)
                 continue
             self._admit(sock, addr)
+
+    def detach_listener(self) -> socket.socket | None:
+        """Takes the listening socket away from shutdown(), which then leaves it open: a
+        restart hands it to the next process, so clients queue in its backlog instead of
+        being refused while the server restarts."""
+        listener, self._listener = self._listener, None
+        return listener
 
     def shutdown(self) -> None:
         """Stops accepting at once, lets puts in progress finish for the grace period,

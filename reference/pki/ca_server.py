@@ -522,7 +522,13 @@ class CaServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, ca: CertificateAuthority, config: CaServerConfig) -> None:
+    def __init__(
+        self,
+        ca: CertificateAuthority,
+        config: CaServerConfig,
+        inherited: socket.socket | None = None,
+    ) -> None:
+        """`inherited`: the listening socket a restart kept [CA-ENR-20] (None: bind)."""
         self.ca = ca
         self.config = config
         ca.prepare_logins()
@@ -535,7 +541,21 @@ class CaServer(ThreadingHTTPServer):
         )
         self.tls = https_server_context(ca.directory / ca.TLS_CERT, ca.directory / ca.TLS_KEY)
         self._slots = threading.BoundedSemaphore(config.max_connections)
-        super().__init__((config.host, config.port), _Handler)
+        if inherited is None:
+            super().__init__((config.host, config.port), _Handler)
+        else:
+            super().__init__((config.host, config.port), _Handler, bind_and_activate=False)
+            self.socket.close()
+            self.socket = inherited
+            self.server_address = inherited.getsockname()
+
+    def detach_socket(self) -> socket.socket:
+        """Takes the listening socket away from server_close(), which then leaves it
+        open: a restart hands it to the next process, so clients queue in its backlog
+        instead of being refused while the CA restarts."""
+        listener = self.socket
+        self.socket = socket.socket(listener.family, listener.type)
+        return listener
 
     @property
     def address(self) -> tuple[str, int]:

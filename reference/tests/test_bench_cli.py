@@ -98,6 +98,16 @@ def test_fuzz_output_parses() -> None:
     assert bench.parse_fuzz_output(text) == {
         "sessions_per_s": {"pki": {"1": 87.0, "2": 122.4}, "eke": {"1": 45.5}}
     }
+    # Since issue 17 the lines carry requests/s and the ceiling of the same run.
+    line = (
+        "pki: 1 worker(s):     39.9 mutated sessions/s, 454.4 mutated requests/s; ceiling "
+        "234.4 honest handshakes/s (before 238.7, after 230.2); sessions 0.17x the ceiling"
+    )
+    assert bench.parse_fuzz_output(line) == {
+        "sessions_per_s": {"pki": {"1": 39.9}},
+        "requests_per_s": {"pki": {"1": 454.4}},
+        "ceiling_per_s": {"pki": {"1": 234.4}},
+    }
 
 
 _PKI: dict[str, Any] = {
@@ -178,14 +188,31 @@ def test_fuzz_and_capture_rows() -> None:
             "ok",
             1.0,
             bench.parse_fuzz_output(
-                "pki: 1 worker(s): 100.0 mutated sessions/s\n"
-                "pki: 2 worker(s): 350.0 mutated sessions/s\n"
+                "pki: 1 worker(s): 100.0 mutated sessions/s, 1500.0 mutated requests/s; "
+                "ceiling 125.0 honest handshakes/s\n"
+                "pki: 2 worker(s): 100.0 mutated sessions/s, 900.0 mutated requests/s; "
+                "ceiling 200.0 honest handshakes/s\n"
             ),
         ),
         1 << 30,
     )
-    assert [r.goal is not None for r in fuzz] == [False, True]  # judged on 2 workers
-    assert fuzz[1].met is True
+    # Per worker count: sessions/s against the ceiling (>= 0.70x), requests/s, and
+    # requests per session (>= 10).
+    assert [(r.value, r.ratio, r.met) for r in fuzz] == [
+        (100.0, 0.8, True),
+        (1500.0, None, None),
+        (15.0, None, True),
+        (100.0, 0.5, False),
+        (900.0, None, None),
+        (9.0, None, False),
+    ]
+    old = bench.rows_for(
+        PartResult(
+            "fuzz", "ok", 1.0, bench.parse_fuzz_output("eke: 1 worker(s): 5.0 mutated sessions/s")
+        ),
+        1 << 30,
+    )
+    assert [(r.value, r.goal) for r in old] == [(5.0, None)]  # no ceiling: nothing judged
     capture = bench.rows_for(
         PartResult(
             "capture",

@@ -115,6 +115,21 @@ FAULTS: dict[str, tuple[str, str]] = {
         "a kept-alive connection is throttled at its first login only",
     ),
     "unknown-alias-500": ("CA-ENR-6", "an unknown alias is looked up with users()[alias]: 500"),
+    # Blind round 3 (conformance/selftest/mutants_blind3_ca.py), planted here too.
+    "alias-folded": ("CA-ENR-6", "the password is looked up under the alias stripped, lowered"),
+    "curve-by-size": ("CA-ENR-13", "the CSR's curve is checked by its size (256 bits)"),
+    "rsa-1024-refused-only": ("CA-ENR-13", "only RSA keys of 1024 bits or less are refused"),
+    "keepalive-trusted": (
+        "CA-ENR-6",
+        "an alias that enrolled on a kept-alive connection is not asked its password again",
+    ),
+    "pending-leak-bad-csr": (
+        "CA-ENR-14",
+        "a right password's attempt stays pending when its CSR is refused",
+    ),
+    "body-latin1": ("CA-ENR-2", "the request body is decoded as Latin-1"),
+    "dotted-alias-refused": ("CA-ENR-2", "an alias with a dot is refused as a host name"),
+    "csr-sha256-only": ("CA-ENR-2", "only SHA-256 CSRs are accepted (SHA-384/512 refused)"),
 }
 
 
@@ -463,14 +478,19 @@ def check_csr(text: str) -> x509.CertificateSigningRequest:
     except Exception as exc:  # any parse failure of untrusted input is a bad CSR
         raise BadCsr("malformed") from exc
     if isinstance(key, ec.EllipticCurvePublicKey):
-        if not isinstance(key.curve, ec.SECP256R1) and "p384-accepted" not in FAULTY:
+        if "curve-by-size" in FAULTY:
+            if key.curve.key_size != 256:
+                raise BadCsr("EC key not of 256 bits")
+        elif not isinstance(key.curve, ec.SECP256R1) and "p384-accepted" not in FAULTY:
             raise BadCsr("EC key not on P-256")
     elif isinstance(key, rsa.RSAPublicKey):
-        if key.key_size < 2048:
+        if key.key_size <= 1024 if "rsa-1024-refused-only" in FAULTY else key.key_size < 2048:
             raise BadCsr("RSA key shorter than 2048 bits")
     else:
         raise BadCsr("key type outside the profile")
-    strong = (hashes.SHA256, hashes.SHA384, hashes.SHA512)
+    strong: tuple[type[hashes.HashAlgorithm], ...] = (hashes.SHA256, hashes.SHA384, hashes.SHA512)
+    if "csr-sha256-only" in FAULTY:
+        strong = (hashes.SHA256,)
     if "hash-blocklist" in FAULTY:
         if isinstance(algorithm, hashes.MD5 | hashes.SHA1) or algorithm is None:
             raise BadCsr("signature hash weaker than SHA-256")
@@ -521,9 +541,11 @@ class Service:
         users: dict[str, dict[str, Any]] = _load(self.authority.directory / "users.json", {})
         return users
 
-    def enroll(self, body: bytes, address: str, *, throttled: bool = True) -> dict[str, str]:
+    def enroll(
+        self, body: bytes, address: str, *, throttled: bool = True, trusted: str | None = None
+    ) -> dict[str, str]:
         try:
-            obj = json.loads(body.decode("utf-8"))
+            obj = json.loads(body.decode("latin-1" if "body-latin1" in FAULTY else "utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise Refusal(400, "bad_request", "the body is not JSON") from exc
         if not isinstance(obj, dict) or not all(
@@ -544,7 +566,7 @@ class Service:
         locked_before = alias in self.throttle._locks()
         counted = True
         try:
-            ok = self._verify(alias, password)
+            ok = trusted == alias or self._verify(alias, password)
             if not ok and "bad-csr-uncounted" in FAULTY:
                 # "A malformed request is no login attempt": the failure goes uncounted.
                 try:
@@ -552,7 +574,8 @@ class Service:
                 except BadCsr:
                     counted = False
         finally:
-            if throttled:
+            # The fault: a right password's attempt ends only once its certificate is made.
+            if throttled and not (ok and "pending-leak-bad-csr" in FAULTY):
                 self.throttle.finish(
                     alias, address, ok, known=alias in self.users(), counted=counted
                 )
@@ -579,11 +602,15 @@ class Service:
         if self._is_own_name(alias):
             raise Refusal(403, "forbidden", "the alias is one of the CA's host names")
         cert = self.authority.issue(alias, csr)
+        if throttled and "pending-leak-bad-csr" in FAULTY:
+            self.throttle.finish(alias, address, True)
         return {"certificate": cert.public_bytes(serialization.Encoding.PEM).decode()}
 
     def _is_own_name(self, alias: str) -> bool:
         if "hostname-alias" in FAULTY:
             return False
+        if "dotted-alias-refused" in FAULTY and "." in alias:
+            return True  # the fault: "looks like a host name"
         names = self.authority.names
         if "hostname-url-only" in FAULTY:
             names = frozenset({self.authority.url_host})
@@ -595,7 +622,8 @@ class Service:
     def _verify(self, alias: str, password: str) -> bool:
         if "unknown-alias-500" in FAULTY:
             self.users()[alias]  # the fault: a KeyError for an unknown alias
-        user = self.users().get(alias) if ALIAS.fullmatch(alias) else None
+        lookup = alias.strip().lower() if "alias-folded" in FAULTY else alias
+        user = self.users().get(lookup) if ALIAS.fullmatch(lookup) else None
         if user is None or (user.get("revoked") and "revoked-can-enrol" not in FAULTY):
             if "no-dummy-hash" not in FAULTY or user is not None:
                 _hash_password(password, self.dummy_salt)  # as long as a known alias
@@ -695,7 +723,10 @@ class Handler(BaseHTTPRequestHandler):
         logins = int(getattr(self, "_logins", 0))
         throttled = not ("keepalive-unthrottled" in FAULTY and logins > 0)
         self._logins = logins + 1
-        answer = self.server.service.enroll(body, address, throttled=throttled)
+        trusted = getattr(self, "_trusted", None)
+        answer = self.server.service.enroll(body, address, throttled=throttled, trusted=trusted)
+        if "keepalive-trusted" in FAULTY:  # the fault: this connection's alias is trusted
+            self._trusted = json.loads(body)["alias"]
         self._answer(200, answer)
 
     def do_GET(self) -> None:

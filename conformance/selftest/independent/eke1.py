@@ -282,6 +282,20 @@ FAULTS: dict[str, Fault] = {
     "b2-app-done-sha-trusts-putf": Fault(
         "APP-PUT-5", "test_app_put.py", "app: DONE's sha256 compared with PUTF's, not the data"
     ),
+    # Blind round 3 (B6): the same mistakes as the reference's b3eke-* mutants.
+    "b3-rec-empty-get-one-record": Fault(
+        "EKE-REC-1", "test_eke_records.py", "server: a 0-byte get's RSFL and DONE in one record"
+    ),
+    "b3-frm-length-in-chars": Fault(
+        "FRM-1", "test_eke_records.py", "server: a control frame's length counts characters"
+    ),
+    "b3-lim-handshakes-serialised": Fault(
+        "LIM-5", "test_eke_handshake_stalls.py", "server: one lock around every handshake"
+    ),
+    "b3-cli-key-check-value": Fault(
+        "EKE-PW-3", "test_eke_client.py", "client: EKE1 carries 4 bytes of SHA-256(pw)",
+        client=True,
+    ),
 }
 
 
@@ -731,6 +745,11 @@ class RecordChannel:
 
     def send(self, frame_type: bytes, payload: bytes) -> None:
         inner = encode_frame(frame_type, payload)
+        if fault("b3-frm-length-in-chars") and frame_type != b"DATA":
+            inner = frame_type + struct.pack(">I", len(payload.decode("utf-8"))) + payload
+        self.send_inner(inner)
+
+    def send_inner(self, inner: bytes) -> None:
         self._send_blocks += -(-len(inner) // 16) + 1
         if self._send_blocks > AES_BLOCK_BUDGET or self._send_seq >= 2**64 - 1:
             raise ChannelBroken("record key exhausted")
@@ -1113,6 +1132,7 @@ class _Connection:
 
 
 _SHARE_LOCK = threading.Lock()  # only for the fault "b2-lim-share-lock"
+_HANDSHAKE_LOCK = threading.Lock()  # only for the fault "b3-lim-handshakes-serialised"
 
 
 class ConnectionTable:
@@ -1190,7 +1210,11 @@ class EkeServer:
             conn.sock, self.config.frame_limit, send_timeout=self.config.idle_timeout
         )
         try:
-            channel = self._handshake(frames, conn)
+            if fault("b3-lim-handshakes-serialised"):  # "the store is shared"
+                with _HANDSHAKE_LOCK:
+                    channel = self._handshake(frames, conn)
+            else:
+                channel = self._handshake(frames, conn)
             if channel is not None:
                 self.table.established(conn)
                 Session(self, channel).run()
@@ -1432,6 +1456,11 @@ class Session:
                 raise ProtocolFailure(ErrorCode.TOO_LARGE, "file above the size limit")
             # "The same RSFL as a put's": the stored file's basename (APP-GET-7 fault).
             shown = name.rsplit("/", 1)[-1] if fault("app-rsfl-basename") else name
+            if size == 0 and fault("b3-rec-empty-get-one-record"):  # "one record will do"
+                done = control_payload({"size": 0, "sha256": hashlib.sha256().hexdigest()})
+                rsfl = control_payload({"name": shown, "size": 0})
+                self.channel.send_inner(encode_frame(b"RSFL", rsfl) + encode_frame(b"DONE", done))
+                return
             self.channel.send(b"RSFL", control_payload({"name": shown, "size": size}))
             digest = hashlib.sha256()
             sent = 0
@@ -1587,7 +1616,10 @@ class EkeClient:
         pw = self.pw
         x = fresh_exponent()
         a = feistel_encrypt(pw, hide_element(modexp(G, x)))
-        frames.send_frame(b"EKE1", control_payload({"user": self.user, "a": a.hex()}))
+        hello: dict[str, Any] = {"user": self.user, "a": a.hex()}
+        if fault("b3-cli-key-check-value"):  # "lets the server report a typo early"
+            hello["kcv"] = hashlib.sha256(pw).hexdigest()[:8]
+        frames.send_frame(b"EKE1", control_payload(hello))
         reply = self._expect(frames, b"EKE2")
         try:
             b = member_hex(reply, "b", ELEMENT_BYTES)

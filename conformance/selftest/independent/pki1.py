@@ -189,6 +189,12 @@ FAULTS: dict[str, tuple[str, str]] = {
     "share-lock": ("LIM-5", "gets run under one server-wide lock (around the share)"),
     "max-connections-off-by-one": ("LIM-4", "max_connections + 1 connections are admitted"),
     "exists-code-13": ("ERR-1", "exists sent with code 13 (unsupported's), name exists"),
+    # Blind round 3 (B7): the same mistakes as the reference's b3pki-* mutants.
+    "b3-length-in-chars": ("FRM-1", "a control frame's length is len() of its JSON text"),
+    "b3-handshake-lock": ("LIM-5", "TLS handshakes run one at a time under a global lock"),
+    "b3-put-eof-in-done": ("FRM-7", "a complete put is stored when EOF cuts its DONE"),
+    "b3-initiator-eof-in-done": ("FRM-7", "the initiator keeps a get when EOF cuts its DONE"),
+    "b3-initiator-length-in-chars": ("FRM-1", "the initiator's RQFL length is len() of its JSON"),
 }
 
 
@@ -325,7 +331,11 @@ def frame_bytes(ftype: str, body: dict[str, Any] | bytes) -> bytes:
         if isinstance(body, bytes)
         else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     )
-    return ftype.encode("ascii") + len(payload).to_bytes(4, "big") + payload
+    length = len(payload)
+    wrong = fault("b3-length-in-chars") or fault("b3-initiator-length-in-chars")
+    if wrong and not isinstance(body, bytes):
+        length = len(payload.decode("utf-8"))  # "the length of the JSON"
+    return ftype.encode("ascii") + length.to_bytes(4, "big") + payload
 
 
 def error_frame(code: str, message: str) -> bytes:
@@ -822,7 +832,19 @@ class Session:
             budget = None
             if self.partial is not None:
                 budget = self.partial.size - self.partial.written
-            frame = read_frame(self.tls, data_budget=budget)
+            try:
+                frame = read_frame(self.tls, data_budget=budget)
+            except PeerClosed as exc:
+                partial = self.partial
+                if (
+                    fault("b3-put-eof-in-done")
+                    and partial is not None
+                    and not exc.clean
+                    and partial.written == partial.size
+                ):
+                    self.partial = None  # "every byte came: the DONE was a formality"
+                    partial.commit()
+                raise
             if frame.type == "EROR":
                 check_error_frame(frame.body)
                 return  # any EROR from the initiator ends the connection (§3.2)
@@ -966,6 +988,7 @@ class Session:
 
 
 _SHARE_LOCK = threading.Lock()  # only for the fault "share-lock"
+_HANDSHAKE_LOCK = threading.Lock()  # only for the fault "b3-handshake-lock"
 
 
 class Responder:
@@ -1047,7 +1070,11 @@ class Responder:
         try:
             tls = self.ctx.wrap_socket(conn.raw, server_side=True, do_handshake_on_connect=False)
             conn.tls = tls
-            tls.do_handshake()
+            if fault("b3-handshake-lock"):
+                with _HANDSHAKE_LOCK:  # "one SSL_CTX, one handshake at a time"
+                    tls.do_handshake()
+            else:
+                tls.do_handshake()
         except (OSError, ssl.SSLError):
             return
         with self._lock:
@@ -1191,6 +1218,9 @@ def _get(args: argparse.Namespace, tls: ssl.SSLSocket) -> None:
             except PeerClosed as exc:
                 if fault("initiator-eof-is-end") and exc.clean and partial.written == size:
                     partial.commit()  # "all the bytes came: DONE is a formality"
+                    return
+                if fault("b3-initiator-eof-in-done") and not exc.clean and partial.written == size:
+                    partial.commit()  # "a DONE was on its way: the bytes are all here"
                     return
                 raise
             if frame.type == "DATA":

@@ -78,6 +78,17 @@ class PkiImplementation:
     # Case files of PKI_FILES the implementation was not written to (a requirement added
     # to the spec after it): its conformance run leaves them out.
     not_judged: tuple[str, ...] = ()
+    # A program that is not a Python module (pki3, in Go): its command, used instead of
+    # `python -m module`; it takes the same options.
+    program: tuple[str, ...] = ()
+    # Known non-conformities the implementation cannot avoid (its TLS stack offers no
+    # setting for them): (case node id, reason). Its conformance run requires each of
+    # them to FAIL — fixed, it is noticed — and judges every other case as usual.
+    known_gaps: tuple[tuple[str, str], ...] = ()
+
+    def command(self) -> list[str]:
+        """The command that runs the implementation (before `serve`, `get` or `put`)."""
+        return list(self.program) if self.program else [sys.executable, "-m", self.module]
 
 
 @dataclass(frozen=True)
@@ -119,7 +130,7 @@ def start_independent(
     inbox.mkdir(parents=True, exist_ok=True)
     limits = base.limits
     cmd = [
-        sys.executable, "-m", impl.module, "serve",
+        *impl.command(), "serve",
         "--cert", str(alice_cert), "--key", str(alice_key), "--root", str(base.root),
         "--ca-url", str(base.ca_url), "--listen", "127.0.0.1:0",
         "--share", str(base.share), "--inbox", str(inbox),
@@ -145,7 +156,7 @@ def start_independent(
     client = " ".join(
         [
             *faults_env,
-            shlex.quote(sys.executable), "-m", impl.module, "get", "{alias}@{host}:{port}",
+            *map(shlex.quote, impl.command()), "get", "{alias}@{host}:{port}",
             "{name}", "-o", "{out}", *identity,
             "--idle-timeout", str(limits.idle_timeout), "--timeout", "5",
         ]
@@ -154,7 +165,7 @@ def start_independent(
     client_put = " ".join(
         [
             *faults_env,
-            shlex.quote(sys.executable), "-m", impl.module, "put", "{alias}@{host}:{port}",
+            *map(shlex.quote, impl.command()), "put", "{alias}@{host}:{port}",
             "{file}", impl.put_name_option, "{name}", *identity, "--timeout", "5",
         ]
     )  # fmt: skip
@@ -216,15 +227,19 @@ def check_conformant(
     finally:
         independent.stop()
     report = read_report(run, tmp_path / "report", f"the independent {impl.label}")
-    failing = _failing(report)
+    gaps = {nodeid for nodeid, _ in impl.known_gaps}  # "file.py::test[param]"
+    gap_failures = {g for c in _failing(report) for g in gaps if c["nodeid"].endswith(g)}
+    failing = [c for c in _failing(report) if not any(c["nodeid"].endswith(g) for g in gaps)]
     _write(
         request,
         f"independent-{impl.label}.json",
         {
             "summary": report["summary"],
             "failing": [{"nodeid": c["nodeid"], "message": c["message"][:400]} for c in failing],
+            "known_gaps": [{"nodeid": n, "reason": r} for n, r in impl.known_gaps],
         },
     )
+    assert gap_failures == gaps, f"known gaps that no longer FAIL: {sorted(gaps - gap_failures)}"
     assert report["summary"]["sanity_ok"], report["sanity"]
     assert not failing, f"false FAILs against the independent {impl.label}:\n" + "\n".join(
         f"  {c['nodeid']}: {c['message'][:300]}" for c in failing

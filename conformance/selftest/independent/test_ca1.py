@@ -116,6 +116,14 @@ _FILES: dict[str, tuple[str, ...]] = {
     "aki-of-subject": _CSR,
     "keepalive-unthrottled": _THROTTLE,
     "unknown-alias-500": ("test_ca.py",),
+    "alias-folded": ("test_ca.py",),
+    "curve-by-size": _CSR,
+    "rsa-1024-refused-only": _CSR,
+    "keepalive-trusted": _THROTTLE,
+    "pending-leak-bad-csr": _THROTTLE,
+    "body-latin1": _THROTTLE,
+    "dotted-alias-refused": _THROTTLE,
+    "csr-sha256-only": _CSR,
 }
 
 
@@ -183,12 +191,15 @@ def start_independent_ca(base: Target, workdir: Path, *, faults: str = "") -> In
         cert_validity_days=_VALIDITY_DAYS,
         ca_throttle_failures=_THROTTLE_AFTER,
         ca_lock_after=_LOCK_AFTER,
+        ca_throttle_cap=_THROTTLE_CAP,
     )
     target = base.with_changes(
         ca_url=f"https://{host}:{port}",
         enroll=(enrolment,),
         ca_user_add_cmd=f"{prefix} user add {{alias}} --dir {store_arg} --password-stdin",
         ca_revoke_cmd=f"{prefix} revoke {{alias}} --dir {store_arg}",
+        # The embedded CA's restart command restarts the reference, not ca1 (CA-ENR-20).
+        ca_restart_cmd=None,
         limits=limits,
         embedded=False,
     )

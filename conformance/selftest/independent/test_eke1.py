@@ -105,6 +105,7 @@ def start_independent(
         # before, and the old image may accept the suite's next connection, then drop it).
         restart_cmd=hup_restart_command(process.pid, log),
         extra=dict(_SHARE_FACTS),
+        share=share,  # the suite may write beside its files (APP-NAME-5's race)
     )
     return IndependentServer(process, target, log)
 

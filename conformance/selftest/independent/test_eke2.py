@@ -113,6 +113,7 @@ def start_independent(
         restart_cmd=shlex.join(restart_argv),
         inbox=inbox,
         extra=dict(_SHARE_FACTS),
+        share=share,  # the suite may write beside its files (APP-NAME-5's race)
     )
     return IndependentServer(process, target, log)
 

@@ -122,6 +122,11 @@ _FILES: dict[str, tuple[str, ...]] = {
     "share-lock": ("test_limits_responder.py",),
     "max-connections-off-by-one": ("test_lockout.py",),
     "exists-code-13": ("test_app_refusals.py",),
+    "b3-length-in-chars": ("test_framing.py",),
+    "b3-handshake-lock": ("test_limits_responder.py",),
+    "b3-put-eof-in-done": ("test_app_put.py",),
+    "b3-initiator-eof-in-done": ("test_pki_initiator_transfer.py",),
+    "b3-initiator-length-in-chars": ("test_pki_initiator_transfer.py",),
 }
 _CLIENT_FAULTS = frozenset(
     {
@@ -148,6 +153,8 @@ _CLIENT_FAULTS = frozenset(
         "b2-initiator-tls12-offered",
         "b2-initiator-put-close-is-success",
         "b2-initiator-recv-once",
+        "b3-initiator-eof-in-done",
+        "b3-initiator-length-in-chars",
     }
 )
 FAULT_CASES = tuple(

@@ -1,0 +1,57 @@
+// Planted faults: SFT_INDEPENDENT_FAULTS=name[,name] is read once at start. Each entry
+// is one realistic mistake a Node team makes, breaking one requirement; the Python
+// harness (test_eke3.py) mirrors this table and checks that the suite FAILs each one.
+export const FAULTS = {
+  // -- the server's handshake, group and throttling
+  'hs-ns-unchecked': ['EKE-HS-6', 'server: EKE3 opens under Kcc, its Ns half never compared'],
+  'x-upper-bound-unchecked': ['EKE-X-3', "server: X' of 0, 1, p-1 refused but X' >= p taken mod p"],
+  'x-no-sign': ['EKE-X-2', "server: Y' = Y always, the random sign bit forgotten"],
+  'user-nfc-normalised': ['EKE-PW-4', "server: user.normalize('NFC') before the store lookup"],
+  'thr-no-throttle': ['EKE-THR-1', 'server: failures counted but EKE1 never refused'],
+  'thr-success-not-reset': ['EKE-THR-4', "server: a success leaves the user's failure count"],
+  'thr-abandoned-not-counted': ['EKE-THR-5', 'server: only a bad EKE3 counts; a closed pending handshake is forgiven'],
+  'busy-no-retry-after': ['EKE-THR-7', 'server: EROR busy for the pending caps without retry_after'],
+  'hs-timeout-silent': ['EKE-HS-11', 'server: handshake timeout closes without EROR timeout'],
+  'lim-no-eviction': ['LIM-9', 'server: a full server refuses instead of evicting a handshake'],
+  'half-close-ends': ['APP-2', "server: Node's allowHalfOpen default: the peer's FIN ends our side, answers cut"],
+  // -- the server's framing and JSON (Node defaults)
+  'json-parse-duplicates': ['FRM-9', 'server: JSON.parse on control payloads (the last duplicate key wins)'],
+  'json-number-float': ['FRM-11', 'server: integers checked with Number.isInteger (1.0 and 1e3 pass)'],
+  'frame-limit-after-payload': ['FRM-3', 'server: the frame limit checked once the payload has arrived'],
+  'json-lone-surrogate': ['FRM-15', 'server: a lone surrogate escape taken (Buffer.from makes it U+FFFD)'],
+  'sha-case-insensitive': ['FRM-12', 'server: sha256 matched by /^[0-9a-f]{64}$/i'],
+  // -- the server's application layer
+  'put-end-commits': ['APP-STORE-3', "server: the stream's end during a put commits what arrived"],
+  'name-dotdot-allowed': ['APP-NAME-2', "server: '..' components allowed (path.join resolves them)"],
+  'name-percent-decoded': ['APP-NAME-3', 'server: decodeURIComponent(name) before use'],
+  'name-no-bidi-check': ['APP-NAME-8', 'server: C1 controls and bidi overrides not refused'],
+  'name-follow-symlinks': ['APP-NAME-4', 'server: symbolic links followed, no confinement check'],
+  'put-no-basename': ['APP-PUT-2', 'server: a put stored under its whole name below the inbox'],
+  'put-size-late': ['APP-PUT-7', 'server: too_large only once the data exceeds the limit'],
+  'store-temp-world-readable': ['APP-STORE-1', "server: the put's temporary file created 0644"],
+  // -- the client
+  'cli-trusts-rsfl-name': ['APP-GET-7', "client: stores the get under RSFL's name", true],
+  'cli-writes-beyond-size': ['APP-GET-4', 'client: writes DATA beyond the announced size', true],
+  'cli-end-commits': ['APP-GET-5', "client: the stream's end handler commits a partial file", true],
+  'cli-overwrites-output': ['APP-GET-6', 'client: renames over an existing output file', true],
+  'cli-put-truthy-accept': ['APP-PUT-9', 'client: `if (!rsfl.accept)` takes any truthy accept', true],
+  'cli-put-success-at-send': ['APP-PUT-10', 'client: reports a put done once DONE is sent', true],
+  'cli-unknown-code-nonfatal': ['ERR-4', 'client: an EROR code outside the table taken as non-fatal', true],
+  'cli-temp-in-os-tmpdir': ['APP-STORE-1', "client: the get's temporary file in os.tmpdir(), renamed at DONE", true],
+  'cli-c4-unchecked': ['EKE-HS-7', 'client: C4 opened but its Na never compared', true],
+};
+
+const active = new Set(
+  (process.env.SFT_INDEPENDENT_FAULTS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+);
+for (const name of active) {
+  if (!(name in FAULTS)) {
+    process.stderr.write(`eke3: unknown fault ${JSON.stringify(name)}\n`);
+    process.exit(2);
+  }
+}
+
+/** True when the planted fault `name` is switched on. */
+export function fault(name) {
+  return active.has(name);
+}

@@ -1,0 +1,556 @@
+// The sft-eke/1 server: admission (LIM-4/8/9), handshake (§5.3), records (§5.5),
+// the application layer (§3) over them.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import { fork } from 'node:child_process';
+import { promisify } from 'node:util';
+import path from 'node:path';
+import * as eke from './eke.mjs';
+import { fault } from './faults.mjs';
+import { commitPartial, createPartial, discardPartial, nameProblem, PARTIAL_PREFIX, sweepPartials } from './names.mjs';
+import { validUserName } from './store.mjs';
+import { addressKey } from './throttle.mjs';
+import {
+  CONTROL_LIMIT, CONTROL_TYPES, ConnectionClosed, DATA_MAX, ERRORS, encodeFrame, hexBytes, int,
+  parseControl, parseInner, ProtocolError, readFrame, sha, SocketReader, str, stringify,
+} from './wire.mjs';
+
+const AUTH_MESSAGE = 'authentication failed';
+const CHUNK = 256 * 1024;
+const CLOSE_GRACE_MS = 1000;
+
+export function log(message) {
+  process.stderr.write(`${new Date().toISOString()} eke3 ${message}\n`);
+}
+
+function errorPayload(code, message, extra = {}) {
+  return { code: BigInt(code), name: ERRORS[code][0], message: String(message).slice(0, 200), ...extra };
+}
+
+class Timeout extends Error {}
+
+export class Server {
+  constructor(opts, store, throttle) {
+    this.opts = opts;
+    this.store = store;
+    this.throttle = throttle;
+    this.conns = new Set();
+    this.shareReal = fs.realpathSync(opts.share);
+    this.inbox = fs.realpathSync(opts.inbox);
+  }
+
+  /** Listen on host:port, or on an inherited listening handle (a restart). */
+  listen(host, port, handle) {
+    sweepPartials(this.inbox, 0); // APP-STORE-3: our own inbox, every leftover
+    // allowHalfOpen: a peer's FIN must not make Node end our side before we answered.
+    this.server = net.createServer({ allowHalfOpen: !fault('half-close-ends'), noDelay: true }, (socket) => this.accept(socket));
+    if (handle) {
+      this.server.listen(handle, () => this.announce());
+      return;
+    }
+    this.server.on('error', (err) => {
+      log(`listen error: ${err.message}`);
+      process.exit(1);
+    });
+    this.server.listen(port, host, () => this.announce());
+  }
+
+  announce() {
+    {
+      const a = this.server.address();
+      const shown = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+      const o = this.opts;
+      log(`limits: handshake_timeout=${o.handshakeTimeout}s idle_timeout=${o.idleTimeout}s max_file_size=${o.maxFileSize} ` +
+        `max_connections=${o.maxConnections} max_pending_per_address=${o.maxPendingPerAddress} frame_limit=${o.frameLimit} ` +
+        `throttle=${o.throttleFailures}/${o.throttleBase}s/${o.throttleCap}s pending=${o.pendingPerUser}/${o.pendingPerAddress} lock_after=${o.lockAfter}`);
+      process.stdout.write(`listening on ${shown}:${a.port}\n`);
+    }
+  }
+
+  /**
+   * SIGHUP: restart without losing the port. A fresh process (forked, same arguments)
+   * takes over the listening socket and reloads the store and the throttling state from
+   * disk; this one stops accepting, finishes its connections and stays as the parent
+   * (a later SIGHUP is passed on to the newest process).
+   */
+  restart() {
+    if (this.successor) {
+      this.successor.kill('SIGHUP');
+      return;
+    }
+    log('restarting: handing the listening socket to a new process');
+    const child = fork(process.argv[1], process.argv.slice(2), { stdio: 'inherit', env: { ...process.env, EKE3_INHERIT_LISTENER: '1' } });
+    this.successor = child;
+    child.on('message', (m) => {
+      if (m === 'ready') this.server.close();
+    });
+    child.on('exit', (code) => process.exit(code ?? 0));
+    child.send('listener', this.server);
+    for (const sig of ['SIGTERM', 'SIGINT']) {
+      process.removeAllListeners(sig);
+      process.on(sig, () => child.kill(sig));
+    }
+  }
+
+  accept(socket) {
+    const conn = new Connection(this, socket);
+    const handshaking = [...this.conns].filter((c) => !c.established);
+    const sameAddress = handshaking.filter((c) => c.address === conn.address).length;
+    if (sameAddress >= this.opts.maxPendingPerAddress) {
+      conn.refuseBusy('too many connections from your address');
+      return;
+    }
+    if (this.conns.size >= this.opts.maxConnections) {
+      // LIM-9: make room by closing the oldest connection still in its handshake.
+      const oldest = fault('lim-no-eviction') ? undefined : handshaking[0];
+      if (!oldest) {
+        conn.refuseBusy('too many connections');
+        return;
+      }
+      log(`evicting a handshake from ${oldest.address} to admit ${conn.address}`);
+      oldest.abort();
+    }
+    this.conns.add(conn);
+    conn.run().finally(() => this.conns.delete(conn));
+  }
+}
+
+class Connection {
+  constructor(server, socket) {
+    this.server = server;
+    this.opts = server.opts;
+    this.socket = socket;
+    this.address = socket.remoteAddress ?? '?';
+    this.reader = new SocketReader(socket);
+    this.established = false;
+    this.closed = false;
+    this.release = null;
+    this.partial = null;
+    socket.on('error', () => {});
+  }
+
+  // -- output -------------------------------------------------------------------
+
+  /** Write bytes; reject after idle_timeout without progress (LIM-10). */
+  write(bytes) {
+    if (this.closed || this.socket.destroyed) return Promise.reject(new ConnectionClosed('closed'));
+    if (this.socket.write(bytes)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        this.abort();
+        reject(new ConnectionClosed('send timeout'));
+      }, this.opts.idleTimeout * 1000);
+      const onDrain = () => {
+        cleanup();
+        resolve();
+      };
+      const onClose = () => {
+        cleanup();
+        reject(new ConnectionClosed('closed'));
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.socket.off('drain', onDrain);
+        this.socket.off('close', onClose);
+      };
+      this.socket.on('drain', onDrain);
+      this.socket.on('close', onClose);
+    });
+  }
+
+  sendClear(type, obj) {
+    return this.write(encodeFrame(type, Buffer.from(stringify(obj), 'utf8')));
+  }
+
+  sendRecord(type, payload) {
+    const inner = encodeFrame(type, payload);
+    return this.write(this.out.sealRecord(inner));
+  }
+
+  sendControl(type, obj) {
+    const payload = Buffer.from(stringify(obj), 'utf8');
+    return this.established ? this.sendRecord(type, payload) : this.sendClear(type, obj);
+  }
+
+  sendError(code, message, extra) {
+    return this.sendControl('EROR', errorPayload(code, message, extra)).catch(() => {});
+  }
+
+  /** Close after a fatal error: FIN at once, then drain what the peer still sends. */
+  finish() {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.end();
+    const timer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
+    this.socket.on('close', () => clearTimeout(timer));
+    this.socket.resume();
+    this.socket.on('end', () => this.socket.destroy());
+  }
+
+  abort() {
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  refuseBusy(message) {
+    this.sendClear('EROR', errorPayload(9, message, { retry_after: 1n })).catch(() => {});
+    this.finish();
+  }
+
+  // -- the connection -------------------------------------------------------------
+
+  async run() {
+    const deadline = setTimeout(async () => {
+      if (this.established || this.closed) return;
+      log(`handshake timeout from ${this.address}`);
+      this.releasePending(false);
+      if (fault('hs-timeout-silent')) return this.abort();
+      await this.sendError(10, 'handshake timeout');
+      this.finish();
+    }, this.opts.handshakeTimeout * 1000);
+    try {
+      if (!(await this.handshake())) return;
+      clearTimeout(deadline);
+      await this.serve();
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        if (!this.closed) await this.sendError(err.code, err.message);
+        if (err.fatal) this.finish();
+      } else if (!(err instanceof ConnectionClosed) && !(err instanceof Timeout)) {
+        log(`internal error: ${err.stack}`);
+        if (!this.closed) await this.sendError(11, 'internal error');
+        this.finish();
+      }
+    } finally {
+      clearTimeout(deadline);
+      this.releasePending(false);
+      if (this.partial) {
+        discardPartial(this.partial.tmp, this.partial.fd);
+        this.partial = null;
+      }
+      if (!this.closed) this.finish();
+    }
+  }
+
+  releasePending(success) {
+    if (this.release) {
+      if (!success) log(`failed handshake user=${JSON.stringify(this.user)} address=${this.address}`);
+      this.release(success);
+      this.release = null;
+    }
+  }
+
+  /** Read one clear handshake frame of the expected type; EROR ends the connection. */
+  async clearFrame(expected) {
+    const f = await readFrame(this.reader, {
+      limit: this.opts.frameLimit,
+      lateLimit: fault('frame-limit-after-payload'),
+      check: (type, length) => {
+        if (type !== expected && type !== 'EROR') throw new ProtocolError(3, `expected ${expected}, got ${type}`);
+        if (length > CONTROL_LIMIT && !fault('frame-limit-after-payload')) throw new ProtocolError(2, 'control payload above 65536 bytes');
+      },
+    });
+    if (this.closed) throw new ConnectionClosed('closed');
+    const obj = parseControl(f.payload);
+    if (f.type === 'EROR') {
+      this.finish();
+      throw new ConnectionClosed('peer sent EROR');
+    }
+    return obj;
+  }
+
+  async handshake() {
+    const eke1 = await this.clearFrame('EKE1');
+    const user = str(eke1, 'user');
+    const A = hexBytes(eke1, 'a', eke.K);
+    const userBytes = Buffer.from(fault('user-nfc-normalised') ? user.normalize('NFC') : user, 'utf8');
+    // EKE-PW-5: an invalid user name is refused as malformed (it reveals nothing).
+    if (!validUserName(userBytes, user)) throw new ProtocolError(1, 'invalid user name');
+    this.user = user;
+    const userKey = userBytes.toString('hex');
+    const addrKey = addressKey(this.address);
+    {
+      const refusal = this.server.throttle.admit(userKey, addrKey);
+      if (refusal && !(fault('thr-no-throttle') && refusal.code === 14)) {
+        log(`${ERRORS[refusal.code][0]} user=${JSON.stringify(user)} address=${this.address}`);
+        await this.sendError(refusal.code, refusal.code === 14 ? 'too many failed logins' : 'too many logins in progress', refusal.code === 9 && fault('busy-no-retry-after') ? {} : { retry_after: BigInt(refusal.retryAfter) });
+        this.finish();
+        return false;
+      }
+    }
+    const store = this.server.store;
+    const pw = store.lookup(userBytes) ?? eke.fakeKey(store.serverSecret, userBytes);
+    const { ok: xOk, X } = eke.recover(eke.os2ip(eke.decryptPw(pw, A)));
+    const y = eke.drawExponent();
+    const Yp = eke.hideSign(eke.modpow(eke.G, y, eke.P));
+    const B = eke.encryptPw(pw, eke.i2osp(Yp));
+    const Zmaybe = eke.sharedSecret(X, y);
+    const good = xOk && Zmaybe !== null;
+    const Z = Zmaybe ?? crypto.randomBytes(eke.K);
+    const th = eke.transcriptHash(userBytes, A, B);
+    const keys = eke.deriveKeys(Z, th);
+    const Ns = crypto.randomBytes(32);
+    const C2 = eke.seal(keys.kcs, eke.nonce(2), Ns, Buffer.concat([Buffer.from('EKE2'), th]));
+    if (this.closed) return false;
+    this.release = this.server.throttle.begin(userKey, addrKey);
+    await this.sendClear('EKE2', { b: B.toString('hex'), c: C2.toString('hex') });
+
+    let eke3;
+    try {
+      eke3 = await this.clearFrame('EKE3');
+    } catch (err) {
+      if (fault('thr-abandoned-not-counted')) this.release = null;
+      this.releasePending(false);
+      throw err;
+    }
+    const C3 = hexBytes(eke3, 'c', 80);
+    const plain = eke.open(keys.kcc, eke.nonce(3), C3, Buffer.concat([Buffer.from('EKE3'), th]));
+    const nsOk = plain !== null && plain.length === 64 && (fault('hs-ns-unchecked') || eke.equalBytes(plain.subarray(32), Ns));
+    if (!(good && nsOk) || this.closed) {
+      this.releasePending(false);
+      await this.sendError(4, AUTH_MESSAGE);
+      this.finish();
+      return false;
+    }
+    this.releasePending(true);
+    const Na = plain.subarray(0, 32);
+    const C4 = eke.seal(keys.kcs, eke.nonce(4), Na, Buffer.concat([Buffer.from('EKE4'), th]));
+    await this.sendClear('EKE4', { c: C4.toString('hex') });
+    this.in = new eke.RecordDirection(keys.keyC2s, keys.ivC2s);
+    this.out = new eke.RecordDirection(keys.keyS2c, keys.ivS2c);
+    this.established = true;
+    log(`handshake ok user=${JSON.stringify(user)} address=${this.address}`);
+    return true;
+  }
+
+  /** The next application frame from a record; null on a clean EOF between records. */
+  async nextFrame() {
+    let timer;
+    const idle = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Timeout('idle')), this.opts.idleTimeout * 1000);
+    });
+    try {
+      return await Promise.race([this.readRecord(), idle]);
+    } catch (err) {
+      if (err instanceof Timeout) {
+        log(`idle timeout from ${this.address}`);
+        await this.sendError(10, 'idle timeout');
+        this.finish();
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async readRecord() {
+    const header = await this.reader.read(8, { eofOk: true });
+    if (header === null) return null;
+    const type = header.toString('latin1', 0, 4);
+    const length = header.readUInt32BE(4);
+    if (type !== 'RECD') {
+      // EKE-REC-5: nothing in clear after the handshake; close without answering.
+      log(`plaintext ${JSON.stringify(type)} after the handshake from ${this.address}`);
+      this.abort();
+      throw new ConnectionClosed('plaintext after handshake');
+    }
+    if (length > this.opts.frameLimit && !fault('frame-limit-after-payload')) throw new ProtocolError(2, `record of ${length} bytes is above the limit`);
+    const body = await this.reader.read(length);
+    if (length > this.opts.frameLimit) throw new ProtocolError(2, `record of ${length} bytes is above the limit`);
+    const inner = this.in.openRecord(header, body);
+    if (inner === null) {
+      log(`record from ${this.address} does not authenticate; closing`);
+      this.abort();
+      throw new ConnectionClosed('bad record');
+    }
+    return parseInner(inner);
+  }
+
+  async serve() {
+    for (;;) {
+      const frame = await this.nextFrame();
+      if (frame === null) return; // EOF between transfers: not an error (APP-BYE-2)
+      const { type, payload } = frame;
+      if (CONTROL_TYPES.has(type) && payload.length > CONTROL_LIMIT) throw new ProtocolError(2, 'control payload above 65536 bytes');
+      switch (type) {
+        case 'RQFL':
+          await this.get(parseControl(payload));
+          break;
+        case 'PUTF':
+          await this.put(parseControl(payload));
+          break;
+        case 'BYE_':
+          parseControl(payload);
+          await this.sendControl('BYE_', {}).catch(() => {});
+          this.finish();
+          return;
+        case 'EROR':
+          parseControl(payload);
+          this.finish();
+          return;
+        default:
+          throw new ProtocolError(3, `${type} is not allowed here`);
+      }
+    }
+  }
+
+  // -- get ------------------------------------------------------------------------
+
+  /** Open a share file by name: {fd, size} or a ProtocolError (non-fatal). */
+  openInShare(name) {
+    const problem = nameProblem(name);
+    if (problem) return new ProtocolError(5, `name refused: ${problem}`);
+    const parts = name.split('/');
+    if (parts[parts.length - 1].startsWith(PARTIAL_PREFIX)) return new ProtocolError(5, 'name refused: reserved prefix');
+    let cur = this.server.shareReal;
+    for (let i = 0; i < parts.length; i++) {
+      cur = path.join(cur, parts[i]);
+      let st;
+      try {
+        st = fs.lstatSync(cur);
+      } catch {
+        return new ProtocolError(6, 'no such file');
+      }
+      if (st.isSymbolicLink() && !fault('name-follow-symlinks')) return new ProtocolError(5, 'name refused: symbolic link');
+      if (i < parts.length - 1 && !st.isDirectory() && !st.isSymbolicLink()) return new ProtocolError(6, 'no such file');
+    }
+    let fd;
+    try {
+      const flags = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | (fault('name-follow-symlinks') ? 0 : fs.constants.O_NOFOLLOW);
+      fd = fs.openSync(cur, flags);
+    } catch (err) {
+      return err.code === 'ELOOP' ? new ProtocolError(5, 'name refused: symbolic link') : new ProtocolError(6, 'no such file');
+    }
+    const st = fs.fstatSync(fd);
+    // APP-NAME-5: re-check where the descriptor really is (a swapped component).
+    const real = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    const inside = real.startsWith(this.server.shareReal + path.sep);
+    if (!inside && !fault('name-follow-symlinks')) {
+      fs.closeSync(fd);
+      return new ProtocolError(5, 'name refused: outside the share');
+    }
+    if (!st.isFile()) {
+      fs.closeSync(fd);
+      return new ProtocolError(6, 'no such file');
+    }
+    return { fd, size: st.size };
+  }
+
+  async get(req) {
+    const name = fault('name-percent-decoded') ? safeDecode(str(req, 'name')) : str(req, 'name');
+    const opened = this.openInShare(name);
+    if (opened instanceof ProtocolError) {
+      await this.sendControl('EROR', errorPayload(opened.code, opened.message));
+      return;
+    }
+    const { fd, size } = opened;
+    try {
+      if (size > this.opts.maxFileSize) {
+        await this.sendControl('EROR', errorPayload(7, 'file is above the maximum file size'));
+        return;
+      }
+      await this.sendControl('RSFL', { name, size: BigInt(size) });
+      const hash = crypto.createHash('sha256');
+      const buf = Buffer.alloc(Math.min(CHUNK, DATA_MAX));
+      let sent = 0;
+      while (sent < size) {
+        const { bytesRead: n } = await readAt(fd, buf, 0, Math.min(buf.length, size - sent), sent);
+        if (n === 0) throw new Error('file shrank while being sent');
+        const chunk = buf.subarray(0, n);
+        hash.update(chunk);
+        await this.sendRecord('DATA', Buffer.from(chunk));
+        sent += n;
+      }
+      await this.sendControl('DONE', { size: BigInt(size), sha256: hash.digest('hex') });
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  // -- put ------------------------------------------------------------------------
+
+  async put(offer) {
+    const name = fault('name-percent-decoded') ? safeDecode(str(offer, 'name')) : str(offer, 'name');
+    const size = int(offer, 'size');
+    const offeredSha = sha(offer, 'sha256', true);
+    const refuse = (code, message) => this.sendControl('EROR', errorPayload(code, message));
+    const problem = nameProblem(name);
+    if (problem) return refuse(5, `name refused: ${problem}`);
+    const base = fault('put-no-basename') ? name : name.split('/').pop();
+    if (base.startsWith(PARTIAL_PREFIX)) return refuse(5, 'name refused: reserved prefix');
+    if (size > BigInt(this.opts.maxFileSize) && !fault('put-size-late')) return refuse(7, 'file is above the maximum file size');
+    const finalPath = path.join(this.server.inbox, base);
+    if (fault('put-no-basename')) fs.mkdirSync(path.dirname(finalPath), { recursive: true });
+    if (fs.existsSync(finalPath) || isLink(finalPath)) return refuse(12, 'a file of that name exists');
+    const { tmp, fd } = createPartial(this.server.inbox, { server: true });
+    this.partial = { tmp, fd };
+    await this.sendControl('RSFL', { accept: true, name: base });
+    const hash = crypto.createHash('sha256');
+    let received = 0n;
+    for (;;) {
+      const frame = await this.nextFrame();
+      if (frame === null && fault('put-end-commits')) {
+        this.partial = null;
+        commitPartial(tmp, fd, finalPath);
+        throw new ConnectionClosed('connection closed during a put: kept what arrived');
+      }
+      if (frame === null) throw new ConnectionClosed('connection closed during a put');
+      const { type, payload } = frame;
+      if (type === 'DATA') {
+        if (payload.length === 0) throw new ProtocolError(1, 'empty DATA frame');
+        if (payload.length > DATA_MAX) throw new ProtocolError(1, 'DATA frame above 1 MiB');
+        if (received + BigInt(payload.length) > size) throw new ProtocolError(8, 'more data than announced');
+        if (received + BigInt(payload.length) > BigInt(this.opts.maxFileSize)) throw new ProtocolError(7, 'file is above the maximum file size');
+        hash.update(payload);
+        fs.writeSync(fd, payload);
+        received += BigInt(payload.length);
+      } else if (type === 'DONE') {
+        if (payload.length > CONTROL_LIMIT) throw new ProtocolError(2, 'control payload above 65536 bytes');
+        const done = parseControl(payload);
+        const doneSize = int(done, 'size');
+        const doneSha = sha(done, 'sha256');
+        const digest = hash.digest('hex');
+        if (received !== size || doneSize !== size || doneSha !== digest || (offeredSha !== undefined && offeredSha !== digest)) {
+          throw new ProtocolError(8, 'size or SHA-256 mismatch');
+        }
+        this.partial = null;
+        try {
+          commitPartial(tmp, fd, finalPath);
+        } catch (err) {
+          discardPartial(tmp, null);
+          if (err.code === 'EEXIST') return refuse(12, 'a file of that name exists');
+          throw err;
+        }
+        log(`stored ${JSON.stringify(base)} (${size} bytes) from ${JSON.stringify(this.user)}`);
+        return this.sendControl('DONE', { size, sha256: digest });
+      } else if (type === 'EROR') {
+        parseControl(payload);
+        this.finish();
+        throw new ConnectionClosed('peer sent EROR during a put');
+      } else {
+        throw new ProtocolError(3, `${type} is not allowed during a put`);
+      }
+    }
+  }
+}
+
+const readAt = promisify(fs.read);
+
+function safeDecode(name) {
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
+}
+
+function isLink(p) {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,109 @@
+// Throttling (SPEC §5.6): failures per user name and per address in two separate
+// tables, an exponential lock, pending-handshake caps, a hard cap, persisted to a JSON
+// file so a restart does not reset anything (EKE-THR-8).
+import fs from 'node:fs';
+import net from 'node:net';
+import { fault } from './faults.mjs';
+import { writeJsonAtomic } from './store.mjs';
+
+
+/** EKE-THR-10: IPv4 per address, IPv6 per /64. */
+export function addressKey(address) {
+  let a = address ?? '?';
+  if (a.startsWith('::ffff:') && net.isIPv4(a.slice(7))) a = a.slice(7);
+  if (!net.isIPv6(a)) return a;
+  // expand "::" and keep the first four groups
+  const [head, tail] = a.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  return groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':') + '::/64';
+}
+
+export class Throttle {
+  constructor({ file, failures, base, cap, lockAfter, pendingPerUser, pendingPerAddress, tableEntries = 100000 }) {
+    Object.assign(this, { file, failures, base, cap, lockAfter, pendingPerUser, pendingPerAddress, tableEntries });
+    this.users = new Map(); // key -> {n, until, consecutive, locked}
+    this.addrs = new Map(); // key -> {n, until}
+    this.pendingUsers = new Map();
+    this.pendingAddrs = new Map();
+    if (file && fs.existsSync(file)) {
+      const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+      this.users = new Map(saved.users ?? []);
+      this.addrs = new Map(saved.addrs ?? []);
+    }
+  }
+  persist() {
+    if (this.file) writeJsonAtomic(this.file, { users: [...this.users], addrs: [...this.addrs] });
+  }
+  /** The refusal for an EKE1 of user/address, or null: checked before any exponentiation. */
+  admit(userKey, addrKey, now = Date.now()) {
+    const u = this.users.get(userKey);
+    if (u?.locked) return { code: 14, retryAfter: Math.ceil(this.cap) };
+    let until = 0;
+    if (u && u.n >= this.failures) until = Math.max(until, u.until);
+    const a = this.addrs.get(addrKey);
+    if (a && a.n >= this.failures) until = Math.max(until, a.until);
+    if (until > now) return { code: 14, retryAfter: Math.max(1, Math.ceil((until - now) / 1000)) };
+    if ((this.pendingUsers.get(userKey) ?? 0) >= this.pendingPerUser || (this.pendingAddrs.get(addrKey) ?? 0) >= this.pendingPerAddress) {
+      return { code: 9, retryAfter: 1 };
+    }
+    return null;
+  }
+  /** EKE2 sent: a guess is spent and pending (EKE-THR-5). Returns the release function. */
+  begin(userKey, addrKey) {
+    this.pendingUsers.set(userKey, (this.pendingUsers.get(userKey) ?? 0) + 1);
+    this.pendingAddrs.set(addrKey, (this.pendingAddrs.get(addrKey) ?? 0) + 1);
+    let done = false;
+    return (success) => {
+      if (done) return;
+      done = true;
+      for (const [m, k] of [[this.pendingUsers, userKey], [this.pendingAddrs, addrKey]]) {
+        const left = m.get(k) - 1;
+        if (left > 0) m.set(k, left);
+        else m.delete(k);
+      }
+      if (success) this.succeed(userKey);
+      else this.fail(userKey, addrKey);
+    };
+  }
+  lockFor(n, now) {
+    const seconds = Math.max(1, Math.ceil(Math.min(this.cap, this.base * 2 ** (n - this.failures))));
+    return now + seconds * 1000;
+  }
+  fail(userKey, addrKey, now = Date.now()) {
+    const u = this.users.get(userKey) ?? { n: 0, until: 0, consecutive: 0, locked: false };
+    u.n += 1;
+    u.consecutive += 1;
+    if (u.n >= this.failures) u.until = this.lockFor(u.n, now);
+    if (this.lockAfter > 0 && u.consecutive >= this.lockAfter) u.locked = true;
+    this.users.delete(userKey);
+    this.users.set(userKey, u);
+    const a = this.addrs.get(addrKey) ?? { n: 0, until: 0 };
+    a.n += 1;
+    if (a.n >= this.failures) a.until = this.lockFor(a.n, now);
+    this.addrs.delete(addrKey);
+    this.addrs.set(addrKey, a);
+    this.evict(this.users, now);
+    this.evict(this.addrs, now);
+    this.persist();
+  }
+  succeed(userKey) {
+    if (fault('thr-success-not-reset')) return;
+    const u = this.users.get(userKey);
+    if (u && !u.locked) this.users.delete(userKey);
+    this.persist();
+  }
+  /** EKE-THR-9: bound each table alone, never dropping a running lock (oldest first). */
+  evict(table, now) {
+    if (table.size <= this.tableEntries) return;
+    for (const [k, v] of table) {
+      if (table.size <= this.tableEntries) break;
+      if (!v.locked && v.until <= now) table.delete(k);
+    }
+  }
+  unlock(userKey) {
+    this.users.delete(userKey);
+    this.persist();
+  }
+}

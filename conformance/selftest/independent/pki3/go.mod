@@ -1,0 +1,3 @@
+module sft/pki3
+
+go 1.19

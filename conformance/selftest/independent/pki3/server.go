@@ -1,0 +1,643 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"log"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// ServerConfig holds the responder's options (LIM-7: all configurable, printed at start).
+type ServerConfig struct {
+	Listen            string
+	Share, Inbox      string
+	AllowPut          bool
+	Allow             []string // empty: every employee
+	HandshakeTimeout  time.Duration
+	IdleTimeout       time.Duration
+	MaxFileSize       int64
+	FrameLimit        uint32
+	MaxConnections    int
+	MaxPendingPerAddr int
+	CRLRefresh        time.Duration
+}
+
+type pendingConn struct {
+	raw     net.Conn
+	ip      string
+	counted bool // still counted as in its handshake
+	active  bool // still counted in the connection total
+}
+
+// Server is the sft-pki/1 responder.
+type Server struct {
+	cfg   ServerConfig
+	trust *Trust
+	tls   *tls.Config
+
+	mu      sync.Mutex
+	active  int
+	pending []*pendingConn
+	perAddr map[string]int
+	temps   map[string]bool
+}
+
+func newServer(cfg ServerConfig, trust *Trust, id tls.Certificate) *Server {
+	s := &Server{cfg: cfg, trust: trust, perAddr: map[string]int{}, temps: map[string]bool{}}
+	minV := uint16(tls.VersionTLS13)
+	if fault("tls12-allowed") {
+		minV = tls.VersionTLS12
+	}
+	s.tls = &tls.Config{
+		Certificates:           []tls.Certificate{id},
+		MinVersion:             minV,
+		MaxVersion:             tls.VersionTLS13,
+		CurvePreferences:       curves,
+		NextProtos:             []string{"sft-pki/1"},
+		ClientAuth:             clientAuth(),
+		SessionTicketsDisabled: true, // a resumed session would skip the CRL check
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			if len(raw) == 0 && fault("request-client-cert") {
+				return nil
+			}
+			_, _, err := trust.verifyPeer(raw, x509.ExtKeyUsageClientAuth, !fault("crl-ignored"))
+			if err != nil {
+				log.Printf("client certificate refused: %v", err)
+			}
+			return err
+		},
+	}
+	return s
+}
+
+func (s *Server) sweepInbox() {
+	ents, err := os.ReadDir(s.cfg.Inbox)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), partialPrefix) {
+			_ = os.Remove(filepath.Join(s.cfg.Inbox, e.Name()))
+		}
+	}
+}
+
+func (s *Server) addTemp(p string) {
+	s.mu.Lock()
+	s.temps[p] = true
+	s.mu.Unlock()
+}
+
+func (s *Server) dropTemp(p string) {
+	s.mu.Lock()
+	delete(s.temps, p)
+	s.mu.Unlock()
+	_ = os.Remove(p)
+}
+
+// removeTemps runs on SIGTERM/SIGINT (APP-STORE-3).
+func (s *Server) removeTemps() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for p := range s.temps {
+		_ = os.Remove(p)
+	}
+}
+
+func (s *Server) refreshCRL(ctx context.Context) {
+	if s.cfg.CRLRefresh <= 0 {
+		return
+	}
+	t := time.NewTicker(s.cfg.CRLRefresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c, cancel := context.WithTimeout(ctx, 10*time.Second)
+			if err := s.trust.fetchCRL(c); err != nil {
+				log.Printf("CRL refresh failed (keeping the one held): %v", err)
+			}
+			cancel()
+		}
+	}
+}
+
+func (s *Server) serve(ln net.Listener) error {
+	for {
+		raw, err := ln.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		if pc := s.admit(raw); pc != nil {
+			go s.handle(pc)
+		} else {
+			raw.Close()
+		}
+	}
+}
+
+// admit applies LIM-8 (per-address cap on unfinished handshakes), LIM-4 (total) and
+// LIM-9 (a full house of unfinished handshakes gives up its oldest member).
+func (s *Server) admit(raw net.Conn) *pendingConn {
+	ip, _, _ := net.SplitHostPort(raw.RemoteAddr().String())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perAddr[ip] >= s.cfg.MaxPendingPerAddr {
+		return nil
+	}
+	if s.active >= s.cfg.MaxConnections {
+		if len(s.pending) == 0 {
+			return nil
+		}
+		old := s.pending[0]
+		s.pending = s.pending[1:]
+		old.counted = false
+		old.active = false
+		s.perAddr[old.ip]--
+		s.active--
+		old.raw.Close()
+	}
+	pc := &pendingConn{raw: raw, ip: ip, counted: true, active: true}
+	s.active++
+	s.perAddr[ip]++
+	s.pending = append(s.pending, pc)
+	return pc
+}
+
+func (s *Server) handshakeDone(pc *pendingConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !pc.counted {
+		return
+	}
+	pc.counted = false
+	s.perAddr[pc.ip]--
+	if s.perAddr[pc.ip] <= 0 {
+		delete(s.perAddr, pc.ip)
+	}
+	for i, p := range s.pending {
+		if p == pc {
+			s.pending = append(s.pending[:i], s.pending[i+1:]...)
+			break
+		}
+	}
+}
+
+func (s *Server) release(pc *pendingConn) {
+	s.handshakeDone(pc)
+	s.mu.Lock()
+	if pc.active {
+		pc.active = false
+		s.active--
+	}
+	s.mu.Unlock()
+}
+
+func (s *Server) handle(pc *pendingConn) {
+	defer s.release(pc)
+	raw := pc.raw
+	deadline := time.Now().Add(s.cfg.HandshakeTimeout)
+	_ = raw.SetDeadline(deadline)
+	var hsConn net.Conn = raw
+	if fault("hs-trickle") {
+		hsConn = &refreshConn{Conn: raw, d: s.cfg.HandshakeTimeout}
+	}
+	c := tls.Server(hsConn, s.tls)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	if fault("hs-trickle") {
+		ctx, cancel = context.WithCancel(context.Background())
+	}
+	err := c.HandshakeContext(ctx)
+	cancel()
+	s.handshakeDone(pc)
+	if err != nil {
+		closeRaw(raw)
+		return
+	}
+	_ = raw.SetDeadline(time.Time{})
+	st := c.ConnectionState()
+	if st.NegotiatedProtocol != "sft-pki/1" && !fault("alpn-unchecked") {
+		log.Printf("refused: no sft-pki/1 ALPN")
+		closeTLS(c, raw)
+		return
+	}
+	var alias string
+	if len(st.PeerCertificates) == 0 {
+		if !fault("request-client-cert") {
+			closeTLS(c, raw)
+			return
+		}
+	} else if alias, err = singleCN(st.PeerCertificates[0]); err != nil {
+		closeTLS(c, raw)
+		return
+	}
+	ss := &session{s: s, c: c, raw: raw, alias: alias}
+	ss.r = &idleReader{c: c, idle: s.cfg.IdleTimeout}
+	if fault("no-idle-timeout") {
+		ss.r = &idleReader{c: c}
+	}
+	ss.run()
+	ss.abortPut()
+	closeTLS(c, raw)
+}
+
+type putState struct {
+	final, tmp string
+	f          *os.File
+	size, got  int64
+	sha        string // PUTF's, optional
+	h          hash.Hash
+}
+
+type session struct {
+	s     *Server
+	c     *tls.Conn
+	raw   net.Conn
+	alias string
+	r     io.Reader
+	put   *putState
+}
+
+func (ss *session) send(b []byte) error { return writeAll(ss.c, ss.s.cfg.IdleTimeout, b) }
+
+func (ss *session) abortPut() {
+	if ss.put != nil {
+		ss.put.f.Close()
+		ss.s.dropTemp(ss.put.tmp)
+		ss.put = nil
+	}
+}
+
+func (ss *session) allowed() bool {
+	if len(ss.s.cfg.Allow) == 0 {
+		return true
+	}
+	for _, a := range ss.s.cfg.Allow {
+		if a == ss.alias || fault("alias-fold") && strings.EqualFold(a, ss.alias) {
+			return true
+		}
+	}
+	return false
+}
+
+// run processes frames until the connection ends; the caller closes it.
+func (ss *session) run() {
+	for {
+		err := ss.step()
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, errBye) {
+			return
+		}
+		var pe *ProtoError
+		if errors.As(err, &pe) {
+			if fatalCodes[pe.Code] {
+				ss.abortPut()
+			}
+			if ss.send(erorFrame(pe.Code, pe.Msg)) != nil {
+				return
+			}
+			if fatalCodes[pe.Code] && !fault("no-close-after-fatal") {
+				return
+			}
+			if pe.Code == codeForbidden && !ss.allowed() {
+				return // PKI-ID-3: forbidden, then close
+			}
+			continue
+		}
+		if isTimeout(err) {
+			ss.abortPut()
+			_ = ss.send(erorFrame(codeTimeout, "idle timeout"))
+			return
+		}
+		if (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) && ss.put != nil && fault("put-eof-commit") {
+			_ = ss.commit()
+		}
+		return // EOF, reset, peer's EROR: nothing more to say
+	}
+}
+
+var errBye = errors.New("bye")
+
+func (ss *session) readPayload(n uint32) ([]byte, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(ss.r, b); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return b, nil
+}
+
+func (ss *session) step() error {
+	h, err := readHeader(ss.r, ss.s.cfg.FrameLimit)
+	if err != nil {
+		if errors.Is(err, io.EOF) && ss.put != nil {
+			return io.EOF
+		}
+		return err
+	}
+	if fault("payload-first") && (h.Length > ss.s.cfg.FrameLimit || h.Type != "DATA" && h.Length > maxControl) {
+		if _, err := ss.readPayload(h.Length); err != nil {
+			return err
+		}
+		return perr(codeFrameTooLarge, "frame above the limit")
+	}
+	if ss.put != nil {
+		switch h.Type {
+		case "DATA":
+			return ss.data(h)
+		case "DONE":
+			p, err := ss.readPayload(h.Length)
+			if err != nil {
+				return err
+			}
+			return ss.done(p)
+		case "EROR":
+			return ss.peerError(h)
+		}
+		return perr(codeUnexpected, "%s during a put", h.Type)
+	}
+	switch h.Type {
+	case "RQFL", "PUTF", "BYE_", "EROR":
+	default:
+		return perr(codeUnexpected, "%s in idle state", h.Type)
+	}
+	if h.Type == "EROR" {
+		return ss.peerError(h)
+	}
+	p, err := ss.readPayload(h.Length)
+	if err != nil {
+		return err
+	}
+	o, err := parseControl(p)
+	if err != nil {
+		return err
+	}
+	switch h.Type {
+	case "BYE_":
+		_ = ss.send(controlFrame("BYE_", struct{}{}))
+		return errBye
+	case "RQFL":
+		return ss.get(o)
+	default:
+		return ss.startPut(o)
+	}
+}
+
+func (ss *session) peerError(h Header) error {
+	p, err := ss.readPayload(h.Length)
+	if err != nil {
+		return err
+	}
+	if _, err := parseEror(p); err != nil {
+		return err
+	}
+	ss.abortPut()
+	return errBye
+}
+
+func (ss *session) get(o Obj) error {
+	name, _, err := o.str("name", true)
+	if err != nil {
+		return err
+	}
+	if !ss.allowed() {
+		return perr(codeForbidden, "not authorised")
+	}
+	if pe := checkName(name); pe != nil {
+		return pe
+	}
+	f, pe := openInShare(ss.s.cfg.Share, name)
+	if pe != nil {
+		return pe
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return perr(codeInternal, "stat failed")
+	}
+	size := st.Size()
+	if size > ss.s.cfg.MaxFileSize {
+		return perr(codeTooLarge, "file above the size limit")
+	}
+	if err := ss.send(controlFrame("RSFL", map[string]any{"name": name, "size": size})); err != nil {
+		return err
+	}
+	hsh := sha256.New()
+	buf := make([]byte, 64*1024)
+	var sent int64
+	for sent < size {
+		want := int64(len(buf))
+		if size-sent < want {
+			want = size - sent
+		}
+		n, err := io.ReadFull(f, buf[:want])
+		if n > 0 {
+			hsh.Write(buf[:n])
+			if werr := ss.send(encodeFrame("DATA", buf[:n])); werr != nil {
+				return werr
+			}
+			sent += int64(n)
+		}
+		if err != nil {
+			return perr(codeInternal, "file changed while sent")
+		}
+	}
+	return ss.send(controlFrame("DONE", map[string]any{"size": size, "sha256": hex.EncodeToString(hsh.Sum(nil))}))
+}
+
+func (ss *session) startPut(o Obj) error {
+	name, _, err := o.str("name", true)
+	if err != nil {
+		return err
+	}
+	size, err := o.integer("size")
+	if err != nil {
+		return err
+	}
+	sha, _, err := o.sha("sha256", false)
+	if err != nil {
+		return err
+	}
+	if !ss.allowed() {
+		return perr(codeForbidden, "not authorised")
+	}
+	if !ss.s.cfg.AllowPut {
+		return perr(codeUnsupported, "put is disabled")
+	}
+	if pe := checkName(name); pe != nil {
+		return pe
+	}
+	base := baseName(name)
+	if strings.HasPrefix(base, partialPrefix) {
+		return perr(codeForbidden, "reserved name")
+	}
+	if size > ss.s.cfg.MaxFileSize {
+		return perr(codeTooLarge, "size above the limit")
+	}
+	final := filepath.Join(ss.s.cfg.Inbox, base)
+	if _, err := os.Lstat(final); err == nil && !fault("put-overwrite") {
+		return perr(codeExists, "file exists")
+	}
+	var f *os.File
+	var tmp string
+	for i := 0; i < 8; i++ {
+		tmp = filepath.Join(ss.s.cfg.Inbox, partialPrefix+randomHex(12))
+		if fault("tmp-create") {
+			f, err = os.Create(tmp)
+		} else {
+			f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		}
+		if err == nil || !errors.Is(err, os.ErrExist) {
+			break
+		}
+	}
+	if err != nil {
+		return perr(codeInternal, "cannot create a temporary file")
+	}
+	ss.s.addTemp(tmp)
+	ss.put = &putState{final: final, tmp: tmp, f: f, size: size, sha: sha, h: sha256.New()}
+	return ss.send(controlFrame("RSFL", map[string]any{"accept": true, "name": base}))
+}
+
+func (ss *session) data(h Header) error {
+	p := ss.put
+	if h.Length == 0 || h.Length > maxDataChunk {
+		return perr(codeBadFrame, "DATA of %d bytes", h.Length)
+	}
+	over := p.got+int64(h.Length) > p.size
+	if over && !fault("late-excess") {
+		return perr(codeIntegrityFailed, "more data than announced")
+	}
+	buf := make([]byte, 64*1024)
+	left := int64(h.Length)
+	for left > 0 {
+		n := int64(len(buf))
+		if left < n {
+			n = left
+		}
+		if _, err := io.ReadFull(ss.r, buf[:n]); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		room := p.size - p.got
+		w := n
+		if w > room {
+			w = room // never more than announced on disk (APP-STORE-4)
+		}
+		if w > 0 {
+			if _, err := p.f.Write(buf[:w]); err != nil {
+				return perr(codeInternal, "write failed")
+			}
+			p.h.Write(buf[:w])
+		}
+		p.got += n
+		left -= n
+	}
+	return nil
+}
+
+func (ss *session) done(payload []byte) error {
+	o, err := parseControl(payload)
+	if err != nil {
+		return err
+	}
+	size, err := o.integer("size")
+	if err != nil {
+		return err
+	}
+	sha, _, err := o.sha("sha256", true)
+	if err != nil {
+		return err
+	}
+	p := ss.put
+	got := hex.EncodeToString(p.h.Sum(nil))
+	if size != p.size || p.got != p.size || sha != got || (p.sha != "" && p.sha != got) {
+		return perr(codeIntegrityFailed, "size or SHA-256 mismatch")
+	}
+	if err := ss.commit(); err != nil {
+		return err
+	}
+	return ss.send(controlFrame("DONE", map[string]any{"size": p.size, "sha256": got}))
+}
+
+// commit makes the verified temporary file durable under its final name without
+// replacing anything (APP-STORE-2, APP-PUT-8).
+func (ss *session) commit() error {
+	p := ss.put
+	ss.put = nil
+	defer ss.s.dropTemp(p.tmp)
+	if err := p.f.Sync(); err != nil {
+		p.f.Close()
+		return perr(codeInternal, "fsync failed")
+	}
+	p.f.Close()
+	if fault("put-overwrite") {
+		if err := os.Rename(p.tmp, p.final); err != nil {
+			return perr(codeInternal, "rename failed")
+		}
+	} else if err := os.Link(p.tmp, p.final); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return perr(codeExists, "stored meanwhile by another put")
+		}
+		return perr(codeInternal, "link failed")
+	}
+	if d, err := os.Open(filepath.Dir(p.final)); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+func printLimits(cfg ServerConfig) {
+	fmt.Printf("limits: handshake_timeout=%gs idle_timeout=%gs max_file_size=%d frame_limit=%d max_connections=%d max_pending_per_address=%d crl_refresh=%gs\n",
+		cfg.HandshakeTimeout.Seconds(), cfg.IdleTimeout.Seconds(), cfg.MaxFileSize, cfg.FrameLimit,
+		cfg.MaxConnections, cfg.MaxPendingPerAddr, cfg.CRLRefresh.Seconds())
+}
+
+func clientAuth() tls.ClientAuthType {
+	if fault("request-client-cert") {
+		return tls.RequestClientCert
+	}
+	return tls.RequireAnyClientCert
+}
+
+// refreshConn is the planted fault hs-trickle: every read during the handshake pushes
+// the deadline back, so a byte now and then keeps a half-open handshake alive.
+type refreshConn struct {
+	net.Conn
+	d time.Duration
+}
+
+func (r *refreshConn) Read(p []byte) (int, error) {
+	_ = r.Conn.SetReadDeadline(time.Now().Add(r.d))
+	return r.Conn.Read(p)
+}

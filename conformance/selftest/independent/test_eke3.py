@@ -1,0 +1,343 @@
+"""The EKE cases proven on a fourth implementation, eke3: Node.js, not Python.
+
+conformance/selftest/independent/eke3/ (ES modules on Node 20's own `node:crypto`,
+`node:net` and BigInt, no npm package) was written from docs/SPEC.md alone; its choices
+are listed at the top of eke3/main.mjs. Every implementation the suite met before was
+Python, so a case that leans on Python's behaviour (how it closes, chunks its writes,
+parses JSON numbers) would false-FAIL it. conformance/selftest/independent/eke_harness.py
+runs the checks, each a separate `pytest conformance ... --target-config FILE` run exactly
+as a user would point the suite at their own server and client: its own client against its
+own server; the whole suite judges it CONFORMANT (`slow`); each planted fault (`FAULTS`
+below, mirrored by eke3/faults.mjs and switched on by `SFT_INDEPENDENT_FAULTS`) FAILs
+under its requirement (`SFT_SELFTEST=all`). Without `node` on PATH every test SKIPs.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from conformance.embedded import _SHARE_FACTS, EMBEDDED_LIMITS
+from conformance.selftest.independent.eke_harness import (
+    LEVEL,
+    EkeImplementation,
+    IndependentServer,
+    check_conformant,
+    check_fault,
+    check_sanity_get,
+    command,
+    lay_out,
+)
+from conformance.selftest.independent.launching import fault_env, hup_restart_command
+from conformance.target import Account, Target
+from sftkit.launch import launch_server, run_command
+
+__all__ = ["FAULTS", "Fault", "start_independent"]
+
+_NODE = shutil.which("node")
+_MAIN = Path(__file__).parent / "eke3" / "main.mjs"
+_READY_TIMEOUT = 20.0
+_TIMEOUTS = " --connect-timeout 5 --handshake-timeout 5 --idle-timeout 5"
+_NEEDS_NODE = pytest.mark.skipif(_NODE is None, reason="`node` is not on PATH")
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One planted mistake: the requirement it breaks and the case file that judges it."""
+
+    requirement: str
+    test_file: str
+    description: str
+    client: bool = False
+
+
+# Mirrors FAULTS of eke3/faults.mjs (test_fault_table_matches_the_program checks it).
+FAULTS: dict[str, Fault] = {
+    "hs-ns-unchecked": Fault(
+        "EKE-HS-6",
+        "test_eke_handshake.py",
+        "server: EKE3 opens under Kcc, its Ns half never compared",
+    ),
+    "x-upper-bound-unchecked": Fault(
+        "EKE-X-3",
+        "test_eke_handshake.py",
+        "server: X' of 0, 1, p-1 refused but X' >= p taken mod p",
+    ),
+    "x-no-sign": Fault(
+        "EKE-X-2", "test_eke_handshake.py", "server: Y' = Y always, the random sign bit forgotten"
+    ),
+    "user-nfc-normalised": Fault(
+        "EKE-PW-4", "test_eke_handshake.py", "server: user.normalize('NFC') before the store lookup"
+    ),
+    "thr-no-throttle": Fault(
+        "EKE-THR-1", "test_eke_throttling.py", "server: failures counted but EKE1 never refused"
+    ),
+    "thr-success-not-reset": Fault(
+        "EKE-THR-4", "test_eke_throttling.py", "server: a success leaves the user's failure count"
+    ),
+    "thr-abandoned-not-counted": Fault(
+        "EKE-THR-5",
+        "test_eke_throttling.py",
+        "server: only a bad EKE3 counts; a closed pending handshake is forgiven",
+    ),
+    "busy-no-retry-after": Fault(
+        "EKE-THR-7",
+        "test_eke_throttling.py",
+        "server: EROR busy for the pending caps without retry_after",
+    ),
+    "hs-timeout-silent": Fault(
+        "EKE-HS-11",
+        "test_eke_handshake.py",
+        "server: handshake timeout closes without EROR timeout",
+    ),
+    "lim-no-eviction": Fault(
+        "LIM-9", "test_lockout.py", "server: a full server refuses instead of evicting a handshake"
+    ),
+    "half-close-ends": Fault(
+        "APP-2",
+        "test_framing.py",
+        "server: Node's allowHalfOpen default: the peer's FIN ends our side, answers cut",
+    ),
+    "json-parse-duplicates": Fault(
+        "FRM-9",
+        "test_framing.py",
+        "server: JSON.parse on control payloads (the last duplicate key wins)",
+    ),
+    "json-number-float": Fault(
+        "FRM-11",
+        "test_framing.py",
+        "server: integers checked with Number.isInteger (1.0 and 1e3 pass)",
+    ),
+    "frame-limit-after-payload": Fault(
+        "FRM-3",
+        "test_framing.py test_eke_handshake.py test_eke_records.py",
+        "server: the frame limit checked once the payload has arrived",
+    ),
+    "json-lone-surrogate": Fault(
+        "FRM-15",
+        "test_framing.py",
+        "server: a lone surrogate escape taken (Buffer.from makes it U+FFFD)",
+    ),
+    "sha-case-insensitive": Fault(
+        "FRM-12", "test_framing.py", "server: sha256 matched by /^[0-9a-f]{64}$/i"
+    ),
+    "put-end-commits": Fault(
+        "APP-STORE-3",
+        "test_app_put.py",
+        "server: the stream's end during a put commits what arrived",
+    ),
+    "name-dotdot-allowed": Fault(
+        "APP-NAME-2",
+        "test_app_names.py",
+        "server: '..' components allowed (path.join resolves them)",
+    ),
+    "name-percent-decoded": Fault(
+        "APP-NAME-3",
+        "test_app_names.py test_app_put.py",
+        "server: decodeURIComponent(name) before use",
+    ),
+    "name-no-bidi-check": Fault(
+        "APP-NAME-8",
+        "test_app_names_controls.py",
+        "server: C1 controls and bidi overrides not refused",
+    ),
+    "name-follow-symlinks": Fault(
+        "APP-NAME-4", "test_app_names.py", "server: symbolic links followed, no confinement check"
+    ),
+    "put-no-basename": Fault(
+        "APP-PUT-2",
+        "test_app_names.py test_app_put.py",
+        "server: a put stored under its whole name below the inbox",
+    ),
+    "put-size-late": Fault(
+        "APP-PUT-7", "test_app_put.py", "server: too_large only once the data exceeds the limit"
+    ),
+    "store-temp-world-readable": Fault(
+        "APP-STORE-1", "test_app_put.py", "server: the put's temporary file created 0644"
+    ),
+    "cli-trusts-rsfl-name": Fault(
+        "APP-GET-7",
+        "test_eke_client_transfer.py",
+        "client: stores the get under RSFL's name",
+        client=True,
+    ),
+    "cli-writes-beyond-size": Fault(
+        "APP-GET-4",
+        "test_eke_client_transfer.py",
+        "client: writes DATA beyond the announced size",
+        client=True,
+    ),
+    "cli-end-commits": Fault(
+        "APP-GET-5",
+        "test_eke_client_transfer.py",
+        "client: the stream's end handler commits a partial file",
+        client=True,
+    ),
+    "cli-overwrites-output": Fault(
+        "APP-GET-6",
+        "test_eke_client_transfer.py",
+        "client: renames over an existing output file",
+        client=True,
+    ),
+    "cli-put-truthy-accept": Fault(
+        "APP-PUT-9",
+        "test_client_put.py",
+        "client: `if (!rsfl.accept)` takes any truthy accept",
+        client=True,
+    ),
+    "cli-put-success-at-send": Fault(
+        "APP-PUT-10",
+        "test_client_put.py",
+        "client: reports a put done once DONE is sent",
+        client=True,
+    ),
+    "cli-unknown-code-nonfatal": Fault(
+        "ERR-4",
+        "test_client_fatal_errors.py test_eke_client_transfer.py",
+        "client: an EROR code outside the table taken as non-fatal",
+        client=True,
+    ),
+    "cli-temp-in-os-tmpdir": Fault(
+        "APP-STORE-1",
+        "test_eke_client_transfer.py",
+        "client: the get's temporary file in os.tmpdir(), renamed at DONE",
+        client=True,
+    ),
+    "cli-c4-unchecked": Fault(
+        "EKE-HS-7", "test_eke_client.py", "client: C4 opened but its Na never compared", client=True
+    ),
+}
+
+
+def _program() -> tuple[str, ...]:
+    return (_NODE or "node", str(_MAIN))
+
+
+def _add_user(store: Path, account: Account) -> None:
+    """Through eke3's own `user add` (its store format), the password on stdin."""
+    argv = [*_program(), "user", "add", account.user, "--store", str(store), "--password-stdin"]
+    done = run_command(argv, stdin=account.password.encode("utf-8"), timeout=60)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+
+
+def start_independent(
+    workdir: Path, *, faults: str = "", client_faults: str = ""
+) -> IndependentServer:
+    """Lay out the embedded reference's share and accounts, and serve them with eke3."""
+    store = workdir / "accounts.json"
+    share, inbox, files, accounts = lay_out(workdir, lambda account: _add_user(store, account))
+    # The embedded reference's short limits, with more room for the handshake and idle
+    # timeouts (one single-threaded Node process on a loaded 2-core machine).
+    limits = replace(EMBEDDED_LIMITS, handshake_timeout=3.0, idle_timeout=5.0)
+    argv = [
+        *_program(), "serve", "--listen", "127.0.0.1:0",
+        "--store", str(store), "--state-dir", str(workdir / "state"),
+        "--share", str(share), "--inbox", str(inbox),
+        "--handshake-timeout", str(limits.handshake_timeout),
+        "--idle-timeout", str(limits.idle_timeout),
+        "--max-file-size", str(limits.max_file_size),
+        "--max-connections", str(limits.max_connections),
+        "--max-pending-per-address", str(limits.max_pending_per_address),
+        "--max-frame", str(limits.frame_limit),
+        "--throttle-failures", str(limits.throttle_failures),
+        "--throttle-base", str(limits.throttle_base),
+        "--throttle-cap", str(limits.throttle_cap),
+    ]  # fmt: skip
+    for option, value in (
+        ("--pending-per-user", limits.pending_logins_per_user),
+        ("--pending-per-address", limits.pending_logins_per_address),
+        ("--lock-after", limits.lock_after),
+        ("--table-entries", limits.throttle_table_entries),
+    ):
+        if value is not None:
+            argv += [option, str(value)]
+    log = workdir / "server.log"
+    process = launch_server(
+        argv, name="eke3", log=log, env=fault_env(faults), ready_timeout=_READY_TIMEOUT
+    )
+    target = Target(
+        profile="eke",
+        host=process.host,
+        port=process.port,
+        features=frozenset({"get", "put", "throttling", "busy"}),
+        limits=limits,
+        files=files,
+        accounts=accounts,
+        client_cmd=command(
+            _program(),
+            client_faults,
+            " get {host}:{port} {name} --user {user} --password-file {password_file}"
+            " -o {out}" + _TIMEOUTS,
+        ),
+        client_put_cmd=command(
+            _program(),
+            client_faults,
+            " put {host}:{port} {file} --as {name} --user {user}"
+            " --password-file {password_file}" + _TIMEOUTS,
+        ),
+        # EKE-THR-8: on SIGHUP eke3 forks a successor that takes over the listening
+        # socket and reloads its state from disk; this returns once the successor serves.
+        restart_cmd=hup_restart_command(process.pid, log),
+        inbox=inbox,
+        extra=dict(_SHARE_FACTS),
+    )
+    return IndependentServer(process, target, log)
+
+
+IMPL = EkeImplementation("eke3", start_independent, FAULTS)
+
+
+@_NEEDS_NODE
+def test_vectors_agree() -> None:
+    """eke3's own recipes give the SPEC §8 vectors (its check_vectors.mjs)."""
+    run = subprocess.run(
+        [*_program()[:1], str(_MAIN.parent / "check_vectors.mjs")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+@_NEEDS_NODE
+def test_fault_table_matches_the_program() -> None:
+    """The Python mirror names exactly the faults eke3/faults.mjs plants, same IDs."""
+    script = "import('./faults.mjs').then(m => console.log(JSON.stringify(m.FAULTS)))"
+    run = subprocess.run(
+        [*_program()[:1], "--input-type=module", "-e", script.replace("./", f"{_MAIN.parent}/")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    table = json.loads(run.stdout)
+    assert {name: entry[0] for name, entry in table.items()} == {
+        name: fault.requirement for name, fault in FAULTS.items()
+    }
+
+
+@_NEEDS_NODE
+@pytest.mark.skipif(not LEVEL, reason="the independent implementation: set SFT_SELFTEST=1")
+def test_sanity_get_with_own_client(tmp_path: Path) -> None:
+    """eke3's own client fetches a file from eke3's server."""
+    check_sanity_get(IMPL, tmp_path)
+
+
+@_NEEDS_NODE
+@pytest.mark.slow
+def test_whole_eke_suite_judges_independent_conformant(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Every eke case, server and client (put client included), slow variants too."""
+    check_conformant(IMPL, tmp_path, request)
+
+
+@_NEEDS_NODE
+@pytest.mark.skipif(
+    LEVEL != "all",
+    reason="planted faults of the independent implementation: set SFT_SELFTEST=all",
+)
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_fault_is_detected(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    check_fault(IMPL, name, tmp_path, request)

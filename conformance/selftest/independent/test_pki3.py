@@ -1,0 +1,207 @@
+"""The PKI cases proven on a Go implementation (conformance/selftest/independent/pki3/).
+
+pki3 is the third clean-room sft-pki/1 responder and initiator and the first not in
+Python: Go, standard library only (crypto/tls — a TLS stack that is not OpenSSL —,
+crypto/x509 with ParseRevocationList, encoding/json), written from docs/SPEC.md alone
+(its choices: the comment at the top of pki3/main.go). It is built here with the
+installed `go` into a cache directory (never into the tree; no module downloads:
+GOFLAGS=-mod=mod GOPROXY=off); without `go` on PATH every test SKIPs with the reason.
+As for pki1/pki2 (pki_harness.py) the embedded reference provides only the organisation
+(CA, root, CRL, identities `alice`, `suite`, `revoked`, `revoked-2`, the share); the
+responder and the initiator under test are the Go program, described with a target file.
+
+- `test_independent_pki3_is_conformant` (`slow`): every PKI case file, responder and
+  initiator, against the unmodified pki3: CONFORMANT, no FAIL.
+- `test_independent_pki3_client_put_cases_pass` (`slow`): test_client_put.py against
+  pki3's put initiator.
+- `test_independent_fault_is_detected` (`SFT_SELFTEST=all`): each fault of pki3's table
+  (`Faults` in pki3/faults.go, mirrored in `FAULT_CASES`) FAILs under its requirement
+  with evidence, with only the case files that concern it.
+- `test_fault_tables_agree` (default run, no build): the Go table and `FAULT_CASES` name
+  the same faults with the same requirements.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance.selftest.independent.pki_harness import (
+    FaultCase,
+    PkiImplementation,
+    check_client_put,
+    check_conformant,
+    check_fault,
+    organisation,  # noqa: F401 - a fixture, used by name
+    workspace,  # noqa: F401 - a fixture, used by name
+)
+from conformance.target import Target
+
+__all__ = ["FAULT_CASES", "IMPL", "SOURCE"]
+
+_LEVEL = os.environ.get("SFT_SELFTEST", "").strip().lower()
+SOURCE = Path(__file__).resolve().parent / "pki3"
+_BUILD_DIR = Path(tempfile.gettempdir()) / f"sft-pki3-build-{os.getuid()}"
+_BINARY = _BUILD_DIR / "pki3"
+# Go's crypto/tls has no setting for the signature_algorithms of its ClientHello (Go 1.19
+# offers ed25519, ECDSA P-384/P-521, PKCS#1 SHA-384/512 and SHA-1 whatever the config):
+# the offer is PKI-TLS-11, a SHOULD, for that reason; pki3's run reports it NON-STRICT.
+IMPL = PkiImplementation(
+    "pki3", "conformance.selftest.independent.pki3", "--as", program=(str(_BINARY),)
+)  # fmt: skip
+pytestmark = pytest.mark.xdist_group("independent-pki3")
+
+_CERTS = ("test_pki_certs.py",)
+_PUT = ("test_app_put.py",)
+_CLIENT_PUT = ("test_client_put.py",)
+_INITIATOR = ("test_pki_initiator_transfer.py",)
+
+# name -> requirement -> case files -> what the mistake is; client faults plant the
+# initiator (the `get`/`put` templates), the others the responder.
+FAULT_CASES = (
+    FaultCase(
+        "tls12-allowed", "PKI-TLS-1", ("test_pki_tls.py",), "MinVersion TLS 1.2 on the responder"
+    ),
+    FaultCase("alpn-unchecked", "PKI-TLS-2", ("test_pki_tls.py",), "no-ALPN ClientHello served"),
+    FaultCase(
+        "bare-close", "PKI-TLS-7", ("test_pki_tls.py",), "raw net.Conn closed: no close_notify"
+    ),
+    FaultCase("eku-missing-any", "PKI-CERT-5", _CERTS, "a missing EKU taken as any purpose"),
+    FaultCase("eku-anyusage", "PKI-CERT-5", _CERTS, "anyExtendedKeyUsage taken as clientAuth"),
+    FaultCase("leaf-ca-ok", "PKI-CERT-6", _CERTS, "CA:TRUE leaf accepted"),
+    FaultCase("rsa-short", "PKI-CERT-9", _CERTS, "RSA key size not checked"),
+    FaultCase("crl-ignored", "PKI-CERT-7", _CERTS, "the responder never consults its CRL"),
+    FaultCase("crl-first-only", "PKI-CERT-11", _CERTS, "only the first CRL entry compared"),
+    FaultCase(
+        "client-skip-verify",
+        "PKI-CERT-4",
+        _CERTS,
+        "InsecureSkipVerify, only the CN checked",
+        client=True,
+    ),
+    FaultCase(
+        "client-no-cn",
+        "PKI-ID-1",
+        ("test_pki_identity.py",),
+        "responder alias not compared",
+        client=True,
+    ),
+    FaultCase("request-client-cert", "PKI-TLS-3", ("test_pki_tls.py",), "RequestClientCert"),
+    FaultCase("client-x509-verify", "PKI-CERT-5", _CERTS, "x509.Verify's defaults", client=True),
+    FaultCase("client-no-crl", "PKI-CERT-7", _CERTS, "the initiator ignores the CRL", client=True),
+    FaultCase(
+        "client-rename", "APP-GET-6", _INITIATOR, "os.Rename replaces the output", client=True
+    ),
+    FaultCase("client-tmpdir", "APP-STORE-1", _INITIATOR, "os.CreateTemp in $TMPDIR", client=True),
+    FaultCase("hs-trickle", "LIM-1", ("test_limits.py",), "handshake deadline pushed back"),
+    FaultCase("alias-fold", "PKI-ID-4", ("test_pki_identity.py",), "allow list by EqualFold"),
+    FaultCase(
+        "json-case-fold", "FRM-10", ("test_framing.py",), "members matched case-insensitively"
+    ),
+    FaultCase("json-dup-keys", "FRM-9", ("test_framing.py",), "duplicate JSON keys: last wins"),
+    FaultCase("utf8-lenient", "FRM-9", ("test_framing.py",), "invalid UTF-8 turned into U+FFFD"),
+    FaultCase("float-size", "FRM-11", ("test_framing.py",), "size decoded as float64"),
+    FaultCase("hex-fold", "FRM-12", ("test_framing.py", *_PUT), "upper-case sha256 accepted"),
+    FaultCase(
+        "payload-first",
+        "FRM-3",
+        ("test_framing.py", "test_app_integrity.py"),
+        "payload read before the limit",
+    ),
+    FaultCase("no-close-after-fatal", "ERR-3", ("test_framing.py",), "reads on after a fatal EROR"),
+    FaultCase("put-overwrite", "APP-PUT-3", _PUT, "no exists check, os.Rename replaces"),
+    FaultCase("put-eof-commit", "APP-STORE-3", _PUT, "a put cut by EOF is committed"),
+    FaultCase("late-excess", "APP-PUT-6", _PUT, "excess data noticed only at DONE"),
+    FaultCase("name-clean", "APP-NAME-2", ("test_app_names.py",), "filepath.Clean before checks"),
+    FaultCase("prefix-confine", "APP-NAME-4", ("test_app_names.py",), "HasPrefix confinement"),
+    FaultCase("c1-allowed", "APP-NAME-8", ("test_app_names_controls.py",), "C1/bidi allowed"),
+    FaultCase("no-idle-timeout", "LIM-2", ("test_limits.py",), "no read deadline when idle"),
+    FaultCase("tmp-create", "APP-STORE-1", _PUT, "temporary file by os.Create (0644, no O_EXCL)"),
+    FaultCase("client-no-hash", "APP-GET-3", _INITIATOR, "SHA-256 not compared", client=True),
+    FaultCase(
+        "client-direct", "APP-GET-6", _INITIATOR, "writes the output file directly", client=True
+    ),
+    FaultCase(
+        "client-any-rsfl", "APP-PUT-9", _CLIENT_PUT, "any RSFL is an acceptance", client=True
+    ),
+    FaultCase(
+        "client-put-eof-ok",
+        "APP-PUT-10",
+        _CLIENT_PUT,
+        "EOF after DONE taken as success",
+        client=True,
+    ),
+    FaultCase("surrogate-fffd", "FRM-15", ("test_framing.py",), "lone surrogate used as U+FFFD"),
+)
+
+
+def _build() -> None:
+    go = shutil.which("go")
+    if go is None:
+        pytest.skip("`go` is not on PATH: pki3 (Go) cannot be built")
+    _BUILD_DIR.mkdir(mode=0o700, exist_ok=True)
+    env = dict(os.environ)
+    env.pop("SFT_INDEPENDENT_FAULTS", None)
+    env.update(
+        GOFLAGS="-mod=mod", GOPROXY="off", GOCACHE=str(_BUILD_DIR / "cache"),
+        GOPATH=str(_BUILD_DIR / "gopath"), CGO_ENABLED="0",
+    )  # fmt: skip
+    done = subprocess.run(
+        [go, "build", "-o", str(_BINARY), "."], cwd=SOURCE, env=env, capture_output=True,
+        text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, f"go build failed:\n{done.stderr[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def pki3_built() -> Iterator[Path]:
+    """The Go program, built once per module run into the cache directory."""
+    _build()
+    yield _BINARY
+
+
+def test_fault_tables_agree() -> None:
+    go_table = re.findall(r'\{"([a-z0-9-]+)", "([A-Z0-9-]+)", ', (SOURCE / "faults.go").read_text())
+    assert go_table, "no fault table found in pki3/faults.go"
+    assert dict(go_table) == {c.name: c.requirement for c in FAULT_CASES}
+    assert len(go_table) == len(FAULT_CASES) >= 20
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _LEVEL, reason="self-test: set SFT_SELFTEST=1 or =all (whole suite run)")
+def test_independent_pki3_is_conformant(
+    pki3_built: Path,
+    organisation: Target,  # noqa: F811 - the fixture
+    workspace: Path,  # noqa: F811 - the fixture
+    request: pytest.FixtureRequest,
+) -> None:
+    check_conformant(IMPL, organisation, workspace, request)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _LEVEL, reason="self-test: set SFT_SELFTEST=1 or =all")
+def test_independent_pki3_client_put_cases_pass(
+    pki3_built: Path,
+    organisation: Target,  # noqa: F811 - the fixture
+    workspace: Path,  # noqa: F811 - the fixture
+) -> None:
+    check_client_put(IMPL, organisation, workspace)
+
+
+@pytest.mark.skipif(_LEVEL != "all", reason="self-test of pki3's faults: set SFT_SELFTEST=all")
+@pytest.mark.parametrize("case", FAULT_CASES, ids=[c.name for c in FAULT_CASES])
+def test_independent_fault_is_detected(
+    case: FaultCase,
+    pki3_built: Path,
+    organisation: Target,  # noqa: F811 - the fixture
+    workspace: Path,  # noqa: F811 - the fixture
+    request: pytest.FixtureRequest,
+) -> None:
+    check_fault(IMPL, case, organisation, workspace, request)

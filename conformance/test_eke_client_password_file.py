@@ -1,0 +1,85 @@
+"""PWF-1: the eke client under test reads its password file as SPEC says.
+
+Once "not observable: how tools read password files" — but the client under test is a
+command the suite starts with `{password_file}`, a file the suite writes, and the
+server it logs in to is the target, which knows the account's password exactly. The
+account used is one whose password a trim would change (leading/trailing spaces; the
+embedded reference's `zoë`), so each file says something only the exact reading passes:
+
+- `PASSWORD\\r\\n`: exactly one CRLF goes — the login MUST succeed (a client that
+  trims white space, or removes only the LF, logs in with another password);
+- `PASSWORD\\nsecond line\\n`: a second line MUST be refused, not dropped — the client
+  MUST NOT log in (it got no file);
+- `PASSWORD\\r`: a lone CR at the end MUST be refused — `rstrip("\\r\\n")` logs in.
+
+A refused file is judged by what the client did (no file kept), not by its message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance._wire_fixtures import known_file
+from conformance.eke_hostile import client_template, run_client
+from conformance.target import Account, Target
+from conformance.wire import ConformanceFailure
+
+_TIMEOUT = 30.0
+
+
+def _account(target: Target) -> Account:
+    """An account whose password white-space trimming would change (else: skip)."""
+    for account in target.accounts:
+        if account.password != account.password.strip() and "\r" not in account.password:
+            return account
+    pytest.skip(
+        "no declared account has a password with leading or trailing white space: a "
+        "trimmed password file could not be told from an exact one"
+    )
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.req("PWF-1")
+def test_initiator_reads_its_password_file_exactly(eke_target: Target, tmp_path: Path) -> None:
+    template = client_template(eke_target)
+    account = _account(eke_target)
+    shared = known_file(eke_target)
+    problems: list[str] = []
+    for label, content, must_log_in in (
+        ("PASSWORD + CRLF", account.password + "\r\n", True),
+        ("PASSWORD + LF + a second line", account.password + "\nsecond line\n", False),
+        ("PASSWORD + a lone CR", account.password + "\r", False),
+    ):
+        password_file = tmp_path / f"pw-{len(problems)}-{must_log_in}"
+        password_file.write_bytes(content.encode("utf-8"))
+        password_file.chmod(0o600)
+        out = tmp_path / f"out-{label.replace(' ', '_')}" / shared.name
+        out.parent.mkdir()
+        run = run_client(
+            template,
+            host=eke_target.host,
+            port=eke_target.port,
+            name=shared.name,
+            out=out,
+            user=account.user,
+            password_file=password_file,
+            timeout=_TIMEOUT,
+        )
+        if must_log_in and not (run.succeeded and out.exists()):
+            problems.append(
+                f"{label}: the get of {shared.name!r} as {account.user!r} failed ("
+                f"{run.describe()}): exactly one CRLF is removed and nothing else trimmed"
+            )
+        if not must_log_in and out.exists():
+            problems.append(
+                f"{label}: the client logged in and kept {shared.name!r} ({run.describe()}): "
+                "such a file MUST be refused"
+            )
+    if problems:
+        raise ConformanceFailure(
+            "Expected: the password file read as PWF-1 says (UTF-8, one line; exactly one "
+            "trailing LF or CRLF removed; a second line or a lone CR refused)\n"
+            "Actual:   " + "\n          ".join(problems)
+        )
