@@ -201,6 +201,34 @@ def test_a_deeply_nested_request_after_an_acknowledged_put_is_judged() -> None:
     assert o.check_outcome(out, SECRETS, 5.0) == []
 
 
+def test_a_put_too_deep_for_python_that_a_responder_reads_is_not_blamed() -> None:
+    # FRM-9 lets a responder read valid JSON nested 10,000 deep (Go's and Node's parsers
+    # do): its acknowledgement of that put is not "a SHA-256 of no data sent". A lying
+    # acknowledgement of an earlier, parsed put is still judged.
+    content = b"abcdef"
+    digest = hashlib.sha256(content).hexdigest()
+    deep = b'{"name":"q","size":6,"x":' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+    writes = (
+        Write(frame_bytes("PUTF", deep)),
+        Write(frame_bytes("DATA", content)),
+        Write(frame_bytes("DONE", control({"size": 6, "sha256": digest}))),
+    )
+    ack = [
+        _frame("RSFL", control({"accept": True, "name": "q"})),
+        _frame("DONE", control({"size": 6, "sha256": digest})),
+    ]
+    assert o.puts_acknowledged_honestly(_outcome(ack, *writes), tls_stream=False) == []
+    lying = (
+        Write(frame_bytes("PUTF", control({"name": "p", "size": 6}))),
+        Write(frame_bytes("DATA", content)),
+        Write(frame_bytes("DONE", control({"size": 7, "sha256": digest}))),
+        *writes,
+    )
+    two_acks = ack + ack
+    found = o.puts_acknowledged_honestly(_outcome(two_acks, *lying), tls_stream=False)
+    assert [v.requirement for v in found] == ["APP-PUT-5", "APP-PUT-5"]
+
+
 def test_frames_after_a_refused_one_are_not_attributed_to_an_earlier_put() -> None:
     # Found by a ci campaign: a put, then a PUTF whose type a bit flip broke, then the
     # same DATA again. The responder acks the first put and stops at the bad type.
