@@ -401,9 +401,9 @@ def _ca_throttle_known_aliases_only() -> None:
     init = server.CaServer.__init__
     known: dict[str, Any] = {}
 
-    def ca_init(self: Any, ca: Any, config: Any) -> None:
+    def ca_init(self: Any, ca: Any, *args: Any, **kwargs: Any) -> None:
         known["ca"] = ca
-        init(self, ca, config)
+        init(self, ca, *args, **kwargs)
 
     def admitted(self: Any, *keys: str) -> int:
         alias = keys[0].removeprefix("alias:")
