@@ -116,6 +116,7 @@ def _mutant(
     ca: bool = False,
     client: bool = False,
     default: bool = False,
+    strict: bool = False,
 ) -> Mutant:
     return Mutant(
         name,
@@ -128,6 +129,7 @@ def _mutant(
         default=default,
         ca=ca,
         client=client,
+        strict=strict,
     )
 
 
@@ -205,7 +207,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     _mutant(
         "hard-tls-client-sigalgs-library-default",
-        "PKI-TLS-9",
+        "PKI-TLS-11",
         "the initiator pins no signature algorithms (Ed25519, P-384, PKCS#1 SHA-1 offered)",
         _tls_setting(
             "TLS13_SIGALGS",
@@ -213,6 +215,7 @@ MUTANTS: tuple[Mutant, ...] = (
             "rsa_pss_pss_sha256:RSA+SHA256:RSA+SHA1",
         ),
         client=True,
+        strict=True,  # the offer is PKI-TLS-11, a SHOULD
     ),
     _mutant(
         "hard-ca-crl-30-days",
