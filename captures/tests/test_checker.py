@@ -154,8 +154,34 @@ def test_secret_file_found_in_derived_forms(encoding: str, encode: object) -> No
     found = _scan(stream, Secret("f", secret, is_file=True))
     assert encoding in {m.encoding for m in found}
     m = next(m for m in found if m.encoding == encoding)
-    assert m.secret_offset is not None and 50 <= m.secret_offset < 150
+    # UTF-16: a stray printable byte just before the text reads as one more unit (the
+    # scan pairs bytes leniently there, so big-endian text is never cut short), and
+    # matches secret[49] when it happens to be that byte: one character earlier.
+    first = 49 if encoding == "utf-16" else 50
+    assert m.secret_offset is not None and first <= m.secret_offset < 150
     assert 1001 <= m.offset < 1001 + 4 * 100
+
+
+@pytest.mark.parametrize("order", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("start", [0, 1, 37, 84])
+def test_every_16_byte_window_in_utf16_is_found(order: str, start: int) -> None:
+    """A 16-character window of a text file, in either byte order, whatever random bytes
+    surround it (a printable byte before it shifts how the units pair up): found whole,
+    from its own offset of the file or, when a stray neighbour reads as one more unit of
+    the same text, from one character earlier."""
+    # printable, so the window is text in UTF-16; random, so no window repeats
+    secret = bytes(32 + b % 95 for b in os.urandom(400))
+    window = secret[start : start + 16].decode("latin-1").encode(order)
+    for _ in range(64):  # the neighbours are random: several draws
+        stream = os.urandom(301) + window + os.urandom(299)
+        units = [
+            m for m in _scan(stream, Secret("f", secret, is_file=True)) if m.encoding == "utf-16"
+        ]
+        assert units, f"{order} window at {start} not found in {stream[296:340].hex()}"
+        assert any(
+            m.secret_offset is not None and start - 1 <= m.secret_offset <= start and m.length >= 32
+            for m in units
+        ), units
 
 
 @pytest.mark.parametrize("form", ["raw", "hex", "base64", "utf-16"])
@@ -241,8 +267,10 @@ def test_parallel_scan_finds_what_one_pass_finds(
     assert parallel.verdict == serial.verdict == LEAK
 
     def view(r: object) -> list[tuple[object, ...]]:
-        return [(f.kind, f.secret, f.encoding, f.offset, f.length)  # type: ignore[attr-defined]
-                for f in r.findings]  # type: ignore[attr-defined]
+        return [
+            (f.kind, f.secret, f.encoding, f.offset, f.length)  # type: ignore[attr-defined]
+            for f in r.findings
+        ]  # type: ignore[attr-defined]
 
     assert view(parallel) == view(serial)
     assert ("secret", "f", "raw", 4 * mib - 20, 40) in view(serial)
