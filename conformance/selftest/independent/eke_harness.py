@@ -31,7 +31,7 @@ import pytest
 
 from conformance.embedded import EmbeddedReference
 from conformance.selftest.suite_run import PACKAGE, read_report, run_suite, selftest_dir
-from conformance.target import Account, KnownFile, Target
+from conformance.target import Account, KnownFile, Limits, Target
 from sftkit.launch import LaunchedProcess
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "check_sanity_get",
     "command",
     "lay_out",
+    "limit_options",
 ]
 
 LEVEL = os.environ.get("SFT_SELFTEST", "").strip().lower()
@@ -115,6 +116,35 @@ def lay_out(
     for account in accounts:
         add_user(account)
     return share, inbox, files, accounts
+
+
+def limit_options(
+    limits: Limits, *, frame_option: str = "--max-frame", table_option: str | None = None
+) -> list[str]:
+    """`serve` options for the limits a target declares, in the option names the
+    independent eke servers share (the frame limit's and the failure-table bound's vary);
+    the optional facts (EKE-THR-7, EKE-THR-9, EKE-THR-11) only when declared."""
+    options = [
+        "--handshake-timeout", str(limits.handshake_timeout),
+        "--idle-timeout", str(limits.idle_timeout),
+        "--max-file-size", str(limits.max_file_size),
+        "--max-connections", str(limits.max_connections),
+        "--max-pending-per-address", str(limits.max_pending_per_address),
+        frame_option, str(limits.frame_limit),
+        "--throttle-failures", str(limits.throttle_failures),
+        "--throttle-base", str(limits.throttle_base),
+        "--throttle-cap", str(limits.throttle_cap),
+    ]  # fmt: skip
+    optional: list[tuple[str | None, object]] = [
+        ("--pending-per-user", limits.pending_logins_per_user),
+        ("--pending-per-address", limits.pending_logins_per_address),
+        ("--lock-after", limits.lock_after),
+        (table_option, limits.throttle_table_entries),
+    ]
+    for option, value in optional:
+        if option is not None and value is not None:
+            options += [option, str(value)]
+    return options
 
 
 def _cases_by_verdict(report: dict[str, object], verdict: str) -> list[dict[str, object]]:

@@ -27,6 +27,7 @@ from conformance.selftest.independent.eke_harness import (
     check_sanity_get,
     command,
     lay_out,
+    limit_options,
 )
 from conformance.selftest.independent.launching import fault_env, hup_restart_command
 from conformance.target import Account, Target
@@ -58,24 +59,8 @@ def start_independent(
     argv = [
         sys.executable, "-m", _MODULE, "serve", "--listen", "127.0.0.1:0",
         "--users", str(users), "--share", str(share), "--inbox", str(inbox),
-        "--handshake-timeout", str(limits.handshake_timeout),
-        "--idle-timeout", str(limits.idle_timeout),
-        "--max-file-size", str(limits.max_file_size),
-        "--max-connections", str(limits.max_connections),
-        "--max-pending-per-address", str(limits.max_pending_per_address),
-        "--frame-limit", str(limits.frame_limit),
-        "--throttle-failures", str(limits.throttle_failures),
-        "--throttle-base", str(limits.throttle_base),
-        "--throttle-cap", str(limits.throttle_cap),
+        *limit_options(limits, frame_option="--frame-limit"),
     ]  # fmt: skip
-    # The optional facts the suite judges when declared (EKE-THR-7, EKE-THR-11).
-    for option, value in (
-        ("--pending-per-user", limits.pending_logins_per_user),
-        ("--pending-per-address", limits.pending_logins_per_address),
-        ("--lock-after", limits.lock_after),
-    ):
-        if value is not None:
-            argv += [option, str(value)]
     log = workdir / "server.log"
     process = launch_server(
         argv, name="eke1", log=log, env=fault_env(faults), ready_timeout=_READY_TIMEOUT

@@ -29,6 +29,7 @@ from conformance.selftest.independent.eke_harness import (
     check_sanity_get,
     command,
     lay_out,
+    limit_options,
 )
 from conformance.selftest.independent.launching import fault_env
 from conformance.target import Account, Target
@@ -64,23 +65,8 @@ def start_independent(
         sys.executable, "-m", _MODULE, "serve", "--listen", "127.0.0.1:0",
         "--store", str(store), "--state-dir", str(workdir / "state"),
         "--share", str(share), "--inbox", str(inbox),
-        "--handshake-timeout", str(limits.handshake_timeout),
-        "--idle-timeout", str(limits.idle_timeout),
-        "--max-file-size", str(limits.max_file_size),
-        "--max-connections", str(limits.max_connections),
-        "--max-pending-per-address", str(limits.max_pending_per_address),
-        "--max-frame", str(limits.frame_limit),
-        "--throttle-failures", str(limits.throttle_failures),
-        "--throttle-base", str(limits.throttle_base),
-        "--throttle-cap", str(limits.throttle_cap),
+        *limit_options(limits),
     ]  # fmt: skip
-    for option, value in (
-        ("--pending-per-user", limits.pending_logins_per_user),
-        ("--pending-per-address", limits.pending_logins_per_address),
-        ("--lock-after", limits.lock_after),
-    ):
-        if value is not None:
-            argv += [option, str(value)]
     restart_argv = [sys.executable, "-m", _MODULE, "restart", "--store", str(store)]
     restart_argv += ["--state-dir", str(workdir / "state")]
     log = workdir / "server.log"

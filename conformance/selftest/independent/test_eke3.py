@@ -32,6 +32,7 @@ from conformance.selftest.independent.eke_harness import (
     check_sanity_get,
     command,
     lay_out,
+    limit_options,
 )
 from conformance.selftest.independent.launching import fault_env, hup_restart_command
 from conformance.target import Account, Target
@@ -238,24 +239,8 @@ def start_independent(
         *_program(), "serve", "--listen", "127.0.0.1:0",
         "--store", str(store), "--state-dir", str(workdir / "state"),
         "--share", str(share), "--inbox", str(inbox),
-        "--handshake-timeout", str(limits.handshake_timeout),
-        "--idle-timeout", str(limits.idle_timeout),
-        "--max-file-size", str(limits.max_file_size),
-        "--max-connections", str(limits.max_connections),
-        "--max-pending-per-address", str(limits.max_pending_per_address),
-        "--max-frame", str(limits.frame_limit),
-        "--throttle-failures", str(limits.throttle_failures),
-        "--throttle-base", str(limits.throttle_base),
-        "--throttle-cap", str(limits.throttle_cap),
+        *limit_options(limits, table_option="--table-entries"),
     ]  # fmt: skip
-    for option, value in (
-        ("--pending-per-user", limits.pending_logins_per_user),
-        ("--pending-per-address", limits.pending_logins_per_address),
-        ("--lock-after", limits.lock_after),
-        ("--table-entries", limits.throttle_table_entries),
-    ):
-        if value is not None:
-            argv += [option, str(value)]
     log = workdir / "server.log"
     process = launch_server(
         argv, name="eke3", log=log, env=fault_env(faults), ready_timeout=_READY_TIMEOUT
@@ -285,6 +270,7 @@ def start_independent(
         restart_cmd=hup_restart_command(process.pid, log),
         inbox=inbox,
         extra=dict(_SHARE_FACTS),
+        share=share,  # the suite may write beside its files (APP-NAME-5's race)
     )
     return IndependentServer(process, target, log)
 
