@@ -158,12 +158,22 @@ def sweep_skip_reason(idle_timeout: float) -> str | None:
     return None
 
 
+# The live temporary is another initiator's, still being written while the client under
+# test runs: its modification time is set a little ahead (_LIVE_AHEAD), as if it went on
+# being written. Written once and left alone, it would become stale by the rule itself when
+# the client starts later than the idle timeout after it was planted: a JVM starting under
+# load (the independent pki4) took longer than the embedded target's 1.5 s.
+_LIVE_AHEAD = 120.0
+
+
 def plant_stale_and_live(outdir: Path) -> None:
     """A day-old temporary and one being written now, in the client's output directory."""
     (outdir / STALE_TEMPORARY).write_bytes(b"left by a killed run")
     old = time.time() - _DAY
     os.utime(outdir / STALE_TEMPORARY, (old, old))
     (outdir / LIVE_TEMPORARY).write_bytes(b"being written by another client")
+    ahead = time.time() + _LIVE_AHEAD
+    os.utime(outdir / LIVE_TEMPORARY, (ahead, ahead))
 
 
 def check_sweep(leftovers: Iterable[str], note: str) -> None:
@@ -187,11 +197,18 @@ def check_sweep(leftovers: Iterable[str], note: str) -> None:
 # runtime's temp-file helper (Go's os.CreateTemp(""), Python's tempfile, Node's
 # os.tmpdir()) puts it in $TMPDIR instead, where watching the output directory never sees
 # it: the cases point the client's TMPDIR/TMP/TEMP at a directory of their own and look.
+# A JVM ignores $TMPDIR (java.io.tmpdir is /tmp on Linux whatever the environment: pki4's
+# Files.createTempFile escaped), so its temp directory is set through JAVA_TOOL_OPTIONS,
+# the option variable every JVM reads, appended to the user's own.
 
 
 def client_tmpdir_env(tmpdir: Path) -> dict[str, str]:
     """The environment that points a client's temp-file helpers at `tmpdir`."""
-    return {"TMPDIR": str(tmpdir), "TMP": str(tmpdir), "TEMP": str(tmpdir)}
+    env = {"TMPDIR": str(tmpdir), "TMP": str(tmpdir), "TEMP": str(tmpdir)}
+    if not any(c.isspace() for c in str(tmpdir)):  # JAVA_TOOL_OPTIONS splits on spaces
+        jvm = os.environ.get("JAVA_TOOL_OPTIONS", "").strip()
+        env["JAVA_TOOL_OPTIONS"] = f"{jvm} -Djava.io.tmpdir={tmpdir}".strip()
+    return env
 
 
 def _data_elsewhere(tmpdir: Path, content: bytes) -> list[str]:

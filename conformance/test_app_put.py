@@ -173,6 +173,35 @@ def test_put_of_maximum_integer_size_is_too_large(target: Target, app_channel: A
     channel.expect([ExpectError("too_large")]).check("APP-PUT-7: PUTF size 2^63-1")
 
 
+# Sizes a narrower integer gets wrong: wrapped to a small one by 32 bits (2^32 + 1 -> 1,
+# 2^33 -> 0, 2^63 - 2^32 + 1 -> 1), negative in a signed 32-bit int (2^31), rounded by a
+# double (2^53 + 1). Each is above the limit and must stay too_large.
+_NARROW_INTEGER_SIZES = (2**31, 2**32 + 1, 2**33, 2**53 + 1, 2**63 - 2**32 + 1)
+
+
+@pytest.mark.req("APP-PUT-7", "LIM-3")
+def test_put_sizes_that_a_narrow_integer_wraps_are_too_large(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """Every announced size above the maximum is `too_large` before any data, also one
+    that a responder comparing in 32 bits (`size & 0xFFFFFFFF`, a u32 field, a C `int`)
+    or in a double would take for a small, negative or rounded size, and accept. Sizes
+    at or below the declared maximum are left out. One connection: `too_large` is not
+    fatal."""
+    require(target, "put")
+    limit = target.limits.max_file_size
+    sizes = [size for size in _NARROW_INTEGER_SIZES if size > limit]
+    if not sizes:
+        pytest.skip(f"max_file_size {limit} is above every size of this case")
+    channel = app_channel()
+    for size in sizes:
+        channel.send_frame("PUTF", {"name": fresh_name(), "size": size})
+        channel.expect([ExpectError("too_large")]).check(
+            f"APP-PUT-7: PUTF size {size} ({size & 0xFFFFFFFF} in 32 bits), above "
+            f"max_file_size {limit}"
+        )
+
+
 @pytest.mark.req("APP-PUT-5", "APP-STORE-3", "ERR-3")
 @pytest.mark.parametrize(
     "lie",

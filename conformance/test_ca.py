@@ -91,6 +91,15 @@ _ERROR_CASES: dict[str, tuple[str, str, bytes | None, tuple[int, ...], str | Non
     "patch-enroll": ("PATCH", "/v1/enroll", b"{}", (405, 501), None),
     "malformed-json": ("POST", "/v1/enroll", b'{"alias": ', (400,), "bad_request"),
     "not-utf8": ("POST", "/v1/enroll", b'{"alias": "\xff"}', (400,), "bad_request"),
+    # Every member present, one byte not UTF-8: a decoder that turns it into U+FFFD and
+    # goes on (Go's encoding/json does) answers the CSR's or the password's fault instead.
+    "not-utf8-complete-body": (
+        "POST",
+        "/v1/enroll",
+        b'{"alias": "nobody", "password": "pass\xffword", "csr": "z"}',
+        (400,),
+        "bad_request",
+    ),
     "not-an-object": ("POST", "/v1/enroll", b"[1, 2]", (400,), "bad_request"),
     "fields-missing": ("POST", "/v1/enroll", b"{}", (400,), "bad_request"),
     "fields-not-strings": (

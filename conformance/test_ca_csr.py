@@ -246,6 +246,31 @@ def test_proof_of_possession_is_checked_for_every_key_and_hash(
     )
 
 
+@pytest.mark.req("CA-ENR-3")
+def test_proof_of_possession_is_checked_again_for_a_known_key(pki_target: Target) -> None:
+    """Proof of possession belongs to each request, not to a key: once a key has been
+    certified, a CSR holding that same public key whose signature does not verify (made
+    by another key, or with one bit flipped) is still a bad CSR. A CA that remembers the
+    keys it has seen prove possession (a cache keyed on the key) certifies a public key
+    anyone can copy from a certificate."""
+    account = ca.enrolee(pki_target)
+    key = ca.CsrKey.ec("P-256")
+    subject = ca.name((ca.OID_CN, account.user))
+    first = ca.enrol(pki_target, account.user, account.password, ca.csr_pem(key, subject))
+    if first.status != 200:
+        pytest.skip(f"the key's first, valid CSR was not certified: {first.describe()}")
+    for what, csr in (
+        ("signed by another key", ca.csr_pem(key, subject, signer=ca.CsrKey.ec("P-256"))),
+        ("with one signature bit flipped", ca.csr_pem(key, subject, tamper="bit")),
+    ):
+        _refused_as_bad_csr(
+            pki_target,
+            csr,
+            "CA-ENR-3",
+            f"a CSR for a public key the CA certified a moment before, {what}",
+        )
+
+
 # --- keys, hashes and encodings the CA must refuse (CA-ENR-13) --------------------------------
 
 

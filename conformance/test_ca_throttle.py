@@ -118,6 +118,7 @@ class _Calibration:
     waited: float
     late_elapsed: float = 0.0  # failing guess sent -> its successor's 429 (after_wait)
     waited_on: str = "alias"  # whose backoff after_wait observed: "alias" | "address"
+    address: str | None = None  # the address of by_address (and of after_wait if it waited)
 
     @property
     def waited_run(self) -> _Run:
@@ -168,6 +169,7 @@ def _calibration(target: Target) -> _Calibration:
         waited,
         late_elapsed,
         waited_on="address" if via_address else "alias",
+        address=address,
     )
     return _CALIBRATIONS[key]
 
@@ -898,3 +900,104 @@ def test_a_right_password_with_a_bad_csr_leaves_nothing_pending(pki_target: Targ
             f"its reservation without a trace, whatever refused the CSR. Answers: {trail}",
             violates=("CA-ENR-14",),
         )
+
+
+@pytest.mark.req("CA-ENR-21")
+def test_a_bad_csr_answered_first_leaves_the_password_unverified(pki_target: Target) -> None:
+    """CA-ENR-21's second reading, held to its word. A CA that answers a wrong password
+    sent with a bad CSR `400 bad_csr` (and never `429`) says it checks the CSR first and
+    never verifies the password. A CA that verifies the password anyway, and drops the
+    failure because the request was bad, answers the same `400`: an unthrottled password
+    oracle for whoever measures the hash. The difference shows with a real alias: after
+    k - 1 failures (valid CSRs, each `401`), its RIGHT password with a bad CSR must change
+    nothing, so the next two wrong passwords get `401` then `429` as for any alias with k
+    failures; a CA that verified it reset the alias's count (`401`, `401`). A CA that
+    answers `401` to a wrong password with a bad CSR is judged by the case before."""
+    ca.ca_address(pki_target)
+    ghost = ca.ghost_alias()
+    bad_for_ghost = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, ghost)), tamper="bit")
+    first = ca.enrol(pki_target, ghost, f"bad-csr-first-{secrets.token_hex(4)}", bad_for_ghost)
+    if first.status != 400:
+        return  # the password was verified first (or throttled): the case before judges it
+    for n in range(_sequential_bound(pki_target)):
+        answer = ca.enrol(pki_target, ghost, f"bad-csr-{n}", bad_for_ghost)
+        if answer.status == 429:
+            return  # verified and counted, answered 400: the failures did count
+    cal = _calibration(pki_target)
+    k = cal.by_alias.answered
+    if not cal.by_alias.throttled or k < 2:
+        pytest.skip(f"needs an alias threshold of at least 2 (calibration: {cal.by_alias})")
+    alias, secret = _fresh_account(pki_target, "bc")
+    key = ca.CsrKey.ec("P-256")
+    good = ca.csr_pem(key, ca.name((ca.OID_CN, alias)))
+    bad = ca.csr_pem(key, ca.name((ca.OID_CN, alias)), tamper="bit")
+    before = [
+        ca.enrol(pki_target, alias, f"wrong-{secrets.token_hex(4)}", good).status
+        for _ in range(k - 1)
+    ]
+    if before != [401] * (k - 1):
+        pytest.skip(f"{k - 1} wrong passwords for {alias!r} got {before}, not 401 each")
+    right = ca.enrol(pki_target, alias, secret, bad)
+    after = [
+        ca.enrol(pki_target, alias, f"wrong-{secrets.token_hex(4)}", good).status for _ in range(2)
+    ]
+    if right.status == 400 and after == [401, 401]:
+        raise ConformanceFailure.evidence(
+            f"CA-ENR-21: wrong passwords with a bad CSR (a signature that does not verify) "
+            f"are answered 400, never 429 (the CSR checked first, so no password verified); "
+            f"the real alias {alias!r} then failed {k - 1} times (valid CSRs, 401 each; the "
+            f"CA throttles an alias after k = {k}), sent its RIGHT password with a bad CSR "
+            f"({right.status}), then two wrong passwords (valid CSRs), each from a new address",
+            "401 then 429: a password the CA does not verify changes nothing",
+            f"{after}: the right password reset the alias's count, so it was verified; "
+            "so are the wrong ones answered 400, and they are not counted",
+            note="a verified wrong password must count whatever else is wrong with the request",
+        )
+
+
+@pytest.mark.req("CA-ENR-19")
+def test_an_address_is_never_hard_locked(pki_target: Target) -> None:
+    """Addresses are never hard-locked (a NAT would lock out everyone behind it): an
+    address that has failed `ca_lock_after` times (the calibration's address, fresh
+    ghost aliases, each backoff waited out as Retry-After says) must be answered again
+    once its backoff has run out. A CA that applies the alias's hard cap to every key
+    answers it 429 for ever."""
+    lock_after = pki_target.limits.ca_lock_after
+    if lock_after is None:
+        pytest.skip("the target declares no CA hard cap (limits.ca_lock_after, CA-ENR-19)")
+    cal = _calibration(pki_target)
+    address = cal.address
+    if address is None or not cal.by_address.throttled:
+        pytest.skip("the calibration's address was never throttled (its own case fails)")
+    failures = cal.by_address.answered
+    if cal.waited_on == "address":
+        failures += sum(status == 401 for status, _ in cal.after_wait)
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, "ghost")))
+    trail: list[str] = []
+    budget = _LOCK_BUDGET
+    # Up to lock_after failures, then one login past the backoff: each 429 is waited out.
+    for _ in range(2 * max(0, lock_after - failures) + 3):
+        answer = ca.enrol(pki_target, ca.ghost_alias(), f"nat-{len(trail)}", csr, source=address)
+        retry = answer.headers.get("retry-after") or ""
+        trail.append(f"{answer.status}/{retry or '-'}")
+        if answer.status == 401:
+            failures += 1
+            if failures > lock_after:
+                return  # answered past the hard cap: the address is not locked
+            continue
+        if answer.status != 429 or not retry.isdigit():
+            pytest.skip(f"the address got {answer.describe()} (CA-ENR-7 judges): {trail}")
+        if int(retry) > _MAX_WAIT or int(retry) + 0.2 > budget:
+            pytest.skip(f"Retry-After {retry} s is longer than this case waits: {trail}")
+        budget -= int(retry) + 0.2
+        time.sleep(int(retry) + 0.2)  # what Retry-After promises: this long later, answered
+    if failures >= lock_after:
+        raise ConformanceFailure.evidence(
+            f"CA-ENR-19: address {address} failed {failures} times (the declared "
+            f"ca_lock_after is {lock_after}), each with a new ghost alias, waiting out "
+            "every Retry-After",
+            "a login answered (401) once the address's backoff has run out: addresses are "
+            "never hard-locked",
+            f"429 after every wait: {trail}",
+        )
+    pytest.skip(f"{failures} of {lock_after} failures reached: {trail}")

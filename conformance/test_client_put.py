@@ -602,6 +602,9 @@ NOT_ACCEPTANCES: dict[str, Callable[[str, int], dict[str, Any]]] = {
     "accept-string": lambda name, size: {"accept": "true", "name": name},
     "accept-null": lambda name, size: {"accept": None, "name": name},
     "name-only": lambda name, size: {"name": name},
+    # JSON keys are case-sensitive: `accept` is missing; Go's encoding/json, decoding
+    # into a struct, matches `Accept` to the field case-insensitively
+    "accept-key-case": lambda name, size: {"Accept": True, "name": name},
 }
 _SLOW_SHAPES = frozenset({"accept-string", "accept-null", "name-only"})
 

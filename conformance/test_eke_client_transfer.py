@@ -587,6 +587,14 @@ _MALFORMED = [
         name="duplicate-key",
         slow=True,
     ),
+    # JSON keys are case-sensitive: `size` is missing. Go's encoding/json, decoding into a
+    # struct, matches `Size` to the field case-insensitively and takes the RSFL.
+    _lie(
+        ("FRM-9",),
+        _malformed(_rsfl_payload(b'{"name":"offered.bin","Size":%d}' % SIZE)),
+        "bad_frame",
+        name="member-key-case",
+    ),
     _lie(
         ("FRM-11",),
         _malformed(_rsfl_payload(b'{"name":"a","size":5120.0}')),

@@ -393,6 +393,48 @@ _PUBLIC_FAKE_KEYS: dict[str, Callable[[str], bytes]] = {
 }
 
 
+def _name_of_64_bytes(filler: str) -> str:
+    """A fresh user name of exactly 64 UTF-8 bytes: a random part, then `filler` (a
+    character of 1, 2, 3 or 4 bytes) up to the bound, ASCII `x` for what is left."""
+    name = ghost_user()
+    room = 64 - len(name.encode("utf-8"))
+    width = len(filler.encode("utf-8"))
+    name += filler * (room // width) + "x" * (room % width)
+    assert len(name.encode("utf-8")) == 64, name
+    return name
+
+
+@pytest.mark.req("EKE-HS-3", "EKE-PW-1")
+def test_unknown_user_names_of_64_bytes_are_unknown_users(
+    eke_target: Target, eke_sources: SourceAddresses
+) -> None:
+    """A user name is 1 to 64 bytes of UTF-8 (EKE-PW-1): a name of exactly 64 bytes is
+    valid, and one that names no account is an unknown user, answered EKE2 like any
+    (EKE-HS-3). The bound is on bytes, whatever the characters (1, 2, 3 and 4 bytes
+    each): a server that counts `< 64`, or counts characters with a byte budget, refuses
+    an account name the store accepts. Each EKE1 is abandoned after EKE2 (a fresh name
+    and address: nothing is throttled)."""
+    timeout = _timeout(eke_target)
+    for filler in ("x", "\u00e9", "\u20ac", "\U0001f600"):
+        name = _name_of_64_bytes(filler)
+        hs = start_handshake(
+            eke_target, name, bytes(32), timeout=timeout, source=eke_sources.fresh()
+        )
+        try:
+            event = hs.receive_eke2(timeout)
+            if hs.eke2 is None:
+                raise ConformanceFailure(
+                    f"Expected: EKE2 for an EKE1 of the unknown user {name!r} (64 UTF-8 bytes "
+                    f"of {len(name)} characters: a valid name, EKE-PW-1)\n"
+                    f"Actual:   {event.describe()}\n"
+                    "EKE-HS-3: an unknown user is answered exactly as a known one",
+                    violates=("EKE-HS-3",),
+                )
+            _eke2_ok(hs)
+        finally:
+            hs.close()
+
+
 @pytest.mark.req("EKE-HS-3")
 def test_unknown_users_key_cannot_be_computed(
     eke_target: Target, eke_sources: SourceAddresses
@@ -700,7 +742,9 @@ def test_handshake_timeout(
 
     `late-eke1`: EKE1 comes at 3/4 of the limit, EKE2 is read, then nothing. The deadline
     runs from accept (LIM-1, LIM-9): a server whose timer restarts with EKE1 or EKE2 ("each
-    step its own timeout") would close only at 1.75 times the limit."""
+    step its own timeout") would close only at 1.75 times the limit.
+
+    Bytes trickling in: test_eke_handshake_stalls.py."""
     limit = eke_target.limits.handshake_timeout
     if limit > 15:
         pytest.skip(f"handshake timeout of {limit} s is too long for the default run")

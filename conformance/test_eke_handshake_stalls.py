@@ -4,6 +4,9 @@ A server that serialises its handshakes — one lock around the whole exchange, 
 the password store and the throttle are shared" — serves every honest test one at a
 time and passes them all; only a login attempted WHILE another client sits in its
 handshake shows it: that login then waits for the stalled one's timeout.
+
+And a handshake that never completes because its bytes trickle in must still end at the
+handshake timeout counted from accept (LIM-1; LIM-9: trickling bytes do not extend it).
 """
 
 from __future__ import annotations
@@ -13,15 +16,20 @@ from collections.abc import Callable
 
 import pytest
 
+from conformance import eke
 from conformance.eke_channel import EkeChannel, connect_raw
 from conformance.eke_support import SourceAddresses, ghost_user, start_handshake
 from conformance.target import Target
 from conformance.wire import (
+    Closed,
     ConformanceFailure,
+    Event,
     RawConnection,
     ReceivedFrame,
     TimedOut,
+    control,
     deadline_after,
+    frame_bytes,
     header_bytes,
 )
 
@@ -111,3 +119,58 @@ def test_a_login_completes_while_other_handshakes_stall(
         "LIM-5: a login waited for other clients' stalled handshakes to end:\n"
         + "\n".join(evidence)
     )
+
+
+def _trickle(raw: RawConnection, frame: bytes, limit: float) -> Event:
+    """Sends all but the last byte of `frame` in 16 pieces, one every limit/8 seconds (2x
+    the limit in all), until the server answers or closes; returns what it did (TimedOut:
+    still open after the last piece)."""
+    pieces, interval = 16, limit / 8
+    body = frame[:-1]  # the frame never completes: only the deadline can end it
+    event: Event = TimedOut(0.0)
+    for i in range(pieces):
+        if not raw.send_raw(body[i * len(body) // pieces : (i + 1) * len(body) // pieces]):
+            return Closed("reset", "the server closed while the EKE1 trickled in")
+        # The server's answer or close, waited for one interval at most: the trickle's pace.
+        event = raw.recv_frame(deadline_after(interval))
+        if not isinstance(event, TimedOut):
+            return event
+    return event
+
+
+@pytest.mark.req("LIM-1", "EKE-HS-11")
+def test_a_trickled_handshake_ends_at_the_timeout_from_accept(
+    eke_target: Target, eke_sources: SourceAddresses
+) -> None:
+    """An EKE1 that arrives a few bytes every limit/8 seconds and never completes: the
+    server must end the connection at its handshake timeout counted from accept (EROR
+    timeout, EKE-HS-11, or a close), not later. A server that re-arms a socket timeout at
+    every read ("close after N seconds of silence") never closes it: one byte now and then
+    holds a slot, and a thread, forever (LIM-9: bytes trickling in do not extend it)."""
+    limit = eke_target.limits.handshake_timeout
+    if limit > 15:
+        pytest.skip(f"handshake timeout of {limit} s is too long for the default run")
+    # Computed before the connection: the server's clock starts at accept, not at ours.
+    eke1 = frame_bytes("EKE1", control(eke.ClientHandshake(user=ghost_user(), pw=bytes(32)).eke1()))
+    started = time.monotonic()
+    raw = connect_raw(
+        eke_target.host, eke_target.port, timeout=limit + 5, source=eke_sources.fresh()
+    )
+    try:
+        event = _trickle(raw, eke1, limit)
+        elapsed = time.monotonic() - started
+    finally:
+        raw.close()
+    if isinstance(event, TimedOut) or elapsed > 1.35 * limit + 0.2:
+        raise ConformanceFailure(
+            f"LIM-1: an EKE1 that trickled in (all but the last of its {len(eke1)} bytes, in "
+            f"16 pieces, one every {limit / 8:.2f} s) was still open {elapsed:.2f} s after "
+            f"the connection was made; the handshake timeout is {limit} s, counted from "
+            f"accept, and bytes trickling in do not extend it (LIM-9)\n"
+            f"last event: {event.describe()}",
+            violates=("LIM-1",),
+        )
+    if isinstance(event, ReceivedFrame) and event.error_name not in (None, "timeout"):
+        raise ConformanceFailure(
+            f"EKE-HS-11: a handshake that timed out was answered {event.describe()}"
+        )

@@ -9,6 +9,7 @@ runs with a short backoff; against another target the limits come from its targe
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import shlex
 import socket
@@ -330,6 +331,97 @@ def test_backoff_grows_after_the_lock(eke_target: Target, eke_sources: SourceAdd
             f"{since:.2f} s after that failure began: the backoff does not double",
             violates=("EKE-THR-6",),
         )
+
+
+@pytest.mark.req("EKE-THR-5", "EKE-THR-6")
+def test_throttled_attempts_are_not_failures(
+    eke_target: Target, eke_sources: SourceAddresses
+) -> None:
+    """An EKE1 answered `throttled` gets no EKE2: no guess was spent, so it is not a
+    failure (EKE-THR-5: failures only decide) and the lock still ends when the law of
+    EKE-THR-6 says, counted from the N-th failure. A server that counts the refused
+    attempt too ("one more try while locked") re-locks, longer each time: whoever keeps
+    knocking, the account's owner first, stays locked out. Both counters at once (a user
+    name from fresh addresses, an address with fresh names): one lock's wait for both."""
+    _needs_throttling(eke_target, eke_sources)
+    n = eke_target.limits.throttle_failures
+    lock = _lock_seconds(eke_target, n)
+    if lock > 2:
+        pytest.skip(f"a first lock of {lock} s is too long for the default run")
+    user, address = ghost_user(), eke_sources.fresh()
+    for _ in range(n):
+        _fail_once(eke_target, user, eke_sources.fresh())
+        _fail_once(eke_target, ghost_user(), address)
+    locked_at = time.monotonic()
+    probes: dict[str, Callable[[], tuple[str, str | None]]] = {
+        "user": lambda: (user, eke_sources.fresh()),
+        "address": lambda: (ghost_user(), address),
+    }
+    for counter, attempt in probes.items():
+        name, source = attempt()
+        frame, _ = _probe(eke_target, name, bytes(32), source)
+        _assert_throttled(frame, f"EKE1 after {n} failures of one {counter}")
+    # Polling, because the lock is the server's clock: bounded by the law's lock (counted
+    # from the N-th failure, before `locked_at`) and a margin for a loaded machine.
+    deadline = locked_at + lock + 2.5
+    for counter, attempt in probes.items():
+        while True:
+            name, source = attempt()
+            frame, _ = _probe(eke_target, name, bytes(32), source)
+            if frame is None or frame.error_name != "throttled":
+                break
+            if time.monotonic() > deadline:
+                raise ConformanceFailure(
+                    f"Expected: EKE2 once the lock after {n} failures of one {counter} ended "
+                    f"({lock} s after the last of them, EKE-THR-6)\n"
+                    f"Actual:   still {frame.describe()} "
+                    f"{time.monotonic() - locked_at:.2f} s after it: the EKE1s refused "
+                    "`throttled` meanwhile were counted as failures (EKE-THR-5: no EKE2, no "
+                    "guess spent, no failure)",
+                    violates=("EKE-THR-5", "EKE-THR-6"),
+                )
+            time.sleep(0.2)  # the next poll of the server's lock (see above)
+        if frame is None or frame.type != b"EKE2":
+            raise ConformanceFailure(
+                f"Expected: EKE2 once the lock of the {counter} ended\n"
+                f"Actual:   {frame.describe() if frame is not None else 'no frame'}"
+            )
+
+
+@pytest.mark.req("EKE-THR-2", "EKE-THR-9")
+def test_a_user_name_that_spells_an_address_is_not_that_address(
+    eke_target: Target, eke_sources: SourceAddresses
+) -> None:
+    """User names and addresses are counted apart (EKE-THR-9): N failures of the user name
+    "127.x.y.z" (from other addresses) must not throttle the address 127.x.y.z, and N
+    failures from an address must not throttle the user name that spells it. A server
+    that keeps one table keyed by a bare string (user or address, whichever came) locks
+    an honest client out by the name someone else chose (EKE-THR-2)."""
+    _needs_throttling(eke_target, eke_sources)
+    n = eke_target.limits.throttle_failures
+    named, failing = eke_sources.fresh(), eke_sources.fresh()
+    assert named is not None and failing is not None  # loopback: _needs_throttling
+    for _ in range(n):
+        _fail_once(eke_target, named, eke_sources.fresh())
+        _fail_once(eke_target, ghost_user(), failing)
+    for what, user, source in (
+        (f"another name from the address {named}, after {n} failures of the user name "
+         f"{named!r}", ghost_user(), named),
+        (f"the user name {failing!r} from another address, after {n} failures from the "
+         f"address {failing}", failing, eke_sources.fresh()),
+    ):  # fmt: skip
+        frame, _ = _probe(eke_target, user, bytes(32), source)
+        if frame is None or frame.type != b"EKE2":
+            raise ConformanceFailure(
+                f"Expected: EKE2 for {what}\n"
+                f"Actual:   {frame.describe() if frame is not None else 'no frame'}\n"
+                "User names and addresses are counted in separate tables (EKE-THR-9): "
+                "failures of one must not throttle the other that happens to be spelled "
+                "the same (EKE-THR-2)",
+                violates=("EKE-THR-2", "EKE-THR-9")
+                if frame is not None and frame.error_name == "throttled"
+                else (),
+            )
 
 
 @pytest.mark.req("EKE-THR-2")
@@ -712,6 +804,99 @@ def test_pending_slot_is_given_back_however_the_handshake_ends(
                 f"handshake(s) of {eke_victim.user!r} ended ({ending}) right after EKE2 and "
                 "nothing else in flight, an honest login of it did not complete: a pending "
                 f"slot was not given back when the handshake ended\n{exc}",
+                violates=("EKE-THR-7",) if busy else (),
+            ) from None
+
+
+def _silent_until_closed(target: Target, held: list[PartialHandshake]) -> None:
+    """Says nothing after EKE2 and waits (bounded) until the server has ended every one
+    of `held` at its handshake timeout (an EROR timeout, then the close); then closes
+    them. A server that never ends them breaks LIM-1, judged by its own case: here the
+    handshakes are just closed after the wait."""
+    deadline = deadline_after(target.limits.handshake_timeout + _timeout(target))
+    try:
+        for hs in held:
+            for _ in range(4):  # an EROR, then the close
+                if isinstance(hs.raw.recv_frame(deadline), (Closed, TimedOut)):
+                    break
+    finally:
+        for hs in held:
+            hs.close()
+
+
+@pytest.mark.req("EKE-THR-5", "EKE-THR-7", "EKE-THR-1")
+def test_pending_handshakes_that_time_out(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses
+) -> None:
+    """A guess held silent after EKE2 until the server's handshake timeout ends it was
+    checkable on C2 like any other: it is a failure the moment the server ends it
+    (EKE-THR-5, "timed out"), and it gives its pending slot back (EKE-THR-7).
+
+    Held at once, so one handshake timeout is waited for all: N handshakes of one unknown
+    name G from one address A (then G from another address, and another name from A, must
+    be throttled: a server that counts bad EKE3s and closes but not its own timeouts lets
+    a silent attacker test guesses for free), and min(P, N - 1) of the account's, each
+    from a fresh address; then an honest login of the account (which forgives them,
+    EKE-THR-4). ceil(P / min(P, N - 1)) such rounds: a server whose timeout path keeps
+    the slot has then kept P of them, and the last honest login is `busy`."""
+    _needs_throttling(eke_target, eke_sources)
+    p, per_address = _pending_caps(eke_target)
+    n = eke_target.limits.throttle_failures
+    if n > min(p, per_address) or n < 2:
+        pytest.skip(f"N = {n} guesses held at once needs N <= the pending caps, and N >= 2")
+    limit = eke_target.limits.handshake_timeout
+    if limit > 10:
+        pytest.skip(f"handshake timeout of {limit} s is too long for the default run")
+    k = min(p, n - 1)
+    ghost, address = ghost_user(), eke_sources.fresh()
+    for round_number in range(1, -(-p // k) + 1):
+        held: list[PartialHandshake] = []
+        try:
+            if round_number == 1:
+                held += [
+                    _hold(eke_target, ghost, bytes(32), address, "a guess to leave silent")
+                    for _ in range(n)
+                ]
+            held += [
+                _hold(
+                    eke_target,
+                    eke_victim.user,
+                    bytes(32),
+                    eke_sources.fresh(),
+                    "a wrong-password login of the account, to leave silent",
+                )
+                for _ in range(k)
+            ]
+        finally:
+            _silent_until_closed(eke_target, held)
+        if round_number == 1:
+            for what, user, source, counter in (
+                (f"the name {ghost!r} from another address", ghost, eke_sources.fresh(), "user"),
+                ("another name from the same address", ghost_user(), address, "address"),
+            ):
+                frame, _ = _probe(eke_target, user, bytes(32), source)
+                _assert_throttled(
+                    frame,
+                    f"EKE1 of {what}, after {n} handshakes of {ghost!r} from one address were "
+                    "left silent after EKE2 until the server's handshake timeout ended them: "
+                    "each was a spent guess (EKE-THR-5)",
+                    broken="EKE-THR-5",
+                    control=functools.partial(
+                        _plain_failures_throttle, eke_target, eke_sources, counter
+                    ),
+                )
+        try:
+            eke_victim.honest(eke_sources.fresh()).close()
+        except ConformanceFailure as exc:
+            if exc.violates:
+                raise
+            busy = "EROR busy" in str(exc).split("\n", 1)[0]
+            raise ConformanceFailure(
+                f"EKE-THR-7: round {round_number}: after {round_number * k} handshake(s) of "
+                f"{eke_victim.user!r} were ended by the server's handshake timeout ({k} per "
+                "round, each round forgiven by an honest login) and nothing else was in "
+                "flight, an honest login of it did not complete: the timeout path kept the "
+                f"pending slots\n{exc}",
                 violates=("EKE-THR-7",) if busy else (),
             ) from None
 

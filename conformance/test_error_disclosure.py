@@ -26,7 +26,8 @@ import pytest
 from conformance import eke
 from conformance._wire_fixtures import AppChannel, fresh_name, known_file, put_file, require
 from conformance.disclosure import find_secret
-from conformance.eke_support import SourceAddresses, Victim, start_handshake
+from conformance.eke_channel import connect_raw
+from conformance.eke_support import SourceAddresses, Victim, ghost_user, start_handshake
 from conformance.target import Target
 from conformance.wire import (
     ConformanceFailure,
@@ -146,6 +147,43 @@ def test_refused_data_message_carries_no_content(
         _check_no_secret(
             _message_of(outcome.frame), {"the DATA content": content}, f"EROR after {where}"
         )
+
+
+@pytest.mark.req("ERR-5", "EKE-HS-9")
+@pytest.mark.parametrize("where", ["instead-of-eke1", "instead-of-eke3"])
+def test_eke_refused_handshake_frame_message_carries_no_content(
+    eke_target: Target, eke_sources: SourceAddresses, where: str
+) -> None:
+    """Before the record phase an `EROR` travels in clear (EKE-HS-9): a `DATA` frame sent
+    in place of EKE1, or of EKE3 after EKE2, is answered `unexpected_frame` (or a close)
+    without its content. A server that reads whole frames, then dispatches, and quotes
+    what it refused (`f"unexpected {frame!r}"`) hands the bytes a client sent to every
+    eavesdropper, before any key exists."""
+    timeout = _timeout(eke_target)
+    content = _debug_echo_content()
+    source = eke_sources.fresh()
+    if where == "instead-of-eke1":
+        raw = connect_raw(eke_target.host, eke_target.port, timeout=timeout, source=source)
+    else:
+        # An unknown name from a fresh address: the one failure it counts is nobody's.
+        hs = start_handshake(eke_target, ghost_user(), bytes(32), source=source, timeout=timeout)
+        raw = hs.raw
+        event = hs.receive_eke2(timeout)
+        if hs.eke2 is None:
+            raw.close()
+            raise ConformanceFailure(f"no EKE2 for an EKE1 of an unknown name: {event.describe()}")
+    try:
+        raw.send_frame("DATA", content)
+        # The code is EKE-HS-9's business (its own cases): here only the message counts.
+        refusal = ExpectError("unexpected_frame", "bad_frame", "auth_failed", then_close=True)
+        outcome = expect_on(raw, [refusal, ExpectClose()], timeout)
+        outcome.check(f"DATA of {len(content)} bytes {where}")
+        if outcome.frame is not None:
+            _check_no_secret(
+                _message_of(outcome.frame), {"the DATA content": content}, f"EROR {where}"
+            )
+    finally:
+        raw.close()
 
 
 _SEPARATORS = {"crlf": b"\r\n", "lf": b"\n", "space": b" ", "nul-padding": b"\x00" * 4}

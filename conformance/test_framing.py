@@ -114,8 +114,10 @@ def test_bad_type_bytes_are_bad_frame(
 
 
 # Bytes outside A-Z 0-9 _ that a too-narrow check lets through: lower case, space, NUL,
-# a byte above 0x7F, punctuation next to the allowed ranges.
-_BAD_TYPE_BYTES = (b"a", b" ", b"\x00", b"\xff", b"-")
+# a byte above 0x7F, punctuation next to the allowed ranges, and a Latin-1 capital (0xC9,
+# É), which a check by the runtime's idea of a capital letter lets through (Java's
+# Character.isUpperCase((char) b): the independent pki4's planted fault).
+_BAD_TYPE_BYTES = (b"a", b" ", b"\x00", b"\xff", b"-", b"\xc9")
 
 
 @pytest.mark.req("FRM-2", "ERR-3")
@@ -305,7 +307,16 @@ _JSON_ABUSE = {
     "nan": b'{"name":"a","x":NaN}',
     "infinity": b'{"name":"a","x":Infinity}',
     "minus-infinity": b'{"name":"a","x":-Infinity}',
+    # numbers outside RFC 8259's grammar that a lenient number scanner (digits and signs
+    # handed to the runtime's number parser) accepts
+    "number-plus-sign": b'{"name":"a","x":+1}',
+    "number-leading-zero": b'{"name":"a","x":01}',
     "missing-member": b"{}",
+    # the member's key in another case: JSON keys are case-sensitive, so `name` is
+    # missing (and `NAME` an unknown member, FRM-10); Go's encoding/json, decoding into
+    # a struct, matches field names case-insensitively and would take it as the name
+    "member-key-upper": b'{"NAME":"sft-conformance-no-such-file.txt"}',
+    "member-key-title": b'{"Name":"sft-conformance-no-such-file.txt"}',
     "name-number": b'{"name":5}',
     "name-null": b'{"name":null}',
     "name-array": b'{"name":["a"]}',
@@ -359,6 +370,8 @@ _INT_ABUSE = {
     "too-big": str(2**63).encode(),
     "huge": b"9" * 400,
     "null": b"null",
+    "plus-sign": b"+5",  # not JSON at all (FRM-9), so not a JSON integer either
+    "leading-zero": b"05",
 }
 
 
@@ -402,6 +415,138 @@ def test_empty_data_frame_is_bad_frame(target: Target, app_channel: AppChannel) 
     channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF before an empty DATA")
     channel.send_frame("DATA", b"")
     expect_fatal(channel, "bad_frame", context="FRM-13: empty DATA")
+
+
+# Malformed payloads of every control frame type the responder receives, not only RQFL's:
+# a parser (or schema check) applied to some types only — "BYE_ ends the connection
+# anyway", "DONE is checked against the data, not parsed" — lets these through.
+# (type, state it is sent in, payload); each is answered EROR bad_frame, then the close —
+# a DONE may be answered integrity_failed as well (FRM-16, as in the DONE member cases
+# below): what fails is keeping the put, or carrying on. A malformed EROR: ERR-8, below.
+_DONE_SHA = hashlib.sha256(b"abcd").hexdigest()
+_MALFORMED_BY_TYPE = {
+    "BYE_-array": ("BYE_", "idle", b"[]"),
+    "BYE_-null": ("BYE_", "idle", b"null"),
+    "BYE_-not-json": ("BYE_", "idle", b"bye"),
+    "BYE_-duplicate-key": ("BYE_", "idle", b'{"x":1,"x":2}'),
+    "PUTF-missing-size": ("PUTF", "idle", b'{"name":"sft-conformance-schema.bin"}'),
+    "PUTF-missing-name": ("PUTF", "idle", b'{"size":4}'),
+    "DONE-missing-sha256": ("DONE", "receiving", b'{"size":4}'),
+    "DONE-missing-size": ("DONE", "receiving", b'{"sha256":"' + _DONE_SHA.encode() + b'"}'),
+    "DONE-size-string": (
+        "DONE",
+        "receiving",
+        b'{"size":"4","sha256":"' + _DONE_SHA.encode() + b'"}',
+    ),
+    "DONE-array": ("DONE", "receiving", b"[4]"),
+}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            k,
+            marks=pytest.mark.req("FRM-9", *(("FRM-11",) if "size-" in k else ())),
+            id=k,
+        )
+        for k in sorted(_MALFORMED_BY_TYPE)
+    ],
+)
+def test_malformed_payload_of_every_frame_type_is_bad_frame(
+    target: Target, app_channel: AppChannel, case: str
+) -> None:
+    """FRM-9/FRM-11 hold for every control frame a responder receives: a BYE_ or a PUTF
+    that is not a well-formed object of its schema is `bad_frame` like a malformed RQFL,
+    and so is a DONE ending a put."""
+    frame_type, state, payload = _MALFORMED_BY_TYPE[case]
+    if state == "receiving":
+        require(target, "put")
+    channel = app_channel()
+    if state == "receiving":
+        channel.send_frame("PUTF", {"name": fresh_name(), "size": 4})
+        channel.expect([ExpectFrame("RSFL", {"accept": True})]).check(f"PUTF before {case}")
+        channel.send_frame("DATA", b"abcd")
+    channel.send_raw(frame_bytes(frame_type, payload))
+    codes = ("bad_frame", "integrity_failed") if frame_type == "DONE" else ("bad_frame",)
+    expect_fatal(
+        channel,
+        *codes,
+        context=f"FRM-9: {frame_type} with the payload {payload[:80]!r} ({state})",
+        violates=("FRM-9",),
+    )
+
+
+_MALFORMED_ERRORS = {
+    "missing-code": b'{"name":"internal","message":"suite"}',
+    "code-string": b'{"code":"11","name":"internal","message":"suite"}',
+    "code-true": b'{"code":true,"name":"bad_frame","message":"suite"}',
+    "code-float": b'{"code":11.0,"name":"internal","message":"suite"}',
+    "code-negative": b'{"code":-1,"name":"internal","message":"suite"}',
+    "code-too-big": b'{"code":9223372036854775808,"name":"internal","message":"suite"}',
+    "array": b"[11]",
+    "not-json": b"internal error",
+}
+
+
+@pytest.mark.req("ERR-8", "ERR-3")
+@pytest.mark.parametrize("case", sorted(_MALFORMED_ERRORS))
+def test_malformed_error_from_the_initiator_still_ends_the_connection(
+    target: Target, app_channel: AppChannel, case: str
+) -> None:
+    """A malformed EROR, then a get pipelined behind it: the responder answers `bad_frame`
+    or nothing, and closes; it never serves the get. A responder that does not take a
+    payload with no integer `code` for an EROR ("not a valid error: ignore it") serves
+    requests its initiator has given up on."""
+    file = known_file(target)
+    channel = app_channel()
+    payload = _MALFORMED_ERRORS[case]
+    frames = [frame_bytes("EROR", payload), frame_bytes("RQFL", control({"name": file.name}))]
+    send_split_frames(channel, frames, [sum(len(f) for f in frames)])
+    outcome = channel.expect([ExpectClose(), ExpectError("bad_frame", then_close=True)])
+    try:
+        outcome.check(f"ERR-8: EROR {payload[:60]!r}, then RQFL {file.name!r} in the same write")
+    except ConformanceFailure as exc:
+        exc.violates = exc.violates or ("ERR-8",)
+        raise
+
+
+@pytest.mark.req("APP-2", "FRM-4")
+@pytest.mark.parametrize("writes", ["one-write", "done-with-requests"])
+def test_requests_pipelined_behind_a_put_are_answered(
+    target: Target, app_channel: AppChannel, writes: str
+) -> None:
+    """A put's DATA and DONE followed, in the same write, by a get, a get of a missing file
+    and BYE_: the put is stored, then each request is answered in order. A responder that
+    resets its read buffer or its connection state after a put (or after any transfer)
+    loses the requests that came with the DONE. `done-with-requests`: the DATA comes first,
+    the DONE and the requests in one later write."""
+    require(target, "put")
+    file = known_file(target)
+    channel = app_channel()
+    data = b"a put with requests pipelined behind it\n" * 50
+    channel.send_frame("PUTF", {"name": fresh_name(), "size": len(data)})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("APP-2: PUTF")
+    done = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    missing = "sft-conformance-no-such-file.txt"
+    requests = [
+        frame_bytes("DONE", control(done)),
+        frame_bytes("RQFL", control({"name": file.name})),
+        frame_bytes("RQFL", control({"name": missing})),
+        frame_bytes("BYE_", control({})),
+    ]
+    if writes == "one-write":
+        frames = [frame_bytes("DATA", data), *requests]
+        send_split_frames(channel, frames, [sum(len(f) for f in frames)])
+    else:
+        channel.send_frame("DATA", data)
+        send_split_frames(channel, requests, [sum(len(f) for f in requests)])
+    where = f"pipelined behind a put's DONE ({writes})"
+    channel.expect([ExpectFrame("DONE", done)]).check(f"APP-PUT-5: the put's DONE, {where}")
+    first = channel.expect([ExpectFrame("RSFL")]).check(f"APP-2: RQFL {file.name!r} {where}")
+    _finish_get(channel, first.frame, file.sha256, file.size)
+    channel.expect([ExpectError("not_found")]).check(f"APP-2: RQFL of a missing file {where}")
+    channel.expect([ExpectFrame("BYE_"), ExpectClose()]).check(f"APP-2: BYE_ {where}")
 
 
 # --- errors -------------------------------------------------------------------------------

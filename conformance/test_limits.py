@@ -131,6 +131,52 @@ def test_idle_timeout_between_requests(target: Target, app_channel: AppChannel) 
     )
 
 
+@pytest.mark.req("LIM-2")
+def test_idle_timeout_inside_a_frame(target: Target, app_channel: AppChannel) -> None:
+    """Silence is silence wherever the stream stops: part of a header, part of a control
+    payload, part of a DATA payload (during a put). A responder that reads "the rest of a
+    begun frame" without a deadline (a read-exactly helper with no timeout) is held for
+    ever by a peer that stops mid-frame. The three connections stall at once, so the case
+    waits one idle timeout in all. sft-eke: a frame is one record, so the stop is inside
+    the record (its header, its payload) on the TCP stream."""
+    limit = _limit(target.limits.idle_timeout, "idle timeout")
+    stalls: dict[str, Channel] = {}
+    for where in ("a header", "a control payload", "a DATA payload"):
+        if where == "a DATA payload" and not target.has("put"):
+            continue
+        channel = app_channel()
+        if where == "a DATA payload":
+            channel.send_frame("PUTF", {"name": fresh_name(), "size": 5000})
+            channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("LIM-2: PUTF")
+        raw = getattr(channel, "raw", None)
+        kind = (
+            b"RECD" if isinstance(raw, RawConnection) else (b"DATA" if "DATA" in where else b"RQFL")
+        )
+        partial = kind if where == "a header" else struct.pack("!4sI", kind, 4000) + b"{" * 1000
+        sent = (
+            raw.send_raw(partial) if isinstance(raw, RawConnection) else channel.send_raw(partial)
+        )
+        if not sent:
+            raise ConformanceFailure(f"LIM-2: could not send part of {where}: the target closed")
+        stalls[where] = channel
+    end = time.monotonic() + limit * 1.5 + 1.0
+    wrong = []
+    for where, channel in stalls.items():
+        outcome = channel.expect(
+            [ExpectError("timeout"), ExpectClose()], timeout=max(0.2, end - time.monotonic())
+        )
+        if not outcome.ok:
+            wrong.append(f"stopped inside {where}: {outcome.describe()}")
+        channel.close()
+    if wrong:
+        raise ConformanceFailure.evidence(
+            f"LIM-2: connections that stopped sending in the middle of a frame (idle timeout "
+            f"{limit} s)",
+            f"EROR timeout (or the close) within {limit * 1.5 + 1.0:.1f} s",
+            "\n".join(wrong),
+        )
+
+
 @pytest.mark.req("LIM-2", "APP-STORE-3")
 def test_idle_timeout_during_a_put(target: Target, app_channel: AppChannel) -> None:
     require(target, "put")

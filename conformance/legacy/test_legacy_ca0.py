@@ -58,10 +58,30 @@ def test_verify_issues_a_certificate_for_the_alias_and_key(pki_legacy: LegacyPki
 
 @pytest.mark.req("LEG-CA-FMT-3")
 def test_a_wrong_password_gets_401(pki_legacy: LegacyPkiTarget) -> None:
+    """The family of wrong passwords a careless comparison accepts: a suffix added, a
+    prefix (a startsWith / a comparison over the shorter length), the first character,
+    the empty string, another case, the last character changed, white space around."""
     alias, password, root_pem, url = _enrolment(pki_legacy)
-    body = pki0.verify_body(root_pem, alias, password + "-wrong", _public_pem(_spare()))
-    status, _ = pki0.post_verify(url, body)
-    assert status == 401
+    guesses = [
+        password + "-wrong",
+        password[:-1],
+        password[:1],
+        "",
+        password.swapcase(),
+        password[:-1] + chr(ord(password[-1]) ^ 1) if password else "x",
+        password + "\n",
+        " " + password,
+    ]
+    public_pem = _public_pem(_spare())
+    answered: dict[str, int] = {}
+    for guess in dict.fromkeys(g for g in guesses if g != password):
+        status, _ = pki0.post_verify(url, pki0.verify_body(root_pem, alias, guess, public_pem))
+        answered[guess] = status
+    wrong = {g: s for g, s in answered.items() if s != 401}
+    assert not wrong, (
+        f"LEG-CA-FMT-3 (a wrong password MUST be answered 401): for alias {alias!r}, "
+        + "; ".join(f"password {g!r} answered {s}" for g, s in wrong.items())
+    )
 
 
 @pytest.mark.req("LEG-CA-1", "CA-ENR-1")

@@ -65,6 +65,10 @@ def test_sece_is_answered_with_rscv_and_the_responders_certificate(
         pki_legacy.host, pki_legacy.port, suite_identity.certificate_pem, suite_identity.key, None
     )
     assert session.answer is not None, "sanity: the responder closed without answering SECE"
+    assert not session.header_deviations, (
+        "LEG-PKI-FMT-1 (the length is a 4-byte big-endian uint32): "
+        + "; ".join(session.header_deviations)
+    )
     assert session.answer.type == b"RSCV", f"expected RSCV, got {session.answer.type!r}"
     assert session.responder is not None
     if pki_legacy.responder_alias:
@@ -792,7 +796,7 @@ def test_rscv_carries_one_pem_certificate(
 ) -> None:
     with LegacyStream(pki_legacy.host, pki_legacy.port) as stream:
         stream.send(pki0.frame(b"SECE", suite_identity.certificate_pem))
-        answer = pki0.read_frame(stream)
+        answer = pki0.read_frame(stream, lenient=[])  # the header: LEG-PKI-FMT-1's case
     assert answer.type == b"RSCV", f"sanity: the suite's certificate got {answer.type!r}"
     wrong = _one_pem_certificate(answer.payload)
     assert not wrong, (
@@ -815,7 +819,7 @@ def test_a_frame_split_across_writes_is_read_whole(
             stream.send(data[start:end])
             time.sleep(0.15)
         try:
-            answer: pki0.Frame | None = pki0.read_frame(stream)
+            answer: pki0.Frame | None = pki0.read_frame(stream, lenient=[])
         except (Closed, TimedOut):
             answer = None
     got = "no frame" if answer is None else f"{answer.type!r}"
@@ -871,7 +875,9 @@ def _format_responder(
     identity: SuiteIdentity, content: bytes
 ) -> tuple[socket.socket, dict[str, bytes]]:
     """An honest sft-pki/0 responder holding the suite's identity, which records the
-    requester's SECE and RQFL payloads and serves `content` in the format."""
+    requester's SECE and RQFL payloads and serves `content` in the format, every RSFL
+    frame in one write (TCP may deliver frames coalesced: a requester must read them by
+    their length, not one per read)."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(30)
     seen: dict[str, bytes] = {}
@@ -891,9 +897,14 @@ def _format_responder(
                 conn.sendall(pki0.frame(b"RSCV", identity.certificate_pem))
                 kind, seen["rqfl"] = reader.frame()
                 seen["rqfl type"] = kind
-                for start in range(0, len(content), pki0.PIECE_SIZE):
-                    piece = content[start : start + pki0.PIECE_SIZE]
-                    conn.sendall(pki0.frame(b"RSFL", pki0.oaep_encrypt(requester, piece)))
+                pieces = [
+                    pki0.frame(
+                        b"RSFL", pki0.oaep_encrypt(requester, content[i : i + pki0.PIECE_SIZE])
+                    )
+                    for i in range(0, len(content), pki0.PIECE_SIZE)
+                ]
+                conn.sendall(b"".join(pieces))
+                seen["served"] = content
             except (OSError, ValueError) as exc:
                 seen.setdefault("error", f"{type(exc).__name__}: {exc}".encode())
 
@@ -903,14 +914,14 @@ def _format_responder(
     return listener, seen
 
 
-@pytest.mark.req("LEG-PKI-FMT-3", "LEG-PKI-FMT-5")
+@pytest.mark.req("LEG-PKI-FMT-3", "LEG-PKI-FMT-5", "LEG-PKI-FMT-6")
 def test_the_requester_sends_sece_and_rqfl_in_the_format(
     pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity, tmp_path: Path
 ) -> None:
     name = "report.bin"
     listener, seen = _format_responder(suite_identity, os.urandom(250))
     try:
-        done, _ = _run_requester(
+        done, saved = _run_requester(
             pki_legacy, suite_identity, tmp_path, listener.getsockname()[1], name
         )
     finally:
@@ -950,4 +961,14 @@ def test_the_requester_sends_sece_and_rqfl_in_the_format(
                     "RQFL is not RSA-OAEP (SHA-256, MGF1-SHA-256, empty label) of the UTF-8 "
                     f"name {name!r} under RSCV's key: it decrypts to {plain!r}"
                 )
-    assert not wrong, "LEG-PKI-FMT-3, LEG-PKI-FMT-5 (the requester's frames): " + "; ".join(wrong)
+    if "served" in seen and not (done.succeeded and saved == seen["served"]):
+        # FMT-6, the requester's side: the file is the decrypted pieces in arrival order.
+        wrong.append(
+            f"served {len(seen['served'])} bytes in {-(-len(seen['served']) // 100)} RSFL "
+            f"frames (one write), then a close: the requester {done.success_evidence()} and "
+            + ("saved nothing" if saved is None else f"saved {len(saved)} other bytes")
+        )
+    assert not wrong, (
+        "LEG-PKI-FMT-3, LEG-PKI-FMT-5, LEG-PKI-FMT-6 (the requester's frames and file): "
+        + "; ".join(wrong)
+    )

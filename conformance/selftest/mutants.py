@@ -23,6 +23,9 @@ from conformance.selftest.mutants_blind2_eke import MUTANTS as _BLIND2_EKE
 from conformance.selftest.mutants_blind3_ca import MUTANTS as _BLIND3_CA
 from conformance.selftest.mutants_blind3_eke import MUTANTS as _BLIND3_EKE
 from conformance.selftest.mutants_blind3_pki import MUTANTS as _BLIND3_PKI
+from conformance.selftest.mutants_blind4_ca import MUTANTS as _BLIND4_CA
+from conformance.selftest.mutants_blind4_eke import MUTANTS as _BLIND4_EKE
+from conformance.selftest.mutants_blind4_pki import MUTANTS as _BLIND4_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -375,6 +378,9 @@ MUTANTS += _BLIND2_EKE
 MUTANTS += _BLIND3_EKE
 MUTANTS += _BLIND3_PKI
 MUTANTS += _BLIND3_CA
+MUTANTS += _BLIND4_CA
+MUTANTS += _BLIND4_EKE
+MUTANTS += _BLIND4_PKI
 MUTANTS += _OBSERVABLE
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name

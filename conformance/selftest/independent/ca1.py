@@ -130,6 +130,18 @@ FAULTS: dict[str, tuple[str, str]] = {
     "body-latin1": ("CA-ENR-2", "the request body is decoded as Latin-1"),
     "dotted-alias-refused": ("CA-ENR-2", "an alias with a dot is refused as a host name"),
     "csr-sha256-only": ("CA-ENR-2", "only SHA-256 CSRs are accepted (SHA-384/512 refused)"),
+    # Blind round 4 (conformance/selftest/mutants_blind4_ca.py), planted here too.
+    "bad-csr-verified-400": (
+        "CA-ENR-21",
+        "a wrong password with a bad CSR is verified, then answered 400 bad_csr, uncounted",
+    ),
+    "success-leaks-address": (
+        "CA-ENR-14",
+        "a right password ends its alias's reservation but not its address's",
+    ),
+    "retry-after-float": ("CA-ENR-7", "Retry-After is the remaining backoff as a float"),
+    "throttle-clock-at-start": ("CA-ENR-7", "backoffs are compared with the start-up time"),
+    "pop-cached-by-key": ("CA-ENR-3", "a key that proved possession once is not checked again"),
 }
 
 
@@ -181,6 +193,11 @@ def _save(path: Path, value: Any) -> None:
     scratch.replace(path)
 
 
+def _raw_seconds(seconds: float) -> Any:
+    """The fault retry-after-float: the remaining backoff as it is, "1.8731"."""
+    return max(1, seconds)
+
+
 def _hash_password(password: str, salt: bytes) -> bytes:
     return hashlib.scrypt(password.encode(), salt=salt, dklen=32, **SCRYPT)
 
@@ -205,6 +222,7 @@ class Throttle:
         self.after, self.base, self.cap = after, base, cap
         self.lock_after, self.pending_cap = lock_after, pending_cap
         self.guard = threading.Lock()
+        self.started = time.time()  # the fault throttle-clock-at-start's "now"
         self.tables: dict[str, dict[str, _Count]] = {"alias": {}, "address": {}}
         self.consecutive: dict[str, int] = {}
         saved = _load(directory / "throttle.json", {})
@@ -246,7 +264,7 @@ class Throttle:
     def reserve(self, alias: str, address: str) -> tuple[str, int]:
         """("ok", 0), or ("throttled"|"busy", Retry-After seconds)."""
         with self.guard:
-            now = time.time()
+            now = self.started if "throttle-clock-at-start" in FAULTY else time.time()
             if alias in self._locks() and "lock-after-verify" not in FAULTY:
                 return "throttled", max(1, math.ceil(self.cap))
             entries = [self._entry("alias", alias)]
@@ -257,6 +275,8 @@ class Throttle:
             counts = [e for e in entries if e is not None]
             later = max(c.until for c in counts)
             if later > now:
+                if "retry-after-float" in FAULTY:
+                    return "throttled", _raw_seconds(later - now)
                 return "throttled", max(1, math.ceil(later - now))
             for c in counts:
                 # Below the threshold, N - f attempts may be in flight; past a backoff, one.
@@ -290,6 +310,8 @@ class Throttle:
                 address_count = self.tables["address"].get(address)
             counts = [c for c in (alias_count, address_count) if c is not None]
             for c in counts:
+                if ok and c is address_count and "success-leaks-address" in FAULTY:
+                    continue  # the fault: only the alias's reservation ends
                 if "count-after-verify" not in FAULTY:
                     c.pending = max(0, c.pending - 1)
             if ok:
@@ -497,14 +519,23 @@ def check_csr(text: str) -> x509.CertificateSigningRequest:
     elif not isinstance(algorithm, strong):
         if not ("sha1-csr-accepted" in FAULTY and isinstance(algorithm, hashes.SHA1)):
             raise BadCsr("signature hash weaker than SHA-256")
-    if "csr-signature-unchecked" not in FAULTY:
+    spki = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    if "csr-signature-unchecked" not in FAULTY and not (
+        "pop-cached-by-key" in FAULTY and spki in _PROVEN_KEYS
+    ):
         try:
             valid = _signature_valid(csr, key, algorithm)
         except Exception as exc:
             raise BadCsr("signature does not verify") from exc
         if not valid:
             raise BadCsr("signature does not verify")
+        _PROVEN_KEYS.add(spki)  # only the fault pop-cached-by-key reads it
     return csr
+
+
+_PROVEN_KEYS: set[bytes] = set()
 
 
 def _signature_valid(csr: x509.CertificateSigningRequest, key: Any, algorithm: Any) -> bool:
@@ -565,8 +596,15 @@ class Service:
         ok = False
         locked_before = alias in self.throttle._locks()
         counted = True
+        bad_request = False  # the fault bad-csr-verified-400
         try:
             ok = trusted == alias or self._verify(alias, password)
+            if not ok and "bad-csr-verified-400" in FAULTY:
+                # "A bad request is no login attempt": verified, then dropped as bad.
+                try:
+                    check_csr(csr_text)
+                except BadCsr:
+                    counted, bad_request = False, True
             if not ok and "bad-csr-uncounted" in FAULTY:
                 # "A malformed request is no login attempt": the failure goes uncounted.
                 try:
@@ -579,6 +617,8 @@ class Service:
                 self.throttle.finish(
                     alias, address, ok, known=alias in self.users(), counted=counted
                 )
+        if bad_request:
+            raise Refusal(400, "bad_csr", "the CSR is not valid")
         if not ok:
             user = self.users().get(alias)
             if "lock-after-verify" in FAULTY and locked_before:

@@ -296,6 +296,16 @@ FAULTS: dict[str, Fault] = {
         "EKE-PW-3", "test_eke_client.py", "client: EKE1 carries 4 bytes of SHA-256(pw)",
         client=True,
     ),
+    # Blind round 4 (B10): the same mistakes as the reference's b4eke-* mutants.
+    "b4-hs-timeout-per-read": Fault(
+        "LIM-1", "test_eke_handshake_stalls.py", "server: every read re-arms the handshake timeout"
+    ),
+    "b4-thr-timeout-slot-kept": Fault(
+        "EKE-THR-7", "test_eke_throttling.py", "server: a timed-out handshake keeps its slot"
+    ),
+    "b4-user-64-refused": Fault(
+        "EKE-HS-3", "test_eke_handshake.py", "server: a 64-byte user name refused (< 64, not <=)"
+    ),
 }
 
 
@@ -665,10 +675,14 @@ class FrameSocket:
         self.send_timeout = send_timeout
         self._buffer = bytearray()
         self._send_lock = threading.Lock()
+        # Fault b4-hs-timeout-per-read: a socket timeout per read instead of a deadline.
+        self.rearm: float | None = None
 
     def _fill(self, wanted: int, deadline: float | None) -> None:
         while len(self._buffer) < wanted:
-            if deadline is None:
+            if self.rearm is not None:
+                self.sock.settimeout(self.rearm)
+            elif deadline is None:
                 self.sock.settimeout(None)
             else:
                 remaining = deadline - time.monotonic()
@@ -1237,6 +1251,8 @@ class EkeServer:
 
     def _handshake(self, frames: FrameSocket, conn: _Connection) -> RecordChannel | None:
         deadline = None if fault("hs-no-timeout") else conn.accepted + self.config.handshake_timeout
+        if fault("b4-hs-timeout-per-read"):
+            frames.rearm = self.config.handshake_timeout
         try:
             frame_type, payload = frames.read_frame(deadline)
             if frame_type == b"EROR":
@@ -1246,6 +1262,8 @@ class EkeServer:
             hello = parse_control(payload)
             user = member_str(hello, "user")
             a = member_hex(hello, "a", ELEMENT_BYTES)
+            if fault("b4-user-64-refused") and len(user.encode("utf-8", "surrogatepass")) >= 64:
+                raise ProtocolFailure(ErrorCode.BAD_FRAME, "user name too long")
         except ProtocolFailure as failure:
             frames.send_error(failure.code, failure.message)
             return None
@@ -1317,6 +1335,10 @@ class EkeServer:
             return None
         except DeadlineExpired:
             self.throttle.fail(attempt)
+            if fault("b4-thr-timeout-slot-kept"):
+                with self.throttle._lock:  # the timeout path takes its slot back: kept
+                    for key in attempt.keys:
+                        self.throttle._pending[key] = self.throttle._pending.get(key, 0) + 1
             frames.send_error(ErrorCode.TIMEOUT, "handshake timeout")
             return None
         except (PeerClosed, OSError):
@@ -1343,6 +1365,7 @@ class EkeServer:
             keys.confirm_server, _handshake_nonce(4), confirmation[:32], b"EKE4" + keys.transcript
         )
         frames.send_frame(b"EKE4", control_payload({"c": c4.hex()}))
+        frames.rearm = None  # the record phase has its own (idle) deadlines
         if fault("rec-one-key"):
             return RecordChannel(frames, keys.key_c2s, keys.iv_c2s, keys.key_c2s, keys.iv_c2s)
         return RecordChannel(frames, keys.key_s2c, keys.iv_s2c, keys.key_c2s, keys.iv_c2s)

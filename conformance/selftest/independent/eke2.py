@@ -168,6 +168,12 @@ FAULTS: dict[str, Fault] = {
               "eke2-no-close-after-fatal: a fatal EROR sent, the connection kept"),
         Fault("LIM-2", "test_limits.py",
               "eke2-no-idle-during-put: no idle timeout while a put is received"),
+        Fault("ERR-5", "test_error_disclosure.py",
+              "eke2-eror-echoes-data: a refused DATA frame's first bytes quoted in the EROR"),
+        Fault("EKE-THR-5", "test_eke_throttling.py",
+              "eke2-timeout-free: a handshake ended by the server's timeout is not counted"),
+        Fault("EKE-THR-5", "test_eke_throttling.py",
+              "eke2-throttled-counts: an EKE1 refused throttled counts as a failure"),
         # -- the application
         Fault("APP-NAME-4", "test_app_names.py",
               "eke2-prefix-confinement: confinement by string prefix of the share path"),
@@ -210,6 +216,8 @@ FAULTS: dict[str, Fault] = {
               client=True),
         Fault("APP-GET-6", "test_eke_client_transfer.py",
               "eke2-client-replace: an existing output file replaced at the end", client=True),
+        Fault("FRM-12", "test_eke_client.py",
+              "eke2-client-upper-hex: EKE2's hex members accepted in upper case", client=True),
     )
 }  # fmt: skip
 
@@ -592,7 +600,8 @@ def member_hex(members: dict[str, Any], key: str, length: int, code: Code) -> by
     value = members.get(key)
     if not isinstance(value, str) or len(value) != 2 * length:
         raise ProtocolFailure(code, f"member {key!r} is not {2 * length} hex digits")
-    if not re.fullmatch(r"[0-9a-f]*", value):
+    digits = r"[0-9a-fA-F]*" if _fault("eke2-client-upper-hex") else r"[0-9a-f]*"
+    if not re.fullmatch(digits, value):
         raise ProtocolFailure(code, f"member {key!r} is not lowercase hex")
     return bytes.fromhex(value)
 
@@ -1166,6 +1175,10 @@ class ServerSession:
         try:
             await self._handshake(deadline)
         except TimeoutError:
+            if _fault("eke2-timeout-free") and self.pending_user is not None:
+                # The fault: "the client did not even try EKE3": released, not counted.
+                self.server.throttle._end_pending(self.pending_user, self.address)
+                self.pending_user = None
             await self._send_error(Code.TIMEOUT, "handshake timeout")
             return
         except ProtocolFailure as failure:
@@ -1213,6 +1226,8 @@ class ServerSession:
         if refusal is not None:
             code, retry_after = refusal
             if code == Code.BUSY and _fault("eke2-busy-counts"):
+                throttle.failed_without_pending(user_key, self.address, time.time())
+            if code == Code.THROTTLED and _fault("eke2-throttled-counts"):
                 throttle.failed_without_pending(user_key, self.address, time.time())
             _log(f"{code.name.lower()} user={self.user_label!r} address={self.connection.address}")
             await self._send_error(code, "too many attempts; retry later", retry_after)
@@ -1325,8 +1340,10 @@ class ServerSession:
             elif frame_type == b"PUTF":
                 await self._serve_put(parse_control(payload))
             else:
+                shown = f": {payload[:64]!r}" if _fault("eke2-eror-echoes-data") else ""
                 raise ProtocolFailure(
-                    Code.UNEXPECTED_FRAME, f"{frame_type.decode()} not allowed between requests"
+                    Code.UNEXPECTED_FRAME,
+                    f"{frame_type.decode()} not allowed between requests{shown}",
                 )
 
     async def _refuse(self, code: Code, message: str) -> None:
@@ -1401,7 +1418,10 @@ class ServerSession:
                         raise ProtocolFailure(Code.BAD_FRAME, "DATA of 1 to 1048576 bytes")
                 late = _fault("eke2-extra-data-at-done")
                 if received + len(payload) > size and not late:
-                    raise ProtocolFailure(Code.INTEGRITY_FAILED, "more data than announced")
+                    shown = f": {payload[:64]!r}" if _fault("eke2-eror-echoes-data") else ""
+                    raise ProtocolFailure(
+                        Code.INTEGRITY_FAILED, f"more data than announced{shown}"
+                    )
                 digest.update(payload)
                 received += len(payload)
                 os.write(self.partial_fd, payload)

@@ -195,6 +195,16 @@ FAULTS: dict[str, tuple[str, str]] = {
     "b3-put-eof-in-done": ("FRM-7", "a complete put is stored when EOF cuts its DONE"),
     "b3-initiator-eof-in-done": ("FRM-7", "the initiator keeps a get when EOF cuts its DONE"),
     "b3-initiator-length-in-chars": ("FRM-1", "the initiator's RQFL length is len() of its JSON"),
+    # Blind round 4 (B11): the same mistakes as the reference's b4pki-* mutants.
+    "b4-int-integral-float": ("FRM-11", "an integral float (5.0) is taken as the integer 5"),
+    "b4-sha256-prefix-match": ("FRM-12", "sha256 checked with re.match: 64 hex then anything"),
+    "b4-inbox-absent-cache": ("APP-PUT-3", "names once found absent are never looked up again"),
+    "b4-truncated-put-committed": ("APP-STORE-3", 'a put cut by EOF is kept ("resume")'),
+    "b4-initiator-accept-one": ("APP-PUT-9", '"accept": 1 taken as acceptance (== True)'),
+    "b4-initiator-keep-truncated-get": ("APP-GET-5", 'a get cut by EOF is kept ("resume")'),
+    "b4-initiator-whole-frame": ("FRM-3", "the initiator reads a whole frame, then judges it"),
+    "b4-malformed-eror-ignored": ("ERR-8", "an EROR without an integer code is dropped"),
+    "b4-no-timeout-inside-a-frame": ("LIM-2", "no idle timeout once a frame has begun"),
 }
 
 
@@ -249,10 +259,17 @@ class Frame:
 def _recv_exact(sock: ssl.SSLSocket, n: int, *, started: bool) -> bytes:
     chunks = bytearray()
     while len(chunks) < n:
+        relaxed = fault("b4-no-timeout-inside-a-frame") and (started or bool(chunks))
+        saved = sock.gettimeout()
+        if relaxed:
+            sock.settimeout(None)  # "the rest of a begun frame is on its way"
         try:
             chunk = sock.recv(min(n - len(chunks), 65536))
         except (ssl.SSLEOFError, ConnectionResetError) as exc:
             raise PeerClosed(clean=False) from exc
+        finally:
+            if relaxed:
+                sock.settimeout(saved)
         if not chunk:
             raise PeerClosed(clean=not started and not chunks)
         chunks += chunk
@@ -298,7 +315,7 @@ def read_frame(
         raise ProtocolError("bad_frame", "frame type outside A-Z 0-9 _")
     ftype = raw_type.decode("ascii")
     if length > frame_limit:
-        if fault("oversize-read"):
+        if fault("oversize-read") or fault("b4-initiator-whole-frame"):
             _recv_exact(sock, length, started=True)  # "read it, then complain"
         raise ProtocolError("frame_too_large", f"announced {length} bytes, limit {frame_limit}")
     if ftype in _CONTROL_TYPES and length > MAX_CONTROL - (
@@ -354,6 +371,8 @@ def _string(body: dict[str, Any], key: str) -> str:
 
 def _integer(body: dict[str, Any], key: str) -> int:
     value = body.get(key)
+    if fault("b4-int-integral-float") and isinstance(value, float) and value.is_integer():
+        value = int(value)  # "5.0 is 5"
     kind_ok = isinstance(value, int) if fault("bool-is-int") else type(value) is int
     if not kind_ok or not isinstance(value, int) or not 0 <= value <= MAX_INT:
         # type(), not isinstance(): bool is not an integer (FRM-11)
@@ -365,7 +384,8 @@ def _digest(body: dict[str, Any], key: str, *, required: bool) -> str | None:
     if key not in body and not required:
         return None
     value = _string(body, key)
-    if not _SHA256_HEX.fullmatch(value):
+    matches = _SHA256_HEX.match if fault("b4-sha256-prefix-match") else _SHA256_HEX.fullmatch
+    if not matches(value):
         raise ProtocolError("bad_frame", f"member {key!r} must be 64 lowercase hex digits")
     return value
 
@@ -844,9 +864,17 @@ class Session:
                 ):
                     self.partial = None  # "every byte came: the DONE was a formality"
                     partial.commit()
+                if fault("b4-truncated-put-committed") and partial is not None:
+                    self.partial = None  # "keep what arrived: the sender may resume"
+                    partial.commit()
                 raise
             if frame.type == "EROR":
-                check_error_frame(frame.body)
+                try:
+                    check_error_frame(frame.body)
+                except ProtocolError:
+                    if fault("b4-malformed-eror-ignored"):
+                        continue  # "not a valid error: ignore it"
+                    raise
                 return  # any EROR from the initiator ends the connection (§3.2)
             if self.partial is None:
                 if not self._idle(frame):
@@ -955,8 +983,15 @@ class Session:
                 os.makedirs(self.config.inbox / posixpath.dirname(name), exist_ok=True)
             if size > self.config.max_file_size - (1 if fault("too-large-off-by-one") else 0):
                 raise ProtocolError("too_large", "above the maximum file size")
-            if os.path.lexists(self.config.inbox / final) and not fault("put-overwrites"):
+            known_absent = fault("b4-inbox-absent-cache") and final in _ABSENT_NAMES
+            if (
+                not known_absent
+                and os.path.lexists(self.config.inbox / final)
+                and not fault("put-overwrites")
+            ):
                 raise ProtocolError("exists", "a file of that name exists")
+            if fault("b4-inbox-absent-cache"):
+                _ABSENT_NAMES.add(final)  # "it was not there: no need to look again"
         except ProtocolError as exc:
             self._refuse(exc)
             return
@@ -988,6 +1023,7 @@ class Session:
 
 
 _SHARE_LOCK = threading.Lock()  # only for the fault "share-lock"
+_ABSENT_NAMES: set[str] = set()  # only for the fault "b4-inbox-absent-cache"
 _HANDSHAKE_LOCK = threading.Lock()  # only for the fault "b3-handshake-lock"
 
 
@@ -1222,6 +1258,9 @@ def _get(args: argparse.Namespace, tls: ssl.SSLSocket) -> None:
                 if fault("b3-initiator-eof-in-done") and not exc.clean and partial.written == size:
                     partial.commit()  # "a DONE was on its way: the bytes are all here"
                     return
+                if fault("b4-initiator-keep-truncated-get"):
+                    partial.commit()  # "keep the part: a rerun may resume"
+                    return
                 raise
             if frame.type == "DATA":
                 partial.write(frame.payload)
@@ -1254,6 +1293,8 @@ def _put(args: argparse.Namespace, tls: ssl.SSLSocket) -> None:
         answer = _expect_answer(tls).body
         _string(answer, "name")  # the name it stores under: for display only (APP-PUT-9)
         accepted = answer.get("accept") is True or fault("initiator-put-any-rsfl")
+        if fault("b4-initiator-accept-one"):
+            accepted = answer.get("accept") == True  # noqa: E712 - the planted mistake
         if not accepted:  # a get's RSFL, false, 1...: malformed here
             raise ProtocolError("bad_frame", 'an RSFL to a put without "accept": true')
         left = size

@@ -377,6 +377,22 @@ FAULTS: dict[str, Fault] = {
     "no-pending-cap": Fault(
         "LIM-8", "test_lockout.py", "responder: no per-address cap on unfinished handshakes"
     ),
+    # Blind round 4 (B11): the same mistakes as the reference's b4pki-* mutants.
+    "b4-int-integral-float": Fault(
+        "FRM-11", "test_framing.py", "an integral float (5.0, 1e3) is taken as an integer"
+    ),
+    "b4-sha256-prefix-match": Fault(
+        "FRM-12", "test_framing.py", "sha256 checked with re.match: 64 hex then anything"
+    ),
+    "b4-inbox-absent-cache": Fault(
+        "APP-PUT-3", "test_app_put.py", "responder: a name found absent once is not looked up again"
+    ),
+    "b4-malformed-eror-ignored": Fault(
+        "ERR-8", "test_framing.py", "responder: an EROR without an integer code is dropped"
+    ),
+    "b4-bye-unparsed": Fault(
+        "FRM-9", "test_framing.py", "responder: BYE_'s payload is never parsed (any bytes close)"
+    ),
 }
 
 
@@ -570,6 +586,8 @@ def member_int(body: dict[str, Any], key: str) -> int:
     value = body.get(key)
     if isinstance(value, bool) and _fault("bool-as-integer"):
         return int(value)
+    if isinstance(value, float) and value.is_integer() and _fault("b4-int-integral-float"):
+        return int(value)  # "5.0 is 5"
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INT:
         raise FrameError(ErrorCode.BAD_FRAME, f"member {key!r} missing or not an integer")
     return value
@@ -580,7 +598,8 @@ def member_sha256(body: dict[str, Any], key: str, *, required: bool) -> str | No
         return None
     value = member_str(body, key)
     pattern = _HEX64_ANY_CASE if _fault("sha256-any-case") else _HEX64
-    if not pattern.fullmatch(value):
+    matches = pattern.match if _fault("b4-sha256-prefix-match") else pattern.fullmatch
+    if not matches(value):
         raise FrameError(ErrorCode.BAD_FRAME, f"member {key!r} is not 64 lowercase hex digits")
     return value
 
@@ -588,6 +607,7 @@ def member_sha256(body: dict[str, Any], key: str, *, required: bool) -> str | No
 # --------------------------------------------------------------------------- names
 
 _DRIVE = re.compile(r"[A-Za-z]:")
+_ABSENT_NAMES: set[str] = set()  # only for the fault "b4-inbox-absent-cache"
 
 
 def _refused_character(ch: str) -> bool:
@@ -1288,9 +1308,17 @@ class _Session:
                 payload = await self.channel.recv_exact(length, idle)
             except TimeoutError:
                 raise FrameError(ErrorCode.TIMEOUT, "idle timeout") from None
-            body = parse_control(payload)
+            if kind == "BYE_" and _fault("b4-bye-unparsed"):
+                body: dict[str, Any] = {}  # "BYE_ carries nothing"
+            else:
+                body = parse_control(payload)
             if kind == "EROR":
-                member_int(body, "code")
+                try:
+                    member_int(body, "code")
+                except FrameError:
+                    if _fault("b4-malformed-eror-ignored"):
+                        continue  # "not a valid error: ignore it"
+                    raise
                 _log(f"{self.alias}: peer sent EROR {body.get('code')}, closing")
                 self._discard_put()
                 await self.channel.close()
@@ -1373,10 +1401,15 @@ class _Session:
                 final = name.replace("/", "_")
             if final.startswith(PARTIAL_PREFIX) and not _fault("put-reserved-prefix"):
                 raise FrameError(ErrorCode.FORBIDDEN, "reserved name")
-            if os.path.lexists(os.path.join(self.responder.inbox, final)) and not _fault(
-                "put-overwrites"
+            known_absent = _fault("b4-inbox-absent-cache") and final in _ABSENT_NAMES
+            if (
+                not known_absent
+                and os.path.lexists(os.path.join(self.responder.inbox, final))
+                and not _fault("put-overwrites")
             ):
                 raise FrameError(ErrorCode.EXISTS, "a file of that name exists")
+            if _fault("b4-inbox-absent-cache"):
+                _ABSENT_NAMES.add(final)  # "it was not there: no need to look again"
         except FrameError as exc:
             await self.send(error_frame(exc.code, exc.message))
             return

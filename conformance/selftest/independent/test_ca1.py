@@ -124,6 +124,11 @@ _FILES: dict[str, tuple[str, ...]] = {
     "body-latin1": _THROTTLE,
     "dotted-alias-refused": _THROTTLE,
     "csr-sha256-only": _CSR,
+    "bad-csr-verified-400": _THROTTLE,
+    "success-leaks-address": _THROTTLE,
+    "retry-after-float": _THROTTLE,
+    "throttle-clock-at-start": _THROTTLE,
+    "pop-cached-by-key": _CSR,
 }
 
 

@@ -96,6 +96,11 @@ FAULTS: dict[str, Fault] = {
         "test_eke_handshake.py",
         "server: handshake timeout closes without EROR timeout",
     ),
+    "hs-refusal-echoes-frame": Fault(
+        "ERR-5",
+        "test_error_disclosure.py",
+        "server: a frame refused in the handshake quoted in the clear EROR",
+    ),
     "lim-no-eviction": Fault(
         "LIM-9", "test_lockout.py", "server: a full server refuses instead of evicting a handshake"
     ),
@@ -157,6 +162,9 @@ FAULTS: dict[str, Fault] = {
     ),
     "put-size-late": Fault(
         "APP-PUT-7", "test_app_put.py", "server: too_large only once the data exceeds the limit"
+    ),
+    "put-size-u32": Fault(
+        "APP-PUT-7", "test_app_put.py", "server: the put size checked as a u32 (2^32 + 1 is 1 byte)"
     ),
     "store-temp-world-readable": Fault(
         "APP-STORE-1", "test_app_put.py", "server: the put's temporary file created 0644"

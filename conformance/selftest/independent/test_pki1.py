@@ -127,6 +127,15 @@ _FILES: dict[str, tuple[str, ...]] = {
     "b3-put-eof-in-done": ("test_app_put.py",),
     "b3-initiator-eof-in-done": ("test_pki_initiator_transfer.py",),
     "b3-initiator-length-in-chars": ("test_pki_initiator_transfer.py",),
+    "b4-int-integral-float": ("test_framing.py",),
+    "b4-sha256-prefix-match": ("test_framing.py",),
+    "b4-inbox-absent-cache": ("test_app_put.py",),
+    "b4-truncated-put-committed": ("test_app_put.py",),
+    "b4-initiator-accept-one": ("test_client_put.py",),
+    "b4-initiator-keep-truncated-get": ("test_pki_initiator_transfer.py",),
+    "b4-initiator-whole-frame": ("test_pki_initiator_transfer.py",),
+    "b4-malformed-eror-ignored": ("test_framing.py",),
+    "b4-no-timeout-inside-a-frame": ("test_limits.py",),
 }
 _CLIENT_FAULTS = frozenset(
     {
@@ -155,6 +164,9 @@ _CLIENT_FAULTS = frozenset(
         "b2-initiator-recv-once",
         "b3-initiator-eof-in-done",
         "b3-initiator-length-in-chars",
+        "b4-initiator-accept-one",
+        "b4-initiator-keep-truncated-get",
+        "b4-initiator-whole-frame",
     }
 )
 FAULT_CASES = tuple(

@@ -12,6 +12,7 @@ export const FAULTS = {
   'thr-abandoned-not-counted': ['EKE-THR-5', 'server: only a bad EKE3 counts; a closed pending handshake is forgiven'],
   'busy-no-retry-after': ['EKE-THR-7', 'server: EROR busy for the pending caps without retry_after'],
   'hs-timeout-silent': ['EKE-HS-11', 'server: handshake timeout closes without EROR timeout'],
+  'hs-refusal-echoes-frame': ['ERR-5', 'server: a frame refused in the handshake quoted in the clear EROR'],
   'lim-no-eviction': ['LIM-9', 'server: a full server refuses instead of evicting a handshake'],
   'half-close-ends': ['APP-2', "server: Node's allowHalfOpen default: the peer's FIN ends our side, answers cut"],
   // -- the server's framing and JSON (Node defaults)
@@ -28,6 +29,7 @@ export const FAULTS = {
   'name-follow-symlinks': ['APP-NAME-4', 'server: symbolic links followed, no confinement check'],
   'put-no-basename': ['APP-PUT-2', 'server: a put stored under its whole name below the inbox'],
   'put-size-late': ['APP-PUT-7', 'server: too_large only once the data exceeds the limit'],
+  'put-size-u32': ['APP-PUT-7', 'server: the put size checked as a u32 (2^32 + 1 is 1 byte)'],
   'store-temp-world-readable': ['APP-STORE-1', "server: the put's temporary file created 0644"],
   // -- the client
   'cli-trusts-rsfl-name': ['APP-GET-7', "client: stores the get under RSFL's name", true],

@@ -248,11 +248,15 @@ class Connection {
       limit: this.opts.frameLimit,
       lateLimit: fault('frame-limit-after-payload'),
       check: (type, length) => {
-        if (type !== expected && type !== 'EROR') throw new ProtocolError(3, `expected ${expected}, got ${type}`);
+        if (type !== expected && type !== 'EROR' && !fault('hs-refusal-echoes-frame')) throw new ProtocolError(3, `expected ${expected}, got ${type}`);
         if (length > CONTROL_LIMIT && !fault('frame-limit-after-payload')) throw new ProtocolError(2, 'control payload above 65536 bytes');
       },
     });
     if (this.closed) throw new ConnectionClosed('closed');
+    if (f.type !== expected && f.type !== 'EROR') {
+      // The fault: the whole frame read first, then refused with what it held "for debugging".
+      throw new ProtocolError(3, `expected ${expected}, got ${f.type}: ${JSON.stringify(f.payload.subarray(0, 64).toString('latin1'))}`);
+    }
     const obj = parseControl(f.payload);
     if (f.type === 'EROR') {
       this.finish();
@@ -480,7 +484,9 @@ class Connection {
     if (problem) return refuse(5, `name refused: ${problem}`);
     const base = fault('put-no-basename') ? name : name.split('/').pop();
     if (base.startsWith(PARTIAL_PREFIX)) return refuse(5, 'name refused: reserved prefix');
-    if (size > BigInt(this.opts.maxFileSize) && !fault('put-size-late')) return refuse(7, 'file is above the maximum file size');
+    // The fault put-size-u32: the size checked as the u32 a length field would hold.
+    const checked = fault('put-size-u32') ? BigInt.asUintN(32, size) : size;
+    if (checked > BigInt(this.opts.maxFileSize) && !fault('put-size-late')) return refuse(7, 'file is above the maximum file size');
     const finalPath = path.join(this.server.inbox, base);
     if (fault('put-no-basename')) fs.mkdirSync(path.dirname(finalPath), { recursive: true });
     if (fs.existsSync(finalPath) || isLink(finalPath)) return refuse(12, 'a file of that name exists');

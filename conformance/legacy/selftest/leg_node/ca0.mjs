@@ -1,0 +1,242 @@
+// leg-node ca0: the sft-pki/0 CA ("auth server", docs/SPEC.md §7.2), Node.js 20.
+//
+//   node pki0.mjs ca --root R --root-key K --accounts FILE [--host H] [--port N]
+//
+// Plain HTTP, one route, POST /verify: {"payload": base64(OAEP(root, CRED)),
+// "public_key": PEM SPKI}, CRED = {"name", "password"}; a certificate CN = alias for the
+// posted key, signed by the root — no proof of possession, no extensions, 365 days, no
+// CRL: the seed's CA with its flaws (LEG-CA-1..7). Node has no certificate builder, so
+// the TBSCertificate is DER-encoded here and signed with crypto.sign (RSA PKCS#1 v1.5,
+// SHA-256).
+//
+// Choices (ours): accounts file `alias:password` per line (as the seed: in clear,
+// LEG-CA-4); 401 body `invalid alias or password\n` for both cases; malformed JSON, base64,
+// OAEP, credentials or key: 400; a body over 64 KiB: 413 (Content-Length checked first);
+// any path but /verify: 404; another method on /verify: 405; serial: 16 random bytes.
+
+import http from 'node:http';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { fault, log } from './wire.mjs';
+
+const PROG = 'leg-node-ca0';
+const MAX_BODY = 64 * 1024;
+
+// --- a little DER -----------------------------------------------------------------
+
+function derLength(n) {
+  if (n < 0x80) return Buffer.from([n]);
+  const bytes = [];
+  for (let v = n; v > 0; v >>= 8) bytes.unshift(v & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+function tlv(tag, ...contents) {
+  const body = Buffer.concat(contents);
+  return Buffer.concat([Buffer.from([tag]), derLength(body.length), body]);
+}
+
+const seq = (...items) => tlv(0x30, ...items);
+
+function derInteger(bytes) {
+  let b = bytes;
+  while (b.length > 1 && b[0] === 0 && b[1] < 0x80) b = b.subarray(1);
+  if (b[0] >= 0x80) b = Buffer.concat([Buffer.from([0]), b]);
+  return tlv(0x02, b);
+}
+
+function utcTime(date) {
+  const pad = (n) => String(n).padStart(2, '0');
+  const text =
+    pad(date.getUTCFullYear() % 100) +
+    pad(date.getUTCMonth() + 1) +
+    pad(date.getUTCDate()) +
+    pad(date.getUTCHours()) +
+    pad(date.getUTCMinutes()) +
+    pad(date.getUTCSeconds()) +
+    'Z';
+  return tlv(0x17, Buffer.from(text, 'ascii'));
+}
+
+// sha256WithRSAEncryption, NULL parameters; commonName.
+const SHA256_RSA = seq(tlv(0x06, Buffer.from('2a864886f70d01010b', 'hex')), Buffer.from([0x05, 0x00]));
+const OID_CN = tlv(0x06, Buffer.from('550403', 'hex'));
+
+/** The elements of one DER SEQUENCE/SET body: [{tag, start, end}] over `buf`. */
+function children(buf, start, end) {
+  const out = [];
+  let i = start;
+  while (i < end) {
+    const tag = buf[i];
+    let len = buf[i + 1];
+    let head = 2;
+    if (len & 0x80) {
+      const count = len & 0x7f;
+      len = 0;
+      for (let k = 0; k < count; k += 1) len = len * 256 + buf[i + 2 + k];
+      head = 2 + count;
+    }
+    out.push({ tag, start: i, body: i + head, end: i + head + len });
+    i += head + len;
+  }
+  return out;
+}
+
+/** The subject Name of a certificate, as its DER bytes (the issuer of what we sign). */
+function subjectDer(certDer) {
+  const [cert] = children(certDer, 0, certDer.length);
+  const [tbs] = children(certDer, cert.body, cert.end);
+  const fields = children(certDer, tbs.body, tbs.end);
+  const offset = fields[0].tag === 0xa0 ? 1 : 0; // [0] version present
+  const subject = fields[offset + 4];
+  return certDer.subarray(subject.start, subject.end);
+}
+
+function issue(rootCert, rootKey, alias, publicKey) {
+  const now = new Date();
+  const notAfter = new Date(now.getTime() + 365 * 24 * 3600 * 1000);
+  const subject = seq(tlv(0x31, seq(OID_CN, tlv(0x0c, Buffer.from(alias, 'utf8')))));
+  const tbs = seq(
+    tlv(0xa0, derInteger(Buffer.from([2]))),
+    derInteger(crypto.randomBytes(16)),
+    SHA256_RSA,
+    subjectDer(rootCert.raw),
+    seq(utcTime(now), utcTime(notAfter)),
+    subject,
+    publicKey.export({ type: 'spki', format: 'der' }),
+  );
+  const signature = crypto.sign('sha256', tbs, rootKey);
+  const der = seq(tbs, SHA256_RSA, tlv(0x03, Buffer.from([0]), signature));
+  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
+}
+
+// --- the service ----------------------------------------------------------------------
+
+function loadAccounts(file) {
+  const accounts = new Map();
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    const at = line.indexOf(':');
+    if (at > 0) accounts.set(line.slice(0, at), line.slice(at + 1).replace(/\r$/, ''));
+  }
+  return accounts;
+}
+
+class BadRequest extends Error {}
+
+function credentialsOf(body, rootKey) {
+  let request;
+  try {
+    request = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new BadRequest('body is not JSON');
+  }
+  if (request === null || typeof request !== 'object' || Array.isArray(request)) {
+    throw new BadRequest('body is not a JSON object');
+  }
+  const { payload, public_key: publicPem } = request;
+  if (typeof payload !== 'string' || typeof publicPem !== 'string') {
+    throw new BadRequest('payload and public_key must be strings');
+  }
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(payload) || payload.length % 4 !== 0) {
+    throw new BadRequest('payload is not base64');
+  }
+  let cred;
+  try {
+    const plain = crypto.privateDecrypt(
+      {
+        key: rootKey,
+        padding: crypto.constants.RSA_PKCS1_OAEP_PADDING,
+        ...(fault('ca-oaep-sha1') ? {} : { oaepHash: 'sha256' }),
+      },
+      Buffer.from(payload, 'base64'),
+    );
+    cred = JSON.parse(plain.toString('utf8'));
+  } catch {
+    throw new BadRequest('payload does not decrypt to credentials');
+  }
+  if (typeof cred?.name !== 'string' || typeof cred?.password !== 'string') {
+    throw new BadRequest('credentials need name and password');
+  }
+  let publicKey;
+  try {
+    publicKey = crypto.createPublicKey(publicPem);
+  } catch {
+    throw new BadRequest('public_key is not a PEM public key');
+  }
+  if (publicKey.asymmetricKeyType !== 'rsa') throw new BadRequest('public_key is not RSA');
+  return { name: cred.name, password: cred.password, publicKey };
+}
+
+export function ca(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '0' },
+      root: { type: 'string' },
+      'root-key': { type: 'string' },
+      accounts: { type: 'string' },
+    },
+  });
+  for (const required of ['root', 'root-key', 'accounts']) {
+    if (!values[required]) {
+      process.stderr.write(`usage: pki0.mjs ca --root R --root-key K --accounts F (missing --${required})\n`);
+      process.exit(2);
+    }
+  }
+  const rootCert = new crypto.X509Certificate(fs.readFileSync(values.root));
+  const rootKey = crypto.createPrivateKey(fs.readFileSync(values['root-key']));
+  const accounts = loadAccounts(values.accounts);
+  process.stderr.write(`${PROG}: WARNING: the sft-pki/0 CA is insecure; for auditing only\n`);
+
+  const answer = (response, status, text, type = 'text/plain') => {
+    response.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text) });
+    response.end(text);
+  };
+
+  const server = http.createServer(async (request, response) => {
+    const url = new URL(request.url, 'http://ca');
+    if (url.pathname !== '/verify') return answer(response, 404, 'not found\n');
+    if (request.method !== 'POST') return answer(response, 405, 'method not allowed\n');
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > MAX_BODY && !fault('ca-no-size-limit')) {
+      answer(response, 413, 'request body too large\n');
+      request.destroy();
+      return undefined;
+    }
+    const parts = [];
+    let size = 0;
+    for await (const part of request) {
+      size += part.length;
+      if (size > MAX_BODY && !fault('ca-no-size-limit')) return answer(response, 413, 'request body too large\n');
+      parts.push(part);
+    }
+    let cred;
+    try {
+      cred = credentialsOf(Buffer.concat(parts), rootKey);
+    } catch (err) {
+      if (err instanceof BadRequest) return answer(response, 400, `${err.message}\n`);
+      throw err;
+    }
+    const known = accounts.get(cred.name);
+    const ok = fault('ca-password-prefix')
+      ? known !== undefined && known.startsWith(cred.password)
+      : known !== undefined && known === cred.password;
+    if (!ok) {
+      log(PROG, `refused ${JSON.stringify(cred.name)}`);
+      if (fault('ca-unknown-alias-404') && known === undefined) return answer(response, 404, 'no such alias\n');
+      return answer(response, 401, 'invalid alias or password\n');
+    }
+    log(PROG, `issued a certificate for ${JSON.stringify(cred.name)}`);
+    const pem = issue(rootCert, rootKey, cred.name, cred.publicKey);
+    if (fault('ca-json-answer')) return answer(response, 200, JSON.stringify({ certificate: pem }), 'application/json');
+    return answer(response, 200, pem);
+  });
+  server.listen(Number(values.port), values.host, () => {
+    const address = server.address();
+    process.stdout.write(`listening on ${address.address}:${address.port}\n`);
+  });
+  for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(0));
+}

@@ -1,0 +1,428 @@
+#!/usr/bin/env node
+// leg-node eke0: the sft-eke/0 server and client (docs/SPEC.md §7.3), Node.js 20.
+//
+// A clean-room implementation of the second seed's design ("Secure TCP file transfer
+// using EKE"), written from the seed document and SPEC §7.3 only. It is deliberately as
+// insecure as the seed (password in clear, 128-bit client-chosen group, fixed exponents
+// and nonces, zero IV, SHA-1 in clear): it exists so that the legacy audit can be judged
+// against a non-Python implementation of the seed. Never deploy it.
+//
+//   node eke0.mjs serve --port N --password-file F --file PATH [--host H]
+//                       [--idle-timeout S] [--once]
+//   node eke0.mjs get HOST PORT USER PASSWORD_FILE OUT [--timeout S]
+//
+// Choices where §7.3 leaves one (ours, not the reference's):
+// - `serve` prints `listening on HOST:PORT` on stdout once bound (port 0 = any).
+// - Connections are queued and served one after another, like the seed's single accept
+//   loop (LEG-EKE-12); `--once` serves one connection and exits, as the seed did.
+// - Integers on the wire (p, g, the un-hidden public values, the file length) must be
+//   ASCII decimal digits only (no sign, no spaces); anything else closes the session.
+//   p must be at least 3. A key of fewer than 32 digits closes the session.
+// - A wrong ack string (12, 14, 17, 20, 23) closes the session with a log line.
+// - The password file's content is the password, minus one trailing newline.
+// - Idle timeout 30 s on both sides (0 = none); the client exits 2 on a timeout.
+// - The client writes the file to `.<out>.partial-<pid>` beside OUT and renames it only
+//   when the SHA-1 of message 24 matches (LEG-EKE-FMT-6); otherwise it deletes it and
+//   exits 1.
+// - Log lines go to stderr, one per session end.
+
+import net from 'node:net';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { SessionError, StreamReader, fault, log, writeMessage } from './wire.mjs';
+
+const PROG = 'leg-node-eke0';
+
+// §7.3.2 parameters (the seed's constants).
+export const P = 197221152031991558322935568090317202983n;
+export const G = 2n;
+const XA = 4597n;
+const XS = 5516n;
+const NA = Buffer.from('11000110001100011000000000000000', 'ascii');
+const NS = Buffer.from('11100111011100111000000000000000', 'ascii');
+const ZERO_IV = Buffer.alloc(16);
+
+const ACK = {
+  user: 'u_ack',
+  auth: 'Authenticated',
+  notAuth: 'Not Authenticated',
+  p: 'pAck',
+  g: 'gAck',
+  xor: 'xorAck',
+  xorServer: 'xorServerAck',
+  aes: 'aesAck',
+  clientAes: 'clientAesAck',
+  sendNa: 'send_aes_nonceNa',
+  length: 'LnACK',
+  ok: 'ok',
+  delivered: 'File delivered',
+};
+
+function modPow(base, exp, mod) {
+  let result = 1n;
+  let b = base % mod;
+  let e = exp;
+  while (e > 0n) {
+    if (e & 1n) result = (result * b) % mod;
+    b = (b * b) % mod;
+    e >>= 1n;
+  }
+  return result;
+}
+
+function ascii(n) {
+  return Buffer.from(n.toString(10), 'ascii');
+}
+
+/** Decimal ASCII digits -> BigInt; SessionError for anything else. */
+function parseDecimal(bytes, what) {
+  const text = bytes.toString('latin1');
+  if (!/^[0-9]+$/.test(text)) throw new SessionError(`${what} is not decimal digits`);
+  return BigInt(text);
+}
+
+/** pw39: the password padded on the right with ASCII '0' to 39 bytes, never cut. */
+function pad39(password) {
+  if (password.length >= 39) return password;
+  // Buffer.alloc(n) without a fill is zero bytes, not ASCII '0'.
+  const padding = fault('eke-pad-nul') ? Buffer.alloc(39 - password.length) : Buffer.alloc(39 - password.length, '0');
+  return Buffer.concat([password, padding]);
+}
+
+/** Bytewise XOR over the first min(len(a), len(b)) bytes. */
+function xor(a, b) {
+  const n = Math.min(a.length, b.length);
+  const out = Buffer.alloc(n);
+  for (let i = 0; i < n; i += 1) out[i] = a[i] ^ b[i];
+  return out;
+}
+
+function hide(value, pw39) {
+  return xor(ascii(value), pw39);
+}
+
+/** K = ASCII(g^(Xa·Xs) mod p)[0:32], 32 ASCII digits used as an AES-256 key. */
+function sessionKey(shared) {
+  const digits = ascii(shared);
+  if (digits.length < 32) throw new SessionError(`key has ${digits.length} digits (< 32)`);
+  return digits.subarray(0, 32);
+}
+
+function aes(key, data, decrypt) {
+  const cipher = decrypt
+    ? crypto.createDecipheriv('aes-256-cbc', key, ZERO_IV)
+    : crypto.createCipheriv('aes-256-cbc', key, ZERO_IV);
+  cipher.setAutoPadding(false);
+  return Buffer.concat([cipher.update(data), cipher.final()]);
+}
+
+async function expectLiteral(reader, literal, what) {
+  const got = await reader.readExact(literal.length, what);
+  if (got.toString('latin1') !== literal) {
+    throw new SessionError(`expected ${JSON.stringify(literal)} as ${what}, got ${JSON.stringify(got.toString('latin1'))}`);
+  }
+}
+
+function readPasswordFile(file) {
+  let text = fs.readFileSync(file);
+  if (text.length && text[text.length - 1] === 0x0a) text = text.subarray(0, -1);
+  if (text.length && text[text.length - 1] === 0x0d) text = text.subarray(0, -1);
+  return text;
+}
+
+// ---------------------------------------------------------------- server
+
+/** A line-oriented read (the `readline` habit): up to and without the next newline. */
+async function readLine(reader) {
+  const parts = [];
+  for (;;) {
+    const chunk = await reader.readRest(1);
+    if (chunk === null) return parts.length ? Buffer.concat(parts) : null;
+    if (chunk[0] === 0x0a) return Buffer.concat(parts);
+    parts.push(chunk);
+  }
+}
+
+async function serveSession(socket, config) {
+  const reader = new StreamReader(socket);
+  const send = (bytes) => writeMessage(socket, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
+  if (config.idleMs > 0) {
+    socket.setTimeout(config.idleMs, () => reader.abort('idle timeout'));
+  }
+  const pw39 = pad39(config.password);
+  for (;;) {
+    // 1-4: user name, always acked (LEG-EKE-2), then the password in clear.
+    const user = fault('eke-readline-user') ? await readLine(reader) : await reader.readRest(1024);
+    if (user === null) return 'peer closed';
+    await send(ACK.user);
+    const password = await reader.readRest(1024);
+    if (password === null) return 'peer closed after the user name';
+    const match = fault('eke-password-trim')
+      ? password.toString('utf8').trim() === config.password.toString('utf8')
+      : password.equals(config.password);
+    if (!match) {
+      await send(ACK.notAuth);
+      if (fault('eke-close-after-wrong-password')) return 'wrong password';
+      continue;
+    }
+    await send(ACK.auth);
+
+    // 5-8: the client's group.
+    const pRaw = await reader.readRest(1024);
+    if (pRaw === null) throw new SessionError('closed before p');
+    const p = parseDecimal(pRaw, 'p');
+    if (p < 3n) throw new SessionError('p < 3');
+    if (fault('eke-fixed-group') && p !== P) throw new SessionError('unexpected group');
+    await send(ACK.p);
+    const gRaw = await reader.readRest(1024);
+    if (gRaw === null) throw new SessionError('closed before g');
+    const g = parseDecimal(gRaw, 'g');
+    await send(ACK.g);
+
+    // 9-12: the hidden public values.
+    const hiddenClient = await reader.readRest(1024);
+    if (hiddenClient === null) throw new SessionError('closed before message 9');
+    await send(ACK.xor);
+    const exponent = fault('eke-random-exponent') ? BigInt(`0x${crypto.randomBytes(8).toString('hex')}`) : XS;
+    await send(hide(modPow(g, exponent, p), pw39));
+    await expectLiteral(reader, ACK.xorServer, 'message 12');
+    const clientPublic = parseDecimal(xor(hiddenClient, pw39), 'the client public value');
+    const key = sessionKey(modPow(clientPublic, exponent, p));
+
+    // 13-18: nonces under AES-CBC with the zero IV.
+    const ns = NS;
+    if (fault('eke-ciphertext-utf8')) {
+      // The ciphertext kept as a 'binary' string and written with the default encoding.
+      await writeMessage(socket, aes(key, ns, false).toString('latin1'));
+    } else {
+      await send(aes(key, ns, false));
+    }
+    await expectLiteral(reader, ACK.aes, 'message 14');
+    const confirm = await reader.readExact(64, 'message 15');
+    if (fault('eke-server-checks-ns')) {
+      const half = aes(key, confirm, true).subarray(32);
+      if (!half.equals(ns)) throw new SessionError('Ns mismatch in message 15');
+    }
+    await send(ACK.clientAes);
+    await expectLiteral(reader, ACK.sendNa, 'message 17');
+    const na16 = aes(key, confirm, true).subarray(0, 16);
+    await send(aes(key, na16, false));
+
+    // 19-24: the file, in clear, and its SHA-1.
+    await sendFile(reader, send, socket, config.file);
+    if (fault('eke-one-login-per-connection')) return 'served';
+  }
+}
+
+async function sendFile(reader, send, socket, file) {
+  const { size } = await fs.promises.stat(file);
+  const lengthText = fault('eke-length-padded') ? size.toString().padStart(16, '0') : size.toString();
+  await send(lengthText);
+  await expectLiteral(reader, ACK.length, 'message 20');
+  await send(ACK.ok);
+  const sha1 = crypto.createHash('sha1');
+  let sent = 0;
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 })) {
+    const piece = fault('eke-file-off-by-one') && sent + chunk.length === size ? chunk.subarray(0, -1) : chunk;
+    sha1.update(chunk);
+    sent += piece.length;
+    await send(piece);
+  }
+  await expectLiteral(reader, ACK.delivered, 'message 23');
+  const digest = sha1.digest(fault('eke-digest-base64') ? 'base64' : 'hex');
+  await send(digest);
+}
+
+function serve(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '0' },
+      'password-file': { type: 'string' },
+      file: { type: 'string' },
+      'idle-timeout': { type: 'string', default: '30' },
+      once: { type: 'boolean', default: false },
+    },
+  });
+  if (!values['password-file'] || !values.file) {
+    process.stderr.write('usage: eke0.mjs serve --password-file F --file PATH [--port N]\n');
+    process.exit(2);
+  }
+  const config = {
+    password: readPasswordFile(values['password-file']),
+    file: values.file,
+    idleMs: Number(values['idle-timeout']) * 1000,
+  };
+  process.stderr.write(`${PROG}: WARNING: sft-eke/0 is insecure; for auditing only\n`);
+
+  // One connection at a time, like the seed: later ones wait in the queue (LEG-EKE-12).
+  const queue = [];
+  let busy = false;
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    if (fault('eke-concurrent')) {
+      runOne(socket);
+      return;
+    }
+    socket.pause();
+    queue.push(socket);
+    pump();
+  });
+
+  async function runOne(socket) {
+    socket.resume();
+    let outcome;
+    try {
+      outcome = await serveSession(socket, config);
+    } catch (err) {
+      outcome = err instanceof SessionError ? err.message : `error: ${err.stack ?? err}`;
+    }
+    log(PROG, `session ended: ${outcome}`);
+    socket.end();
+    socket.destroySoon?.();
+    if (values.once) server.close();
+  }
+
+  async function pump() {
+    if (busy) return;
+    busy = true;
+    while (queue.length) {
+      const socket = queue.shift();
+      if (socket.destroyed) continue;
+      await runOne(socket);
+      if (values.once) {
+        for (const waiting of queue) waiting.destroy();
+        break;
+      }
+    }
+    busy = false;
+  }
+
+  server.listen(Number(values.port), values.host, () => {
+    const address = server.address();
+    process.stdout.write(`listening on ${address.address}:${address.port}\n`);
+  });
+  for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(0));
+}
+
+// ---------------------------------------------------------------- client
+
+async function get(argv) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { timeout: { type: 'string', default: '30' } },
+  });
+  if (positionals.length !== 5) {
+    process.stderr.write('usage: eke0.mjs get HOST PORT USER PASSWORD_FILE OUT\n');
+    return 2;
+  }
+  const [host, port, user, passwordFile, out] = positionals;
+  const password = readPasswordFile(passwordFile);
+  const socket = net.connect({ host, port: Number(port), allowHalfOpen: true });
+  const reader = new StreamReader(socket);
+  const timeoutMs = Number(values.timeout) * 1000;
+  if (timeoutMs > 0) socket.setTimeout(timeoutMs, () => reader.abort('timeout'));
+  const partial = fault('eke-client-writes-out')
+    ? out
+    : path.join(path.dirname(out), `.${path.basename(out)}.partial-${process.pid}`);
+  try {
+    await new Promise((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const send = (bytes) => writeMessage(socket, typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes);
+    const pw39 = pad39(password);
+
+    await send(Buffer.from(user, 'utf8'));
+    await expectLiteral(reader, ACK.user, 'message 2');
+    await send(password);
+    const decision = await reader.readExact(ACK.auth.length, 'message 4');
+    if (decision.toString('latin1') !== ACK.auth) throw new SessionError('Not Authenticated');
+
+    await send(ascii(P));
+    await expectLiteral(reader, ACK.p, 'message 6');
+    await send(ascii(G));
+    await expectLiteral(reader, ACK.g, 'message 8');
+    await send(hide(modPow(G, XA, P), pw39));
+    await expectLiteral(reader, ACK.xor, 'message 10');
+    const hiddenServer = await reader.readRest(1024);
+    if (hiddenServer === null) throw new SessionError('closed before message 11');
+    await send(ACK.xorServer);
+    const serverPublic = parseDecimal(xor(hiddenServer, pw39), 'the server public value');
+    const key = sessionKey(modPow(serverPublic, XA, P));
+
+    const nsCipher = await reader.readExact(32, 'message 13');
+    await send(ACK.aes);
+    const ns = aes(key, nsCipher, true);
+    await send(aes(key, Buffer.concat([NA, ns]), false));
+    await expectLiteral(reader, ACK.clientAes, 'message 16');
+    await send(ACK.sendNa);
+    const naCipher = await reader.readExact(16, 'message 18');
+    if (fault('eke-client-checks-na') && !aes(key, naCipher, true).equals(NA.subarray(0, 16))) {
+      throw new SessionError('message 18 does not confirm Na');
+    }
+
+    const lengthRaw = await reader.readRest(16);
+    if (lengthRaw === null) throw new SessionError('closed before message 19');
+    const length = Number(parseDecimal(lengthRaw, 'the file length'));
+    await send(ACK.length);
+    await expectLiteral(reader, ACK.ok, 'message 21');
+
+    const sha1 = crypto.createHash('sha1');
+    let received = 0;
+    let cutShort = false;
+    async function* body() {
+      while (received < length) {
+        const chunk = await reader.readRest(64 * 1024);
+        if (chunk === null) {
+          if (fault('eke-client-keeps-short')) {
+            cutShort = true; // "the server is done": keep what came
+            return;
+          }
+          throw new SessionError(`closed after ${received} of ${length} file bytes`);
+        }
+        const piece = chunk.subarray(0, length - received);
+        received += piece.length;
+        sha1.update(piece);
+        yield piece;
+      }
+    }
+    await pipeline(Readable.from(body()), fs.createWriteStream(partial));
+    if (cutShort) {
+      if (partial !== out) fs.renameSync(partial, out);
+      return 0;
+    }
+    await send(ACK.delivered);
+    const digest = await reader.readExact(40, 'message 24').catch((err) => {
+      if (fault('eke-client-no-digest-ok')) return null;
+      throw err;
+    });
+    const mine = sha1.digest('hex');
+    if (digest !== null && digest.toString('latin1') !== mine && !fault('eke-client-ignores-digest')) {
+      throw new SessionError(`SHA-1 mismatch: server ${digest.toString('latin1')}, received ${mine}`);
+    }
+    if (partial !== out) fs.renameSync(partial, out);
+    socket.end();
+    return 0;
+  } catch (err) {
+    if (!fault('eke-client-writes-out')) fs.rmSync(partial, { force: true });
+    socket.destroy();
+    log(PROG, err instanceof SessionError ? err.message : `error: ${err.message ?? err}`);
+    return 1;
+  }
+}
+
+const [command, ...rest] = process.argv.slice(2);
+if (command === 'serve') {
+  serve(rest);
+} else if (command === 'get') {
+  process.exitCode = await get(rest);
+} else {
+  process.stderr.write('usage: eke0.mjs serve|get ...\n');
+  process.exitCode = 2;
+}

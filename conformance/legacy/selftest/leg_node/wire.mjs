@@ -1,0 +1,196 @@
+// Shared plumbing of the leg-node programs: reading a TCP stream the way the seeds read
+// theirs, planted faults, one-line logging.
+//
+// Written from docs/SPEC.md §7 and the seed documents only (clean room, Node.js 20).
+
+import { once } from 'node:events';
+
+/** A session ended for a reason the peer caused (bad input, close, timeout). */
+export class SessionError extends Error {}
+
+/**
+ * Planted faults: SFT_INDEPENDENT_FAULTS=name[,name], read once at start. Every program
+ * checks `fault('name')` where the mistake would be made; FAULTS lists them (name -> the
+ * requirement ID the audit must report it under, and what the mistake is).
+ */
+// [name, program, what the audit must report ("FAIL ID": that case fails; "PASS ID": the
+// flaw's case passes, an unexpected pass; "EVIDENCE ID": the flaw still FAILs, its
+// evidence shows the change), the mistake]. Mirrored in test_leg_node.py.
+export const FAULTS = [
+  // eke0 server
+  ['eke-pad-nul', 'eke0', 'FAIL LEG-EKE-FMT-3', 'pw39 padded with Buffer.alloc(n): NUL bytes, not ASCII 0'],
+  ['eke-readline-user', 'eke0', 'FAIL LEG-EKE-FMT-3', 'the user name read as a line (waits for a newline)'],
+  ['eke-password-trim', 'eke0', 'FAIL LEG-EKE-FMT-3', 'the received password trim()med before comparing'],
+  ['eke-close-after-wrong-password', 'eke0', 'FAIL LEG-EKE-FMT-3', 'closes after Not Authenticated'],
+  ['eke-fixed-group', 'eke0', 'PASS LEG-EKE-3', "refuses any p but the seed's (a flaw fixed)"],
+  ['eke-random-exponent', 'eke0', 'PASS LEG-EKE-4', 'a fresh 64-bit Xs per session (a flaw fixed)'],
+  ['eke-ciphertext-utf8', 'eke0', 'FAIL LEG-EKE-FMT-4', "E(Ns) kept as a 'latin1' string, written as UTF-8"],
+  ['eke-server-checks-ns', 'eke0', 'PASS LEG-EKE-7', "checks message 15's Ns half (a flaw fixed)"],
+  ['eke-one-login-per-connection', 'eke0', 'FAIL LEG-EKE-FMT-3', 'closes after message 24'],
+  ['eke-length-padded', 'eke0', 'FAIL LEG-EKE-FMT-3', 'message 19 zero-padded to 16 digits'],
+  ['eke-file-off-by-one', 'eke0', 'FAIL LEG-EKE-FMT-5', 'the last byte of the file is not sent'],
+  ['eke-digest-base64', 'eke0', 'FAIL LEG-EKE-FMT-5', "message 24 as digest('base64')"],
+  ['eke-concurrent', 'eke0', 'PASS LEG-EKE-12', 'serves connections concurrently (a flaw fixed)'],
+  // eke0 client
+  ['eke-client-writes-out', 'eke0', 'FAIL LEG-EKE-FMT-6', 'writes OUT directly, leaves it on failure'],
+  ['eke-client-checks-na', 'eke0', 'PASS LEG-EKE-7', 'checks message 18 (a flaw fixed)'],
+  ['eke-client-keeps-short', 'eke0', 'FAIL LEG-EKE-FMT-6', 'keeps the file when the server closes early'],
+  ['eke-client-no-digest-ok', 'eke0', 'FAIL LEG-EKE-FMT-6', 'keeps the file when message 24 never comes'],
+  ['eke-client-ignores-digest', 'eke0', 'FAIL LEG-EKE-FMT-6', 'never compares message 24'],
+  // pki0 responder and requester
+  ['pki-length-le', 'pki0', 'FAIL LEG-PKI-FMT-1', 'responder frame lengths written with writeUInt32LE'],
+  ['pki-rsfl-oaep-sha1', 'pki0', 'FAIL LEG-PKI-FMT-6', 'RSFL pieces with oaepHash left out (SHA-1)'],
+  ['pki-rqfl-oaep-sha1', 'pki0', 'FAIL LEG-PKI-FMT-5', 'RQFL with oaepHash left out (SHA-1)'],
+  ['pki-checkissued', 'pki0', 'FAIL LEG-PKI-FMT-4', 'X509Certificate.checkIssued (names only) for verify'],
+  ['pki-check-validity', 'pki0', 'EVIDENCE LEG-PKI-3', 'refuses expired certificates (a flaw partly fixed)'],
+  ['pki-confined', 'pki0', 'PASS LEG-PKI-5', 'names confined to the share (a flaw fixed)'],
+  ['pki-error-frame', 'pki0', 'FAIL LEG-PKI-FMT-7', 'an unreadable file answered with RSCI, then close'],
+  ['pki-frame-per-chunk', 'pki0', 'FAIL LEG-PKI-FMT-6', 'the requester takes one data chunk as one frame'],
+  ['pki-missing-file-hangs', 'pki0', 'FAIL LEG-PKI-FMT-7', 'a missing file: waits for the peer to close'],
+  ['pki-piece-190', 'pki0', 'FAIL LEG-PKI-FMT-6', 'pieces of 190 bytes (the OAEP maximum)'],
+  ['pki-rsci-reason', 'pki0', 'FAIL LEG-PKI-FMT-4', 'RSCI carries a reason text'],
+  ['pki-rscv-der', 'pki0', 'FAIL LEG-PKI-FMT-4', 'RSCV carries X509Certificate.raw (DER)'],
+  ['pki-sece-der', 'pki0', 'FAIL LEG-PKI-FMT-3', 'SECE carries X509Certificate.raw (DER)'],
+  ['pki-drops-short-last-piece', 'pki0', 'FAIL LEG-PKI-FMT-6', 'the last, short piece is not sent'],
+  ['pki-wait-for-close', 'pki0', 'FAIL LEG-PKI-FMT-6', 'after the last piece, waits for the peer to close'],
+  // pki0 CA
+  ['ca-json-answer', 'pki0', 'FAIL LEG-CA-FMT-2', 'answers application/json {"certificate": PEM}'],
+  ['ca-no-size-limit', 'pki0', 'FAIL LEG-CA-FMT-3', 'no 413 for a body over 64 KiB'],
+  ['ca-oaep-sha1', 'pki0', 'FAIL LEG-CA-FMT-1', 'payload decrypted with oaepHash left out (SHA-1)'],
+  ['ca-password-prefix', 'pki0', 'FAIL LEG-CA-FMT-3', 'password checked with startsWith'],
+  ['ca-unknown-alias-404', 'pki0', 'FAIL LEG-CA-FMT-3', 'an unknown alias answered 404'],
+];
+const ACTIVE = new Set(
+  (process.env.SFT_INDEPENDENT_FAULTS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+export function fault(name) {
+  return ACTIVE.has(name);
+}
+
+export function log(prog, message) {
+  process.stderr.write(`${prog}: ${message}\n`);
+}
+
+/**
+ * Reads a socket two ways, as §7 needs:
+ * - `readRest(max)`: what one recv(max) of the seed would return — everything that has
+ *   arrived and not been consumed, at most `max` bytes, waiting only for the first byte.
+ *   The eke/0 messages without a length (1, 3, 5, 7, 9, 11, 19) are read this way.
+ * - `readExact(n)`: buffers until n bytes are in (fixed-length and literal messages,
+ *   pki/0 frames).
+ * Data stays in the order it arrived; end of stream, error and idle timeout reject the
+ * pending read with a SessionError.
+ */
+export class StreamReader {
+  #chunks = [];
+  #buffered = 0;
+  #ended = false;
+  #failure = null;
+  #wake = null;
+
+  constructor(socket) {
+    socket.on('data', (chunk) => {
+      this.#chunks.push(chunk);
+      this.#buffered += chunk.length;
+      this.#notify();
+    });
+    socket.on('end', () => {
+      this.#ended = true;
+      this.#notify();
+    });
+    socket.on('close', () => {
+      this.#ended = true;
+      this.#notify();
+    });
+    socket.on('error', (err) => {
+      this.#failure = new SessionError(`socket error: ${err.code ?? err.message}`);
+      this.#notify();
+    });
+  }
+
+  /** Marks the reader failed (idle timeout); the pending read rejects. */
+  abort(reason) {
+    this.#failure = new SessionError(reason);
+    this.#notify();
+  }
+
+  get buffered() {
+    return this.#buffered;
+  }
+
+  get ended() {
+    return this.#ended && this.#buffered === 0;
+  }
+
+  #notify() {
+    const wake = this.#wake;
+    this.#wake = null;
+    if (wake) wake();
+  }
+
+  async #waitUntil(enough) {
+    while (!enough()) {
+      if (this.#failure) throw this.#failure;
+      if (this.#ended) return false;
+      await new Promise((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+    return true;
+  }
+
+  #take(n) {
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const head = this.#chunks[0];
+      const want = n - filled;
+      if (head.length <= want) {
+        head.copy(out, filled);
+        filled += head.length;
+        this.#chunks.shift();
+      } else {
+        head.copy(out, filled, 0, want);
+        this.#chunks[0] = head.subarray(want);
+        filled += want;
+      }
+    }
+    this.#buffered -= n;
+    return out;
+  }
+
+  /** The rest of one read (at most `max` bytes); null at a clean end of stream. */
+  async readRest(max) {
+    const ok = await this.#waitUntil(() => this.#buffered > 0);
+    if (!ok) return null;
+    return this.#take(Math.min(max, this.#buffered));
+  }
+
+  /** True when the stream ended with nothing left to read (waits for data or the end). */
+  async atEnd() {
+    return !(await this.#waitUntil(() => this.#buffered > 0));
+  }
+
+  /** Exactly n bytes; throws SessionError when the stream ends first. */
+  async readExact(n, what) {
+    const ok = await this.#waitUntil(() => this.#buffered >= n);
+    if (!ok) {
+      throw new SessionError(`connection closed during ${what} (${this.#buffered} of ${n} bytes)`);
+    }
+    return this.#take(n);
+  }
+
+  /** Waits for the end of the stream (the peer's FIN) or a failure. */
+  async untilEnd() {
+    await this.#waitUntil(() => false);
+  }
+}
+
+/** Writes one message as one write and resolves when it is handed to the kernel. */
+export async function writeMessage(socket, bytes) {
+  if (!socket.write(bytes)) await once(socket, 'drain');
+}

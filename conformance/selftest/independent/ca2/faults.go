@@ -1,0 +1,86 @@
+package main
+
+import (
+	"os"
+	"strings"
+)
+
+// Fault is one planted mistake: a thing a Go team writing this CA from the SPEC
+// really gets wrong. SFT_INDEPENDENT_FAULTS=name[,name] switches faults on at start;
+// the Python harness (test_ca2.py) mirrors this table and checks each fault FAILs
+// under its requirement.
+type Fault struct {
+	Name string
+	Req  string
+	Line string
+}
+
+// FAULTS is the table of planted faults (kept in step with test_ca2.py's FAULTS).
+var FAULTS = []Fault{
+	{"sha1-csr", "CA-ENR-13", "trusts CertificateRequest.CheckSignature, which still allows SHA-1 in CSRs"},
+	{"pop-unchecked", "CA-ENR-3", "never calls CheckSignature: a CSR parses, so it is taken"},
+	{"any-curve", "CA-ENR-13", "accepts any *ecdsa.PublicKey (P-384, P-521) instead of P-256 only"},
+	{"rsa-size-bytes", "CA-ENR-13", "checks rsa.PublicKey.Size() >= 256 bytes, so a 2041..2047-bit key passes"},
+	{"csr-dnsnames", "CA-ENR-4", "copies csr.DNSNames into the template (a SAN on an employee certificate)"},
+	{"csr-subject", "CA-ENR-4", "takes csr.Subject and only overwrites CommonName (O/OU kept)"},
+	{"no-ski", "PKI-CERT-13", "leaves SubjectKeyId empty: Go 1.19 generates it for CA templates only"},
+	{"eku-client-only", "PKI-CERT-1", "ExtKeyUsage holds ClientAuth only (it is an enrolment for a client)"},
+	{"ku-keyencipherment", "PKI-CERT-1", "KeyUsage DigitalSignature|KeyEncipherment, as generate_cert.go does for RSA"},
+	{"serial-unixnano", "CA-ENR-10", "serial number from time.Now().UnixNano(): not random"},
+	{"validity-skew", "CA-ENR-10", "NotAfter = now + validity + 1h, the clock-skew margin put on both ends"},
+	{"crl-30-days", "CA-ENR-16", "CRL NextUpdate 30 days after ThisUpdate"},
+	{"crl-memoised", "CA-ENR-8", "the CRL is made once at start and served from memory"},
+	{"revoke-latest", "CA-ENR-11", "revoke lists only the newest certificate of the alias"},
+	{"revoked-enrols", "CA-ENR-11", "a revoked alias can still enrol (only its certificates are revoked)"},
+	{"unknown-alias-message", "CA-ENR-6", "an unknown alias gets message \"unknown alias\""},
+	{"count-after-hash", "CA-ENR-14", "no reservation: the throttle is checked, then the hash runs, then the failure counts"},
+	{"alias-only", "CA-ENR-7", "failures are counted per alias only, not per client address"},
+	{"xff-address", "CA-ENR-7", "the client address is taken from X-Forwarded-For when present"},
+	{"counts-in-memory", "CA-ENR-20", "failure counts live in a map only and are lost on restart"},
+	{"lock-expires", "CA-ENR-19", "the hard lock is only the capped backoff, so it expires"},
+	{"query-ignored", "CA-ENR-15", "routes on r.URL.Path and ignores the query string"},
+	{"nethttp-errors", "CA-ENR-9", "serves with net/http.Server, whose own errors (malformed request) are text/plain"},
+	{"no-body-limit", "CA-ENR-9", "io.ReadAll(r.Body) without a limit: no 413"},
+	{"hostname-alias", "CA-ENR-17", "no check of the alias against the CA's own host names"},
+	{"tls-min-default", "CA-ENR-1", "tls.Config without MinVersion: Go 1.19 servers accept TLS 1.0-1.2"},
+	{"curves-default", "PKI-TLS-9", "tls.Config without CurvePreferences: P-521 is negotiated"},
+	{"crl-issuer-reencoded", "CA-ENR-8", "x509.CreateRevocationList of Go 1.19 as is: the issuer re-encoded from Subject"},
+	{"utf8-lenient", "CA-ENR-9", "no UTF-8 check: encoding/json turns invalid bytes into U+FFFD and goes on"},
+	{"pem-first-block", "CA-ENR-13", "block, _ := pem.Decode(csr): text around it, other types and further blocks ignored"},
+	{"hostname-equalfold", "CA-ENR-17", "strings.EqualFold(alias, name): \"localhost.\" is not refused"},
+	{"body-limit-off-by-one", "CA-ENR-9", "Content-Length >= 65536 answered 413"},
+	{"password-trimspace", "CA-ENR-6", "strings.TrimSpace(password) before hashing"},
+	{"revoked-forbidden", "CA-ENR-11", "a revoked alias gets 403 forbidden (after its password verified)"},
+	{"crl-week-plus-backdate", "CA-ENR-16", "NextUpdate = now + 7 days on a thisUpdate backdated a minute"},
+	{"retry-after-float", "CA-ENR-7", "Retry-After written from time.Duration.Seconds(): \"1.734\""},
+	{"retry-after-truncated", "CA-ENR-7", "Retry-After = int(time.Until(lock).Seconds()): rounded down"},
+	{"remoteaddr-port", "CA-ENR-7", "the address key is r.RemoteAddr, port included"},
+	{"pending-cap-only", "CA-ENR-14", "pending attempts capped at --pending-cap only, not max(1, N - f)"},
+	{"unknown-not-counted", "CA-ENR-7", "failures of unknown aliases counted per address only"},
+	{"lock-after-verify", "CA-ENR-19", "the hard lock is looked at after the password: a right one still enrols"},
+	{"ed25519-accepted", "CA-ENR-13", "a blocklist of weak hashes and a key type switch without default: Ed25519 passes"},
+	{"csr-extensions", "CA-ENR-4", "ExtraExtensions = csr.Extensions: requested extensions override the profile"},
+	{"serial-math-rand", "CA-ENR-10", "serials from math/rand, which Go 1.19 seeds with 1: they repeat after a restart"},
+	{"success-resets-address", "CA-ENR-7", "a right password clears the address's failures too"},
+}
+
+var activeFaults = map[string]bool{}
+
+func loadFaults() {
+	known := map[string]bool{}
+	for _, f := range FAULTS {
+		known[f.Name] = true
+	}
+	for _, name := range strings.Split(os.Getenv("SFT_INDEPENDENT_FAULTS"), ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		if !known[name] {
+			fatalf("unknown fault %q", name)
+		}
+		activeFaults[name] = true
+	}
+}
+
+func fault(name string) bool { return activeFaults[name] }

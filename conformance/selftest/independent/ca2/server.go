@@ -1,0 +1,564 @@
+package main
+
+// The HTTPS side. Requests are parsed with net/http's http.ReadRequest on our own
+// connection loop rather than served by net/http.Server: the Server answers a
+// request it cannot parse (bad request line, oversized headers, bad
+// Transfer-Encoding) itself with a text/plain body, and CA-ENR-9 wants every error
+// to be a JSON object. Everything after parsing is an ordinary http.Handler.
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+)
+
+const (
+	maxBody          = 65536
+	maxHeaderBytes   = 32 * 1024
+	handshakeTimeout = 10 * time.Second
+	idleTimeout      = 60 * time.Second
+	maxConnections   = 64
+)
+
+// CA is the running CA.
+type CA struct {
+	store       *Store
+	root        *Root
+	throttle    *Throttle
+	names       []string // its own host names and addresses, lower case, no trailing dot
+	validity    time.Duration
+	crlLifetime time.Duration
+	memoCRL     []byte // fault crl-memoised
+
+	active   sync.WaitGroup // connections being served
+	draining atomic.Bool    // a restart waits for them: keep-alive ends
+	idleMu   sync.Mutex
+	idle     map[*tls.Conn]bool // connections waiting for their next request
+}
+
+// drain ends keep-alive, wakes the connections waiting for a next request and waits
+// (at most `limit`) for the requests in progress to be answered.
+func (ca *CA) drain(limit time.Duration) {
+	ca.draining.Store(true)
+	ca.idleMu.Lock()
+	for conn := range ca.idle {
+		_ = conn.SetReadDeadline(time.Now())
+	}
+	ca.idleMu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		ca.active.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(limit):
+	}
+}
+
+func (ca *CA) setIdle(conn *tls.Conn, idle bool) {
+	ca.idleMu.Lock()
+	defer ca.idleMu.Unlock()
+	if ca.idle == nil {
+		ca.idle = map[*tls.Conn]bool{}
+	}
+	if idle {
+		ca.idle[conn] = true
+	} else {
+		delete(ca.idle, conn)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, map[string]string{"error": code, "message": message})
+}
+
+func clientAddress(r *http.Request) string {
+	if fault("xff-address") {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			first := strings.TrimSpace(strings.Split(xff, ",")[0])
+			if ip := net.ParseIP(first); ip != nil {
+				return addressKey(ip)
+			}
+		}
+	}
+	if fault("remoteaddr-port") {
+		return r.RemoteAddr
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return host
+	}
+	return addressKey(ip)
+}
+
+// ServeHTTP routes on the raw request target: "/v1/%72oot" or "/v1/root/" is not
+// the root, and a query string is refused before anything else (CA-ENR-15).
+func (ca *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	target := r.RequestURI
+	if fault("query-ignored") {
+		target = r.URL.Path
+	} else if strings.Contains(target, "?") {
+		writeError(w, http.StatusBadRequest, "bad_request", "no query strings: credentials never travel in a URL")
+		return
+	}
+	routes := map[string]struct {
+		method  string
+		handler func(http.ResponseWriter, *http.Request)
+	}{
+		"/v1/root":   {http.MethodGet, ca.serveRoot},
+		"/v1/crl":    {http.MethodGet, ca.serveCRL},
+		"/v1/enroll": {http.MethodPost, ca.serveEnroll},
+	}
+	route, ok := routes[target]
+	if !ok {
+		writeError(w, http.StatusNotFound, "not_found", "no such path")
+		return
+	}
+	if r.Method != route.method {
+		w.Header().Set("Allow", route.method)
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use "+route.method)
+		return
+	}
+	route.handler(w, r)
+}
+
+func (ca *CA) serveRoot(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	w.Header().Set("Content-Length", strconv.Itoa(len(ca.root.PEM)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(ca.root.PEM)
+}
+
+func (ca *CA) currentCRL() ([]byte, error) {
+	if fault("crl-memoised") && ca.memoCRL != nil {
+		return ca.memoCRL, nil
+	}
+	var certs []IssuedCert
+	err := ca.store.withLock(func() error {
+		var err error
+		certs, err = ca.store.certs()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	der, err := makeCRL(ca.root, certs, ca.crlLifetime, time.Now())
+	if err == nil && fault("crl-memoised") {
+		ca.memoCRL = der
+	}
+	return der, err
+}
+
+func (ca *CA) serveCRL(w http.ResponseWriter, _ *http.Request) {
+	der, err := ca.currentCRL()
+	if err != nil {
+		log.Printf("crl: %v", err)
+		writeError(w, http.StatusInternalServerError, "internal", "internal error")
+		return
+	}
+	w.Header().Set("Content-Type", "application/pkix-crl")
+	w.Header().Set("Content-Length", strconv.Itoa(len(der)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(der)
+}
+
+// enrolRequest reads the body: a JSON object with string members alias, password, csr.
+func enrolRequest(w http.ResponseWriter, r *http.Request) (alias, password, csr string, ok bool) {
+	if r.ContentLength < 0 {
+		w.Header().Set("Connection", "close")
+		writeError(w, http.StatusLengthRequired, "length_required", "a Content-Length is required")
+		return
+	}
+	limit := int64(maxBody)
+	if fault("body-limit-off-by-one") {
+		limit--
+	}
+	if r.ContentLength > limit && !fault("no-body-limit") {
+		w.Header().Set("Connection", "close")
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", "the body is over 65536 bytes")
+		return
+	}
+	var body []byte
+	var err error
+	if fault("no-body-limit") {
+		body, err = io.ReadAll(r.Body)
+	} else {
+		body, err = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	}
+	if err != nil {
+		w.Header().Set("Connection", "close")
+		writeError(w, http.StatusBadRequest, "bad_request", "the body could not be read")
+		return
+	}
+	if !utf8.Valid(body) && !fault("utf8-lenient") {
+		writeError(w, http.StatusBadRequest, "bad_request", "the body is not UTF-8")
+		return
+	}
+	var members map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&members); err != nil || members == nil || dec.More() {
+		writeError(w, http.StatusBadRequest, "bad_request", "the body is not a JSON object")
+		return
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		writeError(w, http.StatusBadRequest, "bad_request", "data after the JSON object")
+		return
+	}
+	out := []*string{&alias, &password, &csr}
+	for i, name := range []string{"alias", "password", "csr"} {
+		raw, present := members[name]
+		if !present || len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, out[i]) != nil {
+			writeError(w, http.StatusBadRequest, "bad_request", "\""+name+"\" must be a JSON string")
+			return
+		}
+	}
+	return alias, password, csr, true
+}
+
+func (ca *CA) isOwnName(alias string) bool {
+	a := strings.TrimSuffix(strings.ToLower(alias), ".")
+	for _, n := range ca.names {
+		if fault("hostname-equalfold") {
+			if strings.EqualFold(alias, n) {
+				return true
+			}
+			continue
+		}
+		if a == n {
+			return true
+		}
+	}
+	return false
+}
+
+func (ca *CA) serveEnroll(w http.ResponseWriter, r *http.Request) {
+	alias, password, csrPEM, ok := enrolRequest(w, r)
+	if !ok {
+		return
+	}
+	// The CSR is judged first (CA-ENR-21: then the password is not verified and
+	// nothing counts, whatever the password).
+	csr, err := checkCSR(csrPEM)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_csr", strings.TrimPrefix(err.Error(), "bad_csr: "))
+		return
+	}
+	if !fault("hostname-alias") && ca.isOwnName(alias) {
+		writeError(w, http.StatusForbidden, "forbidden", "an alias may not be one of the CA's own host names")
+		return
+	}
+	addr := clientAddress(r)
+	verdict, retry, err := ca.throttle.Begin(alias, addr)
+	if err != nil {
+		log.Printf("throttle: %v", err)
+		writeError(w, http.StatusInternalServerError, "internal", "internal error")
+		return
+	}
+	if verdict != verdictGo {
+		seconds := ceilSeconds(retry)
+		header := strconv.Itoa(seconds)
+		switch {
+		case fault("retry-after-float"):
+			header = strconv.FormatFloat(retry, 'f', -1, 64)
+		case fault("retry-after-truncated"):
+			seconds = int(retry)
+			header = strconv.Itoa(seconds)
+		}
+		w.Header().Set("Retry-After", header)
+		if verdict == verdictThrottled {
+			writeJSON(w, http.StatusTooManyRequests, map[string]any{
+				"error": "throttled", "message": "too many failed logins; retry later", "retry_after": seconds})
+		} else {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{
+				"error": "busy", "message": "too many logins in progress; retry later", "retry_after": seconds})
+		}
+		return
+	}
+	var users map[string]*User
+	err = ca.store.withLock(func() error {
+		var err error
+		users, err = ca.store.users()
+		return err
+	})
+	if err != nil {
+		_ = ca.throttle.End(alias, addr, false)
+		log.Printf("users: %v", err)
+		writeError(w, http.StatusInternalServerError, "internal", "internal error")
+		return
+	}
+	user, known := users[alias]
+	if !known {
+		if fault("unknown-alias-message") {
+			_ = ca.throttle.End(alias, addr, false)
+			writeError(w, http.StatusUnauthorized, "auth_failed", "unknown alias")
+			return
+		}
+		user = dummyUser
+	}
+	wasLocked := fault("lock-after-verify") && ca.throttle.HardLocked(alias)
+	if fault("password-trimspace") {
+		password = strings.TrimSpace(password)
+	}
+	passwordOK := user.verify(password) && known
+	if passwordOK && user.Revoked && fault("revoked-forbidden") {
+		_ = ca.throttle.End(alias, addr, false)
+		writeError(w, http.StatusForbidden, "forbidden", "this alias was revoked")
+		return
+	}
+	right := passwordOK && (!user.Revoked || fault("revoked-enrols"))
+	if err := ca.throttle.End(alias, addr, right); err != nil {
+		log.Printf("throttle: %v", err)
+		writeError(w, http.StatusInternalServerError, "internal", "internal error")
+		return
+	}
+	if !right && wasLocked {
+		w.Header().Set("Retry-After", strconv.Itoa(ceilSeconds(ca.throttle.cfg.Cap)))
+		writeError(w, http.StatusTooManyRequests, "throttled", "too many failed logins; retry later")
+		return
+	}
+	if !right {
+		log.Printf("failed login alias=%q address=%s", alias, addr)
+		writeError(w, http.StatusUnauthorized, "auth_failed", "authentication failed")
+		return
+	}
+	certPEM, err := ca.issueFor(alias, csr)
+	if err != nil {
+		log.Printf("issue: %v", err)
+		writeError(w, http.StatusInternalServerError, "internal", "internal error")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"certificate": certPEM})
+}
+
+// issueFor issues a certificate and records its serial (never reused).
+func (ca *CA) issueFor(alias string, csr *x509.CertificateRequest) (string, error) {
+	var der []byte
+	err := ca.store.withLock(func() error {
+		certs, err := ca.store.certs()
+		if err != nil {
+			return err
+		}
+		used := map[string]bool{}
+		for _, c := range certs {
+			used[c.Serial] = true
+		}
+		var serial *big.Int
+		for serial == nil || (used[serial.String()] && !fault("serial-math-rand")) {
+			if serial, err = randomSerial(); err != nil {
+				return err
+			}
+		}
+		now := time.Now()
+		var notAfter time.Time
+		der, notAfter, err = issue(ca.root, alias, csr, serial, ca.validity, now)
+		if err != nil {
+			return err
+		}
+		certs = append(certs, IssuedCert{Serial: serial.String(), Alias: alias, NotAfter: notAfter, IssuedAt: now.UTC()})
+		return ca.store.writeJSON(certsFile, certs)
+	})
+	if err != nil {
+		return "", err
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), nil
+}
+
+// serveConn runs one TLS connection: handshake, then requests until the client
+// closes, an error, or a response that closes.
+func (ca *CA) serveConn(raw net.Conn, cfg *tls.Config) {
+	defer raw.Close()
+	conn := tls.Server(raw, cfg)
+	defer func() {
+		_ = conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		_ = conn.Close() // sends close_notify
+	}()
+	_ = conn.SetDeadline(time.Now().Add(handshakeTimeout))
+	if err := conn.Handshake(); err != nil {
+		return
+	}
+	budget := &budgetReader{r: conn}
+	br := bufio.NewReader(budget)
+	defer ca.setIdle(conn, false)
+	for {
+		if ca.draining.Load() && br.Buffered() == 0 {
+			return
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(idleTimeout))
+		budget.left = maxHeaderBytes
+		ca.setIdle(conn, br.Buffered() == 0)
+		if ca.draining.Load() && br.Buffered() == 0 {
+			return
+		}
+		req, err := http.ReadRequest(br)
+		ca.setIdle(conn, false)
+		if err != nil {
+			if errors.Is(err, io.EOF) || isTimeout(err) || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			resp := newResponse()
+			if budget.exceeded {
+				writeError(resp, http.StatusRequestHeaderFieldsTooLarge, "bad_request", "the request header is too large")
+			} else {
+				writeError(resp, http.StatusBadRequest, "bad_request", "malformed HTTP request")
+			}
+			_ = conn.SetWriteDeadline(time.Now().Add(idleTimeout))
+			_ = resp.send(conn, true, true)
+			lingerClose(conn)
+			return
+		}
+		req.RemoteAddr = raw.RemoteAddr().String()
+		if req.ProtoMajor != 1 {
+			resp := newResponse()
+			writeError(resp, http.StatusHTTPVersionNotSupported, "bad_request", "HTTP/1.x only")
+			_ = conn.SetWriteDeadline(time.Now().Add(idleTimeout))
+			_ = resp.send(conn, true, true)
+			lingerClose(conn)
+			return
+		}
+		if req.ContentLength > 0 && req.ContentLength <= maxBody {
+			budget.left += req.ContentLength
+		} else if fault("no-body-limit") {
+			budget.left = 1 << 40
+		}
+		resp := newResponse()
+		ca.ServeHTTP(resp, req)
+		closing := req.Close || resp.Header().Get("Connection") == "close" || ca.draining.Load()
+		// Whatever the handler left of the body must go, or the connection cannot
+		// be reused.
+		if n, _ := io.Copy(io.Discard, io.LimitReader(req.Body, maxBody+1)); n > maxBody {
+			closing = true
+		}
+		if _, err := req.Body.Read(make([]byte, 1)); err != io.EOF {
+			closing = true
+		}
+		_ = conn.SetWriteDeadline(time.Now().Add(idleTimeout))
+		if err := resp.send(conn, req.Method != http.MethodHead, closing); err != nil {
+			return
+		}
+		if closing {
+			lingerClose(conn)
+			return
+		}
+	}
+}
+
+// lingerClose ends our side (close_notify) and then reads what the client still
+// sends, for a bounded time and size, before the TCP close: closing a socket with
+// unread bytes makes the kernel send a reset, which can destroy the answer we just
+// wrote before the client has read it (a 413 sent before the body was read).
+func lingerClose(conn *tls.Conn) {
+	_ = conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	if err := conn.CloseWrite(); err != nil {
+		return
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+	_, _ = io.Copy(io.Discard, io.LimitReader(conn, 1<<20))
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// budgetReader bounds what one request may read from the connection.
+type budgetReader struct {
+	r        io.Reader
+	left     int64
+	exceeded bool
+}
+
+var errTooLarge = errors.New("request too large")
+
+func (b *budgetReader) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		b.exceeded = true
+		return 0, errTooLarge
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+// response is a buffered http.ResponseWriter.
+type response struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newResponse() *response { return &response{header: http.Header{}} }
+
+func (r *response) Header() http.Header { return r.header }
+
+func (r *response) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+}
+
+func (r *response) Write(p []byte) (int, error) {
+	r.WriteHeader(http.StatusOK)
+	return r.body.Write(p)
+}
+
+func (r *response) send(w io.Writer, withBody, closing bool) error {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.header.Set("Content-Length", strconv.Itoa(r.body.Len()))
+	if closing {
+		r.header.Set("Connection", "close")
+	}
+	r.header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "HTTP/1.1 %d %s\r\n", r.status, http.StatusText(r.status))
+	keys := make([]string, 0, len(r.header))
+	for k := range r.header {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range r.header[k] {
+			fmt.Fprintf(&buf, "%s: %s\r\n", k, v)
+		}
+	}
+	buf.WriteString("\r\n")
+	if withBody {
+		buf.Write(r.body.Bytes())
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}

@@ -1,0 +1,363 @@
+// Command eke4 is a clean-room sft-eke/1 server and client written in Go from
+// docs/SPEC.md alone (§0-§3, §5, §6, §8), the fourth independent eke implementation.
+//
+//	eke4 user-add -store F -user NAME -password-file PW
+//	eke4 serve -listen 127.0.0.1:0 -store F -state-dir D -share D -inbox D [limits...]
+//	eke4 get -user U -password-file F -o OUT HOST:PORT NAME
+//	eke4 put -user U -password-file F HOST:PORT FILE NAME
+//
+// Choices where the SPEC leaves one:
+//   - One goroutine per connection; deadlines via net.Conn.SetReadDeadline (the
+//     handshake deadline is fixed at accept, the idle deadline renewed per frame) and a
+//     write deadline of the idle timeout on every write (LIM-10).
+//   - JSON: encoding/json's Decoder walked token by token (duplicate keys, exact
+//     integers via UseNumber), with UTF-8 and lone surrogates checked beforehand, since
+//     encoding/json would replace them with U+FFFD; depth above 256 is bad_frame.
+//   - An invalid user name in EKE1 is bad_frame (EKE-PW-5 allows it).
+//   - Every symbolic link in the share is refused with forbidden (openat O_NOFOLLOW on
+//     each component); a get of a `.sft-partial-` name is forbidden.
+//   - RSFL of a get carries no sha256; the server echoes BYE_; refused connections
+//     (LIM-4, LIM-8) get `EROR busy` with retry_after 1.
+//   - Throttling state is a JSON file in the state directory, rewritten on each change;
+//     an address's failures are never forgiven by a success (EKE-THR-6).
+//   - Client: no retry on busy; it refuses an RSFL naming another file (bad_frame);
+//     temporary files `.sft-partial-<hex>` beside the output, swept when older than the
+//     idle timeout; an existing output file is not replaced without -force.
+//   - Password files: UTF-8, one trailing LF or CRLF removed (PWF-1).
+//   - SIGHUP re-executes the server in place (same pid, the listening socket passed on
+//     as EKE4_LISTEN_FD), reloading the store, the secret and the failure counts; it
+//     prints `listening on HOST:PORT` on stdout when ready, every start.
+//   - Flags first, then `--`, then positional arguments (Go's flag package stops at the
+//     first non-flag argument).
+//
+// Planted faults: SFT_INDEPENDENT_FAULTS=name[,name] (read once at start) switches on
+// the mistakes of faultTable, each breaking one requirement.
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"encoding/hex"
+	"encoding/json"
+)
+
+// Fault is one planted mistake: the requirement it breaks and what it does.
+type Fault struct {
+	Req, What string
+}
+
+var faultTable = map[string]Fault{
+	"client_json_keys_case_get":         {"FRM-9", "the client reads a get's RSFL as encoding/json decodes a struct: Size is size"},
+	"client_json_keys_case_insensitive": {"APP-PUT-9", "the client reads RSFL as encoding/json decodes a struct: Accept is accept"},
+	"pending_ip_with_port":              {"LIM-8", "unfinished handshakes counted per RemoteAddr().String(), port included"},
+	"bidi_isolates_missed":              {"APP-NAME-8", "the bidi check covers U+202A-U+202E but not the isolates U+2066-U+2069"},
+	"address_key_with_port":             {"EKE-THR-1", "failures counted per RemoteAddr().String(), port included"},
+	"jacobi_unblinded":                  {"EKE-SEC-4", "big.Jacobi(X', p) on the decrypted value itself, not blinded"},
+	"json_keys_case_insensitive":        {"FRM-9", "members looked up as encoding/json decodes into a struct: NAME is name"},
+	"busy_no_retry_after":               {"EKE-THR-7", "EROR busy for the pending caps is sent without retry_after"},
+	"client_c4_unchecked":               {"EKE-HS-7", "the client opens C4 but never compares it with its Na"},
+	"client_overwrites_output":          {"APP-GET-6", "the client commits with os.Rename: an existing output file is replaced"},
+	"auth_message_debug":                {"ERR-5", "a failed EKE3's EROR message carries the expected Ns, a debugging leftover"},
+	"half_close_drops_answers":          {"APP-2", "the peer's FIN cancels the connection: requests read before it go unanswered"},
+	"put_exists_at_done":                {"APP-PUT-3", "an existing name is found only when the link fails at DONE, after the data"},
+	"unknown_type_bad_frame":            {"FRM-5", "an undefined frame type is answered bad_frame"},
+	"accept_p_minus_1":                  {"EKE-X-3", "X' = p-1 is accepted as a group element (range check written as 1 < X' < p)"},
+	"accept_plaintext_after_handshake":  {"EKE-REC-5", "a plaintext frame after EKE4 is processed like a record's frame"},
+	"c1_allowed":                        {"APP-NAME-8", "the control-character check stops at U+007F: C1 controls pass"},
+	"client_keeps_temp_on_signal":       {"APP-STORE-3", "the client's SIGTERM handler exits without removing its temporary file"},
+	"client_put_any_rsfl":               {"APP-PUT-9", "the client takes any RSFL after PUTF as acceptance"},
+	"client_put_eof_is_success":         {"APP-PUT-10", "the client reports a put done when the server closes instead of answering DONE"},
+	"client_skips_sha_check":            {"APP-GET-3", "the client checks the byte count but not DONE.sha256"},
+	"client_temp_in_os_tempdir":         {"APP-STORE-1", "the client's temporary file comes from os.CreateTemp with no directory in $TMPDIR"},
+	"client_writes_excess":              {"APP-GET-4", "the client keeps writing DATA beyond the announced size, failing only at DONE"},
+	"commit_with_rename":                {"APP-PUT-8", "a put is committed with os.Rename, which replaces a file stored meanwhile"},
+	"control_limit_unchecked":           {"FRM-8", "control payloads are only held to the frame limit, not 65 536 bytes"},
+	"data_empty_accepted":               {"FRM-13", "an empty DATA frame during a put is taken as a no-op"},
+	"dir_not_checked":                   {"APP-GET-2", "a get opens any non-link entry: a directory is announced, then fails internally"},
+	"follow_symlinks":                   {"APP-NAME-4", "components are opened without O_NOFOLLOW: links out of the share are followed"},
+	"handshake_deadline_per_read":       {"LIM-1", "the handshake deadline is renewed per read: trickled bytes keep a connection alive"},
+	"hex_decode_lenient":                {"FRM-12", "hex members checked with hex.DecodeString: uppercase passes"},
+	"hs_timeout_silent":                 {"EKE-HS-11", "the handshake deadline closes the connection without EROR timeout"},
+	"idle_timeout_silent":               {"LIM-2", "the idle deadline closes the connection without EROR timeout"},
+	"int_accepts_fraction":              {"FRM-11", "integers parsed via json.Number.Float64: 1.0, 1e3 pass"},
+	"json_duplicate_keys":               {"FRM-9", "duplicate JSON keys are accepted (last wins, encoding/json's default)"},
+	"json_lenient_utf8":                 {"FRM-9", "invalid UTF-8 is left to encoding/json, which turns it into U+FFFD"},
+	"json_lone_surrogate":               {"FRM-15", "lone surrogate escapes are left to encoding/json, which turns them into U+FFFD"},
+	"name_path_clean":                   {"APP-NAME-2", "a get's name goes through path.Clean first: a/../x is x"},
+	"no_pending_cap":                    {"EKE-THR-7", "no cap on pending handshakes per user or address"},
+	"no_pending_eviction":               {"LIM-9", "when every slot is taken the new connection is refused even if old ones are still in their handshake"},
+	"no_per_address_cap":                {"LIM-8", "no cap on one address's connections still in their handshake"},
+	"no_sign_flip":                      {"EKE-X-2", "X' is always X: the sign bit is never drawn"},
+	"put_excess_at_done":                {"APP-PUT-6", "DATA beyond the announced size is noticed only at DONE"},
+	"skip_ns_check":                     {"EKE-HS-6", "the server checks C3's tag but not that it ends with its own Ns"},
+	"success_resets_address":            {"EKE-THR-6", "a successful login clears the address's failure count"},
+	"temp_mode_0644":                    {"APP-STORE-1", "the put's temporary file is made with os.Create (0666 before umask)"},
+	"throttle_not_persisted":            {"EKE-THR-8", "failure counts live in memory only: a restart resets them"},
+	"throttle_off_by_one":               {"EKE-THR-1", "the lock starts after N+1 failures instead of N"},
+	"user_case_folded":                  {"EKE-PW-4", "user names are matched with strings.EqualFold"},
+}
+
+var activeFaults = map[string]bool{}
+
+func fault(name string) bool { return activeFaults[name] }
+
+func loadFaults() {
+	for _, n := range strings.Split(os.Getenv("SFT_INDEPENDENT_FAULTS"), ",") {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		if _, ok := faultTable[n]; !ok {
+			fmt.Fprintf(os.Stderr, "eke4: unknown fault %q\n", n)
+			os.Exit(2)
+		}
+		activeFaults[n] = true
+	}
+}
+
+// readPasswordFile is PWF-1.
+func readPasswordFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if !utf8.Valid(b) {
+		return nil, fmt.Errorf("password file %s is not UTF-8", path)
+	}
+	if bytes.HasSuffix(b, []byte("\r\n")) {
+		b = b[:len(b)-2]
+	} else if bytes.HasSuffix(b, []byte("\n")) {
+		b = b[:len(b)-1]
+	}
+	if len(b) == 0 {
+		return nil, fmt.Errorf("password file %s holds an empty password", path)
+	}
+	if bytes.ContainsAny(b, "\r\n") {
+		return nil, fmt.Errorf("password file %s holds more than one line", path)
+	}
+	return b, nil
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+func die(format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, "eke4: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+const listenFDVariable = "EKE4_LISTEN_FD"
+
+// listen opens the listening socket, or takes over the one a predecessor passed on.
+func listen(addr string) (net.Listener, error) {
+	if v := os.Getenv(listenFDVariable); v != "" {
+		os.Unsetenv(listenFDVariable)
+		fd, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, err
+		}
+		return net.FileListener(os.NewFile(uintptr(fd), "listener"))
+	}
+	return net.Listen("tcp", addr)
+}
+
+// reexec restarts the server in place on SIGHUP (EKE-THR-8 restarts): same pid, same
+// listening socket; state (store, secret, failure counts) is reloaded from disk.
+func reexec(ln net.Listener) error {
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		return err
+	}
+	fd := f.Fd()
+	if _, _, e := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_SETFD, 0); e != 0 {
+		return e
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	env := append(os.Environ(), fmt.Sprintf("%s=%d", listenFDVariable, fd))
+	return syscall.Exec(exe, os.Args, env)
+}
+
+func userAdd(args []string) {
+	fs := flag.NewFlagSet("user-add", flag.ExitOnError)
+	store := fs.String("store", "", "password store (JSON, mode 0600)")
+	user := fs.String("user", "", "user name")
+	pwFile := fs.String("password-file", "", "file holding the password")
+	_ = fs.Parse(args)
+	if !validUserName(*user) {
+		die("not a valid user name")
+	}
+	password, err := readPasswordFile(*pwFile)
+	if err != nil {
+		die("%v", err)
+	}
+	s := &PasswordStore{Users: map[string]string{}}
+	if b, err := os.ReadFile(*store); err == nil {
+		if err := json.Unmarshal(b, s); err != nil {
+			die("password store: %v", err)
+		}
+		if s.Users == nil {
+			s.Users = map[string]string{}
+		}
+	}
+	s.Users[*user] = hex.EncodeToString(passwordKey(password, []byte(*user)))
+	b, _ := json.MarshalIndent(s, "", "  ")
+	tmp := *store + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		die("%v", err)
+	}
+	if err := os.Rename(tmp, *store); err != nil {
+		die("%v", err)
+	}
+}
+
+func serve(args []string) {
+	fs := flag.NewFlagSet("serve", flag.ExitOnError)
+	var cfg ServerConfig
+	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:0", "address to listen on")
+	fs.StringVar(&cfg.Share, "share", "", "directory served by get")
+	fs.StringVar(&cfg.Inbox, "inbox", "", "directory puts are stored in")
+	fs.StringVar(&cfg.Store, "store", "", "password store")
+	fs.StringVar(&cfg.StateDir, "state-dir", "", "server secret and throttling state")
+	fs.StringVar(&cfg.PortFile, "port-file", "", "write the bound port here once listening")
+	hto := fs.Float64("handshake-timeout", 10, "LIM-1, seconds")
+	idle := fs.Float64("idle-timeout", 60, "LIM-2, seconds")
+	fs.Int64Var(&cfg.MaxFileSize, "max-file-size", 4<<30, "LIM-3")
+	fs.IntVar(&cfg.MaxConnections, "max-connections", 64, "LIM-4")
+	fs.IntVar(&cfg.MaxPendingPerIP, "max-pending-per-address", 8, "LIM-8")
+	frameLimit := fs.Uint("frame-limit", defaultFrameLimit, "FRM-3")
+	noPut := fs.Bool("no-put", false, "refuse puts (unsupported)")
+	fs.IntVar(&cfg.Throttle.Failures, "throttle-failures", 5, "EKE-THR-1 N")
+	fs.Float64Var(&cfg.Throttle.Base, "throttle-base", 1, "EKE-THR-6 base seconds")
+	fs.Float64Var(&cfg.Throttle.Cap, "throttle-cap", 300, "EKE-THR-6 cap seconds")
+	fs.IntVar(&cfg.Throttle.LockAfter, "lock-after", 100, "EKE-THR-11 L")
+	fs.IntVar(&cfg.Throttle.PendingPerUser, "pending-per-user", 4, "EKE-THR-7 P")
+	fs.IntVar(&cfg.Throttle.PendingPerAddr, "pending-per-address", 8, "EKE-THR-7 Q")
+	fs.IntVar(&cfg.Throttle.TableEntries, "throttle-table-entries", 10000, "EKE-THR-9")
+	_ = fs.Parse(args)
+	cfg.FrameLimit = uint32(*frameLimit)
+	cfg.HandshakeTimeout = seconds(*hto)
+	cfg.IdleTimeout = seconds(*idle)
+	cfg.AllowPut = !*noPut && cfg.Inbox != ""
+	if cfg.Share == "" || cfg.Store == "" || cfg.StateDir == "" {
+		die("serve needs -share, -store and -state-dir")
+	}
+	srv, err := newServer(cfg)
+	if err != nil {
+		die("%v", err)
+	}
+	ln, err := listen(cfg.Listen)
+	if err != nil {
+		die("%v", err)
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	go func() {
+		for sig := range sigs {
+			srv.removeTemps()
+			if sig != syscall.SIGHUP {
+				os.Exit(0)
+			}
+			if err := reexec(ln); err != nil {
+				log.Printf("restart failed: %v", err)
+			}
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	fmt.Printf("listening on %s\n", ln.Addr())
+	log.Printf("eke4 on %s: handshake_timeout=%s idle_timeout=%s max_file_size=%d "+
+		"max_connections=%d max_pending_per_address=%d frame_limit=%d throttle=%d/%gs/%gs lock_after=%d",
+		ln.Addr(), cfg.HandshakeTimeout, cfg.IdleTimeout, cfg.MaxFileSize, cfg.MaxConnections,
+		cfg.MaxPendingPerIP, cfg.FrameLimit, cfg.Throttle.Failures, cfg.Throttle.Base,
+		cfg.Throttle.Cap, cfg.Throttle.LockAfter)
+	if cfg.PortFile != "" {
+		tmp := cfg.PortFile + ".tmp"
+		if err := os.WriteFile(tmp, []byte(fmt.Sprintf("%d\n", port)), 0o600); err != nil {
+			die("%v", err)
+		}
+		if err := os.Rename(tmp, cfg.PortFile); err != nil {
+			die("%v", err)
+		}
+	}
+	if err := srv.Serve(ln); err != nil {
+		die("%v", err)
+	}
+}
+
+func clientFlags(name string, args []string) (ClientConfig, *flag.FlagSet, *string, *bool) {
+	fs := flag.NewFlagSet(name, flag.ExitOnError)
+	user := fs.String("user", "", "user name")
+	pwFile := fs.String("password-file", "", "file holding the password")
+	out := fs.String("o", "", "output file (get)")
+	force := fs.Bool("force", false, "replace an existing output file (get)")
+	hto := fs.Float64("handshake-timeout", 10, "handshake timeout, seconds")
+	idle := fs.Float64("idle-timeout", 60, "idle timeout, seconds")
+	_ = fs.Parse(args)
+	password, err := readPasswordFile(*pwFile)
+	if err != nil {
+		die("%v", err)
+	}
+	if !validUserName(*user) {
+		die("not a valid user name")
+	}
+	cfg := ClientConfig{User: *user, Password: password, HandshakeTimeout: seconds(*hto), IdleTimeout: seconds(*idle)}
+	return cfg, fs, out, force
+}
+
+func main() {
+	log.SetFlags(log.LstdFlags | log.LUTC)
+	loadFaults()
+	if len(os.Args) < 2 {
+		die("usage: eke4 serve|user-add|get|put|faults ...")
+	}
+	switch os.Args[1] {
+	case "serve":
+		serve(os.Args[2:])
+	case "user-add":
+		userAdd(os.Args[2:])
+	case "faults":
+		names := make([]string, 0, len(faultTable))
+		for n := range faultTable {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Printf("%s\t%s\t%s\n", n, faultTable[n].Req, faultTable[n].What)
+		}
+	case "get":
+		cfg, fs, out, force := clientFlags("get", os.Args[2:])
+		if fs.NArg() != 2 || *out == "" {
+			die("usage: eke4 get -user U -password-file F -o OUT HOST:PORT NAME")
+		}
+		cfg.Addr = fs.Arg(0)
+		if err := Get(cfg, fs.Arg(1), *out, *force); err != nil {
+			die("get failed: %v", err)
+		}
+	case "put":
+		cfg, fs, _, _ := clientFlags("put", os.Args[2:])
+		if fs.NArg() != 3 {
+			die("usage: eke4 put -user U -password-file F HOST:PORT FILE NAME")
+		}
+		cfg.Addr = fs.Arg(0)
+		if err := Put(cfg, fs.Arg(1), fs.Arg(2)); err != nil {
+			die("put failed: %v", err)
+		}
+	default:
+		die("unknown command %q", os.Args[1])
+	}
+	_ = errors.New
+}

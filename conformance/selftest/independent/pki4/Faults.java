@@ -1,0 +1,101 @@
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Planted faults: SFT_INDEPENDENT_FAULTS=name[,name] is read once at start. Each entry is
+ * one mistake a Java team writing sft-pki/1 really makes, violating one requirement.
+ * The table is mirrored in test_pki4.py (a default-run test checks they agree).
+ */
+final class Faults {
+    /** name, requirement ID, one line. */
+    static final String[][] TABLE = {
+        {"tls12_allowed", "PKI-TLS-1", "enabled protocols TLSv1.3 and TLSv1.2 (copied from a JSSE tutorial)"},
+        {"alpn_not_required", "PKI-TLS-2", "the negotiated ALPN is not checked: a client offering none is served"},
+        {"want_client_auth", "PKI-TLS-3", "setWantClientAuth(true) instead of setNeedClientAuth(true)"},
+        {"eku_missing_is_any", "PKI-CERT-5", "a certificate without ExtendedKeyUsage passes (getExtendedKeyUsage() == null read as 'any')"},
+        {"eku_any_purpose", "PKI-CERT-5", "anyExtendedKeyUsage stands for clientAuth and serverAuth"},
+        {"ca_true_accepted", "PKI-CERT-6", "BasicConstraints cA not looked at (getBasicConstraints() == -1 never checked)"},
+        {"signature_only", "PKI-CERT-3", "cert.verify(root key) instead of PKIX path validation: the dates are never checked"},
+        {"crl_first_entry", "PKI-CERT-11", "only the first CRL entry is compared with the peer's serial"},
+        {"initiator_no_crl", "PKI-CERT-7", "the initiator validates the chain but never consults the CRL"},
+        {"cn_ignore_case", "PKI-ID-4", "the initiator compares the CN with equalsIgnoreCase"},
+        {"cn_first_of_many", "PKI-ID-4", "the first CN of the subject is taken when there are several"},
+        {"initiator_no_alias_check", "PKI-ID-1", "the initiator never compares the responder's CN with the alias"},
+        {"allow_list_substring", "PKI-ID-4", "allow list held as one comma-joined String and matched with contains()"},
+        {"json_last_wins", "FRM-9", "JSON objects built in a HashMap: a duplicate key silently replaces the first"},
+        {"json_double_numbers", "FRM-11", "integer members parsed with Double.parseDouble and cast to long"},
+        {"json_lone_surrogates", "FRM-15", "\\u escapes decoded into Java chars without a surrogate check: the name reaches the disk"},
+        {"sha_case_insensitive", "FRM-12", "sha256 members compared after toLowerCase()"},
+        {"names_normalized", "APP-NAME-2", "Path.normalize() before the checks: a/../b is served as b"},
+        {"c1_controls_allowed", "APP-NAME-8", "Character.isISOControl-style check limited to < 0x20 and 0x7f"},
+        {"symlinks_followed", "APP-NAME-4", "the share path is resolved with Path.resolve and opened with Files.newInputStream (links followed)"},
+        {"put_replaces", "APP-PUT-3", "Files.move(tmp, final, REPLACE_EXISTING) and no exists check at PUTF"},
+        {"put_sha_unchecked", "APP-PUT-5", "the DONE digest of a put is not compared with the data"},
+        {"put_excess_at_done", "APP-PUT-6", "data beyond the announced size is noticed only at DONE"},
+        {"put_temp_0644", "APP-STORE-1", "temporary file opened with new FileOutputStream (mode 0644 under umask 022)"},
+        {"eof_keeps_partial", "APP-STORE-3", "a put ended by the peer's close_notify leaves its temporary file (only the exception path discards it)"},
+        {"empty_data_accepted", "FRM-13", "a DATA frame of length 0 is taken as a no-op"},
+        {"payload_before_limit", "FRM-3", "the payload is read before the length is compared with the frame limit"},
+        {"no_close_after_fatal", "ERR-3", "after a fatal EROR the loop keeps reading frames"},
+        {"bare_tcp_close", "PKI-TLS-7", "the raw socket is closed instead of the SSLSocket: no close_notify"},
+        {"no_idle_timeout", "LIM-2", "setSoTimeout(0) after the handshake: an idle peer is kept forever"},
+        {"client_uses_rsfl_name", "APP-GET-7", "the initiator stores the get under RSFL.name"},
+        {"client_size_unchecked", "APP-GET-3", "the initiator checks the digest only, not that the byte count matches the sizes"},
+        {"client_temp_in_java_tmpdir", "APP-STORE-1", "the initiator downloads to Files.createTempFile() in java.io.tmpdir and moves it"},
+        {"client_put_accept_any_rsfl", "APP-PUT-9", "the initiator takes any RSFL after its PUTF as acceptance"},
+        {"utf8_replaced", "FRM-9", "control payloads decoded with new String(bytes, UTF_8): invalid UTF-8 becomes U+FFFD"},
+        {"short_read_header", "FRM-4", "the header read with one in.read(buf) instead of readNBytes: a split header is garbage"},
+        {"handshake_so_timeout_only", "LIM-1", "the handshake bounded by setSoTimeout alone: each trickled byte restarts it"},
+        {"no_pending_cap", "LIM-8", "no per-address cap on connections still in their handshake"},
+        {"no_handshake_eviction", "LIM-9", "at max_connections new connections are refused even when slots only hold handshakes"},
+        {"no_send_watchdog", "LIM-10", "blocking writes without a watchdog: a peer that stops reading holds the thread forever"},
+        {"reserved_prefix_put", "APP-NAME-9", "a put of a .sft-partial- name is accepted"},
+        {"client_replaces_output", "APP-GET-6", "the initiator moves its download over an existing output file (REPLACE_EXISTING)"},
+        {"client_put_eof_ok", "APP-PUT-10", "the initiator takes the end of the stream after its DONE as success"},
+        {"cn_by_regex", "PKI-ID-4", "the CN taken with Pattern \"CN=([^,]+)\" from getName(): the first match, wherever it is"},
+        {"size_as_int", "APP-PUT-7", "the PUTF size stored in an int: 2^32 + 5 becomes 5"},
+        {"jsse_default_groups", "PKI-TLS-9", "jdk.tls.namedGroups not set: JSSE's defaults (ffdhe*, x448, secp521r1)"},
+        {"realpath_then_open", "APP-NAME-5", "toRealPath().startsWith(share) and then Files.newByteChannel(path): a TOCTOU window"},
+        {"client_sweeps_live", "APP-STORE-3", "the initiator deletes every .sft-partial- file of its output directory"},
+        {"client_unknown_code_nonfatal", "ERR-4", "the initiator skips an EROR whose code it does not know (the switch's default) and reads on"},
+        {"close_after_not_found", "ERR-3", "one try/catch around the session: a non-fatal EROR also ends the connection"},
+        {"unknown_members_rejected", "FRM-10", "a strict schema (Jackson's FAIL_ON_UNKNOWN_PROPERTIES default): unknown members are bad_frame"},
+        {"lenient_number_scan", "FRM-9", "numbers scanned as [-+0-9.eE]+ and handed to Long.parseLong / BigDecimal: +5 and 007 pass"},
+        {"trailing_bytes_ignored", "FRM-9", "the parser stops after the object: bytes after it are ignored"},
+        {"type_is_upper_case", "FRM-2", "type bytes checked with Character.isUpperCase((char) b): Latin-1 capitals pass"},
+        {"rsa_size_unchecked", "PKI-CERT-9", "RSA key size left to jdk.certpath.disabledAlgorithms (RSA keySize < 1024)"},
+        {"path_from_peer_chain", "PKI-CERT-10", "the CertPath built from the chain the peer sent: PKIX ignores the anchor's pathLen"},
+        {"no_connection_cap", "LIM-4", "no max_connections: every connection gets a thread"},
+        {"put_keeps_directories", "APP-PUT-2", "a put of a/b.txt stored at inbox.resolve(name) after Files.createDirectories"},
+        {"no_timeout_during_put", "LIM-2", "setSoTimeout(0) while receiving a put (\"uploads may be slow\")"},
+        {"client_failure_exit_zero", "APP-GET-3", "the initiator's catch logs the failure and falls through to System.exit(0)"},
+        {"allow_list_no_close", "PKI-ID-3", "an initiator off the allow list gets forbidden and the connection stays open"},
+        {"client_rsfl_sha_ignored", "APP-GET-3", "the initiator compares the data with DONE.sha256 only, never with RSFL.sha256"},
+        {"putf_sha_ignored", "APP-PUT-5", "the responder compares the put with DONE.sha256 only, never with PUTF.sha256"},
+        {"error_echoes_name", "ERR-1", "EROR messages quote the whole refused name: longer than 512 characters"},
+    };
+
+    private static final Set<String> ACTIVE = load();
+
+    private static Set<String> load() {
+        String env = System.getenv("SFT_INDEPENDENT_FAULTS");
+        Set<String> active = new HashSet<>();
+        if (env == null || env.isBlank()) return active;
+        Set<String> known = new HashSet<>();
+        for (String[] row : TABLE) known.add(row[0]);
+        for (String n : Arrays.asList(env.split(","))) {
+            String name = n.trim();
+            if (name.isEmpty()) continue;
+            if (!known.contains(name)) throw new IllegalArgumentException("unknown fault " + name);
+            active.add(name);
+        }
+        return active;
+    }
+
+    static boolean on(String name) {
+        return ACTIVE.contains(name);
+    }
+
+    private Faults() {}
+}

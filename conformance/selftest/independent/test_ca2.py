@@ -1,0 +1,354 @@
+"""The CA cases proven on a Go organisation CA (conformance/selftest/independent/ca2/).
+
+ca2 is the second clean-room sft-pki/1 CA and the first not in Python: Go 1.19, its
+standard library (crypto/x509 CreateCertificate / ParseCertificateRequest /
+CreateRevocationList, crypto/tls — not OpenSSL —, net/http's request parser on its own
+connection loop, encoding/json) and golang.org/x/crypto/scrypt from Debian's
+golang-golang-x-crypto-dev, written from docs/SPEC.md alone (its choices: the comment at
+the top of ca2/main.go). It is built here with the installed `go` into a cache directory
+(never into the tree; no downloads: GOFLAGS=-mod=mod GOPROXY=off, go.mod replaces
+golang.org/x/crypto and x/sys by the Debian sources). Without `go` or those sources every
+test SKIPs with the reason. The embedded reference provides only the organisation's root
+and key (ca2 is installed with them, `ca2 init --root-cert --root-key`) and the responder
+the sanity conversation talks to; the CA under test is ca2, described with a target file
+as a user describes theirs (`ca_url`, `enroll`, `ca_user_add_cmd`, `ca_revoke_cmd`,
+`ca_restart_cmd` — ca2 re-executes itself on SIGHUP — and its `[limits]`).
+
+- `test_independent_ca2_is_conformant` (`slow`): every CA case against the unmodified
+  ca2: CONFORMANT, no FAIL.
+- `test_independent_ca2_fault_is_detected` (`SFT_SELFTEST=all`): each fault of ca2's
+  table (`FAULTS` in ca2/faults.go, mirrored in `FAULT_CASES`) FAILs under its
+  requirement with evidence, with only the case files that concern it.
+- `test_fault_tables_agree` (default run, no build): the Go table and `FAULT_CASES` name
+  the same faults with the same requirements.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shlex
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from conformance.embedded import EmbeddedReference
+from conformance.selftest.independent.launching import fault_env, hup_restart_command
+from conformance.selftest.suite_run import PACKAGE, read_report, run_suite, selftest_dir
+from conformance.target import Account, Target
+from sftkit.launch import LaunchedProcess, launch_server
+
+__all__ = ["FAULT_CASES", "SOURCE", "FaultCase"]
+
+_LEVEL = os.environ.get("SFT_SELFTEST", "").strip().lower()
+SOURCE = Path(__file__).resolve().parent / "ca2"
+_XCRYPTO = Path("/usr/share/gocode/src/golang.org/x/crypto")
+_BUILD_DIR = Path(tempfile.gettempdir()) / f"sft-ca2-build-{os.getuid()}"
+_BINARY = _BUILD_DIR / "ca2"
+_RUN_TIMEOUT = 900.0
+_FAULT_RUN_TIMEOUT = 240.0
+_READY_TIMEOUT = 20.0
+# ca2's configuration, declared in its target file as a user would: a validity other
+# than the SPEC's default, a short throttle and lock, a short backoff cap.
+_VALIDITY_DAYS = 9.0
+_THROTTLE_AFTER = 3
+_LOCK_AFTER = 4
+_THROTTLE_CAP = 2.0
+pytestmark = pytest.mark.xdist_group("independent-ca2")
+
+# The case files (and, in shared files, the cases) that judge a CA.
+_CA_FILES = (
+    "test_ca.py",
+    "test_ca_csr.py",
+    "test_ca_throttle.py",
+    "test_ca_restart.py",
+    "test_ca_serial_restart.py",
+    "test_pki_hardening.py::test_forbidden_tls13_parameter_is_refused",
+    "test_pki_hardening.py::test_ca_crl_lives_at_most_seven_days",
+    "test_pki_hardening.py::test_ca_refuses_alias_equal_to_its_host_name",
+    "test_timing.py::test_ca_unknown_alias_costs_a_wrong_password",
+)
+_CA = ("test_ca.py",)
+_CSR = ("test_ca_csr.py",)
+_THROTTLE = ("test_ca_throttle.py",)
+_RESTART = ("test_ca_restart.py",)
+_SERIAL_RESTART = ("test_ca_serial_restart.py",)
+_HARDENING = ("test_pki_hardening.py::test_forbidden_tls13_parameter_is_refused",)
+_CRL_LIFE = ("test_pki_hardening.py::test_ca_crl_lives_at_most_seven_days",)
+_HOSTNAME = ("test_pki_hardening.py::test_ca_refuses_alias_equal_to_its_host_name",)
+
+
+@dataclass(frozen=True)
+class FaultCase:
+    """A fault of ca2 and where the suite must see it."""
+
+    name: str
+    requirement: str
+    files: tuple[str, ...]
+    what: str
+
+
+FAULT_CASES = (
+    FaultCase("sha1-csr", "CA-ENR-13", _CSR, "CheckSignature trusted: SHA-1 CSRs pass"),
+    FaultCase("pop-unchecked", "CA-ENR-3", _CSR, "CheckSignature never called"),
+    FaultCase("any-curve", "CA-ENR-13", _CSR, "any *ecdsa.PublicKey accepted"),
+    FaultCase("rsa-size-bytes", "CA-ENR-13", _CSR, "rsa.PublicKey.Size() >= 256"),
+    FaultCase("csr-dnsnames", "CA-ENR-4", _CSR, "csr.DNSNames copied into the certificate"),
+    FaultCase("csr-subject", "CA-ENR-4", _CSR, "csr.Subject kept, CommonName overwritten"),
+    FaultCase("no-ski", "PKI-CERT-13", _CSR, "no SubjectKeyId (Go sets it for CAs only)"),
+    FaultCase("eku-client-only", "PKI-CERT-1", _CSR, "ExtKeyUsage ClientAuth only"),
+    FaultCase("ku-keyencipherment", "PKI-CERT-1", _CSR, "KeyUsage with KeyEncipherment"),
+    FaultCase("serial-unixnano", "CA-ENR-10", _CSR, "serial from time.Now().UnixNano()"),
+    FaultCase("validity-skew", "CA-ENR-10", _CSR, "NotAfter one hour past the validity"),
+    FaultCase("crl-30-days", "CA-ENR-16", _CRL_LIFE, "CRL NextUpdate 30 days on"),
+    FaultCase("crl-memoised", "CA-ENR-8", _CA, "the CRL made once at start"),
+    FaultCase("revoke-latest", "CA-ENR-11", _CA, "revoke lists the newest certificate only"),
+    FaultCase("revoked-enrols", "CA-ENR-11", _CA, "a revoked alias still enrols"),
+    FaultCase("unknown-alias-message", "CA-ENR-6", _CA, "'unknown alias' message"),
+    FaultCase("count-after-hash", "CA-ENR-14", _THROTTLE, "no reservation before the hash"),
+    FaultCase("alias-only", "CA-ENR-7", _THROTTLE, "failures counted per alias only"),
+    FaultCase("xff-address", "CA-ENR-7", _THROTTLE, "address from X-Forwarded-For"),
+    FaultCase("counts-in-memory", "CA-ENR-20", _RESTART, "failure counts lost on restart"),
+    FaultCase("lock-expires", "CA-ENR-19", _THROTTLE, "the hard lock expires"),
+    FaultCase("query-ignored", "CA-ENR-15", _CA, "routes on r.URL.Path, query ignored"),
+    FaultCase("nethttp-errors", "CA-ENR-9", _CA, "net/http.Server's text/plain errors"),
+    FaultCase("no-body-limit", "CA-ENR-9", _CA, "io.ReadAll(r.Body) without a limit"),
+    FaultCase("hostname-alias", "CA-ENR-17", _HOSTNAME, "own host name enrolled as an alias"),
+    FaultCase("tls-min-default", "CA-ENR-1", _CA, "no MinVersion: TLS 1.0-1.2 accepted"),
+    FaultCase("curves-default", "PKI-TLS-9", _HARDENING, "Go's default curves: P-521"),
+    FaultCase("crl-issuer-reencoded", "CA-ENR-8", _CA, "Go 1.19 CRL issuer re-encoded"),
+    FaultCase("utf8-lenient", "CA-ENR-9", _CA, "invalid UTF-8 decoded as U+FFFD"),
+    FaultCase("pem-first-block", "CA-ENR-13", _CSR, "block, _ := pem.Decode(csr)"),
+    FaultCase("hostname-equalfold", "CA-ENR-17", _HOSTNAME, "EqualFold: 'localhost.' passes"),
+    FaultCase("body-limit-off-by-one", "CA-ENR-9", _CA, "65536 bytes answered 413"),
+    FaultCase("password-trimspace", "CA-ENR-6", _CA, "strings.TrimSpace(password)"),
+    FaultCase("revoked-forbidden", "CA-ENR-11", _CA, "a revoked alias gets 403 forbidden"),
+    FaultCase("crl-week-plus-backdate", "CA-ENR-16", _CRL_LIFE, "now + 7 days, backdated"),
+    FaultCase("retry-after-float", "CA-ENR-7", _THROTTLE, "Retry-After '1.734'"),
+    FaultCase("retry-after-truncated", "CA-ENR-7", _THROTTLE, "Retry-After rounded down"),
+    FaultCase("remoteaddr-port", "CA-ENR-7", _THROTTLE, "address key with its port"),
+    FaultCase("pending-cap-only", "CA-ENR-14", _THROTTLE, "pending cap without max(1, N-f)"),
+    FaultCase("unknown-not-counted", "CA-ENR-7", _THROTTLE, "unknown aliases not counted"),
+    FaultCase("lock-after-verify", "CA-ENR-19", _THROTTLE, "hard lock after the password"),
+    FaultCase("ed25519-accepted", "CA-ENR-13", _CSR, "hash blocklist, no default key type"),
+    FaultCase("csr-extensions", "CA-ENR-4", _CSR, "ExtraExtensions = csr.Extensions"),
+    FaultCase("serial-math-rand", "CA-ENR-10", _SERIAL_RESTART, "math/rand seeded with 1"),
+    FaultCase("success-resets-address", "CA-ENR-7", _THROTTLE, "a success clears the address"),
+)
+
+
+def _build() -> None:
+    go = shutil.which("go")
+    if go is None:
+        pytest.skip("`go` is not on PATH: ca2 (Go) cannot be built")
+    if not (_XCRYPTO / "scrypt").is_dir():
+        pytest.skip(
+            f"{_XCRYPTO} is missing: apt-get install golang-golang-x-crypto-dev "
+            "(ca2 hashes passwords with golang.org/x/crypto/scrypt)"
+        )
+    _BUILD_DIR.mkdir(mode=0o700, exist_ok=True)
+    env = dict(os.environ)
+    env.pop("SFT_INDEPENDENT_FAULTS", None)
+    env.update(
+        GOFLAGS="-mod=mod", GOPROXY="off", GOCACHE=str(_BUILD_DIR / "cache"),
+        GOPATH=str(_BUILD_DIR / "gopath"), CGO_ENABLED="0",
+    )  # fmt: skip
+    done = subprocess.run(
+        [go, "build", "-o", str(_BINARY), "."], cwd=SOURCE, env=env, capture_output=True,
+        text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, f"go build failed:\n{done.stderr[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def ca2_built() -> Iterator[Path]:
+    """The Go program, built once per module run into the cache directory."""
+    _build()
+    yield _BINARY
+
+
+@dataclass
+class IndependentCa:
+    """ca2 holding the embedded organisation's root, and its target file."""
+
+    proc: LaunchedProcess
+    target: Target
+    target_file: Path
+
+    def stop(self) -> None:
+        self.proc.stop()
+
+
+def start_independent_ca(base: Target, workdir: Path, *, faults: str = "") -> IndependentCa:
+    """ca2 (with `faults`, also in its administration commands) on a store of its own."""
+    assert base.root is not None and base.ca_key is not None
+    store = workdir / "ca2"
+    env = fault_env(faults)
+    admin = [str(_BINARY)]
+    subprocess.run(
+        [*admin, "init", "--dir", str(store), "--root-cert", str(base.root),
+         "--root-key", str(base.ca_key)],
+        env=env, check=True, capture_output=True, timeout=30,
+    )  # fmt: skip
+    enrolment = Account("suite", secrets.token_urlsafe(12))
+    subprocess.run(
+        [*admin, "user", "add", enrolment.user, "--dir", str(store), "--password-stdin"],
+        input=(enrolment.password + "\n").encode(),
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    log = workdir / "ca2-serve.log"
+    cmd = [
+        *admin, "serve", "--dir", str(store), "--listen", "127.0.0.1:0",
+        "--validity-days", str(_VALIDITY_DAYS), "--throttle-failures", str(_THROTTLE_AFTER),
+        "--lock-after", str(_LOCK_AFTER), "--throttle-cap", str(_THROTTLE_CAP),
+    ]  # fmt: skip
+    proc = launch_server(cmd, name="ca2", log=log, env=env, ready_timeout=_READY_TIMEOUT)
+    prefix = shlex.join(
+        [*(["env", f"SFT_INDEPENDENT_FAULTS={faults}"] if faults else []), str(_BINARY)]
+    )
+    store_arg = shlex.quote(str(store))
+    limits = replace(
+        base.limits,
+        cert_validity_days=_VALIDITY_DAYS,
+        ca_throttle_failures=_THROTTLE_AFTER,
+        ca_lock_after=_LOCK_AFTER,
+        ca_throttle_cap=_THROTTLE_CAP,
+    )
+    target = base.with_changes(
+        ca_url=f"https://{proc.host}:{proc.port}",
+        enroll=(enrolment,),
+        ca_user_add_cmd=f"{prefix} user add {{alias}} --dir {store_arg} --password-stdin",
+        ca_revoke_cmd=f"{prefix} revoke {{alias}} --dir {store_arg}",
+        ca_restart_cmd=hup_restart_command(proc.pid, log),
+        limits=limits,
+        embedded=False,
+    )
+    return IndependentCa(proc, target, target.write_target_file(workdir / "target"))
+
+
+@pytest.fixture(scope="module")
+def workspace() -> Iterator[Path]:
+    """A directory of our own, not pytest's basetemp (other sessions rotate those)."""
+    with tempfile.TemporaryDirectory(prefix="sft-independent-ca2-") as directory:
+        yield Path(directory)
+
+
+@pytest.fixture(scope="module")
+def organisation(workspace: Path) -> Iterator[Target]:
+    """The embedded reference's root (and key), identities and responder (its CA unused)."""
+    ref = EmbeddedReference(workspace / "organisation")
+    try:
+        yield ref.pki()
+    finally:
+        ref.stop()
+
+
+def _failing(report: dict[str, object], requirement: str | None = None) -> list[dict[str, str]]:
+    cases = report["cases"]
+    assert isinstance(cases, list)
+    return [
+        c
+        for c in cases
+        if c["verdict"] == "FAIL"
+        and (requirement is None or requirement in (c.get("violates") or c["requirements"]))
+    ]
+
+
+def _args(files: tuple[str, ...]) -> list[str]:
+    return [str(PACKAGE / f) for f in files]
+
+
+def test_fault_tables_agree() -> None:
+    go_table = re.findall(r'\{"([a-z0-9-]+)", "([A-Z0-9-]+)", ', (SOURCE / "faults.go").read_text())
+    assert go_table, "no fault table found in ca2/faults.go"
+    assert dict(go_table) == {c.name: c.requirement for c in FAULT_CASES}
+    assert len(go_table) == len(FAULT_CASES) >= 20
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _LEVEL, reason="self-test: set SFT_SELFTEST=1 or =all (whole suite run)")
+def test_independent_ca2_is_conformant(
+    ca2_built: Path, organisation: Target, workspace: Path, request: pytest.FixtureRequest
+) -> None:
+    tmp_path = workspace / "conformant"
+    independent = start_independent_ca(organisation, tmp_path)
+    try:
+        args = [*_args(_CA_FILES), "--target-config", str(independent.target_file)]
+        run = run_suite(args, tmp_path / "report", timeout=_RUN_TIMEOUT)
+    finally:
+        independent.stop()
+    report = read_report(run, tmp_path / "report", "the independent ca2")
+    failing = _failing(report)
+    out = selftest_dir(request.config)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "independent-ca2.json").write_text(
+        json.dumps(
+            {
+                "summary": report["summary"],
+                "failing": [
+                    {"nodeid": c["nodeid"], "message": c["message"][:400]} for c in failing
+                ],
+            },
+            indent=1,
+        )
+        + "\n"
+    )
+    assert report["summary"]["sanity_ok"], report["sanity"]
+    assert not failing, "false FAILs against the independent ca2:\n" + "\n".join(
+        f"  {c['nodeid']}: {c['message'][:300]}" for c in failing
+    )
+
+
+@pytest.mark.skipif(_LEVEL != "all", reason="self-test of ca2's faults: set SFT_SELFTEST=all")
+@pytest.mark.parametrize("case", FAULT_CASES, ids=[c.name for c in FAULT_CASES])
+def test_independent_ca2_fault_is_detected(
+    case: FaultCase,
+    ca2_built: Path,
+    organisation: Target,
+    workspace: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    tmp_path = workspace / case.name
+    independent = start_independent_ca(organisation, tmp_path, faults=case.name)
+    try:
+        args = [*_args(case.files), "--target-config", str(independent.target_file)]
+        args += ["--only-req", case.requirement, "--no-rerun"]
+        run = run_suite(args, tmp_path / "report", timeout=_FAULT_RUN_TIMEOUT)
+    finally:
+        independent.stop()
+    report = read_report(run, tmp_path / "report", f"ca2 with fault {case.name}")
+    failing = _failing(report, case.requirement)
+    verdicts = {r["id"]: r["verdict"] for r in report["requirements"]}
+    out = selftest_dir(request.config)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"independent-ca2-{case.name}.json").write_text(
+        json.dumps(
+            {
+                "fault": case.name,
+                "requirement": case.requirement,
+                "description": case.what,
+                "detected": bool(failing) and verdicts.get(case.requirement) == "FAIL",
+                "failing_cases": [c["nodeid"] for c in failing],
+                "evidence": failing[0]["evidence"][:4000] if failing else "",
+                "duration_s": report.get("duration_s"),
+            },
+            indent=1,
+        )
+        + "\n"
+    )
+    assert failing and verdicts.get(case.requirement) == "FAIL", (
+        f"fault {case.name} ({case.what}) was not detected: {case.requirement} is "
+        f"{verdicts.get(case.requirement, 'UNTESTED')}\n{run.stdout[-3000:]}"
+    )
+    assert failing[0]["evidence"].strip(), "a FAIL must carry evidence"
+    assert report["summary"]["sanity_ok"], report["sanity"]

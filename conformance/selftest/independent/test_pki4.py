@@ -1,0 +1,236 @@
+"""The PKI cases proven on a Java implementation (conformance/selftest/independent/pki4/).
+
+pki4 is the fourth clean-room sft-pki/1 responder and initiator and the first on JSSE —
+the third TLS stack the suite meets after OpenSSL and Go's crypto/tls —: Java 17, JDK
+only (javax.net.ssl, java.security.cert with PKIX CertPathValidator and X509CRL,
+SecureDirectoryStream for the share, JSON by hand), written from docs/SPEC.md alone (its
+choices: the comment of pki4/Pki4.java). It is compiled here with the installed `javac`
+into a cache directory (never into the tree); without `java`/`javac` on PATH every test
+SKIPs with the reason. As for pki1-pki3 (pki_harness.py) the embedded reference provides
+only the organisation (CA, root, CRL, identities, the share); responder and initiator are
+the Java program, described with a target file. Keys arrive as PEM (PKCS#8 or SEC1): the
+program reads both itself (SEC1 wrapped into PKCS#8 in Java), no `openssl` conversion.
+
+- `test_independent_pki4_is_conformant` (`slow`): every PKI case file, responder and
+  initiator, against the unmodified pki4: CONFORMANT, no FAIL.
+- `test_independent_pki4_client_put_cases_pass` (`slow`): test_client_put.py against
+  pki4's put initiator.
+- `test_independent_fault_is_detected` (`SFT_SELFTEST=all`): each fault of pki4's table
+  (`Faults.TABLE` in pki4/Faults.java, mirrored in `FAULT_CASES`) FAILs under its
+  requirement with evidence, with only the case files that concern it.
+- `test_fault_tables_agree` (default run, no build): the Java table and `FAULT_CASES`
+  name the same faults with the same requirements.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance.selftest.independent.pki_harness import (
+    FaultCase,
+    PkiImplementation,
+    check_client_put,
+    check_conformant,
+    check_fault,
+    organisation,  # noqa: F401 - a fixture, used by name
+    workspace,  # noqa: F401 - a fixture, used by name
+)
+from conformance.target import Target
+
+__all__ = ["FAULT_CASES", "IMPL", "SOURCE"]
+
+_LEVEL = os.environ.get("SFT_SELFTEST", "").strip().lower()
+SOURCE = Path(__file__).resolve().parent / "pki4"
+_BUILD_DIR = Path(tempfile.gettempdir()) / f"sft-pki4-build-{os.getuid()}"
+_CLASSES = _BUILD_DIR / "classes"
+# C1 only and the serial collector: a command-line tool started once per case starts
+# faster so; the responder is the same program.
+IMPL = PkiImplementation(
+    "pki4", "conformance.selftest.independent.pki4", "--as",
+    program=(
+        "java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss1m",
+        "-cp", str(_CLASSES), "Pki4",
+    ),
+)  # fmt: skip
+pytestmark = pytest.mark.xdist_group("independent-pki4")
+
+_CERTS = ("test_pki_certs.py",)
+_PUT = ("test_app_put.py",)
+_CLIENT_PUT = ("test_client_put.py",)
+_INITIATOR = ("test_pki_initiator_transfer.py",)
+_IDENTITY = ("test_pki_identity.py",)
+
+# name -> requirement -> case files -> what the mistake is; client faults plant the
+# initiator (the `get`/`put` templates), the others the responder.
+FAULT_CASES = (
+    FaultCase("tls12_allowed", "PKI-TLS-1", ("test_pki_tls.py",), "TLSv1.2 enabled too"),
+    FaultCase("alpn_not_required", "PKI-TLS-2", ("test_pki_tls.py",), "no ALPN served"),
+    FaultCase("want_client_auth", "PKI-TLS-3", ("test_pki_tls.py",), "setWantClientAuth"),
+    FaultCase("eku_missing_is_any", "PKI-CERT-5", _CERTS, "no EKU read as any purpose"),
+    FaultCase("eku_any_purpose", "PKI-CERT-5", _CERTS, "anyExtendedKeyUsage accepted"),
+    FaultCase("ca_true_accepted", "PKI-CERT-6", _CERTS, "CA:TRUE leaf accepted"),
+    FaultCase("signature_only", "PKI-CERT-3", _CERTS, "cert.verify only: dates unchecked"),
+    FaultCase("crl_first_entry", "PKI-CERT-11", _CERTS, "only the first CRL entry compared"),
+    FaultCase("initiator_no_crl", "PKI-CERT-7", _CERTS, "initiator ignores the CRL", client=True),
+    FaultCase("cn_ignore_case", "PKI-ID-4", _IDENTITY, "CN by equalsIgnoreCase", client=True),
+    FaultCase("cn_first_of_many", "PKI-ID-4", _IDENTITY, "first of several CNs"),
+    FaultCase("initiator_no_alias_check", "PKI-ID-1", _IDENTITY, "alias not compared", client=True),
+    FaultCase("allow_list_substring", "PKI-ID-4", _IDENTITY, "allow list by String.contains"),
+    FaultCase("json_last_wins", "FRM-9", ("test_framing.py",), "duplicate keys: last wins"),
+    FaultCase("json_double_numbers", "FRM-11", ("test_framing.py",), "sizes as double"),
+    FaultCase("json_lone_surrogates", "FRM-15", ("test_framing.py",), "lone surrogates used"),
+    FaultCase("sha_case_insensitive", "FRM-12", ("test_framing.py", *_PUT), "upper-case hex"),
+    FaultCase("names_normalized", "APP-NAME-2", ("test_app_names.py",), "Path.normalize first"),
+    FaultCase("c1_controls_allowed", "APP-NAME-8", ("test_app_names_controls.py",), "C1 allowed"),
+    FaultCase("symlinks_followed", "APP-NAME-4", ("test_app_names.py",), "links followed"),
+    FaultCase("put_replaces", "APP-PUT-3", _PUT, "REPLACE_EXISTING, no exists check"),
+    FaultCase("put_sha_unchecked", "APP-PUT-5", _PUT, "put digest not compared"),
+    FaultCase("put_excess_at_done", "APP-PUT-6", _PUT, "excess data noticed at DONE"),
+    FaultCase("put_temp_0644", "APP-STORE-1", _PUT, "FileOutputStream temporary, 0644"),
+    FaultCase("eof_keeps_partial", "APP-STORE-3", _PUT, "temporary left at close_notify"),
+    FaultCase("empty_data_accepted", "FRM-13", ("test_framing.py",), "empty DATA a no-op"),
+    FaultCase(
+        "payload_before_limit",
+        "FRM-3",
+        ("test_framing.py", "test_app_integrity.py"),
+        "payload read before the limit",
+    ),
+    FaultCase("no_close_after_fatal", "ERR-3", ("test_framing.py",), "reads on after fatal"),
+    FaultCase("bare_tcp_close", "PKI-TLS-7", ("test_pki_tls.py",), "raw socket closed"),
+    FaultCase("no_idle_timeout", "LIM-2", ("test_limits.py",), "setSoTimeout(0)"),
+    FaultCase(
+        "client_uses_rsfl_name", "APP-GET-7", _INITIATOR, "stored under RSFL.name", client=True
+    ),
+    FaultCase(
+        "client_size_unchecked", "APP-GET-3", _INITIATOR, "byte count unchecked", client=True
+    ),
+    FaultCase(
+        "client_temp_in_java_tmpdir",
+        "APP-STORE-1",
+        _INITIATOR,
+        "Files.createTempFile in java.io.tmpdir",
+        client=True,
+    ),
+    FaultCase(
+        "client_put_accept_any_rsfl", "APP-PUT-9", _CLIENT_PUT, "any RSFL accepted", client=True
+    ),
+    FaultCase("utf8_replaced", "FRM-9", ("test_framing.py",), "new String(bytes, UTF_8)"),
+    FaultCase("short_read_header", "FRM-4", ("test_framing.py",), "one read() per header"),
+    FaultCase("handshake_so_timeout_only", "LIM-1", ("test_limits.py",), "setSoTimeout only"),
+    FaultCase("no_pending_cap", "LIM-8", ("test_lockout.py",), "no per-address cap"),
+    FaultCase("no_handshake_eviction", "LIM-9", ("test_lockout.py",), "handshakes not evicted"),
+    FaultCase("no_send_watchdog", "LIM-10", ("test_limits.py",), "blocking writes, no watchdog"),
+    FaultCase(
+        "reserved_prefix_put", "APP-NAME-9", ("test_app_reserved_names.py",), "partial name put"
+    ),
+    FaultCase("client_replaces_output", "APP-GET-6", _INITIATOR, "REPLACE_EXISTING", client=True),
+    FaultCase("client_put_eof_ok", "APP-PUT-10", _CLIENT_PUT, "EOF after DONE ok", client=True),
+    FaultCase("cn_by_regex", "PKI-ID-4", _IDENTITY, "CN by regex on getName()"),
+    FaultCase("size_as_int", "APP-PUT-7", _PUT, "PUTF size cast to int"),
+    FaultCase("jsse_default_groups", "PKI-TLS-9", ("test_pki_hardening.py",), "JSSE groups"),
+    FaultCase("realpath_then_open", "APP-NAME-5", ("test_app_toctou.py",), "toRealPath, open"),
+    FaultCase("client_sweeps_live", "APP-STORE-3", _INITIATOR, "live sweep", client=True),
+    FaultCase(
+        "client_unknown_code_nonfatal",
+        "ERR-4",
+        ("test_client_fatal_errors.py",),
+        "unknown EROR code non-fatal",
+        client=True,
+    ),
+    FaultCase(
+        "close_after_not_found",
+        "ERR-3",
+        ("test_app_get.py", "test_app_refusals.py", "test_app_names.py"),
+        "close after not_found",
+    ),
+    FaultCase("unknown_members_rejected", "FRM-10", ("test_framing.py",), "strict schema"),
+    FaultCase("lenient_number_scan", "FRM-9", ("test_framing.py",), "+5 and 007 pass"),
+    FaultCase("trailing_bytes_ignored", "FRM-9", ("test_framing.py",), "bytes after the object"),
+    FaultCase("type_is_upper_case", "FRM-2", ("test_framing.py",), "Character.isUpperCase"),
+    FaultCase("rsa_size_unchecked", "PKI-CERT-9", _CERTS, "RSA-1024 passes"),
+    FaultCase("path_from_peer_chain", "PKI-CERT-10", _CERTS, "path from the peer's chain"),
+    FaultCase("no_connection_cap", "LIM-4", ("test_limits.py", "test_lockout.py"), "no cap"),
+    FaultCase("put_keeps_directories", "APP-PUT-2", _PUT, "stored at inbox/name"),
+    FaultCase("no_timeout_during_put", "LIM-2", ("test_limits.py",), "no timeout in a put"),
+    FaultCase("client_failure_exit_zero", "APP-GET-3", _INITIATOR, "exit 0", client=True),
+    FaultCase("allow_list_no_close", "PKI-ID-3", _IDENTITY, "forbidden without the close"),
+    FaultCase(
+        "client_rsfl_sha_ignored",
+        "APP-GET-3",
+        ("test_app_integrity.py", *_INITIATOR),
+        "RSFL.sha256 unused",
+        client=True,
+    ),
+    FaultCase("putf_sha_ignored", "APP-PUT-5", _PUT, "PUTF.sha256 unused"),
+    FaultCase("error_echoes_name", "ERR-1", ("test_app_names.py",), "long EROR message"),
+)
+
+
+def _build() -> None:
+    javac = shutil.which("javac")
+    if javac is None or shutil.which("java") is None:
+        pytest.skip("`java`/`javac` is not on PATH: pki4 (Java) cannot be built")
+    _BUILD_DIR.mkdir(mode=0o700, exist_ok=True)
+    sources = sorted(str(p) for p in SOURCE.glob("*.java"))
+    done = subprocess.run(
+        [javac, "-Xlint:all,-serial", "-Werror", "--release", "17", "-d", str(_CLASSES), *sources],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, f"javac failed:\n{done.stderr[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def pki4_built() -> Iterator[Path]:
+    """The Java program, compiled once per module run into the cache directory."""
+    _build()
+    yield _CLASSES
+
+
+def test_fault_tables_agree() -> None:
+    java_table = re.findall(
+        r'\{"([a-z0-9_]+)", "([A-Z0-9-]+)", ', (SOURCE / "Faults.java").read_text()
+    )
+    assert java_table, "no fault table found in pki4/Faults.java"
+    assert dict(java_table) == {c.name: c.requirement for c in FAULT_CASES}
+    assert len(java_table) == len(FAULT_CASES) >= 20
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _LEVEL, reason="self-test: set SFT_SELFTEST=1 or =all (whole suite run)")
+def test_independent_pki4_is_conformant(
+    pki4_built: Path,
+    organisation: Target,  # noqa: F811 - the fixture
+    workspace: Path,  # noqa: F811 - the fixture
+    request: pytest.FixtureRequest,
+) -> None:
+    check_conformant(IMPL, organisation, workspace, request)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _LEVEL, reason="self-test: set SFT_SELFTEST=1 or =all")
+def test_independent_pki4_client_put_cases_pass(
+    pki4_built: Path,
+    organisation: Target,  # noqa: F811 - the fixture
+    workspace: Path,  # noqa: F811 - the fixture
+) -> None:
+    check_client_put(IMPL, organisation, workspace)
+
+
+@pytest.mark.skipif(_LEVEL != "all", reason="self-test of pki4's faults: set SFT_SELFTEST=all")
+@pytest.mark.parametrize("case", FAULT_CASES, ids=[c.name for c in FAULT_CASES])
+def test_independent_fault_is_detected(
+    case: FaultCase,
+    pki4_built: Path,
+    organisation: Target,  # noqa: F811 - the fixture
+    workspace: Path,  # noqa: F811 - the fixture
+    request: pytest.FixtureRequest,
+) -> None:
+    check_fault(IMPL, case, organisation, workspace, request)
