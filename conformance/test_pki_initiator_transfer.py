@@ -550,6 +550,15 @@ _MALFORMED = [
         "bad_frame",
         name="duplicate-key",
     ),
+    # JSON keys are case-sensitive: `size` is missing (`Size` is an unknown member, FRM-10).
+    # Go's encoding/json, decoding into a struct, matches `Size` to the field
+    # case-insensitively; a hand-written parser may fold keys.
+    _case(
+        ("FRM-9",),
+        _malformed(_rsfl_payload(b'{"name":"offered.bin","Size":%d}' % SIZE)),
+        "bad_frame",
+        name="member-key-case",
+    ),
     _case(
         ("FRM-9",),
         _malformed(_rsfl_payload(b'{"name":"offered.bin","size":')),

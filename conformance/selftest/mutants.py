@@ -39,6 +39,7 @@ from conformance.selftest.mutants_eke_client import MUTANTS as _EKE_CLIENT
 # One planting in the shared record opener: the server's mutant and the client's are the same.
 from conformance.selftest.mutants_eke_client import _tolerates_replay as _eke_record_replay
 from conformance.selftest.mutants_eke_server import MUTANTS as _EKE_SERVER
+from conformance.selftest.mutants_foreign import MUTANTS as _FOREIGN
 from conformance.selftest.mutants_gaps import MUTANTS as _GAPS
 from conformance.selftest.mutants_hardening import MUTANTS as _HARDENING
 from conformance.selftest.mutants_interop import MUTANTS as _INTEROP
@@ -382,6 +383,7 @@ MUTANTS += _BLIND4_CA
 MUTANTS += _BLIND4_EKE
 MUTANTS += _BLIND4_PKI
 MUTANTS += _OBSERVABLE
+MUTANTS += _FOREIGN
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name
     raise RuntimeError("duplicate mutant names in conformance/selftest/mutants*.py")

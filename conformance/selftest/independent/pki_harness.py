@@ -65,6 +65,11 @@ PKI_FILES = (
     "test_app_refusals.py",
     "test_limits_responder.py",
     "test_client_fatal_errors.py",
+    "test_app_toctou.py",
+    "test_app_json_encodings.py",
+    "test_error_disclosure.py",
+    "test_pki_keylog.py",
+    "test_timing.py",
 )
 
 

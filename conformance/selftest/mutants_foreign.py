@@ -1,0 +1,107 @@
+"""Mistakes first seen in foreign implementations, planted in the reference.
+
+The clean-room implementations in other languages (conformance/selftest/independent/:
+eke4 in Go, ca2 in Go, pki4 in Java) made mistakes their languages invite, which the
+suite only caught after new cases were written. Each family is planted here in the
+reference too, so that the cases stay proven on more than one implementation:
+
+- JSON member names matched without regard to case (Go's encoding/json, decoding into a
+  struct, takes `{"NAME": ...}` as the `name` field; a hand-written parser may fold keys),
+  in the server and in both clients [FRM-9], and for the put client's acceptance
+  [APP-PUT-9];
+- certificate serial numbers from a generator seeded the same at every start (Go 1.19's
+  math/rand, `new Random(0)`, `random.seed(0)`): unique within one run, repeated after a
+  restart [CA-ENR-10].
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from conformance.selftest.mutant import Mutant, _module
+
+__all__ = ["MUTANTS"]
+
+
+def _keys_casefolded() -> None:
+    """Control objects' member names folded to lower case before the schema sees them."""
+    frames = _module("reference.frames")
+    messages = _module("reference.messages")
+    original = frames.loads_control
+
+    def loads_control(payload: Any) -> dict[str, Any]:
+        value = original(payload)
+        return {str(key).lower(): member for key, member in value.items()}
+
+    frames.loads_control = loads_control
+    messages.loads_control = loads_control
+
+
+def _serials_seeded() -> None:
+    """Serials from a generator seeded with a constant at start-up (64 random bits each)."""
+    ca = _module("reference.pki.ca")
+    generator = random.Random(20261205)
+
+    def serial() -> int:
+        return generator.getrandbits(64) | (1 << 63)
+
+    ca._serial = serial
+
+
+def _m(name: str, profile: str, requirement: str, test_file: str, description: str,
+       apply: Any, *, client: bool = False, ca: bool = False) -> Mutant:  # fmt: skip
+    return Mutant(
+        name=f"foreign-{name}",
+        group="foreign",
+        profile=profile,
+        requirement=requirement,
+        test_file=test_file,
+        description=description,
+        apply=apply,
+        client=client,
+        ca=ca,
+    )
+
+
+_FOLD = "JSON member names matched case-insensitively (`NAME` taken as `name`)"
+MUTANTS: tuple[Mutant, ...] = (
+    _m("eke-json-keys-casefold", "eke", "FRM-9", "test_framing.py", _FOLD, _keys_casefolded),
+    _m("pki-json-keys-casefold", "pki", "FRM-9", "test_framing.py", _FOLD, _keys_casefolded),
+    _m(
+        "eke-client-json-keys-casefold",
+        "eke",
+        "FRM-9",
+        "test_eke_client_transfer.py",
+        _FOLD + ", in the client's get",
+        _keys_casefolded,
+        client=True,
+    ),
+    _m(
+        "pki-client-json-keys-casefold",
+        "pki",
+        "FRM-9",
+        "test_pki_initiator_transfer.py",
+        _FOLD + ", in the initiator's get",
+        _keys_casefolded,
+        client=True,
+    ),
+    _m(
+        "pki-client-put-accept-key-casefold",
+        "pki",
+        "APP-PUT-9",
+        "test_client_put.py",
+        _FOLD + ": `Accept` taken as the put's acceptance",
+        _keys_casefolded,
+        client=True,
+    ),
+    _m(
+        "ca-serials-seeded-at-start",
+        "pki",
+        "CA-ENR-10",
+        "test_ca_serial_restart.py",
+        "serials from a generator seeded with a constant at start-up: repeated after a restart",
+        _serials_seeded,
+        ca=True,
+    ),
+)
