@@ -9,6 +9,8 @@ reference too, so that the cases stay proven on more than one implementation:
   struct, takes `{"NAME": ...}` as the `name` field; a hand-written parser may fold keys),
   in the server and in both clients [FRM-9], and for the put client's acceptance
   [APP-PUT-9];
+- chunked request bodies read whole, with no limit (Go's net/http reads them for a
+  handler; a hand-written loop does the same) [CA-ENR-9];
 - certificate serial numbers from a generator seeded the same at every start (Go 1.19's
   math/rand, `new Random(0)`, `random.seed(0)`): unique within one run, repeated after a
   restart [CA-ENR-10].
@@ -16,6 +18,7 @@ reference too, so that the cases stay proven on more than one implementation:
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -47,6 +50,28 @@ def _serials_seeded() -> None:
         return generator.getrandbits(64) | (1 << 63)
 
     ca._serial = serial
+
+
+def _chunked_unbounded() -> None:
+    """A body sent `Transfer-Encoding: chunked` is read to its last chunk, unbounded."""
+    handler = _module("reference.pki.ca_server")._Handler
+    original = handler._read_json
+
+    def read_json(self: Any) -> dict[str, Any]:
+        if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
+            return dict(original(self))
+        body = b""
+        while True:
+            size = int(self.rfile.readline().strip().split(b";")[0], 16)
+            if size == 0:
+                self.rfile.readline()
+                break
+            body += self.rfile.read(size)
+            self.rfile.readline()
+        value = json.loads(body)
+        return value if isinstance(value, dict) else {}
+
+    handler._read_json = read_json
 
 
 def _m(name: str, profile: str, requirement: str, test_file: str, description: str,
@@ -94,6 +119,15 @@ MUTANTS: tuple[Mutant, ...] = (
         _FOLD + ": `Accept` taken as the put's acceptance",
         _keys_casefolded,
         client=True,
+    ),
+    _m(
+        "ca-chunked-body-unbounded",
+        "pki",
+        "CA-ENR-9",
+        "test_ca.py",
+        "a chunked request body is read to its end, past the 64 KiB limit",
+        _chunked_unbounded,
+        ca=True,
     ),
     _m(
         "ca-serials-seeded-at-start",
