@@ -18,25 +18,28 @@ The default run pays nothing: both are opt-in.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shlex
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from conformance.embedded import EmbeddedReference
 from conformance.selftest.independent.ca1 import FAULTS
+from conformance.selftest.independent.ca_harness import (
+    FaultCase,
+    IndependentCa,
+    check_ca_conformant,
+    check_ca_fault,
+    organisation,  # noqa: F401 - a fixture, used by name
+    workspace,  # noqa: F401 - a fixture, used by name
+)
 from conformance.selftest.independent.launching import fault_env
-from conformance.selftest.suite_run import PACKAGE, read_report, run_suite, selftest_dir
 from conformance.target import Account, Target
-from sftkit.launch import LaunchedProcess, launch_server
+from sftkit.launch import launch_server
 
 _LEVEL = os.environ.get("SFT_SELFTEST", "").strip().lower()
 _RUN_TIMEOUT = 900.0
@@ -132,28 +135,9 @@ _FILES: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class FaultCase:
-    """A fault of ca1 and where the suite must see it."""
-
-    name: str
-    requirement: str
-    files: tuple[str, ...]
-
-
-FAULT_CASES = tuple(FaultCase(name, FAULTS[name][0], _FILES[name]) for name in FAULTS)
-
-
-@dataclass
-class IndependentCa:
-    """ca1 holding the embedded organisation's root, and its target file."""
-
-    proc: LaunchedProcess
-    target: Target
-    target_file: Path
-
-    def stop(self) -> None:
-        self.proc.stop()
+FAULT_CASES = tuple(
+    FaultCase(name, FAULTS[name][0], _FILES[name], FAULTS[name][1]) for name in FAULTS
+)
 
 
 def start_independent_ca(base: Target, workdir: Path, *, faults: str = "") -> IndependentCa:
@@ -211,108 +195,22 @@ def start_independent_ca(base: Target, workdir: Path, *, faults: str = "") -> In
     return IndependentCa(proc, target, target.write_target_file(workdir / "target"))
 
 
-@pytest.fixture(scope="module")
-def workspace() -> Iterator[Path]:
-    """A directory of our own, not pytest's basetemp (other sessions rotate those)."""
-    with tempfile.TemporaryDirectory(prefix="sft-independent-ca1-") as directory:
-        yield Path(directory)
-
-
-@pytest.fixture(scope="module")
-def organisation(workspace: Path) -> Iterator[Target]:
-    """The embedded reference's root (and key), identities and responder (its CA unused)."""
-    ref = EmbeddedReference(workspace / "organisation")
-    try:
-        yield ref.pki()
-    finally:
-        ref.stop()
-
-
-def _failing(report: dict[str, object], requirement: str | None = None) -> list[dict[str, str]]:
-    cases = report["cases"]
-    assert isinstance(cases, list)
-    return [
-        c
-        for c in cases
-        if c["verdict"] == "FAIL"
-        and (requirement is None or requirement in (c.get("violates") or c["requirements"]))
-    ]
-
-
-def _args(files: tuple[str, ...]) -> list[str]:
-    return [str(PACKAGE / f) for f in files]
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not _LEVEL, reason="self-test: set SFT_SELFTEST=1 or =all (whole suite run)")
 def test_independent_ca1_is_conformant(
-    organisation: Target, workspace: Path, request: pytest.FixtureRequest
+    organisation: Target,  # noqa: F811 - the fixture
+    workspace: Path,  # noqa: F811 - the fixture
+    request: pytest.FixtureRequest,
 ) -> None:
-    tmp_path = workspace / "conformant"
-    independent = start_independent_ca(organisation, tmp_path)
-    try:
-        args = [*_args(_CA_FILES), "--target-config", str(independent.target_file)]
-        run = run_suite(args, tmp_path / "report", timeout=_RUN_TIMEOUT)
-    finally:
-        independent.stop()
-    report = read_report(run, tmp_path / "report", "the independent ca1")
-    failing = _failing(report)
-    out = selftest_dir(request.config)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "independent-ca1.json").write_text(
-        json.dumps(
-            {
-                "summary": report["summary"],
-                "failing": [
-                    {"nodeid": c["nodeid"], "message": c["message"][:400]} for c in failing
-                ],
-            },
-            indent=1,
-        )
-        + "\n"
-    )
-    assert report["summary"]["sanity_ok"], report["sanity"]
-    assert not failing, "false FAILs against the independent ca1:\n" + "\n".join(
-        f"  {c['nodeid']}: {c['message'][:300]}" for c in failing
-    )
+    check_ca_conformant("ca1", start_independent_ca, _CA_FILES, organisation, workspace, request)
 
 
 @pytest.mark.skipif(_LEVEL != "all", reason="self-test of ca1's faults: set SFT_SELFTEST=all")
 @pytest.mark.parametrize("case", FAULT_CASES, ids=[c.name for c in FAULT_CASES])
 def test_independent_ca_fault_is_detected(
-    case: FaultCase, organisation: Target, workspace: Path, request: pytest.FixtureRequest
+    case: FaultCase,
+    organisation: Target,  # noqa: F811 - the fixture
+    workspace: Path,  # noqa: F811 - the fixture
+    request: pytest.FixtureRequest,
 ) -> None:
-    tmp_path = workspace / case.name
-    independent = start_independent_ca(organisation, tmp_path, faults=case.name)
-    try:
-        args = [*_args(case.files), "--target-config", str(independent.target_file)]
-        args += ["--only-req", case.requirement, "--no-rerun"]
-        run = run_suite(args, tmp_path / "report", timeout=_FAULT_RUN_TIMEOUT)
-    finally:
-        independent.stop()
-    report = read_report(run, tmp_path / "report", f"ca1 with fault {case.name}")
-    failing = _failing(report, case.requirement)
-    verdicts = {r["id"]: r["verdict"] for r in report["requirements"]}
-    out = selftest_dir(request.config)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"independent-ca1-{case.name}.json").write_text(
-        json.dumps(
-            {
-                "fault": case.name,
-                "requirement": case.requirement,
-                "description": FAULTS[case.name][1],
-                "detected": bool(failing) and verdicts.get(case.requirement) == "FAIL",
-                "failing_cases": [c["nodeid"] for c in failing],
-                "evidence": failing[0]["evidence"][:4000] if failing else "",
-                "duration_s": report.get("duration_s"),
-            },
-            indent=1,
-        )
-        + "\n"
-    )
-    assert failing and verdicts.get(case.requirement) == "FAIL", (
-        f"fault {case.name} ({FAULTS[case.name][1]}) was not detected: {case.requirement} is "
-        f"{verdicts.get(case.requirement, 'UNTESTED')}\n{run.stdout[-3000:]}"
-    )
-    assert failing[0]["evidence"].strip(), "a FAIL must carry evidence"
-    assert report["summary"]["sanity_ok"], report["sanity"]
+    check_ca_fault("ca1", start_independent_ca, case, organisation, workspace, request)

@@ -1,0 +1,174 @@
+"""One harness for the clean-room organisation CAs (test_ca1.py, test_ca2.py).
+
+Each test module says how to start its CA (`start` below: the embedded organisation's
+root in, an `IndependentCa` with its target file out) and which faults it has; this module
+runs the CA case files against it and judges the report: the unmodified CA CONFORMANT (no
+FAIL, sanity ok), each planted fault FAILing under its requirement with evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conformance.embedded import EmbeddedReference
+from conformance.selftest.suite_run import PACKAGE, read_report, run_suite, selftest_dir
+from conformance.target import Target
+from sftkit.launch import LaunchedProcess
+
+__all__ = [
+    "FaultCase",
+    "IndependentCa",
+    "Start",
+    "check_ca_conformant",
+    "check_ca_fault",
+    "organisation",
+    "workspace",
+]
+
+_RUN_TIMEOUT = 900.0
+_FAULT_RUN_TIMEOUT = 240.0
+
+
+@dataclass(frozen=True)
+class FaultCase:
+    """A planted fault of a CA and where the suite must see it."""
+
+    name: str
+    requirement: str
+    files: tuple[str, ...]
+    what: str
+
+
+@dataclass
+class IndependentCa:
+    """A CA under test holding the embedded organisation's root, and its target file."""
+
+    proc: LaunchedProcess
+    target: Target
+    target_file: Path
+
+    def stop(self) -> None:
+        self.proc.stop()
+
+
+# start(organisation, workdir, faults=...) -> the CA running, described by its target file.
+Start = Callable[..., IndependentCa]
+
+
+@pytest.fixture(scope="module")
+def workspace() -> Iterator[Path]:
+    """A directory of our own, not pytest's basetemp (other sessions rotate those)."""
+    with tempfile.TemporaryDirectory(prefix="sft-independent-ca-") as directory:
+        yield Path(directory)
+
+
+@pytest.fixture(scope="module")
+def organisation(workspace: Path) -> Iterator[Target]:
+    """The embedded reference's root (and key), identities and responder (its CA unused)."""
+    ref = EmbeddedReference(workspace / "organisation")
+    try:
+        yield ref.pki()
+    finally:
+        ref.stop()
+
+
+def _failing(report: dict[str, object], requirement: str | None = None) -> list[dict[str, str]]:
+    cases = report["cases"]
+    assert isinstance(cases, list)
+    return [
+        c
+        for c in cases
+        if c["verdict"] == "FAIL"
+        and (requirement is None or requirement in (c.get("violates") or c["requirements"]))
+    ]
+
+
+def _args(files: tuple[str, ...], target_file: Path) -> list[str]:
+    return [*(str(PACKAGE / f) for f in files), "--target-config", str(target_file)]
+
+
+def _write(request: pytest.FixtureRequest, name: str, record: dict[str, object]) -> None:
+    out = selftest_dir(request.config)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / name).write_text(json.dumps(record, indent=1) + "\n")
+
+
+def check_ca_conformant(
+    label: str,
+    start: Start,
+    files: tuple[str, ...],
+    organisation: Target,
+    workspace: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Every CA case of `files` against the unmodified CA: no FAIL, sanity ok."""
+    tmp_path = workspace / f"{label}-conformant"
+    independent = start(organisation, tmp_path)
+    try:
+        run = run_suite(
+            _args(files, independent.target_file), tmp_path / "report", timeout=_RUN_TIMEOUT
+        )
+    finally:
+        independent.stop()
+    report = read_report(run, tmp_path / "report", f"the independent {label}")
+    failing = _failing(report)
+    _write(
+        request,
+        f"independent-{label}.json",
+        {
+            "summary": report["summary"],
+            "failing": [{"nodeid": c["nodeid"], "message": c["message"][:400]} for c in failing],
+        },
+    )
+    assert report["summary"]["sanity_ok"], report["sanity"]
+    assert not failing, f"false FAILs against the independent {label}:\n" + "\n".join(
+        f"  {c['nodeid']}: {c['message'][:300]}" for c in failing
+    )
+
+
+def check_ca_fault(
+    label: str,
+    start: Start,
+    case: FaultCase,
+    organisation: Target,
+    workspace: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    """The planted fault `case` FAILs under its requirement, with evidence."""
+    tmp_path = workspace / f"{label}-{case.name}"
+    independent = start(organisation, tmp_path, faults=case.name)
+    try:
+        args = [*_args(case.files, independent.target_file)]
+        args += ["--only-req", case.requirement, "--no-rerun"]
+        run = run_suite(args, tmp_path / "report", timeout=_FAULT_RUN_TIMEOUT)
+    finally:
+        independent.stop()
+    report = read_report(run, tmp_path / "report", f"{label} with fault {case.name}")
+    failing = _failing(report, case.requirement)
+    verdicts = {r["id"]: r["verdict"] for r in report["requirements"]}
+    detected = bool(failing) and verdicts.get(case.requirement) == "FAIL"
+    _write(
+        request,
+        f"independent-{label}-{case.name}.json",
+        {
+            "fault": case.name,
+            "requirement": case.requirement,
+            "description": case.what,
+            "detected": detected,
+            "failing_cases": [c["nodeid"] for c in failing],
+            "evidence": failing[0]["evidence"][:4000] if failing else "",
+            "duration_s": report.get("duration_s"),
+        },
+    )
+    assert detected, (
+        f"fault {case.name} ({case.what}) was not detected: {case.requirement} is "
+        f"{verdicts.get(case.requirement, 'UNTESTED')}\n{run.stdout[-3000:]}"
+    )
+    assert failing[0]["evidence"].strip(), "a FAIL must carry evidence"
+    assert report["summary"]["sanity_ok"], report["sanity"]
