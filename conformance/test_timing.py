@@ -402,11 +402,24 @@ def test_eke3_failure_causes_take_the_same_time(
             spent[0] = 0
         spent[0] += 1
 
+    # An unknown name is used `allowed` times, then replaced, as the victim's failures
+    # run from 1 to `allowed` before each reset: both classes then hold the same mix of a
+    # name's first failure and its repeats. A fresh name per probe would compare "a name
+    # never seen" with "a name seen before", which a server may tell apart (a new row in
+    # its failure table) without revealing whether the user exists.
+    ghost, ghost_uses = [ghost_user()], [0]
+
+    def unknown_name() -> str:
+        if ghost_uses[0] >= allowed:
+            ghost[0], ghost_uses[0] = ghost_user(), 0
+        ghost_uses[0] += 1
+        return ghost[0]
+
     def cause(name: str, pw: bytes, spoil: _Spoil) -> timing.Probe:
         def probe() -> dict[str, int]:
             chosen = _ChosenA.fresh(pw)
             if name == "unknown user":
-                who = ghost_user()
+                who = unknown_name()
             else:
                 who = user
                 spend()

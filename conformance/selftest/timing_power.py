@@ -121,10 +121,16 @@ def _reference_run(tier: str, timeout: float) -> Counter[str]:
         report = Path(tmp) / "conformance.json"
         if not report.is_file():
             return Counter({"no report": 1})
-        cases = json.loads(report.read_text(encoding="utf-8"))["cases"]
-        return Counter(
-            str(case["verdict"]) for case in cases if case["nodeid"].startswith(_TIMING_FILE)
-        )
+        cases = [
+            case
+            for case in json.loads(report.read_text(encoding="utf-8"))["cases"]
+            if case["nodeid"].startswith(_TIMING_FILE)
+        ]
+        for case in cases:  # a false FAIL is the finding: say which case, with its evidence
+            if case["verdict"] == "FAIL":
+                evidence = str(case.get("evidence") or case.get("message") or "")
+                print(f"  FAIL {case['nodeid']}\n    {evidence[:1200]}", flush=True)
+        return Counter(str(case["verdict"]) for case in cases)
 
 
 def _table(tallies: list[Tally]) -> str:
