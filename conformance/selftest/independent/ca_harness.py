@@ -8,18 +8,21 @@ FAIL, sanity ok), each planted fault FAILing under its requirement with evidence
 
 from __future__ import annotations
 
-import json
-import tempfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from conformance.embedded import EmbeddedReference
-from conformance.selftest.suite_run import PACKAGE, read_report, run_suite, selftest_dir
+from conformance.selftest.independent.pki_harness import (
+    FaultCase,
+    Independent,
+    failing_cases,
+    organisation,
+    workspace,
+    write_record,
+)
+from conformance.selftest.suite_run import PACKAGE, read_report, run_suite
 from conformance.target import Target
-from sftkit.launch import LaunchedProcess
 
 __all__ = [
     "FaultCase",
@@ -34,69 +37,15 @@ __all__ = [
 _RUN_TIMEOUT = 900.0
 _FAULT_RUN_TIMEOUT = 240.0
 
-
-@dataclass(frozen=True)
-class FaultCase:
-    """A planted fault of a CA and where the suite must see it."""
-
-    name: str
-    requirement: str
-    files: tuple[str, ...]
-    what: str
-
-
-@dataclass
-class IndependentCa:
-    """A CA under test holding the embedded organisation's root, and its target file."""
-
-    proc: LaunchedProcess
-    target: Target
-    target_file: Path
-
-    def stop(self) -> None:
-        self.proc.stop()
-
+# The CA under test, like a peer under test: its process and its target file.
+IndependentCa = Independent
 
 # start(organisation, workdir, faults=...) -> the CA running, described by its target file.
 Start = Callable[..., IndependentCa]
 
 
-@pytest.fixture(scope="module")
-def workspace() -> Iterator[Path]:
-    """A directory of our own, not pytest's basetemp (other sessions rotate those)."""
-    with tempfile.TemporaryDirectory(prefix="sft-independent-ca-") as directory:
-        yield Path(directory)
-
-
-@pytest.fixture(scope="module")
-def organisation(workspace: Path) -> Iterator[Target]:
-    """The embedded reference's root (and key), identities and responder (its CA unused)."""
-    ref = EmbeddedReference(workspace / "organisation")
-    try:
-        yield ref.pki()
-    finally:
-        ref.stop()
-
-
-def _failing(report: dict[str, object], requirement: str | None = None) -> list[dict[str, str]]:
-    cases = report["cases"]
-    assert isinstance(cases, list)
-    return [
-        c
-        for c in cases
-        if c["verdict"] == "FAIL"
-        and (requirement is None or requirement in (c.get("violates") or c["requirements"]))
-    ]
-
-
 def _args(files: tuple[str, ...], target_file: Path) -> list[str]:
     return [*(str(PACKAGE / f) for f in files), "--target-config", str(target_file)]
-
-
-def _write(request: pytest.FixtureRequest, name: str, record: dict[str, object]) -> None:
-    out = selftest_dir(request.config)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / name).write_text(json.dumps(record, indent=1) + "\n")
 
 
 def check_ca_conformant(
@@ -117,8 +66,8 @@ def check_ca_conformant(
     finally:
         independent.stop()
     report = read_report(run, tmp_path / "report", f"the independent {label}")
-    failing = _failing(report)
-    _write(
+    failing = failing_cases(report)
+    write_record(
         request,
         f"independent-{label}.json",
         {
@@ -150,16 +99,16 @@ def check_ca_fault(
     finally:
         independent.stop()
     report = read_report(run, tmp_path / "report", f"{label} with fault {case.name}")
-    failing = _failing(report, case.requirement)
+    failing = failing_cases(report, case.requirement)
     verdicts = {r["id"]: r["verdict"] for r in report["requirements"]}
     detected = bool(failing) and verdicts.get(case.requirement) == "FAIL"
-    _write(
+    write_record(
         request,
         f"independent-{label}-{case.name}.json",
         {
             "fault": case.name,
             "requirement": case.requirement,
-            "description": case.what,
+            "description": case.description,
             "detected": detected,
             "failing_cases": [c["nodeid"] for c in failing],
             "evidence": failing[0]["evidence"][:4000] if failing else "",
@@ -167,7 +116,7 @@ def check_ca_fault(
         },
     )
     assert detected, (
-        f"fault {case.name} ({case.what}) was not detected: {case.requirement} is "
+        f"fault {case.name} ({case.description}) was not detected: {case.requirement} is "
         f"{verdicts.get(case.requirement, 'UNTESTED')}\n{run.stdout[-3000:]}"
     )
     assert failing[0]["evidence"].strip(), "a FAIL must carry evidence"

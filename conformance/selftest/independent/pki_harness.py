@@ -35,9 +35,11 @@ __all__ = [
     "check_client_put",
     "check_conformant",
     "check_fault",
+    "failing_cases",
     "organisation",
     "start_independent",
     "workspace",
+    "write_record",
 ]
 
 _RUN_TIMEOUT = 900.0
@@ -190,7 +192,8 @@ def workspace() -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def organisation(workspace: Path) -> Iterator[Target]:
-    """The embedded reference's CA, root, CRL, identities and share (its peer unused)."""
+    """The embedded reference's CA, root, CRL, identities and share: the organisation an
+    independent peer or CA is installed into (the reference's own peer or CA unused)."""
     ref = EmbeddedReference(workspace / "organisation")
     try:
         # The reference's own responder keeps running, idle: it is not under test.
@@ -199,7 +202,9 @@ def organisation(workspace: Path) -> Iterator[Target]:
         ref.stop()
 
 
-def _failing(report: dict[str, object], requirement: str | None = None) -> list[dict[str, str]]:
+def failing_cases(
+    report: dict[str, object], requirement: str | None = None
+) -> list[dict[str, str]]:
     cases = report["cases"]
     assert isinstance(cases, list)
     return [
@@ -210,7 +215,7 @@ def _failing(report: dict[str, object], requirement: str | None = None) -> list[
     ]
 
 
-def _write(request: pytest.FixtureRequest, name: str, data: object) -> None:
+def write_record(request: pytest.FixtureRequest, name: str, data: object) -> None:
     out = selftest_dir(request.config)
     out.mkdir(parents=True, exist_ok=True)
     (out / name).write_text(json.dumps(data, indent=1) + "\n")
@@ -233,9 +238,9 @@ def check_conformant(
         independent.stop()
     report = read_report(run, tmp_path / "report", f"the independent {impl.label}")
     gaps = {nodeid for nodeid, _ in impl.known_gaps}  # "file.py::test[param]"
-    gap_failures = {g for c in _failing(report) for g in gaps if c["nodeid"].endswith(g)}
-    failing = [c for c in _failing(report) if not any(c["nodeid"].endswith(g) for g in gaps)]
-    _write(
+    gap_failures = {g for c in failing_cases(report) for g in gaps if c["nodeid"].endswith(g)}
+    failing = [c for c in failing_cases(report) if not any(c["nodeid"].endswith(g) for g in gaps)]
+    write_record(
         request,
         f"independent-{impl.label}.json",
         {
@@ -295,9 +300,9 @@ def check_fault(
     finally:
         independent.stop()
     report = read_report(run, tmp_path / "report", f"{impl.label} with fault {case.name}")
-    failing = _failing(report, case.requirement)
+    failing = failing_cases(report, case.requirement)
     verdicts = {r["id"]: r["verdict"] for r in report["requirements"]}
-    _write(
+    write_record(
         request,
         f"independent-{impl.label}-{case.name}.json",
         {
