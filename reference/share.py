@@ -17,6 +17,7 @@ responder's `Inbox` and the initiator's get both use it.
 
 from __future__ import annotations
 
+import atexit
 import errno
 import io
 import os
@@ -183,6 +184,23 @@ class ShareDirectory:
         self.close()
 
 
+# Temporaries created beside a path the user chose (the initiator's get), from just
+# before open() until commit or abort. SIGTERM and Ctrl-C raise KeyboardInterrupt
+# wherever the main thread happens to be, also between open() and the `with` that
+# would remove the file; what such an interruption leaves is removed at exit.
+_UNFINISHED: set[str] = set()
+
+
+@atexit.register
+def _remove_unfinished() -> None:
+    for path in list(_UNFINISHED):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        _UNFINISHED.discard(path)
+
+
 class PartialFile:
     """A file being received: written under a `.sft-partial-*` name, committed atomically.
 
@@ -192,7 +210,13 @@ class PartialFile:
     """
 
     def __init__(
-        self, dir_fd: int, final_name: str, limit: int, *, owns_dir_fd: bool = False
+        self,
+        dir_fd: int,
+        final_name: str,
+        limit: int,
+        *,
+        owns_dir_fd: bool = False,
+        directory: Path | None = None,
     ) -> None:
         self._dir_fd = dir_fd
         self._owns_dir_fd = owns_dir_fd
@@ -200,6 +224,9 @@ class PartialFile:
         self.limit = limit
         self.written = 0
         self.temp_name = f"{PARTIAL_PREFIX}{secrets.token_hex(12)}"
+        self._tracked = None if directory is None else os.path.join(directory, self.temp_name)
+        if self._tracked is not None:
+            _UNFINISHED.add(self._tracked)  # before open(): no window where it is unknown
         fd = os.open(
             self.temp_name,
             os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
@@ -214,7 +241,13 @@ class PartialFile:
         """For the initiator's get: a partial file beside `destination`."""
         dir_fd = os.open(destination.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
-            return cls(dir_fd, destination.name, limit, owns_dir_fd=True)
+            return cls(
+                dir_fd,
+                destination.name,
+                limit,
+                owns_dir_fd=True,
+                directory=destination.parent.absolute(),
+            )
         except BaseException:
             os.close(dir_fd)
             raise
@@ -266,6 +299,7 @@ class PartialFile:
             self.abort()
             raise
         self._done = True
+        self._untrack()
         os.fsync(self._dir_fd)
         self._release_dir()
 
@@ -280,7 +314,13 @@ class PartialFile:
                 os.unlink(self.temp_name, dir_fd=self._dir_fd)
             except FileNotFoundError:
                 pass
+            self._untrack()
         self._release_dir()
+
+    def _untrack(self) -> None:
+        if self._tracked is not None:
+            _UNFINISHED.discard(self._tracked)
+            self._tracked = None
 
     def _release_dir(self) -> None:
         if self._owns_dir_fd and self._dir_fd >= 0:

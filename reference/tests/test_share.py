@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -196,3 +197,36 @@ def test_a_closed_directory_keeps_no_descriptor_number(tmp_path: Path, kind: str
     opened.close()
     assert opened._fd < 0, opened._fd
     opened.close()
+
+
+@pytest.mark.req("APP-STORE-3")
+def test_an_interruption_before_the_with_leaves_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM/Ctrl-C raise wherever the main thread is: between open() and the `with`
+    that would remove the file, the temporary is still removed when the process exits."""
+    import reference.share as share_module
+
+    target = tmp_path / "out.bin"
+    never_entered = PartialFile.create(target, 3)  # the interruption lands here
+    assert [p.name for p in tmp_path.iterdir()] == [never_entered.temp_name]
+
+    class Interrupted(BaseException):
+        """What the SIGTERM handler raises (KeyboardInterrupt would stop pytest)."""
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise Interrupted
+
+    # The interruption lands after open(), before the descriptor is wrapped.
+    monkeypatch.setattr(share_module, "io", SimpleNamespace(FileIO=interrupted))
+    with pytest.raises(Interrupted):
+        PartialFile.create(target, 3)
+    monkeypatch.undo()
+    assert len(list(tmp_path.iterdir())) == 2
+    share_module._remove_unfinished()  # what atexit runs
+    assert list(tmp_path.iterdir()) == []
+    with PartialFile.create(target, 3) as partial:  # committed files are not tracked
+        partial.write(b"abc")
+        partial.commit()
+    share_module._remove_unfinished()
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
