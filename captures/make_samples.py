@@ -117,7 +117,7 @@ def _legacy_pki0(work: Path, out: Path) -> dict[str, Any]:
 def _v1_ca(work: Path) -> tuple[Path, dict[str, str]]:
     sft = sft_command()
     ca = work / "ca"
-    _run([*sft, "ca", "init", "--dir", str(ca)])
+    _run([*sft, "ca", "init", "--dir", str(ca), "--unencrypted-key"])
     passwords = {alias: "pw-" + secrets.token_hex(6) for alias in ("alice", "bob")}
     for alias, pw in passwords.items():
         _run_stdin([*sft, "ca", "user", "add", "--dir", str(ca), "--password-stdin", alias], pw)

@@ -445,7 +445,8 @@ class EmbeddedReference:
         """A CA in base/ca, its accounts, and the identities enrolled through it in base/id;
         its server stays up as `ca-serve` if `keep_ca`, else it is stopped."""
         ca_dir = base / "ca"
-        self._cli(["ca", "init", "--dir", str(ca_dir)], name="ca-init")
+        # A throwaway organisation whose root key the suite reads (lab mode): in clear.
+        self._cli(["ca", "init", "--dir", str(ca_dir), "--unencrypted-key"], name="ca-init")
         root, _ca_key = _find_root(ca_dir)
         # Through the reference CA: alice (the responder's own identity) and revoked
         # (revoked before the responder starts). The suite's own identity and another

@@ -74,6 +74,7 @@ NOT_OBSERVABLE = frozenset(
         "PKI-CERT-12",  # CRL age: the responder fetches its CRL from its configured CA and
         # the initiator under test from its own configuration; no target fact lets the
         # suite point either at a CA it runs (a stale, root-signed CRL), nor set its clock
+        "CA-ENR-22",  # the CA's signing key on its own disk (encrypted, passphrase apart)
         "CA-ENR-18",  # the enrolment CLIENT's host-name check: as above, no target fact
         # declares an enrolment command whose CA URL the suite chooses
         "EKE-REC-7",  # 2^34 blocks before the limit: hundreds of gigabytes

@@ -259,7 +259,7 @@ class Campaign:
         with PasswordStore(self.work / "users.db") as store:
             for user in self.nat_users:
                 store.add_user(user, crypto.password_key(user, self.password))
-        self._reference("ca", "init", "--dir", "ca")
+        self._reference("ca", "init", "--dir", "ca", "--unencrypted-key")
         for alias in ("alice", "bob"):
             self._reference("ca", "user", "add", alias, "--dir", "ca", "--password-file", "pw")
         ca = self._serve("ca", "ca", "serve", "--dir", "ca", "--listen", "127.0.0.1:0")

@@ -2,7 +2,9 @@
 
 Passwords come only from standard input (`--password-stdin`), a password file
 (`--password-file`, docs/SPEC.md PWF-1) or a no-echo prompt, never from the command
-line [CA-ENR-5 context: argv is visible to every user].
+line [CA-ENR-5 context: argv is visible to every user]. The CA's signing key is
+encrypted at rest under a passphrase read the same ways, from a file that must lie
+outside the CA's directory [CA-ENR-22]; `--unencrypted-key` is for throwaway test CAs.
 """
 
 from __future__ import annotations
@@ -83,16 +85,54 @@ def _open_ca(directory: str) -> CertificateAuthority:
         raise CommandError(str(exc), 2) from None
 
 
+def _read_passphrase(args: argparse.Namespace, directory: Path, *, confirm: bool) -> bytes:
+    """The CA key's passphrase [CA-ENR-22]: from a file outside the CA's directory (a
+    service's credential; re-read by a SIGHUP restart) or a no-echo prompt."""
+    if args.passphrase_file is not None:
+        from reference.cli.options import read_password_file
+
+        path = Path(args.passphrase_file)
+        if path.resolve().is_relative_to(directory.resolve()):
+            raise CommandError(
+                f"the passphrase file {path} is inside the CA directory: keep it elsewhere "
+                "(a copy of the directory must not hold both the key and its passphrase)",
+                2,
+            )
+        passphrase = read_password_file(path)
+    elif sys.stdin.isatty():
+        passphrase = getpass.getpass("CA key passphrase: ")
+        if confirm and getpass.getpass("passphrase again: ") != passphrase:
+            raise CommandError("the passphrases differ", 2)
+    else:
+        raise CommandError(
+            "no terminal to ask for the CA key's passphrase: use --passphrase-file FILE", 2
+        )
+    if not passphrase:
+        raise CommandError("the passphrase is empty", 2)
+    return passphrase.encode("utf-8")
+
+
 def _init(args: argparse.Namespace) -> int:
     from reference.pki.ca import CaError, CertificateAuthority
 
+    directory = Path(args.dir)
+    passphrase = None if args.unencrypted_key else _read_passphrase(args, directory, confirm=True)
     try:
         ca = CertificateAuthority.init(
-            Path(args.dir), org=args.org, hostnames=args.hostname or ["localhost", "127.0.0.1"]
+            directory,
+            org=args.org,
+            hostnames=args.hostname or ["localhost", "127.0.0.1"],
+            passphrase=passphrase,
         )
     except CaError as exc:
         raise CommandError(str(exc), 2) from None
     print(f"CA created in {ca.directory}; root certificate: {ca.directory / ca.ROOT_CERT}")
+    if passphrase is None:
+        print(
+            f"warning: the CA's signing key {ca.directory / ca.ROOT_KEY} is NOT encrypted "
+            "(--unencrypted-key): use this CA for tests only",
+            file=sys.stderr,
+        )
     ca.close()
     return 0
 
@@ -156,6 +196,7 @@ def _user_unlock(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from reference.pki.ca import CaError
     from reference.pki.ca_server import CaServer, CaServerConfig
 
     host, port = parse_listen(args.listen)
@@ -175,6 +216,11 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CommandError(str(exc), 2) from None
     ca = _open_ca(args.dir)
+    try:  # the signing key is unlocked before listening: a wrong passphrase fails now
+        ca.unlock(_read_passphrase(args, ca.directory, confirm=False) if ca.key_encrypted else None)
+    except (CaError, CommandError) as exc:
+        ca.close()
+        raise CommandError(str(exc), 2) from None
     try:
         server = CaServer(ca, config, inherited_listener(_CA_LISTEN_FD_VARIABLE))
     except OSError as exc:
@@ -278,6 +324,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         action="append",
         help="host name or address of the CA (repeatable; default localhost, 127.0.0.1)",
     )
+    key = init.add_mutually_exclusive_group()
+    key.add_argument(
+        "--passphrase-file",
+        metavar="FILE",
+        help="encrypt the CA's signing key under the passphrase in FILE (one line, kept "
+        "outside the CA directory; default: ask on the terminal)",
+    )
+    key.add_argument(
+        "--unencrypted-key",
+        action="store_true",
+        help="store the signing key in clear: a throwaway test CA only",
+    )
     init.set_defaults(func=_init)
 
     user = sub.add_parser("user", help="manage enrolment accounts")
@@ -302,6 +360,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
     serve = sub.add_parser("serve", help="serve enrolment, root and CRL over HTTPS")
     serve.add_argument("--dir", required=True, help="the CA directory")
+    serve.add_argument(
+        "--passphrase-file",
+        metavar="FILE",
+        help="the signing key's passphrase (default: ask on the terminal); re-read on SIGHUP",
+    )
     serve.add_argument(
         "--listen", default="127.0.0.1:8443", help="HOST:PORT (port 0: any free port)"
     )

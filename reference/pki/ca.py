@@ -50,6 +50,7 @@ __all__ = [
     "load_private_key",
     "make_crl",
     "make_root",
+    "key_is_encrypted",
     "private_key_pem",
     "write_private",
 ]
@@ -93,16 +94,33 @@ def generate_key(kind: str = "ec") -> PrivateKey:
     raise CaError(f"unknown key type {kind!r} (ec or rsa)")
 
 
-def private_key_pem(key: PrivateKey) -> bytes:
+def private_key_pem(key: PrivateKey, passphrase: bytes | None = None) -> bytes:
+    """PKCS#8 PEM; encrypted under `passphrase` when one is given [CA-ENR-22]."""
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.NoEncryption()
+        if passphrase is None
+        else serialization.BestAvailableEncryption(passphrase)
+    )
     return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
     )
 
 
-def load_private_key(path: Path) -> PrivateKey:
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+def key_is_encrypted(path: Path) -> bool:
+    return b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in path.read_bytes()
+
+
+def load_private_key(path: Path, passphrase: bytes | None = None) -> PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=passphrase)
+    except TypeError:  # cryptography's way of saying "encrypted" or "not encrypted"
+        if passphrase is None:
+            raise CaError(
+                f"{path} is encrypted: give its passphrase (--passphrase-file FILE)"
+            ) from None
+        raise CaError(f"{path} is not encrypted: no passphrase is needed") from None
+    except ValueError:
+        raise CaError(f"{path}: wrong passphrase, or not a private key") from None
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         raise CaError(f"{path}: unsupported key type")
     return key
@@ -419,7 +437,9 @@ class CertificateAuthority:
                 raise CaError(
                     f"{directory} is not a CA directory (missing {name}): run `sft ca init`"
                 )
-        self.root_key = load_private_key(directory / self.ROOT_KEY)
+        # The signing key is read when first needed (or by `unlock`): commands that
+        # only manage users never ask for its passphrase [CA-ENR-22].
+        self._root_key: PrivateKey | None = None
         self.root = x509.load_pem_x509_certificate((directory / self.ROOT_CERT).read_bytes())
         self._lock = threading.Lock()
         # One connection shared by the server's threads, serialised by _lock: SQLite
@@ -430,6 +450,21 @@ class CertificateAuthority:
             x509.load_pem_x509_certificate((directory / self.TLS_CERT).read_bytes())
         )
 
+    @property
+    def root_key(self) -> PrivateKey:
+        if self._root_key is None:
+            self.unlock(None)
+        assert self._root_key is not None
+        return self._root_key
+
+    @property
+    def key_encrypted(self) -> bool:
+        return key_is_encrypted(self.directory / self.ROOT_KEY)
+
+    def unlock(self, passphrase: bytes | None) -> None:
+        """Reads the signing key, decrypting it with `passphrase` [CA-ENR-22]."""
+        self._root_key = load_private_key(self.directory / self.ROOT_KEY, passphrase)
+
     @classmethod
     def init(
         cls,
@@ -438,8 +473,12 @@ class CertificateAuthority:
         org: str = "Example Org",
         hostnames: Sequence[str] = ("localhost", "127.0.0.1"),
         now: dt.datetime | None = None,
+        passphrase: bytes | None = None,
     ) -> CertificateAuthority:
-        """Creates a new CA in `directory` (which must not already hold one)."""
+        """Creates a new CA in `directory` (which must not already hold one); its signing
+        key is encrypted under `passphrase` (None: in clear, for a throwaway CA)."""
+        if passphrase is not None and not passphrase:
+            raise CaError("the passphrase is empty")
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         if (directory / cls.ROOT_KEY).exists() or (directory / cls.DB).exists():
             raise CaError(f"{directory} already holds a CA; refusing to overwrite it")
@@ -449,7 +488,7 @@ class CertificateAuthority:
         root = make_root(root_key, org, now=now)
         tls_key = generate_key("ec")
         tls = issue_tls_server(root_key, root, hostnames, tls_key.public_key(), now=now)
-        write_private(directory / cls.ROOT_KEY, private_key_pem(root_key))
+        write_private(directory / cls.ROOT_KEY, private_key_pem(root_key, passphrase))
         write_private(directory / cls.TLS_KEY, private_key_pem(tls_key))
         _write_public(directory / cls.ROOT_CERT, root.public_bytes(serialization.Encoding.PEM))
         _write_public(directory / cls.TLS_CERT, tls.public_bytes(serialization.Encoding.PEM))
@@ -462,7 +501,9 @@ class CertificateAuthority:
             db.commit()
         finally:
             db.close()
-        return cls(directory)
+        ca = cls(directory)
+        ca._root_key = root_key
+        return ca
 
     def close(self) -> None:
         with self._lock:

@@ -720,7 +720,7 @@ def _sft(argv: list[str], cwd: Path, stdin: str = "") -> subprocess.CompletedPro
 
 @pytest.mark.req("LIM-7", "PKI-CERT-7")
 def test_cli_enrol_serve_get_put_revoke(tmp_path: Path) -> None:
-    assert _sft(["ca", "init", "--dir", "ca"], tmp_path).returncode == 0
+    assert _sft(["ca", "init", "--dir", "ca", "--unencrypted-key"], tmp_path).returncode == 0
     for alias in ("alice", "bob"):
         assert (
             _sft(

@@ -208,7 +208,7 @@ def test_ca_logs_one_line_per_event(tmp_path: Path) -> None:
             text=True, timeout=TIMEOUT, check=False,
         )
 
-    assert reference("ca", "init", "--dir", "ca").returncode == 0
+    assert reference("ca", "init", "--dir", "ca", "--unencrypted-key").returncode == 0
     added = reference("ca", "user", "add", "alice", "--dir", "ca", "--password-file", "pw")
     assert added.returncode == 0, added.stderr
     (tmp_path / "wrong").write_text("not " + PASSWORD + "\n", encoding="utf-8")

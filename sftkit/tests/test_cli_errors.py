@@ -240,7 +240,7 @@ def test_environment_errors_are_one_line_with_exit_code_2(
 
 def test_a_password_file_enrols_like_stdin(tmp_path: Path, password_file: Path) -> None:
     """`sft ca user add --password-file` stores the same password stdin would."""
-    assert _run("ca", "init", "--dir", "ca", cwd=tmp_path).returncode == 0
+    assert _run("ca", "init", "--dir", "ca", "--unencrypted-key", cwd=tmp_path).returncode == 0
     done = _run("ca", "user", "add", "bob", "--dir", "ca", "--password-file", "pw", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     from reference.pki.ca import CertificateAuthority
