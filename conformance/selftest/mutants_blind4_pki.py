@@ -598,10 +598,7 @@ def _client_temp_in_tmpdir() -> None:
             "dir_fd = os.open(destination.parent,",
             "dir_fd = os.open(tempfile.gettempdir(),",
         ),
-        (
-            "return cls(dir_fd, destination.name, limit",
-            "return cls(dir_fd, str(destination.absolute()), limit",
-        ),
+        ("destination.name,", "str(destination.absolute()),"),
     )
 
 
