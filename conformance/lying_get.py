@@ -227,6 +227,39 @@ def _data_elsewhere(tmpdir: Path, content: bytes) -> list[str]:
     return found
 
 
+# A client may also write its temporary file to a path it hard-codes (C's
+# mkstemp("/tmp/sft-XXXXXX"), a literal "/tmp/..." in any language), which no environment
+# variable moves: the system's temporary directories are looked at too, top level only,
+# for files written since the watch began that hold the start of the download.
+# Looked at from the 20th poll on (a right client's temporary shows in the output
+# directory by then, so another case's client writing to /tmp is never blamed on it).
+_SYSTEM_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")  # noqa: S108 - only read, never written
+_SYSTEM_SCAN_FROM, _SYSTEM_SCAN_EVERY = 20, 10  # polls: a big /tmp costs ~10 ms a scan
+
+
+def _data_in_system_temp(content: bytes, since: float) -> list[str]:
+    found = []
+    for directory in _SYSTEM_TEMP_DIRS:
+        try:
+            entries = list(os.scandir(directory))[:5000]  # bounded
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                info = entry.stat(follow_symlinks=False)
+                if info.st_size < 64 or info.st_mtime < since:
+                    continue
+                with open(entry.path, "rb") as file:
+                    head = file.read(len(content))
+            except OSError:  # removed meanwhile, or not ours to read
+                continue
+            if content.startswith(head):
+                found.append(entry.path)
+    return found
+
+
 def _holds_data(entry: Path) -> bool:
     try:
         return entry.is_file() and entry.stat().st_size > 0
@@ -239,14 +272,25 @@ def watch_client_tmpdir(notes: list[str], outdir: Path, tmpdir: Path, content: b
     for the download under the client's $TMPDIR and note it [APP-STORE-1]. Bounded by
     count and by PROBE_BUDGET (a client whose idle timeout is shorter has gone by then)."""
     deadline = time.monotonic() + PROBE_BUDGET
-    for _ in range(300):  # bounded by count and by PROBE_BUDGET
+    since = time.time() - 2.0  # file systems' timestamps are coarser than the clock
+    for poll in range(300):  # bounded by count and by PROBE_BUDGET
         if elsewhere := _data_elsewhere(tmpdir, content):
             notes.append(
                 f"APP-STORE-1: the data goes to {elsewhere} in the client's $TMPDIR, not to "
                 "a temporary file in the output directory"
             )
             return
-        if any(_holds_data(e) for e in outdir.iterdir()) or time.monotonic() > deadline:
+        if any(_holds_data(e) for e in outdir.iterdir()):
+            return
+        over = time.monotonic() > deadline
+        scan = poll >= _SYSTEM_SCAN_FROM and poll % _SYSTEM_SCAN_EVERY == 0
+        if (over or scan) and (elsewhere := _data_in_system_temp(content, since)):
+            notes.append(
+                f"APP-STORE-1: the data goes to {elsewhere}, a path the client chose outside "
+                "the output directory, not to a temporary file in the output directory"
+            )
+            return
+        if over:
             return
         time.sleep(0.01)  # polling a directory another process writes; bounded above
 

@@ -23,6 +23,7 @@ import random
 from typing import Any
 
 from conformance.selftest.mutant import Mutant, _module
+from conformance.selftest.mutants_app import _patch_source
 
 __all__ = ["MUTANTS"]
 
@@ -74,6 +75,18 @@ def _chunked_unbounded() -> None:
     handler._read_json = read_json
 
 
+def _client_temp_in_slash_tmp() -> None:
+    """The client's temporary file made in a hard-coded /tmp (C's mkstemp("/tmp/sft-XXXXXX"),
+    a literal path in any language), not in $TMPDIR nor beside the output: linked at DONE."""
+    share = _module("reference.share")
+    _patch_source(
+        share.PartialFile,
+        "create",
+        ("dir_fd = os.open(destination.parent,", "dir_fd = os.open('/tmp',"),
+        ("destination.name,", "str(destination.absolute()),"),
+    )
+
+
 def _m(name: str, profile: str, requirement: str, test_file: str, description: str,
        apply: Any, *, client: bool = False, ca: bool = False) -> Mutant:  # fmt: skip
     return Mutant(
@@ -118,6 +131,24 @@ MUTANTS: tuple[Mutant, ...] = (
         "test_client_put.py",
         _FOLD + ": `Accept` taken as the put's acceptance",
         _keys_casefolded,
+        client=True,
+    ),
+    _m(
+        "pki-client-temp-in-slash-tmp",
+        "pki",
+        "APP-STORE-1",
+        "test_pki_initiator_transfer.py",
+        "the initiator's temporary file in a hard-coded /tmp, linked at DONE",
+        _client_temp_in_slash_tmp,
+        client=True,
+    ),
+    _m(
+        "eke-client-temp-in-slash-tmp",
+        "eke",
+        "APP-STORE-1",
+        "test_eke_client_transfer.py",
+        "the EKE client's temporary file in a hard-coded /tmp, linked at DONE",
+        _client_temp_in_slash_tmp,
         client=True,
     ),
     _m(
