@@ -727,3 +727,37 @@ def test_put_accept_names_the_stored_basename(
         )
         failure.violates = ("APP-PUT-2",)
         raise failure
+
+
+def _one_digit_off(digest: str, position: int) -> str:
+    """`digest` with the hex digit at `position` changed, every other digit kept."""
+    digit = "0" if digest[position] != "0" else "1"
+    return digest[:position] + digit + digest[position + 1 :]
+
+
+@pytest.mark.req("APP-PUT-5", "ERR-3")
+@pytest.mark.parametrize("member", ["done", "putf"])
+def test_put_digest_compared_on_every_digit(
+    target: Target, app_channel: AppChannel, member: str
+) -> None:
+    """A DONE.sha256 (or PUTF.sha256) that differs from the data's digest in one hex digit
+    only — the first, one in the middle, the last — is `integrity_failed`, then the close.
+    Catches a responder comparing a prefix (`[:16]`), a suffix or the two ends of the
+    digest, or the digest's first bytes as a truncated tag check would."""
+    require(target, "put")
+    data = os.urandom(700)
+    digest = hashlib.sha256(data).hexdigest()
+    for position in (0, 31, 63):
+        wrong = _one_digit_off(digest, position)
+        kwargs = {"done_sha": wrong} if member == "done" else {"putf_sha": wrong}
+        name = fresh_name()
+        answer, final = put_file(app_channel(), name, data, **kwargs)  # type: ignore[arg-type]
+        if final is None:
+            raise ConformanceFailure(f"PUTF {name!r} was not accepted: {answer.describe()}")
+        if not final.ok or final.frame is None or final.frame.type != b"EROR":
+            raise ConformanceFailure.evidence(
+                f"APP-PUT-5: {member.upper()}.sha256 differs from the data's digest in hex "
+                f"digit {position} only ({wrong} for {digest})",
+                "EROR integrity_failed, then the close; nothing stored",
+                final.describe(),
+            )

@@ -122,7 +122,13 @@ _ERROR_CASES: dict[str, tuple[str, str, bytes | None, tuple[int, ...], str | Non
 
 
 def _over_limit_request(
-    target: Target, method: str, path: str, body: bytes, *, chunked: bool = False
+    target: Target,
+    method: str,
+    path: str,
+    body: bytes,
+    *,
+    chunked: bool = False,
+    announced: int | None = None,
 ) -> ca.CaAnswer:
     """A body over the limit, sent so that an early answer is not lost.
 
@@ -130,11 +136,13 @@ def _over_limit_request(
     (CA-ENR-9 allows it); a client that keeps writing into the closed connection gets a
     reset, and http.client then reports the failed write, not the answer. So the body
     goes in pieces, stopping at the first byte of an answer or at a failed write, and
-    the answer is read after.
+    the answer is read after. `announced`: the Content-Length sent instead of the body's
+    own length (a body announced longer than what is sent: the connection stays open).
     """
     host, port = ca.ca_address(target)
     source = ca.sources(target).fresh()
-    length = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {len(body)}"
+    size = len(body) if announced is None else announced
+    length = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {size}"
     head = (
         f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
         f"{length}\r\nConnection: close\r\n\r\n"
@@ -329,6 +337,126 @@ def test_chunked_body_over_the_limit_is_refused(pki_target: Target) -> None:
     obj = ca.json_body(answer, what)
     if not (isinstance(obj.get("error"), str) and isinstance(obj.get("message"), str)):
         raise ConformanceFailure(f"CA-ENR-9: {what}: not {{error, message}}: {obj}")
+
+
+# Content-Length values that are not 1*DIGIT: the request's framing is invalid (RFC 9112
+# §6.3), so it is a request without a (valid) Content-Length, 411 or 400 (CA-ENR-9). A CA
+# that parses it with a language's integer parser takes some: "-1" then reads until EOF
+# (an unbounded body and no answer), "+N" or "N_M" (Python's int()) reads the body and
+# goes on to the login, a float parser takes "N.0" or "Ne0", and str.isdigit() takes the
+# Latin-1 superscript "²" (byte 0xB2: header bytes are Latin-1), which int() refuses.
+_BAD_LENGTHS: dict[str, Callable[[int], str]] = {
+    "negative": lambda n: "-1",
+    "plus-sign": lambda n: f"+{n}",
+    "underscore": lambda n: f"{n // 10}_{n % 10}",
+    "fraction": lambda n: f"{n}.0",
+    "exponent": lambda n: f"{n}e0",
+    "hex": hex,
+    "superscript": lambda n: "\u00b2",
+}
+
+
+@pytest.mark.req("CA-ENR-9")
+@pytest.mark.parametrize("form", list(_BAD_LENGTHS))
+def test_malformed_content_length_is_refused(pki_target: Target, form: str) -> None:
+    """A complete enrolment (an unknown alias, a valid CSR) whose Content-Length is not a
+    decimal number gets 400 or 411 at once, never an answer to the login (401) nor a wait
+    for more body."""
+    host, _port = ca.ca_address(pki_target)
+    alias = ca.ghost_alias()
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, alias)))
+    body = ca.enrol_body(alias, secrets.token_urlsafe(12), csr)
+    length = _BAD_LENGTHS[form](len(body))
+    request = (
+        f"POST /v1/enroll HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {length}\r\nConnection: close\r\n\r\n"
+    ).encode("latin-1") + body
+    data = ca.raw_exchange(pki_target, request, timeout=3.0, source=ca.sources(pki_target).fresh())
+    status_line = data.split(b"\r\n", 1)[0]
+    parts = status_line.split(b" ")
+    what = f"a POST /v1/enroll of {len(body)} bytes with Content-Length: {length}"
+    if len(parts) < 2 or parts[1] not in (b"400", b"411"):
+        raise ConformanceFailure(
+            f"CA-ENR-9: {what} got {status_line[:80]!r} within 3 s, want 400 or 411 (not a "
+            "valid Content-Length: the body's length is unknown)"
+        )
+    answer_body = data.partition(b"\r\n\r\n")[2]
+    if answer_body:
+        ca.json_body(ca.CaAnswer(int(parts[1]), {}, answer_body), f"the answer to {what}")
+
+
+@pytest.mark.req("CA-ENR-9")
+@pytest.mark.parametrize("announced", [64 * 2**20, 2**40], ids=["64MiB", "1TiB"])
+def test_an_announced_body_over_the_limit_is_not_awaited(
+    pki_target: Target, announced: int
+) -> None:
+    """A Content-Length far over 64 KiB, and more than 64 KiB of body actually sent, the
+    connection left open: the CA knows the body is over its limit and answers 413 — from
+    the header, or once it has read 65537 bytes. A CA that reads (or allocates) the
+    announced length before checking it waits for bytes that never come (or fails)."""
+    body = b"{" + b" " * (_MAX_BODY + 4096) + b"}"
+    what = f"POST /v1/enroll announcing {announced} bytes, {len(body)} sent, kept open"
+    try:
+        answer = _over_limit_request(pki_target, "POST", "/v1/enroll", body, announced=announced)
+    except ConnectionError as exc:
+        raise ConformanceFailure(
+            f"CA-ENR-9: {what}: no answer within {ca.TIMEOUT:g} s ({exc}); want 413"
+        ) from None
+    if answer.status != 413:
+        raise ConformanceFailure(f"CA-ENR-9: {what}: got {answer.describe()}, want 413")
+
+
+# Header field names are case-insensitive (RFC 9110 §5.1): clients send them in every case.
+_HEADER_SPELLINGS = (
+    ("Content-Type", "Content-Length"),
+    ("content-type", "content-length"),
+    ("CONTENT-TYPE", "CONTENT-LENGTH"),
+    ("content-Type", "Content-length"),
+    ("Content-Type", "Content-Length"),
+    ("Content-Type", "Content-Length"),
+)
+
+
+@pytest.mark.req("CA-ENR-2", "CA-ENR-14")
+def test_enrolments_in_a_row_from_one_address_all_succeed(pki_target: Target) -> None:
+    """Six enrolments of the enrolment account with its right password, one after the
+    other from one address, each on its own connection, header names spelt in several
+    cases: every one gets 200 and a certificate. A right password ends its login attempt
+    without a trace (CA-ENR-14): a CA that leaves it pending on the alias or the address
+    refuses the later ones (503 or 429) once the leaks reach its threshold or pending
+    cap; a CA that matches header names case-sensitively misses the body's length."""
+    host, _port = ca.ca_address(pki_target)
+    account = ca.enrolee(pki_target)
+    source = ca.sources(pki_target).fresh()
+    answers: list[str] = []
+    for n, (content_type, content_length) in enumerate(_HEADER_SPELLINGS):
+        key = ca.CsrKey.ec("P-256")
+        body = ca.enrol_body(
+            account.user, account.password, ca.csr_pem(key, ca.name((ca.OID_CN, account.user)))
+        )
+        request = (
+            f"POST /v1/enroll HTTP/1.1\r\nHost: {host}\r\n{content_type}: application/json"
+            f"\r\n{content_length}: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode() + body
+        data = ca.raw_exchange(pki_target, request, timeout=ca.TIMEOUT, source=source)
+        status_line = data.split(b"\r\n", 1)[0]
+        answers.append(f"{n + 1} ({content_length}): {status_line[:40]!r}")
+        parts = status_line.split(b" ")
+        if len(parts) < 2 or parts[1] != b"200":
+            raise ConformanceFailure(
+                f"CA-ENR-2: enrolments of {account.user!r} with its right password, one "
+                f"after the other from one address: " + "; ".join(answers) + " — want 200 "
+                "for each",
+                # 503/429 after honest logins: their attempts were left pending or counted.
+                violates=["CA-ENR-2", "CA-ENR-14"]
+                if n > 0 and parts[1:2] in ([b"503"], [b"429"])
+                else ["CA-ENR-2"],
+            )
+        obj = ca.json_body(
+            ca.CaAnswer(200, {}, data.partition(b"\r\n\r\n")[2]), f"enrolment {n + 1}"
+        )
+        if not isinstance(obj.get("certificate"), str):
+            raise ConformanceFailure(f"CA-ENR-2: enrolment {n + 1} got 200 without a certificate")
 
 
 @pytest.mark.req("CA-ENR-15")

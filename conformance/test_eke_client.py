@@ -613,8 +613,9 @@ def test_client_closes_on_plaintext_even_when_records_follow(
 
 # A valid user name (EKE-PW-1: 1-64 bytes of UTF-8, no control character) that every
 # common "cleaning" changes: NFC composes its e + U+0308, case folding lowers Z and T, a
-# client that keeps only [a-z0-9] drops the space and the accent.
-_UNCLEAN_USER = "Zoe\u0308 Tester"
+# client that keeps only [a-z0-9] drops the spaces and the accent, strip() the spaces at
+# either end.
+_UNCLEAN_USER = " Zoe\u0308 Tester "
 
 
 @pytest.mark.req("EKE-HS-1", "EKE-PW-1")
@@ -663,3 +664,38 @@ def test_client_logs_in_with_its_user_name_as_given(
             "; ".join(problems),
             note=case.describe(),
         )
+
+
+@pytest.mark.req("EKE-HS-9")
+def test_client_refuses_a_second_eke2(
+    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """[EKE-HS-9] After the client's EKE3 comes a second, valid EKE2 (a new server value,
+    the same password) in place of EKE4: out of order, `unexpected_frame`. A client that
+    "restarts" and answers it with another EKE3 is given the rest of a session (EKE4 and
+    the file) by the suite: it must never get that far."""
+    pw = _pw(eke_target)
+
+    def behaviour(raw: RawConnection, view: ServerView) -> None:
+        got = _until_eke3(raw, view, pw)
+        if got is None:
+            return
+        _first, eke1, _eke3 = got
+        second = eke.ServerHandshake(pw=pw)
+        raw.send_frame(b"EKE2", second.on_eke1(eke1))
+        event = read_frame(raw, view, _TIMEOUT)
+        if not isinstance(event, ReceivedFrame) or event.type != b"EKE3":
+            return
+        raw.send_frame(b"EKE4", second.on_eke3(event.json() or {}))
+        serve_records(_records(raw, second), view, {NAME: CONTENT}, _TIMEOUT)
+
+    case = _run(eke_target, tmp_path, transcripts, behaviour)
+    eke3s = sum(1 for f in case.view.frames if f.startswith("EKE3"))
+    if eke3s > 1:
+        raise ConformanceFailure.evidence(
+            "EKE-HS-9: a second EKE2 after the client's EKE3",
+            "unexpected_frame: the client stops (no second EKE3, no request, no file)",
+            f"the client answered it with a second EKE3; {case.result.describe()}",
+            note=case.describe(),
+        )
+    _refused(case, "EKE-HS-9: a second EKE2 in place of EKE4")

@@ -585,7 +585,6 @@ _MALFORMED = [
         _malformed(_rsfl_payload(b'{"name":"a","size":1,"size":2}')),
         "bad_frame",
         name="duplicate-key",
-        slow=True,
     ),
     # JSON keys are case-sensitive: `size` is missing. Go's encoding/json, decoding into a
     # struct, matches `Size` to the field case-insensitively and takes the RSFL.
@@ -600,7 +599,6 @@ _MALFORMED = [
         _malformed(_rsfl_payload(b'{"name":"a","size":5120.0}')),
         "bad_frame",
         name="size-float",
-        slow=True,
     ),
     _lie(
         ("FRM-11",),

@@ -25,6 +25,7 @@ from conformance.eke_support import (
     ghost_user,
     start_handshake,
 )
+from conformance.plugin import inconclusive
 from conformance.target import Target
 from conformance.wire import (
     FATAL_CLOSE_WITHIN,
@@ -35,6 +36,7 @@ from conformance.wire import (
     ExpectClose,
     ExpectError,
     ExpectFrame,
+    RawConnection,
     ReceivedFrame,
     control,
     deadline_after,
@@ -662,8 +664,10 @@ def _json_abuse(member: str, good: str, rest: str) -> dict[str, bytes]:
     }
 
 
+# "odd-long"/"odd-short": one hex digit more or less, which a length check written
+# len / 2 == 384 (integer division) lets through.
 _EKE1_VARIANTS = [
-    *["short", "upper", "not-hex", "number", "no-user"],
+    *["short", "odd-short", "odd-long", "upper", "not-hex", "number", "no-user"],
     *_json_abuse("a", "", ""),
 ]
 
@@ -678,6 +682,8 @@ def test_malformed_eke1_is_refused(
     good = eke.ClientHandshake(user=user, pw=bytes(32)).eke1()["a"]
     bodies: dict[str, bytes] = {
         "short": control({"user": user, "a": good[:-2]}),
+        "odd-short": control({"user": user, "a": good[:-1]}),
+        "odd-long": control({"user": user, "a": good + "0"}),
         "upper": control({"user": user, "a": good.upper()}),
         "not-hex": control({"user": user, "a": "zz" * 384}),
         "number": control({"user": user, "a": 12}),
@@ -695,7 +701,10 @@ def test_malformed_eke1_is_refused(
         raw.close()
 
 
-_EKE3_VARIANTS = [*["upper", "short", "long", "number", "spaced"], *_json_abuse("c", "", "")]
+_EKE3_VARIANTS = [
+    *["upper", "short", "long", "odd-long", "number", "spaced"],
+    *_json_abuse("c", "", ""),
+]
 
 
 @pytest.mark.req("FRM-12", "FRM-9", "EKE-HS-8")
@@ -717,6 +726,7 @@ def test_malformed_eke3_is_refused(
             "upper": control({"c": good.upper()}),
             "short": control({"c": good[:-2]}),
             "long": control({"c": good + "00"}),
+            "odd-long": control({"c": good + "0"}),  # len / 2 == 80 passes it
             "number": control({"c": 12}),
             "spaced": control({"c": good[:80] + " " + good[80:]}),
             **_json_abuse("c", good, ""),
@@ -1028,8 +1038,12 @@ def _name_variants(user: str) -> dict[str, str]:
         "nfd": unicodedata.normalize("NFD", user),
         # Compatibility forms (NFKC, PRECIS width mapping) fold these back to ASCII.
         "fullwidth": "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in user),
+        # A prefix or an extension of the name: matched on the shorter length (C's
+        # strncmp(account, user, strlen(user)), a `startswith`), it is the account.
+        "truncated": user[:-1],
+        "extended": user + user[-1:],
     }
-    return {kind: name for kind, name in out.items() if name != user}
+    return {kind: name for kind, name in out.items() if name and name != user}
 
 
 _NAME_VARIANTS = [
@@ -1040,6 +1054,8 @@ _NAME_VARIANTS = [
     "nfc",
     "nfd",
     "fullwidth",
+    "truncated",
+    "extended",
 ]
 
 
@@ -1051,10 +1067,12 @@ def test_user_name_is_matched_byte_for_byte(
     """EKE1 for a variant of an account's name (case, spaces, NFC/NFD), hidden under that
     ACCOUNT's key: the server must treat it as another (unknown) user, so its C2 must not
     verify under the account's key, and the handshake fails."""
+    names = {account.user for account in eke_target.accounts}
     candidates = [
         (account, _name_variants(account.user)[kind])
         for account in eke_target.accounts
         if kind in _name_variants(account.user)
+        and _name_variants(account.user)[kind] not in names  # another account's own name
     ]
     if not candidates:
         pytest.skip(f"no account name has a distinct {kind} variant")
@@ -1353,5 +1371,88 @@ def test_client_eror_ends_the_handshake(
                 f"that followed it\n{outcome.describe()}"
             )
         outcome.check(f"EROR code {code} from the client ({case}), then a frame to answer")
+    finally:
+        raw.close()
+
+
+# ---------------------------------------------------------------- the server's fatal EROR
+#
+# [ERR-3] Every fatal answer of the server's handshake is followed by its close at once,
+# the client keeping its side open: a server that waits for the client's FIN "so that the
+# EROR is surely read" (a linger, a drain) holds the connection, and its slot, for as long
+# as the client likes. One cause per way the handshake can end in a fatal EROR.
+
+_FATAL_CAUSES = [
+    "wrong-password",
+    "unknown-user",
+    "wrong-ns",
+    "malformed-eke1",
+    "malformed-eke3",
+    "out-of-order",
+    "undefined-type",
+]
+
+
+def _provoke_fatal(
+    target: Target, victim: Victim, sources: SourceAddresses, cause: str, timeout: float
+) -> RawConnection:
+    """Opens a connection and sends what `cause` names; returns what to read the answer on."""
+    if cause in ("malformed-eke1", "undefined-type"):
+        raw = connect_raw(target.host, target.port, timeout=timeout, source=sources.fresh())
+        if cause == "malformed-eke1":
+            raw.send_frame("EKE1", control({"user": ghost_user(), "a": "zz" * 384}))
+        else:
+            raw.send_frame("ZZZZ", control({}))
+        return raw
+    # The victim only where its password matters; a wrong password key needs no scrypt.
+    user, pw = ghost_user(), bytes(32)
+    if cause in ("wrong-password", "wrong-ns"):
+        user, pw = victim.user, (bytes(32) if cause == "wrong-password" else victim.pw)
+    hs = start_handshake(target, user, pw, timeout=timeout, source=sources.fresh())
+    hs.receive_eke2(timeout)
+    try:
+        eke2 = _eke2_ok(hs)
+        if cause == "malformed-eke3":
+            hs.raw.send_frame("EKE3", control({"c": "zz" * 80}))
+        elif cause == "out-of-order":
+            hs.raw.send_frame("RQFL", control({"name": "hello.txt"}))
+        elif cause == "wrong-ns":
+            hs.raw.send_frame("EKE3", control({"c": _c3_with_right_keys(hs, "wrong-ns").hex()}))
+        else:
+            hs.send_eke3(hs.client.on_eke2(eke2, verify=False))
+    except ConformanceFailure as exc:  # no EKE2, or a C2 that does not verify: not ours
+        hs.close()
+        inconclusive(f"the handshake to fail ({cause}) did not reach EKE3: {exc}")
+    return hs.raw
+
+
+@pytest.mark.req("ERR-3")
+@pytest.mark.parametrize("cause", _FATAL_CAUSES)
+def test_fatal_handshake_answer_is_followed_by_the_close(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses, cause: str
+) -> None:
+    """The server's fatal EROR in the handshake (auth_failed of every cause, bad_frame,
+    unexpected_frame) is followed by its close within the suite's window, while the client
+    keeps its side open and silent. Which code answers is other cases' business."""
+    timeout = _timeout(eke_target)
+    raw = _provoke_fatal(eke_target, eke_victim, eke_sources, cause, timeout)
+    try:
+        answer = raw.recv_frame(deadline_after(timeout))
+        if not (isinstance(answer, ReceivedFrame) and answer.error_code in FATAL_CODES):
+            # No fatal EROR at all (EKE4, a close, silence): the answer itself is judged by
+            # the cases of the cause's own requirement, not here.
+            inconclusive(f"no fatal EROR to judge the close after ({cause}): {answer.describe()}")
+        assert isinstance(answer, ReceivedFrame)
+        window = min(FATAL_CLOSE_WITHIN, 0.5 * (eke_target.limits.handshake_timeout or 10.0))
+        after = raw.recv_frame(deadline_after(window))
+        if not isinstance(after, Closed):
+            raise ConformanceFailure(
+                f"Expected: the connection closed at once after EROR {answer.error_name} "
+                f"({cause})\n"
+                f"Actual:   {after.describe()} (waited {window:g} s), the client keeping its "
+                "side open\n"
+                "ERR-3: after a fatal EROR the endpoint MUST close at once, not wait for the "
+                "peer to close first"
+            )
     finally:
         raw.close()

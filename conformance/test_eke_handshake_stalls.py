@@ -11,6 +11,7 @@ handshake timeout counted from accept (LIM-1; LIM-9: trickling bytes do not exte
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 
@@ -174,3 +175,93 @@ def test_a_trickled_handshake_ends_at_the_timeout_from_accept(
         raise ConformanceFailure(
             f"EKE-HS-11: a handshake that timed out was answered {event.describe()}"
         )
+
+
+# ---------------------------------------------------------------- ended handshakes free their slot
+#
+# [LIM-8] counts the connections of one address that have not completed their handshake;
+# one that ENDED (closed by either side) is no longer one. A server that gives the slot
+# back only on the paths its author thought of (a bad EKE3, a timeout) and not on others
+# (the client's own EROR, a malformed frame) refuses an address `busy` for good after a
+# few such endings, though nothing of it is in its handshake any more.
+
+# Endings before EKE2 spend no guess: an address can end any number of them without being
+# throttled (EKE-THR-5), so a slot kept by each soon fills its cap. One after EKE2 too.
+_ENDINGS = ["eror-first", "malformed-eke1", "eof-inside-eke1", "eror-after-eke2"]
+
+
+def _busy(event: Event, what: str) -> None:
+    if isinstance(event, ReceivedFrame) and event.error_name == "busy":
+        raise ConformanceFailure(
+            f"Expected: the connection admitted ({what}): every earlier connection from "
+            "its address had ended, none is in its handshake\n"
+            f"Actual:   {event.describe()}\n"
+            "LIM-8: a connection that ended no longer counts against its address's cap",
+            violates=("LIM-8",),
+        )
+
+
+def _end_one(target: Target, source: str, ending: str, timeout: float, what: str) -> None:
+    """A connection from `source` ended `ending`'s way; returns once the server closed it.
+    FAIL (LIM-8) if it was refused `busy` instead."""
+    host, port = target.address
+    if ending == "eror-after-eke2":
+        hs = start_handshake(target, ghost_user(), bytes(32), source=source, timeout=timeout)
+        raw = hs.raw
+        try:
+            event = hs.receive_eke2(timeout)
+            _busy(event, what)
+            if hs.eke2 is None:
+                return  # throttled (the address's failures): no handshake held either
+            raw.send_frame("EROR", {"code": 4, "name": "auth_failed", "message": "bye"})
+            _until_closed(raw, timeout, what)
+        finally:
+            raw.close()
+        return
+    raw = connect_raw(host, port, timeout=timeout, source=source)
+    try:
+        if ending == "eror-first":
+            raw.send_frame("EROR", {"code": 11, "name": "internal", "message": "bye"})
+        elif ending == "malformed-eke1":
+            raw.send_frame("EKE1", {"user": ghost_user(), "a": "zz" * 384})
+        else:  # the stream ends inside a frame
+            raw.send_raw(frame_bytes("EKE1", control({"user": ghost_user(), "a": "0" * 768}))[:40])
+            raw.sock.shutdown(socket.SHUT_WR)
+        _until_closed(raw, timeout, what)
+    finally:
+        raw.close()
+
+
+def _until_closed(raw: RawConnection, timeout: float, what: str) -> None:
+    deadline = deadline_after(timeout)
+    for _ in range(4):  # maybe an EROR, then the close
+        event = raw.recv_frame(deadline)
+        _busy(event, what)
+        if isinstance(event, (Closed, TimedOut)):
+            return
+
+
+@pytest.mark.req("LIM-8")
+@pytest.mark.parametrize("ending", _ENDINGS)
+def test_ended_handshakes_give_back_their_address_slot(
+    eke_target: Target, eke_sources: SourceAddresses, ending: str
+) -> None:
+    """From one fresh address, one after another, twice its cap of connections in their
+    handshake (LIM-8), each ended `ending`'s way (the server closed it), then a valid
+    EKE1 from that address: no connection may be refused `busy`, as none of its
+    address's earlier connections is still in its handshake."""
+    cap = eke_target.limits.max_pending_per_address
+    if cap is None:
+        pytest.skip("the target declares no per-address cap (limits.max_pending_per_address)")
+    source = eke_sources.fresh()
+    if source is None:
+        pytest.skip("needs a loopback target to vary the client address")
+    timeout = max(3.0, min(10.0, eke_target.limits.idle_timeout * 2))
+    rounds = 2 * cap
+    for i in range(rounds):
+        _end_one(eke_target, source, ending, timeout, f"connection {i + 1} of {rounds}")
+    probe = start_handshake(eke_target, ghost_user(), bytes(32), source=source, timeout=timeout)
+    try:
+        _busy(probe.receive_eke2(timeout), f"a valid EKE1 after {rounds} ended connections")
+    finally:
+        probe.close()

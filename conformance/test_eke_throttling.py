@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import secrets
 import shlex
 import socket
 import subprocess
@@ -37,10 +38,13 @@ from conformance.wire import (
     ConformanceFailure,
     Event,
     ExpectError,
+    RawConnection,
     ReceivedFrame,
     TimedOut,
+    control,
     deadline_after,
     expect_on,
+    frame_bytes,
 )
 
 pytestmark = pytest.mark.xdist_group("eke-victim")
@@ -1203,3 +1207,236 @@ def test_failure_counts_survive_a_restart(eke_target: Target, eke_sources: Sourc
         "the restart must not reset the count)",
         broken="EKE-THR-8",
     )
+
+
+# ---------------------------------------------------------------- every ending is a failure
+#
+# [EKE-THR-5] A guess is spent when EKE2 goes out (the client can check it on C2 alone),
+# and a pending handshake ended ANY way but a valid EKE3 counts as a failure. The reference
+# client itself ends a wrong guess with EROR auth_failed (EKE-HS-4), so a server that
+# forgives the client's own EROR ("it gave up, it did not guess") gives an attacker
+# unlimited guesses; so would one that forgives a malformed EKE3 or a frame out of place.
+
+
+def _guess_ended_after_eke2(
+    target: Target, user: str, source: str | None, ending: str
+) -> ReceivedFrame | None:
+    """EKE1, EKE2 read, then the handshake ends `ending`'s way, the client's side kept open
+    until the server closes; returns an EROR throttled if that came instead of EKE2."""
+    timeout = _timeout(target)
+    hs = start_handshake(target, user, bytes(32), source=source, timeout=timeout)
+    try:
+        event = hs.receive_eke2(timeout)
+        if isinstance(event, ReceivedFrame) and event.error_name == "throttled":
+            return event
+        if hs.eke2 is None:
+            raise _no_eke2(event, f"a handshake to end ({ending})")
+        if ending == "eror-auth_failed":
+            hs.raw.send_frame("EROR", {"code": 4, "name": "auth_failed", "message": "no"})
+        elif ending == "eror-internal":
+            hs.raw.send_frame("EROR", {"code": 11, "name": "internal", "message": "no"})
+        elif ending == "malformed-eke3":
+            hs.raw.send_frame("EKE3", {"c": "zz" * 80})
+        else:  # a frame out of place
+            hs.raw.send_frame("RQFL", {"name": "hello.txt"})
+        deadline = deadline_after(timeout)
+        for _ in range(4):  # maybe an EROR, then the close
+            if isinstance(hs.raw.recv_frame(deadline), (Closed, TimedOut)):
+                break
+        return None
+    finally:
+        hs.close()
+
+
+@pytest.mark.req("EKE-THR-5", "EKE-THR-1")
+@pytest.mark.parametrize(
+    ("ending", "counter"),
+    [
+        ("eror-auth_failed", "user"),
+        ("eror-auth_failed", "address"),
+        ("eror-internal", "user"),
+        ("malformed-eke3", "user"),
+        ("unexpected-frame", "address"),
+    ],
+)
+def test_guesses_ended_any_way_after_eke2_are_counted(
+    eke_target: Target, eke_sources: SourceAddresses, ending: str, counter: str
+) -> None:
+    """N handshakes of one user name (or one address) ended after EKE2 by the client's
+    EROR, a malformed EKE3 or a frame out of place: each was a spent guess, so the next
+    EKE1 of that name (address) is throttled exactly as after N failed EKE3s."""
+    _needs_throttling(eke_target, eke_sources)
+    n = eke_target.limits.throttle_failures
+    user, address = ghost_user(), eke_sources.fresh()
+    for i in range(n):
+        early = _guess_ended_after_eke2(
+            eke_target,
+            user if counter == "user" else ghost_user(),
+            eke_sources.fresh() if counter == "user" else address,
+            ending,
+        )
+        if early is not None:
+            raise ConformanceFailure(
+                f"throttled after {i} handshakes ended ({ending}), the declared limit is {n}: "
+                f"{early.describe()}"
+            )
+    probe_user = user if counter == "user" else ghost_user()
+    probe_source = eke_sources.fresh() if counter == "user" else address
+    frame, _ = _probe(eke_target, probe_user, bytes(32), probe_source)
+    _assert_throttled(
+        frame,
+        f"EKE1 after {n} handshakes of one {counter} ended right after EKE2 ({ending}): a "
+        "guess is spent when EKE2 is sent and every ending but a valid EKE3 is a failure",
+        broken="EKE-THR-5",
+        control=lambda: _plain_failures_throttle(eke_target, eke_sources, counter),
+    )
+
+
+# ---------------------------------------------------------------- names are counted as sent
+#
+# [EKE-THR-2] with [EKE-PW-4]: a user name that differs from an account's in any byte is
+# another user, for the throttle too. A throttle that keys its table on a folded name
+# (case, Unicode compatibility form, trimmed) lets an attacker lock an honest user out by
+# guessing against `ALICE` from addresses of its own.
+
+
+def _name_variant(user: str, variant: str) -> str | None:
+    """A look-alike of `user` that a folding throttle would count as `user`. Drawn at random
+    among its kind (which letters change case, how many spaces, which letter is fullwidth):
+    the look-alikes' own failures, and the locks they earn, spread over many names."""
+    letters = [i for i, ch in enumerate(user) if ch.isascii() and ch.isalpha()]
+    if variant == "swapcase":
+        if not letters:
+            return None
+        flip = {i for i in letters if secrets.randbits(1)} or {secrets.choice(letters)}
+        other = "".join(ch.swapcase() if i in flip else ch for i, ch in enumerate(user))
+    elif variant == "trailing-space":
+        other = user + " " * (1 + secrets.randbelow(3))
+    else:  # fullwidth: an ASCII letter in its NFKC-equivalent fullwidth form
+        if not letters:
+            return None
+        index = secrets.choice(letters)
+        other = user[:index] + chr(ord(user[index]) + 0xFEE0) + user[index + 1 :]
+    if other == user or len(other.encode("utf-8")) > 64:
+        return None
+    return other
+
+
+@pytest.mark.req("EKE-THR-2")
+@pytest.mark.parametrize("variant", ["swapcase", "trailing-space", "fullwidth"])
+def test_failures_of_a_look_alike_name_do_not_throttle_the_user(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses, variant: str
+) -> None:
+    """N failures of a name that differs from the victim's in some bytes (case, a trailing
+    space, a fullwidth letter), each from a fresh address: then the victim's honest login,
+    from yet another address, completes (not `throttled`)."""
+    _needs_throttling(eke_target, eke_sources)
+    other = _name_variant(eke_victim.user, variant)
+    if other is None:
+        pytest.skip(f"the account name {eke_victim.user!r} has no {variant} variant")
+    n = eke_target.limits.throttle_failures
+    for _ in range(n):
+        try:
+            if _fail_once(eke_target, other, eke_sources.fresh()) is not None:
+                break  # the look-alike itself is throttled: as it should be
+        except ConformanceFailure as exc:
+            if exc.violates:
+                raise
+            # Its handshake did not run (another requirement's FAIL, judged elsewhere).
+            inconclusive(f"a failed handshake of {other!r} could not be made: {exc}")
+    try:
+        channel = _sequential_login(lambda: eke_victim.honest(eke_sources.fresh()))
+    except ConformanceFailure as exc:
+        if exc.violates:
+            raise
+        raise ConformanceFailure(
+            f"EKE-THR-2: after {n} failed handshakes of {other!r} (another user name: it "
+            f"differs from {eke_victim.user!r} in its bytes), each from a fresh address, the "
+            f"honest login of {eke_victim.user!r} from another address did not complete: the "
+            f"throttle counts look-alike names as one\n{exc}",
+            violates=("EKE-THR-2",),
+        ) from None
+    channel.send_frame("BYE_", {})
+    channel.close()
+
+
+# ---------------------------------------------------------------- a burst: one step, not two
+#
+# [EKE-THR-7] with [EKE-THR-5] "whatever the interleaving": the cap check and the taking
+# of a pending slot are one step. A server that checks the cap at EKE1 but counts the
+# handshake as pending only once its EKE2 is computed (after the exponentiations, or on
+# another thread) lets a burst of EKE1s that arrive together all pass the check.
+
+
+def _burst(
+    target: Target, sources: SourceAddresses, counter: str, count: int, timeout: float
+) -> tuple[int, str]:
+    """`count` connections of one new user name (or from one new address), then their
+    EKE1s completed together; returns how many were answered EKE2, and every answer."""
+    user, address = ghost_user(), sources.fresh()
+    names = [user if counter == "user" else ghost_user() for _ in range(count)]
+    conns: list[PartialHandshake] = []
+    raws: list[RawConnection] = []
+    try:
+        for name in names:
+            raw = connect_raw(
+                target.host,
+                target.port,
+                timeout=timeout,
+                name=f"eke burst {name}",
+                source=sources.fresh() if counter == "user" else address,
+            )
+            raws.append(raw)
+            # The header first (an EKE1's length depends on the name only): the target's
+            # connection threads or tasks are then waiting in the middle of a frame.
+            with contextlib.suppress(OSError):  # refused at connect (LIM-8): judged below
+                raw.send_raw(frame_bytes("EKE1", control({"user": name, "a": "0" * 768}))[:8])
+        for raw, name in zip(raws, names, strict=True):
+            client, message = _prepare(name, bytes(32))
+            conns.append(PartialHandshake(raw, client, message))
+        wire = [frame_bytes("EKE1", control(hs.eke1))[8:] for hs in conns]
+        # Each payload but its last byte, then the last bytes back to back.
+        for part in (slice(None, -1), slice(-1, None)):
+            for hs, data in zip(conns, wire, strict=True):
+                with contextlib.suppress(OSError):
+                    hs.raw.send_raw(data[part])
+        events = [hs.receive_eke2(timeout) for hs in conns]
+    finally:
+        for hs in conns:
+            if hs.eke2 is not None:
+                _end(target, hs)
+        for raw in raws:
+            raw.close()
+    shown = ", ".join(
+        e.describe(40) if isinstance(e, ReceivedFrame) else e.describe() for e in events
+    )
+    return sum(1 for hs in conns if hs.eke2 is not None), shown
+
+
+@pytest.mark.req("EKE-THR-7", "EKE-THR-5")
+@pytest.mark.parametrize("counter", ["user", "address"])
+def test_a_burst_of_eke1_is_capped_whatever_the_interleaving(
+    eke_target: Target, eke_sources: SourceAddresses, counter: str
+) -> None:
+    """K + 2 connections of one user name (one address) opened first, then their EKE1s
+    completed back to back: at most K of them may be answered EKE2 (K the declared pending
+    cap); the rest `busy` (or, from one address, refused at connect, LIM-8)."""
+    _needs_throttling(eke_target, eke_sources)
+    p, per_address = _pending_caps(eke_target)
+    k = p if counter == "user" else per_address
+    timeout = _timeout(eke_target)
+    granted, answers = 0, ""
+    # Three bursts, each of a fresh name (address): a race shows in some bursts only.
+    for _ in range(3):
+        granted, answers = _burst(eke_target, eke_sources, counter, k + 2, timeout)
+        if granted > k:
+            break
+    if granted > k:
+        raise ConformanceFailure(
+            f"Expected: at most {k} EKE2 for {k + 2} EKE1s of one {counter} sent at once "
+            f"(the declared pending cap)\n"
+            f"Actual:   {granted} EKE2: {answers}\n"
+            "EKE-THR-7: whatever the interleaving at most the cap of guesses is in flight: "
+            "the cap check and the taking of the pending slot must be one step",
+            violates=("EKE-THR-7",),
+        )

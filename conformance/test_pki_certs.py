@@ -53,7 +53,13 @@ from conformance.pki_channel import (
 from conformance.plugin import unsupported
 from conformance.target import Account, Target
 from conformance.wire import ConformanceFailure, ExpectError
-from conformance.x509 import Certificate, pem_decode, read_certificate
+from conformance.x509 import (
+    EKU_ANY,
+    EKU_CLIENT_AUTH,
+    Certificate,
+    pem_decode,
+    read_certificate,
+)
 
 CONTENT = b"certificate tests\n"
 
@@ -215,6 +221,24 @@ def test_initiator_refuses_bad_responder_certificate(
     )
     require_reached(run, hostile, request=False)
     judge_refusal(run, hostile, f"{'/'.join(_SERVER_BAD[kind])}: responder certificate {kind}")
+
+
+@pytest.mark.req("PKI-CERT-5")
+def test_initiator_refuses_responder_certificate_with_client_and_any_eku(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """A responder certificate whose EKU is clientAuth and anyExtendedKeyUsage, no
+    serverAuth: it lacks serverAuth (PKI-CERT-5), yet OpenSSL's purpose check lets it
+    through (anyExtendedKeyUsage). Catches an initiator whose own EKU check looks for the
+    wrong purpose (clientAuth: the responder's check copied, or a flag ignored) and one
+    that takes anyExtendedKeyUsage for serverAuth."""
+    lab = lab_pki(target)
+    cert = lab.employee(responder_alias(target), eku=(EKU_CLIENT_AUTH, EKU_ANY))
+    run, hostile = run_initiator(
+        target, tmp_path, transcripts, cert=cert, script=honest_get_script(CONTENT)
+    )
+    require_reached(run, hostile, request=False)
+    judge_refusal(run, hostile, "PKI-CERT-5: responder certificate EKU clientAuth + anyEKU")
 
 
 @pytest.mark.req("PKI-TLS-4", "PKI-CERT-4")

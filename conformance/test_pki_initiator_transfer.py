@@ -377,7 +377,6 @@ _LIES = [
         _answer(rsfl_sha256=DIGEST_LAST_WRONG),
         "integrity_failed",
         name="rsfl-sha256-last-digit-wrong",
-        slow=True,
     ),
     _case(
         ("APP-GET-3",),

@@ -26,6 +26,9 @@ from conformance.selftest.mutants_blind3_pki import MUTANTS as _BLIND3_PKI
 from conformance.selftest.mutants_blind4_ca import MUTANTS as _BLIND4_CA
 from conformance.selftest.mutants_blind4_eke import MUTANTS as _BLIND4_EKE
 from conformance.selftest.mutants_blind4_pki import MUTANTS as _BLIND4_PKI
+from conformance.selftest.mutants_blind5_ca import MUTANTS as _BLIND5_CA
+from conformance.selftest.mutants_blind5_eke import MUTANTS as _BLIND5_EKE
+from conformance.selftest.mutants_blind5_pki import MUTANTS as _BLIND5_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -380,13 +383,21 @@ MUTANTS += _BLIND3_EKE
 MUTANTS += _BLIND3_PKI
 MUTANTS += _BLIND3_CA
 MUTANTS += _BLIND4_CA
+MUTANTS += _BLIND5_CA
 MUTANTS += _BLIND4_EKE
+MUTANTS += _BLIND5_EKE
 MUTANTS += _BLIND4_PKI
 MUTANTS += _OBSERVABLE
 MUTANTS += _FOREIGN
+MUTANTS += _BLIND5_PKI
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name
     raise RuntimeError("duplicate mutant names in conformance/selftest/mutants*.py")
+
+
+class _NeverTracked(set[str]):
+    def add(self, element: str) -> None:
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -399,6 +410,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     _BY_NAME[args[0]].apply()
+    # A mutant models an implementation without the reference's exit sweep of
+    # interrupted temporaries (reference/share.py `_UNFINISHED`): one that keeps its
+    # temporary file on a failure must show it, not have the sweep remove it at exit.
+    _module("reference.share")._UNFINISHED = _NeverTracked()
     cli = _module("reference.cli")
     code: int = cli.main(args[2:])
     return code

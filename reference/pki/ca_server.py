@@ -426,7 +426,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_json(self) -> dict[str, Any]:
         length_text = self.headers.get("Content-Length")
-        if length_text is None or not length_text.isdigit():
+        # ASCII digits only: str.isdigit() also takes "²" (Latin-1 headers), which int()
+        # then refuses [CA-ENR-9].
+        if length_text is None or not (length_text.isascii() and length_text.isdigit()):
             raise _HttpError(
                 HTTPStatus.LENGTH_REQUIRED, "length_required", "Content-Length is required"
             )

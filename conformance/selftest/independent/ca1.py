@@ -142,6 +142,15 @@ FAULTS: dict[str, tuple[str, str]] = {
     "retry-after-float": ("CA-ENR-7", "Retry-After is the remaining backoff as a float"),
     "throttle-clock-at-start": ("CA-ENR-7", "backoffs are compared with the start-up time"),
     "pop-cached-by-key": ("CA-ENR-3", "a key that proved possession once is not checked again"),
+    # Blind round 5 (conformance/selftest/mutants_blind5_ca.py), planted here too.
+    "content-length-int": ("CA-ENR-9", "Content-Length parsed with int(): -1 reads to EOF"),
+    "length-isdigit": ("CA-ENR-9", "Content-Length checked with str.isdigit(): '²' is a 500"),
+    "header-name-case": ("CA-ENR-2", "the Content-Length header is looked up case-sensitively"),
+    "body-read-before-limit": ("CA-ENR-9", "the announced body is read before the 64 KiB check"),
+    "lost-update-failures": (
+        "CA-ENR-14",
+        "a failure is written as the count read before the hash + 1 (parallel ones lost)",
+    ),
 }
 
 
@@ -158,6 +167,7 @@ FAULTY: frozenset[str] = frozenset()
 
 ALIAS = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 MAX_BODY = 65536
+_SEEN = threading.local()  # the fault lost-update-failures: counts read at reserve
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 CRL_LIFETIME = dt.timedelta(days=1)
 MAX_ENTRIES = 4096
@@ -292,6 +302,7 @@ class Throttle:
             if "count-after-verify" not in FAULTY:
                 for c in counts:
                     c.pending += 1
+            _SEEN.failures = {id(c): c.failures for c in counts}
             return "ok", 0
 
     def _fail(self, count: _Count, now: float) -> None:
@@ -322,6 +333,8 @@ class Throttle:
                 self.consecutive.pop(alias, None)
             elif counted and (known or "unknown-not-counted" not in FAULTY):
                 for c in counts:
+                    if "lost-update-failures" in FAULTY:  # the count read before the hash
+                        c.failures = getattr(_SEEN, "failures", {}).get(id(c), c.failures)
                     self._fail(c, now)
                 n = self.consecutive.get(alias, 0) + 1
                 if n >= self.lock_after and "lock-expires" not in FAULTY:
@@ -745,16 +758,26 @@ class Handler(BaseHTTPRequestHandler):
                 self._raw(self.server.service.authority.crl(), "application/pkix-crl")
             return
         length_text = self.headers.get("Content-Length")
+        if "header-name-case" in FAULTY:
+            length_text = next((v for k, v in self.headers.items() if k == "Content-Length"), None)
         if length_text is None:
             raise Refusal(411, "length_required", "Content-Length is required")
-        if not length_text.isdigit():
+        if "content-length-int" in FAULTY:
+            try:
+                int(length_text)
+            except ValueError:
+                raise Refusal(400, "bad_request", "bad Content-Length") from None
+        elif not ((length_text.isascii() or "length-isdigit" in FAULTY) and length_text.isdigit()):
             raise Refusal(400, "bad_request", "bad Content-Length")
         length = int(length_text)
+        early = b""
+        if "body-read-before-limit" in FAULTY:
+            early = self.rfile.read(length)
         if length > MAX_BODY and "body-unbounded" not in FAULTY:
             # Answered from the headers alone, the body unread (SPEC allows it; the
             # suite must then still see the 413).
             raise Refusal(413, "too_large", f"bodies are at most {MAX_BODY} bytes")
-        body = self.rfile.read(length)
+        body = early if "body-read-before-limit" in FAULTY else self.rfile.read(length)
         address = self.client_address[0]
         forwarded = self.headers.get("X-Forwarded-For")
         if "address-from-forwarded" in FAULTY and forwarded:

@@ -306,6 +306,22 @@ FAULTS: dict[str, Fault] = {
     "b4-user-64-refused": Fault(
         "EKE-HS-3", "test_eke_handshake.py", "server: a 64-byte user name refused (< 64, not <=)"
     ),
+    # Blind round 5 (B13): the same mistakes as the reference's b5eke-* mutants.
+    "b5-thr-peer-eror-forgiven": Fault(
+        "EKE-THR-5", "test_eke_throttling.py", "server: a client's EROR after EKE2 is not counted"
+    ),
+    "b5-thr-malformed-eke3-forgiven": Fault(
+        "EKE-THR-5", "test_eke_throttling.py", "server: a bad or misplaced EKE3 is not counted"
+    ),
+    "b5-thr-user-casefolded": Fault(
+        "EKE-THR-2", "test_eke_throttling.py", "server: the throttle counts case-folded names"
+    ),
+    "b5-err-auth-failed-lingers": Fault(
+        "ERR-3", "test_eke_handshake.py", "server: after auth_failed, waits for the peer to close"
+    ),
+    "b5-lim-slot-kept-after-eror": Fault(
+        "LIM-8", "test_eke_handshake_stalls.py", "server: a client's EROR keeps its address slot"
+    ),
 }
 
 
@@ -1049,6 +1065,8 @@ class Throttle:
     def _keys(user: bytes, address: str) -> tuple[tuple[str, str], ...]:
         if fault("thr-no-address-count"):
             return (("user", user.hex()),)
+        if fault("b5-thr-user-casefolded"):
+            user = user.decode("utf-8", "surrogatepass").casefold().encode("utf-8", "surrogatepass")
         host = address
         if ":" in address:  # IPv6: one host holds a whole /64 (EKE-THR-10)
             host = str(ipaddress.ip_network(f"{address.split('%')[0]}/64", strict=False))
@@ -1147,6 +1165,7 @@ class _Connection:
 
 _SHARE_LOCK = threading.Lock()  # only for the fault "b2-lim-share-lock"
 _HANDSHAKE_LOCK = threading.Lock()  # only for the fault "b3-lim-handshakes-serialised"
+_KEPT_SLOTS: set[int] = set()  # only for the fault "b5-lim-slot-kept-after-eror"
 
 
 class ConnectionTable:
@@ -1235,7 +1254,8 @@ class EkeServer:
         except Exception as exc:  # one connection never takes the server down
             _log(f"connection from {conn.address} failed internally: {type(exc).__name__}")
         finally:
-            self.table.release(conn)
+            if id(conn) not in _KEPT_SLOTS:
+                self.table.release(conn)
             frames.close()
 
     def _lookup(self, user: str) -> bytes:
@@ -1256,6 +1276,8 @@ class EkeServer:
         try:
             frame_type, payload = frames.read_frame(deadline)
             if frame_type == b"EROR":
+                if fault("b5-lim-slot-kept-after-eror"):  # the slot is released elsewhere
+                    _KEPT_SLOTS.add(id(conn))
                 return None
             if frame_type != b"EKE1":
                 raise ProtocolFailure(ErrorCode.UNEXPECTED_FRAME, "expected EKE1")
@@ -1324,12 +1346,18 @@ class EkeServer:
             frames.send_frame(b"EKE2", control_payload({"b": b.hex(), "c": c2.hex()}))
             frame_type, payload = frames.read_frame(deadline)
             if frame_type == b"EROR":
+                if fault("b5-thr-peer-eror-forgiven"):  # "the client gave up: no guess"
+                    with self.throttle._lock:
+                        self.throttle._release(attempt)
                 self.throttle.fail(attempt)
                 return None
             if frame_type != b"EKE3":
                 raise ProtocolFailure(ErrorCode.UNEXPECTED_FRAME, "expected EKE3")
             c3 = member_hex(parse_control(payload), "c", 80)
         except ProtocolFailure as failure:
+            if fault("b5-thr-malformed-eke3-forgiven"):  # "a broken client, not a guess"
+                with self.throttle._lock:
+                    self.throttle._release(attempt)
             self.throttle.fail(attempt)
             frames.send_error(failure.code, failure.message)
             return None
@@ -1359,6 +1387,10 @@ class EkeServer:
             if opened and fault("b2-hs-auth-message-by-cause"):
                 message += ": nonce mismatch"
             frames.send_error(ErrorCode.AUTH_FAILED, message)
+            if fault("b5-err-auth-failed-lingers"):  # let the client read it and hang up first
+                frames.sock.settimeout(10.0)
+                with contextlib.suppress(OSError):
+                    frames.sock.recv(1)
             return None
         self.throttle.succeed(attempt)
         c4 = aead_seal(

@@ -174,6 +174,13 @@ FAULTS: dict[str, Fault] = {
               "eke2-timeout-free: a handshake ended by the server's timeout is not counted"),
         Fault("EKE-THR-5", "test_eke_throttling.py",
               "eke2-throttled-counts: an EKE1 refused throttled counts as a failure"),
+        # Blind round 5 (B13): the same mistakes as the reference's b5eke-* mutants.
+        Fault("EKE-THR-5", "test_eke_throttling.py",
+              "eke2-eror-free: the client's EROR after EKE2 ends the guess uncounted"),
+        Fault("EKE-THR-2", "test_eke_throttling.py",
+              "eke2-throttle-casefold: the throttle counts user names case-folded"),
+        Fault("ERR-3", "test_eke_handshake.py",
+              "eke2-auth-failed-lingers: after auth_failed, waits for the client to close"),
         # -- the application
         Fault("APP-NAME-4", "test_app_names.py",
               "eke2-prefix-confinement: confinement by string prefix of the share path"),
@@ -1183,8 +1190,15 @@ class ServerSession:
             return
         except ProtocolFailure as failure:
             await self._send_error(failure.code, failure.message)
+            if failure.code == Code.AUTH_FAILED and _fault("eke2-auth-failed-lingers"):
+                with contextlib.suppress(Exception):  # let the client read it and hang up
+                    await self._read_exactly(1, time.monotonic() + 10.0)
             return
-        except Closed:
+        except Closed as closed:
+            if str(closed) == "the client sent EROR" and _fault("eke2-eror-free"):
+                if self.pending_user is not None:  # "it gave up: not a guess"
+                    self.server.throttle._end_pending(self.pending_user, self.address)
+                    self.pending_user = None
             return
         self.connection.established = True
         while True:
@@ -1221,6 +1235,8 @@ class ServerSession:
         user = user_text.encode("utf-8")
         self.user_label = user_text[:64]
         user_key = user.hex()
+        if _fault("eke2-throttle-casefold"):
+            user_key = user_text.casefold().encode("utf-8").hex()
         throttle = self.server.throttle
         refusal = throttle.refusal(user_key, self.address, time.time())
         if refusal is not None:

@@ -205,6 +205,12 @@ FAULTS: dict[str, tuple[str, str]] = {
     "b4-initiator-whole-frame": ("FRM-3", "the initiator reads a whole frame, then judges it"),
     "b4-malformed-eror-ignored": ("ERR-8", "an EROR without an integer code is dropped"),
     "b4-no-timeout-inside-a-frame": ("LIM-2", "no idle timeout once a frame has begun"),
+    # Blind round 5 (B14): the same mistakes as the reference's b5pki-* mutants.
+    "b5-put-sha-prefix": ("APP-PUT-5", "DONE.sha256 compared on its first 16 hex digits"),
+    "b5-pending-slot-leaked": ("LIM-5", "a failed TLS handshake never gives its slot back"),
+    "b5-json-decode-replace": ("FRM-9", "control payloads decoded with errors='replace'"),
+    "b5-del-accepted": ("APP-NAME-2", "the control range stops at U+001F: DEL is accepted"),
+    "b5-data-in-idle-drained": ("FRM-6", "DATA between transfers (a refused put's) is dropped"),
 }
 
 
@@ -292,7 +298,7 @@ def _no_constants(token: str) -> Any:
 def parse_control(payload: bytes) -> dict[str, Any]:
     """FRM-8/9: a UTF-8 JSON object, no duplicate keys, no NaN/Infinity."""
     try:
-        text = payload.decode("utf-8")
+        text = payload.decode("utf-8", "replace" if fault("b5-json-decode-replace") else "strict")
         hook = None if fault("duplicate-keys") else _no_duplicates
         body = json.loads(text, object_pairs_hook=hook, parse_constant=_no_constants)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -606,6 +612,8 @@ def check_name(name: str) -> list[str]:
     if not name or len(encoded) > 4096:
         raise ProtocolError("forbidden", "name empty or longer than 4096 bytes")
     forbidden = _FORBIDDEN_CHARS_NO_ISOLATES if fault("bidi-isolates-allowed") else _FORBIDDEN_CHARS
+    if fault("b5-del-accepted"):
+        forbidden = re.compile("[\x00-\x1f\x80-\x9f\\\\\u202a-\u202e\u2066-\u2069]")
     if name.startswith("/") or _DRIVE.match(name) or forbidden.search(name):
         raise ProtocolError("forbidden", "absolute name or forbidden character")
     if fault("dotdot-normalised"):
@@ -720,6 +728,8 @@ class Partial:
     def verify(self, done: dict[str, Any], announced: str | None) -> None:
         size, sha = _integer(done, "size"), _digest(done, "sha256", required=True)
         ours = self.digest.hexdigest()
+        if fault("b5-put-sha-prefix"):  # "the first 64 bits are plenty"
+            sha, ours = (sha or "")[:16], ours[:16]
         if not (size == self.size == self.written and sha == ours):
             raise ProtocolError("integrity_failed", "size or SHA-256 mismatch")
         if announced is not None and announced != ours:
@@ -918,6 +928,8 @@ class Session:
             return True
         if frame.type in ("RSFL", "DONE") and fault("stray-answer-ignored"):
             return True
+        if frame.type == "DATA" and fault("b5-data-in-idle-drained"):
+            return True
         raise ProtocolError("unexpected_frame", f"{frame.type} not allowed between transfers")
 
     def _refuse(self, exc: ProtocolError) -> None:
@@ -1094,7 +1106,9 @@ class Responder:
             print(f"pki1: connection from {conn.address}: {exc!r}", file=sys.stderr)
         finally:
             with self._lock:
-                if conn in self._conns:
+                if conn in self._conns and (
+                    conn.established or not fault("b5-pending-slot-leaked")
+                ):
                     self._conns.remove(conn)
             with contextlib.suppress(OSError):
                 conn.raw.close()

@@ -136,6 +136,11 @@ _FILES: dict[str, tuple[str, ...]] = {
     "b4-initiator-whole-frame": ("test_pki_initiator_transfer.py",),
     "b4-malformed-eror-ignored": ("test_framing.py",),
     "b4-no-timeout-inside-a-frame": ("test_limits.py",),
+    "b5-put-sha-prefix": ("test_app_put.py",),
+    "b5-pending-slot-leaked": ("test_limits.py",),
+    "b5-json-decode-replace": ("test_framing.py",),
+    "b5-del-accepted": ("test_app_names.py",),
+    "b5-data-in-idle-drained": ("test_framing.py",),
 }
 _CLIENT_FAULTS = frozenset(
     {
