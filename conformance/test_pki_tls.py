@@ -17,7 +17,11 @@ Fixtures (conformance/plugin.py): `target` (pinned to pki by this file's name),
 
 from __future__ import annotations
 
+import os
+import select
+import socket
 import ssl
+import time
 from pathlib import Path
 
 import pytest
@@ -384,6 +388,16 @@ def test_responder_ends_every_connection_with_close_notify(
             limit = 1.5 * target.limits.idle_timeout + 1.0
             close_after_first = close_bound(target.limits.idle_timeout)
         events = _end_of_stream(result, limit, close_after_first=close_after_first)
+        # After its close_notify the responder closes the TCP connection too, and does
+        # not hold it beyond its idle timeout waiting for the suite's close_notify (a C
+        # responder's blocking bidirectional SSL_shutdown). Waiting for the peer's
+        # close_notify within that bound is left alone: JSSE's SSLSocket.close() does, and
+        # the reference waits 1 s for it, so two endings (one shared close path) suffice.
+        tcp_end = (
+            _tcp_end_within(result, 1.5 * target.limits.idle_timeout + 1.0)
+            if ended_cleanly(events[-1]) and ending in ("bye", "idle_timeout")
+            else ""
+        )
     finally:
         result.close()
     frames = [e for e in events if isinstance(e, ReceivedFrame)]
@@ -401,6 +415,39 @@ def test_responder_ends_every_connection_with_close_notify(
             "a TLS close_notify, then the TCP close, soon after the last frame",
             " then ".join(e.describe() for e in events),
         )
+    if tcp_end:
+        failure = ConformanceFailure.evidence(
+            f"PKI-TLS-7: the TCP close after the responder's close_notify ({ending})",
+            "a TCP FIN (or reset) within the idle timeout after the close_notify, the "
+            "suite's own close_notify never sent",
+            " then ".join(e.describe() for e in events) + f"; then {tcp_end}",
+            note="an ended TLS stream must not keep its connection open past the idle timeout",
+        )
+        failure.violates = ("PKI-TLS-7",)
+        raise failure
+
+
+def _tcp_end_within(channel: PkiChannel, seconds: float) -> str:
+    """Empty once the TCP connection under the ended TLS stream closes (FIN or reset) within
+    `seconds`; otherwise what was seen. Reads the socket below TLS (a duplicate of its
+    descriptor), so the suite sends no close_notify of its own meanwhile."""
+    raw = socket.socket(fileno=os.dup(channel.sock.fileno()))
+    try:
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([raw], [], [], left)
+            if not ready:
+                break
+            try:
+                if not raw.recv(4096, socket.MSG_DONTWAIT):
+                    return ""
+            except BlockingIOError:
+                continue
+            except OSError:
+                return ""  # a reset: the connection is closed too
+        return f"the TCP connection still open {seconds:.2f} s after the close_notify"
+    finally:
+        raw.close()  # the duplicate only: the channel's own descriptor stays open
 
 
 def _serve_get_then_close(content: bytes, ends: list[str]) -> Script:

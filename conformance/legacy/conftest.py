@@ -211,6 +211,7 @@ def pki_legacy(
         traversal = (name, expected)
     files = file_conf.get("files") or ()
     known = KnownContent(files[0].name, files[0].size, files[0].sha256) if files else None
+    empty = next((f.name for f in files if f.size == 0), None)  # LEG-PKI-FMT-6's boundary
     yield LegacyPkiTarget(
         host=address[0],
         port=address[1],
@@ -221,6 +222,7 @@ def pki_legacy(
         traversal=traversal,
         known_file=known,
         responder_alias=file_conf.get("responder_alias"),
+        empty_file=empty,
         client_cmd=_client_cmd(config, file_conf),
         **_client_typing(config, file_conf),
     )

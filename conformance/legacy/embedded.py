@@ -95,6 +95,7 @@ class LegacyPkiTarget:
     traversal: tuple[str, KnownContent | None] | None = None  # a name outside the share
     known_file: KnownContent | None = None  # a file in the share
     responder_alias: str | None = None
+    empty_file: str | None = None  # the name of a file of 0 bytes in the share, if known
     client_cmd: list[str] | None = None  # argv template of a legacy requester, if any
     # An interactive requester: what to type at its prompts (sftkit client_launch), and
     # when a run succeeded ("exit": code 0, "file": the {out} file is there).
@@ -159,6 +160,7 @@ def start_pki_legacy(workdir: Path) -> LegacyPkiTarget:
         share.mkdir()
         known = os.urandom(1234)
         (share / "report.bin").write_bytes(known)
+        (share / "empty.bin").write_bytes(b"")
         secret = b"this file is outside the share: " + secrets.token_hex(8).encode() + b"\n"
         (workdir / "secret.txt").write_bytes(secret)
         peer = LegacyProcess(
@@ -181,6 +183,7 @@ def start_pki_legacy(workdir: Path) -> LegacyPkiTarget:
         target.enroll = ("suite", suite_pw)
         target.traversal = ("../secret.txt", KnownContent.of("../secret.txt", secret))
         target.known_file = KnownContent.of("report.bin", known)
+        target.empty_file = "empty.bin"
         target.responder_alias = "bob"
         target.client_cmd = [
             sys.executable,

@@ -38,11 +38,13 @@ from conformance.legacy.stream import Closed, LegacyStream, TimedOut
 TYPES = (b"SECE", b"RSCV", b"RSCI", b"RQFL", b"RSFL")
 PIECE_SIZE = 100
 _HEADER = struct.Struct("!4sL")
+# Only to talk to a responder that reads lengths little-endian (run_session).
+_HEADER_LE = struct.Struct("<4sL")
 _MAX_PAYLOAD = 1 << 20  # the suite's own bound on what it buffers from a target
 
 
-def frame(frame_type: bytes, payload: bytes) -> bytes:
-    return _HEADER.pack(frame_type, len(payload)) + payload
+def frame(frame_type: bytes, payload: bytes, *, little_endian: bool = False) -> bytes:
+    return (_HEADER_LE if little_endian else _HEADER).pack(frame_type, len(payload)) + payload
 
 
 def oaep_encrypt(key: RSA.RsaKey, message: bytes) -> bytes:
@@ -120,11 +122,40 @@ def run_session(
     and cannot read the pieces (they are still counted). With `patience`, a responder
     that sends nothing and keeps the connection open that long after the request is
     recorded as `hung` (a finding for the caller) instead of raising TimedOut.
+
+    A responder that closes without a word on the suite's SECE is asked once more with
+    the length little-endian: one that reads (and writes) every length that way answers
+    it, and is then audited in its byte order, the deviation in `header_deviations`
+    (LEG-PKI-FMT-1's case reports it), instead of every case being a harness ERROR.
     """
+    session = _run_session(host, port, certificate_pem, key, name, timeout, patience, False)
+    if session.answer is None and session.closed:
+        swapped = _run_session(host, port, certificate_pem, key, name, timeout, patience, True)
+        if swapped.answer is not None:
+            swapped.header_deviations.insert(
+                0,
+                f"SECE with its length big-endian ({len(certificate_pem)} bytes) got a close "
+                f"and no answer; the same SECE with the length little-endian got "
+                f"{swapped.answer.type!r}",
+            )
+            return swapped
+    return session
+
+
+def _run_session(
+    host: str,
+    port: int,
+    certificate_pem: bytes,
+    key: RSA.RsaKey | None,
+    name: str | None,
+    timeout: float,
+    patience: float | None,
+    little_endian: bool,
+) -> PkiSession:
     session = PkiSession()
     with LegacyStream(host, port, timeout) as stream:
         session.stream = stream
-        stream.send(frame(b"SECE", certificate_pem))
+        stream.send(frame(b"SECE", certificate_pem, little_endian=little_endian))
         try:
             session.answer = read_frame(stream, lenient=session.header_deviations)
         except Closed:
@@ -139,7 +170,8 @@ def run_session(
             return session
         if name is None:
             return session
-        stream.send(frame(b"RQFL", oaep_encrypt(session.responder.public_key, name.encode())))
+        rqfl = oaep_encrypt(session.responder.public_key, name.encode())
+        stream.send(frame(b"RQFL", rqfl, little_endian=little_endian))
         session.requested = True
         for _ in range(1 << 20):  # bounded by the read limit below
             try:

@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from Crypto.PublicKey import RSA
@@ -34,13 +35,25 @@ def _fail(ids: str, evidence: str) -> None:
 PATIENCE = 3.0  # how long a silent, open connection is waited for before it is a finding
 
 
+def _unanswered(what: str) -> NoReturn:
+    """A responder that closes on a well-formed SECE, in either byte order (pki0.run_session
+    tries both), does not speak the format (a faithful one with another root answers
+    RSCI): LEG-PKI-FMT-1/-3/-4's cases FAIL it; a case that needs a session cannot judge."""
+    pytest.skip(
+        f"not judged: the responder closed without answering {what}, not the sft-pki/0 "
+        "exchange (its LEG-PKI-FMT cases report it): nothing to observe"
+    )
+
+
 def _accepted(session: pki0.PkiSession, identity: SuiteIdentity) -> pki0.PkiSession:
     """The suite's own certificate must get RSCV, or no case about a request can judge."""
-    if session.answer is None or session.answer.type != b"RSCV" or session.responder is None:
-        got = "a close" if session.answer is None else f"{session.answer.type!r}"
+    if session.answer is None:
+        _unanswered(f"the suite's SECE ({identity.how}, CN={identity.alias!r})")
+    if session.answer.type != b"RSCV" or session.responder is None:
         raise HarnessError(
             f"sanity: the responder answered the suite's certificate ({identity.how}, "
-            f"CN={identity.alias!r}) with {got}, not RSCV: no request was sent; check "
+            f"CN={identity.alias!r}) with {session.answer.type!r}, not RSCV: no request was "
+            "sent; check "
             "--root/--ca-key/--enroll"
         )
     return session
@@ -119,6 +132,35 @@ def test_a_file_arrives_in_100_byte_rsa_oaep_pieces_then_a_close(
     ]
     assert all(len(p) == 256 for p in session.rsfl_payloads)
     assert session.closed and not session.other_frames
+
+
+@pytest.mark.req("LEG-PKI-FMT-6")
+def test_an_empty_file_is_no_rsfl_then_a_close(
+    pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity
+) -> None:
+    """The boundary of the 100-byte pieces: an empty file has none (a do-while send loop
+    sends one RSFL of an empty piece)."""
+    name = pki_legacy.empty_file
+    if name is None:
+        pytest.skip("needs an empty file in the responder's share ([files] entry of size 0)")
+    session = pki0.run_session(
+        pki_legacy.host,
+        pki_legacy.port,
+        suite_identity.certificate_pem,
+        suite_identity.key,
+        name,
+        patience=PATIENCE,
+    )
+    _accepted(session, suite_identity)
+    got = (
+        f"{len(session.rsfl_payloads)} RSFL frames (pieces of "
+        f"{[len(p) for p in session.pieces]} bytes), {len(session.other_frames)} other frames, "
+        + ("then a close" if session.closed else f"then nothing for {PATIENCE} s, no close")
+    )
+    assert session.closed and not session.rsfl_payloads and not session.other_frames, (
+        f"LEG-PKI-FMT-6 (an empty file has no piece: no RSFL, then a close): requested the "
+        f"empty file {name!r} and got {got}"
+    )
 
 
 MISSING = "no-such-file-8f3a1c.bin"
@@ -276,11 +318,13 @@ def test_certificates_the_root_signed_but_must_not_pass_are_accepted(
         ),
     )
     answer = pki0.run_session(pki_legacy.host, pki_legacy.port, control, key, None).answer
-    if answer is None or answer.type != b"RSCV":
+    if answer is None:
+        _unanswered("a SECE with a well-formed certificate minted under the root")
+    if answer.type != b"RSCV":
         # Without this control a refusal below could be the minting's fault, not a check.
         raise HarnessError(
             "sanity: a well-formed certificate minted under the root (--ca-key) got "
-            f"{'a close' if answer is None else repr(answer.type)}, not RSCV: the root key "
+            f"{answer.type!r}, not RSCV: the root key "
             "does not match --root, or the suite mints differently from the CA"
         )
     accepted = []
@@ -316,8 +360,9 @@ def _hostile_responder(
                 conn.settimeout(30)
                 reader = _SocketReader(conn)
                 sece = reader.frame()
+                seen["sece"] = f"{sece[0]!r} of {len(sece[1])} bytes"
                 requester_key = der.read_certificate_leniently(sece[1]).public_key
-                conn.sendall(pki0.frame(b"RSCV", certificate))
+                conn.sendall(reader.reply(b"RSCV", certificate))
                 seen["rscv"] = "sent"
                 rqfl = reader.frame()
                 # Sent at all, the request trusted the impostor, in the format or not.
@@ -325,7 +370,7 @@ def _hostile_responder(
                 seen["name"] = pki0.oaep_decrypt(key, rqfl[1]).decode("utf-8", "replace")
                 for start in range(0, len(forged), pki0.PIECE_SIZE):
                     piece = forged[start : start + pki0.PIECE_SIZE]
-                    conn.sendall(pki0.frame(b"RSFL", pki0.oaep_encrypt(requester_key, piece)))
+                    conn.sendall(reader.reply(b"RSFL", pki0.oaep_encrypt(requester_key, piece)))
                 seen["forged"] = "sent"
             except (OSError, ValueError) as exc:
                 seen.setdefault("error", f"{type(exc).__name__}: {exc}")
@@ -339,10 +384,16 @@ def _hostile_responder(
 _THREADS: list[threading.Thread] = []
 
 
+_MAX_PAYLOAD = 1 << 20  # what the suite's peers buffer from a requester
+
+
 class _SocketReader:
     def __init__(self, conn: socket.socket) -> None:
         self.conn = conn
         self.buffer = b""
+        # Lengths read little-endian (a requester that writes them so, LEG-PKI-FMT-1): the
+        # suite's peer answers it in its byte order, so that its other cases still judge.
+        self.deviations: list[str] = []
 
     def exact(self, n: int) -> bytes:
         for _ in range(1 << 16):
@@ -357,7 +408,18 @@ class _SocketReader:
 
     def frame(self) -> tuple[bytes, bytes]:
         header = self.exact(8)
-        return header[:4], self.exact(int.from_bytes(header[4:], "big"))
+        length, swapped = int.from_bytes(header[4:], "big"), int.from_bytes(header[4:], "little")
+        if length > _MAX_PAYLOAD and swapped <= _MAX_PAYLOAD:
+            self.deviations.append(
+                f"frame {header[:4]!r} announces {length} bytes (0x{length:08x}): its "
+                f"{swapped} payload bytes follow, the length little-endian"
+            )
+            length = swapped
+        return header[:4], self.exact(length)
+
+    def reply(self, frame_type: bytes, payload: bytes) -> bytes:
+        """A frame to this peer, in the byte order it writes lengths in."""
+        return pki0.frame(frame_type, payload, little_endian=bool(self.deviations))
 
 
 def _wanted_alias(target: LegacyPkiTarget) -> str:
@@ -437,6 +499,11 @@ def _impostor(
             else f"sent it a request ({seen.get('rqfl')}) under the impostor's key"
         )
         return True, f"{sent}, {kept}"
+    if "rscv" not in seen and "sece" in seen:
+        pytest.skip(
+            f"not judged: the requester's first frame ({seen['sece']}) carries no certificate "
+            f"the suite can read ({seen.get('error')}; its LEG-PKI-FMT cases report it)"
+        )
     if "rscv" not in seen:
         raise HarnessError(
             f"the requester did not run the exchange: {done.describe()}, "
@@ -557,7 +624,14 @@ def _tampering_proxy(
                 down_reader, up_reader = _SocketReader(conn), _SocketReader(up)
                 sece = down_reader.frame()
                 up.sendall(pki0.frame(*sece))
-                requester_public = der.read_certificate_leniently(sece[1]).public_key
+                try:
+                    requester_public = der.read_certificate_leniently(sece[1]).public_key
+                except ValueError as exc:
+                    seen["requester"] = (
+                        f"its first frame ({sece[0]!r} of {len(sece[1])} bytes) carries no "
+                        f"certificate the suite can read ({exc})"
+                    )
+                    return
                 try:
                     answer = up_reader.frame()
                 except (OSError, ValueError) as exc:
@@ -574,7 +648,7 @@ def _tampering_proxy(
                     # alone is judged.
                     pem = der.der_to_pem(der.read_certificate_leniently(answer[1]).der)
                     answer = (answer[0], pem)
-                conn.sendall(pki0.frame(*answer))
+                conn.sendall(down_reader.reply(*answer))
                 rqfl = down_reader.frame()
                 up.sendall(pki0.frame(*rqfl))
                 # The end of the file is the responder's close; one that stays open and
@@ -611,7 +685,8 @@ def _tampering_proxy(
                     out = out[: len(out) // 2]
                 seen["delivered"] = b"".join(out)
                 for piece in out:  # fresh OAEP: a byte-identical replay is not needed
-                    conn.sendall(pki0.frame(b"RSFL", pki0.oaep_encrypt(requester_public, piece)))
+                    rsfl = pki0.oaep_encrypt(requester_public, piece)
+                    conn.sendall(down_reader.reply(b"RSFL", rsfl))
                 seen["done"] = True
         except (OSError, ValueError) as exc:
             seen.setdefault("error", f"{type(exc).__name__}: {exc}")
@@ -641,6 +716,11 @@ def _through_proxy(
             f"the responder under test did not answer SECE in the sft-pki/0 format through "
             f"the proxy ({seen['upstream']}; its LEG-PKI-FMT cases say how): the requester "
             "cannot be judged through it"
+        )
+    if "requester" in seen:
+        pytest.skip(
+            f"not judged: the requester under test did not start the exchange in the format "
+            f"({seen['requester']}; its LEG-PKI-FMT cases report it)"
         )
     if "done" not in seen:
         raise HarnessError(
@@ -893,12 +973,16 @@ def _format_responder(
                 reader = _SocketReader(conn)
                 kind, seen["sece"] = reader.frame()
                 seen["sece type"] = kind
+                if reader.deviations:
+                    seen["header"] = "; ".join(reader.deviations).encode()
                 requester = der.read_certificate_leniently(seen["sece"]).public_key
-                conn.sendall(pki0.frame(b"RSCV", identity.certificate_pem))
+                conn.sendall(reader.reply(b"RSCV", identity.certificate_pem))
                 kind, seen["rqfl"] = reader.frame()
                 seen["rqfl type"] = kind
+                if reader.deviations:
+                    seen["header"] = "; ".join(reader.deviations).encode()
                 pieces = [
-                    pki0.frame(
+                    reader.reply(
                         b"RSFL", pki0.oaep_encrypt(requester, content[i : i + pki0.PIECE_SIZE])
                     )
                     for i in range(0, len(content), pki0.PIECE_SIZE)
@@ -914,7 +998,7 @@ def _format_responder(
     return listener, seen
 
 
-@pytest.mark.req("LEG-PKI-FMT-3", "LEG-PKI-FMT-5", "LEG-PKI-FMT-6")
+@pytest.mark.req("LEG-PKI-FMT-1", "LEG-PKI-FMT-3", "LEG-PKI-FMT-5", "LEG-PKI-FMT-6")
 def test_the_requester_sends_sece_and_rqfl_in_the_format(
     pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity, tmp_path: Path
 ) -> None:
@@ -935,6 +1019,8 @@ def test_the_requester_sends_sece_and_rqfl_in_the_format(
             f"stderr: {done.stderr[-300:]!r}"
         )
     wrong = []
+    if "header" in seen:
+        wrong.append(f"its lengths are not big-endian: {seen['header'].decode()}")
     if seen["sece type"] != b"SECE":
         wrong.append(f"its first frame is {seen['sece type']!r}, not SECE")
     sent = _one_pem_certificate(seen["sece"])
@@ -969,6 +1055,6 @@ def test_the_requester_sends_sece_and_rqfl_in_the_format(
             + ("saved nothing" if saved is None else f"saved {len(saved)} other bytes")
         )
     assert not wrong, (
-        "LEG-PKI-FMT-3, LEG-PKI-FMT-5, LEG-PKI-FMT-6 (the requester's frames and file): "
-        + "; ".join(wrong)
+        "LEG-PKI-FMT-1, LEG-PKI-FMT-3, LEG-PKI-FMT-5, LEG-PKI-FMT-6 (the requester's frames "
+        "and file): " + "; ".join(wrong)
     )

@@ -72,6 +72,7 @@ PKI_FILES = (
     "test_error_disclosure.py",
     "test_pki_keylog.py",
     "test_timing.py",
+    "test_app_error_frames.py",
 )
 
 

@@ -1,0 +1,286 @@
+package main
+
+// The sft-pki/0 CA ("auth server", docs/SPEC.md §7.2): plain HTTP, one route,
+// POST /verify with {"payload": base64(OAEP(root, {"name","password"})),
+// "public_key": PEM SPKI}; 200 text/plain PEM certificate, CN = alias, the
+// posted key, signed by the root (SHA-256, PKCS#1 v1.5), no extensions, 365
+// days. Flaws kept: plain HTTP, no proof of possession, replayable payload,
+// passwords kept as typed, no throttling, weak certificates, no CRL.
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/subtle"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math/big"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+)
+
+const maxCABody = 64 << 10
+
+type enrolRequest struct {
+	Payload   string `json:"payload"`
+	PublicKey string `json:"public_key"`
+}
+
+type credentials struct {
+	Name     string `json:"name"`
+	Password string `json:"password"`
+}
+
+type authServer struct {
+	rootKey  *rsa.PrivateKey
+	rootCert *x509.Certificate
+	users    map[string]string // alias -> password, as typed (LEG-CA-4)
+	validity time.Duration
+}
+
+// loadUsers reads "alias:password" lines; blank lines and "#" comments are skipped.
+func loadUsers(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	users := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		alias, password, ok := strings.Cut(line, ":")
+		if !ok {
+			return nil, fmt.Errorf("%s: line without ':'", path)
+		}
+		users[alias] = password
+	}
+	return users, sc.Err()
+}
+
+func caServeMain(args []string) error {
+	fs := flag.NewFlagSet("ca-serve", flag.ExitOnError)
+	host := fs.String("host", "127.0.0.1", "address to listen on")
+	port := fs.Int("port", 0, "port to listen on (0 = any)")
+	keyPath := fs.String("root-key", "", "root private key (PEM)")
+	certPath := fs.String("root-cert", "", "root certificate (PEM)")
+	usersPath := fs.String("users", "", "alias:password file")
+	days := fs.Int("days", 365, "validity of issued certificates, days")
+	fs.Parse(args)
+	key, err := loadRSAKey(*keyPath)
+	if err != nil {
+		return err
+	}
+	_, cert, err := loadCertPEM(*certPath)
+	if err != nil {
+		return err
+	}
+	users, err := loadUsers(*usersPath)
+	if err != nil {
+		return err
+	}
+	ln, err := listen(*host, *port)
+	if err != nil {
+		return err
+	}
+	ca := &authServer{rootKey: key, rootCert: cert, users: users, validity: time.Duration(*days) * 24 * time.Hour}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/verify", ca.verify)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+	return srv.Serve(ln)
+}
+
+func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCABody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) && !has("ca-body-limit-400") {
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		} else {
+			http.Error(w, "bad request", http.StatusBadRequest)
+		}
+		return
+	}
+	var req enrolRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		http.Error(w, "malformed JSON", http.StatusBadRequest)
+		return
+	}
+	encoding := base64.StdEncoding
+	if has("ca-base64-raw") {
+		encoding = base64.RawStdEncoding
+	} else if has("ca-base64-url") {
+		encoding = base64.URLEncoding
+	}
+	sealed, err := encoding.DecodeString(req.Payload)
+	if err != nil || len(sealed) == 0 {
+		http.Error(w, "payload is not base64", http.StatusBadRequest)
+		return
+	}
+	block, _ := pem.Decode([]byte(req.PublicKey))
+	if block == nil {
+		http.Error(w, "public_key is not PEM", http.StatusBadRequest)
+		return
+	}
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		http.Error(w, "public_key is not a SubjectPublicKeyInfo", http.StatusBadRequest)
+		return
+	}
+	if _, ok := pub.(*rsa.PublicKey); !ok {
+		http.Error(w, "public_key is not RSA", http.StatusBadRequest)
+		return
+	}
+	plain, err := oaepDecrypt(ca.rootKey, sealed)
+	if err != nil {
+		http.Error(w, "payload does not decrypt", http.StatusBadRequest)
+		return
+	}
+	var cred credentials
+	if err := json.Unmarshal(plain, &cred); err != nil {
+		http.Error(w, "credentials are not JSON", http.StatusBadRequest)
+		return
+	}
+	want, known := ca.users[cred.Name]
+	if !known || subtle.ConstantTimeCompare([]byte(want), []byte(cred.Password)) != 1 {
+		log.Printf("ca0: refused %q", cred.Name)
+		status := http.StatusUnauthorized
+		if has("ca-wrong-password-403") && known {
+			status = http.StatusForbidden
+		}
+		http.Error(w, "unknown alias or wrong password", status)
+		return
+	}
+	certPEM, err := ca.issue(cred.Name, pub)
+	if err != nil {
+		log.Printf("ca0: issuing for %q: %v", cred.Name, err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	log.Printf("ca0: issued a certificate for %q", cred.Name)
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(http.StatusOK)
+	w.Write(certPEM)
+}
+
+// issue signs a bare certificate: CN = alias, no BasicConstraints, KeyUsage
+// or ExtendedKeyUsage (LEG-CA-6), the posted key as is (LEG-CA-2).
+func (ca *authServer) issue(alias string, pub interface{}) ([]byte, error) {
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	tmpl := &x509.Certificate{
+		SerialNumber:       serial,
+		Subject:            pkix.Name{CommonName: alias},
+		NotBefore:          now,
+		NotAfter:           now.Add(ca.validity),
+		SignatureAlgorithm: x509.SHA256WithRSA,
+	}
+	if has("ca-sha1-signature") {
+		tmpl.SignatureAlgorithm = x509.SHA1WithRSA
+	}
+	if has("ca-extensions") {
+		tmpl.BasicConstraintsValid = true
+		tmpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth}
+		tmpl.NotAfter = now.Add(30 * 24 * time.Hour)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.rootCert, pub, ca.rootKey)
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil
+}
+
+// ---- enrolment client ----
+
+func enrollMain(args []string) error {
+	fs := flag.NewFlagSet("enroll", flag.ExitOnError)
+	caURL := fs.String("ca", "", "CA base URL, e.g. http://127.0.0.1:8080")
+	rootPath := fs.String("root", "", "root certificate (PEM): its key seals the credentials")
+	alias := fs.String("alias", "", "alias to enrol")
+	pwPath := fs.String("password-file", "", "file holding the password")
+	keyOut := fs.String("key-out", "", "where to write the new private key")
+	certOut := fs.String("cert-out", "", "where to write the certificate")
+	fs.Parse(args)
+	_, root, err := loadCertPEM(*rootPath)
+	if err != nil {
+		return err
+	}
+	rootPub, ok := root.PublicKey.(*rsa.PublicKey)
+	if !ok {
+		return errors.New("root key is not RSA")
+	}
+	password, err := readSecretFile(*pwPath)
+	if err != nil {
+		return err
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	spki, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		return err
+	}
+	cred, err := json.Marshal(credentials{Name: *alias, Password: password})
+	if err != nil {
+		return err
+	}
+	sealed, err := oaepEncrypt(rootPub, cred)
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(enrolRequest{
+		Payload:   base64.StdEncoding.EncodeToString(sealed),
+		PublicKey: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: spki})),
+	})
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Post(strings.TrimRight(*caURL, "/")+"/verify", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxCABody))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("CA answered %s: %s", resp.Status, strings.TrimSpace(string(answer)))
+	}
+	if _, err := parsePEMCert(answer); err != nil {
+		return fmt.Errorf("CA answer: %v", err)
+	}
+	keyPEM, err := marshalKeyPEM(key)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*keyOut, keyPEM, 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(*certOut, answer, 0o644)
+}

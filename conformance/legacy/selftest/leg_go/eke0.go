@@ -1,0 +1,671 @@
+package main
+
+// sft-eke/0 (docs/SPEC.md §7.3): no framing, one write per message, lock-step
+// acks; DH in the seed's 128-bit group with the seed's fixed exponents, the
+// public values XORed with the '0'-padded password, AES-CBC under the zero IV
+// with the first 32 decimal digits of the shared secret as the key; then the
+// file, its length and its SHA-1 in clear. Flaws kept as the seed has them.
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"hash"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"os"
+	"strconv"
+	"time"
+)
+
+var (
+	ekeP  = mustInt("197221152031991558322935568090317202983")
+	ekeG  = big.NewInt(2)
+	ekeXa = big.NewInt(4597)
+	ekeXs = big.NewInt(5516)
+)
+
+const (
+	nonceNa = "11000110001100011000000000000000"
+	nonceNs = "11100111011100111000000000000000"
+	// readSize is the seed's recv(1024): one read, at most this much, is one
+	// message where nothing else tells where a message ends.
+	readSize = 1024
+	// lengthReadSize is the seed's recv(16) for the file length (message 19).
+	lengthReadSize = 16
+	fileChunk      = 1024
+)
+
+func mustInt(s string) *big.Int {
+	v, ok := new(big.Int).SetString(s, 10)
+	if !ok {
+		panic(s)
+	}
+	return v
+}
+
+// msgReader reads the seed's unframed messages. Messages that are "whatever
+// one recv returned" take the rest of the current read (§7.3.1, LEG-EKE-FMT-2);
+// literal and fixed-length messages are buffered until complete, so a peer
+// whose two back-to-back sends arrive coalesced is still understood.
+type msgReader struct {
+	r   io.Reader
+	buf []byte
+}
+
+// fill does one read and appends what it returned.
+func (m *msgReader) fill() error {
+	chunk := make([]byte, readSize)
+	n, err := m.r.Read(chunk)
+	m.buf = append(m.buf, chunk[:n]...)
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return err
+}
+
+// rest returns the rest of the current read (one new read if nothing is
+// pending), at most max bytes.
+func (m *msgReader) rest(max int) ([]byte, error) {
+	if len(m.buf) == 0 {
+		if err := m.fill(); err != nil {
+			return nil, err
+		}
+	}
+	n := len(m.buf)
+	if n > max {
+		n = max
+	}
+	msg := m.buf[:n:n]
+	m.buf = m.buf[n:]
+	return msg, nil
+}
+
+// exactly returns the next n bytes, reading as often as needed.
+func (m *msgReader) exactly(n int) ([]byte, error) {
+	for len(m.buf) < n {
+		if err := m.fill(); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+	}
+	msg := m.buf[:n:n]
+	m.buf = m.buf[n:]
+	return msg, nil
+}
+
+// expect reads the literal want and fails on anything else.
+func (m *msgReader) expect(want string) error {
+	got, err := m.exactly(len(want))
+	if err != nil {
+		return fmt.Errorf("waiting for %q: %w", want, err)
+	}
+	if string(got) != want {
+		return fmt.Errorf("%w: expected %q, got %q", errProtocol, want, got)
+	}
+	return nil
+}
+
+// expectOneOf reads until the buffer starts with one of the literals, none
+// of which may be a prefix of another.
+func (m *msgReader) expectOneOf(options ...string) (string, error) {
+	for {
+		candidate := false
+		for _, o := range options {
+			if len(m.buf) >= len(o) && string(m.buf[:len(o)]) == o {
+				m.buf = m.buf[len(o):]
+				return o, nil
+			}
+			if len(m.buf) < len(o) && string(m.buf) == o[:len(m.buf)] {
+				candidate = true
+			}
+		}
+		if !candidate {
+			return "", fmt.Errorf("%w: expected one of %q, got %q", errProtocol, options, m.buf)
+		}
+		if err := m.fill(); err != nil {
+			return "", err
+		}
+	}
+}
+
+// copyN moves the next n bytes of the stream to w.
+func (m *msgReader) copyN(w io.Writer, n int64) error {
+	for n > 0 {
+		if len(m.buf) == 0 {
+			if err := m.fill(); err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return err
+			}
+		}
+		take := int64(len(m.buf))
+		if take > n {
+			take = n
+		}
+		if _, err := w.Write(m.buf[:take]); err != nil {
+			return err
+		}
+		m.buf = m.buf[take:]
+		n -= take
+	}
+	return nil
+}
+
+// pad39 is the seed's password.ljust(39, '0'): padded, never cut.
+func pad39(password string) []byte {
+	if has("eke-pad-spaces") {
+		return []byte(fmt.Sprintf("%-39s", password))
+	}
+	if has("eke-pad-left") {
+		return []byte(fmt.Sprintf("%039s", password))
+	}
+	out := []byte(password)
+	for len(out) < 39 {
+		out = append(out, '0')
+	}
+	return out
+}
+
+// xorBytes is the seed's xor_message: over the shorter of the two lengths.
+func xorBytes(a, b []byte) []byte {
+	n := len(a)
+	if len(b) < n {
+		n = len(b)
+	}
+	out := make([]byte, n)
+	for i := 0; i < n; i++ {
+		out[i] = a[i] ^ b[i]
+	}
+	return out
+}
+
+// hide is xor(ASCII(v), pw39).
+func hide(v *big.Int, pw39 []byte) []byte {
+	return xorBytes([]byte(v.String()), pw39)
+}
+
+// parseDecimal is the seed's int(): a decimal integer.
+func parseDecimal(b []byte) (*big.Int, error) {
+	v, ok := new(big.Int).SetString(string(b), 10)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q is not a decimal integer", errProtocol, b)
+	}
+	return v, nil
+}
+
+// modPow is the seed's modlargeNum(base, power, p): a result in [0, p).
+func modPow(base, exp, p *big.Int) *big.Int {
+	b := new(big.Int).Mod(base, p)
+	return new(big.Int).Exp(b, exp, p)
+}
+
+// sessionKey is str(Kas)[:32]: 32 ASCII digits used as an AES-256 key.
+func sessionKey(kas *big.Int) ([]byte, error) {
+	digits := kas.String()
+	if has("eke-key-fillbytes") {
+		return kas.FillBytes(make([]byte, 32)), nil
+	}
+	if has("eke-key-last-digits") && len(digits) >= 32 {
+		return []byte(digits[len(digits)-32:]), nil
+	}
+	if len(digits) < 32 {
+		return nil, fmt.Errorf("shared secret has %d digits, not a 32-byte AES key", len(digits))
+	}
+	return []byte(digits[:32]), nil
+}
+
+// cbc is AES-CBC under the zero IV, no padding.
+func cbc(key, data []byte, encrypt bool) ([]byte, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	if len(data)%aes.BlockSize != 0 {
+		return nil, fmt.Errorf("%w: %d bytes is not a whole number of AES blocks", errProtocol, len(data))
+	}
+	iv := make([]byte, aes.BlockSize)
+	out := make([]byte, len(data))
+	if has("eke-ecb") {
+		for i := 0; i < len(data); i += aes.BlockSize {
+			if encrypt {
+				block.Encrypt(out[i:], data[i:])
+			} else {
+				block.Decrypt(out[i:], data[i:])
+			}
+		}
+		return out, nil
+	}
+	if encrypt {
+		cipher.NewCBCEncrypter(block, iv).CryptBlocks(out, data)
+	} else {
+		cipher.NewCBCDecrypter(block, iv).CryptBlocks(out, data)
+	}
+	return out, nil
+}
+
+// send writes one message as one write.
+func send(w io.Writer, msg []byte) error {
+	_, err := w.Write(msg)
+	return err
+}
+
+// sendLiteral writes one of the fixed ASCII acks.
+func sendLiteral(w io.Writer, ack string) error {
+	if has("eke-println-acks") {
+		_, err := fmt.Fprintln(w, ack)
+		return err
+	}
+	return send(w, []byte(ack))
+}
+
+// sendClient writes one client message.
+func sendClient(w io.Writer, msg []byte) error {
+	if has("eke-client-println") {
+		_, err := fmt.Fprintln(w, string(msg))
+		return err
+	}
+	return send(w, msg)
+}
+
+// ---- server ----
+
+type ekeServer struct {
+	user     string
+	password string
+	file     string
+	idle     time.Duration
+}
+
+func ekeServeMain(args []string) error {
+	fs := flag.NewFlagSet("eke-serve", flag.ExitOnError)
+	host := fs.String("host", "127.0.0.1", "address to listen on")
+	port := fs.Int("port", 0, "port to listen on (0 = any)")
+	user := fs.String("user", "", "the account's user name (never checked, as in the seed)")
+	pwPath := fs.String("password-file", "", "file holding the one password")
+	file := fs.String("file", "", "the one file served")
+	idle := fs.Duration("idle-timeout", 60*time.Second, "longest wait for a read (0 = forever)")
+	fs.Parse(args)
+	password, err := readSecretFile(*pwPath)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(*file); err != nil {
+		return err
+	}
+	ln, err := listen(*host, *port)
+	if err != nil {
+		return err
+	}
+	s := &ekeServer{user: *user, password: password, file: *file, idle: *idle}
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		if has("eke-goroutine-per-conn") {
+			go s.serve(conn)
+			continue
+		}
+		// One connection at a time, as the seed (LEG-EKE-12).
+		s.serve(conn)
+	}
+}
+
+func (s *ekeServer) serve(conn net.Conn) {
+	defer conn.Close()
+	err := s.session(&msgReader{r: deadlineConn{conn, s.idle}}, conn)
+	if err != nil && !errors.Is(err, io.EOF) {
+		log.Printf("eke0 %s: %v", conn.RemoteAddr(), err)
+	}
+}
+
+// session serves logins on one connection until the client leaves.
+func (s *ekeServer) session(in *msgReader, out io.Writer) error {
+	for {
+		if err := s.login(in, out); err != nil {
+			return err
+		}
+	}
+}
+
+// login runs messages 1-24 once (or 1-4 when the password is wrong).
+func (s *ekeServer) login(in *msgReader, out io.Writer) error {
+	user, err := in.rest(readSize) // 1
+	if has("eke-readfull-user") && err == nil {
+		whole := make([]byte, readSize)
+		copy(whole, user)
+		var n int
+		n, err = io.ReadFull(in.r, whole[len(user):])
+		user = whole[:len(user)+n]
+	}
+	if err != nil {
+		return err
+	}
+	if has("eke-user-checked") && string(user) != s.user {
+		return send(out, []byte("Wrong Username"))
+	}
+	// The seed's `if data == 'a' or 'b'` is always true (LEG-EKE-2).
+	if err := sendLiteral(out, "u_ack"); err != nil { // 2
+		return err
+	}
+	password, err := in.rest(readSize) // 3, in clear (LEG-EKE-1)
+	if err != nil {
+		return err
+	}
+	if string(password) != s.password {
+		log.Printf("eke0: wrong password for %q", user)
+		return sendLiteral(out, "Not Authenticated") // 4; no throttling (LEG-EKE-10)
+	}
+	if err := sendLiteral(out, "Authenticated"); err != nil { // 4
+		return err
+	}
+	pw39 := pad39(s.password)
+	pText, err := in.rest(readSize) // 5
+	if err != nil {
+		return err
+	}
+	p, err := parseDecimal(pText)
+	if err != nil {
+		return err
+	}
+	if has("eke-p-atoi") {
+		small, err := strconv.ParseInt(string(pText), 10, 64)
+		if err != nil {
+			return err
+		}
+		p = big.NewInt(small)
+	}
+	if p.Cmp(big.NewInt(3)) < 0 {
+		return fmt.Errorf("%w: modulus %s", errProtocol, p)
+	}
+	if err := sendLiteral(out, "pAck"); err != nil { // 6
+		return err
+	}
+	gText, err := in.rest(readSize) // 7
+	if err != nil {
+		return err
+	}
+	g, err := parseDecimal(gText)
+	if err != nil {
+		return err
+	}
+	if err := sendLiteral(out, "gAck"); err != nil { // 8
+		return err
+	}
+	hidden, err := in.rest(readSize) // 9
+	if err != nil {
+		return err
+	}
+	clientPublic, err := parseDecimal(xorBytes(hidden, pw39))
+	if err != nil {
+		return err
+	}
+	if err := sendLiteral(out, "xorAck"); err != nil { // 10
+		return err
+	}
+	xs := ekeXs
+	if has("eke-rand-exponent") {
+		if xs, err = rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 256)); err != nil {
+			return err
+		}
+	}
+	key, err := sessionKey(modPow(clientPublic, xs, p))
+	if err != nil {
+		return err
+	}
+	if err := send(out, hide(modPow(g, xs, p), pw39)); err != nil { // 11
+		return err
+	}
+	if err := in.expect("xorServerAck"); err != nil { // 12
+		return err
+	}
+	m13, err := cbc(key, []byte(nonceNs), true)
+	if err != nil {
+		return err
+	}
+	var sessionCBC cipher.BlockMode
+	if has("eke-cbc-reused") {
+		block, _ := aes.NewCipher(key)
+		sessionCBC = cipher.NewCBCEncrypter(block, make([]byte, aes.BlockSize))
+		sessionCBC.CryptBlocks(m13, []byte(nonceNs))
+	}
+	if err := send(out, m13); err != nil { // 13
+		return err
+	}
+	if err := in.expect("aesAck"); err != nil { // 14
+		return err
+	}
+	m15, err := in.exactly(64) // 15
+	if err != nil {
+		return err
+	}
+	nonces, err := cbc(key, m15, false)
+	if err != nil {
+		return err
+	}
+	// The Ns half is never compared with ours (LEG-EKE-7).
+	if err := sendLiteral(out, "clientAesAck"); err != nil { // 16
+		return err
+	}
+	if err := in.expect("send_aes_nonceNa"); err != nil { // 17
+		return err
+	}
+	m18, err := cbc(key, nonces[:16], true)
+	if err != nil {
+		return err
+	}
+	if sessionCBC != nil {
+		sessionCBC.CryptBlocks(m18, nonces[:16])
+	}
+	if err := send(out, m18); err != nil { // 18
+		return err
+	}
+	content, err := os.ReadFile(s.file)
+	if err != nil {
+		return err
+	}
+	length := []byte(strconv.Itoa(len(content)))
+	if has("eke-length-uint32") {
+		length = binary.BigEndian.AppendUint32(nil, uint32(len(content)))
+	}
+	if err := send(out, length); err != nil { // 19
+		return err
+	}
+	if err := in.expect("LnACK"); err != nil { // 20
+		return err
+	}
+	if err := sendLiteral(out, "ok"); err != nil { // 21
+		return err
+	}
+	for off := 0; off < len(content); off += fileChunk { // 22, in clear (LEG-EKE-8)
+		end := off + fileChunk
+		if end > len(content) && has("eke-last-chunk-dropped") {
+			break
+		}
+		if end > len(content) {
+			end = len(content)
+		}
+		if err := send(out, content[off:end]); err != nil {
+			return err
+		}
+	}
+	if err := in.expect("File delivered"); err != nil { // 23
+		return err
+	}
+	digest := sha1.Sum(content)
+	if has("eke-digest-upper") {
+		return send(out, []byte(fmt.Sprintf("%X", digest))) // 24
+	}
+	return send(out, []byte(hex.EncodeToString(digest[:]))) // 24
+}
+
+// ---- client ----
+
+func ekeGetMain(args []string) error {
+	if len(args) != 5 {
+		return errors.New("usage: leggo eke-get HOST PORT USER PASSWORD_FILE OUT")
+	}
+	host, portText, user, pwPath, outPath := args[0], args[1], args[2], args[3], args[4]
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return fmt.Errorf("bad port %q", portText)
+	}
+	password, err := readSecretFile(pwPath)
+	if err != nil {
+		return err
+	}
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort(host, strconv.Itoa(port)), 10*time.Second)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	in := &msgReader{r: deadlineConn{conn, 30 * time.Second}}
+	return ekeFetch(in, conn, user, password, outPath)
+}
+
+func ekeFetch(in *msgReader, out io.Writer, user, password, outPath string) error {
+	if err := sendClient(out, []byte(user)); err != nil { // 1
+		return err
+	}
+	if err := in.expect("u_ack"); err != nil { // 2
+		return err
+	}
+	if err := sendClient(out, []byte(password)); err != nil { // 3
+		return err
+	}
+	verdict, err := in.expectOneOf("Authenticated", "Not Authenticated") // 4
+	if err != nil {
+		return err
+	}
+	if verdict != "Authenticated" {
+		return errors.New("the server refused the password")
+	}
+	pw39 := pad39(password)
+	if err := sendClient(out, []byte(ekeP.String())); err != nil { // 5
+		return err
+	}
+	if err := in.expect("pAck"); err != nil { // 6
+		return err
+	}
+	if err := sendClient(out, []byte(ekeG.String())); err != nil { // 7
+		return err
+	}
+	if err := in.expect("gAck"); err != nil { // 8
+		return err
+	}
+	if err := sendClient(out, hide(modPow(ekeG, ekeXa, ekeP), pw39)); err != nil { // 9
+		return err
+	}
+	if err := in.expect("xorAck"); err != nil { // 10
+		return err
+	}
+	hidden, err := in.rest(readSize) // 11
+	if err != nil {
+		return err
+	}
+	serverPublic, err := parseDecimal(xorBytes(hidden, pw39))
+	if err != nil {
+		return err
+	}
+	key, err := sessionKey(modPow(serverPublic, ekeXa, ekeP))
+	if err != nil {
+		return err
+	}
+	if err := sendClient(out, []byte("xorServerAck")); err != nil { // 12
+		return err
+	}
+	m13, err := in.exactly(32) // 13
+	if err != nil {
+		return err
+	}
+	ns, err := cbc(key, m13, false)
+	if err != nil {
+		return err
+	}
+	if err := sendClient(out, []byte("aesAck")); err != nil { // 14
+		return err
+	}
+	m15, err := cbc(key, append([]byte(nonceNa), ns...), true)
+	if err != nil {
+		return err
+	}
+	if err := sendClient(out, m15); err != nil { // 15
+		return err
+	}
+	if err := in.expect("clientAesAck"); err != nil { // 16
+		return err
+	}
+	if err := sendClient(out, []byte("send_aes_nonceNa")); err != nil { // 17
+		return err
+	}
+	if _, err := in.exactly(16); err != nil { // 18, never checked (LEG-EKE-7)
+		return err
+	}
+	lengthText, err := in.rest(lengthReadSize) // 19
+	if err != nil {
+		return err
+	}
+	length, err := strconv.ParseInt(string(lengthText), 10, 64)
+	if err != nil || length < 0 {
+		return fmt.Errorf("%w: file length %q", errProtocol, lengthText)
+	}
+	if err := sendClient(out, []byte("LnACK")); err != nil { // 20
+		return err
+	}
+	if err := in.expect("ok"); err != nil { // 21
+		return err
+	}
+	file, err := createPending(outPath)
+	if err != nil {
+		return err
+	}
+	defer file.discard()
+	digest := sha1.New()
+	if err := in.copyN(io.MultiWriter(file, digest), length); err != nil { // 22
+		if has("eke-client-eof-ok") && errors.Is(err, io.ErrUnexpectedEOF) {
+			return file.commit()
+		}
+		return fmt.Errorf("file cut short: %w", err)
+	}
+	if err := sendClient(out, []byte("File delivered")); err != nil { // 23
+		return err
+	}
+	return checkDigestAndKeep(in, digest, file)
+}
+
+// checkDigestAndKeep reads message 24 and keeps the file only when it is the
+// SHA-1 of what arrived (LEG-EKE-FMT-6).
+func checkDigestAndKeep(in *msgReader, digest hash.Hash, file *pendingFile) error {
+	theirs, err := in.exactly(2 * sha1.Size) // 24
+	if err != nil {
+		return fmt.Errorf("no digest: %w", err)
+	}
+	ours := hex.EncodeToString(digest.Sum(nil))
+	if has("eke-client-commit-early") {
+		if err := file.commit(); err != nil {
+			return err
+		}
+	}
+	if string(theirs) != ours {
+		return fmt.Errorf("SHA-1 mismatch: server %q, received %q", theirs, ours)
+	}
+	if has("eke-client-commit-early") {
+		return nil
+	}
+	return file.commit()
+}

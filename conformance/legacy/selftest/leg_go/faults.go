@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// A fault is one planted deviation from the seed design, switched on with
+// SFT_INDEPENDENT_FAULTS=name[,name] and read once at start. want is what the
+// legacy audit must report for it: "FAIL ID" (a format case fails), "PASS ID"
+// (a flaw's unexpected pass: the fault fixed it), "EVIDENCE ID" (the flaw still
+// fails, its evidence shows the change; exit 0 as for the seed). The name's prefix (eke-,
+// pki-, ca-) says which program it is in. The table is mirrored in
+// ../test_leg_go.py (a test checks that the two agree).
+type fault struct {
+	name, want, what string
+}
+
+var faultTable = []fault{
+	// sft-eke/0 server
+	{"eke-length-uint32", "FAIL LEG-EKE-FMT-3", "file length (message 19) sent as binary.BigEndian uint32: the seed's comment says 4 bytes"},
+	{"eke-p-atoi", "FAIL LEG-EKE-FMT-3", "p parsed with strconv.ParseInt: the seed's 128-bit p overflows int64 and the session closes"},
+	{"eke-readfull-user", "FAIL LEG-EKE-FMT-3", "the user name read with io.ReadFull into a 1024-byte buffer instead of one Read"},
+	{"eke-pad-spaces", "FAIL LEG-EKE-FMT-3", "password padded with fmt.Sprintf(\"%-39s\"): spaces, not '0'"},
+	{"eke-pad-left", "FAIL LEG-EKE-FMT-3", "password padded with fmt.Sprintf(\"%039s\"): zeros on the left"},
+	{"eke-key-last-digits", "FAIL LEG-EKE-FMT-4", "AES key = the last 32 decimal digits of the secret, not the first"},
+	{"eke-key-fillbytes", "FAIL LEG-EKE-FMT-4", "AES key = the secret's big-endian bytes (FillBytes, 32), not its ASCII digits"},
+	{"eke-cbc-reused", "FAIL LEG-EKE-FMT-4", "one cipher.BlockMode per session: message 18 chains on message 13's last block"},
+	{"eke-ecb", "FAIL LEG-EKE-FMT-4", "block.Encrypt per 16 bytes (ECB) instead of CBC"},
+	{"eke-digest-upper", "FAIL LEG-EKE-FMT-5", "digest formatted with %X: upper-case hex"},
+	{"eke-last-chunk-dropped", "FAIL LEG-EKE-FMT-5", "the send loop stops before a last chunk shorter than 1024 bytes"},
+	{"eke-goroutine-per-conn", "PASS LEG-EKE-12", "go s.serve(conn): connections served concurrently (the flaw fixed)"},
+	{"eke-user-checked", "PASS LEG-EKE-2", "the user name compared with -user (the seed's always-true test fixed)"},
+	{"eke-rand-exponent", "PASS LEG-EKE-4", "the server exponent drawn with crypto/rand per session (the flaw fixed)"},
+	{"eke-println-acks", "FAIL LEG-EKE-FMT-3", "acks written with fmt.Fprintln: each ends with a newline"},
+	// sft-eke/0 client
+	{"eke-client-println", "FAIL LEG-EKE-FMT-1", "the client writes its messages with fmt.Fprintln: a newline after each"},
+	{"eke-client-commit-early", "FAIL LEG-EKE-FMT-6", "the client renames the file into place before it compares message 24"},
+	{"eke-client-eof-ok", "FAIL LEG-EKE-FMT-6", "the client treats io.EOF in the file as its end and keeps the short file"},
+	// sft-pki/0 responder and requester
+	{"pki-length-le", "FAIL LEG-PKI-FMT-1", "frame length written and read with binary.LittleEndian"},
+	{"pki-length-uint64", "FAIL LEG-PKI-FMT-1", "frame length as a uint64 (PutUint64): a 12-byte header"},
+	{"pki-rsfl-oaep-sha1", "FAIL LEG-PKI-FMT-6", "RSFL pieces sealed with rsa.EncryptOAEP(sha1.New(), ...)"},
+	{"pki-rsfl-oaep-label", "FAIL LEG-PKI-FMT-6", "RSFL pieces sealed with the label []byte(\"RSFL\")"},
+	{"pki-rsfl-pkcs1v15", "FAIL LEG-PKI-FMT-6", "RSFL pieces sealed with rsa.EncryptPKCS1v15"},
+	{"pki-piece-128", "FAIL LEG-PKI-FMT-6", "pieces of 128 bytes (a power of two) instead of 100"},
+	{"pki-empty-file-frame", "FAIL LEG-PKI-FMT-6", "a do-while send loop: an empty file still gets one RSFL"},
+	{"pki-rsci-silent", "FAIL LEG-PKI-FMT-4", "a refused certificate is a bare close, no RSCI"},
+	{"pki-rscv-chain", "FAIL LEG-PKI-FMT-4", "RSCV carries the responder's certificate followed by the root's (a chain)"},
+	{"pki-single-read", "FAIL LEG-PKI-FMT-1", "a frame's payload taken from one conn.Read instead of io.ReadFull"},
+	{"pki-rsci-no-close", "FAIL LEG-PKI-FMT-4", "after RSCI the handler goroutine goes back to reading frames: no close"},
+	{"pki-open-error-reads-on", "FAIL LEG-PKI-FMT-7", "a dispatcher loop: after a failed open it waits for the next RQFL instead of closing"},
+	{"pki-filepath-join", "EVIDENCE LEG-PKI-5", "plain filepath.Join(share, name): absolute names stay in the share, '..' still climbs out"},
+	{"pki-go-join", "PASS LEG-PKI-5", "filepath.Join(share, filepath.Clean(\"/\"+name)): names kept inside the share"},
+	// sft-pki/0 CA
+	{"ca-wrong-password-403", "FAIL LEG-CA-FMT-3", "a wrong password answered 403 Forbidden"},
+	{"ca-body-limit-400", "FAIL LEG-CA-FMT-3", "MaxBytesReader's error mapped to 400 like any read error (no errors.As)"},
+	{"ca-base64-raw", "FAIL LEG-CA-FMT-1", "payload decoded with base64.RawStdEncoding: padded payloads refused"},
+	{"ca-base64-url", "FAIL LEG-CA-FMT-1", "payload decoded with base64.URLEncoding"},
+	{"ca-sha1-signature", "FAIL LEG-CA-FMT-2", "certificates signed with x509.SHA1WithRSA"},
+	{"ca-extensions", "PASS LEG-CA-6", "certificates issued with BasicConstraints, KeyUsage, ExtKeyUsage, for 30 days (the flaw fixed)"},
+}
+
+var activeFaults = map[string]bool{}
+
+func loadFaults() {
+	known := map[string]bool{}
+	for _, f := range faultTable {
+		known[f.name] = true
+	}
+	for _, name := range strings.Split(os.Getenv("SFT_INDEPENDENT_FAULTS"), ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		if !known[name] {
+			fmt.Fprintf(os.Stderr, "leggo: unknown fault %q\n", name)
+			os.Exit(2)
+		}
+		activeFaults[name] = true
+	}
+}
+
+// has reports whether the planted fault name is switched on.
+func has(name string) bool { return activeFaults[name] }
+
+func printFaults() {
+	for _, f := range faultTable {
+		fmt.Printf("%s\t%s\t%s\n", f.name, f.want, f.what)
+	}
+}

@@ -1,0 +1,3 @@
+module sft/leggo
+
+go 1.19

@@ -1,0 +1,400 @@
+package main
+
+// sft-pki/0 (docs/SPEC.md §7.1): frames "!4sL" + payload; the requester sends
+// SECE(cert), the responder answers RSCV(cert) or RSCI(), the requester sends
+// RQFL(OAEP(name)), the responder streams RSFL(OAEP(100-byte piece))... and
+// closes. Flaws kept as the seed has them: no proof of possession, signature is
+// the whole certificate check, responder never authenticated, no path
+// confinement, no integrity, end of file = TCP close, errors = bare close.
+
+import (
+	"bufio"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/binary"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+const (
+	typeSECE = "SECE"
+	typeRSCV = "RSCV"
+	typeRSCI = "RSCI"
+	typeRQFL = "RQFL"
+	typeRSFL = "RSFL"
+
+	// maxFrame is where we stop reading: the seed has no limit; §7.1.1 lets
+	// a receiver close at any length it cannot handle.
+	maxFrame = 1 << 20
+	// pieceSize is the seed's plaintext size of one RSFL.
+	pieceSize = 100
+)
+
+var knownTypes = map[string]bool{typeSECE: true, typeRSCV: true, typeRSCI: true, typeRQFL: true, typeRSFL: true}
+
+// frame is one sft-pki/0 message.
+type frame struct {
+	typ     string
+	payload []byte
+}
+
+// encodeFrame lays a frame out as struct.pack("!4sL%ds").
+func encodeFrame(typ string, payload []byte) []byte {
+	if has("pki-length-uint64") {
+		out := make([]byte, 12+len(payload))
+		copy(out[:4], typ)
+		binary.BigEndian.PutUint64(out[4:12], uint64(len(payload)))
+		copy(out[12:], payload)
+		return out
+	}
+	out := make([]byte, 8+len(payload))
+	copy(out[:4], typ)
+	if has("pki-length-le") {
+		binary.LittleEndian.PutUint32(out[4:8], uint32(len(payload)))
+	} else {
+		binary.BigEndian.PutUint32(out[4:8], uint32(len(payload)))
+	}
+	copy(out[8:], payload)
+	return out
+}
+
+func writeFrame(w io.Writer, typ string, payload []byte) error {
+	_, err := w.Write(encodeFrame(typ, payload))
+	return err
+}
+
+// readFrame reads one frame. io.EOF means the peer closed cleanly between
+// frames; a close inside a frame is io.ErrUnexpectedEOF.
+func readFrame(r io.Reader) (frame, error) {
+	var header [8]byte
+	if _, err := io.ReadFull(r, header[:]); err != nil {
+		return frame{}, err
+	}
+	typ := string(header[:4])
+	length := binary.BigEndian.Uint32(header[4:])
+	if has("pki-length-le") {
+		length = binary.LittleEndian.Uint32(header[4:])
+	}
+	if has("pki-length-uint64") {
+		var low [4]byte
+		if _, err := io.ReadFull(r, low[:]); err != nil {
+			return frame{}, err
+		}
+		wide := binary.BigEndian.Uint64(append(header[4:8:8], low[:]...))
+		if wide > maxFrame {
+			return frame{}, fmt.Errorf("%w: frame of %d bytes", errProtocol, wide)
+		}
+		length = uint32(wide)
+	}
+	if !knownTypes[typ] {
+		return frame{}, fmt.Errorf("%w: unknown frame type %q", errProtocol, typ)
+	}
+	if length > maxFrame {
+		return frame{}, fmt.Errorf("%w: frame of %d bytes", errProtocol, length)
+	}
+	payload := make([]byte, length)
+	if has("pki-single-read") && length > 0 {
+		n, err := r.Read(payload)
+		if n > 0 {
+			return frame{typ, payload[:n]}, nil
+		}
+		return frame{}, err
+	}
+	if _, err := io.ReadFull(r, payload); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return frame{}, err
+	}
+	return frame{typ, payload}, nil
+}
+
+func oaepEncrypt(pub *rsa.PublicKey, msg []byte) ([]byte, error) {
+	return rsa.EncryptOAEP(sha256.New(), rand.Reader, pub, msg, nil)
+}
+
+// sealPiece is the responder's OAEP(requester key, piece) for one RSFL.
+func sealPiece(pub *rsa.PublicKey, piece []byte) ([]byte, error) {
+	switch {
+	case has("pki-rsfl-oaep-sha1"):
+		return rsa.EncryptOAEP(sha1.New(), rand.Reader, pub, piece, nil)
+	case has("pki-rsfl-oaep-label"):
+		return rsa.EncryptOAEP(sha256.New(), rand.Reader, pub, piece, []byte("RSFL"))
+	case has("pki-rsfl-pkcs1v15"):
+		return rsa.EncryptPKCS1v15(rand.Reader, pub, piece)
+	}
+	return oaepEncrypt(pub, piece)
+}
+
+func oaepDecrypt(key *rsa.PrivateKey, ct []byte) ([]byte, error) {
+	return rsa.DecryptOAEP(sha256.New(), rand.Reader, key, ct, nil)
+}
+
+// parsePEMCert reads the one PEM certificate a SECE or RSCV carries.
+func parsePEMCert(payload []byte) (*x509.Certificate, error) {
+	block, _ := pem.Decode(payload)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return nil, errors.New("no PEM certificate")
+	}
+	return x509.ParseCertificate(block.Bytes)
+}
+
+// ---- responder ----
+
+type responder struct {
+	key     *rsa.PrivateKey
+	certPEM []byte
+	root    *x509.Certificate
+	share   string
+	idle    time.Duration
+}
+
+func pkiServeMain(args []string) error {
+	fs := flag.NewFlagSet("pki-serve", flag.ExitOnError)
+	host := fs.String("host", "127.0.0.1", "address to listen on")
+	port := fs.Int("port", 0, "port to listen on (0 = any)")
+	keyPath := fs.String("key", "", "responder private key (PEM)")
+	certPath := fs.String("cert", "", "responder certificate (PEM)")
+	rootPath := fs.String("root", "", "organisation root certificate (PEM)")
+	share := fs.String("share", "", "directory whose files are served")
+	idle := fs.Duration("idle-timeout", 60*time.Second, "longest wait for a read (0 = forever)")
+	fs.Parse(args)
+	key, err := loadRSAKey(*keyPath)
+	if err != nil {
+		return err
+	}
+	certPEM, _, err := loadCertPEM(*certPath)
+	if err != nil {
+		return err
+	}
+	_, root, err := loadCertPEM(*rootPath)
+	if err != nil {
+		return err
+	}
+	ln, err := listen(*host, *port)
+	if err != nil {
+		return err
+	}
+	r := &responder{key: key, certPEM: certPEM, root: root, share: *share, idle: *idle}
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		go r.serve(conn)
+	}
+}
+
+func (r *responder) serve(conn net.Conn) {
+	defer conn.Close()
+	if err := r.session(deadlineConn{conn, r.idle}); err != nil {
+		log.Printf("pki0 %s: %v", conn.RemoteAddr(), err)
+	}
+}
+
+// session runs one connection: one certificate exchange, one file.
+func (r *responder) session(conn io.ReadWriter) error {
+	first, err := readFrame(conn)
+	if err != nil {
+		return err
+	}
+	if first.typ != typeSECE {
+		return fmt.Errorf("%w: %s before SECE", errProtocol, first.typ)
+	}
+	peer, err := parsePEMCert(first.payload)
+	var peerKey *rsa.PublicKey
+	if err == nil {
+		// The seed checks the root's signature and nothing else (LEG-PKI-3).
+		err = r.root.CheckSignature(peer.SignatureAlgorithm, peer.RawTBSCertificate, peer.Signature)
+	}
+	if err == nil {
+		var ok bool
+		if peerKey, ok = peer.PublicKey.(*rsa.PublicKey); !ok {
+			err = errors.New("certificate key is not RSA")
+		}
+	}
+	if err != nil {
+		if !has("pki-rsci-silent") {
+			writeFrame(conn, typeRSCI, nil)
+		}
+		if has("pki-rsci-no-close") {
+			for {
+				if _, err := readFrame(conn); err != nil {
+					return err
+				}
+			}
+		}
+		return fmt.Errorf("certificate refused: %v", err)
+	}
+	rscv := r.certPEM
+	if has("pki-rscv-chain") {
+		rscv = append(append([]byte{}, r.certPEM...), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: r.root.Raw})...)
+	}
+	if err := writeFrame(conn, typeRSCV, rscv); err != nil {
+		return err
+	}
+	req, err := readFrame(conn)
+	if err != nil {
+		return err
+	}
+	if req.typ != typeRQFL {
+		return fmt.Errorf("%w: %s instead of RQFL", errProtocol, req.typ)
+	}
+	nameBytes, err := oaepDecrypt(r.key, req.payload)
+	if err != nil {
+		return fmt.Errorf("RQFL: %v", err)
+	}
+	if !utf8.Valid(nameBytes) {
+		return fmt.Errorf("%w: file name is not UTF-8", errProtocol)
+	}
+	name := string(nameBytes)
+	log.Printf("pki0: file request for %q from %s", name, peer.Subject.CommonName)
+	// The seed opens os.path.join(share, name): an absolute name replaces the
+	// share and ".." is followed (LEG-PKI-5). filepath.Join alone would keep
+	// absolute names inside the share, so spell the seed's join out.
+	path := name
+	if !filepath.IsAbs(name) {
+		path = filepath.Join(r.share, name)
+	}
+	if has("pki-filepath-join") {
+		path = filepath.Join(r.share, name)
+	}
+	if has("pki-go-join") {
+		path = filepath.Join(r.share, filepath.Clean("/"+name))
+	}
+	f, err := os.Open(path)
+	if err != nil && has("pki-open-error-reads-on") {
+		log.Printf("pki0: %v; waiting for another request", err)
+		for {
+			if _, err := readFrame(conn); err != nil {
+				return err
+			}
+		}
+	}
+	if err != nil {
+		return err // a bare close (LEG-PKI-8)
+	}
+	defer f.Close()
+	size := pieceSize
+	if has("pki-piece-128") {
+		size = 128
+	}
+	buf := make([]byte, size)
+	out := bufio.NewWriter(conn)
+	for {
+		n, err := io.ReadFull(f, buf)
+		if n > 0 || has("pki-empty-file-frame") {
+			ct, encErr := sealPiece(peerKey, buf[:n])
+			if encErr != nil {
+				return encErr
+			}
+			if wErr := writeFrame(out, typeRSFL, ct); wErr != nil {
+				return wErr
+			}
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	// The end of the file is the close (LEG-PKI-7).
+	return out.Flush()
+}
+
+// ---- requester ----
+
+func pkiGetMain(args []string) error {
+	if len(args) < 6 || len(args) > 7 {
+		return errors.New("usage: leggo pki-get KEY CERT HOST PORT NAME OUT [ALIAS]")
+	}
+	keyPath, certPath, host, portText, name, outPath := args[0], args[1], args[2], args[3], args[4], args[5]
+	// ALIAS (args[6]) is accepted and ignored: the seed's requester never
+	// checks who answered (LEG-PKI-4).
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return fmt.Errorf("bad port %q", portText)
+	}
+	key, err := loadRSAKey(keyPath)
+	if err != nil {
+		return err
+	}
+	certPEM, _, err := loadCertPEM(certPath)
+	if err != nil {
+		return err
+	}
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort(host, strconv.Itoa(port)), 10*time.Second)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	rw := deadlineConn{conn, 30 * time.Second}
+	if err := writeFrame(rw, typeSECE, certPEM); err != nil {
+		return err
+	}
+	reply, err := readFrame(rw)
+	if err != nil {
+		return fmt.Errorf("waiting for RSCV: %v", err)
+	}
+	switch reply.typ {
+	case typeRSCV:
+	case typeRSCI:
+		return errors.New("the responder refused our certificate (RSCI)")
+	default:
+		return fmt.Errorf("%w: %s instead of RSCV", errProtocol, reply.typ)
+	}
+	peer, err := parsePEMCert(reply.payload)
+	if err != nil {
+		return fmt.Errorf("RSCV: %v", err)
+	}
+	peerKey, ok := peer.PublicKey.(*rsa.PublicKey)
+	if !ok {
+		return errors.New("RSCV: responder key is not RSA")
+	}
+	ct, err := oaepEncrypt(peerKey, []byte(name))
+	if err != nil {
+		return fmt.Errorf("RQFL: %v", err)
+	}
+	if err := writeFrame(rw, typeRQFL, ct); err != nil {
+		return err
+	}
+	out, err := createPending(outPath)
+	if err != nil {
+		return err
+	}
+	defer out.discard()
+	for {
+		piece, err := readFrame(rw)
+		if err == io.EOF {
+			break // the close is the end of the file (LEG-PKI-7)
+		}
+		if err != nil {
+			return fmt.Errorf("receiving: %v", err)
+		}
+		if piece.typ != typeRSFL {
+			return fmt.Errorf("%w: %s instead of RSFL", errProtocol, piece.typ)
+		}
+		plain, err := oaepDecrypt(key, piece.payload)
+		if err != nil {
+			return fmt.Errorf("RSFL: %v", err)
+		}
+		if _, err := out.Write(plain); err != nil {
+			return err
+		}
+	}
+	return out.commit()
+}

@@ -1,0 +1,76 @@
+/* Planted faults of pki5 (SFT_INDEPENDENT_FAULTS=name[,name], read once at start).
+ *
+ * Each line: FAULT(enum, "name", "REQUIREMENT-ID", "one line: the mistake").
+ * The Python harness (test_pki5.py) mirrors this table and checks that the two agree.
+ * Every fault is a mistake a C team on OpenSSL's libssl really makes.
+ */
+#ifndef PKI5_FAULTS_H
+#define PKI5_FAULTS_H
+
+#define PKI5_FAULT_TABLE(FAULT) \
+    FAULT(F_VERIFY_CB_ACCEPTS, "verify_cb_returns_1", "PKI-CERT-4", "the responder's verify callback logs the error and returns 1 instead of preverify_ok") \
+    FAULT(F_NO_FAIL_IF_NO_PEER_CERT, "verify_peer_without_fail_if_no_cert", "PKI-TLS-3", "SSL_VERIFY_PEER without SSL_VERIFY_FAIL_IF_NO_PEER_CERT, and no peer-certificate check after the handshake") \
+    FAULT(F_CRL_FLAG_UNSET, "crl_loaded_flag_unset", "PKI-CERT-7", "the CRL is added to the X509_STORE but X509_V_FLAG_CRL_CHECK is never set") \
+    FAULT(F_EKU_ABSENT_ANY, "missing_eku_is_any_purpose", "PKI-CERT-5", "the EKU check only runs when the extension is present (OpenSSL's any-purpose default)") \
+    FAULT(F_CA_TRUE_ACCEPTED, "basic_constraints_unchecked", "PKI-CERT-6", "the leaf's BasicConstraints are never looked at: a CA:TRUE peer certificate is accepted") \
+    FAULT(F_ALPN_NOACK, "alpn_select_noack", "PKI-TLS-2", "the ALPN select callback returns SSL_TLSEXT_ERR_NOACK on no match and the connection is served") \
+    FAULT(F_TLS12_ALLOWED, "min_proto_tls12", "PKI-TLS-1", "the responder's SSL_CTX_set_min_proto_version is TLS1_2_VERSION") \
+    FAULT(F_NO_CLOSE_NOTIFY_BYE, "bye_close_without_shutdown", "PKI-TLS-7", "after BYE_ the responder close()s the socket without SSL_shutdown") \
+    FAULT(F_FATAL_KEEPS_READING, "fatal_error_keeps_reading", "ERR-3", "after sending a fatal bad_frame the responder keeps reading until the peer closes") \
+    FAULT(F_NAME_DOTDOT_PREFIX, "dotdot_only_leading", "APP-NAME-2", "the name check refuses a leading \"../\" only, not a \"..\" component further in") \
+    FAULT(F_SYMLINK_FOLLOWED, "open_without_nofollow", "APP-NAME-4", "openat() of each component without O_NOFOLLOW: symbolic links out of the share are followed") \
+    FAULT(F_C1_ALLOWED, "c1_controls_allowed", "APP-NAME-8", "the control-character check covers bytes < 0x20 and 0x7f only") \
+    FAULT(F_OVERFLOW_AT_DONE, "overflow_checked_at_done", "APP-PUT-6", "more DATA than announced is only noticed at DONE (the bytes are written first)") \
+    FAULT(F_EMPTY_DATA_OK, "empty_data_accepted", "FRM-13", "a DATA frame of length 0 is taken as an empty write") \
+    FAULT(F_DUP_KEYS_OK, "json_duplicates_accepted", "FRM-9", "json_loadb without JSON_REJECT_DUPLICATES: the last duplicate wins") \
+    FAULT(F_REAL_AS_INT, "json_number_value_for_size", "FRM-11", "integer members read with json_number_value(): 1.0 and 1e3 pass as sizes") \
+    FAULT(F_PARTIAL_KEPT, "partial_not_unlinked", "APP-STORE-3", "a failed put closes its temporary file but never unlinks it") \
+    FAULT(F_PUT_OVERWRITES, "put_rename_replaces", "APP-PUT-3", "no exists check at PUTF and rename() at commit: an existing inbox file is replaced") \
+    FAULT(F_WANT_READ_EOF, "want_read_mid_frame_is_eof", "FRM-4", "SSL_ERROR_WANT_READ in the middle of a frame is taken as the end of the connection") \
+    FAULT(F_NO_IDLE_TIMEOUT, "no_idle_deadline", "LIM-2", "reads between requests wait forever (no idle deadline)") \
+    FAULT(F_CLIENT_NO_CN_CHECK, "client_cn_unchecked", "PKI-ID-1", "the initiator never compares the responder's CN with the alias it was given") \
+    FAULT(F_CN_CASEFOLD, "client_cn_strcasecmp", "PKI-ID-4", "the initiator compares the CN with strcasecmp()") \
+    FAULT(F_CLIENT_SYSTEM_TRUST, "client_default_verify_paths", "PKI-TLS-4", "the initiator calls SSL_CTX_set_default_verify_paths() besides loading the root") \
+    FAULT(F_CLIENT_VERIFY_NONE, "client_verify_result_ignored", "PKI-CERT-4", "the initiator sets SSL_VERIFY_NONE and never calls SSL_get_verify_result()") \
+    FAULT(F_CLIENT_EOF_COMMITS, "client_eof_after_size_commits", "APP-GET-5", "the initiator takes SSL_read() <= 0 after all announced bytes as the end of the get and keeps the file") \
+    FAULT(F_CLIENT_NO_SHA_CHECK, "client_sizes_only", "APP-GET-3", "the initiator compares sizes at DONE but not the SHA-256") \
+    FAULT(F_CLIENT_EKU_ANY, "client_missing_eku_any", "PKI-CERT-5", "the initiator's EKU check only runs when the extension is present") \
+    FAULT(F_SHUTDOWN_WAITS_PEER, "shutdown_waits_for_peer", "PKI-TLS-7", "the bidirectional SSL_shutdown dance: after its close_notify it waits for the peer's close_notify before closing") \
+    FAULT(F_SIGNED_LENGTH, "signed_frame_length", "FRM-3", "the frame length is held in an int32_t: lengths of 2^31 and above pass the limit check") \
+    FAULT(F_NAME_STRLEN, "name_strlen_truncates", "APP-NAME-2", "the name's length taken with strlen(json_string_value()): an embedded NUL cuts the name") \
+    FAULT(F_SHA_CASEFOLD, "sha_strcasecmp", "FRM-12", "sha256 members checked with isxdigit() and compared with strcasecmp()") \
+    FAULT(F_HS_DEADLINE_PER_READ, "handshake_deadline_per_read", "LIM-1", "the handshake deadline restarts at every read (SO_RCVTIMEO style): a trickle keeps it open") \
+    FAULT(F_NO_PENDING_CAP, "no_per_address_cap", "LIM-8", "no cap on the handshakes one source address holds") \
+    FAULT(F_NO_EVICTION, "no_handshake_eviction", "LIM-9", "when every slot is taken the new connection is closed, never the oldest handshake") \
+    FAULT(F_WRITE_NO_DEADLINE, "blocking_write_no_deadline", "LIM-10", "writes wait for the socket without a deadline: a peer that stops reading holds the thread forever") \
+    FAULT(F_ALLOW_PREFIX, "allow_list_strncmp", "PKI-ID-4", "the allow list is matched with strncmp(alias, allowed, strlen(allowed))") \
+    FAULT(F_REALPATH_PREFIX, "realpath_prefix_confinement", "APP-NAME-4", "realpath() of share/name, confinement by strncmp() on the share's path, then open()") \
+    FAULT(F_CLIENT_KEYLOG, "client_keylog_env", "PKI-TLS-8", "a debugging key-log callback honouring SSLKEYLOGFILE left on in the initiator") \
+    FAULT(F_CLIENT_DEFAULT_GROUPS, "client_default_groups", "PKI-TLS-9", "the initiator never calls SSL_CTX_set1_groups_list: OpenSSL's default groups are offered") \
+    FAULT(F_CLIENT_TEMP_0644, "client_temp_0644", "APP-STORE-1", "the initiator creates its temporary file with mode 0644") \
+    FAULT(F_CLIENT_RENAME_REPLACES, "client_rename_replaces", "APP-GET-6", "the initiator commits with renameat() and never checks the output first: an existing file is replaced") \
+    FAULT(F_CLIENT_NO_CRL, "client_ignores_crl", "PKI-CERT-7", "the initiator's store gets the root but not the CRL") \
+    FAULT(F_CLIENT_SET1_HOST, "client_alias_by_set1_host", "PKI-ID-4", "the initiator checks the alias with SSL_set1_host() (OpenSSL's host-name rules: SAN first, case-insensitive)") \
+    FAULT(F_GET_TEXT_BY_NID, "cn_by_get_text_by_nid", "PKI-ID-4", "the responder reads the CN with X509_NAME_get_text_by_NID(): the first of several CNs") \
+    FAULT(F_ALPN_IGNORE_RESULT, "alpn_select_result_ignored", "PKI-TLS-2", "the ALPN callback ignores SSL_select_next_proto()'s result: no overlap selects the client's first protocol") \
+    FAULT(F_CLIENT_ALPN_UNCHECKED, "client_alpn_unchecked", "PKI-TLS-2", "the initiator offers ALPN but never reads SSL_get0_alpn_selected()") \
+    FAULT(F_CLIENT_ACCEPT_BOOLEAN, "client_accept_is_boolean", "APP-PUT-9", "the put initiator checks json_is_boolean(accept): \"accept\": false is an acceptance") \
+    FAULT(F_CLIENT_NO_SIGNAL_CLEANUP, "client_no_sigterm_cleanup", "APP-STORE-3", "the initiator installs no SIGTERM/SIGINT handling: its temporary file stays behind") \
+    FAULT(F_CLIENT_SWEEPS_ALL, "client_sweeps_live_temporaries", "APP-STORE-3", "the initiator's start-up sweep removes every .sft-partial- file, live ones too") \
+    FAULT(F_SLOT_LEAK, "slot_leaked_on_failed_handshake", "LIM-4", "the connection count is not decremented when a handshake fails") \
+    FAULT(F_CLIENT_TMPDIR, "client_mkstemp_in_tmpdir", "APP-STORE-1", "the initiator downloads into mkstemp(\"$TMPDIR/sft-get-XXXXXX\") and copies into the output at the end") \
+    FAULT(F_CLIENT_CN_AFTER_REQUEST, "client_cn_checked_after_request", "PKI-ID-1", "the initiator sends its request first and compares the CN while it waits for the answer") \
+    FAULT(F_ALLOW_PUT_ONLY, "allow_list_for_puts_only", "PKI-ID-3", "the allow list is consulted for PUTF only: anyone authenticated may get") \
+    FAULT(F_SIZE_LIMIT_OFF_BY_ONE, "size_limit_off_by_one", "APP-PUT-7", "size >= max_file_size is too_large: a file of exactly the limit is refused") \
+    FAULT(F_DATA_MAX_OFF_BY_ONE, "data_max_off_by_one", "FRM-13", "a DATA frame of exactly 1 MiB is refused (len >= 1048576)") \
+    FAULT(F_CONTROL_MAX_OFF_BY_ONE, "control_max_off_by_one", "FRM-8", "a control payload of exactly 65536 bytes is refused (len >= 65536)") \
+    FAULT(F_LSTAT_THEN_OPEN, "lstat_components_then_open", "APP-NAME-5", "each component checked with fstatat(AT_SYMLINK_NOFOLLOW), then the whole name opened with openat() following links") \
+    FAULT(F_MESSAGE_ECHOES_NAME, "message_echoes_whole_name", "ERR-1", "not_found's message is snprintf(\"no such file: %s\", name) into a 8 KiB buffer") \
+    FAULT(F_ERROR_JSON_SNPRINTF, "eror_json_by_snprintf", "FRM-14", "EROR payloads are built with snprintf(): a quote or control character in the echoed name breaks the JSON") \
+    FAULT(F_RENAME_AFTER_CHECK, "put_exists_check_then_rename", "APP-PUT-8", "exists is checked at PUTF, the commit is rename(): of two concurrent puts the later replaces the first")
+
+#define PKI5_FAULT_ENUM(e, name, req, line) e,
+enum pki5_fault { PKI5_FAULT_TABLE(PKI5_FAULT_ENUM) F_COUNT };
+#undef PKI5_FAULT_ENUM
+
+#endif

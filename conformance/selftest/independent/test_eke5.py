@@ -1,0 +1,475 @@
+"""The EKE cases proven on a sixth implementation, eke5: C11 on OpenSSL 3 and Jansson.
+
+conformance/selftest/independent/eke5/ (C11, gcc; POSIX sockets, one pthread per
+connection; libcrypto for BIGNUM, scrypt, HKDF, SHAKE256, AES-GCM; Jansson for JSON;
+openat(O_NOFOLLOW) for names) was written from docs/SPEC.md alone; its choices are listed
+at the top of eke5/main.c. It is built with `cc` into a cache
+directory outside the tree, one binary per source content. eke_harness.py runs the checks,
+each a separate `pytest conformance ... --target-config FILE` run exactly as a user would
+point the suite at their own server and client: its own client against its own server; the
+whole suite judges it CONFORMANT (`slow`); each planted fault (`FAULTS` below, mirrored by
+eke5/faults.def and switched on by `SFT_INDEPENDENT_FAULTS`) FAILs under its requirement
+(`SFT_SELFTEST=all`). Without a C compiler or the headers of libssl-dev and libjansson-dev
+every test SKIPs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from conformance.embedded import _SHARE_FACTS, EMBEDDED_LIMITS
+from conformance.selftest.independent.eke_harness import (
+    LEVEL,
+    EkeImplementation,
+    IndependentServer,
+    check_conformant,
+    check_fault,
+    check_sanity_get,
+    command,
+    lay_out,
+    limit_options,
+)
+from conformance.selftest.independent.launching import fault_env, hup_restart_command
+from conformance.target import Account, Target
+from sftkit.launch import launch_server, run_command
+
+__all__ = ["FAULTS", "Fault", "SOURCE", "start_independent"]
+
+SOURCE = Path(__file__).resolve().parent / "eke5"
+_VECTORS = Path(__file__).resolve().parents[2] / "vectors"
+_BUILD_DIR = Path(tempfile.gettempdir()) / f"sft-eke5-build-{os.getuid()}"
+_READY_TIMEOUT = 20.0
+_TIMEOUTS = " --handshake-timeout 5 --idle-timeout 5"
+_CC = shutil.which("cc") or shutil.which("gcc")
+_HEADERS = {
+    "libssl-dev": Path("/usr/include/openssl/evp.h"),
+    "libjansson-dev": Path("/usr/include/jansson.h"),
+}
+_MISSING = (
+    "no C compiler (`cc`/`gcc`) on PATH: eke5 (C) cannot be built (apt-get install gcc)"
+    if _CC is None
+    else "".join(
+        f"{header} is missing: apt-get install {package}"
+        for package, header in _HEADERS.items()
+        if not header.is_file()
+    )[:200]
+)
+_NEEDS_CC = pytest.mark.skipif(bool(_MISSING), reason=_MISSING or "cc present")
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One planted mistake: the requirement it breaks and the case file that judges it."""
+
+    requirement: str
+    test_file: str
+    description: str
+    client: bool = False
+
+
+# Mirrors eke5/faults.def (test_fault_tables_agree checks it).
+FAULTS: dict[str, Fault] = {
+    "abandoned_not_counted": Fault(
+        "EKE-THR-5",
+        "test_eke_throttling.py",
+        "server: a handshake closed after EKE2 is not counted as a failure",
+    ),
+    "c1_checked_bytewise": Fault(
+        "APP-NAME-8",
+        "test_app_names_controls.py",
+        "server: bytes 0x80-0x9F refused anywhere in a name (refuses the euro sign)",
+    ),
+    "client_accept_is_boolean": Fault(
+        "APP-PUT-9",
+        "test_client_put.py",
+        "client: RSFL accept checked with json_is_boolean(): false accepted",
+        client=True,
+    ),
+    "client_c4_unchecked": Fault(
+        "EKE-HS-7",
+        "test_eke_client.py",
+        "client: the return of gcm_open on C4 ignored, Na never compared",
+        client=True,
+    ),
+    "client_excess_written": Fault(
+        "APP-GET-4",
+        "test_eke_client_transfer.py",
+        "client: DATA beyond the announced size written, failure only at DONE",
+        client=True,
+    ),
+    "client_no_signal_cleanup": Fault(
+        "APP-STORE-3",
+        "test_eke_client_transfer.py",
+        "client: no SIGTERM handler: the temporary file of a get stays",
+        client=True,
+    ),
+    "client_rsfl_sha_ignored": Fault(
+        "APP-GET-3",
+        "test_eke_client_transfer.py",
+        "client: RSFL.sha256 parsed into a buffer never compared (only DONE.sha256 is)",
+        client=True,
+    ),
+    "commit_with_rename": Fault(
+        "APP-PUT-8",
+        "test_app_put.py",
+        "server: a put committed with renameat(), replacing a file stored meanwhile",
+    ),
+    "control_limit_off_by_one": Fault(
+        "FRM-8", "test_framing.py", "server: control payload bound written len >= 65536"
+    ),
+    "data_bound_off_by_one": Fault(
+        "APP-PUT-6", "test_app_put.py", "server: excess DATA checked as received + len > size + 1"
+    ),
+    "follow_symlinks": Fault(
+        "APP-NAME-4",
+        "test_app_names.py",
+        "server: openat without O_NOFOLLOW follows links out of the share",
+    ),
+    "gcm_final_unchecked": Fault(
+        "EKE-REC-4",
+        "test_eke_records.py",
+        "server: the return of EVP_DecryptFinal_ex ignored: a record's tag is never checked",
+    ),
+    "handshake_deadline_per_read": Fault(
+        "LIM-1",
+        "test_eke_handshake.py test_lockout.py",
+        "server: the handshake timeout re-armed as each read's poll() timeout",
+    ),
+    "handshake_timeout_silent": Fault(
+        "EKE-HS-11",
+        "test_eke_handshake.py",
+        "server: the handshake deadline closes without EROR timeout",
+    ),
+    "hex_isxdigit": Fault(
+        "FRM-12",
+        "test_framing.py",
+        "server: hex members and sha256 checked with isxdigit(): upper case passes",
+    ),
+    "json_duplicates_allowed": Fault(
+        "FRM-9",
+        "test_framing.py",
+        "server: json_loadb without JSON_REJECT_DUPLICATES: Jansson keeps the last duplicate",
+    ),
+    "json_number_as_real": Fault(
+        "FRM-11",
+        "test_framing.py",
+        "server: integers read with json_number_value(): 1.0 and 1e3 pass as sizes",
+    ),
+    "name_checked_with_strlen": Fault(
+        "APP-NAME-2",
+        "test_app_names.py",
+        "server: the name checked up to its first NUL (strlen), then opened",
+    ),
+    "negative_size_cast": Fault(
+        "FRM-11",
+        "test_framing.py",
+        "server: json_int_t cast to uint64_t without a sign check: size -1 is a huge size",
+    ),
+    "ns_short_memcmp": Fault(
+        "EKE-HS-6",
+        "test_eke_handshake.py",
+        "server: Ns compared with CRYPTO_memcmp on 16 bytes (half of it)",
+    ),
+    "refused_fd_leaked": Fault(
+        "LIM-8",
+        "test_lockout.py",
+        "server: a refused connection's descriptor is never closed nor answered",
+    ),
+    "sign_bit_never_set": Fault(
+        "EKE-X-2",
+        "test_eke_handshake.py",
+        "server: the sign bit taken as (byte & 0x100): always 0, Y' = Y",
+    ),
+    "sigpipe_not_ignored": Fault(
+        "LIM-5",
+        "test_limits.py test_limits_responder.py",
+        "server: write() on sockets with SIGPIPE at its default: a vanished peer kills the server",
+    ),
+    "size_truncated_u32": Fault(
+        "APP-PUT-7",
+        "test_app_put.py",
+        "server: the put's size kept in a uint32_t, checked after truncation",
+    ),
+    "success_resets_address": Fault(
+        "EKE-THR-6",
+        "test_eke_throttling.py",
+        "server: a success clears the address's failure count too",
+    ),
+    "temp_mode_0644": Fault(
+        "APP-STORE-1",
+        "test_app_put.py",
+        "server: the put's temporary file opened with mode 0666 (0644 after umask)",
+    ),
+    "throttle_not_persisted": Fault(
+        "EKE-THR-8", "test_eke_restart.py", "server: failure counts kept in memory only"
+    ),
+    "throttle_off_by_one": Fault(
+        "EKE-THR-1",
+        "test_eke_throttling.py",
+        "server: the lock starts once fails > N instead of >= N",
+    ),
+    "type_check_isalnum": Fault(
+        "FRM-2",
+        "test_framing.py",
+        "server: frame type bytes checked with isalnum(): lower case passes",
+    ),
+    "type_prefix_strncmp": Fault(
+        "FRM-5", "test_framing.py", 'server: request types matched with strncmp(type, "RQFL", 3)'
+    ),
+    "frame_length_signed": Fault(
+        "FRM-3",
+        "test_framing.py",
+        "server: the frame length read into an int32_t: 2^31 and more pass the limit check",
+    ),
+    "component_bound_off_by_one": Fault(
+        "APP-NAME-7",
+        "test_app_names.py",
+        "server: a name component bound written clen >= 255: a 255-byte component refused",
+    ),
+    "partial_prefix_sizeof": Fault(
+        "APP-NAME-9",
+        "test_app_reserved_names.py",
+        "server: the reserved prefix compared with strncmp(name, P, sizeof P): its NUL included",
+    ),
+    "done_sha_short_memcmp": Fault(
+        "APP-PUT-5",
+        "test_app_put.py",
+        "server: DONE.sha256 compared with memcmp on 32 characters (bytes, not hex digits)",
+    ),
+    "user_strncmp_prefix": Fault(
+        "EKE-PW-4",
+        "test_eke_handshake.py",
+        "server: accounts matched with strncmp(account, user, strlen(user)): prefixes match",
+    ),
+    "static_ns_buffer": Fault(
+        "EKE-THR-7",
+        "test_eke_throttling.py",
+        "server: Ns kept in a static buffer shared by the connection threads",
+    ),
+    "empty_component_skipped": Fault(
+        "APP-NAME-2",
+        "test_app_names.py",
+        "server: the name split with strtok(): empty components (a//b, a/) vanish, not refused",
+    ),
+    "signed_char_control_check": Fault(
+        "APP-NAME-8",
+        "test_app_names_controls.py",
+        "server: control characters found with (char)c < 0x20: non-ASCII bytes refused",
+    ),
+    "retry_after_truncated": Fault(
+        "EKE-THR-6",
+        "test_eke_throttling.py",
+        "server: retry_after as (long long)(until - now): truncated, not rounded up",
+    ),
+    "pending_leak_on_eror": Fault(
+        "EKE-THR-7",
+        "test_eke_throttling.py",
+        "server: an EROR in place of EKE3 returns early, skipping the pending slot's release",
+    ),
+    "temp_link_not_unlinked": Fault(
+        "APP-STORE-2",
+        "test_app_put.py",
+        "server: the put committed with linkat() and the temporary name never unlinked",
+    ),
+    "integer_value_unchecked": Fault(
+        "FRM-11",
+        "test_framing.py",
+        "server: sizes read with json_integer_value(), type unchecked: a string or 1.5 is 0",
+    ),
+    "hex_length_halved": Fault(
+        "FRM-12",
+        "test_eke_handshake.py",
+        "server: hex members sized with len / 2 == bytes: an odd length (one digit more) passes",
+    ),
+    "client_stores_rsfl_name": Fault(
+        "APP-GET-7",
+        "test_eke_client_transfer.py",
+        "client: the get committed under RSFL.name (linkat(dir, tmp, dir, rsfl_name))",
+        client=True,
+    ),
+    "client_overwrites_output": Fault(
+        "APP-GET-6",
+        "test_eke_client_transfer.py",
+        "client: the get committed with renameat() over an existing output file",
+        client=True,
+    ),
+    "client_temp_mode_0644": Fault(
+        "APP-STORE-1",
+        "test_eke_client_transfer.py",
+        "client: the get's temporary file opened with mode 0666 (0644 after umask)",
+        client=True,
+    ),
+    "enotdir_is_not_found": Fault(
+        "APP-NAME-4",
+        "test_app_names.py",
+        "server: ENOTDIR from openat(O_DIRECTORY|O_NOFOLLOW) on a link answered not_found",
+    ),
+    "lru_evicts_locks": Fault(
+        "EKE-THR-9",
+        "test_eke_tables.py",
+        "server: a full failure table evicts its least recent entry, lock running or not",
+    ),
+}
+
+_build_lock = threading.Lock()
+
+
+def _binary() -> Path:
+    """The C program for the current sources, built once into the cache directory (one
+    binary per source content, so a run in progress keeps its own)."""
+    digest = hashlib.sha256()
+    for path in sorted(SOURCE.iterdir()):
+        if path.suffix in (".c", ".h", ".def"):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    binary = _BUILD_DIR / f"eke5-{digest.hexdigest()[:16]}"
+    with _build_lock:
+        if binary.exists():
+            return binary
+        if _MISSING:
+            pytest.skip(_MISSING)
+        _BUILD_DIR.mkdir(mode=0o700, exist_ok=True)
+        partial = binary.with_name(binary.name + f".{os.getpid()}")
+        sources = sorted(str(p) for p in SOURCE.glob("*.c"))
+        done = subprocess.run(
+            [_CC or "cc", "-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra", "-o",
+             str(partial), *sources, "-lcrypto", "-ljansson", "-lpthread", "-lm"],
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, f"cc failed:\n{done.stderr[-3000:]}"
+        partial.replace(binary)
+    return binary
+
+
+def _add_user(binary: Path, store: Path, account: Account, scratch: Path) -> None:
+    """Through eke5's own `useradd` (its store format), the password in a 0600 file."""
+    pw_file = scratch / "new-user.pw"
+    fd = os.open(pw_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(account.password.encode("utf-8"))
+    try:
+        argv = [str(binary), "useradd", "--store", str(store), "--user", account.user]
+        done = run_command([*argv, "--password-file", str(pw_file)], timeout=60)
+    finally:
+        pw_file.unlink()
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+
+
+def start_independent(
+    workdir: Path, *, faults: str = "", client_faults: str = ""
+) -> IndependentServer:
+    """Lay out the embedded reference's share and accounts, and serve them with eke5."""
+    binary = _binary()
+    store = workdir / "accounts.store"
+    share, inbox, files, accounts = lay_out(
+        workdir, lambda account: _add_user(binary, store, account, workdir)
+    )
+    state = workdir / "state"
+    state.mkdir(mode=0o700, exist_ok=True)
+    # The embedded reference's short limits, with more room for the handshake and idle
+    # timeouts on a loaded 2-core machine.
+    limits = replace(EMBEDDED_LIMITS, handshake_timeout=3.0, idle_timeout=5.0)
+    argv = [
+        str(binary), "serve", "--listen", "127.0.0.1:0",
+        "--store", str(store), "--state", str(state),
+        "--share", str(share), "--inbox", str(inbox),
+        *limit_options(limits, frame_option="--frame-limit", table_option="--table-entries"),
+    ]  # fmt: skip
+    log = workdir / "server.log"
+    process = launch_server(
+        argv, name="eke5", log=log, env=fault_env(faults), ready_timeout=_READY_TIMEOUT
+    )
+    program = (str(binary),)
+    target = Target(
+        profile="eke",
+        host=process.host,
+        port=process.port,
+        features=frozenset({"get", "put", "throttling", "busy"}),
+        limits=limits,
+        files=files,
+        accounts=accounts,
+        # getopt_long permutes: options first, then `--`, so that a name beginning with
+        # `-` stays a name.
+        client_cmd=command(
+            program,
+            client_faults,
+            " get --user {user} --password-file {password_file} -o {out}"
+            + _TIMEOUTS
+            + " -- {host}:{port} {name}",
+        ),
+        client_put_cmd=command(
+            program,
+            client_faults,
+            " put --user {user} --password-file {password_file}"
+            + _TIMEOUTS
+            + " -- {host}:{port} {file} {name}",
+        ),
+        # EKE-THR-8: on SIGHUP eke5 re-executes itself on its listening socket and
+        # reloads its state from disk; this returns once the new image serves.
+        restart_cmd=hup_restart_command(process.pid, log),
+        inbox=inbox,
+        extra=dict(_SHARE_FACTS),
+        share=share,  # the suite may write beside its files (APP-NAME-5's race)
+    )
+    return IndependentServer(process, target, log)
+
+
+IMPL = EkeImplementation("eke5", start_independent, FAULTS)
+
+
+@_NEEDS_CC
+def test_vectors_agree() -> None:
+    """eke5's own recipes give the SPEC §8 vectors (its `vectors` command)."""
+    run = subprocess.run(
+        [str(_binary()), "vectors", str(_VECTORS)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert run.stdout.count("ok ") >= 40, run.stdout
+
+
+def test_fault_tables_agree() -> None:
+    """The Python mirror names exactly the faults eke5/faults.def plants, same IDs."""
+    c_table = re.findall(
+        r'^FAULT\(F_[A-Z0-9_]+, "([a-z0-9_-]+)", "([A-Z0-9-]+)", ',
+        (SOURCE / "faults.def").read_text(),
+        re.M,
+    )
+    assert c_table, "no fault table found in eke5/faults.def"
+    assert dict(c_table) == {name: fault.requirement for name, fault in FAULTS.items()}
+    assert len(c_table) == len(FAULTS) >= 20
+
+
+@_NEEDS_CC
+@pytest.mark.skipif(not LEVEL, reason="the independent implementation: set SFT_SELFTEST=1")
+def test_sanity_get_with_own_client(tmp_path: Path) -> None:
+    """eke5's own client fetches a file from eke5's server."""
+    check_sanity_get(IMPL, tmp_path)
+
+
+@_NEEDS_CC
+@pytest.mark.slow
+def test_whole_eke_suite_judges_independent_conformant(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Every eke case, server and client (put client included), slow variants too."""
+    check_conformant(IMPL, tmp_path, request)
+
+
+@_NEEDS_CC
+@pytest.mark.skipif(
+    LEVEL != "all",
+    reason="planted faults of the independent implementation: set SFT_SELFTEST=all",
+)
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_fault_is_detected(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    check_fault(IMPL, name, tmp_path, request)
