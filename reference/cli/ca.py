@@ -228,11 +228,13 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging()  # one timestamped line per event (reference/cli/logs.py)
     logging.getLogger("sft.ca").info(config.describe())
     bound_host, bound_port = server.address
-    print(f"listening on {bound_host}:{bound_port}", flush=True)
+    # The handlers first, then the readiness line inside the try: a supervisor's
+    # SIGTERM right after "listening on" ends the CA cleanly, never by default action.
     stop_on_sigterm()
     signal.signal(signal.SIGHUP, _raise_restart)
     kept: socket.socket | None = None
     try:
+        print(f"listening on {bound_host}:{bound_port}", flush=True)
         server.serve_forever(poll_interval=0.5)
     except KeyboardInterrupt:
         pass

@@ -522,12 +522,14 @@ def _serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CommandError(f"cannot listen on {args.listen}: {exc.strerror}", 2) from None
     logging.getLogger("sft.eke.serve").info(config.describe())
-    print(f"listening on {bound_host}:{bound_port}", flush=True)
+    # The handlers first, then the readiness line inside the try: a supervisor's
+    # SIGTERM right after "listening on" stops the server cleanly, never by default action.
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
     signal.signal(signal.SIGHUP, _raise_restart)
     kept: socket.socket | None = None
     try:
+        print(f"listening on {bound_host}:{bound_port}", flush=True)
         server.serve_forever()
     except _Stop:
         logging.getLogger("sft.eke.serve").info("shutting down")

@@ -110,9 +110,9 @@ def _serve(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot start the peer: {exc.strerror or exc}", 2) from None
     logging.getLogger("sft.pki.peer").info(f"{server.alias}: {config.describe()}")
     bound_host, bound_port = server.address
-    print(f"listening on {bound_host}:{bound_port}", flush=True)
-    stop_on_sigterm()
+    stop_on_sigterm()  # before the readiness line: a SIGTERM right after it ends cleanly
     try:
+        print(f"listening on {bound_host}:{bound_port}", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
