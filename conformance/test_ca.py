@@ -386,6 +386,36 @@ def test_malformed_content_length_is_refused(pki_target: Target, form: str) -> N
 
 
 @pytest.mark.req("CA-ENR-9")
+@pytest.mark.parametrize("order", ["whole-first", "short-first"])
+def test_conflicting_content_lengths_are_refused(pki_target: Target, order: str) -> None:
+    """Two Content-Length fields, the body's own length and a shorter one, in either order:
+    the body's length is unknown (RFC 9112 §6.3), so 400 or 411 — never an answer to the
+    login, which a CA taking the first (or the last) field gives (and a proxy in front of
+    it, taking the other, would read the rest as a second request: request smuggling)."""
+    host, _port = ca.ca_address(pki_target)
+    alias = ca.ghost_alias()
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, alias)))
+    body = ca.enrol_body(alias, secrets.token_urlsafe(12), csr)
+    lengths = [len(body), len(body) // 2]
+    if order == "short-first":
+        lengths.reverse()
+    fields = "".join(f"Content-Length: {n}\r\n" for n in lengths)
+    request = (
+        f"POST /v1/enroll HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"{fields}Connection: close\r\n\r\n"
+    ).encode() + body
+    data = ca.raw_exchange(pki_target, request, timeout=3.0, source=ca.sources(pki_target).fresh())
+    status_line = data.split(b"\r\n", 1)[0]
+    parts = status_line.split(b" ")
+    if len(parts) < 2 or parts[1] not in (b"400", b"411"):
+        raise ConformanceFailure(
+            f"CA-ENR-9: a POST /v1/enroll of {len(body)} bytes with Content-Length fields "
+            f"{lengths[0]} then {lengths[1]} got {status_line[:80]!r} within 3 s, want 400 or "
+            "411 (two lengths that differ: the body's length is unknown)"
+        )
+
+
+@pytest.mark.req("CA-ENR-9")
 @pytest.mark.parametrize("announced", [64 * 2**20, 2**40], ids=["64MiB", "1TiB"])
 def test_an_announced_body_over_the_limit_is_not_awaited(
     pki_target: Target, announced: int

@@ -11,6 +11,8 @@ reference too, so that the cases stay proven on more than one implementation:
   [APP-PUT-9];
 - chunked request bodies read whole, with no limit (Go's net/http reads them for a
   handler; a hand-written loop does the same) [CA-ENR-9];
+- of two Content-Length fields that differ, the first or the last taken (a hand-written
+  header dict, Python's `headers.get`) — request smuggling behind a proxy [CA-ENR-9];
 - certificate serial numbers from a generator seeded the same at every start (Go 1.19's
   math/rand, `new Random(0)`, `random.seed(0)`): unique within one run, repeated after a
   restart [CA-ENR-10].
@@ -87,6 +89,23 @@ def _client_temp_in_slash_tmp() -> None:
     )
 
 
+def _content_length_picked(which: int) -> Any:
+    """Of several Content-Length fields, one is taken (http.server's `headers.get` takes
+    the first; a dict built from the header lines keeps the last)."""
+
+    def apply() -> None:
+        handler = _module("reference.pki.ca_server")._Handler
+        pick = "lengths[:1]" if which == 0 else "lengths[-1:]"
+        _patch_source(
+            handler,
+            "_read_json",
+            ('lengths = self.headers.get_all("Content-Length") or []',
+             f'lengths = self.headers.get_all("Content-Length") or []; lengths = {pick}'),
+        )  # fmt: skip
+
+    return apply
+
+
 def _m(name: str, profile: str, requirement: str, test_file: str, description: str,
        apply: Any, *, client: bool = False, ca: bool = False) -> Mutant:  # fmt: skip
     return Mutant(
@@ -158,6 +177,24 @@ MUTANTS: tuple[Mutant, ...] = (
         "test_ca.py",
         "a chunked request body is read to its end, past the 64 KiB limit",
         _chunked_unbounded,
+        ca=True,
+    ),
+    _m(
+        "ca-content-length-first-wins",
+        "pki",
+        "CA-ENR-9",
+        "test_ca.py",
+        "of two Content-Length fields that differ, the first is taken (smuggling)",
+        _content_length_picked(0),
+        ca=True,
+    ),
+    _m(
+        "ca-content-length-last-wins",
+        "pki",
+        "CA-ENR-9",
+        "test_ca.py",
+        "of two Content-Length fields that differ, the last is taken (smuggling)",
+        _content_length_picked(-1),
         ca=True,
     ),
     _m(

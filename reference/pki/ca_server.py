@@ -425,7 +425,14 @@ class _Handler(BaseHTTPRequestHandler):
             )
 
     def _read_json(self) -> dict[str, Any]:
-        length_text = self.headers.get("Content-Length")
+        lengths = self.headers.get_all("Content-Length") or []
+        if len({value.strip() for value in lengths}) > 1:
+            # Two lengths that differ: the framing is invalid, and a front proxy may have
+            # used the other one (request smuggling, RFC 9112 §6.3) [CA-ENR-9].
+            raise _HttpError(
+                HTTPStatus.BAD_REQUEST, "bad_request", "conflicting Content-Length fields"
+            )
+        length_text = lengths[0].strip() if lengths else None
         # ASCII digits only: str.isdigit() also takes "²" (Latin-1 headers), which int()
         # then refuses [CA-ENR-9].
         if length_text is None or not (length_text.isascii() and length_text.isdigit()):

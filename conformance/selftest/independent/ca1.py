@@ -146,6 +146,7 @@ FAULTS: dict[str, tuple[str, str]] = {
     "content-length-int": ("CA-ENR-9", "Content-Length parsed with int(): -1 reads to EOF"),
     "length-isdigit": ("CA-ENR-9", "Content-Length checked with str.isdigit(): '²' is a 500"),
     "header-name-case": ("CA-ENR-2", "the Content-Length header is looked up case-sensitively"),
+    "content-length-first": ("CA-ENR-9", "of two Content-Length fields that differ, the first"),
     "body-read-before-limit": ("CA-ENR-9", "the announced body is read before the 64 KiB check"),
     "lost-update-failures": (
         "CA-ENR-14",
@@ -758,6 +759,9 @@ class Handler(BaseHTTPRequestHandler):
                 self._raw(self.server.service.authority.crl(), "application/pkix-crl")
             return
         length_text = self.headers.get("Content-Length")
+        lengths = set(self.headers.get_all("Content-Length") or [])
+        if len(lengths) > 1 and "content-length-first" not in FAULTY:
+            raise Refusal(400, "bad_request", "conflicting Content-Length fields")
         if "header-name-case" in FAULTY:
             length_text = next((v for k, v in self.headers.items() if k == "Content-Length"), None)
         if length_text is None:
