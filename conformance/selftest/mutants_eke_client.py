@@ -145,13 +145,20 @@ def _writes_final_name_directly() -> None:
     share = _module("reference.share")
 
     def init(
-        self: Any, dir_fd: int, final_name: str, limit: int, *, owns_dir_fd: bool = False
+        self: Any,
+        dir_fd: int,
+        final_name: str,
+        limit: int,
+        *,
+        owns_dir_fd: bool = False,
+        directory: Any = None,
     ) -> None:
         self._dir_fd = dir_fd
         self._owns_dir_fd = owns_dir_fd
         self.final_name = final_name
         self.limit = limit
         self.written = 0
+        self._tracked = None  # no exit sweep of the final name either
         self.temp_name = final_name  # "no need for a temporary name: abort() deletes it"
         fd = os.open(
             final_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600, dir_fd=dir_fd
