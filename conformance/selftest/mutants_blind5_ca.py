@@ -246,9 +246,8 @@ def _header_name_case() -> None:
         _server()._Handler,
         "_read_json",
         (
-            'length_text = self.headers.get("Content-Length")',
-            'length_text = next((v for k, v in self.headers.items() if k == "Content-Length"),'
-            " None)",
+            'lengths = self.headers.get_all("Content-Length") or []',
+            'lengths = [v for k, v in self.headers.items() if k == "Content-Length"]',
         ),
     )
 
