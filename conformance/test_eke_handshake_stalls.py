@@ -11,6 +11,7 @@ handshake timeout counted from accept (LIM-1; LIM-9: trickling bytes do not exte
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 from collections.abc import Callable
@@ -94,6 +95,7 @@ def test_a_login_completes_while_other_handshakes_stall(
     if not eke_target.accounts:
         pytest.skip("needs an eke account (give --user and --password-file)")
     timeout = max(3.0, eke_target.limits.handshake_timeout + 2.0)
+    limit = eke_target.limits.handshake_timeout
     evidence: list[str] = []
     for round_ in range(1, _ROUNDS + 1):
         stalled = _stall(eke_target, eke_sources, timeout)
@@ -109,16 +111,24 @@ def test_a_login_completes_while_other_handshakes_stall(
         finally:
             for conn in stalled.values():
                 conn.close()
-        if not closed and not failed:
+        # The same login with nothing stalled: what this machine needs for one. A server
+        # that makes a login wait behind a stalled connection (a read of its first bytes
+        # in the accept loop, one lock for every handshake) needs about a handshake
+        # timeout more, whether or not it ever closes the stalled one.
+        started = time.monotonic()
+        with contextlib.suppress(ConformanceFailure):
+            eke_channel_factory().close()
+        alone = time.monotonic() - started
+        waited = took >= max(0.5 * limit, alone + 0.4 * limit)
+        if not closed and not failed and not waited:
             return
         evidence.append(
-            f"round {round_}: the honest handshake took {took:.2f} s{failed}; by then the "
-            f"server had closed the stalled connection(s) {closed} (handshake timeout "
-            f"{eke_target.limits.handshake_timeout:g} s)"
+            f"round {round_}: the honest handshake took {took:.2f} s{failed} beside the "
+            f"stalled connections, {alone:.2f} s alone; by then the server had closed the "
+            f"stalled connection(s) {closed} (handshake timeout {limit:g} s)"
         )
     raise ConformanceFailure(
-        "LIM-5: a login waited for other clients' stalled handshakes to end:\n"
-        + "\n".join(evidence)
+        "LIM-5: a login waited for other clients' stalled handshakes:\n" + "\n".join(evidence)
     )
 
 

@@ -7,6 +7,12 @@ one short of the throttle: N - 1 failures of one user name (from fresh addresses
 N - 1 failures from one address (each with a fresh name), then the declared restart
 (`[eke] restart_cmd`), then one failure more of each: the N-th failure must lock both,
 as it would have without the restart. Without a restart command the case SKIPs.
+
+What else a restart must not undo, or bring back:
+- a success's reset (EKE-THR-4): a server that forgets the user's count in memory but
+  leaves the stored row brings the failures back at the next start;
+- a hard lock (EKE-THR-11: "survives restarts"): a server that drops locks when it loads
+  its table ("stale, from an earlier run") unlocks every locked name by restarting.
 """
 
 from __future__ import annotations
@@ -19,14 +25,20 @@ import time
 
 import pytest
 
-from conformance.eke_support import SourceAddresses, ghost_user
+from conformance.eke_support import PartialHandshake, SourceAddresses, Victim, ghost_user
+from conformance.plugin import inconclusive
 from conformance.target import Target
 from conformance.test_eke_throttling import (
     _assert_throttled,
+    _end,
     _fail_once,
+    _hold,
+    _lock_seconds,
     _needs_throttling,
+    _pending_caps,
     _plain_failures_throttle,
     _probe,
+    _sequential_login,
 )
 from conformance.wire import ConformanceFailure
 
@@ -103,4 +115,100 @@ def test_counts_below_the_lock_survive_a_restart(
             f"after it, N = {n} (EKE-THR-8: counts below the lock survive the restart too)",
             broken="EKE-THR-8",
             control=functools.partial(_plain_failures_throttle, eke_target, eke_sources, counter),
+        )
+
+
+@pytest.mark.req("EKE-THR-4", "EKE-THR-8")
+def test_a_success_reset_survives_a_restart(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses
+) -> None:
+    """N - 1 failures of an account, then its success (the count restarts, EKE-THR-4),
+    then a restart, then one failure: the next honest login must get through. A server
+    that reset the count in memory only loads N - 1 failures again, and the one failure
+    after the restart locks the account. N >= 3, so that a server which counts the last
+    failure only after closing (after our login began) still stays below N."""
+    _needs_throttling(eke_target, eke_sources)
+    needs_restart(eke_target)
+    n = eke_target.limits.throttle_failures
+    if n < 3:
+        pytest.skip("needs N >= 3: N - 1 failures, a success, then one more")
+    user = eke_victim.user
+    for i in range(n - 1):
+        early = _fail_once(eke_target, user, eke_sources.fresh())
+        if early is not None:
+            raise ConformanceFailure(
+                f"throttled after {i} failures of {n - 1}: {early.describe()}",
+                violates=("EKE-THR-1",),
+            )
+    _sequential_login(lambda: eke_victim.honest(eke_sources.fresh())).close()
+    assert eke_target.restart_cmd is not None
+    restart_and_wait(eke_target.restart_cmd, eke_target.host, eke_target.port)
+    refusal = _fail_once(eke_target, user, eke_sources.fresh())
+    answer = refusal.describe() if refusal is not None else ""
+    if refusal is None:
+        try:
+            eke_victim.honest(eke_sources.fresh()).close()
+            return
+        except ConformanceFailure as exc:
+            answer = str(exc).splitlines()[0]
+    raise ConformanceFailure(
+        f"Context:  an honest login of {user!r} after {n - 1} failures, a successful "
+        "login (EKE-THR-4: the count restarts), a restart of the server, one failure\n"
+        f"Expected: EKE2 and a completed handshake (1 failure since the success, N = {n})\n"
+        f"Actual:   {answer}: the failures before the success came back with the restart "
+        "(the reset was not kept)",
+        violates=("EKE-THR-4",),
+    )
+
+
+@pytest.mark.req("EKE-THR-11", "EKE-THR-8")
+def test_a_hard_lock_survives_a_restart(eke_target: Target, eke_sources: SourceAddresses) -> None:
+    """L consecutive failures of one name (the hard cap, EKE-THR-11), a restart, then the
+    backoff waited out: the name is still refused `throttled`. "The lock does not expire
+    and survives restarts"."""
+    _needs_throttling(eke_target, eke_sources)
+    needs_restart(eke_target)
+    limits = eke_target.limits
+    if limits.lock_after is None:
+        pytest.skip("the target declares no hard cap (limits.lock_after, EKE-THR-11)")
+    p, _ = _pending_caps(eke_target)
+    n, lock_after = limits.throttle_failures, limits.lock_after
+    if lock_after - (n - 1) > p:
+        pytest.skip(f"lock_after {lock_after} is not reachable without waiting out locks")
+    if limits.throttle_cap > 5:
+        pytest.skip(f"waiting out a {limits.throttle_cap:g} s backoff cap is too long here")
+    user = ghost_user()
+    for i in range(n - 1):
+        early = _fail_once(eke_target, user, eke_sources.fresh())
+        if early is not None:
+            raise ConformanceFailure(f"throttled after {i} failures of {n}: {early.describe()}")
+    held: list[PartialHandshake] = []
+    try:
+        for i in range(lock_after - (n - 1)):
+            what = f"guess {n + i} of {lock_after}"
+            held.append(_hold(eke_target, user, bytes(32), eke_sources.fresh(), what))
+    except ConformanceFailure as exc:
+        inconclusive(f"cannot judge the hard cap: {lock_after} failures could not be made\n{exc}")
+    finally:
+        for hs in held:
+            _end(eke_target, hs)
+    frame, _ = _probe(eke_target, user, bytes(32), eke_sources.fresh())
+    if frame is None or frame.error_name != "throttled":
+        inconclusive(
+            f"cannot judge a lock across a restart: {user!r} is not throttled after "
+            f"{lock_after} failures before any restart "
+            f"({frame.describe() if frame else 'no frame'}): test_eke_throttling.py judges that"
+        )
+    assert eke_target.restart_cmd is not None
+    restart_and_wait(eke_target.restart_cmd, eke_target.host, eke_target.port)
+    # Whatever the backoff law asks for has run out (a lock of the cap at most); the
+    # restart took some of it already. The lock is the server's clock: no polling.
+    time.sleep(_lock_seconds(eke_target, lock_after) + 0.5)
+    frame, _ = _probe(eke_target, user, bytes(32), eke_sources.fresh())
+    if frame is None or frame.error_name != "throttled":
+        raise ConformanceFailure.evidence(
+            f"EKE1 of {user!r}: {lock_after} consecutive failures (the declared lock_after), "
+            "then a restart of the server, then the backoff waited out",
+            "EROR throttled: a hard lock survives restarts until an administrator unlocks it",
+            f"{frame.describe() if frame is not None else 'no frame'}",
         )

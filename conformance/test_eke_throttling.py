@@ -38,6 +38,7 @@ from conformance.wire import (
     ConformanceFailure,
     Event,
     ExpectError,
+    ExpectFrame,
     RawConnection,
     ReceivedFrame,
     TimedOut,
@@ -1088,10 +1089,12 @@ def test_success_does_not_clear_the_address(
 # ---------------------------------------------------------------- hard cap (EKE-THR-11)
 
 
-@pytest.mark.req("EKE-THR-11")
+@pytest.mark.req("EKE-THR-11", "ERR-7")
 def test_hard_lock_outlasts_the_backoff(eke_target: Target, eke_sources: SourceAddresses) -> None:
     """L consecutive failures of one name (N−1 one by one, the rest pending in parallel
-    and abandoned): the name stays throttled after its backoff has run out."""
+    and abandoned): the name stays throttled after its backoff has run out. Each refusal
+    of the locked name carries `retry_after`, an integer (ERR-7): a lock "for ever" is
+    no reason to leave it out or to send something that is no integer."""
     _needs_throttling(eke_target, eke_sources)
     limits = eke_target.limits
     if limits.lock_after is None:
@@ -1152,6 +1155,7 @@ def test_hard_lock_outlasts_the_backoff(eke_target: Target, eke_sources: SourceA
             f"Actual:   {frame.describe() if frame is not None else 'no frame'}, "
             f"{wait:.1f} s later (the backoff had run out)"
         )
+    _assert_throttled(frame, f"EKE1 of the locked name {user!r}, {wait:.1f} s after the first")
 
 
 # ---------------------------------------------------------------- restarts (EKE-THR-8)
@@ -1440,3 +1444,55 @@ def test_a_burst_of_eke1_is_capped_whatever_the_interleaving(
             "the cap check and the taking of the pending slot must be one step",
             violates=("EKE-THR-7",),
         )
+
+
+# ---------------------------------------------------------------- a lock does not reach back
+
+
+@pytest.mark.req("EKE-HS-6", "EKE-THR-5")
+def test_a_pending_login_completes_after_its_user_is_locked(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses
+) -> None:
+    """An honest handshake of the account gets its EKE2 (pending); meanwhile N failures of
+    the same name lock it; then the honest EKE3 comes. The lock answers further EKE1s
+    (EKE-THR-1), it does not reach back: an EKE3 that verifies is a success (EKE-THR-5:
+    "forgiven only when its EKE3 verifies") and MUST be answered EKE4 (EKE-HS-6). A server
+    that checks the throttle again at EKE3 turns the owner's login, begun before an
+    attacker's burst, into a failure of its own."""
+    _needs_throttling(eke_target, eke_sources)
+    limits = eke_target.limits
+    n, limit = limits.throttle_failures, limits.handshake_timeout
+    p, _ = _pending_caps(eke_target)
+    if p < 2:
+        pytest.skip("needs a pending cap of at least 2 (the honest handshake and one failure)")
+    budget = 0.7 * limit
+    honest = _start(eke_target, _prepare(eke_victim.user, eke_victim.pw), eke_sources.fresh())
+    started = time.monotonic()
+    try:
+        event = honest.receive_eke2(_timeout(eke_target))
+        if honest.eke2 is None:
+            raise _no_eke2(event, "the honest handshake of the victim account")
+        eke3 = honest.client.on_eke2(honest.eke2)
+        for i in range(n):
+            early = _fail_once(eke_target, eke_victim.user, eke_sources.fresh())
+            if early is not None:
+                inconclusive(f"throttled after {i} failures of {n}: {early.describe()}")
+        held = time.monotonic() - started
+        if held > budget:
+            inconclusive(
+                f"the {n} failures took {held:.2f} s, more than 70% of the handshake timeout "
+                f"of {limit:g} s: the honest handshake could not be held open long enough"
+            )
+        honest.send_eke3(eke3)
+        outcome = expect_on(honest.raw, [ExpectFrame("EKE4")], _timeout(eke_target))
+        if not outcome.ok:
+            raise ConformanceFailure.evidence(
+                f"EKE-HS-6: the honest EKE3 of {eke_victim.user!r}, sent {held:.2f} s after "
+                f"its EKE2 (handshake timeout {limit:g} s), once {n} other failures of the "
+                "name had locked it",
+                "EKE4: a C3 that verifies completes the handshake; the lock answers further "
+                "EKE1s only",
+                outcome.describe(),
+            )
+    finally:
+        honest.close()

@@ -9,6 +9,10 @@ account's guesses under other names (and around per-name throttling). Each varia
 built from an account's name and hidden under that account's key, so a matching server
 answers with a C2 that verifies under it.
 
+A refusal must be the one the spec names: `bad_frame` (fatal), or what an unknown user may
+get (`throttled`, `busy`). Another code — `forbidden`, `auth_failed` before any EKE2,
+`unexpected_frame` — is neither of the two conforming answers.
+
 Fixtures (conformance/plugin.py): `eke_target`, `eke_sources` (fresh source addresses).
 """
 
@@ -20,7 +24,7 @@ from conformance import eke
 from conformance.eke_channel import password_key_cached
 from conformance.eke_support import SourceAddresses, start_handshake
 from conformance.target import Target
-from conformance.wire import ConformanceFailure
+from conformance.wire import ConformanceFailure, ReceivedFrame
 
 pytestmark = pytest.mark.xdist_group("eke-victim")
 
@@ -32,11 +36,22 @@ def _variants(user: str) -> dict[str, str]:
         "control-prefix": "\x1f" + user,
         "del-suffix": user + "\x7f",
         "c1-suffix": user + "\x85",
+        "lf-suffix": user + "\n",
         "over-64-bytes": user + "\x00" * pad if pad else user + "\x00",
     }
 
 
-_KINDS = ["control-suffix", "control-prefix", "del-suffix", "c1-suffix", "over-64-bytes"]
+_KINDS = [
+    "control-suffix",
+    "control-prefix",
+    "del-suffix",
+    "c1-suffix",
+    "lf-suffix",
+    "over-64-bytes",
+]
+# What an invalid name may be refused with: bad_frame (EKE-PW-5), or what an unknown user
+# may get before EKE2 (EKE-THR-1 throttled, EKE-THR-7 busy).
+_REFUSALS = frozenset({"bad_frame", "throttled", "busy"})
 
 
 @pytest.mark.req("EKE-PW-5", "EKE-PW-4")
@@ -52,9 +67,16 @@ def test_an_invalid_user_name_is_never_an_account(
     timeout = max(3.0, min(10.0, eke_target.limits.idle_timeout * 2))
     hs = start_handshake(eke_target, variant, pw, timeout=timeout, source=eke_sources.fresh())
     try:
-        hs.receive_eke2(timeout)
+        event = hs.receive_eke2(timeout)
         if hs.eke2 is None:
-            return  # refused (bad_frame, or any refusal): the name was not matched
+            # Not matched; but refused only as the spec allows.
+            if isinstance(event, ReceivedFrame) and event.error_name not in _REFUSALS:
+                raise ConformanceFailure.evidence(
+                    f"EKE-PW-5: EKE1 for the invalid user name {variant!r} ({kind})",
+                    "EROR bad_frame (fatal), or EKE2 as for an unknown user (or throttled, busy)",
+                    f"{event.describe()}: neither conforming answer",
+                )
+            return
         try:
             b = bytes.fromhex(str(hs.eke2["b"]))
             c2 = bytes.fromhex(str(hs.eke2["c"]))
