@@ -52,7 +52,7 @@ from conformance.pki_channel import (
 )
 from conformance.plugin import unsupported
 from conformance.target import Account, Target
-from conformance.wire import ConformanceFailure, ExpectError
+from conformance.wire import Closed, ConformanceFailure, ExpectError
 from conformance.x509 import (
     EKU_ANY,
     EKU_CLIENT_AUTH,
@@ -344,7 +344,11 @@ def _suite_alias(target: Target, workdir: Path) -> str:
 def test_allow_list_refuses_an_employee_not_on_it(
     target: Target, tmp_path: Path, transcripts: TranscriptBook
 ) -> None:
-    """A responder with an allow list answers a valid employee not on it `forbidden`."""
+    """A responder with an allow list answers a valid employee not on it `forbidden`, and
+    then closes: at once (well under its idle timeout, which would close any connection),
+    and without answering a second request the suite sends right after the first answer
+    (a responder that says `forbidden` to every request and waits for the initiator to
+    leave never closes while it keeps asking)."""
     if not target.has("allow-list"):
         unsupported("the target does not declare feature 'allow-list'")
     assert target.root is not None
@@ -355,10 +359,22 @@ def test_allow_list_refuses_an_employee_not_on_it(
         transcripts.add(result.transcript)
         return  # refusing the handshake is stricter than required, and allowed
     transcripts.add(result)
-    result.send_frame("RQFL", {"name": target.files[0].name if target.files else "x"})
-    result.expect([ExpectError("forbidden", then_close=True)]).check(
-        "PKI-ID-3: request of an employee not on the allow list"
-    )
+    name = target.files[0].name if target.files else "x"
+    result.close_within = _close_bound(target)
+    result.send_frame("RQFL", {"name": name})
+    first = result.expect([ExpectError("forbidden")])
+    first.check("PKI-ID-3: request of an employee not on the allow list")
+    result.send_frame("RQFL", {"name": name})
+    after = result.recv_frame(time.monotonic() + _close_bound(target))
+    if not isinstance(after, Closed):
+        raise ConformanceFailure.evidence(
+            "PKI-ID-3: an employee not on the allow list asks twice; the first request is "
+            "answered EROR forbidden",
+            f"the connection closed within {_close_bound(target):.2f} s of the forbidden, "
+            "the second request unanswered",
+            after.describe(),
+            note="PKI-ID-3: every request forbidden, and then close",
+        )
 
 
 _MAX_REFRESH_WAIT = 10.0  # the longest declared CRL refresh interval the case waits for

@@ -32,7 +32,13 @@ from conformance._wire_fixtures import (
     run_initiator_watched,
     suite_identity,
 )
-from conformance.pki_channel import HandshakeRefused, client_context, connect_pki, ended_cleanly
+from conformance.pki_channel import (
+    HandshakeRefused,
+    client_context,
+    close_bound,
+    connect_pki,
+    ended_cleanly,
+)
 from conformance.plugin import unsupported
 from conformance.target import Target
 from conformance.wire import ConformanceFailure, Expectation, ExpectClose, ExpectError
@@ -199,6 +205,8 @@ def test_allow_list_is_exact_for_every_request(
             transcripts.add(result.transcript)
             continue  # refusing the handshake is stricter than required, and allowed
         transcripts.add(result)
+        # "then close" means at once, not when the idle timeout would close it anyway.
+        result.close_within = close_bound(target.limits.idle_timeout)
         try:
             if request_kind == "get":
                 name = target.files[0].name if target.files else "hello.txt"

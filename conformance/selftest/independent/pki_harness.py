@@ -73,6 +73,7 @@ PKI_FILES = (
     "test_pki_keylog.py",
     "test_timing.py",
     "test_app_error_frames.py",
+    "test_pki_isolation.py",
 )
 
 
