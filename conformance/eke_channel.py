@@ -215,6 +215,8 @@ class EkeChannel:
         self.role = role
         self.timeout = raw.timeout
         self.transcript = raw.transcript
+        # How long a fatal EROR may wait for the close (ERR-3); None: the wire default.
+        self.close_within: float | None = None
         # Faults of the peer seen while reading records (evidence for EKE-REC-*).
         self.violations: list[str] = []
         self._closed: Closed | None = None

@@ -414,9 +414,13 @@ def open_eke_channel(
         if len(target.accounts) <= account:
             pytest.skip(f"needs eke account #{account + 1} (give --user/--password-file)")
         account = target.accounts[account]
-    return EkeChannel.connect(
+    channel = EkeChannel.connect(
         target.host, target.port, account.user, account.password, timeout=timeout, source=source
     )
+    # ERR-3: a close after a fatal EROR that only the idle timeout brings FAILs (as for pki).
+    if target.limits.idle_timeout:
+        channel.close_within = close_bound(target.limits.idle_timeout)
+    return channel
 
 
 # A target on a loaded machine (or one still draining the previous run's connections) may

@@ -53,8 +53,40 @@ _RESERVED = tuple(
     )
     for profile in ("eke", "pki")
 )
+
+
+def _eke_fatal_reaped_by_idle() -> None:
+    """After a fatal EROR of the record phase the server stops serving the connection but
+    leaves the close to its idle timer ("the reaper closes dead connections"): no close
+    at once (ERR-3), invisible whenever the idle timeout is shorter than the suite's
+    default wait."""
+    server = _module("reference.eke.server")
+    original = server.EkeServer._send_fatal
+
+    def send_fatal(self: object, stream: object, code: object, message: str) -> None:
+        original(self, stream, code, message)
+        sock = stream.sock  # type: ignore[attr-defined]
+        sock.settimeout(self.config.idle_timeout)  # type: ignore[attr-defined]
+        try:
+            while sock.recv(65536):  # processed no more, just drained
+                pass
+        except OSError:
+            pass
+
+    server.EkeServer._send_fatal = send_fatal
+
+
 MUTANTS: tuple[Mutant, ...] = (
     *_RESERVED,
+    Mutant(
+        name="lead-eke-fatal-close-left-to-idle",
+        group="app",
+        profile="eke",
+        requirement="ERR-3",
+        test_file="test_framing.py",
+        description="after a fatal EROR the server stops reading frames; the idle timer closes",
+        apply=_eke_fatal_reaped_by_idle,
+    ),
     Mutant(
         name="eke-invalid-user-names-matched",
         group="eke",
