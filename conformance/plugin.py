@@ -58,6 +58,7 @@ from conformance.wire import (
     ReceivedFrame,
     Transcript,
     deadline_after,
+    set_close_allowance,
 )
 from conformance.x509 import CertificateAuthority, LabPKI
 from sftkit.outcomes import INCONCLUSIVE_PREFIX, CaseVerdict, TargetConfigError, TargetDown
@@ -782,20 +783,28 @@ def sft_profile(request: pytest.FixtureRequest) -> str:
     return str(getattr(request, "param", "eke"))
 
 
+def _armed(target: Target) -> Target:
+    """ERR-3: a close after a fatal EROR that only a timeout of the target brings (idle or
+    handshake) FAILs, also on receivers that carry no `close_within` of their own."""
+    timeouts = [t for t in (target.limits.idle_timeout, target.limits.handshake_timeout) if t]
+    set_close_allowance(close_bound(min(timeouts)) if timeouts else None)
+    return target
+
+
 @pytest.fixture
 def target(sft_pool: TargetPool, sft_profile: str) -> Target:
     """The implementation under test for this case's profile."""
-    return sft_pool.get(sft_profile)
+    return _armed(sft_pool.get(sft_profile))
 
 
 @pytest.fixture
 def eke_target(sft_pool: TargetPool) -> Target:
-    return sft_pool.get("eke")
+    return _armed(sft_pool.get("eke"))
 
 
 @pytest.fixture
 def pki_target(sft_pool: TargetPool) -> Target:
-    return sft_pool.get("pki")
+    return _armed(sft_pool.get("pki"))
 
 
 @pytest.fixture(autouse=True)

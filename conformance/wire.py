@@ -39,6 +39,7 @@ __all__ = [
     "FATAL_CODES",
     "DEFAULT_TIMEOUT",
     "FATAL_CLOSE_WITHIN",
+    "set_close_allowance",
     "frame_bytes",
     "header_bytes",
     "control",
@@ -74,6 +75,19 @@ DEFAULT_TIMEOUT: Final = 5.0
 # A channel that knows the target's idle timeout waits less (`close_within`), so that a
 # close brought only by the idle timeout FAILs, and a target that never closes FAILs fast.
 FATAL_CLOSE_WITHIN: Final = 2.0
+# The allowance for a receiver without its own `close_within` (a raw connection in a
+# handshake): FATAL_CLOSE_WITHIN, or less when the target's timeouts are shorter (set per
+# case by the plugin from the target's limits, `set_close_allowance`).
+_close_allowance: float = FATAL_CLOSE_WITHIN
+
+
+def set_close_allowance(seconds: float | None) -> None:
+    """ERR-3: how long a fatal EROR may wait for the close when the receiver does not say;
+    None restores FATAL_CLOSE_WITHIN."""
+    global _close_allowance
+    _close_allowance = FATAL_CLOSE_WITHIN if seconds is None else min(seconds, FATAL_CLOSE_WITHIN)
+
+
 # The reader refuses to buffer more than this from a target: a target that announces
 # more is reported (as a violation) rather than allowed to exhaust the suite's memory.
 _READER_HARD_LIMIT: Final = 64 * 1024 * 1024
@@ -785,7 +799,7 @@ def expect_on(
     violates: tuple[str, ...] = ()
     if matched is not None and matched.then_close:
         close_within = getattr(receiver, "close_within", None)
-        wait = close_within or min(max(budget, 0.5), FATAL_CLOSE_WITHIN)
+        wait = close_within or min(max(budget, 0.5), _close_allowance)
         after = receiver.recv_frame(deadline_after(wait))
         events.append(after)
         if not isinstance(after, Closed):

@@ -76,8 +76,35 @@ def _eke_fatal_reaped_by_idle() -> None:
     server.EkeServer._send_fatal = send_fatal
 
 
+def _eke_handshake_refusal_left_to_deadline() -> None:
+    """A failed handshake's connection is left open until the handshake deadline ("the
+    deadline closes it anyway"), reading and dropping what the client sends: the EROR is
+    out, the close is not at once (ERR-3)."""
+    _patch_source(
+        _module("reference.eke.server").EkeServer,
+        "_handshake",
+        (
+            "        with contextlib.suppress(OSError):\n            sock.close()",
+            "            with contextlib.suppress(OSError):\n"
+            "                sock.settimeout(max(0.01, deadline - time.monotonic()))\n"
+            "                while sock.recv(65536):\n"
+            "                    pass\n"
+            "        with contextlib.suppress(OSError):\n            sock.close()",
+        ),
+    )
+
+
 MUTANTS: tuple[Mutant, ...] = (
     *_RESERVED,
+    Mutant(
+        name="lead-eke-refusal-close-left-to-deadline",
+        group="eke",
+        profile="eke",
+        requirement="ERR-3",
+        test_file="test_eke_handshake.py",
+        description="after auth_failed the connection stays open until the handshake deadline",
+        apply=_eke_handshake_refusal_left_to_deadline,
+    ),
     Mutant(
         name="lead-eke-fatal-close-left-to-idle",
         group="app",
