@@ -102,6 +102,23 @@ def _until_eke3(
     return server, eke1, event.json() or {}
 
 
+def _establish(
+    raw: RawConnection,
+    view: ServerView,
+    pw: bytes,
+    timeout: float,
+    **extra: dict[str, object] | None,
+) -> EkeChannel | None:
+    """`establish`, where a malformed EKE1 from the client (its hex in upper case, a
+    missing member) ends the session like any refusal: the case then judges a client that
+    did not complete (FAIL with the transcript), not a fault of the suite's server."""
+    try:
+        return establish(raw, view, pw, timeout, **extra)
+    except eke.EkeError as exc:
+        view.ended = f"the suite stopped: the client's EKE1 is malformed ({exc})"
+        return None
+
+
 def _records(raw: RawConnection, server: eke.ServerHandshake) -> EkeChannel:
     assert server.keys is not None
     sender, receiver = server.record_layer()
@@ -220,7 +237,7 @@ def test_client_completes_a_get_from_an_honest_server(
     extra = {"x-suite": "ignore me", "x-n": 1}
 
     def behaviour(raw: RawConnection, view: ServerView) -> None:
-        channel = establish(raw, view, pw, _TIMEOUT, eke2_extra=extra, eke4_extra=extra)
+        channel = _establish(raw, view, pw, _TIMEOUT, eke2_extra=extra, eke4_extra=extra)
         if channel is not None:
             serve_records(channel, view, {NAME: CONTENT}, _TIMEOUT, extra=extra)
 
@@ -419,7 +436,7 @@ def test_client_draws_fresh_values_for_every_handshake(
     pw = _pw(eke_target)
 
     def behaviour(raw: RawConnection, view: ServerView) -> None:
-        channel = establish(raw, view, pw, _TIMEOUT)
+        channel = _establish(raw, view, pw, _TIMEOUT)
         if channel is not None:
             serve_records(channel, view, {NAME: CONTENT}, _TIMEOUT)
 
@@ -566,7 +583,7 @@ def test_client_rejects_plaintext_after_the_handshake(
     pw = _pw(eke_target)
 
     def behaviour(raw: RawConnection, view: ServerView) -> None:
-        channel = establish(raw, view, pw, _TIMEOUT)
+        channel = _establish(raw, view, pw, _TIMEOUT)
         if channel is None:
             return
         read_frame(raw, view, _TIMEOUT)  # the client's first record (its request)
@@ -595,7 +612,7 @@ def test_client_closes_on_plaintext_even_when_records_follow(
     pw = _pw(eke_target)
 
     def behaviour(raw: RawConnection, view: ServerView) -> None:
-        channel = establish(raw, view, pw, _TIMEOUT)
+        channel = _establish(raw, view, pw, _TIMEOUT)
         if channel is None:
             return
         raw.send_raw(frame_bytes("EROR", error_payload("internal", "suite: in clear")))
@@ -634,7 +651,7 @@ def test_client_logs_in_with_its_user_name_as_given(
     pw = eke_pw(_UNCLEAN_USER, password)
 
     def behaviour(raw: RawConnection, view: ServerView) -> None:
-        channel = establish(raw, view, pw, _TIMEOUT)
+        channel = _establish(raw, view, pw, _TIMEOUT)
         if channel is not None:
             serve_records(channel, view, {NAME: CONTENT}, _TIMEOUT)
 
@@ -699,3 +716,77 @@ def test_client_refuses_a_second_eke2(
             note=case.describe(),
         )
     _refused(case, "EKE-HS-9: a second EKE2 in place of EKE4")
+
+
+def _hex_problem(obj: dict[str, Any], member: str, chars: int) -> str | None:
+    value = obj.get(member)
+    if not isinstance(value, str):
+        return f"{member!r} is {value!r}, not a string"
+    if len(value) != chars or any(c not in "0123456789abcdef" for c in value):
+        shown = value[:24] + ("…" if len(value) > 24 else "")
+        return f"{member!r} = {shown!r} ({len(value)} characters), not {chars} lowercase hex"
+    return None
+
+
+def _sent_frame_problems(event: object, kind: str, member: str, chars: int) -> list[str]:
+    """What breaks the client's `kind` frame as a sender's frame [FRM-14, FRM-12]."""
+    if not isinstance(event, ReceivedFrame) or event.type != kind.encode("ascii"):
+        shown = event.describe() if isinstance(event, ReceivedFrame) else repr(event)
+        return [f"expected {kind}, got {shown[:120]}"]
+    problems = list(event.violations())
+    obj = event.json()
+    if obj is None:
+        return problems or [f"{kind} payload is not a JSON object"]
+    hex_problem = _hex_problem(obj, member, chars)
+    if hex_problem is not None:
+        problems.append(f"FRM-12: {hex_problem}")
+    return problems
+
+
+@pytest.mark.req("EKE-HS-1", "EKE-HS-5", "FRM-12", "FRM-14")
+def test_client_handshake_frames_are_well_formed(
+    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """The client's EKE1 and EKE3, judged as a sender's frames: a JSON object with `a`
+    exactly 768 (EKE1) and `c` exactly 160 (EKE3) LOWERCASE hex characters [EKE-HS-1,
+    EKE-HS-5, FRM-12]. A client whose hex is upper case (a `%X` format, `hexlify().upper()`)
+    is refused by every conforming server; the suite says why instead of failing the
+    handshake. Each frame is judged before the suite goes on; an honest session follows."""
+    pw = _pw(eke_target)
+    found: dict[str, list[str]] = {}
+
+    def behaviour(raw: RawConnection, view: ServerView) -> None:
+        event = read_frame(raw, view, _TIMEOUT)
+        found["EKE1"] = _sent_frame_problems(event, "EKE1", "a", 768)
+        if found["EKE1"] or not isinstance(event, ReceivedFrame):
+            return
+        server = eke.ServerHandshake(pw=pw)
+        raw.send_frame(b"EKE2", server.on_eke1(event.json() or {}))
+        event = read_frame(raw, view, _TIMEOUT)
+        found["EKE3"] = _sent_frame_problems(event, "EKE3", "c", 160)
+        if found["EKE3"] or not isinstance(event, ReceivedFrame):
+            return
+        try:
+            eke4 = server.on_eke3(event.json() or {})
+        except eke.EkeError as exc:
+            found["EKE3"] = [f"EKE-HS-5: C3 does not open under the honest keys ({exc})"]
+            return
+        raw.send_frame(b"EKE4", eke4)
+        serve_records(_records(raw, server), view, {NAME: CONTENT}, _TIMEOUT)
+
+    case = _run(eke_target, tmp_path, transcripts, behaviour)
+    if "EKE1" not in found:
+        raise RuntimeError(f"the client under test sent nothing to judge\n{case.describe()}")
+    problems = [(kind, p) for kind, items in found.items() for p in items]
+    if problems:
+        failure = ConformanceFailure.evidence(
+            "EKE-HS-1/EKE-HS-5: the client's EKE1 and EKE3 as a sender's frames",
+            "EKE1 {user, a: 768 lowercase hex}, EKE3 {c: 160 lowercase hex}, each a "
+            "well-formed control frame",
+            "; ".join(f"{kind}: {p}" for kind, p in problems),
+            note=case.describe(),
+        )
+        failure.violates = tuple(
+            sorted({"EKE-HS-1" if kind == "EKE1" else "EKE-HS-5" for kind, _ in problems})
+        )
+        raise failure

@@ -452,6 +452,23 @@ def _forged_inserted(s: LyingServer, data: list[bytes]) -> list[bytes]:
     return [*data[:2], forged, *data[2:]]
 
 
+def _sealed_with_ad(
+    ad_of: Callable[[bytes], bytes],
+) -> Callable[[LyingServer, list[bytes]], list[bytes]]:
+    """DATA #2 sealed with the right key, IV and sequence number but another associated
+    data than its 8-byte header (EKE-REC-3): a client whose opener leaves the AD out, or
+    retries without it, accepts it."""
+
+    def edit(s: LyingServer, data: list[bytes]) -> list[bytes]:
+        keys = s.channel.keys
+        header = data[1][:8]  # the record's real header; only the AD differs
+        nonce = eke.record_nonce(keys.iv_s2c, 2)
+        sealed = eke.aead_seal(keys.key_s2c, nonce, frame_bytes("DATA", _CHUNKS[1]), ad_of(header))
+        return [data[0], header + sealed, *data[2:]]
+
+    return edit
+
+
 _ALL = tuple(range(len(_CHUNKS)))
 _RECORD_ATTACKS = {
     # The two below announce the honest file: only a client that skips the bad record
@@ -468,6 +485,8 @@ _RECORD_ATTACKS = {
     "tag-flipped-on-data": RecordAttack(
         _ALL, lambda s, d: [*d[:2], _flip(d[2], len(d[2]) - 1), *d[3:]]
     ),
+    "sealed-without-ad": RecordAttack(_ALL, _sealed_with_ad(lambda header: b"")),
+    "sealed-with-type-only-ad": RecordAttack(_ALL, _sealed_with_ad(lambda header: header[:4])),
 }
 
 
@@ -489,7 +508,10 @@ _SLOW_RECORD_LIES = {
     "tag-flipped-on-done",
     "ciphertext-flipped-on-rsfl",
     "sealed-with-client-key",
+    "sealed-with-type-only-ad",
 }
+# The record's AD is its header (EKE-REC-3): these lies are about that too.
+_AD_RECORD_LIES = {"sealed-without-ad", "sealed-with-type-only-ad"}
 _RECORD_LIES: dict[str, Lie] = {
     **_RECORD_ATTACKS,
     "tag-flipped-on-done": _tag_flipped_on_done,
@@ -501,7 +523,13 @@ _RECORD_LIES: dict[str, Lie] = {
 @pytest.mark.parametrize(
     "attack",
     [
-        pytest.param(name, marks=[pytest.mark.slow] if name in _SLOW_RECORD_LIES else [])
+        pytest.param(
+            name,
+            marks=[
+                *([pytest.mark.slow] if name in _SLOW_RECORD_LIES else []),
+                *([pytest.mark.req("EKE-REC-3")] if name in _AD_RECORD_LIES else []),
+            ],
+        )
         for name in sorted(_RECORD_LIES)
     ],
 )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 
 import pytest
 
@@ -58,6 +59,28 @@ def _check_no_secret(message: str, secrets: dict[str, bytes], context: str) -> N
         raise ConformanceFailure(
             f"ERR-5: {context}: the EROR message discloses {found}\nmessage: {message[:300]!r}"
         )
+
+
+# ERR-6: the marks of a stack trace or crash dump in the common runtimes. A message for
+# people never holds them; the suite's own inputs below never contain them either.
+_STACK_TRACES = {
+    "Python traceback": re.compile(r'Traceback \(most recent call last\)|File "[^"]+", line \d+'),
+    "Java stack": re.compile(r"Exception in thread|\bat [\w.$]+\([\w$]+\.(?:java|kt):\d+\)"),
+    "Go panic": re.compile(r"goroutine \d+ \[|panic: |\.go:\d+"),
+    "Node stack": re.compile(r"\bat .*\.(?:js|mjs|cjs|ts):\d+:\d+"),
+    "Rust panic": re.compile(r"panicked at|stack backtrace:|\.rs:\d+:\d+"),
+    ".NET stack": re.compile(r"\.cs:line \d+|   at [\w.]+\("),
+    "C/C++ dump": re.compile(r"AddressSanitizer|Segmentation fault|core dumped"),
+}
+
+
+def stack_trace_in(message: str) -> str | None:
+    """Which stack-trace or crash-dump mark `message` holds (ERR-6), or None."""
+    for label, pattern in _STACK_TRACES.items():
+        found = pattern.search(message)
+        if found is not None:
+            return f"{label}: {found.group(0)[:60]!r}"
+    return None
 
 
 @pytest.mark.req("ERR-5")
@@ -225,3 +248,56 @@ def test_bytes_between_frames_are_not_skipped(
             "frame_too_large for its length, FRM-16)"
         )
     outcome.check(f"{separator} bytes in front of a RQFL ({where})")
+
+
+# Inputs a parser or a state machine fails on, each answered with a fatal EROR; a
+# debugging aid left on (the exception's traceback as the message) shows in these first.
+_BREAKERS: dict[str, tuple[bytes, ...]] = {
+    "not-json": (frame_bytes("RQFL", b"{this is not json"),),
+    "not-utf8": (frame_bytes("RQFL", b'{"name":"\xff\xfe"}'),),
+    "truncated-json": (frame_bytes("RQFL", b'{"name":"a'),),
+    "top-level-array": (frame_bytes("RQFL", b'["name"]'),),
+    "name-number": (frame_bytes("RQFL", b'{"name":5}'),),
+    "size-float": (frame_bytes("PUTF", b'{"name":"sft-conformance-x","size":1.5}'),),
+    "unknown-type": (frame_bytes("ZZZZ", b"{}"),),
+    "done-in-idle": (
+        frame_bytes("DONE", control({"size": 0, "sha256": hashlib.sha256(b"").hexdigest()})),
+    ),
+    "empty-data": (frame_bytes("DATA", b""),),
+}
+
+
+@pytest.mark.req("ERR-6", "ERR-1", "FRM-14")
+@pytest.mark.parametrize("case", sorted(_BREAKERS))
+def test_error_answer_carries_no_stack_trace(
+    target: Target, app_channel: AppChannel, case: str
+) -> None:
+    """Malformed input the responder must refuse: its EROR (whatever code it chose) is a
+    well-formed EROR whose message shows no stack trace or debug dump [ERR-6]. A responder
+    that only closes has no message to judge here (the cases of FRM-9 and FRM-6 judge
+    the code)."""
+    channel = app_channel()
+    for frame in _BREAKERS[case]:
+        channel.send_raw(frame)
+    outcome = channel.expect([ExpectError(), ExpectClose()])
+    outcome.check(f"ERR-6: {case}")
+    answer = outcome.frame
+    if answer is None or answer.type != b"EROR":
+        return
+    message = _message_of(answer)
+    problems: list[tuple[str, str]] = []
+    trace = stack_trace_in(message)
+    if trace is not None:
+        problems.append(("ERR-6", f"the message carries a stack trace ({trace})"))
+    for violation in answer.violations():
+        rid = violation.split(":", 1)[0]
+        if rid != "ERR-6":
+            problems.append((rid if rid in ("ERR-1", "ERR-2") else "FRM-14", violation))
+    if problems:
+        failure = ConformanceFailure.evidence(
+            f"ERR-6: the EROR answering {case} ({_BREAKERS[case][0][:40]!r})",
+            "a well-formed EROR whose message is a short text for people",
+            "; ".join(text for _, text in problems) + f"; message: {message[:300]!r}",
+        )
+        failure.violates = tuple(sorted({rid for rid, _ in problems}))
+        raise failure

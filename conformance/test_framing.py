@@ -295,6 +295,13 @@ _JSON_ABUSE = {
     "not-utf8": b'{"name":"\xff\xfe"}',
     "overlong-utf8": b'{"name":"\xc0\xaf"}',
     "lone-surrogate-escape": b'{"name":"\\ud800"}',
+    # Low surrogates U+DC80..U+DCFF are what Python's `surrogateescape` turns into raw
+    # bytes 0x80..0xFF: a receiver that encodes names that way opens a file whose name
+    # is not UTF-8 instead of refusing the name (FRM-15).
+    "lone-low-surrogate-escape": b'{"name":"sft-\\udcff-x.txt"}',
+    "lone-low-surrogate-pair-like": b'{"name":"sft-\\udcc3\\udca9.txt"}',
+    # A high surrogate with nothing after it: an emoji cut in half.
+    "lone-high-surrogate-at-end": b'{"name":"sft-x\\ud83d"}',
     "not-json": b"{name: hello}",
     "truncated-json": b'{"name":"hel',
     "trailing-garbage": b'{"name":"x"} x',
@@ -333,12 +340,12 @@ _JSON_ABUSE = {
 def test_malformed_control_payload_is_bad_frame(
     target: Target, app_channel: AppChannel, case: str
 ) -> None:
-    if case == "lone-surrogate-escape":
+    if case.startswith("lone-"):
         # FRM-15: both readings conform — bad_frame (fatal) or the name forbidden.
         channel = app_channel()
         channel.send_raw(frame_bytes("RQFL", _JSON_ABUSE[case]))
         outcome = channel.expect([ExpectError("bad_frame"), ExpectError("forbidden")])
-        outcome.check("FRM-15: RQFL whose name is a lone surrogate")
+        outcome.check(f"FRM-15: RQFL whose name holds a lone surrogate ({case})")
         return
     if case == "deep-nesting":
         # RFC 8259 §9 lets a parser limit the nesting depth (Python's json stops near 1000:
@@ -560,6 +567,65 @@ def test_error_with_unknown_code_ends_the_connection(
     channel = app_channel()
     channel.send_frame("EROR", {"code": 999, "name": "nonsense", "message": "suite"})
     channel.expect([ExpectClose(), ExpectError(then_close=True)]).check("ERR-4: EROR code 999")
+
+
+@pytest.mark.req("ERR-4", "ERR-3")
+@pytest.mark.parametrize("code", [0, 15, 99, 65536])
+def test_error_with_unknown_code_then_a_request_is_not_served(
+    target: Target, app_channel: AppChannel, code: int
+) -> None:
+    """An EROR of a code ERR-2 does not list is `internal` (fatal) [ERR-4]; a get
+    pipelined behind it, in the same write, is never served: the answer is a close or an
+    EROR then the close. A responder that takes an unknown code for a warning (or for a
+    non-fatal refusal) goes on and answers the get; only the idle timeout would end it,
+    which the lone-EROR case above cannot tell from a close."""
+    file = known_file(target)
+    channel = app_channel()
+    frames = [
+        frame_bytes("EROR", control({"code": code, "name": "internal", "message": "suite"})),
+        frame_bytes("RQFL", control({"name": file.name})),
+    ]
+    send_split_frames(channel, frames, [sum(len(f) for f in frames)])
+    outcome = channel.expect([ExpectClose(), ExpectError(then_close=True)])
+    answer = outcome.frame
+    if answer is not None and answer.type != b"EROR":
+        failure = ConformanceFailure.evidence(
+            f"ERR-4: EROR code {code} (not in ERR-2's list), then RQFL {file.name!r} in the "
+            "same write",
+            "the close, or an EROR then the close: the unknown code is `internal` (fatal), "
+            "the get behind it is never served",
+            answer.describe(),
+        )
+        failure.violates = ("ERR-4",)
+        raise failure
+    outcome.check(f"ERR-4: EROR code {code}, then RQFL {file.name!r} in the same write")
+    if answer is not None and answer.error_name == "timeout":
+        failure = ConformanceFailure.evidence(
+            f"ERR-4: EROR code {code}, then RQFL {file.name!r} in the same write",
+            "the close at once (ERR-3): the unknown code is `internal` (fatal)",
+            f"the responder waited for more and ended on its idle timeout: {answer.describe()}",
+        )
+        failure.violates = ("ERR-4",)
+        raise failure
+
+
+@pytest.mark.req("FRM-15")
+@pytest.mark.parametrize(
+    "name",
+    ["sft-\\ud800-x.bin", "sft-\\udcff-x.bin", "sft-\\udcc3\\udca9.bin", "sft-x\\ud83d"],
+    ids=["high", "low-ff", "low-pair-like", "high-at-end"],
+)
+def test_put_of_a_lone_surrogate_name_is_refused(
+    target: Target, app_channel: AppChannel, name: str
+) -> None:
+    """FRM-15 for a put: a PUTF whose name holds a lone surrogate (written as a JSON
+    escape) is `bad_frame` or `forbidden`, never accepted: no such name can be stored."""
+    require(target, "put")
+    channel = app_channel()
+    payload = b'{"name":"' + name.encode("ascii") + b'","size":1}'
+    channel.send_raw(frame_bytes("PUTF", payload))
+    outcome = channel.expect([ExpectError("bad_frame"), ExpectError("forbidden")])
+    outcome.check(f"FRM-15: PUTF {payload.decode('ascii')}")
 
 
 @pytest.mark.req("FRM-1", "FRM-14", "ERR-1", "ERR-2", "ERR-6", "ERR-7")

@@ -74,6 +74,7 @@ PKI_FILES = (
     "test_timing.py",
     "test_app_error_frames.py",
     "test_pki_isolation.py",
+    "test_client_lies.py",
 )
 
 
