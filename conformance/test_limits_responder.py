@@ -220,11 +220,17 @@ def test_a_stalled_handshake_does_not_hold_up_other_connections(
             stalled.send_raw(_STALLED_HELLO)
             started = time.monotonic()
             channel = app_channel()
-            took = _answer_time(channel, name, max(0.1, bound - (time.monotonic() - started)))
+            # Judged from the connect: a handshake held up by the stalled ones counts.
+            handshake = time.monotonic() - started
+            left = bound - handshake
+            took = _answer_time(channel, name, left) if left > 0 else None
             channel.close()
         if took is not None:
             return
-        timings.append(f"no answer within {bound:.2f} s of the stalled connections")
+        timings.append(
+            f"handshake done {handshake:.2f} s after the connect, the get "
+            + ("not answered in the time left" if left > 0 else "not even sent")
+        )
     raise ConformanceFailure.evidence(
         "LIM-5: two connections stalled in their TLS/EKE handshake (one silent, one after "
         f"{len(_STALLED_HELLO)} bytes of a ClientHello), then an honest connection and a get "
