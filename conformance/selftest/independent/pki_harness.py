@@ -75,6 +75,8 @@ PKI_FILES = (
     "test_app_error_frames.py",
     "test_pki_isolation.py",
     "test_client_lies.py",
+    "test_lockout_more.py",
+    "test_limits_more.py",
 )
 
 

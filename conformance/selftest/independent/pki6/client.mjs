@@ -1,0 +1,281 @@
+// pki6 — the initiator: get and put (§3.3, §3.4), PKI-ID-1 before any frame.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import tls from 'node:tls';
+import { OID } from './der.mjs';
+import { fault } from './faults.mjs';
+import { ALPN } from './pki.mjs';
+import { closeTls } from './server.mjs';
+import {
+  IdleTimeout, ProtoError, Reader, Truncated, codeName, erorFrame, frame, getInt, getSha, getStr,
+  isFatalCode, parseControl, send,
+} from './wire.mjs';
+
+export class ClientFailure extends Error {
+  constructor(message, status = 1) {
+    super(message);
+    this.status = status;
+  }
+}
+
+const PARTIAL = '.sft-partial-';
+const CHUNK = 65536;
+
+export function parseDestination(text) {
+  const m = /^([^@]+)@(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text ?? '');
+  if (!m) throw new ClientFailure(`expected ALIAS@HOST:PORT, got ${JSON.stringify(text)}`, 2);
+  return { alias: m[1], host: m[2] ?? m[3], port: Number(m[4]) };
+}
+
+/** Connect, handshake, and check the responder before any frame is sent. */
+async function connect(pki, dest, timeoutMs) {
+  const opts = {
+    ...pki.context('client'),
+    host: dest.host,
+    port: dest.port,
+    ALPNProtocols: [ALPN],
+    rejectUnauthorized: !fault('client_reject_unauthorized_false'),
+    // The alias is checked below, on the single CN (PKI-ID-1/4), not as a host name.
+    checkServerIdentity: () => undefined,
+  };
+  if (!net.isIP(dest.host)) opts.servername = dest.host;
+  const sock = await new Promise((resolve, reject) => {
+    const s = tls.connect(opts);
+    const t = setTimeout(() => {
+      s.destroy();
+      reject(new ClientFailure('timed out before the handshake completed'));
+    }, timeoutMs);
+    s.once('secureConnect', () => {
+      clearTimeout(t);
+      resolve(s);
+    });
+    s.once('error', (e) => {
+      clearTimeout(t);
+      reject(new ClientFailure(e.code === 'ECONNRESET' ? `server busy or refused: ${e.message}` : `handshake failed: ${e.message}`));
+    });
+    s.once('close', () => {
+      clearTimeout(t);
+      reject(new ClientFailure('server busy: closed before the handshake completed'));
+    });
+  });
+  sock.on('error', () => {});
+  const refuse = (why) => {
+    closeTls(sock);
+    throw new ClientFailure(`refused the responder: ${why}`);
+  };
+  if (sock.alpnProtocol !== ALPN && !fault('client_alpn_unchecked')) refuse('no sft-pki/1 ALPN');
+  const x509 = sock.getPeerX509Certificate();
+  if (fault('client_reject_unauthorized_false')) {
+    // Hand check instead of OpenSSL's: the issuer's name only.
+    if (!x509 || x509.issuer !== pki.root.subject) refuse('not issued by the root');
+    return { sock };
+  }
+  const verdict = pki.check(x509, OID.serverAuth);
+  if (verdict.why) refuse(verdict.why);
+  if (!fault('client_cn_unchecked') && verdict.alias !== dest.alias) {
+    refuse(`its certificate names ${JSON.stringify(verdict.alias)}, not ${JSON.stringify(dest.alias)}`);
+  }
+  return { sock };
+}
+
+async function expectFrame(reader, sock, allowed) {
+  const f = await reader.next();
+  if (f.type === 'EROR') {
+    let code = 11;
+    try {
+      code = Number(getInt(parseControl(f.payload), 'code'));
+    } catch {}
+    const name = codeName(code) ?? 'internal';
+    if (isFatalCode(code)) {
+      closeTls(sock);
+      throw new ClientFailure(`responder error: ${name}`);
+    }
+    return { type: 'EROR', name };
+  }
+  if (!allowed.includes(f.type)) throw new ProtoError('unexpected_frame', `${f.type} not expected`);
+  return f;
+}
+
+async function fail(sock, e) {
+  if (e instanceof ClientFailure) throw e;
+  if (e instanceof ProtoError) {
+    await send(sock, erorFrame(e.code, e.message), 2000).catch(() => {});
+    closeTls(sock);
+    throw new ClientFailure(`${e.code}: ${e.message}`);
+  }
+  closeTls(sock);
+  if (e instanceof IdleTimeout) throw new ClientFailure('timed out waiting for the responder');
+  if (e instanceof Truncated) throw new ClientFailure(`connection ended early: ${e.message}`);
+  throw e;
+}
+
+function sweepStale(dir, idleMs) {
+  let entries = [];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const f of entries) {
+    if (!f.startsWith(PARTIAL)) continue;
+    const p = path.join(dir, f);
+    try {
+      const st = fs.lstatSync(p);
+      if (st.isFile() && Date.now() - st.mtimeMs > idleMs) fs.rmSync(p, { force: true });
+    } catch {}
+  }
+}
+
+export async function get(pki, opts) {
+  const dest = parseDestination(opts.dest);
+  const out = path.resolve(opts.out);
+  const dir = path.dirname(out);
+  const idleMs = opts.idleTimeout * 1000;
+  if (fs.existsSync(out) && !opts.force && !fault('client_rename_replaces')) throw new ClientFailure(`${out} exists (use --force)`);
+  sweepStale(dir, idleMs);
+  const { sock } = await connect(pki, dest, opts.timeout * 1000);
+  const reader = new Reader(sock, { idleMs });
+  let temp = null;
+  const cleanup = () => {
+    if (temp) {
+      try {
+        fs.closeSync(temp.fd);
+      } catch {}
+      fs.rmSync(temp.path, { force: true });
+      temp = null;
+    }
+  };
+  const onSignal = (sig) => {
+    cleanup();
+    process.exit(sig === 'SIGTERM' ? 143 : 130);
+  };
+  if (!fault('client_no_sigterm_cleanup')) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+  try {
+    await send(sock, frame('RQFL', { name: opts.name }), idleMs);
+    const r = await expectFrame(reader, sock, ['RSFL']);
+    if (r.type === 'EROR') {
+      await send(sock, frame('BYE_', {}), idleMs).catch(() => {});
+      closeTls(sock);
+      throw new ClientFailure(`refused: ${r.name}`);
+    }
+    const rsfl = parseControl(r.payload);
+    const rname = getStr(rsfl, 'name');
+    const size = getInt(rsfl, 'size');
+    const rsha = getSha(rsfl, 'sha256', true);
+    if (rname !== opts.name && !fault('client_stores_rsfl_name')) throw new ProtoError('bad_frame', 'RSFL names another file');
+    const target = fault('client_stores_rsfl_name') ? path.join(dir, rname) : out;
+    const tmpPath = path.join(dir, PARTIAL + crypto.randomBytes(12).toString('hex'));
+    const mode = fault('client_temp_0644') ? 0o644 : 0o600;
+    const fd = fs.openSync(tmpPath, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, mode);
+    if (fault('client_temp_0644')) fs.fchmodSync(fd, 0o644);
+    temp = { fd, path: tmpPath };
+    const h = crypto.createHash('sha256');
+    let got = 0n;
+    for (;;) {
+      let f;
+      try {
+        f = await expectFrame(reader, sock, ['DATA', 'DONE']);
+      } catch (e) {
+        if (e instanceof Truncated && fault('client_eof_after_size_commits') && got === size) {
+          f = { type: 'DONE', payload: Buffer.from(JSON.stringify({ size: Number(size), sha256: h.copy().digest('hex') })) };
+        } else throw e;
+      }
+      if (f.type === 'EROR') throw new ClientFailure(`transfer failed: ${f.name}`);
+      if (f.type === 'DATA') {
+        got += BigInt(f.payload.length);
+        if (got > size) throw new ProtoError('integrity_failed', 'more data than announced');
+        fs.writeSync(fd, f.payload);
+        h.update(f.payload);
+        continue;
+      }
+      const done = parseControl(f.payload);
+      const dsize = getInt(done, 'size');
+      const dsha = getSha(done, 'sha256');
+      const digest = h.digest('hex');
+      const shaOk = fault('client_sizes_only') || (dsha === digest && (rsha === undefined || rsha === digest));
+      if (got !== size || dsize !== size || !shaOk) throw new ProtoError('integrity_failed', 'size or SHA-256 mismatch');
+      break;
+    }
+    fs.fsyncSync(temp.fd);
+    fs.closeSync(temp.fd);
+    if (fault('client_rename_replaces') || opts.force) fs.renameSync(temp.path, target);
+    else {
+      fs.linkSync(temp.path, target);
+      fs.rmSync(temp.path);
+    }
+    temp = null;
+    const dfd = fs.openSync(dir, fs.constants.O_RDONLY);
+    fs.fsyncSync(dfd);
+    fs.closeSync(dfd);
+    await send(sock, frame('BYE_', {}), idleMs).catch(() => {});
+    closeTls(sock);
+  } catch (e) {
+    cleanup();
+    await fail(sock, e);
+  }
+}
+
+export async function put(pki, opts) {
+  const dest = parseDestination(opts.dest);
+  const idleMs = opts.idleTimeout * 1000;
+  const fd = fs.openSync(opts.file, fs.constants.O_RDONLY);
+  const size = fs.fstatSync(fd).size;
+  const h = crypto.createHash('sha256');
+  const buf = Buffer.alloc(CHUNK);
+  for (let off = 0; off < size;) {
+    const n = fs.readSync(fd, buf, 0, Math.min(CHUNK, size - off), off);
+    if (n === 0) throw new ClientFailure('file shrank while reading');
+    h.update(buf.subarray(0, n));
+    off += n;
+  }
+  const digest = h.digest('hex');
+  const { sock } = await connect(pki, dest, opts.timeout * 1000);
+  const reader = new Reader(sock, { idleMs });
+  try {
+    await send(sock, frame('PUTF', { name: opts.name, size, sha256: digest }), idleMs);
+    const r = await expectFrame(reader, sock, ['RSFL']);
+    if (r.type === 'EROR') {
+      await send(sock, frame('BYE_', {}), idleMs).catch(() => {});
+      closeTls(sock);
+      throw new ClientFailure(`refused: ${r.name}`);
+    }
+    const rsfl = parseControl(r.payload);
+    const accepted = fault('client_accept_truthy') ? Boolean(rsfl.get('accept')) : rsfl.get('accept') === true;
+    if (!accepted) throw new ProtoError('bad_frame', 'RSFL of a put without "accept": true');
+    getStr(rsfl, 'name');
+    for (let off = 0; off < size;) {
+      const chunk = Buffer.alloc(Math.min(CHUNK, size - off));
+      const n = fs.readSync(fd, chunk, 0, chunk.length, off);
+      if (n === 0) throw new ClientFailure('file shrank while sending');
+      off += n;
+      await send(sock, frame('DATA', chunk.subarray(0, n)), idleMs);
+    }
+    await send(sock, frame('DONE', { size, sha256: digest }), idleMs);
+    let f;
+    try {
+      f = await expectFrame(reader, sock, ['DONE']);
+    } catch (e) {
+      if (e instanceof Truncated && fault('client_put_close_is_success')) {
+        closeTls(sock);
+        return;
+      }
+      throw e;
+    }
+    if (f.type === 'EROR') throw new ClientFailure(`put failed: ${f.name}`);
+    const done = parseControl(f.payload);
+    if (getInt(done, 'size') !== BigInt(size) || getSha(done, 'sha256') !== digest) {
+      throw new ProtoError('integrity_failed', 'the responder acknowledged other content');
+    }
+    await send(sock, frame('BYE_', {}), idleMs).catch(() => {});
+    closeTls(sock);
+  } catch (e) {
+    await fail(sock, e);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -1,0 +1,412 @@
+// pki6 — the responder: admission (LIM-4/8/9, LIM-1), the TLS server, the app protocol.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import tls from 'node:tls';
+import { OID } from './der.mjs';
+import { fault } from './faults.mjs';
+import { ALPN } from './pki.mjs';
+import {
+  CODES, IdleTimeout, ProtoError, Reader, Truncated, erorFrame, frame, getInt, getSha, getStr,
+  nameProblem, parseControl, send,
+} from './wire.mjs';
+
+const log = (msg) => process.stderr.write(`${new Date().toISOString()} pki6: ${msg}\n`);
+const CHUNK = 65536;
+const PARTIAL = '.sft-partial-';
+
+/** End a TLS connection: close_notify then FIN (PKI-TLS-7); unread bytes drained ≤ 1 s. */
+export function closeTls(sock) {
+  if (sock.destroyed) return;
+  if (fault('destroy_without_close_notify')) {
+    sock.destroy();
+    return;
+  }
+  sock.end();
+  sock.resume();
+  const t = setTimeout(() => sock.destroy(), 1000);
+  sock.once('close', () => clearTimeout(t));
+}
+
+class Refusal extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export class Responder {
+  constructor(pki, cfg) {
+    this.pki = pki;
+    this.cfg = cfg;
+    this.share = fs.realpathSync(cfg.share);
+    this.inbox = fs.realpathSync(cfg.inbox);
+    this.allow = cfg.allow.length ? new Set(cfg.allow) : null;
+    this.conns = new Set(); // every admitted raw socket: {raw, addr, t0, established}
+  }
+
+  sweepInbox() {
+    for (const f of fs.readdirSync(this.inbox)) {
+      if (f.startsWith(PARTIAL)) {
+        fs.rmSync(path.join(this.inbox, f), { force: true });
+        log(`removed stale temporary ${f}`);
+      }
+    }
+  }
+
+  secureOptions() {
+    const o = {
+      ...this.pki.context('server'),
+      requestCert: !fault('request_cert_off'),
+      rejectUnauthorized: !fault('issuer_dn_only') && !fault('request_cert_off'),
+      ALPNProtocols: [ALPN],
+      // Node's own timer (absolute, default 120 s) is only a backstop behind ours.
+      handshakeTimeout: fault('handshake_timeout_unset') ? 120000 : this.cfg.handshakeTimeout * 1000 + 5000,
+    };
+    return o;
+  }
+
+  listen(host, port) {
+    const server = tls.createServer({ ...this.secureOptions(), allowHalfOpen: false });
+    this.server = server;
+    server.prependListener('connection', (raw) => this.admit(raw));
+    server.on('secureConnection', (sock) => {
+      this.serve(sock).catch((e) => {
+        log(`connection failed: ${e.message}`);
+        sock.destroy();
+      });
+    });
+    server.on('tlsClientError', (err, sock) => {
+      log(`handshake failed: ${err.code ?? err.message}`);
+      sock.destroy();
+    });
+    server.on('error', (e) => log(`server error: ${e.message}`));
+    server.listen(port, host, () => {
+      const a = server.address();
+      process.stdout.write(`listening on ${a.address}:${a.port}\n`);
+    });
+    if (this.cfg.crlRefresh > 0) {
+      const t = setInterval(() => this.refreshCrl(), this.cfg.crlRefresh * 1000);
+      t.unref();
+    }
+  }
+
+  async refreshCrl() {
+    try {
+      await this.pki.loadCrl();
+      this.server.setSecureContext({ ...this.secureOptions() });
+    } catch (e) {
+      log(`CRL refresh failed (keeping the last one): ${e.message}`);
+    }
+  }
+
+  /** LIM-4, LIM-8, LIM-9 and the handshake deadline counted from accept (LIM-1). */
+  admit(raw) {
+    const addr = raw.remoteAddress;
+    const pending = [...this.conns].filter((c) => !c.established);
+    if (!fault('no_per_address_cap') && (fault('per_address_counts_established') ? [...this.conns] : pending).filter((c) => c.addr === addr).length >= this.cfg.maxPendingPerAddress) {
+      log(`refused ${addr}: too many handshakes from it`);
+      raw.destroy();
+      return;
+    }
+    if (this.conns.size >= this.cfg.maxConnections) {
+      if (pending.length && !fault('no_handshake_eviction')) {
+        const oldest = pending.reduce((a, b) => (a.t0 <= b.t0 ? a : b));
+        log(`evicting the oldest handshake from ${oldest.addr}`);
+        oldest.raw.destroy();
+        this.conns.delete(oldest);
+      } else {
+        log(`refused ${addr}: busy`);
+        raw.destroy();
+        return;
+      }
+    }
+    const rec = { raw, addr, t0: Date.now(), established: false };
+    this.conns.add(rec);
+    raw.sftRecord = rec;
+    const hsMs = this.cfg.handshakeTimeout * 1000;
+    const t = fault('handshake_timeout_unset')
+      ? undefined
+      : setTimeout(() => {
+          if (!rec.established || fault('handshake_timer_never_disarmed')) {
+            log(`handshake timeout from ${addr}`);
+            raw.destroy();
+          }
+        }, hsMs);
+    raw.on('close', () => {
+      clearTimeout(t);
+      this.conns.delete(rec);
+    });
+  }
+
+  async serve(sock) {
+    const rec = sock._parent?.sftRecord ?? [...this.conns].find((c) => c.raw.remotePort === sock.remotePort && c.raw.remoteAddress === sock.remoteAddress);
+    if (rec) rec.established = true;
+    if (sock.alpnProtocol !== ALPN && !fault('alpn_unchecked')) {
+      log('refused: no sft-pki/1 ALPN');
+      closeTls(sock);
+      return;
+    }
+    const verdict = this.pki.check(sock.getPeerX509Certificate(), OID.clientAuth);
+    if (fault('request_cert_off') && !sock.getPeerX509Certificate()) verdict.why = null;
+    if (verdict.why) {
+      log(`refused the peer's certificate: ${verdict.why}`);
+      sock.on('error', (e) => log(`refused connection: ${e.message}`));
+      closeTls(sock);
+      return;
+    }
+    let alias = verdict.alias ?? '';
+    if (fault('alias_cached_per_server')) {
+      // The peer's identity read once, on the server's first connection.
+      this.cachedAlias ??= alias;
+      alias = this.cachedAlias;
+    }
+    const conn = new Connection(this, sock, alias);
+    await conn.run();
+  }
+
+  allowed(alias, op) {
+    if (!this.allow) return true;
+    return this.allow.has(alias);
+  }
+}
+
+class Connection {
+  constructor(responder, sock, alias) {
+    this.r = responder;
+    this.cfg = responder.cfg;
+    this.sock = sock;
+    this.alias = alias;
+    this.idleMs = this.cfg.idleTimeout * 1000;
+    this.reader = new Reader(sock, { idleMs: fault('no_idle_deadline') ? 1e9 : this.idleMs });
+    this.temp = null;
+  }
+
+  out(buf) {
+    return send(this.sock, buf, this.idleMs);
+  }
+
+  async run() {
+    try {
+      for (;;) {
+        const f = await this.reader.next();
+        if (f.type === 'RQFL') await this.get(parseControl(f.payload));
+        else if (f.type === 'PUTF') await this.put(parseControl(f.payload));
+        else if (f.type === 'BYE_') {
+          parseControl(f.payload);
+          await this.out(frame('BYE_', {}));
+          closeTls(this.sock);
+          return;
+        } else if (f.type === 'EROR') {
+          closeTls(this.sock);
+          return;
+        } else throw new ProtoError('unexpected_frame', `${f.type} not allowed now`);
+      }
+    } catch (e) {
+      this.dropTemp();
+      if (e instanceof ProtoError) {
+        log(`fatal: ${e.code}: ${e.message}`);
+        await this.out(erorFrame(e.code, e.message)).catch(() => {});
+        // (A frame-level error after a whole frame: the loop goes on, the connection stays.)
+        if (fault('fatal_error_keeps_reading') && !e.header) return this.run();
+        closeTls(this.sock);
+      } else if (e instanceof IdleTimeout) {
+        log('idle timeout');
+        await this.out(erorFrame('timeout', 'idle timeout')).catch(() => {});
+        closeTls(this.sock);
+      } else if (e instanceof Truncated) {
+        if (!this.sock.destroyed) closeTls(this.sock);
+      } else {
+        log(`internal error: ${e.stack}`);
+        await this.out(erorFrame('internal', 'internal error')).catch(() => {});
+        closeTls(this.sock);
+      }
+    }
+  }
+
+  dropTemp() {
+    if (!this.temp) return;
+    try {
+      fs.closeSync(this.temp.fd);
+    } catch {}
+    if (!fault('partial_not_unlinked')) fs.rmSync(this.temp.path, { force: true });
+    this.temp = null;
+  }
+
+  async refuse(code, message) {
+    await this.out(erorFrame(code, message));
+    if (code === 'forbidden' && this.notAllowed) closeTls(this.sock);
+    if (this.sock.destroyed || this.sock.writableEnded) throw new Truncated('closed after refusal');
+  }
+
+  checkAllowed(op) {
+    if (this.r.allowed(this.alias, op)) return true;
+    this.notAllowed = true;
+    return false;
+  }
+
+  /** Resolve a name in the share without following links (APP-NAME-4/5). */
+  openInShare(name) {
+    let p = this.r.share;
+    if (fault('realpath_prefix_confinement')) {
+      const full = path.join(this.r.share, name);
+      let real;
+      try {
+        real = fs.realpathSync(full);
+      } catch {
+        throw new Refusal('not_found', 'no such file');
+      }
+      if (!real.startsWith(this.r.share)) throw new Refusal('forbidden', 'outside the share');
+      const fd = fs.openSync(real, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      const st = fs.fstatSync(fd);
+      if (!st.isFile()) {
+        fs.closeSync(fd);
+        throw new Refusal('not_found', 'not a regular file');
+      }
+      return { fd, size: st.size };
+    }
+    if (fault('dotdot_normalised')) {
+      const full = path.normalize(path.join(this.r.share, name));
+      if (!full.startsWith(this.r.share + '/')) throw new Refusal('forbidden', 'outside the share');
+      name = path.relative(this.r.share, full);
+    }
+    const comps = name.split('/');
+    for (let i = 0; i < comps.length; i++) {
+      p = `${p}/${comps[i]}`;
+      let st;
+      try {
+        st = fs.lstatSync(p);
+      } catch {
+        throw new Refusal('not_found', 'no such file');
+      }
+      if (st.isSymbolicLink()) throw new Refusal('forbidden', 'symbolic links are refused');
+      if (i < comps.length - 1 ? !st.isDirectory() : !st.isFile()) throw new Refusal('not_found', 'no such file');
+    }
+    let fd;
+    try {
+      fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    } catch (e) {
+      throw new Refusal(e.code === 'ELOOP' ? 'forbidden' : 'not_found', 'cannot open');
+    }
+    const st = fs.fstatSync(fd);
+    let where = p;
+    if (!fault('no_descriptor_recheck')) {
+      try {
+        where = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        where = '';
+      }
+    }
+    if (where !== p || !st.isFile()) {
+      fs.closeSync(fd);
+      throw new Refusal(where !== p ? 'forbidden' : 'not_found', 'moved while opening');
+    }
+    return { fd, size: st.size };
+  }
+
+  async get(msg) {
+    const name = getStr(msg, 'name');
+    if (!this.checkAllowed('get')) return this.refuse('forbidden', 'not authorised');
+    const problem = nameProblem(name);
+    if (problem) return this.refuse('forbidden', problem);
+    if (path.posix.basename(name).startsWith(PARTIAL)) return this.refuse('forbidden', 'reserved name');
+    let opened;
+    try {
+      opened = this.openInShare(name);
+    } catch (e) {
+      if (e instanceof Refusal) return this.refuse(e.code, e.message);
+      throw e;
+    }
+    const { fd, size } = opened;
+    if (size > this.cfg.maxFileSize) {
+      fs.closeSync(fd);
+      return this.refuse('too_large', 'file above the size limit');
+    }
+    try {
+      await this.out(frame('RSFL', { name, size }));
+      const h = crypto.createHash('sha256');
+      let sent = 0;
+      while (sent < size) {
+        const buf = Buffer.alloc(Math.min(CHUNK, size - sent));
+        const n = fs.readSync(fd, buf, 0, buf.length, sent);
+        if (n === 0) throw new ProtoError('internal', 'file shrank while sending');
+        const chunk = buf.subarray(0, n);
+        h.update(chunk);
+        sent += n;
+        await this.out(frame('DATA', chunk));
+      }
+      await this.out(frame('DONE', { size, sha256: h.digest('hex') }));
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  async put(msg) {
+    const name = getStr(msg, 'name');
+    const size = getInt(msg, 'size');
+    const offered = getSha(msg, 'sha256', true);
+    if (!this.checkAllowed('put')) return this.refuse('forbidden', 'not authorised');
+    const problem = nameProblem(name);
+    if (problem) return this.refuse('forbidden', problem);
+    const base = path.posix.basename(name);
+    if (base.startsWith(PARTIAL)) return this.refuse('forbidden', 'reserved name');
+    if (size > BigInt(this.cfg.maxFileSize)) return this.refuse('too_large', 'file too large');
+    const final = path.join(this.r.inbox, base);
+    if (fs.existsSync(final)) return this.refuse('exists', 'file exists');
+    const tmpPath = path.join(this.r.inbox, PARTIAL + crypto.randomBytes(12).toString('hex'));
+    const fd = fs.openSync(tmpPath, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+    this.temp = { fd, path: tmpPath };
+    await this.out(frame('RSFL', { accept: true, name: base }));
+    const h = crypto.createHash('sha256');
+    let got = 0n;
+    for (;;) {
+      const f = await this.reader.next((type, length) => {
+        if (type === 'DATA' && BigInt(length) > size - got && !fault('overflow_checked_at_done')) {
+          throw new ProtoError('integrity_failed', 'more data than announced');
+        }
+      });
+      if (f.type === 'DATA') {
+        got += BigInt(f.payload.length);
+        if (got <= size) {
+          fs.writeSync(fd, f.payload);
+          h.update(f.payload);
+        }
+        continue;
+      }
+      if (f.type === 'EROR') {
+        this.dropTemp();
+        closeTls(this.sock);
+        throw new Truncated('peer sent EROR');
+      }
+      if (f.type !== 'DONE') throw new ProtoError('unexpected_frame', `${f.type} during a put`);
+      const done = parseControl(f.payload);
+      const dsize = getInt(done, 'size');
+      const dsha = getSha(done, 'sha256');
+      const digest = h.digest('hex');
+      if (got !== size || dsize !== size || dsha !== digest || (offered !== undefined && offered !== digest)) {
+        throw new ProtoError('integrity_failed', 'size or SHA-256 mismatch');
+      }
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+      try {
+        if (fault('put_exists_then_rename')) fs.renameSync(tmpPath, final);
+        else fs.linkSync(tmpPath, final);
+      } catch (e) {
+        this.temp = { fd: -1, path: tmpPath };
+        this.dropTemp();
+        if (e.code === 'EEXIST') return this.refuse('exists', 'file exists');
+        throw e;
+      }
+      if (!fault('put_exists_then_rename')) fs.rmSync(tmpPath, { force: true });
+      this.temp = null;
+      const dfd = fs.openSync(this.r.inbox, fs.constants.O_RDONLY);
+      fs.fsyncSync(dfd);
+      fs.closeSync(dfd);
+      log(`stored ${base} (${size} bytes) from ${this.alias}`);
+      await this.out(frame('DONE', { size: Number(size), sha256: digest }));
+      return;
+    }
+  }
+}
+
+export { CODES };

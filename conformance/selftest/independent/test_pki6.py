@@ -1,0 +1,414 @@
+"""The PKI cases proven on a Node.js implementation (conformance/selftest/independent/pki6/).
+
+pki6 is the sixth clean-room sft-pki/1 responder and initiator, and the first on Node's
+TLS stack: ES modules on Node 20's own `node:tls`, `node:crypto` (X509Certificate) and
+`node:https`, no npm package, written from docs/SPEC.md alone (its choices: the comment
+at the top of pki6/main.mjs). Node's tls has its own defaults (tickets, `rejectUnauthorized`,
+`checkServerIdentity`, the CRL of a secure context, `requestCert`, ALPN, its handshake
+timer that data resets): a case leaning on Python's or OpenSSL-in-C's behaviour would
+false-FAIL it. As for pki1-pki5 (pki_harness.py) the embedded reference provides only the
+organisation (CA, root, CRL URL, identities, the share).
+
+- `test_pki6_sanity_get` (`SFT_SELFTEST` set): pki6's initiator gets a file of the share
+  from pki6's responder, and puts one into its inbox.
+- `test_independent_pki6_is_conformant` (`slow`): every PKI case file, responder and
+  initiator, against the unmodified pki6: CONFORMANT, no FAIL.
+- `test_independent_pki6_client_put_cases_pass` (`slow`): test_client_put.py against
+  pki6's put initiator.
+- `test_independent_fault_is_detected` (`SFT_SELFTEST=all`): each fault of pki6's table
+  (`FAULTS` in pki6/faults.mjs, mirrored in `FAULT_CASES`, switched on by
+  `SFT_INDEPENDENT_FAULTS`) FAILs under its requirement with evidence, with only the case
+  files that concern it.
+- `test_fault_tables_agree` (default run): the two tables name the same faults with the
+  same requirements.
+
+Without `node` on PATH every test but the table check SKIPs with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conformance.selftest.independent.pki_harness import (
+    FaultCase,
+    PkiImplementation,
+    check_client_put,
+    check_conformant,
+    check_fault,
+    organisation,  # noqa: F401 - a fixture, used by name
+    start_independent,
+    workspace,  # noqa: F401 - a fixture, used by name
+)
+from conformance.target import Target
+
+__all__ = ["FAULT_CASES", "IMPL", "SOURCE"]
+
+_LEVEL = os.environ.get("SFT_SELFTEST", "").strip().lower()
+_NODE = shutil.which("node")
+SOURCE = Path(__file__).resolve().parent / "pki6"
+IMPL = PkiImplementation(
+    "pki6",
+    "conformance.selftest.independent.pki6",
+    "--as",
+    program=(_NODE or "node", str(SOURCE / "main.mjs")),
+)
+pytestmark = pytest.mark.xdist_group("independent-pki6")
+_NEEDS_NODE = pytest.mark.skipif(_NODE is None, reason="`node` is not on PATH: pki6 is Node.js")
+
+_TLS = ("test_pki_tls.py",)
+_CERTS = ("test_pki_certs.py",)
+_ID = ("test_pki_identity.py",)
+_PUT = ("test_app_put.py",)
+_NAMES = ("test_app_names.py",)
+_FRM = ("test_framing.py",)
+_INIT = ("test_pki_initiator_transfer.py",)
+_LIM = ("test_limits.py", "test_lockout.py", "test_limits_responder.py")
+
+# Mirrors FAULTS of pki6/faults.mjs (test_fault_tables_agree checks it).
+FAULT_CASES: tuple[FaultCase, ...] = (
+    FaultCase(
+        "missing_eku_any_purpose",
+        "PKI-CERT-5",
+        _CERTS,
+        "a client certificate without EKU taken as any purpose (OpenSSL's reading)",
+    ),
+    FaultCase(
+        "ca_true_leaf_accepted",
+        "PKI-CERT-6",
+        _CERTS,
+        "BasicConstraints read but CA:TRUE not refused (OpenSSL lets a CA leaf through)",
+    ),
+    FaultCase(
+        "missing_basic_constraints_ok",
+        "PKI-CERT-9",
+        _CERTS,
+        "a certificate without BasicConstraints accepted (x509.ca is false either way)",
+    ),
+    FaultCase(
+        "issuer_dn_only",
+        "PKI-CERT-10",
+        _CERTS,
+        "rejectUnauthorized false, then only x509.issuer compared to the root's subject",
+    ),
+    FaultCase(
+        "crl_not_loaded",
+        "PKI-CERT-7",
+        _CERTS,
+        "the CRL fetched but never put in the secure context nor checked",
+    ),
+    FaultCase(
+        "crl_first_entry_only",
+        "PKI-CERT-11",
+        _CERTS,
+        "CRL checked by hand (no `crl` option) against its first entry only",
+    ),
+    FaultCase("first_cn_picked", "PKI-ID-4", _ID, "a subject with several CNs: the first taken"),
+    FaultCase(
+        "alias_cached_per_server",
+        "PKI-ID-3",
+        ("test_pki_identity_concurrent.py",),
+        "the peer's alias read once per server (the first connection's), not per socket",
+    ),
+    FaultCase(
+        "request_cert_off",
+        "PKI-TLS-3",
+        _TLS,
+        "requestCert left false: no client certificate asked, none required",
+    ),
+    FaultCase(
+        "alpn_unchecked",
+        "PKI-TLS-2",
+        _TLS,
+        "socket.alpnProtocol never read: a client offering no ALPN is served",
+    ),
+    FaultCase(
+        "tls12_allowed",
+        "PKI-TLS-1",
+        (*_TLS, "test_pki_hardening.py"),
+        "minVersion TLSv1.2 (Node's default) on the responder",
+    ),
+    FaultCase(
+        "default_groups",
+        "PKI-TLS-9",
+        ("test_pki_hardening.py",),
+        "ecdhCurve left at Node's 'auto': x448, P-521, ffdhe accepted",
+    ),
+    FaultCase(
+        "destroy_without_close_notify",
+        "PKI-TLS-7",
+        _TLS,
+        "socket.destroy() instead of end(): no close_notify",
+    ),
+    FaultCase(
+        "fatal_error_keeps_reading",
+        "ERR-3",
+        _FRM,
+        "after a fatal EROR on a whole frame the loop goes on",
+    ),
+    FaultCase(
+        "data_chunk_is_frame", "FRM-4", _FRM, "bytes after a frame in the same 'data' chunk dropped"
+    ),
+    FaultCase(
+        "signed_frame_length",
+        "FRM-3",
+        _FRM,
+        "length read with readInt32BE: 2^31 and above pass the limit",
+    ),
+    FaultCase(
+        "json_duplicates_last_wins", "FRM-9", _FRM, "JSON.parse: a duplicate key, the last one wins"
+    ),
+    FaultCase(
+        "json_float_integral_size",
+        "FRM-11",
+        _FRM,
+        "Number.isInteger: 1.0 and 1e3 taken as integers",
+    ),
+    FaultCase(
+        "sha_case_insensitive",
+        "FRM-12",
+        (*_FRM, *_PUT),
+        "sha256 compared after toLowerCase(): upper-case hex accepted",
+    ),
+    FaultCase(
+        "dotdot_normalised",
+        "APP-NAME-2",
+        _NAMES,
+        "path.normalize then a prefix check: a/../b served",
+    ),
+    FaultCase(
+        "realpath_prefix_confinement",
+        "APP-NAME-4",
+        _NAMES,
+        "fs.realpath then startsWith(share): share-evil is inside",
+    ),
+    FaultCase(
+        "no_descriptor_recheck",
+        "APP-NAME-5",
+        ("test_app_toctou.py",),
+        "lstat per component, then open by path, no re-check of the descriptor",
+    ),
+    FaultCase(
+        "put_exists_then_rename",
+        "APP-PUT-8",
+        _PUT,
+        "exists checked at PUTF, then fs.renameSync over whatever is there",
+    ),
+    FaultCase("overflow_checked_at_done", "APP-PUT-6", _PUT, "excess data noticed only at DONE"),
+    FaultCase(
+        "partial_not_unlinked",
+        "APP-STORE-3",
+        ("test_app_put.py", "test_app_integrity.py"),
+        "the temporary file left behind on a failed put",
+    ),
+    FaultCase(
+        "no_idle_deadline", "LIM-2", ("test_limits.py",), "no idle timer while waiting for a frame"
+    ),
+    FaultCase(
+        "handshake_timeout_unset",
+        "LIM-1",
+        ("test_limits.py", "test_lockout.py"),
+        "--handshake-timeout never reaches Node: its default 120 s handshakeTimeout",
+    ),
+    FaultCase(
+        "handshake_timer_never_disarmed",
+        "LIM-1",
+        ("test_limits.py", "test_limits_more.py"),
+        "the handshake timer armed at accept is not cleared by the handshake",
+    ),
+    FaultCase(
+        "no_per_address_cap",
+        "LIM-8",
+        ("test_lockout.py",),
+        "no cap on handshakes per source address",
+    ),
+    FaultCase(
+        "per_address_counts_established",
+        "LIM-8",
+        ("test_lockout.py", "test_lockout_more.py"),
+        "a per-address count raised at accept, lowered only at close",
+    ),
+    FaultCase(
+        "no_handshake_eviction",
+        "LIM-9",
+        ("test_lockout.py",),
+        "a full server refuses instead of evicting a pending handshake",
+    ),
+    FaultCase(
+        "no_send_deadline",
+        "LIM-10",
+        ("test_limits.py", "test_limits_responder.py"),
+        "waits for 'drain' without a deadline",
+    ),
+    FaultCase(
+        "client_cn_unchecked",
+        "PKI-ID-1",
+        (*_ID, *_TLS),
+        "checkServerIdentity returns undefined and the CN is never compared",
+        client=True,
+    ),
+    FaultCase(
+        "client_reject_unauthorized_false",
+        "PKI-CERT-4",
+        _CERTS,
+        "initiator: rejectUnauthorized false, issuer name compared by hand",
+        client=True,
+    ),
+    FaultCase(
+        "client_ignores_crl",
+        "PKI-CERT-7",
+        _CERTS,
+        "initiator: no CRL in the context, none checked",
+        client=True,
+    ),
+    FaultCase(
+        "client_alpn_unchecked",
+        "PKI-TLS-2",
+        _TLS,
+        "initiator: alpnProtocol never read",
+        client=True,
+    ),
+    FaultCase(
+        "client_default_groups",
+        "PKI-TLS-9",
+        ("test_pki_hardening.py",),
+        "initiator: ecdhCurve left at 'auto",
+        client=True,
+    ),
+    FaultCase(
+        "client_sizes_only",
+        "APP-GET-3",
+        (*_INIT, *_TLS),
+        "initiator: sizes checked, SHA-256 not",
+        client=True,
+    ),
+    FaultCase(
+        "client_eof_after_size_commits",
+        "APP-GET-5",
+        _INIT,
+        "initiator: 'end' after size bytes taken as DONE",
+        client=True,
+    ),
+    FaultCase(
+        "client_rename_replaces",
+        "APP-GET-6",
+        (*_INIT, *_TLS),
+        "initiator: no check for an existing output, fs.renameSync onto it",
+        client=True,
+    ),
+    FaultCase(
+        "client_stores_rsfl_name",
+        "APP-GET-7",
+        _INIT,
+        "initiator: stores under RSFL.name",
+        client=True,
+    ),
+    FaultCase(
+        "client_temp_0644", "APP-STORE-1", _INIT, "initiator: temporary created 0644", client=True
+    ),
+    FaultCase(
+        "client_no_sigterm_cleanup",
+        "APP-STORE-3",
+        _INIT,
+        "initiator: no SIGTERM handler, the temporary stays",
+        client=True,
+    ),
+    FaultCase(
+        "client_accept_truthy",
+        "APP-PUT-9",
+        ("test_client_put.py",),
+        'initiator: if (rsfl.accept): 1 and "yes" accepted',
+        client=True,
+    ),
+    FaultCase(
+        "client_put_close_is_success",
+        "APP-PUT-10",
+        ("test_client_put.py",),
+        "initiator: the stream's end in place of DONE counted as success",
+        client=True,
+    ),
+)
+
+
+def test_fault_tables_agree() -> None:
+    table = re.findall(
+        r"^\s+([a-z0-9_]+): \['([A-Z0-9-]+)', ", (SOURCE / "faults.mjs").read_text(), re.M
+    )
+    assert table, "no fault table found in pki6/faults.mjs"
+    assert dict(table) == {c.name: c.requirement for c in FAULT_CASES}
+    assert len(table) == len(FAULT_CASES) >= 35
+
+
+@_NEEDS_NODE
+@pytest.mark.skipif(not _LEVEL, reason="self-test: set SFT_SELFTEST=1 or =all")
+def test_pki6_sanity_get(
+    organisation: Target,  # noqa: F811 - the fixture
+    workspace: Path,  # noqa: F811 - the fixture
+) -> None:
+    independent = start_independent(IMPL, organisation, workspace / "sanity")
+    try:
+        target = independent.target
+        known = target.files[0]
+        out = workspace / "sanity" / "out" / "got.bin"
+        out.parent.mkdir(parents=True)
+        assert target.client_cmd is not None and target.client_put_cmd is not None
+        alias = target.responder_alias
+        argv = shlex.split(
+            target.client_cmd.format(
+                alias=alias, host=target.host, port=target.port, name=known.name, out=out
+            )
+        )
+        run = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+        assert run.returncode == 0, run.stderr
+        assert hashlib.sha256(out.read_bytes()).hexdigest() == known.sha256
+        argv = shlex.split(
+            target.client_put_cmd.format(
+                alias=alias, host=target.host, port=target.port, file=out, name="sanity-put.bin"
+            )
+        )
+        run = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+        assert run.returncode == 0, run.stderr
+        assert target.inbox is not None
+        assert (target.inbox / "sanity-put.bin").read_bytes() == out.read_bytes()
+    finally:
+        independent.stop()
+
+
+@_NEEDS_NODE
+@pytest.mark.slow
+@pytest.mark.skipif(not _LEVEL, reason="self-test: set SFT_SELFTEST=1 or =all (whole suite run)")
+def test_independent_pki6_is_conformant(
+    organisation: Target,  # noqa: F811 - the fixture
+    workspace: Path,  # noqa: F811 - the fixture
+    request: pytest.FixtureRequest,
+) -> None:
+    check_conformant(IMPL, organisation, workspace, request)
+
+
+@_NEEDS_NODE
+@pytest.mark.slow
+@pytest.mark.skipif(not _LEVEL, reason="self-test: set SFT_SELFTEST=1 or =all")
+def test_independent_pki6_client_put_cases_pass(
+    organisation: Target,  # noqa: F811 - the fixture
+    workspace: Path,  # noqa: F811 - the fixture
+) -> None:
+    check_client_put(IMPL, organisation, workspace)
+
+
+@_NEEDS_NODE
+@pytest.mark.skipif(_LEVEL != "all", reason="self-test of pki6's faults: set SFT_SELFTEST=all")
+@pytest.mark.parametrize("case", FAULT_CASES, ids=[c.name for c in FAULT_CASES])
+def test_independent_fault_is_detected(
+    case: FaultCase,
+    organisation: Target,  # noqa: F811 - the fixture
+    workspace: Path,  # noqa: F811 - the fixture
+    request: pytest.FixtureRequest,
+) -> None:
+    check_fault(IMPL, case, organisation, workspace, request)
