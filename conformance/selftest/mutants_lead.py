@@ -6,6 +6,8 @@ mutant's own subprocess (see conformance/selftest/mutants.py).
 
 from __future__ import annotations
 
+from typing import Any
+
 from conformance.selftest.mutant import Mutant, _module
 from conformance.selftest.mutants_app import _patch_source
 
@@ -94,8 +96,75 @@ def _eke_handshake_refusal_left_to_deadline() -> None:
     )
 
 
+def _kill_later(sock: object, seconds: float) -> None:
+    """`destroy()` of the socket after `seconds`, from a timer nobody cancels."""
+    os = _module("os")
+    socket = _module("socket")
+    threading = _module("threading")
+
+    def kill() -> None:
+        try:
+            dup = socket.socket(fileno=os.dup(sock.fileno()))  # type: ignore[attr-defined]
+        except OSError:
+            return  # closed already
+        with _module("contextlib").suppress(OSError):
+            dup.shutdown(socket.SHUT_RDWR)
+        dup.close()
+
+    timer = threading.Timer(max(0.0, seconds), kill)
+    timer.daemon = True
+    timer.start()
+
+
+def _eke_handshake_timer_never_disarmed() -> None:
+    """The handshake deadline is a timer armed for the connection and never cancelled
+    once the handshake is done (a `setTimeout(destroy)` cleared only on close): every
+    session ends one handshake timeout after it began (LIM-1, APP-2)."""
+    server = _module("reference.eke.server").EkeServer
+    original = server._serve_records
+
+    def serve_records(self: Any, sock: Any, *args: Any, **kwargs: Any) -> None:
+        _kill_later(sock, self.config.handshake_timeout)
+        original(self, sock, *args, **kwargs)
+
+    server._serve_records = serve_records
+
+
+def _pki_handshake_timer_never_disarmed() -> None:
+    """As above, in the pki responder: armed at accept, never cancelled."""
+    peer = _module("reference.pki.peer").PeerServer
+    time = _module("time")
+    original = peer._handshake
+
+    def handshake(self: Any, raw: Any) -> Any:
+        started = time.monotonic()
+        tls = original(self, raw)
+        _kill_later(tls, started + self.config.handshake_timeout - time.monotonic())
+        return tls
+
+    peer._handshake = handshake
+
+
+_TIMER = tuple(
+    Mutant(
+        name=f"lead-{profile}-handshake-timer-never-disarmed",
+        group="limits",
+        profile=profile,
+        requirement="LIM-1",
+        test_file="test_limits_more.py",
+        description="the handshake deadline's timer is never cancelled: sessions die with it",
+        apply=apply,
+    )
+    for profile, apply in (
+        ("eke", _eke_handshake_timer_never_disarmed),
+        ("pki", _pki_handshake_timer_never_disarmed),
+    )
+)
+
+
 MUTANTS: tuple[Mutant, ...] = (
     *_RESERVED,
+    *_TIMER,
     Mutant(
         name="lead-eke-refusal-close-left-to-deadline",
         group="eke",
