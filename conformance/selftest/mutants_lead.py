@@ -162,8 +162,54 @@ _TIMER = tuple(
 )
 
 
+def _per_address_counts_every_connection() -> None:
+    """The per-address counter is raised at accept and lowered only at close (one map
+    `connections[address]`): established sessions fill the cap of LIM-8, which is for
+    connections still in their handshake."""
+    admission = _module("reference.admission").Admission
+
+    def established(self: Any, key: int) -> bool:
+        if key not in self._pending:
+            return False
+        address = self._pending.pop(key)  # the address keeps its count until the close
+        self._established.add(key)
+        self.__dict__.setdefault("_mutant_addresses", {})[key] = address
+        return True
+
+    def release(self: Any, key: int) -> None:
+        addresses = self.__dict__.setdefault("_mutant_addresses", {})
+        if key in self._established:
+            self._established.discard(key)
+            address = addresses.pop(key)
+            left = self._pending_by_address.get(address, 0) - 1
+            if left > 0:
+                self._pending_by_address[address] = left
+            else:
+                self._pending_by_address.pop(address, None)
+        elif key in self._pending:
+            self._forget_pending(key)
+
+    admission.established = established
+    admission.release = release
+
+
+_PER_ADDRESS = tuple(
+    Mutant(
+        name=f"lead-{profile}-per-address-cap-counts-established",
+        group="limits",
+        profile=profile,
+        requirement="LIM-8",
+        test_file="test_lockout_more.py",
+        description="the per-address cap counts established connections too (lowered at close)",
+        apply=_per_address_counts_every_connection,
+    )
+    for profile in ("eke", "pki")
+)
+
+
 MUTANTS: tuple[Mutant, ...] = (
     *_RESERVED,
+    *_PER_ADDRESS,
     *_TIMER,
     Mutant(
         name="lead-eke-refusal-close-left-to-deadline",
