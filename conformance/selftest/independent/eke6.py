@@ -1,0 +1,2018 @@
+"""eke6: a clean-room sft-eke/1 server and client, written from docs/SPEC.md alone.
+
+A sixth independent implementation, in a style unlike the others: synchronous Python,
+`socketserver.ThreadingTCPServer` (one thread per connection, blocking sockets with
+timeouts), SQLite for the account store and the failure counters, `cryptography` for
+AES-256-GCM, HKDF written by hand on `hmac`, SHAKE256 and scrypt from `hashlib`, its own
+Feistel, framing, JSON checks, records, throttling and share handling. It imports
+neither `reference` nor the suite's protocol modules.
+
+    python -m conformance.selftest.independent.eke6 serve --listen 127.0.0.1:0 \
+        --store F --state-dir D --share DIR --inbox DIR [--handshake-timeout S ...]
+    python -m conformance.selftest.independent.eke6 user add NAME --store F --password-stdin
+    python -m conformance.selftest.independent.eke6 user unlock NAME --state-dir D
+    python -m conformance.selftest.independent.eke6 get HOST:PORT NAME --user U \
+        --password-file F -o OUT
+    python -m conformance.selftest.independent.eke6 put HOST:PORT FILE --as NAME --user U \
+        --password-file F
+
+Choices where SPEC leaves one:
+- `RSFL` of a get carries no `sha256`; `DATA` frames of 256 KiB.
+- `BYE_` is echoed before the close.
+- A refused connection (LIM-4, LIM-8) gets `EROR busy` (in clear) and the close; when
+  every slot is taken the oldest connection still in its handshake is closed (LIM-9).
+- An `EKE1` whose user name is invalid (EKE-PW-5) is handled as an unknown user.
+- A lone surrogate in a `name` is refused `forbidden` (FRM-15); elsewhere `bad_frame`.
+- Every symbolic link in the share is refused `forbidden` (APP-NAME-4); a get of a
+  `.sft-partial-` name is `forbidden` (APP-NAME-9).
+- Residuosity by a blinded binary Jacobi symbol (EKE-SEC-4).
+- Failure tables: SQLite in the state directory, wall-clock times, each table bounded by
+  `--table-entries` (default 100000), evicting the least recently updated entry whose
+  lock has ended. Pending handshakes live in memory only.
+- The client does not retry after `busy`; it refuses to replace an existing output file.
+- A server restart is SIGHUP: the process re-executes itself on its listening socket.
+
+Planted faults: `SFT_INDEPENDENT_FAULTS=name[,name]` (read once at start) switches on the
+mistakes listed in `FAULTS`, each breaking one requirement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import hashlib
+import hmac
+import json
+import math
+import os
+import secrets
+import signal
+import socket
+import socketserver
+import sqlite3
+import stat
+import sys
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+# --------------------------------------------------------------------------- faults
+
+
+@dataclass(frozen=True)
+class Fault:
+    requirement: str
+    test_file: str
+    description: str
+    client: bool = False
+
+
+FAULTS: dict[str, Fault] = {}  # filled at the end of the module
+
+
+def _active_faults() -> frozenset[str]:
+    raw = os.environ.get("SFT_INDEPENDENT_FAULTS", "")
+    return frozenset(n.strip() for n in raw.split(",") if n.strip())
+
+
+ACTIVE = _active_faults()
+
+
+def F(name: str) -> bool:
+    return name in ACTIVE
+
+
+# --------------------------------------------------------------------------- constants
+
+P_HEX = (
+    "FFFFFFFFFFFFFFFFADF85458A2BB4A9AAFDC5620273D3CF1D8B9C583CE2D3695"
+    "A9E13641146433FBCC939DCE249B3EF97D2FE363630C75D8F681B202AEC4617A"
+    "D3DF1ED5D5FD65612433F51F5F066ED085636555 3DED1AF3B557135E7F57C935"
+    "984F0C70E0E68B77E2A689DAF3EFE8721DF158A136ADE73530ACCA4F483A797A"
+    "BC0AB182B324FB61D108A94BB2C8E3FBB96ADAB760D7F4681D4F42A3DE394DF4"
+    "AE56EDE76372BB190B07A7C8EE0A6D709E02FCE1CDF7E2ECC03404CD28342F61"
+    "9172FE9CE98583FF8E4F1232EEF28183C3FE3B1B4C6FAD733BB5FCBC2EC22005"
+    "C58EF1837D1683B2C6F34A26C1B2EFFA886B4238611FCFDCDE355B3B6519035B"
+    "BC34F4DEF99C023861B46FC9D6E6C9077AD91D2691F7F7EE598CB0FAC186D91C"
+    "AEFE130985139270B4130C93BC437944F4FD4452E2D74DD364F2E21E71F54BFF"
+    "5CAE82AB9C9DF69EE86D2BC522363A0DABC521979B0DEADA1DBF9A42D5C4484E"
+    "0ABCD06BFA53DDEF3C1B20EE3FD59D7C25E41D2B66C62E37FFFFFFFFFFFFFFFF"
+).replace(" ", "")
+PRIME = int(P_HEX, 16)
+Q_ORDER = (PRIME - 1) // 2
+GEN = 2
+K = 384
+MAX_DATA = 1_048_576
+MAX_CONTROL = 65_536
+DEFAULT_FRAME_LIMIT = 1_048_832
+MAX_INT = 2**63 - 1
+PARTIAL = ".sft-partial-"
+CHUNK = 256 * 1024
+ALLOWED_TYPE_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+APP_TYPES = frozenset({b"RQFL", b"RSFL", b"PUTF", b"DATA", b"DONE", b"EROR", b"BYE_"})
+EKE_TYPES = frozenset({b"EKE1", b"EKE2", b"EKE3", b"EKE4", b"RECD"})
+ERRORS = {
+    1: ("bad_frame", True), 2: ("frame_too_large", True), 3: ("unexpected_frame", True),
+    4: ("auth_failed", True), 5: ("forbidden", False), 6: ("not_found", False),
+    7: ("too_large", False), 8: ("integrity_failed", True), 9: ("busy", True),
+    10: ("timeout", True), 11: ("internal", True), 12: ("exists", False),
+    13: ("unsupported", False), 14: ("throttled", True),
+}  # fmt: skip
+CODE = {name: code for code, (name, _) in ERRORS.items()}
+
+
+# --------------------------------------------------------------------------- crypto
+
+
+def i2osp(n: int) -> bytes:
+    return n.to_bytes(K, "big")
+
+
+def scrypt_pw(user: bytes, password: str) -> bytes:
+    salt = b"sft-eke/1" + len(user).to_bytes(2, "big") + user
+    return hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=2**15, r=8, p=1, maxmem=128 * 1024 * 1024,
+        dklen=32,
+    )  # fmt: skip
+
+
+def _round(pw: bytes, i: int, half: bytes) -> bytes:
+    return hashlib.shake_256(b"sft-eke/1 feistel" + pw + bytes([i]) + half).digest(192)
+
+
+def _xor(a: bytes, b: bytes) -> bytes:
+    return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).to_bytes(len(a), "big")
+
+
+def feistel_encrypt(pw: bytes, block: bytes) -> bytes:
+    left, right = block[:192], block[192:]
+    for i in range(14):
+        left, right = right, _xor(left, _round(pw, i, right))
+    return left + right
+
+
+def feistel_decrypt(pw: bytes, block: bytes) -> bytes:
+    left, right = block[:192], block[192:]
+    for i in range(13, -1, -1):
+        left, right = _xor(right, _round(pw, i, left)), left
+    return left + right
+
+
+def _jacobi(a: int, n: int) -> int:
+    a %= n
+    result = 1
+    while a:
+        while a % 2 == 0:
+            a //= 2
+            if n % 8 in (3, 5):
+                result = -result
+        a, n = n, a
+        if a % 4 == 3 and n % 4 == 3:
+            result = -result
+        a %= n
+    return result if n == 1 else 0
+
+
+def is_residue(v: int) -> bool:
+    """Blinded Jacobi symbol: (v r^2 / p) = (v / p), the loop runs on a random value."""
+    r = secrets.randbelow(PRIME - 2) + 1
+    return _jacobi(v * r * r % PRIME, PRIME) == 1
+
+
+def fresh_exponent() -> int:
+    return secrets.randbits(320) | (1 << 320)
+
+
+def hide(value: int) -> int:
+    """EKE-X-2: X' = X or p - X by a fresh random bit."""
+    return PRIME - value if secrets.randbits(1) else value
+
+
+def recover(xp: int) -> int | None:
+    """EKE-X-3: None for an invalid X', else the residue of X', p - X'."""
+    if xp in (0, 1, PRIME - 1) or xp >= PRIME:
+        return None
+    return xp if is_residue(xp) else PRIME - xp
+
+
+def hkdf_extract(salt: bytes, ikm: bytes) -> bytes:
+    return hmac.new(salt, ikm, hashlib.sha256).digest()
+
+
+def hkdf_expand(prk: bytes, info: bytes, length: int) -> bytes:
+    out, block, counter = b"", b"", 1
+    while len(out) < length:
+        block = hmac.new(prk, block + info + bytes([counter]), hashlib.sha256).digest()
+        out += block
+        counter += 1
+    return out[:length]
+
+
+@dataclass
+class Keys:
+    kcs: bytes
+    kcc: bytes
+    key_c2s: bytes
+    iv_c2s: bytes
+    key_s2c: bytes
+    iv_s2c: bytes
+
+
+def transcript(user: bytes, a: bytes, b: bytes) -> bytes:
+    return hashlib.sha256(
+        b"sft-eke/1 transcript" + len(user).to_bytes(2, "big") + user + a + b
+    ).digest()
+
+
+def derive(th: bytes, z: bytes) -> Keys:
+    prk = hkdf_extract(th, z)
+    return Keys(
+        kcs=hkdf_expand(prk, b"sft-eke/1 confirm s", 32),
+        kcc=hkdf_expand(prk, b"sft-eke/1 confirm c", 32),
+        key_c2s=hkdf_expand(prk, b"sft-eke/1 key c2s", 32),
+        iv_c2s=hkdf_expand(prk, b"sft-eke/1 iv c2s", 12),
+        key_s2c=hkdf_expand(prk, b"sft-eke/1 key s2c", 32),
+        iv_s2c=hkdf_expand(prk, b"sft-eke/1 iv s2c", 12),
+    )
+
+
+def nonce_n(n: int) -> bytes:
+    return bytes(11) + bytes([n])
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ProtocolError(Exception):
+    """Answer with EROR `name` (and close when fatal)."""
+
+    def __init__(self, name: str, message: str = "", **extra: int) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message or name.replace("_", " ")
+        self.extra = extra
+
+
+class Closed(Exception):
+    """The connection ended (EOF, reset, or must be closed without answer)."""
+
+
+class TimedOut(Exception):
+    """A read made no progress in time."""
+
+
+class PeerError(Exception):
+    """The peer sent EROR."""
+
+    def __init__(self, code: int, payload: dict[str, Any] | None) -> None:
+        super().__init__(f"peer error {code}")
+        self.code = code
+        self.payload = payload or {}
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def _no_dups(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out and not F("srv_json_dup_keys"):
+            raise ValueError("duplicate key")
+        out[key] = value
+    return out
+
+
+def _no_constant(token: str) -> Any:
+    raise ValueError(f"{token} is not JSON")
+
+
+def parse_object(payload: bytes) -> dict[str, Any]:
+    try:
+        text = payload.decode("utf-8")
+        value = json.loads(text, object_pairs_hook=_no_dups, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        raise ProtocolError("bad_frame", "malformed JSON payload") from exc
+    if not isinstance(value, dict):
+        raise ProtocolError("bad_frame", "the payload is not a JSON object")
+    return value
+
+
+def encode_object(obj: dict[str, Any]) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def member_str(obj: dict[str, Any], key: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str):
+        raise ProtocolError("bad_frame", f"`{key}` must be a string")
+    return value
+
+
+def member_int(obj: dict[str, Any], key: str) -> int:
+    value = obj.get(key)
+    if type(value) is not int or not 0 <= value <= MAX_INT:
+        raise ProtocolError("bad_frame", f"`{key}` must be an integer in 0..2^63-1")
+    return value
+
+
+def is_hex(text: str, length: int) -> bool:
+    return len(text) == length and all(c in "0123456789abcdef" for c in text)
+
+
+def member_hex(obj: dict[str, Any], key: str, length: int) -> bytes:
+    value = member_str(obj, key)
+    if not is_hex(value, length):
+        raise ProtocolError("bad_frame", f"`{key}` must be {length} lowercase hex digits")
+    return bytes.fromhex(value)
+
+
+def member_sha(obj: dict[str, Any], key: str, optional: bool = False) -> str | None:
+    if optional and key not in obj:
+        return None
+    value = member_str(obj, key)
+    if not is_hex(value, 64):
+        raise ProtocolError("bad_frame", f"`{key}` must be 64 lowercase hex digits")
+    return value
+
+
+# --------------------------------------------------------------------------- framing
+
+
+def frame(kind: bytes, payload: bytes) -> bytes:
+    return kind + len(payload).to_bytes(4, "big") + payload
+
+
+def type_ok(kind: bytes) -> bool:
+    return len(kind) == 4 and all(c in ALLOWED_TYPE_BYTES for c in kind)
+
+
+class Wire:
+    """A blocking socket with a receive buffer and bounded reads and writes."""
+
+    def __init__(self, sock: socket.socket, idle: float) -> None:
+        self.sock = sock
+        self.buf = bytearray()
+        self.idle = idle
+        self.deadline: float | None = None  # absolute (handshake) or None (idle)
+        self.eof = False
+
+    def _recv_some(self) -> None:
+        if self.eof:
+            raise Closed("end of stream")
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimedOut("deadline")
+            self.sock.settimeout(left)
+        else:
+            self.sock.settimeout(self.idle)
+        try:
+            chunk = self.sock.recv(65536)
+        except TimeoutError as exc:
+            raise TimedOut("no data") from exc
+        except OSError as exc:
+            raise Closed(str(exc)) from exc
+        if not chunk:
+            self.eof = True
+            raise Closed("end of stream")
+        self.buf += chunk
+
+    def read_exact(self, n: int) -> bytes:
+        while len(self.buf) < n:
+            try:
+                self._recv_some()
+            except Closed:
+                if self.buf:
+                    raise Closed("end of stream inside a frame") from None
+                raise
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+    def at_boundary_eof(self) -> bool:
+        return not self.buf
+
+    def send(self, data: bytes) -> None:
+        view = memoryview(data)
+        if F("srv_send_no_timeout"):
+            self.sock.settimeout(None)
+            self.sock.sendall(view)
+            return
+        self.sock.settimeout(self.idle)
+        sent = 0
+        while sent < len(view):
+            try:
+                n = self.sock.send(view[sent:])
+            except TimeoutError as exc:
+                raise Closed("send made no progress") from exc
+            except OSError as exc:
+                raise Closed(str(exc)) from exc
+            sent += n
+
+    def read_header(self, limit: int) -> tuple[bytes, int]:
+        head = self.read_exact(8)
+        kind, length = head[:4], int.from_bytes(head[4:], "big")
+        if not type_ok(kind):
+            raise ProtocolError("bad_frame", "bad frame type")
+        if length > limit and not F("srv_frame_limit_late"):
+            raise ProtocolError("frame_too_large", "frame above the limit")
+        return kind, length
+
+    def read_frame(self, limit: int) -> tuple[bytes, bytes]:
+        kind, length = self.read_header(limit)
+        payload = self.read_exact(length)
+        if length > limit:
+            raise ProtocolError("frame_too_large", "frame above the limit")
+        return kind, payload
+
+
+def check_inner(kind: bytes, payload: bytes, control_limit: int = MAX_CONTROL) -> None:
+    """FRM-8, FRM-13 on one application frame."""
+    if kind == b"DATA":
+        if not payload:
+            raise ProtocolError("bad_frame", "empty DATA")
+        if len(payload) > MAX_DATA:
+            raise ProtocolError("bad_frame", "DATA above 1 MiB")
+    elif len(payload) > control_limit:
+        raise ProtocolError("frame_too_large", "control payload above 64 KiB")
+
+
+class Records:
+    """AES-256-GCM records over a Wire (EKE-REC-*)."""
+
+    def __init__(self, wire: Wire, send_key: bytes, send_iv: bytes, recv_key: bytes,
+                 recv_iv: bytes, limit: int) -> None:  # fmt: skip
+        self.wire = wire
+        self.send_aead, self.send_iv = AESGCM(send_key), send_iv
+        self.recv_aead, self.recv_iv = AESGCM(recv_key), recv_iv
+        self.send_seq = 0
+        self.recv_seq = 0
+        self.limit = limit
+        self.pending: list[tuple[bytes, bytes]] = []
+
+    @staticmethod
+    def _nonce(iv: bytes, seq: int) -> bytes:
+        return _xor(iv, bytes(4) + seq.to_bytes(8, "big"))
+
+    def send(self, kind: bytes, payload: bytes) -> None:
+        inner = frame(kind, payload)
+        length = len(inner) + 16
+        ad = b"RECD" + length.to_bytes(4, "big")
+        ct = self.send_aead.encrypt(self._nonce(self.send_iv, self.send_seq), inner, ad)
+        if not (F("srv_record_seq_stuck") and kind == b"DATA"):
+            self.send_seq += 1
+        self.wire.send(b"RECD" + length.to_bytes(4, "big") + ct)
+
+    def send_obj(self, kind: bytes, obj: dict[str, Any]) -> None:
+        self.send(kind, encode_object(obj))
+
+    def recv(self) -> tuple[bytes, bytes]:
+        if self.pending:
+            return self.pending.pop(0)
+        kind, length = self.wire.read_header(self.limit)
+        if kind != b"RECD":
+            if F("srv_plaintext_after_eke4") and kind in APP_TYPES:
+                return kind, self.wire.read_exact(length)
+            raise Closed("a plaintext frame after the handshake")
+        body = self.wire.read_exact(length)
+        ad = b"RECD" + length.to_bytes(4, "big")
+        try:
+            inner = self.recv_aead.decrypt(self._nonce(self.recv_iv, self.recv_seq), body, ad)
+        except InvalidTag:
+            if F("srv_record_skip_tolerant"):
+                try:
+                    inner = self.recv_aead.decrypt(
+                        self._nonce(self.recv_iv, self.recv_seq + 1), body, ad
+                    )
+                    self.recv_seq += 1
+                except InvalidTag:
+                    raise Closed("a record failed to authenticate") from None
+            else:
+                raise Closed("a record failed to authenticate") from None
+        self.recv_seq += 1
+        frames = self._split(inner)
+        first = frames.pop(0)
+        self.pending.extend(frames)
+        return first
+
+    @staticmethod
+    def _split(inner: bytes) -> list[tuple[bytes, bytes]]:
+        out: list[tuple[bytes, bytes]] = []
+        rest = inner
+        while True:
+            if len(rest) < 8:
+                raise ProtocolError("bad_frame", "a record is not one frame")
+            kind, length = rest[:4], int.from_bytes(rest[4:8], "big")
+            if not type_ok(kind):
+                raise ProtocolError("bad_frame", "bad frame type in a record")
+            if len(rest) - 8 < length:
+                raise ProtocolError("bad_frame", "a record is not one frame")
+            out.append((kind, rest[8 : 8 + length]))
+            rest = rest[8 + length :]
+            if not rest:
+                return out
+            if not F("srv_record_many_frames"):
+                raise ProtocolError("bad_frame", "a record holds more than one frame")
+
+
+# --------------------------------------------------------------------------- names
+
+
+def _bad_char(ch: str) -> bool:
+    o = ord(ch)
+    if o < 0x20 or o == 0x7F or ch == "\\":
+        return True
+    if 0x80 <= o <= 0x9F and not F("srv_name_c1_ok"):
+        return True
+    return 0x202A <= o <= 0x202E or 0x2066 <= o <= 0x2069
+
+
+def name_refused(name: str) -> bool:
+    """APP-NAME-1/2/8: True when the name must be refused `forbidden`."""
+    try:
+        raw = name.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    limit = 255 if F("srv_name_total_255") else 4096
+    if not raw or len(raw) > limit or name.startswith("/"):
+        return True
+    if len(name) >= 2 and name[1] == ":" and name[0].isascii() and name[0].isalpha():
+        return True
+    if any(_bad_char(c) for c in name):
+        return True
+    parts = name.split("/")
+    return any(p in ("", ".", "..") or len(p.encode("utf-8")) > 255 for p in parts)
+
+
+class Refusal(Exception):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def open_in_share(share: Path, name: str) -> int:
+    """Open `name` read-only inside the share, component by component, no symlinks."""
+    if F("srv_name_nfc"):
+        name = unicodedata.normalize("NFC", name)
+    parts = name.split("/")
+    if F("srv_name_prefix_confinement"):
+        real = os.path.realpath(os.path.join(share, name))
+        if not real.startswith(str(share)):
+            raise Refusal("forbidden")
+        try:
+            fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:
+            raise Refusal("not_found") from None
+        return fd
+    dirfd = os.open(share, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in parts[:-1]:
+            try:
+                nfd = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dirfd)
+            except OSError as exc:
+                raise Refusal(_refusal_for(exc, part, dirfd)) from None
+            os.close(dirfd)
+            dirfd = nfd
+        try:
+            return os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dirfd)
+        except OSError as exc:
+            raise Refusal(_refusal_for(exc, parts[-1], dirfd)) from None
+    finally:
+        os.close(dirfd)
+
+
+def _refusal_for(exc: OSError, part: str, dirfd: int) -> str:
+    if exc.errno == errno.ELOOP:
+        return "forbidden"
+    try:
+        if stat.S_ISLNK(os.stat(part, dir_fd=dirfd, follow_symlinks=False).st_mode):
+            return "forbidden"
+    except OSError:
+        pass
+    return "not_found"
+
+
+# --------------------------------------------------------------------------- stores
+
+
+def open_db(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = not path.exists()
+    db = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False)
+    if fresh:
+        os.chmod(path, 0o600)
+    return db
+
+
+def open_store(path: Path) -> sqlite3.Connection:
+    db = open_db(path)
+    db.execute("CREATE TABLE IF NOT EXISTS accounts (user TEXT PRIMARY KEY, pw BLOB)")
+    db.commit()
+    return db
+
+
+def server_secret(state: Path) -> bytes:
+    path = state / "server_secret"
+    state.mkdir(parents=True, exist_ok=True)
+    try:
+        data = path.read_bytes()
+        if len(data) == 32:
+            return data
+    except FileNotFoundError:
+        pass
+    data = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    return data
+
+
+@dataclass
+class Policy:
+    failures: int
+    base: float
+    cap: float
+    per_user: int
+    per_address: int
+    lock_after: int
+    table_entries: int
+
+
+class Throttle:
+    """Failure counts in SQLite (survive restarts), pending handshakes in memory."""
+
+    def __init__(self, path: Path, policy: Policy) -> None:
+        self.db = open_db(path)
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS fails (kind TEXT, key TEXT, count INTEGER, "
+            "locked_until REAL, hard INTEGER, updated REAL, PRIMARY KEY (kind, key))"
+        )
+        self.db.commit()
+        self.policy = policy
+        self.lock = threading.Lock()
+        self.pending: dict[tuple[str, str], int] = {}
+        self.local = threading.local()
+
+    def _row(self, kind: str, key: str) -> tuple[int, float, int]:
+        if F("srv_counts_per_thread"):
+            table: dict[tuple[str, str], tuple[int, float, int]] = getattr(self.local, "table", {})
+            self.local.table = table
+            return table.get((kind, key), (0, 0.0, 0))
+        row = self.db.execute(
+            "SELECT count, locked_until, hard FROM fails WHERE kind=? AND key=?", (kind, key)
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else (0, 0.0, 0)
+
+    def _put(self, kind: str, key: str, count: int, until: float, hard: int) -> None:
+        if F("srv_counts_per_thread"):
+            table = getattr(self.local, "table", {})
+            table[(kind, key)] = (count, until, hard)
+            self.local.table = table
+            return
+        now = time.time()
+        exists = self.db.execute(
+            "SELECT 1 FROM fails WHERE kind=? AND key=?", (kind, key)
+        ).fetchone()
+        if not exists:
+            if F("srv_tables_shared"):
+                (size,) = self.db.execute("SELECT COUNT(*) FROM fails").fetchone()
+            else:
+                (size,) = self.db.execute(
+                    "SELECT COUNT(*) FROM fails WHERE kind=?", (kind,)
+                ).fetchone()
+            if size >= self.policy.table_entries:
+                if F("srv_tables_shared"):
+                    victim = self.db.execute(
+                        "SELECT kind, key FROM fails ORDER BY updated LIMIT 1"
+                    ).fetchone()
+                else:
+                    victim = self.db.execute(
+                        "SELECT kind, key FROM fails WHERE kind=? AND hard=0 "
+                        "AND locked_until<=? ORDER BY updated LIMIT 1",
+                        (kind, now),
+                    ).fetchone()
+                if victim:
+                    self.db.execute("DELETE FROM fails WHERE kind=? AND key=?", victim)
+        self.db.execute(
+            "INSERT OR REPLACE INTO fails VALUES (?, ?, ?, ?, ?, ?)",
+            (kind, key, count, until, hard, now),
+        )
+
+    def admit(self, user: str, address: str) -> tuple[str, int]:
+        """('ok', 0), or ('throttled'|'busy', retry_after). 'ok' reserves a pending slot."""
+        with self.lock:
+            now = time.time()
+            _, until_u, hard_u = self._row("u", user)
+            _, until_a, _ = self._row("a", address)
+            if hard_u and not F("srv_no_hard_lock"):
+                return "throttled", max(1, math.ceil(self.policy.cap))
+            left = max(until_u, until_a) - now
+            if left > 0:
+                return "throttled", max(1, math.ceil(left))
+            pu = self.pending.get(("u", user), 0)
+            pa = self.pending.get(("a", address), 0)
+            if pu >= self.policy.per_user or pa >= self.policy.per_address:
+                return "busy", 1
+            if F("srv_pending_check_then_act"):
+                return "ok", 0  # the slot is taken later (take_slot), once EKE2 is out
+            self.pending[("u", user)] = pu + 1
+            self.pending[("a", address)] = pa + 1
+            return "ok", 0
+
+    def take_slot(self, user: str, address: str) -> None:
+        """The planted check-then-act: the pending slot taken after the check, unlocked."""
+        for key in (("u", user), ("a", address)):
+            self.pending[key] = self.pending.get(key, 0) + 1
+
+    def _release(self, user: str, address: str) -> None:
+        for key in (("u", user), ("a", address)):
+            n = self.pending.get(key, 0) - 1
+            if n > 0:
+                self.pending[key] = n
+            else:
+                self.pending.pop(key, None)
+
+    def release(self, user: str, address: str) -> None:
+        with self.lock:
+            self._release(user, address)
+
+    def _lock_for(self, count: int) -> float:
+        p = self.policy
+        if count < p.failures:
+            return 0.0
+        if F("srv_backoff_linear"):
+            seconds = min(p.cap, p.base * (count - p.failures + 1))
+        else:
+            seconds = min(p.cap, p.base * 2 ** (count - p.failures))
+        return float(max(1, math.ceil(seconds)))
+
+    def failure(self, user: str, address: str, release: bool = True) -> None:
+        with self.lock:
+            if release:
+                self._release(user, address)
+            now = time.time()
+            for kind, key in (("u", user), ("a", address)):
+                count, until, hard = self._row(kind, key)
+                count += 1
+                lock = self._lock_for(count)
+                if lock:
+                    until = now + lock
+                if kind == "u" and count >= self.policy.lock_after:
+                    hard = 1
+                self._put(kind, key, count, until, hard)
+            if not (F("srv_lock_not_committed") and self._row("u", user)[1] > now):
+                self.db.commit()
+
+    def success(self, user: str, address: str) -> None:
+        with self.lock:
+            self._release(user, address)
+            self._put("u", user, 0, 0.0, 0)
+            if F("srv_success_resets_address"):
+                self._put("a", address, 0, 0.0, 0)
+            self.db.commit()
+
+    def unlock(self, user: str) -> None:
+        with self.lock:
+            self._put("u", user, 0, 0.0, 0)
+            self.db.commit()
+
+
+# --------------------------------------------------------------------------- server
+
+
+@dataclass
+class Config:
+    store: Path
+    state: Path
+    share: Path
+    inbox: Path
+    handshake_timeout: float
+    idle_timeout: float
+    max_file_size: int
+    max_connections: int
+    max_pending_per_address: int
+    frame_limit: int
+    policy: Policy
+
+
+@dataclass(eq=False)
+class Slot:
+    sock: socket.socket
+    address: str
+    accepted: float
+    established: bool = False
+    evicted: bool = False
+
+
+@dataclass
+class Registry:
+    max_connections: int
+    per_address: int
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    slots: list[Slot] = field(default_factory=list)
+
+    def admit(self, slot: Slot) -> bool:
+        with self.lock:
+            same = [s for s in self.slots if s.address == slot.address and not s.established]
+            cap = self.per_address - (1 if F("srv_per_address_off_by_one") else 0)
+            if len(same) >= cap:
+                return False
+            if len(self.slots) >= self.max_connections:
+                waiting = [s for s in self.slots if not s.established]
+                if not waiting or F("srv_no_eviction"):
+                    return False
+                oldest = min(waiting, key=lambda s: s.accepted)
+                oldest.evicted = True
+                self.slots.remove(oldest)
+                try:
+                    oldest.sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.slots.append(slot)
+            return True
+
+    def leave(self, slot: Slot) -> None:
+        with self.lock:
+            if slot in self.slots:
+                self.slots.remove(slot)
+
+
+def address_key(host: str) -> str:
+    """EKE-THR-10: IPv4 per address, IPv6 per /64."""
+    if host.startswith("::ffff:") and "." in host:
+        return host[7:]
+    if ":" in host:
+        packed = socket.inet_pton(socket.AF_INET6, host.split("%")[0])
+        return socket.inet_ntop(socket.AF_INET6, packed[:8] + bytes(8)) + "/64"
+    return host
+
+
+def log(text: str) -> None:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    print(f"{stamp} {text}", file=sys.stderr, flush=True)
+
+
+class Server:
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.accounts = open_store(cfg.store)
+        self.accounts_lock = threading.Lock()
+        self.secret = server_secret(cfg.state)
+        self.throttle = Throttle(cfg.state / "throttle.sqlite", cfg.policy)
+        self.registry = Registry(cfg.max_connections, cfg.max_pending_per_address)
+        self.share = cfg.share.resolve()
+        self.inbox = cfg.inbox.resolve()
+        self.sweep_inbox()
+
+    def sweep_inbox(self) -> None:
+        for entry in self.inbox.iterdir():
+            if entry.name.startswith(PARTIAL):
+                try:
+                    entry.unlink()
+                except OSError:
+                    pass
+
+    def lookup_pw(self, user: str) -> bytes | None:
+        with self.accounts_lock:
+            # A store made by `user add` has the default (BINARY) collation; the fault is
+            # the lookup's own collation.
+            query = "SELECT pw FROM accounts WHERE user=?"
+            if F("srv_store_nocase"):
+                query += " COLLATE NOCASE"
+            row = self.accounts.execute(query, (user,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    # --- one connection --------------------------------------------------
+
+    def handle(self, sock: socket.socket, peer: tuple[Any, ...]) -> None:
+        address = address_key(peer[0])
+        slot = Slot(sock, address, time.monotonic())
+        wire = Wire(sock, self.cfg.idle_timeout)
+        if not self.registry.admit(slot):
+            try:
+                wire.send(frame(b"EROR", encode_object(
+                    {"code": 9, "name": "busy", "message": "too many connections",
+                     "retry_after": 1})))  # fmt: skip
+            except Closed:
+                pass
+            finish(sock)
+            return
+        try:
+            records = self.handshake(wire, slot)
+            if records is not None:
+                self.session(wire, records)
+        finally:
+            self.registry.leave(slot)
+            finish(sock)
+
+    def send_clear_error(self, wire: Wire, name: str, message: str, **extra: int) -> None:
+        body: dict[str, Any] = {"code": CODE[name], "name": name, "message": message[:200]}
+        body.update(extra)
+        try:
+            wire.send(frame(b"EROR", encode_object(body)))
+        except Closed:
+            pass
+
+    def handshake(self, wire: Wire, slot: Slot) -> Records | None:
+        cfg = self.cfg
+        wire.deadline = slot.accepted + cfg.handshake_timeout
+        if F("srv_handshake_deadline_per_recv"):
+            wire.deadline = None
+            wire.idle = cfg.handshake_timeout
+        user_key: str | None = None
+        spent = False
+        try:
+            kind, payload = wire.read_frame(cfg.frame_limit)
+            if kind == b"EROR":
+                return None
+            if kind != b"EKE1":
+                raise ProtocolError("unexpected_frame", "expected EKE1")
+            check_inner(kind, payload)
+            obj = parse_object(payload)
+            user_text = member_str(obj, "user")
+            a = member_hex(obj, "a", 768)
+            try:
+                user = user_text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ProtocolError("bad_frame", "user is not Unicode text") from None
+            user_key = user.hex()
+            verdict, retry = self.throttle.admit(user_key, slot.address)
+            if verdict != "ok":
+                user_key = None
+                log(f"{verdict} login user={user_text!r} address={slot.address}")
+                self.send_clear_error(wire, verdict, f"{verdict}; retry later", retry_after=retry)
+                return None
+            valid = 1 <= len(user) <= 64 and not any(_is_control(c) for c in user_text)
+            pw = self.lookup_pw(user_text) if valid else None
+            if pw is None:
+                if F("srv_unknown_user_early"):
+                    raise ProtocolError("auth_failed", "authentication failed")
+                pw = hmac.new(self.secret, b"sft-eke/1 fake" + user, hashlib.sha256).digest()
+            xp = int.from_bytes(feistel_decrypt(pw, a), "big")
+            big_x = recover(xp)
+            ok = big_x is not None
+            if big_x is None:
+                if F("srv_xprime_unchecked"):
+                    big_x, ok = xp % PRIME, True
+                else:
+                    r = secrets.randbelow(PRIME - 3) + 2
+                    big_x = r * r % PRIME
+            y = fresh_exponent()
+            b = feistel_encrypt(pw, i2osp(hide(pow(GEN, y, PRIME))))
+            z_int = pow(big_x, y, PRIME)
+            if z_int in (0, 1, PRIME - 1) and not F("srv_xprime_unchecked"):
+                ok = False
+            th = transcript(user, a, b)
+            keys = derive(th, i2osp(z_int))
+            ns = secrets.token_bytes(32)
+            c2 = AESGCM(keys.kcs).encrypt(nonce_n(2), ns, b"EKE2" + th)
+            wire.send(frame(b"EKE2", encode_object({"b": b.hex(), "c": c2.hex()})))
+            spent = True
+            if F("srv_pending_check_then_act"):
+                self.throttle.take_slot(user_key, slot.address)
+            kind, payload = wire.read_frame(cfg.frame_limit)
+            if kind == b"EROR":
+                raise Closed("the client gave up")
+            if kind != b"EKE3":
+                raise ProtocolError("unexpected_frame", "expected EKE3")
+            check_inner(kind, payload)
+            c3 = member_hex(parse_object(payload), "c", 160)
+            try:
+                plain = AESGCM(keys.kcc).decrypt(nonce_n(3), c3, b"EKE3" + th)
+            except InvalidTag:
+                plain = b""
+            good = len(plain) == 64 and (
+                F("srv_no_ns_check") or hmac.compare_digest(plain[32:], ns)
+            )
+            if not (ok and good):
+                if F("srv_failure_after_reply"):
+                    self.send_clear_error(wire, "auth_failed", "authentication failed")
+                    wire.sock.close()
+                    time.sleep(1.0)  # the slow path: an audit write before the count
+                    self.count_failure(user_key, user_text, slot)
+                    user_key = None
+                    return None
+                self.count_failure(user_key, user_text, slot)
+                user_key = None
+                raise ProtocolError("auth_failed", "authentication failed")
+            na = plain[:32]
+            c4 = AESGCM(keys.kcs).encrypt(nonce_n(4), na, b"EKE4" + th)
+            wire.send(frame(b"EKE4", encode_object({"c": c4.hex()})))
+            spent = False
+            self.throttle.success(user_key, slot.address)
+            user_key = None
+            slot.established = True
+            wire.deadline = None
+            wire.idle = cfg.idle_timeout
+            return Records(wire, keys.key_s2c, keys.iv_s2c, keys.key_c2s, keys.iv_c2s,
+                           cfg.frame_limit)  # fmt: skip
+        except ProtocolError as exc:
+            if exc.name in ("bad_frame", "frame_too_large", "unexpected_frame"):
+                pass
+            self.send_clear_error(wire, exc.name, exc.message)
+            return None
+        except TimedOut:
+            self.send_clear_error(wire, "timeout", "handshake timeout")
+            return None
+        except Closed:
+            return None
+        finally:
+            if user_key is not None:
+                if spent and not F("srv_abandoned_not_counted"):
+                    self.count_failure(user_key, "", slot)
+                else:
+                    self.throttle.release(user_key, slot.address)
+
+    def count_failure(self, user_key: str, user_text: str, slot: Slot) -> None:
+        self.throttle.failure(user_key, slot.address)
+        name = bytes.fromhex(user_key).decode("utf-8", "replace")
+        log(f"failed handshake user={name!r} address={slot.address}")
+
+    # --- records phase ---------------------------------------------------
+
+    def session(self, wire: Wire, rec: Records) -> None:
+        try:
+            while True:
+                try:
+                    kind, payload = rec.recv()
+                except Closed:
+                    return
+                check_inner(kind, payload)
+                if kind == b"RQFL":
+                    self.do_get(rec, payload)
+                elif kind == b"PUTF":
+                    self.do_put(wire, rec, payload)
+                elif kind == b"BYE_":
+                    parse_object(payload)
+                    rec.send_obj(b"BYE_", {})
+                    return
+                elif kind == b"EROR":
+                    return
+                elif kind in APP_TYPES or kind in EKE_TYPES:
+                    raise ProtocolError("unexpected_frame", f"{kind!r} not allowed now")
+                else:
+                    raise ProtocolError("unexpected_frame", "unknown frame type")
+        except ProtocolError as exc:
+            fatal = ERRORS[CODE[exc.name]][1]
+            try:
+                body: dict[str, Any] = {"code": CODE[exc.name], "name": exc.name,
+                                        "message": exc.message[:200]}  # fmt: skip
+                body.update(exc.extra)
+                rec.send_obj(b"EROR", body)
+            except Closed:
+                return
+            if fatal and F("srv_fatal_lingers"):
+                try:
+                    wire.deadline = None
+                    wire.idle = self.cfg.idle_timeout
+                    while True:
+                        wire.read_exact(1)
+                except (Closed, TimedOut):
+                    return
+            return
+        except TimedOut:
+            try:
+                rec.send_obj(b"EROR", {"code": 10, "name": "timeout", "message": "idle timeout"})
+            except Closed:
+                pass
+        except Closed:
+            return
+
+    def refuse(self, rec: Records, name: str, message: str) -> None:
+        rec.send_obj(b"EROR", {"code": CODE[name], "name": name, "message": message})
+
+    def do_get(self, rec: Records, payload: bytes) -> None:
+        obj = parse_object(payload)
+        name = obj.get("name")
+        if not isinstance(name, str):
+            raise ProtocolError("bad_frame", "`name` must be a string")
+        if name_refused(name):
+            return self.refuse(rec, "forbidden", "name refused")
+        if name.split("/")[-1].startswith(PARTIAL):
+            return self.refuse(rec, "forbidden", "reserved name")
+        try:
+            fd = open_in_share(self.share, name)
+        except Refusal as exc:
+            return self.refuse(rec, exc.name, "no such file" if exc.name == "not_found"
+                               else "name refused")  # fmt: skip
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            return self.refuse(rec, "not_found", "not a regular file")
+        with os.fdopen(fd, "rb") as f:
+            if info.st_size > self.cfg.max_file_size:
+                return self.refuse(rec, "too_large", "file above the size limit")
+            size = info.st_size
+            shown = name.split("/")[-1] if F("srv_rsfl_basename") else name
+            rec.send_obj(b"RSFL", {"name": shown, "size": size})
+            digest = hashlib.sha256()
+            left = size
+            while left > 0:
+                chunk = f.read(min(CHUNK, left))
+                if not chunk:
+                    raise ProtocolError("internal", "the file shrank")
+                digest.update(chunk)
+                left -= len(chunk)
+                rec.send(b"DATA", chunk)
+            rec.send_obj(b"DONE", {"size": size, "sha256": digest.hexdigest()})
+        return None
+
+    def do_put(self, wire: Wire, rec: Records, payload: bytes) -> None:
+        obj = parse_object(payload)
+        name = obj.get("name")
+        if not isinstance(name, str):
+            raise ProtocolError("bad_frame", "`name` must be a string")
+        size = member_int(obj, "size")
+        want = member_sha(obj, "sha256", optional=True)
+        if name_refused(name):
+            return self.refuse(rec, "forbidden", "name refused")
+        base = name.split("/")[-1]
+        if base.startswith(PARTIAL) and not F("srv_put_partial_prefix_ok"):
+            return self.refuse(rec, "forbidden", "reserved name")
+        if size > self.cfg.max_file_size:
+            return self.refuse(rec, "too_large", "file above the size limit")
+        if F("srv_name_nfc"):
+            base = unicodedata.normalize("NFC", base)
+        target = self.inbox / (name if F("srv_put_keeps_path") else base)
+        if F("srv_put_keeps_path"):
+            target.parent.mkdir(parents=True, exist_ok=True)
+        if os.path.lexists(target) and not F("srv_put_overwrites"):
+            return self.refuse(rec, "exists", "already exists")
+        temp = target.parent / (PARTIAL + secrets.token_hex(12))
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        keep = False
+        try:
+            rec.send_obj(b"RSFL", {"accept": True, "name": base})
+            digest = hashlib.sha256()
+            got = 0
+            while True:
+                kind, data = rec.recv()
+                check_inner(kind, data)
+                if kind == b"DATA":
+                    if got + len(data) > size and not F("srv_put_overflow_ok"):
+                        raise ProtocolError("integrity_failed", "more data than announced")
+                    os.write(fd, data)
+                    digest.update(data)
+                    got += len(data)
+                elif kind == b"DONE":
+                    done = parse_object(data)
+                    done_size = member_int(done, "size")
+                    done_sha = member_sha(done, "sha256")
+                    actual = digest.hexdigest()
+                    checks = [done_size == got, done_sha == actual, got == size]
+                    if want is not None and not F("srv_put_ignores_putf_sha"):
+                        checks.append(want == actual)
+                    if not all(checks):
+                        raise ProtocolError("integrity_failed", "size or SHA-256 mismatch")
+                    os.fsync(fd)
+                    try:
+                        if F("srv_put_overwrites"):
+                            os.replace(temp, target)
+                        else:
+                            os.link(temp, target)
+                            os.unlink(temp)
+                    except FileExistsError:
+                        return self.refuse(rec, "exists", "already exists")
+                    keep = True
+                    dfd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+                    try:
+                        os.fsync(dfd)
+                    finally:
+                        os.close(dfd)
+                    rec.send_obj(b"DONE", {"size": got, "sha256": actual})
+                    return None
+                elif kind == b"EROR":
+                    raise Closed("the client gave up")
+                else:
+                    raise ProtocolError("unexpected_frame", "expected DATA or DONE")
+        finally:
+            os.close(fd)
+            if not keep and not F("srv_put_partial_kept"):
+                try:
+                    os.unlink(temp)
+                except FileNotFoundError:
+                    pass
+
+
+def finish(sock: socket.socket) -> None:
+    """Send our FIN at once, then read away what the peer already sent (briefly), so
+    that closing with unread bytes does not reset the connection under our last frame."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        return
+    end = time.monotonic() + 0.5
+    drained = 0
+    try:
+        while drained < 8 * 1024 * 1024:
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            sock.settimeout(min(left, 0.1))
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            drained += len(chunk)
+    except OSError:
+        pass
+
+
+def _is_control(ch: str) -> bool:
+    o = ord(ch)
+    return o < 0x20 or o == 0x7F or 0x80 <= o <= 0x9F
+
+
+class _Handler(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        app: Server = getattr(self.server, "app")  # noqa: B009 - set after construction
+        try:
+            app.handle(self.request, self.client_address)
+        except Exception as exc:
+            log(f"connection error: {type(exc).__name__}")
+
+
+class _TCPServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+    app: Server
+
+
+class _SerialServer(socketserver.TCPServer):
+    allow_reuse_address = True
+    request_queue_size = 128
+    app: Server
+
+
+def serve(args: argparse.Namespace) -> int:
+    policy = Policy(
+        failures=args.throttle_failures, base=args.throttle_base, cap=args.throttle_cap,
+        per_user=args.pending_per_user, per_address=args.pending_per_address,
+        lock_after=args.lock_after, table_entries=args.table_entries,
+    )  # fmt: skip
+    cfg = Config(
+        store=Path(args.store), state=Path(args.state_dir), share=Path(args.share),
+        inbox=Path(args.inbox), handshake_timeout=args.handshake_timeout,
+        idle_timeout=args.idle_timeout, max_file_size=args.max_file_size,
+        max_connections=args.max_connections,
+        max_pending_per_address=args.max_pending_per_address, frame_limit=args.max_frame,
+        policy=policy,
+    )  # fmt: skip
+    app = Server(cfg)
+    host, _, port = args.listen.rpartition(":")
+    host = host.strip("[]")
+    cls: type[socketserver.TCPServer] = _SerialServer if F("srv_single_thread") else _TCPServer
+    inherited = os.environ.get("EKE6_LISTEN_FD")
+    if inherited:
+        tcp = cls((host, int(port)), _Handler, bind_and_activate=False)
+        tcp.socket.close()
+        tcp.socket = socket.socket(fileno=int(inherited))
+    else:
+        if ":" in host:
+            cls.address_family = socket.AF_INET6
+        tcp = cls((host, int(port)), _Handler)
+    tcp.app = app  # type: ignore[attr-defined]
+    bound = tcp.socket.getsockname()
+    shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
+
+    def restart(_signum: int, _frame: object) -> None:
+        fd = tcp.socket.fileno()
+        os.set_inheritable(fd, True)
+        env = dict(os.environ, EKE6_LISTEN_FD=str(fd))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(  # noqa: S606 - re-executes itself, same argv
+            sys.executable, [sys.executable, "-m", __spec__.name, *sys.argv[1:]], env
+        )
+
+    def stop(_signum: int, _frame: object) -> NoReturn:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGHUP, restart)
+    signal.signal(signal.SIGTERM, stop)
+    log(
+        f"limits: handshake {cfg.handshake_timeout}s idle {cfg.idle_timeout}s max-file "
+        f"{cfg.max_file_size} connections {cfg.max_connections} per-address "
+        f"{cfg.max_pending_per_address} frame {cfg.frame_limit} throttle {policy}"
+    )
+    print(f"listening on {shown}:{bound[1]}", flush=True)
+    try:
+        tcp.serve_forever(poll_interval=0.2)
+    finally:
+        tcp.server_close()
+    return 0
+
+
+# --------------------------------------------------------------------------- client
+
+
+class ClientFailure(Exception):
+    pass
+
+
+def read_password_file(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ClientFailure(f"cannot read the password file: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ClientFailure("the password file is not UTF-8") from None
+    if F("cli_password_stripped"):
+        text = text.strip()
+    elif text.endswith("\r\n"):
+        text = text[:-2]
+    elif text.endswith("\n"):
+        text = text[:-1]
+    if "\n" in text or "\r" in text:
+        raise ClientFailure("the password file holds more than one line")
+    if not text:
+        raise ClientFailure("the password file is empty")
+    return text
+
+
+@dataclass
+class ClientOptions:
+    host: str
+    port: int
+    user: str
+    password: str
+    connect_timeout: float
+    handshake_timeout: float
+    idle_timeout: float
+
+
+class Client:
+    def __init__(self, opts: ClientOptions) -> None:
+        self.opts = opts
+        self.sock: socket.socket | None = None
+        self.wire: Wire | None = None
+        self.rec: Records | None = None
+
+    def connect(self) -> None:
+        o = self.opts
+        try:
+            self.sock = socket.create_connection((o.host, o.port), timeout=o.connect_timeout)
+        except OSError as exc:
+            raise ClientFailure(f"cannot connect to {o.host}:{o.port}: {exc}") from None
+        self.wire = Wire(self.sock, o.idle_timeout)
+
+    def close(self) -> None:
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+            self.sock = None
+
+    def fatal(self, name: str, message: str) -> NoReturn:
+        """Send EROR `name` (sealed when records exist), close, fail."""
+        body = {"code": CODE[name], "name": name, "message": message[:200]}
+        try:
+            if self.rec is not None:
+                self.rec.send_obj(b"EROR", body)
+            elif self.wire is not None:
+                self.wire.send(frame(b"EROR", encode_object(body)))
+        except (Closed, OSError):
+            pass
+        self.close()
+        raise ClientFailure(f"{name}: {message}")
+
+    def _handshake_frame(self) -> tuple[bytes, bytes]:
+        assert self.wire is not None
+        try:
+            kind, payload = self.wire.read_frame(DEFAULT_FRAME_LIMIT)
+            if kind in APP_TYPES - {b"EROR"} or kind not in APP_TYPES | EKE_TYPES:
+                raise ProtocolError("unexpected_frame", f"{kind!r} during the handshake")
+            check_inner(kind, payload)
+        except ProtocolError as exc:
+            self.fatal(exc.name, exc.message)
+        except TimedOut:
+            self.close()
+            raise ClientFailure("timed out before the handshake finished") from None
+        except Closed:
+            self.close()
+            raise ClientFailure("the server closed the connection during the handshake") from None
+        if kind == b"EROR":
+            self._peer_error(payload, during_handshake=True)
+        return kind, payload
+
+    def _peer_error(self, payload: bytes, during_handshake: bool = False) -> NoReturn:
+        self.close()
+        try:
+            obj = parse_object(payload)
+            code = member_int(obj, "code")
+        except ProtocolError:
+            raise ClientFailure("the server sent a malformed error") from None
+        name = ERRORS.get(code, ("internal", True))[0]
+        if name == "busy":
+            raise ClientFailure("server busy: try later")
+        if name == "throttled":
+            retry = obj.get("retry_after")
+            raise ClientFailure(f"throttled: too many failed logins, retry after {retry} s")
+        if name == "auth_failed" and during_handshake:
+            raise ClientFailure("authentication failed: wrong password or unknown user")
+        if name == "timeout" and during_handshake:
+            raise ClientFailure("timed out before the handshake finished")
+        raise ClientFailure(f"the server answered {name}")
+
+    def handshake(self) -> None:
+        o = self.opts
+        self.connect()
+        assert self.wire is not None
+        self.wire.deadline = time.monotonic() + o.handshake_timeout
+        user = o.user.encode("utf-8")
+        pw = scrypt_pw(user, o.password)
+        x = fresh_exponent()
+        a = feistel_encrypt(pw, i2osp(hide(pow(GEN, x, PRIME))))
+        try:
+            self.wire.send(frame(b"EKE1", encode_object({"user": o.user, "a": a.hex()})))
+        except Closed:
+            self.close()
+            raise ClientFailure("the server closed the connection") from None
+        kind, payload = self._handshake_frame()
+        if kind != b"EKE2":
+            self.fatal("unexpected_frame", "expected EKE2")
+        try:
+            obj = parse_object(payload)
+            b = member_hex(obj, "b", 768)
+            c2 = member_hex(obj, "c", 96)
+        except ProtocolError as exc:
+            self.fatal(exc.name, exc.message)
+        yp = int.from_bytes(feistel_decrypt(pw, b), "big")
+        big_y = recover(yp)
+        th = transcript(user, a, b)
+        keys: Keys | None = None
+        ns = b""
+        if big_y is not None:
+            z = pow(big_y, x, PRIME)
+            if z not in (0, 1, PRIME - 1):
+                keys = derive(th, i2osp(z))
+                try:
+                    ns = AESGCM(keys.kcs).decrypt(nonce_n(2), c2, b"EKE2" + th)
+                except InvalidTag:
+                    keys = None
+        if keys is None or len(ns) != 32:
+            self.fatal_auth()
+        assert keys is not None
+        na = secrets.token_bytes(32)
+        c3 = AESGCM(keys.kcc).encrypt(nonce_n(3), na + ns, b"EKE3" + th)
+        try:
+            self.wire.send(frame(b"EKE3", encode_object({"c": c3.hex()})))
+        except Closed:
+            self.close()
+            raise ClientFailure("the server closed the connection") from None
+        kind, payload = self._handshake_frame()
+        if kind != b"EKE4":
+            self.fatal("unexpected_frame", "expected EKE4")
+        try:
+            c4 = member_hex(parse_object(payload), "c", 96)
+        except ProtocolError as exc:
+            self.fatal(exc.name, exc.message)
+        try:
+            got = AESGCM(keys.kcs).decrypt(nonce_n(4), c4, b"EKE4" + th)
+        except InvalidTag:
+            got = b""
+        if not hmac.compare_digest(got, na) and not F("cli_no_c4_check"):
+            self.fatal_impostor()
+        self.wire.deadline = None
+        self.rec = Records(self.wire, keys.key_c2s, keys.iv_c2s, keys.key_s2c, keys.iv_s2c,
+                           DEFAULT_FRAME_LIMIT)  # fmt: skip
+
+    def fatal_auth(self) -> NoReturn:
+        try:
+            self.fatal("auth_failed", "authentication failed")
+        except ClientFailure:
+            raise ClientFailure("authentication failed: wrong password or unknown user") from None
+
+    def fatal_impostor(self) -> NoReturn:
+        try:
+            self.fatal("auth_failed", "server confirmation failed")
+        except ClientFailure:
+            raise ClientFailure(
+                "the server failed to prove it knows the password (possible impostor)"
+            ) from None
+
+    def recv(self) -> tuple[bytes, bytes]:
+        """One application frame; EROR from the server raises ClientFailure."""
+        assert self.rec is not None
+        try:
+            kind, payload = self.rec.recv()
+            if kind not in APP_TYPES:
+                raise ProtocolError("unexpected_frame", "unknown frame type")
+            check_inner(kind, payload)
+        except ProtocolError as exc:
+            self.fatal(exc.name, exc.message)
+        except TimedOut:
+            self.fatal("timeout", "the server sent nothing in time")
+        except Closed as exc:
+            self.close()
+            raise ClientFailure(f"connection lost: {exc}") from None
+        if kind == b"EROR":
+            self._peer_error(payload)
+        return kind, payload
+
+    def bye(self) -> None:
+        if self.rec is not None:
+            try:
+                self.rec.send_obj(b"BYE_", {})
+            except Closed:
+                pass
+        self.close()
+
+
+_TEMPS: list[Path] = []
+
+
+def _cleanup_and_exit(signum: int, _frame: object) -> NoReturn:
+    for path in _TEMPS:
+        try:
+            path.unlink()
+        except OSError:
+            pass
+    raise SystemExit(128 + signum)
+
+
+def sweep_stale(directory: Path, idle: float) -> None:
+    now = time.time()
+    try:
+        entries = list(directory.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(PARTIAL):
+            try:
+                if now - entry.stat().st_mtime > idle:
+                    entry.unlink()
+            except OSError:
+                pass
+
+
+def client_get(args: argparse.Namespace, opts: ClientOptions) -> None:
+    out = Path(args.out)
+    directory = out.parent if str(out.parent) else Path(".")
+    if os.path.lexists(out) and not args.force:
+        raise ClientFailure(f"{out} exists (use --force to replace it)")
+    sweep_stale(directory, opts.idle_timeout)
+    client = Client(opts)
+    client.handshake()
+    assert client.rec is not None
+    try:
+        client.rec.send_obj(b"RQFL", {"name": args.name})
+    except Closed:
+        client.close()
+        raise ClientFailure("connection lost") from None
+    kind, payload = client.recv()
+    if kind != b"RSFL":
+        client.fatal("unexpected_frame", "expected RSFL")
+    try:
+        head = parse_object(payload)
+        shown = member_str(head, "name")
+        size = member_int(head, "size")
+        announced = member_sha(head, "sha256", optional=True)
+    except ProtocolError as exc:
+        client.fatal(exc.name, exc.message)
+    if shown != args.name and not F("cli_stores_under_rsfl_name"):
+        client.fatal("bad_frame", "the server answered for another name")
+    if F("cli_stores_under_rsfl_name"):
+        out = directory / shown
+    if F("cli_writes_final_directly"):
+        temp = out
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    else:
+        temp = directory / (PARTIAL + secrets.token_hex(12))
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    _TEMPS.append(temp)
+    done_ok = False
+    try:
+        digest = hashlib.sha256()
+        got = 0
+        while True:
+            kind, payload = client.recv()
+            if kind == b"DATA":
+                if got + len(payload) > size:
+                    client.fatal("integrity_failed", "more data than announced")
+                os.write(fd, payload)
+                digest.update(payload)
+                got += len(payload)
+            elif kind == b"DONE":
+                try:
+                    done = parse_object(payload)
+                    done_size = member_int(done, "size")
+                    done_sha = member_sha(done, "sha256")
+                except ProtocolError as exc:
+                    client.fatal(exc.name, exc.message)
+                actual = digest.hexdigest()
+                checks = [got == size, done_size == got]
+                if not F("cli_done_sha_unchecked"):
+                    checks.append(done_sha == actual)
+                if announced is not None:
+                    checks.append(announced == actual)
+                if not all(checks):
+                    client.fatal("integrity_failed", "size or SHA-256 mismatch")
+                break
+            else:
+                client.fatal("unexpected_frame", "expected DATA or DONE")
+        os.fsync(fd)
+        if temp != out:
+            try:
+                if args.force:
+                    os.replace(temp, out)
+                else:
+                    os.link(temp, out)
+                    os.unlink(temp)
+            except FileExistsError:
+                raise ClientFailure(f"{out} exists (use --force to replace it)") from None
+        done_ok = True
+        dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    finally:
+        os.close(fd)
+        if not done_ok and not (F("cli_truncation_kept") and temp != out):
+            try:
+                temp.unlink()
+            except FileNotFoundError:
+                pass
+        elif not done_ok and F("cli_truncation_kept"):
+            try:
+                os.replace(temp, out)
+            except OSError:
+                pass
+    client.bye()
+    print(f"received {args.name} ({size} bytes, sha256 {digest.hexdigest()})", file=sys.stderr)
+
+
+def client_put(args: argparse.Namespace, opts: ClientOptions) -> None:
+    path = Path(args.file)
+    name = args.as_name or path.name
+    try:
+        with open(path, "rb") as f:
+            content = f.read()
+    except OSError as exc:
+        raise ClientFailure(f"cannot read {path}: {exc.strerror}") from None
+    digest = hashlib.sha256(content).hexdigest()
+    client = Client(opts)
+    client.handshake()
+    assert client.rec is not None
+    try:
+        client.rec.send_obj(b"PUTF", {"name": name, "size": len(content), "sha256": digest})
+    except Closed:
+        client.close()
+        raise ClientFailure("connection lost") from None
+    try:
+        kind, payload = client.recv()
+    except ClientFailure:
+        raise
+    if kind != b"RSFL":
+        client.fatal("unexpected_frame", "expected RSFL")
+    try:
+        answer = parse_object(payload)
+    except ProtocolError as exc:
+        client.fatal(exc.name, exc.message)
+    accepted = answer.get("accept")
+    if F("cli_accept_truthy"):
+        accepted = bool(accepted) or "size" in answer
+    if accepted is not True:
+        client.fatal("bad_frame", "the put was not accepted")
+    try:
+        for start in range(0, len(content), CHUNK):
+            client.rec.send(b"DATA", content[start : start + CHUNK])
+        client.rec.send_obj(b"DONE", {"size": len(content), "sha256": digest})
+    except Closed:
+        client.close()
+        if F("cli_put_close_is_success"):
+            return
+        raise ClientFailure("connection lost during the put") from None
+    try:
+        kind, payload = client.recv()
+    except ClientFailure:
+        if F("cli_put_close_is_success"):
+            return
+        raise
+    if kind != b"DONE":
+        client.fatal("unexpected_frame", "expected DONE")
+    try:
+        done = parse_object(payload)
+        ok = member_int(done, "size") == len(content) and member_sha(done, "sha256") == digest
+    except ProtocolError as exc:
+        client.fatal(exc.name, exc.message)
+    if not ok:
+        client.fatal("integrity_failed", "the server's DONE does not match")
+    client.bye()
+    print(f"stored {name} ({len(content)} bytes)", file=sys.stderr)
+
+
+def run_client(args: argparse.Namespace) -> int:
+    if not F("cli_temp_kept_on_signal"):
+        signal.signal(signal.SIGTERM, _cleanup_and_exit)
+        signal.signal(signal.SIGINT, _cleanup_and_exit)
+    try:
+        host, _, port = args.address.rpartition(":")
+        password = read_password_file(Path(args.password_file))
+        opts = ClientOptions(
+            host=host.strip("[]"), port=int(port), user=args.user, password=password,
+            connect_timeout=args.connect_timeout, handshake_timeout=args.handshake_timeout,
+            idle_timeout=args.idle_timeout,
+        )  # fmt: skip
+        if args.command == "get":
+            client_get(args, opts)
+        else:
+            client_put(args, opts)
+    except ClientFailure as exc:
+        print(f"eke6: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+# --------------------------------------------------------------------------- admin
+
+
+def user_add(args: argparse.Namespace) -> int:
+    raw = sys.stdin.buffer.read()
+    try:
+        password = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        print("eke6: the password is not UTF-8", file=sys.stderr)
+        return 1
+    if password.endswith("\r\n"):
+        password = password[:-2]
+    elif password.endswith("\n"):
+        password = password[:-1]
+    user = args.name
+    raw_user = user.encode("utf-8")
+    if not password or not 1 <= len(raw_user) <= 64 or any(_is_control(c) for c in user):
+        print("eke6: invalid user name or empty password", file=sys.stderr)
+        return 1
+    db = open_store(Path(args.store))
+    pw = scrypt_pw(raw_user, password)
+    db.execute("INSERT OR REPLACE INTO accounts VALUES (?, ?)", (user, pw))
+    db.commit()
+    os.chmod(args.store, 0o600)
+    return 0
+
+
+def user_unlock(args: argparse.Namespace) -> int:
+    policy = Policy(5, 1.0, 300.0, 4, 8, 100, 100000)
+    Throttle(Path(args.state_dir) / "throttle.sqlite", policy).unlock(
+        args.name.encode("utf-8").hex()
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="eke6")
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve")
+    s.add_argument("--listen", default="127.0.0.1:0")
+    s.add_argument("--store", required=True)
+    s.add_argument("--state-dir", required=True)
+    s.add_argument("--share", required=True)
+    s.add_argument("--inbox", required=True)
+    s.add_argument("--handshake-timeout", type=float, default=10.0)
+    s.add_argument("--idle-timeout", type=float, default=60.0)
+    s.add_argument("--max-file-size", type=int, default=4 * 1024**3)
+    s.add_argument("--max-connections", type=int, default=64)
+    s.add_argument("--max-pending-per-address", type=int, default=8)
+    s.add_argument("--max-frame", type=int, default=DEFAULT_FRAME_LIMIT)
+    s.add_argument("--throttle-failures", type=int, default=5)
+    s.add_argument("--throttle-base", type=float, default=1.0)
+    s.add_argument("--throttle-cap", type=float, default=300.0)
+    s.add_argument("--pending-per-user", type=int, default=4)
+    s.add_argument("--pending-per-address", type=int, default=8)
+    s.add_argument("--lock-after", type=int, default=100)
+    s.add_argument("--table-entries", type=int, default=100000)
+    u = sub.add_parser("user")
+    usub = u.add_subparsers(dest="action", required=True)
+    ua = usub.add_parser("add")
+    ua.add_argument("name")
+    ua.add_argument("--store", required=True)
+    ua.add_argument("--password-stdin", action="store_true", required=True)
+    uu = usub.add_parser("unlock")
+    uu.add_argument("name")
+    uu.add_argument("--state-dir", required=True)
+    for cmd in ("get", "put"):
+        c = sub.add_parser(cmd)
+        c.add_argument("address")
+        if cmd == "get":
+            c.add_argument("name")
+            c.add_argument("-o", "--out", required=True)
+            c.add_argument("--force", action="store_true")
+        else:
+            c.add_argument("file")
+            c.add_argument("--as", dest="as_name", default=None)
+        c.add_argument("--user", required=True)
+        c.add_argument("--password-file", required=True)
+        c.add_argument("--connect-timeout", type=float, default=10.0)
+        c.add_argument("--handshake-timeout", type=float, default=10.0)
+        c.add_argument("--idle-timeout", type=float, default=60.0)
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    if args.command == "user":
+        return user_add(args) if args.action == "add" else user_unlock(args)
+    return run_client(args)
+
+
+# --------------------------------------------------------------------------- fault table
+
+
+def _fault(requirement: str, test_file: str, description: str, client: bool = False) -> Fault:
+    return Fault(requirement, test_file, description, client)
+
+
+FAULTS.update(
+    {
+        # threads, SQLite, blocking I/O
+        "srv_counts_per_thread": _fault(
+            "EKE-THR-1", "test_eke_throttling.py",
+            "failure counts kept in a threading.local: every connection starts from zero",
+        ),
+        "srv_pending_check_then_act": _fault(
+            "EKE-THR-7",
+            "test_eke_throttling.py",
+            "check-then-act on shared state: the pending cap is checked under the lock, the "
+            "slot taken later without it (after EKE2), so a burst passes the check at once",
+        ),
+        "srv_failure_after_reply": _fault(
+            "EKE-THR-1", "test_eke_throttling.py",
+            "the failure is written after EROR auth_failed and the close (a slow audit "
+            "write first): the next EKE1 arrives before the count",
+        ),
+        "srv_lock_not_committed": _fault(
+            "EKE-THR-8", "test_eke_restart.py",
+            "the transaction of a failure that sets a lock is not committed: lost at restart",
+        ),
+        "srv_store_nocase": _fault(
+            "EKE-PW-4", "test_eke_handshake.py",
+            "the account lookup says COLLATE NOCASE: `ALICE` logs in as alice",
+        ),
+        "srv_tables_shared": _fault(
+            "EKE-THR-9", "test_eke_tables.py",
+            "user names and addresses share one bounded table; eviction takes the oldest "
+            "of either kind, locks included",
+        ),
+        "srv_send_no_timeout": _fault(
+            "LIM-10", "test_limits.py",
+            "replies go out through a blocking sendall with no timeout",
+        ),
+        "srv_handshake_deadline_per_recv": _fault(
+            "LIM-1", "test_eke_handshake_stalls.py",
+            "the handshake timeout is a socket timeout reset by every recv: trickling bytes "
+            "keep a handshake alive",
+        ),
+        "srv_single_thread": _fault(
+            "LIM-5", "test_limits.py",
+            "socketserver.TCPServer instead of ThreadingTCPServer: one connection at a time",
+        ),
+        "srv_per_address_off_by_one": _fault(
+            "LIM-8", "test_lockout.py",
+            "the per-address cap of unfinished handshakes refuses at cap - 1",
+        ),
+        "srv_no_eviction": _fault(
+            "LIM-9", "test_lockout.py",
+            "a full server refuses new connections even when some are still handshaking",
+        ),
+        # frames and JSON
+        "srv_frame_limit_late": _fault(
+            "FRM-3", "test_framing.py",
+            "the frame limit is checked after the payload has been read",
+        ),
+        "srv_json_dup_keys": _fault(
+            "FRM-9", "test_framing.py", "duplicate JSON keys: the last one wins",
+        ),
+        "srv_fatal_lingers": _fault(
+            "ERR-3", "test_framing.py",
+            "after a fatal EROR the server waits for the client to close (idle timeout)",
+        ),
+        # handshake
+        "srv_unknown_user_early": _fault(
+            "EKE-HS-3", "test_eke_handshake.py", "an unknown user is refused at EKE1",
+        ),
+        "srv_no_ns_check": _fault(
+            "EKE-HS-6", "test_eke_handshake.py", "the Ns half of EKE3's plaintext is not compared",
+        ),
+        "srv_xprime_unchecked": _fault(
+            "EKE-X-3", "test_eke_handshake.py",
+            "X' of 0, 1, p-1 or >= p is not rejected (reduced mod p), nor Z of 0, 1, p-1",
+        ),
+        # records
+        "srv_record_seq_stuck": _fault(
+            "EKE-REC-2", "test_eke_records.py",
+            "the send sequence number is not advanced for DATA records (nonce reuse)",
+        ),
+        "srv_plaintext_after_eke4": _fault(
+            "EKE-REC-5", "test_eke_records.py",
+            "a plaintext application frame after EKE4 is served",
+        ),
+        "srv_record_skip_tolerant": _fault(
+            "EKE-REC-4", "test_eke_records.py",
+            "a record that fails is retried with the next sequence number (a drop is "
+            "tolerated)",
+        ),
+        "srv_record_many_frames": _fault(
+            "EKE-REC-1", "test_eke_records.py", "a record holding two frames: both are served",
+        ),
+        # throttling
+        "srv_backoff_linear": _fault(
+            "EKE-THR-6", "test_eke_throttling.py test_eke_backoff_more.py",
+            "the backoff grows linearly (base, 2 base, 3 base ...), not doubling",
+        ),
+        "srv_success_resets_address": _fault(
+            "EKE-THR-6", "test_eke_throttling.py", "a success resets the address's count too",
+        ),
+        "srv_abandoned_not_counted": _fault(
+            "EKE-THR-5", "test_eke_throttling.py",
+            "a handshake abandoned after EKE2 is not counted as a failure",
+        ),
+        "srv_no_hard_lock": _fault(
+            "EKE-THR-11", "test_eke_throttling.py", "the hard lock is stored but never checked",
+        ),
+        # names, get, put
+        "srv_name_c1_ok": _fault(
+            "APP-NAME-8", "test_app_names_controls.py", "C1 controls in a name are allowed",
+        ),
+        "srv_name_total_255": _fault(
+            "APP-NAME-7", "test_app_names.py test_app_names_controls.py",
+            "a whole name is limited to 255 bytes (the component limit)",
+        ),
+        "srv_name_nfc": _fault(
+            "APP-NAME-3", "test_app_names.py test_app_put.py", "names are NFC-normalised",
+        ),
+        "srv_name_prefix_confinement": _fault(
+            "APP-NAME-4", "test_app_names.py",
+            "confinement by realpath and a string-prefix check",
+        ),
+        "srv_rsfl_basename": _fault(
+            "APP-GET-7", "test_app_get.py", "RSFL names the basename of the request",
+        ),
+        "srv_put_partial_prefix_ok": _fault(
+            "APP-NAME-9", "test_app_reserved_names.py", "a put named .sft-partial-* is accepted",
+        ),
+        "srv_put_keeps_path": _fault(
+            "APP-PUT-2", "test_app_put.py", "a put is stored under its whole relative path",
+        ),
+        "srv_put_overwrites": _fault(
+            "APP-PUT-3", "test_app_put.py", "a put replaces an existing file (os.replace)",
+        ),
+        "srv_put_overflow_ok": _fault(
+            "APP-PUT-6", "test_app_put.py", "DATA beyond the announced size is written",
+        ),
+        "srv_put_ignores_putf_sha": _fault(
+            "APP-PUT-5", "test_app_put.py", "PUTF.sha256 is not compared",
+        ),
+        "srv_put_partial_kept": _fault(
+            "APP-STORE-3", "test_app_put.py", "a failed put's temporary file is left behind",
+        ),
+        # the client
+        "cli_password_stripped": _fault(
+            "PWF-1", "test_eke_client_password_file.py",
+            "the password file's content is strip()ped", client=True,
+        ),
+        "cli_no_c4_check": _fault(
+            "EKE-HS-7", "test_eke_client.py", "EKE4 is not checked", client=True,
+        ),
+        "cli_stores_under_rsfl_name": _fault(
+            "APP-GET-7", "test_eke_client_transfer.py", "the file is stored under RSFL.name",
+            client=True,
+        ),
+        "cli_writes_final_directly": _fault(
+            "APP-GET-6", "test_eke_client_transfer.py",
+            "the get is written straight into the output file", client=True,
+        ),
+        "cli_done_sha_unchecked": _fault(
+            "APP-GET-3", "test_eke_client_transfer.py", "DONE.sha256 is not compared",
+            client=True,
+        ),
+        "cli_truncation_kept": _fault(
+            "APP-GET-5", "test_eke_client_transfer.py",
+            "a transfer cut before DONE is kept under the final name", client=True,
+        ),
+        "cli_temp_kept_on_signal": _fault(
+            "APP-STORE-3", "test_eke_client_transfer.py",
+            "no SIGTERM/SIGINT handler: a signal kills the client, its temporary file "
+            "stays", client=True,
+        ),
+        "cli_accept_truthy": _fault(
+            "APP-PUT-9", "test_client_put.py", "any truthy `accept` (or a get's RSFL) accepts",
+            client=True,
+        ),
+        "cli_put_close_is_success": _fault(
+            "APP-PUT-10", "test_client_put.py", "a close instead of DONE is reported success",
+            client=True,
+        ),
+    }
+)  # fmt: skip
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
