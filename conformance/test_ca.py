@@ -285,6 +285,50 @@ def test_malformed_http_gets_a_json_error(pki_target: Target, case: str) -> None
         raise ConformanceFailure(f"CA-ENR-9: {what}: not {{error, message}}: {obj}")
 
 
+# Request heads over the limits an HTTP parser keeps (Python's http.server: lines of
+# 65536 bytes, 100 header fields; others: 8 or 32 KiB of headers). Each is sent so that the
+# parser, refusing it, has read every byte (no unread data to reset the connection): the
+# request line or the header line stops at 65537 bytes, the 101st header field ends the
+# bytes sent. A CA with larger limits waits for the rest; then no answer is conformant.
+_OVERSIZED_HEADS: dict[str, bytes] = {
+    "request-line-65537": b"GET /v1/" + b"a" * (65537 - 8),
+    "header-line-65537": (b"GET /v1/root HTTP/1.1\r\nHost: ca\r\nX-Pad: " + b"a" * (65537 - 7)),
+    "header-fields-101": b"GET /v1/root HTTP/1.1\r\nHost: ca\r\n"
+    + b"".join(b"X-Pad-%d: %d\r\n" % (n, n) for n in range(100)),
+}
+
+
+@pytest.mark.req("CA-ENR-9")
+@pytest.mark.parametrize("case", list(_OVERSIZED_HEADS))
+def test_a_head_over_the_parser_limits_gets_a_json_error(pki_target: Target, case: str) -> None:
+    """A request line or header line of 65537 bytes, or 101 header fields: the CA may
+    serve it (large limits), wait for its end, or refuse it (400, 414, 431) — a refusal is
+    an error answer of CA-ENR-9, a JSON {error, message}, never the HTTP library's own
+    (HTML or plain-text) error page."""
+    request = _OVERSIZED_HEADS[case]
+    data = ca.raw_exchange(pki_target, request, timeout=3.0, source=ca.sources(pki_target).fresh())
+    if not data:
+        return  # waiting for the rest, or closed without an answer: no error page either
+    head, _, body = data.partition(b"\r\n\r\n")
+    parts = head.split(b"\r\n", 1)[0].split(b" ")
+    what = f"{case} ({len(request)} bytes of request head)"
+    if data[:1] == b"{":  # answered as HTTP/0.9 (a request line without a version)
+        body, parts = data, [b"HTTP/1.1", b"400"]
+    if len(parts) < 2 or not parts[1].isdigit():
+        raise ConformanceFailure(f"CA-ENR-9: {what}: not an HTTP answer: {data[:200]!r}")
+    status = int(parts[1])
+    if status < 400:
+        return  # served: its limits are larger
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == b"content-length" and value.strip().isdigit():
+            if len(body) < int(value.strip()):
+                return  # cut short by the connection's end: the body cannot be judged
+    obj = ca.json_body(ca.CaAnswer(status, {}, body), what)
+    if not (isinstance(obj.get("error"), str) and isinstance(obj.get("message"), str)):
+        raise ConformanceFailure(f"CA-ENR-9: {what}: not {{error, message}}: {obj}")
+
+
 @pytest.mark.req("CA-ENR-9")
 def test_body_without_content_length_is_answered(pki_target: Target) -> None:
     """A POST without Content-Length gets 411 or 400 at once, not a wait for EOF."""
@@ -353,6 +397,11 @@ _BAD_LENGTHS: dict[str, Callable[[int], str]] = {
     "exponent": lambda n: f"{n}e0",
     "hex": hex,
     "superscript": lambda n: "\u00b2",
+    # One field holding a list of two lengths that differ (RFC 9110 §5.3: a list is two
+    # fields): the body's own length first, so a CA that takes the list's first element
+    # reads the whole body and answers the login.
+    "list": lambda n: f"{n}, {n // 2}",
+    "list-no-space": lambda n: f"{n},{n // 2}",
 }
 
 
@@ -434,6 +483,85 @@ def test_an_announced_body_over_the_limit_is_not_awaited(
         ) from None
     if answer.status != 413:
         raise ConformanceFailure(f"CA-ENR-9: {what}: got {answer.describe()}, want 413")
+
+
+# Request bodies whose values make a careless handler raise instead of answering: a lone
+# surrogate (valid JSON, no UTF-8 encoding: a password hash or a database driver that
+# encodes it raises), nesting deeper than a recursive parser's stack, a NUL inside the
+# alias. Whatever a CA answers them (401, 400, even 500), it is an error answer of
+# CA-ENR-9: a JSON {error, message}, never the text of an exception or a stack trace.
+_HOSTILE_VALUES: dict[str, Callable[[str, str], bytes]] = {
+    "surrogate-password": lambda alias, csr: (
+        b'{"alias": "%s", "password": "\\ud800x", "csr": %s}'
+        % (alias.encode(), json.dumps(csr).encode())
+    ),
+    "surrogate-alias": lambda alias, csr: (
+        b'{"alias": "\\udfff%s", "password": "x", "csr": %s}'
+        % (alias.encode(), json.dumps(csr).encode())
+    ),
+    "surrogate-csr": lambda alias, csr: (
+        b'{"alias": "%s", "password": "x", "csr": "\\ud800"}' % alias.encode()
+    ),
+    "nul-in-alias": lambda alias, csr: (
+        b'{"alias": "%s\\u0000x", "password": "x", "csr": %s}'
+        % (alias.encode(), json.dumps(csr).encode())
+    ),
+    "deep-nesting": lambda alias, csr: (
+        b'{"alias": ' + b"[" * 20000 + b"]" * 20000 + b', "password": "x", "csr": "x"}'
+    ),
+}
+
+# What an exception's text or a stack trace looks like, in any of the usual languages.
+_TRACE_MARKS = (
+    "Traceback (most recent call last)",  # Python
+    'File "',  # Python's frames
+    '.py", line ',
+    "goroutine ",  # Go
+    "panic: ",
+    "\tat java.",  # Java
+    "Exception in thread",
+    "stack backtrace",  # Rust
+    "node:internal",  # Node
+)
+
+
+@pytest.mark.req("CA-ENR-9")
+@pytest.mark.parametrize("value", list(_HOSTILE_VALUES))
+def test_values_that_break_a_handler_get_a_plain_json_error(pki_target: Target, value: str) -> None:
+    """A login whose values a handler may choke on (a lone surrogate in the password, the
+    alias or the CSR; a NUL in the alias; 20,000 levels of nesting): the CA may refuse it
+    as it likes (400, 401, or even 500), but its answer is a 4xx/5xx JSON {error, message}
+    whose message holds no exception text or stack trace (CA-ENR-9: never a stack trace)."""
+    alias = ca.ghost_alias()
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, alias)))
+    body = _HOSTILE_VALUES[value](alias, csr)
+    what = f"POST /v1/enroll with {value} ({len(body)} body bytes)"
+    try:
+        answer = ca.request(
+            pki_target,
+            "POST",
+            "/v1/enroll",
+            body,
+            source=ca.sources(pki_target).fresh(),
+            headers=_JSON,
+        )
+    except (ConnectionError, http.client.HTTPException) as exc:
+        raise ConformanceFailure(
+            f"CA-ENR-9: {what} got no answer ({type(exc).__name__}: {exc}); want a JSON error"
+        ) from exc
+    if not 400 <= answer.status <= 599:
+        raise ConformanceFailure(f"CA-ENR-9: {what}: want a 4xx/5xx error, got {answer.describe()}")
+    obj = ca.json_body(answer, what)
+    if not (isinstance(obj.get("error"), str) and isinstance(obj.get("message"), str)):
+        raise ConformanceFailure(f"CA-ENR-9: {what}: not {{error, message}}: {obj}")
+    text = answer.body.decode("utf-8", "replace") + "\n" + obj["message"]
+    marks = [m for m in _TRACE_MARKS if m in text]
+    if marks or len(obj["message"]) > 1000:
+        raise ConformanceFailure(
+            f"CA-ENR-9: {what}: the error answer shows the handler's failure "
+            f"({', '.join(map(repr, marks)) or 'a message of ' + str(len(obj['message']))} "
+            f"chars): {answer.describe()}"
+        )
 
 
 # Header field names are case-insensitive (RFC 9110 §5.1): clients send them in every case.
@@ -520,6 +648,45 @@ def test_query_string_is_refused(pki_target: Target, route: str) -> None:
         )
 
 
+@pytest.mark.req("CA-ENR-15")
+def test_logins_with_a_query_string_are_not_verified(pki_target: Target) -> None:
+    """Wrong passwords for one unknown alias, each POSTed to `/v1/enroll?...` from a fresh
+    address, one more than the throttle threshold (declared, else the SPEC's bound of 10):
+    refused before any credential is read (CA-ENR-15), none is a failed login — so the
+    alias's next wrong password, without a query, is answered 401, not 429. A CA that
+    verifies the login first and refuses the query after counts every one of them (and
+    has read the credentials the URL was not to carry)."""
+    declared = pki_target.limits.ca_throttle_failures
+    count = (declared if declared is not None else 10) + 1
+    alias = ca.ghost_alias()
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, alias)))
+    statuses: list[int] = []
+    for n in range(count):
+        answer = ca.request(
+            pki_target,
+            "POST",
+            f"/v1/enroll?attempt={n}",
+            ca.enrol_body(alias, f"wrong-{n}-{secrets.token_hex(4)}", csr),
+            source=ca.sources(pki_target).fresh(),
+            headers=_JSON,
+        )
+        statuses.append(answer.status)
+        if answer.status == 429:
+            break  # throttled: the earlier ones were counted
+        if answer.status != 400:
+            pytest.skip(
+                f"a query string got {answer.describe()} (test_query_string_is_refused judges it)"
+            )
+    after = ca.enrol(pki_target, alias, f"wrong-{secrets.token_hex(4)}", csr)
+    if 429 in statuses or after.status == 429:
+        raise ConformanceFailure(
+            f"CA-ENR-15: {len(statuses)} logins of the unknown alias {alias!r} sent to /v1/enroll "
+            f"with a query string were answered {statuses}, and the alias's next login "
+            f"without one was throttled: {after.describe()} — the refused logins were "
+            "verified and counted (credentials read before the query was refused)"
+        )
+
+
 # --- logins (CA-ENR-6) ------------------------------------------------------------------------
 
 
@@ -581,6 +748,47 @@ def test_a_password_is_compared_exactly(pki_target: Target) -> None:
         raise ConformanceFailure(
             f"CA-ENR-6: user {alias!r} enrolled with its password altered by "
             f"{', '.join(accepted)}: a wrong password must be answered 401 auth_failed"
+        )
+
+
+@pytest.mark.req("CA-ENR-5")
+def test_every_character_of_a_long_password_counts(pki_target: Target) -> None:
+    """A fresh user with a 100-character password: the password with only its last
+    character changed, and its first 72 characters alone (or with another tail), are wrong
+    passwords — before the user's first login and after it. A CA that stores a hash of a
+    truncated password (bcrypt keeps 72 bytes; a fixed-size buffer, a NUL-terminated copy)
+    or re-hashes it so at login does not store the password as an scrypt or Argon2id hash
+    of it (CA-ENR-5), and accepts passwords that are not the one it was given. At most two
+    wrong passwords follow a right one (the alias stays below a threshold of 3)."""
+    ca.ca_address(pki_target)
+    alias, secret = f"lp-{secrets.token_hex(5)}", secrets.token_urlsafe(75)[:100]
+    ca.admin_command(pki_target, "add", alias, stdin=secret + "\n")
+    key = ca.CsrKey.ec("P-256")
+    csr = ca.csr_pem(key, ca.name((ca.OID_CN, alias)))
+    last_changed = secret[:-1] + ("A" if secret[-1] != "A" else "B")
+    other_tail = secret[:72] + "".join("A" if c != "A" else "B" for c in secret[72:])
+    accepted: list[str] = []
+    if ca.enrol(pki_target, alias, last_changed, csr).status == 200:
+        accepted.append("its last character changed, before the user's first login")
+    first = ca.enrol(pki_target, alias, secret, csr)
+    if first.status != 200:
+        if accepted:
+            raise ConformanceFailure(
+                f"CA-ENR-5: user {alias!r} (a 100-character password) enrolled with "
+                f"{accepted[0]}; its right password then got {first.describe()}"
+            )
+        pytest.skip(f"the new user {alias!r} could not enrol: {first.describe()}")
+    for what, password in (
+        ("its last character changed, after a right login", last_changed),
+        ("its first 72 characters and another tail, after a right login", other_tail),
+    ):
+        if ca.enrol(pki_target, alias, password, csr).status == 200:
+            accepted.append(what)
+    if accepted:
+        raise ConformanceFailure(
+            f"CA-ENR-5: user {alias!r}, whose password has 100 characters, enrolled with "
+            f"the password {'; '.join(accepted)}: the CA verifies only part of the password "
+            "(a hash of a truncated password), so a wrong password is answered 200"
         )
 
 
@@ -689,6 +897,18 @@ def test_revoking_an_alias_revokes_all_its_certificates(pki_target: Target) -> N
             pki_target, account, key, ca.csr_pem(key, ca.name((ca.OID_CN, alias))), root
         )
         serials.append(cert.serial)
+    # A certificate nobody revokes (the enrolment identity's, issued now): the CRL must not
+    # list it — a CRL that lists certificates beyond the revoked ones makes every endpoint
+    # refuse their holders.
+    bystander_key = ca.CsrKey.ec("P-256")
+    enrolment = ca.enrolee(pki_target)
+    bystander, _problems = ca.enrol_and_read(
+        pki_target,
+        enrolment,
+        bystander_key,
+        ca.csr_pem(bystander_key, ca.name((ca.OID_CN, enrolment.user))),
+        root,
+    )
     # A CRL fetched before the revocation: the one after must not be a stale copy of it.
     before = ca.fetch_crl(pki_target)
     ca.admin_command(pki_target, "revoke", alias)
@@ -707,6 +927,13 @@ def test_revoking_an_alias_revokes_all_its_certificates(pki_target: Target) -> N
     problems = ca.crl_problems(crl, root, fetched)
     if problems:
         raise ConformanceFailure("CA-ENR-11: the CRL listing them: " + "; ".join(problems))
+    if bystander.serial in crl.serials:
+        raise ConformanceFailure(
+            f"CA-ENR-8: the CRL fetched after revoking {alias!r} ({len(crl.serials)} entries) "
+            f"also lists {bystander.serial:#x}, a certificate of {enrolment.user!r} issued "
+            "moments before and never revoked: the CRL lists only revoked certificates",
+            violates=["CA-ENR-8"],
+        )
     key = ca.CsrKey.ec("P-256")
     again = ca.enrol(
         pki_target, alias, account.password, ca.csr_pem(key, ca.name((ca.OID_CN, alias)))

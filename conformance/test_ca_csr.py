@@ -12,6 +12,7 @@ address, so nothing here is throttled.
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -98,6 +99,28 @@ def test_valid_csr_gets_a_certificate_of_the_profile(
 
 
 # --- the CA decides subject and extensions (CA-ENR-4) -----------------------------------------
+
+
+@pytest.mark.req("CA-ENR-4")
+def test_an_employee_certificate_carries_no_subject_alt_name(
+    pki_target: Target, root: ca.RootInfo
+) -> None:
+    """A plain CSR (CN = the alias, nothing requested): the certificate names the alias in
+    its CN only. A CA that adds a subjectAltName of its own (DNS = the alias, the habit of
+    "modern TLS clients want a SAN") breaks CA-ENR-4's profile, and CA-ENR-17's reason for
+    it: an alias in a SAN is a host name to every TLS client, and the CA's own host names
+    are checked against the SAN."""
+    account = ca.enrolee(pki_target)
+    key = ca.CsrKey.ec("P-256")
+    csr = ca.csr_pem(key, ca.name((ca.OID_CN, account.user)))
+    cert, _problems = ca.enrol_and_read(pki_target, account, key, csr, root)
+    san = cert.extension(ca.OID_SAN)
+    if san is not None:
+        raise ConformanceFailure(
+            f"CA-ENR-4: the certificate issued to {account.user!r} for a CSR that asked for "
+            f"nothing carries a subjectAltName ({san.value.hex()}): an employee "
+            "certificate names its alias in its CN only (CA-ENR-17: it MUST NOT carry one)"
+        )
 
 
 def _fullwidth(text: str) -> str:
@@ -415,7 +438,16 @@ def test_csr_signed_with_a_weak_hash_is_refused(
 
 @pytest.mark.req("CA-ENR-13")
 @pytest.mark.parametrize(
-    "form", ["empty", "garbage-der", "a-certificate", "trailing-garbage", "two-requests"]
+    "form",
+    [
+        "empty",
+        "garbage-der",
+        "a-certificate",
+        "trailing-garbage",
+        "two-requests",
+        "base64-der",
+        "base64-der-one-line",
+    ],
 )
 def test_malformed_csr_is_refused(pki_target: Target, form: str) -> None:
     account = ca.enrolee(pki_target)
@@ -432,6 +464,11 @@ def test_malformed_csr_is_refused(pki_target: Target, form: str) -> None:
         # block and ignores the rest accepts it.)
         "two-requests": good
         + ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, account.user))),
+        # A valid request without its PEM armour (the body of the PEM block, or its
+        # base64 in one line): not a PEM CERTIFICATE REQUEST. A CA that falls back to
+        # base64-decoding and loading DER accepts what the SPEC refuses.
+        "base64-der": "".join(good.strip().splitlines(keepends=True)[1:-1]),
+        "base64-der-one-line": base64.b64encode(der).decode(),
     }[form]
     _refused_as_bad_csr(pki_target, csr, "CA-ENR-13", f"a CSR field holding {form}")
 

@@ -31,7 +31,7 @@ import pytest
 
 from conformance import ca_support as ca
 from conformance import x509
-from conformance.target import Target
+from conformance.target import Account, Target
 from conformance.wire import ConformanceFailure
 
 pytestmark = [
@@ -195,6 +195,32 @@ def test_failed_logins_are_throttled_per_alias_and_per_address(
         raise ConformanceFailure(
             f"CA-ENR-7: {how}: the 429 says error {run.error!r}, Retry-After "
             f"{run.retry_after!r}; want 'throttled' and a number of seconds"
+        )
+
+
+@pytest.mark.req("CA-ENR-7")
+@pytest.mark.parametrize("per", ["alias", "address"])
+def test_the_threshold_is_the_declared_one(pki_target: Target, per: str) -> None:
+    """When the target declares its threshold N (`[limits] ca_throttle_failures`), exactly
+    N wrong passwords are answered 401 before the first 429, per alias and per address
+    (CA-ENR-7 defines N so): a CA that counts with `>` instead of `>=` (one guess more), or
+    counts the first failure twice (one fewer), does not throttle as it is configured."""
+    declared = pki_target.limits.ca_throttle_failures
+    if declared is None:
+        pytest.skip("the target declares no CA throttle threshold ([limits] ca_throttle_failures)")
+    cal = _calibration(pki_target)
+    run = cal.by_alias if per == "alias" else cal.by_address
+    if not run.throttled:
+        pytest.skip(f"never throttled per {per} (test_failed_logins_are_throttled_... judges it)")
+    if run.answered != declared:
+        how = (
+            "one unknown alias, each guess from a new address"
+            if per == "alias"
+            else "one address, each guess for a new unknown alias"
+        )
+        raise ConformanceFailure(
+            f"CA-ENR-7: {how}: {run.answered} wrong passwords answered before the first 429 "
+            f"(statuses {run.statuses}); the CA's declared threshold is {declared}"
         )
 
 
@@ -612,6 +638,82 @@ def _fresh_account(target: Target, prefix: str) -> tuple[str, str]:
     alias, secret = f"{prefix}-{secrets.token_hex(5)}", secrets.token_urlsafe(15)
     ca.admin_command(target, "add", alias, stdin=secret + "\n")
     return alias, secret
+
+
+def _right_login_in_a_doubled_backoff(
+    target: Target, account: Account, backoff: float
+) -> tuple[str | None, list[int], str, ca.CaAnswer, float] | None:
+    """One address fails until 429, waits its Retry-After out and fails once more (its
+    backoff doubles); then the account's right password from that address, on a connection
+    opened beforehand. (address, statuses, Retry-After, the answer, seconds from sending
+    the last failure to that answer), or None when the backoff could not be set up."""
+    address = ca.sources(target).fresh()
+    run = _fail_until_throttled(target, alias=None, source=address)
+    first = run.retry_after
+    if not run.throttled or not (first or "").isdigit() or int(first or 0) > _MAX_WAIT:
+        return None
+    time.sleep(int(first or 0) + 0.2)  # what Retry-After promises: answered again
+    host, port = ca.ca_address(target)
+    key = ca.CsrKey.ec("P-256")
+    body = ca.enrol_body(
+        account.user, account.password, ca.csr_pem(key, ca.name((ca.OID_CN, account.user)))
+    )
+    conn = http.client.HTTPSConnection(
+        host,
+        port,
+        timeout=ca.TIMEOUT,
+        context=ca.tls_context(target),
+        source_address=(address, 0) if address else None,
+    )
+    try:
+        conn.connect()  # the TLS handshake before the backoff starts: not counted in it
+        ghost_csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, "ghost")))
+        sent = time.monotonic()
+        late = ca.enrol(target, ca.ghost_alias(), "late-guess", ghost_csr, source=address)
+        if late.status != 401:
+            return None
+        conn.request("POST", "/v1/enroll", body=body, headers={"Content-Type": "application/json"})
+        response = conn.getresponse()
+        answer = ca.CaAnswer(
+            response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        )
+        elapsed = time.monotonic() - sent
+    finally:
+        conn.close()
+    return address, run.statuses, str(first), answer, elapsed
+
+
+@pytest.mark.req("CA-ENR-7")
+def test_a_right_password_during_the_backoff_is_throttled(pki_target: Target) -> None:
+    """One address fails (fresh unknown aliases) until 429, waits its Retry-After out and
+    fails once more, which doubles its backoff (2 s, or the declared cap if lower); at once
+    the enrolment account sends its RIGHT password from that address. While the backoff
+    runs every login from the address is answered 429, whatever its password: a CA that
+    verifies the password first and throttles only wrong ones ("never keep the owner
+    out") answers 200 — an oracle that lets an attacker go on guessing through every
+    backoff. Only a 200 received within 0.9 of the doubled backoff, counted from the
+    sending of the failure that started it, is judged (up to three tries: on a slow
+    machine the answer may come after the backoff, when a 200 is right)."""
+    account = ca.enrolee(pki_target)
+    cap = pki_target.limits.ca_throttle_cap
+    backoff = min(2.0, cap) if cap is not None else 2.0
+    outcome = None
+    for _attempt in range(3):
+        outcome = _right_login_in_a_doubled_backoff(pki_target, account, backoff)
+        if outcome is None:
+            pytest.skip("no address backoff with a short Retry-After could be set up")
+        address, statuses, first, answer, elapsed = outcome
+        if answer.status != 200:
+            return  # throttled (or refused otherwise): not verified during the backoff
+        if elapsed < 0.9 * backoff:
+            raise ConformanceFailure(
+                f"CA-ENR-7: address {address} failed until 429 ({statuses}), waited "
+                f"{first} s and failed once more (its backoff doubled to {backoff:g} s); the "
+                f"right password of {account.user!r} from that address, answered "
+                f"{elapsed:.2f} s after that failure was sent, enrolled (200): the CA "
+                "verifies passwords during a backoff and throttles only the wrong ones, so "
+                "the backoff answers which guess is right"
+            )
 
 
 @pytest.mark.req("CA-ENR-7")
