@@ -75,6 +75,8 @@ _CA_FILES = (
     "test_ca_throttle.py",
     "test_ca_restart.py",
     "test_ca_serial_restart.py",
+    "test_ca_pending_more.py",
+    "test_ca_lock_more.py",
     "test_pki_hardening.py::test_forbidden_tls13_parameter_is_refused",
     "test_pki_hardening.py::test_ca_crl_lives_at_most_seven_days",
     "test_pki_hardening.py::test_ca_refuses_alias_equal_to_its_host_name",
