@@ -322,6 +322,182 @@ FAULTS: dict[str, Fault] = {
     "b5-lim-slot-kept-after-eror": Fault(
         "LIM-8", "test_eke_handshake_stalls.py", "server: a client's EROR keeps its address slot"
     ),
+    # Blind round r2 (F1, session 8): read from this file's own code, not from the cases.
+    "r2-data-empty-accepted": Fault(
+        "FRM-13",
+        "test_framing.py",
+        "server: an empty DATA during a put taken as no bytes",
+    ),
+    "r2-data-full-refused": Fault(
+        "FRM-13",
+        "test_framing.py",
+        "server: a DATA of exactly 1048576 bytes refused bad_frame",
+    ),
+    "r2-control-limit-inclusive": Fault(
+        "FRM-8",
+        "test_eke_handshake.py test_framing.py",
+        "server: a control payload of exactly 65536 bytes refused",
+    ),
+    "r2-unknown-type-bad-frame": Fault(
+        "FRM-5",
+        "test_framing.py",
+        "server: an undefined inner frame type answered bad_frame",
+    ),
+    "r2-float-integer-accepted": Fault(
+        "FRM-11",
+        "test_framing.py",
+        "server: an integral JSON float (5.0, 1e3) taken as an integer",
+    ),
+    "r2-idle-timeout-silent": Fault(
+        "LIM-2",
+        "test_limits.py",
+        "server: an idle connection closed without EROR timeout",
+    ),
+    "r2-bye-keeps-open": Fault(
+        "APP-BYE-1",
+        "test_app_get.py",
+        "server: after answering BYE_ the connection stays open",
+    ),
+    "r2-put-rsfl-no-accept": Fault(
+        "APP-PUT-1",
+        "test_app_put.py",
+        "server: a put's RSFL carries the stored name, no accept",
+    ),
+    "r2-put-short-accepted": Fault(
+        "APP-PUT-5",
+        "test_app_put_r2.py",
+        "server: fewer bytes than announced stored when DONE agrees",
+    ),
+    "r2-put-done-size-ignored": Fault(
+        "APP-PUT-5",
+        "test_app_put.py",
+        "server: DONE.size never compared with PUTF.size",
+    ),
+    "r2-too-large-fatal": Fault(
+        "ERR-3",
+        "test_app_refusals.py",
+        "server: too_large treated as fatal: the connection closes",
+    ),
+    "r2-eke3-wrong-frame-bad-frame": Fault(
+        "EKE-HS-9",
+        "test_eke_handshake.py",
+        "server: a frame other than EKE3 after EKE2 answered bad_frame",
+    ),
+    "r2-thr-threshold-late": Fault(
+        "EKE-THR-1",
+        "test_eke_throttling.py",
+        "server: throttled only after N + 1 failures (> not >=)",
+    ),
+    "r2-thr-retry-after-floor": Fault(
+        "EKE-THR-6",
+        "test_eke_throttling.py",
+        "server: retry_after the time left rounded down",
+    ),
+    "r2-thr-lock-from-first-failure": Fault(
+        "EKE-THR-6",
+        "test_eke_throttling.py",
+        "server: the lock counted from the first failure, not the last",
+    ),
+    "r2-thr-success-keeps-user-count": Fault(
+        "EKE-THR-4",
+        "test_eke_restart.py test_eke_throttling.py",
+        "server: a success leaves the user's failure count",
+    ),
+    "r2-thr-pending-cap-inclusive": Fault(
+        "EKE-THR-7",
+        "test_eke_throttling.py",
+        "server: P + 1 handshakes of a user pending (> not >=)",
+    ),
+    "r2-thr-busy-no-retry-after": Fault(
+        "EKE-THR-7",
+        "test_eke_throttling.py",
+        "server: busy sent without retry_after",
+    ),
+    "r2-lim-pending-address-inclusive": Fault(
+        "LIM-8",
+        "test_lockout.py",
+        "limits: one more unfinished connection per address than the cap",
+    ),
+    "r2-lim-evicts-newest": Fault(
+        "LIM-9",
+        "test_lockout_r2.py",
+        "limits: a full server closes the newest unfinished handshake",
+    ),
+    "r2-rec-plaintext-accepted": Fault(
+        "EKE-REC-5",
+        "test_eke_records.py",
+        "server: a plaintext application frame after EKE4 served",
+    ),
+    "r2-rec-bad-record-answered": Fault(
+        "EKE-REC-4",
+        "test_eke_records.py",
+        "server: a record that fails to open answered in clear",
+    ),
+    "r2-rec-inner-length-unchecked": Fault(
+        "EKE-REC-1",
+        "test_eke_records.py",
+        "server: bytes after the record's inner frame ignored",
+    ),
+    "r2-cli-password-rstrip": Fault(
+        "PWF-1",
+        "test_eke_client_password_file.py",
+        "client: trailing white space stripped from the password file",
+        client=True,
+    ),
+    "r2-cli-password-crlf-kept": Fault(
+        "PWF-1",
+        "test_eke_client_password_file.py",
+        "client: only a trailing LF removed, a CRLF's CR refused",
+        client=True,
+    ),
+    "r2-cli-done-size-ignored": Fault(
+        "APP-GET-3",
+        "test_eke_client_transfer.py",
+        "client: DONE.size never compared",
+        client=True,
+    ),
+    "r2-cli-done-sha-skipped": Fault(
+        "APP-GET-3",
+        "test_eke_client_lies_r2.py",
+        "client: DONE.sha256 unchecked when RSFL carried one",
+        client=True,
+    ),
+    "r2-cli-eke4-nonce-unchecked": Fault(
+        "EKE-HS-7",
+        "test_eke_client.py",
+        "client: EKE4 must open, its Na is not compared",
+        client=True,
+    ),
+    "r2-cli-data-empty-accepted": Fault(
+        "FRM-13",
+        "test_eke_client_lies_r2.py",
+        "client: an empty DATA in a get taken as no bytes",
+        client=True,
+    ),
+    "r2-cli-overwrites-out": Fault(
+        "APP-GET-6",
+        "test_eke_client_transfer.py",
+        "client: an existing output file replaced",
+        client=True,
+    ),
+    "r2-cli-plaintext-accepted": Fault(
+        "EKE-REC-5",
+        "test_eke_client.py",
+        "client: a plaintext frame after EKE4 taken",
+        client=True,
+    ),
+    "r2-cli-put-exists-at-done-success": Fault(
+        "APP-PUT-10",
+        "test_client_put_r2.py",
+        "client: EROR exists in place of DONE taken as stored",
+        client=True,
+    ),
+    "r2-cli-truncation-complete": Fault(
+        "APP-GET-5",
+        "test_eke_client_transfer.py",
+        "client: a close after all announced bytes kept as done",
+        client=True,
+    ),
 }
 
 
@@ -631,7 +807,7 @@ def _no_constants(name: str) -> NoReturn:
 
 def parse_control(payload: bytes) -> dict[str, Any]:
     """FRM-8, FRM-9: a UTF-8 JSON object, no duplicates, no NaN/Infinity."""
-    if len(payload) > MAX_CONTROL:
+    if len(payload) > MAX_CONTROL - fault("r2-control-limit-inclusive"):
         raise ProtocolFailure(ErrorCode.FRAME_TOO_LARGE, "control payload above 65536 bytes")
     try:
         text = payload.decode("utf-8")
@@ -653,6 +829,8 @@ def member_str(obj: dict[str, Any], key: str) -> str:
 
 def member_int(obj: dict[str, Any], key: str) -> int:
     value = obj.get(key)
+    if fault("r2-float-integer-accepted") and isinstance(value, float) and value.is_integer():
+        value = int(value)  # "5.0 is 5"
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
         raise ProtocolFailure(ErrorCode.BAD_FRAME, f"member {key!r} missing or not an integer")
     return value
@@ -807,10 +985,15 @@ class RecordChannel:
     def receive(self, deadline: float | None) -> tuple[bytes, bytes]:
         frame_type, body = self.frames.read_frame(deadline)
         if frame_type != b"RECD":
+            plain = fault("r2-rec-plaintext-accepted") or fault("r2-cli-plaintext-accepted")
+            if plain and frame_type in _KNOWN_TYPES:  # "a peer that forgot to seal"
+                return frame_type, body
             raise ChannelBroken(f"plaintext {frame_type!r} frame after the handshake")
         header = b"RECD" + struct.pack(">I", len(body))
         inner = self._open(body, header)
         if inner is None:
+            if fault("r2-rec-bad-record-answered"):
+                self.frames.send_error(ErrorCode.BAD_FRAME, "record does not authenticate")
             raise ChannelBroken("record does not authenticate")
         self._recv_seq += 1
         self._recv_blocks += -(-len(inner) // 16) + 1
@@ -819,9 +1002,11 @@ class RecordChannel:
         if len(inner) < 8 or not _TYPE.fullmatch(inner[:4]):
             raise ProtocolFailure(ErrorCode.BAD_FRAME, "record plaintext is not one frame")
         (length,) = struct.unpack(">I", inner[4:8])
-        if length != len(inner) - 8:
+        if length != len(inner) - 8 and not (
+            fault("r2-rec-inner-length-unchecked") and length < len(inner) - 8
+        ):
             raise ProtocolFailure(ErrorCode.BAD_FRAME, "record plaintext is not one frame")
-        return inner[:4], inner[8:]
+        return inner[:4], inner[8 : 8 + length]
 
 
 # --------------------------------------------------------------------------- names
@@ -1091,14 +1276,16 @@ class Throttle:
                 count, last = self._failed[kind].get(key, [0, 0.0])
                 if fault("thr-pending-counted"):
                     count += self._pending.get((kind, key), 0)
-                if count >= self.failures:
+                if count >= self.failures + fault("r2-thr-threshold-late"):
                     worst = max(worst, last + self._lock_seconds(count) - now)
             if worst > 0:
-                return Refusal(ErrorCode.THROTTLED, math.ceil(worst))
+                left = int(worst) if fault("r2-thr-retry-after-floor") else math.ceil(worst)
+                return Refusal(ErrorCode.THROTTLED, left)
             for kind, key in keys:
                 if fault("thr-no-pending-cap"):
                     break
-                if self._pending.get((kind, key), 0) >= self.pending_caps[kind]:
+                cap = self.pending_caps[kind]
+                if self._pending.get((kind, key), 0) >= cap + fault("r2-thr-pending-cap-inclusive"):
                     if fault("b2-thr-busy-counted"):
                         for counted in keys:
                             entry = self._failed[counted[0]].setdefault(counted[1], [0, now])
@@ -1131,7 +1318,8 @@ class Throttle:
             for kind, key in attempt.keys:
                 entry = self._failed[kind].setdefault(key, [0, now])
                 entry[0] += 1
-                entry[1] = now
+                if not fault("r2-thr-lock-from-first-failure"):
+                    entry[1] = now
                 if kind == "user" and entry[0] >= self.lock_after:
                     self._locked_users.add(key)
             self._save()
@@ -1141,6 +1329,8 @@ class Throttle:
             self._release(attempt)
             for kind, key in attempt.keys:
                 # EKE-THR-4: the user's count goes; the address keeps other users' failures.
+                if kind == "user" and fault("r2-thr-success-keeps-user-count"):
+                    continue
                 if kind == "user" or fault("thr-address-reset-on-success"):
                     self._failed[kind].pop(key, None)
             self._save()
@@ -1180,14 +1370,16 @@ class ConnectionTable:
     def admit(self, sock: socket.socket, address: str) -> _Connection | None:
         with self._lock:
             pending = [c for c in self._live if not c.established]
-            if sum(1 for c in pending if c.address == address) >= self.max_pending:
+            mine = sum(1 for c in pending if c.address == address)
+            if mine >= self.max_pending + fault("r2-lim-pending-address-inclusive"):
                 return None
             cap = self.max_connections + (1 if fault("b2-lim-connections-off-by-one") else 0)
             if len(self._live) >= cap and not fault("lim-no-connection-cap"):
                 if not pending or fault("lim-no-eviction"):
                     return None
                 # Room for handshakes that complete: the oldest unfinished one goes.
-                oldest = min(pending, key=lambda c: c.accepted)
+                pick = max if fault("r2-lim-evicts-newest") else min
+                oldest = pick(pending, key=lambda c: c.accepted)
                 self._live.remove(oldest)
                 with contextlib.suppress(OSError):
                     oldest.sock.shutdown(socket.SHUT_RDWR)
@@ -1304,7 +1496,10 @@ class EkeServer:
             if throttled:
                 _log(f"throttled user {user[:64]!r} from {conn.address}")
             message = "too many failed logins" if throttled else "too many logins in progress"
-            frames.send_error(admitted.code, message, retry_after=admitted.retry_after)
+            extra = {"retry_after": admitted.retry_after}
+            if not throttled and fault("r2-thr-busy-no-retry-after"):
+                extra = {}
+            frames.send_error(admitted.code, message, **extra)
             if fault("b2-err-refusal-lingers"):  # let the client read it and hang up first
                 frames.sock.settimeout(10.0)
                 with contextlib.suppress(OSError):
@@ -1352,7 +1547,10 @@ class EkeServer:
                 self.throttle.fail(attempt)
                 return None
             if frame_type != b"EKE3":
-                raise ProtocolFailure(ErrorCode.UNEXPECTED_FRAME, "expected EKE3")
+                code = ErrorCode.UNEXPECTED_FRAME
+                if fault("r2-eke3-wrong-frame-bad-frame"):
+                    code = ErrorCode.BAD_FRAME
+                raise ProtocolFailure(code, "expected EKE3")
             c3 = member_hex(parse_control(payload), "c", 80)
         except ProtocolFailure as failure:
             if fault("b5-thr-malformed-eke3-forgiven"):  # "a broken client, not a guess"
@@ -1439,7 +1637,8 @@ class Session:
             try:
                 frame_type, payload = self.channel.receive(deadline)
             except DeadlineExpired:
-                self.channel.send_error(ErrorCode.TIMEOUT, "idle timeout")
+                if not fault("r2-idle-timeout-silent"):
+                    self.channel.send_error(ErrorCode.TIMEOUT, "idle timeout")
                 return
             except (PeerClosed, ChannelBroken, OSError):
                 return
@@ -1453,6 +1652,8 @@ class Session:
                 self.channel.send_error(failure.code, failure.message, **failure.extra)
                 if not failure.fatal and fault("b2-app-close-after-refusal"):
                     return  # "an error is an error"
+                if failure.code == ErrorCode.TOO_LARGE and fault("r2-too-large-fatal"):
+                    return  # "nothing more to say to that peer"
                 if failure.fatal:
                     if fault("err-wait-for-peer-after-fatal"):
                         self._drain_until_closed()
@@ -1469,8 +1670,13 @@ class Session:
         if frame_type == b"EROR" or (frame_type == b"BYE_" and fault("app-bye-ends-put")):
             return False
         if frame_type not in _KNOWN_TYPES:
-            raise ProtocolFailure(ErrorCode.UNEXPECTED_FRAME, "frame type not of this profile")
-        if frame_type == b"DATA" and not 1 <= len(payload) <= MAX_DATA:
+            code = ErrorCode.UNEXPECTED_FRAME
+            if fault("r2-unknown-type-bad-frame"):
+                code = ErrorCode.BAD_FRAME
+            raise ProtocolFailure(code, "frame type not of this profile")
+        smallest = 0 if fault("r2-data-empty-accepted") else 1
+        largest = MAX_DATA - fault("r2-data-full-refused")
+        if frame_type == b"DATA" and not smallest <= len(payload) <= largest:
             raise ProtocolFailure(ErrorCode.BAD_FRAME, "DATA must hold 1 to 1048576 bytes")
         if frame_type != b"DATA":
             message = parse_control(payload)
@@ -1484,7 +1690,7 @@ class Session:
             if frame_type == b"BYE_":
                 with contextlib.suppress(OSError, ChannelBroken):
                     self.channel.send(b"BYE_", b"{}")
-                return False
+                return fault("r2-bye-keeps-open")
             raise ProtocolFailure(ErrorCode.UNEXPECTED_FRAME, "not allowed when idle")
         if frame_type == b"DATA":
             self._data(payload)
@@ -1560,7 +1766,10 @@ class Session:
         else:
             partial, fd = create_partial(inbox)
         self.upload = _Upload(stored, final, partial, fd, size, sha)
-        self.channel.send(b"RSFL", control_payload({"accept": True, "name": stored}))
+        answer: dict[str, Any] = {"accept": True, "name": stored}
+        if fault("r2-put-rsfl-no-accept"):
+            answer = {"name": stored, "size": size}  # "the same RSFL as a get's"
+        self.channel.send(b"RSFL", control_payload(answer))
 
     def _data(self, payload: bytes) -> None:
         upload = self.upload
@@ -1581,8 +1790,8 @@ class Session:
         if fault("b2-app-done-sha-trusts-putf") and upload.sha256 is not None:
             digest = upload.sha256  # "the initiator told us the digest already"
         if (
-            size != upload.size
-            or upload.received != upload.size
+            (size != upload.size and not fault("r2-put-done-size-ignored"))
+            or (upload.received != upload.size and not fault("r2-put-short-accepted"))
             or sha != digest
             or (upload.sha256 not in (None, digest) and not fault("app-put-sha-ignored"))
         ):
@@ -1628,7 +1837,9 @@ def read_password_file(path: Path) -> str:
         text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ClientError(f"cannot read the password file {path}") from exc
-    if text.endswith("\r\n"):
+    if fault("r2-cli-password-rstrip"):
+        text = text.rstrip()  # "a stray blank at the end of a file"
+    elif text.endswith("\r\n") and not fault("r2-cli-password-crlf-kept"):
         text = text[:-2]
     elif text.endswith("\n"):
         text = text[:-1]
@@ -1703,7 +1914,8 @@ class EkeClient:
             raise ClientError("malformed EKE4 from the server") from failure
         proof = aead_open(keys.confirm_server, _handshake_nonce(4), c4, b"EKE4" + keys.transcript)
         if not fault("cli-eke4-unchecked") and (
-            proof is None or not hmac.compare_digest(proof, na)
+            proof is None
+            or (not hmac.compare_digest(proof, na) and not fault("r2-cli-eke4-nonce-unchecked"))
         ):
             raise ClientError(
                 "the server failed to prove it knows the password (possible impostor)"
@@ -1759,7 +1971,7 @@ def _on_signal(signum: int, frame: object) -> NoReturn:
 def client_get(args: argparse.Namespace) -> int:
     out = Path(args.out)
     directory = out.parent if str(out.parent) else Path(".")
-    if os.path.lexists(out):
+    if os.path.lexists(out) and not fault("r2-cli-overwrites-out"):
         raise ClientError(f"{out} exists: not overwritten")
     sweep_partials(directory, older_than=args.idle_timeout)
     if fault("b2-cli-user-nfc"):
@@ -1821,9 +2033,18 @@ def _receive_file(
         digest = hashlib.sha256()
         received = 0
         while True:
-            frame_type, payload = _receive(channel, client)
+            try:
+                frame_type, payload = _receive(channel, client)
+            except ClientError as exc:
+                ended = fault("r2-cli-truncation-complete") and "closed" in str(exc)
+                if not (ended and received == size and partial != out):
+                    raise
+                commit_partial(partial, out, fd)  # "every announced byte arrived"
+                kept = True
+                return
             if frame_type == b"DATA":
-                if not 1 <= len(payload) <= MAX_DATA:
+                smallest = 0 if fault("r2-cli-data-empty-accepted") else 1
+                if not smallest <= len(payload) <= MAX_DATA:
                     _fail(channel, ErrorCode.BAD_FRAME, "DATA must hold 1 to 1048576 bytes")
                 if received + len(payload) > size:
                     if not fault("cli-excess-clipped"):
@@ -1845,6 +2066,10 @@ def _receive_file(
                 _fail(channel, failure.code, failure.message)
             actual = digest.hexdigest()
             sizes_ok = received == size == done_size or fault("cli-size-unchecked")
+            if fault("r2-cli-done-size-ignored"):
+                sizes_ok = received == size
+            if fault("r2-cli-done-sha-skipped") and announced is not None:
+                done_sha = actual  # "RSFL's digest is checked already"
             announced_ok = announced in (None, actual) or fault("cli-rsfl-digest-ignored")
             if not sizes_ok or done_sha != actual or not announced_ok:
                 _fail(channel, ErrorCode.INTEGRITY_FAILED, "size or SHA-256 mismatch")
@@ -1852,7 +2077,7 @@ def _receive_file(
                 os.fsync(fd)
             else:
                 try:
-                    commit_partial(partial, out, fd)
+                    commit_partial(partial, out, fd, replace=fault("r2-cli-overwrites-out"))
                 except FileExistsError as exc:
                     raise ClientError(f"{out} appeared meanwhile: not overwritten") from exc
             kept = True
@@ -1906,6 +2131,10 @@ def client_put(args: argparse.Namespace) -> int:
             if fault("b2-cli-put-close-is-success") and "closed" in str(exc):
                 return 0  # "the server hung up after the upload: it went through"
             raise
+        if frame_type == b"EROR" and fault("r2-cli-put-exists-at-done-success"):
+            with contextlib.suppress(ProtocolFailure):
+                if member_int(parse_control(payload), "code") == ErrorCode.EXISTS:
+                    return 0  # "the file is there: someone stored it"
         if frame_type == b"EROR":
             raise ClientError(_describe_error(payload))
         if frame_type != b"DONE":

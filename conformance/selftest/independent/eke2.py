@@ -225,6 +225,68 @@ FAULTS: dict[str, Fault] = {
               "eke2-client-replace: an existing output file replaced at the end", client=True),
         Fault("FRM-12", "test_eke_client.py",
               "eke2-client-upper-hex: EKE2's hex members accepted in upper case", client=True),
+        # Blind round r2 (F1, session 8): read from this file's own code, not from the cases.
+        Fault("FRM-8", "test_framing.py",
+              "r2-record-control-limit-inclusive: a 65536-byte control frame in a record refused"),
+        Fault("FRM-6", "test_eke_records_r2.py",
+              "r2-handshake-type-in-record-bad-frame: an EKE* frame in a record: bad_frame"),
+        Fault("FRM-5", "test_framing.py",
+              "r2-undefined-type-in-record-bad-frame: an undefined type in a record: bad_frame"),
+        Fault("ERR-3", "test_app_refusals.py",
+              "r2-not-found-closes: a get answered not_found, then the connection closed"),
+        Fault("APP-PUT-8", "test_app_put.py",
+              "r2-put-race-integrity: a put that loses the race answered integrity_failed"),
+        Fault("APP-PUT-7", "test_app_put.py",
+              "r2-put-size-limit-inclusive: a put of exactly the maximum size refused"),
+        Fault("APP-PUT-5", "test_app_put_r2.py",
+              "r2-put-short-accepted: fewer bytes than announced stored when DONE agrees"),
+        Fault("APP-PUT-2", "test_app_put.py",
+              "r2-put-full-name: a put stored under its whole name, not its basename"),
+        Fault("LIM-2", "test_limits.py",
+              "r2-idle-timeout-silent: an idle connection closed without EROR timeout"),
+        Fault("EKE-HS-11", "test_eke_handshake.py",
+              "r2-hs-timeout-silent-after-eke2: a handshake timeout after EKE2 closes quietly"),
+        Fault("EKE-THR-1", "test_eke_throttling.py",
+              "r2-thr-lock-late: the lock starts at the N + 1st failure, not the Nth"),
+        Fault("EKE-THR-7", "test_eke_throttling.py",
+              "r2-thr-success-keeps-pending: a success never ends its pending slot"),
+        Fault("EKE-THR-11", "test_eke_throttling_r2.py",
+              "r2-thr-hard-lock-retry-one: a hard-locked name's retry_after is 1, not the cap"),
+        Fault("EKE-THR-11", "test_eke_restart.py test_eke_throttling.py",
+              "r2-thr-hard-lock-late: the hard lock set after L + 1 failures"),
+        Fault("EKE-THR-8", "test_eke_restart.py",
+              "r2-thr-addresses-not-reloaded: the address table starts empty at a restart"),
+        Fault("LIM-9", "test_lockout.py",
+              "r2-lim-evicts-established: a full server closes its oldest connection"),
+        Fault("LIM-8", "test_lockout_more.py",
+              "r2-lim8-counts-established: the per-address cap counts established connections"),
+        Fault("FRM-3", "test_framing.py",
+              "r2-record-limit-inclusive: a record of exactly the frame limit refused"),
+        Fault("APP-GET-3", "test_eke_client_transfer.py",
+              "r2-client-done-size-ignored: DONE.size never compared", client=True),
+        Fault("FRM-13", "test_eke_client_lies_r2.py",
+              "r2-client-empty-data: an empty DATA in a get taken as no bytes", client=True),
+        Fault("FRM-8", "test_eke_client_transfer.py",
+              "r2-client-no-control-limit: a control frame above 65536 bytes taken",
+              client=True),
+        Fault("FRM-3", "test_eke_client_transfer.py",
+              "r2-client-limit-after-payload: a record's length checked after reading it",
+              client=True),
+        Fault("PWF-1", "test_eke_client_password_file_r2.py",
+              "r2-client-password-lone-cr: a password ending in a lone CR accepted",
+              client=True),
+        Fault("PWF-1", "test_eke_client_password_file_r2.py",
+              "r2-client-password-empty: an empty password file accepted", client=True),
+        Fault("APP-PUT-10", "test_client_put_r2.py",
+              "r2-client-put-exists-is-done: EROR exists in place of DONE taken as stored",
+              client=True),
+        Fault("EKE-REC-5", "test_eke_client.py",
+              "r2-client-plaintext-taken: a plaintext frame after EKE4 read as a clear one",
+              client=True),
+        Fault("EKE-REC-4", "test_eke_client_lies_r2.py",
+              "r2-client-skip-bad-record: a record that fails to open is skipped", client=True),
+        Fault("EKE-X-3", "test_eke_client.py",
+              "r2-client-y-reduced: Y' >= p reduced mod p, not refused", client=True),
     )
 }  # fmt: skip
 
@@ -765,9 +827,9 @@ def password_from_text(raw: bytes, origin: str) -> str:
         text = text[:-2]
     elif text.endswith("\n"):
         text = text[:-1]
-    if "\n" in text or "\r" in text:
+    if "\n" in text or ("\r" in text and not _fault("r2-client-password-lone-cr")):
         raise UsageError(f"{origin}: the password must be one line")
-    if not text:
+    if not text and not _fault("r2-client-password-empty"):
         raise UsageError(f"{origin}: empty password")
     return text
 
@@ -895,6 +957,8 @@ class Throttle:
             data = json.loads(path.read_text(encoding="utf-8"))
             self.users = {k: FailureRecord(**v) for k, v in data.get("users", {}).items()}
             self.addresses = {k: FailureRecord(**v) for k, v in data.get("addresses", {}).items()}
+            if _fault("r2-thr-addresses-not-reloaded"):  # "addresses change; users do not"
+                self.addresses = {}
 
     def _save(self) -> None:
         if self._path is None:
@@ -916,6 +980,8 @@ class Throttle:
         """Why an EKE1 must not get an EKE2 now, or None (EKE-THR-1/6/7/11)."""
         user_record = self.users.get(user_key)
         if user_record is not None and user_record.hard_locked:
+            if _fault("r2-thr-hard-lock-retry-one"):
+                return Code.THROTTLED, 1
             return Code.THROTTLED, max(1, math.ceil(self.policy.cap))
         for record in (user_record, self.addresses.get(address)):
             if record is not None and record.failures >= self.policy.failures:
@@ -953,9 +1019,10 @@ class Throttle:
             record = table[key] = FailureRecord()
         record.failures += 1
         record.last = now
-        if record.failures >= self.policy.failures:
+        if record.failures >= self.policy.failures + _fault("r2-thr-lock-late"):
             record.locked_until = now + self._lock_seconds(record.failures)
-        if is_user and record.failures >= self.policy.lock_after and not _fault(
+        lock_after = self.policy.lock_after + _fault("r2-thr-hard-lock-late")
+        if is_user and record.failures >= lock_after and not _fault(
             "eke2-hard-lock-expires"
         ):
             record.hard_locked = True
@@ -987,7 +1054,8 @@ class Throttle:
         self._save()
 
     def succeeded(self, user_key: str, address: str) -> None:
-        self._end_pending(user_key, address)
+        if not _fault("r2-thr-success-keeps-pending"):
+            self._end_pending(user_key, address)
         washed = _fault("eke2-success-washes-address") or _fault("eke2-pending-is-failure")
         if washed and self.addresses.pop(address, None) is not None:
             self._save()
@@ -1068,14 +1136,16 @@ class EkeServer:
 
     def _admit(self, connection: Connection) -> bool:
         in_handshake = [c for c in self.connections if not c.established]
-        same_address = [c for c in in_handshake if c.address == connection.address]
+        counted = self.connections if _fault("r2-lim8-counts-established") else in_handshake
+        same_address = [c for c in counted if c.address == connection.address]
         cap = self.config.max_pending_per_address + (1 if _fault("eke2-lim8-off-by-one") else 0)
         if len(same_address) >= cap:
             return False
         if len(self.connections) >= self.config.max_connections:
             if not in_handshake or _fault("eke2-no-eviction"):
                 return False
-            oldest = min(in_handshake, key=lambda c: c.accepted)
+            pool = self.connections if _fault("r2-lim-evicts-established") else in_handshake
+            oldest = min(pool, key=lambda c: c.accepted)
             self.connections.remove(oldest)
             oldest.writer.transport.abort()
             if oldest.task is not None:
@@ -1186,6 +1256,8 @@ class ServerSession:
                 # The fault: "the client did not even try EKE3": released, not counted.
                 self.server.throttle._end_pending(self.pending_user, self.address)
                 self.pending_user = None
+            if self.pending_user is not None and _fault("r2-hs-timeout-silent-after-eke2"):
+                return  # "it had its EKE2: nothing more to say"
             await self._send_error(Code.TIMEOUT, "handshake timeout")
             return
         except ProtocolFailure as failure:
@@ -1315,7 +1387,7 @@ class ServerSession:
         length = int.from_bytes(header[4:], "big")
         if _fault("eke2-limit-after-payload"):
             sealed = await self._read_exactly(length, deadline)
-        if length > self.config.frame_limit:
+        if length > self.config.frame_limit - _fault("r2-record-limit-inclusive"):
             raise ProtocolFailure(Code.FRAME_TOO_LARGE, f"record of {length} bytes refused")
         if not _fault("eke2-limit-after-payload"):
             sealed = await self._read_exactly(length, deadline)
@@ -1328,9 +1400,16 @@ class ServerSession:
         frame_type, payload = split_inner_frame(plain)
         if frame_type not in APPLICATION_TYPES:
             if frame_type in PROFILE_TYPES:
-                raise ProtocolFailure(Code.UNEXPECTED_FRAME, "frame not allowed after handshake")
-            raise ProtocolFailure(Code.UNEXPECTED_FRAME, "frame type not defined by sft-eke/1")
-        if frame_type != b"DATA" and len(payload) > CONTROL_LIMIT:
+                code = Code.UNEXPECTED_FRAME
+                if _fault("r2-handshake-type-in-record-bad-frame"):
+                    code = Code.BAD_FRAME
+                raise ProtocolFailure(code, "frame not allowed after handshake")
+            code = Code.UNEXPECTED_FRAME
+            if _fault("r2-undefined-type-in-record-bad-frame"):
+                code = Code.BAD_FRAME
+            raise ProtocolFailure(code, "frame type not defined by sft-eke/1")
+        limit = CONTROL_LIMIT - _fault("r2-record-control-limit-inclusive")
+        if frame_type != b"DATA" and len(payload) > limit:
             raise ProtocolFailure(Code.FRAME_TOO_LARGE, "control payload above 65536 bytes")
         return frame_type, payload
 
@@ -1341,6 +1420,8 @@ class ServerSession:
         try:
             return await self._read_record(timeout)
         except TimeoutError:
+            if _fault("r2-idle-timeout-silent"):
+                raise Closed("idle timeout") from None
             raise ProtocolFailure(Code.TIMEOUT, "idle timeout") from None
 
     async def _serve_records(self) -> None:
@@ -1376,6 +1457,8 @@ class ServerSession:
         except ShareRefusal as refusal:
             refused = refusal.code == Code.FORBIDDEN
             await self._refuse(refusal.code, "name refused" if refused else "no such file")
+            if refusal.code == Code.NOT_FOUND and _fault("r2-not-found-closes"):
+                raise Closed("nothing to serve") from None
             return
         with os.fdopen(descriptor, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
@@ -1412,11 +1495,11 @@ class ServerSession:
         if name_is_refused(name):
             await self._refuse(Code.FORBIDDEN, "name refused")
             return
-        if size > self.config.max_file_size:
+        if size > self.config.max_file_size - _fault("r2-put-size-limit-inclusive"):
             await self._refuse(Code.TOO_LARGE, "size above the limit")
             return
         stored_name = name.split("/")[-1]
-        final = self.config.inbox / stored_name
+        final = self.config.inbox / (name if _fault("r2-put-full-name") else stored_name)
         if os.path.lexists(final) and not _fault("eke2-exists-late"):
             await self._refuse(Code.EXISTS, "a file of that name exists")
             return
@@ -1451,7 +1534,8 @@ class ServerSession:
         done_size = member_int(done, "size")
         done_hash = member_sha256(done, "sha256", required=True)
         actual = digest.hexdigest()
-        if received != size or done_size != size or done_hash != actual:
+        short = received != size and not _fault("r2-put-short-accepted")
+        if short or done_size != size or done_hash != actual:
             raise ProtocolFailure(Code.INTEGRITY_FAILED, "size or SHA-256 mismatch")
         if offered_hash is not None and offered_hash != actual:
             if not _fault("eke2-offer-hash-ignored"):
@@ -1463,6 +1547,8 @@ class ServerSession:
             commit_partial(partial, descriptor, final, replace=False)
         except FileExistsError:
             # APP-PUT-8: another put of this name was stored first.
+            if _fault("r2-put-race-integrity"):
+                raise ProtocolFailure(Code.INTEGRITY_FAILED, "could not store") from None
             await self._refuse(Code.EXISTS, "a file of that name exists")
             return
         await self._send_frame(encode_control(b"DONE", {"size": size, "sha256": actual}))
@@ -1727,7 +1813,10 @@ class EkeClient:
         except ProtocolFailure as failure:
             await self.fail(failure.code, failure.message)
         wrong = "wrong password or unknown user"
-        server_public = unhide_element(int.from_bytes(feistel_decrypt(self.pw, b_value), "big"))
+        hidden_y = int.from_bytes(feistel_decrypt(self.pw, b_value), "big")
+        if _fault("r2-client-y-reduced"):
+            hidden_y %= P  # "an element is a residue mod p"
+        server_public = unhide_element(hidden_y)
         if server_public is None:
             await self.fail(Code.AUTH_FAILED, wrong)
         shared = shared_secret(server_public, x)
@@ -1773,25 +1862,44 @@ class EkeClient:
         assert self.receiver is not None
         header = await self._read_exactly(8, timeout)
         if header[:4] != b"RECD":
+            if _fault("r2-client-plaintext-taken") and header[:4] in APPLICATION_TYPES:
+                length = int.from_bytes(header[4:], "big")
+                plain = header + await self._read_exactly(length, timeout)
+                return self._application_frame(plain)
             self.close()
             raise ClientFailure("plaintext frame after the handshake")
         length = int.from_bytes(header[4:], "big")
+        if _fault("r2-client-limit-after-payload"):
+            sealed = await self._read_exactly(length, timeout)
         if length > self.frame_limit:
             await self.fail(Code.FRAME_TOO_LARGE, f"record of {length} bytes refused")
-        sealed = await self._read_exactly(length, timeout)
+        if not _fault("r2-client-limit-after-payload"):
+            sealed = await self._read_exactly(length, timeout)
         try:
             plain = self.receiver.open(header, sealed)
         except (RecordAuthError, RecordLimitError) as exc:
+            if _fault("r2-client-skip-bad-record") and isinstance(exc, RecordAuthError):
+                return await self.read_frame(timeout)  # "a damaged record: wait for the next"
             self.close()
             raise ClientFailure(f"record refused: {exc}") from None
         try:
             frame_type, payload = split_inner_frame(plain)
             if frame_type not in APPLICATION_TYPES:
                 raise ProtocolFailure(Code.UNEXPECTED_FRAME, f"unexpected frame {frame_type!r}")
-            if frame_type != b"DATA" and len(payload) > CONTROL_LIMIT:
+            big = len(payload) > CONTROL_LIMIT and not _fault("r2-client-no-control-limit")
+            if frame_type != b"DATA" and big:
                 raise ProtocolFailure(Code.FRAME_TOO_LARGE, "control payload above 65536 bytes")
         except ProtocolFailure as failure:
             await self.fail(failure.code, failure.message)
+        if frame_type == b"EROR":
+            code, message, _ = self._server_error(payload)
+            self.close()
+            raise ClientFailure(f"server: {code.name.lower()}: {message}")
+        return frame_type, payload
+
+    def _application_frame(self, plain: bytes) -> tuple[bytes, bytes]:
+        """Only for the fault r2-client-plaintext-taken: a clear frame taken as a record's."""
+        frame_type, payload = split_inner_frame(plain)
         if frame_type == b"EROR":
             code, message, _ = self._server_error(payload)
             self.close()
@@ -1848,7 +1956,8 @@ class EkeClient:
                     return received
                 raise
             if frame_type == b"DATA":
-                if not payload or len(payload) > DATA_LIMIT:
+                empty = not payload and not _fault("r2-client-empty-data")
+                if empty or len(payload) > DATA_LIMIT:
                     await self.fail(Code.BAD_FRAME, "DATA of 1 to 1048576 bytes")
                 if received + len(payload) > size:
                     await self.fail(Code.INTEGRITY_FAILED, "more data than announced")
@@ -1868,6 +1977,8 @@ class EkeClient:
         actual = digest.hexdigest()
         if _fault("eke2-client-no-hash"):
             done_hash, announced = actual, None
+        if _fault("r2-client-done-size-ignored"):
+            done_size = size
         if received != size or done_size != size or done_hash != actual:
             await self.fail(Code.INTEGRITY_FAILED, "size or SHA-256 mismatch")
         if announced is not None and announced != actual:
@@ -1906,7 +2017,12 @@ class EkeClient:
         if _fault("eke2-client-put-no-done"):
             self.close()
             return size
-        frame_type, payload = await self.read_frame(self.idle_timeout)
+        try:
+            frame_type, payload = await self.read_frame(self.idle_timeout)
+        except ClientFailure as failure:
+            if _fault("r2-client-put-exists-is-done") and str(failure).startswith("server: exists"):
+                return size  # "the file is there: someone stored it"
+            raise
         if frame_type != b"DONE":
             await self.fail(Code.UNEXPECTED_FRAME, f"expected DONE, got {frame_type!r}")
         done = await self._parse_or_fail(payload)
