@@ -464,6 +464,112 @@ def test_conflicting_content_lengths_are_refused(pki_target: Target, order: str)
         )
 
 
+def _read_until_close(tls: ssl.SSLSocket, deadline: float) -> tuple[bytes, bool]:
+    """Everything the CA sends until it closes (True) or `deadline` passes (False)."""
+    received = b""
+    while time.monotonic() < deadline:
+        tls.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            chunk = tls.recv(65536)
+        except TimeoutError:
+            return received, False
+        except (ssl.SSLError, OSError):
+            return received, True
+        if not chunk:
+            return received, True
+        received += chunk
+    return received, False
+
+
+def _http_messages(data: bytes) -> list[bytes]:
+    """The answers in `data`, one after the other: each one's status line, or for bytes
+    that are no HTTP/1.x answer (an HTTP/0.9-style bare body) those bytes."""
+    answers: list[bytes] = []
+    while data:
+        if not data.startswith(b"HTTP/"):
+            answers.append(data[:80])
+            break
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        answers.append(head.split(b"\r\n", 1)[0])
+        if not sep:
+            break
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            key, _, value = line.partition(b":")
+            if key.strip().lower() == b"content-length" and value.strip().isdigit():
+                length = int(value.strip())
+        data = rest[length:]
+    return answers
+
+
+def _chunked(payload: bytes) -> bytes:
+    return b"%x\r\n%s\r\n0\r\n\r\n" % (len(payload), payload)
+
+
+# Request heads whose body length is unknown (or ambiguous), each followed by bytes that
+# are a complete request of their own: GET /v1/root. (unknown length: the CA must close
+# after its answer; chunked alone: a CA that reads chunked bodies sees the GET as the
+# body, one that does not must close — neither may answer the GET.)
+_UNFRAMED: dict[str, Callable[[bytes], tuple[str, bytes]]] = {
+    "conflicting-lengths": lambda get: (
+        f"Content-Length: {len(get)}\r\nContent-Length: 0\r\n",
+        get,
+    ),
+    "length-with-underscore": lambda get: ("Content-Length: 1_0\r\n", get),
+    "no-length": lambda get: ("", get),
+    "chunked-and-length": lambda get: (
+        f"Transfer-Encoding: chunked\r\nContent-Length: {len(get)}\r\n",
+        _chunked(get),
+    ),
+    "chunked": lambda get: ("Transfer-Encoding: chunked\r\n", _chunked(get)),
+}
+
+
+@pytest.mark.req("CA-ENR-9")
+@pytest.mark.parametrize("framing", list(_UNFRAMED))
+def test_bytes_after_an_unframed_body_are_not_a_request(pki_target: Target, framing: str) -> None:
+    """A POST /v1/enroll whose body's length is unknown or ambiguous (two lengths, one
+    that is not digits, none, Transfer-Encoding with or without Content-Length), the
+    connection left open (HTTP/1.1 keep-alive), and after the head a complete GET
+    /v1/root. The CA answers the POST (an error), then MUST close: a CA that keeps the
+    connection reads the GET as a next request and answers it — a request a proxy in
+    front of it never saw (request smuggling, RFC 9112 §6.1, §6.3). A CA that reads
+    the chunked body takes the GET as the body (not JSON) and may keep the connection;
+    it still never answers a second request."""
+    host, port = ca.ca_address(pki_target)
+    get = f"GET /v1/root HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    fields, body = _UNFRAMED[framing](get)
+    request = (
+        f"POST /v1/enroll HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"{fields}\r\n"
+    ).encode() + body
+    source = ca.sources(pki_target).fresh()
+    with (
+        socket.create_connection(
+            (host, port), timeout=ca.TIMEOUT, source_address=(source, 0)
+        ) as raw,
+        ca.tls_context(pki_target).wrap_socket(raw, server_hostname=host) as tls,
+    ):
+        tls.sendall(request)
+        data, closed = _read_until_close(tls, time.monotonic() + 4.0)
+    answers = _http_messages(data)
+    what = f"POST /v1/enroll ({framing}: {fields.strip() or 'no Content-Length'}) then GET /v1/root"
+    if len(answers) > 1:
+        raise ConformanceFailure(
+            f"CA-ENR-9: {what}, one write, the connection left open: {len(answers)} "
+            f"answers ({', '.join(a.decode(errors='replace') for a in answers)}): the bytes "
+            "after the head were read as a next request (request smuggling); the CA must "
+            "close after answering a request whose body length it does not know"
+        )
+    must_close = framing != "chunked" or (answers and answers[0].split(b" ")[1:2] == [b"411"])
+    if must_close and answers and not closed:
+        raise ConformanceFailure(
+            f"CA-ENR-9: {what}: answered {answers[0].decode(errors='replace')!r}, then the "
+            "connection stayed open for 4 s: after a request whose body length is unknown "
+            "the CA must close (RFC 9112 §6.3), or it will read the rest as a request"
+        )
+
+
 @pytest.mark.req("CA-ENR-9")
 @pytest.mark.parametrize("announced", [64 * 2**20, 2**40], ids=["64MiB", "1TiB"])
 def test_an_announced_body_over_the_limit_is_not_awaited(

@@ -207,8 +207,31 @@ _PER_ADDRESS = tuple(
 )
 
 
+def _ca_keeps_alive_after_framing_error() -> None:
+    """The CA refuses a body of unknown length (400/411) but keeps the connection, as
+    for any other error: the bytes after the head are read as the next request."""
+    server = _module("reference.pki.ca_server")
+    original = server._HttpError.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs["close"] = False
+        original(self, *args, **kwargs)
+
+    server._HttpError.__init__ = init
+
+
 MUTANTS: tuple[Mutant, ...] = (
     *_RESERVED,
+    Mutant(
+        name="lead-ca-keep-alive-after-framing-error",
+        group="ca",
+        profile="pki",
+        requirement="CA-ENR-9",
+        test_file="test_ca.py",
+        description="a body of unknown length refused, the connection kept: request smuggling",
+        apply=_ca_keeps_alive_after_framing_error,
+        ca=True,
+    ),
     *_PER_ADDRESS,
     *_TIMER,
     Mutant(

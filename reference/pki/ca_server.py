@@ -301,13 +301,21 @@ def _kind(key: str) -> str:
 
 class _HttpError(Exception):
     def __init__(
-        self, status: HTTPStatus, code: str, message: str, headers: dict[str, str] | None = None
+        self,
+        status: HTTPStatus,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        *,
+        close: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers or {}
+        # The body's length is unknown: what follows the head is not a next request.
+        self.close = close
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -412,7 +420,7 @@ class _Handler(BaseHTTPRequestHandler):
                 exc.status,
                 {"error": exc.code, "message": exc.message},
                 headers=exc.headers,
-                close=exc.status >= 500 or exc.status == 413,
+                close=exc.close or exc.status >= 500 or exc.status == 413,
             )
         except (OSError, ssl.SSLError):
             self.close_connection = True
@@ -425,19 +433,37 @@ class _Handler(BaseHTTPRequestHandler):
             )
 
     def _read_json(self) -> dict[str, Any]:
+        # Every refusal of the framing closes the connection: the body's length is
+        # unknown, so the bytes after the head must not be read as a next request
+        # (request smuggling, RFC 9112 §6.1, §6.3) [CA-ENR-9].
+        if self.headers.get_all("Transfer-Encoding"):
+            # Chunked bodies are not read here; a Transfer-Encoding overrides any
+            # Content-Length, so the length is unknown.
+            raise _HttpError(
+                HTTPStatus.LENGTH_REQUIRED,
+                "length_required",
+                "send the body with Content-Length, not Transfer-Encoding",
+                close=True,
+            )
         lengths = self.headers.get_all("Content-Length") or []
         if len({value.strip() for value in lengths}) > 1:
             # Two lengths that differ: the framing is invalid, and a front proxy may have
-            # used the other one (request smuggling, RFC 9112 §6.3) [CA-ENR-9].
+            # used the other one.
             raise _HttpError(
-                HTTPStatus.BAD_REQUEST, "bad_request", "conflicting Content-Length fields"
+                HTTPStatus.BAD_REQUEST,
+                "bad_request",
+                "conflicting Content-Length fields",
+                close=True,
             )
         length_text = lengths[0].strip() if lengths else None
         # ASCII digits only: str.isdigit() also takes "²" (Latin-1 headers), which int()
-        # then refuses [CA-ENR-9].
+        # then refuses.
         if length_text is None or not (length_text.isascii() and length_text.isdigit()):
             raise _HttpError(
-                HTTPStatus.LENGTH_REQUIRED, "length_required", "Content-Length is required"
+                HTTPStatus.LENGTH_REQUIRED,
+                "length_required",
+                "Content-Length is required",
+                close=True,
             )
         length = int(length_text)
         if length > MAX_BODY:
