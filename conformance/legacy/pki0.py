@@ -78,7 +78,10 @@ def read_frame(
         )
         length = swapped
     if length > _MAX_PAYLOAD:
-        raise ValueError(f"frame {frame_type!r} announces {length} bytes")
+        raise ValueError(
+            f"frame {frame_type!r} announces {length} bytes (0x{length:08x}; {swapped} "
+            "little-endian): no plausible length, not a '!4sL' header"
+        )
     return Frame(frame_type, stream.read_exact(length, timeout))
 
 
@@ -100,6 +103,10 @@ class PkiSession:
     undecryptable: list[int] = field(default_factory=list)
     # Frame headers read leniently (read_frame): LEG-PKI-FMT-1's case reports them.
     header_deviations: list[str] = field(default_factory=list)
+    # A frame header whose length is no plausible one in either byte order (a writer of
+    # another header shape: a 2-byte length, a length-prefixed type, …): where the
+    # session stopped reading, for LEG-PKI-FMT-1's case; empty when every header was read.
+    misframed: str = ""
 
     @property
     def content(self) -> bytes:
@@ -161,6 +168,9 @@ def _run_session(
         except Closed:
             session.closed = True
             return session
+        except ValueError as exc:
+            session.misframed = f"the answer to SECE: {exc}"
+            return session
         if session.answer.type != b"RSCV":
             session.closed = stream.expect_close()
             return session
@@ -183,6 +193,9 @@ def _run_session(
                 if patience is None:
                     raise
                 session.hung = True
+                break
+            except ValueError as exc:
+                session.misframed = f"frame {len(session.rsfl_payloads) + 1} after RQFL: {exc}"
                 break
             if received.type != b"RSFL":
                 session.other_frames.append(received)

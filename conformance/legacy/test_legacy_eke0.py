@@ -682,6 +682,16 @@ def _serve_client(
             conn.sendall(hashlib.sha1(digest_of, usedforsecurity=False).hexdigest().encode())
         except (OSError, ValueError) as exc:
             log.error = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, ConnectionError) and 1 in log.got and 17 not in log.got:
+                # Every message up to 16 is the honest table's, whatever `mode`: a client
+                # that hangs up before asking for message 18 quit a correct exchange (a
+                # crash on message 11 or 13, …). Not a timeout: a client that misreads two
+                # coalesced messages waits, and is judged by LEG-EKE-11, not here.
+                last = max(log.got)
+                log.deviation = (
+                    f"the client hung up (an honest server, {exc}) after its message {last}, "
+                    "before message 17: it did not complete the exchange of the table"
+                )
     return log
 
 

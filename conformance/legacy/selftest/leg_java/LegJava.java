@@ -1,0 +1,1299 @@
+/*
+ * leg-java: a clean-room implementation of the seeds' designs (sft-eke/0 and sft-pki/0,
+ * docs/SPEC.md §7), Java 17, JDK only, written from the seed documents and §7 alone.
+ *
+ *   java LegJava eke-serve -port P -user U -password-file F -file F
+ *   java LegJava eke-get HOST PORT USER PASSWORD_FILE OUT
+ *   java LegJava pki-serve -port P -key K -cert C -root R -share DIR
+ *   java LegJava pki-get KEY CERT HOST PORT NAME OUT
+ *   java LegJava ca-serve -port P -root-key K -root-cert C -users FILE
+ *   java LegJava enroll -ca URL -root R -alias A -password-file F -key-out K -cert-out C
+ *
+ * Choices (where the seeds leave room):
+ * - eke/0 server: one connection at a time (the seed's shape), served one after another;
+ *   after message 24 or `Not Authenticated` it waits for message 1 again. Messages 1, 3,
+ *   5, 7, 9 are "the rest of one read" (at most 1024 bytes); literal and fixed-length
+ *   messages are read whole. A 30 s idle timeout per connection (the reference's).
+ * - eke/0 client: reads 11 and 19 as the rest of one read, fixed/literal messages whole;
+ *   keeps the file (temporary file, renamed) only when message 24 matches its SHA-1,
+ *   else exit status 1.
+ * - pki/0 responder: a thread per connection; closes on a length above 65 536 or an
+ *   unknown type (§7.1.1 allows it); the SECE certificate is checked with the root's
+ *   signature only; the name is joined to the share as Python's os.path.join does.
+ * - pki/0 requester: no check of the RSCV certificate (the seed); the file is written at
+ *   the close.
+ * - CA: HTTP/1.1 (com.sun.net.httpserver), 401 for an unknown alias or a wrong password,
+ *   400 malformed, 404 another path, 413 a body over 64 KiB; certificates v1, no
+ *   extensions, 365 days, issuer = the root's subject DN byte for byte.
+ *
+ * Planted faults (SFT_INDEPENDENT_FAULTS, comma-separated): FAULTS below, each with what
+ * the audit must report; conformance/legacy/selftest/test_leg_java.py mirrors the table.
+ */
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.File;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.math.BigInteger;
+import java.net.HttpURLConnection;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.MessageDigest;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.MGF1ParameterSpec;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.security.spec.RSAKeyGenParameterSpec;
+import java.security.spec.X509EncodedKeySpec;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.crypto.Cipher;
+import javax.crypto.spec.IvParameterSpec;
+import javax.crypto.spec.OAEPParameterSpec;
+import javax.crypto.spec.PSource;
+import javax.crypto.spec.SecretKeySpec;
+
+public final class LegJava {
+
+    // name, what the audit must report, the drift it stands for
+    static final String[][] FAULTS = {
+        {"eke-length-prefix", "FAIL LEG-EKE-FMT-3", "server: every message behind a 4-byte length (the seed's unused send_msg)"},
+        {"eke-hide-bytes", "FAIL LEG-EKE-FMT-3", "server: hide() over BigInteger.toByteArray(), not the decimal digits"},
+        {"eke-length-zero-padded", "FAIL LEG-EKE-FMT-3", "server: message 19 as %016d ('has to be 4 bytes' / recv(16))"},
+        {"eke-key-16", "FAIL LEG-EKE-FMT-4", "server: K cut to 16 digits (the seed's comment: AES-128)"},
+        {"eke-aes-default", "FAIL LEG-EKE-FMT-4", "server: Cipher.getInstance(\"AES\"), i.e. ECB with PKCS#5 padding"},
+        {"eke-random-iv", "FAIL LEG-EKE-FMT-4", "server: a random IV for message 13 (never sent)"},
+        {"eke-digest-first-1024", "FAIL LEG-EKE-FMT-5", "server: the seed's sha1ofFile read literally (first 1024 bytes)"},
+        {"eke-last-chunk-full", "FAIL LEG-EKE-FMT-5", "server: the last chunk sent as the whole 1024-byte buffer"},
+        {"eke-password-newline", "FAIL LEG-EKE-FMT-3", "server and client: the password file read with its newline"},
+        {"eke-close-on-wrong-password", "FAIL LEG-EKE-FMT-3", "server: `Not Authenticated`, then a close"},
+        {"eke-one-login-per-conn", "FAIL LEG-EKE-FMT-3", "server: closes after message 24"},
+        {"eke-readfully-user", "FAIL LEG-EKE-FMT-3", "server: recv(1024) for message 1 as readNBytes(1024)"},
+        {"eke-rand-exponent", "PASS LEG-EKE-4", "server: Xs drawn with SecureRandom (320 bits)"},
+        {"eke-random-ns", "EVIDENCE LEG-EKE-13", "server: Ns drawn fresh (32 random ASCII digits); the IV stays zero"},
+        {"eke-user-checked", "PASS LEG-EKE-2", "server: an unknown user name is refused (Wrong Username)"},
+        {"eke-thread-per-conn", "PASS LEG-EKE-12", "server: a thread per connection"},
+        {"eke-checks-ns", "PASS LEG-EKE-7", "server: checks the Ns half of message 15, closes otherwise"},
+        {"eke-lockout", "PASS LEG-EKE-10", "server: after 3 wrong passwords the account is locked"},
+        {"eke-client-checks-18", "PASS LEG-EKE-7", "client: checks message 18 against E(Na)"},
+        {"eke-client-no-digest-check", "FAIL LEG-EKE-FMT-6", "client: keeps the file whatever message 24 says"},
+        {"eke-client-keeps-partial", "FAIL LEG-EKE-FMT-6", "client: a close before the announced length keeps what came"},
+        {"eke-client-println", "FAIL LEG-EKE-FMT-1", "client: messages written with PrintWriter.println"},
+        {"eke-client-cbc-pkcs5", "FAIL LEG-EKE-FMT-4", "client: message 15 with AES/CBC/PKCS5Padding (80 bytes)"},
+        {"pki-oaep-mgf1-sha1", "FAIL LEG-PKI-FMT-6", "responder: OAEPWithSHA-256AndMGF1Padding, whose MGF1 is SHA-1 in the JDK"},
+        {"pki-last-piece-padded", "FAIL LEG-PKI-FMT-6", "responder: the last piece sent as the whole 100-byte buffer"},
+        {"pki-empty-file-frame", "FAIL LEG-PKI-FMT-6", "responder: do/while, an empty file is one empty RSFL"},
+        {"pki-no-close", "FAIL LEG-PKI-FMT-6", "responder: the socket not closed after the last piece"},
+        {"pki-length-short", "FAIL LEG-PKI-FMT-1", "responder: lengths written with writeShort (2 bytes)"},
+        {"pki-rscv-der", "FAIL LEG-PKI-FMT-4", "responder: RSCV carries cert.getEncoded() (DER), not PEM"},
+        {"pki-missing-rsci", "FAIL LEG-PKI-FMT-7", "responder: a missing file answered RSCI before the close"},
+        {"pki-canonical-check", "PASS LEG-PKI-5", "responder: getCanonicalPath() must stay under the share"},
+        {"pki-rqfl-pkcs1", "FAIL LEG-PKI-FMT-5", "requester: RQFL with RSA/ECB/PKCS1Padding"},
+        {"pki-sece-der", "FAIL LEG-PKI-FMT-3", "requester: SECE carries the certificate in DER"},
+        {"ca-wrong-password-403", "FAIL LEG-CA-FMT-3", "CA: a wrong password answered 403"},
+        {"ca-unknown-alias-404", "FAIL LEG-CA-FMT-3", "CA: an unknown alias answered 404"},
+        {"ca-json-answer", "FAIL LEG-CA-FMT-2", "CA: answers {\"certificate\": PEM} as application/json"},
+        {"ca-issuer-cn-only", "FAIL LEG-CA-FMT-2", "CA: issuer written as CN=<root CN>, not the root's DN"},
+        {"ca-oaep-mgf1-sha1", "FAIL LEG-CA-FMT-1", "CA and enrolment: OAEP with the JDK's default MGF1-SHA-1"},
+        {"ca-extensions", "PASS LEG-CA-6", "CA: BasicConstraints, KeyUsage, EKU and 30 days"},
+        {"ca-throttle", "PASS LEG-CA-5", "CA: 429 after 5 failed logins of an alias"},
+    };
+
+    static final Set<String> ON = new HashSet<>();
+
+    static boolean f(String name) {
+        return ON.contains(name);
+    }
+
+    public static void main(String[] args) throws Exception {
+        String env = System.getenv("SFT_INDEPENDENT_FAULTS");
+        if (env != null) {
+            for (String s : env.split(",")) {
+                if (!s.isBlank()) {
+                    ON.add(s.trim());
+                }
+            }
+        }
+        if (args.length == 0) {
+            usage();
+        }
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        switch (args[0]) {
+            case "eke-serve" -> ekeServe(flags(rest));
+            case "eke-get" -> System.exit(ekeGet(rest));
+            case "pki-serve" -> pkiServe(flags(rest));
+            case "pki-get" -> System.exit(pkiGet(rest));
+            case "ca-serve" -> caServe(flags(rest));
+            case "enroll" -> System.exit(enroll(flags(rest)));
+            default -> usage();
+        }
+    }
+
+    static void usage() {
+        System.err.println("usage: LegJava eke-serve|eke-get|pki-serve|pki-get|ca-serve|enroll ...");
+        System.exit(2);
+    }
+
+    static Map<String, String> flags(String[] args) {
+        Map<String, String> out = new HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            out.put(args[i].replaceFirst("^-+", ""), args[i + 1]);
+        }
+        return out;
+    }
+
+    static String need(Map<String, String> flags, String name) {
+        String v = flags.get(name);
+        if (v == null) {
+            System.err.println("missing -" + name);
+            System.exit(2);
+        }
+        return v;
+    }
+
+    static String readSecret(String path) throws IOException {
+        String s = Files.readString(Path.of(path), StandardCharsets.UTF_8);
+        if (f("eke-password-newline")) {
+            return s;
+        }
+        int end = s.length();
+        while (end > 0 && (s.charAt(end - 1) == '\n' || s.charAt(end - 1) == '\r')) {
+            end--;
+        }
+        return s.substring(0, end);
+    }
+
+    static void log(String msg) {
+        System.err.println("[leg-java] " + msg);
+        System.err.flush();
+    }
+
+    static void ready(int port) {
+        System.out.println("listening on 127.0.0.1:" + port);
+        System.out.flush();
+    }
+
+    static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    static String hex(byte[] b) {
+        StringBuilder sb = new StringBuilder();
+        for (byte x : b) {
+            sb.append(String.format("%02x", x & 0xff));
+        }
+        return sb.toString();
+    }
+
+    // --- a socket read the way the seed reads -------------------------------------
+
+    static final class Conn {
+        final Socket sock;
+        final InputStream in;
+        final OutputStream out;
+        byte[] buf = new byte[0];
+
+        Conn(Socket sock) throws IOException {
+            this.sock = sock;
+            this.in = sock.getInputStream();
+            this.out = sock.getOutputStream();
+        }
+
+        private boolean more() throws IOException {
+            byte[] chunk = new byte[65536];
+            int n = in.read(chunk);
+            if (n < 0) {
+                return false;
+            }
+            byte[] joined = Arrays.copyOf(buf, buf.length + n);
+            System.arraycopy(chunk, 0, joined, buf.length, n);
+            buf = joined;
+            return true;
+        }
+
+        /** The rest of one read (at most max bytes), as the seed's recv(max); null at EOF. */
+        byte[] readSome(int max) throws IOException {
+            if (buf.length == 0 && !more()) {
+                return null;
+            }
+            int n = Math.min(max, buf.length);
+            byte[] out = Arrays.copyOf(buf, n);
+            buf = Arrays.copyOfRange(buf, n, buf.length);
+            return out;
+        }
+
+        /** readNBytes(max): up to max bytes, until EOF; null at EOF with nothing read. */
+        byte[] readFully(int max) throws IOException {
+            while (buf.length < max && more()) {
+                continue;
+            }
+            return buf.length == 0 ? null : readSome(max);
+        }
+
+        byte[] readExact(int n) throws IOException {
+            while (buf.length < n) {
+                if (!more()) {
+                    throw new EOFException("closed after " + buf.length + " of " + n + " bytes");
+                }
+            }
+            byte[] out = Arrays.copyOf(buf, n);
+            buf = Arrays.copyOfRange(buf, n, buf.length);
+            return out;
+        }
+
+        void send(byte[] data) throws IOException {
+            out.write(data);
+            out.flush();
+        }
+    }
+
+    // --- sft-eke/0 ------------------------------------------------------------------
+
+    static final BigInteger P = new BigInteger("197221152031991558322935568090317202983");
+    static final BigInteger G = BigInteger.TWO;
+    static final BigInteger XA = BigInteger.valueOf(4597);
+    static final BigInteger XS = BigInteger.valueOf(5516);
+    static final byte[] NA = ascii("11000110001100011000000000000000");
+    static final byte[] NS = ascii("11100111011100111000000000000000");
+
+    static byte[] pad39(byte[] password) {
+        if (password.length >= 39) {
+            return password;
+        }
+        byte[] out = Arrays.copyOf(password, 39);
+        Arrays.fill(out, password.length, 39, (byte) '0');
+        return out;
+    }
+
+    static byte[] xor(byte[] a, byte[] b) {
+        int n = Math.min(a.length, b.length);
+        byte[] out = new byte[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = (byte) (a[i] ^ b[i]);
+        }
+        return out;
+    }
+
+    static byte[] hide(BigInteger v, byte[] pw39) {
+        if (f("eke-hide-bytes")) {
+            return xor(v.toByteArray(), pw39);
+        }
+        return xor(ascii(v.toString()), pw39);
+    }
+
+    static BigInteger reveal(byte[] hidden, byte[] pw39) {
+        String digits = new String(xor(hidden, pw39), StandardCharsets.ISO_8859_1).trim();
+        return new BigInteger(digits);
+    }
+
+    static byte[] keyOf(BigInteger kas) throws IOException {
+        String s = kas.toString();
+        int len = f("eke-key-16") ? 16 : 32;
+        if (s.length() < len) {
+            throw new IOException("K has " + s.length() + " digits: no AES key");
+        }
+        return ascii(s.substring(0, len));
+    }
+
+    static byte[] aes(int mode, byte[] key, byte[] data, boolean server) throws Exception {
+        Cipher c;
+        SecretKeySpec k = new SecretKeySpec(key, "AES");
+        if (server && f("eke-aes-default")) {
+            c = Cipher.getInstance("AES");
+            c.init(mode, k);
+            return c.doFinal(data);
+        }
+        boolean pad = !server && f("eke-client-cbc-pkcs5");
+        c = Cipher.getInstance(pad ? "AES/CBC/PKCS5Padding" : "AES/CBC/NoPadding");
+        byte[] iv = new byte[16];
+        if (server && f("eke-random-iv") && mode == Cipher.ENCRYPT_MODE) {
+            new SecureRandom().nextBytes(iv);
+        }
+        c.init(mode, k, new IvParameterSpec(iv));
+        return c.doFinal(data);
+    }
+
+    static byte[] sha1Hex(byte[] data) throws Exception {
+        return ascii(hex(MessageDigest.getInstance("SHA-1").digest(data)));
+    }
+
+    static void ekeServe(Map<String, String> flags) throws Exception {
+        int port = Integer.parseInt(flags.getOrDefault("port", "0"));
+        String user = flags.getOrDefault("user", "yash101");
+        byte[] password = readSecret(need(flags, "password-file")).getBytes(StandardCharsets.UTF_8);
+        Path file = Path.of(need(flags, "file"));
+        ServerSocket ss = new ServerSocket(port, 50, InetAddress.getByName("127.0.0.1"));
+        System.err.println("WARNING: sft-eke/0 is insecure; for auditing only");
+        ready(ss.getLocalPort());
+        Map<String, Integer> failures = new ConcurrentHashMap<>();
+        while (true) {
+            Socket s = ss.accept();
+            Runnable session = () -> {
+                try (s) {
+                    s.setSoTimeout(30_000);
+                    ekeSession(new Conn(s), user, password, file, failures);
+                } catch (Exception e) {
+                    log("eke session ended: " + e);
+                }
+            };
+            if (f("eke-thread-per-conn")) {
+                new Thread(session).start();
+            } else {
+                session.run();
+            }
+        }
+    }
+
+    static void ekeSend(Conn c, byte[] data) throws IOException {
+        if (f("eke-length-prefix")) {
+            DataOutputStream d = new DataOutputStream(c.out);
+            d.writeInt(data.length);
+            d.write(data);
+            d.flush();
+            return;
+        }
+        c.send(data);
+    }
+
+    static void ekeAck(Conn c, String ack) throws IOException {
+        ekeSend(c, ascii(ack));
+    }
+
+    static void ekeSession(Conn c, String user, byte[] password, Path file,
+                           Map<String, Integer> failures) throws Exception {
+        byte[] pw39 = pad39(password);
+        SecureRandom rnd = new SecureRandom();
+        while (true) {
+            byte[] name = f("eke-readfully-user") ? c.readFully(1024) : c.readSome(1024); // 1
+            if (name == null) {
+                return;
+            }
+            String who = new String(name, StandardCharsets.UTF_8);
+            if (f("eke-user-checked") && !who.equals(user)) {
+                ekeAck(c, "Wrong Username");
+                continue;
+            }
+            ekeAck(c, "u_ack"); // 2
+            byte[] pw = c.readSome(1024); // 3
+            if (pw == null) {
+                return;
+            }
+            boolean locked = f("eke-lockout") && failures.getOrDefault(who, 0) >= 3;
+            if (locked || !Arrays.equals(pw, password)) {
+                failures.merge(who, 1, Integer::sum);
+                ekeAck(c, "Not Authenticated"); // 4
+                if (f("eke-close-on-wrong-password")) {
+                    return;
+                }
+                continue;
+            }
+            ekeAck(c, "Authenticated");
+            byte[] m5 = c.readSome(1024);
+            if (m5 == null) {
+                return;
+            }
+            BigInteger p = new BigInteger(new String(m5, StandardCharsets.US_ASCII).trim());
+            ekeAck(c, "pAck");
+            byte[] m7 = c.readSome(1024);
+            if (m7 == null) {
+                return;
+            }
+            BigInteger g = new BigInteger(new String(m7, StandardCharsets.US_ASCII).trim());
+            ekeAck(c, "gAck");
+            byte[] m9 = c.readSome(1024);
+            if (m9 == null) {
+                return;
+            }
+            BigInteger clientPublic = reveal(m9, pw39);
+            BigInteger xs = f("eke-rand-exponent") ? new BigInteger(320, rnd).setBit(319) : XS;
+            ekeAck(c, "xorAck"); // 10
+            ekeSend(c, hide(g.modPow(xs, p), pw39)); // 11
+            c.readExact(12); // 12 xorServerAck
+            byte[] key = keyOf(clientPublic.modPow(xs, p));
+            byte[] ns = NS;
+            if (f("eke-random-ns")) {
+                StringBuilder sb = new StringBuilder();
+                for (int i = 0; i < 32; i++) {
+                    sb.append((char) ('0' + rnd.nextInt(10)));
+                }
+                ns = ascii(sb.toString());
+            }
+            ekeSend(c, aes(Cipher.ENCRYPT_MODE, key, ns, true)); // 13
+            c.readExact(6); // 14 aesAck
+            byte[] m15 = c.readExact(64);
+            byte[] plain15 = aes(Cipher.DECRYPT_MODE, key, m15, true);
+            if (f("eke-checks-ns") && !Arrays.equals(Arrays.copyOfRange(plain15, 32, 64), ns)) {
+                log("message 15 does not carry Ns: closing");
+                return;
+            }
+            ekeAck(c, "clientAesAck"); // 16
+            c.readExact(16); // 17 send_aes_nonceNa
+            ekeSend(c, aes(Cipher.ENCRYPT_MODE, key, Arrays.copyOf(plain15, 16), true)); // 18
+            byte[] content = Files.readAllBytes(file);
+            String len = f("eke-length-zero-padded")
+                ? String.format("%016d", content.length) : Integer.toString(content.length);
+            ekeSend(c, ascii(len)); // 19
+            c.readExact(5); // 20 LnACK
+            ekeAck(c, "ok"); // 21
+            try (InputStream in = new FileInputStream(file.toFile())) { // 22
+                byte[] chunk = new byte[1024];
+                int n;
+                while ((n = in.readNBytes(chunk, 0, 1024)) > 0) {
+                    c.send(f("eke-last-chunk-full") ? chunk : Arrays.copyOf(chunk, n));
+                }
+            }
+            byte[] m23 = c.readExact(14);
+            if (!Arrays.equals(m23, ascii("File delivered"))) {
+                return;
+            }
+            byte[] digest;
+            if (f("eke-digest-first-1024")) {
+                digest = sha1Hex(Arrays.copyOf(content, Math.min(1024, content.length)));
+            } else {
+                digest = sha1Hex(content);
+            }
+            ekeSend(c, digest); // 24
+            if (f("eke-one-login-per-conn")) {
+                return;
+            }
+        }
+    }
+
+    static int ekeGet(String[] a) throws Exception {
+        if (a.length < 5) {
+            System.err.println("usage: eke-get HOST PORT USER PASSWORD_FILE OUT");
+            return 2;
+        }
+        byte[] password = readSecret(a[3]).getBytes(StandardCharsets.UTF_8);
+        Path out = Path.of(a[4]);
+        byte[] pw39 = pad39(password);
+        try (Socket s = new Socket(a[0], Integer.parseInt(a[1]))) {
+            s.setSoTimeout(30_000);
+            Conn c = new Conn(s);
+            boolean ln = f("eke-client-println");
+            clientSend(c, ascii(a[2]), ln); // 1
+            c.readExact(5); // 2 u_ack
+            clientSend(c, password, ln); // 3
+            byte[] m4 = c.readExact(13);
+            if (!Arrays.equals(m4, ascii("Authenticated"))) {
+                System.err.println("User NOT Authenticated");
+                return 1;
+            }
+            clientSend(c, ascii(P.toString()), ln); // 5
+            c.readExact(4);
+            clientSend(c, ascii(G.toString()), ln); // 7
+            c.readExact(4);
+            clientSend(c, hide(G.modPow(XA, P), pw39), ln); // 9
+            c.readExact(6); // 10 xorAck
+            byte[] m11 = c.readSome(1024);
+            if (m11 == null) {
+                throw new EOFException("closed before message 11");
+            }
+            byte[] key = keyOf(reveal(m11, pw39).modPow(XA, P));
+            clientSend(c, ascii("xorServerAck"), ln); // 12
+            byte[] m13 = c.readExact(32);
+            byte[] ns = aes(Cipher.DECRYPT_MODE, key, m13, false);
+            clientSend(c, ascii("aesAck"), ln); // 14
+            byte[] both = new byte[64];
+            System.arraycopy(NA, 0, both, 0, 32);
+            System.arraycopy(ns, 0, both, 32, 32);
+            clientSend(c, aes(Cipher.ENCRYPT_MODE, key, both, false), ln); // 15
+            c.readExact(12); // 16 clientAesAck
+            clientSend(c, ascii("send_aes_nonceNa"), ln); // 17
+            byte[] m18 = c.readExact(16);
+            if (f("eke-client-checks-18")
+                && !Arrays.equals(m18, aes(Cipher.ENCRYPT_MODE, key, Arrays.copyOf(NA, 16), false))) {
+                System.err.println("message 18 is not E(Na): the server is not authenticated");
+                return 1;
+            }
+            byte[] m19 = c.readSome(16);
+            if (m19 == null) {
+                throw new EOFException("closed before message 19");
+            }
+            int size = Integer.parseInt(new String(m19, StandardCharsets.US_ASCII).trim());
+            clientSend(c, ascii("LnACK"), ln); // 20
+            c.readExact(2); // 21 ok
+            ByteArrayOutputStream file = new ByteArrayOutputStream();
+            while (file.size() < size) {
+                byte[] piece = c.readSome(Math.min(1024, size - file.size()));
+                if (piece == null) {
+                    break;
+                }
+                file.write(piece);
+            }
+            byte[] content = file.toByteArray();
+            if (content.length < size && !f("eke-client-keeps-partial")) {
+                System.err.println("closed after " + content.length + " of " + size + " bytes");
+                return 1;
+            }
+            if (content.length < size) {
+                save(out, content);
+                return 0;
+            }
+            clientSend(c, ascii("File delivered"), ln); // 23
+            byte[] m24;
+            try {
+                m24 = c.readExact(40);
+            } catch (EOFException e) {
+                if (f("eke-client-no-digest-check")) {
+                    save(out, content);
+                    return 0;
+                }
+                System.err.println("no message 24: " + e.getMessage());
+                return 1;
+            }
+            if (!Arrays.equals(m24, sha1Hex(content)) && !f("eke-client-no-digest-check")) {
+                System.err.println("Hey! CAUTION!: File is corrupt and may be altered.");
+                return 1;
+            }
+            save(out, content);
+            return 0;
+        } catch (IOException e) {
+            System.err.println("eke-get: " + e);
+            return 1;
+        }
+    }
+
+    static void clientSend(Conn c, byte[] data, boolean println) throws IOException {
+        if (println) {
+            byte[] d = Arrays.copyOf(data, data.length + 1);
+            d[data.length] = '\n';
+            c.send(d);
+        } else {
+            c.send(data);
+        }
+    }
+
+    static void save(Path out, byte[] content) throws IOException {
+        Path parent = out.toAbsolutePath().getParent();
+        Path tmp = Files.createTempFile(parent, ".leg-java-", ".part");
+        Files.write(tmp, content);
+        Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    // --- keys and certificates -------------------------------------------------------
+
+    static byte[] pemBody(String text, String label) {
+        String begin = "-----BEGIN " + label + "-----";
+        int i = text.indexOf(begin);
+        if (i < 0) {
+            return null;
+        }
+        int j = text.indexOf("-----END " + label + "-----", i);
+        if (j < 0) {
+            return null;
+        }
+        return Base64.getMimeDecoder().decode(text.substring(i + begin.length(), j));
+    }
+
+    static byte[] der(int tag, byte[]... parts) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            body.writeBytes(p);
+        }
+        int n = body.size();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(tag);
+        if (n < 0x80) {
+            out.write(n);
+        } else if (n < 0x100) {
+            out.write(0x81);
+            out.write(n);
+        } else if (n < 0x10000) {
+            out.write(0x82);
+            out.write(n >> 8);
+            out.write(n & 0xff);
+        } else {
+            out.write(0x83);
+            out.write(n >> 16);
+            out.write((n >> 8) & 0xff);
+            out.write(n & 0xff);
+        }
+        out.writeBytes(body.toByteArray());
+        return out.toByteArray();
+    }
+
+    static final byte[] RSA_ALG = {0x30, 0x0d, 0x06, 0x09, 0x2a, (byte) 0x86, 0x48, (byte) 0x86,
+        (byte) 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00};
+    static final byte[] SHA256_RSA_ALG = {0x30, 0x0d, 0x06, 0x09, 0x2a, (byte) 0x86, 0x48,
+        (byte) 0x86, (byte) 0xf7, 0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00};
+
+    static PrivateKey readPrivateKey(String path) throws Exception {
+        String text = Files.readString(Path.of(path), StandardCharsets.US_ASCII);
+        byte[] pkcs8 = pemBody(text, "PRIVATE KEY");
+        if (pkcs8 == null) {
+            byte[] pkcs1 = pemBody(text, "RSA PRIVATE KEY");
+            if (pkcs1 == null) {
+                throw new IOException(path + ": no PEM private key");
+            }
+            pkcs8 = der(0x30, new byte[] {0x02, 0x01, 0x00}, RSA_ALG, der(0x04, pkcs1));
+        }
+        return KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
+    }
+
+    static X509Certificate readCertificate(byte[] data) throws Exception {
+        CertificateFactory cf = CertificateFactory.getInstance("X.509");
+        return (X509Certificate) cf.generateCertificate(new ByteArrayInputStream(data));
+    }
+
+    static String pem(String label, byte[] der) {
+        String b64 = Base64.getEncoder().encodeToString(der);
+        StringBuilder sb = new StringBuilder("-----BEGIN " + label + "-----\n");
+        for (int i = 0; i < b64.length(); i += 64) {
+            sb.append(b64, i, Math.min(b64.length(), i + 64)).append('\n');
+        }
+        return sb.append("-----END ").append(label).append("-----\n").toString();
+    }
+
+    static final OAEPParameterSpec OAEP_SHA256 = new OAEPParameterSpec(
+        "SHA-256", "MGF1", MGF1ParameterSpec.SHA256, PSource.PSpecified.DEFAULT);
+
+    /** OAEP (SHA-256, MGF1-SHA-256, empty label), or the drift a fault names. */
+    static Cipher rsa(int mode, java.security.Key key, String drift) throws Exception {
+        Cipher c;
+        switch (drift) {
+            case "mgf1-sha1" -> {
+                c = Cipher.getInstance("RSA/ECB/OAEPWithSHA-256AndMGF1Padding");
+                c.init(mode, key);
+            }
+            case "pkcs1" -> {
+                c = Cipher.getInstance("RSA/ECB/PKCS1Padding");
+                c.init(mode, key);
+            }
+            default -> {
+                c = Cipher.getInstance("RSA/ECB/OAEPPadding");
+                c.init(mode, key, OAEP_SHA256);
+            }
+        }
+        return c;
+    }
+
+    // --- sft-pki/0 frames ---------------------------------------------------------------
+
+    static final Set<String> TYPES = Set.of("SECE", "RSCV", "RSCI", "RQFL", "RSFL");
+
+    static void frame(OutputStream out, String type, byte[] payload) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        DataOutputStream d = new DataOutputStream(b);
+        d.write(ascii(type));
+        if (f("pki-length-short")) {
+            d.writeShort(payload.length);
+        } else {
+            d.writeInt(payload.length);
+        }
+        d.write(payload);
+        out.write(b.toByteArray());
+        out.flush();
+    }
+
+    /** (type, payload), or null at a clean EOF before a header. */
+    static Object[] readFrame(InputStream in, boolean limit) throws IOException {
+        byte[] header = in.readNBytes(8);
+        if (header.length == 0) {
+            return null;
+        }
+        if (header.length < 8) {
+            throw new EOFException("closed inside a frame header");
+        }
+        String type = new String(header, 0, 4, StandardCharsets.ISO_8859_1);
+        long length = ((header[4] & 0xffL) << 24) | ((header[5] & 0xff) << 16)
+            | ((header[6] & 0xff) << 8) | (header[7] & 0xff);
+        if (limit && (length > 65536 || !TYPES.contains(type))) {
+            throw new IOException("frame " + type + " of " + length + " bytes: closing");
+        }
+        byte[] payload = in.readNBytes((int) Math.min(length, Integer.MAX_VALUE - 8));
+        if (payload.length < length) {
+            throw new EOFException("closed inside a " + type + " frame");
+        }
+        return new Object[] {type, payload};
+    }
+
+    static void pkiServe(Map<String, String> flags) throws Exception {
+        int port = Integer.parseInt(flags.getOrDefault("port", "0"));
+        PrivateKey key = readPrivateKey(need(flags, "key"));
+        byte[] certFile = Files.readAllBytes(Path.of(need(flags, "cert")));
+        X509Certificate own = readCertificate(certFile);
+        PublicKey root = readCertificate(Files.readAllBytes(Path.of(need(flags, "root")))).getPublicKey();
+        String share = need(flags, "share");
+        ServerSocket ss = new ServerSocket(port, 50, InetAddress.getByName("127.0.0.1"));
+        System.err.println("WARNING: sft-pki/0 is insecure; for auditing only");
+        ready(ss.getLocalPort());
+        while (true) {
+            Socket s = ss.accept();
+            new Thread(() -> {
+                boolean close = true;
+                try {
+                    s.setSoTimeout(30_000);
+                    close = pkiSession(s, key, certFile, own, root, share);
+                } catch (Exception e) {
+                    log("pki session ended: " + e);
+                } finally {
+                    if (close) {
+                        try {
+                            s.close();
+                        } catch (IOException e) {
+                            log("close: " + e);
+                        }
+                    }
+                }
+            }).start();
+        }
+    }
+
+    /** Python's os.path.join(share, name): an absolute name replaces the share. */
+    static File join(String share, String name) {
+        if (name.startsWith("/")) {
+            return new File(name);
+        }
+        return new File(share.endsWith("/") ? share + name : share + "/" + name);
+    }
+
+    /** True when the caller closes the socket. */
+    static boolean pkiSession(Socket s, PrivateKey key, byte[] certFile, X509Certificate own,
+                              PublicKey root, String share) throws Exception {
+        InputStream in = s.getInputStream();
+        OutputStream out = s.getOutputStream();
+        Object[] first = readFrame(in, true);
+        if (first == null || !"SECE".equals(first[0])) {
+            return true;
+        }
+        X509Certificate peer;
+        try {
+            peer = readCertificate((byte[]) first[1]);
+            peer.verify(root);
+        } catch (Exception e) {
+            log("SECE refused: " + e);
+            frame(out, "RSCI", new byte[0]);
+            return true;
+        }
+        frame(out, "RSCV", f("pki-rscv-der") ? own.getEncoded() : certFile);
+        Object[] rq = readFrame(in, true);
+        if (rq == null || !"RQFL".equals(rq[0])) {
+            return true;
+        }
+        String name = new String(rsa(Cipher.DECRYPT_MODE, key, "").doFinal((byte[]) rq[1]),
+            StandardCharsets.UTF_8);
+        log("File request for: " + name);
+        File file = join(share, name);
+        if (f("pki-canonical-check")) {
+            String base = new File(share).getCanonicalPath() + File.separator;
+            if (!file.getCanonicalPath().startsWith(base)) {
+                log("outside the share: " + name);
+                return true;
+            }
+        }
+        InputStream fin;
+        try {
+            fin = new FileInputStream(file);
+        } catch (IOException e) {
+            if (f("pki-missing-rsci")) {
+                frame(out, "RSCI", new byte[0]);
+            }
+            return true;
+        }
+        String drift = f("pki-oaep-mgf1-sha1") ? "mgf1-sha1" : "";
+        Cipher enc = rsa(Cipher.ENCRYPT_MODE, peer.getPublicKey(), drift);
+        int size = 100;
+        try (fin) {
+            byte[] piece = new byte[size];
+            if (f("pki-empty-file-frame")) {
+                int n;
+                do {
+                    n = fin.readNBytes(piece, 0, size);
+                    frame(out, "RSFL", enc.doFinal(Arrays.copyOf(piece, n)));
+                } while (n == size);
+            } else {
+                int n;
+                while ((n = fin.readNBytes(piece, 0, size)) > 0) {
+                    byte[] plain = f("pki-last-piece-padded") ? piece : Arrays.copyOf(piece, n);
+                    frame(out, "RSFL", enc.doFinal(plain));
+                }
+            }
+        }
+        if (f("pki-no-close")) {
+            out.flush();
+            return false; // the thread ends, the socket stays open until the peer leaves
+        }
+        return true;
+    }
+
+    static int pkiGet(String[] a) throws Exception {
+        if (a.length < 6) {
+            System.err.println("usage: pki-get KEY CERT HOST PORT NAME OUT");
+            return 2;
+        }
+        PrivateKey key = readPrivateKey(a[0]);
+        byte[] certFile = Files.readAllBytes(Path.of(a[1]));
+        try (Socket s = new Socket(a[2], Integer.parseInt(a[3]))) {
+            s.setSoTimeout(60_000);
+            InputStream in = s.getInputStream();
+            OutputStream out = s.getOutputStream();
+            frame(out, "SECE", f("pki-sece-der") ? readCertificate(certFile).getEncoded() : certFile);
+            Object[] answer = readFrame(in, false);
+            if (answer == null || !"RSCV".equals(answer[0])) {
+                System.err.println("certificate refused by the peer");
+                return 1;
+            }
+            X509Certificate peer = readCertificate((byte[]) answer[1]);
+            String drift = f("pki-rqfl-pkcs1") ? "pkcs1" : f("pki-oaep-mgf1-sha1") ? "mgf1-sha1" : "";
+            frame(out, "RQFL", rsa(Cipher.ENCRYPT_MODE, peer.getPublicKey(), drift)
+                .doFinal(a[4].getBytes(StandardCharsets.UTF_8)));
+            Cipher dec = rsa(Cipher.DECRYPT_MODE, key, f("pki-oaep-mgf1-sha1") ? "mgf1-sha1" : "");
+            ByteArrayOutputStream file = new ByteArrayOutputStream();
+            while (true) {
+                Object[] fr = readFrame(in, false);
+                if (fr == null) {
+                    break;
+                }
+                if (!"RSFL".equals(fr[0])) {
+                    System.err.println("unexpected frame " + fr[0]);
+                    return 1;
+                }
+                file.writeBytes(dec.doFinal((byte[]) fr[1]));
+            }
+            save(Path.of(a[5]), file.toByteArray());
+            System.err.println("File received written to: " + a[5]);
+            return 0;
+        } catch (Exception e) {
+            System.err.println("pki-get: " + e);
+            return 1;
+        }
+    }
+
+    // --- the CA ----------------------------------------------------------------------
+
+    static Map<String, String> readUsers(String path) throws IOException {
+        Map<String, String> users = new HashMap<>();
+        for (String line : Files.readAllLines(Path.of(path), StandardCharsets.UTF_8)) {
+            int i = line.indexOf(':');
+            if (i > 0) {
+                users.put(line.substring(0, i), line.substring(i + 1));
+            }
+        }
+        return users;
+    }
+
+    static final class BadRequest extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        BadRequest(String m) {
+            super(m);
+        }
+    }
+
+    static void caServe(Map<String, String> flags) throws Exception {
+        int port = Integer.parseInt(flags.getOrDefault("port", "0"));
+        PrivateKey rootKey = readPrivateKey(need(flags, "root-key"));
+        X509Certificate root = readCertificate(Files.readAllBytes(Path.of(need(flags, "root-cert"))));
+        Map<String, String> users = readUsers(need(flags, "users"));
+        Map<String, Integer> failed = new ConcurrentHashMap<>();
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 50);
+        server.createContext("/", ex -> {
+            try (ex) {
+                caHandle(ex, rootKey, root, users, failed);
+            } catch (Exception e) {
+                log("CA: " + e);
+            }
+        });
+        server.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(4));
+        server.start();
+        System.err.println("WARNING: the sft-pki/0 CA is insecure; for auditing only");
+        ready(server.getAddress().getPort());
+    }
+
+    static void answer(HttpExchange ex, int status, String type, byte[] body) throws IOException {
+        ex.getResponseHeaders().set("Content-Type", type);
+        ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+        if (body.length > 0) {
+            ex.getResponseBody().write(body);
+        }
+    }
+
+    static void caHandle(HttpExchange ex, PrivateKey rootKey, X509Certificate root,
+                         Map<String, String> users, Map<String, Integer> failed) throws Exception {
+        String path = ex.getRequestURI().getPath();
+        if (!"/verify".equals(path)) {
+            answer(ex, 404, "text/plain", ascii("not found\n"));
+            return;
+        }
+        if (!"POST".equals(ex.getRequestMethod())) {
+            answer(ex, 405, "text/plain", ascii("method not allowed\n"));
+            return;
+        }
+        byte[] body = ex.getRequestBody().readNBytes(65537);
+        if (body.length > 65536) {
+            answer(ex, 413, "text/plain", ascii("request body too large\n"));
+            return;
+        }
+        String alias;
+        String password;
+        PublicKey subjectKey;
+        try {
+            Object parsed = new Json(new String(body, StandardCharsets.UTF_8)).parse();
+            if (!(parsed instanceof Map<?, ?> req)) {
+                throw new BadRequest("not a JSON object");
+            }
+            if (!(req.get("payload") instanceof String payload)
+                || !(req.get("public_key") instanceof String publicPem)) {
+                throw new BadRequest("payload and public_key are required strings");
+            }
+            byte[] sealed;
+            try {
+                sealed = Base64.getDecoder().decode(payload);
+            } catch (IllegalArgumentException e) {
+                throw new BadRequest("payload is not base64");
+            }
+            byte[] cred;
+            try {
+                cred = rsa(Cipher.DECRYPT_MODE, rootKey, f("ca-oaep-mgf1-sha1") ? "mgf1-sha1" : "")
+                    .doFinal(sealed);
+            } catch (Exception e) {
+                throw new BadRequest("payload does not decrypt");
+            }
+            Object c = new Json(new String(cred, StandardCharsets.UTF_8)).parse();
+            if (!(c instanceof Map<?, ?> cm) || !(cm.get("name") instanceof String n)
+                || !(cm.get("password") instanceof String pw)) {
+                throw new BadRequest("credentials are not {name, password}");
+            }
+            alias = n;
+            password = pw;
+            byte[] spki = pemBody(publicPem, "PUBLIC KEY");
+            if (spki == null) {
+                throw new BadRequest("public_key is not a PEM public key");
+            }
+            try {
+                subjectKey = KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(spki));
+            } catch (Exception e) {
+                throw new BadRequest("public_key is not an RSA key");
+            }
+        } catch (BadRequest | IllegalArgumentException e) {
+            answer(ex, 400, "text/plain", ascii("bad request: " + e.getMessage() + "\n"));
+            return;
+        }
+        if (f("ca-throttle") && failed.getOrDefault(alias, 0) >= 5) {
+            answer(ex, 429, "text/plain", ascii("too many attempts\n"));
+            return;
+        }
+        String known = users.get(alias);
+        if (known == null && f("ca-unknown-alias-404")) {
+            answer(ex, 404, "text/plain", ascii("no such alias\n"));
+            return;
+        }
+        if (known == null || !known.equals(password)) {
+            failed.merge(alias, 1, Integer::sum);
+            answer(ex, f("ca-wrong-password-403") ? 403 : 401, "text/plain",
+                ascii("invalid alias or password\n"));
+            return;
+        }
+        byte[] cert = issue(rootKey, root, alias, subjectKey);
+        if (f("ca-json-answer")) {
+            String json = "{\"certificate\": \"" + pem("CERTIFICATE", cert).replace("\n", "\\n") + "\"}";
+            answer(ex, 200, "application/json", ascii(json));
+        } else {
+            answer(ex, 200, "text/plain", ascii(pem("CERTIFICATE", cert)));
+        }
+        log("issued a certificate for " + alias);
+    }
+
+    static byte[] name(String cn) {
+        byte[] oid = {0x06, 0x03, 0x55, 0x04, 0x03};
+        return der(0x30, der(0x31, der(0x30, oid, der(0x0c, cn.getBytes(StandardCharsets.UTF_8)))));
+    }
+
+    static byte[] time(ZonedDateTime t) {
+        return der(0x17, ascii(t.format(DateTimeFormatter.ofPattern("yyMMddHHmmss")) + "Z"));
+    }
+
+    static byte[] issue(PrivateKey rootKey, X509Certificate root, String alias, PublicKey key)
+        throws Exception {
+        byte[] serial = new byte[16];
+        new SecureRandom().nextBytes(serial);
+        serial[0] &= 0x7f;
+        serial[0] |= 0x01;
+        ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC).withNano(0);
+        byte[] issuer;
+        if (f("ca-issuer-cn-only")) {
+            String dn = root.getSubjectX500Principal().getName();
+            String cn = dn;
+            for (String part : dn.split(",")) {
+                if (part.startsWith("CN=")) {
+                    cn = part.substring(3);
+                }
+            }
+            issuer = name(cn);
+        } else {
+            issuer = root.getSubjectX500Principal().getEncoded();
+        }
+        List<byte[]> tbs = new ArrayList<>();
+        boolean ext = f("ca-extensions");
+        if (ext) {
+            tbs.add(der(0xa0, new byte[] {0x02, 0x01, 0x02}));
+        }
+        tbs.add(der(0x02, serial));
+        tbs.add(SHA256_RSA_ALG);
+        tbs.add(issuer);
+        tbs.add(der(0x30, time(now.minusMinutes(5)), time(now.plusDays(ext ? 30 : 365))));
+        tbs.add(name(alias));
+        tbs.add(key.getEncoded());
+        if (ext) {
+            byte[] bc = der(0x30, new byte[] {0x06, 0x03, 0x55, 0x1d, 0x13}, new byte[] {0x01, 0x01, (byte) 0xff},
+                der(0x04, der(0x30)));
+            byte[] ku = der(0x30, new byte[] {0x06, 0x03, 0x55, 0x1d, 0x0f}, new byte[] {0x01, 0x01, (byte) 0xff},
+                der(0x04, new byte[] {0x03, 0x02, 0x05, (byte) 0xa0}));
+            byte[] eku = der(0x30, new byte[] {0x06, 0x03, 0x55, 0x1d, 0x25},
+                der(0x04, der(0x30,
+                    new byte[] {0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01},
+                    new byte[] {0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02})));
+            tbs.add(der(0xa3, der(0x30, bc, ku, eku)));
+        }
+        byte[] tbsDer = der(0x30, tbs.toArray(new byte[0][]));
+        Signature sig = Signature.getInstance("SHA256withRSA");
+        sig.initSign(rootKey);
+        sig.update(tbsDer);
+        byte[] signature = sig.sign();
+        byte[] bits = new byte[signature.length + 1];
+        System.arraycopy(signature, 0, bits, 1, signature.length);
+        return der(0x30, tbsDer, SHA256_RSA_ALG, der(0x03, bits));
+    }
+
+    static int enroll(Map<String, String> flags) throws Exception {
+        X509Certificate root = readCertificate(Files.readAllBytes(Path.of(need(flags, "root"))));
+        String alias = need(flags, "alias");
+        String password = readSecret(need(flags, "password-file"));
+        KeyPairGenerator gen = KeyPairGenerator.getInstance("RSA");
+        gen.initialize(new RSAKeyGenParameterSpec(2048, RSAKeyGenParameterSpec.F4));
+        KeyPair pair = gen.generateKeyPair();
+        String cred = "{\"name\": " + Json.quote(alias) + ", \"password\": " + Json.quote(password) + "}";
+        byte[] sealed = rsa(Cipher.ENCRYPT_MODE, root.getPublicKey(),
+            f("ca-oaep-mgf1-sha1") ? "mgf1-sha1" : "").doFinal(cred.getBytes(StandardCharsets.UTF_8));
+        String body = "{\"payload\": " + Json.quote(Base64.getEncoder().encodeToString(sealed))
+            + ", \"public_key\": " + Json.quote(pem("PUBLIC KEY", pair.getPublic().getEncoded())) + "}";
+        HttpURLConnection conn = (HttpURLConnection) new URL(need(flags, "ca") + "/verify").openConnection();
+        conn.setRequestMethod("POST");
+        conn.setDoOutput(true);
+        conn.setConnectTimeout(10_000);
+        conn.setReadTimeout(30_000);
+        conn.setRequestProperty("Content-Type", "application/json");
+        try (OutputStream o = conn.getOutputStream()) {
+            o.write(body.getBytes(StandardCharsets.UTF_8));
+        }
+        int status = conn.getResponseCode();
+        if (status != 200) {
+            System.err.println("enrolment refused: " + status);
+            return 1;
+        }
+        byte[] answer;
+        try (InputStream i = conn.getInputStream()) {
+            answer = i.readAllBytes();
+        }
+        String text = new String(answer, StandardCharsets.US_ASCII);
+        if (!text.contains("-----BEGIN CERTIFICATE-----")) {
+            System.err.println("enrolment: the answer is not a PEM certificate");
+            return 1;
+        }
+        readCertificate(answer).verify(root.getPublicKey());
+        Path keyOut = Path.of(need(flags, "key-out"));
+        Files.writeString(keyOut, pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
+        keyOut.toFile().setReadable(false, false);
+        keyOut.toFile().setReadable(true, true);
+        Files.write(Path.of(need(flags, "cert-out")), answer);
+        return 0;
+    }
+
+    // --- a small JSON reader (objects, arrays, strings, numbers, literals) -----------------
+
+    static final class Json {
+        final String s;
+        int i;
+
+        Json(String s) {
+            this.s = s;
+        }
+
+        static String quote(String v) {
+            StringBuilder sb = new StringBuilder("\"");
+            for (char ch : v.toCharArray()) {
+                switch (ch) {
+                    case '"' -> sb.append("\\\"");
+                    case '\\' -> sb.append("\\\\");
+                    case '\n' -> sb.append("\\n");
+                    case '\r' -> sb.append("\\r");
+                    case '\t' -> sb.append("\\t");
+                    default -> {
+                        if (ch < 0x20) {
+                            sb.append(String.format("\\u%04x", (int) ch));
+                        } else {
+                            sb.append(ch);
+                        }
+                    }
+                }
+            }
+            return sb.append('"').toString();
+        }
+
+        Object parse() throws BadRequest {
+            Object v = value();
+            ws();
+            if (i != s.length()) {
+                throw new BadRequest("trailing data after JSON");
+            }
+            return v;
+        }
+
+        void ws() {
+            while (i < s.length() && " \t\r\n".indexOf(s.charAt(i)) >= 0) {
+                i++;
+            }
+        }
+
+        Object value() throws BadRequest {
+            ws();
+            if (i >= s.length()) {
+                throw new BadRequest("empty JSON");
+            }
+            char ch = s.charAt(i);
+            if (ch == '{') {
+                i++;
+                Map<String, Object> m = new LinkedHashMap<>();
+                ws();
+                if (i < s.length() && s.charAt(i) == '}') {
+                    i++;
+                    return m;
+                }
+                while (true) {
+                    ws();
+                    if (i >= s.length() || s.charAt(i) != '"') {
+                        throw new BadRequest("expected a key");
+                    }
+                    String k = string();
+                    ws();
+                    expect(':');
+                    m.put(k, value());
+                    ws();
+                    if (i < s.length() && s.charAt(i) == ',') {
+                        i++;
+                        continue;
+                    }
+                    expect('}');
+                    return m;
+                }
+            }
+            if (ch == '[') {
+                i++;
+                List<Object> l = new ArrayList<>();
+                ws();
+                if (i < s.length() && s.charAt(i) == ']') {
+                    i++;
+                    return l;
+                }
+                while (true) {
+                    l.add(value());
+                    ws();
+                    if (i < s.length() && s.charAt(i) == ',') {
+                        i++;
+                        continue;
+                    }
+                    expect(']');
+                    return l;
+                }
+            }
+            if (ch == '"') {
+                return string();
+            }
+            for (String lit : new String[] {"true", "false", "null"}) {
+                if (s.startsWith(lit, i)) {
+                    i += lit.length();
+                    return lit;
+                }
+            }
+            int start = i;
+            while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) {
+                i++;
+            }
+            if (start == i) {
+                throw new BadRequest("not JSON at offset " + i);
+            }
+            return Double.valueOf(s.substring(start, i));
+        }
+
+        void expect(char ch) throws BadRequest {
+            if (i >= s.length() || s.charAt(i) != ch) {
+                throw new BadRequest("expected '" + ch + "' at offset " + i);
+            }
+            i++;
+        }
+
+        String string() throws BadRequest {
+            expect('"');
+            StringBuilder sb = new StringBuilder();
+            while (true) {
+                if (i >= s.length()) {
+                    throw new BadRequest("unterminated string");
+                }
+                char ch = s.charAt(i++);
+                if (ch == '"') {
+                    return sb.toString();
+                }
+                if (ch != '\\') {
+                    sb.append(ch);
+                    continue;
+                }
+                if (i >= s.length()) {
+                    throw new BadRequest("unterminated escape");
+                }
+                char e = s.charAt(i++);
+                switch (e) {
+                    case 'n' -> sb.append('\n');
+                    case 'r' -> sb.append('\r');
+                    case 't' -> sb.append('\t');
+                    case 'b' -> sb.append('\b');
+                    case 'f' -> sb.append('\f');
+                    case 'u' -> {
+                        if (i + 4 > s.length()) {
+                            throw new BadRequest("bad \\u escape");
+                        }
+                        try {
+                            sb.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
+                        } catch (NumberFormatException x) {
+                            throw new BadRequest("bad \\u escape");
+                        }
+                        i += 4;
+                    }
+                    default -> sb.append(e);
+                }
+            }
+        }
+    }
+}
