@@ -306,7 +306,12 @@ def test_a_head_over_the_parser_limits_gets_a_json_error(pki_target: Target, cas
     an error answer of CA-ENR-9, a JSON {error, message}, never the HTTP library's own
     (HTML or plain-text) error page."""
     request = _OVERSIZED_HEADS[case]
-    data = ca.raw_exchange(pki_target, request, timeout=3.0, source=ca.sources(pki_target).fresh())
+    try:
+        data = ca.raw_exchange(
+            pki_target, request, timeout=3.0, source=ca.sources(pki_target).fresh()
+        )
+    except (ConnectionError, ssl.SSLError):
+        return  # reset while sending (a parser that stopped reading early): no error page
     if not data:
         return  # waiting for the rest, or closed without an answer: no error page either
     head, _, body = data.partition(b"\r\n\r\n")
@@ -552,6 +557,9 @@ def test_bytes_after_an_unframed_body_are_not_a_request(pki_target: Target, fram
     ):
         tls.sendall(request)
         data, closed = _read_until_close(tls, time.monotonic() + 4.0)
+        if data and not closed:  # a late answer (a loaded CA): its close may follow it
+            more, closed = _read_until_close(tls, time.monotonic() + 2.0)
+            data += more
     answers = _http_messages(data)
     what = f"POST /v1/enroll ({framing}: {fields.strip() or 'no Content-Length'}) then GET /v1/root"
     if len(answers) > 1:
@@ -565,8 +573,9 @@ def test_bytes_after_an_unframed_body_are_not_a_request(pki_target: Target, fram
     if must_close and answers and not closed:
         raise ConformanceFailure(
             f"CA-ENR-9: {what}: answered {answers[0].decode(errors='replace')!r}, then the "
-            "connection stayed open for 4 s: after a request whose body length is unknown "
-            "the CA must close (RFC 9112 §6.3), or it will read the rest as a request"
+            "connection stayed open (4 s, and 2 s after the answer): after a request whose "
+            "body length is unknown the CA must close (RFC 9112 §6.3), or it will read the "
+            "rest as a request"
         )
 
 
@@ -1003,11 +1012,13 @@ def test_revoking_an_alias_revokes_all_its_certificates(pki_target: Target) -> N
             pki_target, account, key, ca.csr_pem(key, ca.name((ca.OID_CN, alias))), root
         )
         serials.append(cert.serial)
-    # A certificate nobody revokes (the enrolment identity's, issued now): the CRL must not
-    # list it — a CRL that lists certificates beyond the revoked ones makes every endpoint
-    # refuse their holders.
+    # A certificate nobody revokes (another fresh user's, issued now; not the enrolment
+    # identity's, which other cases enrol, and so may have revoked, at the same time): the
+    # CRL must not list it — a CRL that lists certificates beyond the revoked ones makes
+    # every endpoint refuse their holders.
+    enrolment = type(account)(f"rb-{secrets.token_hex(5)}", secrets.token_urlsafe(15))
+    ca.admin_command(pki_target, "add", enrolment.user, stdin=enrolment.password + "\n")
     bystander_key = ca.CsrKey.ec("P-256")
-    enrolment = ca.enrolee(pki_target)
     bystander, _problems = ca.enrol_and_read(
         pki_target,
         enrolment,

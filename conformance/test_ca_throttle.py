@@ -714,6 +714,7 @@ def test_a_right_password_during_the_backoff_is_throttled(pki_target: Target) ->
                 "verifies passwords during a backoff and throttles only the wrong ones, so "
                 "the backoff answers which guess is right"
             )
+    pytest.skip("each right password was answered only after the backoff had run out")
 
 
 @pytest.mark.req("CA-ENR-7")

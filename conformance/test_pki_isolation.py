@@ -121,6 +121,9 @@ def test_stalled_handshakes_do_not_delay_an_honest_one(
 ) -> None:
     name = known_file(target).name
     timeout = target.limits.handshake_timeout
+    cap = target.limits.max_pending_per_address
+    if cap is not None and cap < 3:
+        pytest.skip(f"a per-address cap of {cap} (LIM-8) refuses a third handshake from us")
     baseline, why = _honest_get_time(target, tmp_path, transcripts, name, max(timeout, 5.0))
     if baseline is None:
         raise ConformanceFailure.evidence(
