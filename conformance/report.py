@@ -64,8 +64,8 @@ NOT_OBSERVABLE = frozenset(
         "EKE-PW-2",  # the server's password store on its disk (content, mode 0600)
         "EKE-KS-5",  # a SHOULD: erasing x, y, Z, PRK from the endpoint's own memory
         "EKE-THR-3",  # what the server writes to its log, not to a peer
-        "CA-ENR-5",  # how the CA stores passwords; a constant-time compare is below the
-        # resolution of a timing case across scrypt's own jitter
+        # (CA-ENR-5, how the CA stores passwords, is observable in one part only: a hash
+        # that reads part of a long password; its salt and constant-time compare are not.)
         "CA-ENR-12",  # the enrolling client's key file: no target fact names an enrolment
         # command the suite could run and inspect the output of
         "LIM-7",  # the implementation's configuration and start-up output

@@ -514,9 +514,6 @@ MUTANTS += (
 UNPLANTED: dict[str, str] = {
     "FRM-16": "it allows any applicable code; a chosen code of the wrong fatality is an "
     "ERR-3 mutant",
-    "ERR-6": "no input the suite can send makes the reference fail internally, so a "
-    "planted stack trace is unreachable; the message-by-cause half is EKE-HS-8's and "
-    "CA-ENR-7's mutants",
     "PKI-TLS-5": "Python's ssl offers no TLS 1.3 early data on the server side: the "
     "reference cannot be made to accept 0-RTT (the case still checks any target)",
     "PKI-CERT-8": "the root is made once by `sft ca init`, before any mutant runs; the "
