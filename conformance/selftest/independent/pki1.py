@@ -211,6 +211,56 @@ FAULTS: dict[str, tuple[str, str]] = {
     "b5-json-decode-replace": ("FRM-9", "control payloads decoded with errors='replace'"),
     "b5-del-accepted": ("APP-NAME-2", "the control range stops at U+001F: DEL is accepted"),
     "b5-data-in-idle-drained": ("FRM-6", "DATA between transfers (a refused put's) is dropped"),
+    # Round 2 of the faults, blind (r2-): read from this code, not from the case files.
+    "r2-get-size-unchecked": ("LIM-3", "the maximum file size is checked on puts only"),
+    "r2-put-budget-not-decremented": (
+        "APP-PUT-6",
+        "a DATA header is judged against the whole size, not what is left of it",
+    ),
+    "r2-no-idle-timeout-in-put": ("LIM-2", "the idle timeout is off while a put is received"),
+    "r2-timeout-leaves-partial": ("APP-STORE-3", "a put cut by the idle timeout keeps its temp"),
+    "r2-auth-failed-bare-close": (
+        "PKI-TLS-7",
+        "after EROR auth_failed for a refused certificate: a bare TCP close",
+    ),
+    "r2-too-large-fatal": ("ERR-3", "too_large counted among the fatal codes: it closes"),
+    "r2-allow-put-unchecked": ("PKI-ID-3", "the allow list is checked for gets only"),
+    "r2-put-checks-basename-only": (
+        "APP-NAME-2",
+        "a put's name is checked on its basename only (the part stored)",
+    ),
+    "r2-put-c1-allowed": ("APP-NAME-8", "C1 and bidi controls are refused in gets only"),
+    "r2-pending-cap-counts-all": (
+        "LIM-8",
+        "the per-address cap counts established connections too",
+    ),
+    "r2-initiator-first-cn": ("PKI-ID-4", "the initiator takes the first of two CNs"),
+    "r2-initiator-ca-leaf": ("PKI-CERT-6", "the initiator accepts a CA:TRUE server certificate"),
+    "r2-initiator-crl-first-entry": (
+        "PKI-CERT-11",
+        "the initiator checks only the CRL's first entry",
+    ),
+    "r2-initiator-any-sha2": (
+        "PKI-CERT-9",
+        "the initiator takes a server certificate signed with any SHA-2",
+    ),
+    "r2-initiator-rsfl-size-unchecked": (
+        "APP-GET-3",
+        "the initiator compares the bytes with DONE.size only, not RSFL.size",
+    ),
+    "r2-initiator-put-exists-is-success": (
+        "APP-PUT-10",
+        "a non-fatal EROR (exists) in place of the put's DONE is taken as stored",
+    ),
+    "r2-initiator-bare-close-after-bye": (
+        "PKI-TLS-7",
+        "after a successful transfer and BYE_: a bare TCP close",
+    ),
+    "r2-initiator-temp-kept-on-mismatch": (
+        "APP-STORE-3",
+        "a get failing its SHA-256/size check leaves its temporary file",
+    ),
+    "r2-timeout-no-eror": ("LIM-2", "at the idle timeout: close_notify, but no EROR timeout"),
 }
 
 
@@ -244,6 +294,8 @@ class ProtocolError(Exception):
 
     @property
     def fatal(self) -> bool:
+        if self.code == "too_large" and fault("r2-too-large-fatal"):
+            return True  # "a file we cannot take ends it"
         return ERRORS[CODES[self.code]][1]
 
 
@@ -514,7 +566,7 @@ class Revocation:
         if nxt is None or _now() > nxt or nxt - this > _CRL_MAX_LIFETIME:
             return "the CRL is not fresh"
         entries = list(crl)
-        if fault("crl-first-entry"):
+        if fault("crl-first-entry") or fault("r2-initiator-crl-first-entry"):
             entries = entries[:1]
         if any(e.serial_number == cert.serial_number for e in entries):
             return f"certificate {cert.serial_number:x} is revoked"
@@ -538,7 +590,11 @@ class PeerCheck:
         if problem:
             raise ProtocolError("auth_failed", problem)
         names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        if fault("first-cn") and names and isinstance(names[0].value, str):
+        if (
+            (fault("first-cn") or fault("r2-initiator-first-cn"))
+            and names
+            and isinstance(names[0].value, str)
+        ):
             return names[0].value
         if len(names) != 1 or not isinstance(names[0].value, str):
             raise ProtocolError("auth_failed", "the subject must hold exactly one CN")
@@ -552,10 +608,16 @@ class PeerCheck:
         except (ValueError, TypeError, Exception):
             return "not issued directly by the organisation root"
         strong = (hashes.SHA256, hashes.SHA384, hashes.SHA512)
-        if not isinstance(cert.signature_hash_algorithm, hashes.SHA256) and not (
-            fault("client-any-sha2")
-            and self.purpose == ExtendedKeyUsageOID.CLIENT_AUTH
-            and isinstance(cert.signature_hash_algorithm, strong)
+        if (
+            not isinstance(cert.signature_hash_algorithm, hashes.SHA256)
+            and not (
+                fault("client-any-sha2")
+                and self.purpose == ExtendedKeyUsageOID.CLIENT_AUTH
+                and isinstance(cert.signature_hash_algorithm, strong)
+            )
+            and not (
+                fault("r2-initiator-any-sha2") and isinstance(cert.signature_hash_algorithm, strong)
+            )
         ):
             return "not signed with SHA-256"
         key = cert.public_key()
@@ -575,7 +637,7 @@ class PeerCheck:
             ku = ext.get_extension_for_class(x509.KeyUsage).value
         except x509.ExtensionNotFound as exc:
             return f"missing extension: {exc}"
-        if bc.ca and not fault("ca-leaf"):
+        if bc.ca and not (fault("ca-leaf") or fault("r2-initiator-ca-leaf")):
             return "BasicConstraints CA:TRUE"
         if not ku.digital_signature:
             return "KeyUsage without digitalSignature"
@@ -730,7 +792,10 @@ class Partial:
         ours = self.digest.hexdigest()
         if fault("b5-put-sha-prefix"):  # "the first 64 bits are plenty"
             sha, ours = (sha or "")[:16], ours[:16]
-        if not (size == self.size == self.written and sha == ours):
+        sizes_ok = size == self.size == self.written
+        if fault("r2-initiator-rsfl-size-unchecked"):
+            sizes_ok = size == self.written  # "DONE says how much there was"
+        if not (sizes_ok and sha == ours):
             raise ProtocolError("integrity_failed", "size or SHA-256 mismatch")
         if announced is not None and announced != ours:
             raise ProtocolError("integrity_failed", "SHA-256 differs from the announced one")
@@ -834,7 +899,10 @@ class Session:
         except PeerClosed:
             pass
         except TimeoutError:
-            self._fatal("timeout", "idle timeout")
+            if fault("r2-timeout-leaves-partial"):
+                self.partial = None  # "the initiator may come back and resume"
+            if not fault("r2-timeout-no-eror"):
+                self._fatal("timeout", "idle timeout")
             if fault("timeout-bare-close"):
                 socket.socket.close(self.tls)  # "the peer is gone anyway"
                 return
@@ -862,6 +930,10 @@ class Session:
             budget = None
             if self.partial is not None:
                 budget = self.partial.size - self.partial.written
+                if fault("r2-put-budget-not-decremented"):
+                    budget = self.partial.size
+            if fault("r2-no-idle-timeout-in-put"):  # "a put is a long upload"
+                self.tls.settimeout(None if self.partial is not None else idle)
             try:
                 frame = read_frame(self.tls, data_budget=budget)
             except PeerClosed as exc:
@@ -923,7 +995,8 @@ class Session:
             name = _string(frame.body, "name")
             size = _integer(frame.body, "size")
             sha = _digest(frame.body, "sha256", required=False)
-            self._authorised()
+            if not fault("r2-allow-put-unchecked"):
+                self._authorised()
             self._put(name, size, sha)
             return True
         if frame.type in ("RSFL", "DONE") and fault("stray-answer-ignored"):
@@ -955,7 +1028,7 @@ class Session:
         try:
             size = os.fstat(fd).st_size
             limit = self.config.max_file_size - (1 if fault("too-large-off-by-one") else 0)
-            if size > limit:
+            if size > limit and not fault("r2-get-size-unchecked"):
                 self._refuse(ProtocolError("too_large", "file above the maximum size"))
                 return
             shown = name.rsplit("/", 1)[-1] if fault("rsfl-basename") else name
@@ -986,7 +1059,12 @@ class Session:
 
     def _put(self, name: str, size: int, sha: str | None) -> None:
         try:
-            check_name(name)
+            if fault("r2-put-checks-basename-only"):
+                check_name(name.rsplit("/", 1)[-1])  # "only the stored part matters"
+            elif fault("r2-put-c1-allowed"):
+                check_name(re.sub("[\x80-\x9f\u202a-\u202e\u2066-\u2069]", "", name))
+            else:
+                check_name(name)
             if fault("names-nfc"):
                 name = unicodedata.normalize("NFC", name)
             final = name.rsplit("/", 1)[-1]
@@ -1064,7 +1142,8 @@ class Responder:
     def _admit(self, conn: _Conn) -> None:
         with self._lock:
             pending = [c for c in self._conns if not c.established]
-            mine = [c for c in pending if c.address == conn.address]
+            counted = self._conns if fault("r2-pending-cap-counts-all") else pending
+            mine = [c for c in counted if c.address == conn.address]
             cap = self.config.max_pending_per_address + (
                 1 if fault("pending-cap-off-by-one") else 0
             )
@@ -1140,6 +1219,9 @@ class Responder:
                 Session(tls, "", replace(self.config, allow=frozenset())).run()
                 return
             Session(tls, "", self.config)._fatal(exc.code, "authentication failed")
+            if fault("r2-auth-failed-bare-close"):
+                socket.socket.close(tls)  # "refused: no need to be polite"
+                return
             close_tls(tls)
             return
         Session(tls, peer, self.config).run()
@@ -1291,6 +1373,13 @@ def _get(args: argparse.Namespace, tls: ssl.SSLSocket) -> None:
             partial.commit(replace=fault("initiator-overwrites"))
         except FileExistsError as exc:
             raise Failed(f"{out} appeared during the transfer; not replacing it") from exc
+    except ProtocolError:
+        if fault("r2-initiator-temp-kept-on-mismatch"):
+            os.close(partial.fd)  # "kept for a look at what came"
+            partial.fd = -1
+            raise
+        partial.discard()
+        raise
     except BaseException:
         partial.discard()
         raise
@@ -1330,6 +1419,8 @@ def _put(args: argparse.Namespace, tls: ssl.SSLSocket) -> None:
             raise
         if final.type == "EROR":
             name, _fatal = check_error_frame(final.body)
+            if fault("r2-initiator-put-exists-is-success") and not _fatal:
+                return  # "a refusal, not a failure: the file is there"
             raise Failed(f"the responder refused the file: {name}")
         if final.type != "DONE" or final.body.get("sha256") != digest.hexdigest():
             raise Failed("the responder did not confirm the file")
@@ -1355,8 +1446,10 @@ def _initiate(args: argparse.Namespace) -> int:
         print(f"pki1: {exc}", file=sys.stderr)
         return 1
     tls.settimeout(args.timeout)
+    done = False
     try:
         (_get if args.command == "get" else _put)(args, tls)
+        done = True
     except ProtocolError as exc:
         if exc.fatal and not fault("initiator-silent-integrity"):
             with contextlib.suppress(OSError, ssl.SSLError):
@@ -1367,7 +1460,10 @@ def _initiate(args: argparse.Namespace) -> int:
         print(f"pki1: {exc}", file=sys.stderr)
         return 1
     finally:
-        close_tls(tls)
+        if done and fault("r2-initiator-bare-close-after-bye"):
+            socket.socket.close(tls)  # "BYE_ said it all"
+        else:
+            close_tls(tls)
     return 0
 
 

@@ -368,6 +368,96 @@ FAULTS: dict[str, Fault] = {
         "initiator: an empty file sent as one empty DATA frame",
         client=True,
     ),
+    # Round 2 of the faults, blind (r2-): read from this code, not from the case files.
+    "r2-put-data-timeout-abort": Fault(
+        "PKI-TLS-7",
+        "test_pki_tls.py test_limits_put_stall_edge.py",
+        "responder: the idle timeout inside a put's DATA escapes as a transport error: the "
+        "TCP stream is aborted, no close_notify (and no EROR timeout)",
+    ),
+    "r2-allow-get-only": Fault(
+        "PKI-ID-3", "test_pki_identity.py", "responder: the allow list is checked for gets only"
+    ),
+    "r2-put-basename-checked-only": Fault(
+        "APP-NAME-2",
+        "test_app_put.py test_app_names.py",
+        "responder: a put's name is checked on its basename only (the part stored)",
+    ),
+    "r2-announced-sha-unchecked": Fault(
+        "APP-PUT-5", "test_app_put.py", "responder: PUTF.sha256 is parsed, never compared"
+    ),
+    "r2-established-still-pending": Fault(
+        "LIM-9",
+        "test_lockout.py",
+        "responder: a connection stays 'pending' after its handshake (evictable, capped)",
+    ),
+    "r2-handshake-timeout-left-open": Fault(
+        "LIM-1",
+        "test_limits.py",
+        "responder: a handshake that timed out is forgotten, its socket left open",
+    ),
+    "r2-auth-failed-abort": Fault(
+        "PKI-TLS-7",
+        "test_pki_tls.py test_pki_certs.py",
+        "responder: EROR auth_failed for a refused certificate, then a TCP abort",
+    ),
+    "r2-put-too-large-closes": Fault(
+        "ERR-3",
+        "test_app_put.py test_app_refusals.py",
+        "responder: a put refused too_large closes the connection",
+    ),
+    "r2-done-allowed-in-idle": Fault(
+        "APP-1",
+        "test_framing.py",
+        "responder: DONE listed among the IDLE frames (handled as a put's end, none open)",
+    ),
+    "r2-failed-handshake-slot-leaked": Fault(
+        "LIM-5",
+        "test_limits.py test_lockout.py",
+        "responder: a handshake that failed (alert, reset) keeps its pending slot",
+    ),
+    "r2-initiator-data-limit-unchecked": Fault(
+        "FRM-13",
+        "test_pki_initiator_transfer.py test_pki_initiator_frames_edge.py",
+        "initiator: a DATA frame above 1 MiB (within the frame limit) accepted",
+        client=True,
+    ),
+    "r2-initiator-control-limit-unchecked": Fault(
+        "FRM-8",
+        "test_pki_initiator_transfer.py",
+        "initiator: a control payload above 65536 bytes accepted",
+        client=True,
+    ),
+    "r2-initiator-rsfl-size-unchecked": Fault(
+        "APP-GET-3",
+        "test_pki_initiator_transfer.py test_app_integrity.py",
+        "initiator: the bytes compared with DONE.size only, not RSFL.size",
+        client=True,
+    ),
+    "r2-initiator-put-exists-is-success": Fault(
+        "APP-PUT-10",
+        "test_client_put.py test_client_put_r2.py",
+        "initiator: EROR exists in place of the put's DONE taken as stored",
+        client=True,
+    ),
+    "r2-initiator-first-cn": Fault(
+        "PKI-ID-4",
+        "test_pki_identity.py",
+        "initiator: a server subject with two CNs: the first is the alias",
+        client=True,
+    ),
+    "r2-initiator-ca-true": Fault(
+        "PKI-CERT-6",
+        "test_pki_certs.py test_pki_certs_initiator_edge.py",
+        "initiator: a CA:TRUE server certificate accepted",
+        client=True,
+    ),
+    "r2-initiator-sweep-all": Fault(
+        "APP-STORE-3",
+        "test_pki_initiator_transfer.py",
+        "initiator: every .sft-partial- of the output directory swept, live ones too",
+        client=True,
+    ),
     "initiator-abort-after-error": Fault(
         "PKI-TLS-7",
         "test_pki_tls.py test_client_fatal_errors.py test_pki_initiator_transfer.py",
@@ -1069,7 +1159,7 @@ def judge_certificate(der: bytes | None, trust: Trust, *, want_client: bool) -> 
         )
     except x509.ExtensionNotFound:
         purposes = None
-    if constraints.ca and not _fault("ca-true-accepted"):
+    if constraints.ca and not (_fault("ca-true-accepted") or _fault("r2-initiator-ca-true")):
         raise PeerRefused("BasicConstraints CA:TRUE")
     usage_ok = usage.digital_signature and not (usage.key_cert_sign or usage.crl_sign)
     if not usage_ok and not (want_client and _fault("key-usage-unchecked")):
@@ -1081,7 +1171,7 @@ def judge_certificate(der: bytes | None, trust: Trust, *, want_client: bool) -> 
     elif wanted not in purposes:
         raise PeerRefused("ExtendedKeyUsage lacks the purpose")
     names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    if len(names) != 1:
+    if len(names) != 1 and not (_fault("r2-initiator-first-cn") and names):
         raise PeerRefused("subject without exactly one CN")
     alias = names[0].value
     if not isinstance(alias, str) or not _ALIAS.fullmatch(alias):
@@ -1204,6 +1294,8 @@ class Responder:
                 await asyncio.wait_for(channel.handshake(), deadline)
         except TimeoutError:
             _log(f"handshake timeout for {connection.address}")
+            if _fault("r2-handshake-timeout-left-open"):
+                return  # "it is out of the list: done with it"
             channel.abort()
             if _fault("pending-leak-on-timeout"):
                 self.connections.append(
@@ -1213,8 +1305,13 @@ class Responder:
         except (ssl.SSLError, ConnectionEnded, OSError) as exc:
             _log(f"handshake with {connection.address} failed: {exc}")
             await channel.close()
+            if _fault("r2-failed-handshake-slot-leaked"):
+                self.connections.append(
+                    _Connection(connection.address, connection.accepted, None, writer)
+                )
             return
-        connection.pending = False
+        if not _fault("r2-established-still-pending"):
+            connection.pending = False
         if channel.tls.selected_alpn_protocol() != ALPN and not _fault("alpn-not-enforced"):
             _log(f"{connection.address}: no sft-pki/1 in ALPN, closed")
             await channel.close()
@@ -1225,6 +1322,10 @@ class Responder:
             _log(f"{connection.address}: certificate refused: {exc}")
             if not self.trust.crl_fresh():
                 self.trust.refresh_soon()
+            if _fault("r2-auth-failed-abort"):
+                await channel.send(error_frame(ErrorCode.AUTH_FAILED, "authentication failed"), 2.0)
+                channel.abort()  # "refused: no need to be polite"
+                return
             await send_fatal(
                 channel, FrameError(ErrorCode.AUTH_FAILED, "authentication failed"), self.limits
             )
@@ -1327,7 +1428,8 @@ class _Session:
                 _log(f"{self.alias}: BYE_")
                 await self.channel.close()
                 return
-            if self.responder.allow is not None and not self._allowed():
+            checked = kind == "RQFL" or not _fault("r2-allow-get-only")
+            if checked and self.responder.allow is not None and not self._allowed():
                 await self.send(error_frame(ErrorCode.FORBIDDEN, "not authorised"))
                 if _fault("allow-list-no-close"):
                     continue
@@ -1396,7 +1498,10 @@ class _Session:
                 _fault("too-large-inclusive") and size == self.limits.max_file_size
             ):
                 raise FrameError(ErrorCode.TOO_LARGE, "size above the limit")
-            final = check_name(name)[-1]
+            if _fault("r2-put-basename-checked-only"):
+                final = check_name(name.rsplit("/", 1)[-1])[-1]
+            else:
+                final = check_name(name)[-1]
             if _fault("put-path-flattened"):
                 final = name.replace("/", "_")
             if final.startswith(PARTIAL_PREFIX) and not _fault("put-reserved-prefix"):
@@ -1412,6 +1517,9 @@ class _Session:
                 _ABSENT_NAMES.add(final)  # "it was not there: no need to look again"
         except FrameError as exc:
             await self.send(error_frame(exc.code, exc.message))
+            if _fault("r2-put-too-large-closes") and exc.code == ErrorCode.TOO_LARGE:
+                await self.channel.close()  # "a file we cannot take ends it"
+                raise ConnectionEnded(True) from None
             return
         temp = os.path.join(self.responder.inbox, PARTIAL_PREFIX + secrets.token_hex(12))
         mode = 0o644 if _fault("put-temp-0644") else 0o600
@@ -1435,6 +1543,8 @@ class _Session:
             try:
                 chunk = await self.channel.recv_some(left, idle)
             except TimeoutError:
+                if _fault("r2-put-data-timeout-abort"):
+                    raise  # "the sender is gone": run() aborts
                 raise FrameError(ErrorCode.TIMEOUT, "idle timeout") from None
             left -= len(chunk)
             put.digest.update(chunk)
@@ -1444,6 +1554,8 @@ class _Session:
 
     async def _on_done(self, body: dict[str, Any]) -> None:
         put = self.put
+        if put is None and _fault("r2-done-allowed-in-idle"):
+            return  # "a DONE of nothing: nothing to do"
         assert put is not None
         size = member_int(body, "size")
         sha = member_sha256(body, "sha256", required=True)
@@ -1452,7 +1564,11 @@ class _Session:
             (size != put.size and not _fault("done-size-unchecked"))
             or put.received != put.size
             or not hmac.compare_digest(actual, (sha or "").lower())
-            or (put.announced_sha256 is not None and put.announced_sha256 != actual)
+            or (
+                put.announced_sha256 is not None
+                and put.announced_sha256 != actual
+                and not _fault("r2-announced-sha-unchecked")
+            )
         ):
             raise FrameError(ErrorCode.INTEGRITY_FAILED, "size or SHA-256 mismatch")
         os.fsync(put.fd)
@@ -1500,6 +1616,8 @@ _ALLOWED = {
 }
 if _fault("bye-during-put"):
     _ALLOWED["RECEIVING"] = _ALLOWED["RECEIVING"] | {"BYE_"}
+if _fault("r2-done-allowed-in-idle"):
+    _ALLOWED["IDLE"] = _ALLOWED["IDLE"] | {"DONE"}
 
 
 async def send_fatal(channel: TlsChannel, error: FrameError, limits: Limits) -> None:
@@ -1675,9 +1793,12 @@ class Initiator:
         if kind not in _EXPECT[expecting]:
             raise FrameError(ErrorCode.UNEXPECTED_FRAME, f"{kind} while {expecting}")
         if kind == "DATA":
-            if length == 0 or length > DATA_LIMIT:
+            data_limit = (
+                DEFAULT_FRAME_LIMIT if _fault("r2-initiator-data-limit-unchecked") else DATA_LIMIT
+            )
+            if length == 0 or length > data_limit:
                 raise FrameError(ErrorCode.BAD_FRAME, "DATA of 0 or more than 1 MiB")
-        elif length > CONTROL_LIMIT:
+        elif length > CONTROL_LIMIT and not _fault("r2-initiator-control-limit-unchecked"):
             raise FrameError(ErrorCode.FRAME_TOO_LARGE, "control payload above 65536 bytes")
         return kind, length
 
@@ -1773,7 +1894,8 @@ async def run_get(args: argparse.Namespace) -> int:
     if os.path.lexists(args.out) and not args.force:
         _log(f"{args.out} exists; --force to replace it")
         return 2
-    sweep_partials(os.path.dirname(os.path.abspath(args.out)), args.idle_timeout)
+    stale = None if _fault("r2-initiator-sweep-all") else args.idle_timeout
+    sweep_partials(os.path.dirname(os.path.abspath(args.out)), stale)
     initiator = Initiator(args)
     output: _GetOutput | None = None
 
@@ -1838,7 +1960,10 @@ async def run_get(args: argparse.Namespace) -> int:
             sha_ok = done_sha == actual and (early_sha is None or early_sha == actual)
             if _fault("initiator-sha-unchecked"):
                 sha_ok = True
-            if not (received == size == done_size and sha_ok):
+            sizes_ok = received == size == done_size
+            if _fault("r2-initiator-rsfl-size-unchecked"):
+                sizes_ok = received == done_size  # "DONE says how much there was"
+            if not (sizes_ok and sha_ok):
                 raise FrameError(ErrorCode.INTEGRITY_FAILED, "size or SHA-256 mismatch")
             output.commit()
             _log(f"get {args.name!r} size={size} stored as {args.out}")
@@ -1922,6 +2047,9 @@ async def run_put(args: argparse.Namespace) -> int:
             raise
         body = await initiator.read_control(length)
         if kind == "EROR":
+            if _fault("r2-initiator-put-exists-is-success") and body.get("code") == 12:
+                await initiator.bye()
+                return  # "exists: the file is there, as we wanted"
             raise initiator.refused(body)
         if member_int(body, "size") != size or member_sha256(body, "sha256", required=True) != sha:
             raise TransferFailed("the responder's DONE does not match what was sent")

@@ -141,6 +141,32 @@ _FILES: dict[str, tuple[str, ...]] = {
     "b5-json-decode-replace": ("test_framing.py",),
     "b5-del-accepted": ("test_app_names.py",),
     "b5-data-in-idle-drained": ("test_framing.py",),
+    "r2-get-size-unchecked": ("test_app_get.py", "test_app_put.py"),
+    "r2-put-budget-not-decremented": ("test_app_put.py", "test_app_integrity.py"),
+    "r2-no-idle-timeout-in-put": ("test_limits.py",),
+    "r2-timeout-leaves-partial": (
+        "test_app_put.py",
+        "test_limits.py",
+        "test_limits_put_stall_edge.py",
+    ),
+    "r2-auth-failed-bare-close": ("test_pki_tls.py", "test_pki_certs.py"),
+    "r2-too-large-fatal": ("test_app_get.py", "test_app_put.py", "test_app_refusals.py"),
+    "r2-allow-put-unchecked": ("test_pki_identity.py",),
+    "r2-put-checks-basename-only": ("test_app_put.py", "test_app_names.py"),
+    "r2-put-c1-allowed": ("test_app_names_controls.py", "test_app_put.py"),
+    "r2-pending-cap-counts-all": ("test_lockout.py", "test_lockout_more.py"),
+    "r2-initiator-first-cn": ("test_pki_identity.py",),
+    "r2-initiator-ca-leaf": ("test_pki_certs.py",),
+    "r2-initiator-crl-first-entry": ("test_pki_certs.py",),
+    "r2-initiator-any-sha2": ("test_pki_certs.py",),
+    "r2-initiator-rsfl-size-unchecked": ("test_pki_initiator_transfer.py", "test_app_integrity.py"),
+    "r2-initiator-put-exists-is-success": ("test_client_put.py", "test_client_put_r2.py"),
+    "r2-initiator-bare-close-after-bye": ("test_pki_tls.py", "test_pki_initiator_transfer.py"),
+    "r2-initiator-temp-kept-on-mismatch": (
+        "test_pki_initiator_transfer.py",
+        "test_app_integrity.py",
+    ),
+    "r2-timeout-no-eror": ("test_limits.py",),
 }
 _CLIENT_FAULTS = frozenset(
     {
@@ -172,6 +198,14 @@ _CLIENT_FAULTS = frozenset(
         "b4-initiator-accept-one",
         "b4-initiator-keep-truncated-get",
         "b4-initiator-whole-frame",
+        "r2-initiator-first-cn",
+        "r2-initiator-ca-leaf",
+        "r2-initiator-crl-first-entry",
+        "r2-initiator-any-sha2",
+        "r2-initiator-rsfl-size-unchecked",
+        "r2-initiator-put-exists-is-success",
+        "r2-initiator-bare-close-after-bye",
+        "r2-initiator-temp-kept-on-mismatch",
     }
 )
 FAULT_CASES = tuple(
