@@ -29,6 +29,7 @@ __all__ = [
     "entries_while_transferring",
     "existing_file_state",
     "LIVE_TEMPORARY",
+    "STALE_FOREIGN_TEMPORARIES",
     "STALE_TEMPORARY",
     "check_sweep",
     "look_at",
@@ -148,6 +149,11 @@ def look_at(notes: list[str], entries: list[Path], when: str) -> None:
 # run's and must be swept; one written to just now may be another live client's and stays.
 STALE_TEMPORARY = ".sft-partial-0123456789abcdef01234567"
 LIVE_TEMPORARY = ".sft-partial-fedcba9876543210fedcba98"
+# The random part is the writer's choice (APP-STORE-1 fixes only the prefix): a killed run
+# of another implementation leaves names of another shape, and the sweep is by prefix. A
+# client that sweeps only names of its own format (`.sft-partial-` + 24 hex digits, say)
+# leaves these.
+STALE_FOREIGN_TEMPORARIES = (".sft-partial-Zq7_x-1a.tmp", ".sft-partial-7")
 _DAY = 24 * 3600.0
 
 
@@ -168,9 +174,10 @@ _LIVE_AHEAD = 120.0
 
 def plant_stale_and_live(outdir: Path) -> None:
     """A day-old temporary and one being written now, in the client's output directory."""
-    (outdir / STALE_TEMPORARY).write_bytes(b"left by a killed run")
     old = time.time() - _DAY
-    os.utime(outdir / STALE_TEMPORARY, (old, old))
+    for name in (STALE_TEMPORARY, *STALE_FOREIGN_TEMPORARIES):
+        (outdir / name).write_bytes(b"left by a killed run")
+        os.utime(outdir / name, (old, old))
     (outdir / LIVE_TEMPORARY).write_bytes(b"being written by another client")
     ahead = time.time() + _LIVE_AHEAD
     os.utime(outdir / LIVE_TEMPORARY, (ahead, ahead))
@@ -182,6 +189,11 @@ def check_sweep(leftovers: Iterable[str], note: str) -> None:
     problems = []
     if STALE_TEMPORARY in left:
         problems.append(f"the day-old {STALE_TEMPORARY} is still there")
+    if foreign := [name for name in STALE_FOREIGN_TEMPORARIES if name in left]:
+        problems.append(
+            f"the day-old {foreign} (the same prefix, a random part of another shape) "
+            "are still there"
+        )
     if LIVE_TEMPORARY not in left:
         problems.append(f"{LIVE_TEMPORARY}, written to just now, was removed")
     if problems:

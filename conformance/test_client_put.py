@@ -82,6 +82,11 @@ RUN_TIMEOUT = 30.0
 # After the put has ended (refused, failed or done), how long the responder watches
 # what the client still sends before it stops listening (a client closes at once).
 AFTER_WAIT = 3.0
+# Answer "silence": how long the responder says nothing after the client's DONE before it
+# closes. A client that takes a few seconds of silence for success ("no news is good
+# news") reports a put that was never acknowledged [APP-PUT-10]; one that waits for the
+# DONE (its idle timeout is longer) sees the close and fails.
+SILENCE = 5.0
 # Frames a responder reads at most in one phase: a put of 1 048 577 bytes is 2 frames
 # from an honest client; a client cutting its file into 1-byte frames is still bounded.
 MAX_FRAMES = 4096
@@ -96,6 +101,9 @@ class PutSeen:
     early: list[ReceivedFrame] = field(default_factory=list)  # before the answer to PUTF
     sending: list[ReceivedFrame] = field(default_factory=list)  # after an acceptance
     after: list[ReceivedFrame] = field(default_factory=list)  # after the final answer
+    # After a refusal: a put offered again (another PUTF and its frames), which the
+    # responder accepts and stores (_watch_after_refusal); not the refused put's frames.
+    reoffers: list[ReceivedFrame] = field(default_factory=list)
     ended: str = ""
     answered: str = ""
 
@@ -129,7 +137,8 @@ class Answer:
     rsfl: Callable[[str], bytes] = _accept
     refuse: str | None = None  # a non-fatal EROR code name instead of an RSFL
     # After the client's DONE: "done" (honest) | "integrity_failed" | "close" (the
-    # responder ends the connection without answering it).
+    # responder ends the connection without answering it) | "silence" (it says nothing
+    # for SILENCE seconds, then closes without answering it).
     final: str = "done"
 
 
@@ -159,6 +168,56 @@ def _drain(channel: Channel, seen: PutSeen, into: list[ReceivedFrame], seconds: 
             return
 
 
+def _store_reoffer(channel: Channel, seen: PutSeen, putf: ReceivedFrame) -> None:
+    """An honest responder's side of a put offered again after a refusal: accept, read
+    the file (bounded), answer its DONE; every frame goes to `seen.reoffers`."""
+    offered = putf.json() or {}
+    channel.send_frame("RSFL", _accept(str(offered.get("name", ""))))
+    received = hashlib.sha256()
+    count = 0
+    for _ in range(MAX_FRAMES):
+        frame = _next(channel, seen, READ_TIMEOUT)
+        if frame is None:
+            return
+        seen.reoffers.append(frame)
+        if frame.type == b"DATA":
+            received.update(frame.payload)
+            count += len(frame.payload)
+            continue
+        if frame.type == b"DONE":
+            right = {"size": count, "sha256": received.hexdigest()}
+            if (frame.json() or {}) == right and offered.get("size") == count:
+                channel.send_frame("DONE", right)
+            else:
+                channel.send_frame("EROR", error_payload("integrity_failed", "suite: integrity"))
+        return
+
+
+def _watch_after_refusal(channel: Channel, seen: PutSeen) -> None:
+    """What the client sends after a refusal of its PUTF (bounded by AFTER_WAIT per quiet
+    spell and by MAX_FRAMES). A conforming client closes or says BYE_. A PUTF offered
+    again (the refused file under another name: "file.1") is accepted and stored as an
+    honest responder would, so that a client reporting that second put as the refused
+    one's success shows it [APP-PUT-10]."""
+    end = deadline_after(AFTER_WAIT)
+    for _ in range(MAX_FRAMES):
+        event = channel.recv_frame(end)
+        if not isinstance(event, ReceivedFrame):
+            if not isinstance(event, TimedOut):
+                seen.ended = event.describe()
+            return
+        if event.type == b"PUTF":
+            seen.reoffers.append(event)
+            _store_reoffer(channel, seen, event)
+            end = deadline_after(AFTER_WAIT)
+            continue
+        seen.after.append(event)
+        if event.type == b"BYE_":
+            channel.send_frame("BYE_", {})
+            seen.ended = "the client said BYE_; the responder answered BYE_ and closed"
+            return
+
+
 def _serve_put(channel: Channel, seen: PutSeen, answer: Answer, name: str) -> None:
     """The responder's side of one put, as `answer` scripts it."""
     first = _next(channel, seen, READ_TIMEOUT)
@@ -171,7 +230,7 @@ def _serve_put(channel: Channel, seen: PutSeen, answer: Answer, name: str) -> No
     if answer.refuse is not None:
         channel.send_frame("EROR", error_payload(answer.refuse, "suite: refused"))
         seen.answered = f"EROR {answer.refuse}"
-        _drain(channel, seen, seen.after, AFTER_WAIT)
+        _watch_after_refusal(channel, seen)
         return
     # A client must wait for the answer [APP-PUT-1]: whatever comes meanwhile is early.
     _drain(channel, seen, seen.early, EARLY_WAIT)
@@ -215,6 +274,13 @@ def _serve_put(channel: Channel, seen: PutSeen, answer: Answer, name: str) -> No
     if answer.final == "close":
         seen.answered += "; no answer to DONE"
         seen.ended = "the responder closed in place of its DONE"
+        return
+    if answer.final == "silence":
+        seen.answered += f"; no answer to DONE for {SILENCE:g} s"
+        _drain(channel, seen, seen.after, SILENCE)
+        seen.ended = seen.ended or (
+            f"the responder said nothing for {SILENCE:g} s after the client's DONE, then closed"
+        )
         return
     if answer.final == "done" and done == right and offered.get("size") == count:
         channel.send_frame("DONE", right)
@@ -584,14 +650,40 @@ def test_initiator_put_refused_sends_nothing_and_fails(
             )
         )
     if put.run.succeeded or put.run.timed_out:
+        reoffered = [f.describe(80) for f in put.seen.reoffers if f.type == b"PUTF"]
+        again = f" (it then offered the file again: {reoffered})" if reoffered else ""
         problems.append(
             (
                 "APP-PUT-10",
                 f"the put was refused with EROR {code}, yet the client "
-                f"{put.run.success_evidence()}",
+                f"{put.run.success_evidence()}{again}",
             )
         )
     _fail(put, problems, f"a put refused with EROR {code} (non-fatal)")
+
+
+@pytest.mark.req("APP-PUT-1", "APP-PUT-4", "FRM-14", "APP-PUT-10")
+def test_initiator_put_reports_silence_in_place_of_done_as_failure(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """The responder accepts and reads the whole file and the client's DONE, then says
+    nothing for SILENCE seconds and closes without answering: the put was never
+    acknowledged, so the client must report it failed. A client that waits a short while
+    for the DONE and then takes the silence for success ("no news is good news") reports
+    a put the responder may never have stored [APP-PUT-10]."""
+    put = _run_put(target, tmp_path, transcripts, Answer(final="silence"), _content(3000))
+    problems: Problems = []
+    _judge_common(put, problems)
+    _judge_sent_file(put, problems)
+    if put.run.succeeded:
+        problems.append(
+            (
+                "APP-PUT-10",
+                f"the responder never answered the client's DONE (silent {SILENCE:g} s, then "
+                f"closed), yet the client {put.run.success_evidence()}",
+            )
+        )
+    _fail(put, problems, "a put whose DONE the responder left unanswered, then closed")
 
 
 # RSFL payloads that are not an acceptance of a put [APP-PUT-9]; {name} is the offered name.

@@ -353,6 +353,59 @@ def test_client_refuses_a_wrong_eke4(
     _refused(case, f"EKE-HS-7: EKE4 {kind}")
 
 
+def _told(case: ClientCase) -> tuple[int | None, str, str]:
+    """What the client told its user: exit status and output, white space normalised."""
+    result = case.result
+    return (
+        result.returncode,
+        " ".join(result.stdout.split()),
+        " ".join(result.stderr.split()),
+    )
+
+
+@pytest.mark.req("EKE-HS-7", "EKE-HS-4")
+def test_client_tells_an_impostor_from_a_wrong_password(
+    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """EKE-HS-4 and EKE-HS-7 ask for two different things told to the user: a C2 that fails
+    is "wrong password or unknown user"; a C4 that fails, after the client proved its
+    password, is a server that failed to prove it knows it (possible impostor). The
+    wording is the client's; the suite only checks the two are not told the same way
+    (exit status, stdout and stderr all identical), which would report an impostor as a
+    typing mistake."""
+    pw = _pw(eke_target)
+
+    def bad_c2(raw: RawConnection, view: ServerView) -> None:
+        event = read_frame(raw, view, _TIMEOUT)
+        if isinstance(event, ReceivedFrame) and event.type == b"EKE1":
+            impostor = eke.ServerHandshake(pw=secrets.token_bytes(32))
+            raw.send_frame(b"EKE2", impostor.on_eke1(event.json() or {}))
+            read_frame(raw, view, _TIMEOUT)
+
+    make = _wrong_eke4("na-random")
+
+    def bad_c4(raw: RawConnection, view: ServerView) -> None:
+        got = _until_eke3(raw, view, pw)
+        if got is not None:
+            server, _eke1, eke3 = got
+            raw.send_raw(make(server, eke3))
+            read_frame(raw, view, _TIMEOUT)
+
+    wrong_password = _run(eke_target, tmp_path, transcripts, bad_c2)
+    impostor = _run(eke_target, tmp_path, transcripts, bad_c4)
+    _refused(wrong_password, "EKE-HS-4: EKE2 from a server without the password")
+    _refused(impostor, "EKE-HS-7: EKE4 that does not hold the client's Na")
+    if _told(wrong_password) == _told(impostor):
+        raise ConformanceFailure.evidence(
+            "EKE-HS-7: a C2 that fails (wrong password) and a C4 that fails (the server did "
+            "not prove the password)",
+            "the user is told two different things: wrong password or unknown user; the "
+            "server failed to prove it knows the password (possible impostor)",
+            f"the same exit status and output both times: {_told(impostor)!r}",
+            note=f"{wrong_password.describe()}\n---\n{impostor.describe()}",
+        )
+
+
 def _element_z(value: int, x_element: int) -> int:
     """Z as a client that does not check Y' would compute it (the server knows X only)."""
     reduced = value % eke.P

@@ -12,11 +12,16 @@ embedded reference's `zoë`), so each file says something only the exact reading
   MUST NOT log in (it got no file);
 - `PASSWORD\\r`: a lone CR at the end MUST be refused — `rstrip("\\r\\n")` logs in.
 
-A refused file is judged by what the client did (no file kept), not by its message.
+A refused file is judged by what the client did (no file kept), and by what it shows:
+its output (stdout and stderr) MUST NOT show the password nor the refused file's second
+line (half of the password, for all the client knows) — PWF-1 "an error that does not
+show the password". The second line is a random token, and the password is looked for
+only when it is long enough (8 characters once stripped) not to occur by chance.
 """
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
@@ -47,9 +52,10 @@ def test_initiator_reads_its_password_file_exactly(eke_target: Target, tmp_path:
     account = _account(eke_target)
     shared = known_file(eke_target)
     problems: list[str] = []
+    second_line = "second-line-" + secrets.token_hex(8)
     for label, content, must_log_in in (
         ("PASSWORD + CRLF", account.password + "\r\n", True),
-        ("PASSWORD + LF + a second line", account.password + "\nsecond line\n", False),
+        ("PASSWORD + LF + a second line", account.password + f"\n{second_line}\n", False),
         ("PASSWORD + a lone CR", account.password + "\r", False),
     ):
         password_file = tmp_path / f"pw-{len(problems)}-{must_log_in}"
@@ -77,6 +83,22 @@ def test_initiator_reads_its_password_file_exactly(eke_target: Target, tmp_path:
                 f"{label}: the client logged in and kept {shared.name!r} ({run.describe()}): "
                 "such a file MUST be refused"
             )
+        if not must_log_in:
+            output = run.stdout + run.stderr
+            shown = [
+                what
+                for what, secret in (
+                    ("the password", account.password.strip()),
+                    ("the file's second line", second_line),
+                )
+                if len(secret) >= 8 and secret in output
+            ]
+            if shown:
+                problems.append(
+                    f"{label}: the client's output shows {' and '.join(shown)} "
+                    f"({run.describe()}): a refused password file is refused with an error "
+                    "that does not show the password"
+                )
     if problems:
         raise ConformanceFailure(
             "Expected: the password file read as PWF-1 says (UTF-8, one line; exactly one "

@@ -343,6 +343,14 @@ _LIES = [
         "integrity_failed",
         name="done-sha256-wrong",
     ),
+    # RSFL announces the right digest, DONE a wrong one: both are checked (APP-GET-3), so
+    # a client that takes RSFL's digest as the authority and skips DONE's keeps the file.
+    _lie(
+        ("APP-GET-3",),
+        _answer(rsfl_sha256=DIGEST, done_sha256=DIGEST_LAST_WRONG),
+        "integrity_failed",
+        name="done-sha256-wrong-rsfl-sha256-right",
+    ),
     _lie(
         ("APP-GET-3",),
         _answer(rsfl_sha256=DIGEST, done_size=SIZE + 1),

@@ -77,6 +77,10 @@ PKI_FILES = (
     "test_client_lies.py",
     "test_lockout_more.py",
     "test_limits_more.py",
+    "test_client_pki_certs.py",
+    "test_pki_certs_initiator_edge.py",
+    "test_pki_initiator_frames_edge.py",
+    "test_limits_put_stall_edge.py",
 )
 
 
