@@ -980,7 +980,14 @@ def test_root_and_crl_are_served(pki_target: Target) -> None:
     if answer.status != 200:
         raise ConformanceFailure(f"CA-ENR-8: GET /v1/root: {answer.describe()}")
     assert pki_target.root is not None
-    if x509.pem_decode(answer.body) != x509.pem_decode(pki_target.root.read_bytes()):
+    try:
+        served = x509.pem_decode(answer.body)
+    except ValueError as exc:  # DER, or bytes that are no PEM at all
+        raise ConformanceFailure(
+            f"CA-ENR-8: GET /v1/root is not a PEM certificate ({exc}): it begins "
+            f"{answer.body[:24]!r}"
+        ) from None
+    if served != x509.pem_decode(pki_target.root.read_bytes()):
         raise ConformanceFailure("CA-ENR-8: GET /v1/root is not the organisation root")
     fetched = dt.datetime.now(dt.UTC)
     answer = ca.request(pki_target, "GET", "/v1/crl")

@@ -152,6 +152,37 @@ FAULTS: dict[str, tuple[str, str]] = {
         "CA-ENR-14",
         "a failure is written as the count read before the hash + 1 (parallel ones lost)",
     ),
+    # Round 2 (blind, from this code's own structure).
+    "r2-lock-success-kept": ("CA-ENR-19", "a right password does not reset the consecutive count"),
+    "r2-address-hard-locked": ("CA-ENR-19", "the hard lock is applied to the address too"),
+    "r2-threshold-off-by-one": ("CA-ENR-7", "the backoff starts after N + 1 failures (> N)"),
+    "r2-backoff-uncapped": ("CA-ENR-7", "the doubled wait is never capped"),
+    "r2-retry-after-floor": ("CA-ENR-7", "Retry-After is the remaining wait rounded down"),
+    "r2-busy-retry-after-zero": ("CA-ENR-14", "503 busy says Retry-After: 0"),
+    "r2-allowance-plus-one": ("CA-ENR-14", "N - f + 1 attempts may be pending (an off by one)"),
+    "r2-serial-float": ("CA-ENR-11", "issued serials kept as JSON floats: the CRL lists others"),
+    "r2-root-is-tls-cert": ("CA-ENR-8", "GET /v1/root serves the CA's own TLS certificate"),
+    "r2-crl-pem": ("CA-ENR-8", "GET /v1/crl serves the CRL as PEM"),
+    "r2-wrong-method-404": ("CA-ENR-9", "routes keyed by (method, path): a wrong method is 404"),
+    "r2-error-html": ("CA-ENR-9", "http.server's own (HTML) error page for malformed requests"),
+    "r2-bad-length-keeps-alive": (
+        "CA-ENR-9",
+        "after a 400/411 for an unknown body length the connection stays open",
+    ),
+    "r2-backdate-two-hours": ("CA-ENR-10", "notBefore backdated two hours, not at most one"),
+    "r2-bc-not-critical": ("PKI-CERT-1", "BasicConstraints is not marked critical"),
+    "r2-ku-not-critical": ("PKI-CERT-1", "KeyUsage is not marked critical"),
+    "r2-eku-client-only": ("PKI-CERT-1", "the EKU holds clientAuth only"),
+    "r2-429-counted": ("CA-ENR-7", "a login answered 429 counts as one more failure"),
+    "r2-lock-retry-after-base": ("CA-ENR-19", "a locked alias's 429 says Retry-After: base"),
+    "r2-lock-off-by-one": ("CA-ENR-19", "the hard lock falls after L + 1 failures"),
+    "r2-backoff-after-verify": (
+        "CA-ENR-7",
+        "during a backoff the password is verified: a right one enrols, a wrong one is 429",
+    ),
+    "r2-rsa-exactly-2048": ("CA-ENR-2", "RSA keys other than 2048 bits are refused (3072 too)"),
+    "r2-hostname-dns-only": ("CA-ENR-17", "only the CA's DNS names are compared, not its IPs"),
+    "r2-query-post-only": ("CA-ENR-15", "a query string is refused on POST only"),
 }
 
 
@@ -270,13 +301,21 @@ class Throttle:
     def _wait(self, failures: int) -> float:
         if "backoff-constant" in FAULTY:
             return float(self.base)
+        if "r2-backoff-uncapped" in FAULTY:
+            return float(self.base * 2.0 ** max(0, failures - self.after))
         return float(min(self.cap, self.base * 2.0 ** max(0, failures - self.after)))
 
     def reserve(self, alias: str, address: str) -> tuple[str, int]:
         """("ok", 0), or ("throttled"|"busy", Retry-After seconds)."""
+        _SEEN.backoff = 0  # the fault r2-backoff-after-verify: a backoff judged later
         with self.guard:
             now = self.started if "throttle-clock-at-start" in FAULTY else time.time()
-            if alias in self._locks() and "lock-after-verify" not in FAULTY:
+            locks = self._locks()
+            if "r2-address-hard-locked" in FAULTY and f"@{address}" in locks:
+                return "throttled", max(1, math.ceil(self.cap))
+            if alias in locks and "lock-after-verify" not in FAULTY:
+                if "r2-lock-retry-after-base" in FAULTY:
+                    return "throttled", max(1, math.ceil(self.base))
                 return "throttled", max(1, math.ceil(self.cap))
             entries = [self._entry("alias", alias)]
             if "no-address-throttle" not in FAULTY:
@@ -285,13 +324,24 @@ class Throttle:
                 return "busy", 1
             counts = [e for e in entries if e is not None]
             later = max(c.until for c in counts)
-            if later > now:
+            if later > now and "r2-backoff-after-verify" in FAULTY:
+                _SEEN.backoff = max(1, math.ceil(later - now))  # judged after the hash
+            elif later > now:
+                if "r2-429-counted" in FAULTY:
+                    for c in counts:
+                        self._fail(c, now)
+                    self._persist()
+                    later = max(c.until for c in counts)
+                if "r2-retry-after-floor" in FAULTY:
+                    return "throttled", max(1, int(later - now))
                 if "retry-after-float" in FAULTY:
                     return "throttled", _raw_seconds(later - now)
                 return "throttled", max(1, math.ceil(later - now))
             for c in counts:
                 # Below the threshold, N - f attempts may be in flight; past a backoff, one.
                 allowance = max(1, self.after - c.failures)
+                if "r2-allowance-plus-one" in FAULTY:
+                    allowance = max(1, self.after - c.failures + 1)
                 if "pending-is-failure" in FAULTY and c.failures + c.pending >= self.after:
                     return "throttled", max(1, math.ceil(self.base))
                 if c.pending >= allowance or c.pending >= self.pending_cap:
@@ -299,7 +349,7 @@ class Throttle:
                         for d in counts:
                             self._fail(d, now)
                         self._persist()
-                    return "busy", 1
+                    return "busy", 0 if "r2-busy-retry-after-zero" in FAULTY else 1
             if "count-after-verify" not in FAULTY:
                 for c in counts:
                     c.pending += 1
@@ -308,7 +358,11 @@ class Throttle:
 
     def _fail(self, count: _Count, now: float) -> None:
         count.failures += 1
-        if count.failures >= self.after:
+        if (
+            count.failures > self.after
+            if "r2-threshold-off-by-one" in FAULTY
+            else (count.failures >= self.after)
+        ):
             count.until = now + self._wait(count.failures)
 
     def finish(
@@ -331,16 +385,20 @@ class Throttle:
                     alias_count.failures, alias_count.until = 0, 0.0
                 if "success-clears-address" in FAULTY and address_count is not None:
                     address_count.failures, address_count.until = 0, 0.0
-                self.consecutive.pop(alias, None)
+                if "r2-lock-success-kept" not in FAULTY:
+                    self.consecutive.pop(alias, None)
             elif counted and (known or "unknown-not-counted" not in FAULTY):
                 for c in counts:
                     if "lost-update-failures" in FAULTY:  # the count read before the hash
                         c.failures = getattr(_SEEN, "failures", {}).get(id(c), c.failures)
                     self._fail(c, now)
                 n = self.consecutive.get(alias, 0) + 1
-                if n >= self.lock_after and "lock-expires" not in FAULTY:
+                limit = self.lock_after + (1 if "r2-lock-off-by-one" in FAULTY else 0)
+                if n >= limit and "lock-expires" not in FAULTY:
                     with _locked(self.directory):
                         locks = self._locks() | {alias}
+                        if "r2-address-hard-locked" in FAULTY:
+                            locks |= {f"@{address}"}
                         _save(self.directory / "locks.json", sorted(locks))
                     n = 0
                 self.consecutive[alias] = n
@@ -397,22 +455,30 @@ class Authority:
             .issuer_name(self.root.subject)
             .public_key(public_key)
             .serial_number(self.serial())
-            .not_valid_before(not_before - dt.timedelta(minutes=5))
+            .not_valid_before(
+                not_before - dt.timedelta(hours=2)
+                if "r2-backdate-two-hours" in FAULTY
+                else not_before - dt.timedelta(minutes=5)
+            )
             .not_valid_after(
                 now + validity + dt.timedelta(hours=1)
                 if "validity-plus-skew" in FAULTY
                 else now + validity
             )
-            .add_extension(x509.KeyUsage(**_ku_fields(key_usage)), critical=True)
+            .add_extension(
+                x509.KeyUsage(**_ku_fields(key_usage)), critical="r2-ku-not-critical" not in FAULTY
+            )
         )
         requested = {e.oid: e for e in _requested_extensions(csr)}
         bc = x509.BasicConstraints(ca=False, path_length=None)
         if "csr-ca-copied" in FAULTY and x509.OID_BASIC_CONSTRAINTS in requested:
             bc = requested[x509.OID_BASIC_CONSTRAINTS].value
-        builder = builder.add_extension(bc, critical=True)
+        builder = builder.add_extension(bc, critical="r2-bc-not-critical" not in FAULTY)
         eku: x509.ExtensionType = x509.ExtendedKeyUsage(
             [ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH]
         )
+        if "r2-eku-client-only" in FAULTY:
+            eku = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH])
         if "csr-eku-copied" in FAULTY and x509.OID_EXTENDED_KEY_USAGE in requested:
             eku = requested[x509.OID_EXTENDED_KEY_USAGE].value
         builder = builder.add_extension(eku, critical=False)
@@ -436,7 +502,9 @@ class Authority:
             issued.append(
                 {
                     "alias": alias,
-                    "serial": cert.serial_number,
+                    "serial": float(cert.serial_number)
+                    if "r2-serial-float" in FAULTY
+                    else cert.serial_number,
                     "not_after": (now + validity).timestamp(),
                 }
             )
@@ -520,6 +588,8 @@ def check_csr(text: str) -> x509.CertificateSigningRequest:
         elif not isinstance(key.curve, ec.SECP256R1) and "p384-accepted" not in FAULTY:
             raise BadCsr("EC key not on P-256")
     elif isinstance(key, rsa.RSAPublicKey):
+        if "r2-rsa-exactly-2048" in FAULTY and key.key_size != 2048:
+            raise BadCsr("RSA keys are 2048 bits")
         if key.key_size <= 1024 if "rsa-1024-refused-only" in FAULTY else key.key_size < 2048:
             raise BadCsr("RSA key shorter than 2048 bits")
     else:
@@ -633,6 +703,9 @@ class Service:
                 )
         if bad_request:
             raise Refusal(400, "bad_csr", "the CSR is not valid")
+        backoff = int(getattr(_SEEN, "backoff", 0)) if throttled else 0
+        if not ok and backoff:  # the fault r2-backoff-after-verify
+            raise Refusal(429, "throttled", "too many failed logins", backoff)
         if not ok:
             user = self.users().get(alias)
             if "lock-after-verify" in FAULTY and locked_before:
@@ -666,6 +739,8 @@ class Service:
         if "dotted-alias-refused" in FAULTY and "." in alias:
             return True  # the fault: "looks like a host name"
         names = self.authority.names
+        if "r2-hostname-dns-only" in FAULTY:
+            names = frozenset(n for n in names if not _is_ip(n))
         if "hostname-url-only" in FAULTY:
             names = frozenset({self.authority.url_host})
         folded = alias.lower()
@@ -686,6 +761,14 @@ class Service:
         return hmac.compare_digest(digest, bytes.fromhex(user["hash"]))
 
 
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 class Handler(BaseHTTPRequestHandler):
     server: Server
     protocol_version = "HTTP/1.1"
@@ -702,6 +785,9 @@ class Handler(BaseHTTPRequestHandler):
         return
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        if "r2-error-html" in FAULTY:  # the fault: the library's own HTML page
+            super().send_error(code, message, explain)
+            return
         # http.server's own refusals (malformed request lines, ...) as JSON too.
         self._answer(code, {"error": "bad_request", "message": (message or "")[:200]})
         self.close_connection = True
@@ -729,6 +815,11 @@ class Handler(BaseHTTPRequestHandler):
         except Refusal as refusal:
             if not ("keepalive-unthrottled" in FAULTY and refusal.status == 401):
                 self.close_connection = True
+            if "r2-bad-length-keeps-alive" in FAULTY and refusal.code in (
+                "bad_request",
+                "length_required",
+            ):
+                self.close_connection = False
             self._answer(
                 refusal.status,
                 {"error": refusal.code, "message": refusal.message},
@@ -743,20 +834,31 @@ class Handler(BaseHTTPRequestHandler):
         if "query-empty-passes" in FAULTY:
             if urlsplit(path).query:
                 raise Refusal(400, "bad_request", "no query strings")
-        elif "?" in path and "query-ignored" not in FAULTY:
+        elif (
+            "?" in path
+            and "query-ignored" not in FAULTY
+            and not ("r2-query-post-only" in FAULTY and method != "POST")
+        ):
             raise Refusal(400, "bad_request", "no query strings: credentials never go in URLs")
         path = path.split("?", 1)[0]
         routes = {"/v1/enroll": "POST", "/v1/root": "GET", "/v1/crl": "GET"}
         if path not in routes:
             raise Refusal(404, "not_found", "no such path")
         if routes[path] != method:
+            if "r2-wrong-method-404" in FAULTY:
+                raise Refusal(404, "not_found", "no such path")
             raise Refusal(405, "method_not_allowed", f"use {routes[path]}")
         if method == "GET":
             if path == "/v1/root":
                 pem = self.server.service.authority.root.public_bytes(serialization.Encoding.PEM)
+                if "r2-root-is-tls-cert" in FAULTY:
+                    pem = (self.server.service.authority.directory / "tls.pem").read_bytes()
                 self._raw(pem, "application/x-pem-file")
             else:
-                self._raw(self.server.service.authority.crl(), "application/pkix-crl")
+                crl = self.server.service.authority.crl()
+                if "r2-crl-pem" in FAULTY:
+                    crl = x509.load_der_x509_crl(crl).public_bytes(serialization.Encoding.PEM)
+                self._raw(crl, "application/pkix-crl")
             return
         length_text = self.headers.get("Content-Length")
         lengths = set(self.headers.get_all("Content-Length") or [])

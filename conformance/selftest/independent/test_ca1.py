@@ -61,6 +61,9 @@ _CA_FILES = (
     "test_ca_throttle.py",
     "test_ca_pending_more.py",
     "test_ca_lock_more.py",
+    "test_ca_lock_edge.py",
+    "test_ca_csr_edge.py",
+    "test_ca_http_edge.py",
     "test_pki_hardening.py::test_ca_crl_lives_at_most_seven_days",
     "test_pki_hardening.py::test_ca_refuses_alias_equal_to_its_host_name",
     "test_timing.py::test_ca_unknown_alias_costs_a_wrong_password",
@@ -69,6 +72,11 @@ _CA_FILES = (
 _CSR = ("test_ca_csr.py",)
 _THROTTLE = ("test_ca_throttle.py",)
 _HOSTNAME = ("test_pki_hardening.py::test_ca_refuses_alias_equal_to_its_host_name",)
+_CA = ("test_ca.py",)
+_LOCK = ("test_ca_throttle.py", "test_ca_lock_more.py")
+_PENDING = ("test_ca_throttle.py", "test_ca_pending_more.py")
+# New case files of round 2 (the survivors of the blind measure).
+_LOCK_EDGE = "test_ca_lock_edge.py"
 # Per fault: the case files that concern its requirement (the run adds --only-req).
 _FILES: dict[str, tuple[str, ...]] = {
     "unknown-alias-404": ("test_ca.py",),
@@ -140,6 +148,32 @@ _FILES: dict[str, tuple[str, ...]] = {
     "content-length-first": ("test_ca.py",),
     "body-read-before-limit": ("test_ca.py",),
     "lost-update-failures": _THROTTLE,
+    # Round 2: every existing file that judges the fault's requirement (and, for the
+    # four the blind measure let through, the new case file that catches it).
+    "r2-lock-success-kept": _LOCK,
+    "r2-address-hard-locked": (*_LOCK, _LOCK_EDGE),
+    "r2-threshold-off-by-one": _THROTTLE,
+    "r2-backoff-uncapped": (*_THROTTLE, _LOCK_EDGE),
+    "r2-retry-after-floor": _THROTTLE,
+    "r2-busy-retry-after-zero": _PENDING,
+    "r2-allowance-plus-one": _PENDING,
+    "r2-serial-float": _CA,
+    "r2-root-is-tls-cert": _CA,
+    "r2-crl-pem": _CA,
+    "r2-wrong-method-404": _CA,
+    "r2-error-html": _CA,
+    "r2-bad-length-keeps-alive": _CA,
+    "r2-backdate-two-hours": _CSR,
+    "r2-bc-not-critical": _CSR,
+    "r2-ku-not-critical": _CSR,
+    "r2-eku-client-only": _CSR,
+    "r2-429-counted": _THROTTLE,
+    "r2-lock-retry-after-base": (*_LOCK, _LOCK_EDGE),
+    "r2-lock-off-by-one": _LOCK,
+    "r2-backoff-after-verify": _THROTTLE,
+    "r2-rsa-exactly-2048": (*_CSR, "test_ca.py", "test_ca_csr_edge.py"),
+    "r2-hostname-dns-only": _HOSTNAME,
+    "r2-query-post-only": _CA,
 }
 
 

@@ -243,6 +243,9 @@ func cmdRevoke(args []string) {
 			}
 			certs[i].RevokedAt = now
 			count++
+			if fault("r2-revoke-first-only") {
+				break
+			}
 		}
 		if latest >= 0 {
 			certs[latest].RevokedAt = now
@@ -251,6 +254,9 @@ func cmdRevoke(args []string) {
 		user.Revoked = true
 		if err := store.writeJSON(certsFile, certs); err != nil {
 			return err
+		}
+		if fault("r2-revoke-user-unsaved") {
+			return nil
 		}
 		return store.writeJSON(usersFile, users)
 	})
@@ -307,6 +313,9 @@ func cmdServe(args []string) {
 	}
 	for _, n := range names {
 		ca.names = append(ca.names, strings.TrimSuffix(strings.ToLower(n), "."))
+	}
+	if err := ca.throttle.prune(); err != nil {
+		fatalf("serve: %v", err)
 	}
 	cfg := &tls.Config{
 		Certificates:     []tls.Certificate{{Certificate: chain, PrivateKey: key}},

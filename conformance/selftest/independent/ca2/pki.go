@@ -121,6 +121,14 @@ func signatureAlgorithmFor(key crypto.Signer) x509.SignatureAlgorithm {
 	return x509.UnknownSignatureAlgorithm
 }
 
+// sha384For is the faults' habit of P-384 setups: SHA-384 whatever the key.
+func sha384For(key crypto.Signer) x509.SignatureAlgorithm {
+	if _, ok := key.Public().(*rsa.PublicKey); ok {
+		return x509.SHA384WithRSA
+	}
+	return x509.ECDSAWithSHA384
+}
+
 // newRoot makes a fresh organisation root (PKI-CERT-8, PKI-CERT-13).
 func newRoot(cn string) (certPEM, keyPEM []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -229,7 +237,7 @@ func checkCSR(csrPEM string) (*x509.CertificateRequest, error) {
 	if block == nil || block.Type != "CERTIFICATE REQUEST" || len(block.Headers) != 0 {
 		return nil, fmt.Errorf("%w: not a PEM CERTIFICATE REQUEST", errBadCSR)
 	}
-	if len(strings.TrimSpace(string(rest))) != 0 {
+	if len(strings.TrimSpace(string(rest))) != 0 && !fault("r2-pem-rest-ignored") {
 		return nil, fmt.Errorf("%w: more than one PEM block", errBadCSR)
 	}
 	return checkCSRDER(block.Bytes)
@@ -310,7 +318,7 @@ func issue(root *Root, alias string, csr *x509.CertificateRequest, serial *big.I
 		Subject:               subject,
 		NotBefore:             now.Add(-5 * time.Minute),
 		NotAfter:              notAfter,
-		BasicConstraintsValid: true,
+		BasicConstraintsValid: !fault("r2-bc-invalid"),
 		IsCA:                  false,
 		KeyUsage:              keyUsage,
 		ExtKeyUsage:           eku,
@@ -319,6 +327,12 @@ func issue(root *Root, alias string, csr *x509.CertificateRequest, serial *big.I
 	}
 	if fault("no-ski") {
 		tmpl.SubjectKeyId = nil
+	}
+	if fault("r2-notbefore-future") {
+		tmpl.NotBefore = now.Add(5 * time.Minute)
+	}
+	if fault("r2-cert-sha384") {
+		tmpl.SignatureAlgorithm = sha384For(root.Key)
 	}
 	if fault("csr-extensions") {
 		tmpl.ExtraExtensions = csr.Extensions // "keep what was asked for"
@@ -365,6 +379,9 @@ func makeCRL(root *Root, certs []IssuedCert, lifetime time.Duration, now time.Ti
 		Number:              big.NewInt(now.UnixNano()),
 		ThisUpdate:          thisUpdate,
 		NextUpdate:          thisUpdate.Add(lifetime),
+	}
+	if fault("r2-crl-sha384") {
+		tmpl.SignatureAlgorithm = sha384For(root.Key)
 	}
 	issuer := root.Cert
 	if !fault("crl-issuer-reencoded") {

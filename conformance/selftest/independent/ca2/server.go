@@ -141,11 +141,19 @@ func (ca *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	route, ok := routes[target]
 	if !ok {
+		if fault("r2-404-text-plain") {
+			http.NotFound(w, r)
+			return
+		}
 		writeError(w, http.StatusNotFound, "not_found", "no such path")
 		return
 	}
 	if r.Method != route.method {
 		w.Header().Set("Allow", route.method)
+		if fault("r2-405-text-plain") {
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
 		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use "+route.method)
 		return
 	}
@@ -153,10 +161,14 @@ func (ca *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (ca *CA) serveRoot(w http.ResponseWriter, _ *http.Request) {
+	body := ca.root.PEM
+	if fault("r2-root-der") {
+		body = ca.root.Cert.Raw
+	}
 	w.Header().Set("Content-Type", "application/x-pem-file")
-	w.Header().Set("Content-Length", strconv.Itoa(len(ca.root.PEM)))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(ca.root.PEM)
+	_, _ = w.Write(body)
 }
 
 func (ca *CA) currentCRL() ([]byte, error) {
@@ -195,7 +207,9 @@ func (ca *CA) serveCRL(w http.ResponseWriter, _ *http.Request) {
 // enrolRequest reads the body: a JSON object with string members alias, password, csr.
 func enrolRequest(w http.ResponseWriter, r *http.Request) (alias, password, csr string, ok bool) {
 	if r.ContentLength < 0 {
-		w.Header().Set("Connection", "close")
+		if !fault("r2-chunked-keepalive") {
+			w.Header().Set("Connection", "close")
+		}
 		writeError(w, http.StatusLengthRequired, "length_required", "a Content-Length is required")
 		return
 	}
@@ -226,11 +240,11 @@ func enrolRequest(w http.ResponseWriter, r *http.Request) (alias, password, csr 
 	}
 	var members map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&members); err != nil || members == nil || dec.More() {
+	if err := dec.Decode(&members); err != nil || members == nil || (dec.More() && !fault("r2-json-trailing-data")) {
 		writeError(w, http.StatusBadRequest, "bad_request", "the body is not a JSON object")
 		return
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if _, err := dec.Token(); err != io.EOF && !fault("r2-json-trailing-data") {
 		writeError(w, http.StatusBadRequest, "bad_request", "data after the JSON object")
 		return
 	}
@@ -295,7 +309,10 @@ func (ca *CA) serveEnroll(w http.ResponseWriter, r *http.Request) {
 			header = strconv.Itoa(seconds)
 		}
 		w.Header().Set("Retry-After", header)
-		if verdict == verdictThrottled {
+		if fault("r2-busy-retry-after-zero") && verdict == verdictBusy && retry == 0 {
+			w.Header().Set("Retry-After", "0")
+		}
+		if verdict == verdictThrottled && !fault("r2-throttled-as-busy") {
 			writeJSON(w, http.StatusTooManyRequests, map[string]any{
 				"error": "throttled", "message": "too many failed logins; retry later", "retry_after": seconds})
 		} else {
@@ -318,6 +335,11 @@ func (ca *CA) serveEnroll(w http.ResponseWriter, r *http.Request) {
 	}
 	user, known := users[alias]
 	if !known {
+		if fault("r2-unknown-no-hash") {
+			_ = ca.throttle.End(alias, addr, false)
+			writeError(w, http.StatusUnauthorized, "auth_failed", "authentication failed")
+			return
+		}
 		if fault("unknown-alias-message") {
 			_ = ca.throttle.End(alias, addr, false)
 			writeError(w, http.StatusUnauthorized, "auth_failed", "unknown alias")

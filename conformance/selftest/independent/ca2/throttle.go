@@ -121,6 +121,13 @@ func (t *Throttle) Begin(alias, addr string) (Verdict, float64, error) {
 		a, d := st.Aliases[alias], st.Addresses[addr]
 		if a != nil && a.HardLocked && !fault("lock-after-verify") {
 			verdict, retry = verdictThrottled, t.cfg.Cap
+			if fault("r2-hardlock-retry-after-base") {
+				retry = t.cfg.Base
+			}
+			return nil
+		}
+		if fault("r2-address-hard-locked") && d != nil && d.HardLocked {
+			verdict, retry = verdictThrottled, t.cfg.Cap
 			return nil
 		}
 		for _, e := range []*ThrottleEntry{a, d} {
@@ -157,6 +164,9 @@ func (t *Throttle) Begin(alias, addr string) (Verdict, float64, error) {
 			}
 			if p := t.pending[key]; p >= allowed || p >= t.cfg.PendingCap {
 				verdict, retry = verdictBusy, 1
+				if fault("r2-busy-retry-after-zero") {
+					retry = 0
+				}
 				return nil
 			}
 		}
@@ -216,6 +226,9 @@ func (t *Throttle) End(alias, addr string, ok bool) error {
 			return err
 		}
 		now := unixNow()
+		if ok && fault("r2-success-keeps-failures") {
+			return nil
+		}
 		if ok {
 			delete(st.Aliases, alias)
 			if fault("success-resets-address") {
@@ -248,16 +261,46 @@ func (t *Throttle) End(alias, addr string, ok bool) error {
 			}
 			e.Failures++
 			e.Last = now
-			if e.Failures >= t.cfg.Failures {
+			if e.Failures >= t.cfg.Failures && !(fault("r2-threshold-gt") && e.Failures == t.cfg.Failures) {
 				exp := float64(e.Failures - t.cfg.Failures)
 				if exp > 62 {
 					exp = 62
 				}
 				wait := math.Min(t.cfg.Cap, t.cfg.Base*math.Pow(2, exp))
+				if fault("r2-cap-not-applied") {
+					wait = t.cfg.Base * math.Pow(2, exp)
+				}
 				e.LockedUntil = now + float64(ceilSeconds(wait))
 			}
-			if i == 0 && e.Failures >= t.cfg.LockAfter && !fault("lock-expires") {
+			lockAt := t.cfg.LockAfter
+			if fault("r2-lock-after-plus-one") {
+				lockAt++
+			}
+			if (i == 0 || fault("r2-address-hard-locked")) && e.Failures >= lockAt && !fault("lock-expires") {
 				e.HardLocked = true
+			}
+		}
+		return t.save(st)
+	})
+}
+
+// prune drops, at start, the entries whose backoff has ended (fault
+// r2-startup-prune-inverted: the comparison turned round drops the running ones).
+func (t *Throttle) prune() error {
+	if !fault("r2-startup-prune-inverted") {
+		return nil
+	}
+	return t.store.withLock(func() error {
+		st, err := t.load()
+		if err != nil {
+			return err
+		}
+		now := unixNow()
+		for _, table := range []map[string]*ThrottleEntry{st.Aliases, st.Addresses} {
+			for k, e := range table {
+				if !e.HardLocked && e.LockedUntil > now {
+					delete(table, k)
+				}
 			}
 		}
 		return t.save(st)
