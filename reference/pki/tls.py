@@ -414,13 +414,34 @@ def close_tls(sock: ssl.SSLSocket, timeout: float = 1.0) -> None:
 
     `unwrap` sends our close_notify and reads until the peer's arrives (bounded by
     `timeout`), so neither side closes with unread data — which would make its
-    kernel answer with a TCP reset instead of a FIN.
+    kernel answer with a TCP reset instead of a FIN, and the peer could lose our last
+    records (an EROR) with it. When application data arrives instead (a peer still
+    sending the transfer we refused), `unwrap` fails; our close_notify is out by then,
+    so we send our FIN and read and drop the rest until the peer's FIN, within the same
+    `timeout` and `_DRAIN_LIMIT` bytes — never processing it [ERR-3].
     """
-    with contextlib.suppress(OSError, ValueError):
+    deadline = time.monotonic() + timeout
+    try:
         sock.settimeout(timeout)
         sock.unwrap()
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError):
+            sock.shutdown(socket.SHUT_WR)  # drops the TLS layer: recv() below is raw
+            drained = 0
+            while drained <= _DRAIN_LIMIT:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                sock.settimeout(remaining)
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break  # the peer's FIN: nothing is left unread
+                drained += len(chunk)
     with contextlib.suppress(OSError):
         sock.close()
+
+
+_DRAIN_LIMIT = 4 * 1024 * 1024  # bytes read and dropped at most while closing
 
 
 def describe_tls_error(exc: ssl.SSLError, *, peer: str, me: str = "your") -> str:
