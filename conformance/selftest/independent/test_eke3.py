@@ -220,6 +220,125 @@ FAULTS: dict[str, Fault] = {
     "cli-c4-unchecked": Fault(
         "EKE-HS-7", "test_eke_client.py", "client: C4 opened but its Na never compared", client=True
     ),
+    "r2-addr-cap-off-by-one": Fault(
+        "LIM-8",
+        "test_lockout.py",
+        "server: the per-address cap checked with > (one more handshake admitted)",
+    ),
+    "r2-max-conn-off-by-one": Fault(
+        "LIM-4",
+        "test_lockout.py",
+        "server: max_connections checked with > (one connection too many)",
+    ),
+    "r2-evicts-established": Fault(
+        "LIM-9",
+        "test_lockout.py",
+        "server: a full server evicts its oldest connection, established or not",
+    ),
+    "r2-hs-timeout-not-counted": Fault(
+        "EKE-THR-5",
+        "test_eke_throttling.py",
+        "server: a pending handshake ended by the handshake timeout is forgiven",
+    ),
+    "r2-idle-timeout-silent": Fault(
+        "LIM-2",
+        "test_limits.py",
+        "server: the idle timeout closes without EROR timeout",
+    ),
+    "r2-idle-eror-ignored": Fault(
+        "ERR-3",
+        "test_app_eror_from_initiator.py",
+        "server: an EROR received between transfers ends the connection only when internal",
+    ),
+    "r2-stray-answer-ignored": Fault(
+        "APP-1",
+        "test_framing.py",
+        "server: RSFL or DONE received in IDLE silently skipped",
+    ),
+    "r2-unknown-type-bad-frame": Fault(
+        "FRM-5",
+        "test_framing.py",
+        "server: an undefined type inside a record answered bad_frame",
+    ),
+    "r2-put-empty-data-ignored": Fault(
+        "FRM-13",
+        "test_framing.py test_app_put.py",
+        "server: an empty DATA during a put skipped",
+    ),
+    "r2-put-done-size-ignored": Fault(
+        "APP-PUT-5",
+        "test_app_put.py",
+        "server: DONE.size never compared with the announced size",
+    ),
+    "r2-put-offered-sha-ignored": Fault(
+        "APP-PUT-5",
+        "test_app_put.py",
+        "server: PUTF.sha256 parsed but never compared",
+    ),
+    "r2-record-control-limit-unchecked": Fault(
+        "FRM-8",
+        "test_framing.py",
+        "server: control payloads inside records held to the frame limit only",
+    ),
+    "r2-put-dangling-link-unchecked": Fault(
+        "APP-PUT-3",
+        "test_app_put_inbox_links.py",
+        "server: existsSync() alone: a dangling link in the inbox is found only at DONE",
+    ),
+    "r2-admit-ignores-address": Fault(
+        "EKE-THR-1",
+        "test_eke_throttling.py",
+        "server: failures counted per address but EKE1 admitted on the user's count only",
+    ),
+    "r2-backoff-not-doubled": Fault(
+        "EKE-THR-6",
+        "test_eke_throttling.py",
+        "server: every lock lasts base seconds (2^(n-N) forgotten)",
+    ),
+    "r2-retry-after-floor": Fault(
+        "EKE-THR-6",
+        "test_eke_throttling.py",
+        "server: retry_after rounded down (Math.floor)",
+    ),
+    "r2-no-pending-user-cap": Fault(
+        "EKE-THR-7",
+        "test_eke_throttling.py",
+        "server: pending handshakes capped per address only",
+    ),
+    "r2-drive-letter-allowed": Fault(
+        "APP-NAME-2",
+        "test_app_names.py",
+        "server: names starting with a drive letter accepted",
+    ),
+    "r2-name-limit-4095": Fault(
+        "APP-NAME-7",
+        "test_app_names.py",
+        "server: a name bound written bytes > 4095: a 4096-byte name refused",
+    ),
+    "r2-cli-done-size-ignored": Fault(
+        "APP-GET-3",
+        "test_eke_client_transfer.py",
+        "client: DONE.size never compared",
+        client=True,
+    ),
+    "r2-cli-rsfl-sha-ignored": Fault(
+        "APP-GET-3",
+        "test_eke_client_transfer.py",
+        "client: RSFL.sha256 parsed but never compared",
+        client=True,
+    ),
+    "r2-cli-put-refusal-exit0": Fault(
+        "APP-PUT-10",
+        "test_client_put.py",
+        "client: a non-fatal refusal of PUTF reported with exit status 0",
+        client=True,
+    ),
+    "r2-cli-empty-data-ok": Fault(
+        "FRM-13",
+        "test_eke_client_lies_r2.py",
+        "client: an empty DATA during a get taken",
+        client=True,
+    ),
 }
 
 

@@ -256,6 +256,110 @@ FAULTS: dict[str, Fault] = {
     "user_case_folded": Fault(
         "EKE-PW-4", "test_eke_handshake.py", "server: user names matched with strings.EqualFold"
     ),
+    "r2_record_limit_unchecked": Fault(
+        "EKE-REC-6",
+        "test_eke_records.py",
+        "server: the frame limit checked on plaintext frames, not on records",
+    ),
+    "r2_backoff_exponent_off_by_one": Fault(
+        "EKE-THR-6",
+        "test_eke_throttling.py",
+        "server: the lock lasts base*2^(n-N+1): the exponent counted one too high",
+    ),
+    "r2_backoff_uncapped": Fault(
+        "EKE-THR-6",
+        "test_eke_throttling_cap.py",
+        "server: the lock duration is never held to the cap",
+    ),
+    "r2_retry_after_truncated": Fault(
+        "EKE-THR-6",
+        "test_eke_throttling.py",
+        "server: retry_after is int64(until - now): truncated, not rounded up",
+    ),
+    "r2_pending_leak_on_success": Fault(
+        "EKE-THR-7",
+        "test_eke_throttling.py",
+        "server: a successful handshake never releases its pending slot",
+    ),
+    "r2_evicts_running_locks": Fault(
+        "EKE-THR-9",
+        "test_eke_tables.py",
+        "server: a full failure table evicts its oldest entry, lock running or not",
+    ),
+    "r2_too_large_closes": Fault(
+        "APP-PUT-7",
+        "test_app_put.py",
+        "server: too_large is answered, then the connection is closed as for a fatal code",
+    ),
+    "r2_not_found_closes": Fault(
+        "ERR-3",
+        "test_app_get.py test_app_refusals.py",
+        "server: not_found is answered, then the connection is closed as for a fatal code",
+    ),
+    "r2_put_exists_stat_follows": Fault(
+        "APP-PUT-3",
+        "test_app_put_inbox_links.py",
+        "server: the inbox name tested with os.Stat: a dangling link found only at DONE",
+    ),
+    "r2_done_size_unchecked": Fault(
+        "APP-PUT-5",
+        "test_app_put.py",
+        "server: DONE.size is parsed but never compared with the announced size",
+    ),
+    "r2_announced_sha_unchecked": Fault(
+        "APP-PUT-5",
+        "test_app_put.py",
+        "server: PUTF.sha256 is parsed but never compared",
+    ),
+    "r2_put_eror_ignored": Fault(
+        "ERR-3",
+        "test_app_eror_from_initiator.py",
+        "server: an EROR received during a put is skipped: the put goes on",
+    ),
+    "r2_partial_prefix_whole_name": Fault(
+        "APP-NAME-9",
+        "test_app_reserved_names.py",
+        "server: the reserved prefix is tested on the whole name, not its last component",
+    ),
+    "r2_name_bound_off_by_one": Fault(
+        "APP-NAME-7",
+        "test_app_names.py",
+        "server: the name bound written len(name) >= 4096: a 4096-byte name is refused",
+    ),
+    "r2_dot_component_allowed": Fault(
+        "APP-NAME-2",
+        "test_app_names.py",
+        "server: a '.' component is not refused",
+    ),
+    "r2_get_size_unchecked": Fault(
+        "APP-GET-2",
+        "test_app_get.py",
+        "server: a get of a file above the maximum file size is served",
+    ),
+    "r2_client_done_size_unchecked": Fault(
+        "APP-GET-3",
+        "test_eke_client_transfer.py",
+        "client: the client never compares DONE.size",
+        client=True,
+    ),
+    "r2_client_rsfl_sha_unchecked": Fault(
+        "APP-GET-3",
+        "test_eke_client_transfer.py",
+        "client: the client never compares RSFL.sha256",
+        client=True,
+    ),
+    "r2_client_empty_data_ok": Fault(
+        "FRM-13",
+        "test_eke_client_lies_r2.py",
+        "client: the client takes an empty DATA during a get",
+        client=True,
+    ),
+    "r2_client_eof_after_all_bytes": Fault(
+        "APP-GET-5",
+        "test_eke_client_transfer.py",
+        "client: a get committed when the stream ends after all bytes, DONE missing",
+        client=True,
+    ),
 }
 
 

@@ -319,6 +319,124 @@ FAULTS: dict[str, Fault] = {
         "test_eke_tables.py",
         "server: a full failure table evicts its least recent entry, lock running or not",
     ),
+    "r2_get_size_bound_off_by_one": Fault(
+        "APP-GET-2",
+        "test_app_get.py",
+        "server: a get's size bound written size >= max: a file of the maximum size refused",
+    ),
+    "r2_put_size_bound_off_by_one": Fault(
+        "APP-PUT-7",
+        "test_app_put.py",
+        "server: the put's size bound written size >= max: a maximum-size put refused",
+    ),
+    "r2_done_size_unchecked": Fault(
+        "APP-PUT-5",
+        "test_app_put.py",
+        "server: DONE.size parsed but never compared with PUTF.size",
+    ),
+    "r2_putf_sha_unchecked": Fault(
+        "APP-PUT-5",
+        "test_app_put.py",
+        "server: PUTF.sha256 kept but never compared",
+    ),
+    "r2_mismatch_nonfatal": Fault(
+        "APP-PUT-5",
+        "test_app_put.py",
+        "server: return chan_send_error(integrity_failed) at DONE: the connection stays open",
+    ),
+    "r2_excess_nonfatal": Fault(
+        "ERR-3",
+        "test_app_put.py",
+        "server: return chan_send_error(integrity_failed) on excess DATA: no close",
+    ),
+    "r2_exists_follows_links": Fault(
+        "APP-PUT-3",
+        "test_app_put_inbox_links.py",
+        "server: the inbox name tested with fstatat(..., 0): a dangling link found at DONE",
+    ),
+    "r2_malformed_putf_nonfatal": Fault(
+        "ERR-3",
+        "test_app_schema_refusal_close.py",
+        "server: return chan_send_error(bad_frame) for a malformed PUTF: the connection stays open",
+    ),
+    "r2_exists_at_done_closes": Fault(
+        "ERR-3",
+        "test_app_put_race_loser.py",
+        "server: exists at DONE (a concurrent put won) answered, then the connection closed",
+    ),
+    "r2_idle_timeout_silent": Fault(
+        "LIM-2",
+        "test_limits.py",
+        "server: the idle timeout closes without EROR timeout",
+    ),
+    "r2_addr_cap_off_by_one": Fault(
+        "LIM-8",
+        "test_lockout.py",
+        "server: the per-address cap checked with > (one handshake too many)",
+    ),
+    "r2_max_conn_off_by_one": Fault(
+        "LIM-4",
+        "test_lockout.py",
+        "server: max_connections checked with > (one connection too many)",
+    ),
+    "r2_evicts_established": Fault(
+        "LIM-9",
+        "test_lockout.py",
+        "server: a full server shuts down its oldest connection, established or not",
+    ),
+    "r2_malformed_eke3_forgiven": Fault(
+        "EKE-THR-5",
+        "test_eke_throttling.py",
+        "server: a malformed EKE3 (bad hex) releases the pending handshake uncounted",
+    ),
+    "r2_backoff_uncapped": Fault(
+        "EKE-THR-6",
+        "test_eke_throttling_cap.py",
+        "server: the lock duration never held to the cap",
+    ),
+    "r2_addr_lock_ignored": Fault(
+        "EKE-THR-1",
+        "test_eke_throttling.py",
+        "server: address failures counted but only the user's lock consulted at EKE1",
+    ),
+    "r2_consecutive_not_reset": Fault(
+        "EKE-THR-11",
+        "test_eke_hard_cap_reset.py",
+        "server: a success resets the failure count but not the consecutive count of the hard cap",
+    ),
+    "r2_record_limit_late": Fault(
+        "EKE-REC-6",
+        "test_eke_records.py",
+        "server: a record's length checked only once its body has been read",
+    ),
+    "r2_record_trailing_bytes": Fault(
+        "EKE-REC-1",
+        "test_eke_records.py",
+        "server: the inner length checked as ilen > ptlen - 8: bytes after the frame ignored",
+    ),
+    "r2_empty_data_ok": Fault(
+        "FRM-13",
+        "test_framing.py test_app_put.py",
+        "server: DATA length checked as len > DATA_LIMIT only: an empty DATA taken",
+    ),
+    "r2_client_done_size_unchecked": Fault(
+        "APP-GET-3",
+        "test_eke_client_transfer.py",
+        "client: DONE.size parsed but never compared",
+        client=True,
+    ),
+    "r2_client_sha_half_compared": Fault(
+        "APP-GET-3",
+        "test_eke_client_transfer.py",
+        "client: DONE.sha256 compared with memcmp on 32 characters",
+        client=True,
+    ),
+    "r2_client_put_exists_ok": Fault(
+        "APP-PUT-10",
+        "test_client_put.py",
+        "client: a put refused exists reported as success (already there)",
+        client=True,
+    ),
 }
 
 _build_lock = threading.Lock()

@@ -261,7 +261,7 @@ export async function get(opts) {
           throw err;
         }
         if (f.type === 'DATA') {
-          if (f.payload.length === 0 || f.payload.length > DATA_MAX) throw new ProtocolError(1, 'bad DATA frame size');
+          if ((f.payload.length === 0 && !fault('r2-cli-empty-data-ok')) || f.payload.length > DATA_MAX) throw new ProtocolError(1, 'bad DATA frame size');
           if (received + BigInt(f.payload.length) > size && !fault('cli-writes-beyond-size')) throw new ProtocolError(8, 'more data than announced');
           hash.update(f.payload);
           fs.writeSync(partial.fd, f.payload);
@@ -271,7 +271,7 @@ export async function get(opts) {
           const dsize = int(done, 'size');
           const dsha = sha(done, 'sha256');
           const digest = hash.digest('hex');
-          if (received !== size || dsize !== size || dsha !== digest || (rsha !== undefined && rsha !== digest)) {
+          if (received !== size || (dsize !== size && !fault('r2-cli-done-size-ignored')) || dsha !== digest || (rsha !== undefined && rsha !== digest && !fault('r2-cli-rsfl-sha-ignored'))) {
             throw new ProtocolError(8, 'size or SHA-256 mismatch');
           }
           const target = fault('cli-trusts-rsfl-name') ? path.join(outDir, rname) : out;
@@ -312,7 +312,17 @@ export async function put(opts) {
     const digest = hash.digest('hex');
     await session(opts, async (s) => {
       await s.sendControl('PUTF', { name: opts.as, size: BigInt(size), sha256: digest });
-      const answer = await s.withTimeout(opts.idleTimeout, 'the server went silent', () => s.nextFrame());
+      let answer;
+      try {
+        answer = await s.withTimeout(opts.idleTimeout, 'the server went silent', () => s.nextFrame());
+      } catch (err) {
+        // The fault: a non-fatal refusal (exists, too_large) taken as "nothing to do".
+        if (fault('r2-cli-put-refusal-exit0') && err instanceof ClientFailure && err.status === 3) {
+          await s.bye();
+          return;
+        }
+        throw err;
+      }
       if (answer.type !== 'RSFL') throw new ProtocolError(3, `expected RSFL, got ${answer.type}`);
       const rsfl = parseControl(answer.payload);
       if (fault('cli-put-truthy-accept') ? !rsfl.accept : rsfl.accept !== true) throw new ProtocolError(1, 'RSFL does not accept the put');

@@ -14,9 +14,9 @@ const FORBIDDEN_CHARS = fault('name-no-bidi-check')
 /** Why a name is refused (forbidden), or null when it is acceptable. */
 export function nameProblem(name) {
   const bytes = Buffer.byteLength(name, 'utf8');
-  if (bytes === 0 || bytes > 4096) return 'name length';
+  if (bytes === 0 || bytes > (fault('r2-name-limit-4095') ? 4095 : 4096)) return 'name length';
   if (name.startsWith('/')) return 'absolute name';
-  if (/^[A-Za-z]:/.test(name)) return 'drive letter';
+  if (/^[A-Za-z]:/.test(name) && !fault('r2-drive-letter-allowed')) return 'drive letter';
   if (FORBIDDEN_CHARS.test(name)) return 'forbidden character';
   for (const part of name.split('/')) {
     if (part === '' || part === '.' || (part === '..' && !fault('name-dotdot-allowed'))) return 'bad component';

@@ -13,7 +13,7 @@ import { validUserName } from './store.mjs';
 import { addressKey } from './throttle.mjs';
 import {
   CONTROL_LIMIT, CONTROL_TYPES, ConnectionClosed, DATA_MAX, ERRORS, encodeFrame, hexBytes, int,
-  parseControl, parseInner, ProtocolError, readFrame, sha, SocketReader, str, stringify,
+  parseControl, parseError, parseInner, ProtocolError, readFrame, sha, SocketReader, str, stringify,
 } from './wire.mjs';
 
 const AUTH_MESSAGE = 'authentication failed';
@@ -97,13 +97,13 @@ export class Server {
     const conn = new Connection(this, socket);
     const handshaking = [...this.conns].filter((c) => !c.established);
     const sameAddress = handshaking.filter((c) => c.address === conn.address).length;
-    if (sameAddress >= this.opts.maxPendingPerAddress) {
+    if (fault('r2-addr-cap-off-by-one') ? sameAddress > this.opts.maxPendingPerAddress : sameAddress >= this.opts.maxPendingPerAddress) {
       conn.refuseBusy('too many connections from your address');
       return;
     }
-    if (this.conns.size >= this.opts.maxConnections) {
+    if (fault('r2-max-conn-off-by-one') ? this.conns.size > this.opts.maxConnections : this.conns.size >= this.opts.maxConnections) {
       // LIM-9: make room by closing the oldest connection still in its handshake.
-      const oldest = fault('lim-no-eviction') ? undefined : handshaking[0];
+      const oldest = fault('lim-no-eviction') ? undefined : fault('r2-evicts-established') ? [...this.conns][0] : handshaking[0];
       if (!oldest) {
         conn.refuseBusy('too many connections');
         return;
@@ -205,6 +205,7 @@ class Connection {
     const deadline = setTimeout(async () => {
       if (this.established || this.closed) return;
       log(`handshake timeout from ${this.address}`);
+      if (fault('r2-hs-timeout-not-counted')) this.release = null;
       this.releasePending(false);
       if (fault('hs-timeout-silent')) return this.abort();
       await this.sendError(10, 'handshake timeout');
@@ -340,7 +341,7 @@ class Connection {
     } catch (err) {
       if (err instanceof Timeout) {
         log(`idle timeout from ${this.address}`);
-        await this.sendError(10, 'idle timeout');
+        if (!fault('r2-idle-timeout-silent')) await this.sendError(10, 'idle timeout');
         this.finish();
       }
       throw err;
@@ -377,7 +378,7 @@ class Connection {
       const frame = await this.nextFrame();
       if (frame === null) return; // EOF between transfers: not an error (APP-BYE-2)
       const { type, payload } = frame;
-      if (CONTROL_TYPES.has(type) && payload.length > CONTROL_LIMIT) throw new ProtocolError(2, 'control payload above 65536 bytes');
+      if (CONTROL_TYPES.has(type) && payload.length > CONTROL_LIMIT && !fault('r2-record-control-limit-unchecked')) throw new ProtocolError(2, 'control payload above 65536 bytes');
       switch (type) {
         case 'RQFL':
           await this.get(parseControl(payload));
@@ -392,9 +393,15 @@ class Connection {
           return;
         case 'EROR':
           parseControl(payload);
+          if (fault('r2-idle-eror-ignored') && parseError(parseControl(payload)).code !== 11) break; // only a fatal-looking one ends it
           this.finish();
           return;
+        case 'RSFL':
+        case 'DONE':
+          if (fault('r2-stray-answer-ignored')) break;
+          throw new ProtocolError(3, `${type} is not allowed here`);
         default:
+          if (fault('r2-unknown-type-bad-frame') && !CONTROL_TYPES.has(type) && type !== 'DATA') throw new ProtocolError(1, `${type} is not a frame type`);
           throw new ProtocolError(3, `${type} is not allowed here`);
       }
     }
@@ -489,7 +496,7 @@ class Connection {
     if (checked > BigInt(this.opts.maxFileSize) && !fault('put-size-late')) return refuse(7, 'file is above the maximum file size');
     const finalPath = path.join(this.server.inbox, base);
     if (fault('put-no-basename')) fs.mkdirSync(path.dirname(finalPath), { recursive: true });
-    if (fs.existsSync(finalPath) || isLink(finalPath)) return refuse(12, 'a file of that name exists');
+    if (fault('r2-put-dangling-link-unchecked') ? fs.existsSync(finalPath) : fs.existsSync(finalPath) || isLink(finalPath)) return refuse(12, 'a file of that name exists');
     const { tmp, fd } = createPartial(this.server.inbox, { server: true });
     this.partial = { tmp, fd };
     await this.sendControl('RSFL', { accept: true, name: base });
@@ -505,7 +512,8 @@ class Connection {
       if (frame === null) throw new ConnectionClosed('connection closed during a put');
       const { type, payload } = frame;
       if (type === 'DATA') {
-        if (payload.length === 0) throw new ProtocolError(1, 'empty DATA frame');
+        if (payload.length === 0 && !fault('r2-put-empty-data-ignored')) throw new ProtocolError(1, 'empty DATA frame');
+        if (payload.length === 0) continue;
         if (payload.length > DATA_MAX) throw new ProtocolError(1, 'DATA frame above 1 MiB');
         if (received + BigInt(payload.length) > size) throw new ProtocolError(8, 'more data than announced');
         if (received + BigInt(payload.length) > BigInt(this.opts.maxFileSize)) throw new ProtocolError(7, 'file is above the maximum file size');
@@ -518,7 +526,7 @@ class Connection {
         const doneSize = int(done, 'size');
         const doneSha = sha(done, 'sha256');
         const digest = hash.digest('hex');
-        if (received !== size || doneSize !== size || doneSha !== digest || (offeredSha !== undefined && offeredSha !== digest)) {
+        if (received !== size || (doneSize !== size && !fault('r2-put-done-size-ignored')) || doneSha !== digest || (offeredSha !== undefined && offeredSha !== digest && !fault('r2-put-offered-sha-ignored'))) {
           throw new ProtocolError(8, 'size or SHA-256 mismatch');
         }
         this.partial = null;

@@ -42,10 +42,10 @@ export class Throttle {
     if (u?.locked) return { code: 14, retryAfter: Math.ceil(this.cap) };
     let until = 0;
     if (u && u.n >= this.failures) until = Math.max(until, u.until);
-    const a = this.addrs.get(addrKey);
+    const a = fault('r2-admit-ignores-address') ? undefined : this.addrs.get(addrKey);
     if (a && a.n >= this.failures) until = Math.max(until, a.until);
-    if (until > now) return { code: 14, retryAfter: Math.max(1, Math.ceil((until - now) / 1000)) };
-    if ((this.pendingUsers.get(userKey) ?? 0) >= this.pendingPerUser || (this.pendingAddrs.get(addrKey) ?? 0) >= this.pendingPerAddress) {
+    if (until > now) return { code: 14, retryAfter: Math.max(1, (fault('r2-retry-after-floor') ? Math.floor : Math.ceil)((until - now) / 1000)) };
+    if (((this.pendingUsers.get(userKey) ?? 0) >= this.pendingPerUser && !fault('r2-no-pending-user-cap')) || (this.pendingAddrs.get(addrKey) ?? 0) >= this.pendingPerAddress) {
       return { code: 9, retryAfter: 1 };
     }
     return null;
@@ -68,7 +68,7 @@ export class Throttle {
     };
   }
   lockFor(n, now) {
-    const seconds = Math.max(1, Math.ceil(Math.min(this.cap, this.base * 2 ** (n - this.failures))));
+    const seconds = fault('r2-backoff-not-doubled') ? Math.max(1, Math.ceil(Math.min(this.cap, this.base))) : Math.max(1, Math.ceil(Math.min(this.cap, this.base * 2 ** (n - this.failures))));
     return now + seconds * 1000;
   }
   fail(userKey, addrKey, now = Date.now()) {

@@ -250,6 +250,12 @@ func failConn(ch *Channel, err error) bool {
 	switch {
 	case errors.As(err, &pe):
 		_ = ch.WriteError(pe)
+		if fault("r2_too_large_closes") && pe.Code == CodeTooLarge {
+			return true
+		}
+		if fault("r2_not_found_closes") && pe.Code == CodeNotFound {
+			return true
+		}
 		return pe.Fatal()
 	case isTimeout(err):
 		_ = ch.WriteError(perr(CodeTimeout, "timed out"))
@@ -361,7 +367,7 @@ const partialPrefix = ".sft-partial-"
 
 // checkName is APP-NAME-1/2/8 (and APP-NAME-9 for the last component).
 func checkName(name string) *ProtoError {
-	if name == "" || len(name) > 4096 {
+	if name == "" || len(name) > 4096 || fault("r2_name_bound_off_by_one") && len(name) >= 4096 {
 		return perr(CodeForbidden, "name length not acceptable")
 	}
 	if strings.HasPrefix(name, "/") {
@@ -382,11 +388,11 @@ func checkName(name string) *ProtoError {
 	}
 	parts := strings.Split(name, "/")
 	for _, p := range parts {
-		if p == "" || p == "." || p == ".." || len(p) > 255 {
+		if p == "" || (p == "." && !fault("r2_dot_component_allowed")) || p == ".." || len(p) > 255 {
 			return perr(CodeForbidden, "bad name component")
 		}
 	}
-	if strings.HasPrefix(parts[len(parts)-1], partialPrefix) {
+	if strings.HasPrefix(parts[len(parts)-1], partialPrefix) && !fault("r2_partial_prefix_whole_name") || fault("r2_partial_prefix_whole_name") && strings.HasPrefix(name, partialPrefix) {
 		return perr(CodeForbidden, "reserved name")
 	}
 	return nil
@@ -586,7 +592,7 @@ func (s *Server) get(ch *Channel, name string) error {
 		return perr(CodeInternal, "stat failed")
 	}
 	size := st.Size()
-	if size > s.cfg.MaxFileSize {
+	if size > s.cfg.MaxFileSize && !fault("r2_get_size_unchecked") {
 		return perr(CodeTooLarge, "file above the size limit")
 	}
 	if err := ch.WriteFrame("RSFL", jsonPayload(map[string]interface{}{"name": name, "size": size})); err != nil {
@@ -653,7 +659,11 @@ func (s *Server) startPut(ch *Channel, f *Frame) (*putState, error) {
 	parts := strings.Split(name, "/")
 	base := parts[len(parts)-1]
 	final := filepath.Join(s.cfg.Inbox, base)
-	if _, err := os.Lstat(final); err == nil && !fault("put_exists_at_done") {
+	statFn := os.Lstat
+	if fault("r2_put_exists_stat_follows") {
+		statFn = os.Stat
+	}
+	if _, err := statFn(final); err == nil && !fault("put_exists_at_done") {
 		return nil, perr(CodeExists, "a file of that name exists")
 	}
 	tmpPath := filepath.Join(s.cfg.Inbox, partialPrefix+hex.EncodeToString(randomBytes(12)))
@@ -706,7 +716,7 @@ func (s *Server) receivingFrame(ch *Channel, f *Frame, put **putState) error {
 			return err
 		}
 		got := hex.EncodeToString(p.hash.Sum(nil))
-		if size != p.size || p.received != p.size || sum != got || (p.announced != "" && p.announced != got) {
+		if (size != p.size && !fault("r2_done_size_unchecked")) || p.received != p.size || sum != got || (p.announced != "" && p.announced != got && !fault("r2_announced_sha_unchecked")) {
 			return perr(CodeIntegrityFailed, "size or SHA-256 mismatch")
 		}
 		if err := p.file.Sync(); err != nil {
@@ -735,6 +745,9 @@ func (s *Server) receivingFrame(ch *Channel, f *Frame, put **putState) error {
 		}
 		return ch.WriteFrame("DONE", jsonPayload(map[string]interface{}{"size": size, "sha256": got}))
 	case "EROR":
+		if fault("r2_put_eror_ignored") {
+			return nil // an "abort" from the peer: keep waiting for its next frame
+		}
 		return io.EOF
 	}
 	return perr(CodeUnexpected, "%s not allowed during a put", f.Type)

@@ -114,6 +114,9 @@ func (e *failEntry) retryAfter(now, capSeconds float64) (int64, bool) {
 	}
 	if now < e.LockedUntil {
 		ra := int64(math.Ceil(e.LockedUntil - now))
+		if fault("r2_retry_after_truncated") {
+			ra = int64(e.LockedUntil - now)
+		}
 		if ra < 1 {
 			ra = 1
 		}
@@ -161,6 +164,10 @@ func (t *Throttle) Release(user, addr string, ok bool) {
 	if t.pendingAddrs[addr] <= 0 {
 		delete(t.pendingAddrs, addr)
 	}
+	if ok && fault("r2_pending_leak_on_success") {
+		t.pendingUsers[user]++ // the decrement above undone: success returns early in the original
+		t.pendingAddrs[addr]++
+	}
 	if ok {
 		if fault("success_resets_address") {
 			delete(t.tables.Addrs, addr)
@@ -192,7 +199,14 @@ func (t *Throttle) failLocked(table map[string]*failEntry, key string, now float
 		n++
 	}
 	if e.Failures >= n {
-		d := math.Min(t.cfg.Cap, t.cfg.Base*math.Pow(2, float64(e.Failures-n)))
+		exp := float64(e.Failures - n)
+		if fault("r2_backoff_exponent_off_by_one") {
+			exp++ // counted from the first failure of the lock, not the N-th
+		}
+		d := t.cfg.Base * math.Pow(2, exp)
+		if !fault("r2_backoff_uncapped") {
+			d = math.Min(t.cfg.Cap, d)
+		}
 		d = math.Max(1, math.Ceil(d))
 		e.LockedUntil = now + d
 	}
@@ -210,7 +224,7 @@ func (t *Throttle) evictLocked(table map[string]*failEntry, now float64) {
 	for len(table) >= t.cfg.TableEntries {
 		victim, oldest := "", math.Inf(1)
 		for k, e := range table {
-			if e.HardLocked || now < e.LockedUntil {
+			if (e.HardLocked || now < e.LockedUntil) && !fault("r2_evicts_running_locks") {
 				continue
 			}
 			if e.LastFailure < oldest {

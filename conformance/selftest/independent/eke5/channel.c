@@ -170,7 +170,7 @@ static int length_code(const char *type, uint32_t len, uint32_t frame_limit)
         return E_FRAME_TOO_LARGE;
     if (is_control(type) && (FAULTY(F_CONTROL_OFF_BY_ONE) ? len >= CONTROL_LIMIT : len > CONTROL_LIMIT))
         return E_FRAME_TOO_LARGE;
-    if (memcmp(type, "DATA", 4) == 0 && (len == 0 || len > DATA_LIMIT))
+    if (memcmp(type, "DATA", 4) == 0 && ((len == 0 && !FAULTY(F_R2_EMPTY_DATA_OK)) || len > DATA_LIMIT))
         return E_BAD_FRAME;
     return 0;
 }
@@ -223,7 +223,19 @@ int chan_recv(struct chan *ch, struct frame *f, int *err_code)
     /* record phase */
     if (memcmp(hdr, "RECD", 4) != 0)
         return RX_CLOSE; /* EKE-REC-5: plaintext after EKE4 */
-    if (len > ch->frame_limit) {
+    if (len > ch->frame_limit && !FAULTY(F_R2_RECORD_LIMIT_LATE)) {
+        *err_code = E_FRAME_TOO_LARGE;
+        return RX_PROTO;
+    }
+    if (len > ch->frame_limit) { /* the fault: read (and drop) the record first */
+        uint8_t sink[4096];
+        for (uint32_t left = len; left > 0;) {
+            uint32_t n = left < sizeof sink ? left : (uint32_t)sizeof sink;
+            st = read_exact(ch, sink, n, 1);
+            if (st != RX_OK)
+                return st;
+            left -= n;
+        }
         *err_code = E_FRAME_TOO_LARGE;
         return RX_PROTO;
     }
@@ -267,7 +279,8 @@ int chan_recv(struct chan *ch, struct frame *f, int *err_code)
         ch->seq_rx++;
     ch->blocks_rx += blocks;
     uint32_t ilen = be32(pt + 4);
-    if ((size_t)ilen != ptlen - 8 || !type_is_valid(pt)) {
+    if ((FAULTY(F_R2_RECORD_TRAILING_BYTES) ? (size_t)ilen > ptlen - 8 : (size_t)ilen != ptlen - 8) ||
+        !type_is_valid(pt)) {
         free(pt);
         *err_code = E_BAD_FRAME; /* EKE-REC-1: not exactly one frame */
         return RX_PROTO;

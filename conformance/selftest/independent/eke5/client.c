@@ -433,7 +433,8 @@ static int do_get(struct chan *ch, const char *name, const char *out, int force)
     if (!EVP_DigestFinal_ex(md, dg, &dn))
         goto out;
     hex_encode(dg, 32, hex);
-    if (dsize != size || received != size || memcmp(hex, dsha, 64) != 0 ||
+    if ((dsize != size && !FAULTY(F_R2_CLIENT_DONE_SIZE)) || received != size ||
+        memcmp(hex, dsha, FAULTY(F_R2_CLIENT_SHA_HALF) ? 32 : 64) != 0 ||
         (rsha[0] != '\0' && !FAULTY(F_CLIENT_RSFL_SHA) && memcmp(hex, rsha, 64) != 0)) {
         chan_send_error(ch, E_INTEGRITY, "size or digest mismatch", -1);
         fprintf(stderr, "eke5: integrity_failed: size or SHA-256 mismatch\n");
@@ -506,6 +507,14 @@ static int do_put(struct chan *ch, const char *file, const char *name)
     }
     if (strcmp(f.type, "EROR") == 0) {
         report_eror(&f);
+        if (FAULTY(F_R2_CLIENT_PUT_EXISTS_OK)) { /* "already there": nothing to do */
+            int ec = 0;
+            uint64_t c = 0;
+            json_t *ej = parse_control(&f, &ec);
+            if (ej != NULL && get_uint(ej, "code", &c) == 0 && c == E_EXISTS)
+                rc = 0;
+            json_decref(ej);
+        }
         goto out;
     }
     if (strcmp(f.type, "RSFL") != 0) {

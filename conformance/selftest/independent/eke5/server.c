@@ -376,6 +376,8 @@ static int handshake(struct conn *c, struct chan *ch)
     const char *chex3 = j ? get_str(j, "c", &clen) : NULL;
     uint8_t c3[64 + TAG_BYTES], pt3[64];
     if (chex3 == NULL || hex_decode_exact(chex3, clen, c3, sizeof c3) != 0) {
+        if (FAULTY(F_R2_MALFORMED_EKE3_FORGIVEN))
+            eke3_seen = 0, success = 2; /* "not a guess": released uncounted */
         chan_send_error(ch, E_BAD_FRAME, "malformed EKE3", -1);
         goto out;
     }
@@ -532,7 +534,7 @@ static int do_get(struct chan *ch, json_t *req)
     if (fl >= 0)
         fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     uint64_t size = (uint64_t)sb.st_size;
-    if (size > cfg.max_file_size) {
+    if (FAULTY(F_R2_GET_SIZE_BOUND) ? size >= cfg.max_file_size : size > cfg.max_file_size) {
         close(fd);
         return chan_send_error(ch, E_TOO_LARGE, "file above the size limit", -1);
     }
@@ -627,6 +629,8 @@ static int do_putf(struct chan *ch, json_t *req, struct put_state *p)
     const char *sha = shav ? get_str(req, "sha256", &slen) : NULL;
     if (name == NULL || get_uint(req, "size", &size) != 0 || (shav != NULL && sha == NULL) ||
         (sha != NULL && !valid_sha256_hex(sha, slen))) {
+        if (FAULTY(F_R2_MALFORMED_PUTF_NONFATAL))
+            return chan_send_error(ch, E_BAD_FRAME, "malformed PUTF", -1);
         chan_send_error(ch, E_BAD_FRAME, "malformed PUTF", -1);
         return -1;
     }
@@ -641,12 +645,12 @@ static int do_putf(struct chan *ch, json_t *req, struct put_state *p)
         return chan_send_error(ch, E_FORBIDDEN, "name reserved", -1);
     if (FAULTY(F_SIZE_U32))
         size = (uint32_t)size;
-    if (size > cfg.max_file_size)
+    if (FAULTY(F_R2_PUT_SIZE_BOUND) ? size >= cfg.max_file_size : size > cfg.max_file_size)
         return chan_send_error(ch, E_TOO_LARGE, "file above the size limit", -1);
     memcpy(p->final, last, blen);
     p->final[blen] = '\0';
     struct stat sb;
-    if (fstatat(g_inbox_fd, p->final, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+    if (fstatat(g_inbox_fd, p->final, &sb, FAULTY(F_R2_EXISTS_FOLLOWS) ? 0 : AT_SYMLINK_NOFOLLOW) == 0)
         return chan_send_error(ch, E_EXISTS, "file exists", -1);
     uint8_t rnd[8];
     if (RAND_bytes(rnd, 8) != 1) {
@@ -690,6 +694,8 @@ static int do_data(struct chan *ch, const struct frame *f, struct put_state *p)
 {
     if (p->received + f->len > p->size + (FAULTY(F_DATA_OFF_BY_ONE) ? 1 : 0)) {
         put_discard(p);
+        if (FAULTY(F_R2_EXCESS_NONFATAL))
+            return chan_send_error(ch, E_INTEGRITY, "more data than announced", -1);
         chan_send_error(ch, E_INTEGRITY, "more data than announced", -1);
         return -1;
     }
@@ -734,9 +740,12 @@ static int do_done(struct chan *ch, json_t *req, struct put_state *p)
     }
     hex_encode(dg, 32, hex);
     size_t cmp_len = FAULTY(F_DONE_SHA_PREFIX) ? 32 : 64;
-    if (size != p->size || p->received != p->size || memcmp(hex, sha, cmp_len) != 0 ||
-        (p->has_sha && memcmp(hex, p->sha, 64) != 0)) {
+    if ((size != p->size && !FAULTY(F_R2_DONE_SIZE)) || p->received != p->size ||
+        memcmp(hex, sha, cmp_len) != 0 ||
+        (p->has_sha && !FAULTY(F_R2_PUTF_SHA) && memcmp(hex, p->sha, 64) != 0)) {
         put_discard(p);
+        if (FAULTY(F_R2_MISMATCH_NONFATAL))
+            return chan_send_error(ch, E_INTEGRITY, "size or digest mismatch", -1);
         chan_send_error(ch, E_INTEGRITY, "size or digest mismatch", -1);
         return -1;
     }
@@ -751,6 +760,10 @@ static int do_done(struct chan *ch, json_t *req, struct put_state *p)
     if (linked != 0) {
         int e = errno;
         put_discard(p);
+        if (e == EEXIST && FAULTY(F_R2_EXISTS_AT_DONE_CLOSES)) {
+            chan_send_error(ch, E_EXISTS, "file exists", -1);
+            return -1;
+        }
         if (e == EEXIST)
             return chan_send_error(ch, E_EXISTS, "file exists", -1); /* APP-PUT-8 */
         chan_send_error(ch, E_INTERNAL, "internal error", -1);
@@ -788,7 +801,7 @@ static void app_loop(struct chan *ch)
         int code = 0;
         int st = chan_recv(ch, &f, &code);
         if (st != RX_OK) {
-            if (st == RX_TIMEOUT)
+            if (st == RX_TIMEOUT && !FAULTY(F_R2_IDLE_TIMEOUT_SILENT))
                 chan_send_error(ch, E_TIMEOUT, "idle timeout", -1);
             else if (st == RX_PROTO)
                 chan_send_error(ch, code, "refused frame", -1);
@@ -904,14 +917,17 @@ static int admit(struct conn *c)
     for (struct conn *o = g_conns; o != NULL; o = o->next)
         if (o->handshaking && strcmp(o->addr, c->addr) == 0)
             same++;
-    if (same >= cfg.max_pending_per_address) {
+    if (FAULTY(F_R2_ADDR_CAP_OFF_BY_ONE) ? same > cfg.max_pending_per_address
+                                         : same >= cfg.max_pending_per_address) {
         rc = -1;
         goto out;
     }
-    if (g_nconns >= cfg.max_connections) {
+    if (FAULTY(F_R2_MAX_CONN_OFF_BY_ONE) ? g_nconns > cfg.max_connections
+                                         : g_nconns >= cfg.max_connections) {
         struct conn *oldest = NULL;
         for (struct conn *o = g_conns; o != NULL; o = o->next)
-            if (o->handshaking && (oldest == NULL || o->accepted < oldest->accepted))
+            if ((o->handshaking || FAULTY(F_R2_EVICTS_ESTABLISHED)) &&
+                (oldest == NULL || o->accepted < oldest->accepted))
                 oldest = o;
         if (oldest == NULL) {
             rc = -1;

@@ -164,7 +164,8 @@ int throttle_begin(const char *user_key, const char *addr_key, long long *retry_
     double until = 0;
     if (over_threshold(u->fails) && u->locked_until > now)
         until = u->locked_until;
-    if (over_threshold(a->fails) && a->locked_until > now && a->locked_until > until)
+    if (!FAULTY(F_R2_ADDR_LOCK_IGNORED) && over_threshold(a->fails) && a->locked_until > now &&
+        a->locked_until > until)
         until = a->locked_until;
     if (until > 0) {
         *retry_after = seconds_left(until, now);
@@ -188,7 +189,7 @@ static void lock_after_failure(struct entry *e, double now)
 {
     if (over_threshold(e->fails)) {
         double d = g_cfg.base * pow(2.0, (double)(e->fails - g_cfg.failures));
-        if (d > g_cfg.cap)
+        if (d > g_cfg.cap && !FAULTY(F_R2_BACKOFF_UNCAPPED))
             d = g_cfg.cap;
         d = ceil(d);
         if (d < 1)
@@ -212,7 +213,8 @@ void throttle_end(const char *user_key, const char *addr_key, int success)
     } else if (success) {
         if (u != NULL) {
             u->fails = 0;
-            u->consecutive = 0;
+            if (!FAULTY(F_R2_CONSECUTIVE_NOT_RESET))
+                u->consecutive = 0;
             u->locked_until = 0;
         }
         if (a != NULL && FAULTY(F_SUCCESS_RESETS_ADDR)) {

@@ -1,0 +1,56 @@
+"""A put whose name is a symbolic link in the inbox, dangling or not (docs/SPEC.md
+APP-PUT-3): the name exists, so `PUTF` is answered before any data is sent.
+
+Belongs beside conformance/test_app_put.py's `test_put_that_would_overwrite_is_exists`,
+which makes the name exist with an earlier put (a regular file). A responder that tests
+"does the name exist?" by following links (`stat()`, `fs.existsSync`, `os.Stat`) finds
+nothing behind a dangling link, accepts the put, takes every byte, and only then fails
+(its `link()` meets the name) — or, committing with `rename()`, replaces the link. The
+reference tests the name itself (`lstat`). Needs the target's `inbox` (target-file key),
+where the case plants the link and removes it afterwards; without it, SKIP.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from conformance._wire_fixtures import AppChannel, fresh_name, require
+from conformance.target import Target
+from conformance.wire import ConformanceFailure, ExpectError, ExpectFrame
+
+
+@pytest.mark.req("APP-PUT-3")
+@pytest.mark.parametrize("link", ["dangling", "to-a-missing-directory"])
+def test_put_onto_a_dangling_link_in_the_inbox_is_refused_before_data(
+    target: Target, app_channel: AppChannel, link: str
+) -> None:
+    """The inbox holds `name` as a symbolic link to nothing: a `PUTF` of `name` is
+    answered `exists` (or `forbidden`) at once, never `RSFL {accept}`; the link stays."""
+    require(target, "put")
+    if target.inbox is None:
+        pytest.skip("the target file does not declare its inbox (key `inbox`)")
+    name = fresh_name()
+    where = target.inbox / name
+    pointee = f"{name}.nowhere" if link == "dangling" else f"{name}.nodir/file"
+    os.symlink(pointee, where)
+    try:
+        channel = app_channel()
+        channel.send_frame("PUTF", {"name": name, "size": 5})
+        outcome = channel.expect([ExpectError("exists", "forbidden"), ExpectFrame("RSFL")])
+        if outcome.frame is not None and outcome.frame.type == b"RSFL":
+            raise ConformanceFailure.evidence(
+                f"APP-PUT-3: PUTF {name!r}, a symbolic link ({link}, -> {pointee!r}) in the inbox",
+                "EROR exists before any data: the name exists in the inbox, whatever the "
+                "link points at",
+                outcome.describe(),
+            )
+        outcome.check(f"APP-PUT-3: PUTF {name!r}, a {link} symbolic link in the inbox")
+        if not where.is_symlink() or os.readlink(where) != pointee:
+            raise ConformanceFailure(
+                f"APP-PUT-3: the symbolic link {where} was replaced or changed by a refused put"
+            )
+    finally:
+        if where.is_symlink():
+            where.unlink()
