@@ -139,6 +139,63 @@ FAULT_CASES = (
         client=True,
     ),
     FaultCase("surrogate-fffd", "FRM-15", ("test_framing.py",), "lone surrogate used as U+FFFD"),
+    # Round 2 (r2-): from pki3's own code structure.
+    FaultCase("r2-notbefore-unchecked", "PKI-CERT-3", _CERTS, "NotBefore not compared"),
+    FaultCase("r2-cn-first", "PKI-ID-4", ("test_pki_identity.py",), "first of several CNs"),
+    FaultCase("r2-ec-any-curve", "PKI-CERT-9", _CERTS, "EC curve not compared with P-256"),
+    FaultCase("r2-sig-any-hash", "PKI-CERT-9", _CERTS, "any signature hash accepted"),
+    FaultCase(
+        "r2-forbidden-open",
+        "PKI-ID-3",
+        ("test_pki_identity.py", *_CERTS),
+        "open after forbidden",
+    ),
+    FaultCase(
+        "r2-integrity-nonfatal",
+        "ERR-3",
+        ("test_app_put.py", "test_app_integrity.py"),
+        "integrity_failed not fatal",
+    ),
+    FaultCase("r2-put-size-ge", "APP-PUT-7", _PUT, "a put of exactly the limit refused"),
+    FaultCase("r2-get-size-unchecked", "APP-GET-2", ("test_app_get.py",), "big file sent"),
+    FaultCase("r2-data-max-off", "FRM-13", ("test_framing.py", *_PUT), "1 MiB DATA refused"),
+    FaultCase("r2-control-max-off", "FRM-8", ("test_framing.py",), "65536-byte control refused"),
+    FaultCase(
+        "r2-put-reserved-ok",
+        "APP-NAME-9",
+        ("test_app_reserved_names.py",),
+        "reserved-prefix put stored",
+    ),
+    FaultCase("r2-timeout-no-eror", "LIM-2", ("test_limits.py",), "idle close without EROR"),
+    FaultCase(
+        "r2-client-rsfl-sha", "APP-GET-3", _INITIATOR, "RSFL.sha256 not compared", client=True
+    ),
+    FaultCase(
+        "r2-client-empty-data",
+        "FRM-13",
+        ("test_client_lies.py", *_INITIATOR),
+        "empty DATA accepted",
+        client=True,
+    ),
+    FaultCase("r2-client-alpn", "PKI-TLS-2", ("test_pki_tls.py",), "ALPN unchecked", client=True),
+    FaultCase(
+        "r2-client-sweep-all", "APP-STORE-3", _INITIATOR, "sweeps live temporaries", client=True
+    ),
+    FaultCase(
+        "r2-client-ca-true",
+        "PKI-CERT-6",
+        (*_CERTS, "test_pki_certs_profile_edge.py"),
+        "CA:TRUE responder",
+        client=True,
+    ),
+    FaultCase(
+        "r2-client-done-size",
+        "APP-GET-3",
+        (*_INITIATOR, "test_pki_initiator_done_edge.py"),
+        "DONE.size unchecked",
+        client=True,
+    ),
+    FaultCase("r2-client-notbefore", "PKI-CERT-3", _CERTS, "NotBefore unchecked", client=True),
 )
 
 

@@ -171,6 +171,75 @@ FAULT_CASES = (
     ),
     FaultCase("putf_sha_ignored", "APP-PUT-5", _PUT, "PUTF.sha256 unused"),
     FaultCase("error_echoes_name", "ERR-1", ("test_app_names.py",), "long EROR message"),
+    # Round 2 (r2_): from pki4's own code structure.
+    FaultCase("r2_bc_not_critical", "PKI-CERT-9", _CERTS, "BasicConstraints criticality unchecked"),
+    FaultCase(
+        "r2_integrity_nonfatal",
+        "ERR-3",
+        ("test_app_put.py", "test_app_integrity.py"),
+        "integrity_failed not fatal",
+    ),
+    FaultCase("r2_get_size_unchecked", "APP-GET-2", ("test_app_get.py",), "big file sent"),
+    FaultCase("r2_put_size_ge", "APP-PUT-7", ("test_app_put.py",), "exact limit refused"),
+    FaultCase(
+        "r2_data_max_off", "FRM-13", ("test_framing.py", "test_app_put.py"), "1 MiB DATA refused"
+    ),
+    FaultCase("r2_control_max_off", "FRM-8", ("test_framing.py",), "65536-byte control refused"),
+    FaultCase("r2_timeout_no_eror", "LIM-2", ("test_limits.py",), "idle close without EROR"),
+    FaultCase(
+        "r2_timeout_keeps_partial",
+        "APP-STORE-3",
+        ("test_limits.py", "test_app_put.py", "test_limits_put_stall_edge.py"),
+        "temporary kept on timeout",
+    ),
+    FaultCase(
+        "r2_bye_stays_open",
+        "APP-BYE-1",
+        ("test_app_get.py", "test_app_put.py"),
+        "open after BYE_",
+    ),
+    FaultCase(
+        "r2_unknown_type_bad_frame",
+        "FRM-5",
+        ("test_framing.py", "test_app_integrity.py"),
+        "unknown type is bad_frame",
+    ),
+    FaultCase(
+        "r2_pending_cap_gt",
+        "LIM-8",
+        ("test_lockout.py", "test_lockout_more.py"),
+        "cap plus one",
+    ),
+    FaultCase(
+        "r2_client_ca_true",
+        "PKI-CERT-6",
+        (*_CERTS, "test_pki_certs_profile_edge.py"),
+        "CA:TRUE responder",
+        client=True,
+    ),
+    FaultCase(
+        "r2_client_done_size",
+        "APP-GET-3",
+        (*_INITIATOR, "test_pki_initiator_done_edge.py"),
+        "DONE.size unchecked",
+        client=True,
+    ),
+    FaultCase("r2_client_alpn", "PKI-TLS-2", ("test_pki_tls.py",), "ALPN unchecked", client=True),
+    FaultCase(
+        "r2_client_put_done_any",
+        "APP-PUT-10",
+        ("test_client_put.py",),
+        "any frame after DONE is success",
+        client=True,
+    ),
+    FaultCase(
+        "r2_client_empty_data",
+        "FRM-13",
+        ("test_client_lies.py", *_INITIATOR),
+        "empty DATA accepted",
+        client=True,
+    ),
+    FaultCase("r2_done_size_unchecked", "APP-PUT-5", _PUT, "DONE.size not compared"),
 )
 
 

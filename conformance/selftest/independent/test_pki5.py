@@ -63,6 +63,7 @@ _CERTS = ("test_pki_certs.py",)
 _PUT = ("test_app_put.py",)
 _INITIATOR = ("test_pki_initiator_transfer.py",)
 _IDENTITY = ("test_pki_identity.py",)
+_NAMES = ("test_app_names.py", "test_app_names_controls.py")
 
 # name -> requirement -> case files -> what the mistake is; client faults plant the
 # initiator (the `get`/`put` templates), the others the responder.
@@ -192,6 +193,77 @@ FAULT_CASES = (
         "JSON by snprintf",
     ),
     FaultCase("put_exists_check_then_rename", "APP-PUT-8", _PUT, "check, then rename()"),
+    # Round 2 (r2_): from pki5's own code structure.
+    FaultCase("r2_bidi_allowed", "APP-NAME-8", _NAMES, "bidi characters pass"),
+    FaultCase("r2_backslash_allowed", "APP-NAME-2", _NAMES, "backslash passes"),
+    FaultCase("r2_drive_letter_allowed", "APP-NAME-2", _NAMES, "drive letter passes"),
+    FaultCase("r2_dot_component_allowed", "APP-NAME-2", _NAMES, "a . component passes"),
+    FaultCase("r2_empty_component_allowed", "APP-NAME-2", _NAMES, "an empty component passes"),
+    FaultCase(
+        "r2_done_mismatch_nonfatal",
+        "ERR-3",
+        ("test_app_put.py", "test_app_integrity.py"),
+        "integrity at DONE not fatal",
+    ),
+    FaultCase(
+        "r2_done_mismatch_keeps_temp",
+        "APP-STORE-3",
+        ("test_app_put.py", "test_app_integrity.py"),
+        "temporary kept after a DONE mismatch",
+    ),
+    FaultCase(
+        "r2_forbidden_put_open",
+        "PKI-ID-3",
+        ("test_pki_identity.py", "test_pki_certs.py"),
+        "open after a forbidden put",
+    ),
+    FaultCase("r2_timeout_no_eror", "LIM-2", ("test_limits.py",), "idle close without EROR"),
+    FaultCase(
+        "r2_unknown_type_bad_frame",
+        "FRM-5",
+        ("test_framing.py", "test_app_integrity.py"),
+        "unknown type is bad_frame",
+    ),
+    FaultCase(
+        "r2_state_checked_in_idle_only",
+        "FRM-6",
+        ("test_framing.py", "test_app_put.py", "test_app_integrity.py"),
+        "requests served during a put",
+    ),
+    FaultCase(
+        "r2_ku_absent_ok",
+        "PKI-CERT-9",
+        (*_CERTS, "test_pki_certs_profile_edge.py"),
+        "no KeyUsage accepted",
+    ),
+    FaultCase(
+        "r2_pending_cap_gt", "LIM-8", ("test_lockout.py", "test_lockout_more.py"), "cap plus one"
+    ),
+    FaultCase(
+        "r2_client_done_size",
+        "APP-GET-3",
+        (*_INITIATOR, "test_pki_initiator_done_edge.py"),
+        "DONE.size unchecked",
+        client=True,
+    ),
+    FaultCase(
+        "r2_client_empty_data",
+        "FRM-13",
+        ("test_client_lies.py", *_INITIATOR),
+        "empty DATA accepted",
+        client=True,
+    ),
+    FaultCase(
+        "r2_client_ca_true",
+        "PKI-CERT-6",
+        (*_CERTS, "test_pki_certs_profile_edge.py"),
+        "CA:TRUE responder",
+        client=True,
+    ),
+    FaultCase("r2_done_size_unchecked", "APP-PUT-5", _PUT, "DONE.size not compared"),
+    FaultCase(
+        "r2_client_excess_at_done", "APP-GET-4", _INITIATOR, "excess noticed at DONE", client=True
+    ),
 )
 
 

@@ -117,7 +117,8 @@ func (t *Trust) revoked(c *x509.Certificate, now time.Time) error {
 	if crl == nil {
 		return errors.New("no CRL")
 	}
-	if crl.NextUpdate.IsZero() || now.After(crl.NextUpdate) || crl.NextUpdate.Sub(crl.ThisUpdate) > maxCRLAge {
+	stale := crl.NextUpdate.IsZero() || now.After(crl.NextUpdate) || crl.NextUpdate.Sub(crl.ThisUpdate) > maxCRLAge
+	if stale {
 		return errors.New("CRL is stale")
 	}
 	for i, rc := range crl.RevokedCertificates {
@@ -142,6 +143,9 @@ func singleCN(c *x509.Certificate) (string, error) {
 			}
 			cns = append(cns, s)
 		}
+	}
+	if len(cns) > 1 && fault("r2-cn-first") {
+		return cns[0], nil
 	}
 	if len(cns) != 1 {
 		return "", fmt.Errorf("subject has %d CNs", len(cns))
@@ -171,18 +175,20 @@ func (t *Trust) verifyPeer(rawCerts [][]byte, purpose x509.ExtKeyUsage, checkCRL
 	switch c.SignatureAlgorithm {
 	case x509.SHA256WithRSA, x509.SHA256WithRSAPSS, x509.ECDSAWithSHA256:
 	default:
-		return nil, "", errors.New("not signed with SHA-256")
+		if !fault("r2-sig-any-hash") {
+			return nil, "", errors.New("not signed with SHA-256")
+		}
 	}
 	if err := c.CheckSignatureFrom(t.Root); err != nil {
 		return nil, "", fmt.Errorf("signature: %w", err)
 	}
-	if now.Before(c.NotBefore) || now.After(c.NotAfter) {
+	if (now.Before(c.NotBefore) && !fault("r2-notbefore-unchecked") && !fault("r2-client-notbefore")) || now.After(c.NotAfter) {
 		return nil, "", errors.New("expired or not yet valid")
 	}
 	if !c.BasicConstraintsValid {
 		return nil, "", errors.New("no BasicConstraints")
 	}
-	if c.IsCA && !fault("leaf-ca-ok") {
+	if c.IsCA && !fault("leaf-ca-ok") && !fault("r2-client-ca-true") {
 		return nil, "", errors.New("CA:TRUE")
 	}
 	if c.KeyUsage&x509.KeyUsageDigitalSignature == 0 || c.KeyUsage&(x509.KeyUsageCertSign|x509.KeyUsageCRLSign) != 0 {
@@ -190,7 +196,7 @@ func (t *Trust) verifyPeer(rawCerts [][]byte, purpose x509.ExtKeyUsage, checkCRL
 	}
 	switch k := c.PublicKey.(type) {
 	case *ecdsa.PublicKey:
-		if k.Curve != elliptic.P256() {
+		if k.Curve != elliptic.P256() && !fault("r2-ec-any-curve") {
 			return nil, "", errors.New("EC key not on P-256")
 		}
 	case *rsa.PublicKey:

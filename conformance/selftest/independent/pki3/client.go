@@ -107,7 +107,7 @@ func dial(cfg *ClientConfig) (*clientConn, error) {
 		}
 		return nil, fmt.Errorf("handshake: %w", err)
 	}
-	if c.ConnectionState().NegotiatedProtocol != "sft-pki/1" {
+	if c.ConnectionState().NegotiatedProtocol != "sft-pki/1" && !fault("r2-client-alpn") {
 		closeTLS(c, raw)
 		return nil, errors.New("responder did not select ALPN sft-pki/1")
 	}
@@ -201,7 +201,7 @@ func sweepStale(dir string, idle time.Duration) {
 		if !strings.HasPrefix(e.Name(), partialPrefix) {
 			continue
 		}
-		if info, err := e.Info(); err == nil && info.Mode().IsRegular() && time.Since(info.ModTime()) > idle {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() && (time.Since(info.ModTime()) > idle || fault("r2-client-sweep-all")) {
 			_ = os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
@@ -296,7 +296,7 @@ func clientGet(cfg *ClientConfig, name, out string, force bool) error {
 		}
 		switch h.Type {
 		case "DATA":
-			if h.Length == 0 || h.Length > maxDataChunk {
+			if h.Length == 0 && !fault("r2-client-empty-data") || h.Length > maxDataChunk {
 				discard()
 				return cc.fail(perr(codeBadFrame, "DATA of %d bytes", h.Length))
 			}
@@ -338,8 +338,8 @@ func clientGet(cfg *ClientConfig, name, out string, force bool) error {
 				return cc.fail(err)
 			}
 			sum := hex.EncodeToString(hsh.Sum(nil))
-			shaOK := dsha == sum && (rsflSHA == "" || rsflSHA == sum)
-			if dsize != size || got != size || !(shaOK || fault("client-no-hash")) {
+			shaOK := dsha == sum && (rsflSHA == "" || rsflSHA == sum || fault("r2-client-rsfl-sha"))
+			if dsize != size && !fault("r2-client-done-size") || got != size || !(shaOK || fault("client-no-hash")) {
 				discard()
 				return cc.fail(perr(codeIntegrityFailed, "size or SHA-256 mismatch"))
 			}

@@ -54,6 +54,26 @@ var Faults = []Fault{
 	{"client-any-rsfl", "APP-PUT-9", "the initiator takes any RSFL after PUTF as an acceptance"},
 	{"client-put-eof-ok", "APP-PUT-10", "the initiator reports success when the stream ends after its DONE"},
 	{"surrogate-fffd", "FRM-15", "a lone surrogate decoded to U+FFFD and used as a name"},
+	// Round 2 (r2-): read from this code's own structure.
+	{"r2-notbefore-unchecked", "PKI-CERT-3", "verifyPeer compares now with NotAfter only: a not-yet-valid certificate passes"},
+	{"r2-cn-first", "PKI-ID-4", "singleCN returns the first CN when the subject has several"},
+	{"r2-ec-any-curve", "PKI-CERT-9", "the curve of an EC key is not compared with P-256"},
+	{"r2-sig-any-hash", "PKI-CERT-9", "the signature algorithm switch has a default that passes"},
+	{"r2-forbidden-open", "PKI-ID-3", "after forbidden for an initiator off the allow list the loop continues"},
+	{"r2-integrity-nonfatal", "ERR-3", "integrity_failed missing from fatalCodes: the connection stays open after it"},
+	{"r2-put-size-ge", "APP-PUT-7", "size >= MaxFileSize is too_large: a put of exactly the limit is refused"},
+	{"r2-get-size-unchecked", "APP-GET-2", "a share file above max_file_size is sent, not refused too_large"},
+	{"r2-data-max-off", "FRM-13", "a DATA frame of exactly 1 MiB is refused (>= maxDataChunk)"},
+	{"r2-control-max-off", "FRM-8", "a control payload of exactly 65536 bytes is refused (>= maxControl)"},
+	{"r2-put-reserved-ok", "APP-NAME-9", "the reserved-prefix check is on openInShare only: a put of .sft-partial-x is stored"},
+	{"r2-timeout-no-eror", "LIM-2", "on the idle timeout the connection is closed without EROR timeout"},
+	{"r2-client-rsfl-sha", "APP-GET-3", "the initiator reads RSFL.sha256 but compares the data with DONE.sha256 only"},
+	{"r2-client-empty-data", "FRM-13", "the initiator accepts a DATA frame of length 0"},
+	{"r2-client-alpn", "PKI-TLS-2", "the initiator never looks at NegotiatedProtocol"},
+	{"r2-client-sweep-all", "APP-STORE-3", "the initiator's sweep removes every .sft-partial- file, whatever its age"},
+	{"r2-client-notbefore", "PKI-CERT-3", "the initiator's verifyPeer compares now with NotAfter only"},
+	{"r2-client-ca-true", "PKI-CERT-6", "the initiator's verifyPeer does not look at IsCA"},
+	{"r2-client-done-size", "APP-GET-3", "the initiator compares DONE.sha256 and its byte count but not DONE.size"},
 }
 
 var activeFaults = map[string]bool{}

@@ -93,7 +93,7 @@ func readHeader(r io.Reader, frameLimit uint32) (Header, error) {
 	if !knownTypes[h.Type] {
 		return h, perr(codeUnexpected, "unknown frame type")
 	}
-	if h.Type != "DATA" && h.Length > maxControl && !fault("payload-first") {
+	if h.Type != "DATA" && (h.Length > maxControl || h.Length == maxControl && fault("r2-control-max-off")) && !fault("payload-first") {
 		return h, perr(codeFrameTooLarge, "control payload of %d bytes", h.Length)
 	}
 	return h, nil

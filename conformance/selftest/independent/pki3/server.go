@@ -315,23 +315,28 @@ func (ss *session) run() {
 		}
 		var pe *ProtoError
 		if errors.As(err, &pe) {
-			if fatalCodes[pe.Code] {
+			fatal := fatalCodes[pe.Code] && !(pe.Code == codeIntegrityFailed && fault("r2-integrity-nonfatal"))
+			if fatal {
+				ss.abortPut()
+			} else if pe.Code == codeIntegrityFailed {
 				ss.abortPut()
 			}
 			if ss.send(erorFrame(pe.Code, pe.Msg)) != nil {
 				return
 			}
-			if fatalCodes[pe.Code] && !fault("no-close-after-fatal") {
+			if fatal && !fault("no-close-after-fatal") {
 				return
 			}
-			if pe.Code == codeForbidden && !ss.allowed() {
+			if pe.Code == codeForbidden && !ss.allowed() && !fault("r2-forbidden-open") {
 				return // PKI-ID-3: forbidden, then close
 			}
 			continue
 		}
 		if isTimeout(err) {
 			ss.abortPut()
-			_ = ss.send(erorFrame(codeTimeout, "idle timeout"))
+			if !fault("r2-timeout-no-eror") {
+				_ = ss.send(erorFrame(codeTimeout, "idle timeout"))
+			}
 			return
 		}
 		if (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) && ss.put != nil && fault("put-eof-commit") {
@@ -443,7 +448,7 @@ func (ss *session) get(o Obj) error {
 		return perr(codeInternal, "stat failed")
 	}
 	size := st.Size()
-	if size > ss.s.cfg.MaxFileSize {
+	if size > ss.s.cfg.MaxFileSize && !fault("r2-get-size-unchecked") {
 		return perr(codeTooLarge, "file above the size limit")
 	}
 	if err := ss.send(controlFrame("RSFL", map[string]any{"name": name, "size": size})); err != nil {
@@ -495,10 +500,10 @@ func (ss *session) startPut(o Obj) error {
 		return pe
 	}
 	base := baseName(name)
-	if strings.HasPrefix(base, partialPrefix) {
+	if strings.HasPrefix(base, partialPrefix) && !fault("r2-put-reserved-ok") {
 		return perr(codeForbidden, "reserved name")
 	}
-	if size > ss.s.cfg.MaxFileSize {
+	if size > ss.s.cfg.MaxFileSize || size == ss.s.cfg.MaxFileSize && fault("r2-put-size-ge") {
 		return perr(codeTooLarge, "size above the limit")
 	}
 	final := filepath.Join(ss.s.cfg.Inbox, base)
@@ -528,7 +533,7 @@ func (ss *session) startPut(o Obj) error {
 
 func (ss *session) data(h Header) error {
 	p := ss.put
-	if h.Length == 0 || h.Length > maxDataChunk {
+	if h.Length == 0 || h.Length > maxDataChunk || h.Length == maxDataChunk && fault("r2-data-max-off") {
 		return perr(codeBadFrame, "DATA of %d bytes", h.Length)
 	}
 	over := p.got+int64(h.Length) > p.size

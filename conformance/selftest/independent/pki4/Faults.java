@@ -74,6 +74,24 @@ final class Faults {
         {"client_rsfl_sha_ignored", "APP-GET-3", "the initiator compares the data with DONE.sha256 only, never with RSFL.sha256"},
         {"putf_sha_ignored", "APP-PUT-5", "the responder compares the put with DONE.sha256 only, never with PUTF.sha256"},
         {"error_echoes_name", "ERR-1", "EROR messages quote the whole refused name: longer than 512 characters"},
+        // Round 2 (r2_): read from this code's own structure.
+        {"r2_bc_not_critical", "PKI-CERT-9", "BasicConstraints looked up, its criticality not checked; a missing one passes"},
+        {"r2_integrity_nonfatal", "ERR-3", "INTEGRITY_FAILED in NON_FATAL: the connection stays open after it"},
+        {"r2_get_size_unchecked", "APP-GET-2", "a share file above max_file_size is sent"},
+        {"r2_put_size_ge", "APP-PUT-7", "size >= maxFileSize is too_large: a put of exactly the limit is refused"},
+        {"r2_data_max_off", "FRM-13", "a DATA frame of exactly 1 MiB is refused (length >= MAX_DATA)"},
+        {"r2_control_max_off", "FRM-8", "a control payload of exactly 65536 bytes is refused (length >= MAX_CONTROL)"},
+        {"r2_timeout_no_eror", "LIM-2", "the SocketTimeoutException branch returns without EROR timeout"},
+        {"r2_timeout_keeps_partial", "APP-STORE-3", "the timeout branch drops the upload reference: its temporary file stays"},
+        {"r2_bye_stays_open", "APP-BYE-1", "after answering BYE_ the loop goes on reading"},
+        {"r2_unknown_type_bad_frame", "FRM-5", "an unknown type is answered bad_frame (the type-bytes check's code)"},
+        {"r2_pending_cap_gt", "LIM-8", "pendingHere > max: one handshake more than the cap per address"},
+        {"r2_client_ca_true", "PKI-CERT-6", "the initiator's profile check skips BasicConstraints cA"},
+        {"r2_client_done_size", "APP-GET-3", "the initiator compares DONE.sha256 and its byte count but not DONE.size"},
+        {"r2_client_alpn", "PKI-TLS-2", "the initiator never looks at getApplicationProtocol()"},
+        {"r2_client_put_done_any", "APP-PUT-10", "the put initiator takes any frame after its DONE as success"},
+        {"r2_client_empty_data", "FRM-13", "the initiator accepts a DATA frame of length 0"},
+        {"r2_done_size_unchecked", "APP-PUT-5", "Upload.done compares received with the PUTF size only, never DONE.size"},
     };
 
     private static final Set<String> ACTIVE = load();

@@ -41,6 +41,7 @@ final class Frames {
     static final int DEFAULT_FRAME_LIMIT = (1 << 20) + 256;
 
     static boolean fatal(int code) {
+        if (code == INTEGRITY_FAILED && Faults.on("r2_integrity_nonfatal")) return false;
         return !NON_FATAL.contains(code);
     }
 
@@ -95,14 +96,16 @@ final class Frames {
             }
             throw new ProtocolError(FRAME_TOO_LARGE, "frame above the limit");
         }
-        if (!TYPES.contains(type)) throw new ProtocolError(UNEXPECTED_FRAME, "unknown frame type");
-        if (!type.equals("DATA") && length > MAX_CONTROL) {
+        if (!TYPES.contains(type)) {
+            throw new ProtocolError(Faults.on("r2_unknown_type_bad_frame") ? BAD_FRAME : UNEXPECTED_FRAME, "unknown frame type");
+        }
+        if (!type.equals("DATA") && (length > MAX_CONTROL || length == MAX_CONTROL && Faults.on("r2_control_max_off"))) {
             throw new ProtocolError(FRAME_TOO_LARGE, "control payload above 65536 bytes");
         }
-        if (type.equals("DATA") && length == 0 && !Faults.on("empty_data_accepted")) {
+        if (type.equals("DATA") && length == 0 && !Faults.on("empty_data_accepted") && !Faults.on("r2_client_empty_data")) {
             throw new ProtocolError(BAD_FRAME, "empty DATA frame");
         }
-        if (type.equals("DATA") && length > MAX_DATA) throw new ProtocolError(BAD_FRAME, "DATA above 1 MiB");
+        if (type.equals("DATA") && (length > MAX_DATA || length == MAX_DATA && Faults.on("r2_data_max_off"))) throw new ProtocolError(BAD_FRAME, "DATA above 1 MiB");
         return new Header(type, length);
     }
 

@@ -66,7 +66,7 @@ final class Initiator {
         } catch (IOException e) {
             throw new Failed("handshake failed: " + e.getMessage());
         }
-        if (!Trust.ALPN.equals(s.getApplicationProtocol())) throw new Failed("responder did not select sft-pki/1");
+        if (!Trust.ALPN.equals(s.getApplicationProtocol()) && !Faults.on("r2_client_alpn")) throw new Failed("responder did not select sft-pki/1");
         Certificate[] peer = s.getSession().getPeerCertificates();
         X509Certificate[] chain = new X509Certificate[peer.length];
         for (int k = 0; k < peer.length; k++) chain[k] = (X509Certificate) peer[k];
@@ -83,7 +83,29 @@ final class Initiator {
     private void close() {
         if (s == null) return;
         try {
-            s.close(); // close_notify
+            s.shutdownOutput(); // close_notify (a TLS 1.3 half-close), then our FIN
+        } catch (IOException | UnsupportedOperationException e) {
+            // the responder may be gone
+        }
+        // A short drain of what the responder still sends: closing with unread bytes
+        // makes the kernel send a reset, which can destroy our EROR and close_notify in
+        // flight before the responder has read them.
+        try {
+            s.setSoTimeout(300);
+            InputStream drain = in != null ? in : s.getInputStream();
+            byte[] sink = new byte[16384];
+            long drained = 0;
+            long until = System.nanoTime() + 1_000_000_000L;
+            while (drained < (4 << 20) && System.nanoTime() < until) {
+                int n = drain.read(sink);
+                if (n < 0) break;
+                drained += n;
+            }
+        } catch (IOException e) {
+            // closed, reset, timed out or a truncation: close below
+        }
+        try {
+            s.close();
         } catch (IOException e) {
             // the responder may be gone
         }
@@ -225,7 +247,7 @@ final class Initiator {
                 String actual = HexFormat.of().formatHex(sha.digest());
                 boolean ok = actual.equals(doneSha) && (announced == null || announced.equals(actual)
                         || Faults.on("client_rsfl_sha_ignored"));
-                if (!Faults.on("client_size_unchecked")) ok = ok && received == size && doneSize == size;
+                if (!Faults.on("client_size_unchecked")) ok = ok && received == size && (doneSize == size || Faults.on("r2_client_done_size"));
                 if (!ok) throw fatal(Frames.INTEGRITY_FAILED, "size or SHA-256 mismatch");
                 Storage.commit(t, fin, force);
                 bye();
@@ -285,6 +307,10 @@ final class Initiator {
             }
         } else {
             h = next();
+        }
+        if (Faults.on("r2_client_put_done_any")) {
+            close();
+            return;
         }
         if (h.type.equals("DATA")) throw fatal(Frames.UNEXPECTED_FRAME, "DATA after our DONE");
         m = control(h);

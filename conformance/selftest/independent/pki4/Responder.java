@@ -111,13 +111,17 @@ final class Responder {
         synchronized (conns) {
             int pendingHere = 0;
             for (Conn o : conns) if (o.handshaking && o.address.equals(c.address)) pendingHere++;
-            if (pendingHere >= cfg.maxPendingPerAddress && !Faults.on("no_pending_cap")) {
+            int cap = Faults.on("r2_pending_cap_gt") ? cfg.maxPendingPerAddress + 1 : cfg.maxPendingPerAddress;
+            if (pendingHere >= cap && !Faults.on("no_pending_cap")) {
                 closeQuietly(raw);
                 return null;
             }
             if (conns.size() >= cfg.maxConnections && !Faults.on("no_connection_cap")) {
                 for (Conn o : conns) {
-                    if (o.handshaking && !Faults.on("no_handshake_eviction")) { evicted = o; break; }
+                    if (o.handshaking && !Faults.on("no_handshake_eviction")) {
+                        evicted = o;
+                        break;
+                    }
                 }
                 if (evicted == null) {
                     closeQuietly(raw);
@@ -306,7 +310,8 @@ final class Responder {
                             if (!Faults.on("no_close_after_fatal")) return;
                         }
                     } catch (SocketTimeoutException e) {
-                        Frames.error(out, Frames.TIMEOUT, "idle timeout");
+                        if (Faults.on("r2_timeout_keeps_partial")) upload = null;
+                        if (!Faults.on("r2_timeout_no_eror")) Frames.error(out, Frames.TIMEOUT, "idle timeout");
                         return;
                     }
                 }
@@ -326,7 +331,7 @@ final class Responder {
                 case "BYE_":
                     Frames.control(in, h);
                     Frames.write(out, "BYE_", Json.write());
-                    return false;
+                    return Faults.on("r2_bye_stays_open");
                 case "EROR":
                     Frames.readPayload(in, h.length);
                     return false;
@@ -361,7 +366,7 @@ final class Responder {
                 return !Faults.on("close_after_not_found");
             }
             try (f) {
-                if (f.size > cfg.maxFileSize) {
+                if (f.size > cfg.maxFileSize && !Faults.on("r2_get_size_unchecked")) {
                     Frames.error(out, Frames.TOO_LARGE, "file above the maximum size");
                     return true;
                 }
@@ -406,7 +411,7 @@ final class Responder {
                 Frames.error(out, r.code, "name refused");
                 return true;
             }
-            if (size > cfg.maxFileSize) {
+            if (size > cfg.maxFileSize || size == cfg.maxFileSize && Faults.on("r2_put_size_ge")) {
                 Frames.error(out, Frames.TOO_LARGE, "size above the maximum");
                 return true;
             }
@@ -476,7 +481,7 @@ final class Responder {
                 long doneSize = integer(m, "size");
                 String doneSha = sha256(m, "sha256", true);
                 String actual = HexFormat.of().formatHex(sha.digest());
-                boolean ok = received == size && doneSize == size;
+                boolean ok = received == size && (doneSize == size || Faults.on("r2_done_size_unchecked"));
                 if (!Faults.on("put_sha_unchecked")) {
                     ok = ok && actual.equals(doneSha)
                             && (announced == null || announced.equals(actual) || Faults.on("putf_sha_ignored"));

@@ -248,11 +248,13 @@ final class Trust {
             }
         }
         Set<String> critical = leaf.getCriticalExtensionOIDs();
-        if (leaf.getExtensionValue("2.5.29.19") == null || critical == null
+        if (Faults.on("r2_bc_not_critical")) {
+            if (critical == null) critical = Set.of();
+        } else if (leaf.getExtensionValue("2.5.29.19") == null || critical == null
                 || !critical.contains("2.5.29.19")) {
             throw new CertificateException("no critical BasicConstraints");
         }
-        if (leaf.getBasicConstraints() != -1 && !Faults.on("ca_true_accepted")) {
+        if (leaf.getBasicConstraints() != -1 && !Faults.on("ca_true_accepted") && !Faults.on("r2_client_ca_true")) {
             throw new CertificateException("BasicConstraints CA:TRUE");
         }
         boolean[] ku = leaf.getKeyUsage();

@@ -67,7 +67,25 @@
     FAULT(F_LSTAT_THEN_OPEN, "lstat_components_then_open", "APP-NAME-5", "each component checked with fstatat(AT_SYMLINK_NOFOLLOW), then the whole name opened with openat() following links") \
     FAULT(F_MESSAGE_ECHOES_NAME, "message_echoes_whole_name", "ERR-1", "not_found's message is snprintf(\"no such file: %s\", name) into a 8 KiB buffer") \
     FAULT(F_ERROR_JSON_SNPRINTF, "eror_json_by_snprintf", "FRM-14", "EROR payloads are built with snprintf(): a quote or control character in the echoed name breaks the JSON") \
-    FAULT(F_RENAME_AFTER_CHECK, "put_exists_check_then_rename", "APP-PUT-8", "exists is checked at PUTF, the commit is rename(): of two concurrent puts the later replaces the first")
+    FAULT(F_RENAME_AFTER_CHECK, "put_exists_check_then_rename", "APP-PUT-8", "exists is checked at PUTF, the commit is rename(): of two concurrent puts the later replaces the first") \
+    FAULT(F_R2_BIDI_ALLOWED, "r2_bidi_allowed", "APP-NAME-8", "the code-point loop refuses C1 controls only: bidi embeddings, overrides and isolates pass") \
+    FAULT(F_R2_BACKSLASH_ALLOWED, "r2_backslash_allowed", "APP-NAME-2", "the byte loop refuses controls but not a backslash") \
+    FAULT(F_R2_DRIVE_ALLOWED, "r2_drive_letter_allowed", "APP-NAME-2", "no drive-letter test: C:x is a relative name") \
+    FAULT(F_R2_DOT_ALLOWED, "r2_dot_component_allowed", "APP-NAME-2", "the component loop tests \"..\" but not \".\"") \
+    FAULT(F_R2_EMPTY_COMPONENT, "r2_empty_component_allowed", "APP-NAME-2", "a component of 0 bytes passes (a//b, a/)") \
+    FAULT(F_R2_DONE_MISMATCH_NONFATAL, "r2_done_mismatch_nonfatal", "ERR-3", "integrity_failed at DONE is sent with send_error() and the connection kept") \
+    FAULT(F_R2_DONE_MISMATCH_KEEPS_TEMP, "r2_done_mismatch_keeps_temp", "APP-STORE-3", "at a DONE mismatch the temporary fd is closed and receiving cleared first: put_abort() leaves the file") \
+    FAULT(F_R2_FORBIDDEN_PUT_OPEN, "r2_forbidden_put_open", "PKI-ID-3", "a PUTF off the allow list is answered forbidden and the connection kept") \
+    FAULT(F_R2_TIMEOUT_NO_EROR, "r2_timeout_no_eror", "LIM-2", "on the idle timeout the responder closes without EROR timeout") \
+    FAULT(F_R2_UNKNOWN_TYPE_BAD_FRAME, "r2_unknown_type_bad_frame", "FRM-5", "an unknown frame type is answered bad_frame") \
+    FAULT(F_R2_STATE_IDLE_ONLY, "r2_state_checked_in_idle_only", "FRM-6", "the allowed-type test runs in IDLE only: RQFL or PUTF during a put is served") \
+    FAULT(F_R2_KU_ABSENT_OK, "r2_ku_absent_ok", "PKI-CERT-9", "KeyUsage tested only when the extension is present") \
+    FAULT(F_R2_PENDING_CAP_GT, "r2_pending_cap_gt", "LIM-8", "pending_same <= max_pending: one handshake more than the cap") \
+    FAULT(F_R2_CLIENT_DONE_SIZE, "r2_client_done_size", "APP-GET-3", "the initiator compares its byte count with RSFL.size but not DONE.size") \
+    FAULT(F_R2_CLIENT_EMPTY_DATA, "r2_client_empty_data", "FRM-13", "the initiator accepts a DATA frame of length 0") \
+    FAULT(F_R2_CLIENT_CA_TRUE, "r2_client_ca_true", "PKI-CERT-6", "the initiator's leaf check skips BasicConstraints") \
+    FAULT(F_R2_DONE_SIZE_UNCHECKED, "r2_done_size_unchecked", "APP-PUT-5", "do_done compares the bytes received with PUTF.size but never reads DONE.size against it") \
+    FAULT(F_R2_CLIENT_EXCESS_AT_DONE, "r2_client_excess_at_done", "APP-GET-4", "the initiator's DATA branch writes first; more bytes than announced are noticed only at DONE")
 
 #define PKI5_FAULT_ENUM(e, name, req, line) e,
 enum pki5_fault { PKI5_FAULT_TABLE(PKI5_FAULT_ENUM) F_COUNT };

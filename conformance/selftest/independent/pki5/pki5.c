@@ -420,10 +420,11 @@ static int leaf_error(X509 *x, bool is_client)
 {
     if (X509_get_version(x) != X509_VERSION_3) return X509_V_ERR_INVALID_EXTENSION;
     uint32_t fl = X509_get_extension_flags(x);
-    if (!fault(F_CA_TRUE_ACCEPTED) || is_client) {
+    if ((!fault(F_CA_TRUE_ACCEPTED) || is_client) && !(is_client && fault(F_R2_CLIENT_CA_TRUE))) {
         if (!(fl & EXFLAG_BCONS) || (fl & EXFLAG_CA)) return X509_V_ERR_INVALID_CA;
     }
-    if (!(fl & EXFLAG_KUSAGE) || !(X509_get_key_usage(x) & KU_DIGITAL_SIGNATURE))
+    if ((!(fl & EXFLAG_KUSAGE) && !fault(F_R2_KU_ABSENT_OK)) ||
+        ((fl & EXFLAG_KUSAGE) && !(X509_get_key_usage(x) & KU_DIGITAL_SIGNATURE)))
         return X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE;
     bool eku_lenient = is_client ? fault(F_CLIENT_EKU_ANY) : fault(F_EKU_ABSENT_ANY);
     if (fl & EXFLAG_XKUSAGE) {
@@ -791,7 +792,8 @@ static int check_name(const char *s, size_t len)
 {
     if (len == 0 || len > 4096) return E_FORBIDDEN;
     if (s[0] == '/') return E_FORBIDDEN;
-    if (len >= 2 && ((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')) && s[1] == ':')
+    if (len >= 2 && ((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')) && s[1] == ':' &&
+        !fault(F_R2_DRIVE_ALLOWED))
         return E_FORBIDDEN;
     if (fault(F_NAME_DOTDOT_PREFIX)) {
         if (len >= 3 && memcmp(s, "../", 3) == 0) return E_FORBIDDEN;
@@ -800,15 +802,15 @@ static int check_name(const char *s, size_t len)
     for (size_t i = 0; i <= len; i++) {
         if (i == len || s[i] == '/') {
             size_t cl = i - start;
-            if (cl == 0 || cl > 255) return E_FORBIDDEN;
-            if (cl == 1 && s[start] == '.') return E_FORBIDDEN;
+            if ((cl == 0 && !fault(F_R2_EMPTY_COMPONENT)) || cl > 255) return E_FORBIDDEN;
+            if (cl == 1 && s[start] == '.' && !fault(F_R2_DOT_ALLOWED)) return E_FORBIDDEN;
             if (!fault(F_NAME_DOTDOT_PREFIX) && cl == 2 && s[start] == '.' && s[start + 1] == '.')
                 return E_FORBIDDEN;
             start = i + 1;
             continue;
         }
         unsigned char ch = (unsigned char)s[i];
-        if (ch < 0x20 || ch == 0x7f || ch == '\\') return E_FORBIDDEN;
+        if (ch < 0x20 || ch == 0x7f || (ch == '\\' && !fault(F_R2_BACKSLASH_ALLOWED))) return E_FORBIDDEN;
     }
     /* Code points: C1 controls, bidi embeddings/overrides/isolates (APP-NAME-8). */
     for (size_t i = 0; i < len;) {
@@ -827,7 +829,7 @@ static int check_name(const char *s, size_t len)
             cp = (cp << 6) | (cb & 0x3f);
         }
         if (!fault(F_C1_ALLOWED) && cp >= 0x80 && cp <= 0x9f) return E_FORBIDDEN;
-        if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) return E_FORBIDDEN;
+        if (!fault(F_R2_BIDI_ALLOWED) && ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))) return E_FORBIDDEN;
         i += n;
     }
     return 0;
@@ -1124,8 +1126,8 @@ static bool do_put(struct session *s, json_t *req)
             return fatal(s, E_BAD_FRAME, "PUTF sha256 is not 64 lowercase hex digits");
     }
     if (!s->allowed) {
-        send_error(&s->c, E_FORBIDDEN, "not authorised", cfg.idle_timeout);
-        return false;
+        int sent = send_error(&s->c, E_FORBIDDEN, "not authorised", cfg.idle_timeout);
+        return fault(F_R2_FORBIDDEN_PUT_OPEN) && sent == IO_OK;
     }
     if (cfg.no_put) return send_error(&s->c, E_UNSUPPORTED, "put is disabled", cfg.idle_timeout) == IO_OK;
     if (check_name(name, nlen) != 0)
@@ -1188,9 +1190,19 @@ static bool do_done(struct session *s, json_t *o)
     EVP_DigestFinal_ex(s->md, dig, NULL);
     hex_encode(dig, 32, hex);
     int (*cmp)(const char *, const char *) = fault(F_SHA_CASEFOLD) ? strcasecmp : strcmp;
-    if (s->received != s->put_size || size != s->put_size || cmp(hex, sha) != 0 ||
-        (s->put_has_sha && cmp(hex, s->put_sha) != 0))
+    if (s->received != s->put_size || (size != s->put_size && !fault(F_R2_DONE_SIZE_UNCHECKED)) || cmp(hex, sha) != 0 ||
+        (s->put_has_sha && cmp(hex, s->put_sha) != 0)) {
+        if (fault(F_R2_DONE_MISMATCH_KEEPS_TEMP)) {
+            close(s->tmp_fd);
+            s->tmp_fd = -1;
+            s->receiving = false;
+        }
+        if (fault(F_R2_DONE_MISMATCH_NONFATAL)) {
+            put_abort(s);
+            return send_error(&s->c, E_INTEGRITY, "size or sha256 mismatch", cfg.idle_timeout) == IO_OK;
+        }
         return fatal(s, E_INTEGRITY, "size or sha256 mismatch");
+    }
     if (fsync(s->tmp_fd) != 0) return fatal(s, E_INTERNAL, "fsync failed");
     close(s->tmp_fd);
     s->tmp_fd = -1;
@@ -1218,6 +1230,7 @@ static bool serve_frame(struct session *s)
     unsigned char hdr[8];
     double idle = fault(F_NO_IDLE_TIMEOUT) && !s->receiving ? 0 : cfg.idle_timeout;
     int r = tls_read_exact(&s->c, hdr, 8, idle, true);
+    if (r == IO_TIMEOUT && fault(F_R2_TIMEOUT_NO_EROR)) { put_abort(s); return false; }
     if (r == IO_TIMEOUT) return fatal(s, E_TIMEOUT, "idle timeout");
     if (r != IO_OK) { put_abort(s); return false; }
     uint32_t len = ((uint32_t)hdr[4] << 24) | ((uint32_t)hdr[5] << 16) | ((uint32_t)hdr[6] << 8) | hdr[7];
@@ -1231,7 +1244,7 @@ static bool serve_frame(struct session *s)
         return false;
     }
     if (len > cfg.frame_limit) return fatal(s, E_FRAME_TOO_LARGE, "frame above the limit");
-    if (!type_known(hdr)) return fatal(s, E_UNEXPECTED, "unknown frame type");
+    if (!type_known(hdr)) return fatal(s, fault(F_R2_UNKNOWN_TYPE_BAD_FRAME) ? E_BAD_FRAME : E_UNEXPECTED, "unknown frame type");
     bool is_data = memcmp(hdr, "DATA", 4) == 0;
     if (!is_data && (len > CONTROL_MAX || (fault(F_CONTROL_MAX_OFF_BY_ONE) && len == CONTROL_MAX)))
         return fatal(s, E_FRAME_TOO_LARGE, "control payload above 65536 bytes");
@@ -1240,7 +1253,8 @@ static bool serve_frame(struct session *s)
         return fatal(s, E_BAD_FRAME, "DATA must carry 1 to 1048576 bytes");
     bool is_eror = memcmp(hdr, "EROR", 4) == 0;
     if (!is_eror) {
-        bool allowed = s->receiving ? (is_data || memcmp(hdr, "DONE", 4) == 0)
+        bool allowed = s->receiving ? (is_data || memcmp(hdr, "DONE", 4) == 0 ||
+                                       (fault(F_R2_STATE_IDLE_ONLY) && memcmp(hdr, "RSFL", 4) != 0))
                                     : (memcmp(hdr, "RQFL", 4) == 0 || memcmp(hdr, "PUTF", 4) == 0 ||
                                        memcmp(hdr, "BYE_", 4) == 0);
         if (!allowed) return fatal(s, E_UNEXPECTED, "frame not allowed in this state");
@@ -1424,7 +1438,7 @@ static int cmd_serve(void)
                 if (oldest < 0 || sl->accepted < g_slots[oldest].accepted) oldest = i;
             }
         }
-        bool admit = (pending_same < cfg.max_pending || fault(F_NO_PENDING_CAP)) && free_idx >= 0;
+        bool admit = (pending_same < cfg.max_pending + (fault(F_R2_PENDING_CAP_GT) ? 1 : 0) || fault(F_NO_PENDING_CAP)) && free_idx >= 0;
         if (admit && g_active >= cfg.max_connections) {
             if (oldest >= 0 && !fault(F_NO_EVICTION)) { /* LIM-9: make room from the oldest handshake */
                 g_slots[oldest].evicted = true;
@@ -1563,7 +1577,7 @@ static int client_read_frame(struct conn *c, struct frame *f, unsigned char *buf
     if (!type_known(hdr)) return -E_UNEXPECTED - 100;
     bool is_data = strcmp(f->type, "DATA") == 0;
     if (!is_data && f->len > CONTROL_MAX) return -E_FRAME_TOO_LARGE - 100;
-    if (is_data && (f->len == 0 || f->len > DATA_MAX)) return -E_BAD_FRAME - 100;
+    if (is_data && ((f->len == 0 && !fault(F_R2_CLIENT_EMPTY_DATA)) || f->len > DATA_MAX)) return -E_BAD_FRAME - 100;
     return IO_OK;
 }
 
@@ -1726,7 +1740,7 @@ static int cmd_get(const char *spec, const char *name, const char *out)
             break;
         }
         if (strcmp(f.type, "DATA") == 0) {
-            if (got + f.len > size) { client_fail(&c, E_INTEGRITY, "more data than announced"); break; }
+            if (got + f.len > size && !fault(F_R2_CLIENT_EXCESS_AT_DONE)) { client_fail(&c, E_INTEGRITY, "more data than announced"); break; }
             if (tls_read_exact(&c, buf, f.len, cfg.idle_timeout, false) != IO_OK) {
                 client_fail(&c, 0, "the connection ended inside a frame");
                 break;
@@ -1755,7 +1769,7 @@ static int cmd_get(const char *spec, const char *name, const char *out)
         char hex[65];
         EVP_DigestFinal_ex(md, dig, NULL);
         hex_encode(dig, 32, hex);
-        bool ok = got == size && dsize == size;
+        bool ok = got == size && (dsize == size || fault(F_R2_CLIENT_DONE_SIZE));
         if (!fault(F_CLIENT_NO_SHA_CHECK)) ok = ok && strcmp(hex, dsha) == 0 && (!rsfl_sha[0] || strcmp(hex, rsfl_sha) == 0);
         json_decref(d);
         if (!ok) { client_fail(&c, E_INTEGRITY, "size or sha256 mismatch"); break; }
