@@ -28,16 +28,20 @@ from conformance.eke_channel import (
 )
 from conformance.target import Account, Target
 from conformance.wire import (
+    ConformanceFailure,
     Event,
+    ExpectError,
     RawConnection,
     ReceivedFrame,
     deadline_after,
+    expect_on,
 )
 
 __all__ = [
     "PartialHandshake",
     "SourceAddresses",
     "Victim",
+    "fail_handshake",
     "ghost_user",
     "sources_for",
     "start_handshake",
@@ -129,6 +133,28 @@ def start_handshake(
         message = {"user": user, "a": a_override.hex()}
     raw.send_frame(b"EKE1", message)
     return PartialHandshake(raw, client, message)
+
+
+def fail_handshake(
+    target: Target, user: str, source: str | None, *, timeout: float
+) -> ReceivedFrame | None:
+    """One failed handshake as `user` from `source` (EKE1, EKE2, a bogus EKE3 answered
+    `auth_failed` and the close); the EROR that refused the EKE1 instead (throttled, busy)
+    when one came."""
+    hs = start_handshake(target, user, bytes(32), source=source, timeout=timeout)
+    try:
+        event = hs.receive_eke2(timeout)
+        if isinstance(event, ReceivedFrame) and event.type == b"EROR":
+            return event
+        if hs.eke2 is None:
+            raise ConformanceFailure(f"no EKE2 for a handshake to be failed: {event.describe()}")
+        hs.send_eke3(hs.client.on_eke2(hs.eke2, verify=False))
+        expect_on(hs.raw, [ExpectError("auth_failed", then_close=True)], timeout).check(
+            "a failed handshake"
+        )
+        return None
+    finally:
+        hs.close()
 
 
 @dataclass

@@ -17,10 +17,10 @@ import time
 
 import pytest
 
-from conformance.eke_support import SourceAddresses, ghost_user, start_handshake
+from conformance.eke_support import SourceAddresses, fail_handshake, ghost_user, start_handshake
 from conformance.plugin import unsupported
 from conformance.target import Target
-from conformance.wire import ConformanceFailure, ExpectError, ReceivedFrame, expect_on
+from conformance.wire import ConformanceFailure, ReceivedFrame
 
 pytestmark = pytest.mark.xdist_group("eke-victim")
 
@@ -41,22 +41,8 @@ def _lock_seconds(target: Target, failures: int) -> int:
 
 
 def _fail_once(target: Target, user: str, source: str | None) -> ReceivedFrame | None:
-    """One failed handshake (EKE1, EKE2, bogus EKE3); the EROR if EKE1 was refused."""
-    timeout = _timeout(target)
-    hs = start_handshake(target, user, bytes(32), source=source, timeout=timeout)
-    try:
-        event = hs.receive_eke2(timeout)
-        if isinstance(event, ReceivedFrame) and event.type == b"EROR":
-            return event
-        if hs.eke2 is None:
-            raise ConformanceFailure(f"no EKE2 for a handshake to be failed: {event.describe()}")
-        hs.send_eke3(hs.client.on_eke2(hs.eke2, verify=False))
-        expect_on(hs.raw, [ExpectError("auth_failed", then_close=True)], timeout).check(
-            "a failed handshake"
-        )
-        return None
-    finally:
-        hs.close()
+    """One failed handshake; the EROR that refused its EKE1 instead, if one came."""
+    return fail_handshake(target, user, source, timeout=_timeout(target))
 
 
 def _probe(target: Target, source: str | None) -> ReceivedFrame | None:

@@ -17,10 +17,10 @@ import time
 
 import pytest
 
-from conformance.eke_support import SourceAddresses, ghost_user, start_handshake
+from conformance.eke_support import SourceAddresses, fail_handshake, ghost_user, start_handshake
 from conformance.plugin import unsupported
 from conformance.target import Target
-from conformance.wire import ConformanceFailure, ExpectError, ReceivedFrame, expect_on
+from conformance.wire import ConformanceFailure, ReceivedFrame
 
 pytestmark = pytest.mark.xdist_group("eke-victim")
 
@@ -32,23 +32,12 @@ def _timeout(target: Target) -> float:
 
 
 def _fail_once(target: Target, source: str) -> ReceivedFrame | None:
-    """One failed handshake of a fresh user name from `source` (EKE1, EKE2, bogus EKE3);
-    returns the EROR throttled instead when the address is locked."""
-    timeout = _timeout(target)
-    hs = start_handshake(target, ghost_user(), bytes(32), source=source, timeout=timeout)
-    try:
-        event = hs.receive_eke2(timeout)
-        if isinstance(event, ReceivedFrame) and event.error_name == "throttled":
-            return event
-        if hs.eke2 is None:
-            raise ConformanceFailure(f"no EKE2 for a handshake to be failed: {event.describe()}")
-        hs.send_eke3(hs.client.on_eke2(hs.eke2, verify=False))
-        expect_on(hs.raw, [ExpectError("auth_failed", then_close=True)], timeout).check(
-            "a failed handshake"
-        )
-        return None
-    finally:
-        hs.close()
+    """One failed handshake of a fresh user name from `source`; returns the EROR
+    throttled instead when the address is locked."""
+    refused = fail_handshake(target, ghost_user(), source, timeout=_timeout(target))
+    if refused is not None and refused.error_name != "throttled":
+        raise ConformanceFailure(f"no EKE2 for a handshake to be failed: {refused.describe()}")
+    return refused
 
 
 def _retry_after(frame: ReceivedFrame) -> int:

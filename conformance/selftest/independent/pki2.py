@@ -448,7 +448,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "r2-initiator-ca-true": Fault(
         "PKI-CERT-6",
-        "test_pki_certs.py test_pki_certs_initiator_edge.py",
+        "test_pki_certs.py test_client_pki_certs.py",
         "initiator: a CA:TRUE server certificate accepted",
         client=True,
     ),

@@ -78,10 +78,8 @@ PKI_FILES = (
     "test_lockout_more.py",
     "test_limits_more.py",
     "test_client_pki_certs.py",
-    "test_pki_certs_initiator_edge.py",
     "test_pki_initiator_frames_edge.py",
     "test_limits_put_stall_edge.py",
-    "test_pki_certs_profile_edge.py",
     "test_pki_initiator_done_edge.py",
 )
 

@@ -184,7 +184,7 @@ FAULT_CASES = (
     FaultCase(
         "r2-client-ca-true",
         "PKI-CERT-6",
-        (*_CERTS, "test_pki_certs_profile_edge.py"),
+        (*_CERTS, "test_client_pki_certs.py"),
         "CA:TRUE responder",
         client=True,
     ),

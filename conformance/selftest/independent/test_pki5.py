@@ -233,7 +233,7 @@ FAULT_CASES = (
     FaultCase(
         "r2_ku_absent_ok",
         "PKI-CERT-9",
-        (*_CERTS, "test_pki_certs_profile_edge.py"),
+        (*_CERTS, "test_client_pki_certs.py"),
         "no KeyUsage accepted",
     ),
     FaultCase(
@@ -256,7 +256,7 @@ FAULT_CASES = (
     FaultCase(
         "r2_client_ca_true",
         "PKI-CERT-6",
-        (*_CERTS, "test_pki_certs_profile_edge.py"),
+        (*_CERTS, "test_client_pki_certs.py"),
         "CA:TRUE responder",
         client=True,
     ),
