@@ -761,3 +761,32 @@ def test_put_digest_compared_on_every_digit(
                 "EROR integrity_failed, then the close; nothing stored",
                 final.describe(),
             )
+
+
+_MiB = 1024 * 1024
+
+
+@pytest.mark.req("FRM-13", "APP-PUT-4", "APP-PUT-5")
+def test_put_in_data_frames_of_exactly_one_mib(target: Target, app_channel: AppChannel) -> None:
+    """DATA payloads of 1 to 1 048 576 bytes are DATA (FRM-13): a put of 1 MiB + 1 bytes
+    sent as one DATA of exactly 1 MiB and one of a single byte — the two edges of the
+    range — must be stored and confirmed. An off-by-one limit (`< 1 MiB`, or a record or
+    buffer sized without the 8-byte frame header) refuses the first frame."""
+    require(target, "put")
+    size = _MiB + 1
+    if target.limits.max_file_size < size or target.limits.frame_limit < _MiB + 64:
+        pytest.skip(f"needs a max file size of {size} bytes and a frame limit above 1 MiB")
+    data = os.urandom(size)
+    name = fresh_name()
+    channel = app_channel()
+    answer, final = put_file(channel, name, data, chunk=_MiB)
+    answer.check(f"PUTF of {size} bytes")
+    want = {"size": size, "sha256": hashlib.sha256(data).hexdigest()}
+    done = final.frame.json() if final is not None and final.frame is not None else None
+    if final is None or final.frame is None or final.frame.type != b"DONE" or done != want:
+        raise ConformanceFailure.evidence(
+            f"FRM-13: a put of {size} bytes in a DATA of exactly {_MiB} bytes and one of 1 byte",
+            f"DONE {want}",
+            final.describe() if final is not None else answer.describe(),
+        )
+    _assert_stored_on_the_wire(channel, name, size)

@@ -276,6 +276,32 @@ def test_oversize_record_header_is_refused(
     outcome.check(f"a RECD header announcing {limit + 1} bytes, with no payload sent")
 
 
+@pytest.mark.req("EKE-REC-6", "FRM-3")
+def test_record_header_of_exactly_the_limit_is_not_refused(
+    eke_channel_factory: ChannelFactory, eke_target: Target
+) -> None:
+    """The limit is a maximum: a `RECD` header announcing exactly the frame limit is
+    within it (EKE-REC-6), so the server must wait for its body — only the body can show
+    what the record holds. Sent without its body, such a header must not be answered
+    `frame_too_large` (which FRM-3 reserves for a length ABOVE the limit, judged on the
+    header alone); waiting, then its idle timer (EROR timeout, close) is what a
+    conforming server does. An off-by-one limit (`>=`, or the limit less the tag or the
+    header) refuses it at once."""
+    channel = eke_channel_factory()
+    limit = eke_target.limits.frame_limit
+    channel.raw.send_raw(b"RECD" + struct.pack(">I", limit))
+    # The answer to an over-limit header comes at once; give it the same time here.
+    wait = max(1.0, min(3.0, eke_target.limits.idle_timeout / 2))
+    event = channel.recv_frame(time.monotonic() + wait)
+    if isinstance(event, ReceivedFrame) and event.error_name == "frame_too_large":
+        raise ConformanceFailure.evidence(
+            f"EKE-REC-6: a RECD header announcing exactly the frame limit ({limit} bytes), "
+            "its body not sent",
+            "no frame_too_large: the length is within the limit (wait for the body)",
+            event.describe(),
+        )
+
+
 @pytest.mark.req("EKE-SEC-2", "EKE-REC-1", "EKE-REC-2")
 def test_nothing_in_clear_after_the_handshake(
     eke_channel_factory: ChannelFactory, eke_target: Target
