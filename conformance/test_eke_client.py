@@ -19,6 +19,7 @@ import base64
 import hashlib
 import json
 import secrets
+import time
 import unicodedata
 import urllib.parse
 from collections.abc import Callable
@@ -567,6 +568,66 @@ def test_client_draws_fresh_values_when_it_retries_after_busy(
             "EKE-HS-10: the client's EKE1 before and after `EROR busy` (retry_after 1 s)",
             "a new handshake: a fresh x (a different A and a different X = g^x)",
             "the same A was resent" if same_a else "the same X = g^x under the other sign",
+            note=case.describe(),
+        )
+
+
+_BUSY_RETRY_AFTER = 2  # seconds announced with `EROR busy`
+# EKE-THR-7: no retry before retry_after. The suite's clock starts when it has sent the
+# busy answer and stops when the retry's EKE1 has arrived, so it measures at least the
+# client's own wait; the margin is for the granularity of a client's sleep.
+_BUSY_EARLIEST = 0.9
+
+
+@pytest.mark.req("EKE-THR-7")
+def test_client_waits_retry_after_before_retrying_busy(
+    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """The first EKE1 is answered `EROR busy` with retry_after 2 s. A client MAY retry, but
+    only after retry_after (EKE-THR-7): one that reconnects at once (ignoring the
+    announcement, or treating busy like a dropped connection) hammers a server that
+    said it is full. A client that does not retry is not judged; a retry that comes
+    before 0.9 x retry_after (1.8 s) FAILs."""
+    busy_sent: list[float] = []
+    retries: list[float] = []
+
+    def behaviour(raw: RawConnection, view: ServerView) -> None:
+        event = read_frame(raw, view, _TIMEOUT)
+        if not isinstance(event, ReceivedFrame) or event.type != b"EKE1":
+            return
+        if not busy_sent:
+            busy = json.loads(error_payload("busy", "suite: busy, retry"))
+            raw.send_frame(b"EROR", control({**busy, "retry_after": _BUSY_RETRY_AFTER}))
+            busy_sent.append(time.monotonic())
+            read_frame(raw, view, _TIMEOUT)  # the client's close
+        else:
+            retries.append(time.monotonic())
+        # The retry's arrival is all the case needs: the suite closes.
+
+    case = run_case(
+        eke_target,
+        tmp_path,
+        transcripts,
+        behaviour,
+        name=NAME,
+        password=_PASSWORD,
+        timeout=_TIMEOUT + _BUSY_RETRY_AFTER * 2,
+        connections=2,
+    )
+    if not busy_sent:
+        raise RuntimeError(
+            f"the client never sent EKE1 (is --client-cmd right?)\n{case.describe()}"
+        )
+    if not retries:
+        pytest.skip(f"the client did not retry after busy (it MAY): {case.describe()}")
+    waited = retries[0] - busy_sent[0]
+    if waited < _BUSY_EARLIEST * _BUSY_RETRY_AFTER:
+        raise ConformanceFailure.evidence(
+            f"EKE-THR-7: the client's retry after `EROR busy` with retry_after "
+            f"{_BUSY_RETRY_AFTER} s",
+            f"no new EKE1 before retry_after ({_BUSY_RETRY_AFTER} s; "
+            f"{_BUSY_EARLIEST * _BUSY_RETRY_AFTER:g} s allowed for timer granularity)",
+            f"its next EKE1 came {waited:.3f} s after the busy answer",
             note=case.describe(),
         )
 

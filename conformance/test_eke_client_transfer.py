@@ -411,6 +411,48 @@ def test_client_fails_a_get_from_a_lying_server(
     _judge_failed_get(case, what, owed=owed, server=server, own=_lie_requirements(request))
 
 
+# Edges the embedded set-up rarely produces: an empty file (RSFL size 0, no DATA, DONE),
+# one byte, and exactly 1 MiB in one DATA frame (the largest DATA payload, FRM-13; its
+# record stays under the frame limit, EKE-REC-6).
+_EDGE_SIZES = {"empty": 0, "one-byte": 1, "one-mib-one-frame": 1 << 20}
+
+
+def _honest_of(content: bytes) -> Lie:
+    def lie(s: LyingServer) -> None:
+        digest = hashlib.sha256(content).hexdigest()
+        s.rsfl(size=len(content), sha256=digest)
+        s.data(content, chunk=max(1, len(content)))
+        s.done(len(content), digest)
+
+    return lie
+
+
+@pytest.mark.req("APP-GET-3", "APP-GET-6", "APP-STORE-2")
+@pytest.mark.parametrize("edge", sorted(_EDGE_SIZES))
+def test_client_keeps_an_honest_get_of_an_edge_size(
+    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook, edge: str
+) -> None:
+    """An honest answer of an edge size (0 bytes, 1 byte, exactly 1 MiB in one frame) is
+    kept byte for byte under the final name with exit 0: a client that saves nothing for
+    an empty file ("nothing to write"), or that mishandles the largest DATA frame, fails
+    a get it had to complete."""
+    size = _EDGE_SIZES[edge]
+    content = (bytes(range(251)) * (size // 251 + 1))[:size]
+    case, _server = _run_lie(eke_target, tmp_path, transcripts, _honest_of(content))
+    result = case.result
+    kept = result.out.read_bytes() if result.kept_file else None
+    if not result.succeeded or kept != content or case.leftovers:
+        shown = "no file" if kept is None else f"{len(kept)} bytes"
+        if kept is not None and kept != content:
+            shown += " (not the content sent)"
+        raise ConformanceFailure.evidence(
+            f"APP-GET-6: an honest get of {size} bytes ({edge})",
+            "exit code 0, the file under its final name, no other file",
+            f"exit code {result.returncode}, {shown}, other files {case.leftovers}",
+            note=case.describe(),
+        )
+
+
 # ---------------------------------------------------------------- records that must not open
 
 

@@ -667,6 +667,47 @@ def test_initiator_keeps_an_honest_get_under_its_final_name(
         )
 
 
+# Edges the embedded set-up rarely produces: an empty file (RSFL size 0, no DATA, DONE),
+# one byte, and exactly 1 MiB in one DATA frame (the largest DATA payload, FRM-13).
+_EDGE_SIZES = {"empty": 0, "one-byte": 1, "one-mib-one-frame": 1 << 20}
+
+
+def _honest_of(content: bytes) -> Lie:
+    def lie(r: LyingResponder) -> None:
+        digest = hashlib.sha256(content).hexdigest()
+        r.rsfl(size=len(content), sha256=digest)
+        r.data(content, chunk=max(1, len(content)))
+        r.done(len(content), digest)
+
+    return lie
+
+
+@pytest.mark.req("APP-GET-3", "APP-GET-6", "APP-STORE-2")
+@pytest.mark.parametrize("edge", sorted(_EDGE_SIZES))
+def test_initiator_keeps_an_honest_get_of_an_edge_size(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook, edge: str
+) -> None:
+    """An honest answer of an edge size (0 bytes, 1 byte, exactly 1 MiB in one frame) is
+    kept byte for byte under the final name with exit 0: a client that saves nothing for
+    an empty file ("nothing to write"), or that mishandles the largest DATA frame, fails
+    a get it had to complete."""
+    size = _EDGE_SIZES[edge]
+    content = (bytes(range(251)) * (size // 251 + 1))[:size]
+    got = _run_lie(target, tmp_path, transcripts, _honest_of(content))
+    run = got.run
+    kept = run.out.read_bytes() if run.kept_file else None
+    if not run.succeeded or kept != content or leftovers(run):
+        shown = "no file" if kept is None else f"{len(kept)} bytes"
+        if kept is not None and kept != content:
+            shown += " (not the content sent)"
+        raise ConformanceFailure.evidence(
+            f"APP-GET-6: an honest get of {size} bytes ({edge})",
+            "exit code 0, the file under its final name, no other file",
+            f"exit code {run.returncode}, {shown}, other files {leftovers(run)}",
+            note=got.describe(),
+        )
+
+
 def _unknown_members(r: LyingResponder) -> None:
     # Members a later version of the spec may add: a receiver ignores them [FRM-10].
     r.frame("RSFL", control({"name": NAME, "size": SIZE, "sha256": DIGEST, "mtime": 1, "x-y": {}}))

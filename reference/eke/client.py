@@ -180,9 +180,10 @@ class EkeClient:
                 if tries > self.config.busy_retries:
                     raise ServerBusy(exc.retry_after, tries) from None
                 wait = exc.retry_after if exc.retry_after is not None else 1
-                # Jitter: uniform over [0.5, 1.5] x retry_after, capped so that a bogus
-                # announcement cannot park the client for long.
-                time.sleep(min(30.0, wait) * (0.5 + secrets.randbelow(1001) / 1000))
+                # Never before retry_after [EKE-THR-7]; jitter: uniform over [1, 1.5] x
+                # retry_after, capped so that a bogus announcement cannot park the
+                # client for long.
+                time.sleep(min(30.0, wait) * (1.0 + secrets.randbelow(501) / 1000))
 
     def _connect_once(self) -> EkeClient:
         cfg = self.config

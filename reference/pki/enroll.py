@@ -143,10 +143,11 @@ def enroll(
         if status != 503 or tries == _BUSY_TRIES:
             break
         # [CA-ENR-14]: busy (logins of this alias or address being verified): not
-        # counted; back after Retry-After, jittered so a burst does not return at once.
+        # counted; back after Retry-After (never sooner: RFC 9110 §10.2.3), jittered
+        # over 1 to 1.5 x so that a burst does not return at once.
         wait = headers.get("retry-after", "1")
         seconds = min(10, int(wait)) if wait.isdigit() else 1
-        time.sleep(max(1, seconds) * (0.5 + secrets.randbelow(1001) / 1000))
+        time.sleep(max(1, seconds) * (1.0 + secrets.randbelow(501) / 1000))
     if status == 503:
         raise EnrollError(f"the CA is busy: gave up after {_BUSY_TRIES} tries")
     if status != 200:
