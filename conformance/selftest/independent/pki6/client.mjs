@@ -133,7 +133,9 @@ export async function get(pki, opts) {
   const out = path.resolve(opts.out);
   const dir = path.dirname(out);
   const idleMs = opts.idleTimeout * 1000;
-  if (fs.existsSync(out) && !opts.force && !fault('client_rename_replaces')) throw new ClientFailure(`${out} exists (use --force)`);
+  let outPresent = true;  // lstat: a symbolic link at the output, dangling or not, exists [APP-GET-6]
+  try { fs.lstatSync(out); } catch (e) { if (e.code === 'ENOENT') outPresent = false; }
+  if (outPresent && !opts.force && !fault('client_rename_replaces')) throw new ClientFailure(`${out} exists (use --force)`);
   sweepStale(dir, idleMs);
   const { sock } = await connect(pki, dest, opts.timeout * 1000);
   const reader = new Reader(sock, { idleMs });

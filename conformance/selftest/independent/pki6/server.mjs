@@ -352,7 +352,10 @@ class Connection {
     if (base.startsWith(PARTIAL)) return this.refuse('forbidden', 'reserved name');
     if (size > BigInt(this.cfg.maxFileSize)) return this.refuse('too_large', 'file too large');
     const final = path.join(this.r.inbox, base);
-    if (fs.existsSync(final)) return this.refuse('exists', 'file exists');
+    // lstat, not existsSync: a symbolic link (dangling or not) is an existing name [APP-PUT-3].
+    let present = true;
+    try { fs.lstatSync(final); } catch (e) { if (e.code === 'ENOENT') present = false; }
+    if (present) return this.refuse('exists', 'file exists');
     const tmpPath = path.join(this.r.inbox, PARTIAL + crypto.randomBytes(12).toString('hex'));
     const fd = fs.openSync(tmpPath, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
     this.temp = { fd, path: tmpPath };
