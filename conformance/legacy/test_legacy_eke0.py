@@ -622,8 +622,8 @@ def _serve_client(
     """One eke/0 server session, by the table of §7.3.3; `mode` plants one attack:
     'bogus-18' (message 18 random: no key confirmation), 'short' (half of `content`,
     then a close), 'no-24' (all of `content`, message 23 read, then a close instead of
-    message 24), else honest framing of `content` announced with SHA-1 of
-    `digest_of`."""
+    message 24), 'near-24' (message 24 the SHA-1 of `digest_of` with its last hex digit
+    changed), else honest framing of `content` announced with SHA-1 of `digest_of`."""
     log = _ServerLog()
     try:
         conn, _ = listener.accept()
@@ -679,7 +679,12 @@ def _serve_client(
             log.got[23] = reader.exact(14)
             if mode == "no-24":
                 return log  # the whole file, then a close where the digest should come
-            conn.sendall(hashlib.sha1(digest_of, usedforsecurity=False).hexdigest().encode())
+            digest = hashlib.sha1(digest_of, usedforsecurity=False).hexdigest()
+            if mode == "near-24":
+                # One hex digit off, the last: only a whole comparison of the 40 digits
+                # catches it (not one of a prefix, or of what happens to differ first).
+                digest = digest[:-1] + ("1" if digest[-1] == "0" else "0")
+            conn.sendall(digest.encode())
         except (OSError, ValueError) as exc:
             log.error = f"{type(exc).__name__}: {exc}"
             if isinstance(exc, ConnectionError) and 1 in log.got and 17 not in log.got:
@@ -888,6 +893,13 @@ def test_the_client_refuses_a_file_its_digest_does_not_match(
             original,
             original,
             "no-24",
+            original,
+        ),
+        (
+            "the whole file, message 24 its SHA-1 with the last hex digit changed",
+            original,
+            original,
+            "near-24",
             original,
         ),
     ):

@@ -382,7 +382,7 @@ def _hostile_responder(
                 requester_key = der.read_certificate_leniently(sece[1]).public_key
                 conn.sendall(reader.reply(b"RSCV", certificate))
                 seen["rscv"] = "sent"
-                rqfl = reader.frame()
+                rqfl = reader.frame(expect=RQFL_SIZE)
                 # Sent at all, the request trusted the impostor, in the format or not.
                 seen["rqfl"] = f"{rqfl[0]!r} of {len(rqfl[1])} bytes"
                 seen["name"] = pki0.oaep_decrypt(key, rqfl[1]).decode("utf-8", "replace")
@@ -408,6 +408,7 @@ _THREADS: list[threading.Thread] = []
 
 
 _MAX_PAYLOAD = 1 << 20  # what the suite's peers buffer from a requester
+RQFL_SIZE = 256  # LEG-PKI-FMT-5: one RSA-2048 OAEP block
 
 
 class _Misframed(ValueError):
@@ -421,6 +422,9 @@ class _SocketReader:
         # Lengths read little-endian (a requester that writes them so, LEG-PKI-FMT-1): the
         # suite's peer answers it in its byte order, so that its other cases still judge.
         self.deviations: list[str] = []
+        # The byte order of the peer's first frame: the one its answers are written in (a
+        # peer that writes only a later frame little-endian still reads big-endian ones).
+        self.first_little: bool | None = None
 
     def exact(self, n: int) -> bytes:
         for _ in range(1 << 16):
@@ -433,10 +437,18 @@ class _SocketReader:
         out, self.buffer = self.buffer[:n], self.buffer[n:]
         return out
 
-    def frame(self) -> tuple[bytes, bytes]:
+    def frame(self, expect: int | None = None) -> tuple[bytes, bytes]:
+        """One frame; `expect`: the payload length the format fixes for it (RQFL: one
+        256-byte OAEP block), so that a little-endian length is told apart even where its
+        big-endian reading is plausible (256 little-endian reads as 65 536)."""
         header = self.exact(8)
         length, swapped = int.from_bytes(header[4:], "big"), int.from_bytes(header[4:], "little")
-        if length > _MAX_PAYLOAD and swapped <= _MAX_PAYLOAD:
+        little = (length > _MAX_PAYLOAD and swapped <= _MAX_PAYLOAD) or (
+            expect is not None and length != expect and swapped == expect
+        )
+        if self.first_little is None:
+            self.first_little = little
+        if little:
             self.deviations.append(
                 f"frame {header[:4]!r} announces {length} bytes (0x{length:08x}): its "
                 f"{swapped} payload bytes follow, the length little-endian"
@@ -454,7 +466,7 @@ class _SocketReader:
 
     def reply(self, frame_type: bytes, payload: bytes) -> bytes:
         """A frame to this peer, in the byte order it writes lengths in."""
-        return pki0.frame(frame_type, payload, little_endian=bool(self.deviations))
+        return pki0.frame(frame_type, payload, little_endian=bool(self.first_little))
 
 
 def _wanted_alias(target: LegacyPkiTarget) -> str:
@@ -693,7 +705,7 @@ def _tampering_proxy(
                     pem = der.der_to_pem(der.read_certificate_leniently(answer[1]).der)
                     answer = (answer[0], pem)
                 conn.sendall(down_reader.reply(*answer))
-                rqfl = down_reader.frame()
+                rqfl = down_reader.frame(expect=RQFL_SIZE)
                 up.sendall(pki0.frame(*rqfl))
                 # The end of the file is the responder's close; one that stays open and
                 # silent after its pieces (LEG-PKI-FMT-6) ends it by PATIENCE instead.
@@ -1029,7 +1041,7 @@ def _format_responder(
                     seen["header"] = "; ".join(reader.deviations).encode()
                 requester = der.read_certificate_leniently(seen["sece"]).public_key
                 conn.sendall(reader.reply(b"RSCV", identity.certificate_pem))
-                kind, seen["rqfl"] = reader.frame()
+                kind, seen["rqfl"] = reader.frame(expect=RQFL_SIZE)
                 seen["rqfl type"] = kind
                 if reader.deviations:
                     seen["header"] = "; ".join(reader.deviations).encode()

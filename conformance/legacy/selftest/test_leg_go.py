@@ -93,6 +93,24 @@ FAULTS: dict[str, str] = {
     "ca-base64-url": "FAIL LEG-CA-FMT-1",
     "ca-sha1-signature": "FAIL LEG-CA-FMT-2",
     "ca-extensions": "PASS LEG-CA-6",
+    # round 2
+    "eke-r2-ns-binary": "FAIL LEG-EKE-FMT-4",
+    "eke-r2-m18-from-ns": "FAIL LEG-EKE-FMT-4",
+    "eke-r2-length-hex": "FAIL LEG-EKE-FMT-3",
+    "eke-r2-chunk-overlap": "FAIL LEG-EKE-FMT-5",
+    "eke-r2-digest-first-chunk": "FAIL LEG-EKE-FMT-5",
+    "eke-r2-client-no-digest-commits": "FAIL LEG-EKE-FMT-6",
+    "eke-r2-client-digest-prefix": "FAIL LEG-EKE-FMT-6",
+    "pki-r2-piece-101": "FAIL LEG-PKI-FMT-6",
+    "pki-r2-short-piece-dropped": "FAIL LEG-PKI-FMT-6",
+    "pki-r2-rscv-der": "FAIL LEG-PKI-FMT-4",
+    "pki-r2-sece-der": "FAIL LEG-PKI-FMT-3",
+    "pki-r2-rqfl-nul": "FAIL LEG-PKI-FMT-5",
+    "pki-r2-rqfl-sha1": "FAIL LEG-PKI-FMT-5",
+    "ca-r2-unknown-alias-404": "FAIL LEG-CA-FMT-3",
+    "ca-r2-octet-stream": "FAIL LEG-CA-FMT-2",
+    "ca-r2-alias-in-o": "FAIL LEG-CA-FMT-2",
+    "ca-r2-bad-key-500": "FAIL LEG-CA-FMT-3",
 }
 
 

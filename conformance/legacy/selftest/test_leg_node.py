@@ -20,6 +20,7 @@ Without `node` (>= 20) on PATH the audits SKIP with the reason.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -45,6 +46,7 @@ __all__ = ["FAULTS", "eke_files", "org"]  # fixtures, imported to be found by py
 
 SOURCE = Path(__file__).resolve().parent / "leg_node"
 _ROOT = SOURCE.parent.parent.parent.parent
+_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 # name -> (program, "FAIL ID" | "PASS ID" | "EVIDENCE ID"): what the audit must report
 # for that fault (as test_seedport.py judges them; EVIDENCE: the flaw still FAILs, and
@@ -88,6 +90,23 @@ FAULTS: dict[str, tuple[str, str]] = {
     "ca-oaep-sha1": ("pki0", "FAIL LEG-CA-FMT-1"),
     "ca-password-prefix": ("pki0", "FAIL LEG-CA-FMT-3"),
     "ca-unknown-alias-404": ("pki0", "FAIL LEG-CA-FMT-3"),
+    # round 2
+    "r2-eke-wrong-pw-rereads-password": ("eke0", "FAIL LEG-EKE-FMT-3"),
+    "r2-eke-na-second-block": ("eke0", "FAIL LEG-EKE-FMT-4"),
+    "r2-eke-digest-upper": ("eke0", "FAIL LEG-EKE-FMT-5"),
+    "r2-eke-digest-first-block": ("eke0", "FAIL LEG-EKE-FMT-5"),
+    "r2-eke-second-login-no-ack": ("eke0", "FAIL LEG-EKE-FMT-3"),
+    "r2-eke-length-newline": ("eke0", "FAIL LEG-EKE-FMT-3"),
+    "r2-eke-client-keeps-on-mismatch": ("eke0", "FAIL LEG-EKE-FMT-6"),
+    "r2-eke-client-exit0-on-mismatch": ("eke0", "FAIL LEG-EKE-FMT-6"),
+    "r2-pki-piece-99": ("pki0", "FAIL LEG-PKI-FMT-6"),
+    "r2-pki-rqfl-le": ("pki0", "FAIL LEG-PKI-FMT-5"),
+    "r2-pki-rsci-no-close": ("pki0", "FAIL LEG-PKI-FMT-4"),
+    "r2-pki-empty-file-frame": ("pki0", "FAIL LEG-PKI-FMT-6"),
+    "r2-ca-malformed-500": ("pki0", "FAIL LEG-CA-FMT-3"),
+    "r2-ca-wrong-password-403": ("pki0", "FAIL LEG-CA-FMT-3"),
+    "r2-ca-content-type-pem": ("pki0", "FAIL LEG-CA-FMT-2"),
+    "r2-ca-any-path": ("pki0", "FAIL LEG-CA-FMT-3"),
 }
 
 
@@ -208,6 +227,16 @@ def _audit_pki(
     node_pw.write_text(node_secret + "\n")
     for path in (accounts, alice_pw, node_pw):
         path.chmod(0o600)
+    # The organisation's target file, plus an empty file in the share (LEG-PKI-FMT-6).
+    (org["share"] / "empty.bin").write_bytes(b"")
+    config = tmp_path / "target.toml"
+    config.write_text(
+        org["config"]
+        .read_text()
+        .replace(
+            "\n[legacy]", f'\n"empty.bin" = {{size = 0, sha256 = "{_EMPTY_SHA256}"}}\n[legacy]', 1
+        )
+    )
     procs: list[LaunchedProcess] = []
     try:
         ca, ca_port = _start(
@@ -253,7 +282,7 @@ def _audit_pki(
                 "--enroll",
                 f"alice:{alice_pw}",
                 "--target-config",
-                str(org["config"]),
+                str(config),
                 "--client-cmd",
                 f"{node} {SOURCE / 'pki0.mjs'} get {{key}} {{cert}} {{host}} {{port}} "
                 "{name} {out}",

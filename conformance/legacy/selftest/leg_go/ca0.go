@@ -138,16 +138,16 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	block, _ := pem.Decode([]byte(req.PublicKey))
 	if block == nil {
-		http.Error(w, "public_key is not PEM", http.StatusBadRequest)
+		http.Error(w, "public_key is not PEM", badKeyStatus())
 		return
 	}
 	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
 	if err != nil {
-		http.Error(w, "public_key is not a SubjectPublicKeyInfo", http.StatusBadRequest)
+		http.Error(w, "public_key is not a SubjectPublicKeyInfo", badKeyStatus())
 		return
 	}
 	if _, ok := pub.(*rsa.PublicKey); !ok {
-		http.Error(w, "public_key is not RSA", http.StatusBadRequest)
+		http.Error(w, "public_key is not RSA", badKeyStatus())
 		return
 	}
 	plain, err := oaepDecrypt(ca.rootKey, sealed)
@@ -164,6 +164,9 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 	if !known || subtle.ConstantTimeCompare([]byte(want), []byte(cred.Password)) != 1 {
 		log.Printf("ca0: refused %q", cred.Name)
 		status := http.StatusUnauthorized
+		if has("ca-r2-unknown-alias-404") && !known {
+			status = http.StatusNotFound
+		}
 		if has("ca-wrong-password-403") && known {
 			status = http.StatusForbidden
 		}
@@ -178,6 +181,9 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	log.Printf("ca0: issued a certificate for %q", cred.Name)
 	w.Header().Set("Content-Type", "text/plain")
+	if has("ca-r2-octet-stream") {
+		w.Header().Set("Content-Type", "application/octet-stream")
+	}
 	w.WriteHeader(http.StatusOK)
 	w.Write(certPEM)
 }
@@ -196,6 +202,9 @@ func (ca *authServer) issue(alias string, pub interface{}) ([]byte, error) {
 		NotBefore:          now,
 		NotAfter:           now.Add(ca.validity),
 		SignatureAlgorithm: x509.SHA256WithRSA,
+	}
+	if has("ca-r2-alias-in-o") {
+		tmpl.Subject = pkix.Name{Organization: []string{alias}}
 	}
 	if has("ca-sha1-signature") {
 		tmpl.SignatureAlgorithm = x509.SHA1WithRSA
@@ -283,4 +292,12 @@ func enrollMain(args []string) error {
 		return err
 	}
 	return os.WriteFile(*certOut, answer, 0o644)
+}
+
+// badKeyStatus is the status for an unusable public_key (400; 500 under a planted fault).
+func badKeyStatus() int {
+	if has("ca-r2-bad-key-500") {
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
 }

@@ -434,7 +434,14 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 	if err := in.expect("xorServerAck"); err != nil { // 12
 		return err
 	}
-	m13, err := cbc(key, []byte(nonceNs), true)
+	ns := []byte(nonceNs)
+	if has("eke-r2-ns-binary") {
+		ns = make([]byte, 32)
+		if _, err := rand.Read(ns); err != nil {
+			return err
+		}
+	}
+	m13, err := cbc(key, ns, true)
 	if err != nil {
 		return err
 	}
@@ -465,7 +472,11 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 	if err := in.expect("send_aes_nonceNa"); err != nil { // 17
 		return err
 	}
-	m18, err := cbc(key, nonces[:16], true)
+	naHalf := nonces[:16]
+	if has("eke-r2-m18-from-ns") {
+		naHalf = nonces[32:48]
+	}
+	m18, err := cbc(key, naHalf, true)
 	if err != nil {
 		return err
 	}
@@ -480,6 +491,9 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 		return err
 	}
 	length := []byte(strconv.Itoa(len(content)))
+	if has("eke-r2-length-hex") {
+		length = []byte(strconv.FormatInt(int64(len(content)), 16))
+	}
 	if has("eke-length-uint32") {
 		length = binary.BigEndian.AppendUint32(nil, uint32(len(content)))
 	}
@@ -499,6 +513,8 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 		}
 		if end > len(content) {
 			end = len(content)
+		} else if has("eke-r2-chunk-overlap") && end < len(content) {
+			end++
 		}
 		if err := send(out, content[off:end]); err != nil {
 			return err
@@ -508,6 +524,9 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 		return err
 	}
 	digest := sha1.Sum(content)
+	if has("eke-r2-digest-first-chunk") && len(content) > fileChunk {
+		digest = sha1.Sum(content[:fileChunk])
+	}
 	if has("eke-digest-upper") {
 		return send(out, []byte(fmt.Sprintf("%X", digest))) // 24
 	}
@@ -652,6 +671,9 @@ func ekeFetch(in *msgReader, out io.Writer, user, password, outPath string) erro
 // SHA-1 of what arrived (LEG-EKE-FMT-6).
 func checkDigestAndKeep(in *msgReader, digest hash.Hash, file *pendingFile) error {
 	theirs, err := in.exactly(2 * sha1.Size) // 24
+	if err != nil && has("eke-r2-client-no-digest-commits") {
+		return file.commit()
+	}
 	if err != nil {
 		return fmt.Errorf("no digest: %w", err)
 	}
@@ -660,6 +682,9 @@ func checkDigestAndKeep(in *msgReader, digest hash.Hash, file *pendingFile) erro
 		if err := file.commit(); err != nil {
 			return err
 		}
+	}
+	if has("eke-r2-client-digest-prefix") {
+		theirs, ours = theirs[:20], ours[:20]
 	}
 	if string(theirs) != ours {
 		return fmt.Errorf("SHA-1 mismatch: server %q, received %q", theirs, ours)

@@ -60,6 +60,24 @@ var faultTable = []fault{
 	{"ca-base64-url", "FAIL LEG-CA-FMT-1", "payload decoded with base64.URLEncoding"},
 	{"ca-sha1-signature", "FAIL LEG-CA-FMT-2", "certificates signed with x509.SHA1WithRSA"},
 	{"ca-extensions", "PASS LEG-CA-6", "certificates issued with BasicConstraints, KeyUsage, ExtKeyUsage, for 30 days (the flaw fixed)"},
+	// round 2 (r2)
+	{"eke-r2-ns-binary", "FAIL LEG-EKE-FMT-4", "Ns drawn fresh per session as 32 crypto/rand bytes, not ASCII text"},
+	{"eke-r2-m18-from-ns", "FAIL LEG-EKE-FMT-4", "message 18 encrypts nonces[32:48] (the Ns half) instead of nonces[:16]"},
+	{"eke-r2-length-hex", "FAIL LEG-EKE-FMT-3", "message 19 formatted with strconv.FormatInt(n, 16)"},
+	{"eke-r2-chunk-overlap", "FAIL LEG-EKE-FMT-5", "each full chunk sliced content[off:end+1]: one byte repeated per chunk"},
+	{"eke-r2-digest-first-chunk", "FAIL LEG-EKE-FMT-5", "message 24 is sha1.Sum(content[:1024]) (the seed's extraction artefact)"},
+	{"eke-r2-client-no-digest-commits", "FAIL LEG-EKE-FMT-6", "the client keeps the file when the server closes before message 24"},
+	{"eke-r2-client-digest-prefix", "FAIL LEG-EKE-FMT-6", "the client compares only the first 20 hex digits of message 24"},
+	{"pki-r2-piece-101", "FAIL LEG-PKI-FMT-6", "buf := make([]byte, pieceSize+1): pieces of 101 bytes"},
+	{"pki-r2-short-piece-dropped", "FAIL LEG-PKI-FMT-6", "io.ErrUnexpectedEOF checked before the send: the short last piece is lost"},
+	{"pki-r2-rscv-der", "FAIL LEG-PKI-FMT-4", "RSCV carries the certificate's DER (cert.Raw), not its PEM"},
+	{"pki-r2-sece-der", "FAIL LEG-PKI-FMT-3", "the requester sends its certificate's DER in SECE"},
+	{"pki-r2-rqfl-nul", "FAIL LEG-PKI-FMT-5", "the requester seals the name with a trailing NUL (C-string habit)"},
+	{"pki-r2-rqfl-sha1", "FAIL LEG-PKI-FMT-5", "the requester seals RQFL with rsa.EncryptOAEP(sha1.New(), ...)"},
+	{"ca-r2-unknown-alias-404", "FAIL LEG-CA-FMT-3", "an unknown alias answered 404 Not Found"},
+	{"ca-r2-octet-stream", "FAIL LEG-CA-FMT-2", "the certificate answered as application/octet-stream"},
+	{"ca-r2-alias-in-o", "FAIL LEG-CA-FMT-2", "the alias put in the subject's Organization, not its CN"},
+	{"ca-r2-bad-key-500", "FAIL LEG-CA-FMT-3", "an unusable public_key answered 500 Internal Server Error"},
 }
 
 var activeFaults = map[string]bool{}

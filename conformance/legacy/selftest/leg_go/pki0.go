@@ -240,6 +240,11 @@ func (r *responder) session(conn io.ReadWriter) error {
 		return fmt.Errorf("certificate refused: %v", err)
 	}
 	rscv := r.certPEM
+	if has("pki-r2-rscv-der") {
+		if block, _ := pem.Decode(r.certPEM); block != nil {
+			rscv = block.Bytes
+		}
+	}
 	if has("pki-rscv-chain") {
 		rscv = append(append([]byte{}, r.certPEM...), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: r.root.Raw})...)
 	}
@@ -292,10 +297,16 @@ func (r *responder) session(conn io.ReadWriter) error {
 	if has("pki-piece-128") {
 		size = 128
 	}
+	if has("pki-r2-piece-101") {
+		size++
+	}
 	buf := make([]byte, size)
 	out := bufio.NewWriter(conn)
 	for {
 		n, err := io.ReadFull(f, buf)
+		if has("pki-r2-short-piece-dropped") && err == io.ErrUnexpectedEOF {
+			break
+		}
 		if n > 0 || has("pki-empty-file-frame") {
 			ct, encErr := sealPiece(peerKey, buf[:n])
 			if encErr != nil {
@@ -343,7 +354,13 @@ func pkiGetMain(args []string) error {
 	}
 	defer conn.Close()
 	rw := deadlineConn{conn, 30 * time.Second}
-	if err := writeFrame(rw, typeSECE, certPEM); err != nil {
+	sece := certPEM
+	if has("pki-r2-sece-der") {
+		if block, _ := pem.Decode(certPEM); block != nil {
+			sece = block.Bytes
+		}
+	}
+	if err := writeFrame(rw, typeSECE, sece); err != nil {
 		return err
 	}
 	reply, err := readFrame(rw)
@@ -365,7 +382,14 @@ func pkiGetMain(args []string) error {
 	if !ok {
 		return errors.New("RSCV: responder key is not RSA")
 	}
-	ct, err := oaepEncrypt(peerKey, []byte(name))
+	sealedName := []byte(name)
+	if has("pki-r2-rqfl-nul") {
+		sealedName = append(sealedName, 0)
+	}
+	ct, err := oaepEncrypt(peerKey, sealedName)
+	if has("pki-r2-rqfl-sha1") {
+		ct, err = rsa.EncryptOAEP(sha1.New(), rand.Reader, peerKey, sealedName, nil)
+	}
 	if err != nil {
 		return fmt.Errorf("RQFL: %v", err)
 	}

@@ -198,7 +198,7 @@ export function ca(argv) {
 
   const server = http.createServer(async (request, response) => {
     const url = new URL(request.url, 'http://ca');
-    if (url.pathname !== '/verify') return answer(response, 404, 'not found\n');
+    if (url.pathname !== '/verify' && !fault('r2-ca-any-path')) return answer(response, 404, 'not found\n');
     if (request.method !== 'POST') return answer(response, 405, 'method not allowed\n');
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > MAX_BODY && !fault('ca-no-size-limit')) {
@@ -217,7 +217,7 @@ export function ca(argv) {
     try {
       cred = credentialsOf(Buffer.concat(parts), rootKey);
     } catch (err) {
-      if (err instanceof BadRequest) return answer(response, 400, `${err.message}\n`);
+      if (err instanceof BadRequest) return answer(response, fault('r2-ca-malformed-500') ? 500 : 400, `${err.message}\n`);
       throw err;
     }
     const known = accounts.get(cred.name);
@@ -227,12 +227,13 @@ export function ca(argv) {
     if (!ok) {
       log(PROG, `refused ${JSON.stringify(cred.name)}`);
       if (fault('ca-unknown-alias-404') && known === undefined) return answer(response, 404, 'no such alias\n');
+      if (fault('r2-ca-wrong-password-403') && known !== undefined) return answer(response, 403, 'wrong password\n');
       return answer(response, 401, 'invalid alias or password\n');
     }
     log(PROG, `issued a certificate for ${JSON.stringify(cred.name)}`);
     const pem = issue(rootCert, rootKey, cred.name, cred.publicKey);
     if (fault('ca-json-answer')) return answer(response, 200, JSON.stringify({ certificate: pem }), 'application/json');
-    return answer(response, 200, pem);
+    return answer(response, 200, pem, fault('r2-ca-content-type-pem') ? 'application/x-pem-file' : 'text/plain');
   });
   server.listen(Number(values.port), values.host, () => {
     const address = server.address();

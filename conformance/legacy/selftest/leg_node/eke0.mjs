@@ -154,11 +154,16 @@ async function serveSession(socket, config) {
     socket.setTimeout(config.idleMs, () => reader.abort('idle timeout'));
   }
   const pw39 = pad39(config.password);
+  let logins = 0;
+  let rereadPassword = false;
   for (;;) {
     // 1-4: user name, always acked (LEG-EKE-2), then the password in clear.
-    const user = fault('eke-readline-user') ? await readLine(reader) : await reader.readRest(1024);
-    if (user === null) return 'peer closed';
-    await send(ACK.user);
+    if (!rereadPassword) {
+      const user = fault('eke-readline-user') ? await readLine(reader) : await reader.readRest(1024);
+      if (user === null) return 'peer closed';
+      if (!(fault('r2-eke-second-login-no-ack') && logins > 0)) await send(ACK.user);
+    }
+    rereadPassword = false;
     const password = await reader.readRest(1024);
     if (password === null) return 'peer closed after the user name';
     const match = fault('eke-password-trim')
@@ -167,6 +172,7 @@ async function serveSession(socket, config) {
     if (!match) {
       await send(ACK.notAuth);
       if (fault('eke-close-after-wrong-password')) return 'wrong password';
+      rereadPassword = fault('r2-eke-wrong-pw-rereads-password');
       continue;
     }
     await send(ACK.auth);
@@ -209,18 +215,20 @@ async function serveSession(socket, config) {
     }
     await send(ACK.clientAes);
     await expectLiteral(reader, ACK.sendNa, 'message 17');
-    const na16 = aes(key, confirm, true).subarray(0, 16);
+    const na16 = fault('r2-eke-na-second-block') ? aes(key, confirm, true).subarray(16, 32) : aes(key, confirm, true).subarray(0, 16);
     await send(aes(key, na16, false));
 
     // 19-24: the file, in clear, and its SHA-1.
     await sendFile(reader, send, socket, config.file);
+    logins += 1;
     if (fault('eke-one-login-per-connection')) return 'served';
   }
 }
 
 async function sendFile(reader, send, socket, file) {
   const { size } = await fs.promises.stat(file);
-  const lengthText = fault('eke-length-padded') ? size.toString().padStart(16, '0') : size.toString();
+  let lengthText = fault('eke-length-padded') ? size.toString().padStart(16, '0') : size.toString();
+  if (fault('r2-eke-length-newline')) lengthText += '\n';
   await send(lengthText);
   await expectLiteral(reader, ACK.length, 'message 20');
   await send(ACK.ok);
@@ -228,12 +236,13 @@ async function sendFile(reader, send, socket, file) {
   let sent = 0;
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 })) {
     const piece = fault('eke-file-off-by-one') && sent + chunk.length === size ? chunk.subarray(0, -1) : chunk;
-    sha1.update(chunk);
+    if (!(fault('r2-eke-digest-first-block') && sent > 0)) sha1.update(chunk);
     sent += piece.length;
     await send(piece);
   }
   await expectLiteral(reader, ACK.delivered, 'message 23');
-  const digest = sha1.digest(fault('eke-digest-base64') ? 'base64' : 'hex');
+  let digest = sha1.digest(fault('eke-digest-base64') ? 'base64' : 'hex');
+  if (fault('r2-eke-digest-upper')) digest = digest.toUpperCase();
   await send(digest);
 }
 
@@ -403,10 +412,17 @@ async function get(argv) {
       throw err;
     });
     const mine = sha1.digest('hex');
+    if (fault('r2-eke-client-keeps-on-mismatch') && partial !== out) fs.renameSync(partial, out);
+    if (fault('r2-eke-client-exit0-on-mismatch') && digest !== null && digest.toString('latin1') !== mine) {
+      fs.rmSync(partial, { force: true });
+      log(PROG, 'SHA-1 mismatch: file discarded');
+      socket.end();
+      return 0;
+    }
     if (digest !== null && digest.toString('latin1') !== mine && !fault('eke-client-ignores-digest')) {
       throw new SessionError(`SHA-1 mismatch: server ${digest.toString('latin1')}, received ${mine}`);
     }
-    if (partial !== out) fs.renameSync(partial, out);
+    if (partial !== out && fs.existsSync(partial)) fs.renameSync(partial, out);
     socket.end();
     return 0;
   } catch (err) {

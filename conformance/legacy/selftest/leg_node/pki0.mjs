@@ -114,6 +114,7 @@ async function respond(socket, config) {
   if (peer === null) {
     const reason = fault('pki-rsci-reason') ? Buffer.from('certificate not signed by the root') : Buffer.alloc(0);
     await writeMessage(socket, frame('RSCI', reason, fault('pki-length-le')));
+    if (fault('r2-pki-rsci-no-close')) await reader.untilEnd();
     return 'RSCI: certificate not signed by the root';
   }
   const peerKey = peer.publicKey;
@@ -137,11 +138,14 @@ async function respond(socket, config) {
   }
   let pieces = 0;
   try {
-    const stream = fs.createReadStream(target, { highWaterMark: fault('pki-piece-190') ? 190 : PIECE });
+    const stream = fs.createReadStream(target, { highWaterMark: fault('pki-piece-190') ? 190 : fault('r2-pki-piece-99') ? 99 : PIECE });
     for await (const piece of stream) {
       if (fault('pki-drops-short-last-piece') && piece.length < PIECE) break;
       await writeMessage(socket, frame('RSFL', oaepEncrypt(peerKey, piece, fault('pki-rsfl-oaep-sha1')), fault('pki-length-le')));
       pieces += 1;
+    }
+    if (pieces === 0 && fault('r2-pki-empty-file-frame')) {
+      await writeMessage(socket, frame('RSFL', oaepEncrypt(peerKey, Buffer.alloc(0))));
     }
   } catch (err) {
     if (fault('pki-missing-file-hangs')) await reader.untilEnd();
@@ -233,7 +237,7 @@ async function get(argv) {
     // The seed never checks the responder's certificate (LEG-PKI-4): its key is used as is.
     const responderKey = new crypto.X509Certificate(answer.payload).publicKey;
     const request = oaepEncrypt(responderKey, Buffer.from(name, 'utf8'), fault('pki-rqfl-oaep-sha1'));
-    await writeMessage(socket, frame('RQFL', request));
+    await writeMessage(socket, frame('RQFL', request, fault('r2-pki-rqfl-le')));
 
     sink = fs.createWriteStream(partial);
     for (;;) {

@@ -59,6 +59,23 @@ export const FAULTS = [
   ['ca-oaep-sha1', 'pki0', 'FAIL LEG-CA-FMT-1', 'payload decrypted with oaepHash left out (SHA-1)'],
   ['ca-password-prefix', 'pki0', 'FAIL LEG-CA-FMT-3', 'password checked with startsWith'],
   ['ca-unknown-alias-404', 'pki0', 'FAIL LEG-CA-FMT-3', 'an unknown alias answered 404'],
+  // round 2 (r2)
+  ['r2-eke-wrong-pw-rereads-password', 'eke0', 'FAIL LEG-EKE-FMT-3', 'after Not Authenticated waits for the password, not message 1'],
+  ['r2-eke-na-second-block', 'eke0', 'FAIL LEG-EKE-FMT-4', 'message 18 encrypts bytes 16-31 of the decryption of 15'],
+  ['r2-eke-digest-upper', 'eke0', 'FAIL LEG-EKE-FMT-5', 'message 24 in upper-case hex'],
+  ['r2-eke-digest-first-block', 'eke0', 'FAIL LEG-EKE-FMT-5', 'message 24 is the SHA-1 of the first 1024 bytes only'],
+  ['r2-eke-second-login-no-ack', 'eke0', 'FAIL LEG-EKE-FMT-3', 'a second login on one connection gets no u_ack'],
+  ['r2-eke-length-newline', 'eke0', 'FAIL LEG-EKE-FMT-3', 'message 19 ends with a newline'],
+  ['r2-eke-client-keeps-on-mismatch', 'eke0', 'FAIL LEG-EKE-FMT-6', 'renames OUT before comparing message 24'],
+  ['r2-eke-client-exit0-on-mismatch', 'eke0', 'FAIL LEG-EKE-FMT-6', 'a digest mismatch removes the file but exits 0'],
+  ['r2-pki-piece-99', 'pki0', 'FAIL LEG-PKI-FMT-6', 'pieces of 99 bytes'],
+  ['r2-pki-rqfl-le', 'pki0', 'FAIL LEG-PKI-FMT-5', 'the requester writes the RQFL length little-endian'],
+  ['r2-pki-rsci-no-close', 'pki0', 'FAIL LEG-PKI-FMT-4', 'after RSCI waits for the peer to close'],
+  ['r2-pki-empty-file-frame', 'pki0', 'FAIL LEG-PKI-FMT-6', 'an empty file sent as one RSFL of an empty piece'],
+  ['r2-ca-malformed-500', 'pki0', 'FAIL LEG-CA-FMT-3', 'a malformed request answered 500'],
+  ['r2-ca-wrong-password-403', 'pki0', 'FAIL LEG-CA-FMT-3', 'a wrong password answered 403'],
+  ['r2-ca-content-type-pem', 'pki0', 'FAIL LEG-CA-FMT-2', 'the certificate answered as application/x-pem-file'],
+  ['r2-ca-any-path', 'pki0', 'FAIL LEG-CA-FMT-3', 'any path is taken as /verify'],
 ];
 const ACTIVE = new Set(
   (process.env.SFT_INDEPENDENT_FAULTS ?? '')
