@@ -11,7 +11,6 @@ to the sans-IO `ApplicationConnection` (DATA payloads by the zero-copy path).
 
 from __future__ import annotations
 
-import contextlib
 import io
 import socket
 import time
@@ -19,6 +18,7 @@ from collections.abc import Callable
 from typing import Final
 
 from reference.app import AppConfig, ApplicationConnection, Role
+from reference.closing import close_gracefully
 from reference.eke.handshake import (
     ClientHandshake,
     Established,
@@ -93,38 +93,6 @@ def _flush(sock: socket.socket, hs: ClientHandshake | ServerHandshake) -> None:
             sock.sendall(data)
         except OSError:
             pass  # the peer went away; the caller finds out on its next read
-
-
-def close_gracefully(sock: socket.socket, linger: float, *, limit: int = _DRAIN_LIMIT) -> None:
-    """Closes after our last record with a FIN, and lets the peer's FIN arrive first.
-
-    A socket closed while unread bytes sit in its receive buffer (the peer's BYE_,
-    sent while ours was on its way), or that receives bytes after it was closed,
-    makes the kernel answer with a TCP reset instead of a FIN: the peer may then
-    lose our last record, and a capture of an honest session looks truncated. So:
-    shut down our sending side (our FIN follows our last record at once), read and
-    drop what the peer still sends until its FIN, then close. The drain is bounded
-    by `linger` seconds in total and `_DRAIN_LIMIT` bytes, so a peer that neither
-    closes nor stops sending cannot hold this thread: it gets the reset. A larger
-    `limit` lets a sender finish the put we refused mid-way, so that it reads our EROR
-    instead of a reset.
-    """
-    deadline = time.monotonic() + linger
-    drained = 0
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_WR)
-        buf = bytearray(4096)
-        while drained <= limit:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            sock.settimeout(remaining)
-            n = sock.recv_into(buf)
-            if n == 0:
-                break  # the peer's FIN: nothing is left unread
-            drained += n
-    with contextlib.suppress(OSError):
-        sock.close()
 
 
 class SecureStream:

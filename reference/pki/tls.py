@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from reference.closing import close_gracefully
 from reference.pki.alias import ALIAS_RE
 
 __all__ = [
@@ -425,18 +426,9 @@ def close_tls(sock: ssl.SSLSocket, timeout: float = 1.0) -> None:
         sock.settimeout(timeout)
         sock.unwrap()
     except (OSError, ValueError):
-        with contextlib.suppress(OSError, ValueError):
-            sock.shutdown(socket.SHUT_WR)  # drops the TLS layer: recv() below is raw
-            drained = 0
-            while drained <= _DRAIN_LIMIT:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                sock.settimeout(remaining)
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break  # the peer's FIN: nothing is left unread
-                drained += len(chunk)
+        # shutdown() drops the TLS layer, so the drain reads raw bytes.
+        close_gracefully(sock, max(0.0, deadline - time.monotonic()), limit=_DRAIN_LIMIT)
+        return
     with contextlib.suppress(OSError):
         sock.close()
 
