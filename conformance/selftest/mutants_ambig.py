@@ -31,7 +31,7 @@ from typing import Any
 
 from conformance.selftest.mutant import Mutant, _module
 
-__all__ = ["MUTANTS", "READINGS", "Reading", "main"]
+__all__ = ["MUTANTS", "READINGS", "Reading", "all_readings", "main"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -634,8 +634,16 @@ _BY_NAME: dict[str, Callable[[], None]] = {m.name: m.apply for m in MUTANTS}
 _BY_NAME.update({r.name: r.apply for r in READINGS})
 
 
+def all_readings() -> tuple[Reading, ...]:
+    """Every conforming variant: this module's and those of the readings_* modules."""
+    from conformance.selftest import readings_clients, readings_servers  # they import Reading
+
+    return READINGS + readings_servers.READINGS + readings_clients.READINGS
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    _BY_NAME.update({r.name: r.apply for r in all_readings()})
     if len(args) < 2 or args[1] != "--" or args[0] not in _BY_NAME:
         print(
             "usage: python -m conformance.selftest.mutants_ambig NAME -- SFT-ARGS "
