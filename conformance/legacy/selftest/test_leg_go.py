@@ -24,30 +24,25 @@ module downloads: GOFLAGS=-mod=mod GOPROXY=off). Without `go` (Debian: golang-go
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from conformance.legacy.selftest.test_independent import _check, _run, eke_files, org
+from conformance.legacy.selftest.foreign import Foreign, audit_eke, audit_pki, judge_fault
+from conformance.legacy.selftest.test_independent import _check, eke_files, org
 from conformance.legacy.selftest.test_leg_node import EKE_CLEAN, EKE_CLIENT_CLEAN, PKI_CLEAN
-from conformance.legacy.selftest.test_seedport import _judge_fault
-from sftkit.launch import LaunchedProcess, launch_server
 
 __all__ = ["FAULTS", "eke_files", "leggo", "org"]  # fixtures, imported to be found by pytest
 
 SOURCE = Path(__file__).resolve().parent / "leg_go"
-_ROOT = SOURCE.parent.parent.parent.parent
 _BUILD_DIR = Path(tempfile.gettempdir()) / f"sft-leg-go-build-{os.getuid()}"
 _BINARY = _BUILD_DIR / "leggo"
-_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 pytestmark = pytest.mark.xdist_group("legacy-leg-go")
 
 # name -> "FAIL ID" | "PASS ID" | "EVIDENCE ID": what the audit must report for that fault
@@ -139,144 +134,37 @@ def leggo() -> Iterator[Path]:
     yield _build()
 
 
-def _start(binary: Path, argv: list[str], faults: str) -> tuple[LaunchedProcess, int]:
-    proc = launch_server(
-        [str(binary), *argv],
-        name=f"leg-go-{argv[0]}",
-        cwd=_ROOT,
-        env={**os.environ, "SFT_INDEPENDENT_FAULTS": faults},
-        ready_timeout=30,
-    )
-    return proc, proc.port
-
-
-# --- sft-eke/0 -------------------------------------------------------------------
-
-
-def _audit_eke(
-    binary: Path, files: tuple[Path, Path], tmp_path: Path, faults: str = ""
-) -> tuple[int, dict[str, Any]]:
-    pwfile, served = files
-    proc, port = _start(
-        binary,
-        ["eke-serve", "-port", "0", "-user", "yash101", "-password-file", str(pwfile), "-file",
-         str(served)],
-        faults,
+def _program(binary: Path) -> Foreign:
+    exe = str(binary)
+    return Foreign(
+        name="leg-go",
+        eke_serve=lambda pw, served: [exe, "eke-serve", "-port", "0", "-user", "yash101",
+                                      "-password-file", str(pw), "-file", str(served)],
+        eke_get=f"{exe} eke-get {{host}} {{port}} {{user}} {{password_file}} {{out}}",
+        ca_serve=lambda root, root_key, users: [exe, "ca-serve", "-port", "0", "-root-key",
+                                                str(root_key), "-root-cert", str(root),
+                                                "-users", str(users)],
+        enroll=lambda url, root, alias, pw, key, cert: [
+            exe, "enroll", "-ca", url, "-root", str(root), "-alias", alias,
+            "-password-file", str(pw), "-key-out", str(key), "-cert-out", str(cert)],
+        pki_serve=lambda key, cert, root, share: [exe, "pki-serve", "-port", "0", "-key",
+                                                  str(key), "-cert", str(cert), "-root",
+                                                  str(root), "-share", str(share)],
+        pki_get=f"{exe} pki-get {{key}} {{cert}} {{host}} {{port}} {{name}} {{out}}",
     )  # fmt: skip
-    try:
-        return _run(
-            "eke-legacy",
-            "test_legacy_eke0.py",
-            tmp_path,
-            [
-                "--target",
-                f"127.0.0.1:{port}",
-                "--user",
-                "yash101",
-                "--password-file",
-                str(pwfile),
-                "--client-cmd",
-                f"{binary} eke-get {{host}} {{port}} {{user}} {{password_file}} {{out}}",
-            ],
-            {"SFT_INDEPENDENT_FAULTS": faults},
-        )
-    finally:
-        proc.stop(10)
 
 
 def test_leg_go_eke0_is_judged_the_legacy_design(
     leggo: Path, eke_files: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    code, report = _audit_eke(leggo, eke_files, tmp_path)
+    code, report = audit_eke(_program(leggo), eke_files, tmp_path)
     _check(code, report, EKE_CLEAN, EKE_CLIENT_CLEAN)
-
-
-# --- sft-pki/0 -------------------------------------------------------------------
-
-
-def _audit_pki(
-    binary: Path, org: Mapping[str, Path], tmp_path: Path, faults: str = ""
-) -> tuple[int, dict[str, Any]]:
-    """The Go CA (accounts alice, the suite's, and bob, the responder's, as target.toml
-    says), the responder enrolled at it with `leggo enroll`, then the audit of both."""
-    users, alice_pw, bob_pw = tmp_path / "users", tmp_path / "alice.pw", tmp_path / "bob.pw"
-    alice_secret, bob_secret = os.urandom(6).hex(), os.urandom(6).hex()
-    users.write_text(f"alice:{alice_secret}\nbob:{bob_secret}\n")
-    alice_pw.write_text(alice_secret + "\n")
-    bob_pw.write_text(bob_secret + "\n")
-    for path in (users, alice_pw, bob_pw):
-        path.chmod(0o600)
-    # The organisation's target file, plus an empty file in the share (LEG-PKI-FMT-6).
-    (org["share"] / "empty.bin").write_bytes(b"")
-    config = tmp_path / "target.toml"
-    config.write_text(
-        org["config"]
-        .read_text()
-        .replace(
-            "\n[legacy]", f'\n"empty.bin" = {{size = 0, sha256 = "{_EMPTY_SHA256}"}}\n[legacy]', 1
-        )
-    )
-    procs: list[LaunchedProcess] = []
-    try:
-        ca, ca_port = _start(
-            binary,
-            ["ca-serve", "-port", "0", "-root-key", str(org["root_key"]), "-root-cert",
-             str(org["root"]), "-users", str(users)],
-            faults,
-        )  # fmt: skip
-        procs.append(ca)
-        key, cert = tmp_path / "bob.key", tmp_path / "bob.pem"
-        enrolled = subprocess.run(
-            [str(binary), "enroll", "-ca", f"http://127.0.0.1:{ca_port}", "-root",
-             str(org["root"]), "-alias", "bob", "-password-file", str(bob_pw),
-             "-key-out", str(key), "-cert-out", str(cert)],
-            capture_output=True, text=True, timeout=60, check=False,
-            env={**os.environ, "SFT_INDEPENDENT_FAULTS": faults},
-        )  # fmt: skip
-        if enrolled.returncode != 0:
-            # Only a planted CA fault may break enrolment; the responder is then audited
-            # under the organisation's bob, and the CA cases report the fault.
-            assert faults, enrolled.stderr
-            key, cert = org["bob_key"], org["bob"]
-        responder, port = _start(
-            binary,
-            ["pki-serve", "-port", "0", "-key", str(key), "-cert", str(cert), "-root",
-             str(org["root"]), "-share", str(org["share"])],
-            faults,
-        )  # fmt: skip
-        procs.append(responder)
-        return _run(
-            "pki-legacy",
-            "test_legacy_pki0.py",
-            tmp_path,
-            [
-                str(SOURCE.parent.parent / "test_legacy_ca0.py"),
-                "--target",
-                f"127.0.0.1:{port}",
-                "--root",
-                str(org["root"]),
-                "--ca-key",
-                str(org["root_key"]),
-                "--ca-url",
-                f"http://127.0.0.1:{ca_port}",
-                "--enroll",
-                f"alice:{alice_pw}",
-                "--target-config",
-                str(config),
-                "--client-cmd",
-                f"{binary} pki-get {{key}} {{cert}} {{host}} {{port}} {{name}} {{out}}",
-            ],
-            {"SFT_INDEPENDENT_FAULTS": faults},
-        )
-    finally:
-        for proc in procs:
-            proc.stop(10)
 
 
 def test_leg_go_pki0_is_judged_the_legacy_design(
     leggo: Path, org: dict[str, Path], tmp_path: Path
 ) -> None:
-    code, report = _audit_pki(leggo, org, tmp_path)
+    code, report = audit_pki(_program(leggo), org, tmp_path)
     _check(code, report, PKI_CLEAN)
 
 
@@ -307,17 +195,7 @@ def test_a_leg_go_fault_is_reported(
     fault: str, leggo: Path, eke_files: tuple[Path, Path], org: dict[str, Path], tmp_path: Path
 ) -> None:
     if fault.startswith("eke-"):
-        code, report = _audit_eke(leggo, eke_files, tmp_path, fault)
+        code, report = audit_eke(_program(leggo), eke_files, tmp_path, fault)
     else:
-        code, report = _audit_pki(leggo, org, tmp_path, fault)
-    want = FAULTS[fault]
-    if not want.startswith("EVIDENCE"):
-        _judge_fault(fault, want, code, report)
-        return
-    rid = want.split()[1]
-    errors = [c["nodeid"] for c in report["cases"] if c["verdict"] == "ERROR"]
-    assert not errors, (fault, errors)
-    shows, hides = EVIDENCE[fault]
-    failed = [c.get("evidence") or "" for c in report["cases"] if rid in c["requirements"]]
-    assert any(shows in e and hides not in e for e in failed), (fault, failed)
-    assert code == 0, (fault, code, report["summary"])
+        code, report = audit_pki(_program(leggo), org, tmp_path, fault)
+    judge_fault(fault, FAULTS[fault], code, report, EVIDENCE)

@@ -20,33 +20,26 @@ Without `node` (>= 20) on PATH the audits SKIP with the reason.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from conformance.legacy.selftest.foreign import Foreign, audit_eke, audit_pki, judge_fault
 from conformance.legacy.selftest.test_independent import (
     _EKE_ALWAYS,
     _PKI_ALWAYS,
     _check,
-    _run,
     eke_files,
     org,
 )
-from conformance.legacy.selftest.test_seedport import _judge_fault
-from sftkit.launch import LaunchedProcess, launch_server
 
 __all__ = ["FAULTS", "eke_files", "org"]  # fixtures, imported to be found by pytest
 
 SOURCE = Path(__file__).resolve().parent / "leg_node"
-_ROOT = SOURCE.parent.parent.parent.parent
-_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 # name -> (program, "FAIL ID" | "PASS ID" | "EVIDENCE ID"): what the audit must report
 # for that fault (as test_seedport.py judges them; EVIDENCE: the flaw still FAILs, and
@@ -123,15 +116,25 @@ def _node() -> str:
     return node
 
 
-def _start(node: str, argv: list[str], faults: str) -> tuple[LaunchedProcess, int]:
-    proc = launch_server(
-        [node, str(SOURCE / argv[0]), *argv[1:]],
-        name=f"leg-node-{argv[0]}",
-        cwd=_ROOT,
-        env={**os.environ, "SFT_INDEPENDENT_FAULTS": faults},
-        ready_timeout=30,
-    )
-    return proc, proc.port
+def _program(node: str) -> Foreign:
+    eke0, pki0 = str(SOURCE / "eke0.mjs"), str(SOURCE / "pki0.mjs")
+    return Foreign(
+        name="leg-node",
+        eke_serve=lambda pw, served: [node, eke0, "serve", "--port", "0", "--password-file",
+                                      str(pw), "--file", str(served)],
+        eke_get=f"{node} {eke0} get {{host}} {{port}} {{user}} {{password_file}} {{out}}",
+        ca_serve=lambda root, root_key, accounts: [node, pki0, "ca", "--root", str(root),
+                                                   "--root-key", str(root_key),
+                                                   "--accounts", str(accounts)],
+        enroll=lambda url, root, alias, pw, key, cert: [
+            node, pki0, "enroll", "--ca-url", url, "--root", str(root), "--alias", alias,
+            "--password-file", str(pw), "--key-out", str(key), "--cert-out", str(cert)],
+        pki_serve=lambda key, cert, root, share: [node, pki0, "serve", "--key", str(key),
+                                                  "--cert", str(cert), "--root", str(root),
+                                                  "--share", str(share)],
+        pki_get=f"{node} {pki0} get {{key}} {{cert}} {{host}} {{port}} {{name}} {{out}}",
+        enroll_with_faults=False,
+    )  # fmt: skip
 
 
 # --- sft-eke/0 -------------------------------------------------------------------
@@ -153,42 +156,10 @@ EKE_CLIENT_CLEAN = {
 }
 
 
-def _audit_eke(
-    node: str, files: tuple[Path, Path], tmp_path: Path, faults: str = ""
-) -> tuple[int, dict[str, Any]]:
-    pwfile, served = files
-    proc, port = _start(
-        node,
-        ["eke0.mjs", "serve", "--port", "0", "--password-file", str(pwfile), "--file",
-         str(served)],
-        faults,
-    )  # fmt: skip
-    try:
-        return _run(
-            "eke-legacy",
-            "test_legacy_eke0.py",
-            tmp_path,
-            [
-                "--target",
-                f"127.0.0.1:{port}",
-                "--user",
-                "yash101",
-                "--password-file",
-                str(pwfile),
-                "--client-cmd",
-                f"{node} {SOURCE / 'eke0.mjs'} get {{host}} {{port}} {{user}} "
-                "{password_file} {out}",
-            ],
-            {"SFT_INDEPENDENT_FAULTS": faults},
-        )
-    finally:
-        proc.stop(10)
-
-
 def test_leg_node_eke0_is_judged_the_legacy_design(
     eke_files: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    code, report = _audit_eke(_node(), eke_files, tmp_path)
+    code, report = audit_eke(_program(_node()), eke_files, tmp_path)
     _check(code, report, EKE_CLEAN, EKE_CLIENT_CLEAN)
 
 
@@ -215,87 +186,8 @@ PKI_CLEAN = {
 }
 
 
-def _audit_pki(
-    node: str, org: Mapping[str, Path], tmp_path: Path, faults: str = ""
-) -> tuple[int, dict[str, Any]]:
-    """The Node CA (accounts alice, the suite's, and bob, the responder's, as target.toml says), the
-    responder enrolled at it with `pki0.mjs enroll`, then the audit of both."""
-    accounts, alice_pw, node_pw = tmp_path / "accounts", tmp_path / "alice.pw", tmp_path / "n.pw"
-    alice_secret, node_secret = os.urandom(6).hex(), os.urandom(6).hex()
-    accounts.write_text(f"alice:{alice_secret}\nbob:{node_secret}\n")
-    alice_pw.write_text(alice_secret + "\n")
-    node_pw.write_text(node_secret + "\n")
-    for path in (accounts, alice_pw, node_pw):
-        path.chmod(0o600)
-    # The organisation's target file, plus an empty file in the share (LEG-PKI-FMT-6).
-    (org["share"] / "empty.bin").write_bytes(b"")
-    config = tmp_path / "target.toml"
-    config.write_text(
-        org["config"]
-        .read_text()
-        .replace(
-            "\n[legacy]", f'\n"empty.bin" = {{size = 0, sha256 = "{_EMPTY_SHA256}"}}\n[legacy]', 1
-        )
-    )
-    procs: list[LaunchedProcess] = []
-    try:
-        ca, ca_port = _start(
-            node,
-            ["pki0.mjs", "ca", "--root", str(org["root"]), "--root-key", str(org["root_key"]),
-             "--accounts", str(accounts)],
-            faults,
-        )  # fmt: skip
-        procs.append(ca)
-        key, cert = tmp_path / "node.key", tmp_path / "node.pem"
-        enrolled = subprocess.run(
-            [node, str(SOURCE / "pki0.mjs"), "enroll", "--ca-url", f"http://127.0.0.1:{ca_port}",
-             "--root", str(org["root"]), "--alias", "bob", "--password-file", str(node_pw),
-             "--key-out", str(key), "--cert-out", str(cert)],
-            capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
-        if enrolled.returncode != 0:
-            # Only a planted CA fault may break enrolment; the responder is then audited
-            # under the organisation's bob, and the CA cases report the fault.
-            assert faults, enrolled.stderr
-            key, cert = org["bob_key"], org["bob"]
-        responder, port = _start(
-            node,
-            ["pki0.mjs", "serve", "--key", str(key), "--cert", str(cert), "--root",
-             str(org["root"]), "--share", str(org["share"])],
-            faults,
-        )  # fmt: skip
-        procs.append(responder)
-        return _run(
-            "pki-legacy",
-            "test_legacy_pki0.py",
-            tmp_path,
-            [
-                str(SOURCE.parent.parent / "test_legacy_ca0.py"),
-                "--target",
-                f"127.0.0.1:{port}",
-                "--root",
-                str(org["root"]),
-                "--ca-key",
-                str(org["root_key"]),
-                "--ca-url",
-                f"http://127.0.0.1:{ca_port}",
-                "--enroll",
-                f"alice:{alice_pw}",
-                "--target-config",
-                str(config),
-                "--client-cmd",
-                f"{node} {SOURCE / 'pki0.mjs'} get {{key}} {{cert}} {{host}} {{port}} "
-                "{name} {out}",
-            ],
-            {"SFT_INDEPENDENT_FAULTS": faults},
-        )
-    finally:
-        for proc in procs:
-            proc.stop(10)
-
-
 def test_leg_node_pki0_is_judged_the_legacy_design(org: dict[str, Path], tmp_path: Path) -> None:
-    code, report = _audit_pki(_node(), org, tmp_path)
+    code, report = audit_pki(_program(_node()), org, tmp_path)
     _check(code, report, PKI_CLEAN)
 
 
@@ -326,18 +218,8 @@ def test_a_leg_node_fault_is_reported(
     fault: str, eke_files: tuple[Path, Path], org: dict[str, Path], tmp_path: Path
 ) -> None:
     program, want = FAULTS[fault]
-    node = _node()
     if program == "eke0":
-        code, report = _audit_eke(node, eke_files, tmp_path, fault)
+        code, report = audit_eke(_program(_node()), eke_files, tmp_path, fault)
     else:
-        code, report = _audit_pki(node, org, tmp_path, fault)
-    if not want.startswith("EVIDENCE"):
-        _judge_fault(fault, want, code, report)
-        return
-    rid = want.split()[1]
-    cases = [c for c in report["cases"] if rid in c["requirements"]]
-    errors = [c["nodeid"] for c in report["cases"] if c["verdict"] == "ERROR"]
-    assert not errors, (fault, errors)
-    shows, hides = EVIDENCE[fault]
-    failed = [c.get("evidence") or "" for c in cases if c["verdict"] == "FAIL"]
-    assert any(shows in e and hides not in e for e in failed), (fault, failed)
+        code, report = audit_pki(_program(_node()), org, tmp_path, fault)
+    judge_fault(fault, want, code, report, EVIDENCE)
