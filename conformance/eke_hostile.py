@@ -309,6 +309,8 @@ def establish(
     except eke.EkeError:
         return None
     NA_SAMPLES.append(server.na)
+    if server.na == server.ns:  # the client's Na is the server's Ns sent back
+        NA_ECHOES.append(server.na)
     raw.send_frame(b"EKE4", {**eke4, **(eke4_extra or {})})
     assert server.keys is not None
     sender, receiver = server.record_layer()
@@ -453,6 +455,9 @@ SIGN_SAMPLES: list[bool] = []
 # seen twice means a fixed or reseeded generator (EKE-HS-10).
 X_SAMPLES: list[int] = []
 NA_SAMPLES: list[bytes] = []
+# Na of every EKE3 that was the server's own Ns: a client that echoes Ns instead of
+# drawing Na (a reflection; the server's nonce then proves nothing to the client).
+NA_ECHOES: list[bytes] = []
 
 
 def _note_sign(transcript: Transcript, pw: bytes) -> None:
@@ -474,6 +479,7 @@ def _note_sign(transcript: Transcript, pw: bytes) -> None:
 
 __all__ += [
     "ClientCase",
+    "NA_ECHOES",
     "NA_SAMPLES",
     "SIGN_SAMPLES",
     "X_SAMPLES",

@@ -23,6 +23,7 @@ import time
 import unicodedata
 import urllib.parse
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ import pytest
 from conformance import eke
 from conformance.eke_channel import EkeChannel
 from conformance.eke_hostile import (
+    NA_ECHOES,
     NA_SAMPLES,
     X_SAMPLES,
     ClientCase,
@@ -51,9 +53,12 @@ from conformance.wire import (
     ConformanceFailure,
     RawConnection,
     ReceivedFrame,
+    TimedOut,
     control,
+    deadline_after,
     error_payload,
     frame_bytes,
+    header_bytes,
 )
 
 # Every case judges the client under test (the initiator), not the embedded server.
@@ -479,6 +484,10 @@ def test_client_rejects_an_invalid_server_element(
         raise failure
 
 
+# Clients started at the same instant by the freshness case (a clock-seeded generator).
+_AT_ONCE = 3
+
+
 @pytest.mark.req("EKE-HS-10", "EKE-X-1")
 def test_client_draws_fresh_values_for_every_handshake(
     eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
@@ -486,7 +495,11 @@ def test_client_draws_fresh_values_for_every_handshake(
     """The suite (holding pw and the keys) recovers X = g^x from every EKE1 and Na from
     every EKE3 the client sent in this run — topping up with honest gets until it has
     two of each. A value seen twice means a fixed or reseeded generator: the runs are
-    linkable and a recorded EKE3 replays."""
+    linkable and a recorded EKE3 replays.
+
+    Runs one after another rarely start in the same second; so the suite also starts
+    three clients at once, which a generator seeded from the clock (seconds, or even
+    milliseconds: the three processes start together) gives the same x, sign and Na."""
     pw = _pw(eke_target)
 
     def behaviour(raw: RawConnection, view: ServerView) -> None:
@@ -494,7 +507,13 @@ def test_client_draws_fresh_values_for_every_handshake(
         if channel is not None:
             serve_records(channel, view, {NAME: CONTENT}, _TIMEOUT)
 
-    cases = []
+    cases: list[ClientCase] = []
+    with ThreadPoolExecutor(max_workers=_AT_ONCE) as pool:
+        # (run_case gives every run directories of its own under tmp_path)
+        started = [
+            pool.submit(_run, eke_target, tmp_path, transcripts, behaviour) for _ in range(_AT_ONCE)
+        ]
+        cases.extend(future.result() for future in started)
     for _ in range(3):  # bounded: at most three runs of its own
         if len(X_SAMPLES) >= 2 and len(NA_SAMPLES) >= 2:
             break
@@ -509,6 +528,13 @@ def test_client_draws_fresh_values_for_every_handshake(
         for name, values in (("X = g^x", X_SAMPLES), ("Na", NA_SAMPLES))
         if len(set(values)) < len(values)
     ]
+    if NA_ECHOES:
+        # Fresh-looking (Ns changes every session) but not the client's: Na must be drawn
+        # by the client, or EKE4 proves nothing the client did not just hear.
+        repeated.append(
+            f"Na equal to the server's own Ns in {len(NA_ECHOES)} of {len(NA_SAMPLES)} "
+            "handshakes (echoed, not drawn)"
+        )
     if repeated:
         raise ConformanceFailure.evidence(
             f"EKE-HS-10/EKE-X-1: {len(X_SAMPLES)} EKE1 and {len(NA_SAMPLES)} EKE3 of the client",
@@ -904,3 +930,57 @@ def test_client_handshake_frames_are_well_formed(
             sorted({"EKE-HS-1" if kind == "EKE1" else "EKE-HS-5" for kind, _ in problems})
         )
         raise failure
+
+
+# A control frame's length is judged from its 8-byte header (FRM-3) against the control
+# limit (FRM-8: 65 536 bytes), not only the frame limit (1 MiB + 256): this length lies
+# between the two. A reader that applies the frame limit to handshake frames waits for
+# the payload, which a lying server never sends.
+_OVER_CONTROL_LIMIT = 100_000
+# How long the answer may take: far below any handshake timeout the client may keep.
+_HEADER_ANSWER_WITHIN = 3.0
+
+
+@pytest.mark.req("FRM-3", "FRM-8")
+def test_client_refuses_an_oversize_eke2_from_its_header(
+    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """[FRM-3], [FRM-8] In place of EKE2 the server sends only a header announcing a
+    100 000-byte EKE2 (over the 64 KiB control limit, within the frame limit), then
+    nothing. The client owes `EROR frame_too_large` at once, from the header alone, and
+    stops; waiting for the payload (until its handshake timeout) is the bug."""
+    seen: dict[str, Any] = {}
+
+    def behaviour(raw: RawConnection, view: ServerView) -> None:
+        event = read_frame(raw, view, _TIMEOUT)
+        if not isinstance(event, ReceivedFrame) or event.type != b"EKE1":
+            return
+        raw.send_raw(header_bytes("EKE2", _OVER_CONTROL_LIMIT))
+        started = time.monotonic()
+        answer = raw.recv_frame(deadline_after(_HEADER_ANSWER_WITHIN))
+        seen["after"] = time.monotonic() - started
+        seen["answer"] = answer
+        if isinstance(answer, ReceivedFrame):
+            view.frames.append(answer.describe(80))
+        else:
+            view.ended = answer.describe()
+
+    case = _run(eke_target, tmp_path, transcripts, behaviour)
+    if "answer" not in seen:
+        raise RuntimeError(f"the client under test sent no EKE1\n{case.describe()}")
+    answer = seen["answer"]
+    if isinstance(answer, ReceivedFrame) and answer.error_name == "frame_too_large":
+        _refused(case, "FRM-3: an EKE2 header announcing 100 000 bytes")
+        return
+    shown = (
+        f"nothing within {_HEADER_ANSWER_WITHIN:g} s (it waited for the payload)"
+        if isinstance(answer, TimedOut)
+        else f"{answer.describe()} after {seen['after']:.2f} s"
+    )
+    raise ConformanceFailure.evidence(
+        f"FRM-3/FRM-8: in place of EKE2, a header announcing {_OVER_CONTROL_LIMIT} bytes "
+        "(over the 64 KiB control limit) and no payload",
+        "EROR frame_too_large at once, judged from the header alone, then the close",
+        shown,
+        note=case.describe(),
+    )

@@ -22,6 +22,7 @@ Only the last two cost more runs, and only for a client that already failed.
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,9 +46,11 @@ from conformance.eke_hostile import (
     ServerView,
     client_user,
     eke_pw,
+    establish,
     fresh_password,
     read_frame,
     run_case,
+    serve_records,
 )
 from conformance.plugin import TranscriptBook
 from conformance.target import Target
@@ -308,4 +311,123 @@ def test_client_key_schedule_and_records_follow_the_spec(
         "known deviation's C2 too: its key schedule or C2 check breaks §5.3–§5.4 in a way "
         "the diagnosis does not know\n" + case.describe(),
         violates=("EKE-HS-4",),
+    )
+
+
+# ---------------------------------------------------------------- a user name beyond ASCII
+
+# Its length differs in every unit a program may count: 12 UTF-8 bytes (what th and the
+# scrypt salt carry, EKE-PW-1, EKE-KS-1), 7 characters (Python's len, Go's
+# utf8.RuneCountInString), 8 UTF-16 code units (JavaScript's `.length`, Java's
+# String.length()). A client tested only with ASCII names cannot show the difference.
+_WIDE_USER = "zo\u00eb-\u00fc-\U0001f511"
+_LENGTH_UNITS = {
+    "characters": len(_WIDE_USER),
+    "UTF-16 code units": len(_WIDE_USER.encode("utf-16-le")) // 2,
+}
+
+
+def _th_counted(user: str, a: bytes, b: bytes, counted: int) -> bytes:
+    """th with u16be(`counted`) in place of the UTF-8 length of the user name."""
+    raw = user.encode("utf-8")
+    return hashlib.sha256(
+        b"sft-eke/1 transcript" + struct.pack(">H", counted) + raw + a + b
+    ).digest()
+
+
+def _pw_counted(user: str, password: str, counted: int) -> bytes:
+    """pw with u16be(`counted`) in place of the UTF-8 length in the scrypt salt."""
+    salt = b"sft-eke/1" + struct.pack(">H", counted) + user.encode("utf-8")
+    return hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=2**15, r=8, p=1, maxmem=2**26, dklen=32
+    )
+
+
+def _wide_get(pw: bytes) -> Behaviour:
+    def behaviour(raw: RawConnection, view: ServerView) -> None:
+        channel = establish(raw, view, pw, _TIMEOUT)
+        if channel is not None:
+            serve_records(channel, view, {NAME: CONTENT}, _TIMEOUT)
+
+    return behaviour
+
+
+def _th_offer(pw: bytes, counted: int, accepted: list[bool]) -> Behaviour:
+    """EKE2 whose C2 is sealed under keys derived from the miscounted th."""
+
+    def behaviour(raw: RawConnection, view: ServerView) -> None:
+        event = read_frame(raw, view, _TIMEOUT)
+        if not isinstance(event, ReceivedFrame) or event.type != b"EKE1":
+            return
+        obj = event.json() or {}
+        server = eke.ServerHandshake(pw=pw)
+        server.on_eke1(obj)
+        if server.keys is None:
+            return
+        th = _th_counted(str(obj.get("user", "")), bytes.fromhex(str(obj["a"])), server.b, counted)
+        keys = eke.derive_keys(server.keys.z, th)
+        c2 = eke.aead_seal(keys.kcs, eke.N2, server.ns, b"EKE2" + th)
+        raw.send_frame(b"EKE2", {"b": server.b.hex(), "c": c2.hex()})
+        event = read_frame(raw, view, _TIMEOUT)
+        accepted.append(isinstance(event, ReceivedFrame) and event.type == b"EKE3")
+
+    return behaviour
+
+
+@pytest.mark.req("EKE-KS-1", "EKE-PW-1")
+def test_client_counts_a_user_name_in_utf8_bytes(
+    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """[EKE-KS-1], [EKE-PW-1] The client logs in as a user name of 12 UTF-8 bytes, 7
+    characters and 8 UTF-16 units, against an honest server: th and the scrypt salt carry
+    u16be(12). When the login fails, the suite offers the login each miscount would
+    expect (C2 sealed under th with the other length; pw derived with it) and names the
+    one the client accepts. The name is a valid user name (EKE-PW-1: UTF-8, no controls)."""
+    template = eke_target.client_cmd or ""
+    if eke_target.client_cmd and "{user}" not in template + (eke_target.client_stdin or ""):
+        pytest.skip("the client command takes no {user}: its user name is not the suite's")
+    password = fresh_password()
+    pw = eke_pw(_WIDE_USER, password)
+
+    def run(behaviour: Behaviour) -> ClientCase:
+        return run_case(
+            eke_target, tmp_path, transcripts, behaviour,
+            name=NAME, password=password, timeout=_TIMEOUT, user=_WIDE_USER,
+        )  # fmt: skip
+
+    honest = run(_wide_get(pw))
+    if _got_file(honest):
+        return
+    if honest.view.saw("EKE3") and honest.view.inner:
+        pytest.skip(
+            "the client logged in with the wide user name but did not complete the get "
+            "(judged by test_eke_client_transfer.py): " + honest.describe()
+        )
+    for unit, counted in _LENGTH_UNITS.items():
+        accepted: list[bool] = []
+        run(_th_offer(pw, counted, accepted))
+        if any(accepted):
+            raise ConformanceFailure(
+                f"the client under test, logging in as {_WIDE_USER!r} (12 UTF-8 bytes), "
+                f"refused the honest C2 and accepted one sealed under th = SHA-256(... ‖ "
+                f"u16be({counted}) ‖ U ‖ A ‖ B): it counts the user name in {unit}\n"
+                "EKE-KS-1 violated (th carries u16be(len(U)) with U in UTF-8 bytes)\n"
+                "the honest run: " + honest.describe(),
+                violates=("EKE-KS-1",),
+            )
+        trial = run(_wide_get(_pw_counted(_WIDE_USER, password, counted)))
+        if trial.view.saw("EKE3") and trial.view.inner:
+            raise ConformanceFailure(
+                f"the client under test, logging in as {_WIDE_USER!r} (12 UTF-8 bytes), "
+                f"failed against the honest pw and logged in once the server derived pw "
+                f"with u16be({counted}) in the scrypt salt: it counts the user name in "
+                f'{unit}\nEKE-PW-1 violated (the salt is "sft-eke/1" ‖ u16be(len(user)) '
+                "‖ user, the length in UTF-8 bytes)\nthe honest run: " + honest.describe(),
+                violates=("EKE-PW-1",),
+            )
+    raise ConformanceFailure(
+        f"the client under test could not log in as {_WIDE_USER!r} (a valid user name, "
+        "EKE-PW-1) against an honest server, and no miscount of its length explains it\n"
+        + honest.describe(),
+        violates=("EKE-PW-1",),
     )

@@ -27,11 +27,24 @@ from pathlib import Path
 import pytest
 
 from conformance._wire_fixtures import known_file
-from conformance.eke_hostile import client_template, run_client
+from conformance.eke_hostile import (
+    ServerView,
+    client_template,
+    client_user,
+    eke_pw,
+    establish,
+    run_case,
+    run_client,
+    serve_records,
+)
+from conformance.plugin import TranscriptBook
 from conformance.target import Account, Target
-from conformance.wire import ConformanceFailure
+from conformance.wire import ConformanceFailure, RawConnection
 
 _TIMEOUT = 30.0
+_EXACT_TIMEOUT = 5.0
+_EXACT_NAME = "offered.txt"
+_EXACT_CONTENT = b"the file served once the exact password logged in\n"
 
 
 def _account(target: Target) -> Account:
@@ -105,3 +118,62 @@ def test_initiator_reads_its_password_file_exactly(eke_target: Target, tmp_path:
             "trailing LF or CRLF removed; a second line or a lone CR refused)\n"
             "Actual:   " + "\n          ".join(problems)
         )
+
+
+# Passwords a lenient reader changes although PWF-1 keeps them: the file is UTF-8 text
+# whose first line (up to LF) is the password, and nothing else is removed. A leading
+# U+FEFF is a character of the password, not a byte-order mark to drop ("utf-8-sig");
+# VT, FF, FS, GS, RS, NEL, U+2028 and U+2029 are not line ends (str.splitlines(),
+# universal-newline readers and Unicode line breakers split there); a trailing tab and
+# space are not trimmed.
+_EXACT_PASSWORDS = {
+    "leading-u+feff": "\ufeffbom-first-" + secrets.token_hex(4),
+    "unicode-line-separators": (
+        "ls-" + secrets.token_hex(3) + "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029-end \t"
+    ),
+}
+
+
+@pytest.mark.req("PWF-1")
+@pytest.mark.side("initiator")
+@pytest.mark.xdist_group("eke-client")
+@pytest.mark.parametrize("label", sorted(_EXACT_PASSWORDS))
+def test_initiator_uses_every_character_of_its_password_file(
+    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook, label: str
+) -> None:
+    """The suite plays the server, holding pw derived from the password exactly as the
+    file holds it (no line ending at all here); the get completes only for a client that
+    logged in with every character of it."""
+    if eke_target.client_cmd and eke_target.client_stdin:
+        pytest.skip("an interactive client is typed its password: the file is the suite's")
+    if eke_target.client_cmd and "{password_file}" not in eke_target.client_cmd:
+        pytest.skip("the client command takes no {password_file}: it reads no file of ours")
+    password = _EXACT_PASSWORDS[label]
+    pw = eke_pw(client_user(eke_target), password)
+
+    def behaviour(raw: RawConnection, view: ServerView) -> None:
+        channel = establish(raw, view, pw, _EXACT_TIMEOUT)
+        if channel is not None:
+            serve_records(channel, view, {_EXACT_NAME: _EXACT_CONTENT}, _EXACT_TIMEOUT)
+
+    case = run_case(
+        eke_target,
+        tmp_path,
+        transcripts,
+        behaviour,
+        name=_EXACT_NAME,
+        password=password,
+        timeout=_EXACT_TIMEOUT,
+    )
+    result = case.result
+    if result.succeeded and result.kept_file and result.out.read_bytes() == _EXACT_CONTENT:
+        return
+    logged_in = case.view.saw("EKE3") and bool(case.view.inner)
+    raise ConformanceFailure.evidence(
+        f"PWF-1: a password file holding {password.encode('utf-8')!r} ({label}), the "
+        "server deriving pw from exactly that",
+        "the login and the get complete: every character of the file's line is the password",
+        ("the login completed but the get did not: " if logged_in else "the login failed: ")
+        + result.describe(),
+        note=case.describe(),
+    )

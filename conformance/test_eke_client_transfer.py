@@ -484,6 +484,10 @@ class RecordAttack:
         data = [s.sealed(frame_bytes("DATA", chunk)) for chunk in _CHUNKS]  # seq 1 … 6
         last = s.sealed(frame_bytes("DONE", control({"size": len(body), "sha256": digest})))
         s.raw(b"".join([first, *self.edit(s, data), last]))
+        # Read the client's answer: a client that answers the bad record at all must do so
+        # sealed, or by closing; a plaintext EROR (its handshake's error path reused) is
+        # in clear after EKE4 [EKE-REC-4, EKE-REC-5].
+        s.await_reaction()
 
 
 def _other_direction(s: LyingServer, data: list[bytes]) -> list[bytes]:
@@ -545,11 +549,13 @@ def _tag_flipped_on_done(s: LyingServer) -> None:
     data = [s.sealed(frame_bytes("DATA", chunk)) for chunk in _CHUNKS]
     last = s.sealed(frame_bytes("DONE", control({"size": SIZE, "sha256": DIGEST})))
     s.raw(b"".join([first, *data, _flip(last, len(last) - 1)]))
+    s.await_reaction()
 
 
 def _ciphertext_flipped_on_rsfl(s: LyingServer) -> None:
     first = s.sealed(frame_bytes("RSFL", control({"name": NAME, "size": SIZE, "sha256": DIGEST})))
     s.raw(_flip(first, 8))
+    s.await_reaction()
 
 
 _SLOW_RECORD_LIES = {
@@ -671,6 +677,16 @@ _MALFORMED = [
         _malformed(_rsfl_payload(b'{"name":"offered.bin","Size":%d}' % SIZE)),
         "bad_frame",
         name="member-key-case",
+    ),
+    # A raw control character inside a JSON string is not JSON (RFC 8259 §7: U+0000 to
+    # U+001F are escaped in strings); a lenient parser (Python's json.loads(strict=False),
+    # a hand-written scanner) takes it. Here in a member the schema ignores (FRM-10): only
+    # the parse can refuse it.
+    _lie(
+        ("FRM-9",),
+        _malformed(_rsfl_payload(b'{"name":"offered.bin","size":%d,"note":"a\x01b"}' % SIZE)),
+        "bad_frame",
+        name="raw-control-character-in-a-string",
     ),
     _lie(
         ("FRM-11",),

@@ -566,6 +566,15 @@ _MALFORMED = [
         "bad_frame",
         name="member-key-case",
     ),
+    # A raw control character inside a JSON string is not JSON (RFC 8259 §7); a lenient
+    # parser (json.loads(strict=False), a hand-written scanner) takes it. In a member the
+    # schema ignores (FRM-10): only the parse can refuse it.
+    _case(
+        ("FRM-9",),
+        _malformed(_rsfl_payload(b'{"name":"offered.bin","size":%d,"note":"a\x01b"}' % SIZE)),
+        "bad_frame",
+        name="raw-control-character-in-a-string",
+    ),
     _case(
         ("FRM-9",),
         _malformed(_rsfl_payload(b'{"name":"offered.bin","size":')),
@@ -588,6 +597,16 @@ _MALFORMED = [
         _malformed(header_bytes("RSFL", 0xFFFFFFF0)),
         "frame_too_large",
         name="rsfl-header-announces-4-gib",
+    ),
+    # A header over the control limit (64 KiB, FRM-8) but within the frame limit, and no
+    # payload: the control limit is judged from the header too [FRM-3]. An initiator that
+    # checks only the frame limit there, and the control limit once the payload is in,
+    # waits for 100 000 bytes that never come.
+    _case(
+        ("FRM-3", "FRM-8"),
+        _malformed(header_bytes("RSFL", 100_000)),
+        "frame_too_large",
+        name="rsfl-header-over-the-control-limit",
     ),
     # The same, after RSFL, for the DONE that should end the get (the file announced
     # 5120 bytes; a header alone cannot say how many of them came).
