@@ -8,8 +8,10 @@ before sending any application frame.
 How a connection ends [PKI-TLS-6/7]: the suite's channels keep a ragged EOF visible
 (`suppress_ragged_eofs=False`), so a bare TCP FIN is told apart from a close_notify after
 BYE_, after a get or a put, after a fatal error, after a refused certificate and in
-answer to the suite's own close_notify; and, on the initiator, in answer to the
-responder's close_notify after a get.
+answer to the suite's own close_notify, and on the error paths that end a connection
+(an EROR received from the initiator, integrity_failed, frame_too_large, bad_frame, the
+allow list's forbidden); and, on the initiator, in answer to the responder's
+close_notify after a get.
 
 Fixtures (conformance/plugin.py): `target` (pinned to pki by this file's name),
 `transcripts`, `tmp_path`.
@@ -17,6 +19,7 @@ Fixtures (conformance/plugin.py): `target` (pinned to pki by this file's name),
 
 from __future__ import annotations
 
+import hashlib
 import os
 import select
 import socket
@@ -64,6 +67,7 @@ from conformance.wire import (
     ExpectFrame,
     ReceivedFrame,
     deadline_after,
+    header_bytes,
 )
 
 CONTENT = b"conformance suite file\n" * 40
@@ -422,6 +426,114 @@ def test_responder_ends_every_connection_with_close_notify(
             "suite's own close_notify never sent",
             " then ".join(e.describe() for e in events) + f"; then {tcp_end}",
             note="an ended TLS stream must not keep its connection open past the idle timeout",
+        )
+        failure.violates = ("PKI-TLS-7",)
+        raise failure
+
+
+# Error paths that end the connection and that the endings above do not take: an EROR
+# received from the initiator (the responder closes on any EROR, §3.2), a put failing its
+# integrity check at DONE or by sending more than announced (the responder still has
+# unread DATA), a frame announcing more than the limit, a malformed control payload.
+# Each is a separate code path in many implementations (a "drop it at once" shortcut for
+# a sender still pushing data is the typical bare FIN or reset).
+_ERROR_ENDINGS: dict[str, tuple[bool, tuple[str, ...]]] = {
+    # name: (needs put, EROR codes the responder may send before its close_notify)
+    "initiator_fatal_eror": (False, ("internal", "bad_frame")),
+    "initiator_nonfatal_eror": (False, ("bad_frame",)),
+    "put_integrity_failed_at_done": (True, ("integrity_failed",)),
+    "put_more_data_than_announced": (True, ("integrity_failed",)),
+    "frame_too_large": (False, ("frame_too_large", "bad_frame")),
+    "malformed_control_payload": (False, ("bad_frame",)),
+    # An employee off the allow list: `forbidden` (non-fatal), then the close [PKI-ID-3].
+    "not_on_the_allow_list": (False, ("forbidden",)),
+}
+
+
+def _provoke(channel: PkiChannel, ending: str) -> None:
+    """Sends what makes the responder end the connection by `ending`."""
+    if ending == "initiator_fatal_eror":
+        channel.send_frame("EROR", {"code": 11, "name": "internal", "message": "suite"})
+    elif ending == "initiator_nonfatal_eror":
+        channel.send_frame("EROR", {"code": 6, "name": "not_found", "message": "suite"})
+    elif ending == "frame_too_large":
+        channel.send_raw(header_bytes("RQFL", 0xFFFFFFF0))
+    elif ending == "malformed_control_payload":
+        channel.send_frame("RQFL", b"{not json")
+    elif ending == "not_on_the_allow_list":
+        channel.send_frame("RQFL", {"name": "hello.txt"})
+    else:
+        data = os.urandom(64)
+        channel.send_frame("PUTF", {"name": fresh_name("tls-end"), "size": len(data)})
+        answer = channel.expect([ExpectFrame("RSFL", {"accept": True})])
+        answer.check(f"{ending}: PUTF of a new name")
+        if ending == "put_integrity_failed_at_done":
+            channel.send_frame("DATA", data)
+            wrong = hashlib.sha256(data + b"!").hexdigest()
+            channel.send_frame("DONE", {"size": len(data), "sha256": wrong})
+        else:
+            channel.send_frame("DATA", data + b"!")  # one byte more than announced
+
+
+@pytest.mark.req("PKI-TLS-7")
+@pytest.mark.parametrize("ending", sorted(_ERROR_ENDINGS))
+def test_responder_ends_error_paths_with_close_notify(
+    target: Target, transcripts: TranscriptBook, tmp_path: Path, ending: str
+) -> None:
+    """Each error path that ends an established connection ends it with a TLS
+    close_notify before the TCP close [PKI-TLS-7], never a bare FIN or a reset: after an
+    EROR the initiator sent (fatal or not), after `integrity_failed` at DONE or on DATA
+    beyond the announced size, after `frame_too_large`, after `bad_frame`, after the
+    `forbidden` that refuses an employee off the allow list (PKI-ID-3)."""
+    needs_put, codes = _ERROR_ENDINGS[ending]
+    if needs_put and not target.has("put"):
+        unsupported("the target does not declare feature 'put'")
+    outsider = ending == "not_on_the_allow_list"
+    if outsider and not target.has("allow-list"):
+        unsupported("the target does not declare feature 'allow-list'")
+    assert target.root is not None
+    if outsider:
+        employee = lab_pki(target).employee("sft-conformance-outsider")
+        cert, key = employee.write(tmp_path, "outsider")
+    else:
+        cert, key = suite_identity(target, tmp_path)
+    result = connect_pki(target.host, target.port, client_context(target.root, cert, key))
+    if isinstance(result, HandshakeRefused):
+        transcripts.add(result.transcript)
+        if outsider:
+            return  # refusing the outsider's handshake is stricter than PKI-ID-3, and allowed
+        raise ConformanceFailure(f"honest handshake refused: {result.describe()}")
+    transcripts.add(result)
+    idle = target.limits.idle_timeout
+    try:
+        _provoke(result, ending)
+        events = _end_of_stream(
+            result, min(5.0, 0.8 * idle + 1.0), close_after_first=close_bound(idle)
+        )
+    finally:
+        result.close()
+    allowed = ExpectError(*codes, then_close=False)
+    frames = [e for e in events if isinstance(e, ReceivedFrame)]
+    last = events[-1]
+    if any(not allowed.matches(f) for f in frames) or len(frames) > 1:
+        raise ConformanceFailure.evidence(
+            f"{ending}: what the responder sent before ending the connection",
+            f"at most one EROR ({' or '.join(codes)}), then the end",
+            " then ".join(e.describe() for e in events),
+        )
+    if not isinstance(last, Closed):
+        failure = ConformanceFailure.evidence(
+            f"ERR-3: {ending}: the responder did not end the connection",
+            "the end of the connection at once",
+            " then ".join(e.describe() for e in events),
+        )
+        failure.violates = ("ERR-3",)
+        raise failure
+    if not ended_cleanly(last):
+        failure = ConformanceFailure.evidence(
+            f"PKI-TLS-7: how the responder ended the connection ({ending})",
+            "a TLS close_notify, then the TCP close",
+            " then ".join(e.describe() for e in events),
         )
         failure.violates = ("PKI-TLS-7",)
         raise failure

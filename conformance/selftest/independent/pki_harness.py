@@ -80,6 +80,7 @@ PKI_FILES = (
     "test_client_pki_certs.py",
     "test_pki_initiator_frames_edge.py",
     "test_limits_put_stall_edge.py",
+    "test_limits_slots.py",
     "test_app_eror_from_initiator.py",
     "test_app_put_inbox_links.py",
     "test_app_put_race_loser.py",
