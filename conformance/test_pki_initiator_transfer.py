@@ -598,16 +598,6 @@ _MALFORMED = [
         "frame_too_large",
         name="rsfl-header-announces-4-gib",
     ),
-    # A header over the control limit (64 KiB, FRM-8) but within the frame limit, and no
-    # payload: the control limit is judged from the header too [FRM-3]. An initiator that
-    # checks only the frame limit there, and the control limit once the payload is in,
-    # waits for 100 000 bytes that never come.
-    _case(
-        ("FRM-3", "FRM-8"),
-        _malformed(header_bytes("RSFL", 100_000)),
-        "frame_too_large",
-        name="rsfl-header-over-the-control-limit",
-    ),
     # The same, after RSFL, for the DONE that should end the get (the file announced
     # 5120 bytes; a header alone cannot say how many of them came).
     _case(

@@ -585,6 +585,19 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
 )
 
+
+def _initiator_control_limit_from_payload() -> None:
+    from conformance.selftest.mutants_blind9_client import _pki_control_limit_late
+
+    _pki_control_limit_late()
+
+
+def _eke_client_control_limit_from_payload() -> None:
+    from conformance.selftest.mutants_blind9_client import _eke_hs_control_limit
+
+    _eke_hs_control_limit()
+
+
 READINGS: tuple[Reading, ...] = (
     Reading(
         "ambig-ok-pki-refusal-close-notify-only",
@@ -618,6 +631,25 @@ READINGS: tuple[Reading, ...] = (
         ("test_pki_initiator_transfer.py",),
         "an RSFL naming another file fails the get with bad_frame",
         _initiator_refuses_renamed_rsfl,
+        client=True,
+    ),
+    Reading(
+        "ambig-ok-initiator-control-limit-from-payload",
+        "pki",
+        ("FRM-8",),
+        ("test_pki_initiator_transfer.py",),
+        "the initiator refuses a control payload over 64 KiB with frame_too_large once the "
+        "payload is in, not from the header (FRM-3's 'at once' is for the frame limit)",
+        _initiator_control_limit_from_payload,
+        client=True,
+    ),
+    Reading(
+        "ambig-ok-eke-client-control-limit-from-payload",
+        "eke",
+        ("FRM-8",),
+        ("test_eke_client.py",),
+        "the eke client reads an EKE2 over 64 KiB and then refuses it with frame_too_large",
+        _eke_client_control_limit_from_payload,
         client=True,
     ),
     Reading(

@@ -37,13 +37,13 @@ Lens 3, error paths:
   b9cli-eke-probe-left           a writability probe made before RQFL is removed only on
   b9cli-pki-probe-left             the happy path: a refusal leaves a temporary behind
 Lens 4, configuration:
-  b9cli-eke-hs-control-limit     the handshake reader applies the frame limit, not the
-                                 64 KiB control limit: an oversize EKE2 header waits
-  b9cli-pki-control-limit-late   the control limit checked only once the payload is in
   b9cli-eke-record-limit-unset   the frame limit applied to the inner frame only, not to
                                  the RECD header
   b9cli-eke-busy-fixed-wait      `retry_after` parsed, then a fixed 1 s wait used
   b9cli-pki-groups-server-only   the TLS groups pinned on server contexts only
+  (Two written here turned out to be the SPEC's other reading of FRM-8 — a control
+  payload over 64 KiB refused once it is in, not from its header — and are now READINGS
+  in mutants_ambig.py: `_eke_hs_control_limit`, `_pki_control_limit_late`.)
 Lens 5, crypto API misuse:
   b9cli-eke-na-is-ns             the client's Na is the server's Ns echoed
   b9cli-eke-na-prefix            EKE4's Na compared on its first 16 bytes
@@ -424,12 +424,16 @@ def _pki_probe_left() -> None:
 
 
 def _eke_hs_control_limit() -> None:
+    """A conforming reading, not a mutant: the payload is read, then refused by the JSON
+    layer's control limit (FRM-8 does not say "from the header"). See mutants_ambig."""
     handshake = _module("reference.eke.handshake")
     frames = _module("reference.frames")
     handshake.MAX_CONTROL_PAYLOAD = frames.DEFAULT_MAX_PAYLOAD  # the frame limit for all
 
 
 def _pki_control_limit_late() -> None:
+    """A conforming reading, not a mutant: FRM-8 does not say "from the header" (FRM-3
+    does, for the frame limit). Planted by mutants_ambig's READINGS."""
     app = _module("reference.app")
     _edit(
         app.ApplicationConnection,
@@ -747,22 +751,6 @@ MUTANTS: tuple[Mutant, ...] = (
         _pki_probe_left,
     ),
     # lens 4
-    _m(
-        "b9cli-eke-hs-control-limit",
-        "eke",
-        "FRM-3",
-        "test_eke_client.py",
-        "the client's handshake reader waits for an EKE2 payload above 64 KiB",
-        _eke_hs_control_limit,
-    ),
-    _m(
-        "b9cli-pki-control-limit-late",
-        "pki",
-        "FRM-8",
-        "test_pki_initiator_transfer.py",
-        "the initiator checks the control-payload limit only once the payload has arrived",
-        _pki_control_limit_late,
-    ),
     _m(
         "b9cli-eke-record-limit-unset",
         "eke",

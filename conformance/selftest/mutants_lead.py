@@ -220,8 +220,26 @@ def _ca_keeps_alive_after_framing_error() -> None:
     server._HttpError.__init__ = init
 
 
+def _eke_client_takes_oversize_control() -> None:
+    """The 64 KiB control limit forgotten on the client: only the frame limit holds."""
+    frames = _module("reference.frames")
+    handshake = _module("reference.eke.handshake")
+    frames.MAX_CONTROL_PAYLOAD = frames.DEFAULT_MAX_PAYLOAD
+    handshake.MAX_CONTROL_PAYLOAD = frames.DEFAULT_MAX_PAYLOAD
+
+
 MUTANTS: tuple[Mutant, ...] = (
     *_RESERVED,
+    Mutant(
+        name="lead-eke-client-takes-oversize-control",
+        group="eke-client",
+        profile="eke",
+        requirement="FRM-8",
+        test_file="test_eke_client.py",
+        description="the eke client takes an EKE2 of 100 000 bytes (no 64 KiB control limit)",
+        apply=_eke_client_takes_oversize_control,
+        client=True,
+    ),
     Mutant(
         name="lead-ca-keep-alive-after-framing-error",
         group="ca",
