@@ -132,3 +132,91 @@ def test_address_backoff_keeps_doubling(eke_target: Target, eke_sources: SourceA
                     violates=("EKE-THR-6",),
                 )
             time.sleep(0.05)
+
+
+# Past the hard cap's count: the waits this case may spend (the locks of failures N to
+# L + 1 of one address, then the last one once more).
+_PAST_CAP_BUDGET = 24.0
+
+
+def _wait_out(target: Target, address: str | None, lock: int, history: list[str]) -> float:
+    """Fails once more from `address` as soon as its lock (`lock` s) has run out, polling
+    (the lock runs on the server's clock); returns when that failure began. Bounded by
+    twice the lock: still refused then breaks the backoff law."""
+    deadline = time.monotonic() + lock * 2 + 2
+    attempts = 0
+    while True:
+        began = time.monotonic()
+        refused = _fail_once(target, ghost_user(), address)
+        if refused is None:
+            return began
+        attempts += 1
+        history.append(f"refused: {refused.describe()}")
+        if time.monotonic() > deadline or attempts > 400:
+            raise ConformanceFailure(
+                f"EKE-THR-6: an address still refused {attempts} attempts later, past its "
+                f"lock of {lock} s.\nHistory: {'; '.join(history[-6:])}",
+                violates=("EKE-THR-6",),
+            )
+        time.sleep(0.05)
+
+
+@pytest.mark.req("EKE-THR-6")
+def test_address_lock_expires_past_the_hard_cap_count(
+    eke_target: Target, eke_sources: SourceAddresses
+) -> None:
+    """One address fails L + 1 times (L: the hard cap of EKE-THR-11), each under a fresh
+    unknown user name, waiting out each lock; once its last lock —
+    min(cap, base · 2^(L + 1 − N)) s — has run out, the next EKE1 from it MUST be answered
+    EKE2. The permanent lock of EKE-THR-11 is for user names only: an address's lock
+    always follows the backoff law and ends. A server that keeps one "hard locked" test
+    for both tables locks a shared address (a NAT, an office) out for good."""
+    if not eke_target.has("throttling"):
+        unsupported("the target does not declare the 'throttling' feature")
+    if not eke_sources.loopback:
+        pytest.skip("needs a loopback target to vary the client address")
+    limits = eke_target.limits
+    n, lock_after = limits.throttle_failures, limits.lock_after
+    if lock_after is None:
+        pytest.skip("the target declares no hard cap (limits.lock_after, EKE-THR-11)")
+    total = lock_after + 1
+    waits = sum(_lock_seconds(eke_target, k) for k in range(n, total + 1))
+    if waits > _PAST_CAP_BUDGET or total > 30:
+        pytest.skip(f"{total} failures and {waits} s of locks: too long for the default run")
+    address = eke_sources.fresh()
+    history: list[str] = []
+    began = time.monotonic()
+    for failures in range(1, total + 1):
+        if failures <= n:
+            began = time.monotonic()
+            refused = _fail_once(eke_target, ghost_user(), address)
+            if refused is not None:
+                raise ConformanceFailure(
+                    f"EKE1 refused after {failures - 1} failures of one address, the "
+                    f"declared limit is {n}: {refused.describe()}",
+                    violates=("EKE-THR-1",),
+                )
+        else:
+            began = _wait_out(eke_target, address, _lock_seconds(eke_target, failures - 1), history)
+        history.append(f"failure {failures}")
+    lock = _lock_seconds(eke_target, total)
+    # The last lock runs from that failure (at the latest its EROR): EKE2 must come once it
+    # has run out; polled, every 0.25 s, until twice the lock and 2 s have passed.
+    deadline = began + 2 * lock + 2.0
+    while True:
+        frame = _probe(eke_target, address)
+        if frame is not None and frame.type == b"EKE2":
+            return
+        shown = frame.describe() if frame is not None else "no frame"
+        history.append(f"{time.monotonic() - began:.2f} s after failure {total}: {shown}")
+        if frame is None or frame.error_name != "throttled" or time.monotonic() > deadline:
+            raise ConformanceFailure.evidence(
+                f"EKE-THR-6: EKE1 of a fresh unknown user from an address "
+                f"{time.monotonic() - began:.2f} s after its failure {total} (N = {n}, "
+                f"L = {lock_after}, base {limits.throttle_base:g} s, cap "
+                f"{limits.throttle_cap:g} s)",
+                f"EKE2 once its lock of min(cap, base * 2^{total - n}) = {lock} s has run "
+                "out: the hard cap (EKE-THR-11) locks user names, never addresses",
+                "\n".join(history[-6:]),
+            )
+        time.sleep(0.25)

@@ -187,6 +187,68 @@ def test_a_trickled_handshake_ends_at_the_timeout_from_accept(
         )
 
 
+def _answer(raw: RawConnection, deadline: float) -> Event:
+    """The server's first answer by `deadline` (TimedOut: still open and silent)."""
+    return raw.recv_frame(deadline)
+
+
+@pytest.mark.req("LIM-1", "EKE-HS-11")
+def test_a_handshake_stalled_after_eke2_ends_at_the_timeout_from_accept(
+    eke_target: Target, eke_sources: SourceAddresses
+) -> None:
+    """EKE1 sent late (at 0.7 of the handshake timeout after the connection), EKE2
+    received, then no EKE3: the server must end the connection at its handshake timeout
+    counted from accept (EROR timeout, EKE-HS-11, or a close) — not re-arm the deadline
+    when it answers a handshake message ("the client is alive"), which gives each step a
+    full timeout and lets a client that paces its messages hold a slot, and a pending
+    guess, for several timeouts. The answer, if any, is `timeout`: an EROR of another code
+    (`auth_failed` "because the guess was spent") breaks EKE-HS-11."""
+    limit = eke_target.limits.handshake_timeout
+    if limit > 15:
+        pytest.skip(f"handshake timeout of {limit} s is too long for the default run")
+    # Computed before the connection: the server's clock starts at accept, not at ours.
+    eke1 = eke.ClientHandshake(user=ghost_user(), pw=bytes(32)).eke1()
+    started = time.monotonic()
+    raw = connect_raw(
+        eke_target.host, eke_target.port, timeout=limit + 5, source=eke_sources.fresh()
+    )
+    try:
+        early = _answer(raw, started + 0.7 * limit)  # the stimulus: a late EKE1
+        if not isinstance(early, TimedOut):
+            pytest.skip(f"the server acted before any EKE1 came: {early.describe()}")
+        raw.send_frame("EKE1", eke1)
+        eke2 = _answer(raw, started + limit + 5)
+        if not (isinstance(eke2, ReceivedFrame) and eke2.type == b"EKE2"):
+            pytest.skip(f"no EKE2 to stall after (refused or late): {eke2.describe()}")
+        answered = time.monotonic() - started
+        if answered > 0.9 * limit:
+            pytest.skip(f"EKE2 came {answered:.2f} s after the connection (a loaded machine)")
+        bound = 1.35 * limit + 0.2
+        event = _answer(raw, started + bound)
+        elapsed = time.monotonic() - started
+        if isinstance(event, ReceivedFrame) and event.type == b"EROR":
+            if event.error_name != "timeout":
+                raise ConformanceFailure(
+                    f"Expected: EROR timeout (or a close) when the handshake timeout of "
+                    f"{limit:g} s ran out after EKE2, no EKE3 having come\n"
+                    f"Actual:   {event.describe()} {elapsed:.2f} s after the connection\n"
+                    "EKE-HS-11: the server answers an expired handshake with `timeout`",
+                    violates=("EKE-HS-11",),
+                )
+            event = _answer(raw, started + bound + 2.0)  # the close follows the EROR
+    finally:
+        raw.close()
+    if isinstance(event, TimedOut):
+        raise ConformanceFailure(
+            f"LIM-1: EKE1 sent {0.7 * limit:.2f} s after the connection, EKE2 received "
+            f"{answered:.2f} s after it, then no EKE3: the connection was still open "
+            f"{bound:.2f} s after it was made; the handshake timeout is {limit:g} s, "
+            "counted from accept (LIM-9), not restarted by a handshake message\n"
+            f"last event: {event.describe()}",
+            violates=("LIM-1",),
+        )
+
+
 # ---------------------------------------------------------------- ended handshakes free their slot
 #
 # [LIM-8] counts the connections of one address that have not completed their handshake;

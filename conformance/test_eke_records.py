@@ -16,10 +16,12 @@ import pytest
 
 from conformance import eke
 from conformance.eke_channel import EkeChannel
+from conformance.plugin import inconclusive
 from conformance.target import Target
 from conformance.wire import (
     ERROR_CODES,
     FATAL_CODES,
+    Closed,
     ConformanceFailure,
     ExpectClose,
     ExpectError,
@@ -441,3 +443,32 @@ def test_every_record_holds_exactly_one_well_formed_frame(
         raise ConformanceFailure(
             "the server sent malformed frames:\n" + "\n".join(problems), violates=("FRM-14",)
         )
+
+
+@pytest.mark.req("EKE-REC-1")
+def test_the_idle_timeouts_eror_is_a_record(
+    eke_channel_factory: ChannelFactory, eke_target: Target
+) -> None:
+    """An honest channel left silent past the idle timeout (LIM-2): whatever the server
+    sends before it closes — `EROR timeout` — MUST be a record like every frame after EKE4
+    (a close without it is fine here; test_limits.py judges LIM-2 itself). A server whose
+    timer path writes its EROR with the handshake's plaintext encoder ("the channel may be
+    broken") sends it in clear, unauthenticated, for anyone on the path to forge."""
+    limit = eke_target.limits.idle_timeout
+    if limit > 15:
+        pytest.skip(f"idle timeout of {limit} s is too long for the default run")
+    channel = eke_channel_factory()
+    try:
+        event = channel.raw.recv_frame(time.monotonic() + 1.5 * limit + 2.0)
+    finally:
+        channel.close()
+    if isinstance(event, ReceivedFrame) and event.type != b"RECD":
+        raise ConformanceFailure(
+            f"Expected: an EROR timeout sealed in a RECD record (or a close) once the channel "
+            f"was idle for the idle timeout of {limit:g} s\n"
+            f"Actual:   a plaintext frame: {event.describe(80)}\n"
+            "EKE-REC-1: after EKE4 every frame in both directions is a record",
+            violates=("EKE-REC-1",),
+        )
+    if not isinstance(event, ReceivedFrame | Closed):
+        inconclusive(f"nothing from the server {1.5 * limit + 2.0:.1f} s idle: {event.describe()}")

@@ -196,3 +196,53 @@ def test_throttled_logins_hold_no_pending_slot(
                 )
         time.sleep(min(max(_retry_after(event), 0.05), 1.0))  # the server's retry_after
     inconclusive(f"{user!r} was still throttled after the budget")
+
+
+# The SPEC's defaults (EKE-THR-7) when the target declares no caps.
+_DEFAULT_P, _DEFAULT_Q = 4, 8
+
+
+@pytest.mark.req("EKE-THR-7")
+def test_ended_logins_give_back_their_pending_slots(
+    eke_target: Target, eke_sources: SourceAddresses
+) -> None:
+    """2 x max(P, Q) + 1 honest logins of one account from ONE address, one after the
+    other, each ended (BYE_, or the client's close) before the next: at most one is
+    pending at any time, so every EKE1 MUST get EKE2 (EKE-THR-7: up to the caps, an EKE1
+    of a name and an address with fewer than N failures is answered EKE2). A server that
+    gives back only one of the two pending slots a handshake took — the user name's
+    twice, say, and the address's never — answers that address `busy` for good once Q
+    logins have come and gone, though none of them is pending any more."""
+    if not eke_target.has("throttling"):
+        unsupported("the target does not declare the 'throttling' feature")
+    if not eke_target.accounts:
+        pytest.skip("needs an eke account")
+    source = eke_sources.fresh()
+    if source is None:
+        pytest.skip("needs a loopback target to vary the client address")
+    limits = eke_target.limits
+    p = limits.pending_logins_per_user or _DEFAULT_P
+    q = limits.pending_logins_per_address or _DEFAULT_Q
+    logins = 2 * max(p, q) + 1
+    if logins > 41:
+        pytest.skip(f"pending caps P = {p}, Q = {q}: too many logins for one case")
+    account = eke_target.accounts[0]
+    for n in range(1, logins + 1):
+        end = "bye" if n % 2 else "close"
+        # Other cases' logins of this account may hold its name's slots for a moment (P
+        # is per name): a `busy` is only a leak when it lasts (a leaked slot never returns).
+        deadline = time.monotonic() + 4.0
+        while True:
+            outcome = _session(eke_target, account, source, end)
+            if not isinstance(outcome, ReceivedFrame):
+                break
+            if outcome.error_name != "busy" or time.monotonic() > deadline:
+                raise ConformanceFailure.evidence(
+                    f"EKE-THR-7: honest login #{n} of {logins} of {account.user!r} from "
+                    f"{source}, one after the other, each ended before the next (P = {p}, "
+                    f"Q = {q})",
+                    "EKE2 and a completed handshake: no earlier login of this address is "
+                    "pending, so no cap applies",
+                    f"{outcome.describe()} (for 4 s)",
+                )
+            time.sleep(min(_retry_after(outcome), 1.0))  # the server's own retry_after

@@ -339,6 +339,12 @@ FAULTS: dict[str, Fault] = {
         "client: an empty DATA during a get taken",
         client=True,
     ),
+    "cli-pwf-bom-dropped": Fault(
+        "PWF-1",
+        "test_eke_client_password_file.py",
+        "client: the password file decoded with TextDecoder's default (a leading BOM dropped)",
+        client=True,
+    ),
 }
 
 

@@ -65,6 +65,8 @@ export const FAULTS = {
   'r2-cli-rsfl-sha-ignored': ['APP-GET-3', "client: RSFL.sha256 parsed but never compared", true],
   'r2-cli-put-refusal-exit0': ['APP-PUT-10', "client: a non-fatal refusal of PUTF reported with exit status 0", true],
   'r2-cli-empty-data-ok': ['FRM-13', "client: an empty DATA during a get taken", true],
+  // -- found by a case (a leading U+FEFF): TextDecoder's default drops the BOM
+  'cli-pwf-bom-dropped': ['PWF-1', "client: the password file decoded with TextDecoder's default (a leading BOM dropped)", true],
 };
 
 const active = new Set(

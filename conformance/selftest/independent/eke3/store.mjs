@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fault } from './faults.mjs';
 
 /** Write JSON atomically, mode 0600: temp file, fsync, rename. */
 export function writeJsonAtomic(file, value) {
@@ -50,7 +51,9 @@ export function readPasswordFile(file) {
 export function passwordFromText(raw) {
   let text;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    // ignoreBOM: a leading U+FEFF is a character of the password (PWF-1 trims nothing
+    // else); TextDecoder's default drops it.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: !fault('cli-pwf-bom-dropped') }).decode(raw);
   } catch {
     throw new Error('password file is not UTF-8');
   }
