@@ -16,6 +16,7 @@ import pytest
 
 from conformance import eke
 from conformance.eke_channel import EkeChannel
+from conformance.pki_channel import close_bound
 from conformance.plugin import inconclusive
 from conformance.target import Target
 from conformance.wire import (
@@ -270,10 +271,16 @@ def test_record_plaintext_must_be_one_frame(
 def test_oversize_record_header_is_refused(
     eke_channel_factory: ChannelFactory, eke_target: Target
 ) -> None:
+    """[FRM-3] judged on the header alone: the refusal (or at least the close) comes at
+    once, within the close allowance (ERR-3), not when the idle timer ends a server
+    that waited for the body."""
     channel = eke_channel_factory()
     limit = eke_target.limits.frame_limit
     channel.raw.send_raw(b"RECD" + struct.pack(">I", limit + 1))
-    outcome = channel.expect([ExpectClose(), ExpectError("frame_too_large", then_close=True)])
+    outcome = channel.expect(
+        [ExpectClose(), ExpectError("frame_too_large", then_close=True)],
+        timeout=close_bound(eke_target.limits.idle_timeout),
+    )
     assert not channel.violations, channel.violations
     outcome.check(f"a RECD header announcing {limit + 1} bytes, with no payload sent")
 

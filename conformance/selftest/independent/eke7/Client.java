@@ -1,0 +1,451 @@
+import java.io.IOException;
+import java.math.BigInteger;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
+
+/** The sft-eke/1 initiator: `get` and `put`, one transfer per run. */
+final class Client {
+    /** A failure to report to the user; exit status 1. */
+    static final class Failed extends Exception {
+        Failed(String m) { super(m); }
+    }
+
+    final Eke7.Options o;
+    final String user;
+    byte[] password;
+    Wire.Channel ch;
+    volatile Path temp;
+    volatile boolean committed;
+
+    Client(Eke7.Options o) throws Failed {
+        this.o = o;
+        this.user = o.get("--user");
+        this.password = readPasswordFile(Path.of(o.get("--password-file")));
+    }
+
+    int hsMillis() { return (int) (o.decimal("--handshake-timeout", 10.0) * 1000); }
+
+    int idleMillis() { return (int) (o.decimal("--idle-timeout", 60.0) * 1000); }
+
+    /** PWF-1: UTF-8, first line, exactly one LF or CRLF removed, nothing else trimmed. */
+    static byte[] readPasswordFile(Path p) throws Failed {
+        byte[] raw;
+        try {
+            raw = Files.readAllBytes(p);
+        } catch (IOException e) {
+            throw new Failed("cannot read the password file " + p);
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(raw)).toString();
+        } catch (CharacterCodingException e) {
+            throw new Failed("the password file is not UTF-8");
+        }
+        if (text.endsWith("\r\n")) text = text.substring(0, text.length() - 2);
+        else if (text.endsWith("\n")) text = text.substring(0, text.length() - 1);
+        if (Faults.on("client_password_stripped")) text = text.strip();
+        if (text.indexOf('\n') >= 0 || text.indexOf('\r') >= 0) {
+            throw new Failed("the password file holds more than one line");
+        }
+        if (text.isEmpty()) throw new Failed("the password file holds an empty password");
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String describe(Map<String, Object> m) {
+        Object code = m.get("code");
+        Object name = m.get("name");
+        Object msg = m.get("message");
+        return (name instanceof String ? (String) name : "error") + " (" + code + ")"
+            + (msg instanceof String ? ": " + ((String) msg).substring(0, Math.min(200, ((String) msg).length())) : "");
+    }
+
+    /** Connects and runs the handshake, retrying `busy` after retry_after (EKE-THR-7). */
+    void connect(String hostport) throws Failed, IOException {
+        int colon = hostport.lastIndexOf(':');
+        if (colon < 0) throw new Failed("expected HOST:PORT");
+        String host = hostport.substring(0, colon).replace("[", "").replace("]", "");
+        int port;
+        try {
+            port = Integer.parseInt(hostport.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new Failed("bad port in " + hostport);
+        }
+        if (port <= 0 || port > 65535) throw new Failed("bad port in " + hostport);
+        for (int attempt = 0; ; attempt++) {
+            Long retry = handshakeOnce(host, port);
+            if (retry == null) return;
+            if (attempt >= 2) throw new Failed("server busy: gave up after " + (attempt + 1) + " attempts");
+            long wait = Faults.on("client_busy_immediate_retry") ? 0
+                : (long) (retry * 1000 * (1.0 + 0.5 * Crypto.RNG.nextDouble()));
+            System.err.println("eke7: server busy, retrying in " + wait + " ms");
+            try { Thread.sleep(wait); } catch (InterruptedException e) { throw new Failed("interrupted"); }
+        }
+    }
+
+    /** null when the channel is up; the retry_after of a `busy` otherwise. */
+    Long handshakeOnce(String host, int port) throws Failed, IOException {
+        Socket s = new Socket();
+        long start = System.currentTimeMillis();
+        try {
+            s.connect(new InetSocketAddress(host, port), hsMillis());
+        } catch (IOException e) {
+            throw new Failed("cannot connect to " + host + ":" + port + ": " + e.getMessage());
+        }
+        s.setTcpNoDelay(true);
+        ch = new Wire.Channel(s, 1048832);
+        ch.deadline = start + hsMillis();
+        ch.hsMillis = hsMillis();
+        byte[] userBytes = Crypto.utf8(user);
+        try {
+            byte[] pw = Crypto.passwordKey(user, password);
+            ch.deadline = System.currentTimeMillis() + hsMillis();
+            BigInteger x = Crypto.exponent();
+            BigInteger xx = Crypto.G.modPow(x, Crypto.P);
+            byte[] a = Crypto.encrypt(pw, Crypto.i2osp(Crypto.hide(xx, Crypto.RNG.nextBoolean())));
+            ch.sendPlain("EKE1", Json.obj("user", user, "a", Crypto.hex(a)));
+            Wire.Frame f = ch.readPlain();
+            if (f.type.equals("EROR")) {
+                Map<String, Object> m = errorPayload(f);
+                Object code = m.get("code");
+                if (code instanceof BigInteger && ((BigInteger) code).intValue() == Wire.BUSY) {
+                    Object ra = m.get("retry_after");
+                    ch.close();
+                    if (ra instanceof BigInteger && ((BigInteger) ra).signum() >= 0) {
+                        return Math.max(1L, ((BigInteger) ra).longValue());
+                    }
+                    throw new Failed("server busy");
+                }
+                if (code instanceof BigInteger && ((BigInteger) code).intValue() == Wire.THROTTLED) {
+                    throw new Failed("too many failed logins: throttled, retry after " + m.get("retry_after") + " s");
+                }
+                throw new Failed("the server refused the login: " + describe(m));
+            }
+            if (!f.type.equals("EKE2")) throw new Wire.ProtoError(Wire.UNEXPECTED, "expected EKE2");
+            Map<String, Object> m = f.json();
+            byte[] b, c2;
+            try {
+                b = Crypto.unhex(Json.string(m, "b"));
+                c2 = Crypto.unhex(Json.string(m, "c"));
+            } catch (Json.Malformed e) {
+                throw new Wire.ProtoError(Wire.BAD_FRAME, "malformed EKE2");
+            }
+            if (b == null || b.length != 384 || c2 == null || c2.length != 48) {
+                throw new Wire.ProtoError(Wire.BAD_FRAME, "malformed EKE2");
+            }
+            BigInteger y = Crypto.recover(Crypto.os2ip(Crypto.decrypt(pw, b)));
+            boolean valid = y != null;
+            BigInteger z = valid ? y.modPow(x, Crypto.P) : BigInteger.ONE;
+            if (!Crypto.zValid(z)) valid = false;
+            Crypto.Keys k = Crypto.schedule(userBytes, a, b, Crypto.i2osp(z));
+            byte[] ns = Crypto.open(k.kcs, Crypto.nonce(2), c2, Crypto.cat(Crypto.utf8("EKE2"), k.th));
+            if (!valid || ns == null || ns.length != 32) {
+                ch.sendError(Wire.AUTH_FAILED, "authentication failed", null);
+                throw new Failed("authentication failed: wrong password or unknown user");
+            }
+            byte[] na = Crypto.random(32);
+            byte[] c3 = Crypto.seal(k.kcc, Crypto.nonce(3), Crypto.cat(na, ns), Crypto.cat(Crypto.utf8("EKE3"), k.th));
+            ch.sendPlain("EKE3", Json.obj("c", Crypto.hex(c3)));
+            f = ch.readPlain();
+            if (f.type.equals("EROR")) {
+                Map<String, Object> em = errorPayload(f);
+                throw new Failed("the server refused the login: " + describe(em) + " (wrong password or unknown user)");
+            }
+            if (!f.type.equals("EKE4")) throw new Wire.ProtoError(Wire.UNEXPECTED, "expected EKE4");
+            byte[] c4;
+            try {
+                c4 = Crypto.unhex(Json.string(f.json(), "c"));
+            } catch (Json.Malformed e) {
+                throw new Wire.ProtoError(Wire.BAD_FRAME, "malformed EKE4");
+            }
+            if (c4 == null || c4.length != 48) throw new Wire.ProtoError(Wire.BAD_FRAME, "malformed EKE4");
+            byte[] na2 = Crypto.open(k.kcs, Crypto.nonce(4), c4, Crypto.cat(Crypto.utf8("EKE4"), k.th));
+            boolean ok = Faults.on("client_c4_unchecked") || (na2 != null && Crypto.equalCt(na2, na));
+            if (!ok) {
+                ch.sendError(Wire.AUTH_FAILED, "authentication failed", null);
+                throw new Failed("the server failed to prove it knows the password (possible impostor)");
+            }
+            ch.sendKey = k.keyC2s; ch.sendIv = k.ivC2s; ch.recvKey = k.keyS2c; ch.recvIv = k.ivS2c;
+            ch.records = true;
+            ch.deadline = 0;
+            ch.idleMillis = idleMillis();
+            return null;
+        } catch (Wire.ProtoError e) {
+            if (e.code == Wire.TIMEOUT) {
+                ch.close();
+                throw new Failed("timed out before the handshake finished");
+            }
+            ch.sendError(e.code, e.getMessage(), null);
+            ch.close();
+            throw new Failed("protocol error from the server: " + e.getMessage());
+        } catch (Wire.Closed e) {
+            ch.close();
+            throw new Failed("the server closed the connection during the handshake (server busy or refused)");
+        } catch (Failed e) {
+            ch.close();
+            throw e;
+        } catch (IOException e) {
+            ch.close();
+            throw new Failed("connection failed during the handshake: " + e.getMessage());
+        }
+    }
+
+    /** An EROR's payload; a malformed one ends the connection too (ERR-8). */
+    Map<String, Object> errorPayload(Wire.Frame f) throws Failed {
+        try {
+            Map<String, Object> m = Json.object(f.payload);
+            Object code = m.get("code");
+            if (!(code instanceof BigInteger)) throw new Failed("malformed error from the server");
+            return m;
+        } catch (Json.Malformed e) {
+            throw new Failed("malformed error from the server");
+        }
+    }
+
+    /** An EROR in the record phase: always ends this transfer; fatal unless non-fatal by code. */
+    Failed refused(Wire.Frame f) throws Failed {
+        Map<String, Object> m = errorPayload(f);
+        BigInteger code = (BigInteger) m.get("code");
+        int c = code.bitLength() < 31 ? code.intValue() : 0;
+        boolean known = c >= 1 && c <= 14;
+        if (!known && !Faults.on("client_unknown_code_nonfatal")) {
+            ch.close();
+            return new Failed("the server failed: unknown error code " + code + " (internal)");
+        }
+        if (known && Wire.FATAL[c]) ch.close();
+        return new Failed("the server refused: " + describe(m));
+    }
+
+    void bye() {
+        try {
+            ch.send("BYE_", Crypto.utf8("{}"));
+        } catch (IOException e) { /* leaving anyway */ }
+        ch.close();
+    }
+
+    Failed fatal(int code, String message) {
+        ch.sendError(code, message, null);
+        ch.close();
+        return new Failed(message + " (" + Wire.NAMES[code] + ")");
+    }
+
+    // ---- get ----
+    int get(String hostport, String name, Path out) throws Failed, IOException {
+        out = out.toAbsolutePath();
+        Path dir = out.getParent();
+        if (Files.exists(out, LinkOption.NOFOLLOW_LINKS) && !Faults.on("client_overwrites_output")) {
+            throw new Failed("the output " + out + " exists: not overwritten");
+        }
+        sweep(dir);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            Path t = temp;
+            if (t != null && !committed && !Faults.on("client_no_shutdown_cleanup")) {
+                try { Files.deleteIfExists(t); } catch (IOException e) { /* exiting */ }
+            }
+        }));
+        connect(hostport);
+        try {
+            ch.send("RQFL", Json.obj("name", name));
+            Wire.Frame f = ch.readRecord();
+            if (f.type.equals("EROR")) {
+                Failed why = refused(f);
+                bye();
+                throw why;
+            }
+            if (!f.type.equals("RSFL")) throw fatal(Wire.UNEXPECTED, "expected RSFL");
+            Map<String, Object> m = f.json();
+            long size;
+            String rsflName, rsflSha = null;
+            try {
+                rsflName = Json.string(m, "name");
+                size = Json.integer(m, "size");
+                if (m.containsKey("sha256")) {
+                    rsflSha = Json.string(m, "sha256");
+                    if (!Json.isSha(rsflSha)) throw new Json.Malformed("sha256");
+                }
+            } catch (Json.Malformed e) {
+                throw fatal(Wire.BAD_FRAME, "malformed RSFL");
+            }
+            Path finalPath = Faults.on("client_stores_rsfl_name") ? dir.resolve(rsflName) : out;
+            temp = dir.resolve(".sft-partial-" + Crypto.hex(Crypto.random(12)));
+            FileChannel fc;
+            if (Faults.on("client_temp_default_perms")) {
+                fc = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            } else {
+                fc = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            }
+            try {
+                MessageDigest md = Server.sha();
+                long received = 0;
+                while (true) {
+                    Wire.Frame d = ch.readRecord();
+                    if (d.type.equals("DATA")) {
+                        if (d.payload.length == 0) throw fatal(Wire.BAD_FRAME, "empty DATA");
+                        if (d.payload.length > Wire.DATA_LIMIT) throw fatal(Wire.BAD_FRAME, "DATA above 1 MiB");
+                        if (received + d.payload.length > size && !Faults.on("client_excess_written")) {
+                            throw fatal(Wire.INTEGRITY, "more data than announced");
+                        }
+                        ByteBuffer bb = ByteBuffer.wrap(d.payload);
+                        while (bb.hasRemaining()) fc.write(bb);
+                        md.update(d.payload);
+                        received += d.payload.length;
+                    } else if (d.type.equals("DONE")) {
+                        Map<String, Object> dm = d.json();
+                        long dsize;
+                        String dsha;
+                        try {
+                            dsize = Json.integer(dm, "size");
+                            dsha = Json.string(dm, "sha256");
+                        } catch (Json.Malformed e) {
+                            throw fatal(Wire.BAD_FRAME, "malformed DONE");
+                        }
+                        if (!Json.isSha(dsha)) throw fatal(Wire.BAD_FRAME, "malformed DONE");
+                        String got = Crypto.hex(md.digest());
+                        boolean ok = received == size && dsize == size && got.equals(dsha);
+                        if (rsflSha != null && !Faults.on("client_rsfl_sha_ignored")) ok &= got.equals(rsflSha);
+                        if (!ok) throw fatal(Wire.INTEGRITY, "size or SHA-256 mismatch: integrity_failed");
+                        fc.force(true);
+                        fc.close();
+                        commit(temp, finalPath);
+                        committed = true;
+                        bye();
+                        return 0;
+                    } else if (d.type.equals("EROR")) {
+                        Failed why = refused(d);
+                        ch.close();
+                        throw why;
+                    } else {
+                        throw fatal(Wire.UNEXPECTED, "unexpected " + d.type + " during a get");
+                    }
+                }
+            } finally {
+                fc.close();
+                if (!committed) Files.deleteIfExists(temp);
+            }
+        } catch (Wire.ProtoError e) {
+            ch.sendError(e.code, e.getMessage(), null);
+            ch.close();
+            if (e.code == Wire.TIMEOUT) throw new Failed("the server went idle: timed out");
+            throw new Failed("protocol error: " + e.getMessage());
+        } catch (Wire.Closed e) {
+            ch.close();
+            throw new Failed("the connection failed: " + e.getMessage());
+        }
+    }
+
+    static void commit(Path temp, Path out) throws Failed, IOException {
+        try {
+            if (Faults.on("client_overwrites_output")) {
+                Files.move(temp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } else {
+                Files.createLink(out, temp);
+                Files.delete(temp);
+            }
+        } catch (FileAlreadyExistsException e) {
+            throw new Failed("the output " + out + " exists: not overwritten");
+        }
+        try (FileChannel d = FileChannel.open(out.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
+            d.force(true);
+        }
+    }
+
+    /** APP-STORE-3: temporary files nobody has written to for longer than the idle timeout. */
+    void sweep(Path dir) {
+        long horizon = System.currentTimeMillis() - idleMillis();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, ".sft-partial-*")) {
+            for (Path p : ds) {
+                FileTime t = Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS);
+                if (t.toMillis() < horizon) Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            // nothing to sweep
+        }
+    }
+
+    // ---- put ----
+    int put(String hostport, Path file, String name) throws Failed, IOException {
+        FileChannel in;
+        try {
+            in = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (IOException e) {
+            throw new Failed("cannot read " + file);
+        }
+        try (in) {
+            long size = in.size();
+            MessageDigest md = Server.sha();
+            ByteBuffer buf = ByteBuffer.allocate(Wire.DATA_LIMIT);
+            while (in.read(buf) > 0) {
+                buf.flip();
+                md.update(buf);
+                buf.clear();
+            }
+            String sha = Crypto.hex(md.digest());
+            connect(hostport);
+            try {
+                ch.send("PUTF", Json.obj("name", name, "size", size, "sha256", sha));
+                Wire.Frame f = ch.readRecord();
+                if (f.type.equals("EROR")) {
+                    Failed why = refused(f);
+                    if (Faults.on("client_put_exists_ok") && why.getMessage().contains("exists")) {
+                        bye();
+                        return 0;
+                    }
+                    bye();
+                    throw why;
+                }
+                if (!f.type.equals("RSFL")) throw fatal(Wire.UNEXPECTED, "expected RSFL");
+                Map<String, Object> m = f.json();
+                Object accept = m.get("accept");
+                boolean accepted = Faults.on("client_accept_truthy") ? accept != null && !Boolean.FALSE.equals(accept)
+                    : Boolean.TRUE.equals(accept);
+                if (!accepted) throw fatal(Wire.BAD_FRAME, "RSFL without \"accept\": true");
+                in.position(0);
+                long sent = 0;
+                while (sent < size) {
+                    buf.clear();
+                    buf.limit((int) Math.min(buf.capacity(), size - sent));
+                    int r = in.read(buf);
+                    if (r <= 0) throw fatal(Wire.INTERNAL, "the local file shrank while it was sent");
+                    ch.send("DATA", Arrays.copyOf(buf.array(), r));
+                    sent += r;
+                }
+                ch.send("DONE", Json.obj("size", size, "sha256", sha));
+                Wire.Frame d = ch.readRecord();
+                if (d.type.equals("EROR")) {
+                    Failed why = refused(d);
+                    ch.close();
+                    throw why;
+                }
+                if (!d.type.equals("DONE")) throw fatal(Wire.UNEXPECTED, "expected DONE");
+                bye();
+                return 0;
+            } catch (Wire.ProtoError e) {
+                ch.sendError(e.code, e.getMessage(), null);
+                ch.close();
+                throw new Failed("protocol error: " + e.getMessage());
+            } catch (Wire.Closed e) {
+                ch.close();
+                throw new Failed("the connection failed before the put was confirmed: " + e.getMessage());
+            }
+        }
+    }
+}

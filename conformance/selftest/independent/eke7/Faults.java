@@ -1,0 +1,106 @@
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/** The planted faults (selftest only), switched on by SFT_INDEPENDENT_FAULTS=name[,name].
+ * Mirrored by FAULTS in ../test_eke7.py (test_fault_tables_agree). */
+final class Faults {
+    private Faults() {}
+
+    static final Map<String, String> TABLE = new TreeMap<>();
+
+    private static void fault(String name, String requirement) { TABLE.put(name, requirement); }
+
+    static {
+        // server
+        fault("type_check_letter_or_digit", "FRM-2");
+        fault("frame_length_readint", "FRM-3");
+        fault("read_once_as_frame", "FRM-4");
+        fault("json_duplicate_last_wins", "FRM-9");
+        fault("json_number_as_double", "FRM-11");
+        fault("size_as_int", "APP-PUT-7");
+        fault("hex_uppercase_accepted", "FRM-12");
+        fault("ns_not_compared", "EKE-HS-6");
+        fault("random_fixed_seed", "EKE-HS-10");
+        fault("sign_drawn_once", "EKE-X-2");
+        fault("unknown_user_fast_fail", "EKE-HS-3");
+        fault("bad_record_skipped", "EKE-REC-4");
+        fault("plaintext_after_eke4_accepted", "EKE-REC-5");
+        fault("record_limit_after_body", "EKE-REC-6");
+        fault("empty_data_accepted", "FRM-13");
+        fault("excess_data_at_done", "APP-PUT-6");
+        fault("files_move_replace", "APP-PUT-8");
+        fault("exists_follows_links", "APP-PUT-3");
+        fault("temp_default_perms", "APP-STORE-1");
+        fault("url_decoded_name", "APP-NAME-3");
+        fault("c1_not_refused", "APP-NAME-8");
+        fault("symlink_followed", "APP-NAME-4");
+        fault("directory_internal", "APP-GET-2");
+        fault("count_at_eke1", "EKE-THR-5");
+        fault("abandon_not_counted", "EKE-THR-5");
+        fault("backoff_linear", "EKE-THR-6");
+        fault("throttle_in_memory", "EKE-THR-8");
+        fault("user_lookup_casefold", "EKE-PW-4");
+        fault("handshake_timeout_per_read", "LIM-1");
+        fault("max_conn_never_frees", "LIM-4");
+        // client
+        fault("client_password_stripped", "EKE-PW-1");
+        fault("client_busy_immediate_retry", "EKE-THR-7");
+        fault("client_c4_unchecked", "EKE-HS-7");
+        fault("client_unknown_code_nonfatal", "ERR-4");
+        fault("client_overwrites_output", "APP-GET-6");
+        fault("client_no_shutdown_cleanup", "APP-STORE-3");
+        fault("client_stores_rsfl_name", "APP-GET-7");
+        fault("client_excess_written", "APP-GET-4");
+        fault("client_rsfl_sha_ignored", "APP-GET-3");
+        fault("client_accept_truthy", "APP-PUT-9");
+        // second set (written with the first 40, measured after them)
+        fault("record_trailing_ignored", "EKE-REC-1");
+        fault("xprime_bounds_only", "EKE-X-3");
+        fault("address_lock_ignored", "EKE-THR-1");
+        fault("busy_retry_after_zero", "EKE-THR-7");
+        fault("pending_not_released_on_abort", "EKE-THR-7");
+        fault("success_keeps_consecutive", "EKE-THR-11");
+        fault("success_resets_address", "EKE-THR-6");
+        fault("shared_failure_table", "EKE-THR-9");
+        fault("hard_lock_expires", "EKE-THR-11");
+        fault("retry_after_floor", "EKE-THR-6");
+        fault("no_startup_sweep", "APP-STORE-3");
+        fault("backslash_allowed", "APP-NAME-2");
+        fault("bidi_not_refused", "APP-NAME-8");
+        fault("string_prefix_confinement", "APP-NAME-4");
+        fault("get_size_unchecked", "APP-GET-2");
+        fault("putf_sha_ignored", "APP-PUT-5");
+        fault("handshake_timeout_silent", "EKE-HS-11");
+        fault("idle_timeout_silent", "LIM-2");
+        fault("no_send_timeout", "LIM-10");
+        fault("addr_cap_off_by_one", "LIM-8");
+        fault("evicts_established", "LIM-9");
+        fault("bye_no_close", "APP-BYE-1");
+        fault("fatal_error_no_close", "ERR-3");
+        fault("nonfatal_closes", "ERR-3");
+        fault("eke1_type_unchecked", "EKE-HS-9");
+        fault("client_temp_default_perms", "APP-STORE-1");
+        fault("client_put_exists_ok", "APP-PUT-10");
+    }
+
+    private static final Set<String> ON = new HashSet<>();
+
+    static {
+        String env = System.getenv("SFT_INDEPENDENT_FAULTS");
+        if (env != null) {
+            for (String f : env.split(",")) {
+                f = f.trim();
+                if (f.isEmpty()) continue;
+                if (!TABLE.containsKey(f)) {
+                    System.err.println("eke7: unknown fault " + f);
+                    System.exit(2);
+                }
+                ON.add(f);
+            }
+        }
+    }
+
+    static boolean on(String name) { return ON.contains(name); }
+}

@@ -1,0 +1,85 @@
+import java.util.HashSet;
+import java.util.Set;
+
+/** pki7's planted faults, switched on by SFT_INDEPENDENT_FAULTS (comma-separated names).
+ *  Mirrored in test_pki7.py (FAULT_CASES); test_fault_tables_agree checks the two agree. */
+final class Faults {
+    private Faults() {}
+
+    // name, requirement it breaks, the mistake
+    static final String[][] TABLE = {
+        {"trust_all_manager", "PKI-CERT-4", "responder: an X509TrustManager that trusts every chain 'for now' (CN still read)"},
+        {"revocation_disabled", "PKI-CERT-7", "responder: the CRL is fetched but the revocation check is switched off"},
+        {"crl_first_entry_only", "PKI-CERT-11", "responder: only getRevokedCertificates()'s first entry compared with the serial"},
+        {"want_client_auth", "PKI-TLS-3", "responder: setWantClientAuth(true): a client without a certificate is served"},
+        {"tls12_enabled", "PKI-TLS-1", "responder: TLSv1.2 left among the enabled protocols"},
+        {"alpn_unchecked", "PKI-TLS-2", "responder: no ALPN selector and getApplicationProtocol() never read"},
+        {"default_named_groups", "PKI-TLS-9", "responder: jdk.tls.namedGroups not set: JSSE's default groups (x448, secp521r1, ffdhe)"},
+        {"raw_close_no_notify", "PKI-TLS-7", "responder: closes the underlying TCP socket, not the SSLSocket: no close_notify"},
+        {"eku_unchecked", "PKI-CERT-5", "responder: getExtendedKeyUsage() never read"},
+        {"ca_leaf_accepted", "PKI-CERT-6", "responder: getBasicConstraints() not compared with -1"},
+        {"any_hash_accepted", "PKI-CERT-9", "responder: jdk.tls.server.SignatureSchemes left at JSSE's default, the certificate's hash unchecked"},
+        {"cn_from_dn_string", "PKI-ID-4", "responder: CN cut out of getName() at the first 'CN=': several CNs pass"},
+        {"allow_list_ignore_case", "PKI-ID-4", "responder: the allow list compared with equalsIgnoreCase"},
+        {"forbidden_keeps_open", "PKI-ID-3", "responder: a peer not on the allow list gets forbidden, the connection stays open"},
+        {"signed_read_int", "FRM-3", "DataInputStream.readInt length: 2^31 and above are negative and pass the limit"},
+        {"single_read_payload", "FRM-4", "InputStream.read(buf) taken as the whole payload"},
+        {"lenient_utf8", "FRM-9", "new String(payload, UTF_8): invalid UTF-8 becomes U+FFFD"},
+        {"json_duplicate_last_wins", "FRM-9", "a duplicate JSON key: the last one wins (HashMap.put)"},
+        {"size_as_double", "FRM-11", "size read with Double.parseDouble: 1.0 and 1e3 are integers"},
+        {"sha_ignore_case", "FRM-12", "sha256 compared with equalsIgnoreCase"},
+        {"normalize_confinement", "APP-NAME-2", "Paths.get(share, name).normalize() then startsWith(share)"},
+        {"realpath_string_prefix", "APP-NAME-4", "toRealPath().toString().startsWith(share string): share-evil is inside"},
+        {"put_replace_existing", "APP-PUT-3", "no exists check, Files.move(REPLACE_EXISTING) onto the final name"},
+        {"overflow_at_done", "APP-PUT-6", "excess DATA noticed only at DONE"},
+        {"partial_left_behind", "APP-STORE-3", "the temporary file is not removed on a failed put"},
+        {"c1_bidi_allowed", "APP-NAME-8", "only the ASCII controls refused: C1 and bidi overrides pass"},
+        {"size_int_cast", "APP-PUT-7", "PUTF size cast to int before the limit check"},
+        {"no_idle_timeout", "LIM-2", "setSoTimeout(0) after the handshake: no idle deadline"},
+        {"handshake_so_timeout", "LIM-1", "handshake deadline as setSoTimeout only: bytes trickling in extend it"},
+        {"no_per_address_cap", "LIM-8", "no cap on pending handshakes per source address"},
+        {"no_handshake_eviction", "LIM-9", "a full server closes the newcomer instead of evicting a pending handshake"},
+        {"no_send_timeout", "LIM-10", "blocking writes without a watchdog"},
+        {"fatal_error_keeps_reading", "ERR-3", "after a fatal bad_frame the loop reads the next frame"},
+        {"client_trust_all", "PKI-CERT-4", "initiator: a trust-all X509TrustManager (the CN still compared)"},
+        {"client_cn_unchecked", "PKI-ID-1", "initiator: no endpoint identification, the CN never compared with the alias"},
+        {"client_cn_contains", "PKI-ID-4", "initiator: getName().contains(\"CN=\" + alias)"},
+        {"client_no_crl", "PKI-CERT-7", "initiator: no CRL fetched, no revocation check"},
+        {"client_sizes_only", "APP-GET-3", "initiator: sizes compared at DONE, SHA-256 not"},
+        {"client_replace_existing", "APP-GET-6", "initiator: no check for an existing output, Files.move(REPLACE_EXISTING)"},
+        {"client_stores_rsfl_name", "APP-GET-7", "initiator: stores under RSFL.name in the output's directory"},
+        {"client_accept_truthy", "APP-PUT-9", "initiator: any RSFL with an 'accept' member taken as an acceptance"},
+        {"client_put_eof_success", "APP-PUT-10", "initiator: the end of the stream after DONE taken as success"},
+        {"client_tls12", "PKI-TLS-1", "initiator: TLSv1.2 offered too"},
+        // Round 2, after the first fault run (41 of 43 detected).
+        {"alpn_selector_only", "PKI-TLS-2", "responder: an ALPN selector, but getApplicationProtocol() never read (no ALPN offered passes)"},
+        {"allow_list_get_only", "PKI-ID-3", "responder: the allow list checked on RQFL only, PUTF served to any authenticated peer"},
+        {"size_limit_off_by_one", "APP-PUT-7", "responder: size >= max refused: a put of exactly the maximum size is too_large"},
+        {"put_full_path", "APP-PUT-2", "responder: stored under inbox.resolve(name), not its basename"},
+        {"temp_named_after_name", "APP-PUT-8", "responder: temporary .sft-partial-NAME opened with CREATE: concurrent puts of one name mix"},
+        {"data_limit_off_by_one", "FRM-13", "responder: DATA of exactly 1 MiB refused (>= MAX_DATA)"},
+        {"idle_close_without_eror", "LIM-2", "responder: at the idle timeout, close_notify without EROR timeout"},
+        {"client_exists_follows_links", "APP-GET-6", "initiator: Files.exists(out) follows links: a dangling symlink is replaced"},
+        {"client_put_no_wait", "APP-PUT-10", "initiator: PUTF, DATA and DONE sent at once, without waiting for RSFL"},
+    };
+
+    private static final Set<String> ON = new HashSet<>();
+
+    static {
+        String env = System.getenv("SFT_INDEPENDENT_FAULTS");
+        if (env != null) {
+            for (String part : env.split(",")) {
+                String name = part.trim();
+                if (name.isEmpty()) continue;
+                boolean known = false;
+                for (String[] row : TABLE) known |= row[0].equals(name);
+                if (!known) throw new IllegalArgumentException("unknown fault: " + name);
+                ON.add(name);
+            }
+        }
+    }
+
+    static boolean on(String name) {
+        return ON.contains(name);
+    }
+}

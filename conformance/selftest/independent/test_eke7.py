@@ -1,0 +1,620 @@
+"""The EKE cases proven on a seventh implementation, eke7: Java 17 on the JDK alone.
+
+conformance/selftest/independent/eke7/ (Java 17: java.net blocking sockets, one thread per
+connection; java.math.BigInteger; javax.crypto AES/GCM and HmacSHA256 with HKDF on top;
+scrypt from RFC 7914 and SHAKE256 from FIPS 202 written out; its own strict JSON parser;
+SecureDirectoryStream, i.e. openat with O_NOFOLLOW, for names) was written from
+docs/SPEC.md alone; its choices are listed at the top of eke7/Eke7.java. It is compiled
+with `javac` into a cache directory outside the tree, one build per source content, and run
+through a small launcher script that fixes a UTF-8 locale (Java maps file names through the
+locale's charset). eke_harness.py runs the checks, each a separate `pytest conformance ...
+--target-config FILE` run exactly as a user would point the suite at their own server and
+client: its own client against its own server; the whole suite judges it CONFORMANT
+(`slow`); each planted fault (`FAULTS` below, mirrored by eke7/Faults.java and switched on
+by `SFT_INDEPENDENT_FAULTS`) FAILs under its requirement (`SFT_SELFTEST=all`). Without
+`java` and `javac` every test SKIPs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from conformance.embedded import _SHARE_FACTS, EMBEDDED_LIMITS
+from conformance.selftest.independent.eke_harness import (
+    LEVEL,
+    EkeImplementation,
+    IndependentServer,
+    check_conformant,
+    check_fault,
+    check_sanity_get,
+    command,
+    lay_out,
+    limit_options,
+)
+from conformance.selftest.independent.launching import fault_env, hup_restart_command
+from conformance.target import Account, Target
+from sftkit.launch import launch_server, run_command
+
+__all__ = ["FAULTS", "Fault", "SOURCE", "start_independent"]
+
+SOURCE = Path(__file__).resolve().parent / "eke7"
+_VECTORS = Path(__file__).resolve().parents[2] / "vectors"
+_BUILD_DIR = Path(tempfile.gettempdir()) / f"sft-eke7-build-{os.getuid()}"
+_READY_TIMEOUT = 30.0
+_TIMEOUTS = " --handshake-timeout 5 --idle-timeout 5"
+_JAVA = shutil.which("java")
+_JAVAC = shutil.which("javac")
+_MISSING = (
+    ""
+    if _JAVA and _JAVAC
+    else "no `java`/`javac` on PATH: eke7 (Java 17) cannot be built "
+    "(apt-get install openjdk-17-jdk-headless)"
+)
+_NEEDS_JAVA = pytest.mark.skipif(bool(_MISSING), reason=_MISSING or "java present")
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One planted mistake: the requirement it breaks and the case file that judges it."""
+
+    requirement: str
+    test_file: str
+    description: str
+    client: bool = False
+
+
+# Mirrors eke7/Faults.java (test_fault_tables_agree checks it).
+FAULTS: dict[str, Fault] = {
+    "type_check_letter_or_digit": Fault(
+        "FRM-2",
+        "test_framing.py",
+        "server: frame type bytes checked with Character.isLetterOrDigit(): lower case (and any "
+        "Unicode letter) passes",
+    ),
+    "frame_length_readint": Fault(
+        "FRM-3",
+        "test_framing.py test_eke_handshake_frames_more.py",
+        "server: the length read as a signed int (DataInputStream.readInt style): 2^31 and above "
+        "pass the limit check, then new byte[negative]",
+    ),
+    "read_once_as_frame": Fault(
+        "FRM-4",
+        "test_framing.py test_eke_handshake.py",
+        "server: a plaintext frame's payload read with one InputStream.read(buf), taken as the "
+        "whole payload",
+    ),
+    "json_duplicate_last_wins": Fault(
+        "FRM-9",
+        "test_framing.py",
+        "server: JSON objects built in a HashMap with put(): a duplicate key silently keeps the "
+        "last value",
+    ),
+    "json_number_as_double": Fault(
+        "FRM-11",
+        "test_framing.py test_app_put.py",
+        "server: numbers parsed with Double.parseDouble and cast to long: 1.0 and 1e3 pass as "
+        "integers",
+    ),
+    "size_as_int": Fault(
+        "APP-PUT-7",
+        "test_app_put.py",
+        "server: the put's size kept in an int (BigInteger.intValue()): a huge size wraps below "
+        "the limit",
+    ),
+    "hex_uppercase_accepted": Fault(
+        "FRM-12",
+        "test_eke_handshake.py test_framing.py",
+        "server: hex members decoded with Character.digit(c, 16) semantics: upper case accepted",
+    ),
+    "ns_not_compared": Fault(
+        "EKE-HS-6",
+        "test_eke_handshake.py",
+        "server: C3 only authenticated (doFinal did not throw); the Ns at its end never compared",
+    ),
+    "random_fixed_seed": Fault(
+        "EKE-HS-10",
+        "test_eke_handshake.py test_eke_records.py",
+        "server: y, the sign bit and Ns drawn from new java.util.Random(42) per connection: "
+        "every EKE2 the same",
+    ),
+    "sign_drawn_once": Fault(
+        "EKE-X-2",
+        "test_eke_handshake.py",
+        "server: the sign bit s drawn once into a static final field: every Y' on the same side",
+    ),
+    "unknown_user_fast_fail": Fault(
+        "EKE-HS-3",
+        "test_eke_handshake.py",
+        "server: an unknown user answered EROR auth_failed at EKE1 (the account lookup returned "
+        "null)",
+    ),
+    "bad_record_skipped": Fault(
+        "EKE-REC-4",
+        "test_eke_records.py",
+        "server: a record that fails to authenticate is skipped (AEADBadTagException caught and "
+        "logged), the connection goes on",
+    ),
+    "plaintext_after_eke4_accepted": Fault(
+        "EKE-REC-5",
+        "test_eke_records.py",
+        "server: a header that is not RECD but a valid application type is read as a plaintext "
+        "frame",
+    ),
+    "record_limit_after_body": Fault(
+        "EKE-REC-6",
+        "test_eke_records.py test_framing.py",
+        "server: a record body read with readNBytes(len) before its length is checked",
+    ),
+    "empty_data_accepted": Fault(
+        "FRM-13",
+        "test_framing.py test_app_put.py",
+        "server: an empty DATA frame taken as zero bytes of the put",
+    ),
+    "excess_data_at_done": Fault(
+        "APP-PUT-6",
+        "test_app_put.py",
+        "server: DATA beyond the announced size counted, the mismatch found only at DONE",
+    ),
+    "files_move_replace": Fault(
+        "APP-PUT-8",
+        "test_app_put.py test_app_put_race_loser.py",
+        "server: the put committed with Files.move(REPLACE_EXISTING, ATOMIC_MOVE): a file stored "
+        "meanwhile replaced",
+    ),
+    "exists_follows_links": Fault(
+        "APP-PUT-3",
+        "test_app_put.py test_app_put_inbox_links.py",
+        "server: the inbox name tested with Files.exists(path) (follows links): a dangling link "
+        "is not a name",
+    ),
+    "temp_default_perms": Fault(
+        "APP-STORE-1",
+        "test_app_put.py",
+        "server: the put's temporary file opened without a permission attribute (0644 after umask)",
+    ),
+    "url_decoded_name": Fault(
+        "APP-NAME-3",
+        "test_app_names.py test_app_put.py",
+        "server: names passed through URLDecoder.decode before use: %2e%2e/x is ../x",
+    ),
+    "c1_not_refused": Fault(
+        "APP-NAME-8",
+        "test_app_names_controls.py",
+        "server: control characters refused below U+0020 and U+007F only: the C1 controls pass",
+    ),
+    "symlink_followed": Fault(
+        "APP-NAME-4",
+        "test_app_names.py",
+        "server: share.resolve(name).normalize().startsWith(share), then Files.newByteChannel: "
+        "links out of the share followed",
+    ),
+    "directory_internal": Fault(
+        "APP-GET-2",
+        "test_app_get.py",
+        "server: no regular-file check: a directory opened, its read fails and is answered "
+        "internal",
+    ),
+    "count_at_eke1": Fault(
+        "EKE-THR-5",
+        "test_eke_throttling.py",
+        "server: the failure counted at EKE1 (computeIfAbsent(...).increment) and taken back on "
+        "success: pending is failure",
+    ),
+    "abandon_not_counted": Fault(
+        "EKE-THR-5",
+        "test_eke_throttling.py",
+        "server: a handshake closed, timed out or ended by EROR after EKE2 is not counted (only "
+        "a bad EKE3 is)",
+    ),
+    "backoff_linear": Fault(
+        "EKE-THR-6",
+        "test_eke_throttling.py test_eke_backoff_more.py test_eke_throttling_cap.py",
+        "server: the lock grows base * (n - N + 1), linearly, not base * 2^(n - N)",
+    ),
+    "throttle_in_memory": Fault(
+        "EKE-THR-8",
+        "test_eke_restart.py",
+        "server: failure counts kept in memory only: a restart forgets them",
+    ),
+    "user_lookup_casefold": Fault(
+        "EKE-PW-4",
+        "test_eke_handshake.py test_eke_user_names_invalid.py",
+        "server: accounts in a TreeMap(String.CASE_INSENSITIVE_ORDER): ALICE is alice",
+    ),
+    "handshake_timeout_per_read": Fault(
+        "LIM-1",
+        "test_eke_handshake.py test_eke_handshake_stalls.py test_lockout.py",
+        "server: setSoTimeout(handshake timeout) before every read: trickled bytes extend the "
+        "handshake",
+    ),
+    "max_conn_never_frees": Fault(
+        "LIM-4",
+        "test_limits.py test_lockout.py",
+        "server: a connection's slot released only when it ends cleanly (no finally): error "
+        "endings leak slots",
+    ),
+    "client_password_stripped": Fault(
+        "EKE-PW-1",
+        "test_eke_client.py",
+        "client: the password read with String.strip(): spaces at its ends removed",
+        client=True,
+    ),
+    "client_busy_immediate_retry": Fault(
+        "EKE-THR-7",
+        "test_eke_client.py",
+        "client: busy retried at once, retry_after ignored",
+        client=True,
+    ),
+    "client_c4_unchecked": Fault(
+        "EKE-HS-7",
+        "test_eke_client.py",
+        "client: C4 never opened nor compared with Na",
+        client=True,
+    ),
+    "client_unknown_code_nonfatal": Fault(
+        "ERR-4",
+        "test_client_fatal_errors.py test_eke_client_transfer.py",
+        "client: an EROR of an unknown code treated as non-fatal (no close)",
+        client=True,
+    ),
+    "client_overwrites_output": Fault(
+        "APP-GET-6",
+        "test_eke_client_transfer.py",
+        "client: the get committed with Files.move(REPLACE_EXISTING) over an existing output",
+        client=True,
+    ),
+    "client_no_shutdown_cleanup": Fault(
+        "APP-STORE-3",
+        "test_eke_client_transfer.py",
+        "client: no shutdown hook: the temporary file of a get stays after SIGTERM",
+        client=True,
+    ),
+    "client_stores_rsfl_name": Fault(
+        "APP-GET-7",
+        "test_eke_client_transfer.py",
+        "client: the get stored under dir.resolve(RSFL.name)",
+        client=True,
+    ),
+    "client_excess_written": Fault(
+        "APP-GET-4",
+        "test_eke_client_transfer.py",
+        "client: DATA beyond the announced size written, the failure only at DONE",
+        client=True,
+    ),
+    "client_rsfl_sha_ignored": Fault(
+        "APP-GET-3",
+        "test_eke_client_transfer.py test_eke_client.py",
+        "client: RSFL.sha256 parsed but never compared (only DONE.sha256 is)",
+        client=True,
+    ),
+    "client_accept_truthy": Fault(
+        "APP-PUT-9",
+        "test_client_put.py",
+        "client: RSFL accept taken when present and not false: accept 1 (or a get's RSFL) accepted",
+        client=True,
+    ),
+    # Second set: written with the first 40, measured after them.
+    "record_trailing_ignored": Fault(
+        "EKE-REC-1",
+        "test_eke_records.py test_framing.py",
+        "server: a record's inner length checked as at most the plaintext left: bytes after the "
+        "frame ignored",
+    ),
+    "xprime_bounds_only": Fault(
+        "EKE-X-3",
+        "test_eke_handshake.py",
+        "server: X' refused only when 0 or >= p, and Z never checked: X' = 1 or p - 1 gives Z = "
+        "1, a key anyone computes",
+    ),
+    "address_lock_ignored": Fault(
+        "EKE-THR-1",
+        "test_eke_throttling.py test_eke_backoff_more.py",
+        "server: address failures counted but only the user's lock consulted at EKE1",
+    ),
+    "busy_retry_after_zero": Fault(
+        "EKE-THR-7",
+        "test_eke_throttling.py",
+        "server: busy answered with retry_after 0 (the time left of a lock that does not exist)",
+    ),
+    "pending_not_released_on_abort": Fault(
+        "EKE-THR-7",
+        "test_eke_throttling.py",
+        "server: a pending slot released only on the success and bad-EKE3 paths, not when the "
+        "client leaves",
+    ),
+    "success_keeps_consecutive": Fault(
+        "EKE-THR-11",
+        "test_eke_hard_cap_reset.py test_eke_throttling.py",
+        "server: a success resets the failure count but not the hard cap's consecutive count",
+    ),
+    "success_resets_address": Fault(
+        "EKE-THR-6",
+        "test_eke_throttling.py test_eke_backoff_more.py",
+        "server: a success clears the address's failures of every user",
+    ),
+    "shared_failure_table": Fault(
+        "EKE-THR-9",
+        "test_eke_tables.py",
+        "server: user names and addresses in one LinkedHashMap with one bound: addresses evict "
+        "users",
+    ),
+    "hard_lock_expires": Fault(
+        "EKE-THR-11",
+        "test_eke_throttling.py test_eke_throttling_r2.py test_eke_hard_cap_reset.py",
+        "server: the hard cap set as an ordinary lock of cap seconds: it expires",
+    ),
+    "retry_after_floor": Fault(
+        "EKE-THR-6",
+        "test_eke_throttling.py test_eke_backoff_more.py",
+        "server: retry_after = (until - now) / 1000, integer division: rounded down, 0 near the "
+        "end",
+    ),
+    "no_startup_sweep": Fault(
+        "APP-STORE-3",
+        "test_eke_inbox_sweep_more.py",
+        "server: stale .sft-partial-* files of an earlier run never removed",
+    ),
+    "backslash_allowed": Fault(
+        "APP-NAME-2",
+        "test_app_names.py",
+        "server: the name rules miss the backslash",
+    ),
+    "bidi_not_refused": Fault(
+        "APP-NAME-8",
+        "test_app_names_controls.py",
+        "server: the bidirectional embeddings, overrides and isolates not refused",
+    ),
+    "string_prefix_confinement": Fault(
+        "APP-NAME-4",
+        "test_app_names.py",
+        "server: toRealPath().toString().startsWith(share.toString()): share-evil is inside share",
+    ),
+    "get_size_unchecked": Fault(
+        "APP-GET-2",
+        "test_app_get.py",
+        "server: a get of a file above the maximum size served, never too_large",
+    ),
+    "putf_sha_ignored": Fault(
+        "APP-PUT-5",
+        "test_app_put.py test_app_put_r2.py",
+        "server: PUTF.sha256 checked for form but never compared at DONE",
+    ),
+    "handshake_timeout_silent": Fault(
+        "EKE-HS-11",
+        "test_eke_handshake.py test_eke_handshake_stalls.py",
+        "server: the handshake deadline closes without EROR timeout",
+    ),
+    "idle_timeout_silent": Fault(
+        "LIM-2",
+        "test_limits.py test_limits_put_stall_edge.py",
+        "server: the idle timeout closes without EROR timeout",
+    ),
+    "no_send_timeout": Fault(
+        "LIM-10",
+        "test_limits.py",
+        "server: no write watchdog: a peer that stops reading holds its thread forever",
+    ),
+    "addr_cap_off_by_one": Fault(
+        "LIM-8",
+        "test_lockout.py test_lockout_more.py test_eke_handshake_stalls.py",
+        "server: the per-address cap checked with > (one handshake too many)",
+    ),
+    "evicts_established": Fault(
+        "LIM-9",
+        "test_lockout.py test_lockout_r2.py",
+        "server: a full server closes its oldest connection, established or not",
+    ),
+    "bye_no_close": Fault(
+        "APP-BYE-1",
+        "test_app_get.py test_app_put.py",
+        "server: BYE_ answered, then the loop goes on reading",
+    ),
+    "fatal_error_no_close": Fault(
+        "ERR-3",
+        "test_framing.py test_app_schema_refusal_close.py test_app_refusals.py",
+        "server: a bad_frame in the record phase answered, then the connection goes on",
+    ),
+    "nonfatal_closes": Fault(
+        "ERR-3",
+        "test_app_get.py test_app_refusals.py test_app_names.py",
+        "server: every EROR treated as fatal: not_found closes the connection",
+    ),
+    "eke1_type_unchecked": Fault(
+        "EKE-HS-9",
+        "test_eke_handshake.py test_framing.py",
+        "server: the first frame parsed as EKE1 whatever its type (a RQFL in clear is bad_frame)",
+    ),
+    "client_temp_default_perms": Fault(
+        "APP-STORE-1",
+        "test_eke_client_transfer.py",
+        "client: the get's temporary file opened without a permission attribute (0644 after umask)",
+        client=True,
+    ),
+    "client_put_exists_ok": Fault(
+        "APP-PUT-10",
+        "test_client_put.py test_client_put_r2.py",
+        "client: a put refused exists reported as success (already there)",
+        client=True,
+    ),
+}
+
+_build_lock = threading.Lock()
+
+
+def _launcher() -> Path:
+    """The launcher script for the current sources, compiled once into the cache directory
+    (one build per source content, so a run in progress keeps its own)."""
+    digest = hashlib.sha256()
+    for path in sorted(SOURCE.iterdir()):
+        if path.suffix == ".java":
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    build = _BUILD_DIR / f"eke7-{digest.hexdigest()[:16]}"
+    script = build / "eke7"
+    with _build_lock:
+        if script.exists():
+            return script
+        if _MISSING:
+            pytest.skip(_MISSING)
+        _BUILD_DIR.mkdir(mode=0o700, exist_ok=True)
+        partial = build.with_name(build.name + f".{os.getpid()}")
+        shutil.rmtree(partial, ignore_errors=True)
+        (partial / "classes").mkdir(parents=True)
+        sources = sorted(str(p) for p in SOURCE.glob("*.java"))
+        done = subprocess.run(
+            [_JAVAC or "javac", "-nowarn", "-XDignore.symbol.file", "-d", str(partial / "classes"),
+             *sources],
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, f"javac failed:\n{done.stderr[-3000:]}"
+        # Java maps file names through the locale's charset: a UTF-8 locale, whatever the
+        # caller's, so that names like `zoë` reach the file system as their UTF-8 bytes.
+        (partial / "eke7").write_text(
+            "#!/bin/sh\nexec env LC_ALL=C.UTF-8 "
+            + shlex.join([_JAVA or "java", "-XX:+UseSerialGC", "-Xss1m", "-cp",
+                          str(build / "classes"), "Eke7"])
+            + ' "$@"\n'
+        )  # fmt: skip
+        (partial / "eke7").chmod(0o755)
+        try:
+            partial.rename(build)
+        except OSError:
+            shutil.rmtree(partial, ignore_errors=True)  # another worker built it first
+    return script
+
+
+def _add_user(program: Path, store: Path, account: Account, scratch: Path) -> None:
+    """Through eke7's own `useradd` (its store format), the password in a 0600 file."""
+    pw_file = scratch / "new-user.pw"
+    fd = os.open(pw_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(account.password.encode("utf-8"))
+    try:
+        argv = [str(program), "useradd", "--store", str(store), "--user", account.user]
+        done = run_command([*argv, "--password-file", str(pw_file)], timeout=60)
+    finally:
+        pw_file.unlink()
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+
+
+def start_independent(
+    workdir: Path, *, faults: str = "", client_faults: str = ""
+) -> IndependentServer:
+    """Lay out the embedded reference's share and accounts, and serve them with eke7."""
+    program = _launcher()
+    store = workdir / "accounts.store"
+    share, inbox, files, accounts = lay_out(
+        workdir, lambda account: _add_user(program, store, account, workdir)
+    )
+    state = workdir / "state"
+    state.mkdir(mode=0o700, exist_ok=True)
+    # The embedded reference's short limits, with more room for the handshake and idle
+    # timeouts on a loaded 2-core machine.
+    limits = replace(EMBEDDED_LIMITS, handshake_timeout=3.0, idle_timeout=5.0)
+    argv = [
+        str(program), "serve", "--listen", "127.0.0.1:0",
+        "--store", str(store), "--state", str(state),
+        "--share", str(share), "--inbox", str(inbox),
+        *limit_options(limits, frame_option="--frame-limit", table_option="--table-entries"),
+    ]  # fmt: skip
+    log = workdir / "server.log"
+    process = launch_server(
+        argv, name="eke7", log=log, env=fault_env(faults), ready_timeout=_READY_TIMEOUT
+    )
+    target = Target(
+        profile="eke",
+        host=process.host,
+        port=process.port,
+        features=frozenset({"get", "put", "throttling", "busy"}),
+        limits=limits,
+        files=files,
+        accounts=accounts,
+        # Options first, then `--`, so that a name beginning with `-` stays a name.
+        client_cmd=command(
+            (str(program),),
+            client_faults,
+            " get --user {user} --password-file {password_file} -o {out}"
+            + _TIMEOUTS
+            + " -- {host}:{port} {name}",
+        ),
+        client_put_cmd=command(
+            (str(program),),
+            client_faults,
+            " put --user {user} --password-file {password_file}"
+            + _TIMEOUTS
+            + " -- {host}:{port} {file} {name}",
+        ),
+        # The launcher script execs env, which execs java: the process launched is the JVM.
+        # EKE-THR-8: on SIGHUP eke7 rereads its accounts and failure counts from disk
+        # (dropping every in-memory copy) and prints a new `listening on` line.
+        restart_cmd=hup_restart_command(process.pid, log),
+        inbox=inbox,
+        extra=dict(_SHARE_FACTS),
+        share=share,  # the suite may write beside its files (APP-NAME-5's race)
+    )
+    return IndependentServer(process, target, log)
+
+
+IMPL = EkeImplementation("eke7", start_independent, FAULTS)
+
+
+@_NEEDS_JAVA
+def test_vectors_agree() -> None:
+    """eke7's own recipes give the SPEC §8 vectors and the external KATs (its `vectors`)."""
+    run = subprocess.run(
+        [str(_launcher()), "vectors", str(_VECTORS)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "FAIL" not in run.stdout, run.stdout
+    assert run.stdout.count("ok ") >= 60, run.stdout
+
+
+def test_fault_tables_agree() -> None:
+    """The Python mirror names exactly the faults eke7/Faults.java plants, same IDs."""
+    java_table = re.findall(
+        r'^\s+fault\("([a-z0-9_]+)", "([A-Z0-9-]+)"\);',
+        (SOURCE / "Faults.java").read_text(),
+        re.M,
+    )
+    assert java_table, "no fault table found in eke7/Faults.java"
+    assert dict(java_table) == {name: fault.requirement for name, fault in FAULTS.items()}
+    assert len(java_table) == len(FAULTS) >= 30
+    client_side = {name for name, _ in java_table if name.startswith("client_")}
+    assert client_side == {name for name, fault in FAULTS.items() if fault.client}
+
+
+@_NEEDS_JAVA
+@pytest.mark.skipif(not LEVEL, reason="the independent implementation: set SFT_SELFTEST=1")
+def test_sanity_get_with_own_client(tmp_path: Path) -> None:
+    """eke7's own client fetches a file from eke7's server."""
+    check_sanity_get(IMPL, tmp_path)
+
+
+@_NEEDS_JAVA
+@pytest.mark.slow
+def test_whole_eke_suite_judges_independent_conformant(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Every eke case, server and client (put client included), slow variants too."""
+    check_conformant(IMPL, tmp_path, request)
+
+
+@_NEEDS_JAVA
+@pytest.mark.skipif(
+    LEVEL != "all",
+    reason="planted faults of the independent implementation: set SFT_SELFTEST=all",
+)
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_fault_is_detected(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    check_fault(IMPL, name, tmp_path, request)

@@ -1,0 +1,527 @@
+"""The PKI cases proven on a second JSSE implementation (conformance/selftest/independent/pki7/).
+
+pki7 is the seventh clean-room sft-pki/1 responder and initiator: Java 17, JDK only
+(javax.net.ssl / JSSE, java.security.cert with its own X509TrustManager and X509CRL
+checks, java.net.http for the CRL, SecureDirectoryStream for the share, JSON by hand),
+written from docs/SPEC.md alone; its choices (how JSSE's tickets, `jdk.tls.*` properties,
+endpoint identification, key and trust managers, ALPN and close are pinned) are the
+comment at the top of pki7/Pki7.java. It is compiled here with the installed `javac` into
+a cache directory outside the tree, one build per source hash; without `java`/`javac` on
+PATH every test but the table check SKIPs with the reason. As for pki1-pki6
+(pki_harness.py) the embedded reference provides only the organisation (CA, root, CRL,
+identities, the share).
+
+- `test_pki7_sanity_get` (`SFT_SELFTEST` set): pki7's initiator gets a file of the share
+  from pki7's responder, and puts one into its inbox.
+- `test_independent_pki7_is_conformant` (`slow`): every PKI case file, responder and
+  initiator, against the unmodified pki7: CONFORMANT, no FAIL.
+- `test_independent_pki7_client_put_cases_pass` (`slow`): test_client_put.py against
+  pki7's put initiator.
+- `test_independent_fault_is_detected` (`SFT_SELFTEST=all`): each fault of pki7's table
+  (`Faults.TABLE` in pki7/Faults.java, mirrored in `FAULT_CASES`, switched on by
+  `SFT_INDEPENDENT_FAULTS`) FAILs under its requirement with evidence, with only the case
+  files that concern it.
+- `test_fault_tables_agree` (default run, no build): the two tables name the same faults
+  with the same requirements.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from conformance.selftest.independent.pki_harness import (
+    FaultCase,
+    PkiImplementation,
+    check_client_put,
+    check_conformant,
+    check_fault,
+    organisation,  # noqa: F401 - a fixture, used by name
+    start_independent,
+    workspace,  # noqa: F401 - a fixture, used by name
+)
+from conformance.target import Target
+
+__all__ = ["FAULT_CASES", "IMPL", "SOURCE"]
+
+_LEVEL = os.environ.get("SFT_SELFTEST", "").strip().lower()
+_JAVA = shutil.which("java")
+_JAVAC = shutil.which("javac")
+SOURCE = Path(__file__).resolve().parent / "pki7"
+
+
+def _source_hash() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(SOURCE.glob("*.java")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+_CLASSES = Path(tempfile.gettempdir()) / f"sft-pki7-build-{os.getuid()}" / _source_hash()
+# C1 only and the serial collector: a command-line tool started once per case starts
+# faster so; the responder is the same program.
+IMPL = PkiImplementation(
+    "pki7",
+    "conformance.selftest.independent.pki7",
+    "--as",
+    program=(
+        _JAVA or "java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss1m",
+        "-cp", str(_CLASSES), "Pki7",
+    ),
+)  # fmt: skip
+pytestmark = pytest.mark.xdist_group("independent-pki7")
+_NEEDS_JAVA = pytest.mark.skipif(
+    _JAVA is None or _JAVAC is None, reason="`java`/`javac` is not on PATH: pki7 is Java"
+)
+
+_TLS = ("test_pki_tls.py",)
+_CERTS = ("test_pki_certs.py",)
+_ID = ("test_pki_identity.py",)
+_PUT = ("test_app_put.py",)
+_NAMES = ("test_app_names.py",)
+_FRM = ("test_framing.py",)
+_INIT = ("test_pki_initiator_transfer.py",)
+
+# Mirrors Faults.TABLE of pki7/Faults.java (test_fault_tables_agree checks it).
+FAULT_CASES: tuple[FaultCase, ...] = (
+    FaultCase(
+        "trust_all_manager",
+        "PKI-CERT-4",
+        _CERTS,
+        "an X509TrustManager that trusts every chain 'for now' (CN still read)",
+    ),
+    FaultCase(
+        "revocation_disabled",
+        "PKI-CERT-7",
+        _CERTS,
+        "the CRL is fetched but the revocation check is switched off",
+    ),
+    FaultCase(
+        "crl_first_entry_only",
+        "PKI-CERT-11",
+        _CERTS,
+        "only getRevokedCertificates()'s first entry compared with the serial",
+    ),
+    FaultCase(
+        "want_client_auth",
+        "PKI-TLS-3",
+        _TLS,
+        "setWantClientAuth(true): a client without a certificate is served",
+    ),
+    FaultCase(
+        "tls12_enabled",
+        "PKI-TLS-1",
+        (*_TLS, "test_pki_hardening.py"),
+        "TLSv1.2 left among the enabled protocols",
+    ),
+    FaultCase(
+        "alpn_unchecked",
+        "PKI-TLS-2",
+        _TLS,
+        "no ALPN selector and getApplicationProtocol() never read",
+    ),
+    FaultCase(
+        "default_named_groups",
+        "PKI-TLS-9",
+        ("test_pki_hardening.py",),
+        "jdk.tls.namedGroups not set: JSSE's default groups (x448, secp521r1, ffdhe)",
+    ),
+    FaultCase(
+        "raw_close_no_notify",
+        "PKI-TLS-7",
+        _TLS,
+        "closes the underlying TCP socket, not the SSLSocket: no close_notify",
+    ),
+    FaultCase(
+        "eku_unchecked",
+        "PKI-CERT-5",
+        _CERTS,
+        "getExtendedKeyUsage() never read",
+    ),
+    FaultCase(
+        "ca_leaf_accepted",
+        "PKI-CERT-6",
+        _CERTS,
+        "getBasicConstraints() not compared with -1",
+    ),
+    FaultCase(
+        "any_hash_accepted",
+        "PKI-CERT-9",
+        _CERTS,
+        "jdk.tls.server.SignatureSchemes left at JSSE's default, the certificate's hash unchecked",
+    ),
+    FaultCase(
+        "cn_from_dn_string",
+        "PKI-ID-4",
+        _ID,
+        "CN cut out of getName() at the first 'CN=': several CNs pass",
+    ),
+    FaultCase(
+        "allow_list_ignore_case",
+        "PKI-ID-4",
+        _ID,
+        "the allow list compared with equalsIgnoreCase",
+    ),
+    FaultCase(
+        "forbidden_keeps_open",
+        "PKI-ID-3",
+        _ID,
+        "a peer not on the allow list gets forbidden, the connection stays open",
+    ),
+    FaultCase(
+        "signed_read_int",
+        "FRM-3",
+        _FRM,
+        "DataInputStream.readInt length: 2^31 and above are negative and pass the limit",
+    ),
+    FaultCase(
+        "single_read_payload",
+        "FRM-4",
+        _FRM,
+        "InputStream.read(buf) taken as the whole payload",
+    ),
+    FaultCase(
+        "lenient_utf8",
+        "FRM-9",
+        _FRM,
+        "new String(payload, UTF_8): invalid UTF-8 becomes U+FFFD",
+    ),
+    FaultCase(
+        "json_duplicate_last_wins",
+        "FRM-9",
+        _FRM,
+        "a duplicate JSON key: the last one wins (HashMap.put)",
+    ),
+    FaultCase(
+        "size_as_double",
+        "FRM-11",
+        _FRM,
+        "size read with Double.parseDouble: 1.0 and 1e3 are integers",
+    ),
+    FaultCase(
+        "sha_ignore_case",
+        "FRM-12",
+        (*_FRM, *_PUT),
+        "sha256 compared with equalsIgnoreCase",
+    ),
+    FaultCase(
+        "normalize_confinement",
+        "APP-NAME-2",
+        _NAMES,
+        "Paths.get(share, name).normalize() then startsWith(share)",
+    ),
+    FaultCase(
+        "realpath_string_prefix",
+        "APP-NAME-4",
+        _NAMES,
+        "toRealPath().toString().startsWith(share string): share-evil is inside",
+    ),
+    FaultCase(
+        "put_replace_existing",
+        "APP-PUT-3",
+        _PUT,
+        "no exists check, Files.move(REPLACE_EXISTING) onto the final name",
+    ),
+    FaultCase(
+        "overflow_at_done",
+        "APP-PUT-6",
+        _PUT,
+        "excess DATA noticed only at DONE",
+    ),
+    FaultCase(
+        "partial_left_behind",
+        "APP-STORE-3",
+        (*_PUT, "test_app_integrity.py"),
+        "the temporary file is not removed on a failed put",
+    ),
+    FaultCase(
+        "c1_bidi_allowed",
+        "APP-NAME-8",
+        ("test_app_names_controls.py", *_NAMES),
+        "only the ASCII controls refused: C1 and bidi overrides pass",
+    ),
+    FaultCase(
+        "size_int_cast",
+        "APP-PUT-7",
+        _PUT,
+        "PUTF size cast to int before the limit check",
+    ),
+    FaultCase(
+        "no_idle_timeout",
+        "LIM-2",
+        ("test_limits.py",),
+        "setSoTimeout(0) after the handshake: no idle deadline",
+    ),
+    FaultCase(
+        "handshake_so_timeout",
+        "LIM-1",
+        ("test_limits.py", "test_lockout.py"),
+        "handshake deadline as setSoTimeout only: bytes trickling in extend it",
+    ),
+    FaultCase(
+        "no_per_address_cap",
+        "LIM-8",
+        ("test_lockout.py", "test_lockout_more.py"),
+        "no cap on pending handshakes per source address",
+    ),
+    FaultCase(
+        "no_handshake_eviction",
+        "LIM-9",
+        ("test_lockout.py",),
+        "a full server closes the newcomer instead of evicting a pending handshake",
+    ),
+    FaultCase(
+        "no_send_timeout",
+        "LIM-10",
+        ("test_limits.py", "test_limits_responder.py"),
+        "blocking writes without a watchdog",
+    ),
+    FaultCase(
+        "fatal_error_keeps_reading",
+        "ERR-3",
+        _FRM,
+        "after a fatal bad_frame the loop reads the next frame",
+    ),
+    FaultCase(
+        "client_trust_all",
+        "PKI-CERT-4",
+        _CERTS,
+        "initiator: a trust-all X509TrustManager (the CN still compared)",
+        client=True,
+    ),
+    FaultCase(
+        "client_cn_unchecked",
+        "PKI-ID-1",
+        (*_ID, *_TLS),
+        "initiator: no endpoint identification, the CN never compared with the alias",
+        client=True,
+    ),
+    FaultCase(
+        "client_cn_contains",
+        "PKI-ID-4",
+        _ID,
+        'initiator: getName().contains("CN=" + alias)',
+        client=True,
+    ),
+    FaultCase(
+        "client_no_crl",
+        "PKI-CERT-7",
+        _CERTS,
+        "initiator: no CRL fetched, no revocation check",
+        client=True,
+    ),
+    FaultCase(
+        "client_sizes_only",
+        "APP-GET-3",
+        (*_INIT, *_TLS),
+        "initiator: sizes compared at DONE, SHA-256 not",
+        client=True,
+    ),
+    FaultCase(
+        "client_replace_existing",
+        "APP-GET-6",
+        (*_INIT, *_TLS),
+        "initiator: no check for an existing output, Files.move(REPLACE_EXISTING)",
+        client=True,
+    ),
+    FaultCase(
+        "client_stores_rsfl_name",
+        "APP-GET-7",
+        _INIT,
+        "initiator: stores under RSFL.name in the output's directory",
+        client=True,
+    ),
+    FaultCase(
+        "client_accept_truthy",
+        "APP-PUT-9",
+        ("test_client_put.py",),
+        "initiator: any RSFL with an 'accept' member taken as an acceptance",
+        client=True,
+    ),
+    FaultCase(
+        "client_put_eof_success",
+        "APP-PUT-10",
+        ("test_client_put.py",),
+        "initiator: the end of the stream after DONE taken as success",
+        client=True,
+    ),
+    FaultCase(
+        "client_tls12",
+        "PKI-TLS-1",
+        (*_TLS, "test_pki_hardening.py"),
+        "initiator: TLSv1.2 offered too",
+        client=True,
+    ),
+    # Round 2, after the first fault run (41 of 43 detected).
+    FaultCase(
+        "alpn_selector_only",
+        "PKI-TLS-2",
+        _TLS,
+        "an ALPN selector, but getApplicationProtocol() never read (no ALPN offered passes)",
+    ),
+    FaultCase(
+        "allow_list_get_only",
+        "PKI-ID-3",
+        _ID,
+        "the allow list checked on RQFL only, PUTF served to any authenticated peer",
+    ),
+    FaultCase(
+        "size_limit_off_by_one",
+        "APP-PUT-7",
+        (*_PUT, "test_limits.py"),
+        "size >= max refused: a put of exactly the maximum size is too_large",
+    ),
+    FaultCase(
+        "put_full_path",
+        "APP-PUT-2",
+        _PUT,
+        "stored under inbox.resolve(name), not its basename",
+    ),
+    FaultCase(
+        "temp_named_after_name",
+        "APP-PUT-8",
+        (*_PUT, "test_app_put_race_loser.py"),
+        "temporary .sft-partial-NAME opened with CREATE: concurrent puts of one name mix",
+    ),
+    FaultCase(
+        "data_limit_off_by_one",
+        "FRM-13",
+        (*_FRM, *_PUT),
+        "DATA of exactly 1 MiB refused (>= MAX_DATA)",
+    ),
+    FaultCase(
+        "idle_close_without_eror",
+        "LIM-2",
+        ("test_limits.py",),
+        "at the idle timeout, close_notify without EROR timeout",
+    ),
+    FaultCase(
+        "client_exists_follows_links",
+        "APP-GET-6",
+        (*_INIT, *_TLS),
+        "initiator: Files.exists(out) follows links: a dangling symlink is replaced",
+        client=True,
+    ),
+    FaultCase(
+        "client_put_no_wait",
+        "APP-PUT-10",
+        ("test_client_put.py",),
+        "initiator: PUTF, DATA and DONE sent at once, without waiting for RSFL",
+        client=True,
+    ),
+)
+
+
+def _build() -> None:
+    """Compile pki7 once per source hash into the cache directory (never into the tree)."""
+    if (_CLASSES / "Pki7.class").exists():
+        return
+    assert _JAVAC is not None
+    staging = Path(tempfile.mkdtemp(prefix="build-", dir=_CLASSES.parent.parent))
+    sources = sorted(str(p) for p in SOURCE.glob("*.java"))
+    done = subprocess.run(
+        [_JAVAC, "-Xlint:all,-serial", "-Werror", "--release", "17", "-d", str(staging), *sources],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, f"javac failed:\n{done.stderr[-3000:]}"
+    _CLASSES.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        staging.rename(_CLASSES)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)  # a concurrent build won the race
+    assert (_CLASSES / "Pki7.class").exists()
+
+
+@pytest.fixture(scope="module")
+def pki7_built() -> Path:
+    _build()
+    return _CLASSES
+
+
+def test_fault_tables_agree() -> None:
+    table = re.findall(
+        r'^\s+\{"([a-z0-9_]+)", "([A-Z0-9-]+)", ', (SOURCE / "Faults.java").read_text(), re.M
+    )
+    assert table, "no fault table found in pki7/Faults.java"
+    assert dict(table) == {c.name: c.requirement for c in FAULT_CASES}
+    assert len(table) == len(FAULT_CASES) >= 30
+
+
+@_NEEDS_JAVA
+@pytest.mark.skipif(not _LEVEL, reason="self-test: set SFT_SELFTEST=1 or =all")
+def test_pki7_sanity_get(
+    pki7_built: Path,
+    organisation: Target,  # noqa: F811 - the fixture
+    workspace: Path,  # noqa: F811 - the fixture
+) -> None:
+    independent = start_independent(IMPL, organisation, workspace / "sanity")
+    try:
+        target = independent.target
+        known = target.files[0]
+        out = workspace / "sanity" / "out" / "got.bin"
+        out.parent.mkdir(parents=True)
+        assert target.client_cmd is not None and target.client_put_cmd is not None
+        alias = target.responder_alias
+        argv = shlex.split(
+            target.client_cmd.format(
+                alias=alias, host=target.host, port=target.port, name=known.name, out=out
+            )
+        )
+        run = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+        assert run.returncode == 0, run.stderr
+        assert hashlib.sha256(out.read_bytes()).hexdigest() == known.sha256
+        argv = shlex.split(
+            target.client_put_cmd.format(
+                alias=alias, host=target.host, port=target.port, file=out, name="sanity-put.bin"
+            )
+        )
+        run = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+        assert run.returncode == 0, run.stderr
+        assert target.inbox is not None
+        assert (target.inbox / "sanity-put.bin").read_bytes() == out.read_bytes()
+    finally:
+        independent.stop()
+
+
+@_NEEDS_JAVA
+@pytest.mark.slow
+@pytest.mark.skipif(not _LEVEL, reason="self-test: set SFT_SELFTEST=1 or =all (whole suite run)")
+def test_independent_pki7_is_conformant(
+    pki7_built: Path,
+    organisation: Target,  # noqa: F811 - the fixture
+    workspace: Path,  # noqa: F811 - the fixture
+    request: pytest.FixtureRequest,
+) -> None:
+    check_conformant(IMPL, organisation, workspace, request)
+
+
+@_NEEDS_JAVA
+@pytest.mark.slow
+@pytest.mark.skipif(not _LEVEL, reason="self-test: set SFT_SELFTEST=1 or =all")
+def test_independent_pki7_client_put_cases_pass(
+    pki7_built: Path,
+    organisation: Target,  # noqa: F811 - the fixture
+    workspace: Path,  # noqa: F811 - the fixture
+) -> None:
+    check_client_put(IMPL, organisation, workspace)
+
+
+@_NEEDS_JAVA
+@pytest.mark.skipif(_LEVEL != "all", reason="self-test of pki7's faults: set SFT_SELFTEST=all")
+@pytest.mark.parametrize("case", FAULT_CASES, ids=[c.name for c in FAULT_CASES])
+def test_independent_fault_is_detected(
+    case: FaultCase,
+    pki7_built: Path,
+    organisation: Target,  # noqa: F811 - the fixture
+    workspace: Path,  # noqa: F811 - the fixture
+    request: pytest.FixtureRequest,
+) -> None:
+    check_fault(IMPL, case, organisation, workspace, request)
