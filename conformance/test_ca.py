@@ -118,6 +118,18 @@ _ERROR_CASES: dict[str, tuple[str, str, bytes | None, tuple[int, ...], str | Non
         (400,),
         "bad_request",
     ),
+    # The limit is in bytes: 65539 bytes of UTF-8 that decode to half as many characters.
+    # A CA that measures the decoded text (or a JSON string's length) reads this body and
+    # answers its content instead (400 for the missing members, 401 for the password).
+    "too-large-multibyte": (
+        "POST",
+        "/v1/enroll",
+        b'{"alias": "nobody", "password": "'
+        + "\u00e9".encode() * ((_MAX_BODY - 40) // 2 + 4)
+        + b'", "csr": "z"}',
+        (413,),
+        None,
+    ),
 }
 
 
@@ -1074,4 +1086,41 @@ def test_revoking_an_alias_revokes_all_its_certificates(pki_target: Target) -> N
         raise ConformanceFailure(
             f"CA-ENR-11: the revoked alias {alias!r} got {obj}, an unknown alias "
             f"{ghost.describe()}: a revoked alias must be answered like a wrong password"
+        )
+
+
+@pytest.mark.req("CA-ENR-11")
+def test_an_alias_revoked_before_its_first_enrolment_cannot_enrol(pki_target: Target) -> None:
+    """Revocation is of the alias, not only of its certificates: a fresh user revoked
+    before it ever enrolled (the revoke command has no certificate to list) must not
+    enrol with its right password — answered exactly like a wrong password (401, the
+    body an unknown alias gets). A CA that reads "revoked" from the alias's revoked
+    certificates, or marks only the certificates, issues it one that no CRL lists."""
+    ca.ca_address(pki_target)
+    alias = f"rz-{secrets.token_hex(5)}"
+    account = type(ca.enrolee(pki_target))(alias, secrets.token_urlsafe(15))
+    ca.admin_command(pki_target, "add", alias, stdin=account.password + "\n")
+    ca.admin_command(pki_target, "revoke", alias)
+    key = ca.CsrKey.ec("P-256")
+    csr = ca.csr_pem(key, ca.name((ca.OID_CN, alias)))
+    answer = ca.enrol(pki_target, alias, account.password, csr)
+    obj = ca.json_body(answer, "enrolment of an alias revoked before it enrolled")
+    if answer.status == 200:
+        raise ConformanceFailure(
+            f"CA-ENR-11: {alias!r} was added and revoked before it ever enrolled; its right "
+            f"password then got a certificate ({str(obj)[:120]}...): a revoked alias must "
+            "not enrol again until an administrator re-admits it"
+        )
+    if answer.status != 401 or obj.get("error") != "auth_failed":
+        raise ConformanceFailure(
+            f"CA-ENR-11: {alias!r} (revoked before its first enrolment) with its right "
+            f"password got {answer.status} {str(obj)[:160]}; want 401 auth_failed, as for a "
+            "wrong password"
+        )
+    ghost = ca.enrol(pki_target, ca.ghost_alias(), account.password, csr)
+    if ca.json_body(ghost, "login as an unknown alias") != obj:
+        raise ConformanceFailure(
+            f"CA-ENR-11: {alias!r} (revoked before its first enrolment) got {obj}, an "
+            f"unknown alias {ghost.describe()}: a revoked alias is answered like a wrong "
+            "password"
         )

@@ -3,7 +3,8 @@ test_ca.py.
 
 * `GET /v1/root` returns the root *as PEM* (CA-ENR-8). A CA that serves the DER
   (`root.Cert.Raw`, the habit of CRL endpoints) answers bytes that are not text: they must
-  be judged a FAIL with evidence, not crash the comparison.
+  be judged a FAIL with evidence, not crash the comparison. And the root alone: a chain
+  file (the root and the CA's TLS certificate) puts a second trust anchor in every client.
 * A body that is one JSON object followed by anything but whitespace is not JSON (RFC
   8259: a JSON text is one value), so it is malformed JSON: `400 bad_request` (CA-ENR-9).
   A decoder read once (Go's `json.Decoder.Decode`, a streaming parser) takes the first
@@ -63,6 +64,17 @@ def test_the_root_is_served_as_pem(pki_target: Target) -> None:
     if served != root_der:
         raise ConformanceFailure(
             "CA-ENR-8: GET /v1/root: the PEM certificate served is not the organisation root"
+        )
+    # The root and nothing else: a client loads this answer as its trust anchors, so any
+    # other certificate in it (a "chain file" with the CA's own TLS certificate, an
+    # intermediate) would be trusted as a root too.
+    blocks = re.findall(rb"-----BEGIN ([A-Z0-9 ]+)-----", answer.body)
+    if len(blocks) != 1:
+        raise ConformanceFailure.evidence(
+            "CA-ENR-8: GET /v1/root",
+            "the root certificate alone (one PEM block)",
+            f"{len(blocks)} PEM blocks ({', '.join(b.decode() for b in blocks)}): the root "
+            "first, then more that a client would install as trust anchors",
         )
 
 

@@ -298,6 +298,65 @@ def test_backoff_is_honest_and_grows(pki_target: Target) -> None:
         )
 
 
+_POLL_EVERY = 0.2  # seconds between the logins sent into a running backoff
+_POLL_MARGIN = 0.35  # the last of them this long before the promised end
+_LATE = 0.2  # the login that judges: this long after the promised end
+
+
+@pytest.mark.req("CA-ENR-7")
+def test_logins_during_the_backoff_do_not_extend_it(pki_target: Target) -> None:
+    """One address fails until 429 (Retry-After n); more logins from it during those n
+    seconds are throttled (429, not verified, so not failures: CA-ENR-7 doubles the wait
+    per failure); n seconds after the first 429 a login is answered again, as that 429
+    promised. A CA that restarts the backoff on each throttled login (or counts it as a
+    failure) keeps a client that retries too early out for ever."""
+    address = ca.sources(pki_target).fresh()
+    run = _fail_until_throttled(pki_target, alias=None, source=address)
+    first_at = time.monotonic()
+    first = run.retry_after
+    if not run.throttled or not (first or "").isdigit():
+        pytest.skip("the address was not throttled with a Retry-After (its own case fails)")
+    assert first is not None
+    promised = int(first)
+    if promised > _MAX_WAIT:
+        pytest.skip(f"Retry-After {promised} s is longer than this case waits ({_MAX_WAIT:g} s)")
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, "ghost")))
+    polls: list[str] = []
+    n = 0
+    while True:
+        offset = time.monotonic() - first_at
+        if offset > promised - _POLL_MARGIN and polls:
+            break
+        answer = ca.enrol(pki_target, ca.ghost_alias(), f"early-{n}", csr, source=address)
+        polls.append(f"+{offset:.2f} s: {answer.status}/{answer.headers.get('retry-after')}")
+        n += 1
+        if answer.status != 429:
+            # Answered before the promised end: a shorter wait than announced is not this
+            # case's concern, but that login was a failure and starts a new backoff.
+            pytest.skip(
+                f"a login {offset:.2f} s into the {promised} s backoff was answered "
+                f"({answer.status}): the case needs the backoff to run (polls: {polls})"
+            )
+        time.sleep(_POLL_EVERY)
+    time.sleep(max(0.0, first_at + promised + _LATE - time.monotonic()))
+    late_offset = time.monotonic() - first_at
+    late = ca.enrol(pki_target, ca.ghost_alias(), "on-time", csr, source=address)
+    if late.status == 429:
+        raise ConformanceFailure(
+            f"CA-ENR-7: address {address} failed {run.answered} times, and its first 429 "
+            f"said Retry-After {promised}; logins sent during that wait were throttled "
+            f"({'; '.join(polls)}); a login {late_offset:.2f} s after the first 429 got 429 "
+            f"again (Retry-After {late.headers.get('retry-after')!r}): throttled logins "
+            "restarted or lengthened the backoff, and a client that retries early is never "
+            "answered"
+        )
+    if late.status != 401:
+        raise ConformanceFailure(
+            f"CA-ENR-7: a wrong password {late_offset:.2f} s after the first 429 (Retry-After "
+            f"{promised}) got {late.describe()}, want 401 (polls during the wait: {polls})"
+        )
+
+
 @pytest.mark.req("CA-ENR-7")
 def test_a_right_password_does_not_clear_the_address(pki_target: Target) -> None:
     """k_addr - 1 failures, a successful enrolment, one failure: the next is 429."""

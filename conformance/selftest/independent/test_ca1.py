@@ -64,6 +64,7 @@ _CA_FILES = (
     "test_ca_lock_edge.py",
     "test_ca_csr_edge.py",
     "test_ca_http_edge.py",
+    "test_ca_own_certificate.py",
     "test_pki_hardening.py::test_ca_crl_lives_at_most_seven_days",
     "test_pki_hardening.py::test_ca_refuses_alias_equal_to_its_host_name",
     "test_timing.py::test_ca_unknown_alias_costs_a_wrong_password",
