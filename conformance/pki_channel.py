@@ -125,6 +125,97 @@ def _allow_weak(ctx: ssl.SSLContext) -> None:
     ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
 
 
+# TLS 1.3 SignatureScheme code points (RFC 8446 §4.2.3) a CertificateRequest may list.
+_SIGNATURE_SCHEMES = {
+    0x0201: "rsa_pkcs1_sha1",
+    0x0203: "ecdsa_sha1",
+    0x0401: "rsa_pkcs1_sha256",
+    0x0403: "ecdsa_secp256r1_sha256",
+    0x0501: "rsa_pkcs1_sha384",
+    0x0503: "ecdsa_secp384r1_sha384",
+    0x0601: "rsa_pkcs1_sha512",
+    0x0603: "ecdsa_secp521r1_sha512",
+    0x0804: "rsa_pss_rsae_sha256",
+    0x0805: "rsa_pss_rsae_sha384",
+    0x0806: "rsa_pss_rsae_sha512",
+    0x0807: "ed25519",
+    0x0808: "ed448",
+    0x0809: "rsa_pss_pss_sha256",
+}
+_HANDSHAKE, _CERTIFICATE_REQUEST, _CERTIFICATE = 22, 13, 11
+_EXT_SIGNATURE_ALGORITHMS, _EXT_SIGNATURE_ALGORITHMS_CERT = 13, 50
+
+
+@dataclass
+class CertificateWatch:
+    """What the suite's own TLS stack was asked for and sent, seen through OpenSSL's
+    message callback (decrypted handshake messages): OpenSSL sends no certificate when
+    the peer's CertificateRequest lists no signature scheme matching the certificate's
+    own signature (signature_algorithms_cert, RFC 8446 §4.2.3), however bad the suite
+    meant that certificate to be. A refusal then judges "no certificate", not it."""
+
+    certificates_sent: int | None = None  # entries of our Certificate message
+    cert_schemes: tuple[int, ...] | None = None  # the CertificateRequest's list
+
+    @property
+    def withheld(self) -> bool:
+        return self.certificates_sent == 0
+
+    def describe_request(self) -> str:
+        names = [_SIGNATURE_SCHEMES.get(c, f"0x{c:04x}") for c in self.cert_schemes or ()]
+        return ", ".join(names) or "(not seen)"
+
+    def _on_message(self, direction: str, content_type: int, msg_type: int, data: bytes) -> None:
+        if content_type != _HANDSHAKE or len(data) < 5:
+            return
+        if direction == "write" and msg_type == _CERTIFICATE:
+            context = data[4]
+            at = 5 + context
+            if len(data) >= at + 3:
+                listed = int.from_bytes(data[at : at + 3], "big")
+                self.certificates_sent = 0 if listed == 0 else max(1, self.certificates_sent or 0)
+        elif direction == "read" and msg_type == _CERTIFICATE_REQUEST:
+            self.cert_schemes = _cert_schemes(data)
+
+
+def _cert_schemes(data: bytes) -> tuple[int, ...] | None:
+    """signature_algorithms_cert of a TLS 1.3 CertificateRequest, else its
+    signature_algorithms (which then applies to certificates too)."""
+    at = 5 + data[4]  # header, certificate_request_context
+    if len(data) < at + 2:
+        return None
+    end = min(len(data), at + 2 + int.from_bytes(data[at : at + 2], "big"))
+    at += 2
+    found: dict[int, tuple[int, ...]] = {}
+    while at + 4 <= end:
+        kind = int.from_bytes(data[at : at + 2], "big")
+        size = int.from_bytes(data[at + 2 : at + 4], "big")
+        body = data[at + 4 : at + 4 + size]
+        if kind in (_EXT_SIGNATURE_ALGORITHMS, _EXT_SIGNATURE_ALGORITHMS_CERT) and len(body) >= 2:
+            count = int.from_bytes(body[:2], "big") // 2
+            found[kind] = tuple(
+                int.from_bytes(body[2 + 2 * i : 4 + 2 * i], "big") for i in range(count)
+            )
+        at += 4 + size
+    return found.get(_EXT_SIGNATURE_ALGORITHMS_CERT, found.get(_EXT_SIGNATURE_ALGORITHMS))
+
+
+def watch_certificates(ctx: ssl.SSLContext) -> CertificateWatch:
+    """Installs a CertificateWatch on `ctx` (CPython's `_msg_callback`, a debugging hook
+    present since 3.8; without it the watch stays empty and judges nothing)."""
+    watch = CertificateWatch()
+
+    def callback(
+        conn: object, direction: str, version: object, content_type: int, msg_type: int,
+        data: bytes,
+    ) -> None:  # fmt: skip
+        watch._on_message(direction, int(content_type), int(msg_type), bytes(data))
+
+    if hasattr(ctx, "_msg_callback"):
+        setattr(ctx, "_msg_callback", callback)  # noqa: B010 (a private hook, not typed)
+    return watch
+
+
 @dataclass(frozen=True)
 class PeerInfo:
     """What the TLS handshake established."""
