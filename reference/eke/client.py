@@ -161,6 +161,10 @@ def _peer_error(code: ErrorCode, message: str, retry_after: int | None = None) -
     return TransferFailed(f"the server reported {code.wire_name}: {message[:200]}", code)
 
 
+# The longest `retry_after` the client waits out by itself; a longer one ends the retries.
+_BUSY_WAIT_CAP = 30
+
+
 class EkeClient:
     def __init__(self, config: ClientConfig, pw: bytes) -> None:
         self.config = config
@@ -177,13 +181,13 @@ class EkeClient:
             try:
                 return self._connect_once()
             except ServerBusy as exc:
-                if tries > self.config.busy_retries:
-                    raise ServerBusy(exc.retry_after, tries) from None
                 wait = exc.retry_after if exc.retry_after is not None else 1
-                # Never before retry_after [EKE-THR-7]; jitter: uniform over [1, 1.5] x
-                # retry_after, capped so that a bogus announcement cannot park the
-                # client for long.
-                time.sleep(min(30.0, wait) * (1.0 + secrets.randbelow(501) / 1000))
+                # Never before retry_after [EKE-THR-7]: a wait longer than we are willing
+                # to park the user for ends the retries (retrying sooner would break it).
+                if tries > self.config.busy_retries or wait > _BUSY_WAIT_CAP:
+                    raise ServerBusy(exc.retry_after, tries) from None
+                # Jitter: uniform over [1, 1.5] x retry_after.
+                time.sleep(max(1, wait) * (1.0 + secrets.randbelow(501) / 1000))
 
     def _connect_once(self) -> EkeClient:
         cfg = self.config

@@ -89,6 +89,7 @@ class CaClient:
 
 
 _BUSY_TRIES = 8  # enrolment attempts answered 503 busy before giving up
+_BUSY_WAIT_CAP = 10  # the longest Retry-After waited out; a longer one ends the tries
 
 
 def _error_text(status: int, headers: dict[str, str], data: bytes) -> str:
@@ -146,10 +147,12 @@ def enroll(
         # counted; back after Retry-After (never sooner: RFC 9110 §10.2.3), jittered
         # over 1 to 1.5 x so that a burst does not return at once.
         wait = headers.get("retry-after", "1")
-        seconds = min(10, int(wait)) if wait.isdigit() else 1
+        seconds = int(wait) if wait.isascii() and wait.isdigit() else 1
+        if seconds > _BUSY_WAIT_CAP:  # never sooner than asked: give up instead
+            break
         time.sleep(max(1, seconds) * (1.0 + secrets.randbelow(501) / 1000))
     if status == 503:
-        raise EnrollError(f"the CA is busy: gave up after {_BUSY_TRIES} tries")
+        raise EnrollError(f"the CA is busy: gave up after {tries} tries")
     if status != 200:
         raise EnrollError(_error_text(status, headers, data))
     try:
