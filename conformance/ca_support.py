@@ -607,6 +607,7 @@ def key_identifier_problems(cert: IssuedCertificate, root: RootInfo) -> list[str
 
 
 __all__ += ["authority_key_id", "key_identifier_problems", "subject_key_id"]
+__all__ += ["answer_body", "chunked_body", "is_chunked"]
 
 
 def issue_now(alias: str, key: CsrKey, validity_days: float) -> Issue:
@@ -734,11 +735,55 @@ def _complete_http(data: bytes) -> bool:
     head, sep, body = data.partition(b"\r\n\r\n")
     if not sep:
         return False
+    if is_chunked(head):
+        return chunked_body(body)[1] is not None
     for line in head.split(b"\r\n")[1:]:
         key, _, value = line.partition(b":")
         if key.strip().lower() == b"content-length" and value.strip().isdigit():
             return len(body) >= int(value.strip())
     return False
+
+
+def is_chunked(head: bytes) -> bool:
+    """An HTTP/1.1 answer's head says `Transfer-Encoding: chunked` (RFC 9112 §7.1): any
+    HTTP/1.1 server MAY send any answer so, without a Content-Length."""
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == b"transfer-encoding" and b"chunked" in value.lower():
+            return True
+    return False
+
+
+def chunked_body(data: bytes) -> tuple[bytes, int | None]:
+    """The payload of a chunked body at the start of `data`, and where the answer ends
+    (None: the body is incomplete or malformed; the payload is then what was decoded)."""
+    payload, at = b"", 0
+    while True:
+        line_end = data.find(b"\r\n", at)
+        if line_end < 0:
+            return payload, None
+        size_text = data[at:line_end].split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            return payload, None
+        at = line_end + 2
+        if size == 0:
+            trailer_end = data.find(b"\r\n", at)
+            while trailer_end > at:  # trailer fields, up to the empty line
+                at = trailer_end + 2
+                trailer_end = data.find(b"\r\n", at)
+            return payload, (trailer_end + 2 if trailer_end == at else None)
+        if len(data) < at + size + 2:
+            return payload + data[at : at + size], None
+        payload += data[at : at + size]
+        at += size + 2
+
+
+def answer_body(head: bytes, rest: bytes) -> bytes:
+    """The body of an HTTP answer whose head is `head` and whose bytes after the head are
+    `rest`: de-chunked when it was sent chunked, else `rest` as it came."""
+    return chunked_body(rest)[0] if is_chunked(head) else rest
 
 
 def ghost_alias() -> str:

@@ -85,6 +85,7 @@ WRONG = hashlib.sha256(b"not the content").hexdigest()
 DIGEST_LAST_WRONG = DIGEST[:-1] + ("0" if DIGEST[-1] != "0" else "1")
 CHUNK = 1000
 _TIMEOUT = 5.0
+_PIPELINED_BYES = 4  # BYE_ frames skipped before the reaction to a lie (APP-2)
 _REACTION = 5.0  # how long the client has to answer a lie (only a silent client waits it out)
 # One password per worker (scrypt is paid once), beyond ASCII: every run also checks
 # that the client never sends it in any form (test_eke_client.py).
@@ -139,9 +140,17 @@ class LyingServer:
         self.channel.raw.close()
 
     def await_reaction(self, timeout: float = _REACTION) -> Event:
-        """The client's answer: a sealed EROR, a close, or silence (TimedOut)."""
-        self.reaction = read_inner(self.channel, self.view, timeout)
-        return self.reaction
+        """The client's answer: a sealed EROR, a close, or silence (TimedOut). A `BYE_` is
+        a request the client MAY have pipelined behind its RQFL (APP-1, APP-2), not an
+        answer to the lie: the answer is what follows it (bounded: a few BYE_ at most)."""
+        deadline = time.monotonic() + timeout
+        event = read_inner(self.channel, self.view, timeout)
+        for _ in range(_PIPELINED_BYES):
+            if not (isinstance(event, ReceivedFrame) and event.type == b"BYE_"):
+                break
+            event = read_inner(self.channel, self.view, max(0.0, deadline - time.monotonic()))
+        self.reaction = event
+        return event
 
 
 Lie = Callable[[LyingServer], None]

@@ -86,6 +86,7 @@ DIGEST = hashlib.sha256(CONTENT).hexdigest()
 DIGEST_LAST_WRONG = DIGEST[:-1] + ("0" if DIGEST[-1] != "0" else "1")
 WRONG = hashlib.sha256(b"not the content").hexdigest()
 CHUNK = 1000
+_PIPELINED_BYES = 4  # BYE_ frames skipped before the reaction to a lie (APP-2)
 _REACTION = 5.0  # how long the client has to answer a lie (only a silent client waits it out)
 _OUT = OUT_NAME
 
@@ -128,8 +129,17 @@ class LyingResponder:
             socket.socket.shutdown(self.channel.sock, socket.SHUT_RDWR)
 
     def await_reaction(self, timeout: float = _REACTION) -> Event:
-        self.reaction = self.channel.recv_frame(deadline_after(timeout))
-        return self.reaction
+        """The initiator's answer: an EROR, a close, or silence (TimedOut). A `BYE_` is a
+        request it MAY have pipelined behind its RQFL (APP-1, APP-2), not an answer to the
+        lie: the answer is what follows it (bounded: a few BYE_ at most)."""
+        deadline = deadline_after(timeout)
+        event = self.channel.recv_frame(deadline)
+        for _ in range(_PIPELINED_BYES):
+            if not (isinstance(event, ReceivedFrame) and event.type == b"BYE_"):
+                break
+            event = self.channel.recv_frame(deadline)
+        self.reaction = event
+        return event
 
 
 Lie = Callable[[LyingResponder], None]
