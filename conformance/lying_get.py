@@ -308,3 +308,12 @@ def watch_client_tmpdir(notes: list[str], outdir: Path, tmpdir: Path, content: b
 
 
 __all__ += ["client_tmpdir_env", "watch_client_tmpdir"]
+
+
+def data_files_under(directory: Path, content: bytes) -> list[str]:
+    """Files under `directory` (bounded) holding the start of `content`: where a client
+    put the download (test_client_temporaries.py looks at its working directory)."""
+    return _data_elsewhere(directory, content)
+
+
+__all__ += ["data_files_under"]
