@@ -175,6 +175,52 @@ def test_an_empty_file_is_no_rsfl_then_a_close(
     )
 
 
+NAME_LIMIT = 190  # LEG-PKI-FMT-5: the UTF-8 name is at most 190 bytes (one OAEP block)
+
+
+@pytest.mark.req("LEG-PKI-FMT-5", "LEG-PKI-FMT-6")
+def test_a_name_of_190_bytes_is_served_whole(
+    pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity
+) -> None:
+    """Names fill the whole OAEP block (up to 190 bytes): a responder that copies the name
+    into a fixed-size buffer, or reads a fixed number of its bytes, opens another file.
+    The long name is the declared file behind `./` components, which share/NAME resolves
+    to that file (no `..`, not absolute: inside the share for any confinement)."""
+    name, content = _known(pki_legacy)
+    width = len(name.encode())
+    repeat = (NAME_LIMIT - width) // 2
+    if repeat < 8:
+        pytest.skip(f"the declared file's name ({width} bytes) leaves no room for a long name")
+    long_name = "./" * repeat + name
+    session = pki0.run_session(
+        pki_legacy.host,
+        pki_legacy.port,
+        suite_identity.certificate_pem,
+        suite_identity.key,
+        long_name,
+        patience=PATIENCE,
+    )
+    _accepted(session, suite_identity)
+    if session.undecryptable or session.misframed:
+        pytest.skip("not judged: the pieces are not in the format (the 100-byte case reports it)")
+    got = (
+        f"{len(session.rsfl_payloads)} RSFL frames, {len(session.content)} bytes"
+        + (
+            ", the declared content"
+            if content.matches(session.content)
+            else ", not the declared content"
+        )
+        + (", then a close" if session.closed else f", then nothing for {PATIENCE} s")
+    )
+    assert content.matches(session.content), (
+        f"LEG-PKI-FMT-5, LEG-PKI-FMT-6 (the responder opens share/NAME for any UTF-8 name of "
+        f"up to 190 bytes): requested {long_name[:12]!r}…{long_name[-24:]!r} "
+        f"({len(long_name.encode())} bytes: {name!r} behind {repeat} './' components, which "
+        f"the seed's os.path.join opens) and got {got}, not the {content.size} bytes of "
+        f"{name!r}: the long name was cut or misread"
+    )
+
+
 MISSING = "no-such-file-8f3a1c.bin"
 _MISSING_SESSIONS: dict[tuple[str, int], pki0.PkiSession] = {}
 

@@ -75,17 +75,15 @@ PKI_FILES = (
     "test_app_error_frames.py",
     "test_pki_isolation.py",
     "test_client_lies.py",
-    "test_lockout_more.py",
-    "test_limits_more.py",
     "test_client_pki_certs.py",
-    "test_pki_initiator_frames_edge.py",
-    "test_limits_put_stall_edge.py",
     "test_limits_slots.py",
+    "test_app_share_files.py",
+    "test_app_inbox_files.py",
+    "test_limits_slot_release.py",
     "test_app_eror_from_initiator.py",
     "test_app_put_inbox_links.py",
     "test_app_put_race_loser.py",
     "test_app_schema_refusal_close.py",
-    "test_pki_initiator_done_edge.py",
 )
 
 

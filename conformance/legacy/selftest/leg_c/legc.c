@@ -1,0 +1,1539 @@
+/*
+ * leg-c: a clean-room C implementation of the seed designs (sft-eke/0 and sft-pki/0),
+ * written from the seed documents (/work/shared/seeds) and docs/SPEC.md section 7 alone.
+ * POSIX sockets, OpenSSL 3 libcrypto (RSA-OAEP, AES-CBC, SHA, BIGNUM, X.509).
+ *
+ *   legc eke-serve -port P -user U -password-file F -file SERVED
+ *   legc eke-get HOST PORT USER PASSWORD_FILE OUT
+ *   legc pki-serve -port P -key K -cert C -root R -share DIR
+ *   legc pki-get KEY CERT HOST PORT NAME OUT
+ *   legc ca-serve -port P -root-key K -root-cert R -users ALIAS:PASSWORD-FILE
+ *   legc enroll -ca URL -root R -alias A -password-file F -key-out K -cert-out C
+ *
+ * Choices (where the seeds leave room):
+ * - servers print "listening on 127.0.0.1:PORT" once bound; loopback only.
+ * - eke/0 server: one connection at a time, forever (the reference's shape); any user
+ *   name is accepted (the seed's always-true test); after message 24 or a wrong
+ *   password it waits for message 1 again; a 30 s idle timeout per read; a literal that
+ *   does not match, a number that does not parse or a short key closes the connection.
+ *   Messages 1, 3, 5, 7, 9 (and 11, 19 at the client) are "the rest of one read"; fixed
+ *   and literal messages are buffered until complete.
+ * - eke/0 client: exit 0 only when the SHA-1 of the received bytes equals message 24;
+ *   the file is written to OUT.tmp, fsync'ed and renamed only then.
+ * - pki/0 responder: one thread per connection; frames above 65 536 bytes or of an
+ *   unknown type close the connection; the SECE certificate is checked by the root's
+ *   signature only; share/NAME is opened as sent (the seed's os.path.join).
+ * - pki/0 requester: the RSCV certificate is not checked (the seed); the file is the
+ *   pieces in arrival order up to the close, written to OUT.tmp, then renamed.
+ * - CA: HTTP/1.0, one thread per connection, POST /verify only; 401 for a wrong
+ *   password or unknown alias, 400 for a malformed body, 404 for another path, 413
+ *   for a body over 64 KiB; certificates: v3, no extensions, 365 days, SHA-256.
+ *
+ * Planted faults (SFT_INDEPENDENT_FAULTS=name[,name]): the table FAULTS below, mirrored
+ * in ../test_leg_c.py; "FAIL ID" a format case fails, "PASS ID" a flaw is fixed,
+ * "EVIDENCE ID" the flaw still fails and its evidence shows the change.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+struct fault_row {
+    const char *name, *want, *what;
+};
+
+static const struct fault_row FAULTS[] = {
+    /* eke/0 server */
+    {"eke-ack-nul", "FAIL LEG-EKE-FMT-3", "acks sent with their C string's NUL (sizeof, not strlen)"},
+    {"eke-length-htonl", "FAIL LEG-EKE-FMT-3", "message 19 sent as a 4-byte htonl length, not ASCII"},
+    {"eke-length-padded", "FAIL LEG-EKE-FMT-3", "message 19 as printf(\"%016zu\"): leading zeros"},
+    {"eke-pad-nul", "FAIL LEG-EKE-FMT-3", "password padded with NUL bytes, not ASCII 0"},
+    {"eke-pw-fgets-newline", "FAIL LEG-EKE-FMT-3", "the password file read with fgets: its newline kept"},
+    {"eke-hide-strlen", "FAIL LEG-EKE-FMT-3", "hide() stops at the first NUL byte of the XOR (strlen)"},
+    {"eke-p-atoi", "FAIL LEG-EKE-FMT-3", "p and g read with strtoull: p wraps to 64 bits"},
+    {"eke-key-bn2bin", "FAIL LEG-EKE-FMT-4", "K = the first 32 bytes of BN_bn2bin, zero-padded, not the digits"},
+    {"eke-key-16", "FAIL LEG-EKE-FMT-4", "K = 16 digits, AES-128"},
+    {"eke-m18-from-ns", "FAIL LEG-EKE-FMT-4", "message 18 encrypts the Ns half of message 15"},
+    {"eke-sha1-of-first-read", "FAIL LEG-EKE-FMT-5", "digest of the first 1024 bytes only (the seed's sha1ofFile)"},
+    {"eke-short-last-send", "FAIL LEG-EKE-FMT-5", "the last chunk sent as a full 1024-byte buffer"},
+    {"eke-close-after-file", "FAIL LEG-EKE-FMT-3", "closes after message 24 instead of waiting for a new login"},
+    {"eke-fork-per-conn", "PASS LEG-EKE-12", "fork() per connection: no longer one client at a time"},
+    {"eke-hangup-on-wrong-password", "FAIL LEG-EKE-FMT-3", "closes the connection after Not Authenticated"},
+    /* eke/0 client */
+    {"eke-client-no-digest-check", "FAIL LEG-EKE-FMT-6", "the client keeps the file without comparing digests"},
+    {"eke-client-keeps-partial", "FAIL LEG-EKE-FMT-6", "the client writes in place and exits 0 on an early close"},
+    {"eke-client-newline", "FAIL LEG-EKE-FMT-1", "the client sends its messages with a trailing newline"},
+    {"eke-client-digest-20", "FAIL LEG-EKE-FMT-6", "the client compares SHA_DIGEST_LENGTH (20) of the 40 hex digits"},
+    /* pki/0 responder and requester */
+    {"pki-length-host-order", "FAIL LEG-PKI-FMT-1", "frame length in host (little-endian) byte order"},
+    {"pki-rsfl-oaep-sha1", "FAIL LEG-PKI-FMT-6", "RSFL under OAEP with SHA-1 (OpenSSL's default)"},
+    {"pki-piece-strlen", "FAIL LEG-PKI-FMT-6", "each piece cut at its first NUL byte (strlen on binary data)"},
+    {"pki-rscv-der", "FAIL LEG-PKI-FMT-4", "RSCV carries the DER certificate (i2d_X509)"},
+    {"pki-rsci-no-close", "FAIL LEG-PKI-FMT-4", "after RSCI the connection is left open"},
+    {"pki-single-read", "FAIL LEG-PKI-FMT-1", "a frame taken from one read() of the header and payload"},
+    {"pki-name-buffer-64", "FAIL LEG-PKI-FMT-6", "the file name copied into a char[64]: a long name is cut"},
+    {"pki-realpath-check", "PASS LEG-PKI-5", "realpath() confinement of the name to the share"},
+    {"pki-sece-der", "FAIL LEG-PKI-FMT-3", "the requester sends its DER certificate in SECE"},
+    {"pki-get-oaep-default", "FAIL LEG-PKI-FMT-5", "the requester leaves OpenSSL's OAEP defaults (SHA-1)"},
+    {"pki-get-piece-strlen", "FAIL LEG-PKI-FMT-6", "the requester appends each piece with strlen"},
+    /* CA */
+    {"ca-base64-no-padding", "FAIL LEG-CA-FMT-1", "payload base64 expected without padding"},
+    {"ca-oaep-sha1", "FAIL LEG-CA-FMT-1", "the CA decrypts the payload with OAEP SHA-1"},
+    {"ca-json-answer", "FAIL LEG-CA-FMT-2", "the certificate answered in a JSON object"},
+    {"ca-extensions", "PASS LEG-CA-6", "BasicConstraints, KeyUsage, EKU and 30 days"},
+    {"ca-throttle", "PASS LEG-CA-5", "429 after three failed logins"},
+    {NULL, NULL, NULL},
+};
+
+static char g_faults[1024];
+
+static int fault(const char *name) {
+    char copy[1024];
+    snprintf(copy, sizeof copy, "%s", g_faults);
+    for (char *save = NULL, *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
+        if (strcmp(tok, name) == 0) return 1;
+    return 0;
+}
+
+static void load_faults(void) {
+    const char *env = getenv("SFT_INDEPENDENT_FAULTS");
+    snprintf(g_faults, sizeof g_faults, "%s", env ? env : "");
+    char copy[1024];
+    snprintf(copy, sizeof copy, "%s", g_faults);
+    for (char *save = NULL, *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        int known = 0;
+        for (const struct fault_row *f = FAULTS; f->name; f++) known |= strcmp(f->name, tok) == 0;
+        if (!known) {
+            fprintf(stderr, "legc: unknown fault %s\n", tok);
+            exit(2);
+        }
+    }
+}
+
+static void die(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "legc: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    exit(1);
+}
+
+/* ---------------------------------------------------------------- files */
+
+static unsigned char *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0;
+    unsigned char *buf = malloc(cap);
+    for (;;) {
+        if (n == cap) buf = realloc(buf, cap *= 2);
+        size_t got = fread(buf + n, 1, cap - n, f);
+        if (got == 0) break;
+        n += got;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+static char *read_password(const char *path) {
+    size_t n;
+    unsigned char *b = read_file(path, &n);
+    if (!b) die("cannot read %s", path);
+    if (!fault("eke-pw-fgets-newline"))
+        while (n > 0 && (b[n - 1] == '\n' || b[n - 1] == '\r')) n--;
+    char *s = malloc(n + 1);
+    memcpy(s, b, n);
+    s[n] = 0;
+    free(b);
+    return s;
+}
+
+/* Write atomically: OUT.tmp, fsync, rename. */
+static int write_atomic(const char *path, const unsigned char *data, size_t len, mode_t mode) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    if (fd < 0) return -1;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w <= 0) {
+            close(fd);
+            unlink(tmp);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- sockets */
+
+static int listen_on(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) die("bind: %s", strerror(errno));
+    if (listen(fd, 16) != 0) die("listen: %s", strerror(errno));
+    socklen_t al = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &al);
+    printf("listening on 127.0.0.1:%d\n", ntohs(a.sin_port));
+    fflush(stdout);
+    return fd;
+}
+
+static int connect_to(const char *host, const char *port) {
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, port, &hints, &res) != 0) return -1;
+    int fd = -1;
+    for (struct addrinfo *r = res; r; r = r->ai_next) {
+        fd = socket(r->ai_family, r->ai_socktype, r->ai_protocol);
+        if (fd < 0) continue;
+        if (connect(fd, r->ai_addr, r->ai_addrlen) == 0) break;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static void set_timeout(int fd, int seconds) {
+    struct timeval tv = {seconds, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+static int send_all(int fd, const void *data, size_t len) {
+    const unsigned char *p = data;
+    while (len > 0) {
+        ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
+        if (w <= 0) {
+            if (w < 0 && errno == EINTR) continue;
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+static int send_str(int fd, const char *s) { return send_all(fd, s, strlen(s)); }
+
+/* A buffered connection: fixed-length and literal messages are buffered until complete;
+ * read-boundary messages take the rest of the buffer, or one recv(). */
+typedef struct {
+    int fd;
+    unsigned char buf[8192];
+    size_t len;
+} conn_t;
+
+static ssize_t conn_fill(conn_t *c) {
+    if (c->len == sizeof c->buf) return -1;
+    for (;;) {
+        ssize_t n = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n > 0) c->len += (size_t)n;
+        return n;
+    }
+}
+
+static void conn_take(conn_t *c, unsigned char *out, size_t n) {
+    if (out) memcpy(out, c->buf, n);
+    memmove(c->buf, c->buf + n, c->len - n);
+    c->len -= n;
+}
+
+static int read_exact(conn_t *c, unsigned char *out, size_t n) {
+    while (c->len < n)
+        if (conn_fill(c) <= 0) return -1;
+    conn_take(c, out, n);
+    return 0;
+}
+
+/* "The rest of one read" (at most max bytes); returns the length, 0 at EOF. */
+static ssize_t read_msg(conn_t *c, unsigned char *out, size_t max) {
+    if (c->len == 0) {
+        for (;;) {
+            ssize_t n = recv(c->fd, c->buf, max, 0);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return 0;
+            c->len = (size_t)n;
+            break;
+        }
+    }
+    size_t n = c->len < max ? c->len : max;
+    conn_take(c, out, n);
+    return (ssize_t)n;
+}
+
+static int read_literal(conn_t *c, const char *lit) {
+    size_t n = strlen(lit);
+    unsigned char tmp[64];
+    if (read_exact(c, tmp, n) != 0) return -1;
+    return memcmp(tmp, lit, n) == 0 ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- crypto helpers */
+
+static int aes_cbc(const unsigned char key[32], int keylen, const unsigned char *in, size_t len,
+                   unsigned char *out, int enc) {
+    unsigned char iv[16] = {0};
+    const EVP_CIPHER *cipher;
+    cipher = keylen == 16 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int ok = EVP_CipherInit_ex(ctx, cipher, NULL, key, iv, enc) == 1;
+    EVP_CIPHER_CTX_set_padding(ctx, 0);
+    int o1 = 0, o2 = 0;
+    ok = ok && EVP_CipherUpdate(ctx, out, &o1, in, (int)len) == 1;
+    ok = ok && EVP_CipherFinal_ex(ctx, out + o1, &o2) == 1;
+    EVP_CIPHER_CTX_free(ctx);
+    return ok && (size_t)(o1 + o2) == len ? 0 : -1;
+}
+
+static void sha1_hex(const unsigned char *data, size_t len, char out[41]) {
+    unsigned char d[SHA_DIGEST_LENGTH];
+    SHA1(data, len, d);
+    for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
+        sprintf(out + 2 * i, "%02x", d[i]);
+    out[40] = 0;
+}
+
+static int oaep(EVP_PKEY *key, const unsigned char *in, size_t inlen, unsigned char *out,
+                size_t *outlen, int encrypt, int sha1) {
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
+    if (!ctx) return -1;
+    int ok = (encrypt ? EVP_PKEY_encrypt_init(ctx) : EVP_PKEY_decrypt_init(ctx)) == 1;
+    ok = ok && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) == 1;
+    if (!sha1) {
+        ok = ok && EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) == 1;
+        ok = ok && EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) == 1;
+    }
+    size_t cap = *outlen;
+    ok = ok && (encrypt ? EVP_PKEY_encrypt(ctx, out, &cap, in, inlen)
+                        : EVP_PKEY_decrypt(ctx, out, &cap, in, inlen)) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    if (!ok) {
+        ERR_clear_error();
+        return -1;
+    }
+    *outlen = cap;
+    return 0;
+}
+
+static int all_digits(const unsigned char *s, size_t n) {
+    if (n == 0) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return 0;
+    return 1;
+}
+
+static BIGNUM *parse_dec(const unsigned char *s, size_t n) {
+    if (!all_digits(s, n) || n > 4096) return NULL;
+    char tmp[4100];
+    memcpy(tmp, s, n);
+    tmp[n] = 0;
+    if (fault("eke-p-atoi")) {
+        BIGNUM *b = BN_new();
+        BN_set_word(b, (BN_ULONG)strtoull(tmp, NULL, 10));
+        return b;
+    }
+    BIGNUM *b = NULL;
+    if (BN_dec2bn(&b, tmp) != (int)n) {
+        BN_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* ---------------------------------------------------------------- sft-eke/0 */
+
+static const char *P_DEC = "197221152031991558322935568090317202983";
+static const char *NA = "11000110001100011000000000000000";
+static const char *NS = "11100111011100111000000000000000";
+
+/* pw39: the password padded on the right with "0" to 39 bytes (never cut). */
+static size_t pad39(const char *pw, unsigned char *out) {
+    size_t n = strlen(pw);
+    memcpy(out, pw, n);
+    while (n < 39) out[n++] = fault("eke-pad-nul") ? 0 : '0';
+    return n;
+}
+
+/* xor over the first min(len(a), len(b)) bytes */
+static size_t xor_msg(const unsigned char *a, size_t an, const unsigned char *b, size_t bn,
+                      unsigned char *out) {
+    size_t n = an < bn ? an : bn;
+    for (size_t i = 0; i < n; i++) out[i] = a[i] ^ b[i];
+    if (fault("eke-hide-strlen")) {
+        size_t k = 0;
+        while (k < n && out[k]) k++;
+        n = k;
+    }
+    return n;
+}
+
+/* K = ASCII(v)[0:32] (keylen 32); -1 when fewer digits */
+static int derive_key(const BIGNUM *v, unsigned char key[32], int *keylen) {
+    *keylen = fault("eke-key-16") ? 16 : 32;
+    if (fault("eke-key-bn2bin")) {
+        unsigned char bin[64] = {0};
+        int n = BN_num_bytes(v);
+        if (n > 32) return -1;
+        BN_bn2binpad(v, bin, 32);
+        memcpy(key, bin, 32);
+        return 0;
+    }
+    char *dec = BN_bn2dec(v);
+    int ok = (int)strlen(dec) >= 32;
+    if (ok) memcpy(key, dec, 32);
+    OPENSSL_free(dec);
+    return ok ? 0 : -1;
+}
+
+static int ack(int fd, const char *s) {
+    if (fault("eke-ack-nul")) return send_all(fd, s, strlen(s) + 1);
+    return send_str(fd, s);
+}
+
+/* One session on a connection; returns 1 to wait for message 1 again, 0 to close. */
+static int eke_session(conn_t *c, const char *user, const char *password, const char *served) {
+    unsigned char m[1100];
+    ssize_t n = read_msg(c, m, 1024); /* 1: user name */
+    if (n <= 0) return 0;
+    (void)user; /* never checked: the seed's always-true test */
+    if (ack(c->fd, "u_ack") != 0) return 0;
+    n = read_msg(c, m, 1024); /* 3: password */
+    if (n <= 0) return 0;
+    if ((size_t)n != strlen(password) || memcmp(m, password, (size_t)n) != 0) {
+        if (ack(c->fd, "Not Authenticated") != 0) return 0;
+        return fault("eke-hangup-on-wrong-password") ? 0 : 1;
+    }
+    if (ack(c->fd, "Authenticated") != 0) return 0;
+    n = read_msg(c, m, 1024); /* 5: p */
+    if (n <= 0) return 0;
+    BIGNUM *p = parse_dec(m, (size_t)n);
+    if (!p) return 0;
+    if (ack(c->fd, "pAck") != 0) goto fail_p;
+    n = read_msg(c, m, 1024); /* 7: g */
+    BIGNUM *g = n > 0 ? parse_dec(m, (size_t)n) : NULL;
+    if (!g) goto fail_p;
+    if (ack(c->fd, "gAck") != 0) goto fail_g;
+    n = read_msg(c, m, 1024); /* 9: hide(g^Xa) */
+    if (n <= 0) goto fail_g;
+    if (ack(c->fd, "xorAck") != 0) goto fail_g;
+    unsigned char pw39[1100], plain[1100];
+    size_t pwn = pad39(password, pw39);
+    size_t an = xor_msg(m, (size_t)n, pw39, pwn, plain);
+    BIGNUM *A = parse_dec(plain, an);
+    if (!A || BN_cmp(p, BN_value_one()) <= 0) goto fail_g;
+    BN_CTX *bctx = BN_CTX_new();
+    BIGNUM *xs = BN_new(), *B = BN_new(), *Kas = BN_new();
+    BN_set_word(xs, 5516);
+    unsigned char key[32];
+    int keylen;
+    int ok = BN_mod_exp(B, g, xs, p, bctx) == 1 && BN_mod_exp(Kas, A, xs, p, bctx) == 1 &&
+             derive_key(Kas, key, &keylen) == 0;
+    char *bdec = ok ? BN_bn2dec(B) : NULL;
+    BN_free(xs);
+    BN_free(B);
+    BN_free(Kas);
+    BN_free(A);
+    BN_CTX_free(bctx);
+    BN_free(g);
+    BN_free(p);
+    if (!ok) return 0;
+    unsigned char hid[1100];
+    size_t hn = xor_msg((unsigned char *)bdec, strlen(bdec), pw39, pwn, hid);
+    OPENSSL_free(bdec);
+    if (send_all(c->fd, hid, hn) != 0) return 0; /* 11 */
+    if (read_literal(c, "xorServerAck") != 0) return 0;
+    unsigned char e13[32], m15[64], d15[64], e18[16];
+    if (aes_cbc(key, keylen, (const unsigned char *)NS, 32, e13, 1) != 0) return 0;
+    if (send_all(c->fd, e13, 32) != 0) return 0; /* 13 */
+    if (read_literal(c, "aesAck") != 0) return 0;
+    if (read_exact(c, m15, 64) != 0) return 0; /* 15 */
+    if (ack(c->fd, "clientAesAck") != 0) return 0;
+    if (aes_cbc(key, keylen, m15, 64, d15, 0) != 0) return 0;
+    if (read_literal(c, "send_aes_nonceNa") != 0) return 0;
+    if (aes_cbc(key, keylen, fault("eke-m18-from-ns") ? d15 + 32 : d15, 16, e18, 1) != 0) return 0;
+    if (send_all(c->fd, e18, 16) != 0) return 0; /* 18 */
+    size_t flen = 0;
+    unsigned char *file = read_file(served, &flen);
+    if (!file) return 0;
+    char lenbuf[32];
+    int ok19;
+    if (fault("eke-length-htonl")) {
+        uint32_t be = htonl((uint32_t)flen);
+        ok19 = send_all(c->fd, &be, 4);
+    } else {
+        snprintf(lenbuf, sizeof lenbuf, fault("eke-length-padded") ? "%016zu" : "%zu", flen);
+        ok19 = send_str(c->fd, lenbuf);
+    }
+    if (ok19 != 0 || read_literal(c, "LnACK") != 0) goto fail_file;
+    if (ack(c->fd, "ok") != 0) goto fail_file; /* 21 */
+    for (size_t off = 0; off < flen; off += 1024) { /* 22 */
+        size_t chunk = flen - off < 1024 ? flen - off : 1024;
+        if (fault("eke-short-last-send") && chunk < 1024) {
+            unsigned char full[1024] = {0};
+            memcpy(full, file + off, chunk);
+            if (send_all(c->fd, full, 1024) != 0) goto fail_file;
+        } else if (send_all(c->fd, file + off, chunk) != 0) {
+            goto fail_file;
+        }
+    }
+    if (read_literal(c, "File delivered") != 0) goto fail_file;
+    char hex[41];
+    sha1_hex(file, fault("eke-sha1-of-first-read") && flen > 1024 ? 1024 : flen, hex);
+    free(file);
+    if (send_str(c->fd, hex) != 0) return 0; /* 24 */
+    return fault("eke-close-after-file") ? 0 : 1;
+fail_file:
+    free(file);
+    return 0;
+fail_g:
+    BN_free(g);
+fail_p:
+    BN_free(p);
+    return 0;
+}
+
+static const char *opt(int argc, char **argv, const char *name) {
+    for (int i = 2; i + 1 < argc; i++)
+        if (strcmp(argv[i], name) == 0) return argv[i + 1];
+    die("missing %s", name);
+    return NULL;
+}
+
+static void eke_conn(int fd, const char *user, const char *password, const char *served) {
+    set_timeout(fd, 30);
+    conn_t *c = calloc(1, sizeof *c);
+    c->fd = fd;
+    while (eke_session(c, user, password, served)) {
+    }
+    free(c);
+    close(fd);
+}
+
+static int eke_serve(int argc, char **argv) {
+    const char *user = opt(argc, argv, "-user");
+    char *password = read_password(opt(argc, argv, "-password-file"));
+    const char *served = opt(argc, argv, "-file");
+    int lfd = listen_on(atoi(opt(argc, argv, "-port")));
+    if (fault("eke-fork-per-conn")) signal(SIGCHLD, SIG_IGN);
+    for (;;) {
+        int fd = accept(lfd, NULL, NULL);
+        if (fd < 0) continue;
+        if (fault("eke-fork-per-conn")) {
+            pid_t pid = fork();
+            if (pid == 0) {
+                close(lfd);
+                eke_conn(fd, user, password, served);
+                _exit(0);
+            }
+            close(fd);
+            continue;
+        }
+        eke_conn(fd, user, password, served);
+    }
+    return 0;
+}
+
+static int csend(int fd, const void *data, size_t len) {
+    if (fault("eke-client-newline")) {
+        unsigned char tmp[2048];
+        memcpy(tmp, data, len);
+        tmp[len] = '\n';
+        return send_all(fd, tmp, len + 1);
+    }
+    return send_all(fd, data, len);
+}
+
+static int eke_get(int argc, char **argv) {
+    if (argc != 7) die("usage: legc eke-get HOST PORT USER PASSWORD_FILE OUT");
+    const char *user = argv[4], *out = argv[6];
+    char *password = read_password(argv[5]);
+    int fd = connect_to(argv[2], argv[3]);
+    if (fd < 0) die("cannot connect");
+    set_timeout(fd, 30);
+    conn_t *c = calloc(1, sizeof *c);
+    c->fd = fd;
+    unsigned char m[1100];
+    if (csend(fd, user, strlen(user)) != 0 || read_literal(c, "u_ack") != 0) die("no u_ack");
+    if (csend(fd, password, strlen(password)) != 0) die("send");
+    /* 4: "Authenticated" or "Not Authenticated" */
+    while (c->len < 13 && conn_fill(c) > 0) {
+    }
+    if (c->len < 13 || memcmp(c->buf, "Authenticated", 13) != 0) die("not authenticated");
+    conn_take(c, NULL, 13);
+    if (csend(fd, P_DEC, strlen(P_DEC)) != 0 || read_literal(c, "pAck") != 0) die("no pAck");
+    if (csend(fd, "2", 1) != 0 || read_literal(c, "gAck") != 0) die("no gAck");
+    BN_CTX *bctx = BN_CTX_new();
+    BIGNUM *p = NULL, *g = BN_new(), *xa = BN_new(), *A = BN_new(), *Kas = BN_new();
+    BN_dec2bn(&p, P_DEC);
+    BN_set_word(g, 2);
+    BN_set_word(xa, 4597);
+    BN_mod_exp(A, g, xa, p, bctx);
+    char *adec = BN_bn2dec(A);
+    unsigned char pw39[1100], hid[1100];
+    size_t pwn = pad39(password, pw39);
+    size_t hn = xor_msg((unsigned char *)adec, strlen(adec), pw39, pwn, hid);
+    if (csend(fd, hid, hn) != 0 || read_literal(c, "xorAck") != 0) die("no xorAck");
+    ssize_t n = read_msg(c, m, 1024); /* 11 */
+    if (n <= 0) die("no message 11");
+    unsigned char plain[1100];
+    size_t bn = xor_msg(m, (size_t)n, pw39, pwn, plain);
+    BIGNUM *B = parse_dec(plain, bn);
+    if (!B) die("message 11 is not a number");
+    BN_mod_exp(Kas, B, xa, p, bctx);
+    unsigned char key[32];
+    int keylen;
+    if (derive_key(Kas, key, &keylen) != 0) die("short key");
+    if (csend(fd, "xorServerAck", 12) != 0) die("send");
+    unsigned char e13[32], d13[32], both[64], e15[64], e18[16];
+    if (read_exact(c, e13, 32) != 0) die("no message 13");
+    aes_cbc(key, keylen, e13, 32, d13, 0);
+    memcpy(both, NA, 32);
+    memcpy(both + 32, d13, 32);
+    aes_cbc(key, keylen, both, 64, e15, 1);
+    if (csend(fd, "aesAck", 6) != 0 || csend(fd, e15, 64) != 0) die("send");
+    if (read_literal(c, "clientAesAck") != 0) die("no clientAesAck");
+    if (csend(fd, "send_aes_nonceNa", 16) != 0) die("send");
+    if (read_exact(c, e18, 16) != 0) die("no message 18"); /* not checked: the seed */
+    n = read_msg(c, m, 16); /* 19 */
+    if (n <= 0 || !all_digits(m, (size_t)n)) die("bad file length");
+    m[n] = 0;
+    size_t flen = (size_t)strtoull((char *)m, NULL, 10);
+    if (flen > (1u << 30)) die("file too long");
+    if (csend(fd, "LnACK", 5) != 0 || read_literal(c, "ok") != 0) die("no ok");
+    unsigned char *file = malloc(flen + 1);
+    size_t got = 0;
+    int partial = 0;
+    while (got < flen) {
+        if (c->len == 0 && conn_fill(c) <= 0) {
+            partial = 1;
+            break;
+        }
+        size_t take = c->len < flen - got ? c->len : flen - got;
+        conn_take(c, file + got, take);
+        got += take;
+    }
+    if (partial) {
+        if (fault("eke-client-keeps-partial")) {
+            FILE *f = fopen(out, "wb");
+            if (f) {
+                fwrite(file, 1, got, f);
+                fclose(f);
+            }
+            return 0;
+        }
+        die("connection closed after %zu of %zu bytes", got, flen);
+    }
+    if (csend(fd, "File delivered", 14) != 0) die("send");
+    char mine[41];
+    sha1_hex(file, flen, mine);
+    unsigned char theirs[41];
+    int have = read_exact(c, theirs, 40) == 0;
+    if (!fault("eke-client-no-digest-check")) {
+        if (!have) die("no digest");
+        size_t cmp = fault("eke-client-digest-20") ? SHA_DIGEST_LENGTH : 40;
+        if (memcmp(theirs, mine, cmp) != 0) die("digest mismatch: the file is not kept");
+    }
+    if (write_atomic(out, file, flen, 0644) != 0) die("cannot write %s", out);
+    close(fd);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- sft-pki/0 frames */
+
+#define MAX_FRAME 65536
+
+static int send_frame(int fd, const char type[4], const unsigned char *payload, size_t len) {
+    unsigned char *buf = malloc(8 + len);
+    memcpy(buf, type, 4);
+    uint32_t l = fault("pki-length-host-order") ? (uint32_t)len : htonl((uint32_t)len);
+    memcpy(buf + 4, &l, 4);
+    if (len) memcpy(buf + 8, payload, len);
+    int r = send_all(fd, buf, 8 + len);
+    free(buf);
+    return r;
+}
+
+static int recv_exact_fd(int fd, unsigned char *out, size_t n) {
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = recv(fd, out + got, n - got, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return got == 0 ? 1 : -1; /* 1: clean EOF before anything */
+        got += (size_t)r;
+        if (fault("pki-single-read")) return got == n ? 0 : -1;
+    }
+    return 0;
+}
+
+/* 0 ok, 1 clean EOF at a frame boundary, -1 error. *payload is malloc'ed. */
+static int recv_frame(int fd, char type[5], unsigned char **payload, size_t *len) {
+    unsigned char hdr[8];
+    if (fault("pki-single-read")) {
+        unsigned char buf[8 + MAX_FRAME];
+        ssize_t r = recv(fd, buf, sizeof buf, 0);
+        if (r == 0) return 1;
+        if (r < 8) return -1;
+        uint32_t l;
+        memcpy(&l, buf + 4, 4);
+        l = ntohl(l);
+        if (l > MAX_FRAME || (size_t)r < 8 + l) return -1;
+        memcpy(type, buf, 4);
+        type[4] = 0;
+        *payload = malloc(l + 1);
+        memcpy(*payload, buf + 8, l);
+        *len = l;
+        return 0;
+    }
+    int r = recv_exact_fd(fd, hdr, 8);
+    if (r != 0) return r;
+    memcpy(type, hdr, 4);
+    type[4] = 0;
+    uint32_t l;
+    memcpy(&l, hdr + 4, 4);
+    if (!fault("pki-length-host-order")) l = ntohl(l);
+    static const char *types[] = {"SECE", "RSCV", "RSCI", "RQFL", "RSFL"};
+    int known = 0;
+    for (int i = 0; i < 5; i++) known |= memcmp(type, types[i], 4) == 0;
+    if (!known || l > MAX_FRAME) return -1;
+    *payload = malloc(l + 1);
+    if (l && recv_exact_fd(fd, *payload, l) != 0) {
+        free(*payload);
+        return -1;
+    }
+    *len = l;
+    return 0;
+}
+
+static X509 *pem_cert(const unsigned char *data, size_t len) {
+    BIO *b = BIO_new_mem_buf(data, (int)len);
+    X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+    BIO_free(b);
+    ERR_clear_error();
+    return x;
+}
+
+static X509 *load_cert(const char *path) {
+    size_t n;
+    unsigned char *d = read_file(path, &n);
+    if (!d) die("cannot read %s", path);
+    X509 *x = pem_cert(d, n);
+    free(d);
+    if (!x) die("%s is not a PEM certificate", path);
+    return x;
+}
+
+static EVP_PKEY *load_key(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) die("cannot read %s", path);
+    EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    if (!k) die("%s is not a PEM private key", path);
+    return k;
+}
+
+static unsigned char *cert_bytes(X509 *x, int der, size_t *len) {
+    if (der) {
+        unsigned char *out = NULL;
+        int n = i2d_X509(x, &out);
+        *len = (size_t)n;
+        return out;
+    }
+    BIO *b = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509(b, x);
+    char *p;
+    long n = BIO_get_mem_data(b, &p);
+    unsigned char *out = malloc((size_t)n);
+    memcpy(out, p, (size_t)n);
+    BIO_free(b);
+    *len = (size_t)n;
+    return out;
+}
+
+struct responder {
+    EVP_PKEY *key;
+    X509 *cert, *root;
+    const char *share;
+};
+
+struct pki_job {
+    struct responder *r;
+    int fd;
+};
+
+static int name_allowed(const char *share, const char *path) {
+    char rs[PATH_MAX], rp[PATH_MAX];
+    if (!realpath(share, rs) || !realpath(path, rp)) return 0;
+    size_t n = strlen(rs);
+    return strncmp(rs, rp, n) == 0 && rp[n] == '/';
+}
+
+static void *pki_conn(void *arg) {
+    struct pki_job *job = arg;
+    struct responder *r = job->r;
+    int fd = job->fd;
+    free(job);
+    set_timeout(fd, 30);
+    char type[5];
+    unsigned char *pl = NULL;
+    size_t len = 0;
+    X509 *peer = NULL;
+    EVP_PKEY *peer_key = NULL;
+    FILE *f = NULL;
+    if (recv_frame(fd, type, &pl, &len) != 0 || strcmp(type, "SECE") != 0) goto out;
+    peer = pem_cert(pl, len);
+    free(pl);
+    pl = NULL;
+    EVP_PKEY *root_key = X509_get0_pubkey(r->root);
+    if (!peer || X509_verify(peer, root_key) != 1) {
+        ERR_clear_error();
+        send_frame(fd, "RSCI", NULL, 0);
+        if (fault("pki-rsci-no-close")) {
+            unsigned char sink[256];
+            while (recv(fd, sink, sizeof sink, 0) > 0) {
+            }
+        }
+        goto out;
+    }
+    peer_key = X509_get_pubkey(peer);
+    size_t cl;
+    unsigned char *cb = cert_bytes(r->cert, fault("pki-rscv-der"), &cl);
+    int sent = send_frame(fd, "RSCV", cb, cl);
+    if (fault("pki-rscv-der")) OPENSSL_free(cb); else free(cb);
+    if (sent != 0) goto out;
+    if (recv_frame(fd, type, &pl, &len) != 0 || strcmp(type, "RQFL") != 0) goto out;
+    unsigned char name[512];
+    size_t nl = sizeof name - 1;
+    if (oaep(r->key, pl, len, name, &nl, 0, 0) != 0) goto out;
+    name[nl] = 0;
+    if (memchr(name, 0, nl)) goto out; /* Python's open() refuses a NUL */
+    if (fault("pki-name-buffer-64") && nl > 63) name[63] = 0;
+    char path[PATH_MAX + 600];
+    if (name[0] == '/')
+        snprintf(path, sizeof path, "%s", (char *)name); /* os.path.join keeps an absolute name */
+    else
+        snprintf(path, sizeof path, "%s/%s", r->share, (char *)name);
+    if (fault("pki-realpath-check") && !name_allowed(r->share, path)) goto out;
+    f = fopen(path, "rb");
+    if (!f) goto out;
+    size_t piece = 100;
+    unsigned char buf[128], enc[512];
+    for (;;) {
+        size_t got = fread(buf, 1, piece, f);
+        if (got == 0) break;
+        size_t use = got;
+        if (fault("pki-piece-strlen")) {
+            use = 0;
+            while (use < got && buf[use]) use++;
+        }
+        size_t el = sizeof enc;
+        if (oaep(peer_key, buf, use, enc, &el, 1, fault("pki-rsfl-oaep-sha1")) != 0) break;
+        if (send_frame(fd, "RSFL", enc, el) != 0) break;
+        if (got < piece) break;
+    }
+out:
+    if (f) fclose(f);
+    free(pl);
+    X509_free(peer);
+    EVP_PKEY_free(peer_key);
+    close(fd);
+    return NULL;
+}
+
+static int pki_serve(int argc, char **argv) {
+    struct responder *r = calloc(1, sizeof *r);
+    r->key = load_key(opt(argc, argv, "-key"));
+    r->cert = load_cert(opt(argc, argv, "-cert"));
+    r->root = load_cert(opt(argc, argv, "-root"));
+    r->share = opt(argc, argv, "-share");
+    int lfd = listen_on(atoi(opt(argc, argv, "-port")));
+    for (;;) {
+        int fd = accept(lfd, NULL, NULL);
+        if (fd < 0) continue;
+        struct pki_job *job = malloc(sizeof *job);
+        job->r = r;
+        job->fd = fd;
+        pthread_t t;
+        if (pthread_create(&t, NULL, pki_conn, job) != 0) {
+            close(fd);
+            free(job);
+            continue;
+        }
+        pthread_detach(t);
+    }
+    return 0;
+}
+
+static int pki_get(int argc, char **argv) {
+    if (argc != 8) die("usage: legc pki-get KEY CERT HOST PORT NAME OUT");
+    EVP_PKEY *key = load_key(argv[2]);
+    X509 *cert = load_cert(argv[3]);
+    const char *name = argv[6], *out = argv[7];
+    int fd = connect_to(argv[4], argv[5]);
+    if (fd < 0) die("cannot connect");
+    set_timeout(fd, 30);
+    size_t cl;
+    unsigned char *cb = cert_bytes(cert, fault("pki-sece-der"), &cl);
+    if (send_frame(fd, "SECE", cb, cl) != 0) die("send");
+    char type[5];
+    unsigned char *pl;
+    size_t len;
+    if (recv_frame(fd, type, &pl, &len) != 0) die("no answer to SECE");
+    if (strcmp(type, "RSCV") != 0) die("certificate refused (%s)", type);
+    X509 *peer = pem_cert(pl, len);
+    free(pl);
+    if (!peer) die("RSCV is not a PEM certificate");
+    EVP_PKEY *peer_key = X509_get_pubkey(peer); /* not verified: the seed */
+    unsigned char enc[512];
+    size_t el = sizeof enc;
+    int sha1 = fault("pki-get-oaep-default");
+    if (oaep(peer_key, (const unsigned char *)name, strlen(name), enc, &el, 1, sha1) != 0)
+        die("cannot encrypt the name");
+    if (send_frame(fd, "RQFL", enc, el) != 0) die("send");
+    size_t cap = 4096, total = 0;
+    unsigned char *file = malloc(cap);
+    for (;;) {
+        int r = recv_frame(fd, type, &pl, &len);
+        if (r == 1) break; /* the close is the end of the file */
+        if (r != 0 || strcmp(type, "RSFL") != 0) die("bad frame");
+        unsigned char piece[512];
+        size_t pn = sizeof piece;
+        if (oaep(key, pl, len, piece, &pn, 0, sha1) != 0) die("a piece does not decrypt");
+        free(pl);
+        if (fault("pki-get-piece-strlen")) pn = strnlen((char *)piece, pn);
+        while (total + pn > cap) file = realloc(file, cap *= 2);
+        memcpy(file + total, piece, pn);
+        total += pn;
+    }
+    if (write_atomic(out, file, total, 0644) != 0) die("cannot write %s", out);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- JSON, base64 */
+
+static const char *ws(const char *s) {
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
+    return s;
+}
+
+static void put_utf8(char **o, unsigned cp) {
+    char *p = *o;
+    if (cp < 0x80) {
+        *p++ = (char)cp;
+    } else if (cp < 0x800) {
+        *p++ = (char)(0xC0 | (cp >> 6));
+        *p++ = (char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *p++ = (char)(0xE0 | (cp >> 12));
+        *p++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *p++ = (char)(0x80 | (cp & 0x3F));
+    } else {
+        *p++ = (char)(0xF0 | (cp >> 18));
+        *p++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+        *p++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *p++ = (char)(0x80 | (cp & 0x3F));
+    }
+    *o = p;
+}
+
+static const char *json_string(const char *s, char **out) {
+    if (*s != '"') return NULL;
+    s++;
+    char *buf = malloc(strlen(s) * 4 + 1), *o = buf;
+    while (*s && *s != '"') {
+        if ((unsigned char)*s < 0x20) goto bad;
+        if (*s != '\\') {
+            *o++ = *s++;
+            continue;
+        }
+        s++;
+        switch (*s) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '/': *o++ = '/'; break;
+        case 'b': *o++ = '\b'; break;
+        case 'f': *o++ = '\f'; break;
+        case 'n': *o++ = '\n'; break;
+        case 'r': *o++ = '\r'; break;
+        case 't': *o++ = '\t'; break;
+        case 'u': {
+            unsigned cp = 0;
+            for (int i = 1; i <= 4; i++) {
+                char ch = s[i];
+                int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                        : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+                if (v < 0) goto bad;
+                cp = cp * 16 + (unsigned)v;
+            }
+            s += 4;
+            if (cp >= 0xD800 && cp < 0xDC00 && s[1] == '\\' && s[2] == 'u') {
+                unsigned lo = (unsigned)strtoul((char[5]){s[3], s[4], s[5], s[6], 0}, NULL, 16);
+                if (lo >= 0xDC00 && lo < 0xE000) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    s += 6;
+                }
+            }
+            put_utf8(&o, cp);
+            break;
+        }
+        default: goto bad;
+        }
+        s++;
+    }
+    if (*s != '"') goto bad;
+    *o = 0;
+    *out = buf;
+    return s + 1;
+bad:
+    free(buf);
+    return NULL;
+}
+
+/* Skip any JSON value (for members we do not use). */
+static const char *json_skip(const char *s, int depth) {
+    s = ws(s);
+    if (depth > 32) return NULL;
+    if (*s == '"') {
+        char *tmp;
+        const char *e = json_string(s, &tmp);
+        if (e) free(tmp);
+        return e;
+    }
+    if (*s == '{' || *s == '[') {
+        char close = *s == '{' ? '}' : ']';
+        s = ws(s + 1);
+        if (*s == close) return s + 1;
+        for (;;) {
+            if (close == '}') {
+                char *k;
+                s = json_string(ws(s), &k);
+                if (!s) return NULL;
+                free(k);
+                s = ws(s);
+                if (*s++ != ':') return NULL;
+            }
+            s = json_skip(s, depth + 1);
+            if (!s) return NULL;
+            s = ws(s);
+            if (*s == ',') {
+                s++;
+                continue;
+            }
+            if (*s == close) return s + 1;
+            return NULL;
+        }
+    }
+    const char *start = s;
+    while (*s && strchr("+-0123456789.eEtruefalsn", *s)) s++;
+    return s > start ? s : NULL;
+}
+
+/* The string members `a` and `b` of a JSON object; 0 when both are strings. */
+static int json_two(const char *text, const char *a, char **va, const char *b, char **vb) {
+    *va = *vb = NULL;
+    const char *s = ws(text);
+    if (*s++ != '{') return -1;
+    s = ws(s);
+    if (*s == '}') {
+        s++;
+    } else {
+        for (;;) {
+            char *k;
+            s = json_string(ws(s), &k);
+            if (!s) return -1;
+            s = ws(s);
+            if (*s++ != ':') {
+                free(k);
+                return -1;
+            }
+            s = ws(s);
+            char **slot = strcmp(k, a) == 0 ? va : strcmp(k, b) == 0 ? vb : NULL;
+            free(k);
+            if (slot && *s == '"') {
+                free(*slot);
+                s = json_string(s, slot);
+            } else {
+                if (slot) return -1;
+                s = json_skip(s, 0);
+            }
+            if (!s) return -1;
+            s = ws(s);
+            if (*s == ',') {
+                s++;
+                continue;
+            }
+            if (*s == '}') {
+                s++;
+                break;
+            }
+            return -1;
+        }
+    }
+    if (*ws(s)) return -1;
+    return *va && *vb ? 0 : -1;
+}
+
+static char *json_escape(const char *s) {
+    char *out = malloc(strlen(s) * 6 + 3), *o = out;
+    *o++ = '"';
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') {
+            *o++ = '\\';
+            *o++ = (char)ch;
+        } else if (ch == '\n') {
+            *o++ = '\\';
+            *o++ = 'n';
+        } else if (ch < 0x20) {
+            o += sprintf(o, "\\u%04x", ch);
+        } else {
+            *o++ = (char)ch;
+        }
+    }
+    *o++ = '"';
+    *o = 0;
+    return out;
+}
+
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static char *b64_encode(const unsigned char *d, size_t n) {
+    char *out = malloc(n / 3 * 4 + 8), *o = out;
+    size_t i = 0;
+    for (; i + 2 < n; i += 3) {
+        unsigned v = (unsigned)d[i] << 16 | (unsigned)d[i + 1] << 8 | d[i + 2];
+        *o++ = B64[v >> 18];
+        *o++ = B64[(v >> 12) & 63];
+        *o++ = B64[(v >> 6) & 63];
+        *o++ = B64[v & 63];
+    }
+    if (i < n) {
+        unsigned v = (unsigned)d[i] << 16 | (i + 1 < n ? (unsigned)d[i + 1] << 8 : 0);
+        *o++ = B64[v >> 18];
+        *o++ = B64[(v >> 12) & 63];
+        *o++ = i + 1 < n ? B64[(v >> 6) & 63] : '=';
+        *o++ = '=';
+    }
+    *o = 0;
+    return out;
+}
+
+/* Strict standard base64 with padding; -1 on anything else. */
+static int b64_decode(const char *s, unsigned char *out, size_t cap, size_t *outlen) {
+    size_t n = strlen(s), o = 0;
+    if (fault("ca-base64-no-padding")) {
+        if (n % 4 == 0 && n && s[n - 1] == '=') return -1;
+    } else if (n % 4 != 0) {
+        return -1;
+    }
+    unsigned v = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '=') {
+            if (fault("ca-base64-no-padding")) return -1;
+            if (i < n - 2) return -1;
+            for (size_t j = i; j < n; j++)
+                if (s[j] != '=') return -1;
+            break;
+        }
+        const char *p = strchr(B64, s[i]);
+        if (!p || !s[i]) return -1;
+        v = v << 6 | (unsigned)(p - B64);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o >= cap) return -1;
+            out[o++] = (unsigned char)(v >> bits);
+            v &= (1u << bits) - 1;
+        }
+    }
+    *outlen = o;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- CA */
+
+struct ca {
+    EVP_PKEY *key;
+    X509 *root;
+    const char *users;
+    pthread_mutex_t lock;
+    int failures;
+};
+
+struct ca_job {
+    struct ca *ca;
+    int fd;
+};
+
+static void http_answer(int fd, int status, const char *ctype, const char *body, size_t len) {
+    const char *reason = status == 200 ? "OK" : status == 400 ? "Bad Request" : status == 401 ? "Unauthorized"
+                       : status == 403 ? "Forbidden" : status == 404 ? "Not Found"
+                       : status == 413 ? "Payload Too Large" : status == 429 ? "Too Many Requests"
+                       : "Error";
+    char head[512];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.0 %d %s\r\nServer: legc\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n",
+                     status, reason, ctype, len);
+    send_all(fd, head, (size_t)n);
+    send_all(fd, body, len);
+}
+
+static void http_text(int fd, int status, const char *body) {
+    http_answer(fd, status, "text/plain", body, strlen(body));
+}
+
+static int check_password(const char *users, const char *alias, const char *password) {
+    size_t n;
+    unsigned char *d = read_file(users, &n);
+    if (!d) return 0;
+    char *text = malloc(n + 1);
+    memcpy(text, d, n);
+    text[n] = 0;
+    free(d);
+    int ok = 0;
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        size_t ll = strlen(line);
+        if (ll && line[ll - 1] == '\r') line[--ll] = 0;
+        char *colon = strchr(line, ':');
+        if (!colon) continue;
+        *colon = 0;
+        if (strcmp(line, alias) == 0 && strcmp(colon + 1, password) == 0) ok = 1;
+    }
+    free(text);
+    return ok;
+}
+
+static X509 *issue(struct ca *ca, const char *alias, EVP_PKEY *pub) {
+    X509 *x = X509_new();
+    X509_set_version(x, 2);
+    unsigned char serial[16];
+    RAND_bytes(serial, sizeof serial);
+    serial[0] &= 0x7F;
+    BIGNUM *sb = BN_bin2bn(serial, sizeof serial, NULL);
+    BN_to_ASN1_INTEGER(sb, X509_get_serialNumber(x));
+    BN_free(sb);
+    X509_set_issuer_name(x, X509_get_subject_name(ca->root));
+    X509_NAME *name = X509_NAME_new();
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)alias, -1, -1, 0);
+    X509_set_subject_name(x, name);
+    X509_NAME_free(name);
+    int days = fault("ca-extensions") ? 30 : 365;
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), (long)days * 86400);
+    X509_set_pubkey(x, pub);
+    if (fault("ca-extensions")) {
+        X509V3_CTX v3;
+        X509V3_set_ctx(&v3, ca->root, x, NULL, NULL, 0);
+        const char *exts[][2] = {{"basicConstraints", "critical,CA:FALSE"},
+                                 {"keyUsage", "critical,digitalSignature,keyEncipherment"},
+                                 {"extendedKeyUsage", "clientAuth,serverAuth"}};
+        for (int i = 0; i < 3; i++) {
+            X509_EXTENSION *e = X509V3_EXT_conf(NULL, &v3, exts[i][0], exts[i][1]);
+            X509_add_ext(x, e, -1);
+            X509_EXTENSION_free(e);
+        }
+    }
+    if (X509_sign(x, ca->key, EVP_sha256()) <= 0) {
+        X509_free(x);
+        return NULL;
+    }
+    return x;
+}
+
+static void ca_verify(struct ca *ca, int fd, const char *body) {
+    char *payload = NULL, *public_key = NULL, *name = NULL, *password = NULL;
+    EVP_PKEY *pub = NULL;
+    if (json_two(body, "payload", &payload, "public_key", &public_key) != 0) goto bad;
+    unsigned char sealed[1024], cred[1024];
+    size_t sl, crl = sizeof cred - 1;
+    if (b64_decode(payload, sealed, sizeof sealed, &sl) != 0) goto bad;
+    if (oaep(ca->key, sealed, sl, cred, &crl, 0, fault("ca-oaep-sha1")) != 0) goto bad;
+    cred[crl] = 0;
+    if (memchr(cred, 0, crl) || json_two((char *)cred, "name", &name, "password", &password) != 0) goto bad;
+    BIO *b = BIO_new_mem_buf(public_key, -1);
+    pub = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
+    BIO_free(b);
+    ERR_clear_error();
+    if (!pub || EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA) goto bad;
+    if (fault("ca-throttle")) {
+        pthread_mutex_lock(&ca->lock);
+        int throttled = ca->failures >= 3;
+        pthread_mutex_unlock(&ca->lock);
+        if (throttled) {
+            http_text(fd, 429, "too many failed logins\n");
+            goto done;
+        }
+    }
+    if (!check_password(ca->users, name, password)) {
+        pthread_mutex_lock(&ca->lock);
+        ca->failures++;
+        pthread_mutex_unlock(&ca->lock);
+        http_text(fd, 401, "invalid alias or password\n");
+        goto done;
+    }
+    X509 *x = issue(ca, name, pub);
+    if (!x) {
+        http_text(fd, 500, "signing failed\n");
+        goto done;
+    }
+    size_t cl;
+    unsigned char *pem = cert_bytes(x, 0, &cl);
+    X509_free(x);
+    if (fault("ca-json-answer")) {
+        char *tmp = malloc(cl + 1);
+        memcpy(tmp, pem, cl);
+        tmp[cl] = 0;
+        char *esc = json_escape(tmp);
+        char *j = malloc(strlen(esc) + 32);
+        sprintf(j, "{\"certificate\": %s}", esc);
+        http_answer(fd, 200, "application/json", j, strlen(j));
+        free(tmp);
+        free(esc);
+        free(j);
+    } else {
+        http_answer(fd, 200, "text/plain", (char *)pem, cl);
+    }
+    free(pem);
+    goto done;
+bad:
+    http_text(fd, 400, "malformed request\n");
+done:
+    EVP_PKEY_free(pub);
+    free(payload);
+    free(public_key);
+    free(name);
+    free(password);
+}
+
+static void *ca_conn(void *arg) {
+    struct ca_job *job = arg;
+    struct ca *ca = job->ca;
+    int fd = job->fd;
+    free(job);
+    set_timeout(fd, 30);
+    size_t cap = 16384, len = 0;
+    char *buf = malloc(cap + 1);
+    char *end = NULL;
+    while (!end) {
+        if (len == cap) {
+            http_text(fd, 400, "header too long\n");
+            goto out;
+        }
+        ssize_t n = recv(fd, buf + len, cap - len, 0);
+        if (n <= 0) goto out;
+        len += (size_t)n;
+        buf[len] = 0;
+        end = strstr(buf, "\r\n\r\n");
+    }
+    *end = 0;
+    char *body_start = end + 4;
+    size_t have = len - (size_t)(body_start - buf);
+    char method[16] = "", path[1024] = "";
+    if (sscanf(buf, "%15s %1023s", method, path) != 2) {
+        http_text(fd, 400, "bad request line\n");
+        goto out;
+    }
+    long clen = -1;
+    for (char *line = strstr(buf, "\r\n"); line; line = strstr(line + 2, "\r\n"))
+        if (strncasecmp(line + 2, "Content-Length:", 15) == 0) clen = strtol(line + 17, NULL, 10);
+    if (strcmp(path, "/verify") != 0) {
+        http_text(fd, 404, "not found\n");
+        goto out;
+    }
+    if (strcmp(method, "POST") != 0) {
+        http_text(fd, 404, "not found\n");
+        goto out;
+    }
+    if (clen < 0) {
+        http_text(fd, 400, "no Content-Length\n");
+        goto out;
+    }
+    if (clen > 65536) {
+        http_text(fd, 413, "body too large\n");
+        goto out;
+    }
+    char *body = malloc((size_t)clen + 1);
+    size_t got = have < (size_t)clen ? have : (size_t)clen;
+    memcpy(body, body_start, got);
+    while (got < (size_t)clen) {
+        ssize_t n = recv(fd, body + got, (size_t)clen - got, 0);
+        if (n <= 0) {
+            free(body);
+            goto out;
+        }
+        got += (size_t)n;
+    }
+    body[clen] = 0;
+    if (memchr(body, 0, (size_t)clen))
+        http_text(fd, 400, "malformed request\n");
+    else
+        ca_verify(ca, fd, body);
+    free(body);
+out:
+    free(buf);
+    shutdown(fd, SHUT_WR);
+    close(fd);
+    return NULL;
+}
+
+static int ca_serve(int argc, char **argv) {
+    struct ca *ca = calloc(1, sizeof *ca);
+    ca->key = load_key(opt(argc, argv, "-root-key"));
+    ca->root = load_cert(opt(argc, argv, "-root-cert"));
+    ca->users = opt(argc, argv, "-users");
+    pthread_mutex_init(&ca->lock, NULL);
+    int lfd = listen_on(atoi(opt(argc, argv, "-port")));
+    for (;;) {
+        int fd = accept(lfd, NULL, NULL);
+        if (fd < 0) continue;
+        struct ca_job *job = malloc(sizeof *job);
+        job->ca = ca;
+        job->fd = fd;
+        pthread_t t;
+        if (pthread_create(&t, NULL, ca_conn, job) != 0) {
+            close(fd);
+            free(job);
+            continue;
+        }
+        pthread_detach(t);
+    }
+    return 0;
+}
+
+static int enroll(int argc, char **argv) {
+    const char *url = opt(argc, argv, "-ca");
+    X509 *root = load_cert(opt(argc, argv, "-root"));
+    const char *alias = opt(argc, argv, "-alias");
+    char *password = read_password(opt(argc, argv, "-password-file"));
+    const char *key_out = opt(argc, argv, "-key-out"), *cert_out = opt(argc, argv, "-cert-out");
+    if (strncmp(url, "http://", 7) != 0) die("the CA URL must be http://HOST:PORT");
+    char host[256], port[16] = "80";
+    const char *hp = url + 7;
+    size_t hl = strcspn(hp, ":/");
+    snprintf(host, sizeof host, "%.*s", (int)hl, hp);
+    if (hp[hl] == ':') snprintf(port, sizeof port, "%.*s", (int)strcspn(hp + hl + 1, "/"), hp + hl + 1);
+    EVP_PKEY *key = EVP_RSA_gen(2048);
+    if (!key) die("key generation failed");
+    char *ename = json_escape(alias), *epw = json_escape(password);
+    char *cred = malloc(strlen(ename) + strlen(epw) + 40);
+    sprintf(cred, "{\"name\": %s, \"password\": %s}", ename, epw);
+    unsigned char sealed[512];
+    size_t sl = sizeof sealed;
+    if (oaep(X509_get0_pubkey(root), (unsigned char *)cred, strlen(cred), sealed, &sl, 1, 0) != 0)
+        die("credentials too long for OAEP");
+    BIO *b = BIO_new(BIO_s_mem());
+    PEM_write_bio_PUBKEY(b, key);
+    char *pp;
+    long pl = BIO_get_mem_data(b, &pp);
+    char *pub = malloc((size_t)pl + 1);
+    memcpy(pub, pp, (size_t)pl);
+    pub[pl] = 0;
+    BIO_free(b);
+    char *b64 = b64_encode(sealed, sl), *epub = json_escape(pub);
+    char *body = malloc(strlen(b64) + strlen(epub) + 64);
+    sprintf(body, "{\"payload\": \"%s\", \"public_key\": %s}", b64, epub);
+    int fd = connect_to(host, port);
+    if (fd < 0) die("cannot connect to the CA");
+    set_timeout(fd, 30);
+    char head[512];
+    int hn = snprintf(head, sizeof head,
+                      "POST /verify HTTP/1.0\r\nHost: %s:%s\r\nContent-Type: application/json\r\n"
+                      "Content-Length: %zu\r\n\r\n", host, port, strlen(body));
+    if (send_all(fd, head, (size_t)hn) != 0 || send_str(fd, body) != 0) die("send");
+    size_t cap = 65536, len = 0;
+    char *resp = malloc(cap + 1);
+    for (;;) {
+        if (len == cap) resp = realloc(resp, (cap *= 2) + 1);
+        ssize_t n = recv(fd, resp + len, cap - len, 0);
+        if (n <= 0) break;
+        len += (size_t)n;
+    }
+    resp[len] = 0;
+    int status = 0;
+    if (sscanf(resp, "HTTP/%*s %d", &status) != 1 || status != 200) die("the CA answered %d", status);
+    char *bstart = strstr(resp, "\r\n\r\n");
+    if (!bstart) die("no body");
+    bstart += 4;
+    X509 *cert = pem_cert((unsigned char *)bstart, len - (size_t)(bstart - resp));
+    if (!cert) die("the answer is not a PEM certificate");
+    size_t cl;
+    unsigned char *cpem = cert_bytes(cert, 0, &cl);
+    BIO *kb = BIO_new(BIO_s_mem());
+    PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL);
+    char *kp;
+    long kl = BIO_get_mem_data(kb, &kp);
+    if (write_atomic(key_out, (unsigned char *)kp, (size_t)kl, 0600) != 0) die("cannot write key");
+    if (write_atomic(cert_out, cpem, cl, 0644) != 0) die("cannot write certificate");
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    signal(SIGPIPE, SIG_IGN);
+    load_faults();
+    if (argc < 2) die("usage: legc eke-serve|eke-get|pki-serve|pki-get|ca-serve|enroll ...");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "eke-serve") == 0) return eke_serve(argc, argv);
+    if (strcmp(cmd, "eke-get") == 0) return eke_get(argc, argv);
+    if (strcmp(cmd, "pki-serve") == 0) return pki_serve(argc, argv);
+    if (strcmp(cmd, "pki-get") == 0) return pki_get(argc, argv);
+    if (strcmp(cmd, "ca-serve") == 0) return ca_serve(argc, argv);
+    if (strcmp(cmd, "enroll") == 0) return enroll(argc, argv);
+    die("unknown command %s", cmd);
+    return 2;
+}
