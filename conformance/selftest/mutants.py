@@ -37,6 +37,7 @@ from conformance.selftest.mutants_blind7_client import MUTANTS as _BLIND7_CLIENT
 from conformance.selftest.mutants_blind8_client import MUTANTS as _BLIND8_CLIENT
 from conformance.selftest.mutants_blind8_eke import MUTANTS as _BLIND8_EKE
 from conformance.selftest.mutants_blind9_ca import MUTANTS as _BLIND9_CA
+from conformance.selftest.mutants_blind9_caops import MUTANTS as _BLIND9_CAOPS
 from conformance.selftest.mutants_blind9_client import MUTANTS as _BLIND9_CLIENT
 from conformance.selftest.mutants_blind9_client2 import MUTANTS as _BLIND9_CLIENT2
 from conformance.selftest.mutants_blind9_eke import MUTANTS as _BLIND9_EKE
@@ -408,7 +409,7 @@ MUTANTS += _BLIND6_EKE + _BLIND6_PKI + _BLIND6_CA + _BLIND6_CLIENT
 MUTANTS += _BLIND7_CLIENT
 MUTANTS += _BLIND8_EKE + _BLIND8_CLIENT
 MUTANTS += _BLIND9_EKE + _BLIND9_PKI + _BLIND9_CA + _BLIND9_CLIENT + _BLIND9_CLIENT2
-MUTANTS += _BLIND9_OPS + _BLIND9_IDIOMS
+MUTANTS += _BLIND9_OPS + _BLIND9_IDIOMS + _BLIND9_CAOPS
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name
     raise RuntimeError("duplicate mutant names in conformance/selftest/mutants*.py")

@@ -668,9 +668,18 @@ _BY_NAME.update({r.name: r.apply for r in READINGS})
 
 def all_readings() -> tuple[Reading, ...]:
     """Every conforming variant: this module's and those of the readings_* modules."""
-    from conformance.selftest import readings_clients, readings_servers  # they import Reading
+    from conformance.selftest import (  # they import Reading
+        readings_clients,
+        readings_servers,
+        readings_session9,
+    )
 
-    return READINGS + readings_servers.READINGS + readings_clients.READINGS
+    return (
+        READINGS
+        + readings_servers.READINGS
+        + readings_clients.READINGS
+        + readings_session9.READINGS
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
