@@ -111,6 +111,9 @@ ERROR_CODES: Final[Mapping[str, int]] = {
 }
 ERROR_NAMES: Final[Mapping[int, str]] = {code: name for name, code in ERROR_CODES.items()}
 FATAL_CODES: Final = frozenset({1, 2, 3, 4, 8, 9, 10, 11, 14})
+# Fatal refusals that answer what the peer just sent, at once (not `timeout`, which a
+# timer sends, nor `busy`/`throttled`, which may follow an admission wait).
+_AT_ONCE_CODES: Final = FATAL_CODES - {9, 10, 14}
 
 _TYPE_RE: Final = re.compile(rb"[A-Z0-9_]{4}")
 _SHA256_RE: Final = re.compile(r"[0-9a-f]{64}")
@@ -797,6 +800,23 @@ def expect_on(
     matched = next((o for o in options if o.matches(events[0])), None)
     note = ""
     violates: tuple[str, ...] = ()
+    refusals = [o for o in options if isinstance(o, ExpectError) and o.numbers]
+    if (
+        isinstance(matched, ExpectClose)
+        and refusals
+        and all(o.numbers <= _AT_ONCE_CODES for o in refusals)
+    ):
+        # The case wants a fatal refusal (or a bare close in its place): both come at
+        # once [ERR-3]. A close that only the target's idle or handshake timer brings
+        # is not a refusal, however long the case was willing to wait for one.
+        took = time.monotonic() - started
+        at_once = getattr(receiver, "close_within", None) or _close_allowance
+        if took > at_once:
+            note = (
+                f"ERR-3: no refusal, and the close came only after {took:.2f} s (a timer's "
+                f"close, not a refusal at once: allowed {at_once:.2f} s)"
+            )
+            matched = None
     if matched is not None and matched.then_close:
         close_within = getattr(receiver, "close_within", None)
         wait = close_within or min(max(budget, 0.5), _close_allowance)

@@ -6,6 +6,7 @@ mutant's own subprocess (see conformance/selftest/mutants.py).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from conformance.selftest.mutant import Mutant, _module
@@ -151,7 +152,7 @@ _TIMER = tuple(
         group="limits",
         profile=profile,
         requirement="LIM-1",
-        test_file="test_limits_more.py",
+        test_file="test_limits.py",
         description="the handshake deadline's timer is never cancelled: sessions die with it",
         apply=apply,
     )
@@ -199,7 +200,7 @@ _PER_ADDRESS = tuple(
         group="limits",
         profile=profile,
         requirement="LIM-8",
-        test_file="test_lockout_more.py",
+        test_file="test_lockout.py",
         description="the per-address cap counts established connections too (lowered at close)",
         apply=_per_address_counts_every_connection,
     )
@@ -228,8 +229,32 @@ def _eke_client_takes_oversize_control() -> None:
     handshake.MAX_CONTROL_PAYLOAD = frames.DEFAULT_MAX_PAYLOAD
 
 
+def _eke_refusal_left_to_idle() -> None:
+    """A protocol error is logged, not answered: no EROR, the idle timer closes later."""
+    server = _module("reference.eke.server")
+    errors = _module("reference.errors")
+    original = server.EkeServer._send_fatal
+
+    def send_fatal(self: Any, stream: Any, code: Any, message: str) -> None:
+        if code is errors.ErrorCode.TIMEOUT:
+            original(self, stream, code, message)
+            return
+        time.sleep(self.config.idle_timeout)  # "the peer will give up by itself"
+
+    server.EkeServer._send_fatal = send_fatal
+
+
 MUTANTS: tuple[Mutant, ...] = (
     *_RESERVED,
+    Mutant(
+        name="lead-eke-refusal-left-to-idle",
+        group="eke",
+        profile="eke",
+        requirement="FRM-7",
+        test_file="test_framing.py",
+        description="a malformed record is not answered; the idle timer closes the connection",
+        apply=_eke_refusal_left_to_idle,
+    ),
     Mutant(
         name="lead-eke-client-takes-oversize-control",
         group="eke-client",
