@@ -1184,3 +1184,366 @@ def test_an_address_is_never_hard_locked(pki_target: Target) -> None:
             f"429 after every wait: {trail}",
         )
     pytest.skip(f"{failures} of {lock_after} failures reached: {trail}")
+
+
+# --------------------------------------------------------------------------------------
+# Edges of the CA's backoff and hard cap (CA-ENR-7, CA-ENR-19).
+#
+# * An alias's hard lock is the alias's alone: a fresh user fails its declared
+#   `ca_lock_after` times, every guess from ONE address (each Retry-After waited out);
+#   then the locked alias is answered 429 with `Retry-After` the CA's declared backoff cap
+#   (not less: the lock is not a backoff that ends), and that same address, once the
+#   Retry-After it is given has run out, is answered again for another alias — a CA that
+#   locks the address an alias was locked from locks out everyone behind a NAT
+#   (`test_an_address_is_never_hard_locked` fails with fresh aliases only, whose own counts
+#   never reach the lock).
+# * The doubled wait stops at the declared cap: one fresh address fails with fresh ghost
+#   aliases a few failures past the point where the doubling reaches the cap, every
+#   Retry-After waited out; none may ask for more than the cap.
+#
+# Both need the CA's throttle declared in the target file (`[limits] ca_throttle_failures`,
+# `ca_throttle_cap`, and `ca_lock_after` for the first) and short (a cap the case can wait
+# out); otherwise they skip.
+# --------------------------------------------------------------------------------------
+
+_EDGE_MAX_DECLARED = 30  # the highest declared threshold / lock the cases go up to
+_EDGE_MAX_WAIT = 5.0  # the longest single Retry-After the cases wait out
+_EDGE_BUDGET = 30.0  # seconds of waits in all, per case
+_EDGE_SLACK = 0.2  # added to each Retry-After wait
+
+
+class _Waits:
+    """Retry-After waits, bounded in all (a skip, never a FAIL, when it runs out)."""
+
+    def __init__(self, trail: list[str]) -> None:
+        self.left = _EDGE_BUDGET
+        self.trail = trail
+
+    def wait_out(self, answer: ca.CaAnswer) -> int:
+        retry = answer.headers.get("retry-after") or ""
+        if not retry.isdigit():
+            pytest.skip(f"a 429 without a Retry-After in seconds (CA-ENR-7 judges): {self.trail}")
+        if int(retry) > _EDGE_MAX_WAIT or int(retry) + _EDGE_SLACK > self.left:
+            pytest.skip(f"Retry-After {retry} s is longer than this case waits: {self.trail}")
+        self.left -= int(retry) + _EDGE_SLACK
+        time.sleep(int(retry) + _EDGE_SLACK)  # what Retry-After promises: this long later, answered
+        return int(retry)
+
+
+def _declared_cap(target: Target) -> float:
+    cap = target.limits.ca_throttle_cap
+    if cap is None:
+        pytest.skip("the target declares no CA backoff cap (limits.ca_throttle_cap)")
+    if cap > _EDGE_MAX_WAIT:
+        pytest.skip(f"the declared backoff cap {cap:g} s is longer than the case waits")
+    return cap
+
+
+@pytest.mark.xdist_group("ca-lock-edge")
+@pytest.mark.req("CA-ENR-19")
+def test_a_lock_is_the_aliases_alone_and_says_the_cap(pki_target: Target) -> None:
+    lock_after = pki_target.limits.ca_lock_after
+    if lock_after is None:
+        pytest.skip("the target declares no CA hard cap (limits.ca_lock_after, CA-ENR-19)")
+    if lock_after > _EDGE_MAX_DECLARED:
+        pytest.skip(f"ca_lock_after {lock_after} is more failed logins than the case sends")
+    cap = _declared_cap(pki_target)
+    if not pki_target.ca_user_add_cmd:
+        pytest.skip("needs the CA's ca_user_add_cmd: the lock is judged on a user of its own")
+    alias = f"le-{secrets.token_hex(5)}"
+    ca.admin_command(pki_target, "add", alias, stdin=secrets.token_urlsafe(15) + "\n")
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, alias)))
+    address = ca.sources(pki_target).fresh()
+    trail: list[str] = []
+    waits = _Waits(trail)
+
+    def login(who: str, password: str) -> ca.CaAnswer:
+        answer = ca.enrol(pki_target, who, password, csr, source=address)
+        trail.append(f"{'alias' if who == alias else 'other'}:{answer.status}/"
+                     f"{answer.headers.get('retry-after') or '-'}")  # fmt: skip
+        return answer
+
+    failures = 0
+    for _ in range(2 * lock_after + 2):  # every 401 or every wait gets one more login
+        if failures == lock_after:
+            break
+        answer = login(alias, f"guess-{len(trail)}")
+        if answer.status == 401:
+            failures += 1
+        elif answer.status == 429:
+            waits.wait_out(answer)
+        else:
+            pytest.skip(f"the CA answered {answer.describe()} before the lock: {trail}")
+    if failures < lock_after:
+        pytest.skip(f"{failures} of {lock_after} failures reached: {trail}")
+    # The backoff of the last failure runs out; then the alias is refused by its lock alone.
+    first = login(alias, "after-the-lock")
+    if first.status != 429:
+        pytest.skip(f"the locked alias got {first.describe()} (test_ca_throttle judges)")
+    waits.wait_out(first)
+    locked = login(alias, "after-the-backoff")
+    retry = locked.headers.get("retry-after") or ""
+    if locked.status != 429 or not retry.isdigit():
+        pytest.skip(f"the locked alias got {locked.describe()} (other cases judge): {trail}")
+    if int(retry) < math.floor(cap):
+        raise ConformanceFailure.evidence(
+            f"CA-ENR-19: alias {alias!r} failed {lock_after} consecutive times (the declared "
+            f"ca_lock_after) and its backoff was waited out",
+            f"429 with Retry-After the backoff cap ({cap:g} s, ca_throttle_cap): the lock "
+            "lasts until an administrator unlocks it",
+            f"Retry-After {retry} s. Trail (who:status/Retry-After): {trail}",
+        )
+    # The address the alias was locked from: another alias, once its wait has run out.
+    for _ in range(3):
+        other = login(ca.ghost_alias(), f"other-{len(trail)}")
+        if other.status != 429:
+            if other.status != 401:
+                pytest.skip(f"another alias got {other.describe()} (other cases judge): {trail}")
+            return
+        waits.wait_out(other)
+    raise ConformanceFailure.evidence(
+        f"CA-ENR-19: alias {alias!r} was hard-locked after {lock_after} failures, all from "
+        f"address {address}; then other aliases logged in from that address, each "
+        "Retry-After waited out",
+        "a login answered (401) once the address's backoff has run out: addresses are never "
+        "hard-locked, the lock is the alias's",
+        f"429 after every wait. Trail (who:status/Retry-After): {trail}",
+    )
+
+
+@pytest.mark.xdist_group("ca-lock-edge")
+@pytest.mark.req("CA-ENR-7")
+def test_the_doubled_wait_stops_at_the_declared_cap(pki_target: Target) -> None:
+    threshold = pki_target.limits.ca_throttle_failures
+    if threshold is None:
+        pytest.skip("the target declares no CA throttle threshold (ca_throttle_failures)")
+    if threshold > _EDGE_MAX_DECLARED:
+        pytest.skip(f"ca_throttle_failures {threshold} is more failed logins than the case sends")
+    cap = _declared_cap(pki_target)
+    # Failures past the threshold until base * 2^k is past the cap (base at least 1 s,
+    # the declared cap at most _EDGE_MAX_WAIT), and one more.
+    wanted = threshold + max(1, math.ceil(math.log2(max(cap, 1.0)))) + 2
+    address = ca.sources(pki_target).fresh()
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, "ghost")))
+    trail: list[str] = []
+    waits = _Waits(trail)
+    failures = 0
+    for _ in range(2 * wanted + 2):
+        if failures >= wanted:
+            return
+        answer = ca.enrol(pki_target, ca.ghost_alias(), f"cap-{len(trail)}", csr, source=address)
+        retry = answer.headers.get("retry-after") or ""
+        trail.append(f"{answer.status}/{retry or '-'}")
+        if answer.status == 401:
+            failures += 1
+            continue
+        if answer.status != 429 or not retry.isdigit():
+            pytest.skip(f"the address got {answer.describe()} (other cases judge): {trail}")
+        if int(retry) > math.ceil(cap) + 1:
+            raise ConformanceFailure.evidence(
+                f"CA-ENR-7: address {address} failed {failures} times, each with a new ghost "
+                "alias, every Retry-After waited out",
+                f"each doubled wait at most the CA's declared backoff cap ({cap:g} s, "
+                "ca_throttle_cap)",
+                f"Retry-After {retry} s. Statuses/Retry-After: {trail}",
+            )
+        waits.wait_out(answer)
+    pytest.skip(f"{failures} of {wanted} failures reached: {trail}")
+
+
+# --------------------------------------------------------------------------------------
+# CA-ENR-19: a locked alias stays locked whatever passwords follow, until an
+# administrator unlocks it — its right password included, more than once.
+#
+# The lock must be checked *without verifying the password*. A CA that verifies it anyway
+# (the lock looked at after the hash, or a "success resets the count" that also clears the
+# lock) still answers the first right password 429, so a single probe sees nothing; but
+# that verification reset the alias, and the next login with the right password is issued
+# a certificate: whoever guesses on at a locked alias is told, one login later, that a
+# guess was right. So: a fresh user (`ca_user_add_cmd`) failed its declared
+# `ca_lock_after` times (each guess from a fresh address, every Retry-After waited out),
+# the backoff of its last failure waited out, then its right password several times in a
+# row: every answer must be 429.
+# --------------------------------------------------------------------------------------
+
+_LOCKED_MAX_DECLARED = 60  # the highest declared lock threshold the case goes up to
+_LOCKED_MAX_WAIT = 5.0  # the longest single Retry-After the case waits out
+_LOCKED_BUDGET = 25.0  # seconds of waits in all
+_RIGHT_LOGINS = 3  # right-password logins after the lock, each must be 429
+
+
+@pytest.mark.xdist_group("ca-lock-more")
+@pytest.mark.req("CA-ENR-19")
+def test_a_locked_alias_stays_locked_for_its_right_password(pki_target: Target) -> None:
+    lock_after = pki_target.limits.ca_lock_after
+    if lock_after is None:
+        pytest.skip("the target declares no CA hard cap (limits.ca_lock_after, CA-ENR-19)")
+    if lock_after > _LOCKED_MAX_DECLARED:
+        pytest.skip(f"ca_lock_after {lock_after} is more failed logins than the case sends")
+    if not pki_target.ca_user_add_cmd:
+        pytest.skip("needs the CA's ca_user_add_cmd: the lock is judged on a right password")
+    alias, secret = f"lm-{secrets.token_hex(5)}", secrets.token_urlsafe(15)
+    ca.admin_command(pki_target, "add", alias, stdin=secret + "\n")
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, alias)))
+    trail: list[str] = []
+    budget = _LOCKED_BUDGET
+
+    def login(password: str) -> ca.CaAnswer:
+        answer = ca.enrol(pki_target, alias, password, csr)
+        trail.append(f"{answer.status}/{answer.headers.get('retry-after')}")
+        return answer
+
+    def wait_out(answer: ca.CaAnswer) -> None:
+        nonlocal budget
+        retry = answer.headers.get("retry-after") or ""
+        if not retry.isdigit():
+            pytest.skip(f"a 429 without a Retry-After in seconds (CA-ENR-7 judges): {trail}")
+        if int(retry) > _LOCKED_MAX_WAIT or int(retry) + 0.2 > budget:
+            pytest.skip(f"Retry-After {retry} s is longer than this case waits: {trail}")
+        budget -= int(retry) + 0.2
+        time.sleep(int(retry) + 0.2)  # the CA's Retry-After, which the SPEC says to honour
+
+    failures = 0
+    last: ca.CaAnswer | None = None
+    for _ in range(2 * lock_after + 2):  # every 401 or every wait gets one more login
+        if failures == lock_after:
+            break
+        last = login(f"guess-{len(trail)}")
+        if last.status == 401:
+            failures += 1
+        elif last.status == 429:
+            wait_out(last)
+        else:
+            pytest.skip(f"the CA answered {last.describe()} before the lock: {trail}")
+    if failures < lock_after:
+        pytest.skip(f"{failures} of {lock_after} failures reached: {trail}")
+    # The backoff of the last failure: a login while it runs is refused by the backoff
+    # alone; the lock must refuse the logins after it.
+    probe = login(f"guess-{len(trail)}")
+    if probe.status != 429:
+        raise ConformanceFailure(
+            f"CA-ENR-19: alias {alias!r} had {lock_after} consecutive failed logins (the "
+            f"declared ca_lock_after); the next login got {probe.describe()}, not 429. "
+            f"Statuses/Retry-After: {trail}"
+        )
+    wait_out(probe)
+    for n in range(_RIGHT_LOGINS):
+        answer = login(secret)
+        if answer.status != 429:
+            raise ConformanceFailure(
+                f"CA-ENR-19: alias {alias!r} is locked after {lock_after} consecutive "
+                f"failures; right-password login {n + 1} of {_RIGHT_LOGINS} in a row (the "
+                f"backoff waited out) got {answer.describe()}, want 429 every time: the CA "
+                "verified the password of a locked alias and let the right one unlock it "
+                f"(no administrator did). Statuses/Retry-After: {trail}"
+            )
+
+
+# --------------------------------------------------------------------------------------
+# CA-ENR-14: a login the CA fails to verify (its handler raises) must still end its
+# reservation.
+#
+# A CA that reserves a login against its alias and address before the slow hash
+# (CA-ENR-14) must release that reservation on every path out of the verification, not
+# only on "right" and "wrong". The path forgotten in practice is the exception: a password
+# the hash cannot take — a lone surrogate (`"\\ud800"`: valid JSON, no UTF-8 encoding, so
+# `password.encode()` raises in Python) or a NUL (which some password-hash bindings refuse)
+# — makes the hash raise, the handler answers 500 (or 400), and the reservation stays.
+# After N such requests (N: the CA's threshold; never a failure, since nothing was
+# verified) the address and the alias hold N "pending" attempts forever: every later login
+# from that address, or for that alias, is answered `503 busy`, however long one waits.
+# A denial of service any client can cause with N requests.
+#
+# The case: N such requests (sequential, one ghost alias, one fresh address), then wrong
+# passwords for another ghost alias from that address, and for the first alias from
+# another fresh address. Whatever the CA answered the hostile requests (400, 401, 500: an
+# error answer, CA-ENR-9 judges its form elsewhere) and whether it counted them as
+# failures or not, the next logins must be verified (401) once any backoff they earned has
+# run (429 with its `Retry-After`, waited out within bounds); `503 busy` to a sequential
+# login, still after its `Retry-After` has been waited out several times, means
+# reservations nobody holds any more. Nothing is pending on our side: every earlier request
+# was answered before the next was sent.
+# --------------------------------------------------------------------------------------
+
+_UNDECLARED_THRESHOLD = 10  # CA-ENR-7: a target without a declared N is judged as N <= 10
+_PENDING_MAX_WAIT = 5.0  # the longest single Retry-After the case waits out
+_WAIT_BUDGET = 15.0  # the longest it waits in all, per follow-up login
+_BUSY_ROUNDS = 3  # 503 answers, each waited out, before a busy state is judged stuck
+
+# Passwords a hash may raise on. JSON-escaped by json.dumps (ensure_ascii): the bodies
+# are valid JSON and valid UTF-8.
+_HOSTILE_PASSWORDS = {
+    "lone-surrogate": "\ud800guess",
+    "nul": "gue\u0000ss",
+}
+
+
+def _threshold(target: Target) -> int:
+    declared = target.limits.ca_throttle_failures
+    return _UNDECLARED_THRESHOLD if declared is None else max(1, declared)
+
+
+def _follow_up(target: Target, alias: str, source: str | None, csr: str) -> tuple[int, list[str]]:
+    """A wrong-password login, 429/503 waited out within bounds: its final status and the
+    trail of answers."""
+    trail: list[str] = []
+    waited = 0.0
+    busy = 0
+    while True:
+        answer = ca.enrol(target, alias, f"wrong-{secrets.token_hex(4)}", csr, source=source)
+        retry = answer.headers.get("retry-after", "")
+        trail.append(f"{answer.status} (Retry-After {retry or '-'})")
+        if answer.status not in (429, 503):
+            return answer.status, trail
+        if answer.status == 503:
+            busy += 1
+            if busy >= _BUSY_ROUNDS:
+                return 503, trail
+        wait = float(retry) if retry.isdigit() else 1.0
+        if wait > _PENDING_MAX_WAIT or waited + wait > _WAIT_BUDGET:
+            pytest.skip(
+                f"a login for {alias!r} is held off longer than this case waits "
+                f"({_WAIT_BUDGET:g} s): {trail}"
+            )
+        time.sleep(wait + 0.2)  # the CA's Retry-After, which the SPEC says to honour
+        waited += wait + 0.2
+
+
+@pytest.mark.xdist_group("ca-pending-more")
+@pytest.mark.req("CA-ENR-14")
+@pytest.mark.parametrize("password", list(_HOSTILE_PASSWORDS))
+def test_a_login_whose_hash_fails_leaves_nothing_pending(pki_target: Target, password: str) -> None:
+    ca.ca_address(pki_target)
+    hostile = _HOSTILE_PASSWORDS[password]
+    first, second = ca.ghost_alias(), ca.ghost_alias()
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, "ghost")))
+    address = ca.sources(pki_target).fresh()
+    statuses: list[int] = []
+    for _ in range(_threshold(pki_target)):
+        answer = ca.enrol(pki_target, first, hostile, csr, source=address)
+        statuses.append(answer.status)
+        if answer.status in (429, 503):
+            break  # throttled (counted) or busy: the follow-ups judge which it is
+    what = (
+        f"{len(statuses)} sequential logins of the unknown alias {first!r} from {address} "
+        f"with a password holding a {password} (answered {statuses})"
+    )
+    for alias, source, which in (
+        (second, address, f"another unknown alias {second!r} from the same address"),
+        (first, ca.sources(pki_target).fresh(), f"{first!r} from a fresh address"),
+    ):
+        status, trail = _follow_up(pki_target, alias, source, csr)
+        if status == 503:
+            raise ConformanceFailure(
+                f"CA-ENR-14: after {what}, a wrong password for {which} got 503 busy "
+                f"{_BUSY_ROUNDS} times, each Retry-After waited out: {trail}. Nothing of "
+                "ours is pending (every request was answered before the next): the "
+                "requests whose password the hash could not take kept their reservation "
+                "(the error path does not release it), so the address and the alias stay "
+                "busy for everyone, for ever"
+            )
+        if status != 401:
+            raise ConformanceFailure(
+                f"CA-ENR-14: after {what}, a wrong password for {which} got {trail}, "
+                "want 401 auth_failed once any backoff has run"
+            )

@@ -333,9 +333,20 @@ class PutRun:
 _RESPONDER_CERTS: dict[tuple[str, str], Any] = {}
 
 
+Serve = Callable[[Channel, PutSeen, Answer, str], None]
+
+
 def _run_put(
-    target: Target, workdir: Path, transcripts: TranscriptBook, answer: Answer, content: bytes
+    target: Target,
+    workdir: Path,
+    transcripts: TranscriptBook,
+    answer: Answer,
+    content: bytes,
+    serve: Serve | None = None,
 ) -> PutRun:
+    """The client's put of `content` to the suite's responder, which answers it with
+    `serve` (by default `_serve_put`, looked up when called)."""
+    serve_put: Serve = serve if serve is not None else _serve_put
     template = _put_template(target, workdir)
     srcdir = workdir / f"src-{secrets.token_hex(3)}"
     srcdir.mkdir()
@@ -369,7 +380,7 @@ def _run_put(
             if channel is None:
                 seen.ended = f"handshake did not complete: {view.frames} {view.ended}"
                 return
-            _serve_put(channel, seen, answer, name)
+            serve_put(channel, seen, answer, name)
 
         with HostileEkeServer(
             behaviour, timeout=READ_TIMEOUT, accept_timeout=RUN_TIMEOUT
@@ -389,7 +400,7 @@ def _run_put(
         ctx = server_context(cert_path, key_path, target.root)
 
         def script(channel: PkiChannel) -> None:
-            _serve_put(channel, seen, answer, name)
+            serve_put(channel, seen, answer, name)
 
         with HostileResponder(ctx, script, timeout=READ_TIMEOUT) as hostile:
             run = launch_and_run(hostile.host, hostile.port, {"alias": responder_alias(target)})
@@ -754,3 +765,61 @@ def test_initiator_put_takes_only_accept_true_as_acceptance(
             )
         )
     _fail(put, problems, f"a put answered with a non-acceptance RSFL ({shape})")
+
+
+# --------------------------------------------------------------------------------------
+# An INITIATOR's put answered `EROR exists` in place of the responder's `DONE` (SPEC
+# §3.4 APP-PUT-8, APP-PUT-10).
+#
+# APP-PUT-8 lets a responder accept a put and, when another put of that name was stored
+# first, answer `exists` instead of its `DONE`. `exists` is a non-fatal code, and a client
+# may read it as "the file is there": success. APP-PUT-10 says otherwise: only the
+# responder's `DONE` makes a put succeed; an `EROR` in its place is a failure. The
+# responder here accepts, reads the whole file and the client's `DONE`, answers `EROR
+# exists` and keeps the connection (non-fatal, ERR-3): the client must report failure.
+#
+# The machinery (the suite's responder on both profiles, the verdict on what the client
+# sent) is the one above; only the answer to DONE is this section's.
+# --------------------------------------------------------------------------------------
+
+_UNANSWERED = "; no answer to DONE"
+
+
+def _serve_put_then_exists(channel: Channel, seen: PutSeen, answer: Answer, name: str) -> None:
+    """The honest acceptance of `_serve_put`; its DONE replaced by a
+    non-fatal `EROR exists`, after which it watches what the client still sends."""
+    _serve_put(channel, seen, Answer(final="close"), name)
+    if not seen.answered.endswith(_UNANSWERED):
+        return  # the put never reached its DONE: judged as the other puts are
+    channel.send_frame("EROR", error_payload("exists", "suite: stored by another put first"))
+    seen.answered = seen.answered[: -len(_UNANSWERED)] + "; EROR exists in place of DONE"
+    seen.ended = ""
+    _drain(channel, seen, seen.after, AFTER_WAIT)
+
+
+@pytest.mark.req("APP-PUT-10", "APP-PUT-4", "APP-BYE-1")
+def test_initiator_put_reports_exists_in_place_of_done_as_failure(
+    target: Target,
+    tmp_path: Path,
+    transcripts: TranscriptBook,
+) -> None:
+    """Accepted, sent in full with its DONE, then answered `EROR exists` (non-fatal)
+    instead of `DONE`: the client must report the put failed, never success."""
+    put = _run_put(
+        target, tmp_path, transcripts, Answer(), _content(5000), serve=_serve_put_then_exists
+    )
+    problems: Problems = []
+    _judge_common(put, problems)
+    _judge_sent_file(put, problems)
+    if "EROR exists in place of DONE" in put.seen.answered and (
+        put.run.succeeded or put.run.timed_out
+    ):
+        problems.append(
+            (
+                "APP-PUT-10",
+                "the responder answered the client's DONE with EROR exists (another put of "
+                f"the name was stored first, APP-PUT-8), yet the client "
+                f"{put.run.success_evidence()}",
+            )
+        )
+    _fail(put, problems, "a put answered EROR exists in place of DONE")

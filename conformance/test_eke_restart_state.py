@@ -3,7 +3,7 @@
 Observed across the declared restart (`[eke] restart_cmd`) with a declared inbox; without
 them the case SKIPs. APP-STORE-3: "A responder MUST also remove, when it starts, the
 `.sft-partial-*` files that an earlier run left in its inbox (it owns its inbox)."
-test_eke_inbox_sweep_more.py plants a temporary dated a day back, which even a sweep by
+test_eke_restart.py plants a temporary dated a day back, which even a sweep by
 age removes. A server that applies the initiator's rule ("only those nobody has written
 to for longer than the idle timeout") to its own inbox is lenient but not wrong for a
 live directory; one that copies a fixed age (10 minutes, an hour) from a client keeps

@@ -27,6 +27,7 @@ from conformance.eke_support import (
     PartialHandshake,
     SourceAddresses,
     Victim,
+    fail_handshake,
     ghost_user,
     start_handshake,
 )
@@ -1539,3 +1540,442 @@ def test_a_pending_login_completes_after_its_user_is_locked(
             )
     finally:
         honest.close()
+
+
+# --------------------------------------------------------------------------------------
+# The hard cap's refusal (SPEC §5.6 EKE-THR-11), continued.
+#
+# EKE-THR-11: a user name locked by L consecutive failures is refused "with `EROR
+# throttled` (`retry_after` the backoff cap)". The cases above show that the lock
+# outlasts the backoff and that `retry_after` is an integer; here its value is judged once
+# the backoff has run out, when only the hard lock refuses the name: a client told "retry
+# after 1 s" of a lock that never ends retries for ever. Probes come from fresh source
+# addresses, so that no address count adds a lock of its own.
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.req("EKE-THR-11")
+def test_hard_locked_name_is_told_the_backoff_cap(
+    eke_target: Target, eke_sources: SourceAddresses
+) -> None:
+    _needs_throttling(eke_target, eke_sources)
+    limits = eke_target.limits
+    if limits.lock_after is None:
+        pytest.skip("the target declares no hard cap (limits.lock_after, EKE-THR-11)")
+    p, _ = _pending_caps(eke_target)
+    n, lock_after = limits.throttle_failures, limits.lock_after
+    if lock_after - (n - 1) > p:
+        pytest.skip(f"lock_after {lock_after} is not reachable without waiting out locks")
+    if limits.throttle_cap > 5:
+        pytest.skip(f"waiting out a {limits.throttle_cap:g} s backoff cap is too long here")
+    user = ghost_user()
+    for i in range(n - 1):
+        early = _fail_once(eke_target, user, eke_sources.fresh())
+        if early is not None:
+            inconclusive(f"throttled after {i} failures of {n}: {early.describe()}")
+    held: list[PartialHandshake] = []
+    try:
+        for i in range(lock_after - (n - 1)):
+            what = f"guess {n + i} of {lock_after}"
+            held.append(_hold(eke_target, user, bytes(32), eke_sources.fresh(), what))
+    except ConformanceFailure as exc:
+        inconclusive(f"cannot judge the hard cap: {lock_after} failures could not be made\n{exc}")
+    finally:
+        for hs in held:
+            _end(eke_target, hs)
+    frame, _ = _probe(eke_target, user, bytes(32), eke_sources.fresh())
+    if frame is None or frame.error_name != "throttled":
+        inconclusive(
+            f"{user!r} is not throttled after {lock_after} failures "
+            f"({frame.describe() if frame is not None else 'no frame'}): other cases judge"
+        )
+    first = _assert_throttled(frame, f"EKE1 after {lock_after} consecutive failures")
+    # Bounded by the declared cap (at most 5 s here): a server that announces a lock of
+    # hours is judged on the next probe, not waited for.
+    wait = max(min(first, math.ceil(limits.throttle_cap)), _lock_seconds(eke_target, lock_after))
+    wait_s = wait + 0.5
+    time.sleep(wait_s)  # the backoff runs out on the server's clock; only the lock is left
+    frame, _ = _probe(eke_target, user, bytes(32), eke_sources.fresh())
+    if frame is None or frame.error_name != "throttled":
+        inconclusive(
+            f"{user!r} not throttled once its backoff ran out "
+            f"({frame.describe() if frame is not None else 'no frame'}): "
+            "test_hard_lock_outlasts_the_backoff judges the lock itself"
+        )
+    assert frame is not None
+    retry = _assert_throttled(frame, f"EKE1 of the locked name {user!r}, {wait_s:.1f} s later")
+    cap = limits.throttle_cap
+    allowed = {max(1, math.floor(cap)), max(1, math.ceil(cap))}
+    if retry not in allowed:
+        raise ConformanceFailure.evidence(
+            f"EKE-THR-11: {user!r} had {lock_after} consecutive failures (the declared "
+            f"lock_after) and its backoff has run out ({wait_s:.1f} s after the first "
+            "refusal): only the hard lock refuses it now",
+            f"EROR throttled with retry_after the backoff cap ({cap:g} s)",
+            f"retry_after {retry} ({frame.describe()})",
+        )
+
+
+# --------------------------------------------------------------------------------------
+# sft-eke/1 backoff law beyond its first doubling (SPEC EKE-THR-6).
+#
+# test_backoff_grows_after_the_lock checks the lock after failure N (base) and after failure N+1
+# (twice base). A backoff that grows linearly — `base · (n − N + 1)` — gives the same two
+# values, and parts only at failure N+2 (three times base against four). This case follows
+# one client address (its failures made under fresh unknown user names, so that no user
+# name is counted more than once and the hard cap of EKE-THR-11, which addresses never
+# get, stays out of the way) through failures N, N+1, N+2 and, while the cap allows and
+# the waits stay short, N+3: after each, `retry_after` must be the time left of
+# `min(cap, base · 2^(n − N))` seconds, rounded up.
+# --------------------------------------------------------------------------------------
+
+# The waits this case may spend on locks before the last one it measures: beyond this
+# the target's declared backoff is too long for the default run (SKIP, with the reason).
+_BACKOFF_WAIT_BUDGET = 12.0
+
+
+def _fail_handshake(target: Target, user: str, source: str | None) -> ReceivedFrame | None:
+    """One failed handshake; the EROR that refused its EKE1 instead, if one came."""
+    return fail_handshake(target, user, source, timeout=_timeout(target))
+
+
+def _probe_ghost(target: Target, source: str | None) -> ReceivedFrame | None:
+    """EKE1 of a fresh unknown user name from `source`: the frame that answers it."""
+    timeout = _timeout(target)
+    hs = start_handshake(target, ghost_user(), bytes(32), source=source, timeout=timeout)
+    try:
+        event = hs.receive_eke2(timeout)
+        return event if isinstance(event, ReceivedFrame) else None
+    finally:
+        hs.close()
+
+
+@pytest.mark.req("EKE-THR-6", "EKE-THR-1", "ERR-7")
+def test_address_backoff_keeps_doubling(eke_target: Target, eke_sources: SourceAddresses) -> None:
+    """One address, failures N, N+1, N+2 (N+3 when it fits): each lock is
+    min(cap, base · 2^(n − N)) seconds — doubling, not growing by base each time."""
+    if not eke_target.has("throttling"):
+        unsupported("the target does not declare the 'throttling' feature")
+    if not eke_sources.loopback:
+        pytest.skip("needs a loopback target to vary the client address")
+    n = eke_target.limits.throttle_failures
+    # Measure failures N .. N+last; the last is N+2, or N+3 when the cap is not reached
+    # by N+2 and the waits still fit the budget.
+    last = 2
+    if _lock_seconds(eke_target, n + 2) < _lock_seconds(eke_target, n + 3):
+        if sum(_lock_seconds(eke_target, n + k) for k in range(3)) <= _BACKOFF_WAIT_BUDGET:
+            last = 3
+    waits = sum(_lock_seconds(eke_target, n + k) for k in range(last))
+    if waits > _BACKOFF_WAIT_BUDGET:
+        pytest.skip(f"the locks before failure {n + last} total {waits} s: too long here")
+    address = eke_sources.fresh()
+    history: list[str] = []
+    failure_started = time.monotonic()
+    for i in range(n):
+        failure_started = time.monotonic()
+        early = _fail_handshake(eke_target, ghost_user(), address)
+        if early is not None:
+            raise ConformanceFailure(
+                f"EKE1 refused after {i} failures of one address, the declared limit is "
+                f"{n}: {early.describe()}",
+                violates=("EKE-THR-1",),
+            )
+    for k in range(last + 1):
+        failures = n + k
+        lock = _lock_seconds(eke_target, failures)
+        frame = _probe_ghost(eke_target, address)
+        since = time.monotonic() - failure_started
+        if frame is None or frame.error_name != "throttled":
+            shown = frame.describe() if frame is not None else "no frame"
+            raise ConformanceFailure(
+                f"Expected: EROR throttled after failure {failures} of one address\n"
+                f"Actual:   {shown}\nSo far: {'; '.join(history) or '-'}",
+                violates=("EKE-THR-1",) if k == 0 else ("EKE-THR-6",),
+            )
+        retry = (frame.json() or {}).get("retry_after")
+        if type(retry) is not int:
+            raise ConformanceFailure(
+                f"ERR-7: retry_after is {retry!r}, not an integer", violates=("ERR-7",)
+            )
+        history.append(f"failure {failures}: retry_after {retry} s ({since:.2f} s after it)")
+        # The time left, rounded up: at most the lock, at least the lock less the time
+        # since that failure began (the server counted it after that).
+        if not max(0, math.ceil(lock - since)) <= retry <= lock:
+            raise ConformanceFailure(
+                f"EKE-THR-6: after failure {failures} of one address the lock must be "
+                f"min(cap, base * 2^{k}) = {lock} s (base {eke_target.limits.throttle_base:g} "
+                f"s, cap {eke_target.limits.throttle_cap:g} s); retry_after is {retry} s, "
+                f"{since:.2f} s after that failure began.\nHistory: {'; '.join(history)}",
+                violates=("EKE-THR-6",),
+            )
+        if k == last:
+            return
+        # Wait out the lock the server announced, then fail once more: polling, because
+        # the lock runs on the server's clock; bounded by twice the lock.
+        deadline = time.monotonic() + lock * 2 + 2
+        attempts = 0
+        while True:
+            failure_started = time.monotonic()
+            if _fail_handshake(eke_target, ghost_user(), address) is None:
+                break
+            attempts += 1
+            if time.monotonic() > deadline or attempts > 400:
+                raise ConformanceFailure(
+                    f"EKE-THR-6: still throttled {attempts} attempts later, past the "
+                    f"announced retry_after of {retry} s.\nHistory: {'; '.join(history)}",
+                    violates=("EKE-THR-6",),
+                )
+            time.sleep(0.05)
+
+
+# Past the hard cap's count: the waits this case may spend (the locks of failures N to
+# L + 1 of one address, then the last one once more).
+_PAST_CAP_BUDGET = 24.0
+
+
+def _wait_out(target: Target, address: str | None, lock: int, history: list[str]) -> float:
+    """Fails once more from `address` as soon as its lock (`lock` s) has run out, polling
+    (the lock runs on the server's clock); returns when that failure began. Bounded by
+    twice the lock: still refused then breaks the backoff law."""
+    deadline = time.monotonic() + lock * 2 + 2
+    attempts = 0
+    while True:
+        began = time.monotonic()
+        refused = _fail_handshake(target, ghost_user(), address)
+        if refused is None:
+            return began
+        attempts += 1
+        history.append(f"refused: {refused.describe()}")
+        if time.monotonic() > deadline or attempts > 400:
+            raise ConformanceFailure(
+                f"EKE-THR-6: an address still refused {attempts} attempts later, past its "
+                f"lock of {lock} s.\nHistory: {'; '.join(history[-6:])}",
+                violates=("EKE-THR-6",),
+            )
+        time.sleep(0.05)
+
+
+@pytest.mark.req("EKE-THR-6")
+def test_address_lock_expires_past_the_hard_cap_count(
+    eke_target: Target, eke_sources: SourceAddresses
+) -> None:
+    """One address fails L + 1 times (L: the hard cap of EKE-THR-11), each under a fresh
+    unknown user name, waiting out each lock; once its last lock —
+    min(cap, base · 2^(L + 1 − N)) s — has run out, the next EKE1 from it MUST be answered
+    EKE2. The permanent lock of EKE-THR-11 is for user names only: an address's lock
+    always follows the backoff law and ends. A server that keeps one "hard locked" test
+    for both tables locks a shared address (a NAT, an office) out for good."""
+    if not eke_target.has("throttling"):
+        unsupported("the target does not declare the 'throttling' feature")
+    if not eke_sources.loopback:
+        pytest.skip("needs a loopback target to vary the client address")
+    limits = eke_target.limits
+    n, lock_after = limits.throttle_failures, limits.lock_after
+    if lock_after is None:
+        pytest.skip("the target declares no hard cap (limits.lock_after, EKE-THR-11)")
+    total = lock_after + 1
+    waits = sum(_lock_seconds(eke_target, k) for k in range(n, total + 1))
+    if waits > _PAST_CAP_BUDGET or total > 30:
+        pytest.skip(f"{total} failures and {waits} s of locks: too long for the default run")
+    address = eke_sources.fresh()
+    history: list[str] = []
+    began = time.monotonic()
+    for failures in range(1, total + 1):
+        if failures <= n:
+            began = time.monotonic()
+            refused = _fail_handshake(eke_target, ghost_user(), address)
+            if refused is not None:
+                raise ConformanceFailure(
+                    f"EKE1 refused after {failures - 1} failures of one address, the "
+                    f"declared limit is {n}: {refused.describe()}",
+                    violates=("EKE-THR-1",),
+                )
+        else:
+            began = _wait_out(eke_target, address, _lock_seconds(eke_target, failures - 1), history)
+        history.append(f"failure {failures}")
+    lock = _lock_seconds(eke_target, total)
+    # The last lock runs from that failure (at the latest its EROR): EKE2 must come once it
+    # has run out; polled, every 0.25 s, until twice the lock and 2 s have passed.
+    deadline = began + 2 * lock + 2.0
+    while True:
+        frame = _probe_ghost(eke_target, address)
+        if frame is not None and frame.type == b"EKE2":
+            return
+        shown = frame.describe() if frame is not None else "no frame"
+        history.append(f"{time.monotonic() - began:.2f} s after failure {total}: {shown}")
+        if frame is None or frame.error_name != "throttled" or time.monotonic() > deadline:
+            raise ConformanceFailure.evidence(
+                f"EKE-THR-6: EKE1 of a fresh unknown user from an address "
+                f"{time.monotonic() - began:.2f} s after its failure {total} (N = {n}, "
+                f"L = {lock_after}, base {limits.throttle_base:g} s, cap "
+                f"{limits.throttle_cap:g} s)",
+                f"EKE2 once its lock of min(cap, base * 2^{total - n}) = {lock} s has run "
+                "out: the hard cap (EKE-THR-11) locks user names, never addresses",
+                "\n".join(history[-6:]),
+            )
+        time.sleep(0.25)
+
+
+# --------------------------------------------------------------------------------------
+# The hard cap counts CONSECUTIVE failures: a success resets it (docs/SPEC.md
+# EKE-THR-11, "a success resets the count").
+#
+# Beside the hard-cap case (`test_hard_lock_outlasts_the_backoff`), which makes L
+# consecutive failures and judges the lock. This one makes more than L failures of one
+# name in all, in short rounds each ended
+# by an honest login: never L in a row, so the name MUST NOT be hard-locked. A server that
+# resets the backoff count at a success but not the hard cap's (two counters, one
+# forgotten) locks an honest user out for good after L failures spread over weeks.
+#
+# Each round stays below N−1 failures (so no backoff lock either) and is made from fresh
+# addresses (so no address is throttled). A server may count a failure only just after it
+# closed that connection, after the next (honest) login began: at most one failure per
+# round can then outlive a reset, far below L.
+# --------------------------------------------------------------------------------------
+
+_MAX_FAILURES = 12
+
+
+@pytest.mark.req("EKE-THR-11")
+def test_a_success_resets_the_hard_cap_count(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses
+) -> None:
+    """Rounds of failures of the victim's name, each ended by its honest login, until
+    more than L failures were made in all: every EKE1 is answered, none throttled."""
+    if not eke_target.has("throttling"):
+        unsupported("the target does not declare the 'throttling' feature")
+    if not eke_sources.loopback:
+        pytest.skip("needs a loopback target to vary the client address")
+    limits = eke_target.limits
+    n, lock_after = limits.throttle_failures, limits.lock_after
+    if lock_after is None:
+        pytest.skip("the target declares no hard cap (limits.lock_after, EKE-THR-11)")
+    per_round = max(1, n - 2)
+    if per_round + 1 >= lock_after:
+        pytest.skip(f"lock_after {lock_after} is too close to N = {n} to tell a reset")
+    if lock_after + 1 > _MAX_FAILURES:
+        pytest.skip(f"lock_after {lock_after}: too many failures for the default run")
+    made = 0
+    while made <= lock_after:
+        for _ in range(per_round):
+            refused = _fail_handshake(eke_target, eke_victim.user, eke_sources.fresh())
+            if refused is not None:
+                raise ConformanceFailure.evidence(
+                    f"EKE-THR-11: EKE1 of {eke_victim.user!r} after {made} failures in all, "
+                    f"in rounds of {per_round} each ended by a successful login (N = {n}, "
+                    f"L = {lock_after})",
+                    "EKE2: never more than one failure in a row, so neither the backoff "
+                    "nor the hard cap applies (a success resets the count)",
+                    refused.describe(),
+                )
+            made += 1
+        try:
+            eke_victim.honest(eke_sources.fresh()).close()
+        except ConformanceFailure as exc:
+            raise ConformanceFailure(
+                f"EKE-THR-11: the honest login of {eke_victim.user!r} after {made} failures "
+                f"in all, in rounds of {per_round} each ended by a successful login (N = {n}, "
+                f"L = {lock_after}), failed: a success resets the hard cap's count\n{exc}",
+                violates=("EKE-THR-11",),
+            ) from None
+
+
+# --------------------------------------------------------------------------------------
+# The backoff's cap (docs/SPEC.md EKE-THR-6): `min(cap, base * 2^(n - N))`.
+#
+# Beside `test_backoff_grows_after_the_lock`, which judges the first lock and its doubling
+# (failures N and N+1). This case follows the
+# law until the doubling passes the cap, and judges the lock there: a server that never
+# holds the lock to the cap (the `min` forgotten) announces, and enforces, a lock longer
+# than the cap. It counts the failures of one address (fresh user names each time): a user
+# name would meet the hard cap of EKE-THR-11 first. Against the embedded reference (N = 3,
+# base 1 s, cap 4 s) the locks waited out are 1 + 2 + 4 s; a target whose locks up to the
+# cap add up to more than `_MAX_WAIT` seconds is SKIPped.
+# --------------------------------------------------------------------------------------
+
+_CAP_MAX_WAIT = 12.0
+
+
+def _fail_fresh_name(target: Target, source: str) -> ReceivedFrame | None:
+    """One failed handshake of a fresh user name from `source`; returns the EROR
+    throttled instead when the address is locked."""
+    refused = fail_handshake(target, ghost_user(), source, timeout=_timeout(target))
+    if refused is not None and refused.error_name != "throttled":
+        raise ConformanceFailure(f"no EKE2 for a handshake to be failed: {refused.describe()}")
+    return refused
+
+
+def _retry_after_of(frame: ReceivedFrame) -> int:
+    retry = (frame.json() or {}).get("retry_after")
+    if type(retry) is not int or retry < 0:
+        raise ConformanceFailure(
+            f"ERR-7: retry_after is {retry!r}, not an integer", violates=("ERR-7",)
+        )
+    return retry
+
+
+def _uncapped_lock(target: Target, failures: int) -> float:
+    """EKE-THR-6's lock after the `failures`-th failure (n >= N), uncapped."""
+    limits = target.limits
+    return limits.throttle_base * 2.0 ** (failures - limits.throttle_failures)
+
+
+@pytest.mark.req("EKE-THR-6")
+def test_backoff_is_held_to_the_cap(eke_target: Target, eke_sources: SourceAddresses) -> None:
+    """Failures of one address, each once its lock has ended, until base * 2^(n - N)
+    exceeds the cap: the lock after that failure is the cap, so `retry_after` (the time
+    left, rounded up) is at most ceil(cap)."""
+    if not eke_target.has("throttling"):
+        unsupported("the target does not declare the 'throttling' feature")
+    if not eke_sources.loopback:
+        pytest.skip("needs a loopback target to vary the client address")
+    limits = eke_target.limits
+    n, cap = limits.throttle_failures, limits.throttle_cap
+    if limits.throttle_base <= 0 or cap <= 0:
+        pytest.skip("the target declares no backoff")
+    # The first failure whose uncapped lock exceeds the cap, and the locks before it.
+    beyond = n
+    while _uncapped_lock(eke_target, beyond) <= cap:
+        beyond += 1
+    waits = [max(1, math.ceil(_uncapped_lock(eke_target, k))) for k in range(n, beyond)]
+    if sum(waits) > _CAP_MAX_WAIT:
+        pytest.skip(f"the locks before the cap add up to {sum(waits)} s (> {_CAP_MAX_WAIT:g} s)")
+    address = eke_sources.fresh()
+    assert address is not None  # loopback, checked above
+    done = 0
+    deadline = time.monotonic() + 2 * sum(waits) + 4 + beyond * _timeout(eke_target)
+    while done < beyond:
+        throttled = _fail_fresh_name(eke_target, address)
+        if throttled is None:
+            done += 1
+            continue
+        # Locked: wait out the lock the server announced, polling (the lock is the
+        # server's clock); bounded by twice the law's locks.
+        if time.monotonic() > deadline:
+            raise ConformanceFailure(
+                f"EKE-THR-6: the address {address} is still throttled after {done} failures "
+                f"and {2 * sum(waits) + 4:g} s, twice the law's locks ({waits} s)",
+                violates=("EKE-THR-6",),
+            )
+        time.sleep(min(0.25, max(0.05, _retry_after_of(throttled) / 4)))
+    timeout = _timeout(eke_target)
+    hs = start_handshake(eke_target, ghost_user(), bytes(32), source=address, timeout=timeout)
+    try:
+        event = hs.receive_eke2(timeout)
+    finally:
+        hs.close()
+    if not isinstance(event, ReceivedFrame) or event.error_name != "throttled":
+        raise ConformanceFailure(
+            f"Expected: EROR throttled for an EKE1 from {address} right after its failure "
+            f"{beyond} (N = {n})\nActual:   {event.describe()}",
+            violates=("EKE-THR-6",),
+        )
+    retry = _retry_after_of(event)
+    if retry > math.ceil(cap):
+        raise ConformanceFailure.evidence(
+            f"EKE-THR-6: EKE1 from {address} right after its failure {beyond} (N = {n}, base "
+            f"{limits.throttle_base:g} s, cap {cap:g} s)",
+            f"EROR throttled with retry_after <= {math.ceil(cap)}: the lock is min(cap, "
+            f"base * 2^{beyond - n}) = {cap:g} s",
+            f"retry_after {retry}: the lock is not held to the cap",
+        )

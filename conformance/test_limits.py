@@ -10,6 +10,7 @@ Fixtures (conformance/plugin.py): `target`, `app_channel()`, `transcripts`.
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 import ssl
 import struct
@@ -28,8 +29,15 @@ from conformance._wire_fixtures import (
     suite_identity,
 )
 from conformance.channel import Channel
-from conformance.pki_channel import HandshakeRefused, client_context, connect_pki
+from conformance.pki_channel import (
+    HandshakeRefused,
+    client_context,
+    close_bound,
+    connect_pki,
+    ended_cleanly,
+)
 from conformance.target import Target
+from conformance.test_app_put import _assert_no_temporary_holds
 from conformance.wire import (
     Closed,
     ConformanceFailure,
@@ -522,3 +530,145 @@ def test_a_session_that_keeps_asking_is_never_idle(target: Target, app_channel: 
         channel.expect([ExpectFrame("DONE", {"sha256": file.sha256})], skip=["DATA"]).check(
             f"{what}: DONE"
         )
+
+
+# --------------------------------------------------------------------------------------
+# An established session outlives the handshake timeout (docs/SPEC.md §6: LIM-1, APP-2),
+# both profiles.
+#
+# The handshake deadline of LIM-1 is armed at accept and concerns a connection whose secure
+# channel is *not* established in time. A responder that arms it on accept and forgets to
+# disarm it when the handshake completes (a `setTimeout(destroy, handshake_timeout)` cleared
+# only on 'close', a `SO_RCVTIMEO` never reset, a deadline checked on every read) gives
+# every connection a lifetime of one handshake timeout: a session that keeps asking is cut
+# after it. With the embedded limits (handshake 2 s, idle 1.5 s) the cases above
+# are all over within 2 s of accept, so none of them lasts long enough to
+# see it. This case keeps one established session busy — a get every fraction of the idle
+# timeout, so LIM-2 never allows closing it — until well past the handshake timeout, and
+# requires every get to be served on that one connection (APP-2).
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.req("LIM-1", "APP-2")
+def test_an_established_session_outlives_the_handshake_timeout(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """Gets paced at most 0.4 idle timeouts (and 1 s) apart on one connection, from the
+    handshake until the handshake timeout plus 1 s has passed, are all served: the
+    handshake deadline ends with the handshake, and LIM-2 allows closing only a quiet
+    connection."""
+    handshake = target.limits.handshake_timeout
+    idle = target.limits.idle_timeout
+    if handshake > _MAX_WAIT:
+        pytest.skip(f"the target's handshake timeout is {handshake} s (at most {_MAX_WAIT} s)")
+    file = known_file(target)
+    gap = min(0.4 * idle, 1.0)
+    span = handshake + 1.0
+    channel = app_channel()
+    started = time.monotonic()  # the channel is up: accept was earlier still
+    index = 0
+    while True:
+        index += 1
+        elapsed = time.monotonic() - started
+        what = (
+            f"get {index} on one established connection, {elapsed:.1f} s after its "
+            f"handshake (handshake timeout {handshake} s, idle timeout {idle} s; the "
+            f"previous answer came at most {gap:.1f} s before)"
+        )
+        channel.send_frame("RQFL", {"name": file.name})
+        channel.expect([ExpectFrame("RSFL")]).check(what)
+        channel.expect([ExpectFrame("DONE", {"sha256": file.sha256})], skip=["DATA"]).check(
+            f"{what}: DONE"
+        )
+        if elapsed >= span:
+            return
+        time.sleep(gap)  # quiet for less than the idle timeout: the pacing under test
+
+
+# --------------------------------------------------------------------------------------
+# A put that stalls until the idle timeout (docs/SPEC.md LIM-2, APP-STORE-3), beside
+# `test_idle_timeout_during_a_put` and `test_idle_timeout_inside_a_frame`.
+#
+# Those check that a stalled put is answered `EROR timeout` and leaves nothing
+# under its final name, and that a connection stalled inside a frame is ended (`EROR
+# timeout` or a close: both accepted there, for every profile and every place). Two things
+# it leaves open, each seen in an implementation whose timeout path differs from its other
+# failure paths:
+#
+# * the temporary file of the timed-out put [APP-STORE-3]: "on any failure — ...
+#   timeout ..." it is removed; a responder that forgets it on this one path ("the
+#   initiator may come back and resume") keeps the final name free yet fills its inbox
+#   with the bytes of every abandoned put (checked when the target declares its `inbox`);
+# * sft-pki/1, a put stalled inside a DATA payload: whatever the responder says first
+#   (`EROR timeout`, or nothing, as accepted inside a frame above), it ends the
+#   TLS connection with `close_notify` [PKI-TLS-7: "at a timeout"] — a responder whose
+#   payload reader lets the timeout escape as a transport error aborts the TCP stream
+#   (a reset) instead. test_pki_tls.py checks the close_notify of an idle timeout
+#   between requests only.
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.req("APP-STORE-3", "LIM-2")
+def test_put_ended_by_the_idle_timeout_leaves_no_temporary_file(
+    target: Target, app_channel: AppChannel
+) -> None:
+    require(target, "put")
+    if target.inbox is None:
+        pytest.skip("needs the responder's inbox (target file: inbox) to look for temporaries")
+    limit = _limit(target.limits.idle_timeout, "idle timeout")
+    sent = os.urandom(1000)
+    channel = app_channel()
+    channel.send_frame("PUTF", {"name": fresh_name(), "size": 5000})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF of 5000 bytes")
+    channel.send_frame("DATA", sent)
+    channel.expect([ExpectError("timeout")], timeout=limit * 1.5 + 1.0).check(
+        f"LIM-2: a put stalled after 1000 of 5000 bytes (idle timeout {limit} s)"
+    )
+    channel.close()
+    _assert_no_temporary_holds(
+        target, sent, "a put that stalled after 1000 of 5000 bytes until the idle timeout"
+    )
+
+
+@pytest.mark.req("PKI-TLS-7", "LIM-2")
+def test_put_stalled_inside_a_data_payload_ends_with_close_notify(
+    target: Target, app_channel: AppChannel
+) -> None:
+    if target.profile != "pki":
+        pytest.skip("sft-pki/1 only: close_notify (over sft-eke/1 a frame is one record)")
+    require(target, "put")
+    limit = _limit(target.limits.idle_timeout, "idle timeout")
+    channel = app_channel()
+    channel.send_frame("PUTF", {"name": fresh_name(), "size": 5000})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF of 5000 bytes")
+    # A DATA header announcing 4000 bytes, 1000 of them, then silence.
+    if not channel.send_raw(struct.pack("!4sI", b"DATA", 4000) + os.urandom(1000)):
+        raise ConformanceFailure("LIM-2: could not send part of a DATA frame: the target closed")
+    what = f"a put stalled inside a DATA payload (1000 of its 4000 bytes; idle timeout {limit} s)"
+    deadline = deadline_after(limit * 1.5 + 1.0 + close_bound(limit))
+    seen: list[str] = []
+    for _ in range(4):  # at most an EROR timeout, then the end
+        event = channel.recv_frame(deadline)
+        seen.append(event.describe())
+        if isinstance(event, ReceivedFrame) and event.error_name == "timeout":
+            continue
+        if isinstance(event, Closed):
+            if not ended_cleanly(event):
+                failure = ConformanceFailure.evidence(
+                    f"PKI-TLS-7: {what}",
+                    "the responder ends the connection at its idle timeout with a TLS "
+                    "close_notify (after EROR timeout), never a bare TCP FIN or reset",
+                    "; ".join(seen),
+                )
+                failure.violates = ("PKI-TLS-7",)
+                raise failure
+            channel.close()
+            return
+        break
+    failure = ConformanceFailure.evidence(
+        f"LIM-2: {what}",
+        "EROR timeout (or the close) within the idle timeout and a margin",
+        "; ".join(seen),
+    )
+    failure.violates = ("LIM-2",)
+    raise failure

@@ -34,14 +34,16 @@ import pytest
 
 from conformance._wire_fixtures import TranscriptBook, known_file, suite_identity
 from conformance.channel import Channel
-from conformance.eke_channel import EkeChannel
-from conformance.eke_support import SourceAddresses, sources_for
+from conformance.eke_channel import EkeChannel, password_key_cached
+from conformance.eke_support import SourceAddresses, sources_for, start_handshake
 from conformance.pki_channel import PkiChannel, client_context
+from conformance.plugin import inconclusive
 from conformance.target import KnownFile, Target
 from conformance.wire import (
     ConformanceFailure,
     ExpectFrame,
     RawConnection,
+    ReceivedFrame,
     Transcript,
     deadline_after,
 )
@@ -485,3 +487,156 @@ def test_handshakes_that_timed_out_give_their_slots_back(
         settle=1.0,
     )
     channel.close()
+
+
+# --------------------------------------------------------------------------------------
+# Lock-out by silent clients, continued (SPEC §6 LIM-9), sft-eke/1.
+#
+# The cases above show that an honest client gets in while `max_connections` silent
+# sockets hold every slot. That passes for a responder that makes room by closing the
+# NEWEST unfinished handshake too, yet such a responder keeps honest clients out of a
+# flood that goes on: the honest client, admitted, is itself the newest unfinished
+# handshake the moment the next silent socket arrives, and is closed before it can send
+# EKE3. LIM-9 names the policy that keeps room for handshakes that complete: close the
+# OLDEST unfinished one.
+#
+# Here: `max_connections` silent sockets (one per source address), then an honest client
+# sends EKE1 and reads EKE2, then ONE more silent socket arrives, then the honest client
+# sends EKE3: it must get EKE4. Of the unfinished connections, every silent one is older
+# than the honest client, so closing the oldest never touches it. (Source addresses are
+# 127.x.y.z: a target on loopback.)
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.req("LIM-9", "LIM-4")
+def test_a_flood_that_goes_on_does_not_close_an_honest_handshake(
+    eke_target: Target, transcripts: TranscriptBook, tmp_path: Path
+) -> None:
+    _, total = _limits(eke_target)
+    if not eke_target.accounts:
+        pytest.skip("needs an eke account (give --user and --password-file)")
+    account = eke_target.accounts[0]
+    pw = password_key_cached(account.password, account.user)
+    sources = sources_for(eke_target)
+    addresses = _fresh(sources, total + 2)
+    honest_from, later, flood = addresses[0], addresses[1], addresses[2:]
+    timeout = max(3.0, eke_target.limits.handshake_timeout * 2)
+    with _silent(eke_target, flood, transcripts):
+        hs = start_handshake(eke_target, account.user, pw, source=honest_from, timeout=timeout)
+        transcripts.add(hs.raw)
+        started = time.monotonic()
+        try:
+            event = hs.receive_eke2(timeout)
+            if hs.eke2 is None:
+                raise ConformanceFailure.evidence(
+                    f"LIM-9: an honest EKE1 from {honest_from} while {len(flood)} silent "
+                    f"connections held every slot (max_connections {total})",
+                    "EKE2 (the oldest unfinished connection closed to make room)",
+                    event.describe(),
+                )
+            eke3 = hs.client.on_eke2(hs.eke2)
+            with _silent(eke_target, [later], transcripts):
+                hs.send_eke3(eke3)
+                answer = hs.raw.recv_frame(deadline_after(timeout))
+            age = time.monotonic() - started
+            if not (isinstance(answer, ReceivedFrame) and answer.type == b"EKE4"):
+                if age >= eke_target.limits.handshake_timeout:
+                    inconclusive(
+                        f"the honest handshake took {age:.2f} s, beyond the handshake "
+                        f"timeout ({eke_target.limits.handshake_timeout} s): too slow a "
+                        f"run to judge ({answer.describe()})"
+                    )
+                raise ConformanceFailure.evidence(
+                    f"LIM-9: an honest client from {honest_from}, admitted into a full "
+                    f"server and past EKE2, then one more silent connection from {later} "
+                    f"({len(flood)} older silent ones still unfinished)",
+                    "EKE4: the honest handshake is not the oldest unfinished connection, "
+                    "so it is not the one closed to admit the newcomer",
+                    answer.describe(),
+                )
+            hs.client.on_eke4(answer.json() or {})
+        finally:
+            hs.raw.close()
+
+
+# --------------------------------------------------------------------------------------
+# The per-address cap counts handshakes only (docs/SPEC.md §6: LIM-8), both profiles.
+#
+# LIM-8 caps the connections from one source address *that have not completed their
+# handshake*. A responder that keeps one counter per address, raised at accept and lowered
+# only when the connection closes (a map `connections[address]++` on 'connection', `--` on
+# 'close'), caps every connection from that address instead: the (cap + 1)-th established
+# session of one user behind one address is refused, though nothing from that address is in
+# its handshake and `max_connections` is far away. The cases above hold *silent* sockets
+# (pending ones), so it cannot tell the two counts apart; this case opens, from one fresh
+# source address, one more *established and served* connection than the per-address cap,
+# each completing its handshake and a get before the next is opened, and requires every one
+# of them to be admitted (fewer than `max_connections` are open, so LIM-4 allows no refusal).
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.req("LIM-8")
+def test_established_connections_do_not_fill_the_per_address_cap(
+    target: Target, transcripts: TranscriptBook, tmp_path: Path
+) -> None:
+    """From one address, cap + 1 established connections (each served a get) are all
+    admitted: the cap counts connections still in their handshake, not finished ones."""
+    if not target.host.startswith("127."):
+        pytest.skip("needs a target on loopback (the case connects from a fresh 127.x.y.z)")
+    cap = target.limits.max_pending_per_address or _SPEC_PER_ADDRESS
+    total = target.limits.max_connections
+    count = cap + 1
+    if count >= total or count > _MAX_HELD:
+        pytest.skip(
+            f"per-address cap {cap} + 1 does not fit below max_connections {total}: "
+            "LIM-4 could rightly refuse"
+        )
+    file = _small_file(target)
+    sources = sources_for(target)
+    idle = target.limits.idle_timeout
+
+    def case() -> None:
+        source = sources.fresh()
+        if source is None:
+            pytest.skip("no fresh loopback source address left")
+        held: list[Channel] = []
+        served_at: list[float] = []
+        try:
+            for index in range(count):
+                # Keep the held ones from idling out: each is served again well before
+                # its idle timeout (LIM-2 allows closing a quiet one, which would hide a
+                # count that includes them, never make a correct target fail).
+                for number, channel in enumerate(held):
+                    if time.monotonic() - served_at[number] > idle / 3:
+                        if time.monotonic() - served_at[number] > 0.7 * idle:
+                            raise _Inconclusive()
+                        _served(channel, file, f"held connection {number + 1}")
+                        served_at[number] = time.monotonic()
+                what = f"established connection {index + 1} of {count} from {source}"
+                try:
+                    channel = _honest_channel(target, source, tmp_path)
+                except ConformanceFailure as exc:
+                    raise ConformanceFailure.evidence(
+                        f"LIM-8: {what} (per-address cap {cap}, max_connections {total})",
+                        f"admitted: the {len(held)} other connections from {source} have all "
+                        "completed their handshake, none is pending, and fewer than "
+                        "max_connections are open",
+                        f"refused: {exc}",
+                        note="the per-address cap counts connections that have not completed "
+                        "their handshake (LIM-8), not established ones",
+                    ) from None
+                transcripts.add(channel)
+                held.append(channel)
+                _served(channel, file, what)
+                served_at.append(time.monotonic())
+        finally:
+            for channel in held:
+                channel.close()
+
+    for _ in range(_ATTEMPTS):
+        try:
+            case()
+            return
+        except _Inconclusive:
+            continue
+    pytest.skip(f"INCONCLUSIVE: each of {_ATTEMPTS} runs was slower than the idle timeout")

@@ -94,7 +94,7 @@ detected. Phase 2 (30 kept): all 30 detected. Escapes and what catches them now:
 - pki-rsfl-sha-authoritative (APP-GET-3): a lie with RSFL.sha256 right and DONE.sha256
   wrong, in both clients' lie tables.
 - Named the wrong file blind (caught by an existing case): eke-pwfile-not-utf8-replaced
-  (test_eke_client_password_file_r2.py), pki-unknown-code-unsupported
+  (test_eke_client_password_file.py), pki-unknown-code-unsupported
   (test_client_fatal_errors.py).
 """
 
@@ -576,7 +576,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "pwfile-not-utf8-replaced",
         "eke",
         "PWF-1",
-        "test_eke_client_password_file_r2.py",
+        "test_eke_client_password_file.py",
         "the password file decoded with errors='replace'",
         _pwfile_not_utf8_replaced,
     ),

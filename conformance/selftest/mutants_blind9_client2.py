@@ -20,7 +20,7 @@ Written blind (docs/SPEC.md and the reference's clients only), through five lens
 Blind measure (before any case was changed): 19 of 29 detected; 27 of 29 after phase 2:
 the SIGTERM put (test_client_lifetime.py), the temporary's random part and place
 (test_client_temporaries.py), every retry after `busy` (test_eke_client_busy_retries.py);
-two were caught by existing files they were not pointed at (test_client_put_r2.py,
+two were caught by existing files they were not pointed at (test_client_put.py,
 test_pki_certs.py). Dropped after the blind run: two `sweep-short` mutants (a sweep of
 temporaries 5 s or 10 s old, so that another live initiator's is removed).
 APP-STORE-3's "longer than the idle timeout" does not say whose (a client may be
@@ -515,7 +515,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "b9cl2-pki-put-exists-at-done-ok",
         "pki",
         "APP-PUT-10",
-        "test_client_put_r2.py",
+        "test_client_put.py",
         "L2: `exists` in place of the responder's DONE taken as success, exit 0",
         _pki_put_exists_at_done_ok,
     ),

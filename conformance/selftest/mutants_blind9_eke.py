@@ -76,7 +76,7 @@ logins from one address: new case in test_eke_second_use.py, re-targeted there),
 err3-throttled-linger (the 2 s close allowance equals the embedded handshake timeout: the
 refusal's close is now expected before the handshake deadline could bring it,
 test_eke_throttling.py), thr6-addr-hard-locked (no case followed an address past L
-failures: new case in test_eke_backoff_more.py, re-targeted there), hs3-fake-key-scrypt
+failures: new case in test_eke_throttling.py, re-targeted there), hs3-fake-key-scrypt
 (test_timing.py INCONCLUSIVE under the load of 8 helpers; FAIL when re-run).
 Written AFTER the blind measure (not counted in the blind figure): err3-busy-linger checks
 that the phase-2 close allowance catches the class; the other three probe new ground
@@ -902,7 +902,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _m(
         "b9eke-thr6-cap-ignored",
         "EKE-THR-6",
-        "test_eke_throttling_cap.py",
+        "test_eke_throttling.py",
         "--throttle-cap is parsed but the backoff is capped at 300 s",
         _thr6_cap_ignored,
     ),
@@ -930,7 +930,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _m(
         "b9eke-thr6-addr-hard-locked",
         "EKE-THR-6",
-        "test_eke_backoff_more.py",
+        "test_eke_throttling.py",
         "the hard cap applies to addresses too: an address's lock never expires",
         _thr6_addr_hard_locked,
     ),

@@ -931,7 +931,7 @@ def _r(
     return Reading(name, profile, requirements, test_files, description, apply, **kw)
 
 
-_CA_HTTP_FILES = ("test_ca.py", "test_ca_http_edge.py")
+_CA_HTTP_FILES = ("test_ca.py",)
 _CA_HTTP_REQS = ("CA-ENR-2", "CA-ENR-8", "CA-ENR-9", "CA-ENR-15")
 _EKE_GET_FILES = ("test_eke_client.py", "test_eke_client_transfer.py")
 _EKE_GET_REQS = ("EKE-HS-1", "EKE-HS-5", "APP-GET-3", "APP-GET-6", "APP-STORE-2")
@@ -1031,7 +1031,7 @@ READINGS: tuple[Reading, ...] = (
         "fp2-ca-busy-retry-after-3",
         "pki",
         ("CA-ENR-14",),
-        ("test_ca_pending_more.py", "test_ca_throttle.py", "test_ca.py"),
+        ("test_ca_throttle.py", "test_ca.py"),
         'CA-ENR-14: \'503 {"error": "busy"} with Retry-After (seconds, at least 1)\': 3',
         _ca_busy_retry_after_3,
         ca=True,
@@ -1040,7 +1040,7 @@ READINGS: tuple[Reading, ...] = (
         "fp2-ca-pending-cap-2",
         "pki",
         ("CA-ENR-14", "CA-ENR-2"),
-        ("test_ca_pending_more.py", "test_ca_throttle.py", "test_ca.py"),
+        ("test_ca_throttle.py", "test_ca.py"),
         "CA-ENR-14: 'or p at the CA's pending cap (reference: 4)': this CA's cap is 2",
         _ca_pending_cap_2,
         ca=True,
@@ -1049,7 +1049,7 @@ READINGS: tuple[Reading, ...] = (
         "fp2-ca-backdate-one-hour",
         "pki",
         ("CA-ENR-10", "CA-ENR-8", "CA-ENR-16", "CA-ENR-2"),
-        ("test_ca_csr.py", "test_ca.py", "test_ca_http_edge.py", "test_pki_hardening.py"),
+        ("test_ca_csr.py", "test_ca.py", "test_pki_hardening.py"),
         "CA-ENR-10: 'notBefore MAY be backdated by up to one hour for clock skew' (and the "
         "CRL's thisUpdate with it: 'thisUpdate is not in the future')",
         _ca_backdate_one_hour,
@@ -1068,7 +1068,7 @@ READINGS: tuple[Reading, ...] = (
         "fp2-ca-crl-one-hour",
         "pki",
         ("CA-ENR-8", "CA-ENR-16"),
-        ("test_ca.py", "test_ca_http_edge.py", "test_pki_hardening.py"),
+        ("test_ca.py", "test_pki_hardening.py"),
         "CA-ENR-16: 'a nextUpdate at most 7 days (604800 s) after its thisUpdate': 1 h",
         _ca_crl_one_hour,
         ca=True,
@@ -1168,7 +1168,7 @@ READINGS: tuple[Reading, ...] = (
         "fp2-ca-slow-logins",
         "pki",
         ("CA-ENR-2", "CA-ENR-6", "CA-ENR-7", "CA-ENR-14"),
-        ("test_ca.py", "test_ca_throttle.py", "test_ca_pending_more.py"),
+        ("test_ca.py", "test_ca_throttle.py"),
         "every login costs 0.3 s more (a costlier hash: CA-ENR-5 leaves its parameters "
         "to the CA), the same for every alias and password",
         _ca_slow_logins,
@@ -1200,7 +1200,7 @@ READINGS: tuple[Reading, ...] = (
         "fp2-eke-client-own-error-words",
         "eke",
         ("EKE-HS-4", "ERR-1", "ERR-3", "APP-GET-3"),
-        ("test_eke_client.py", "test_client_fatal_errors.py", "test_eke_client_lies_r2.py"),
+        ("test_eke_client.py", "test_client_fatal_errors.py", "test_eke_client_transfer.py"),
         "ERR-1: 'A receiver MUST act on code only; name and message are for people': "
         "every EROR this client sends says 'Fehler (siehe Protokoll)'",
         _other_error_messages,
@@ -1270,7 +1270,7 @@ READINGS: tuple[Reading, ...] = (
         "fp2-eke-client-write-at-end",
         "eke",
         ("APP-GET-3", "APP-GET-6", "APP-STORE-1", "APP-STORE-2", "APP-STORE-3"),
-        ("test_eke_client_transfer.py", "test_eke_client_lies_r2.py", "test_client_lies.py"),
+        ("test_eke_client_transfer.py", "test_client_lies.py"),
         "APP-GET-6: 'write a get into a temporary file and rename it ... only after "
         "APP-GET-3 succeeded': the data waits in memory until DONE, then temp + rename",
         _eke_write_at_end,

@@ -914,7 +914,7 @@ _APP_RESPONDER = tuple(
 _APP_FILES = tuple(
     f"test_{name}.py"
     for name in (
-        "app_get app_put app_put_r2 app_names app_names_controls app_integrity app_refusals "
+        "app_get app_put app_names app_names_controls app_integrity app_refusals "
         "app_error_frames app_reserved_names app_json_encodings app_put_race_loser "
         "app_schema_refusal_close app_eror_from_initiator framing"
     ).split()
@@ -1148,7 +1148,7 @@ READINGS: tuple[Reading, ...] = (
         "srv-ok-eke-state-after-payload",
         "eke",
         ("FRM-6", "FRM-16", "APP-1", "APP-3", "FRM-9", "APP-BYE-1"),
-        (_FRAMING, _PUT, "test_app_integrity.py", "test_eke_records_r2.py"),
+        (_FRAMING, _PUT, "test_app_integrity.py", "test_eke_records.py"),
         "a control frame is parsed before the state judges it (FRM-16)",
         _state_after_payload,
     ),
@@ -1211,7 +1211,6 @@ READINGS: tuple[Reading, ...] = (
         ("LIM-4", "LIM-8", "LIM-9", "LIM-5"),
         (
             "test_lockout.py",
-            "test_lockout_more.py",
             "test_limits.py",
             "test_eke_handshake_stalls.py",
         ),
@@ -1223,7 +1222,7 @@ READINGS: tuple[Reading, ...] = (
         "srv-ok-pki-busy-by-close",
         "pki",
         ("LIM-4", "LIM-8", "LIM-9", "LIM-5"),
-        ("test_lockout.py", "test_lockout_more.py", "test_limits.py"),
+        ("test_lockout.py", "test_limits.py"),
         "connections over LIM-4 are closed before TLS, without EROR busy (LIM-4: 'close, or "
         "EROR busy where possible')",
         _pki_busy_by_close,
@@ -1241,7 +1240,7 @@ READINGS: tuple[Reading, ...] = (
         "srv-ok-eke-slow-put-done",
         "eke",
         ("APP-PUT-5", "APP-PUT-4", "APP-PUT-8"),
-        (_PUT, "test_app_put_r2.py"),
+        (_PUT,),
         "a put's DONE answered 0.8 s after the initiator's (APP-PUT-5: 'answer DONE only "
         "once the file is durably stored'; no deadline but the idle timeout)",
         _eke_slow_put_done,
@@ -1338,7 +1337,7 @@ READINGS: tuple[Reading, ...] = (
             "test_eke_handshake.py",
             "test_eke_throttling.py",
             _FRAMING,
-            "test_app_put_r2.py",
+            "test_app_put.py",
             "test_app_integrity.py",
             _GET,
         ),
@@ -1370,8 +1369,6 @@ READINGS: tuple[Reading, ...] = (
         ("LIM-1", "LIM-2", "LIM-10", "EKE-HS-11"),
         (
             "test_limits.py",
-            "test_limits_more.py",
-            "test_limits_put_stall_edge.py",
             "test_limits_responder.py",
             "test_eke_handshake_stalls.py",
         ),
@@ -1386,8 +1383,6 @@ READINGS: tuple[Reading, ...] = (
         ("LIM-1", "LIM-2", "LIM-10"),
         (
             "test_limits.py",
-            "test_limits_more.py",
-            "test_limits_put_stall_edge.py",
             "test_limits_responder.py",
         ),
         "the handshake and idle timeouts close 0.5 s after they expire (LIM-1/LIM-2)",

@@ -365,7 +365,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "r2-put-short-accepted": Fault(
         "APP-PUT-5",
-        "test_app_put_r2.py",
+        "test_app_put.py",
         "server: fewer bytes than announced stored when DONE agrees",
     ),
     "r2-put-done-size-ignored": Fault(
@@ -420,7 +420,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "r2-lim-evicts-newest": Fault(
         "LIM-9",
-        "test_lockout_r2.py",
+        "test_lockout.py",
         "limits: a full server closes the newest unfinished handshake",
     ),
     "r2-rec-plaintext-accepted": Fault(
@@ -458,7 +458,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "r2-cli-done-sha-skipped": Fault(
         "APP-GET-3",
-        "test_eke_client_lies_r2.py",
+        "test_eke_client_transfer.py",
         "client: DONE.sha256 unchecked when RSFL carried one",
         client=True,
     ),
@@ -470,7 +470,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "r2-cli-data-empty-accepted": Fault(
         "FRM-13",
-        "test_eke_client_lies_r2.py",
+        "test_eke_client_transfer.py",
         "client: an empty DATA in a get taken as no bytes",
         client=True,
     ),
@@ -488,7 +488,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "r2-cli-put-exists-at-done-success": Fault(
         "APP-PUT-10",
-        "test_client_put_r2.py",
+        "test_client_put.py",
         "client: EROR exists in place of DONE taken as stored",
         client=True,
     ),

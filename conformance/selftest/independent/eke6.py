@@ -1924,7 +1924,7 @@ FAULTS.update(
         ),
         # throttling
         "srv_backoff_linear": _fault(
-            "EKE-THR-6", "test_eke_throttling.py test_eke_backoff_more.py",
+            "EKE-THR-6", "test_eke_throttling.py",
             "the backoff grows linearly (base, 2 base, 3 base ...), not doubling",
         ),
         "srv_success_resets_address": _fault(

@@ -371,7 +371,7 @@ FAULTS: dict[str, Fault] = {
     # Round 2 of the faults, blind (r2-): read from this code, not from the case files.
     "r2-put-data-timeout-abort": Fault(
         "PKI-TLS-7",
-        "test_pki_tls.py test_limits_put_stall_edge.py",
+        "test_pki_tls.py test_limits.py",
         "responder: the idle timeout inside a put's DATA escapes as a transport error: the "
         "TCP stream is aborted, no close_notify (and no EROR timeout)",
     ),
@@ -418,7 +418,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "r2-initiator-data-limit-unchecked": Fault(
         "FRM-13",
-        "test_pki_initiator_transfer.py test_pki_initiator_frames_edge.py",
+        "test_pki_initiator_transfer.py",
         "initiator: a DATA frame above 1 MiB (within the frame limit) accepted",
         client=True,
     ),
@@ -436,7 +436,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "r2-initiator-put-exists-is-success": Fault(
         "APP-PUT-10",
-        "test_client_put.py test_client_put_r2.py",
+        "test_client_put.py",
         "initiator: EROR exists in place of the put's DONE taken as stored",
         client=True,
     ),

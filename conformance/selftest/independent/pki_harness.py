@@ -80,6 +80,8 @@ PKI_FILES = (
     "test_app_share_files.py",
     "test_app_inbox_files.py",
     "test_limits_slot_release.py",
+    "test_app_json_nulls.py",
+    "test_client_json_nulls.py",
     "test_app_eror_from_initiator.py",
     "test_app_put_inbox_links.py",
     "test_app_put_race_loser.py",

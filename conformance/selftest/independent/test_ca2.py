@@ -75,11 +75,6 @@ _CA_FILES = (
     "test_ca_throttle.py",
     "test_ca_restart.py",
     "test_ca_serial_restart.py",
-    "test_ca_pending_more.py",
-    "test_ca_lock_more.py",
-    "test_ca_lock_edge.py",
-    "test_ca_csr_edge.py",
-    "test_ca_http_edge.py",
     "test_ca_own_certificate.py",
     "test_pki_hardening.py::test_forbidden_tls13_parameter_is_refused",
     "test_pki_hardening.py::test_ca_crl_lives_at_most_seven_days",
@@ -95,11 +90,8 @@ _HARDENING = ("test_pki_hardening.py::test_forbidden_tls13_parameter_is_refused"
 _CRL_LIFE = ("test_pki_hardening.py::test_ca_crl_lives_at_most_seven_days",)
 _HOSTNAME = ("test_pki_hardening.py::test_ca_refuses_alias_equal_to_its_host_name",)
 _TIMING = ("test_timing.py::test_ca_unknown_alias_costs_a_wrong_password",)
-_LOCK = ("test_ca_throttle.py", "test_ca_lock_more.py", "test_ca_restart.py")
-_PENDING = ("test_ca_throttle.py", "test_ca_pending_more.py")
-# New case files of round 2 (the survivors of the blind measure).
-_LOCK_EDGE = "test_ca_lock_edge.py"
-_HTTP_EDGE = "test_ca_http_edge.py"
+_LOCK = ("test_ca_throttle.py", "test_ca_restart.py")
+_PENDING = ("test_ca_throttle.py",)
 
 
 FAULT_CASES = (
@@ -152,23 +144,21 @@ FAULT_CASES = (
     # four the blind measure let through, the new case file that catches it).
     FaultCase("r2-unknown-no-hash", "CA-ENR-6", (*_CA, *_TIMING), "unknown alias: no dummy hash"),
     FaultCase("r2-threshold-gt", "CA-ENR-7", _THROTTLE, "backoff from N + 1 failures"),
-    FaultCase(
-        "r2-cap-not-applied", "CA-ENR-7", (*_THROTTLE, _LOCK_EDGE), "the doubled wait is not capped"
-    ),
+    FaultCase("r2-cap-not-applied", "CA-ENR-7", _THROTTLE, "the doubled wait is not capped"),
     FaultCase("r2-address-hard-locked", "CA-ENR-19", _LOCK, "addresses hard-locked too"),
     FaultCase("r2-success-keeps-failures", "CA-ENR-19", _LOCK, "a success keeps the failures"),
     FaultCase("r2-busy-retry-after-zero", "CA-ENR-14", _PENDING, "503 with Retry-After: 0"),
     FaultCase("r2-throttled-as-busy", "CA-ENR-7", _THROTTLE, "a backoff answered 503 busy"),
     FaultCase("r2-revoke-first-only", "CA-ENR-11", _CA, "revoke stops at the first certificate"),
     FaultCase("r2-revoke-user-unsaved", "CA-ENR-11", _CA, "users.json not written on revoke"),
-    FaultCase("r2-root-der", "CA-ENR-8", (*_CA, _HTTP_EDGE), "GET /v1/root serves DER"),
+    FaultCase("r2-root-der", "CA-ENR-8", _CA, "GET /v1/root serves DER"),
     FaultCase("r2-405-text-plain", "CA-ENR-9", _CA, "405 from http.Error (text/plain)"),
     FaultCase("r2-404-text-plain", "CA-ENR-9", _CA, "404 from http.NotFound (text/plain)"),
     FaultCase("r2-chunked-keepalive", "CA-ENR-9", _CA, "411 for chunked, connection kept"),
     FaultCase(
         "r2-json-trailing-data",
         "CA-ENR-9",
-        (*_CA, _HTTP_EDGE),
+        _CA,
         "data after the JSON object ignored",
     ),
     FaultCase("r2-pem-rest-ignored", "CA-ENR-13", _CSR, "a second PEM block ignored"),
@@ -179,7 +169,7 @@ FAULT_CASES = (
     FaultCase(
         "r2-hardlock-retry-after-base",
         "CA-ENR-19",
-        (*_LOCK, _LOCK_EDGE),
+        _LOCK,
         "locked: Retry-After base",
     ),
     FaultCase("r2-lock-after-plus-one", "CA-ENR-19", _LOCK, "hard lock one failure late"),

@@ -70,11 +70,6 @@ _CA_FILES = (
     "test_ca_throttle.py",
     "test_ca_restart.py",
     "test_ca_serial_restart.py",
-    "test_ca_pending_more.py",
-    "test_ca_lock_more.py",
-    "test_ca_lock_edge.py",
-    "test_ca_csr_edge.py",
-    "test_ca_http_edge.py",
     "test_ca_own_certificate.py",
     "test_pki_hardening.py::test_forbidden_tls13_parameter_is_refused",
     "test_pki_hardening.py::test_ca_crl_lives_at_most_seven_days",
@@ -114,8 +109,8 @@ _FILES_BY_FAULT: dict[str, tuple[str, ...]] = {
     "dummy-hash-cheap": ("test_timing.py::test_ca_unknown_alias_costs_a_wrong_password",),
     "serial-seeded": ("test_ca_serial_restart.py",),
     # No case of the existing files caught these two: new files.
-    "reservation-leak-on-error": ("test_ca_pending_more.py",),
-    "lock-checked-after-verify": ("test_ca_lock_more.py",),
+    "reservation-leak-on-error": ("test_ca_throttle.py",),
+    "lock-checked-after-verify": ("test_ca_throttle.py",),
 }
 
 FAULT_CASES = tuple(

@@ -335,7 +335,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "r2-cli-empty-data-ok": Fault(
         "FRM-13",
-        "test_eke_client_lies_r2.py",
+        "test_eke_client_transfer.py",
         "client: an empty DATA during a get taken",
         client=True,
     ),

@@ -268,7 +268,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "r2_backoff_uncapped": Fault(
         "EKE-THR-6",
-        "test_eke_throttling_cap.py",
+        "test_eke_throttling.py",
         "server: the lock duration is never held to the cap",
     ),
     "r2_retry_after_truncated": Fault(
@@ -350,7 +350,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "r2_client_empty_data_ok": Fault(
         "FRM-13",
-        "test_eke_client_lies_r2.py",
+        "test_eke_client_transfer.py",
         "client: the client takes an empty DATA during a get",
         client=True,
     ),

@@ -391,7 +391,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "r2_backoff_uncapped": Fault(
         "EKE-THR-6",
-        "test_eke_throttling_cap.py",
+        "test_eke_throttling.py",
         "server: the lock duration never held to the cap",
     ),
     "r2_addr_lock_ignored": Fault(
@@ -401,7 +401,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "r2_consecutive_not_reset": Fault(
         "EKE-THR-11",
-        "test_eke_hard_cap_reset.py",
+        "test_eke_throttling.py",
         "server: a success resets the failure count but not the consecutive count of the hard cap",
     ),
     "r2_record_limit_late": Fault(

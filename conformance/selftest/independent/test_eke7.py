@@ -84,7 +84,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "frame_length_readint": Fault(
         "FRM-3",
-        "test_framing.py test_eke_handshake_frames_more.py",
+        "test_framing.py",
         "server: the length read as a signed int (DataInputStream.readInt style): 2^31 and above "
         "pass the limit check, then new byte[negative]",
     ),
@@ -219,7 +219,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "backoff_linear": Fault(
         "EKE-THR-6",
-        "test_eke_throttling.py test_eke_backoff_more.py test_eke_throttling_cap.py",
+        "test_eke_throttling.py",
         "server: the lock grows base * (n - N + 1), linearly, not base * 2^(n - N)",
     ),
     "throttle_in_memory": Fault(
@@ -319,7 +319,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "address_lock_ignored": Fault(
         "EKE-THR-1",
-        "test_eke_throttling.py test_eke_backoff_more.py",
+        "test_eke_throttling.py",
         "server: address failures counted but only the user's lock consulted at EKE1",
     ),
     "busy_retry_after_zero": Fault(
@@ -335,12 +335,12 @@ FAULTS: dict[str, Fault] = {
     ),
     "success_keeps_consecutive": Fault(
         "EKE-THR-11",
-        "test_eke_hard_cap_reset.py test_eke_throttling.py",
+        "test_eke_throttling.py",
         "server: a success resets the failure count but not the hard cap's consecutive count",
     ),
     "success_resets_address": Fault(
         "EKE-THR-6",
-        "test_eke_throttling.py test_eke_backoff_more.py",
+        "test_eke_throttling.py",
         "server: a success clears the address's failures of every user",
     ),
     "shared_failure_table": Fault(
@@ -351,18 +351,18 @@ FAULTS: dict[str, Fault] = {
     ),
     "hard_lock_expires": Fault(
         "EKE-THR-11",
-        "test_eke_throttling.py test_eke_throttling_r2.py test_eke_hard_cap_reset.py",
+        "test_eke_throttling.py",
         "server: the hard cap set as an ordinary lock of cap seconds: it expires",
     ),
     "retry_after_floor": Fault(
         "EKE-THR-6",
-        "test_eke_throttling.py test_eke_backoff_more.py",
+        "test_eke_throttling.py",
         "server: retry_after = (until - now) / 1000, integer division: rounded down, 0 near the "
         "end",
     ),
     "no_startup_sweep": Fault(
         "APP-STORE-3",
-        "test_eke_inbox_sweep_more.py",
+        "test_eke_restart.py",
         "server: stale .sft-partial-* files of an earlier run never removed",
     ),
     "backslash_allowed": Fault(
@@ -387,7 +387,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "putf_sha_ignored": Fault(
         "APP-PUT-5",
-        "test_app_put.py test_app_put_r2.py",
+        "test_app_put.py",
         "server: PUTF.sha256 checked for form but never compared at DONE",
     ),
     "handshake_timeout_silent": Fault(
@@ -397,7 +397,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "idle_timeout_silent": Fault(
         "LIM-2",
-        "test_limits.py test_limits_put_stall_edge.py",
+        "test_limits.py",
         "server: the idle timeout closes without EROR timeout",
     ),
     "no_send_timeout": Fault(
@@ -407,12 +407,12 @@ FAULTS: dict[str, Fault] = {
     ),
     "addr_cap_off_by_one": Fault(
         "LIM-8",
-        "test_lockout.py test_lockout_more.py test_eke_handshake_stalls.py",
+        "test_lockout.py test_eke_handshake_stalls.py",
         "server: the per-address cap checked with > (one handshake too many)",
     ),
     "evicts_established": Fault(
         "LIM-9",
-        "test_lockout.py test_lockout_r2.py",
+        "test_lockout.py",
         "server: a full server closes its oldest connection, established or not",
     ),
     "bye_no_close": Fault(
@@ -443,7 +443,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "client_put_exists_ok": Fault(
         "APP-PUT-10",
-        "test_client_put.py test_client_put_r2.py",
+        "test_client_put.py",
         "client: a put refused exists reported as success (already there)",
         client=True,
     ),

@@ -191,7 +191,7 @@ FAULT_CASES = (
     FaultCase(
         "r2-client-done-size",
         "APP-GET-3",
-        (*_INITIATOR, "test_pki_initiator_done_edge.py"),
+        _INITIATOR,
         "DONE.size unchecked",
         client=True,
     ),

@@ -189,7 +189,7 @@ FAULT_CASES = (
     FaultCase(
         "r2_timeout_keeps_partial",
         "APP-STORE-3",
-        ("test_limits.py", "test_app_put.py", "test_limits_put_stall_edge.py"),
+        ("test_limits.py", "test_app_put.py"),
         "temporary kept on timeout",
     ),
     FaultCase(
@@ -207,7 +207,7 @@ FAULT_CASES = (
     FaultCase(
         "r2_pending_cap_gt",
         "LIM-8",
-        ("test_lockout.py", "test_lockout_more.py"),
+        ("test_lockout.py",),
         "cap plus one",
     ),
     FaultCase(
@@ -220,7 +220,7 @@ FAULT_CASES = (
     FaultCase(
         "r2_client_done_size",
         "APP-GET-3",
-        (*_INITIATOR, "test_pki_initiator_done_edge.py"),
+        _INITIATOR,
         "DONE.size unchecked",
         client=True,
     ),

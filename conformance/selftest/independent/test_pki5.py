@@ -236,13 +236,11 @@ FAULT_CASES = (
         (*_CERTS, "test_client_pki_certs.py"),
         "no KeyUsage accepted",
     ),
-    FaultCase(
-        "r2_pending_cap_gt", "LIM-8", ("test_lockout.py", "test_lockout_more.py"), "cap plus one"
-    ),
+    FaultCase("r2_pending_cap_gt", "LIM-8", ("test_lockout.py",), "cap plus one"),
     FaultCase(
         "r2_client_done_size",
         "APP-GET-3",
-        (*_INITIATOR, "test_pki_initiator_done_edge.py"),
+        _INITIATOR,
         "DONE.size unchecked",
         client=True,
     ),

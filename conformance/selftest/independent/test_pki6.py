@@ -220,7 +220,7 @@ FAULT_CASES: tuple[FaultCase, ...] = (
     FaultCase(
         "handshake_timer_never_disarmed",
         "LIM-1",
-        ("test_limits.py", "test_limits_more.py"),
+        ("test_limits.py",),
         "the handshake timer armed at accept is not cleared by the handshake",
     ),
     FaultCase(
@@ -232,7 +232,7 @@ FAULT_CASES: tuple[FaultCase, ...] = (
     FaultCase(
         "per_address_counts_established",
         "LIM-8",
-        ("test_lockout.py", "test_lockout_more.py"),
+        ("test_lockout.py",),
         "a per-address count raised at accept, lowered only at close",
     ),
     FaultCase(

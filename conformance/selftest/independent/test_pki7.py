@@ -269,7 +269,7 @@ FAULT_CASES: tuple[FaultCase, ...] = (
     FaultCase(
         "no_per_address_cap",
         "LIM-8",
-        ("test_lockout.py", "test_lockout_more.py"),
+        ("test_lockout.py",),
         "no cap on pending handshakes per source address",
     ),
     FaultCase(
