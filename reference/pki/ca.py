@@ -42,6 +42,7 @@ __all__ = [
     "CaError",
     "IssuedCertificate",
     "PrivateKey",
+    "REVOKED_MEANWHILE",
     "User",
     "check_alias",
     "generate_key",
@@ -66,6 +67,11 @@ _SCRYPT_R: Final = 8
 _SCRYPT_P: Final = 1
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+
+# The alias was revoked (or removed) between its login and the recording of its
+# certificate: answered like a wrong password (the certificate is never handed out).
+REVOKED_MEANWHILE = "revoked_meanwhile"
 
 
 class CaError(Exception):
@@ -609,15 +615,32 @@ class CertificateAuthority:
             self.root_key, self.root, alias, public_key, validity=validity, now=now
         )
         with self._lock:
-            self._db.execute(
-                "INSERT INTO certificates (serial, alias, not_after, pem) VALUES (?, ?, ?, ?)",
-                (
-                    str(cert.serial_number),
-                    alias,
-                    cert.not_valid_after_utc.isoformat(),
-                    cert.public_bytes(serialization.Encoding.PEM),
-                ),
-            )
+            # [CA-ENR-11] The password was checked before the signing; `sft ca revoke`
+            # (another process) may have committed since. Check again and record the
+            # certificate in ONE write transaction (BEGIN IMMEDIATE: the database's write
+            # lock), so a revocation either comes first and refuses this enrolment, or
+            # comes after and revokes this certificate too — never an unlisted one.
+            if self._db.in_transaction:
+                self._db.commit()
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    "SELECT revoked_at FROM users WHERE alias = ?", (alias,)
+                ).fetchone()
+                if row is None or row[0] is not None:
+                    raise CaError(REVOKED_MEANWHILE)
+                self._db.execute(
+                    "INSERT INTO certificates (serial, alias, not_after, pem) VALUES (?, ?, ?, ?)",
+                    (
+                        str(cert.serial_number),
+                        alias,
+                        cert.not_valid_after_utc.isoformat(),
+                        cert.public_bytes(serialization.Encoding.PEM),
+                    ),
+                )
+            except BaseException:
+                self._db.rollback()
+                raise
             self._db.commit()
         return cert
 

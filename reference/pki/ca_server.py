@@ -30,7 +30,7 @@ from typing import Any, ClassVar, Final
 
 from cryptography.hazmat.primitives import serialization
 
-from reference.pki.ca import CaError, CertificateAuthority
+from reference.pki.ca import REVOKED_MEANWHILE, CaError, CertificateAuthority
 from reference.pki.tls import close_tls, https_server_context, server_handshake
 
 __all__ = ["CaServer", "CaServerConfig", "LoginThrottle", "login_locks_path"]
@@ -532,6 +532,10 @@ class _Handler(BaseHTTPRequestHandler):
                 validity=dt.timedelta(days=self.server.config.validity_days),
             )
         except CaError as exc:
+            if str(exc) == REVOKED_MEANWHILE:  # [CA-ENR-11] revoked while it was signed
+                raise _HttpError(
+                    HTTPStatus.UNAUTHORIZED, "auth_failed", "wrong alias or password"
+                ) from None
             code = "bad_csr" if str(exc) == "bad_csr" else "bad_request"
             message = (
                 "the CSR is not valid or its signature does not verify"

@@ -60,6 +60,7 @@ _CA_FILES = (
     "test_ca_csr.py",
     "test_ca_throttle.py",
     "test_ca_own_certificate.py",
+    "test_ca_restart_spent_backoffs.py",
     "test_pki_hardening.py::test_ca_crl_lives_at_most_seven_days",
     "test_pki_hardening.py::test_ca_refuses_alias_equal_to_its_host_name",
     "test_timing.py::test_ca_unknown_alias_costs_a_wrong_password",

@@ -76,6 +76,7 @@ _CA_FILES = (
     "test_ca_restart.py",
     "test_ca_serial_restart.py",
     "test_ca_own_certificate.py",
+    "test_ca_restart_spent_backoffs.py",
     "test_pki_hardening.py::test_forbidden_tls13_parameter_is_refused",
     "test_pki_hardening.py::test_ca_crl_lives_at_most_seven_days",
     "test_pki_hardening.py::test_ca_refuses_alias_equal_to_its_host_name",
