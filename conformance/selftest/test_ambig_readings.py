@@ -28,6 +28,7 @@ from conformance.selftest.suite_run import (
     REFERENCE_CLI,
     read_report,
     reference_client_cmd,
+    reference_client_put_cmd,
     run_suite,
 )
 
@@ -61,8 +62,11 @@ def test_other_allowed_reading_passes(
     plain = list(REFERENCE_CLI)
     if reading.client:
         base = reference.restart(reading.profile, plain)
+        iddir = tmp_path / "client-id"
         target = base.with_changes(
-            client_cmd=reference_client_cmd(base, launcher, tmp_path / "client-id")
+            client_cmd=reference_client_cmd(base, launcher, iddir),
+            # the put client too: a reading of the sender is judged like the receiver's
+            client_put_cmd=reference_client_put_cmd(base, launcher, iddir),
         )
     elif reading.ca:
         reference.restart(reading.profile, plain)
