@@ -40,9 +40,11 @@ from conformance.selftest.mutants_blind9_ca import MUTANTS as _BLIND9_CA
 from conformance.selftest.mutants_blind9_caops import MUTANTS as _BLIND9_CAOPS
 from conformance.selftest.mutants_blind9_client import MUTANTS as _BLIND9_CLIENT
 from conformance.selftest.mutants_blind9_client2 import MUTANTS as _BLIND9_CLIENT2
+from conformance.selftest.mutants_blind9_cliops import MUTANTS as _BLIND9_CLIOPS
 from conformance.selftest.mutants_blind9_eke import MUTANTS as _BLIND9_EKE
 from conformance.selftest.mutants_blind9_idioms import MUTANTS as _BLIND9_IDIOMS
 from conformance.selftest.mutants_blind9_ops import MUTANTS as _BLIND9_OPS
+from conformance.selftest.mutants_blind9_ops2 import MUTANTS as _BLIND9_OPS2
 from conformance.selftest.mutants_blind9_pki import MUTANTS as _BLIND9_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
@@ -410,6 +412,7 @@ MUTANTS += _BLIND7_CLIENT
 MUTANTS += _BLIND8_EKE + _BLIND8_CLIENT
 MUTANTS += _BLIND9_EKE + _BLIND9_PKI + _BLIND9_CA + _BLIND9_CLIENT + _BLIND9_CLIENT2
 MUTANTS += _BLIND9_OPS + _BLIND9_IDIOMS + _BLIND9_CAOPS
+MUTANTS += _BLIND9_OPS2 + _BLIND9_CLIOPS
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name
     raise RuntimeError("duplicate mutant names in conformance/selftest/mutants*.py")
