@@ -21,6 +21,7 @@ import secrets
 import select
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
 
@@ -1233,3 +1234,67 @@ def test_data_after_the_json_object_is_malformed_json(pki_target: Target, traile
         "400 bad_request (malformed JSON)",
         f"{answer.describe()}: the CA read the first object and ignored the rest",
     )
+
+
+# Enrolments of one alias kept running while it is revoked: for how long at most, and on
+# how many connections (each from its own source address: no per-address cap bites).
+_RACE_SECONDS = 3.0
+_RACE_THREADS = 3
+
+
+@pytest.mark.req("CA-ENR-11")
+def test_enrolments_running_while_an_alias_is_revoked_leave_no_unlisted_certificate(
+    pki_target: Target,
+) -> None:
+    """A CA checks the password (a slow hash), signs, then records the certificate; the
+    revoke command may commit in between. Whatever the interleaving, every certificate
+    it hands out for the alias must be listed by the CRL fetched after the revocation
+    (revoked with the others), or the enrolment refused: otherwise the revoked employee
+    holds a valid certificate no endpoint can refuse. Enrolments run in a loop on a few
+    connections; the declared revoke command runs as soon as the first one succeeded,
+    while the others are in flight."""
+    ca.ca_address(pki_target)
+    alias = f"rr-{secrets.token_hex(5)}"
+    account = type(ca.enrolee(pki_target))(alias, secrets.token_urlsafe(15))
+    ca.admin_command(pki_target, "add", alias, stdin=account.password + "\n")
+    key = ca.CsrKey.ec("P-256")
+    csr = ca.csr_pem(key, ca.name((ca.OID_CN, alias)))
+    issued: list[int] = []
+    other: list[str] = []
+    first = threading.Event()
+    revoked = threading.Event()
+    stop = time.monotonic() + _RACE_SECONDS
+
+    def enrol_in_a_loop() -> None:
+        # After the revocation: one more round each, then stop (the window is behind us).
+        rounds_after = 0
+        while time.monotonic() < stop and rounds_after < 2:
+            answer = ca.enrol(pki_target, alias, account.password, csr)
+            if answer.status == 200:
+                obj = ca.json_body(answer, "enrolment during a revocation")
+                issued.append(ca.read_issued(obj.get("certificate")).serial)
+                first.set()
+            elif answer.status not in (401, 429, 503):
+                other.append(answer.describe())
+            if revoked.is_set():
+                rounds_after += 1
+
+    workers = [threading.Thread(target=enrol_in_a_loop, daemon=True) for _ in range(_RACE_THREADS)]
+    for worker in workers:
+        worker.start()
+    if not first.wait(_RACE_SECONDS):
+        revoked.set()
+        pytest.skip(f"no enrolment of {alias!r} succeeded in {_RACE_SECONDS:g} s: {other[:2]}")
+    ca.admin_command(pki_target, "revoke", alias)
+    revoked.set()
+    for worker in workers:
+        worker.join(_RACE_SECONDS + 30.0)
+    crl = ca.fetch_crl(pki_target)
+    unlisted = [f"{s:#x}" for s in issued if s not in crl.serials]
+    if unlisted:
+        raise ConformanceFailure(
+            f"CA-ENR-11: {len(issued)} certificates issued to {alias!r} while enrolments ran "
+            f"on {_RACE_THREADS} connections and the alias was revoked after the first; the "
+            f"CRL fetched after ({len(crl.serials)} entries) does not list {unlisted}: a "
+            "certificate handed out for a revoked alias, which no endpoint can refuse"
+        )

@@ -244,8 +244,30 @@ def _eke_refusal_left_to_idle() -> None:
     server.EkeServer._send_fatal = send_fatal
 
 
+def _ca_revocation_checked_at_login_only() -> None:
+    """Revocation read at the password check only: a revoke committed while the
+    certificate is being signed leaves it unrevoked (the reference before session 9)."""
+    ca = _module("reference.pki.ca")
+    _patch_source(
+        ca.CertificateAuthority,
+        "enroll",
+        ("if row is None or row[0] is not None:", "if row is None:"),
+    )
+
+
 MUTANTS: tuple[Mutant, ...] = (
     *_RESERVED,
+    Mutant(
+        name="lead-ca-revocation-checked-at-login-only",
+        group="ca",
+        profile="pki",
+        requirement="CA-ENR-11",
+        test_file="test_ca.py",
+        description="a revocation committed between an enrolment's login and its "
+        "certificate leaves a certificate no CRL lists",
+        apply=_ca_revocation_checked_at_login_only,
+        ca=True,
+    ),
     Mutant(
         name="lead-eke-refusal-left-to-idle",
         group="eke",

@@ -498,6 +498,12 @@ class Authority:
             )
         cert = builder.sign(self.root_key, hashes.SHA256())
         with _locked(self.directory):
+            # CA-ENR-11: `revoke` (another process, the same lock) may have run since the
+            # password was checked; recorded after it, this certificate would be listed
+            # by no CRL. Checked again under the lock that `revoke` takes.
+            user = _load(self.directory / "users.json", {}).get(alias, {})
+            if user.get("revoked") and "revoked-can-enrol" not in FAULTY:
+                raise Refusal(401, "auth_failed", "authentication failed")
             issued = _load(self.directory / "issued.json", [])
             issued.append(
                 {

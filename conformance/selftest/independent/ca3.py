@@ -757,10 +757,23 @@ class Service:
         now = time.time()
         conn = _db(self.directory)
         try:
-            conn.execute(
-                "INSERT INTO certs(serial, alias, issued, not_after) VALUES (?,?,?,?)",
-                (f"{serial:X}", alias, now, now + 86400 * (self.authority.validity_days + 1)),
-            )
+            # CA-ENR-11: `ca3 revoke` may have run since the password was checked; the
+            # check and the row in one write transaction, or this certificate is on no CRL.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                revoked = conn.execute(
+                    "SELECT revoked FROM users WHERE alias=?", (alias,)
+                ).fetchone()
+                if revoked is not None and revoked[0] and not _fault("revoked-can-enrol"):
+                    raise CaError(401, "auth_failed", "authentication failed")
+                conn.execute(
+                    "INSERT INTO certs(serial, alias, issued, not_after) VALUES (?,?,?,?)",
+                    (f"{serial:X}", alias, now, now + 86400 * (self.authority.validity_days + 1)),
+                )
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
         finally:
             conn.close()
         return {"certificate": cert.decode()}

@@ -374,6 +374,10 @@ func (ca *CA) serveEnroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	certPEM, err := ca.issueFor(alias, csr)
+	if errors.Is(err, errRevokedMeanwhile) {
+		writeError(w, http.StatusUnauthorized, "auth_failed", "authentication failed")
+		return
+	}
 	if err != nil {
 		log.Printf("issue: %v", err)
 		writeError(w, http.StatusInternalServerError, "internal", "internal error")
@@ -382,10 +386,22 @@ func (ca *CA) serveEnroll(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"certificate": certPEM})
 }
 
+// errRevokedMeanwhile: the alias was revoked between its login and its certificate.
+var errRevokedMeanwhile = errors.New("the alias was revoked meanwhile")
+
 // issueFor issues a certificate and records its serial (never reused).
 func (ca *CA) issueFor(alias string, csr *x509.CertificateRequest) (string, error) {
 	var der []byte
 	err := ca.store.withLock(func() error {
+		// CA-ENR-11: `ca2 revoke` (another process, the same lock) may have run since
+		// the password was checked: recorded after it, this certificate would be on no CRL.
+		users, err := ca.store.users()
+		if err != nil {
+			return err
+		}
+		if u, ok := users[alias]; ok && u.Revoked && !fault("revoked-enrols") {
+			return errRevokedMeanwhile
+		}
 		certs, err := ca.store.certs()
 		if err != nil {
 			return err
