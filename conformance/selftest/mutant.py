@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Mutant", "_module"]
+__all__ = ["Mutant", "_module", "revocation_not_rechecked"]
 
 
 def _module(name: str) -> Any:
@@ -37,3 +37,27 @@ class Mutant:
     undeclared: tuple[str, ...] = ()
     # Run the suite with pytest's --strict: the mutant breaks a SHOULD (NON-STRICT otherwise).
     strict: bool = False
+
+
+def revocation_not_rechecked(apply: Callable[[], None]) -> Callable[[], None]:
+    """`apply`, plus the removal of the reference's second revocation check.
+
+    The reference consults an alias's revocation twice: at the password check and again
+    in the transaction that records its certificate (CA-ENR-11: a revocation committed
+    in between must not leave an unlisted certificate). A mutant that plants "revocation
+    not consulted at enrolment" in the first place would be masked by the second, which
+    an implementation with that bug does not have: it removes both.
+    """
+
+    def both() -> None:
+        apply()
+        from conformance.selftest.mutants_app import _patch_source  # (imports this module)
+
+        _patch_source(
+            _module("reference.pki.ca").CertificateAuthority,
+            "enroll",
+            ("if row is None or row[0] is not None:", "if row is None:"),
+        )
+
+    both.__name__ = getattr(apply, "__name__", "apply")
+    return both

@@ -76,7 +76,7 @@ import threading
 import time
 from typing import Any
 
-from conformance.selftest.mutant import Mutant, _module
+from conformance.selftest.mutant import Mutant, _module, revocation_not_rechecked
 from conformance.selftest.mutants_app import _patch_source
 
 __all__ = ["MUTANTS"]
@@ -815,7 +815,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "CA-ENR-11",
         _CA,
         "a revoked alias enrols again",
-        _revoked_alias_enrols,
+        revocation_not_rechecked(_revoked_alias_enrols),
     ),
     _ca_mutant(
         "b2ca-bad-csr-guess-uncounted",

@@ -111,7 +111,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from conformance.selftest.mutant import Mutant, _module
+from conformance.selftest.mutant import Mutant, _module, revocation_not_rechecked
 from conformance.selftest.mutants_app import _patch_source
 
 __all__ = ["MUTANTS"]
@@ -808,7 +808,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "CA-ENR-11",
         "test_ca.py",
         "a revoked alias with its password enrols again",
-        _revoked_enrols_again,
+        revocation_not_rechecked(_revoked_enrols_again),
     ),
     # b5ca-backoff-stored-monotonic (CA-ENR-20) is not registered: test_ca_restart.py
     # judges a running backoff only when it outlasts the restart, and the embedded CA's

@@ -99,7 +99,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from conformance.selftest.mutant import Mutant, _module
+from conformance.selftest.mutant import Mutant, _module, revocation_not_rechecked
 
 __all__ = ["MUTANTS"]
 
@@ -1812,7 +1812,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "CA-ENR-11",
         "test_ca.py",
         "'revoked' read from the alias's certificates: a revoked alias with none enrols",
-        _revoked_by_certificates,
+        revocation_not_rechecked(_revoked_by_certificates),
     ),
     _m(
         "b9ca-throttled-counted",

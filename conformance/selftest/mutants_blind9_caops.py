@@ -64,7 +64,7 @@ import sys
 import traceback
 from typing import Any
 
-from conformance.selftest.mutant import Mutant, _module
+from conformance.selftest.mutant import Mutant, _module, revocation_not_rechecked
 
 __all__ = ["MUTANTS"]
 
@@ -576,14 +576,14 @@ MUTANTS: tuple[Mutant, ...] = (
         "test_ca.py",
         "each alias's user row is cached at its first login: a later revocation is not "
         "seen and the revoked alias enrols again",
-        _auth_cache_per_alias,
+        revocation_not_rechecked(_auth_cache_per_alias),
     ),
     _m(
         "auth-revoked-ignored",
         "CA-ENR-11",
         "test_ca.py",
         "authenticate no longer checks revoked_at: a revoked alias enrols again",
-        _auth_revoked_ignored,
+        revocation_not_rechecked(_auth_revoked_ignored),
     ),
     _m(
         "revoked-raises",

@@ -66,7 +66,7 @@ import threading
 import time
 from typing import Any
 
-from conformance.selftest.mutant import Mutant, _module
+from conformance.selftest.mutant import Mutant, _module, revocation_not_rechecked
 from conformance.selftest.mutants_app import _patch_source
 
 __all__ = ["MUTANTS"]
@@ -758,7 +758,13 @@ MUTANTS: tuple[Mutant, ...] = (
         "the CRL's issuer is the CA's TLS subject",
         _crl_issuer_tls,
     ),
-    _m("revoked-can-enrol", "CA-ENR-11", _CA, "a revoked alias enrols again", _revoked_can_enrol),
+    _m(
+        "revoked-can-enrol",
+        "CA-ENR-11",
+        _CA,
+        "a revoked alias enrols again",
+        revocation_not_rechecked(_revoked_can_enrol),
+    ),
     _m(
         "host-alias-trailing-dot",
         "CA-ENR-17",
