@@ -82,6 +82,7 @@ PKI_FILES = (
     "test_limits_slot_release.py",
     "test_app_json_nulls.py",
     "test_client_json_nulls.py",
+    "test_app_server_ops.py",
     "test_app_eror_from_initiator.py",
     "test_app_put_inbox_links.py",
     "test_app_put_race_loser.py",
