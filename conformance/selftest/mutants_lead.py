@@ -251,7 +251,7 @@ def _ca_revocation_checked_at_login_only() -> None:
     _patch_source(
         ca.CertificateAuthority,
         "enroll",
-        ("if row is None or row[0] is not None:", "if row is None:"),
+        ("if row is not None and row[0] is not None:", "if False:"),
     )
 
 

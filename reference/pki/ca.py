@@ -69,8 +69,8 @@ _SCRYPT_P: Final = 1
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 
-# The alias was revoked (or removed) between its login and the recording of its
-# certificate: answered like a wrong password (the certificate is never handed out).
+# The alias was revoked between its login and the recording of its certificate:
+# answered like a wrong password (the certificate is never handed out).
 REVOKED_MEANWHILE = "revoked_meanwhile"
 
 
@@ -627,7 +627,7 @@ class CertificateAuthority:
                 row = self._db.execute(
                     "SELECT revoked_at FROM users WHERE alias = ?", (alias,)
                 ).fetchone()
-                if row is None or row[0] is not None:
+                if row is not None and row[0] is not None:
                     raise CaError(REVOKED_MEANWHILE)
                 self._db.execute(
                     "INSERT INTO certificates (serial, alias, not_after, pem) VALUES (?, ?, ?, ?)",
