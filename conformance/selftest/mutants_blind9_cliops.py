@@ -396,6 +396,13 @@ _ALL: tuple[Mutant, ...] = (
        _temporary_prefix(".partial-")),
     _m("get-temp-mode-0644", "eke", "APP-STORE-1", "test_eke_client_transfer.py",
        "the get's temporary is created 0644", _temporary_mode_0644),
+    # (lead, after B32's report: the same two planted in the pki initiator, whose kill
+    # cases had not been seen to judge the temporary's prefix and mode)
+    _m("pki-get-temp-prefix", "pki", "APP-STORE-1", "test_pki_initiator_transfer.py",
+       "the pki get's temporary is named .partial-* not .sft-partial-*",
+       _temporary_prefix(".partial-")),
+    _m("pki-get-temp-mode-0644", "pki", "APP-STORE-1", "test_pki_initiator_transfer.py",
+       "the pki get's temporary is created 0644", _temporary_mode_0644),
     _m("get-sweep-live-temp", "pki", "APP-STORE-3", "test_pki_initiator_transfer.py",
        "the get sweeps fresh .sft-partial-* files of another live initiator",
        _sweep_fresh_temporaries),
