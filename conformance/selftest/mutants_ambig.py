@@ -672,6 +672,7 @@ def all_readings() -> tuple[Reading, ...]:
         readings_clients,
         readings_servers,
         readings_session9,
+        readings_session10,
     )
 
     return (
@@ -679,6 +680,7 @@ def all_readings() -> tuple[Reading, ...]:
         + readings_servers.READINGS
         + readings_clients.READINGS
         + readings_session9.READINGS
+        + readings_session10.READINGS
     )
 
 
