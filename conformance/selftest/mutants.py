@@ -46,6 +46,7 @@ from conformance.selftest.mutants_blind9_idioms import MUTANTS as _BLIND9_IDIOMS
 from conformance.selftest.mutants_blind9_ops import MUTANTS as _BLIND9_OPS
 from conformance.selftest.mutants_blind9_ops2 import MUTANTS as _BLIND9_OPS2
 from conformance.selftest.mutants_blind9_pki import MUTANTS as _BLIND9_PKI
+from conformance.selftest.mutants_blind10_ca import MUTANTS as _BLIND10_CA
 from conformance.selftest.mutants_blind10_client import MUTANTS as _BLIND10_CLIENT
 from conformance.selftest.mutants_blind10_eke import MUTANTS as _BLIND10_EKE
 from conformance.selftest.mutants_blind10_ops import MUTANTS as _BLIND10_OPS
@@ -417,7 +418,7 @@ MUTANTS += _BLIND8_EKE + _BLIND8_CLIENT
 MUTANTS += _BLIND9_EKE + _BLIND9_PKI + _BLIND9_CA + _BLIND9_CLIENT + _BLIND9_CLIENT2
 MUTANTS += _BLIND9_OPS + _BLIND9_IDIOMS + _BLIND9_CAOPS
 MUTANTS += _BLIND9_OPS2 + _BLIND9_CLIOPS
-MUTANTS += _BLIND10_EKE + _BLIND10_PKI + _BLIND10_CLIENT + _BLIND10_OPS
+MUTANTS += _BLIND10_EKE + _BLIND10_PKI + _BLIND10_CLIENT + _BLIND10_OPS + _BLIND10_CA
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name
     raise RuntimeError("duplicate mutant names in conformance/selftest/mutants*.py")
