@@ -135,6 +135,10 @@ class ShareDirectory:
     def open(self, name: str) -> SharedFile:
         """Opens `name` for reading; RemoteProtocolError(forbidden|not_found) otherwise."""
         parts = check_name(name)
+        if parts[-1].startswith(PARTIAL_PREFIX):
+            # [APP-NAME-9]: never the content of a temporary being written — where the
+            # share is also the inbox, it holds them. Refused whether it exists or not.
+            raise NameRefused("names starting with .sft-partial- are reserved")
         current = self._fd
         try:
             # Hold one directory descriptor at a time: a 2048-component name must not

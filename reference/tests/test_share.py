@@ -101,6 +101,22 @@ def test_non_regular_or_missing_is_not_found(share: ShareDirectory, name: str) -
     assert info.value.code is ErrorCode.NOT_FOUND
 
 
+@pytest.mark.req("APP-NAME-9")
+def test_a_get_never_serves_a_temporary(tmp_path: Path) -> None:
+    """Share and inbox one directory: a put's temporary in flight is not served."""
+    with Inbox(tmp_path) as inbox, ShareDirectory(tmp_path) as share:
+        with inbox.begin("final.bin", 6) as partial:
+            partial.write(b"abc")
+            for name in (partial.temp_name, ".sft-partial-missing", f"sub/{partial.temp_name}"):
+                with pytest.raises(RemoteProtocolError) as info:
+                    share.open(name)
+                assert info.value.code is ErrorCode.FORBIDDEN, name
+            partial.write(b"def")
+            partial.commit()
+        with share.open("final.bin") as f:
+            assert f.file.read() == b"abcdef"
+
+
 def _entries(path: Path) -> set[str]:
     return set(os.listdir(path))
 
