@@ -551,6 +551,19 @@ _UNFRAMED: dict[str, Callable[[bytes], tuple[str, bytes]]] = {
         _chunked(get),
     ),
     "chunked": lambda get: ("Transfer-Encoding: chunked\r\n", _chunked(get)),
+    # Both fields, the length that of the whole chunked body: a CA that reads by the
+    # length (ignoring Transfer-Encoding) finds the body's end exactly where the GET
+    # starts, and unless it closes answers the GET as a next request.
+    "chunked-and-whole-length": lambda get: (
+        f"Transfer-Encoding: chunked\r\nContent-Length: {len(_chunked(b'{}'))}\r\n",
+        _chunked(b"{}") + get,
+    ),
+    # A coding the CA does not read, with a length: the length is not the body's (RFC
+    # 9112 §6.3); a CA that ignores every coding but chunked reads by the length.
+    "other-coding-and-length": lambda get: (
+        "Transfer-Encoding: gzip\r\nContent-Length: 2\r\n",
+        b"{}" + get,
+    ),
 }
 
 

@@ -58,6 +58,8 @@ pytestmark = pytest.mark.xdist_group("independent-ca1")
 _CA_FILES = (
     "test_ca.py",
     "test_ca_csr.py",
+    "test_ca_accounts.py",
+    "test_ca_bad_csr_guesses.py",
     "test_ca_throttle.py",
     "test_ca_own_certificate.py",
     "test_ca_restart_spent_backoffs.py",

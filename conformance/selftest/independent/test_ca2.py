@@ -72,6 +72,8 @@ pytestmark = pytest.mark.xdist_group("independent-ca2")
 _CA_FILES = (
     "test_ca.py",
     "test_ca_csr.py",
+    "test_ca_accounts.py",
+    "test_ca_bad_csr_guesses.py",
     "test_ca_throttle.py",
     "test_ca_restart.py",
     "test_ca_serial_restart.py",
