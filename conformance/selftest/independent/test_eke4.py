@@ -360,6 +360,112 @@ FAULTS: dict[str, Fault] = {
         "client: a get committed when the stream ends after all bytes, DONE missing",
         client=True,
     ),
+    # Round 3, planted blind by helper I3 (session 10); lens of each in eke4/main.go.
+    "r3_retry_after_ms": Fault(
+        "EKE-THR-6",
+        "test_eke_throttling.py test_lockout.py",
+        "server: retry_after in milliseconds",
+    ),
+    "r3_busy_as_throttled": Fault(
+        "EKE-THR-7",
+        "test_eke_throttling.py",
+        "server: the pending caps answer throttled, not busy",
+    ),
+    "r3_get_hash_not_reset": Fault(
+        "APP-GET-2",
+        "test_eke_second_use.py test_app_get.py",
+        "server: the get's SHA-256 state is kept per connection",
+    ),
+    "r3_abandoned_not_counted": Fault(
+        "EKE-THR-5",
+        "test_eke_throttling.py test_eke_handshake_stalls.py",
+        "server: a handshake abandoned after EKE2 is not a failure",
+    ),
+    "r3_hard_lock_not_persisted": Fault(
+        "EKE-THR-11",
+        "test_lockout.py test_eke_restart_state.py test_eke_restart.py",
+        "server: the hard lock is lost at a restart",
+    ),
+    "r3_c1_on_bytes": Fault(
+        "APP-NAME-8",
+        "test_app_names_controls.py test_app_names.py",
+        "server: C1 refused on UTF-8 bytes, not code points",
+    ),
+    "r3_one_put_per_connection": Fault(
+        "APP-2",
+        "test_framing.py test_interop_transfer_state.py",
+        "server: the connection is closed after a put",
+    ),
+    "r3_unknown_members_refused": Fault(
+        "FRM-10",
+        "test_framing.py test_app_json_encodings.py",
+        "server: an undefined member is bad_frame",
+    ),
+    "r3_record_auth_plain_eror": Fault(
+        "EKE-REC-4",
+        "test_eke_records.py",
+        "server: a plaintext EROR answers a record that fails to open",
+    ),
+    "r3_record_auth_skipped": Fault(
+        "EKE-REC-4",
+        "test_eke_records.py",
+        "server: a record that fails to open is skipped",
+    ),
+    "r3_inner_limit_bad_frame": Fault(
+        "FRM-8",
+        "test_framing.py test_eke_records.py",
+        "server: an oversized inner control frame is bad_frame",
+    ),
+    "r3_put_commit_on_eof": Fault(
+        "APP-STORE-3",
+        "test_app_put.py test_app_inbox_files.py test_app_integrity.py",
+        "server: a put with all its bytes committed at EOF, DONE missing",
+    ),
+    "r3_empty_file_internal": Fault(
+        "APP-GET-2",
+        "test_app_get.py test_app_share_files.py",
+        "server: a get of a 0-byte file ends in internal",
+    ),
+    "r3_rsfl_basename": Fault(
+        "APP-GET-7",
+        "test_app_get.py test_app_names.py",
+        "server: the get's RSFL names the basename",
+    ),
+    "r3_forbidden_closes": Fault(
+        "ERR-3",
+        "test_app_refusals.py test_app_names.py test_app_error_frames.py",
+        "server: forbidden closes the connection",
+    ),
+    "r3_client_busy_retry_now": Fault(
+        "EKE-THR-7",
+        "test_eke_client_busy_retries.py test_eke_client.py",
+        "client: busy retried at once",
+        client=True,
+    ),
+    "r3_client_unknown_code_skipped": Fault(
+        "ERR-4",
+        "test_client_fatal_errors.py test_eke_client_transfer.py",
+        "client: an EROR of unknown code skipped",
+        client=True,
+    ),
+    "r3_client_temp_left_on_integrity": Fault(
+        "APP-STORE-3",
+        "test_client_temporaries.py test_eke_client_transfer.py",
+        "client: the temporary file left after an integrity failure",
+        client=True,
+    ),
+    "r3_client_c2_silent": Fault(
+        "EKE-HS-4",
+        "test_eke_client.py test_eke_client_keys.py",
+        "client: a bad C2 closes without EROR auth_failed",
+        client=True,
+    ),
+    "r3_client_put_refusal_ok": Fault(
+        "APP-PUT-10",
+        "test_client_put.py",
+        "client: a refused put reported as success",
+        client=True,
+    ),
 }
 
 

@@ -262,6 +262,126 @@ FAULT_CASES = (
     FaultCase(
         "r2_client_excess_at_done", "APP-GET-4", _INITIATOR, "excess noticed at DONE", client=True
     ),
+    # Round 3, planted blind by helper I3 (session 10); the lens of each in pki5/faults.h.
+    FaultCase(
+        "r3_received_not_reset",
+        "APP-2",
+        ("test_interop_transfer_state.py",),
+        "received count kept across puts",
+    ),
+    FaultCase(
+        "r3_allow_verdict_cached",
+        "PKI-ID-3",
+        ("test_pki_identity.py", "test_pki_identity_concurrent.py"),
+        "allow verdict of the first connection",
+    ),
+    FaultCase(
+        "r3_exists_closes",
+        "ERR-3",
+        ("test_app_put.py", "test_app_refusals.py"),
+        "exists closes the connection",
+    ),
+    FaultCase(
+        "r3_eloop_not_found",
+        "APP-NAME-4",
+        ("test_app_names.py",),
+        "link out of the share is not_found",
+    ),
+    FaultCase(
+        "r3_dir_forbidden",
+        "APP-GET-2",
+        ("test_app_get.py", "test_app_share_files.py"),
+        "directory is forbidden",
+    ),
+    FaultCase(
+        "r3_put_final_whole_name",
+        "APP-PUT-2",
+        ("test_app_put.py", "test_app_inbox_files.py"),
+        "put stored under the whole name",
+    ),
+    FaultCase(
+        "r3_sha_cmp_sizeof_pointer",
+        "APP-PUT-5",
+        ("test_app_put.py", "test_app_integrity.py"),
+        "8 characters of DONE.sha256 compared",
+    ),
+    FaultCase(
+        "r3_frame_too_large_silent",
+        "FRM-3",
+        ("test_framing.py",),
+        "oversize header: close without EROR",
+    ),
+    FaultCase(
+        "r3_bye_during_put",
+        "APP-BYE-1",
+        ("test_app_put.py", "test_framing.py", "test_app_error_frames.py"),
+        "BYE_ during a put ends quietly",
+    ),
+    FaultCase(
+        "r3_server_default_groups",
+        "PKI-TLS-9",
+        ("test_pki_tls.py", "test_pki_hardening.py"),
+        "responder: OpenSSL's default groups",
+    ),
+    FaultCase(
+        "r3_no_check_time",
+        "PKI-CERT-3",
+        ("test_pki_certs.py",),
+        "expired certificates pass",
+    ),
+    FaultCase(
+        "r3_json_trailing_accepted",
+        "FRM-9",
+        ("test_framing.py", "test_app_json_encodings.py"),
+        "bytes after the JSON object ignored",
+    ),
+    FaultCase(
+        "r3_negative_size_wraps",
+        "FRM-11",
+        ("test_framing.py", "test_app_put.py", "test_app_json_encodings.py"),
+        "size -1 wraps to too_large",
+    ),
+    FaultCase(
+        "r3_sha_null_is_absent",
+        "FRM-12",
+        ("test_app_json_nulls.py",),
+        "PUTF.sha256 null taken as absent",
+    ),
+    # Phase 2, NOT blind: planted after test_interop_transfer_state.py was written.
+    FaultCase(
+        "r3_shared_put_md",
+        "APP-PUT-5",
+        ("test_interop_transfer_state.py",),
+        "one process-wide digest context for every put",
+    ),
+    FaultCase(
+        "r3_client_cn_prefix",
+        "PKI-ID-4",
+        ("test_pki_identity.py", "test_client_pki_certs.py"),
+        "CN compared as a prefix",
+        client=True,
+    ),
+    FaultCase(
+        "r3_client_no_close_notify",
+        "PKI-TLS-7",
+        ("test_pki_initiator_transfer.py", "test_pki_tls.py", "test_client_lifetime.py"),
+        "initiator closes without close_notify",
+        client=True,
+    ),
+    FaultCase(
+        "r3_client_put_refusal_ok",
+        "APP-PUT-10",
+        ("test_client_put.py",),
+        "a refused put reported as success",
+        client=True,
+    ),
+    FaultCase(
+        "r3_client_integrity_silent",
+        "APP-GET-3",
+        ("test_pki_initiator_transfer.py", "test_client_lies.py"),
+        "no EROR integrity_failed at a DONE mismatch",
+        client=True,
+    ),
 )
 
 

@@ -52,6 +52,17 @@ func userError(err error) error {
 }
 
 func dialAndHandshake(cfg ClientConfig) (*Channel, error) {
+	ch, err := dialAndHandshakeOnce(cfg)
+	for attempt := 0; err != nil && attempt < 3 && fault("r3_client_busy_retry_now"); attempt++ {
+		if !strings.HasPrefix(err.Error(), "server busy") {
+			break
+		}
+		ch, err = dialAndHandshakeOnce(cfg) // retry_after is advice: try again at once
+	}
+	return ch, err
+}
+
+func dialAndHandshakeOnce(cfg ClientConfig) (*Channel, error) {
 	conn, err := net.DialTimeout("tcp", cfg.Addr, cfg.HandshakeTimeout)
 	if err != nil {
 		return nil, err
@@ -81,7 +92,12 @@ func readAnswer(ch *Channel, idle time.Duration) (*Frame, error) {
 		return nil, err
 	}
 	if f.Type == "EROR" {
-		return nil, parseEror(f.Payload)
+		pe := parseEror(f.Payload)
+		if fault("r3_client_unknown_code_skipped") && pe.FromPeer && strings.HasPrefix(pe.Msg, "peer sent unknown error code") {
+			fmt.Fprintf(os.Stderr, "eke4: ignoring %s\n", pe.Msg)
+			return readAnswer(ch, idle)
+		}
+		return nil, pe
 	}
 	return f, nil
 }
@@ -195,8 +211,12 @@ func Get(cfg ClientConfig, name, out string, force bool) error {
 	tempMu.Lock()
 	tempFiles[tmp] = struct{}{}
 	tempMu.Unlock()
+	keepTemp := false
 	defer func() {
 		_ = file.Close()
+		if keepTemp {
+			return
+		}
 		_ = os.Remove(tmp)
 		tempMu.Lock()
 		delete(tempFiles, tmp)
@@ -252,6 +272,7 @@ func Get(cfg ClientConfig, name, out string, force bool) error {
 			bad = received != size
 		}
 		if bad {
+			keepTemp = fault("r3_client_temp_left_on_integrity")
 			return abort(ch, perr(CodeIntegrityFailed, "size or SHA-256 mismatch"))
 		}
 		break
@@ -318,6 +339,12 @@ func Put(cfg ClientConfig, local, name string) error {
 	}
 	f, err := readAnswer(ch, cfg.IdleTimeout)
 	if err != nil {
+		var pe *ProtoError
+		if fault("r3_client_put_refusal_ok") && errors.As(err, &pe) && pe.FromPeer && !pe.Fatal() {
+			fmt.Fprintf(os.Stderr, "eke4: the server answered %v\n", pe)
+			_ = ch.WriteFrame("BYE_", []byte("{}"))
+			return nil
+		}
 		return abort(ch, err)
 	}
 	if f.Type != "RSFL" {

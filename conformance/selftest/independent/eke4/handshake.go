@@ -83,7 +83,9 @@ func ClientHandshake(ch *Channel, user string, password []byte) error {
 	keys, zok := deriveKeys(yv, x, []byte(user), a, b)
 	ns, err := open(keys.Kcs, nonceEKE2, c2, append([]byte("EKE2"), keys.TH...))
 	if err != nil || !valid || !zok || len(ns) != 32 {
-		_ = ch.WriteError(perr(CodeAuthFailed, authFailedMessage))
+		if !fault("r3_client_c2_silent") {
+			_ = ch.WriteError(perr(CodeAuthFailed, authFailedMessage))
+		}
 		return fmt.Errorf("wrong password or unknown user")
 	}
 	na := randomBytes(32)

@@ -128,6 +128,27 @@ var faultTable = map[string]Fault{
 	"r2_client_rsfl_sha_unchecked":      {"APP-GET-3", "client: the client never compares RSFL.sha256"},
 	"r2_client_empty_data_ok":           {"FRM-13", "client: the client takes an empty DATA during a get"},
 	"r2_client_eof_after_all_bytes":     {"APP-GET-5", "client: the client commits a get when the stream ends after every announced byte, DONE missing"},
+	// Round 3 (blind, session 10): lens 1 misreadings, 2 lazy features, 3 state, 4 over-eager hardening, 5 layer seams.
+	"r3_retry_after_ms":                {"EKE-THR-6", "retry_after is time.Until(lock).Milliseconds(): milliseconds, not seconds (lens 1)"},
+	"r3_busy_as_throttled":             {"EKE-THR-7", "the pending caps answer EROR throttled, the code of the neighbouring rule, not busy (lens 1)"},
+	"r3_get_hash_not_reset":            {"APP-GET-2", "the get's sha256 state lives on the connection and is never Reset: a second get's DONE.sha256 is wrong (lens 3)"},
+	"r3_abandoned_not_counted":         {"EKE-THR-5", "a failure is recorded only in the bad-EKE3 branch: a handshake closed or timed out after EKE2 costs nothing (lens 2)"},
+	"r3_hard_lock_not_persisted":       {"EKE-THR-11", "the hard lock is an unexported struct field: encoding/json never writes it, a restart lifts it (lens 3)"},
+	"r3_c1_on_bytes":                   {"APP-NAME-8", "the C1 test ranges over name[i] bytes, not runes: the 0x82 of a euro sign is refused (lens 4)"},
+	"r3_one_put_per_connection":        {"APP-2", "the connection is closed after a completed put (one put per connection) (lens 4)"},
+	"r3_unknown_members_refused":       {"FRM-10", "control objects decoded with DisallowUnknownFields: an extra member is bad_frame (lens 4)"},
+	"r3_record_auth_plain_eror":        {"EKE-REC-4", "a record that fails to open is answered with a plaintext EROR bad_frame before the close (lens 5)"},
+	"r3_record_auth_skipped":           {"EKE-REC-4", "a record that fails to open is logged and skipped: the connection reads on (lens 5)"},
+	"r3_inner_limit_bad_frame":         {"FRM-8", "an error of a record's inner frame header is wrapped as bad_frame: an oversized control payload is not frame_too_large (lens 5)"},
+	"r3_put_commit_on_eof":             {"APP-STORE-3", "a put whose every announced byte arrived is committed when the connection ends before DONE (lens 5)"},
+	"r3_empty_file_internal":           {"APP-GET-2", "the get's read loop is io.ReadAtLeast(file, buf, 1): a 0-byte file ends in EROR internal after RSFL (lens 2)"},
+	"r3_rsfl_basename":                 {"APP-GET-7", "the get's RSFL names path.Base(name), as the put's RSFL does (lens 1)"},
+	"r3_forbidden_closes":              {"ERR-3", "forbidden is answered, then the connection is closed as for a fatal code (lens 4)"},
+	"r3_client_busy_retry_now":         {"EKE-THR-7", "client: EROR busy is retried at once, retry_after ignored, up to three times (lens 4)"},
+	"r3_client_unknown_code_skipped":   {"ERR-4", "client: an EROR with an unknown code is logged and skipped, the get goes on (lens 5)"},
+	"r3_client_temp_left_on_integrity": {"APP-STORE-3", "client: an integrity failure returns before the deferred removal of the temporary file (lens 2)"},
+	"r3_client_c2_silent":              {"EKE-HS-4", "client: a C2 that does not verify closes the connection without EROR auth_failed (lens 1)"},
+	"r3_client_put_refusal_ok":         {"APP-PUT-10", "client: a non-fatal refusal of PUTF (exists, forbidden...) is reported as success, exit 0 (lens 5)"},
 }
 
 var activeFaults = map[string]bool{}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log"
 	"net"
@@ -256,6 +257,9 @@ func failConn(ch *Channel, err error) bool {
 		if fault("r2_not_found_closes") && pe.Code == CodeNotFound {
 			return true
 		}
+		if fault("r3_forbidden_closes") && pe.Code == CodeForbidden {
+			return true
+		}
 		return pe.Fatal()
 	case isTimeout(err):
 		_ = ch.WriteError(perr(CodeTimeout, "timed out"))
@@ -338,7 +342,14 @@ func (s *Server) serverHandshake(ch *Channel, remote net.Addr, deadline time.Tim
 		return false
 	}
 	succeeded := false
-	defer func() { s.throttle.Release(user, addr, succeeded) }()
+	eke3Judged := false
+	defer func() {
+		if fault("r3_abandoned_not_counted") && !succeeded && !eke3Judged {
+			s.throttle.ReleasePending(user, addr)
+			return
+		}
+		s.throttle.Release(user, addr, succeeded)
+	}()
 	hello, eke2 := s.serverAnswerEKE1(user, a)
 	if err := ch.WriteFrame("EKE2", eke2); err != nil {
 		return false
@@ -348,6 +359,7 @@ func (s *Server) serverHandshake(ch *Channel, remote net.Addr, deadline time.Tim
 		return false
 	}
 	eke4, err := serverCheckEKE3(hello, f.Payload)
+	eke3Judged = true
 	if err != nil {
 		failConn(ch, err)
 		return false
@@ -384,6 +396,13 @@ func checkName(name string) *ProtoError {
 			return perr(CodeForbidden, "forbidden character in name")
 		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069 && !fault("bidi_isolates_missed"):
 			return perr(CodeForbidden, "forbidden character in name")
+		}
+	}
+	if fault("r3_c1_on_bytes") {
+		for i := 0; i < len(name); i++ {
+			if name[i] >= 0x80 && name[i] <= 0x9f {
+				return perr(CodeForbidden, "forbidden character in name")
+			}
 		}
 	}
 	parts := strings.Split(name, "/")
@@ -505,6 +524,19 @@ func (s *Server) serveApp(ch *Channel) {
 		_ = ch.conn.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
 		f, err := ch.ReadFrame()
 		if err != nil {
+			if err == errRecordAuth && fault("r3_record_auth_plain_eror") {
+				_ = ch.write(encodeFrame("EROR", erorPayload(perr(CodeBadFrame, "record failed to authenticate"))))
+				return
+			}
+			if (err == errClosed || err == errTruncated) && put != nil && fault("r3_put_commit_on_eof") &&
+				put.received == put.size {
+				// a deferred "finish what we have" that commits without DONE
+				_ = put.file.Sync()
+				if os.Link(put.tmpPath, put.final) == nil {
+					log.Printf("put: peer left after %d bytes, stored", put.received)
+				}
+				return
+			}
 			if err == errRecordAuth || err == errPlaintextAfterHandshake || err == errClosed || err == errTruncated {
 				return
 			}
@@ -542,6 +574,9 @@ func (s *Server) idleFrame(ch *Channel, f *Frame, put **putState) error {
 		}
 		name, err := o.str("name")
 		if err != nil {
+			return err
+		}
+		if err := o.strictMembers("name"); err != nil {
 			return err
 		}
 		return s.get(ch, name)
@@ -595,10 +630,29 @@ func (s *Server) get(ch *Channel, name string) error {
 	if size > s.cfg.MaxFileSize && !fault("r2_get_size_unchecked") {
 		return perr(CodeTooLarge, "file above the size limit")
 	}
-	if err := ch.WriteFrame("RSFL", jsonPayload(map[string]interface{}{"name": name, "size": size})); err != nil {
+	rsflName := name
+	if fault("r3_rsfl_basename") {
+		rsflName = path.Base(name)
+	}
+	if err := ch.WriteFrame("RSFL", jsonPayload(map[string]interface{}{"name": rsflName, "size": size})); err != nil {
 		return io.EOF
 	}
-	h := sha256.New()
+	if fault("r3_empty_file_internal") {
+		if _, err := io.ReadAtLeast(file, make([]byte, 1), 1); err != nil {
+			log.Printf("get %.64q: read failed: %v", name, err)
+			return perr(CodeInternal, "read failed")
+		}
+		if _, err := file.Seek(0, io.SeekStart); err != nil {
+			return perr(CodeInternal, "read failed")
+		}
+	}
+	var h hash.Hash = sha256.New()
+	if fault("r3_get_hash_not_reset") {
+		if ch.getHash == nil {
+			ch.getHash = sha256.New()
+		}
+		h = ch.getHash
+	}
 	buf := make([]byte, maxDataPayload)
 	var sent int64
 	for sent < size {
@@ -645,6 +699,9 @@ func (s *Server) startPut(ch *Channel, f *Frame) (*putState, error) {
 	}
 	announced, _, err := o.optSha("sha256")
 	if err != nil {
+		return nil, err
+	}
+	if err := o.strictMembers("name", "size", "sha256"); err != nil {
 		return nil, err
 	}
 	if !s.cfg.AllowPut {
@@ -715,6 +772,9 @@ func (s *Server) receivingFrame(ch *Channel, f *Frame, put **putState) error {
 		if err != nil {
 			return err
 		}
+		if err := o.strictMembers("size", "sha256"); err != nil {
+			return err
+		}
 		got := hex.EncodeToString(p.hash.Sum(nil))
 		if (size != p.size && !fault("r2_done_size_unchecked")) || p.received != p.size || sum != got || (p.announced != "" && p.announced != got && !fault("r2_announced_sha_unchecked")) {
 			return perr(CodeIntegrityFailed, "size or SHA-256 mismatch")
@@ -743,7 +803,13 @@ func (s *Server) receivingFrame(ch *Channel, f *Frame, put **putState) error {
 			_ = d.Sync()
 			_ = d.Close()
 		}
-		return ch.WriteFrame("DONE", jsonPayload(map[string]interface{}{"size": size, "sha256": got}))
+		if err := ch.WriteFrame("DONE", jsonPayload(map[string]interface{}{"size": size, "sha256": got})); err != nil {
+			return err
+		}
+		if fault("r3_one_put_per_connection") {
+			return io.EOF
+		}
+		return nil
 	case "EROR":
 		if fault("r2_put_eror_ignored") {
 			return nil // an "abort" from the peer: keep waiting for its next frame

@@ -77,6 +77,12 @@ func loadThrottle(cfg ThrottleConfig, path string) *Throttle {
 				if f.Addrs != nil {
 					t.tables.Addrs = f.Addrs
 				}
+				if fault("r3_hard_lock_not_persisted") {
+					// the original struct had `hardLocked bool`: unexported, never marshalled
+					for _, e := range t.tables.Users {
+						e.HardLocked = false
+					}
+				}
 			}
 		}
 	}
@@ -117,6 +123,10 @@ func (e *failEntry) retryAfter(now, capSeconds float64) (int64, bool) {
 		if fault("r2_retry_after_truncated") {
 			ra = int64(e.LockedUntil - now)
 		}
+		if fault("r3_retry_after_ms") {
+			until := time.Unix(0, int64(e.LockedUntil*1e9))
+			ra = time.Until(until).Milliseconds()
+		}
 		if ra < 1 {
 			ra = 1
 		}
@@ -145,11 +155,30 @@ func (t *Throttle) Admit(user, addr string) *ProtoError {
 		if fault("busy_no_retry_after") {
 			ra = 0
 		}
-		return &ProtoError{Code: CodeBusy, Msg: "too many logins in progress", RetryAfter: ra}
+		code := CodeBusy
+		if fault("r3_busy_as_throttled") {
+			code = CodeThrottled
+		}
+		return &ProtoError{Code: code, Msg: "too many logins in progress", RetryAfter: ra}
 	}
 	t.pendingUsers[user]++
 	t.pendingAddrs[addr]++
 	return nil
+}
+
+// ReleasePending ends a pending handshake without judging it (the planted fault
+// r3_abandoned_not_counted: only a bad EKE3 was ever recorded as a failure).
+func (t *Throttle) ReleasePending(user, addr string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.pendingUsers[user]--
+	if t.pendingUsers[user] <= 0 {
+		delete(t.pendingUsers, user)
+	}
+	t.pendingAddrs[addr]--
+	if t.pendingAddrs[addr] <= 0 {
+		delete(t.pendingAddrs, addr)
+	}
 }
 
 // Release ends a pending handshake: a failure unless ok (EKE-THR-5).

@@ -154,6 +154,9 @@ func parseInner(b []byte, limit uint32) (*Frame, error) {
 	}
 	t, n, err := checkHeader(b[:headerLen], limit)
 	if err != nil {
+		if fault("r3_inner_limit_bad_frame") {
+			return nil, perr(CodeBadFrame, "bad record plaintext: %v", err)
+		}
 		return nil, err
 	}
 	if int(n) != len(b)-headerLen {
@@ -333,6 +336,24 @@ func (o Object) member(key string) (interface{}, bool) {
 		}
 	}
 	return v, ok
+}
+
+// strictMembers is the planted fault r3_unknown_members_refused: a decoder with
+// DisallowUnknownFields, so any member the schema does not name is bad_frame.
+func (o Object) strictMembers(keys ...string) error {
+	if !fault("r3_unknown_members_refused") {
+		return nil
+	}
+	for k := range o {
+		known := false
+		for _, want := range keys {
+			known = known || k == want
+		}
+		if !known {
+			return perr(CodeBadFrame, "json: unknown field %.64q", k)
+		}
+	}
+	return nil
 }
 
 func (o Object) str(key string) (string, error) {

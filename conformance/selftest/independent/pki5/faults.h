@@ -85,7 +85,26 @@
     FAULT(F_R2_CLIENT_EMPTY_DATA, "r2_client_empty_data", "FRM-13", "the initiator accepts a DATA frame of length 0") \
     FAULT(F_R2_CLIENT_CA_TRUE, "r2_client_ca_true", "PKI-CERT-6", "the initiator's leaf check skips BasicConstraints") \
     FAULT(F_R2_DONE_SIZE_UNCHECKED, "r2_done_size_unchecked", "APP-PUT-5", "do_done compares the bytes received with PUTF.size but never reads DONE.size against it") \
-    FAULT(F_R2_CLIENT_EXCESS_AT_DONE, "r2_client_excess_at_done", "APP-GET-4", "the initiator's DATA branch writes first; more bytes than announced are noticed only at DONE")
+    FAULT(F_R2_CLIENT_EXCESS_AT_DONE, "r2_client_excess_at_done", "APP-GET-4", "the initiator's DATA branch writes first; more bytes than announced are noticed only at DONE") \
+    FAULT(F_R3_RECEIVED_NOT_RESET, "r3_received_not_reset", "APP-2", "lens 3: s->received is zeroed by the session's initialiser only, not at each PUTF: a second put overflows") \
+    FAULT(F_R3_ALLOWED_CACHED, "r3_allow_verdict_cached", "PKI-ID-3", "lens 3: the allow-list verdict is kept in a static int computed for the first connection") \
+    FAULT(F_R3_EXISTS_CLOSES, "r3_exists_closes", "ERR-3", "lens 4: exists is answered through fatal(): close_notify and the close") \
+    FAULT(F_R3_ELOOP_NOT_FOUND, "r3_eloop_not_found", "APP-NAME-4", "lens 5: openat()'s ELOOP falls into the default branch of the errno switch: a link out of the share is not_found") \
+    FAULT(F_R3_DIR_FORBIDDEN, "r3_dir_forbidden", "APP-GET-2", "lens 1: a directory is answered forbidden (S_ISDIR tested apart), not not_found") \
+    FAULT(F_R3_PUT_FINAL_WHOLE_NAME, "r3_put_final_whole_name", "APP-PUT-2", "lens 1: final_name is snprintf'd from name, not its basename: a put of dir/x goes to inbox/dir/x") \
+    FAULT(F_R3_SHA_SIZEOF_POINTER, "r3_sha_cmp_sizeof_pointer", "APP-PUT-5", "lens 5: DONE.sha256 compared with memcmp(hex, sha, sizeof sha): only 8 characters") \
+    FAULT(F_R3_TOO_LARGE_SILENT, "r3_frame_too_large_silent", "FRM-3", "lens 1: an oversize header is rejected by dropping the connection, no EROR frame_too_large") \
+    FAULT(F_R3_BYE_DURING_PUT, "r3_bye_during_put", "APP-BYE-1", "lens 2: BYE_ is handled before the state test: during a put it ends the connection quietly") \
+    FAULT(F_R3_SERVER_DEFAULT_GROUPS, "r3_server_default_groups", "PKI-TLS-9", "lens 2: SSL_CTX_set1_groups_list is called for the initiator only: the responder takes OpenSSL's default groups") \
+    FAULT(F_R3_NO_CHECK_TIME, "r3_no_check_time", "PKI-CERT-3", "lens 4: X509_V_FLAG_NO_CHECK_TIME set against clock skew: expired certificates pass") \
+    FAULT(F_R3_JSON_TRAILING, "r3_json_trailing_accepted", "FRM-9", "lens 1: json_loadb with JSON_DISABLE_EOF_CHECK: bytes after the object are ignored") \
+    FAULT(F_R3_NEGATIVE_SIZE_WRAPS, "r3_negative_size_wraps", "FRM-11", "lens 1: json_integer_value() cast to unsigned long long without a sign test: size -1 is too_large") \
+    FAULT(F_R3_SHA_NULL_ABSENT, "r3_sha_null_is_absent", "FRM-12", "lens 1: PUTF.sha256 tested with json_is_null(): null taken as absent") \
+    FAULT(F_R3_CLIENT_CN_PREFIX, "r3_client_cn_prefix", "PKI-ID-4", "lens 1: the initiator compares strncmp(cn, alias, strlen(alias)): a CN that extends the alias passes") \
+    FAULT(F_R3_CLIENT_NO_CLOSE_NOTIFY, "r3_client_no_close_notify", "PKI-TLS-7", "lens 2: the initiator close()s after BYE_ without SSL_shutdown") \
+    FAULT(F_R3_CLIENT_PUT_REFUSAL_OK, "r3_client_put_refusal_ok", "APP-PUT-10", "lens 5: the put initiator returns report_eror()'s status as 0 for a non-fatal code") \
+    FAULT(F_R3_SHARED_PUT_MD, "r3_shared_put_md", "APP-PUT-5", "phase 2 (NOT blind): the put's EVP_MD_CTX is one static context for the whole process, not the session's") \
+    FAULT(F_R3_CLIENT_INTEGRITY_SILENT, "r3_client_integrity_silent", "APP-GET-3", "lens 1: at a DONE mismatch the initiator deletes its temporary file and closes without EROR integrity_failed")
 
 #define PKI5_FAULT_ENUM(e, name, req, line) e,
 enum pki5_fault { PKI5_FAULT_TABLE(PKI5_FAULT_ENUM) F_COUNT };

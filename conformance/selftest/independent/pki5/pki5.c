@@ -390,6 +390,7 @@ static X509_STORE *make_store(void)
     pthread_mutex_unlock(&g_crl_lock);
     unsigned long flags = X509_V_FLAG_X509_STRICT;
     if (!fault(F_CRL_FLAG_UNSET) && !skip_crl) flags |= X509_V_FLAG_CRL_CHECK;
+    if (fault(F_R3_NO_CHECK_TIME)) flags |= X509_V_FLAG_NO_CHECK_TIME;
     X509_STORE_set_flags(st, flags);
     X509_STORE_set_depth(st, 1);
     return st;
@@ -534,7 +535,8 @@ static SSL_CTX *make_ctx(bool server)
     if (minv == TLS1_3_VERSION) SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
     SSL_CTX_set_ciphersuites(ctx, TLS13_SUITES);
     if (minv != TLS1_3_VERSION) SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM");
-    if (server || !fault(F_CLIENT_DEFAULT_GROUPS)) SSL_CTX_set1_groups_list(ctx, TLS_GROUPS);
+    if ((server && !fault(F_R3_SERVER_DEFAULT_GROUPS)) || (!server && !fault(F_CLIENT_DEFAULT_GROUPS)))
+        SSL_CTX_set1_groups_list(ctx, TLS_GROUPS);
     SSL_CTX_set1_sigalgs_list(ctx, server ? TLS_SIGALGS : TLS_CLIENT_SIGALGS);
     if (!server && fault(F_CLIENT_KEYLOG) && getenv("SSLKEYLOGFILE")) SSL_CTX_set_keylog_callback(ctx, keylog_cb);
     SSL_CTX_set_max_early_data(ctx, 0);
@@ -739,6 +741,7 @@ static json_t *parse_control(const unsigned char *buf, size_t len)
 {
     size_t flags = JSON_ALLOW_NUL;
     if (!fault(F_DUP_KEYS_OK)) flags |= JSON_REJECT_DUPLICATES;
+    if (fault(F_R3_JSON_TRAILING)) flags |= JSON_DISABLE_EOF_CHECK;
     json_error_t jerr;
     json_t *v = json_loadb((const char *)buf, len, flags, &jerr);
     if (v && !json_is_object(v)) { json_decref(v); return NULL; }
@@ -752,7 +755,7 @@ static bool get_uint(json_t *o, const char *key, unsigned long long *out)
     if (v == NULL) return false;
     if (json_is_integer(v)) {
         json_int_t i = json_integer_value(v);
-        if (i < 0) return false;
+        if (i < 0 && !fault(F_R3_NEGATIVE_SIZE_WRAPS)) return false;
         *out = (unsigned long long)i;
         return true;
     }
@@ -858,8 +861,9 @@ static int open_in_share(int share_fd, const char *name)
         if (fd < 0) {
             int err = errno;
             struct stat st;
-            if (err == ELOOP) result = -E_FORBIDDEN;
-            else if ((err == ENOTDIR || err == ENXIO) &&
+            if (err == ELOOP && !fault(F_R3_ELOOP_NOT_FOUND)) result = -E_FORBIDDEN;
+            else if (err == ELOOP) result = -E_NOT_FOUND;
+            else if ((err == ENOTDIR || err == ENXIO) && !fault(F_R3_ELOOP_NOT_FOUND) &&
                      fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
                 result = -E_FORBIDDEN;
             else if (err == ENOENT || err == ENOTDIR || err == ENXIO) result = -E_NOT_FOUND;
@@ -875,6 +879,7 @@ static int open_in_share(int share_fd, const char *name)
     }
     free(copy);
     struct stat st;
+    if (fault(F_R3_DIR_FORBIDDEN) && fstat(dfd, &st) == 0 && S_ISDIR(st.st_mode)) { close(dfd); return -E_FORBIDDEN; }
     if (fstat(dfd, &st) != 0 || !S_ISREG(st.st_mode)) { close(dfd); return -E_NOT_FOUND; }
     int fl = fcntl(dfd, F_GETFL);
     fcntl(dfd, F_SETFL, fl & ~O_NONBLOCK);
@@ -1030,6 +1035,15 @@ static bool alias_allowed(const char *alias)
     return false;
 }
 
+/* The put's digest: the session's, or (F_R3_SHARED_PUT_MD) one process-wide context, as a
+ * `static EVP_MD_CTX *` set up once "to save an allocation per put". */
+static EVP_MD_CTX *g_shared_put_md; /* allocated in cmd_serve when the fault is on */
+
+static EVP_MD_CTX *put_md(struct session *s)
+{
+    return fault(F_R3_SHARED_PUT_MD) && g_shared_put_md ? g_shared_put_md : s->md;
+}
+
 static void put_abort(struct session *s)
 {
     if (!s->receiving) return;
@@ -1121,6 +1135,7 @@ static bool do_put(struct session *s, json_t *req)
     if (!get_string(req, "name", &name, &nlen) || !get_uint(req, "size", &size))
         return fatal(s, E_BAD_FRAME, "PUTF needs name and size");
     json_t *shav = json_object_get(req, "sha256");
+    if (fault(F_R3_SHA_NULL_ABSENT) && json_is_null(shav)) shav = NULL;
     if (shav) {
         if (!get_string(req, "sha256", &sha, &shalen) || !sha_ok(sha, shalen))
             return fatal(s, E_BAD_FRAME, "PUTF sha256 is not 64 lowercase hex digits");
@@ -1138,8 +1153,10 @@ static bool do_put(struct session *s, json_t *req)
     if (size > cfg.max_file_size || (fault(F_SIZE_LIMIT_OFF_BY_ONE) && size == cfg.max_file_size))
         return send_error(&s->c, E_TOO_LARGE, "size above the limit", cfg.idle_timeout) == IO_OK;
     struct stat st;
-    if (!fault(F_PUT_OVERWRITES) && fstatat(g_inbox_fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    if (!fault(F_PUT_OVERWRITES) && fstatat(g_inbox_fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (fault(F_R3_EXISTS_CLOSES)) return fatal(s, E_EXISTS, "already exists");
         return send_error(&s->c, E_EXISTS, "already exists", cfg.idle_timeout) == IO_OK;
+    }
     char tmpname[64];
     int slot = temp_register(g_inbox_fd, tmpname);
     if (slot < 0) return fatal(s, E_INTERNAL, "no temporary slot");
@@ -1148,12 +1165,12 @@ static bool do_put(struct session *s, json_t *req)
     s->receiving = true;
     s->tmp_fd = fd;
     s->tmp_slot = slot;
-    snprintf(s->final_name, sizeof s->final_name, "%s", base);
+    snprintf(s->final_name, sizeof s->final_name, "%s", fault(F_R3_PUT_FINAL_WHOLE_NAME) ? name : base);
     s->put_size = size;
-    s->received = 0;
+    if (!fault(F_R3_RECEIVED_NOT_RESET)) s->received = 0;
     s->put_has_sha = sha != NULL;
     if (sha) memcpy(s->put_sha, sha, 65);
-    EVP_DigestInit_ex(s->md, EVP_sha256(), NULL);
+    EVP_DigestInit_ex(put_md(s), EVP_sha256(), NULL);
     json_t *acc = json_object();
     json_object_set_new(acc, "accept", json_true());
     json_object_set_new(acc, "name", json_string(base));
@@ -1170,7 +1187,7 @@ static bool do_data(struct session *s, uint32_t len)
     while (left > 0) {
         size_t n = left > CHUNK ? CHUNK : left;
         if (tls_read_exact(&s->c, buf, n, cfg.idle_timeout, false) != IO_OK) { put_abort(s); return false; }
-        EVP_DigestUpdate(s->md, buf, n);
+        EVP_DigestUpdate(put_md(s), buf, n);
         if (write(s->tmp_fd, buf, n) != (ssize_t)n) return fatal(s, E_INTERNAL, "write failed");
         left -= (uint32_t)n;
     }
@@ -1187,10 +1204,12 @@ static bool do_done(struct session *s, json_t *o)
         return fatal(s, E_BAD_FRAME, "DONE needs size and sha256");
     unsigned char dig[32];
     char hex[65];
-    EVP_DigestFinal_ex(s->md, dig, NULL);
+    EVP_DigestFinal_ex(put_md(s), dig, NULL);
     hex_encode(dig, 32, hex);
     int (*cmp)(const char *, const char *) = fault(F_SHA_CASEFOLD) ? strcasecmp : strcmp;
-    if (s->received != s->put_size || (size != s->put_size && !fault(F_R2_DONE_SIZE_UNCHECKED)) || cmp(hex, sha) != 0 ||
+    const size_t sha_cmp_len = sizeof sha; /* F_R3_SHA_SIZEOF_POINTER: meant sizeof hex - 1 */
+    bool sha_differs = fault(F_R3_SHA_SIZEOF_POINTER) ? memcmp(hex, sha, sha_cmp_len) != 0 : cmp(hex, sha) != 0;
+    if (s->received != s->put_size || (size != s->put_size && !fault(F_R2_DONE_SIZE_UNCHECKED)) || sha_differs ||
         (s->put_has_sha && cmp(hex, s->put_sha) != 0)) {
         if (fault(F_R2_DONE_MISMATCH_KEEPS_TEMP)) {
             close(s->tmp_fd);
@@ -1243,6 +1262,7 @@ static bool serve_frame(struct session *s)
         put_abort(s);
         return false;
     }
+    if (len > cfg.frame_limit && fault(F_R3_TOO_LARGE_SILENT)) { put_abort(s); return false; }
     if (len > cfg.frame_limit) return fatal(s, E_FRAME_TOO_LARGE, "frame above the limit");
     if (!type_known(hdr)) return fatal(s, fault(F_R2_UNKNOWN_TYPE_BAD_FRAME) ? E_BAD_FRAME : E_UNEXPECTED, "unknown frame type");
     bool is_data = memcmp(hdr, "DATA", 4) == 0;
@@ -1252,6 +1272,10 @@ static bool serve_frame(struct session *s)
                     (fault(F_DATA_MAX_OFF_BY_ONE) && len == DATA_MAX)))
         return fatal(s, E_BAD_FRAME, "DATA must carry 1 to 1048576 bytes");
     bool is_eror = memcmp(hdr, "EROR", 4) == 0;
+    if (fault(F_R3_BYE_DURING_PUT) && memcmp(hdr, "BYE_", 4) == 0) {
+        put_abort(s);
+        return false; /* BYE_ ends the connection, whatever the state */
+    }
     if (!is_eror) {
         bool allowed = s->receiving ? (is_data || memcmp(hdr, "DONE", 4) == 0 ||
                                        (fault(F_R2_STATE_IDLE_ONLY) && memcmp(hdr, "RSFL", 4) != 0))
@@ -1324,7 +1348,13 @@ static void *connection_thread(void *arg)
         if (!alpn_ok || !peer_identity(s.c.ssl, s.alias, sizeof s.alias)) {
             send_error(&s.c, E_AUTH_FAILED, "authentication failed", cfg.idle_timeout);
         } else {
-            s.allowed = alias_allowed(s.alias);
+            static int cached_allowed = -1; /* F_R3_ALLOWED_CACHED: "the list never changes" */
+            if (fault(F_R3_ALLOWED_CACHED)) {
+                if (cached_allowed < 0) cached_allowed = alias_allowed(s.alias);
+                s.allowed = cached_allowed != 0;
+            } else {
+                s.allowed = alias_allowed(s.alias);
+            }
             while (serve_frame(&s)) {}
         }
         put_abort(&s);
@@ -1386,6 +1416,7 @@ static int cmd_serve(void)
     if (!load_crl()) return 1; /* fail closed: PKI-CERT-7 */
     g_server_ctx = make_ctx(true);
     if (!g_server_ctx) return 1;
+    if (fault(F_R3_SHARED_PUT_MD)) g_shared_put_md = EVP_MD_CTX_new();
     g_share_fd = open(cfg.share, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     g_inbox_fd = open(cfg.inbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (g_share_fd < 0 || g_inbox_fd < 0) { logmsg("cannot open the share or the inbox"); return 1; }
@@ -1548,6 +1579,7 @@ static bool client_connect(struct conn *c, const struct target *t, SSL_CTX *ctx)
         if (!single_cn(SSL_get0_peer_certificate(c->ssl), cn, sizeof cn)) cn[0] = '\0';
     }
     bool match = fault(F_CN_CASEFOLD) ? strcasecmp(cn, t->alias) == 0 : strcmp(cn, t->alias) == 0;
+    if (fault(F_R3_CLIENT_CN_PREFIX)) match = strncmp(cn, t->alias, strlen(t->alias)) == 0;
     if (fault(F_CLIENT_SET1_HOST)) match = true; /* SSL_set1_host() checked it in the handshake */
     if (!match && fault(F_CLIENT_CN_AFTER_REQUEST)) {
         g_cn_mismatch = true; /* judged once the request is out */
@@ -1772,7 +1804,7 @@ static int cmd_get(const char *spec, const char *name, const char *out)
         bool ok = got == size && (dsize == size || fault(F_R2_CLIENT_DONE_SIZE));
         if (!fault(F_CLIENT_NO_SHA_CHECK)) ok = ok && strcmp(hex, dsha) == 0 && (!rsfl_sha[0] || strcmp(hex, rsfl_sha) == 0);
         json_decref(d);
-        if (!ok) { client_fail(&c, E_INTEGRITY, "size or sha256 mismatch"); break; }
+        if (!ok) { client_fail(&c, fault(F_R3_CLIENT_INTEGRITY_SILENT) ? 0 : E_INTEGRITY, "size or sha256 mismatch"); break; }
         int committed = fsync(fd);
         if (committed == 0 && tmpdir_path[0])
             committed = copy_into(tmpdir_path, dirfd, base);
@@ -1785,6 +1817,7 @@ static int cmd_get(const char *spec, const char *name, const char *out)
         }
         fsync(dirfd);
         send_frame(&c, "BYE_", "{}", 2, cfg.idle_timeout);
+        if (fault(F_R3_CLIENT_NO_CLOSE_NOTIFY)) c.dead = true;
         conn_close(&c, true);
         rc = 0;
         break;
@@ -1833,6 +1866,14 @@ static int cmd_put(const char *spec, const char *file, const char *as)
     if (r <= -100) return client_fail(&c, -r - 100, "malformed frame from the responder");
     if (r != IO_OK || f.len > CONTROL_MAX) return client_fail(&c, 0, "no answer to PUTF");
     if (tls_read_exact(&c, fbuf, f.len, cfg.idle_timeout, false) != IO_OK) return client_fail(&c, 0, "the connection ended inside a frame");
+    if (strcmp(f.type, "EROR") == 0 && fault(F_R3_CLIENT_PUT_REFUSAL_OK)) {
+        json_t *eo = parse_control(fbuf, f.len);
+        unsigned long long code = 0;
+        bool soft = eo && get_uint(eo, "code", &code) && !err_fatal((int)code);
+        json_decref(eo);
+        int rc = report_eror(&c, fbuf, f.len);
+        return soft ? 0 : rc; /* "the responder declined: nothing to do" */
+    }
     if (strcmp(f.type, "EROR") == 0) return report_eror(&c, fbuf, f.len);
     if (strcmp(f.type, "RSFL") != 0) return client_fail(&c, E_UNEXPECTED, "expected RSFL");
     json_t *acc = parse_control(fbuf, f.len);
@@ -1868,6 +1909,7 @@ static int cmd_put(const char *spec, const char *file, const char *as)
     json_decref(d);
     if (!ok) return client_fail(&c, E_BAD_FRAME, "the responder's DONE does not match");
     send_frame(&c, "BYE_", "{}", 2, cfg.idle_timeout);
+    if (fault(F_R3_CLIENT_NO_CLOSE_NOTIFY)) c.dead = true;
     conn_close(&c, true);
     return 0;
 }
