@@ -88,3 +88,88 @@ def test_put_never_replaces_a_file_that_appeared_in_the_inbox_meanwhile(
             )
     finally:
         final.unlink(missing_ok=True)
+
+
+@pytest.mark.req("APP-PUT-3")
+def test_put_of_a_name_that_appeared_in_the_inbox_is_exists_at_putf(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """A connection stores one put (so that whatever it remembers of the inbox is
+    warm), then a file appears in the inbox under another name (dropped by another
+    program), then the same connection offers a put of that name: `exists` at its PUTF,
+    before any data (APP-PUT-3) — not an acceptance refused only at DONE by a responder
+    that listed the inbox once per connection (or at start), and never a replacement."""
+    require(target, "put")
+    inbox = target.inbox
+    if inbox is None or not inbox.is_dir():
+        pytest.skip("the target declares no inbox on this host (target file `inbox`)")
+    first, later = fresh_name(), fresh_name()
+    data = secrets.token_bytes(1000)
+    dropped = b"dropped into the inbox by another program\n"
+    channel = app_channel()
+    try:
+        channel.send_frame("PUTF", {"name": first, "size": len(data)})
+        channel.expect([ExpectFrame("RSFL", {"accept": True})]).check(f"PUTF {first!r}")
+        channel.send_frame("DATA", data)
+        channel.send_frame("DONE", {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+        channel.expect([ExpectFrame("DONE")]).check(f"DONE of the put of {first!r}")
+        try:
+            (inbox / later).write_bytes(dropped)
+        except OSError as exc:
+            pytest.skip(f"cannot write into the declared inbox: {exc}")
+        channel.send_frame("PUTF", {"name": later, "size": len(data)})
+        answer = channel.expect([ExpectError("exists")])
+        if not answer.ok:
+            raise ConformanceFailure.evidence(
+                f"APP-PUT-3: PUTF {later!r} on a connection that had stored a put, after a "
+                f"file of that name ({len(dropped)} bytes) was dropped into the inbox",
+                "EROR exists before any data is sent: the name exists in the inbox now",
+                answer.describe(),
+            )
+        if (inbox / later).read_bytes() != dropped:
+            raise ConformanceFailure(
+                f"APP-PUT-3: the file {later!r} dropped into the inbox was changed"
+            )
+    finally:
+        (inbox / first).unlink(missing_ok=True)
+        (inbox / later).unlink(missing_ok=True)
+
+
+@pytest.mark.req("APP-PUT-3")
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_put_of_a_name_taken_by_a_non_regular_file_is_exists_at_putf(
+    target: Target, app_channel: AppChannel, kind: str
+) -> None:
+    """A directory or a FIFO of that name in the inbox (made by an administrator or
+    another program): the name exists, so the PUTF is answered `exists` before any data
+    (APP-PUT-3) — not accepted by a responder whose check is "is there a regular file"
+    (`isfile`, `exists()` on a followed path) and then refused or failed at DONE."""
+    require(target, "put")
+    inbox = target.inbox
+    if inbox is None or not inbox.is_dir():
+        pytest.skip("the target declares no inbox on this host (target file `inbox`)")
+    name = fresh_name()
+    path = inbox / name
+    try:
+        if kind == "directory":
+            path.mkdir()
+        else:
+            os.mkfifo(path, 0o600)
+    except OSError as exc:
+        pytest.skip(f"cannot make a {kind} in the declared inbox: {exc}")
+    try:
+        channel = app_channel()
+        channel.send_frame("PUTF", {"name": name, "size": 100})
+        answer = channel.expect([ExpectError("exists")])
+        if not answer.ok:
+            raise ConformanceFailure.evidence(
+                f"APP-PUT-3: PUTF {name!r} (100 bytes) while the inbox holds a {kind} of that "
+                "name",
+                "EROR exists before any data is sent: the name exists in the inbox",
+                answer.describe(),
+            )
+    finally:
+        if path.is_dir() and not path.is_symlink():
+            path.rmdir()
+        else:
+            path.unlink(missing_ok=True)

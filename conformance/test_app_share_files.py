@@ -394,3 +394,73 @@ def test_file_rewritten_in_place_gets_the_digest_of_its_new_bytes(
         path.write_bytes(secrets.token_bytes(size))
         os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
         get_file(channel, path.name)  # FAILs APP-GET-2 on an inconsistent DONE
+
+
+# -- the share changing between two requests of one connection (B36, s10) ---------------------
+# A responder that runs for weeks sees its share change between the requests of one
+# long-lived connection. One that remembers an answer per connection (or per process) —
+# a "not found" cache, a listing taken at the first request — keeps answering from the
+# past: a file copied in afterwards stays `not_found` on the connection that asked first,
+# one removed afterwards is still announced. APP-GET-2: a get of a regular file of the
+# share MUST be answered RSFL and its bytes; a name that names no file `not_found`.
+
+
+@pytest.mark.req("APP-GET-2")
+def test_file_that_appears_in_the_share_is_served_on_the_connection_that_missed_it(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """Get of a missing name (`not_found`), then the file is written into the share, then
+    the same name again on the same connection, and on a new one: served, its bytes."""
+    share = _share(target)
+    content = secrets.token_bytes(min(4096, max(1, target.limits.max_file_size)))
+    name = f"sft-conformance-late-{secrets.token_hex(6)}.bin"
+    path = share / name
+    channel = app_channel()
+    # Not served (served=False fails otherwise): the name names no file yet.
+    get_file(channel, name, also=[ExpectError("not_found")], served=False)
+    try:
+        try:
+            path.write_bytes(content)
+        except OSError as exc:
+            pytest.skip(f"cannot write into the declared share: {exc}")
+        for which, conn in (("the same connection", channel), ("a new connection", None)):
+            used = conn if conn is not None else app_channel()
+            result = get_file(used, name, also=[ExpectError("not_found")])
+            if result.refused is not None or result.data != content:
+                shown = (
+                    result.refused.describe()
+                    if result.refused is not None
+                    else f"{len(result.data)} bytes, not the file's {len(content)}"
+                )
+                raise ConformanceFailure.evidence(
+                    f"APP-GET-2: RQFL {name!r} on {which}, after a get of it on the first "
+                    f"connection was answered not_found and the file ({len(content)} "
+                    "bytes) was then written into the share",
+                    "RSFL and the file's bytes: the share is read at each request, not "
+                    "remembered from an earlier answer",
+                    shown,
+                )
+    finally:
+        path.unlink(missing_ok=True)
+
+
+@pytest.mark.req("APP-GET-2")
+def test_file_removed_from_the_share_is_not_found_on_the_connection_that_got_it(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """Get of a file (served), then the file is removed from the share, then the same
+    name again on the same connection: `not_found`, never the bytes of a removed file."""
+    share = _share(target)
+    content = secrets.token_bytes(min(4096, max(1, target.limits.max_file_size)))
+    with _share_file(share, content) as path:
+        channel = app_channel()
+        get_file(channel, path.name)
+        path.unlink()
+        late = get_file(channel, path.name, also=[ExpectError("not_found")])
+        if late.refused is None:
+            raise ConformanceFailure.evidence(
+                f"APP-GET-2: RQFL {path.name!r} again on the connection that got it, after "
+                "the file was removed from the share",
+                "EROR not_found: the name names no file of the share any more",
+                f"served ({len(late.data)} bytes)",
+            )

@@ -14,14 +14,17 @@ whatever the rule.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import secrets
 import time
 
 import pytest
 
+from conformance._wire_fixtures import AppChannel, require
 from conformance.target import Target
 from conformance.test_eke_restart import needs_restart, restart_and_wait
-from conformance.wire import ConformanceFailure
+from conformance.wire import ConformanceFailure, ExpectError, ExpectFrame
 
 # A restart disturbs every case running against the same server at that moment: these
 # run in the group of the other restarting and throttling cases.
@@ -61,3 +64,54 @@ def test_restarted_responder_sweeps_temporaries_older_than_any_live_transfer(
             )
     finally:
         stale.unlink(missing_ok=True)
+
+
+# A start-up sweep that takes more than `.sft-partial-*` (every `.sft-*` file, every dot
+# file, every file it did not write in this run) deletes puts it confirmed with DONE.
+# APP-PUT-5: DONE only once the file is durably stored under its final name; APP-STORE-3
+# names what the sweep removes: the `.sft-partial-*` files, nothing else (APP-NAME-9
+# reserves that prefix alone, so `.sft-notes` is an ordinary name).
+@pytest.mark.req("APP-PUT-5", "APP-STORE-3")
+def test_restart_keeps_the_puts_it_stored(eke_target: Target, app_channel: AppChannel) -> None:
+    require(eke_target, "put")
+    needs_restart(eke_target)
+    inbox = eke_target.inbox
+    if inbox is None or not inbox.is_dir():
+        pytest.skip("the target declares no inbox on this host (target file `inbox`)")
+    tag = secrets.token_hex(6)
+    names = [f".sft-notes-{tag}.txt", f".hidden-{tag}", f"sft-conformance-{tag}.txt"]
+    contents = {name: secrets.token_bytes(500) for name in names}
+    stored: list[str] = []
+    try:
+        channel = app_channel()
+        for name, data in contents.items():
+            channel.send_frame("PUTF", {"name": name, "size": len(data)})
+            answer = channel.expect([ExpectFrame("RSFL", {"accept": True}), ExpectError()])
+            if answer.frame is None or answer.frame.type != b"RSFL":
+                continue  # refused (not judged here: test_app_put*.py judges names)
+            channel.send_frame("DATA", data)
+            channel.send_frame(
+                "DONE", {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            )
+            channel.expect([ExpectFrame("DONE")]).check(f"DONE of the put of {name!r}")
+            stored.append(name)
+        channel.close()
+        if not stored:
+            pytest.skip("the responder refused every put of the case")
+        assert eke_target.restart_cmd is not None
+        restart_and_wait(eke_target.restart_cmd, eke_target.host, eke_target.port)
+        # A start-up sweep runs before the restarted server serves its first session.
+        app_channel().close()
+        lost = [n for n in stored if not (inbox / n).is_file()]
+        changed = [n for n in stored if n not in lost and (inbox / n).read_bytes() != contents[n]]
+        if lost or changed:
+            raise ConformanceFailure.evidence(
+                f"APP-PUT-5: puts stored and confirmed with DONE ({', '.join(map(repr, stored))}), "
+                "then a restart of the responder",
+                "every stored file still in the inbox, unchanged: the start-up sweep removes "
+                "only `.sft-partial-*` files (APP-STORE-3)",
+                f"gone: {lost or 'none'}; changed: {changed or 'none'}",
+            )
+    finally:
+        for name in names:
+            (inbox / name).unlink(missing_ok=True)

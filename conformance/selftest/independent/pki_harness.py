@@ -88,6 +88,7 @@ PKI_FILES = (
     "test_app_put_race_loser.py",
     "test_app_schema_refusal_close.py",
     "test_interop_transfer_state.py",
+    "test_ops_long_sessions.py",
 )
 
 
