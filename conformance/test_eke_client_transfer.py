@@ -636,6 +636,15 @@ def _empty_data_frame(s: LyingServer) -> None:
     s.await_reaction()
 
 
+def _empty_record_amid_data(s: LyingServer) -> None:
+    s.rsfl(sha256=DIGEST)
+    s.data(CONTENT[:CHUNK])
+    s.channel.send_raw(b"")  # an authentic record holding no frame at all
+    s.data(CONTENT[CHUNK:])
+    s.done()
+    s.await_reaction()
+
+
 def _rsfl_payload(payload: bytes) -> bytes:
     return frame_bytes("RSFL", payload)
 
@@ -753,6 +762,21 @@ _MALFORMED = [
         name="empty-data-frame",
         slow=True,
     ),
+    # A record whose plaintext is shorter than a frame header — none at all (a reader that
+    # skips it as a keep-alive), or a type without its length — is not one frame either
+    # [EKE-REC-1]: where RSFL belongs, and amid the DATA of an otherwise honest get (a
+    # reader that skips it there completes the get). The get must fail; the EROR is not
+    # judged: a reader that refuses a record too short to hold a frame before opening it
+    # closes without one (the independent eke5 does), and EKE-REC-1 says "reject", naming
+    # no EROR for it.
+    _lie(("EKE-REC-1",), _malformed(b""), name="record-with-an-empty-plaintext"),
+    _lie(
+        ("EKE-REC-1",),
+        _malformed(b"RSFL\x00\x00"),
+        name="record-with-a-partial-header",
+        slow=True,
+    ),
+    _lie(("EKE-REC-1",), _empty_record_amid_data, name="empty-record-amid-the-data"),
 ]
 
 

@@ -100,8 +100,14 @@ class LyingResponder:
     reaction: Event | None = None  # the initiator's first answer to the lie
     ended: bool = False
     notes: list[str] = field(default_factory=list)
+    # The request is over on the wire: the last frame sent was a DONE or an EROR. A BYE_
+    # read then is answered as a responder may answer it (the echo, APP-BYE-1), so an
+    # initiator waiting for that answer ends now instead of after its own timeout.
+    answered: bool = False
 
     def frame(self, frame_type: bytes | str, payload: bytes) -> None:
+        kind = frame_type.encode() if isinstance(frame_type, str) else frame_type
+        self.answered = kind in (b"DONE", b"EROR")
         self.channel.send_raw(frame_bytes(frame_type, payload))
 
     def rsfl(self, size: object = SIZE, sha256: str | None = None) -> None:
@@ -137,6 +143,10 @@ class LyingResponder:
         for _ in range(_PIPELINED_BYES):
             if not (isinstance(event, ReceivedFrame) and event.type == b"BYE_"):
                 break
+            if self.answered and not self.ended:
+                with contextlib.suppress(OSError):  # the initiator may be gone already
+                    self.frame("BYE_", control({}))
+                self.answered = True
             event = self.channel.recv_frame(deadline)
         self.reaction = event
         return event
@@ -1074,6 +1084,7 @@ def _split_across_records(r: LyingResponder) -> None:
         if not r.channel.send_raw(stream[offset : offset + cut]):
             break
         offset += cut
+    r.answered = offset >= len(stream)  # the DONE went out whole
 
 
 @pytest.mark.req("FRM-4")

@@ -89,6 +89,8 @@ PKI_FILES = (
     "test_app_schema_refusal_close.py",
     "test_interop_transfer_state.py",
     "test_ops_long_sessions.py",
+    "test_client_encodings.py",
+    "test_client_error_content.py",
 )
 
 
