@@ -18,7 +18,12 @@ from typing import Any
 import pytest
 
 from conformance import eke
-from conformance.eke_channel import EkeChannel, connect_raw, password_key_cached
+from conformance.eke_channel import (
+    EkeChannel,
+    connect_raw,
+    honest_client_handshake,
+    password_key_cached,
+)
 from conformance.eke_support import (
     PartialHandshake,
     SourceAddresses,
@@ -770,7 +775,13 @@ def test_handshake_timeout(
             time.sleep(0.75 * limit)  # the scenario: a slow client, not a synchronisation
             raw.send_frame("EKE1", eke1)
             event = raw.recv_frame(deadline_after(limit + 5))
-            assert isinstance(event, ReceivedFrame) and event.type == b"EKE2", event.describe()
+            if not (isinstance(event, ReceivedFrame) and event.type == b"EKE2"):
+                raise ConformanceFailure.evidence(
+                    f"an EKE1 sent {0.75 * limit:.2f} s after connecting (the declared "
+                    f"handshake timeout is {limit} s)",
+                    "EKE2: the handshake is still within its timeout",
+                    event.describe(),
+                )
         outcome = expect_on(
             raw, [ExpectError("timeout", then_close=True), ExpectClose()], limit + 5, skip=[]
         )
@@ -1530,3 +1541,106 @@ def test_fatal_handshake_answer_is_followed_by_the_close(
             )
     finally:
         raw.close()
+
+
+# Members no schema defines, of every JSON type (FRM-10: a receiver ignores them).
+_UNKNOWN_MEMBERS: dict[str, Any] = {
+    "ext": "sft-conformance",
+    "version": 2,
+    "flags": [1, "two", None, {"deep": True}],
+    "meta": {"nested": {"list": [], "null": None}},
+    "nothing": None,
+}
+
+
+@pytest.mark.req("FRM-10", "EKE-HS-2", "EKE-HS-6")
+@pytest.mark.parametrize("placement", ["after", "before"])
+def test_unknown_members_of_eke1_and_eke3_are_ignored(
+    eke_target: Target, eke_sources: SourceAddresses, placement: str
+) -> None:
+    """An honest handshake whose EKE1 and EKE3 both carry members the schema does not
+    define — strings, numbers, arrays, nested objects, null; after the defined members or
+    before them — MUST complete: EKE2, then EKE4 that verifies (FRM-10: a receiver MUST
+    ignore members of a control object its schema does not define; a sender MAY add
+    them). A server that checks "exactly these members" (a strict schema, `len(obj) ==
+    1`, `additionalProperties: false`) refuses an extensible client's handshake."""
+    if not eke_target.accounts:
+        pytest.skip("needs an eke account")
+    account = eke_target.accounts[0]
+    pw = password_key_cached(account.password, account.user)
+    timeout = _timeout(eke_target)
+    client = eke.ClientHandshake(user=account.user, pw=pw)
+    first = client.eke1()  # before connecting: the handshake clock starts at accept
+    raw = connect_raw(eke_target.host, eke_target.port, timeout=timeout, source=eke_sources.fresh())
+    sent: list[str] = []
+
+    def send(frame_type: bytes, obj: Any) -> bool:
+        extended = (
+            {**obj, **_UNKNOWN_MEMBERS} if placement == "after" else {**_UNKNOWN_MEMBERS, **obj}
+        )
+        sent.append(frame_type.decode())
+        return raw.send_frame(frame_type, extended)
+
+    try:
+        result = honest_client_handshake(
+            send, raw.recv_frame, client, deadline_after(timeout), eke1=first
+        )
+    finally:
+        raw.close()
+    if not result.ok:
+        raise ConformanceFailure(
+            f"Expected: an honest handshake whose {' and '.join(sent)} carry unknown members "
+            f"({', '.join(_UNKNOWN_MEMBERS)}; {placement} the defined ones) completes\n"
+            f"Actual:   {result.describe()}\n"
+            "FRM-10: a receiver MUST ignore the members its schema does not define.\n"
+            f"Transcript (last entries):\n{raw.transcript.tail()}",
+            violates=("FRM-10",),
+        )
+
+
+# Wire values of `a` that look like invalid group elements but are only ciphertexts: E_pw
+# is a permutation of ALL 384-byte strings, so D_pw of any of them is a candidate X'.
+_A_LOOKALIKES = {
+    "zero": 0,
+    "one": 1,
+    "p-1": eke.P - 1,
+    "p": eke.P,
+    "2^3072-1": (1 << 3072) - 1,
+}
+
+
+@pytest.mark.req("EKE-HS-2", "EKE-X-3")
+@pytest.mark.parametrize("value", sorted(_A_LOOKALIKES))
+def test_a_is_a_ciphertext_not_a_group_element(
+    eke_target: Target, eke_sources: SourceAddresses, value: str
+) -> None:
+    """EKE1 whose `a` is I2OSP(v, 384) for v = 0, 1, p − 1, p, 2^3072 − 1, for an unknown
+    user name: `a` is E_pw(X'), a ciphertext, and every 384-byte string is one. The server
+    MUST decrypt it and answer EKE2 (EKE-HS-2); whether D_pw(a) is a valid X' is checked
+    on the decrypted value, and a failure shows only at EKE3 (EKE-X-3, EKE-HS-8). A server
+    that applies EKE-X-3's range check to the wire value itself refuses these at EKE1 —
+    and an honest client whose A happens to be at least p (about 2^-64 of them) too."""
+    timeout = _timeout(eke_target)
+    a = _A_LOOKALIKES[value].to_bytes(384, "big")
+    hs = start_handshake(
+        eke_target,
+        ghost_user(),
+        bytes(32),
+        timeout=timeout,
+        source=eke_sources.fresh(),
+        a_override=a,
+    )
+    try:
+        event = hs.receive_eke2(timeout)
+        if isinstance(event, ReceivedFrame) and event.error_name in ("throttled", "busy"):
+            inconclusive(f"EKE1 from a fresh address with a fresh name: {event.describe()}")
+        if hs.eke2 is None:
+            raise ConformanceFailure(
+                f"Expected: EKE2 for an EKE1 whose a is I2OSP({value}, 384) (a ciphertext: "
+                "D_pw decides whether it hides a valid X', and only EKE3 may tell)\n"
+                f"Actual:   {event.describe()}\n"
+                f"Transcript (last entries):\n{hs.raw.transcript.tail()}"
+            )
+        _eke2_ok(hs)
+    finally:
+        hs.close()

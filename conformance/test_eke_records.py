@@ -16,6 +16,7 @@ from collections.abc import Callable
 import pytest
 
 from conformance import eke
+from conformance._wire_fixtures import fresh_name, put_file
 from conformance.eke_channel import EkeChannel
 from conformance.pki_channel import close_bound
 from conformance.plugin import inconclusive
@@ -521,4 +522,105 @@ def test_handshake_frame_in_a_record_is_unexpected(
     outcome.check(
         f"FRM-6: a well-formed {frame_type} sealed in an authentic record after EKE4 "
         "(a handshake type, not allowed in the record phase)"
+    )
+
+
+def _put_stored(channel: EkeChannel, what: str) -> str:
+    """A small put that the server stores (its DONE answered with DONE); the name."""
+    name = fresh_name("records-seq")
+    answer, final = put_file(channel, name, os.urandom(1500))
+    if channel.violations:
+        raise ConformanceFailure(f"{what}: " + "; ".join(channel.violations))
+    if final is None or final.frame is None or final.frame.type != b"DONE":
+        raise ConformanceFailure(
+            f"{what}: the put of {name!r} was not stored: {answer.describe()}"
+            + (f"; then {final.describe()}" if final is not None else "")
+        )
+    return name
+
+
+@pytest.mark.req("EKE-REC-2", "APP-2")
+def test_sequence_numbers_run_on_across_every_kind_of_answer(
+    eke_channel_factory: ChannelFactory, eke_target: Target
+) -> None:
+    """One connection, one request after the other: a get that is served, one answered
+    `not_found`, one answered `forbidden`, a put that is stored and one answered `exists`
+    (when the target takes puts), a get again, BYE_. Every record of the server MUST open
+    under the next sequence number of its direction (EKE-REC-2: `seq` increases by one per
+    record, never reused), whatever answer it carries, and the server MUST open the
+    client's records that way too. A sequence counter that one path forgets to advance
+    (the EROR of a refusal sealed beside the usual path) or that restarts when a transfer
+    ends (buffers and state reset at DONE) reuses a nonce: the next record then fails."""
+    known = _known_name(eke_target)
+    channel = eke_channel_factory()
+    steps: list[str] = []
+
+    def get(name: str, answers: list[ExpectFrame | ExpectError], what: str) -> None:
+        channel.send_frame("RQFL", {"name": name})
+        outcome = channel.expect(answers, skip=["DATA"] if len(answers) > 1 else [])
+        if channel.violations:
+            raise ConformanceFailure(
+                f"after {', '.join(steps) or 'the handshake'}, {what}: "
+                + "; ".join(channel.violations),
+                violates=("EKE-REC-2",),
+            )
+        outcome.check(f"after {', '.join(steps) or 'the handshake'}, {what}")
+        if isinstance(outcome.actual, ReceivedFrame) and outcome.actual.type == b"RSFL":
+            channel.expect(ExpectFrame("DONE"), skip=["DATA"]).check(f"{what}: DATA and DONE")
+        steps.append(what)
+
+    get(known, [ExpectFrame("RSFL"), ExpectError("not_found")], f"a get of {known!r}")
+    get("sft-conformance-no-such-file.txt", [ExpectError("not_found")], "a get answered not_found")
+    get("../" + known, [ExpectError("forbidden")], "a get answered forbidden")
+    if eke_target.has("put"):
+        stored = _put_stored(channel, f"after {', '.join(steps)}, a put")
+        steps.append("a stored put")
+        answer, _final = put_file(channel, stored, b"x")
+        if channel.violations:
+            raise ConformanceFailure(
+                f"after {', '.join(steps)}, a put of the same name: "
+                + "; ".join(channel.violations),
+                violates=("EKE-REC-2",),
+            )
+        if answer.frame is None or answer.frame.error_name != "exists":
+            raise ConformanceFailure(
+                f"after {', '.join(steps)}, a put of the stored name {stored!r}: "
+                f"{answer.describe()}"
+            )
+        steps.append("a put answered exists")
+    get(known, [ExpectFrame("RSFL"), ExpectError("not_found")], f"a get of {known!r} again")
+    channel.send_frame("BYE_", {})
+    channel.expect([ExpectFrame("BYE_"), ExpectClose()]).check("the end of the session")
+    if channel.violations:
+        raise ConformanceFailure("; ".join(channel.violations), violates=("EKE-REC-2",))
+
+
+@pytest.mark.req("EKE-REC-2", "EKE-REC-4")
+def test_record_replayed_after_transfers_closes(
+    eke_channel_factory: ChannelFactory, eke_target: Target
+) -> None:
+    """The client's first record (a get), then that get's answer, a stored put (when the
+    target takes puts) and another get; then the first record again, followed at once by
+    a valid request sealed with the next sequence number. The replayed record MUST fail
+    (its sequence number is long past: EKE-REC-2 never reuses one) and the server MUST
+    close without answering either (EKE-REC-4). A receiver whose expected sequence number
+    restarts when a transfer ends opens the replay and answers it."""
+    known = _known_name(eke_target)
+    channel = eke_channel_factory()
+    first = channel.seal(_request(known))
+    channel.raw.send_raw(first)
+    channel.expect([ExpectFrame("DONE"), ExpectError("not_found")], skip=["RSFL", "DATA"]).check(
+        "the get of the first record"
+    )
+    if eke_target.has("put"):
+        _put_stored(channel, "a put after the first get")
+    channel.send_frame("RQFL", {"name": known})
+    channel.expect([ExpectFrame("DONE"), ExpectError("not_found")], skip=["RSFL", "DATA"]).check(
+        "a second get"
+    )
+    _send_then_probe(
+        channel,
+        first,
+        channel.sender.seq,
+        "record #0 (a get) sent again after the transfers that followed it (replay)",
     )

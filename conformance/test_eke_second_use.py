@@ -246,3 +246,73 @@ def test_ended_logins_give_back_their_pending_slots(
                     f"{outcome.describe()} (for 4 s)",
                 )
             time.sleep(min(_retry_after(outcome), 1.0))  # the server's own retry_after
+
+
+def _end_in_handshake(target: Target, source: str | None, way: str, timeout: float) -> None:
+    """One connection from `source` that ends before any EKE2 (so no guess is pending and
+    nothing is counted against the address, EKE-THR-5): `silent` (the client closes at
+    once), `partial` (half an EKE1 header, then the close), `malformed` (an EKE1 that is
+    not JSON: the server answers `bad_frame` and closes), `eror` (the client's EROR in
+    clear before EKE1: the server closes). The server's close is awaited where it comes."""
+    raw = connect_raw(target.host, target.port, timeout=timeout, name=f"end {way}", source=source)
+    try:
+        if way == "partial":
+            raw.send_raw(b"EKE1\x00")
+        elif way == "malformed":
+            raw.send_raw(b"EKE1" + (9).to_bytes(4, "big") + b"{not json")
+        elif way == "eror":
+            payload = b'{"code":11,"name":"internal","message":"suite"}'
+            raw.send_raw(b"EROR" + len(payload).to_bytes(4, "big") + payload)
+        if way in ("malformed", "eror"):
+            deadline = deadline_after(timeout)
+            while isinstance(raw.recv_frame(deadline), ReceivedFrame):
+                pass
+    finally:
+        raw.close()
+
+
+@pytest.mark.req("LIM-4", "LIM-8")
+def test_connections_ended_in_their_handshake_give_their_slot_back(
+    eke_target: Target, eke_sources: SourceAddresses
+) -> None:
+    """From ONE address, (max_pending_per_address + 1) connections ended during their
+    handshake, in each of four ways (closed at once, closed inside the EKE1 header, a
+    malformed EKE1, the client's EROR), one after the other; then an honest session from
+    that address MUST be admitted (LIM-8: the address holds no connection any more; LIM-4:
+    the responder accepts again once connections end). A server that frees the slot of an
+    established connection but not of one that ended in its handshake refuses that
+    address `busy` for good once it has lost that many handshakes — the same address a
+    NAT or a flaky client shares with honest users."""
+    if not eke_target.accounts:
+        pytest.skip("needs an eke account")
+    source = eke_sources.fresh()
+    if source is None:
+        pytest.skip("needs a loopback target to vary the client address")
+    cap = eke_target.limits.max_pending_per_address or 8
+    if cap > 32:
+        pytest.skip(f"max_pending_per_address = {cap}: too many connections for one case")
+    timeout = _timeout(eke_target)
+    ways = ("silent", "partial", "malformed", "eror")
+    for way in ways:
+        for _ in range(cap + 1):
+            _end_in_handshake(eke_target, source, way, timeout)
+    account = eke_target.accounts[0]
+    # The server may still be ending the last of them: `busy` is a leak only when it lasts.
+    deadline = time.monotonic() + 4.0
+    while True:
+        outcome = _session(eke_target, account, source, "bye")
+        if not isinstance(outcome, ReceivedFrame):
+            return
+        if outcome.error_name == "throttled":
+            # A server may count malformed handshakes against the address (EKE-THR-1):
+            # not this case's business, and then the slots cannot be judged from here.
+            inconclusive(f"the honest session from {source} was throttled: {outcome.describe()}")
+        if outcome.error_name != "busy" or time.monotonic() > deadline:
+            raise ConformanceFailure.evidence(
+                f"LIM-4/LIM-8: an honest session from {source} after {len(ways) * (cap + 1)} "
+                f"connections from it ended during their handshake ({', '.join(ways)}; "
+                f"max_pending_per_address = {cap})",
+                "the handshake completes: the address holds no connection any more",
+                f"{outcome.describe()} (for 4 s)",
+            )
+        time.sleep(min(_retry_after(outcome), 1.0))

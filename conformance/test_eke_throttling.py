@@ -16,8 +16,9 @@ import shlex
 import socket
 import subprocess
 import time
+import unicodedata
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -1979,3 +1980,168 @@ def test_backoff_is_held_to_the_cap(eke_target: Target, eke_sources: SourceAddre
             f"base * 2^{beyond - n}) = {cap:g} s",
             f"retry_after {retry}: the lock is not held to the cap",
         )
+
+
+@pytest.mark.req("EKE-HS-3", "EKE-THR-1")
+def test_known_and_unknown_names_are_throttled_alike(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses
+) -> None:
+    """The victim account and an unknown name fail in turn, each failure from a fresh
+    address, N times each: up to its N-th failure each EKE1 of either name MUST be answered
+    EKE2 (EKE-THR-1: throttled only after N failures). A server that throttles the two
+    differently — an unknown name after fewer failures ("surely an attack"), or only
+    names it knows — tells from outside which user names exist (EKE-HS-3: its messages
+    MUST NOT depend on whether U exists). Only the attempts before the threshold are
+    compared: a failure a server counts a moment late can make a throttle come later,
+    never earlier."""
+    _needs_throttling(eke_target, eke_sources)
+    n = eke_target.limits.throttle_failures
+    if n > 20:
+        pytest.skip(f"throttle_failures = {n}: too many failures for one case")
+    ghost = ghost_user()
+    names = {"known": eke_victim.user, "unknown": ghost}
+    for attempt in range(1, n + 1):
+        answers = {
+            kind: _fail_once(eke_target, user, eke_sources.fresh()) for kind, user in names.items()
+        }
+        refused = {kind: frame for kind, frame in answers.items() if frame is not None}
+        if not refused:
+            continue
+        shown = "; ".join(
+            f"{kind} {names[kind]!r}: {refused[kind].describe() if kind in refused else 'EKE2'}"
+            for kind in names
+        )
+        both = len(refused) == len(names)
+        raise ConformanceFailure(
+            f"Expected: EKE2 for both names at attempt {attempt} (after {attempt - 1} "
+            f"failures each, N = {n}), each from a fresh address\n"
+            f"Actual:   {shown}\n"
+            + (
+                "Both names were throttled before N failures (EKE-THR-1)."
+                if both
+                else "One name was refused where the other got EKE2: the answer depends on "
+                "whether the user exists (EKE-HS-3)."
+            ),
+            violates=("EKE-THR-1",) if both else ("EKE-HS-3",),
+        )
+
+
+@pytest.mark.req("EKE-THR-6", "ERR-7")
+def test_retry_after_is_the_time_left(eke_target: Target, eke_sources: SourceAddresses) -> None:
+    """One address is failed until its lock is at least 4 s (failures N, N+1, … waiting
+    out each lock), then probed twice during that lock: right after the failure, and once
+    all but 1.5 s of it has passed. `retry_after` MUST be the time LEFT, rounded up
+    (EKE-THR-6): the second answer may exceed ceil(lock − time since the failure ended) by
+    at most 1 s (a server's coarse clock), never be the whole lock again. A server that
+    reports the lock's full length (or the backoff step) sends its clients away for the
+    whole lock every time they ask — an honest client obeying it (EKE-THR-7 tells clients
+    to wait retry_after) waits up to twice as long as the lock."""
+    if not eke_target.has("throttling"):
+        unsupported("the target does not declare the 'throttling' feature")
+    if not eke_sources.loopback:
+        pytest.skip("needs a loopback target to vary the client address")
+    n = eke_target.limits.throttle_failures
+    steps = next((k for k in range(8) if _lock_seconds(eke_target, n + k) >= 4), None)
+    if steps is None:
+        pytest.skip("no lock of 4 s or more within N+7 failures (the cap is below 4 s)")
+    lock = _lock_seconds(eke_target, n + steps)
+    waits = sum(_lock_seconds(eke_target, n + k) for k in range(steps))
+    if waits + lock > _BACKOFF_WAIT_BUDGET + 4:
+        pytest.skip(f"reaching a {lock} s lock takes {waits + lock} s: too long here")
+    address = eke_sources.fresh()
+    history: list[str] = []
+    for i in range(n):
+        early = _fail_handshake(eke_target, ghost_user(), address)
+        if early is not None:
+            raise ConformanceFailure(
+                f"EKE1 refused after {i} failures of one address, the declared limit is "
+                f"{n}: {early.describe()}",
+                violates=("EKE-THR-1",),
+            )
+    for k in range(steps):
+        _wait_out(eke_target, address, _lock_seconds(eke_target, n + k), history)
+    failure_ended = time.monotonic()  # the server counted failure N+steps before this
+    answers: list[str] = []
+    retries: list[int] = []
+    for since_wanted in (0.0, lock - 1.5):
+        pause = failure_ended + since_wanted - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)  # the lock runs on the server's clock: let it run
+        since = time.monotonic() - failure_ended
+        frame = _probe_ghost(eke_target, address)
+        if frame is None or frame.error_name != "throttled":
+            inconclusive(
+                f"the probe {since:.2f} s into a {lock} s lock was not throttled: "
+                f"{frame.describe() if frame is not None else 'no frame'}"
+            )
+        assert frame is not None
+        retry = (frame.json() or {}).get("retry_after")
+        if type(retry) is not int:
+            raise ConformanceFailure(
+                f"ERR-7: retry_after is {retry!r}, not an integer", violates=("ERR-7",)
+            )
+        answers.append(f"retry_after {retry} s at {since:.2f} s after the failure")
+        retries.append(retry)
+    second_since = lock - 1.5
+    bound = math.ceil(lock - second_since) + 1
+    if retries[1] > bound:
+        raise ConformanceFailure(
+            f"Expected: retry_after at most {bound} s when {second_since:.2f} s or more of a "
+            f"{lock} s lock (failure {n + steps} of one address) have passed — the time "
+            "left, rounded up, with 1 s for a coarse clock\n"
+            f"Actual:   {'; '.join(answers)}\n"
+            "EKE-THR-6: retry_after is the time left of the lock, rounded up, not its length.",
+            violates=("EKE-THR-6",),
+        )
+
+
+@pytest.mark.req("EKE-THR-2")
+@pytest.mark.parametrize("form", ["NFD", "NFC"])
+def test_failures_of_another_normalisation_do_not_throttle_the_user(
+    eke_target: Target, eke_sources: SourceAddresses, form: Literal["NFD", "NFC"]
+) -> None:
+    """An account whose name has non-ASCII letters (e.g. `zoë`), and the same name in
+    another Unicode normalisation form (`zoe` + U+0308 for NFD): other bytes, so another
+    user name (EKE-PW-4). N failures of that look-alike, each from a fresh address; then
+    the account's honest login, from yet another address, MUST complete (EKE-THR-2). A
+    throttle that keys its tables on a normalised name (NFC "to be safe", a database
+    collation) counts them as one, and lets anyone lock a non-ASCII user out with a name
+    that is not theirs."""
+    _needs_throttling(eke_target, eke_sources)
+    pairs = [
+        (account, unicodedata.normalize(form, account.user))
+        for account in eke_target.accounts
+        if unicodedata.normalize(form, account.user) != account.user
+    ]
+    pairs = [(a, other) for a, other in pairs if len(other.encode("utf-8")) <= 64]
+    if not pairs:
+        pytest.skip(f"no account name changes under {form} (needs a non-ASCII name)")
+    account, other = pairs[0]
+    victim = Victim(eke_target, account, _timeout(eke_target))
+    n = eke_target.limits.throttle_failures
+    try:
+        for _ in range(n):
+            try:
+                if _fail_once(eke_target, other, eke_sources.fresh()) is not None:
+                    break  # the look-alike itself is throttled: as it should be
+            except ConformanceFailure as exc:
+                if exc.violates:
+                    raise
+                inconclusive(f"a failed handshake of {other!r} could not be made: {exc}")
+        try:
+            channel = _sequential_login(lambda: victim.honest(eke_sources.fresh()))
+        except ConformanceFailure as exc:
+            if exc.violates:
+                raise
+            raise ConformanceFailure(
+                f"EKE-THR-2: after {n} failed handshakes of {other!r} ({form} of "
+                f"{account.user!r}: {other.encode().hex()} vs {account.user.encode().hex()}, "
+                f"another user name), each from a fresh address, the honest login of "
+                f"{account.user!r} from another address did not complete: the throttle "
+                f"counts differently normalised names as one\n{exc}",
+                violates=("EKE-THR-2",),
+            ) from None
+        channel.send_frame("BYE_", {})
+        channel.close()
+    finally:
+        victim.reset(eke_sources)  # a server that did count them: free the account again
