@@ -11,11 +11,14 @@ throwaway certificate) with dumpcap, then measures side by side
 
 Prints one JSON object per size. Not part of the default test run (needs capture
 rights, ~1 min per 100 MB, and several GB of disk for 1 GB).
+
+`--against OLD_TREE --workdir DIR [--rounds N]`: old code against this tree, alternating,
+on recordings kept in DIR (made on the first run), each check beside its own floor.
 """
 
 from __future__ import annotations
 
-__all__ = ["main", "bench_size"]
+__all__ = ["main", "bench_size", "compare"]
 
 import argparse
 import json
@@ -138,17 +141,67 @@ def bench_size(megabytes: int, workdir: Path) -> dict[str, Any]:
     }
 
 
+def compare(sizes: list[int], workdir: Path, old_tree: Path, rounds: int) -> None:
+    """Old code against this tree on the same recordings (`workdir`/r<MB>/, recorded
+    once, kept): per round and size, each tree's whole check (the child, with
+    PYTHONPATH at that tree) beside its own `tshark -q -Y tcp.len>0`, the order of the
+    trees alternating. One JSON line per check: its wall and CPU time against the
+    floor's, measured the moment before (a shared machine's load moves within minutes)."""
+    trees = {"old": str(old_tree), "new": str(Path(__file__).resolve().parent.parent)}
+    tshark = shutil.which("tshark") or "tshark"
+    recordings = {}
+    for mb in sizes:
+        here = workdir / f"r{mb}"
+        cap, secret = here / "bench.pcapng", here / "file.bin"
+        if not (cap.exists() and secret.exists()):
+            here.mkdir(parents=True, exist_ok=True)
+            cap, secret = _record_transfer(here, mb)
+        recordings[mb] = (cap, secret)
+    for r in range(rounds):
+        for mb, (cap, secret) in recordings.items():
+            for name in ("old", "new") if r % 2 == 0 else ("new", "old"):
+                floor, floor_info = _timed([tshark, "-r", str(cap), "-q", "-Y", "tcp.len>0"])
+                env = dict(os.environ, PYTHONPATH=trees[name])
+                t = time.perf_counter()
+                out = subprocess.run([sys.executable, "-c", _CHILD, str(cap), str(secret), "1"],
+                                     capture_output=True, env=env, cwd=workdir, check=True)
+                wall = time.perf_counter() - t
+                info = json.loads(out.stdout)
+                print(json.dumps({
+                    "round": r, "transfer_mb": mb, "tree": name, "load": os.getloadavg()[0],
+                    "tshark_floor_s": round(floor, 2), "tshark_floor_cpu_s":
+                    floor_info["process_cpu_s"], "check_s": round(wall, 2),
+                    "check_cpu_s": info["cpu_s"], "check_vs_floor": round(wall / floor, 2),
+                    "check_cpu_vs_floor_cpu": round(
+                        info["cpu_s"] / max(floor_info["process_cpu_s"], 0.01), 2),
+                    "verdict": info["verdict"], "peak_rss_mib": info["peak_rss_mib"],
+                }), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m captures.bench", description=__doc__)
     ap.add_argument("--mb", type=int, action="append", help="transfer size (default 100)")
     ap.add_argument("--workdir", type=Path, help="where captures go (default a temp dir)")
+    ap.add_argument("--against", type=Path, metavar="TREE",
+                    help="compare with the code in TREE (a copy of the source tree, the "
+                    "directory that holds its captures/), alternating, on recordings kept "
+                    "in --workdir (made once)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of --against (default 3)")
     args = ap.parse_args(argv)
     from captures.recorder import capture_unavailable_reason
 
+    if args.against is not None:
+        if args.workdir is None:
+            ap.error("--against needs --workdir (where the recordings are kept)")
+        if not (args.against / "captures" / "checker.py").exists():
+            ap.error(f"{args.against} holds no captures/checker.py")
     reason = capture_unavailable_reason()
     if reason is not None:
         print(f"captures.bench: {reason}", file=sys.stderr)
         return 2
+    if args.against is not None:
+        compare(args.mb or [100], args.workdir, args.against, args.rounds)
+        return 0
     for mb in args.mb or [100]:
         with tempfile.TemporaryDirectory(prefix="sft-bench-", dir=args.workdir) as tmp:
             print(json.dumps(bench_size(mb, Path(tmp))), flush=True)

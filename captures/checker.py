@@ -33,7 +33,9 @@ __all__ = [
     "requirements_of",
 ]
 
+import gc
 import math
+import mmap
 import os
 import re
 import tempfile
@@ -74,6 +76,8 @@ _CHANNEL_PROTOCOLS = frozenset({"tls", "sft-eke/1"})
 _PLOT_POINTS = 300
 _CLOGC = [0.0] + [c * math.log2(c) for c in range(1, 4097)]
 _CLOGC_ARRAY = np.array(_CLOGC)
+_SAMPLE_GROUP = 128  # entropy samples counted together
+_SAMPLE_CELLS = (np.arange(_SAMPLE_GROUP, dtype=np.intp) * 256)[:, None]  # sample k: k·256
 _MAX_FINDINGS_PER_KIND = 10  # per direction, secret and encoding; the rest are counted
 
 
@@ -229,16 +233,23 @@ def _block_entropies(
 def _sample_entropies(
     buf: bytes | memoryview, count: int, stride: int, probe: int
 ) -> list[float]:
-    """Entropy of the `count` samples buf[k·stride : k·stride + probe]."""
+    """Entropy of the `count` samples buf[k·stride : k·stride + probe], counted
+    `_SAMPLE_GROUP` samples at a time (the temporaries stay in the core's cache: 1.19 →
+    0.93 ms per 4 MiB block)."""
     if count == 0:
         return []
     raw = np.frombuffer(buf, dtype=np.uint8)
-    samples = np.lib.stride_tricks.as_strided(raw, shape=(count, probe), strides=(stride, 1))
-    cells = samples + (np.arange(count, dtype=np.intp) * 256)[:, None]
-    counts = np.bincount(cells.ravel(), minlength=count * 256).reshape(count, 256)
-    # H = log2(n) - (1/n)·Σ c·log2(c), c·log2(c) from a table
-    weighted = _CLOGC_ARRAY[counts].sum(axis=1)
-    return (math.log2(probe) - weighted / probe).tolist()  # type: ignore[no-any-return]
+    out: list[float] = []
+    for first in range(0, count, _SAMPLE_GROUP):
+        n = min(_SAMPLE_GROUP, count - first)
+        samples = np.lib.stride_tricks.as_strided(
+            raw[first * stride :], shape=(n, probe), strides=(stride, 1))
+        cells = samples + _SAMPLE_CELLS[:n]
+        counts = np.bincount(cells.ravel(), minlength=n * 256).reshape(n, 256)
+        # H = log2(n) - (1/n)·Σ c·log2(c), c·log2(c) from a table
+        weighted = _CLOGC_ARRAY[counts].sum(axis=1)
+        out += (math.log2(probe) - weighted / probe).tolist()
+    return out
 
 
 def _entropy(sample: bytes, digits: int | None = 3) -> float | None:
@@ -321,6 +332,8 @@ def _pem_in_block(pos: int, buf: bytes, block: int, limit: int) -> list[int]:
 
 def _pem_subjects(d: Direction, offsets: list[int]) -> list[tuple[int, str]]:
     """(offset, subject) of the PEM certificates at these offsets."""
+    if not offsets:
+        return []  # the usual case: spare the import of cryptography (~0.09 s of CPU)
     from cryptography import x509  # the checker's only use of cryptography: naming the leak
 
     named: list[tuple[int, str]] = []
@@ -346,6 +359,8 @@ _PARALLEL_MIN = 4 * _BLOCK
 _PARTS_PER_WORKER = 4  # several parts per worker, so a busy core does not hold up the end
 _WORKER_SCANNER: StreamScanner | None = None
 _WORKER_DIRECTIONS: dict[str, Direction] = {}  # every direction, by path, for the workers
+_WORKER_MAPPING: mmap.mmap | None = None  # the capture, mapped (the directions' extents)
+_MAPPED_READ_MIN = 64 * 1024  # worker reads from this size on slice the mapping
 _PEM_LIMIT = 10  # certificates named per direction
 
 
@@ -363,7 +378,10 @@ def _scan_part(
     last: list[tuple[int, bytes]] = [(-1, b"")]  # the longest read at the block's start
 
     def read(offset: int, size: int) -> bytes:
-        data = direction.read(offset, size)
+        if size >= _MAPPED_READ_MIN:  # the chunks: sliced from the mapped capture
+            data = direction.read_mapped(offset, size, _WORKER_MAPPING)
+        else:
+            data = direction.read(offset, size)
         if offset == last[0][0] and len(data) > len(last[0][1]):
             last[0] = (offset, data)
         return data
@@ -388,6 +406,12 @@ def _scan_part(
         return matches, probes, pems
     finally:
         direction.release()
+
+
+def _forget_worker_state() -> None:
+    """After a check: drop the mapping the workers were forked with (it is closed)."""
+    global _WORKER_MAPPING
+    _WORKER_MAPPING = None
 
 
 def _part_size(total: int, workers: int) -> int:
@@ -450,6 +474,7 @@ class _Check:
         self._digest_map: array[int] = array("Q")
         self._pool: ProcessPoolExecutor | None = None
         self._table_streams: list[TcpStream] = []
+        self._mapping: mmap.mmap | None = None  # the capture, mapped (CaptureReader)
 
     def add(self, **kw: Any) -> Finding:
         f = Finding(**kw)
@@ -475,6 +500,7 @@ class _Check:
         builder.shutdown(wait=False)
         with tempfile.TemporaryDirectory(prefix="sft-capture-", dir=cfg.workdir) as tmp, fh:
             reader = CaptureReader(fh)
+            self._mapping = reader.mapped
             table = StreamTable(tmp, reader.payload_fd)
             self._table_streams = table.streams
             digest = _DigestWriter(Path(tmp) / "digest.pcapng", table) if cfg.facts else None
@@ -499,6 +525,7 @@ class _Check:
                 table.close()
                 if self._pool is not None:
                     self._pool.shutdown()
+                _forget_worker_state()
                 reader.close()
         return self._finish(t0)
 
@@ -726,15 +753,23 @@ class _Check:
     def _start_pool(self, scanner: StreamScanner) -> ProcessPoolExecutor:
         """The scanning workers, forked now (once): they inherit the scanner and every
         direction (the reassembly is over; the scanner is the same for every stream)."""
-        global _WORKER_SCANNER
+        global _WORKER_SCANNER, _WORKER_MAPPING
         if self._pool is None:
             _WORKER_SCANNER = scanner
+            _WORKER_MAPPING = self._mapping
             _WORKER_DIRECTIONS.clear()
             _WORKER_DIRECTIONS.update({x.path: x for st in self._table_streams
                                        for x in st.directions})
-            self._pool = ProcessPoolExecutor(self.cfg.workers, mp_context=get_context("fork"))
-            # the fork context starts every worker at the first submit: do it here
-            self._pool.submit(os.getpid).result()
+            # what the workers inherit is frozen for the collector while they are forked:
+            # their collections then skip it, and do not copy the parent's heap page by
+            # page (copy-on-write) to walk it
+            gc.freeze()
+            try:
+                self._pool = ProcessPoolExecutor(self.cfg.workers, mp_context=get_context("fork"))
+                # the fork context starts every worker at the first submit: do it here
+                self._pool.submit(os.getpid).result()
+            finally:
+                gc.unfreeze()
         return self._pool
 
     def _locate(self, f: Finding, d: Direction) -> None:

@@ -41,6 +41,7 @@ __all__ = ["FileBytes", "Secret", "SecretMatch", "SecretIndex", "StreamScanner",
 
 import base64
 import binascii
+import mmap
 import os
 import zlib
 from collections.abc import Callable, Iterator
@@ -61,6 +62,7 @@ _FILE_SHIFT = 48  # index values: file number << 48 | offset (files below 256 Ti
 _OFFSET_MASK = (1 << _FILE_SHIFT) - 1
 _KEY_DTYPE = np.dtype("<u8")  # a key: 8 bytes of the file as a little-endian integer
 _KEY_BLOCK = 8 * 1024 * 1024  # a large secret file is read this much at a time
+_MAP_WINDOW = 16 * 1024 * 1024  # ... or mapped this much at a time
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / φ, odd: Fibonacci hashing
 _FILTER_LOAD = 64  # filter bits per key (at least): ~1.5% of random probes pass
 _FILTER_MAX_BITS = 25  # 4 MiB of filter at most (400 000 keys: 1.2% pass)
@@ -91,6 +93,9 @@ _ZLIB_FLG = np.zeros(256, dtype=np.bool_)
 _ZLIB_FLG[[0x01, 0x5E, 0x9C, 0xDA]] = True
 _MAX_INFLATE = 16 * 1024 * 1024  # bound on what one compressed candidate may expand to
 _MAX_INFLATE_TRIES = 4096  # per chunk: random data has a zlib-looking header every ~16 KiB
+# Word-wide tests over a chunk run this many bytes at a time: each numpy operation's
+# temporaries then stay in the core's cache instead of going out to memory and back
+_SUB_BLOCK = 256 * 1024
 
 
 class FileBytes:
@@ -106,6 +111,9 @@ class FileBytes:
 
     def __len__(self) -> int:
         return self._size
+
+    def fileno(self) -> int:
+        return self._fd
 
     def __getitem__(self, item: slice) -> bytes:
         start, stop, step = item.indices(self._size)
@@ -198,7 +206,11 @@ class _KeyTable:
     """
 
     def __init__(self, keys: npt.NDArray[np.uint64], places: npt.NDArray[np.uint64]) -> None:
-        order = np.lexsort((places, keys))
+        # by key, then place: a plain sort of the keys is that order when no key repeats
+        # (random files: 8 ms instead of the lexsort's 34 for 400 000 keys)
+        order = np.argsort(keys)
+        if len(keys) > 1 and np.any(keys[order[1:]] == keys[order[:-1]]):
+            order = np.lexsort((places, keys))
         self.keys: npt.NDArray[np.uint64] = keys[order]
         self.places: npt.NDArray[np.uint64] = places[order]
         bits = min(max(int(len(keys) * _FILTER_LOAD).bit_length(), 16), _FILTER_MAX_BITS)
@@ -378,6 +390,11 @@ def _file_keys(
     """The 8-byte window at every `stride`-th offset of `data`, and its place (the
     file's tag | offset). A large file is read a block at a time into one reused
     buffer: the heap holds the keys, not the file."""
+    if isinstance(data, FileBytes) and stride > 1:
+        try:
+            return _mapped_file_keys(data, n_windows, stride, tag)
+        except (OSError, ValueError):  # pragma: no cover - a file that cannot be mapped
+            pass
     count = -(-n_windows // stride)
     keys = np.empty(count, dtype=np.uint64)
     block = max(_KEY_BLOCK // stride, 1)  # keys per block
@@ -393,6 +410,31 @@ def _file_keys(
         raw = np.frombuffer(view, dtype=np.uint8)
         windows = np.lib.stride_tricks.as_strided(raw, shape=(n, _KEY), strides=(stride, 1))
         keys[first : first + n] = np.ascontiguousarray(windows).view(_KEY_DTYPE)[:, 0]
+    places = np.arange(tag, tag + count * stride, stride, dtype=np.uint64)
+    return keys, places
+
+
+def _mapped_file_keys(
+    data: FileBytes, n_windows: int, stride: int, tag: int
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    """`_file_keys` of a large file, from a mapping of 16 MiB of it at a time: the keys
+    are gathered from the mapped pages, not from a copy of the whole file (a 1 GB file
+    probed every 2 621 bytes: 0.18 → 0.05 s of CPU); unmapping each window bounds
+    what it adds to the resident set."""
+    count = -(-n_windows // stride)
+    keys = np.empty(count, dtype=np.uint64)
+    per = max(_MAP_WINDOW // stride, 1)  # keys per window
+    for first in range(0, count, per):
+        n = min(per, count - first)
+        start = first * stride
+        base = start - start % mmap.ALLOCATIONGRANULARITY
+        size = start - base + (n - 1) * stride + _KEY
+        with mmap.mmap(data.fileno(), size, access=mmap.ACCESS_READ, offset=base) as m:
+            raw = np.frombuffer(m, dtype=np.uint8)
+            windows = np.lib.stride_tricks.as_strided(
+                raw[start - base :], shape=(n, _KEY), strides=(stride, 1))
+            keys[first : first + n] = np.ascontiguousarray(windows).view(_KEY_DTYPE)[:, 0]
+            del raw, windows  # the mapping closes only without views of it
     places = np.arange(tag, tag + count * stride, stride, dtype=np.uint64)
     return keys, places
 
@@ -566,8 +608,13 @@ def _ascii_words(words: npt.NDArray[np.uint64]) -> npt.NDArray[np.intp]:
     word tests below look for (base64, hex, UTF-16 text, a PEM header) holds such a
     word, and random bytes have one word in 256 of them: the tests then look at those
     few words only, not at every word of the chunk (3 operations per word instead of
-    ~13: 1.7 ms → 0.5 ms per 4 MiB chunk)."""
-    return np.flatnonzero((words & _BIT7) == 0)
+    ~13: 1.7 ms → 0.5 ms per 4 MiB chunk). Computed `_SUB_BLOCK` bytes at a time, so
+    that the temporaries stay in the core's cache (0.63 → 0.37 ms per chunk)."""
+    step = _SUB_BLOCK // 8
+    if len(words) <= step:
+        return np.flatnonzero((words & _BIT7) == 0)
+    return np.concatenate([np.flatnonzero((words[i : i + step] & _BIT7) == 0) + i
+                           for i in range(0, len(words), step)])
 
 
 def _may_hold_base64_run(
@@ -614,10 +661,23 @@ def _may_hold_utf16_run(
 
 def _compressed_starts(chunk: npt.NDArray[np.uint8], limit: int) -> list[int]:
     """Offsets below `limit` of gzip's magic 1f 8b 08 and of the four zlib headers
-    78 {01,5e,9c,da} (CMF 0x78 with a valid FCHECK), gzip first, each in order."""
-    gzip = np.flatnonzero(chunk[: min(limit, len(chunk) - 2)] == 0x1F)
+    78 {01,5e,9c,da} (CMF 0x78 with a valid FCHECK), gzip first, each in order.
+
+    The bytes 1f and 78 are found together, `_SUB_BLOCK` bytes at a time (one mask
+    and one `flatnonzero` per block, in the core's cache): 2.2 → 1.5 ms per chunk."""
+    stop = min(limit, len(chunk) - 1)  # a zlib header is 2 bytes (gzip's 3: below)
+    found: list[npt.NDArray[np.intp]] = []
+    for i in range(0, max(stop, 0), _SUB_BLOCK):
+        block = chunk[i : min(i + _SUB_BLOCK, stop)]
+        mask = block == 0x1F
+        mask |= block == 0x78
+        found.append(np.flatnonzero(mask) + i)
+    either = np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
+    first = chunk[either]
+    gzip = either[first == 0x1F]
+    gzip = gzip[gzip + 2 < len(chunk)]
     gzip = gzip[(chunk[gzip + 1] == 0x8B) & (chunk[gzip + 2] == 0x08)]
-    zlib_ = np.flatnonzero(chunk[: min(limit, len(chunk) - 1)] == 0x78)
+    zlib_ = either[first == 0x78]
     zlib_ = zlib_[_ZLIB_FLG[chunk[zlib_ + 1]]]
     # what inflate would refuse at once, half of random data's headers: a first block
     # of the reserved type 3, or a stored block whose NLEN is not the complement of LEN

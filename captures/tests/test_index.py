@@ -224,13 +224,16 @@ def test_the_key_table_lookup_is_set_membership(data: st.DataObject, n_keys: int
         assert table.places_of(f) == where[: 1 + secrets_module._MAX_REPEATS]
 
 
-@pytest.mark.parametrize("key_block", [4096, 65536, 8 * 1024 * 1024])
+@pytest.mark.parametrize(("key_block", "map_window"),
+                         [(4096, 4096), (65536, 65536 + 7), (8 * 1024 * 1024, 16 * 1024 * 1024)])
 def test_a_large_secret_file_read_through_pread_indexes_as_in_memory(
-    tmp_path: Path, key_block: int, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, key_block: int, map_window: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """FileBytes (a secret file over 1 MiB) is read a block at a time into one buffer:
-    its keys are those of the same bytes held in memory, whatever the block size."""
+    """FileBytes (a secret file over 1 MiB) is read a block at a time into one buffer
+    (dense keys), or mapped a window at a time (strided keys): its keys are those of
+    the same bytes held in memory, whatever the block or window size."""
     monkeypatch.setattr(secrets_module, "_KEY_BLOCK", key_block)
+    monkeypatch.setattr(secrets_module, "_MAP_WINDOW", map_window)
     data = os.urandom(1024 * 1024 + 4077)
     path = tmp_path / "big.bin"
     path.write_bytes(data)

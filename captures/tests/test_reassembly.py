@@ -5,6 +5,7 @@ sizes, their order, the interleaving of the two directions and of reads."""
 from __future__ import annotations
 
 import dataclasses
+import mmap
 import os
 import random
 from pathlib import Path
@@ -75,17 +76,24 @@ def test_directions_read_back_as_the_model(
             direction = table.streams[0].directions[d]
             assert direction.read(0, direction.length) == bytes(model)
     stream = table.streams[0]
+    # the scanning workers' reads: spans sliced from the mapped capture (pages given back)
+    size = os.fstat(capture).st_size
+    mapping = mmap.mmap(capture, size, access=mmap.ACCESS_READ) if size else None
     for d, direction in enumerate(stream.directions):
         expected = bytes(models[d])
         assert direction.length == len(expected)
         if not direction.in_place:
             assert Path(direction.path).read_bytes()[: direction.length] == expected
         assert direction.read(0, direction.length + 10) == expected
+        assert direction.read_mapped(0, direction.length + 10, mapping) == expected
         for _ in range(20):  # any piece: across extents, holes, the end
             a = rng.randrange(0, len(expected) + 2)
             b = rng.randrange(0, 9000)
             assert direction.read(a, b) == expected[a : a + b], (a, b)
+            assert direction.read_mapped(a, b, mapping) == expected[a : a + b], (a, b)
             k = b % 9  # a header's few bytes: one pread where one extent holds them
             assert direction.peek(a, k) == expected[a : a + k], (a, k)
+    if mapping is not None:
+        mapping.close()  # no view of it outlives a read
     table.close()
     os.close(capture)
