@@ -18,6 +18,12 @@ its tables (`[limits] throttle_table_entries`, E). Per direction, one case:
 Which wrong servers fail it: one table for both kinds (a flood of addresses pushes user
 names out), eviction that ignores the lock (oldest first, locked or not), the lock
 looked up in the wrong table when choosing what to evict.
+
+The other table's victim is judged unlocked, so it relies on EKE-THR-9's eviction order
+(the least recently failed first, only the excess): the pool keys the fill adds to the
+other table, and what earlier cases left there, are all more recent or older than the
+victim in a known way. Under a random order or a flush of every unlocked entry the
+victim's survival would depend on what else the table holds, which no peer can know.
 """
 
 from __future__ import annotations

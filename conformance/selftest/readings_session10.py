@@ -368,53 +368,6 @@ def _eke_euler_residuosity() -> None:
     crypto._is_residue_blinded = is_residue
 
 
-# ---------------------------------------------------------------- eke: failure tables
-
-
-def _table_policy(choose: Callable[[Any, list[str], int], list[str]]) -> None:
-    """Replaces the eviction of an over-full failure table: `choose(table, evictable,
-    excess)` names the keys to drop among those whose lock has run out (never the key
-    that just failed, never a hard-locked user name)."""
-    throttle = _module("reference.eke.throttle")
-    original = throttle.Throttle._trim
-
-    def _trim(self: Any, now: float) -> None:
-        for kind in throttle._KINDS:
-            table = self._entries.table(kind)
-            excess = len(table) - self.config.max_entries
-            if excess <= 0:
-                continue
-            newest = next(reversed(table))
-            evictable = [
-                key
-                for key, entry in list(table.items())
-                if key != newest
-                and not self._hard_locked((kind, key), entry)
-                and self._wait((kind, key), now) <= 0
-            ]
-            for key in choose(table, [k for k in evictable if k in table], excess):
-                if key in table:
-                    del self._entries[(kind, key)]
-        original(self, now)
-
-    throttle.Throttle._trim = _trim
-
-
-def _table_flush_unlocked() -> None:
-    # EKE-THR-9: "filling one MUST NOT evict an entry of the other, and an entry MUST NOT
-    # be evicted while its lock runs" - nothing more: an over-full table drops EVERY
-    # entry whose lock is not running (the newest aside), not just the excess.
-    _table_policy(lambda _table, evictable, _excess: evictable)
-
-
-def _table_evict_fewest_failures() -> None:
-    # EKE-THR-9 as above: the excess is taken from the unlocked entries with the fewest
-    # failures first (least recently failed among equals), not the oldest.
-    _table_policy(
-        lambda table, evictable, excess: sorted(evictable, key=lambda k: table[k].failures)[:excess]
-    )
-
-
 # ---------------------------------------------------------------- the CA
 
 
@@ -719,24 +672,6 @@ READINGS: tuple[Reading, ...] = (
         _EKE_NEW_FILES,
         "no requirement sets a latency: Nagle's algorithm left on (no TCP_NODELAY)",
         fp1._nagle,
-    ),
-    _r(
-        "s10-eke-table-flush-unlocked",
-        "eke",
-        ("EKE-THR-9", "EKE-THR-10"),
-        (_TABLES, _ADDRESS_UNITS),
-        "EKE-THR-9: 'filling one MUST NOT evict an entry of the other, and an entry MUST NOT "
-        "be evicted while its lock runs': an over-full table drops every unlocked entry",
-        _table_flush_unlocked,
-    ),
-    _r(
-        "s10-eke-table-evict-fewest-failures",
-        "eke",
-        ("EKE-THR-9", "EKE-THR-10"),
-        (_TABLES, _ADDRESS_UNITS),
-        "EKE-THR-9 (as above; no order is set): the excess is evicted among unlocked "
-        "entries with the fewest failures first",
-        _table_evict_fewest_failures,
     ),
     # --- the initiator as a sender (test_client_put.py)
     _r(
