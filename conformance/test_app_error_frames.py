@@ -25,7 +25,7 @@ import pytest
 from conformance._wire_fixtures import AppChannel
 from conformance.channel import Channel
 from conformance.target import Target
-from conformance.wire import ConformanceFailure, ReceivedFrame
+from conformance.wire import ERROR_CODES, ConformanceFailure, ReceivedFrame
 
 _PREFIX = "sft-conformance-no-such-"
 # Names whose echo, cut or whole, breaks a hand-built JSON frame; none exists.
@@ -87,4 +87,67 @@ def test_refusals_of_unusual_names_are_well_formed(target: Target, app_channel: 
             "at most 512 characters",
             "\n".join(malformed),
             note="an echoed name must be escaped as JSON and cut on a character boundary",
+        )
+
+
+def _situations(target: Target) -> list[tuple[str, str, dict[str, object]]]:
+    """(what, frame type, payload) for every non-fatal refusal the target can be led to,
+    from what it declares; each is answered with one EROR and the connection lives on."""
+    found: list[tuple[str, str, dict[str, object]]] = []
+    if target.has("get"):
+        found.append(("get of a missing file", "RQFL", {"name": _PREFIX + "file.txt"}))
+        found.append(("get of '../x'", "RQFL", {"name": "../x"}))
+        for key in ("directories", "too_large", "escape_symlinks"):
+            for name in [str(n) for n in target.extra.get(key, [])][:2]:
+                found.append((f"get of {name!r} ({key})", "RQFL", {"name": name}))
+    if target.has("put"):
+        size = target.limits.max_file_size + 1
+        found.append(("put above the max size", "PUTF", {"name": _PREFIX + "big", "size": size}))
+        found.append(("put of '../x'", "PUTF", {"name": "../x", "size": 1}))
+        found.append(("put of a reserved name", "PUTF", {"name": ".sft-partial-x", "size": 1}))
+    return found
+
+
+_TABLE = {code: name for name, code in ERROR_CODES.items()}
+
+
+@pytest.mark.req("ERR-2", "ERR-1")
+def test_every_refusal_is_a_code_of_the_closed_list(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """Each refusal the target gives — a missing file, a bad name, a directory, a file
+    above the max size, a link out of the share, a put too large, a reserved name — is an
+    `EROR` whose code is in §2's closed list, with the table's name (ERR-2, ERR-1).
+    Catches a responder that invents a code for a situation the table has no word for
+    ("is a directory", "name too long", "quota") or borrows a fatal one."""
+    situations = _situations(target)
+    if not situations:
+        pytest.skip("the target declares neither get nor put")
+    timeout = max(3.0, min(10.0, 2 * target.limits.idle_timeout))
+    channel = app_channel()
+    wrong: list[str] = []
+    for what, frame_type, payload in situations:
+        channel.send_frame(frame_type, payload)
+        event = channel.recv_frame(time.monotonic() + timeout)
+        if not isinstance(event, ReceivedFrame) or event.type != b"EROR":
+            # Served, closed or silent: the code is the other cases' business; go on.
+            channel.close()
+            channel = app_channel()
+            continue
+        code, name = event.error_code, (event.json() or {}).get("name")
+        problems = [p for p in event.violations() if "ERR-" in p]
+        # A fatal code of the list is the other cases' business (APP-GET-2, APP-PUT-1).
+        if code not in _TABLE:
+            problems.append(f"code {code!r} is not in §2's closed list (1..14)")
+        elif name != _TABLE[code]:
+            problems.append(f"name {name!r} is not the table's {_TABLE[code]!r} for {code}")
+        if problems:
+            wrong.append(f"{what}: {event.describe(120)}: {'; '.join(problems)}")
+            channel.close()
+            channel = app_channel()
+    if wrong:
+        raise ConformanceFailure.evidence(
+            "ERR-2: the refusals of ordinary requests",
+            "EROR with a code of §2's closed list and the table's name for it",
+            "\n".join(wrong),
         )

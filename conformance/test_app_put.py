@@ -20,6 +20,8 @@ from conformance.channel import Channel
 from conformance.scenario import expect_fatal
 from conformance.target import Target
 from conformance.wire import (
+    ERROR_CODES,
+    FATAL_CODES,
     ConformanceFailure,
     ExpectClose,
     ExpectError,
@@ -685,6 +687,80 @@ def test_put_ended_by_the_initiators_error_is_discarded(
         f"ERR-3: EROR internal from the initiator after {sent} of {len(PAYLOAD)} bytes"
     )
     _assert_name_free(app_channel, target, name, PAYLOAD[:sent])
+
+
+@pytest.mark.req("APP-PUT-5", "APP-PUT-1")
+@pytest.mark.parametrize("size", [0, 3000, 300 * 1024])
+def test_put_announcing_its_sha256_is_stored(
+    target: Target, app_channel: AppChannel, size: int
+) -> None:
+    """A PUTF that carries the optional `sha256`, right, is stored like one without: DONE
+    {size, sha256}, then the name is `exists`. The other cases send it only wrong. Catches
+    a responder that fails every put announcing a digest — a one-shot hash object read a
+    second time for the second comparison (Node's `digest()`), the announced digest
+    compared before any data, or in another encoding."""
+    require(target, "put")
+    data = os.urandom(size)
+    digest = hashlib.sha256(data).hexdigest()
+    name = fresh_name()
+    channel = app_channel()
+    answer, final = put_file(channel, name, data, putf_sha=digest)
+    if answer.frame is None or answer.frame.type != b"RSFL":
+        raise ConformanceFailure.evidence(
+            f"APP-PUT-1: PUTF {name!r} of {size} bytes with its (right) sha256",
+            "RSFL {accept: true}",
+            answer.describe(),
+        )
+    want = {"size": size, "sha256": digest}
+    done = final.frame.json() if final is not None and final.frame is not None else None
+    if final is None or final.frame is None or final.frame.type != b"DONE" or done != want:
+        raise ConformanceFailure.evidence(
+            f"APP-PUT-5: a put of {size} bytes whose PUTF and DONE carry its right sha256",
+            f"DONE {want}",
+            final.describe() if final is not None else "nothing",
+        )
+    _assert_stored_on_the_wire(channel, name, size)
+
+
+# What ends a put whose every byte arrived, instead of a DONE that verifies: each is fatal
+# (§3.2: EROR from the initiator, any state; BYE_ or a request during a transfer,
+# APP-BYE-1/FRM-6; an undefined type, FRM-5; a DONE that is not JSON, FRM-9).
+_ALL_DATA_THEN: dict[str, tuple[str, bytes | dict[str, object]]] = {
+    "eror-internal": ("EROR", {"code": 11, "name": "internal", "message": "the suite gives up"}),
+    "eror-not-found": ("EROR", {"code": 6, "name": "not_found", "message": "non-fatal code"}),
+    "bye": ("BYE_", {}),
+    "rqfl": ("RQFL", {"name": "hello.txt"}),
+    "undefined-type": ("ZZZZ", {}),
+    "done-not-json": ("DONE", b'{"size": 3000, "sha256": '),
+}
+
+
+@pytest.mark.req("APP-STORE-3", "ERR-3")
+@pytest.mark.parametrize("end", sorted(_ALL_DATA_THEN))
+def test_put_with_all_its_bytes_but_no_verified_done_is_discarded(
+    target: Target, app_channel: AppChannel, end: str
+) -> None:
+    """Every announced byte arrived, then the put ends with something other than a DONE
+    that verifies — the initiator's EROR (fatal or not: the responder closes on every
+    EROR), BYE_, a request, an undefined frame, a DONE that is not JSON: the responder
+    closes (with or without a fatal EROR), stores nothing and keeps no temporary.
+    Catches a responder whose error path commits a put "since all the bytes are here"
+    (a `finally:` or an `except` that renames), i.e. one that stores before DONE's
+    verification."""
+    require(target, "put")
+    name = fresh_name()
+    channel = app_channel()
+    channel.send_frame("PUTF", {"name": name, "size": len(PAYLOAD)})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF")
+    for offset in range(0, len(PAYLOAD), 1000):
+        channel.send_frame("DATA", PAYLOAD[offset : offset + 1000])
+    frame_type, payload = _ALL_DATA_THEN[end]
+    channel.send_frame(frame_type, payload)
+    fatal = [code for code in ERROR_CODES.values() if code in FATAL_CODES]
+    channel.expect([ExpectClose(), ExpectError(*fatal, then_close=True)]).check(
+        f"ERR-3: all {len(PAYLOAD)} bytes of a put, then {frame_type} ({end})"
+    )
+    _assert_name_free(app_channel, target, name, PAYLOAD)
 
 
 @pytest.mark.req("APP-PUT-1", "APP-PUT-2")

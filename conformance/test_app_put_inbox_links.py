@@ -6,8 +6,10 @@ which makes the name exist with an earlier put (a regular file). A responder tha
 "does the name exist?" by following links (`stat()`, `fs.existsSync`, `os.Stat`) finds
 nothing behind a dangling link, accepts the put, takes every byte, and only then fails
 (its `link()` meets the name) — or, committing with `rename()`, replaces the link. The
-reference tests the name itself (`lstat`). Needs the target's `inbox` (target-file key),
-where the case plants the link and removes it afterwards; without it, SKIP.
+reference tests the name itself (`lstat`). The second case plants the other kinds of
+entry an existence check by file type misses (a directory, a FIFO, links to a file or a
+directory, a link to itself). Needs the target's `inbox` (target-file key), where the
+cases plant the entry and remove it afterwards; without it, SKIP.
 """
 
 from __future__ import annotations
@@ -54,3 +56,60 @@ def test_put_onto_a_dangling_link_in_the_inbox_is_refused_before_data(
     finally:
         if where.is_symlink():
             where.unlink()
+
+
+@pytest.mark.req("APP-PUT-3")
+@pytest.mark.parametrize(
+    "entry", ["directory", "fifo", "link-to-a-file", "link-to-a-directory", "link-to-itself"]
+)
+def test_put_onto_any_inbox_entry_is_refused_before_data(
+    target: Target, app_channel: AppChannel, entry: str
+) -> None:
+    """The inbox holds `name` as something other than a regular file — a directory, a
+    FIFO, a symbolic link to a file or to a directory of the inbox, a link to itself: the
+    name exists, so a `PUTF` of `name` is answered `exists` (or `forbidden`) before any
+    data, and the entry is left as it was. Catches an existence check that counts only
+    regular files (`isFile()`, `S_ISREG`, `os.path.isfile`), or only what opens."""
+    require(target, "put")
+    if target.inbox is None:
+        pytest.skip("the target file does not declare its inbox (key `inbox`)")
+    name = fresh_name()
+    where = target.inbox / name
+    planted = [where]
+    if entry == "directory":
+        where.mkdir()
+    elif entry == "fifo":
+        os.mkfifo(where)
+    elif entry == "link-to-itself":
+        os.symlink(name, where)
+    else:
+        pointee = target.inbox / f"{name}.pointee"
+        if entry == "link-to-a-file":
+            pointee.write_bytes(b"the link's target\n")
+        else:
+            pointee.mkdir()
+        planted.append(pointee)
+        os.symlink(pointee.name, where)
+    before = os.lstat(where)
+    try:
+        channel = app_channel()
+        channel.send_frame("PUTF", {"name": name, "size": 5})
+        outcome = channel.expect([ExpectError("exists", "forbidden"), ExpectFrame("RSFL")])
+        if outcome.frame is not None and outcome.frame.type == b"RSFL":
+            raise ConformanceFailure.evidence(
+                f"APP-PUT-3: PUTF {name!r}, a {entry} in the inbox",
+                "EROR exists before any data: the name exists in the inbox, whatever it is",
+                outcome.describe(),
+            )
+        outcome.check(f"APP-PUT-3: PUTF {name!r}, a {entry} in the inbox")
+        after = os.lstat(where)
+        if (after.st_ino, after.st_mode) != (before.st_ino, before.st_mode):
+            raise ConformanceFailure(
+                f"APP-PUT-3: the {entry} {where} was replaced or changed by a refused put"
+            )
+    finally:
+        for path in planted:
+            if path.is_symlink() or path.is_file() or path.is_fifo():
+                path.unlink()
+            elif path.is_dir():
+                path.rmdir()

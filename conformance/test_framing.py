@@ -793,6 +793,123 @@ def test_data_payload_limit_is_exact(target: Target, app_channel: AppChannel) ->
     )
 
 
+# DATA frame sizes of a put: tiny ones (1 byte) first, then a mix; FRM-13 allows any size
+# from 1 byte to 1 MiB and says nothing of how a sender cuts its file.
+_SMALL_FRAME_SIZES = (1, 1, 1, 2, 3, 7, 100, 1, 1000, 4096, 1, 65536, 5)
+
+
+@pytest.mark.req("FRM-13", "APP-PUT-4", "APP-PUT-5")
+def test_put_in_data_frames_of_any_size(target: Target, app_channel: AppChannel) -> None:
+    """A put whose DATA frames are 1, 2, 3, 7, 100, 1000, 4096 and 65 536 bytes (and 200
+    frames of 1 byte) is stored: DONE with its size and SHA-256, then `exists`. Catches a
+    receiver that places a frame's bytes by frame number (as if every frame but the last
+    were full), limits the number of frames of a put, or refuses small frames as a
+    slow-sender defence."""
+    require(target, "put")
+    sizes = [1] * 200 + list(_SMALL_FRAME_SIZES) * 3
+    data = bytes((i * 7 + 3) % 256 for i in range(sum(sizes)))
+    name = fresh_name()
+    channel = app_channel()
+    channel.send_frame("PUTF", {"name": name, "size": len(data)})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check("PUTF")
+    offset = 0
+    for size in sizes:
+        if not channel.send_frame("DATA", data[offset : offset + size]):
+            break
+        offset += size
+    want = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    channel.send_frame("DONE", want)
+    answer = channel.expect([ExpectFrame("DONE", want)])
+    answer.check(f"FRM-13: a put of {len(data)} bytes in {len(sizes)} DATA frames of 1 to 65536 B")
+    channel.send_frame("PUTF", {"name": name, "size": 1})
+    channel.expect([ExpectError("exists")]).check(
+        f"APP-PUT-5: PUTF {name!r} again, after a put in small DATA frames was acknowledged"
+    )
+    if target.inbox is not None and (target.inbox / name).read_bytes() != data:
+        raise ConformanceFailure(
+            f"APP-PUT-5: {target.inbox / name} differs from the bytes sent in small DATA frames"
+        )
+
+
+# --- one frame, several rules broken (FRM-16): any applicable code, and only those -------
+
+
+@pytest.mark.req("FRM-16", "FRM-5", "FRM-8", "ERR-3")
+@pytest.mark.parametrize("extra", [1, 4096], ids=["65537", "69632"])
+def test_undefined_type_above_the_control_limit(
+    target: Target, app_channel: AppChannel, extra: int
+) -> None:
+    """An undefined type whose length is above 65 536 but within the frame limit breaks
+    FRM-5 and (read as a control frame) FRM-8: `unexpected_frame` or `frame_too_large`,
+    then the close. Not `bad_frame`: its type bytes are valid (FRM-2) and its payload is
+    judged by no schema. Catches a receiver that takes "unknown and large" for garbage."""
+    length = MAX_CONTROL_PAYLOAD + extra
+    if target.limits.frame_limit < length + 64:
+        pytest.skip(f"the frame limit ({target.limits.frame_limit} B) is below {length} B")
+    pad = length - len(control({"pad": ""}))
+    payload = control({"pad": "a" * pad})
+    assert len(payload) == length
+    channel = app_channel()
+    channel.send_raw(frame_bytes("ZZZZ", payload))
+    expect_fatal(
+        channel,
+        "unexpected_frame",
+        "frame_too_large",
+        context=f"FRM-16: undefined type ZZZZ with a {length}-byte payload",
+        violates=("FRM-16",),
+    )
+
+
+@pytest.mark.req("FRM-16", "FRM-6", "FRM-9", "ERR-3")
+@pytest.mark.parametrize(
+    ("frame_type", "payload"),
+    [("DONE", b"not json"), ("DONE", b'{"size":0,"size":0}'), ("RSFL", b"[]")],
+    ids=["done-not-json", "done-duplicate-key", "rsfl-array"],
+)
+def test_frame_not_allowed_in_idle_with_a_malformed_payload(
+    target: Target, app_channel: AppChannel, frame_type: str, payload: bytes
+) -> None:
+    """A frame not allowed in IDLE whose payload is also malformed: `unexpected_frame` or
+    `bad_frame`, then the close — no other code (e.g. `integrity_failed` for a DONE with
+    no transfer, `internal`)."""
+    channel = app_channel()
+    channel.send_raw(frame_bytes(frame_type, payload))
+    expect_fatal(
+        channel,
+        "unexpected_frame",
+        "bad_frame",
+        context=f"FRM-16: {frame_type} in IDLE with payload {payload!r}",
+        violates=("FRM-16",),
+    )
+
+
+@pytest.mark.req("FRM-16", "APP-NAME-2", "APP-PUT-7", "ERR-3")
+def test_put_with_a_refused_name_and_too_large_a_size(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """A PUTF whose name APP-NAME-2 refuses and whose size is above the max file size:
+    `forbidden` or `too_large`, both non-fatal — the connection stays usable (a get, or
+    a put, on it is then answered)."""
+    require(target, "put")
+    channel = app_channel()
+    size = target.limits.max_file_size + 1
+    channel.send_frame("PUTF", {"name": "../sft-frm16.bin", "size": size})
+    answer = channel.expect([ExpectError("forbidden", "too_large", then_close=False)])
+    try:
+        answer.check(f"FRM-16: PUTF '../sft-frm16.bin' of {size} bytes")
+    except ConformanceFailure as exc:
+        exc.violates = exc.violates or ("FRM-16",)
+        raise
+    if target.has("get"):
+        get_file(channel, known_file(target).name)
+    else:
+        data = b"after a refused put"
+        channel.send_frame("PUTF", {"name": fresh_name(), "size": len(data)})
+        channel.expect([ExpectFrame("RSFL", {"accept": True})]).check(
+            "ERR-3: a PUTF after a non-fatal refusal, on the same connection"
+        )
+
+
 @pytest.mark.req("FRM-6", "APP-3", "ERR-3")
 @pytest.mark.parametrize("frame_type", ["PUTF", "RSFL", "RQFL"])
 def test_frame_not_allowed_while_receiving_a_put(

@@ -63,6 +63,10 @@ def _lookalike(kind: str, alias: str) -> dict[str, Any]:
         return {"common_name": _IMPOSTOR, "subject_cns": (alias, _IMPOSTOR)}
     if kind == "alias_in_organisation":
         return {"common_name": _IMPOSTOR, "organisation": alias}
+    if kind == "cn_alias_nul_suffix":  # equal to the alias for a C string compare
+        return {"common_name": f"{alias}\x00{_IMPOSTOR}"}
+    if kind == "cn_alias_fullwidth":  # equal to the alias after NFKC
+        return {"common_name": "".join(_fullwidth(c) for c in alias)}
     return {"common_name": _IMPOSTOR, "dns_names": (alias,)}
 
 
@@ -74,6 +78,8 @@ _LOOKALIKES = (
     "two_cns_alias_first",
     "alias_in_organisation",
     "alias_in_subject_alt_name",
+    "cn_alias_nul_suffix",
+    "cn_alias_fullwidth",
 )
 
 
@@ -164,7 +170,15 @@ def _suite_alias(target: Target, workdir: Path) -> str:
 
 _OUTSIDER = "sft-outsider"
 # Subjects that are not a single valid alias: refusing the certificate is fine too.
-_INVALID_SUBJECTS = ("upper_case", "two_cns_suite_last", "two_cns_suite_first", "no_cn")
+_INVALID_SUBJECTS = (
+    "upper_case",
+    "two_cns_suite_last",
+    "two_cns_suite_first",
+    "no_cn",
+    "nul_suffix",
+    "fullwidth",
+    "trailing_space",
+)
 
 
 def _outsiders(alias: str) -> dict[str, dict[str, Any]]:
@@ -178,7 +192,17 @@ def _outsiders(alias: str) -> dict[str, dict[str, Any]]:
         "two_cns_suite_first": {"common_name": _OUTSIDER, "subject_cns": (alias, _OUTSIDER)},
         "alias_in_subject_alt_name": {"common_name": _OUTSIDER, "dns_names": (alias,)},
         "no_cn": {"common_name": _OUTSIDER, "subject_cns": (), "organisation": alias},
+        # What a C string compare (`strcmp` stops at NUL), a Unicode normalisation (NFKC
+        # folds fullwidth letters) or a trim makes equal to the alias.
+        "nul_suffix": {"common_name": f"{alias}\x00{_OUTSIDER}"},
+        "fullwidth": {"common_name": "".join(_fullwidth(c) for c in alias)},
+        "trailing_space": {"common_name": f"{alias} "},
     }
+
+
+def _fullwidth(char: str) -> str:
+    """The fullwidth form of an ASCII letter or digit (NFKC maps it back), else `char`."""
+    return chr(ord(char) + 0xFEE0) if char.isascii() and char.isalnum() else char
 
 
 def _claims(alias: str) -> dict[str, str]:

@@ -91,6 +91,11 @@ PKI_FILES = (
     "test_ops_long_sessions.py",
     "test_client_encodings.py",
     "test_client_error_content.py",
+    "test_app_put_names.py",
+    "test_app_put_sequence.py",
+    "test_app_share_and_inbox.py",
+    "test_pki_refusal_unprompted.py",
+    "test_pki_rsa_employees.py",
 )
 
 

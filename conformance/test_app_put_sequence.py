@@ -1,0 +1,115 @@
+"""Several puts, one after another, on one connection (docs/SPEC.md §3.2 APP-2, §3.4, §6).
+
+Fixtures (conformance/plugin.py): `target`, `app_channel()`. A connection MUST support
+several transfers [APP-2], and the limits of §6 are per file (LIM-3, APP-PUT-7): what one
+put counted, hashed or named must not carry over to the next one. The class of bug: per
+connection state kept across transfers where it should be per transfer — a byte budget
+summed over the connection's puts (a quota where the SPEC has a per-file limit), a hash
+or count not reset, the previous put's name reused — and a get after puts that trips
+over what the puts left behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from conformance._wire_fixtures import (
+    AppChannel,
+    fresh_name,
+    get_file,
+    known_file,
+    put_file,
+    require,
+)
+from conformance.channel import Channel
+from conformance.target import Target
+from conformance.wire import ConformanceFailure, ExpectError, ExpectFrame
+
+# Above this max file size the sequence is not driven past the limit (it would take too
+# long to send); it still checks several puts of more than 1 MiB on one connection.
+_SUM_ABOVE_LIMIT_UP_TO = 8 * 1024 * 1024
+
+
+def _sizes(max_file_size: int) -> list[int]:
+    """Put sizes, each within the limit; their sum exceeds it when the limit is small."""
+    if max_file_size <= _SUM_ABOVE_LIMIT_UP_TO:
+        return [max_file_size, max_file_size // 2 + 1, 1]
+    return [1024 * 1024 + 1, 1024 * 1024 + 1, 1]
+
+
+def _stored(channel: Channel, name: str, what: str) -> None:
+    """A new PUTF of `name` is `exists`: the put was stored under it [APP-PUT-5]."""
+    channel.send_frame("PUTF", {"name": name, "size": 1})
+    again = channel.expect([ExpectError("exists"), ExpectFrame("RSFL", {"accept": True})])
+    if again.frame is None or again.frame.error_name != "exists":
+        failure = ConformanceFailure.evidence(
+            f"APP-2: {what}, then PUTF {name!r} again",
+            "EROR exists: that put was stored under its own name",
+            again.describe(),
+        )
+        failure.violates = ("APP-2",)
+        raise failure
+
+
+@pytest.mark.req("APP-2", "APP-PUT-5")
+def test_puts_one_after_another_on_one_connection(target: Target, app_channel: AppChannel) -> None:
+    """Puts of the max file size, of more than half of it and of 1 byte, then a get, all on
+    one connection: each put is accepted (each is within the per-file limit although
+    together they exceed it), acknowledged with its own size and SHA-256 and stored under
+    its own name; the get after them is served. Catches a limit counted per connection,
+    a hash or byte count carried from one put to the next, the first put's name reused,
+    and a connection that cannot serve a get once it has received puts."""
+    require(target, "put")
+    limit = target.limits.max_file_size
+    if limit < 2:
+        pytest.skip(f"the max file size ({limit} B) leaves no room for several puts")
+    sizes = _sizes(limit)
+    channel = app_channel(timeout=max(10.0, sum(sizes) / (2 * 1024 * 1024)))
+    stored: list[tuple[str, bytes]] = []
+    for index, size in enumerate(sizes):
+        name = fresh_name(f"sft-sequence-{index}")
+        data = os.urandom(size)
+        what = (
+            f"put {index + 1} of {len(sizes)} on one connection ({size} B; limit {limit} B; "
+            f"earlier puts {sum(sizes[:index])} B)"
+        )
+        answer, final = put_file(channel, name, data, chunk=256 * 1024)
+        if answer.frame is None or answer.frame.type != b"RSFL":
+            failure = ConformanceFailure.evidence(
+                f"APP-2: {what}: PUTF {name!r}",
+                "RSFL {accept: true}: every put within the per-file limit is accepted",
+                answer.describe(),
+            )
+            failure.violates = ("APP-2",)
+            raise failure
+        want = {"size": size, "sha256": hashlib.sha256(data).hexdigest()}
+        done = final.frame.json() if final is not None and final.frame is not None else None
+        if final is None or final.frame is None or final.frame.type != b"DONE" or done != want:
+            failure = ConformanceFailure.evidence(
+                f"APP-2: {what}: DATA and DONE {want}",
+                f"DONE {want}",
+                final.describe() if final is not None else "nothing",
+            )
+            failure.violates = ("APP-2", "APP-PUT-5")
+            raise failure
+        stored.append((name, data))
+    for name, _ in stored:
+        _stored(channel, name, f"{len(sizes)} puts on one connection")
+    if target.has("get"):
+        file = known_file(target)
+        get_file(channel, file.name)  # APP-GET-2 checks, with evidence
+    if target.inbox is not None:
+        wrong = [
+            name
+            for name, data in stored
+            if not (target.inbox / name).is_file() or (target.inbox / name).read_bytes() != data
+        ]
+        if wrong:
+            raise ConformanceFailure.evidence(
+                f"APP-2: {len(sizes)} puts on one connection, in the declared inbox",
+                "each file holds exactly the bytes of its own put",
+                f"wrong or missing: {', '.join(wrong)}",
+            )
