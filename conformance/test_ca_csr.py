@@ -13,6 +13,7 @@ address, so nothing here is throttled.
 from __future__ import annotations
 
 import base64
+import itertools
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from Crypto.PublicKey import RSA
 from conformance import ca_support as ca
 from conformance import x509
 from conformance.plugin import run_shared_bytes
-from conformance.target import Target
+from conformance.target import Account, Target
 from conformance.wire import ConformanceFailure
 
 pytestmark = [pytest.mark.profile("pki"), pytest.mark.side("ca"), pytest.mark.xdist_group("ca-csr")]
@@ -80,7 +81,7 @@ def _refused_as_bad_csr(target: Target, csr: str, rid: str, what: str) -> None:
 # --- what a valid CSR gets (CA-ENR-2, PKI-CERT-1) ---------------------------------------------
 
 
-@pytest.mark.req("CA-ENR-2", "PKI-CERT-1", "CA-ENR-13", "PKI-CERT-13")
+@pytest.mark.req("CA-ENR-2", "PKI-CERT-1", "CA-ENR-13", "PKI-CERT-13", "CA-ENR-4")
 @pytest.mark.parametrize(
     "kind", ["ec-p256", "rsa-2048", "ec-p256-sha384", "ec-p256-sha512", "rsa-2048-sha384"]
 )
@@ -89,13 +90,33 @@ def test_valid_csr_gets_a_certificate_of_the_profile(
 ) -> None:
     """ECDSA P-256 and RSA 2048 (the smallest allowed) both get a PKI-CERT-1 certificate,
     also when the CSR is signed with SHA-384 or SHA-512: CA-ENR-13 refuses hashes weaker
-    than SHA-256, not stronger ones (a CA that takes only its own client's SHA-256 does)."""
+    than SHA-256, not stronger ones (a CA that takes only its own client's SHA-256 does).
+
+    The CSR asks for nothing but CN = the alias, so whatever else its certificate's
+    subject holds (the root's O, an OU) the CA added itself: PKI-CERT-1 ("exactly one
+    attribute, CN = the alias; the CA adds no O or OU of its own") as well as CA-ENR-4.
+    And a certificate for a key other than the CSR's (a key the CA kept from an earlier
+    enrolment of the alias) is not the certificate CA-ENR-2 answers for that CSR."""
     account = ca.enrolee(pki_target)
     key = rsa_2048 if kind.startswith("rsa-2048") else ca.CsrKey.ec("P-256")
     hash_name = kind.rsplit("-", 1)[1] if kind.count("-") == 2 else "sha256"
     csr = ca.csr_pem(key, ca.name((ca.OID_CN, account.user)), hash_name=hash_name)
-    _cert, problems = ca.enrol_and_read(pki_target, account, key, csr, root)
-    _fail_on(problems, ["PKI-CERT-1", "PKI-CERT-13"], f"the certificate issued for a {kind} CSR")
+    cert, problems = ca.enrol_and_read(pki_target, account, key, csr, root)
+    if cert.subject_attributes != ((ca.OID_CN, account.user),):
+        problems.append(
+            (
+                "PKI-CERT-1",
+                f"subject {list(cert.subject_attributes)} for a CSR asking for CN = "
+                f"{account.user!r} alone: want exactly that one attribute",
+            )
+        )
+    if cert.spki != key.spki():
+        problems.append(("CA-ENR-2", "the certificate's public key is not the CSR's"))
+    _fail_on(
+        problems,
+        ["PKI-CERT-1", "PKI-CERT-13", "CA-ENR-2", "CA-ENR-4"],
+        f"the certificate issued for a {kind} CSR",
+    )
 
 
 # --- the CA decides subject and extensions (CA-ENR-4) -----------------------------------------
@@ -551,3 +572,123 @@ def test_an_rsa_key_above_2048_bits_gets_a_certificate(
             + "\n".join(f"{rid}: {text}" for rid, text in hits),
             violates=sorted({rid for rid, _ in hits}),
         )
+
+
+# --------------------------------------------------------------------------------------
+# Serials: at least 64 RANDOM bits (SPEC §4.4, CA-ENR-10).
+#
+# The five-serial case above catches short serials, repeats and counters or clocks in the
+# low 40 bits. Two habits pass it: 8 random bytes read as a positive signed integer (a
+# Java `long`, `randbits(64) & 0x7FFF...`: 63 random bits, the CA/B Forum's 2019 serial
+# incident), and a clock shifted left past those 40 bits (`time_ns << 16 | counter`,
+# unique and long but not random). A larger sample of one alias's enrolments judges both
+# with bounds a CA drawing 64 or more random bits meets but with probability 2^-24 or
+# less:
+# * some serial of 24 reaches 64 bits: 64 random bits are >= 2^63 half of the time (a CA
+#   that pins its top bit, as the reference does, always is);
+# * consecutive serials differ above their low 60 bits: for 64 random bits two serials
+#   agree on every bit from the 61st up with probability 1/16 per pair; a clock or a
+#   counter (behind a random base, or shifted by up to 60 bits) makes them agree every
+#   time, so at least half of 23 pairs doing so (probability < 10^-8) is no chance.
+# --------------------------------------------------------------------------------------
+
+_SERIAL_SAMPLE = 24
+
+
+@pytest.mark.req("CA-ENR-10", "CA-ENR-2")
+def test_serials_carry_at_least_64_random_bits(pki_target: Target, root: ca.RootInfo) -> None:
+    account = ca.enrolee(pki_target)
+    serials: list[int] = []
+    for _ in range(_SERIAL_SAMPLE):
+        # A fresh request each time (a CA may answer a replayed request from a cache).
+        key = ca.CsrKey.ec("P-256")
+        csr = ca.csr_pem(key, ca.name((ca.OID_CN, account.user)))
+        answer = ca.enrol(pki_target, account.user, account.password, csr)
+        obj = ca.json_body(answer, "enrolment")
+        if answer.status != 200 or not isinstance(obj.get("certificate"), str):
+            raise ConformanceFailure(
+                f"CA-ENR-2: enrolment {len(serials) + 1} of {account.user!r} with the right "
+                f"password and a valid CSR: {answer.describe()}",
+                violates=["CA-ENR-2"],
+            )
+        serials.append(ca.read_issued(obj["certificate"]).serial)
+    shown = ", ".join(f"{s:#x}" for s in serials)
+    found: list[tuple[str, str]] = []
+    if len(set(serials)) != len(serials):
+        found.append(("CA-ENR-10", f"a serial repeats: {shown}"))
+    if max(serials).bit_length() < 64:
+        found.append(
+            (
+                "CA-ENR-10",
+                f"none of {len(serials)} serials reaches 64 bits (the longest has "
+                f"{max(serials).bit_length()}): fewer than 64 random bits, e.g. 8 random "
+                f"bytes read as a positive signed integer (63 bits): {shown}",
+            )
+        )
+    pairs = list(itertools.pairwise(serials))
+    low = [(a, b) for a, b in pairs if (a ^ b).bit_length() <= 60]
+    if 2 * len(low) >= len(pairs):
+        found.append(
+            (
+                "CA-ENR-10",
+                f"{len(low)} of {len(pairs)} consecutive serials differ only in their low 60 "
+                f"bits (a clock or a counter, not random bits; random serials do so 1 time "
+                f"in 16): {shown}",
+            )
+        )
+    _fail_on(found, ["CA-ENR-10"], f"{len(serials)} enrolments of {account.user!r}")
+
+
+# --------------------------------------------------------------------------------------
+# One enrolment does not shape the next (SPEC §4.4, CA-ENR-2, CA-ENR-4).
+#
+# A CA that fills a certificate template once (a subject set "if empty", a builder kept
+# between requests) names every later certificate after the first alias it enrolled; one
+# that keeps an alias's first key ("renewal") certifies that key for every later CSR.
+# Every case above enrols the same alias, so neither shows. Two aliases, enrolled in turn
+# with a fresh key each: every certificate names its own alias alone and holds its own
+# CSR's key.
+# --------------------------------------------------------------------------------------
+
+
+def _second_account(target: Target) -> Account:
+    """A second alias the CA knows: a declared enrolment identity, else a fresh user made
+    with the CA's administration command (SKIP without either)."""
+    if len(target.enroll) > 1:
+        return target.enroll[1]
+    account = Account(f"sj-{secrets.token_hex(5)}", secrets.token_urlsafe(15))
+    ca.admin_command(target, "add", account.user, stdin=account.password + "\n")
+    return account
+
+
+@pytest.mark.req("CA-ENR-4", "CA-ENR-2", "PKI-CERT-1")
+def test_each_enrolment_names_its_own_alias_and_key(pki_target: Target, root: ca.RootInfo) -> None:
+    first = ca.enrolee(pki_target)
+    second = _second_account(pki_target)
+    found: list[tuple[str, str]] = []
+    for account in (second, first, second, first):
+        key = ca.CsrKey.ec("P-256")
+        csr = ca.csr_pem(key, ca.name((ca.OID_CN, account.user)))
+        cert, problems = ca.enrol_and_read(pki_target, account, key, csr, root)
+        if cert.subject_attributes != ((ca.OID_CN, account.user),):
+            found.append(
+                (
+                    "PKI-CERT-1",
+                    f"{account.user!r} got a certificate whose subject is "
+                    f"{list(cert.subject_attributes)}",
+                )
+            )
+        if cert.spki != key.spki():
+            found.append(
+                (
+                    "CA-ENR-2",
+                    f"{account.user!r} got a certificate for another key than its CSR's "
+                    "(a key kept from an earlier enrolment?)",
+                )
+            )
+        found += [(r, f"{account.user!r}: {t}") for r, t in problems if r == "CA-ENR-4"]
+    _fail_on(
+        found,
+        ["CA-ENR-4", "CA-ENR-2", "PKI-CERT-1"],
+        f"enrolments of {second.user!r} and {first.user!r} in turn, a fresh key each",
+    )

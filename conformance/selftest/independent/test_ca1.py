@@ -60,6 +60,7 @@ _CA_FILES = (
     "test_ca_csr.py",
     "test_ca_accounts.py",
     "test_ca_bad_csr_guesses.py",
+    "test_ca_restart_revocation.py",
     "test_ca_throttle.py",
     "test_ca_own_certificate.py",
     "test_ca_restart_spent_backoffs.py",
