@@ -673,6 +673,7 @@ def all_readings() -> tuple[Reading, ...]:
         readings_servers,
         readings_session9,
         readings_session10,
+        readings_session10b,
     )
 
     return (
@@ -681,6 +682,7 @@ def all_readings() -> tuple[Reading, ...]:
         + readings_clients.READINGS
         + readings_session9.READINGS
         + readings_session10.READINGS
+        + readings_session10b.READINGS
     )
 
 
