@@ -64,7 +64,7 @@ def test_eke_client_refuses_an_rsfl_whose_sha256_is_null(
     lie = _rsfl_null_then_file(case, eke_lies.NAME, eke_lies.SIZE, eke_lies.CONTENT)
     client, server = eke_lies._run_lie(eke_target, tmp_path, transcripts, lie)
     eke_lies._judge_failed_get(
-        client, _what(case), owed="bad_frame", server=server, own=("FRM-12",)
+        client, _what(case), owed="bad_frame", server=server, own=("FRM-9", "FRM-12")
     )
 
 
@@ -76,4 +76,4 @@ def test_pki_initiator_refuses_an_rsfl_whose_sha256_is_null(
 ) -> None:
     lie = _rsfl_null_then_file(case, pki_lies.NAME, pki_lies.SIZE, pki_lies.CONTENT)
     got = pki_lies._run_lie(target, tmp_path, transcripts, lie)
-    pki_lies._judge_failed_get(got, _what(case), "bad_frame", ("FRM-12",))
+    pki_lies._judge_failed_get(got, _what(case), "bad_frame", ("FRM-9", "FRM-12"))
