@@ -96,6 +96,7 @@ PKI_FILES = (
     "test_app_share_and_inbox.py",
     "test_pki_refusal_unprompted.py",
     "test_pki_rsa_employees.py",
+    "test_interop_client_sweep.py",
 )
 
 

@@ -61,6 +61,8 @@ _CA_FILES = (
     "test_ca_accounts.py",
     "test_ca_bad_csr_guesses.py",
     "test_ca_restart_revocation.py",
+    "test_interop_ca_throttle_state.py",
+    "test_interop_ca_error_bodies.py",
     "test_ca_throttle.py",
     "test_ca_own_certificate.py",
     "test_ca_restart_spent_backoffs.py",

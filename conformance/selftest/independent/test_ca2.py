@@ -74,6 +74,9 @@ _CA_FILES = (
     "test_ca_csr.py",
     "test_ca_accounts.py",
     "test_ca_bad_csr_guesses.py",
+    "test_ca_restart_revocation.py",
+    "test_interop_ca_throttle_state.py",
+    "test_interop_ca_error_bodies.py",
     "test_ca_throttle.py",
     "test_ca_restart.py",
     "test_ca_serial_restart.py",
@@ -95,6 +98,16 @@ _HOSTNAME = ("test_pki_hardening.py::test_ca_refuses_alias_equal_to_its_host_nam
 _TIMING = ("test_timing.py::test_ca_unknown_alias_costs_a_wrong_password",)
 _LOCK = ("test_ca_throttle.py", "test_ca_restart.py")
 _PENDING = ("test_ca_throttle.py",)
+# Round 3: every CA case file that cites the requirement.
+_ENROL = ("test_ca.py", "test_ca_accounts.py", "test_ca_csr.py", "test_ca_throttle.py")
+_R3_PENDING = ("test_ca.py", "test_ca_throttle.py")
+_R3_THROTTLE = ("test_ca_throttle.py", "test_ca_bad_csr_guesses.py")
+_R3_CERTS = ("test_ca_accounts.py", "test_ca_csr.py", "test_ca_serial_restart.py")
+_R3_BAD_CSR = ("test_ca_bad_csr_guesses.py", "test_ca_throttle.py")
+_R3_HOSTNAME = ("test_ca_own_certificate.py", *_HOSTNAME)
+# Phase 2 (after the blind run): the cases written for the survivors.
+_R3_STATE = ("test_interop_ca_throttle_state.py", *_R3_BAD_CSR)
+_R3_BODIES = ("test_interop_ca_error_bodies.py", *_CA)
 
 
 FAULT_CASES = (
@@ -177,6 +190,27 @@ FAULT_CASES = (
     ),
     FaultCase("r2-lock-after-plus-one", "CA-ENR-19", _LOCK, "hard lock one failure late"),
     FaultCase("r2-startup-prune-inverted", "CA-ENR-20", _RESTART, "running backoffs pruned"),
+    # Round 3 (blind, session 10, helper I4).
+    FaultCase("r3-content-type-exact", "CA-ENR-2", _ENROL, "charset parameter gets 415"),
+    FaultCase("r3-busy-no-retry-after-header", "CA-ENR-14", _R3_PENDING, "503 without Retry-After"),
+    FaultCase(
+        "r3-throttled-no-retry-after-header", "CA-ENR-7", _R3_THROTTLE, "429 w/o Retry-After"
+    ),
+    FaultCase("r3-validity-flag-ignored", "CA-ENR-10", _R3_CERTS, "--validity-days ignored"),
+    FaultCase("r3-throttle-failures-flag-ignored", "CA-ENR-7", _R3_THROTTLE, "N = 5 hard-wired"),
+    FaultCase("r3-lock-after-flag-ignored", "CA-ENR-19", _LOCK, "L = 100 hard-wired"),
+    FaultCase("r3-pending-leak-on-success", "CA-ENR-14", _R3_PENDING, "success keeps its slot"),
+    FaultCase("r3-address-keyed-with-alias", "CA-ENR-7", _R3_THROTTLE, "address per alias"),
+    FaultCase("r3-success-clears-all-aliases", "CA-ENR-7", _R3_STATE, "success resets all"),
+    FaultCase("r3-alias-form-refused", "CA-ENR-2", _ENROL, "aliases with a dot refused"),
+    FaultCase("r3-password-72-bytes", "CA-ENR-2", _ENROL, "password cut to 72 bytes"),
+    FaultCase("r3-rsa-2048-only", "CA-ENR-2", _ENROL, "RSA 3072/4096 refused"),
+    FaultCase("r3-bad-csr-counted", "CA-ENR-21", _R3_STATE, "a bad CSR counts as a failure"),
+    FaultCase("r3-crl-pem", "CA-ENR-8", _CA, "the CRL served as PEM"),
+    FaultCase("r3-429-no-message", "CA-ENR-9", _R3_BODIES, "429 body without message"),
+    FaultCase("r3-serial-160-bits", "CA-ENR-10", _R3_CERTS, "21-octet serials"),
+    FaultCase("r3-notbefore-two-hours", "CA-ENR-10", _R3_CERTS, "NotBefore two hours back"),
+    FaultCase("r3-hostname-dns-only", "CA-ENR-17", _R3_HOSTNAME, "own IP addresses not compared"),
 )
 
 

@@ -345,6 +345,126 @@ FAULTS: dict[str, Fault] = {
         "client: the password file decoded with TextDecoder's default (a leading BOM dropped)",
         client=True,
     ),
+    # -- round 3 (blind, session 10, helper I4): foreign code through the round-10 lenses
+    "r3-eror-message-unbounded": Fault(
+        "ERR-1",
+        (
+            "test_app_error_frames.py test_app_names.py test_app_refusals.py "
+            "test_error_disclosure.py test_framing.py"
+        ),
+        "server: not_found message quotes the whole name, the 200-char slice skipped",
+    ),
+    "r3-nonce-seq-le": Fault(
+        "EKE-REC-2",
+        "test_eke_records.py",
+        "server: the record nonce's seq written with writeBigUInt64LE",
+    ),
+    "r3-record-ad-type-only": Fault(
+        "EKE-REC-3",
+        "test_eke_records.py",
+        "server: records sealed and opened with AD = 'RECD' alone",
+    ),
+    "r3-throttle-one-late": Fault(
+        "EKE-THR-1",
+        "test_eke_throttling.py test_eke_second_use.py test_ops_eke_interleaved_logins.py",
+        "server: 'after N failures' read as n > N (one guess too many)",
+    ),
+    "r3-fifo-blocks": Fault(
+        "APP-GET-2",
+        (
+            "test_app_get.py test_app_server_ops.py test_app_share_and_inbox.py "
+            "test_app_share_files.py test_eke_later_requests.py"
+        ),
+        "server: share files opened without O_NONBLOCK (a FIFO blocks the event loop)",
+    ),
+    "r3-exists-checked-full-name": Fault(
+        "APP-PUT-3",
+        (
+            "test_app_inbox_files.py test_app_put.py test_app_put_inbox_links.py "
+            "test_app_share_and_inbox.py"
+        ),
+        "server: exists looked up under the whole name, the basename stored",
+    ),
+    "r3-size-zero-falsy": Fault(
+        "APP-PUT-1",
+        "test_app_put.py test_app_put_names.py test_app_reserved_names.py",
+        "server: `if (!size)` on a BigInt: a 0-byte put refused bad_frame",
+    ),
+    "r3-put-no-idle-timeout": Fault(
+        "LIM-2",
+        "test_limits.py test_limits_slot_release.py",
+        "server: the put loop reads records without the idle timer",
+    ),
+    "r3-hash-per-connection": Fault(
+        "APP-2",
+        (
+            "test_app_put_sequence.py test_app_refusals.py test_eke_later_requests.py "
+            "test_interop_transfer_state.py test_ops_long_sessions.py"
+        ),
+        "server: the put's hash kept on the connection (`??=`), finalised by the first put",
+    ),
+    "r3-pending-leak-on-success": Fault(
+        "EKE-THR-7",
+        "test_eke_throttling.py test_eke_second_use.py",
+        "server: a successful handshake's pending slot never released",
+    ),
+    "r3-success-resets-address": Fault(
+        "EKE-THR-6",
+        "test_eke_throttling.py test_eke_restart_locks.py",
+        "server: a success deletes the address's failure entry too",
+    ),
+    "r3-seq-static": Fault(
+        "EKE-REC-2",
+        "test_eke_records.py",
+        (
+            "server: `static seq` on RecordDirection: one counter for both directions and all "
+            "connections"
+        ),
+    ),
+    "r3-name-ascii-only": Fault(
+        "APP-NAME-8",
+        "test_app_names_controls.py test_eke_later_requests.py",
+        "server: names refused unless printable ASCII",
+    ),
+    "r3-close-after-refusal": Fault(
+        "ERR-3",
+        "test_app_refusals.py test_app_get.py test_app_names.py test_eke_later_requests.py",
+        "server: not_found / forbidden of a get followed by a close",
+    ),
+    "r3-unknown-member-refused": Fault(
+        "FRM-10",
+        "test_framing.py test_eke_handshake.py",
+        "server: RQFL/PUTF with a member outside the schema answered bad_frame",
+    ),
+    "r3-bad-record-skipped": Fault(
+        "EKE-REC-4",
+        "test_eke_records.py",
+        "server: a record that does not authenticate skipped, the next one read",
+    ),
+    "r3-cli-c2-fail-silent": Fault(
+        "EKE-HS-4",
+        "test_eke_client.py test_eke_handshake.py",
+        "client: a C2 that does not verify closes without EROR auth_failed",
+        client=True,
+    ),
+    "r3-cli-temp-kept": Fault(
+        "APP-STORE-3",
+        "test_eke_client_transfer.py test_client_lies.py",
+        "client: the get's temporary file closed but not removed on failure",
+        client=True,
+    ),
+    "r3-cli-no-eror-on-integrity": Fault(
+        "APP-GET-3",
+        "test_eke_client_transfer.py test_app_integrity.py",
+        "client: DONE mismatch thrown as a local failure: no EROR integrity_failed",
+        client=True,
+    ),
+    "r3-cli-sweeps-live-partials": Fault(
+        "APP-STORE-3",
+        "test_interop_client_sweep.py test_eke_client_transfer.py test_client_lies.py",
+        "client: every .sft-partial-* in the output directory swept at start, live ones too",
+        client=True,
+    ),
 }
 
 

@@ -85,6 +85,25 @@ var FAULTS = []Fault{
 	{"r2-hardlock-retry-after-base", "CA-ENR-19", "a hard-locked alias's 429 says Retry-After: base, not the cap"},
 	{"r2-lock-after-plus-one", "CA-ENR-19", "the hard lock falls when Failures > LockAfter, one late"},
 	{"r2-startup-prune-inverted", "CA-ENR-20", "at start, entries whose backoff still runs are pruned (> for <=)"},
+	// Round 3 (blind, session 10, helper I4: the round-10 lenses on this code).
+	{"r3-content-type-exact", "CA-ENR-2", "Content-Type compared with == \"application/json\": \"; charset=utf-8\" gets 415"},
+	{"r3-busy-no-retry-after-header", "CA-ENR-14", "503 busy carries retry_after in its body only, no Retry-After header"},
+	{"r3-throttled-no-retry-after-header", "CA-ENR-7", "429 throttled carries retry_after in its body only, no Retry-After header"},
+	{"r3-validity-flag-ignored", "CA-ENR-10", "--validity-days parsed but the 30-day default used when issuing"},
+	{"r3-throttle-failures-flag-ignored", "CA-ENR-7", "--throttle-failures parsed but N = 5 hard-wired in the throttle"},
+	{"r3-lock-after-flag-ignored", "CA-ENR-19", "--lock-after parsed but L = 100 hard-wired in the throttle"},
+	{"r3-pending-leak-on-success", "CA-ENR-14", "End decrements the pending count on the failure path only"},
+	{"r3-address-keyed-with-alias", "CA-ENR-7", "\"per alias and per address\" read as per (alias, address) pair"},
+	{"r3-success-clears-all-aliases", "CA-ENR-7", "a right password resets every alias's backoff (hard locks kept)"},
+	{"r3-alias-form-refused", "CA-ENR-2", "aliases with a dot refused 403 at enrolment (\"they look like host names\")"},
+	{"r3-password-72-bytes", "CA-ENR-2", "the password cut to 72 bytes before verifying (a bcrypt habit)"},
+	{"r3-rsa-2048-only", "CA-ENR-2", "RSA keys checked with BitLen() != 2048: RSA 3072 and 4096 refused bad_csr"},
+	{"r3-bad-csr-counted", "CA-ENR-21", "the attempt reserved before the CSR check, a bad CSR ended as a failure"},
+	{"r3-crl-pem", "CA-ENR-8", "GET /v1/crl serves the CRL PEM-armoured (X509 CRL), like the root"},
+	{"r3-429-no-message", "CA-ENR-9", "the 429 body is {error, retry_after}: no message member"},
+	{"r3-serial-160-bits", "CA-ENR-10", "serials of 160 bits with the top bit set: 21 octets in DER"},
+	{"r3-notbefore-two-hours", "CA-ENR-10", "NotBefore backdated two hours for clock skew"},
+	{"r3-hostname-dns-only", "CA-ENR-17", "the own-name check compares the DNS names only, not the IP addresses"},
 }
 
 var activeFaults = map[string]bool{}

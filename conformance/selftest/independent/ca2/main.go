@@ -305,10 +305,11 @@ func cmdServe(args []string) {
 	ca := &CA{
 		store: store, root: root,
 		throttle: newThrottle(ThrottleConfig{
-			Failures: *failures, Base: *base, Cap: *capSeconds, LockAfter: *lockAfter,
+			Failures: pick(fault("r3-throttle-failures-flag-ignored"), 5, *failures), Base: *base, Cap: *capSeconds,
+			LockAfter:  pick(fault("r3-lock-after-flag-ignored"), 100, *lockAfter),
 			PendingCap: *pendingCap, MaxEntries: *entries,
 		}, store),
-		validity:    time.Duration(*validityDays * float64(24*time.Hour)),
+		validity:    time.Duration(float64(pick(fault("r3-validity-flag-ignored"), 30, *validityDays)) * float64(24*time.Hour)),
 		crlLifetime: time.Duration(*crlHours * float64(time.Hour)),
 	}
 	for _, n := range names {
@@ -428,3 +429,11 @@ type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// pick is the faults' "default hard-wired" habit: def when on, else the flag's value.
+func pick[T any](on bool, def, flagValue T) T {
+	if on {
+		return def
+	}
+	return flagValue
+}

@@ -103,6 +103,14 @@ func randomSerial() (*big.Int, error) {
 		buf[0] = buf[0]&0x3f | 0x40
 		return new(big.Int).SetBytes(buf), nil
 	}
+	if fault("r3-serial-160-bits") {
+		top := new(big.Int).Lsh(big.NewInt(1), 159)
+		n, err := rand.Int(rand.Reader, top)
+		if err != nil {
+			return nil, err
+		}
+		return n.Add(n, top), nil
+	}
 	limit := new(big.Int).Lsh(big.NewInt(1), 126)
 	n, err := rand.Int(rand.Reader, limit)
 	if err != nil {
@@ -277,6 +285,8 @@ func checkCSRDER(der []byte) (*x509.CertificateRequest, error) {
 			if pub.Size() < 256 {
 				return nil, fmt.Errorf("%w: RSA keys must have at least 2048 bits", errBadCSR)
 			}
+		} else if fault("r3-rsa-2048-only") && pub.N.BitLen() != 2048 {
+			return nil, fmt.Errorf("%w: RSA keys must have 2048 bits", errBadCSR)
 		} else if pub.N.BitLen() < 2048 {
 			return nil, fmt.Errorf("%w: RSA keys must have at least 2048 bits", errBadCSR)
 		}
@@ -327,6 +337,9 @@ func issue(root *Root, alias string, csr *x509.CertificateRequest, serial *big.I
 	}
 	if fault("no-ski") {
 		tmpl.SubjectKeyId = nil
+	}
+	if fault("r3-notbefore-two-hours") {
+		tmpl.NotBefore = now.Add(-2 * time.Hour)
 	}
 	if fault("r2-notbefore-future") {
 		tmpl.NotBefore = now.Add(5 * time.Minute)

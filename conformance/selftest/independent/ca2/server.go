@@ -198,6 +198,9 @@ func (ca *CA) serveCRL(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusInternalServerError, "internal", "internal error")
 		return
 	}
+	if fault("r3-crl-pem") {
+		der = pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})
+	}
 	w.Header().Set("Content-Type", "application/pkix-crl")
 	w.Header().Set("Content-Length", strconv.Itoa(len(der)))
 	w.WriteHeader(http.StatusOK)
@@ -206,6 +209,10 @@ func (ca *CA) serveCRL(w http.ResponseWriter, _ *http.Request) {
 
 // enrolRequest reads the body: a JSON object with string members alias, password, csr.
 func enrolRequest(w http.ResponseWriter, r *http.Request) (alias, password, csr string, ok bool) {
+	if fault("r3-content-type-exact") && r.Header.Get("Content-Type") != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "bad_request", "the body must be application/json")
+		return
+	}
 	if r.ContentLength < 0 {
 		if !fault("r2-chunked-keepalive") {
 			w.Header().Set("Connection", "close")
@@ -262,6 +269,9 @@ func enrolRequest(w http.ResponseWriter, r *http.Request) (alias, password, csr 
 func (ca *CA) isOwnName(alias string) bool {
 	a := strings.TrimSuffix(strings.ToLower(alias), ".")
 	for _, n := range ca.names {
+		if fault("r3-hostname-dns-only") && net.ParseIP(n) != nil {
+			continue
+		}
 		if fault("hostname-equalfold") {
 			if strings.EqualFold(alias, n) {
 				return true
@@ -283,8 +293,18 @@ func (ca *CA) serveEnroll(w http.ResponseWriter, r *http.Request) {
 	// The CSR is judged first (CA-ENR-21: then the password is not verified and
 	// nothing counts, whatever the password).
 	csr, err := checkCSR(csrPEM)
+	if err != nil && fault("r3-bad-csr-counted") {
+		// "reserve first, then judge the request": a bad CSR ends the attempt as a failure
+		if v, _, e := ca.throttle.Begin(alias, clientAddress(r)); e == nil && v == verdictGo {
+			_ = ca.throttle.End(alias, clientAddress(r), false)
+		}
+	}
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad_csr", strings.TrimPrefix(err.Error(), "bad_csr: "))
+		return
+	}
+	if fault("r3-alias-form-refused") && strings.Contains(alias, ".") {
+		writeError(w, http.StatusForbidden, "forbidden", "an alias may not look like a host name")
 		return
 	}
 	if !fault("hostname-alias") && ca.isOwnName(alias) {
@@ -292,6 +312,9 @@ func (ca *CA) serveEnroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	addr := clientAddress(r)
+	if fault("r3-address-keyed-with-alias") {
+		addr = alias + "@" + addr
+	}
 	verdict, retry, err := ca.throttle.Begin(alias, addr)
 	if err != nil {
 		log.Printf("throttle: %v", err)
@@ -308,11 +331,16 @@ func (ca *CA) serveEnroll(w http.ResponseWriter, r *http.Request) {
 			seconds = int(retry)
 			header = strconv.Itoa(seconds)
 		}
-		w.Header().Set("Retry-After", header)
+		if !(fault("r3-busy-no-retry-after-header") && verdict == verdictBusy) &&
+			!(fault("r3-throttled-no-retry-after-header") && verdict == verdictThrottled) {
+			w.Header().Set("Retry-After", header)
+		}
 		if fault("r2-busy-retry-after-zero") && verdict == verdictBusy && retry == 0 {
 			w.Header().Set("Retry-After", "0")
 		}
-		if verdict == verdictThrottled && !fault("r2-throttled-as-busy") {
+		if verdict == verdictThrottled && fault("r3-429-no-message") {
+			writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": "throttled", "retry_after": seconds})
+		} else if verdict == verdictThrottled && !fault("r2-throttled-as-busy") {
 			writeJSON(w, http.StatusTooManyRequests, map[string]any{
 				"error": "throttled", "message": "too many failed logins; retry later", "retry_after": seconds})
 		} else {
@@ -350,6 +378,9 @@ func (ca *CA) serveEnroll(w http.ResponseWriter, r *http.Request) {
 	wasLocked := fault("lock-after-verify") && ca.throttle.HardLocked(alias)
 	if fault("password-trimspace") {
 		password = strings.TrimSpace(password)
+	}
+	if fault("r3-password-72-bytes") && len(password) > 72 {
+		password = password[:72]
 	}
 	passwordOK := user.verify(password) && known
 	if passwordOK && user.Revoked && fault("revoked-forbidden") {

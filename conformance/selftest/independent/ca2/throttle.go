@@ -215,7 +215,7 @@ func (t *Throttle) roomFor(table map[string]*ThrottleEntry, prefix string, now f
 // End finishes a reserved attempt: ok is whether the password was right.
 func (t *Throttle) End(alias, addr string, ok bool) error {
 	return t.store.withLock(func() error {
-		if !fault("count-after-hash") {
+		if !fault("count-after-hash") && !(ok && fault("r3-pending-leak-on-success")) {
 			t.pending["a:"+alias]--
 			if !fault("alias-only") {
 				t.pending["n:"+addr]--
@@ -228,6 +228,13 @@ func (t *Throttle) End(alias, addr string, ok bool) error {
 		now := unixNow()
 		if ok && fault("r2-success-keeps-failures") {
 			return nil
+		}
+		if ok && fault("r3-success-clears-all-aliases") {
+			for name, e := range st.Aliases {
+				if !e.HardLocked {
+					delete(st.Aliases, name)
+				}
+			}
 		}
 		if ok {
 			delete(st.Aliases, alias)

@@ -104,7 +104,8 @@ class Session {
     const keys = eke.deriveKeys(Z ?? crypto.randomBytes(eke.K), th);
     const Ns = eke.open(keys.kcs, eke.nonce(2), C2, Buffer.concat([Buffer.from('EKE2'), th]));
     if (!ok || Z === null || Ns === null || Ns.length !== 32) {
-      await this.fail(4, 'authentication failed');
+      if (fault('r3-cli-c2-fail-silent')) this.close();
+      else await this.fail(4, 'authentication failed');
       throw new ClientFailure('authentication failed: wrong password or unknown user');
     }
     const Na = crypto.randomBytes(32);
@@ -222,10 +223,14 @@ export async function get(opts) {
   const out = path.resolve(opts.out);
   const outDir = path.dirname(out);
   if (!opts.force && !fault('cli-overwrites-output') && fs.existsSync(out)) throw new ClientFailure(`${out} exists (use --force to replace it)`);
-  sweepPartials(outDir, opts.idleTimeout * 1000); // stale temporaries of crashed runs
+  sweepPartials(outDir, fault('r3-cli-sweeps-live-partials') ? 0 : opts.idleTimeout * 1000); // stale temporaries of crashed runs
   let partial = null;
   const cleanup = () => {
-    if (partial) discardPartial(partial.tmp, partial.fd);
+    if (partial && fault('r3-cli-temp-kept')) {
+      try {
+        fs.closeSync(partial.fd);
+      } catch {}
+    } else if (partial) discardPartial(partial.tmp, partial.fd);
     partial = null;
   };
   const onSignal = (sig) => {
@@ -272,6 +277,7 @@ export async function get(opts) {
           const dsha = sha(done, 'sha256');
           const digest = hash.digest('hex');
           if (received !== size || (dsize !== size && !fault('r2-cli-done-size-ignored')) || dsha !== digest || (rsha !== undefined && rsha !== digest && !fault('r2-cli-rsfl-sha-ignored'))) {
+            if (fault('r3-cli-no-eror-on-integrity')) throw new ClientFailure('integrity check failed: size or SHA-256 mismatch');
             throw new ProtocolError(8, 'size or SHA-256 mismatch');
           }
           const target = fault('cli-trusts-rsfl-name') ? path.join(outDir, rname) : out;

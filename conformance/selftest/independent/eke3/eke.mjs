@@ -207,16 +207,25 @@ const AES_BLOCK_LIMIT = 1n << 34n;
 
 /** One direction of the record layer (EKE-REC-2, EKE-REC-3, EKE-REC-7). */
 export class RecordDirection {
+  static sharedSeq = 0n; // the fault r3-seq-static
   constructor(key, iv) {
     this.key = key;
     this.iv = iv;
-    this.seq = 0n;
+    this.ownSeq = 0n;
     this.blocks = 0n;
+  }
+  get seq() {
+    return fault('r3-seq-static') ? RecordDirection.sharedSeq : this.ownSeq;
+  }
+  set seq(v) {
+    if (fault('r3-seq-static')) RecordDirection.sharedSeq = v;
+    else this.ownSeq = v;
   }
   nonce() {
     const n = Buffer.from(this.iv);
     const s = Buffer.alloc(8);
-    s.writeBigUInt64BE(this.seq);
+    if (fault('r3-nonce-seq-le')) s.writeBigUInt64LE(this.seq);
+    else s.writeBigUInt64BE(this.seq);
     for (let i = 0; i < 8; i++) n[4 + i] ^= s[i];
     return n;
   }
@@ -231,14 +240,14 @@ export class RecordDirection {
     const header = Buffer.alloc(8);
     header.write('RECD', 0, 'latin1');
     header.writeUInt32BE(inner.length + 16, 4);
-    const c = seal(this.key, this.nonce(), inner, header);
+    const c = seal(this.key, this.nonce(), inner, fault('r3-record-ad-type-only') ? header.subarray(0, 4) : header);
     this.seq += 1n;
     return Buffer.concat([header, c]);
   }
   /** The inner plaintext, or null when the record does not authenticate. */
   openRecord(header, body) {
     this.account(Math.max(0, body.length - 16));
-    const plain = open(this.key, this.nonce(), body, header);
+    const plain = open(this.key, this.nonce(), body, fault('r3-record-ad-type-only') ? header.subarray(0, 4) : header);
     if (plain !== null) this.seq += 1n;
     return plain;
   }

@@ -67,6 +67,27 @@ export const FAULTS = {
   'r2-cli-empty-data-ok': ['FRM-13', "client: an empty DATA during a get taken", true],
   // -- found by a case (a leading U+FEFF): TextDecoder's default drops the BOM
   'cli-pwf-bom-dropped': ['PWF-1', "client: the password file decoded with TextDecoder's default (a leading BOM dropped)", true],
+  // -- round 3 (blind, session 10, helper I4: foreign code through the round-10 lenses)
+  'r3-eror-message-unbounded': ['ERR-1', "server: not_found message quotes the whole name, the 200-char slice skipped"],
+  'r3-nonce-seq-le': ['EKE-REC-2', "server: the record nonce's seq written with writeBigUInt64LE"],
+  'r3-record-ad-type-only': ['EKE-REC-3', "server: records sealed and opened with AD = 'RECD' alone"],
+  'r3-throttle-one-late': ['EKE-THR-1', "server: 'after N failures' read as n > N (one guess too many)"],
+  'r3-fifo-blocks': ['APP-GET-2', "server: share files opened without O_NONBLOCK (a FIFO blocks the event loop)"],
+  'r3-exists-checked-full-name': ['APP-PUT-3', "server: exists looked up under the whole name, the basename stored"],
+  'r3-size-zero-falsy': ['APP-PUT-1', "server: `if (!size)` on a BigInt: a 0-byte put refused bad_frame"],
+  'r3-put-no-idle-timeout': ['LIM-2', "server: the put loop reads records without the idle timer"],
+  'r3-hash-per-connection': ['APP-2', "server: the put's hash kept on the connection (`??=`), finalised by the first put"],
+  'r3-pending-leak-on-success': ['EKE-THR-7', "server: a successful handshake's pending slot never released"],
+  'r3-success-resets-address': ['EKE-THR-6', "server: a success deletes the address's failure entry too"],
+  'r3-seq-static': ['EKE-REC-2', "server: `static seq` on RecordDirection: one counter for both directions and all connections"],
+  'r3-name-ascii-only': ['APP-NAME-8', "server: names refused unless printable ASCII"],
+  'r3-close-after-refusal': ['ERR-3', "server: not_found / forbidden of a get followed by a close"],
+  'r3-unknown-member-refused': ['FRM-10', "server: RQFL/PUTF with a member outside the schema answered bad_frame"],
+  'r3-bad-record-skipped': ['EKE-REC-4', "server: a record that does not authenticate skipped, the next one read"],
+  'r3-cli-c2-fail-silent': ['EKE-HS-4', "client: a C2 that does not verify closes without EROR auth_failed", true],
+  'r3-cli-temp-kept': ['APP-STORE-3', "client: the get's temporary file closed but not removed on failure", true],
+  'r3-cli-no-eror-on-integrity': ['APP-GET-3', "client: DONE mismatch thrown as a local failure: no EROR integrity_failed", true],
+  'r3-cli-sweeps-live-partials': ['APP-STORE-3', "client: every .sft-partial-* in the output directory swept at start, live ones too", true],
 };
 
 const active = new Set(

@@ -18,6 +18,7 @@ export function nameProblem(name) {
   if (name.startsWith('/')) return 'absolute name';
   if (/^[A-Za-z]:/.test(name) && !fault('r2-drive-letter-allowed')) return 'drive letter';
   if (FORBIDDEN_CHARS.test(name)) return 'forbidden character';
+  if (fault('r3-name-ascii-only') && /[^\x20-\x7e]/.test(name)) return 'non-ASCII character';
   for (const part of name.split('/')) {
     if (part === '' || part === '.' || (part === '..' && !fault('name-dotdot-allowed'))) return 'bad component';
     if (Buffer.byteLength(part, 'utf8') > 255) return 'component too long';

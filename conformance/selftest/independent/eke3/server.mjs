@@ -25,7 +25,8 @@ export function log(message) {
 }
 
 function errorPayload(code, message, extra = {}) {
-  return { code: BigInt(code), name: ERRORS[code][0], message: String(message).slice(0, 200), ...extra };
+  const text = fault('r3-eror-message-unbounded') ? String(message) : String(message).slice(0, 200);
+  return { code: BigInt(code), name: ERRORS[code][0], message: text, ...extra };
 }
 
 class Timeout extends Error {}
@@ -365,6 +366,10 @@ class Connection {
     const body = await this.reader.read(length);
     if (length > this.opts.frameLimit) throw new ProtocolError(2, `record of ${length} bytes is above the limit`);
     const inner = this.in.openRecord(header, body);
+    if (inner === null && fault('r3-bad-record-skipped')) {
+      log(`record from ${this.address} does not authenticate; skipped`);
+      return this.readRecord();
+    }
     if (inner === null) {
       log(`record from ${this.address} does not authenticate; closing`);
       this.abort();
@@ -379,12 +384,17 @@ class Connection {
       if (frame === null) return; // EOF between transfers: not an error (APP-BYE-2)
       const { type, payload } = frame;
       if (CONTROL_TYPES.has(type) && payload.length > CONTROL_LIMIT && !fault('r2-record-control-limit-unchecked')) throw new ProtocolError(2, 'control payload above 65536 bytes');
+      const strict = (obj, members) => {
+        // The fault r3-unknown-member-refused: "reject anything we do not expect".
+        if (fault('r3-unknown-member-refused') && Object.keys(obj).some((k) => !members.includes(k))) throw new ProtocolError(1, 'unexpected member');
+        return obj;
+      };
       switch (type) {
         case 'RQFL':
-          await this.get(parseControl(payload));
+          await this.get(strict(parseControl(payload), ['name']));
           break;
         case 'PUTF':
-          await this.put(parseControl(payload));
+          await this.put(strict(parseControl(payload), ['name', 'size', 'sha256']));
           break;
         case 'BYE_':
           parseControl(payload);
@@ -429,7 +439,7 @@ class Connection {
     }
     let fd;
     try {
-      const flags = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | (fault('name-follow-symlinks') ? 0 : fs.constants.O_NOFOLLOW);
+      const flags = fs.constants.O_RDONLY | (fault('r3-fifo-blocks') ? 0 : fs.constants.O_NONBLOCK) | (fault('name-follow-symlinks') ? 0 : fs.constants.O_NOFOLLOW);
       fd = fs.openSync(cur, flags);
     } catch (err) {
       return err.code === 'ELOOP' ? new ProtocolError(5, 'name refused: symbolic link') : new ProtocolError(6, 'no such file');
@@ -453,7 +463,12 @@ class Connection {
     const name = fault('name-percent-decoded') ? safeDecode(str(req, 'name')) : str(req, 'name');
     const opened = this.openInShare(name);
     if (opened instanceof ProtocolError) {
-      await this.sendControl('EROR', errorPayload(opened.code, opened.message));
+      const message = fault('r3-eror-message-unbounded') ? `${opened.message}: ${name}` : opened.message;
+      await this.sendControl('EROR', errorPayload(opened.code, message));
+      if (fault('r3-close-after-refusal')) {
+        this.finish();
+        throw new ConnectionClosed('closed after a refusal');
+      }
       return;
     }
     const { fd, size } = opened;
@@ -485,6 +500,7 @@ class Connection {
   async put(offer) {
     const name = fault('name-percent-decoded') ? safeDecode(str(offer, 'name')) : str(offer, 'name');
     const size = int(offer, 'size');
+    if (fault('r3-size-zero-falsy') && !size) throw new ProtocolError(1, 'member size is required');
     const offeredSha = sha(offer, 'sha256', true);
     const refuse = (code, message) => this.sendControl('EROR', errorPayload(code, message));
     const problem = nameProblem(name);
@@ -496,14 +512,16 @@ class Connection {
     if (checked > BigInt(this.opts.maxFileSize) && !fault('put-size-late')) return refuse(7, 'file is above the maximum file size');
     const finalPath = path.join(this.server.inbox, base);
     if (fault('put-no-basename')) fs.mkdirSync(path.dirname(finalPath), { recursive: true });
-    if (fault('r2-put-dangling-link-unchecked') ? fs.existsSync(finalPath) : fs.existsSync(finalPath) || isLink(finalPath)) return refuse(12, 'a file of that name exists');
+    const lookedUp = fault('r3-exists-checked-full-name') ? path.join(this.server.inbox, name) : finalPath;
+    if (fault('r2-put-dangling-link-unchecked') ? fs.existsSync(lookedUp) : fs.existsSync(lookedUp) || isLink(lookedUp)) return refuse(12, 'a file of that name exists');
     const { tmp, fd } = createPartial(this.server.inbox, { server: true });
     this.partial = { tmp, fd };
     await this.sendControl('RSFL', { accept: true, name: base });
-    const hash = crypto.createHash('sha256');
+    // The fault r3-hash-per-connection: one hash object per connection, digested once.
+    const hash = fault('r3-hash-per-connection') ? (this.putHash ??= crypto.createHash('sha256')) : crypto.createHash('sha256');
     let received = 0n;
     for (;;) {
-      const frame = await this.nextFrame();
+      const frame = fault('r3-put-no-idle-timeout') ? await this.readRecord() : await this.nextFrame();
       if (frame === null && fault('put-end-commits')) {
         this.partial = null;
         commitPartial(tmp, fd, finalPath);

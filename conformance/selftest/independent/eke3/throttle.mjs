@@ -41,9 +41,10 @@ export class Throttle {
     const u = this.users.get(userKey);
     if (u?.locked) return { code: 14, retryAfter: Math.ceil(this.cap) };
     let until = 0;
-    if (u && u.n >= this.failures) until = Math.max(until, u.until);
+    const over = (n) => (fault('r3-throttle-one-late') ? n > this.failures : n >= this.failures);
+    if (u && over(u.n)) until = Math.max(until, u.until);
     const a = fault('r2-admit-ignores-address') ? undefined : this.addrs.get(addrKey);
-    if (a && a.n >= this.failures) until = Math.max(until, a.until);
+    if (a && over(a.n)) until = Math.max(until, a.until);
     if (until > now) return { code: 14, retryAfter: Math.max(1, (fault('r2-retry-after-floor') ? Math.floor : Math.ceil)((until - now) / 1000)) };
     if (((this.pendingUsers.get(userKey) ?? 0) >= this.pendingPerUser && !fault('r2-no-pending-user-cap')) || (this.pendingAddrs.get(addrKey) ?? 0) >= this.pendingPerAddress) {
       return { code: 9, retryAfter: 1 };
@@ -58,12 +59,13 @@ export class Throttle {
     return (success) => {
       if (done) return;
       done = true;
-      for (const [m, k] of [[this.pendingUsers, userKey], [this.pendingAddrs, addrKey]]) {
+      // The fault r3-pending-leak-on-success: the slot given back on the failure path only.
+      for (const [m, k] of success && fault('r3-pending-leak-on-success') ? [] : [[this.pendingUsers, userKey], [this.pendingAddrs, addrKey]]) {
         const left = m.get(k) - 1;
         if (left > 0) m.set(k, left);
         else m.delete(k);
       }
-      if (success) this.succeed(userKey);
+      if (success) this.succeed(userKey, addrKey);
       else this.fail(userKey, addrKey);
     };
   }
@@ -75,23 +77,24 @@ export class Throttle {
     const u = this.users.get(userKey) ?? { n: 0, until: 0, consecutive: 0, locked: false };
     u.n += 1;
     u.consecutive += 1;
-    if (u.n >= this.failures) u.until = this.lockFor(u.n, now);
+    if (fault('r3-throttle-one-late') ? u.n > this.failures : u.n >= this.failures) u.until = this.lockFor(u.n, now);
     if (this.lockAfter > 0 && u.consecutive >= this.lockAfter) u.locked = true;
     this.users.delete(userKey);
     this.users.set(userKey, u);
     const a = this.addrs.get(addrKey) ?? { n: 0, until: 0 };
     a.n += 1;
-    if (a.n >= this.failures) a.until = this.lockFor(a.n, now);
+    if (fault('r3-throttle-one-late') ? a.n > this.failures : a.n >= this.failures) a.until = this.lockFor(a.n, now);
     this.addrs.delete(addrKey);
     this.addrs.set(addrKey, a);
     this.evict(this.users, now);
     this.evict(this.addrs, now);
     this.persist();
   }
-  succeed(userKey) {
+  succeed(userKey, addrKey) {
     if (fault('thr-success-not-reset')) return;
     const u = this.users.get(userKey);
     if (u && !u.locked) this.users.delete(userKey);
+    if (fault('r3-success-resets-address')) this.addrs.delete(addrKey);
     this.persist();
   }
   /** EKE-THR-9: bound each table alone, never dropping a running lock (oldest first). */
