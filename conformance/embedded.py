@@ -39,6 +39,7 @@ __all__ = [
     "EMBEDDED_LIMITS",
     "EmbeddedError",
     "EmbeddedReference",
+    "reference_enroll_cmd",
     "start_embedded",
 ]
 
@@ -577,6 +578,9 @@ class EmbeddedReference:
             ca_revoke_cmd=f"{admin} revoke {{alias}} --dir {ca_dir_arg}",
             # CA-ENR-20: `sft ca serve` re-executes itself on SIGHUP, keeping its socket.
             ca_restart_cmd=_restart_cmd(ca.pid),
+            # The reference's enrolment client (test_enroll_client.py runs it against the
+            # suite's own hostile CA).
+            enroll_cmd=reference_enroll_cmd([sys.executable, "-m", "reference"]),
             identities=identities,
             share=share,
             inbox=inbox,
@@ -591,6 +595,15 @@ class EmbeddedReference:
         self._cli(
             ["ca", "revoke", alias, "--dir", self._pki.extra["ca_dir"]], name=f"ca-revoke-{alias}"
         )
+
+
+def reference_enroll_cmd(launcher: Sequence[str]) -> str:
+    """The `enroll_cmd` template of the reference's `sft enroll`, run through `launcher`
+    (the self-tests pass a mutant launcher)."""
+    return shlex.join(launcher) + (
+        " enroll --ca {ca_url} --root {root} --alias {alias}"
+        " --password-file {password_file} --out {out}"
+    )
 
 
 def _restart_cmd(pid: int) -> str:

@@ -65,9 +65,9 @@ NOT_OBSERVABLE = frozenset(
         "EKE-KS-5",  # a SHOULD: erasing x, y, Z, PRK from the endpoint's own memory
         "EKE-THR-3",  # what the server writes to its log, not to a peer
         # (CA-ENR-5, how the CA stores passwords, is observable in one part only: a hash
-        # that reads part of a long password; its salt and constant-time compare are not.)
-        "CA-ENR-12",  # the enrolling client's key file: no target fact names an enrolment
-        # command the suite could run and inspect the output of
+        # that reads part of a long password; its salt and constant-time compare are not.
+        # CA-ENR-12 and CA-ENR-18, the enrolment client's duties, are judged through a
+        # declared `enroll_cmd` against a CA the suite serves: test_enroll_client.py.)
         "LIM-7",  # the implementation's configuration and start-up output
         "LEG-GEN-1",  # the reference's legacy entry points and their warnings (its CLI)
         "LEG-CA-4",  # the seed's CA stores passwords as typed: a storage flaw
@@ -75,8 +75,6 @@ NOT_OBSERVABLE = frozenset(
         # the initiator under test from its own configuration; no target fact lets the
         # suite point either at a CA it runs (a stale, root-signed CRL), nor set its clock
         "CA-ENR-22",  # the CA's signing key on its own disk (encrypted, passphrase apart)
-        "CA-ENR-18",  # the enrolment CLIENT's host-name check: as above, no target fact
-        # declares an enrolment command whose CA URL the suite chooses
         "EKE-REC-7",  # 2^34 blocks before the limit: hundreds of gigabytes
         # (EKE-THR-10 is half observable: IPv4 counted per address, test_eke_address_units.py;
         # its IPv6 /64 half needs a second source address in ::1's /64, configured on lo by

@@ -13,6 +13,7 @@ it belongs elsewhere, where (`TARGET_FILE_KEYS`); conformance/README.md document
     target = "127.0.0.1:9000"
     features = ["get", "put", "throttling"]
     client_cmd = "my-client get {host}:{port} {name} -o {out}"
+    enroll_cmd = "my-client enroll {ca_url} {root} {alias} {password_file} {out}"
     # facts about the share that enable more cases (each optional; a case whose fact is
     # not given is SKIP with the reason):
     directories = ["adir", "sub"]   # directories in the share (a get must be not_found)
@@ -214,6 +215,10 @@ class Target:
     # placeholders but {file} (the local file to send) and {name} (the name to put it
     # as) instead of {out}; client_stdin is typed at it too; success is its exit code.
     client_put_cmd: str | None = None
+    # For testing an ENROLMENT client (docs/SPEC.md §4.4, CA-ENR-12/18, PKI-TLS-1/4, PWF-1):
+    # a command template with {ca_url} {root} {alias} {password_file} {out} ({out}: an
+    # identity directory the command creates); success is its exit code.
+    enroll_cmd: str | None = None
     strict: bool = False
     # Free-form extra configuration from the target file.
     extra: dict[str, Any] = field(default_factory=dict)
@@ -266,6 +271,7 @@ class Target:
             "responder_alias": self.responder_alias,
             "client_cmd": self.client_cmd,
             "client_put_cmd": self.client_put_cmd,
+            "enroll_cmd": self.enroll_cmd,
         }
 
     def write_target_file(self, directory: Path) -> Path:
@@ -291,6 +297,8 @@ class Target:
             lines.append(f"client_cmd = {_toml_str(self.client_cmd)}")
         if self.client_put_cmd:
             lines.append(f"client_put_cmd = {_toml_str(self.client_put_cmd)}")
+        if self.enroll_cmd:
+            lines.append(f"enroll_cmd = {_toml_str(self.enroll_cmd)}")
         if self.inbox is not None:
             lines.append(f"inbox = {_toml_str(str(self.inbox))}")
         if self.share is not None:
@@ -386,6 +394,7 @@ TARGET_FILE_KEYS: Mapping[str, frozenset[str]] = {
             "client_stdin",
             "client_success",
             "client_put_cmd",
+            "enroll_cmd",
             "inbox",
             "share",
             *SHARE_FACTS,
@@ -515,7 +524,7 @@ def load_target_file(path: Path) -> dict[str, Any]:
         out["limits"] = Limits(**limits)
     if "client_cmd" in data:
         out["client_cmd"] = str(data["client_cmd"])
-    for key in ("client_stdin", "client_success", "client_put_cmd"):
+    for key in ("client_stdin", "client_success", "client_put_cmd", "enroll_cmd"):
         if key in data:
             out[key] = str(data[key])
     if "inbox" in data:

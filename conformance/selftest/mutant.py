@@ -29,6 +29,9 @@ class Mutant:
     default: bool = False  # planted with SFT_SELFTEST=1 (one per group); =all plants all
     client: bool = False  # the mutant is the reference's CLIENT (run via --client-cmd)
     ca: bool = False  # the mutant is the reference's CA server
+    # With client=True: the mutant is the reference's ENROLMENT client (`sft enroll`, run
+    # via the target's enroll_cmd against test_enroll_client.py's hostile CA).
+    enroll: bool = False
     # "thorough": only the thorough timing tier can see it (SFT_TIMING_TIER=thorough, as
     # `tox -e timing` sets); the default self-test skips it and says so.
     tier: str = "default"

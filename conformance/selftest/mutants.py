@@ -65,6 +65,7 @@ from conformance.selftest.mutants_eke_client import MUTANTS as _EKE_CLIENT
 # One planting in the shared record opener: the server's mutant and the client's are the same.
 from conformance.selftest.mutants_eke_client import _tolerates_replay as _eke_record_replay
 from conformance.selftest.mutants_eke_server import MUTANTS as _EKE_SERVER
+from conformance.selftest.mutants_enroll import MUTANTS as _ENROLL
 from conformance.selftest.mutants_foreign import MUTANTS as _FOREIGN
 from conformance.selftest.mutants_gaps import MUTANTS as _GAPS
 from conformance.selftest.mutants_hardening import MUTANTS as _HARDENING
@@ -421,6 +422,7 @@ MUTANTS += _BLIND9_OPS + _BLIND9_IDIOMS + _BLIND9_CAOPS
 MUTANTS += _BLIND9_OPS2 + _BLIND9_CLIOPS
 MUTANTS += _BLIND10_EKE + _BLIND10_PKI + _BLIND10_CLIENT + _BLIND10_OPS + _BLIND10_CA
 MUTANTS += _BLIND10_CA2
+MUTANTS += _ENROLL
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name
     raise RuntimeError("duplicate mutant names in conformance/selftest/mutants*.py")

@@ -512,8 +512,6 @@ MUTANTS += (
 # The MUSTs no mutant here or in another family plants a bug against, and why; the
 # self-test (test_mutant_coverage.py) fails when an observable MUST is in neither list.
 UNPLANTED: dict[str, str] = {
-    "FRM-16": "it allows any applicable code; a chosen code of the wrong fatality is an "
-    "ERR-3 mutant",
     "PKI-TLS-5": "Python's ssl offers no TLS 1.3 early data on the server side: the "
     "reference cannot be made to accept 0-RTT (the case still checks any target)",
     "PKI-CERT-8": "the root is made once by `sft ca init`, before any mutant runs; the "

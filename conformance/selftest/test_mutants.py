@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from conformance.embedded import EmbeddedReference
+from conformance.embedded import EmbeddedReference, reference_enroll_cmd
 from conformance.selftest.mutants import MUTANTS, Mutant
 from conformance.selftest.suite_run import (
     PACKAGE,
@@ -89,6 +89,8 @@ def test_mutant_is_detected(
         template = reference_client_cmd(base, launcher, tmp / "client-id")
         put_template = reference_client_put_cmd(base, launcher, tmp / "client-id")
         target = base.with_changes(client_cmd=template, client_put_cmd=put_template)
+        if mutant.enroll:  # the enrolment client too (`sft enroll` through the launcher)
+            target = target.with_changes(enroll_cmd=reference_enroll_cmd(launcher))
     elif mutant.ca:
         ref.restart(mutant.profile, plain)
         target = ref.restart(mutant.profile, launcher, ca=True)

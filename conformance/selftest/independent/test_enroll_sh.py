@@ -1,0 +1,73 @@
+"""The enrolment-client cases proven on a second enrolment client (enroll_sh/enroll.sh).
+
+enroll.sh is an sft-pki/1 enrolment client in POSIX sh — openssl makes the key and the
+CSR, curl posts them, jq reads and writes the JSON — written from docs/SPEC.md §4.4 by
+another hand than the reference's `sft enroll`. `test_enroll_sh_is_conformant` (`slow`)
+runs conformance/test_enroll_client.py with the embedded organisation's target and
+`enroll_cmd` pointing at the script: every case must PASS (a FAIL is a case tuned to the
+reference's client, or a bug in the script). Without sh, openssl, curl or jq it SKIPs.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance.selftest.independent.pki_harness import (
+    organisation,  # noqa: F401 - a fixture, used by name
+    workspace,  # noqa: F401 - a fixture, used by name
+)
+from conformance.selftest.suite_run import PACKAGE, read_report, run_suite
+from conformance.target import Target
+
+SCRIPT = Path(__file__).resolve().parent / "enroll_sh" / "enroll.sh"
+_TOOLS = ("sh", "openssl", "curl", "jq")
+
+
+@pytest.fixture
+def tools() -> Iterator[None]:
+    missing = [t for t in _TOOLS if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"enroll.sh needs {', '.join(missing)} on PATH")
+    yield
+
+
+@pytest.mark.slow
+def test_enroll_sh_is_conformant(
+    tools: None,
+    organisation: Target,  # noqa: F811 - a fixture
+    workspace: Path,  # noqa: F811 - fixtures
+) -> None:
+    if sys.platform != "linux":
+        pytest.skip("the enrolment cases serve their hostile CA on Linux loopback")
+    cmd = " ".join(
+        [
+            "sh",
+            shlex.quote(str(SCRIPT)),
+            "{ca_url}",
+            "{root}",
+            "{alias}",
+            "{password_file}",
+            "{out}",
+        ]
+    )
+    target = organisation.with_changes(enroll_cmd=cmd)
+    tmp = workspace / "enroll-sh"
+    tmp.mkdir()
+    target_file = target.write_target_file(tmp / "target")
+    args = [str(PACKAGE / "test_enroll_client.py"), "--target-config", str(target_file)]
+    run = run_suite([*args, "--no-rerun"], tmp / "report", timeout=600)
+    report = read_report(run, tmp / "report", "enroll.sh")
+    verdicts = [c["verdict"] for c in report["cases"]]
+    bad = [
+        f"{c['verdict']} {c['nodeid']}: {str(c.get('evidence', ''))[:300]}"
+        for c in report["cases"]
+        if c["verdict"] in ("FAIL", "ERROR", "TIMEOUT")
+    ]
+    assert not bad, "enroll.sh is judged non-conformant:\n" + "\n".join(bad)
+    assert verdicts.count("PASS") >= 10, f"too few cases ran against enroll.sh: {verdicts}"
