@@ -49,6 +49,7 @@ from conformance.selftest.mutants_blind9_pki import MUTANTS as _BLIND9_PKI
 from conformance.selftest.mutants_blind10_ca import MUTANTS as _BLIND10_CA
 from conformance.selftest.mutants_blind10_ca2 import MUTANTS as _BLIND10_CA2
 from conformance.selftest.mutants_blind10_client import MUTANTS as _BLIND10_CLIENT
+from conformance.selftest.mutants_blind10_client2 import MUTANTS as _BLIND10_CLIENT2
 from conformance.selftest.mutants_blind10_eke import MUTANTS as _BLIND10_EKE
 from conformance.selftest.mutants_blind10_ops import MUTANTS as _BLIND10_OPS
 from conformance.selftest.mutants_blind10_pki import MUTANTS as _BLIND10_PKI
@@ -421,7 +422,7 @@ MUTANTS += _BLIND9_EKE + _BLIND9_PKI + _BLIND9_CA + _BLIND9_CLIENT + _BLIND9_CLI
 MUTANTS += _BLIND9_OPS + _BLIND9_IDIOMS + _BLIND9_CAOPS
 MUTANTS += _BLIND9_OPS2 + _BLIND9_CLIOPS
 MUTANTS += _BLIND10_EKE + _BLIND10_PKI + _BLIND10_CLIENT + _BLIND10_OPS + _BLIND10_CA
-MUTANTS += _BLIND10_CA2
+MUTANTS += _BLIND10_CA2 + _BLIND10_CLIENT2
 MUTANTS += _ENROLL
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name
