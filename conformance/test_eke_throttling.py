@@ -1234,9 +1234,8 @@ def test_failure_counts_survive_a_restart(eke_target: Target, eke_sources: Sourc
     _needs_throttling(eke_target, eke_sources)
     if not eke_target.restart_cmd:
         pytest.skip(
-            "the target declares no restart command ([eke] restart_cmd); the embedded "
-            "reference keeps its counts in memory so that self-test restarts do not leak "
-            "state (its persistence is checked by the reference's unit tests)"
+            "the target declares no restart command ([eke] restart_cmd): a restart of "
+            "the server cannot be asked for"
         )
     n = eke_target.limits.throttle_failures
     if n < 2:
