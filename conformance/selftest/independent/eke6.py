@@ -54,6 +54,7 @@ import stat
 import sys
 import threading
 import time
+import traceback
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -439,7 +440,9 @@ def check_inner(kind: bytes, payload: bytes, control_limit: int = MAX_CONTROL) -
             raise ProtocolError("bad_frame", "empty DATA")
         if len(payload) > MAX_DATA:
             raise ProtocolError("bad_frame", "DATA above 1 MiB")
-    elif len(payload) > control_limit:
+    elif len(payload) > control_limit or (
+        F("b10_control_limit_inclusive") and len(payload) == control_limit
+    ):
         raise ProtocolError("frame_too_large", "control payload above 64 KiB")
 
 
@@ -455,6 +458,8 @@ class Records:
         self.recv_seq = 0
         self.limit = limit
         self.pending: list[tuple[bytes, bytes]] = []
+        self.requests = 0  # RQFL/PUTF of this connection
+        self.put_digest: Any = None
 
     @staticmethod
     def _nonce(iv: bytes, seq: int) -> bytes:
@@ -494,6 +499,16 @@ class Records:
                 except InvalidTag:
                     raise Closed("a record failed to authenticate") from None
             else:
+                if F("b10_record_fail_clear_eror"):
+                    try:
+                        err: dict[str, Any] = {
+                            "code": 1,
+                            "name": "bad_frame",
+                            "message": "bad record",
+                        }
+                        self.wire.send(frame(b"EROR", encode_object(err)))
+                    except Closed:
+                        pass
                 raise Closed("a record failed to authenticate") from None
         self.recv_seq += 1
         frames = self._split(inner)
@@ -530,6 +545,8 @@ def _bad_char(ch: str) -> bool:
         return True
     if 0x80 <= o <= 0x9F and not F("srv_name_c1_ok"):
         return True
+    if F("b10_bidi_isolates_missed"):
+        return 0x202A <= o <= 0x202E
     return 0x202A <= o <= 0x202E or 0x2066 <= o <= 0x2069
 
 
@@ -545,6 +562,8 @@ def name_refused(name: str) -> bool:
     if len(name) >= 2 and name[1] == ":" and name[0].isascii() and name[0].isalpha():
         return True
     if any(_bad_char(c) for c in name):
+        return True
+    if F("b10_name_c1_on_bytes") and any(0x80 <= c <= 0x9F for c in raw):
         return True
     parts = name.split("/")
     return any(p in ("", ".", "..") or len(p.encode("utf-8")) > 255 for p in parts)
@@ -714,6 +733,8 @@ class Throttle:
                 return "throttled", max(1, math.ceil(self.policy.cap))
             left = max(until_u, until_a) - now
             if left > 0:
+                if F("b10_retry_after_floor"):
+                    return "throttled", max(1, int(left))
                 return "throttled", max(1, math.ceil(left))
             pu = self.pending.get(("u", user), 0)
             pa = self.pending.get(("a", address), 0)
@@ -771,7 +792,8 @@ class Throttle:
 
     def success(self, user: str, address: str) -> None:
         with self.lock:
-            self._release(user, address)
+            if not F("b10_pending_leak_on_success"):
+                self._release(user, address)
             self._put("u", user, 0, 0.0, 0)
             if F("srv_success_resets_address"):
                 self._put("a", address, 0, 0.0, 0)
@@ -903,12 +925,14 @@ class Server:
                 pass
             finish(sock)
             return
+        records: Records | None = None
         try:
             records = self.handshake(wire, slot)
             if records is not None:
                 self.session(wire, records)
         finally:
-            self.registry.leave(slot)
+            if records is not None or not F("b10_slot_leak_on_failed_handshake"):
+                self.registry.leave(slot)
             finish(sock)
 
     def send_clear_error(self, wire: Wire, name: str, message: str, **extra: int) -> None:
@@ -946,7 +970,12 @@ class Server:
             if verdict != "ok":
                 user_key = None
                 log(f"{verdict} login user={user_text!r} address={slot.address}")
-                self.send_clear_error(wire, verdict, f"{verdict}; retry later", retry_after=retry)
+                if verdict == "busy" and F("b10_busy_no_retry_after"):
+                    self.send_clear_error(wire, verdict, "busy; retry later")
+                else:
+                    self.send_clear_error(
+                        wire, verdict, f"{verdict}; retry later", retry_after=retry
+                    )
                 return None
             valid = 1 <= len(user) <= 64 and not any(_is_control(c) for c in user_text)
             pw = self.lookup_pw(user_text) if valid else None
@@ -1044,6 +1073,8 @@ class Server:
                 except Closed:
                     return
                 check_inner(kind, payload)
+                if kind in (b"RQFL", b"PUTF"):
+                    rec.requests += 1
                 if kind == b"RQFL":
                     self.do_get(rec, payload)
                 elif kind == b"PUTF":
@@ -1060,6 +1091,8 @@ class Server:
                     raise ProtocolError("unexpected_frame", "unknown frame type")
         except ProtocolError as exc:
             fatal = ERRORS[CODE[exc.name]][1]
+            if F("b10_traceback_in_message") and exc.name == "bad_frame":
+                exc.message = traceback.format_exc()[-400:]
             try:
                 body: dict[str, Any] = {"code": CODE[exc.name], "name": exc.name,
                                         "message": exc.message[:200]}  # fmt: skip
@@ -1092,15 +1125,21 @@ class Server:
         name = obj.get("name")
         if not isinstance(name, str):
             raise ProtocolError("bad_frame", "`name` must be a string")
-        if name_refused(name):
+        if F("b10_unknown_member_refused") and set(obj) - {"name"}:
+            raise ProtocolError("bad_frame", "unexpected member in RQFL")
+        checked = rec.requests <= 1 or not F("b10_name_first_request_only")
+        if checked and name_refused(name):
             return self.refuse(rec, "forbidden", "name refused")
         if name.split("/")[-1].startswith(PARTIAL):
             return self.refuse(rec, "forbidden", "reserved name")
         try:
             fd = open_in_share(self.share, name)
         except Refusal as exc:
-            return self.refuse(rec, exc.name, "no such file" if exc.name == "not_found"
-                               else "name refused")  # fmt: skip
+            self.refuse(rec, exc.name, "no such file" if exc.name == "not_found"
+                        else "name refused")  # fmt: skip
+            if exc.name == "not_found" and F("b10_close_after_not_found"):
+                raise Closed("refused a request: the connection ends") from None
+            return None
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             os.close(fd)
@@ -1130,12 +1169,17 @@ class Server:
             raise ProtocolError("bad_frame", "`name` must be a string")
         size = member_int(obj, "size")
         want = member_sha(obj, "sha256", optional=True)
-        if name_refused(name):
+        checked = rec.requests <= 1 or not F("b10_name_first_request_only")
+        if checked and name_refused(name):
             return self.refuse(rec, "forbidden", "name refused")
         base = name.split("/")[-1]
+        if F("b10_put_shell_chars_refused") and any(c in " ;&|$`'\"*?<>" for c in base):
+            return self.refuse(rec, "forbidden", "unsafe characters in the name")
         if base.startswith(PARTIAL) and not F("srv_put_partial_prefix_ok"):
             return self.refuse(rec, "forbidden", "reserved name")
-        if size > self.cfg.max_file_size:
+        if size > self.cfg.max_file_size or (
+            F("b10_put_size_limit_inclusive") and size == self.cfg.max_file_size
+        ):
             return self.refuse(rec, "too_large", "file above the size limit")
         if F("srv_name_nfc"):
             base = unicodedata.normalize("NFC", base)
@@ -1147,10 +1191,18 @@ class Server:
         temp = target.parent / (PARTIAL + secrets.token_hex(12))
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         keep = False
+        got = 0
+        saved_idle = wire.idle
         try:
             rec.send_obj(b"RSFL", {"accept": True, "name": base})
-            digest = hashlib.sha256()
-            got = 0
+            if F("b10_put_digest_per_connection"):
+                if rec.put_digest is None:
+                    rec.put_digest = hashlib.sha256()
+                digest = rec.put_digest
+            else:
+                digest = hashlib.sha256()
+            if F("b10_put_no_idle_timeout"):
+                wire.idle = None  # type: ignore[assignment]  # blocking reads while receiving
             while True:
                 kind, data = rec.recv()
                 check_inner(kind, data)
@@ -1169,6 +1221,8 @@ class Server:
                     if want is not None and not F("srv_put_ignores_putf_sha"):
                         checks.append(want == actual)
                     if not all(checks):
+                        if F("b10_put_mismatch_bad_frame"):
+                            raise ProtocolError("bad_frame", "size or SHA-256 mismatch")
                         raise ProtocolError("integrity_failed", "size or SHA-256 mismatch")
                     os.fsync(fd)
                     try:
@@ -1192,7 +1246,13 @@ class Server:
                 else:
                     raise ProtocolError("unexpected_frame", "expected DATA or DONE")
         finally:
+            wire.idle = saved_idle
             os.close(fd)
+            if not keep and got > 0 and F("b10_put_finally_links"):
+                try:  # "keep what arrived": the partial file is committed anyway
+                    os.link(temp, target)
+                except OSError:
+                    pass
             if not keep and not F("srv_put_partial_kept"):
                 try:
                     os.unlink(temp)
@@ -1516,6 +1576,13 @@ class Client:
             self.close()
             raise ClientFailure(f"connection lost: {exc}") from None
         if kind == b"EROR":
+            if F("b10_cli_unknown_code_ignored"):
+                try:
+                    code = parse_object(payload).get("code")
+                except ProtocolError:
+                    code = None
+                if isinstance(code, int) and code not in ERRORS:
+                    return self.recv()  # a code from a newer version: skip it
             self._peer_error(payload)
         return kind, payload
 
@@ -1613,7 +1680,7 @@ def client_get(args: argparse.Namespace, opts: ClientOptions) -> None:
                 checks = [got == size, done_size == got]
                 if not F("cli_done_sha_unchecked"):
                     checks.append(done_sha == actual)
-                if announced is not None:
+                if announced is not None and not F("b10_cli_rsfl_sha_unchecked"):
                     checks.append(announced == actual)
                 if not all(checks):
                     client.fatal("integrity_failed", "size or SHA-256 mismatch")
@@ -2008,6 +2075,112 @@ FAULTS.update(
         ),
         "cli_put_close_is_success": _fault(
             "APP-PUT-10", "test_client_put.py", "a close instead of DONE is reported success",
+            client=True,
+        ),
+    }
+)  # fmt: skip
+
+
+# Session 10, helper I5 (blind, written from docs/SPEC.md and this module only). Lenses:
+# L1 misreading, L2 lazy feature, L3 state across sessions, L4 over-eager hardening,
+# L5 layer seams.
+FAULTS.update(
+    {
+        "b10_put_size_limit_inclusive": _fault(  # L1
+            "APP-PUT-7", "test_app_put.py test_eke_later_requests.py test_framing.py",
+            "`size >= max_file_size` is too_large: a put of exactly the limit is refused",
+        ),
+        "b10_control_limit_inclusive": _fault(  # L1
+            "FRM-8",
+            "test_framing.py test_client_lies.py test_eke_handshake.py test_vectors.py",
+            "a control payload of exactly 65 536 bytes is refused frame_too_large",
+        ),
+        "b10_bidi_isolates_missed": _fault(  # L1
+            "APP-NAME-8", "test_app_names_controls.py test_eke_later_requests.py",
+            "only the embeddings/overrides U+202A-202E are refused, not the isolates "
+            "U+2066-2069",
+        ),
+        "b10_retry_after_floor": _fault(  # L1
+            "EKE-THR-6", "test_eke_throttling.py test_eke_restart_locks.py",
+            "retry_after is int(time left): rounded down, not up",
+        ),
+        "b10_name_c1_on_bytes": _fault(  # L1/L4
+            "APP-NAME-8", "test_app_names_controls.py test_eke_later_requests.py",
+            "C1 controls looked for in the UTF-8 bytes: `\u20ac` (0xE2 0x82 0xAC) refused",
+        ),
+        "b10_name_first_request_only": _fault(  # L2
+            "APP-NAME-2", "test_app_names.py test_eke_later_requests.py test_framing.py",
+            "names are checked on a connection's first request only",
+        ),
+        "b10_put_no_idle_timeout": _fault(  # L2
+            "LIM-2", "test_limits.py test_limits_slot_release.py",
+            "the idle timeout is armed between requests only, not while receiving a put",
+        ),
+        "b10_busy_no_retry_after": _fault(  # L2
+            "EKE-THR-7",
+            "test_eke_throttling.py test_eke_second_use.py test_eke_client.py "
+            "test_eke_client_busy_retries.py",
+            "EROR busy for the pending cap carries no retry_after",
+        ),
+        "b10_cli_rsfl_sha_unchecked": _fault(  # L2
+            "APP-GET-3", "test_eke_client_transfer.py test_client_lies.py",
+            "the client ignores RSFL.sha256 (only DONE's is compared)", client=True,
+        ),
+        "b10_put_digest_per_connection": _fault(  # L3
+            "APP-2",
+            "test_app_put_sequence.py test_eke_later_requests.py test_app_refusals.py "
+            "test_interop_transfer_state.py test_eke_records.py",
+            "the put's SHA-256 object lives on the connection: a second put hashes on top "
+            "of the first",
+        ),
+        "b10_pending_leak_on_success": _fault(  # L3
+            "EKE-THR-7",
+            "test_eke_throttling.py test_eke_second_use.py test_eke_client.py "
+            "test_eke_client_busy_retries.py",
+            "a successful handshake does not release its pending slot: after P logins of a "
+            "user every EKE1 of it is busy",
+        ),
+        "b10_slot_leak_on_failed_handshake": _fault(  # L3
+            "LIM-4",
+            "test_limits_slot_release.py test_limits.py test_limits_slots.py "
+            "test_eke_second_use.py test_lockout.py",
+            "a connection whose handshake fails keeps its connection slot",
+        ),
+        "b10_put_shell_chars_refused": _fault(  # L4
+            "APP-PUT-2", "test_app_put_names.py test_app_put.py test_app_names.py",
+            "a put name with a space or shell metacharacter is refused forbidden",
+        ),
+        "b10_close_after_not_found": _fault(  # L4
+            "ERR-3",
+            "test_app_refusals.py test_app_get.py test_app_names.py test_eke_later_requests.py",
+            "after EROR not_found the server closes the connection",
+        ),
+        "b10_unknown_member_refused": _fault(  # L4
+            "FRM-10", "test_framing.py test_client_lies.py",
+            "an RQFL with a member beside `name` is bad_frame",
+        ),
+        "b10_traceback_in_message": _fault(  # L5
+            "ERR-6", "test_error_disclosure.py test_framing.py test_eke_handshake.py",
+            "bad_frame after the handshake carries traceback.format_exc() as its message",
+        ),
+        "b10_put_finally_links": _fault(  # L5
+            "APP-STORE-3",
+            "test_app_put.py test_app_integrity.py test_limits.py test_eke_restart_state.py",
+            "a failed put's partial data is linked under the final name in `finally`",
+        ),
+        "b10_put_mismatch_bad_frame": _fault(  # L5
+            "APP-PUT-5", "test_app_put.py test_app_put_sequence.py test_framing.py",
+            "a size/SHA-256 mismatch at DONE is answered bad_frame, not integrity_failed",
+        ),
+        "b10_record_fail_clear_eror": _fault(  # L5
+            "EKE-REC-4", "test_eke_records.py",
+            "a record that fails to authenticate is answered with a plaintext EROR "
+            "bad_frame before the close",
+        ),
+        "b10_cli_unknown_code_ignored": _fault(  # L5
+            "ERR-4",
+            "test_client_fatal_errors.py test_eke_client_transfer.py",
+            "the client skips an EROR whose code it does not know and reads on",
             client=True,
         ),
     }

@@ -97,6 +97,7 @@ PKI_FILES = (
     "test_pki_refusal_unprompted.py",
     "test_pki_rsa_employees.py",
     "test_interop_client_sweep.py",
+    "test_interop_client_ignored_eror.py",
 )
 
 

@@ -71,6 +71,14 @@ _NAMES = ("test_app_names.py",)
 _FRM = ("test_framing.py",)
 _INIT = ("test_pki_initiator_transfer.py",)
 _LIM = ("test_limits.py", "test_lockout.py", "test_limits_responder.py")
+_PKI_ID3 = ("test_pki_identity.py", "test_pki_certs.py", "test_pki_identity_concurrent.py")
+_PUT5 = (
+    "test_app_put.py",
+    "test_app_json_encodings.py",
+    "test_app_put_sequence.py",
+    "test_framing.py",
+    "test_interop_transfer_state.py",
+)
 
 # Mirrors FAULTS of pki6/faults.mjs (test_fault_tables_agree checks it).
 FAULT_CASES: tuple[FaultCase, ...] = (
@@ -334,7 +342,56 @@ FAULT_CASES: tuple[FaultCase, ...] = (
         "initiator: the stream's end in place of DONE counted as success",
         client=True,
     ),
-)
+    # Session 10, helper I5 (blind; lenses in pki6/faults.mjs).
+    FaultCase("drive_letter_upper_only", "APP-NAME-2", (*_NAMES, *_FRM),
+              "L1: the drive-letter test is /^[A-Z]:/, c:x passes"),
+    FaultCase("bidi_get_only", "APP-NAME-8", ("test_app_names_controls.py",),
+              "L1: bidi/C1 rule applied to gets only; a put name keeps U+202E"),
+    FaultCase("allow_list_prefix", "PKI-ID-4", _ID,
+              "L1: the allow list matched with alias.startsWith(entry)"),
+    FaultCase("client_cn_case_insensitive", "PKI-ID-4", _ID,
+              "L1: initiator compares the CN with toLowerCase()", client=True),
+    FaultCase("client_unknown_code_skipped", "ERR-4",
+              ("test_client_fatal_errors.py", *_FRM, "test_interop_client_ignored_eror.py"),
+              "L1: initiator skips an EROR whose code it does not know", client=True),
+    FaultCase("not_allowed_stays_open", "PKI-ID-3", _PKI_ID3,
+              "L1: a not-allowed initiator gets forbidden per request, no close"),
+    FaultCase("allow_list_get_only", "PKI-ID-3", _PKI_ID3,
+              "L2: the allow list checked for gets, not puts"),
+    FaultCase("putf_sha_unchecked", "APP-PUT-5", _PUT5, "L2: PUTF.sha256 never compared"),
+    FaultCase("put_no_idle_deadline", "LIM-2", ("test_limits.py", "test_limits_slot_release.py"),
+              "L2: no idle deadline while a put is being received"),
+    FaultCase("get_open_then_fstat", "APP-GET-2",
+              ("test_app_get.py", "test_app_server_ops.py", "test_app_share_and_inbox.py",
+               "test_app_share_files.py"),
+              "L2: the last component opened without O_NONBLOCK, type checked after: a FIFO "
+              "blocks"),
+    FaultCase("put_hash_per_connection", "APP-2",
+              ("test_app_get.py", "test_app_put_sequence.py", "test_app_refusals.py",
+               "test_interop_transfer_state.py", *_FRM, "test_ops_long_sessions.py"),
+              "L3: the put hash object kept on the connection: a second put fails"),
+    FaultCase("allow_cached_per_address", "PKI-ID-3", _PKI_ID3,
+              "L3: the allow verdict cached per client address (first connection's alias)"),
+    FaultCase("put_non_ascii_refused", "APP-PUT-2",
+              (*_NAMES, *_PUT, "test_app_put_names.py", "test_app_share_and_inbox.py"),
+              "L4: put names outside printable ASCII refused forbidden"),
+    FaultCase("close_after_forbidden", "ERR-3",
+              ("test_app_refusals.py", "test_app_get.py", *_NAMES, *_PUT),
+              "L4: the connection closed after any forbidden"),
+    FaultCase("long_name_refused", "APP-NAME-7",
+              (*_NAMES, "test_app_names_controls.py", "test_app_server_ops.py"),
+              "L4: names over 1024 bytes refused forbidden"),
+    FaultCase("rqfl_extra_member_bad_frame", "FRM-10", (*_FRM, "test_client_lies.py"),
+              "L4: an RQFL member beside name is bad_frame"),
+    FaultCase("put_truncated_kept", "APP-STORE-3",
+              (*_PUT, "test_app_integrity.py", "test_limits.py"),
+              "L5: a put cut by the peer's close is linked under its final name"),
+    FaultCase("integrity_as_internal", "APP-PUT-5", _PUT5,
+              "L5: a size/SHA-256 mismatch thrown as a plain Error: EROR internal"),
+    FaultCase("client_integrity_no_eror", "APP-GET-3", (*_INIT, "test_app_integrity.py", *_TLS),
+              "L5: initiator integrity failure thrown as ClientFailure: no EROR sent",
+              client=True),
+)  # fmt: skip
 
 
 def test_fault_tables_agree() -> None:

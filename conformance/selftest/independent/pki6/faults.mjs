@@ -46,6 +46,27 @@ export const FAULTS = {
   client_no_sigterm_cleanup: ['APP-STORE-3', 'initiator: no SIGTERM handler, the temporary stays'],
   client_accept_truthy: ['APP-PUT-9', 'initiator: if (rsfl.accept): 1 and "yes" accepted'],
   client_put_close_is_success: ['APP-PUT-10', "initiator: the stream's end in place of DONE counted as success"],
+  // Session 10, helper I5 (blind). Lenses: L1 misreading, L2 lazy feature, L3 state across
+  // connections, L4 over-eager hardening, L5 layer seams.
+  drive_letter_upper_only: ['APP-NAME-2', 'L1: the drive-letter test is /^[A-Z]:/, c:x passes'],
+  bidi_get_only: ['APP-NAME-8', 'L1: bidi/C1 rule applied to gets only; a put name keeps U+202E'],
+  allow_list_prefix: ['PKI-ID-4', 'L1: the allow list matched with alias.startsWith(entry)'],
+  client_cn_case_insensitive: ['PKI-ID-4', 'L1: initiator compares the CN with toLowerCase()'],
+  client_unknown_code_skipped: ['ERR-4', 'L1: initiator skips an EROR whose code it does not know'],
+  not_allowed_stays_open: ['PKI-ID-3', 'L1: a not-allowed initiator gets forbidden per request, no close'],
+  allow_list_get_only: ['PKI-ID-3', 'L2: the allow list checked for gets, not puts'],
+  putf_sha_unchecked: ['APP-PUT-5', 'L2: PUTF.sha256 never compared'],
+  put_no_idle_deadline: ['LIM-2', 'L2: no idle deadline while a put is being received'],
+  get_open_then_fstat: ['APP-GET-2', 'L2: the last component opened without O_NONBLOCK, type checked after: a FIFO blocks'],
+  put_hash_per_connection: ['APP-2', 'L3: the put hash object kept on the connection: a second put fails'],
+  allow_cached_per_address: ['PKI-ID-3', "L3: the allow verdict cached per client address (first connection's alias)"],
+  put_non_ascii_refused: ['APP-PUT-2', 'L4: put names outside printable ASCII refused forbidden'],
+  close_after_forbidden: ['ERR-3', 'L4: the connection closed after any forbidden'],
+  long_name_refused: ['APP-NAME-7', 'L4: names over 1024 bytes refused forbidden'],
+  rqfl_extra_member_bad_frame: ['FRM-10', 'L4: an RQFL member beside name is bad_frame'],
+  put_truncated_kept: ['APP-STORE-3', "L5: a put cut by the peer's close is linked under its final name"],
+  integrity_as_internal: ['APP-PUT-5', 'L5: a size/SHA-256 mismatch thrown as a plain Error: EROR internal'],
+  client_integrity_no_eror: ['APP-GET-3', 'L5: initiator integrity failure thrown as ClientFailure: no EROR sent'],
 };
 
 const active = new Set(

@@ -165,8 +165,16 @@ export class Responder {
     await conn.run();
   }
 
-  allowed(alias, op) {
+  allowed(alias, op, addr) {
     if (!this.allow) return true;
+    if (fault('allow_list_get_only') && op === 'put') return true;
+    if (fault('allow_list_prefix')) return [...this.allow].some((a) => alias.startsWith(a));
+    if (fault('allow_cached_per_address')) {
+      // One lookup per client host: the verdict of its first connection.
+      this.allowCache ??= new Map();
+      if (!this.allowCache.has(addr)) this.allowCache.set(addr, this.allow.has(alias));
+      return this.allowCache.get(addr);
+    }
     return this.allow.has(alias);
   }
 }
@@ -180,6 +188,7 @@ class Connection {
     this.idleMs = this.cfg.idleTimeout * 1000;
     this.reader = new Reader(sock, { idleMs: fault('no_idle_deadline') ? 1e9 : this.idleMs });
     this.temp = null;
+    this.putHash = null;
   }
 
   out(buf) {
@@ -203,6 +212,13 @@ class Connection {
         } else throw new ProtoError('unexpected_frame', `${f.type} not allowed now`);
       }
     } catch (e) {
+      if (fault('put_truncated_kept') && e instanceof Truncated && this.temp && this.tempFinal) {
+        // Keep what arrived: the peer went away, the data it sent is stored.
+        try {
+          fs.fsyncSync(this.temp.fd);
+          fs.linkSync(this.temp.path, this.tempFinal);
+        } catch {}
+      }
       this.dropTemp();
       if (e instanceof ProtoError) {
         log(`fatal: ${e.code}: ${e.message}`);
@@ -235,12 +251,14 @@ class Connection {
 
   async refuse(code, message) {
     await this.out(erorFrame(code, message));
-    if (code === 'forbidden' && this.notAllowed) closeTls(this.sock);
+    if (code === 'forbidden' && (this.notAllowed || fault('close_after_forbidden'))) {
+      if (!(fault('not_allowed_stays_open') && this.notAllowed)) closeTls(this.sock);
+    }
     if (this.sock.destroyed || this.sock.writableEnded) throw new Truncated('closed after refusal');
   }
 
   checkAllowed(op) {
-    if (this.r.allowed(this.alias, op)) return true;
+    if (this.r.allowed(this.alias, op, this.sock.remoteAddress)) return true;
     this.notAllowed = true;
     return false;
   }
@@ -280,11 +298,14 @@ class Connection {
         throw new Refusal('not_found', 'no such file');
       }
       if (st.isSymbolicLink()) throw new Refusal('forbidden', 'symbolic links are refused');
-      if (i < comps.length - 1 ? !st.isDirectory() : !st.isFile()) throw new Refusal('not_found', 'no such file');
+      const last = i === comps.length - 1;
+      if (last && fault('get_open_then_fstat')) continue; // the type is checked on the descriptor
+      if (!last ? !st.isDirectory() : !st.isFile()) throw new Refusal('not_found', 'no such file');
     }
     let fd;
+    const nonblock = fault('get_open_then_fstat') ? 0 : fs.constants.O_NONBLOCK;
     try {
-      fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+      fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | nonblock);
     } catch (e) {
       throw new Refusal(e.code === 'ELOOP' ? 'forbidden' : 'not_found', 'cannot open');
     }
@@ -306,6 +327,9 @@ class Connection {
 
   async get(msg) {
     const name = getStr(msg, 'name');
+    if (fault('rqfl_extra_member_bad_frame') && [...msg.keys()].some((k) => k !== 'name')) {
+      throw new ProtoError('bad_frame', 'RQFL has members beside name');
+    }
     if (!this.checkAllowed('get')) return this.refuse('forbidden', 'not authorised');
     const problem = nameProblem(name);
     if (problem) return this.refuse('forbidden', problem);
@@ -346,7 +370,7 @@ class Connection {
     const size = getInt(msg, 'size');
     const offered = getSha(msg, 'sha256', true);
     if (!this.checkAllowed('put')) return this.refuse('forbidden', 'not authorised');
-    const problem = nameProblem(name);
+    const problem = nameProblem(name, 'put');
     if (problem) return this.refuse('forbidden', problem);
     const base = path.posix.basename(name);
     if (base.startsWith(PARTIAL)) return this.refuse('forbidden', 'reserved name');
@@ -359,9 +383,16 @@ class Connection {
     const tmpPath = path.join(this.r.inbox, PARTIAL + crypto.randomBytes(12).toString('hex'));
     const fd = fs.openSync(tmpPath, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
     this.temp = { fd, path: tmpPath };
+    this.tempFinal = final;
     await this.out(frame('RSFL', { accept: true, name: base }));
-    const h = crypto.createHash('sha256');
+    let h;
+    if (fault('put_hash_per_connection')) {
+      this.putHash ??= crypto.createHash('sha256');
+      h = this.putHash;
+    } else h = crypto.createHash('sha256');
     let got = 0n;
+    const idleBefore = this.reader.idleMs;
+    if (fault('put_no_idle_deadline')) this.reader.idleMs = 1e9; // the put's own pace
     for (;;) {
       const f = await this.reader.next((type, length) => {
         if (type === 'DATA' && BigInt(length) > size - got && !fault('overflow_checked_at_done')) {
@@ -382,11 +413,14 @@ class Connection {
         throw new Truncated('peer sent EROR');
       }
       if (f.type !== 'DONE') throw new ProtoError('unexpected_frame', `${f.type} during a put`);
+      this.reader.idleMs = idleBefore;
       const done = parseControl(f.payload);
       const dsize = getInt(done, 'size');
       const dsha = getSha(done, 'sha256');
       const digest = h.digest('hex');
-      if (got !== size || dsize !== size || dsha !== digest || (offered !== undefined && offered !== digest)) {
+      const offeredOk = fault('putf_sha_unchecked') || offered === undefined || offered === digest;
+      if (got !== size || dsize !== size || dsha !== digest || !offeredOk) {
+        if (fault('integrity_as_internal')) throw new Error('size or SHA-256 mismatch');
         throw new ProtoError('integrity_failed', 'size or SHA-256 mismatch');
       }
       fs.fsyncSync(fd);
@@ -402,6 +436,7 @@ class Connection {
       }
       if (!fault('put_exists_then_rename')) fs.rmSync(tmpPath, { force: true });
       this.temp = null;
+      this.tempFinal = null;
       const dfd = fs.openSync(this.r.inbox, fs.constants.O_RDONLY);
       fs.fsyncSync(dfd);
       fs.closeSync(dfd);

@@ -212,13 +212,17 @@ export function getSha(obj, key, optional = false) {
 }
 
 /** APP-NAME-1/2/8: null if the name is acceptable, else why not (refused `forbidden`). */
-export function nameProblem(name) {
+export function nameProblem(name, op = 'get') {
   const bytes = Buffer.byteLength(name, 'utf8');
-  if (bytes === 0 || bytes > 4096) return 'name length';
+  const maxBytes = fault('long_name_refused') ? 1024 : 4096;
+  if (bytes === 0 || bytes > maxBytes) return 'name length';
   if (name.startsWith('/')) return 'absolute name';
-  if (/^[A-Za-z]:/.test(name)) return 'drive letter';
-  const controls = /[\u0000-\u001f\u007f-\u009f\\\u202a-\u202e\u2066-\u2069]/;
+  if ((fault('drive_letter_upper_only') ? /^[A-Z]:/ : /^[A-Za-z]:/).test(name)) return 'drive letter';
+  const controls = fault('bidi_get_only') && op === 'put'
+    ? /[\u0000-\u001f\u007f-\u009f\\]/
+    : /[\u0000-\u001f\u007f-\u009f\\\u202a-\u202e\u2066-\u2069]/;
   if (controls.test(name)) return 'forbidden character';
+  if (op === 'put' && fault('put_non_ascii_refused') && /[^\x20-\x7e]/.test(name)) return 'non-ASCII name';
   for (const c of name.split('/')) {
     const n = Buffer.byteLength(c, 'utf8');
     if (n === 0 || n > 255) return 'component length';
