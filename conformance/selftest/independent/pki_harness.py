@@ -98,6 +98,8 @@ PKI_FILES = (
     "test_pki_rsa_employees.py",
     "test_interop_client_sweep.py",
     "test_interop_client_ignored_eror.py",
+    "test_client_pki_cert_variants.py",
+    "test_client_put_renamed.py",
 )
 
 

@@ -3,9 +3,10 @@
 enroll.sh is an sft-pki/1 enrolment client in POSIX sh — openssl makes the key and the
 CSR, curl posts them, jq reads and writes the JSON — written from docs/SPEC.md §4.4 by
 another hand than the reference's `sft enroll`. `test_enroll_sh_is_conformant` (`slow`)
-runs conformance/test_enroll_client.py with the embedded organisation's target and
-`enroll_cmd` pointing at the script: every case must PASS (a FAIL is a case tuned to the
-reference's client, or a bug in the script). Without sh, openssl, curl or jq it SKIPs.
+runs conformance/test_enroll_client.py and test_enroll_answers.py with the embedded
+organisation's target and `enroll_cmd` pointing at the script: every case must PASS (a
+FAIL is a case tuned to the reference's client, or a bug in the script). Without sh,
+openssl, curl or jq it SKIPs.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def test_enroll_sh_is_conformant(
     tmp = workspace / "enroll-sh"
     tmp.mkdir()
     target_file = target.write_target_file(tmp / "target")
-    args = [str(PACKAGE / "test_enroll_client.py"), "--target-config", str(target_file)]
+    files = ("test_enroll_client.py", "test_enroll_answers.py")
+    args = [*(str(PACKAGE / f) for f in files), "--target-config", str(target_file)]
     run = run_suite([*args, "--no-rerun"], tmp / "report", timeout=600)
     report = read_report(run, tmp / "report", "enroll.sh")
     verdicts = [c["verdict"] for c in report["cases"]]
