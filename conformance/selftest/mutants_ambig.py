@@ -148,9 +148,14 @@ def _patch_enroll(before: Callable[[Any, dict[str, Any]], None]) -> None:
 
     def enroll(self: Any) -> None:
         request = self._read_json()
-        self._read_json = lambda: request  # the original reads the same body
-        before(self, request)
-        original(self)
+        # The original reads the same body; for this request only (http.server keeps the
+        # handler for every request of a kept-alive connection).
+        self._read_json = lambda: request
+        try:
+            before(self, request)
+            original(self)
+        finally:
+            del self._read_json
 
     server._Handler._enroll = enroll
 
