@@ -148,6 +148,24 @@ FAULTS: dict[str, tuple[str, str]] = {
     "hostname-url-only": ("CA-ENR-17", "the alias compared with the URL's host only"),
     "hostname-alias": ("CA-ENR-17", "no check of the alias against the CA's names"),
     "hostname-trailing-dot": ("CA-ENR-17", "the alias compared without dropping a dot"),
+    # session 10, I6: planted blind (lens of briefs/s10/lenses10.md in brackets)
+    "password-stripped": ("CA-ENR-2", "the password compared after str.strip() [4]"),
+    "password-nfc": ("CA-ENR-2", "the password NFC-normalised before the hash [1]"),
+    "content-type-exact": ("CA-ENR-2", "Content-Type must be exactly application/json: 415 [4]"),
+    "alias-strict-enroll": ("CA-ENR-2", "enrolment refuses aliases outside [a-z0-9]{1,64} [4]"),
+    "crl-cache-60s": ("CA-ENR-8", "the CRL regenerated at most once a minute [3]"),
+    "crl-hours-169": ("CA-ENR-16", "openssl ca -gencrl -crlhours 169 (a week and an hour) [1]"),
+    "csr-fault-counted": ("CA-ENR-14", "a right password with a bad CSR counted as a failure [5]"),
+    "throttle-threshold-early": ("CA-ENR-7", "the backoff starts at failure N-1 (>= N-1) [1]"),
+    "throttled-attempts-counted": ("CA-ENR-7", "a 429'd login counted, its backoff grown [1]"),
+    "address-forwarded-for": ("CA-ENR-7", "the address taken from X-Forwarded-For when sent [5]"),
+    "root-der": ("CA-ENR-8", "GET /v1/root serves the root in DER [1]"),
+    "error-no-message": ("CA-ENR-9", 'error bodies {"error": code} without message [2]'),
+    "password-truncated-72": ("CA-ENR-5", "passwords cut to 72 UTF-8 bytes (bcrypt habit) [4]"),
+    "lock-not-persisted": ("CA-ENR-19", "the hard lock in a set in memory, counts on disk [3]"),
+    "busy-counted": ("CA-ENR-14", "a login answered 503 busy counted as a failure [1]"),
+    "pending-alias-only": ("CA-ENR-14", "pending logins bounded per alias only [2]"),
+    "te-and-cl-keepalive": ("CA-ENR-9", "TE and Content-Length: read by length, kept open [5]"),
 }
 
 _ACTIVE = {f.strip() for f in os.environ.get("SFT_INDEPENDENT_FAULTS", "").split(",") if f}
@@ -246,6 +264,8 @@ def _db(directory: Path, *, shared: bool = False) -> sqlite3.Connection:
 
 
 def _hash(password: str, salt: bytes) -> bytes:
+    if _fault("password-truncated-72"):
+        password = password.encode("utf-8")[:72].decode("utf-8", "ignore")
     return hashlib.scrypt(password.encode("utf-8"), salt=salt, **_SCRYPT)
 
 
@@ -323,6 +343,7 @@ class Authority:
         )  # fmt: skip
         self.lock = threading.Lock()
         self.crl_cache: bytes | None = None
+        self.crl_minute: tuple[float, bytes] | None = None
         if _fault("crl-cached"):
             self.crl_cache = self.crl()
 
@@ -441,6 +462,10 @@ class Authority:
         """A fresh CRL (DER) over every revoked certificate of the database."""
         if self.crl_cache is not None:
             return self.crl_cache
+        if _fault("crl-cache-60s") and self.crl_minute is not None:
+            made, der_ = self.crl_minute
+            if time.monotonic() - made < 60.0:
+                return der_
         conn = _db(self.directory)
         try:
             rows = conn.execute(
@@ -463,7 +488,11 @@ class Authority:
                 "[ca]\ndefault_ca = root\n[root]\n"
                 f"database = {d / 'index.txt'}\ncrlnumber = {d / 'crlnumber'}\n"
                 f"default_md = {'sha1' if _fault('crl-sha1') else 'sha256'}\n"
-                + (f"default_crl_days = {crl_days}\n" if crl_days else "default_crl_hours = 24\n")
+                + (
+                    f"default_crl_days = {crl_days}\n"
+                    if crl_days
+                    else f"default_crl_hours = {169 if _fault('crl-hours-169') else 24}\n"
+                )
             )
             pem = _checked(
                 _openssl(["ca", "-gencrl", "-batch", "-config", str(d / "ca.cnf"), "-cert",
@@ -472,6 +501,8 @@ class Authority:
                 "ca -gencrl",
             )  # fmt: skip
             der = _checked(_openssl(["crl", "-outform", "DER"], stdin=pem), "crl")
+        if _fault("crl-cache-60s"):
+            self.crl_minute = (time.monotonic(), der)
         return der
 
 
@@ -557,6 +588,7 @@ class Throttle:
         self.pending: dict[str, int] = {}
         self.local = threading.local()
         self.memory: dict[str, tuple[int, float, int]] = {}
+        self.locks_held: set[str] = set()  # the fault lock-not-persisted only
         self.conn = _db(directory, shared=True)  # used under self.lock only
 
     def _state(self, key: str) -> tuple[int, float, int]:
@@ -569,6 +601,9 @@ class Throttle:
         row = self.conn.execute(
             "SELECT failures, until, locked FROM throttle WHERE key=?", (key,)
         ).fetchone()
+        if _fault("lock-not-persisted"):
+            held = int(key in self.locks_held)
+            return (row[0], row[1], held) if row else (0, 0.0, held)
         return (row[0], row[1], row[2]) if row else (0, 0.0, 0)
 
     def _store(self, key: str, failures: int, until: float, locked: int) -> None:
@@ -579,6 +614,12 @@ class Throttle:
             self.memory[key] = (failures, until, locked)
             return
         now = time.time()
+        if _fault("lock-not-persisted"):
+            if locked:
+                self.locks_held.add(key)
+            else:
+                self.locks_held.discard(key)
+            locked = 0
         self.conn.execute(
             "INSERT INTO throttle(key, failures, until, locked, touched) VALUES (?,?,?,?,?)"
             " ON CONFLICT(key) DO UPDATE SET failures=excluded.failures,"
@@ -617,14 +658,27 @@ class Throttle:
                 if locked and not _fault("no-lock") and not _fault("lock-checked-after-verify"):
                     raise _throttled(300.0 if _fault("lock-retry-after-default") else self.cap)
                 if until > now:
+                    if _fault("throttled-attempts-counted"):
+                        for key, (failures, _u, locked_) in states.items():
+                            failures += 1
+                            grown = now + min(self.cap, 2.0 ** min(failures - self.after, 30))
+                            self._store(key, failures, max(grown, _u), locked_)
                     raise _throttled(until - now)
             if _fault("count-after-verify"):
                 return
             for key, (failures, _until, _locked) in states.items():
                 if _fault("pending-is-failure"):
                     break  # the up-front count below is taken for the race's answer
+                if _fault("pending-alias-only") and key.startswith("addr:"):
+                    continue
                 pending = self.pending.get(key, 0)
                 if pending >= max(1, self.after - failures) or pending >= PENDING_CAP:
+                    if _fault("busy-counted"):
+                        for k, (f, u, lk) in states.items():
+                            f += 1
+                            if f >= self.after:
+                                u = now + min(self.cap, 2.0 ** min(f - self.after, 30))
+                            self._store(k, f, u, lk)
                     headers = {"Retry-After": "0" if _fault("busy-retry-after-0") else "1"}
                     if _fault("busy-no-retry-after"):
                         headers = {}
@@ -653,7 +707,7 @@ class Throttle:
                     failures = max(0, failures - 1)
                 if failed and counted:
                     failures += 1
-                    if failures >= self.after:
+                    if failures >= self.after - (1 if _fault("throttle-threshold-early") else 0):
                         exponent = 0 if _fault("backoff-constant") else failures - self.after
                         until = now + min(self.cap, 2.0 ** min(exponent, 30))
                     lockable = key.startswith("alias:") or _fault("address-locked")
@@ -701,6 +755,8 @@ class Service:
         if not all(isinstance(v, str) for v in (alias, password, csr)):
             raise CaError(400, "bad_request", "alias, password and csr must be strings")
         assert isinstance(alias, str) and isinstance(password, str) and isinstance(csr, str)
+        if _fault("alias-strict-enroll") and not re.fullmatch(r"[a-z0-9]{1,64}", alias):
+            raise CaError(400, "bad_request", "not a valid alias")
         conn = _db(self.directory)
         try:
             row = conn.execute(
@@ -727,7 +783,14 @@ class Service:
                     else:
                         _hash(password, _DUMMY_SALT)
             else:
-                ok = hmac.compare_digest(_hash(password, row[0]), row[1])
+                given = password
+                if _fault("password-stripped"):
+                    given = given.strip()
+                if _fault("password-nfc"):
+                    import unicodedata
+
+                    given = unicodedata.normalize("NFC", given)
+                ok = hmac.compare_digest(_hash(given, row[0]), row[1])
         except BaseException:
             if not _fault("reservation-leak-on-error"):
                 self.throttle.finish(keys, failed=True)
@@ -751,7 +814,14 @@ class Service:
         folded = alias if _fault("hostname-trailing-dot") else alias.rstrip(".")
         if not _fault("hostname-alias") and folded.lower() in self.names:
             raise CaError(403, "forbidden", "this alias is one of the CA's host names")
-        csr_pem, subject = self.authority.check_csr(csr)
+        if _fault("csr-fault-counted"):
+            try:
+                csr_pem, subject = self.authority.check_csr(csr)
+            except CaError:
+                self.throttle.finish(keys, failed=True)
+                raise
+        else:
+            csr_pem, subject = self.authority.check_csr(csr)
         serial = self._serial()
         cert = self.authority.issue(csr_pem, alias, subject, serial)
         now = time.time()
@@ -854,7 +924,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             self._dispatch()
         except CaError as e:
-            self._answer(e.status, {"error": e.code, "message": e.message}, e.headers)
+            body = {"error": e.code, "message": e.message}
+            if _fault("error-no-message"):
+                del body["message"]
+            self._answer(e.status, body, e.headers)
         except Exception:
             trace = traceback.format_exc()
             sys.stderr.write(trace)
@@ -883,7 +956,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise CaError(405, "method_not_allowed", "method not allowed",
                           {"Allow": ", ".join(methods[target])})  # fmt: skip
         if target == "/v1/root":
-            self._raw(200, self.service.authority.root_pem, "application/x-pem-file")
+            root = self.service.authority.root_pem
+            if _fault("root-der"):
+                b64 = b"".join(root.split(b"-----")[2].split())
+                root = base64.b64decode(b64)
+            self._raw(200, root, "application/x-pem-file")
         elif target == "/v1/crl":
             crl = self.service.authority.crl()
             if _fault("crl-pem"):
@@ -894,6 +971,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._raw(200, crl, "application/pkix-crl")
         else:
             raw = self._body()
+            ctype = self.headers.get("Content-Type")
+            if _fault("content-type-exact") and ctype != "application/json":
+                raise CaError(415, "unsupported_media_type", "the body must be application/json")
             try:
                 body = json.loads(
                     raw.decode("utf-8"),
@@ -904,6 +984,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise CaError(400, "bad_request", "the body is not JSON") from None
             self.logins += 1
             address = self.client_address[0]
+            forwarded = self.headers.get("X-Forwarded-For")
+            if _fault("address-forwarded-for") and forwarded:
+                address = forwarded.split(",")[0].strip()
             if _fault("address-with-port"):
                 address = str(self.client_address)  # (host, port): one key per connection
             answer = self.service.enroll(body, address, first=self.logins == 1)
@@ -951,7 +1034,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 data += self.rfile.read(size)
                 self.rfile.readline(1024)
         length = self._length()
-        if self.headers.get("Transfer-Encoding") or length is None:
+        if _fault("te-and-cl-keepalive") and length is not None:
+            pass  # the Content-Length is there: read by it, whatever Transfer-Encoding says
+        elif self.headers.get("Transfer-Encoding") or length is None:
             self.close_connection = self.unread = True
             if self.headers.get_all("Content-Length"):
                 raise CaError(400, "bad_request", "the Content-Length is not valid")

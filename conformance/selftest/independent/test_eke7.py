@@ -447,6 +447,104 @@ FAULTS: dict[str, Fault] = {
         "client: a put refused exists reported as success (already there)",
         client=True,
     ),
+    # Session 10, I6: planted blind (briefs/s10/lenses10.md), measured before any case change.
+    "name_nfc_normalised": Fault(
+        "APP-NAME-3",
+        "test_app_names.py test_app_put_names.py",
+        "server: names passed through java.text.Normalizer NFC before use (lens 1)",
+    ),
+    "put_name_whitelist": Fault(
+        "APP-PUT-2",
+        "test_app_put.py test_app_put_names.py",
+        "server: a put's basename must match [A-Za-z0-9._-]+: spaces, non-ASCII refused (lens 4)",
+    ),
+    "put_dirs_refused": Fault(
+        "APP-PUT-2",
+        "test_app_put.py test_app_put_names.py",
+        "server: a put whose name has a directory component refused forbidden (lens 4)",
+    ),
+    "component_limit_exclusive": Fault(
+        "APP-NAME-7",
+        "test_app_names.py",
+        "server: a component of 255 UTF-8 bytes refused (>= 255, 'at most' read as 'less than') "
+        "(lens 1)",
+    ),
+    "one_transfer_per_connection": Fault(
+        "APP-2",
+        "test_app_get.py test_app_put_sequence.py test_eke_later_requests.py",
+        "server: the connection closed after its first completed transfer (lens 4)",
+    ),
+    "rsfl_name_basename": Fault(
+        "APP-GET-7",
+        "test_app_get.py",
+        "server: a get's RSFL names the basename of the request, as a put's does (lens 1)",
+    ),
+    "throttle_address_with_port": Fault(
+        "EKE-THR-1",
+        "test_eke_throttling.py test_eke_address_units.py",
+        "server: the throttle's address key getRemoteSocketAddress().toString(): with the port, "
+        "one key per connection (lens 3)",
+    ),
+    "throttle_address_per_user": Fault(
+        "EKE-THR-1",
+        "test_eke_throttling.py",
+        "server: the address's failures keyed on address and user together (lens 3)",
+    ),
+    "put_no_idle_timeout": Fault(
+        "LIM-2",
+        "test_limits.py test_limits_responder.py",
+        "server: the idle timeout off (setSoTimeout(0)) while a put's DATA is awaited (lens 2)",
+    ),
+    "json_error_internal": Fault(
+        "FRM-9",
+        "test_framing.py test_app_json_encodings.py",
+        "server: a JSON syntax error in the record phase escapes as a RuntimeException: internal "
+        "(lens 5)",
+    ),
+    "inner_control_limit_bad_frame": Fault(
+        "FRM-8",
+        "test_framing.py test_eke_records.py",
+        "server: a control frame above 65536 bytes inside a record answered bad_frame (lens 5)",
+    ),
+    "eror_received_ignored": Fault(
+        "ERR-3",
+        "test_app_eror_from_initiator.py test_app_error_frames.py",
+        "server: an EROR of a non-fatal code from the client ignored, the loop goes on (lens 1)",
+    ),
+    "bye_during_put_quiet": Fault(
+        "APP-BYE-1",
+        "test_app_put.py",
+        "server: BYE_ during a put taken as the client leaving: closed without unexpected_frame "
+        "(lens 1)",
+    ),
+    "empty_get_empty_data": Fault(
+        "FRM-14",
+        "test_app_get.py test_framing.py test_eke_records.py test_app_error_frames.py",
+        "server: a 0-byte file served with one empty DATA frame (do-while) (lens 2)",
+    ),
+    "client_put_eof_success": Fault(
+        "APP-PUT-10",
+        "test_client_put.py",
+        "client: the connection closed after its DONE was sent reported as success (lens 5)",
+        client=True,
+    ),
+    "client_rsfl_size_ignored": Fault(
+        "APP-GET-3",
+        "test_eke_client_transfer.py test_client_lies.py",
+        "client: the bytes received compared with DONE.size only, RSFL.size ignored (lens 1)",
+        client=True,
+    ),
+    "get_directory_forbidden": Fault(
+        "APP-GET-2",
+        "test_app_get.py",
+        "server: a get of a directory answered forbidden, the neighbouring code (lens 1)",
+    ),
+    "retry_after_full_lock": Fault(
+        "EKE-THR-6",
+        "test_eke_throttling.py",
+        "server: retry_after the lock's whole length (until - failure time), not the time left "
+        "(lens 1)",
+    ),
 }
 
 _build_lock = threading.Lock()

@@ -83,6 +83,25 @@ final class Faults {
         fault("eke1_type_unchecked", "EKE-HS-9");
         fault("client_temp_default_perms", "APP-STORE-1");
         fault("client_put_exists_ok", "APP-PUT-10");
+        // session 10, I6 (blind: lenses of briefs/s10/lenses10.md)
+        fault("name_nfc_normalised", "APP-NAME-3");
+        fault("put_name_whitelist", "APP-PUT-2");
+        fault("put_dirs_refused", "APP-PUT-2");
+        fault("component_limit_exclusive", "APP-NAME-7");
+        fault("one_transfer_per_connection", "APP-2");
+        fault("rsfl_name_basename", "APP-GET-7");
+        fault("throttle_address_with_port", "EKE-THR-1");
+        fault("throttle_address_per_user", "EKE-THR-1");
+        fault("put_no_idle_timeout", "LIM-2");
+        fault("json_error_internal", "FRM-9");
+        fault("inner_control_limit_bad_frame", "FRM-8");
+        fault("eror_received_ignored", "ERR-3");
+        fault("bye_during_put_quiet", "APP-BYE-1");
+        fault("empty_get_empty_data", "FRM-14");
+        fault("client_put_eof_success", "APP-PUT-10");
+        fault("client_rsfl_size_ignored", "APP-GET-3");
+        fault("get_directory_forbidden", "APP-GET-2");
+        fault("retry_after_full_lock", "EKE-THR-6");
     }
 
     private static final Set<String> ON = new HashSet<>();

@@ -263,7 +263,10 @@ final class Server {
         if (a == null || a.length != Crypto.K) throw new Wire.ProtoError(Wire.BAD_FRAME, "malformed EKE1: a");
         byte[] userBytes = Crypto.utf8(user);
         if (!validUser(user)) throw new Wire.ProtoError(Wire.BAD_FRAME, "malformed EKE1: user");
-        Throttle.Decision d = throttle.admit(user, c.addr);
+        String tkey = c.addr;
+        if (Faults.on("throttle_address_with_port")) tkey = String.valueOf(c.sock.getRemoteSocketAddress());
+        if (Faults.on("throttle_address_per_user")) tkey = c.addr + "|" + user;
+        Throttle.Decision d = throttle.admit(user, tkey);
         if (d.kind == Throttle.Kind.THROTTLED) {
             throw new Wire.ProtoError(Wire.THROTTLED, "too many failed logins", d.retryAfter);
         }
@@ -313,7 +316,7 @@ final class Server {
             ch.sendPlain("EKE4", Json.obj("c", Crypto.hex(c4)));
             ch.sendKey = k.keyS2c; ch.sendIv = k.ivS2c; ch.recvKey = k.keyC2s; ch.recvIv = k.ivC2s;
         } finally {
-            throttle.end(user, c.addr, spent, success, abandoned);
+            throttle.end(user, tkey, spent, success, abandoned);
             if (spent && !success) {
                 System.err.println("eke7: failed handshake user=" + Json.quote(user) + " address=" + c.addr
                     + " time=" + Instant.now());
@@ -341,14 +344,20 @@ final class Server {
             Wire.Frame f = ch.readRecord();
             try {
                 switch (f.type) {
-                    case "RQFL": get(ch, f); break;
-                    case "PUTF": put(ch, f); break;
+                    case "RQFL": get(ch, f); if (Faults.on("one_transfer_per_connection")) return; break;
+                    case "PUTF": put(ch, f); if (Faults.on("one_transfer_per_connection")) return; break;
                     case "BYE_":
                         f.json(); // FRM-8/FRM-9: `{}` or any object; anything else is bad_frame
                         ch.send("BYE_", Crypto.utf8("{}"));
                         if (Faults.on("bye_no_close")) break;
                         return;
-                    case "EROR": return;
+                    case "EROR":
+                        if (Faults.on("eror_received_ignored")) {
+                            Object code = f.json().get("code");
+                            if (code instanceof BigInteger && ((BigInteger) code).bitLength() < 31
+                                && !Wire.FATAL[Math.min(14, Math.max(0, ((BigInteger) code).intValue()))]) break;
+                        }
+                        return;
                     default: throw new Wire.ProtoError(Wire.UNEXPECTED, "unexpected " + f.type + " in IDLE");
                 }
             } catch (Wire.ProtoError e) {
@@ -379,13 +388,15 @@ final class Server {
         String[] comps = name.split("/", -1);
         for (String comp : comps) {
             if (comp.isEmpty() || comp.equals(".") || comp.equals("..")) return "empty, . or .. component";
-            if (Crypto.utf8(comp).length > 255) return "component longer than 255 bytes";
+            int clen = Crypto.utf8(comp).length;
+            if (Faults.on("component_limit_exclusive") ? clen >= 255 : clen > 255) return "component longer than 255 bytes";
         }
         if (comps[comps.length - 1].startsWith(".sft-partial-")) return "reserved name";
         return null;
     }
 
     String useName(String name) {
+        if (Faults.on("name_nfc_normalised")) return java.text.Normalizer.normalize(name, java.text.Normalizer.Form.NFC);
         if (Faults.on("url_decoded_name")) {
             try {
                 return java.net.URLDecoder.decode(name, StandardCharsets.UTF_8);
@@ -453,6 +464,9 @@ final class Server {
                     opened.add(dir);
                     continue;
                 }
+                if (at.isDirectory() && Faults.on("get_directory_forbidden")) {
+                    throw new Wire.ProtoError(Wire.FORBIDDEN, "not a file");
+                }
                 if (!at.isRegularFile() && !Faults.on("directory_internal")) {
                     throw new Wire.ProtoError(Wire.NOT_FOUND, "no such file");
                 }
@@ -485,7 +499,10 @@ final class Server {
             if (size > maxFile() && !Faults.on("get_size_unchecked")) {
                 throw new Wire.ProtoError(Wire.TOO_LARGE, "file above the maximum size");
             }
-            ch.send("RSFL", Json.obj("name", name, "size", size));
+            String shown = name;
+            if (Faults.on("rsfl_name_basename")) shown = name.substring(name.lastIndexOf('/') + 1);
+            ch.send("RSFL", Json.obj("name", shown, "size", size));
+            if (size == 0 && Faults.on("empty_get_empty_data")) ch.send("DATA", new byte[0]);
             MessageDigest md = sha();
             long sent = 0;
             ByteBuffer buf = ByteBuffer.allocate(Wire.DATA_LIMIT);
@@ -536,8 +553,14 @@ final class Server {
         String problem = nameProblem(useName(name));
         if (problem != null) throw new Wire.ProtoError(Wire.FORBIDDEN, "name refused: " + problem);
         if (size > maxFile()) throw new Wire.ProtoError(Wire.TOO_LARGE, "file above the maximum size");
+        if (Faults.on("put_dirs_refused") && name.contains("/")) {
+            throw new Wire.ProtoError(Wire.FORBIDDEN, "name refused: directories are not allowed");
+        }
         String[] comps = useName(name).split("/");
         String base = comps[comps.length - 1];
+        if (Faults.on("put_name_whitelist") && !base.matches("[A-Za-z0-9._-]+")) {
+            throw new Wire.ProtoError(Wire.FORBIDDEN, "name refused: unsafe characters");
+        }
         Path target = inbox.resolve(base);
         boolean exists = Faults.on("exists_follows_links") ? Files.exists(target) : Files.exists(target, NOFOLLOW);
         if (exists) throw new Wire.ProtoError(Wire.EXISTS, "a file of that name exists");
@@ -554,8 +577,19 @@ final class Server {
             ch.send("RSFL", Json.obj("accept", true, "name", base));
             MessageDigest md = sha();
             long received = 0;
+            int idle = ch.idleMillis;
+            if (Faults.on("put_no_idle_timeout")) ch.idleMillis = 0;
             while (true) {
-                Wire.Frame d = ch.readRecord();
+                Wire.Frame d;
+                try {
+                    d = ch.readRecord();
+                } finally {
+                    ch.idleMillis = idle;
+                }
+                if (Faults.on("put_no_idle_timeout")) ch.idleMillis = 0;
+                if (d.type.equals("BYE_") && Faults.on("bye_during_put_quiet")) {
+                    throw new Wire.Closed("BYE_ during a put: the client is leaving");
+                }
                 if (d.type.equals("DATA")) {
                     int len = d.payload.length;
                     if (len == 0 && !Faults.on("empty_data_accepted")) throw new Wire.ProtoError(Wire.BAD_FRAME, "empty DATA");

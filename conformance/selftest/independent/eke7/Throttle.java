@@ -60,6 +60,11 @@ final class Throttle {
         long until = 0;
         if (u != null && u.lockUntil > now) until = u.lockUntil;
         if (a != null && a.lockUntil > now && !Faults.on("address_lock_ignored")) until = Math.max(until, a.lockUntil);
+        if (until > now && Faults.on("retry_after_full_lock")) {
+            // the lock's length as it was set, not the time left
+            Entry by = (u != null && u.lockUntil == until) ? u : a;
+            return new Decision(Kind.THROTTLED, ceilSeconds(until - by.touched));
+        }
         if (until > now) return new Decision(Kind.THROTTLED, retry(until, now));
         int pu = pendingUsers.getOrDefault(user, 0);
         int pa = pendingAddrs.getOrDefault(addr, 0);

@@ -54,6 +54,9 @@ final class Wire {
             try {
                 return Json.object(payload);
             } catch (Json.Malformed e) {
+                if (Faults.on("json_error_internal") && !HS_TYPES.contains(type)) {
+                    throw new IllegalStateException("JSON parse failed: " + e.getMessage());
+                }
                 throw new ProtoError(BAD_FRAME, "malformed " + type + ": " + e.getMessage());
             }
         }
@@ -155,6 +158,9 @@ final class Wire {
             }
             if (len > frameLimit) throw new ProtoError(FRAME_TOO_LARGE, "frame length above the limit");
             boolean control = !type.equals("DATA") && !type.equals("RECD");
+            if (control && len > CONTROL_LIMIT && !wire && Faults.on("inner_control_limit_bad_frame")) {
+                throw new ProtoError(BAD_FRAME, "control frame inside a record above 65536 bytes");
+            }
             if (control && len > CONTROL_LIMIT) throw new ProtoError(FRAME_TOO_LARGE, "control payload above 65536 bytes");
             byte[] p = new byte[(int) len];
             if (wire) readFully(p, 0, (int) len, true);
