@@ -326,6 +326,8 @@ class _Handler(BaseHTTPRequestHandler):
     error_content_type = "application/json"
     _ROUTES: ClassVar[dict[str, str]] = {"/v1/enroll": "POST", "/v1/root": "GET", "/v1/crl": "GET"}
 
+    _body_read = False  # set per request by _dispatch, True once _read_json read it
+
     def setup(self) -> None:
         super().setup()
         self.connection.settimeout(self.server.config.idle_timeout)
@@ -390,7 +392,19 @@ class _Handler(BaseHTTPRequestHandler):
         # The request line and status only: bodies (with passwords) are never logged.
         _log(f"{self.address_string()} {format % args}")
 
+    def _body_left_unread(self) -> bool:
+        """The request announced a body this handler did not read: a Transfer-Encoding, or
+        a Content-Length other than 0 (valid or not). What follows its head is then no
+        next request, so the answer closes the connection [CA-ENR-9] — on every route,
+        not only where a body is read (the enrolment)."""
+        if self._body_read:
+            return False
+        if self.headers.get_all("Transfer-Encoding"):
+            return True
+        return any(value.strip() != "0" for value in self.headers.get_all("Content-Length") or [])
+
     def _dispatch(self) -> None:
+        self._body_read = False
         try:
             if "?" in self.path or "#" in self.path:
                 # Credentials never travel in a URL (request lines get logged) [CA-ENR-15].
@@ -409,10 +423,17 @@ class _Handler(BaseHTTPRequestHandler):
                     {"Allow": method},
                 )
             if path == "/v1/root":
-                self._send(HTTPStatus.OK, self.server.ca.root_pem(), "application/x-pem-file")
+                self._send(
+                    HTTPStatus.OK,
+                    self.server.ca.root_pem(),
+                    "application/x-pem-file",
+                    close=self._body_left_unread(),
+                )
             elif path == "/v1/crl":
                 crl = self.server.ca.crl().public_bytes(serialization.Encoding.DER)
-                self._send(HTTPStatus.OK, crl, "application/pkix-crl")
+                self._send(
+                    HTTPStatus.OK, crl, "application/pkix-crl", close=self._body_left_unread()
+                )
             else:
                 self._enroll()
         except _HttpError as exc:
@@ -420,7 +441,10 @@ class _Handler(BaseHTTPRequestHandler):
                 exc.status,
                 {"error": exc.code, "message": exc.message},
                 headers=exc.headers,
-                close=exc.close or exc.status >= 500 or exc.status == 413,
+                close=exc.close
+                or exc.status >= 500
+                or exc.status == 413
+                or self._body_left_unread(),
             )
         except (OSError, ssl.SSLError):
             self.close_connection = True
@@ -477,6 +501,7 @@ class _Handler(BaseHTTPRequestHandler):
                 f"request bodies are limited to {MAX_BODY} bytes",
             )
         body = self.rfile.read(length)
+        self._body_read = True
         try:
             value = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):

@@ -816,8 +816,15 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _route(self, method: str) -> None:
+        # A body announced but not read here (a GET's, or any with a Transfer-Encoding or
+        # a Content-Length that is not 0): what follows the head is not a next request.
+        announced = bool(self.headers.get_all("Transfer-Encoding")) or any(
+            v.strip() != "0" for v in self.headers.get_all("Content-Length") or []
+        )
         try:
             self._dispatch(method)
+            if announced and method != "POST":
+                self.close_connection = True
         except Refusal as refusal:
             if not ("keepalive-unthrottled" in FAULTY and refusal.status == 401):
                 self.close_connection = True

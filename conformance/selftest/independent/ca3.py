@@ -955,6 +955,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._drain_or_close()
             raise CaError(405, "method_not_allowed", "method not allowed",
                           {"Allow": ", ".join(methods[target])})  # fmt: skip
+        if target != "/v1/enroll":
+            self._drain_or_close()  # a GET with a body: read it, or close after answering
         if target == "/v1/root":
             root = self.service.authority.root_pem
             if _fault("root-der"):
@@ -1014,7 +1016,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _drain_or_close(self) -> None:
         """Read a small announced body so the connection stays usable; else close."""
         length = self._length()
-        if self.headers.get("Transfer-Encoding") or (length is None and self.command == "POST"):
+        unknown = length is None and (
+            self.command == "POST" or self.headers.get_all("Content-Length")
+        )
+        if self.headers.get("Transfer-Encoding") or unknown:
             self.close_connection = self.unread = True
         elif length:
             if length <= MAX_BODY:

@@ -72,6 +72,7 @@ _CA_FILES = (
     "test_ca_restart_revocation.py",
     "test_interop_ca_throttle_state.py",
     "test_interop_ca_error_bodies.py",
+    "test_interop_ca_unframed_routes.py",
     "test_ca_throttle.py",
     "test_ca_restart.py",
     "test_ca_serial_restart.py",
