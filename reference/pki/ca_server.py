@@ -500,8 +500,8 @@ class _Handler(BaseHTTPRequestHandler):
                 "too_large",
                 f"request bodies are limited to {MAX_BODY} bytes",
             )
+        self._body_read = True  # read just below: what follows it is a next request
         body = self.rfile.read(length)
-        self._body_read = True
         try:
             value = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
