@@ -500,7 +500,6 @@ class _Handler(BaseHTTPRequestHandler):
                 "too_large",
                 f"request bodies are limited to {MAX_BODY} bytes",
             )
-        self._body_read = True  # read just below: what follows it is a next request
         body = self.rfile.read(length)
         try:
             value = json.loads(body.decode("utf-8"))
@@ -516,6 +515,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _enroll(self) -> None:
         request = self._read_json()
+        self._body_read = True  # what follows the body is a next request
         alias, password, csr = (request.get(k) for k in ("alias", "password", "csr"))
         if not all(isinstance(v, str) for v in (alias, password, csr)):
             raise _HttpError(
