@@ -27,6 +27,9 @@ __all__ = ["Foreign", "audit_eke", "audit_pki", "judge_fault"]
 
 _ROOT = Path(__file__).resolve().parents[3]
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+# Legacy case files by topic, audited with the profile's main file (session 10, L7).
+_EKE_EXTRA = ("test_legacy_eke0_group.py",)
+_PKI_EXTRA = ("test_legacy_pem.py", "test_legacy_ca0_http.py")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +69,8 @@ def audit_eke(
             "eke-legacy",
             "test_legacy_eke0.py",
             tmp_path,
-            ["--target", f"127.0.0.1:{proc.port}", "--user", "yash101",
+            [*(str(_ROOT / "conformance" / "legacy" / f) for f in _EKE_EXTRA),
+             "--target", f"127.0.0.1:{proc.port}", "--user", "yash101",
              "--password-file", str(pwfile), "--client-cmd", impl.eke_get],
             {"SFT_INDEPENDENT_FAULTS": faults},
         )  # fmt: skip
@@ -116,6 +120,7 @@ def audit_pki(
             "test_legacy_pki0.py",
             tmp_path,
             [str(_ROOT / "conformance" / "legacy" / "test_legacy_ca0.py"),
+             *(str(_ROOT / "conformance" / "legacy" / f) for f in _PKI_EXTRA),
              "--target", f"127.0.0.1:{responder.port}", "--root", str(org["root"]),
              "--ca-key", str(org["root_key"]), "--ca-url", ca_url,
              "--enroll", f"alice:{alice_pw}", "--target-config", str(config),

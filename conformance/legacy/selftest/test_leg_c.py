@@ -84,6 +84,24 @@ FAULTS: dict[str, str] = {
     "ca-json-answer": "FAIL LEG-CA-FMT-2",
     "ca-extensions": "PASS LEG-CA-6",
     "ca-throttle": "PASS LEG-CA-5",
+    # session 10, L7 (blind)
+    "eke-ack-sizeof-ptr": "FAIL LEG-EKE-FMT-3",
+    "eke-pw-strncmp-received": "FAIL LEG-EKE-FMT-3",
+    "eke-fixed-group": "PASS LEG-EKE-3",
+    "eke-digest-binary": "FAIL LEG-EKE-FMT-5",
+    "eke-second-session-skips-login": "FAIL LEG-EKE-FMT-3",
+    "eke-key-bn2hex": "FAIL LEG-EKE-FMT-4",
+    "eke-client-g-binary": "FAIL LEG-EKE-FMT-1",
+    "eke-client-15-raw-13": "FAIL LEG-EKE-FMT-4",
+    "pki-last-piece-dropped": "FAIL LEG-PKI-FMT-6",
+    "pki-feof-loop": "FAIL LEG-PKI-FMT-6",
+    "pki-check-issued-not-signature": "FAIL LEG-PKI-FMT-4",
+    "pki-rscv-pem-nul": "FAIL LEG-PKI-FMT-4",
+    "pki-piece-sizeof-buf": "FAIL LEG-PKI-FMT-6",
+    "pki-get-name-nul": "FAIL LEG-PKI-FMT-5",
+    "ca-issuer-is-subject": "FAIL LEG-CA-FMT-2",
+    "ca-pkcs1-public-key": "FAIL LEG-CA-FMT-1",
+    "ca-body-one-recv": "FAIL LEG-CA-FMT-2",
 }
 
 
@@ -168,7 +186,7 @@ def test_fault_tables_agree() -> None:
         flags=re.MULTILINE,
     )
     assert dict(table) == FAULTS
-    assert 20 <= len(table) == len(FAULTS) <= 35
+    assert 20 <= len(table) == len(FAULTS) <= 60
 
 
 # For an "EVIDENCE" fault: (what the flaw's evidence must show, what it must not).

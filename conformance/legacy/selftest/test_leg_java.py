@@ -91,6 +91,25 @@ FAULTS: dict[str, str] = {
     "ca-oaep-mgf1-sha1": "FAIL LEG-CA-FMT-1",
     "ca-extensions": "PASS LEG-CA-6",
     "ca-throttle": "PASS LEG-CA-5",
+    # session 10, L7 (blind)
+    "eke-m11-before-10": "FAIL LEG-EKE-FMT-3",
+    "eke-key-hex": "FAIL LEG-EKE-FMT-4",
+    "eke-digest-upper": "FAIL LEG-EKE-FMT-5",
+    "eke-retry-password-only": "FAIL LEG-EKE-FMT-3",
+    "eke-auth-sticky": "FAIL LEG-EKE-FMT-3",
+    "eke-timeout-millis": "FAIL LEG-EKE-FMT-3",
+    "eke-client-mismatch-exit-0": "FAIL LEG-EKE-FMT-6",
+    "eke-client-out-before-digest": "FAIL LEG-EKE-FMT-6",
+    "eke-client-na-ns-swapped": "FAIL LEG-EKE-FMT-4",
+    "pki-piece-190": "FAIL LEG-PKI-FMT-6",
+    "pki-rsci-then-serve": "FAIL LEG-PKI-FMT-4",
+    "pki-length-with-header": "FAIL LEG-PKI-FMT-1",
+    "pki-verify-swallowed": "FAIL LEG-PKI-FMT-4",
+    "pki-rscv-mime-pem": "FAIL LEG-PKI-FMT-4",
+    "pki-get-pem-trimmed": "FAIL LEG-PKI-FMT-3",
+    "ca-base64-url": "FAIL LEG-CA-FMT-1",
+    "ca-content-type-pem": "FAIL LEG-CA-FMT-2",
+    "ca-any-path": "FAIL LEG-CA-FMT-3",
 }
 
 

@@ -110,6 +110,24 @@ static const struct fault_row FAULTS[] = {
     {"ca-json-answer", "FAIL LEG-CA-FMT-2", "the certificate answered in a JSON object"},
     {"ca-extensions", "PASS LEG-CA-6", "BasicConstraints, KeyUsage, EKU and 30 days"},
     {"ca-throttle", "PASS LEG-CA-5", "429 after three failed logins"},
+    /* session 10, L7 (blind) */
+    {"eke-ack-sizeof-ptr", "FAIL LEG-EKE-FMT-3", "acks sent with sizeof on a const char *: 8 bytes each"},
+    {"eke-pw-strncmp-received", "FAIL LEG-EKE-FMT-3", "strncmp(received, password, n received): a prefix logs in"},
+    {"eke-fixed-group", "PASS LEG-EKE-3", "the server ignores the client's p and g and uses the seed's"},
+    {"eke-digest-binary", "FAIL LEG-EKE-FMT-5", "message 24 as the raw 20-byte SHA-1, not hex"},
+    {"eke-second-session-skips-login", "FAIL LEG-EKE-FMT-3", "after message 24 the state machine goes back to p (5), not to the user name"},
+    {"eke-key-bn2hex", "FAIL LEG-EKE-FMT-4", "K = the first 32 characters of BN_bn2hex, not the decimal digits"},
+    {"eke-client-g-binary", "FAIL LEG-EKE-FMT-1", "the client sends g as one binary byte (send(&g, 1))"},
+    {"eke-client-15-raw-13", "FAIL LEG-EKE-FMT-4", "the client's message 15 carries message 13 as received, not its decryption"},
+    {"pki-last-piece-dropped", "FAIL LEG-PKI-FMT-6", "while (fread(buf, 1, 100, f) == 100): the short last piece is never sent"},
+    {"pki-feof-loop", "FAIL LEG-PKI-FMT-6", "while (!feof(f)): an empty RSFL after a file of a multiple of 100 bytes (or empty)"},
+    {"pki-check-issued-not-signature", "FAIL LEG-PKI-FMT-4", "X509_check_issued (names) instead of X509_verify (signature)"},
+    {"pki-rscv-pem-nul", "FAIL LEG-PKI-FMT-4", "RSCV carries the PEM string with its terminating NUL"},
+    {"pki-piece-sizeof-buf", "FAIL LEG-PKI-FMT-6", "pieces of sizeof buf (128 bytes), not 100"},
+    {"pki-get-name-nul", "FAIL LEG-PKI-FMT-5", "the requester encrypts strlen(name) + 1 bytes (the NUL)"},
+    {"ca-issuer-is-subject", "FAIL LEG-CA-FMT-2", "X509_set_issuer_name(x, name): the issuer is the new subject"},
+    {"ca-pkcs1-public-key", "FAIL LEG-CA-FMT-1", "CA and enrolment: public_key as PEM RSA PUBLIC KEY (PKCS#1)"},
+    {"ca-body-one-recv", "FAIL LEG-CA-FMT-2", "the body is what came with the headers: Content-Length not waited for"},
     {NULL, NULL, NULL},
 };
 
@@ -433,7 +451,7 @@ static int derive_key(const BIGNUM *v, unsigned char key[32], int *keylen) {
         memcpy(key, bin, 32);
         return 0;
     }
-    char *dec = BN_bn2dec(v);
+    char *dec = fault("eke-key-bn2hex") ? BN_bn2hex(v) : BN_bn2dec(v);
     int ok = (int)strlen(dec) >= 32;
     if (ok) memcpy(key, dec, 32);
     OPENSSL_free(dec);
@@ -442,23 +460,36 @@ static int derive_key(const BIGNUM *v, unsigned char key[32], int *keylen) {
 
 static int ack(int fd, const char *s) {
     if (fault("eke-ack-nul")) return send_all(fd, s, strlen(s) + 1);
+    if (fault("eke-ack-sizeof-ptr")) {
+        unsigned char tmp[sizeof s + 1];
+        memset(tmp, 0, sizeof tmp);
+        memcpy(tmp, s, strlen(s) < sizeof s ? strlen(s) : sizeof s);
+        return send_all(fd, tmp, sizeof s);
+    }
     return send_str(fd, s);
 }
 
 /* One session on a connection; returns 1 to wait for message 1 again, 0 to close. */
-static int eke_session(conn_t *c, const char *user, const char *password, const char *served) {
+static int eke_session(conn_t *c, const char *user, const char *password, const char *served,
+                       int logged_in) {
     unsigned char m[1100];
-    ssize_t n = read_msg(c, m, 1024); /* 1: user name */
+    ssize_t n;
+    if (logged_in) goto state_p; /* the state machine's reset state */
+    n = read_msg(c, m, 1024); /* 1: user name */
     if (n <= 0) return 0;
     (void)user; /* never checked: the seed's always-true test */
     if (ack(c->fd, "u_ack") != 0) return 0;
     n = read_msg(c, m, 1024); /* 3: password */
     if (n <= 0) return 0;
-    if ((size_t)n != strlen(password) || memcmp(m, password, (size_t)n) != 0) {
+    int wrong = fault("eke-pw-strncmp-received")
+                    ? strncmp((char *)m, password, (size_t)n) != 0
+                    : (size_t)n != strlen(password) || memcmp(m, password, (size_t)n) != 0;
+    if (wrong) {
         if (ack(c->fd, "Not Authenticated") != 0) return 0;
         return fault("eke-hangup-on-wrong-password") ? 0 : 1;
     }
     if (ack(c->fd, "Authenticated") != 0) return 0;
+state_p:
     n = read_msg(c, m, 1024); /* 5: p */
     if (n <= 0) return 0;
     BIGNUM *p = parse_dec(m, (size_t)n);
@@ -479,6 +510,10 @@ static int eke_session(conn_t *c, const char *user, const char *password, const 
     BN_CTX *bctx = BN_CTX_new();
     BIGNUM *xs = BN_new(), *B = BN_new(), *Kas = BN_new();
     BN_set_word(xs, 5516);
+    if (fault("eke-fixed-group")) { /* "p and g are always the seed's" */
+        BN_dec2bn(&p, P_DEC);
+        BN_set_word(g, 2);
+    }
     unsigned char key[32];
     int keylen;
     int ok = BN_mod_exp(B, g, xs, p, bctx) == 1 && BN_mod_exp(Kas, A, xs, p, bctx) == 1 &&
@@ -534,6 +569,13 @@ static int eke_session(conn_t *c, const char *user, const char *password, const 
     if (read_literal(c, "File delivered") != 0) goto fail_file;
     char hex[41];
     sha1_hex(file, fault("eke-sha1-of-first-read") && flen > 1024 ? 1024 : flen, hex);
+    if (fault("eke-digest-binary")) {
+        unsigned char raw[SHA_DIGEST_LENGTH];
+        SHA1(file, flen, raw);
+        free(file);
+        if (send_all(c->fd, raw, sizeof raw) != 0) return 0; /* 24 */
+        return fault("eke-close-after-file") ? 0 : 1;
+    }
     free(file);
     if (send_str(c->fd, hex) != 0) return 0; /* 24 */
     return fault("eke-close-after-file") ? 0 : 1;
@@ -558,8 +600,9 @@ static void eke_conn(int fd, const char *user, const char *password, const char 
     set_timeout(fd, 30);
     conn_t *c = calloc(1, sizeof *c);
     c->fd = fd;
-    while (eke_session(c, user, password, served)) {
-    }
+    int done = 0;
+    while (eke_session(c, user, password, served, done && fault("eke-second-session-skips-login")))
+        done = 1;
     free(c);
     close(fd);
 }
@@ -616,7 +659,10 @@ static int eke_get(int argc, char **argv) {
     if (c->len < 13 || memcmp(c->buf, "Authenticated", 13) != 0) die("not authenticated");
     conn_take(c, NULL, 13);
     if (csend(fd, P_DEC, strlen(P_DEC)) != 0 || read_literal(c, "pAck") != 0) die("no pAck");
-    if (csend(fd, "2", 1) != 0 || read_literal(c, "gAck") != 0) die("no gAck");
+    unsigned char gbin = 2;
+    if (csend(fd, fault("eke-client-g-binary") ? (const char *)&gbin : "2", 1) != 0 ||
+        read_literal(c, "gAck") != 0)
+        die("no gAck");
     BN_CTX *bctx = BN_CTX_new();
     BIGNUM *p = NULL, *g = BN_new(), *xa = BN_new(), *A = BN_new(), *Kas = BN_new();
     BN_dec2bn(&p, P_DEC);
@@ -643,7 +689,7 @@ static int eke_get(int argc, char **argv) {
     if (read_exact(c, e13, 32) != 0) die("no message 13");
     aes_cbc(key, keylen, e13, 32, d13, 0);
     memcpy(both, NA, 32);
-    memcpy(both + 32, d13, 32);
+    memcpy(both + 32, fault("eke-client-15-raw-13") ? e13 : d13, 32);
     aes_cbc(key, keylen, both, 64, e15, 1);
     if (csend(fd, "aesAck", 6) != 0 || csend(fd, e15, 64) != 0) die("send");
     if (read_literal(c, "clientAesAck") != 0) die("no clientAesAck");
@@ -839,7 +885,10 @@ static void *pki_conn(void *arg) {
     free(pl);
     pl = NULL;
     EVP_PKEY *root_key = X509_get0_pubkey(r->root);
-    if (!peer || X509_verify(peer, root_key) != 1) {
+    int trusted = peer && (fault("pki-check-issued-not-signature")
+                               ? X509_check_issued(r->root, peer) == X509_V_OK
+                               : X509_verify(peer, root_key) == 1);
+    if (!trusted) {
         ERR_clear_error();
         send_frame(fd, "RSCI", NULL, 0);
         if (fault("pki-rsci-no-close")) {
@@ -852,6 +901,10 @@ static void *pki_conn(void *arg) {
     peer_key = X509_get_pubkey(peer);
     size_t cl;
     unsigned char *cb = cert_bytes(r->cert, fault("pki-rscv-der"), &cl);
+    if (fault("pki-rscv-pem-nul") && !fault("pki-rscv-der")) {
+        cb = realloc(cb, cl + 1);
+        cb[cl++] = 0;
+    }
     int sent = send_frame(fd, "RSCV", cb, cl);
     if (fault("pki-rscv-der")) OPENSSL_free(cb); else free(cb);
     if (sent != 0) goto out;
@@ -870,11 +923,18 @@ static void *pki_conn(void *arg) {
     if (fault("pki-realpath-check") && !name_allowed(r->share, path)) goto out;
     f = fopen(path, "rb");
     if (!f) goto out;
-    size_t piece = 100;
     unsigned char buf[128], enc[512];
+    size_t piece = fault("pki-piece-sizeof-buf") ? sizeof buf : 100;
     for (;;) {
-        size_t got = fread(buf, 1, piece, f);
-        if (got == 0) break;
+        size_t got;
+        if (fault("pki-feof-loop")) {
+            if (feof(f)) break;
+            got = fread(buf, 1, piece, f);
+        } else {
+            got = fread(buf, 1, piece, f);
+            if (got == 0) break;
+            if (fault("pki-last-piece-dropped") && got < piece) break;
+        }
         size_t use = got;
         if (fault("pki-piece-strlen")) {
             use = 0;
@@ -883,7 +943,7 @@ static void *pki_conn(void *arg) {
         size_t el = sizeof enc;
         if (oaep(peer_key, buf, use, enc, &el, 1, fault("pki-rsfl-oaep-sha1")) != 0) break;
         if (send_frame(fd, "RSFL", enc, el) != 0) break;
-        if (got < piece) break;
+        if (got < piece && !fault("pki-feof-loop")) break;
     }
 out:
     if (f) fclose(f);
@@ -941,7 +1001,8 @@ static int pki_get(int argc, char **argv) {
     unsigned char enc[512];
     size_t el = sizeof enc;
     int sha1 = fault("pki-get-oaep-default");
-    if (oaep(peer_key, (const unsigned char *)name, strlen(name), enc, &el, 1, sha1) != 0)
+    size_t name_len = strlen(name) + (fault("pki-get-name-nul") ? 1 : 0);
+    if (oaep(peer_key, (const unsigned char *)name, name_len, enc, &el, 1, sha1) != 0)
         die("cannot encrypt the name");
     if (send_frame(fd, "RQFL", enc, el) != 0) die("send");
     size_t cap = 4096, total = 0;
@@ -1272,6 +1333,7 @@ static X509 *issue(struct ca *ca, const char *alias, EVP_PKEY *pub) {
     X509_NAME *name = X509_NAME_new();
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)alias, -1, -1, 0);
     X509_set_subject_name(x, name);
+    if (fault("ca-issuer-is-subject")) X509_set_issuer_name(x, name);
     X509_NAME_free(name);
     int days = fault("ca-extensions") ? 30 : 365;
     X509_gmtime_adj(X509_getm_notBefore(x), 0);
@@ -1307,7 +1369,17 @@ static void ca_verify(struct ca *ca, int fd, const char *body) {
     cred[crl] = 0;
     if (memchr(cred, 0, crl) || json_two((char *)cred, "name", &name, "password", &password) != 0) goto bad;
     BIO *b = BIO_new_mem_buf(public_key, -1);
-    pub = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
+    if (fault("ca-pkcs1-public-key")) {
+        unsigned char *der = NULL;
+        long dl = 0;
+        if (PEM_bytes_read_bio(&der, &dl, NULL, "RSA PUBLIC KEY", b, NULL, NULL) == 1) {
+            const unsigned char *q = der;
+            pub = d2i_PublicKey(EVP_PKEY_RSA, NULL, &q, dl);
+        }
+        OPENSSL_free(der);
+    } else {
+        pub = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
+    }
     BIO_free(b);
     ERR_clear_error();
     if (!pub || EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA) goto bad;
@@ -1411,6 +1483,7 @@ static void *ca_conn(void *arg) {
     char *body = malloc((size_t)clen + 1);
     size_t got = have < (size_t)clen ? have : (size_t)clen;
     memcpy(body, body_start, got);
+    if (fault("ca-body-one-recv")) clen = (long)got; /* what came with the headers */
     while (got < (size_t)clen) {
         ssize_t n = recv(fd, body + got, (size_t)clen - got, 0);
         if (n <= 0) {
@@ -1478,7 +1551,14 @@ static int enroll(int argc, char **argv) {
     if (oaep(X509_get0_pubkey(root), (unsigned char *)cred, strlen(cred), sealed, &sl, 1, 0) != 0)
         die("credentials too long for OAEP");
     BIO *b = BIO_new(BIO_s_mem());
-    PEM_write_bio_PUBKEY(b, key);
+    if (fault("ca-pkcs1-public-key")) {
+        unsigned char *der = NULL;
+        int dl = i2d_PublicKey(key, &der);
+        PEM_write_bio(b, "RSA PUBLIC KEY", "", der, dl);
+        OPENSSL_free(der);
+    } else {
+        PEM_write_bio_PUBKEY(b, key);
+    }
     char *pp;
     long pl = BIO_get_mem_data(b, &pp);
     char *pub = malloc((size_t)pl + 1);

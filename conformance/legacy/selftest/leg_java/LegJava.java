@@ -129,6 +129,25 @@ public final class LegJava {
         {"ca-oaep-mgf1-sha1", "FAIL LEG-CA-FMT-1", "CA and enrolment: OAEP with the JDK's default MGF1-SHA-1"},
         {"ca-extensions", "PASS LEG-CA-6", "CA: BasicConstraints, KeyUsage, EKU and 30 days"},
         {"ca-throttle", "PASS LEG-CA-5", "CA: 429 after 5 failed logins of an alias"},
+        // session 10, L7 (blind)
+        {"eke-m11-before-10", "FAIL LEG-EKE-FMT-3", "server: message 11 sent before the xorAck (10)"},
+        {"eke-key-hex", "FAIL LEG-EKE-FMT-4", "server: K from Kas.toString(16), hex digits, not decimal"},
+        {"eke-digest-upper", "FAIL LEG-EKE-FMT-5", "server: message 24 with %02X, upper-case hex"},
+        {"eke-retry-password-only", "FAIL LEG-EKE-FMT-3", "server: after Not Authenticated it reads a password again, not a user name"},
+        {"eke-auth-sticky", "FAIL LEG-EKE-FMT-3", "server: a connection once authenticated skips the password check on the next login"},
+        {"eke-timeout-millis", "FAIL LEG-EKE-FMT-3", "server: setSoTimeout(30), milliseconds taken for seconds"},
+        {"eke-client-mismatch-exit-0", "FAIL LEG-EKE-FMT-6", "client: a digest mismatch prints CAUTION, drops the file and exits 0"},
+        {"eke-client-out-before-digest", "FAIL LEG-EKE-FMT-6", "client: writes OUT before comparing message 24; a mismatch exits 1 leaving it"},
+        {"eke-client-na-ns-swapped", "FAIL LEG-EKE-FMT-4", "client: message 15 as E(Ns' || Na)"},
+        {"pki-piece-190", "FAIL LEG-PKI-FMT-6", "responder: pieces of 190 bytes, the OAEP maximum"},
+        {"pki-rsci-then-serve", "FAIL LEG-PKI-FMT-4", "responder: a missing return after RSCI: RSCV follows and the file is served"},
+        {"pki-length-with-header", "FAIL LEG-PKI-FMT-1", "responder: the length field counts the 8-byte header"},
+        {"pki-verify-swallowed", "FAIL LEG-PKI-FMT-4", "responder: a SignatureException from verify() is logged and ignored"},
+        {"pki-rscv-mime-pem", "FAIL LEG-PKI-FMT-4", "responder: RSCV re-encoded with Base64.getMimeEncoder (76 columns, CRLF)"},
+        {"pki-get-pem-trimmed", "FAIL LEG-PKI-FMT-3", "requester: SECE is the certificate file strip()ped, no final newline"},
+        {"ca-base64-url", "FAIL LEG-CA-FMT-1", "CA and enrolment: Base64.getUrlDecoder/getUrlEncoder for payload"},
+        {"ca-content-type-pem", "FAIL LEG-CA-FMT-2", "CA: the certificate answered as application/x-pem-file"},
+        {"ca-any-path", "FAIL LEG-CA-FMT-3", "CA: every path is /verify (no 404)"},
     };
 
     static final Set<String> ON = new HashSet<>();
@@ -318,8 +337,8 @@ public final class LegJava {
         return new BigInteger(digits);
     }
 
-    static byte[] keyOf(BigInteger kas) throws IOException {
-        String s = kas.toString();
+    static byte[] keyOf(BigInteger kas, boolean server) throws IOException {
+        String s = server && f("eke-key-hex") ? kas.toString(16) : kas.toString();
         int len = f("eke-key-16") ? 16 : 32;
         if (s.length() < len) {
             throw new IOException("K has " + s.length() + " digits: no AES key");
@@ -362,7 +381,7 @@ public final class LegJava {
             Socket s = ss.accept();
             Runnable session = () -> {
                 try (s) {
-                    s.setSoTimeout(30_000);
+                    s.setSoTimeout(f("eke-timeout-millis") ? 30 : 30_000);
                     ekeSession(new Conn(s), user, password, file, failures);
                 } catch (Exception e) {
                     log("eke session ended: " + e);
@@ -395,8 +414,15 @@ public final class LegJava {
                            Map<String, Integer> failures) throws Exception {
         byte[] pw39 = pad39(password);
         SecureRandom rnd = new SecureRandom();
+        boolean authed = false;
+        boolean retry = false;
+        byte[] name = null;
         while (true) {
-            byte[] name = f("eke-readfully-user") ? c.readFully(1024) : c.readSome(1024); // 1
+            if (!retry) {
+                name = f("eke-readfully-user") ? c.readFully(1024) : c.readSome(1024); // 1
+            }
+            boolean again = retry;
+            retry = false;
             if (name == null) {
                 return;
             }
@@ -405,20 +431,25 @@ public final class LegJava {
                 ekeAck(c, "Wrong Username");
                 continue;
             }
-            ekeAck(c, "u_ack"); // 2
+            if (!again) {
+                ekeAck(c, "u_ack"); // 2
+            }
             byte[] pw = c.readSome(1024); // 3
             if (pw == null) {
                 return;
             }
             boolean locked = f("eke-lockout") && failures.getOrDefault(who, 0) >= 3;
-            if (locked || !Arrays.equals(pw, password)) {
+            boolean sticky = f("eke-auth-sticky") && authed;
+            if (!sticky && (locked || !Arrays.equals(pw, password))) {
                 failures.merge(who, 1, Integer::sum);
                 ekeAck(c, "Not Authenticated"); // 4
                 if (f("eke-close-on-wrong-password")) {
                     return;
                 }
+                retry = f("eke-retry-password-only");
                 continue;
             }
+            authed = true;
             ekeAck(c, "Authenticated");
             byte[] m5 = c.readSome(1024);
             if (m5 == null) {
@@ -438,10 +469,15 @@ public final class LegJava {
             }
             BigInteger clientPublic = reveal(m9, pw39);
             BigInteger xs = f("eke-rand-exponent") ? new BigInteger(320, rnd).setBit(319) : XS;
-            ekeAck(c, "xorAck"); // 10
-            ekeSend(c, hide(g.modPow(xs, p), pw39)); // 11
+            if (f("eke-m11-before-10")) {
+                ekeSend(c, hide(g.modPow(xs, p), pw39)); // 11
+                ekeAck(c, "xorAck"); // 10
+            } else {
+                ekeAck(c, "xorAck"); // 10
+                ekeSend(c, hide(g.modPow(xs, p), pw39)); // 11
+            }
             c.readExact(12); // 12 xorServerAck
-            byte[] key = keyOf(clientPublic.modPow(xs, p));
+            byte[] key = keyOf(clientPublic.modPow(xs, p), true);
             byte[] ns = NS;
             if (f("eke-random-ns")) {
                 StringBuilder sb = new StringBuilder();
@@ -484,6 +520,9 @@ public final class LegJava {
             } else {
                 digest = sha1Hex(content);
             }
+            if (f("eke-digest-upper")) {
+                digest = ascii(new String(digest, StandardCharsets.US_ASCII).toUpperCase(java.util.Locale.ROOT));
+            }
             ekeSend(c, digest); // 24
             if (f("eke-one-login-per-conn")) {
                 return;
@@ -521,14 +560,19 @@ public final class LegJava {
             if (m11 == null) {
                 throw new EOFException("closed before message 11");
             }
-            byte[] key = keyOf(reveal(m11, pw39).modPow(XA, P));
+            byte[] key = keyOf(reveal(m11, pw39).modPow(XA, P), false);
             clientSend(c, ascii("xorServerAck"), ln); // 12
             byte[] m13 = c.readExact(32);
             byte[] ns = aes(Cipher.DECRYPT_MODE, key, m13, false);
             clientSend(c, ascii("aesAck"), ln); // 14
             byte[] both = new byte[64];
-            System.arraycopy(NA, 0, both, 0, 32);
-            System.arraycopy(ns, 0, both, 32, 32);
+            if (f("eke-client-na-ns-swapped")) {
+                System.arraycopy(ns, 0, both, 0, 32);
+                System.arraycopy(NA, 0, both, 32, 32);
+            } else {
+                System.arraycopy(NA, 0, both, 0, 32);
+                System.arraycopy(ns, 0, both, 32, 32);
+            }
             clientSend(c, aes(Cipher.ENCRYPT_MODE, key, both, false), ln); // 15
             c.readExact(12); // 16 clientAesAck
             clientSend(c, ascii("send_aes_nonceNa"), ln); // 17
@@ -562,6 +606,9 @@ public final class LegJava {
                 save(out, content);
                 return 0;
             }
+            if (f("eke-client-out-before-digest")) {
+                Files.write(out, content);
+            }
             clientSend(c, ascii("File delivered"), ln); // 23
             byte[] m24;
             try {
@@ -576,7 +623,7 @@ public final class LegJava {
             }
             if (!Arrays.equals(m24, sha1Hex(content)) && !f("eke-client-no-digest-check")) {
                 System.err.println("Hey! CAUTION!: File is corrupt and may be altered.");
-                return 1;
+                return f("eke-client-mismatch-exit-0") ? 0 : 1;
             }
             save(out, content);
             return 0;
@@ -705,11 +752,18 @@ public final class LegJava {
     static final Set<String> TYPES = Set.of("SECE", "RSCV", "RSCI", "RQFL", "RSFL");
 
     static void frame(OutputStream out, String type, byte[] payload) throws IOException {
+        frame(out, type, payload, false);
+    }
+
+    static void frame(OutputStream out, String type, byte[] payload, boolean responder)
+        throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         DataOutputStream d = new DataOutputStream(b);
         d.write(ascii(type));
         if (f("pki-length-short")) {
             d.writeShort(payload.length);
+        } else if (responder && f("pki-length-with-header")) {
+            d.writeInt(8 + payload.length);
         } else {
             d.writeInt(payload.length);
         }
@@ -789,16 +843,32 @@ public final class LegJava {
         if (first == null || !"SECE".equals(first[0])) {
             return true;
         }
-        X509Certificate peer;
+        X509Certificate peer = null;
         try {
             peer = readCertificate((byte[]) first[1]);
-            peer.verify(root);
+            if (f("pki-verify-swallowed")) {
+                try {
+                    peer.verify(root);
+                } catch (java.security.SignatureException e) {
+                    log("SECE signature: " + e);
+                }
+            } else {
+                peer.verify(root);
+            }
         } catch (Exception e) {
             log("SECE refused: " + e);
-            frame(out, "RSCI", new byte[0]);
-            return true;
+            frame(out, "RSCI", new byte[0], true);
+            if (!f("pki-rsci-then-serve") || peer == null) {
+                return true;
+            }
         }
-        frame(out, "RSCV", f("pki-rscv-der") ? own.getEncoded() : certFile);
+        byte[] rscv = f("pki-rscv-der") ? own.getEncoded() : certFile;
+        if (f("pki-rscv-mime-pem")) {
+            rscv = ascii("-----BEGIN CERTIFICATE-----\n"
+                + Base64.getMimeEncoder().encodeToString(own.getEncoded())
+                + "\n-----END CERTIFICATE-----\n");
+        }
+        frame(out, "RSCV", rscv, true);
         Object[] rq = readFrame(in, true);
         if (rq == null || !"RQFL".equals(rq[0])) {
             return true;
@@ -819,26 +889,26 @@ public final class LegJava {
             fin = new FileInputStream(file);
         } catch (IOException e) {
             if (f("pki-missing-rsci")) {
-                frame(out, "RSCI", new byte[0]);
+                frame(out, "RSCI", new byte[0], true);
             }
             return true;
         }
         String drift = f("pki-oaep-mgf1-sha1") ? "mgf1-sha1" : "";
         Cipher enc = rsa(Cipher.ENCRYPT_MODE, peer.getPublicKey(), drift);
-        int size = 100;
+        int size = f("pki-piece-190") ? 190 : 100;
         try (fin) {
             byte[] piece = new byte[size];
             if (f("pki-empty-file-frame")) {
                 int n;
                 do {
                     n = fin.readNBytes(piece, 0, size);
-                    frame(out, "RSFL", enc.doFinal(Arrays.copyOf(piece, n)));
+                    frame(out, "RSFL", enc.doFinal(Arrays.copyOf(piece, n)), true);
                 } while (n == size);
             } else {
                 int n;
                 while ((n = fin.readNBytes(piece, 0, size)) > 0) {
                     byte[] plain = f("pki-last-piece-padded") ? piece : Arrays.copyOf(piece, n);
-                    frame(out, "RSFL", enc.doFinal(plain));
+                    frame(out, "RSFL", enc.doFinal(plain), true);
                 }
             }
         }
@@ -860,7 +930,11 @@ public final class LegJava {
             s.setSoTimeout(60_000);
             InputStream in = s.getInputStream();
             OutputStream out = s.getOutputStream();
-            frame(out, "SECE", f("pki-sece-der") ? readCertificate(certFile).getEncoded() : certFile);
+            byte[] sece = f("pki-sece-der") ? readCertificate(certFile).getEncoded() : certFile;
+            if (f("pki-get-pem-trimmed")) {
+                sece = ascii(new String(certFile, StandardCharsets.US_ASCII).strip());
+            }
+            frame(out, "SECE", sece);
             Object[] answer = readFrame(in, false);
             if (answer == null || !"RSCV".equals(answer[0])) {
                 System.err.println("certificate refused by the peer");
@@ -944,7 +1018,7 @@ public final class LegJava {
     static void caHandle(HttpExchange ex, PrivateKey rootKey, X509Certificate root,
                          Map<String, String> users, Map<String, Integer> failed) throws Exception {
         String path = ex.getRequestURI().getPath();
-        if (!"/verify".equals(path)) {
+        if (!"/verify".equals(path) && !f("ca-any-path")) {
             answer(ex, 404, "text/plain", ascii("not found\n"));
             return;
         }
@@ -971,7 +1045,7 @@ public final class LegJava {
             }
             byte[] sealed;
             try {
-                sealed = Base64.getDecoder().decode(payload);
+                sealed = (f("ca-base64-url") ? Base64.getUrlDecoder() : Base64.getDecoder()).decode(payload);
             } catch (IllegalArgumentException e) {
                 throw new BadRequest("payload is not base64");
             }
@@ -1022,7 +1096,8 @@ public final class LegJava {
             String json = "{\"certificate\": \"" + pem("CERTIFICATE", cert).replace("\n", "\\n") + "\"}";
             answer(ex, 200, "application/json", ascii(json));
         } else {
-            answer(ex, 200, "text/plain", ascii(pem("CERTIFICATE", cert)));
+            answer(ex, 200, f("ca-content-type-pem") ? "application/x-pem-file" : "text/plain",
+                ascii(pem("CERTIFICATE", cert)));
         }
         log("issued a certificate for " + alias);
     }
@@ -1098,7 +1173,8 @@ public final class LegJava {
         String cred = "{\"name\": " + Json.quote(alias) + ", \"password\": " + Json.quote(password) + "}";
         byte[] sealed = rsa(Cipher.ENCRYPT_MODE, root.getPublicKey(),
             f("ca-oaep-mgf1-sha1") ? "mgf1-sha1" : "").doFinal(cred.getBytes(StandardCharsets.UTF_8));
-        String body = "{\"payload\": " + Json.quote(Base64.getEncoder().encodeToString(sealed))
+        Base64.Encoder b64 = f("ca-base64-url") ? Base64.getUrlEncoder() : Base64.getEncoder();
+        String body = "{\"payload\": " + Json.quote(b64.encodeToString(sealed))
             + ", \"public_key\": " + Json.quote(pem("PUBLIC KEY", pair.getPublic().getEncoded())) + "}";
         HttpURLConnection conn = (HttpURLConnection) new URL(need(flags, "ca") + "/verify").openConnection();
         conn.setRequestMethod("POST");
