@@ -16,7 +16,6 @@ close.
 from __future__ import annotations
 
 import socket
-import ssl
 import time
 from collections.abc import Callable
 
@@ -24,6 +23,7 @@ import pytest
 
 from conformance import ca_support as ca
 from conformance.target import Target
+from conformance.test_ca import _http_messages, _read_until_close
 from conformance.wire import ConformanceFailure
 
 pytestmark = [
@@ -56,50 +56,6 @@ _FRAMINGS: dict[str, Callable[[bytes], tuple[str, bytes]]] = {
 }
 
 
-def _read_until_close(tls: ssl.SSLSocket, deadline: float) -> tuple[bytes, bool]:
-    """Everything the CA sends until it closes (True) or `deadline` passes (False)."""
-    received = b""
-    while time.monotonic() < deadline:
-        tls.settimeout(max(0.01, deadline - time.monotonic()))
-        try:
-            chunk = tls.recv(65536)
-        except TimeoutError:
-            return received, False
-        except (ssl.SSLError, OSError):
-            return received, True
-        if not chunk:
-            return received, True
-        received += chunk
-    return received, False
-
-
-def _status_lines(data: bytes) -> list[bytes]:
-    """The answers in `data`, one after the other (their status lines; bytes that are no
-    HTTP/1.x answer count as one answer)."""
-    answers: list[bytes] = []
-    while data:
-        if not data.startswith(b"HTTP/"):
-            answers.append(data[:80])
-            break
-        head, sep, rest = data.partition(b"\r\n\r\n")
-        answers.append(head.split(b"\r\n", 1)[0])
-        if not sep:
-            break
-        if ca.is_chunked(head):
-            end = ca.chunked_body(rest)[1]
-            if end is None:
-                break
-            data = rest[end:]
-            continue
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            key, _, value = line.partition(b":")
-            if key.strip().lower() == b"content-length" and value.strip().isdigit():
-                length = int(value.strip())
-        data = rest[length:]
-    return answers
-
-
 @pytest.mark.req("CA-ENR-9")
 @pytest.mark.parametrize("framing", list(_FRAMINGS))
 @pytest.mark.parametrize("route", list(_ROUTES))
@@ -129,7 +85,7 @@ def test_bytes_after_an_unframed_request_on_any_route_are_not_a_request(
         if data and not closed:  # a late answer (a loaded CA): its close may follow it
             more, closed = _read_until_close(tls, time.monotonic() + 2.0)
             data += more
-    answers = _status_lines(data)
+    answers = _http_messages(data)
     what = f"{method} {path} ({framing}: {fields.strip()!r}) then GET /v1/crl, one write"
     if len(answers) > 1:
         raise ConformanceFailure.evidence(
