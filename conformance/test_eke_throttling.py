@@ -1370,6 +1370,37 @@ def _name_variant(user: str, variant: str) -> str | None:
     return other
 
 
+def _look_alike_leaves_the_user_alone(
+    target: Target, sources: SourceAddresses, victim: Victim, other: str, what: str
+) -> None:
+    """N failures of the user name `other` (a look-alike of the victim's: `what` says how),
+    each from a fresh address; then the victim's honest login, from yet another address,
+    MUST complete (EKE-THR-2): a throttle that counts the two names as one FAILs."""
+    n = target.limits.throttle_failures
+    for _ in range(n):
+        try:
+            if _fail_once(target, other, sources.fresh()) is not None:
+                break  # the look-alike itself is throttled: as it should be
+        except ConformanceFailure as exc:
+            if exc.violates:
+                raise
+            # Its handshake did not run (another requirement's FAIL, judged elsewhere).
+            inconclusive(f"a failed handshake of {other!r} could not be made: {exc}")
+    try:
+        channel = _sequential_login(lambda: victim.honest(sources.fresh()))
+    except ConformanceFailure as exc:
+        if exc.violates:
+            raise
+        raise ConformanceFailure(
+            f"EKE-THR-2: after {n} failed handshakes of {other!r} ({what}), each from a "
+            f"fresh address, the honest login of {victim.user!r} from another address did "
+            f"not complete: the throttle counts the two names as one\n{exc}",
+            violates=("EKE-THR-2",),
+        ) from None
+    channel.send_frame("BYE_", {})
+    channel.close()
+
+
 @pytest.mark.req("EKE-THR-2")
 @pytest.mark.parametrize("variant", ["swapcase", "trailing-space", "fullwidth"])
 def test_failures_of_a_look_alike_name_do_not_throttle_the_user(
@@ -1382,30 +1413,13 @@ def test_failures_of_a_look_alike_name_do_not_throttle_the_user(
     other = _name_variant(eke_victim.user, variant)
     if other is None:
         pytest.skip(f"the account name {eke_victim.user!r} has no {variant} variant")
-    n = eke_target.limits.throttle_failures
-    for _ in range(n):
-        try:
-            if _fail_once(eke_target, other, eke_sources.fresh()) is not None:
-                break  # the look-alike itself is throttled: as it should be
-        except ConformanceFailure as exc:
-            if exc.violates:
-                raise
-            # Its handshake did not run (another requirement's FAIL, judged elsewhere).
-            inconclusive(f"a failed handshake of {other!r} could not be made: {exc}")
-    try:
-        channel = _sequential_login(lambda: eke_victim.honest(eke_sources.fresh()))
-    except ConformanceFailure as exc:
-        if exc.violates:
-            raise
-        raise ConformanceFailure(
-            f"EKE-THR-2: after {n} failed handshakes of {other!r} (another user name: it "
-            f"differs from {eke_victim.user!r} in its bytes), each from a fresh address, the "
-            f"honest login of {eke_victim.user!r} from another address did not complete: the "
-            f"throttle counts look-alike names as one\n{exc}",
-            violates=("EKE-THR-2",),
-        ) from None
-    channel.send_frame("BYE_", {})
-    channel.close()
+    _look_alike_leaves_the_user_alone(
+        eke_target,
+        eke_sources,
+        eke_victim,
+        other,
+        f"another user name: it differs from {eke_victim.user!r} in its bytes",
+    )
 
 
 # ---------------------------------------------------------------- a burst: one step, not two
@@ -2117,30 +2131,14 @@ def test_failures_of_another_normalisation_do_not_throttle_the_user(
         pytest.skip(f"no account name changes under {form} (needs a non-ASCII name)")
     account, other = pairs[0]
     victim = Victim(eke_target, account, _timeout(eke_target))
-    n = eke_target.limits.throttle_failures
     try:
-        for _ in range(n):
-            try:
-                if _fail_once(eke_target, other, eke_sources.fresh()) is not None:
-                    break  # the look-alike itself is throttled: as it should be
-            except ConformanceFailure as exc:
-                if exc.violates:
-                    raise
-                inconclusive(f"a failed handshake of {other!r} could not be made: {exc}")
-        try:
-            channel = _sequential_login(lambda: victim.honest(eke_sources.fresh()))
-        except ConformanceFailure as exc:
-            if exc.violates:
-                raise
-            raise ConformanceFailure(
-                f"EKE-THR-2: after {n} failed handshakes of {other!r} ({form} of "
-                f"{account.user!r}: {other.encode().hex()} vs {account.user.encode().hex()}, "
-                f"another user name), each from a fresh address, the honest login of "
-                f"{account.user!r} from another address did not complete: the throttle "
-                f"counts differently normalised names as one\n{exc}",
-                violates=("EKE-THR-2",),
-            ) from None
-        channel.send_frame("BYE_", {})
-        channel.close()
+        _look_alike_leaves_the_user_alone(
+            eke_target,
+            eke_sources,
+            victim,
+            other,
+            f"{form} of {account.user!r}: {other.encode().hex()} vs "
+            f"{account.user.encode().hex()}, another user name",
+        )
     finally:
         victim.reset(eke_sources)  # a server that did count them: free the account again
