@@ -26,17 +26,15 @@ import time
 
 import pytest
 
-from conformance.eke_support import PartialHandshake, SourceAddresses, Victim, ghost_user
+from conformance.eke_support import SourceAddresses, Victim, ghost_user
 from conformance.plugin import inconclusive
 from conformance.target import Target
 from conformance.test_eke_throttling import (
     _assert_throttled,
-    _end,
     _fail_once,
-    _hold,
+    _hard_lock_a_ghost,
     _lock_seconds,
     _needs_throttling,
-    _pending_caps,
     _plain_failures_throttle,
     _probe,
     _sequential_login,
@@ -169,30 +167,9 @@ def test_a_hard_lock_survives_a_restart(eke_target: Target, eke_sources: SourceA
     and survives restarts"."""
     _needs_throttling(eke_target, eke_sources)
     needs_restart(eke_target)
-    limits = eke_target.limits
-    if limits.lock_after is None:
-        pytest.skip("the target declares no hard cap (limits.lock_after, EKE-THR-11)")
-    p, _ = _pending_caps(eke_target)
-    n, lock_after = limits.throttle_failures, limits.lock_after
-    if lock_after - (n - 1) > p:
-        pytest.skip(f"lock_after {lock_after} is not reachable without waiting out locks")
-    if limits.throttle_cap > 5:
-        pytest.skip(f"waiting out a {limits.throttle_cap:g} s backoff cap is too long here")
-    user = ghost_user()
-    for i in range(n - 1):
-        early = _fail_once(eke_target, user, eke_sources.fresh())
-        if early is not None:
-            raise ConformanceFailure(f"throttled after {i} failures of {n}: {early.describe()}")
-    held: list[PartialHandshake] = []
-    try:
-        for i in range(lock_after - (n - 1)):
-            what = f"guess {n + i} of {lock_after}"
-            held.append(_hold(eke_target, user, bytes(32), eke_sources.fresh(), what))
-    except ConformanceFailure as exc:
-        inconclusive(f"cannot judge the hard cap: {lock_after} failures could not be made\n{exc}")
-    finally:
-        for hs in held:
-            _end(eke_target, hs)
+    user = _hard_lock_a_ghost(eke_target, eke_sources, strict=True)
+    lock_after = eke_target.limits.lock_after
+    assert lock_after is not None  # the helper SKIPs otherwise
     frame, _ = _probe(eke_target, user, bytes(32), eke_sources.fresh())
     if frame is None or frame.error_name != "throttled":
         inconclusive(

@@ -25,17 +25,15 @@ import time
 
 import pytest
 
-from conformance.eke_support import PartialHandshake, SourceAddresses, ghost_user
+from conformance.eke_support import SourceAddresses, ghost_user
 from conformance.plugin import inconclusive
 from conformance.target import Target
 from conformance.test_eke_restart import needs_restart, restart_and_wait
 from conformance.test_eke_throttling import (
-    _end,
     _fail_once,
-    _hold,
+    _hard_lock_a_ghost,
     _lock_seconds,
     _needs_throttling,
-    _pending_caps,
     _probe,
 )
 from conformance.wire import ConformanceFailure
@@ -102,29 +100,9 @@ def test_a_hard_lock_older_than_the_backoff_cap_survives_a_restart(
     _needs_throttling(eke_target, eke_sources)
     needs_restart(eke_target)
     limits = eke_target.limits
-    if limits.lock_after is None:
-        pytest.skip("the target declares no hard cap (limits.lock_after, EKE-THR-11)")
-    if limits.throttle_cap > _LONGEST_WAIT:
-        pytest.skip(f"waiting out a {limits.throttle_cap:g} s backoff cap is too long here")
-    p, _ = _pending_caps(eke_target)
-    n, lock_after = limits.throttle_failures, limits.lock_after
-    if lock_after - (n - 1) > p:
-        pytest.skip(f"lock_after {lock_after} is not reachable without waiting out locks")
-    user = ghost_user()
-    for i in range(n - 1):
-        early = _fail_once(eke_target, user, eke_sources.fresh())
-        if early is not None:
-            inconclusive(f"throttled after {i} failures of {n - 1}: {early.describe()}")
-    held: list[PartialHandshake] = []
-    try:
-        for i in range(lock_after - (n - 1)):
-            what = f"guess {n + i} of {lock_after}"
-            held.append(_hold(eke_target, user, bytes(32), eke_sources.fresh(), what))
-    except ConformanceFailure as exc:
-        inconclusive(f"cannot judge the hard cap: {lock_after} failures could not be made\n{exc}")
-    finally:
-        for hs in held:
-            _end(eke_target, hs)
+    user = _hard_lock_a_ghost(eke_target, eke_sources, strict=False)
+    lock_after = eke_target.limits.lock_after
+    assert lock_after is not None  # the helper SKIPs otherwise
     frame, _ = _probe(eke_target, user, bytes(32), eke_sources.fresh())
     if frame is None or frame.error_name != "throttled":
         inconclusive(
