@@ -679,6 +679,7 @@ def all_readings() -> tuple[Reading, ...]:
         readings_session9,
         readings_session10,
         readings_session10b,
+        readings_session11,
     )
 
     return (
@@ -688,6 +689,7 @@ def all_readings() -> tuple[Reading, ...]:
         + readings_session9.READINGS
         + readings_session10.READINGS
         + readings_session10b.READINGS
+        + readings_session11.READINGS
     )
 
 
