@@ -481,6 +481,38 @@ def test_put_family_of_bad_names_is_forbidden(target: Target, app_channel: AppCh
         )
 
 
+@pytest.mark.req("APP-NAME-1", "APP-PUT-2", "ERR-3")
+def test_put_names_beyond_the_length_limits_are_forbidden(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """APP-NAME-1's limits hold in a put as in a get, for the whole name and for every
+    component — also those a put does not keep (it stores the basename, APP-PUT-2): a
+    put path with its own copy of the name rules, checking only the basename it stores,
+    or leaving the limits to the file system, accepts these (or fails with ENAMETOOLONG
+    instead of `forbidden`)."""
+    require(target, "put")
+    names = {
+        "name-4097-bytes": _exact_name("d", 4097),
+        "name-4097-bytes-two-byte-chars": _exact_name("\u00e9", 4097),
+        "directory-component-256": "d" * 256 + "/sft-conformance-put.bin",
+        "directory-component-256-bytes": "\u00e9" * 128 + "/sft-conformance-put.bin",
+        "basename-256": "e" * 256,
+        "basename-256-bytes": "sft-" + "\u20ac" * 84,
+    }
+    channel = app_channel()
+    for case, name in names.items():
+        channel.send_frame("PUTF", {"name": name, "size": 1})
+        outcome = channel.expect([ExpectError("forbidden"), ExpectFrame("RSFL")])
+        if not outcome.ok or outcome.frame is None or outcome.frame.type == b"RSFL":
+            raise ConformanceFailure.evidence(
+                f"APP-NAME-1: PUTF of a name beyond the limits ({case}, "
+                f"{len(name.encode())} bytes, longest component "
+                f"{max(len(p.encode()) for p in name.split('/'))} bytes)",
+                "EROR forbidden (non-fatal), nothing accepted",
+                outcome.describe(),
+            )
+
+
 @pytest.mark.req("ERR-1")
 def test_refusals_of_long_names_are_well_formed(target: Target, app_channel: AppChannel) -> None:
     """The EROR answering a long name is a well-formed EROR: its message at most 512

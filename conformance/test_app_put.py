@@ -462,6 +462,65 @@ def test_put_of_an_empty_file(target: Target, app_channel: AppChannel) -> None:
         raise ConformanceFailure(f"APP-PUT-5: {target.inbox / name} is not the empty put")
 
 
+@pytest.mark.req("APP-PUT-5", "APP-STORE-3", "ERR-3")
+@pytest.mark.parametrize("lie", ["done-sha256", "putf-sha256", "done-size"])
+def test_empty_put_integrity_mismatch_is_refused_and_not_stored(
+    target: Target, app_channel: AppChannel, lie: str
+) -> None:
+    """A put of 0 bytes is verified like any other: a DONE (or PUTF) whose SHA-256 is not
+    that of nothing, or a DONE claiming a byte, is `integrity_failed` and nothing is
+    stored. Catches a fast path for empty files that skips the check ("nothing was sent,
+    nothing to verify")."""
+    require(target, "put")
+    name = fresh_name()
+    wrong = hashlib.sha256(b"not nothing").hexdigest()
+    answer, final = put_file(
+        app_channel(),
+        name,
+        b"",
+        done_sha=wrong if lie == "done-sha256" else None,
+        putf_sha=wrong if lie == "putf-sha256" else None,
+        done_size=1 if lie == "done-size" else None,
+    )
+    if final is None:
+        raise ConformanceFailure(f"PUTF of 0 bytes was not accepted: {answer.describe()}")
+    if not final.ok or final.frame is None or final.frame.type != b"EROR":
+        raise ConformanceFailure.evidence(
+            f"APP-PUT-5: a put of 0 bytes whose {lie} lies",
+            "EROR integrity_failed, then the close; nothing stored",
+            final.describe(),
+        )
+    _assert_name_free(app_channel, target, name)
+
+
+@pytest.mark.req("APP-PUT-3")
+@pytest.mark.parametrize("size", [0, 1, len(PAYLOAD)])
+def test_put_of_an_existing_name_is_exists_whatever_its_size(
+    target: Target, app_channel: AppChannel, size: int
+) -> None:
+    """A stored file's name offered again with `size` bytes (0 too: an empty file needs no
+    temporary, which tempts a fast path that creates the final name without the check)
+    is `exists` before any data, and the stored file is left as it was."""
+    require(target, "put")
+    name = fresh_name()
+    channel = app_channel()
+    _answer, final = put_file(channel, name, PAYLOAD)
+    if final is None or not final.ok or final.frame is None or final.frame.type != b"DONE":
+        raise ConformanceFailure(f"first put of {name!r} failed: {_answer.describe()}")
+    channel.send_frame("PUTF", {"name": name, "size": size})
+    outcome = channel.expect([ExpectError("exists"), ExpectFrame("RSFL", {"accept": True})])
+    if not outcome.ok or outcome.frame is None or outcome.frame.error_name != "exists":
+        raise ConformanceFailure.evidence(
+            f"APP-PUT-3: PUTF {name!r} of {size} bytes, a name stored in the inbox",
+            "EROR exists, before any data",
+            outcome.describe(),
+        )
+    if target.inbox is not None and (target.inbox / name).read_bytes() != PAYLOAD:
+        raise ConformanceFailure(
+            f"APP-PUT-3: {target.inbox / name} changed after a PUTF of {size} bytes of its name"
+        )
+
+
 @pytest.mark.req("APP-PUT-7", "LIM-3")
 def test_put_of_exactly_the_maximum_size_is_accepted(
     target: Target, app_channel: AppChannel

@@ -318,6 +318,18 @@ _JSON_ABUSE = {
     # handed to the runtime's number parser) accepts
     "number-plus-sign": b'{"name":"a","x":+1}',
     "number-leading-zero": b'{"name":"a","x":01}',
+    # what lenient parsers accept (JSON5, Jackson's ALLOW_* features, a JavaScript or
+    # Python literal parser, json.loads(strict=False)); each in an unknown member, so a
+    # receiver that parses it answers the request (not_found) instead of bad_frame
+    "trailing-comma-object": b'{"name":"a","x":1,}',
+    "trailing-comma-array": b'{"name":"a","x":[1,2,]}',
+    "single-quoted-string": b'{"name":"a","x":\'y\'}',
+    "block-comment": b'{"name":"a"/* a comment */,"x":1}',
+    "number-hex": b'{"name":"a","x":0x10}',
+    "number-leading-dot": b'{"name":"a","x":.5}',
+    "number-trailing-dot": b'{"name":"a","x":1.}',
+    "python-literal": b'{"name":"a","x":True}',
+    "raw-control-in-string": b'{"name":"a","x":"tab\there"}',
     "missing-member": b"{}",
     # the member's key in another case: JSON keys are case-sensitive, so `name` is
     # missing (and `NAME` an unknown member, FRM-10); Go's encoding/json, decoding into
@@ -554,6 +566,57 @@ def test_requests_pipelined_behind_a_put_are_answered(
     _finish_get(channel, first.frame, file.sha256, file.size)
     channel.expect([ExpectError("not_found")]).check(f"APP-2: RQFL of a missing file {where}")
     channel.expect([ExpectFrame("BYE_"), ExpectClose()]).check(f"APP-2: BYE_ {where}")
+
+
+# How a put's DATA and DONE frames are cut into writes (sizes; the rest in one last write):
+# the header of the first DATA frame alone, its payload in pieces, the last piece together
+# with the next frames. Over sft-pki every write is one TLS record (or several of 16 KiB):
+# a receiver that reads a DATA payload straight into its buffer must stop at the payload's
+# end, however the records fall, and must not take one read for the whole payload.
+_PUT_SPLITS = {
+    "header-alone-then-rest": [8],
+    "payload-in-pieces": [8, 1000, 5000, 3],
+    "pieces-across-frames": [8, 20_000, 30_000],
+    "bytewise-header-then-rest": [1] * 8,
+}
+
+
+@pytest.mark.req("FRM-4", "APP-PUT-4", "APP-PUT-5")
+@pytest.mark.parametrize("split", sorted(_PUT_SPLITS))
+def test_put_frames_split_and_coalesced_any_way(
+    target: Target, app_channel: AppChannel, split: str
+) -> None:
+    """Two DATA frames (40 000 and 25 000 bytes) and the DONE of a put, sent as one stream
+    cut as `_PUT_SPLITS` says, the last write carrying the end of the data and the DONE:
+    the put is stored and acknowledged with its DONE. Catches a receiver that takes what
+    one read returned for a whole DATA payload, and one that reads a payload into a
+    buffer past its end, losing the DONE (or the next frame) that came with it."""
+    require(target, "put")
+    data = bytes((i * 31 + 7) % 251 for i in range(65_000))
+    name = fresh_name()
+    channel = app_channel()
+    channel.send_frame("PUTF", {"name": name, "size": len(data)})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check(f"PUTF {name!r}")
+    want = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    frames = [
+        frame_bytes("DATA", data[:40_000]),
+        frame_bytes("DATA", data[40_000:]),
+        frame_bytes("DONE", control(want)),
+    ]
+    sizes = _PUT_SPLITS[split]
+    total = sum(len(f) for f in frames)
+    send_split_frames(channel, frames, [*sizes, total - sum(sizes)])
+    channel.expect([ExpectFrame("DONE", want)]).check(
+        f"FRM-4: a put's DATA, DATA, DONE written as {sizes} + the rest"
+    )
+    channel.send_frame("PUTF", {"name": name, "size": 1})
+    channel.expect([ExpectError("exists")]).check(
+        f"APP-PUT-5: PUTF {name!r} again, after its put (written as {split}) was acknowledged"
+    )
+    if target.inbox is not None and (target.inbox / name).read_bytes() != data:
+        raise ConformanceFailure(
+            f"FRM-4: {target.inbox / name} differs from the bytes sent (written as {split})"
+        )
 
 
 # --- errors -------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import re
 import secrets
 import ssl
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -53,11 +54,21 @@ from conformance.pki_channel import (
 )
 from conformance.plugin import inconclusive, unsupported
 from conformance.target import Account, Target
-from conformance.wire import Closed, ConformanceFailure, ExpectError, ReceivedFrame
+from conformance.wire import (
+    Closed,
+    ConformanceFailure,
+    ExpectError,
+    ReceivedFrame,
+    deadline_after,
+)
 from conformance.x509 import (
     EKU_ANY,
     EKU_CLIENT_AUTH,
+    EKU_SERVER_AUTH,
     Certificate,
+    CertProfile,
+    KeyPair,
+    LabPKI,
     pem_decode,
     read_certificate,
 )
@@ -489,4 +500,176 @@ def test_responder_refetches_the_crl(
         f"{time.monotonic() - revoked:.1f} s later — two of the declared CRL refresh "
         f"intervals ({interval:g} s) and more — the responder still accepted its "
         f"certificate: it does not refetch the CRL\n{last}"
+    )
+
+
+# --- near misses, second certificates of one serial, expiry while the responder runs -----
+
+# Bad client certificates beside those of lab.bad(): the profile changes that make them,
+# and what their refusal checks. Minutes, not hours: a responder that allows itself an
+# hour of "clock skew" at either end of the validity (or checks dates to the hour) lets
+# these through; 15 minutes stays far above any honest clock difference on one host.
+_NEAR_MISSES: dict[str, tuple[dict[str, object], tuple[str, ...]]] = {
+    "expired_minutes_ago": ({"days_before": 30, "days_after": -15 / 1440}, ("PKI-CERT-3",)),
+    "valid_in_minutes": ({"days_before": -15 / 1440, "days_after": 30}, ("PKI-CERT-3",)),
+    # serverAuth and anyExtendedKeyUsage, no clientAuth: OpenSSL's purpose check lets it
+    # through (anyExtendedKeyUsage), so only the responder's own EKU check refuses it — and
+    # a check that looks for the initiator's purpose (serverAuth, a copied check or an
+    # inverted flag) accepts it.
+    "server_and_any_eku": ({"eku": (EKU_SERVER_AUTH, EKU_ANY)}, ("PKI-CERT-5",)),
+}
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param(k, marks=pytest.mark.req(*ids, "ERR-3", "PKI-TLS-10"), id=k)
+        for k, (_changes, ids) in _NEAR_MISSES.items()
+    ],
+)
+def test_responder_refuses_near_miss_client_certificate(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook, kind: str
+) -> None:
+    lab = lab_pki(target)
+    assert target.root is not None
+    changes, ids = _NEAR_MISSES[kind]
+    cert, key = lab.employee(_suite_alias(target, tmp_path), **changes).write(tmp_path, kind)
+    result = connect_pki(
+        target.host, target.port, client_context(target.root, cert, key), name=f"pki {kind}"
+    )
+    _record(transcripts, result)
+    judge_responder_refusal(
+        result,
+        f"{'/'.join(ids)}: {kind} client certificate (alias of the suite)",
+        request_name=_request_name(target),
+        close_within=_close_bound(target),
+    )
+
+
+def _served(result: PkiChannel | HandshakeRefused, request_name: str) -> str | None:
+    """None when the responder served `request_name` over `result`; else what happened."""
+    if isinstance(result, HandshakeRefused):
+        return f"handshake refused: {result.reason}"
+    result.send_frame("RQFL", {"name": request_name})
+    first = result.recv_frame(deadline_after(result.timeout))
+    if isinstance(first, ReceivedFrame) and first.type == b"RSFL":
+        return None
+    return f"RQFL {request_name!r} answered with {first.describe()}"
+
+
+def _issue(lab: LabPKI, alias: str, key: KeyPair, serial: int, **changes: object) -> Certificate:
+    return lab.root.issue(
+        replace(CertProfile(common_name=alias), serial=serial, **changes),  # type: ignore[arg-type]
+        key=key,
+    )
+
+
+# What differs in the second certificate: each is refused by the responder's own checks
+# only (OpenSSL's chain, time and purpose checks pass them).
+_SECOND_CERTIFICATE: dict[str, tuple[dict[str, object], str]] = {
+    "server_and_any_eku": ({"eku": (EKU_SERVER_AUTH, EKU_ANY)}, "PKI-CERT-5"),
+    "no_basic_constraints": ({"basic_constraints": False}, "PKI-CERT-9"),
+    "ca_true_not_critical": (
+        {
+            "ca": True,
+            "basic_constraints_critical": False,
+            "key_usage": ("digitalSignature", "keyCertSign"),
+        },
+        "PKI-CERT-6",
+    ),
+}
+
+
+@pytest.mark.req("PKI-CERT-5", "PKI-CERT-6", "PKI-CERT-9")
+def test_responder_checks_every_certificate_of_a_known_serial(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """The suite's alias presents a good certificate, which is served; then certificates
+    with the same serial number, issuer, subject and key that differ only in a defect the
+    responder's own checks must find. A responder that remembers a certificate it checked
+    once by its serial number ("unique per CA"), its subject or its key — and skips the
+    checks for the next one — accepts them. Every certificate is judged on its own."""
+    lab = lab_pki(target)
+    assert target.root is not None
+    alias = _suite_alias(target, tmp_path)
+    key = KeyPair.generate()
+    serial = secrets.randbits(95) | (1 << 94)
+    good = _issue(lab, alias, key, serial)
+    cert, key_path = good.write(tmp_path, "good")
+    result = connect_pki(
+        target.host, target.port, client_context(target.root, cert, key_path), name="good"
+    )
+    _record(transcripts, result)
+    problem = _served(result, _request_name(target))
+    if isinstance(result, PkiChannel):
+        result.close()
+    if problem is not None:
+        inconclusive(f"the suite's good certificate (serial {serial:x}) was not served: {problem}")
+    accepted = []
+    for kind, (changes, req) in _SECOND_CERTIFICATE.items():
+        bad = _issue(lab, alias, key, serial, **changes)
+        cert, key_path = bad.write(tmp_path, kind)
+        result = connect_pki(
+            target.host, target.port, client_context(target.root, cert, key_path), name=kind
+        )
+        _record(transcripts, result)
+        try:
+            judge_responder_refusal(
+                result,
+                f"{req}: {kind} certificate with the serial, subject and key of one it accepted",
+                request_name=_request_name(target),
+                close_within=_close_bound(target),
+            )
+        except ConformanceFailure as exc:
+            accepted.append(str(exc))
+        finally:
+            if isinstance(result, PkiChannel):
+                result.close()
+    if accepted:
+        raise ConformanceFailure(
+            f"a certificate checked once does not vouch for another of serial {serial:x}:\n"
+            + "\n".join(accepted)
+        )
+
+
+# How long a certificate minted to expire during the case stays valid, and the wait past
+# its notAfter (X.509 times have whole seconds).
+_SHORT_LIFE = 3.0
+_PAST_EXPIRY = 3.0
+
+
+@pytest.mark.req("PKI-CERT-3")
+def test_responder_refuses_a_certificate_that_expired_while_it_runs(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """A certificate valid when the responder started, and at the suite's first connection
+    (served), then expired a moment later: the next connection with it must be refused.
+    A responder that reads the clock once (at start, or when it built its TLS context) or
+    caches a certificate's verdict accepts it."""
+    lab = lab_pki(target)
+    assert target.root is not None
+    minted = time.time()
+    cert, key = lab.employee(
+        _suite_alias(target, tmp_path), days_before=30, days_after=_SHORT_LIFE / 86400
+    ).write(tmp_path, "short-lived")
+    ctx = client_context(target.root, cert, key)
+    result = connect_pki(target.host, target.port, ctx, name="short-lived, still valid")
+    _record(transcripts, result)
+    problem = _served(result, _request_name(target))
+    if isinstance(result, PkiChannel):
+        result.close()
+    if problem is not None:
+        inconclusive(f"the certificate was not served while still valid: {problem}")
+    # Waiting for the certificate's own expiry (the condition under test), bounded.
+    left = minted + _SHORT_LIFE + _PAST_EXPIRY - time.time()
+    if left > 0:
+        time.sleep(left)
+    result = connect_pki(target.host, target.port, ctx, name="short-lived, expired")
+    _record(transcripts, result)
+    judge_responder_refusal(
+        result,
+        f"PKI-CERT-3: a certificate that expired {_PAST_EXPIRY:g} s ago (it was accepted "
+        f"{_SHORT_LIFE + _PAST_EXPIRY:g} s earlier)",
+        request_name=_request_name(target),
+        close_within=_close_bound(target),
     )

@@ -66,7 +66,9 @@ from conformance.wire import (
     ExpectError,
     ExpectFrame,
     ReceivedFrame,
+    control,
     deadline_after,
+    frame_bytes,
     header_bytes,
 )
 
@@ -118,6 +120,60 @@ def test_tls12_or_lower_is_refused(
         transcripts.add(result)
         raise ConformanceFailure(f"PKI-TLS-1: a {version} client got {result.peer.version}")
     transcripts.add(result.transcript)
+
+
+# Every frame type of the profiles (§1, §3.1, §5.3): none may come back in the clear.
+_SFT_TYPES = frozenset(
+    {b"RQFL", b"RSFL", b"PUTF", b"DATA", b"DONE", b"EROR", b"BYE_", b"RECD", b"EKE1", b"EKE2"}
+    | {b"EKE3", b"SECE", b"RSCV", b"RSCI"}
+)
+
+
+@pytest.mark.req("PKI-TLS-1")
+@pytest.mark.parametrize("opening", ["RQFL", "PUTF", "BYE_"])
+def test_application_frames_in_the_clear_are_never_answered(
+    target: Target, transcripts: TranscriptBook, opening: str
+) -> None:
+    """A connection that opens with an sft frame in the clear, not a TLS ClientHello: the
+    channel is TLS 1.3 or nothing, so the responder answers with a TLS alert, or closes,
+    never with an sft frame. Catches a responder that sniffs the first byte and falls
+    back to plaintext (a debugging mode, "local clients", a port shared with another
+    profile)."""
+    name = target.files[0].name if target.files else "hello.txt"
+    openings: dict[str, dict[str, object]] = {
+        "RQFL": {"name": name},
+        "PUTF": {"name": fresh_name(), "size": 1},
+        "BYE_": {},
+    }
+    payload = openings[opening]
+    sent = frame_bytes(opening, control(payload))
+    wait = target.limits.handshake_timeout + 2.0
+    got = b""
+    try:
+        sock = socket.create_connection((target.host, target.port), timeout=wait)
+    except OSError as exc:
+        raise ConformanceFailure(f"cannot connect to {target.host}:{target.port}: {exc}") from None
+    with sock:
+        sock.sendall(sent)
+        deadline = time.monotonic() + wait
+        # Bounded: until 8 bytes came, the connection ended, or the deadline.
+        while len(got) < 8 and time.monotonic() < deadline:
+            ready, _, _ = select.select([sock], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                break
+            try:
+                chunk = sock.recv(4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            got += chunk
+    if got[:4] in _SFT_TYPES:
+        raise ConformanceFailure.evidence(
+            f"PKI-TLS-1: {opening} {payload} sent in the clear, without TLS",
+            "a TLS alert or the close: sft-pki/1 runs over TLS 1.3 only",
+            f"an sft frame in the clear: {got[:64]!r}",
+        )
 
 
 def _judge_refused(

@@ -52,6 +52,7 @@ PKI_FILES = (
     "test_pki_tls.py",
     "test_pki_certs.py",
     "test_pki_identity.py",
+    "test_pki_handshake_deadline.py",
     "test_pki_identity_concurrent.py",
     "test_pki_hardening.py",
     "test_pki_initiator_transfer.py",
