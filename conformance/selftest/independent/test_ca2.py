@@ -87,6 +87,10 @@ _CA_FILES = (
     "test_pki_hardening.py::test_ca_crl_lives_at_most_seven_days",
     "test_pki_hardening.py::test_ca_refuses_alias_equal_to_its_host_name",
     "test_timing.py::test_ca_unknown_alias_costs_a_wrong_password",
+    "test_ca_request_pieces.py",
+    "test_ca_password_bytes.py",
+    "test_ca_csr_forms.py",
+    "test_ca_paced_failures.py",
 )
 _CA = ("test_ca.py",)
 _CSR = ("test_ca_csr.py",)
