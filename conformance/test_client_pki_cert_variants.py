@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from conformance._wire_fixtures import (
+    ClientNotExercised,
     TranscriptBook,
     honest_get_script,
     judge_refusal,
@@ -147,3 +148,123 @@ def test_initiator_does_not_complete_a_tls12_handshake(
         )
     judge_refusal(run, hostile, "PKI-TLS-1: responder offering only TLS 1.2")
 
+
+# --- round 11: boundaries and fallbacks of the initiator's checks ----------------------
+
+_MINUTES = 2.0 / (24 * 60)  # two minutes, in CertProfile's days
+
+
+@pytest.mark.req("PKI-CERT-3")
+@pytest.mark.parametrize("kind", ["expired_minutes_ago", "valid_in_minutes"])
+def test_initiator_refuses_a_responder_certificate_minutes_outside_its_validity(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook, kind: str
+) -> None:
+    """Two minutes past notAfter, or two minutes before notBefore: the suite and the client
+    share the loopback host's clock, so no skew excuses it. A "clock-skew tolerance" (an
+    hour, a day: the certificates of test_pki_certs.py are hours or days out) is what
+    PKI-CERT-3 forbids: the CA backdates notBefore itself (CA-ENR-10)."""
+    lab = lab_pki(target)
+    alias = responder_alias(target)
+    if kind == "expired_minutes_ago":
+        cert = lab.employee(alias, days_before=30, days_after=-_MINUTES)
+    else:
+        cert = lab.employee(alias, days_before=-_MINUTES, days_after=30)
+    run, hostile = run_initiator(
+        target, tmp_path, transcripts, cert=cert, script=honest_get_script(CONTENT)
+    )
+    require_reached(run, hostile, request=False)
+    judge_refusal(
+        run,
+        hostile,
+        f"PKI-CERT-3: the responder's certificate is {kind.replace('_', ' ')} (two minutes)",
+    )
+
+
+def _padded(alias: str, kind: str) -> str:
+    return f" {alias}" if kind == "leading_space" else f"{alias} "
+
+
+@pytest.mark.req("PKI-ID-4")
+@pytest.mark.parametrize("kind", ["leading_space", "trailing_space"])
+def test_initiator_refuses_a_common_name_padded_with_a_space(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook, kind: str
+) -> None:
+    """The comparison is byte-exact (PKI-ID-4): a CN of the alias with a space before or
+    after it names no alias (PKI-CERT-2) and is not the one asked for; a client that
+    strips the CN ("some CAs pad it") accepts it."""
+    alias = responder_alias(target)
+    cert = lab_pki(target).employee(_padded(alias, kind))
+    run, hostile = run_initiator(
+        target, tmp_path, transcripts, cert=cert, script=honest_get_script(CONTENT)
+    )
+    require_reached(run, hostile, request=False)
+    judge_refusal(
+        run,
+        hostile,
+        f"PKI-ID-4: asked for {alias!r}, the responder's certificate CN is "
+        f"{_padded(alias, kind)!r}",
+    )
+
+
+@pytest.mark.req("PKI-ID-4")
+def test_initiator_refuses_a_certificate_without_cn_even_if_its_san_names_the_alias(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """A subject without CN MUST be refused (PKI-ID-4), whatever else names a peer: a
+    client that falls back to the subjectAltName when the CN is missing (the host-name
+    habit) accepts a root-issued certificate whose DNS name is the alias."""
+    alias = responder_alias(target)
+    cert = lab_pki(target).employee(alias, subject_cns=(), dns_names=(alias,))
+    run, hostile = run_initiator(
+        target, tmp_path, transcripts, cert=cert, script=honest_get_script(CONTENT)
+    )
+    require_reached(run, hostile, request=False)
+    judge_refusal(
+        run,
+        hostile,
+        f"PKI-ID-4: asked for {alias!r}, the responder's certificate has no CN and the "
+        f"subjectAltName DNS:{alias}",
+    )
+
+
+@pytest.mark.req("PKI-ID-1")
+def test_initiator_refuses_a_responder_holding_its_own_alias(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """A man in the middle may hold a certificate of the initiator's OWN alias (the
+    initiator's stolen identity, or one the lab mints): it is valid, and names another
+    alias than the one asked for. A client that also accepts its own alias ("a peer may
+    talk to itself") talks to it. The client's alias is read from the certificate it
+    presents to an honest responder first."""
+    lab = lab_pki(target)
+    alias = responder_alias(target)
+    first, hostile = run_initiator(
+        target,
+        tmp_path,
+        transcripts,
+        cert=lab.employee(alias),
+        script=honest_get_script(CONTENT),
+    )
+    require_reached(first, hostile, request=False)
+    own = next((c.peer.peer_cn for c in hostile.channels if c.peer.peer_cn), None)
+    if own is None:
+        raise ClientNotExercised(
+            f"the client under test presented no certificate to an honest responder: "
+            f"{first.describe()}; TLS errors: {hostile.handshake_errors}"
+        )
+    if own == alias:
+        pytest.skip(f"the client's own alias is the responder alias {alias!r}")
+    run, hostile = run_initiator(
+        target,
+        tmp_path,
+        transcripts,
+        cert=lab.employee(own),
+        script=honest_get_script(CONTENT),
+    )
+    require_reached(run, hostile, request=False)
+    judge_refusal(
+        run,
+        hostile,
+        f"PKI-ID-1: asked for {alias!r}, the responder's valid certificate names the "
+        f"initiator's own alias {own!r}",
+    )

@@ -689,8 +689,50 @@ def _truncated(lab: LabPKI) -> Answer:
     return answer
 
 
+def _other_key_first(lab: LabPKI) -> Answer:
+    """`certificate` holding two PEM blocks: first a root-issued certificate for another
+    key, then the one for the CSR's key. A client that takes the last block (or any block
+    for its key) but stores the text as received leaves the other key's certificate first,
+    where every TLS stack takes its leaf from."""
+    honest = _honest(lab)
+
+    def answer(body: dict[str, Any] | None) -> tuple[int, dict[str, str], bytes]:
+        status, headers, payload = honest(body)
+        if status != 200:
+            return status, headers, payload
+        alias = str((body or {}).get("alias") or ALIAS)
+        other = lab.root.issue(CertProfile(common_name=alias))
+        both = other.pem + json.loads(payload)["certificate"]
+        return 200, headers, json.dumps({"certificate": both}).encode()
+
+    return answer
+
+
+def _mismatched_identity(run: Run, root_der: bytes) -> str:
+    """Empty unless {out} pairs a stored private key with a certificate not its own: a
+    file whose first employee certificate (the root skipped: it holds no employee key)
+    holds none of the stored keys. What CA-ENR-12 forbids whatever the exit status: "no
+    identity is left that pairs the key with a certificate not its own"."""
+    stored = _stored(run.out)
+    keys = {k.public_der() for _p, k, _m in stored.keys if k is not None}
+    if not keys:
+        return ""
+    firsts: dict[Path, bytes] = {}
+    for path, der in stored.certs:
+        if der != root_der and path not in firsts:
+            firsts[path] = der
+    wrong = [p.name for p, der in firsts.items() if _cert_spki(der) not in keys]
+    if not wrong:
+        return ""
+    return (
+        f"the first certificate of {wrong} holds none of the stored private keys "
+        f"({[p.name for p, _k, _m in stored.keys]})"
+    )
+
+
 _ANSWERS: dict[str, Callable[[LabPKI], Answer]] = {
     "other_key": _other_key,
+    "other_key_first": _other_key_first,
     "auth_failed_401": lambda _lab: _fixed(
         401, {}, b'{"error": "auth_failed", "message": "wrong alias or password"}'
     ),
@@ -719,3 +761,52 @@ def test_enrolment_client_judges_the_answer(target: Target, tmp_path: Path, kind
         f"(run of {time.monotonic() - started:.1f} s)"
     )
     _judge_own_key(run, context, must_succeed=False)
+    # Whatever the exit status: a client that writes the answer before judging it, or
+    # stores the body as received, leaves a key beside a certificate not its own.
+    assert target.root is not None
+    mismatch = _mismatched_identity(run, pem_decode(target.root.read_bytes()))
+    if mismatch:
+        _fail(
+            context,
+            "no identity left that pairs the locally made key with a certificate not its "
+            "own (the answer refused and nothing kept, or only a certificate for the key)",
+            run,
+            mismatch,
+        )
+
+
+_REFUSALS: dict[str, Answer] = {
+    "auth_failed_401": _fixed(
+        401, {}, b'{"error": "auth_failed", "message": "wrong alias or password"}'
+    ),
+    "server_error_500": _fixed(500, {}, b'{"error": "internal", "message": "try again"}'),
+}
+
+
+@pytest.mark.req("PWF-1", "CA-ENR-12")
+@pytest.mark.parametrize("answer", list(_REFUSALS))
+def test_enrolment_client_sends_the_password_exactly_when_refused(
+    target: Target, tmp_path: Path, answer: str
+) -> None:
+    """A CA that answers every login `401` (or `500`): the client MAY try again, but every
+    password it sends is the file's, exactly (PWF-1: nothing trimmed). A client that
+    retries a refused password "cleaned" (stripped of the spaces a paste may have added)
+    sends a password the file does not hold."""
+    lab = lab_pki(target)
+    content, expected = b"  Zq7 padded pw  \n", "  Zq7 padded pw  "
+    refused = _REFUSALS[answer]
+    run = _run(target, tmp_path, _ca_certificate(lab), refused, lab=lab, password_file=content)
+    sent = [(r.json() or {}).get("password") for r in run.ca.enrolments()]
+    if not sent:
+        inconclusive(f"the client sent no enrolment request ({run.describe()})")
+    context = f"PWF-1: enrolment with the password file {content!r}, every login answered {answer}"
+    if any(p != expected for p in sent):
+        _fail(
+            context,
+            f"every password sent is {expected!r} exactly",
+            run,
+            f"sent {sent!r}",
+            req="PWF-1",
+        )
+    if run.returncode == 0:
+        _fail(context, "a non-zero exit status (the CA refused the password)", run, req="CA-ENR-12")

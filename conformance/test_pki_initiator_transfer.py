@@ -372,6 +372,7 @@ def _refused(code: str) -> Lie:
 
 _PART = CONTENT[:-1]
 _PART_DIGEST = hashlib.sha256(_PART).hexdigest()
+_EMPTY_DIGEST = hashlib.sha256(b"").hexdigest()
 
 
 def _case(
@@ -489,6 +490,22 @@ _LIES = [
         "bad_frame",
         name="done-sha256-upper-case",
     ),
+    # An empty file has a digest too (SHA-256 of no bytes): a fast path that takes any DONE
+    # for a 0-byte get ("nothing to hash") keeps an empty file the DONE does not vouch for.
+    _case(
+        ("APP-GET-3",),
+        _answer(b"", rsfl_size=0, done_size=0, done_sha256=WRONG),
+        "integrity_failed",
+        name="empty-file-done-sha256-wrong",
+    ),
+    # ... and a DONE whose size says bytes were sent that never came.
+    _case(
+        ("APP-GET-3",),
+        _answer(b"", rsfl_size=0, done_size=1, done_sha256=_EMPTY_DIGEST),
+        "integrity_failed",
+        name="empty-file-done-size-1",
+        slow=True,
+    ),
 ]
 
 
@@ -535,6 +552,18 @@ def _rsfl_payload(payload: bytes) -> bytes:
     return frame_bytes("RSFL", payload)
 
 
+def _done_payload(payload: bytes) -> Lie:
+    """An honest RSFL and every byte of the file, then a DONE whose payload is `payload`."""
+
+    def lie(r: LyingResponder) -> None:
+        r.rsfl(sha256=DIGEST)
+        r.data(CONTENT)
+        r.frame("DONE", payload)
+        r.await_reaction()
+
+    return lie
+
+
 _MALFORMED = [
     # What the header alone betrays, in place of RSFL: an undefined type (a client that
     # skips it as "an extension" waits for RSFL instead) and bytes that are no type.
@@ -568,6 +597,38 @@ _MALFORMED = [
         _malformed(_rsfl_payload(b'{"name":"offered.bin","size":-1}')),
         "bad_frame",
         name="size-negative",
+    ),
+    # Integers with a fraction or an exponent are not JSON integers [FRM-11], whatever
+    # their value: a reader that keeps every number as a float (JavaScript, Go's
+    # interface{}, a `parse_float` that folds 5120.0 to 5120) takes them.
+    _case(
+        ("FRM-11",),
+        _malformed(_rsfl_payload(b'{"name":"offered.bin","size":%d.0}' % SIZE)),
+        "bad_frame",
+        name="size-with-a-fraction",
+    ),
+    _case(
+        ("FRM-11",),
+        _malformed(_rsfl_payload(b'{"name":"offered.bin","size":5.12e3}')),
+        "bad_frame",
+        name="size-with-an-exponent",
+        slow=True,
+    ),
+    # ... in DONE too, once every byte is in: the integer member that ends the get.
+    _case(
+        ("FRM-11",),
+        _done_payload(b'{"size":%d.0,"sha256":"%s"}' % (SIZE, DIGEST.encode())),
+        "bad_frame",
+        name="done-size-with-a-fraction",
+        slow=True,
+    ),
+    # The put's RSFL shape answering a get: `size` is missing [FRM-9]. One RSFL structure
+    # for both answers, with zero values for absent members (Go), reads a 0-byte file.
+    _case(
+        ("FRM-9",),
+        _malformed(_rsfl_payload(b'{"accept":true,"name":"offered.bin"}')),
+        "bad_frame",
+        name="put-acceptance-answering-a-get",
     ),
     # Conflicting values: "the last one wins" (a plain JSON parser) reads size 5120 and
     # waits for the data; a receiver owes bad_frame [FRM-9].

@@ -101,6 +101,8 @@ PKI_FILES = (
     "test_interop_client_ignored_eror.py",
     "test_client_pki_cert_variants.py",
     "test_client_put_renamed.py",
+    "test_client_pki_close_timing.py",
+    "test_client_pki_hello_retry.py",
 )
 
 
