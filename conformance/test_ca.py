@@ -1249,6 +1249,48 @@ def test_data_after_the_json_object_is_malformed_json(pki_target: Target, traile
     )
 
 
+# What lenient JSON parsers take and RFC 8259 does not: Python's NaN/Infinity, JSON5's
+# trailing commas, single quotes, comments, hexadecimal and signed or leading-zero
+# numbers. Each is inside a complete login of a ghost alias, so a CA whose parser takes it
+# answers the login (401) instead of `400 bad_request` (CA-ENR-9: malformed JSON).
+_NOT_JSON: dict[str, str] = {
+    "nan": '"n": NaN',
+    "infinity": '"n": Infinity',
+    "minus-infinity": '"n": -Infinity',
+    "trailing-comma": '"n": [1,],',
+    "single-quotes": "'n': 1",
+    "comment": '"n": 1 /* note */',
+    "hexadecimal": '"n": 0x10',
+    "plus-sign": '"n": +1',
+    "leading-zero": '"n": 007',
+}
+
+
+@pytest.mark.side("ca")
+@pytest.mark.req("CA-ENR-9")
+@pytest.mark.parametrize("form", list(_NOT_JSON))
+def test_json_extensions_in_a_login_are_malformed_json(pki_target: Target, form: str) -> None:
+    alias = ca.ghost_alias()
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, alias)))
+    login = json.dumps({"alias": alias, "password": "not-the-password", "csr": csr})
+    member = _NOT_JSON[form]
+    # The extension as the first member; a trailing comma ends its own array.
+    body = ("{" + member + ("" if member.endswith(",") else ",") + " " + login[1:]).encode()
+    what = f"POST /v1/enroll: a complete login with the member {member!r} ({form})"
+    answer = ca.request(
+        pki_target, "POST", "/v1/enroll", body, source=ca.sources(pki_target).fresh(),
+        headers=_JSON,
+    )  # fmt: skip
+    obj = ca.json_body(answer, what)
+    if answer.status == 400 and obj.get("error") == "bad_request":
+        return
+    raise ConformanceFailure.evidence(
+        f"CA-ENR-9: {what}: not JSON (RFC 8259)",
+        "400 bad_request (malformed JSON)",
+        f"{answer.describe()}: the CA's parser accepted an extension of JSON",
+    )
+
+
 # Enrolments of one alias kept running while it is revoked: for how long at most, and on
 # how many connections (each from its own source address: no per-address cap bites).
 _RACE_SECONDS = 3.0

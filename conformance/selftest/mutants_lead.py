@@ -223,6 +223,13 @@ def _ca_keeps_alive_after_framing_error() -> None:
     server._Handler._body_left_unread = lambda self: False
 
 
+def _ca_json_takes_constants() -> None:
+    """The CA parses bodies with Python's json.loads as it comes: NaN, Infinity and
+    -Infinity are read as numbers, so a body that is not JSON is answered as a login."""
+    server = _module("reference.pki.ca_server")
+    server._not_json = float
+
+
 def _eke_client_takes_oversize_control() -> None:
     """The 64 KiB control limit forgotten on the client: only the frame limit holds."""
     frames = _module("reference.frames")
@@ -288,6 +295,17 @@ MUTANTS: tuple[Mutant, ...] = (
         description="the eke client takes an EKE2 of 100 000 bytes (no 64 KiB control limit)",
         apply=_eke_client_takes_oversize_control,
         client=True,
+    ),
+    Mutant(
+        name="lead-ca-json-takes-nan",
+        group="ca",
+        profile="pki",
+        requirement="CA-ENR-9",
+        test_file="test_ca.py",
+        description="the CA's JSON parser takes NaN/Infinity (Python's extension): answered "
+        "as a login, not 400 bad_request",
+        apply=_ca_json_takes_constants,
+        ca=True,
     ),
     Mutant(
         name="lead-ca-keep-alive-after-framing-error",

@@ -299,6 +299,10 @@ def _kind(key: str) -> str:
     return key.split(":", 1)[0]
 
 
+def _not_json(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
 class _HttpError(Exception):
     def __init__(
         self,
@@ -501,8 +505,15 @@ class _Handler(BaseHTTPRequestHandler):
                 f"request bodies are limited to {MAX_BODY} bytes",
             )
         body = self.rfile.read(length)
+        if len(body) < length:
+            # The client ended its side before the body it announced: an incomplete
+            # message (RFC 9112 §8), never processed.
+            raise _HttpError(
+                HTTPStatus.BAD_REQUEST, "bad_request", "the body ended early", close=True
+            )
         try:
-            value = json.loads(body.decode("utf-8"))
+            # NaN, Infinity and -Infinity are Python's extensions, not JSON (RFC 8259 §6).
+            value = json.loads(body.decode("utf-8"), parse_constant=_not_json)
         except (UnicodeDecodeError, ValueError):
             raise _HttpError(
                 HTTPStatus.BAD_REQUEST, "bad_request", "the body is not valid JSON"
