@@ -405,7 +405,7 @@ def _json_trailing_bytes() -> None:
         _handler(),
         "_read_json",
         (
-            'value = json.loads(body.decode("utf-8"))',
+            'value = json.loads(body.decode("utf-8"), parse_constant=_not_json)',
             'value = _mutant_decode(body.decode("utf-8"))',
         ),
     )
@@ -546,7 +546,7 @@ def _form_body_fallback() -> None:
         _handler(),
         "_read_json",
         (
-            'value = json.loads(body.decode("utf-8"))',
+            'value = json.loads(body.decode("utf-8"), parse_constant=_not_json)',
             'value = _mutant_decode(body.decode("utf-8"))',
         ),
     )

@@ -504,7 +504,7 @@ def _body_latin1() -> None:
     _patch_source(
         _server()._Handler,
         "_read_json",
-        ('json.loads(body.decode("utf-8"))', 'json.loads(body.decode("latin-1"))'),
+        ('json.loads(body.decode("utf-8"),', 'json.loads(body.decode("latin-1"),'),
     )
 
 

@@ -200,7 +200,10 @@ def _body_decode_replace() -> None:
     _patch_source(
         _server()._Handler,
         "_read_json",
-        ('json.loads(body.decode("utf-8"))', 'json.loads(body.decode("utf-8", errors="replace"))'),
+        (
+            'json.loads(body.decode("utf-8"),',
+            'json.loads(body.decode("utf-8", errors="replace"),',
+        ),
     )
 
 
@@ -373,7 +376,7 @@ def _body_read_before_limit() -> None:
             "    if length > MAX_BODY:",
         ),
         ("if length <= 16 * MAX_BODY:", "if False:"),
-        ("body = self.rfile.read(length)\n    try:", "try:"),
+        ("body = self.rfile.read(length)\n    if len(body)", "if len(body)"),
     )
 
 
