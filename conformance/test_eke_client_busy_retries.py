@@ -18,7 +18,12 @@ FAILs.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -169,6 +174,130 @@ def test_client_waits_the_retry_after_of_each_busy_when_it_grows(
             "each retry no sooner than the retry_after of the busy it follows "
             f"({_EARLIEST:g} x retry_after allowed for timer granularity)",
             shown,
+            note=case.describe(),
+        )
+
+
+# ---------------------------------------------------------------- the base and the size of the wait
+#
+# retry_after counts from the `busy` answer, whatever came before it: a client that
+# schedules its retry from when it STARTED the attempt (connect time + retry_after) comes
+# early when the answer itself was slow (a loaded server answers late). And it counts in
+# full, however long: a client that clamps a long retry_after to a wait of its own
+# ("nobody waits more than 10 s") comes early; giving up instead is conforming.
+
+LATE_ANSWER = 1.5  # seconds the suite takes before it answers EKE1 with `busy`
+LATE_RETRY_AFTER = 2
+LONG_RETRY_AFTER = 18
+
+
+@pytest.mark.req("EKE-THR-7")
+def test_client_counts_retry_after_from_the_busy_answer(
+    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """The suite answers the client's first EKE1 only after 1.5 s, with `EROR busy`
+    (retry_after 2 s): the retry must come no sooner than 2 s after that answer."""
+    busy_sent: list[float] = []
+    arrivals: list[float] = []
+
+    def behaviour(raw: RawConnection, view: ServerView) -> None:
+        event = read_frame(raw, view, _TIMEOUT)
+        if not isinstance(event, ReceivedFrame) or event.type != b"EKE1":
+            return
+        arrivals.append(time.monotonic())
+        if busy_sent:
+            return  # the retry came: the suite closes
+        # A slow server: its answer comes late (not a synchronisation, the case's point).
+        time.sleep(LATE_ANSWER)
+        busy = json.loads(error_payload("busy", "suite: busy, retry"))
+        raw.send_frame(b"EROR", control({**busy, "retry_after": LATE_RETRY_AFTER}))
+        busy_sent.append(time.monotonic())
+        read_frame(raw, view, _TIMEOUT)  # the client's close
+
+    case = run_case(
+        eke_target,
+        tmp_path,
+        transcripts,
+        behaviour,
+        name=NAME,
+        password=_PASSWORD,
+        timeout=_TIMEOUT + 2 * LATE_RETRY_AFTER,
+        connections=2,
+    )
+    if not busy_sent:
+        pytest.skip(f"the client ended before the late busy answer: {case.describe()}")
+    if len(arrivals) < 2:
+        pytest.skip(f"the client did not retry after busy (it MAY): {case.describe()}")
+    gap = arrivals[1] - busy_sent[0]
+    if gap < _EARLIEST * LATE_RETRY_AFTER:
+        raise ConformanceFailure.evidence(
+            f"EKE-THR-7: EKE1 answered {LATE_ANSWER:g} s late with `EROR busy`, retry_after "
+            f"{LATE_RETRY_AFTER} s",
+            f"the retry no sooner than {LATE_RETRY_AFTER} s after the busy answer "
+            f"({_EARLIEST * LATE_RETRY_AFTER:g} s allowed for timer granularity)",
+            f"the retry came {gap:.3f} s after the answer "
+            f"({arrivals[1] - arrivals[0]:.3f} s after the first EKE1)",
+            note=case.describe(),
+        )
+
+
+@pytest.mark.req("EKE-THR-7")
+def test_client_waits_a_long_retry_after_in_full_or_gives_up(
+    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """`EROR busy` with retry_after 18 s: the client may give up, or retry after 18 s; a
+    retry before 0.9 x 18 s FAILs. The suite watches until then and stops a client still
+    waiting (it is not judged further: its wait was long enough)."""
+    busy_sent: list[float] = []
+    arrivals: list[float] = []
+    process: list[subprocess.Popen[bytes]] = []
+    window = _EARLIEST * LONG_RETRY_AFTER
+
+    def stop_waiting_client() -> None:
+        # Past the window a retry is conforming: stop a client still waiting for it.
+        if len(arrivals) < 2 and process and process[0].poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process[0].pid, signal.SIGKILL)
+
+    timer = threading.Timer(window + 0.5, stop_waiting_client)
+
+    def behaviour(raw: RawConnection, view: ServerView) -> None:
+        event = read_frame(raw, view, _TIMEOUT)
+        if not isinstance(event, ReceivedFrame) or event.type != b"EKE1":
+            return
+        arrivals.append(time.monotonic())
+        if busy_sent:
+            return  # the retry: noted, the suite closes
+        busy = json.loads(error_payload("busy", "suite: busy, retry"))
+        raw.send_frame(b"EROR", control({**busy, "retry_after": LONG_RETRY_AFTER}))
+        busy_sent.append(time.monotonic())
+        # The accept loop stays free for the retry; the timer, counted from the answer,
+        # ends a client still waiting once the window is over.
+        timer.start()
+        read_frame(raw, view, _TIMEOUT)  # the client's close
+
+    case = run_case(
+        eke_target,
+        tmp_path,
+        transcripts,
+        behaviour,
+        name=NAME,
+        password=_PASSWORD,
+        timeout=_TIMEOUT + LONG_RETRY_AFTER,
+        connections=2,
+        started=process.append,
+    )
+    timer.cancel()
+    if not busy_sent:
+        raise RuntimeError(
+            f"the client never sent EKE1 (is --client-cmd right?)\n{case.describe()}"
+        )
+    if len(arrivals) >= 2 and arrivals[1] - busy_sent[0] < window:
+        raise ConformanceFailure.evidence(
+            f"EKE-THR-7: `EROR busy` with retry_after {LONG_RETRY_AFTER} s",
+            f"no retry before {LONG_RETRY_AFTER} s ({window:g} s allowed for timer "
+            "granularity); giving up is conforming",
+            f"the retry came {arrivals[1] - busy_sent[0]:.3f} s after the busy answer",
             note=case.describe(),
         )
 

@@ -83,6 +83,7 @@ class _Seen:
     record_variant: int | None = None
     offered: RecordVariant | None = None
     exhausted: bool = False
+    refused_eke4: bool = False  # a right C3, then no record after our honest EKE4
 
 
 def _honest(pw: bytes, seen: _Seen) -> Behaviour:
@@ -130,6 +131,7 @@ def _honest(pw: bytes, seen: _Seen) -> Behaviour:
             if not isinstance(event, ReceivedFrame) or event.type != b"RECD":
                 if receiver.seq == 0:
                     seen.problem = f"after EKE4 the client sent {event.describe()}, not a record"
+                    seen.refused_eke4 = True
                 return
             seq = receiver.seq
             try:
@@ -287,6 +289,8 @@ def test_client_key_schedule_and_records_follow_the_spec(
                 "deviation of §5.3–§5.5 explains it\n" + case.describe(),
                 violates=("EKE-HS-5",) if "C3" in seen.problem else ("EKE-REC-1",),
             )
+        if seen.refused_eke4:
+            _diagnose_eke4(eke_target, tmp_path, transcripts, pw, password, case)
         pytest.skip(f"the client never reached its first record: {seen.problem}")
     # The client refused an honest C2: offer C2 the way each known deviation expects.
     for index in range(_MAX_VARIANT_RUNS):
@@ -312,6 +316,73 @@ def test_client_key_schedule_and_records_follow_the_spec(
         "the diagnosis does not know\n" + case.describe(),
         violates=("EKE-HS-4",),
     )
+
+
+# ---------------------------------------------------------------- a client that refuses EKE4
+#
+# A client whose C3 verifies but that sends no record after an honest EKE4 opens C4 some
+# other way. Offered C4 sealed the way each known deviation expects, the one after which it
+# sends its request is what it does: the key of the other confirmation or a record key
+# [EKE-KS-4], another step's nonce [EKE-HS-7].
+_EKE4_DEVIATIONS: tuple[tuple[str, str, str, bytes], ...] = (
+    ("EKE-KS-4", "C4 opened under Kcc (the key C3 is sealed with), not Kcs", "kcc", eke.N4),
+    ("EKE-KS-4", "C4 opened under the s2c record key, not Kcs", "key_s2c", eke.N4),
+    ("EKE-KS-4", "C4 opened under the c2s record key, not Kcs", "key_c2s", eke.N4),
+    ("EKE-HS-7", "C4 opened with nonce N2 (C2's), not N4", "kcs", eke.N2),
+    ("EKE-HS-7", "C4 opened with nonce N3 (C3's), not N4", "kcs", eke.N3),
+)
+
+
+def _eke4_offer(pw: bytes, key_name: str, nonce: bytes, accepted: list[bool]) -> Behaviour:
+    """An honest server up to EKE3; C4 sealed under `key_name` and `nonce` (AD and
+    plaintext as §5.3); notes whether the client then sends a record."""
+
+    def behaviour(raw: RawConnection, view: ServerView) -> None:
+        event = read_frame(raw, view, _TIMEOUT)
+        if not isinstance(event, ReceivedFrame) or event.type != b"EKE1":
+            return
+        server = eke.ServerHandshake(pw=pw)
+        raw.send_frame(b"EKE2", server.on_eke1(event.json() or {}))
+        event = read_frame(raw, view, _TIMEOUT)
+        if not isinstance(event, ReceivedFrame) or event.type != b"EKE3":
+            return
+        try:
+            server.on_eke3(event.json() or {})
+        except eke.EkeError:
+            return
+        assert server.keys is not None
+        key = getattr(server.keys, key_name)
+        c4 = eke.aead_seal(key, nonce, server.na, b"EKE4" + server.keys.th)
+        raw.send_frame(b"EKE4", {"c": c4.hex()})
+        event = raw.recv_frame(deadline_after(_TIMEOUT))
+        accepted.append(isinstance(event, ReceivedFrame) and event.type == b"RECD")
+
+    return behaviour
+
+
+def _diagnose_eke4(
+    target: Target,
+    workdir: Path,
+    transcripts: TranscriptBook,
+    pw: bytes,
+    password: str,
+    honest: ClientCase,
+) -> None:
+    """FAIL with the deviation whose C4 the client takes (it refused the honest one)."""
+    for requirement, finding, key_name, nonce in _EKE4_DEVIATIONS:
+        accepted: list[bool] = []
+        run_case(
+            target, workdir, transcripts, _eke4_offer(pw, key_name, nonce, accepted),
+            name=NAME, password=password, timeout=_TIMEOUT,
+        )  # fmt: skip
+        if accepted and accepted[0]:
+            raise ConformanceFailure(
+                "the client under test sent no request after an honest server's EKE4 (its "
+                f"C3 verified), and sent one after a C4 sealed for a deviation: {finding}\n"
+                f'{requirement} violated (C4 opens only under Kcs, N4 and "EKE4" ‖ th)\n'
+                "the honest run: " + honest.describe(),
+                violates=(requirement,),
+            )
 
 
 # ---------------------------------------------------------------- a user name beyond ASCII

@@ -315,6 +315,28 @@ def _eror_mid_transfer(s: LyingServer) -> None:
     s.await_reaction()
 
 
+EMPTY_DIGEST_LAST_WRONG = hashlib.sha256(b"").hexdigest()[:-1] + "0"  # e3b0...b855 -> ...b850
+
+
+def _empty_file_digest_wrong(s: LyingServer) -> None:
+    s.rsfl(size=0)
+    s.done(0, EMPTY_DIGEST_LAST_WRONG)
+
+
+def _done_without_sha256(s: LyingServer) -> None:
+    s.rsfl(sha256=DIGEST)
+    s.data(CONTENT)
+    s.frame("DONE", control({"size": SIZE}))
+    s.await_reaction()
+
+
+def _done_then_trailing_bytes(s: LyingServer) -> None:
+    s.rsfl(sha256=DIGEST)
+    s.data(CONTENT)
+    s.frame("DONE", control({"size": SIZE, "sha256": DIGEST}) + b' {"more":1}')
+    s.await_reaction()
+
+
 def _fewer_then_done(s: LyingServer) -> None:
     part = CONTENT[:-1]
     s.rsfl()
@@ -395,6 +417,9 @@ _LIES = [
         name="data-beyond-size-same-frame",
         slow=True,
     ),
+    # A 0-byte file has a digest too: a client with a fast path for empty files ("nothing
+    # to hash") keeps an empty file whatever DONE.sha256 says.
+    _lie(("APP-GET-3",), _empty_file_digest_wrong, "integrity_failed", name="empty-file-sha-wrong"),
     _lie(("APP-GET-6",), _not_found, name="refused-not-found"),
     _lie(("APP-GET-5",), _truncate_after(0), name="close-after-0-bytes"),
     _lie(("APP-GET-5",), _truncate_after(1), name="close-after-1-byte", slow=True),
@@ -706,6 +731,18 @@ _MALFORMED = [
         "bad_frame",
         name="raw-control-character-in-a-string",
     ),
+    # Bytes after the JSON value are not JSON [FRM-9]: a parser that stops at the end of
+    # the first value (Python's raw_decode, a streaming decoder) takes the frame. In RSFL,
+    # and in an otherwise honest DONE (where a taker keeps the file).
+    _lie(
+        ("FRM-9",),
+        _malformed(_rsfl_payload(control({"name": NAME, "size": SIZE}) + b' {"x":1}')),
+        "bad_frame",
+        name="rsfl-then-trailing-bytes",
+    ),
+    _lie(("FRM-9",), _done_then_trailing_bytes, "bad_frame", name="done-then-trailing-bytes"),
+    # DONE.sha256 is required [FRM-9]: "older servers omit it, the sizes agree" is no licence.
+    _lie(("FRM-9",), _done_without_sha256, "bad_frame", name="done-without-sha256"),
     _lie(
         ("FRM-11",),
         _malformed(_rsfl_payload(b'{"name":"a","size":5120.0}')),
