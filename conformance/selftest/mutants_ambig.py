@@ -680,6 +680,7 @@ def all_readings() -> tuple[Reading, ...]:
         readings_session10,
         readings_session10b,
         readings_session11,
+        readings_session11b,
     )
 
     return (
@@ -690,6 +691,7 @@ def all_readings() -> tuple[Reading, ...]:
         + readings_session10.READINGS
         + readings_session10b.READINGS
         + readings_session11.READINGS
+        + readings_session11b.READINGS
     )
 
 

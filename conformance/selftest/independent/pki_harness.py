@@ -103,6 +103,8 @@ PKI_FILES = (
     "test_client_put_renamed.py",
     "test_client_pki_close_timing.py",
     "test_client_pki_hello_retry.py",
+    "test_interop_split_puts.py",
+    "test_interop_empty_transfers.py",
 )
 
 

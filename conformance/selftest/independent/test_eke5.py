@@ -437,6 +437,136 @@ FAULTS: dict[str, Fault] = {
         "client: a put refused exists reported as success (already there)",
         client=True,
     ),
+    # Round 11 (i7_): planted blind by helper I7, session 11.
+    "i7_header_single_recv": Fault(
+        "FRM-4",
+        "test_framing.py test_interop_split_puts.py",
+        (
+            "server: the 8-byte header taken from one recv(): a header split across segments "
+            "is a truncated frame"
+        ),
+    ),
+    "i7_record_single_recv": Fault(
+        "FRM-4",
+        "test_framing.py test_eke_records.py test_interop_split_puts.py",
+        (
+            "server: a record's body read with one recv() (no loop, no MSG_WAITALL): a split "
+            "record is a bad record"
+        ),
+    ),
+    "i7_client_eof_after_size": Fault(
+        "APP-GET-5",
+        "test_eke_client_transfer.py test_client_lies.py",
+        (
+            "client: EOF once size bytes are in is taken as the end of the get and committed "
+            "without DONE"
+        ),
+        client=True,
+    ),
+    "i7_get_digest_per_connection": Fault(
+        "APP-GET-2",
+        "test_app_get.py test_eke_later_requests.py test_eke_second_use.py",
+        (
+            "server: the get's SHA-256 context made once per connection: a second get's DONE "
+            "hashes both files"
+        ),
+    ),
+    "i7_put_digest_per_connection": Fault(
+        "APP-2",
+        "test_app_put_sequence.py test_eke_later_requests.py test_eke_second_use.py",
+        (
+            "server: the put's SHA-256 context made once per connection: a second put is "
+            "refused integrity_failed"
+        ),
+    ),
+    "i7_empty_put_committed_at_putf": Fault(
+        "APP-PUT-5",
+        "test_app_put.py test_app_integrity.py test_interop_empty_transfers.py",
+        (
+            "server: a 0-byte put created under its final name at PUTF (nothing to receive), "
+            "before DONE is verified"
+        ),
+    ),
+    "i7_client_empty_fast_path": Fault(
+        "APP-GET-3",
+        "test_eke_client_transfer.py test_client_lies.py test_interop_empty_transfers.py",
+        "client: a 0-byte get linked to its final name at RSFL, before DONE is verified",
+        client=True,
+    ),
+    "i7_user_strcasecmp": Fault(
+        "EKE-PW-4",
+        "test_eke_handshake.py test_eke_user_names_invalid.py",
+        "server: accounts matched with strncasecmp(): user names case-insensitive",
+    ),
+    "i7_json_trailing_data": Fault(
+        "FRM-9",
+        "test_framing.py test_app_json_encodings.py",
+        "server: json_loadb with JSON_DISABLE_EOF_CHECK: bytes after the object ignored",
+    ),
+    "i7_x_prime_ge_p_reduced": Fault(
+        "EKE-X-3",
+        "test_eke_handshake.py test_eke_shared_secret.py",
+        "server: X' >= p not refused but reduced mod p (BN_mod_exp reduces anyway)",
+    ),
+    "i7_reserved_prefix_on_full_name": Fault(
+        "APP-NAME-9",
+        "test_app_reserved_names.py test_app_put_names.py",
+        "server: the put's reserved prefix tested on the whole name, not its last component",
+    ),
+    "i7_exists_checked_on_full_name": Fault(
+        "APP-PUT-3",
+        "test_app_put.py test_app_put_names.py test_app_put_inbox_links.py",
+        "server: the inbox name tested with fstatat(inbox, name): dir/x never exists until DONE",
+    ),
+    "i7_client_na_short_memcmp": Fault(
+        "EKE-HS-7",
+        "test_eke_client.py test_eke_client_keys.py",
+        "client: C4's plaintext compared with Na on 16 bytes (the server's half-compare copied)",
+        client=True,
+    ),
+    "i7_lock_set_once": Fault(
+        "EKE-THR-6",
+        "test_eke_throttling.py test_lockout.py",
+        (
+            "server: locked_until set only while it is 0: once a lock has run, further "
+            "failures never lock again"
+        ),
+    ),
+    "i7_retry_after_full_lock": Fault(
+        "EKE-THR-6",
+        "test_eke_throttling.py test_lockout.py",
+        "server: retry_after is the whole lock duration, not the time left",
+    ),
+    "i7_handshake_deadline_from_idle": Fault(
+        "LIM-1",
+        "test_limits.py test_eke_handshake_stalls.py test_limits_responder.py",
+        "server: the handshake deadline computed from cfg.idle_timeout (copy-paste)",
+    ),
+    "i7_plaintext_after_eke4_accepted": Fault(
+        "EKE-REC-5",
+        "test_eke_records.py",
+        "server: a frame that is not RECD after EKE4 parsed as a plaintext frame (fallback)",
+    ),
+    "i7_symlink_realpath_prefix": Fault(
+        "APP-NAME-4",
+        "test_app_names.py test_app_toctou.py",
+        (
+            "server: on ELOOP the name is retried through realpath() and confined with "
+            "strncmp on the share's path"
+        ),
+    ),
+    "i7_client_busy_quick_retry": Fault(
+        "EKE-THR-7",
+        "test_eke_client_busy_retries.py test_eke_client.py",
+        "client: busy retried after 100 ms, whatever retry_after says",
+        client=True,
+    ),
+    "i7_client_unknown_code_ignored": Fault(
+        "ERR-4",
+        "test_client_fatal_errors.py test_interop_client_ignored_eror.py test_client_lies.py",
+        "client: an EROR with an unknown code during a get ignored as a warning",
+        client=True,
+    ),
 }
 
 _build_lock = threading.Lock()

@@ -98,6 +98,41 @@ static int read_exact(struct chan *ch, uint8_t *buf, size_t n, int started)
     return RX_OK;
 }
 
+/* The planted faults F_I7_HDR_SINGLE_RECV / F_I7_RECORD_SINGLE_RECV: one recv() taken for
+ * the whole part (no loop): fewer bytes than asked is a truncated frame. */
+static int read_once(struct chan *ch, uint8_t *buf, size_t n)
+{
+    for (;;) {
+        int wait_ms = ch->idle_ms;
+        if (ch->deadline > 0) {
+            double left = ch->deadline - now_mono();
+            if (left <= 0)
+                return RX_TIMEOUT;
+            int lms = (int)(left * 1000.0) + 1;
+            if (lms < wait_ms)
+                wait_ms = lms;
+        }
+        struct pollfd pfd = {.fd = ch->fd, .events = POLLIN};
+        int pr = poll(&pfd, 1, wait_ms);
+        if (pr < 0) {
+            if (errno == EINTR)
+                continue;
+            return RX_IOERR;
+        }
+        if (pr == 0)
+            return RX_TIMEOUT;
+        ssize_t r = recv(ch->fd, buf, n, 0);
+        if (r < 0) {
+            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+                continue;
+            return RX_IOERR;
+        }
+        if (r == 0)
+            return RX_EOF;
+        return (size_t)r == n ? RX_OK : RX_TRUNCATED;
+    }
+}
+
 /* Write all n bytes; a partial send() is never taken for a complete one. With
  * timeout_ms > 0, a wait for room that sees no progress for timeout_ms gives up (LIM-10):
  * the first poll() that times out ends it, even if the kernel would then take a few
@@ -180,7 +215,7 @@ int chan_recv(struct chan *ch, struct frame *f, int *err_code)
     uint8_t hdr[8];
     memset(f, 0, sizeof *f);
     *err_code = 0;
-    int st = read_exact(ch, hdr, 8, 0);
+    int st = FAULTY(F_I7_HDR_SINGLE_RECV) ? read_once(ch, hdr, 8) : read_exact(ch, hdr, 8, 0);
     if (st != RX_OK)
         return st;
     uint32_t len = be32(hdr + 4);
@@ -194,7 +229,9 @@ int chan_recv(struct chan *ch, struct frame *f, int *err_code)
                 return s2;
         }
     }
-    if (!ch->sealed) {
+    /* F_I7_PLAINTEXT_FALLBACK: after EKE4 a frame that is not a record is read as a
+     * plaintext frame instead of closing */
+    if (!ch->sealed || (FAULTY(F_I7_PLAINTEXT_FALLBACK) && memcmp(hdr, "RECD", 4) != 0)) {
         if (!type_is_valid(hdr)) {
             *err_code = E_BAD_FRAME;
             return RX_PROTO;
@@ -244,9 +281,11 @@ int chan_recv(struct chan *ch, struct frame *f, int *err_code)
         *err_code = E_INTERNAL;
         return RX_PROTO;
     }
-    st = read_exact(ch, ct, len, 1);
+    st = FAULTY(F_I7_RECORD_SINGLE_RECV) ? read_once(ch, ct, len) : read_exact(ch, ct, len, 1);
     if (st != RX_OK) {
         free(ct);
+        if (FAULTY(F_I7_RECORD_SINGLE_RECV) && st == RX_TRUNCATED)
+            return RX_CLOSE; /* a short record does not authenticate */
         return st;
     }
     if (len < TAG_BYTES + 8) {
@@ -381,6 +420,8 @@ json_t *parse_control(const struct frame *f, int *err_code)
     json_error_t jerr;
     size_t flags = FAULTY(F_JSON_DUPLICATES) ? JSON_ALLOW_NUL
                                              : JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL;
+    if (FAULTY(F_I7_JSON_TRAILING))
+        flags |= JSON_DISABLE_EOF_CHECK;
     json_t *v = json_loadb((const char *)f->payload, f->len, flags, &jerr);
     if (v == NULL || !json_is_object(v)) {
         json_decref(v);

@@ -78,6 +78,19 @@ static int dial(const char *hostport)
     return fd;
 }
 
+static int g_last_code; /* the code of the last EROR reported (F_I7_CLIENT_BUSY_RETRY) */
+
+/* F_I7_CLIENT_UNKNOWN_CODE: an EROR whose code is not in the table, taken as a warning */
+static int eror_code_unknown(const struct frame *f)
+{
+    int code = 0;
+    uint64_t c = 0;
+    json_t *j = parse_control(f, &code);
+    int unknown = j != NULL && get_uint(j, "code", &c) == 0 && !(c >= 1 && c <= 14);
+    json_decref(j);
+    return unknown;
+}
+
 static void report_eror(const struct frame *f)
 {
     int code = 0;
@@ -88,6 +101,7 @@ static void report_eror(const struct frame *f)
     } else {
         int known = c >= 1 && c <= 14;
         int ci = known ? (int)c : E_INTERNAL; /* ERR-4 */
+        g_last_code = ci;
         if (ci == E_BUSY)
             fprintf(stderr, "eke5: server busy, try later\n");
         else if (ci == E_THROTTLED)
@@ -233,7 +247,8 @@ static int client_handshake(struct chan *ch, const char *user, const uint8_t *pw
     if (!c4_bad) {
         int opened = gcm_open(k.kcs, n4, c4, sizeof c4, ad, sizeof ad, p4);
         if (!FAULTY(F_CLIENT_C4))
-            c4_bad = opened != 0 || CRYPTO_memcmp(p4, na, 32) != 0;
+            c4_bad = opened != 0 ||
+                     CRYPTO_memcmp(p4, na, FAULTY(F_I7_CLIENT_NA_HALF) ? 16 : 32) != 0;
     }
     if (c4_bad) {
         fprintf(stderr, "eke5: the server failed to prove it knows the password "
@@ -309,6 +324,11 @@ static int do_get(struct chan *ch, const char *name, const char *out, int force)
     struct frame f;
     int code = 0, rc = 1;
     int st = chan_recv(ch, &f, &code);
+    while (st == RX_OK && FAULTY(F_I7_CLIENT_UNKNOWN_CODE) && strcmp(f.type, "EROR") == 0 &&
+           eror_code_unknown(&f)) {
+        frame_free(&f);
+        st = chan_recv(ch, &f, &code);
+    }
     json_t *j = NULL;
     int tfd = -1;
     char tmp[64] = "";
@@ -372,8 +392,16 @@ static int do_get(struct chan *ch, const char *name, const char *out, int force)
     md = EVP_MD_CTX_new();
     if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
         goto out;
+    /* F_I7_CLIENT_EMPTY_FAST: nothing to receive, so the empty output is linked at once */
+    int early = FAULTY(F_I7_CLIENT_EMPTY_FAST) && size == 0 &&
+                linkat(dirfd, tmp, dirfd, base, 0) == 0;
+    int eof_commit = 0;
     for (;;) {
         st = chan_recv(ch, &f, &code);
+        if (st == RX_EOF && received == size && FAULTY(F_I7_CLIENT_EOF_AFTER_SIZE)) {
+            eof_commit = 1; /* "all the bytes are in": the close is taken as the end */
+            break;
+        }
         if (st != RX_OK) {
             if (st == RX_PROTO)
                 chan_send_error(ch, code, "refused frame", -1);
@@ -408,6 +436,10 @@ static int do_get(struct chan *ch, const char *name, const char *out, int force)
             continue;
         }
         if (strcmp(f.type, "EROR") == 0) {
+            if (FAULTY(F_I7_CLIENT_UNKNOWN_CODE) && eror_code_unknown(&f)) {
+                frame_free(&f);
+                continue;
+            }
             report_eror(&f);
             goto out;
         }
@@ -418,14 +450,17 @@ static int do_get(struct chan *ch, const char *name, const char *out, int force)
         }
         break;
     }
-    j = parse_control(&f, &code);
-    uint64_t dsize = 0;
-    const char *dsha = j ? get_str(j, "sha256", &sl) : NULL;
-    if (j == NULL || get_uint(j, "size", &dsize) != 0 || dsha == NULL ||
-        !valid_sha256_hex(dsha, sl)) {
-        chan_send_error(ch, E_BAD_FRAME, "malformed DONE", -1);
-        fprintf(stderr, "eke5: malformed DONE from the server\n");
-        goto out;
+    uint64_t dsize = size;
+    const char *dsha = NULL;
+    if (!eof_commit) {
+        j = parse_control(&f, &code);
+        dsha = j ? get_str(j, "sha256", &sl) : NULL;
+        if (j == NULL || get_uint(j, "size", &dsize) != 0 || dsha == NULL ||
+            !valid_sha256_hex(dsha, sl)) {
+            chan_send_error(ch, E_BAD_FRAME, "malformed DONE", -1);
+            fprintf(stderr, "eke5: malformed DONE from the server\n");
+            goto out;
+        }
     }
     uint8_t dg[32];
     unsigned int dn = 0;
@@ -433,6 +468,8 @@ static int do_get(struct chan *ch, const char *name, const char *out, int force)
     if (!EVP_DigestFinal_ex(md, dg, &dn))
         goto out;
     hex_encode(dg, 32, hex);
+    if (eof_commit)
+        dsha = hex;
     if ((dsize != size && !FAULTY(F_R2_CLIENT_DONE_SIZE)) || received != size ||
         memcmp(hex, dsha, FAULTY(F_R2_CLIENT_SHA_HALF) ? 32 : 64) != 0 ||
         (rsha[0] != '\0' && !FAULTY(F_CLIENT_RSFL_SHA) && memcmp(hex, rsha, 64) != 0)) {
@@ -444,7 +481,9 @@ static int do_get(struct chan *ch, const char *name, const char *out, int force)
         goto out;
     if (FAULTY(F_CLIENT_RSFL_NAME) && rsfl_name[0] != '\0')
         base = rsfl_name;
-    if (force || FAULTY(F_CLIENT_OVERWRITE)) {
+    if (early) {
+        unlinkat(dirfd, tmp, 0);
+    } else if (force || FAULTY(F_CLIENT_OVERWRITE)) {
         if (renameat(dirfd, tmp, dirfd, base) != 0)
             goto out;
     } else {
@@ -639,19 +678,30 @@ int client_main(int argc, char **argv, int put)
     size_t plen = 0;
     if (read_password_file(pwfile, &pwd, &plen) != 0)
         return 1;
-    int fd = dial(argv[optind]);
-    if (fd < 0) {
-        OPENSSL_cleanse(pwd, plen);
-        free(pwd);
-        return fail("cannot connect");
-    }
     struct chan ch;
-    memset(&ch, 0, sizeof ch);
-    ch.fd = fd;
-    ch.idle_ms = CLIENT_IDLE_MS;
-    ch.deadline = now_mono() + CLIENT_HANDSHAKE_TIMEOUT;
-    ch.frame_limit = DEFAULT_FRAME_LIMIT;
-    int rc = client_handshake(&ch, user, pwd, plen);
+    int fd, rc;
+    for (int attempt = 0;; attempt++) {
+        fd = dial(argv[optind]);
+        if (fd < 0) {
+            OPENSSL_cleanse(pwd, plen);
+            free(pwd);
+            return fail("cannot connect");
+        }
+        memset(&ch, 0, sizeof ch);
+        ch.fd = fd;
+        ch.idle_ms = CLIENT_IDLE_MS;
+        ch.deadline = now_mono() + CLIENT_HANDSHAKE_TIMEOUT;
+        ch.frame_limit = DEFAULT_FRAME_LIMIT;
+        g_last_code = 0;
+        rc = client_handshake(&ch, user, pwd, plen);
+        /* F_I7_CLIENT_BUSY_RETRY: busy retried after a fixed 100 ms */
+        if (rc != 0 && g_last_code == E_BUSY && FAULTY(F_I7_CLIENT_BUSY_RETRY) && attempt < 3) {
+            close(fd);
+            usleep(100000);
+            continue;
+        }
+        break;
+    }
     OPENSSL_cleanse(pwd, plen);
     free(pwd);
     if (rc == 0)

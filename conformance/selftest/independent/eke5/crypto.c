@@ -171,7 +171,11 @@ int recover_element(const uint8_t in_prime[GROUP_BYTES], BIGNUM *out)
         goto done;
     if (BN_bin2bn(in_prime, GROUP_BYTES, v) == NULL)
         goto done;
-    int invalid = BN_is_zero(v) || BN_is_one(v) || BN_cmp(v, g_pm1) >= 0;
+    int invalid = BN_is_zero(v) || BN_is_one(v) ||
+                  (FAULTY(F_I7_X_GE_P) ? BN_cmp(v, g_pm1) == 0 : BN_cmp(v, g_pm1) >= 0);
+    /* F_I7_X_GE_P: a value >= p "normalised" instead of refused */
+    if (!invalid && FAULTY(F_I7_X_GE_P) && BN_cmp(v, g_p) >= 0 && !BN_nnmod(v, v, g_p, ctx))
+        goto done;
     if (invalid) {
         /* keep the work the same: continue on a random element */
         BIGNUM *e = BN_new();

@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <limits.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -234,6 +236,8 @@ static void user_pw(const char *u, size_t len, uint8_t pw[32])
     for (size_t i = 0; i < g_naccounts; i++) {
         int same = FAULTY(F_USER_STRNCMP)
                        ? len <= g_accounts[i].ulen && strncmp((const char *)g_accounts[i].user, u, len) == 0
+                   : FAULTY(F_I7_USER_CASEFOLD)
+                       ? g_accounts[i].ulen == len && strncasecmp((const char *)g_accounts[i].user, u, len) == 0
                        : g_accounts[i].ulen == len && memcmp(g_accounts[i].user, u, len) == 0;
         if (same) {
             memcpy(pw, g_accounts[i].pw, 32);
@@ -431,6 +435,22 @@ out:
 }
 
 /* ---------------- the application layer ---------------- */
+/* F_I7_SYMLINK_FALLBACK: a name refused for a symbolic link is retried through realpath()
+ * and accepted when the resolved path starts with the share's path (a string prefix). */
+static int open_by_realpath(const char *name, size_t len)
+{
+    char path[8192], resolved[PATH_MAX], share_real[PATH_MAX];
+    if (realpath(cfg.share, share_real) == NULL)
+        return -E_INTERNAL;
+    snprintf(path, sizeof path, "%s/%.*s", cfg.share, (int)len, name);
+    if (realpath(path, resolved) == NULL)
+        return -E_NOT_FOUND;
+    if (strncmp(resolved, share_real, strlen(share_real)) != 0)
+        return -E_FORBIDDEN;
+    int fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    return fd >= 0 ? fd : -E_NOT_FOUND;
+}
+
 /* Open a name of the share component by component with O_NOFOLLOW (APP-NAME-4/5): every
  * symbolic link is refused (forbidden), whatever it points at (APP-NAME-6).
  * Returns fd >= 0 or -code. */
@@ -455,6 +475,8 @@ static int open_in_share(const char *name, size_t len)
         int e = errno;
         close(dir);
         if (fd < 0) {
+            if ((e == ELOOP || e == ENOTDIR) && FAULTY(F_I7_SYMLINK_FALLBACK))
+                return open_by_realpath(name, len);
             if (e == ELOOP)
                 return -E_FORBIDDEN;
             if (e == ENOTDIR) {
@@ -547,12 +569,19 @@ static int do_get(struct chan *ch, json_t *req)
         close(fd);
         return -1;
     }
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-        EVP_MD_CTX_free(md);
-        close(fd);
-        chan_send_error(ch, E_INTERNAL, "internal error", -1);
-        return -1;
+    static __thread EVP_MD_CTX *t_get_md; /* F_I7_GET_MD_PER_CONN: one per connection */
+    int md_shared = FAULTY(F_I7_GET_MD_PER_CONN);
+    EVP_MD_CTX *md = md_shared ? t_get_md : NULL;
+    if (md == NULL) {
+        md = EVP_MD_CTX_new();
+        if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+            EVP_MD_CTX_free(md);
+            close(fd);
+            chan_send_error(ch, E_INTERNAL, "internal error", -1);
+            return -1;
+        }
+        if (md_shared)
+            t_get_md = md;
     }
     size_t chunk = 256 * 1024;
     uint8_t *buf = malloc(chunk);
@@ -582,17 +611,32 @@ static int do_get(struct chan *ch, json_t *req)
         uint8_t dg[32];
         unsigned int dn = 0;
         char hex[65];
-        if (!EVP_DigestFinal_ex(md, dg, &dn)) {
-            EVP_MD_CTX_free(md);
+        EVP_MD_CTX *fin = md;
+        if (md_shared) { /* the running context goes on: its digest is taken on a copy */
+            fin = EVP_MD_CTX_new();
+            if (fin == NULL || !EVP_MD_CTX_copy_ex(fin, md)) {
+                EVP_MD_CTX_free(fin);
+                chan_send_error(ch, E_INTERNAL, "internal error", -1);
+                return -1;
+            }
+        }
+        if (!EVP_DigestFinal_ex(fin, dg, &dn)) {
+            if (fin != md)
+                EVP_MD_CTX_free(fin);
+            if (!md_shared)
+                EVP_MD_CTX_free(md);
             chan_send_error(ch, E_INTERNAL, "internal error", -1);
             return -1;
         }
+        if (fin != md)
+            EVP_MD_CTX_free(fin);
         hex_encode(dg, 32, hex);
         o = json_pack("{s:I,s:s}", "size", (json_int_t)size, "sha256", hex);
         rc = o != NULL ? chan_send_json(ch, "DONE", o) : -1;
         json_decref(o);
     }
-    EVP_MD_CTX_free(md);
+    if (!md_shared)
+        EVP_MD_CTX_free(md);
     return rc;
 }
 
@@ -606,7 +650,17 @@ struct put_state {
     int has_sha;
     char sha[65];
     EVP_MD_CTX *md;
+    int early; /* F_I7_EMPTY_PUT_EARLY: already under its final name */
 };
+
+static __thread EVP_MD_CTX *t_put_md; /* F_I7_PUT_MD_PER_CONN: one per connection */
+
+static void put_md_free(struct put_state *p)
+{
+    if (p->md != t_put_md || !FAULTY(F_I7_PUT_MD_PER_CONN))
+        EVP_MD_CTX_free(p->md);
+    p->md = NULL;
+}
 
 static void put_discard(struct put_state *p)
 {
@@ -615,8 +669,7 @@ static void put_discard(struct put_state *p)
     close(p->fd);
     unlinkat(g_inbox_fd, p->tmp, 0);
     temp_forget(p->slot);
-    EVP_MD_CTX_free(p->md);
-    p->md = NULL;
+    put_md_free(p);
     p->active = 0;
 }
 
@@ -641,7 +694,7 @@ static int do_putf(struct chan *ch, json_t *req, struct put_state *p)
     const char *last = memrchr(name, '/', nlen);
     last = last ? last + 1 : name;
     size_t blen = nlen - (size_t)(last - name);
-    if (is_partial_name(last, blen))
+    if (FAULTY(F_I7_PUT_RESERVED_FULL) ? is_partial_name(name, nlen) : is_partial_name(last, blen))
         return chan_send_error(ch, E_FORBIDDEN, "name reserved", -1);
     if (FAULTY(F_SIZE_U32))
         size = (uint32_t)size;
@@ -650,7 +703,11 @@ static int do_putf(struct chan *ch, json_t *req, struct put_state *p)
     memcpy(p->final, last, blen);
     p->final[blen] = '\0';
     struct stat sb;
-    if (fstatat(g_inbox_fd, p->final, &sb, FAULTY(F_R2_EXISTS_FOLLOWS) ? 0 : AT_SYMLINK_NOFOLLOW) == 0)
+    char fullname[4097]; /* F_I7_EXISTS_FULL_NAME: the offered name, not its basename */
+    memcpy(fullname, name, nlen);
+    fullname[nlen] = '\0';
+    if (fstatat(g_inbox_fd, FAULTY(F_I7_EXISTS_FULL_NAME) ? fullname : p->final, &sb,
+                FAULTY(F_R2_EXISTS_FOLLOWS) ? 0 : AT_SYMLINK_NOFOLLOW) == 0)
         return chan_send_error(ch, E_EXISTS, "file exists", -1);
     uint8_t rnd[8];
     if (RAND_bytes(rnd, 8) != 1) {
@@ -666,18 +723,29 @@ static int do_putf(struct chan *ch, json_t *req, struct put_state *p)
         return -1;
     }
     p->slot = temp_register(p->tmp);
-    p->md = EVP_MD_CTX_new();
+    p->early = 0;
     p->active = 1;
     p->size = size;
     p->received = 0;
     p->has_sha = sha != NULL;
     if (sha != NULL)
         memcpy(p->sha, sha, 65);
-    if (p->md == NULL || !EVP_DigestInit_ex(p->md, EVP_sha256(), NULL)) {
-        put_discard(p);
-        chan_send_error(ch, E_INTERNAL, "internal error", -1);
-        return -1;
+    if (FAULTY(F_I7_PUT_MD_PER_CONN) && t_put_md != NULL) {
+        p->md = t_put_md; /* made and initialised once, by the connection's first put */
+    } else {
+        p->md = EVP_MD_CTX_new();
+        if (p->md == NULL || !EVP_DigestInit_ex(p->md, EVP_sha256(), NULL)) {
+            put_discard(p);
+            chan_send_error(ch, E_INTERNAL, "internal error", -1);
+            return -1;
+        }
+        if (FAULTY(F_I7_PUT_MD_PER_CONN))
+            t_put_md = p->md;
     }
+    /* F_I7_EMPTY_PUT_EARLY: nothing to receive, so the empty file is stored at once */
+    if (FAULTY(F_I7_EMPTY_PUT_EARLY) && size == 0 &&
+        linkat(g_inbox_fd, p->tmp, g_inbox_fd, p->final, 0) == 0)
+        p->early = 1;
     json_t *o = json_object();
     json_object_set_new(o, "accept", json_true());
     json_object_set_new(o, "name", json_stringn(last, blen));
@@ -733,11 +801,23 @@ static int do_done(struct chan *ch, json_t *req, struct put_state *p)
     uint8_t dg[32];
     unsigned int dn = 0;
     char hex[65];
-    if (!EVP_DigestFinal_ex(p->md, dg, &dn)) {
+    EVP_MD_CTX *fin = p->md;
+    if (FAULTY(F_I7_PUT_MD_PER_CONN)) { /* the running context goes on: digest of a copy */
+        fin = EVP_MD_CTX_new();
+        if (fin == NULL || !EVP_MD_CTX_copy_ex(fin, p->md)) {
+            EVP_MD_CTX_free(fin);
+            fin = NULL;
+        }
+    }
+    if (fin == NULL || !EVP_DigestFinal_ex(fin, dg, &dn)) {
+        if (fin != p->md)
+            EVP_MD_CTX_free(fin);
         put_discard(p);
         chan_send_error(ch, E_INTERNAL, "internal error", -1);
         return -1;
     }
+    if (fin != p->md)
+        EVP_MD_CTX_free(fin);
     hex_encode(dg, 32, hex);
     size_t cmp_len = FAULTY(F_DONE_SHA_PREFIX) ? 32 : 64;
     if ((size != p->size && !FAULTY(F_R2_DONE_SIZE)) || p->received != p->size ||
@@ -754,9 +834,9 @@ static int do_done(struct chan *ch, json_t *req, struct put_state *p)
         chan_send_error(ch, E_INTERNAL, "internal error", -1);
         return -1;
     }
-    int linked = FAULTY(F_RENAME_REPLACES)
-                     ? renameat(g_inbox_fd, p->tmp, g_inbox_fd, p->final)
-                     : linkat(g_inbox_fd, p->tmp, g_inbox_fd, p->final, 0);
+    int linked = p->early                ? 0
+                 : FAULTY(F_RENAME_REPLACES) ? renameat(g_inbox_fd, p->tmp, g_inbox_fd, p->final)
+                                             : linkat(g_inbox_fd, p->tmp, g_inbox_fd, p->final, 0);
     if (linked != 0) {
         int e = errno;
         put_discard(p);
@@ -772,8 +852,7 @@ static int do_done(struct chan *ch, json_t *req, struct put_state *p)
     if (FAULTY(F_TEMP_LEFT)) {
         temp_forget(p->slot);
         close(p->fd);
-        EVP_MD_CTX_free(p->md);
-        p->md = NULL;
+        put_md_free(p);
         p->active = 0;
     }
     put_discard(p); /* unlinks the temporary name; the final link stays */
@@ -892,7 +971,8 @@ static void *conn_main(void *arg)
     memset(&ch, 0, sizeof ch);
     ch.fd = c->fd;
     ch.idle_ms = (int)(cfg.idle_timeout * 1000.0);
-    ch.deadline = c->accepted + cfg.handshake_timeout;
+    ch.deadline = c->accepted +
+                  (FAULTY(F_I7_HS_DEADLINE_IDLE) ? cfg.idle_timeout : cfg.handshake_timeout);
     ch.hs_ms = (int)(cfg.handshake_timeout * 1000.0);
     ch.frame_limit = cfg.frame_limit;
     if (handshake(c, &ch) == 0) {

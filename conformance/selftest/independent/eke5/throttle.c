@@ -169,6 +169,13 @@ int throttle_begin(const char *user_key, const char *addr_key, long long *retry_
         until = a->locked_until;
     if (until > 0) {
         *retry_after = seconds_left(until, now);
+        if (FAULTY(F_I7_RETRY_FULL)) { /* the whole lock duration of the locking entry */
+            const struct entry *e = until == u->locked_until ? u : a;
+            double d = g_cfg.base * pow(2.0, (double)(e->fails - g_cfg.failures));
+            if (d > g_cfg.cap)
+                d = g_cfg.cap;
+            *retry_after = d < 1 ? 1 : (long long)ceil(d);
+        }
         result = TH_THROTTLED;
         goto out;
     }
@@ -187,6 +194,8 @@ out:
 
 static void lock_after_failure(struct entry *e, double now)
 {
+    if (FAULTY(F_I7_LOCK_SET_ONCE) && e->locked_until != 0)
+        return; /* the planted fault: the lock is set once, never renewed */
     if (over_threshold(e->fails)) {
         double d = g_cfg.base * pow(2.0, (double)(e->fails - g_cfg.failures));
         if (d > g_cfg.cap && !FAULTY(F_R2_BACKOFF_UNCAPPED))

@@ -29,6 +29,8 @@ type Trust struct {
 	CRLURL string
 	mu     sync.RWMutex
 	crl    *x509.RevocationList
+	// i7-verify-cache-cn: client certificates verified lately, by CN
+	verified map[string]time.Time
 }
 
 func loadRoot(path string) (*x509.Certificate, error) {
@@ -166,6 +168,14 @@ func (t *Trust) verifyPeer(rawCerts [][]byte, purpose x509.ExtKeyUsage, checkCRL
 		return nil, "", err
 	}
 	now := time.Now()
+	if fault("i7-verify-cache-cn") && purpose == x509.ExtKeyUsageClientAuth {
+		t.mu.RLock()
+		seen, ok := t.verified[c.Subject.CommonName]
+		t.mu.RUnlock()
+		if ok && now.Sub(seen) < 10*time.Minute {
+			return c, c.Subject.CommonName, nil // "verified a moment ago"
+		}
+	}
 	if c.Version != 3 {
 		return nil, "", errors.New("not X.509 v3")
 	}
@@ -182,7 +192,11 @@ func (t *Trust) verifyPeer(rawCerts [][]byte, purpose x509.ExtKeyUsage, checkCRL
 	if err := c.CheckSignatureFrom(t.Root); err != nil {
 		return nil, "", fmt.Errorf("signature: %w", err)
 	}
-	if (now.Before(c.NotBefore) && !fault("r2-notbefore-unchecked") && !fault("r2-client-notbefore")) || now.After(c.NotAfter) {
+	notAfter := c.NotAfter
+	if fault("i7-expired-grace-day") && purpose == x509.ExtKeyUsageClientAuth {
+		notAfter = notAfter.Add(24 * time.Hour) // clock skew allowance
+	}
+	if (now.Before(c.NotBefore) && !fault("r2-notbefore-unchecked") && !fault("r2-client-notbefore")) || now.After(notAfter) {
 		return nil, "", errors.New("expired or not yet valid")
 	}
 	if !c.BasicConstraintsValid {
@@ -226,6 +240,14 @@ func (t *Trust) verifyPeer(rawCerts [][]byte, purpose x509.ExtKeyUsage, checkCRL
 		if err := t.revoked(c, now); err != nil {
 			return nil, "", err
 		}
+	}
+	if fault("i7-verify-cache-cn") && purpose == x509.ExtKeyUsageClientAuth {
+		t.mu.Lock()
+		if t.verified == nil {
+			t.verified = map[string]time.Time{}
+		}
+		t.verified[cn] = now
+		t.mu.Unlock()
 	}
 	return c, cn, nil
 }

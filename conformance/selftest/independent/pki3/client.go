@@ -52,9 +52,18 @@ func parseTarget(s string) (alias, addr string, err error) {
 }
 
 func dial(cfg *ClientConfig) (*clientConn, error) {
+	cc, err := dialOnce(cfg, tls.VersionTLS13)
+	if err != nil && fault("i7-client-tls12-fallback") && !strings.Contains(err.Error(), "timed out") {
+		// "an older responder": try again with TLS 1.2 allowed
+		return dialOnce(cfg, tls.VersionTLS12)
+	}
+	return cc, err
+}
+
+func dialOnce(cfg *ClientConfig, minVersion uint16) (*clientConn, error) {
 	tcfg := &tls.Config{
 		Certificates:     []tls.Certificate{cfg.Identity},
-		MinVersion:       tls.VersionTLS13,
+		MinVersion:       minVersion,
 		MaxVersion:       tls.VersionTLS13,
 		CurvePreferences: curves,
 		NextProtos:       []string{"sft-pki/1"},
@@ -80,13 +89,17 @@ func dial(cfg *ClientConfig) (*clientConn, error) {
 				}
 				cn = c.Subject.CommonName
 			} else {
-				_, name, err := cfg.Trust.verifyPeer(raw, x509.ExtKeyUsageServerAuth, !fault("client-no-crl"))
+				purpose := x509.ExtKeyUsageServerAuth
+				if fault("i7-client-eku-client") {
+					purpose = x509.ExtKeyUsageClientAuth
+				}
+				_, name, err := cfg.Trust.verifyPeer(raw, purpose, !fault("client-no-crl"))
 				if err != nil {
 					return fmt.Errorf("responder certificate refused: %w", err)
 				}
 				cn = name
 			}
-			if cn != cfg.Alias && !fault("client-no-cn") {
+			if cn != cfg.Alias && !fault("client-no-cn") && !(fault("i7-client-cn-fold") && strings.EqualFold(cn, cfg.Alias)) {
 				return fmt.Errorf("responder is %q, not %q", cn, cfg.Alias)
 			}
 			return nil
@@ -136,7 +149,7 @@ func (cc *clientConn) next() (Header, []byte, error) {
 	h, err := readHeader(cc.r, cc.cfg.FrameLimit)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			err = errors.New("connection closed by the responder")
+			err = errClosedByResponder
 		}
 		return h, nil, err
 	}
@@ -149,6 +162,8 @@ func (cc *clientConn) next() (Header, []byte, error) {
 	}
 	return h, p, nil
 }
+
+var errClosedByResponder = errors.New("connection closed by the responder")
 
 // peerEror turns a received EROR into our error; a malformed one is bad_frame.
 func peerEror(p []byte) error {
@@ -285,12 +300,20 @@ func clientGet(cfg *ClientConfig, name, out string, force bool) error {
 		_ = os.Remove(tmp)
 		setTemp("")
 	}
+	early := false
+	if size == 0 && tmp != out && fault("i7-client-empty-fast") && os.Link(tmp, out) == nil {
+		early = true // nothing to receive: the output exists at once
+	}
+	commitEarly := false
 	hsh := sha256.New()
 	var got int64
 	buf := make([]byte, 64*1024)
 	for {
 		h, p, err := cc.next()
-		if err != nil {
+		if err != nil && errors.Is(err, errClosedByResponder) && got == size && fault("i7-client-eof-done") {
+			commitEarly = true // every byte is in: the end of the stream ends the get
+			h.Type, p = "DONE", nil
+		} else if err != nil {
 			discard()
 			return cc.fail(err)
 		}
@@ -322,22 +345,23 @@ func clientGet(cfg *ClientConfig, name, out string, force bool) error {
 				left -= n
 			}
 		case "DONE":
-			o, err := parseControl(p)
-			if err != nil {
-				discard()
-				return cc.fail(err)
-			}
-			dsize, err := o.integer("size")
-			if err != nil {
-				discard()
-				return cc.fail(err)
-			}
-			dsha, _, err := o.sha("sha256", true)
-			if err != nil {
-				discard()
-				return cc.fail(err)
-			}
 			sum := hex.EncodeToString(hsh.Sum(nil))
+			dsize, dsha := size, sum
+			if !commitEarly {
+				o, err := parseControl(p)
+				if err != nil {
+					discard()
+					return cc.fail(err)
+				}
+				if dsize, err = o.integer("size"); err != nil {
+					discard()
+					return cc.fail(err)
+				}
+				if dsha, _, err = o.sha("sha256", true); err != nil {
+					discard()
+					return cc.fail(err)
+				}
+			}
 			shaOK := dsha == sum && (rsflSHA == "" || rsflSHA == sum || fault("r2-client-rsfl-sha"))
 			if dsize != size && !fault("r2-client-done-size") || got != size || !(shaOK || fault("client-no-hash")) {
 				discard()
@@ -348,7 +372,9 @@ func clientGet(cfg *ClientConfig, name, out string, force bool) error {
 				return cc.fail(perr(codeInternal, "fsync failed"))
 			}
 			f.Close()
-			if tmp != out {
+			if early {
+				_ = os.Remove(tmp)
+			} else if tmp != out {
 				if force || fault("client-rename") || fault("client-tmpdir") {
 					err = os.Rename(tmp, out)
 				} else {

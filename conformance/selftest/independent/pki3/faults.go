@@ -74,6 +74,27 @@ var Faults = []Fault{
 	{"r2-client-notbefore", "PKI-CERT-3", "the initiator's verifyPeer compares now with NotAfter only"},
 	{"r2-client-ca-true", "PKI-CERT-6", "the initiator's verifyPeer does not look at IsCA"},
 	{"r2-client-done-size", "APP-GET-3", "the initiator compares DONE.sha256 and its byte count but not DONE.size"},
+	// Round 11 (i7-): planted blind through the round-11 lenses (caches, time, I/O
+	// granularity, lenient parsing, role copy-paste, fallbacks).
+	{"i7-verify-cache-cn", "PKI-CERT-3", "a verified client certificate cached by its CN: the next certificate of that alias skips every check"},
+	{"i7-empty-put-early", "APP-PUT-5", "a 0-byte put linked under its final name at PUTF (nothing to receive), before DONE is verified"},
+	{"i7-client-empty-fast", "APP-GET-3", "the initiator links a 0-byte get to its output at RSFL, before DONE is verified"},
+	{"i7-expired-grace-day", "PKI-CERT-3", "the responder allows a day of clock skew after NotAfter"},
+	{"i7-hs-deadline-first-byte", "LIM-1", "the handshake deadline starts at the ClientHello's first byte, sniffed by a read without deadline"},
+	{"i7-put-no-deadline", "LIM-2", "the read deadline is cleared while a put is received (slow uploads)"},
+	{"i7-hdr-single-read", "FRM-4", "the header read with one r.Read(b[:]) and n ignored: a header split across TLS records is garbage"},
+	{"i7-data-read-ignores-n", "FRM-4", "DATA payload read with r.Read(buf[:n]) and n bytes taken whatever Read returned"},
+	{"i7-client-eof-done", "APP-GET-5", "the initiator takes io.EOF after size bytes as the end of the get and commits without DONE"},
+	{"i7-size-string-ok", "FRM-11", "integers also accepted as JSON strings of digits (the `,string` habit)"},
+	{"i7-name-trim-slash", "APP-NAME-2", "names checked after strings.Trim(name, \"/\"): absolute and trailing-slash names pass the checks"},
+	{"i7-dup-keys-top-only", "FRM-9", "duplicate keys looked for at the top level only"},
+	{"i7-client-eku-client", "PKI-CERT-5", "the initiator checks the responder's certificate for clientAuth (the responder's call copied)"},
+	{"i7-client-cn-fold", "PKI-ID-4", "the initiator compares the responder's CN with strings.EqualFold"},
+	{"i7-put-full-path", "APP-PUT-2", "a put stored at filepath.Join(inbox, name) (the get's path rule copied): a/b.txt fails"},
+	{"i7-alpn-fallback-http11", "PKI-TLS-2", "NextProtos also lists http/1.1 \"for compatibility\" and any listed protocol is served"},
+	{"i7-client-tls12-fallback", "PKI-TLS-1", "the initiator retries a failed handshake with MinVersion TLS 1.2"},
+	{"i7-done-sha-fallback", "FRM-12", "a DONE whose sha256 does not parse is verified on its size alone"},
+	{"i7-eror-unknown-ignored", "ERR-4", "an EROR from the initiator with an unknown code ignored as a warning"},
 }
 
 var activeFaults = map[string]bool{}

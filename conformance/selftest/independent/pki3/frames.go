@@ -80,7 +80,12 @@ func validTypeBytes(t []byte) bool {
 // io.ErrUnexpectedEOF (FRM-7).
 func readHeader(r io.Reader, frameLimit uint32) (Header, error) {
 	var b [8]byte
-	if _, err := io.ReadFull(r, b[:]); err != nil {
+	if fault("i7-hdr-single-read") {
+		// the planted fault: one Read, its count ignored
+		if _, err := r.Read(b[:]); err != nil {
+			return Header{}, err
+		}
+	} else if _, err := io.ReadFull(r, b[:]); err != nil {
 		return Header{}, err
 	}
 	h := Header{Type: string(b[:4]), Length: binary.BigEndian.Uint32(b[4:])}
@@ -231,7 +236,7 @@ func checkDuplicates(p []byte) error {
 		if top != nil && top.obj {
 			if top.key {
 				k := tok.(string)
-				if top.keys[k] {
+				if top.keys[k] && (len(stack) == 1 || !fault("i7-dup-keys-top-only")) {
 					return perr(codeBadFrame, "duplicate key")
 				}
 				top.keys[k] = true
@@ -287,6 +292,9 @@ func (o Obj) integer(key string) (int64, error) {
 		return int64(f), nil
 	}
 	s := string(raw)
+	if fault("i7-size-string-ok") && len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = s[1 : len(s)-1] // "5" taken as 5
+	}
 	if s == "" || len(s) > len(maxInt63) {
 		return 0, perr(codeBadFrame, "%s is not an integer in range", key)
 	}

@@ -17,6 +17,9 @@ func checkName(name string) *ProtoError {
 	if fault("name-clean") {
 		name = filepath.Clean(name)
 	}
+	if fault("i7-name-trim-slash") {
+		name = strings.Trim(name, "/") // "be liberal": /a and a/ are a
+	}
 	if name == "" || len(name) > 4096 {
 		return perr(codeForbidden, "name is empty or longer than 4096 bytes")
 	}

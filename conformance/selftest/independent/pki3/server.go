@@ -57,6 +57,10 @@ type Server struct {
 
 func newServer(cfg ServerConfig, trust *Trust, id tls.Certificate) *Server {
 	s := &Server{cfg: cfg, trust: trust, perAddr: map[string]int{}, temps: map[string]bool{}}
+	protos := []string{"sft-pki/1"}
+	if fault("i7-alpn-fallback-http11") {
+		protos = append(protos, "http/1.1") // "for compatibility"
+	}
 	minV := uint16(tls.VersionTLS13)
 	if fault("tls12-allowed") {
 		minV = tls.VersionTLS12
@@ -66,7 +70,7 @@ func newServer(cfg ServerConfig, trust *Trust, id tls.Certificate) *Server {
 		MinVersion:             minV,
 		MaxVersion:             tls.VersionTLS13,
 		CurvePreferences:       curves,
-		NextProtos:             []string{"sft-pki/1"},
+		NextProtos:             protos,
 		ClientAuth:             clientAuth(),
 		SessionTicketsDisabled: true, // a resumed session would skip the CRL check
 		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
@@ -222,6 +226,18 @@ func (s *Server) handle(pc *pendingConn) {
 	deadline := time.Now().Add(s.cfg.HandshakeTimeout)
 	_ = raw.SetDeadline(deadline)
 	var hsConn net.Conn = raw
+	if fault("i7-hs-deadline-first-byte") {
+		// the planted fault: sniff the first byte (TLS or not?) before the clock starts
+		_ = raw.SetDeadline(time.Time{})
+		one := make([]byte, 1)
+		if _, err := io.ReadFull(raw, one); err != nil {
+			closeRaw(raw)
+			return
+		}
+		hsConn = &peekedConn{Conn: raw, first: one}
+		deadline = time.Now().Add(s.cfg.HandshakeTimeout)
+		_ = raw.SetDeadline(deadline)
+	}
 	if fault("hs-trickle") {
 		hsConn = &refreshConn{Conn: raw, d: s.cfg.HandshakeTimeout}
 	}
@@ -239,7 +255,8 @@ func (s *Server) handle(pc *pendingConn) {
 	}
 	_ = raw.SetDeadline(time.Time{})
 	st := c.ConnectionState()
-	if st.NegotiatedProtocol != "sft-pki/1" && !fault("alpn-unchecked") {
+	if st.NegotiatedProtocol != "sft-pki/1" && !fault("alpn-unchecked") &&
+		!(fault("i7-alpn-fallback-http11") && st.NegotiatedProtocol != "") {
 		log.Printf("refused: no sft-pki/1 ALPN")
 		closeTLS(c, raw)
 		return
@@ -266,6 +283,7 @@ func (s *Server) handle(pc *pendingConn) {
 
 type putState struct {
 	final, tmp string
+	early      bool // i7-empty-put-early: already linked under its final name
 	f          *os.File
 	size, got  int64
 	sha        string // PUTF's, optional
@@ -360,7 +378,12 @@ func (ss *session) readPayload(n uint32) ([]byte, error) {
 }
 
 func (ss *session) step() error {
-	h, err := readHeader(ss.r, ss.s.cfg.FrameLimit)
+	r := ss.r
+	if ss.put != nil && fault("i7-put-no-deadline") {
+		_ = ss.c.SetReadDeadline(time.Time{}) // uploads may be slow
+		r = ss.c
+	}
+	h, err := readHeader(r, ss.s.cfg.FrameLimit)
 	if err != nil {
 		if errors.Is(err, io.EOF) && ss.put != nil {
 			return io.EOF
@@ -419,6 +442,14 @@ func (ss *session) peerError(h Header) error {
 	p, err := ss.readPayload(h.Length)
 	if err != nil {
 		return err
+	}
+	if fault("i7-eror-unknown-ignored") {
+		if o, err := parseControl(p); err == nil {
+			if c, err := o.integer("code"); err == nil && codeNames[int(c)] == "" {
+				log.Printf("ignoring an EROR with unknown code %d", c)
+				return nil
+			}
+		}
 	}
 	if _, err := parseEror(p); err != nil {
 		return err
@@ -507,6 +538,9 @@ func (ss *session) startPut(o Obj) error {
 		return perr(codeTooLarge, "size above the limit")
 	}
 	final := filepath.Join(ss.s.cfg.Inbox, base)
+	if fault("i7-put-full-path") {
+		final = filepath.Join(ss.s.cfg.Inbox, name)
+	}
 	if _, err := os.Lstat(final); err == nil && !fault("put-overwrite") {
 		return perr(codeExists, "file exists")
 	}
@@ -528,6 +562,9 @@ func (ss *session) startPut(o Obj) error {
 	}
 	ss.s.addTemp(tmp)
 	ss.put = &putState{final: final, tmp: tmp, f: f, size: size, sha: sha, h: sha256.New()}
+	if size == 0 && fault("i7-empty-put-early") && os.Link(tmp, final) == nil {
+		ss.put.early = true // nothing to receive: stored at once
+	}
 	return ss.send(controlFrame("RSFL", map[string]any{"accept": true, "name": base}))
 }
 
@@ -547,7 +584,15 @@ func (ss *session) data(h Header) error {
 		if left < n {
 			n = left
 		}
-		if _, err := io.ReadFull(ss.r, buf[:n]); err != nil {
+		if fault("i7-data-read-ignores-n") {
+			// the planted fault: one Read, n bytes taken whatever it returned
+			if _, err := ss.r.Read(buf[:n]); err != nil {
+				if errors.Is(err, io.EOF) {
+					err = io.ErrUnexpectedEOF
+				}
+				return err
+			}
+		} else if _, err := io.ReadFull(ss.r, buf[:n]); err != nil {
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
 			}
@@ -579,12 +624,15 @@ func (ss *session) done(payload []byte) error {
 	if err != nil {
 		return err
 	}
-	sha, _, err := o.sha("sha256", true)
-	if err != nil {
-		return err
-	}
 	p := ss.put
 	got := hex.EncodeToString(p.h.Sum(nil))
+	sha, _, err := o.sha("sha256", true)
+	if err != nil {
+		if !fault("i7-done-sha-fallback") {
+			return err
+		}
+		sha = got // no usable digest: the size decides
+	}
 	if size != p.size || p.got != p.size || sha != got || (p.sha != "" && p.sha != got) {
 		return perr(codeIntegrityFailed, "size or SHA-256 mismatch")
 	}
@@ -605,6 +653,9 @@ func (ss *session) commit() error {
 		return perr(codeInternal, "fsync failed")
 	}
 	p.f.Close()
+	if p.early {
+		return nil
+	}
 	if fault("put-overwrite") {
 		if err := os.Rename(p.tmp, p.final); err != nil {
 			return perr(codeInternal, "rename failed")
@@ -633,6 +684,21 @@ func clientAuth() tls.ClientAuthType {
 		return tls.RequestClientCert
 	}
 	return tls.RequireAnyClientCert
+}
+
+// peekedConn replays the byte read by the planted fault i7-hs-deadline-first-byte.
+type peekedConn struct {
+	net.Conn
+	first []byte
+}
+
+func (p *peekedConn) Read(b []byte) (int, error) {
+	if len(p.first) > 0 {
+		n := copy(b, p.first)
+		p.first = p.first[n:]
+		return n, nil
+	}
+	return p.Conn.Read(b)
 }
 
 // refreshConn is the planted fault hs-trickle: every read during the handshake pushes
