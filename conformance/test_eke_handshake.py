@@ -671,9 +671,13 @@ def _json_abuse(member: str, good: str, rest: str) -> dict[str, bytes]:
 
 
 # "odd-long"/"odd-short": one hex digit more or less, which a length check written
-# len / 2 == 384 (integer division) lets through.
+# len / 2 == 384 (integer division) lets through. White space inside or around the hex
+# ("spaced", "space-padded", "newline-ended", "tab-ended"): a decoder that skips it
+# (bytes.fromhex, a strip() before the check) gets the right 384 bytes from a member that
+# is not 768 hex characters (FRM-12).
 _EKE1_VARIANTS = [
     *["short", "odd-short", "odd-long", "upper", "not-hex", "number", "no-user"],
+    *["spaced", "space-padded", "newline-ended", "tab-ended"],
     *_json_abuse("a", "", ""),
 ]
 
@@ -694,6 +698,10 @@ def test_malformed_eke1_is_refused(
         "not-hex": control({"user": user, "a": "zz" * 384}),
         "number": control({"user": user, "a": 12}),
         "no-user": control({"a": good}),
+        "spaced": control({"user": user, "a": good[:384] + " " + good[384:]}),
+        "space-padded": control({"user": user, "a": f" {good} "}),
+        "newline-ended": control({"user": user, "a": good + "\n"}),
+        "tab-ended": control({"user": user, "a": good + "\t"}),
         **_json_abuse("a", good, f'"user":"{user}",'),
     }
     raw = connect_raw(eke_target.host, eke_target.port, timeout=timeout, source=eke_sources.fresh())
@@ -709,6 +717,7 @@ def test_malformed_eke1_is_refused(
 
 _EKE3_VARIANTS = [
     *["upper", "short", "long", "odd-long", "number", "spaced"],
+    *["space-padded", "newline-ended"],
     *_json_abuse("c", "", ""),
 ]
 
@@ -735,6 +744,8 @@ def test_malformed_eke3_is_refused(
             "odd-long": control({"c": good + "0"}),  # len / 2 == 80 passes it
             "number": control({"c": 12}),
             "spaced": control({"c": good[:80] + " " + good[80:]}),
+            "space-padded": control({"c": f" {good} "}),
+            "newline-ended": control({"c": good + "\n"}),
             **_json_abuse("c", good, ""),
         }
         hs.raw.send_frame("EKE3", bodies[variant])

@@ -337,3 +337,86 @@ def test_ended_handshakes_give_back_their_address_slot(
         _busy(probe.receive_eke2(timeout), f"a valid EKE1 after {rounds} ended connections")
     finally:
         probe.close()
+
+
+# [LIM-8] counts the connections of an address "that have not completed their handshake":
+# a connection stays one until its EKE4, however far it got. A server that relieves the
+# count once a connection has "shown it is a client" (its first bytes, a whole EKE1, the
+# EKE2 sent) caps only silent sockets: an address holding handshakes after EKE1 — which
+# cost it nothing but one unanswered guess each — takes every slot again.
+_STAGES = ["after-eke2", "inside-eke1"]
+
+
+@pytest.mark.req("LIM-8")
+@pytest.mark.parametrize("stage", _STAGES)
+def test_handshakes_under_way_count_against_their_address(
+    eke_target: Target, eke_sources: SourceAddresses, stage: str
+) -> None:
+    """From one fresh address, its declared cap of connections held in their handshake at
+    `stage` (`after-eke2`: EKE1 sent and answered EKE2, as many as the per-address pending
+    cap of EKE-THR-7 lets through, the rest inside EKE1; `inside-eke1`: half an EKE1
+    sent); then one more connection from that address MUST be refused promptly (close, or
+    EROR busy) while the held ones are still open."""
+    limits = eke_target.limits
+    cap = limits.max_pending_per_address
+    if cap is None:
+        pytest.skip("the target declares no per-address cap (limits.max_pending_per_address)")
+    source = eke_sources.fresh()
+    if source is None:
+        pytest.skip("needs a loopback target to vary the client address")
+    budget = limits.handshake_timeout
+    timeout = max(3.0, min(10.0, limits.idle_timeout * 2))
+    logins = min(cap, limits.pending_logins_per_address or cap) if stage == "after-eke2" else 0
+    host, port = eke_target.address
+    held: list[RawConnection] = []
+    stages: list[str] = []
+    started = time.monotonic()
+    try:
+        for i in range(cap):
+            if i < logins:
+                hs = start_handshake(
+                    eke_target, ghost_user(), bytes(32), source=source, timeout=timeout
+                )
+                held.append(hs.raw)
+                event = hs.receive_eke2(timeout)
+                if hs.eke2 is None:
+                    raise ConformanceFailure(
+                        f"LIM-8: connection {i + 1} of the declared cap {cap} from {source}, "
+                        f"a valid EKE1 of a fresh name: {event.describe()} (expected EKE2)"
+                    )
+                stages.append("after EKE2")
+            else:
+                raw = connect_raw(host, port, timeout=timeout, source=source)
+                held.append(raw)
+                eke1 = frame_bytes("EKE1", control({"user": ghost_user(), "a": "0" * 768}))
+                raw.send_raw(eke1[: len(eke1) // 2])
+                stages.append("inside EKE1")
+        if time.monotonic() > started + 0.6 * budget:
+            pytest.skip(
+                f"holding {cap} handshakes took {time.monotonic() - started:.2f} s of the "
+                f"{budget:g} s handshake timeout: too slow to judge (a loaded machine)"
+            )
+        # Prompt: well before the first held connection's handshake timeout would end it.
+        window_end = min(started + 0.8 * budget, time.monotonic() + 2.0)
+        extra = connect_raw(host, port, timeout=timeout, source=source)
+        held.append(extra)
+        event = extra.recv_frame(deadline_after(max(0.2, window_end - time.monotonic())))
+        if isinstance(event, Closed) or (
+            isinstance(event, ReceivedFrame) and event.error_name == "busy"
+        ):
+            return
+        ended = [i + 1 for i, conn in enumerate(held[:-1]) if not _still_open(conn)]
+        if ended:
+            pytest.skip(f"held connection(s) #{ended} ended meanwhile: the cap was not full")
+        raise ConformanceFailure.evidence(
+            f"LIM-8: {cap} connections from {source} held in their handshake "
+            f"({', '.join(stages)}; declared per-address cap {cap}), then one more from "
+            "that address",
+            "the extra connection closed, or EROR busy, promptly (a connection is in its "
+            "handshake until EKE4, however far it got)",
+            f"{event.describe()} after {time.monotonic() - started:.2f} s, the held "
+            "connections still open",
+        )
+    finally:
+        for conn in held:
+            conn.close()

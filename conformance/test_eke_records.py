@@ -624,3 +624,42 @@ def test_record_replayed_after_transfers_closes(
         channel.sender.seq,
         "record #0 (a get) sent again after the transfers that followed it (replay)",
     )
+
+
+# [EKE-REC-4] holds for every record, whatever it carries: a receiver that checks the tag
+# of its small (control) records only, and decrypts large DATA records as a bare stream
+# ("the DONE's SHA-256 covers the data", AES-CTR for speed), accepts a forged DATA record.
+_LARGE_PAYLOADS = [1, 64 * 1024 + 1, 1024 * 1024]
+_LARGE_TAMPER = ["tag-last-byte", "tag-first-byte", "payload-middle"]
+
+
+@pytest.mark.req("EKE-REC-4")
+@pytest.mark.parametrize("where", _LARGE_TAMPER)
+@pytest.mark.parametrize("payload", _LARGE_PAYLOADS)
+def test_tampered_data_record_of_any_size_closes(
+    eke_target: Target, eke_channel_factory: ChannelFactory, payload: int, where: str
+) -> None:
+    """A put of `payload` bytes is accepted; its one DATA record arrives with one bit
+    flipped (`where`), followed at once by the put's valid DONE (sealed with the next
+    sequence number). The server MUST close without acting on either: a DONE answered
+    means the forged DATA record was taken."""
+    if not eke_target.has("put"):
+        pytest.skip("needs the put feature (a DATA record travels to the server in a put)")
+    if payload > eke_target.limits.max_file_size:
+        pytest.skip(f"{payload} bytes is above the declared max_file_size")
+    data = (hashlib.sha256(b"tampered data record").digest() * (payload // 32 + 1))[:payload]
+    channel = eke_channel_factory()
+    name = fresh_name("sft-tampered-data")
+    channel.send_frame("PUTF", {"name": name, "size": payload})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check(f"PUTF {name!r}")
+    record = channel.seal(frame_bytes("DATA", data))
+    offset = {"tag-last-byte": -1, "tag-first-byte": -16, "payload-middle": 16 + payload // 2}
+    tampered = _flip(record, offset[where] % len(record), 0x01)
+    done = control({"size": payload, "sha256": hashlib.sha256(data).hexdigest()})
+    channel.raw.send_raw(tampered + channel.seal(frame_bytes("DONE", done)))
+    _expect_closed_without_answer(
+        channel,
+        f"a DATA record of {payload} payload bytes with one bit flipped ({where}), then the "
+        "put's DONE",
+    )
+

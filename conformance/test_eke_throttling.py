@@ -33,7 +33,7 @@ from conformance.eke_support import (
     start_handshake,
 )
 from conformance.plugin import Inconclusive, inconclusive, unsupported
-from conformance.target import Target
+from conformance.target import Account, Target
 from conformance.wire import (
     FATAL_CLOSE_WITHIN,
     Closed,
@@ -2136,3 +2136,156 @@ def test_failures_of_another_normalisation_do_not_throttle_the_user(
         )
     finally:
         victim.reset(eke_sources)  # a server that did count them: free the account again
+
+
+# ---------------------------------------------------------------- every kind of name
+#
+# [EKE-THR-1]: failures are counted per user name "whether or not the user exists", and
+# the count is a fact about the name's bytes. A throttle that cannot handle some names —
+# a table key built with an ASCII codec, a cache keyed on a normalised name, a check whose
+# error is taken as "not throttled" — leaves those names unthrottled: unlimited guesses
+# against an account such as `zoë`.
+
+
+def _name_of_kind(target: Target, kind: str) -> tuple[str, Account | None] | None:
+    """A user name of `kind`, and its account when it is one (None: no such name)."""
+    tag = secrets.token_hex(4)
+    if kind == "non-ascii-account":
+        account = next((a for a in target.accounts if not a.user.isascii()), None)
+        return (account.user, account) if account is not None else None
+    names = {
+        "non-ascii-unknown": f"gh\u00f8st-\u00eb-{tag}",
+        "cjk-unknown": f"\u5e7d\u970a-{tag}",
+        "emoji-unknown": f"ghost-\U0001f642-{tag}",
+        "spaced-unknown": f"ghost {tag} x",
+        # exactly 64 UTF-8 bytes, two-byte letters (the longest valid name)
+        "64-byte-unknown": ("\u00e9" * 28) + tag,
+    }
+    return names[kind], None
+
+
+@pytest.mark.req("EKE-THR-1")
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "non-ascii-account",
+        "non-ascii-unknown",
+        "cjk-unknown",
+        "emoji-unknown",
+        "spaced-unknown",
+        "64-byte-unknown",
+    ],
+)
+def test_names_of_every_kind_are_throttled(
+    eke_target: Target, eke_sources: SourceAddresses, kind: str
+) -> None:
+    """N failed handshakes of one user name — non-ASCII (an account's, or unknown),
+    spaced, of exactly 64 bytes —, each from a fresh address: its next EKE1, from yet
+    another address, MUST be answered `throttled` (EKE-THR-1), as for an ASCII name. A
+    control run with a plain ASCII name tells a throttle that misses only some names from
+    one that is missing altogether."""
+    _needs_throttling(eke_target, eke_sources)
+    n = eke_target.limits.throttle_failures
+    if n > 20:
+        pytest.skip(f"throttle_failures = {n}: too many failures for one case")
+    found = _name_of_kind(eke_target, kind)
+    if found is None:
+        pytest.skip("needs an eke account whose name is not ASCII (e.g. zoë)")
+    user, account = found
+    try:
+        for i in range(n):
+            early = _fail_once(eke_target, user, eke_sources.fresh())
+            if early is not None:
+                raise ConformanceFailure(
+                    f"{user!r} throttled after {i} failures, the declared limit is {n}: "
+                    f"{early.describe()}",
+                    violates=("EKE-THR-1",),
+                )
+        frame, _ = _probe(eke_target, user, bytes(32), eke_sources.fresh())
+        _assert_throttled(
+            frame,
+            f"EKE1 of {user!r} ({kind}, UTF-8 {user.encode().hex()}) after {n} failures of "
+            "that name from other addresses",
+            control=lambda: _plain_failures_throttle(eke_target, eke_sources, "user"),
+        )
+    finally:
+        if account is not None:  # an account: free it again for the other cases
+            Victim(eke_target, account, _timeout(eke_target)).reset(eke_sources)
+
+
+# ---------------------------------------------------------------- dated at its end
+#
+# [EKE-THR-5]: a pending handshake that does not verify counts as a failure "the moment it
+# ends", and [EKE-THR-6] locks the name "from that failure". A server that dates the
+# failure when the attempt began (the EKE1 it logged, a timestamp kept with the pending
+# slot) lets a guess held open past the lock come back to an unlocked name.
+
+
+@pytest.mark.req("EKE-THR-5", "EKE-THR-6")
+@pytest.mark.parametrize("ending", ["bad-eke3", "close"])
+def test_a_failure_is_dated_when_its_handshake_ends(
+    eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses, ending: str
+) -> None:
+    """N−1 failures of the victim, each from a fresh address; then the N-th guess: EKE1,
+    EKE2, held open longer than the lock it will earn (still within the handshake
+    timeout), then ended (`bad-eke3`: a wrong C3, answered auth_failed; `close`: the
+    client hangs up). The victim's next EKE1, from another address, moments after that
+    end, MUST be answered `throttled`: the lock runs from the END of the N-th handshake."""
+    _needs_throttling(eke_target, eke_sources)
+    limits = eke_target.limits
+    n = limits.throttle_failures
+    if n > 20:
+        pytest.skip(f"throttle_failures = {n}: too many failures for one case")
+    lock = _lock_seconds(eke_target, n)
+    budget = limits.handshake_timeout
+    if budget is None or budget - lock < 0.5:
+        pytest.skip(
+            f"the handshake timeout ({budget} s) leaves no room to hold a guess open past "
+            f"the {lock} s lock of the N-th failure"
+        )
+    hold = lock + min(0.4, (budget - lock) / 3)
+    timeout = _timeout(eke_target)
+    for i in range(n - 1):
+        early = _fail_once(eke_target, eke_victim.user, eke_sources.fresh())
+        if early is not None:
+            raise ConformanceFailure(
+                f"throttled after {i} failures, the declared limit is {n}: {early.describe()}",
+                violates=("EKE-THR-1",),
+            )
+    hs = start_handshake(
+        eke_target, eke_victim.user, bytes(32), source=eke_sources.fresh(), timeout=timeout
+    )
+    try:
+        event = hs.receive_eke2(timeout)
+        if hs.eke2 is None:
+            raise _no_eke2(event, f"the {n}-th guess")
+        # The scenario: a guess held open (an attacker's pace), not a synchronisation.
+        time.sleep(max(0.0, hs.raw.transcript.started + hold - time.monotonic()))
+        if ending == "bad-eke3":
+            hs.send_eke3(hs.client.on_eke2(hs.eke2, verify=False))
+            # `timeout`: a loaded machine reached the handshake deadline first; the guess
+            # ended all the same (EKE-THR-5), and the lock runs from that end too.
+            expect_on(
+                hs.raw, [ExpectError("auth_failed", "timeout", then_close=True)], timeout
+            ).check(f"the {n}-th guess, ended by a wrong C3")
+    finally:
+        hs.close()
+    held = time.monotonic() - hs.raw.transcript.started
+    # A server may count a moment after the close; the lock still has most of its time.
+    time.sleep(min(0.2, lock / 4))
+    frame, _ = _probe(eke_target, eke_victim.user, eke_victim.pw, eke_sources.fresh())
+    if frame is not None and frame.error_name == "throttled":
+        return
+    if not _plain_failures_throttle(eke_target, eke_sources, "user"):
+        raise ConformanceFailure(
+            f"no throttle after {n} failures, and none for N plain failed EKE3s either: the "
+            "count is missing (EKE-THR-1)",
+            violates=("EKE-THR-1",),
+        )
+    raise ConformanceFailure.evidence(
+        f"the victim's EKE1 {min(0.2, lock / 4):.2f} s after its {n}-th failed handshake "
+        f"ended ({ending}); that handshake was held {held:.2f} s after connecting, longer "
+        f"than the {lock} s lock of the N-th failure",
+        f"EROR throttled: the {lock} s lock runs from the moment the handshake ended",
+        frame.describe() if frame is not None else "no frame",
+    )
