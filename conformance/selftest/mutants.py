@@ -53,12 +53,14 @@ from conformance.selftest.mutants_blind10_client2 import MUTANTS as _BLIND10_CLI
 from conformance.selftest.mutants_blind10_eke import MUTANTS as _BLIND10_EKE
 from conformance.selftest.mutants_blind10_ops import MUTANTS as _BLIND10_OPS
 from conformance.selftest.mutants_blind10_pki import MUTANTS as _BLIND10_PKI
+from conformance.selftest.mutants_blind11_app import MUTANTS as _BLIND11_APP
 from conformance.selftest.mutants_blind11_ca import MUTANTS as _BLIND11_CA
 from conformance.selftest.mutants_blind11_ca2 import MUTANTS as _BLIND11_CA2
 from conformance.selftest.mutants_blind11_client import MUTANTS as _BLIND11_CLIENT
 from conformance.selftest.mutants_blind11_client2 import MUTANTS as _BLIND11_CLIENT2
 from conformance.selftest.mutants_blind11_client3 import MUTANTS as _BLIND11_CLIENT3
 from conformance.selftest.mutants_blind11_eke import MUTANTS as _BLIND11_EKE
+from conformance.selftest.mutants_blind11_ops import MUTANTS as _BLIND11_OPS
 from conformance.selftest.mutants_blind11_pki import MUTANTS as _BLIND11_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
@@ -431,7 +433,7 @@ MUTANTS += _BLIND9_OPS2 + _BLIND9_CLIOPS
 MUTANTS += _BLIND10_EKE + _BLIND10_PKI + _BLIND10_CLIENT + _BLIND10_OPS + _BLIND10_CA
 MUTANTS += _BLIND10_CA2 + _BLIND10_CLIENT2
 MUTANTS += _BLIND11_EKE + _BLIND11_PKI + _BLIND11_CLIENT + _BLIND11_CLIENT2 + _BLIND11_CA
-MUTANTS += _BLIND11_CLIENT3 + _BLIND11_CA2
+MUTANTS += _BLIND11_CLIENT3 + _BLIND11_CA2 + _BLIND11_APP + _BLIND11_OPS
 MUTANTS += _ENROLL
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name
