@@ -523,13 +523,24 @@ def _http_messages(data: bytes) -> list[bytes]:
                 break
             data = rest[end:]
             continue
-        length = 0
+        length: int | None = None
         for line in head.split(b"\r\n")[1:]:
             key, _, value = line.partition(b":")
             if key.strip().lower() == b"content-length" and value.strip().isdigit():
                 length = int(value.strip())
+        if length is None:
+            # Neither Content-Length nor chunked: the body runs to the close (RFC 9112
+            # §6.3 (8)), which a CA MAY choose for an answer it closes after. Only another
+            # status line in it is a further answer (a CA that answered again).
+            further = _STATUS_LINE.search(rest)
+            if further is None:
+                break
+            rest, length = rest[further.start() :], 0
         data = rest[length:]
     return answers
+
+
+_STATUS_LINE = re.compile(rb"HTTP/1\.[01] [1-5][0-9][0-9] ")
 
 
 def _chunked(payload: bytes) -> bytes:

@@ -186,7 +186,7 @@ def _store_reoffer(channel: Channel, seen: PutSeen, putf: ReceivedFrame) -> None
             continue
         if frame.type == b"DONE":
             right = {"size": count, "sha256": received.hexdigest()}
-            if (frame.json() or {}) == right and offered.get("size") == count:
+            if _done_says(frame.json(), right) and offered.get("size") == count:
                 channel.send_frame("DONE", right)
             else:
                 channel.send_frame("EROR", error_payload("integrity_failed", "suite: integrity"))
@@ -282,7 +282,7 @@ def _serve_put(channel: Channel, seen: PutSeen, answer: Answer, name: str) -> No
             f"the responder said nothing for {SILENCE:g} s after the client's DONE, then closed"
         )
         return
-    if answer.final == "done" and done == right and offered.get("size") == count:
+    if answer.final == "done" and _done_says(done, right) and offered.get("size") == count:
         channel.send_frame("DONE", right)
         seen.answered += "; DONE"
     else:
@@ -424,6 +424,12 @@ Problems = list[tuple[str, str]]
 
 def _data_bytes(frames: list[ReceivedFrame]) -> list[ReceivedFrame]:
     return [f for f in frames if f.type in (b"DATA", b"DONE")]
+
+
+def _done_says(done: dict[str, Any] | None, right: dict[str, Any]) -> bool:
+    """The client's DONE carries the values `right` holds; members the schema does not
+    define are ignored (FRM-10: "A sender MAY add such members")."""
+    return done is not None and {k: done.get(k) for k in right} == right
 
 
 def _judge_common(put: PutRun, problems: Problems) -> None:

@@ -26,6 +26,7 @@ import time
 
 import pytest
 
+from conformance.eke_channel import connect_raw
 from conformance.eke_support import SourceAddresses, Victim, ghost_user
 from conformance.plugin import inconclusive
 from conformance.target import Target
@@ -39,7 +40,7 @@ from conformance.test_eke_throttling import (
     _probe,
     _sequential_login,
 )
-from conformance.wire import ConformanceFailure
+from conformance.wire import ConformanceFailure, TimedOut, deadline_after
 
 pytestmark = pytest.mark.xdist_group("eke-victim")
 
@@ -71,6 +72,33 @@ def restart_and_wait(command: str, host: str, port: int) -> None:
             time.sleep(0.1)  # polling a port: the restart is the target's own process
 
 
+def restart_until_serving(target: Target, sources: SourceAddresses) -> None:
+    """The target's restart (`restart_and_wait`), then, bounded by _ACCEPT_WITHIN, until it
+    serves: a listening socket kept across the restart (as the reference keeps it, or as
+    socket activation holds it) accepts at once, while the new image may still be
+    starting. The probe is an EKE1 without members from a fresh address: `bad_frame` (or
+    the close) once the server serves; no user name is named, no guess spent."""
+    assert target.restart_cmd is not None
+    restart_and_wait(target.restart_cmd, target.host, target.port)
+    raw = connect_raw(
+        target.host,
+        target.port,
+        timeout=_ACCEPT_WITHIN,
+        name="restart probe",
+        source=sources.fresh(),
+    )
+    try:
+        raw.send_frame(b"EKE1", {})
+        event = raw.recv_frame(deadline_after(_ACCEPT_WITHIN))
+    finally:
+        raw.close()
+    if isinstance(event, TimedOut):
+        raise RuntimeError(
+            f"{target.host}:{target.port} accepted but did not answer an EKE1 "
+            f"{_ACCEPT_WITHIN:g} s after its restart"
+        )
+
+
 def needs_restart(target: Target) -> None:
     if not target.restart_cmd:
         pytest.skip(
@@ -97,8 +125,7 @@ def test_counts_below_the_lock_survive_a_restart(
                     f"throttled after {i} failures of {n - 1}: {early.describe()}",
                     violates=("EKE-THR-1",),
                 )
-    assert eke_target.restart_cmd is not None
-    restart_and_wait(eke_target.restart_cmd, eke_target.host, eke_target.port)
+    restart_until_serving(eke_target, eke_sources)
     # The N-th failure of each, after the restart; then the next EKE1 must be throttled.
     for name, source in ((user, eke_sources.fresh()), (ghost_user(), address)):
         if _fail_once(eke_target, name, source) is not None:
@@ -140,8 +167,7 @@ def test_a_success_reset_survives_a_restart(
                 violates=("EKE-THR-1",),
             )
     _sequential_login(lambda: eke_victim.honest(eke_sources.fresh())).close()
-    assert eke_target.restart_cmd is not None
-    restart_and_wait(eke_target.restart_cmd, eke_target.host, eke_target.port)
+    restart_until_serving(eke_target, eke_sources)
     refusal = _fail_once(eke_target, user, eke_sources.fresh())
     answer = refusal.describe() if refusal is not None else ""
     if refusal is None:
@@ -177,8 +203,7 @@ def test_a_hard_lock_survives_a_restart(eke_target: Target, eke_sources: SourceA
             f"{lock_after} failures before any restart "
             f"({frame.describe() if frame else 'no frame'}): test_eke_throttling.py judges that"
         )
-    assert eke_target.restart_cmd is not None
-    restart_and_wait(eke_target.restart_cmd, eke_target.host, eke_target.port)
+    restart_until_serving(eke_target, eke_sources)
     # Whatever the backoff law asks for has run out (a lock of the cap at most); the
     # restart took some of it already. The lock is the server's clock: no polling.
     time.sleep(_lock_seconds(eke_target, lock_after) + 0.5)
@@ -212,7 +237,9 @@ _SWEEP_WITHIN = 5.0
 
 
 @pytest.mark.req("APP-STORE-3")
-def test_responder_sweeps_stale_partials_of_its_inbox_when_it_starts(eke_target: Target) -> None:
+def test_responder_sweeps_stale_partials_of_its_inbox_when_it_starts(
+    eke_target: Target, eke_sources: SourceAddresses
+) -> None:
     needs_restart(eke_target)
     inbox = eke_target.inbox
     if inbox is None or not inbox.is_dir():
@@ -222,8 +249,7 @@ def test_responder_sweeps_stale_partials_of_its_inbox_when_it_starts(eke_target:
     then = time.time() - _DAY
     os.utime(stale, (then, then))
     try:
-        assert eke_target.restart_cmd is not None
-        restart_and_wait(eke_target.restart_cmd, eke_target.host, eke_target.port)
+        restart_until_serving(eke_target, eke_sources)
         deadline = time.monotonic() + _SWEEP_WITHIN
         while stale.exists() and time.monotonic() < deadline:
             time.sleep(0.1)  # polling the inbox: the sweep is the target's own work

@@ -28,7 +28,7 @@ import pytest
 from conformance.eke_support import SourceAddresses, ghost_user
 from conformance.plugin import inconclusive
 from conformance.target import Target
-from conformance.test_eke_restart import needs_restart, restart_and_wait
+from conformance.test_eke_restart import needs_restart, restart_until_serving
 from conformance.test_eke_throttling import (
     _fail_once,
     _hard_lock_a_ghost,
@@ -76,8 +76,7 @@ def test_a_backoff_that_ran_out_before_a_restart_is_not_rearmed(
                 f"answered {early.describe()} (test_eke_throttling.py judges the threshold)"
             )
     time.sleep(lock + _MARGIN)  # the lock is the server's clock: waited out, not polled
-    assert eke_target.restart_cmd is not None
-    restart_and_wait(eke_target.restart_cmd, eke_target.host, eke_target.port)
+    restart_until_serving(eke_target, eke_sources)
     frame, _ = _probe(eke_target, user, bytes(32), eke_sources.fresh())
     if frame is not None and frame.error_name == "throttled":
         raise ConformanceFailure.evidence(
@@ -112,8 +111,7 @@ def test_a_hard_lock_older_than_the_backoff_cap_survives_a_restart(
         )
     # Past the longest lock the backoff law allows: only the hard lock still holds.
     time.sleep(max(limits.throttle_cap, _lock_seconds(eke_target, lock_after)) + _MARGIN)
-    assert eke_target.restart_cmd is not None
-    restart_and_wait(eke_target.restart_cmd, eke_target.host, eke_target.port)
+    restart_until_serving(eke_target, eke_sources)
     frame, _ = _probe(eke_target, user, bytes(32), eke_sources.fresh())
     if frame is None or frame.error_name != "throttled":
         raise ConformanceFailure.evidence(
@@ -157,8 +155,7 @@ def test_a_lock_running_at_a_restart_still_runs_from_its_latest_failure(
                 f"answered {early.describe()} (test_eke_throttling.py judges the threshold)"
             )
     last_failure = time.monotonic()
-    assert eke_target.restart_cmd is not None
-    restart_and_wait(eke_target.restart_cmd, eke_target.host, eke_target.port)
+    restart_until_serving(eke_target, eke_sources)
     frame, _ = _probe(eke_target, user, bytes(32), eke_sources.fresh())
     elapsed = time.monotonic() - last_failure
     if frame is not None and frame.error_name == "throttled":

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.embedded import EmbeddedReference
+from conformance.embedded import EmbeddedReference, reference_enroll_cmd
 from conformance.selftest.mutants_ambig import Reading, all_readings
 from conformance.selftest.suite_run import (
     PACKAGE,
@@ -68,6 +68,8 @@ def test_other_allowed_reading_passes(
             # the put client too: a reading of the sender is judged like the receiver's
             client_put_cmd=reference_client_put_cmd(base, launcher, iddir),
         )
+        if getattr(reading, "enroll", False):  # the enrolment client (`sft enroll`) too
+            target = target.with_changes(enroll_cmd=reference_enroll_cmd(launcher))
     elif reading.ca:
         reference.restart(reading.profile, plain)
         target = reference.restart(reading.profile, launcher, ca=True)
