@@ -105,6 +105,10 @@ PKI_FILES = (
     "test_client_pki_hello_retry.py",
     "test_interop_split_puts.py",
     "test_interop_empty_transfers.py",
+    "test_app_get_frame_sizes.py",
+    "test_app_control_bytes.py",
+    "test_app_put_name_memory.py",
+    "test_app_idle_tail.py",
 )
 
 
