@@ -109,6 +109,10 @@ PKI_FILES = (
     "test_app_control_bytes.py",
     "test_app_put_name_memory.py",
     "test_app_idle_tail.py",
+    "test_client_put_wire.py",
+    "test_client_lenient_frames.py",
+    "test_client_sweep_prefix.py",
+    "test_client_pki_alias_memory.py",
 )
 
 
