@@ -86,6 +86,10 @@ _CA_FILES = (
     "test_ca_password_bytes.py",
     "test_ca_csr_forms.py",
     "test_ca_paced_failures.py",
+    "test_ca_unknown_alias_forms.py",
+    "test_ca_own_clock.py",
+    "test_ca_error_framing.py",
+    "test_ca_admin_while_serving.py",
 )
 
 _CA = ("test_ca.py",)
