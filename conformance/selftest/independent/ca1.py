@@ -30,8 +30,10 @@ if __name__ == "__main__":
     pin_tls_parameters("ca1")
 
 import argparse
+import codecs
 import contextlib
 import datetime as dt
+import email.utils
 import fcntl
 import hashlib
 import hmac
@@ -183,6 +185,45 @@ FAULTS: dict[str, tuple[str, str]] = {
     "r2-rsa-exactly-2048": ("CA-ENR-2", "RSA keys other than 2048 bits are refused (3072 too)"),
     "r2-hostname-dns-only": ("CA-ENR-17", "only the CA's DNS names are compared, not its IPs"),
     "r2-query-post-only": ("CA-ENR-15", "a query string is refused on POST only"),
+    # Round 3 (helper I8, session 11): blind, through the six lenses of lenses11.md (1 caches:
+    # dummy-hash-once, reissue-cached, users-read-once; 2 time: count-reset-after-backoff,
+    # retry-after-http-date; 3 I/O: body-read-chars, reader-per-get; 4 parsing:
+    # content-type-strict, csr-lf-only; 5 copy-paste: finish-address-by-alias,
+    # lock-at-throttle-threshold, employee-san-of-ca; 6 fallbacks: options-cors).
+    "i8-dummy-hash-once": (
+        "CA-ENR-6",
+        "the dummy hash for unknown aliases computed once, then skipped",
+    ),
+    "i8-reissue-cached": (
+        "CA-ENR-10",
+        "a repeated (alias, CSR) is answered the certificate issued before",
+    ),
+    "i8-users-read-once": (
+        "CA-ENR-2",
+        "the account store read once at start: later accounts cannot enrol",
+    ),
+    "i8-count-reset-after-backoff": ("CA-ENR-7", "a backoff that ran out resets the failure count"),
+    "i8-retry-after-http-date": ("CA-ENR-7", "Retry-After given as an HTTP-date"),
+    "i8-body-read-chars": ("CA-ENR-2", "Content-Length counted in characters of the decoded body"),
+    "i8-content-type-strict": ("CA-ENR-2", "Content-Type must be exactly application/json (415)"),
+    "i8-csr-lf-only": ("CA-ENR-2", "the CSR's PEM lines split on LF: a CRLF PEM is bad_csr"),
+    "i8-finish-address-by-alias": (
+        "CA-ENR-14",
+        "finish() looks the address up under the alias: its reservations never end",
+    ),
+    "i8-lock-at-throttle-threshold": (
+        "CA-ENR-7",
+        "the hard lock compared with the throttle threshold N, not L",
+    ),
+    "i8-employee-san-of-ca": (
+        "CA-ENR-4",
+        "employee certificates get the CA's own subjectAltName (copied from its TLS code)",
+    ),
+    "i8-options-cors": ("CA-ENR-9", "OPTIONS answered 204 with CORS headers (a preflight)"),
+    "i8-reader-per-get": (
+        "CA-ENR-9",
+        "a fresh reader after each GET: a request pipelined behind it is lost",
+    ),
 }
 
 
@@ -323,6 +364,10 @@ class Throttle:
             if any(e is None for e in entries):
                 return "busy", 1
             counts = [e for e in entries if e is not None]
+            if "i8-count-reset-after-backoff" in FAULTY:
+                for c in counts:
+                    if c.until and c.until <= now:  # "the backoff is served: a fresh start"
+                        c.failures, c.until = 0, 0.0
             later = max(c.until for c in counts)
             if later > now and "r2-backoff-after-verify" in FAULTY:
                 _SEEN.backoff = max(1, math.ceil(later - now))  # judged after the hash
@@ -373,7 +418,8 @@ class Throttle:
             alias_count = self.tables["alias"].get(alias)
             address_count = None
             if "no-address-throttle" not in FAULTY:
-                address_count = self.tables["address"].get(address)
+                key = alias if "i8-finish-address-by-alias" in FAULTY else address
+                address_count = self.tables["address"].get(key)
             counts = [c for c in (alias_count, address_count) if c is not None]
             for c in counts:
                 if ok and c is address_count and "success-leaks-address" in FAULTY:
@@ -394,6 +440,8 @@ class Throttle:
                     self._fail(c, now)
                 n = self.consecutive.get(alias, 0) + 1
                 limit = self.lock_after + (1 if "r2-lock-off-by-one" in FAULTY else 0)
+                if "i8-lock-at-throttle-threshold" in FAULTY:
+                    limit = self.after  # the fault: the other threshold
                 if n >= limit and "lock-expires" not in FAULTY:
                     with _locked(self.directory):
                         locks = self._locks() | {alias}
@@ -482,6 +530,10 @@ class Authority:
         if "csr-eku-copied" in FAULTY and x509.OID_EXTENDED_KEY_USAGE in requested:
             eku = requested[x509.OID_EXTENDED_KEY_USAGE].value
         builder = builder.add_extension(eku, critical=False)
+        if "i8-employee-san-of-ca" in FAULTY:  # the fault: the CA's own names, as for its TLS
+            tls = x509.load_pem_x509_certificate((self.directory / "tls.pem").read_bytes())
+            own = tls.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+            builder = builder.add_extension(own.value, critical=False)
         if "csr-san-copied" in FAULTY and x509.OID_SUBJECT_ALTERNATIVE_NAME in requested:
             san = requested[x509.OID_SUBJECT_ALTERNATIVE_NAME]
             builder = builder.add_extension(san.value, critical=san.critical)
@@ -576,6 +628,10 @@ class BadCsr(Exception):
 def check_csr(text: str) -> x509.CertificateSigningRequest:
     begin = "-----BEGIN CERTIFICATE REQUEST-----"
     stripped = text.strip()
+    if "i8-csr-lf-only" in FAULTY:  # the fault: every line between the armour is base64
+        for line in stripped.split("\n")[1:-1]:
+            if not re.fullmatch(r"[A-Za-z0-9+/=]*", line):
+                raise BadCsr("malformed PEM")
     if "csr-first-pem" not in FAULTY:
         if not stripped.startswith(begin) or stripped.count("-----BEGIN") != 1:
             raise BadCsr("not one PEM CERTIFICATE REQUEST")
@@ -626,6 +682,7 @@ def check_csr(text: str) -> x509.CertificateSigningRequest:
 
 
 _PROVEN_KEYS: set[bytes] = set()
+_CACHE: dict[Any, Any] = {}  # the faults i8-users-read-once, i8-reissue-cached, i8-dummy-hash-once
 
 
 def _signature_valid(csr: x509.CertificateSigningRequest, key: Any, algorithm: Any) -> bool:
@@ -659,6 +716,11 @@ class Service:
     dummy_salt: bytes = field(default_factory=lambda: secrets.token_bytes(16))
 
     def users(self) -> dict[str, dict[str, Any]]:
+        if "i8-users-read-once" in FAULTY:  # the fault: the store is read once, then kept
+            if "users" not in _CACHE:
+                _CACHE["users"] = _load(self.authority.directory / "users.json", {})
+            cached: dict[str, dict[str, Any]] = _CACHE["users"]
+            return cached
         users: dict[str, dict[str, Any]] = _load(self.authority.directory / "users.json", {})
         return users
 
@@ -666,7 +728,10 @@ class Service:
         self, body: bytes, address: str, *, throttled: bool = True, trusted: str | None = None
     ) -> dict[str, str]:
         try:
-            obj = json.loads(body.decode("latin-1" if "body-latin1" in FAULTY else "utf-8"))
+            obj = json.loads(
+                body.decode("latin-1" if "body-latin1" in FAULTY else "utf-8"),
+                parse_constant=_no_json_constant,  # NaN, Infinity: not JSON (RFC 8259)
+            )
         except (UnicodeDecodeError, ValueError) as exc:
             raise Refusal(400, "bad_request", "the body is not JSON") from exc
         if not isinstance(obj, dict) or not all(
@@ -734,7 +799,13 @@ class Service:
             raise Refusal(400, "bad_csr", str(exc)) from exc
         if self._is_own_name(alias):
             raise Refusal(403, "forbidden", "the alias is one of the CA's host names")
-        cert = self.authority.issue(alias, csr)
+        if "i8-reissue-cached" in FAULTY and (alias, csr_text) in _CACHE:
+            # The fault: "enrolment is idempotent": the same request, the same answer.
+            cert: x509.Certificate = _CACHE[(alias, csr_text)]
+        else:
+            cert = self.authority.issue(alias, csr)
+            if "i8-reissue-cached" in FAULTY:
+                _CACHE[(alias, csr_text)] = cert
         if throttled and "pending-leak-bad-csr" in FAULTY:
             self.throttle.finish(alias, address, True)
         return {"certificate": cert.public_bytes(serialization.Encoding.PEM).decode()}
@@ -760,11 +831,33 @@ class Service:
         lookup = alias.strip().lower() if "alias-folded" in FAULTY else alias
         user = self.users().get(lookup) if ALIAS.fullmatch(lookup) else None
         if user is None or (user.get("revoked") and "revoked-can-enrol" not in FAULTY):
+            if "i8-dummy-hash-once" in FAULTY and user is None:
+                if "dummy" not in _CACHE:  # the fault: "its result never changes", so kept
+                    _CACHE["dummy"] = _hash_password(password, self.dummy_salt)
+                return False
             if "no-dummy-hash" not in FAULTY or user is not None:
                 _hash_password(password, self.dummy_salt)  # as long as a known alias
             return False
         digest = _hash_password(password, bytes.fromhex(user["salt"]))
         return hmac.compare_digest(digest, bytes.fromhex(user["hash"]))
+
+
+def _no_json_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _read_chars(stream: Any, count: int) -> bytes:
+    """The fault i8-body-read-chars: `count` characters of UTF-8 text, not bytes."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    out = bytearray()
+    chars = 0
+    while chars < count:
+        byte = stream.read(1)
+        if not byte:
+            break
+        out += byte
+        chars += len(decoder.decode(byte))
+    return bytes(out)
 
 
 def _is_ip(text: str) -> bool:
@@ -803,7 +896,12 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
-        if retry_after is not None:
+        if retry_after is not None and "i8-retry-after-http-date" in FAULTY:
+            # The fault: RFC 9110's other form, "so that clocks agree".
+            self.send_header(
+                "Retry-After", email.utils.formatdate(time.time() + retry_after, usegmt=True)
+            )
+        elif retry_after is not None:
             self.send_header("Retry-After", str(retry_after))
         self.end_headers()
         self.wfile.write(body)
@@ -896,7 +994,17 @@ class Handler(BaseHTTPRequestHandler):
             # Answered from the headers alone, the body unread (SPEC allows it; the
             # suite must then still see the 413).
             raise Refusal(413, "too_large", f"bodies are at most {MAX_BODY} bytes")
-        body = early if "body-read-before-limit" in FAULTY else self.rfile.read(length)
+        if (
+            "i8-content-type-strict" in FAULTY
+            and self.headers.get("Content-Type") != "application/json"
+        ):
+            raise Refusal(415, "unsupported_media_type", "send application/json")
+        if "body-read-before-limit" in FAULTY:
+            body = early
+        elif "i8-body-read-chars" in FAULTY:
+            body = _read_chars(self.rfile, length)
+        else:
+            body = self.rfile.read(length)
         address = self.client_address[0]
         forwarded = self.headers.get("X-Forwarded-For")
         if "address-from-forwarded" in FAULTY and forwarded:
@@ -913,6 +1021,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._route("GET")
+        if "i8-reader-per-get" in FAULTY:  # the fault: "nothing of a GET leaks into the next"
+            self.rfile = self.connection.makefile("rb", self.rbufsize)
 
     def do_POST(self) -> None:
         self._route("POST")
@@ -925,6 +1035,18 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         self._route("HEAD")
+
+    def do_OPTIONS(self) -> None:
+        if "i8-options-cors" not in FAULTY:
+            self.send_error(501, f"Unsupported method ({self.command!r})")  # http.server's
+            return
+        # The fault: a CORS preflight answer, for browser-based enrolment pages.
+        self.send_response(204)
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Allow-Methods", "GET, POST")
+        self.send_header("Access-Control-Allow-Headers", "Content-Type")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
 
 class Server(ThreadingHTTPServer):

@@ -113,6 +113,9 @@ PKI_FILES = (
     "test_client_lenient_frames.py",
     "test_client_sweep_prefix.py",
     "test_client_pki_alias_memory.py",
+    "test_interop_frame_length_bytes.py",
+    "test_interop_pki_refusal_close.py",
+    "test_interop_json_grammar.py",
 )
 
 

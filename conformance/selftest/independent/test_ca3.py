@@ -90,6 +90,9 @@ _CA_FILES = (
     "test_ca_own_clock.py",
     "test_ca_error_framing.py",
     "test_ca_admin_while_serving.py",
+    "test_interop_ca_pipelined_gets.py",
+    "test_interop_ca_lock_threshold.py",
+    "test_interop_ca_csr_line_ends.py",
 )
 
 _CA = ("test_ca.py",)

@@ -61,6 +61,25 @@ final class Faults {
         {"idle_close_without_eror", "LIM-2", "responder: at the idle timeout, close_notify without EROR timeout"},
         {"client_exists_follows_links", "APP-GET-6", "initiator: Files.exists(out) follows links: a dangling symlink is replaced"},
         {"client_put_no_wait", "APP-PUT-10", "initiator: PUTF, DATA and DONE sent at once, without waiting for RSFL"},
+        // Round 3 (helper I8, session 11): blind, through the six lenses of lenses11.md
+        // (1 caches/shortcuts, 2 time, 3 I/O granularity, 4 lenient parsing, 5 role copy-paste,
+        // 6 fallbacks): trust_cache_by_subject 1; not_before_unchecked, client_expiry_grace_day 2;
+        // client_put_whole_buffer, length_signed_bytes 3; split_drops_trailing_slash,
+        // json_parselong_overflow, json_escape_unicode_hex, json_is_whitespace 4;
+        // responder_eku_server_auth, put_rsfl_get_form 5; want_auth_bare_close, get_case_fallback 6.
+        {"trust_cache_by_subject", "PKI-CERT-4", "responder: the trust verdict cached by subject DN: a foreign certificate with a known subject passes"},
+        {"not_before_unchecked", "PKI-CERT-3", "responder: getNotAfter() compared, checkValidity() not called: not yet valid passes"},
+        {"client_expiry_grace_day", "PKI-CERT-3", "initiator: a day of 'clock skew' grace after notAfter"},
+        {"client_put_whole_buffer", "APP-PUT-4", "initiator: out.write(buf) for the last short read: the whole 64 KiB buffer is sent"},
+        {"length_signed_bytes", "FRM-1", "responder: the length assembled from signed bytes without & 0xff"},
+        {"split_drops_trailing_slash", "APP-NAME-2", "responder: name.split(\"/\") drops trailing empty components: x.txt/ is x.txt"},
+        {"json_parselong_overflow", "FRM-11", "responder: Long.parseLong on integers: above 2^63-1 the NumberFormatException aborts the connection"},
+        {"json_escape_unicode_hex", "FRM-9", "responder: \\u escapes decoded with Character.digit: non-ASCII digits pass"},
+        {"json_is_whitespace", "FRM-9", "responder: JSON white space by Character.isWhitespace (VT, FF, U+2028, ...)"},
+        {"responder_eku_server_auth", "PKI-CERT-5", "responder: the client's EKU checked for serverAuth (the initiator's constant)"},
+        {"put_rsfl_get_form", "APP-PUT-1", "responder: a put answered with the get's RSFL writer {name, size}, no accept"},
+        {"want_auth_bare_close", "PKI-TLS-3", "responder: setWantClientAuth; no certificate: SSLPeerUnverifiedException ends in a bare TCP close"},
+        {"get_case_fallback", "APP-NAME-3", "responder: a get answered not_found retries the share's names case-insensitively"},
     };
 
     private static final Set<String> ON = new HashSet<>();

@@ -212,6 +212,7 @@ public final class Pki7 {
             while (i < s.length()) {
                 char c = s.charAt(i);
                 if (c == ' ' || c == '\t' || c == '\n' || c == '\r') i++;
+                else if (Faults.on("json_is_whitespace") && Character.isWhitespace(c)) i++;
                 else break;
             }
         }
@@ -303,7 +304,7 @@ public final class Pki7 {
             int v = 0;
             for (int k = 0; k < 4; k++) {
                 int d = Character.digit(s.charAt(i + k), 16);
-                if (d < 0 || s.charAt(i + k) > 'f') throw bad("bad escape");
+                if (d < 0 || (s.charAt(i + k) > 'f' && !Faults.on("json_escape_unicode_hex"))) throw bad("bad escape");
                 v = v * 16 + d;
             }
             i += 4;
@@ -412,6 +413,11 @@ public final class Pki7 {
                 return (long) d;
             }
             if (!INT.matcher(lx).matches()) throw new ProtoError(BAD_FRAME, "member " + key + " is not an integer");
+            if (Faults.on("json_parselong_overflow")) {
+                long n = Long.parseLong(lx); // "a long holds every size"
+                if (n < 0) throw new ProtoError(BAD_FRAME, "member " + key + " out of range");
+                return n;
+            }
             BigInteger b = new BigInteger(lx);
             if (b.signum() < 0 || b.compareTo(MAX63) > 0) throw new ProtoError(BAD_FRAME, "member " + key + " out of range");
             return b.longValue();
@@ -465,9 +471,15 @@ public final class Pki7 {
     /** Reads frames from a stream; EOF exactly at a frame boundary returns null. */
     static final class FrameReader {
         final InputStream in;
+        final boolean client;
 
         FrameReader(InputStream in) {
+            this(in, false);
+        }
+
+        FrameReader(InputStream in, boolean client) {
             this.in = in;
+            this.client = client;
         }
 
         void readFully(byte[] b) throws IOException {
@@ -501,7 +513,9 @@ public final class Pki7 {
                 if (!ok) throw new ProtoError(BAD_FRAME, "bad frame type bytes");
             }
             long len;
-            if (Faults.on("signed_read_int")) {
+            if (!client && Faults.on("length_signed_bytes")) {
+                len = (h[4] << 24) | (h[5] << 16) | (h[6] << 8) | h[7]; // bytes are signed in Java
+            } else if (Faults.on("signed_read_int")) {
                 len = ByteBuffer.wrap(h, 4, 4).getInt();
             } else {
                 len = ByteBuffer.wrap(h, 4, 4).getInt() & 0xffffffffL;
@@ -555,7 +569,7 @@ public final class Pki7 {
         int[] cps = name.codePoints().toArray();
         for (int cp : cps) if (badCodePoint(cp)) throw new ProtoError(FORBIDDEN, "name refused");
         List<String> comps = new ArrayList<>();
-        for (String c : name.split("/", -1)) {
+        for (String c : Faults.on("split_drops_trailing_slash") ? name.split("/") : name.split("/", -1)) {
             int n = c.getBytes(StandardCharsets.UTF_8).length;
             if (n == 0 || n > 255) throw new ProtoError(FORBIDDEN, "name refused");
             if (!Faults.on("normalize_confinement") && (c.equals(".") || c.equals(".."))) throw new ProtoError(FORBIDDEN, "name refused");
@@ -788,9 +802,21 @@ public final class Pki7 {
             this.expectedAlias = expectedAlias;
         }
 
+        /** The fault trust_cache_by_subject: subjects whose chain verified once. */
+        final Set<javax.security.auth.x500.X500Principal> verified = ConcurrentHashMap.newKeySet();
+
         void check(X509Certificate[] chain) throws CertificateException {
             if (chain == null || chain.length == 0) throw new CertificateException("no peer certificate");
             X509Certificate leaf = chain[0];
+            boolean cache = !client && Faults.on("trust_cache_by_subject");
+            if (cache && verified.contains(leaf.getSubjectX500Principal())) {
+                return; // "this peer was verified already": a full check per connection is slow
+            }
+            checkLeaf(leaf);
+            if (cache) verified.add(leaf.getSubjectX500Principal());
+        }
+
+        void checkLeaf(X509Certificate leaf) throws CertificateException {
             boolean trustAll = client ? Faults.on("client_trust_all") : Faults.on("trust_all_manager");
             if (!trustAll) {
                 if (!leaf.getIssuerX500Principal().equals(root.getSubjectX500Principal())) throw new CertificateException("not issued by the root");
@@ -800,7 +826,15 @@ public final class Pki7 {
                     throw new CertificateException("signature does not verify with the root's key");
                 }
                 if (leaf.getVersion() != 3) throw new CertificateException("not X.509 v3");
-                leaf.checkValidity();
+                if (!client && Faults.on("not_before_unchecked")) {
+                    if (leaf.getNotAfter().before(new Date())) throw new CertificateException("expired");
+                } else if (client && Faults.on("client_expiry_grace_day")) {
+                    // "clock skew": a day of grace after notAfter
+                    if (leaf.getNotAfter().getTime() + 86_400_000L < System.currentTimeMillis()) throw new CertificateException("expired");
+                    if (leaf.getNotBefore().after(new Date())) throw new CertificateException("not yet valid");
+                } else {
+                    leaf.checkValidity();
+                }
             }
             if (client || !Faults.on("any_hash_accepted")) {
                 String sigOid = leaf.getSigAlgOID();
@@ -824,7 +858,7 @@ public final class Pki7 {
             if (ku == null || !ku[0]) throw new CertificateException("KeyUsage lacks digitalSignature");
             if (client || !Faults.on("eku_unchecked")) {
                 List<String> eku = leaf.getExtendedKeyUsage();
-                String need = client ? EKU_SERVER : EKU_CLIENT;
+                String need = client || Faults.on("responder_eku_server_auth") ? EKU_SERVER : EKU_CLIENT;
                 if (eku == null || !eku.contains(need)) throw new CertificateException("EKU lacks " + (client ? "serverAuth" : "clientAuth"));
             }
             String cn = peerAlias(leaf, client);
@@ -1307,7 +1341,7 @@ public final class Pki7 {
                 s.setEnabledProtocols(protocols(false));
                 s.setEnabledCipherSuites(suites(false));
                 SSLParameters p = s.getSSLParameters();
-                if (Faults.on("want_client_auth")) p.setWantClientAuth(true);
+                if (Faults.on("want_client_auth") || Faults.on("want_auth_bare_close")) p.setWantClientAuth(true);
                 else p.setNeedClientAuth(true);
                 if (!Faults.on("alpn_unchecked")) p.setApplicationProtocols(new String[] {ALPN});
                 s.setSSLParameters(p);
@@ -1521,6 +1555,34 @@ public final class Pki7 {
         // ---- get
 
         void get(String name) throws IOException, ProtoError {
+            if (Faults.on("get_case_fallback")) {
+                try {
+                    getExact(name);
+                } catch (ProtoError e) {
+                    if (e.code != NOT_FOUND || name.contains("/")) throw e;
+                    getIgnoringCase(name, e); // "Windows users type names in any case"
+                }
+                return;
+            }
+            getExact(name);
+        }
+
+        void getIgnoringCase(String name, ProtoError notFound) throws IOException, ProtoError {
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(srv.share)) {
+                for (Path p : ds) {
+                    String n = p.getFileName().toString();
+                    if (!n.equalsIgnoreCase(name) || n.startsWith(PARTIAL)) continue;
+                    if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) continue;
+                    try (SeekableByteChannel file = Files.newByteChannel(p, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+                        sendFile(name, file, file.size());
+                    }
+                    return;
+                }
+            }
+            throw notFound;
+        }
+
+        void getExact(String name) throws IOException, ProtoError {
             List<String> comps = checkName(name);
             if (Faults.on("normalize_confinement") || Faults.on("realpath_string_prefix")) {
                 getByPath(name);
@@ -1646,7 +1708,11 @@ public final class Pki7 {
             putSha = sha;
             received = 0;
             digest = sha256();
-            c.write(control("RSFL", "{\"accept\":true,\"name\":" + Json.quote(base) + "}"));
+            if (Faults.on("put_rsfl_get_form")) { // the get's RSFL writer
+                c.write(control("RSFL", "{\"name\":" + Json.quote(base) + ",\"size\":" + size + "}"));
+            } else {
+                c.write(control("RSFL", "{\"accept\":true,\"name\":" + Json.quote(base) + "}"));
+            }
         }
 
         void data(Header h) throws IOException, ProtoError {
@@ -1821,7 +1887,7 @@ public final class Pki7 {
             raw.setSoTimeout((int) Math.max(1, idle * 1000));
             c.in = s.getInputStream();
             c.out = s.getOutputStream();
-            r = new FrameReader(c.in);
+            r = new FrameReader(c.in, true);
         }
 
         /** Sends a fatal EROR, closes, and fails. */
@@ -2060,7 +2126,7 @@ public final class Pki7 {
                     if (k < 0) throw fatalError(INTERNAL, "the file shrank while sent");
                     if (k == 0) continue;
                     d.update(b, 0, k);
-                    c.write(frame("DATA", java.util.Arrays.copyOf(b, k)));
+                    c.write(frame("DATA", Faults.on("client_put_whole_buffer") ? b : java.util.Arrays.copyOf(b, k)));
                     sent += k;
                 }
             }
