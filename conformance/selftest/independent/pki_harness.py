@@ -116,6 +116,9 @@ PKI_FILES = (
     "test_interop_frame_length_bytes.py",
     "test_interop_pki_refusal_close.py",
     "test_interop_json_grammar.py",
+    "test_ops_pki_revocation.py",
+    "test_ops_pki_allow_alias.py",
+    "test_ops_slow_reader_get.py",
 )
 
 

@@ -174,7 +174,10 @@ final class Json {
         if (i + 4 > s.length()) throw new Malformed("short \\u escape");
         int v = 0;
         for (int k = 0; k < 4; k++) {
-            int d = Character.digit(s.charAt(i + k), 16);
+            char c = s.charAt(i + k);
+            // ASCII hex digits only (RFC 8259 section 7): Character.digit also takes
+            // fullwidth and other scripts' digits.
+            int d = c < 0x80 ? Character.digit(c, 16) : -1;
             if (d < 0) throw new Malformed("bad \\u escape");
             v = v * 16 + d;
         }
