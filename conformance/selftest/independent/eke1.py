@@ -225,7 +225,7 @@ FAULTS: dict[str, Fault] = {
         client=True,
     ),
     "cli-put-empty-data": Fault(
-        "FRM-13", "test_client_put.py", "client: an empty file sent as one empty DATA frame",
+        "FRM-14", "test_client_put.py", "client: an empty file sent as one empty DATA frame",
         client=True,
     ),
     "app-rsfl-basename": Fault(
@@ -2139,6 +2139,12 @@ def client_put(args: argparse.Namespace) -> int:
             raise ClientError(_describe_error(payload))
         if frame_type != b"DONE":
             _fail(channel, ErrorCode.UNEXPECTED_FRAME, "expected DONE")
+        try:  # FRM-9: the responder's DONE has its schema too (size and sha256)
+            done = parse_control(payload)
+            member_int(done, "size")
+            member_sha256(done, "sha256")
+        except ProtocolFailure as failure:
+            _fail(channel, failure.code, failure.message)
         with contextlib.suppress(OSError, ChannelBroken):
             channel.send(b"BYE_", b"{}")
     finally:

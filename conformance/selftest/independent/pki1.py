@@ -1422,6 +1422,9 @@ def _put(args: argparse.Namespace, tls: ssl.SSLSocket) -> None:
             if fault("r2-initiator-put-exists-is-success") and not _fatal:
                 return  # "a refusal, not a failure: the file is there"
             raise Failed(f"the responder refused the file: {name}")
+        if final.type == "DONE":  # FRM-9: its schema holds for the responder's DONE too
+            _integer(final.body, "size")
+            _digest(final.body, "sha256", required=True)
         if final.type != "DONE" or final.body.get("sha256") != digest.hexdigest():
             raise Failed("the responder did not confirm the file")
     finally:

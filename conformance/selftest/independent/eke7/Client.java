@@ -439,6 +439,13 @@ final class Client {
                     throw why;
                 }
                 if (!d.type.equals("DONE")) throw fatal(Wire.UNEXPECTED, "expected DONE");
+                Map<String, Object> dm = d.json();
+                try { // FRM-9: the responder's DONE has its schema too
+                    Json.integer(dm, "size");
+                    if (!Json.isSha(Json.string(dm, "sha256"))) throw fatal(Wire.BAD_FRAME, "malformed DONE");
+                } catch (Json.Malformed e) {
+                    throw fatal(Wire.BAD_FRAME, "malformed DONE");
+                }
                 bye();
                 return 0;
             } catch (Wire.ProtoError e) {

@@ -145,7 +145,10 @@ final class Json {
                     if (i + 4 > s.length()) throw new Malformed("short \\u escape");
                     int v = 0;
                     for (int k = 0; k < 4; k++) {
-                        int d = Character.digit(s.charAt(i++), 16);
+                        char h = s.charAt(i++);
+                        // ASCII hex digits only (RFC 8259 section 7): Character.digit
+                        // also takes fullwidth and other scripts' digits.
+                        int d = h < 0x80 ? Character.digit(h, 16) : -1;
                         if (d < 0) throw new Malformed("bad \\u escape");
                         v = v * 16 + d;
                     }
