@@ -59,6 +59,7 @@ from conformance.selftest.mutants_blind11_ca2 import MUTANTS as _BLIND11_CA2
 from conformance.selftest.mutants_blind11_client import MUTANTS as _BLIND11_CLIENT
 from conformance.selftest.mutants_blind11_client2 import MUTANTS as _BLIND11_CLIENT2
 from conformance.selftest.mutants_blind11_client3 import MUTANTS as _BLIND11_CLIENT3
+from conformance.selftest.mutants_blind11_client4 import MUTANTS as _BLIND11_CLIENT4
 from conformance.selftest.mutants_blind11_eke import MUTANTS as _BLIND11_EKE
 from conformance.selftest.mutants_blind11_ops import MUTANTS as _BLIND11_OPS
 from conformance.selftest.mutants_blind11_pki import MUTANTS as _BLIND11_PKI
@@ -434,6 +435,7 @@ MUTANTS += _BLIND10_EKE + _BLIND10_PKI + _BLIND10_CLIENT + _BLIND10_OPS + _BLIND
 MUTANTS += _BLIND10_CA2 + _BLIND10_CLIENT2
 MUTANTS += _BLIND11_EKE + _BLIND11_PKI + _BLIND11_CLIENT + _BLIND11_CLIENT2 + _BLIND11_CA
 MUTANTS += _BLIND11_CLIENT3 + _BLIND11_CA2 + _BLIND11_APP + _BLIND11_OPS
+MUTANTS += _BLIND11_CLIENT4
 MUTANTS += _ENROLL
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name

@@ -681,6 +681,7 @@ def all_readings() -> tuple[Reading, ...]:
         readings_session10b,
         readings_session11,
         readings_session11b,
+        readings_session11c,
     )
 
     return (
@@ -692,6 +693,7 @@ def all_readings() -> tuple[Reading, ...]:
         + readings_session10b.READINGS
         + readings_session11.READINGS
         + readings_session11b.READINGS
+        + readings_session11c.READINGS
     )
 
 
