@@ -212,6 +212,9 @@ def _ca_501_unknown_coding_any_route() -> None:
         original(self)
 
     handler._dispatch = dispatch
+    # The verbs are bound to the original at class creation (do_GET = _dispatch): rebind.
+    for verb in ("GET", "POST", "PUT", "DELETE", "PATCH"):
+        setattr(handler, f"do_{verb}", dispatch)
 
 
 # ---------------------------------------------------------------- the initiators
