@@ -119,6 +119,8 @@ PKI_FILES = (
     "test_ops_pki_revocation.py",
     "test_ops_pki_allow_alias.py",
     "test_ops_slow_reader_get.py",
+    "test_client_sigint.py",
+    "test_client_sweep_idle_age.py",
 )
 
 
