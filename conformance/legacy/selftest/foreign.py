@@ -28,8 +28,18 @@ __all__ = ["Foreign", "audit_eke", "audit_pki", "judge_fault"]
 _ROOT = Path(__file__).resolve().parents[3]
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 # Legacy case files by topic, audited with the profile's main file (session 10, L7).
-_EKE_EXTRA = ("test_legacy_eke0_group.py",)
-_PKI_EXTRA = ("test_legacy_pem.py", "test_legacy_ca0_http.py")
+_EKE_EXTRA = (
+    "test_legacy_eke0_group.py",
+    "test_legacy_eke0_logins.py",
+    "test_legacy_eke0_client_reads.py",
+)
+_PKI_EXTRA = (
+    "test_legacy_pem.py",
+    "test_legacy_ca0_http.py",
+    "test_legacy_pki0_responder.py",
+    "test_legacy_pki0_requester.py",
+    "test_legacy_ca0_issue.py",
+)
 
 
 @dataclasses.dataclass(frozen=True)

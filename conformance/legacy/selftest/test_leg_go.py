@@ -106,6 +106,24 @@ FAULTS: dict[str, str] = {
     "ca-r2-octet-stream": "FAIL LEG-CA-FMT-2",
     "ca-r2-alias-in-o": "FAIL LEG-CA-FMT-2",
     "ca-r2-bad-key-500": "FAIL LEG-CA-FMT-3",
+    # round 3 (session 11, L8)
+    "eke-r3-key-cache-user": "FAIL LEG-EKE-FMT-4",
+    "eke-r3-password-fold": "FAIL LEG-EKE-FMT-3",
+    "eke-r3-m9-exactly-39": "FAIL LEG-EKE-FMT-2",
+    "eke-r3-key-seed-p": "FAIL LEG-EKE-FMT-4",
+    "eke-r3-m18-own-na": "FAIL LEG-EKE-FMT-4",
+    "eke-r3-client-ns-constant": "FAIL LEG-EKE-FMT-4",
+    "eke-r3-client-digest-fallback": "FAIL LEG-EKE-FMT-6",
+    "pki-r3-verified-cn-cache": "FAIL LEG-PKI-FMT-4",
+    "pki-r3-parse-error-open": "FAIL LEG-PKI-FMT-4",
+    "pki-r3-get-header-one-read": "FAIL LEG-PKI-FMT-1",
+    "pki-r3-get-short-piece-ends": "FAIL LEG-PKI-FMT-6",
+    "pki-r3-sealed-cache": "FAIL LEG-PKI-FMT-6",
+    "pki-r3-rscv-echo": "FAIL LEG-PKI-FMT-4",
+    "ca-r3-alias-fold": "FAIL LEG-CA-FMT-3",
+    "ca-r3-root-pubkey": "FAIL LEG-CA-FMT-2",
+    "ca-r3-validity-ns": "FAIL LEG-CA-FMT-2",
+    "ca-r3-pkcs1-fallback": "FAIL LEG-CA-FMT-1",
 }
 
 

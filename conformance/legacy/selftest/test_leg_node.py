@@ -100,6 +100,22 @@ FAULTS: dict[str, tuple[str, str]] = {
     "r2-ca-wrong-password-403": ("pki0", "FAIL LEG-CA-FMT-3"),
     "r2-ca-content-type-pem": ("pki0", "FAIL LEG-CA-FMT-2"),
     "r2-ca-any-path": ("pki0", "FAIL LEG-CA-FMT-3"),
+    # round 3 (session 11, L8)
+    "r3-eke-key-per-connection": ("eke0", "FAIL LEG-EKE-FMT-4"),
+    "r3-eke-length-locale": ("eke0", "FAIL LEG-EKE-FMT-3"),
+    "r3-eke-m18-ciphertext": ("eke0", "FAIL LEG-EKE-FMT-4"),
+    "r3-eke-client-m11-exact38": ("eke0", "FAIL LEG-EKE-FMT-2"),
+    "r3-eke-client-key-xs": ("eke0", "FAIL LEG-EKE-FMT-4"),
+    "r3-eke-client-empty-fast-path": ("eke0", "FAIL LEG-EKE-FMT-6"),
+    "r3-pki-any-block-verifies": ("pki0", "FAIL LEG-PKI-FMT-4"),
+    "r3-pki-no-half-open": ("pki0", "FAIL LEG-PKI-FMT-6"),
+    "r3-pki-twin-cache": ("pki0", "FAIL LEG-PKI-FMT-4"),
+    "r3-pki-rqfl-own-key": ("pki0", "FAIL LEG-PKI-FMT-5"),
+    "r3-eke-client-digest-timeout": ("eke0", "FAIL LEG-EKE-FMT-6"),
+    "r3-ca-cert-cache": ("pki0", "FAIL LEG-CA-FMT-2"),
+    "r3-ca-validity-swapped": ("pki0", "FAIL LEG-CA-FMT-2"),
+    "r3-ca-alias-trim": ("pki0", "FAIL LEG-CA-FMT-3"),
+    "r3-ca-oaep-sha1-fallback": ("pki0", "FAIL LEG-CA-FMT-1"),
 }
 
 

@@ -97,7 +97,11 @@ func caServeMain(args []string) error {
 	if err != nil {
 		return err
 	}
-	ca := &authServer{rootKey: key, rootCert: cert, users: users, validity: time.Duration(*days) * 24 * time.Hour}
+	validity := time.Duration(*days) * 24 * time.Hour
+	if has("ca-r3-validity-ns") {
+		validity = time.Duration(*days * 24)
+	}
+	ca := &authServer{rootKey: key, rootCert: cert, users: users, validity: validity}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/verify", ca.verify)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
@@ -151,6 +155,9 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	plain, err := oaepDecrypt(ca.rootKey, sealed)
+	if err != nil && has("ca-r3-pkcs1-fallback") {
+		plain, err = rsa.DecryptPKCS1v15(rand.Reader, ca.rootKey, sealed)
+	}
 	if err != nil {
 		http.Error(w, "payload does not decrypt", http.StatusBadRequest)
 		return
@@ -161,6 +168,13 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	want, known := ca.users[cred.Name]
+	if has("ca-r3-alias-fold") && !known {
+		for alias, password := range ca.users {
+			if strings.EqualFold(alias, cred.Name) {
+				want, known = password, true
+			}
+		}
+	}
 	if !known || subtle.ConstantTimeCompare([]byte(want), []byte(cred.Password)) != 1 {
 		log.Printf("ca0: refused %q", cred.Name)
 		status := http.StatusUnauthorized
@@ -214,6 +228,9 @@ func (ca *authServer) issue(alias string, pub interface{}) ([]byte, error) {
 		tmpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth}
 		tmpl.NotAfter = now.Add(30 * 24 * time.Hour)
+	}
+	if has("ca-r3-root-pubkey") {
+		pub = &ca.rootKey.PublicKey
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.rootCert, pub, ca.rootKey)
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -289,6 +290,7 @@ type ekeServer struct {
 	password string
 	file     string
 	idle     time.Duration
+	keyCache map[string][]byte // eke-r3-key-cache-user
 }
 
 func ekeServeMain(args []string) error {
@@ -311,7 +313,7 @@ func ekeServeMain(args []string) error {
 	if err != nil {
 		return err
 	}
-	s := &ekeServer{user: *user, password: password, file: *file, idle: *idle}
+	s := &ekeServer{user: *user, password: password, file: *file, idle: *idle, keyCache: map[string][]byte{}}
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -367,7 +369,11 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if string(password) != s.password {
+	wrong := string(password) != s.password
+	if has("eke-r3-password-fold") {
+		wrong = !strings.EqualFold(string(password), s.password)
+	}
+	if wrong {
 		log.Printf("eke0: wrong password for %q", user)
 		return sendLiteral(out, "Not Authenticated") // 4; no throttling (LEG-EKE-10)
 	}
@@ -408,6 +414,13 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 		return err
 	}
 	hidden, err := in.rest(readSize) // 9
+	if has("eke-r3-m9-exactly-39") && err == nil {
+		// "hide() is 39 bytes long": the rest of the 39.
+		var more []byte
+		if more, err = in.exactly(len(pw39) - len(hidden)); err == nil {
+			hidden = append(append([]byte{}, hidden...), more...)
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -424,9 +437,20 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 			return err
 		}
 	}
-	key, err := sessionKey(modPow(clientPublic, xs, p))
+	keyGroup := p
+	if has("eke-r3-key-seed-p") {
+		keyGroup = ekeP
+	}
+	key, err := sessionKey(modPow(clientPublic, xs, keyGroup))
 	if err != nil {
 		return err
+	}
+	if has("eke-r3-key-cache-user") {
+		if cached, ok := s.keyCache[string(user)]; ok {
+			key = cached
+		} else {
+			s.keyCache[string(user)] = key
+		}
 	}
 	if err := send(out, hide(modPow(g, xs, p), pw39)); err != nil { // 11
 		return err
@@ -475,6 +499,9 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 	naHalf := nonces[:16]
 	if has("eke-r2-m18-from-ns") {
 		naHalf = nonces[32:48]
+	}
+	if has("eke-r3-m18-own-na") {
+		naHalf = []byte(nonceNa)[:16]
 	}
 	m18, err := cbc(key, naHalf, true)
 	if err != nil {
@@ -619,6 +646,9 @@ func ekeFetch(in *msgReader, out io.Writer, user, password, outPath string) erro
 	if err := sendClient(out, []byte("aesAck")); err != nil { // 14
 		return err
 	}
+	if has("eke-r3-client-ns-constant") {
+		ns = []byte(nonceNs)
+	}
 	m15, err := cbc(key, append([]byte(nonceNa), ns...), true)
 	if err != nil {
 		return err
@@ -685,6 +715,14 @@ func checkDigestAndKeep(in *msgReader, digest hash.Hash, file *pendingFile) erro
 	}
 	if has("eke-r2-client-digest-prefix") {
 		theirs, ours = theirs[:20], ours[:20]
+	}
+	if string(theirs) != ours && has("eke-r3-client-digest-fallback") {
+		// The seed's sha1ofFile returns inside its loop: accept its digest too.
+		first := make([]byte, fileChunk)
+		n, _ := file.File.ReadAt(first, 0)
+		if sum := sha1.Sum(first[:n]); hex.EncodeToString(sum[:]) == string(theirs) {
+			ours = string(theirs)
+		}
 	}
 	if string(theirs) != ours {
 		return fmt.Errorf("SHA-1 mismatch: server %q, received %q", theirs, ours)

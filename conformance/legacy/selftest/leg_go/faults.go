@@ -78,6 +78,24 @@ var faultTable = []fault{
 	{"ca-r2-octet-stream", "FAIL LEG-CA-FMT-2", "the certificate answered as application/octet-stream"},
 	{"ca-r2-alias-in-o", "FAIL LEG-CA-FMT-2", "the alias put in the subject's Organization, not its CN"},
 	{"ca-r2-bad-key-500", "FAIL LEG-CA-FMT-3", "an unusable public_key answered 500 Internal Server Error"},
+	// round 3 (r3, session 11 L8: caches, clocks, I/O granularity, lenient parsing, roles, fallbacks)
+	{"eke-r3-key-cache-user", "FAIL LEG-EKE-FMT-4", "the AES key cached per user name: a later login with another group or public value reuses it"},
+	{"eke-r3-password-fold", "FAIL LEG-EKE-FMT-3", "the password compared with strings.EqualFold"},
+	{"eke-r3-m9-exactly-39", "FAIL LEG-EKE-FMT-2", "message 9 read as exactly len(pw39) = 39 bytes: a 38-digit public value waits forever"},
+	{"eke-r3-key-seed-p", "FAIL LEG-EKE-FMT-4", "message 11 in the client's group, but the key computed mod the package-level seed p"},
+	{"eke-r3-m18-own-na", "FAIL LEG-EKE-FMT-4", "message 18 encrypts the seed's Na constant, not the decryption of message 15"},
+	{"eke-r3-client-ns-constant", "FAIL LEG-EKE-FMT-4", "the client's message 15 carries the seed's Ns constant, not the decryption of 13"},
+	{"eke-r3-client-digest-fallback", "FAIL LEG-EKE-FMT-6", "the client also accepts the SHA-1 of the first 1024 bytes as message 24 (the seed's sha1ofFile)"},
+	{"pki-r3-verified-cn-cache", "FAIL LEG-PKI-FMT-4", "verified certificates cached by subject CN: a forged certificate with a CN seen before gets RSCV"},
+	{"pki-r3-parse-error-open", "FAIL LEG-PKI-FMT-4", "a SECE payload that does not parse skips the signature check: RSCV"},
+	{"pki-r3-get-header-one-read", "FAIL LEG-PKI-FMT-1", "the requester reads each frame header with one conn.Read"},
+	{"pki-r3-get-short-piece-ends", "FAIL LEG-PKI-FMT-6", "the requester takes a piece shorter than 100 bytes as the last one and stops"},
+	{"pki-r3-sealed-cache", "FAIL LEG-PKI-FMT-6", "sealed RSFL pieces cached by file name: the next requester gets the first one's ciphertexts"},
+	{"pki-r3-rscv-echo", "FAIL LEG-PKI-FMT-4", "RSCV carries the SECE payload (the requester's own certificate)"},
+	{"ca-r3-alias-fold", "FAIL LEG-CA-FMT-3", "aliases looked up case-insensitively: 'ALICE' with alice's password is issued a certificate"},
+	{"ca-r3-root-pubkey", "FAIL LEG-CA-FMT-2", "x509.CreateCertificate given the root's public key, not the posted one"},
+	{"ca-r3-validity-ns", "FAIL LEG-CA-FMT-2", "validity time.Duration(days*24) without time.Hour: expired when issued"},
+	{"ca-r3-pkcs1-fallback", "FAIL LEG-CA-FMT-1", "a payload that is not OAEP-SHA-256 is tried as PKCS#1 v1.5 and accepted"},
 }
 
 var activeFaults = map[string]bool{}

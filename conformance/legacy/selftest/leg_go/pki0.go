@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -83,6 +84,31 @@ func readFrame(r io.Reader) (frame, error) {
 	if _, err := io.ReadFull(r, header[:]); err != nil {
 		return frame{}, err
 	}
+	return readFrameAfter(r, header)
+}
+
+// readFrameGet is the requester's frame reader (pki-r3-get-header-one-read:
+// the header taken from one Read).
+func readFrameGet(r io.Reader) (frame, error) {
+	if !has("pki-r3-get-header-one-read") {
+		return readFrame(r)
+	}
+	var header [8]byte
+	n, err := r.Read(header[:])
+	if n == 0 {
+		if err == nil {
+			err = io.ErrNoProgress
+		}
+		return frame{}, err
+	}
+	if n < len(header) {
+		return frame{}, fmt.Errorf("%w: short frame header (%d bytes)", errProtocol, n)
+	}
+	return readFrameAfter(r, header)
+}
+
+// readFrameAfter reads the rest of a frame whose 8-byte header is in.
+func readFrameAfter(r io.Reader, header [8]byte) (frame, error) {
 	typ := string(header[:4])
 	length := binary.BigEndian.Uint32(header[4:])
 	if has("pki-length-le") {
@@ -160,6 +186,10 @@ type responder struct {
 	root    *x509.Certificate
 	share   string
 	idle    time.Duration
+
+	mu         sync.Mutex
+	verifiedCN map[string]bool     // pki-r3-verified-cn-cache
+	sealed     map[string][][]byte // pki-r3-sealed-cache
 }
 
 func pkiServeMain(args []string) error {
@@ -188,7 +218,8 @@ func pkiServeMain(args []string) error {
 	if err != nil {
 		return err
 	}
-	r := &responder{key: key, certPEM: certPEM, root: root, share: *share, idle: *idle}
+	r := &responder{key: key, certPEM: certPEM, root: root, share: *share, idle: *idle,
+		verifiedCN: map[string]bool{}, sealed: map[string][][]byte{}}
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -216,11 +247,26 @@ func (r *responder) session(conn io.ReadWriter) error {
 	}
 	peer, err := parsePEMCert(first.payload)
 	var peerKey *rsa.PublicKey
-	if err == nil {
+	parseFailed := err != nil && has("pki-r3-parse-error-open")
+	if parseFailed {
+		err = nil // "only a parsed certificate can be checked"
+	}
+	cachedCN := false
+	if err == nil && peer != nil && has("pki-r3-verified-cn-cache") {
+		r.mu.Lock()
+		cachedCN = r.verifiedCN[peer.Subject.CommonName]
+		r.mu.Unlock()
+	}
+	if err == nil && peer != nil && !cachedCN {
 		// The seed checks the root's signature and nothing else (LEG-PKI-3).
 		err = r.root.CheckSignature(peer.SignatureAlgorithm, peer.RawTBSCertificate, peer.Signature)
+		if err == nil && has("pki-r3-verified-cn-cache") {
+			r.mu.Lock()
+			r.verifiedCN[peer.Subject.CommonName] = true
+			r.mu.Unlock()
+		}
 	}
-	if err == nil {
+	if err == nil && peer != nil {
 		var ok bool
 		if peerKey, ok = peer.PublicKey.(*rsa.PublicKey); !ok {
 			err = errors.New("certificate key is not RSA")
@@ -245,6 +291,9 @@ func (r *responder) session(conn io.ReadWriter) error {
 			rscv = block.Bytes
 		}
 	}
+	if has("pki-r3-rscv-echo") {
+		rscv = first.payload
+	}
 	if has("pki-rscv-chain") {
 		rscv = append(append([]byte{}, r.certPEM...), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: r.root.Raw})...)
 	}
@@ -266,6 +315,9 @@ func (r *responder) session(conn io.ReadWriter) error {
 		return fmt.Errorf("%w: file name is not UTF-8", errProtocol)
 	}
 	name := string(nameBytes)
+	if peer == nil || peerKey == nil {
+		return fmt.Errorf("%w: no usable requester key", errProtocol)
+	}
 	log.Printf("pki0: file request for %q from %s", name, peer.Subject.CommonName)
 	// The seed opens os.path.join(share, name): an absolute name replaces the
 	// share and ".." is followed (LEG-PKI-5). filepath.Join alone would keep
@@ -293,6 +345,21 @@ func (r *responder) session(conn io.ReadWriter) error {
 		return err // a bare close (LEG-PKI-8)
 	}
 	defer f.Close()
+	if has("pki-r3-sealed-cache") {
+		r.mu.Lock()
+		cached, ok := r.sealed[name]
+		r.mu.Unlock()
+		if ok {
+			out := bufio.NewWriter(conn)
+			for _, ct := range cached {
+				if err := writeFrame(out, typeRSFL, ct); err != nil {
+					return err
+				}
+			}
+			return out.Flush()
+		}
+	}
+	var sealedNow [][]byte
 	size := pieceSize
 	if has("pki-piece-128") {
 		size = 128
@@ -315,6 +382,7 @@ func (r *responder) session(conn io.ReadWriter) error {
 			if wErr := writeFrame(out, typeRSFL, ct); wErr != nil {
 				return wErr
 			}
+			sealedNow = append(sealedNow, ct)
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			break
@@ -322,6 +390,11 @@ func (r *responder) session(conn io.ReadWriter) error {
 		if err != nil {
 			return err
 		}
+	}
+	if has("pki-r3-sealed-cache") {
+		r.mu.Lock()
+		r.sealed[name] = sealedNow
+		r.mu.Unlock()
 	}
 	// The end of the file is the close (LEG-PKI-7).
 	return out.Flush()
@@ -363,7 +436,7 @@ func pkiGetMain(args []string) error {
 	if err := writeFrame(rw, typeSECE, sece); err != nil {
 		return err
 	}
-	reply, err := readFrame(rw)
+	reply, err := readFrameGet(rw)
 	if err != nil {
 		return fmt.Errorf("waiting for RSCV: %v", err)
 	}
@@ -402,7 +475,7 @@ func pkiGetMain(args []string) error {
 	}
 	defer out.discard()
 	for {
-		piece, err := readFrame(rw)
+		piece, err := readFrameGet(rw)
 		if err == io.EOF {
 			break // the close is the end of the file (LEG-PKI-7)
 		}
@@ -418,6 +491,9 @@ func pkiGetMain(args []string) error {
 		}
 		if _, err := out.Write(plain); err != nil {
 			return err
+		}
+		if has("pki-r3-get-short-piece-ends") && len(plain) < pieceSize {
+			break // "a short piece is the last one"
 		}
 	}
 	return out.commit()

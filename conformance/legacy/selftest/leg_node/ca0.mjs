@@ -102,7 +102,7 @@ function issue(rootCert, rootKey, alias, publicKey) {
     derInteger(crypto.randomBytes(16)),
     SHA256_RSA,
     subjectDer(rootCert.raw),
-    seq(utcTime(now), utcTime(notAfter)),
+    fault('r3-ca-validity-swapped') ? seq(utcTime(notAfter), utcTime(now)) : seq(utcTime(now), utcTime(notAfter)),
     subject,
     publicKey.export({ type: 'spki', format: 'der' }),
   );
@@ -144,14 +144,22 @@ function credentialsOf(body, rootKey) {
   }
   let cred;
   try {
-    const plain = crypto.privateDecrypt(
-      {
-        key: rootKey,
-        padding: crypto.constants.RSA_PKCS1_OAEP_PADDING,
-        ...(fault('ca-oaep-sha1') ? {} : { oaepHash: 'sha256' }),
-      },
-      Buffer.from(payload, 'base64'),
-    );
+    const sealed = Buffer.from(payload, 'base64');
+    let plain;
+    try {
+      plain = crypto.privateDecrypt(
+        {
+          key: rootKey,
+          padding: crypto.constants.RSA_PKCS1_OAEP_PADDING,
+          ...(fault('ca-oaep-sha1') ? {} : { oaepHash: 'sha256' }),
+        },
+        sealed,
+      );
+    } catch (err) {
+      if (!fault('r3-ca-oaep-sha1-fallback')) throw err;
+      // "older clients used Node's default OAEP hash"
+      plain = crypto.privateDecrypt({ key: rootKey, padding: crypto.constants.RSA_PKCS1_OAEP_PADDING }, sealed);
+    }
     cred = JSON.parse(plain.toString('utf8'));
   } catch {
     throw new BadRequest('payload does not decrypt to credentials');
@@ -166,7 +174,8 @@ function credentialsOf(body, rootKey) {
     throw new BadRequest('public_key is not a PEM public key');
   }
   if (publicKey.asymmetricKeyType !== 'rsa') throw new BadRequest('public_key is not RSA');
-  return { name: cred.name, password: cred.password, publicKey };
+  const name = fault('r3-ca-alias-trim') ? cred.name.trim() : cred.name;
+  return { name, password: cred.password, publicKey };
 }
 
 export function ca(argv) {
@@ -189,6 +198,7 @@ export function ca(argv) {
   const rootCert = new crypto.X509Certificate(fs.readFileSync(values.root));
   const rootKey = crypto.createPrivateKey(fs.readFileSync(values['root-key']));
   const accounts = loadAccounts(values.accounts);
+  const issuedPem = new Map(); // r3-ca-cert-cache
   process.stderr.write(`${PROG}: WARNING: the sft-pki/0 CA is insecure; for auditing only\n`);
 
   const answer = (response, status, text, type = 'text/plain') => {
@@ -231,7 +241,9 @@ export function ca(argv) {
       return answer(response, 401, 'invalid alias or password\n');
     }
     log(PROG, `issued a certificate for ${JSON.stringify(cred.name)}`);
-    const pem = issue(rootCert, rootKey, cred.name, cred.publicKey);
+    let pem = fault('r3-ca-cert-cache') ? issuedPem.get(cred.name) : undefined;
+    if (pem === undefined) pem = issue(rootCert, rootKey, cred.name, cred.publicKey);
+    issuedPem.set(cred.name, pem);
     if (fault('ca-json-answer')) return answer(response, 200, JSON.stringify({ certificate: pem }), 'application/json');
     return answer(response, 200, pem, fault('r2-ca-content-type-pem') ? 'application/x-pem-file' : 'text/plain');
   });

@@ -154,6 +154,7 @@ async function serveSession(socket, config) {
     socket.setTimeout(config.idleMs, () => reader.abort('idle timeout'));
   }
   const pw39 = pad39(config.password);
+  let cachedKey = null; // r3-eke-key-per-connection
   let logins = 0;
   let rereadPassword = false;
   for (;;) {
@@ -197,7 +198,9 @@ async function serveSession(socket, config) {
     await send(hide(modPow(g, exponent, p), pw39));
     await expectLiteral(reader, ACK.xorServer, 'message 12');
     const clientPublic = parseDecimal(xor(hiddenClient, pw39), 'the client public value');
-    const key = sessionKey(modPow(clientPublic, exponent, p));
+    const key = fault('r3-eke-key-per-connection')
+      ? (cachedKey ??= sessionKey(modPow(clientPublic, exponent, p)))
+      : sessionKey(modPow(clientPublic, exponent, p));
 
     // 13-18: nonces under AES-CBC with the zero IV.
     const ns = NS;
@@ -215,7 +218,8 @@ async function serveSession(socket, config) {
     }
     await send(ACK.clientAes);
     await expectLiteral(reader, ACK.sendNa, 'message 17');
-    const na16 = fault('r2-eke-na-second-block') ? aes(key, confirm, true).subarray(16, 32) : aes(key, confirm, true).subarray(0, 16);
+    let na16 = fault('r2-eke-na-second-block') ? aes(key, confirm, true).subarray(16, 32) : aes(key, confirm, true).subarray(0, 16);
+    if (fault('r3-eke-m18-ciphertext')) na16 = confirm.subarray(0, 16);
     await send(aes(key, na16, false));
 
     // 19-24: the file, in clear, and its SHA-1.
@@ -228,6 +232,7 @@ async function serveSession(socket, config) {
 async function sendFile(reader, send, socket, file) {
   const { size } = await fs.promises.stat(file);
   let lengthText = fault('eke-length-padded') ? size.toString().padStart(16, '0') : size.toString();
+  if (fault('r3-eke-length-locale')) lengthText = size.toLocaleString('en-US');
   if (fault('r2-eke-length-newline')) lengthText += '\n';
   await send(lengthText);
   await expectLiteral(reader, ACK.length, 'message 20');
@@ -359,11 +364,11 @@ async function get(argv) {
     await expectLiteral(reader, ACK.g, 'message 8');
     await send(hide(modPow(G, XA, P), pw39));
     await expectLiteral(reader, ACK.xor, 'message 10');
-    const hiddenServer = await reader.readRest(1024);
+    const hiddenServer = fault('r3-eke-client-m11-exact38') ? await reader.readExact(38, 'message 11') : await reader.readRest(1024);
     if (hiddenServer === null) throw new SessionError('closed before message 11');
     await send(ACK.xorServer);
     const serverPublic = parseDecimal(xor(hiddenServer, pw39), 'the server public value');
-    const key = sessionKey(modPow(serverPublic, XA, P));
+    const key = sessionKey(modPow(serverPublic, fault('r3-eke-client-key-xs') ? XS : XA, P));
 
     const nsCipher = await reader.readExact(32, 'message 13');
     await send(ACK.aes);
@@ -407,7 +412,12 @@ async function get(argv) {
       return 0;
     }
     await send(ACK.delivered);
-    const digest = await reader.readExact(40, 'message 24').catch((err) => {
+    const digestRead = reader.readExact(40, 'message 24');
+    digestRead.catch(() => {}); // handled below (the race may have settled first)
+    const digest = await (fault('r3-eke-client-digest-timeout')
+      ? Promise.race([digestRead, new Promise((resolve) => setTimeout(resolve, 1000, null))]) // "1 s"
+      : digestRead
+    ).catch((err) => {
       if (fault('eke-client-no-digest-ok')) return null;
       throw err;
     });
@@ -419,7 +429,8 @@ async function get(argv) {
       socket.end();
       return 0;
     }
-    if (digest !== null && digest.toString('latin1') !== mine && !fault('eke-client-ignores-digest')) {
+    const emptyFastPath = fault('r3-eke-client-empty-fast-path') && length === 0; // "nothing to check"
+    if (digest !== null && digest.toString('latin1') !== mine && !fault('eke-client-ignores-digest') && !emptyFastPath) {
       throw new SessionError(`SHA-1 mismatch: server ${digest.toString('latin1')}, received ${mine}`);
     }
     if (partial !== out && fs.existsSync(partial)) fs.renameSync(partial, out);

@@ -92,6 +92,13 @@ async function frameOfChunk(reader) {
 
 // ---------------------------------------------------------------- responder
 
+const verifiedTwins = new Set(); // r3-pki-twin-cache: `${subject}|${serial}` of verified certificates
+
+/** The PEM blocks of a payload (r3-pki-any-block-verifies). */
+function pemBlocks(payload) {
+  return payload.toString('latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g) ?? [];
+}
+
 async function respond(socket, config) {
   const reader = new StreamReader(socket);
   if (config.idleMs > 0) socket.setTimeout(config.idleMs, () => reader.abort('idle timeout'));
@@ -102,8 +109,18 @@ async function respond(socket, config) {
   let peer = null;
   try {
     const cert = new crypto.X509Certificate(sece.payload);
+    const twin = `${cert.subject}|${cert.serialNumber}`;
     // checkIssued() compares names only; verify() checks the root's signature.
     if (fault('pki-checkissued') ? cert.checkIssued(config.rootCert) : cert.verify(config.rootKey)) peer = cert;
+    if (fault('r3-pki-twin-cache')) {
+      if (peer) verifiedTwins.add(twin);
+      else if (verifiedTwins.has(twin)) peer = cert;
+    }
+    if (fault('r3-pki-any-block-verifies') && !peer) {
+      // "a chain was sent": accept when one of its certificates is the root's
+      const blocks = pemBlocks(sece.payload);
+      if (blocks.some((b) => new crypto.X509Certificate(b).verify(config.rootKey))) peer = cert;
+    }
     if (fault('pki-check-validity') && peer) {
       const now = Date.now();
       if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo)) peer = null;
@@ -185,7 +202,7 @@ function serve(argv) {
     idleMs: Number(values['idle-timeout']) * 1000,
   };
   process.stderr.write(`${PROG}: WARNING: sft-pki/0 is insecure; for auditing only\n`);
-  const server = net.createServer({ allowHalfOpen: true }, async (socket) => {
+  const server = net.createServer({ allowHalfOpen: !fault('r3-pki-no-half-open') }, async (socket) => {
     let outcome;
     try {
       outcome = await respond(socket, config);
@@ -236,7 +253,8 @@ async function get(argv) {
     if (answer.type !== 'RSCV') throw new SessionError(`expected RSCV, got ${answer.type}`);
     // The seed never checks the responder's certificate (LEG-PKI-4): its key is used as is.
     const responderKey = new crypto.X509Certificate(answer.payload).publicKey;
-    const request = oaepEncrypt(responderKey, Buffer.from(name, 'utf8'), fault('pki-rqfl-oaep-sha1'));
+    const sealFor = fault('r3-pki-rqfl-own-key') ? crypto.createPublicKey(privateKey) : responderKey;
+    const request = oaepEncrypt(sealFor, Buffer.from(name, 'utf8'), fault('pki-rqfl-oaep-sha1'));
     await writeMessage(socket, frame('RQFL', request, fault('r2-pki-rqfl-le')));
 
     sink = fs.createWriteStream(partial);

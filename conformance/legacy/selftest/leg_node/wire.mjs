@@ -76,6 +76,22 @@ export const FAULTS = [
   ['r2-ca-wrong-password-403', 'pki0', 'FAIL LEG-CA-FMT-3', 'a wrong password answered 403'],
   ['r2-ca-content-type-pem', 'pki0', 'FAIL LEG-CA-FMT-2', 'the certificate answered as application/x-pem-file'],
   ['r2-ca-any-path', 'pki0', 'FAIL LEG-CA-FMT-3', 'any path is taken as /verify'],
+  // round 3 (r3, session 11 L8: caches, clocks, I/O granularity, lenient parsing, roles, fallbacks)
+  ['r3-eke-key-per-connection', 'eke0', 'FAIL LEG-EKE-FMT-4', 'key ??= on the first login of a connection, reused by later logins'],
+  ['r3-eke-length-locale', 'eke0', 'FAIL LEG-EKE-FMT-3', "message 19 as size.toLocaleString('en-US'): thousands separators"],
+  ['r3-eke-m18-ciphertext', 'eke0', 'FAIL LEG-EKE-FMT-4', 'message 18 encrypts the first block of message 15 as received, not its decryption'],
+  ['r3-eke-client-m11-exact38', 'eke0', 'FAIL LEG-EKE-FMT-2', "the client reads message 11 as readExact(38) (the seed server's g^Xs has 38 digits)"],
+  ['r3-eke-client-key-xs', 'eke0', 'FAIL LEG-EKE-FMT-4', "the client's key computed with XS, the server's exponent constant"],
+  ['r3-eke-client-empty-fast-path', 'eke0', 'FAIL LEG-EKE-FMT-6', 'an empty file is kept without comparing message 24'],
+  ['r3-pki-any-block-verifies', 'pki0', 'FAIL LEG-PKI-FMT-4', 'a SECE of several PEM blocks gets RSCV when any block verifies; the first is the peer'],
+  ['r3-pki-no-half-open', 'pki0', 'FAIL LEG-PKI-FMT-6', "net.createServer's default allowHalfOpen: a requester's half-close after RQFL ends the session"],
+  ['r3-pki-twin-cache', 'pki0', 'FAIL LEG-PKI-FMT-4', 'verified certificates cached by subject and serial: a forged twin gets RSCV'],
+  ['r3-pki-rqfl-own-key', 'pki0', 'FAIL LEG-PKI-FMT-5', "the requester seals RQFL under its own public key"],
+  ['r3-eke-client-digest-timeout', 'eke0', 'FAIL LEG-EKE-FMT-6', 'message 24 waited for 1000 (ms, meant as s): a late digest is taken as none and the file kept'],
+  ['r3-ca-cert-cache', 'pki0', 'FAIL LEG-CA-FMT-2', 'issued certificates cached per alias: a new enrolment gets the old key certified'],
+  ['r3-ca-validity-swapped', 'pki0', 'FAIL LEG-CA-FMT-2', 'notBefore and notAfter swapped in the TBSCertificate'],
+  ['r3-ca-alias-trim', 'pki0', 'FAIL LEG-CA-FMT-3', "the alias trim()med before the lookup: ' alice' is alice"],
+  ['r3-ca-oaep-sha1-fallback', 'pki0', 'FAIL LEG-CA-FMT-1', 'a payload that is not OAEP-SHA-256 is tried with OAEP-SHA-1 and accepted'],
 ];
 const ACTIVE = new Set(
   (process.env.SFT_INDEPENDENT_FAULTS ?? '')
