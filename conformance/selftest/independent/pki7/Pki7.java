@@ -1083,6 +1083,7 @@ public final class Pki7 {
                 if (tls != null) {
                     deadline = System.nanoTime() + Math.max(idleNanos, 1_000_000_000L);
                     tls.shutdownOutput();
+                    drainBriefly();
                 }
             } catch (IOException | UnsupportedOperationException e) {
                 // the peer is gone
@@ -1094,6 +1095,25 @@ public final class Pki7 {
                 // already closed
             }
             deadline = 0;
+        }
+
+        /**
+         * Reads and drops what the peer still sends, until its close (at most 1 s): a TCP
+         * close with unread bytes is a reset, and a reset can discard, at the peer, the
+         * EROR and close_notify just written before it reads them.
+         */
+        void drainBriefly() {
+            long end = System.nanoTime() + 1_000_000_000L;
+            byte[] sink = new byte[16384];
+            try {
+                while (System.nanoTime() < end) {
+                    int left = (int) Math.max(1, (end - System.nanoTime()) / 1_000_000L);
+                    raw.setSoTimeout(left);
+                    if (in.read(sink) < 0) return;
+                }
+            } catch (IOException e) {
+                // timed out, reset or closed: close now
+            }
         }
 
         void abortQuietly() {
