@@ -32,6 +32,7 @@ _EKE_EXTRA = (
     "test_legacy_eke0_group.py",
     "test_legacy_eke0_logins.py",
     "test_legacy_eke0_client_reads.py",
+    "test_legacy_eke0_client_refused.py",
 )
 _PKI_EXTRA = (
     "test_legacy_pem.py",

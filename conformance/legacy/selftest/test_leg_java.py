@@ -110,6 +110,14 @@ FAULTS: dict[str, str] = {
     "ca-base64-url": "FAIL LEG-CA-FMT-1",
     "ca-content-type-pem": "FAIL LEG-CA-FMT-2",
     "ca-any-path": "FAIL LEG-CA-FMT-3",
+    # session 11, L9 (blind)
+    "eke-key-cached": "FAIL LEG-EKE-FMT-4",
+    "eke-g-default": "PASS LEG-EKE-3",
+    "eke-pw-trimmed": "FAIL LEG-EKE-FMT-3",
+    "pki-get-single-read": "FAIL LEG-PKI-FMT-6",
+    "pki-verified-cn-cache": "FAIL LEG-PKI-FMT-4",
+    "ca-alias-ignorecase": "FAIL LEG-CA-FMT-3",
+    "ca-password-trim": "FAIL LEG-CA-FMT-3",
 }
 
 

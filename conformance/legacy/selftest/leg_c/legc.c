@@ -128,6 +128,12 @@ static const struct fault_row FAULTS[] = {
     {"ca-issuer-is-subject", "FAIL LEG-CA-FMT-2", "X509_set_issuer_name(x, name): the issuer is the new subject"},
     {"ca-pkcs1-public-key", "FAIL LEG-CA-FMT-1", "CA and enrolment: public_key as PEM RSA PUBLIC KEY (PKCS#1)"},
     {"ca-body-one-recv", "FAIL LEG-CA-FMT-2", "the body is what came with the headers: Content-Length not waited for"},
+    /* session 11, L9 (blind) */
+    {"eke-p-cached", "FAIL LEG-EKE-FMT-4", "a static BIGNUM: the first session's p is reused by every later one"},
+    {"eke-client-strstr-auth", "FAIL LEG-EKE-FMT-1", "the client tests message 4 with strstr(m, \"Authenticated\")"},
+    {"ca-password-strcasecmp", "FAIL LEG-CA-FMT-3", "the CA compares passwords with strcasecmp"},
+    {"pki-sece-any-cert", "FAIL LEG-PKI-FMT-4", "every PEM block of SECE is tried; trusted if one verifies, the first one's key is used"},
+    {"pki-get-rqfl-own-key", "FAIL LEG-PKI-FMT-5", "the requester encrypts RQFL under its own certificate's key"},
     {NULL, NULL, NULL},
 };
 
@@ -494,6 +500,10 @@ state_p:
     if (n <= 0) return 0;
     BIGNUM *p = parse_dec(m, (size_t)n);
     if (!p) return 0;
+    if (fault("eke-p-cached")) { /* "p never changes": parsed once */
+        static BIGNUM *cached_p;
+        if (cached_p) BN_copy(p, cached_p); else cached_p = BN_dup(p);
+    }
     if (ack(c->fd, "pAck") != 0) goto fail_p;
     n = read_msg(c, m, 1024); /* 7: g */
     BIGNUM *g = n > 0 ? parse_dec(m, (size_t)n) : NULL;
@@ -654,10 +664,17 @@ static int eke_get(int argc, char **argv) {
     if (csend(fd, user, strlen(user)) != 0 || read_literal(c, "u_ack") != 0) die("no u_ack");
     if (csend(fd, password, strlen(password)) != 0) die("send");
     /* 4: "Authenticated" or "Not Authenticated" */
-    while (c->len < 13 && conn_fill(c) > 0) {
+    if (fault("eke-client-strstr-auth")) {
+        ssize_t an = read_msg(c, m, 1024);
+        if (an <= 0) die("no answer to the password");
+        m[an] = 0;
+        if (!strstr((char *)m, "Authenticated")) die("not authenticated");
+    } else {
+        while (c->len < 13 && conn_fill(c) > 0) {
+        }
+        if (c->len < 13 || memcmp(c->buf, "Authenticated", 13) != 0) die("not authenticated");
+        conn_take(c, NULL, 13);
     }
-    if (c->len < 13 || memcmp(c->buf, "Authenticated", 13) != 0) die("not authenticated");
-    conn_take(c, NULL, 13);
     if (csend(fd, P_DEC, strlen(P_DEC)) != 0 || read_literal(c, "pAck") != 0) die("no pAck");
     unsigned char gbin = 2;
     if (csend(fd, fault("eke-client-g-binary") ? (const char *)&gbin : "2", 1) != 0 ||
@@ -882,12 +899,21 @@ static void *pki_conn(void *arg) {
     FILE *f = NULL;
     if (recv_frame(fd, type, &pl, &len) != 0 || strcmp(type, "SECE") != 0) goto out;
     peer = pem_cert(pl, len);
-    free(pl);
-    pl = NULL;
     EVP_PKEY *root_key = X509_get0_pubkey(r->root);
     int trusted = peer && (fault("pki-check-issued-not-signature")
                                ? X509_check_issued(r->root, peer) == X509_V_OK
                                : X509_verify(peer, root_key) == 1);
+    if (!trusted && peer && fault("pki-sece-any-cert")) { /* "SECE may carry a chain" */
+        BIO *b = BIO_new_mem_buf(pl, (int)len);
+        X509 *x;
+        while (!trusted && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+            trusted = X509_verify(x, root_key) == 1;
+            X509_free(x);
+        }
+        BIO_free(b);
+    }
+    free(pl);
+    pl = NULL;
     if (!trusted) {
         ERR_clear_error();
         send_frame(fd, "RSCI", NULL, 0);
@@ -997,7 +1023,7 @@ static int pki_get(int argc, char **argv) {
     X509 *peer = pem_cert(pl, len);
     free(pl);
     if (!peer) die("RSCV is not a PEM certificate");
-    EVP_PKEY *peer_key = X509_get_pubkey(peer); /* not verified: the seed */
+    EVP_PKEY *peer_key = X509_get_pubkey(fault("pki-get-rqfl-own-key") ? cert : peer); /* not verified: the seed */
     unsigned char enc[512];
     size_t el = sizeof enc;
     int sha1 = fault("pki-get-oaep-default");
@@ -1314,8 +1340,12 @@ static int check_password(const char *users, const char *alias, const char *pass
         char *colon = strchr(line, ':');
         if (!colon) continue;
         *colon = 0;
-        if (strcmp(line, alias) == 0 && strcmp(colon + 1, password) == 0) ok = 1;
+        if (strcmp(line, alias) == 0 &&
+            (fault("ca-password-strcasecmp") ? strcasecmp(colon + 1, password)
+                                             : strcmp(colon + 1, password)) == 0)
+            ok = 1;
     }
+
     free(text);
     return ok;
 }

@@ -148,6 +148,14 @@ public final class LegJava {
         {"ca-base64-url", "FAIL LEG-CA-FMT-1", "CA and enrolment: Base64.getUrlDecoder/getUrlEncoder for payload"},
         {"ca-content-type-pem", "FAIL LEG-CA-FMT-2", "CA: the certificate answered as application/x-pem-file"},
         {"ca-any-path", "FAIL LEG-CA-FMT-3", "CA: every path is /verify (no 404)"},
+        // session 11, L9 (blind)
+        {"eke-key-cached", "FAIL LEG-EKE-FMT-4", "server: K computed once per process and reused (p, g, password never change)"},
+        {"eke-g-default", "PASS LEG-EKE-3", "server: message 7 acknowledged but g taken as the seed's 2"},
+        {"eke-pw-trimmed", "FAIL LEG-EKE-FMT-3", "server: the received password compared after String.trim()"},
+        {"pki-get-single-read", "FAIL LEG-PKI-FMT-6", "requester: each frame taken from one InputStream.read() (header and payload)"},
+        {"pki-verified-cn-cache", "FAIL LEG-PKI-FMT-4", "responder: a subject DN once verified is trusted again without its signature"},
+        {"ca-alias-ignorecase", "FAIL LEG-CA-FMT-3", "CA: the alias looked up with equalsIgnoreCase"},
+        {"ca-password-trim", "FAIL LEG-CA-FMT-3", "CA: the password compared after trim()"},
     };
 
     static final Set<String> ON = new HashSet<>();
@@ -410,6 +418,8 @@ public final class LegJava {
         ekeSend(c, ascii(ack));
     }
 
+    static byte[] cachedKey;
+
     static void ekeSession(Conn c, String user, byte[] password, Path file,
                            Map<String, Integer> failures) throws Exception {
         byte[] pw39 = pad39(password);
@@ -440,7 +450,10 @@ public final class LegJava {
             }
             boolean locked = f("eke-lockout") && failures.getOrDefault(who, 0) >= 3;
             boolean sticky = f("eke-auth-sticky") && authed;
-            if (!sticky && (locked || !Arrays.equals(pw, password))) {
+            boolean same = f("eke-pw-trimmed")
+                ? new String(pw, StandardCharsets.UTF_8).trim().equals(new String(password, StandardCharsets.UTF_8))
+                : Arrays.equals(pw, password);
+            if (!sticky && (locked || !same)) {
                 failures.merge(who, 1, Integer::sum);
                 ekeAck(c, "Not Authenticated"); // 4
                 if (f("eke-close-on-wrong-password")) {
@@ -462,6 +475,9 @@ public final class LegJava {
                 return;
             }
             BigInteger g = new BigInteger(new String(m7, StandardCharsets.US_ASCII).trim());
+            if (f("eke-g-default")) {
+                g = G;
+            }
             ekeAck(c, "gAck");
             byte[] m9 = c.readSome(1024);
             if (m9 == null) {
@@ -477,7 +493,13 @@ public final class LegJava {
                 ekeSend(c, hide(g.modPow(xs, p), pw39)); // 11
             }
             c.readExact(12); // 12 xorServerAck
-            byte[] key = keyOf(clientPublic.modPow(xs, p), true);
+            byte[] key;
+            if (f("eke-key-cached") && cachedKey != null) {
+                key = cachedKey;
+            } else {
+                key = keyOf(clientPublic.modPow(xs, p), true);
+                cachedKey = key;
+            }
             byte[] ns = NS;
             if (f("eke-random-ns")) {
                 StringBuilder sb = new StringBuilder();
@@ -794,6 +816,25 @@ public final class LegJava {
         return new Object[] {type, payload};
     }
 
+    /** One read() per frame, as a Python recv(1024) port would: what came is the frame. */
+    static Object[] readFrameOnce(InputStream in) throws IOException {
+        byte[] got = new byte[8 + 65536];
+        int n = in.read(got);
+        if (n <= 0) {
+            return null;
+        }
+        if (n < 8) {
+            throw new EOFException("closed inside a frame header");
+        }
+        String type = new String(got, 0, 4, StandardCharsets.ISO_8859_1);
+        long length = ((got[4] & 0xffL) << 24) | ((got[5] & 0xff) << 16)
+            | ((got[6] & 0xff) << 8) | (got[7] & 0xff);
+        int have = (int) Math.min(length, n - 8);
+        return new Object[] {type, Arrays.copyOfRange(got, 8, 8 + have)};
+    }
+
+    static final Set<String> VERIFIED = ConcurrentHashMap.newKeySet();
+
     static void pkiServe(Map<String, String> flags) throws Exception {
         int port = Integer.parseInt(flags.getOrDefault("port", "0"));
         PrivateKey key = readPrivateKey(need(flags, "key"));
@@ -846,7 +887,10 @@ public final class LegJava {
         X509Certificate peer = null;
         try {
             peer = readCertificate((byte[]) first[1]);
-            if (f("pki-verify-swallowed")) {
+            String dn = peer.getSubjectX500Principal().getName();
+            if (f("pki-verified-cn-cache") && VERIFIED.contains(dn)) {
+                log("SECE subject already verified: " + dn);
+            } else if (f("pki-verify-swallowed")) {
                 try {
                     peer.verify(root);
                 } catch (java.security.SignatureException e) {
@@ -854,6 +898,7 @@ public final class LegJava {
                 }
             } else {
                 peer.verify(root);
+                VERIFIED.add(dn);
             }
         } catch (Exception e) {
             log("SECE refused: " + e);
@@ -947,7 +992,7 @@ public final class LegJava {
             Cipher dec = rsa(Cipher.DECRYPT_MODE, key, f("pki-oaep-mgf1-sha1") ? "mgf1-sha1" : "");
             ByteArrayOutputStream file = new ByteArrayOutputStream();
             while (true) {
-                Object[] fr = readFrame(in, false);
+                Object[] fr = f("pki-get-single-read") ? readFrameOnce(in) : readFrame(in, false);
                 if (fr == null) {
                     break;
                 }
@@ -1081,6 +1126,16 @@ public final class LegJava {
             return;
         }
         String known = users.get(alias);
+        if (known == null && f("ca-alias-ignorecase")) {
+            for (Map.Entry<String, String> u : users.entrySet()) {
+                if (u.getKey().equalsIgnoreCase(alias)) {
+                    known = u.getValue();
+                }
+            }
+        }
+        if (f("ca-password-trim")) {
+            password = password.trim();
+        }
         if (known == null && f("ca-unknown-alias-404")) {
             answer(ex, 404, "text/plain", ascii("no such alias\n"));
             return;
