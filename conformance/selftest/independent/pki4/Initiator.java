@@ -316,6 +316,12 @@ final class Initiator {
         m = control(h);
         if (h.type.equals("EROR")) throw theirError(m);
         if (!h.type.equals("DONE")) throw fatal(Frames.UNEXPECTED_FRAME, h.type + " instead of DONE");
+        try { // the responder's DONE has the schema of any DONE (FRM-9): size and sha256
+            Json.integer(m, "size");
+            Json.sha256(m, "sha256", true);
+        } catch (Json.Malformed e) {
+            throw fatal(Frames.BAD_FRAME, e.getMessage());
+        }
         bye();
     }
 }
