@@ -625,6 +625,22 @@ static int do_put(struct chan *ch, const char *file, const char *name)
         fprintf(stderr, "eke5: unexpected frame from the server\n");
         goto out;
     }
+    {
+        /* The server's DONE has the schema of any DONE (FRM-9): size and sha256. */
+        int dcode = 0;
+        size_t dl = 0;
+        uint64_t dsz = 0;
+        json_t *dj = parse_control(&f, &dcode);
+        const char *dsh = dj ? get_str(dj, "sha256", &dl) : NULL;
+        int bad = dj == NULL || get_uint(dj, "size", &dsz) != 0 || dsh == NULL ||
+                  !valid_sha256_hex(dsh, dl);
+        json_decref(dj);
+        if (bad) {
+            chan_send_error(ch, E_BAD_FRAME, "malformed DONE", -1);
+            fprintf(stderr, "eke5: malformed DONE from the server\n");
+            goto out;
+        }
+    }
     chan_send(ch, "BYE_", (const uint8_t *)"{}", 2);
     printf("sent %s: %llu bytes, sha256 %s\n", name, (unsigned long long)size, hex);
     rc = 0;
