@@ -26,22 +26,10 @@ from typing import Any
 
 import pytest
 
-from conformance._wire_fixtures import lab_pki, responder_alias
 from conformance.channel import Channel
-from conformance.eke_hostile import (
-    HostileEkeServer,
-    ServerView,
-    client_user,
-    eke_pw,
-    establish,
-    fresh_password,
-)
-from conformance.pki_channel import HostileResponder, PkiChannel, server_context
 from conformance.plugin import TranscriptBook
 from conformance.target import Target
 from conformance.test_client_put import (
-    _RESPONDER_CERTS,
-    RUN_TIMEOUT,
     Answer,
     Problems,
     PutRun,
@@ -50,17 +38,14 @@ from conformance.test_client_put import (
     _fail,
     _judge_common,
     _judge_sent_file,
-    _put_template,
+    _run_put,
     _serve_put,
 )
 from conformance.wire import (
     MAX_DATA_PAYLOAD,
     Closed,
-    RawConnection,
     control,
 )
-from sftkit.client_run import ClientRun, run_client
-from sftkit.target_options import client_launch
 
 __all__: list[str] = []
 
@@ -106,80 +91,15 @@ def _run(
     done_payload: Any = None,
 ) -> tuple[PutRun, list[_Watched]]:
     """test_client_put.py's run, with the name chosen here and the channel watched."""
-    answer = answer or Answer()
-    template = _put_template(target, workdir)
-    srcdir = workdir / f"src-{secrets.token_hex(3)}"
-    srcdir.mkdir()
-    source = srcdir / "outgoing.bin"
-    source.write_bytes(content)
-    name = name or f"put-{secrets.token_hex(4)}.bin"
-    seen = PutSeen()
     watched: list[_Watched] = []
-    values = {"file": str(source), "name": name}
-    own = target.client_put_cmd is not None
 
-    def serve(channel: Channel) -> None:
+    def serve(channel: Channel, seen: PutSeen, answer: Answer, name: str) -> None:
         box = _Watched(channel, done_payload)
         watched.append(box)
         _serve_put(box, seen, answer, name)  # type: ignore[arg-type]
 
-    def launch_and_run(host: str, port: int, extra: dict[str, str]) -> ClientRun:
-        launch = client_launch(
-            template,
-            {"host": host, "port": str(port), **values, **extra},
-            stdin_template=target.client_stdin if own else None,
-            success="exit",
-        )
-        return run_client(launch, timeout=RUN_TIMEOUT)
-
-    if target.profile == "eke":
-        user, password = client_user(target), fresh_password()
-        secret = workdir / f"secret-{secrets.token_hex(3)}"
-        secret.mkdir(mode=0o700)
-        password_file = secret / "client.password"
-        password_file.touch(mode=0o600)
-        password_file.write_text(password, encoding="utf-8")
-        pw = eke_pw(user, password)
-
-        def behaviour(raw: RawConnection, view: ServerView) -> None:
-            channel = establish(raw, view, pw, READ_TIMEOUT)
-            if channel is None:
-                seen.ended = f"handshake did not complete: {view.frames} {view.ended}"
-                return
-            serve(channel)
-
-        with HostileEkeServer(
-            behaviour, timeout=READ_TIMEOUT, accept_timeout=RUN_TIMEOUT
-        ) as server:
-            run = launch_and_run(
-                server.host, server.port, {"user": user, "password_file": str(password_file)}
-            )
-        if server.view.transcript is not None:
-            transcripts.add(server.view.transcript)
-        server.check()  # a record that is not one frame: ConformanceFailure (EKE-REC-1)
-    else:
-        assert target.root is not None
-        key = (str(target.root), responder_alias(target))
-        if key not in _RESPONDER_CERTS:
-            _RESPONDER_CERTS[key] = lab_pki(target).employee(responder_alias(target))
-        cert_path, key_path = _RESPONDER_CERTS[key].write(workdir, "responder")
-        ctx = server_context(cert_path, key_path, target.root)
-
-        def script(channel: PkiChannel) -> None:
-            serve(channel)
-
-        with HostileResponder(ctx, script, timeout=READ_TIMEOUT) as hostile:
-            run = launch_and_run(hostile.host, hostile.port, {"alias": responder_alias(target)})
-        for t in hostile.transcripts:
-            transcripts.add(t)
-        if hostile.script_errors:
-            raise RuntimeError(f"harness fault in the suite's responder: {hostile.script_errors}")
-    if seen.putf is None and not seen.putf_raw:
-        raise RuntimeError(
-            "the initiator under test never sent its PUTF (is client_put_cmd right?): "
-            f"client {run.describe()}; {run.stderr.strip()[-300:]}; {seen.describe()}"
-        )
-    return PutRun(run, seen, content, source, name), watched
+    put = _run_put(target, workdir, transcripts, answer or Answer(), content, serve, name)
+    return put, watched
 
 
 def _owed_bad_frame(put: PutRun, problems: Problems, requirement: str, what: str) -> None:
