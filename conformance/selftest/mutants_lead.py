@@ -230,6 +230,25 @@ def _ca_json_takes_constants() -> None:
     server._not_json = float
 
 
+def _ca_short_body_processed() -> None:
+    """`rfile.read(length)` trusted: a body its client ended early (a short read at the
+    end of stream) is parsed as the whole body (RFC 9112 §8: an incomplete message)."""
+    server = _module("reference.pki.ca_server")
+    _patch_source(server._Handler, "_read_json", ("if len(body) < length:", "if False:"))
+
+
+def _ca_body_read_as_available() -> None:
+    """One read of "what is there" for the body (`read1`): a body not yet all on the wire
+    is parsed as it stands, before its Content-Length bytes have arrived."""
+    server = _module("reference.pki.ca_server")
+    _patch_source(
+        server._Handler,
+        "_read_json",
+        ("body = self.rfile.read(length)", "body = self.rfile.read1(length)"),
+        ("if len(body) < length:", "if False:"),
+    )
+
+
 def _eke_client_takes_oversize_control() -> None:
     """The 64 KiB control limit forgotten on the client: only the frame limit holds."""
     frames = _module("reference.frames")
@@ -305,6 +324,28 @@ MUTANTS: tuple[Mutant, ...] = (
         description="the CA's JSON parser takes NaN/Infinity (Python's extension): answered "
         "as a login, not 400 bad_request",
         apply=_ca_json_takes_constants,
+        ca=True,
+    ),
+    Mutant(
+        name="lead-ca-short-body-processed",
+        group="ca",
+        profile="pki",
+        requirement="CA-ENR-9",
+        test_file="test_ca_incomplete_bodies.py",
+        description="a body its client ended before its Content-Length is parsed as the "
+        "whole body: the login it holds is answered with a certificate",
+        apply=_ca_short_body_processed,
+        ca=True,
+    ),
+    Mutant(
+        name="lead-ca-body-read-as-available",
+        group="ca",
+        profile="pki",
+        requirement="CA-ENR-9",
+        test_file="test_ca_incomplete_bodies.py",
+        description="the body read with one read of what has arrived: a login is acted on "
+        "before its last Content-Length bytes come",
+        apply=_ca_body_read_as_available,
         ca=True,
     ),
     Mutant(

@@ -224,6 +224,11 @@ FAULTS: dict[str, tuple[str, str]] = {
         "CA-ENR-9",
         "a fresh reader after each GET: a request pipelined behind it is lost",
     ),
+    # Found by test_ca_incomplete_bodies.py (session 12): ca1's own behaviour until then.
+    "lead-short-body-taken": (
+        "CA-ENR-9",
+        "rfile.read(length) trusted: a body ended by close_notify before its length is parsed",
+    ),
 }
 
 
@@ -1005,6 +1010,9 @@ class Handler(BaseHTTPRequestHandler):
             body = _read_chars(self.rfile, length)
         else:
             body = self.rfile.read(length)
+        if len(body) < length and "lead-short-body-taken" not in FAULTY:
+            # The client ended its side first: an incomplete message (RFC 9112 §8).
+            raise Refusal(400, "bad_request", "the body ended before its Content-Length")
         address = self.client_address[0]
         forwarded = self.headers.get("X-Forwarded-For")
         if "address-from-forwarded" in FAULTY and forwarded:

@@ -81,6 +81,7 @@ _CA_FILES = (
     "test_interop_ca_pipelined_gets.py",
     "test_interop_ca_lock_threshold.py",
     "test_interop_ca_csr_line_ends.py",
+    "test_ca_incomplete_bodies.py",
 )
 
 # Every CA case file: the faults' runs use them all (with --only-req).
@@ -203,6 +204,7 @@ _FILES: dict[str, tuple[str, ...]] = {
     "i8-employee-san-of-ca": _ALL_CA,
     "i8-options-cors": _ALL_CA,
     "i8-reader-per-get": _ALL_CA,
+    "lead-short-body-taken": ("test_ca_incomplete_bodies.py",),
 }
 
 

@@ -98,6 +98,7 @@ _CA_FILES = (
     "test_interop_ca_pipelined_gets.py",
     "test_interop_ca_lock_threshold.py",
     "test_interop_ca_csr_line_ends.py",
+    "test_ca_incomplete_bodies.py",
 )
 _CA = ("test_ca.py",)
 _CSR = ("test_ca_csr.py",)
