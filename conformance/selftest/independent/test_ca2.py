@@ -39,6 +39,7 @@ from pathlib import Path
 import pytest
 
 from conformance.selftest.independent.ca_harness import (
+    CA_FILES,
     FaultCase,
     IndependentCa,
     check_ca_conformant,
@@ -68,38 +69,7 @@ _LOCK_AFTER = 4
 _THROTTLE_CAP = 2.0
 pytestmark = pytest.mark.xdist_group("independent-ca2")
 
-# The case files (and, in shared files, the cases) that judge a CA.
-_CA_FILES = (
-    "test_ca.py",
-    "test_ca_csr.py",
-    "test_ca_accounts.py",
-    "test_ca_bad_csr_guesses.py",
-    "test_ca_restart_revocation.py",
-    "test_interop_ca_throttle_state.py",
-    "test_interop_ca_error_bodies.py",
-    "test_interop_ca_unframed_routes.py",
-    "test_ca_throttle.py",
-    "test_ca_restart.py",
-    "test_ca_serial_restart.py",
-    "test_ca_own_certificate.py",
-    "test_ca_restart_spent_backoffs.py",
-    "test_pki_hardening.py::test_forbidden_tls13_parameter_is_refused",
-    "test_pki_hardening.py::test_ca_crl_lives_at_most_seven_days",
-    "test_pki_hardening.py::test_ca_refuses_alias_equal_to_its_host_name",
-    "test_timing.py::test_ca_unknown_alias_costs_a_wrong_password",
-    "test_ca_request_pieces.py",
-    "test_ca_password_bytes.py",
-    "test_ca_csr_forms.py",
-    "test_ca_paced_failures.py",
-    "test_ca_unknown_alias_forms.py",
-    "test_ca_own_clock.py",
-    "test_ca_error_framing.py",
-    "test_ca_admin_while_serving.py",
-    "test_interop_ca_pipelined_gets.py",
-    "test_interop_ca_lock_threshold.py",
-    "test_interop_ca_csr_line_ends.py",
-    "test_ca_incomplete_bodies.py",
-)
+_CA_FILES = CA_FILES
 _CA = ("test_ca.py",)
 _CSR = ("test_ca_csr.py",)
 _THROTTLE = ("test_ca_throttle.py",)
