@@ -287,6 +287,52 @@ FAULTS: dict[str, Fault] = {
               "r2-client-skip-bad-record: a record that fails to open is skipped", client=True),
         Fault("EKE-X-3", "test_eke_client.py",
               "r2-client-y-reduced: Y' >= p reduced mod p, not refused", client=True),
+        # Blind round 12 (I9, session 12): round-12 lenses, read from this file's own code.
+        # Lens 1 (two values of one type mixed up)
+        Fault("APP-PUT-3", "test_app_put.py",
+              "r12-exists-full-name: exists checked at inbox/NAME, stored at its basename"),
+        Fault("LIM-1", "test_limits.py test_eke_handshake_stalls.py",
+              "r12-handshake-deadline-idle: the handshake deadline counted with the idle timeout"),
+        Fault("EKE-THR-7", "test_eke_client_busy_retries.py test_eke_client.py",
+              "r12-client-retry-after-ms: the client reads busy's retry_after as milliseconds",
+              client=True),
+        # Lens 2 (acknowledged before done)
+        Fault("APP-PUT-5", "test_app_put.py",
+              "r12-done-before-commit: a put's DONE sent, then the file committed in a thread"),
+        Fault("APP-STORE-5", "test_eke_client_transfer.py",
+              "r12-client-writes-final: a get written under its final name, unlinked on failure",
+              client=True),
+        # Lens 3 (peer-claimed values trusted)
+        Fault("APP-PUT-5", "test_app_put.py",
+              "r12-offer-hash-trusted: PUTF's sha256, when present, taken as the data's digest"),
+        Fault("APP-GET-3", "test_eke_client_transfer.py",
+              "r12-client-trusts-done-size: the byte count compared with DONE.size, not RSFL's",
+              client=True),
+        Fault("APP-NAME-6", "test_app_names.py",
+              "r12-exists-before-confine: a resolved path that does not exist is not_found first"),
+        # Lens 4 (sloppy output)
+        Fault("ERR-1", "test_app_error_frames.py test_app_refusals.py",
+              "r12-eror-name-upper: EROR's name is the enum's name (NOT_FOUND), not the table's"),
+        Fault("ERR-7", "test_eke_throttling.py",
+              "r12-retry-after-float: throttled's retry_after sent as the float time left"),
+        Fault("EKE-THR-7", "test_eke_throttling.py",
+              "r12-busy-no-retry-after: EKE1 refused busy without retry_after (throttled only)"),
+        # Lens 5 (two principals at once)
+        Fault("EKE-THR-7", "test_eke_throttling.py",
+              "r12-pending-user-by-address: pending guesses per user keyed by the address"),
+        Fault("EKE-THR-10", "test_eke_address_units.py",
+              "r12-ipv4-slash24: IPv4 addresses counted per /24, as IPv6 per /64"),
+        Fault("LIM-8", "test_lockout.py",
+              "r12-lim8-keyed-by-port: the per-address handshake cap keyed by host:port"),
+        # Lens 6 (deny-lists)
+        Fault("APP-NAME-2", "test_app_names.py",
+              "r12-dot-component: empty and .. components refused, a . component not"),
+        Fault("APP-NAME-2", "test_app_names.py",
+              "r12-drive-upper-only: drive letters matched as [A-Z]: only"),
+        Fault("APP-NAME-9", "test_app_reserved_names.py",
+              "r12-reserved-whole-name: .sft-partial- refused at the start of the whole name only"),
+        Fault("FRM-6", "test_app_put.py test_framing.py",
+              "r12-put-denylist: during a put RQFL and PUTF refused, other frames ignored"),
     )
 }  # fmt: skip
 
@@ -576,8 +622,9 @@ def encode_control(frame_type: bytes, members: dict[str, Any]) -> bytes:
     return encode_frame(frame_type, json.dumps(members, separators=(",", ":")).encode("utf-8"))
 
 
-def error_frame(code: Code, message: str, retry_after: int | None = None) -> bytes:
-    members: dict[str, Any] = {"code": int(code), "name": code.name.lower(), "message": message}
+def error_frame(code: Code, message: str, retry_after: float | None = None) -> bytes:
+    name = code.name if _fault("r12-eror-name-upper") else code.name.lower()
+    members: dict[str, Any] = {"code": int(code), "name": name, "message": message}
     if retry_after is not None:
         members["retry_after"] = retry_after
     return encode_control(b"EROR", members)
@@ -692,6 +739,7 @@ def split_inner_frame(plain: bytes) -> tuple[bytes, bytes]:
 
 _PARTIAL_PREFIX = ".sft-partial-"
 _DRIVE = re.compile(r"[A-Za-z]:")
+_DRIVE_UPPER = re.compile(r"[A-Z]:")
 
 
 def _refused_character(char: str) -> bool:
@@ -710,14 +758,18 @@ def name_is_refused(name: str) -> bool:
     encoded = name.encode("utf-8")
     if _fault("eke2-name-255") and len(encoded) > 255:
         return True
-    if not encoded or len(encoded) > 4096 or name.startswith("/") or _DRIVE.match(name):
+    drive = _DRIVE_UPPER if _fault("r12-drive-upper-only") else _DRIVE
+    if not encoded or len(encoded) > 4096 or name.startswith("/") or drive.match(name):
         return True
     if any(_refused_character(char) for char in name):
         return True
     components = name.split("/")
+    bad = ("", "..") if _fault("r12-dot-component") else ("", ".", "..")
     for component in components:
-        if component in ("", ".", "..") or len(component.encode("utf-8")) > 255:
+        if component in bad or len(component.encode("utf-8")) > 255:
             return True
+    if _fault("r12-reserved-whole-name"):
+        return name.startswith(_PARTIAL_PREFIX)
     return components[-1].startswith(_PARTIAL_PREFIX)
 
 
@@ -731,6 +783,8 @@ def open_in_share(share: Path, name: str) -> int:
     """APP-NAME-4/5, APP-GET-2: a descriptor of the regular file `name` inside the share."""
     share_real = os.path.realpath(share)
     resolved = os.path.realpath(os.path.join(share_real, name))
+    if _fault("r12-exists-before-confine") and not os.path.exists(resolved):
+        raise ShareRefusal(Code.NOT_FOUND)
     if _fault("eke2-prefix-confinement"):
         if not resolved.startswith(share_real):
             raise ShareRefusal(Code.FORBIDDEN)
@@ -940,6 +994,8 @@ def address_key(host: str) -> str:
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)
         return str(ipaddress.IPv6Network((address, 64), strict=False))
+    if _fault("r12-ipv4-slash24"):
+        return str(ipaddress.IPv4Network((address, 24), strict=False))
     return str(address)
 
 
@@ -976,7 +1032,7 @@ class Throttle:
         seconds = min(self.policy.cap, self.policy.base * 2.0 ** min(exponent, 64))
         return max(1, math.ceil(seconds))
 
-    def refusal(self, user_key: str, address: str, now: float) -> tuple[Code, int] | None:
+    def refusal(self, user_key: str, address: str, now: float) -> tuple[Code, float] | None:
         """Why an EKE1 must not get an EKE2 now, or None (EKE-THR-1/6/7/11)."""
         user_record = self.users.get(user_key)
         if user_record is not None and user_record.hard_locked:
@@ -988,15 +1044,24 @@ class Throttle:
                 if now < record.locked_until:
                     if _fault("eke2-retry-floor"):
                         return Code.THROTTLED, math.floor(record.locked_until - now)
+                    if _fault("r12-retry-after-float"):
+                        return Code.THROTTLED, record.locked_until - now
                     return Code.THROTTLED, max(1, math.ceil(record.locked_until - now))
-        if self.pending_users.get(user_key, 0) >= self.policy.pending_per_user:
+        if self.pending_users.get(self._pending_key(user_key, address), 0) >= (
+            self.policy.pending_per_user
+        ):
             return Code.BUSY, 1
         if self.pending_addresses.get(address, 0) >= self.policy.pending_per_address:
             return Code.BUSY, 1
         return None
 
+    @staticmethod
+    def _pending_key(user_key: str, address: str) -> str:
+        return address if _fault("r12-pending-user-by-address") else user_key
+
     def begin(self, user_key: str, address: str) -> None:
-        self.pending_users[user_key] = self.pending_users.get(user_key, 0) + 1
+        pending_key = self._pending_key(user_key, address)
+        self.pending_users[pending_key] = self.pending_users.get(pending_key, 0) + 1
         self.pending_addresses[address] = self.pending_addresses.get(address, 0) + 1
         if _fault("eke2-pending-is-failure"):
             now = time.time()
@@ -1005,7 +1070,8 @@ class Throttle:
             self._save()
 
     def _end_pending(self, user_key: str, address: str) -> None:
-        for table, key in ((self.pending_users, user_key), (self.pending_addresses, address)):
+        pending_key = self._pending_key(user_key, address)
+        for table, key in ((self.pending_users, pending_key), (self.pending_addresses, address)):
             left = table.get(key, 0) - 1
             if left > 0:
                 table[key] = left
@@ -1115,6 +1181,7 @@ class Connection:
     writer: asyncio.StreamWriter
     task: asyncio.Task[None] | None = None
     established: bool = False
+    admission_key: str = ""
 
 
 class EkeServer:
@@ -1137,7 +1204,7 @@ class EkeServer:
     def _admit(self, connection: Connection) -> bool:
         in_handshake = [c for c in self.connections if not c.established]
         counted = self.connections if _fault("r2-lim8-counts-established") else in_handshake
-        same_address = [c for c in counted if c.address == connection.address]
+        same_address = [c for c in counted if c.admission_key == connection.admission_key]
         cap = self.config.max_pending_per_address + (1 if _fault("eke2-lim8-off-by-one") else 0)
         if len(same_address) >= cap:
             return False
@@ -1157,6 +1224,9 @@ class EkeServer:
         peer = writer.get_extra_info("peername")
         host = str(peer[0]) if isinstance(peer, tuple) else "unknown"
         connection = Connection(address=host, accepted=time.monotonic(), writer=writer)
+        connection.admission_key = host
+        if _fault("r12-lim8-keyed-by-port") and isinstance(peer, tuple):
+            connection.admission_key = f"{host}:{peer[1]}"  # "one entry per peer"
         connection.task = asyncio.current_task()
         if not self._admit(connection):
             _log(f"refused address={host} (busy)")
@@ -1233,7 +1303,7 @@ class ServerSession:
         else:
             await self._send(self.sender.seal(frame))
 
-    async def _send_error(self, code: Code, message: str, retry_after: int | None = None) -> None:
+    async def _send_error(self, code: Code, message: str, retry_after: float | None = None) -> None:
         with contextlib.suppress(Closed, RecordLimitError):
             await self._send_frame(error_frame(code, message, retry_after))
 
@@ -1248,7 +1318,10 @@ class ServerSession:
         self.partial, self.partial_fd = None, None
 
     async def run(self) -> None:
-        deadline = self.connection.accepted + self.config.handshake_timeout
+        handshake_timeout = self.config.handshake_timeout
+        if _fault("r12-handshake-deadline-idle"):
+            handshake_timeout = self.config.idle_timeout
+        deadline = self.connection.accepted + handshake_timeout
         try:
             await self._handshake(deadline)
         except TimeoutError:
@@ -1318,7 +1391,10 @@ class ServerSession:
             if code == Code.THROTTLED and _fault("eke2-throttled-counts"):
                 throttle.failed_without_pending(user_key, self.address, time.time())
             _log(f"{code.name.lower()} user={self.user_label!r} address={self.connection.address}")
-            await self._send_error(code, "too many attempts; retry later", retry_after)
+            sent_retry: float | None = retry_after
+            if code == Code.BUSY and _fault("r12-busy-no-retry-after"):
+                sent_retry = None  # "retry_after belongs to throttled (ERR-7)"
+            await self._send_error(code, "too many attempts; retry later", sent_retry)
             raise Closed("refused before any exponentiation")
 
         stored = self.server.accounts.get(user) if valid_user_name(user) else None
@@ -1500,7 +1576,8 @@ class ServerSession:
             return
         stored_name = name.split("/")[-1]
         final = self.config.inbox / (name if _fault("r2-put-full-name") else stored_name)
-        if os.path.lexists(final) and not _fault("eke2-exists-late"):
+        looked_at = self.config.inbox / name if _fault("r12-exists-full-name") else final
+        if os.path.lexists(looked_at) and not _fault("eke2-exists-late"):
             await self._refuse(Code.EXISTS, "a file of that name exists")
             return
         mode = 0o644 if _fault("eke2-partial-0644") else 0o600
@@ -1528,12 +1605,16 @@ class ServerSession:
                 break
             elif frame_type == b"EROR":
                 raise Closed("the client gave up its put")
+            elif _fault("r12-put-denylist") and frame_type not in (b"RQFL", b"PUTF"):
+                continue  # "only a second request breaks a put"
             else:
                 raise ProtocolFailure(Code.UNEXPECTED_FRAME, "only DATA or DONE during a put")
         done = parse_control(payload)
         done_size = member_int(done, "size")
         done_hash = member_sha256(done, "sha256", required=True)
         actual = digest.hexdigest()
+        if _fault("r12-offer-hash-trusted") and offered_hash is not None:
+            actual = offered_hash  # "the client hashed it already"
         short = received != size and not _fault("r2-put-short-accepted")
         if short or done_size != size or done_hash != actual:
             raise ProtocolFailure(Code.INTEGRITY_FAILED, "size or SHA-256 mismatch")
@@ -1543,6 +1624,13 @@ class ServerSession:
         partial, descriptor = self.partial, self.partial_fd
         self.server.partials.discard(partial)
         self.partial, self.partial_fd = None, None
+        if _fault("r12-done-before-commit"):
+            # "answer at once, the fsyncs are slow": committed by a thread after the DONE.
+            await self._send_frame(encode_control(b"DONE", {"size": size, "sha256": actual}))
+            await asyncio.sleep(0.3)  # stands for the fsyncs of a loaded disk
+            with contextlib.suppress(OSError):
+                await asyncio.to_thread(commit_partial, partial, descriptor, final, False)
+            return
         try:
             commit_partial(partial, descriptor, final, replace=False)
         except FileExistsError:
@@ -1772,6 +1860,9 @@ class EkeClient:
                 return
             if attempt == 3 or busy_wait > 5:
                 raise ClientFailure("server busy; giving up")
+            if _fault("r12-client-retry-after-ms"):
+                await asyncio.sleep(busy_wait / 1000 + random.uniform(0, 0.5))
+                continue
             await asyncio.sleep(busy_wait + random.uniform(0, 0.5))
         raise ClientFailure("server busy; giving up")
 
@@ -1927,6 +2018,8 @@ class EkeClient:
             await self.fail(failure.code, failure.message)
         if answered_name != name:
             await self.fail(Code.BAD_FRAME, "RSFL names another file")
+        if _fault("r12-client-writes-final"):
+            return await self._get_in_place(output, size, announced, force)
         mode = 0o644 if _fault("eke2-client-partial-0644") else 0o600
         partial, descriptor = create_partial(output.parent, mode)
         _ACTIVE_PARTIALS.add(partial)
@@ -1942,6 +2035,30 @@ class EkeClient:
             _ACTIVE_PARTIALS.discard(partial)
             kept = _fault("eke2-client-keeps-partial")
             discard_partial(None if kept else partial, descriptor if descriptor >= 0 else None)
+        await self.bye()
+        return received
+
+    async def _get_in_place(
+        self, output: Path, size: int, announced: str | None, force: bool
+    ) -> int:
+        """The fault r12-client-writes-final: no temporary, the final name unlinked on failure."""
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
+        try:
+            descriptor = os.open(output, flags, 0o600)
+        except FileExistsError:
+            raise ClientFailure(f"{output} exists (use --force)") from None
+        _ACTIVE_PARTIALS.add(output)
+        done = False
+        try:
+            received = await self._receive_body(descriptor, size, announced)
+            os.fsync(descriptor)
+            done = True
+        finally:
+            os.close(descriptor)
+            _ACTIVE_PARTIALS.discard(output)
+            if not done:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(output)
         await self.bye()
         return received
 
@@ -1979,6 +2096,8 @@ class EkeClient:
             done_hash, announced = actual, None
         if _fault("r2-client-done-size-ignored"):
             done_size = size
+        if _fault("r12-client-trusts-done-size"):
+            size = done_size  # "DONE says how much was sent"
         if received != size or done_size != size or done_hash != actual:
             await self.fail(Code.INTEGRITY_FAILED, "size or SHA-256 mismatch")
         if announced is not None and announced != actual:

@@ -240,6 +240,63 @@ FAULT_CASES = (
         client=True,
     ),
     FaultCase("r2_done_size_unchecked", "APP-PUT-5", _PUT, "DONE.size not compared"),
+    # Blind round 12 (r12_, I9): the round-12 lenses, read from pki4's own code.
+    FaultCase("r12_exists_full_name", "APP-PUT-3", _PUT, "exists looked up at inbox/name"),
+    FaultCase("r12_crl_checks_own", "PKI-CERT-7", _CERTS, "own certificate looked up in the CRL"),
+    FaultCase(
+        "r12_client_purpose_client",
+        "PKI-CERT-5",
+        (*_CERTS, "test_client_pki_certs.py"),
+        "responder's EKU checked for clientAuth",
+        client=True,
+    ),
+    FaultCase("r12_done_before_commit", "APP-PUT-5", _PUT, "DONE before the commit"),
+    FaultCase(
+        "r12_client_writes_final",
+        "APP-STORE-5",
+        _INITIATOR,
+        "get under the final name",
+        client=True,
+    ),
+    FaultCase("r12_alias_from_sni", "PKI-ID-2", _IDENTITY, "alias from the SNI"),
+    FaultCase("r12_offer_hash_trusted", "APP-PUT-5", _PUT, "PUTF.sha256 taken as the digest"),
+    FaultCase(
+        "r12_client_trusts_done_size", "APP-GET-3", _INITIATOR, "count vs DONE.size", client=True
+    ),
+    FaultCase(
+        "r12_eror_name_shift",
+        "ERR-1",
+        ("test_app_error_frames.py", "test_app_refusals.py"),
+        "EROR names one code off",
+    ),
+    FaultCase(
+        "r12_done_hex_upper",
+        "FRM-12",
+        ("test_interop_answer_frames.py", "test_framing.py", "test_app_get.py"),
+        "upper-case DONE.sha256",
+    ),
+    FaultCase(
+        "r12_bye_empty_payload",
+        "FRM-14",
+        ("test_interop_answer_frames.py", "test_app_get.py", "test_app_put.py"),
+        "empty BYE_ echo",
+    ),
+    FaultCase("r12_pending_local_address", "LIM-8", ("test_lockout.py",), "cap by local address"),
+    FaultCase("r12_static_digest", "APP-PUT-8", _PUT, "one MessageDigest for all sessions"),
+    FaultCase(
+        "r12_alias_static",
+        "PKI-ID-3",
+        (*_IDENTITY, "test_pki_identity_concurrent.py"),
+        "alias in a static field",
+    ),
+    FaultCase("r12_dot_component", "APP-NAME-2", ("test_app_names.py",), "a . component passes"),
+    FaultCase("r12_bidi_isolates", "APP-NAME-8", ("test_app_names_controls.py",), "isolates pass"),
+    FaultCase(
+        "r12_put_frame_denylist",
+        "FRM-6",
+        ("test_app_put.py", "test_framing.py"),
+        "other frames skipped in a put",
+    ),
 )
 
 

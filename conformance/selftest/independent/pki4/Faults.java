@@ -92,6 +92,30 @@ final class Faults {
         {"r2_client_put_done_any", "APP-PUT-10", "the put initiator takes any frame after its DONE as success"},
         {"r2_client_empty_data", "FRM-13", "the initiator accepts a DATA frame of length 0"},
         {"r2_done_size_unchecked", "APP-PUT-5", "Upload.done compares received with the PUTF size only, never DONE.size"},
+        // Blind round 12 (I9, session 12): the round-12 lenses, read from this code.
+        // Lens 1: two values of one type mixed up.
+        {"r12_exists_full_name", "APP-PUT-3", "the exists check resolves the whole name in the inbox; the file is stored under its basename"},
+        {"r12_crl_checks_own", "PKI-CERT-7", "the responder looks its own certificate up in the CRL (mine for leaf)"},
+        {"r12_client_purpose_client", "PKI-CERT-5", "the initiator checks the responder's certificate with Purpose.CLIENT (clientAuth)"},
+        // Lens 2: acknowledged before done.
+        {"r12_done_before_commit", "APP-PUT-5", "a put's DONE written before Storage.commit (\"the fsyncs are slow\")"},
+        {"r12_client_writes_final", "APP-STORE-5", "the initiator writes the get under its final name and deletes it on failure"},
+        // Lens 3: peer-claimed values trusted.
+        {"r12_alias_from_sni", "PKI-ID-2", "the initiator's alias taken from its SNI host name when it sends one"},
+        {"r12_offer_hash_trusted", "APP-PUT-5", "PUTF.sha256, when present, taken as the data's digest"},
+        {"r12_client_trusts_done_size", "APP-GET-3", "the initiator compares its byte count with DONE.size, not RSFL.size"},
+        // Lens 4: sloppy output.
+        {"r12_eror_name_shift", "ERR-1", "EROR names from a zero-based copy of the table: every name one code off"},
+        {"r12_done_hex_upper", "FRM-12", "a get's DONE.sha256 formatted with HexFormat.of().withUpperCase()"},
+        {"r12_bye_empty_payload", "FRM-14", "the BYE_ echo sent with an empty payload, not {}"},
+        // Lens 5: two principals at once.
+        {"r12_pending_local_address", "LIM-8", "the per-address handshake cap compares getLocalAddress(): every peer shares it"},
+        {"r12_static_digest", "APP-PUT-8", "one static MessageDigest for every session: concurrent puts corrupt each other's digest"},
+        {"r12_alias_static", "PKI-ID-3", "the authenticated alias kept in a static field: the last connection's alias is checked"},
+        // Lens 6: deny-lists.
+        {"r12_dot_component", "APP-NAME-2", "components refused: empty and ..; a . component passes"},
+        {"r12_bidi_isolates", "APP-NAME-8", "bidirectional characters refused: U+202A-U+202E only, not the isolates U+2066-U+2069"},
+        {"r12_put_frame_denylist", "FRM-6", "during a put RQFL and PUTF are unexpected_frame; the switch's default skips the frame"},
     };
 
     private static final Set<String> ACTIVE = load();

@@ -46,6 +46,10 @@ final class Frames {
     }
 
     static String errorName(int code) {
+        if (Faults.on("r12_eror_name_shift")) {
+            String[] zeroBased = java.util.Arrays.copyOfRange(ERROR_NAMES, 1, ERROR_NAMES.length);
+            return code >= 0 && code < zeroBased.length ? zeroBased[code] : "internal";
+        }
         return code > 0 && code < ERROR_NAMES.length ? ERROR_NAMES[code] : "internal";
     }
 

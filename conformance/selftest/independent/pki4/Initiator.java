@@ -71,7 +71,7 @@ final class Initiator {
         X509Certificate[] chain = new X509Certificate[peer.length];
         for (int k = 0; k < peer.length; k++) chain[k] = (X509Certificate) peer[k];
         try {
-            trust.checkPeer(chain, Trust.Purpose.SERVER);
+            trust.checkPeer(chain, Faults.on("r12_client_purpose_client") ? Trust.Purpose.CLIENT : Trust.Purpose.SERVER);
             Trust.checkAlias(chain[0], alias);
         } catch (CertificateException e) {
             throw new Failed("responder certificate refused: " + e.getMessage());
@@ -217,7 +217,8 @@ final class Initiator {
             throw fatal(Frames.BAD_FRAME, "RSFL names another file");
         }
         Storage.Temp t = Faults.on("client_temp_in_java_tmpdir")
-                ? Storage.createInJavaTmpdir() : Storage.create(dir, false);
+                ? Storage.createInJavaTmpdir()
+                : Faults.on("r12_client_writes_final") ? Storage.createFinal(fin, force) : Storage.create(dir, false);
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             long received = 0;
@@ -247,9 +248,11 @@ final class Initiator {
                 String actual = HexFormat.of().formatHex(sha.digest());
                 boolean ok = actual.equals(doneSha) && (announced == null || announced.equals(actual)
                         || Faults.on("client_rsfl_sha_ignored"));
+                if (Faults.on("r12_client_trusts_done_size")) size = doneSize; // "DONE says what was sent"
                 if (!Faults.on("client_size_unchecked")) ok = ok && received == size && (doneSize == size || Faults.on("r2_client_done_size"));
                 if (!ok) throw fatal(Frames.INTEGRITY_FAILED, "size or SHA-256 mismatch");
-                Storage.commit(t, fin, force);
+                if (t.path.equals(fin)) Storage.keepInPlace(t);
+                else Storage.commit(t, fin, force);
                 bye();
                 return;
             }

@@ -45,13 +45,15 @@ final class Names {
             if (!Faults.on("c1_controls_allowed") && c >= 0x80 && c <= 0x9f) {
                 throw new Refused(Frames.FORBIDDEN, "C1 control");
             }
-            if ((c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) {
+            boolean isolate = c >= 0x2066 && c <= 0x2069 && !Faults.on("r12_bidi_isolates");
+            if ((c >= 0x202a && c <= 0x202e) || isolate) {
                 throw new Refused(Frames.FORBIDDEN, "bidirectional formatting");
             }
         }
         for (String part : name.split("/", -1)) {
             int n = part.getBytes(StandardCharsets.UTF_8).length;
-            if (n == 0 || n > 255 || part.equals(".") || part.equals("..")) {
+            boolean dot = part.equals(".") && !Faults.on("r12_dot_component");
+            if (n == 0 || n > 255 || dot || part.equals("..")) {
                 throw new Refused(Frames.FORBIDDEN, "bad component");
             }
         }

@@ -30,6 +30,9 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.ExtendedSSLSession;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSocket;
@@ -65,6 +68,18 @@ final class Responder {
     private final ExecutorService pool = Executors.newCachedThreadPool();
     private final ScheduledExecutorService timers;
     private final List<Conn> conns = new ArrayList<>();
+    /** Only the fault r12_alias_static reads it: "the alias of the connection being served". */
+    private static volatile String currentAlias = "";
+    /** Only the fault r12_static_digest uses it: "one digest object is enough". */
+    private static final MessageDigest SHARED_SHA = sha256OrNull();
+
+    private static MessageDigest sha256OrNull() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            return null;
+        }
+    }
 
     /** One accepted connection in the registry (LIM-4, LIM-8, LIM-9). */
     private static final class Conn {
@@ -110,7 +125,11 @@ final class Responder {
         Conn c = new Conn(raw);
         synchronized (conns) {
             int pendingHere = 0;
-            for (Conn o : conns) if (o.handshaking && o.address.equals(c.address)) pendingHere++;
+            for (Conn o : conns) {
+                boolean same = Faults.on("r12_pending_local_address")
+                        ? o.raw.getLocalAddress().equals(c.raw.getLocalAddress()) : o.address.equals(c.address);
+                if (o.handshaking && same) pendingHere++;
+            }
             int cap = Faults.on("r2_pending_cap_gt") ? cfg.maxPendingPerAddress + 1 : cfg.maxPendingPerAddress;
             if (pendingHere >= cap && !Faults.on("no_pending_cap")) {
                 closeQuietly(raw);
@@ -158,6 +177,7 @@ final class Responder {
             c.handshaking = false;
             String alias = admitPeer(s);
             if (alias == null) return;
+            currentAlias = alias;
             s.getSession().invalidate(); // no resumption: every connection is fully checked
             new Session(s, alias).run();
         } catch (IOException e) {
@@ -191,6 +211,11 @@ final class Responder {
         for (int k = 0; k < peer.length; k++) chain[k] = (X509Certificate) peer[k];
         try {
             trust.checkPeer(chain, Trust.Purpose.CLIENT);
+            if (Faults.on("r12_alias_from_sni") && s.getSession() instanceof ExtendedSSLSession) {
+                for (SNIServerName sni : ((ExtendedSSLSession) s.getSession()).getRequestedServerNames()) {
+                    if (sni instanceof SNIHostName) return ((SNIHostName) sni).getAsciiName(); // "who they say they are"
+                }
+            }
             return Trust.singleCn(chain[0]);
         } catch (CertificateException e) {
             Frames.error(s.getOutputStream(), Frames.AUTH_FAILED, "certificate refused");
@@ -274,7 +299,7 @@ final class Responder {
             this.in = new BufferedInputStream(s.getInputStream(), CHUNK);
             this.out = new Watched(s.getOutputStream(), s);
             try {
-                this.sha = MessageDigest.getInstance("SHA-256");
+                this.sha = Faults.on("r12_static_digest") ? SHARED_SHA : MessageDigest.getInstance("SHA-256");
             } catch (NoSuchAlgorithmException e) {
                 throw new IllegalStateException(e);
             }
@@ -330,7 +355,7 @@ final class Responder {
                 case "PUTF": return put(Frames.control(in, h));
                 case "BYE_":
                     Frames.control(in, h);
-                    Frames.write(out, "BYE_", Json.write());
+                    Frames.write(out, "BYE_", Faults.on("r12_bye_empty_payload") ? new byte[0] : Json.write());
                     return Faults.on("r2_bye_stays_open");
                 case "EROR":
                     Frames.readPayload(in, h.length);
@@ -342,6 +367,7 @@ final class Responder {
 
         private boolean allowed() {
             if (cfg.allow == null) return true;
+            String alias = Faults.on("r12_alias_static") ? currentAlias : this.alias;
             if (Faults.on("allow_list_substring")) return String.join(",", cfg.allow).contains(alias);
             return cfg.allow.contains(alias);
         }
@@ -384,7 +410,8 @@ final class Responder {
                     Frames.write(out, "DATA", buf.array(), 0, n);
                     left -= n;
                 }
-                String digest = HexFormat.of().formatHex(sha.digest());
+                HexFormat hex = Faults.on("r12_done_hex_upper") ? HexFormat.of().withUpperCase() : HexFormat.of();
+                String digest = hex.formatHex(sha.digest());
                 Frames.write(out, "DONE", Json.write("size", f.size, "sha256", digest));
             }
             return true;
@@ -420,7 +447,8 @@ final class Responder {
                 fin = cfg.inbox.resolve(name);
                 Files.createDirectories(fin.getParent());
             }
-            if (!Faults.on("put_replaces") && Files.exists(fin, LinkOption.NOFOLLOW_LINKS)) {
+            Path looked = Faults.on("r12_exists_full_name") ? cfg.inbox.resolve(name) : fin;
+            if (!Faults.on("put_replaces") && Files.exists(looked, LinkOption.NOFOLLOW_LINKS)) {
                 Frames.error(out, Frames.EXISTS, "file exists");
                 return true;
             }
@@ -456,7 +484,14 @@ final class Responder {
                         Frames.readPayload(in, h.length);
                         temp.discard();
                         throw new Closing();
+                    case "RQFL":
+                    case "PUTF":
+                        throw new Frames.ProtocolError(Frames.UNEXPECTED_FRAME, h.type + " during a put");
                     default:
+                        if (Faults.on("r12_put_frame_denylist")) {
+                            Frames.readPayload(in, h.length); // "nothing else can hurt a put"
+                            return false;
+                        }
                         throw new Frames.ProtocolError(Frames.UNEXPECTED_FRAME, h.type + " during a put");
                 }
             }
@@ -481,12 +516,23 @@ final class Responder {
                 long doneSize = integer(m, "size");
                 String doneSha = sha256(m, "sha256", true);
                 String actual = HexFormat.of().formatHex(sha.digest());
+                if (Faults.on("r12_offer_hash_trusted") && announced != null) actual = announced;
                 boolean ok = received == size && (doneSize == size || Faults.on("r2_done_size_unchecked"));
                 if (!Faults.on("put_sha_unchecked")) {
                     ok = ok && actual.equals(doneSha)
                             && (announced == null || announced.equals(actual) || Faults.on("putf_sha_ignored"));
                 }
                 if (!ok) throw new Frames.ProtocolError(Frames.INTEGRITY_FAILED, "size or SHA-256 mismatch");
+                if (Faults.on("r12_done_before_commit")) {
+                    Frames.write(out, "DONE", Json.write("size", size, "sha256", actual));
+                    try {
+                        Thread.sleep(300); // stands for the fsyncs of a loaded disk
+                        Storage.commit(temp, fin, false);
+                    } catch (InterruptedException | IOException e) {
+                        temp.discard();
+                    }
+                    return true;
+                }
                 try {
                     Storage.commit(temp, fin, Faults.on("put_replaces"));
                 } catch (FileAlreadyExistsException e) {

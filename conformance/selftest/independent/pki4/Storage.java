@@ -77,6 +77,24 @@ final class Storage {
         return new Temp(p, ch);
     }
 
+    /** The fault r12_client_writes_final: the "temporary" is the final name itself. */
+    static Temp createFinal(Path fin, boolean replace) throws IOException {
+        EnumSet<StandardOpenOption> how = replace
+                ? EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)
+                : EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        FileChannel ch = FileChannel.open(fin, how,
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        LIVE.add(fin);
+        return new Temp(fin, ch);
+    }
+
+    /** The fault r12_client_writes_final: the data is already in place. */
+    static void keepInPlace(Temp t) throws IOException {
+        t.channel.force(true);
+        t.channel.close();
+        LIVE.remove(t.path);
+    }
+
     /** A temporary in java.io.tmpdir (the fault client_temp_in_java_tmpdir). */
     static Temp createInJavaTmpdir() throws IOException {
         Path p = Files.createTempFile("sft-get-", ".part");

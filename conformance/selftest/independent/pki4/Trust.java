@@ -202,7 +202,8 @@ final class Trust {
         checkPath(Faults.on("path_from_peer_chain") ? List.of(chain) : List.of(leaf));
         checkProfile(leaf, purpose);
         if (purpose == Purpose.CLIENT || !Faults.on("initiator_no_crl")) {
-            if (revoked(freshCrl(), leaf)) throw new CertificateException("certificate revoked");
+            X509Certificate looked = purpose == Purpose.CLIENT && Faults.on("r12_crl_checks_own") ? mine : leaf;
+            if (revoked(freshCrl(), looked)) throw new CertificateException("certificate revoked");
         }
         singleCn(leaf);
     }
@@ -330,7 +331,7 @@ final class Trust {
 
             @Override
             public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-                self.checkPeer(chain, Purpose.SERVER);
+                self.checkPeer(chain, Faults.on("r12_client_purpose_client") ? Purpose.CLIENT : Purpose.SERVER);
                 if (expectedServerAlias != null) checkAlias(chain[0], expectedServerAlias);
             }
 
