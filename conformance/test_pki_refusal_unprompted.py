@@ -19,6 +19,7 @@ through the handshake, which only the responder's own checks after it refuse.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,7 @@ from conformance.wire import Closed, ConformanceFailure, ReceivedFrame, deadline
 from conformance.x509 import pem_decode, read_certificate
 
 _AUTH_FAILED = 4
+_RULE = re.compile(r"\b((?:FRM|ERR)-\d+)")
 
 # Certificate defects a TLS library passes in its handshake (the responder's own check
 # refuses them after it), with the requirements their refusal checks.
@@ -75,9 +77,28 @@ def _connect(target: Target, tmp_path: Path, kind: str) -> PkiChannel | Handshak
     return connect_pki(target.host, target.port, ctx, name=f"pki refused unprompted: {kind}")
 
 
+def _judge_refusal_frame(frame: ReceivedFrame, kind: str) -> None:
+    """The refusal's `EROR auth_failed` is a sender's frame like any other: its `name` is
+    the table's for code 4 and its `message` a string of at most 512 characters (ERR-1).
+    A refusal path often builds its frame by hand, apart from the application's encoder
+    (a reason-specific name such as `certificate_refused`, no message): only this EROR
+    shows it."""
+    problems = frame.violations()
+    if problems:
+        failure = ConformanceFailure.evidence(
+            f"ERR-1: {kind}: the EROR refusing the connection",
+            'EROR {"code": 4, "name": "auth_failed", "message": <string of at most 512>}',
+            f"{frame.describe()}: " + "; ".join(problems),
+        )
+        failure.violates = tuple(
+            sorted({rule for problem in problems for rule in _RULE.findall(problem)})
+        ) or ("ERR-1",)
+        raise failure
+
+
 def _params() -> list[object]:
     return [
-        pytest.param(k, marks=pytest.mark.req("PKI-TLS-10", "ERR-3", *ids), id=k)
+        pytest.param(k, marks=pytest.mark.req("PKI-TLS-10", "ERR-3", "ERR-1", *ids), id=k)
         for k, ids in {**_AFTER_HANDSHAKE, **_OTHER}.items()
     ]
 
@@ -107,6 +128,7 @@ def test_refused_connection_ends_without_a_request(
                     "a refusal: an alert, EROR auth_failed then the close, or the close",
                     f"the responder sent {first.describe()}",
                 )
+            _judge_refusal_frame(first, kind)
             after = result.recv_frame(deadline_after(bound))
             if isinstance(after, Closed):
                 return

@@ -122,6 +122,10 @@ PKI_FILES = (
     "test_client_sigint.py",
     "test_client_sweep_idle_age.py",
     "test_interop_answer_frames.py",
+    "test_app_extension_members.py",
+    "test_app_put_concurrent.py",
+    "test_app_put_visibility.py",
+    "test_app_get_concurrent.py",
 )
 
 
