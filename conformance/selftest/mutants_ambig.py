@@ -682,6 +682,7 @@ def all_readings() -> tuple[Reading, ...]:
         readings_session11,
         readings_session11b,
         readings_session11c,
+        readings_session12,
     )
 
     return (
@@ -694,6 +695,7 @@ def all_readings() -> tuple[Reading, ...]:
         + readings_session11.READINGS
         + readings_session11b.READINGS
         + readings_session11c.READINGS
+        + readings_session12.READINGS
     )
 
 
