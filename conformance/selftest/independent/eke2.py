@@ -333,6 +333,9 @@ FAULTS: dict[str, Fault] = {
               "r12-reserved-whole-name: .sft-partial- refused at the start of the whole name only"),
         Fault("FRM-6", "test_app_put.py test_framing.py",
               "r12-put-denylist: during a put RQFL and PUTF refused, other frames ignored"),
+        # Found by test_ops_throttle_principals.py (session 12): eke2's own code until then.
+        Fault("EKE-THR-6", "test_ops_throttle_principals.py",
+              "lead-retry-after-first-lock: user and address locked, retry_after of the user's"),
     )
 }  # fmt: skip
 
@@ -1039,14 +1042,21 @@ class Throttle:
             if _fault("r2-thr-hard-lock-retry-one"):
                 return Code.THROTTLED, 1
             return Code.THROTTLED, max(1, math.ceil(self.policy.cap))
-        for record in (user_record, self.addresses.get(address)):
-            if record is not None and record.failures >= self.policy.failures:
-                if now < record.locked_until:
-                    if _fault("eke2-retry-floor"):
-                        return Code.THROTTLED, math.floor(record.locked_until - now)
-                    if _fault("r12-retry-after-float"):
-                        return Code.THROTTLED, record.locked_until - now
-                    return Code.THROTTLED, max(1, math.ceil(record.locked_until - now))
+        # With the user and the address both locked, the EKE1 waits for the later end.
+        locks = [
+            record.locked_until
+            for record in (user_record, self.addresses.get(address))
+            if record is not None
+            and record.failures >= self.policy.failures
+            and now < record.locked_until
+        ]
+        if locks:
+            until = locks[0] if _fault("lead-retry-after-first-lock") else max(locks)
+            if _fault("eke2-retry-floor"):
+                return Code.THROTTLED, math.floor(until - now)
+            if _fault("r12-retry-after-float"):
+                return Code.THROTTLED, until - now
+            return Code.THROTTLED, max(1, math.ceil(until - now))
         if self.pending_users.get(self._pending_key(user_key, address), 0) >= (
             self.policy.pending_per_user
         ):

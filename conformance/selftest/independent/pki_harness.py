@@ -126,6 +126,7 @@ PKI_FILES = (
     "test_app_put_concurrent.py",
     "test_app_put_visibility.py",
     "test_app_get_concurrent.py",
+    "test_ops_idle_shared.py",
 )
 
 
