@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from Crypto.Hash import MD5, SHA1, SHA224, SHA256, SHA384, SHA512
-from Crypto.PublicKey import ECC, RSA
+from Crypto.PublicKey import DSA, ECC, RSA
 from Crypto.Signature import DSS, eddsa, pkcs1_15
 
 from conformance import x509
@@ -74,6 +74,7 @@ _SIG_OIDS = {
     ("rsa", "sha384"): "1.2.840.113549.1.1.12",
     ("ec", "sha512"): "1.2.840.10045.4.3.4",
     ("rsa", "sha512"): "1.2.840.113549.1.1.13",
+    ("dsa", "sha256"): "2.16.840.1.101.3.4.3.2",  # dsa-with-sha256 (a key type no CA takes)
 }
 _HASHES: dict[str, Any] = {
     "md5": MD5,
@@ -217,7 +218,7 @@ class CsrKey:
     """A key the suite signs CSRs with: ECDSA on any NIST curve, Ed25519, or RSA."""
 
     key: Any
-    kind: str  # "ec" | "rsa" | "ed25519"
+    kind: str  # "ec" | "rsa" | "ed25519" | "dsa"
 
     @classmethod
     def ec(cls, curve: str = "P-256") -> CsrKey:
@@ -226,6 +227,11 @@ class CsrKey:
     @classmethod
     def rsa(cls, bits: int) -> CsrKey:
         return cls(RSA.generate(bits), "rsa")
+
+    @classmethod
+    def dsa(cls, bits: int = 2048) -> CsrKey:
+        """A DSA key (signs with dsa-with-sha256 only): outside PKI-CERT-1's key types."""
+        return cls(DSA.generate(bits), "dsa")
 
     def spki(self) -> bytes:
         return bytes(self.key.public_key().export_key(format="DER"))

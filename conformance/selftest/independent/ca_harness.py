@@ -71,6 +71,10 @@ CA_FILES = (
     "test_interop_ca_lock_threshold.py",
     "test_interop_ca_csr_line_ends.py",
     "test_ca_incomplete_bodies.py",
+    "test_ca_answer_forms.py",
+    "test_ca_concurrent_enrolments.py",
+    "test_ca_revocation_records.py",
+    "test_ca_key_forms.py",
 )
 
 # The CA under test, like a peer under test: its process and its target file.
