@@ -683,6 +683,7 @@ def all_readings() -> tuple[Reading, ...]:
         readings_session11b,
         readings_session11c,
         readings_session12,
+        readings_session12b,
     )
 
     return (
@@ -696,6 +697,7 @@ def all_readings() -> tuple[Reading, ...]:
         + readings_session11b.READINGS
         + readings_session11c.READINGS
         + readings_session12.READINGS
+        + readings_session12b.READINGS
     )
 
 
