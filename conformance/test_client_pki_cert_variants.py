@@ -268,3 +268,39 @@ def test_initiator_refuses_a_responder_holding_its_own_alias(
         f"PKI-ID-1: asked for {alias!r}, the responder's valid certificate names the "
         f"initiator's own alias {own!r}",
     )
+
+
+def _compatibility_form(alias: str, kind: str) -> str:
+    """The alias with its first character (`first_fullwidth`) or every character
+    (`fullwidth`) replaced by its FULLWIDTH form (U+FF01..U+FF5E): a different string of
+    different bytes, which Unicode compatibility normalisation (NFKC, NFKD) folds back
+    into the alias."""
+    shifted = [chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in alias]
+    if kind == "first_fullwidth":
+        return shifted[0] + alias[1:]
+    return "".join(shifted)
+
+
+@pytest.mark.req("PKI-ID-4")
+@pytest.mark.parametrize("kind", ["fullwidth", "first_fullwidth"])
+def test_initiator_refuses_a_common_name_that_only_normalises_to_the_alias(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook, kind: str
+) -> None:
+    """The comparison is byte-exact on the CN (PKI-ID-4: not case-insensitive, nothing
+    but the bytes): a CN in FULLWIDTH letters is no alias (PKI-CERT-2 allows ASCII only)
+    and not the one asked for, although NFKC maps it to the alias. A client that
+    normalises names before comparing them ("Unicode-safe" host-name handling) accepts
+    it; a correct one refuses it whatever it does with non-ASCII text."""
+    alias = responder_alias(target)
+    cn = _compatibility_form(alias, kind)
+    cert = lab_pki(target).employee(cn)
+    run, hostile = run_initiator(
+        target, tmp_path, transcripts, cert=cert, script=honest_get_script(CONTENT)
+    )
+    require_reached(run, hostile, request=False)
+    judge_refusal(
+        run,
+        hostile,
+        f"PKI-ID-4: asked for {alias!r}, the responder's certificate CN is {cn!r} "
+        f"({cn.encode()!r}: NFKC folds it into the alias, its bytes are another name)",
+    )

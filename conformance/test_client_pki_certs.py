@@ -28,11 +28,21 @@ isolates that branch:
   passes test_pki_certs.py's KeyUsage kinds, which all carry the extension [PKI-CERT-9].
   The responder gets this one too, as a client certificate.
 
+And what a refusing initiator sends (PKI-TLS-7): "no request reaches a responder it has
+not verified". An initiator that runs its own certificate checks, or consults the CRL,
+only once its first request is on its way (pipelined with the handshake's last flight, or
+checked "when the answer comes") still refuses in the end — exit status and files look
+right — but its request reached an unverified responder. The case presents certificates
+refused by each kind of check (the initiator's own: no EKU, no BasicConstraints, a
+SHA-384 signature; the CRL: a revoked identity the target declares) and judges only the
+frames of an initiator that refused: at most one `EROR auth_failed`, nothing else.
+
 Fixtures (conformance/plugin.py): `target` (pki, lab mode), `transcripts`, `tmp_path`.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -49,12 +59,14 @@ from conformance._wire_fixtures import (
 )
 from conformance.pki_channel import (
     HandshakeRefused,
+    HostileResponder,
     client_context,
     close_bound,
     connect_pki,
     judge_responder_refusal,
 )
 from conformance.target import Target
+from conformance.wire import ConformanceFailure
 from conformance.x509 import Certificate, LabPKI, pem_decode, read_certificate
 
 pytestmark = [pytest.mark.profile("pki")]
@@ -126,3 +138,82 @@ def test_responder_refuses_client_certificate_without_key_usage(
         request_name=target.files[0].name if target.files else "hello.txt",
         close_within=close_bound(target.limits.idle_timeout),
     )
+
+
+# Refused by the initiator's own checks (OpenSSL lets each through) or by the CRL.
+_UNVERIFIED_KINDS = ("no_eku", "no_basic_constraints", "sha384_signature", "revoked")
+
+
+def _sent_frames(hostile: HostileResponder) -> list[bytes]:
+    return [e.data for t in hostile.transcripts for e in t.entries if e.direction == "recv"]
+
+
+def _is_auth_failed_eror(frame: bytes) -> bool:
+    if frame[:4] != b"EROR":
+        return False
+    try:
+        obj = json.loads(frame[8:].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(obj, dict) and obj.get("code") == 4
+
+
+@pytest.mark.side("initiator")
+@pytest.mark.req("PKI-TLS-7", "ERR-1")
+@pytest.mark.parametrize("kind", _UNVERIFIED_KINDS)
+def test_initiator_that_refuses_a_responder_sent_it_no_request(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook, kind: str
+) -> None:
+    alias = responder_alias(target)
+    if kind == "revoked":
+        revoked = sorted(k for k in target.identities if k.startswith("revoked"))
+        if not target.has("crl") or not revoked:
+            pytest.skip("needs an identity revoked at the CA (target.identities['revoked'])")
+        cert_path, key_path = target.identities[revoked[0]]
+        cert = Certificate.load(cert_path.read_bytes(), key_path.read_bytes())
+        alias = cert.common_name or alias
+    else:
+        cert = lab_pki(target).bad(kind, alias=alias)
+    run, hostile = run_initiator(
+        target,
+        tmp_path,
+        transcripts,
+        cert=cert,
+        script=honest_get_script(CONTENT),
+        alias=alias,
+    )
+    require_reached(run, hostile, request=False)
+    if run.returncode == 0 or run.kept_file:
+        # Accepting the certificate is judged (PKI-CERT-*) by test_pki_certs.py; here
+        # only what a REFUSING initiator sent before it gave up.
+        pytest.skip(f"the client did not refuse the {kind} certificate ({run.describe()})")
+    sent = _sent_frames(hostile)
+    other = [f[:4].decode("latin-1") for f in sent if not _is_auth_failed_eror(f)]
+    erors = [f for f in sent if _is_auth_failed_eror(f)]
+    if other or len(erors) > 1:
+        failure = ConformanceFailure.evidence(
+            f"PKI-TLS-7: the responder's certificate is {kind} (alias {alias!r}); the "
+            "initiator refused it",
+            "no frame before the refusal but one optional `EROR auth_failed`: no request "
+            "reaches a responder the initiator has not verified",
+            f"it sent {[f[:4].decode('latin-1') for f in sent]} before giving up",
+            note=run.describe(),
+        )
+        failure.violates = ("PKI-TLS-7",)
+        raise failure
+    for frame in erors:
+        # The one EROR allowed is still an EROR: the table's name for code 4 and a
+        # message of at most 512 characters [ERR-1].
+        obj = json.loads(frame[8:].decode("utf-8"))
+        message = obj.get("message")
+        if obj.get("name") != "auth_failed" or not (
+            isinstance(message, str) and len(message) <= 512
+        ):
+            failure = ConformanceFailure.evidence(
+                f"ERR-1: the EROR the initiator sent refusing the {kind} certificate",
+                '`{"code": 4, "name": "auth_failed", "message": <at most 512 characters>}`',
+                f"{frame[8:][:300]!r}",
+                note=run.describe(),
+            )
+            failure.violates = ("ERR-1",)
+            raise failure

@@ -447,7 +447,17 @@ def _judge_common(put: PutRun, problems: Problems) -> None:
             )
         )
     digest = hashlib.sha256(put.content).hexdigest()
-    if "sha256" in offered and offered["sha256"] != digest:
+    if "sha256" in offered and not _is_sha256(offered["sha256"]):
+        # The optional member present with the wrong form (null included: FRM-9, "it is
+        # not absent") is a malformed PUTF, whatever the file's digest [FRM-12].
+        problems.append(
+            (
+                "FRM-14",
+                f"PUTF.sha256 is {offered['sha256']!r}: an optional member the initiator "
+                "sends MUST be 64 lower-case hex digits (FRM-12; null is not absent, FRM-9)",
+            )
+        )
+    elif "sha256" in offered and offered["sha256"] != digest:
         problems.append(
             ("APP-PUT-4", f"PUTF.sha256 {offered['sha256']!r} is not the file's {digest}")
         )
@@ -469,6 +479,12 @@ def _judge_common(put: PutRun, problems: Problems) -> None:
             problems.append(
                 ("APP-BYE-1", f"BYE_ with payload {frame.payload[:60]!r}, not a JSON object")
             )
+
+
+def _is_sha256(value: object) -> bool:
+    return (
+        isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+    )
 
 
 def _judge_sent_file(put: PutRun, problems: Problems) -> None:

@@ -421,6 +421,7 @@ def _run(
     password_file: bytes = (PASSWORD + "\n").encode(),
     tls12_only: bool = False,
     plain: bool = False,
+    env: dict[str, str] | None = None,
 ) -> Run:
     template = _enroll_cmd(target)
     assert target.root is not None
@@ -449,7 +450,7 @@ def _run(
                 list(launch.argv),
                 stdin=launch.stdin or b"",
                 timeout=_RUN_TIMEOUT,
-                env=python_env(),
+                env=python_env(env),
                 cwd=tmp,
             )
         except LaunchError as exc:

@@ -35,6 +35,8 @@ host=${hostport%:*}; port=${hostport##*:}
 # the request itself, so the checked certificate is the one the password goes to.
 mkdir "$work/nocerts"
 openssl s_client -connect "$hostport" -servername "$host" -tls1_3 -CAfile "$root" \
+    -groups X25519:P-256:P-384 \
+    -ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256 \
     -no-CApath -no-CAstore -verify_return_error -x509_strict </dev/null \
     >"$work/hello.txt" 2>&1 || die "the CA at $hostport is not certified by this root"
 openssl x509 -in "$work/hello.txt" -out "$work/ca.pem" 2>/dev/null \
@@ -51,7 +53,11 @@ openssl req -new -key "$work/key.pem" -subj "/CN=$alias" -sha256 -out "$work/csr
 jq -n --arg alias "$alias" --rawfile csr "$work/csr.pem" --slurpfile pw "$work/password.json" \
     '{alias: $alias, password: $pw[0], csr: $csr}' >"$work/body.json"
 
-status=$(curl -sS --proto =https --tlsv1.3 --tls-max 1.3 --cacert "$root" \
+# PKI-TLS-8/9 (CA-ENR-18): no key log (curl honours SSLKEYLOGFILE), and only the groups
+# and suites of PKI-TLS-9 offered (curl's defaults add x448, P-521 and ffdhe*).
+status=$(env -u SSLKEYLOGFILE curl -sS --proto =https --tlsv1.3 --tls-max 1.3 --cacert "$root" \
+    --curves X25519:P-256:P-384 \
+    --tls13-ciphers TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256 \
     --capath "$work/nocerts" --pinnedpubkey "sha256//$pin" --max-time 20 \
     -H 'Content-Type: application/json' --data-binary @"$work/body.json" \
     -o "$work/answer" -w '%{http_code}' "https://$hostport/v1/enroll") \
