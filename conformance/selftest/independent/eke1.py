@@ -498,6 +498,116 @@ FAULTS: dict[str, Fault] = {
         "client: a close after all announced bytes kept as done",
         client=True,
     ),
+    # Blind round r12b (I10, session 12): read from this file's own code, not from the
+    # cases, through the six round-12 lenses (L1 two values mixed up, L2 acknowledged
+    # before done, L3 peer-claimed values trusted, L4 sloppy output, L5 two principals at
+    # once, L6 deny-lists and enumerations).
+    "r12b-put-exists-offered-path": Fault(  # L1: the offered path vs the stored basename
+        "APP-PUT-3",
+        "test_app_put.py test_app_put_name_memory.py test_app_inbox_files.py "
+        "test_app_share_and_inbox.py test_app_put_inbox_links.py test_eke_later_requests.py",
+        "server: the existence check looks up the offered path, not the stored basename",
+    ),
+    "r12b-put-commit-deferred": Fault(  # L2: DONE answered before the file is stored
+        "APP-PUT-5",
+        "test_app_put.py test_app_put_concurrent.py test_app_put_sequence.py "
+        "test_app_put_visibility.py test_eke_put_digests.py test_interop_transfer_state.py "
+        "test_interop_empty_transfers.py",
+        "server: a put's DONE answered first, its fsync+link done at the next frame or close",
+    ),
+    "r12b-thr-retry-after-precise": Fault(  # L4: a number sent as a float
+        "ERR-7",
+        "test_eke_throttling.py test_eke_clear_errors.py test_ops_throttle_principals.py",
+        "server: throttled's retry_after sent as the exact time left (a float)",
+    ),
+    "r12b-rsfl-sha-null": Fault(  # L4: an optional member sent as null
+        "FRM-14",
+        "test_app_get_frame_sizes.py test_interop_answer_frames.py test_framing.py "
+        "test_eke_records.py test_app_error_frames.py test_app_get.py",
+        'server: a get\'s RSFL carries "sha256": null (not computed yet)',
+    ),
+    "r12b-put-digest-shared": Fault(  # L5: a per-put object shared by every put
+        "APP-2",
+        "test_app_put_sequence.py test_interop_transfer_state.py test_eke_later_requests.py "
+        "test_ops_long_sessions.py test_app_get.py test_app_put.py",
+        "server: every put hashes into one digest object (a default evaluated once)",
+    ),
+    "r12b-thr-current-attempt": Fault(  # L5: one handshake's bookkeeping on another's
+        "EKE-THR-5",
+        "test_eke_throttling.py test_ops_eke_abandon_boundaries.py "
+        "test_ops_eke_interleaved_logins.py test_ops_throttle_principals.py",
+        "server: a handshake's end is booked on the last admitted attempt",
+    ),
+    "r12b-name-dot-component": Fault(  # L6: '..' and '' refused, '.' forgotten
+        "APP-NAME-2",
+        "test_app_names.py test_app_put_name_memory.py test_eke_later_requests.py",
+        "server: a '.' component accepted (only '' and '..' listed)",
+    ),
+    "r12b-name-bidi-overrides-only": Fault(  # L6: two of the nine characters listed
+        "APP-NAME-8",
+        "test_app_names_controls.py test_eke_later_requests.py",
+        "server: only U+202D/U+202E refused of the bidirectional formatting characters",
+    ),
+    "r12b-idle-unlisted-ignored": Fault(  # L6: the listed frames refused, the rest dropped
+        "FRM-6",
+        "test_framing.py test_eke_records.py test_app_put.py test_app_integrity.py",
+        "server: in IDLE only RSFL and DONE refused; a stray DATA silently ignored",
+    ),
+    "r12b-peer-eror-code-trusted": Fault(  # L3: the peer's EROR code taken as the truth
+        "ERR-3",
+        "test_app_eror_from_initiator.py test_framing.py test_app_put.py test_app_get.py",
+        "server: an initiator's non-fatal EROR (not_found...) ignored, the connection kept",
+    ),
+    "r12b-cli-excess-per-frame": Fault(  # L1: this frame's length vs the running total
+        "APP-GET-4",
+        "test_eke_client_transfer.py",
+        "client: excess DATA judged per frame (len > size), not on the running total",
+        client=True,
+    ),
+    "r12b-cli-commit-at-last-byte": Fault(  # L2: visible before verified
+        "APP-GET-6",
+        "test_eke_client_transfer.py test_client_lies.py",
+        "client: the get renamed once all bytes are in, before DONE is checked",
+        client=True,
+    ),
+    "r12b-cli-put-answer-unread": Fault(  # L2: success before the responder's DONE
+        "APP-PUT-10",
+        "test_client_put.py test_client_put_wire.py test_client_put_renamed.py "
+        "test_client_lifetime.py test_eke_client_put_ack.py",
+        "client: after its DONE the put sends BYE_ and exits 0, the answer never read",
+        client=True,
+    ),
+    "r12b-cli-busy-retry-capped": Fault(  # L3: a peer's retry_after bounded wrongly
+        "EKE-THR-7",
+        "test_eke_client_busy_retries.py test_eke_client.py",
+        "client: busy retried once after min(retry_after, 2) s",
+        client=True,
+    ),
+    "r12b-cli-announced-digest-trusted": Fault(  # L3: RSFL.sha256 taken for the data's
+        "APP-GET-3",
+        "test_eke_client_transfer.py test_eke_client.py test_client_lies.py",
+        "client: when RSFL carries sha256 it stands for the data's digest",
+        client=True,
+    ),
+    "r12b-cli-bye-empty": Fault(  # L4: a control frame with no JSON
+        "FRM-14",
+        "test_eke_client.py test_client_put.py test_client_lies.py test_eke_client_transfer.py "
+        "test_interop_client_closing_frames.py",
+        "client: BYE_ sent with an empty payload, not {}",
+        client=True,
+    ),
+    "r12b-cli-eror-name-is-text": Fault(  # L4: EROR.name is the human text
+        "ERR-1",
+        "test_eke_client_answers.py test_client_lies.py test_client_fatal_errors.py",
+        "client: its EROR's name member carries the message text",
+        client=True,
+    ),
+    "r12b-cli-unlisted-frame-ignored": Fault(  # L6: requests refused, other frames dropped
+        "FRM-6",
+        "test_eke_client_transfer.py test_eke_client_answers.py test_client_lies.py",
+        "client: during a get only request frames refused; a stray RSFL ignored",
+        client=True,
+    ),
 }
 
 
@@ -1027,6 +1137,10 @@ def name_problem(name: str) -> str | None:
         return "absolute, drive letter or backslash"
     for ch in name:
         cp = ord(ch)
+        if fault("r12b-name-bidi-overrides-only"):
+            if cp < 0x20 or 0x7F <= cp <= 0x9F or cp in (0x202D, 0x202E):  # "the overrides"
+                return "control or bidirectional override character"
+            continue
         if cp < 0x20 or 0x7F <= cp <= 0x9F or 0x202A <= cp <= 0x202E or 0x2066 <= cp <= 0x2069:
             return "control or bidirectional formatting character"
     parts = name.split("/")
@@ -1035,8 +1149,9 @@ def name_problem(name: str) -> str | None:
         if parts and parts[0] == "..":
             return "outside the share"
         return None if parts else "empty name"
+    refused = ("", "..") if fault("r12b-name-dot-component") else ("", ".", "..")
     for part in parts:
-        if part in ("", ".", ".."):
+        if part in refused:
             return "empty, . or .. component"
         if len(part.encode("utf-8")) > 255:
             return "component longer than 255 bytes"
@@ -1238,6 +1353,7 @@ class Throttle:
         self._failed: dict[str, dict[str, list[float]]] = {"user": {}, "address": {}}
         self._locked_users: set[str] = set()
         self._pending: dict[tuple[str, str], int] = {}
+        self._current: _Attempt | None = None
         self._lock = threading.Lock()
         if state is not None and fault("thr-counts-in-memory"):
             state = self.state = None
@@ -1280,6 +1396,9 @@ class Throttle:
                     worst = max(worst, last + self._lock_seconds(count) - now)
             if worst > 0:
                 left = int(worst) if fault("r2-thr-retry-after-floor") else math.ceil(worst)
+                if fault("r12b-thr-retry-after-precise"):
+                    precise: Any = round(worst, 2)  # "tell the client exactly how long"
+                    return Refusal(ErrorCode.THROTTLED, precise)
                 return Refusal(ErrorCode.THROTTLED, left)
             for kind, key in keys:
                 if fault("thr-no-pending-cap"):
@@ -1297,7 +1416,9 @@ class Throttle:
                 if fault("thr-pending-counted"):
                     entry = self._failed[kind].setdefault(key, [0, now])
                     entry[1] = now
-        return _Attempt(keys)
+            attempt = _Attempt(keys)
+            self._current = attempt  # only for the fault "r12b-thr-current-attempt"
+        return attempt
 
     def _release(self, attempt: _Attempt) -> bool:
         if attempt.ended:
@@ -1310,6 +1431,8 @@ class Throttle:
     def fail(self, attempt: _Attempt, *, verified_wrong: bool = False) -> None:
         """The handshake ended without a valid EKE3: a failure, counted now (EKE-THR-5)."""
         with self._lock:
+            if fault("r12b-thr-current-attempt") and self._current is not None:
+                attempt = self._current  # "the attempt in progress"
             if not self._release(attempt):
                 return
             if fault("thr-counted-at-eke3") and not verified_wrong:
@@ -1356,6 +1479,7 @@ class _Connection:
 _SHARE_LOCK = threading.Lock()  # only for the fault "b2-lim-share-lock"
 _HANDSHAKE_LOCK = threading.Lock()  # only for the fault "b3-lim-handshakes-serialised"
 _KEPT_SLOTS: set[int] = set()  # only for the fault "b5-lim-slot-kept-after-eror"
+_SHARED_DIGEST = hashlib.sha256()  # only for the fault "r12b-put-digest-shared"
 
 
 class ConnectionTable:
@@ -1621,12 +1745,27 @@ class Session:
         self.config = server.config
         self.channel = channel
         self.upload: _Upload | None = None
+        self.deferred: _Upload | None = None  # only for the fault "r12b-put-commit-deferred"
 
     def run(self) -> None:
         try:
             self._loop()
         finally:
+            self._store_deferred()
             self._discard()
+
+    def _store_deferred(self) -> None:
+        upload, self.deferred = self.deferred, None
+        if upload is None:
+            return
+        try:
+            with self.server._put_lock:
+                commit_partial(upload.partial, upload.final, upload.fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                upload.partial.unlink()
+        with contextlib.suppress(OSError):
+            os.close(upload.fd)
 
     def _loop(self) -> None:
         idle = None if fault("lim-no-idle-timeout") else self.config.idle_timeout
@@ -1667,6 +1806,11 @@ class Session:
 
     def _handle(self, frame_type: bytes, payload: bytes) -> bool:
         """One frame; False when the connection ends."""
+        self._store_deferred()
+        if frame_type == b"EROR" and fault("r12b-peer-eror-code-trusted"):
+            with contextlib.suppress(ProtocolFailure, ValueError):
+                if ErrorCode(member_int(parse_control(payload), "code")) in _NON_FATAL:
+                    return True  # "the peer only refused something: nothing to tear down"
         if frame_type == b"EROR" or (frame_type == b"BYE_" and fault("app-bye-ends-put")):
             return False
         if frame_type not in _KNOWN_TYPES:
@@ -1691,6 +1835,8 @@ class Session:
                 with contextlib.suppress(OSError, ChannelBroken):
                     self.channel.send(b"BYE_", b"{}")
                 return fault("r2-bye-keeps-open")
+            if fault("r12b-idle-unlisted-ignored") and frame_type not in (b"RSFL", b"DONE"):
+                return True  # "APP-1 names RSFL and DONE; anything else is noise"
             raise ProtocolFailure(ErrorCode.UNEXPECTED_FRAME, "not allowed when idle")
         if frame_type == b"DATA":
             self._data(payload)
@@ -1722,7 +1868,10 @@ class Session:
                 rsfl = control_payload({"name": shown, "size": 0})
                 self.channel.send_inner(encode_frame(b"RSFL", rsfl) + encode_frame(b"DONE", done))
                 return
-            self.channel.send(b"RSFL", control_payload({"name": shown, "size": size}))
+            header: dict[str, Any] = {"name": shown, "size": size}
+            if fault("r12b-rsfl-sha-null"):
+                header["sha256"] = None  # "not computed yet: the digest comes with DONE"
+            self.channel.send(b"RSFL", control_payload(header))
             digest = hashlib.sha256()
             sent = 0
             while sent < size:
@@ -1755,7 +1904,10 @@ class Session:
             raise ProtocolFailure(ErrorCode.FORBIDDEN, "name refused: reserved prefix")
         final = inbox / stored
         late = fault("app-put-overwrites") or fault("app-exists-checked-at-done")
-        if os.path.lexists(final) and not late:
+        probe = final
+        if fault("r12b-put-exists-offered-path"):
+            probe = inbox / _usable_name(name)  # "the name the initiator asked for"
+        if os.path.lexists(probe) and not late:
             raise ProtocolFailure(ErrorCode.EXISTS, "a file of that name exists")
         limit = self.config.max_file_size - fault("app-put-max-size-off-by-one")
         if size > limit:
@@ -1766,6 +1918,8 @@ class Session:
         else:
             partial, fd = create_partial(inbox)
         self.upload = _Upload(stored, final, partial, fd, size, sha)
+        if fault("r12b-put-digest-shared"):
+            self.upload.digest = _SHARED_DIGEST  # as `digest: Any = hashlib.sha256()` would
         answer: dict[str, Any] = {"accept": True, "name": stored}
         if fault("r2-put-rsfl-no-accept"):
             answer = {"name": stored, "size": size}  # "the same RSFL as a get's"
@@ -1797,6 +1951,12 @@ class Session:
         ):
             self._discard()
             raise ProtocolFailure(ErrorCode.INTEGRITY_FAILED, "size or SHA-256 mismatch")
+        if fault("r12b-put-commit-deferred") and upload.partial != upload.final:
+            # "fsync is slow: answer now, store when the connection moves on"
+            self.deferred = upload
+            self.upload = None
+            self.channel.send(b"DONE", control_payload({"size": size, "sha256": digest}))
+            return
         try:
             if upload.partial != upload.final:
                 with self.server._put_lock:
@@ -1829,6 +1989,14 @@ class Session:
 
 class ClientError(Exception):
     """What the client tells its user (exit status 1)."""
+
+
+class _Busy(ClientError):
+    """EROR busy (only for the fault "r12b-cli-busy-retry-capped")."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("server busy")
+        self.retry_after = retry_after
 
 
 def read_password_file(path: Path) -> str:
@@ -1866,6 +2034,19 @@ class EkeClient:
         return time.monotonic() + self.timeout
 
     def connect(self) -> RecordChannel:
+        if not fault("r12b-cli-busy-retry-capped"):
+            return self._connect_once()
+        try:
+            return self._connect_once()
+        except _Busy as busy:
+            # "retry once; never let a server make us wait long"
+            time.sleep(min(busy.retry_after, 2.0))
+        try:
+            return self._connect_once()
+        except _Busy as exc:
+            raise ClientError("server busy") from exc
+
+    def _connect_once(self) -> RecordChannel:
         try:
             sock = socket.create_connection(self.address, timeout=self.timeout)
         except OSError as exc:
@@ -1933,6 +2114,12 @@ class EkeClient:
             frames.send_error(failure.code, failure.message)
             raise ClientError(f"bad frame from the server: {failure.message}") from failure
         if frame_type == b"EROR":
+            if fault("r12b-cli-busy-retry-capped"):
+                with contextlib.suppress(ProtocolFailure):
+                    refusal = parse_control(payload)
+                    if member_int(refusal, "code") == ErrorCode.BUSY:
+                        wait = refusal.get("retry_after")
+                        raise _Busy(float(wait) if isinstance(wait, int) else 1.0)
             raise ClientError(_describe_error(payload))
         if frame_type != wanted:
             frames.send_error(ErrorCode.UNEXPECTED_FRAME, f"expected {wanted.decode()}")
@@ -2000,7 +2187,17 @@ def _receive(channel: RecordChannel, client: EkeClient) -> tuple[bytes, bytes]:
         raise ClientError(f"bad frame from the server: {failure.message}") from failure
 
 
+def _bye_payload() -> bytes:
+    return b"" if fault("r12b-cli-bye-empty") else b"{}"  # "BYE_ carries nothing"
+
+
 def _fail(channel: RecordChannel, code: ErrorCode, message: str) -> NoReturn:
+    if fault("r12b-cli-eror-name-is-text"):  # "name: what went wrong"
+        with contextlib.suppress(OSError, ChannelBroken):
+            channel.send(
+                b"EROR", control_payload({"code": int(code), "name": message, "message": message})
+            )
+        raise ClientError(message)
     channel.send_error(code, message)
     raise ClientError(message)
 
@@ -2029,6 +2226,7 @@ def _receive_file(
     else:
         partial, fd = create_partial(directory)
     kept = False
+    early: Path | None = None  # only for the fault "r12b-cli-commit-at-last-byte"
     try:
         digest = hashlib.sha256()
         received = 0
@@ -2046,16 +2244,27 @@ def _receive_file(
                 smallest = 0 if fault("r2-cli-data-empty-accepted") else 1
                 if not smallest <= len(payload) <= MAX_DATA:
                     _fail(channel, ErrorCode.BAD_FRAME, "DATA must hold 1 to 1048576 bytes")
-                if received + len(payload) > size:
+                beyond = received + len(payload) > size
+                if fault("r12b-cli-excess-per-frame"):
+                    beyond = len(payload) > size  # "a frame larger than the file"
+                if beyond:
                     if not fault("cli-excess-clipped"):
                         _fail(channel, ErrorCode.INTEGRITY_FAILED, "more data than announced")
                     payload = payload[: size - received]
                 os.write(fd, payload)
                 digest.update(payload)
                 received += len(payload)
+                if fault("r12b-cli-commit-at-last-byte") and received == size and partial != out:
+                    commit_partial(partial, out, fd)  # "all there: DONE only confirms it"
+                    partial = early = out
                 continue
             if frame_type == b"EROR":
                 raise ClientError(_describe_error(payload))
+            if fault("r12b-cli-unlisted-frame-ignored"):
+                if frame_type in (b"RQFL", b"PUTF", b"BYE_"):  # "a responder never sends these"
+                    _fail(channel, ErrorCode.UNEXPECTED_FRAME, "expected DATA or DONE")
+                if frame_type != b"DONE":
+                    continue
             if frame_type != b"DONE":
                 _fail(channel, ErrorCode.UNEXPECTED_FRAME, "expected DATA or DONE")
             try:
@@ -2065,6 +2274,8 @@ def _receive_file(
             except ProtocolFailure as failure:
                 _fail(channel, failure.code, failure.message)
             actual = digest.hexdigest()
+            if fault("r12b-cli-announced-digest-trusted") and announced is not None:
+                actual = announced  # "the server told us the digest up front"
             sizes_ok = received == size == done_size or fault("cli-size-unchecked")
             if fault("r2-cli-done-size-ignored"):
                 sizes_ok = received == size
@@ -2082,13 +2293,16 @@ def _receive_file(
                     raise ClientError(f"{out} appeared meanwhile: not overwritten") from exc
             kept = True
             with contextlib.suppress(OSError, ChannelBroken):
-                channel.send(b"BYE_", b"{}")
+                channel.send(b"BYE_", _bye_payload())
             return
     finally:
         os.close(fd)
         if not kept and partial != out and not fault("cli-keeps-partial"):
             with contextlib.suppress(OSError):
                 partial.unlink()
+        if not kept and early is not None:
+            with contextlib.suppress(OSError):
+                early.unlink()
 
 
 def client_put(args: argparse.Namespace) -> int:
@@ -2125,6 +2339,10 @@ def client_put(args: argparse.Namespace) -> int:
             _fail(channel, failure.code, failure.message)
         if not fault("cli-put-no-wait"):
             send_file()
+        if fault("r12b-cli-put-answer-unread"):
+            with contextlib.suppress(OSError, ChannelBroken):
+                channel.send(b"BYE_", b"{}")
+            return 0  # "everything was sent and the connection held: done"
         try:
             frame_type, payload = _receive(channel, client)
         except ClientError as exc:
@@ -2146,7 +2364,7 @@ def client_put(args: argparse.Namespace) -> int:
         except ProtocolFailure as failure:
             _fail(channel, failure.code, failure.message)
         with contextlib.suppress(OSError, ChannelBroken):
-            channel.send(b"BYE_", b"{}")
+            channel.send(b"BYE_", _bye_payload())
     finally:
         channel.frames.close()
     return 0

@@ -483,6 +483,91 @@ FAULTS: dict[str, Fault] = {
     "b4-bye-unparsed": Fault(
         "FRM-9", "test_framing.py", "responder: BYE_'s payload is never parsed (any bytes close)"
     ),
+    # Blind round r12b (I10, session 12): read from this file's own code, not from the
+    # cases, through the six round-12 lenses (L1 two values mixed up, L2 acknowledged
+    # before done, L3 peer-claimed values trusted, L4 sloppy output, L5 two principals at
+    # once, L6 deny-lists and enumerations).
+    "r12b-put-excess-by-chunk": Fault(  # L1: the bytes read vs the frame's length
+        "APP-PUT-6",
+        "test_app_put.py",
+        "responder: excess DATA noticed per chunk read, not from the frame header",
+    ),
+    "r12b-done-before-link": Fault(  # L2: DONE answered before the link that stores
+        "APP-PUT-8",
+        "test_app_put.py test_app_put_race_loser.py test_app_put_visibility.py",
+        "responder: DONE sent before the link; a lost race is only logged",
+    ),
+    "r12b-put-putf-sha-trusted": Fault(  # L3: PUTF's sha256 taken for the data's
+        "APP-PUT-5",
+        "test_app_put.py test_app_put_concurrent.py test_app_put_sequence.py "
+        "test_app_put_visibility.py test_interop_transfer_state.py",
+        "responder: when PUTF carries sha256, it stands for the received data's digest",
+    ),
+    "r12b-eror-name-upper": Fault(  # L4: the enum's name, not the table's
+        "ERR-1",
+        "test_app_error_frames.py test_app_refusals.py test_app_names.py "
+        "test_interop_answer_frames.py test_framing.py",
+        "responder: EROR.name is the enum member's name (NOT_FOUND), not the table's",
+    ),
+    "r12b-get-empty-data-tail": Fault(  # L4: the read that returned nothing, sent
+        "FRM-13",
+        "test_app_get.py test_app_get_frame_sizes.py test_framing.py",
+        "responder: a get ends its DATA with an empty DATA frame (the EOF read)",
+    ),
+    "r12b-allow-cached-by-address": Fault(  # L5: one address's decision for every alias
+        "PKI-ID-3",
+        "test_ops_pki_allow_alias.py test_pki_identity.py test_pki_identity_concurrent.py "
+        "test_pki_certs.py",
+        "responder: the allow-list decision cached per client address",
+    ),
+    "r12b-put-temp-per-name": Fault(  # L5: two puts of one name share one temporary
+        "APP-PUT-8",
+        "test_app_put.py test_app_put_race_loser.py test_app_put_visibility.py",
+        "responder: the temporary is .sft-partial-NAME, opened O_TRUNC without O_EXCL",
+    ),
+    "r12b-name-empty-components": Fault(  # L6: empty components dropped, not refused
+        "APP-NAME-2",
+        "test_app_names.py test_app_put_name_memory.py test_framing.py",
+        "responder: empty components (a//b, a/) dropped instead of refused",
+    ),
+    "r12b-initiator-excess-per-frame": Fault(  # L1: this frame vs the running total
+        "APP-GET-4",
+        "test_pki_initiator_transfer.py test_interop_get_excess_total.py",
+        "initiator: excess DATA judged per frame (length > size), not on the total",
+        client=True,
+    ),
+    "r12b-initiator-writes-in-place": Fault(  # L2: visible before verified
+        "APP-GET-6",
+        "test_pki_initiator_transfer.py test_client_lies.py",
+        "initiator: without --force the get is written under its final name directly",
+        client=True,
+    ),
+    "r12b-initiator-san-alias": Fault(  # L3: the subjectAltName taken for the alias
+        "PKI-ID-4",
+        "test_client_pki_cert_variants.py test_pki_identity.py",
+        "initiator: a server certificate's first SAN DNS name taken as its alias",
+        client=True,
+    ),
+    "r12b-initiator-putf-null-sha": Fault(  # L4: an optional member sent as null
+        "FRM-14",
+        "test_client_put.py test_pki_initiator_transfer.py test_client_lies.py "
+        "test_client_put_wire.py",
+        'initiator: an empty file\'s PUTF carries "sha256": null',
+        client=True,
+    ),
+    "r12b-initiator-frames-denylist": Fault(  # L6: requests refused, the rest let through
+        "FRM-6",
+        "test_pki_initiator_transfer.py test_client_lies.py",
+        "initiator: only RQFL/PUTF refused as unexpected; other frames parsed in place",
+        client=True,
+    ),
+    "r12b-initiator-ku-denylist": Fault(  # L6: the bad bits listed, the needed one not
+        "PKI-CERT-9",
+        "test_client_pki_certs.py test_client_pki_cert_variants.py "
+        "test_client_pki_put_identity.py",
+        "initiator: KeyUsage refused only for keyCertSign/cRLSign; no digitalSignature passes",
+        client=True,
+    ),
 }
 
 
@@ -602,7 +687,7 @@ def error_frame(code: ErrorCode, message: str) -> bytes:
         "EROR",
         {
             "code": int(code),
-            "name": code.wire_name,
+            "name": code.name if _fault("r12b-eror-name-upper") else code.wire_name,
             "message": message if _fault("error-echoes-name") else message[:200],
         },
     )
@@ -725,6 +810,8 @@ def check_name(name: str) -> list[str]:
     if any(_refused_character(ch) for ch in name):
         raise FrameError(forbidden, "name holds a forbidden character")
     parts = name.split("/")
+    if _fault("r12b-name-empty-components"):
+        parts = [p for p in parts if p]  # "a//b is a/b, as every shell has it"
     if _fault("name-dotdot-normalised"):
         parts = [p for p in os.path.normpath(name).split("/") if p]
         if parts and parts[0] == "..":
@@ -1162,6 +1249,8 @@ def judge_certificate(der: bytes | None, trust: Trust, *, want_client: bool) -> 
     if constraints.ca and not (_fault("ca-true-accepted") or _fault("r2-initiator-ca-true")):
         raise PeerRefused("BasicConstraints CA:TRUE")
     usage_ok = usage.digital_signature and not (usage.key_cert_sign or usage.crl_sign)
+    if not want_client and _fault("r12b-initiator-ku-denylist"):
+        usage_ok = not (usage.key_cert_sign or usage.crl_sign)  # "no CA bits: fine"
     if not usage_ok and not (want_client and _fault("key-usage-unchecked")):
         raise PeerRefused("KeyUsage is not digitalSignature")
     wanted = ExtendedKeyUsageOID.CLIENT_AUTH if want_client else ExtendedKeyUsageOID.SERVER_AUTH
@@ -1174,6 +1263,14 @@ def judge_certificate(der: bytes | None, trust: Trust, *, want_client: bool) -> 
     if len(names) != 1 and not (_fault("r2-initiator-first-cn") and names):
         raise PeerRefused("subject without exactly one CN")
     alias = names[0].value
+    if not want_client and _fault("r12b-initiator-san-alias"):
+        try:  # "modern TLS names the host in the subjectAltName"
+            san = extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+            dns = san.get_values_for_type(x509.DNSName)
+        except x509.ExtensionNotFound:
+            dns = []
+        if dns:
+            alias = dns[0]
     if not isinstance(alias, str) or not _ALIAS.fullmatch(alias):
         raise PeerRefused("CN is not an alias")
     if _fault("initiator-no-crl" if not want_client else "crl-not-checked"):
@@ -1240,6 +1337,7 @@ class Responder:
         self.put_enabled = put_enabled
         self.connections: list[_Connection] = []
         self.live_temporaries: set[str] = set()
+        self.allow_memo: dict[str, bool] = {}  # only for the fault "r12b-allow-cached-by-address"
 
     # admission (LIM-4, LIM-8, LIM-9)
     def _admit(self, connection: _Connection) -> bool:
@@ -1332,6 +1430,7 @@ class Responder:
             return
         _log(f"{connection.address}: authenticated as {alias}")
         session = _Session(self, channel, alias)
+        session.address = connection.address
         await session.run()
 
 
@@ -1344,6 +1443,7 @@ class _Session:
         self.alias = alias
         self.limits = responder.limits
         self.put: _Put | None = None
+        self.address = ""
 
     @property
     def state(self) -> str:
@@ -1445,6 +1545,9 @@ class _Session:
 
     def _allowed(self) -> bool:
         allow = self.responder.allow or frozenset()
+        if _fault("r12b-allow-cached-by-address"):  # "one lookup per client machine"
+            memo = self.responder.allow_memo
+            return memo.setdefault(self.address, self.alias in allow)
         if _fault("allow-list-prefix"):
             return any(self.alias.startswith(a) for a in allow)
         return self.alias in allow
@@ -1481,6 +1584,8 @@ class _Session:
                 digest.update(chunk)
                 left -= len(chunk)
                 await self.send(encode_frame("DATA", chunk))
+            if _fault("r12b-get-empty-data-tail"):
+                await self.send(encode_frame("DATA", b""))  # the read that found the end
             await self.send(encode_control("DONE", {"size": size, "sha256": digest.hexdigest()}))
             _log(f"{self.alias}: get {name!r} size={size} sent")
         finally:
@@ -1523,7 +1628,11 @@ class _Session:
             return
         temp = os.path.join(self.responder.inbox, PARTIAL_PREFIX + secrets.token_hex(12))
         mode = 0o644 if _fault("put-temp-0644") else 0o600
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+        if _fault("r12b-put-temp-per-name"):  # "the final name is free: so is its temporary"
+            temp = os.path.join(self.responder.inbox, PARTIAL_PREFIX + final)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
+        else:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
         if _fault("put-temp-0644"):
             os.fchmod(fd, mode)
         self.responder.live_temporaries.add(temp)
@@ -1536,7 +1645,8 @@ class _Session:
         if (length == 0 and not _fault("empty-data-accepted")) or length > DATA_LIMIT:
             raise FrameError(ErrorCode.BAD_FRAME, "DATA of 0 or more than 1 MiB")
         late = _fault("put-extra-data-late")
-        if put.received + length > put.size and not late:
+        by_chunk = _fault("r12b-put-excess-by-chunk")
+        if put.received + length > put.size and not late and not by_chunk:
             raise FrameError(ErrorCode.INTEGRITY_FAILED, "more data than announced")
         left = length
         while left:
@@ -1547,6 +1657,8 @@ class _Session:
                     raise  # "the sender is gone": run() aborts
                 raise FrameError(ErrorCode.TIMEOUT, "idle timeout") from None
             left -= len(chunk)
+            if by_chunk and put.received + len(chunk) > put.size:  # "count what arrives"
+                raise FrameError(ErrorCode.INTEGRITY_FAILED, "more data than announced")
             put.digest.update(chunk)
             if put.received + len(chunk) <= put.size:
                 os.write(put.fd, chunk)
@@ -1560,6 +1672,8 @@ class _Session:
         size = member_int(body, "size")
         sha = member_sha256(body, "sha256", required=True)
         actual = put.digest.hexdigest()
+        if _fault("r12b-put-putf-sha-trusted") and put.announced_sha256 is not None:
+            actual = put.announced_sha256  # "the initiator told us: no need to hash twice"
         if (
             (size != put.size and not _fault("done-size-unchecked"))
             or put.received != put.size
@@ -1575,6 +1689,9 @@ class _Session:
         os.close(put.fd)
         put.fd = -1
         final_path = os.path.join(self.responder.inbox, put.final)
+        early = _fault("r12b-done-before-link")
+        if early:  # "the data is verified and synced: the answer need not wait for the link"
+            await self.send(encode_control("DONE", {"size": put.size, "sha256": actual}))
         try:
             if _fault("put-overwrites") or _fault("put-replace-at-commit"):
                 os.replace(put.temp, final_path)
@@ -1583,6 +1700,9 @@ class _Session:
                 os.unlink(put.temp)
         except FileExistsError:
             self._discard_put()
+            if early:
+                _log(f"{self.alias}: put {put.final!r} lost a race after its DONE")
+                return
             await self.send(error_frame(ErrorCode.EXISTS, "a file of that name was stored"))
             return
         self.responder.live_temporaries.discard(put.temp)
@@ -1592,7 +1712,8 @@ class _Session:
             os.fsync(directory)
         finally:
             os.close(directory)
-        await self.send(encode_control("DONE", {"size": put.size, "sha256": actual}))
+        if not early:
+            await self.send(encode_control("DONE", {"size": put.size, "sha256": actual}))
         _log(f"{self.alias}: put {put.final!r} size={put.size} stored")
 
     def _discard_put(self) -> None:
@@ -1790,7 +1911,10 @@ class Initiator:
         assert channel is not None
         header = await channel.recv_exact(HEADER_LENGTH, self.timeout)
         kind, length = parse_header(header, DEFAULT_FRAME_LIMIT)
-        if kind not in _EXPECT[expecting]:
+        if _fault("r12b-initiator-frames-denylist"):
+            if kind in ("RQFL", "PUTF"):  # "a responder never sends requests"
+                raise FrameError(ErrorCode.UNEXPECTED_FRAME, f"{kind} while {expecting}")
+        elif kind not in _EXPECT[expecting]:
             raise FrameError(ErrorCode.UNEXPECTED_FRAME, f"{kind} while {expecting}")
         if kind == "DATA":
             data_limit = (
@@ -1855,6 +1979,8 @@ class _GetOutput:
         self.directory = os.path.dirname(self.out)
         self.force = force
         self.temp = os.path.join(self.directory, PARTIAL_PREFIX + secrets.token_hex(12))
+        if _fault("r12b-initiator-writes-in-place") and not force:
+            self.temp = self.out  # "nothing to protect: no file there (checked)"
         mode = 0o644 if _fault("initiator-temp-0644") else 0o600
         self.fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
         if _fault("initiator-temp-0644"):
@@ -1867,7 +1993,9 @@ class _GetOutput:
         os.fsync(self.fd)
         os.close(self.fd)
         self.fd = -1
-        if self.force:
+        if self.temp == self.out:
+            self.temp = ""  # in place already (the fault "r12b-initiator-writes-in-place")
+        elif self.force:
             os.replace(self.temp, self.out)
         else:
             os.link(self.temp, self.out, follow_symlinks=False)
@@ -1939,7 +2067,10 @@ async def run_get(args: argparse.Namespace) -> int:
                 raise
             if kind == "DATA":
                 dropping = _fault("initiator-extra-dropped")
-                if received + length > size and not dropping:
+                beyond = received + length > size
+                if _fault("r12b-initiator-excess-per-frame"):
+                    beyond = length > size  # "no frame may hold more than the file"
+                if beyond and not dropping:
                     raise FrameError(ErrorCode.INTEGRITY_FAILED, "more data than announced")
                 left = length
                 while left:
@@ -2022,7 +2153,16 @@ async def run_put(args: argparse.Namespace) -> int:
     async def put() -> None:
         channel = await initiator.connect()
         await channel.send(
-            encode_control("PUTF", {"name": name, "size": size, "sha256": sha}), initiator.timeout
+            encode_control(
+                "PUTF",
+                {
+                    "name": name,
+                    "size": size,
+                    # "no digest for nothing"
+                    "sha256": None if size == 0 and _fault("r12b-initiator-putf-null-sha") else sha,
+                },
+            ),
+            initiator.timeout,
         )
         if _fault("initiator-put-no-wait"):
             await send_content(channel)

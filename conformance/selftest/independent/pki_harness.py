@@ -127,6 +127,10 @@ PKI_FILES = (
     "test_app_put_visibility.py",
     "test_app_get_concurrent.py",
     "test_ops_idle_shared.py",
+    "test_client_pki_put_identity.py",
+    "test_interop_client_closing_frames.py",
+    "test_interop_get_excess_total.py",
+    "test_interop_pki_server_purpose.py",
 )
 
 
