@@ -302,7 +302,11 @@ def suite_identity(pki_legacy: LegacyPkiTarget) -> SuiteIdentity:
         except ValueError:
             usable = False
         if usable:
-            return SuiteIdentity(alias, key, answer, "enrolled")
+            # Its certificate as clean PEM: the suite's own messages carry it, and the CA's
+            # PEM text (CRLF, no final newline, other line lengths) is judged by the CA's
+            # cases (LEG-CA-FMT-*), not inherited by every requester case.
+            clean = der.der_to_pem(der.read_certificate(answer).der)
+            return SuiteIdentity(alias, key, clean, "enrolled")
         enrolment_failed = f"enrolment of {alias!r} answered {status}: {answer[:200]!r}"
         if root_key is None:
             pytest.fail(f"sanity: {enrolment_failed}")

@@ -33,6 +33,7 @@ _EKE_EXTRA = (
     "test_legacy_eke0_logins.py",
     "test_legacy_eke0_client_reads.py",
     "test_legacy_eke0_client_refused.py",
+    "test_legacy_eke0_decimals.py",
 )
 _PKI_EXTRA = (
     "test_legacy_pem.py",
@@ -40,6 +41,9 @@ _PKI_EXTRA = (
     "test_legacy_pki0_responder.py",
     "test_legacy_pki0_requester.py",
     "test_legacy_ca0_issue.py",
+    "test_legacy_ca0_fields.py",
+    "test_legacy_pki0_two_requesters.py",
+    "test_legacy_pki0_signatures.py",
 )
 
 

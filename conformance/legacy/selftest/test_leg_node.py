@@ -116,6 +116,17 @@ FAULTS: dict[str, tuple[str, str]] = {
     "r3-ca-validity-swapped": ("pki0", "FAIL LEG-CA-FMT-2"),
     "r3-ca-alias-trim": ("pki0", "FAIL LEG-CA-FMT-3"),
     "r3-ca-oaep-sha1-fallback": ("pki0", "FAIL LEG-CA-FMT-1"),
+    # round 4 (session 12, L10, blind)
+    "r4-eke-client-m15-ciphertext": ("eke0", "FAIL LEG-EKE-FMT-4"),
+    "r4-eke-m18-decrypt-flag": ("eke0", "FAIL LEG-EKE-FMT-4"),
+    "r4-eke-digest-before-delivered": ("eke0", "FAIL LEG-EKE-FMT-3"),
+    "r4-pki-rscv-optimistic": ("pki0", "FAIL LEG-PKI-FMT-4"),
+    "r4-pki-sece-trimmed": ("pki0", "FAIL LEG-PKI-FMT-3"),
+    "r4-pki-shared-peer-key": ("pki0", "FAIL LEG-PKI-FMT-6"),
+    "r4-ca-issuer-cn-only": ("pki0", "FAIL LEG-CA-FMT-2"),
+    "r4-ca-limit-header-only": ("pki0", "FAIL LEG-CA-FMT-3"),
+    "r4-ca-outer-alias": ("pki0", "FAIL LEG-CA-FMT-2"),
+    "r4-ca-pem-76": ("pki0", "FAIL LEG-CA-FMT-2"),
 }
 
 

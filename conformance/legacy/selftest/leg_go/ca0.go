@@ -104,6 +104,16 @@ func caServeMain(args []string) error {
 	ca := &authServer{rootKey: key, rootCert: cert, users: users, validity: validity}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/verify", ca.verify)
+	if has("ca-r4-verify-prefix") {
+		mux = http.NewServeMux()
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			if !strings.HasPrefix(r.URL.Path, "/verify") {
+				http.NotFound(w, r)
+				return
+			}
+			ca.verify(w, r)
+		})
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
 	return srv.Serve(ln)
 }
@@ -140,19 +150,12 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "payload is not base64", http.StatusBadRequest)
 		return
 	}
-	block, _ := pem.Decode([]byte(req.PublicKey))
-	if block == nil {
-		http.Error(w, "public_key is not PEM", badKeyStatus())
-		return
-	}
-	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
-	if err != nil {
-		http.Error(w, "public_key is not a SubjectPublicKeyInfo", badKeyStatus())
-		return
-	}
-	if _, ok := pub.(*rsa.PublicKey); !ok {
-		http.Error(w, "public_key is not RSA", badKeyStatus())
-		return
+	lateKey := has("ca-r4-status-before-key")
+	var pub interface{}
+	if !lateKey {
+		if pub = ca.parseKey(w, req.PublicKey); pub == nil {
+			return
+		}
 	}
 	plain, err := oaepDecrypt(ca.rootKey, sealed)
 	if err != nil && has("ca-r3-pkcs1-fallback") {
@@ -187,7 +190,24 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown alias or wrong password", status)
 		return
 	}
-	certPEM, err := ca.issue(cred.Name, pub)
+	if lateKey {
+		// "the credentials are good: the answer is a certificate"
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusOK)
+		if pub = ca.parseKey(w, req.PublicKey); pub == nil {
+			return
+		}
+	}
+	alias := cred.Name
+	if has("ca-r4-outer-name") {
+		var outer struct {
+			Name string `json:"name"`
+		}
+		if json.Unmarshal(body, &outer) == nil && outer.Name != "" {
+			alias = outer.Name
+		}
+	}
+	certPEM, err := ca.issue(alias, pub)
 	if err != nil {
 		log.Printf("ca0: issuing for %q: %v", cred.Name, err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -198,8 +218,33 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 	if has("ca-r2-octet-stream") {
 		w.Header().Set("Content-Type", "application/octet-stream")
 	}
-	w.WriteHeader(http.StatusOK)
+	if !lateKey {
+		w.WriteHeader(http.StatusOK)
+	}
+	if has("ca-r4-fprintln-cert") {
+		fmt.Fprintln(w, string(certPEM))
+		return
+	}
 	w.Write(certPEM)
+}
+
+// parseKey returns the posted RSA public key, or answers the request and returns nil.
+func (ca *authServer) parseKey(w http.ResponseWriter, publicKey string) interface{} {
+	block, _ := pem.Decode([]byte(publicKey))
+	if block == nil {
+		http.Error(w, "public_key is not PEM", badKeyStatus())
+		return nil
+	}
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		http.Error(w, "public_key is not a SubjectPublicKeyInfo", badKeyStatus())
+		return nil
+	}
+	if _, ok := pub.(*rsa.PublicKey); !ok {
+		http.Error(w, "public_key is not RSA", badKeyStatus())
+		return nil
+	}
+	return pub
 }
 
 // issue signs a bare certificate: CN = alias, no BasicConstraints, KeyUsage
@@ -217,6 +262,12 @@ func (ca *authServer) issue(alias string, pub interface{}) ([]byte, error) {
 		NotAfter:           now.Add(ca.validity),
 		SignatureAlgorithm: x509.SHA256WithRSA,
 	}
+	if has("ca-r4-subject-from-root") {
+		subject := ca.rootCert.Subject
+		subject.CommonName = alias
+		subject.Names, subject.ExtraNames = nil, nil
+		tmpl.Subject = subject
+	}
 	if has("ca-r2-alias-in-o") {
 		tmpl.Subject = pkix.Name{Organization: []string{alias}}
 	}
@@ -232,7 +283,11 @@ func (ca *authServer) issue(alias string, pub interface{}) ([]byte, error) {
 	if has("ca-r3-root-pubkey") {
 		pub = &ca.rootKey.PublicKey
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.rootCert, pub, ca.rootKey)
+	parent := ca.rootCert
+	if has("ca-r4-parent-template") {
+		parent = tmpl // the self-signed example's CreateCertificate(rand, tmpl, tmpl, ...)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, ca.rootKey)
 	if err != nil {
 		return nil, err
 	}

@@ -291,6 +291,7 @@ type ekeServer struct {
 	file     string
 	idle     time.Duration
 	keyCache map[string][]byte // eke-r3-key-cache-user
+	loggedIn bool              // eke-r4-auth-sticky
 }
 
 func ekeServeMain(args []string) error {
@@ -373,6 +374,15 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 	if has("eke-r3-password-fold") {
 		wrong = !strings.EqualFold(string(password), s.password)
 	}
+	if has("eke-r4-auth-sticky") {
+		// "a client that logged in once is trusted"
+		if wrong && s.loggedIn {
+			wrong = false
+		}
+		if !wrong {
+			s.loggedIn = true
+		}
+	}
 	if wrong {
 		log.Printf("eke0: wrong password for %q", user)
 		return sendLiteral(out, "Not Authenticated") // 4; no throttling (LEG-EKE-10)
@@ -452,7 +462,15 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 			s.keyCache[string(user)] = key
 		}
 	}
-	if err := send(out, hide(modPow(g, xs, p), pw39)); err != nil { // 11
+	m11 := hide(modPow(g, xs, p), pw39)
+	if has("eke-r4-m11-own-g") {
+		m11 = hide(modPow(ekeG, xs, p), pw39)
+	}
+	if has("eke-r4-m11-zero-padded") {
+		// "hide() works on 39 bytes: make the value 39 digits"
+		m11 = xorBytes([]byte(fmt.Sprintf("%039s", modPow(g, xs, p).String())), pw39)
+	}
+	if err := send(out, m11); err != nil { // 11
 		return err
 	}
 	if err := in.expect("xorServerAck"); err != nil { // 12
@@ -546,6 +564,13 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 		if err := send(out, content[off:end]); err != nil {
 			return err
 		}
+	}
+	if has("eke-r4-digest-eager") {
+		digest := sha1.Sum(content)
+		if err := send(out, []byte(hex.EncodeToString(digest[:]))); err != nil { // 24, early
+			return err
+		}
+		return in.expect("File delivered") // 23
 	}
 	if err := in.expect("File delivered"); err != nil { // 23
 		return err
@@ -649,7 +674,11 @@ func ekeFetch(in *msgReader, out io.Writer, user, password, outPath string) erro
 	if has("eke-r3-client-ns-constant") {
 		ns = []byte(nonceNs)
 	}
-	m15, err := cbc(key, append([]byte(nonceNa), ns...), true)
+	m15plain := append([]byte(nonceNa), ns...)
+	if has("eke-r4-client-m15-swapped") {
+		m15plain = append(append([]byte{}, ns...), nonceNa...)
+	}
+	m15, err := cbc(key, m15plain, true)
 	if err != nil {
 		return err
 	}

@@ -96,6 +96,22 @@ var faultTable = []fault{
 	{"ca-r3-root-pubkey", "FAIL LEG-CA-FMT-2", "x509.CreateCertificate given the root's public key, not the posted one"},
 	{"ca-r3-validity-ns", "FAIL LEG-CA-FMT-2", "validity time.Duration(days*24) without time.Hour: expired when issued"},
 	{"ca-r3-pkcs1-fallback", "FAIL LEG-CA-FMT-1", "a payload that is not OAEP-SHA-256 is tried as PKCS#1 v1.5 and accepted"},
+	// round 4 (r4, session 12 L10, blind: lens in brackets — 1 values mixed up, 2 acknowledged
+	// before done, 3 peer-claimed values trusted, 4 sloppy output, 5 two principals, 6 deny-lists)
+	{"eke-r4-m11-own-g", "PASS LEG-EKE-3", "[1] message 11 is hide(ekeG^Xs mod p): the package's g, not the g the client sent (reported: not keyed in a g = 5 group)"},
+	{"eke-r4-client-m15-swapped", "FAIL LEG-EKE-FMT-4", "[1] the client's message 15 is E(Ns' || Na): the two nonces in the wrong order"},
+	{"eke-r4-digest-eager", "FAIL LEG-EKE-FMT-3", "[2] message 24 written right after the file, before message 23 is read"},
+	{"eke-r4-m11-zero-padded", "FAIL LEG-EKE-FMT-3", "[4] message 11's decimal zero-padded to 39 digits (fmt \"%039s\") before the XOR"},
+	{"eke-r4-auth-sticky", "FAIL LEG-EKE-FMT-3", "[5] a loggedIn flag on the server struct: after one good login any password is Authenticated"},
+	{"pki-r4-rscv-no-newline", "FAIL LEG-PKI-FMT-4", "[4] RSCV carries bytes.TrimSpace(certPEM): the PEM without its final newline"},
+	{"pki-r4-peer-key-shared", "FAIL LEG-PKI-FMT-6", "[5] the requester key kept in a responder field: RSFL sealed for the latest SECE of any connection"},
+	{"pki-r4-sigalg-switch", "FAIL LEG-PKI-FMT-4", "[6] a switch on SignatureAlgorithm: SHA256WithRSA checked, SHA-1/MD5 refused, any other accepted unchecked"},
+	{"ca-r4-parent-template", "FAIL LEG-CA-FMT-2", "[1] x509.CreateCertificate(rand, tmpl, tmpl, ...): issuer = the subject (root key signs)"},
+	{"ca-r4-status-before-key", "FAIL LEG-CA-FMT-3", "[2] WriteHeader(200) once the password matches; a bad public_key then answers 200 with an error body"},
+	{"ca-r4-outer-name", "FAIL LEG-CA-FMT-2", "[3] a \"name\" member of the request body, when present, is the certificate's CN"},
+	{"ca-r4-subject-from-root", "FAIL LEG-CA-FMT-2", "[4] the subject is the root's subject with its CN replaced by the alias"},
+	{"ca-r4-fprintln-cert", "FAIL LEG-CA-FMT-2", "[4] the certificate written with fmt.Fprintln: an extra newline after the PEM"},
+	{"ca-r4-verify-prefix", "FAIL LEG-CA-FMT-3", "[6] one handler on \"/\" refusing paths that do not start with /verify: /verifyX, /verify/x served"},
 }
 
 var activeFaults = map[string]bool{}

@@ -9,6 +9,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
@@ -190,6 +191,7 @@ type responder struct {
 	mu         sync.Mutex
 	verifiedCN map[string]bool     // pki-r3-verified-cn-cache
 	sealed     map[string][][]byte // pki-r3-sealed-cache
+	peerKey    *rsa.PublicKey      // pki-r4-peer-key-shared
 }
 
 func pkiServeMain(args []string) error {
@@ -257,7 +259,14 @@ func (r *responder) session(conn io.ReadWriter) error {
 		cachedCN = r.verifiedCN[peer.Subject.CommonName]
 		r.mu.Unlock()
 	}
-	if err == nil && peer != nil && !cachedCN {
+	if err == nil && peer != nil && !cachedCN && has("pki-r4-sigalg-switch") {
+		switch peer.SignatureAlgorithm {
+		case x509.SHA256WithRSA:
+			err = r.root.CheckSignature(peer.SignatureAlgorithm, peer.RawTBSCertificate, peer.Signature)
+		case x509.SHA1WithRSA, x509.MD5WithRSA, x509.MD2WithRSA:
+			err = errors.New("weak signature algorithm")
+		}
+	} else if err == nil && peer != nil && !cachedCN {
 		// The seed checks the root's signature and nothing else (LEG-PKI-3).
 		err = r.root.CheckSignature(peer.SignatureAlgorithm, peer.RawTBSCertificate, peer.Signature)
 		if err == nil && has("pki-r3-verified-cn-cache") {
@@ -286,6 +295,14 @@ func (r *responder) session(conn io.ReadWriter) error {
 		return fmt.Errorf("certificate refused: %v", err)
 	}
 	rscv := r.certPEM
+	if has("pki-r4-rscv-no-newline") {
+		rscv = bytes.TrimSpace(r.certPEM)
+	}
+	if has("pki-r4-peer-key-shared") {
+		r.mu.Lock()
+		r.peerKey = peerKey
+		r.mu.Unlock()
+	}
 	if has("pki-r2-rscv-der") {
 		if block, _ := pem.Decode(r.certPEM); block != nil {
 			rscv = block.Bytes
@@ -360,6 +377,11 @@ func (r *responder) session(conn io.ReadWriter) error {
 		}
 	}
 	var sealedNow [][]byte
+	if has("pki-r4-peer-key-shared") {
+		r.mu.Lock()
+		peerKey = r.peerKey
+		r.mu.Unlock()
+	}
 	size := pieceSize
 	if has("pki-piece-128") {
 		size = 128

@@ -93,6 +93,12 @@ function subjectDer(certDer) {
   return certDer.subarray(subject.start, subject.end);
 }
 
+/** The root's CN as a Name (r4-ca-issuer-cn-only: "Node has no Name encoder"). */
+function cnOnlyName(rootCert) {
+  const cn = rootCert.subject.split('\n').find((line) => line.startsWith('CN=')).slice(3);
+  return seq(tlv(0x31, seq(OID_CN, tlv(0x0c, Buffer.from(cn, 'utf8')))));
+}
+
 function issue(rootCert, rootKey, alias, publicKey) {
   const now = new Date();
   const notAfter = new Date(now.getTime() + 365 * 24 * 3600 * 1000);
@@ -101,14 +107,15 @@ function issue(rootCert, rootKey, alias, publicKey) {
     tlv(0xa0, derInteger(Buffer.from([2]))),
     derInteger(crypto.randomBytes(16)),
     SHA256_RSA,
-    subjectDer(rootCert.raw),
+    fault('r4-ca-issuer-cn-only') ? cnOnlyName(rootCert) : subjectDer(rootCert.raw),
     fault('r3-ca-validity-swapped') ? seq(utcTime(notAfter), utcTime(now)) : seq(utcTime(now), utcTime(notAfter)),
     subject,
     publicKey.export({ type: 'spki', format: 'der' }),
   );
   const signature = crypto.sign('sha256', tbs, rootKey);
   const der = seq(tbs, SHA256_RSA, tlv(0x03, Buffer.from([0]), signature));
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const width = fault('r4-ca-pem-76') ? /(.{76})/g : /(.{64})/g;
+  const b64 = der.toString('base64').replace(width, '$1\n').replace(/\n$/, '');
   return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
 }
 
@@ -175,7 +182,9 @@ function credentialsOf(body, rootKey) {
   }
   if (publicKey.asymmetricKeyType !== 'rsa') throw new BadRequest('public_key is not RSA');
   const name = fault('r3-ca-alias-trim') ? cred.name.trim() : cred.name;
-  return { name, password: cred.password, publicKey };
+  // r4-ca-outer-alias: "a client may say which alias it wants the certificate for"
+  const cn = fault('r4-ca-outer-alias') && typeof request.alias === 'string' ? request.alias : name;
+  return { name, cn, password: cred.password, publicKey };
 }
 
 export function ca(argv) {
@@ -220,7 +229,7 @@ export function ca(argv) {
     let size = 0;
     for await (const part of request) {
       size += part.length;
-      if (size > MAX_BODY && !fault('ca-no-size-limit')) return answer(response, 413, 'request body too large\n');
+      if (size > MAX_BODY && !fault('ca-no-size-limit') && !fault('r4-ca-limit-header-only')) return answer(response, 413, 'request body too large\n');
       parts.push(part);
     }
     let cred;
@@ -242,7 +251,7 @@ export function ca(argv) {
     }
     log(PROG, `issued a certificate for ${JSON.stringify(cred.name)}`);
     let pem = fault('r3-ca-cert-cache') ? issuedPem.get(cred.name) : undefined;
-    if (pem === undefined) pem = issue(rootCert, rootKey, cred.name, cred.publicKey);
+    if (pem === undefined) pem = issue(rootCert, rootKey, cred.cn, cred.publicKey);
     issuedPem.set(cred.name, pem);
     if (fault('ca-json-answer')) return answer(response, 200, JSON.stringify({ certificate: pem }), 'application/json');
     return answer(response, 200, pem, fault('r2-ca-content-type-pem') ? 'application/x-pem-file' : 'text/plain');

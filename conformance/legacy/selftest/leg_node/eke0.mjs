@@ -220,7 +220,7 @@ async function serveSession(socket, config) {
     await expectLiteral(reader, ACK.sendNa, 'message 17');
     let na16 = fault('r2-eke-na-second-block') ? aes(key, confirm, true).subarray(16, 32) : aes(key, confirm, true).subarray(0, 16);
     if (fault('r3-eke-m18-ciphertext')) na16 = confirm.subarray(0, 16);
-    await send(aes(key, na16, false));
+    await send(aes(key, na16, fault('r4-eke-m18-decrypt-flag')));
 
     // 19-24: the file, in clear, and its SHA-1.
     await sendFile(reader, send, socket, config.file);
@@ -244,6 +244,11 @@ async function sendFile(reader, send, socket, file) {
     if (!(fault('r2-eke-digest-first-block') && sent > 0)) sha1.update(chunk);
     sent += piece.length;
     await send(piece);
+  }
+  if (fault('r4-eke-digest-before-delivered')) {
+    await send(sha1.digest('hex')); // "the client will want it next"
+    await expectLiteral(reader, ACK.delivered, 'message 23');
+    return;
   }
   await expectLiteral(reader, ACK.delivered, 'message 23');
   let digest = sha1.digest(fault('eke-digest-base64') ? 'base64' : 'hex');
@@ -373,7 +378,7 @@ async function get(argv) {
     const nsCipher = await reader.readExact(32, 'message 13');
     await send(ACK.aes);
     const ns = aes(key, nsCipher, true);
-    await send(aes(key, Buffer.concat([NA, ns]), false));
+    await send(aes(key, Buffer.concat([NA, fault('r4-eke-client-m15-ciphertext') ? nsCipher : ns]), false));
     await expectLiteral(reader, ACK.clientAes, 'message 16');
     await send(ACK.sendNa);
     const naCipher = await reader.readExact(16, 'message 18');

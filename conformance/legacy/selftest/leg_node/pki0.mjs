@@ -92,6 +92,7 @@ async function frameOfChunk(reader) {
 
 // ---------------------------------------------------------------- responder
 
+let sessionPeerKey = null; // r4-pki-shared-peer-key: declared at module level by mistake
 const verifiedTwins = new Set(); // r3-pki-twin-cache: `${subject}|${serial}` of verified certificates
 
 /** The PEM blocks of a payload (r3-pki-any-block-verifies). */
@@ -107,8 +108,14 @@ async function respond(socket, config) {
   if (sece.type !== 'SECE') throw new SessionError(`first frame ${sece.type}, not SECE`);
 
   let peer = null;
+  let optimistic = false;
   try {
     const cert = new crypto.X509Certificate(sece.payload);
+    if (fault('r4-pki-rscv-optimistic')) {
+      // "answer at once; the signature check runs while the requester prepares RQFL"
+      await writeMessage(socket, frame('RSCV', config.certPem));
+      optimistic = true;
+    }
     const twin = `${cert.subject}|${cert.serialNumber}`;
     // checkIssued() compares names only; verify() checks the root's signature.
     if (fault('pki-checkissued') ? cert.checkIssued(config.rootCert) : cert.verify(config.rootKey)) peer = cert;
@@ -129,13 +136,18 @@ async function respond(socket, config) {
     peer = null;
   }
   if (peer === null) {
+    if (optimistic) await writeMessage(socket, frame('RSCI', Buffer.alloc(0)));
+    if (optimistic) return 'RSCI: certificate not signed by the root';
     const reason = fault('pki-rsci-reason') ? Buffer.from('certificate not signed by the root') : Buffer.alloc(0);
     await writeMessage(socket, frame('RSCI', reason, fault('pki-length-le')));
     if (fault('r2-pki-rsci-no-close')) await reader.untilEnd();
     return 'RSCI: certificate not signed by the root';
   }
-  const peerKey = peer.publicKey;
-  await writeMessage(socket, frame('RSCV', fault('pki-rscv-der') ? config.cert.raw : config.certPem, fault('pki-length-le')));
+  let peerKey = peer.publicKey;
+  if (fault('r4-pki-shared-peer-key')) sessionPeerKey = peerKey;
+  if (!optimistic) {
+    await writeMessage(socket, frame('RSCV', fault('pki-rscv-der') ? config.cert.raw : config.certPem, fault('pki-length-le')));
+  }
 
   const rqfl = await readFrame(reader, 'RQFL');
   if (rqfl === null) return 'peer closed after RSCV';
@@ -146,6 +158,7 @@ async function respond(socket, config) {
   } catch {
     throw new SessionError('RQFL does not decrypt');
   }
+  if (fault('r4-pki-shared-peer-key')) peerKey = sessionPeerKey;
   const target = path.resolve(config.share, name);
   if (fault('pki-confined')) {
     const inside = path.relative(config.share, target);
@@ -245,7 +258,8 @@ async function get(argv) {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
-    const mine = fault('pki-sece-der') ? new crypto.X509Certificate(certPem).raw : certPem;
+    let mine = fault('pki-sece-der') ? new crypto.X509Certificate(certPem).raw : certPem;
+    if (fault('r4-pki-sece-trimmed')) mine = Buffer.from(certPem.toString('utf8').trim(), 'utf8');
     await writeMessage(socket, frame('SECE', mine));
     const answer = await readFrame(reader, 'RSCV');
     if (answer === null) throw new SessionError('responder closed before RSCV');

@@ -92,6 +92,18 @@ export const FAULTS = [
   ['r3-ca-validity-swapped', 'pki0', 'FAIL LEG-CA-FMT-2', 'notBefore and notAfter swapped in the TBSCertificate'],
   ['r3-ca-alias-trim', 'pki0', 'FAIL LEG-CA-FMT-3', "the alias trim()med before the lookup: ' alice' is alice"],
   ['r3-ca-oaep-sha1-fallback', 'pki0', 'FAIL LEG-CA-FMT-1', 'a payload that is not OAEP-SHA-256 is tried with OAEP-SHA-1 and accepted'],
+  // round 4 (r4, session 12 L10, blind; lens in brackets: 1 values mixed up, 2 acknowledged
+  // before done, 3 peer-claimed values trusted, 4 sloppy output, 5 two principals, 6 deny-lists)
+  ['r4-eke-client-m15-ciphertext', 'eke0', 'FAIL LEG-EKE-FMT-4', "[1] the client's message 15 is E(Na || message 13 as received), not its decryption"],
+  ['r4-eke-m18-decrypt-flag', 'eke0', 'FAIL LEG-EKE-FMT-4', '[1] message 18 made with aes(key, na16, true): the decrypt flag, not encrypt'],
+  ['r4-eke-digest-before-delivered', 'eke0', 'FAIL LEG-EKE-FMT-3', '[2] message 24 sent right after the file, before message 23 is read'],
+  ['r4-pki-rscv-optimistic', 'pki0', 'FAIL LEG-PKI-FMT-4', '[2] RSCV written as soon as SECE parses; a certificate that fails the check then gets RSCI'],
+  ['r4-pki-sece-trimmed', 'pki0', 'FAIL LEG-PKI-FMT-3', "[4] the requester's SECE is the certificate file read as text and trim()med: no final newline"],
+  ['r4-pki-shared-peer-key', 'pki0', 'FAIL LEG-PKI-FMT-6', '[5] the requester key in a module-level variable: RSFL sealed for the latest SECE of any connection'],
+  ['r4-ca-issuer-cn-only', 'pki0', 'FAIL LEG-CA-FMT-2', "[1] the issuer Name encoded from the root's CN alone, not the root's subject"],
+  ['r4-ca-limit-header-only', 'pki0', 'FAIL LEG-CA-FMT-3', '[3] the 64 KiB limit checked on Content-Length only: a chunked body of any size is read'],
+  ['r4-ca-outer-alias', 'pki0', 'FAIL LEG-CA-FMT-2', '[3] an "alias" member of the request body, when present, is the certificate\'s CN'],
+  ['r4-ca-pem-76', 'pki0', 'FAIL LEG-CA-FMT-2', '[4] the certificate PEM wrapped at 76 columns (MIME), not 64'],
 ];
 const ACTIVE = new Set(
   (process.env.SFT_INDEPENDENT_FAULTS ?? '')
