@@ -131,6 +131,10 @@ PKI_FILES = (
     "test_interop_client_closing_frames.py",
     "test_interop_get_excess_total.py",
     "test_interop_pki_server_purpose.py",
+    "test_client_store_side_by_side.py",
+    "test_client_store_server_names.py",
+    "test_client_report_late_errors.py",
+    "test_client_report_put_frames.py",
 )
 
 
