@@ -31,6 +31,7 @@ apply to a put).
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import shlex
 import sys
@@ -285,12 +286,30 @@ def _serve_put(channel: Channel, seen: PutSeen, answer: Answer, name: str) -> No
     if answer.final == "done" and _done_says(done, right) and offered.get("size") == count:
         channel.send_frame("DONE", right)
         seen.answered += "; DONE"
+    elif answer.final in _OTHER_RECEIPTS and _done_says(done, right):
+        other = _OTHER_RECEIPTS[answer.final](count, received.hexdigest())
+        channel.send_frame("DONE", other)
+        seen.answered += f"; DONE {json.dumps(other, separators=(',', ':'))} (not the client's)"
     else:
         channel.send_frame("EROR", error_payload("integrity_failed", "suite: integrity"))
         seen.answered += "; EROR integrity_failed"
         seen.ended = "the responder closed after its fatal EROR"
         return  # fatal: the responder closes at once [ERR-3]
     _drain(channel, seen, seen.after, AFTER_WAIT)
+
+
+# A responder's DONE that is not the client's own (APP-PUT-10): it says the responder
+# stored other bytes — a digest one bit off, one byte fewer (its digest then unknown to it).
+_OTHER_RECEIPTS: dict[str, Callable[[int, str], dict[str, object]]] = {
+    "other-digest": lambda size, digest: {
+        "size": size,
+        "sha256": f"{int(digest[:2], 16) ^ 1:02x}{digest[2:]}",
+    },
+    "other-size": lambda size, digest: {
+        "size": max(size - 1, 0) if size else 1,
+        "sha256": hashlib.sha256(b"\x00" * (max(size - 1, 0) if size else 1)).hexdigest(),
+    },
+}
 
 
 # --- the client under test -------------------------------------------------------------
@@ -641,6 +660,31 @@ def test_initiator_put_reports_a_close_in_place_of_done_as_failure(
             )
         )
     _fail(put, problems, "a put whose DONE the responder answered by closing the connection")
+
+
+@pytest.mark.req("APP-PUT-10")
+@pytest.mark.parametrize("receipt", sorted(_OTHER_RECEIPTS))
+def test_initiator_put_reports_a_receipt_for_other_bytes_as_failure(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook, receipt: str
+) -> None:
+    """The responder accepts, reads the whole file and the client's right DONE, and
+    answers with a DONE that is not the client's: its sha256 one bit off, or one byte
+    fewer. That receipt says the responder stored other bytes than were sent: the client
+    must report the put failed, never take any DONE for success."""
+    put = _run_put(target, tmp_path, transcripts, Answer(final=receipt), _content(5000))
+    problems: Problems = []
+    _judge_common(put, problems)
+    if "(not the client's)" not in put.seen.answered:
+        return  # the client's own DONE was not right: judged by the other put cases
+    if put.run.succeeded or put.run.timed_out:
+        problems.append(
+            (
+                "APP-PUT-10",
+                f"the responder's DONE said other bytes were stored ({receipt}), yet the "
+                f"client {put.run.success_evidence()}",
+            )
+        )
+    _fail(put, problems, f"a put answered with a DONE that is not the client's ({receipt})")
 
 
 # The refusals every default run tries, by profile (each run costs a client start): `exists`

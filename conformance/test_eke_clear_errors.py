@@ -45,8 +45,11 @@ def _timeout(target: Target) -> float:
     return max(3.0, min(10.0, target.limits.idle_timeout * 2))
 
 
-def _judge(event: Event, expected: str, what: str) -> None:
-    """`event` must be an EROR `expected` whose every member is as §2 says."""
+def _judge(event: Event, expected: str, what: str, *, least: int = 0) -> None:
+    """`event` must be an EROR `expected` whose every member is as §2 says; a
+    `retry_after` of a `throttled` or `busy` is an integer of at least `least` (EKE-THR-7
+    asks at least 1 of the pending cap's `busy`; LIM-4 and LIM-8 ask no `retry_after` of
+    the admission's, FRM-11 any integer from 0)."""
     if not (isinstance(event, ReceivedFrame) and event.type == b"EROR"):
         raise ConformanceFailure(
             f"Expected: EROR {expected} ({what})\nActual:   {event.describe()}"
@@ -55,9 +58,10 @@ def _judge(event: Event, expected: str, what: str) -> None:
     obj = event.json() or {}
     if expected in ("throttled", "busy") and "retry_after" in obj:
         value = obj["retry_after"]
-        if type(value) is not int or value < (1 if expected == "busy" else 0):
+        if type(value) is not int or value < least:
             problems.append(
                 f"ERR-7/EKE-THR-7: retry_after {value!r} is not a whole number of seconds"
+                + (f" of at least {least}" if least else "")
             )
     if problems:
         ids = {p.split(":", 1)[0].split("/")[0] for p in problems}
@@ -156,7 +160,7 @@ def _pending_busy(target: Target, sources: SourceAddresses) -> None:
         finally:
             probe.close()
         if isinstance(event, ReceivedFrame) and event.type == b"EROR":
-            _judge(event, "busy", f"an EKE1 of {account.user!r} while {p} are pending")
+            _judge(event, "busy", f"an EKE1 of {account.user!r} while {p} are pending", least=1)
         else:
             inconclusive(f"no refusal at the pending cap to judge: {event.describe()}")
     finally:

@@ -249,6 +249,17 @@ def _ca_body_read_as_available() -> None:
     )
 
 
+def _put_receipt_unchecked() -> None:
+    """The initiator takes any DONE in answer to its put's DONE: "the responder has it"
+    — a receipt for other bytes (another digest, another size) is reported success."""
+    app = _module("reference.app")
+    _patch_source(
+        app.ApplicationConnection,
+        "_on_control",
+        ("self._outgoing.check_done(message)", "pass"),
+    )
+
+
 def _eke_client_takes_oversize_control() -> None:
     """The 64 KiB control limit forgotten on the client: only the frame limit holds."""
     frames = _module("reference.frames")
@@ -347,6 +358,20 @@ MUTANTS: tuple[Mutant, ...] = (
         "before its last Content-Length bytes come",
         apply=_ca_body_read_as_available,
         ca=True,
+    ),
+    *(
+        Mutant(
+            name=f"lead-{profile}-put-receipt-unchecked",
+            group="client",
+            profile=profile,
+            requirement="APP-PUT-10",
+            test_file="test_client_put.py",
+            description="the initiator takes any DONE answering its put's DONE: a receipt "
+            "for other bytes is reported success",
+            apply=_put_receipt_unchecked,
+            client=True,
+        )
+        for profile in ("eke", "pki")
     ),
     Mutant(
         name="lead-ca-keep-alive-after-framing-error",
