@@ -298,7 +298,7 @@ def _serve_put(channel: Channel, seen: PutSeen, answer: Answer, name: str) -> No
     _drain(channel, seen, seen.after, AFTER_WAIT)
 
 
-# A responder's DONE that is not the client's own (APP-PUT-10): it says the responder
+# A responder's DONE that is not the client's own (APP-PUT-11): it says the responder
 # stored other bytes — a digest one bit off, one byte fewer (its digest then unknown to it).
 _OTHER_RECEIPTS: dict[str, Callable[[int, str], dict[str, object]]] = {
     "other-digest": lambda size, digest: {
@@ -662,7 +662,7 @@ def test_initiator_put_reports_a_close_in_place_of_done_as_failure(
     _fail(put, problems, "a put whose DONE the responder answered by closing the connection")
 
 
-@pytest.mark.req("APP-PUT-10")
+@pytest.mark.req("APP-PUT-11")
 @pytest.mark.parametrize("receipt", sorted(_OTHER_RECEIPTS))
 def test_initiator_put_reports_a_receipt_for_other_bytes_as_failure(
     target: Target, tmp_path: Path, transcripts: TranscriptBook, receipt: str
@@ -670,16 +670,16 @@ def test_initiator_put_reports_a_receipt_for_other_bytes_as_failure(
     """The responder accepts, reads the whole file and the client's right DONE, and
     answers with a DONE that is not the client's: its sha256 one bit off, or one byte
     fewer. That receipt says the responder stored other bytes than were sent: the client
-    must report the put failed, never take any DONE for success."""
+    should report the put failed, not take any DONE for success (a SHOULD: NON-STRICT
+    unless the run is strict)."""
     put = _run_put(target, tmp_path, transcripts, Answer(final=receipt), _content(5000))
-    problems: Problems = []
-    _judge_common(put, problems)
+    problems: Problems = []  # the put's MUSTs are the other put cases' to judge
     if "(not the client's)" not in put.seen.answered:
         return  # the client's own DONE was not right: judged by the other put cases
     if put.run.succeeded or put.run.timed_out:
         problems.append(
             (
-                "APP-PUT-10",
+                "APP-PUT-11",
                 f"the responder's DONE said other bytes were stored ({receipt}), yet the "
                 f"client {put.run.success_evidence()}",
             )

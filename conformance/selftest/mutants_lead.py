@@ -364,12 +364,13 @@ MUTANTS: tuple[Mutant, ...] = (
             name=f"lead-{profile}-put-receipt-unchecked",
             group="client",
             profile=profile,
-            requirement="APP-PUT-10",
+            requirement="APP-PUT-11",
             test_file="test_client_put.py",
             description="the initiator takes any DONE answering its put's DONE: a receipt "
-            "for other bytes is reported success",
+            "for other bytes is reported success (a SHOULD: judged strict)",
             apply=_put_receipt_unchecked,
             client=True,
+            strict=True,
         )
         for profile in ("eke", "pki")
     ),
