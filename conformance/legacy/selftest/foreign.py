@@ -34,6 +34,8 @@ _EKE_EXTRA = (
     "test_legacy_eke0_client_reads.py",
     "test_legacy_eke0_client_refused.py",
     "test_legacy_eke0_decimals.py",
+    "test_legacy_eke0_names.py",
+    "test_legacy_eke0_client_end.py",
 )
 _PKI_EXTRA = (
     "test_legacy_pem.py",
@@ -44,6 +46,9 @@ _PKI_EXTRA = (
     "test_legacy_ca0_fields.py",
     "test_legacy_pki0_two_requesters.py",
     "test_legacy_pki0_signatures.py",
+    "test_legacy_ca0_x509.py",
+    "test_legacy_pki0_connections.py",
+    "test_legacy_pki0_traversal.py",
 )
 
 

@@ -94,7 +94,7 @@ def _run(
         ],
         cwd=_ROOT,
         capture_output=True,
-        timeout=240,
+        timeout=420,  # a misframing responder makes each pki file wait its read timeout
         check=False,
         env=python_env(env) if env else None,
     )

@@ -118,6 +118,19 @@ FAULTS: dict[str, str] = {
     "pki-verified-cn-cache": "FAIL LEG-PKI-FMT-4",
     "ca-alias-ignorecase": "FAIL LEG-CA-FMT-3",
     "ca-password-trim": "FAIL LEG-CA-FMT-3",
+    # session 12, L11 (blind)
+    "eke-r12b-m11-client-exponent": "FAIL LEG-EKE-FMT-4",
+    "eke-r12b-length-utf8-chars": "FAIL LEG-EKE-FMT-5",
+    "eke-r12b-name-denylist": "FAIL LEG-EKE-FMT-3",
+    "eke-r12b-client-digest-prefix": "FAIL LEG-EKE-FMT-6",
+    "eke-r12b-client-key-own-public": "FAIL LEG-EKE-FMT-4",
+    "pki-r12b-rsfl-own-key": "FAIL LEG-PKI-FMT-6",
+    "pki-r12b-rscv-echo": "FAIL LEG-PKI-FMT-4",
+    "pki-r12b-dotdot-denylist": "EVIDENCE LEG-PKI-5",
+    "pki-r12b-peer-static": "FAIL LEG-PKI-FMT-6",
+    "ca-r12b-negative-serial": "FAIL LEG-CA-FMT-2",
+    "ca-r12b-alias-cache": "FAIL LEG-CA-FMT-2",
+    "ca-r12b-generalized-time": "FAIL LEG-CA-FMT-2",
 }
 
 
@@ -207,6 +220,9 @@ def test_fault_tables_agree() -> None:
 EVIDENCE = {
     # a fresh Ns under the zero IV: the IV finding stays, the fixed-nonce ones go
     "eke-random-ns": ("all-zero IV", "in both sessions"),
+    # `../` and `/` deny-listed: a sibling spelling still leaves the share, and the
+    # deny-listed spelling is not reported as served
+    "pki-r12b-dotdot-denylist": ("requested './", "requested '../"),
 }
 
 _PER_FAULT = pytest.mark.skipif(

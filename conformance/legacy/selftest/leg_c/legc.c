@@ -134,6 +134,19 @@ static const struct fault_row FAULTS[] = {
     {"ca-password-strcasecmp", "FAIL LEG-CA-FMT-3", "the CA compares passwords with strcasecmp"},
     {"pki-sece-any-cert", "FAIL LEG-PKI-FMT-4", "every PEM block of SECE is tried; trusted if one verifies, the first one's key is used"},
     {"pki-get-rqfl-own-key", "FAIL LEG-PKI-FMT-5", "the requester encrypts RQFL under its own certificate's key"},
+    /* session 12, L11 (blind) */
+    {"eke-r12b-length-strlen", "FAIL LEG-EKE-FMT-5", "message 19 is strlen(file): the length up to the first NUL byte"},
+    {"eke-r12b-m11-len-of-m9", "FAIL LEG-EKE-FMT-3", "message 11 hidden over n, the length of message 9 still in the variable"},
+    {"eke-r12b-name-charset", "FAIL LEG-EKE-FMT-3", "a user name with a byte outside [A-Za-z0-9._-] gets Wrong Username"},
+    {"eke-r12b-client-delivered-sizeof", "FAIL LEG-EKE-FMT-1", "the client sends message 23 with sizeof \"File delivered\" (its NUL)"},
+    {"pki-r12b-rsfl-len-piece", "FAIL LEG-PKI-FMT-6", "RSFL sent with the piece's length (got), not the ciphertext's"},
+    {"pki-r12b-rscv-root", "FAIL LEG-PKI-FMT-4", "RSCV carries r->root, not r->cert"},
+    {"pki-r12b-dotdot-component", "EVIDENCE LEG-PKI-5", "a name with a .. component is refused; absolute names still open anything"},
+    {"pki-r12b-global-socket", "FAIL LEG-PKI-FMT-6", "frames written to the last accepted socket (the seed's global conn)"},
+    {"pki-r12b-rsci-payload", "FAIL LEG-PKI-FMT-4", "RSCI carries \"certificate refused\" as its payload"},
+    {"ca-r12b-body-nul", "FAIL LEG-CA-FMT-2", "the PEM answered with its C string's NUL (Content-Length counts it)"},
+    {"ca-r12b-root-pubkey", "FAIL LEG-CA-FMT-2", "X509_set_pubkey(x, the root's key): the posted key is not certified"},
+    {"ca-r12b-serial-one", "FAIL LEG-CA-FMT-2", "ASN1_INTEGER_set(serial, 1) as in OpenSSL's examples: every certificate serial 1"},
     {NULL, NULL, NULL},
 };
 
@@ -484,6 +497,11 @@ static int eke_session(conn_t *c, const char *user, const char *password, const 
     n = read_msg(c, m, 1024); /* 1: user name */
     if (n <= 0) return 0;
     (void)user; /* never checked: the seed's always-true test */
+    if (fault("eke-r12b-name-charset")) {
+        for (ssize_t i = 0; i < n; i++)
+            if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-", m[i]) || !m[i])
+                return ack(c->fd, "Wrong Username") == 0;
+    }
     if (ack(c->fd, "u_ack") != 0) return 0;
     n = read_msg(c, m, 1024); /* 3: password */
     if (n <= 0) return 0;
@@ -538,7 +556,9 @@ state_p:
     BN_free(p);
     if (!ok) return 0;
     unsigned char hid[1100];
-    size_t hn = xor_msg((unsigned char *)bdec, strlen(bdec), pw39, pwn, hid);
+    size_t blen = strlen(bdec);
+    if (fault("eke-r12b-m11-len-of-m9")) blen = (size_t)n < blen + 1 ? (size_t)n : blen + 1; /* n: message 9 */
+    size_t hn = xor_msg((unsigned char *)bdec, blen, pw39, pwn, hid);
     OPENSSL_free(bdec);
     if (send_all(c->fd, hid, hn) != 0) return 0; /* 11 */
     if (read_literal(c, "xorServerAck") != 0) return 0;
@@ -561,7 +581,8 @@ state_p:
         uint32_t be = htonl((uint32_t)flen);
         ok19 = send_all(c->fd, &be, 4);
     } else {
-        snprintf(lenbuf, sizeof lenbuf, fault("eke-length-padded") ? "%016zu" : "%zu", flen);
+        size_t announced = fault("eke-r12b-length-strlen") ? strnlen((char *)file, flen) : flen;
+        snprintf(lenbuf, sizeof lenbuf, fault("eke-length-padded") ? "%016zu" : "%zu", announced);
         ok19 = send_str(c->fd, lenbuf);
     }
     if (ok19 != 0 || read_literal(c, "LnACK") != 0) goto fail_file;
@@ -741,7 +762,8 @@ static int eke_get(int argc, char **argv) {
         }
         die("connection closed after %zu of %zu bytes", got, flen);
     }
-    if (csend(fd, "File delivered", 14) != 0) die("send");
+    if (csend(fd, "File delivered", fault("eke-r12b-client-delivered-sizeof") ? sizeof "File delivered" : 14) != 0)
+        die("send");
     char mine[41];
     sha1_hex(file, flen, mine);
     unsigned char theirs[41];
@@ -878,6 +900,8 @@ struct pki_job {
     int fd;
 };
 
+static volatile int g_last_fd = -1; /* the last accepted connection */
+
 static int name_allowed(const char *share, const char *path) {
     char rs[PATH_MAX], rp[PATH_MAX];
     if (!realpath(share, rs) || !realpath(path, rp)) return 0;
@@ -916,7 +940,10 @@ static void *pki_conn(void *arg) {
     pl = NULL;
     if (!trusted) {
         ERR_clear_error();
-        send_frame(fd, "RSCI", NULL, 0);
+        if (fault("pki-r12b-rsci-payload"))
+            send_frame(fd, "RSCI", (const unsigned char *)"certificate refused", 19);
+        else
+            send_frame(fd, "RSCI", NULL, 0);
         if (fault("pki-rsci-no-close")) {
             unsigned char sink[256];
             while (recv(fd, sink, sizeof sink, 0) > 0) {
@@ -926,12 +953,12 @@ static void *pki_conn(void *arg) {
     }
     peer_key = X509_get_pubkey(peer);
     size_t cl;
-    unsigned char *cb = cert_bytes(r->cert, fault("pki-rscv-der"), &cl);
+    unsigned char *cb = cert_bytes(fault("pki-r12b-rscv-root") ? r->root : r->cert, fault("pki-rscv-der"), &cl);
     if (fault("pki-rscv-pem-nul") && !fault("pki-rscv-der")) {
         cb = realloc(cb, cl + 1);
         cb[cl++] = 0;
     }
-    int sent = send_frame(fd, "RSCV", cb, cl);
+    int sent = send_frame(fault("pki-r12b-global-socket") ? g_last_fd : fd, "RSCV", cb, cl);
     if (fault("pki-rscv-der")) OPENSSL_free(cb); else free(cb);
     if (sent != 0) goto out;
     if (recv_frame(fd, type, &pl, &len) != 0 || strcmp(type, "RQFL") != 0) goto out;
@@ -947,6 +974,12 @@ static void *pki_conn(void *arg) {
     else
         snprintf(path, sizeof path, "%s/%s", r->share, (char *)name);
     if (fault("pki-realpath-check") && !name_allowed(r->share, path)) goto out;
+    if (fault("pki-r12b-dotdot-component")) {
+        char copy[600];
+        snprintf(copy, sizeof copy, "%s", (char *)name);
+        for (char *save = NULL, *part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save))
+            if (strcmp(part, "..") == 0) goto out;
+    }
     f = fopen(path, "rb");
     if (!f) goto out;
     unsigned char buf[128], enc[512];
@@ -968,7 +1001,9 @@ static void *pki_conn(void *arg) {
         }
         size_t el = sizeof enc;
         if (oaep(peer_key, buf, use, enc, &el, 1, fault("pki-rsfl-oaep-sha1")) != 0) break;
-        if (send_frame(fd, "RSFL", enc, el) != 0) break;
+        if (send_frame(fault("pki-r12b-global-socket") ? g_last_fd : fd, "RSFL", enc,
+                       fault("pki-r12b-rsfl-len-piece") ? use : el) != 0)
+            break;
         if (got < piece && !fault("pki-feof-loop")) break;
     }
 out:
@@ -990,6 +1025,7 @@ static int pki_serve(int argc, char **argv) {
     for (;;) {
         int fd = accept(lfd, NULL, NULL);
         if (fd < 0) continue;
+        g_last_fd = fd;
         struct pki_job *job = malloc(sizeof *job);
         job->r = r;
         job->fd = fd;
@@ -1359,6 +1395,7 @@ static X509 *issue(struct ca *ca, const char *alias, EVP_PKEY *pub) {
     BIGNUM *sb = BN_bin2bn(serial, sizeof serial, NULL);
     BN_to_ASN1_INTEGER(sb, X509_get_serialNumber(x));
     BN_free(sb);
+    if (fault("ca-r12b-serial-one")) ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
     X509_set_issuer_name(x, X509_get_subject_name(ca->root));
     X509_NAME *name = X509_NAME_new();
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)alias, -1, -1, 0);
@@ -1368,7 +1405,7 @@ static X509 *issue(struct ca *ca, const char *alias, EVP_PKEY *pub) {
     int days = fault("ca-extensions") ? 30 : 365;
     X509_gmtime_adj(X509_getm_notBefore(x), 0);
     X509_gmtime_adj(X509_getm_notAfter(x), (long)days * 86400);
-    X509_set_pubkey(x, pub);
+    X509_set_pubkey(x, fault("ca-r12b-root-pubkey") ? X509_get0_pubkey(ca->root) : pub);
     if (fault("ca-extensions")) {
         X509V3_CTX v3;
         X509V3_set_ctx(&v3, ca->root, x, NULL, NULL, 0);
@@ -1449,6 +1486,10 @@ static void ca_verify(struct ca *ca, int fd, const char *body) {
         free(esc);
         free(j);
     } else {
+        if (fault("ca-r12b-body-nul")) {
+            pem = realloc(pem, cl + 1);
+            pem[cl++] = 0;
+        }
         http_answer(fd, 200, "text/plain", (char *)pem, cl);
     }
     free(pem);

@@ -156,6 +156,19 @@ public final class LegJava {
         {"pki-verified-cn-cache", "FAIL LEG-PKI-FMT-4", "responder: a subject DN once verified is trusted again without its signature"},
         {"ca-alias-ignorecase", "FAIL LEG-CA-FMT-3", "CA: the alias looked up with equalsIgnoreCase"},
         {"ca-password-trim", "FAIL LEG-CA-FMT-3", "CA: the password compared after trim()"},
+        // session 12, L11 (blind)
+        {"eke-r12b-m11-client-exponent", "FAIL LEG-EKE-FMT-4", "server: message 11 computed with XA (the client's constant), K with Xs"},
+        {"eke-r12b-length-utf8-chars", "FAIL LEG-EKE-FMT-5", "server: message 19 is new String(content, UTF_8).length(), not the byte count"},
+        {"eke-r12b-name-denylist", "FAIL LEG-EKE-FMT-3", "server: a user name that is not printable ASCII or over 32 bytes gets Wrong Username"},
+        {"eke-r12b-client-digest-prefix", "FAIL LEG-EKE-FMT-6", "client: message 24 as the rest of one read, accepted when the SHA-1 hex startsWith it"},
+        {"eke-r12b-client-key-own-public", "FAIL LEG-EKE-FMT-4", "client: K from its own public value (A^Xa), not from message 11"},
+        {"pki-r12b-rsfl-own-key", "FAIL LEG-PKI-FMT-6", "responder: RSFL pieces encrypted under its own certificate's key"},
+        {"pki-r12b-rscv-echo", "FAIL LEG-PKI-FMT-4", "responder: RSCV carries the SECE certificate back (peer's, not own)"},
+        {"pki-r12b-dotdot-denylist", "EVIDENCE LEG-PKI-5", "responder: names starting with ../ or / refused, ./../ and the like still escape"},
+        {"pki-r12b-peer-static", "FAIL LEG-PKI-FMT-6", "responder: the requester's key kept in a static field: two requesters at once swap keys"},
+        {"ca-r12b-negative-serial", "FAIL LEG-CA-FMT-2", "CA: serial[0] |= 0x80 to keep 16 bytes: a negative DER serial"},
+        {"ca-r12b-alias-cache", "FAIL LEG-CA-FMT-2", "CA: one certificate per alias, cached: a second enrolment gets the first key's certificate"},
+        {"ca-r12b-generalized-time", "FAIL LEG-CA-FMT-2", "CA: validity written as GeneralizedTime (yyyyMMddHHmmssZ) before 2050"},
     };
 
     static final Set<String> ON = new HashSet<>();
@@ -437,6 +450,14 @@ public final class LegJava {
                 return;
             }
             String who = new String(name, StandardCharsets.UTF_8);
+            boolean odd = name.length > 32;
+            for (byte b : name) {
+                odd |= b < 0x21 || b > 0x7e;
+            }
+            if (f("eke-r12b-name-denylist") && odd) {
+                ekeAck(c, "Wrong Username");
+                continue;
+            }
             if (f("eke-user-checked") && !who.equals(user)) {
                 ekeAck(c, "Wrong Username");
                 continue;
@@ -485,12 +506,13 @@ public final class LegJava {
             }
             BigInteger clientPublic = reveal(m9, pw39);
             BigInteger xs = f("eke-rand-exponent") ? new BigInteger(320, rnd).setBit(319) : XS;
+            BigInteger serverPublic = g.modPow(f("eke-r12b-m11-client-exponent") ? XA : xs, p);
             if (f("eke-m11-before-10")) {
-                ekeSend(c, hide(g.modPow(xs, p), pw39)); // 11
+                ekeSend(c, hide(serverPublic, pw39)); // 11
                 ekeAck(c, "xorAck"); // 10
             } else {
                 ekeAck(c, "xorAck"); // 10
-                ekeSend(c, hide(g.modPow(xs, p), pw39)); // 11
+                ekeSend(c, hide(serverPublic, pw39)); // 11
             }
             c.readExact(12); // 12 xorServerAck
             byte[] key;
@@ -520,8 +542,10 @@ public final class LegJava {
             c.readExact(16); // 17 send_aes_nonceNa
             ekeSend(c, aes(Cipher.ENCRYPT_MODE, key, Arrays.copyOf(plain15, 16), true)); // 18
             byte[] content = Files.readAllBytes(file);
+            int announced = f("eke-r12b-length-utf8-chars")
+                ? new String(content, StandardCharsets.UTF_8).length() : content.length;
             String len = f("eke-length-zero-padded")
-                ? String.format("%016d", content.length) : Integer.toString(content.length);
+                ? String.format("%016d", announced) : Integer.toString(announced);
             ekeSend(c, ascii(len)); // 19
             c.readExact(5); // 20 LnACK
             ekeAck(c, "ok"); // 21
@@ -582,7 +606,8 @@ public final class LegJava {
             if (m11 == null) {
                 throw new EOFException("closed before message 11");
             }
-            byte[] key = keyOf(reveal(m11, pw39).modPow(XA, P), false);
+            BigInteger serverPublic = f("eke-r12b-client-key-own-public") ? G.modPow(XA, P) : reveal(m11, pw39);
+            byte[] key = keyOf(serverPublic.modPow(XA, P), false);
             clientSend(c, ascii("xorServerAck"), ln); // 12
             byte[] m13 = c.readExact(32);
             byte[] ns = aes(Cipher.DECRYPT_MODE, key, m13, false);
@@ -633,6 +658,16 @@ public final class LegJava {
             }
             clientSend(c, ascii("File delivered"), ln); // 23
             byte[] m24;
+            if (f("eke-r12b-client-digest-prefix")) {
+                m24 = c.readSome(40);
+                String got = m24 == null ? null : new String(m24, StandardCharsets.US_ASCII).trim();
+                if (got == null || !new String(sha1Hex(content), StandardCharsets.US_ASCII).startsWith(got)) {
+                    System.err.println("Hey! CAUTION!: File is corrupt and may be altered.");
+                    return 1;
+                }
+                save(out, content);
+                return 0;
+            }
             try {
                 m24 = c.readExact(40);
             } catch (EOFException e) {
@@ -834,6 +869,7 @@ public final class LegJava {
     }
 
     static final Set<String> VERIFIED = ConcurrentHashMap.newKeySet();
+    static volatile PublicKey peerKey;
 
     static void pkiServe(Map<String, String> flags) throws Exception {
         int port = Integer.parseInt(flags.getOrDefault("port", "0"));
@@ -907,7 +943,11 @@ public final class LegJava {
                 return true;
             }
         }
+        peerKey = peer.getPublicKey();
         byte[] rscv = f("pki-rscv-der") ? own.getEncoded() : certFile;
+        if (f("pki-r12b-rscv-echo")) {
+            rscv = (byte[]) first[1];
+        }
         if (f("pki-rscv-mime-pem")) {
             rscv = ascii("-----BEGIN CERTIFICATE-----\n"
                 + Base64.getMimeEncoder().encodeToString(own.getEncoded())
@@ -922,6 +962,10 @@ public final class LegJava {
             StandardCharsets.UTF_8);
         log("File request for: " + name);
         File file = join(share, name);
+        if (f("pki-r12b-dotdot-denylist") && (name.startsWith("../") || name.startsWith("/"))) {
+            log("refused: " + name);
+            return true;
+        }
         if (f("pki-canonical-check")) {
             String base = new File(share).getCanonicalPath() + File.separator;
             if (!file.getCanonicalPath().startsWith(base)) {
@@ -939,7 +983,14 @@ public final class LegJava {
             return true;
         }
         String drift = f("pki-oaep-mgf1-sha1") ? "mgf1-sha1" : "";
-        Cipher enc = rsa(Cipher.ENCRYPT_MODE, peer.getPublicKey(), drift);
+        PublicKey requesterKey = peer.getPublicKey();
+        if (f("pki-r12b-peer-static")) {
+            requesterKey = peerKey;
+        }
+        if (f("pki-r12b-rsfl-own-key")) {
+            requesterKey = own.getPublicKey();
+        }
+        Cipher enc = rsa(Cipher.ENCRYPT_MODE, requesterKey, drift);
         int size = f("pki-piece-190") ? 190 : 100;
         try (fin) {
             byte[] piece = new byte[size];
@@ -1146,7 +1197,11 @@ public final class LegJava {
                 ascii("invalid alias or password\n"));
             return;
         }
-        byte[] cert = issue(rootKey, root, alias, subjectKey);
+        byte[] cert = f("ca-r12b-alias-cache") ? ISSUED.get(alias) : null;
+        if (cert == null) {
+            cert = issue(rootKey, root, alias, subjectKey);
+            ISSUED.put(alias, cert);
+        }
         if (f("ca-json-answer")) {
             String json = "{\"certificate\": \"" + pem("CERTIFICATE", cert).replace("\n", "\\n") + "\"}";
             answer(ex, 200, "application/json", ascii(json));
@@ -1157,12 +1212,17 @@ public final class LegJava {
         log("issued a certificate for " + alias);
     }
 
+    static final Map<String, byte[]> ISSUED = new ConcurrentHashMap<>();
+
     static byte[] name(String cn) {
         byte[] oid = {0x06, 0x03, 0x55, 0x04, 0x03};
         return der(0x30, der(0x31, der(0x30, oid, der(0x0c, cn.getBytes(StandardCharsets.UTF_8)))));
     }
 
     static byte[] time(ZonedDateTime t) {
+        if (f("ca-r12b-generalized-time")) {
+            return der(0x18, ascii(t.format(DateTimeFormatter.ofPattern("yyyyMMddHHmmss")) + "Z"));
+        }
         return der(0x17, ascii(t.format(DateTimeFormatter.ofPattern("yyMMddHHmmss")) + "Z"));
     }
 
@@ -1170,8 +1230,12 @@ public final class LegJava {
         throws Exception {
         byte[] serial = new byte[16];
         new SecureRandom().nextBytes(serial);
-        serial[0] &= 0x7f;
-        serial[0] |= 0x01;
+        if (f("ca-r12b-negative-serial")) {
+            serial[0] |= (byte) 0x80; // "keep it 16 bytes long"
+        } else {
+            serial[0] &= 0x7f;
+            serial[0] |= 0x01;
+        }
         ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC).withNano(0);
         byte[] issuer;
         if (f("ca-issuer-cn-only")) {
