@@ -11,6 +11,7 @@ not failed a requirement because the suite wanted a second connection.
 from __future__ import annotations
 
 __all__ = [
+    "ClientReader",
     "Closed",
     "TimedOut",
     "HarnessError",
@@ -227,3 +228,32 @@ class LegacyStream:
         except Closed:
             return not self._buffer
         return False
+
+
+class ClientReader:
+    """What a client under test sends to a suite-played eke/0 server: `exact(n)` bytes,
+    or the rest of what has come (`segment`, one read when nothing is buffered). Bounded:
+    the socket's timeout ends a silent client."""
+
+    def __init__(self, conn: socket.socket) -> None:
+        self.conn, self.buffer = conn, b""
+
+    def _more(self) -> None:
+        data = self.conn.recv(65536)
+        if not data:
+            raise ConnectionError("the client closed")
+        self.buffer += data
+
+    def exact(self, n: int) -> bytes:
+        for _ in range(4096):  # bounded: the socket timeout ends a silent client
+            if len(self.buffer) >= n:
+                break
+            self._more()
+        out, self.buffer = self.buffer[:n], self.buffer[n:]
+        return out
+
+    def segment(self) -> bytes:
+        if not self.buffer:
+            self._more()
+        out, self.buffer = self.buffer, b""
+        return out

@@ -28,6 +28,7 @@ from Crypto.Cipher import AES
 from conformance.legacy import eke0
 from conformance.legacy.embedded import LegacyEkeTarget
 from conformance.legacy.stream import (
+    ClientReader,
     Closed,
     HarnessError,
     LegacyStream,
@@ -591,31 +592,6 @@ class _ServerLog:
     ns: bytes = b""
 
 
-class _Reader:
-    def __init__(self, conn: socket.socket) -> None:
-        self.conn, self.buffer = conn, b""
-
-    def _more(self) -> None:
-        data = self.conn.recv(65536)
-        if not data:
-            raise ConnectionError("the client closed")
-        self.buffer += data
-
-    def exact(self, n: int) -> bytes:
-        for _ in range(4096):  # bounded: the socket timeout ends a silent client
-            if len(self.buffer) >= n:
-                break
-            self._more()
-        out, self.buffer = self.buffer[:n], self.buffer[n:]
-        return out
-
-    def segment(self) -> bytes:
-        if not self.buffer:
-            self._more()
-        out, self.buffer = self.buffer, b""
-        return out
-
-
 def _serve_client(
     listener: socket.socket, password: bytes, content: bytes, digest_of: bytes, mode: str
 ) -> _ServerLog:
@@ -633,7 +609,7 @@ def _serve_client(
     with conn:
         try:
             conn.settimeout(10)
-            reader = _Reader(conn)
+            reader = ClientReader(conn)
             log.got[1] = reader.segment()
             conn.sendall(b"u_ack")
             log.got[3] = reader.segment()

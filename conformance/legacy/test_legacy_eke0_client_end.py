@@ -31,7 +31,7 @@ import pytest
 
 from conformance.legacy import eke0
 from conformance.legacy.embedded import LegacyEkeTarget
-from conformance.legacy.stream import HarnessError
+from conformance.legacy.stream import ClientReader, HarnessError
 from sftkit.client_run import run_client
 from sftkit.target_options import client_launch
 
@@ -58,29 +58,8 @@ class _Log:
     deviation: str = ""  # a client message off the table (its format case reports it)
 
 
-class _Reader:
-    def __init__(self, conn: socket.socket) -> None:
-        self.conn, self.buffer = conn, b""
-
-    def _more(self) -> None:
-        data = self.conn.recv(65536)
-        if not data:
-            raise ConnectionError("the client closed")
-        self.buffer += data
-
-    def exact(self, n: int) -> bytes:
-        for _ in range(4096):  # bounded: the socket timeout ends a silent client
-            if len(self.buffer) >= n:
-                break
-            self._more()
-        out, self.buffer = self.buffer[:n], self.buffer[n:]
-        return out
-
-    def segment(self) -> bytes:
-        if not self.buffer:
-            self._more()
-        out, self.buffer = self.buffer, b""
-        return out
+class _Reader(ClientReader):
+    """The shared reader, and what the client sends after its last message."""
 
     def rest(self, seconds: float) -> bytes:
         """What else comes until the client closes (at most `seconds`)."""

@@ -30,7 +30,7 @@ import pytest
 
 from conformance.legacy import eke0
 from conformance.legacy.embedded import LegacyEkeTarget
-from conformance.legacy.stream import HarnessError, hexdump
+from conformance.legacy.stream import ClientReader, HarnessError, hexdump
 from sftkit.client_run import run_client
 from sftkit.target_options import client_launch
 
@@ -77,31 +77,6 @@ def _server_exponent(p: int, g: int, digits: int | None) -> int:
     raise HarnessError(f"no server exponent with a {digits}-digit public value")
 
 
-class _Reader:
-    def __init__(self, conn: socket.socket) -> None:
-        self.conn, self.buffer = conn, b""
-
-    def _more(self) -> None:
-        data = self.conn.recv(65536)
-        if not data:
-            raise ConnectionError("the client closed")
-        self.buffer += data
-
-    def exact(self, n: int) -> bytes:
-        for _ in range(4096):  # bounded: the socket timeout ends a silent client
-            if len(self.buffer) >= n:
-                break
-            self._more()
-        out, self.buffer = self.buffer[:n], self.buffer[n:]
-        return out
-
-    def segment(self) -> bytes:
-        if not self.buffer:
-            self._more()
-        out, self.buffer = self.buffer, b""
-        return out
-
-
 def _serve(listener: socket.socket, password: bytes, plan: _Plan) -> _Log:
     """One honest eke/0 server session by the table of §7.3.3 (a fresh exponent and Ns),
     with `plan`'s message 11 length, file, message 24 and its delay."""
@@ -114,7 +89,7 @@ def _serve(listener: socket.socket, password: bytes, plan: _Plan) -> _Log:
     with conn:
         try:
             conn.settimeout(10)
-            reader = _Reader(conn)
+            reader = ClientReader(conn)
             log.got[1] = reader.segment()
             conn.sendall(b"u_ack")
             log.got[3] = reader.segment()
