@@ -68,10 +68,8 @@ from conformance.selftest.mutants_blind12_client import MUTANTS as _BLIND12_CLIE
 from conformance.selftest.mutants_blind12_client2 import MUTANTS as _BLIND12_CLIENT2
 from conformance.selftest.mutants_blind12_client3 import MUTANTS as _BLIND12_CLIENT3
 from conformance.selftest.mutants_blind12_eke import MUTANTS as _BLIND12_EKE
-from conformance.selftest.mutants_blind12_eke2 import MUTANTS as _BLIND12_EKE2
 from conformance.selftest.mutants_blind12_ops import MUTANTS as _BLIND12_OPS
 from conformance.selftest.mutants_blind12_pki import MUTANTS as _BLIND12_PKI
-from conformance.selftest.mutants_blind12_pki2 import MUTANTS as _BLIND12_PKI2
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -447,7 +445,7 @@ MUTANTS += _BLIND11_CLIENT3 + _BLIND11_CA2 + _BLIND11_APP + _BLIND11_OPS
 MUTANTS += _BLIND11_CLIENT4
 MUTANTS += _BLIND12_EKE + _BLIND12_PKI + _BLIND12_CLIENT + _BLIND12_CLIENT2 + _BLIND12_CA
 MUTANTS += _BLIND12_OPS
-MUTANTS += _BLIND12_CLIENT3 + _BLIND12_EKE2 + _BLIND12_PKI2
+MUTANTS += _BLIND12_CLIENT3
 MUTANTS += _ENROLL
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name
