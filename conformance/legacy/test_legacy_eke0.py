@@ -17,7 +17,6 @@ import hashlib
 import os
 import secrets
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ import pytest
 from Crypto.Cipher import AES
 
 from conformance.legacy import eke0
+from conformance.legacy.client_run import run_eke0_client
 from conformance.legacy.embedded import LegacyEkeTarget
 from conformance.legacy.stream import (
     ClientReader,
@@ -36,8 +36,6 @@ from conformance.legacy.stream import (
     TimedOut,
     hexdump,
 )
-from sftkit.client_run import run_client
-from sftkit.target_options import client_launch
 
 pytestmark = pytest.mark.xdist_group("eke-legacy")
 
@@ -689,44 +687,14 @@ class _ClientRun:
 def _run_client(
     target: LegacyEkeTarget, tmp_path: Path, content: bytes, digest_of: bytes, mode: str
 ) -> _ClientRun:
-    if not target.client_cmd:
-        pytest.skip("needs a legacy client to launch (embedded, or --client-cmd)")
-    pwfile = tmp_path / "client.password"
-    pwfile.touch(mode=0o600)
-    pwfile.write_text(target.password + "\n")
-    out = tmp_path / "received.bin"
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        listener.settimeout(30)
-        result: list[_ServerLog] = []
-        thread = threading.Thread(
-            target=lambda: result.append(
-                _serve_client(listener, target.password.encode(), content, digest_of, mode)
-            ),
-            daemon=True,
-        )
-        thread.start()
-        values = {
-            "host": "127.0.0.1",
-            "port": str(listener.getsockname()[1]),
-            "user": target.user,
-            "password_file": str(pwfile),
-            "out": str(out),
-        }
-        # The one way a client under test is run (an interactive one typed at).
-        launch = client_launch(
-            target.client_cmd,
-            values,
-            stdin_template=target.client_stdin,
-            success=target.client_success,
-            password=target.password,
-        )
-        try:
-            done = run_client(launch, timeout=30)
-        finally:
-            listener.close()
-            thread.join(timeout=15)
-    log = result[0] if result else _ServerLog(error="the suite's server did not finish")
-    saved = out.read_bytes() if out.exists() else None
+    served, done, saved = run_eke0_client(
+        target,
+        tmp_path,
+        lambda listener: _serve_client(
+            listener, target.password.encode(), content, digest_of, mode
+        ),
+    )
+    log = served or _ServerLog(error="the suite's server did not finish")
     code = done.returncode if done.returncode is not None else -9
     how = done.success_evidence()
     return _ClientRun(code, saved, log, done.stderr[-400:], done.succeeded, how)

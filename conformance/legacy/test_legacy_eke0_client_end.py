@@ -22,7 +22,6 @@ import hashlib
 import os
 import secrets
 import socket
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,10 +29,9 @@ from pathlib import Path
 import pytest
 
 from conformance.legacy import eke0
+from conformance.legacy.client_run import run_eke0_client
 from conformance.legacy.embedded import LegacyEkeTarget
 from conformance.legacy.stream import ClientReader, HarnessError
-from sftkit.client_run import run_client
-from sftkit.target_options import client_launch
 
 pytestmark = pytest.mark.xdist_group("eke-legacy")
 
@@ -167,44 +165,13 @@ class _Run:
 
 
 def _run(target: LegacyEkeTarget, tmp_path: Path, content: bytes, digest: bytes) -> _Run:
-    if not target.client_cmd:
-        pytest.skip("needs a legacy client to launch (embedded, or --client-cmd)")
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    pwfile = tmp_path / "client.password"
-    pwfile.touch(mode=0o600)
-    pwfile.write_text(target.password + "\n")
-    out = tmp_path / "received.bin"
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        listener.settimeout(30)
-        result: list[_Log] = []
-        thread = threading.Thread(
-            target=lambda: result.append(
-                _serve(listener, target.password.encode(), content, digest)
-            ),
-            daemon=True,
-        )
-        thread.start()
-        values = {
-            "host": "127.0.0.1",
-            "port": str(listener.getsockname()[1]),
-            "user": target.user,
-            "password_file": str(pwfile),
-            "out": str(out),
-        }
-        launch = client_launch(
-            target.client_cmd,
-            values,
-            stdin_template=target.client_stdin,
-            success=target.client_success,
-            password=target.password,
-        )
-        try:
-            done = run_client(launch, timeout=30)
-        finally:
-            listener.close()
-            thread.join(timeout=15 + TAIL)
-    log = result[0] if result else _Log(error="the suite's server did not finish")
-    saved = out.read_bytes() if out.exists() else None
+    served, done, saved = run_eke0_client(
+        target,
+        tmp_path,
+        lambda listener: _serve(listener, target.password.encode(), content, digest),
+        serve_extra=TAIL,
+    )
+    log = served or _Log(error="the suite's server did not finish")
     return _Run(log, saved, done.succeeded, done.success_evidence(), done.stderr[-400:])
 
 

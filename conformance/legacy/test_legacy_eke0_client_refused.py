@@ -19,16 +19,14 @@ in one write, then listens for the client's next message for a bounded time and 
 from __future__ import annotations
 
 import socket
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from conformance.legacy.client_run import run_eke0_client
 from conformance.legacy.embedded import LegacyEkeTarget
 from conformance.legacy.stream import HarnessError, hexdump
-from sftkit.client_run import run_client
-from sftkit.target_options import client_launch
 
 pytestmark = pytest.mark.xdist_group("eke-legacy")
 
@@ -92,39 +90,8 @@ def _serve_refusal(listener: socket.socket) -> _Log:
 def test_a_refused_login_is_not_taken_for_a_success(
     eke_legacy: LegacyEkeTarget, tmp_path: Path
 ) -> None:
-    if not eke_legacy.client_cmd:
-        pytest.skip("needs a legacy client to launch (embedded, or --client-cmd)")
-    pwfile = tmp_path / "client.password"
-    pwfile.touch(mode=0o600)
-    pwfile.write_text(eke_legacy.password + "\n")
-    out = tmp_path / "received.bin"
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        listener.settimeout(30)
-        result: list[_Log] = []
-        thread = threading.Thread(
-            target=lambda: result.append(_serve_refusal(listener)), daemon=True
-        )
-        thread.start()
-        values = {
-            "host": "127.0.0.1",
-            "port": str(listener.getsockname()[1]),
-            "user": eke_legacy.user,
-            "password_file": str(pwfile),
-            "out": str(out),
-        }
-        launch = client_launch(
-            eke_legacy.client_cmd,
-            values,
-            stdin_template=eke_legacy.client_stdin,
-            success=eke_legacy.client_success,
-            password=eke_legacy.password,
-        )
-        try:
-            done = run_client(launch, timeout=30)
-        finally:
-            listener.close()
-            thread.join(timeout=15 + LISTEN)
-    log = result[0] if result else _Log(error="the suite's server did not finish")
+    served, done, saved = run_eke0_client(eke_legacy, tmp_path, _serve_refusal, serve_extra=LISTEN)
+    log = served or _Log(error="the suite's server did not finish")
     if 3 not in log.got:
         raise HarnessError(
             f"the client sent no password (message 3) to the suite's server: "
@@ -142,5 +109,5 @@ def test_a_refused_login_is_not_taken_for_a_success(
         f"the client then sent {log.after[:60]!r} ({hexdump(log.after, 16)}: {what}), "
         f"going on with the exchange as if it were authenticated; the client "
         f"{done.success_evidence()} and "
-        + ("saved nothing" if not out.exists() else f"left {out.stat().st_size} bytes"),
+        + ("saved nothing" if saved is None else f"left {len(saved)} bytes"),
     )
