@@ -70,6 +70,12 @@ from conformance.selftest.mutants_blind12_client3 import MUTANTS as _BLIND12_CLI
 from conformance.selftest.mutants_blind12_eke import MUTANTS as _BLIND12_EKE
 from conformance.selftest.mutants_blind12_ops import MUTANTS as _BLIND12_OPS
 from conformance.selftest.mutants_blind12_pki import MUTANTS as _BLIND12_PKI
+from conformance.selftest.mutants_blind13_ca import MUTANTS as _BLIND13_CA
+from conformance.selftest.mutants_blind13_client import MUTANTS as _BLIND13_CLIENT
+from conformance.selftest.mutants_blind13_client2 import MUTANTS as _BLIND13_CLIENT2
+from conformance.selftest.mutants_blind13_eke import MUTANTS as _BLIND13_EKE
+from conformance.selftest.mutants_blind13_ops import MUTANTS as _BLIND13_OPS
+from conformance.selftest.mutants_blind13_pki import MUTANTS as _BLIND13_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -446,6 +452,8 @@ MUTANTS += _BLIND11_CLIENT4
 MUTANTS += _BLIND12_EKE + _BLIND12_PKI + _BLIND12_CLIENT + _BLIND12_CLIENT2 + _BLIND12_CA
 MUTANTS += _BLIND12_OPS
 MUTANTS += _BLIND12_CLIENT3
+MUTANTS += _BLIND13_EKE + _BLIND13_PKI + _BLIND13_CLIENT + _BLIND13_CLIENT2 + _BLIND13_CA
+MUTANTS += _BLIND13_OPS
 MUTANTS += _ENROLL
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name

@@ -684,6 +684,7 @@ def all_readings() -> tuple[Reading, ...]:
         readings_session11c,
         readings_session12,
         readings_session12b,
+        readings_session13,
     )
 
     return (
@@ -698,6 +699,7 @@ def all_readings() -> tuple[Reading, ...]:
         + readings_session11c.READINGS
         + readings_session12.READINGS
         + readings_session12b.READINGS
+        + readings_session13.READINGS
     )
 
 
