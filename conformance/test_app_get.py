@@ -11,7 +11,7 @@ import pytest
 
 from conformance._wire_fixtures import AppChannel, get_file, known_file, nothing_more
 from conformance.pki_channel import close_bound
-from conformance.target import Target
+from conformance.target import KnownFile, Target
 from conformance.wire import ConformanceFailure, ExpectClose, ExpectError, ExpectFrame
 
 
@@ -193,3 +193,51 @@ def test_rsfl_names_the_file_exactly_as_requested(target: Target, app_channel: A
             "each RSFL carries the request's name unchanged",
             "; ".join(wrong),
         )
+
+
+def _small(files: list[KnownFile]) -> KnownFile | None:
+    return next((f for f in files if f.size <= 64 * 1024), files[0] if files else None)
+
+
+@pytest.mark.req("APP-2", "APP-GET-2")
+def test_get_after_a_refused_get_inside_a_directory_starts_from_the_top(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """Names are resolved from the top of the share for every request: a get that failed
+    half-way down a directory (a missing file in it, a file in it used as a directory,
+    the directory itself) leaves nothing behind. On one connection each refused get is
+    followed by a get of a known top-level file and one of a known nested file, which
+    must be served. A responder that walks a per-connection directory cursor, reset only
+    when an open succeeds, looks for them inside that directory."""
+    nested = [f for f in target.files if "/" in f.name]
+    top = _small([f for f in target.files if "/" not in f.name])
+    if not nested or top is None:
+        pytest.skip("no known file both at the top of the share and in a directory")
+    inner = _small(nested)
+    assert inner is not None
+    directory = inner.name.rsplit("/", 1)[0]
+    refusals = {
+        "a missing file in the directory": f"{directory}/sft-conformance-missing.txt",
+        "a file of the directory used as a directory": f"{inner.name}/x.txt",
+        "a missing directory in the directory": f"{directory}/no-such-dir/x.txt",
+        "the directory itself": directory,
+    }
+    channel = app_channel()
+    for what, name in refusals.items():
+        get_file(channel, name, also=[ExpectError("not_found"), ExpectError("forbidden")])
+        for after in (top, inner):
+            try:
+                result = get_file(channel, after.name)
+            except ConformanceFailure as exc:
+                raise ConformanceFailure.evidence(
+                    f"APP-2: a get of {name!r} ({what}), refused, then a get of the known "
+                    f"file {after.name!r} on the same connection",
+                    "the known file is served: every name is resolved from the top of "
+                    "the share, whatever the request before it did",
+                    str(exc)[:600],
+                ) from None
+            if len(result.data) != after.size:
+                raise ConformanceFailure(
+                    f"APP-2: after the refused get of {name!r}, {after.name!r} came with "
+                    f"{len(result.data)} bytes, the share holds {after.size}"
+                )

@@ -539,3 +539,132 @@ def test_refusals_of_long_names_are_well_formed(target: Target, app_channel: App
         if answer.frame is not None:
             frames.append(answer.frame)
     check_well_formed(frames, "ERR-1: the refusals of long names")
+
+
+# --- the whole name is checked, however long ----------------------------------------------
+
+# Characters APP-NAME-2 and APP-NAME-8 refuse wherever they are in a name.
+_LATE_BAD_CHARACTERS = {
+    "backslash": "\\",
+    "nul": "\x00",
+    "c0-01": "\x01",
+    "c0-1f": "\x1f",
+    "del": "\x7f",
+    "c1-85": "\x85",
+    "c1-9f": "\x9f",
+    "bidi-202e": "\u202e",
+    "bidi-2066": "\u2066",
+}
+# Directory components of 100 characters in front of the bad one: the bad character is
+# then at offset 101 (beyond a 64-character copy made for a log line or an EROR message),
+# 707 and 2121 (deep in a name of at most 4096 bytes, components within 255 bytes).
+_LEADING_COMPONENTS = (1, 7, 21)
+
+
+def _late_bad_names(prefix: str) -> dict[str, str]:
+    """case -> a name within APP-NAME-1's limits whose only fault is a character far
+    from its start (in its last component, after `prefix`)."""
+    names = {}
+    for count in _LEADING_COMPONENTS:
+        head = "/".join(["d" * 100] * count)
+        for label, char in _LATE_BAD_CHARACTERS.items():
+            names[f"{label}-after-{count}"] = f"{head}/{prefix}{char}x.txt"
+    return names
+
+
+@pytest.mark.req("APP-NAME-2", "APP-NAME-8")
+def test_bad_character_far_into_a_name_is_forbidden_in_a_get(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """A backslash, NUL, C0, DEL, C1 or bidirectional control beyond the first 100
+    characters of a name (a check run on a shortened copy misses it): `forbidden`, on
+    one connection (non-fatal). The names hold no file: `not_found` says the character
+    was never looked at."""
+    require(target, "get")
+    channel = app_channel()
+    wrong = []
+    names = _late_bad_names("late")
+    for case, name in sorted(names.items()):
+        answer = _probe(channel, name)
+        if answer.error != "forbidden":
+            wrong.append(f"{case} (offset {len(name) - 6}): {answer.describe()}")
+    if wrong:
+        raise ConformanceFailure.evidence(
+            f"APP-NAME-2/8: {len(wrong)} of {len(names)} gets of a name whose refused "
+            "character comes after 100 characters or more",
+            "EROR forbidden for each: the rules hold for the whole name",
+            "\n".join(wrong[:20]) + ("\n…" if len(wrong) > 20 else ""),
+        )
+
+
+def _put_answer(channel: Channel, name: str) -> ReceivedFrame:
+    """PUTF `name` (3 bytes); if accepted, its DATA and DONE too. The first answer."""
+    data = b"abc"
+    channel.send_frame("PUTF", {"name": name, "size": len(data)})
+    first = channel.recv_frame()
+    if not isinstance(first, ReceivedFrame):
+        raise ConformanceFailure(
+            f"PUTF {name[:80]!r}: no answer, the connection is unusable: {first.describe()}"
+        )
+    if first.type == b"RSFL":
+        channel.send_frame("DATA", data)
+        channel.send_frame("DONE", {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+        channel.recv_frame()  # its DONE (or EROR): the put is judged by its acceptance
+    return first
+
+
+@pytest.mark.req("APP-NAME-2", "APP-NAME-8")
+def test_bad_character_far_into_a_name_is_forbidden_in_a_put(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """The names of the get case offered as puts: `forbidden` before any data, never
+    stored (its basename holds the refused character). A fresh connection per refusal
+    that is not `forbidden`."""
+    require(target, "put")
+    wrong = []
+    names = _late_bad_names(fresh_name("late"))
+    channel = app_channel()
+    for case, name in sorted(names.items()):
+        first = _put_answer(channel, name)
+        if first.error_name != "forbidden":
+            wrong.append(f"{case} (offset {len(name) - 6}): {first.describe(100)}")
+            channel.close()
+            channel = app_channel()
+    channel.close()
+    if wrong:
+        raise ConformanceFailure.evidence(
+            f"APP-NAME-2/8: {len(wrong)} of {len(names)} puts of a name whose refused "
+            "character comes after 100 characters or more",
+            "EROR forbidden for each, before any data: such a name never reaches the inbox",
+            "\n".join(wrong[:20]) + ("\n…" if len(wrong) > 20 else ""),
+        )
+
+
+_PUT_BEYOND_LIMITS = {
+    "empty": "",
+    "component-too-long": "a" * 256,
+    "name-too-long": "/".join(["a" * 200] * 21),
+    "multibyte-component-too-long": "\u00e9" * 128,  # 256 UTF-8 bytes, 128 characters
+}
+
+
+@pytest.mark.req("APP-NAME-1")
+@pytest.mark.parametrize("case", sorted(_PUT_BEYOND_LIMITS))
+def test_put_of_a_name_beyond_the_limits_is_forbidden(
+    target: Target, app_channel: AppChannel, case: str
+) -> None:
+    """APP-NAME-1 refuses a name beyond its limits "in a get and in a put": the empty
+    name (not a default name in its place), a component of 256 bytes, a name of more than
+    4096 bytes — `forbidden`, never accepted."""
+    require(target, "put")
+    channel = app_channel()
+    name = _PUT_BEYOND_LIMITS[case]
+    first = _put_answer(channel, name)
+    channel.close()
+    if first.error_name != "forbidden":
+        raise ConformanceFailure.evidence(
+            f"APP-NAME-1: PUTF of the name {name[:40]!r}{'…' if len(name) > 40 else ''} "
+            f"({case}, {len(name.encode())} bytes)",
+            "EROR forbidden (non-fatal), before any data",
+            first.describe(200),
+        )

@@ -441,6 +441,43 @@ def test_data_header_beyond_the_announced_size_is_refused_before_its_payload(
     )
 
 
+# Announced sizes at the bottom of the range: 0 read as "size unknown" (a zero value taken
+# for "not given", as `if announced and count > announced` does) and 1.
+_SMALL_ANNOUNCED = (0, 1)
+
+
+@pytest.mark.req("APP-PUT-6", "APP-STORE-4", "ERR-3")
+@pytest.mark.parametrize("announced", _SMALL_ANNOUNCED)
+@pytest.mark.parametrize("mode", ["whole-frame", "header-only"])
+def test_data_beyond_a_small_announced_size_is_refused_at_once(
+    target: Target, app_channel: AppChannel, announced: int, mode: str
+) -> None:
+    """PUTF announcing 0 (or 1) bytes, accepted; then a DATA frame of `announced` + 16
+    bytes (whole, or over sft-pki/1 its header only): integrity_failed at once, no DONE
+    sent, nothing stored. A responder that takes 0 for "size not known" writes on."""
+    require(target, "put")
+    if mode == "header-only" and target.profile != "pki":
+        pytest.skip("sft-eke/1 records carry whole frames (EKE-REC-1): no header alone")
+    name = fresh_name()
+    channel = app_channel()
+    channel.send_frame("PUTF", {"name": name, "size": announced})
+    channel.expect([ExpectFrame("RSFL", {"accept": True})]).check(f"PUTF size {announced}")
+    extra = announced + 16
+    sent = os.urandom(extra)
+    if mode == "whole-frame":
+        channel.send_frame("DATA", sent)
+    else:
+        channel.send_raw(header_bytes("DATA", extra))
+    expect_fatal(
+        channel,
+        "integrity_failed",
+        context=f"APP-PUT-6: a DATA frame of {extra} bytes ({mode}) after announcing "
+        f"{announced}, no DONE sent",
+        violates=("APP-PUT-6",),
+    )
+    _assert_name_free(app_channel, target, name, sent)
+
+
 @pytest.mark.req("APP-PUT-1", "APP-PUT-5", "FRM-13")
 def test_put_of_an_empty_file(target: Target, app_channel: AppChannel) -> None:
     """Size 0: no DATA at all, then DONE with the SHA-256 of nothing."""

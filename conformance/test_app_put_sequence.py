@@ -115,3 +115,55 @@ def test_puts_one_after_another_on_one_connection(target: Target, app_channel: A
                 "each file holds exactly the bytes of its own put",
                 f"wrong or missing: {', '.join(wrong)}",
             )
+
+
+def _acknowledged(channel: Channel, name: str, data: bytes, what: str) -> None:
+    """An honest put of `data` as `name`, without PUTF.sha256: accepted and acknowledged
+    with its own DONE [APP-PUT-5]."""
+    answer, final = put_file(channel, name, data)
+    want = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    got = final.frame.json() if final is not None and final.frame is not None else None
+    if answer.frame is None or answer.frame.type != b"RSFL" or got != want:
+        raise ConformanceFailure.evidence(
+            f"APP-PUT-5: {what}, then an honest put of {name!r} without sha256 on the same "
+            "connection",
+            f"RSFL {{accept}}, then DONE {want}: a PUTF without sha256 is verified against "
+            "its DONE alone, nothing of an earlier PUTF carries over",
+            final.describe() if final is not None else answer.describe(),
+        )
+
+
+@pytest.mark.req("APP-PUT-5", "APP-2")
+@pytest.mark.parametrize("first", ["stored", "refused-exists", "refused-too-large"])
+def test_put_without_sha256_after_one_with_it(
+    target: Target, app_channel: AppChannel, first: str
+) -> None:
+    """A PUTF carrying sha256 (stored, or refused `exists` / `too_large` after the
+    responder read it), then on the same connection an honest put of other bytes whose
+    PUTF has no sha256: it is stored. A responder that keeps the announced digest on the
+    connection (`expected = putf.sha256 or expected`) refuses it integrity_failed."""
+    require(target, "put")
+    channel = app_channel()
+    data = os.urandom(64)
+    putf_sha = hashlib.sha256(data).hexdigest()
+    if first == "stored":
+        answer, final = put_file(channel, fresh_name(), data, putf_sha=putf_sha)
+        if final is None or final.frame is None or final.frame.type != b"DONE":
+            pytest.skip(f"the put with sha256 was not stored: {answer.describe()}")
+    else:
+        if first == "refused-exists":
+            existing = fresh_name()
+            _answer, final = put_file(app_channel(), existing, b"x")
+            if final is None or final.frame is None or final.frame.type != b"DONE":
+                pytest.skip("no put could be stored to be refused `exists` afterwards")
+            offer = {"name": existing, "size": len(data), "sha256": putf_sha}
+            code = "exists"
+        else:
+            offer = {"name": fresh_name(), "size": target.limits.max_file_size + 1}
+            offer["sha256"] = putf_sha
+            code = "too_large"
+        channel.send_frame("PUTF", offer)
+        refusal = channel.expect([ExpectError(code)])
+        if not refusal.ok:
+            pytest.skip(f"PUTF {offer} was not refused {code}: {refusal.describe()}")
+    _acknowledged(channel, fresh_name(), os.urandom(48), f"a PUTF with sha256 ({first})")

@@ -178,6 +178,7 @@ _INVALID_SUBJECTS = (
     "two_cns_suite_last",
     "two_cns_suite_first",
     "no_cn",
+    "no_cn_alias_in_subject_alt_name",
     "nul_suffix",
     "fullwidth",
     "trailing_space",
@@ -201,6 +202,13 @@ def _outsiders(alias: str) -> dict[str, dict[str, Any]]:
         "two_cns_suite_first": {"common_name": _OUTSIDER, "subject_cns": (alias, _OUTSIDER)},
         "alias_in_subject_alt_name": {"common_name": _OUTSIDER, "dns_names": (alias,)},
         "no_cn": {"common_name": _OUTSIDER, "subject_cns": (), "organisation": alias},
+        # No CN at all, the alias only as a DNS subjectAltName: what a responder that
+        # falls back to the SAN when the CN is missing (host-name habits) takes for it.
+        "no_cn_alias_in_subject_alt_name": {
+            "common_name": _OUTSIDER,
+            "subject_cns": (),
+            "dns_names": (alias,),
+        },
         # What a C string compare (`strcmp` stops at NUL), a Unicode normalisation (NFKC
         # folds fullwidth letters) or a trim makes equal to the alias.
         "nul_suffix": {"common_name": f"{alias}\x00{_OUTSIDER}"},
@@ -220,12 +228,17 @@ def _claims(alias: str) -> dict[str, str]:
 
 
 @pytest.mark.req("PKI-ID-2", "PKI-ID-3", "PKI-ID-4")
-@pytest.mark.parametrize("request_kind", ["get", "put"])
+@pytest.mark.parametrize("request_kind", ["get", "get-missing", "get-bad-name", "put"])
 def test_allow_list_is_exact_for_every_request(
     target: Target, tmp_path: Path, transcripts: TranscriptBook, request_kind: str
 ) -> None:
     """Each look-alike of the suite's alias asks (claiming the suite's alias in its
-    frames): `forbidden`, then close; a put is never stored."""
+    frames): `forbidden`, then close; a put is never stored. `get-missing` asks for a
+    file the share does not hold: the allow list answers before the share is looked at,
+    so it too is `forbidden` (a responder that opens the file first answers not_found and
+    keeps the connection, telling an outsider what the share holds). `get-bad-name` asks
+    for a name §3.5 refuses: `forbidden` too, and then the close (a responder that checks
+    the name before the allow list answers its non-fatal `forbidden` and stays open)."""
     if not target.has("allow-list"):
         unsupported("the target does not declare feature 'allow-list'")
     if request_kind == "put" and not target.has("put"):
@@ -253,6 +266,11 @@ def test_allow_list_is_exact_for_every_request(
         try:
             if request_kind == "get":
                 name = target.files[0].name if target.files else "hello.txt"
+                result.send_frame("RQFL", {"name": name, **_claims(alias)})
+            elif request_kind in ("get-missing", "get-bad-name"):
+                name = fresh_name("sft-outsider-missing")
+                if request_kind == "get-bad-name":
+                    name = f"../{name}"
                 result.send_frame("RQFL", {"name": name, **_claims(alias)})
             else:
                 name = fresh_name("sft-outsider")

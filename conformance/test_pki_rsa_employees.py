@@ -10,6 +10,12 @@ least 2048" as "more than 2048"). The other certificate cases present EC keys on
 
 Fixtures (conformance/plugin.py): `target` (pki), `transcripts`, `tmp_path`. Lab mode
 (the embedded run is one): the suite mints the employee certificates with the root.
+
+The converse: an RSA key is no exemption from the other checks. A responder whose
+certificate checks branch on the key type may return early for RSA ("RSA of 2048 bits
+or more: nothing else to check") and skip what comes after the branch — the signature
+hash, BasicConstraints, KeyUsage, EKU. Each departure OpenSSL lets through is minted
+with an RSA-2048 key and must be refused as it is with an EC key (test_pki_certs.py).
 """
 
 from __future__ import annotations
@@ -25,7 +31,13 @@ from conformance._wire_fixtures import (
     lab_pki,
     suite_identity,
 )
-from conformance.pki_channel import HandshakeRefused, client_context, connect_pki
+from conformance.pki_channel import (
+    HandshakeRefused,
+    client_context,
+    close_bound,
+    connect_pki,
+    judge_responder_refusal,
+)
 from conformance.target import Target
 from conformance.wire import ConformanceFailure
 from conformance.x509 import CertProfile, KeyPair, pem_decode, read_certificate
@@ -69,3 +81,60 @@ def test_responder_serves_an_employee_with_an_rsa_key(
             ) from None
     finally:
         result.close()
+
+
+# Departures of PKI-CERT-1 that only the endpoint's own checks see (OpenSSL lets them
+# through), minted with an RSA-2048 key: CertProfile changes and what their refusal checks.
+_RSA_DEPARTURES: dict[str, tuple[dict[str, object], tuple[str, ...]]] = {
+    # The root's signature with SHA-384: strong, but not SHA-256.
+    "sha384_signature": ({"signature_hash": "sha384"}, ("PKI-CERT-9",)),
+    "no_basic_constraints": ({"basic_constraints": False}, ("PKI-CERT-9",)),
+    "key_agreement_usage": ({"key_usage": ("keyAgreement",)}, ("PKI-CERT-9",)),
+    "no_eku": ({"eku": None}, ("PKI-CERT-5",)),
+    "ca_true": (
+        {"ca": True, "key_usage": ("digitalSignature", "keyCertSign")},
+        ("PKI-CERT-6",),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param(k, marks=pytest.mark.req(*ids, "PKI-TLS-10"), id=k)
+        for k, (_changes, ids) in _RSA_DEPARTURES.items()
+    ],
+)
+def test_responder_refuses_rsa_employee_certificate_departures(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook, kind: str
+) -> None:
+    """An employee certificate of the suite's alias with an RSA-2048 key and one
+    departure from PKI-CERT-1 (`kind`): refused in the handshake, or at once after it,
+    never served."""
+    lab = lab_pki(target)
+    assert target.root is not None
+    changes, ids = _RSA_DEPARTURES[kind]
+    suite_cert, _key = suite_identity(target, tmp_path)
+    alias = read_certificate(pem_decode(suite_cert.read_text())).common_name or "suite"
+    minted = lab.root.issue(
+        CertProfile(common_name=alias, **changes),  # type: ignore[arg-type]
+        key=KeyPair.generate("rsa", rsa_bits=2048),
+    )
+    cert, key = minted.write(tmp_path, f"rsa-{kind}")
+    result = connect_pki(
+        target.host,
+        target.port,
+        client_context(target.root, cert, key),
+        name=f"pki RSA-2048 {kind}",
+    )
+    transcripts.add(result.transcript if isinstance(result, HandshakeRefused) else result)
+    try:
+        judge_responder_refusal(
+            result,
+            f"{'/'.join(ids)}: an RSA-2048 client certificate of {alias!r}, {kind}",
+            request_name=known_file(target).name,
+            close_within=close_bound(target.limits.idle_timeout),
+        )
+    finally:
+        if not isinstance(result, HandshakeRefused):
+            result.close()

@@ -135,6 +135,8 @@ PKI_FILES = (
     "test_client_store_server_names.py",
     "test_client_report_late_errors.py",
     "test_client_report_put_frames.py",
+    "test_app_member_types.py",
+    "test_app_put_refusal_leftovers.py",
 )
 
 
