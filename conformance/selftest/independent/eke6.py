@@ -33,7 +33,10 @@ Choices where SPEC leaves one:
 - A server restart is SIGHUP: the process re-executes itself on its listening socket.
 
 Planted faults: `SFT_INDEPENDENT_FAULTS=name[,name]` (read once at start) switches on the
-mistakes listed in `FAULTS`, each breaking one requirement.
+mistakes listed in `FAULTS`, each breaking one requirement. The `b13_*` ones (session 13,
+blind) carry their lens of the round-13 list in the table: L1 fail open, L2 absent means
+permissive, L3 leaks on the unhappy path, L4 units and number forms, L5 part of the value
+compared, L6 half-rolled-back state.
 """
 
 from __future__ import annotations
@@ -460,6 +463,8 @@ class Records:
         self.pending: list[tuple[bytes, bytes]] = []
         self.requests = 0  # RQFL/PUTF of this connection
         self.put_digest: Any = None
+        self.draining = False  # b13_refused_put_drains_data
+        self.put_stored = False
 
     @staticmethod
     def _nonce(iv: bytes, seq: int) -> bytes:
@@ -555,7 +560,11 @@ def name_refused(name: str) -> bool:
     try:
         raw = name.encode("utf-8")
     except UnicodeEncodeError:
-        return True
+        if not F("b13_surrogate_name_unchecked"):
+            return True
+        # "cannot encode it strictly: judge its bytes as the file system would"
+        raw = name.encode("utf-8", "surrogatepass")
+        name = raw.decode("utf-8", "replace")
     limit = 255 if F("srv_name_total_255") else 4096
     if not raw or len(raw) > limit or name.startswith("/"):
         return True
@@ -732,6 +741,10 @@ class Throttle:
             if hard_u and not F("srv_no_hard_lock"):
                 return "throttled", max(1, math.ceil(self.policy.cap))
             left = max(until_u, until_a) - now
+            if F("b13_expired_lock_resets_count") and 0 < until_u <= now:
+                # "the lock has run out: the user starts over"
+                self._put("u", user, 0, 0.0, 0)
+                self.db.commit()
             if left > 0:
                 if F("b10_retry_after_floor"):
                     return "throttled", max(1, int(left))
@@ -739,7 +752,8 @@ class Throttle:
             pu = self.pending.get(("u", user), 0)
             pa = self.pending.get(("a", address), 0)
             if pu >= self.policy.per_user or pa >= self.policy.per_address:
-                return "busy", 1
+                # b13: "no way to know when a pending login ends: retry at once"
+                return "busy", 0 if F("b13_busy_retry_zero") else 1
             if F("srv_pending_check_then_act"):
                 return "ok", 0  # the slot is taken later (take_slot), once EKE2 is out
             self.pending[("u", user)] = pu + 1
@@ -777,7 +791,7 @@ class Throttle:
         with self.lock:
             if release:
                 self._release(user, address)
-            now = time.time()
+            now = time.monotonic() if F("b13_lock_clock_mixed") else time.time()
             for kind, key in (("u", user), ("a", address)):
                 count, until, hard = self._row(kind, key)
                 count += 1
@@ -890,6 +904,8 @@ class Server:
         self.registry = Registry(cfg.max_connections, cfg.max_pending_per_address)
         self.share = cfg.share.resolve()
         self.inbox = cfg.inbox.resolve()
+        self.inflight: set[str] = set()  # b13_put_inflight_name_leak
+        self.inflight_lock = threading.Lock()
         self.sweep_inbox()
 
     def sweep_inbox(self) -> None:
@@ -907,6 +923,8 @@ class Server:
             query = "SELECT pw FROM accounts WHERE user=?"
             if F("srv_store_nocase"):
                 query += " COLLATE NOCASE"
+            if F("b13_user_lookup_stripped"):
+                user = user.strip()  # "a stray space from a copy-paste is not another user"
             row = self.accounts.execute(query, (user,)).fetchone()
         return bytes(row[0]) if row else None
 
@@ -1017,7 +1035,9 @@ class Server:
             except InvalidTag:
                 plain = b""
             good = len(plain) == 64 and (
-                F("srv_no_ns_check") or hmac.compare_digest(plain[32:], ns)
+                F("srv_no_ns_check")
+                or (F("b13_ns_half_compared") and hmac.compare_digest(plain[32:48], ns[:16]))
+                or hmac.compare_digest(plain[32:], ns)
             )
             if not (ok and good):
                 if F("srv_failure_after_reply"):
@@ -1054,12 +1074,17 @@ class Server:
         finally:
             if user_key is not None:
                 if spent and not F("srv_abandoned_not_counted"):
-                    self.count_failure(user_key, "", slot)
+                    # b13: "the closed socket's pending entry goes with the connection"
+                    self.count_failure(
+                        user_key, "", slot, release=not F("b13_abandoned_pending_leak")
+                    )
                 else:
                     self.throttle.release(user_key, slot.address)
 
-    def count_failure(self, user_key: str, user_text: str, slot: Slot) -> None:
-        self.throttle.failure(user_key, slot.address)
+    def count_failure(
+        self, user_key: str, user_text: str, slot: Slot, release: bool = True
+    ) -> None:
+        self.throttle.failure(user_key, slot.address, release=release)
         name = bytes.fromhex(user_key).decode("utf-8", "replace")
         log(f"failed handshake user={name!r} address={slot.address}")
 
@@ -1075,10 +1100,17 @@ class Server:
                 check_inner(kind, payload)
                 if kind in (b"RQFL", b"PUTF"):
                     rec.requests += 1
+                if kind in (b"RQFL", b"PUTF", b"BYE_"):
+                    rec.draining = False
+                if kind == b"DATA" and rec.draining:
+                    continue  # b13: the refused put's DATA, already on its way: drop it
                 if kind == b"RQFL":
                     self.do_get(rec, payload)
                 elif kind == b"PUTF":
+                    rec.draining = F("b13_refused_put_drains_data")
                     self.do_put(wire, rec, payload)
+                    if rec.draining and rec.put_stored:
+                        rec.draining = False
                 elif kind == b"BYE_":
                     parse_object(payload)
                     rec.send_obj(b"BYE_", {})
@@ -1134,6 +1166,8 @@ class Server:
             return self.refuse(rec, "forbidden", "reserved name")
         try:
             fd = open_in_share(self.share, name)
+        except UnicodeEncodeError:
+            return self.refuse(rec, "not_found", "no such file")
         except Refusal as exc:
             self.refuse(rec, exc.name, "no such file" if exc.name == "not_found"
                         else "name refused")  # fmt: skip
@@ -1167,8 +1201,19 @@ class Server:
         name = obj.get("name")
         if not isinstance(name, str):
             raise ProtocolError("bad_frame", "`name` must be a string")
-        size = member_int(obj, "size")
-        want = member_sha(obj, "sha256", optional=True)
+        size: int | None
+        if F("b13_put_size_absent") and "size" not in obj:
+            size = None  # no size announced: no limit to check
+        else:
+            size = member_int(obj, "size")
+        if F("b13_putf_sha_bad_ignored"):
+            try:
+                want = member_sha(obj, "sha256", optional=True)
+            except ProtocolError:  # an optional hash we cannot read is no hash
+                want = None
+        else:
+            want = member_sha(obj, "sha256", optional=True)
+        rec.put_stored = False
         checked = rec.requests <= 1 or not F("b10_name_first_request_only")
         if checked and name_refused(name):
             return self.refuse(rec, "forbidden", "name refused")
@@ -1177,7 +1222,11 @@ class Server:
             return self.refuse(rec, "forbidden", "unsafe characters in the name")
         if base.startswith(PARTIAL) and not F("srv_put_partial_prefix_ok"):
             return self.refuse(rec, "forbidden", "reserved name")
-        if size > self.cfg.max_file_size or (
+        if F("b13_put_limit_kib"):
+            too_big = size is not None and size // 1024 > self.cfg.max_file_size // 1024
+        else:
+            too_big = size is not None and size > self.cfg.max_file_size
+        if too_big or (
             F("b10_put_size_limit_inclusive") and size == self.cfg.max_file_size
         ):
             return self.refuse(rec, "too_large", "file above the size limit")
@@ -1186,8 +1235,17 @@ class Server:
         target = self.inbox / (name if F("srv_put_keeps_path") else base)
         if F("srv_put_keeps_path"):
             target.parent.mkdir(parents=True, exist_ok=True)
+        if F("b13_exists_casefold") and any(
+            e.name.casefold() == base.casefold() for e in target.parent.iterdir()
+        ):  # "a.txt and A.TXT must not both exist (think of a Windows share)"
+            return self.refuse(rec, "exists", "already exists")
         if os.path.lexists(target) and not F("srv_put_overwrites"):
             return self.refuse(rec, "exists", "already exists")
+        if F("b13_put_inflight_name_leak"):
+            with self.inflight_lock:
+                if base in self.inflight:
+                    return self.refuse(rec, "exists", "a put of that name is in progress")
+                self.inflight.add(base)
         temp = target.parent / (PARTIAL + secrets.token_hex(12))
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         keep = False
@@ -1207,7 +1265,9 @@ class Server:
                 kind, data = rec.recv()
                 check_inner(kind, data)
                 if kind == b"DATA":
-                    if got + len(data) > size and not F("srv_put_overflow_ok"):
+                    if size is not None and got + len(data) > size and not F(
+                        "srv_put_overflow_ok"
+                    ):
                         raise ProtocolError("integrity_failed", "more data than announced")
                     os.write(fd, data)
                     digest.update(data)
@@ -1217,7 +1277,7 @@ class Server:
                     done_size = member_int(done, "size")
                     done_sha = member_sha(done, "sha256")
                     actual = digest.hexdigest()
-                    checks = [done_size == got, done_sha == actual, got == size]
+                    checks = [done_size == got, done_sha == actual, size in (None, got)]
                     if want is not None and not F("srv_put_ignores_putf_sha"):
                         checks.append(want == actual)
                     if not all(checks):
@@ -1240,6 +1300,10 @@ class Server:
                     finally:
                         os.close(dfd)
                     rec.send_obj(b"DONE", {"size": got, "sha256": actual})
+                    rec.put_stored = True
+                    if F("b13_put_inflight_name_leak"):
+                        with self.inflight_lock:
+                            self.inflight.discard(base)
                     return None
                 elif kind == b"EROR":
                     raise Closed("the client gave up")
@@ -1642,7 +1706,14 @@ def client_get(args: argparse.Namespace, opts: ClientOptions) -> None:
     try:
         head = parse_object(payload)
         shown = member_str(head, "name")
-        size = member_int(head, "size")
+        size: int | None
+        raw_size = head.get("size")
+        if F("b13_cli_rsfl_size_absent") and raw_size is None:
+            size = None  # the server did not say: take what comes until DONE
+        elif F("b13_cli_size_float_ok") and isinstance(raw_size, (int, float)):
+            size = raw_size if raw_size >= 0 else member_int(head, "size")  # type: ignore[assignment]
+        else:
+            size = member_int(head, "size")
         announced = member_sha(head, "sha256", optional=True)
     except ProtocolError as exc:
         client.fatal(exc.name, exc.message)
@@ -1664,7 +1735,7 @@ def client_get(args: argparse.Namespace, opts: ClientOptions) -> None:
         while True:
             kind, payload = client.recv()
             if kind == b"DATA":
-                if got + len(payload) > size:
+                if size is not None and got + len(payload) > size:
                     client.fatal("integrity_failed", "more data than announced")
                 os.write(fd, payload)
                 digest.update(payload)
@@ -1675,10 +1746,15 @@ def client_get(args: argparse.Namespace, opts: ClientOptions) -> None:
                     done_size = member_int(done, "size")
                     done_sha = member_sha(done, "sha256")
                 except ProtocolError as exc:
-                    client.fatal(exc.name, exc.message)
+                    if not F("b13_cli_done_parse_open"):
+                        client.fatal(exc.name, exc.message)
+                    # "a DONE we cannot read: the bytes already match RSFL.size"
+                    done_size, done_sha = got, digest.hexdigest()
                 actual = digest.hexdigest()
-                checks = [got == size, done_size == got]
-                if not F("cli_done_sha_unchecked"):
+                checks = [size in (None, got), done_size == got]
+                if F("b13_cli_done_sha_prefix"):
+                    checks.append(hmac.compare_digest(str(done_sha)[:32], actual[:32]))
+                elif not F("cli_done_sha_unchecked"):
                     checks.append(done_sha == actual)
                 if announced is not None and not F("b10_cli_rsfl_sha_unchecked"):
                     checks.append(announced == actual)
@@ -1716,7 +1792,7 @@ def client_get(args: argparse.Namespace, opts: ClientOptions) -> None:
             except OSError:
                 pass
     client.bye()
-    print(f"received {args.name} ({size} bytes, sha256 {digest.hexdigest()})", file=sys.stderr)
+    print(f"received {args.name} ({got} bytes, sha256 {digest.hexdigest()})", file=sys.stderr)
 
 
 def client_put(args: argparse.Namespace, opts: ClientOptions) -> None:
@@ -2182,6 +2258,126 @@ FAULTS.update(
             "test_client_fatal_errors.py test_eke_client_transfer.py",
             "the client skips an EROR whose code it does not know and reads on",
             client=True,
+        ),
+        # Session 13, helper I11 (blind; lens L1-L6 of lenses13.md in the comment).
+        "b13_putf_sha_bad_ignored": _fault(  # L1
+            "FRM-9",
+            "test_app_control_bytes.py test_app_integrity.py test_app_json_nulls.py "
+            "test_app_schema_refusal_close.py test_framing.py test_interop_json_grammar.py "
+            "test_eke_handshake.py",
+            "a PUTF whose optional sha256 is malformed (null, uppercase, short) is taken as one "
+            "without sha256 and accepted",
+        ),
+        "b13_cli_done_parse_open": _fault(  # L1
+            "FRM-9",
+            "test_client_json_nulls.py test_client_lies.py test_client_put_wire.py "
+            "test_eke_client.py test_eke_client_answers.py test_eke_client_fallbacks.py "
+            "test_eke_client_transfer.py",
+            "the get client takes a DONE it cannot parse (sha256 missing, null, wrong type) as "
+            "matching and keeps the file",
+            client=True,
+        ),
+        "b13_surrogate_name_unchecked": _fault(  # L1
+            "FRM-15",
+            "test_framing.py",
+            "a name that cannot be UTF-8 encoded (lone surrogate) is judged on surrogatepass "
+            "bytes and passes name_refused: a get answers not_found, a put is accepted",
+        ),
+        "b13_put_size_absent": _fault(  # L2
+            "FRM-9",
+            "test_app_control_bytes.py test_app_integrity.py test_app_json_nulls.py "
+            "test_app_schema_refusal_close.py test_framing.py test_interop_json_grammar.py "
+            "test_eke_handshake.py",
+            "a PUTF without `size` is accepted as a put of unlimited size (no too_large, no "
+            "overflow check)",
+        ),
+        "b13_cli_rsfl_size_absent": _fault(  # L2
+            "FRM-9",
+            "test_client_json_nulls.py test_client_lies.py test_client_put_wire.py "
+            "test_eke_client.py test_eke_client_answers.py test_eke_client_fallbacks.py "
+            "test_eke_client_transfer.py",
+            "the get client accepts an RSFL without `size` and takes whatever DATA comes until "
+            "DONE",
+            client=True,
+        ),
+        "b13_busy_retry_zero": _fault(  # L2
+            "EKE-THR-7",
+            "test_eke_client.py test_eke_client_busy_retries.py test_eke_login_bookkeeping.py "
+            "test_eke_second_use.py test_eke_throttling.py",
+            "`EROR busy` above the pending-login caps carries retry_after 0",
+        ),
+        "b13_abandoned_pending_leak": _fault(  # L3
+            "EKE-THR-7",
+            "test_eke_client.py test_eke_client_busy_retries.py test_eke_login_bookkeeping.py "
+            "test_eke_second_use.py test_eke_throttling.py",
+            "a handshake abandoned after EKE2 (closed, timed out) is counted as a failure but its"
+            " pending-login slot is never released: after P abandons the user gets busy for ever",
+        ),
+        "b13_put_inflight_name_leak": _fault(  # L3
+            "APP-PUT-8",
+            "test_app_put.py test_app_put_race_loser.py test_app_put_visibility.py "
+            "test_interop_failed_put_names.py",
+            "an in-progress-names set guards concurrent puts; a failed put never removes its "
+            "name, so every later PUTF of it is answered exists",
+        ),
+        "b13_lock_clock_mixed": _fault(  # L4
+            "EKE-THR-1",
+            "test_eke_login_bookkeeping.py test_eke_restart.py test_eke_second_use.py "
+            "test_eke_tables.py test_eke_throttling.py test_ops_eke_abandon_boundaries.py "
+            "test_ops_eke_interleaved_logins.py test_ops_eke_table_order.py "
+            "test_ops_throttle_principals.py",
+            "failure() stamps locked_until with time.monotonic() while admit() compares with "
+            "time.time(): no lock ever holds",
+        ),
+        "b13_put_limit_kib": _fault(  # L4
+            "APP-PUT-7",
+            "test_app_put.py test_eke_later_requests.py test_framing.py",
+            "the put size limit compared in whole KiB (size // 1024 > max // 1024): up to max + "
+            "1023 bytes accepted",
+        ),
+        "b13_cli_size_float_ok": _fault(  # L4
+            "FRM-11",
+            "test_client_lies.py test_eke_client_answers.py test_eke_client_transfer.py "
+            "test_interop_answer_frames.py",
+            "the get client takes RSFL.size as any JSON number >= 0 (isinstance int, float): 5.0 "
+            "or 5e0 accepted",
+            client=True,
+        ),
+        "b13_user_lookup_stripped": _fault(  # L5
+            "EKE-PW-4",
+            "test_eke_handshake.py test_eke_user_names_invalid.py",
+            "the account lookup strips the user name: `alice ` logs in as alice",
+        ),
+        "b13_ns_half_compared": _fault(  # L5
+            "EKE-HS-6",
+            "test_eke_handshake.py test_eke_handshake_encodings.py test_eke_throttling.py "
+            "test_vectors.py",
+            "EKE3's Ns checked on its first 16 bytes only",
+        ),
+        "b13_cli_done_sha_prefix": _fault(  # L5
+            "APP-GET-3",
+            "test_app_integrity.py test_eke_client.py test_eke_client_transfer.py "
+            "test_interop_empty_transfers.py",
+            "the get client compares DONE.sha256 with its digest on the first 32 hex digits only",
+            client=True,
+        ),
+        "b13_exists_casefold": _fault(  # L5
+            "APP-NAME-3",
+            "test_app_names.py test_app_put.py",
+            "a put is answered exists when a name equal but for case (casefold) is in the inbox",
+        ),
+        "b13_refused_put_drains_data": _fault(  # L6
+            "FRM-6",
+            "test_app_integrity.py test_app_put.py test_framing.py test_eke_records.py "
+            "test_interop_refused_put_state.py",
+            "after a refused PUTF the connection stays in a draining state: DATA in IDLE is "
+            "dropped silently, not unexpected_frame",
+        ),
+        "b13_expired_lock_resets_count": _fault(  # L6
+            "EKE-THR-6",
+            "test_eke_restart_locks.py test_eke_throttling.py test_ops_throttle_principals.py",
+            "a user whose lock has run out has its failure count reset at its next EKE1: the "
+            "backoff never grows past base",
         ),
     }
 )  # fmt: skip

@@ -137,6 +137,9 @@ PKI_FILES = (
     "test_client_report_put_frames.py",
     "test_app_member_types.py",
     "test_app_put_refusal_leftovers.py",
+    "test_interop_failed_put_names.py",
+    "test_interop_refused_put_state.py",
+    "test_interop_done_members.py",
 )
 
 

@@ -67,6 +67,26 @@ export const FAULTS = {
   put_truncated_kept: ['APP-STORE-3', "L5: a put cut by the peer's close is linked under its final name"],
   integrity_as_internal: ['APP-PUT-5', 'L5: a size/SHA-256 mismatch thrown as a plain Error: EROR internal'],
   client_integrity_no_eror: ['APP-GET-3', 'L5: initiator integrity failure thrown as ClientFailure: no EROR sent'],
+  // Session 13, helper I11 (blind). Lenses L1-L6 of lenses13.md: fail open, absent means
+  // permissive, leaks on the unhappy path, units and number forms, part of the value
+  // compared, half-rolled-back state.
+  crl_serial_parse_open: ['PKI-CERT-7', 'L1: CRL checked by hand only; BigInt(serialNumber) without 0x throws on hex, caught: not revoked'],
+  client_done_sha_parse_open: ['FRM-9', 'L1: initiator: a DONE whose sha256 does not parse is taken as matching'],
+  client_validity_api_missing: ['PKI-CERT-3', 'L1: initiator verifies by hand with x509.validToDate (undefined on Node 20): no date refused'],
+  keyusage_absent_ok: ['PKI-CERT-9', 'L2: a certificate without KeyUsage passes (only an explicit false refused)'],
+  putf_sha_null_absent: ['FRM-9', 'L2: PUTF sha256 null taken as absent (== null)'],
+  client_rsfl_sha_null_absent: ['FRM-9', 'L2: initiator: RSFL sha256 null taken as absent (== null)'],
+  failed_handshake_pending_leak: ['LIM-8', 'L3: a connection whose handshake failed is never removed from the admission table'],
+  peer_eror_temp_kept: ['APP-STORE-3', 'L3: a put ended by the initiator\'s EROR leaves its temporary file'],
+  client_temp_kept_on_peer_eror: ['APP-STORE-3', 'L3: initiator: a get ended by the responder\'s EROR leaves its temporary file'],
+  validity_skew_tolerance: ['PKI-CERT-3', 'L4: verified by hand with SKEW_MS = 300 * 1000 (meant 300 ms): 5 min of tolerance'],
+  name_length_in_chars: ['APP-NAME-1', 'L4: name and component lengths counted in UTF-16 units, not UTF-8 bytes'],
+  control_limit_in_chars: ['FRM-8', 'L4: the 64 KiB control limit judged on the decoded text\'s length'],
+  put_sha_claims_compared: ['APP-PUT-5', 'L5: DONE.sha256 compared with PUTF.sha256 when present, not with the bytes'],
+  client_cn_substring: ['PKI-ID-4', 'L5: initiator: x509.subject.includes(`CN=${alias}`)'],
+  partial_prefix_on_full_name: ['APP-NAME-9', 'L5: the .sft-partial- prefix checked on the whole name, not its basename'],
+  refused_put_leaves_receiving: ['ERR-3', 'L6: the state moves to receiving before the PUTF checks: after a refusal every frame is unexpected'],
+  put_inflight_name_leak: ['APP-PUT-8', 'L6: an in-progress-names set never cleared by a failed put: its name is then exists'],
 };
 
 const active = new Set(

@@ -85,7 +85,9 @@ export class Pki {
   }
   context(role) {
     const o = { ...tlsOptions(role), cert: this.certPem, key: this.keyPem, ca: this.rootPem };
-    const skipCrl = role === 'server' ? fault('crl_not_loaded') || fault('crl_first_entry_only') : fault('client_ignores_crl');
+    const skipCrl = role === 'server'
+      ? fault('crl_not_loaded') || fault('crl_first_entry_only') || fault('crl_serial_parse_open')
+      : fault('client_ignores_crl');
     if (this.crl && !skipCrl) o.crl = crlPem(this.crl.der);
     return o;
   }
@@ -100,7 +102,16 @@ export class Pki {
       : x509.checkIssued(this.root) && x509.verify(this.root.publicKey);
     if (!issuedByRoot) return { why: 'not issued by the organisation root' };
     const now = Date.now();
-    if (now < Date.parse(x509.validFrom) || now > Date.parse(x509.validTo)) return { why: 'outside its validity' };
+    const clientSide = purpose === OID.serverAuth;
+    if (clientSide && fault('client_validity_api_missing')) {
+      // X509Certificate.validFromDate/validToDate (Node 22's API; undefined on Node 20).
+      if (now < x509.validFromDate || now > x509.validToDate) return { why: 'outside its validity' };
+    } else if (!clientSide && fault('validity_skew_tolerance')) {
+      const SKEW_MS = 300 * 1000; // meant as 300 ms of clock-reading jitter
+      if (now + SKEW_MS < Date.parse(x509.validFrom) || now - SKEW_MS > Date.parse(x509.validTo)) {
+        return { why: 'outside its validity' };
+      }
+    } else if (now < Date.parse(x509.validFrom) || now > Date.parse(x509.validTo)) return { why: 'outside its validity' };
     if (c.sigAlg !== OID.sha256WithRSA && c.sigAlg !== OID.ecdsaSha256) return { why: 'not signed with SHA-256' };
     const k = x509.publicKey;
     const d = k.asymmetricKeyDetails ?? {};
@@ -109,9 +120,9 @@ export class Pki {
       : k.asymmetricKeyType === 'rsa' && d.modulusLength >= 2048;
     if (!keyOk) return { why: 'key type or size' };
     if (!c.basicConstraints && !fault('missing_basic_constraints_ok')) return { why: 'no BasicConstraints' };
-    const clientSide = purpose === OID.serverAuth;
     if (c.basicConstraints?.ca && !fault('ca_true_leaf_accepted')) return { why: 'CA:TRUE' };
-    if (!c.keyUsageDigitalSignature) return { why: 'KeyUsage lacks digitalSignature' };
+    const kuBad = fault('keyusage_absent_ok') ? c.keyUsageDigitalSignature === false : !c.keyUsageDigitalSignature;
+    if (kuBad) return { why: 'KeyUsage lacks digitalSignature' };
     const ekuAny = !clientSide && fault('missing_eku_any_purpose');
     if (c.eku === undefined) {
       if (!ekuAny) return { why: 'no ExtendedKeyUsage' };
@@ -120,10 +131,18 @@ export class Pki {
       const i = this.crl.info;
       const fresh = i.nextUpdate !== undefined && i.nextUpdate > now && i.nextUpdate - i.thisUpdate <= 7 * 86400e3;
       if (!fresh) return { why: 'CRL stale: fail closed' };
-      const serial = BigInt('0x' + x509.serialNumber);
       const revoked = fault('crl_first_entry_only') ? i.serials.slice(0, 1) : i.serials;
       const skip = clientSide ? fault('client_ignores_crl') : fault('crl_not_loaded');
-      if (!skip && revoked.includes(serial)) return { why: 'revoked' };
+      if (!clientSide && fault('crl_serial_parse_open')) {
+        try {
+          if (!skip && revoked.includes(BigInt(x509.serialNumber))) return { why: 'revoked' };
+        } catch {
+          // a serial we cannot read is in no CRL
+        }
+      } else {
+        const serial = BigInt('0x' + x509.serialNumber);
+        if (!skip && revoked.includes(serial)) return { why: 'revoked' };
+      }
     } else return { why: 'no CRL' };
     if (c.cns.length !== 1 && !fault('first_cn_picked')) return { why: 'subject without exactly one CN' };
     if (c.cns.length === 0) return { why: 'no CN' };

@@ -43,6 +43,7 @@ export class Responder {
     this.inbox = fs.realpathSync(cfg.inbox);
     this.allow = cfg.allow.length ? new Set(cfg.allow) : null;
     this.conns = new Set(); // every admitted raw socket: {raw, addr, t0, established}
+    this.inflight = new Set(); // put_inflight_name_leak: names of puts in progress
   }
 
   sweepInbox() {
@@ -58,7 +59,8 @@ export class Responder {
     const o = {
       ...this.pki.context('server'),
       requestCert: !fault('request_cert_off'),
-      rejectUnauthorized: !fault('issuer_dn_only') && !fault('request_cert_off'),
+      // validity_skew_tolerance: verified by hand only (readable reasons in the log)
+      rejectUnauthorized: !fault('issuer_dn_only') && !fault('request_cert_off') && !fault('validity_skew_tolerance'),
       ALPNProtocols: [ALPN],
       // Node's own timer (absolute, default 120 s) is only a backstop behind ours.
       handshakeTimeout: fault('handshake_timeout_unset') ? 120000 : this.cfg.handshakeTimeout * 1000 + 5000,
@@ -135,7 +137,8 @@ export class Responder {
         }, hsMs);
     raw.on('close', () => {
       clearTimeout(t);
-      this.conns.delete(rec);
+      // failed_handshake_pending_leak: the record dropped only for established connections
+      if (!fault('failed_handshake_pending_leak') || rec.established) this.conns.delete(rec);
     });
   }
 
@@ -199,6 +202,7 @@ class Connection {
     try {
       for (;;) {
         const f = await this.reader.next();
+        if (this.receiving) throw new ProtoError('unexpected_frame', `${f.type} during a put`);
         if (f.type === 'RQFL') await this.get(parseControl(f.payload));
         else if (f.type === 'PUTF') await this.put(parseControl(f.payload));
         else if (f.type === 'BYE_') {
@@ -368,18 +372,24 @@ class Connection {
   async put(msg) {
     const name = getStr(msg, 'name');
     const size = getInt(msg, 'size');
-    const offered = getSha(msg, 'sha256', true);
+    // putf_sha_null_absent: `== null` covers a missing member and null alike
+    const offered = fault('putf_sha_null_absent') && msg.get('sha256') == null ? undefined : getSha(msg, 'sha256', true);
+    if (fault('refused_put_leaves_receiving')) this.receiving = true; // the state moves first
     if (!this.checkAllowed('put')) return this.refuse('forbidden', 'not authorised');
     const problem = nameProblem(name, 'put');
     if (problem) return this.refuse('forbidden', problem);
     const base = path.posix.basename(name);
-    if (base.startsWith(PARTIAL)) return this.refuse('forbidden', 'reserved name');
+    if ((fault('partial_prefix_on_full_name') ? name : base).startsWith(PARTIAL)) return this.refuse('forbidden', 'reserved name');
     if (size > BigInt(this.cfg.maxFileSize)) return this.refuse('too_large', 'file too large');
     const final = path.join(this.r.inbox, base);
     // lstat, not existsSync: a symbolic link (dangling or not) is an existing name [APP-PUT-3].
     let present = true;
     try { fs.lstatSync(final); } catch (e) { if (e.code === 'ENOENT') present = false; }
     if (present) return this.refuse('exists', 'file exists');
+    if (fault('put_inflight_name_leak')) {
+      if (this.r.inflight.has(base)) return this.refuse('exists', 'a put of that name is in progress');
+      this.r.inflight.add(base);
+    }
     const tmpPath = path.join(this.r.inbox, PARTIAL + crypto.randomBytes(12).toString('hex'));
     const fd = fs.openSync(tmpPath, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
     this.temp = { fd, path: tmpPath };
@@ -408,6 +418,10 @@ class Connection {
         continue;
       }
       if (f.type === 'EROR') {
+        if (fault('peer_eror_temp_kept')) {
+          fs.closeSync(fd); // the peer gave up: close our file, the socket goes next
+          this.temp = null;
+        }
         this.dropTemp();
         closeTls(this.sock);
         throw new Truncated('peer sent EROR');
@@ -419,7 +433,8 @@ class Connection {
       const dsha = getSha(done, 'sha256');
       const digest = h.digest('hex');
       const offeredOk = fault('putf_sha_unchecked') || offered === undefined || offered === digest;
-      if (got !== size || dsize !== size || dsha !== digest || !offeredOk) {
+      const claimsOk = dsha === (offered ?? digest); // put_sha_claims_compared: DONE against PUTF's promise
+      if (fault('put_sha_claims_compared') ? got !== size || dsize !== size || !claimsOk : got !== size || dsize !== size || dsha !== digest || !offeredOk) {
         if (fault('integrity_as_internal')) throw new Error('size or SHA-256 mismatch');
         throw new ProtoError('integrity_failed', 'size or SHA-256 mismatch');
       }
@@ -441,6 +456,8 @@ class Connection {
       fs.fsyncSync(dfd);
       fs.closeSync(dfd);
       log(`stored ${base} (${size} bytes) from ${this.alias}`);
+      this.r.inflight.delete(base);
+      this.receiving = false;
       await this.out(frame('DONE', { size: Number(size), sha256: digest }));
       return;
     }

@@ -167,6 +167,10 @@ export function parseControl(payload) {
   } catch {
     throw new ProtoError('bad_frame', 'payload is not UTF-8');
   }
+  // FRM-8 judged once the payload is in (the MAY), on the decoded text.
+  if (fault('control_limit_in_chars') && text.length > CONTROL_LIMIT) {
+    throw new ProtoError('frame_too_large', 'control payload too large');
+  }
   if (fault('json_duplicates_last_wins')) {
     // JSON.parse: the last duplicate wins; numbers are floats.
     let v;
@@ -213,7 +217,7 @@ export function getSha(obj, key, optional = false) {
 
 /** APP-NAME-1/2/8: null if the name is acceptable, else why not (refused `forbidden`). */
 export function nameProblem(name, op = 'get') {
-  const bytes = Buffer.byteLength(name, 'utf8');
+  const bytes = fault('name_length_in_chars') ? name.length : Buffer.byteLength(name, 'utf8');
   const maxBytes = fault('long_name_refused') ? 1024 : 4096;
   if (bytes === 0 || bytes > maxBytes) return 'name length';
   if (name.startsWith('/')) return 'absolute name';
@@ -224,7 +228,7 @@ export function nameProblem(name, op = 'get') {
   if (controls.test(name)) return 'forbidden character';
   if (op === 'put' && fault('put_non_ascii_refused') && /[^\x20-\x7e]/.test(name)) return 'non-ASCII name';
   for (const c of name.split('/')) {
-    const n = Buffer.byteLength(c, 'utf8');
+    const n = fault('name_length_in_chars') ? c.length : Buffer.byteLength(c, 'utf8');
     if (n === 0 || n > 255) return 'component length';
     if (c === '.' || (c === '..' && !fault('dotdot_normalised'))) return 'dot component';
   }
@@ -284,7 +288,7 @@ export class Reader {
         if (!/^[A-Z0-9_]{4}$/.test(type)) throw headerError('bad_frame', 'bad frame type');
         if (length > this.frameLimit) throw headerError('frame_too_large', 'frame too large');
         if (!TYPES.has(type)) throw headerError('unexpected_frame', 'unknown frame type');
-        if (type !== 'DATA' && length > CONTROL_LIMIT) throw headerError('frame_too_large', 'control payload too large');
+        if (type !== 'DATA' && length > CONTROL_LIMIT && !fault('control_limit_in_chars')) throw headerError('frame_too_large', 'control payload too large');
         if (type === 'DATA' && length > DATA_LIMIT) throw headerError('bad_frame', 'DATA too large');
         if (type === 'DATA' && length === 0) throw headerError('bad_frame', 'empty DATA');
         if (onHeader) {
