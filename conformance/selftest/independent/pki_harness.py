@@ -140,6 +140,8 @@ PKI_FILES = (
     "test_interop_failed_put_names.py",
     "test_interop_refused_put_state.py",
     "test_interop_done_members.py",
+    "test_client_pki_cert_forms.py",
+    "test_client_pki_unhappy_paths.py",
 )
 
 

@@ -61,7 +61,12 @@ def test_enroll_sh_is_conformant(
     tmp = workspace / "enroll-sh"
     tmp.mkdir()
     target_file = target.write_target_file(tmp / "target")
-    files = ("test_enroll_client.py", "test_enroll_answers.py", "test_enroll_tls.py")
+    files = (
+        "test_enroll_client.py",
+        "test_enroll_answers.py",
+        "test_enroll_tls.py",
+        "test_enroll_answer_edges.py",
+    )
     args = [*(str(PACKAGE / f) for f in files), "--target-config", str(target_file)]
     run = run_suite([*args, "--no-rerun"], tmp / "report", timeout=600)
     report = read_report(run, tmp / "report", "enroll.sh")
