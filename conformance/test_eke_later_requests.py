@@ -246,3 +246,60 @@ def test_get_size_limit_holds_on_every_request(
             violates=("APP-GET-2",),
         )
     get_file(channel, known.name)
+
+
+def _refused_deep_names(eke_target: Target) -> list[str]:
+    """Names that reach INTO a directory of the share (or a file where a directory is
+    expected, or a link out of it) before they are refused: a server that resolves a name
+    by moving its base directory along the walk (a chdir, a descriptor kept in the
+    connection) and moves back only on success is left inside by each."""
+    directories = [str(n) for n in eke_target.extra.get("directories", [])]
+    nested = [f.name for f in eke_target.files if "/" in f.name]
+    names = [f"{d}/no-such-{os.urandom(4).hex()}.txt" for d in directories]
+    names += [f"{d}/no-such-dir-{os.urandom(4).hex()}/x.txt" for d in directories]
+    names += [f"{n}/x.txt" for n in nested]  # a file where a directory is expected
+    names += [str(n) for n in eke_target.extra.get("escape_symlinks", []) if "/" in str(n)]
+    return names
+
+
+@pytest.mark.req("APP-GET-2", "APP-2", "ERR-3")
+def test_refused_deep_gets_do_not_move_later_requests(
+    eke_target: Target, eke_channel_factory: Callable[..., EkeChannel]
+) -> None:
+    """One connection: a get refused somewhere inside the share's directories (a missing
+    file or directory under a listed directory, a file used as a directory, a link out of
+    the share), then a get of a known top-level file — after EACH refusal. Every such get
+    MUST serve the file's content (APP-GET-2): a later request is resolved from the share,
+    whatever the refused one walked into."""
+    require(eke_target, "get")
+    top = [f for f in eke_target.files if "/" not in f.name and f.size > 0]
+    if not top:
+        pytest.skip("the target file lists no non-empty top-level file")
+    known = top[0]
+    names = _refused_deep_names(eke_target)
+    if not names:
+        pytest.skip("the target lists no directory, nested file or escaping link")
+    channel = _account_channel(eke_target, eke_channel_factory)
+    for name in names:
+        get_file(channel, name, also=[ExpectError("not_found", "forbidden")], served=False)
+        try:
+            result = get_file(channel, known.name, also=[ExpectError()])
+        except ConformanceFailure as exc:
+            raise _failure(
+                f"APP-GET-2: a get of {known.name!r} right after the refused get of {name!r}",
+                f"RSFL + {known.size} bytes + DONE, as on a fresh connection",
+                _actual(exc),
+                violates=("APP-GET-2",),
+            ) from None
+        if result.refused is not None or len(result.data) != known.size:
+            shown = (
+                result.refused.describe()
+                if result.refused is not None
+                else f"{len(result.data)} bytes"
+            )
+            raise _failure(
+                f"APP-GET-2: a get of {known.name!r} right after the refused get of {name!r}",
+                f"RSFL + {known.size} bytes + DONE, as on a fresh connection",
+                shown,
+                violates=("APP-GET-2",),
+            )
