@@ -21,7 +21,9 @@ issued by the organisation root that a conforming initiator MUST refuse:
 
 Every case requires the refusal `judge_refusal` describes: a non-zero exit, no output file,
 no temporary file, no application frame but an optional `EROR auth_failed` [PKI-TLS-7].
-How the connection ends is not judged here (test_pki_tls.py, test_client_pki_certs.py).
+How the connection ends after such a refusal: close_notify, then the close [PKI-TLS-7] —
+whichever check refused (an X.509 parser that raises on an undecodable extension is the
+typical bare FIN).
 
 `reissue` mints a root-issued certificate with its TBSCertificate edited (another
 SubjectPublicKeyInfo, extensions added, replaced or made non-critical); the enrolment
@@ -46,7 +48,9 @@ from conformance._wire_fixtures import (
     responder_alias,
     run_initiator,
 )
+from conformance.pki_channel import PkiChannel, ended_cleanly
 from conformance.target import Target
+from conformance.wire import Closed, ConformanceFailure, ReceivedFrame, deadline_after
 from conformance.x509 import (
     Certificate,
     CertificateAuthority,
@@ -173,6 +177,62 @@ def test_initiator_refuses_responder_certificate_form(
     )
     require_reached(run, hostile, request=False)
     judge_refusal(run, hostile, f"{_FORMS[kind]}: responder certificate {kind}")
+
+
+def _end_watcher(ends: list[str]) -> Callable[[PkiChannel], None]:
+    """The hostile responder's side once the TLS handshake completed: frames other than
+    one `EROR auth_failed` mean the client did not refuse (judged above); then how the
+    stream ended — close_notify, a bare FIN, a reset — or that it did not end."""
+
+    def script(channel: PkiChannel) -> None:
+        end = deadline_after(_END_WAIT)
+        for _ in range(4):
+            event = channel.recv_frame(end)
+            if isinstance(event, ReceivedFrame):
+                if event.type != b"EROR":
+                    ends.append(f"not refused: it sent {event.type!r}")
+                    return
+                continue
+            if isinstance(event, Closed):
+                ends.append("close_notify" if ended_cleanly(event) else event.describe())
+            else:
+                ends.append(f"still open {_END_WAIT:g} s after the handshake ({event.describe()})")
+            return
+
+    return script
+
+
+_END_WAIT = 5.0
+
+
+@pytest.mark.req("PKI-TLS-7")
+@pytest.mark.parametrize("kind", list(_FORMS))
+def test_initiator_refusing_a_certificate_form_ends_with_close_notify(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook, kind: str
+) -> None:
+    """PKI-TLS-7: "refusing a certificate that is not a valid employee certificate —
+    PKI-CERT-* … — is ended as this requirement says": close_notify before the TCP close,
+    whatever the check that refused it (a certificate the initiator's own X.509 parser
+    cannot decode is refused like the others, not dropped with a bare FIN by an
+    unexpected error). Refused inside the TLS handshake (an alert): nothing to judge."""
+    ends: list[str] = []
+    run, _ = run_initiator(
+        target, tmp_path, transcripts, cert=_certificate(target, kind), script=_end_watcher(ends)
+    )
+    if not ends:
+        pytest.skip(f"refused in the TLS handshake or not reached ({run.describe()})")
+    if ends[0].startswith("not refused"):
+        pytest.skip(f"{ends[0]}: the refusal is judged by the case above")
+    if ends[0] != "close_notify":
+        failure = ConformanceFailure.evidence(
+            f"PKI-TLS-7: the initiator refused the responder's certificate ({kind}) after "
+            "the TLS handshake: how it ended the connection",
+            "a TLS close_notify, then the TCP close (never a bare FIN or reset, never left open)",
+            ends[0],
+            note=run.describe(),
+        )
+        failure.violates = ("PKI-TLS-7",)
+        raise failure
 
 
 # POSIX TZ strings: "UTC+12h" west of Greenwich is written with a positive offset.

@@ -260,6 +260,27 @@ def _put_receipt_unchecked() -> None:
     )
 
 
+def _pki_cert_decode_error_escapes() -> None:
+    tls = _module("reference.pki.tls")
+    # "Every refusal raises CertificateRefused" — but cryptography's ValueError on an
+    # extension it cannot decode does not: the initiator dies with a bare FIN.
+    tls.check_peer_certificate = tls._check_peer_certificate
+
+
+def _pki_cert_decode_error_fails_open() -> None:
+    tls = _module("reference.pki.tls")
+    x509 = _module("cryptography.x509")
+    checked = tls._check_peer_certificate
+
+    def check_peer_certificate(der: bytes | None, *, as_server: bool) -> str:
+        try:
+            return str(checked(der, as_server=as_server))
+        except ValueError:  # "OpenSSL verified the chain: read the alias and go on"
+            return str(tls._common_name(x509.load_der_x509_certificate(der)))
+
+    tls.check_peer_certificate = check_peer_certificate
+
+
 def _eke_client_takes_oversize_control() -> None:
     """The 64 KiB control limit forgotten on the client: only the frame limit holds."""
     frames = _module("reference.frames")
@@ -373,6 +394,29 @@ MUTANTS: tuple[Mutant, ...] = (
             strict=True,
         )
         for profile in ("eke", "pki")
+    ),
+    Mutant(
+        name="lead-pki-cert-decode-error-bare-fin",
+        group="client",
+        profile="pki",
+        requirement="PKI-TLS-7",
+        test_file="test_client_pki_cert_forms.py",
+        description="a responder certificate OpenSSL verified but whose extension the "
+        "initiator's X.509 library cannot decode raises past the refusal path: the "
+        "connection ends with a bare FIN (the reference before this session)",
+        apply=_pki_cert_decode_error_escapes,
+        client=True,
+    ),
+    Mutant(
+        name="lead-pki-responder-cert-decode-error-fails-open",
+        group="pki",
+        profile="pki",
+        requirement="PKI-CERT-5",
+        test_file="test_pki_cert_decoding.py",
+        description="a client certificate OpenSSL verified but whose extension the "
+        "responder's X.509 library cannot decode is served on its CN (fail open: the "
+        "missing clientAuth EKU is never looked at)",
+        apply=_pki_cert_decode_error_fails_open,
     ),
     Mutant(
         name="lead-ca-keep-alive-after-framing-error",

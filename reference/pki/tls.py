@@ -284,8 +284,18 @@ def check_peer_certificate(der: bytes | None, *, as_server: bool) -> str:
 
     `as_server=True` means we are the responder checking a client certificate
     (clientAuth required); False means the initiator checking a server
-    certificate (serverAuth required).
+    certificate (serverAuth required). A certificate OpenSSL verified but whose
+    fields or extensions `cryptography` cannot decode is refused like any other
+    (fail closed, with the refusal's close_notify of PKI-TLS-7), never an error
+    about our own identity.
     """
+    try:
+        return _check_peer_certificate(der, as_server=as_server)
+    except ValueError as exc:
+        raise CertificateRefused(f"the peer's certificate cannot be decoded: {exc}") from None
+
+
+def _check_peer_certificate(der: bytes | None, *, as_server: bool) -> str:
     if der is None:
         raise CertificateRefused("no certificate was presented")
     cert = x509.load_der_x509_certificate(der)

@@ -142,6 +142,7 @@ PKI_FILES = (
     "test_interop_done_members.py",
     "test_client_pki_cert_forms.py",
     "test_client_pki_unhappy_paths.py",
+    "test_pki_cert_decoding.py",
 )
 
 
