@@ -264,13 +264,14 @@ def _pki_cert_decode_error_escapes() -> None:
     tls = _module("reference.pki.tls")
     # "Every refusal raises CertificateRefused" — but cryptography's ValueError on an
     # extension it cannot decode does not: the initiator dies with a bare FIN.
-    tls.check_peer_certificate = tls._check_peer_certificate
+    tls._decoded = _module("cryptography.x509").load_der_x509_certificate
 
 
 def _pki_cert_decode_error_fails_open() -> None:
     tls = _module("reference.pki.tls")
     x509 = _module("cryptography.x509")
-    checked = tls._check_peer_certificate
+    checked = tls.check_peer_certificate
+    tls._decoded = x509.load_der_x509_certificate  # the ValueError reaches the wrapper
 
     def check_peer_certificate(der: bytes | None, *, as_server: bool) -> str:
         try:

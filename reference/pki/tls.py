@@ -279,26 +279,29 @@ def _check_algorithms(cert: x509.Certificate, alias: str) -> None:
         raise CertificateRefused(f"{alias}'s certificate key is neither ECDSA P-256 nor RSA")
 
 
+def _decoded(der: bytes) -> x509.Certificate:
+    """The peer's certificate with its subject and every extension decoded now: one that
+    OpenSSL verified but whose fields `cryptography` cannot decode is refused like any
+    other departure (fail closed, with the refusal's close_notify of PKI-TLS-7), never an
+    exception past the refusal path or an error about our own identity."""
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        _ = cert.subject, cert.extensions
+    except ValueError as exc:
+        raise CertificateRefused(f"the peer's certificate cannot be decoded: {exc}") from None
+    return cert
+
+
 def check_peer_certificate(der: bytes | None, *, as_server: bool) -> str:
     """The checks of PKI-CERT-1/2/5/6/9 that OpenSSL leaves out; returns the alias.
 
     `as_server=True` means we are the responder checking a client certificate
     (clientAuth required); False means the initiator checking a server
-    certificate (serverAuth required). A certificate OpenSSL verified but whose
-    fields or extensions `cryptography` cannot decode is refused like any other
-    (fail closed, with the refusal's close_notify of PKI-TLS-7), never an error
-    about our own identity.
+    certificate (serverAuth required).
     """
-    try:
-        return _check_peer_certificate(der, as_server=as_server)
-    except ValueError as exc:
-        raise CertificateRefused(f"the peer's certificate cannot be decoded: {exc}") from None
-
-
-def _check_peer_certificate(der: bytes | None, *, as_server: bool) -> str:
     if der is None:
         raise CertificateRefused("no certificate was presented")
-    cert = x509.load_der_x509_certificate(der)
+    cert = _decoded(der)
     alias = _common_name(cert)
     if not ALIAS_RE.fullmatch(alias):
         raise CertificateRefused("the certificate's common name is not a valid alias")
