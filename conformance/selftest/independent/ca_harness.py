@@ -75,6 +75,10 @@ CA_FILES = (
     "test_ca_concurrent_enrolments.py",
     "test_ca_revocation_records.py",
     "test_ca_key_forms.py",
+    "test_ca_unhappy_paths.py",
+    "test_ca_length_forms.py",
+    "test_ca_login_state.py",
+    "test_ca_restart_resets.py",
 )
 
 # The CA under test, like a peer under test: its process and its target file.
