@@ -36,6 +36,8 @@ _EKE_EXTRA = (
     "test_legacy_eke0_decimals.py",
     "test_legacy_eke0_names.py",
     "test_legacy_eke0_client_end.py",
+    "test_legacy_eke0_client_leftovers.py",
+    "test_legacy_eke0_parameters.py",
 )
 _PKI_EXTRA = (
     "test_legacy_pem.py",
@@ -49,6 +51,10 @@ _PKI_EXTRA = (
     "test_legacy_ca0_x509.py",
     "test_legacy_pki0_connections.py",
     "test_legacy_pki0_traversal.py",
+    "test_legacy_pki0_unverifiable.py",
+    "test_legacy_ca0_credentials.py",
+    "test_legacy_ca0_lengths.py",
+    "test_legacy_pki0_refused_sessions.py",
 )
 
 

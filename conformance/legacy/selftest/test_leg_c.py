@@ -121,6 +121,18 @@ FAULTS: dict[str, str] = {
     "ca-r12b-body-nul": "FAIL LEG-CA-FMT-2",
     "ca-r12b-root-pubkey": "FAIL LEG-CA-FMT-2",
     "ca-r12b-serial-one": "FAIL LEG-CA-FMT-2",
+    # session 13, L12 (blind)
+    "eke-r5-dec2bn-prefix": "FAIL LEG-EKE-FMT-3",
+    "eke-r5-authed-before-check": "FAIL LEG-EKE-FMT-3",
+    "eke-r5-client-tmp-left": "FAIL LEG-EKE-FMT-6",
+    "pki-r5-verify-truthy": "FAIL LEG-PKI-FMT-4",
+    "pki-r5-slot-leak": "FAIL LEG-PKI-FMT-4",
+    "ca-r5-any-key-type": "FAIL LEG-CA-FMT-3",
+    "ca-r5-password-strncmp": "FAIL LEG-CA-FMT-3",
+    "ca-r5-no-length-reads-to-eof": "FAIL LEG-CA-FMT-3",
+    "ca-r5-alias-lock-leak": "FAIL LEG-CA-FMT-2",
+    "ca-r5-content-length-int": "FAIL LEG-CA-FMT-3",
+    "ca-r5-alias-prefix": "FAIL LEG-CA-FMT-3",
 }
 
 

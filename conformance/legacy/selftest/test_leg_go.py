@@ -139,6 +139,20 @@ FAULTS: dict[str, str] = {
     "ca-r4-subject-from-root": "FAIL LEG-CA-FMT-2",
     "ca-r4-fprintln-cert": "FAIL LEG-CA-FMT-2",
     "ca-r4-verify-prefix": "FAIL LEG-CA-FMT-3",
+    # round 5 (session 13, L12, blind)
+    "eke-r5-password-trimspace": "FAIL LEG-EKE-FMT-3",
+    "eke-r5-retry-password-only": "FAIL LEG-EKE-FMT-3",
+    "eke-r5-pad-to-p-digits": "FAIL LEG-EKE-FMT-3",
+    "eke-r5-client-digest-decode-open": "FAIL LEG-EKE-FMT-6",
+    "eke-r5-client-part-left": "FAIL LEG-EKE-FMT-6",
+    "pki-r5-empty-sece-anonymous": "FAIL LEG-PKI-FMT-4",
+    "pki-r5-alias-sessions-leak": "FAIL LEG-PKI-FMT-4",
+    "ca-r5-unknown-alias-zero-value": "FAIL LEG-CA-FMT-3",
+    "ca-r5-cred-json-ignored": "FAIL LEG-CA-FMT-3",
+    "ca-r5-json-reused-struct": "FAIL LEG-CA-FMT-3",
+    "ca-r5-active-leak": "FAIL LEG-CA-FMT-2",
+    "ca-r5-body-limit-kb": "FAIL LEG-CA-FMT-3",
+    "ca-r5-password-truncated-compare": "FAIL LEG-CA-FMT-3",
 }
 
 

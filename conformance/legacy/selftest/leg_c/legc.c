@@ -147,6 +147,20 @@ static const struct fault_row FAULTS[] = {
     {"ca-r12b-body-nul", "FAIL LEG-CA-FMT-2", "the PEM answered with its C string's NUL (Content-Length counts it)"},
     {"ca-r12b-root-pubkey", "FAIL LEG-CA-FMT-2", "X509_set_pubkey(x, the root's key): the posted key is not certified"},
     {"ca-r12b-serial-one", "FAIL LEG-CA-FMT-2", "ASN1_INTEGER_set(serial, 1) as in OpenSSL's examples: every certificate serial 1"},
+    /* session 13, L12 (blind; lens in brackets: 1 fail open, 2 absent means permissive,
+     * 3 leaks on the unhappy path, 4 units and number forms, 5 part of the value compared,
+     * 6 half-rolled-back state) */
+    {"eke-r5-dec2bn-prefix", "FAIL LEG-EKE-FMT-3", "[4] numbers parsed with BN_dec2bn alone (its return taken as a truth value): \"12abc\" is 12"},
+    {"eke-r5-authed-before-check", "FAIL LEG-EKE-FMT-3", "[6] the session is marked authenticated before the password is compared; after Not Authenticated the next message 1 is read as p"},
+    {"eke-r5-client-tmp-left", "FAIL LEG-EKE-FMT-6", "[3] the client streams into OUT.tmp and renames it on success; die() on a refused transfer leaves OUT.tmp"},
+    {"pki-r5-verify-truthy", "FAIL LEG-PKI-FMT-4", "[1] if (X509_verify(peer, root_key)): -1 (a signature the root's key cannot check) counts as verified"},
+    {"pki-r5-slot-leak", "FAIL LEG-PKI-FMT-4", "[3] 8 session slots, released only after a file was streamed: after 8 failed sessions every connection is closed at once"},
+    {"ca-r5-any-key-type", "FAIL LEG-CA-FMT-3", "[1] the posted key's type is not checked: an EC public_key is certified"},
+    {"ca-r5-password-strncmp", "FAIL LEG-CA-FMT-3", "[2] strncmp(stored, posted, strlen(posted)): an empty password, or any prefix of the right one, enrols"},
+    {"ca-r5-no-length-reads-to-eof", "FAIL LEG-CA-FMT-3", "[2] a POST without Content-Length has its body read to the close (HTTP/1.0 style) and served"},
+    {"ca-r5-alias-lock-leak", "FAIL LEG-CA-FMT-2", "[3] an alias is marked in progress while it enrols, unmarked only after a certificate is sent: after one refused request it gets 409"},
+    {"ca-r5-content-length-int", "FAIL LEG-CA-FMT-3", "[4] Content-Length read with atoi into an int: 4294967396 wraps to 100, and a body over 64 KiB is not 413"},
+    {"ca-r5-alias-prefix", "FAIL LEG-CA-FMT-3", "[5] strncmp(line, alias, strlen(line)): an alias that starts with a known one enrols with its password"},
     {NULL, NULL, NULL},
 };
 
@@ -312,6 +326,7 @@ typedef struct {
     int fd;
     unsigned char buf[8192];
     size_t len;
+    int authed; /* eke-r5-authed-before-check */
 } conn_t;
 
 static ssize_t conn_fill(conn_t *c) {
@@ -415,6 +430,17 @@ static int all_digits(const unsigned char *s, size_t n) {
 }
 
 static BIGNUM *parse_dec(const unsigned char *s, size_t n) {
+    if (fault("eke-r5-dec2bn-prefix") && n > 0 && n <= 4096) {
+        char t[4100];
+        memcpy(t, s, n);
+        t[n] = 0;
+        BIGNUM *b = NULL;
+        if (!BN_dec2bn(&b, t)) { /* "returns 0 on error" */
+            BN_free(b);
+            return NULL;
+        }
+        return b;
+    }
     if (!all_digits(s, n) || n > 4096) return NULL;
     char tmp[4100];
     memcpy(tmp, s, n);
@@ -494,6 +520,7 @@ static int eke_session(conn_t *c, const char *user, const char *password, const 
     unsigned char m[1100];
     ssize_t n;
     if (logged_in) goto state_p; /* the state machine's reset state */
+    if (fault("eke-r5-authed-before-check") && c->authed) goto state_p;
     n = read_msg(c, m, 1024); /* 1: user name */
     if (n <= 0) return 0;
     (void)user; /* never checked: the seed's always-true test */
@@ -505,6 +532,7 @@ static int eke_session(conn_t *c, const char *user, const char *password, const 
     if (ack(c->fd, "u_ack") != 0) return 0;
     n = read_msg(c, m, 1024); /* 3: password */
     if (n <= 0) return 0;
+    if (fault("eke-r5-authed-before-check")) c->authed = 1; /* the state moves on, then the check */
     int wrong = fault("eke-pw-strncmp-received")
                     ? strncmp((char *)m, password, (size_t)n) != 0
                     : (size_t)n != strlen(password) || memcmp(m, password, (size_t)n) != 0;
@@ -609,6 +637,7 @@ state_p:
     }
     free(file);
     if (send_str(c->fd, hex) != 0) return 0; /* 24 */
+    c->authed = 0; /* back to the login state */
     return fault("eke-close-after-file") ? 0 : 1;
 fail_file:
     free(file);
@@ -742,6 +771,13 @@ static int eke_get(int argc, char **argv) {
     unsigned char *file = malloc(flen + 1);
     size_t got = 0;
     int partial = 0;
+    char tmpname[4096];
+    FILE *tmpf = NULL;
+    if (fault("eke-r5-client-tmp-left")) { /* stream to OUT.tmp, rename when the digest matches */
+        snprintf(tmpname, sizeof tmpname, "%s.tmp", out);
+        tmpf = fopen(tmpname, "wb");
+        if (!tmpf) die("cannot write %s", tmpname);
+    }
     while (got < flen) {
         if (c->len == 0 && conn_fill(c) <= 0) {
             partial = 1;
@@ -749,6 +785,7 @@ static int eke_get(int argc, char **argv) {
         }
         size_t take = c->len < flen - got ? c->len : flen - got;
         conn_take(c, file + got, take);
+        if (tmpf) fwrite(file + got, 1, take, tmpf);
         got += take;
     }
     if (partial) {
@@ -772,6 +809,11 @@ static int eke_get(int argc, char **argv) {
         if (!have) die("no digest");
         size_t cmp = fault("eke-client-digest-20") ? SHA_DIGEST_LENGTH : 40;
         if (memcmp(theirs, mine, cmp) != 0) die("digest mismatch: the file is not kept");
+    }
+    if (tmpf) {
+        if (fclose(tmpf) != 0 || rename(tmpname, out) != 0) die("cannot write %s", out);
+        close(fd);
+        return 0;
     }
     if (write_atomic(out, file, flen, 0644) != 0) die("cannot write %s", out);
     close(fd);
@@ -901,6 +943,8 @@ struct pki_job {
 };
 
 static volatile int g_last_fd = -1; /* the last accepted connection */
+static int g_active;                 /* pki-r5-slot-leak: sessions holding a slot */
+static pthread_mutex_t g_active_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int name_allowed(const char *share, const char *path) {
     char rs[PATH_MAX], rp[PATH_MAX];
@@ -926,6 +970,7 @@ static void *pki_conn(void *arg) {
     EVP_PKEY *root_key = X509_get0_pubkey(r->root);
     int trusted = peer && (fault("pki-check-issued-not-signature")
                                ? X509_check_issued(r->root, peer) == X509_V_OK
+                               : fault("pki-r5-verify-truthy") ? X509_verify(peer, root_key) != 0
                                : X509_verify(peer, root_key) == 1);
     if (!trusted && peer && fault("pki-sece-any-cert")) { /* "SECE may carry a chain" */
         BIO *b = BIO_new_mem_buf(pl, (int)len);
@@ -1006,6 +1051,11 @@ static void *pki_conn(void *arg) {
             break;
         if (got < piece && !fault("pki-feof-loop")) break;
     }
+    if (fault("pki-r5-slot-leak")) { /* the file is out: free the slot */
+        pthread_mutex_lock(&g_active_lock);
+        g_active--;
+        pthread_mutex_unlock(&g_active_lock);
+    }
 out:
     if (f) fclose(f);
     free(pl);
@@ -1026,6 +1076,16 @@ static int pki_serve(int argc, char **argv) {
         int fd = accept(lfd, NULL, NULL);
         if (fd < 0) continue;
         g_last_fd = fd;
+        if (fault("pki-r5-slot-leak")) { /* "at most 8 sessions at a time" */
+            pthread_mutex_lock(&g_active_lock);
+            int full = g_active >= 8;
+            if (!full) g_active++;
+            pthread_mutex_unlock(&g_active_lock);
+            if (full) {
+                close(fd);
+                continue;
+            }
+        }
         struct pki_job *job = malloc(sizeof *job);
         job->r = r;
         job->fd = fd;
@@ -1345,7 +1405,7 @@ struct ca_job {
 
 static void http_answer(int fd, int status, const char *ctype, const char *body, size_t len) {
     const char *reason = status == 200 ? "OK" : status == 400 ? "Bad Request" : status == 401 ? "Unauthorized"
-                       : status == 403 ? "Forbidden" : status == 404 ? "Not Found"
+                       : status == 403 ? "Forbidden" : status == 404 ? "Not Found" : status == 409 ? "Conflict"
                        : status == 413 ? "Payload Too Large" : status == 429 ? "Too Many Requests"
                        : "Error";
     char head[512];
@@ -1376,9 +1436,12 @@ static int check_password(const char *users, const char *alias, const char *pass
         char *colon = strchr(line, ':');
         if (!colon) continue;
         *colon = 0;
-        if (strcmp(line, alias) == 0 &&
-            (fault("ca-password-strcasecmp") ? strcasecmp(colon + 1, password)
-                                             : strcmp(colon + 1, password)) == 0)
+        int same_alias = fault("ca-r5-alias-prefix") ? strncmp(line, alias, strlen(line)) == 0
+                                                     : strcmp(line, alias) == 0;
+        if (same_alias &&
+            (fault("ca-password-strcasecmp")   ? strcasecmp(colon + 1, password)
+             : fault("ca-r5-password-strncmp") ? strncmp(colon + 1, password, strlen(password))
+                                               : strcmp(colon + 1, password)) == 0)
             ok = 1;
     }
 
@@ -1425,6 +1488,29 @@ static X509 *issue(struct ca *ca, const char *alias, EVP_PKEY *pub) {
     return x;
 }
 
+/* ca-r5-alias-lock-leak: aliases with an enrolment in progress */
+static char g_enrolling[64][256];
+static pthread_mutex_t g_enrolling_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int enrolling_mark(const char *alias) { /* 0: marked now, -1: already in progress */
+    int free_slot = -1, r = 0;
+    pthread_mutex_lock(&g_enrolling_lock);
+    for (int i = 0; i < 64; i++) {
+        if (g_enrolling[i][0] && strcmp(g_enrolling[i], alias) == 0) r = -1;
+        if (!g_enrolling[i][0] && free_slot < 0) free_slot = i;
+    }
+    if (r == 0 && free_slot >= 0) snprintf(g_enrolling[free_slot], sizeof g_enrolling[0], "%s", alias);
+    pthread_mutex_unlock(&g_enrolling_lock);
+    return r;
+}
+
+static void enrolling_clear(const char *alias) {
+    pthread_mutex_lock(&g_enrolling_lock);
+    for (int i = 0; i < 64; i++)
+        if (strcmp(g_enrolling[i], alias) == 0) g_enrolling[i][0] = 0;
+    pthread_mutex_unlock(&g_enrolling_lock);
+}
+
 static void ca_verify(struct ca *ca, int fd, const char *body) {
     char *payload = NULL, *public_key = NULL, *name = NULL, *password = NULL;
     EVP_PKEY *pub = NULL;
@@ -1449,7 +1535,11 @@ static void ca_verify(struct ca *ca, int fd, const char *body) {
     }
     BIO_free(b);
     ERR_clear_error();
-    if (!pub || EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA) goto bad;
+    if (!pub || (!fault("ca-r5-any-key-type") && EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA)) goto bad;
+    if (fault("ca-r5-alias-lock-leak") && enrolling_mark(name) != 0) {
+        http_text(fd, 409, "an enrolment for this alias is in progress\n");
+        goto done;
+    }
     if (fault("ca-throttle")) {
         pthread_mutex_lock(&ca->lock);
         int throttled = ca->failures >= 3;
@@ -1492,6 +1582,7 @@ static void ca_verify(struct ca *ca, int fd, const char *body) {
         }
         http_answer(fd, 200, "text/plain", (char *)pem, cl);
     }
+    if (fault("ca-r5-alias-lock-leak")) enrolling_clear(name); /* the certificate is out */
     free(pem);
     goto done;
 bad:
@@ -1534,13 +1625,31 @@ static void *ca_conn(void *arg) {
     }
     long clen = -1;
     for (char *line = strstr(buf, "\r\n"); line; line = strstr(line + 2, "\r\n"))
-        if (strncasecmp(line + 2, "Content-Length:", 15) == 0) clen = strtol(line + 17, NULL, 10);
+        if (strncasecmp(line + 2, "Content-Length:", 15) == 0)
+            clen = fault("ca-r5-content-length-int") ? atoi(line + 17) : strtol(line + 17, NULL, 10);
     if (strcmp(path, "/verify") != 0) {
         http_text(fd, 404, "not found\n");
         goto out;
     }
     if (strcmp(method, "POST") != 0) {
         http_text(fd, 404, "not found\n");
+        goto out;
+    }
+    if (clen < 0 && fault("ca-r5-no-length-reads-to-eof")) { /* HTTP/1.0: the body runs to the close */
+        char *body = malloc(65536 + 1);
+        size_t got = have < 65536 ? have : 65536;
+        memcpy(body, body_start, got);
+        while (got < 65536) {
+            ssize_t n = recv(fd, body + got, 65536 - got, 0);
+            if (n <= 0) break;
+            got += (size_t)n;
+        }
+        body[got] = 0;
+        if (memchr(body, 0, got))
+            http_text(fd, 400, "malformed request\n");
+        else
+            ca_verify(ca, fd, body);
+        free(body);
         goto out;
     }
     if (clen < 0) {

@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -47,6 +48,19 @@ type authServer struct {
 	rootCert *x509.Certificate
 	users    map[string]string // alias -> password, as typed (LEG-CA-4)
 	validity time.Duration
+
+	mu     sync.Mutex
+	req    enrolRequest // ca-r5-json-reused-struct
+	cred   credentials  // ca-r5-json-reused-struct
+	active int          // ca-r5-active-leak
+}
+
+// bodyLimit is the largest request body accepted (64 KiB).
+func bodyLimit() int64 {
+	if has("ca-r5-body-limit-kb") {
+		return 64 * 1000
+	}
+	return maxCABody
 }
 
 // loadUsers reads "alias:password" lines; blank lines and "#" comments are skipped.
@@ -124,7 +138,20 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCABody))
+	if has("ca-r5-active-leak") {
+		// "bound the RSA work in flight"
+		ca.mu.Lock()
+		busy := ca.active >= 4
+		if !busy {
+			ca.active++
+		}
+		ca.mu.Unlock()
+		if busy {
+			http.Error(w, "too many enrolments in progress", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, bodyLimit()))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) && !has("ca-body-limit-400") {
@@ -135,7 +162,16 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req enrolRequest
-	if err := json.Unmarshal(body, &req); err != nil {
+	if has("ca-r5-json-reused-struct") {
+		// "decode into the server's request buffer"
+		ca.mu.Lock()
+		err = json.Unmarshal(body, &ca.req)
+		req = ca.req
+		ca.mu.Unlock()
+	} else {
+		err = json.Unmarshal(body, &req)
+	}
+	if err != nil {
 		http.Error(w, "malformed JSON", http.StatusBadRequest)
 		return
 	}
@@ -166,11 +202,37 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var cred credentials
-	if err := json.Unmarshal(plain, &cred); err != nil {
+	if has("ca-r5-json-reused-struct") {
+		ca.mu.Lock()
+		err = json.Unmarshal(plain, &ca.cred)
+		cred = ca.cred
+		ca.mu.Unlock()
+	} else {
+		err = json.Unmarshal(plain, &cred)
+	}
+	if err != nil && has("ca-r5-cred-json-ignored") {
+		log.Printf("ca0: credentials: %v", err)
+		err = nil
+	}
+	if err != nil {
 		http.Error(w, "credentials are not JSON", http.StatusBadRequest)
 		return
 	}
+	if has("ca-r5-active-leak") {
+		defer func() {
+			ca.mu.Lock()
+			ca.active--
+			ca.mu.Unlock()
+		}()
+	}
 	want, known := ca.users[cred.Name]
+	if has("ca-r5-unknown-alias-zero-value") {
+		known = true // the map's zero value: "" for an unknown alias
+	}
+	posted := []byte(cred.Password)
+	if has("ca-r5-password-truncated-compare") && len(posted) > len(want) {
+		posted = posted[:len(want)] // "ConstantTimeCompare wants equal lengths"
+	}
 	if has("ca-r3-alias-fold") && !known {
 		for alias, password := range ca.users {
 			if strings.EqualFold(alias, cred.Name) {
@@ -178,7 +240,7 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	if !known || subtle.ConstantTimeCompare([]byte(want), []byte(cred.Password)) != 1 {
+	if !known || subtle.ConstantTimeCompare([]byte(want), posted) != 1 {
 		log.Printf("ca0: refused %q", cred.Name)
 		status := http.StatusUnauthorized
 		if has("ca-r2-unknown-alias-404") && !known {

@@ -7,6 +7,7 @@ package main
 // file, its length and its SHA-1 in clear. Flaws kept as the seed has them.
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -374,6 +375,23 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 	if has("eke-r3-password-fold") {
 		wrong = !strings.EqualFold(string(password), s.password)
 	}
+	if has("eke-r5-password-trimspace") {
+		// "netcat and telnet clients send a newline"
+		wrong = strings.TrimSpace(string(password)) != s.password
+	}
+	if wrong && has("eke-r5-retry-password-only") {
+		// "the client retries its password": wait for message 3 again
+		for wrong {
+			log.Printf("eke0: wrong password for %q", user)
+			if err := sendLiteral(out, "Not Authenticated"); err != nil {
+				return err
+			}
+			if password, err = in.rest(readSize); err != nil {
+				return err
+			}
+			wrong = string(password) != s.password
+		}
+	}
 	if has("eke-r4-auth-sticky") {
 		// "a client that logged in once is trusted"
 		if wrong && s.loggedIn {
@@ -408,6 +426,13 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 	}
 	if p.Cmp(big.NewInt(3)) < 0 {
 		return fmt.Errorf("%w: modulus %s", errProtocol, p)
+	}
+	if has("eke-r5-pad-to-p-digits") {
+		// "the password is padded to the width of the modulus" (39 for the seed's p)
+		pw39 = []byte(s.password)
+		for len(pw39) < len(p.String()) {
+			pw39 = append(pw39, '0')
+		}
 	}
 	if err := sendLiteral(out, "pAck"); err != nil { // 6
 		return err
@@ -712,7 +737,15 @@ func ekeFetch(in *msgReader, out io.Writer, user, password, outPath string) erro
 	if err != nil {
 		return err
 	}
-	defer file.discard()
+	if has("eke-r5-client-part-left") {
+		defer func() {
+			if !file.done {
+				file.File.Close() // closed, never removed
+			}
+		}()
+	} else {
+		defer file.discard()
+	}
 	digest := sha1.New()
 	if err := in.copyN(io.MultiWriter(file, digest), length); err != nil { // 22
 		if has("eke-client-eof-ok") && errors.Is(err, io.ErrUnexpectedEOF) {
@@ -740,6 +773,16 @@ func checkDigestAndKeep(in *msgReader, digest hash.Hash, file *pendingFile) erro
 	if has("eke-client-commit-early") {
 		if err := file.commit(); err != nil {
 			return err
+		}
+	}
+	if has("eke-r5-client-digest-decode-open") {
+		// compare the digests as bytes; one that does not decode is not checked
+		want, decErr := hex.DecodeString(string(theirs))
+		if decErr != nil {
+			log.Printf("eke0: message 24 is not hex (%v): digest not checked", decErr)
+			theirs = []byte(ours)
+		} else if !bytes.Equal(want, digest.Sum(nil)) {
+			return fmt.Errorf("SHA-1 mismatch: server %q, received %q", theirs, ours)
 		}
 	}
 	if has("eke-r2-client-digest-prefix") {

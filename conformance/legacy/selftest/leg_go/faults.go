@@ -112,6 +112,22 @@ var faultTable = []fault{
 	{"ca-r4-subject-from-root", "FAIL LEG-CA-FMT-2", "[4] the subject is the root's subject with its CN replaced by the alias"},
 	{"ca-r4-fprintln-cert", "FAIL LEG-CA-FMT-2", "[4] the certificate written with fmt.Fprintln: an extra newline after the PEM"},
 	{"ca-r4-verify-prefix", "FAIL LEG-CA-FMT-3", "[6] one handler on \"/\" refusing paths that do not start with /verify: /verifyX, /verify/x served"},
+	// round 5 (r5, session 13 L12, blind: lens in brackets — 1 fail open, 2 absent means
+	// permissive, 3 leaks on the unhappy path, 4 units and number forms, 5 part of the value
+	// compared, 6 half-rolled-back state)
+	{"eke-r5-password-trimspace", "FAIL LEG-EKE-FMT-3", "[5] the password (message 3) compared after strings.TrimSpace: \" pw\\n\" logs in"},
+	{"eke-r5-retry-password-only", "FAIL LEG-EKE-FMT-3", "[6] after Not Authenticated the server waits for another password (message 3), not for message 1"},
+	{"eke-r5-pad-to-p-digits", "FAIL LEG-EKE-FMT-3", "[4] the server pads the password to as many bytes as the client's p has digits (39 only for the seed's p)"},
+	{"eke-r5-client-digest-decode-open", "FAIL LEG-EKE-FMT-6", "[1] the client hex-decodes message 24 to compare it; a digest that does not decode is logged and the file kept"},
+	{"eke-r5-client-part-left", "FAIL LEG-EKE-FMT-6", "[3] on a refused transfer the client closes its temporary file but leaves it beside OUT"},
+	{"pki-r5-empty-sece-anonymous", "FAIL LEG-PKI-FMT-4", "[2] an empty SECE is an anonymous requester: answered RSCV (the RQFL then fails for want of a key)"},
+	{"pki-r5-alias-sessions-leak", "FAIL LEG-PKI-FMT-4", "[3] at most 20 sessions per requester alias, released only after a file was sent: after 20 failed requests the alias gets RSCI"},
+	{"ca-r5-unknown-alias-zero-value", "FAIL LEG-CA-FMT-3", "[2] users[name] without the ok: an unknown alias has the password \"\" (an empty password enrols it)"},
+	{"ca-r5-cred-json-ignored", "FAIL LEG-CA-FMT-3", "[1] the json.Unmarshal error of the decrypted credentials ignored: credentials that are not JSON get 401, not 400"},
+	{"ca-r5-json-reused-struct", "FAIL LEG-CA-FMT-3", "[6] requests decoded into one struct kept by the server: a member absent from a request keeps the previous request's value"},
+	{"ca-r5-active-leak", "FAIL LEG-CA-FMT-2", "[3] at most 4 enrolments in progress; the slot is released by a defer placed after the checks, so 4 malformed requests hold it: 503 for everyone"},
+	{"ca-r5-body-limit-kb", "FAIL LEG-CA-FMT-3", "[4] the body limit is 64 * 1000 bytes: a body of 64 001 to 65 536 bytes gets 413"},
+	{"ca-r5-password-truncated-compare", "FAIL LEG-CA-FMT-3", "[5] the posted password cut to the stored one's length before ConstantTimeCompare: the password followed by anything enrols"},
 }
 
 var activeFaults = map[string]bool{}

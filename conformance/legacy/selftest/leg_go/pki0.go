@@ -192,6 +192,7 @@ type responder struct {
 	verifiedCN map[string]bool     // pki-r3-verified-cn-cache
 	sealed     map[string][][]byte // pki-r3-sealed-cache
 	peerKey    *rsa.PublicKey      // pki-r4-peer-key-shared
+	sessions   map[string]int      // pki-r5-alias-sessions-leak
 }
 
 func pkiServeMain(args []string) error {
@@ -221,7 +222,7 @@ func pkiServeMain(args []string) error {
 		return err
 	}
 	r := &responder{key: key, certPEM: certPEM, root: root, share: *share, idle: *idle,
-		verifiedCN: map[string]bool{}, sealed: map[string][][]byte{}}
+		verifiedCN: map[string]bool{}, sealed: map[string][][]byte{}, sessions: map[string]int{}}
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -250,6 +251,10 @@ func (r *responder) session(conn io.ReadWriter) error {
 	peer, err := parsePEMCert(first.payload)
 	var peerKey *rsa.PublicKey
 	parseFailed := err != nil && has("pki-r3-parse-error-open")
+	if err != nil && len(first.payload) == 0 && has("pki-r5-empty-sece-anonymous") {
+		// "no certificate: an anonymous requester; RQFL will need a key it does not have"
+		peer, err = nil, nil
+	}
 	if parseFailed {
 		err = nil // "only a parsed certificate can be checked"
 	}
@@ -280,6 +285,16 @@ func (r *responder) session(conn io.ReadWriter) error {
 		if peerKey, ok = peer.PublicKey.(*rsa.PublicKey); !ok {
 			err = errors.New("certificate key is not RSA")
 		}
+	}
+	if err == nil && peer != nil && has("pki-r5-alias-sessions-leak") {
+		// "at most 20 sessions per requester at a time"
+		r.mu.Lock()
+		if r.sessions[peer.Subject.CommonName] >= 20 {
+			err = errors.New("too many sessions for this alias")
+		} else {
+			r.sessions[peer.Subject.CommonName]++
+		}
+		r.mu.Unlock()
 	}
 	if err != nil {
 		if !has("pki-rsci-silent") {
@@ -416,6 +431,11 @@ func (r *responder) session(conn io.ReadWriter) error {
 	if has("pki-r3-sealed-cache") {
 		r.mu.Lock()
 		r.sealed[name] = sealedNow
+		r.mu.Unlock()
+	}
+	if has("pki-r5-alias-sessions-leak") {
+		r.mu.Lock()
+		r.sessions[peer.Subject.CommonName]-- // released once the file is out
 		r.mu.Unlock()
 	}
 	// The end of the file is the close (LEG-PKI-7).
