@@ -107,6 +107,9 @@ def _cert_parse_fail_open() -> None:
             return str(subject.get("commonName", ""))
 
     client.peer_alias = peer_alias
+    # The reference refuses such a certificate in its first decoding step: this mutant
+    # decodes lazily, so the library's ValueError reaches the fallback above.
+    tls._decoded = _module("cryptography.x509").load_der_x509_certificate
 
 
 def _enr_pwfile_replace() -> None:
