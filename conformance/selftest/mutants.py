@@ -74,6 +74,7 @@ from conformance.selftest.mutants_blind13_ca import MUTANTS as _BLIND13_CA
 from conformance.selftest.mutants_blind13_client import MUTANTS as _BLIND13_CLIENT
 from conformance.selftest.mutants_blind13_client2 import MUTANTS as _BLIND13_CLIENT2
 from conformance.selftest.mutants_blind13_client3 import MUTANTS as _BLIND13_CLIENT3
+from conformance.selftest.mutants_blind13_client4 import MUTANTS as _BLIND13_CLIENT4
 from conformance.selftest.mutants_blind13_eke import MUTANTS as _BLIND13_EKE
 from conformance.selftest.mutants_blind13_ops import MUTANTS as _BLIND13_OPS
 from conformance.selftest.mutants_blind13_pki import MUTANTS as _BLIND13_PKI
@@ -454,7 +455,7 @@ MUTANTS += _BLIND12_EKE + _BLIND12_PKI + _BLIND12_CLIENT + _BLIND12_CLIENT2 + _B
 MUTANTS += _BLIND12_OPS
 MUTANTS += _BLIND12_CLIENT3
 MUTANTS += _BLIND13_EKE + _BLIND13_PKI + _BLIND13_CLIENT + _BLIND13_CLIENT2 + _BLIND13_CA
-MUTANTS += _BLIND13_OPS + _BLIND13_CLIENT3
+MUTANTS += _BLIND13_OPS + _BLIND13_CLIENT3 + _BLIND13_CLIENT4
 MUTANTS += _ENROLL
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name
