@@ -143,6 +143,7 @@ PKI_FILES = (
     "test_client_pki_cert_forms.py",
     "test_client_pki_unhappy_paths.py",
     "test_pki_cert_decoding.py",
+    "test_interop_x_impostor_signers.py",
 )
 
 

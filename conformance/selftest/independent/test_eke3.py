@@ -465,6 +465,112 @@ FAULTS: dict[str, Fault] = {
         "client: every .sft-partial-* in the output directory swept at start, live ones too",
         client=True,
     ),
+    # Round 4 (session 13, helper I12): blind, the six lenses of lenses13.md (eke3/faults.mjs).
+    "r4-cli-c4-null-passes": Fault(
+        "EKE-HS-7",
+        "test_eke_client.py test_eke_client_fallbacks.py test_eke_client_keys.py"
+        " test_eke_client_confirm_tags.py",
+        "client: `if (na && !equalBytes(na, Na))`: a C4 that does not authenticate (null) passes",
+        client=True,
+    ),
+    "r4-cli-rsfl-sha-try-ignored": Fault(
+        "FRM-12",
+        "test_client_json_nulls.py test_client_lies.py test_eke_client.py "
+        "test_eke_client_fallbacks.py test_eke_client_transfer.py",
+        "client: RSFL.sha256 parsed in try/catch, a malformed one taken as absent",
+        client=True,
+    ),
+    "r4-bad-inner-skipped": Fault(
+        "EKE-REC-1",
+        "test_eke_records.py test_eke_handshake.py test_framing.py",
+        "server: a record whose plaintext is not exactly one frame: parseInner's error caught, "
+        "the record skipped",
+    ),
+    "r4-cli-done-sha-optional": Fault(
+        "FRM-9",
+        "test_client_json_nulls.py test_client_lies.py test_eke_client.py "
+        "test_eke_client_answers.py test_eke_client_fallbacks.py test_eke_client_transfer.py",
+        "client: DONE.sha256 read as optional and compared only when present",
+        client=True,
+    ),
+    "r4-put-size-absent-unbounded": Fault(
+        "FRM-9",
+        "test_app_json_nulls.py test_app_schema_refusal_close.py test_framing.py "
+        "test_app_control_bytes.py",
+        "server: a PUTF without size accepted, the size taken from DONE",
+    ),
+    "r4-rqfl-name-absent-empty": Fault(
+        "FRM-9",
+        "test_app_json_nulls.py test_app_schema_refusal_close.py test_framing.py "
+        "test_app_control_bytes.py",
+        "server: `req.name ?? ''`: an RQFL without name answered forbidden",
+    ),
+    "r4-pending-leak-bad-eke3": Fault(
+        "EKE-THR-7",
+        "test_eke_throttling.py test_eke_login_bookkeeping.py test_eke_second_use.py"
+        " test_interop_x_pending_endings.py",
+        "server: a malformed EKE3 counted as a failure directly, its pending slot never released",
+    ),
+    "r4-conn-slot-leak-on-fatal": Fault(
+        "LIM-4",
+        "test_limits.py test_limits_slot_release.py test_limits_slots.py test_eke_second_use.py",
+        "server: an established connection ended by a fatal error keeps its connection slot",
+    ),
+    "r4-put-temp-kept-on-mismatch": Fault(
+        "APP-STORE-3",
+        "test_app_integrity.py test_app_put.py test_app_put_visibility.py test_limits.py",
+        "server: `this.partial = null` before the DONE check: a failed put's temporary file stays",
+    ),
+    "r4-lock-seconds-as-ms": Fault(
+        "EKE-THR-1",
+        "test_eke_throttling.py test_eke_login_bookkeeping.py",
+        "server: lock end = Date.now() + seconds (milliseconds meant): every lock over at once",
+    ),
+    "r4-name-length-utf16": Fault(
+        "APP-NAME-1",
+        "test_app_names.py test_eke_later_requests.py",
+        "server: name and component lengths by String.length (UTF-16 units), not UTF-8 bytes",
+    ),
+    "r4-hex-by-buffer-length": Fault(
+        "FRM-12",
+        "test_eke_handshake.py test_eke_handshake_encodings.py test_framing.py",
+        "server: hex members checked by Buffer.from(v, 'hex').length: upper case and a trailing "
+        "odd digit pass",
+    ),
+    "r4-put-checks-basename-only": Fault(
+        "APP-NAME-2",
+        "test_app_names.py test_app_put_name_memory.py test_eke_later_requests.py",
+        "server: a put's name checked on its basename only (the part stored)",
+    ),
+    "r4-overflow-first-data-only": Fault(
+        "APP-PUT-6",
+        "test_app_put.py",
+        "server: more DATA than announced checked on the first DATA frame only",
+    ),
+    "r4-user-lowercased": Fault(
+        "EKE-PW-4",
+        "test_eke_handshake.py test_eke_user_names_invalid.py",
+        "server: the store looked up with user.toLowerCase()",
+    ),
+    "r4-consecutive-not-reset": Fault(
+        "EKE-THR-11",
+        "test_eke_throttling.py test_eke_restart_locks.py",
+        "server: a success resets n and the lock but not the consecutive count of the hard cap",
+    ),
+    "r4-evicted-pending-forgiven": Fault(
+        "EKE-THR-5",
+        "test_eke_throttling.py test_ops_eke_abandon_boundaries.py "
+        "test_ops_eke_interleaved_logins.py test_ops_throttle_principals.py"
+        " test_interop_x_evicted_handshakes.py",
+        "server: a pending handshake evicted for a newcomer (LIM-9) frees its slot uncounted",
+    ),
+    "r4-reservation-kept-on-failure": Fault(
+        "APP-PUT-8",
+        "test_app_put.py test_app_put_race_loser.py test_app_put_visibility.py"
+        " test_interop_failed_put_names.py",
+        "server: a put's name reserved at accept, released only when stored: a failed put's name "
+        "is 'exists'",
+    ),
 }
 
 

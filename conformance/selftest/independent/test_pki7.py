@@ -504,6 +504,116 @@ FAULT_CASES: tuple[FaultCase, ...] = (
         PKI_FILES,
         "a get answered not_found retries the share's names case-insensitively",
     ),
+    # Round 4 (helper I12, session 13): blind, the six lenses of lenses13.md.
+    FaultCase(
+        "verify_other_exceptions_pass",
+        "PKI-CERT-10",
+        (*PKI_FILES, "test_interop_x_impostor_signers.py"),
+        "leaf.verify(rootKey): only SignatureException refuses, InvalidKeyException (another key "
+        "type) is logged and passes",
+    ),
+    FaultCase(
+        "size_overflow_zero",
+        "FRM-11",
+        PKI_FILES,
+        "Long.parseLong's NumberFormatException above 2^63-1 caught, the integer taken as 0",
+    ),
+    FaultCase(
+        "client_verify_in_try",
+        "APP-GET-3",
+        PKI_FILES,
+        "initiator: the DONE check and force() in one try/catch(Exception) that warns and goes on",
+        client=True,
+    ),
+    FaultCase(
+        "responder_ku_absent_passes",
+        "PKI-CERT-9",
+        PKI_FILES,
+        "getKeyUsage() == null read as 'any use': no KeyUsage passes",
+    ),
+    FaultCase(
+        "client_bc_absent_passes",
+        "PKI-CERT-9",
+        PKI_FILES,
+        "initiator: getBasicConstraints() == -1 trusted: no BasicConstraints extension passes",
+        client=True,
+    ),
+    FaultCase(
+        "client_eku_absent_passes",
+        "PKI-CERT-5",
+        PKI_FILES,
+        "initiator: getExtendedKeyUsage() == null read as RFC 5280's any purpose",
+        client=True,
+    ),
+    FaultCase(
+        "pending_leak_on_failed_handshake",
+        "LIM-8",
+        PKI_FILES,
+        "a connection whose TLS handshake fails keeps its pending slot",
+    ),
+    FaultCase(
+        "temp_before_checks_leaked",
+        "APP-STORE-3",
+        PKI_FILES,
+        "the temporary file created before the PUTF checks; a refused put leaves it",
+    ),
+    FaultCase(
+        "slot_leak_on_fatal",
+        "LIM-4",
+        PKI_FILES,
+        "a connection ended by a fatal EROR keeps its connection slot",
+    ),
+    FaultCase(
+        "control_limit_exclusive",
+        "FRM-8",
+        PKI_FILES,
+        "control payloads of exactly 65536 bytes refused (>= MAX_CONTROL)",
+    ),
+    FaultCase(
+        "component_length_chars",
+        "APP-NAME-1",
+        PKI_FILES,
+        "name components measured with String.length(), not UTF-8 bytes",
+    ),
+    FaultCase(
+        "chain_last_verified",
+        "PKI-CERT-10",
+        PKI_FILES,
+        "the chain's last certificate verified with the root's key, the leaf's issuer not",
+    ),
+    FaultCase(
+        "client_cn_trimmed",
+        "PKI-ID-4",
+        PKI_FILES,
+        "initiator: the responder's CN compared after String.trim()",
+        client=True,
+    ),
+    FaultCase(
+        "backslash_index_gt_zero",
+        "APP-NAME-2",
+        PKI_FILES,
+        "name.indexOf('\\') > 0: a leading backslash passes",
+    ),
+    FaultCase(
+        "client_rsfl_sha_preferred",
+        "APP-GET-3",
+        PKI_FILES,
+        "initiator: the SHA-256 compared with RSFL.sha256 when present, else DONE.sha256",
+        client=True,
+    ),
+    FaultCase(
+        "put_state_before_checks",
+        "ERR-3",
+        PKI_FILES,
+        "receiving = true at PUTF, before the checks: after a refused put every request is "
+        "unexpected",
+    ),
+    FaultCase(
+        "put_sha_carried_over",
+        "APP-2",
+        PKI_FILES,
+        "putSha set only when the PUTF offers one: the previous put's hash checked",
+    ),
 )
 
 

@@ -114,7 +114,8 @@ class Session {
     const eke4 = await this.clearFrame('EKE4');
     const C4 = hexBytes(eke4, 'c', 48);
     const na = eke.open(keys.kcs, eke.nonce(4), C4, Buffer.concat([Buffer.from('EKE4'), th]));
-    if (na === null || (!eke.equalBytes(na, Na) && !fault('cli-c4-unchecked'))) {
+    const c4Bad = fault('r4-cli-c4-null-passes') ? na && !eke.equalBytes(na, Na) : na === null || (!eke.equalBytes(na, Na) && !fault('cli-c4-unchecked'));
+    if (c4Bad) {
       this.close();
       throw new ClientFailure('the server failed to prove it knows the password (possible impostor)');
     }
@@ -247,7 +248,14 @@ export async function get(opts) {
       const rsfl = parseControl(answer.payload);
       const rname = str(rsfl, 'name');
       const size = int(rsfl, 'size');
-      const rsha = sha(rsfl, 'sha256', true);
+      let rsha;
+      if (fault('r4-cli-rsfl-sha-try-ignored')) {
+        try {
+          rsha = sha(rsfl, 'sha256', true);
+        } catch {
+          rsha = undefined; // "the optional hash is only a hint"
+        }
+      } else rsha = sha(rsfl, 'sha256', true);
       if (rname !== opts.name && !fault('cli-trusts-rsfl-name')) throw new ProtocolError(1, 'RSFL names another file');
       if (size > BigInt(opts.maxFileSize)) throw new ProtocolError(7, 'file above our maximum size');
       partial = createPartial(fault('cli-temp-in-os-tmpdir') ? os.tmpdir() : outDir);
@@ -274,9 +282,9 @@ export async function get(opts) {
         } else if (f.type === 'DONE') {
           const done = parseControl(f.payload);
           const dsize = int(done, 'size');
-          const dsha = sha(done, 'sha256');
+          const dsha = fault('r4-cli-done-sha-optional') ? sha(done, 'sha256', true) : sha(done, 'sha256');
           const digest = hash.digest('hex');
-          if (received !== size || (dsize !== size && !fault('r2-cli-done-size-ignored')) || dsha !== digest || (rsha !== undefined && rsha !== digest && !fault('r2-cli-rsfl-sha-ignored'))) {
+          if (received !== size || (dsize !== size && !fault('r2-cli-done-size-ignored')) || (dsha !== undefined && dsha !== digest) || (rsha !== undefined && rsha !== digest && !fault('r2-cli-rsfl-sha-ignored'))) {
             if (fault('r3-cli-no-eror-on-integrity')) throw new ClientFailure('integrity check failed: size or SHA-256 mismatch');
             throw new ProtocolError(8, 'size or SHA-256 mismatch');
           }

@@ -88,6 +88,32 @@ export const FAULTS = {
   'r3-cli-temp-kept': ['APP-STORE-3', "client: the get's temporary file closed but not removed on failure", true],
   'r3-cli-no-eror-on-integrity': ['APP-GET-3', "client: DONE mismatch thrown as a local failure: no EROR integrity_failed", true],
   'r3-cli-sweeps-live-partials': ['APP-STORE-3', "client: every .sft-partial-* in the output directory swept at start, live ones too", true],
+  // -- round 4 (blind, session 13, helper I12): the six lenses of lenses13.md, Node idioms.
+  // Lenses: 1 fail open: r4-cli-c4-null-passes, r4-cli-rsfl-sha-try-ignored, r4-bad-inner-skipped;
+  // 2 absent means permissive: r4-cli-done-sha-optional, r4-put-size-absent-unbounded,
+  // r4-rqfl-name-absent-empty; 3 leaks: r4-pending-leak-bad-eke3, r4-conn-slot-leak-on-fatal,
+  // r4-put-temp-kept-on-mismatch; 4 units and number forms: r4-lock-seconds-as-ms,
+  // r4-name-length-utf16, r4-hex-by-buffer-length; 5 part of the value: r4-put-checks-basename-only,
+  // r4-overflow-first-data-only, r4-user-lowercased; 6 half-rolled-back state:
+  // r4-consecutive-not-reset, r4-evicted-pending-forgiven, r4-reservation-kept-on-failure.
+  'r4-cli-c4-null-passes': ['EKE-HS-7', "client: `if (na && !equalBytes(na, Na))`: a C4 that does not authenticate (null) passes", true],
+  'r4-cli-rsfl-sha-try-ignored': ['FRM-12', "client: RSFL.sha256 parsed in try/catch, a malformed one taken as absent", true],
+  'r4-bad-inner-skipped': ['EKE-REC-1', "server: a record whose plaintext is not exactly one frame: parseInner's error caught, the record skipped"],
+  'r4-cli-done-sha-optional': ['FRM-9', "client: DONE.sha256 read as optional and compared only when present", true],
+  'r4-put-size-absent-unbounded': ['FRM-9', "server: a PUTF without size accepted, the size taken from DONE"],
+  'r4-rqfl-name-absent-empty': ['FRM-9', "server: `req.name ?? ''`: an RQFL without name answered forbidden"],
+  'r4-pending-leak-bad-eke3': ['EKE-THR-7', "server: a malformed EKE3 counted as a failure directly, its pending slot never released"],
+  'r4-conn-slot-leak-on-fatal': ['LIM-4', "server: an established connection ended by a fatal error keeps its connection slot"],
+  'r4-put-temp-kept-on-mismatch': ['APP-STORE-3', "server: `this.partial = null` before the DONE check: a failed put's temporary file stays"],
+  'r4-lock-seconds-as-ms': ['EKE-THR-1', "server: lock end = Date.now() + seconds (milliseconds meant): every lock over at once"],
+  'r4-name-length-utf16': ['APP-NAME-1', "server: name and component lengths by String.length (UTF-16 units), not UTF-8 bytes"],
+  'r4-hex-by-buffer-length': ['FRM-12', "server: hex members checked by Buffer.from(v, 'hex').length: upper case and a trailing odd digit pass"],
+  'r4-put-checks-basename-only': ['APP-NAME-2', "server: a put's name checked on its basename only (the part stored)"],
+  'r4-overflow-first-data-only': ['APP-PUT-6', "server: more DATA than announced checked on the first DATA frame only"],
+  'r4-user-lowercased': ['EKE-PW-4', "server: the store looked up with user.toLowerCase()"],
+  'r4-consecutive-not-reset': ['EKE-THR-11', "server: a success resets n and the lock but not the consecutive count of the hard cap"],
+  'r4-evicted-pending-forgiven': ['EKE-THR-5', "server: a pending handshake evicted for a newcomer (LIM-9) frees its slot uncounted"],
+  'r4-reservation-kept-on-failure': ['APP-PUT-8', "server: a put's name reserved at accept, released only when stored: a failed put's name is 'exists'"],
 };
 
 const active = new Set(

@@ -13,7 +13,7 @@ const FORBIDDEN_CHARS = fault('name-no-bidi-check')
 
 /** Why a name is refused (forbidden), or null when it is acceptable. */
 export function nameProblem(name) {
-  const bytes = Buffer.byteLength(name, 'utf8');
+  const bytes = fault('r4-name-length-utf16') ? name.length : Buffer.byteLength(name, 'utf8');
   if (bytes === 0 || bytes > (fault('r2-name-limit-4095') ? 4095 : 4096)) return 'name length';
   if (name.startsWith('/')) return 'absolute name';
   if (/^[A-Za-z]:/.test(name) && !fault('r2-drive-letter-allowed')) return 'drive letter';
@@ -21,7 +21,7 @@ export function nameProblem(name) {
   if (fault('r3-name-ascii-only') && /[^\x20-\x7e]/.test(name)) return 'non-ASCII character';
   for (const part of name.split('/')) {
     if (part === '' || part === '.' || (part === '..' && !fault('name-dotdot-allowed'))) return 'bad component';
-    if (Buffer.byteLength(part, 'utf8') > 255) return 'component too long';
+    if ((fault('r4-name-length-utf16') ? part.length : Buffer.byteLength(part, 'utf8')) > 255) return 'component too long';
   }
   return null;
 }

@@ -110,10 +110,17 @@ export class Server {
         return;
       }
       log(`evicting a handshake from ${oldest.address} to admit ${conn.address}`);
+      if (fault('r4-evicted-pending-forgiven') && oldest.release) {
+        oldest.release(false, true); // "evicted by us: not the client's failure"
+        oldest.release = null;
+      }
       oldest.abort();
     }
     this.conns.add(conn);
-    conn.run().finally(() => this.conns.delete(conn));
+    conn.run().finally(() => {
+      // The fault r4-conn-slot-leak-on-fatal: the slot given back on the clean ends only.
+      if (!conn.leakSlot) this.conns.delete(conn);
+    });
   }
 }
 
@@ -219,6 +226,7 @@ class Connection {
     } catch (err) {
       if (err instanceof ProtocolError) {
         if (!this.closed) await this.sendError(err.code, err.message);
+        if (err.fatal && this.established && fault('r4-conn-slot-leak-on-fatal')) this.leakSlot = true;
         if (err.fatal) this.finish();
       } else if (!(err instanceof ConnectionClosed) && !(err instanceof Timeout)) {
         log(`internal error: ${err.stack}`);
@@ -287,7 +295,8 @@ class Connection {
       }
     }
     const store = this.server.store;
-    const pw = store.lookup(userBytes) ?? eke.fakeKey(store.serverSecret, userBytes);
+    const lookupKey = fault('r4-user-lowercased') ? Buffer.from(user.toLowerCase(), 'utf8') : userBytes;
+    const pw = store.lookup(lookupKey) ?? eke.fakeKey(store.serverSecret, userBytes);
     const { ok: xOk, X } = eke.recover(eke.os2ip(eke.decryptPw(pw, A)));
     const y = eke.drawExponent();
     const Yp = eke.hideSign(eke.modpow(eke.G, y, eke.P));
@@ -311,7 +320,17 @@ class Connection {
       this.releasePending(false);
       throw err;
     }
-    const C3 = hexBytes(eke3, 'c', 80);
+    let C3;
+    try {
+      C3 = hexBytes(eke3, 'c', 80);
+    } catch (err) {
+      if (fault('r4-pending-leak-bad-eke3')) {
+        // "a malformed EKE3 is a failed guess": counted at once, the pending slot forgotten.
+        this.server.throttle.fail(userKey, addrKey);
+        this.release = null;
+      }
+      throw err;
+    }
     const plain = eke.open(keys.kcc, eke.nonce(3), C3, Buffer.concat([Buffer.from('EKE3'), th]));
     const nsOk = plain !== null && plain.length === 64 && (fault('hs-ns-unchecked') || eke.equalBytes(plain.subarray(32), Ns));
     if (!(good && nsOk) || this.closed) {
@@ -374,6 +393,14 @@ class Connection {
       log(`record from ${this.address} does not authenticate; closing`);
       this.abort();
       throw new ConnectionClosed('bad record');
+    }
+    if (fault('r4-bad-inner-skipped')) {
+      try {
+        return parseInner(inner);
+      } catch (err) {
+        log(`record from ${this.address} holds no single frame (${err.message}); skipped`);
+        return this.readRecord();
+      }
     }
     return parseInner(inner);
   }
@@ -460,7 +487,8 @@ class Connection {
   }
 
   async get(req) {
-    const name = fault('name-percent-decoded') ? safeDecode(str(req, 'name')) : str(req, 'name');
+    const given = fault('r4-rqfl-name-absent-empty') && req.name === undefined ? '' : str(req, 'name');
+    const name = fault('name-percent-decoded') ? safeDecode(given) : given;
     const opened = this.openInShare(name);
     if (opened instanceof ProtocolError) {
       const message = fault('r3-eror-message-unbounded') ? `${opened.message}: ${name}` : opened.message;
@@ -499,23 +527,26 @@ class Connection {
 
   async put(offer) {
     const name = fault('name-percent-decoded') ? safeDecode(str(offer, 'name')) : str(offer, 'name');
-    const size = int(offer, 'size');
+    const size = fault('r4-put-size-absent-unbounded') && offer.size === undefined ? undefined : int(offer, 'size');
     if (fault('r3-size-zero-falsy') && !size) throw new ProtocolError(1, 'member size is required');
     const offeredSha = sha(offer, 'sha256', true);
     const refuse = (code, message) => this.sendControl('EROR', errorPayload(code, message));
-    const problem = nameProblem(name);
+    const problem = fault('r4-put-checks-basename-only') ? nameProblem(name.split('/').pop()) : nameProblem(name);
     if (problem) return refuse(5, `name refused: ${problem}`);
     const base = fault('put-no-basename') ? name : name.split('/').pop();
     if (base.startsWith(PARTIAL_PREFIX)) return refuse(5, 'name refused: reserved prefix');
     // The fault put-size-u32: the size checked as the u32 a length field would hold.
     const checked = fault('put-size-u32') ? BigInt.asUintN(32, size) : size;
-    if (checked > BigInt(this.opts.maxFileSize) && !fault('put-size-late')) return refuse(7, 'file is above the maximum file size');
+    if (checked !== undefined && checked > BigInt(this.opts.maxFileSize) && !fault('put-size-late')) return refuse(7, 'file is above the maximum file size');
     const finalPath = path.join(this.server.inbox, base);
     if (fault('put-no-basename')) fs.mkdirSync(path.dirname(finalPath), { recursive: true });
     const lookedUp = fault('r3-exists-checked-full-name') ? path.join(this.server.inbox, name) : finalPath;
     if (fault('r2-put-dangling-link-unchecked') ? fs.existsSync(lookedUp) : fs.existsSync(lookedUp) || isLink(lookedUp)) return refuse(12, 'a file of that name exists');
+    const reserved = (this.server.reserved ??= new Set());
+    if (fault('r4-reservation-kept-on-failure') && reserved.has(base)) return refuse(12, 'a file of that name exists');
     const { tmp, fd } = createPartial(this.server.inbox, { server: true });
     this.partial = { tmp, fd };
+    if (fault('r4-reservation-kept-on-failure')) reserved.add(base);
     await this.sendControl('RSFL', { accept: true, name: base });
     // The fault r3-hash-per-connection: one hash object per connection, digested once.
     const hash = fault('r3-hash-per-connection') ? (this.putHash ??= crypto.createHash('sha256')) : crypto.createHash('sha256');
@@ -533,7 +564,8 @@ class Connection {
         if (payload.length === 0 && !fault('r2-put-empty-data-ignored')) throw new ProtocolError(1, 'empty DATA frame');
         if (payload.length === 0) continue;
         if (payload.length > DATA_MAX) throw new ProtocolError(1, 'DATA frame above 1 MiB');
-        if (received + BigInt(payload.length) > size) throw new ProtocolError(8, 'more data than announced');
+        const firstOnly = fault('r4-overflow-first-data-only') && received > 0n;
+        if (size !== undefined && !firstOnly && received + BigInt(payload.length) > size) throw new ProtocolError(8, 'more data than announced');
         if (received + BigInt(payload.length) > BigInt(this.opts.maxFileSize)) throw new ProtocolError(7, 'file is above the maximum file size');
         hash.update(payload);
         fs.writeSync(fd, payload);
@@ -544,7 +576,9 @@ class Connection {
         const doneSize = int(done, 'size');
         const doneSha = sha(done, 'sha256');
         const digest = hash.digest('hex');
-        if (received !== size || (doneSize !== size && !fault('r2-put-done-size-ignored')) || doneSha !== digest || (offeredSha !== undefined && offeredSha !== digest && !fault('r2-put-offered-sha-ignored'))) {
+        if (fault('r4-put-temp-kept-on-mismatch')) this.partial = null; // "committing from here on"
+        const expected = size ?? doneSize;
+        if (received !== expected || (doneSize !== expected && !fault('r2-put-done-size-ignored')) || doneSha !== digest || (offeredSha !== undefined && offeredSha !== digest && !fault('r2-put-offered-sha-ignored'))) {
           throw new ProtocolError(8, 'size or SHA-256 mismatch');
         }
         this.partial = null;
@@ -555,8 +589,9 @@ class Connection {
           if (err.code === 'EEXIST') return refuse(12, 'a file of that name exists');
           throw err;
         }
-        log(`stored ${JSON.stringify(base)} (${size} bytes) from ${JSON.stringify(this.user)}`);
-        return this.sendControl('DONE', { size, sha256: digest });
+        reserved.delete(base);
+        log(`stored ${JSON.stringify(base)} (${expected} bytes) from ${JSON.stringify(this.user)}`);
+        return this.sendControl('DONE', { size: expected, sha256: digest });
       } else if (type === 'EROR') {
         parseControl(payload);
         this.finish();

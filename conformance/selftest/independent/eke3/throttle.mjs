@@ -56,7 +56,7 @@ export class Throttle {
     this.pendingUsers.set(userKey, (this.pendingUsers.get(userKey) ?? 0) + 1);
     this.pendingAddrs.set(addrKey, (this.pendingAddrs.get(addrKey) ?? 0) + 1);
     let done = false;
-    return (success) => {
+    return (success, uncounted = false) => {
       if (done) return;
       done = true;
       // The fault r3-pending-leak-on-success: the slot given back on the failure path only.
@@ -65,13 +65,14 @@ export class Throttle {
         if (left > 0) m.set(k, left);
         else m.delete(k);
       }
+      if (uncounted) return;
       if (success) this.succeed(userKey, addrKey);
       else this.fail(userKey, addrKey);
     };
   }
   lockFor(n, now) {
     const seconds = fault('r2-backoff-not-doubled') ? Math.max(1, Math.ceil(Math.min(this.cap, this.base))) : Math.max(1, Math.ceil(Math.min(this.cap, this.base * 2 ** (n - this.failures))));
-    return now + seconds * 1000;
+    return now + (fault('r4-lock-seconds-as-ms') ? seconds : seconds * 1000);
   }
   fail(userKey, addrKey, now = Date.now()) {
     const u = this.users.get(userKey) ?? { n: 0, until: 0, consecutive: 0, locked: false };
@@ -93,7 +94,10 @@ export class Throttle {
   succeed(userKey, addrKey) {
     if (fault('thr-success-not-reset')) return;
     const u = this.users.get(userKey);
-    if (u && !u.locked) this.users.delete(userKey);
+    if (u && !u.locked && fault('r4-consecutive-not-reset')) {
+      u.n = 0; // the backoff forgiven; the hard cap's consecutive count forgotten
+      u.until = 0;
+    } else if (u && !u.locked) this.users.delete(userKey);
     if (fault('r3-success-resets-address')) this.addrs.delete(addrKey);
     this.persist();
   }

@@ -80,6 +80,32 @@ final class Faults {
         {"put_rsfl_get_form", "APP-PUT-1", "responder: a put answered with the get's RSFL writer {name, size}, no accept"},
         {"want_auth_bare_close", "PKI-TLS-3", "responder: setWantClientAuth; no certificate: SSLPeerUnverifiedException ends in a bare TCP close"},
         {"get_case_fallback", "APP-NAME-3", "responder: a get answered not_found retries the share's names case-insensitively"},
+        // Round 4 (helper I12, session 13): blind, through the six lenses of lenses13.md
+        // (1 fail open, 2 absent means permissive, 3 leaks on the unhappy path, 4 units and
+        // number forms, 5 part of the value compared, 6 half-rolled-back state):
+        // verify_other_exceptions_pass, size_overflow_zero, client_verify_in_try 1;
+        // responder_ku_absent_passes, client_bc_absent_passes, client_eku_absent_passes 2;
+        // pending_leak_on_failed_handshake, temp_before_checks_leaked, slot_leak_on_fatal 3;
+        // control_limit_exclusive, component_length_chars 4; chain_last_verified,
+        // client_cn_trimmed, backslash_index_gt_zero, client_rsfl_sha_preferred 5;
+        // put_state_before_checks, put_sha_carried_over 6.
+        {"verify_other_exceptions_pass", "PKI-CERT-10", "responder: leaf.verify(rootKey): only SignatureException refuses, InvalidKeyException (another key type) is logged and passes"},
+        {"size_overflow_zero", "FRM-11", "responder: Long.parseLong's NumberFormatException above 2^63-1 caught, the integer taken as 0"},
+        {"client_verify_in_try", "APP-GET-3", "initiator: the DONE check and force() in one try/catch(Exception) that warns and goes on"},
+        {"responder_ku_absent_passes", "PKI-CERT-9", "responder: getKeyUsage() == null read as 'any use': no KeyUsage passes"},
+        {"client_bc_absent_passes", "PKI-CERT-9", "initiator: getBasicConstraints() == -1 trusted: no BasicConstraints extension passes"},
+        {"client_eku_absent_passes", "PKI-CERT-5", "initiator: getExtendedKeyUsage() == null read as RFC 5280's any purpose"},
+        {"pending_leak_on_failed_handshake", "LIM-8", "responder: a connection whose TLS handshake fails keeps its pending slot"},
+        {"temp_before_checks_leaked", "APP-STORE-3", "responder: the temporary file created before the PUTF checks; a refused put leaves it"},
+        {"slot_leak_on_fatal", "LIM-4", "responder: a connection ended by a fatal EROR keeps its connection slot"},
+        {"control_limit_exclusive", "FRM-8", "responder: control payloads of exactly 65536 bytes refused (>= MAX_CONTROL)"},
+        {"component_length_chars", "APP-NAME-1", "name components measured with String.length(), not UTF-8 bytes"},
+        {"chain_last_verified", "PKI-CERT-10", "responder: the chain's last certificate verified with the root's key, the leaf's issuer not"},
+        {"client_cn_trimmed", "PKI-ID-4", "initiator: the responder's CN compared after String.trim()"},
+        {"backslash_index_gt_zero", "APP-NAME-2", "name.indexOf('\\\\') > 0: a leading backslash passes"},
+        {"client_rsfl_sha_preferred", "APP-GET-3", "initiator: the SHA-256 compared with RSFL.sha256 when present, else DONE.sha256"},
+        {"put_state_before_checks", "ERR-3", "responder: receiving = true at PUTF, before the checks: after a refused put every request is unexpected"},
+        {"put_sha_carried_over", "APP-2", "responder: putSha set only when the PUTF offers one: the previous put's hash checked"},
     };
 
     private static final Set<String> ON = new HashSet<>();

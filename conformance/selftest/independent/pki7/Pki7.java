@@ -413,6 +413,15 @@ public final class Pki7 {
                 return (long) d;
             }
             if (!INT.matcher(lx).matches()) throw new ProtoError(BAD_FRAME, "member " + key + " is not an integer");
+            if (Faults.on("size_overflow_zero")) {
+                try {
+                    long n = Long.parseLong(lx);
+                    if (n < 0) throw new ProtoError(BAD_FRAME, "member " + key + " out of range");
+                    return n;
+                } catch (NumberFormatException e) {
+                    return 0; // "too big for a long: unknown"
+                }
+            }
             if (Faults.on("json_parselong_overflow")) {
                 long n = Long.parseLong(lx); // "a long holds every size"
                 if (n < 0) throw new ProtoError(BAD_FRAME, "member " + key + " out of range");
@@ -523,7 +532,7 @@ public final class Pki7 {
             if (len > MAX_FRAME) throw new ProtoError(TOO_LARGE_FRAME, "frame length above the limit");
             String type = new String(h, 0, 4, StandardCharsets.US_ASCII);
             if (!TYPES.contains(type)) throw new ProtoError(UNEXPECTED, "unknown frame type");
-            if (!type.equals("DATA") && len > MAX_CONTROL) throw new ProtoError(TOO_LARGE_FRAME, "control payload above 65536 bytes");
+            if (!type.equals("DATA") && (Faults.on("control_limit_exclusive") ? len >= MAX_CONTROL : len > MAX_CONTROL)) throw new ProtoError(TOO_LARGE_FRAME, "control payload above 65536 bytes");
             return new Header(type, len);
         }
 
@@ -553,7 +562,7 @@ public final class Pki7 {
     // ------------------------------------------------------------------ names (§3.5)
 
     static boolean badCodePoint(int cp) {
-        if (cp < 0x20 || cp == 0x7f || cp == '\\') return true;
+        if (cp < 0x20 || cp == 0x7f || (cp == '\\' && !Faults.on("backslash_index_gt_zero"))) return true;
         if (Faults.on("c1_bidi_allowed")) return false;
         return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
     }
@@ -566,11 +575,12 @@ public final class Pki7 {
         if (name.length() >= 2 && name.charAt(1) == ':' && ((name.charAt(0) | 0x20) >= 'a' && (name.charAt(0) | 0x20) <= 'z')) {
             throw new ProtoError(FORBIDDEN, "name refused");
         }
+        if (Faults.on("backslash_index_gt_zero") && name.indexOf('\\') > 0) throw new ProtoError(FORBIDDEN, "name refused");
         int[] cps = name.codePoints().toArray();
         for (int cp : cps) if (badCodePoint(cp)) throw new ProtoError(FORBIDDEN, "name refused");
         List<String> comps = new ArrayList<>();
         for (String c : Faults.on("split_drops_trailing_slash") ? name.split("/") : name.split("/", -1)) {
-            int n = c.getBytes(StandardCharsets.UTF_8).length;
+            int n = Faults.on("component_length_chars") ? c.length() : c.getBytes(StandardCharsets.UTF_8).length;
             if (n == 0 || n > 255) throw new ProtoError(FORBIDDEN, "name refused");
             if (!Faults.on("normalize_confinement") && (c.equals(".") || c.equals(".."))) throw new ProtoError(FORBIDDEN, "name refused");
             comps.add(c);
@@ -812,18 +822,32 @@ public final class Pki7 {
             if (cache && verified.contains(leaf.getSubjectX500Principal())) {
                 return; // "this peer was verified already": a full check per connection is slow
             }
+            chainOf.set(chain);
             checkLeaf(leaf);
             if (cache) verified.add(leaf.getSubjectX500Principal());
         }
 
+        /** The chain being checked (chain_last_verified reads its last certificate). */
+        final ThreadLocal<X509Certificate[]> chainOf = new ThreadLocal<>();
+
         void checkLeaf(X509Certificate leaf) throws CertificateException {
             boolean trustAll = client ? Faults.on("client_trust_all") : Faults.on("trust_all_manager");
             if (!trustAll) {
-                if (!leaf.getIssuerX500Principal().equals(root.getSubjectX500Principal())) throw new CertificateException("not issued by the root");
+                X509Certificate[] sent = chainOf.get();
+                if (!(!client && Faults.on("chain_last_verified") && sent != null && sent.length > 1)
+                        && !leaf.getIssuerX500Principal().equals(root.getSubjectX500Principal())) throw new CertificateException("not issued by the root");
+                // chain_last_verified: "the chain must end at the root": its last certificate checked.
+                X509Certificate anchored = !client && Faults.on("chain_last_verified") && sent != null ? sent[sent.length - 1] : leaf;
+                if (anchored != leaf && !anchored.getIssuerX500Principal().equals(root.getSubjectX500Principal())) throw new CertificateException("not issued by the root");
                 try {
-                    leaf.verify(root.getPublicKey());
-                } catch (Exception e) {
+                    anchored.verify(root.getPublicKey());
+                } catch (java.security.SignatureException e) {
                     throw new CertificateException("signature does not verify with the root's key");
+                } catch (Exception e) {
+                    // verify_other_exceptions_pass: only a SignatureException is "a bad signature";
+                    // InvalidKeyException & co. are "our environment", logged and let through.
+                    if (client || !Faults.on("verify_other_exceptions_pass")) throw new CertificateException("signature does not verify with the root's key");
+                    System.err.println("pki7: could not verify the peer's signature: " + e);
                 }
                 if (leaf.getVersion() != 3) throw new CertificateException("not X.509 v3");
                 if (!client && Faults.on("not_before_unchecked")) {
@@ -851,15 +875,17 @@ public final class Pki7 {
                 throw new CertificateException("unsupported key type");
             }
             if (client || !Faults.on("ca_leaf_accepted")) {
-                if (leaf.getExtensionValue("2.5.29.19") == null) throw new CertificateException("no BasicConstraints");
+                if (leaf.getExtensionValue("2.5.29.19") == null && !(client && Faults.on("client_bc_absent_passes"))) throw new CertificateException("no BasicConstraints");
                 if (leaf.getBasicConstraints() != -1) throw new CertificateException("CA:TRUE");
             }
             boolean[] ku = leaf.getKeyUsage();
-            if (ku == null || !ku[0]) throw new CertificateException("KeyUsage lacks digitalSignature");
+            boolean kuAbsentOk = !client && Faults.on("responder_ku_absent_passes"); // "no KeyUsage: any use"
+            if ((ku == null && !kuAbsentOk) || (ku != null && !ku[0])) throw new CertificateException("KeyUsage lacks digitalSignature");
             if (client || !Faults.on("eku_unchecked")) {
                 List<String> eku = leaf.getExtendedKeyUsage();
                 String need = client || Faults.on("responder_eku_server_auth") ? EKU_SERVER : EKU_CLIENT;
-                if (eku == null || !eku.contains(need)) throw new CertificateException("EKU lacks " + (client ? "serverAuth" : "clientAuth"));
+                boolean ekuAbsentOk = client && Faults.on("client_eku_absent_passes"); // RFC 5280: absent = any purpose
+                if ((eku == null && !ekuAbsentOk) || (eku != null && !eku.contains(need))) throw new CertificateException("EKU lacks " + (client ? "serverAuth" : "clientAuth"));
             }
             String cn = peerAlias(leaf, client);
             if (cn == null) throw new CertificateException("subject must have exactly one CN");
@@ -868,7 +894,8 @@ public final class Pki7 {
                 if (Faults.on("client_cn_contains")) {
                     match = leaf.getSubjectX500Principal().getName().contains("CN=" + expectedAlias);
                 } else {
-                    match = java.util.Arrays.equals(cn.getBytes(StandardCharsets.UTF_8), expectedAlias.getBytes(StandardCharsets.UTF_8));
+                    String seen = Faults.on("client_cn_trimmed") ? cn.trim() : cn;
+                    match = java.util.Arrays.equals(seen.getBytes(StandardCharsets.UTF_8), expectedAlias.getBytes(StandardCharsets.UTF_8));
                 }
                 if (!match) throw new CertificateException("the responder's CN is not the alias asked for");
             }
@@ -1036,6 +1063,7 @@ public final class Pki7 {
         volatile long deadline; // System.nanoTime() deadline, 0 = none
         volatile boolean pending = true;
         volatile boolean gone;
+        volatile boolean leaked; // slot_leak_on_fatal, pending_leak_on_failed_handshake
         InputStream in;
         OutputStream out;
         long idleNanos;
@@ -1396,10 +1424,12 @@ public final class Pki7 {
                 new Session(this, c, alias).loop();
             } catch (Exception e) {
                 c.abortQuietly();
+                // pending_leak_on_failed_handshake: the slot given back on the session's way out only
+                if (c.pending && Faults.on("pending_leak_on_failed_handshake")) c.leaked = true;
             } finally {
                 c.deadline = 0;
                 synchronized (lock) {
-                    conns.remove(c);
+                    if (!c.leaked) conns.remove(c);
                 }
             }
         }
@@ -1491,6 +1521,7 @@ public final class Pki7 {
         }
 
         void fail(ProtoError e) throws IOException {
+            if (Faults.on("slot_leak_on_fatal")) c.leaked = true; // "the fatal path returns early"
             discard();
             if (e.send) {
                 try {
@@ -1697,6 +1728,35 @@ public final class Pki7 {
         // ---- put
 
         void put(String name, long size, String sha) throws IOException, ProtoError {
+            if (Faults.on("put_state_before_checks")) receiving = true; // "PUTF moves us to RECEIVING"
+            if (Faults.on("temp_before_checks_leaked")) {
+                // "fail fast on a full disk": the temporary file first, kept in a local until accepted
+                Path early = srv.inbox.resolve(PARTIAL + randomPart());
+                Files.newByteChannel(early, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), MODE_0600).close();
+                putCheckedName(name, size);
+                temp = early;
+                tempCh = Files.newByteChannel(temp, EnumSet.of(StandardOpenOption.WRITE), MODE_0600);
+                srv.temps.add(temp);
+                accept(name, size, sha);
+                return;
+            }
+            putCheckedName(name, size);
+            if (Faults.on("temp_named_after_name")) {
+                String b = putBase;
+                temp = srv.inbox.resolve(PARTIAL + b);
+                tempCh = Files.newByteChannel(temp, EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), MODE_0600);
+            } else {
+                temp = srv.inbox.resolve(PARTIAL + randomPart());
+                tempCh = Files.newByteChannel(temp, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), MODE_0600);
+            }
+            srv.temps.add(temp);
+            accept(name, size, sha);
+        }
+
+        String putBase;
+
+        /** The PUTF's checks (name, size, exists); sets putBase. */
+        void putCheckedName(String name, long size) throws IOException, ProtoError {
             List<String> comps = checkName(name);
             String base = comps.get(comps.size() - 1);
             if (Faults.on("normalize_confinement")) {
@@ -1714,18 +1774,15 @@ public final class Pki7 {
             if (!Faults.on("put_replace_existing") && Files.exists(fin, LinkOption.NOFOLLOW_LINKS)) {
                 throw new ProtoError(EXISTS, "exists");
             }
-            if (Faults.on("temp_named_after_name")) {
-                temp = srv.inbox.resolve(PARTIAL + base);
-                tempCh = Files.newByteChannel(temp, EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), MODE_0600);
-            } else {
-                temp = srv.inbox.resolve(PARTIAL + randomPart());
-                tempCh = Files.newByteChannel(temp, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), MODE_0600);
-            }
-            srv.temps.add(temp);
+            putBase = base;
+        }
+
+        void accept(String name, long size, String sha) throws IOException {
+            String base = putBase;
             receiving = true;
             putName = base;
             putSize = size;
-            putSha = sha;
+            if (sha != null || !Faults.on("put_sha_carried_over")) putSha = sha; // the fault: only set when offered
             received = 0;
             digest = sha256();
             if (Faults.on("put_rsfl_get_form")) { // the get's RSFL writer
@@ -2060,7 +2117,18 @@ public final class Pki7 {
                     }
                     String mine = hex(d.digest());
                     boolean ok = got == size && got == dsize;
-                    if (!Faults.on("client_sizes_only")) ok = ok && mine.equals(dsha) && (rsha == null || mine.equals(rsha));
+                    if (Faults.on("client_rsfl_sha_preferred")) ok = ok && mine.equals(rsha != null ? rsha : dsha); // "the announced hash first"
+                    else if (!Faults.on("client_sizes_only")) ok = ok && mine.equals(dsha) && (rsha == null || mine.equals(rsha));
+                    if (Faults.on("client_verify_in_try")) {
+                        // force() throws IOException: the check and the fsync in one try, "warn and go on"
+                        try {
+                            if (!ok) throw fatalError(INTEGRITY, "size or SHA-256 mismatch");
+                            ((FileChannel) file).force(true);
+                        } catch (Exception e) {
+                            System.err.println("pki7: warning: " + e.getMessage());
+                        }
+                        break;
+                    }
                     if (!ok) throw fatalError(INTEGRITY, "size or SHA-256 mismatch");
                     ((FileChannel) file).force(true);
                     break;
