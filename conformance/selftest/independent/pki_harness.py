@@ -144,6 +144,11 @@ PKI_FILES = (
     "test_client_pki_unhappy_paths.py",
     "test_pki_cert_decoding.py",
     "test_interop_x_impostor_signers.py",
+    "test_ops_pki_refreshed_context.py",
+    "test_ops_put_after_failed_put.py",
+    "test_ops_idle_floor.py",
+    "test_ops_refusal_descriptors.py",
+    "test_ops_admission_ledger.py",
 )
 
 
