@@ -149,6 +149,9 @@ PKI_FILES = (
     "test_ops_idle_floor.py",
     "test_ops_refusal_descriptors.py",
     "test_ops_admission_ledger.py",
+    "test_client_run_control_limits.py",
+    "test_client_run_output_dir.py",
+    "test_client_run_temporaries.py",
 )
 
 
