@@ -38,6 +38,7 @@ _EKE_EXTRA = (
     "test_legacy_eke0_client_end.py",
     "test_legacy_eke0_client_leftovers.py",
     "test_legacy_eke0_parameters.py",
+    "test_legacy_eke0_cut_sessions.py",
 )
 _PKI_EXTRA = (
     "test_legacy_pem.py",
@@ -55,6 +56,9 @@ _PKI_EXTRA = (
     "test_legacy_ca0_credentials.py",
     "test_legacy_ca0_lengths.py",
     "test_legacy_pki0_refused_sessions.py",
+    "test_legacy_pki0_near_names.py",
+    "test_legacy_ca0_retries.py",
+    "test_legacy_ca0_text.py",
 )
 
 

@@ -131,6 +131,20 @@ FAULTS: dict[str, str] = {
     "ca-r12b-negative-serial": "FAIL LEG-CA-FMT-2",
     "ca-r12b-alias-cache": "FAIL LEG-CA-FMT-2",
     "ca-r12b-generalized-time": "FAIL LEG-CA-FMT-2",
+    # session 13, L13 (blind)
+    "pki-r13-verify-nsae-open": "FAIL LEG-PKI-FMT-4",
+    "eke-r13-client-digest-unparsed-open": "FAIL LEG-EKE-FMT-6",
+    "ca-r13-getordefault-empty": "FAIL LEG-CA-FMT-3",
+    "pki-r13-empty-name-lists-share": "FAIL LEG-PKI-FMT-7",
+    "eke-r13-busy-flag-leak": "FAIL LEG-EKE-FMT-3",
+    "ca-r13-key-reserved-on-refusal": "FAIL LEG-CA-FMT-2",
+    "pki-r13-slot-leak-not-found": "FAIL LEG-PKI-FMT-4",
+    "ca-r13-limit-64000": "FAIL LEG-CA-FMT-3",
+    "pki-r13-pieces-as-chars": "FAIL LEG-PKI-FMT-6",
+    "ca-r13-alias-nfkc": "FAIL LEG-CA-FMT-3",
+    "eke-r13-password-extra-tail": "FAIL LEG-EKE-FMT-3",
+    "eke-r13-state-advanced-on-refusal": "FAIL LEG-EKE-FMT-3",
+    "ca-r13-cert-prepared-before-check": "FAIL LEG-CA-FMT-2",
 }
 
 

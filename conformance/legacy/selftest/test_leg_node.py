@@ -127,6 +127,21 @@ FAULTS: dict[str, tuple[str, str]] = {
     "r4-ca-limit-header-only": ("pki0", "FAIL LEG-CA-FMT-3"),
     "r4-ca-outer-alias": ("pki0", "FAIL LEG-CA-FMT-2"),
     "r4-ca-pem-76": ("pki0", "FAIL LEG-CA-FMT-2"),
+    # round 5 (session 13, L13, blind)
+    "r5-pki-check-error-open": ("pki0", "FAIL LEG-PKI-FMT-4"),
+    "r5-eke-client-digest-nonhex-open": ("eke0", "FAIL LEG-EKE-FMT-6"),
+    "r5-ca-unknown-alias-passes": ("pki0", "FAIL LEG-CA-FMT-3"),
+    "r5-ca-empty-password-skips": ("pki0", "FAIL LEG-CA-FMT-3"),
+    "r5-pki-slot-leak-on-rsci": ("pki0", "FAIL LEG-PKI-FMT-4"),
+    "r5-ca-alias-inflight-leak": ("pki0", "FAIL LEG-CA-FMT-2"),
+    "r5-eke-inflight-leak": ("eke0", "FAIL LEG-EKE-FMT-3"),
+    "r5-ca-limit-chars": ("pki0", "FAIL LEG-CA-FMT-3"),
+    "r5-eke-digest-of-text": ("eke0", "FAIL LEG-EKE-FMT-5"),
+    "r5-ca-limit-inclusive": ("pki0", "FAIL LEG-CA-FMT-3"),
+    "r5-eke-client-auth-includes": ("eke0", "FAIL LEG-EKE-FMT-1"),
+    "r5-pki-name-trimmed": ("pki0", "FAIL LEG-PKI-FMT-7"),
+    "r5-ca-password-base-compare": ("pki0", "FAIL LEG-CA-FMT-3"),
+    "r5-ca-key-from-refused": ("pki0", "FAIL LEG-CA-FMT-2"),
 }
 
 

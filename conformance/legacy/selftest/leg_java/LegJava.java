@@ -169,6 +169,21 @@ public final class LegJava {
         {"ca-r12b-negative-serial", "FAIL LEG-CA-FMT-2", "CA: serial[0] |= 0x80 to keep 16 bytes: a negative DER serial"},
         {"ca-r12b-alias-cache", "FAIL LEG-CA-FMT-2", "CA: one certificate per alias, cached: a second enrolment gets the first key's certificate"},
         {"ca-r12b-generalized-time", "FAIL LEG-CA-FMT-2", "CA: validity written as GeneralizedTime (yyyyMMddHHmmssZ) before 2050"},
+        // session 13, L13 (blind; lens: 1 fail open, 2 absent means permissive, 3 leaks on the
+        // unhappy path, 4 units and number forms, 5 part of the value, 6 half-rolled-back state)
+        {"pki-r13-verify-nsae-open", "FAIL LEG-PKI-FMT-4", "[1] responder: NoSuchAlgorithm/InvalidKey from verify() logged as 'cannot check', SECE accepted"},
+        {"eke-r13-client-digest-unparsed-open", "FAIL LEG-EKE-FMT-6", "[1] client: message 24 compared as new BigInteger(hex, 16); a NumberFormatException skips the check"},
+        {"ca-r13-getordefault-empty", "FAIL LEG-CA-FMT-3", "[2] CA: users.getOrDefault(alias, \"\"): an unknown alias with an empty password is issued"},
+        {"pki-r13-empty-name-lists-share", "FAIL LEG-PKI-FMT-7", "[2] responder: an empty name is answered with the share's listing in RSFL pieces"},
+        {"eke-r13-busy-flag-leak", "FAIL LEG-EKE-FMT-3", "[3] server: a 'transfer running' flag set at Authenticated, cleared after message 24 only"},
+        {"ca-r13-key-reserved-on-refusal", "FAIL LEG-CA-FMT-2", "[3] CA: the posted key reserved before the password check, released on issue only: a retry with it gets 409"},
+        {"pki-r13-slot-leak-not-found", "FAIL LEG-PKI-FMT-4", "[3] responder: 8 session slots; a missing file (or an error) never gives its slot back"},
+        {"ca-r13-limit-64000", "FAIL LEG-CA-FMT-3", "[4] CA: the body limit as 64 KB = 64 000 bytes"},
+        {"pki-r13-pieces-as-chars", "FAIL LEG-PKI-FMT-6", "[4] responder: the file read through an InputStreamReader, 100 chars a piece, re-encoded"},
+        {"ca-r13-alias-nfkc", "FAIL LEG-CA-FMT-3", "[5] CA: the alias looked up after Normalizer NFKC (fullwidth letters are alice)"},
+        {"eke-r13-password-extra-tail", "FAIL LEG-EKE-FMT-3", "[5] server: Arrays.copyOf(received, password.length) compared: extra bytes after the password ignored"},
+        {"eke-r13-state-advanced-on-refusal", "FAIL LEG-EKE-FMT-3", "[6] server: the state set to 'expect p' before the password check; after Not Authenticated the next message is read as p"},
+        {"ca-r13-cert-prepared-before-check", "FAIL LEG-CA-FMT-2", "[6] CA: the certificate prepared before the password check, kept when refused, served at the next success"},
     };
 
     static final Set<String> ON = new HashSet<>();
@@ -432,6 +447,7 @@ public final class LegJava {
     }
 
     static byte[] cachedKey;
+    static volatile boolean busy; // eke-r13-busy-flag-leak
 
     static void ekeSession(Conn c, String user, byte[] password, Path file,
                            Map<String, Integer> failures) throws Exception {
@@ -440,7 +456,9 @@ public final class LegJava {
         boolean authed = false;
         boolean retry = false;
         byte[] name = null;
+        boolean expectP = false; // eke-r13-state-advanced-on-refusal
         while (true) {
+          if (!expectP) {
             if (!retry) {
                 name = f("eke-readfully-user") ? c.readFully(1024) : c.readSome(1024); // 1
             }
@@ -474,6 +492,16 @@ public final class LegJava {
             boolean same = f("eke-pw-trimmed")
                 ? new String(pw, StandardCharsets.UTF_8).trim().equals(new String(password, StandardCharsets.UTF_8))
                 : Arrays.equals(pw, password);
+            if (f("eke-r13-password-extra-tail")) {
+                // "cut what came to the password's length (a client may add a newline)"
+                same = Arrays.equals(Arrays.copyOf(pw, password.length), password);
+            }
+            if (f("eke-r13-busy-flag-leak") && busy) {
+                log("a transfer is running: refusing the login");
+                same = false;
+            }
+            // eke-r13-state-advanced-on-refusal: the next state set before the check
+            expectP = f("eke-r13-state-advanced-on-refusal");
             if (!sticky && (locked || !same)) {
                 failures.merge(who, 1, Integer::sum);
                 ekeAck(c, "Not Authenticated"); // 4
@@ -483,8 +511,14 @@ public final class LegJava {
                 retry = f("eke-retry-password-only");
                 continue;
             }
+            expectP = false;
             authed = true;
+            if (f("eke-r13-busy-flag-leak")) {
+                busy = true;
+            }
             ekeAck(c, "Authenticated");
+          }
+            expectP = false;
             byte[] m5 = c.readSome(1024);
             if (m5 == null) {
                 return;
@@ -570,6 +604,7 @@ public final class LegJava {
                 digest = ascii(new String(digest, StandardCharsets.US_ASCII).toUpperCase(java.util.Locale.ROOT));
             }
             ekeSend(c, digest); // 24
+            busy = false;
             if (f("eke-one-login-per-conn")) {
                 return;
             }
@@ -678,7 +713,18 @@ public final class LegJava {
                 System.err.println("no message 24: " + e.getMessage());
                 return 1;
             }
-            if (!Arrays.equals(m24, sha1Hex(content)) && !f("eke-client-no-digest-check")) {
+            boolean differs = !Arrays.equals(m24, sha1Hex(content));
+            if (f("eke-r13-client-digest-unparsed-open")) {
+                // compare the numbers, whatever the case or leading zeros
+                try {
+                    differs = !new BigInteger(new String(m24, StandardCharsets.US_ASCII), 16)
+                        .equals(new BigInteger(1, MessageDigest.getInstance("SHA-1").digest(content)));
+                } catch (NumberFormatException e) {
+                    System.err.println("message 24 is not a hex digest: not checked");
+                    differs = false;
+                }
+            }
+            if (differs && !f("eke-client-no-digest-check")) {
                 System.err.println("Hey! CAUTION!: File is corrupt and may be altered.");
                 return f("eke-client-mismatch-exit-0") ? 0 : 1;
             }
@@ -883,6 +929,14 @@ public final class LegJava {
         ready(ss.getLocalPort());
         while (true) {
             Socket s = ss.accept();
+            if (f("pki-r13-slot-leak-not-found")) {
+                if (SLOTS.get() >= 8) {
+                    log("busy: closing a connection");
+                    s.close();
+                    continue;
+                }
+                SLOTS.incrementAndGet();
+            }
             new Thread(() -> {
                 boolean close = true;
                 try {
@@ -918,6 +972,7 @@ public final class LegJava {
         OutputStream out = s.getOutputStream();
         Object[] first = readFrame(in, true);
         if (first == null || !"SECE".equals(first[0])) {
+            release();
             return true;
         }
         X509Certificate peer = null;
@@ -932,6 +987,15 @@ public final class LegJava {
                 } catch (java.security.SignatureException e) {
                     log("SECE signature: " + e);
                 }
+            } else if (f("pki-r13-verify-nsae-open")) {
+                try {
+                    peer.verify(root);
+                } catch (java.security.NoSuchAlgorithmException | java.security.InvalidKeyException
+                         | java.security.NoSuchProviderException e) {
+                    // "an algorithm we cannot check is not a bad signature"
+                    log("SECE signature cannot be checked here: " + e);
+                }
+                VERIFIED.add(dn);
             } else {
                 peer.verify(root);
                 VERIFIED.add(dn);
@@ -940,6 +1004,7 @@ public final class LegJava {
             log("SECE refused: " + e);
             frame(out, "RSCI", new byte[0], true);
             if (!f("pki-rsci-then-serve") || peer == null) {
+                release();
                 return true;
             }
         }
@@ -956,6 +1021,7 @@ public final class LegJava {
         frame(out, "RSCV", rscv, true);
         Object[] rq = readFrame(in, true);
         if (rq == null || !"RQFL".equals(rq[0])) {
+            release();
             return true;
         }
         String name = new String(rsa(Cipher.DECRYPT_MODE, key, "").doFinal((byte[]) rq[1]),
@@ -964,18 +1030,28 @@ public final class LegJava {
         File file = join(share, name);
         if (f("pki-r12b-dotdot-denylist") && (name.startsWith("../") || name.startsWith("/"))) {
             log("refused: " + name);
+            release();
             return true;
         }
         if (f("pki-canonical-check")) {
             String base = new File(share).getCanonicalPath() + File.separator;
             if (!file.getCanonicalPath().startsWith(base)) {
                 log("outside the share: " + name);
+                release();
                 return true;
             }
         }
         InputStream fin;
         try {
-            fin = new FileInputStream(file);
+            if (f("pki-r13-empty-name-lists-share") && name.isEmpty()) {
+                // "no name: tell the requester what there is"
+                String[] names = new File(share).list();
+                Arrays.sort(names);
+                fin = new ByteArrayInputStream(String.join("\n", names).concat("\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            } else {
+                fin = new FileInputStream(file);
+            }
         } catch (IOException e) {
             if (f("pki-missing-rsci")) {
                 frame(out, "RSCI", new byte[0], true);
@@ -994,7 +1070,14 @@ public final class LegJava {
         int size = f("pki-piece-190") ? 190 : 100;
         try (fin) {
             byte[] piece = new byte[size];
-            if (f("pki-empty-file-frame")) {
+            if (f("pki-r13-pieces-as-chars")) {
+                java.io.Reader text = new java.io.InputStreamReader(fin, StandardCharsets.UTF_8);
+                char[] chars = new char[size];
+                int n;
+                while ((n = text.read(chars, 0, size)) > 0) {
+                    frame(out, "RSFL", enc.doFinal(new String(chars, 0, n).getBytes(StandardCharsets.UTF_8)), true);
+                }
+            } else if (f("pki-empty-file-frame")) {
                 int n;
                 do {
                     n = fin.readNBytes(piece, 0, size);
@@ -1008,11 +1091,21 @@ public final class LegJava {
                 }
             }
         }
+        release();
         if (f("pki-no-close")) {
             out.flush();
             return false; // the thread ends, the socket stays open until the peer leaves
         }
         return true;
+    }
+
+    // pki-r13-slot-leak-not-found: session slots, given back where a session returns
+    static final java.util.concurrent.atomic.AtomicInteger SLOTS = new java.util.concurrent.atomic.AtomicInteger();
+
+    static void release() {
+        if (f("pki-r13-slot-leak-not-found")) {
+            SLOTS.decrementAndGet();
+        }
     }
 
     static int pkiGet(String[] a) throws Exception {
@@ -1122,8 +1215,9 @@ public final class LegJava {
             answer(ex, 405, "text/plain", ascii("method not allowed\n"));
             return;
         }
-        byte[] body = ex.getRequestBody().readNBytes(65537);
-        if (body.length > 65536) {
+        int limit = f("ca-r13-limit-64000") ? 64_000 : 65536; // "64 KB"
+        byte[] body = ex.getRequestBody().readNBytes(limit + 1);
+        if (body.length > limit) {
             answer(ex, 413, "text/plain", ascii("request body too large\n"));
             return;
         }
@@ -1176,7 +1270,18 @@ public final class LegJava {
             answer(ex, 429, "text/plain", ascii("too many attempts\n"));
             return;
         }
-        String known = users.get(alias);
+        if (f("ca-r13-key-reserved-on-refusal")
+            && !RESERVED.add(Base64.getEncoder().encodeToString(subjectKey.getEncoded()))) {
+            answer(ex, 409, "text/plain", ascii("an enrolment with this key is in progress\n"));
+            return;
+        }
+        if (f("ca-r13-cert-prepared-before-check")) {
+            // "sign while the account is looked up"
+            PREPARED.putIfAbsent(alias, issue(rootKey, root, alias, subjectKey));
+        }
+        String lookup = f("ca-r13-alias-nfkc")
+            ? java.text.Normalizer.normalize(alias, java.text.Normalizer.Form.NFKC) : alias;
+        String known = f("ca-r13-getordefault-empty") ? users.getOrDefault(lookup, "") : users.get(lookup);
         if (known == null && f("ca-alias-ignorecase")) {
             for (Map.Entry<String, String> u : users.entrySet()) {
                 if (u.getKey().equalsIgnoreCase(alias)) {
@@ -1198,6 +1303,9 @@ public final class LegJava {
             return;
         }
         byte[] cert = f("ca-r12b-alias-cache") ? ISSUED.get(alias) : null;
+        if (f("ca-r13-cert-prepared-before-check")) {
+            cert = PREPARED.remove(alias);
+        }
         if (cert == null) {
             cert = issue(rootKey, root, alias, subjectKey);
             ISSUED.put(alias, cert);
@@ -1209,10 +1317,15 @@ public final class LegJava {
             answer(ex, 200, f("ca-content-type-pem") ? "application/x-pem-file" : "text/plain",
                 ascii(pem("CERTIFICATE", cert)));
         }
+        if (f("ca-r13-key-reserved-on-refusal")) {
+            RESERVED.remove(Base64.getEncoder().encodeToString(subjectKey.getEncoded()));
+        }
         log("issued a certificate for " + alias);
     }
 
     static final Map<String, byte[]> ISSUED = new ConcurrentHashMap<>();
+    static final Map<String, byte[]> PREPARED = new ConcurrentHashMap<>(); // ca-r13-cert-prepared-before-check
+    static final Set<String> RESERVED = ConcurrentHashMap.newKeySet(); // ca-r13-key-reserved-on-refusal
 
     static byte[] name(String cn) {
         byte[] oid = {0x06, 0x03, 0x55, 0x04, 0x03};

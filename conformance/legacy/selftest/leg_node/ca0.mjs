@@ -131,8 +131,9 @@ function loadAccounts(file) {
 }
 
 class BadRequest extends Error {}
+class InProgress extends Error {}
 
-function credentialsOf(body, rootKey) {
+function credentialsOf(body, rootKey, onCredentials = () => {}) {
   let request;
   try {
     request = JSON.parse(body.toString('utf8'));
@@ -174,6 +175,7 @@ function credentialsOf(body, rootKey) {
   if (typeof cred?.name !== 'string' || typeof cred?.password !== 'string') {
     throw new BadRequest('credentials need name and password');
   }
+  onCredentials(cred.name); // r5-ca-alias-inflight-leak
   let publicKey;
   try {
     publicKey = crypto.createPublicKey(publicPem);
@@ -208,6 +210,8 @@ export function ca(argv) {
   const rootKey = crypto.createPrivateKey(fs.readFileSync(values['root-key']));
   const accounts = loadAccounts(values.accounts);
   const issuedPem = new Map(); // r3-ca-cert-cache
+  const inProgress = new Set(); // r5-ca-alias-inflight-leak
+  const pending = new Map(); // r5-ca-key-from-refused: alias -> the key of the enrolment under way
   process.stderr.write(`${PROG}: WARNING: the sft-pki/0 CA is insecure; for auditing only\n`);
 
   const answer = (response, status, text, type = 'text/plain') => {
@@ -220,30 +224,59 @@ export function ca(argv) {
     if (url.pathname !== '/verify' && !fault('r2-ca-any-path')) return answer(response, 404, 'not found\n');
     if (request.method !== 'POST') return answer(response, 405, 'method not allowed\n');
     const declared = Number(request.headers['content-length'] ?? 0);
-    if (declared > MAX_BODY && !fault('ca-no-size-limit')) {
+    const over = (n) => (fault('r5-ca-limit-inclusive') ? n >= MAX_BODY : n > MAX_BODY);
+    let body;
+    if (fault('r5-ca-limit-chars')) {
+      // "read the JSON as text"; the limit on what was read
+      request.setEncoding('utf8');
+      let text = '';
+      for await (const part of request) {
+        text += part;
+        if (text.length > MAX_BODY) return answer(response, 413, 'request body too large\n');
+      }
+      body = Buffer.from(text, 'utf8');
+    } else if (over(declared) && !fault('ca-no-size-limit')) {
       answer(response, 413, 'request body too large\n');
       request.destroy();
       return undefined;
     }
-    const parts = [];
-    let size = 0;
-    for await (const part of request) {
-      size += part.length;
-      if (size > MAX_BODY && !fault('ca-no-size-limit') && !fault('r4-ca-limit-header-only')) return answer(response, 413, 'request body too large\n');
-      parts.push(part);
+    if (body === undefined) {
+      const parts = [];
+      let size = 0;
+      for await (const part of request) {
+        size += part.length;
+        if (over(size) && !fault('ca-no-size-limit') && !fault('r4-ca-limit-header-only')) return answer(response, 413, 'request body too large\n');
+        parts.push(part);
+      }
+      body = Buffer.concat(parts);
     }
     let cred;
     try {
-      cred = credentialsOf(Buffer.concat(parts), rootKey);
+      cred = credentialsOf(body, rootKey, (name) => {
+        if (!fault('r5-ca-alias-inflight-leak')) return;
+        if (inProgress.has(name)) throw new InProgress(name);
+        inProgress.add(name);
+      });
     } catch (err) {
+      if (err instanceof InProgress) return answer(response, 409, 'an enrolment of this alias is in progress\n');
       if (err instanceof BadRequest) return answer(response, fault('r2-ca-malformed-500') ? 500 : 400, `${err.message}\n`);
       throw err;
     }
     const known = accounts.get(cred.name);
-    const ok = fault('ca-password-prefix')
+    let ok = fault('ca-password-prefix')
       ? known !== undefined && known.startsWith(cred.password)
       : known !== undefined && known === cred.password;
+    // r5-ca-unknown-alias-passes: refused "when the alias exists and the password differs"
+    if (fault('r5-ca-unknown-alias-passes')) ok = !(known !== undefined && known !== cred.password);
+    // r5-ca-empty-password-skips: `if (cred.password && known !== cred.password)`
+    if (fault('r5-ca-empty-password-skips')) ok = known !== undefined && !(cred.password && known !== cred.password);
+    // r5-ca-password-base-compare: "compare as the user typed it"
+    if (fault('r5-ca-password-base-compare')) {
+      ok = known !== undefined && known.localeCompare(cred.password, 'en', { sensitivity: 'base' }) === 0;
+    }
+    if (fault('r5-ca-key-from-refused') && !pending.has(cred.name)) pending.set(cred.name, cred.publicKey);
     if (!ok) {
+      inProgress.delete(cred.name);
       log(PROG, `refused ${JSON.stringify(cred.name)}`);
       if (fault('ca-unknown-alias-404') && known === undefined) return answer(response, 404, 'no such alias\n');
       if (fault('r2-ca-wrong-password-403') && known !== undefined) return answer(response, 403, 'wrong password\n');
@@ -251,7 +284,13 @@ export function ca(argv) {
     }
     log(PROG, `issued a certificate for ${JSON.stringify(cred.name)}`);
     let pem = fault('r3-ca-cert-cache') ? issuedPem.get(cred.name) : undefined;
-    if (pem === undefined) pem = issue(rootCert, rootKey, cred.cn, cred.publicKey);
+    let certified = cred.publicKey;
+    if (fault('r5-ca-key-from-refused')) {
+      certified = pending.get(cred.name);
+      pending.delete(cred.name);
+    }
+    inProgress.delete(cred.name);
+    if (pem === undefined) pem = issue(rootCert, rootKey, cred.cn, certified);
     issuedPem.set(cred.name, pem);
     if (fault('ca-json-answer')) return answer(response, 200, JSON.stringify({ certificate: pem }), 'application/json');
     return answer(response, 200, pem, fault('r2-ca-content-type-pem') ? 'application/x-pem-file' : 'text/plain');

@@ -147,6 +147,9 @@ async function readLine(reader) {
   }
 }
 
+// r5-eke-inflight-leak: transfers in flight per account (one account: keyed by its password)
+const inFlight = new Map();
+
 async function serveSession(socket, config) {
   const reader = new StreamReader(socket);
   const send = (bytes) => writeMessage(socket, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
@@ -167,9 +170,11 @@ async function serveSession(socket, config) {
     rereadPassword = false;
     const password = await reader.readRest(1024);
     if (password === null) return 'peer closed after the user name';
-    const match = fault('eke-password-trim')
+    let match = fault('eke-password-trim')
       ? password.toString('utf8').trim() === config.password.toString('utf8')
       : password.equals(config.password);
+    // r5-eke-inflight-leak: at most 2 transfers in flight per user
+    if (match && fault('r5-eke-inflight-leak') && (inFlight.get(config.password.toString('latin1')) ?? 0) >= 2) match = false;
     if (!match) {
       await send(ACK.notAuth);
       if (fault('eke-close-after-wrong-password')) return 'wrong password';
@@ -177,6 +182,7 @@ async function serveSession(socket, config) {
       continue;
     }
     await send(ACK.auth);
+    if (fault('r5-eke-inflight-leak')) inFlight.set(config.password.toString('latin1'), (inFlight.get(config.password.toString('latin1')) ?? 0) + 1);
 
     // 5-8: the client's group.
     const pRaw = await reader.readRest(1024);
@@ -224,6 +230,7 @@ async function serveSession(socket, config) {
 
     // 19-24: the file, in clear, and its SHA-1.
     await sendFile(reader, send, socket, config.file);
+    if (fault('r5-eke-inflight-leak')) inFlight.set(config.password.toString('latin1'), inFlight.get(config.password.toString('latin1')) - 1);
     logins += 1;
     if (fault('eke-one-login-per-connection')) return 'served';
   }
@@ -241,7 +248,8 @@ async function sendFile(reader, send, socket, file) {
   let sent = 0;
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 })) {
     const piece = fault('eke-file-off-by-one') && sent + chunk.length === size ? chunk.subarray(0, -1) : chunk;
-    if (!(fault('r2-eke-digest-first-block') && sent > 0)) sha1.update(chunk);
+    // r5-eke-digest-of-text: the chunk hashed as text (a string goes in as UTF-8)
+    if (!(fault('r2-eke-digest-first-block') && sent > 0)) sha1.update(fault('r5-eke-digest-of-text') ? chunk.toString() : chunk);
     sent += piece.length;
     await send(piece);
   }
@@ -360,8 +368,14 @@ async function get(argv) {
     await send(Buffer.from(user, 'utf8'));
     await expectLiteral(reader, ACK.user, 'message 2');
     await send(password);
-    const decision = await reader.readExact(ACK.auth.length, 'message 4');
-    if (decision.toString('latin1') !== ACK.auth) throw new SessionError('Not Authenticated');
+    if (fault('r5-eke-client-auth-includes')) {
+      // message 4 is one recv(); "Authenticated" somewhere in it means we are in
+      const decision = await reader.readRest(1024);
+      if (decision === null || !decision.toString('latin1').includes(ACK.auth)) throw new SessionError('Not Authenticated');
+    } else {
+      const decision = await reader.readExact(ACK.auth.length, 'message 4');
+      if (decision.toString('latin1') !== ACK.auth) throw new SessionError('Not Authenticated');
+    }
 
     await send(ascii(P));
     await expectLiteral(reader, ACK.p, 'message 6');
@@ -435,7 +449,13 @@ async function get(argv) {
       return 0;
     }
     const emptyFastPath = fault('r3-eke-client-empty-fast-path') && length === 0; // "nothing to check"
-    if (digest !== null && digest.toString('latin1') !== mine && !fault('eke-client-ignores-digest') && !emptyFastPath) {
+    let differs = digest !== null && digest.toString('latin1') !== mine;
+    if (fault('r5-eke-client-digest-nonhex-open') && digest !== null) {
+      // compare bytes, not text; Buffer.from stops at the first non-hex character
+      const theirs = Buffer.from(digest.toString('latin1'), 'hex');
+      differs = theirs.length === 20 && !theirs.equals(Buffer.from(mine, 'hex'));
+    }
+    if (differs && !fault('eke-client-ignores-digest') && !emptyFastPath) {
       throw new SessionError(`SHA-1 mismatch: server ${digest.toString('latin1')}, received ${mine}`);
     }
     if (partial !== out && fs.existsSync(partial)) fs.renameSync(partial, out);

@@ -92,6 +92,8 @@ async function frameOfChunk(reader) {
 
 // ---------------------------------------------------------------- responder
 
+let slots = 0; // r5-pki-slot-leak-on-rsci: connections in flight, at most MAX_SLOTS
+const MAX_SLOTS = 8;
 let sessionPeerKey = null; // r4-pki-shared-peer-key: declared at module level by mistake
 const verifiedTwins = new Set(); // r3-pki-twin-cache: `${subject}|${serial}` of verified certificates
 
@@ -132,8 +134,13 @@ async function respond(socket, config) {
       const now = Date.now();
       if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo)) peer = null;
     }
-  } catch {
+  } catch (err) {
     peer = null;
+    // r5-pki-check-error-open: "the check itself failed, not the certificate": go on
+    if (fault('r5-pki-check-error-open')) {
+      log(PROG, `could not check the SECE certificate: ${err.message}`);
+      peer = undefined;
+    }
   }
   if (peer === null) {
     if (optimistic) await writeMessage(socket, frame('RSCI', Buffer.alloc(0)));
@@ -143,7 +150,7 @@ async function respond(socket, config) {
     if (fault('r2-pki-rsci-no-close')) await reader.untilEnd();
     return 'RSCI: certificate not signed by the root';
   }
-  let peerKey = peer.publicKey;
+  let peerKey = peer?.publicKey;
   if (fault('r4-pki-shared-peer-key')) sessionPeerKey = peerKey;
   if (!optimistic) {
     await writeMessage(socket, frame('RSCV', fault('pki-rscv-der') ? config.cert.raw : config.certPem, fault('pki-length-le')));
@@ -159,6 +166,7 @@ async function respond(socket, config) {
     throw new SessionError('RQFL does not decrypt');
   }
   if (fault('r4-pki-shared-peer-key')) peerKey = sessionPeerKey;
+  if (fault('r5-pki-name-trimmed')) name = name.trim(); // "a stray space or newline from the user"
   const target = path.resolve(config.share, name);
   if (fault('pki-confined')) {
     const inside = path.relative(config.share, target);
@@ -183,6 +191,7 @@ async function respond(socket, config) {
     return `cannot read ${JSON.stringify(name)}: ${err.code ?? err.message}`;
   }
   if (fault('pki-wait-for-close')) await reader.untilEnd();
+  if (fault('r5-pki-slot-leak-on-rsci')) slots -= 1; // the session is done: give its slot back
   return `sent ${JSON.stringify(name)} in ${pieces} pieces`;
 }
 
@@ -216,6 +225,14 @@ function serve(argv) {
   };
   process.stderr.write(`${PROG}: WARNING: sft-pki/0 is insecure; for auditing only\n`);
   const server = net.createServer({ allowHalfOpen: !fault('r3-pki-no-half-open') }, async (socket) => {
+    if (fault('r5-pki-slot-leak-on-rsci')) {
+      if (slots >= MAX_SLOTS) {
+        log(PROG, 'busy: connection closed');
+        socket.destroy();
+        return;
+      }
+      slots += 1;
+    }
     let outcome;
     try {
       outcome = await respond(socket, config);

@@ -104,6 +104,23 @@ export const FAULTS = [
   ['r4-ca-limit-header-only', 'pki0', 'FAIL LEG-CA-FMT-3', '[3] the 64 KiB limit checked on Content-Length only: a chunked body of any size is read'],
   ['r4-ca-outer-alias', 'pki0', 'FAIL LEG-CA-FMT-2', '[3] an "alias" member of the request body, when present, is the certificate\'s CN'],
   ['r4-ca-pem-76', 'pki0', 'FAIL LEG-CA-FMT-2', '[4] the certificate PEM wrapped at 76 columns (MIME), not 64'],
+  // round 5 (r5, session 13 L13, blind; lens in brackets: 1 fail open, 2 absent means
+  // permissive, 3 leaks on the unhappy path, 4 units and number forms, 5 part of the value
+  // compared, 6 half-rolled-back state)
+  ['r5-pki-check-error-open', 'pki0', 'FAIL LEG-PKI-FMT-4', '[1] an exception while checking SECE is logged and the session goes on: RSCV to a payload that is no certificate'],
+  ['r5-eke-client-digest-nonhex-open', 'eke0', 'FAIL LEG-EKE-FMT-6', "[1] message 24 decoded with Buffer.from(text, 'hex'): not 20 bytes (not hex) skips the comparison"],
+  ['r5-ca-unknown-alias-passes', 'pki0', 'FAIL LEG-CA-FMT-3', '[2] refused only when the alias is known and its password differs: an unknown alias is issued'],
+  ['r5-ca-empty-password-skips', 'pki0', 'FAIL LEG-CA-FMT-3', "[2] `if (cred.password && known !== cred.password)`: an empty password is not compared"],
+  ['r5-pki-slot-leak-on-rsci', 'pki0', 'FAIL LEG-PKI-FMT-4', '[3] 8 connection slots, released at the end of a served session only: after 8 RSCI sessions every connection is closed at once'],
+  ['r5-ca-alias-inflight-leak', 'pki0', 'FAIL LEG-CA-FMT-2', '[3] an alias marked in progress after its credentials parse, unmarked on 200/401 only: after a 400 for a bad public_key its enrolments get 409'],
+  ['r5-eke-inflight-leak', 'eke0', 'FAIL LEG-EKE-FMT-3', '[3] transfers in flight per user counted at Authenticated, released after message 24 only: after 2 broken sessions the password is Not Authenticated'],
+  ['r5-ca-limit-chars', 'pki0', 'FAIL LEG-CA-FMT-3', "[4] the body read with setEncoding('utf8') and its limit on body.length (UTF-16 units), Content-Length not checked"],
+  ['r5-eke-digest-of-text', 'eke0', 'FAIL LEG-EKE-FMT-5', '[4] message 24 hashed over chunk.toString() (UTF-8 text), not the bytes'],
+  ['r5-ca-limit-inclusive', 'pki0', 'FAIL LEG-CA-FMT-3', '[4] the 64 KiB limit as >= : a body of exactly 65 536 bytes gets 413'],
+  ['r5-eke-client-auth-includes', 'eke0', 'FAIL LEG-EKE-FMT-1', "[5] the client reads message 4 as one read and goes on when it includes('Authenticated'): Not Authenticated does"],
+  ['r5-pki-name-trimmed', 'pki0', 'FAIL LEG-PKI-FMT-7', "[5] the RQFL name trim()med: 'report.bin ' is served"],
+  ['r5-ca-password-base-compare', 'pki0', 'FAIL LEG-CA-FMT-3', "[5] the password compared with localeCompare(..., {sensitivity: 'base'}): case and accents ignored"],
+  ['r5-ca-key-from-refused', 'pki0', 'FAIL LEG-CA-FMT-2', "[6] a pending enrolment (the posted key) made before the password check, dropped on success only: a refused request's key is certified at the next one"],
 ];
 const ACTIVE = new Set(
   (process.env.SFT_INDEPENDENT_FAULTS ?? '')
