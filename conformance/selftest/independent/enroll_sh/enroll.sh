@@ -75,7 +75,10 @@ openssl verify -CAfile "$root" -no-CApath -no-CAstore "$work/cert.pem" >/dev/nul
     || die "the certificate is not signed by the root"
 
 mkdir -p "$out"
-cp "$work/key.pem" "$out/key.pem"
+# Not `cp` onto the old key.pem: cp keeps an existing file's mode (a 0644 key.pem left by
+# hand would hold the new key readable by all). A fresh 0600 file, renamed over it.
+install -m 600 "$work/key.pem" "$out/.key.pem.new"
+mv -f "$out/.key.pem.new" "$out/key.pem"
 cp "$work/cert.pem" "$out/cert.pem"
 cp "$root" "$out/root.pem"
 printf '%s\n' "$ca" >"$out/ca-url"
