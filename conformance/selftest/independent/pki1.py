@@ -43,6 +43,7 @@ import signal
 import socket
 import ssl
 import stat
+import struct
 import threading
 import time
 import unicodedata
@@ -261,6 +262,79 @@ FAULTS: dict[str, tuple[str, str]] = {
         "a get failing its SHA-256/size check leaves its temporary file",
     ),
     "r2-timeout-no-eror": ("LIM-2", "at the idle timeout: close_notify, but no EROR timeout"),
+    # Round 13 (I14), planted blind through the round-13 lenses (named after each).
+    "i14-eku-lookup-suppressed": (
+        "PKI-CERT-5",
+        "the responder's EKU lookup under suppress(ExtensionNotFound): no EKU passes (fail open)",
+    ),
+    "i14-initiator-rsfl-sha-not-str": (
+        "FRM-9",
+        "the initiator drops an RSFL.sha256 that is not a string (null, 5): unchecked (fail open)",
+    ),
+    "i14-bc-absent-is-leaf": (
+        "PKI-CERT-9",
+        "the responder reads a missing BasicConstraints as CA:FALSE (absent means permissive)",
+    ),
+    "i14-putf-size-default-zero": (
+        "FRM-9",
+        'PUTF.size read as body.get("size", 0): no size is an empty put (absent means permissive)',
+    ),
+    "i14-initiator-done-size-default": (
+        "FRM-9",
+        "the initiator's get takes RSFL.size for a DONE without size (absent means permissive)",
+    ),
+    "i14-refused-cert-slot-kept": (
+        "LIM-4",
+        "a connection refused for its certificate never leaves the table (leak, unhappy path)",
+    ),
+    "i14-initiator-truncation-temp-left": (
+        "APP-STORE-3",
+        "only ProtocolError discards the get's temporary: a truncation leaves it (leak)",
+    ),
+    "i14-name-length-in-chars": (
+        "APP-NAME-1",
+        "the 4096 bound on a name counted in characters, not UTF-8 bytes (units)",
+    ),
+    "i14-length-signed": (
+        "FRM-3",
+        'the frame header unpacked with "!4si": a length of 2^31 or more passes the limit (units)',
+    ),
+    "i14-int-range-u64": (
+        "FRM-11",
+        "integer members accepted up to 2^64-1, the C habit of unsigned sizes (number forms)",
+    ),
+    "i14-initiator-alias-prefix": (
+        "PKI-ID-4",
+        "the initiator checks the responder's CN with startswith(alias) (part of the value)",
+    ),
+    "i14-controls-match-not-search": (
+        "APP-NAME-2",
+        "C0 controls, DEL and backslash looked for with re.match: at the start only (part)",
+    ),
+    "i14-stale-put-sha": (
+        "APP-PUT-5",
+        "put_sha replaced only when a PUTF carries one: an earlier put's digest judges (state)",
+    ),
+    "i14-loser-stays-receiving": (
+        "ERR-3",
+        "a put answered exists at DONE leaves the session RECEIVING (half-rolled-back)",
+    ),
+    "i14-ku-absent-is-signing": (
+        "PKI-CERT-9",
+        "the responder reads a missing KeyUsage as digitalSignature (absent means permissive)",
+    ),
+    "i14-refused-put-temp-left": (
+        "APP-STORE-3",
+        "the put's temporary is made before the checks; a refused PUTF leaves it (state)",
+    ),
+    "i14-initiator-eror-temp-left": (
+        "APP-STORE-3",
+        "the initiator's get aborted by an EROR (Failed) closes its temporary, keeps it (leak)",
+    ),
+    "i14-initiator-alpn-none-ok": (
+        "PKI-TLS-2",
+        "the initiator's ALPN check lets None pass (no protocol selected) (fail open)",
+    ),
 }
 
 
@@ -369,6 +443,8 @@ def read_frame(
     refused on its header, APP-PUT-6 / APP-GET-4)."""
     header = _recv_exact(sock, 8, started=False)
     raw_type, length = header[:4], int.from_bytes(header[4:], "big")
+    if fault("i14-length-signed"):
+        length = struct.unpack("!4si", header)[1]  # "an int is 32 bits"
     if not all(b in _TYPE_BYTES for b in raw_type):
         raise ProtocolError("bad_frame", "frame type outside A-Z 0-9 _")
     ftype = raw_type.decode("ascii")
@@ -432,7 +508,8 @@ def _integer(body: dict[str, Any], key: str) -> int:
     if fault("b4-int-integral-float") and isinstance(value, float) and value.is_integer():
         value = int(value)  # "5.0 is 5"
     kind_ok = isinstance(value, int) if fault("bool-is-int") else type(value) is int
-    if not kind_ok or not isinstance(value, int) or not 0 <= value <= MAX_INT:
+    top = 2**64 - 1 if fault("i14-int-range-u64") else MAX_INT
+    if not kind_ok or not isinstance(value, int) or not 0 <= value <= top:
         # type(), not isinstance(): bool is not an integer (FRM-11)
         raise ProtocolError("bad_frame", f"member {key!r} must be an integer in 0..2^63-1")
     return int(value)
@@ -633,8 +710,23 @@ class PeerCheck:
             return "outside its validity period"
         ext = cert.extensions
         try:
-            bc = ext.get_extension_for_class(x509.BasicConstraints).value
-            ku = ext.get_extension_for_class(x509.KeyUsage).value
+            if fault("i14-bc-absent-is-leaf") and self.purpose == ExtendedKeyUsageOID.CLIENT_AUTH:
+                try:
+                    bc = ext.get_extension_for_class(x509.BasicConstraints).value
+                except x509.ExtensionNotFound:
+                    bc = x509.BasicConstraints(ca=False, path_length=None)  # "a leaf"
+            else:
+                bc = ext.get_extension_for_class(x509.BasicConstraints).value
+            if (
+                fault("i14-ku-absent-is-signing")
+                and self.purpose == ExtendedKeyUsageOID.CLIENT_AUTH
+            ):
+                try:
+                    ku = ext.get_extension_for_class(x509.KeyUsage).value
+                except x509.ExtensionNotFound:
+                    ku = x509.KeyUsage(True, False, False, False, False, False, False, False, False)
+            else:
+                ku = ext.get_extension_for_class(x509.KeyUsage).value
         except x509.ExtensionNotFound as exc:
             return f"missing extension: {exc}"
         if bc.ca and not (fault("ca-leaf") or fault("r2-initiator-ca-leaf")):
@@ -646,7 +738,16 @@ class PeerCheck:
             if self.purpose == ExtendedKeyUsageOID.CLIENT_AUTH
             else (fault("initiator-no-eku"))
         )
-        if not skip_eku:
+        if (
+            not skip_eku
+            and fault("i14-eku-lookup-suppressed")
+            and (self.purpose == ExtendedKeyUsageOID.CLIENT_AUTH)
+        ):
+            with contextlib.suppress(x509.ExtensionNotFound):  # "no EKU: nothing to check"
+                eku = ext.get_extension_for_class(x509.ExtendedKeyUsage).value
+                if self.purpose not in list(eku):
+                    return f"EKU lacks {self.purpose.dotted_string}"
+        elif not skip_eku:
             try:
                 eku = ext.get_extension_for_class(x509.ExtendedKeyUsage).value
             except x509.ExtensionNotFound:
@@ -671,12 +772,19 @@ def check_name(name: str) -> list[str]:
         encoded = name.encode("utf-8")
     except UnicodeEncodeError as exc:  # a lone surrogate (FRM-15)
         raise ProtocolError("forbidden", "name is not Unicode text") from exc
-    if not name or len(encoded) > 4096:
+    too_long = len(name) > 4096 if fault("i14-name-length-in-chars") else len(encoded) > 4096
+    if not name or too_long:
         raise ProtocolError("forbidden", "name empty or longer than 4096 bytes")
     forbidden = _FORBIDDEN_CHARS_NO_ISOLATES if fault("bidi-isolates-allowed") else _FORBIDDEN_CHARS
     if fault("b5-del-accepted"):
         forbidden = re.compile("[\x00-\x1f\x80-\x9f\\\\\u202a-\u202e\u2066-\u2069]")
-    if name.startswith("/") or _DRIVE.match(name) or forbidden.search(name):
+    if fault("i14-controls-match-not-search"):
+        hit = bool(re.match("[\x00-\x1f\x7f\\\\]", name)) or bool(
+            re.search("[\x80-\x9f\u202a-\u202e\u2066-\u2069]", name)
+        )
+    else:
+        hit = bool(forbidden.search(name))
+    if name.startswith("/") or _DRIVE.match(name) or hit:
         raise ProtocolError("forbidden", "absolute name or forbidden character")
     if fault("dotdot-normalised"):
         name = posixpath.normpath(name)
@@ -788,6 +896,8 @@ class Partial:
         os.write(self.fd, data[: max(0, self.size - (self.written - len(data)))])
 
     def verify(self, done: dict[str, Any], announced: str | None) -> None:
+        if fault("i14-initiator-done-size-default") and "size" not in done:
+            done = {**done, "size": self.size}  # done.get("size", announced size)
         size, sha = _integer(done, "size"), _digest(done, "sha256", required=True)
         ours = self.digest.hexdigest()
         if fault("b5-put-sha-prefix"):  # "the first 64 bits are plenty"
@@ -868,6 +978,7 @@ class _Conn:
     accepted: float
     established: bool = False
     tls: ssl.SSLSocket | None = None
+    refused: bool = False  # only for the fault "i14-refused-cert-slot-kept"
 
     def kill(self) -> None:
         with contextlib.suppress(OSError):
@@ -993,7 +1104,10 @@ class Session:
             return True
         if frame.type == "PUTF":
             name = _string(frame.body, "name")
-            size = _integer(frame.body, "size")
+            if fault("i14-putf-size-default-zero") and "size" not in frame.body:
+                size = 0  # body.get("size", 0)
+            else:
+                size = _integer(frame.body, "size")
             sha = _digest(frame.body, "sha256", required=False)
             if not fault("r2-allow-put-unchecked"):
                 self._authorised()
@@ -1058,6 +1172,9 @@ class Session:
             os.close(fd)
 
     def _put(self, name: str, size: int, sha: str | None) -> None:
+        early = None
+        if fault("i14-refused-put-temp-left"):  # "reserve the space before anything else"
+            early = Partial(self.config.inbox, "", size)
         try:
             if fault("r2-put-checks-basename-only"):
                 check_name(name.rsplit("/", 1)[-1])  # "only the stored part matters"
@@ -1083,10 +1200,17 @@ class Session:
             if fault("b4-inbox-absent-cache"):
                 _ABSENT_NAMES.add(final)  # "it was not there: no need to look again"
         except ProtocolError as exc:
+            if early is not None:
+                os.close(early.fd)  # closed; its file stays
             self._refuse(exc)
             return
-        self.partial = Partial(self.config.inbox, final, size)
-        self.put_sha = sha
+        if early is not None:
+            early.final = final
+            self.partial = early
+        else:
+            self.partial = Partial(self.config.inbox, final, size)
+        if sha is not None or not fault("i14-stale-put-sha"):
+            self.put_sha = sha
         self.send(frame_bytes("RSFL", {"accept": True, "name": final}))
 
     def _receiving(self, frame: Frame) -> None:
@@ -1100,9 +1224,11 @@ class Session:
         if frame.type != "DONE":
             raise ProtocolError("unexpected_frame", f"{frame.type} during a put")
         partial.verify(frame.body, None if fault("put-sha-unchecked") else self.put_sha)
-        self.partial = None
+        if not fault("i14-loser-stays-receiving"):
+            self.partial = None
         try:
             partial.commit(replace=fault("put-overwrites"))
+            self.partial = None
         except FileExistsError:
             self.send(error_frame("exists", "another put of that name was stored first"))
             return
@@ -1185,8 +1311,10 @@ class Responder:
             print(f"pki1: connection from {conn.address}: {exc!r}", file=sys.stderr)
         finally:
             with self._lock:
-                if conn in self._conns and (
-                    conn.established or not fault("b5-pending-slot-leaked")
+                if (
+                    conn in self._conns
+                    and (conn.established or not fault("b5-pending-slot-leaked"))
+                    and not conn.refused
                 ):
                     self._conns.remove(conn)
             with contextlib.suppress(OSError):
@@ -1214,6 +1342,7 @@ class Responder:
         try:
             peer = self.check.alias(tls.getpeercert(binary_form=True))
         except ProtocolError as exc:
+            conn.refused = fault("i14-refused-cert-slot-kept")  # the early return's path
             if fault("refused-per-request"):
                 # "Like PKI-ID-3": the first request is answered forbidden, then the close.
                 Session(tls, "", replace(self.config, allow=frozenset())).run()
@@ -1301,7 +1430,10 @@ def _connect(args: argparse.Namespace) -> tuple[ssl.SSLSocket, str]:
         tls.sendall(frame_bytes("RQFL", {"name": args.name}))  # "save a round trip"
         args.request_sent = True
     try:
-        if tls.selected_alpn_protocol() != ALPN and not fault("initiator-no-alpn"):
+        selected = tls.selected_alpn_protocol()
+        if fault("i14-initiator-alpn-none-ok") and selected is None:
+            selected = ALPN  # "no ALPN: an older responder, nothing to compare"
+        if selected != ALPN and not fault("initiator-no-alpn"):
             raise Failed("the responder selected no sft-pki/1 ALPN")
         check = PeerCheck(root, revocation, ExtendedKeyUsageOID.SERVER_AUTH)
         try:
@@ -1310,6 +1442,8 @@ def _connect(args: argparse.Namespace) -> tuple[ssl.SSLSocket, str]:
             raise Failed(f"responder certificate refused: {exc.message}") from exc
         if fault("initiator-alias-casefold"):
             peer, alias = peer.lower(), alias.lower()
+        if fault("i14-initiator-alias-prefix") and peer.startswith(alias):
+            peer = alias  # "alice-laptop is alice's"
         if peer != alias and not fault("initiator-no-alias"):  # PKI-ID-1/4: byte-exact
             raise Failed(f"the responder is {peer!r}, not {alias!r}")
     except Failed:
@@ -1337,7 +1471,10 @@ def _get(args: argparse.Namespace, tls: ssl.SSLSocket) -> None:
     answer = _expect_answer(tls).body
     size = _integer(answer, "size")
     _string(answer, "name")
-    announced = _digest(answer, "sha256", required=False)
+    if fault("i14-initiator-rsfl-sha-not-str") and not isinstance(answer.get("sha256"), str):
+        announced = None  # "no usable digest given"
+    else:
+        announced = _digest(answer, "sha256", required=False)
     if fault("initiator-rsfl-sha-ignored"):
         announced = None
     final = _string(answer, "name") if fault("initiator-rsfl-name") else out.name
@@ -1380,7 +1517,15 @@ def _get(args: argparse.Namespace, tls: ssl.SSLSocket) -> None:
             raise
         partial.discard()
         raise
-    except BaseException:
+    except BaseException as exc:
+        if fault("i14-initiator-eror-temp-left") and isinstance(exc, Failed):
+            os.close(partial.fd)  # "the responder gave up, not us: keep what came"
+            partial.fd = -1
+            raise
+        if fault("i14-initiator-truncation-temp-left") and isinstance(exc, PeerClosed):
+            os.close(partial.fd)  # "only a protocol error means the data is bad"
+            partial.fd = -1
+            raise
         partial.discard()
         raise
     tls.sendall(frame_bytes("BYE_", {}))

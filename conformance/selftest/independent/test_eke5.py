@@ -567,6 +567,186 @@ FAULTS: dict[str, Fault] = {
         "client: an EROR with an unknown code during a get ignored as a warning",
         client=True,
     ),
+    # Round 13 (I14), planted blind through the round-13 lenses.
+    "i14_eke3_tag_unchecked": Fault(
+        "EKE-HS-6",
+        ("test_eke_handshake.py test_eke_handshake_encodings.py test_eke_throttling.py"),
+        (
+            "server: EKE3 decrypted without its tag check, the Ns compare taken as "
+            "the proof (fail open)"
+        ),
+    ),
+    "i14_client_c2_tag_unchecked": Fault(
+        "EKE-HS-4",
+        (
+            "test_eke_client.py test_eke_client_answers.py "
+            "test_eke_client_confirm_tags.py test_eke_client_keys.py"
+        ),
+        (
+            "client: C2 decrypted without its tag check: Ns is only echoed, so a "
+            "wrong password goes on to EKE3 (fail open)"
+        ),
+        client=True,
+    ),
+    "i14_putf_bad_sha_dropped": Fault(
+        "FRM-12",
+        (
+            "test_framing.py test_app_member_types.py test_app_json_nulls.py "
+            "test_app_control_bytes.py test_eke_put_announced.py"
+        ),
+        (
+            "server: a PUTF.sha256 that fails valid_sha256_hex() is set to NULL, "
+            "the put goes on without it (fail open)"
+        ),
+    ),
+    "i14_done_sha_absent_ok": Fault(
+        "FRM-9",
+        (
+            "test_framing.py test_app_member_types.py test_app_integrity.py "
+            "test_app_json_nulls.py test_app_schema_refusal_close.py "
+            "test_interop_done_members.py test_eke_put_announced.py"
+        ),
+        (
+            "server: DONE.sha256 compared only when present: a DONE {size} alone "
+            "stores the put (absent means permissive)"
+        ),
+    ),
+    "i14_putf_size_absent_zero": Fault(
+        "FRM-9",
+        (
+            "test_framing.py test_app_member_types.py test_app_integrity.py "
+            "test_app_json_nulls.py test_app_schema_refusal_close.py "
+            "test_interop_done_members.py test_eke_put_announced.py"
+        ),
+        (
+            "server: PUTF.size left at its initial 0 when the member is missing: an "
+            "empty put (absent means permissive)"
+        ),
+    ),
+    "i14_client_done_sha_absent": Fault(
+        "FRM-9",
+        (
+            "test_client_json_nulls.py test_client_lies.py test_eke_client.py "
+            "test_eke_client_answers.py test_eke_client_transfer.py "
+            "test_eke_client_undecodable.py test_eke_client_fallbacks.py"
+        ),
+        (
+            "client: a get's DONE.sha256 compared only when present: DONE {size} "
+            "alone commits (absent means permissive)"
+        ),
+        client=True,
+    ),
+    "i14_auth_fail_pending_kept": Fault(
+        "EKE-THR-7",
+        (
+            "test_eke_throttling.py test_eke_busy_refusals.py "
+            "test_eke_login_bookkeeping.py test_eke_second_use.py "
+            "test_interop_x_pending_endings.py test_ops_eke_pending_ledger.py"
+        ),
+        (
+            "server: a failed EKE3 is counted but its pending slot never released "
+            "(leak on the unhappy path)"
+        ),
+    ),
+    "i14_integrity_temp_left": Fault(
+        "APP-STORE-3",
+        (
+            "test_app_put.py test_app_integrity.py "
+            "test_app_put_refusal_leftovers.py test_app_put_visibility.py"
+        ),
+        (
+            "server: a put failing its check at DONE closes its temporary file but "
+            "leaves it in the inbox (leak on the unhappy path)"
+        ),
+    ),
+    "i14_client_eror_temp_left": Fault(
+        "APP-STORE-3",
+        (
+            "test_eke_client_transfer.py test_client_lies.py "
+            "test_client_report_late_errors.py test_client_run_temporaries.py "
+            "test_eke_client_answers.py test_eke_client_undecodable.py"
+        ),
+        (
+            "client: an EROR among a get's DATA ends it with the temporary file "
+            "closed, not removed (leak on the unhappy path)"
+        ),
+        client=True,
+    ),
+    "i14_put_size_kib": Fault(
+        "APP-PUT-7",
+        (
+            "test_app_put.py test_eke_later_requests.py "
+            "test_eke_put_refusal_state.py test_framing.py"
+        ),
+        (
+            "server: the put's size bound compared in KiB (size / 1024 > max / "
+            "1024): up to 1023 bytes over pass (units)"
+        ),
+    ),
+    "i14_component_codepoints": Fault(
+        "APP-NAME-1",
+        "test_app_names.py test_eke_later_requests.py",
+        ("server: a name component's 255 bound counted in code points, not UTF-8 bytes (units)"),
+    ),
+    "i14_idle_timeout_microseconds": Fault(
+        "LIM-2",
+        "test_limits.py test_app_idle_tail.py test_limits_slot_release.py",
+        ("server: after the handshake poll() is given the idle timeout in microseconds (units)"),
+    ),
+    "i14_account_prefix_of_user": Fault(
+        "EKE-PW-4",
+        "test_eke_handshake.py test_eke_user_names_invalid.py",
+        (
+            "server: accounts matched with memcmp over the account's length: a "
+            "longer name extending it is that account (part of the value)"
+        ),
+    ),
+    "i14_dotdot_last_component_only": Fault(
+        "APP-NAME-2",
+        (
+            "test_app_names.py test_app_put_name_memory.py "
+            "test_eke_later_requests.py test_eke_put_refusal_state.py"
+        ),
+        (
+            "server: `.` and `..` components looked for in the last component only "
+            "(part of the value)"
+        ),
+    ),
+    "i14_c1_bidi_first_component_only": Fault(
+        "APP-NAME-8",
+        ("test_app_names.py test_app_names_controls.py test_eke_later_requests.py"),
+        "server: the C1/bidi scan stops at the first `/` (part of the value)",
+    ),
+    "i14_too_large_leaves_put_active": Fault(
+        "ERR-3",
+        (
+            "test_app_refusals.py test_app_put.py test_eke_put_refusal_state.py "
+            "test_interop_refused_put_state.py test_eke_later_requests.py"
+        ),
+        (
+            "server: the put state filled before the size bound: after too_large "
+            "the connection stays RECEIVING (half-rolled-back)"
+        ),
+    ),
+    "i14_exists_after_temp_created": Fault(
+        "APP-STORE-3",
+        ("test_app_put.py test_app_put_refusal_leftovers.py test_app_put_visibility.py"),
+        (
+            "server: the temporary file created before the exists check, and the "
+            "exists refusal leaves it (half-rolled-back)"
+        ),
+    ),
+    "i14_expired_lock_clears_count": Fault(
+        "EKE-THR-6",
+        (
+            "test_eke_throttling.py test_eke_failure_memory.py "
+            "test_eke_restart_locks.py test_ops_throttle_principals.py"
+        ),
+        (
+            "server: at EKE1 a lock that has run out is cleared with its failure "
+            "count (half-rolled-back)"
+        ),
+    ),
 }
 
 _build_lock = threading.Lock()

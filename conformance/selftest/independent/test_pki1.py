@@ -166,6 +166,98 @@ _FILES: dict[str, tuple[str, ...]] = {
         "test_app_integrity.py",
     ),
     "r2-timeout-no-eror": ("test_limits.py",),
+    # Round 13 (I14), planted blind.
+    "i14-eku-lookup-suppressed": (
+        "test_pki_certs.py",
+        "test_pki_cert_decoding.py",
+        "test_pki_refusal_unprompted.py",
+        "test_pki_rsa_employees.py",
+    ),
+    "i14-initiator-rsfl-sha-not-str": (
+        "test_client_json_nulls.py",
+        "test_client_lies.py",
+        "test_pki_initiator_transfer.py",
+    ),
+    "i14-bc-absent-is-leaf": (
+        "test_pki_certs.py",
+        "test_pki_refusal_unprompted.py",
+        "test_pki_rsa_employees.py",
+    ),
+    "i14-putf-size-default-zero": (
+        "test_framing.py",
+        "test_app_member_types.py",
+        "test_app_integrity.py",
+        "test_app_json_nulls.py",
+        "test_app_schema_refusal_close.py",
+        "test_interop_done_members.py",
+    ),
+    "i14-initiator-done-size-default": (
+        "test_client_json_nulls.py",
+        "test_client_lies.py",
+        "test_pki_initiator_transfer.py",
+        "test_interop_done_members.py",
+    ),
+    "i14-refused-cert-slot-kept": (
+        "test_limits.py",
+        "test_limits_slot_release.py",
+        "test_limits_slots.py",
+        "test_lockout.py",
+        "test_pki_handshake_deadline.py",
+        "test_app_server_ops.py",
+    ),
+    "i14-initiator-truncation-temp-left": (
+        "test_pki_initiator_transfer.py",
+        "test_client_lies.py",
+        "test_client_pki_unhappy_paths.py",
+        "test_client_report_late_errors.py",
+        "test_client_run_temporaries.py",
+    ),
+    "i14-name-length-in-chars": ("test_app_names.py",),
+    "i14-length-signed": ("test_framing.py", "test_app_integrity.py"),
+    "i14-int-range-u64": (
+        "test_framing.py",
+        "test_app_put.py",
+        "test_app_integrity.py",
+        "test_app_json_nulls.py",
+        "test_interop_done_members.py",
+    ),
+    "i14-initiator-alias-prefix": ("test_pki_identity.py", "test_client_pki_cert_variants.py"),
+    "i14-controls-match-not-search": (
+        "test_app_names.py",
+        "test_app_put_name_memory.py",
+        "test_framing.py",
+    ),
+    "i14-stale-put-sha": (
+        "test_app_put.py",
+        "test_app_put_sequence.py",
+        "test_app_json_encodings.py",
+        "test_interop_transfer_state.py",
+        "test_app_put_visibility.py",
+    ),
+    "i14-loser-stays-receiving": (
+        "test_app_put_race_loser.py",
+        "test_app_put.py",
+        "test_app_refusals.py",
+    ),
+    "i14-ku-absent-is-signing": (
+        "test_pki_certs.py",
+        "test_client_pki_certs.py",
+        "test_pki_refusal_unprompted.py",
+        "test_pki_rsa_employees.py",
+    ),
+    "i14-refused-put-temp-left": (
+        "test_app_put.py",
+        "test_app_put_refusal_leftovers.py",
+        "test_app_put_visibility.py",
+    ),
+    "i14-initiator-eror-temp-left": (
+        "test_pki_initiator_transfer.py",
+        "test_client_lies.py",
+        "test_client_pki_unhappy_paths.py",
+        "test_client_report_late_errors.py",
+        "test_client_run_temporaries.py",
+    ),
+    "i14-initiator-alpn-none-ok": ("test_pki_tls.py", "test_client_pki_session_checks.py"),
 }
 _CLIENT_FAULTS = frozenset(
     {
@@ -205,6 +297,12 @@ _CLIENT_FAULTS = frozenset(
         "r2-initiator-put-exists-is-success",
         "r2-initiator-bare-close-after-bye",
         "r2-initiator-temp-kept-on-mismatch",
+        "i14-initiator-rsfl-sha-not-str",
+        "i14-initiator-done-size-default",
+        "i14-initiator-truncation-temp-left",
+        "i14-initiator-alias-prefix",
+        "i14-initiator-eror-temp-left",
+        "i14-initiator-alpn-none-ok",
     }
 )
 FAULT_CASES = tuple(

@@ -66,6 +66,8 @@ static int read_exact(struct chan *ch, uint8_t *buf, size_t n, int started)
     size_t got = 0;
     while (got < n) {
         int wait_ms = ch->idle_ms;
+        if (FAULTY(F_I14_IDLE_MICROSECONDS) && ch->sealed && ch->idle_ms < 2000000)
+            wait_ms = ch->idle_ms * 1000; /* "poll() takes microseconds" */
         if (ch->deadline > 0 && FAULTY(F_DEADLINE_PER_READ)) {
             wait_ms = ch->hs_ms;
         } else if (ch->deadline > 0) {
@@ -524,20 +526,28 @@ int check_name(const char *name, size_t len)
     if (len >= 2 && ((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')) &&
         s[1] == ':')
         return -1;
-    size_t i = 0, comp_start = 0;
+    size_t i = 0, comp_start = 0, comp_cps = 0;
+    int seen_slash = 0;
     while (i <= len) {
         if (i == len || s[i] == '/') {
             size_t clen = i - comp_start;
+            size_t bound_len = FAULTY(F_I14_COMPONENT_CODEPOINTS) ? comp_cps : clen;
+            comp_cps = 0;
+            int last = i == len;
+            if (!last)
+                seen_slash = 1;
             if (clen == 0 && FAULTY(F_STRTOK_EMPTY) && comp_start > 0) {
                 i++;
                 comp_start = i;
                 continue; /* strtok collapses separators */
             }
-            if (clen == 0 || clen > 255 || (FAULTY(F_COMPONENT_OFF_BY_ONE) && clen >= 255))
+            if (clen == 0 || bound_len > 255 ||
+                (FAULTY(F_COMPONENT_OFF_BY_ONE) && clen >= 255))
                 return -1;
-            if (clen == 1 && s[comp_start] == '.')
+            int dots_checked = !FAULTY(F_I14_DOTDOT_LAST_ONLY) || last;
+            if (dots_checked && clen == 1 && s[comp_start] == '.')
                 return -1;
-            if (clen == 2 && s[comp_start] == '.' && s[comp_start + 1] == '.')
+            if (dots_checked && clen == 2 && s[comp_start] == '.' && s[comp_start + 1] == '.')
                 return -1;
             i++;
             comp_start = i;
@@ -546,8 +556,11 @@ int check_name(const char *name, size_t len)
         if (FAULTY(F_SIGNED_CHAR) && (signed char)s[i] < 0x20)
             return -1;
         uint32_t cp = next_cp(s, len, &i);
+        comp_cps++;
         if (cp < 0x20 || cp == 0x7F || cp == '\\')
             return -1;
+        if (FAULTY(F_I14_C1_FIRST_COMPONENT) && seen_slash)
+            continue; /* the scan of the first component only */
         if (cp >= 0x80 && cp <= 0x9F)
             return -1;
         if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))

@@ -192,7 +192,10 @@ static int client_handshake(struct chan *ch, const char *user, const uint8_t *pw
     n4[11] = 4;
     memcpy(ad + 4, th, 32);
     memcpy(ad, "EKE2", 4);
-    if (bad || gcm_open(k.kcs, n2, c2, sizeof c2, ad, sizeof ad, ns) != 0) {
+    int c2_bad = bad || (FAULTY(F_I14_CLIENT_C2_TAG_UNCHECKED)
+                             ? gcm_open_unchecked(k.kcs, n2, c2, sizeof c2, ad, sizeof ad, ns)
+                             : gcm_open(k.kcs, n2, c2, sizeof c2, ad, sizeof ad, ns)) != 0;
+    if (c2_bad) {
         chan_send_error(ch, E_AUTH_FAILED, "authentication failed", -1);
         fprintf(stderr, "eke5: wrong password or unknown user\n");
         goto out;
@@ -441,6 +444,11 @@ static int do_get(struct chan *ch, const char *name, const char *out, int force)
                 continue;
             }
             report_eror(&f);
+            if (FAULTY(F_I14_CLIENT_EROR_TEMP_LEFT)) { /* closed; the unlink is skipped */
+                close(tfd);
+                tfd = -1;
+                g_tmp_live = 0;
+            }
             goto out;
         }
         if (strcmp(f.type, "DONE") != 0) {
@@ -455,8 +463,10 @@ static int do_get(struct chan *ch, const char *name, const char *out, int force)
     if (!eof_commit) {
         j = parse_control(&f, &code);
         dsha = j ? get_str(j, "sha256", &sl) : NULL;
-        if (j == NULL || get_uint(j, "size", &dsize) != 0 || dsha == NULL ||
-            !valid_sha256_hex(dsha, sl)) {
+        int dsha_absent = FAULTY(F_I14_CLIENT_DONE_SHA_ABSENT) && j != NULL &&
+                          json_object_get(j, "sha256") == NULL;
+        if (j == NULL || get_uint(j, "size", &dsize) != 0 || (dsha == NULL && !dsha_absent) ||
+            (dsha != NULL && !valid_sha256_hex(dsha, sl))) {
             chan_send_error(ch, E_BAD_FRAME, "malformed DONE", -1);
             fprintf(stderr, "eke5: malformed DONE from the server\n");
             goto out;
@@ -468,8 +478,8 @@ static int do_get(struct chan *ch, const char *name, const char *out, int force)
     if (!EVP_DigestFinal_ex(md, dg, &dn))
         goto out;
     hex_encode(dg, 32, hex);
-    if (eof_commit)
-        dsha = hex;
+    if (eof_commit || dsha == NULL)
+        dsha = hex; /* (dsha NULL only under F_I14_CLIENT_DONE_SHA_ABSENT) */
     if ((dsize != size && !FAULTY(F_R2_CLIENT_DONE_SIZE)) || received != size ||
         memcmp(hex, dsha, FAULTY(F_R2_CLIENT_SHA_HALF) ? 32 : 64) != 0 ||
         (rsha[0] != '\0' && !FAULTY(F_CLIENT_RSFL_SHA) && memcmp(hex, rsha, 64) != 0)) {

@@ -338,8 +338,24 @@ done:
 }
 
 /* returns 0 authentic, -1 not */
+/* F_I14_*_TAG_UNCHECKED: the decryption without its tag check (the planted faults) */
+static int gcm_open_tag(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *ct,
+                        size_t ctlen, const uint8_t *ad, size_t adlen, uint8_t *out, int check);
+
+int gcm_open_unchecked(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *ct,
+                       size_t ctlen, const uint8_t *ad, size_t adlen, uint8_t *out)
+{
+    return gcm_open_tag(key, nonce, ct, ctlen, ad, adlen, out, 0);
+}
+
 int gcm_open(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *ct, size_t ctlen,
              const uint8_t *ad, size_t adlen, uint8_t *out)
+{
+    return gcm_open_tag(key, nonce, ct, ctlen, ad, adlen, out, 1);
+}
+
+static int gcm_open_tag(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *ct,
+                        size_t ctlen, const uint8_t *ad, size_t adlen, uint8_t *out, int check)
 {
     EVP_CIPHER_CTX *c;
     int n = 0, ok = 0;
@@ -357,7 +373,7 @@ int gcm_open(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *ct, 
         goto done;
     if (!EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_BYTES, (void *)(ct + ptlen)))
         goto done;
-    if (EVP_DecryptFinal_ex(c, out + n, &n) != 1 && !FAULTY(F_GCM_FINAL_UNCHECKED))
+    if (EVP_DecryptFinal_ex(c, out + n, &n) != 1 && !FAULTY(F_GCM_FINAL_UNCHECKED) && check)
         goto done;
     ok = 1;
 done:

@@ -234,7 +234,10 @@ static int valid_user(const char *u, size_t len)
 static void user_pw(const char *u, size_t len, uint8_t pw[32])
 {
     for (size_t i = 0; i < g_naccounts; i++) {
-        int same = FAULTY(F_USER_STRNCMP)
+        int same = FAULTY(F_I14_ACCOUNT_PREFIX)
+                       ? len >= g_accounts[i].ulen &&
+                             memcmp(g_accounts[i].user, u, g_accounts[i].ulen) == 0
+                   : FAULTY(F_USER_STRNCMP)
                        ? len <= g_accounts[i].ulen && strncmp((const char *)g_accounts[i].user, u, len) == 0
                    : FAULTY(F_I7_USER_CASEFOLD)
                        ? g_accounts[i].ulen == len && strncasecmp((const char *)g_accounts[i].user, u, len) == 0
@@ -386,13 +389,19 @@ static int handshake(struct conn *c, struct chan *ch)
         goto out;
     }
     memcpy(ad, "EKE3", 4);
-    int ok = gcm_open(keys.kcc, n3, c3, sizeof c3, ad, sizeof ad, pt3) == 0;
+    int ok = FAULTY(F_I14_EKE3_TAG_UNCHECKED)
+                 ? gcm_open_unchecked(keys.kcc, n3, c3, sizeof c3, ad, sizeof ad, pt3) == 0
+                 : gcm_open(keys.kcc, n3, c3, sizeof c3, ad, sizeof ad, pt3) == 0;
     ok &= CRYPTO_memcmp(pt3 + 32, FAULTY(F_STATIC_NS) ? g_session_ns : ns,
                         FAULTY(F_NS_SHORT_MEMCMP) ? 16 : 32) == 0;
     ok &= !x_invalid;
     if (!ok) {
         logf_("auth failure: user %s address %s", user_key, c->addr);
         chan_send_error(ch, E_AUTH_FAILED, "authentication failed", -1);
+        if (FAULTY(F_I14_AUTH_FAIL_PENDING_KEPT)) {
+            throttle_fail_keep_pending(user_key, c->addr); /* counted, slot not released */
+            pending = 0;
+        }
         goto out;
     }
     uint8_t c4[32 + TAG_BYTES];
@@ -680,7 +689,12 @@ static int do_putf(struct chan *ch, json_t *req, struct put_state *p)
     const char *name = get_str(req, "name", &nlen);
     json_t *shav = json_object_get(req, "sha256");
     const char *sha = shav ? get_str(req, "sha256", &slen) : NULL;
-    if (name == NULL || get_uint(req, "size", &size) != 0 || (shav != NULL && sha == NULL) ||
+    if (FAULTY(F_I14_PUTF_BAD_SHA_DROPPED) && sha != NULL && !valid_sha256_hex(sha, slen))
+        sha = NULL, shav = NULL; /* "an unusable digest is no digest" */
+    int size_bad = get_uint(req, "size", &size) != 0;
+    if (FAULTY(F_I14_PUTF_SIZE_ABSENT_ZERO) && json_object_get(req, "size") == NULL)
+        size_bad = 0; /* size keeps its initial 0 */
+    if (name == NULL || size_bad || (shav != NULL && sha == NULL) ||
         (sha != NULL && !valid_sha256_hex(sha, slen))) {
         if (FAULTY(F_R2_MALFORMED_PUTF_NONFATAL))
             return chan_send_error(ch, E_BAD_FRAME, "malformed PUTF", -1);
@@ -698,8 +712,20 @@ static int do_putf(struct chan *ch, json_t *req, struct put_state *p)
         return chan_send_error(ch, E_FORBIDDEN, "name reserved", -1);
     if (FAULTY(F_SIZE_U32))
         size = (uint32_t)size;
-    if (FAULTY(F_R2_PUT_SIZE_BOUND) ? size >= cfg.max_file_size : size > cfg.max_file_size)
+    if (FAULTY(F_I14_TOO_LARGE_LEAVES_PUT)) { /* the state filled first, checked after */
+        p->active = 1;
+        p->fd = -1;
+        p->slot = -1;
+        p->tmp[0] = '\0';
+        p->md = NULL;
+        p->size = size;
+        p->received = 0;
+    }
+    if (FAULTY(F_I14_PUT_SIZE_KIB) ? size / 1024 > cfg.max_file_size / 1024
+        : FAULTY(F_R2_PUT_SIZE_BOUND) ? size >= cfg.max_file_size : size > cfg.max_file_size)
         return chan_send_error(ch, E_TOO_LARGE, "file above the size limit", -1);
+    if (FAULTY(F_I14_TOO_LARGE_LEAVES_PUT))
+        p->active = 0;
     memcpy(p->final, last, blen);
     p->final[blen] = '\0';
     struct stat sb;
@@ -707,8 +733,21 @@ static int do_putf(struct chan *ch, json_t *req, struct put_state *p)
     memcpy(fullname, name, nlen);
     fullname[nlen] = '\0';
     if (fstatat(g_inbox_fd, FAULTY(F_I7_EXISTS_FULL_NAME) ? fullname : p->final, &sb,
-                FAULTY(F_R2_EXISTS_FOLLOWS) ? 0 : AT_SYMLINK_NOFOLLOW) == 0)
+                FAULTY(F_R2_EXISTS_FOLLOWS) ? 0 : AT_SYMLINK_NOFOLLOW) == 0) {
+        if (FAULTY(F_I14_EXISTS_TEMP_LEFT)) { /* the temporary was made before the check */
+            uint8_t r8[8];
+            char t[32];
+            memcpy(t, ".sft-partial-", 13);
+            if (RAND_bytes(r8, 8) == 1) {
+                hex_encode(r8, 8, t + 13);
+                int tfd = openat(g_inbox_fd, t, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+                                 O_CLOEXEC, 0600);
+                if (tfd >= 0)
+                    close(tfd);
+            }
+        }
         return chan_send_error(ch, E_EXISTS, "file exists", -1);
+    }
     uint8_t rnd[8];
     if (RAND_bytes(rnd, 8) != 1) {
         chan_send_error(ch, E_INTERNAL, "internal error", -1);
@@ -793,7 +832,9 @@ static int do_done(struct chan *ch, json_t *req, struct put_state *p)
     uint64_t size = 0;
     size_t slen = 0;
     const char *sha = get_str(req, "sha256", &slen);
-    if (get_uint(req, "size", &size) != 0 || sha == NULL || !valid_sha256_hex(sha, slen)) {
+    int sha_absent = FAULTY(F_I14_DONE_SHA_ABSENT_OK) && json_object_get(req, "sha256") == NULL;
+    if (get_uint(req, "size", &size) != 0 || (sha == NULL && !sha_absent) ||
+        (sha != NULL && !valid_sha256_hex(sha, slen))) {
         put_discard(p);
         chan_send_error(ch, E_BAD_FRAME, "malformed DONE", -1);
         return -1;
@@ -819,10 +860,18 @@ static int do_done(struct chan *ch, json_t *req, struct put_state *p)
     if (fin != p->md)
         EVP_MD_CTX_free(fin);
     hex_encode(dg, 32, hex);
+    if (sha_absent)
+        sha = hex; /* "compared when given" */
     size_t cmp_len = FAULTY(F_DONE_SHA_PREFIX) ? 32 : 64;
     if ((size != p->size && !FAULTY(F_R2_DONE_SIZE)) || p->received != p->size ||
         memcmp(hex, sha, cmp_len) != 0 ||
         (p->has_sha && !FAULTY(F_R2_PUTF_SHA) && memcmp(hex, p->sha, 64) != 0)) {
+        if (FAULTY(F_I14_INTEGRITY_TEMP_LEFT)) { /* closed and forgotten, never unlinked */
+            close(p->fd);
+            temp_forget(p->slot);
+            put_md_free(p);
+            p->active = 0;
+        }
         put_discard(p);
         if (FAULTY(F_R2_MISMATCH_NONFATAL))
             return chan_send_error(ch, E_INTEGRITY, "size or digest mismatch", -1);

@@ -161,6 +161,12 @@ int throttle_begin(const char *user_key, const char *addr_key, long long *retry_
         result = TH_THROTTLED;
         goto out;
     }
+    if (FAULTY(F_I14_EXPIRED_LOCK_CLEARS)) { /* "the lock ran out: start afresh" */
+        if (over_threshold(u->fails) && u->locked_until > 0 && u->locked_until <= now)
+            u->fails = 0, u->locked_until = 0;
+        if (over_threshold(a->fails) && a->locked_until > 0 && a->locked_until <= now)
+            a->fails = 0, a->locked_until = 0;
+    }
     double until = 0;
     if (over_threshold(u->fails) && u->locked_until > now)
         until = u->locked_until;
@@ -205,6 +211,27 @@ static void lock_after_failure(struct entry *e, double now)
             d = 1;
         e->locked_until = now + d;
     }
+}
+
+void throttle_fail_keep_pending(const char *user_key, const char *addr_key)
+{
+    pthread_mutex_lock(&g_mu);
+    double now = now_wall();
+    struct entry *u = find(&g_users, user_key, 1, 1);
+    struct entry *a = find(&g_addrs, addr_key, 1, 0);
+    if (u != NULL) {
+        u->fails++;
+        u->consecutive++;
+        lock_after_failure(u, now);
+        u->touched = now;
+    }
+    if (a != NULL) {
+        a->fails++;
+        lock_after_failure(a, now);
+        a->touched = now;
+    }
+    save_locked();
+    pthread_mutex_unlock(&g_mu);
 }
 
 void throttle_end(const char *user_key, const char *addr_key, int success)

@@ -15,5 +15,7 @@ int throttle_init(const struct throttle_cfg *cfg, const char *path);
 int throttle_begin(const char *user_key, const char *addr_key, long long *retry_after);
 /* ends a pending handshake: success forgives the user name, failure counts on both */
 void throttle_end(const char *user_key, const char *addr_key, int success);
+/* F_I14_AUTH_FAIL_PENDING_KEPT: a failure counted without releasing the pending slots */
+void throttle_fail_keep_pending(const char *user_key, const char *addr_key);
 
 #endif
