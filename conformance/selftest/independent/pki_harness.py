@@ -152,6 +152,12 @@ PKI_FILES = (
     "test_client_run_control_limits.py",
     "test_client_run_output_dir.py",
     "test_client_run_temporaries.py",
+    "test_client_pki_error_forms.py",
+    "test_client_pki_get_endings.py",
+    "test_client_pki_put_steps.py",
+    "test_client_pki_member_sets.py",
+    "test_client_pki_request_names.py",
+    "test_client_pki_session_checks.py",
 )
 
 
