@@ -335,6 +335,11 @@ FAULTS: dict[str, tuple[str, str]] = {
         "PKI-TLS-2",
         "the initiator's ALPN check lets None pass (no protocol selected) (fail open)",
     ),
+    "r13-initiator-put-stray-frame-closed": (
+        "FRM-6",
+        "a frame other than DONE where the put's receipt belongs ends the put with a bare "
+        "failure, no EROR unexpected_frame (pki1 as written, until round 13)",
+    ),
 }
 
 
@@ -1570,6 +1575,10 @@ def _put(args: argparse.Namespace, tls: ssl.SSLSocket) -> None:
         if final.type == "DONE":  # FRM-9: its schema holds for the responder's DONE too
             _integer(final.body, "size")
             _digest(final.body, "sha256", required=True)
+        if final.type != "DONE" and not fault("r13-initiator-put-stray-frame-closed"):
+            # FRM-6: a frame out of place is answered unexpected_frame (fatal), not a
+            # bare close (found by round 13's put-step cases).
+            raise ProtocolError("unexpected_frame", f"{final.type} where the put's receipt belongs")
         if final.type != "DONE" or final.body.get("sha256") != digest.hexdigest():
             raise Failed("the responder did not confirm the file")
     finally:

@@ -258,6 +258,7 @@ _FILES: dict[str, tuple[str, ...]] = {
         "test_client_run_temporaries.py",
     ),
     "i14-initiator-alpn-none-ok": ("test_pki_tls.py", "test_client_pki_session_checks.py"),
+    "r13-initiator-put-stray-frame-closed": ("test_client_pki_put_steps.py",),
 }
 _CLIENT_FAULTS = frozenset(
     {
@@ -303,6 +304,7 @@ _CLIENT_FAULTS = frozenset(
         "i14-initiator-alias-prefix",
         "i14-initiator-eror-temp-left",
         "i14-initiator-alpn-none-ok",
+        "r13-initiator-put-stray-frame-closed",
     }
 )
 FAULT_CASES = tuple(
