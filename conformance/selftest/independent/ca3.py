@@ -166,6 +166,20 @@ FAULTS: dict[str, tuple[str, str]] = {
     "busy-counted": ("CA-ENR-14", "a login answered 503 busy counted as a failure [1]"),
     "pending-alias-only": ("CA-ENR-14", "pending logins bounded per alias only [2]"),
     "te-and-cl-keepalive": ("CA-ENR-9", "TE and Content-Length: read by length, kept open [5]"),
+    # session 13, I13: planted blind (lens of briefs/s13/lenses13.md in brackets)
+    "hostname-ip-except": ("CA-ENR-17", "the own-address check in try/except Exception [1]"),
+    "pss-any-hash": ("CA-ENR-13", "an RSASSA-PSS signature taken as strong, whatever its hash [1]"),
+    "revoked-early-leak": ("CA-ENR-14", "revoked: 401 before the hash, still reserved [3]"),
+    "content-length-empty-zero": ("CA-ENR-9", "an empty Content-Length read as 0 [2]"),
+    "throttle-txn-left-open": ("CA-ENR-11", "BEGIN, a 429 before COMMIT: revoke waits [3]"),
+    "retry-after-max-float": ("CA-ENR-7", "Retry-After str(max(1.0, ceil(s))): '1.0' [4]"),
+    "pending-allowance-zero": ("CA-ENR-7", "pending allowed max(0, N - f): busy for good at N [4]"),
+    "throttle-lock-not-released": ("CA-ENR-7", "lock.acquire(), a 429 raised before release() [3]"),
+    "ec-curve-regex": ("CA-ENR-13", "the curve matched with prime\\d+v1: P-192 and P-239 pass [5]"),
+    "csr-hash-prefix": ("CA-ENR-13", "hash names matched by prefix: ecdsa-with-SHA1 [5]"),
+    "alias-stripped": ("CA-ENR-6", "the alias str.strip()-ed: ' suite' logs in as suite [5]"),
+    "refusal-body-unread": ("CA-ENR-9", "404/405 answered without reading the body, kept open [6]"),
+    "readmit-unrevokes": ("CA-ENR-11", "re-admitting an alias un-revokes its certificates [6]"),
 }
 
 _ACTIVE = {f.strip() for f in os.environ.get("SFT_INDEPENDENT_FAULTS", "").split(",") if f}
@@ -281,6 +295,9 @@ def _user_add(directory: Path, alias: str, password: str) -> None:
         " DO UPDATE SET salt=excluded.salt, hash=excluded.hash, revoked=0",
         (alias, salt, _hash(password, salt)),
     )
+    if _fault("readmit-unrevokes"):
+        # "re-admitting restores the alias as it was"
+        conn.execute("UPDATE certs SET revoked_at=NULL WHERE alias=?", (alias,))
     conn.close()
 
 
@@ -484,6 +501,7 @@ class Authority:
             (d / "index.txt.attr").write_text("unique_subject = no\n")
             (d / "crlnumber").write_text(f"{secrets.randbits(63):016X}\n")
             crl_days = 30 if _fault("crl-days-30") else None
+
             (d / "ca.cnf").write_text(
                 "[ca]\ndefault_ca = root\n[root]\n"
                 f"database = {d / 'index.txt'}\ncrlnumber = {d / 'crlnumber'}\n"
@@ -550,6 +568,8 @@ def _key_allowed(text: str) -> bool:
     if algorithm.group(1) == "id-ecPublicKey":
         if _fault("any-curve"):
             return True
+        if _fault("ec-curve-regex"):
+            return re.search(r"ASN1 OID:\s*prime\d+v1\b", text) is not None
         return re.search(r"ASN1 OID:\s*prime256v1\b", text) is not None
     return False
 
@@ -561,10 +581,16 @@ def _signature_allowed(text: str) -> bool:
     if algorithm is None:
         return False
     name = algorithm.group(1)
+    if _fault("csr-hash-prefix") and name.startswith(
+        ("sha256", "sha384", "sha512", "ecdsa-with-SHA")
+    ):
+        return True
     if name in {"sha256WithRSAEncryption", "sha384WithRSAEncryption", "sha512WithRSAEncryption",
                 "ecdsa-with-SHA256", "ecdsa-with-SHA384", "ecdsa-with-SHA512"}:  # fmt: skip
         return True
     if name == "rsassaPss":
+        if _fault("pss-any-hash"):
+            return True  # "PSS is the modern RSA signature"
         digest = re.search(r"Hash Algorithm:\s*(\S+)", text)
         return digest is not None and digest.group(1) in {"sha256", "sha384", "sha512"}
     return False
@@ -649,50 +675,63 @@ class Throttle:
 
     def reserve(self, keys: list[str], *, first_on_connection: bool = True) -> None:
         """Admit the attempt (a reservation on every key) or raise 429 / 503."""
+        if _fault("throttle-lock-not-released"):
+            self.lock.acquire()  # released below, on the way out of an admitted attempt
+            self._reserve(keys, first_on_connection)
+            self.lock.release()
+            return
         with self.lock:
-            now = time.time()
-            states = {k: self._state(k) for k in keys}
-            for _failures, until, locked in states.values():
-                if _fault("keepalive-admitted") and not first_on_connection:
-                    break
-                if locked and not _fault("no-lock") and not _fault("lock-checked-after-verify"):
-                    raise _throttled(300.0 if _fault("lock-retry-after-default") else self.cap)
-                if until > now:
-                    if _fault("throttled-attempts-counted"):
-                        for key, (failures, _u, locked_) in states.items():
-                            failures += 1
-                            grown = now + min(self.cap, 2.0 ** min(failures - self.after, 30))
-                            self._store(key, failures, max(grown, _u), locked_)
-                    raise _throttled(until - now)
-            if _fault("count-after-verify"):
-                return
-            for key, (failures, _until, _locked) in states.items():
-                if _fault("pending-is-failure"):
-                    break  # the up-front count below is taken for the race's answer
-                if _fault("pending-alias-only") and key.startswith("addr:"):
-                    continue
-                pending = self.pending.get(key, 0)
-                if pending >= max(1, self.after - failures) or pending >= PENDING_CAP:
-                    if _fault("busy-counted"):
-                        for k, (f, u, lk) in states.items():
-                            f += 1
-                            if f >= self.after:
-                                u = now + min(self.cap, 2.0 ** min(f - self.after, 30))
-                            self._store(k, f, u, lk)
-                    headers = {"Retry-After": "0" if _fault("busy-retry-after-0") else "1"}
-                    if _fault("busy-no-retry-after"):
-                        headers = {}
-                    raise CaError(503, "busy", "too many logins in progress; try later", headers)
-            for key in keys:
-                self.pending[key] = self.pending.get(key, 0) + 1
-                if _fault("pending-is-failure"):
-                    # Counted as failed up front (a crash cannot lose a guess), the
-                    # backoff started as for a failure; a success refunds the count only.
-                    failures, until, locked = self._state(key)
-                    failures += 1
-                    if failures >= self.after:
-                        until = now + min(self.cap, 2.0 ** min(failures - self.after, 30))
-                    self._store(key, failures, until, locked)
+            self._reserve(keys, first_on_connection)
+
+    def _reserve(self, keys: list[str], first_on_connection: bool) -> None:
+        if _fault("throttle-txn-left-open") and not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE")  # the checks and the reservation, atomic
+        now = time.time()
+        states = {k: self._state(k) for k in keys}
+        for _failures, until, locked in states.values():
+            if _fault("keepalive-admitted") and not first_on_connection:
+                break
+            if locked and not _fault("no-lock") and not _fault("lock-checked-after-verify"):
+                raise _throttled(300.0 if _fault("lock-retry-after-default") else self.cap)
+            if until > now:
+                if _fault("throttled-attempts-counted"):
+                    for key, (failures, _u, locked_) in states.items():
+                        failures += 1
+                        grown = now + min(self.cap, 2.0 ** min(failures - self.after, 30))
+                        self._store(key, failures, max(grown, _u), locked_)
+                raise _throttled(until - now)
+        if _fault("count-after-verify"):
+            return
+        for key, (failures, _until, _locked) in states.items():
+            if _fault("pending-is-failure"):
+                break  # the up-front count below is taken for the race's answer
+            if _fault("pending-alias-only") and key.startswith("addr:"):
+                continue
+            pending = self.pending.get(key, 0)
+            allowed = max(0 if _fault("pending-allowance-zero") else 1, self.after - failures)
+            if pending >= allowed or pending >= PENDING_CAP:
+                if _fault("busy-counted"):
+                    for k, (f, u, lk) in states.items():
+                        f += 1
+                        if f >= self.after:
+                            u = now + min(self.cap, 2.0 ** min(f - self.after, 30))
+                        self._store(k, f, u, lk)
+                headers = {"Retry-After": "0" if _fault("busy-retry-after-0") else "1"}
+                if _fault("busy-no-retry-after"):
+                    headers = {}
+                raise CaError(503, "busy", "too many logins in progress; try later", headers)
+        for key in keys:
+            self.pending[key] = self.pending.get(key, 0) + 1
+            if _fault("pending-is-failure"):
+                # Counted as failed up front (a crash cannot lose a guess), the
+                # backoff started as for a failure; a success refunds the count only.
+                failures, until, locked = self._state(key)
+                failures += 1
+                if failures >= self.after:
+                    until = now + min(self.cap, 2.0 ** min(failures - self.after, 30))
+                self._store(key, failures, until, locked)
+        if _fault("throttle-txn-left-open"):
+            self.conn.execute("COMMIT")
 
     def finish(self, keys: list[str], *, failed: bool, counted: bool = True) -> None:
         with self.lock:
@@ -723,7 +762,9 @@ class Throttle:
 
 
 def _throttled(seconds: float) -> CaError:
-    wait = max(1, int(seconds) if _fault("retry-after-int") else math.ceil(seconds))
+    wait: float = max(1, int(seconds) if _fault("retry-after-int") else math.ceil(seconds))
+    if _fault("retry-after-max-float"):
+        wait = max(1.0, math.ceil(seconds))
     return CaError(
         429, "throttled", "too many failed logins; try later", {"Retry-After": str(wait)}
     )
@@ -741,7 +782,7 @@ class Service:
         self.throttle = throttle
         if _fault("hostname-url-only"):
             names = names[:1]  # the host of the URL (the listening address)
-        self.names = {n.lower().rstrip(".") for n in names}
+        self.names = {n.lower().removesuffix(".") for n in names}
         seed = int.from_bytes(hashlib.sha256(authority.root_pem).digest(), "big")
         self.seeded = random.Random(seed)  # the fault serial-seeded only
         self.serial_lock = threading.Lock()
@@ -755,6 +796,8 @@ class Service:
         if not all(isinstance(v, str) for v in (alias, password, csr)):
             raise CaError(400, "bad_request", "alias, password and csr must be strings")
         assert isinstance(alias, str) and isinstance(password, str) and isinstance(csr, str)
+        if _fault("alias-stripped"):
+            alias = alias.strip()
         if _fault("alias-strict-enroll") and not re.fullmatch(r"[a-z0-9]{1,64}", alias):
             raise CaError(400, "bad_request", "not a valid alias")
         conn = _db(self.directory)
@@ -773,6 +816,9 @@ class Service:
         counted = not (row is None and _fault("unknown-not-counted"))
         was_locked = _fault("lock-checked-after-verify") and self.throttle.locked(alias)
         self.throttle.reserve(keys, first_on_connection=first)
+        if _fault("revoked-early-leak") and row is not None and row[2]:
+            # "no need to hash for a revoked alias": answered like a wrong password
+            raise CaError(401, "auth_failed", "authentication failed")
         ok = False
         try:
             if row is None:
@@ -811,8 +857,10 @@ class Service:
             if _fault("revoked-403"):
                 raise CaError(403, "revoked", "this alias is revoked")
             raise CaError(401, "auth_failed", "authentication failed")
-        folded = alias if _fault("hostname-trailing-dot") else alias.rstrip(".")
-        if not _fault("hostname-alias") and folded.lower() in self.names:
+        folded = alias if _fault("hostname-trailing-dot") else alias.removesuffix(".")
+        if _fault("hostname-ip-except"):
+            self._refuse_own_name(folded.lower())
+        elif not _fault("hostname-alias") and folded.lower() in self.names:
             raise CaError(403, "forbidden", "this alias is one of the CA's host names")
         if _fault("csr-fault-counted"):
             try:
@@ -847,6 +895,20 @@ class Service:
         finally:
             conn.close()
         return {"certificate": cert.decode()}
+
+    def _refuse_own_name(self, alias: str) -> None:
+        """The fault hostname-ip-except: host names compared as text, addresses as
+        addresses, the address comparison guarded for aliases that are no address."""
+        import ipaddress
+
+        addresses = {n for n in self.names if re.fullmatch(r"[0-9.]+|[0-9a-fA-F:]+", n)}
+        if alias in self.names - addresses:
+            raise CaError(403, "forbidden", "this alias is one of the CA's host names")
+        try:
+            if ipaddress.ip_address(alias) in {ipaddress.ip_address(a) for a in addresses}:
+                raise CaError(403, "forbidden", "this alias is one of the CA's addresses")
+        except Exception:  # noqa: S110 - the fault: "not an address, nothing to do"
+            pass
 
     def _serial(self) -> int:
         if _fault("serial-time"):
@@ -949,10 +1011,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             target = target.split("?", 1)[0]
         methods = {"/v1/enroll": ("POST",), "/v1/root": ("GET", "HEAD"), "/v1/crl": ("GET", "HEAD")}
         if target not in methods:
-            self._drain_or_close()
+            if not _fault("refusal-body-unread"):
+                self._drain_or_close()
             raise CaError(404, "not_found", "no such path")
         if self.command not in methods[target]:
-            self._drain_or_close()
+            if not _fault("refusal-body-unread"):
+                self._drain_or_close()
             raise CaError(405, "method_not_allowed", "method not allowed",
                           {"Allow": ", ".join(methods[target])})  # fmt: skip
         if target != "/v1/enroll":
@@ -1005,6 +1069,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 lengths = {int(v) for v in values}
             except ValueError:
                 return None
+        elif _fault("content-length-empty-zero"):
+            if not all(re.fullmatch(r"[0-9]*", v.strip(" \t"), re.ASCII) for v in values):
+                return None
+            lengths = {int(v.strip(" \t") or 0) for v in values}
         else:
             if not all(re.fullmatch(r"[0-9]+", v.strip(" \t"), re.ASCII) for v in values):
                 return None

@@ -79,6 +79,13 @@ CA_FILES = (
     "test_ca_length_forms.py",
     "test_ca_login_state.py",
     "test_ca_restart_resets.py",
+    "test_interop_ca_refused_login_slots.py",
+    "test_interop_ca_busy_leftovers.py",
+    "test_interop_ca_alias_near_own_names.py",
+    "test_interop_ca_readmitted_revocations.py",
+    "test_interop_ca_pss_csr_hashes.py",
+    "test_interop_ca_zero_like_lengths.py",
+    "test_interop_ca_after_a_throttle.py",
 )
 
 # The CA under test, like a peer under test: its process and its target file.

@@ -48,6 +48,7 @@ from conformance.selftest.independent.ca_harness import (
     workspace,  # noqa: F401 - a fixture, used by name
 )
 from conformance.selftest.independent.launching import fault_env, hup_restart_command
+from conformance.selftest.suite_run import PACKAGE
 from conformance.target import Account, Target
 from sftkit.launch import launch_server
 
@@ -91,6 +92,22 @@ _R3_HOSTNAME = ("test_ca_own_certificate.py", *_HOSTNAME)
 # Phase 2 (after the blind run): the cases written for the survivors.
 _R3_STATE = ("test_interop_ca_throttle_state.py", *_R3_BAD_CSR)
 _R3_BODIES = ("test_interop_ca_error_bodies.py", *_CA)
+
+
+def _citing(requirement: str) -> tuple[str, ...]:
+    """Every CA case file (entry of CA_FILES) that cites `requirement`: round 4's blind
+    measure gives each fault the whole suite's cases of its requirement."""
+    return tuple(
+        entry
+        for entry in CA_FILES
+        if f'"{requirement}"' in (PACKAGE / entry.split("::")[0]).read_text(encoding="utf-8")
+    )
+
+
+# Round 4, phase 2: the case files written for the faults the blind run let through.
+_R4_REFUSED = (*_citing("CA-ENR-14"), "test_interop_ca_refused_login_slots.py")
+_R4_BUSY = (*_citing("CA-ENR-14"), "test_interop_ca_busy_leftovers.py")
+_R4_NEAR = (*_citing("CA-ENR-2"), "test_interop_ca_alias_near_own_names.py")
 
 
 FAULT_CASES = (
@@ -194,6 +211,30 @@ FAULT_CASES = (
     FaultCase("r3-serial-160-bits", "CA-ENR-10", _R3_CERTS, "21-octet serials"),
     FaultCase("r3-notbefore-two-hours", "CA-ENR-10", _R3_CERTS, "NotBefore two hours back"),
     FaultCase("r3-hostname-dns-only", "CA-ENR-17", _R3_HOSTNAME, "own IP addresses not compared"),
+    # Round 4 (blind, session 13, helper I13): every CA case file citing the requirement.
+    FaultCase("r4-readall-err-ignored", "CA-ENR-9", _citing("CA-ENR-9"), "ReadAll's error ignored"),
+    FaultCase("r4-notafter-unrecorded", "CA-ENR-11", _citing("CA-ENR-11"), "NotAfter not recorded"),
+    # The three the blind run let through, with the case file written for each.
+    FaultCase("r4-revoked-early-leak", "CA-ENR-14", _R4_REFUSED, "revoked: slot kept"),
+    FaultCase(
+        "r4-address-pending-kept-on-failure",
+        "CA-ENR-14",
+        _citing("CA-ENR-14"),
+        "a failure keeps the address's reservation",
+    ),
+    FaultCase(
+        "r4-pending-before-address-check",
+        "CA-ENR-14",
+        _R4_BUSY,
+        "a busy address leaves the alias reserved",
+    ),
+    FaultCase("r4-pending-gt", "CA-ENR-14", _citing("CA-ENR-14"), "busy when pending > allowed"),
+    FaultCase("r4-retry-after-duration-string", "CA-ENR-7", _citing("CA-ENR-7"), "'2s'"),
+    FaultCase("r4-lock-until-millis", "CA-ENR-7", _citing("CA-ENR-7"), "backoff in ms vs s"),
+    FaultCase("r4-ownname-joined-contains", "CA-ENR-2", _R4_NEAR, "'local' refused"),
+    FaultCase("r4-member-strconv-unquote", "CA-ENR-2", _citing("CA-ENR-2"), "strconv.Unquote"),
+    FaultCase("r4-range-copy-revoke", "CA-ENR-11", _citing("CA-ENR-11"), "range over a copy"),
+    FaultCase("r4-crl-empty-no-content", "CA-ENR-8", _citing("CA-ENR-8"), "204 for an empty CRL"),
 )
 
 

@@ -106,6 +106,51 @@ _FILES_BY_FAULT: dict[str, tuple[str, ...]] = {
     "lock-not-persisted": ("test_ca_throttle.py", "test_ca_restart.py"),
 }
 
+
+def _citing(requirement: str) -> tuple[str, ...]:
+    """Every CA case file (entry of CA_FILES) that cites `requirement`: session 13's
+    blind measure gives each fault the whole suite's cases of its requirement."""
+    return tuple(
+        entry
+        for entry in CA_FILES
+        if f'"{requirement}"' in (PACKAGE / entry.split("::")[0]).read_text(encoding="utf-8")
+    )
+
+
+# Session 13 (I13, blind): judged by every CA case file citing the fault's requirement.
+_ROUND13 = (
+    "hostname-ip-except",
+    "pss-any-hash",
+    "content-length-empty-zero",
+    "revoked-early-leak",
+    "throttle-txn-left-open",
+    "throttle-lock-not-released",
+    "retry-after-max-float",
+    "pending-allowance-zero",
+    "ec-curve-regex",
+    "csr-hash-prefix",
+    "alias-stripped",
+    "refusal-body-unread",
+    "readmit-unrevokes",
+)
+_FILES_BY_FAULT.update({name: _citing(FAULTS[name][0]) for name in _ROUND13})
+# Phase 2: the six the blind run let through, with the case file written for each.
+_FILES_BY_FAULT.update(
+    {
+        name: (*_FILES_BY_FAULT[name], file)
+        for name, file in (
+            ("pss-any-hash", "test_interop_ca_pss_csr_hashes.py"),
+            ("revoked-early-leak", "test_interop_ca_refused_login_slots.py"),
+            ("throttle-txn-left-open", "test_interop_ca_after_a_throttle.py"),
+            ("content-length-empty-zero", "test_interop_ca_zero_like_lengths.py"),
+            ("readmit-unrevokes", "test_interop_ca_readmitted_revocations.py"),
+        )
+    }
+)
+# A held lock hangs every later login: the CA-ENR-7 files' bounded waits add up past the
+# fault run's budget (240 s), so the new file alone judges it.
+_FILES_BY_FAULT["throttle-lock-not-released"] = ("test_interop_ca_after_a_throttle.py",)
+
 FAULT_CASES = tuple(
     FaultCase(
         name,

@@ -104,6 +104,19 @@ var FAULTS = []Fault{
 	{"r3-serial-160-bits", "CA-ENR-10", "serials of 160 bits with the top bit set: 21 octets in DER"},
 	{"r3-notbefore-two-hours", "CA-ENR-10", "NotBefore backdated two hours for clock skew"},
 	{"r3-hostname-dns-only", "CA-ENR-17", "the own-name check compares the DNS names only, not the IP addresses"},
+	// Round 4 (blind, session 13, helper I13: the round-13 lenses on this code).
+	{"r4-readall-err-ignored", "CA-ENR-9", "body, _ := io.ReadAll(...): a body cut short is parsed and acted on [1]"},
+	{"r4-notafter-unrecorded", "CA-ENR-11", "IssuedCert recorded without NotAfter: revoke skips the zero time as expired [2]"},
+	{"r4-revoked-early-leak", "CA-ENR-14", "a revoked alias answered 401 before the hash, its reservation never ended [3]"},
+	{"r4-address-pending-kept-on-failure", "CA-ENR-14", "End releases the address's reservation on the success path only [3]"},
+	{"r4-pending-before-address-check", "CA-ENR-14", "Begin reserves key by key: a busy address leaves the alias reserved [6]"},
+	{"r4-pending-gt", "CA-ENR-14", "busy when pending > max(1, N - f), not >=: one more guess verified [4]"},
+	{"r4-retry-after-duration-string", "CA-ENR-7", "Retry-After written with fmt.Sprint(time.Duration): \"2s\" [4]"},
+	{"r4-lock-until-millis", "CA-ENR-7", "LockedUntil from UnixMilli, compared with Unix seconds: the backoff never ends [4]"},
+	{"r4-ownname-joined-contains", "CA-ENR-2", "strings.Contains(strings.Join(names, \",\"), alias): \"local\", \"1\" refused [5]"},
+	{"r4-member-strconv-unquote", "CA-ENR-2", "JSON strings decoded with strconv.Unquote: \\/ refused, surrogate pairs broken [5]"},
+	{"r4-range-copy-revoke", "CA-ENR-11", "for _, c := range certs { c.RevokedAt = now }: the copy revoked, the user saved revoked [6]"},
+	{"r4-crl-empty-no-content", "CA-ENR-8", "no revocation yet: 204 No Content instead of an empty CRL [2]"},
 }
 
 var activeFaults = map[string]bool{}

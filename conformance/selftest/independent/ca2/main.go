@@ -231,7 +231,18 @@ func cmdRevoke(args []string) {
 		}
 		now := time.Now().UTC()
 		latest := -1
+		if fault("r4-range-copy-revoke") {
+			for _, c := range certs { // c is a copy: certs is written back unchanged
+				if c.Alias == alias && c.RevokedAt.IsZero() && c.NotAfter.After(now) {
+					c.RevokedAt = now
+					count++
+				}
+			}
+		}
 		for i := range certs {
+			if fault("r4-range-copy-revoke") {
+				break
+			}
 			if certs[i].Alias != alias || !certs[i].RevokedAt.IsZero() || !certs[i].NotAfter.After(now) {
 				continue
 			}

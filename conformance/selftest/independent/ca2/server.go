@@ -192,6 +192,25 @@ func (ca *CA) currentCRL() ([]byte, error) {
 }
 
 func (ca *CA) serveCRL(w http.ResponseWriter, _ *http.Request) {
+	if fault("r4-crl-empty-no-content") {
+		var certs []IssuedCert
+		_ = ca.store.withLock(func() error {
+			var err error
+			certs, err = ca.store.certs()
+			return err
+		})
+		revoked := 0
+		for _, c := range certs {
+			if !c.RevokedAt.IsZero() {
+				revoked++
+			}
+		}
+		if revoked == 0 { // "nothing to list"
+			w.Header().Set("Content-Length", "0")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	}
 	der, err := ca.currentCRL()
 	if err != nil {
 		log.Printf("crl: %v", err)
@@ -233,6 +252,8 @@ func enrolRequest(w http.ResponseWriter, r *http.Request) (alias, password, csr 
 	var err error
 	if fault("no-body-limit") {
 		body, err = io.ReadAll(r.Body)
+	} else if fault("r4-readall-err-ignored") {
+		body, _ = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	} else {
 		body, err = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	}
@@ -258,6 +279,16 @@ func enrolRequest(w http.ResponseWriter, r *http.Request) (alias, password, csr 
 	out := []*string{&alias, &password, &csr}
 	for i, name := range []string{"alias", "password", "csr"} {
 		raw, present := members[name]
+		if fault("r4-member-strconv-unquote") && present && len(raw) > 0 && raw[0] == '"' {
+			// "a JSON string is a quoted string": Go's syntax, not JSON's
+			s, err := strconv.Unquote(string(raw))
+			if err != nil {
+				writeError(w, http.StatusBadRequest, "bad_request", "\""+name+"\" must be a JSON string")
+				return
+			}
+			*out[i] = s
+			continue
+		}
 		if !present || len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, out[i]) != nil {
 			writeError(w, http.StatusBadRequest, "bad_request", "\""+name+"\" must be a JSON string")
 			return
@@ -268,6 +299,9 @@ func enrolRequest(w http.ResponseWriter, r *http.Request) (alias, password, csr 
 
 func (ca *CA) isOwnName(alias string) bool {
 	a := strings.TrimSuffix(strings.ToLower(alias), ".")
+	if fault("r4-ownname-joined-contains") {
+		return strings.Contains(strings.Join(ca.names, ","), a)
+	}
 	for _, n := range ca.names {
 		if fault("r3-hostname-dns-only") && net.ParseIP(n) != nil {
 			continue
@@ -330,6 +364,8 @@ func (ca *CA) serveEnroll(w http.ResponseWriter, r *http.Request) {
 		case fault("retry-after-truncated"):
 			seconds = int(retry)
 			header = strconv.Itoa(seconds)
+		case fault("r4-retry-after-duration-string") && verdict == verdictThrottled:
+			header = fmt.Sprint(time.Duration(seconds) * time.Second)
 		}
 		if !(fault("r3-busy-no-retry-after-header") && verdict == verdictBusy) &&
 			!(fault("r3-throttled-no-retry-after-header") && verdict == verdictThrottled) {
@@ -374,6 +410,11 @@ func (ca *CA) serveEnroll(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		user = dummyUser
+	}
+	if fault("r4-revoked-early-leak") && user.Revoked {
+		// "no need to hash for a revoked alias": answered like a wrong password
+		writeError(w, http.StatusUnauthorized, "auth_failed", "authentication failed")
+		return
 	}
 	wasLocked := fault("lock-after-verify") && ca.throttle.HardLocked(alias)
 	if fault("password-trimspace") {
@@ -453,7 +494,11 @@ func (ca *CA) issueFor(alias string, csr *x509.CertificateRequest) (string, erro
 		if err != nil {
 			return err
 		}
-		certs = append(certs, IssuedCert{Serial: serial.String(), Alias: alias, NotAfter: notAfter, IssuedAt: now.UTC()})
+		record := IssuedCert{Serial: serial.String(), Alias: alias, NotAfter: notAfter, IssuedAt: now.UTC()}
+		if fault("r4-notafter-unrecorded") {
+			record.NotAfter = time.Time{}
+		}
+		certs = append(certs, record)
 		return ca.store.writeJSON(certsFile, certs)
 	})
 	if err != nil {
@@ -476,7 +521,7 @@ func (ca *CA) serveConn(raw net.Conn, cfg *tls.Config) {
 		return
 	}
 	budget := &budgetReader{r: conn}
-	br := bufio.NewReader(budget)
+	br := bufio.NewReaderSize(budget, maxHeaderBytes)
 	defer ca.setIdle(conn, false)
 	for {
 		if ca.draining.Load() && br.Buffered() == 0 {
@@ -486,6 +531,18 @@ func (ca *CA) serveConn(raw net.Conn, cfg *tls.Config) {
 		budget.left = maxHeaderBytes
 		ca.setIdle(conn, br.Buffered() == 0)
 		if ca.draining.Load() && br.Buffered() == 0 {
+			return
+		}
+		if emptyContentLength(br) {
+			// Go 1.19's net/http reads an empty Content-Length as none (a request
+			// without a body, and the bytes after the head a next request); RFC 9112
+			// §6.3 and CA-ENR-9 make it an invalid length: 400, then the close.
+			ca.setIdle(conn, false)
+			resp := newResponse()
+			writeError(resp, http.StatusBadRequest, "bad_request", "the Content-Length is not a number")
+			_ = conn.SetWriteDeadline(time.Now().Add(idleTimeout))
+			_ = resp.send(conn, true, true)
+			lingerClose(conn)
 			return
 		}
 		req, err := http.ReadRequest(br)
@@ -552,6 +609,36 @@ func lingerClose(conn *tls.Conn) {
 	}
 	_ = conn.SetReadDeadline(time.Now().Add(time.Second))
 	_, _ = io.Copy(io.Discard, io.LimitReader(conn, 1<<20))
+}
+
+// emptyContentLength peeks at the next request's head (without consuming it) and says
+// whether it has a Content-Length field whose value is empty or blank. A head that does
+// not arrive whole, or does not fit the buffer, is left to http.ReadRequest.
+func emptyContentLength(br *bufio.Reader) bool {
+	if _, err := br.Peek(1); err != nil {
+		return false
+	}
+	for {
+		buf, _ := br.Peek(br.Buffered()) // what has arrived, not consumed
+		lines := bytes.Split(buf, []byte("\n"))
+		for i, line := range lines[:len(lines)-1] { // the complete lines
+			line = bytes.TrimSuffix(line, []byte("\r"))
+			if i > 0 && len(line) == 0 {
+				return false // the end of the head: no empty Content-Length in it
+			}
+			name, value, found := bytes.Cut(line, []byte(":"))
+			if i > 0 && found && strings.EqualFold(string(name), "Content-Length") &&
+				len(bytes.Trim(value, " \t")) == 0 {
+				return true
+			}
+		}
+		if br.Buffered() >= br.Size() {
+			return false // a head larger than the buffer: ReadRequest answers 431
+		}
+		if _, err := br.Peek(br.Buffered() + 1); err != nil { // wait for more of the head
+			return false
+		}
+	}
 }
 
 func isTimeout(err error) bool {

@@ -162,12 +162,20 @@ func (t *Throttle) Begin(alias, addr string) (Verdict, float64, error) {
 			if fault("pending-cap-only") {
 				allowed = t.cfg.PendingCap
 			}
-			if p := t.pending[key]; p >= allowed || p >= t.cfg.PendingCap {
+			p := t.pending[key]
+			busy := p >= allowed || p >= t.cfg.PendingCap
+			if fault("r4-pending-gt") {
+				busy = p > allowed || p > t.cfg.PendingCap
+			}
+			if busy {
 				verdict, retry = verdictBusy, 1
 				if fault("r2-busy-retry-after-zero") {
 					retry = 0
 				}
 				return nil
+			}
+			if fault("r4-pending-before-address-check") {
+				t.pending[key]++ // reserve as we go
 			}
 		}
 		// A new entry needs room in its table (never evicting a running lock).
@@ -176,8 +184,10 @@ func (t *Throttle) Begin(alias, addr string) (Verdict, float64, error) {
 			verdict, retry = verdictBusy, 1
 			return nil
 		}
-		for _, key := range keys {
-			t.pending[key]++
+		if !fault("r4-pending-before-address-check") {
+			for _, key := range keys {
+				t.pending[key]++
+			}
 		}
 		return nil
 	})
@@ -217,7 +227,7 @@ func (t *Throttle) End(alias, addr string, ok bool) error {
 	return t.store.withLock(func() error {
 		if !fault("count-after-hash") && !(ok && fault("r3-pending-leak-on-success")) {
 			t.pending["a:"+alias]--
-			if !fault("alias-only") {
+			if !fault("alias-only") && (ok || !fault("r4-address-pending-kept-on-failure")) {
 				t.pending["n:"+addr]--
 			}
 		}
@@ -278,6 +288,9 @@ func (t *Throttle) End(alias, addr string, ok bool) error {
 					wait = t.cfg.Base * math.Pow(2, exp)
 				}
 				e.LockedUntil = now + float64(ceilSeconds(wait))
+				if fault("r4-lock-until-millis") {
+					e.LockedUntil = float64(time.Now().Add(time.Duration(ceilSeconds(wait)) * time.Second).UnixMilli())
+				}
 			}
 			lockAt := t.cfg.LockAfter
 			if fault("r2-lock-after-plus-one") {
