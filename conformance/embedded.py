@@ -50,10 +50,18 @@ EMBEDDED_LIMITS = Limits(
     handshake_timeout=2.0,
     idle_timeout=1.5,
     max_file_size=2 * 1024 * 1024,
-    max_connections=8,
+    # LIM-4: room for a case's max(P, Q) + 1 handshakes, or LIM-8 + 1 connections of one
+    # address, beside what the other xdist workers sharing this server hold meanwhile.
+    max_connections=10,
     # LIM-8: below max_connections (so a one-address flood cannot take every slot),
-    # above the parallel handshakes other cases hold from one address.
-    max_pending_per_address=4,
+    # above the parallel handshakes other cases hold from one address, and above Q
+    # (EKE-THR-7): with Q = LIM-8 the next connection of an address holding Q pending
+    # handshakes is refused before its EKE1, and the per-address `busy` of EKE-THR-7
+    # (its retry_after, that it is not a failure, the user's slot it must not take) is
+    # never reached. Q + 2, not Q + 1: a case that holds Q pending handshakes of an
+    # address and sends it EKE1s one after the other needs room for the one the server
+    # may still be releasing after its close.
+    max_pending_per_address=7,
     frame_limit=1_048_832,
     throttle_failures=3,
     # The spec's backoff law (EKE-THR-6) with its default base; a low cap keeps the
@@ -61,18 +69,26 @@ EMBEDDED_LIMITS = Limits(
     throttle_base=1.0,
     throttle_cap=4.0,
     # EKE-THR-7: P above N, so an honest burst of P logins proves pending is not failure;
-    # Q = LIM-8 here (Q−1 ≥ N pending ghosts beside one honest login from one address).
+    # Q−1 ≥ N pending ghosts beside one honest login from one address; P, Q and LIM-8
+    # pairwise distinct, so that each cap is seen on its own (P and Q swapped, Q not
+    # enforced, Q counted per user name: each changes which EKE1 is answered `busy`).
     pending_logins_per_user=4,
-    pending_logins_per_address=4,
+    pending_logins_per_address=5,
     # EKE-THR-11: above the N+1 failures other cases put on one name; reachable at once
     # (N−1 failures, then P pending handshakes abandoned).
     lock_after=5,
-    # EKE-THR-9: small failure tables, so that test_eke_tables.py can fill one (17
-    # failures) and see that the other keeps its entries, and a locked one its lock.
-    throttle_table_entries=16,
+    # EKE-THR-9: small failure tables, so that test_eke_tables.py can fill one (E + 1
+    # failures) and see that the other keeps its entries, and a locked one its lock —
+    # yet room for the run: hard-locked names (EKE-THR-11) are never evicted and stay for
+    # the whole run, and a table whose every entry is locked evicts each new partial
+    # count at the next failure of anyone (16 entries were filled by the run's own hard
+    # locks: false FAILs of later user-name throttling cases).
+    throttle_table_entries=40,
     # PKI-CERT-7: a refetch the revocation case can wait for (one CRL fetch per 2 s).
     crl_refresh=2.0,
 )
+# The embedded sft-pki/1 peer's max_connections (LIM-4) and per-address cap (LIM-8).
+_PKI_SLOTS = (8, 4)
 _READY_TIMEOUT = 20.0
 # The embedded CA's certificate validity (the reference's default is 30 days).
 _CA_VALIDITY_DAYS = 7
@@ -524,6 +540,10 @@ class EmbeddedReference:
         identities.update(_mint_identities(root, ca_key, base / "minted", ("suite", "carol")))
         limits = replace(
             EMBEDDED_LIMITS,
+            # sft-pki/1 has no pending-login caps (EKE-THR-7) for LIM-8 to stand apart
+            # from: its slot caps stay where its cases were tuned (see _PKI_SLOTS).
+            max_connections=_PKI_SLOTS[0],
+            max_pending_per_address=_PKI_SLOTS[1],
             cert_validity_days=float(_CA_VALIDITY_DAYS),
             ca_throttle_failures=3,  # the CA's --throttle-after above
             ca_lock_after=4,  # its --lock-after

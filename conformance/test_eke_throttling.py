@@ -567,6 +567,15 @@ def _pending_caps(target: Target) -> tuple[int, int]:
     return p, per_address
 
 
+def _address_cap_is_reached(target: Target) -> bool:
+    """True when the declared Q is below the declared per-address connection cap (LIM-8):
+    an address holding Q pending handshakes may then open one more connection, and its
+    EKE1 is refused by EKE-THR-7 itself — `busy` with retry_after, not counted, taking no
+    slot — rather than by LIM-8 before it is read (close, or a `busy` of LIM-8's)."""
+    q, lim8 = target.limits.pending_logins_per_address, target.limits.max_pending_per_address
+    return q is not None and lim8 is not None and q < lim8
+
+
 Prepared = tuple[eke.ClientHandshake, dict[str, Any]]
 
 
@@ -995,11 +1004,12 @@ def test_users_behind_one_address_all_complete(
             finally:
                 prober.close()
             frame = event if isinstance(event, ReceivedFrame) else None
-            # Refused by the address's pending cap or by LIM-8: either is `busy`.
+            # Refused by the address's pending cap or by LIM-8: either is `busy`; with Q
+            # below LIM-8 it is EKE-THR-7's, with its retry_after.
             _assert_busy(
                 frame,
                 f"EKE1 from an address with {k} logins pending",
-                retry_after=False,
+                retry_after=_address_cap_is_reached(eke_target),
                 held_past_the_limit=k > n,
             )
         except BaseException:
@@ -1069,7 +1079,7 @@ def test_parallel_guesses_are_capped_then_counted(
         _assert_busy(
             frame,
             f"EKE1 while {k} handshakes of one {counter} are pending",
-            retry_after=counter == "user",
+            retry_after=counter == "user" or _address_cap_is_reached(eke_target),
             held_past_the_limit=k > n,
         )
     finally:
@@ -1087,6 +1097,243 @@ def test_parallel_guesses_are_capped_then_counted(
         broken="EKE-THR-5",
         control=lambda: _plain_failures_throttle(eke_target, eke_sources, counter),
     )
+
+
+# ------------------------------------------------- the per-address pending cap (EKE-THR-7)
+#
+# With Q below LIM-8, an address holding Q pending handshakes may still connect, and its
+# next EKE1 is refused by the pending cap itself. That refusal is where three mistakes of
+# an implementation that checks the user's cap and the address's one after the other
+# live: the user's slot reserved before the address's cap refuses and never given back
+# (each such `busy` then takes one of the name's P slots for good), the refusal at the
+# address cap counted as a failure of the address (the user cap's is judged by the honest
+# burst above), and that refusal sent without its retry_after.
+
+
+def _refused_at_the_address(
+    target: Target,
+    prepared: Prepared,
+    source: str | None,
+    held: list[PartialHandshake],
+    what: str,
+    *,
+    held_past_the_limit: bool,
+) -> None:
+    """EKE1 from an address that holds its cap of pending handshakes (`held`): `busy`
+    with retry_after; then the server's close is awaited, so that the address's next
+    connection does not find this one still counted (LIM-8).
+
+    A close, or a `busy` without retry_after, may be LIM-8's refusal of the connection
+    itself: the server may not yet have released the slot of the address's previous,
+    just closed, connection (it releases after its close, which is all a client sees).
+    Such an answer is asked again a few times (bounded); only one that lasts is judged."""
+    timeout = _timeout(target)
+    for attempt in range(_ADDRESS_TRIES):
+        hs = _start(target, prepared, source)
+        try:
+            event = hs.receive_eke2(timeout)
+            if hs.eke2 is not None:
+                age = time.monotonic() - held[0].raw.transcript.started
+                if age >= target.limits.handshake_timeout:
+                    inconclusive(
+                        f"{what}: the pending handshakes were held {age:.2f} s, beyond the "
+                        f"target's handshake timeout ({target.limits.handshake_timeout} s): "
+                        "too slow a run to tell whether the cap still held them"
+                    )
+                # One ended meanwhile (LIM-9 makes room by closing the oldest handshake
+                # when other clients fill every slot): the cap was not full.
+                ended = [
+                    i + 1
+                    for i, other in enumerate(held)
+                    if not isinstance(other.raw.recv_frame(deadline_after(0.0)), TimedOut)
+                ]
+                if ended:
+                    inconclusive(f"{what}: held handshake(s) #{ended} ended meanwhile")
+            frame = event if isinstance(event, ReceivedFrame) else None
+            refused_early = frame is None or (
+                frame.error_name == "busy" and "retry_after" not in (frame.json() or {})
+            )
+            if hs.eke2 is None and refused_early and attempt + 1 < _ADDRESS_TRIES:
+                hs.close()
+                time.sleep(0.1 * (attempt + 1))  # a retry pace, not synchronisation
+                continue
+            _assert_busy(frame, what, held_past_the_limit=held_past_the_limit)
+            deadline = deadline_after(timeout)
+            for _ in range(4):  # busy is fatal (ERR-3): the close follows
+                if isinstance(hs.raw.recv_frame(deadline), (Closed, TimedOut)):
+                    break
+            return
+        finally:
+            hs.close()
+
+
+# How many times an EKE1 at the address's cap is sent when the answer may be LIM-8's.
+_ADDRESS_TRIES = 4
+
+
+def _address_caps(target: Target) -> tuple[int, int, int]:
+    """(P, Q, N); SKIP where the address's pending cap cannot be reached on its own."""
+    p, k = _pending_caps(target)
+    if not _address_cap_is_reached(target):
+        pytest.skip(
+            "the declared Q is not below the declared per-address connection cap (LIM-8): "
+            "the EKE1 of an address holding Q pending handshakes is refused before it is read"
+        )
+    return p, k, target.limits.throttle_failures
+
+
+@pytest.mark.req("EKE-THR-7")
+def test_busy_at_the_address_cap_takes_no_slot_of_the_name(
+    eke_target: Target, eke_sources: SourceAddresses
+) -> None:
+    """An address holds Q pending handshakes of other names; P EKE1s of one new name G
+    from it are each refused `busy` (with retry_after) by the address's cap, G itself
+    having nothing in flight. A refused EKE1 is neither pending nor a failure: G from
+    another address MUST then be answered EKE2. A server that takes G's slot before the
+    address's cap refuses, and does not give it back, has kept P of them: `busy` for
+    good (or, had it counted them, `throttled`)."""
+    _needs_throttling(eke_target, eke_sources)
+    p, k, n = _address_caps(eke_target)
+    nat, name = eke_sources.fresh(), ghost_user()
+    others = [_prepare(ghost_user(), bytes(32)) for _ in range(k)]  # before any accept
+    refused = [_prepare(name, bytes(32)) for _ in range(p)]
+    last = _prepare(name, bytes(32))
+    held: list[PartialHandshake] = []
+    try:
+        for i, prepared in enumerate(others):
+            held.append(
+                _hold(
+                    eke_target,
+                    prepared[0].user,
+                    bytes(32),
+                    nat,
+                    f"login {i + 1} of {k} of other names from one address",
+                    prepared,
+                )
+            )
+        for i, prepared in enumerate(refused):
+            _refused_at_the_address(
+                eke_target,
+                prepared,
+                nat,
+                held,
+                f"EKE1 {i + 1} of {p} of {name!r} from an address with {k} logins pending "
+                f"(Q = {k}), the name having none",
+                held_past_the_limit=k > n,
+            )
+    finally:
+        for hs in held:
+            _end(eke_target, hs)
+    hs = _start(eke_target, last, eke_sources.fresh())
+    try:
+        event = hs.receive_eke2(_timeout(eke_target))
+    finally:
+        hs.close()
+    if hs.eke2 is None:
+        raise ConformanceFailure(
+            f"Expected: EKE2 for {name!r} from another address\n"
+            f"Actual:   {event.describe()}\n"
+            f"EKE-THR-7: {p} EKE1s of {name!r} (P = {p}) were refused `busy` by the cap of an "
+            f"address holding {k} pending handshakes (Q = {k}); the name has no handshake in "
+            "flight and no failure, so its EKE1 MUST be answered EKE2. `busy` now: each "
+            "refusal at the address's cap kept a pending slot of the name (reserved before "
+            "the address's cap refused, never given back); `throttled`: the refusals were "
+            "counted as failures.",
+            violates=("EKE-THR-7",),
+        )
+
+
+@pytest.mark.req("EKE-THR-7", "EKE-THR-5")
+def test_busy_at_the_address_cap_is_not_a_failure(
+    eke_target: Target, eke_sources: SourceAddresses
+) -> None:
+    """An address (a NAT) holds Q pending handshakes: honest logins of the account and
+    N − 1 of unknown names. N EKE1s of new names from it are each refused `busy`, with
+    retry_after (EKE-THR-7); then the honest logins complete and the others end
+    unfinished, each a failure of the address (EKE-THR-5): N − 1 in all. Its next EKE1
+    MUST be answered EKE2 — a server that counts the refusals at the address's cap as
+    failures has throttled the address by then."""
+    _needs_throttling(eke_target, eke_sources)
+    if not eke_target.accounts:
+        pytest.skip("needs an eke account")
+    p, k, n = _address_caps(eke_target)
+    ghosts = min(n - 1, k - 1)
+    honest_count = k - ghosts
+    if honest_count > p - 1:
+        pytest.skip(
+            f"Q = {k} pending handshakes with at most N - 1 = {n - 1} failures need "
+            f"{honest_count} honest logins of one account, and P = {p} leaves other clients "
+            "of it none"
+        )
+    honest = eke_target.accounts[0]
+    pw = password_key_cached(honest.password, honest.user)
+    nat = eke_sources.fresh()
+    # Everything computed before the first accept (LIM-1 counts from there).
+    unknown = [_prepare(ghost_user(), bytes(32)) for _ in range(ghosts)]
+    logins = [_prepare(honest.user, pw) for _ in range(honest_count)]
+    refused = [_prepare(ghost_user(), bytes(32)) for _ in range(n)]
+    last = _prepare(ghost_user(), bytes(32))
+    others: list[PartialHandshake] = []
+    mine: list[PartialHandshake] = []
+    try:
+        for i, prepared in enumerate(unknown):
+            others.append(
+                _hold(
+                    eke_target,
+                    prepared[0].user,
+                    bytes(32),
+                    nat,
+                    f"login {i + 1} of {ghosts} of unknown names from one address",
+                    prepared,
+                )
+            )
+        for i, prepared in enumerate(logins):
+            mine.append(
+                _hold(
+                    eke_target,
+                    honest.user,
+                    pw,
+                    nat,
+                    f"honest login {i + 1} of {honest_count} of {honest.user!r} from an "
+                    f"address with {ghosts + i} other logins pending",
+                    prepared,
+                )
+            )
+        for i, prepared in enumerate(refused):
+            _refused_at_the_address(
+                eke_target,
+                prepared,
+                nat,
+                others + mine,
+                f"EKE1 {i + 1} of {n} of a new name from an address with {k} logins pending "
+                f"(Q = {k})",
+                held_past_the_limit=k > n,
+            )
+        while mine:
+            hs = mine.pop(0)
+            try:
+                _finish(eke_target, hs, f"an honest login of {honest.user!r} behind a busy address")
+            finally:
+                hs.close()
+    finally:
+        for hs in mine:
+            _complete_quietly(eke_target, hs)
+        for hs in others:
+            _end(eke_target, hs)
+    hs = _start(eke_target, last, nat)
+    try:
+        event = hs.receive_eke2(_timeout(eke_target))
+    finally:
+        hs.close()
+    if hs.eke2 is None:
+        raise ConformanceFailure(
+            f"Expected: EKE2 for a new name from {nat}\n"
+            f"Actual:   {event.describe()}\n"
+            f"EKE-THR-7: the address was told `busy` {n} times at its pending cap (Q = {k}); "
+            f"its only failures are the {ghosts} handshakes left unfinished (N = {n}), and "
+            "nothing of it is pending: a busy answer MUST NOT count as a failure.",
+            violates=("EKE-THR-7",),
+        )
 
 
 @pytest.mark.req("EKE-THR-6", "EKE-THR-4", "EKE-THR-1")

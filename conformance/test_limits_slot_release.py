@@ -10,7 +10,8 @@ everyone, for good — the fleet's idle laptops lock the server out by the next 
 The case fills every slot of the declared `max_connections` with established channels
 that stay silent, lets the responder end each with its idle timeout (LIM-2), then opens
 one channel more: it must be admitted and served. Runs for both profiles when the
-target declares `max_connections` small enough to fill (the embedded reference: 8).
+target declares `max_connections` small enough to fill (the embedded reference: 10 for
+sft-eke/1, 8 for sft-pki/1).
 """
 
 from __future__ import annotations

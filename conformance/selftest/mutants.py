@@ -84,6 +84,7 @@ from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
 from conformance.selftest.mutants_blind_frames import MUTANTS as _BLIND_FRAMES
 from conformance.selftest.mutants_blind_pki import MUTANTS as _BLIND_PKI
 from conformance.selftest.mutants_ca import MUTANTS as _CA
+from conformance.selftest.mutants_caps import MUTANTS as _CAPS
 from conformance.selftest.mutants_client_put import MUTANTS as _CLIENT_PUT
 from conformance.selftest.mutants_coverage import MUTANTS as _COVERAGE
 from conformance.selftest.mutants_eke_client import MUTANTS as _EKE_CLIENT
@@ -456,6 +457,7 @@ MUTANTS += _BLIND12_OPS
 MUTANTS += _BLIND12_CLIENT3
 MUTANTS += _BLIND13_EKE + _BLIND13_PKI + _BLIND13_CLIENT + _BLIND13_CLIENT2 + _BLIND13_CA
 MUTANTS += _BLIND13_OPS + _BLIND13_CLIENT3 + _BLIND13_CLIENT4
+MUTANTS += _CAPS
 MUTANTS += _ENROLL
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name
