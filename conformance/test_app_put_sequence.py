@@ -122,8 +122,17 @@ def _acknowledged(channel: Channel, name: str, data: bytes, what: str) -> None:
     with its own DONE [APP-PUT-5]."""
     answer, final = put_file(channel, name, data)
     want = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-    got = final.frame.json() if final is not None and final.frame is not None else None
-    if answer.frame is None or answer.frame.type != b"RSFL" or got != want:
+    done = final.frame.json() if final is not None and final.frame is not None else None
+    # Only DONE's defined members: a receiver ignores the others (FRM-10).
+    got = {k: done.get(k) for k in want} if isinstance(done, dict) else done
+    if (
+        answer.frame is None
+        or answer.frame.type != b"RSFL"
+        or final is None
+        or final.frame is None
+        or final.frame.type != b"DONE"
+        or got != want
+    ):
         raise ConformanceFailure.evidence(
             f"APP-PUT-5: {what}, then an honest put of {name!r} without sha256 on the same "
             "connection",

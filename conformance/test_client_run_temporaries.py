@@ -28,12 +28,15 @@ Fixtures (conformance/plugin.py): `eke_target`, `pki_target` (lab mode), `tmp_pa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import secrets
 import shlex
 import socket
 import struct
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -103,6 +106,29 @@ def _plant(outdir: Path) -> Path:
     return live
 
 
+class _KeptLive:
+    """Keeps a planted temporary live while the initiator runs: its modification time is
+    refreshed every 0.2 s, as another initiator still writing it would. APP-STORE-3 lets
+    an initiator remove temporaries "that nobody has written to for longer than the idle
+    timeout", and its own idle timeout may be short (LIM-2 is configurable): a temporary
+    planted once and left alone is stale to it after that long, not live."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kept-live", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            with contextlib.suppress(OSError):
+                os.utime(self.path)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(1.0)
+
+
 def _judge_live(live: Path, out: Path, served: bytes, what: str, note: str) -> None:
     kept = out.read_bytes() if out.is_file() else None
     problems: list[str] = []
@@ -148,22 +174,26 @@ def test_eke_initiator_leaves_another_live_temporary_alone(
     outdir = tmp_path / "out"
     outdir.mkdir()
     live = _plant(outdir)
-    case = run_case(
-        eke_target,
-        tmp_path,
-        transcripts,
-        behaviour,
-        name=_EKE_NAME,
-        password=password,
-        outdir=outdir,
-        timeout=_TIMEOUT,
-    )
+    kept = _KeptLive(live)
+    try:
+        case = run_case(
+            eke_target,
+            tmp_path,
+            transcripts,
+            behaviour,
+            name=_EKE_NAME,
+            password=password,
+            outdir=outdir,
+            timeout=_TIMEOUT,
+        )
+    finally:
+        kept.stop()
     _judge_live(
         live,
         case.result.out,
         _EKE_CONTENT,
         f"APP-STORE-1: an honest get into a directory where {live.name} (another "
-        "initiator's temporary) was written a moment ago",
+        "initiator's temporary, kept live while it ran) was written a moment ago",
         case.describe(),
     )
 
@@ -174,15 +204,23 @@ def test_pki_initiator_leaves_another_live_temporary_alone(
     pki_target: Target, tmp_path: Path, transcripts: TranscriptBook
 ) -> None:
     planted: list[Path] = []
-    got = _run_lie(
-        pki_target, tmp_path, transcripts, _honest, prepare=lambda d: planted.append(_plant(d))
-    )
+    kept: list[_KeptLive] = []
+
+    def prepare(outdir: Path) -> None:
+        planted.append(_plant(outdir))
+        kept.append(_KeptLive(planted[-1]))
+
+    try:
+        got = _run_lie(pki_target, tmp_path, transcripts, _honest, prepare=prepare)
+    finally:
+        for each in kept:
+            each.stop()
     _judge_live(
         planted[0],
         got.run.out,
         CONTENT,
         f"APP-STORE-1: an honest get into a directory where {planted[0].name} (another "
-        "initiator's temporary) was written a moment ago",
+        "initiator's temporary, kept live while it ran) was written a moment ago",
         got.describe(),
     )
 

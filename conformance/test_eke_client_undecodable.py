@@ -261,14 +261,17 @@ def test_client_refuses_a_done_missing_a_member_or_not_utf8(
 ) -> None:
     """[FRM-9] The file's honest bytes, then a DONE without `size` (or with `size: null`,
     not absent but malformed), or not UTF-8 in a member the schema ignores: the frame
-    that would complete the get is malformed, so the get fails (`bad_frame`). A client
+    that would complete the get is malformed, so the get fails (`bad_frame`; for the
+    missing or null size `integrity_failed` too, FRM-16). A client
     that checks "the sizes it was given" keeps the file."""
     payload = _MALFORMED_DONE[kind]
     case, server = lies._run_lie(eke_target, tmp_path, transcripts, _done_raw(payload))
     _judge(
         case,
         f"FRM-9: the file's bytes, then DONE {payload!r}",
-        owed="bad_frame",
+        # An absent or null size also fails APP-GET-3's check (FRM-16: either code); a
+        # payload that is not UTF-8 breaks FRM-9 alone.
+        owed="bad_frame" if kind == "note-byte-ff" else "bad_frame|integrity_failed",
         server=server,
         own=("FRM-9",),
     )

@@ -61,6 +61,18 @@ _DONES: dict[str, tuple[bytes, tuple[str, ...]]] = {
 }
 
 
+# A DONE object whose `size` or `sha256` is missing or of another JSON type also fails
+# APP-GET-3's check (the bytes received cannot equal an absent size or digest): FRM-16
+# lets the initiator answer `integrity_failed` as well as `bad_frame` (as a responder may
+# for a put's DONE, APP-PUT-5). A duplicate key or a payload that is no object breaks
+# FRM-9 alone.
+_BAD_FRAME_ONLY = ("sha256-twice-last-right", "not-an-object")
+
+
+def _owed(case: str) -> str:
+    return "bad_frame" if case in _BAD_FRAME_ONLY else "bad_frame|integrity_failed"
+
+
 def _payload(case: str, size: int, digest: str) -> bytes:
     template = _DONES[case][0]
     return template.replace(b"%d", str(size).encode()).replace(b"%s", digest.encode())
@@ -90,12 +102,13 @@ def test_eke_client_refuses_a_done_that_breaks_its_schema(
     eke_target: Target, tmp_path: Path, transcripts: TranscriptBook, case: str
 ) -> None:
     """The get fails: non-zero exit, nothing under the final name, no temporary file, and
-    `EROR bad_frame` sealed in a record."""
+    `EROR bad_frame` (or, for a member missing or mistyped, `integrity_failed`: FRM-16)
+    sealed in a record."""
     payload = _payload(case, eke_lies.SIZE, eke_lies.DIGEST)
     lie = _honest_then_done(eke_lies.CONTENT, eke_lies.DIGEST, payload)
     client, server = eke_lies._run_lie(eke_target, tmp_path, transcripts, lie)
     eke_lies._judge_failed_get(
-        client, _what(case, payload), owed="bad_frame", server=server, own=_DONES[case][1]
+        client, _what(case, payload), owed=_owed(case), server=server, own=_DONES[case][1]
     )
 
 
@@ -106,8 +119,8 @@ def test_pki_initiator_refuses_a_done_that_breaks_its_schema(
     target: Target, tmp_path: Path, transcripts: TranscriptBook, case: str
 ) -> None:
     """The get fails: non-zero exit, nothing under the final name, no temporary file, and
-    `EROR bad_frame`."""
+    `EROR bad_frame` (or, for a member missing or mistyped, `integrity_failed`: FRM-16)."""
     payload = _payload(case, pki_lies.SIZE, pki_lies.DIGEST)
     lie = _honest_then_done(pki_lies.CONTENT, pki_lies.DIGEST, payload)
     got = pki_lies._run_lie(target, tmp_path, transcripts, lie)
-    pki_lies._judge_failed_get(got, _what(case, payload), "bad_frame", _DONES[case][1])
+    pki_lies._judge_failed_get(got, _what(case, payload), _owed(case), _DONES[case][1])
