@@ -573,7 +573,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "eke-lim9-evicts-newest",
         "eke",
         "LIM-9",
-        "test_lockout.py",
+        "test_ops_lim9_eviction_order.py",
         "L3: a full server closes the NEWEST pending connection to admit one: an honest "
         "client in mid-handshake is closed by the next silent socket",
         _evicts_newest,
