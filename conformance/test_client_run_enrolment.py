@@ -44,14 +44,11 @@ from conformance._wire_fixtures import lab_pki
 from conformance.plugin import inconclusive
 from conformance.target import Target
 from conformance.test_enroll_client import (
-    _RUN_TIMEOUT,
-    ALIAS,
     CA_HOST,
     PASSWORD,
     HostileCa,
     Run,
     _ca_certificate,
-    _enroll_cmd,
     _fail,
     _fixed,
     _honest,
@@ -59,10 +56,9 @@ from conformance.test_enroll_client import (
     _run,
     _server_context,
     _stored,
+    run_against,
 )
 from conformance.x509 import Certificate, LabPKI
-from sftkit.launch import LaunchError, python_env, run_command
-from sftkit.target_options import client_launch
 
 __all__: list[str] = []
 
@@ -92,39 +88,7 @@ def _run_at(
 ) -> Run:
     """test_enroll_client's run against `ca` (started and stopped here, with `also`: a
     second listener the answers point to)."""
-    template = _enroll_cmd(target)
-    assert target.root is not None
-    pw = tmp / "enrol.password"
-    pw.touch(mode=0o600)
-    pw.write_bytes(password_file)
-    out = tmp / "identity"
-    ca.start()
-    try:
-        values = {
-            "ca_url": ca.url,
-            "root": str(target.root),
-            "alias": ALIAS,
-            "password_file": str(pw),
-            "out": str(out),
-        }
-        launch = client_launch(template, values, success="exit")
-        try:
-            done = run_command(
-                list(launch.argv),
-                stdin=launch.stdin or b"",
-                timeout=_RUN_TIMEOUT,
-                env=python_env(None),
-                cwd=tmp,
-            )
-        except LaunchError as exc:
-            inconclusive(f"the enrolment command did not end: {exc}")
-            raise AssertionError("unreachable") from exc
-    finally:
-        ca.stop()
-        if also is not None:
-            also.stop()
-    output = (done.stdout + done.stderr).decode(errors="replace")
-    return Run(done.returncode, output, out, ca)
+    return run_against(target, tmp, ca, also=also, password_file=password_file)
 
 
 def _plain(lab: LabPKI, target: Target, **where: Any) -> _CaAt:

@@ -39,8 +39,6 @@ from conformance._wire_fixtures import lab_pki
 from conformance.plugin import inconclusive
 from conformance.target import Target
 from conformance.test_enroll_client import (
-    _RUN_TIMEOUT,
-    ALIAS,
     CA_HOST,
     PASSWORD,
     Answer,
@@ -49,7 +47,6 @@ from conformance.test_enroll_client import (
     _ca_certificate,
     _cert_spki,
     _csr_spki,
-    _enroll_cmd,
     _fail,
     _fixed,
     _honest,
@@ -58,47 +55,16 @@ from conformance.test_enroll_client import (
     _run,
     _server_context,
     _stored,
+    run_against,
 )
 from conformance.x509 import EKU_CLIENT_AUTH, EKU_SERVER_AUTH, CertProfile, LabPKI
-from sftkit.launch import LaunchError, python_env, run_command
-from sftkit.target_options import client_launch
 
 pytestmark = [pytest.mark.profile("pki"), pytest.mark.side("initiator")]
 
 
 def _run_with_env(target: Target, tmp: Path, ca: HostileCa, env: dict[str, str]) -> Run:
     """test_enroll_client's run, with `env` added to the client's environment."""
-    template = _enroll_cmd(target)
-    assert target.root is not None
-    pw = tmp / "enrol.password"
-    pw.touch(mode=0o600)
-    pw.write_bytes((PASSWORD + "\n").encode())
-    out = tmp / "identity"
-    ca.start()
-    try:
-        values = {
-            "ca_url": ca.url,
-            "root": str(target.root),
-            "alias": ALIAS,
-            "password_file": str(pw),
-            "out": str(out),
-        }
-        launch = client_launch(template, values, success="exit")
-        try:
-            done = run_command(
-                list(launch.argv),
-                stdin=launch.stdin or b"",
-                timeout=_RUN_TIMEOUT,
-                env=python_env(env),
-                cwd=tmp,
-            )
-        except LaunchError as exc:
-            inconclusive(f"the enrolment command did not end: {exc}")
-            raise AssertionError("unreachable") from exc
-    finally:
-        ca.stop()
-    output = (done.stdout + done.stderr).decode(errors="replace")
-    return Run(done.returncode, output, out, ca)
+    return run_against(target, tmp, ca, env=env)
 
 
 @pytest.mark.req("PKI-TLS-4")
@@ -207,7 +173,7 @@ def test_enrolment_client_keeps_a_certificate_only_from_a_200_json_answer(
     if run.returncode == 0:
         _fail(
             f"CA-ENR-12: the CA answers the enrolment with {kind} (a root-issued certificate "
-            "for the CSR's own key, but not a 200 `{\"certificate\": PEM}` answer)",
+            'for the CSR\'s own key, but not a 200 `{"certificate": PEM}` answer)',
             "a non-zero exit status: only a 200 answer whose body is the JSON of CA-ENR-2 "
             "gives a certificate",
             run,

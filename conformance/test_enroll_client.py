@@ -423,7 +423,6 @@ def _run(
     plain: bool = False,
     env: dict[str, str] | None = None,
 ) -> Run:
-    template = _enroll_cmd(target)
     assert target.root is not None
     ca = HostileCa(
         None if plain else _server_context(tmp, ca_cert, tls12_only=tls12_only),
@@ -431,6 +430,22 @@ def _run(
         lab.root.crl_der(),
         target.root.read_bytes(),
     )
+    return run_against(target, tmp, ca, password_file=password_file, env=env)
+
+
+def run_against(
+    target: Target,
+    tmp: Path,
+    ca: HostileCa,
+    *,
+    password_file: bytes = (PASSWORD + "\n").encode(),
+    env: dict[str, str] | None = None,
+    also: HostileCa | None = None,
+) -> Run:
+    """The enrolment client under test run once against `ca` (started and stopped here,
+    with `also`: a second listener its answers point to)."""
+    template = _enroll_cmd(target)
+    assert target.root is not None
     pw = tmp / "enrol.password"
     pw.touch(mode=0o600)
     pw.write_bytes(password_file)
@@ -458,6 +473,8 @@ def _run(
             raise AssertionError("unreachable") from exc
     finally:
         ca.stop()
+        if also is not None:
+            also.stop()
     output = (done.stdout + done.stderr).decode(errors="replace")
     return Run(done.returncode, output, out, ca)
 
