@@ -78,11 +78,10 @@ EMBEDDED_LIMITS = Limits(
     # (N−1 failures, then P pending handshakes abandoned).
     lock_after=5,
     # EKE-THR-9: small failure tables, so that test_eke_tables.py can fill one (E + 1
-    # failures) and see that the other keeps its entries, and a locked one its lock —
-    # yet room for the run: hard-locked names (EKE-THR-11) are never evicted and stay for
-    # the whole run, and a table whose every entry is locked evicts each new partial
-    # count at the next failure of anyone (16 entries were filled by the run's own hard
-    # locks: false FAILs of later user-name throttling cases).
+    # failures) and see that the other keeps its entries, and a locked one its lock, and
+    # test_eke_hard_lock_bound.py can hard-lock E + 1 names — yet room for the run: the
+    # backoff locks of many cases run at once, and an entry is not evicted while its lock
+    # runs (hard locks stay for the whole run but no longer count towards E).
     throttle_table_entries=40,
     # PKI-CERT-7: a refetch the revocation case can wait for (one CRL fetch per 2 s).
     crl_refresh=2.0,

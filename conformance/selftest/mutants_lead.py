@@ -316,6 +316,28 @@ def _ca_revocation_checked_at_login_only() -> None:
     )
 
 
+def _eke_hard_locks_fill_the_table() -> None:
+    """Hard-locked names count towards the user table's bound (never evicted, though):
+    a table of E hard locks evicts every new partial count at the next failure."""
+    throttle = _module("reference.eke.throttle")
+
+    def _trim(self: Any, now: float) -> None:
+        for kind in ("user", "addr"):
+            table = self._entries.table(kind)
+            excess = len(table) - self.config.max_entries
+            if excess <= 0:
+                continue
+            evictable = [
+                key
+                for key, entry in table.items()
+                if not self._hard_locked((kind, key), entry) and self._wait((kind, key), now) <= 0
+            ][:excess]
+            for key in evictable:
+                del self._entries[(kind, key)]
+
+    throttle.Throttle._trim = _trim
+
+
 MUTANTS: tuple[Mutant, ...] = (
     *_RESERVED,
     Mutant(
@@ -457,5 +479,15 @@ MUTANTS: tuple[Mutant, ...] = (
         test_file="test_eke_user_names_invalid.py",
         description="control characters dropped and names cut to 64 bytes before the lookup",
         apply=_invalid_names_matched,
+    ),
+    Mutant(
+        name="lead-eke-hard-locks-fill-the-table",
+        group="eke",
+        profile="eke",
+        requirement="EKE-THR-9",
+        test_file="test_eke_hard_lock_bound.py",
+        description="hard-locked names count towards the user table's bound: E hard locks "
+        "and every new partial count is evicted at the next failure",
+        apply=_eke_hard_locks_fill_the_table,
     ),
 )

@@ -18,7 +18,8 @@ user name is locked until an administrator unlocks it [EKE-THR-11].
 Counters for names that do not exist are kept too (otherwise throttling would tell
 which users exist). User names and addresses live in separate tables, each bounded by
 `max_entries`; only entries whose lock has expired are evicted, least recently failed
-first, and an idle entry is forgotten after `forget_after` [EKE-THR-9]. IPv6 addresses
+first, and an idle entry is forgotten after `forget_after` [EKE-THR-9]. Hard-locked
+names are kept apart from the bound: never evicted, never counted towards it. IPv6 addresses
 are counted per /64 [EKE-THR-10]. With a database path the failure tables are written
 through to SQLite and reloaded at start: a restart resets nothing [EKE-THR-8]. Pending
 handshakes are not persisted (their connections do not survive a restart either).
@@ -346,7 +347,13 @@ class Throttle:
                 ):
                     break
                 del self._entries[(kind, key)]
-            excess = len(table) - self.config.max_entries
+            # [EKE-THR-9]: a hard-locked name neither goes nor counts towards the bound
+            # (counted, a table full of hard locks would evict each new partial count at
+            # the next failure: per-name throttling off for every other name).
+            if len(table) <= self.config.max_entries:
+                continue
+            held = sum(1 for key, entry in table.items() if self._hard_locked((kind, key), entry))
+            excess = len(table) - held - self.config.max_entries
             if excess <= 0:
                 continue
             # [EKE-THR-9]: only entries whose lock has run out may go, oldest first.

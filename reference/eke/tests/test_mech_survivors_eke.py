@@ -47,16 +47,40 @@ def test_hard_lock_holds_with_or_without_a_database(tmp_path: Path, persisted: b
 
 
 def test_full_failure_table_is_reported_once(caplog: pytest.LogCaptureFixture) -> None:
-    # Every entry hard-locked and the table over its bound [EKE-THR-9]: the operator is
-    # told once (an inverted flag told never; a dropped flag would tell every failure).
-    config = ThrottleConfig(failures=1, lock_after=1, max_entries=1)
+    # Every entry's lock running and the table over its bound [EKE-THR-9]: the operator
+    # is told once (an inverted flag told never; a dropped flag would tell every failure).
+    config = ThrottleConfig(failures=1, base=100.0, cap=100.0, max_entries=1)
     throttle = Throttle(config, _Clock())
+    users = ("alice", "bob", "carol", "dave")
     with caplog.at_level(logging.WARNING, logger="sft.eke.throttle"):
-        for user in ("alice", "bob", "carol", "dave"):
+        for user in users:
             throttle.failed(user, "10.0.0.1")
     warnings = [r for r in caplog.records if "over its bound" in r.getMessage()]
     assert len(warnings) == 1, [r.getMessage() for r in caplog.records]
-    assert all(throttle.locked(user) for user in ("alice", "bob", "carol", "dave"))
+    assert all(throttle.retry_after(user, "10.0.0.9") for user in users)
+
+
+@pytest.mark.req("EKE-THR-9", "EKE-THR-11")
+def test_hard_locks_do_not_count_towards_the_bound(caplog: pytest.LogCaptureFixture) -> None:
+    # A table holding its bound's worth of hard locks must still count a new name to its
+    # throttle: counted towards the bound, each new partial count was evicted at the next
+    # failure (per-name throttling off for every other name), and nobody was told.
+    config = ThrottleConfig(failures=3, base=1.0, cap=4.0, lock_after=3, max_entries=2)
+    clock = _Clock()
+    throttle = Throttle(config, clock)
+    locked = ("alice", "bob", "carol")
+    for user in locked:
+        for _ in range(config.lock_after):
+            throttle.failed(user, "10.0.0.1")
+        clock.now += 10.0
+    with caplog.at_level(logging.WARNING, logger="sft.eke.throttle"):
+        for i in range(config.failures):
+            throttle.failed("victim", f"10.0.1.{i}")
+            clock.now += 0.1
+    assert throttle.failures(user="victim") == config.failures
+    assert throttle.retry_after("victim", "10.0.2.1") is not None
+    assert all(throttle.locked(user) for user in locked)
+    assert not [r for r in caplog.records if "over its bound" in r.getMessage()]
 
 
 @pytest.mark.req("EKE-KS-2")

@@ -114,6 +114,7 @@ export const FAULTS = {
   'r4-consecutive-not-reset': ['EKE-THR-11', "server: a success resets n and the lock but not the consecutive count of the hard cap"],
   'r4-evicted-pending-forgiven': ['EKE-THR-5', "server: a pending handshake evicted for a newcomer (LIM-9) frees its slot uncounted"],
   'r4-reservation-kept-on-failure': ['APP-PUT-8', "server: a put's name reserved at accept, released only when stored: a failed put's name is 'exists'"],
+  'r5-hard-locks-fill-table': ['EKE-THR-9', "server: hard-locked names count towards the table's bound: each new partial count evicted at the next failure"],
 };
 
 const active = new Set(

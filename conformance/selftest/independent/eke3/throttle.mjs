@@ -104,9 +104,16 @@ export class Throttle {
   /** EKE-THR-9: bound each table alone, never dropping a running lock (oldest first). */
   evict(table, now) {
     if (table.size <= this.tableEntries) return;
+    // Hard-locked names neither go nor count towards the bound (else E of them would
+    // evict every new partial count at its next failure).
+    let size = table.size;
+    if (!fault('r5-hard-locks-fill-table')) for (const v of table.values()) if (v.locked) size -= 1;
     for (const [k, v] of table) {
-      if (table.size <= this.tableEntries) break;
-      if (!v.locked && v.until <= now) table.delete(k);
+      if (size <= this.tableEntries) break;
+      if (!v.locked && v.until <= now) {
+        table.delete(k);
+        size -= 1;
+      }
     }
   }
   unlock(userKey) {

@@ -51,6 +51,11 @@ static int entry_locked(const struct entry *e, double now, int is_user)
     return over_threshold(e->fails) && e->locked_until > now;
 }
 
+static int entry_hard_locked(const struct entry *e)
+{
+    return g_cfg.lock_after > 0 && e->consecutive >= g_cfg.lock_after;
+}
+
 static struct entry *find(struct table *t, const char *key, int create, int is_user)
 {
     struct entry *free_slot = NULL, *victim = NULL;
@@ -69,6 +74,24 @@ static struct entry *find(struct table *t, const char *key, int create, int is_u
     }
     if (!create)
         return NULL;
+    if (free_slot == NULL && is_user && !FAULTY(F_R5_HARD_LOCKS_FILL)) {
+        /* EKE-THR-9: hard-locked names do not count towards the bound: the table grows
+         * by their number rather than refuse (or evict) the next name. */
+        size_t held = 0;
+        for (size_t i = 0; i < t->n; i++)
+            if (t->e[i].used && entry_hard_locked(&t->e[i]))
+                held++;
+        if (t->n - held < g_cfg.table_entries) {
+            size_t grown = t->n + (t->n / 2 > 16 ? t->n / 2 : 16);
+            struct entry *more = realloc(t->e, grown * sizeof *more);
+            if (more != NULL) {
+                memset(more + t->n, 0, (grown - t->n) * sizeof *more);
+                free_slot = more + t->n;
+                t->e = more;
+                t->n = grown;
+            }
+        }
+    }
     struct entry *e = free_slot != NULL ? free_slot : victim;
     if (e == NULL)
         return NULL;
