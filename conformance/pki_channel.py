@@ -291,11 +291,13 @@ def connect_pki(
     timeout: float = DEFAULT_TIMEOUT,
     name: str = "",
     server_hostname: str | None = None,
+    session: ssl.SSLSession | None = None,
 ) -> PkiChannel | HandshakeRefused:
     """Connects and completes the TLS handshake, or says why it was refused.
 
     `server_hostname` is sent as SNI only (the context checks no host name): a claim an
-    initiator makes, which a responder must never take for its identity [PKI-ID-2]."""
+    initiator makes, which a responder must never take for its identity [PKI-ID-2].
+    `session`: a TLS session (ticket) from an earlier connection, offered for resumption."""
     transcript = Transcript(name=name or f"pki {host}:{port}")
     try:
         raw = socket.create_connection((host, port), timeout=timeout)
@@ -307,7 +309,11 @@ def connect_pki(
     try:
         # A ragged EOF (TCP FIN without close_notify) must stay visible [PKI-TLS-6].
         tls = ctx.wrap_socket(
-            raw, server_side=False, suppress_ragged_eofs=False, server_hostname=server_hostname
+            raw,
+            server_side=False,
+            suppress_ragged_eofs=False,
+            server_hostname=server_hostname,
+            session=session,
         )
     except (ssl.SSLError, OSError) as exc:
         raw.close()

@@ -14,7 +14,9 @@ cases plant the entry and remove it afterwards; without it, SKIP.
 
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 
 import pytest
 
@@ -116,3 +118,56 @@ def test_put_onto_any_inbox_entry_is_refused_before_data(
                 path.unlink()
             elif path.is_dir():
                 path.rmdir()
+
+
+@pytest.mark.req("APP-PUT-3", "APP-PUT-8")
+@pytest.mark.parametrize("link", ["dangling", "to-an-outside-file", "to-a-missing-outside-file"])
+def test_link_planted_during_a_put_is_neither_replaced_nor_written_through(
+    target: Target, app_channel: AppChannel, link: str, tmp_path: Path
+) -> None:
+    """The name is free at `PUTF` (accepted); while the data is on its way a symbolic
+    link of that name appears in the inbox. At `DONE` the name exists: the put is
+    answered `exists` (it lost to the entry, APP-PUT-8), the link is still the same link,
+    and nothing was written where it points. A responder that checks the name at PUTF and
+    commits with a test that follows links (`stat()`, `exists()`) and a replacing rename
+    replaces the dangling link; one that writes the final name through a link fills its
+    target."""
+    require(target, "put")
+    if target.inbox is None:
+        pytest.skip("the target file does not declare its inbox (key `inbox`)")
+    name = fresh_name()
+    where = target.inbox / name
+    outside = tmp_path / "outside.txt"
+    if link == "to-an-outside-file":
+        outside.write_bytes(b"outside, unchanged")
+    pointee = f"{name}.nowhere" if link == "dangling" else str(outside)
+    before = outside.read_bytes() if outside.exists() else None
+    data = b"the put under way"
+    try:
+        channel = app_channel()
+        channel.send_frame("PUTF", {"name": name, "size": len(data)})
+        channel.expect([ExpectFrame("RSFL", {"accept": True})]).check(f"PUTF {name!r}")
+        channel.send_frame("DATA", data[:5])
+        os.symlink(pointee, where)
+        channel.send_frame("DATA", data[5:])
+        channel.send_frame("DONE", {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+        outcome = channel.expect([ExpectError("exists"), ExpectFrame("DONE")])
+        after = outside.read_bytes() if outside.exists() else None
+        kept = where.is_symlink() and os.readlink(where) == pointee
+        if (outcome.frame is not None and outcome.frame.type == b"DONE") or not kept:
+            raise ConformanceFailure.evidence(
+                f"APP-PUT-3/8: PUTF {name!r} accepted, then a symbolic link ({link}, -> "
+                f"{pointee!r}) of that name appeared in the inbox before DONE",
+                "EROR exists instead of DONE; the link left as it is",
+                f"{outcome.describe()}; the link {'kept' if kept else 'replaced or removed'}",
+            )
+        outcome.check(f"APP-PUT-8: DONE of {name!r}, a {link} link of that name in the inbox")
+        if after != before:
+            raise ConformanceFailure.evidence(
+                f"APP-PUT-3: a put of {name!r} whose name became a link ({link}) mid-put",
+                f"{outside} unchanged ({before!r})",
+                f"{after!r}: the put was written through the link",
+            )
+    finally:
+        if where.is_symlink():
+            where.unlink()

@@ -158,6 +158,13 @@ PKI_FILES = (
     "test_client_pki_member_sets.py",
     "test_client_pki_request_names.py",
     "test_client_pki_session_checks.py",
+    "test_app_name_shapes.py",
+    "test_app_request_volume.py",
+    "test_app_put_interleaved.py",
+    "test_pki_handshake_overlap.py",
+    "test_pki_refusal_messages.py",
+    "test_pki_subject_order.py",
+    "test_pki_resumption.py",
 )
 
 
