@@ -17,7 +17,7 @@ import pytest
 
 from conformance import eke
 from conformance._wire_fixtures import fresh_name, put_file
-from conformance.eke_channel import EkeChannel
+from conformance.eke_channel import EkeChannel, connect_raw, password_key_cached
 from conformance.pki_channel import close_bound
 from conformance.plugin import inconclusive
 from conformance.target import Target
@@ -32,6 +32,7 @@ from conformance.wire import (
     Outcome,
     ReceivedFrame,
     control,
+    deadline_after,
     frame_bytes,
     header_bytes,
 )
@@ -663,3 +664,62 @@ def test_tampered_data_record_of_any_size_closes(
         "put's DONE",
     )
 
+
+# [EKE-REC-5] The record phase starts right after EKE3 on the client's side of the stream:
+# a frame that follows EKE3 in the same segment is already "after the handshake". A server
+# that hands the bytes its handshake read beyond EKE3 to the application layer as they are
+# (a seam between its two parsers) serves a request that never was a record.
+_PIPELINED_PLAINTEXT: dict[str, Callable[[str], bytes]] = {
+    "RQFL": lambda name: control({"name": name}),
+    "BYE_": lambda _name: control({}),
+    "PUTF": lambda _name: control({"name": fresh_name("sft-plain-putf"), "size": 10}),
+}
+
+
+@pytest.mark.req("EKE-REC-5")
+@pytest.mark.parametrize("frame_type", sorted(_PIPELINED_PLAINTEXT))
+def test_plaintext_frame_pipelined_with_eke3_is_not_served(
+    eke_target: Target, frame_type: str
+) -> None:
+    """EKE3 and a plaintext request in one write: the server may send EKE4 (it verified
+    EKE3 first) but must then treat the plaintext frame as a failure and close — no record
+    may answer it (a fatal EROR record before the close is tolerated)."""
+    if not eke_target.accounts:
+        pytest.skip("needs an eke account")
+    account = eke_target.accounts[0]
+    timeout = max(3.0, min(10.0, eke_target.limits.idle_timeout * 2))
+    client = eke.ClientHandshake(
+        user=account.user, pw=password_key_cached(account.password, account.user)
+    )
+    first = client.eke1()  # before connecting: the handshake clock starts at accept
+    raw = connect_raw(eke_target.host, eke_target.port, timeout=timeout, name="eke3+plaintext")
+    try:
+        raw.send_frame(b"EKE1", first)
+        event = raw.recv_frame(deadline_after(timeout))
+        if not isinstance(event, ReceivedFrame) or event.type != b"EKE2":
+            inconclusive(f"no EKE2 for an honest EKE1: {event.describe()}")
+            return
+        eke3 = client.on_eke2(event.json() or {})
+        plain = frame_bytes(frame_type, _PIPELINED_PLAINTEXT[frame_type](_known_name(eke_target)))
+        raw.send_raw(frame_bytes("EKE3", control(eke3)) + plain)
+        what = f"EKE3 and a plaintext {frame_type} in one segment"
+        event = raw.recv_frame(deadline_after(timeout))
+        if isinstance(event, ReceivedFrame) and event.type == b"EKE4":
+            client.on_eke4(event.json() or {})
+            sender, receiver = client.record_layer()
+            assert client.keys is not None
+            channel = EkeChannel(raw, client.keys, sender, receiver, role="client")
+            _expect_closed_without_answer(channel, what)
+            return
+        fatal = {name for name, code in ERROR_CODES.items() if code in FATAL_CODES}
+        if isinstance(event, Closed) or (
+            isinstance(event, ReceivedFrame) and event.type == b"EROR" and event.error_name in fatal
+        ):
+            return  # refused before EKE4: nothing was served
+        raise ConformanceFailure(
+            f"{what}\nExpected: EKE4 then the close (or a fatal EROR)\n"
+            f"Actual:   {event.describe()}",
+            violates=("EKE-REC-5",),
+        )
+    finally:
+        raw.close()
