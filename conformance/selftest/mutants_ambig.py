@@ -685,6 +685,7 @@ def all_readings() -> tuple[Reading, ...]:
         readings_session12,
         readings_session12b,
         readings_session13,
+        readings_session14,
     )
 
     return (
@@ -700,6 +701,7 @@ def all_readings() -> tuple[Reading, ...]:
         + readings_session12.READINGS
         + readings_session12b.READINGS
         + readings_session13.READINGS
+        + readings_session14.READINGS
     )
 
 
