@@ -451,6 +451,9 @@ def run_case(
 # Whether X' was the residue (s = 0) in each EKE1 the client sent in this process: the
 # sign must be random (EKE-X-2); every run adds its sample, so the check is nearly free.
 SIGN_SAMPLES: list[bool] = []
+# The same samples by password key: with one password the sign must still vary (a sign
+# derived from pw, the same in every handshake, looks random across passwords only).
+SIGN_SAMPLES_BY_PW: dict[bytes, list[bool]] = {}
 # X = g^x of every EKE1 and Na of every EKE3 the client sent in this process: a value
 # seen twice means a fixed or reseeded generator (EKE-HS-10).
 X_SAMPLES: list[int] = []
@@ -473,6 +476,7 @@ def _note_sign(transcript: Transcript, pw: bytes) -> None:
         if 1 < x_prime < eke.P - 1:
             residue = eke.jacobi(x_prime, eke.P) == 1
             SIGN_SAMPLES.append(residue)
+            SIGN_SAMPLES_BY_PW.setdefault(pw, []).append(residue)
             X_SAMPLES.append(x_prime if residue else eke.P - x_prime)
         return
 
@@ -482,6 +486,7 @@ __all__ += [
     "NA_ECHOES",
     "NA_SAMPLES",
     "SIGN_SAMPLES",
+    "SIGN_SAMPLES_BY_PW",
     "X_SAMPLES",
     "client_template",
     "client_user",

@@ -264,3 +264,83 @@ def test_client_gives_up_a_login_that_never_completes(
             violates=("LIM-9",),
         )
     _gave_up(case, f"LIM-9: a {server} server after EKE1", "LIM-9")
+
+
+@pytest.mark.req("LIM-9", "EKE-HS-9")
+def test_client_sends_nothing_before_eke4_and_gives_up_without_it(
+    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """The server answers EKE1 with an honest EKE2, reads the client's EKE3 and then never
+    sends EKE4.
+
+    [EKE-HS-9] Until EKE4 has verified, the client is in its handshake: nothing but the
+    handshake's own frames may come from it. A client that sends its request sealed with
+    the keys it has just derived, before the server has proven it knows the password (a
+    "0-RTT" RQFL), sends a RECD here. [LIM-9] Its handshake deadline runs until EKE4, not
+    only until the server's first answer: the login ends, a failure the client reports,
+    within `_GIVE_UP_WITHIN` seconds of EKE1 (a client that stops its login timer once
+    EKE2 came waits for its idle timeout or for ever)."""
+    pw = _pw(eke_target)
+    seen: dict[str, object] = {}
+    early: list[tuple[str, float]] = []
+
+    def behaviour(raw: RawConnection, view: ServerView) -> None:
+        eke1 = _eke1(raw, view)
+        if eke1 is None:
+            return
+        start = time.monotonic()
+        seen["eke1"] = start
+        end = start + _GIVE_UP_WITHIN
+        server = eke.ServerHandshake(pw=pw)
+        raw.send_frame(b"EKE2", server.on_eke1(eke1))
+        event = read_frame(raw, view, _TIMEOUT)
+        if not isinstance(event, ReceivedFrame) or event.type != b"EKE3":
+            seen["no_eke3"] = (
+                event.describe(80) if isinstance(event, ReceivedFrame) else event.describe()
+            )
+            return
+        event = raw.recv_frame(end)  # EKE4 never comes: what the client does meanwhile
+        seen["end"] = time.monotonic()
+        if isinstance(event, ReceivedFrame):
+            view.frames.append(event.describe(80))
+            if event.type != b"EROR":
+                early.append((event.describe(80), time.monotonic() - start))
+            raw.recv_frame(end)  # the close that follows (bounded)
+            seen["end"] = time.monotonic()
+        else:
+            view.ended = event.describe()
+
+    case = run_case(
+        eke_target,
+        tmp_path,
+        transcripts,
+        behaviour,
+        name=NAME,
+        password=_PASSWORD,
+        timeout=_GIVE_UP_WITHIN / 4,  # the client's run is bounded at 6x: 36 s
+    )
+    if "eke1" not in seen or "no_eke3" in seen:
+        raise RuntimeError(
+            "the client under test did not answer an honest EKE2 with EKE3 "
+            f"({seen.get('no_eke3', 'no EKE1')})\n{case.describe()}"
+        )
+    if early:
+        frame, after = early[0]
+        raise ConformanceFailure(
+            "EKE-HS-9: the server sent an honest EKE2, read EKE3 and held EKE4 back\n"
+            "Expected: nothing from the client before EKE4 but its handshake frames (an "
+            "EROR, or its close)\n"
+            f"Actual:   it sent {frame} {after:.2f} s after EKE1, before any EKE4\n"
+            f"Note: {case.describe()}",
+            violates=("EKE-HS-9",),
+        )
+    waited = float(str(seen.get("end", seen["eke1"]))) - float(str(seen["eke1"]))
+    if case.result.returncode is None or waited >= _GIVE_UP_WITHIN or case.result.succeeded:
+        raise ConformanceFailure(
+            "LIM-9: the server never sends EKE4 (honest EKE2, EKE3 read)\n"
+            f"Expected: the client's handshake timeout ends the login (a failure it reports) "
+            f"within {_GIVE_UP_WITHIN:g} s of EKE1\n"
+            f"Actual:   the connection ended after {waited:.1f} s; {case.result.describe()}\n"
+            f"Note: {case.describe()}",
+            violates=("LIM-9",),
+        )

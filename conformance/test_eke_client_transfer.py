@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import stat
 import subprocess
 import time
 from collections.abc import Callable
@@ -30,7 +31,7 @@ import pytest
 from conformance import eke
 from conformance.eke_channel import EkeChannel
 from conformance.eke_hostile import (
-    SIGN_SAMPLES,
+    SIGN_SAMPLES_BY_PW,
     Behaviour,
     ClientCase,
     ServerView,
@@ -85,6 +86,7 @@ WRONG = hashlib.sha256(b"not the content").hexdigest()
 DIGEST_LAST_WRONG = DIGEST[:-1] + ("0" if DIGEST[-1] != "0" else "1")
 CHUNK = 1000
 _TIMEOUT = 5.0
+_FRAME_LIMIT = 1_048_832  # FRM-3's default: the client under test runs with its defaults
 _PIPELINED_BYES = 4  # BYE_ frames skipped before the reaction to a lie (APP-2)
 _REACTION = 5.0  # how long the client has to answer a lie (only a silent client waits it out)
 # One password per worker (scrypt is paid once), beyond ASCII: every run also checks
@@ -405,6 +407,22 @@ _LIES = [
     # The right digest in upper case is malformed, not "equal" (FRM-12): a client that
     # compares digests case-insensitively keeps a file on a frame it had to refuse.
     _lie(("FRM-12",), _answer(done_sha256=DIGEST.upper()), "bad_frame", name="done-sha256-upper"),
+    # The right digest with a line end after it is not 64 hex digits either: a client that
+    # strip()s a member before its check (and compares the stripped value) keeps the file.
+    # FRM-16 lets a DONE whose digest is malformed be answered integrity_failed as well.
+    _lie(
+        ("FRM-12",),
+        _answer(done_sha256=DIGEST + "\n"),
+        "bad_frame|integrity_failed",
+        name="done-sha256-with-a-line-end",
+    ),
+    _lie(
+        ("FRM-12",),
+        _answer(rsfl_sha256=" " + DIGEST),
+        "bad_frame|integrity_failed",
+        name="rsfl-sha256-with-a-leading-space",
+        slow=True,
+    ),
     _lie(
         ("APP-GET-4", "APP-STORE-4"),
         _beyond(False),
@@ -694,6 +712,14 @@ _MALFORMED = [
         "frame_too_large",
         name="record-header-announces-4-gib",
     ),
+    # The limit's boundary: one byte above the frame limit (the SPEC default; the record
+    # limit IS the frame limit, EKE-REC-6, not the limit plus a record's header and tag).
+    _lie(
+        ("FRM-3", "EKE-REC-6"),
+        _malformed(header_bytes("RECD", _FRAME_LIMIT + 1), raw=True),
+        "frame_too_large",
+        name="record-header-one-above-the-limit",
+    ),
     _lie(
         ("FRM-9",),
         _malformed(_rsfl_payload(b'{"name":"offered.bin","size":')),
@@ -707,6 +733,18 @@ _MALFORMED = [
         "bad_frame",
         name="not-utf8",
         slow=True,
+    ),
+    # A control payload is UTF-8 JSON [FRM-8, FRM-9]. The same object in UTF-16-LE is
+    # valid UTF-8 (its NULs are U+0000) but no JSON: a client that checks the UTF-8 on a
+    # decoded copy and gives the bytes to a parser that detects UTF-16/32 (Python's
+    # json.loads(bytes), for one) takes it.
+    _lie(
+        ("FRM-9",),
+        _malformed(
+            _rsfl_payload(control({"name": NAME, "size": SIZE}).decode().encode("utf-16-le"))
+        ),
+        "bad_frame",
+        name="rsfl-in-utf-16",
     ),
     _lie(
         ("FRM-9",),
@@ -1045,19 +1083,24 @@ def test_client_hides_its_element_with_a_random_sign(
     EKE1 the client sent in this run, topping up with handshakes that end after EKE1. A
     client that always sends the residue lets a passive eavesdropper rule out every
     password under which some A decrypts to a non-residue (a partition attack)."""
+    # The samples of this module's password only: the sign must vary from handshake to
+    # handshake under one password, not only across passwords (a sign bit taken from pw
+    # is the same in every handshake of a user).
+    same_pw = SIGN_SAMPLES_BY_PW.setdefault(_user_pw(eke_target), [])
     topped_up = 0
     for _ in range(_SIGN_RUNS):  # bounded: at most _SIGN_RUNS extra client runs
-        if len(SIGN_SAMPLES) >= _SIGN_RUNS:
+        if len(same_pw) >= _SIGN_RUNS:
             break
         run_case(eke_target, tmp_path, transcripts, _eke1_only, name=NAME, password=_PASSWORD)
         topped_up += 1
-    samples = SIGN_SAMPLES[-_SIGN_RUNS:]
+    samples = same_pw[-_SIGN_RUNS:]
     if len(samples) < _SIGN_RUNS:
         raise RuntimeError(f"the client under test sent {len(samples)} readable EKE1 only")
     if len(set(samples)) == 1:
         kind = "the residue X (s = 0)" if samples[0] else "the non-residue p − X (s = 1)"
         raise ConformanceFailure.evidence(
-            f"EKE-X-2: the sign of X' in {len(samples)} handshakes of the client "
+            f"EKE-X-2: the sign of X' in {len(samples)} handshakes of the client with one "
+            "password "
             f"({topped_up} of them run by this case)",
             "X' = X or p − X at random (both seen within a dozen handshakes)",
             f"always {kind}",
@@ -1084,6 +1127,9 @@ def _renamed(rsfl_name: str) -> Lie:
     [
         # Also catches a client that keeps only the basename of the server's name.
         "../escaped-by-the-server.bin",
+        # The request's own name in other case: a client that compares names case-folded
+        # (or Unicode-normalised) and then takes the server's "canonical" spelling.
+        NAME.upper(),
         pytest.param("renamed-by-the-server.bin", marks=pytest.mark.slow),
         # {tmp} is the case's own directory: `outdir / "/abs"` is "/abs" in most languages.
         pytest.param("{tmp}/absolute-by-the-server.bin", marks=pytest.mark.slow),
@@ -1268,3 +1314,73 @@ def test_client_closes_at_a_record_that_fails_even_when_the_rest_opens(
         server=server,
         own=("EKE-REC-4",),
     )
+
+
+# ------------------------------------------------ the temporary's mode from the start
+
+_TEMP_WATCH = 1.5  # seconds the output directory is watched between RSFL and the first DATA
+_TEMP_WATCH_BEFORE_RSFL = 0.3  # and between the request and RSFL (a temporary made at RQFL)
+
+
+def _watch_temporaries(outdir: Path, seconds: float, when: str, notes: list[str]) -> None:
+    """Watches `outdir` for up to `seconds` (until a `.sft-partial-*` file shows) and notes
+    one that exists with group or other access."""
+    deadline = time.monotonic() + seconds
+    seen = False
+    while not seen and time.monotonic() < deadline:
+        for entry in outdir.iterdir():
+            if not entry.name.startswith(".sft-partial-"):
+                continue
+            try:
+                info = entry.lstat()
+            except FileNotFoundError:  # gone meanwhile
+                continue
+            seen = True
+            mode = stat.S_IMODE(info.st_mode)
+            if mode & 0o077:
+                notes.append(
+                    f"{entry.name} existed with mode {mode:04o} ({info.st_size} bytes) {when}"
+                )
+        time.sleep(0.005)
+
+
+def _rsfl_then_watch_the_temporary(box: dict[str, list[str]]) -> Lie:
+    """The request answered after a short watch of the output directory, then RSFL and
+    nothing for up to `_TEMP_WATCH` s while the client's `.sft-partial-*` file is watched;
+    then the rest of an honest get."""
+
+    def lie(s: LyingServer) -> None:
+        notes: list[str] = []
+        _watch_temporaries(s.outdir, _TEMP_WATCH_BEFORE_RSFL, "before RSFL", notes)
+        s.rsfl(sha256=DIGEST)
+        _watch_temporaries(s.outdir, _TEMP_WATCH, "before the first DATA", notes)
+        box["notes"] = notes
+        s.data(CONTENT)
+        s.done()
+
+    return lie
+
+
+@pytest.mark.req("APP-STORE-1")
+def test_client_creates_its_temporary_0600_not_only_before_data_lands(
+    eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """[APP-STORE-1] The temporary file is *created* exclusively with mode 0600: the suite
+    sends RSFL and holds the first DATA back while it watches the output directory. A
+    `.sft-partial-*` file (the prefix is reserved for temporaries, APP-NAME-9) that exists
+    with group or other access, even empty, breaks it: a client that creates it with the
+    process umask and fchmods it at its first write leaves a window in which another user
+    opens it and keeps the descriptor, reading every byte written later. A client that
+    creates its temporary only when the first DATA arrives shows nothing here (not
+    judged)."""
+    box: dict[str, list[str]] = {}
+    case, _server = _run_lie(eke_target, tmp_path, transcripts, _rsfl_then_watch_the_temporary(box))
+    if box.get("notes"):
+        raise ConformanceFailure.evidence(
+            "APP-STORE-1: RSFL sent, the first DATA held back for "
+            f"{_TEMP_WATCH:g} s while the output directory was watched",
+            "any .sft-partial-* file of the client exists only with mode 0600 (no group or "
+            "other access), from its creation on",
+            "; ".join(box["notes"]),
+            note=case.describe(),
+        )
