@@ -81,6 +81,7 @@ from conformance.selftest.mutants_blind13_pki import MUTANTS as _BLIND13_PKI
 from conformance.selftest.mutants_blind14_ca import MUTANTS as _BLIND14_CA
 from conformance.selftest.mutants_blind14_client import MUTANTS as _BLIND14_CLIENT
 from conformance.selftest.mutants_blind14_client2 import MUTANTS as _BLIND14_CLIENT2
+from conformance.selftest.mutants_blind14_client3 import MUTANTS as _BLIND14_CLIENT3
 from conformance.selftest.mutants_blind14_eke import MUTANTS as _BLIND14_EKE
 from conformance.selftest.mutants_blind14_ops import MUTANTS as _BLIND14_OPS
 from conformance.selftest.mutants_blind14_pki import MUTANTS as _BLIND14_PKI
@@ -464,7 +465,7 @@ MUTANTS += _BLIND12_CLIENT3
 MUTANTS += _BLIND13_EKE + _BLIND13_PKI + _BLIND13_CLIENT + _BLIND13_CLIENT2 + _BLIND13_CA
 MUTANTS += _BLIND13_OPS + _BLIND13_CLIENT3 + _BLIND13_CLIENT4
 MUTANTS += _BLIND14_EKE + _BLIND14_PKI + _BLIND14_CLIENT + _BLIND14_CLIENT2 + _BLIND14_CA
-MUTANTS += _BLIND14_OPS
+MUTANTS += _BLIND14_OPS + _BLIND14_CLIENT3
 MUTANTS += _CAPS
 MUTANTS += _ENROLL
 _BY_NAME = {m.name: m for m in MUTANTS}
