@@ -165,6 +165,10 @@ PKI_FILES = (
     "test_pki_refusal_messages.py",
     "test_pki_subject_order.py",
     "test_pki_resumption.py",
+    "test_client_pki_retry_checks.py",
+    "test_client_pki_cert_layouts.py",
+    "test_client_pki_alias_forms.py",
+    "test_client_pki_data_bounds.py",
 )
 
 
