@@ -113,6 +113,13 @@ _PASSWORDS: dict[str, Callable[[str], tuple[str, str]]] = {
     # 200 characters, 300 UTF-8 bytes: no length limit of the SPEC's, and one a CA that
     # caps or truncates passwords (bcrypt's 72 bytes, a 128-character field) breaks.
     "long": lambda tag: (f"{tag}-" + "\u00e9x" * 96, (f"{tag}-" + "\u00e9x" * 96)[:64]),
+    # Characters outside the BMP (4 UTF-8 bytes, a surrogate pair in UTF-16 and in JSON's
+    # \u escapes): a CA that hashes UTF-16 halves one by one (Java's modified UTF-8,
+    # CESU-8) or drops what it cannot encode checks other bytes than the tool stored.
+    "outside-the-bmp": lambda tag: (
+        f"key-\U0001f511-{tag}-\U00010348",
+        f"key--{tag}-",
+    ),
 }
 
 
@@ -155,6 +162,42 @@ def test_a_password_is_checked_as_it_was_set(pki_target: Target, form: str) -> N
         f"{answer.describe()}; and with {altered!r} instead: {second.describe()}",
         note="the CA alters the password it receives (strips or normalises it) before its check",
     )
+
+
+@pytest.mark.req("CA-ENR-2")
+def test_an_account_added_after_a_login_was_tried_for_it_enrols(pki_target: Target) -> None:
+    """A login for an alias no account has yet (401, or 400), from one address; then the
+    administrator adds that very alias; its right password from the same address and from
+    a fresh one: 200. A CA that remembers "unknown" (a negative cache of the user table,
+    kept to spare the lookup of guessed aliases) refuses the account for ever."""
+    ca.ca_address(pki_target)
+    alias = f"late-{secrets.token_hex(5)}"
+    password = f"pw-{secrets.token_urlsafe(12)}"
+    if not pki_target.ca_user_add_cmd:
+        pytest.skip("needs the CA's administration command ([pki] ca_user_add_cmd)")
+    address = ca.sources(pki_target).fresh()
+    _key, csr = _csr(alias)
+    before = ca.enrol(pki_target, alias, password, csr, source=address)
+    if before.status == 200:
+        raise ConformanceFailure(
+            f"CA-ENR-6: {alias!r}, an alias no account has, was enrolled: {before.describe()}",
+            violates=["CA-ENR-6"],
+        )
+    _add(pki_target, alias, password)
+    refused = []
+    for where, source in (("the same address", address), ("a fresh address", None)):
+        answer = ca.enrol(pki_target, alias, password, csr, source=source)
+        if _issued(answer, f"enrolment of {alias!r} from {where}") is None:
+            refused.append(f"from {where}: {answer.describe()}")
+    if refused:
+        raise ConformanceFailure.evidence(
+            f"CA-ENR-2: a login as {alias!r} before its account existed ({before.status}); "
+            "the account added (add command returned); then its right password and a valid "
+            "CSR",
+            '200 {"certificate": PEM} from any address',
+            "; ".join(refused),
+            note="the CA kept its first answer for the alias (a cache of unknown aliases)",
+        )
 
 
 @pytest.mark.req("CA-ENR-2", "CA-ENR-10")

@@ -3,6 +3,7 @@
 - [CA-ENR-13] `csr` is ONE PEM `CERTIFICATE REQUEST`: a request followed (or preceded)
   by a PEM block of another kind — a certificate, a public key — is not that, whatever a
   check that counts only `CERTIFICATE REQUEST` blocks concludes: `400 bad_csr`.
+  A request's DER under another label (CERTIFICATE, PUBLIC KEY, ...) is not one either.
 - [CA-ENR-3] A bare public key (`-----BEGIN PUBLIC KEY-----`) proves nothing: a CA that
   certifies it, as the legacy CA certified `public_key`, issues for a key nobody showed
   it holds: `400 bad_csr`.
@@ -93,6 +94,26 @@ def test_a_request_beside_another_pem_block_is_refused(pki_target: Target, form:
     csr = request + other if form.startswith("request") else other + request
     _refused_as_bad_csr(
         pki_target, csr, "CA-ENR-13", f"a valid request and another PEM block ({form})"
+    )
+
+
+# A valid request's DER under another PEM label: what a CA that decodes the block and
+# never reads its label (Go's `pem.Decode` without `block.Type`, a hand-rolled "strip
+# the armour" decoder) certifies. ("NEW CERTIFICATE REQUEST", the legacy label RFC 7468
+# §7 lets parsers accept, is not among them.)
+_OTHER_LABELS = ("CERTIFICATE", "PUBLIC KEY", "X509 CRL", "PKCS7")
+
+
+@pytest.mark.req("CA-ENR-13")
+@pytest.mark.parametrize("label", _OTHER_LABELS)
+def test_a_request_under_another_pem_label_is_refused(pki_target: Target, label: str) -> None:
+    """The enrolee's valid request (P-256, SHA-256, its own CN), its DER armoured as
+    `-----BEGIN {label}-----`: one PEM block, but not a CERTIFICATE REQUEST."""
+    account = ca.enrolee(pki_target)
+    request = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, account.user)))
+    csr = x509.pem_encode(x509.pem_decode(request, "CERTIFICATE REQUEST"), label)
+    _refused_as_bad_csr(
+        pki_target, csr, "CA-ENR-13", f"a valid request's DER under the PEM label {label!r}"
     )
 
 

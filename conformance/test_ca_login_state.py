@@ -13,6 +13,9 @@ by:
 - the account's alias followed by a lone surrogate or a NUL (JSON escapes), with its
   right password: not `200` [CA-ENR-6] — an unknown alias, whatever a lossy encoder
   or a C string would make of it;
+- a login without its password, alias or csr (or with it null) right after the
+  account's successful enrolment: not `200` [CA-ENR-6, CA-ENR-13] — nothing is taken
+  from an earlier request;
 - a CSR whose signature algorithm is no algorithm (an unassigned OID) or not its
   key's: `400 bad_csr` [CA-ENR-3] — a signature the CA cannot check is not verified.
 
@@ -129,6 +132,51 @@ def test_the_alias_extended_is_another_alias(pki_target: Target, tail: str) -> N
             f"{_ALIAS_TAILS[tail]!r} (JSON escape) with the account's right password",
             "not 200: no account has that alias (401, or 400 for an alias of no valid form)",
             answer.describe(),
+        )
+
+
+# A login with one member missing (or null), sent right after the same account's
+# successful enrolment: the CA has nothing to go by for that member but what an earlier
+# request left behind (a module-level defaults dict updated in place, a handler's
+# attributes kept across requests). Its answer is anything but a certificate.
+_MEMBERS = {"password": "CA-ENR-6", "alias": "CA-ENR-6", "csr": "CA-ENR-13"}
+
+
+@pytest.mark.parametrize(
+    "member", [pytest.param(m, marks=pytest.mark.req(req)) for m, req in _MEMBERS.items()]
+)
+def test_a_login_missing_a_member_gets_no_certificate(pki_target: Target, member: str) -> None:
+    """A fresh account enrols (200); then the same login without `member`, and with
+    `member` null, each from a fresh address: not 200 (an error answer, 400 or 401) — a
+    missing password is no password [CA-ENR-6], a missing alias no account [CA-ENR-6], a
+    missing csr no PEM CERTIFICATE REQUEST [CA-ENR-13]."""
+    alias, password = _account(pki_target, "members")
+    first = ca.enrol(pki_target, alias, password, _csr(alias))
+    if first.status != 200:
+        pytest.skip(f"the first enrolment of {alias!r} failed: {first.describe()}")
+    full = {"alias": alias, "password": password, "csr": _csr(alias)}
+    issued = []
+    for form in ("missing", "null"):
+        login: dict[str, object] = {k: v for k, v in full.items() if k != member}
+        if form == "null":
+            login[member] = None
+        answer = ca.request(
+            pki_target,
+            "POST",
+            "/v1/enroll",
+            json.dumps(login).encode(),
+            source=ca.sources(pki_target).fresh(),
+            headers={"Content-Type": "application/json"},
+        )
+        if answer.status == 200 or b"BEGIN CERTIFICATE" in answer.body:
+            issued.append(f"{member} {form}: {answer.describe()[:160]}")
+    if issued:
+        raise ConformanceFailure.evidence(
+            f"{_MEMBERS[member]}: the account {alias!r} enrolled (200); then the same login "
+            f"without its {member!r} member, and with it null",
+            "not 200 (an error answer): the request lacks what the CA must judge",
+            "; ".join(issued),
+            note="the CA filled the member from an earlier request (state shared across requests)",
         )
 
 

@@ -380,3 +380,61 @@ def test_a_later_request_is_judged_like_a_first_one(pki_target: Target, kind: st
             "of a connection is framed and limited alike",
             _describe(answer),
         )
+
+
+def _pipelined(target: Target, kind: str) -> tuple[bytes, str]:
+    """Two requests for one TLS record: their bytes, and what they are."""
+    root = _head(target, "/v1/root", b"", method="GET")
+    if kind == "two-gets":
+        return root + _head(target, "/v1/crl", b"", method="GET"), "GET /v1/root, GET /v1/crl"
+    alias = ca.ghost_alias()
+    body = ca.enrol_body(alias, f"wrong-{secrets.token_hex(4)}", _csr(alias))
+    post = _head(target, "/v1/enroll", body, content_type="application/json") + body
+    return post + root, "POST /v1/enroll (an unknown alias, its whole body), GET /v1/root"
+
+
+_PIPELINE_WAIT = 5.0  # a CA answers GET /v1/root at once: this is generous
+
+
+@pytest.mark.req("CA-ENR-9")
+@pytest.mark.parametrize("kind", ["two-gets", "enrolment-then-get"])
+def test_pipelined_requests_are_each_answered(pki_target: Target, kind: str) -> None:
+    """Two requests sent back to back in ONE TLS record (HTTP/1.1 pipelining): what
+    follows the first request's end (its head, or its Content-Length body) is the next
+    request (RFC 9112 §6.3, §9.3.2), answered in order. A CA that closes after the first
+    answer leaves nothing to judge (skipped: a client retries on a new connection); one
+    that keeps the connection open but lost the second request (a reader made per request,
+    its read-ahead dropped) leaves the client waiting for ever."""
+    data, what = _pipelined(pki_target, kind)
+    conn = _Connection(pki_target)
+    try:
+        conn.send_pieces([data])
+        first = conn.answer()
+        if first is None:
+            raise ConformanceFailure.evidence(
+                f"CA-ENR-9: {what}, pipelined in one TLS record", "an answer to the first",
+                _describe(first),
+            )  # fmt: skip
+        if not conn.keeps_alive(first[1]):
+            pytest.skip("the CA closes the connection after its answer: nothing pipelined to judge")
+        second = conn.answer(_PIPELINE_WAIT)
+        if second is not None:
+            return
+        conn.tls.settimeout(0.2)
+        try:
+            closed = conn.tls.recv(1) == b""
+        except TimeoutError:
+            closed = False
+        except OSError:
+            closed = True
+    finally:
+        conn.close()
+    if closed:
+        pytest.skip("the CA closed the connection after its first answer (a client retries)")
+    raise ConformanceFailure.evidence(
+        f"CA-ENR-9: {what}, pipelined in one TLS record on a kept-alive connection",
+        f"two answers in order (the second within {_PIPELINE_WAIT:g} s), or the connection "
+        "closed after the first",
+        f"the first {_describe(first)[:120]}; then nothing, the connection still open",
+        note="the CA lost the bytes of the second request (read ahead with the first)",
+    )

@@ -83,7 +83,9 @@ def test_a_certificate_enrolled_on_a_kept_alive_connection_is_revoked(
     """A fresh user enrols twice on ONE kept-alive HTTP/1.1 connection and keeps it open
     while the administrator revokes the alias and the suite fetches the CRL over another
     connection: both certificates are listed. The 200 announced a certificate the CA
-    handed out; its record cannot wait for the client to hang up."""
+    handed out; its record cannot wait for the client to hang up. Then a third login with
+    the right password on that same connection: refused (a connection that read the
+    account before its revocation holds no stale verdict)."""
     host, port = ca.ca_address(pki_target)
     account = _fresh_account(pki_target, "rk")
     conn = http.client.HTTPSConnection(
@@ -116,5 +118,37 @@ def test_a_certificate_enrolled_on_a_kept_alive_connection_is_revoked(
             if response.will_close:
                 break  # the CA closes after each answer: the second enrolment is not needed
         _revoke_and_check(pki_target, account.user, issued)
+        # The same client, still on its connection, asks again: the revocation is the
+        # account's state now, whatever the connection saw of it before (CA-ENR-11).
+        body = json.dumps(
+            {
+                "alias": account.user,
+                "password": account.password,
+                "csr": ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, account.user))),
+            }
+        ).encode()
+        try:
+            conn.request("POST", "/v1/enroll", body=body, headers=_JSON)
+            response = conn.getresponse()
+            again = ca.CaAnswer(response.status, {}, response.read())
+            where = "on the same kept-alive connection"
+        except (OSError, http.client.HTTPException):
+            again = ca.request(
+                pki_target,
+                "POST",
+                "/v1/enroll",
+                body,
+                source=ca.sources(pki_target).fresh(),
+                headers=_JSON,
+            )
+            where = "on a new connection (the CA had closed the kept-alive one)"
+        if again.status == 200 or b"BEGIN CERTIFICATE" in again.body:
+            raise ConformanceFailure.evidence(
+                f"CA-ENR-11: {account.user!r} enrolled on a kept-alive connection, was "
+                f"revoked while it stayed open; then its right password again {where}",
+                "401 auth_failed: a revoked alias does not enrol again",
+                again.describe(),
+                note="the CA judged the login on what it read of the account earlier",
+            )
     finally:
         conn.close()

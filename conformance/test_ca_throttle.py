@@ -357,6 +357,68 @@ def test_logins_during_the_backoff_do_not_extend_it(pki_target: Target) -> None:
         )
 
 
+def _guess(target: Target, alias: str, tag: str) -> str:
+    csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, "ghost")))
+    answer = ca.enrol(target, alias, f"{tag}-{secrets.token_hex(3)}", csr)
+    return f"{answer.status}/{answer.headers.get('retry-after')}"
+
+
+@pytest.mark.req("CA-ENR-7")
+def test_a_refused_login_leaves_the_count_as_it_was(pki_target: Target) -> None:
+    """An unknown alias fails (each guess from a fresh address) until 429; one more login
+    at once. Refused (429): the wait is waited out and a wrong password answered (401).
+    Answered (a backoff shorter than the round trip): that was the failure. Either way
+    the alias is past its threshold, so the guess right after that failure is throttled
+    (429): each failure doubles the wait (CA-ENR-7). A CA that ends a refused attempt with
+    the call that ends a right one (forgetting the alias's failures) starts the alias from
+    zero at every 429, and answers it. Judged against a control: another unknown alias
+    failing the same number of times with no 429 in between, then its late failure and
+    the next guess; when the control's next guess is answered too (a backoff too short to
+    see), the case is skipped."""
+    alias = ca.ghost_alias()
+    run = _fail_until_throttled(pki_target, alias=alias, source=None)
+    first_at = time.monotonic()
+    first = run.retry_after
+    if not run.throttled or not (first or "").isdigit() or int(first or 0) > _MAX_WAIT:
+        pytest.skip("the alias was not throttled within the case's limits (its own case judges)")
+    assert first is not None
+    seen = [f"{run.answered} x 401, 429/{first}"]
+    poll = _guess(pki_target, alias, "at-once")
+    seen.append(f"at once {poll}")
+    if poll.startswith("429"):
+        time.sleep(max(0.0, first_at + int(first) + _LATE - time.monotonic()))
+        failure = _guess(pki_target, alias, "late")
+        seen.append(f"after {first} s {failure}")
+    else:
+        failure = poll
+    following = _guess(pki_target, alias, "next")
+    seen.append(f"next {following}")
+    if following.startswith("429"):
+        return
+    if not failure.startswith("401"):
+        pytest.skip(f"the failure after the threshold was not answered 401 ({seen})")
+    # The control: the same failures, nothing refused in between.
+    control = ca.ghost_alias()
+    statuses = [_guess(pki_target, control, "control") for _ in range(run.answered)]
+    if any(not s.startswith("401") for s in statuses):
+        pytest.skip(f"the control alias {control!r} was not answered {run.answered} x 401")
+    time.sleep(int(first) + _LATE)
+    late, after = _guess(pki_target, control, "late"), _guess(pki_target, control, "next")
+    if not (late.startswith("401") and after.startswith("429")):
+        pytest.skip(
+            f"the control alias, {run.answered} failures then {first} s: {late}, then {after}: "
+            "its backoff is too short to judge this"
+        )
+    raise ConformanceFailure.evidence(
+        f"CA-ENR-7: the unknown alias {alias!r} failed until 429 (each guess from a fresh "
+        "address), then one login at once, and on",
+        "the guess right after the (N+1)th failure throttled (429), as for an alias with "
+        f"no 429 in between ({control!r}: {run.answered} x 401, {first} s, {late}, {after})",
+        ", ".join(seen),
+        note="the refused (429) login cleared the alias's failure count",
+    )
+
+
 @pytest.mark.req("CA-ENR-7")
 def test_a_right_password_does_not_clear_the_address(pki_target: Target) -> None:
     """k_addr - 1 failures, a successful enrolment, one failure: the next is 429."""

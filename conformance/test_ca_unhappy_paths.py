@@ -13,6 +13,8 @@ question the leak would break:
   never `503 busy` for ever, with nothing pending [CA-ENR-14, CA-ENR-7];
 - failed TLS handshakes (plain HTTP, TLS 1.2 only, a ClientHello cut short), more than
   any connection limit, then an honest enrolment: `200` [CA-ENR-2];
+- connections held silent inside their TLS handshake, then an honest enrolment: `200`
+  at once, not after their handshake timeouts [CA-ENR-2];
 - refused enrolments, then the declared revoke command: it works and the CRL lists the
   alias's certificate [CA-ENR-11];
 - another alias's failures never throttle an alias, however long the prefix they share
@@ -23,6 +25,7 @@ Fresh accounts through `ca_user_add_cmd` (skipped without it), fresh loopback ad
 
 from __future__ import annotations
 
+import http.client
 import json
 import secrets
 import shlex
@@ -221,6 +224,57 @@ def test_failed_handshakes_free_their_connections(pki_target: Target) -> None:
             f"the new account {alias!r} with its right password and a valid CSR",
             "200 with a certificate: a failed handshake gives its connection slot back",
             answer.describe(),
+        )
+
+
+_SILENT_CLIENTS = 2
+_SERVED_WITHIN = 5.0  # an enrolment takes one hash (~0.1 s); half the suite's request timeout
+
+
+@pytest.mark.req("CA-ENR-2")
+def test_silent_handshakes_do_not_hold_up_an_enrolment(pki_target: Target) -> None:
+    """Two clients connect and stay silent inside their TLS handshake (one sends nothing,
+    one a ClientHello cut short), and keep their connections open; meanwhile an honest
+    enrolment (the enrolee's right password, a fresh address) is answered 200 within
+    5 s. A CA that makes each handshake in its one accept loop (wrapping the listening
+    socket) serves nobody while a client holds its handshake open, up to its handshake
+    timeout for each such client: a few silent connections keep every employee out."""
+    account = ca.enrolee(pki_target)
+    host, port = ca.ca_address(pki_target)
+    held: list[socket.socket] = []
+    try:
+        for n in range(_SILENT_CLIENTS):
+            sock = socket.create_connection((host, port), timeout=5)
+            if n % 2:
+                sock.sendall(bytes.fromhex("1603010200") + b"\x01\x00\x01\xfc\x03")
+            held.append(sock)
+        started = time.monotonic()
+        try:
+            answer = ca.request(
+                pki_target,
+                "POST",
+                "/v1/enroll",
+                ca.enrol_body(account.user, account.password, _csr(account.user)),
+                source=ca.sources(pki_target).fresh(),
+                headers={"Content-Type": "application/json"},
+                timeout=_SERVED_WITHIN,
+            )
+            outcome = answer.describe()
+            served = answer.status == 200 and b"BEGIN CERTIFICATE" in answer.body
+        except (OSError, http.client.HTTPException) as exc:
+            outcome, served = f"no answer ({type(exc).__name__}: {exc})", False
+        elapsed = time.monotonic() - started
+    finally:
+        for sock in held:
+            sock.close()
+    if not served:
+        raise ConformanceFailure.evidence(
+            f"CA-ENR-2: {_SILENT_CLIENTS} connections held open inside their TLS handshake "
+            f"(silent, or a ClientHello cut short); meanwhile the enrolee {account.user!r} "
+            "with its right password and a valid CSR, from a fresh address",
+            f"200 with a certificate within {_SERVED_WITHIN:g} s: other clients' handshakes "
+            "are not in the way",
+            f"{outcome} after {elapsed:.1f} s",
         )
 
 
