@@ -231,7 +231,7 @@ _SILENT_CLIENTS = 2
 _SERVED_WITHIN = 5.0  # an enrolment takes one hash (~0.1 s); half the suite's request timeout
 
 
-@pytest.mark.req("CA-ENR-2")
+@pytest.mark.req("LIM-5")
 def test_silent_handshakes_do_not_hold_up_an_enrolment(pki_target: Target) -> None:
     """Two clients connect and stay silent inside their TLS handshake (one sends nothing,
     one a ClientHello cut short), and keep their connections open; meanwhile an honest
@@ -269,7 +269,7 @@ def test_silent_handshakes_do_not_hold_up_an_enrolment(pki_target: Target) -> No
             sock.close()
     if not served:
         raise ConformanceFailure.evidence(
-            f"CA-ENR-2: {_SILENT_CLIENTS} connections held open inside their TLS handshake "
+            f"LIM-5: {_SILENT_CLIENTS} connections held open inside their TLS handshake "
             f"(silent, or a ClientHello cut short); meanwhile the enrolee {account.user!r} "
             "with its right password and a valid CSR, from a fresh address",
             f"200 with a certificate within {_SERVED_WITHIN:g} s: other clients' handshakes "

@@ -580,7 +580,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     _m(
         "handshake-in-accept-loop",
-        "CA-ENR-2",
+        "LIM-5",
         "test_ca_unhappy_paths.py",
         "L3: the TLS handshake is made in the one accept thread: a client that connects "
         "and stays silent stalls every other enrolment for the handshake timeout",
