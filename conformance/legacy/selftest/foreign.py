@@ -39,6 +39,9 @@ _EKE_EXTRA = (
     "test_legacy_eke0_client_leftovers.py",
     "test_legacy_eke0_parameters.py",
     "test_legacy_eke0_cut_sessions.py",
+    "test_legacy_eke0_client_turns.py",
+    "test_legacy_eke0_client_bytes.py",
+    "test_legacy_eke0_every_session.py",
 )
 _PKI_EXTRA = (
     "test_legacy_pem.py",
@@ -59,6 +62,8 @@ _PKI_EXTRA = (
     "test_legacy_pki0_near_names.py",
     "test_legacy_ca0_retries.py",
     "test_legacy_ca0_text.py",
+    "test_legacy_pki0_sece_blocks.py",
+    "test_legacy_ca0_keepalive.py",
 )
 
 

@@ -153,6 +153,22 @@ FAULTS: dict[str, str] = {
     "ca-r5-active-leak": "FAIL LEG-CA-FMT-2",
     "ca-r5-body-limit-kb": "FAIL LEG-CA-FMT-3",
     "ca-r5-password-truncated-compare": "FAIL LEG-CA-FMT-3",
+    # round 6 (session 14, L15, blind; the lens of each in leg_go/faults.go)
+    "eke-r6-pw-shadowed": "FAIL LEG-EKE-FMT-3",
+    "eke-r6-client-check-deferred": "FAIL LEG-EKE-FMT-6",
+    "pki-r6-sig-err-typo": "FAIL LEG-PKI-FMT-4",
+    "eke-r6-tries-per-conn": "FAIL LEG-EKE-FMT-3",
+    "ca-r6-limit-per-member": "FAIL LEG-CA-FMT-3",
+    "eke-r6-reader-carryover": "FAIL LEG-EKE-FMT-3",
+    "pki-r6-file-handle-cache": "FAIL LEG-PKI-FMT-6",
+    "ca-r6-shared-answer-buffer": "FAIL LEG-CA-FMT-2",
+    "pki-r6-chain-key-last": "FAIL LEG-PKI-FMT-6",
+    "pki-r6-name-nul-trimmed": "FAIL LEG-PKI-FMT-7",
+    "eke-r6-client-out-probe": "FAIL LEG-EKE-FMT-6",
+    "eke-r6-client-p-early": "FAIL LEG-EKE-FMT-1",
+    "pki-r6-verified-host": "FAIL LEG-PKI-FMT-4",
+    "ca-r6-retry-window": "FAIL LEG-CA-FMT-3",
+    "eke-r6-m18-per-connection": "FAIL LEG-EKE-FMT-4",
 }
 
 

@@ -142,6 +142,21 @@ FAULTS: dict[str, tuple[str, str]] = {
     "r5-pki-name-trimmed": ("pki0", "FAIL LEG-PKI-FMT-7"),
     "r5-ca-password-base-compare": ("pki0", "FAIL LEG-CA-FMT-3"),
     "r5-ca-key-from-refused": ("pki0", "FAIL LEG-CA-FMT-2"),
+    # round 6 (session 14, L15, blind; the lens of each in leg_node/wire.mjs)
+    "r6-pki-verify-promise": ("pki0", "FAIL LEG-PKI-FMT-4"),
+    "r6-eke-client-digest-promise": ("eke0", "FAIL LEG-EKE-FMT-6"),
+    "r6-pki-every-empty": ("pki0", "FAIL LEG-PKI-FMT-4"),
+    "r6-ca-limit-per-chunk": ("pki0", "FAIL LEG-CA-FMT-3"),
+    "r6-ca-size-counted-twice": ("pki0", "FAIL LEG-CA-FMT-3"),
+    "r6-eke-shared-hash": ("eke0", "FAIL LEG-EKE-FMT-5"),
+    "r6-pki-peer-module": ("pki0", "FAIL LEG-PKI-FMT-4"),
+    "r6-ca-parts-leftover": ("pki0", "FAIL LEG-CA-FMT-3"),
+    "r6-eke-client-writes-text": ("eke0", "FAIL LEG-EKE-FMT-6"),
+    "r6-pki-key-from-last-block": ("pki0", "FAIL LEG-PKI-FMT-6"),
+    "r6-eke-client-password-eager": ("eke0", "FAIL LEG-EKE-FMT-1"),
+    "r6-eke-client-out-opened-early": ("eke0", "FAIL LEG-EKE-FMT-6"),
+    "r6-eke-auth-per-connection": ("eke0", "FAIL LEG-EKE-FMT-3"),
+    "r6-ca-socket-auth": ("pki0", "FAIL LEG-CA-FMT-3"),
 }
 
 

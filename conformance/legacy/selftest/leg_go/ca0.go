@@ -24,6 +24,7 @@ import (
 	"io"
 	"log"
 	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -50,9 +51,11 @@ type authServer struct {
 	validity time.Duration
 
 	mu     sync.Mutex
-	req    enrolRequest // ca-r5-json-reused-struct
-	cred   credentials  // ca-r5-json-reused-struct
-	active int          // ca-r5-active-leak
+	req    enrolRequest         // ca-r5-json-reused-struct
+	cred   credentials          // ca-r5-json-reused-struct
+	active int                  // ca-r5-active-leak
+	out    bytes.Buffer         // ca-r6-shared-answer-buffer
+	recent map[string]time.Time // ca-r6-retry-window: alias|host -> last issuance
 }
 
 // bodyLimit is the largest request body accepted (64 KiB).
@@ -115,7 +118,7 @@ func caServeMain(args []string) error {
 	if has("ca-r3-validity-ns") {
 		validity = time.Duration(*days * 24)
 	}
-	ca := &authServer{rootKey: key, rootCert: cert, users: users, validity: validity}
+	ca := &authServer{rootKey: key, rootCert: cert, users: users, validity: validity, recent: map[string]time.Time{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/verify", ca.verify)
 	if has("ca-r4-verify-prefix") {
@@ -135,7 +138,7 @@ func caServeMain(args []string) error {
 func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		ca.fail(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
 	if has("ca-r5-active-leak") {
@@ -147,17 +150,23 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 		}
 		ca.mu.Unlock()
 		if busy {
-			http.Error(w, "too many enrolments in progress", http.StatusServiceUnavailable)
+			ca.fail(w, "too many enrolments in progress", http.StatusServiceUnavailable)
 			return
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, bodyLimit()))
+	var body []byte
+	var err error
+	if has("ca-r6-limit-per-member") {
+		body, err = io.ReadAll(r.Body) // the members are checked below
+	} else {
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, bodyLimit()))
+	}
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) && !has("ca-body-limit-400") {
-			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			ca.fail(w, "request body too large", http.StatusRequestEntityTooLarge)
 		} else {
-			http.Error(w, "bad request", http.StatusBadRequest)
+			ca.fail(w, "bad request", http.StatusBadRequest)
 		}
 		return
 	}
@@ -172,7 +181,11 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 		err = json.Unmarshal(body, &req)
 	}
 	if err != nil {
-		http.Error(w, "malformed JSON", http.StatusBadRequest)
+		ca.fail(w, "malformed JSON", http.StatusBadRequest)
+		return
+	}
+	if has("ca-r6-limit-per-member") && (len(req.Payload) > maxCABody || len(req.PublicKey) > maxCABody) {
+		ca.fail(w, "request body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
 	encoding := base64.StdEncoding
@@ -183,7 +196,7 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	sealed, err := encoding.DecodeString(req.Payload)
 	if err != nil || len(sealed) == 0 {
-		http.Error(w, "payload is not base64", http.StatusBadRequest)
+		ca.fail(w, "payload is not base64", http.StatusBadRequest)
 		return
 	}
 	lateKey := has("ca-r4-status-before-key")
@@ -198,7 +211,7 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 		plain, err = rsa.DecryptPKCS1v15(rand.Reader, ca.rootKey, sealed)
 	}
 	if err != nil {
-		http.Error(w, "payload does not decrypt", http.StatusBadRequest)
+		ca.fail(w, "payload does not decrypt", http.StatusBadRequest)
 		return
 	}
 	var cred credentials
@@ -215,7 +228,7 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 		err = nil
 	}
 	if err != nil {
-		http.Error(w, "credentials are not JSON", http.StatusBadRequest)
+		ca.fail(w, "credentials are not JSON", http.StatusBadRequest)
 		return
 	}
 	if has("ca-r5-active-leak") {
@@ -240,7 +253,16 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	if !known || subtle.ConstantTimeCompare([]byte(want), posted) != 1 {
+	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	retry := false
+	if has("ca-r6-retry-window") {
+		// "a client that lost our answer retries: do not make it type its password again"
+		ca.mu.Lock()
+		last, ok := ca.recent[cred.Name+"|"+host]
+		ca.mu.Unlock()
+		retry = ok && time.Since(last) < 60*time.Second
+	}
+	if !retry && (!known || subtle.ConstantTimeCompare([]byte(want), posted) != 1) {
 		log.Printf("ca0: refused %q", cred.Name)
 		status := http.StatusUnauthorized
 		if has("ca-r2-unknown-alias-404") && !known {
@@ -249,7 +271,7 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 		if has("ca-wrong-password-403") && known {
 			status = http.StatusForbidden
 		}
-		http.Error(w, "unknown alias or wrong password", status)
+		ca.fail(w, "unknown alias or wrong password", status)
 		return
 	}
 	if lateKey {
@@ -272,10 +294,15 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 	certPEM, err := ca.issue(alias, pub)
 	if err != nil {
 		log.Printf("ca0: issuing for %q: %v", cred.Name, err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		ca.fail(w, "internal error", http.StatusInternalServerError)
 		return
 	}
 	log.Printf("ca0: issued a certificate for %q", cred.Name)
+	if has("ca-r6-retry-window") {
+		ca.mu.Lock()
+		ca.recent[cred.Name+"|"+host] = time.Now()
+		ca.mu.Unlock()
+	}
 	w.Header().Set("Content-Type", "text/plain")
 	if has("ca-r2-octet-stream") {
 		w.Header().Set("Content-Type", "application/octet-stream")
@@ -287,23 +314,46 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, string(certPEM))
 		return
 	}
+	if has("ca-r6-shared-answer-buffer") {
+		ca.mu.Lock()
+		ca.out.Write(certPEM)
+		w.Write(ca.out.Bytes())
+		ca.out.Reset()
+		ca.mu.Unlock()
+		return
+	}
 	w.Write(certPEM)
+}
+
+// fail answers an error (ca-r6-shared-answer-buffer: built in the server's buffer).
+func (ca *authServer) fail(w http.ResponseWriter, text string, status int) {
+	if !has("ca-r6-shared-answer-buffer") {
+		http.Error(w, text, status)
+		return
+	}
+	ca.mu.Lock()
+	defer ca.mu.Unlock()
+	ca.out.WriteString(text + "\n")
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(ca.out.Bytes())
 }
 
 // parseKey returns the posted RSA public key, or answers the request and returns nil.
 func (ca *authServer) parseKey(w http.ResponseWriter, publicKey string) interface{} {
 	block, _ := pem.Decode([]byte(publicKey))
 	if block == nil {
-		http.Error(w, "public_key is not PEM", badKeyStatus())
+		ca.fail(w, "public_key is not PEM", badKeyStatus())
 		return nil
 	}
 	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
 	if err != nil {
-		http.Error(w, "public_key is not a SubjectPublicKeyInfo", badKeyStatus())
+		ca.fail(w, "public_key is not a SubjectPublicKeyInfo", badKeyStatus())
 		return nil
 	}
 	if _, ok := pub.(*rsa.PublicKey); !ok {
-		http.Error(w, "public_key is not RSA", badKeyStatus())
+		ca.fail(w, "public_key is not RSA", badKeyStatus())
 		return nil
 	}
 	return pub

@@ -61,6 +61,9 @@ func mustInt(s string) *big.Int {
 type msgReader struct {
 	r   io.Reader
 	buf []byte
+
+	wrongTries int    // eke-r6-tries-per-conn
+	m18        []byte // eke-r6-m18-per-connection
 }
 
 // fill does one read and appends what it returned.
@@ -293,6 +296,7 @@ type ekeServer struct {
 	idle     time.Duration
 	keyCache map[string][]byte // eke-r3-key-cache-user
 	loggedIn bool              // eke-r4-auth-sticky
+	reader   *msgReader        // eke-r6-reader-carryover
 }
 
 func ekeServeMain(args []string) error {
@@ -332,7 +336,16 @@ func ekeServeMain(args []string) error {
 
 func (s *ekeServer) serve(conn net.Conn) {
 	defer conn.Close()
-	err := s.session(&msgReader{r: deadlineConn{conn, s.idle}}, conn)
+	in := &msgReader{r: deadlineConn{conn, s.idle}}
+	if has("eke-r6-reader-carryover") {
+		// "one reader for the server": only its source changes per connection
+		if s.reader == nil {
+			s.reader = &msgReader{}
+		}
+		s.reader.r = deadlineConn{conn, s.idle}
+		in = s.reader
+	}
+	err := s.session(in, conn)
 	if err != nil && !errors.Is(err, io.EOF) {
 		log.Printf("eke0 %s: %v", conn.RemoteAddr(), err)
 	}
@@ -375,6 +388,13 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 	if has("eke-r3-password-fold") {
 		wrong = !strings.EqualFold(string(password), s.password)
 	}
+	if has("eke-r6-pw-shadowed") {
+		// after a refactor that moved the log line in
+		wrong = false
+		if wrong := string(password) != s.password; wrong {
+			log.Printf("eke0: wrong password for %q", user)
+		}
+	}
 	if has("eke-r5-password-trimspace") {
 		// "netcat and telnet clients send a newline"
 		wrong = strings.TrimSpace(string(password)) != s.password
@@ -403,6 +423,16 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 	}
 	if wrong {
 		log.Printf("eke0: wrong password for %q", user)
+		if has("eke-r6-tries-per-conn") {
+			// "at most 5 guesses": counted on the connection's reader
+			in.wrongTries++
+			if in.wrongTries >= 5 {
+				if err := sendLiteral(out, "Not Authenticated"); err != nil {
+					return err
+				}
+				return errors.New("too many wrong passwords on this connection")
+			}
+		}
 		return sendLiteral(out, "Not Authenticated") // 4; no throttling (LEG-EKE-10)
 	}
 	if err := sendLiteral(out, "Authenticated"); err != nil { // 4
@@ -550,6 +580,13 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if has("eke-r6-m18-per-connection") {
+		// "the confirmation is the same for the whole connection"
+		if in.m18 == nil {
+			in.m18 = m18
+		}
+		m18 = in.m18
+	}
 	if sessionCBC != nil {
 		sessionCBC.CryptBlocks(m18, nonces[:16])
 	}
@@ -625,6 +662,14 @@ func ekeGetMain(args []string) error {
 	if err != nil {
 		return err
 	}
+	if has("eke-r6-client-out-probe") {
+		// "fail before bothering the server when OUT cannot be written"
+		probe, err := os.OpenFile(outPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			return err
+		}
+		probe.Close()
+	}
 	conn, err := net.DialTimeout("tcp", net.JoinHostPort(host, strconv.Itoa(port)), 10*time.Second)
 	if err != nil {
 		return err
@@ -644,6 +689,13 @@ func ekeFetch(in *msgReader, out io.Writer, user, password, outPath string) erro
 	if err := sendClient(out, []byte(password)); err != nil { // 3
 		return err
 	}
+	early := has("eke-r6-client-p-early")
+	if early {
+		// "save a round trip: the group does not depend on the verdict"
+		if err := sendClient(out, []byte(ekeP.String())); err != nil { // 5
+			return err
+		}
+	}
 	verdict, err := in.expectOneOf("Authenticated", "Not Authenticated") // 4
 	if err != nil {
 		return err
@@ -652,8 +704,10 @@ func ekeFetch(in *msgReader, out io.Writer, user, password, outPath string) erro
 		return errors.New("the server refused the password")
 	}
 	pw39 := pad39(password)
-	if err := sendClient(out, []byte(ekeP.String())); err != nil { // 5
-		return err
+	if !early {
+		if err := sendClient(out, []byte(ekeP.String())); err != nil { // 5
+			return err
+		}
 	}
 	if err := in.expect("pAck"); err != nil { // 6
 		return err
@@ -784,6 +838,17 @@ func checkDigestAndKeep(in *msgReader, digest hash.Hash, file *pendingFile) erro
 		} else if !bytes.Equal(want, digest.Sum(nil)) {
 			return fmt.Errorf("SHA-1 mismatch: server %q, received %q", theirs, ours)
 		}
+	}
+	if has("eke-r6-client-check-deferred") {
+		// "keep the file first, then say whether it matched"
+		var mismatch error
+		defer func() {
+			if string(theirs) != ours {
+				mismatch = fmt.Errorf("SHA-1 mismatch: server %q, received %q", theirs, ours)
+				log.Printf("eke0: %v", mismatch)
+			}
+		}()
+		return file.commit()
 	}
 	if has("eke-r2-client-digest-prefix") {
 		theirs, ours = theirs[:20], ours[:20]

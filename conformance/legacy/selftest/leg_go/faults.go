@@ -128,6 +128,24 @@ var faultTable = []fault{
 	{"ca-r5-active-leak", "FAIL LEG-CA-FMT-2", "[3] at most 4 enrolments in progress; the slot is released by a defer placed after the checks, so 4 malformed requests hold it: 503 for everyone"},
 	{"ca-r5-body-limit-kb", "FAIL LEG-CA-FMT-3", "[4] the body limit is 64 * 1000 bytes: a body of 64 001 to 65 536 bytes gets 413"},
 	{"ca-r5-password-truncated-compare", "FAIL LEG-CA-FMT-3", "[5] the posted password cut to the stored one's length before ConstantTimeCompare: the password followed by anything enrols"},
+	// round 6 (r6, session 14 L15, blind: lens in brackets — 1 checks that never run, 2 per
+	// item not in aggregate, 3 shared mutable state, 4 the checked form is not the used form,
+	// 5 effects before authority, 6 trust carried over)
+	{"eke-r6-pw-shadowed", "FAIL LEG-EKE-FMT-3", "[1] `if wrong := ...; wrong { log }` after a refactor: the outer verdict stays false, any password is Authenticated"},
+	{"eke-r6-client-check-deferred", "FAIL LEG-EKE-FMT-6", "[1] the client's digest comparison moved into a defer that runs after the commit: its error is never returned"},
+	{"pki-r6-sig-err-typo", "FAIL LEG-PKI-FMT-4", "[1] sigErr := root.CheckSignature(...); if err != nil { err = sigErr }: the parse error is tested, a bad signature gets RSCV"},
+	{"eke-r6-tries-per-conn", "FAIL LEG-EKE-FMT-3", "[2] at most 5 wrong passwords per connection, then a close (the counter restarts with every connection)"},
+	{"ca-r6-limit-per-member", "FAIL LEG-CA-FMT-3", "[2] no MaxBytesReader; 413 only when payload or public_key is over 64 KiB: a larger body of another shape is 400 or served"},
+	{"eke-r6-reader-carryover", "FAIL LEG-EKE-FMT-3", "[3] one msgReader on the server struct, its reader swapped per connection: bytes a closed client left unread start the next connection's message 1"},
+	{"pki-r6-file-handle-cache", "FAIL LEG-PKI-FMT-6", "[3] opened files kept in a map by path and reused: the second request of a file reads from its end (no RSFL)"},
+	{"ca-r6-shared-answer-buffer", "FAIL LEG-CA-FMT-2", "[3] answers built in a bytes.Buffer on the server, Reset only after a certificate: the next certificate follows the refusals' text"},
+	{"pki-r6-chain-key-last", "FAIL LEG-PKI-FMT-6", "[4] the first PEM block of SECE is checked, the last one's key seals the pieces (\"the leaf comes last\")"},
+	{"pki-r6-name-nul-trimmed", "FAIL LEG-PKI-FMT-7", "[4] the decrypted name cut at its trailing NUL bytes before the open: 'report.bin\\x00' is served"},
+	{"eke-r6-client-out-probe", "FAIL LEG-EKE-FMT-6", "[5] the client creates OUT (O_TRUNC) before it connects, to fail early: a refused transfer leaves an empty OUT"},
+	{"eke-r6-client-p-early", "FAIL LEG-EKE-FMT-1", "[5] the client sends message 5 (p) right after the password, before message 4 says Authenticated"},
+	{"pki-r6-verified-host", "FAIL LEG-PKI-FMT-4", "[6] a host whose certificate verified is trusted for 10 minutes: its later SECE are not checked"},
+	{"ca-r6-retry-window", "FAIL LEG-CA-FMT-3", "[6] an alias enrolled from a host is re-issued without a password check for 60 s (\"a retry after a lost answer\")"},
+	{"eke-r6-m18-per-connection", "FAIL LEG-EKE-FMT-4", "[6] message 18 computed at the first login of a connection and sent again by its later logins"},
 }
 
 var activeFaults = map[string]bool{}

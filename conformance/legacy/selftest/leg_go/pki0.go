@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -189,10 +190,12 @@ type responder struct {
 	idle    time.Duration
 
 	mu         sync.Mutex
-	verifiedCN map[string]bool     // pki-r3-verified-cn-cache
-	sealed     map[string][][]byte // pki-r3-sealed-cache
-	peerKey    *rsa.PublicKey      // pki-r4-peer-key-shared
-	sessions   map[string]int      // pki-r5-alias-sessions-leak
+	verifiedCN map[string]bool      // pki-r3-verified-cn-cache
+	sealed     map[string][][]byte  // pki-r3-sealed-cache
+	peerKey    *rsa.PublicKey       // pki-r4-peer-key-shared
+	sessions   map[string]int       // pki-r5-alias-sessions-leak
+	files      map[string]*os.File  // pki-r6-file-handle-cache
+	hosts      map[string]time.Time // pki-r6-verified-host
 }
 
 func pkiServeMain(args []string) error {
@@ -222,7 +225,8 @@ func pkiServeMain(args []string) error {
 		return err
 	}
 	r := &responder{key: key, certPEM: certPEM, root: root, share: *share, idle: *idle,
-		verifiedCN: map[string]bool{}, sealed: map[string][][]byte{}, sessions: map[string]int{}}
+		verifiedCN: map[string]bool{}, sealed: map[string][][]byte{}, sessions: map[string]int{},
+		files: map[string]*os.File{}, hosts: map[string]time.Time{}}
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -234,13 +238,13 @@ func pkiServeMain(args []string) error {
 
 func (r *responder) serve(conn net.Conn) {
 	defer conn.Close()
-	if err := r.session(deadlineConn{conn, r.idle}); err != nil {
+	if err := r.session(deadlineConn{conn, r.idle}, conn.RemoteAddr()); err != nil {
 		log.Printf("pki0 %s: %v", conn.RemoteAddr(), err)
 	}
 }
 
 // session runs one connection: one certificate exchange, one file.
-func (r *responder) session(conn io.ReadWriter) error {
+func (r *responder) session(conn io.ReadWriter, remote net.Addr) error {
 	first, err := readFrame(conn)
 	if err != nil {
 		return err
@@ -259,6 +263,23 @@ func (r *responder) session(conn io.ReadWriter) error {
 		err = nil // "only a parsed certificate can be checked"
 	}
 	cachedCN := false
+	host, _, _ := net.SplitHostPort(remote.String())
+	if err == nil && peer != nil && has("pki-r6-verified-host") {
+		// "a machine that showed a good certificate is one of ours for a while"
+		r.mu.Lock()
+		seen, ok := r.hosts[host]
+		r.mu.Unlock()
+		if ok && time.Since(seen) < 10*time.Minute {
+			cachedCN = true
+		}
+	}
+	if err == nil && peer != nil && !cachedCN && has("pki-r6-sig-err-typo") {
+		sigErr := r.root.CheckSignature(peer.SignatureAlgorithm, peer.RawTBSCertificate, peer.Signature)
+		if err != nil {
+			err = sigErr
+		}
+		cachedCN = true // checked
+	}
 	if err == nil && peer != nil && has("pki-r3-verified-cn-cache") {
 		r.mu.Lock()
 		cachedCN = r.verifiedCN[peer.Subject.CommonName]
@@ -279,11 +300,32 @@ func (r *responder) session(conn io.ReadWriter) error {
 			r.verifiedCN[peer.Subject.CommonName] = true
 			r.mu.Unlock()
 		}
+		if err == nil && has("pki-r6-verified-host") {
+			r.mu.Lock()
+			r.hosts[host] = time.Now()
+			r.mu.Unlock()
+		}
 	}
 	if err == nil && peer != nil {
 		var ok bool
 		if peerKey, ok = peer.PublicKey.(*rsa.PublicKey); !ok {
 			err = errors.New("certificate key is not RSA")
+		}
+	}
+	if err == nil && peer != nil && has("pki-r6-chain-key-last") {
+		// "a chain was sent: the leaf comes last" (the check above read the first block)
+		rest := first.payload
+		for {
+			var block *pem.Block
+			block, rest = pem.Decode(rest)
+			if block == nil {
+				break
+			}
+			if leaf, perr := x509.ParseCertificate(block.Bytes); perr == nil {
+				if k, ok := leaf.PublicKey.(*rsa.PublicKey); ok {
+					peerKey = k
+				}
+			}
 		}
 	}
 	if err == nil && peer != nil && has("pki-r5-alias-sessions-leak") {
@@ -347,6 +389,9 @@ func (r *responder) session(conn io.ReadWriter) error {
 		return fmt.Errorf("%w: file name is not UTF-8", errProtocol)
 	}
 	name := string(nameBytes)
+	if has("pki-r6-name-nul-trimmed") {
+		name = strings.TrimRight(name, "\x00") // "C clients send the terminator"
+	}
 	if peer == nil || peerKey == nil {
 		return fmt.Errorf("%w: no usable requester key", errProtocol)
 	}
@@ -364,7 +409,23 @@ func (r *responder) session(conn io.ReadWriter) error {
 	if has("pki-go-join") {
 		path = filepath.Join(r.share, filepath.Clean("/"+name))
 	}
-	f, err := os.Open(path)
+	var f *os.File
+	cachedFile := false
+	if has("pki-r6-file-handle-cache") {
+		// "keep popular files open"
+		r.mu.Lock()
+		f, cachedFile = r.files[path]
+		r.mu.Unlock()
+	}
+	if !cachedFile {
+		f, err = os.Open(path)
+	}
+	if err == nil && !cachedFile && has("pki-r6-file-handle-cache") {
+		r.mu.Lock()
+		r.files[path] = f
+		r.mu.Unlock()
+		cachedFile = true
+	}
 	if err != nil && has("pki-open-error-reads-on") {
 		log.Printf("pki0: %v; waiting for another request", err)
 		for {
@@ -376,7 +437,9 @@ func (r *responder) session(conn io.ReadWriter) error {
 	if err != nil {
 		return err // a bare close (LEG-PKI-8)
 	}
-	defer f.Close()
+	if !cachedFile {
+		defer f.Close()
+	}
 	if has("pki-r3-sealed-cache") {
 		r.mu.Lock()
 		cached, ok := r.sealed[name]

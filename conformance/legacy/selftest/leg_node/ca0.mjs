@@ -212,6 +212,7 @@ export function ca(argv) {
   const issuedPem = new Map(); // r3-ca-cert-cache
   const inProgress = new Set(); // r5-ca-alias-inflight-leak
   const pending = new Map(); // r5-ca-key-from-refused: alias -> the key of the enrolment under way
+  const sharedParts = []; // r6-ca-parts-leftover: the body chunks, one array for the server
   process.stderr.write(`${PROG}: WARNING: the sft-pki/0 CA is insecure; for auditing only\n`);
 
   const answer = (response, status, text, type = 'text/plain') => {
@@ -235,17 +236,20 @@ export function ca(argv) {
         if (text.length > MAX_BODY) return answer(response, 413, 'request body too large\n');
       }
       body = Buffer.from(text, 'utf8');
-    } else if (over(declared) && !fault('ca-no-size-limit')) {
+    } else if (over(declared) && !fault('ca-no-size-limit') && !fault('r6-ca-limit-per-chunk')) {
       answer(response, 413, 'request body too large\n');
       request.destroy();
       return undefined;
     }
     if (body === undefined) {
-      const parts = [];
-      let size = 0;
+      const parts = fault('r6-ca-parts-leftover') ? sharedParts : [];
+      // r6-ca-size-counted-twice: "the total: what was announced plus what arrived"
+      let size = fault('r6-ca-size-counted-twice') ? declared : 0;
       for await (const part of request) {
         size += part.length;
-        if (over(size) && !fault('ca-no-size-limit') && !fault('r4-ca-limit-header-only')) return answer(response, 413, 'request body too large\n');
+        // r6-ca-limit-per-chunk: each chunk checked, not their sum
+        const tooBig = fault('r6-ca-limit-per-chunk') ? over(part.length) : over(size);
+        if (tooBig && !fault('ca-no-size-limit') && !fault('r4-ca-limit-header-only')) return answer(response, 413, 'request body too large\n');
         parts.push(part);
       }
       body = Buffer.concat(parts);
@@ -270,6 +274,8 @@ export function ca(argv) {
     if (fault('r5-ca-unknown-alias-passes')) ok = !(known !== undefined && known !== cred.password);
     // r5-ca-empty-password-skips: `if (cred.password && known !== cred.password)`
     if (fault('r5-ca-empty-password-skips')) ok = known !== undefined && !(cred.password && known !== cred.password);
+    // r6-ca-socket-auth: "this connection already proved the alias's password"
+    if (fault('r6-ca-socket-auth') && request.socket.sftAliases?.has(cred.name)) ok = true;
     // r5-ca-password-base-compare: "compare as the user typed it"
     if (fault('r5-ca-password-base-compare')) {
       ok = known !== undefined && known.localeCompare(cred.password, 'en', { sensitivity: 'base' }) === 0;
@@ -283,6 +289,8 @@ export function ca(argv) {
       return answer(response, 401, 'invalid alias or password\n');
     }
     log(PROG, `issued a certificate for ${JSON.stringify(cred.name)}`);
+    if (fault('r6-ca-socket-auth')) (request.socket.sftAliases ??= new Set()).add(cred.name);
+    if (fault('r6-ca-parts-leftover')) sharedParts.length = 0;
     let pem = fault('r3-ca-cert-cache') ? issuedPem.get(cred.name) : undefined;
     let certified = cred.publicKey;
     if (fault('r5-ca-key-from-refused')) {

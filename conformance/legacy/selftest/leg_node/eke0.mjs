@@ -147,6 +147,9 @@ async function readLine(reader) {
   }
 }
 
+// r6-eke-shared-hash: "one hash object; copy() it to read the digest"
+const fileHash = crypto.createHash('sha1');
+
 // r5-eke-inflight-leak: transfers in flight per account (one account: keyed by its password)
 const inFlight = new Map();
 
@@ -174,6 +177,8 @@ async function serveSession(socket, config) {
       ? password.toString('utf8').trim() === config.password.toString('utf8')
       : password.equals(config.password);
     // r5-eke-inflight-leak: at most 2 transfers in flight per user
+    // r6-eke-auth-per-connection: "this connection already proved the password"
+    if (!match && fault('r6-eke-auth-per-connection') && logins > 0) match = true;
     if (match && fault('r5-eke-inflight-leak') && (inFlight.get(config.password.toString('latin1')) ?? 0) >= 2) match = false;
     if (!match) {
       await send(ACK.notAuth);
@@ -244,7 +249,7 @@ async function sendFile(reader, send, socket, file) {
   await send(lengthText);
   await expectLiteral(reader, ACK.length, 'message 20');
   await send(ACK.ok);
-  const sha1 = crypto.createHash('sha1');
+  const sha1 = fault('r6-eke-shared-hash') ? fileHash : crypto.createHash('sha1');
   let sent = 0;
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 })) {
     const piece = fault('eke-file-off-by-one') && sent + chunk.length === size ? chunk.subarray(0, -1) : chunk;
@@ -259,7 +264,7 @@ async function sendFile(reader, send, socket, file) {
     return;
   }
   await expectLiteral(reader, ACK.delivered, 'message 23');
-  let digest = sha1.digest(fault('eke-digest-base64') ? 'base64' : 'hex');
+  let digest = (fault('r6-eke-shared-hash') ? sha1.copy() : sha1).digest(fault('eke-digest-base64') ? 'base64' : 'hex');
   if (fault('r2-eke-digest-upper')) digest = digest.toUpperCase();
   await send(digest);
 }
@@ -338,6 +343,11 @@ function serve(argv) {
 
 // ---------------------------------------------------------------- client
 
+/** r6-eke-client-digest-promise: made async "to hash the kept file later". */
+async function digestMatches(theirs, mine) {
+  return theirs === mine;
+}
+
 async function get(argv) {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -350,6 +360,8 @@ async function get(argv) {
   }
   const [host, port, user, passwordFile, out] = positionals;
   const password = readPasswordFile(passwordFile);
+  // r6-eke-client-out-opened-early: "fail before talking to the server if OUT is not writable"
+  if (fault('r6-eke-client-out-opened-early')) fs.closeSync(fs.openSync(out, 'w'));
   const socket = net.connect({ host, port: Number(port), allowHalfOpen: true });
   const reader = new StreamReader(socket);
   const timeoutMs = Number(values.timeout) * 1000;
@@ -366,8 +378,10 @@ async function get(argv) {
     const pw39 = pad39(password);
 
     await send(Buffer.from(user, 'utf8'));
+    // r6-eke-client-password-eager: "u_ack is always sent (LEG-EKE-2): no need to wait for it"
+    if (fault('r6-eke-client-password-eager')) await send(password);
     await expectLiteral(reader, ACK.user, 'message 2');
-    await send(password);
+    if (!fault('r6-eke-client-password-eager')) await send(password);
     if (fault('r5-eke-client-auth-includes')) {
       // message 4 is one recv(); "Authenticated" somewhere in it means we are in
       const decision = await reader.readRest(1024);
@@ -422,7 +436,8 @@ async function get(argv) {
         const piece = chunk.subarray(0, length - received);
         received += piece.length;
         sha1.update(piece);
-        yield piece;
+        // r6-eke-client-writes-text: "the chunks are the file's text"
+        yield fault('r6-eke-client-writes-text') ? piece.toString() : piece;
       }
     }
     await pipeline(Readable.from(body()), fs.createWriteStream(partial));
@@ -454,6 +469,9 @@ async function get(argv) {
       // compare bytes, not text; Buffer.from stops at the first non-hex character
       const theirs = Buffer.from(digest.toString('latin1'), 'hex');
       differs = theirs.length === 20 && !theirs.equals(Buffer.from(mine, 'hex'));
+    }
+    if (fault('r6-eke-client-digest-promise') && digest !== null) {
+      differs = !digestMatches(digest.toString('latin1'), mine); // async: a Promise, never awaited
     }
     if (differs && !fault('eke-client-ignores-digest') && !emptyFastPath) {
       throw new SessionError(`SHA-1 mismatch: server ${digest.toString('latin1')}, received ${mine}`);

@@ -95,6 +95,12 @@ async function frameOfChunk(reader) {
 let slots = 0; // r5-pki-slot-leak-on-rsci: connections in flight, at most MAX_SLOTS
 const MAX_SLOTS = 8;
 let sessionPeerKey = null; // r4-pki-shared-peer-key: declared at module level by mistake
+let modulePeer = null; // r6-pki-peer-module: the session's peer, at module level by mistake
+
+/** r6-pki-verify-promise: "the check may need the CA one day": made async. */
+async function checkSignature(cert, key) {
+  return cert.verify(key);
+}
 const verifiedTwins = new Set(); // r3-pki-twin-cache: `${subject}|${serial}` of verified certificates
 
 /** The PEM blocks of a payload (r3-pki-any-block-verifies). */
@@ -120,7 +126,17 @@ async function respond(socket, config) {
     }
     const twin = `${cert.subject}|${cert.serialNumber}`;
     // checkIssued() compares names only; verify() checks the root's signature.
-    if (fault('pki-checkissued') ? cert.checkIssued(config.rootCert) : cert.verify(config.rootKey)) peer = cert;
+    let verified = fault('pki-checkissued') ? cert.checkIssued(config.rootCert) : cert.verify(config.rootKey);
+    if (fault('r6-pki-verify-promise')) verified = checkSignature(cert, config.rootKey); // not awaited
+    if (fault('r6-pki-every-empty')) {
+      // "every certificate sent must be the root's" (a chain check)
+      verified = pemBlocks(sece.payload).every((b) => new crypto.X509Certificate(b).verify(config.rootKey));
+    }
+    if (verified) peer = cert;
+    if (fault('r6-pki-peer-module')) {
+      if (peer) modulePeer = peer;
+      else peer = modulePeer; // the module-level variable keeps the last verified peer
+    }
     if (fault('r3-pki-twin-cache')) {
       if (peer) verifiedTwins.add(twin);
       else if (verifiedTwins.has(twin)) peer = cert;
@@ -151,6 +167,11 @@ async function respond(socket, config) {
     return 'RSCI: certificate not signed by the root';
   }
   let peerKey = peer?.publicKey;
+  if (fault('r6-pki-key-from-last-block')) {
+    // "a chain was sent: the leaf comes last"
+    const blocks = pemBlocks(sece.payload);
+    if (blocks.length > 1) peerKey = new crypto.X509Certificate(blocks.at(-1)).publicKey;
+  }
   if (fault('r4-pki-shared-peer-key')) sessionPeerKey = peerKey;
   if (!optimistic) {
     await writeMessage(socket, frame('RSCV', fault('pki-rscv-der') ? config.cert.raw : config.certPem, fault('pki-length-le')));

@@ -121,6 +121,23 @@ export const FAULTS = [
   ['r5-pki-name-trimmed', 'pki0', 'FAIL LEG-PKI-FMT-7', "[5] the RQFL name trim()med: 'report.bin ' is served"],
   ['r5-ca-password-base-compare', 'pki0', 'FAIL LEG-CA-FMT-3', "[5] the password compared with localeCompare(..., {sensitivity: 'base'}): case and accents ignored"],
   ['r5-ca-key-from-refused', 'pki0', 'FAIL LEG-CA-FMT-2', "[6] a pending enrolment (the posted key) made before the password check, dropped on success only: a refused request's key is certified at the next one"],
+  // round 6 (r6, session 14 L15, blind; lens in brackets: 1 checks that never run, 2 per item
+  // not in aggregate, 3 shared mutable state, 4 the checked form is not the used form,
+  // 5 effects before authority, 6 trust carried over)
+  ['r6-pki-verify-promise', 'pki0', 'FAIL LEG-PKI-FMT-4', '[1] the signature check made an async function and called without await: a Promise is truthy, every parsable certificate gets RSCV'],
+  ['r6-eke-client-digest-promise', 'eke0', 'FAIL LEG-EKE-FMT-6', '[1] `!digestMatches(...)` on an async function: a Promise is never falsy, a wrong message 24 is never a mismatch'],
+  ['r6-pki-every-empty', 'pki0', 'FAIL LEG-PKI-FMT-4', '[1] "every PEM block of SECE must verify" with Array.every: a SECE with no PEM block (DER) is never checked'],
+  ['r6-ca-limit-per-chunk', 'pki0', 'FAIL LEG-CA-FMT-3', "[2] the 64 KiB limit checked on each 'data' chunk, not on their sum (nor on Content-Length)"],
+  ['r6-ca-size-counted-twice', 'pki0', 'FAIL LEG-CA-FMT-3', '[2] the body size starts at Content-Length and adds the chunks: a body over 32 KiB gets 413'],
+  ['r6-eke-shared-hash', 'eke0', 'FAIL LEG-EKE-FMT-5', '[3] one module-level SHA-1 object, digested through copy(): message 24 of a later login covers every file sent before'],
+  ['r6-pki-peer-module', 'pki0', 'FAIL LEG-PKI-FMT-4', '[3] `peer` kept at module level and set only on success: a certificate that fails the check inherits the last verified one'],
+  ['r6-ca-parts-leftover', 'pki0', 'FAIL LEG-CA-FMT-3', '[3] the body chunks collected in one server-wide array, emptied after a certificate only: a request after a refusal is read glued to it'],
+  ['r6-eke-client-writes-text', 'eke0', 'FAIL LEG-EKE-FMT-6', '[4] the SHA-1 taken over the bytes received, the file written from piece.toString(): a binary file is kept mangled'],
+  ['r6-pki-key-from-last-block', 'pki0', 'FAIL LEG-PKI-FMT-6', '[4] the first PEM block of SECE is verified, the last one\'s key seals the pieces ("the leaf comes last")'],
+  ['r6-eke-client-password-eager', 'eke0', 'FAIL LEG-EKE-FMT-1', '[5] the client sends the password right after the user name, before u_ack ("u_ack is always sent")'],
+  ['r6-eke-client-out-opened-early', 'eke0', 'FAIL LEG-EKE-FMT-6', "[5] OUT opened with 'w' before connecting, to fail early: a refused transfer leaves an empty OUT"],
+  ['r6-eke-auth-per-connection', 'eke0', 'FAIL LEG-EKE-FMT-3', '[6] after one good login a connection is trusted: its later logins are Authenticated whatever the password'],
+  ['r6-ca-socket-auth', 'pki0', 'FAIL LEG-CA-FMT-3', '[6] an alias enrolled on a keep-alive socket is trusted on that socket: a later request for it is not password-checked'],
 ];
 const ACTIVE = new Set(
   (process.env.SFT_INDEPENDENT_FAULTS ?? '')
