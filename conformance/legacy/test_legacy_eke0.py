@@ -792,7 +792,12 @@ def test_the_client_sends_the_password_in_clear(
     content = os.urandom(700)
     run = _run_client(eke_legacy, tmp_path, content, content, "honest")
     if 3 not in run.log.got:
-        raise HarnessError(f"the client sent no message 3: {run.log.error}; {run.stderr!r}")
+        # A client that sends out of turn (its password pipelined with its user name, say)
+        # is the format cases' to judge (test_legacy_eke0_client_turns.py): not judged here.
+        pytest.skip(
+            f"the client sent no message 3 the suite's server could read: {run.log.error}; "
+            f"{run.stderr!r} (the format cases judge how it deviates)"
+        )
     password = eke_legacy.password.encode()
     if password in run.log.got[3]:
         _fail(

@@ -204,8 +204,10 @@ def test_message_11_of_either_length_is_read_whole(
     if run.log.deviation:
         pytest.skip(f"the client deviates from the format ({run.log.deviation}): see its case")
     if 9 not in run.log.got:
-        raise HarnessError(
-            f"the client sent no message 9: {run.log.error or 'no error'}; {run.stderr!r}"
+        # Out of turn or no message 9 at all: the format cases judge it (client_turns).
+        pytest.skip(
+            f"the client sent no message 9 the suite's server could read: "
+            f"{run.log.error or 'no error'}; {run.stderr!r} (the format cases judge it)"
         )
     if run.log.error.startswith("the session's key"):
         pytest.skip("not judged: this exponent pair gives no 32-digit key (1 in ~10^6)")

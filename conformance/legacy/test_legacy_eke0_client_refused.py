@@ -26,7 +26,7 @@ import pytest
 
 from conformance.legacy.client_run import run_eke0_client
 from conformance.legacy.embedded import LegacyEkeTarget
-from conformance.legacy.stream import HarnessError, hexdump
+from conformance.legacy.stream import hexdump
 
 pytestmark = pytest.mark.xdist_group("eke-legacy")
 
@@ -93,10 +93,11 @@ def test_a_refused_login_is_not_taken_for_a_success(
     served, done, saved = run_eke0_client(eke_legacy, tmp_path, _serve_refusal, serve_extra=LISTEN)
     log = served or _Log(error="the suite's server did not finish")
     if 3 not in log.got:
-        raise HarnessError(
-            f"the client sent no password (message 3) to the suite's server: "
+        # Out of turn or no message 3 at all: the format cases judge it (client_turns).
+        pytest.skip(
+            f"the client sent no password (message 3) the suite's server could read: "
             f"{log.error or 'no error'}; the client {done.describe()}; "
-            f"stderr: {done.stderr[-400:]!r}"
+            f"stderr: {done.stderr[-400:]!r} (the format cases judge it)"
         )
     user = eke_legacy.user.encode()
     if log.ended != "sent" or log.after.startswith(user):
