@@ -42,6 +42,7 @@ _EKE_EXTRA = (
     "test_legacy_eke0_client_turns.py",
     "test_legacy_eke0_client_bytes.py",
     "test_legacy_eke0_every_session.py",
+    "test_legacy_eke0_connection_state.py",
 )
 _PKI_EXTRA = (
     "test_legacy_pem.py",
@@ -64,6 +65,8 @@ _PKI_EXTRA = (
     "test_legacy_ca0_text.py",
     "test_legacy_pki0_sece_blocks.py",
     "test_legacy_ca0_keepalive.py",
+    "test_legacy_pki0_certificate_updates.py",
+    "test_legacy_ca0_duplicate_members.py",
 )
 
 

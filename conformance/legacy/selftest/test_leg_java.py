@@ -145,6 +145,19 @@ FAULTS: dict[str, str] = {
     "eke-r13-password-extra-tail": "FAIL LEG-EKE-FMT-3",
     "eke-r13-state-advanced-on-refusal": "FAIL LEG-EKE-FMT-3",
     "ca-r13-cert-prepared-before-check": "FAIL LEG-CA-FMT-2",
+    # session 14, L14 (blind; lens in brackets in LegJava.java)
+    "pki-r14-verify-assert": "FAIL LEG-PKI-FMT-4",
+    "eke-r14-client-check-lazy-stream": "FAIL LEG-EKE-FMT-6",
+    "ca-r14-password-check-async": "FAIL LEG-CA-FMT-3",
+    "eke-r14-digest-per-chunk": "FAIL LEG-EKE-FMT-5",
+    "ca-r14-limit-per-member": "FAIL LEG-CA-FMT-3",
+    "eke-r14-buf-static": "FAIL LEG-EKE-FMT-3",
+    "pki-r14-key-by-cn-cache": "FAIL LEG-PKI-FMT-6",
+    "pki-r14-name-stripped": "FAIL LEG-PKI-FMT-7",
+    "ca-r14-alias-strip": "FAIL LEG-CA-FMT-3",
+    "eke-r14-authenticated-before-compare": "FAIL LEG-EKE-FMT-3",
+    "ca-r14-verified-alias-cache": "FAIL LEG-CA-FMT-3",
+    "ca-r14-outer-name-cn": "FAIL LEG-CA-FMT-2",
 }
 
 

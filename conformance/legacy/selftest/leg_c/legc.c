@@ -161,6 +161,23 @@ static const struct fault_row FAULTS[] = {
     {"ca-r5-alias-lock-leak", "FAIL LEG-CA-FMT-2", "[3] an alias is marked in progress while it enrols, unmarked only after a certificate is sent: after one refused request it gets 409"},
     {"ca-r5-content-length-int", "FAIL LEG-CA-FMT-3", "[4] Content-Length read with atoi into an int: 4294967396 wraps to 100, and a body over 64 KiB is not 413"},
     {"ca-r5-alias-prefix", "FAIL LEG-CA-FMT-3", "[5] strncmp(line, alias, strlen(line)): an alias that starts with a known one enrols with its password"},
+    /* session 14, L14 (blind; lens in brackets: 1 checks that never run, 2 per item not in
+     * aggregate, 3 shared mutable state, 4 the checked form is not the used form, 5 effects
+     * before authority, 6 trust carried over) */
+    {"eke-r14-client-digest-if-have", "FAIL LEG-EKE-FMT-6", "[1] client: if (have && memcmp(...)): a close before message 24 skips the comparison, the file is kept, exit 0"},
+    {"eke-r14-pw-check-first-login", "FAIL LEG-EKE-FMT-3", "[1] server: the password compared only until a static 'verified' flag is set by the first success: later logins are Authenticated whatever they send"},
+    {"pki-r14-verify-if-issuer-matches", "FAIL LEG-PKI-FMT-4", "[1] responder: trusted = 1, and the signature checked only when X509_check_issued says the root issued it: a certificate naming another issuer is never checked"},
+    {"ca-r14-body-limit-per-recv", "FAIL LEG-CA-FMT-3", "[2] CA: the 64 KiB limit applied to each recv() chunk of the body, never to Content-Length or the total: no 413"},
+    {"eke-r14-read-budget-per-conn", "FAIL LEG-EKE-FMT-3", "[2] server: the seed's recv(1024) kept as one 1024-byte budget per connection for messages 1, 3, 5, 7, 9, never restored: after about ten logins the connection closes"},
+    {"eke-r14-m18-cached", "FAIL LEG-EKE-FMT-4", "[3] server: message 18 computed once into a static buffer: later sessions get the first session's, whatever their message 15"},
+    {"eke-r14-conn-static", "FAIL LEG-EKE-FMT-3", "[3] server: one static connection buffer for every connection, not emptied: bytes left by a closed connection are the next connection's first message"},
+    {"ca-r14-subject-static", "FAIL LEG-CA-FMT-2", "[3] CA: a static X509_NAME for the subject, CN appended per request: the second certificate is CN=bob, CN=alice"},
+    {"pki-r14-name-nul-cut", "FAIL LEG-PKI-FMT-7", "[4] responder: no NUL check on the decrypted name: 'report.bin\\0x' (which Python's open refuses) opens report.bin"},
+    {"ca-r14-duplicate-name", "FAIL LEG-CA-FMT-3", "[4] CA: credentials with two name members: the password checked for the first, the certificate issued for the last (the parser keeps the last)"},
+    {"eke-r14-client-out-opened-early", "FAIL LEG-EKE-FMT-6", "[5] client: OUT opened (truncated) before connecting to fail early; a refused transfer leaves it empty"},
+    {"ca-r14-status-before-check", "FAIL LEG-CA-FMT-3", "[5] CA: '200 OK' and the headers sent once the request parses, before the password check: a refusal is a 200 with the 401 text"},
+    {"pki-r14-rscv-before-verify", "FAIL LEG-PKI-FMT-4", "[5] responder: RSCV sent while the SECE signature is checked ('ours first'): a refused certificate gets RSCV, then RSCI and the close"},
+    {"pki-r14-sece-twice", "FAIL LEG-PKI-FMT-4", "[6] responder: a SECE after RSCV taken as a certificate update, unverified: RSFL pieces sealed to the new certificate's key"},
     {NULL, NULL, NULL},
 };
 
@@ -327,6 +344,8 @@ typedef struct {
     unsigned char buf[8192];
     size_t len;
     int authed; /* eke-r5-authed-before-check */
+    size_t budget; /* eke-r14-read-budget-per-conn */
+    int budget_set;
 } conn_t;
 
 static ssize_t conn_fill(conn_t *c) {
@@ -354,6 +373,14 @@ static int read_exact(conn_t *c, unsigned char *out, size_t n) {
 
 /* "The rest of one read" (at most max bytes); returns the length, 0 at EOF. */
 static ssize_t read_msg(conn_t *c, unsigned char *out, size_t max) {
+    if (fault("eke-r14-read-budget-per-conn")) { /* "never more than recv(1024)" */
+        if (!c->budget_set) {
+            c->budget = 1024;
+            c->budget_set = 1;
+        }
+        if (c->budget == 0) return 0;
+        if (max > c->budget) max = c->budget;
+    }
     if (c->len == 0) {
         for (;;) {
             ssize_t n = recv(c->fd, c->buf, max, 0);
@@ -365,6 +392,7 @@ static ssize_t read_msg(conn_t *c, unsigned char *out, size_t max) {
     }
     size_t n = c->len < max ? c->len : max;
     conn_take(c, out, n);
+    if (fault("eke-r14-read-budget-per-conn")) c->budget -= n;
     return (ssize_t)n;
 }
 
@@ -536,11 +564,14 @@ static int eke_session(conn_t *c, const char *user, const char *password, const 
     int wrong = fault("eke-pw-strncmp-received")
                     ? strncmp((char *)m, password, (size_t)n) != 0
                     : (size_t)n != strlen(password) || memcmp(m, password, (size_t)n) != 0;
+    static int verified; /* eke-r14-pw-check-first-login: "checked once, good for the process" */
+    if (fault("eke-r14-pw-check-first-login") && verified) wrong = 0;
     if (wrong) {
         if (ack(c->fd, "Not Authenticated") != 0) return 0;
         return fault("eke-hangup-on-wrong-password") ? 0 : 1;
     }
     if (ack(c->fd, "Authenticated") != 0) return 0;
+    verified = 1;
 state_p:
     n = read_msg(c, m, 1024); /* 5: p */
     if (n <= 0) return 0;
@@ -598,7 +629,15 @@ state_p:
     if (ack(c->fd, "clientAesAck") != 0) return 0;
     if (aes_cbc(key, keylen, m15, 64, d15, 0) != 0) return 0;
     if (read_literal(c, "send_aes_nonceNa") != 0) return 0;
-    if (aes_cbc(key, keylen, fault("eke-m18-from-ns") ? d15 + 32 : d15, 16, e18, 1) != 0) return 0;
+    static unsigned char e18_cached[16]; /* eke-r14-m18-cached: "Na never changes" */
+    static int have18;
+    if (fault("eke-r14-m18-cached") && have18) {
+        memcpy(e18, e18_cached, 16);
+    } else {
+        if (aes_cbc(key, keylen, fault("eke-m18-from-ns") ? d15 + 32 : d15, 16, e18, 1) != 0) return 0;
+        memcpy(e18_cached, e18, 16);
+        have18 = 1;
+    }
     if (send_all(c->fd, e18, 16) != 0) return 0; /* 18 */
     size_t flen = 0;
     unsigned char *file = read_file(served, &flen);
@@ -658,12 +697,13 @@ static const char *opt(int argc, char **argv, const char *name) {
 
 static void eke_conn(int fd, const char *user, const char *password, const char *served) {
     set_timeout(fd, 30);
-    conn_t *c = calloc(1, sizeof *c);
+    static conn_t shared; /* eke-r14-conn-static: "one client at a time: one buffer" */
+    conn_t *c = fault("eke-r14-conn-static") ? &shared : calloc(1, sizeof *c);
     c->fd = fd;
     int done = 0;
     while (eke_session(c, user, password, served, done && fault("eke-second-session-skips-login")))
         done = 1;
-    free(c);
+    if (c != &shared) free(c);
     close(fd);
 }
 
@@ -705,6 +745,11 @@ static int eke_get(int argc, char **argv) {
     if (argc != 7) die("usage: legc eke-get HOST PORT USER PASSWORD_FILE OUT");
     const char *user = argv[4], *out = argv[6];
     char *password = read_password(argv[5]);
+    if (fault("eke-r14-client-out-opened-early")) { /* fail early when OUT is not writable */
+        FILE *claim = fopen(out, "wb");
+        if (!claim) die("cannot write %s", out);
+        fclose(claim);
+    }
     int fd = connect_to(argv[2], argv[3]);
     if (fd < 0) die("cannot connect");
     set_timeout(fd, 30);
@@ -805,7 +850,9 @@ static int eke_get(int argc, char **argv) {
     sha1_hex(file, flen, mine);
     unsigned char theirs[41];
     int have = read_exact(c, theirs, 40) == 0;
-    if (!fault("eke-client-no-digest-check")) {
+    if (fault("eke-r14-client-digest-if-have")) { /* "compare what came" */
+        if (have && memcmp(theirs, mine, 40) != 0) die("digest mismatch: the file is not kept");
+    } else if (!fault("eke-client-no-digest-check")) {
         if (!have) die("no digest");
         size_t cmp = fault("eke-client-digest-20") ? SHA_DIGEST_LENGTH : 40;
         if (memcmp(theirs, mine, cmp) != 0) die("digest mismatch: the file is not kept");
@@ -880,6 +927,7 @@ static int recv_frame(int fd, char type[5], unsigned char **payload, size_t *len
     *payload = malloc(l + 1);
     if (l && recv_exact_fd(fd, *payload, l) != 0) {
         free(*payload);
+        *payload = NULL; /* the caller frees what it holds: no double free */
         return -1;
     }
     *len = l;
@@ -968,10 +1016,22 @@ static void *pki_conn(void *arg) {
     if (recv_frame(fd, type, &pl, &len) != 0 || strcmp(type, "SECE") != 0) goto out;
     peer = pem_cert(pl, len);
     EVP_PKEY *root_key = X509_get0_pubkey(r->root);
+    int early_rscv = 0;
+    if (fault("pki-r14-rscv-before-verify") && peer) { /* "ours first, while we check theirs" */
+        size_t ol;
+        unsigned char *ob = cert_bytes(r->cert, 0, &ol);
+        early_rscv = send_frame(fd, "RSCV", ob, ol) == 0;
+        free(ob);
+        if (!early_rscv) goto out;
+    }
     int trusted = peer && (fault("pki-check-issued-not-signature")
                                ? X509_check_issued(r->root, peer) == X509_V_OK
                                : fault("pki-r5-verify-truthy") ? X509_verify(peer, root_key) != 0
                                : X509_verify(peer, root_key) == 1);
+    if (fault("pki-r14-verify-if-issuer-matches") && peer) {
+        trusted = 1; /* only a certificate the root issued needs the root's signature */
+        if (X509_check_issued(r->root, peer) == X509_V_OK) trusted = X509_verify(peer, root_key) == 1;
+    }
     if (!trusted && peer && fault("pki-sece-any-cert")) { /* "SECE may carry a chain" */
         BIO *b = BIO_new_mem_buf(pl, (int)len);
         X509 *x;
@@ -997,6 +1057,7 @@ static void *pki_conn(void *arg) {
         goto out;
     }
     peer_key = X509_get_pubkey(peer);
+    if (early_rscv) goto rqfl;
     size_t cl;
     unsigned char *cb = cert_bytes(fault("pki-r12b-rscv-root") ? r->root : r->cert, fault("pki-rscv-der"), &cl);
     if (fault("pki-rscv-pem-nul") && !fault("pki-rscv-der")) {
@@ -1006,12 +1067,26 @@ static void *pki_conn(void *arg) {
     int sent = send_frame(fault("pki-r12b-global-socket") ? g_last_fd : fd, "RSCV", cb, cl);
     if (fault("pki-rscv-der")) OPENSSL_free(cb); else free(cb);
     if (sent != 0) goto out;
-    if (recv_frame(fd, type, &pl, &len) != 0 || strcmp(type, "RQFL") != 0) goto out;
+rqfl:
+    if (recv_frame(fd, type, &pl, &len) != 0) goto out;
+    while (fault("pki-r14-sece-twice") && strcmp(type, "SECE") == 0) { /* a certificate update */
+        X509 *update = pem_cert(pl, len);
+        free(pl);
+        pl = NULL;
+        if (update) {
+            X509_free(peer);
+            EVP_PKEY_free(peer_key);
+            peer = update;
+            peer_key = X509_get_pubkey(peer);
+        }
+        if (recv_frame(fd, type, &pl, &len) != 0) goto out;
+    }
+    if (strcmp(type, "RQFL") != 0) goto out;
     unsigned char name[512];
     size_t nl = sizeof name - 1;
     if (oaep(r->key, pl, len, name, &nl, 0, 0) != 0) goto out;
     name[nl] = 0;
-    if (memchr(name, 0, nl)) goto out; /* Python's open() refuses a NUL */
+    if (!fault("pki-r14-name-nul-cut") && memchr(name, 0, nl)) goto out; /* Python's open() refuses a NUL */
     if (fault("pki-name-buffer-64") && nl > 63) name[63] = 0;
     char path[PATH_MAX + 600];
     if (name[0] == '/')
@@ -1310,6 +1385,33 @@ static int json_two(const char *text, const char *a, char **va, const char *b, c
     return *va && *vb ? 0 : -1;
 }
 
+/* ca-r14-duplicate-name: the first string member `key` of a JSON object (a quick scan). */
+static char *json_first(const char *text, const char *key) {
+    const char *s = ws(text);
+    if (*s++ != '{') return NULL;
+    for (;;) {
+        char *k, *v = NULL;
+        s = json_string(ws(s), &k);
+        if (!s) return NULL;
+        s = ws(s);
+        if (*s++ != ':') {
+            free(k);
+            return NULL;
+        }
+        s = ws(s);
+        int want = strcmp(k, key) == 0;
+        free(k);
+        if (want && *s == '"') {
+            json_string(s, &v);
+            return v;
+        }
+        s = json_skip(s, 0);
+        if (!s) return NULL;
+        s = ws(s);
+        if (*s++ != ',') return NULL;
+    }
+}
+
 static char *json_escape(const char *s) {
     char *out = malloc(strlen(s) * 6 + 3), *o = out;
     *o++ = '"';
@@ -1460,11 +1562,16 @@ static X509 *issue(struct ca *ca, const char *alias, EVP_PKEY *pub) {
     BN_free(sb);
     if (fault("ca-r12b-serial-one")) ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
     X509_set_issuer_name(x, X509_get_subject_name(ca->root));
-    X509_NAME *name = X509_NAME_new();
+    static X509_NAME *subject; /* ca-r14-subject-static: "built once, reused" */
+    static pthread_mutex_t subject_lock = PTHREAD_MUTEX_INITIALIZER;
+    int shared_name = fault("ca-r14-subject-static");
+    if (shared_name) pthread_mutex_lock(&subject_lock);
+    X509_NAME *name = shared_name ? (subject ? subject : (subject = X509_NAME_new())) : X509_NAME_new();
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)alias, -1, -1, 0);
     X509_set_subject_name(x, name);
     if (fault("ca-issuer-is-subject")) X509_set_issuer_name(x, name);
-    X509_NAME_free(name);
+    if (shared_name) pthread_mutex_unlock(&subject_lock);
+    else X509_NAME_free(name);
     int days = fault("ca-extensions") ? 30 : 365;
     X509_gmtime_adj(X509_getm_notBefore(x), 0);
     X509_gmtime_adj(X509_getm_notAfter(x), (long)days * 86400);
@@ -1536,6 +1643,10 @@ static void ca_verify(struct ca *ca, int fd, const char *body) {
     BIO_free(b);
     ERR_clear_error();
     if (!pub || (!fault("ca-r5-any-key-type") && EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA)) goto bad;
+    int early = fault("ca-r14-status-before-check"); /* the request is good: answer while we look */
+    if (early)
+        send_str(fd, "HTTP/1.0 200 OK\r\nServer: legc\r\nContent-Type: text/plain\r\n"
+                     "Connection: close\r\n\r\n");
     if (fault("ca-r5-alias-lock-leak") && enrolling_mark(name) != 0) {
         http_text(fd, 409, "an enrolment for this alias is in progress\n");
         goto done;
@@ -1549,7 +1660,15 @@ static void ca_verify(struct ca *ca, int fd, const char *body) {
             goto done;
         }
     }
-    if (!check_password(ca->users, name, password)) {
+    char *checked = fault("ca-r14-duplicate-name") ? json_first((char *)cred, "name") : NULL;
+    int good = check_password(ca->users, checked ? checked : name, password);
+    free(checked);
+    if (early) {
+        if (!good) {
+            send_str(fd, "invalid alias or password\n");
+            goto done;
+        }
+    } else if (!good) {
         pthread_mutex_lock(&ca->lock);
         ca->failures++;
         pthread_mutex_unlock(&ca->lock);
@@ -1575,6 +1694,8 @@ static void ca_verify(struct ca *ca, int fd, const char *body) {
         free(tmp);
         free(esc);
         free(j);
+    } else if (early) {
+        send_all(fd, pem, cl);
     } else {
         if (fault("ca-r12b-body-nul")) {
             pem = realloc(pem, cl + 1);
@@ -1654,6 +1775,32 @@ static void *ca_conn(void *arg) {
     }
     if (clen < 0) {
         http_text(fd, 400, "no Content-Length\n");
+        goto out;
+    }
+    if (fault("ca-r14-body-limit-per-recv")) { /* each read at most 64 KiB: "the body is bounded" */
+        size_t got = have < (size_t)clen ? have : (size_t)clen, bcap = got + 16384;
+        char *body = malloc(bcap + 1);
+        memcpy(body, body_start, got);
+        while (got < (size_t)clen) {
+            char chunk[16384];
+            size_t want = (size_t)clen - got < sizeof chunk ? (size_t)clen - got : sizeof chunk;
+            ssize_t n = recv(fd, chunk, want, 0);
+            if (n <= 0) break;
+            if (n > 65536) {
+                http_text(fd, 413, "body too large\n");
+                free(body);
+                goto out;
+            }
+            if (got + (size_t)n > bcap) body = realloc(body, (bcap = got + (size_t)n + 16384) + 1);
+            memcpy(body + got, chunk, (size_t)n);
+            got += (size_t)n;
+        }
+        body[got] = 0;
+        if (memchr(body, 0, got))
+            http_text(fd, 400, "malformed request\n");
+        else
+            ca_verify(ca, fd, body);
+        free(body);
         goto out;
     }
     if (clen > 65536) {

@@ -184,6 +184,21 @@ public final class LegJava {
         {"eke-r13-password-extra-tail", "FAIL LEG-EKE-FMT-3", "[5] server: Arrays.copyOf(received, password.length) compared: extra bytes after the password ignored"},
         {"eke-r13-state-advanced-on-refusal", "FAIL LEG-EKE-FMT-3", "[6] server: the state set to 'expect p' before the password check; after Not Authenticated the next message is read as p"},
         {"ca-r13-cert-prepared-before-check", "FAIL LEG-CA-FMT-2", "[6] CA: the certificate prepared before the password check, kept when refused, served at the next success"},
+        // session 14, L14 (blind; lens: 1 checks that never run, 2 per item not in aggregate,
+        // 3 shared mutable state, 4 the checked form is not the used form, 5 effects before
+        // authority, 6 trust carried over)
+        {"pki-r14-verify-assert", "FAIL LEG-PKI-FMT-4", "[1] responder: the root's signature checked in an assert (the JVM runs without -ea): every SECE is accepted"},
+        {"eke-r14-client-check-lazy-stream", "FAIL LEG-EKE-FMT-6", "[1] client: message 24 compared inside Stream.filter().peek() with no terminal operation: the check never runs"},
+        {"ca-r14-password-check-async", "FAIL LEG-CA-FMT-3", "[1] CA: the password check moved into a CompletableFuture that only counts failures; nobody waits for it: a wrong password is issued"},
+        {"eke-r14-digest-per-chunk", "FAIL LEG-EKE-FMT-5", "[2] server: message 24 from a running MessageDigest whose digest() is taken per 1024-byte chunk (it resets): the last chunk's SHA-1"},
+        {"ca-r14-limit-per-member", "FAIL LEG-CA-FMT-3", "[2] CA: the 64 KiB limit checked on payload and public_key each, after parsing, not on the body: a large body is 400, not 413"},
+        {"eke-r14-buf-static", "FAIL LEG-EKE-FMT-3", "[3] server: Conn's read buffer a static field: bytes a closed connection left unread are the next connection's first message"},
+        {"pki-r14-key-by-cn-cache", "FAIL LEG-PKI-FMT-6", "[3] responder: requester keys cached by subject DN ('keys do not change'): a second certificate of the same alias gets pieces sealed to the first key"},
+        {"pki-r14-name-stripped", "FAIL LEG-PKI-FMT-7", "[4] responder: the share file opened as name.strip(): 'report.bin ' or 'report.bin\\n' (which the seed cannot open) is served"},
+        {"ca-r14-alias-strip", "FAIL LEG-CA-FMT-3", "[4] CA: the alias looked up after strip(), the certificate issued for the alias as posted: 'alice ' enrols with alice's password"},
+        {"eke-r14-authenticated-before-compare", "FAIL LEG-EKE-FMT-3", "[5] server: Authenticated sent as soon as message 3 arrives, the comparison after it: a wrong password gets Authenticated, then Not Authenticated"},
+        {"ca-r14-verified-alias-cache", "FAIL LEG-CA-FMT-3", "[6] CA: an alias that once gave its password is remembered: its later requests are issued whatever password they carry"},
+        {"ca-r14-outer-name-cn", "FAIL LEG-CA-FMT-2", "[6] CA: the password checked for the credentials' name, the certificate issued for a \"name\" of the outer request when one is there"},
     };
 
     static final Set<String> ON = new HashSet<>();
@@ -279,11 +294,28 @@ public final class LegJava {
         final InputStream in;
         final OutputStream out;
         byte[] buf = new byte[0];
+        static byte[] sharedBuf = new byte[0]; // eke-r14-buf-static: "one client at a time"
+        final boolean shared;
 
         Conn(Socket sock) throws IOException {
+            this(sock, false);
+        }
+
+        Conn(Socket sock, boolean shared) throws IOException {
             this.sock = sock;
             this.in = sock.getInputStream();
             this.out = sock.getOutputStream();
+            this.shared = shared;
+            if (shared) {
+                buf = sharedBuf;
+            }
+        }
+
+        private void keep(byte[] b) {
+            buf = b;
+            if (shared) {
+                sharedBuf = b;
+            }
         }
 
         private boolean more() throws IOException {
@@ -294,7 +326,7 @@ public final class LegJava {
             }
             byte[] joined = Arrays.copyOf(buf, buf.length + n);
             System.arraycopy(chunk, 0, joined, buf.length, n);
-            buf = joined;
+            keep(joined);
             return true;
         }
 
@@ -305,7 +337,7 @@ public final class LegJava {
             }
             int n = Math.min(max, buf.length);
             byte[] out = Arrays.copyOf(buf, n);
-            buf = Arrays.copyOfRange(buf, n, buf.length);
+            keep(Arrays.copyOfRange(buf, n, buf.length));
             return out;
         }
 
@@ -324,7 +356,7 @@ public final class LegJava {
                 }
             }
             byte[] out = Arrays.copyOf(buf, n);
-            buf = Arrays.copyOfRange(buf, n, buf.length);
+            keep(Arrays.copyOfRange(buf, n, buf.length));
             return out;
         }
 
@@ -418,7 +450,7 @@ public final class LegJava {
             Runnable session = () -> {
                 try (s) {
                     s.setSoTimeout(f("eke-timeout-millis") ? 30 : 30_000);
-                    ekeSession(new Conn(s), user, password, file, failures);
+                    ekeSession(new Conn(s, f("eke-r14-buf-static")), user, password, file, failures);
                 } catch (Exception e) {
                     log("eke session ended: " + e);
                 }
@@ -487,6 +519,9 @@ public final class LegJava {
             if (pw == null) {
                 return;
             }
+            if (f("eke-r14-authenticated-before-compare")) {
+                ekeAck(c, "Authenticated"); // "answer at once, check while the client sends p"
+            }
             boolean locked = f("eke-lockout") && failures.getOrDefault(who, 0) >= 3;
             boolean sticky = f("eke-auth-sticky") && authed;
             boolean same = f("eke-pw-trimmed")
@@ -516,7 +551,9 @@ public final class LegJava {
             if (f("eke-r13-busy-flag-leak")) {
                 busy = true;
             }
-            ekeAck(c, "Authenticated");
+            if (!f("eke-r14-authenticated-before-compare")) {
+                ekeAck(c, "Authenticated");
+            }
           }
             expectP = false;
             byte[] m5 = c.readSome(1024);
@@ -583,11 +620,15 @@ public final class LegJava {
             ekeSend(c, ascii(len)); // 19
             c.readExact(5); // 20 LnACK
             ekeAck(c, "ok"); // 21
+            MessageDigest running = MessageDigest.getInstance("SHA-1"); // eke-r14-digest-per-chunk
+            byte[] sofar = running.digest();
             try (InputStream in = new FileInputStream(file.toFile())) { // 22
                 byte[] chunk = new byte[1024];
                 int n;
                 while ((n = in.readNBytes(chunk, 0, 1024)) > 0) {
                     c.send(f("eke-last-chunk-full") ? chunk : Arrays.copyOf(chunk, n));
+                    running.update(chunk, 0, n);
+                    sofar = running.digest(); // "the digest so far" (digest() resets it)
                 }
             }
             byte[] m23 = c.readExact(14);
@@ -599,6 +640,9 @@ public final class LegJava {
                 digest = sha1Hex(Arrays.copyOf(content, Math.min(1024, content.length)));
             } else {
                 digest = sha1Hex(content);
+            }
+            if (f("eke-r14-digest-per-chunk")) {
+                digest = ascii(hex(sofar));
             }
             if (f("eke-digest-upper")) {
                 digest = ascii(new String(digest, StandardCharsets.US_ASCII).toUpperCase(java.util.Locale.ROOT));
@@ -714,6 +758,12 @@ public final class LegJava {
                 return 1;
             }
             boolean differs = !Arrays.equals(m24, sha1Hex(content));
+            if (f("eke-r14-client-check-lazy-stream")) {
+                byte[] mine = sha1Hex(content);
+                boolean[] bad = {false};
+                java.util.stream.Stream.of(m24).filter(d -> !Arrays.equals(d, mine)).peek(d -> bad[0] = true);
+                differs = bad[0];
+            }
             if (f("eke-r13-client-digest-unparsed-open")) {
                 // compare the numbers, whatever the case or leading zeros
                 try {
@@ -915,6 +965,7 @@ public final class LegJava {
     }
 
     static final Set<String> VERIFIED = ConcurrentHashMap.newKeySet();
+    static final Map<String, PublicKey> KEYS = new ConcurrentHashMap<>(); // pki-r14-key-by-cn-cache
     static volatile PublicKey peerKey;
 
     static void pkiServe(Map<String, String> flags) throws Exception {
@@ -957,6 +1008,15 @@ public final class LegJava {
         }
     }
 
+    static boolean signedBy(X509Certificate c, PublicKey k) {
+        try {
+            c.verify(k);
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
     /** Python's os.path.join(share, name): an absolute name replaces the share. */
     static File join(String share, String name) {
         if (name.startsWith("/")) {
@@ -987,6 +1047,9 @@ public final class LegJava {
                 } catch (java.security.SignatureException e) {
                     log("SECE signature: " + e);
                 }
+            } else if (f("pki-r14-verify-assert")) {
+                assert signedBy(peer, root) : "SECE not signed by the root";
+                VERIFIED.add(dn);
             } else if (f("pki-r13-verify-nsae-open")) {
                 try {
                     peer.verify(root);
@@ -1027,7 +1090,7 @@ public final class LegJava {
         String name = new String(rsa(Cipher.DECRYPT_MODE, key, "").doFinal((byte[]) rq[1]),
             StandardCharsets.UTF_8);
         log("File request for: " + name);
-        File file = join(share, name);
+        File file = join(share, f("pki-r14-name-stripped") ? name.strip() : name);
         if (f("pki-r12b-dotdot-denylist") && (name.startsWith("../") || name.startsWith("/"))) {
             log("refused: " + name);
             release();
@@ -1062,6 +1125,10 @@ public final class LegJava {
         PublicKey requesterKey = peer.getPublicKey();
         if (f("pki-r12b-peer-static")) {
             requesterKey = peerKey;
+        }
+        if (f("pki-r14-key-by-cn-cache")) { // "an alias's key does not change"
+            final PublicKey presented = peer.getPublicKey();
+            requesterKey = KEYS.computeIfAbsent(peer.getSubjectX500Principal().getName(), k -> presented);
         }
         if (f("pki-r12b-rsfl-own-key")) {
             requesterKey = own.getPublicKey();
@@ -1216,14 +1283,16 @@ public final class LegJava {
             return;
         }
         int limit = f("ca-r13-limit-64000") ? 64_000 : 65536; // "64 KB"
-        byte[] body = ex.getRequestBody().readNBytes(limit + 1);
-        if (body.length > limit) {
+        boolean perMember = f("ca-r14-limit-per-member"); // the limit is on what we keep
+        byte[] body = perMember ? ex.getRequestBody().readNBytes(16 << 20) : ex.getRequestBody().readNBytes(limit + 1);
+        if (body.length > limit && !perMember) {
             answer(ex, 413, "text/plain", ascii("request body too large\n"));
             return;
         }
         String alias;
         String password;
         PublicKey subjectKey;
+        String outerName = null; // ca-r14-outer-name-cn
         try {
             Object parsed = new Json(new String(body, StandardCharsets.UTF_8)).parse();
             if (!(parsed instanceof Map<?, ?> req)) {
@@ -1232,6 +1301,13 @@ public final class LegJava {
             if (!(req.get("payload") instanceof String payload)
                 || !(req.get("public_key") instanceof String publicPem)) {
                 throw new BadRequest("payload and public_key are required strings");
+            }
+            if (perMember && (payload.length() > limit || publicPem.length() > limit)) {
+                answer(ex, 413, "text/plain", ascii("request body too large\n"));
+                return;
+            }
+            if (f("ca-r14-outer-name-cn") && req.get("name") instanceof String outer) {
+                outerName = outer; // "the client says which alias it enrols"
             }
             byte[] sealed;
             try {
@@ -1281,6 +1357,9 @@ public final class LegJava {
         }
         String lookup = f("ca-r13-alias-nfkc")
             ? java.text.Normalizer.normalize(alias, java.text.Normalizer.Form.NFKC) : alias;
+        if (f("ca-r14-alias-strip")) {
+            lookup = alias.strip();
+        }
         String known = f("ca-r13-getordefault-empty") ? users.getOrDefault(lookup, "") : users.get(lookup);
         if (known == null && f("ca-alias-ignorecase")) {
             for (Map.Entry<String, String> u : users.entrySet()) {
@@ -1296,6 +1375,22 @@ public final class LegJava {
             answer(ex, 404, "text/plain", ascii("no such alias\n"));
             return;
         }
+        if (f("ca-r14-verified-alias-cache") && LOGGED_IN.contains(alias)) {
+            known = password; // "this alias has proven its password already"
+        }
+        if (f("ca-r14-password-check-async")) {
+            // "don't hold the handler on the account file": count failures in the background
+            final String k = known;
+            final String pw = password;
+            final String who = alias;
+            java.util.concurrent.CompletableFuture.supplyAsync(() -> k != null && k.equals(pw))
+                .thenAccept(ok -> {
+                    if (!ok) {
+                        failed.merge(who, 1, Integer::sum);
+                    }
+                });
+            known = password;
+        }
         if (known == null || !known.equals(password)) {
             failed.merge(alias, 1, Integer::sum);
             answer(ex, f("ca-wrong-password-403") ? 403 : 401, "text/plain",
@@ -1305,6 +1400,12 @@ public final class LegJava {
         byte[] cert = f("ca-r12b-alias-cache") ? ISSUED.get(alias) : null;
         if (f("ca-r13-cert-prepared-before-check")) {
             cert = PREPARED.remove(alias);
+        }
+        if (f("ca-r14-verified-alias-cache")) {
+            LOGGED_IN.add(alias);
+        }
+        if (outerName != null) {
+            alias = outerName;
         }
         if (cert == null) {
             cert = issue(rootKey, root, alias, subjectKey);
@@ -1324,6 +1425,7 @@ public final class LegJava {
     }
 
     static final Map<String, byte[]> ISSUED = new ConcurrentHashMap<>();
+    static final Set<String> LOGGED_IN = ConcurrentHashMap.newKeySet(); // ca-r14-verified-alias-cache
     static final Map<String, byte[]> PREPARED = new ConcurrentHashMap<>(); // ca-r13-cert-prepared-before-check
     static final Set<String> RESERVED = ConcurrentHashMap.newKeySet(); // ca-r13-key-reserved-on-refusal
 
