@@ -169,6 +169,12 @@ PKI_FILES = (
     "test_client_pki_cert_layouts.py",
     "test_client_pki_alias_forms.py",
     "test_client_pki_data_bounds.py",
+    "test_ops_slow_put.py",
+    "test_ops_admission_counts.py",
+    "test_ops_trickle_deadlines.py",
+    "test_ops_dead_connection_leftovers.py",
+    "test_ops_concurrent_transfers.py",
+    "test_ops_pki_trust_carried.py",
 )
 
 
