@@ -175,6 +175,11 @@ PKI_FILES = (
     "test_ops_dead_connection_leftovers.py",
     "test_ops_concurrent_transfers.py",
     "test_ops_pki_trust_carried.py",
+    "test_client_run_put_source.py",
+    "test_client_run_before_data.py",
+    "test_client_run_sweep_revived.py",
+    "test_client_run_enrol_edges.py",
+    "test_client_run_stopped_after_done.py",
 )
 
 
