@@ -223,6 +223,11 @@ class EkeClient:
             raise TransferFailed("the server did not complete the login in time") from None
         except ProtocolError as exc:
             self.close()
+            if exc.message == "connection closed during handshake":
+                # A server over its limits closes pending logins (LIM-9): say so [LIM-9].
+                raise TransferFailed(
+                    "the server closed the connection during the login (server busy?)"
+                ) from None
             raise TransferFailed(f"protocol error during login: {exc.message}") from None
         except ClientError:
             self.close()
