@@ -180,6 +180,7 @@ PKI_FILES = (
     "test_client_run_sweep_revived.py",
     "test_client_run_enrol_edges.py",
     "test_client_run_stopped_after_done.py",
+    "test_interop_live_slow_senders.py",
 )
 
 

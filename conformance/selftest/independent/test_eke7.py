@@ -545,6 +545,117 @@ FAULTS: dict[str, Fault] = {
         "server: retry_after the lock's whole length (until - failure time), not the time left "
         "(lens 1)",
     ),
+    # session 14, I15 (blind; lenses of briefs/s14/lenses14.md)
+    "drive_letter_assert": Fault(
+        "APP-NAME-2",
+        "test_app_names.py",
+        "server: the drive-letter check written as a Java `assert`, a no-op without -ea (lens 1)",
+    ),
+    "done_size_swallowed": Fault(
+        "FRM-9",
+        "test_framing.py test_interop_done_members.py test_app_integrity.py",
+        "server: a put's DONE whose size is missing or not an integer: the Json.Malformed caught "
+        "and logged, the announced size used instead (lens 1)",
+    ),
+    "components_first_only": Fault(
+        "APP-NAME-2",
+        "test_app_names.py",
+        "server: the component loop leaves after the first component: `a/..`, `a/./b`, `a//b` "
+        "pass (lens 1)",
+    ),
+    "name_limit_in_chars": Fault(
+        "APP-NAME-1",
+        "test_app_names.py",
+        "server: the 4096 limit on String.length() (UTF-16 units), not UTF-8 bytes (lens 4)",
+    ),
+    "reserved_prefix_whole_name": Fault(
+        "APP-NAME-9",
+        "test_app_reserved_names.py test_app_put_name_memory.py",
+        "server: `.sft-partial-` looked for at the start of the whole name, stored as its "
+        "basename: `d/.sft-partial-x` is stored (lens 4)",
+    ),
+    "put_digest_shared": Fault(
+        "APP-PUT-8",
+        "test_app_put.py test_interop_failed_put_names.py test_ops_put_after_failed_put.py",
+        "server: one static MessageDigest for every put, reset only by digest(): a failed put's "
+        "bytes poison the next put (lens 3)",
+    ),
+    "ns_static_buffer": Fault(
+        "EKE-HS-6",
+        "test_eke_handshake.py test_eke_throttling.py",
+        "server: Ns drawn into one static byte[32]: a second connection's EKE1 overwrites the "
+        "first's Ns before its EKE3 (lens 3)",
+    ),
+    "exists_from_startup_listing": Fault(
+        "APP-PUT-3",
+        "test_app_put.py test_app_inbox_files.py",
+        "server: `exists` judged from the inbox listed at start (plus its own puts): a file "
+        "placed later is found only by link() at DONE (lens 6)",
+    ),
+    "temp_before_checks": Fault(
+        "APP-STORE-3",
+        "test_app_put_refusal_leftovers.py test_app_put.py",
+        "server: the temporary created before the too_large/exists checks; a refused PUTF "
+        "leaves it in the inbox (lens 5)",
+    ),
+    "max_conn_counts_pending_only": Fault(
+        "LIM-4",
+        "test_limits.py test_limits_slots.py test_eke_full_server.py",
+        "server: max_connections compared with the connections still in their handshake only: "
+        "established ones never fill the house (lens 2)",
+    ),
+    "client_done_sha_unused": Fault(
+        "APP-GET-3",
+        "test_eke_client.py test_eke_client_transfer.py",
+        "client: DONE.sha256 compared in Optional.of(dsha).filter(got::equals), whose result "
+        "is never used (lens 1)",
+        client=True,
+    ),
+    "client_reserves_output": Fault(
+        "APP-GET-5",
+        "test_eke_client_transfer.py test_client_lies.py",
+        "client: the output file created empty before the transfer to claim the name; a failed "
+        "get leaves it under the final name (lens 5)",
+        client=True,
+    ),
+    "client_busy_retry_same_eke1": Fault(
+        "EKE-X-1",
+        "test_eke_client_busy_retries.py test_eke_client.py",
+        "client: after `busy` the first attempt's x and EKE1 are sent again (lens 6)",
+        client=True,
+    ),
+    "client_password_nfc": Fault(
+        "EKE-PW-1",
+        "test_eke_client.py test_eke_client_keys.py",
+        "client: the password NFC-normalised after the password file was read (lens 4)",
+        client=True,
+    ),
+    "client_zcheck_unused": Fault(
+        "EKE-X-3",
+        "test_eke_client.py test_eke_client_signs.py",
+        "client: the X'/Z validity flag computed but the refusal tests only the C2 AEAD: an "
+        "EKE2 hiding 0, 1, p-1 or >= p with C2 keyed from Z = 1 is taken (lens 1)",
+        client=True,
+    ),
+    "throttle_key_lowercased": Fault(
+        "EKE-THR-2",
+        "test_eke_throttling.py test_lockout.py",
+        "server: failures counted under user.toLowerCase() while accounts match exactly: "
+        "`BOB`'s failures lock `bob` (lens 4)",
+    ),
+    "client_c2_fail_silent": Fault(
+        "EKE-HS-4",
+        "test_eke_client.py test_eke_client_answers.py",
+        "client: on a bad C2 the socket is closed before sendError, whose IOException is "
+        "swallowed: no EROR auth_failed (lens 1)",
+        client=True,
+    ),
+    "b14_hard_locks_fill_table": Fault(
+        "EKE-THR-9",
+        "test_eke_hard_lock_bound.py",
+        "server: hard-locked names count towards the user table's bound: with E of them each "
+        "new name evicts the oldest partial count",
+    ),
 }
 
 _build_lock = threading.Lock()

@@ -306,6 +306,121 @@ FAULT_CASES = (
         ("test_framing.py", "test_app_eror_from_initiator.py"),
         "unknown EROR code ignored",
     ),
+    # Session 14 (p15-, helper I15): blind, through the round-14 lenses.
+    FaultCase(
+        "p15-putf-sha-err-dropped",
+        "FRM-9",
+        (*_PUT, "test_app_json_nulls.py", "test_app_member_types.py", "test_framing.py"),
+        "PUTF.sha256's error dropped: malformed taken as absent (lens 1)",
+    ),
+    FaultCase(
+        "p15-allow-joined-contains",
+        "PKI-ID-4",
+        ("test_pki_identity.py", "test_ops_pki_allow_alias.py"),
+        "allow list as one joined string, strings.Contains (lens 4)",
+    ),
+    FaultCase(
+        "p15-put-exists-stat",
+        "APP-PUT-3",
+        (*_PUT, "test_app_put_inbox_links.py", "test_app_inbox_files.py"),
+        "exists judged by os.Stat: a dangling link is not a name (lens 4)",
+    ),
+    FaultCase(
+        "p15-active-double-release",
+        "LIM-4",
+        ("test_limits.py", "test_limits_slots.py", "test_limits_slot_release.py"),
+        "connection total decremented twice per connection (lens 2)",
+    ),
+    FaultCase(
+        "p15-component-runes",
+        "APP-NAME-1",
+        ("test_app_names.py",),
+        "component limit in runes, not bytes (lens 4)",
+    ),
+    FaultCase(
+        "p15-peraddr-with-port",
+        "LIM-8",
+        ("test_lockout.py", "test_ops_admission_ledger.py", "test_limits_slots.py"),
+        "per-address cap keyed with the port (lens 2)",
+    ),
+    FaultCase(
+        "p15-put-deadline-once",
+        "LIM-2",
+        (
+            "test_limits.py",
+            "test_app_idle_tail.py",
+            "test_ops_idle_floor.py",
+            "test_interop_live_slow_senders.py",
+        ),
+        "one read deadline for a whole put (lens 6)",
+    ),
+    FaultCase(
+        "p15-allow-after-open",
+        "PKI-ID-3",
+        ("test_pki_identity.py", "test_ops_pki_allow_alias.py", "test_pki_identity_concurrent.py"),
+        "allow list consulted after the name is opened (lens 5)",
+    ),
+    FaultCase(
+        "p15-client-alias-after-request",
+        "PKI-ID-1",
+        (
+            "test_pki_identity.py",
+            "test_client_pki_session_checks.py",
+            "test_client_pki_alias_memory.py",
+            "test_client_pki_put_identity.py",
+        ),
+        "initiator compares the responder's CN after its request (lens 5)",
+        client=True,
+    ),
+    FaultCase(
+        "p15-bidi-endpoints-only",
+        "APP-NAME-8",
+        ("test_app_names.py", "test_app_names_controls.py"),
+        "bidi ranges written as their endpoints (lens 1)",
+    ),
+    FaultCase(
+        "p15-client-rsfl-size-err-ignored",
+        "FRM-9",
+        (*_INITIATOR, "test_client_json_nulls.py", "test_client_pki_member_sets.py"),
+        "initiator drops RSFL.size's error: size 0 (lens 1)",
+        client=True,
+    ),
+    FaultCase(
+        "p15-current-alias-field",
+        "PKI-ID-3",
+        ("test_pki_identity.py", "test_pki_identity_concurrent.py", "test_ops_pki_allow_alias.py"),
+        "the latest handshake's alias in a Server field (lens 3)",
+    ),
+    FaultCase(
+        "p15-client-cn-hasprefix",
+        "PKI-ID-4",
+        (
+            "test_pki_identity.py",
+            "test_client_pki_cert_variants.py",
+            "test_client_pki_session_checks.py",
+        ),
+        "initiator takes a CN beginning with the alias (lens 4)",
+        client=True,
+    ),
+    FaultCase(
+        "p15-name-path-unescape",
+        "APP-NAME-3",
+        ("test_app_names.py", "test_app_name_shapes.py"),
+        "get name percent-decoded after the checks (lens 4)",
+    ),
+    FaultCase(
+        "p15-fifo-isdir-only",
+        "APP-GET-2",
+        ("test_app_get.py", "test_app_share_files.py", "test_app_share_and_inbox.py"),
+        "only a directory refused: a FIFO is served (lens 1)",
+    ),
+    FaultCase(
+        "p15-client-interrupt-only",
+        "APP-STORE-3",
+        ("test_client_sigint.py", "test_client_run_temporaries.py", *_INITIATOR),
+        "initiator's cleanup on os.Interrupt only, not SIGTERM (lens 1)",
+        client=True,
+    ),
 )
 
 

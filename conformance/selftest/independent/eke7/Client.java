@@ -39,7 +39,16 @@ final class Client {
         this.o = o;
         this.user = o.get("--user");
         this.password = readPasswordFile(Path.of(o.get("--password-file")));
+        if (Faults.on("client_password_nfc")) { // "the same password however it was typed"
+            String typed = new String(password, StandardCharsets.UTF_8);
+            this.password = java.text.Normalizer.normalize(typed, java.text.Normalizer.Form.NFC)
+                .getBytes(StandardCharsets.UTF_8);
+        }
     }
+
+    /** client_busy_retry_same_eke1: the first attempt's exponent and EKE1, kept for retries. */
+    BigInteger cachedX;
+    byte[] cachedA;
 
     int hsMillis() { return (int) (o.decimal("--handshake-timeout", 10.0) * 1000); }
 
@@ -118,9 +127,18 @@ final class Client {
         try {
             byte[] pw = Crypto.passwordKey(user, password);
             ch.deadline = System.currentTimeMillis() + hsMillis();
-            BigInteger x = Crypto.exponent();
-            BigInteger xx = Crypto.G.modPow(x, Crypto.P);
-            byte[] a = Crypto.encrypt(pw, Crypto.i2osp(Crypto.hide(xx, Crypto.RNG.nextBoolean())));
+            BigInteger x;
+            byte[] a;
+            if (Faults.on("client_busy_retry_same_eke1") && cachedA != null) {
+                x = cachedX; // a retry after busy: the server never used the first one
+                a = cachedA;
+            } else {
+                x = Crypto.exponent();
+                BigInteger xx = Crypto.G.modPow(x, Crypto.P);
+                a = Crypto.encrypt(pw, Crypto.i2osp(Crypto.hide(xx, Crypto.RNG.nextBoolean())));
+                cachedX = x;
+                cachedA = a;
+            }
             ch.sendPlain("EKE1", Json.obj("user", user, "a", Crypto.hex(a)));
             Wire.Frame f = ch.readPlain();
             if (f.type.equals("EROR")) {
@@ -157,7 +175,10 @@ final class Client {
             if (!Crypto.zValid(z)) valid = false;
             Crypto.Keys k = Crypto.schedule(userBytes, a, b, Crypto.i2osp(z));
             byte[] ns = Crypto.open(k.kcs, Crypto.nonce(2), c2, Crypto.cat(Crypto.utf8("EKE2"), k.th));
-            if (!valid || ns == null || ns.length != 32) {
+            boolean refuse = Faults.on("client_zcheck_unused") ? ns == null || ns.length != 32
+                : !valid || ns == null || ns.length != 32;
+            if (refuse) {
+                if (Faults.on("client_c2_fail_silent")) ch.close(); // closed first: sendError's IOException is swallowed
                 ch.sendError(Wire.AUTH_FAILED, "authentication failed", null);
                 throw new Failed("authentication failed: wrong password or unknown user");
             }
@@ -255,6 +276,9 @@ final class Client {
             throw new Failed("the output " + out + " exists: not overwritten");
         }
         sweep(dir);
+        if (Faults.on("client_reserves_output")) { // claim the name before the transfer starts
+            Files.createFile(out, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             Path t = temp;
             if (t != null && !committed && !Faults.on("client_no_shutdown_cleanup")) {
@@ -322,11 +346,19 @@ final class Client {
                         String got = Crypto.hex(md.digest());
                         boolean ok = received == size && dsize == size && got.equals(dsha);
                         if (Faults.on("client_rsfl_size_ignored")) ok = received == dsize && got.equals(dsha);
+                        if (Faults.on("client_done_sha_unused")) {
+                            ok = received == size && dsize == size;
+                            java.util.Optional.of(dsha).filter(got::equals); // the result is never looked at
+                        }
                         if (rsflSha != null && !Faults.on("client_rsfl_sha_ignored")) ok &= got.equals(rsflSha);
                         if (!ok) throw fatal(Wire.INTEGRITY, "size or SHA-256 mismatch: integrity_failed");
                         fc.force(true);
                         fc.close();
-                        commit(temp, finalPath);
+                        if (Faults.on("client_reserves_output")) {
+                            Files.move(temp, finalPath, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                        } else {
+                            commit(temp, finalPath);
+                        }
                         committed = true;
                         bye();
                         return 0;

@@ -102,6 +102,25 @@ final class Faults {
         fault("client_rsfl_size_ignored", "APP-GET-3");
         fault("get_directory_forbidden", "APP-GET-2");
         fault("retry_after_full_lock", "EKE-THR-6");
+        // session 14, I15 (blind: lenses of briefs/s14/lenses14.md)
+        fault("drive_letter_assert", "APP-NAME-2");
+        fault("done_size_swallowed", "FRM-9");
+        fault("components_first_only", "APP-NAME-2");
+        fault("name_limit_in_chars", "APP-NAME-1");
+        fault("reserved_prefix_whole_name", "APP-NAME-9");
+        fault("put_digest_shared", "APP-PUT-8");
+        fault("ns_static_buffer", "EKE-HS-6");
+        fault("exists_from_startup_listing", "APP-PUT-3");
+        fault("temp_before_checks", "APP-STORE-3");
+        fault("max_conn_counts_pending_only", "LIM-4");
+        fault("client_done_sha_unused", "APP-GET-3");
+        fault("client_reserves_output", "APP-GET-5");
+        fault("client_busy_retry_same_eke1", "EKE-X-1");
+        fault("client_password_nfc", "EKE-PW-1");
+        fault("client_zcheck_unused", "EKE-X-3");
+        fault("throttle_key_lowercased", "EKE-THR-2");
+        fault("client_c2_fail_silent", "EKE-HS-4");
+        fault("b14_hard_locks_fill_table", "EKE-THR-9");
     }
 
     private static final Set<String> ON = new HashSet<>();

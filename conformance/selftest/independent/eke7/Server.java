@@ -40,6 +40,8 @@ final class Server {
     final Path share, inbox;
     final List<Conn> conns = new ArrayList<>();
     final Set<Path> temps = ConcurrentHashMap.newKeySet();
+    /** exists_from_startup_listing: the inbox's names as listed at start (and at SIGHUP). */
+    final Set<String> inboxNames = ConcurrentHashMap.newKeySet();
     ServerSocket listener;
 
     static final class Conn {
@@ -87,7 +89,17 @@ final class Server {
 
     int frameLimit() { return o.integer("--frame-limit", 1048832); }
 
+    void listInbox() {
+        inboxNames.clear();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(inbox)) {
+            for (Path p : ds) inboxNames.add(p.getFileName().toString());
+        } catch (IOException e) {
+            System.err.println("eke7: inbox listing: " + e.getMessage());
+        }
+    }
+
     void sweepInbox() {
+        listInbox();
         if (Faults.on("no_startup_sweep")) return;
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(inbox, ".sft-partial-*")) {
             for (Path p : ds) Files.deleteIfExists(p);
@@ -172,7 +184,7 @@ final class Server {
             boolean overAddr = Faults.on("addr_cap_off_by_one") ? pendingHere > perAddr : pendingHere >= perAddr;
             if (overAddr) {
                 refuse = true;
-            } else if (conns.size() >= maxConn) {
+            } else if ((Faults.on("max_conn_counts_pending_only") ? pendingAll() : conns.size()) >= maxConn) {
                 for (Conn x : conns) {
                     if (!x.established || Faults.on("evicts_established")) { evict = x; break; }
                 }
@@ -191,6 +203,13 @@ final class Server {
         Thread t = new Thread(() -> run(c), "conn");
         t.setDaemon(true);
         t.start();
+    }
+
+    /** max_conn_counts_pending_only: connections still in their handshake (caller holds conns). */
+    int pendingAll() {
+        int k = 0;
+        for (Conn x : conns) if (!x.established) k++;
+        return k;
     }
 
     void watchdog() {
@@ -266,7 +285,7 @@ final class Server {
         String tkey = c.addr;
         if (Faults.on("throttle_address_with_port")) tkey = String.valueOf(c.sock.getRemoteSocketAddress());
         if (Faults.on("throttle_address_per_user")) tkey = c.addr + "|" + user;
-        Throttle.Decision d = throttle.admit(user, tkey);
+        Throttle.Decision d = throttle.admit(Faults.on("throttle_key_lowercased") ? user.toLowerCase(java.util.Locale.ROOT) : user, tkey);
         if (d.kind == Throttle.Kind.THROTTLED) {
             throw new Wire.ProtoError(Wire.THROTTLED, "too many failed logins", d.retryAfter);
         }
@@ -290,7 +309,7 @@ final class Server {
             BigInteger z = valid ? x.modPow(y, Crypto.P) : new BigInteger(3000, Crypto.RNG);
             if (!Crypto.zValid(z)) valid = false;
             Crypto.Keys k = Crypto.schedule(userBytes, a, b, Crypto.i2osp(z));
-            byte[] ns = new byte[32];
+            byte[] ns = Faults.on("ns_static_buffer") ? NS_BUFFER : new byte[32];
             rnd.nextBytes(ns);
             byte[] c2 = Crypto.seal(k.kcs, Crypto.nonce(2), ns, Crypto.cat(Crypto.utf8("EKE2"), k.th));
             ch.sendPlain("EKE2", Json.obj("b", Crypto.hex(b), "c", Crypto.hex(c2)));
@@ -316,7 +335,8 @@ final class Server {
             ch.sendPlain("EKE4", Json.obj("c", Crypto.hex(c4)));
             ch.sendKey = k.keyS2c; ch.sendIv = k.ivS2c; ch.recvKey = k.keyC2s; ch.recvIv = k.ivC2s;
         } finally {
-            throttle.end(user, tkey, spent, success, abandoned);
+            throttle.end(Faults.on("throttle_key_lowercased") ? user.toLowerCase(java.util.Locale.ROOT) : user, tkey,
+                spent, success, abandoned);
             if (spent && !success) {
                 System.err.println("eke7: failed handshake user=" + Json.quote(user) + " address=" + c.addr
                     + " time=" + Instant.now());
@@ -325,6 +345,10 @@ final class Server {
     }
 
     static final boolean SIGN = Crypto.RNG.nextBoolean();
+    /** ns_static_buffer: one Ns array for every connection thread. */
+    static final byte[] NS_BUFFER = new byte[32];
+    /** put_digest_shared: one digest for every put, reset only by digest(). */
+    static final MessageDigest PUT_DIGEST = sha();
 
     static boolean validUser(String user) {
         byte[] u = Crypto.utf8(user);
@@ -370,9 +394,14 @@ final class Server {
 
     static String nameProblem(String name) {
         if (name.isEmpty()) return "empty name";
-        if (Crypto.utf8(name).length > 4096) return "name longer than 4096 bytes";
+        int nameLen = Faults.on("name_limit_in_chars") ? name.length() : Crypto.utf8(name).length;
+        if (nameLen > 4096) return "name longer than 4096 bytes";
         if (name.startsWith("/")) return "absolute name";
-        if (name.length() >= 2 && name.charAt(1) == ':' && name.charAt(0) < 128 && Character.isLetter(name.charAt(0))) {
+        boolean drive = name.length() >= 2 && name.charAt(1) == ':' && name.charAt(0) < 128
+            && Character.isLetter(name.charAt(0));
+        if (Faults.on("drive_letter_assert")) {
+            assert !drive : "drive letter"; // a no-op: the JVM runs without -ea
+        } else if (drive) {
             return "drive letter";
         }
         for (int i = 0; i < name.length(); ) {
@@ -390,8 +419,10 @@ final class Server {
             if (comp.isEmpty() || comp.equals(".") || comp.equals("..")) return "empty, . or .. component";
             int clen = Crypto.utf8(comp).length;
             if (Faults.on("component_limit_exclusive") ? clen >= 255 : clen > 255) return "component longer than 255 bytes";
+            if (Faults.on("components_first_only")) break; // a `return null` slipped into the loop
         }
-        if (comps[comps.length - 1].startsWith(".sft-partial-")) return "reserved name";
+        String last = Faults.on("reserved_prefix_whole_name") ? name : comps[comps.length - 1];
+        if (last.startsWith(".sft-partial-")) return "reserved name";
         return null;
     }
 
@@ -552,6 +583,12 @@ final class Server {
         }
         String problem = nameProblem(useName(name));
         if (problem != null) throw new Wire.ProtoError(Wire.FORBIDDEN, "name refused: " + problem);
+        Path early = null;
+        if (Faults.on("temp_before_checks")) { // "reserve" the temporary at once
+            early = inbox.resolve(".sft-partial-" + Crypto.hex(Crypto.random(12)));
+            Files.createFile(early, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            temps.add(early);
+        }
         if (size > maxFile()) throw new Wire.ProtoError(Wire.TOO_LARGE, "file above the maximum size");
         if (Faults.on("put_dirs_refused") && name.contains("/")) {
             throw new Wire.ProtoError(Wire.FORBIDDEN, "name refused: directories are not allowed");
@@ -563,10 +600,13 @@ final class Server {
         }
         Path target = inbox.resolve(base);
         boolean exists = Faults.on("exists_follows_links") ? Files.exists(target) : Files.exists(target, NOFOLLOW);
+        if (Faults.on("exists_from_startup_listing")) exists = inboxNames.contains(base);
         if (exists) throw new Wire.ProtoError(Wire.EXISTS, "a file of that name exists");
-        Path temp = inbox.resolve(".sft-partial-" + Crypto.hex(Crypto.random(12)));
+        Path temp = early != null ? early : inbox.resolve(".sft-partial-" + Crypto.hex(Crypto.random(12)));
         FileChannel out;
-        if (Faults.on("temp_default_perms")) {
+        if (early != null) {
+            out = FileChannel.open(temp, StandardOpenOption.WRITE);
+        } else if (Faults.on("temp_default_perms")) {
             out = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         } else {
             out = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
@@ -575,7 +615,7 @@ final class Server {
         temps.add(temp);
         try {
             ch.send("RSFL", Json.obj("accept", true, "name", base));
-            MessageDigest md = sha();
+            MessageDigest md = Faults.on("put_digest_shared") ? PUT_DIGEST : sha();
             long received = 0;
             int idle = ch.idleMillis;
             if (Faults.on("put_no_idle_timeout")) ch.idleMillis = 0;
@@ -603,10 +643,18 @@ final class Server {
                     received += len;
                 } else if (d.type.equals("DONE")) {
                     Map<String, Object> dm = d.json();
-                    long dsize;
+                    long dsize = size;
                     String dsha;
                     try {
-                        dsize = Json.integer(dm, "size");
+                        if (Faults.on("done_size_swallowed")) {
+                            try {
+                                dsize = Json.integer(dm, "size");
+                            } catch (Json.Malformed e) {
+                                System.err.println("eke7: DONE without a usable size, using the announced one: " + e.getMessage());
+                            }
+                        } else {
+                            dsize = Json.integer(dm, "size");
+                        }
                         dsha = Json.string(dm, "sha256");
                     } catch (Json.Malformed e) {
                         throw new Wire.ProtoError(Wire.BAD_FRAME, "malformed DONE");
@@ -631,6 +679,7 @@ final class Server {
                     try (FileChannel dir = FileChannel.open(inbox, StandardOpenOption.READ)) {
                         dir.force(true);
                     }
+                    inboxNames.add(base);
                     ch.send("DONE", Json.obj("size", size, "sha256", got));
                     return;
                 } else if (d.type.equals("EROR")) {

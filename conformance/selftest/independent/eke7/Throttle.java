@@ -144,7 +144,10 @@ final class Throttle {
     private Entry entry(Map<String, Entry> table, String key, long now) {
         Entry e = table.get(key);
         if (e != null) return e;
-        if (table.size() >= tableEntries) {
+        // EKE-THR-9: hard-locked names do not count towards the bound.
+        long counted = Faults.on("b14_hard_locks_fill_table") ? table.size()
+            : table.values().stream().filter(v -> !v.hardLocked).count();
+        if (counted >= tableEntries) {
             Iterator<Map.Entry<String, Entry>> it = table.entrySet().iterator();
             String victim = null;
             long oldest = Long.MAX_VALUE;

@@ -99,6 +99,12 @@ func dialOnce(cfg *ClientConfig, minVersion uint16) (*clientConn, error) {
 				}
 				cn = name
 			}
+			if fault("p15-client-alias-after-request") {
+				return nil // compared with the answer (clientConn.checkAlias)
+			}
+			if fault("p15-client-cn-hasprefix") && strings.HasPrefix(cn, cfg.Alias) {
+				return nil
+			}
 			if cn != cfg.Alias && !fault("client-no-cn") && !(fault("i7-client-cn-fold") && strings.EqualFold(cn, cfg.Alias)) {
 				return fmt.Errorf("responder is %q, not %q", cn, cfg.Alias)
 			}
@@ -128,6 +134,26 @@ func dialOnce(cfg *ClientConfig, minVersion uint16) (*clientConn, error) {
 }
 
 func (cc *clientConn) send(b []byte) error { return writeAll(cc.c, cc.cfg.IdleTimeout, b) }
+
+// checkAlias is the planted fault p15-client-alias-after-request: the responder's CN is
+// compared once its answer has come, after the request went out.
+func (cc *clientConn) checkAlias() error {
+	if !fault("p15-client-alias-after-request") {
+		return nil
+	}
+	certs := cc.c.ConnectionState().PeerCertificates
+	if len(certs) == 0 {
+		return errors.New("no responder certificate")
+	}
+	cn, err := singleCN(certs[0])
+	if err != nil {
+		return err
+	}
+	if cn != cc.cfg.Alias {
+		return fmt.Errorf("responder is %q, not %q", cn, cc.cfg.Alias)
+	}
+	return nil
+}
 
 // fail ends the connection after a failure of ours: a fatal EROR when we have one.
 func (cc *clientConn) fail(err error) error {
@@ -194,7 +220,11 @@ func setTemp(p string) {
 
 func handleClientSignals() {
 	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
+	if fault("p15-client-interrupt-only") {
+		signal.Notify(ch, os.Interrupt)
+	} else {
+		signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
+	}
 	go func() {
 		<-ch
 		tempMu.Lock()
@@ -237,6 +267,10 @@ func clientGet(cfg *ClientConfig, name, out string, force bool) error {
 		return cc.fail(err)
 	}
 	h, p, err := cc.next()
+	if aerr := cc.checkAlias(); aerr != nil {
+		closeTLS(cc.c, cc.raw)
+		return aerr
+	}
 	if err != nil {
 		return cc.fail(err)
 	}
@@ -260,7 +294,9 @@ func clientGet(cfg *ClientConfig, name, out string, force bool) error {
 		if err != nil {
 			return cc.fail(err)
 		}
-		if size, err = o.integer("size"); err != nil {
+		if fault("p15-client-rsfl-size-err-ignored") {
+			size, _ = o.integer("size")
+		} else if size, err = o.integer("size"); err != nil {
 			return cc.fail(err)
 		}
 		if rsflSHA, _, err = o.sha("sha256", false); err != nil {
@@ -432,6 +468,10 @@ func clientPut(cfg *ClientConfig, file, name string) error {
 		return cc.fail(err)
 	}
 	h, p, err := cc.next()
+	if aerr := cc.checkAlias(); aerr != nil {
+		closeTLS(cc.c, cc.raw)
+		return aerr
+	}
 	if err != nil {
 		return cc.fail(err)
 	}

@@ -95,6 +95,25 @@ var Faults = []Fault{
 	{"i7-client-tls12-fallback", "PKI-TLS-1", "the initiator retries a failed handshake with MinVersion TLS 1.2"},
 	{"i7-done-sha-fallback", "FRM-12", "a DONE whose sha256 does not parse is verified on its size alone"},
 	{"i7-eror-unknown-ignored", "ERR-4", "an EROR from the initiator with an unknown code ignored as a warning"},
+	// Session 14 (p15-): planted blind through the round-14 lenses (checks that never run,
+	// per item not in aggregate, shared state, checked form not used form, effects before
+	// authority, trust carried over).
+	{"p15-putf-sha-err-dropped", "FRM-9", "PUTF's optional sha256 read with `sha, _, _ :=`: a malformed one (null, a number, upper case) is taken as absent"},
+	{"p15-allow-joined-contains", "PKI-ID-4", "allow list joined with commas and searched with strings.Contains: a substring of an allowed alias passes"},
+	{"p15-put-exists-stat", "APP-PUT-3", "the exists check with os.Stat (follows links): a dangling symlink in the inbox is not an existing name at PUTF"},
+	{"p15-active-double-release", "LIM-4", "the connection total decremented in handshakeDone and again in release: every ended connection frees two slots"},
+	{"p15-component-runes", "APP-NAME-1", "the 255 limit of a component counted in runes (utf8.RuneCountInString), not bytes"},
+	{"p15-peraddr-with-port", "LIM-8", "the per-address cap keyed by RemoteAddr().String(), port included: every connection is its own address"},
+	{"p15-put-deadline-once", "LIM-2", "a put's read deadline set once at PUTF (now + idle) for the whole upload: a live slow upload is cut"},
+	{"p15-allow-after-open", "PKI-ID-3", "the allow list consulted after the name check and the open: an initiator off the list gets not_found or forbidden for a name"},
+	{"p15-client-alias-after-request", "PKI-ID-1", "the initiator sends its request first and compares the responder's CN when the answer comes"},
+	{"p15-bidi-endpoints-only", "APP-NAME-8", "bidi ranges written as `case 0x202a, 0x202e, 0x2066, 0x2069:` (endpoints only); C1 as a range"},
+	{"p15-client-rsfl-size-err-ignored", "FRM-9", "the initiator reads RSFL.size with `size, _ = o.integer(...)`: a size of the wrong type is 0"},
+	{"p15-current-alias-field", "PKI-ID-3", "the authenticated alias kept in a Server field (the latest handshake's), read by allowed() of every session"},
+	{"p15-client-cn-hasprefix", "PKI-ID-4", "the initiator accepts a responder whose CN starts with the alias (strings.HasPrefix)"},
+	{"p15-name-path-unescape", "APP-NAME-3", "a get's name checked as received, then url.PathUnescape'd before the share is opened"},
+	{"p15-fifo-isdir-only", "APP-GET-2", "the opened file refused when st.IsDir() (IsRegular meant): a FIFO is served, its read blocks"},
+	{"p15-client-interrupt-only", "APP-STORE-3", "the initiator's cleanup registered with signal.Notify(ch, os.Interrupt): SIGTERM kills it with the temporary left"},
 }
 
 var activeFaults = map[string]bool{}

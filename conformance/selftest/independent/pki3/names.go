@@ -36,6 +36,13 @@ func checkName(name string) *ProtoError {
 		switch {
 		case r < 0x20 || r == 0x7f || r == '\\':
 			return perr(codeForbidden, "control character or backslash in name")
+		case fault("p15-bidi-endpoints-only") && (r >= 0x80 && r <= 0x9f):
+			return perr(codeForbidden, "C1 control character in name")
+		case fault("p15-bidi-endpoints-only"):
+			switch r {
+			case 0x202a, 0x202e, 0x2066, 0x2069:
+				return perr(codeForbidden, "bidirectional formatting character in name")
+			}
 		case !fault("c1-allowed") && (r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069):
 			return perr(codeForbidden, "C1 control or bidirectional formatting character in name")
 		}
@@ -44,7 +51,7 @@ func checkName(name string) *ProtoError {
 		if c == "" || c == "." || c == ".." {
 			return perr(codeForbidden, "empty, . or .. component")
 		}
-		if len(c) > 255 {
+		if len(c) > 255 && !fault("p15-component-runes") || fault("p15-component-runes") && utf8.RuneCountInString(c) > 255 {
 			return perr(codeForbidden, "component longer than 255 bytes")
 		}
 	}
@@ -100,6 +107,10 @@ func openInShare(share, name string) (*os.File, *ProtoError) {
 	}
 	f := os.NewFile(uintptr(dfd), name)
 	st, err := f.Stat()
+	if fault("p15-fifo-isdir-only") && err == nil && !st.IsDir() {
+		_ = syscall.SetNonblock(dfd, false)
+		return f, nil
+	}
 	if err != nil || !st.Mode().IsRegular() {
 		f.Close()
 		return nil, perr(codeNotFound, "no such file")

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,6 +54,8 @@ type Server struct {
 	pending []*pendingConn
 	perAddr map[string]int
 	temps   map[string]bool
+	// p15-current-alias-field: the alias of the latest handshake
+	currentAlias string
 }
 
 func newServer(cfg ServerConfig, trust *Trust, id tls.Certificate) *Server {
@@ -167,6 +170,9 @@ func (s *Server) serve(ln net.Listener) error {
 // LIM-9 (a full house of unfinished handshakes gives up its oldest member).
 func (s *Server) admit(raw net.Conn) *pendingConn {
 	ip, _, _ := net.SplitHostPort(raw.RemoteAddr().String())
+	if fault("p15-peraddr-with-port") {
+		ip = raw.RemoteAddr().String()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.perAddr[ip] >= s.cfg.MaxPendingPerAddr {
@@ -201,6 +207,9 @@ func (s *Server) handshakeDone(pc *pendingConn) {
 	s.perAddr[pc.ip]--
 	if s.perAddr[pc.ip] <= 0 {
 		delete(s.perAddr, pc.ip)
+	}
+	if fault("p15-active-double-release") && pc.active {
+		s.active-- // "the handshake is over: its slot is free" (release frees it again)
 	}
 	for i, p := range s.pending {
 		if p == pc {
@@ -271,6 +280,11 @@ func (s *Server) handle(pc *pendingConn) {
 		closeTLS(c, raw)
 		return
 	}
+	if fault("p15-current-alias-field") {
+		s.mu.Lock()
+		s.currentAlias = alias
+		s.mu.Unlock()
+	}
 	ss := &session{s: s, c: c, raw: raw, alias: alias}
 	ss.r = &idleReader{c: c, idle: s.cfg.IdleTimeout}
 	if fault("no-idle-timeout") {
@@ -312,6 +326,23 @@ func (ss *session) abortPut() {
 func (ss *session) allowed() bool {
 	if len(ss.s.cfg.Allow) == 0 {
 		return true
+	}
+	alias := ss.alias
+	if fault("p15-current-alias-field") {
+		ss.s.mu.Lock()
+		alias = ss.s.currentAlias
+		ss.s.mu.Unlock()
+	}
+	if fault("p15-allow-joined-contains") {
+		return strings.Contains(strings.Join(ss.s.cfg.Allow, ","), alias)
+	}
+	if fault("p15-current-alias-field") {
+		for _, a := range ss.s.cfg.Allow {
+			if a == alias {
+				return true
+			}
+		}
+		return false
 	}
 	for _, a := range ss.s.cfg.Allow {
 		if a == ss.alias || fault("alias-fold") && strings.EqualFold(a, ss.alias) {
@@ -378,6 +409,11 @@ func (ss *session) readPayload(n uint32) ([]byte, error) {
 }
 
 func (ss *session) step() error {
+	if ss.put == nil && fault("p15-put-deadline-once") {
+		if _, ok := ss.r.(*idleReader); !ok { // the put is over: per-read deadlines again
+			ss.r = &idleReader{c: ss.c, idle: ss.s.cfg.IdleTimeout}
+		}
+	}
 	r := ss.r
 	if ss.put != nil && fault("i7-put-no-deadline") {
 		_ = ss.c.SetReadDeadline(time.Time{}) // uploads may be slow
@@ -463,17 +499,26 @@ func (ss *session) get(o Obj) error {
 	if err != nil {
 		return err
 	}
-	if !ss.allowed() {
+	if !fault("p15-allow-after-open") && !ss.allowed() {
 		return perr(codeForbidden, "not authorised")
 	}
 	if pe := checkName(name); pe != nil {
 		return pe
 	}
-	f, pe := openInShare(ss.s.cfg.Share, name)
+	open := name
+	if fault("p15-name-path-unescape") {
+		if u, err := url.PathUnescape(name); err == nil {
+			open = u // "some clients percent-encode their names"
+		}
+	}
+	f, pe := openInShare(ss.s.cfg.Share, open)
 	if pe != nil {
 		return pe
 	}
 	defer f.Close()
+	if fault("p15-allow-after-open") && !ss.allowed() {
+		return perr(codeForbidden, "not authorised")
+	}
 	st, err := f.Stat()
 	if err != nil {
 		return perr(codeInternal, "stat failed")
@@ -517,8 +562,10 @@ func (ss *session) startPut(o Obj) error {
 	if err != nil {
 		return err
 	}
-	sha, _, err := o.sha("sha256", false)
-	if err != nil {
+	var sha string
+	if fault("p15-putf-sha-err-dropped") {
+		sha, _, _ = o.sha("sha256", false) // optional: absent or unusable, no digest
+	} else if sha, _, err = o.sha("sha256", false); err != nil {
 		return err
 	}
 	if !ss.allowed() {
@@ -541,7 +588,11 @@ func (ss *session) startPut(o Obj) error {
 	if fault("i7-put-full-path") {
 		final = filepath.Join(ss.s.cfg.Inbox, name)
 	}
-	if _, err := os.Lstat(final); err == nil && !fault("put-overwrite") {
+	lstat := os.Lstat
+	if fault("p15-put-exists-stat") {
+		lstat = os.Stat
+	}
+	if _, err := lstat(final); err == nil && !fault("put-overwrite") {
 		return perr(codeExists, "file exists")
 	}
 	var f *os.File
@@ -561,6 +612,11 @@ func (ss *session) startPut(o Obj) error {
 		return perr(codeInternal, "cannot create a temporary file")
 	}
 	ss.s.addTemp(tmp)
+	if fault("p15-put-deadline-once") {
+		// one deadline for the whole upload, set here and read by every frame of the put
+		_ = ss.c.SetReadDeadline(time.Now().Add(ss.s.cfg.IdleTimeout))
+		ss.r = ss.c
+	}
 	ss.put = &putState{final: final, tmp: tmp, f: f, size: size, sha: sha, h: sha256.New()}
 	if size == 0 && fault("i7-empty-put-early") && os.Link(tmp, final) == nil {
 		ss.put.early = true // nothing to receive: stored at once
