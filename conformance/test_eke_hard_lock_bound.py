@@ -8,16 +8,20 @@ goes at the next failure of anyone, so no other name ever reaches N failures —
 attacker who hard-locks E names (by guessing, from many addresses) switches per-name
 throttling off for every user, and the next guesses against a victim are free.
 
-One case: a control first (N failures of a new name throttle it), then E + 1 new names
-hard-locked (N − 1 failed EKE3s each, the rest of L as pending handshakes abandoned
-after EKE2, up to four names at a time within LIM-4, from fresh loopback addresses),
-then:
+One case: a control first (N failures of a new name throttle it), N - 1 failures of an
+"early" name (then the oldest partial count), then E + 1 new names hard-locked (N − 1
+failed EKE3s each, the rest of L as pending handshakes abandoned after EKE2, up to four
+names at a time within LIM-4, from fresh loopback addresses), then:
 - the first of them must still be refused (a hard lock is never evicted, EKE-THR-11);
-- a new name's N failures must throttle its next EKE1 (EKE-THR-9).
+- a new name's N failures must throttle its next EKE1 (EKE-THR-9);
+- the early name's N-th failure must throttle it: its count was not evicted to make room
+  (EKE-THR-9).
 
-Which wrong servers fail it: hard locks counted towards the bound (the reference until
-this case was written); hard locks evicted like any other entry, oldest first; a
-"table full" state in which new names go uncounted, or are refused `busy`.
+Which wrong servers fail it: hard locks counted towards the bound, whether the table then
+evicts every new partial count at its next failure (the reference until this case was
+written) or the oldest partial count at each new name (an independent did); hard locks
+evicted like any other entry, oldest first; a "table full" state in which new names go
+uncounted, or are refused `busy`.
 """
 
 from __future__ import annotations
@@ -126,6 +130,13 @@ def test_hard_locks_leave_room_for_new_counts(
             f"({control}): EKE-THR-1, which other cases judge"
         )
 
+    # A partial count made before the fill (N - 1 failures): it is then the oldest
+    # unlocked entry, the first a table that counts its hard locks would evict.
+    early = ghost_user()
+    for i in range(n - 1):
+        if _fail_once(eke_target, early, eke_sources.fresh()) is not None:
+            inconclusive(f"{early!r} throttled after {i} of {n} failures: other cases judge")
+
     def lock_one(_: int) -> str:
         return _hard_lock_a_ghost(eke_target, eke_sources, strict=False)
 
@@ -165,3 +176,17 @@ def test_hard_locks_leave_room_for_new_counts(
             f"Actual:   {victim}",
             violates=("EKE-THR-9",),
         )
+
+    # The early name's N-th failure: its N - 1 made before the fill must still count.
+    if _fail_once(eke_target, early, eke_sources.fresh()) is None:
+        frame, _ = _probe(eke_target, early, bytes(32), eke_sources.fresh())
+        if frame is None or frame.error_name != "throttled":
+            raise ConformanceFailure(
+                f"Expected: EROR throttled: {early!r} failed {n - 1} times before {bound + 1} "
+                f"names were hard-locked (the declared table bound is {bound}; a handful of "
+                "other counts were made meanwhile), then once more: N failures. Hard locks "
+                "MUST NOT count towards the bound, so nothing had to make room by evicting "
+                "its count (EKE-THR-9)\n"
+                f"Actual:   {frame.describe() if frame is not None else 'no frame'}",
+                violates=("EKE-THR-9",),
+            )
