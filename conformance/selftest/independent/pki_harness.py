@@ -181,6 +181,8 @@ PKI_FILES = (
     "test_client_run_enrol_edges.py",
     "test_client_run_stopped_after_done.py",
     "test_interop_live_slow_senders.py",
+    "test_interop_escaped_names.py",
+    "test_interop_pki_chain_alias.py",
 )
 
 

@@ -466,6 +466,120 @@ FAULTS: dict[str, Fault] = {
         "client: a refused put reported as success",
         client=True,
     ),
+    "r16_admit_first_entry_only": Fault(
+        "EKE-THR-1",
+        "test_eke_confirmation_failures.py test_eke_failure_addresses.py "
+        "test_eke_failure_memory.py test_eke_login_bookkeeping.py test_eke_restart.py "
+        "test_eke_second_use.py test_eke_tables.py test_eke_throttling.py "
+        "test_ops_admission_ledger.py test_ops_eke_abandon_boundaries.py "
+        "test_ops_eke_interleaved_logins.py test_ops_eke_pending_ledger.py "
+        "test_ops_eke_table_order.py test_ops_throttle_principals.py",
+        "the lock loop over the user and address entries breaks after the first: an address "
+        "lock is never consulted (lens 1)",
+    ),
+    "r16_client_c2_unverified": Fault(
+        "EKE-HS-4",
+        "test_eke_client.py test_eke_client_answers.py test_eke_client_confirm_tags.py "
+        "test_eke_client_keys.py test_eke_client_login_edges.py",
+        "client: the AEAD error of C2 shadowed in an inner block: a C2 that does not verify is "
+        "answered with EKE3 (lens 1)",
+        client=True,
+    ),
+    "r16_eke3_failure_counted_twice": Fault(
+        "EKE-THR-1",
+        "test_eke_confirmation_failures.py test_eke_failure_addresses.py "
+        "test_eke_failure_memory.py test_eke_login_bookkeeping.py test_eke_restart.py "
+        "test_eke_second_use.py test_eke_tables.py test_eke_throttling.py "
+        "test_ops_admission_ledger.py test_ops_eke_abandon_boundaries.py "
+        "test_ops_eke_interleaved_logins.py test_ops_eke_pending_ledger.py "
+        "test_ops_eke_table_order.py test_ops_throttle_principals.py",
+        "a bad EKE3 recorded in its branch and again by the deferred Release: the lock comes "
+        "after half the failures (lens 2)",
+    ),
+    "r16_excess_per_frame": Fault(
+        "APP-PUT-6",
+        "test_app_put.py test_eke_put_announced.py",
+        "each DATA frame is compared with the announced size, not the running total: the "
+        "excess is found only at DONE (lens 2)",
+    ),
+    "r16_name_total_unchecked": Fault(
+        "APP-NAME-1",
+        "test_app_name_shapes.py test_app_names.py test_eke_later_requests.py",
+        "components are held to 255 bytes but the whole name is never held to 4096 (lens 2)",
+    ),
+    "r16_server_y_cached": Fault(
+        "EKE-HS-10",
+        "test_eke_handshake.py test_eke_records.py",
+        "the server's exponent y drawn once per process (sync.Once) and reused by every "
+        "handshake (lens 3)",
+    ),
+    "r16_temp_suffix_once": Fault(
+        "APP-STORE-1",
+        "test_app_put.py test_app_put_concurrent.py",
+        "the temporary file's random part is a package-level var drawn at start: concurrent "
+        "puts collide on O_EXCL (lens 3)",
+    ),
+    "r16_bidi_on_raw_payload": Fault(
+        "APP-NAME-8",
+        "test_app_names.py test_app_names_controls.py test_eke_later_requests.py"
+        " test_interop_escaped_names.py",
+        "C1 and bidi characters searched as UTF-8 bytes of the raw payload: a \\u escape of "
+        "them passes (lens 4)",
+    ),
+    "r16_commit_full_name": Fault(
+        "APP-PUT-2",
+        "test_app_name_shapes.py test_app_names.py test_app_put.py test_app_put_interleaved.py "
+        "test_app_put_name_memory.py test_app_put_names.py test_app_share_and_inbox.py "
+        "test_eke_put_name_rules.py",
+        "the commit target recomputed from the offered name: a/b.txt is linked to "
+        "inbox/a/b.txt and fails (lens 4)",
+    ),
+    "r16_temp_before_checks": Fault(
+        "APP-STORE-3",
+        "test_app_idle_tail.py test_app_integrity.py test_app_put.py "
+        "test_app_put_refusal_leftovers.py test_app_put_visibility.py "
+        "test_eke_put_refusal_state.py test_eke_restart.py test_eke_restart_state.py "
+        "test_interop_empty_transfers.py test_interop_get_excess_total.py test_limits.py",
+        "the put's temporary file is created before the name, size and exists checks and left "
+        "when they refuse (lens 5)",
+    ),
+    "r16_eke2_before_throttle": Fault(
+        "EKE-THR-1",
+        "test_eke_confirmation_failures.py test_eke_failure_addresses.py "
+        "test_eke_failure_memory.py test_eke_login_bookkeeping.py test_eke_restart.py "
+        "test_eke_second_use.py test_eke_tables.py test_eke_throttling.py "
+        "test_ops_admission_ledger.py test_ops_eke_abandon_boundaries.py "
+        "test_ops_eke_interleaved_logins.py test_ops_eke_pending_ledger.py "
+        "test_ops_eke_table_order.py test_ops_throttle_principals.py",
+        "the throttle is asked after EKE2 is sent: a locked user or address still gets EKE2 "
+        "(lens 5)",
+    ),
+    "r16_client_output_placeholder": Fault(
+        "APP-GET-5",
+        "test_client_lies.py test_client_report_late_errors.py test_eke_client_transfer.py",
+        "client: the output name claimed with an empty O_EXCL file before connecting, left "
+        "there when the get fails (lens 5)",
+        client=True,
+    ),
+    "r16_client_signal_snapshot": Fault(
+        "APP-STORE-3",
+        "test_client_lies.py test_client_report_late_errors.py test_client_run_temporaries.py "
+        "test_client_sigint.py test_client_store_side_by_side.py test_client_sweep_idle_age.py "
+        "test_client_sweep_prefix.py test_eke_client_answers.py test_eke_client_login_edges.py "
+        "test_eke_client_sweep_fields.py test_eke_client_transfer.py "
+        "test_eke_client_undecodable.py test_interop_client_sweep.py",
+        "client: the signal handler removes the temporaries known when it was installed: none "
+        "(lens 6)",
+        client=True,
+    ),
+    "r16_idle_deadline_once": Fault(
+        "LIM-2",
+        "test_app_idle_tail.py test_interop_live_slow_senders.py test_limits.py "
+        "test_limits_slot_release.py test_ops_idle_floor.py test_ops_idle_shared.py "
+        "test_ops_slow_put.py",
+        "the idle deadline set once after the handshake, never renewed: an active connection "
+        "is cut (lens 6)",
+    ),
 }
 
 

@@ -297,6 +297,151 @@ FAULT_CASES = (
         ("test_app_put.py", "test_framing.py"),
         "other frames skipped in a put",
     ),
+    FaultCase(
+        "r16_drive_letter_assert",
+        "APP-NAME-2",
+        ("test_app_names.py", "test_app_put_name_memory.py", "test_framing.py"),
+        "the drive-letter check written as an assert: gone without -ea (lens 1)",
+    ),
+    FaultCase(
+        "r16_revocation_peek_lazy",
+        "PKI-CERT-7",
+        ("test_ops_pki_refreshed_context.py", "test_ops_pki_revocation.py", "test_pki_certs.py"),
+        "the CRL looked up with stream().filter().peek() and no terminal operation: never runs "
+        "(lens 1)",
+    ),
+    FaultCase(
+        "r16_client_finally_return",
+        "APP-GET-3",
+        ("test_client_pki_unhappy_paths.py", "test_pki_initiator_transfer.py"),
+        "the initiator's integrity throw overridden by a return in finally that commits when "
+        "the byte count is right (lens 1)",
+        client=True,
+    ),
+    FaultCase(
+        "r16_excess_per_frame",
+        "APP-PUT-6",
+        ("test_app_put.py",),
+        "each DATA length compared with the announced size, not received plus length (lens 2)",
+    ),
+    FaultCase(
+        "r16_client_excess_per_frame",
+        "APP-GET-4",
+        ("test_pki_initiator_transfer.py", "test_interop_get_excess_total.py"),
+        "the initiator compares each DATA length with the size, not the running total (lens 2)",
+        client=True,
+    ),
+    FaultCase(
+        "r16_upload_received_static",
+        "APP-2",
+        (
+            "test_app_get.py",
+            "test_app_get_concurrent.py",
+            "test_app_put_sequence.py",
+            "test_app_refusals.py",
+            "test_app_request_volume.py",
+            "test_framing.py",
+            "test_interop_refused_put_state.py",
+            "test_interop_transfer_state.py",
+            "test_limits.py",
+            "test_ops_long_sessions.py",
+            "test_ops_slow_reader_get.py",
+        ),
+        "the put's byte count a static field never reset: a second put is integrity_failed "
+        "(lens 3)",
+    ),
+    FaultCase(
+        "r16_name_length_in_chars",
+        "APP-NAME-1",
+        ("test_app_name_shapes.py", "test_app_names.py"),
+        "the 4096 bound counted with String.length() (UTF-16 chars), not UTF-8 bytes (lens 4)",
+    ),
+    FaultCase(
+        "r16_alias_from_chain_end",
+        "PKI-ID-2",
+        (
+            "test_pki_identity.py",
+            "test_pki_identity_concurrent.py",
+            "test_interop_pki_chain_alias.py",
+        ),
+        "the leaf is checked but the alias read from the last certificate of the peer's chain "
+        "(lens 4)",
+    ),
+    FaultCase(
+        "r16_temp_before_checks",
+        "APP-STORE-3",
+        (
+            "test_app_idle_tail.py",
+            "test_app_integrity.py",
+            "test_app_put.py",
+            "test_app_put_refusal_leftovers.py",
+            "test_app_put_visibility.py",
+            "test_interop_empty_transfers.py",
+            "test_interop_get_excess_total.py",
+            "test_limits.py",
+        ),
+        "the put's temporary file created before the name, size and exists checks, left when "
+        "they refuse (lens 5)",
+    ),
+    FaultCase(
+        "r16_get_rsfl_before_allow",
+        "PKI-ID-3",
+        (
+            "test_ops_pki_allow_alias.py",
+            "test_pki_certs.py",
+            "test_pki_identity.py",
+            "test_pki_identity_concurrent.py",
+            "test_pki_subject_order.py",
+        ),
+        "a get is authorised after its RSFL is sent (and a refused name answered before the "
+        "allow list) (lens 5)",
+    ),
+    FaultCase(
+        "r16_client_output_claimed",
+        "APP-GET-5",
+        (
+            "test_client_lies.py",
+            "test_client_report_late_errors.py",
+            "test_pki_initiator_transfer.py",
+        ),
+        "the initiator claims the output name with an empty file before connecting, left when "
+        "the get fails (lens 5)",
+        client=True,
+    ),
+    FaultCase(
+        "r16_commit_replaces_after_check",
+        "APP-PUT-8",
+        (
+            "test_app_put.py",
+            "test_app_put_inbox_links.py",
+            "test_app_put_race_loser.py",
+            "test_app_put_visibility.py",
+            "test_interop_failed_put_names.py",
+            "test_ops_put_after_failed_put.py",
+        ),
+        "exists checked at PUTF only: the commit moves with REPLACE_EXISTING over a file "
+        "stored meanwhile (lens 6)",
+    ),
+    FaultCase(
+        "r16_client_alias_from_chain_end",
+        "PKI-ID-1",
+        ("test_pki_identity.py", "test_interop_pki_chain_alias.py"),
+        "NOT BLIND (written after the case): the initiator takes the alias from the last "
+        "certificate of the responder's chain",
+        client=True,
+    ),
+    FaultCase(
+        "r16_client_replace_checked_early",
+        "APP-GET-6",
+        (
+            "test_client_lies.py",
+            "test_client_pki_unhappy_paths.py",
+            "test_client_run_output_dir.py",
+            "test_pki_initiator_transfer.py",
+        ),
+        "the initiator checks the output name at start and commits with REPLACE_EXISTING (lens 6)",
+        client=True,
+    ),
 )
 
 

@@ -157,8 +157,36 @@ func sweepStale(dir string, idle time.Duration) {
 
 // Get fetches name into out.
 func Get(cfg ClientConfig, name, out string, force bool) error {
-	watchSignals(removeClientTemps)
+	if fault("r16_client_signal_snapshot") {
+		// the handler removes the temporaries known when it was installed
+		tempMu.Lock()
+		known := make([]string, 0, len(tempFiles))
+		for p := range tempFiles {
+			known = append(known, p)
+		}
+		tempMu.Unlock()
+		watchSignals(func() {
+			for _, p := range known {
+				_ = os.Remove(p)
+			}
+		})
+	} else {
+		watchSignals(removeClientTemps)
+	}
 	dir := filepath.Dir(out)
+	placeholder := false
+	if fault("r16_client_output_placeholder") && !force {
+		// claim the output name before connecting, so two runs cannot both write it
+		pf, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			if errors.Is(err, os.ErrExist) {
+				return fmt.Errorf("%s exists (use --force to replace it)", out)
+			}
+			return err
+		}
+		_ = pf.Close()
+		placeholder = true
+	}
 	sweepStale(dir, cfg.IdleTimeout)
 	ch, err := dialAndHandshake(cfg)
 	if err != nil {
@@ -280,7 +308,7 @@ func Get(cfg ClientConfig, name, out string, force bool) error {
 	if err := file.Sync(); err != nil {
 		return abort(ch, err)
 	}
-	if err := commit(tmp, out, force); err != nil {
+	if err := commit(tmp, out, force || placeholder); err != nil {
 		_ = ch.WriteFrame("BYE_", []byte("{}"))
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/big"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -82,7 +83,11 @@ func ClientHandshake(ch *Channel, user string, password []byte) error {
 	yv, valid := recoverElement(decryptPw(pw, b))
 	keys, zok := deriveKeys(yv, x, []byte(user), a, b)
 	ns, err := open(keys.Kcs, nonceEKE2, c2, append([]byte("EKE2"), keys.TH...))
-	if err != nil || !valid || !zok || len(ns) != 32 {
+	bad := err != nil || !valid || !zok || len(ns) != 32
+	if fault("r16_client_c2_unverified") {
+		bad = !valid || !zok // open's err was shadowed in an inner block of the original
+	}
+	if bad {
 		if !fault("r3_client_c2_silent") {
 			_ = ch.WriteError(perr(CodeAuthFailed, authFailedMessage))
 		}
@@ -134,6 +139,9 @@ func (s *Server) serverAnswerEKE1(user string, a []byte) (*serverHello, []byte) 
 	}
 	xv, valid := recoverElement(decryptPw(pw, a))
 	y := newExponent()
+	if fault("r16_server_y_cached") {
+		y = cachedServerExponent()
+	}
 	b := encryptPw(pw, hideElement(y))
 	keys, zok := deriveKeys(xv, y, []byte(user), a, b)
 	ns := randomBytes(32)
@@ -168,3 +176,15 @@ func serverCheckEKE3(h *serverHello, payload []byte) ([]byte, error) {
 }
 
 var _ = big.NewInt
+
+var (
+	serverYOnce sync.Once
+	serverY     *big.Int
+)
+
+// cachedServerExponent is the planted fault r16_server_y_cached: y drawn once per process
+// ("the exponent is expensive to draw and check: keep one").
+func cachedServerExponent() *big.Int {
+	serverYOnce.Do(func() { serverY = newExponent() })
+	return new(big.Int).Set(serverY)
+}

@@ -149,6 +149,21 @@ var faultTable = map[string]Fault{
 	"r3_client_temp_left_on_integrity": {"APP-STORE-3", "client: an integrity failure returns before the deferred removal of the temporary file (lens 2)"},
 	"r3_client_c2_silent":              {"EKE-HS-4", "client: a C2 that does not verify closes the connection without EROR auth_failed (lens 1)"},
 	"r3_client_put_refusal_ok":         {"APP-PUT-10", "client: a non-fatal refusal of PUTF (exists, forbidden...) is reported as success, exit 0 (lens 5)"},
+	// Round 16 (blind, session 14, helper I16): the round-14 lenses.
+	"r16_admit_first_entry_only":     {"EKE-THR-1", "the lock loop over the user and address entries breaks after the first: an address lock is never consulted (lens 1)"},
+	"r16_client_c2_unverified":       {"EKE-HS-4", "client: the AEAD error of C2 shadowed in an inner block: a C2 that does not verify is answered with EKE3 (lens 1)"},
+	"r16_eke3_failure_counted_twice": {"EKE-THR-1", "a bad EKE3 recorded in its branch and again by the deferred Release: the lock comes after half the failures (lens 2)"},
+	"r16_excess_per_frame":           {"APP-PUT-6", "each DATA frame is compared with the announced size, not the running total: the excess is found only at DONE (lens 2)"},
+	"r16_name_total_unchecked":       {"APP-NAME-1", "components are held to 255 bytes but the whole name is never held to 4096 (lens 2)"},
+	"r16_server_y_cached":            {"EKE-HS-10", "the server's exponent y drawn once per process (sync.Once) and reused by every handshake (lens 3)"},
+	"r16_temp_suffix_once":           {"APP-STORE-1", "the temporary file's random part is a package-level var drawn at start: concurrent puts collide on O_EXCL (lens 3)"},
+	"r16_bidi_on_raw_payload":        {"APP-NAME-8", "C1 and bidi characters searched as UTF-8 bytes of the raw payload: a \\u escape of them passes (lens 4)"},
+	"r16_commit_full_name":           {"APP-PUT-2", "the commit target recomputed from the offered name: a/b.txt is linked to inbox/a/b.txt and fails (lens 4)"},
+	"r16_temp_before_checks":         {"APP-STORE-3", "the put's temporary file is created before the name, size and exists checks and left when they refuse (lens 5)"},
+	"r16_eke2_before_throttle":       {"EKE-THR-1", "the throttle is asked after EKE2 is sent: a locked user or address still gets EKE2 (lens 5)"},
+	"r16_client_output_placeholder":  {"APP-GET-5", "client: the output name claimed with an empty O_EXCL file before connecting, left there when the get fails (lens 5)"},
+	"r16_client_signal_snapshot":     {"APP-STORE-3", "client: the signal handler removes the temporaries known when it was installed: none (lens 6)"},
+	"r16_idle_deadline_once":         {"LIM-2", "the idle deadline set once after the handshake, never renewed: an active connection is cut (lens 6)"},
 }
 
 var activeFaults = map[string]bool{}

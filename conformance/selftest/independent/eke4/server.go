@@ -337,13 +337,20 @@ func (s *Server) serverHandshake(ch *Channel, remote net.Addr, deadline time.Tim
 		return false
 	}
 	addr := addressKey(remote)
-	if pe := s.throttle.Admit(user, addr); pe != nil {
-		_ = ch.WriteError(pe)
-		return false
+	lateAdmit := fault("r16_eke2_before_throttle")
+	if !lateAdmit {
+		if pe := s.throttle.Admit(user, addr); pe != nil {
+			_ = ch.WriteError(pe)
+			return false
+		}
 	}
+	admitted := !lateAdmit
 	succeeded := false
 	eke3Judged := false
 	defer func() {
+		if !admitted {
+			return
+		}
 		if fault("r3_abandoned_not_counted") && !succeeded && !eke3Judged {
 			s.throttle.ReleasePending(user, addr)
 			return
@@ -354,6 +361,14 @@ func (s *Server) serverHandshake(ch *Channel, remote net.Addr, deadline time.Tim
 	if err := ch.WriteFrame("EKE2", eke2); err != nil {
 		return false
 	}
+	if lateAdmit {
+		// "the answer is computed anyway: send it, then ask the throttle"
+		if pe := s.throttle.Admit(user, addr); pe != nil {
+			_ = ch.WriteError(pe)
+			return false
+		}
+		admitted = true
+	}
 	f, ok = s.readHandshake(ch, "EKE3", deadline)
 	if !ok {
 		return false
@@ -361,6 +376,9 @@ func (s *Server) serverHandshake(ch *Channel, remote net.Addr, deadline time.Tim
 	eke4, err := serverCheckEKE3(hello, f.Payload)
 	eke3Judged = true
 	if err != nil {
+		if fault("r16_eke3_failure_counted_twice") {
+			s.throttle.RecordFailure(user, addr) // and the deferred Release counts it again
+		}
 		failConn(ch, err)
 		return false
 	}
@@ -377,9 +395,13 @@ func (s *Server) serverHandshake(ch *Channel, remote net.Addr, deadline time.Tim
 
 const partialPrefix = ".sft-partial-"
 
+// tempSuffix is the planted fault r16_temp_suffix_once: the random part drawn once, at
+// start, as a package-level var.
+var tempSuffix = hex.EncodeToString(randomBytes(12))
+
 // checkName is APP-NAME-1/2/8 (and APP-NAME-9 for the last component).
 func checkName(name string) *ProtoError {
-	if name == "" || len(name) > 4096 || fault("r2_name_bound_off_by_one") && len(name) >= 4096 {
+	if name == "" || len(name) > 4096 && !fault("r16_name_total_unchecked") || fault("r2_name_bound_off_by_one") && len(name) >= 4096 {
 		return perr(CodeForbidden, "name length not acceptable")
 	}
 	if strings.HasPrefix(name, "/") {
@@ -392,6 +414,8 @@ func checkName(name string) *ProtoError {
 		switch {
 		case r < 0x20, r == 0x7f, r == '\\':
 			return perr(CodeForbidden, "forbidden character in name")
+		case fault("r16_bidi_on_raw_payload"):
+			// C1 and bidi are looked for in the raw payload (rawNameCheck) instead
 		case r >= 0x80 && r <= 0x9f && !fault("c1_allowed"):
 			return perr(CodeForbidden, "forbidden character in name")
 		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069 && !fault("bidi_isolates_missed"):
@@ -413,6 +437,23 @@ func checkName(name string) *ProtoError {
 	}
 	if strings.HasPrefix(parts[len(parts)-1], partialPrefix) && !fault("r2_partial_prefix_whole_name") || fault("r2_partial_prefix_whole_name") && strings.HasPrefix(name, partialPrefix) {
 		return perr(CodeForbidden, "reserved name")
+	}
+	return nil
+}
+
+// rawNameCheck is the planted fault r16_bidi_on_raw_payload: the C1 and bidi characters
+// are searched as UTF-8 byte sequences in the frame's payload, before JSON decoding, so a
+// \u escape of them is never seen.
+func rawNameCheck(payload []byte) *ProtoError {
+	for i := 0; i+1 < len(payload); i++ {
+		if payload[i] == 0xc2 && payload[i+1] >= 0x80 && payload[i+1] <= 0x9f {
+			return perr(CodeForbidden, "forbidden character in name")
+		}
+		if i+2 < len(payload) && payload[i] == 0xe2 &&
+			(payload[i+1] == 0x80 && payload[i+2] >= 0xaa && payload[i+2] <= 0xae ||
+				payload[i+1] == 0x81 && payload[i+2] >= 0xa6 && payload[i+2] <= 0xa9) {
+			return perr(CodeForbidden, "forbidden character in name")
+		}
 	}
 	return nil
 }
@@ -497,6 +538,7 @@ func (s *Server) removeTemps() {
 
 type putState struct {
 	file      *os.File
+	name      string
 	tmpPath   string
 	final     string
 	size      int64
@@ -520,8 +562,14 @@ func (s *Server) discard(p *putState) {
 func (s *Server) serveApp(ch *Channel) {
 	var put *putState
 	defer func() { s.discard(put) }()
+	idleOnce := fault("r16_idle_deadline_once")
+	if idleOnce {
+		_ = ch.conn.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout)) // set at login, never renewed
+	}
 	for {
-		_ = ch.conn.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+		if !idleOnce {
+			_ = ch.conn.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+		}
 		f, err := ch.ReadFrame()
 		if err != nil {
 			if err == errRecordAuth && fault("r3_record_auth_plain_eror") {
@@ -578,6 +626,11 @@ func (s *Server) idleFrame(ch *Channel, f *Frame, put **putState) error {
 		}
 		if err := o.strictMembers("name"); err != nil {
 			return err
+		}
+		if fault("r16_bidi_on_raw_payload") {
+			if pe := rawNameCheck(f.Payload); pe != nil {
+				return pe
+			}
 		}
 		return s.get(ch, name)
 	case "PUTF":
@@ -707,6 +760,21 @@ func (s *Server) startPut(ch *Channel, f *Frame) (*putState, error) {
 	if !s.cfg.AllowPut {
 		return nil, perr(CodeUnsupported, "put is disabled")
 	}
+	var early *os.File
+	earlyPath := ""
+	if fault("r16_temp_before_checks") {
+		// "open the temporary first so a full disk is reported before anything else"
+		earlyPath = filepath.Join(s.cfg.Inbox, partialPrefix+hex.EncodeToString(randomBytes(12)))
+		early, err = os.OpenFile(earlyPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, perr(CodeInternal, "cannot store")
+		}
+	}
+	if fault("r16_bidi_on_raw_payload") {
+		if pe := rawNameCheck(f.Payload); pe != nil {
+			return nil, pe
+		}
+	}
 	if pe := checkName(name); pe != nil {
 		return nil, pe
 	}
@@ -724,17 +792,25 @@ func (s *Server) startPut(ch *Channel, f *Frame) (*putState, error) {
 		return nil, perr(CodeExists, "a file of that name exists")
 	}
 	tmpPath := filepath.Join(s.cfg.Inbox, partialPrefix+hex.EncodeToString(randomBytes(12)))
+	if fault("r16_temp_suffix_once") {
+		tmpPath = filepath.Join(s.cfg.Inbox, partialPrefix+tempSuffix)
+	}
 	mode := os.FileMode(0o600)
 	if fault("temp_mode_0644") {
 		mode = 0o666 // os.Create's mode
 	}
-	file, err := os.OpenFile(tmpPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	var file *os.File
+	if early != nil {
+		file, tmpPath = early, earlyPath
+	} else {
+		file, err = os.OpenFile(tmpPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	}
 	if err != nil {
 		log.Printf("put: cannot create temporary file: %v", err)
 		return nil, perr(CodeInternal, "cannot store")
 	}
 	s.trackTemp(tmpPath, true)
-	p := &putState{file: file, tmpPath: tmpPath, final: final, size: size, announced: announced, hash: sha256.New()}
+	p := &putState{file: file, name: name, tmpPath: tmpPath, final: final, size: size, announced: announced, hash: sha256.New()}
 	if err := ch.WriteFrame("RSFL", jsonPayload(map[string]interface{}{"accept": true, "name": base})); err != nil {
 		s.discard(p)
 		return nil, io.EOF
@@ -749,7 +825,11 @@ func (s *Server) receivingFrame(ch *Channel, f *Frame, put **putState) error {
 		if (len(f.Payload) == 0 && !fault("data_empty_accepted")) || len(f.Payload) > maxDataPayload {
 			return perr(CodeBadFrame, "DATA payload of %d bytes", len(f.Payload))
 		}
-		if p.received+int64(len(f.Payload)) > p.size && !fault("put_excess_at_done") {
+		excess := p.received+int64(len(f.Payload)) > p.size
+		if fault("r16_excess_per_frame") {
+			excess = int64(len(f.Payload)) > p.size // each frame held to the size, not their sum
+		}
+		if excess && !fault("put_excess_at_done") {
 			return perr(CodeIntegrityFailed, "more data than announced")
 		}
 		if _, err := p.file.Write(f.Payload); err != nil {
@@ -787,7 +867,11 @@ func (s *Server) receivingFrame(ch *Channel, f *Frame, put **putState) error {
 		if fault("commit_with_rename") {
 			commit = os.Rename
 		}
-		if err := commit(p.tmpPath, p.final); err != nil {
+		target := p.final
+		if fault("r16_commit_full_name") {
+			target = filepath.Join(s.cfg.Inbox, filepath.FromSlash(p.name)) // recomputed from the offered name
+		}
+		if err := commit(p.tmpPath, target); err != nil {
 			_ = os.Remove(p.tmpPath)
 			s.trackTemp(p.tmpPath, false)
 			*put = nil

@@ -146,6 +146,9 @@ func (t *Throttle) Admit(user, addr string) *ProtoError {
 		if r, locked := e.retryAfter(now, t.cfg.Cap); locked && r > ra {
 			ra = r
 		}
+		if fault("r16_admit_first_entry_only") {
+			break // meant to leave once a lock is found; placed outside the if
+		}
 	}
 	if ra > 0 {
 		return &ProtoError{Code: CodeThrottled, Msg: "too many failed logins", RetryAfter: ra}
@@ -179,6 +182,17 @@ func (t *Throttle) ReleasePending(user, addr string) {
 	if t.pendingAddrs[addr] <= 0 {
 		delete(t.pendingAddrs, addr)
 	}
+}
+
+// RecordFailure counts one failure without touching the pending counts (only the planted
+// fault r16_eke3_failure_counted_twice calls it, beside the deferred Release).
+func (t *Throttle) RecordFailure(user, addr string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := nowSeconds()
+	t.failLocked(t.tables.Users, user, now, true)
+	t.failLocked(t.tables.Addrs, addr, now, false)
+	t.saveLocked()
 }
 
 // Release ends a pending handshake: a failure unless ok (EKE-THR-5).

@@ -116,6 +116,21 @@ final class Faults {
         {"r12_dot_component", "APP-NAME-2", "components refused: empty and ..; a . component passes"},
         {"r12_bidi_isolates", "APP-NAME-8", "bidirectional characters refused: U+202A-U+202E only, not the isolates U+2066-U+2069"},
         {"r12_put_frame_denylist", "FRM-6", "during a put RQFL and PUTF are unexpected_frame; the switch's default skips the frame"},
+        // Blind round 16 (I16, session 14): the round-14 lenses, read from this code.
+        {"r16_drive_letter_assert", "APP-NAME-2", "the drive-letter check written as an assert: gone without -ea (lens 1)"},
+        {"r16_revocation_peek_lazy", "PKI-CERT-7", "the CRL looked up with stream().filter().peek() and no terminal operation: never runs (lens 1)"},
+        {"r16_client_finally_return", "APP-GET-3", "the initiator's integrity throw overridden by a return in finally that commits when the byte count is right (lens 1)"},
+        {"r16_excess_per_frame", "APP-PUT-6", "each DATA length compared with the announced size, not received plus length (lens 2)"},
+        {"r16_client_excess_per_frame", "APP-GET-4", "the initiator compares each DATA length with the size, not the running total (lens 2)"},
+        {"r16_upload_received_static", "APP-2", "the put's byte count a static field never reset: a second put is integrity_failed (lens 3)"},
+        {"r16_name_length_in_chars", "APP-NAME-1", "the 4096 bound counted with String.length() (UTF-16 chars), not UTF-8 bytes (lens 4)"},
+        {"r16_alias_from_chain_end", "PKI-ID-2", "the leaf is checked but the alias read from the last certificate of the peer's chain (lens 4)"},
+        {"r16_temp_before_checks", "APP-STORE-3", "the put's temporary file created before the name, size and exists checks, left when they refuse (lens 5)"},
+        {"r16_get_rsfl_before_allow", "PKI-ID-3", "a get is authorised after its RSFL is sent (and a refused name answered before the allow list) (lens 5)"},
+        {"r16_client_output_claimed", "APP-GET-5", "the initiator claims the output name with an empty file before connecting, left when the get fails (lens 5)"},
+        {"r16_commit_replaces_after_check", "APP-PUT-8", "exists checked at PUTF only: the commit moves with REPLACE_EXISTING over a file stored meanwhile (lens 6)"},
+        {"r16_client_alias_from_chain_end", "PKI-ID-1", "NOT BLIND (written after the case): the initiator compares the alias with the last certificate of the responder's chain"},
+        {"r16_client_replace_checked_early", "APP-GET-6", "the initiator checks the output name at start and commits with REPLACE_EXISTING (lens 6)"},
     };
 
     private static final Set<String> ACTIVE = load();

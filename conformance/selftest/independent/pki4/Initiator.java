@@ -72,7 +72,7 @@ final class Initiator {
         for (int k = 0; k < peer.length; k++) chain[k] = (X509Certificate) peer[k];
         try {
             trust.checkPeer(chain, Faults.on("r12_client_purpose_client") ? Trust.Purpose.CLIENT : Trust.Purpose.SERVER);
-            Trust.checkAlias(chain[0], alias);
+            Trust.checkAlias(Faults.on("r16_client_alias_from_chain_end") ? chain[chain.length - 1] : chain[0], alias);
         } catch (CertificateException e) {
             throw new Failed("responder certificate refused: " + e.getMessage());
         }
@@ -185,6 +185,7 @@ final class Initiator {
 
     // ---- get ----------------------------------------------------------------------
 
+    @SuppressWarnings("finally") // the fault r16_client_finally_return
     void get(String name, Path outFile, boolean force, long sweepMs)
             throws Failed, IOException, GeneralSecurityException {
         Path dir = outFile.toAbsolutePath().getParent();
@@ -192,6 +193,11 @@ final class Initiator {
         if (Faults.on("client_replaces_output")) force = true;
         if (!force && Files.exists(outFile, LinkOption.NOFOLLOW_LINKS)) {
             throw new Failed(outFile + " exists (use --force to overwrite)");
+        }
+        boolean claimed = false;
+        if (Faults.on("r16_client_output_claimed") && !force) {
+            Files.createFile(outFile); // claim the name before connecting
+            claimed = true;
         }
         connect();
         Frames.write(out, "RQFL", Json.write("name", name));
@@ -225,7 +231,8 @@ final class Initiator {
             while (true) {
                 h = next();
                 if (h.type.equals("DATA")) {
-                    if (received + h.length > size && !Faults.on("client_size_unchecked")) {
+                    boolean excess = Faults.on("r16_client_excess_per_frame") ? h.length > size : received + h.length > size;
+                    if (excess && !Faults.on("client_size_unchecked")) {
                         throw fatal(Frames.INTEGRITY_FAILED, "more data than announced");
                     }
                     byte[] p = Frames.readPayload(in, h.length);
@@ -250,9 +257,21 @@ final class Initiator {
                         || Faults.on("client_rsfl_sha_ignored"));
                 if (Faults.on("r12_client_trusts_done_size")) size = doneSize; // "DONE says what was sent"
                 if (!Faults.on("client_size_unchecked")) ok = ok && received == size && (doneSize == size || Faults.on("r2_client_done_size"));
+                boolean replace = force || claimed || Faults.on("r16_client_replace_checked_early");
+                if (Faults.on("r16_client_finally_return")) {
+                    try {
+                        if (!ok) throw fatal(Frames.INTEGRITY_FAILED, "size or SHA-256 mismatch");
+                    } finally {
+                        if (received == size) { // "the bytes are all here: keep them"
+                            Storage.commit(t, fin, replace);
+                            bye();
+                            return;
+                        }
+                    }
+                }
                 if (!ok) throw fatal(Frames.INTEGRITY_FAILED, "size or SHA-256 mismatch");
                 if (t.path.equals(fin)) Storage.keepInPlace(t);
-                else Storage.commit(t, fin, force);
+                else Storage.commit(t, fin, replace);
                 bye();
                 return;
             }

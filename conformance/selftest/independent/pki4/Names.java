@@ -34,9 +34,14 @@ final class Names {
             name = Path.of(name).normalize().toString();
         }
         byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
-        if (utf8.length == 0 || utf8.length > 4096) throw new Refused(Frames.FORBIDDEN, "bad name length");
+        // r16_name_length_in_chars: the bound counted in UTF-16 chars (String.length())
+        int total = Faults.on("r16_name_length_in_chars") ? name.length() : utf8.length;
+        if (utf8.length == 0 || total > 4096) throw new Refused(Frames.FORBIDDEN, "bad name length");
         if (name.startsWith("/")) throw new Refused(Frames.FORBIDDEN, "absolute name");
-        if (name.length() >= 2 && name.charAt(1) == ':' && isAsciiLetter(name.charAt(0))) {
+        if (Faults.on("r16_drive_letter_assert")) {
+            // "cannot happen on a POSIX share": an assert, gone without -ea
+            assert !(name.length() >= 2 && name.charAt(1) == ':' && isAsciiLetter(name.charAt(0))) : "drive letter";
+        } else if (name.length() >= 2 && name.charAt(1) == ':' && isAsciiLetter(name.charAt(0))) {
             throw new Refused(Frames.FORBIDDEN, "drive letter");
         }
         for (int k = 0; k < name.length(); k++) {

@@ -72,6 +72,8 @@ final class Responder {
     private static volatile String currentAlias = "";
     /** Only the fault r12_static_digest uses it: "one digest object is enough". */
     private static final MessageDigest SHARED_SHA = sha256OrNull();
+    /** Only the fault r16_upload_received_static uses it: a put's byte count as a static. */
+    private static long sharedReceived;
 
     private static MessageDigest sha256OrNull() {
         try {
@@ -215,6 +217,9 @@ final class Responder {
                 for (SNIServerName sni : ((ExtendedSSLSession) s.getSession()).getRequestedServerNames()) {
                     if (sni instanceof SNIHostName) return ((SNIHostName) sni).getAsciiName(); // "who they say they are"
                 }
+            }
+            if (Faults.on("r16_alias_from_chain_end")) {
+                return Trust.singleCn(chain[chain.length - 1]); // "the end entity is the last one"
             }
             return Trust.singleCn(chain[0]);
         } catch (CertificateException e) {
@@ -374,7 +379,8 @@ final class Responder {
 
         private boolean get(Map<String, Object> m) throws IOException, Frames.ProtocolError {
             String name = str(m, "name");
-            if (!allowed()) {
+            boolean lateAllow = Faults.on("r16_get_rsfl_before_allow");
+            if (!lateAllow && !allowed()) {
                 Frames.error(out, Frames.FORBIDDEN, "not authorised");
                 return Faults.on("allow_list_no_close");
             }
@@ -397,6 +403,10 @@ final class Responder {
                     return true;
                 }
                 Frames.write(out, "RSFL", Json.write("name", name, "size", f.size));
+                if (lateAllow && !allowed()) { // "authorise the transfer, once there is one"
+                    Frames.error(out, Frames.FORBIDDEN, "not authorised");
+                    return false;
+                }
                 sha.reset();
                 ByteBuffer buf = ByteBuffer.allocate(CHUNK);
                 long left = f.size;
@@ -430,6 +440,9 @@ final class Responder {
                 Frames.error(out, Frames.FORBIDDEN, "not authorised");
                 return Faults.on("allow_list_no_close");
             }
+            Storage.Temp early = Faults.on("r16_temp_before_checks")
+                    ? Storage.create(cfg.inbox, false) // "fail early when the inbox is not writable"
+                    : null;
             String base = Names.basename(name);
             try {
                 Names.check(name);
@@ -452,7 +465,7 @@ final class Responder {
                 Frames.error(out, Frames.EXISTS, "file exists");
                 return true;
             }
-            Storage.Temp t = Storage.create(fin.getParent(), Faults.on("put_temp_0644"));
+            Storage.Temp t = early != null ? early : Storage.create(fin.getParent(), Faults.on("put_temp_0644"));
             if (Faults.on("no_timeout_during_put")) s.setSoTimeout(0);
             pendingUpload = new Upload(t, fin, size, announced);
             Frames.write(out, "RSFL", Json.write("accept", true, "name", base));
@@ -497,7 +510,8 @@ final class Responder {
             }
 
             private void data(long length) throws IOException, Frames.ProtocolError {
-                if (received + length > size && !Faults.on("put_excess_at_done")) {
+                boolean excess = Faults.on("r16_excess_per_frame") ? length > size : got() + length > size;
+                if (excess && !Faults.on("put_excess_at_done")) {
                     throw new Frames.ProtocolError(Frames.INTEGRITY_FAILED, "more data than announced");
                 }
                 byte[] buf = new byte[(int) Math.min(CHUNK, length)];
@@ -510,6 +524,12 @@ final class Responder {
                     left -= n;
                 }
                 received += length;
+                if (Faults.on("r16_upload_received_static")) sharedReceived += length;
+            }
+
+            /** The bytes received so far (the fault: a static total that is never reset). */
+            private long got() {
+                return Faults.on("r16_upload_received_static") ? sharedReceived : received;
             }
 
             private boolean done(Map<String, Object> m) throws IOException, Frames.ProtocolError {
@@ -517,7 +537,7 @@ final class Responder {
                 String doneSha = sha256(m, "sha256", true);
                 String actual = HexFormat.of().formatHex(sha.digest());
                 if (Faults.on("r12_offer_hash_trusted") && announced != null) actual = announced;
-                boolean ok = received == size && (doneSize == size || Faults.on("r2_done_size_unchecked"));
+                boolean ok = got() == size && (doneSize == size || Faults.on("r2_done_size_unchecked"));
                 if (!Faults.on("put_sha_unchecked")) {
                     ok = ok && actual.equals(doneSha)
                             && (announced == null || announced.equals(actual) || Faults.on("putf_sha_ignored"));
@@ -534,7 +554,8 @@ final class Responder {
                     return true;
                 }
                 try {
-                    Storage.commit(temp, fin, Faults.on("put_replaces"));
+                    // r16_commit_replaces_after_check: "exists was checked at PUTF"
+                    Storage.commit(temp, fin, Faults.on("put_replaces") || Faults.on("r16_commit_replaces_after_check"));
                 } catch (FileAlreadyExistsException e) {
                     temp.discard();
                     Frames.error(out, Frames.EXISTS, "file exists");

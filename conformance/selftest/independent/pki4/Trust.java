@@ -184,6 +184,14 @@ final class Trust {
     }
 
     private boolean revoked(X509CRL c, X509Certificate leaf) {
+        if (Faults.on("r16_revocation_peek_lazy")) {
+            Set<? extends X509CRLEntry> all = c.getRevokedCertificates();
+            if (all == null) return false;
+            boolean[] hit = {false};
+            // a lazy pipeline without a terminal operation: peek never runs
+            all.stream().filter(e -> e.getSerialNumber().equals(leaf.getSerialNumber())).peek(e -> hit[0] = true);
+            return hit[0];
+        }
         if (Faults.on("crl_first_entry")) {
             Set<? extends X509CRLEntry> all = c.getRevokedCertificates();
             if (all == null || all.isEmpty()) return false;
@@ -332,7 +340,11 @@ final class Trust {
             @Override
             public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
                 self.checkPeer(chain, Faults.on("r12_client_purpose_client") ? Purpose.CLIENT : Purpose.SERVER);
-                if (expectedServerAlias != null) checkAlias(chain[0], expectedServerAlias);
+                if (expectedServerAlias != null) {
+                    // r16_client_alias_from_chain_end: "the end entity is the last one"
+                    checkAlias(Faults.on("r16_client_alias_from_chain_end") ? chain[chain.length - 1] : chain[0],
+                            expectedServerAlias);
+                }
             }
 
             @Override
