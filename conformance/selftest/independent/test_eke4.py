@@ -580,6 +580,18 @@ FAULTS: dict[str, Fault] = {
         "the idle deadline set once after the handshake, never renewed: an active connection "
         "is cut (lens 6)",
     ),
+    "b14_hard_locks_fill_table": Fault(
+        "EKE-THR-9",
+        "test_eke_hard_lock_bound.py",
+        "hard-locked names count towards the user table's bound: with E of them each new name "
+        "evicts the oldest partial count",
+    ),
+    "b14_idle_deadline_per_frame": Fault(
+        "LIM-2",
+        "test_interop_live_slow_senders.py",
+        "the idle deadline renewed once per frame, not per byte: a frame trickling in is cut "
+        "before the idle timeout since its last byte",
+    ),
 }
 
 

@@ -164,6 +164,8 @@ var faultTable = map[string]Fault{
 	"r16_client_output_placeholder":  {"APP-GET-5", "client: the output name claimed with an empty O_EXCL file before connecting, left there when the get fails (lens 5)"},
 	"r16_client_signal_snapshot":     {"APP-STORE-3", "client: the signal handler removes the temporaries known when it was installed: none (lens 6)"},
 	"r16_idle_deadline_once":         {"LIM-2", "the idle deadline set once after the handshake, never renewed: an active connection is cut (lens 6)"},
+	"b14_hard_locks_fill_table":      {"EKE-THR-9", "hard-locked names count towards the user table's bound: with E of them each new name evicts the oldest partial count"},
+	"b14_idle_deadline_per_frame":    {"LIM-2", "the idle deadline renewed once per frame, not per byte: a frame trickling in is cut before the idle timeout since its last byte"},
 }
 
 var activeFaults = map[string]bool{}

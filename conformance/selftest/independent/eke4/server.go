@@ -273,17 +273,21 @@ func (s *Server) handle(sl *connSlot) {
 	defer conn.Close()
 	ch := newChannel(conn, s.cfg.FrameLimit, s.cfg.IdleTimeout)
 	deadline := sl.accepted.Add(s.cfg.HandshakeTimeout)
-	var refreshing *refreshingReader
+	// Every read goes through a reader that can renew the deadline: never during the
+	// handshake (LIM-9: bytes trickling in do not extend it), at every byte afterwards
+	// (LIM-2: the idle timeout counts from the peer's last byte, not its last frame).
+	refreshing := &refreshingReader{conn: conn}
 	if fault("handshake_deadline_per_read") {
-		refreshing = &refreshingReader{conn: conn, timeout: s.cfg.HandshakeTimeout}
-		ch.r = bufio.NewReaderSize(refreshing, 64*1024)
+		refreshing.timeout = s.cfg.HandshakeTimeout
 	}
+	ch.r = bufio.NewReaderSize(refreshing, 64*1024)
 	_ = conn.SetReadDeadline(deadline)
 	if !s.serverHandshake(ch, conn.RemoteAddr(), deadline) {
 		return
 	}
-	if refreshing != nil {
-		refreshing.timeout = 0
+	refreshing.timeout = 0
+	if !fault("b14_idle_deadline_per_frame") && !fault("r16_idle_deadline_once") {
+		refreshing.timeout = s.cfg.IdleTimeout
 	}
 	s.established(sl)
 	s.serveApp(ch)

@@ -264,7 +264,16 @@ func (t *Throttle) evictLocked(table map[string]*failEntry, now float64) {
 	if t.cfg.TableEntries <= 0 {
 		return
 	}
-	for len(table) >= t.cfg.TableEntries {
+	// EKE-THR-9: hard-locked names do not count towards the bound.
+	counted := len(table)
+	if !fault("b14_hard_locks_fill_table") {
+		for _, e := range table {
+			if e.HardLocked {
+				counted--
+			}
+		}
+	}
+	for ; counted >= t.cfg.TableEntries; counted-- {
 		victim, oldest := "", math.Inf(1)
 		for k, e := range table {
 			if (e.HardLocked || now < e.LockedUntil) && !fault("r2_evicts_running_locks") {
