@@ -442,6 +442,14 @@ FAULT_CASES = (
         "the initiator checks the output name at start and commits with REPLACE_EXISTING (lens 6)",
         client=True,
     ),
+    FaultCase(
+        "b14_client_short_write_ignored",
+        "APP-STORE-3",
+        ("test_client_run_temporaries.py",),
+        "the initiator ignores FileChannel.write's count: a write cut short (file-size limit, "
+        "full disk) leaves a truncated file under the final name, exit 0",
+        client=True,
+    ),
 )
 
 

@@ -131,6 +131,7 @@ final class Faults {
         {"r16_commit_replaces_after_check", "APP-PUT-8", "exists checked at PUTF only: the commit moves with REPLACE_EXISTING over a file stored meanwhile (lens 6)"},
         {"r16_client_alias_from_chain_end", "PKI-ID-1", "NOT BLIND (written after the case): the initiator compares the alias with the last certificate of the responder's chain"},
         {"r16_client_replace_checked_early", "APP-GET-6", "the initiator checks the output name at start and commits with REPLACE_EXISTING (lens 6)"},
+        {"b14_client_short_write_ignored", "APP-STORE-3", "the initiator ignores FileChannel.write's count: a write cut short (file-size limit, full disk) leaves a truncated file under the final name, exit 0"},
     };
 
     private static final Set<String> ACTIVE = load();

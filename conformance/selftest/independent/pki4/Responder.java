@@ -520,7 +520,8 @@ final class Responder {
                     int n = in.read(buf, 0, (int) Math.min(buf.length, left));
                     if (n < 0) throw new java.io.EOFException("end of stream inside DATA");
                     sha.update(buf, 0, n);
-                    temp.channel.write(ByteBuffer.wrap(buf, 0, n));
+                    ByteBuffer rest = ByteBuffer.wrap(buf, 0, n);
+                    while (rest.hasRemaining()) temp.channel.write(rest);
                     left -= n;
                 }
                 received += length;
