@@ -340,6 +340,11 @@ FAULTS: dict[str, tuple[str, str]] = {
         "a frame other than DONE where the put's receipt belongs ends the put with a bare "
         "failure, no EROR unexpected_frame (pki1 as written, until round 13)",
     ),
+    "b14-reserved-prefix-stored": (
+        "APP-NAME-9",
+        "a put whose last component starts with .sft-partial- is stored like any other "
+        "(pki1 as written, before APP-NAME-9)",
+    ),
 }
 
 
@@ -1187,6 +1192,10 @@ class Session:
                 check_name(re.sub("[\x80-\x9f\u202a-\u202e\u2066-\u2069]", "", name))
             else:
                 check_name(name)
+            if name.rsplit("/", 1)[-1].startswith(PARTIAL_PREFIX) and not fault(
+                "b14-reserved-prefix-stored"
+            ):
+                raise ProtocolError("forbidden", "the name prefix is reserved (APP-NAME-9)")
             if fault("names-nfc"):
                 name = unicodedata.normalize("NFC", name)
             final = name.rsplit("/", 1)[-1]

@@ -36,12 +36,12 @@ from conformance.selftest.independent.pki_harness import (
 from conformance.target import Target
 
 _LEVEL = os.environ.get("SFT_SELFTEST", "").strip().lower()
-# pki1 predates APP-NAME-9 (the reserved `.sft-partial-` prefix): it stores such puts.
+# pki1 predated APP-NAME-9 (the reserved `.sft-partial-` prefix); it refuses such puts now
+# (fault b14-reserved-prefix-stored keeps the old behaviour).
 IMPL = PkiImplementation(
     "pki1",
     "conformance.selftest.independent.pki1",
     "--name",
-    not_judged=("test_app_reserved_names.py",),
 )
 pytestmark = pytest.mark.xdist_group("independent-pki1")
 
@@ -259,6 +259,7 @@ _FILES: dict[str, tuple[str, ...]] = {
     ),
     "i14-initiator-alpn-none-ok": ("test_pki_tls.py", "test_client_pki_session_checks.py"),
     "r13-initiator-put-stray-frame-closed": ("test_client_pki_put_steps.py",),
+    "b14-reserved-prefix-stored": ("test_app_reserved_names.py", "test_interop_escaped_names.py"),
 }
 _CLIENT_FAULTS = frozenset(
     {
