@@ -405,8 +405,15 @@ _LIES = [
     ),
     _lie(("APP-GET-3",), _fewer_then_done, "integrity_failed", name="fewer-bytes-then-done"),
     # The right digest in upper case is malformed, not "equal" (FRM-12): a client that
-    # compares digests case-insensitively keeps a file on a frame it had to refuse.
-    _lie(("FRM-12",), _answer(done_sha256=DIGEST.upper()), "bad_frame", name="done-sha256-upper"),
+    # compares digests case-insensitively keeps a file on a frame it had to refuse. A
+    # client that compares it as sent finds a mismatch (APP-GET-3): FRM-16 lets it answer
+    # integrity_failed, as for the digest with a line end below.
+    _lie(
+        ("FRM-12",),
+        _answer(done_sha256=DIGEST.upper()),
+        "bad_frame|integrity_failed",
+        name="done-sha256-upper",
+    ),
     # The right digest with a line end after it is not 64 hex digits either: a client that
     # strip()s a member before its check (and compares the stripped value) keeps the file.
     # FRM-16 lets a DONE whose digest is malformed be answered integrity_failed as well.
@@ -781,7 +788,13 @@ _MALFORMED = [
     ),
     _lie(("FRM-9",), _done_then_trailing_bytes, "bad_frame", name="done-then-trailing-bytes"),
     # DONE.sha256 is required [FRM-9]: "older servers omit it, the sizes agree" is no licence.
-    _lie(("FRM-9",), _done_without_sha256, "bad_frame", name="done-without-sha256"),
+    # FRM-16: "a DONE whose size or sha256 is missing ... (bad_frame, or integrity_failed)".
+    _lie(
+        ("FRM-9",),
+        _done_without_sha256,
+        "bad_frame|integrity_failed",
+        name="done-without-sha256",
+    ),
     _lie(
         ("FRM-11",),
         _malformed(_rsfl_payload(b'{"name":"a","size":5120.0}')),
