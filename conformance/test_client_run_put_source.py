@@ -46,7 +46,7 @@ pytestmark = [pytest.mark.side("initiator"), pytest.mark.xdist_group("client-put
 _SIZE = 3000
 
 
-def _source(workdir: Path) -> Path:
+def source_of(workdir: Path) -> Path:
     """The local file `puts._run_put` wrote for this run (one per run directory)."""
     found = sorted(workdir.glob("src-*/outgoing.bin"))
     if len(found) != 1:
@@ -63,11 +63,13 @@ def _change(source: Path, how: str) -> None:
     elif how == "grown":
         with open(source, "ab") as f:
             f.write(b"appended after PUTF " * 50)
+    elif how == "shrunk":  # to half its size: the client's open descriptor sees it
+        os.truncate(source, len(data) // 2)
     else:
         raise ValueError(how)
 
 
-def _serve_changed(workdir: Path, how: str, box: dict[str, Any]) -> puts.Serve:
+def serve_changed(workdir: Path, how: str, box: dict[str, Any]) -> puts.Serve:
     """Reads PUTF, changes the source, accepts, reads the client's DATA and DONE and
     answers DONE only to a DONE that describes the DATA and PUTF's size."""
 
@@ -78,7 +80,7 @@ def _serve_changed(workdir: Path, how: str, box: dict[str, Any]) -> puts.Serve:
             return
         seen.putf_raw = first.payload[:200].decode("utf-8", "replace")
         seen.putf = first.json()
-        _change(_source(workdir), how)
+        _change(source_of(workdir), how)
         channel.send_frame("RSFL", puts._accept(str((seen.putf or {}).get("name", name))))
         seen.answered = f"RSFL accept (after the source was {how})"
         received = hashlib.sha256()
@@ -137,7 +139,7 @@ def test_initiator_put_done_describes_the_bytes_it_sent_from_a_changed_source(
         transcripts,
         puts.Answer(),
         content,
-        serve=_serve_changed(tmp_path, how, box),
+        serve=serve_changed(tmp_path, how, box),
     )
     problems: puts.Problems = []
     offered = (put.seen.putf or {}).get("size")

@@ -19,8 +19,6 @@ change it, as another program on the client's machine could:
 
 from __future__ import annotations
 
-import hashlib
-import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -30,7 +28,7 @@ import pytest
 from conformance import test_client_put as puts
 from conformance.plugin import TranscriptBook
 from conformance.target import Target
-from conformance.wire import control
+from conformance.test_client_run_put_source import serve_changed
 
 __all__: list[str] = []
 
@@ -41,65 +39,6 @@ pytestmark = [
 ]
 
 _SIZE = 3000
-
-
-def _source(workdir: Path) -> Path:
-    """The local file `puts._run_put` wrote for this run (one per run directory)."""
-    found = sorted(workdir.glob("src-*/outgoing.bin"))
-    if len(found) != 1:
-        raise RuntimeError(f"suite: expected one source file under {workdir}, found {found}")
-    return found[0]
-
-
-def _serve_shrunk(workdir: Path, box: dict[str, Any]) -> puts.Serve:
-    """Reads PUTF, truncates the source to half its size, accepts, then reads the client's
-    DATA and DONE (and answers a DONE as an honest responder would)."""
-
-    def serve(channel: Any, seen: puts.PutSeen, answer: puts.Answer, name: str) -> None:
-        first = puts._next(channel, seen, puts.READ_TIMEOUT)
-        if first is None or first.type != b"PUTF":
-            seen.ended = seen.ended or "no PUTF"
-            return
-        seen.putf_raw = first.payload[:200].decode("utf-8", "replace")
-        seen.putf = first.json()
-        source = _source(workdir)
-        size = source.stat().st_size
-        os.truncate(source, size // 2)  # the client's open descriptor sees it
-        channel.send_frame("RSFL", puts._accept(str((seen.putf or {}).get("name", name))))
-        seen.answered = "RSFL accept (after the source was truncated to half)"
-        received = hashlib.sha256()
-        count = 0
-        for _ in range(puts.MAX_FRAMES):
-            frame = puts._next(channel, seen, puts.READ_TIMEOUT)
-            if frame is None:
-                break
-            seen.sending.append(frame)
-            if frame.type == b"DATA":
-                received.update(frame.payload)
-                count += len(frame.payload)
-            elif frame.type == b"DONE":
-                box["done"] = frame.json()
-                break
-            else:
-                break
-        box["count"] = count
-        box["sha256"] = received.hexdigest()
-        if "done" not in box:
-            return
-        done = box["done"] or {}
-        offered = (seen.putf or {}).get("size")
-        if done.get("size") == count == offered and done.get("sha256") == box["sha256"]:
-            channel.send_frame("DONE", {"size": count, "sha256": box["sha256"]})
-            seen.answered += "; DONE (stored)"
-        else:
-            channel.send_frame(
-                "EROR",
-                control({"code": 8, "name": "integrity_failed", "message": "suite: mismatch"}),
-            )
-            seen.answered += "; EROR integrity_failed"
-        puts._drain(channel, seen, seen.after, puts.AFTER_WAIT)
-
-    return serve
 
 
 @pytest.mark.req("APP-PUT-4")
@@ -117,7 +56,7 @@ def test_initiator_put_sends_no_short_done_when_its_source_shrinks(
         transcripts,
         puts.Answer(),
         puts._content(_SIZE),
-        serve=_serve_shrunk(tmp_path, box),
+        serve=serve_changed(tmp_path, "shrunk", box),
     )
     problems: puts.Problems = []
     done = box.get("done")
