@@ -341,6 +341,10 @@ FAULTS: dict[str, Fault] = {
         # Found by test_ops_throttle_principals.py (session 12): eke2's own code until then.
         Fault("EKE-THR-6", "test_ops_throttle_principals.py",
               "lead-retry-after-first-lock: user and address locked, retry_after of the user's"),
+        # Found by test_interop_live_slow_senders.py (session 14): eke2's own code until then.
+        Fault("LIM-2", "test_interop_live_slow_senders.py",
+              "b14-idle-per-record: one idle deadline per record: a record trickling in is cut "
+              "before the idle timeout since its last byte"),
     )
 }  # fmt: skip
 
@@ -1477,19 +1481,39 @@ class ServerSession:
 
     # -- records (§5.5) and the application (§3)
 
+    async def _read_idle(self, count: int, timeout: float) -> bytes:
+        """`count` bytes, the idle timeout counted from the last byte received (LIM-2),
+        not from the start of the record."""
+        if _fault("b14-idle-per-record"):  # one deadline for the whole record
+            return await self._read_exactly(count, time.monotonic() + timeout)
+        parts: list[bytes] = []
+        left = count
+        while left:
+            try:
+                async with asyncio.timeout(timeout):
+                    chunk = await self.reader.read(min(left, 1 << 20))
+            except TimeoutError:
+                raise
+            except (ConnectionError, OSError):
+                raise Closed("connection lost") from None
+            if not chunk:
+                raise Closed("end of stream inside a frame or between frames")
+            parts.append(chunk)
+            left -= len(chunk)
+        return b"".join(parts)
+
     async def _read_record(self, timeout: float) -> tuple[bytes, bytes]:
         assert self.receiver is not None
-        deadline = time.monotonic() + timeout
-        header = await self._read_exactly(8, deadline)
+        header = await self._read_idle(8, timeout)
         if header[:4] != b"RECD":
             raise Closed("plaintext frame after the handshake (EKE-REC-5)")
         length = int.from_bytes(header[4:], "big")
         if _fault("eke2-limit-after-payload"):
-            sealed = await self._read_exactly(length, deadline)
+            sealed = await self._read_idle(length, timeout)
         if length > self.config.frame_limit - _fault("r2-record-limit-inclusive"):
             raise ProtocolFailure(Code.FRAME_TOO_LARGE, f"record of {length} bytes refused")
         if not _fault("eke2-limit-after-payload"):
-            sealed = await self._read_exactly(length, deadline)
+            sealed = await self._read_idle(length, timeout)
         try:
             plain = self.receiver.open(header, sealed)
         except RecordAuthError:
