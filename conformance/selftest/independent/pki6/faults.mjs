@@ -87,6 +87,7 @@ export const FAULTS = {
   partial_prefix_on_full_name: ['APP-NAME-9', 'L5: the .sft-partial- prefix checked on the whole name, not its basename'],
   refused_put_leaves_receiving: ['ERR-3', 'L6: the state moves to receiving before the PUTF checks: after a refusal every frame is unexpected'],
   put_inflight_name_leak: ['APP-PUT-8', 'L6: an in-progress-names set never cleared by a failed put: its name is then exists'],
+  b14_client_short_write_ignored: ['APP-STORE-3', "initiator: fs.writeSync's count ignored: a write cut short (file-size limit) leaves a truncated file under the final name, exit 0"],
 };
 
 const active = new Set(
