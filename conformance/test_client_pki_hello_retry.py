@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from conformance._wire_fixtures import client_template, responder_alias
 from conformance.eke_hostile import skip_slow_variant
-from conformance.pki_channel import run_client_command
+from conformance.pki_channel import ClientRun, run_client_command
 from conformance.target import Target
 from conformance.test_pki_hardening import (
     ALLOWED_GROUP_CODES,
@@ -110,6 +111,42 @@ def _problems(offer: ClientHelloOffer) -> list[tuple[str, str]]:
     return found
 
 
+def run_against_hello_listener(
+    target: Target,
+    tmp_path: Path,
+    serve: Callable[[socket.socket, list[bytes], threading.Event], None],
+    wait: float,
+) -> tuple[ClientRun, list[bytes]]:
+    """The initiator's get against a suite listener whose thread runs `serve` (it records
+    each ClientHello in the list and answers as it likes, until the event is set): the
+    client's run and the ClientHellos it sent. SKIPs when it sent none."""
+    template = client_template(target, tmp_path)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    hellos: list[bytes] = []
+    stop = threading.Event()
+    thread = threading.Thread(target=serve, args=(listener, hellos, stop), daemon=True)
+    thread.start()
+    try:
+        run = run_client_command(
+            template,
+            host="127.0.0.1",
+            port=listener.getsockname()[1],
+            name="file.bin",
+            out=tmp_path / "received.bin",
+            alias=responder_alias(target),
+            timeout=_RUN_TIMEOUT,
+        )
+    finally:
+        stop.set()
+        thread.join(wait + 1.0)
+        listener.close()
+    seen = [h for h in hellos if h]
+    if not seen:
+        pytest.skip("the initiator sent no ClientHello to the suite's listener")
+    return run, seen
+
+
 @pytest.mark.req("PKI-TLS-9", "PKI-TLS-1")
 @pytest.mark.parametrize(
     "answer",
@@ -126,32 +163,12 @@ def test_initiator_offers_only_allowed_parameters_in_every_client_hello(
     """Each ClientHello is answered with `answer`; every one the initiator sends while it
     runs (its retries too) offers only PKI-TLS-9's suites and groups and TLS 1.3 alone."""
     skip_slow_variant(request)
-    template = client_template(target, tmp_path)
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    hellos: list[bytes] = []
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=_serve, args=(listener, _ANSWERS[answer], hellos, stop), daemon=True
+    run, seen = run_against_hello_listener(
+        target,
+        tmp_path,
+        lambda listener, hellos, stop: _serve(listener, _ANSWERS[answer], hellos, stop),
+        _READ_TIMEOUT,
     )
-    thread.start()
-    try:
-        run = run_client_command(
-            template,
-            host="127.0.0.1",
-            port=listener.getsockname()[1],
-            name="file.bin",
-            out=tmp_path / "received.bin",
-            alias=responder_alias(target),
-            timeout=_RUN_TIMEOUT,
-        )
-    finally:
-        stop.set()
-        thread.join(_READ_TIMEOUT + 1.0)
-        listener.close()
-    seen = [h for h in hellos if h]
-    if not seen:
-        pytest.skip("the initiator sent no ClientHello to the suite's listener")
     problems: list[tuple[str, str]] = []
     for index, hello in enumerate(seen, 1):
         try:

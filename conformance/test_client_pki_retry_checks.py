@@ -32,15 +32,15 @@ import pytest
 
 from conformance._wire_fixtures import (
     TranscriptBook,
-    client_template,
     honest_get_script,
     judge_refusal,
     lab_pki,
     responder_alias,
     run_initiator_watched,
 )
-from conformance.pki_channel import ALPN, run_client_command
+from conformance.pki_channel import ALPN
 from conformance.target import Target
+from conformance.test_client_pki_hello_retry import run_against_hello_listener
 from conformance.test_pki_certs import _revoked_identities
 from conformance.test_pki_hardening import (
     ALLOWED_GROUP_CODES,
@@ -155,32 +155,7 @@ def test_initiator_retry_client_hello_offers_what_the_first_must(
 ) -> None:
     """The ClientHello of a retry after a close before TLS offers TLS 1.3 alone, ALPN
     sft-pki/1 and only PKI-TLS-9's suites, groups and key shares, like the first."""
-    template = client_template(target, tmp_path)
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    hellos: list[bytes] = []
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=_serve_close_then_alert, args=(listener, hellos, stop), daemon=True
-    )
-    thread.start()
-    try:
-        run = run_client_command(
-            template,
-            host="127.0.0.1",
-            port=listener.getsockname()[1],
-            name="file.bin",
-            out=tmp_path / "received.bin",
-            alias=responder_alias(target),
-            timeout=_RUN_TIMEOUT,
-        )
-    finally:
-        stop.set()
-        thread.join(_HELLO_WAIT + 1.0)
-        listener.close()
-    seen = [h for h in hellos if h]
-    if not seen:
-        pytest.skip("the initiator sent no ClientHello to the suite's listener")
+    run, seen = run_against_hello_listener(target, tmp_path, _serve_close_then_alert, _HELLO_WAIT)
     problems: list[tuple[str, str]] = []
     for index, hello in enumerate(seen, 1):
         try:
