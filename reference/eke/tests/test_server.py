@@ -578,3 +578,29 @@ def test_close_linger_is_validated() -> None:
         ServerConfig(close_linger=-1)
     with pytest.raises(ValueError, match="linger"):
         ClientConfig("127.0.0.1", 1, "alice", close_linger=-1)
+
+
+@pytest.mark.req("LIM-9")
+def test_a_close_during_the_login_is_reported_as_server_busy(
+    pw: Callable[[str, str], bytes],
+) -> None:
+    # A server over its limits closes a pending login without a word (LIM-9): the client
+    # says "server busy?", not a protocol error of its own making.
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def read_eke1_then_close() -> None:
+        conn = listener.accept()[0]
+        conn.settimeout(5)
+        with contextlib.suppress(OSError):
+            conn.recv(65536)  # its EKE1, so that the close is a FIN, not a reset
+        conn.close()
+
+    closer = threading.Thread(target=read_eke1_then_close, daemon=True)
+    closer.start()
+    try:
+        config = ClientConfig("127.0.0.1", listener.getsockname()[1], "alice", busy_retries=0)
+        with pytest.raises(TransferFailed, match=r"server busy\?"):
+            EkeClient(config, pw("alice", PASSWORDS["alice"])).connect()
+    finally:
+        closer.join(5)
+        listener.close()
