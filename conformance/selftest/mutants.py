@@ -85,6 +85,13 @@ from conformance.selftest.mutants_blind14_client3 import MUTANTS as _BLIND14_CLI
 from conformance.selftest.mutants_blind14_eke import MUTANTS as _BLIND14_EKE
 from conformance.selftest.mutants_blind14_ops import MUTANTS as _BLIND14_OPS
 from conformance.selftest.mutants_blind14_pki import MUTANTS as _BLIND14_PKI
+from conformance.selftest.mutants_blind15_ca import MUTANTS as _BLIND15_CA
+from conformance.selftest.mutants_blind15_client import MUTANTS as _BLIND15_CLIENT
+from conformance.selftest.mutants_blind15_client2 import MUTANTS as _BLIND15_CLIENT2
+from conformance.selftest.mutants_blind15_client3 import MUTANTS as _BLIND15_CLIENT3
+from conformance.selftest.mutants_blind15_eke import MUTANTS as _BLIND15_EKE
+from conformance.selftest.mutants_blind15_ops import MUTANTS as _BLIND15_OPS
+from conformance.selftest.mutants_blind15_pki import MUTANTS as _BLIND15_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -466,6 +473,8 @@ MUTANTS += _BLIND13_EKE + _BLIND13_PKI + _BLIND13_CLIENT + _BLIND13_CLIENT2 + _B
 MUTANTS += _BLIND13_OPS + _BLIND13_CLIENT3 + _BLIND13_CLIENT4
 MUTANTS += _BLIND14_EKE + _BLIND14_PKI + _BLIND14_CLIENT + _BLIND14_CLIENT2 + _BLIND14_CA
 MUTANTS += _BLIND14_OPS + _BLIND14_CLIENT3
+MUTANTS += _BLIND15_EKE + _BLIND15_PKI + _BLIND15_CLIENT + _BLIND15_CLIENT2 + _BLIND15_CA
+MUTANTS += _BLIND15_OPS + _BLIND15_CLIENT3
 MUTANTS += _CAPS
 MUTANTS += _ENROLL
 _BY_NAME = {m.name: m for m in MUTANTS}

@@ -686,6 +686,7 @@ def all_readings() -> tuple[Reading, ...]:
         readings_session12b,
         readings_session13,
         readings_session14,
+        readings_session15,
     )
 
     return (
@@ -702,6 +703,7 @@ def all_readings() -> tuple[Reading, ...]:
         + readings_session12b.READINGS
         + readings_session13.READINGS
         + readings_session14.READINGS
+        + readings_session15.READINGS
     )
 
 
