@@ -547,6 +547,7 @@ class EmbeddedReference:
             ca_throttle_failures=3,  # the CA's --throttle-after above
             ca_lock_after=4,  # its --lock-after
             ca_throttle_cap=2.0,  # its --throttle-cap
+            ca_throttle_table_entries=_CA_TABLE_ENTRIES,  # its --throttle-table-size
         )
         # How the CA-ENR-11 case administers the CA: the reference's CLI on its store.
         admin = f"{shlex.quote(sys.executable)} -m reference ca"
@@ -632,6 +633,9 @@ def _restart_cmd(pid: int) -> str:
     return f"kill -HUP {pid}"
 
 
+_CA_TABLE_ENTRIES = 24
+
+
 def _ca_serve_args(ca_dir: Path) -> list[str]:
     # A validity other than the default shows a CA that ignores its configuration
     # (CA-ENR-10); the Target's limits say so. Throttling after 3 failures (default
@@ -654,6 +658,10 @@ def _ca_serve_args(ca_dir: Path) -> list[str]:
         "4",
         "--throttle-cap",
         "2",
+        # Small enough for the hard-lock bound case to fill (CA-ENR-20), large enough that
+        # no case's own partial counts are evicted by the failures of the cases beside it.
+        "--throttle-table-size",
+        str(_CA_TABLE_ENTRIES),
     ]
 
 

@@ -45,6 +45,7 @@ it belongs elsewhere, where (`TARGET_FILE_KEYS`); conformance/README.md document
     ca_throttle_failures = 5        # CA-ENR-7 (optional): failed logins before the CA's 429
     ca_lock_after = 100             # CA-ENR-19 (optional): the CA's hard cap per alias
     ca_throttle_cap = 300           # CA-ENR-7 (optional): the CA's backoff cap, seconds
+    ca_throttle_table_entries = 24  # CA-ENR-20 (optional): entries per CA failure table
     frame_limit = 1048832
     throttle_failures = 5
     throttle_base = 1.0
@@ -164,6 +165,9 @@ class Limits:
     # CA-ENR-7/19: the CA's backoff cap in seconds (its longest Retry-After, also the one a
     # locked alias gets). None: the cases do not judge how long the CA makes clients wait.
     ca_throttle_cap: float | None = None
+    # CA-ENR-20 (as EKE-THR-9): the entries of each of the CA's failure tables (aliases,
+    # addresses). None: the CA's table-bound case is SKIP.
+    ca_throttle_table_entries: int | None = None
 
 
 @dataclass(frozen=True)

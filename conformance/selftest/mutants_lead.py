@@ -338,6 +338,20 @@ def _eke_hard_locks_fill_the_table() -> None:
     throttle.Throttle._trim = _trim
 
 
+def _ca_hard_locks_fill_the_table() -> None:
+    """The CA counts hard-locked aliases towards its alias table's bound (never evicted,
+    though): E locked aliases and every new partial count goes at its next failure."""
+    server = _module("reference.pki.ca_server")
+    original = server.LoginThrottle._count
+
+    def _count(self: Any, keys: tuple[str, ...], now: float) -> None:
+        self._held_sizes.clear()
+        original(self, keys, now)
+        self._held_sizes.clear()
+
+    server.LoginThrottle._count = _count
+
+
 MUTANTS: tuple[Mutant, ...] = (
     *_RESERVED,
     Mutant(
@@ -489,5 +503,16 @@ MUTANTS: tuple[Mutant, ...] = (
         description="hard-locked names count towards the user table's bound: E hard locks "
         "and every new partial count is evicted at the next failure",
         apply=_eke_hard_locks_fill_the_table,
+    ),
+    Mutant(
+        name="lead-ca-hard-locks-fill-the-table",
+        group="ca",
+        profile="pki",
+        requirement="CA-ENR-20",
+        test_file="test_ca_hard_lock_bound.py",
+        description="hard-locked aliases count towards the CA's alias table bound: E locked "
+        "aliases and every new partial count is evicted at its next failure",
+        apply=_ca_hard_locks_fill_the_table,
+        ca=True,
     ),
 )

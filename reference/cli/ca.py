@@ -212,6 +212,7 @@ def _serve(args: argparse.Namespace) -> int:
             throttle_base=args.throttle_base,
             throttle_cap=args.throttle_cap,
             lock_after=args.lock_after,
+            throttle_table_size=args.throttle_table_size,
         )
     except ValueError as exc:
         raise CommandError(str(exc), 2) from None
@@ -402,6 +403,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         type=int,
         default=100,
         help="consecutive failures that lock an alias until `user unlock` (default %(default)s)",
+    )
+    serve.add_argument(
+        "--throttle-table-size",
+        type=int,
+        default=100_000,
+        metavar="E",
+        help="entries of each failure table, aliases and addresses apart; only entries whose "
+        "backoff has run out are evicted, hard locks never and uncounted (default %(default)s)",
     )
     serve.set_defaults(func=_serve)
 

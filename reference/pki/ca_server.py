@@ -61,6 +61,7 @@ class CaServerConfig:
     throttle_base: float = 1.0
     throttle_cap: float = 300.0
     lock_after: int = 100  # consecutive failures that lock an alias until unlocked
+    throttle_table_size: int = 100_000  # failure-table entries, aliases and addresses apart
 
     def __post_init__(self) -> None:
         if not 1 <= self.validity_days <= 3650:
@@ -74,6 +75,7 @@ class CaServerConfig:
             or self.throttle_base <= 0
             or self.throttle_cap < self.throttle_base
             or self.lock_after < self.throttle_after
+            or self.throttle_table_size < 1
         ):
             raise ValueError("throttle settings are inconsistent")
 
@@ -111,7 +113,8 @@ class LoginThrottle:
     `base * 2**(failures - after)` seconds, at most `cap`. Memory is bounded as
     EKE-THR-9 says: aliases and addresses are bounded apart (`max_keys` each), the
     least recently failed key of the kind over its bound is forgotten, and never one
-    whose block still runs. With `locks` (SQLite) the failure counts are written
+    whose block still runs; a hard-locked alias is never forgotten and does not count
+    towards the bound. With `locks` (SQLite) the failure counts are written
     through to the same file as the hard locks and reloaded at start, so a restart of
     the CA resets nothing (as EKE-THR-8); block ends are stored as wall time.
     """
@@ -134,6 +137,10 @@ class LoginThrottle:
     _locked: set[str] = field(default_factory=set)
     _db: sqlite3.Connection | None = None
     _kind_sizes: dict[str, int] = field(default_factory=dict)
+    # Entries of `_keys` under a hard lock, per kind: never evicted, and (as EKE-THR-9)
+    # not counted towards `max_keys` — counted, `max_keys` hard locks would leave only
+    # each new partial count to evict, and no other alias would reach the throttle.
+    _held_sizes: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.locks is not None:
@@ -157,14 +164,16 @@ class LoginThrottle:
                 self._keys[key] = _Failures(int(count), float(blocked_until) + shift)
                 kind = _kind(key)
                 self._kind_sizes[kind] = self._kind_sizes.get(kind, 0) + 1
+                if key in self._locked:
+                    self._held_sizes[kind] = self._held_sizes.get(kind, 0) + 1
 
     def unlock(self, alias: str) -> bool:
         """An administrator's unlock of `alias`: False if it was not locked."""
         key = f"alias:{alias[:64]}"
         with self._lock:
             found = key in self._locked
-            self._locked.discard(key)
             self._forget(key)
+            self._locked.discard(key)
             if self._db is not None:
                 found = self._db.execute("DELETE FROM locks WHERE key = ?", (key,)).rowcount > 0
             return found
@@ -179,8 +188,8 @@ class LoginThrottle:
                 and not self._db.execute("SELECT 1 FROM locks WHERE key = ?", (key,)).fetchone()
             ):
                 # `sft ca user unlock` ran in another process.
-                self._locked.discard(key)
                 self._forget(key)
+                self._locked.discard(key)
                 continue
             return True
         return False
@@ -250,6 +259,8 @@ class LoginThrottle:
             if entry is None:
                 entry = _Failures()
                 self._kind_sizes[_kind(key)] = self._kind_sizes.get(_kind(key), 0) + 1
+                if key in self._locked:  # a lock loaded without its count
+                    self._held_sizes[_kind(key)] = self._held_sizes.get(_kind(key), 0) + 1
             entry.count += 1
             if entry.count >= self.after:
                 delay = min(self.cap, self.base * 2 ** (entry.count - self.after))
@@ -263,14 +274,17 @@ class LoginThrottle:
                     (key, entry.count, max(0.0, entry.blocked_until - now) + wall, wall),
                 )
             if key.startswith("alias:") and entry.count >= self.lock_after:
+                if key not in self._locked:
+                    self._held_sizes[_kind(key)] = self._held_sizes.get(_kind(key), 0) + 1
                 self._locked.add(key)
                 if self._db is not None:
                     self._db.execute(
                         "INSERT OR REPLACE INTO locks (key, since) VALUES (?, ?)",
                         (key, time.time()),
                     )
-            if self._kind_sizes[_kind(key)] > self.max_keys:
-                self._evict(_kind(key), now)
+            kind = _kind(key)
+            if self._kind_sizes[kind] - self._held_sizes.get(kind, 0) > self.max_keys:
+                self._evict(kind, now)
 
     def _evict(self, kind: str, now: float) -> None:
         """Forgets the least recently failed key of `kind` whose block has run out."""
@@ -282,6 +296,8 @@ class LoginThrottle:
     def _forget(self, key: str) -> None:
         if self._keys.pop(key, None) is not None:
             self._kind_sizes[_kind(key)] -= 1
+            if key in self._locked:
+                self._held_sizes[_kind(key)] -= 1
         if self._db is not None:
             self._db.execute("DELETE FROM failures WHERE key = ?", (key,))
 
@@ -612,6 +628,7 @@ class CaServer(ThreadingHTTPServer):
             config.throttle_base,
             config.throttle_cap,
             lock_after=config.lock_after,
+            max_keys=config.throttle_table_size,
             locks=login_locks_path(ca.directory),
         )
         self.tls = https_server_context(ca.directory / ca.TLS_CERT, ca.directory / ca.TLS_KEY)

@@ -93,3 +93,26 @@ def test_addresses_cannot_evict_an_alias_nor_a_running_block(tmp_path: Path) -> 
     restarted = _throttle(tmp_path, now, max_keys=3)
     assert restarted.retry_after("alias:dave") == 10
     assert restarted.retry_after("addr:10.1.0.1") == 10
+
+
+@pytest.mark.req("CA-ENR-20", "CA-ENR-19")
+def test_hard_locked_aliases_leave_room_for_new_counts(tmp_path: Path) -> None:
+    """As EKE-THR-9: hard-locked aliases are never evicted and do not count towards the
+    bound, so a table holding `max_keys` of them still keeps a new alias's failures
+    (counted, each new partial count would be evicted at once and never throttle)."""
+    now = [5000.0]
+    throttle = _throttle(tmp_path, now, max_keys=3, lock_after=3)
+    for i in range(4):  # one more hard lock than the bound
+        _fail(throttle, f"alias:locked{i}")
+        _fail(throttle, f"alias:locked{i}")
+        now[0] += 11  # the backoff the second failure began has run out
+        _fail(throttle, f"alias:locked{i}")
+    assert all(throttle.retry_after(f"alias:locked{i}") == 80 for i in range(4))
+    now[0] += 100
+    _fail(throttle, "alias:victim")
+    _fail(throttle, "alias:victim")  # two failures: blocked for 10 s
+    assert throttle.retry_after("alias:victim") == 10
+    restarted = _throttle(tmp_path, now, max_keys=3, lock_after=3)
+    _fail(restarted, "alias:other")
+    assert restarted.retry_after("alias:victim") == 10
+    assert restarted.retry_after("alias:locked0") == 80

@@ -180,6 +180,8 @@ FAULTS: dict[str, tuple[str, str]] = {
     "alias-stripped": ("CA-ENR-6", "the alias str.strip()-ed: ' suite' logs in as suite [5]"),
     "refusal-body-unread": ("CA-ENR-9", "404/405 answered without reading the body, kept open [6]"),
     "readmit-unrevokes": ("CA-ENR-11", "re-admitting an alias un-revokes its certificates [6]"),
+    # session 15 (lead): ca3 counted its hard locks towards the table bound (fixed)
+    "b15-hard-locks-counted": ("CA-ENR-20", "hard locks counted towards the table bound"),
 }
 
 _ACTIVE = {f.strip() for f in os.environ.get("SFT_INDEPENDENT_FAULTS", "").split(",") if f}
@@ -653,9 +655,13 @@ class Throttle:
             (key, failures, until, locked, now),
         )
         kind = key.split(":", 1)[0] + ":%"
-        (count,) = self.conn.execute(
-            "SELECT COUNT(*) FROM throttle WHERE key LIKE ?", (kind,)
-        ).fetchone()
+        # A hard-locked alias is never evicted, nor counted towards the bound (CA-ENR-20).
+        query = (
+            "SELECT COUNT(*) FROM throttle WHERE key LIKE ?"
+            if _fault("b15-hard-locks-counted")
+            else "SELECT COUNT(*) FROM throttle WHERE key LIKE ? AND locked = 0"
+        )
+        (count,) = self.conn.execute(query, (kind,)).fetchone()
         if count > self.bound:
             # Never an entry whose backoff still runs, nor a locked one.
             self.conn.execute(
@@ -1207,7 +1213,9 @@ def _serve(args: argparse.Namespace) -> int:
     if validity != int(validity) or validity < 1:
         raise SystemExit("ca3: --validity-days must be a whole number of days (>= 1)")
     host, _, port = args.listen.rpartition(":")
-    throttle = Throttle(directory, args.throttle_after, args.lock_after, args.throttle_cap)
+    throttle = Throttle(
+        directory, args.throttle_after, args.lock_after, args.throttle_cap, args.throttle_entries
+    )
     authority = Authority(directory, Path(args.root), Path(args.root_key), int(validity))
     try:
         names = sorted({host, "localhost", "127.0.0.1"})
@@ -1267,6 +1275,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--throttle-after", type=int, default=5)
     serve.add_argument("--lock-after", type=int, default=100)
     serve.add_argument("--throttle-cap", type=float, default=300.0)
+    serve.add_argument("--throttle-entries", type=int, default=50000)
     user = sub.add_parser("user")
     user.add_argument("action", choices=["add"])
     user.add_argument("alias")

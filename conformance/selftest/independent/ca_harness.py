@@ -51,6 +51,7 @@ CA_FILES = (
     "test_interop_ca_error_bodies.py",
     "test_interop_ca_unframed_routes.py",
     "test_ca_throttle.py",
+    "test_ca_hard_lock_bound.py",
     "test_ca_restart.py",
     "test_ca_serial_restart.py",
     "test_ca_own_certificate.py",

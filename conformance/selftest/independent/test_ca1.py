@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.selftest.independent.ca1 import FAULTS
+from conformance.selftest.independent.ca1 import FAULTS, MAX_ENTRIES
 from conformance.selftest.independent.ca_harness import (
     CA_FILES,
     FaultCase,
@@ -227,6 +227,7 @@ def start_independent_ca(base: Target, workdir: Path, *, faults: str = "") -> In
         ca_throttle_failures=_THROTTLE_AFTER,
         ca_lock_after=_LOCK_AFTER,
         ca_throttle_cap=_THROTTLE_CAP,
+        ca_throttle_table_entries=MAX_ENTRIES,  # ca1's own, not the embedded CA's
     )
     target = base.with_changes(
         ca_url=f"https://{host}:{port}",

@@ -68,6 +68,7 @@ _VALIDITY_DAYS = 9.0
 _THROTTLE_AFTER = 3
 _LOCK_AFTER = 4
 _THROTTLE_CAP = 2.0
+_TABLE_ENTRIES = 24
 pytestmark = pytest.mark.xdist_group("independent-ca2")
 
 _CA_FILES = CA_FILES
@@ -293,6 +294,7 @@ def start_independent_ca(base: Target, workdir: Path, *, faults: str = "") -> In
         *admin, "serve", "--dir", str(store), "--listen", "127.0.0.1:0",
         "--validity-days", str(_VALIDITY_DAYS), "--throttle-failures", str(_THROTTLE_AFTER),
         "--lock-after", str(_LOCK_AFTER), "--throttle-cap", str(_THROTTLE_CAP),
+        "--throttle-entries", str(_TABLE_ENTRIES),
     ]  # fmt: skip
     proc = launch_server(cmd, name="ca2", log=log, env=env, ready_timeout=_READY_TIMEOUT)
     prefix = shlex.join(
@@ -305,6 +307,7 @@ def start_independent_ca(base: Target, workdir: Path, *, faults: str = "") -> In
         ca_throttle_failures=_THROTTLE_AFTER,
         ca_lock_after=_LOCK_AFTER,
         ca_throttle_cap=_THROTTLE_CAP,
+        ca_throttle_table_entries=_TABLE_ENTRIES,
     )
     target = base.with_changes(
         ca_url=f"https://{proc.host}:{proc.port}",

@@ -59,6 +59,7 @@ _VALIDITY_DAYS = 9.0
 _THROTTLE_AFTER = 3
 _LOCK_AFTER = 4
 _THROTTLE_CAP = 2.0
+_TABLE_ENTRIES = 24
 pytestmark = [
     pytest.mark.xdist_group("independent-ca3"),
     pytest.mark.skipif(shutil.which("openssl") is None, reason="ca3 needs the openssl command"),
@@ -104,6 +105,7 @@ _FILES_BY_FAULT: dict[str, tuple[str, ...]] = {
     "lock-checked-after-verify": ("test_ca_throttle.py",),
     # The hard lock's survival of a restart is judged by the restart cases.
     "lock-not-persisted": ("test_ca_throttle.py", "test_ca_restart.py"),
+    "b15-hard-locks-counted": ("test_ca_hard_lock_bound.py",),
 }
 
 
@@ -183,6 +185,7 @@ def start_independent_ca(base: Target, workdir: Path, *, faults: str = "") -> In
         "--root-key", str(base.ca_key), "--listen", "127.0.0.1:0",
         "--validity-days", str(_VALIDITY_DAYS), "--throttle-after", str(_THROTTLE_AFTER),
         "--lock-after", str(_LOCK_AFTER), "--throttle-cap", str(_THROTTLE_CAP),
+        "--throttle-entries", str(_TABLE_ENTRIES),
     ]  # fmt: skip
     log = workdir / "ca3-serve.log"
     proc = launch_server(cmd, name="ca3", log=log, env=env, ready_timeout=_READY_TIMEOUT)
@@ -196,6 +199,7 @@ def start_independent_ca(base: Target, workdir: Path, *, faults: str = "") -> In
         ca_throttle_failures=_THROTTLE_AFTER,
         ca_lock_after=_LOCK_AFTER,
         ca_throttle_cap=_THROTTLE_CAP,
+        ca_throttle_table_entries=_TABLE_ENTRIES,
     )
     target = base.with_changes(
         ca_url=f"https://{proc.host}:{proc.port}",
