@@ -352,6 +352,20 @@ def _ca_hard_locks_fill_the_table() -> None:
     server.LoginThrottle._count = _count
 
 
+def _client_sweeps_after_an_hour() -> None:
+    """An initiator's sweep of stale temporaries waits an hour ("stale" as people say
+    it), beyond APP-STORE-3's 10 minutes."""
+    transfer = _module("reference.transfer")
+    cli_eke = _module("reference.cli.eke")
+    original = transfer.remove_stale_partials
+
+    def remove_stale_partials(directory: Any, *, older_than: float | None = None) -> int:
+        return original(directory, older_than=None if older_than is None else 3600.0)
+
+    transfer.remove_stale_partials = remove_stale_partials
+    cli_eke.remove_stale_partials = remove_stale_partials
+
+
 MUTANTS: tuple[Mutant, ...] = (
     *_RESERVED,
     Mutant(
@@ -514,5 +528,19 @@ MUTANTS: tuple[Mutant, ...] = (
         "aliases and every new partial count is evicted at its next failure",
         apply=_ca_hard_locks_fill_the_table,
         ca=True,
+    ),
+    *(
+        Mutant(
+            name=f"lead-{profile}-client-sweeps-after-an-hour",
+            group="client",
+            profile=profile,
+            requirement="APP-STORE-3",
+            test_file="test_client_sweep_upper_age.py",
+            description="the initiator sweeps temporaries last written over an hour ago "
+            "only: one a killed get left 11 minutes ago stays",
+            apply=_client_sweeps_after_an_hour,
+            client=True,
+        )
+        for profile in ("eke", "pki")
     ),
 )

@@ -121,6 +121,7 @@ PKI_FILES = (
     "test_ops_slow_reader_get.py",
     "test_client_sigint.py",
     "test_client_sweep_idle_age.py",
+    "test_client_sweep_upper_age.py",
     "test_interop_answer_frames.py",
     "test_app_extension_members.py",
     "test_app_put_concurrent.py",
