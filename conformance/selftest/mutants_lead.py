@@ -366,6 +366,23 @@ def _client_sweeps_after_an_hour() -> None:
     cli_eke.remove_stale_partials = remove_stale_partials
 
 
+def _eke_failure_time_rounded_down() -> None:
+    """Failure times kept in whole seconds, rounded down (an INTEGER column): every
+    lock ends up to a second early."""
+    throttle = _module("reference.eke.throttle")
+    original = throttle.Throttle.failed
+
+    def failed(self: Any, user: str, address: str) -> None:
+        original(self, user, address)
+        with self._lock:
+            for key in (("user", user), ("addr", throttle.address_key(address))):
+                entry = self._entries.get(key)
+                if entry is not None:
+                    entry.last = float(int(entry.last))
+
+    throttle.Throttle.failed = failed
+
+
 MUTANTS: tuple[Mutant, ...] = (
     *_RESERVED,
     Mutant(
@@ -542,5 +559,15 @@ MUTANTS: tuple[Mutant, ...] = (
             client=True,
         )
         for profile in ("eke", "pki")
+    ),
+    Mutant(
+        name="lead-eke-failure-time-rounded-down",
+        group="eke",
+        profile="eke",
+        requirement="EKE-THR-6",
+        test_file="test_eke_lock_whole_seconds.py",
+        description="failure times kept in whole seconds rounded down: a lock ends up to "
+        "a second early",
+        apply=_eke_failure_time_rounded_down,
     ),
 )
