@@ -383,6 +383,20 @@ def _eke_failure_time_rounded_down() -> None:
     throttle.Throttle.failed = failed
 
 
+def _eke_exponentiation_before_throttle() -> None:
+    """The server draws b and computes B = g^b for every EKE1 before asking its throttle
+    (an EKE2 prepared early): a throttled EKE1 costs an exponentiation."""
+    throttle = _module("reference.eke.throttle")
+    crypto = _module("reference.eke.crypto")
+    original = throttle.Throttle.retry_after
+
+    def retry_after(self: Any, user: str, address: str) -> Any:
+        crypto.new_ephemeral()
+        return original(self, user, address)
+
+    throttle.Throttle.retry_after = retry_after
+
+
 MUTANTS: tuple[Mutant, ...] = (
     *_RESERVED,
     Mutant(
@@ -569,5 +583,15 @@ MUTANTS: tuple[Mutant, ...] = (
         description="failure times kept in whole seconds rounded down: a lock ends up to "
         "a second early",
         apply=_eke_failure_time_rounded_down,
+    ),
+    Mutant(
+        name="lead-eke-exponentiation-before-throttle",
+        group="eke",
+        profile="eke",
+        requirement="EKE-THR-1",
+        test_file="test_eke_throttled_cost.py",
+        description="B = g^b computed for every EKE1 before the throttle is asked: a "
+        "throttled EKE1 costs an exponentiation",
+        apply=_eke_exponentiation_before_throttle,
     ),
 )
