@@ -397,6 +397,20 @@ def _eke_exponentiation_before_throttle() -> None:
     throttle.Throttle.retry_after = retry_after
 
 
+def _ca_verifies_before_throttle() -> None:
+    """The CA runs its slow hash on every login before it asks the throttle: a throttled
+    login is still answered 429, after a full verification."""
+    server = _module("reference.pki.ca_server")
+    ca_module = _module("reference.pki.ca")
+    original = server.LoginThrottle.admit
+
+    def admit(self: Any, *keys: str) -> int:
+        ca_module._verify_password_record(ca_module._dummy_record(), "not-yet-checked")
+        return int(original(self, *keys))
+
+    server.LoginThrottle.admit = admit
+
+
 MUTANTS: tuple[Mutant, ...] = (
     *_RESERVED,
     Mutant(
@@ -593,5 +607,16 @@ MUTANTS: tuple[Mutant, ...] = (
         description="B = g^b computed for every EKE1 before the throttle is asked: a "
         "throttled EKE1 costs an exponentiation",
         apply=_eke_exponentiation_before_throttle,
+    ),
+    Mutant(
+        name="lead-ca-verifies-before-throttle",
+        group="ca",
+        profile="pki",
+        requirement="CA-ENR-14",
+        test_file="test_ca_throttled_cost.py",
+        description="the CA verifies every password (scrypt) before asking its throttle: a "
+        "throttled login is answered 429 after a full verification",
+        apply=_ca_verifies_before_throttle,
+        ca=True,
     ),
 )
