@@ -1,4 +1,5 @@
-"""EKE-THR-1 / EKE-THR-11: a throttled EKE1 is refused WITHOUT modular exponentiation.
+"""EKE-THR-1 / EKE-THR-11 / EKE-THR-7: a throttled (or `busy`) EKE1 is refused WITHOUT
+modular exponentiation.
 
 "answer further EKE1 from that user or address with EROR throttled … without performing
 any modular exponentiation for it" (EKE-THR-1; EKE-THR-11 says the same of a hard-locked
@@ -35,10 +36,15 @@ from collections.abc import Callable
 
 import pytest
 
-from conformance.eke_support import SourceAddresses
+from conformance.eke_support import PartialHandshake, SourceAddresses, ghost_user
 from conformance.plugin import inconclusive
 from conformance.target import Target
-from conformance.test_eke_throttling import _hard_lock_a_ghost, _needs_throttling
+from conformance.test_eke_throttling import (
+    _hard_lock_a_ghost,
+    _hold,
+    _needs_throttling,
+    _pending_caps,
+)
 from conformance.test_timing import _ChosenA, _Conn, _eke2_probe, _timeout, eke_main
 from conformance.wire import ConformanceFailure
 
@@ -76,65 +82,57 @@ class _Unexpected(Exception):
     """A probe was not answered as its class must be: other cases judge that."""
 
 
-@pytest.mark.req("EKE-THR-1", "EKE-THR-11")
-def test_a_throttled_eke1_costs_no_exponentiation(
-    eke_target: Target, eke_sources: SourceAddresses, eke_main: tuple[str, bytes]
-) -> None:
-    _needs_throttling(eke_target, eke_sources)
-    locked = _hard_lock_a_ghost(eke_target, eke_sources, strict=False)
-    user, pw = eke_main
-    well_formed = _ChosenA.fresh(secrets.token_bytes(32)).a.hex()  # any group element
-
-    def malformed() -> int:
-        return _refusal_probe(eke_target, None, well_formed, eke_sources.fresh())
-
-    def throttled() -> int:
-        return _refusal_probe(eke_target, locked, well_formed, eke_sources.fresh())
-
-    def honest() -> int:
-        chosen = _ChosenA.fresh(pw)
-        result = _eke2_probe(eke_target, user, chosen, source=eke_sources.fresh(), complete=True)
-        return result["EKE2 latency"]
-
-    probes: dict[str, Callable[[], int]] = {
-        "malformed": malformed,
-        "throttled": throttled,
-        "EKE2": honest,
-    }
+def _rounds(
+    probes: dict[str, Callable[[], int]],
+    before: Callable[[], Callable[[], None]] | None = None,
+) -> list[dict[str, int]]:
+    """Rounds of every class `_REPEATS` times in random order, the fastest kept per class
+    (two warm-up rounds discarded). `before` sets a round up, untimed, and returns what
+    takes it down."""
     rounds: list[dict[str, int]] = []
     started = time.monotonic()
     try:
-        for _ in range(_ROUNDS + 2):  # two warm-up rounds, discarded
+        for _ in range(_ROUNDS + 2):
             if time.monotonic() - started > _BUDGET:
                 break
             order = list(probes) * _REPEATS
             for i in range(len(order) - 1, 0, -1):
                 j = secrets.randbelow(i + 1)
                 order[i], order[j] = order[j], order[i]
+            teardown = before() if before is not None else None
             best: dict[str, int] = {}
-            for name in order:
-                ns = probes[name]()
-                best[name] = min(ns, best.get(name, ns))
+            try:
+                for name in order:
+                    ns = probes[name]()
+                    best[name] = min(ns, best.get(name, ns))
+            finally:
+                if teardown is not None:
+                    teardown()
             rounds.append(best)
     except _Unexpected as exc:
         inconclusive(f"a probe was not answered as its class must be: {exc}")
     rounds = rounds[2:]
     if len(rounds) < 12:
         inconclusive(f"only {len(rounds)} rounds within {_BUDGET:g} s")
-    x = [r["throttled"] - r["malformed"] for r in rounds]
+    return rounds
+
+
+def _judge(rounds: list[dict[str, int]], refused: str, what: str, requirement: str) -> None:
+    """x = `refused` − malformed against y = EKE2 − malformed, per round (module doc)."""
+    x = [r[refused] - r["malformed"] for r in rounds]
     y = [r["EKE2"] - r["malformed"] for r in rounds]
     extra = statistics.median(y) / 1e9
     detail = (
         f"{len(rounds)} rounds; medians: malformed "
-        f"{statistics.median(r['malformed'] for r in rounds) / 1e6:.2f} ms, throttled "
-        f"{statistics.median(r['throttled'] for r in rounds) / 1e6:.2f} ms, EKE2 "
-        f"{statistics.median(r['EKE2'] for r in rounds) / 1e6:.2f} ms; throttled − "
+        f"{statistics.median(r['malformed'] for r in rounds) / 1e6:.2f} ms, {refused} "
+        f"{statistics.median(r[refused] for r in rounds) / 1e6:.2f} ms, EKE2 "
+        f"{statistics.median(r['EKE2'] for r in rounds) / 1e6:.2f} ms; {refused} − "
         f"malformed {statistics.median(x) / 1e6:.2f} ms, EKE2 − malformed {extra * 1e3:.2f} ms"
     )
     if extra < 2 * _ABS:
         inconclusive(
             f"an EKE2 costs the target only {extra * 1e3:.2f} ms more than a refusal: too "
-            f"little to judge a throttled EKE1's cost in the quick run ({detail})"
+            f"little to judge the cost of {what} in the quick run ({detail})"
         )
     bar = max(_ABS, _SHARE * extra) * 1e9
     over = sum(1 for v in x if v > bar)
@@ -144,14 +142,86 @@ def test_a_throttled_eke1_costs_no_exponentiation(
     p = binomtest(over, len(x), 0.5, alternative="greater").pvalue
     if p < _ALPHA:
         raise ConformanceFailure.evidence(
-            f"EKE1s of a hard-locked name (EROR throttled), without a user name (a refusal's "
-            f"floor), and of the main account (EKE2), in random order: "
-            f"{detail}",
-            f"a throttled EKE1 refused before any exponentiation: its cost above the floor "
-            f"under {bar / 1e6:.2f} ms ({_ABS * 1e3:g} ms, or {_SHARE:g} of an EKE2's extra "
-            "cost)",
+            f"EKE1s answered `{refused}` ({what}), without a user name (a refusal's floor), "
+            f"and of the main account (EKE2), in random order: {detail}",
+            f"{what} refused before any exponentiation: its cost above the floor under "
+            f"{bar / 1e6:.2f} ms ({_ABS * 1e3:g} ms, or {_SHARE:g} of an EKE2's extra cost)",
             f"it was above that in {over} of {len(x)} rounds (sign test p = {p:.2g}): the "
-            "server does an EKE2's work, or part of it, before it refuses (EKE-THR-1)",
+            f"server does an EKE2's work, or part of it, before it refuses ({requirement})",
         )
     if over > len(x) // 2:
         inconclusive(f"{over} of {len(x)} rounds above {bar / 1e6:.2f} ms ({detail})")
+
+
+def _floor_and_eke2(
+    target: Target, sources: SourceAddresses, main: tuple[str, bytes], well_formed: str
+) -> dict[str, Callable[[], int]]:
+    user, pw = main
+
+    def malformed() -> int:
+        return _refusal_probe(target, None, well_formed, sources.fresh())
+
+    def honest() -> int:
+        chosen = _ChosenA.fresh(pw)
+        result = _eke2_probe(target, user, chosen, source=sources.fresh(), complete=True)
+        return result["EKE2 latency"]
+
+    return {"malformed": malformed, "EKE2": honest}
+
+
+@pytest.mark.req("EKE-THR-1", "EKE-THR-11")
+def test_a_throttled_eke1_costs_no_exponentiation(
+    eke_target: Target, eke_sources: SourceAddresses, eke_main: tuple[str, bytes]
+) -> None:
+    _needs_throttling(eke_target, eke_sources)
+    locked = _hard_lock_a_ghost(eke_target, eke_sources, strict=False)
+    well_formed = _ChosenA.fresh(secrets.token_bytes(32)).a.hex()  # any group element
+
+    def throttled() -> int:
+        return _refusal_probe(eke_target, locked, well_formed, eke_sources.fresh())
+
+    probes = _floor_and_eke2(eke_target, eke_sources, eke_main, well_formed)
+    probes["throttled"] = throttled
+    _judge(_rounds(probes), "throttled", "a hard-locked name's EKE1", "EKE-THR-1")
+
+
+@pytest.mark.req("EKE-THR-7")
+def test_a_busy_eke1_costs_no_exponentiation(
+    eke_target: Target, eke_sources: SourceAddresses, eke_main: tuple[str, bytes]
+) -> None:
+    """The same measure for `busy` (EKE-THR-7: "before any modular exponentiation"):
+    each round holds P handshakes of a fresh unknown name pending (EKE2 read, untimed,
+    each from its own address), times that name's further EKE1s (`busy`) beside the
+    floor and an honest EKE2, then ends the held handshakes."""
+    _needs_throttling(eke_target, eke_sources)
+    p, _ = _pending_caps(eke_target)
+    if p > 8:
+        pytest.skip(f"P = {p} pending handshakes per round are too many here")
+    well_formed = _ChosenA.fresh(secrets.token_bytes(32)).a.hex()
+    crowded: list[str] = [""]
+
+    def hold() -> Callable[[], None]:
+        crowded[0] = ghost_user()
+        held: list[PartialHandshake] = []
+        try:
+            for i in range(p):
+                held.append(
+                    _hold(eke_target, crowded[0], bytes(32), eke_sources.fresh(), f"hold {i}")
+                )
+        except BaseException:
+            for hs in held:
+                hs.close()
+            raise
+
+        def release() -> None:
+            for hs in held:
+                hs.close()
+
+        return release
+
+    def busy() -> int:
+        return _refusal_probe(eke_target, crowded[0], well_formed, eke_sources.fresh())
+
+    probes = _floor_and_eke2(eke_target, eke_sources, eke_main, well_formed)
+    probes["busy"] = busy
+    _judge(_rounds(probes, hold), "busy", "an EKE1 beyond the pending cap", "EKE-THR-7")

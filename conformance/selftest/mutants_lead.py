@@ -411,6 +411,20 @@ def _ca_verifies_before_throttle() -> None:
     server.LoginThrottle.admit = admit
 
 
+def _eke_exponentiation_before_pending_cap() -> None:
+    """The server computes B = g^b after the throttle check but before the pending cap
+    (EKE-THR-7): a `busy` EKE1 costs an exponentiation."""
+    throttle = _module("reference.eke.throttle")
+    crypto = _module("reference.eke.crypto")
+    original = throttle.Throttle.begin
+
+    def begin(self: Any, user: str, address: str) -> Any:
+        crypto.new_ephemeral()
+        return original(self, user, address)
+
+    throttle.Throttle.begin = begin
+
+
 MUTANTS: tuple[Mutant, ...] = (
     *_RESERVED,
     Mutant(
@@ -607,6 +621,16 @@ MUTANTS: tuple[Mutant, ...] = (
         description="B = g^b computed for every EKE1 before the throttle is asked: a "
         "throttled EKE1 costs an exponentiation",
         apply=_eke_exponentiation_before_throttle,
+    ),
+    Mutant(
+        name="lead-eke-exponentiation-before-pending-cap",
+        group="eke",
+        profile="eke",
+        requirement="EKE-THR-7",
+        test_file="test_eke_throttled_cost.py",
+        description="B = g^b computed after the throttle check but before the pending cap: "
+        "a busy EKE1 costs an exponentiation",
+        apply=_eke_exponentiation_before_pending_cap,
     ),
     Mutant(
         name="lead-ca-verifies-before-throttle",
