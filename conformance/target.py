@@ -45,6 +45,7 @@ it belongs elsewhere, where (`TARGET_FILE_KEYS`); conformance/README.md document
     ca_throttle_failures = 5        # CA-ENR-7 (optional): failed logins before the CA's 429
     ca_lock_after = 100             # CA-ENR-19 (optional): the CA's hard cap per alias
     ca_throttle_cap = 300           # CA-ENR-7 (optional): the CA's backoff cap, seconds
+    ca_throttle_base = 1            # CA-ENR-7 (optional): the CA's first backoff, seconds
     ca_throttle_table_entries = 24  # CA-ENR-20 (optional): entries per CA failure table
     frame_limit = 1048832
     throttle_failures = 5
@@ -168,6 +169,9 @@ class Limits:
     # CA-ENR-20 (as EKE-THR-9): the entries of each of the CA's failure tables (aliases,
     # addresses). None: the CA's table-bound case is SKIP.
     ca_throttle_table_entries: int | None = None
+    # CA-ENR-7: the CA's first backoff in seconds (after N failures). None: the SPEC's
+    # default, 1 s, is assumed.
+    ca_throttle_base: float | None = None
 
 
 @dataclass(frozen=True)

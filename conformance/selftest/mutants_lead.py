@@ -425,6 +425,18 @@ def _eke_exponentiation_before_pending_cap() -> None:
     throttle.Throttle.begin = begin
 
 
+def _ca_failure_time_rounded_down() -> None:
+    """The CA dates each failed login in whole wall-clock seconds, rounded down: every
+    backoff ends up to a second early."""
+    server = _module("reference.pki.ca_server")
+    original = server.LoginThrottle._count
+
+    def _count(self: Any, keys: tuple[str, ...], now: float) -> None:
+        original(self, keys, now - self.wall_clock() % 1.0)
+
+    server.LoginThrottle._count = _count
+
+
 MUTANTS: tuple[Mutant, ...] = (
     *_RESERVED,
     Mutant(
@@ -641,6 +653,17 @@ MUTANTS: tuple[Mutant, ...] = (
         description="the CA verifies every password (scrypt) before asking its throttle: a "
         "throttled login is answered 429 after a full verification",
         apply=_ca_verifies_before_throttle,
+        ca=True,
+    ),
+    Mutant(
+        name="lead-ca-failure-time-rounded-down",
+        group="ca",
+        profile="pki",
+        requirement="CA-ENR-7",
+        test_file="test_ca_lock_whole_seconds.py",
+        description="failed logins dated in whole seconds rounded down: each backoff ends "
+        "up to a second early",
+        apply=_ca_failure_time_rounded_down,
         ca=True,
     ),
 )
