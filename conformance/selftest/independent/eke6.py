@@ -36,7 +36,9 @@ Planted faults: `SFT_INDEPENDENT_FAULTS=name[,name]` (read once at start) switch
 mistakes listed in `FAULTS`, each breaking one requirement. The `b13_*` ones (session 13,
 blind) carry their lens of the round-13 list in the table: L1 fail open, L2 absent means
 permissive, L3 leaks on the unhappy path, L4 units and number forms, L5 part of the value
-compared, L6 half-rolled-back state.
+compared, L6 half-rolled-back state. The `b15_*` ones (session 15, blind) carry their lens
+of lenses15.md in the table: L1 one blocks all, L2 reflection and cross-context, L3 the
+default branch, L4 compound conditions, L5 asymmetric cost, L6 check-then-act.
 """
 
 from __future__ import annotations
@@ -465,6 +467,7 @@ class Records:
         self.put_digest: Any = None
         self.draining = False  # b13_refused_put_drains_data
         self.put_stored = False
+        self.client = False  # set by the client (b15 record faults are per side)
 
     @staticmethod
     def _nonce(iv: bytes, seq: int) -> bytes:
@@ -495,7 +498,10 @@ class Records:
         try:
             inner = self.recv_aead.decrypt(self._nonce(self.recv_iv, self.recv_seq), body, ad)
         except InvalidTag:
-            if F("srv_record_skip_tolerant"):
+            reflected = self._reflected(body, ad)
+            if reflected is not None:
+                inner = reflected
+            elif F("srv_record_skip_tolerant"):
                 try:
                     inner = self.recv_aead.decrypt(
                         self._nonce(self.recv_iv, self.recv_seq + 1), body, ad
@@ -520,6 +526,18 @@ class Records:
         first = frames.pop(0)
         self.pending.extend(frames)
         return first
+
+    def _reflected(self, body: bytes, ad: bytes) -> bytes | None:
+        """b15 (L2): "a peer that mixed up the directions": retried with our own send key."""
+        fault = (
+            "b15_cli_record_reflected_accepted" if self.client else "b15_record_reflected_accepted"
+        )
+        if not F(fault):
+            return None
+        try:
+            return self.send_aead.decrypt(self._nonce(self.send_iv, self.recv_seq), body, ad)
+        except InvalidTag:
+            return None
 
     @staticmethod
     def _split(inner: bytes) -> list[tuple[bytes, bytes]]:
@@ -575,6 +593,12 @@ def name_refused(name: str) -> bool:
     if F("b10_name_c1_on_bytes") and any(0x80 <= c <= 0x9F for c in raw):
         return True
     parts = name.split("/")
+    if F("b15_dotdot_last_component_passes"):  # L4: ".. only matters before a component"
+        last = len(parts) - 1
+        return any(
+            p in ("", ".") or (p == ".." and i < last) or len(p.encode("utf-8")) > 255
+            for i, p in enumerate(parts)
+        )
     return any(p in ("", ".", "..") or len(p.encode("utf-8")) > 255 for p in parts)
 
 
@@ -745,6 +769,8 @@ class Throttle:
             if hard_u and not F("srv_no_hard_lock"):
                 return "throttled", max(1, math.ceil(self.policy.cap))
             left = max(until_u, until_a) - now
+            if F("b15_throttle_both_locked") and not (until_u > now and until_a > now):
+                left = 0.0  # L4: "throttled when the user AND the address are locked"
             if F("b13_expired_lock_resets_count") and 0 < until_u <= now:
                 # "the lock has run out: the user starts over"
                 self._put("u", user, 0, 0.0, 0)
@@ -755,7 +781,11 @@ class Throttle:
                 return "throttled", max(1, math.ceil(left))
             pu = self.pending.get(("u", user), 0)
             pa = self.pending.get(("a", address), 0)
-            if pu >= self.policy.per_user or pa >= self.policy.per_address:
+            if F("b15_pending_caps_and"):  # L4: and for or
+                over = pu >= self.policy.per_user and pa >= self.policy.per_address
+            else:
+                over = pu >= self.policy.per_user or pa >= self.policy.per_address
+            if over:
                 # b13: "no way to know when a pending login ends: retry at once"
                 return "busy", 0 if F("b13_busy_retry_zero") else 1
             if F("srv_pending_check_then_act"):
@@ -763,6 +793,11 @@ class Throttle:
             self.pending[("u", user)] = pu + 1
             self.pending[("a", address)] = pa + 1
             return "ok", 0
+
+    def counts(self, user: str, address: str) -> tuple[int, int]:
+        """b15_failure_count_from_admit: the two counts as read at EKE1."""
+        with self.lock:
+            return self._row("u", user)[0], self._row("a", address)[0]
 
     def take_slot(self, user: str, address: str) -> None:
         """The planted check-then-act: the pending slot taken after the check, unlocked."""
@@ -791,13 +826,17 @@ class Throttle:
             seconds = min(p.cap, p.base * 2 ** (count - p.failures))
         return float(max(1, math.ceil(seconds)))
 
-    def failure(self, user: str, address: str, release: bool = True) -> None:
+    def failure(
+        self, user: str, address: str, release: bool = True, base: tuple[int, int] | None = None
+    ) -> None:
         with self.lock:
             if release:
                 self._release(user, address)
             now = time.monotonic() if F("b13_lock_clock_mixed") else time.time()
-            for kind, key in (("u", user), ("a", address)):
+            for index, (kind, key) in enumerate((("u", user), ("a", address))):
                 count, until, hard = self._row(kind, key)
+                if base is not None:  # b15 (L6): the count read at EKE1, written back + 1
+                    count = base[index]
                 count += 1
                 lock = self._lock_for(count)
                 if lock:
@@ -893,6 +932,9 @@ def address_key(host: str) -> str:
     return host
 
 
+_HANDSHAKE_LOCK = threading.Lock()  # b15_handshake_lock_across_eke3
+
+
 def log(text: str) -> None:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     print(f"{stamp} {text}", file=sys.stderr, flush=True)
@@ -973,8 +1015,12 @@ class Server:
             wire.idle = cfg.handshake_timeout
         user_key: str | None = None
         spent = False
+        held = False  # b15_handshake_lock_across_eke3
+        snap: tuple[int, int] | None = None  # b15_failure_count_from_admit
+        # b15 (L5): "the records' limit applies after EKE4": handshake frames unbounded
+        hs_limit = MAX_INT if F("b15_handshake_frame_unlimited") else cfg.frame_limit
         try:
-            kind, payload = wire.read_frame(cfg.frame_limit)
+            kind, payload = wire.read_frame(hs_limit)
             if kind == b"EROR":
                 return None
             if kind != b"EKE1":
@@ -989,6 +1035,9 @@ class Server:
                 raise ProtocolError("bad_frame", "user is not Unicode text") from None
             user_key = user.hex()
             verdict, retry = self.throttle.admit(user_key, slot.address)
+            if verdict == "throttled" and F("b15_throttled_eke1_counted"):
+                # L5: "another try while locked is another failure"
+                self.throttle.failure(user_key, slot.address, release=False)
             if verdict != "ok":
                 user_key = None
                 log(f"{verdict} login user={user_text!r} address={slot.address}")
@@ -999,6 +1048,13 @@ class Server:
                         wire, verdict, f"{verdict}; retry later", retry_after=retry
                     )
                 return None
+            if F("b15_failure_count_from_admit"):  # L6: the row read once, at EKE1
+                snap = self.throttle.counts(user_key, slot.address)
+            if F("b15_handshake_lock_across_eke3"):
+                # L1: "EKE2..EKE3 under one lock, so pending counts and exponentiations do
+                # not interleave": a silent client holds every other login
+                _HANDSHAKE_LOCK.acquire()
+                held = True
             valid = 1 <= len(user) <= 64 and not any(_is_control(c) for c in user_text)
             pw = self.lookup_pw(user_text) if valid else None
             if pw is None:
@@ -1027,7 +1083,7 @@ class Server:
             spent = True
             if F("srv_pending_check_then_act"):
                 self.throttle.take_slot(user_key, slot.address)
-            kind, payload = wire.read_frame(cfg.frame_limit)
+            kind, payload = wire.read_frame(hs_limit)
             if kind == b"EROR":
                 raise Closed("the client gave up")
             if kind != b"EKE3":
@@ -1038,6 +1094,11 @@ class Server:
                 plain = AESGCM(keys.kcc).decrypt(nonce_n(3), c3, b"EKE3" + th)
             except InvalidTag:
                 plain = b""
+                if F("b15_eke3_either_confirm_key"):  # L2: "a client that mixed up Kcc/Kcs"
+                    try:
+                        plain = AESGCM(keys.kcs).decrypt(nonce_n(3), c3, b"EKE3" + th)
+                    except InvalidTag:
+                        plain = b""
             good = len(plain) == 64 and (
                 F("srv_no_ns_check")
                 or (F("b13_ns_half_compared") and hmac.compare_digest(plain[32:48], ns[:16]))
@@ -1051,7 +1112,7 @@ class Server:
                     self.count_failure(user_key, user_text, slot)
                     user_key = None
                     return None
-                self.count_failure(user_key, user_text, slot)
+                self.count_failure(user_key, user_text, slot, base=snap)
                 user_key = None
                 raise ProtocolError("auth_failed", "authentication failed")
             na = plain[:32]
@@ -1076,19 +1137,23 @@ class Server:
         except Closed:
             return None
         finally:
+            if held:
+                _HANDSHAKE_LOCK.release()
             if user_key is not None:
                 if spent and not F("srv_abandoned_not_counted"):
                     # b13: "the closed socket's pending entry goes with the connection"
                     self.count_failure(
-                        user_key, "", slot, release=not F("b13_abandoned_pending_leak")
+                        user_key, "", slot, release=not F("b13_abandoned_pending_leak"),
+                        base=snap,
                     )
                 else:
                     self.throttle.release(user_key, slot.address)
 
     def count_failure(
-        self, user_key: str, user_text: str, slot: Slot, release: bool = True
+        self, user_key: str, user_text: str, slot: Slot, release: bool = True,
+        base: tuple[int, int] | None = None,
     ) -> None:
-        self.throttle.failure(user_key, slot.address, release=release)
+        self.throttle.failure(user_key, slot.address, release=release, base=base)
         name = bytes.fromhex(user_key).decode("utf-8", "replace")
         log(f"failed handshake user={name!r} address={slot.address}")
 
@@ -1121,6 +1186,8 @@ class Server:
                     return
                 elif kind == b"EROR":
                     return
+                elif kind in EKE_TYPES and F("b15_inner_eke_frames_ignored"):
+                    continue  # L3: "a late handshake retransmission: harmless, drop it"
                 elif kind in APP_TYPES or kind in EKE_TYPES:
                     raise ProtocolError("unexpected_frame", f"{kind!r} not allowed now")
                 else:
@@ -1290,7 +1357,8 @@ class Server:
                         raise ProtocolError("integrity_failed", "size or SHA-256 mismatch")
                     os.fsync(fd)
                     try:
-                        if F("srv_put_overwrites"):
+                        if F("srv_put_overwrites") or F("b15_put_checked_at_putf_only"):
+                            # b15 (L6): "the name was checked free at PUTF"
                             os.replace(temp, target)
                         else:
                             os.link(temp, target)
@@ -1311,6 +1379,11 @@ class Server:
                     return None
                 elif kind == b"EROR":
                     raise Closed("the client gave up")
+                elif kind == b"BYE_" and F("b15_bye_during_put_clean"):
+                    # L3: "the client wants to stop: drop the put and say goodbye"
+                    parse_object(data)
+                    rec.send_obj(b"BYE_", {})
+                    raise Closed("BYE_ during a put")
                 else:
                     raise ProtocolError("unexpected_frame", "expected DATA or DONE")
         finally:
@@ -1556,6 +1629,9 @@ class Client:
         self.connect()
         assert self.wire is not None
         self.wire.deadline = time.monotonic() + o.handshake_timeout
+        if F("b15_cli_handshake_blocking"):  # L1: "block until the server answers"
+            self.wire.deadline = None
+            self.wire.idle = None  # type: ignore[assignment]
         user = o.user.encode("utf-8")
         pw = scrypt_pw(user, o.password)
         x = fresh_exponent()
@@ -1611,8 +1687,12 @@ class Client:
         if not hmac.compare_digest(got, na) and not F("cli_no_c4_check"):
             self.fatal_impostor()
         self.wire.deadline = None
+        self.wire.idle = o.idle_timeout
+        # b15 (L5): "the server is authenticated now": its records' lengths are not limited
+        limit = 2**32 if F("b15_cli_record_limit_unchecked") else DEFAULT_FRAME_LIMIT
         self.rec = Records(self.wire, keys.key_c2s, keys.iv_c2s, keys.key_s2c, keys.iv_s2c,
-                           DEFAULT_FRAME_LIMIT)  # fmt: skip
+                           limit)  # fmt: skip
+        self.rec.client = True
 
     def fatal_auth(self) -> NoReturn:
         try:
@@ -1758,7 +1838,10 @@ def client_get(args: argparse.Namespace, opts: ClientOptions) -> None:
                     # "a DONE we cannot read: the bytes already match RSFL.size"
                     done_size, done_sha = got, digest.hexdigest()
                 actual = digest.hexdigest()
-                checks = [size in (None, got), done_size == got]
+                if F("b15_cli_sizes_either"):  # L4: "either announced size will do"
+                    checks = [size in (None, got) or done_size == got]
+                else:
+                    checks = [size in (None, got), done_size == got]
                 if F("b13_cli_done_sha_prefix"):
                     checks.append(hmac.compare_digest(str(done_sha)[:32], actual[:32]))
                 elif not F("cli_done_sha_unchecked"):
@@ -1773,8 +1856,8 @@ def client_get(args: argparse.Namespace, opts: ClientOptions) -> None:
         os.fsync(fd)
         if temp != out:
             try:
-                if args.force:
-                    os.replace(temp, out)
+                if args.force or F("b15_cli_out_checked_at_start_only"):
+                    os.replace(temp, out)  # b15 (L6): "checked free before connecting"
                 else:
                     os.link(temp, out)
                     os.unlink(temp)
@@ -1857,6 +1940,10 @@ def client_put(args: argparse.Namespace, opts: ClientOptions) -> None:
             return
         raise
     if kind != b"DONE":
+        if F("b15_cli_put_not_error_is_success"):  # L3: "no EROR came: it went through"
+            client.bye()
+            print(f"stored {name} ({len(content)} bytes)", file=sys.stderr)
+            return
         client.fatal("unexpected_frame", "expected DONE")
     try:
         done = parse_object(payload)
@@ -2404,6 +2491,140 @@ FAULTS.update(
             "test_client_run_temporaries.py",
             "the get client ignores os.write's count: a write cut short (file-size limit, full "
             "disk) leaves a truncated file under the final name, exit 0",
+            client=True,
+        ),
+        # Session 15, helper I17, blind, through the six lenses of lenses15.md (L1 one
+        # blocks all, L2 reflection and cross-context, L3 the default branch, L4 compound
+        # conditions, L5 asymmetric cost, L6 check-then-act under concurrency).
+        "b15_handshake_lock_across_eke3": _fault(  # L1
+            "LIM-5",
+            "test_limits.py test_limits_responder.py test_eke_handshake_stalls.py "
+            "test_interop_live_slow_senders.py test_ops_eke_interleaved_logins.py",
+            "one module lock held from EKE1 to the EKE3 read (pending counts and exponentiations "
+            "must not interleave): a client silent after EKE1 stalls every other login",
+        ),
+        "b15_cli_handshake_blocking": _fault(  # L1
+            "LIM-9",
+            "test_eke_client.py test_eke_client_login_rules.py test_eke_client_login_edges.py "
+            "test_lockout.py test_client_run_busy_answers.py",
+            "the client's handshake reads block with no deadline ('until the server answers'): "
+            "a server silent after accept hangs it instead of a timed-out report",
+            client=True,
+        ),
+        "b15_eke3_either_confirm_key": _fault(  # L2
+            "EKE-KS-4",
+            "test_eke_handshake.py test_eke_confirmation_failures.py test_eke_shared_secret.py",
+            "an EKE3 that fails under Kcc is retried under Kcs ('a client that mixed up the "
+            "keys'): a confirmation sealed with the server's key is accepted",
+        ),
+        "b15_record_reflected_accepted": _fault(  # L2
+            "EKE-REC-4",
+            "test_eke_records.py test_interop_answer_frames.py",
+            "a record failing under the c2s key is retried under the server's own s2c key and "
+            "IV: a record sealed for the other direction is delivered",
+        ),
+        "b15_cli_record_reflected_accepted": _fault(  # L2
+            "EKE-REC-4",
+            "test_eke_client_transfer.py test_eke_client_undecodable.py test_client_put_wire.py "
+            "test_eke_client_keys.py test_interop_client_reflected_records.py",
+            "the client retries a record that fails under s2c with its own c2s key and IV: a "
+            "record sealed for the other direction (its own, reflected) is delivered",
+            client=True,
+        ),
+        "b15_inner_eke_frames_ignored": _fault(  # L3
+            "FRM-6",
+            "test_framing.py test_eke_records.py test_eke_stray_frames.py "
+            "test_eke_undefined_types.py",
+            "EKE1..EKE4 inside a record after the handshake are dropped silently ('a late "
+            "retransmission'), not unexpected_frame",
+        ),
+        "b15_bye_during_put_clean": _fault(  # L3
+            "APP-BYE-1",
+            "test_app_put.py test_framing.py test_eke_records.py test_app_error_frames.py "
+            "test_interop_transfer_state.py",
+            "BYE_ during a put is taken as the end: the put is dropped and BYE_ echoed, not "
+            "unexpected_frame",
+        ),
+        "b15_cli_put_not_error_is_success": _fault(  # L3
+            "APP-PUT-10",
+            "test_client_put.py test_eke_client_put_ack.py test_eke_client_put_receipts.py "
+            "test_client_report_put_frames.py test_client_put_wire.py test_client_lifetime.py "
+            "test_client_put_renamed.py test_interop_put_receipt_frames.py",
+            "the put client reports success for any answer to its DONE that is not an EROR "
+            "(an RSFL, a BYE_), not only DONE",
+            client=True,
+        ),
+        "b15_dotdot_last_component_passes": _fault(  # L4
+            "APP-NAME-2",
+            "test_app_names.py test_app_name_shapes.py test_app_put_names.py "
+            "test_eke_put_name_rules.py",
+            "`..` refused only before another component (`p == '..' and i < last`): a name "
+            "ending in `..` is not_found / exists, not forbidden",
+        ),
+        "b15_pending_caps_and": _fault(  # L4
+            "EKE-THR-7",
+            "test_eke_throttling.py test_eke_busy_refusals.py test_ops_eke_pending_ledger.py "
+            "test_interop_x_pending_endings.py",
+            "busy only when the user cap AND the address cap are both reached (and for or)",
+        ),
+        "b15_throttle_both_locked": _fault(  # L4
+            "EKE-THR-1",
+            "test_eke_throttling.py test_ops_throttle_principals.py test_eke_failure_addresses.py "
+            "test_eke_address_units.py test_lockout.py",
+            "throttled only while the user name AND the address are both locked: a locked user "
+            "from another address (or a locked address with another user) is served",
+        ),
+        "b15_cli_sizes_either": _fault(  # L4
+            "APP-GET-3",
+            "test_eke_client_transfer.py test_client_lies.py test_interop_done_members.py "
+            "test_client_encodings.py",
+            "the get client accepts the bytes when either RSFL.size or DONE.size matches them "
+            "(`or` for `and`)",
+            client=True,
+        ),
+        "b15_handshake_frame_unlimited": _fault(  # L5
+            "FRM-3",
+            "test_framing.py test_eke_handshake.py test_interop_frame_length_bytes.py "
+            "test_eke_clear_errors.py",
+            "handshake frames are read with no length limit ('the limit is the records''): an "
+            "EKE1 header announcing 4 GiB is waited for, not refused frame_too_large",
+        ),
+        "b15_throttled_eke1_counted": _fault(  # L5
+            "EKE-THR-6",
+            "test_eke_throttling.py test_ops_eke_lock_moments.py test_eke_restart_locks.py "
+            "test_ops_throttle_principals.py",
+            "an EKE1 refused throttled is counted as one more failure: every refused try "
+            "lengthens the lock past the law's time left",
+        ),
+        "b15_cli_record_limit_unchecked": _fault(  # L5
+            "FRM-3",
+            "test_eke_client_answers.py test_eke_client_login_rules.py "
+            "test_eke_client_transfer.py test_client_run_control_limits.py",
+            "after the handshake the client reads records up to 4 GiB ('the server is "
+            "authenticated'): an oversize record header is waited for, not frame_too_large",
+            client=True,
+        ),
+        "b15_put_checked_at_putf_only": _fault(  # L6
+            "APP-PUT-8",
+            "test_app_put_concurrent.py test_app_put_race_loser.py test_app_put_interleaved.py "
+            "test_app_put.py",
+            "the inbox name is checked free at PUTF only; DONE commits with os.replace: of two "
+            "accepted puts of one name the second replaces the first",
+        ),
+        "b15_failure_count_from_admit": _fault(  # L6
+            "EKE-THR-5",
+            "test_eke_throttling.py test_ops_eke_interleaved_logins.py "
+            "test_ops_eke_pending_ledger.py test_eke_login_bookkeeping.py",
+            "the failure counts are read at EKE1 and written back + 1 when the handshake fails: "
+            "parallel failed handshakes of one user count as one",
+        ),
+        "b15_cli_out_checked_at_start_only": _fault(  # L6
+            "APP-GET-6",
+            "test_eke_client_transfer.py test_client_temporaries.py "
+            "test_client_store_side_by_side.py test_client_run_output_dir.py "
+            "test_client_lifetime.py",
+            "the get client checks the output name before connecting and commits with "
+            "os.replace: a file created there meanwhile is overwritten",
             client=True,
         ),
     }

@@ -123,6 +123,8 @@ PKI_FILES = (
     "test_client_sweep_idle_age.py",
     "test_client_sweep_upper_age.py",
     "test_interop_answer_frames.py",
+    "test_interop_stalled_payloads.py",
+    "test_interop_put_receipt_frames.py",
     "test_app_extension_members.py",
     "test_app_put_concurrent.py",
     "test_app_put_visibility.py",

@@ -614,6 +614,111 @@ FAULT_CASES: tuple[FaultCase, ...] = (
         PKI_FILES,
         "putSha set only when the PUTF offers one: the previous put's hash checked",
     ),
+    FaultCase(
+        "handshake_synchronized",
+        "LIM-5",
+        PKI_FILES,
+        "startHandshake() inside synchronized(handshakeLock): a peer silent in its handshake "
+        "stalls every other handshake",
+    ),
+    FaultCase(
+        "data_read_under_server_lock",
+        "LIM-5",
+        (*PKI_FILES, "test_interop_stalled_payloads.py"),
+        "a DATA payload read inside synchronized(srv.lock), the lock admit() takes: a stalled "
+        "put stops the accept loop",
+    ),
+    FaultCase(
+        "client_handshake_blocking",
+        "LIM-9",
+        (*PKI_FILES, "test_client_pki_give_up.py"),
+        "setSoTimeout(0) for the TLS handshake: a responder silent after accept hangs it",
+        client=True,
+    ),
+    FaultCase(
+        "alpn_prefix_match",
+        "PKI-TLS-2",
+        PKI_FILES,
+        "the ALPN selector takes the first offer starting with sft-pki/ (sft-pki/0, sft-pki/2)",
+    ),
+    FaultCase(
+        "own_frames_echo_ignored",
+        "APP-1",
+        PKI_FILES,
+        "RSFL or DONE in IDLE read and skipped as an echo of its own answer",
+    ),
+    FaultCase(
+        "unknown_type_skipped",
+        "FRM-5",
+        PKI_FILES,
+        "a well-formed frame of an unknown type skipped by the switch's default",
+    ),
+    FaultCase(
+        "fatal_switch_missing_integrity",
+        "ERR-3",
+        PKI_FILES,
+        "fatal() a switch of the fatal codes without INTEGRITY: after integrity_failed the "
+        "connection goes on",
+    ),
+    FaultCase(
+        "client_put_reply_not_error",
+        "APP-PUT-10",
+        (*PKI_FILES, "test_interop_put_receipt_frames.py"),
+        "any answer to its DONE that is not an EROR taken as success",
+        client=True,
+    ),
+    FaultCase(
+        "sha_null_is_absent",
+        "FRM-9",
+        PKI_FILES,
+        "an optional sha256 set to null taken as absent",
+    ),
+    FaultCase(
+        "done_sizes_and",
+        "APP-PUT-5",
+        PKI_FILES,
+        "DONE's size refused only when it differs from both the received and the PUTF size",
+    ),
+    FaultCase(
+        "pending_count_or",
+        "LIM-8",
+        PKI_FILES,
+        "pending || same address counted: established connections of the address take its "
+        "pending slots",
+    ),
+    FaultCase(
+        "bidi_range_end_exclusive",
+        "APP-NAME-8",
+        PKI_FILES,
+        "the isolates refused as 0x2066 <= cp < 0x2069: U+2069 passes",
+    ),
+    FaultCase(
+        "frame_limit_after_alloc",
+        "FRM-3",
+        PKI_FILES,
+        "the frame and control limits checked after new byte[length] and its read",
+    ),
+    FaultCase(
+        "json_depth_unbounded",
+        "FRM-9",
+        PKI_FILES,
+        "no nesting limit in the recursive JSON parser: a deep payload overflows the stack",
+    ),
+    FaultCase(
+        "commit_atomic_move",
+        "APP-PUT-8",
+        PKI_FILES,
+        "exists checked at PUTF only; DONE commits with Files.move(ATOMIC_MOVE), rename(2) "
+        "replaces",
+    ),
+    FaultCase(
+        "client_out_checked_at_start_only",
+        "APP-GET-6",
+        PKI_FILES,
+        "the output checked before connecting; committed with Files.move(ATOMIC_MOVE), which "
+        "replaces",
+        client=True,
+    ),
 )
 
 

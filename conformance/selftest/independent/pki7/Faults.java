@@ -106,6 +106,30 @@ final class Faults {
         {"client_rsfl_sha_preferred", "APP-GET-3", "initiator: the SHA-256 compared with RSFL.sha256 when present, else DONE.sha256"},
         {"put_state_before_checks", "ERR-3", "responder: receiving = true at PUTF, before the checks: after a refused put every request is unexpected"},
         {"put_sha_carried_over", "APP-2", "responder: putSha set only when the PUTF offers one: the previous put's hash checked"},
+        // Round 5 (helper I17, session 15): blind, through the six lenses of lenses15.md
+        // (1 one blocks all, 2 reflection and cross-context, 3 the default branch, 4 compound
+        // conditions, 5 asymmetric cost, 6 check-then-act): handshake_synchronized,
+        // data_read_under_server_lock, client_handshake_blocking 1; alpn_prefix_match,
+        // own_frames_echo_ignored 2; unknown_type_skipped,
+        // fatal_switch_missing_integrity, client_put_reply_not_error, sha_null_is_absent 3;
+        // done_sizes_and, pending_count_or, bidi_range_end_exclusive 4; frame_limit_after_alloc,
+        // json_depth_unbounded 5; commit_atomic_move, client_out_checked_at_start_only 6.
+        {"handshake_synchronized", "LIM-5", "responder: startHandshake() inside synchronized(handshakeLock): a peer silent in its handshake stalls every other handshake"},
+        {"data_read_under_server_lock", "LIM-5", "responder: a DATA payload read inside synchronized(srv.lock), the lock admit() takes: a stalled put stops the accept loop"},
+        {"client_handshake_blocking", "LIM-9", "initiator: setSoTimeout(0) for the TLS handshake: a responder silent after accept hangs it"},
+        {"alpn_prefix_match", "PKI-TLS-2", "responder: the ALPN selector takes the first offer starting with sft-pki/ (sft-pki/0, sft-pki/2)"},
+        {"own_frames_echo_ignored", "APP-1", "responder: RSFL or DONE in IDLE read and skipped as an echo of its own answer"},
+        {"unknown_type_skipped", "FRM-5", "responder: a well-formed frame of an unknown type skipped by the switch's default"},
+        {"fatal_switch_missing_integrity", "ERR-3", "responder: fatal() a switch of the fatal codes without INTEGRITY: after integrity_failed the connection goes on"},
+        {"client_put_reply_not_error", "APP-PUT-10", "initiator: any answer to its DONE that is not an EROR taken as success"},
+        {"sha_null_is_absent", "FRM-9", "an optional sha256 set to null taken as absent"},
+        {"done_sizes_and", "APP-PUT-5", "responder: DONE's size refused only when it differs from both the received and the PUTF size"},
+        {"pending_count_or", "LIM-8", "responder: pending || same address counted: established connections of the address take its pending slots"},
+        {"bidi_range_end_exclusive", "APP-NAME-8", "responder: the isolates refused as 0x2066 <= cp < 0x2069: U+2069 passes"},
+        {"frame_limit_after_alloc", "FRM-3", "responder: the frame and control limits checked after new byte[length] and its read"},
+        {"json_depth_unbounded", "FRM-9", "responder: no nesting limit in the recursive JSON parser: a deep payload overflows the stack"},
+        {"commit_atomic_move", "APP-PUT-8", "responder: exists checked at PUTF only; DONE commits with Files.move(ATOMIC_MOVE), rename(2) replaces"},
+        {"client_out_checked_at_start_only", "APP-GET-6", "initiator: the output checked before connecting; committed with Files.move(ATOMIC_MOVE), which replaces"},
     };
 
     private static final Set<String> ON = new HashSet<>();

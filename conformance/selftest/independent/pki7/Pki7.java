@@ -141,6 +141,16 @@ public final class Pki7 {
         "unsupported", "throttled"};
 
     static boolean fatal(int code) {
+        if (Faults.on("fatal_switch_missing_integrity")) {
+            // L3: the fatal codes listed by hand; integrity_failed forgotten: the default is non-fatal
+            switch (code) {
+                case BAD_FRAME: case TOO_LARGE_FRAME: case UNEXPECTED: case AUTH_FAILED:
+                case BUSY: case TIMEOUT: case INTERNAL: case THROTTLED:
+                    return true;
+                default:
+                    return false;
+            }
+        }
         return !(code == FORBIDDEN || code == NOT_FOUND || code == TOO_LARGE || code == EXISTS || code == UNSUPPORTED);
     }
 
@@ -246,7 +256,7 @@ public final class Pki7 {
         }
 
         private Map<String, Object> object() throws ProtoError {
-            if (++depth > 512) throw bad("too deep");
+            if (++depth > 512 && !Faults.on("json_depth_unbounded")) throw bad("too deep");
             i++;
             Map<String, Object> m = new LinkedHashMap<>();
             ws();
@@ -277,7 +287,8 @@ public final class Pki7 {
         }
 
         private List<Object> array() throws ProtoError {
-            if (++depth > 512) throw bad("too deep");
+            // json_depth_unbounded (L5): "RFC 8259 sets no limit": recursion as deep as the peer nests
+            if (++depth > 512 && !Faults.on("json_depth_unbounded")) throw bad("too deep");
             i++;
             List<Object> l = new ArrayList<>();
             ws();
@@ -435,7 +446,9 @@ public final class Pki7 {
         static final Pattern SHA = Pattern.compile("[0-9a-f]{64}");
 
         static String sha(Map<String, Object> m, String key, boolean required) throws ProtoError {
-            if (!m.containsKey(key)) {
+            // sha_null_is_absent (L3): "null is no value": an optional member set to null taken as absent
+            boolean nullAbsent = !required && Faults.on("sha_null_is_absent") && m.get(key) == JNULL;
+            if (!m.containsKey(key) || nullAbsent) {
                 if (required) throw new ProtoError(BAD_FRAME, "member " + key + " missing");
                 return null;
             }
@@ -529,16 +542,22 @@ public final class Pki7 {
             } else {
                 len = ByteBuffer.wrap(h, 4, 4).getInt() & 0xffffffffL;
             }
-            if (len > MAX_FRAME) throw new ProtoError(TOO_LARGE_FRAME, "frame length above the limit");
+            // frame_limit_after_alloc (L5): "read the frame, then judge it": the limits checked in payload()
+            boolean late = !client && Faults.on("frame_limit_after_alloc");
+            if (len > MAX_FRAME && !late) throw new ProtoError(TOO_LARGE_FRAME, "frame length above the limit");
             String type = new String(h, 0, 4, StandardCharsets.US_ASCII);
-            if (!TYPES.contains(type)) throw new ProtoError(UNEXPECTED, "unknown frame type");
-            if (!type.equals("DATA") && (Faults.on("control_limit_exclusive") ? len >= MAX_CONTROL : len > MAX_CONTROL)) throw new ProtoError(TOO_LARGE_FRAME, "control payload above 65536 bytes");
+            if (!TYPES.contains(type) && !(!client && Faults.on("unknown_type_skipped"))) throw new ProtoError(UNEXPECTED, "unknown frame type");
+            if (!late && !type.equals("DATA") && (Faults.on("control_limit_exclusive") ? len >= MAX_CONTROL : len > MAX_CONTROL)) throw new ProtoError(TOO_LARGE_FRAME, "control payload above 65536 bytes");
             return new Header(type, len);
         }
 
-        byte[] payload(Header h) throws IOException {
+        byte[] payload(Header h) throws IOException, ProtoError {
             byte[] p = new byte[(int) h.length];
             readFully(p);
+            if (!client && Faults.on("frame_limit_after_alloc")) {
+                if (h.length > MAX_FRAME) throw new ProtoError(TOO_LARGE_FRAME, "frame length above the limit");
+                if (!h.type.equals("DATA") && h.length > MAX_CONTROL) throw new ProtoError(TOO_LARGE_FRAME, "control payload above 65536 bytes");
+            }
             return p;
         }
     }
@@ -564,6 +583,9 @@ public final class Pki7 {
     static boolean badCodePoint(int cp) {
         if (cp < 0x20 || cp == 0x7f || (cp == '\\' && !Faults.on("backslash_index_gt_zero"))) return true;
         if (Faults.on("c1_bidi_allowed")) return false;
+        if (Faults.on("bidi_range_end_exclusive")) { // L4: the isolates' range written half-open
+            return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp < 0x2069);
+        }
         return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
     }
 
@@ -1261,6 +1283,7 @@ public final class Pki7 {
         final Set<Conn> conns = ConcurrentHashMap.newKeySet();
         final Set<Path> temps = ConcurrentHashMap.newKeySet();
         final Object lock = new Object();
+        final Object handshakeLock = new Object(); // handshake_synchronized
 
         Server(Opts o) throws Exception {
             this.o = o;
@@ -1352,7 +1375,8 @@ public final class Pki7 {
             synchronized (lock) {
                 if (!Faults.on("no_per_address_cap")) {
                     int pendingHere = 0;
-                    for (Conn x : conns) if (x.pending && x.addr.equals(c.addr)) pendingHere++;
+                    // pending_count_or (L4): || for &&: established connections of the address counted too
+                    for (Conn x : conns) if (Faults.on("pending_count_or") ? x.pending || x.addr.equals(c.addr) : x.pending && x.addr.equals(c.addr)) pendingHere++;
                     if (pendingHere >= maxPendingPerAddress) {
                         c.abort();
                         return;
@@ -1394,9 +1418,20 @@ public final class Pki7 {
                 if (!Faults.on("alpn_unchecked")) p.setApplicationProtocols(new String[] {ALPN});
                 s.setSSLParameters(p);
                 if (!Faults.on("alpn_unchecked")) {
-                    s.setHandshakeApplicationProtocolSelector((sock, offered) -> offered.contains(ALPN) ? ALPN : null);
+                    if (Faults.on("alpn_prefix_match")) { // L2: "any version of our protocol"
+                        s.setHandshakeApplicationProtocolSelector((sock, offered) -> offered.stream().filter(a -> a.startsWith("sft-pki/")).findFirst().orElse(null));
+                    } else {
+                        s.setHandshakeApplicationProtocolSelector((sock, offered) -> offered.contains(ALPN) ? ALPN : null);
+                    }
                 }
-                s.startHandshake();
+                if (Faults.on("handshake_synchronized")) {
+                    // L1: "the SSLContext's session cache is not safe under concurrent handshakes"
+                    synchronized (handshakeLock) {
+                        s.startHandshake();
+                    }
+                } else {
+                    s.startHandshake();
+                }
                 c.deadline = 0;
                 c.pending = false;
                 SSLSession session = s.getSession();
@@ -1408,7 +1443,9 @@ public final class Pki7 {
                     if (!Faults.on("want_client_auth")) throw e;
                 }
                 session.invalidate();
-                if (!Faults.on("alpn_unchecked") && !Faults.on("alpn_selector_only") && !ALPN.equals(s.getApplicationProtocol())) {
+                String chosen = s.getApplicationProtocol();
+                boolean alpnOk = Faults.on("alpn_prefix_match") ? chosen != null && chosen.startsWith("sft-pki/") : ALPN.equals(chosen);
+                if (!Faults.on("alpn_unchecked") && !Faults.on("alpn_selector_only") && !alpnOk) {
                     c.close();
                     return;
                 }
@@ -1568,6 +1605,10 @@ public final class Pki7 {
                     data(h);
                     return true;
                 case "DONE":
+                    if (!receiving && Faults.on("own_frames_echo_ignored")) {
+                        r.payload(h); // L2: "our own answer echoed back by a confused peer: skip it"
+                        return true;
+                    }
                     if (!receiving) throw new ProtoError(UNEXPECTED, "DONE outside a put");
                     done(Json.object(r.payload(h)));
                     return true;
@@ -1576,7 +1617,17 @@ public final class Pki7 {
                 case "BYE_":
                     if (receiving) throw new ProtoError(UNEXPECTED, h.type + " during a put");
                     break;
+                case "RSFL":
+                    if (!receiving && Faults.on("own_frames_echo_ignored")) {
+                        r.payload(h);
+                        return true;
+                    }
+                    throw new ProtoError(UNEXPECTED, h.type + " is not a request");
                 default:
+                    if (!TYPES.contains(h.type) && Faults.on("unknown_type_skipped")) {
+                        r.payload(h); // L3: "a frame type of a newer version: skip it"
+                        return true;
+                    }
                     throw new ProtoError(UNEXPECTED, h.type + " is not a request");
             }
             Map<String, Object> m = Json.object(r.payload(h));
@@ -1800,7 +1851,15 @@ public final class Pki7 {
             if (!Faults.on("overflow_at_done") && received + h.length > putSize) {
                 throw new ProtoError(INTEGRITY, "more data than announced");
             }
-            byte[] p = r.payload(h);
+            byte[] p;
+            if (Faults.on("data_read_under_server_lock")) {
+                // L1: "temps and conns are shared: a put's I/O under the server's lock"
+                synchronized (srv.lock) {
+                    p = r.payload(h);
+                }
+            } else {
+                p = r.payload(h);
+            }
             received += p.length;
             digest.update(p);
             if (received <= putSize) tempCh.write(ByteBuffer.wrap(p));
@@ -1810,7 +1869,9 @@ public final class Pki7 {
             long size = Json.integer(m, "size");
             String sha = Json.sha(m, "sha256", true);
             String got = hex(digest.digest());
-            if (size != received || size != putSize || !shaEquals(got, sha) || (putSha != null && !shaEquals(got, putSha))) {
+            // done_sizes_and (L4): "a size mismatch is DONE against both counts": && for ||
+            boolean sizeBad = Faults.on("done_sizes_and") ? size != received && size != putSize : size != received || size != putSize;
+            if (sizeBad || !shaEquals(got, sha) || (putSha != null && !shaEquals(got, putSha))) {
                 throw new ProtoError(INTEGRITY, "size or SHA-256 mismatch");
             }
             ((FileChannel) tempCh).force(true);
@@ -1819,6 +1880,9 @@ public final class Pki7 {
             Path fin = srv.inbox.resolve(putName);
             if (Faults.on("put_replace_existing")) {
                 Files.move(temp, fin, StandardCopyOption.REPLACE_EXISTING);
+            } else if (Faults.on("commit_atomic_move")) {
+                // L6: "checked free at PUTF"; ATOMIC_MOVE is rename(2), which replaces
+                Files.move(temp, fin, StandardCopyOption.ATOMIC_MOVE);
             } else {
                 try {
                     Files.createLink(fin, temp);
@@ -1933,7 +1997,8 @@ public final class Pki7 {
             raw.setTcpNoDelay(true);
             c = new Conn(raw);
             c.idleNanos = (long) (idle * 1e9);
-            raw.setSoTimeout((int) (timeout * 1000));
+            // client_handshake_blocking (L1): "the responder will answer": no read timeout in the handshake
+            raw.setSoTimeout(Faults.on("client_handshake_blocking") ? 0 : (int) (timeout * 1000));
             SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket(raw, host, port, true);
             c.tls = s;
             s.setUseClientMode(true);
@@ -2136,6 +2201,8 @@ public final class Pki7 {
             }
             if (Faults.on("client_replace_existing") || Faults.on("client_exists_follows_links") || force) {
                 Files.move(t, out, StandardCopyOption.REPLACE_EXISTING);
+            } else if (Faults.on("client_out_checked_at_start_only")) {
+                Files.move(t, out, StandardCopyOption.ATOMIC_MOVE); // L6: "checked free before connecting"
             } else {
                 try {
                     Files.createLink(out, t);
@@ -2226,6 +2293,11 @@ public final class Pki7 {
                 return 0;
             }
             if (h.type.equals("EROR")) throw fromEror(h);
+            if (!h.type.equals("DONE") && Faults.on("client_put_reply_not_error")) {
+                payload(h); // L3: "no EROR: the put went through"
+                bye();
+                return 0;
+            }
             if (!h.type.equals("DONE")) throw fatalError(UNEXPECTED, h.type + " in place of DONE");
             Map<String, Object> dm = object(h);
             try {
