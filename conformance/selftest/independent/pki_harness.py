@@ -125,6 +125,7 @@ PKI_FILES = (
     "test_interop_answer_frames.py",
     "test_interop_stalled_payloads.py",
     "test_interop_put_receipt_frames.py",
+    "test_interop_get_stray_frames.py",
     "test_app_extension_members.py",
     "test_app_put_concurrent.py",
     "test_app_put_visibility.py",

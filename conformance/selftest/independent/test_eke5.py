@@ -755,6 +755,162 @@ FAULTS: dict[str, Fault] = {
             "locks refuses every new name `busy` (counted towards the bound)"
         ),
     ),
+    # Session 15, helper I18 (blind): lenses of lenses15.md, L1-L6 in each description.
+    "i18_user_mutex_across_handshake": Fault(
+        "EKE-THR-7",
+        (
+            "test_eke_throttling.py test_interop_x_pending_endings.py "
+            "test_ops_eke_pending_ledger.py test_ops_admission_ledger.py "
+            "test_eke_second_use.py test_eke_busy_refusals.py "
+            "test_eke_login_bookkeeping.py"
+        ),
+        (
+            "server: a per-user-name mutex (striped) taken at EKE1 and held until the "
+            "handshake ends, across the wait for EKE3 (L1)"
+        ),
+    ),
+    "i18_accept_loop_peeks_header": Fault(
+        "LIM-5",
+        (
+            "test_limits_slots.py test_limits.py test_ops_dead_connection_leftovers.py "
+            "test_limits_responder.py test_ops_refusal_descriptors.py "
+            "test_ops_idle_shared.py test_interop_transfer_state.py "
+            "test_eke_handshake_stalls.py"
+        ),
+        (
+            "server: the accept loop peeks the first 8 bytes (recv MSG_PEEK|MSG_WAITALL, "
+            "blocking) before starting the thread (L1)"
+        ),
+    ),
+    "i18_write_waits_for_room_forever": Fault(
+        "LIM-10",
+        "test_limits.py",
+        (
+            "server: a send() that would block waits in poll(POLLOUT, -1): no deadline on"
+            " a peer that stops reading (L1)"
+        ),
+    ),
+    "i18_record_own_direction_key_fallback": Fault(
+        "EKE-REC-4",
+        "test_eke_records.py",
+        (
+            "server: a record that fails under the c2s key is retried under the s2c key "
+            "(peers that swapped directions) (L2)"
+        ),
+    ),
+    "i18_server_y_drawn_once": Fault(
+        "EKE-HS-10",
+        "test_eke_handshake.py test_eke_records.py",
+        ("server: y and Y' drawn once per process to save an exponentiation per handshake (L2)"),
+    ),
+    "i18_idle_dispatch_default_bye": Fault(
+        "APP-1",
+        "test_framing.py test_eke_stray_frames.py test_app_get.py",
+        (
+            "server: in IDLE any defined type is dispatched by its first letter: RSFL "
+            "served as a get, DATA/DONE fall to the default (BYE_) (L3)"
+        ),
+    ),
+    "i18_receiving_other_frames_as_data": Fault(
+        "FRM-6",
+        (
+            "test_interop_refused_put_state.py test_framing.py test_eke_handshake.py "
+            "test_app_integrity.py test_eke_stray_frames.py test_eke_records.py "
+            "test_app_put.py"
+        ),
+        (
+            "server: during a put every frame but DONE and EROR is taken as DATA (the "
+            "else branch) (L3)"
+        ),
+    ),
+    "i18_client_unknown_type_skipped": Fault(
+        "FRM-5",
+        (
+            "test_eke_client_transfer.py test_eke_client_login_rules.py "
+            "test_app_integrity.py test_interop_get_stray_frames.py"
+        ),
+        "client: a frame of an undefined type among a get's DATA is skipped (L3)",
+        client=True,
+    ),
+    "i18_client_put_any_answer_but_eror": Fault(
+        "APP-PUT-10",
+        (
+            "test_client_put.py test_client_run_put_source.py "
+            "test_eke_client_put_receipts.py test_eke_client_put_ack.py "
+            "test_client_report_put_frames.py test_client_put_renamed.py "
+            "test_client_put_wire.py test_client_lifetime.py "
+            "test_eke_client_put_source.py"
+        ),
+        ("client: after its DONE, any answer that is not EROR is taken as the receipt (L3)"),
+        client=True,
+    ),
+    "i18_drive_letter_upper_only": Fault(
+        "APP-NAME-2",
+        (
+            "test_app_names.py test_interop_escaped_names.py test_eke_later_requests.py "
+            "test_framing.py test_app_put_name_memory.py test_eke_put_refusal_state.py"
+        ),
+        "server: the drive-letter test covers A-Z only: c:x passes (L4)",
+    ),
+    "i18_address_cap_or_clause": Fault(
+        "LIM-8",
+        (
+            "test_lockout.py test_eke_handshake_stalls.py test_ops_admission_ledger.py "
+            "test_ops_admission_counts.py test_eke_second_use.py test_eke_full_server.py"
+        ),
+        ("server: the per-address count written handshaking || same address (|| for &&) (L4)"),
+    ),
+    "i18_pending_caps_and": Fault(
+        "EKE-THR-7",
+        (
+            "test_eke_throttling.py test_interop_x_pending_endings.py "
+            "test_ops_eke_pending_ledger.py test_ops_admission_ledger.py "
+            "test_eke_second_use.py test_eke_busy_refusals.py "
+            "test_eke_login_bookkeeping.py"
+        ),
+        (
+            "server: busy only when the user AND the address are at their pending caps "
+            "(&& for ||) (L4)"
+        ),
+    ),
+    "i18_frame_limit_after_payload": Fault(
+        "FRM-3",
+        ("test_framing.py test_app_integrity.py test_eke_handshake.py test_eke_records.py"),
+        (
+            "server: before the record phase an oversize frame's payload is read (and "
+            "dropped) before frame_too_large (L5)"
+        ),
+    ),
+    "i18_excess_checked_per_frame": Fault(
+        "APP-PUT-6",
+        "test_app_put.py test_eke_put_announced.py",
+        ("server: excess DATA checked per frame (len > size), not on the total received (L5)"),
+    ),
+    "i18_failure_count_from_eke1_snapshot": Fault(
+        "EKE-THR-5",
+        (
+            "test_eke_throttling.py test_interop_x_pending_endings.py "
+            "test_ops_eke_abandon_boundaries.py test_ops_throttle_principals.py "
+            "test_eke_confirmation_failures.py test_ops_eke_lock_moments.py "
+            "test_ops_eke_interleaved_logins.py test_interop_x_evicted_handshakes.py"
+        ),
+        (
+            "server: a failure stored as the count read at EKE1 plus one: concurrent "
+            "failures are lost (L6)"
+        ),
+    ),
+    "i18_client_temp_named_after_output": Fault(
+        "APP-STORE-1",
+        (
+            "test_client_temporaries.py test_client_store_side_by_side.py "
+            "test_eke_client_transfer.py test_client_run_temporaries.py"
+        ),
+        (
+            "client: the temporary is .sft-partial-<output name>, opened O_CREAT|O_TRUNC "
+            "after an access() check (L6)"
+        ),
+        client=True,
+    ),
 }
 
 _build_lock = threading.Lock()

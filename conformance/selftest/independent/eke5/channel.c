@@ -152,10 +152,10 @@ int write_all(int fd, const uint8_t *buf, size_t n, int timeout_ms)
                 continue;
             if ((errno == EAGAIN || errno == EWOULDBLOCK) && timeout_ms > 0) {
                 double left = deadline - now_mono();
-                if (left <= 0)
+                if (left <= 0 && !FAULTY(F_I18_WRITE_WAITS_FOREVER))
                     return -1;
                 struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-                int pr = poll(&pfd, 1, (int)(left * 1000.0) + 1);
+                int pr = poll(&pfd, 1, FAULTY(F_I18_WRITE_WAITS_FOREVER) ? -1 : (int)(left * 1000.0) + 1);
                 if (pr == 0 || (pr < 0 && errno != EINTR))
                     return -1;
                 continue;
@@ -241,6 +241,16 @@ int chan_recv(struct chan *ch, struct frame *f, int *err_code)
         memcpy(f->type, hdr, 4);
         f->type[4] = '\0';
         f->len = len;
+        if (FAULTY(F_I18_FRAME_LIMIT_AFTER_PAYLOAD) && len > ch->frame_limit) {
+            uint8_t sink[4096]; /* the whole frame first, then judged */
+            for (uint32_t left = len; left > 0;) {
+                uint32_t n = left < sizeof sink ? left : (uint32_t)sizeof sink;
+                st = read_exact(ch, sink, n, 1);
+                if (st != RX_OK)
+                    return st;
+                left -= n;
+            }
+        }
         int lc = length_code(f->type, len, ch->frame_limit);
         if (lc != 0) {
             *err_code = lc;
@@ -309,9 +319,13 @@ int chan_recv(struct chan *ch, struct frame *f, int *err_code)
         return RX_PROTO;
     }
     if (gcm_open(ch->key_rx, nonce, ct, len, hdr, 8, pt) != 0) {
-        free(ct);
-        free(pt);
-        return RX_CLOSE; /* EKE-REC-4 */
+        uint8_t other[12];
+        record_nonce(ch->iv_tx, ch->seq_rx, other); /* F_I18_RECORD_OWN_KEY: "swapped keys" */
+        if (!FAULTY(F_I18_RECORD_OWN_KEY) || gcm_open(ch->key_tx, other, ct, len, hdr, 8, pt) != 0) {
+            free(ct);
+            free(pt);
+            return RX_CLOSE; /* EKE-REC-4 */
+        }
     }
     free(ct);
     if (ch->seq_rx == UINT64_MAX)
@@ -523,7 +537,8 @@ int check_name(const char *name, size_t len)
                 return -1;
     if (s[0] == '/')
         return -1;
-    if (len >= 2 && ((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')) &&
+    if (len >= 2 && ((s[0] >= 'A' && s[0] <= 'Z') ||
+                     (!FAULTY(F_I18_DRIVE_UPPER) && s[0] >= 'a' && s[0] <= 'z')) &&
         s[1] == ':')
         return -1;
     size_t i = 0, comp_start = 0, comp_cps = 0;

@@ -80,6 +80,16 @@ static int dial(const char *hostport)
 
 static int g_last_code; /* the code of the last EROR reported (F_I7_CLIENT_BUSY_RETRY) */
 
+/* F_I18_CLIENT_UNKNOWN_TYPE: the types of SPEC §3.1 */
+static int i18_defined_type(const char *t)
+{
+    static const char *const known[] = {"RQFL", "RSFL", "PUTF", "DATA", "DONE", "EROR", "BYE_"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(t, known[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* F_I7_CLIENT_UNKNOWN_CODE: an EROR whose code is not in the table, taken as a warning */
 static int eror_code_unknown(const struct frame *f)
 {
@@ -383,8 +393,15 @@ static int do_get(struct chan *ch, const char *name, const char *out, int force)
         goto out;
     memcpy(tmp, ".sft-partial-", 13);
     hex_encode(rnd, 8, tmp + 13);
+    if (FAULTY(F_I18_CLIENT_TEMP_TRUNC))
+        snprintf(tmp, sizeof tmp, ".sft-partial-%.40s", base);
     snprintf(g_tmp_path, sizeof g_tmp_path, "%s/%s", dir, tmp);
     g_tmp_live = 1;
+    if (FAULTY(F_I18_CLIENT_TEMP_TRUNC)) {
+        if (faccessat(dirfd, tmp, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+            fprintf(stderr, "eke5: reusing a stale temporary file\n");
+        tfd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    } else
     tfd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                  FAULTY(F_CLIENT_TEMP_0644) ? 0666 : 0600);
     if (tfd < 0) {
@@ -450,6 +467,10 @@ static int do_get(struct chan *ch, const char *name, const char *out, int force)
                 g_tmp_live = 0;
             }
             goto out;
+        }
+        if (FAULTY(F_I18_CLIENT_UNKNOWN_TYPE) && !i18_defined_type(f.type)) {
+            frame_free(&f); /* "a newer server's frame: not ours to judge" */
+            continue;
         }
         if (strcmp(f.type, "DONE") != 0) {
             chan_send_error(ch, E_UNEXPECTED, "expected DATA or DONE", -1);
@@ -630,12 +651,13 @@ static int do_put(struct chan *ch, const char *file, const char *name)
         report_eror(&f);
         goto out;
     }
-    if (strcmp(f.type, "DONE") != 0) {
+    if (FAULTY(F_I18_CLIENT_PUT_NOT_EROR)) {
+        /* not an error: the server took it */
+    } else if (strcmp(f.type, "DONE") != 0) {
         chan_send_error(ch, E_UNEXPECTED, "expected DONE", -1);
         fprintf(stderr, "eke5: unexpected frame from the server\n");
         goto out;
-    }
-    {
+    } else {
         /* The server's DONE has the schema of any DONE (FRM-9): size and sha256. */
         int dcode = 0;
         size_t dl = 0;

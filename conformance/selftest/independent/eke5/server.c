@@ -255,6 +255,19 @@ static void user_pw(const char *u, size_t len, uint8_t pw[32])
 }
 
 /* ---------------- the handshake ---------------- */
+/* F_I18_USER_MUTEX_HS: one mutex per stripe of user names, held for the whole handshake */
+#define I18_STRIPES 16
+static pthread_mutex_t g_i18_user_mu[I18_STRIPES] = {
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER};
+/* F_I18_Y_PER_PROCESS: y and Y' drawn once */
+static pthread_mutex_t g_i18_y_mu = PTHREAD_MUTEX_INITIALIZER;
+static BIGNUM *g_i18_y;
+static uint8_t g_i18_yp[GROUP_BYTES];
 static void answer_rx_error(struct chan *ch, int st, int code)
 {
     if (st == RX_TIMEOUT) {
@@ -275,6 +288,7 @@ static int handshake(struct conn *c, struct chan *ch)
     uint8_t pw[32], a[GROUP_BYTES], xp[GROUP_BYTES], yp[GROUP_BYTES], b[GROUP_BYTES];
     uint8_t th[32], z[GROUP_BYTES], ns[32], c2[32 + TAG_BYTES];
     struct eke_keys keys;
+    pthread_mutex_t *user_mu = NULL;
     memset(&f, 0, sizeof f);
     if (X == NULL || y == NULL)
         goto out;
@@ -300,6 +314,13 @@ static int handshake(struct conn *c, struct chan *ch)
         goto out;
     }
     hex_encode((const uint8_t *)user, ulen, user_key);
+    if (FAULTY(F_I18_USER_MUTEX_HS)) {
+        unsigned hsh = 5381;
+        for (size_t k = 0; k < ulen; k++)
+            hsh = hsh * 33u + (unsigned char)user[k];
+        user_mu = &g_i18_user_mu[hsh % I18_STRIPES];
+        pthread_mutex_lock(user_mu);
+    }
     long long retry = 0;
     int tr = throttle_begin(user_key, c->addr, &retry);
     if (tr == TH_THROTTLED) {
@@ -320,7 +341,24 @@ static int handshake(struct conn *c, struct chan *ch)
     if (rr < 0)
         goto internal;
     x_invalid = rr;
-    if (random_exponent(y) != 0 || make_public(y, yp) != 0 || feistel(pw, yp, b, 0) != 0)
+    int yr;
+    if (FAULTY(F_I18_Y_PER_PROCESS)) {
+        pthread_mutex_lock(&g_i18_y_mu);
+        if (g_i18_y == NULL) {
+            g_i18_y = BN_new();
+            if (g_i18_y != NULL && (random_exponent(g_i18_y) != 0 || make_public(g_i18_y, g_i18_yp) != 0)) {
+                BN_free(g_i18_y);
+                g_i18_y = NULL;
+            }
+        }
+        yr = (g_i18_y == NULL || BN_copy(y, g_i18_y) == NULL) ? -1 : 0;
+        if (yr == 0)
+            memcpy(yp, g_i18_yp, GROUP_BYTES);
+        pthread_mutex_unlock(&g_i18_y_mu);
+    } else {
+        yr = (random_exponent(y) != 0 || make_public(y, yp) != 0) ? -1 : 0;
+    }
+    if (yr != 0 || feistel(pw, yp, b, 0) != 0)
         goto internal;
     if (transcript_hash((const uint8_t *)user, ulen, a, b, th) != 0)
         goto internal;
@@ -434,6 +472,8 @@ out:
     if (pending)
         throttle_end(user_key, c->addr,
                      (!success && !eke3_seen && FAULTY(F_PENDING_NOT_COUNTED)) ? 2 : success);
+    if (user_mu != NULL)
+        pthread_mutex_unlock(user_mu);
     json_decref(j);
     frame_free(&f);
     OPENSSL_cleanse(&keys, sizeof keys);
@@ -799,7 +839,8 @@ static int do_putf(struct chan *ch, json_t *req, struct put_state *p)
 
 static int do_data(struct chan *ch, const struct frame *f, struct put_state *p)
 {
-    if (p->received + f->len > p->size + (FAULTY(F_DATA_OFF_BY_ONE) ? 1 : 0)) {
+    if (FAULTY(F_I18_EXCESS_PER_FRAME) ? f->len > p->size
+        : p->received + f->len > p->size + (FAULTY(F_DATA_OFF_BY_ONE) ? 1 : 0)) {
         put_discard(p);
         if (FAULTY(F_R2_EXCESS_NONFATAL))
             return chan_send_error(ch, E_INTEGRITY, "more data than announced", -1);
@@ -941,7 +982,24 @@ static void app_loop(struct chan *ch)
             frame_free(&f);
             break;
         }
-        if (!put.active) {
+        int i18_other = FAULTY(F_I18_IDLE_SWITCH_DEFAULT) &&
+                        (strcmp(t, "RSFL") == 0 || strcmp(t, "DONE") == 0 || strcmp(t, "DATA") == 0);
+        if (!put.active && i18_other) {
+            switch (t[0]) { /* the planted dispatch: by first letter, default is the end */
+            case 'R': {
+                json_t *j = parse_control(&f, &code);
+                if (j == NULL)
+                    chan_send_error(ch, E_BAD_FRAME, "malformed payload", -1);
+                else
+                    rc = do_get(ch, j);
+                json_decref(j);
+                break;
+            }
+            default:
+                chan_send(ch, "BYE_", (const uint8_t *)"{}", 2);
+                break;
+            }
+        } else if (!put.active) {
             if (is_type(t, "RQFL") || is_type(t, "PUTF") || is_type(t, "BYE_")) {
                 json_t *j = parse_control(&f, &code);
                 if (j == NULL) {
@@ -969,6 +1027,8 @@ static void app_loop(struct chan *ch)
                     rc = do_done(ch, j, &put);
                 }
                 json_decref(j);
+            } else if (FAULTY(F_I18_RECEIVING_DEFAULT_DATA)) {
+                rc = do_data(ch, &f, &put); /* the else branch: whatever comes is data */
             } else {
                 chan_send_error(ch, E_UNEXPECTED, "frame not allowed during a put", -1);
             }
@@ -1044,7 +1104,8 @@ static int admit(struct conn *c)
     pthread_mutex_lock(&g_conn_mu);
     unsigned same = 0;
     for (struct conn *o = g_conns; o != NULL; o = o->next)
-        if (o->handshaking && strcmp(o->addr, c->addr) == 0)
+        if (FAULTY(F_I18_ADDR_CAP_OR) ? (o->handshaking || strcmp(o->addr, c->addr) == 0)
+                                       : (o->handshaking && strcmp(o->addr, c->addr) == 0))
             same++;
     if (FAULTY(F_R2_ADDR_CAP_OFF_BY_ONE) ? same > cfg.max_pending_per_address
                                          : same >= cfg.max_pending_per_address) {
@@ -1319,6 +1380,17 @@ int server_main(int argc, char **argv)
                 refuse_busy(fd);
             free(c);
             continue;
+        }
+        if (FAULTY(F_I18_ACCEPT_PEEK)) {
+            /* sniff the first header here: drop what is not sft-eke/1 cheaply */
+            uint8_t peek[8];
+            ssize_t pr = recv(fd, peek, sizeof peek, MSG_PEEK | MSG_WAITALL);
+            if (pr <= 0) {
+                conn_remove(c);
+                close(fd);
+                free(c);
+                continue;
+            }
         }
         struct timeval tv;
         tv.tv_sec = (time_t)cfg.idle_timeout;

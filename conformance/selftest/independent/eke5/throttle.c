@@ -28,6 +28,8 @@ struct table {
 };
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+/* F_I18_FAIL_COUNT_SNAPSHOT: the counts read at EKE1, kept by the connection's thread */
+static __thread unsigned t_i18_snap_u, t_i18_snap_a;
 static struct table g_users, g_addrs;
 static struct throttle_cfg g_cfg;
 static char g_path[4096];
@@ -208,7 +210,9 @@ int throttle_begin(const char *user_key, const char *addr_key, long long *retry_
         result = TH_THROTTLED;
         goto out;
     }
-    if (u->pending >= g_cfg.pending_user || a->pending >= g_cfg.pending_addr) {
+    if (FAULTY(F_I18_PENDING_CAPS_AND)
+            ? (u->pending >= g_cfg.pending_user && a->pending >= g_cfg.pending_addr)
+            : (u->pending >= g_cfg.pending_user || a->pending >= g_cfg.pending_addr)) {
         *retry_after = 1;
         result = TH_BUSY;
         goto out;
@@ -216,6 +220,8 @@ int throttle_begin(const char *user_key, const char *addr_key, long long *retry_
     u->pending++;
     a->pending++;
     u->touched = a->touched = now;
+    t_i18_snap_u = u->fails;
+    t_i18_snap_a = a->fails;
 out:
     pthread_mutex_unlock(&g_mu);
     return result;
@@ -282,13 +288,13 @@ void throttle_end(const char *user_key, const char *addr_key, int success)
         }
     } else {
         if (u != NULL) {
-            u->fails++;
+            u->fails = FAULTY(F_I18_FAIL_COUNT_SNAPSHOT) ? t_i18_snap_u + 1 : u->fails + 1;
             u->consecutive++;
             lock_after_failure(u, now);
             u->touched = now;
         }
         if (a != NULL) {
-            a->fails++;
+            a->fails = FAULTY(F_I18_FAIL_COUNT_SNAPSHOT) ? t_i18_snap_a + 1 : a->fails + 1;
             lock_after_failure(a, now);
             a->touched = now;
         }

@@ -85,6 +85,8 @@ async function connect(pki, dest, timeoutMs) {
     ? verdict.alias?.toLowerCase() === dest.alias.toLowerCase()
     : verdict.alias === dest.alias;
   if (fault('client_cn_substring')) same = x509.subject.includes(`CN=${dest.alias}`);
+  // i18_client_own_alias_accepted: a connection to oneself is fine
+  if (fault('i18_client_own_alias_accepted') && verdict.alias !== undefined && verdict.alias === pki.ownAlias()) same = true;
   if (!fault('client_cn_unchecked') && !same) {
     refuse(`its certificate names ${JSON.stringify(verdict.alias)}, not ${JSON.stringify(dest.alias)}`);
   }
@@ -148,6 +150,7 @@ export async function get(pki, opts) {
   const idleMs = opts.idleTimeout * 1000;
   let outPresent = true;  // lstat: a symbolic link at the output, dangling or not, exists [APP-GET-6]
   try { fs.lstatSync(out); } catch (e) { if (e.code === 'ENOENT') outPresent = false; }
+  if (fault('i18_client_exists_sync')) outPresent = fs.existsSync(out);
   if (outPresent && !opts.force && !fault('client_rename_replaces')) throw new ClientFailure(`${out} exists (use --force)`);
   sweepStale(dir, idleMs);
   const { sock } = await connect(pki, dest, opts.timeout * 1000);
@@ -222,7 +225,8 @@ export async function get(pki, opts) {
       }
       const rshaOk = rsha === undefined || rsha === digest;
       const shaOk = fault('client_sizes_only') || (dsha === digest && rshaOk);
-      if (got !== size || dsize !== size || !shaOk) {
+      const sizesBad = fault('i18_client_size_vs_done_only') ? got !== dsize : got !== size || dsize !== size;
+      if (sizesBad || !shaOk) {
         if (fault('client_integrity_no_eror')) throw new ClientFailure('integrity check failed: size or SHA-256 mismatch');
         throw new ProtoError('integrity_failed', 'size or SHA-256 mismatch');
       }
@@ -230,7 +234,10 @@ export async function get(pki, opts) {
     }
     fs.fsyncSync(temp.fd);
     fs.closeSync(temp.fd);
-    if (fault('client_rename_replaces') || opts.force) fs.renameSync(temp.path, target);
+    if (fault('i18_client_exists_sync') && !opts.force) {
+      if (fs.existsSync(target)) throw new ClientFailure(`${target} exists`);
+      fs.renameSync(temp.path, target);
+    } else if (fault('client_rename_replaces') || opts.force) fs.renameSync(temp.path, target);
     else {
       fs.linkSync(temp.path, target);
       fs.rmSync(temp.path);
@@ -286,7 +293,7 @@ export async function put(pki, opts) {
     await send(sock, frame('DONE', { size, sha256: digest }), idleMs);
     let f;
     try {
-      f = await expectFrame(reader, sock, ['DONE']);
+      f = await expectFrame(reader, sock, fault('i18_client_put_non_eror_ok') ? ['DONE', 'RSFL', 'DATA', 'BYE_', 'PUTF', 'RQFL'] : ['DONE']);
     } catch (e) {
       if (e instanceof Truncated && fault('client_put_close_is_success')) {
         closeTls(sock);
@@ -295,6 +302,10 @@ export async function put(pki, opts) {
       throw e;
     }
     if (f.type === 'EROR') throw new ClientFailure(`put failed: ${f.name}`);
+    if (fault('i18_client_put_non_eror_ok') && f.type !== 'DONE') {
+      closeTls(sock); // not an error: the responder took it
+      return;
+    }
     const done = parseControl(f.payload);
     if (getInt(done, 'size') !== BigInt(size) || getSha(done, 'sha256') !== digest) {
       throw new ProtoError('integrity_failed', 'the responder acknowledged other content');

@@ -87,6 +87,25 @@ export const FAULTS = {
   partial_prefix_on_full_name: ['APP-NAME-9', 'L5: the .sft-partial- prefix checked on the whole name, not its basename'],
   refused_put_leaves_receiving: ['ERR-3', 'L6: the state moves to receiving before the PUTF checks: after a refusal every frame is unexpected'],
   put_inflight_name_leak: ['APP-PUT-8', 'L6: an in-progress-names set never cleared by a failed put: its name is then exists'],
+  // Session 15, helper I18 (blind). Lenses L1-L6 of lenses15.md: one blocks all, reflection and
+  // cross-context acceptance, the default branch, compound conditions, asymmetric cost,
+  // check-then-act under concurrency.
+  i18_get_global_queue: ['LIM-5', 'L1: gets go one at a time through a responder-wide promise chain, held across the DATA writes'],
+  i18_alias_put_lock: ['LIM-5', "L1: an alias's puts serialised by a per-alias promise chain held until the put ends"],
+  i18_client_own_alias_accepted: ['PKI-ID-1', "L2: initiator: a responder whose CN is the initiator's own alias is accepted too (a connection to oneself)"],
+  i18_record_found_by_address: ['LIM-1', "L2: the admission record of an established socket looked up by remote address only: another pending connection's timer is disarmed"],
+  i18_sigalg_denylist: ['PKI-CERT-9', 'L3: the certificate signature algorithm checked against a deny-list (SHA-1, MD5): any other hash passes'],
+  i18_unknown_type_skipped: ['FRM-5', 'L3: a frame of an undefined type within the control limit is skipped (forward compatibility)'],
+  i18_client_put_non_eror_ok: ['APP-PUT-10', 'L3: initiator: after its DONE any frame but EROR is taken as the receipt'],
+  i18_rsa_size_unchecked: ['PKI-CERT-9', 'L4: the key check covers the EC curve only; any RSA key passes'],
+  i18_put_size_vs_done_only: ['APP-PUT-5', "L4: a put's bytes compared with DONE.size only, not with PUTF.size"],
+  i18_client_size_vs_done_only: ['APP-GET-3', "L4: initiator: a get's bytes compared with DONE.size only, not with RSFL.size"],
+  i18_frame_limit_after_payload: ['FRM-3', 'L5: the frame limit judged once the whole frame is in, not at the header'],
+  i18_excess_per_frame: ['APP-PUT-6', 'L5: excess DATA judged per frame (length > size), not on the total received'],
+  i18_admit_await_gap: ['LIM-8', 'L6: admission awaits an inbox check between the per-address count and recording the connection'],
+  i18_done_exists_sync_then_rename: ['APP-PUT-3', 'L6: at DONE fs.existsSync(final) then fs.renameSync: a link made meanwhile (dangling) is replaced'],
+  i18_client_exists_sync: ['APP-GET-6', 'L6: initiator: fs.existsSync(out) then fs.renameSync: a dangling link at the output is replaced'],
+  i18_temp_named_after_put: ['APP-PUT-8', 'L6: the temporary named .sft-partial-<basename>, reused if it exists: two puts of one name write one file'],
   b14_client_short_write_ignored: ['APP-STORE-3', "initiator: fs.writeSync's count ignored: a write cut short (file-size limit) leaves a truncated file under the final name, exit 0"],
 };
 

@@ -79,6 +79,14 @@ export class Pki {
     this.caUrl = caUrl;
     this.crl = null;
   }
+  /** The CN of our own certificate (i18_client_own_alias_accepted). */
+  ownAlias() {
+    try {
+      return parseCertificate(new crypto.X509Certificate(this.certPem).raw).cns[0];
+    } catch {
+      return undefined;
+    }
+  }
   async loadCrl() {
     this.crl = await fetchCrl(this.caUrl, this.rootPem, this.root.publicKey);
     return this.crl;
@@ -112,12 +120,15 @@ export class Pki {
         return { why: 'outside its validity' };
       }
     } else if (now < Date.parse(x509.validFrom) || now > Date.parse(x509.validTo)) return { why: 'outside its validity' };
-    if (c.sigAlg !== OID.sha256WithRSA && c.sigAlg !== OID.ecdsaSha256) return { why: 'not signed with SHA-256' };
+    if (fault('i18_sigalg_denylist')) {
+      const WEAK = ['1.2.840.113549.1.1.5', '1.2.840.113549.1.1.4', '1.2.840.10045.4.1']; // SHA-1, MD5, ecdsa-with-SHA1
+      if (WEAK.includes(c.sigAlg)) return { why: 'weak signature hash' };
+    } else if (c.sigAlg !== OID.sha256WithRSA && c.sigAlg !== OID.ecdsaSha256) return { why: 'not signed with SHA-256' };
     const k = x509.publicKey;
     const d = k.asymmetricKeyDetails ?? {};
     const keyOk = k.asymmetricKeyType === 'ec'
       ? d.namedCurve === 'prime256v1'
-      : k.asymmetricKeyType === 'rsa' && d.modulusLength >= 2048;
+      : k.asymmetricKeyType === 'rsa' && (fault('i18_rsa_size_unchecked') || d.modulusLength >= 2048);
     if (!keyOk) return { why: 'key type or size' };
     if (!c.basicConstraints && !fault('missing_basic_constraints_ok')) return { why: 'no BasicConstraints' };
     if (c.basicConstraints?.ca && !fault('ca_true_leaf_accepted')) return { why: 'CA:TRUE' };

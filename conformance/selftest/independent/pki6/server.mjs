@@ -44,6 +44,8 @@ export class Responder {
     this.allow = cfg.allow.length ? new Set(cfg.allow) : null;
     this.conns = new Set(); // every admitted raw socket: {raw, addr, t0, established}
     this.inflight = new Set(); // put_inflight_name_leak: names of puts in progress
+    this.getQueue = Promise.resolve(); // i18_get_global_queue
+    this.putLocks = new Map(); // i18_alias_put_lock: alias -> the tail of its chain
   }
 
   sweepInbox() {
@@ -71,7 +73,9 @@ export class Responder {
   listen(host, port) {
     const server = tls.createServer({ ...this.secureOptions(), allowHalfOpen: false });
     this.server = server;
-    server.prependListener('connection', (raw) => this.admit(raw));
+    server.prependListener('connection', (raw) => {
+      this.admit(raw).catch((e) => log(`admission failed: ${e.message}`));
+    });
     server.on('secureConnection', (sock) => {
       this.serve(sock).catch((e) => {
         log(`connection failed: ${e.message}`);
@@ -103,13 +107,20 @@ export class Responder {
   }
 
   /** LIM-4, LIM-8, LIM-9 and the handshake deadline counted from accept (LIM-1). */
-  admit(raw) {
+  async admit(raw) {
     const addr = raw.remoteAddress;
     const pending = [...this.conns].filter((c) => !c.established);
     if (!fault('no_per_address_cap') && (fault('per_address_counts_established') ? [...this.conns] : pending).filter((c) => c.addr === addr).length >= this.cfg.maxPendingPerAddress) {
       log(`refused ${addr}: too many handshakes from it`);
       raw.destroy();
       return;
+    }
+    if (fault('i18_admit_await_gap')) {
+      // the inbox must still be there before we take a connection
+      try {
+        await fs.promises.access(this.inbox, fs.constants.W_OK);
+      } catch {}
+      if (raw.destroyed) return;
     }
     if (this.conns.size >= this.cfg.maxConnections) {
       if (pending.length && !fault('no_handshake_eviction')) {
@@ -143,7 +154,9 @@ export class Responder {
   }
 
   async serve(sock) {
-    const rec = sock._parent?.sftRecord ?? [...this.conns].find((c) => c.raw.remotePort === sock.remotePort && c.raw.remoteAddress === sock.remoteAddress);
+    const rec = fault('i18_record_found_by_address')
+      ? [...this.conns].find((c) => !c.established && c.raw.remoteAddress === sock.remoteAddress)
+      : sock._parent?.sftRecord ?? [...this.conns].find((c) => c.raw.remotePort === sock.remotePort && c.raw.remoteAddress === sock.remoteAddress);
     if (rec) rec.established = true;
     if (sock.alpnProtocol !== ALPN && !fault('alpn_unchecked')) {
       log('refused: no sft-pki/1 ALPN');
@@ -350,6 +363,15 @@ class Connection {
       fs.closeSync(fd);
       return this.refuse('too_large', 'file above the size limit');
     }
+    let release;
+    if (fault('i18_get_global_queue')) {
+      // one get at a time: disk reads in order, whatever the number of peers
+      const prev = this.r.getQueue;
+      this.r.getQueue = new Promise((r) => {
+        release = r;
+      });
+      await prev;
+    }
     try {
       await this.out(frame('RSFL', { name, size }));
       const h = crypto.createHash('sha256');
@@ -366,10 +388,30 @@ class Connection {
       await this.out(frame('DONE', { size, sha256: h.digest('hex') }));
     } finally {
       fs.closeSync(fd);
+      release?.();
     }
   }
 
   async put(msg) {
+    if (!fault('i18_alias_put_lock')) return this.putOne(msg);
+    // an alias's puts go one after another (its inbox writes in order)
+    const prev = this.r.putLocks.get(this.alias) ?? Promise.resolve();
+    let release;
+    const mine = new Promise((r) => {
+      release = r;
+    });
+    const tail = prev.then(() => mine);
+    this.r.putLocks.set(this.alias, tail);
+    await prev;
+    try {
+      return await this.putOne(msg);
+    } finally {
+      release();
+      if (this.r.putLocks.get(this.alias) === tail) this.r.putLocks.delete(this.alias);
+    }
+  }
+
+  async putOne(msg) {
     const name = getStr(msg, 'name');
     const size = getInt(msg, 'size');
     // putf_sha_null_absent: `== null` covers a missing member and null alike
@@ -390,8 +432,13 @@ class Connection {
       if (this.r.inflight.has(base)) return this.refuse('exists', 'a put of that name is in progress');
       this.r.inflight.add(base);
     }
-    const tmpPath = path.join(this.r.inbox, PARTIAL + crypto.randomBytes(12).toString('hex'));
-    const fd = fs.openSync(tmpPath, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+    let tmpPath = path.join(this.r.inbox, PARTIAL + crypto.randomBytes(12).toString('hex'));
+    let fd;
+    if (fault('i18_temp_named_after_put')) {
+      tmpPath = path.join(this.r.inbox, PARTIAL + base);
+      if (fs.existsSync(tmpPath)) log(`reusing the stale temporary of ${base}`);
+      fd = fs.openSync(tmpPath, 'w', 0o600);
+    } else fd = fs.openSync(tmpPath, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
     this.temp = { fd, path: tmpPath };
     this.tempFinal = final;
     await this.out(frame('RSFL', { accept: true, name: base }));
@@ -405,7 +452,8 @@ class Connection {
     if (fault('put_no_idle_deadline')) this.reader.idleMs = 1e9; // the put's own pace
     for (;;) {
       const f = await this.reader.next((type, length) => {
-        if (type === 'DATA' && BigInt(length) > size - got && !fault('overflow_checked_at_done')) {
+        const over = fault('i18_excess_per_frame') ? BigInt(length) > size : BigInt(length) > size - got;
+        if (type === 'DATA' && over && !fault('overflow_checked_at_done')) {
           throw new ProtoError('integrity_failed', 'more data than announced');
         }
       });
@@ -434,14 +482,18 @@ class Connection {
       const digest = h.digest('hex');
       const offeredOk = fault('putf_sha_unchecked') || offered === undefined || offered === digest;
       const claimsOk = dsha === (offered ?? digest); // put_sha_claims_compared: DONE against PUTF's promise
-      if (fault('put_sha_claims_compared') ? got !== size || dsize !== size || !claimsOk : got !== size || dsize !== size || dsha !== digest || !offeredOk) {
+      const sizesBad = fault('i18_put_size_vs_done_only') ? got !== dsize : got !== size || dsize !== size;
+      if (fault('put_sha_claims_compared') ? got !== size || dsize !== size || !claimsOk : sizesBad || dsha !== digest || !offeredOk) {
         if (fault('integrity_as_internal')) throw new Error('size or SHA-256 mismatch');
         throw new ProtoError('integrity_failed', 'size or SHA-256 mismatch');
       }
       fs.fsyncSync(fd);
       fs.closeSync(fd);
       try {
-        if (fault('put_exists_then_rename')) fs.renameSync(tmpPath, final);
+        if (fault('i18_done_exists_sync_then_rename')) {
+          if (fs.existsSync(final)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
+          fs.renameSync(tmpPath, final);
+        } else if (fault('put_exists_then_rename')) fs.renameSync(tmpPath, final);
         else fs.linkSync(tmpPath, final);
       } catch (e) {
         this.temp = { fd: -1, path: tmpPath };
@@ -449,7 +501,7 @@ class Connection {
         if (e.code === 'EEXIST') return this.refuse('exists', 'file exists');
         throw e;
       }
-      if (!fault('put_exists_then_rename')) fs.rmSync(tmpPath, { force: true });
+      if (!fault('put_exists_then_rename') && !fault('i18_done_exists_sync_then_rename')) fs.rmSync(tmpPath, { force: true });
       this.temp = null;
       this.tempFinal = null;
       const dfd = fs.openSync(this.r.inbox, fs.constants.O_RDONLY);

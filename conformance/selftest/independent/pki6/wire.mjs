@@ -286,10 +286,18 @@ export class Reader {
         const type = h.toString('latin1', 0, 4);
         const length = fault('signed_frame_length') ? h.readInt32BE(4) : h.readUInt32BE(4);
         if (!/^[A-Z0-9_]{4}$/.test(type)) throw headerError('bad_frame', 'bad frame type');
-        if (length > this.frameLimit) throw headerError('frame_too_large', 'frame too large');
-        if (!TYPES.has(type)) throw headerError('unexpected_frame', 'unknown frame type');
-        if (type !== 'DATA' && length > CONTROL_LIMIT && !fault('control_limit_in_chars')) throw headerError('frame_too_large', 'control payload too large');
-        if (type === 'DATA' && length > DATA_LIMIT) throw headerError('bad_frame', 'DATA too large');
+        // i18_frame_limit_after_payload: the whole frame first, judged once it is in
+        const late = fault('i18_frame_limit_after_payload') && length > this.frameLimit;
+        if (late && this.len >= 8 + length) throw headerError('frame_too_large', 'frame too large');
+        if (length > this.frameLimit && !late) throw headerError('frame_too_large', 'frame too large');
+        if (!TYPES.has(type) && fault('i18_unknown_type_skipped') && length <= CONTROL_LIMIT) {
+          if (this.len >= 8 + length) {
+            this.consume(8 + length); // a newer peer's frame: not ours to judge
+            continue;
+          }
+        } else if (!TYPES.has(type)) throw headerError('unexpected_frame', 'unknown frame type');
+        if (!late && type !== 'DATA' && length > CONTROL_LIMIT && !fault('control_limit_in_chars')) throw headerError('frame_too_large', 'control payload too large');
+        if (!late && type === 'DATA' && length > DATA_LIMIT) throw headerError('bad_frame', 'DATA too large');
         if (type === 'DATA' && length === 0) throw headerError('bad_frame', 'empty DATA');
         if (onHeader) {
           try {
@@ -299,7 +307,7 @@ export class Reader {
             throw e;
           }
         }
-        if (this.len >= 8 + length) {
+        if (this.len >= 8 + length && TYPES.has(type)) {
           const payload = Buffer.from(this.bytes(8 + length).subarray(8));
           this.consume(8 + Math.max(length, 0));
           return { type, payload };
