@@ -7,6 +7,7 @@ mutant's own subprocess (see conformance/selftest/mutants.py).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from conformance.selftest.mutant import Mutant, _module
@@ -437,6 +438,37 @@ def _ca_failure_time_rounded_down() -> None:
     server.LoginThrottle._count = _count
 
 
+def _eke_client_login_close_reported(*, resets_only: bool) -> Callable[[], None]:
+    """The eke client reports a close during its login as a bare transport error: a
+    reset only (`resets_only`: "connection lost: [Errno 104] ..."), or a FIN too
+    ("protocol error during login: connection closed during handshake")."""
+
+    def apply() -> None:
+        client = _module("reference.eke.client")
+        original = client.EkeClient.connect
+
+        def connect(self: Any) -> Any:
+            try:
+                return original(self)
+            except client.TransferFailed as exc:
+                if "server busy?" not in str(exc):
+                    raise
+                cause = exc.__context__
+                if isinstance(cause, ConnectionResetError):
+                    raise client.TransferFailed(
+                        f"connection lost during login: {cause}"
+                    ) from None
+                if resets_only:
+                    raise
+                raise client.TransferFailed(
+                    "protocol error during login: connection closed during handshake"
+                ) from None
+
+        client.EkeClient.connect = connect
+
+    return apply
+
+
 MUTANTS: tuple[Mutant, ...] = (
     *_RESERVED,
     Mutant(
@@ -643,6 +675,29 @@ MUTANTS: tuple[Mutant, ...] = (
         description="B = g^b computed after the throttle check but before the pending cap: "
         "a busy EKE1 costs an exponentiation",
         apply=_eke_exponentiation_before_pending_cap,
+    ),
+    Mutant(
+        name="lead-eke-client-login-close-bare",
+        group="eke-client",
+        profile="eke",
+        requirement="LIM-9",
+        test_file="test_client_login_closed.py",
+        description="the eke client reports a FIN during its login as 'protocol error "
+        "during login: connection closed during handshake' (a reset as the socket's error)",
+        apply=_eke_client_login_close_reported(resets_only=False),
+        client=True,
+    ),
+    Mutant(
+        name="lead-eke-client-login-reset-bare",
+        group="eke-client",
+        profile="eke",
+        requirement="LIM-9",
+        test_file="test_client_login_closed.py",
+        description="the eke client reports a reset during its login as 'connection lost "
+        "during login: [Errno 104] Connection reset by peer' (a SHOULD: judged strict)",
+        apply=_eke_client_login_close_reported(resets_only=True),
+        client=True,
+        strict=True,
     ),
     Mutant(
         name="lead-ca-verifies-before-throttle",

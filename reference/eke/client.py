@@ -232,6 +232,13 @@ class EkeClient:
         except ClientError:
             self.close()
             raise
+        except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
+            # A reset is a close too: a server evicting a pending login (LIM-9) with
+            # unread bytes queued resets the connection.
+            self.close()
+            raise TransferFailed(
+                "the server closed the connection during the login (server busy?)"
+            ) from None
         except OSError as exc:
             self.close()
             raise TransferFailed(f"connection lost during login: {exc}") from None

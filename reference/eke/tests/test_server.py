@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -581,18 +582,22 @@ def test_close_linger_is_validated() -> None:
 
 
 @pytest.mark.req("LIM-9")
+@pytest.mark.parametrize("ending", ["fin", "reset"])
 def test_a_close_during_the_login_is_reported_as_server_busy(
-    pw: Callable[[str, str], bytes],
+    pw: Callable[[str, str], bytes], ending: str
 ) -> None:
     # A server over its limits closes a pending login without a word (LIM-9): the client
-    # says "server busy?", not a protocol error of its own making.
+    # says "server busy?", not a protocol error of its own making — whether the close is
+    # a FIN or a reset (a close with unread bytes queued resets the connection).
     listener = socket.create_server(("127.0.0.1", 0))
 
     def read_eke1_then_close() -> None:
         conn = listener.accept()[0]
         conn.settimeout(5)
         with contextlib.suppress(OSError):
-            conn.recv(65536)  # its EKE1, so that the close is a FIN, not a reset
+            conn.recv(65536)  # its EKE1
+        if ending == "reset":
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         conn.close()
 
     closer = threading.Thread(target=read_eke1_then_close, daemon=True)
