@@ -361,7 +361,7 @@ def _client_sweeps_after_an_hour() -> None:
     original = transfer.remove_stale_partials
 
     def remove_stale_partials(directory: Any, *, older_than: float | None = None) -> int:
-        return original(directory, older_than=None if older_than is None else 3600.0)
+        return int(original(directory, older_than=None if older_than is None else 3600.0))
 
     transfer.remove_stale_partials = remove_stale_partials
     cli_eke.remove_stale_partials = remove_stale_partials
