@@ -23,19 +23,25 @@ from __future__ import annotations
 
 import socket
 import struct
+from collections.abc import Callable
 from pathlib import Path
+from threading import Event
 
 import pytest
 
-from conformance.eke_hostile import ServerView, read_frame, run_case
+from conformance.eke_hostile import ServerView, read_frame, run_case, skip_slow_variant
 from conformance.plugin import TranscriptBook
 from conformance.target import Target
+from conformance.test_client_pki_hello_retry import run_against_hello_listener
 from conformance.wire import ConformanceFailure, RawConnection, ReceivedFrame
 
-pytestmark = [pytest.mark.side("initiator"), pytest.mark.xdist_group("eke-client")]
+pytestmark = [pytest.mark.side("initiator")]
 
 _TIMEOUT = 3.0
 _CONNECTIONS = 6  # a client that retries meets the same close each time
+# The initiator may retry a refused handshake for some seconds (the reference: up to 10
+# times within 10 s): every one is closed the same way.
+_PKI_CONNECTIONS = 64
 
 
 def _said_so(text: str) -> bool:
@@ -44,6 +50,7 @@ def _said_so(text: str) -> bool:
     return "busy" in lowered or ("server" in lowered and "clos" in lowered)
 
 
+@pytest.mark.xdist_group("eke-client")
 @pytest.mark.parametrize(
     "ending",
     [
@@ -95,4 +102,69 @@ def test_client_reports_a_login_closed_by_the_server_as_such(
             "the client fails and says that the server closed the connection, or that it is "
             'busy ("server busy?"), not a bare transport error',
             f"exit {case.result.returncode}; its output: {said.strip()[-400:]!r}",
+        )
+
+
+def _close_each_handshake(ending: str) -> Callable[[socket.socket, list[bytes], Event], None]:
+    """Accepts each connection, reads (or, `reset-unread`, lets arrive unread) the
+    initiator's ClientHello, then closes it with a FIN or a reset."""
+
+    def serve(listener: socket.socket, hellos: list[bytes], stop: Event) -> None:
+        while not stop.is_set() and len(hellos) < _PKI_CONNECTIONS:
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(_TIMEOUT)
+                try:
+                    flags = socket.MSG_PEEK if ending == "reset-unread" else 0
+                    hellos.append(conn.recv(65536, flags))
+                except OSError:
+                    hellos.append(b"")
+                if ending.startswith("reset"):
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    return serve
+
+
+@pytest.mark.profile("pki")
+@pytest.mark.parametrize(
+    "ending",
+    [
+        pytest.param("fin-after-eke1", marks=pytest.mark.req("LIM-9", level="SHOULD")),
+        pytest.param(
+            "reset-after-eke1", marks=[pytest.mark.req("LIM-9", level="SHOULD"), pytest.mark.slow]
+        ),
+        pytest.param(
+            "reset-unread", marks=[pytest.mark.req("LIM-9", level="SHOULD"), pytest.mark.slow]
+        ),
+    ],
+)
+def test_pki_initiator_reports_a_handshake_closed_by_the_responder_as_such(
+    target: Target, tmp_path: Path, ending: str, request: pytest.FixtureRequest
+) -> None:
+    """The same for the sft-pki/1 initiator, a SHOULD (LIM-9): the responder closes each
+    connection during the TLS handshake, once the ClientHello is in (read, or left
+    unread: then a reset); the initiator fails and says that the responder closed the
+    connection or is busy, not the TLS library's "unexpected EOF" (`ending`'s names are
+    the eke variants': "eke1" is the ClientHello here)."""
+    skip_slow_variant(request)  # each run waits out the initiator's retries (~10 s)
+    run, _ = run_against_hello_listener(target, tmp_path, _close_each_handshake(ending), _TIMEOUT)
+    said = f"{run.stdout}\n{run.stderr}"
+    if run.returncode == 0 or run.timed_out:
+        raise ConformanceFailure(
+            f"LIM-9: every TLS handshake was closed by the responder ({ending}); the "
+            f"initiator must fail and say so\n{run.describe()}"
+        )
+    if not _said_so(said.replace("responder", "server")):
+        raise ConformanceFailure.evidence(
+            "every connection of the initiator was closed by the responder during the TLS "
+            f"handshake ({ending.replace('-', ' ').replace('eke1', 'the ClientHello')}), as "
+            "a responder evicting pending handshakes does (LIM-9)",
+            "the initiator fails and says that the responder closed the connection, or "
+            "that it is busy, not a bare transport error",
+            f"exit {run.returncode}; its output: {said.strip()[-400:]!r}",
         )

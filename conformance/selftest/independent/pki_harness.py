@@ -122,6 +122,7 @@ PKI_FILES = (
     "test_client_sigint.py",
     "test_client_sweep_idle_age.py",
     "test_client_sweep_upper_age.py",
+    "test_client_login_closed.py",
     "test_interop_answer_frames.py",
     "test_interop_stalled_payloads.py",
     "test_interop_put_receipt_frames.py",
