@@ -594,6 +594,7 @@ class EmbeddedReference:
             ca_url=ca_url,
             enroll=(enrolment,),
             responder_alias="alice",
+            allow=_ALLOWED,  # PKI-ID-3: exactly the --allow aliases above
             ca_user_add_cmd=f"{admin} user add {{alias}} --dir {ca_dir_arg} --password-stdin",
             ca_revoke_cmd=f"{admin} revoke {{alias}} --dir {ca_dir_arg}",
             # CA-ENR-20: `sft ca serve` re-executes itself on SIGHUP, keeping its socket.

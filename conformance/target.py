@@ -30,6 +30,7 @@ it belongs elsewhere, where (`TARGET_FILE_KEYS`); conformance/README.md document
     ca_url = "https://127.0.0.1:8443"
     enroll = ["suite:suite.pw"]     # enrolment mode
     responder_alias = "alice"
+    allow = ["suite", "carol"]      # the responder's allow list, exactly (optional)
     ca_restart_cmd = "systemctl restart my-ca"  # CA-ENR-20 (optional): same URL
     [pki.identities]                # certificates the suite may present (e.g. one revoked)
     revoked = {cert = "revoked.pem", key = "revoked.key"}
@@ -193,6 +194,9 @@ class Target:
     ca_url: str | None = None
     enroll: tuple[Account, ...] = ()
     responder_alias: str | None = None
+    # The responder's allow list (PKI-ID-3), exactly, when the target declares it: every
+    # alias on it and no other (None: not declared; the cases needing it SKIP).
+    allow: tuple[str, ...] | None = None
     # How to administer the CA (CA-ENR-11): command templates run without a shell;
     # `{alias}` is replaced, the add command reads the new user's password on stdin.
     ca_user_add_cmd: str | None = None
@@ -333,6 +337,8 @@ class Target:
             pki.append(f"ca_url = {_toml_str(self.ca_url)}")
         if self.responder_alias:
             pki.append(f"responder_alias = {_toml_str(self.responder_alias)}")
+        if self.allow is not None:
+            pki.append(f"allow = [{', '.join(_toml_str(a) for a in self.allow)}]")
         for key, command in (
             ("ca_user_add_cmd", self.ca_user_add_cmd),
             ("ca_revoke_cmd", self.ca_revoke_cmd),
@@ -421,6 +427,7 @@ TARGET_FILE_KEYS: Mapping[str, frozenset[str]] = {
             "ca_url",
             "enroll",
             "responder_alias",
+            "allow",
             "identities",
             "ca_user_add_cmd",
             "ca_revoke_cmd",
@@ -507,6 +514,10 @@ def load_target_file(path: Path) -> dict[str, Any]:
         out["enroll"] = tuple(_account(a, base) for a in pki["enroll"])
     if "responder_alias" in pki:
         out["responder_alias"] = str(pki["responder_alias"])
+    if "allow" in pki:
+        if not isinstance(pki["allow"], list):
+            raise TargetConfigError(f"{path}: [pki] allow must be a list of aliases")
+        out["allow"] = tuple(str(a) for a in pki["allow"])
     for key in ("ca_user_add_cmd", "ca_revoke_cmd", "ca_restart_cmd"):
         if key in pki:
             out[key] = str(pki[key])

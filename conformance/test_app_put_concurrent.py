@@ -152,3 +152,63 @@ def test_puts_ending_together_are_each_acknowledged_with_their_own_done(
         )
         failure.violates = ("APP-PUT-5",)
         raise failure
+
+
+@pytest.mark.req("APP-STORE-1", "APP-PUT-5")
+def test_interleaved_puts_of_two_names_keep_their_own_bytes(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """Two connections put two different contents under two fresh names at once, their
+    DATA interleaved chunk by chunk, their DONEs back to back: each is acknowledged with
+    its own DONE and (where the inbox is known) holds exactly its own bytes. A temporary
+    whose name is not random and exclusive — the clock's second, a name-derived or
+    per-connection counter opened with O_TRUNC — is shared by both: one put truncates and
+    overwrites the other's bytes, and the second commit finds its temporary gone."""
+    require(target, "put")
+    size_a, size_b = 5 * _CHUNK + 123, 3 * _CHUNK + 45
+    if target.limits.max_file_size < size_a:
+        pytest.skip(f"the maximum file size is below the {size_a} bytes this case puts")
+    data_a = hashlib.sha256(b"interleaved a").digest() * (size_a // 32) + b"a" * (size_a % 32)
+    data_b = hashlib.sha256(b"interleaved b").digest() * (size_b // 32) + b"b" * (size_b % 32)
+    first, second = app_channel(), app_channel()
+    name_a, name_b = fresh_name(), fresh_name()
+    _offer(first, name_a, data_a, f"APP-STORE-1: PUTF {name_a!r}")
+    _offer(second, name_b, data_b, f"APP-STORE-1: PUTF {name_b!r} while {name_a!r} is open")
+    chunks_a = [data_a[i : i + _CHUNK] for i in range(0, len(data_a), _CHUNK)]
+    chunks_b = [data_b[i : i + _CHUNK] for i in range(0, len(data_b), _CHUNK)]
+    for index in range(max(len(chunks_a), len(chunks_b))):
+        if index < len(chunks_a):
+            first.send_frame("DATA", chunks_a[index])
+        if index < len(chunks_b):
+            second.send_frame("DATA", chunks_b[index])
+    _send_done(first, data_a)
+    _send_done(second, data_b)
+    problems = [
+        p
+        for p in (
+            _acknowledged(first, data_a, f"the put of {name_a!r}"),
+            _acknowledged(second, data_b, f"the put of {name_b!r}"),
+        )
+        if p is not None
+    ]
+    if not problems and target.inbox is not None:
+        for name, data in ((name_a, data_a), (name_b, data_b)):
+            try:
+                stored = (target.inbox / name).read_bytes()
+            except OSError as exc:
+                problems.append(f"{name!r} acknowledged but not readable in the inbox: {exc}")
+                continue
+            if stored != data:
+                digest = hashlib.sha256(stored).hexdigest()
+                problems.append(
+                    f"{name!r} acknowledged, but the inbox holds {len(stored)} bytes "
+                    f"(sha256 {digest}), not the {len(data)} bytes put"
+                )
+    if problems:
+        raise ConformanceFailure.evidence(
+            "APP-STORE-1/APP-PUT-5: two puts of two names and two contents on two "
+            "connections, DATA interleaved chunk by chunk, DONEs back to back",
+            "DONE {size, sha256} for each, and each stored file holding its own bytes: "
+            "each put writes its own exclusive, randomly named temporary",
+            "\n".join(problems),
+        )

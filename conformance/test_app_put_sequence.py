@@ -176,3 +176,46 @@ def test_put_without_sha256_after_one_with_it(
         if not refusal.ok:
             pytest.skip(f"PUTF {offer} was not refused {code}: {refusal.describe()}")
     _acknowledged(channel, fresh_name(), os.urandom(48), f"a PUTF with sha256 ({first})")
+
+
+@pytest.mark.req("APP-PUT-5")
+@pytest.mark.parametrize("where", ["same-connection", "other-connection", "also-in-putf"])
+def test_put_whose_done_repeats_an_earlier_receipt(
+    target: Target, app_channel: AppChannel, where: str
+) -> None:
+    """A put is stored and acknowledged; then a put of other bytes of the same size sends,
+    as its DONE, the receipt the responder gave the first one (on the same connection, on
+    another one, or with that digest also claimed in its PUTF). The bytes do not match it:
+    `integrity_failed`. A responder that takes a DONE equal to a receipt it gave for a
+    retransmission, or believes the digest two of the initiator's frames agree on, stores
+    bytes nobody verified."""
+    require(target, "put")
+    first_channel = app_channel()
+    first = os.urandom(96)
+    answer, final = put_file(first_channel, fresh_name(), first)
+    receipt = final.frame.json() if final is not None and final.frame is not None else None
+    if not (final is not None and final.frame is not None and final.frame.type == b"DONE"):
+        pytest.skip(f"the first put was not stored: {(final or answer).describe()}")
+    if not isinstance(receipt, dict):
+        raise ConformanceFailure(f"APP-PUT-5: the receipt is not an object: {final.describe()}")
+    channel = first_channel if where == "same-connection" else app_channel()
+    second = bytes(b ^ 0x5A for b in first)
+    name = fresh_name()
+    claimed = str(receipt.get("sha256"))
+    answer, final = put_file(
+        channel,
+        name,
+        second,
+        done_sha=claimed,
+        done_size=len(second),
+        putf_sha=claimed if where == "also-in-putf" else None,
+    )
+    if final is None or final.frame is None or final.frame.error_name != "integrity_failed":
+        raise ConformanceFailure.evidence(
+            f"APP-PUT-5 ({where}): put 1 of {len(first)} bytes acknowledged with DONE "
+            f"{receipt}; put 2 {name!r} of {len(second)} other bytes whose DONE repeats "
+            "that receipt"
+            + (" (and whose PUTF claims its sha256)" if where == "also-in-putf" else ""),
+            "EROR integrity_failed: the DONE does not match the bytes received",
+            (final or answer).describe(),
+        )

@@ -517,6 +517,17 @@ _NEAR_MISSES: dict[str, tuple[dict[str, object], tuple[str, ...]]] = {
     # a check that looks for the initiator's purpose (serverAuth, a copied check or an
     # inverted flag) accepts it.
     "server_and_any_eku": ({"eku": (EKU_SERVER_AUTH, EKU_ANY)}, ("PKI-CERT-5",)),
+    # CA:TRUE whatever its pathlen (critical, with keyCertSign, as a real CA has it): a
+    # check that reads pathlen 0 as "cannot issue, so a leaf", or that refuses CA:TRUE
+    # only with (or only without) a pathlen, lets one of these through.
+    "ca_true_pathlen_zero": (
+        {"ca": True, "path_len": 0, "key_usage": ("digitalSignature", "keyCertSign")},
+        ("PKI-CERT-6",),
+    ),
+    "ca_true_pathlen_one": (
+        {"ca": True, "path_len": 1, "key_usage": ("digitalSignature", "keyCertSign")},
+        ("PKI-CERT-6",),
+    ),
 }
 
 

@@ -301,3 +301,43 @@ def test_allow_list_is_exact_for_every_request(
             f"PKI-ID-3/4: employees whose alias only resembles {alias!r} (which the allow "
             "list holds), each claiming it in its frames (PKI-ID-2):\n" + "\n".join(problems)
         )
+
+
+@pytest.mark.req("PKI-ID-3")
+def test_allow_list_holds_for_the_responders_own_alias(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    """A valid employee certificate whose alias is the responder's own, when the declared
+    allow list does not hold it: every request `forbidden`, then the close. A responder
+    that takes a peer of its own alias for itself ("a connection from myself is trusted")
+    serves it past the list."""
+    if not target.has("allow-list"):
+        unsupported("the target does not declare feature 'allow-list'")
+    own = target.responder_alias
+    if target.allow is None or own is None:
+        pytest.skip("the target declares no `allow` list or no `responder_alias` ([pki])")
+    if own in target.allow:
+        pytest.skip(f"the declared allow list holds the responder's own alias {own!r}")
+    assert target.root is not None
+    cert, key = lab_pki(target).employee(own).write(tmp_path, "own-alias")
+    result = connect_pki(
+        target.host, target.port, client_context(target.root, cert, key), name="own alias"
+    )
+    if isinstance(result, HandshakeRefused):
+        transcripts.add(result.transcript)
+        return  # refusing the handshake is stricter than required, and allowed
+    transcripts.add(result)
+    result.close_within = close_bound(target.limits.idle_timeout)
+    try:
+        name = target.files[0].name if target.files else "hello.txt"
+        result.send_frame("RQFL", {"name": name})
+        outcome = result.expect([ExpectError("forbidden", then_close=True)])
+    finally:
+        result.close()
+    if not outcome.ok:
+        raise ConformanceFailure.evidence(
+            f"PKI-ID-3: a valid employee certificate of alias {own!r} — the responder's own, "
+            f"not on its declared allow list {list(target.allow)} — asks for {name!r}",
+            "EROR forbidden, then the close",
+            outcome.describe(),
+        )
