@@ -111,6 +111,52 @@ def _judge(path: Path, outdir: Path, note: str) -> None:
     )
 
 
+def eke_get_into(target: Target, tmp_path: Path, transcripts: TranscriptBook, outdir: Path) -> str:
+    """An honest get of NAME by the eke client under test into `outdir` (an ERROR if it
+    fails: the sweep rules are exercised through a whole get); what it did."""
+    password = fresh_password()
+    pw = eke_pw(client_user(target), password)
+
+    def behaviour(raw: RawConnection, view: ServerView) -> None:
+        channel = establish(raw, view, pw, _TIMEOUT)
+        if channel is not None:
+            serve_records(channel, view, {NAME: CONTENT}, _TIMEOUT)
+
+    case = run_case(
+        target,
+        tmp_path,
+        transcripts,
+        behaviour,
+        name=NAME,
+        password=password,
+        timeout=_TIMEOUT,
+        outdir=outdir,
+    )
+    if not case.result.succeeded or not case.result.kept_file:
+        raise RuntimeError(f"the client did not complete an honest get\n{case.describe()}")
+    return case.describe()
+
+
+def pki_get_into(target: Target, tmp_path: Path, transcripts: TranscriptBook, outdir: Path) -> str:
+    """The same for the sft-pki/1 initiator under test; what it did."""
+    asked: list[bool] = []
+    run, hostile = run_initiator_watched(
+        target,
+        tmp_path,
+        transcripts,
+        cert=lab_pki(target).employee(responder_alias(target)),
+        script=_honest_pki(asked),
+        out=outdir / "received.bin",
+        name=NAME,
+    )
+    if hostile.script_errors or not asked or not run.succeeded:
+        raise RuntimeError(
+            "the initiator did not complete an honest get: "
+            f"{hostile.script_errors or run.describe()}"
+        )
+    return run.describe()
+
+
 @pytest.mark.req("APP-STORE-3")
 def test_client_spares_a_temporary_idle_for_less_than_the_idle_timeout(
     eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
@@ -120,28 +166,7 @@ def test_client_spares_a_temporary_idle_for_less_than_the_idle_timeout(
     outdir = tmp_path / "out"
     outdir.mkdir()
     idle = _plant(outdir)
-    password = fresh_password()
-    pw = eke_pw(client_user(eke_target), password)
-
-    def behaviour(raw: RawConnection, view: ServerView) -> None:
-        channel = establish(raw, view, pw, _TIMEOUT)
-        if channel is not None:
-            serve_records(channel, view, {NAME: CONTENT}, _TIMEOUT)
-
-    case = run_case(
-        eke_target,
-        tmp_path,
-        transcripts,
-        behaviour,
-        name=NAME,
-        password=password,
-        timeout=_TIMEOUT,
-        outdir=outdir,
-    )
-    if not case.result.succeeded:
-        # The sweep rule was not exercised through a whole get (ERROR, not a verdict).
-        raise RuntimeError(f"the client did not complete an honest get\n{case.describe()}")
-    _judge(idle, outdir, case.describe())
+    _judge(idle, outdir, eke_get_into(eke_target, tmp_path, transcripts, outdir))
 
 
 def _honest_pki(asked: list[bool]) -> Callable[[PkiChannel], None]:
@@ -171,19 +196,4 @@ def test_pki_initiator_spares_a_temporary_idle_for_less_than_the_idle_timeout(
     outdir = tmp_path / "out"
     outdir.mkdir()
     idle = _plant(outdir)
-    asked: list[bool] = []
-    run, hostile = run_initiator_watched(
-        target,
-        tmp_path,
-        transcripts,
-        cert=lab_pki(target).employee(responder_alias(target)),
-        script=_honest_pki(asked),
-        out=outdir / "received.bin",
-        name=NAME,
-    )
-    if hostile.script_errors or not asked or not run.succeeded:
-        raise RuntimeError(
-            "the initiator did not complete an honest get: "
-            f"{hostile.script_errors or run.describe()}"
-        )
-    _judge(idle, outdir, run.describe())
+    _judge(idle, outdir, pki_get_into(target, tmp_path, transcripts, outdir))

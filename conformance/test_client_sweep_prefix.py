@@ -21,18 +21,10 @@ from pathlib import Path
 import pytest
 
 from conformance import test_pki_initiator_transfer as pki_lies
-from conformance.eke_hostile import (
-    ServerView,
-    client_user,
-    eke_pw,
-    establish,
-    fresh_password,
-    run_case,
-    serve_records,
-)
 from conformance.plugin import TranscriptBook
 from conformance.target import Target
-from conformance.wire import ConformanceFailure, RawConnection
+from conformance.test_client_sweep_idle_age import eke_get_into
+from conformance.wire import ConformanceFailure
 
 __all__: list[str] = []
 
@@ -87,27 +79,7 @@ def test_eke_client_sweeps_only_its_prefix(
     outdir = tmp_path / "out"
     outdir.mkdir()
     planted = _plant(outdir)
-    password = fresh_password()
-    pw = eke_pw(client_user(eke_target), password)
-
-    def behaviour(raw: RawConnection, view: ServerView) -> None:
-        channel = establish(raw, view, pw, _TIMEOUT)
-        if channel is not None:
-            serve_records(channel, view, {_NAME: _CONTENT}, _TIMEOUT)
-
-    case = run_case(
-        eke_target,
-        tmp_path,
-        transcripts,
-        behaviour,
-        name=_NAME,
-        password=password,
-        timeout=_TIMEOUT,
-        outdir=outdir,
-    )
-    if not case.result.succeeded or not case.result.kept_file:
-        raise RuntimeError(f"the honest get the case relies on failed: {case.describe()}")
-    _judge(outdir, planted, case.describe())
+    _judge(outdir, planted, eke_get_into(eke_target, tmp_path, transcripts, outdir))
 
 
 @pytest.mark.req("APP-STORE-3", "APP-NAME-9")

@@ -23,20 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance._wire_fixtures import lab_pki, responder_alias, run_initiator_watched
-from conformance.eke_hostile import (
-    ServerView,
-    client_user,
-    eke_pw,
-    establish,
-    fresh_password,
-    run_case,
-    serve_records,
-)
 from conformance.plugin import TranscriptBook
 from conformance.target import Target
-from conformance.test_client_sweep_idle_age import _IDLE_OPTION, CONTENT, NAME, _honest_pki
-from conformance.wire import ConformanceFailure, RawConnection
+from conformance.test_client_sweep_idle_age import _IDLE_OPTION, eke_get_into, pki_get_into
+from conformance.wire import ConformanceFailure
 
 pytestmark = [pytest.mark.side("initiator"), pytest.mark.xdist_group("eke-client")]
 
@@ -91,27 +81,7 @@ def test_client_removes_a_temporary_idle_for_over_ten_minutes(
     outdir = tmp_path / "out"
     outdir.mkdir()
     stale = _plant(outdir, age)
-    password = fresh_password()
-    pw = eke_pw(client_user(eke_target), password)
-
-    def behaviour(raw: RawConnection, view: ServerView) -> None:
-        channel = establish(raw, view, pw, _TIMEOUT)
-        if channel is not None:
-            serve_records(channel, view, {NAME: CONTENT}, _TIMEOUT)
-
-    case = run_case(
-        eke_target,
-        tmp_path,
-        transcripts,
-        behaviour,
-        name=NAME,
-        password=password,
-        timeout=_TIMEOUT,
-        outdir=outdir,
-    )
-    if not case.result.succeeded:
-        raise RuntimeError(f"the client did not complete an honest get\n{case.describe()}")
-    _judge(stale, outdir, age, case.describe())
+    _judge(stale, outdir, age, eke_get_into(eke_target, tmp_path, transcripts, outdir))
 
 
 @pytest.mark.profile("pki")
@@ -123,19 +93,4 @@ def test_pki_initiator_removes_a_temporary_idle_for_over_ten_minutes(
     outdir = tmp_path / "out"
     outdir.mkdir()
     stale = _plant(outdir, age)
-    asked: list[bool] = []
-    run, hostile = run_initiator_watched(
-        target,
-        tmp_path,
-        transcripts,
-        cert=lab_pki(target).employee(responder_alias(target)),
-        script=_honest_pki(asked),
-        out=outdir / "received.bin",
-        name=NAME,
-    )
-    if hostile.script_errors or not asked or not run.succeeded:
-        raise RuntimeError(
-            "the initiator did not complete an honest get: "
-            f"{hostile.script_errors or run.describe()}"
-        )
-    _judge(stale, outdir, age, run.describe())
+    _judge(stale, outdir, age, pki_get_into(target, tmp_path, transcripts, outdir))
