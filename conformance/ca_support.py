@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import pytest
 from Crypto.Hash import MD5, SHA1, SHA224, SHA256, SHA384, SHA512
 from Crypto.PublicKey import DSA, ECC, RSA
-from Crypto.Signature import DSS, eddsa, pkcs1_15
+from Crypto.Signature import DSS, eddsa, pkcs1_15, pss
 
 from conformance import x509
 from conformance.eke_support import SourceAddresses, sources_for
@@ -218,7 +218,7 @@ class CsrKey:
     """A key the suite signs CSRs with: ECDSA on any NIST curve, Ed25519, or RSA."""
 
     key: Any
-    kind: str  # "ec" | "rsa" | "ed25519" | "dsa"
+    kind: str  # "ec" | "rsa" | "rsa-pss" | "ed25519" | "dsa"
 
     @classmethod
     def ec(cls, curve: str = "P-256") -> CsrKey:
@@ -229,6 +229,13 @@ class CsrKey:
         return cls(RSA.generate(bits), "rsa")
 
     @classmethod
+    def rsa_pss(cls, key: Any) -> CsrKey:
+        """An RSA key (rsaEncryption in the SPKI) that signs its CSRs with RSASSA-PSS (RFC
+        4055: MGF1 with the same hash, a salt as long as the hash): a valid PKCS#10
+        signature, SHA-256 or stronger."""
+        return cls(key, "rsa-pss")
+
+    @classmethod
     def dsa(cls, bits: int = 2048) -> CsrKey:
         """A DSA key (signs with dsa-with-sha256 only): outside PKI-CERT-1's key types."""
         return cls(DSA.generate(bits), "dsa")
@@ -237,6 +244,8 @@ class CsrKey:
         return bytes(self.key.public_key().export_key(format="DER"))
 
     def algorithm(self, hash_name: str) -> bytes:
+        if self.kind == "rsa-pss":
+            return _pss_algorithm(hash_name)
         if self.kind == "ed25519":
             return x509._seq(x509._oid(_OID_ED25519))
         oid = _SIG_OIDS[(self.kind, hash_name)]
@@ -248,10 +257,33 @@ class CsrKey:
         if self.kind == "ed25519":
             return bytes(eddsa.new(self.key, "rfc8032").sign(data))
         digest = _HASHES[hash_name].new(data)
+        if self.kind == "rsa-pss":
+            return bytes(pss.new(self.key, salt_bytes=digest.digest_size).sign(digest))
         if self.kind == "rsa":
             return bytes(pkcs1_15.new(self.key).sign(digest))
         # fips-186-3 mode refuses weak hashes; RFC 6979 signs with any.
         return bytes(DSS.new(self.key, "deterministic-rfc6979", encoding="der").sign(digest))
+
+
+_OID_RSASSA_PSS = "1.2.840.113549.1.1.10"
+_OID_MGF1 = "1.2.840.113549.1.1.8"
+_HASH_OIDS = {
+    "sha256": "2.16.840.1.101.3.4.2.1",
+    "sha384": "2.16.840.1.101.3.4.2.2",
+    "sha512": "2.16.840.1.101.3.4.2.3",
+}
+
+
+def _pss_algorithm(hash_name: str) -> bytes:
+    """RSASSA-PSS-params (RFC 4055 §3.1): the hash, MGF1 with it, a salt of its length."""
+    hash_id = x509._seq(x509._oid(_HASH_OIDS[hash_name]), b"\x05\x00")
+    salt = _HASHES[hash_name].digest_size
+    params = x509._seq(
+        x509._context(0, hash_id),
+        x509._context(1, x509._seq(x509._oid(_OID_MGF1), hash_id)),
+        x509._context(2, x509._int(salt)),
+    )
+    return x509._seq(x509._oid(_OID_RSASSA_PSS), params)
 
 
 def name(*attributes: tuple[str, str]) -> bytes:

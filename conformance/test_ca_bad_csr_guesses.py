@@ -7,11 +7,15 @@ count as a failure, whatever else is wrong with the request" — "any fault of C
 CA-ENR-13". test_ca_throttle.py sends CSRs whose signature does not verify; a CA whose
 error path skips the count only for some faults (a `csr` that is no PEM at all, an empty
 one, a PEM of another type, a key outside the profile) still hands out an unthrottled
-password oracle. One unknown alias per fault, each guess from a fresh address.
+password oracle. One unknown alias per fault, each guess from a fresh address. The
+same holds for a `csr` that is not a string at all (missing, null, a number, a list, an
+object): a CA may refuse such a request before any password (`400`), but one that
+verifies the password first must count it.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 
@@ -81,6 +85,58 @@ def test_guesses_with_any_bad_csr_are_counted(pki_target: Target, fault: str) ->
             f"with a bad csr ({fault}: {csr[:40]!r}...), each from a new address",
             "400 bad_csr every time (the CSR checked first) or 401 until 429 (each verified "
             "wrong password counted, CA-ENR-7)",
+            f"{unauthorised} answered 401 and none 429: {answers}",
+            note="a verified wrong password must count whatever else is wrong with the request",
+        )
+
+
+# Requests whose `csr` is not a string at all. CA-ENR-21's "whatever else is wrong with
+# the request": a CA that checks the member's type only after the password (and counts
+# only complete requests) answers such a guess 401 and never 429.
+_NOT_A_STRING: dict[str, object] = {
+    "missing": ...,
+    "null": None,
+    "number": 12345,
+    "list-of-lines": ["-----BEGIN CERTIFICATE REQUEST-----", "-----END CERTIFICATE REQUEST-----"],
+    "object": {"pem": "-----BEGIN CERTIFICATE REQUEST-----"},
+}
+
+
+@pytest.mark.req("CA-ENR-21", "CA-ENR-7")
+@pytest.mark.parametrize("form", list(_NOT_A_STRING))
+def test_guesses_without_a_csr_string_are_counted(pki_target: Target, form: str) -> None:
+    """Wrong passwords for one unknown alias whose `csr` is missing, null, a number, a
+    list or an object, each from a new address: `400` every time (the request refused
+    before any password is verified), or `401` until `429` (each verified wrong password
+    counted). `401` again and again with no `429` is a password oracle the throttle
+    never closes: the CA verified each password and counted none."""
+    ca.ca_address(pki_target)
+    alias = ca.ghost_alias()
+    answers: list[str] = []
+    unauthorised = 0
+    for n in range(_bound(pki_target)):
+        request: dict[str, object] = {"alias": alias, "password": f"guess-{n}"}
+        if _NOT_A_STRING[form] is not ...:
+            request["csr"] = _NOT_A_STRING[form]
+        answer = ca.request(
+            pki_target,
+            "POST",
+            "/v1/enroll",
+            json.dumps(request).encode(),
+            source=ca.sources(pki_target).fresh(),
+            headers={"Content-Type": "application/json"},
+        )
+        error = ca.json_body(answer, f"a wrong password with a csr that is {form}").get("error")
+        answers.append(f"{answer.status} {error}")
+        if answer.status == 429:
+            return
+        unauthorised += answer.status == 401
+    if unauthorised:
+        raise ConformanceFailure.evidence(
+            f"CA-ENR-21: {len(answers)} wrong passwords for the unknown alias {alias!r}, each "
+            f"with a csr that is {form} (not a string), each from a new address",
+            "400 every time (the request refused before the password is verified) or 401 "
+            "until 429 (each verified wrong password counted, CA-ENR-7)",
             f"{unauthorised} answered 401 and none 429: {answers}",
             note="a verified wrong password must count whatever else is wrong with the request",
         )

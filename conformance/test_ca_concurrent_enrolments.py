@@ -7,13 +7,16 @@ answer must be 200 (CA-ENR-2: nothing a concurrent enrolment does may fail this 
 no 500 from a store shared without its lock) and carry a certificate naming that
 request's alias and holding that request's key (CA-ENR-4) — not the certificate or the
 alias of the request next to it (state kept on a shared object: the CA, the handler
-class, a module).
+class, a module). And one account enrolling twice at once (two keys): both enrolments
+are answered 200 with a certificate for their own key — a CA that refuses the second
+while the first runs fails an honest client.
 """
 
 from __future__ import annotations
 
 import secrets
 import threading
+import time
 
 import pytest
 
@@ -103,6 +106,64 @@ def test_concurrent_enrolments_each_get_their_own_certificate(pki_target: Target
     if problems:
         raise ConformanceFailure(
             f"enrolments of {[a.user for a in accounts]} at the same time, {_ROUNDS} rounds: "
+            + " | ".join(f"{rid}: {text}" for rid, text in problems),
+            violates=sorted({rid for rid, _ in problems}),
+        )
+
+
+_SAME_ALIAS = 2  # enrolments of one account at once: within any CA's pending allowance
+_SAME_ROUNDS = 3
+
+
+def _one_account(target: Target) -> Account:
+    """A fresh account when the CA can add one (nothing else touches its counts), else
+    the enrolment account."""
+    if not target.ca_user_add_cmd:
+        return ca.enrolee(target)
+    account = Account(f"cs-{secrets.token_hex(5)}", secrets.token_urlsafe(15))
+    ca.admin_command(target, "add", account.user, stdin=account.password + "\n")
+    return account
+
+
+@pytest.mark.req("CA-ENR-2", "CA-ENR-4")
+def test_concurrent_enrolments_of_one_alias_each_get_a_certificate(pki_target: Target) -> None:
+    """One account enrols twice at once (two keys, two fresh addresses, released by a
+    barrier), for three rounds: each enrolment is answered 200 with a certificate for its
+    own key — or 503 busy (CA-ENR-14: an attempt pending on the alias), and then, retried
+    after its Retry-After, 200. An alias may hold several certificates (CA-ENR-11 revokes
+    them all): a CA that refuses a second enrolment while one runs (409, 429, 401) fails
+    an honest client whose first attempt is still being answered."""
+    ca.ca_address(pki_target)
+    account = _one_account(pki_target)
+    accounts = [account] * _SAME_ALIAS
+    problems: list[tuple[str, str]] = []
+    for round_no in range(_SAME_ROUNDS):
+        keys, answers = _one_round(pki_target, accounts)
+        for i, answer in enumerate(answers):
+            who = f"round {round_no + 1}, enrolment {i + 1} of {account.user!r}"
+            if isinstance(answer, ca.CaAnswer) and answer.status == 503:
+                wait = answer.headers.get("retry-after", "1").strip()
+                if not wait.isdigit() or int(wait) > 5:
+                    problems.append(("CA-ENR-2", f"{who}: 503 with Retry-After {wait!r}"))
+                    continue
+                time.sleep(max(1, int(wait)))  # the wait the CA asked for
+                csr = ca.csr_pem(keys[i], ca.name((ca.OID_CN, account.user)))
+                answer = ca.enrol(pki_target, account.user, account.password, csr)
+            if not isinstance(answer, ca.CaAnswer):
+                problems.append(("CA-ENR-2", f"{who}: no answer ({answer!r})"))
+                continue
+            obj = ca.json_body(answer, f"enrolment of {account.user!r}")
+            if answer.status != 200 or not isinstance(obj.get("certificate"), str):
+                problems.append(("CA-ENR-2", f"{who}: {answer.describe()}"))
+                continue
+            cert = ca.read_issued(obj["certificate"])
+            if cert.spki != keys[i].spki():
+                problems.append(("CA-ENR-4", f"{who}: the certificate holds another key"))
+    if problems:
+        raise ConformanceFailure(
+            f"{_SAME_ALIAS} enrolments of {account.user!r} at once (right password, valid "
+            f"CSRs for two keys), {_SAME_ROUNDS} rounds; want each 200 with a certificate "
+            "for its key (503 busy only as CA-ENR-14 allows, then 200): "
             + " | ".join(f"{rid}: {text}" for rid, text in problems),
             violates=sorted({rid for rid, _ in problems}),
         )

@@ -83,7 +83,16 @@ def _refused_as_bad_csr(target: Target, csr: str, rid: str, what: str) -> None:
 
 @pytest.mark.req("CA-ENR-2", "PKI-CERT-1", "CA-ENR-13", "PKI-CERT-13", "CA-ENR-4")
 @pytest.mark.parametrize(
-    "kind", ["ec-p256", "rsa-2048", "ec-p256-sha384", "ec-p256-sha512", "rsa-2048-sha384"]
+    "kind",
+    [
+        "ec-p256",
+        "rsa-2048",
+        "ec-p256-sha384",
+        "ec-p256-sha512",
+        "rsa-2048-sha384",
+        "rsa-2048-pss-sha256",
+        "rsa-2048-pss-sha512",
+    ],
 )
 def test_valid_csr_gets_a_certificate_of_the_profile(
     pki_target: Target, root: ca.RootInfo, rsa_2048: ca.CsrKey, kind: str
@@ -91,6 +100,10 @@ def test_valid_csr_gets_a_certificate_of_the_profile(
     """ECDSA P-256 and RSA 2048 (the smallest allowed) both get a PKI-CERT-1 certificate,
     also when the CSR is signed with SHA-384 or SHA-512: CA-ENR-13 refuses hashes weaker
     than SHA-256, not stronger ones (a CA that takes only its own client's SHA-256 does).
+    An RSA CSR may be signed with RSASSA-PSS (RFC 4055; the signature TLS 1.3 itself
+    makes with an RSA key, PKI-TLS-9): a valid PKCS#10 request of an allowed key and
+    hash, which a CA checking signature algorithms against a list of PKCS#1 v1.5 and
+    ECDSA identifiers refuses.
 
     The CSR asks for nothing but CN = the alias, so whatever else its certificate's
     subject holds (the root's O, an OU) the CA added itself: PKI-CERT-1 ("exactly one
@@ -99,7 +112,9 @@ def test_valid_csr_gets_a_certificate_of_the_profile(
     enrolment of the alias) is not the certificate CA-ENR-2 answers for that CSR."""
     account = ca.enrolee(pki_target)
     key = rsa_2048 if kind.startswith("rsa-2048") else ca.CsrKey.ec("P-256")
-    hash_name = kind.rsplit("-", 1)[1] if kind.count("-") == 2 else "sha256"
+    hash_name = kind.rsplit("-", 1)[1] if kind.count("-") >= 2 else "sha256"
+    if "-pss-" in kind:
+        key = ca.CsrKey.rsa_pss(rsa_2048.key)  # the same key, signing with PSS
     csr = ca.csr_pem(key, ca.name((ca.OID_CN, account.user)), hash_name=hash_name)
     cert, problems = ca.enrol_and_read(pki_target, account, key, csr, root)
     if cert.subject_attributes != ((ca.OID_CN, account.user),):

@@ -15,7 +15,11 @@ from somewhere else:
   length wraps to the real body's n): `413` (or `400`/`411`), never the login;
 - a body on a request that reads none (`GET /v1/root`), after an earlier request on
   the same connection: its bytes are never a next request — a request hidden in it is
-  never answered.
+  never answered;
+- the same for every answer given without the body being used — GET /v1/crl with a
+  body, a 404, a 405, the 400 of a query string, a 413 for a body over 64 KiB, a
+  Transfer-Encoding (chunked, or one the CA does not read) on a GET: nothing is sent
+  after the first answer.
 """
 
 from __future__ import annotations
@@ -175,3 +179,105 @@ def test_a_body_the_ca_does_not_read_is_no_request(pki_target: Target, before: s
 def _source(target: Target) -> tuple[str, int] | None:
     source = ca.sources(target).fresh()
     return (source, 0) if source else None
+
+
+# Requests whose body no route reads, or that are answered before their body is read:
+# (head, body), the body holding _HIDDEN. The CA reads and drops the body, or answers
+# and closes; what follows the head is never a next request (RFC 9112 §6.1, §6.3).
+def _carriers() -> dict[str, tuple[bytes, bytes]]:
+    chunked = b"%x\r\n" % len(_HIDDEN) + _HIDDEN + b"\r\n0\r\n\r\n"
+    # Over 64 KiB, under 1 MiB: the hidden request first, then JSON white space.
+    oversize = _HIDDEN + b" " * (70_000 - len(_HIDDEN))
+    length = b"Content-Length: %d\r\n\r\n" % len(_HIDDEN)
+    return {
+        "crl-with-length": (b"GET /v1/crl HTTP/1.1\r\nHost: ca\r\n" + length, _HIDDEN),
+        "unknown-path-404": (b"GET /v1/nothing HTTP/1.1\r\nHost: ca\r\n" + length, _HIDDEN),
+        "wrong-method-405": (b"POST /v1/root HTTP/1.1\r\nHost: ca\r\n" + length, _HIDDEN),
+        "query-400": (b"POST /v1/enroll?x=1 HTTP/1.1\r\nHost: ca\r\n" + length, _HIDDEN),
+        "root-chunked": (
+            b"GET /v1/root HTTP/1.1\r\nHost: ca\r\nTransfer-Encoding: chunked\r\n\r\n",
+            chunked,
+        ),
+        "root-gzip-no-length": (
+            b"GET /v1/root HTTP/1.1\r\nHost: ca\r\nTransfer-Encoding: gzip\r\n\r\n",
+            _HIDDEN,
+        ),
+        "enroll-over-64kib-413": (
+            b"POST /v1/enroll HTTP/1.1\r\nHost: ca\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(oversize),
+            oversize,
+        ),
+    }
+
+
+_GRACE = 1.5  # seconds after the first answer for an answer to the body's bytes
+
+
+def _first_answer_end(received: bytes) -> int | None:
+    """Where the first HTTP answer in `received` ends (None: not complete yet)."""
+    head, sep, rest = received.partition(b"\r\n\r\n")
+    if not sep:
+        return None
+    start = len(head) + len(sep)
+    if ca.is_chunked(head):
+        end = ca.chunked_body(rest)[1]
+        return None if end is None else start + end
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == b"content-length" and value.strip().isdigit():
+            length = int(value.strip())
+            return start + length if len(rest) >= length else None
+    return None
+
+
+@pytest.mark.req("CA-ENR-9")
+@pytest.mark.parametrize("carrier", list(_carriers()))
+def test_a_body_no_route_reads_is_no_request(pki_target: Target, carrier: str) -> None:
+    """One request on its own connection, answered without its body being used — a GET
+    with a body, a 404, a 405, a 400 for a query string, a body over 64 KiB (413), a
+    Transfer-Encoding on a GET — whose body is the bytes of GET /v1/crl: exactly one
+    answer. The CA reads and drops the body (the length known), or answers and closes;
+    anything it sends after its first answer (another answer, or a JSON error for a
+    line of the body read as a request line) answers bytes the client sent as a body,
+    which a proxy in front of the CA never saw as a request (request smuggling). A CA
+    that closes only for the enrolment's errors, or only when Content-Length announces
+    a body, or that answers 413 without reading and keeps the connection, answers it."""
+    head, body = _carriers()[carrier]
+    host, port = ca.ca_address(pki_target)
+    received = b""
+    end: int | None = None
+    deadline = time.monotonic() + 8.0
+    with (
+        socket.create_connection(
+            (host, port), timeout=8.0, source_address=_source(pki_target)
+        ) as raw,
+        ca.tls_context(pki_target).wrap_socket(raw) as tls,
+    ):
+        try:
+            tls.sendall(head + body)
+        except OSError:
+            pass  # answered and closed before the whole body was taken: one answer
+        while time.monotonic() < deadline and (end is None or len(received) == end):
+            tls.settimeout(max(0.05, deadline - time.monotonic()))
+            try:
+                chunk = tls.recv(65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            received += chunk
+            if end is None:
+                end = _first_answer_end(received)
+                if end is not None:
+                    deadline = min(deadline, time.monotonic() + _GRACE)
+    extra = received[end:] if end is not None else b""
+    if extra:
+        line = head.split(b"\r\n", 1)[0].decode()
+        status = received.split(b"\r\n", 1)[0].decode(errors="replace")
+        raise ConformanceFailure.evidence(
+            f"CA-ENR-9: one request ({carrier}: {line!r}, {len(body)} body bytes beginning "
+            "with GET /v1/crl), on its own connection",
+            "one answer: the body is read and dropped, or the CA answers and closes — its "
+            "bytes are never a next request",
+            f"the answer {status!r}, then {len(extra)} more bytes: {extra[:160]!r}",
+        )

@@ -54,6 +54,7 @@ CA_FILES = (
     "test_ca_hard_lock_bound.py",
     "test_ca_throttled_cost.py",
     "test_ca_lock_whole_seconds.py",
+    "test_ca_stalled_clients.py",
     "test_ca_restart.py",
     "test_ca_serial_restart.py",
     "test_ca_own_certificate.py",
