@@ -530,7 +530,9 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             # NaN, Infinity and -Infinity are Python's extensions, not JSON (RFC 8259 §6).
             value = json.loads(body.decode("utf-8"), parse_constant=_not_json)
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            # RecursionError: nested deeper than the parser goes (64 KiB of "[" is
+            # valid JSON, and no enrolment request).
             raise _HttpError(
                 HTTPStatus.BAD_REQUEST, "bad_request", "the body is not valid JSON"
             ) from None

@@ -564,6 +564,7 @@ def ca_request(
         ("GET", "/v1/enroll", None, 405, "method_not_allowed"),
         ("POST", "/v1/enroll", b"{not json", 400, "bad_request"),
         ("POST", "/v1/enroll", b"[1]", 400, "bad_request"),
+        ("POST", "/v1/enroll", b"[" * 30000 + b"]" * 30000, 400, "bad_request"),
         ("POST", "/v1/enroll", b'{"alias":1}', 400, "bad_request"),
         ("POST", "/v1/enroll", b"x" * 70000, 413, "too_large"),
     ],
