@@ -96,7 +96,7 @@ def _error_text(status: int, headers: dict[str, str], data: bytes) -> str:
     try:
         body = json.loads(data)
         code, message = str(body.get("error")), str(body.get("message", ""))
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # nested past the parser
         code, message = "", ""
     if code == "auth_failed":
         return "wrong alias or password"
@@ -158,7 +158,7 @@ def enroll(
     try:
         cert_pem = json.loads(data)["certificate"].encode()
         cert = x509.load_pem_x509_certificate(cert_pem)
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise EnrollError("the CA answered with something that is not a certificate") from None
     # Do not trust the answer blindly: it must be ours, for our alias, from our root.
     if cert.public_key() != key.public_key():

@@ -68,6 +68,7 @@ def test_enroll_sh_is_conformant(
         "test_enroll_answer_edges.py",
         "test_client_run_enrolment.py",
         "test_enroll_trust_sources.py",
+        "test_enroll_hostile_bodies.py",
     )
     args = [*(str(PACKAGE / f) for f in files), "--target-config", str(target_file)]
     run = run_suite([*args, "--no-rerun"], tmp / "report", timeout=600)
