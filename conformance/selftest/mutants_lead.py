@@ -406,8 +406,10 @@ def _ca_verifies_before_throttle() -> None:
     original = server.LoginThrottle.admit
 
     def admit(self: Any, *keys: str) -> int:
-        ca_module._verify_password_record(ca_module._dummy_record(), "not-yet-checked")
-        return int(original(self, *keys))
+        verdict = int(original(self, *keys))
+        if verdict > 0:  # throttled: the hash it ran before asking (admitted: run after)
+            ca_module._verify_password_record(ca_module._dummy_record(), "not-yet-checked")
+        return verdict
 
     server.LoginThrottle.admit = admit
 
