@@ -67,6 +67,11 @@ _PKI_EXTRA = (
     "test_legacy_ca0_keepalive.py",
     "test_legacy_pki0_certificate_updates.py",
     "test_legacy_ca0_duplicate_members.py",
+    "test_legacy_pki0_stalled_peers.py",
+    "test_legacy_pki0_parallel_transfers.py",
+    "test_legacy_pki0_own_identity.py",
+    "test_legacy_ca0_parallel_enrolments.py",
+    "test_legacy_ca0_refusal_volume.py",
 )
 
 

@@ -169,6 +169,19 @@ FAULTS: dict[str, str] = {
     "pki-r6-verified-host": "FAIL LEG-PKI-FMT-4",
     "ca-r6-retry-window": "FAIL LEG-CA-FMT-3",
     "eke-r6-m18-per-connection": "FAIL LEG-EKE-FMT-4",
+    # round 7 (session 15, L16, blind; the lens of each in leg_go/faults.go)
+    "pki-r7-sece-on-accept": "FAIL LEG-PKI-FMT-4",
+    "pki-r7-session-lock": "FAIL LEG-PKI-FMT-4",
+    "pki-r7-own-alias-refused": "FAIL LEG-PKI-FMT-4",
+    "eke-r7-m11-echoes-m9": "FAIL LEG-EKE-FMT-3",
+    "ca-r7-undecryptable-401": "FAIL LEG-CA-FMT-3",
+    "pki-r7-read-error-rsci": "FAIL LEG-PKI-FMT-7",
+    "pki-r7-sig-and-issuer": "FAIL LEG-PKI-FMT-4",
+    "ca-r7-and-for-or": "FAIL LEG-CA-FMT-3",
+    "eke-r7-pw-len-or-equal": "FAIL LEG-EKE-FMT-3",
+    "ca-r7-pending-keys": "FAIL LEG-CA-FMT-2",
+    "eke-r7-transfers-capped": "FAIL LEG-EKE-FMT-3",
+    "ca-r7-key-by-host": "FAIL LEG-CA-FMT-2",
 }
 
 

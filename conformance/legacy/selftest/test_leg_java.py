@@ -158,6 +158,19 @@ FAULTS: dict[str, str] = {
     "eke-r14-authenticated-before-compare": "FAIL LEG-EKE-FMT-3",
     "ca-r14-verified-alias-cache": "FAIL LEG-CA-FMT-3",
     "ca-r14-outer-name-cn": "FAIL LEG-CA-FMT-2",
+    # session 15, L16 (blind; the lens of each in LegJava.java)
+    "pki-r15-synchronized-session": "FAIL LEG-PKI-FMT-4",
+    "pki-r15-pool-of-2": "FAIL LEG-PKI-FMT-4",
+    "eke-r15-key-own-public": "FAIL LEG-EKE-FMT-4",
+    "pki-r15-own-cert-rsci": "FAIL LEG-PKI-FMT-4",
+    "ca-r15-decrypt-error-401": "FAIL LEG-CA-FMT-3",
+    "pki-r15-missing-empty-rsfl": "FAIL LEG-PKI-FMT-7",
+    "pki-r15-self-signed-or": "FAIL LEG-PKI-FMT-4",
+    "eke-r15-client-short-and-differs": "FAIL LEG-EKE-FMT-6",
+    "eke-r15-pw-or-user": "FAIL LEG-EKE-FMT-3",
+    "ca-r15-refusal-log-cap": "FAIL LEG-CA-FMT-2",
+    "ca-r15-key-static": "FAIL LEG-CA-FMT-2",
+    "pki-r15-shared-cipher": "FAIL LEG-PKI-FMT-6",
 }
 
 

@@ -56,6 +56,9 @@ type authServer struct {
 	active int                  // ca-r5-active-leak
 	out    bytes.Buffer         // ca-r6-shared-answer-buffer
 	recent map[string]time.Time // ca-r6-retry-window: alias|host -> last issuance
+
+	pending map[string]bool        // ca-r7-pending-keys
+	byHost  map[string]interface{} // ca-r7-key-by-host
 }
 
 // bodyLimit is the largest request body accepted (64 KiB).
@@ -118,7 +121,8 @@ func caServeMain(args []string) error {
 	if has("ca-r3-validity-ns") {
 		validity = time.Duration(*days * 24)
 	}
-	ca := &authServer{rootKey: key, rootCert: cert, users: users, validity: validity, recent: map[string]time.Time{}}
+	ca := &authServer{rootKey: key, rootCert: cert, users: users, validity: validity, recent: map[string]time.Time{},
+		pending: map[string]bool{}, byHost: map[string]interface{}{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/verify", ca.verify)
 	if has("ca-r4-verify-prefix") {
@@ -206,9 +210,35 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	pendingID := ""
+	if pub != nil && has("ca-r7-pending-keys") {
+		// "track enrolments in progress by key; at most 16 at once"
+		pendingID = fmt.Sprintf("%x", pub.(*rsa.PublicKey).N.Bytes()[:16])
+		ca.mu.Lock()
+		full := len(ca.pending) >= 16 && !ca.pending[pendingID]
+		if !full {
+			ca.pending[pendingID] = true
+		}
+		ca.mu.Unlock()
+		if full {
+			ca.fail(w, "too many enrolments pending", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	if pub != nil && has("ca-r7-key-by-host") {
+		// "the enrolling host's key, kept while its credentials are checked"
+		ca.mu.Lock()
+		ca.byHost[host] = pub
+		ca.mu.Unlock()
+	}
 	plain, err := oaepDecrypt(ca.rootKey, sealed)
 	if err != nil && has("ca-r3-pkcs1-fallback") {
 		plain, err = rsa.DecryptPKCS1v15(rand.Reader, ca.rootKey, sealed)
+	}
+	if err != nil && has("ca-r7-undecryptable-401") {
+		ca.fail(w, "credentials not accepted", http.StatusUnauthorized)
+		return
 	}
 	if err != nil {
 		ca.fail(w, "payload does not decrypt", http.StatusBadRequest)
@@ -253,7 +283,6 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	host, _, _ := net.SplitHostPort(r.RemoteAddr)
 	retry := false
 	if has("ca-r6-retry-window") {
 		// "a client that lost our answer retries: do not make it type its password again"
@@ -262,7 +291,11 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 		ca.mu.Unlock()
 		retry = ok && time.Since(last) < 60*time.Second
 	}
-	if !retry && (!known || subtle.ConstantTimeCompare([]byte(want), posted) != 1) {
+	refused := !known || subtle.ConstantTimeCompare([]byte(want), posted) != 1
+	if has("ca-r7-and-for-or") {
+		refused = !known && subtle.ConstantTimeCompare([]byte(want), posted) != 1
+	}
+	if !retry && refused {
 		log.Printf("ca0: refused %q", cred.Name)
 		status := http.StatusUnauthorized
 		if has("ca-r2-unknown-alias-404") && !known {
@@ -290,6 +323,16 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 		if json.Unmarshal(body, &outer) == nil && outer.Name != "" {
 			alias = outer.Name
 		}
+	}
+	if has("ca-r7-key-by-host") {
+		ca.mu.Lock()
+		pub = ca.byHost[host]
+		ca.mu.Unlock()
+	}
+	if pendingID != "" {
+		ca.mu.Lock()
+		delete(ca.pending, pendingID) // issued: no longer pending
+		ca.mu.Unlock()
 	}
 	certPEM, err := ca.issue(alias, pub)
 	if err != nil {

@@ -64,6 +64,7 @@ type msgReader struct {
 
 	wrongTries int    // eke-r6-tries-per-conn
 	m18        []byte // eke-r6-m18-per-connection
+	transfers  int    // eke-r7-transfers-capped
 }
 
 // fill does one read and appends what it returned.
@@ -385,6 +386,10 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 		return err
 	}
 	wrong := string(password) != s.password
+	if has("eke-r7-pw-len-or-equal") {
+		// the length test first, as a fast path (meant: ||)
+		wrong = len(password) != len(s.password) && string(password) != s.password
+	}
 	if has("eke-r3-password-fold") {
 		wrong = !strings.EqualFold(string(password), s.password)
 	}
@@ -518,6 +523,11 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 		}
 	}
 	m11 := hide(modPow(g, xs, p), pw39)
+	if has("eke-r7-m11-echoes-m9") {
+		serverPublic := modPow(g, xs, p)
+		_ = serverPublic
+		m11 = hide(clientPublic, pw39) // the wrong public value
+	}
 	if has("eke-r4-m11-own-g") {
 		m11 = hide(modPow(ekeG, xs, p), pw39)
 	}
@@ -644,7 +654,16 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 	if has("eke-digest-upper") {
 		return send(out, []byte(fmt.Sprintf("%X", digest))) // 24
 	}
-	return send(out, []byte(hex.EncodeToString(digest[:]))) // 24
+	if err := send(out, []byte(hex.EncodeToString(digest[:]))); err != nil { // 24
+		return err
+	}
+	if has("eke-r7-transfers-capped") {
+		// "bound a connection's work: at most 4 files, then make the client reconnect"
+		if in.transfers++; in.transfers > 4 {
+			return errors.New("transfer limit for this connection reached")
+		}
+	}
+	return nil
 }
 
 // ---- client ----

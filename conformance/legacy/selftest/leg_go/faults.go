@@ -146,6 +146,21 @@ var faultTable = []fault{
 	{"pki-r6-verified-host", "FAIL LEG-PKI-FMT-4", "[6] a host whose certificate verified is trusted for 10 minutes: its later SECE are not checked"},
 	{"ca-r6-retry-window", "FAIL LEG-CA-FMT-3", "[6] an alias enrolled from a host is re-issued without a password check for 60 s (\"a retry after a lost answer\")"},
 	{"eke-r6-m18-per-connection", "FAIL LEG-EKE-FMT-4", "[6] message 18 computed at the first login of a connection and sent again by its later logins"},
+	// round 7 (r7, session 15 L16, blind: lens in brackets — 1 one blocks all, 2 reflection and
+	// cross-context acceptance, 3 the default branch, 4 compound conditions, 5 asymmetric cost,
+	// 6 check-then-act under concurrency)
+	{"pki-r7-sece-on-accept", "FAIL LEG-PKI-FMT-4", "[1] the accept loop reads the SECE frame before it starts the goroutine (\"turn scanners away early\"): a connection that sends nothing stalls every new one until the idle timeout"},
+	{"pki-r7-session-lock", "FAIL LEG-PKI-FMT-4", "[1] a responder mutex taken after SECE and held to the end of the session (\"one user of the private key\"): a requester silent after RSCV stalls the others"},
+	{"pki-r7-own-alias-refused", "FAIL LEG-PKI-FMT-4", "[2] a SECE whose CN is the responder's own alias gets RSCI (\"a peer connecting to itself\")"},
+	{"eke-r7-m11-echoes-m9", "FAIL LEG-EKE-FMT-3", "[2] message 11 is hide(clientPublic): the client's own public value hidden back (serverPublic computed, the wrong variable sent)"},
+	{"ca-r7-undecryptable-401", "FAIL LEG-CA-FMT-3", "[3] a payload that does not decrypt is answered 401 like wrong credentials, not 400"},
+	{"pki-r7-read-error-rsci", "FAIL LEG-PKI-FMT-7", "[3] an open or read error other than not-exist (a directory, an unreadable file) answered RSCI before the close"},
+	{"pki-r7-sig-and-issuer", "FAIL LEG-PKI-FMT-4", "[4] refused only when the signature fails AND the issuer is not the root (|| written &&): a forged certificate naming the root as issuer gets RSCV"},
+	{"ca-r7-and-for-or", "FAIL LEG-CA-FMT-3", "[4] `!known && ConstantTimeCompare(...) != 1`: a known alias with a wrong password is issued"},
+	{"eke-r7-pw-len-or-equal", "FAIL LEG-EKE-FMT-3", "[4] `len(pw) != len(want) && pw != want` (the length fast path with && for ||): any password of the right length is Authenticated"},
+	{"ca-r7-pending-keys", "FAIL LEG-CA-FMT-2", "[5] posted keys recorded as pending before the password check, removed only on issue, at most 16: after 16 refused requests every enrolment gets 503"},
+	{"eke-r7-transfers-capped", "FAIL LEG-EKE-FMT-3", "[5] at most 4 files per connection (\"bound a connection's work\"): the 5th login's message 24 is followed by a close"},
+	{"ca-r7-key-by-host", "FAIL LEG-CA-FMT-2", "[6] the posted key kept per client host while the credentials are checked: two enrolments at once from one host get each other's key"},
 }
 
 var activeFaults = map[string]bool{}

@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"net"
 	"os"
@@ -196,6 +197,9 @@ type responder struct {
 	sessions   map[string]int       // pki-r5-alias-sessions-leak
 	files      map[string]*os.File  // pki-r6-file-handle-cache
 	hosts      map[string]time.Time // pki-r6-verified-host
+
+	own       *x509.Certificate // pki-r7-own-alias-refused
+	sessionMu sync.Mutex        // pki-r7-session-lock
 }
 
 func pkiServeMain(args []string) error {
@@ -212,7 +216,7 @@ func pkiServeMain(args []string) error {
 	if err != nil {
 		return err
 	}
-	certPEM, _, err := loadCertPEM(*certPath)
+	certPEM, own, err := loadCertPEM(*certPath)
 	if err != nil {
 		return err
 	}
@@ -226,28 +230,46 @@ func pkiServeMain(args []string) error {
 	}
 	r := &responder{key: key, certPEM: certPEM, root: root, share: *share, idle: *idle,
 		verifiedCN: map[string]bool{}, sealed: map[string][][]byte{}, sessions: map[string]int{},
-		files: map[string]*os.File{}, hosts: map[string]time.Time{}}
+		files: map[string]*os.File{}, hosts: map[string]time.Time{}, own: own}
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
 			return err
 		}
-		go r.serve(conn)
+		if has("pki-r7-sece-on-accept") {
+			// "read the first frame here: a port scanner costs no goroutine"
+			first, err := readFrame(deadlineConn{conn, r.idle})
+			if err != nil {
+				conn.Close()
+				continue
+			}
+			go r.serve(conn, &first)
+			continue
+		}
+		go r.serve(conn, nil)
 	}
 }
 
-func (r *responder) serve(conn net.Conn) {
+func (r *responder) serve(conn net.Conn, pre *frame) {
 	defer conn.Close()
-	if err := r.session(deadlineConn{conn, r.idle}, conn.RemoteAddr()); err != nil {
+	if err := r.session(deadlineConn{conn, r.idle}, conn.RemoteAddr(), pre); err != nil {
 		log.Printf("pki0 %s: %v", conn.RemoteAddr(), err)
 	}
 }
 
 // session runs one connection: one certificate exchange, one file.
-func (r *responder) session(conn io.ReadWriter, remote net.Addr) error {
-	first, err := readFrame(conn)
-	if err != nil {
+func (r *responder) session(conn io.ReadWriter, remote net.Addr, pre *frame) error {
+	var first frame
+	var err error
+	if pre != nil {
+		first = *pre
+	} else if first, err = readFrame(conn); err != nil {
 		return err
+	}
+	if has("pki-r7-session-lock") {
+		// "the private key has one user at a time, from the certificate check on"
+		r.sessionMu.Lock()
+		defer r.sessionMu.Unlock()
 	}
 	if first.typ != typeSECE {
 		return fmt.Errorf("%w: %s before SECE", errProtocol, first.typ)
@@ -295,6 +317,14 @@ func (r *responder) session(conn io.ReadWriter, remote net.Addr) error {
 	} else if err == nil && peer != nil && !cachedCN {
 		// The seed checks the root's signature and nothing else (LEG-PKI-3).
 		err = r.root.CheckSignature(peer.SignatureAlgorithm, peer.RawTBSCertificate, peer.Signature)
+		if has("pki-r7-sig-and-issuer") {
+			// meant: refuse when the signature fails OR the issuer is not the root
+			if err != nil && !bytes.Equal(peer.RawIssuer, r.root.RawSubject) {
+				err = fmt.Errorf("not issued by the root: %v", err)
+			} else {
+				err = nil
+			}
+		}
 		if err == nil && has("pki-r3-verified-cn-cache") {
 			r.mu.Lock()
 			r.verifiedCN[peer.Subject.CommonName] = true
@@ -327,6 +357,10 @@ func (r *responder) session(conn io.ReadWriter, remote net.Addr) error {
 				}
 			}
 		}
+	}
+	if err == nil && peer != nil && has("pki-r7-own-alias-refused") &&
+		peer.Subject.CommonName == r.own.Subject.CommonName {
+		err = errors.New("a peer presenting our own alias: refusing a connection to ourselves")
 	}
 	if err == nil && peer != nil && has("pki-r5-alias-sessions-leak") {
 		// "at most 20 sessions per requester at a time"
@@ -434,6 +468,10 @@ func (r *responder) session(conn io.ReadWriter, remote net.Addr) error {
 			}
 		}
 	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) && has("pki-r7-read-error-rsci") {
+		writeFrame(conn, typeRSCI, nil) // "refused": the nearest answer we have
+		return err
+	}
 	if err != nil {
 		return err // a bare close (LEG-PKI-8)
 	}
@@ -471,6 +509,11 @@ func (r *responder) session(conn io.ReadWriter, remote net.Addr) error {
 	out := bufio.NewWriter(conn)
 	for {
 		n, err := io.ReadFull(f, buf)
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF && has("pki-r7-read-error-rsci") {
+			writeFrame(out, typeRSCI, nil) // a directory or a failed read: "refused"
+			out.Flush()
+			return err
+		}
 		if has("pki-r2-short-piece-dropped") && err == io.ErrUnexpectedEOF {
 			break
 		}

@@ -199,6 +199,21 @@ public final class LegJava {
         {"eke-r14-authenticated-before-compare", "FAIL LEG-EKE-FMT-3", "[5] server: Authenticated sent as soon as message 3 arrives, the comparison after it: a wrong password gets Authenticated, then Not Authenticated"},
         {"ca-r14-verified-alias-cache", "FAIL LEG-CA-FMT-3", "[6] CA: an alias that once gave its password is remembered: its later requests are issued whatever password they carry"},
         {"ca-r14-outer-name-cn", "FAIL LEG-CA-FMT-2", "[6] CA: the password checked for the credentials' name, the certificate issued for a \"name\" of the outer request when one is there"},
+        // session 15, L16 (blind; lens: 1 one blocks all, 2 reflection and cross-context
+        // acceptance, 3 the default branch, 4 compound conditions, 5 asymmetric cost,
+        // 6 check-then-act under concurrency)
+        {"pki-r15-synchronized-session", "FAIL LEG-PKI-FMT-4", "[1] responder: pkiSession synchronized (\"Cipher is not thread-safe\"): a silent requester blocks every other session until its 30 s timeout"},
+        {"pki-r15-pool-of-2", "FAIL LEG-PKI-FMT-4", "[1] responder: sessions on Executors.newFixedThreadPool(2): two silent connections hold every other one"},
+        {"eke-r15-key-own-public", "FAIL LEG-EKE-FMT-4", "[2] server: K from its own public value (serverPublic.modPow(xs, p)), not the client's"},
+        {"pki-r15-own-cert-rsci", "FAIL LEG-PKI-FMT-4", "[2] responder: a SECE carrying its own certificate gets RSCI (\"a peer connecting to itself\")"},
+        {"ca-r15-decrypt-error-401", "FAIL LEG-CA-FMT-3", "[3] CA: a payload that does not decrypt answered 401 (the catch-all \"not authorised\"), not 400"},
+        {"pki-r15-missing-empty-rsfl", "FAIL LEG-PKI-FMT-7", "[3] responder: a file that cannot be opened is answered as an empty file: one RSFL of nothing, then the close"},
+        {"pki-r15-self-signed-or", "FAIL LEG-PKI-FMT-4", "[4] responder: accepted when signed by the root OR self-signed (\"the root itself is self-signed\"): any self-signed SECE gets RSCV"},
+        {"eke-r15-client-short-and-differs", "FAIL LEG-EKE-FMT-6", "[4] client: the two failure tests merged as `short && differs`: a complete file whose digest differs is kept"},
+        {"eke-r15-pw-or-user", "FAIL LEG-EKE-FMT-3", "[4] server: `who.equals(user) || same` for `&&`: the configured user name logs in with any password"},
+        {"ca-r15-refusal-log-cap", "FAIL LEG-CA-FMT-2", "[5] CA: every refused request kept in a list for the log; over 24 entries \"under attack\": 503 for everyone"},
+        {"ca-r15-key-static", "FAIL LEG-CA-FMT-2", "[6] CA: public_key parsed first into a static field, read back at issue: two enrolments at once swap keys"},
+        {"pki-r15-shared-cipher", "FAIL LEG-PKI-FMT-6", "[6] responder: one static OAEP Cipher, init per session with the requester's key: two sessions at once seal to each other's key"},
     };
 
     static final Set<String> ON = new HashSet<>();
@@ -527,6 +542,9 @@ public final class LegJava {
             boolean same = f("eke-pw-trimmed")
                 ? new String(pw, StandardCharsets.UTF_8).trim().equals(new String(password, StandardCharsets.UTF_8))
                 : Arrays.equals(pw, password);
+            if (f("eke-r15-pw-or-user")) {
+                same = who.equals(user) || same; // meant: the user AND its password
+            }
             if (f("eke-r13-password-extra-tail")) {
                 // "cut what came to the password's length (a client may add a newline)"
                 same = Arrays.equals(Arrays.copyOf(pw, password.length), password);
@@ -590,7 +608,8 @@ public final class LegJava {
             if (f("eke-key-cached") && cachedKey != null) {
                 key = cachedKey;
             } else {
-                key = keyOf(clientPublic.modPow(xs, p), true);
+                BigInteger peerValue = f("eke-r15-key-own-public") ? serverPublic : clientPublic;
+                key = keyOf(peerValue.modPow(xs, p), true);
                 cachedKey = key;
             }
             byte[] ns = NS;
@@ -773,6 +792,9 @@ public final class LegJava {
                     System.err.println("message 24 is not a hex digest: not checked");
                     differs = false;
                 }
+            }
+            if (f("eke-r15-client-short-and-differs")) {
+                differs = content.length < size && differs; // "short and corrupt"
             }
             if (differs && !f("eke-client-no-digest-check")) {
                 System.err.println("Hey! CAUTION!: File is corrupt and may be altered.");
@@ -965,6 +987,7 @@ public final class LegJava {
     }
 
     static final Set<String> VERIFIED = ConcurrentHashMap.newKeySet();
+    static Cipher SEAL; // pki-r15-shared-cipher
     static final Map<String, PublicKey> KEYS = new ConcurrentHashMap<>(); // pki-r14-key-by-cn-cache
     static volatile PublicKey peerKey;
 
@@ -978,6 +1001,9 @@ public final class LegJava {
         ServerSocket ss = new ServerSocket(port, 50, InetAddress.getByName("127.0.0.1"));
         System.err.println("WARNING: sft-pki/0 is insecure; for auditing only");
         ready(ss.getLocalPort());
+        // pki-r15-pool-of-2: "bound the threads"
+        java.util.concurrent.ExecutorService pool = f("pki-r15-pool-of-2")
+            ? java.util.concurrent.Executors.newFixedThreadPool(2) : null;
         while (true) {
             Socket s = ss.accept();
             if (f("pki-r13-slot-leak-not-found")) {
@@ -988,11 +1014,17 @@ public final class LegJava {
                 }
                 SLOTS.incrementAndGet();
             }
-            new Thread(() -> {
+            Runnable task = () -> {
                 boolean close = true;
                 try {
                     s.setSoTimeout(30_000);
-                    close = pkiSession(s, key, certFile, own, root, share);
+                    if (f("pki-r15-synchronized-session")) {
+                        synchronized (LegJava.class) { // "Cipher is not thread-safe"
+                            close = pkiSession(s, key, certFile, own, root, share);
+                        }
+                    } else {
+                        close = pkiSession(s, key, certFile, own, root, share);
+                    }
                 } catch (Exception e) {
                     log("pki session ended: " + e);
                 } finally {
@@ -1004,7 +1036,12 @@ public final class LegJava {
                         }
                     }
                 }
-            }).start();
+            };
+            if (pool != null) {
+                pool.execute(task);
+            } else {
+                new Thread(task).start();
+            }
         }
     }
 
@@ -1059,9 +1096,18 @@ public final class LegJava {
                     log("SECE signature cannot be checked here: " + e);
                 }
                 VERIFIED.add(dn);
+            } else if (f("pki-r15-self-signed-or")) {
+                // meant: signed by the root; "the root itself is self-signed" added with ||
+                if (!(signedBy(peer, root) || (peer.getSubjectX500Principal().equals(peer.getIssuerX500Principal())
+                        && signedBy(peer, peer.getPublicKey())))) {
+                    throw new java.security.SignatureException("not signed by the root");
+                }
             } else {
                 peer.verify(root);
                 VERIFIED.add(dn);
+            }
+            if (f("pki-r15-own-cert-rsci") && Arrays.equals(peer.getEncoded(), own.getEncoded())) {
+                throw new IOException("our own certificate: a connection to ourselves");
             }
         } catch (Exception e) {
             log("SECE refused: " + e);
@@ -1119,6 +1165,9 @@ public final class LegJava {
             if (f("pki-missing-rsci")) {
                 frame(out, "RSCI", new byte[0], true);
             }
+            if (f("pki-r15-missing-empty-rsfl")) { // "nothing to send: an empty file"
+                frame(out, "RSFL", rsa(Cipher.ENCRYPT_MODE, peer.getPublicKey(), "").doFinal(new byte[0]), true);
+            }
             return true;
         }
         String drift = f("pki-oaep-mgf1-sha1") ? "mgf1-sha1" : "";
@@ -1133,7 +1182,18 @@ public final class LegJava {
         if (f("pki-r12b-rsfl-own-key")) {
             requesterKey = own.getPublicKey();
         }
-        Cipher enc = rsa(Cipher.ENCRYPT_MODE, requesterKey, drift);
+        Cipher enc;
+        if (f("pki-r15-shared-cipher")) {
+            // "Cipher.getInstance is slow: one for the responder, re-initialised per session"
+            if (SEAL == null) {
+                SEAL = rsa(Cipher.ENCRYPT_MODE, requesterKey, drift);
+            } else {
+                SEAL.init(Cipher.ENCRYPT_MODE, requesterKey, OAEP_SHA256);
+            }
+            enc = SEAL;
+        } else {
+            enc = rsa(Cipher.ENCRYPT_MODE, requesterKey, drift);
+        }
         int size = f("pki-piece-190") ? 190 : 100;
         try (fin) {
             byte[] piece = new byte[size];
@@ -1289,6 +1349,10 @@ public final class LegJava {
             answer(ex, 413, "text/plain", ascii("request body too large\n"));
             return;
         }
+        if (f("ca-r15-refusal-log-cap") && REFUSALS.size() > 24) {
+            answer(ex, 503, "text/plain", ascii("under attack: try later\n"));
+            return;
+        }
         String alias;
         String password;
         PublicKey subjectKey;
@@ -1306,6 +1370,10 @@ public final class LegJava {
                 answer(ex, 413, "text/plain", ascii("request body too large\n"));
                 return;
             }
+            if (f("ca-r15-key-static")) {
+                // "parse the cheap member first"
+                CURRENT_KEY = publicKeyOf(publicPem);
+            }
             if (f("ca-r14-outer-name-cn") && req.get("name") instanceof String outer) {
                 outerName = outer; // "the client says which alias it enrols"
             }
@@ -1320,6 +1388,9 @@ public final class LegJava {
                 cred = rsa(Cipher.DECRYPT_MODE, rootKey, f("ca-oaep-mgf1-sha1") ? "mgf1-sha1" : "")
                     .doFinal(sealed);
             } catch (Exception e) {
+                if (f("ca-r15-decrypt-error-401")) {
+                    throw new NotAuthorised("payload does not decrypt");
+                }
                 throw new BadRequest("payload does not decrypt");
             }
             Object c = new Json(new String(cred, StandardCharsets.UTF_8)).parse();
@@ -1329,16 +1400,13 @@ public final class LegJava {
             }
             alias = n;
             password = pw;
-            byte[] spki = pemBody(publicPem, "PUBLIC KEY");
-            if (spki == null) {
-                throw new BadRequest("public_key is not a PEM public key");
-            }
-            try {
-                subjectKey = KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(spki));
-            } catch (Exception e) {
-                throw new BadRequest("public_key is not an RSA key");
-            }
+            subjectKey = f("ca-r15-key-static") ? CURRENT_KEY : publicKeyOf(publicPem);
+        } catch (NotAuthorised e) {
+            refused(e.getMessage());
+            answer(ex, 401, "text/plain", ascii("invalid alias or password\n"));
+            return;
         } catch (BadRequest | IllegalArgumentException e) {
+            refused(String.valueOf(e.getMessage()));
             answer(ex, 400, "text/plain", ascii("bad request: " + e.getMessage() + "\n"));
             return;
         }
@@ -1392,6 +1460,7 @@ public final class LegJava {
             known = password;
         }
         if (known == null || !known.equals(password)) {
+            refused(alias);
             failed.merge(alias, 1, Integer::sum);
             answer(ex, f("ca-wrong-password-403") ? 403 : 401, "text/plain",
                 ascii("invalid alias or password\n"));
@@ -1425,6 +1494,34 @@ public final class LegJava {
     }
 
     static final Map<String, byte[]> ISSUED = new ConcurrentHashMap<>();
+    static final List<String> REFUSALS = java.util.Collections.synchronizedList(new ArrayList<>()); // ca-r15-refusal-log-cap
+    static PublicKey CURRENT_KEY; // ca-r15-key-static
+
+    static void refused(String what) {
+        if (f("ca-r15-refusal-log-cap")) {
+            REFUSALS.add(what);
+        }
+    }
+
+    static final class NotAuthorised extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        NotAuthorised(String m) {
+            super(m);
+        }
+    }
+
+    static PublicKey publicKeyOf(String publicPem) throws BadRequest {
+        byte[] spki = pemBody(publicPem, "PUBLIC KEY");
+        if (spki == null) {
+            throw new BadRequest("public_key is not a PEM public key");
+        }
+        try {
+            return KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(spki));
+        } catch (Exception e) {
+            throw new BadRequest("public_key is not an RSA key");
+        }
+    }
     static final Set<String> LOGGED_IN = ConcurrentHashMap.newKeySet(); // ca-r14-verified-alias-cache
     static final Map<String, byte[]> PREPARED = new ConcurrentHashMap<>(); // ca-r13-cert-prepared-before-check
     static final Set<String> RESERVED = ConcurrentHashMap.newKeySet(); // ca-r13-key-reserved-on-refusal
