@@ -187,7 +187,9 @@ def _judged(run: _Run, step: int) -> None:
             "say why)"
         )
     if step not in run.log.got:
-        if run.log.error.startswith("ValueError: message"):
+        if run.log.error.startswith(("ValueError: message", "TimeoutError")):
+            # A client that misread or stalled on an honest message before the attacked
+            # step: the format cases (test_the_client_speaks_the_format) report it.
             pytest.skip(f"not judged: {run.log.error} (the format cases report it)")
         raise HarnessError(
             f"the client did not get to message {step}: the suite's server saw messages "

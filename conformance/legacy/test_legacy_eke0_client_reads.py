@@ -185,6 +185,10 @@ def _judged(run: _Run, step: int) -> None:
             f"not judged: the client stopped an honest exchange {run.log.stopped}, before "
             "message 17 (the format cases, and message 11's, say why)"
         )
+    if step not in run.log.got and run.log.error.startswith("TimeoutError"):
+        # The client stalled on an honest message before the attacked step (the format
+        # case, test_the_client_speaks_the_format, reports it): nothing to judge here.
+        pytest.skip(f"not judged: the client stalled before message {step} ({run.log.error})")
     if step not in run.log.got:
         raise HarnessError(
             f"the client did not get to message {step}: the suite's server saw messages "

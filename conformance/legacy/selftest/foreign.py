@@ -43,6 +43,8 @@ _EKE_EXTRA = (
     "test_legacy_eke0_client_bytes.py",
     "test_legacy_eke0_every_session.py",
     "test_legacy_eke0_connection_state.py",
+    "test_legacy_eke0_generator.py",
+    "test_legacy_eke0_client_open_server.py",
 )
 _PKI_EXTRA = (
     "test_legacy_pem.py",
@@ -72,6 +74,10 @@ _PKI_EXTRA = (
     "test_legacy_pki0_own_identity.py",
     "test_legacy_ca0_parallel_enrolments.py",
     "test_legacy_ca0_refusal_volume.py",
+    "test_legacy_pki0_frame_types.py",
+    "test_legacy_pki0_simultaneous_requests.py",
+    "test_legacy_ca0_payload_forms.py",
+    "test_legacy_ca0_concurrent_serials.py",
 )
 
 

@@ -157,6 +157,21 @@ FAULTS: dict[str, tuple[str, str]] = {
     "r6-eke-client-out-opened-early": ("eke0", "FAIL LEG-EKE-FMT-6"),
     "r6-eke-auth-per-connection": ("eke0", "FAIL LEG-EKE-FMT-3"),
     "r6-ca-socket-auth": ("pki0", "FAIL LEG-CA-FMT-3"),
+    # round 7 (session 15, L17, blind; the lens of each in leg_node/wire.mjs)
+    "r7-pki-sessions-chained": ("pki0", "FAIL LEG-PKI-FMT-4"),
+    "r7-pki-max-connections": ("pki0", "FAIL LEG-PKI-FMT-4"),
+    "r7-eke-client-waits-for-close": ("eke0", "FAIL LEG-EKE-FMT-6"),
+    "r7-pki-rqfl-clear-fallback": ("pki0", "FAIL LEG-PKI-FMT-5"),
+    "r7-pki-get-sece-as-rscv": ("pki0", "FAIL LEG-PKI-FMT-5"),
+    "r7-ca-cred-plain-json": ("pki0", "FAIL LEG-CA-FMT-3"),
+    "r7-pki-get-any-type-piece": ("pki0", "FAIL LEG-PKI-FMT-6"),
+    "r7-eke-g-default": ("eke0", "FAIL LEG-EKE-FMT-3"),
+    "r7-pki-second-frame-any-type": ("pki0", "FAIL LEG-PKI-FMT-5"),
+    "r7-eke-pw-length-and": ("eke0", "FAIL LEG-EKE-FMT-3"),
+    "r7-ca-base64-and": ("pki0", "FAIL LEG-CA-FMT-3"),
+    "r7-ca-413-after-body": ("pki0", "FAIL LEG-CA-FMT-3"),
+    "r7-ca-serial-race": ("pki0", "FAIL LEG-CA-FMT-2"),
+    "r7-pki-shared-target": ("pki0", "FAIL LEG-PKI-FMT-6"),
 }
 
 

@@ -178,6 +178,23 @@ static const struct fault_row FAULTS[] = {
     {"ca-r14-status-before-check", "FAIL LEG-CA-FMT-3", "[5] CA: '200 OK' and the headers sent once the request parses, before the password check: a refusal is a 200 with the 401 text"},
     {"pki-r14-rscv-before-verify", "FAIL LEG-PKI-FMT-4", "[5] responder: RSCV sent while the SECE signature is checked ('ours first'): a refused certificate gets RSCV, then RSCI and the close"},
     {"pki-r14-sece-twice", "FAIL LEG-PKI-FMT-4", "[6] responder: a SECE after RSCV taken as a certificate update, unverified: RSFL pieces sealed to the new certificate's key"},
+    /* session 15, L17 (blind; lens in brackets: 1 one blocks all, 2 reflection and
+     * cross-context acceptance, 3 the default branch, 4 compound conditions, 5 asymmetric
+     * cost, 6 check-then-act under concurrency) */
+    {"pki-r15-session-mutex", "FAIL LEG-PKI-FMT-4", "[1] responder: one global mutex taken once SECE is in and held to the end of the session ('X509 objects are shared'): a requester silent after RSCV stalls every other one"},
+    {"pki-r15-sece-on-accept-thread", "FAIL LEG-PKI-FMT-4", "[1] responder: SECE read and checked on the accept loop before a thread is spent on the peer: a connection that sends nothing stalls every later one"},
+    {"eke-r15-client-19-exact16", "FAIL LEG-EKE-FMT-2", "[1] client: message 19 read as read_exact(16) ('at most 16 digits'): waits for bytes the server never sends (it waits for LnACK) until its timeout"},
+    {"eke-r15-client-ns-constant", "FAIL LEG-EKE-FMT-4", "[2] client: message 15's second half is the seed's constant Ns, not the decryption of message 13 ('Ns is fixed')"},
+    {"eke-r15-m18-constant-na", "FAIL LEG-EKE-FMT-4", "[2] server: message 18 encrypts the seed's constant Na, not the first 16 bytes of the decryption of message 15"},
+    {"pki-r15-first-frame-default", "FAIL LEG-PKI-FMT-4", "[3] responder: the first frame's type not checked (any known type is 'the certificate'): an RSCV or RQFL carrying a root-signed certificate is answered RSCV"},
+    {"pki-r15-get-type-default", "FAIL LEG-PKI-FMT-6", "[3] requester: after RQFL every frame but RSCI is a piece: a SECE or RSCV frame carrying an OAEP piece is written into the file"},
+    {"eke-r15-p-default", "FAIL LEG-EKE-FMT-3", "[3] server: a message 5 that does not parse as decimal digits is taken as the seed's p (pAck), not a close"},
+    {"eke-r15-pw-extra-tail", "FAIL LEG-EKE-FMT-3", "[4] server: n < strlen(pw) || memcmp(m, pw, strlen(pw)): a message 3 that is the password plus extra bytes is Authenticated"},
+    {"ca-r15-path-method-and", "FAIL LEG-CA-FMT-3", "[4] CA: if (path != /verify && method != POST) 404: a POST to another path is served as /verify"},
+    {"ca-r15-password-any-line", "FAIL LEG-CA-FMT-3", "[4] CA: the alias clause lost when the line test became two flags: any account's password enrols any alias, an unknown one too"},
+    {"ca-r15-413-after-body", "FAIL LEG-CA-FMT-3", "[5] CA: the body read in full (a buffer grown as it arrives) before the 64 KiB check: a client that declares a large body and sends part of it gets no 413"},
+    {"ca-r15-serial-counter-race", "FAIL LEG-CA-FMT-2", "[6] CA: serial = a static counter read when the request parses, stored + 1 after signing, unlocked: concurrent enrolments get the same serial"},
+    {"pki-r15-static-peer-key", "FAIL LEG-PKI-FMT-6", "[6] responder: the verified peer key kept in a static for the RSFL loop: with two sessions overlapping, one is sealed to the other's key"},
     {NULL, NULL, NULL},
 };
 
@@ -564,6 +581,8 @@ static int eke_session(conn_t *c, const char *user, const char *password, const 
     int wrong = fault("eke-pw-strncmp-received")
                     ? strncmp((char *)m, password, (size_t)n) != 0
                     : (size_t)n != strlen(password) || memcmp(m, password, (size_t)n) != 0;
+    if (fault("eke-r15-pw-extra-tail")) /* "too short, or not the password" */
+        wrong = (size_t)n < strlen(password) || memcmp(m, password, strlen(password)) != 0;
     static int verified; /* eke-r14-pw-check-first-login: "checked once, good for the process" */
     if (fault("eke-r14-pw-check-first-login") && verified) wrong = 0;
     if (wrong) {
@@ -576,6 +595,7 @@ state_p:
     n = read_msg(c, m, 1024); /* 5: p */
     if (n <= 0) return 0;
     BIGNUM *p = parse_dec(m, (size_t)n);
+    if (!p && fault("eke-r15-p-default")) BN_dec2bn(&p, P_DEC); /* "the usual p" */
     if (!p) return 0;
     if (fault("eke-p-cached")) { /* "p never changes": parsed once */
         static BIGNUM *cached_p;
@@ -634,7 +654,9 @@ state_p:
     if (fault("eke-r14-m18-cached") && have18) {
         memcpy(e18, e18_cached, 16);
     } else {
-        if (aes_cbc(key, keylen, fault("eke-m18-from-ns") ? d15 + 32 : d15, 16, e18, 1) != 0) return 0;
+        const unsigned char *na16 = fault("eke-m18-from-ns") ? d15 + 32 : d15;
+        if (fault("eke-r15-m18-constant-na")) na16 = (const unsigned char *)NA; /* "Na is fixed" */
+        if (aes_cbc(key, keylen, na16, 16, e18, 1) != 0) return 0;
         memcpy(e18_cached, e18, 16);
         have18 = 1;
     }
@@ -802,12 +824,16 @@ static int eke_get(int argc, char **argv) {
     aes_cbc(key, keylen, e13, 32, d13, 0);
     memcpy(both, NA, 32);
     memcpy(both + 32, fault("eke-client-15-raw-13") ? e13 : d13, 32);
+    if (fault("eke-r15-client-ns-constant")) memcpy(both + 32, NS, 32); /* "Ns is fixed" */
     aes_cbc(key, keylen, both, 64, e15, 1);
     if (csend(fd, "aesAck", 6) != 0 || csend(fd, e15, 64) != 0) die("send");
     if (read_literal(c, "clientAesAck") != 0) die("no clientAesAck");
     if (csend(fd, "send_aes_nonceNa", 16) != 0) die("send");
     if (read_exact(c, e18, 16) != 0) die("no message 18"); /* not checked: the seed */
-    n = read_msg(c, m, 16); /* 19 */
+    if (fault("eke-r15-client-19-exact16")) /* "at most 16 digits" */
+        n = read_exact(c, m, 16) == 0 ? 16 : 0;
+    else
+        n = read_msg(c, m, 16); /* 19 */
     if (n <= 0 || !all_digits(m, (size_t)n)) die("bad file length");
     m[n] = 0;
     size_t flen = (size_t)strtoull((char *)m, NULL, 10);
@@ -988,7 +1014,15 @@ struct responder {
 struct pki_job {
     struct responder *r;
     int fd;
+    int pre_rc; /* pki-r15-sece-on-accept-thread: the first frame, read on the accept loop */
+    int have_pre;
+    char pre_type[5];
+    unsigned char *pre_pl;
+    size_t pre_len;
 };
+
+static pthread_mutex_t g_session_lock = PTHREAD_MUTEX_INITIALIZER; /* pki-r15-session-mutex */
+static EVP_PKEY *g_peer_key; /* pki-r15-static-peer-key */
 
 static volatile int g_last_fd = -1; /* the last accepted connection */
 static int g_active;                 /* pki-r5-slot-leak: sessions holding a slot */
@@ -1005,15 +1039,27 @@ static void *pki_conn(void *arg) {
     struct pki_job *job = arg;
     struct responder *r = job->r;
     int fd = job->fd;
-    free(job);
-    set_timeout(fd, 30);
+    int have_pre = job->have_pre, pre_rc = job->pre_rc;
     char type[5];
     unsigned char *pl = NULL;
     size_t len = 0;
+    if (have_pre) {
+        memcpy(type, job->pre_type, 5);
+        pl = job->pre_pl;
+        len = job->pre_len;
+    }
+    free(job);
+    set_timeout(fd, 30);
     X509 *peer = NULL;
     EVP_PKEY *peer_key = NULL;
     FILE *f = NULL;
-    if (recv_frame(fd, type, &pl, &len) != 0 || strcmp(type, "SECE") != 0) goto out;
+    int locked = 0;
+    if ((have_pre ? pre_rc : recv_frame(fd, type, &pl, &len)) != 0) goto out;
+    if (strcmp(type, "SECE") != 0 && !fault("pki-r15-first-frame-default")) goto out; /* default: the certificate */
+    if (fault("pki-r15-session-mutex")) { /* "the responder's X509 and EVP objects are shared" */
+        pthread_mutex_lock(&g_session_lock);
+        locked = 1;
+    }
     peer = pem_cert(pl, len);
     EVP_PKEY *root_key = X509_get0_pubkey(r->root);
     int early_rscv = 0;
@@ -1057,6 +1103,10 @@ static void *pki_conn(void *arg) {
         goto out;
     }
     peer_key = X509_get_pubkey(peer);
+    if (fault("pki-r15-static-peer-key")) { /* "the key of the peer being served" */
+        EVP_PKEY_up_ref(peer_key);
+        g_peer_key = peer_key; /* never freed: a planted fault */
+    }
     if (early_rscv) goto rqfl;
     size_t cl;
     unsigned char *cb = cert_bytes(fault("pki-r12b-rscv-root") ? r->root : r->cert, fault("pki-rscv-der"), &cl);
@@ -1120,7 +1170,8 @@ rqfl:
             while (use < got && buf[use]) use++;
         }
         size_t el = sizeof enc;
-        if (oaep(peer_key, buf, use, enc, &el, 1, fault("pki-rsfl-oaep-sha1")) != 0) break;
+        EVP_PKEY *seal = fault("pki-r15-static-peer-key") ? g_peer_key : peer_key;
+        if (oaep(seal, buf, use, enc, &el, 1, fault("pki-rsfl-oaep-sha1")) != 0) break;
         if (send_frame(fault("pki-r12b-global-socket") ? g_last_fd : fd, "RSFL", enc,
                        fault("pki-r12b-rsfl-len-piece") ? use : el) != 0)
             break;
@@ -1132,6 +1183,7 @@ rqfl:
         pthread_mutex_unlock(&g_active_lock);
     }
 out:
+    if (locked) pthread_mutex_unlock(&g_session_lock);
     if (f) fclose(f);
     free(pl);
     X509_free(peer);
@@ -1161,9 +1213,14 @@ static int pki_serve(int argc, char **argv) {
                 continue;
             }
         }
-        struct pki_job *job = malloc(sizeof *job);
+        struct pki_job *job = calloc(1, sizeof *job);
         job->r = r;
         job->fd = fd;
+        if (fault("pki-r15-sece-on-accept-thread")) { /* "no thread for a peer that sends no certificate" */
+            set_timeout(fd, 30);
+            job->have_pre = 1;
+            job->pre_rc = recv_frame(fd, job->pre_type, &job->pre_pl, &job->pre_len);
+        }
         pthread_t t;
         if (pthread_create(&t, NULL, pki_conn, job) != 0) {
             close(fd);
@@ -1207,7 +1264,11 @@ static int pki_get(int argc, char **argv) {
     for (;;) {
         int r = recv_frame(fd, type, &pl, &len);
         if (r == 1) break; /* the close is the end of the file */
-        if (r != 0 || strcmp(type, "RSFL") != 0) die("bad frame");
+        if (fault("pki-r15-get-type-default")) { /* "RSCI is the only other answer" */
+            if (r != 0 || strcmp(type, "RSCI") == 0) die("bad frame");
+        } else if (r != 0 || strcmp(type, "RSFL") != 0) {
+            die("bad frame");
+        }
         unsigned char piece[512];
         size_t pn = sizeof piece;
         if (oaep(key, pl, len, piece, &pn, 0, sha1) != 0) die("a piece does not decrypt");
@@ -1540,6 +1601,12 @@ static int check_password(const char *users, const char *alias, const char *pass
         *colon = 0;
         int same_alias = fault("ca-r5-alias-prefix") ? strncmp(line, alias, strlen(line)) == 0
                                                      : strcmp(line, alias) == 0;
+        if (fault("ca-r15-password-any-line")) { /* two flags; the alias one is never used */
+            int same_password = strcmp(colon + 1, password) == 0;
+            (void)same_alias;
+            if (same_password) ok = 1;
+            continue;
+        }
         if (same_alias &&
             (fault("ca-password-strcasecmp")   ? strcasecmp(colon + 1, password)
              : fault("ca-r5-password-strncmp") ? strncmp(colon + 1, password, strlen(password))
@@ -1551,7 +1618,9 @@ static int check_password(const char *users, const char *alias, const char *pass
     return ok;
 }
 
-static X509 *issue(struct ca *ca, const char *alias, EVP_PKEY *pub) {
+static long g_next_serial = 1; /* ca-r15-serial-counter-race */
+
+static X509 *issue(struct ca *ca, const char *alias, EVP_PKEY *pub, long counted) {
     X509 *x = X509_new();
     X509_set_version(x, 2);
     unsigned char serial[16];
@@ -1560,6 +1629,7 @@ static X509 *issue(struct ca *ca, const char *alias, EVP_PKEY *pub) {
     BIGNUM *sb = BN_bin2bn(serial, sizeof serial, NULL);
     BN_to_ASN1_INTEGER(sb, X509_get_serialNumber(x));
     BN_free(sb);
+    if (fault("ca-r15-serial-counter-race")) ASN1_INTEGER_set(X509_get_serialNumber(x), counted);
     if (fault("ca-r12b-serial-one")) ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
     X509_set_issuer_name(x, X509_get_subject_name(ca->root));
     static X509_NAME *subject; /* ca-r14-subject-static: "built once, reused" */
@@ -1643,6 +1713,7 @@ static void ca_verify(struct ca *ca, int fd, const char *body) {
     BIO_free(b);
     ERR_clear_error();
     if (!pub || (!fault("ca-r5-any-key-type") && EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA)) goto bad;
+    long counted = g_next_serial; /* ca-r15-serial-counter-race: "the serial of this request" */
     int early = fault("ca-r14-status-before-check"); /* the request is good: answer while we look */
     if (early)
         send_str(fd, "HTTP/1.0 200 OK\r\nServer: legc\r\nContent-Type: text/plain\r\n"
@@ -1675,11 +1746,12 @@ static void ca_verify(struct ca *ca, int fd, const char *body) {
         http_text(fd, 401, "invalid alias or password\n");
         goto done;
     }
-    X509 *x = issue(ca, name, pub);
+    X509 *x = issue(ca, name, pub, counted);
     if (!x) {
         http_text(fd, 500, "signing failed\n");
         goto done;
     }
+    if (fault("ca-r15-serial-counter-race")) g_next_serial = counted + 1; /* the serial is used */
     size_t cl;
     unsigned char *pem = cert_bytes(x, 0, &cl);
     X509_free(x);
@@ -1748,11 +1820,15 @@ static void *ca_conn(void *arg) {
     for (char *line = strstr(buf, "\r\n"); line; line = strstr(line + 2, "\r\n"))
         if (strncasecmp(line + 2, "Content-Length:", 15) == 0)
             clen = fault("ca-r5-content-length-int") ? atoi(line + 17) : strtol(line + 17, NULL, 10);
-    if (strcmp(path, "/verify") != 0) {
+    if (fault("ca-r15-path-method-and")) { /* the two tests merged into one */
+        if (strcmp(path, "/verify") != 0 && strcmp(method, "POST") != 0) {
+            http_text(fd, 404, "not found\n");
+            goto out;
+        }
+    } else if (strcmp(path, "/verify") != 0) {
         http_text(fd, 404, "not found\n");
         goto out;
-    }
-    if (strcmp(method, "POST") != 0) {
+    } else if (strcmp(method, "POST") != 0) {
         http_text(fd, 404, "not found\n");
         goto out;
     }
@@ -1797,6 +1873,30 @@ static void *ca_conn(void *arg) {
         }
         body[got] = 0;
         if (memchr(body, 0, got))
+            http_text(fd, 400, "malformed request\n");
+        else
+            ca_verify(ca, fd, body);
+        free(body);
+        goto out;
+    }
+    if (fault("ca-r15-413-after-body")) { /* "the whole request first, then judge it" */
+        size_t got = have < (size_t)clen ? have : (size_t)clen, bcap = got + 16384;
+        char *body = malloc(bcap + 1);
+        memcpy(body, body_start, got);
+        while (got < (size_t)clen) {
+            if (got == bcap) body = realloc(body, (bcap *= 2) + 1);
+            size_t want = (size_t)clen - got < bcap - got ? (size_t)clen - got : bcap - got;
+            ssize_t n = recv(fd, body + got, want, 0);
+            if (n <= 0) {
+                free(body);
+                goto out;
+            }
+            got += (size_t)n;
+        }
+        body[got] = 0;
+        if (got > 65536)
+            http_text(fd, 413, "body too large\n");
+        else if (memchr(body, 0, got))
             http_text(fd, 400, "malformed request\n");
         else
             ca_verify(ca, fd, body);

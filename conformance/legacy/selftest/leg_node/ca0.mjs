@@ -99,13 +99,13 @@ function cnOnlyName(rootCert) {
   return seq(tlv(0x31, seq(OID_CN, tlv(0x0c, Buffer.from(cn, 'utf8')))));
 }
 
-function issue(rootCert, rootKey, alias, publicKey) {
+function issue(rootCert, rootKey, alias, publicKey, counted = null) {
   const now = new Date();
   const notAfter = new Date(now.getTime() + 365 * 24 * 3600 * 1000);
   const subject = seq(tlv(0x31, seq(OID_CN, tlv(0x0c, Buffer.from(alias, 'utf8')))));
   const tbs = seq(
     tlv(0xa0, derInteger(Buffer.from([2]))),
-    derInteger(crypto.randomBytes(16)),
+    counted === null ? derInteger(crypto.randomBytes(16)) : derInteger(Buffer.from([counted >> 8, counted & 0xff])),
     SHA256_RSA,
     fault('r4-ca-issuer-cn-only') ? cnOnlyName(rootCert) : subjectDer(rootCert.raw),
     fault('r3-ca-validity-swapped') ? seq(utcTime(notAfter), utcTime(now)) : seq(utcTime(now), utcTime(notAfter)),
@@ -147,7 +147,10 @@ function credentialsOf(body, rootKey, onCredentials = () => {}) {
   if (typeof payload !== 'string' || typeof publicPem !== 'string') {
     throw new BadRequest('payload and public_key must be strings');
   }
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(payload) || payload.length % 4 !== 0) {
+  const b64Bad = fault('r7-ca-base64-and')
+    ? !/^[A-Za-z0-9+/]*={0,2}$/.test(payload) && payload.length % 4 !== 0
+    : !/^[A-Za-z0-9+/]*={0,2}$/.test(payload) || payload.length % 4 !== 0;
+  if (b64Bad) {
     throw new BadRequest('payload is not base64');
   }
   let cred;
@@ -164,9 +167,14 @@ function credentialsOf(body, rootKey, onCredentials = () => {}) {
         sealed,
       );
     } catch (err) {
-      if (!fault('r3-ca-oaep-sha1-fallback')) throw err;
-      // "older clients used Node's default OAEP hash"
-      plain = crypto.privateDecrypt({ key: rootKey, padding: crypto.constants.RSA_PKCS1_OAEP_PADDING }, sealed);
+      // r7-ca-cred-plain-json: "clients that cannot do OAEP send the credentials as they are"
+      if (fault('r7-ca-cred-plain-json')) {
+        plain = sealed;
+      } else {
+        if (!fault('r3-ca-oaep-sha1-fallback')) throw err;
+        // "older clients used Node's default OAEP hash"
+        plain = crypto.privateDecrypt({ key: rootKey, padding: crypto.constants.RSA_PKCS1_OAEP_PADDING }, sealed);
+      }
     }
     cred = JSON.parse(plain.toString('utf8'));
   } catch {
@@ -213,6 +221,7 @@ export function ca(argv) {
   const inProgress = new Set(); // r5-ca-alias-inflight-leak
   const pending = new Map(); // r5-ca-key-from-refused: alias -> the key of the enrolment under way
   const sharedParts = []; // r6-ca-parts-leftover: the body chunks, one array for the server
+  let nextSerial = 1; // r7-ca-serial-race
   process.stderr.write(`${PROG}: WARNING: the sft-pki/0 CA is insecure; for auditing only\n`);
 
   const answer = (response, status, text, type = 'text/plain') => {
@@ -224,6 +233,7 @@ export function ca(argv) {
     const url = new URL(request.url, 'http://ca');
     if (url.pathname !== '/verify' && !fault('r2-ca-any-path')) return answer(response, 404, 'not found\n');
     if (request.method !== 'POST') return answer(response, 405, 'method not allowed\n');
+    const counted = nextSerial; // r7-ca-serial-race: "this request's serial", for the log line too
     const declared = Number(request.headers['content-length'] ?? 0);
     const over = (n) => (fault('r5-ca-limit-inclusive') ? n >= MAX_BODY : n > MAX_BODY);
     let body;
@@ -236,7 +246,7 @@ export function ca(argv) {
         if (text.length > MAX_BODY) return answer(response, 413, 'request body too large\n');
       }
       body = Buffer.from(text, 'utf8');
-    } else if (over(declared) && !fault('ca-no-size-limit') && !fault('r6-ca-limit-per-chunk')) {
+    } else if (over(declared) && !fault('ca-no-size-limit') && !fault('r6-ca-limit-per-chunk') && !fault('r7-ca-413-after-body')) {
       answer(response, 413, 'request body too large\n');
       request.destroy();
       return undefined;
@@ -248,11 +258,13 @@ export function ca(argv) {
       for await (const part of request) {
         size += part.length;
         // r6-ca-limit-per-chunk: each chunk checked, not their sum
-        const tooBig = fault('r6-ca-limit-per-chunk') ? over(part.length) : over(size);
+        // r7-ca-413-after-body: "the total, once it is all in"
+        const tooBig = fault('r7-ca-413-after-body') ? false : fault('r6-ca-limit-per-chunk') ? over(part.length) : over(size);
         if (tooBig && !fault('ca-no-size-limit') && !fault('r4-ca-limit-header-only')) return answer(response, 413, 'request body too large\n');
         parts.push(part);
       }
       body = Buffer.concat(parts);
+      if (fault('r7-ca-413-after-body') && over(body.length)) return answer(response, 413, 'request body too large\n');
     }
     let cred;
     try {
@@ -298,7 +310,8 @@ export function ca(argv) {
       pending.delete(cred.name);
     }
     inProgress.delete(cred.name);
-    if (pem === undefined) pem = issue(rootCert, rootKey, cred.cn, certified);
+    if (pem === undefined) pem = issue(rootCert, rootKey, cred.cn, certified, fault('r7-ca-serial-race') ? counted : null);
+    if (fault('r7-ca-serial-race')) nextSerial = counted + 1;
     issuedPem.set(cred.name, pem);
     if (fault('ca-json-answer')) return answer(response, 200, JSON.stringify({ certificate: pem }), 'application/json');
     return answer(response, 200, pem, fault('r2-ca-content-type-pem') ? 'application/x-pem-file' : 'text/plain');

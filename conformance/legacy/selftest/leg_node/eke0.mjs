@@ -176,6 +176,8 @@ async function serveSession(socket, config) {
     let match = fault('eke-password-trim')
       ? password.toString('utf8').trim() === config.password.toString('utf8')
       : password.equals(config.password);
+    // r7-eke-pw-length-and: refuse `if (a.length !== b.length && !a.equals(b))`
+    if (fault('r7-eke-pw-length-and')) match = !(password.length !== config.password.length && !password.equals(config.password));
     // r5-eke-inflight-leak: at most 2 transfers in flight per user
     // r6-eke-auth-per-connection: "this connection already proved the password"
     if (!match && fault('r6-eke-auth-per-connection') && logins > 0) match = true;
@@ -198,7 +200,8 @@ async function serveSession(socket, config) {
     await send(ACK.p);
     const gRaw = await reader.readRest(1024);
     if (gRaw === null) throw new SessionError('closed before g');
-    const g = parseDecimal(gRaw, 'g');
+    // r7-eke-g-default: "g is always 2"
+    const g = fault('r7-eke-g-default') && !/^[0-9]+$/.test(gRaw.toString('latin1')) ? G : parseDecimal(gRaw, 'g');
     await send(ACK.g);
 
     // 9-12: the hidden public values.
@@ -476,6 +479,8 @@ async function get(argv) {
     if (differs && !fault('eke-client-ignores-digest') && !emptyFastPath) {
       throw new SessionError(`SHA-1 mismatch: server ${digest.toString('latin1')}, received ${mine}`);
     }
+    // r7-eke-client-waits-for-close: "nothing may follow the digest": wait for the close
+    if (fault('r7-eke-client-waits-for-close')) await reader.untilEnd();
     if (partial !== out && fs.existsSync(partial)) fs.renameSync(partial, out);
     socket.end();
     return 0;

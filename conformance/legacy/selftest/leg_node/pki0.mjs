@@ -101,6 +101,8 @@ let modulePeer = null; // r6-pki-peer-module: the session's peer, at module leve
 async function checkSignature(cert, key) {
   return cert.verify(key);
 }
+let sessionChain = Promise.resolve(); // r7-pki-sessions-chained
+let requestedTarget = null; // r7-pki-shared-target: hoisted to module level by a refactor
 const verifiedTwins = new Set(); // r3-pki-twin-cache: `${subject}|${serial}` of verified certificates
 
 /** The PEM blocks of a payload (r3-pki-any-block-verifies). */
@@ -179,12 +181,15 @@ async function respond(socket, config) {
 
   const rqfl = await readFrame(reader, 'RQFL');
   if (rqfl === null) return 'peer closed after RSCV';
-  if (rqfl.type !== 'RQFL') throw new SessionError(`expected RQFL, got ${rqfl.type}`);
+  // r7-pki-second-frame-any-type: "the frame after RSCV is the request"
+  if (rqfl.type !== 'RQFL' && !fault('r7-pki-second-frame-any-type')) throw new SessionError(`expected RQFL, got ${rqfl.type}`);
   let name;
   try {
     name = oaepDecrypt(config.privateKey, rqfl.payload).toString('utf8');
   } catch {
-    throw new SessionError('RQFL does not decrypt');
+    // r7-pki-rqfl-clear-fallback: "a requester without our key sends the name as is"
+    if (!fault('r7-pki-rqfl-clear-fallback')) throw new SessionError('RQFL does not decrypt');
+    name = rqfl.payload.toString('utf8');
   }
   if (fault('r4-pki-shared-peer-key')) peerKey = sessionPeerKey;
   if (fault('r5-pki-name-trimmed')) name = name.trim(); // "a stray space or newline from the user"
@@ -196,8 +201,19 @@ async function respond(socket, config) {
     }
   }
   let pieces = 0;
+  let opened = target;
+  if (fault('r7-pki-shared-target')) {
+    requestedTarget = target;
+    // "check it is readable before streaming it"
+    try {
+      await fs.promises.access(requestedTarget, fs.constants.R_OK);
+    } catch (err) {
+      return `cannot read ${JSON.stringify(name)}: ${err.code ?? err.message}`;
+    }
+    opened = requestedTarget;
+  }
   try {
-    const stream = fs.createReadStream(target, { highWaterMark: fault('pki-piece-190') ? 190 : fault('r2-pki-piece-99') ? 99 : PIECE });
+    const stream = fs.createReadStream(opened, { highWaterMark: fault('pki-piece-190') ? 190 : fault('r2-pki-piece-99') ? 99 : PIECE });
     for await (const piece of stream) {
       if (fault('pki-drops-short-last-piece') && piece.length < PIECE) break;
       await writeMessage(socket, frame('RSFL', oaepEncrypt(peerKey, piece, fault('pki-rsfl-oaep-sha1')), fault('pki-length-le')));
@@ -246,6 +262,25 @@ function serve(argv) {
   };
   process.stderr.write(`${PROG}: WARNING: sft-pki/0 is insecure; for auditing only\n`);
   const server = net.createServer({ allowHalfOpen: !fault('r3-pki-no-half-open') }, async (socket) => {
+    if (fault('r7-pki-sessions-chained')) {
+      // "one file open at a time": each session waits for the one before
+      const previous = sessionChain;
+      let done;
+      sessionChain = new Promise((resolve) => {
+        done = resolve;
+      });
+      await previous;
+      try {
+        await session(socket);
+      } finally {
+        done();
+      }
+      return;
+    }
+    await session(socket);
+  });
+  if (fault('r7-pki-max-connections')) server.maxConnections = 1; // "one transfer at a time"
+  async function session(socket) {
     if (fault('r5-pki-slot-leak-on-rsci')) {
       if (slots >= MAX_SLOTS) {
         log(PROG, 'busy: connection closed');
@@ -262,7 +297,7 @@ function serve(argv) {
     }
     log(PROG, `session ended: ${outcome}`);
     socket.end();
-  });
+  }
   server.listen(Number(values.port), values.host, () => {
     const address = server.address();
     process.stdout.write(`listening on ${address.address}:${address.port}\n`);
@@ -302,7 +337,8 @@ async function get(argv) {
     const answer = await readFrame(reader, 'RSCV');
     if (answer === null) throw new SessionError('responder closed before RSCV');
     if (answer.type === 'RSCI') throw new SessionError('responder refused our certificate (RSCI)');
-    if (answer.type !== 'RSCV') throw new SessionError(`expected RSCV, got ${answer.type}`);
+    // r7-pki-get-sece-as-rscv: "RSCI is the only refusal"
+    if (answer.type !== 'RSCV' && !fault('r7-pki-get-sece-as-rscv')) throw new SessionError(`expected RSCV, got ${answer.type}`);
     // The seed never checks the responder's certificate (LEG-PKI-4): its key is used as is.
     const responderKey = new crypto.X509Certificate(answer.payload).publicKey;
     const sealFor = fault('r3-pki-rqfl-own-key') ? crypto.createPublicKey(privateKey) : responderKey;
@@ -313,7 +349,8 @@ async function get(argv) {
     for (;;) {
       const piece = fault('pki-frame-per-chunk') ? await frameOfChunk(reader) : await readFrame(reader, 'RSFL');
       if (piece === null) break;
-      if (piece.type !== 'RSFL') throw new SessionError(`expected RSFL, got ${piece.type}`);
+      // r7-pki-get-any-type-piece: "after RQFL only pieces come"
+      if (piece.type !== 'RSFL' && !fault('r7-pki-get-any-type-piece')) throw new SessionError(`expected RSFL, got ${piece.type}`);
       let plain;
       try {
         plain = oaepDecrypt(privateKey, piece.payload);

@@ -138,6 +138,23 @@ export const FAULTS = [
   ['r6-eke-client-out-opened-early', 'eke0', 'FAIL LEG-EKE-FMT-6', "[5] OUT opened with 'w' before connecting, to fail early: a refused transfer leaves an empty OUT"],
   ['r6-eke-auth-per-connection', 'eke0', 'FAIL LEG-EKE-FMT-3', '[6] after one good login a connection is trusted: its later logins are Authenticated whatever the password'],
   ['r6-ca-socket-auth', 'pki0', 'FAIL LEG-CA-FMT-3', '[6] an alias enrolled on a keep-alive socket is trusted on that socket: a later request for it is not password-checked'],
+  // round 7 (r7, session 15 L17, blind; lens in brackets: 1 one blocks all, 2 reflection and
+  // cross-context acceptance, 3 the default branch, 4 compound conditions, 5 asymmetric cost,
+  // 6 check-then-act under concurrency)
+  ['r7-pki-sessions-chained', 'pki0', 'FAIL LEG-PKI-FMT-4', '[1] responder sessions chained on one module-level promise ("one file open at a time"): a requester silent after RSCV stalls every other one until its idle timeout'],
+  ['r7-pki-max-connections', 'pki0', 'FAIL LEG-PKI-FMT-4', '[1] server.maxConnections = 1 ("one transfer at a time spares the disk"): a second requester, while one is connected, is closed on at once'],
+  ['r7-eke-client-waits-for-close', 'eke0', 'FAIL LEG-EKE-FMT-6', "[1] the client keeps the file only once the server has closed (\"nothing may follow the digest\"): the server waits for message 1, the client for the close, until its timeout"],
+  ['r7-pki-rqfl-clear-fallback', 'pki0', 'FAIL LEG-PKI-FMT-5', '[2] an RQFL payload that does not decrypt is taken as the name in clear ("a requester without our key")'],
+  ['r7-pki-get-sece-as-rscv', 'pki0', 'FAIL LEG-PKI-FMT-5', "[2] the requester refuses RSCI only: any other answer (its own SECE reflected, an RQFL) carrying a certificate is taken as RSCV and RQFL is sent"],
+  ['r7-ca-cred-plain-json', 'pki0', 'FAIL LEG-CA-FMT-3', '[2] a payload that does not decrypt is tried as the credentials JSON in clear ("clients that cannot do OAEP")'],
+  ['r7-pki-get-any-type-piece', 'pki0', 'FAIL LEG-PKI-FMT-6', '[3] the requester takes every frame after RQFL as a piece, whatever its type (RSCI, SECE, RQFL carrying an OAEP piece)'],
+  ['r7-eke-g-default', 'eke0', 'FAIL LEG-EKE-FMT-3', '[3] a message 7 that is not decimal digits is taken as g = 2 ("g is always 2"), gAck, not a close'],
+  ['r7-pki-second-frame-any-type', 'pki0', 'FAIL LEG-PKI-FMT-5', '[3] the responder takes the frame after RSCV as the request whatever its type: an RSFL or SECE carrying OAEP(name) is served'],
+  ['r7-eke-pw-length-and', 'eke0', 'FAIL LEG-EKE-FMT-3', '[4] `if (a.length !== b.length && !a.equals(b))` refuse: a wrong password of the right length is Authenticated'],
+  ['r7-ca-base64-and', 'pki0', 'FAIL LEG-CA-FMT-3', '[4] `if (!B64.test(payload) && payload.length % 4)`: URL-safe or unpadded base64 (Buffer.from is lenient) is decoded and enrols'],
+  ['r7-ca-413-after-body', 'pki0', 'FAIL LEG-CA-FMT-3', '[5] the 64 KiB limit checked once the whole body is in ("the total, not a claim"): a client that declares a large body and sends part of it gets no 413'],
+  ['r7-ca-serial-race', 'pki0', 'FAIL LEG-CA-FMT-2', '[6] serials from a counter read when the request starts and stored + 1 after the certificate: concurrent enrolments get the same serial'],
+  ['r7-pki-shared-target', 'pki0', 'FAIL LEG-PKI-FMT-6', "[6] the path to serve kept in a module-level variable across `await access(target)`: two requests at once, one gets the other's file"],
 ];
 const ACTIVE = new Set(
   (process.env.SFT_INDEPENDENT_FAULTS ?? '')
