@@ -182,6 +182,29 @@ FAULTS: dict[str, tuple[str, str]] = {
     "readmit-unrevokes": ("CA-ENR-11", "re-admitting an alias un-revokes its certificates [6]"),
     # session 15 (lead): ca3 counted its hard locks towards the table bound (fixed)
     "b15-hard-locks-counted": ("CA-ENR-20", "hard locks counted towards the table bound"),
+    # session 15, I20: planted blind (lens of briefs/s15/lenses15.md in brackets)
+    "b15-wrapped-listener": ("LIM-5", "the listening socket wrapped: handshakes in accept() [1]"),
+    "b15-enroll-lock-body": ("LIM-5", "one lock around enrolments, the body read inside it [1]"),
+    "b15-own-name-dotted-only": ("CA-ENR-17", "own names checked for dotted aliases only [2]"),
+    "b15-sig-blocklist": ("CA-ENR-13", "CSR hashes judged by a blocklist (SHA-1, MD5) [3]"),
+    "b15-te-chunked-only": (
+        "CA-ENR-9",
+        "only a chunked Transfer-Encoding seen: others read by length [3]",
+    ),
+    "b15-busy-and": ("CA-ENR-14", "busy when pending >= allowed and >= the cap (or/and) [4]"),
+    "b15-pem-check-and": ("CA-ENR-13", "one block and nothing around it: or written and [4]"),
+    "b15-body-read-before-413": ("CA-ENR-9", "the body read by its Content-Length, then 413 [5]"),
+    "b15-shared-req-file": (
+        "CA-ENR-4",
+        "issue() in fixed files req.pem, cert.pem of the work dir [6]",
+    ),
+    "b15-revoked-checked-early-only": (
+        "CA-ENR-11",
+        "revoked read at login only, not at the insert [6]",
+    ),
+    "b15-count-from-reserve": ("CA-ENR-14", "finish() counts on the state read at reserve() [6]"),
+    # found by I20's phase-2 case (ca3 had it): the first running backoff's Retry-After
+    "b15-retry-after-first-backoff": ("CA-ENR-7", "Retry-After of the first running backoff"),
 }
 
 _ACTIVE = {f.strip() for f in os.environ.get("SFT_INDEPENDENT_FAULTS", "").split(",") if f}
@@ -417,7 +440,11 @@ class Authority:
                 count=1,
                 flags=re.S,
             )
-            if len(blocks) != 1 or stripped.strip():
+            if (
+                len(blocks) != 1 and stripped.strip()
+                if _fault("b15-pem-check-and")
+                else len(blocks) != 1 or stripped.strip()
+            ):
                 raise bad
             body = blocks[0]
         try:
@@ -451,7 +478,11 @@ class Authority:
         return pem.stdout, subject.group(1).strip() if subject else ""
 
     def issue(self, csr_pem: bytes, alias: str, csr_subject: str, serial: int) -> bytes:
-        with tempfile.TemporaryDirectory(dir=self.work) as tmp:
+        with (
+            contextlib.nullcontext(str(self.work))  # "the work directory is ours already"
+            if _fault("b15-shared-req-file")
+            else tempfile.TemporaryDirectory(dir=self.work)
+        ) as tmp:
             csr, ext, cert = (Path(tmp) / n for n in ("req.pem", "leaf.ext", "cert.pem"))
             csr.write_bytes(csr_pem)
             ext.write_text(_leaf_extensions())
@@ -583,6 +614,10 @@ def _signature_allowed(text: str) -> bool:
     if algorithm is None:
         return False
     name = algorithm.group(1)
+    if _fault("b15-sig-blocklist"):
+        weak = {"md2WithRSAEncryption", "md5WithRSAEncryption", "sha1WithRSAEncryption",
+                "shaWithRSAEncryption", "ecdsa-with-SHA1", "dsaWithSHA1"}  # fmt: skip
+        return name not in weak
     if _fault("csr-hash-prefix") and name.startswith(
         ("sha256", "sha384", "sha512", "ecdsa-with-SHA")
     ):
@@ -694,6 +729,9 @@ class Throttle:
             self.conn.execute("BEGIN IMMEDIATE")  # the checks and the reservation, atomic
         now = time.time()
         states = {k: self._state(k) for k in keys}
+        if _fault("b15-count-from-reserve"):
+            self.local.seen = dict(states)  # "no second SELECT: finish() counts on these"
+        longest = 0.0  # the Retry-After covers the later of the alias's and address's ends
         for _failures, until, locked in states.values():
             if _fault("keepalive-admitted") and not first_on_connection:
                 break
@@ -705,7 +743,12 @@ class Throttle:
                         failures += 1
                         grown = now + min(self.cap, 2.0 ** min(failures - self.after, 30))
                         self._store(key, failures, max(grown, _u), locked_)
-                raise _throttled(until - now)
+                    raise _throttled(until - now)
+                if _fault("b15-retry-after-first-backoff"):
+                    raise _throttled(until - now)
+                longest = max(longest, until - now)
+        if longest > 0:
+            raise _throttled(longest)
         if _fault("count-after-verify"):
             return
         for key, (failures, _until, _locked) in states.items():
@@ -715,7 +758,10 @@ class Throttle:
                 continue
             pending = self.pending.get(key, 0)
             allowed = max(0 if _fault("pending-allowance-zero") else 1, self.after - failures)
-            if pending >= allowed or pending >= PENDING_CAP:
+            busy = pending >= allowed or pending >= PENDING_CAP
+            if _fault("b15-busy-and"):
+                busy = pending >= allowed and pending >= PENDING_CAP
+            if busy:
                 if _fault("busy-counted"):
                     for k, (f, u, lk) in states.items():
                         f += 1
@@ -747,7 +793,11 @@ class Throttle:
                     self.pending[key] = self.pending.get(key, 1) - 1
                     if self.pending[key] <= 0:
                         del self.pending[key]
-                failures, until, locked = self._state(key)
+                seen: dict[str, tuple[int, float, int]] = getattr(self.local, "seen", {})
+                if _fault("b15-count-from-reserve") and key in seen:
+                    failures, until, locked = seen[key]
+                else:
+                    failures, until, locked = self._state(key)
                 if _fault("pending-is-failure"):
                     failures = max(0, failures - 1)
                 if failed and counted:
@@ -792,6 +842,7 @@ class Service:
         seed = int.from_bytes(hashlib.sha256(authority.root_pem).digest(), "big")
         self.seeded = random.Random(seed)  # the fault serial-seeded only
         self.serial_lock = threading.Lock()
+        self.enroll_lock = threading.Lock()  # the fault b15-enroll-lock-body only
 
     def enroll(self, body: Any, address: str, *, first: bool = True) -> dict[str, str]:
         if not isinstance(body, dict):
@@ -866,6 +917,8 @@ class Service:
         folded = alias if _fault("hostname-trailing-dot") else alias.removesuffix(".")
         if _fault("hostname-ip-except"):
             self._refuse_own_name(folded.lower())
+        elif _fault("b15-own-name-dotted-only") and "." not in folded:
+            pass  # "host names have dots; an alias without one cannot be a host name"
         elif not _fault("hostname-alias") and folded.lower() in self.names:
             raise CaError(403, "forbidden", "this alias is one of the CA's host names")
         if _fault("csr-fault-counted"):
@@ -885,9 +938,13 @@ class Service:
             # check and the row in one write transaction, or this certificate is on no CRL.
             conn.execute("BEGIN IMMEDIATE")
             try:
-                revoked = conn.execute(
-                    "SELECT revoked FROM users WHERE alias=?", (alias,)
-                ).fetchone()
+                revoked = (
+                    None  # "checked at the login, a few lines up"
+                    if _fault("b15-revoked-checked-early-only")
+                    else conn.execute(
+                        "SELECT revoked FROM users WHERE alias=?", (alias,)
+                    ).fetchone()
+                )
                 if revoked is not None and revoked[0] and not _fault("revoked-can-enrol"):
                     raise CaError(401, "auth_failed", "authentication failed")
                 conn.execute(
@@ -1041,28 +1098,35 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 crl = ("-----BEGIN X509 CRL-----\n" + "\n".join(lines)).encode()
                 crl += b"\n-----END X509 CRL-----\n"
             self._raw(200, crl, "application/pkix-crl")
+        elif _fault("b15-enroll-lock-body"):
+            # "sqlite3 and the openssl work dir are not thread-safe: one enrolment at a time"
+            with self.service.enroll_lock:
+                self._enroll()
         else:
-            raw = self._body()
-            ctype = self.headers.get("Content-Type")
-            if _fault("content-type-exact") and ctype != "application/json":
-                raise CaError(415, "unsupported_media_type", "the body must be application/json")
-            try:
-                body = json.loads(
-                    raw.decode("utf-8"),
-                    object_pairs_hook=_no_duplicates,
-                    parse_constant=_no_constant,
-                )
-            except (UnicodeDecodeError, ValueError):
-                raise CaError(400, "bad_request", "the body is not JSON") from None
-            self.logins += 1
-            address = self.client_address[0]
-            forwarded = self.headers.get("X-Forwarded-For")
-            if _fault("address-forwarded-for") and forwarded:
-                address = forwarded.split(",")[0].strip()
-            if _fault("address-with-port"):
-                address = str(self.client_address)  # (host, port): one key per connection
-            answer = self.service.enroll(body, address, first=self.logins == 1)
-            self._answer(200, answer)
+            self._enroll()
+
+    def _enroll(self) -> None:
+        raw = self._body()
+        ctype = self.headers.get("Content-Type")
+        if _fault("content-type-exact") and ctype != "application/json":
+            raise CaError(415, "unsupported_media_type", "the body must be application/json")
+        try:
+            body = json.loads(
+                raw.decode("utf-8"),
+                object_pairs_hook=_no_duplicates,
+                parse_constant=_no_constant,
+            )
+        except (UnicodeDecodeError, ValueError):
+            raise CaError(400, "bad_request", "the body is not JSON") from None
+        self.logins += 1
+        address = self.client_address[0]
+        forwarded = self.headers.get("X-Forwarded-For")
+        if _fault("address-forwarded-for") and forwarded:
+            address = forwarded.split(",")[0].strip()
+        if _fault("address-with-port"):
+            address = str(self.client_address)  # (host, port): one key per connection
+        answer = self.service.enroll(body, address, first=self.logins == 1)
+        self._answer(200, answer)
 
     def _length(self) -> int | None:
         values = self.headers.get_all("Content-Length") or []
@@ -1115,11 +1179,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = self._length()
         if _fault("te-and-cl-keepalive") and length is not None:
             pass  # the Content-Length is there: read by it, whatever Transfer-Encoding says
-        elif self.headers.get("Transfer-Encoding") or length is None:
+        elif (
+            self.headers.get("Transfer-Encoding", "").strip().lower() == "chunked"
+            if _fault("b15-te-chunked-only")
+            else self.headers.get("Transfer-Encoding")
+        ) or length is None:
             self.close_connection = self.unread = True
             if self.headers.get_all("Content-Length"):
                 raise CaError(400, "bad_request", "the Content-Length is not valid")
             raise CaError(411, "length_required", "a Content-Length is required")
+        if _fault("b15-body-read-before-413"):
+            data = self.rfile.read(length)  # "read it, then judge what came"
+            if len(data) > MAX_BODY:
+                self.close_connection = True
+                raise CaError(413, "too_large", "the body is over 65536 bytes")
+            if len(data) != length:
+                self.close_connection = True
+                raise CaError(400, "bad_request", "the body ended early")
+            return data
         if length > MAX_BODY and not _fault("body-unbounded"):
             self.close_connection = self.unread = True
             raise CaError(413, "too_large", "the body is over 65536 bytes")
@@ -1170,7 +1247,13 @@ class Server(http.server.ThreadingHTTPServer):
     def finish_request(self, request: Any, client_address: Any) -> None:
         request.settimeout(10.0)
         try:
-            tls = self.context.wrap_socket(request, server_side=True)
+            # The fault b15-wrapped-listener: accept() returned a socket already wrapped
+            # (and its handshake done, in the accept loop).
+            tls = (
+                request
+                if _fault("b15-wrapped-listener")
+                else self.context.wrap_socket(request, server_side=True)
+            )
         except (OSError, ValueError):
             with contextlib.suppress(OSError):
                 request.close()
@@ -1237,6 +1320,9 @@ def _serve(args: argparse.Namespace) -> int:
         else:
             server = Server((host, int(port)), Handler)
         server.context = context
+        if _fault("b15-wrapped-listener"):
+            # "serve HTTPS: wrap the server's socket", as the http.server recipes do
+            server.socket = context.wrap_socket(server.socket, server_side=True)
         restart = threading.Event()
 
         def on_hup(_signum: int, _frame: object) -> None:

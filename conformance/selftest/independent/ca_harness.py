@@ -55,6 +55,8 @@ CA_FILES = (
     "test_ca_throttled_cost.py",
     "test_ca_lock_whole_seconds.py",
     "test_ca_stalled_clients.py",
+    "test_interop_ca_retry_after_both_backoffs.py",
+    "test_interop_ca_concurrent_failures_counted.py",
     "test_ca_restart.py",
     "test_ca_serial_restart.py",
     "test_ca_own_certificate.py",

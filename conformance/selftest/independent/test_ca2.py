@@ -105,6 +105,12 @@ def _citing(requirement: str) -> tuple[str, ...]:
     )
 
 
+# Round 5 (session 15, I20), phase 2: the case files written for the blind run's survivors.
+_R5_PHASE2: dict[str, tuple[str, ...]] = {
+    "b15-retry-after-first-entry": ("test_interop_ca_retry_after_both_backoffs.py",),
+    "b15-end-load-unlocked": ("test_interop_ca_concurrent_failures_counted.py",),
+    "b15-reserve-late": ("test_interop_ca_concurrent_failures_counted.py",),
+}
 # Round 4, phase 2: the case files written for the faults the blind run let through.
 _R4_REFUSED = (*_citing("CA-ENR-14"), "test_interop_ca_refused_login_slots.py")
 _R4_BUSY = (*_citing("CA-ENR-14"), "test_interop_ca_busy_leftovers.py")
@@ -236,6 +242,24 @@ FAULT_CASES = (
     FaultCase("r4-member-strconv-unquote", "CA-ENR-2", _citing("CA-ENR-2"), "strconv.Unquote"),
     FaultCase("r4-range-copy-revoke", "CA-ENR-11", _citing("CA-ENR-11"), "range over a copy"),
     FaultCase("r4-crl-empty-no-content", "CA-ENR-8", _citing("CA-ENR-8"), "204 for an empty CRL"),
+    # Round 5 (session 15, helper I20, blind): every case file citing the requirement.
+    *(
+        FaultCase(
+            name, requirement, (*_citing(requirement), *_R5_PHASE2.get(name, ())), description
+        )
+        for name, requirement, description in (
+            ("b15-serve-mutex", "LIM-5", "one mutex across ServeHTTP and the body read"),
+            ("b15-handshake-in-accept-loop", "LIM-5", "TLS handshake on the accept loop"),
+            ("b15-crl-signed-tls-key", "CA-ENR-8", "the CRL signed with the TLS key"),
+            ("b15-method-equalfold", "CA-ENR-9", "methods compared case-insensitively"),
+            ("b15-method-switch-no-default", "CA-ENR-9", "unlisted methods: empty 200"),
+            ("b15-nil-entry-break", "CA-ENR-7", "a new alias skips the address's backoff"),
+            ("b15-retry-after-first-entry", "CA-ENR-7", "Retry-After from the alias's backoff"),
+            ("b15-prealloc-content-length", "CA-ENR-9", "buffer sized from Content-Length"),
+            ("b15-end-load-unlocked", "CA-ENR-14", "failure counts read before the lock"),
+            ("b15-reserve-late", "CA-ENR-14", "reservation after the users lookup"),
+        )
+    ),
 )
 
 

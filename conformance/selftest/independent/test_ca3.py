@@ -94,6 +94,7 @@ _FILES_BY_REQUIREMENT: dict[str, tuple[str, ...]] = {
     "PKI-CERT-1": _CSR,
     "PKI-CERT-13": _CSR,
     "PKI-TLS-9": ("test_pki_hardening.py::test_forbidden_tls13_parameter_is_refused",),
+    "LIM-5": ("test_ca_stalled_clients.py", "test_ca_unhappy_paths.py"),
 }
 # Faults whose requirement's cases live elsewhere than the requirement's usual files.
 _FILES_BY_FAULT: dict[str, tuple[str, ...]] = {
@@ -152,6 +153,16 @@ _FILES_BY_FAULT.update(
 # A held lock hangs every later login: the CA-ENR-7 files' bounded waits add up past the
 # fault run's budget (240 s), so the new file alone judges it.
 _FILES_BY_FAULT["throttle-lock-not-released"] = ("test_interop_ca_after_a_throttle.py",)
+# Session 15 (I20, blind): judged by every CA case file citing the fault's requirement.
+_FILES_BY_FAULT.update(
+    {name: _citing(requirement) for name, (requirement, _) in FAULTS.items() if name[:4] == "b15-"}
+)
+_FILES_BY_FAULT["b15-hard-locks-counted"] = ("test_ca_hard_lock_bound.py",)
+# Phase 2: the case files written for the blind run's survivors (and a bug ca3 had).
+_FILES_BY_FAULT["b15-retry-after-first-backoff"] = (
+    *_citing("CA-ENR-7"),
+    "test_interop_ca_retry_after_both_backoffs.py",
+)
 
 FAULT_CASES = tuple(
     FaultCase(

@@ -117,6 +117,17 @@ var FAULTS = []Fault{
 	{"r4-member-strconv-unquote", "CA-ENR-2", "JSON strings decoded with strconv.Unquote: \\/ refused, surrogate pairs broken [5]"},
 	{"r4-range-copy-revoke", "CA-ENR-11", "for _, c := range certs { c.RevokedAt = now }: the copy revoked, the user saved revoked [6]"},
 	{"r4-crl-empty-no-content", "CA-ENR-8", "no revocation yet: 204 No Content instead of an empty CRL [2]"},
+	// Round 5 (blind, session 15, helper I20: the round-15 lenses, lens in brackets).
+	{"b15-serve-mutex", "LIM-5", "one sync.Mutex held across ServeHTTP, io.ReadAll of the body included [1]"},
+	{"b15-handshake-in-accept-loop", "LIM-5", "the TLS handshake run on the accept loop before the goroutine [1]"},
+	{"b15-crl-signed-tls-key", "CA-ENR-8", "the CRL signed with the CA's TLS key (ca.key), issuer the root [2]"},
+	{"b15-method-equalfold", "CA-ENR-9", "strings.EqualFold on the method: \"post\" enrols, \"get\" is GET [2]"},
+	{"b15-method-switch-no-default", "CA-ENR-9", "switch r.Method without default: PUT/DELETE/... get the empty 200 [3]"},
+	{"b15-nil-entry-break", "CA-ENR-7", "break (for continue) on a nil entry: a new alias skips the address's backoff [4]"},
+	{"b15-retry-after-first-entry", "CA-ENR-7", "Retry-After from the first running backoff (the alias's), not the longest [4]"},
+	{"b15-prealloc-content-length", "CA-ENR-9", "make([]byte, 0, r.ContentLength) before the 413 check [5]"},
+	{"b15-end-load-unlocked", "CA-ENR-14", "End loads the failure counts before taking the lock: concurrent failures lost [6]"},
+	{"b15-reserve-late", "CA-ENR-14", "the reservation made after the users lookup, in a second lock section [6]"},
 }
 
 var activeFaults = map[string]bool{}

@@ -320,6 +320,7 @@ func cmdServe(args []string) {
 			LockAfter:  pick(fault("r3-lock-after-flag-ignored"), 100, *lockAfter),
 			PendingCap: *pendingCap, MaxEntries: *entries,
 		}, store),
+		tlsKey:      key,
 		validity:    time.Duration(float64(pick(fault("r3-validity-flag-ignored"), 30, *validityDays)) * float64(24*time.Hour)),
 		crlLifetime: time.Duration(*crlHours * float64(time.Hour)),
 	}
@@ -388,6 +389,16 @@ func cmdServe(args []string) {
 			log.Printf("accept: %v", err)
 			time.Sleep(50 * time.Millisecond)
 			continue
+		}
+		if fault("b15-handshake-in-accept-loop") {
+			// "handshake first, so only real TLS clients take a slot"
+			tc := tls.Server(conn, cfg)
+			_ = tc.SetDeadline(time.Now().Add(handshakeTimeout))
+			if err := tc.Handshake(); err != nil {
+				conn.Close()
+				continue
+			}
+			conn = tc
 		}
 		select {
 		case slots <- struct{}{}:

@@ -9,6 +9,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -45,7 +46,9 @@ type CA struct {
 	names       []string // its own host names and addresses, lower case, no trailing dot
 	validity    time.Duration
 	crlLifetime time.Duration
-	memoCRL     []byte // fault crl-memoised
+	memoCRL     []byte        // fault crl-memoised
+	tlsKey      crypto.Signer // the key of the CA's own TLS certificate
+	serveMu     sync.Mutex    // fault b15-serve-mutex
 
 	active   sync.WaitGroup // connections being served
 	draining atomic.Bool    // a restart waits for them: keep-alive ends
@@ -124,6 +127,11 @@ func clientAddress(r *http.Request) string {
 // ServeHTTP routes on the raw request target: "/v1/%72oot" or "/v1/root/" is not
 // the root, and a query string is refused before anything else (CA-ENR-15).
 func (ca *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if fault("b15-serve-mutex") {
+		// "the JSON store is not safe for concurrent handlers": one request at a time
+		ca.serveMu.Lock()
+		defer ca.serveMu.Unlock()
+	}
 	target := r.RequestURI
 	if fault("query-ignored") {
 		target = r.URL.Path
@@ -148,7 +156,19 @@ func (ca *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such path")
 		return
 	}
-	if r.Method != route.method {
+	if fault("b15-method-switch-no-default") {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodPost:
+			if r.Method != route.method {
+				w.Header().Set("Allow", route.method)
+				writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use "+route.method)
+				return
+			}
+			route.handler(w, r)
+		}
+		return // the methods the switch does not list: nothing written
+	}
+	if r.Method != route.method && !(fault("b15-method-equalfold") && strings.EqualFold(r.Method, route.method)) {
 		w.Header().Set("Allow", route.method)
 		if fault("r2-405-text-plain") {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -184,7 +204,14 @@ func (ca *CA) currentCRL() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	der, err := makeCRL(ca.root, certs, ca.crlLifetime, time.Now())
+	signer := ca.root
+	if fault("b15-crl-signed-tls-key") {
+		// "the CA's key": the one the CA holds for its TLS, the issuer still the root
+		withTLSKey := *ca.root
+		withTLSKey.Key = ca.tlsKey
+		signer = &withTLSKey
+	}
+	der, err := makeCRL(signer, certs, ca.crlLifetime, time.Now())
 	if err == nil && fault("crl-memoised") {
 		ca.memoCRL = der
 	}
@@ -239,6 +266,10 @@ func enrolRequest(w http.ResponseWriter, r *http.Request) (alias, password, csr 
 		writeError(w, http.StatusLengthRequired, "length_required", "a Content-Length is required")
 		return
 	}
+	var buf []byte
+	if fault("b15-prealloc-content-length") {
+		buf = make([]byte, 0, r.ContentLength) // "one allocation: the size is known"
+	}
 	limit := int64(maxBody)
 	if fault("body-limit-off-by-one") {
 		limit--
@@ -252,6 +283,10 @@ func enrolRequest(w http.ResponseWriter, r *http.Request) (alias, password, csr 
 	var err error
 	if fault("no-body-limit") {
 		body, err = io.ReadAll(r.Body)
+	} else if fault("b15-prealloc-content-length") {
+		b := bytes.NewBuffer(buf)
+		_, err = b.ReadFrom(io.LimitReader(r.Body, maxBody+1))
+		body = b.Bytes()
 	} else if fault("r4-readall-err-ignored") {
 		body, _ = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	} else {
@@ -397,6 +432,14 @@ func (ca *CA) serveEnroll(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "internal", "internal error")
 		return
 	}
+	if fault("b15-reserve-late") {
+		// "reserve only attempts that reach the hash": after the users lookup
+		if err := ca.throttle.reserveLate(alias, addr); err != nil {
+			log.Printf("throttle: %v", err)
+			writeError(w, http.StatusInternalServerError, "internal", "internal error")
+			return
+		}
+	}
 	user, known := users[alias]
 	if !known {
 		if fault("r2-unknown-no-hash") {
@@ -511,7 +554,10 @@ func (ca *CA) issueFor(alias string, csr *x509.CertificateRequest) (string, erro
 // closes, an error, or a response that closes.
 func (ca *CA) serveConn(raw net.Conn, cfg *tls.Config) {
 	defer raw.Close()
-	conn := tls.Server(raw, cfg)
+	conn, handshaken := raw.(*tls.Conn) // fault b15-handshake-in-accept-loop
+	if !handshaken {
+		conn = tls.Server(raw, cfg)
+	}
 	defer func() {
 		_ = conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
 		_ = conn.Close() // sends close_notify

@@ -131,8 +131,16 @@ func (t *Throttle) Begin(alias, addr string) (Verdict, float64, error) {
 			return nil
 		}
 		for _, e := range []*ThrottleEntry{a, d} {
+			if e == nil && fault("b15-nil-entry-break") {
+				break // "no entry, nothing to wait for"
+			}
 			if e != nil && e.LockedUntil > now {
-				if r := e.LockedUntil - now; r > retry {
+				r := e.LockedUntil - now
+				if fault("b15-retry-after-first-entry") {
+					retry, verdict = r, verdictThrottled
+					break
+				}
+				if r > retry {
 					retry = r
 				}
 				verdict = verdictThrottled
@@ -184,6 +192,9 @@ func (t *Throttle) Begin(alias, addr string) (Verdict, float64, error) {
 			verdict, retry = verdictBusy, 1
 			return nil
 		}
+		if fault("b15-reserve-late") {
+			return nil // reserved by reserveLate, after the users lookup
+		}
 		if !fault("r4-pending-before-address-check") {
 			for _, key := range keys {
 				t.pending[key]++
@@ -222,8 +233,24 @@ func (t *Throttle) roomFor(table map[string]*ThrottleEntry, prefix string, now f
 	return true
 }
 
+// reserveLate takes the reservation Begin admitted (fault b15-reserve-late).
+func (t *Throttle) reserveLate(alias, addr string) error {
+	return t.store.withLock(func() error {
+		t.pending["a:"+alias]++
+		if !fault("alias-only") {
+			t.pending["n:"+addr]++
+		}
+		return nil
+	})
+}
+
 // End finishes a reserved attempt: ok is whether the password was right.
 func (t *Throttle) End(alias, addr string, ok bool) error {
+	var early *ThrottleState
+	if fault("b15-end-load-unlocked") {
+		// "read now, the lock is only for writing": the state as it was before the lock
+		early, _ = t.load()
+	}
 	return t.store.withLock(func() error {
 		if !fault("count-after-hash") && !(ok && fault("r3-pending-leak-on-success")) {
 			t.pending["a:"+alias]--
@@ -234,6 +261,9 @@ func (t *Throttle) End(alias, addr string, ok bool) error {
 		st, err := t.load()
 		if err != nil {
 			return err
+		}
+		if early != nil {
+			st = early
 		}
 		now := unixNow()
 		if ok && fault("r2-success-keeps-failures") {
