@@ -256,6 +256,14 @@ FAULTS: dict[str, Fault] = {
         "client: busy retried at once, retry_after ignored",
         client=True,
     ),
+    # session 15 (lead, a whole-suite run): eke7 slept retry_after * 1000 ms, which
+    # overflows for the largest retry_after: Thread.sleep(negative), a Java stack trace
+    "client_busy_wait_overflow": Fault(
+        "ERR-6",
+        "test_client_run_busy_answers.py",
+        "client: retry_after * 1000 overflows a long: Thread.sleep throws, a stack trace",
+        client=True,
+    ),
     "client_c4_unchecked": Fault(
         "EKE-HS-7",
         "test_eke_client.py",

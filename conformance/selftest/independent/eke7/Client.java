@@ -103,6 +103,10 @@ final class Client {
             Long retry = handshakeOnce(host, port);
             if (retry == null) return;
             if (attempt >= 2) throw new Failed("server busy: gave up after " + (attempt + 1) + " attempts");
+            // A wait longer than 5 minutes is not waited: retry * 1000 would also overflow a
+            // long for the largest retry_after, and Thread.sleep refuses a negative time.
+            if (retry > 300 && !Faults.on("client_busy_wait_overflow"))
+                throw new Failed("server busy: asked to wait " + retry + " s; try again later");
             long wait = Faults.on("client_busy_immediate_retry") ? 0
                 : (long) (retry * 1000 * (1.0 + 0.5 * Crypto.RNG.nextDouble()));
             System.err.println("eke7: server busy, retrying in " + wait + " ms");

@@ -47,6 +47,7 @@ final class Faults {
         // client
         fault("client_password_stripped", "EKE-PW-1");
         fault("client_busy_immediate_retry", "EKE-THR-7");
+        fault("client_busy_wait_overflow", "ERR-6");
         fault("client_c4_unchecked", "EKE-HS-7");
         fault("client_unknown_code_nonfatal", "ERR-4");
         fault("client_overwrites_output", "APP-GET-6");
