@@ -471,6 +471,43 @@ def _eke_client_login_close_reported(*, resets_only: bool) -> Callable[[], None]
     return apply
 
 
+def _eke_refusals_recorded_durably() -> None:
+    """Every refused EKE1 (throttled, busy) committed to disk before it is answered: a
+    few milliseconds per refusal (EKE-THR-1/-7: refused promptly; FP12's reading of
+    session 15, non-conforming since the SPEC says so)."""
+    time = _module("time")
+    handshake = _module("reference.eke.handshake")
+    cls = handshake.ServerHandshake
+    throttled, busy = cls.refuse_throttled, cls.refuse_busy
+
+    def refuse_throttled(self: Any, retry_after: float) -> None:
+        time.sleep(0.004)
+        throttled(self, retry_after)
+
+    def refuse_busy(self: Any, retry_after: int) -> None:
+        time.sleep(0.004)
+        busy(self, retry_after)
+
+    cls.refuse_throttled = refuse_throttled
+    cls.refuse_busy = refuse_busy
+
+
+def _ca_throttled_answer_paced() -> None:
+    """A tarpit: every 429 held 0.25 s on its request's thread (CA-ENR-14/-19: refused
+    promptly; a paced refusal holds a connection per guess)."""
+    time = _module("time")
+    server = _module("reference.pki.ca_server")
+    original = server.LoginThrottle.admit
+
+    def admit(self: Any, *keys: str) -> int:
+        wait = int(original(self, *keys))
+        if wait > 0:
+            time.sleep(0.25)
+        return wait
+
+    server.LoginThrottle.admit = admit
+
+
 MUTANTS: tuple[Mutant, ...] = (
     *_RESERVED,
     Mutant(
@@ -677,6 +714,26 @@ MUTANTS: tuple[Mutant, ...] = (
         description="B = g^b computed after the throttle check but before the pending cap: "
         "a busy EKE1 costs an exponentiation",
         apply=_eke_exponentiation_before_pending_cap,
+    ),
+    Mutant(
+        name="lead-eke-refusals-recorded-durably",
+        group="eke",
+        profile="eke",
+        requirement="EKE-THR-1",
+        test_file="test_eke_throttled_cost.py",
+        description="every throttled or busy EKE1 committed to disk (4 ms) before it is "
+        "answered: refusals not prompt",
+        apply=_eke_refusals_recorded_durably,
+    ),
+    Mutant(
+        name="lead-ca-throttled-answer-paced",
+        group="ca",
+        profile="pki",
+        requirement="CA-ENR-14",
+        test_file="test_ca_throttled_cost.py",
+        description="a tarpit: every 429 held 0.25 s before it is sent",
+        apply=_ca_throttled_answer_paced,
+        ca=True,
     ),
     Mutant(
         name="lead-eke-client-login-close-bare",
