@@ -577,6 +577,119 @@ FAULTS: dict[str, Fault] = {
         "server: hard-locked names count towards the table's bound: each new partial count "
         "evicted at the next failure",
     ),
+    # -- round 6 (blind, session 15, helper I19): lenses15.md, Node idioms
+    "r6-serial-handshakes": Fault(
+        "LIM-5",
+        "test_eke_handshake_stalls.py test_eke_served_meanwhile.py "
+        "test_limits.py test_limits_responder.py test_limits_slots.py "
+        "test_interop_stalled_payloads.py test_interop_transfer_state.py "
+        "test_ops_idle_shared.py test_app_put_beside_slow_get.py "
+        "test_ops_dead_connection_leftovers.py test_ops_refusal_descriptors.py",
+        "server: handshakes chained on one promise (a lock for the throttle): a silent "
+        "peer holds every login behind it",
+    ),
+    "r6-drain-no-deadline": Fault(
+        "LIM-10",
+        "test_limits.py",
+        "server: write() awaits 'drain' with no timer: a peer that stops reading holds "
+        "its connection forever",
+    ),
+    "r6-cli-c2-tag-unchecked": Fault(
+        "EKE-HS-4",
+        "test_eke_client.py test_eke_client_answers.py "
+        "test_eke_client_confirm_tags.py test_eke_client_get_doors.py "
+        "test_eke_client_keys.py test_eke_client_login_edges.py",
+        "client: C2 opened with decipher.update() alone (no setAuthTag/final): any C2 is taken",
+        client=True,
+    ),
+    "r6-rqfl-fallthrough": Fault(
+        "APP-2",
+        "test_app_get.py test_app_get_concurrent.py test_app_put_sequence.py "
+        "test_app_refusals.py test_eke_later_requests.py test_eke_records.py "
+        "test_framing.py",
+        "server: the RQFL case of the frame switch lost its break: it falls into PUTF "
+        "after the get",
+    ),
+    "r6-put-unknown-type-as-data": Fault(
+        "FRM-5",
+        "test_eke_undefined_types.py test_framing.py test_app_integrity.py "
+        "test_interop_get_stray_frames.py",
+        "server: during a put, an undefined inner type falls into the DATA branch",
+    ),
+    "r6-int-bigint-coerce": Fault(
+        "FRM-11",
+        "test_app_integrity.py test_app_json_nulls.py test_app_put.py "
+        "test_framing.py test_interop_answer_frames.py "
+        "test_interop_done_members.py",
+        'server: integer members read with BigInt(v): true, "12" and 1.0 pass as integers',
+    ),
+    "r6-cli-put-accept-default": Fault(
+        "APP-PUT-9",
+        "test_client_put.py test_client_put_renamed.py",
+        "client: `const { accept = true } = rsfl`: an RSFL without accept is an acceptance",
+        client=True,
+    ),
+    "r6-cli-unknown-type-skipped": Fault(
+        "FRM-5",
+        "test_eke_client_login_rules.py test_eke_client_transfer.py "
+        "test_interop_get_stray_frames.py",
+        "client: an undefined frame type during a get skipped (forward compatible)",
+        client=True,
+    ),
+    "r6-admit-user-and-address": Fault(
+        "EKE-THR-1",
+        "test_eke_throttling.py test_eke_failure_addresses.py "
+        "test_ops_throttle_principals.py test_eke_tables.py "
+        "test_eke_login_bookkeeping.py",
+        "server: admit() locks only when the user AND the address are both over N",
+    ),
+    "r6-done-checks-and": Fault(
+        "APP-PUT-5",
+        "test_app_put.py test_eke_put_digests.py test_eke_put_commit.py test_eke_put_announced.py",
+        "server: the put's DONE refused only when the size AND the SHA-256 both differ",
+    ),
+    "r6-put-prefix-on-whole-name": Fault(
+        "APP-NAME-9",
+        "test_app_reserved_names.py test_app_put_name_memory.py test_interop_escaped_names.py",
+        "server: the reserved prefix tested on the whole put name, not its basename",
+    ),
+    "r6-busy-counted-as-failure": Fault(
+        "EKE-THR-7",
+        "test_eke_busy_refusals.py test_eke_throttling.py "
+        "test_ops_admission_ledger.py test_ops_eke_pending_ledger.py "
+        "test_eke_login_bookkeeping.py",
+        "server: a login refused busy is counted as a failed login",
+    ),
+    "r6-refused-put-temp-left": Fault(
+        "APP-STORE-3",
+        "test_app_put_refusal_leftovers.py test_app_failed_put_traces.py "
+        "test_app_put.py test_eke_put_refusal_state.py",
+        "server: the put's temporary file created before the exists/too_large checks and "
+        "left on refusal",
+    ),
+    "r6-commit-exists-then-rename": Fault(
+        "APP-PUT-3",
+        "test_app_put.py test_app_put_inbox_links.py test_app_inbox_files.py "
+        "test_app_share_and_inbox.py test_eke_put_refusal_state.py",
+        "server: commit by existsSync(final) then renameSync: a dangling link made "
+        "meanwhile is replaced",
+    ),
+    "r6-pending-cap-async-gap": Fault(
+        "EKE-THR-7",
+        "test_eke_busy_refusals.py test_eke_throttling.py "
+        "test_ops_admission_ledger.py test_ops_eke_pending_ledger.py "
+        "test_eke_login_bookkeeping.py",
+        "server: the store re-read (await) between the pending-cap check and the pending count",
+    ),
+    "r6-fail-lost-update": Fault(
+        "EKE-THR-5",
+        "test_eke_throttling.py test_eke_confirmation_failures.py "
+        "test_ops_eke_interleaved_logins.py test_ops_eke_abandon_boundaries.py "
+        "test_interop_x_pending_endings.py test_eke_lock_reach.py"
+        " test_interop_failures_ending_together.py",
+        "server: a failure counted on a copy of the entry stored after an await: "
+        "concurrent failures lost",
+    ),
 }
 
 

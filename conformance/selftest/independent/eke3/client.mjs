@@ -102,7 +102,9 @@ class Session {
     const Z = ok ? eke.sharedSecret(Y, x) : null;
     const th = eke.transcriptHash(userBytes, A, B);
     const keys = eke.deriveKeys(Z ?? crypto.randomBytes(eke.K), th);
-    const Ns = eke.open(keys.kcs, eke.nonce(2), C2, Buffer.concat([Buffer.from('EKE2'), th]));
+    const Ns = fault('r6-cli-c2-tag-unchecked')
+      ? openWithoutTag(keys.kcs, eke.nonce(2), C2, Buffer.concat([Buffer.from('EKE2'), th]))
+      : eke.open(keys.kcs, eke.nonce(2), C2, Buffer.concat([Buffer.from('EKE2'), th]));
     if (!ok || Z === null || Ns === null || Ns.length !== 32) {
       if (fault('r3-cli-c2-fail-silent')) this.close();
       else await this.fail(4, 'authentication failed');
@@ -196,6 +198,14 @@ class Session {
     } catch {}
     setTimeout(() => this.close(), 200).unref();
   }
+}
+
+/** The fault r6-cli-c2-tag-unchecked: decipher.update() alone, the tag never checked. */
+function openWithoutTag(key, iv, sealed, ad) {
+  if (sealed.length < 16) return null;
+  const d = crypto.createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+  d.setAAD(ad);
+  return d.update(sealed.subarray(0, sealed.length - 16));
 }
 
 /** Run a session: connect, handshake, fn; map protocol errors to EROR + failure. */
@@ -300,6 +310,8 @@ export async function get(opts) {
           partial = null;
           await s.bye();
           return;
+        } else if (fault('r6-cli-unknown-type-skipped') && !['RQFL', 'RSFL', 'PUTF', 'EROR', 'BYE_', 'EKE1', 'EKE2', 'EKE3', 'EKE4'].includes(f.type)) {
+          continue; // "a newer server's frame: skip it"
         } else {
           throw new ProtocolError(3, `${f.type} is not allowed during a get`);
         }
@@ -339,7 +351,9 @@ export async function put(opts) {
       }
       if (answer.type !== 'RSFL') throw new ProtocolError(3, `expected RSFL, got ${answer.type}`);
       const rsfl = parseControl(answer.payload);
-      if (fault('cli-put-truthy-accept') ? !rsfl.accept : rsfl.accept !== true) throw new ProtocolError(1, 'RSFL does not accept the put');
+      let accept = rsfl.accept;
+      if (fault('r6-cli-put-accept-default')) ({ accept = true } = rsfl);
+      if (fault('cli-put-truthy-accept') ? !rsfl.accept : accept !== true) throw new ProtocolError(1, 'RSFL does not accept the put');
       let sent = 0;
       while (sent < size) {
         const n = fs.readSync(fd, buf, 0, Math.min(CHUNK, size - sent), sent);

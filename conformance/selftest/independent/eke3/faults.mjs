@@ -115,6 +115,30 @@ export const FAULTS = {
   'r4-evicted-pending-forgiven': ['EKE-THR-5', "server: a pending handshake evicted for a newcomer (LIM-9) frees its slot uncounted"],
   'r4-reservation-kept-on-failure': ['APP-PUT-8', "server: a put's name reserved at accept, released only when stored: a failed put's name is 'exists'"],
   'r5-hard-locks-fill-table': ['EKE-THR-9', "server: hard-locked names count towards the table's bound: each new partial count evicted at the next failure"],
+  // -- round 6 (blind, session 15, helper I19): the six lenses of lenses15.md, Node idioms.
+  // Lenses: 1 one blocks all: r6-serial-handshakes, r6-drain-no-deadline;
+  // 2 cross-context: r6-cli-c2-tag-unchecked; 3 default branch: r6-rqfl-fallthrough,
+  // r6-put-unknown-type-as-data, r6-int-bigint-coerce, r6-cli-put-accept-default,
+  // r6-cli-unknown-type-skipped; 4 compound conditions: r6-admit-user-and-address,
+  // r6-done-checks-and, r6-put-prefix-on-whole-name; 5 asymmetric cost:
+  // r6-busy-counted-as-failure, r6-refused-put-temp-left; 6 check-then-act:
+  // r6-commit-exists-then-rename, r6-pending-cap-async-gap, r6-fail-lost-update.
+  'r6-serial-handshakes': ['LIM-5', "server: handshakes chained on one promise (a lock for the throttle): a silent peer holds every login behind it"],
+  'r6-drain-no-deadline': ['LIM-10', "server: write() awaits 'drain' with no timer: a peer that stops reading holds its connection forever"],
+  'r6-cli-c2-tag-unchecked': ['EKE-HS-4', "client: C2 opened with decipher.update() alone (no setAuthTag/final): any C2 is taken", true],
+  'r6-rqfl-fallthrough': ['APP-2', "server: the RQFL case of the frame switch lost its break: it falls into PUTF after the get"],
+  'r6-put-unknown-type-as-data': ['FRM-5', "server: during a put, an undefined inner type falls into the DATA branch"],
+  'r6-int-bigint-coerce': ['FRM-11', "server: integer members read with BigInt(v): true, \"12\" and 1.0 pass as integers"],
+  'r6-cli-put-accept-default': ['APP-PUT-9', "client: `const { accept = true } = rsfl`: an RSFL without accept is an acceptance", true],
+  'r6-cli-unknown-type-skipped': ['FRM-5', "client: an undefined frame type during a get skipped (forward compatible)", true],
+  'r6-admit-user-and-address': ['EKE-THR-1', "server: admit() locks only when the user AND the address are both over N"],
+  'r6-done-checks-and': ['APP-PUT-5', "server: the put's DONE refused only when the size AND the SHA-256 both differ"],
+  'r6-put-prefix-on-whole-name': ['APP-NAME-9', "server: the reserved prefix tested on the whole put name, not its basename"],
+  'r6-busy-counted-as-failure': ['EKE-THR-7', "server: a login refused busy is counted as a failed login"],
+  'r6-refused-put-temp-left': ['APP-STORE-3', "server: the put's temporary file created before the exists/too_large checks and left on refusal"],
+  'r6-commit-exists-then-rename': ['APP-PUT-3', "server: commit by existsSync(final) then renameSync: a dangling link made meanwhile is replaced"],
+  'r6-pending-cap-async-gap': ['EKE-THR-7', "server: the store re-read (await) between the pending-cap check and the pending count"],
+  'r6-fail-lost-update': ['EKE-THR-5', "server: a failure counted on a copy of the entry stored after an await: concurrent failures lost"],
 };
 
 const active = new Set(

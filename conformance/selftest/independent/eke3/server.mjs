@@ -145,7 +145,8 @@ class Connection {
     if (this.closed || this.socket.destroyed) return Promise.reject(new ConnectionClosed('closed'));
     if (this.socket.write(bytes)) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      // The fault r6-drain-no-deadline: "drain always comes" (no send timer).
+      const timer = fault('r6-drain-no-deadline') ? undefined : setTimeout(() => {
         cleanup();
         this.abort();
         reject(new ConnectionClosed('send timeout'));
@@ -220,7 +221,7 @@ class Connection {
       this.finish();
     }, this.opts.handshakeTimeout * 1000);
     try {
-      if (!(await this.handshake())) return;
+      if (!(await this.lockedHandshake())) return;
       clearTimeout(deadline);
       await this.serve();
     } catch (err) {
@@ -241,6 +242,23 @@ class Connection {
         this.partial = null;
       }
       if (!this.closed) this.finish();
+    }
+  }
+
+  /** The fault r6-serial-handshakes: one login at a time, "so admit() and begin() cannot interleave". */
+  async lockedHandshake() {
+    if (!fault('r6-serial-handshakes')) return this.handshake();
+    const before = this.server.loginChain ?? Promise.resolve();
+    let unlock;
+    this.server.loginChain = new Promise((resolve) => {
+      unlock = resolve;
+    });
+    await before;
+    try {
+      if (this.closed) return false;
+      return await this.handshake();
+    } finally {
+      unlock();
     }
   }
 
@@ -288,6 +306,8 @@ class Connection {
     {
       const refusal = this.server.throttle.admit(userKey, addrKey);
       if (refusal && !(fault('thr-no-throttle') && refusal.code === 14)) {
+        // The fault r6-busy-counted-as-failure: "a refused login is a failed login".
+        if (refusal.code === 9 && fault('r6-busy-counted-as-failure')) this.server.throttle.fail(userKey, addrKey);
         log(`${ERRORS[refusal.code][0]} user=${JSON.stringify(user)} address=${this.address}`);
         await this.sendError(refusal.code, refusal.code === 14 ? 'too many failed logins' : 'too many logins in progress', refusal.code === 9 && fault('busy-no-retry-after') ? {} : { retry_after: BigInt(refusal.retryAfter) });
         this.finish();
@@ -295,6 +315,9 @@ class Connection {
       }
     }
     const store = this.server.store;
+    // The fault r6-pending-cap-async-gap: accounts added meanwhile are seen (an await
+    // between admit() and begin()).
+    if (fault('r6-pending-cap-async-gap')) await fs.promises.readFile(store.file).catch(() => null);
     const lookupKey = fault('r4-user-lowercased') ? Buffer.from(user.toLowerCase(), 'utf8') : userBytes;
     const pw = store.lookup(lookupKey) ?? eke.fakeKey(store.serverSecret, userBytes);
     const { ok: xOk, X } = eke.recover(eke.os2ip(eke.decryptPw(pw, A)));
@@ -419,7 +442,8 @@ class Connection {
       switch (type) {
         case 'RQFL':
           await this.get(strict(parseControl(payload), ['name']));
-          break;
+          if (!fault('r6-rqfl-fallthrough')) break;
+        // falls through (the fault r6-rqfl-fallthrough)
         case 'PUTF':
           await this.put(strict(parseControl(payload), ['name', 'size', 'sha256']));
           break;
@@ -534,7 +558,9 @@ class Connection {
     const problem = fault('r4-put-checks-basename-only') ? nameProblem(name.split('/').pop()) : nameProblem(name);
     if (problem) return refuse(5, `name refused: ${problem}`);
     const base = fault('put-no-basename') ? name : name.split('/').pop();
-    if (base.startsWith(PARTIAL_PREFIX)) return refuse(5, 'name refused: reserved prefix');
+    if ((fault('r6-put-prefix-on-whole-name') ? name : base).startsWith(PARTIAL_PREFIX)) return refuse(5, 'name refused: reserved prefix');
+    // The fault r6-refused-put-temp-left: the temporary file made first, "to reserve the disk space".
+    const early = fault('r6-refused-put-temp-left') ? createPartial(this.server.inbox, { server: true }) : null;
     // The fault put-size-u32: the size checked as the u32 a length field would hold.
     const checked = fault('put-size-u32') ? BigInt.asUintN(32, size) : size;
     if (checked !== undefined && checked > BigInt(this.opts.maxFileSize) && !fault('put-size-late')) return refuse(7, 'file is above the maximum file size');
@@ -544,7 +570,7 @@ class Connection {
     if (fault('r2-put-dangling-link-unchecked') ? fs.existsSync(lookedUp) : fs.existsSync(lookedUp) || isLink(lookedUp)) return refuse(12, 'a file of that name exists');
     const reserved = (this.server.reserved ??= new Set());
     if (fault('r4-reservation-kept-on-failure') && reserved.has(base)) return refuse(12, 'a file of that name exists');
-    const { tmp, fd } = createPartial(this.server.inbox, { server: true });
+    const { tmp, fd } = early ?? createPartial(this.server.inbox, { server: true });
     this.partial = { tmp, fd };
     if (fault('r4-reservation-kept-on-failure')) reserved.add(base);
     await this.sendControl('RSFL', { accept: true, name: base });
@@ -560,7 +586,7 @@ class Connection {
       }
       if (frame === null) throw new ConnectionClosed('connection closed during a put');
       const { type, payload } = frame;
-      if (type === 'DATA') {
+      if (type === 'DATA' || (fault('r6-put-unknown-type-as-data') && !CONTROL_TYPES.has(type))) {
         if (payload.length === 0 && !fault('r2-put-empty-data-ignored')) throw new ProtocolError(1, 'empty DATA frame');
         if (payload.length === 0) continue;
         if (payload.length > DATA_MAX) throw new ProtocolError(1, 'DATA frame above 1 MiB');
@@ -578,12 +604,16 @@ class Connection {
         const digest = hash.digest('hex');
         if (fault('r4-put-temp-kept-on-mismatch')) this.partial = null; // "committing from here on"
         const expected = size ?? doneSize;
-        if (received !== expected || (doneSize !== expected && !fault('r2-put-done-size-ignored')) || doneSha !== digest || (offeredSha !== undefined && offeredSha !== digest && !fault('r2-put-offered-sha-ignored'))) {
+        const mismatch = fault('r6-done-checks-and')
+          ? (received !== expected || doneSize !== expected) && (doneSha !== digest || (offeredSha !== undefined && offeredSha !== digest))
+          : received !== expected || (doneSize !== expected && !fault('r2-put-done-size-ignored')) || doneSha !== digest || (offeredSha !== undefined && offeredSha !== digest && !fault('r2-put-offered-sha-ignored'));
+        if (mismatch) {
           throw new ProtocolError(8, 'size or SHA-256 mismatch');
         }
         this.partial = null;
         try {
-          commitPartial(tmp, fd, finalPath);
+          if (fault('r6-commit-exists-then-rename')) commitByRename(tmp, fd, finalPath);
+          else commitPartial(tmp, fd, finalPath);
         } catch (err) {
           discardPartial(tmp, null);
           if (err.code === 'EEXIST') return refuse(12, 'a file of that name exists');
@@ -604,6 +634,18 @@ class Connection {
 }
 
 const readAt = promisify(fs.read);
+
+/** The fault r6-commit-exists-then-rename: "exists?" then rename (existsSync follows links). */
+function commitByRename(tmp, fd, finalPath) {
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  if (fs.existsSync(finalPath)) {
+    const err = new Error('exists');
+    err.code = 'EEXIST';
+    throw err;
+  }
+  fs.renameSync(tmp, finalPath);
+}
 
 function safeDecode(name) {
   try {

@@ -45,6 +45,8 @@ export class Throttle {
     if (u && over(u.n)) until = Math.max(until, u.until);
     const a = fault('r2-admit-ignores-address') ? undefined : this.addrs.get(addrKey);
     if (a && over(a.n)) until = Math.max(until, a.until);
+    // The fault r6-admit-user-and-address: "locked" read as the user AND the address both over N.
+    if (fault('r6-admit-user-and-address')) until = u && over(u.n) && a && over(a.n) ? Math.max(u.until, a.until) : 0;
     if (until > now) return { code: 14, retryAfter: Math.max(1, (fault('r2-retry-after-floor') ? Math.floor : Math.ceil)((until - now) / 1000)) };
     if (((this.pendingUsers.get(userKey) ?? 0) >= this.pendingPerUser && !fault('r2-no-pending-user-cap')) || (this.pendingAddrs.get(addrKey) ?? 0) >= this.pendingPerAddress) {
       return { code: 9, retryAfter: 1 };
@@ -75,6 +77,23 @@ export class Throttle {
     return now + (fault('r4-lock-seconds-as-ms') ? seconds : seconds * 1000);
   }
   fail(userKey, addrKey, now = Date.now()) {
+    if (fault('r6-fail-lost-update') && !this.lostUpdateApplying) {
+      // The fault: the entries copied, the state file's directory checked (await), then the
+      // copies incremented and stored: two failures ending together count once.
+      const u0 = { ...(this.users.get(userKey) ?? { n: 0, until: 0, consecutive: 0, locked: false }) };
+      const a0 = { ...(this.addrs.get(addrKey) ?? { n: 0, until: 0 }) };
+      fs.promises.stat(this.file ?? '.').catch(() => null).then(() => {
+        this.users.set(userKey, u0);
+        this.addrs.set(addrKey, a0);
+        this.lostUpdateApplying = true;
+        try {
+          this.fail(userKey, addrKey, now);
+        } finally {
+          this.lostUpdateApplying = false;
+        }
+      });
+      return;
+    }
     const u = this.users.get(userKey) ?? { n: 0, until: 0, consecutive: 0, locked: false };
     u.n += 1;
     u.consecutive += 1;

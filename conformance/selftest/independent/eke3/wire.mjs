@@ -216,7 +216,15 @@ export function str(obj, key) {
 }
 
 export function int(obj, key) {
-  const v = obj[key];
+  let v = obj[key];
+  if (fault('r6-int-bigint-coerce')) {
+    // The fault: BigInt() as the validator ("it throws on anything that is not an integer").
+    try {
+      v = BigInt(v);
+    } catch {
+      throw new ProtocolError(1, `member ${key} must be an integer in 0..2^63-1`);
+    }
+  }
   if (typeof v !== 'bigint' || v < 0n || v > INT_MAX) {
     throw new ProtocolError(1, `member ${key} must be an integer in 0..2^63-1`);
   }

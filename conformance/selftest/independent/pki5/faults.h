@@ -104,7 +104,21 @@
     FAULT(F_R3_CLIENT_NO_CLOSE_NOTIFY, "r3_client_no_close_notify", "PKI-TLS-7", "lens 2: the initiator close()s after BYE_ without SSL_shutdown") \
     FAULT(F_R3_CLIENT_PUT_REFUSAL_OK, "r3_client_put_refusal_ok", "APP-PUT-10", "lens 5: the put initiator returns report_eror()'s status as 0 for a non-fatal code") \
     FAULT(F_R3_SHARED_PUT_MD, "r3_shared_put_md", "APP-PUT-5", "phase 2 (NOT blind): the put's EVP_MD_CTX is one static context for the whole process, not the session's") \
-    FAULT(F_R3_CLIENT_INTEGRITY_SILENT, "r3_client_integrity_silent", "APP-GET-3", "lens 1: at a DONE mismatch the initiator deletes its temporary file and closes without EROR integrity_failed")
+    FAULT(F_R3_CLIENT_INTEGRITY_SILENT, "r3_client_integrity_silent", "APP-GET-3", "lens 1: at a DONE mismatch the initiator deletes its temporary file and closes without EROR integrity_failed") \
+    FAULT(F_R4_HS_ON_ACCEPT_LOOP, "r4_handshake_on_accept_loop", "LIM-5", "lens 1: the accept loop waits for each new connection's TLS handshake before accepting the next") \
+    FAULT(F_R4_CLIENT_HS_NO_DEADLINE, "r4_client_handshake_no_deadline", "LIM-9", "lens 1: the initiator's connect and TLS handshake wait without a deadline (1e9 s)") \
+    FAULT(F_R4_SERVER_EKU_EITHER, "r4_server_eku_either_purpose", "PKI-CERT-5", "lens 2: X509_PURPOSE_ANY on the store (the callback checks EKU) and the callback's test is & (XKU_SSL_CLIENT | XKU_SSL_SERVER): a serverAuth-only client passes") \
+    FAULT(F_R4_CLIENT_EKU_EITHER, "r4_client_eku_either_purpose", "PKI-CERT-5", "lens 2: X509_PURPOSE_ANY on the store (the callback checks EKU) and the callback's test is & (XKU_SSL_CLIENT | XKU_SSL_SERVER): a clientAuth-only responder passes") \
+    FAULT(F_R4_ALPN_PEER_LENGTH, "r4_alpn_memcmp_peer_length", "PKI-TLS-2", "lens 2: ALPN matched by memcmp(entry, \"sft-pki/1\", entry_len): an offered prefix (\"sft-pki\") is selected and served") \
+    FAULT(F_R4_IDLE_ELSE_IS_BYE, "r4_idle_else_is_bye", "APP-1", "lens 3: in IDLE only DATA is refused; the dispatch's last else is BYE_: RSFL in IDLE closes quietly, DONE goes to do_done") \
+    FAULT(F_R4_CLIENT_RSFL_SHA_TYPE, "r4_client_rsfl_sha_wrong_type_ignored", "FRM-9", "lens 3: the initiator reads RSFL.sha256 only if json_is_string(): null or 5 is taken as absent") \
+    FAULT(F_R4_DRIVE_PRECEDENCE, "r4_drive_letter_precedence", "APP-PUT-2", "lens 4: the drive-letter test parenthesised as (A-Z) || (a-z && ':'): every name starting with a capital is forbidden") \
+    FAULT(F_R4_C1_ON_BYTES, "r4_c1_checked_on_bytes", "APP-NAME-8", "lens 4: the C1 range tested on UTF-8 bytes 0x80-0x9f in the byte loop: any name with a continuation byte there (\"\\u20ac\") is forbidden") \
+    FAULT(F_R4_CLIENT_CN_GET_ONLY, "r4_client_cn_check_get_only", "PKI-ID-1", "lens 4: the alias check sits on the get path only; the put initiator talks to any valid responder") \
+    FAULT(F_R4_TEMP_BEFORE_EXISTS, "r4_temp_before_exists_check", "APP-STORE-3", "lens 5: the put's temporary file is created before the too_large/exists checks and left behind on refusal") \
+    FAULT(F_R4_EXISTS_ACCESS, "r4_exists_by_faccessat", "APP-PUT-3", "lens 6: exists tested with faccessat(F_OK), which follows links: a dangling link in the inbox is accepted at PUTF") \
+    FAULT(F_R4_ACTIVE_IN_THREAD, "r4_active_counted_in_thread", "LIM-4", "lens 6: g_active++ done by the connection thread when it starts, not by the accept loop under the lock") \
+    FAULT(F_R4_STATIC_FINAL_NAME, "r4_static_final_name", "APP-PUT-2", "lens 6: the put's final name kept in one static buffer: concurrent puts store under the last PUTF's name")
 
 #define PKI5_FAULT_ENUM(e, name, req, line) e,
 enum pki5_fault { PKI5_FAULT_TABLE(PKI5_FAULT_ENUM) F_COUNT };

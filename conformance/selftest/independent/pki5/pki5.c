@@ -392,6 +392,9 @@ static X509_STORE *make_store(void)
     if (!fault(F_CRL_FLAG_UNSET) && !skip_crl) flags |= X509_V_FLAG_CRL_CHECK;
     if (fault(F_R3_NO_CHECK_TIME)) flags |= X509_V_FLAG_NO_CHECK_TIME;
     X509_STORE_set_flags(st, flags);
+    /* F_R4_*_EKU_EITHER: "our callback checks the EKU", so OpenSSL's purpose test is off. */
+    if (g_is_client_side ? fault(F_R4_CLIENT_EKU_EITHER) : fault(F_R4_SERVER_EKU_EITHER))
+        X509_STORE_set_purpose(st, X509_PURPOSE_ANY);
     X509_STORE_set_depth(st, 1);
     return st;
 }
@@ -428,8 +431,11 @@ static int leaf_error(X509 *x, bool is_client)
         ((fl & EXFLAG_KUSAGE) && !(X509_get_key_usage(x) & KU_DIGITAL_SIGNATURE)))
         return X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE;
     bool eku_lenient = is_client ? fault(F_CLIENT_EKU_ANY) : fault(F_EKU_ABSENT_ANY);
+    uint32_t want_xku = (uint32_t)g_want_xku;
+    if (is_client ? fault(F_R4_CLIENT_EKU_EITHER) : fault(F_R4_SERVER_EKU_EITHER))
+        want_xku = XKU_SSL_CLIENT | XKU_SSL_SERVER; /* "a TLS purpose" */
     if (fl & EXFLAG_XKUSAGE) {
-        if (!(X509_get_extended_key_usage(x) & (uint32_t)g_want_xku)) return X509_V_ERR_INVALID_PURPOSE;
+        if (!(X509_get_extended_key_usage(x) & want_xku)) return X509_V_ERR_INVALID_PURPOSE;
     } else if (!eku_lenient) {
         return X509_V_ERR_INVALID_PURPOSE;
     }
@@ -509,6 +515,14 @@ static int ssl_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *o
     (void)ssl;
     (void)arg;
     static const unsigned char want[] = "\x09" ALPN_ID;
+    if (fault(F_R4_ALPN_PEER_LENGTH)) {
+        for (unsigned int i = 0; i < inlen; i += 1u + in[i]) {
+            unsigned char elen = in[i];
+            if (elen == 0 || i + 1u + elen > inlen || elen > 9) continue;
+            if (memcmp(in + i + 1, ALPN_ID, elen) == 0) { *out = in + i + 1; *outlen = elen; return SSL_TLSEXT_ERR_OK; }
+        }
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
     unsigned char *sel = NULL;
     int r = SSL_select_next_proto(&sel, outlen, want, sizeof want - 1, in, inlen);
     if (r == OPENSSL_NPN_NEGOTIATED || (fault(F_ALPN_IGNORE_RESULT) && inlen > 0)) {
@@ -798,6 +812,9 @@ static int check_name(const char *s, size_t len)
     if (len >= 2 && ((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')) && s[1] == ':' &&
         !fault(F_R2_DRIVE_ALLOWED))
         return E_FORBIDDEN;
+    if (fault(F_R4_DRIVE_PRECEDENCE) && len >= 2 &&
+        ((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z' && s[1] == ':')))
+        return E_FORBIDDEN;
     if (fault(F_NAME_DOTDOT_PREFIX)) {
         if (len >= 3 && memcmp(s, "../", 3) == 0) return E_FORBIDDEN;
     }
@@ -814,6 +831,7 @@ static int check_name(const char *s, size_t len)
         }
         unsigned char ch = (unsigned char)s[i];
         if (ch < 0x20 || ch == 0x7f || (ch == '\\' && !fault(F_R2_BACKSLASH_ALLOWED))) return E_FORBIDDEN;
+        if (fault(F_R4_C1_ON_BYTES) && ch >= 0x80 && ch <= 0x9f) return E_FORBIDDEN;
     }
     /* Code points: C1 controls, bidi embeddings/overrides/isolates (APP-NAME-8). */
     for (size_t i = 0; i < len;) {
@@ -1025,6 +1043,14 @@ struct session {
     EVP_MD_CTX *md;
 };
 
+/* F_R4_STATIC_FINAL_NAME: one buffer for every session ("it is only read at DONE"). */
+static char g_final_name_shared[256];
+
+static char *final_name(struct session *s)
+{
+    return fault(F_R4_STATIC_FINAL_NAME) ? g_final_name_shared : s->final_name;
+}
+
 static bool alias_allowed(const char *alias)
 {
     if (cfg.n_allow == 0) return true;
@@ -1150,22 +1176,36 @@ static bool do_put(struct session *s, json_t *req)
     const char *base = last_component(name);
     if (strncmp(base, PARTIAL_PREFIX, strlen(PARTIAL_PREFIX)) == 0)
         return send_error(&s->c, E_FORBIDDEN, "reserved name", cfg.idle_timeout) == IO_OK;
-    if (size > cfg.max_file_size || (fault(F_SIZE_LIMIT_OFF_BY_ONE) && size == cfg.max_file_size))
+    char tmpname[64];
+    int slot = -1, fd = -1;
+    if (fault(F_R4_TEMP_BEFORE_EXISTS)) { /* "reserve the disk space first" */
+        slot = temp_register(g_inbox_fd, tmpname);
+        if (slot < 0) return fatal(s, E_INTERNAL, "no temporary slot");
+        fd = openat(g_inbox_fd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) { temp_release(slot, false); return fatal(s, E_INTERNAL, "cannot create a temporary file"); }
+    }
+    if (size > cfg.max_file_size || (fault(F_SIZE_LIMIT_OFF_BY_ONE) && size == cfg.max_file_size)) {
+        if (fd >= 0) { close(fd); temp_release(slot, false); }
         return send_error(&s->c, E_TOO_LARGE, "size above the limit", cfg.idle_timeout) == IO_OK;
+    }
     struct stat st;
-    if (!fault(F_PUT_OVERWRITES) && fstatat(g_inbox_fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    bool exists = fault(F_R4_EXISTS_ACCESS) ? faccessat(g_inbox_fd, base, F_OK, 0) == 0
+                                           : fstatat(g_inbox_fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    if (!fault(F_PUT_OVERWRITES) && exists) {
+        if (fd >= 0) { close(fd); temp_release(slot, false); }
         if (fault(F_R3_EXISTS_CLOSES)) return fatal(s, E_EXISTS, "already exists");
         return send_error(&s->c, E_EXISTS, "already exists", cfg.idle_timeout) == IO_OK;
     }
-    char tmpname[64];
-    int slot = temp_register(g_inbox_fd, tmpname);
-    if (slot < 0) return fatal(s, E_INTERNAL, "no temporary slot");
-    int fd = openat(g_inbox_fd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) { temp_release(slot, false); return fatal(s, E_INTERNAL, "cannot create a temporary file"); }
+    if (slot < 0) {
+        slot = temp_register(g_inbox_fd, tmpname);
+        if (slot < 0) return fatal(s, E_INTERNAL, "no temporary slot");
+        fd = openat(g_inbox_fd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) { temp_release(slot, false); return fatal(s, E_INTERNAL, "cannot create a temporary file"); }
+    }
     s->receiving = true;
     s->tmp_fd = fd;
     s->tmp_slot = slot;
-    snprintf(s->final_name, sizeof s->final_name, "%s", fault(F_R3_PUT_FINAL_WHOLE_NAME) ? name : base);
+    snprintf(final_name(s), sizeof s->final_name, "%s", fault(F_R3_PUT_FINAL_WHOLE_NAME) ? name : base);
     s->put_size = size;
     if (!fault(F_R3_RECEIVED_NOT_RESET)) s->received = 0;
     s->put_has_sha = sha != NULL;
@@ -1228,8 +1268,8 @@ static bool do_done(struct session *s, json_t *o)
     char tmpname[64];
     memcpy(tmpname, g_temps[s->tmp_slot].name, 64);
     int r;
-    if (fault(F_PUT_OVERWRITES) || fault(F_RENAME_AFTER_CHECK)) r = renameat(g_inbox_fd, tmpname, g_inbox_fd, s->final_name);
-    else r = linkat(g_inbox_fd, tmpname, g_inbox_fd, s->final_name, 0);
+    if (fault(F_PUT_OVERWRITES) || fault(F_RENAME_AFTER_CHECK)) r = renameat(g_inbox_fd, tmpname, g_inbox_fd, final_name(s));
+    else r = linkat(g_inbox_fd, tmpname, g_inbox_fd, final_name(s), 0);
     int err = errno;
     temp_release(s->tmp_slot, true);
     s->tmp_slot = -1;
@@ -1280,7 +1320,7 @@ static bool serve_frame(struct session *s)
         bool allowed = s->receiving ? (is_data || memcmp(hdr, "DONE", 4) == 0 ||
                                        (fault(F_R2_STATE_IDLE_ONLY) && memcmp(hdr, "RSFL", 4) != 0))
                                     : (memcmp(hdr, "RQFL", 4) == 0 || memcmp(hdr, "PUTF", 4) == 0 ||
-                                       memcmp(hdr, "BYE_", 4) == 0);
+                                       memcmp(hdr, "BYE_", 4) == 0 || (fault(F_R4_IDLE_ELSE_IS_BYE) && !is_data));
         if (!allowed) return fatal(s, E_UNEXPECTED, "frame not allowed in this state");
     }
     if (is_data) return do_data(s, len);
@@ -1315,6 +1355,11 @@ static void *connection_thread(void *arg)
 {
     int idx = (int)(intptr_t)arg;
     struct session s = {.slot = idx, .tmp_fd = -1, .tmp_slot = -1};
+    if (fault(F_R4_ACTIVE_IN_THREAD)) {
+        pthread_mutex_lock(&g_slots_lock);
+        g_active++;
+        pthread_mutex_unlock(&g_slots_lock);
+    }
     s.c.fd = g_slots[idx].fd;
     s.md = EVP_MD_CTX_new();
     double hs_deadline = g_slots[idx].accepted + cfg.handshake_timeout;
@@ -1344,6 +1389,7 @@ static void *connection_thread(void *arg)
         unsigned int plen = 0;
         SSL_get0_alpn_selected(s.c.ssl, &proto, &plen);
         bool alpn_ok = (plen == 9 && memcmp(proto, ALPN_ID, 9) == 0) || fault(F_ALPN_NOACK) ||
+                       (fault(F_R4_ALPN_PEER_LENGTH) && plen > 0 && plen <= 9 && memcmp(proto, ALPN_ID, plen) == 0) ||
                        fault(F_ALPN_IGNORE_RESULT);
         if (!alpn_ok || !peer_identity(s.c.ssl, s.alias, sizeof s.alias)) {
             send_error(&s.c, E_AUTH_FAILED, "authentication failed", cfg.idle_timeout);
@@ -1480,7 +1526,7 @@ static int cmd_serve(void)
         }
         if (admit) {
             g_slots[free_idx] = (struct slot){.used = true, .handshaking = true, .fd = fd, .accepted = t, .addr = pa};
-            g_active++;
+            if (!fault(F_R4_ACTIVE_IN_THREAD)) g_active++;
         }
         pthread_mutex_unlock(&g_slots_lock);
         if (!admit) { close(fd); continue; }
@@ -1490,6 +1536,14 @@ static int cmd_serve(void)
             continue;
         }
         pthread_detach(th);
+        while (fault(F_R4_HS_ON_ACCEPT_LOOP)) { /* "one handshake at a time keeps the table simple" */
+            pthread_mutex_lock(&g_slots_lock);
+            bool pending = g_slots[free_idx].used && g_slots[free_idx].handshaking;
+            pthread_mutex_unlock(&g_slots_lock);
+            if (!pending) break;
+            struct timespec ts = {0, 2000000};
+            nanosleep(&ts, NULL);
+        }
     }
 }
 
@@ -1497,6 +1551,7 @@ static int cmd_serve(void)
 
 struct target { char alias[128], host[256], port[16]; };
 static bool g_cn_mismatch;
+static bool g_put_mode; /* F_R4_CLIENT_CN_GET_ONLY: cmd_put's copy of the connect code */
 
 static bool parse_target(const char *spec, struct target *t)
 {
@@ -1520,7 +1575,7 @@ static bool client_connect(struct conn *c, const struct target *t, SSL_CTX *ctx)
 {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
     if (getaddrinfo(t->host, t->port, &hints, &ai) != 0) { logmsg("cannot resolve %s", t->host); return false; }
-    double deadline = now_mono() + cfg.handshake_timeout;
+    double deadline = now_mono() + (fault(F_R4_CLIENT_HS_NO_DEADLINE) ? 1e9 : cfg.handshake_timeout);
     c->fd = -1;
     for (struct addrinfo *a = ai; a && c->fd < 0; a = a->ai_next) {
         int fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -1581,6 +1636,7 @@ static bool client_connect(struct conn *c, const struct target *t, SSL_CTX *ctx)
     bool match = fault(F_CN_CASEFOLD) ? strcasecmp(cn, t->alias) == 0 : strcmp(cn, t->alias) == 0;
     if (fault(F_R3_CLIENT_CN_PREFIX)) match = strncmp(cn, t->alias, strlen(t->alias)) == 0;
     if (fault(F_CLIENT_SET1_HOST)) match = true; /* SSL_set1_host() checked it in the handshake */
+    if (fault(F_R4_CLIENT_CN_GET_ONLY) && g_put_mode) match = true;
     if (!match && fault(F_CLIENT_CN_AFTER_REQUEST)) {
         g_cn_mismatch = true; /* judged once the request is out */
         return true;
@@ -1730,7 +1786,7 @@ static int cmd_get(const char *spec, const char *name, const char *out)
         return client_fail(&c, E_BAD_FRAME, "RSFL names another file");
     }
     char rsfl_sha[65] = "";
-    if (json_object_get(rs, "sha256")) {
+    if (fault(F_R4_CLIENT_RSFL_SHA_TYPE) ? json_is_string(json_object_get(rs, "sha256")) : json_object_get(rs, "sha256") != NULL) {
         if (!get_string(rs, "sha256", &rsha, &rshalen) || !sha_ok(rsha, rshalen)) {
             json_decref(rs);
             return client_fail(&c, E_BAD_FRAME, "malformed RSFL sha256");
@@ -1834,6 +1890,7 @@ static int cmd_put(const char *spec, const char *file, const char *as)
     struct target t;
     if (!parse_target(spec, &t) || !file) { logmsg("usage: put ALIAS@HOST:PORT FILE [--as NAME]"); return 2; }
     if (!as) as = last_component(file);
+    g_put_mode = true;
     int fd = open(file, O_RDONLY | O_CLOEXEC);
     if (fd < 0) { logmsg("cannot open %s", file); return 1; }
     struct stat st;
