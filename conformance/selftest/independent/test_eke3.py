@@ -681,6 +681,19 @@ FAULTS: dict[str, Fault] = {
         "test_eke_login_bookkeeping.py",
         "server: the store re-read (await) between the pending-cap check and the pending count",
     ),
+    "b15-idle-per-record": Fault(
+        "LIM-2",
+        "test_interop_live_slow_senders.py",
+        "server: the idle timer armed once per record, not renewed by its bytes: a trickled "
+        "record cut early (session 15, lead: fixed, kept)",
+    ),
+    "b15-cli-short-write-ignored": Fault(
+        "APP-STORE-3",
+        "test_client_run_temporaries.py",
+        "client: fs.writeSync's count ignored: a short write under a file-size limit kept a "
+        "truncated file (session 15, lead: fixed, kept)",
+        client=True,
+    ),
     "r6-fail-lost-update": Fault(
         "EKE-THR-5",
         "test_eke_throttling.py test_eke_confirmation_failures.py "

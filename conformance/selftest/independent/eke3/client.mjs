@@ -200,6 +200,17 @@ class Session {
   }
 }
 
+/** Every byte of `buf` written, or an error: a short write (a file-size limit) is not a
+ * silent truncation (APP-STORE-3). */
+function writeAll(fd, buf) {
+  let off = 0;
+  while (off < buf.length) {
+    const n = fs.writeSync(fd, buf, off, buf.length - off);
+    if (n <= 0) throw Object.assign(new Error('short write'), { code: 'EFBIG' });
+    off += n;
+  }
+}
+
 /** The fault r6-cli-c2-tag-unchecked: decipher.update() alone, the tag never checked. */
 function openWithoutTag(key, iv, sealed, ad) {
   if (sealed.length < 16) return null;
@@ -287,7 +298,8 @@ export async function get(opts) {
           if ((f.payload.length === 0 && !fault('r2-cli-empty-data-ok')) || f.payload.length > DATA_MAX) throw new ProtocolError(1, 'bad DATA frame size');
           if (received + BigInt(f.payload.length) > size && !fault('cli-writes-beyond-size')) throw new ProtocolError(8, 'more data than announced');
           hash.update(f.payload);
-          fs.writeSync(partial.fd, f.payload);
+          if (fault('b15-cli-short-write-ignored')) fs.writeSync(partial.fd, f.payload);
+          else writeAll(partial.fd, f.payload);
           received += BigInt(f.payload.length);
         } else if (f.type === 'DONE') {
           const done = parseControl(f.payload);

@@ -139,6 +139,9 @@ export const FAULTS = {
   'r6-commit-exists-then-rename': ['APP-PUT-3', "server: commit by existsSync(final) then renameSync: a dangling link made meanwhile is replaced"],
   'r6-pending-cap-async-gap': ['EKE-THR-7', "server: the store re-read (await) between the pending-cap check and the pending count"],
   'r6-fail-lost-update': ['EKE-THR-5', "server: a failure counted on a copy of the entry stored after an await: concurrent failures lost"],
+  // session 15 (lead, a whole-suite run): both fixed, the old behaviour kept
+  'b15-idle-per-record': ['LIM-2', "server: the idle timer armed once per record, not renewed by its bytes: a trickled record cut early"],
+  'b15-cli-short-write-ignored': ['APP-STORE-3', "client: fs.writeSync's count ignored: a short write under a file-size limit kept a truncated file"],
 };
 
 const active = new Set(

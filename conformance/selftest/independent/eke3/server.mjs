@@ -376,9 +376,18 @@ class Connection {
   /** The next application frame from a record; null on a clean EOF between records. */
   async nextFrame() {
     let timer;
+    let rejectIdle;
     const idle = new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Timeout('idle')), this.opts.idleTimeout * 1000);
+      rejectIdle = reject;
     });
+    // LIM-2: idle means no byte for idle_timeout, so every byte of the record renews it.
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => rejectIdle(new Timeout('idle')), this.opts.idleTimeout * 1000);
+    };
+    arm();
+    const renew = fault('b15-idle-per-record') ? null : arm;
+    if (renew) this.socket.on('data', renew);
     try {
       return await Promise.race([this.readRecord(), idle]);
     } catch (err) {
@@ -390,6 +399,7 @@ class Connection {
       throw err;
     } finally {
       clearTimeout(timer);
+      if (renew) this.socket.off('data', renew);
     }
   }
 
