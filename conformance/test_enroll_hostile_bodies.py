@@ -13,18 +13,34 @@ error path alike.
 The suite's CA answers the enrolment request with each hostile body, under 200 and
 under 401: the client must fail (non-zero), keep no identity for the answer, and its
 output must hold no stack trace or crash dump.
+
+A root-issued certificate for the CSR's own key whose subject is odd — no CN at all, an
+empty subject with an organisation only, two CNs, the alias second — is an answer the
+client may keep or refuse (the SPEC does not say a client must match the CN), but it must
+explain either with a message: a client that indexes the subject's first CN dies on it.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conformance._wire_fixtures import lab_pki
 from conformance.target import Target
-from conformance.test_enroll_client import _ca_certificate, _fail, _fixed, _run
+from conformance.test_enroll_client import (
+    Answer,
+    _ca_certificate,
+    _csr_spki,
+    _fail,
+    _fixed,
+    _public_key,
+    _run,
+)
 from conformance.test_error_disclosure import stack_trace_in
+from conformance.x509 import CertProfile, LabPKI
 
 pytestmark = [pytest.mark.profile("pki"), pytest.mark.side("initiator")]
 
@@ -65,3 +81,50 @@ def test_enrolment_client_explains_a_hostile_answer(
             "exit 0",
             req="CA-ENR-12",
         )
+
+
+# The subject's CN RDNs (in order) of a certificate otherwise right for the CSR's key and
+# alias; "{alias}" is the alias the client asked for.
+_SUBJECTS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "no-cn": ((), None),
+    "organisation-only": ((), "sft test organisation"),
+    "two-cns": (("{alias}", "{alias}-2"), None),
+    "alias-second": (("x-{alias}", "{alias}"), None),
+    "empty-cn": (("",), None),
+}
+
+
+def _odd_subject(lab: LabPKI, shape: str) -> Answer:
+    cns, organisation = _SUBJECTS[shape]
+
+    def answer(body: dict[str, Any] | None) -> tuple[int, dict[str, str], bytes]:
+        spki = _csr_spki((body or {}).get("csr"))
+        key = _public_key(spki) if spki is not None else None
+        alias = (body or {}).get("alias")
+        if key is None or not isinstance(alias, str):
+            return 400, dict(_JSON), b'{"error": "bad_csr", "message": "not a CSR"}'
+        profile = CertProfile(
+            common_name=alias,
+            organisation=organisation,
+            subject_cns=tuple(cn.format(alias=alias) for cn in cns),
+        )
+        cert = lab.root.issue(profile, key=key)
+        return 200, dict(_JSON), json.dumps({"certificate": cert.pem}).encode()
+
+    return answer
+
+
+@pytest.mark.req("ERR-6")
+@pytest.mark.parametrize("shape", list(_SUBJECTS))
+def test_enrolment_client_explains_an_odd_subject(
+    target: Target, tmp_path: Path, shape: str
+) -> None:
+    lab = lab_pki(target)
+    run = _run(target, tmp_path, _ca_certificate(lab), _odd_subject(lab, shape), lab=lab)
+    context = (
+        f"ERR-6: the CA answers 200 with a root-issued certificate for the CSR's key whose "
+        f"subject is {shape}"
+    )
+    trace = stack_trace_in(run.output)
+    if trace is not None:
+        _fail(context, "a message, never a stack trace or crash dump", run, trace, req="ERR-6")

@@ -508,6 +508,18 @@ def _ca_throttled_answer_paced() -> None:
     server.LoginThrottle.admit = admit
 
 
+def _enroll_first_cn_indexed() -> None:
+    """`sft enroll` takes the answer's first CN without asking whether there is one."""
+    _patch_source(
+        _module("reference.pki.enroll"),
+        "enroll",
+        (
+            "names = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]",
+            "names = [cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value]",
+        ),
+    )
+
+
 MUTANTS: tuple[Mutant, ...] = (
     *_RESERVED,
     Mutant(
@@ -779,5 +791,17 @@ MUTANTS: tuple[Mutant, ...] = (
         "up to a second early",
         apply=_ca_failure_time_rounded_down,
         ca=True,
+    ),
+    Mutant(
+        name="lead-enroll-first-cn-indexed",
+        group="enroll-client",
+        profile="pki",
+        requirement="ERR-6",
+        test_file="test_enroll_hostile_bodies.py",
+        description="sft enroll reads the answer's first CN by index: a certificate for its "
+        "key with no CN ends in an IndexError traceback",
+        apply=_enroll_first_cn_indexed,
+        client=True,
+        enroll=True,
     ),
 )

@@ -22,7 +22,12 @@ from typing import Final
 
 from reference.eke import crypto
 
-__all__ = ["StoreError", "UserRecord", "PasswordStore"]
+__all__ = ["DB_WAIT", "StoreError", "UserRecord", "PasswordStore"]
+
+# Seconds a statement waits for another connection's write lock (the admin CLI's, another
+# thread's) before it fails: SQLite's default of 5 s turns a machine busy for a moment into
+# `internal` answers to logins that did nothing wrong.
+DB_WAIT = 30.0
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -64,7 +69,9 @@ class PasswordStore:
         try:
             # check_same_thread=False: the server's connection threads share this one
             # connection, serialised by self._lock.
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, timeout=DB_WAIT
+            )
             self._db.executescript(_SCHEMA)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")

@@ -44,6 +44,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from reference.eke.store import DB_WAIT
+
 __all__ = ["ThrottleConfig", "Throttle", "address_key", "throttle_path_for"]
 
 log = logging.getLogger("sft.eke.throttle")
@@ -205,7 +207,9 @@ class Throttle:
         if path is not None:
             _private_file(path)
             # check_same_thread=False: connection threads share it under self._lock.
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db = sqlite3.connect(
+                path, check_same_thread=False, isolation_level=None, timeout=DB_WAIT
+            )
             self._db.executescript(_SCHEMA)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")

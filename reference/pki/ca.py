@@ -37,6 +37,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from reference.pki.alias import ALIAS_RE
 
 __all__ = [
+    "DB_WAIT",
     "ALIAS_RE",
     "CertificateAuthority",
     "CaError",
@@ -55,6 +56,11 @@ __all__ = [
     "private_key_pem",
     "write_private",
 ]
+
+# Seconds a statement waits for another connection's write lock (the admin CLI's, another
+# thread's) before it fails: SQLite's default of 5 s turns a machine busy for a moment into
+# `internal` answers to logins that did nothing wrong.
+DB_WAIT = 30.0
 
 DEFAULT_VALIDITY: Final = dt.timedelta(days=30)  # [CA-ENR-10]
 ROOT_VALIDITY: Final = dt.timedelta(days=3650)
@@ -450,7 +456,7 @@ class CertificateAuthority:
         self._lock = threading.Lock()
         # One connection shared by the server's threads, serialised by _lock: SQLite
         # writes are serialised anyway, and the CA's load is a few requests a second.
-        self._db = sqlite3.connect(directory / self.DB, check_same_thread=False)
+        self._db = sqlite3.connect(directory / self.DB, check_same_thread=False, timeout=DB_WAIT)
         self._db.executescript(_SCHEMA)
         self.host_names = _host_names(
             x509.load_pem_x509_certificate((directory / self.TLS_CERT).read_bytes())

@@ -30,7 +30,7 @@ from typing import Any, ClassVar, Final
 
 from cryptography.hazmat.primitives import serialization
 
-from reference.pki.ca import REVOKED_MEANWHILE, CaError, CertificateAuthority
+from reference.pki.ca import DB_WAIT, REVOKED_MEANWHILE, CaError, CertificateAuthority
 from reference.pki.tls import close_tls, https_server_context, server_handshake
 
 __all__ = ["CaServer", "CaServerConfig", "LoginThrottle", "login_locks_path"]
@@ -146,7 +146,9 @@ class LoginThrottle:
         if self.locks is not None:
             with contextlib.suppress(FileExistsError):  # mode 0600: aliases are private
                 os.close(os.open(self.locks, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            self._db = sqlite3.connect(self.locks, check_same_thread=False, isolation_level=None)
+            self._db = sqlite3.connect(
+                self.locks, check_same_thread=False, isolation_level=None, timeout=DB_WAIT
+            )
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS locks (key TEXT PRIMARY KEY, since REAL NOT NULL)"
             )

@@ -163,7 +163,8 @@ def enroll(
     # Do not trust the answer blindly: it must be ours, for our alias, from our root.
     if cert.public_key() != key.public_key():
         raise EnrollError("the CA returned a certificate for another key")
-    if cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value != alias:
+    names = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    if names != [alias]:  # none, several, or another: not the identity asked for
         raise EnrollError("the CA returned a certificate for another alias")
     try:
         cert.verify_directly_issued_by(root)
