@@ -898,7 +898,7 @@ def _honest(s: LyingServer) -> None:
     s.honest()
 
 
-@pytest.mark.req("APP-GET-6")
+@pytest.mark.req("APP-GET-6", "APP-STORE-3")
 @pytest.mark.parametrize(
     "existing",
     # Empty too: "an empty file is a placeholder of an earlier failed run" is no licence.
@@ -932,16 +932,19 @@ def test_client_does_not_overwrite_an_existing_output_file(
     )
     state = existing_file_state(case.result.out, existing)
     if state != "intact":
-        raise ConformanceFailure.evidence(
+        failure = ConformanceFailure.evidence(
             f"APP-GET-6: get into an existing output file of {len(existing)} bytes (no "
             "option to replace it)",
             "the existing file is left as it was",
             f"it was {state}",
             note=case.describe(),
         )
+        failure.violates = ("APP-GET-6",)
+        raise failure
     if case.leftovers:
         raise ConformanceFailure(
-            f"APP-STORE-3: files left behind: {case.leftovers}\n" + case.describe()
+            f"APP-STORE-3: files left behind: {case.leftovers}\n" + case.describe(),
+            violates=("APP-STORE-3",),
         )
 
 
@@ -984,21 +987,24 @@ def _file_appears_before_done(s: LyingServer) -> None:
     s.await_reaction()
 
 
-@pytest.mark.req("APP-GET-6", "APP-STORE-2")
+@pytest.mark.req("APP-GET-6", "APP-STORE-2", "APP-STORE-3")
 def test_client_does_not_replace_a_file_that_appears_during_the_get(
     eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
 ) -> None:
     case, _server = _run_lie(eke_target, tmp_path, transcripts, _file_appears_before_done)
     if _users_file_state(case) != "intact":
-        raise ConformanceFailure.evidence(
+        failure = ConformanceFailure.evidence(
             "APP-GET-6/APP-STORE-2: the output name was created by someone else before DONE",
             "the client does not replace it (its rename fails; nothing else is kept)",
             f"the file was {_users_file_state(case)}",
             note=case.describe(),
         )
+        failure.violates = ("APP-GET-6", "APP-STORE-2")
+        raise failure
     if case.leftovers:
         raise ConformanceFailure(
-            f"APP-STORE-3: files left behind: {case.leftovers}\n" + case.describe()
+            f"APP-STORE-3: files left behind: {case.leftovers}\n" + case.describe(),
+            violates=("APP-STORE-3",),
         )
 
 

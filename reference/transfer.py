@@ -65,6 +65,7 @@ __all__ = [
     "TransferFailed",
     "TransferRefused",
     "remove_stale_partials",
+    "send_progressing",
     "storage_failure",
 ]
 
@@ -72,6 +73,7 @@ BUFFER_SIZE: Final = MAX_DATA_PAYLOAD  # 1 MiB: the largest DATA payload [FRM-13
 DEFAULT_MAX_FILE_SIZE: Final = 4 * 1024**3  # [LIM-3]
 _SMALL_READ: Final = 64 * 1024
 _PIPELINE_MIN: Final = 256 * 1024  # smaller updates are hashed inline
+_SEND_STEP: Final = 64 * 1024  # the progress a send deadline is renewed by [LIM-10]
 
 Progress = Callable[[int, int], None]
 """Called with (bytes so far, total bytes) during a transfer."""
@@ -257,7 +259,7 @@ class _Channel:
             if n == 0:
                 raise OSError("the file shrank while it was being sent")
             view[:HEADER_SIZE] = self.conn.send_data_header(view[HEADER_SIZE : HEADER_SIZE + n])
-            self.stream.sendall(view[: HEADER_SIZE + n])
+            send_progressing(self.stream, view[: HEADER_SIZE + n])
             sent += n
             if progress is not None:
                 progress(sent, size)
@@ -291,6 +293,19 @@ class _Channel:
             self.stream.sendall(self.conn.send(ErrorFrame(code, exc.message)))
         except (OSError, ProtocolError):
             pass
+
+
+def send_progressing(stream: Stream, data: bytes | bytearray | memoryview) -> None:
+    """Sends all of `data` in steps of 64 KiB, each under the stream's own timeout.
+
+    Since Python 3.5 a `sendall` timeout is the total for the call, and an `SSLSocket`
+    write of a whole 1 MiB DATA frame is one call: a reader taking the bytes steadily
+    but slower than a frame per idle timeout would be cut although every step made
+    progress [LIM-10]. Per step, the deadline runs from the last progress.
+    """
+    view = memoryview(data).cast("B")
+    for start in range(0, len(view), _SEND_STEP):
+        stream.sendall(view[start : start + _SEND_STEP])
 
 
 def _read_exactly(reader: Callable[[memoryview], int], view: memoryview) -> int:

@@ -29,7 +29,7 @@ from reference.eke.records import InnerFrame, RecordChannel
 from reference.errors import ErrorCode, RemoteProtocolError
 from reference.frames import CLOSED, MAX_DATA_PAYLOAD, NEED_DATA, Sentinel
 from reference.messages import T_DATA, Done, Message
-from reference.transfer import PipelinedSha256
+from reference.transfer import PipelinedSha256, send_progressing
 
 __all__ = ["HandshakeTimeout", "run_handshake", "SecureStream", "close_gracefully"]
 
@@ -137,7 +137,7 @@ class SecureStream:
         if not n:
             return 0
         self.app.send_data_header(buf[:n])  # accounts and hashes; the header is ours
-        self.sock.sendall(self.channel.seal_payload(T_DATA, n))
+        send_progressing(self.sock, self.channel.seal_payload(T_DATA, n))
         return n
 
     # -- receiving ----------------------------------------------------------------------

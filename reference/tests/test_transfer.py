@@ -6,6 +6,7 @@ import hashlib
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from reference.transfer import (
     Responder,
     ResponderPolicy,
     TransferRefused,
+    send_progressing,
 )
 
 
@@ -86,3 +88,35 @@ def test_gets_and_puts_over_one_connection(
     assert info.value.code is ErrorCode.TOO_LARGE
     initiator.bye()
     assert any("stored" in line for line in log)
+
+
+def test_a_slow_steady_reader_is_not_cut_by_one_deadline_per_frame() -> None:
+    """LIM-10: the send deadline runs from the last progress. A reader that takes 128 KiB
+    every 0.15 s takes over a second for a 1 MiB frame; each 64 KiB step waits far less
+    than the 0.5 s timeout (one `sendall` of the frame would time out)."""
+    a, b = socket.socketpair()
+    with a, b:
+        for sock, option in ((a, socket.SO_SNDBUF), (b, socket.SO_RCVBUF)):
+            sock.setsockopt(socket.SOL_SOCKET, option, 64 * 1024)
+        a.settimeout(0.5)
+        frame = os.urandom(1024 * 1024)
+        got = bytearray()
+        started = time.monotonic()
+
+        def read_slowly() -> None:
+            b.settimeout(10)
+            while len(got) < len(frame):
+                time.sleep(0.15)  # the reader's pace (the scenario), not a synchronisation
+                chunk = b.recv(128 * 1024)
+                if not chunk:
+                    return
+                got.extend(chunk)
+
+        reader = threading.Thread(target=read_slowly)
+        reader.start()
+        try:
+            send_progressing(a, frame)
+        finally:
+            reader.join(timeout=30)
+        assert bytes(got) == frame
+        assert time.monotonic() - started > 0.5  # slower than one deadline for the frame
