@@ -25,8 +25,8 @@ C1_CONTROLS = tuple(chr(c) for c in range(0x80, 0xA0))
 BIDI_CONTROLS = tuple(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
 DISGUISING = C1_CONTROLS + BIDI_CONTROLS
 # Next to the rule's ranges, or encoded with bytes 0x80-0x9F: ordinary name characters.
-# (Only printable characters and spaces: an implementation may refuse more format
-# characters than the rule names without contradicting the spec.)
+# (The other format characters — U+200E, U+200F, U+061C, the joiners — are ordinary too:
+# APP-NAME-8 says so; test_app_name_character_rules.py puts them.)
 ORDINARY = ("\u00a0", "\u00a1", "\u202f", "€", "Ā", "ŀ")
 
 

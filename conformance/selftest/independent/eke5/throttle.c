@@ -118,8 +118,8 @@ static void save_locked(void)
         for (size_t i = 0; i < t->n; i++) {
             struct entry *e = &t->e[i];
             if (e->used && (e->fails > 0 || e->consecutive > 0))
-                fprintf(f, "%c %s %u %u %.3f\n", which == 0 ? 'U' : 'A', e->key, e->fails,
-                        e->consecutive, e->locked_until);
+                fprintf(f, "%c %s %u %u %.3f %.3f\n", which == 0 ? 'U' : 'A', e->key,
+                        e->fails, e->consecutive, e->locked_until, e->touched);
         }
     }
     if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
@@ -145,15 +145,24 @@ int throttle_init(const struct throttle_cfg *cfg, const char *path)
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return 0;
-    char kind, key[160];
+    char kind, key[160], line[512];
     unsigned fails, consec;
-    double until;
-    while (fscanf(f, " %c %159s %u %u %lf", &kind, key, &fails, &consec, &until) == 5) {
+    double until, touched;
+    while (fgets(line, sizeof line, f) != NULL) {
+        /* EKE-THR-9 after a restart (EKE-THR-8): the time of each entry's latest failure
+         * is kept with it, so that the least recently failed entry is still evicted
+         * first; a line written before it was kept (five fields) counts as failed now. */
+        int got = sscanf(line, " %c %159s %u %u %lf %lf", &kind, key, &fails, &consec, &until,
+                         &touched);
+        if (got < 5)
+            continue;
         struct entry *e = find(kind == 'U' ? &g_users : &g_addrs, key, 1, kind == 'U');
         if (e != NULL) {
             e->fails = fails;
             e->consecutive = consec;
             e->locked_until = until;
+            if (got == 6 && !FAULTY(F_B16_TOUCHED_NOT_PERSISTED))
+                e->touched = touched;
         }
     }
     fclose(f);
