@@ -21,6 +21,7 @@ import time
 import pytest
 
 from conformance import ca_support as ca
+from conformance.plugin import inconclusive
 from conformance.target import Account, Target
 from conformance.wire import ConformanceFailure
 
@@ -113,6 +114,7 @@ def test_concurrent_enrolments_each_get_their_own_certificate(pki_target: Target
 
 _SAME_ALIAS = 2  # enrolments of one account at once: within any CA's pending allowance
 _SAME_ROUNDS = 3
+_MAX_BUSY_WAIT = 5  # s: the longest 503 Retry-After the case waits out before retrying
 
 
 def _one_account(target: Target) -> Account:
@@ -130,21 +132,27 @@ def test_concurrent_enrolments_of_one_alias_each_get_a_certificate(pki_target: T
     """One account enrols twice at once (two keys, two fresh addresses, released by a
     barrier), for three rounds: each enrolment is answered 200 with a certificate for its
     own key — or 503 busy (CA-ENR-14: an attempt pending on the alias), and then, retried
-    after its Retry-After, 200. An alias may hold several certificates (CA-ENR-11 revokes
-    them all): a CA that refuses a second enrolment while one runs (409, 429, 401) fails
-    an honest client whose first attempt is still being answered."""
+    after its Retry-After, 200 (a Retry-After above 5 s, which CA-ENR-14 allows, is not
+    waited out: that enrolment is not judged). An alias may hold several certificates
+    (CA-ENR-11 revokes them all): a CA that refuses a second enrolment while one runs (409,
+    429, 401) fails an honest client whose first attempt is still being answered."""
     ca.ca_address(pki_target)
     account = _one_account(pki_target)
     accounts = [account] * _SAME_ALIAS
     problems: list[tuple[str, str]] = []
+    judged = 0
     for round_no in range(_SAME_ROUNDS):
         keys, answers = _one_round(pki_target, accounts)
         for i, answer in enumerate(answers):
             who = f"round {round_no + 1}, enrolment {i + 1} of {account.user!r}"
             if isinstance(answer, ca.CaAnswer) and answer.status == 503:
                 wait = answer.headers.get("retry-after", "1").strip()
-                if not wait.isdigit() or int(wait) > 5:
+                if not wait.isdigit():
                     problems.append(("CA-ENR-2", f"{who}: 503 with Retry-After {wait!r}"))
+                    continue
+                if int(wait) > _MAX_BUSY_WAIT:
+                    # CA-ENR-14 bounds Retry-After below (at least 1 s), not above: an
+                    # allowed answer the case does not wait out, so not judged further.
                     continue
                 time.sleep(max(1, int(wait)))  # the wait the CA asked for
                 csr = ca.csr_pem(keys[i], ca.name((ca.OID_CN, account.user)))
@@ -152,6 +160,7 @@ def test_concurrent_enrolments_of_one_alias_each_get_a_certificate(pki_target: T
             if not isinstance(answer, ca.CaAnswer):
                 problems.append(("CA-ENR-2", f"{who}: no answer ({answer!r})"))
                 continue
+            judged += 1
             obj = ca.json_body(answer, f"enrolment of {account.user!r}")
             if answer.status != 200 or not isinstance(obj.get("certificate"), str):
                 problems.append(("CA-ENR-2", f"{who}: {answer.describe()}"))
@@ -166,4 +175,9 @@ def test_concurrent_enrolments_of_one_alias_each_get_a_certificate(pki_target: T
             "for its key (503 busy only as CA-ENR-14 allows, then 200): "
             + " | ".join(f"{rid}: {text}" for rid, text in problems),
             violates=sorted({rid for rid, _ in problems}),
+        )
+    if not judged:
+        inconclusive(
+            f"every enrolment of {account.user!r} was answered 503 with a Retry-After above "
+            f"{_MAX_BUSY_WAIT} s: nothing the case waits for was judged"
         )

@@ -42,6 +42,33 @@ class Mutant:
     strict: bool = False
 
 
+def surrogate_hash_raises(apply: Callable[[], None]) -> Callable[[], None]:
+    """`apply`, plus the CA's password hash as it was when these mutants were written:
+    raising on a lone surrogate (`password.encode("utf-8")`).
+
+    Mutants of the CA's internal-error path (a traceback in the 500, an attempt left
+    pending after an exception) need an input that makes the handler raise; since
+    session 16 the reference hashes a lone surrogate like any wrong password, so no input
+    does. An implementation with such a bug has some raising path; this plants one.
+    """
+
+    def both() -> None:
+        apply()
+        from conformance.selftest.mutants_app import _patch_source  # (imports this module)
+
+        _patch_source(
+            _module("reference.pki.ca"),
+            "_hash_password",
+            (
+                'secret = password.encode("utf-8", "surrogatepass")',
+                'secret = password.encode("utf-8")',
+            ),
+        )
+
+    both.__name__ = getattr(apply, "__name__", "apply")
+    return both
+
+
 def revocation_not_rechecked(apply: Callable[[], None]) -> Callable[[], None]:
     """`apply`, plus the removal of the reference's second revocation check.
 

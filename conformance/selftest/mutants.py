@@ -92,6 +92,12 @@ from conformance.selftest.mutants_blind15_client3 import MUTANTS as _BLIND15_CLI
 from conformance.selftest.mutants_blind15_eke import MUTANTS as _BLIND15_EKE
 from conformance.selftest.mutants_blind15_ops import MUTANTS as _BLIND15_OPS
 from conformance.selftest.mutants_blind15_pki import MUTANTS as _BLIND15_PKI
+from conformance.selftest.mutants_blind16_ca import MUTANTS as _BLIND16_CA
+from conformance.selftest.mutants_blind16_client import MUTANTS as _BLIND16_CLIENT
+from conformance.selftest.mutants_blind16_client2 import MUTANTS as _BLIND16_CLIENT2
+from conformance.selftest.mutants_blind16_eke import MUTANTS as _BLIND16_EKE
+from conformance.selftest.mutants_blind16_ops import MUTANTS as _BLIND16_OPS
+from conformance.selftest.mutants_blind16_pki import MUTANTS as _BLIND16_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -477,6 +483,12 @@ MUTANTS += _BLIND15_EKE + _BLIND15_PKI + _BLIND15_CLIENT + _BLIND15_CLIENT2 + _B
 MUTANTS += _BLIND15_OPS + _BLIND15_CLIENT3
 MUTANTS += _CAPS
 MUTANTS += _ENROLL
+MUTANTS += _BLIND16_CLIENT2
+MUTANTS += _BLIND16_EKE
+MUTANTS += _BLIND16_PKI
+MUTANTS += _BLIND16_OPS
+MUTANTS += _BLIND16_CLIENT
+MUTANTS += _BLIND16_CA
 _BY_NAME = {m.name: m for m in MUTANTS}
 if len(_BY_NAME) != len(MUTANTS):  # two families must not plant under one name
     raise RuntimeError("duplicate mutant names in conformance/selftest/mutants*.py")

@@ -687,6 +687,7 @@ def all_readings() -> tuple[Reading, ...]:
         readings_session13,
         readings_session14,
         readings_session15,
+        readings_session16,
     )
 
     return (
@@ -704,6 +705,7 @@ def all_readings() -> tuple[Reading, ...]:
         + readings_session13.READINGS
         + readings_session14.READINGS
         + readings_session15.READINGS
+        + readings_session16.READINGS
     )
 
 

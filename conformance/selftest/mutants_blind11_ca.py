@@ -585,7 +585,7 @@ def _password_encode_ignore() -> None:
     _patch(
         _ca(),
         "_hash_password",
-        ('password.encode("utf-8")', 'password.encode("utf-8", "ignore")'),
+        ('password.encode("utf-8", "surrogatepass")', 'password.encode("utf-8", "ignore")'),
     )
 
 

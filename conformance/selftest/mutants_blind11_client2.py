@@ -253,7 +253,7 @@ def _put_short_writes() -> None:
         _module("reference.transfer")._Channel,
         "send_file",
         (
-            "self.stream.sendall(view[: HEADER_SIZE + n])",
+            "send_progressing(self.stream, view[: HEADER_SIZE + n])",
             "self.stream.sendall(view[: min(HEADER_SIZE + n, 16384)])",
         ),
     )

@@ -117,9 +117,9 @@ def _alias_encode_ignore() -> None:
         _srv()._Handler,
         "_enroll",
         (
-            "    throttle = self.server.throttle\n",
+            "    for what, value in ",
             '    alias = alias.encode("utf-8", "ignore").decode("utf-8")\n'
-            "    throttle = self.server.throttle\n",
+            "    for what, value in ",
         ),
     )
 

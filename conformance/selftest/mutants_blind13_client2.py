@@ -161,8 +161,9 @@ def _enr_empty_cert_ok() -> None:
             "    if cert is not None and cert.public_key() != key.public_key():",
         ),
         (
-            "    if cert.subject.get_attributes_for_oid(",
-            "    if cert is not None and cert.subject.get_attributes_for_oid(",
+            "for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]",
+            "for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]"
+            " if cert is not None else [alias]",
         ),
         (
             "        cert.verify_directly_issued_by(root)",

@@ -124,9 +124,17 @@ def _pem_label_unchecked() -> None:
 def _internal_error_swallowed() -> None:
     _patch_dispatch(
         (
-            '_log(f"internal error: {type(exc).__name__}")',
+            '_log(f"internal error: {_where(exc)}")',
             "return  # a `return` in the handler's `finally` swallowed the answer",
         )
+    )
+    # Since session 16 the reference hashes a lone surrogate like any wrong password: the
+    # hash that raises on one (as it did when this mutant was written) is planted with it,
+    # or nothing would reach the swallowing handler.
+    _patch(
+        _ca(),
+        "_hash_password",
+        ('secret = password.encode("utf-8", "surrogatepass")', 'secret = password.encode("utf-8")'),
     )
 
 
@@ -335,7 +343,11 @@ def _password_cesu8() -> None:
         return "".join(units).encode("utf-8", "surrogatepass")
 
     ca._b14_cesu8 = cesu8
-    _patch(ca, "_hash_password", ('password.encode("utf-8")', "_b14_cesu8(password)"))
+    _patch(
+        ca,
+        "_hash_password",
+        ('password.encode("utf-8", "surrogatepass")', "_b14_cesu8(password)"),
+    )
 
 
 def _crl_issuer_printable() -> None:

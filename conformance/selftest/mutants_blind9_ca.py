@@ -99,7 +99,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from conformance.selftest.mutant import Mutant, _module, revocation_not_rechecked
+from conformance.selftest.mutant import (
+    Mutant,
+    _module,
+    revocation_not_rechecked,
+    surrogate_hash_raises,
+)
 
 __all__ = ["MUTANTS"]
 
@@ -1523,7 +1528,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "CA-ENR-14",
         "test_ca_throttle.py",
         "an exception while verifying (e.g. a lone surrogate) leaves the attempt pending",
-        _internal_error_leaks_pending,
+        surrogate_hash_raises(_internal_error_leaks_pending),
     ),
     _m(
         "b9ca-revoked-user-403",
@@ -1887,7 +1892,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "CA-ENR-9",
         "test_ca.py",
         "a 500 whose message is the traceback",
-        _internal_error_traceback,
+        surrogate_hash_raises(_internal_error_traceback),
     ),
     _m(
         "b9ca-address-threshold-default",

@@ -520,6 +520,17 @@ def _enroll_first_cn_indexed() -> None:
     )
 
 
+def _ca_hostile_alias_recorded() -> None:
+    """The CA takes any JSON string as an alias: one holding a lone surrogate is counted
+    in the failure table (in memory), then fails to be written (no UTF-8) — and later
+    fails again when its eviction comes, inside another client's login."""
+    _patch_source(
+        _module("reference.pki.ca_server")._Handler,
+        "_enroll",
+        ("if not _is_text(value):", "if False:"),
+    )
+
+
 MUTANTS: tuple[Mutant, ...] = (
     *_RESERVED,
     Mutant(
@@ -803,5 +814,16 @@ MUTANTS: tuple[Mutant, ...] = (
         apply=_enroll_first_cn_indexed,
         client=True,
         enroll=True,
+    ),
+    Mutant(
+        name="lead-ca-hostile-alias-recorded",
+        group="ca",
+        profile="pki",
+        requirement="CA-ENR-6",
+        test_file="test_ca_hostile_values_spill.py",
+        description="an alias with a lone surrogate is counted in the CA's failure table and "
+        "its write fails: evicting it later raises inside another client's login (500)",
+        apply=_ca_hostile_alias_recorded,
+        ca=True,
     ),
 )

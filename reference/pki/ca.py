@@ -353,7 +353,11 @@ def make_crl(
 
 
 def _hash_password(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(password.encode("utf-8"))
+    # "surrogatepass": a lone surrogate (a JSON `\ud800` escape) is hashed like any other
+    # password at the same cost, as bytes no UTF-8 text has — a wrong password, not an
+    # exception [CA-ENR-6].
+    secret = password.encode("utf-8", "surrogatepass")
+    return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(secret)
 
 
 def _new_password_record(password: str) -> str:

@@ -20,6 +20,7 @@ import sqlite3
 import ssl
 import threading
 import time
+import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +43,20 @@ _ca_log = logging.getLogger("sft.ca")
 
 def _log(line: str) -> None:
     _ca_log.info(line)
+
+
+def _where(exc: BaseException) -> str:
+    """One line for the log: the exception's type and where it was raised — file, line
+    and function of each of the last three frames — never its message (it may quote
+    what a client sent; SQLite's own messages excepted)."""
+    frames = traceback.extract_tb(exc.__traceback__)[-3:]
+    path = " < ".join(
+        f"{os.path.basename(f.filename)}:{f.lineno} {f.name}" for f in reversed(frames)
+    )
+    name = type(exc).__name__
+    if isinstance(exc, sqlite3.Error):  # SQLite's own words ("database is locked")
+        name += f" ({exc})"
+    return f"{name} at {path}" if path else name
 
 
 MAX_BODY: Final = 64 * 1024  # [CA-ENR-9]
@@ -312,6 +327,15 @@ class LoginThrottle:
             self._release((key, *refunded))
 
 
+def _is_text(value: str) -> bool:
+    """False for a string holding a lone surrogate (no UTF-8 encoding)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _kind(key: str) -> str:
     """`alias` or `addr`: the two kinds of key, bounded apart (as EKE-THR-9)."""
     return key.split(":", 1)[0]
@@ -471,7 +495,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (OSError, ssl.SSLError):
             self.close_connection = True
         except Exception as exc:
-            _log(f"internal error: {type(exc).__name__}")
+            _log(f"internal error: {_where(exc)}")
             self._send_json(
                 HTTPStatus.INTERNAL_SERVER_ERROR,
                 {"error": "internal", "message": "internal error"},
@@ -553,6 +577,14 @@ class _Handler(BaseHTTPRequestHandler):
                 HTTPStatus.BAD_REQUEST, "bad_request", "alias, password and csr must be strings"
             )
         assert isinstance(alias, str) and isinstance(password, str) and isinstance(csr, str)
+        for what, value in (("alias", alias), ("csr", csr)):
+            if not _is_text(value):
+                # A lone surrogate (a JSON escape): no alias can hold one, so refused before
+                # any password is verified [CA-ENR-6], and never written to the throttle's
+                # table, where it broke the eviction of other aliases' entries.
+                raise _HttpError(
+                    HTTPStatus.BAD_REQUEST, "bad_request", f"the {what} is not valid Unicode text"
+                )
         throttle = self.server.throttle
         keys = (f"alias:{alias[:64]}", f"addr:{self.client_address[0]}")
         wait = throttle.admit(*keys)  # pending until verified [CA-ENR-14]

@@ -92,6 +92,14 @@ CA_FILES = (
     "test_interop_ca_pss_csr_hashes.py",
     "test_interop_ca_zero_like_lengths.py",
     "test_interop_ca_after_a_throttle.py",
+    "test_ca_zero_length_bodies.py",
+    "test_ca_keep_alive_logins.py",
+    "test_ca_vanished_logins.py",
+    "test_ca_throttle_keys.py",
+    "test_ca_admin_after_refusals.py",
+    "test_ca_account_oracles.py",
+    "test_ca_restart_backoff_ends.py",
+    "test_ca_hostile_values_spill.py",
 )
 
 # The CA under test, like a peer under test: its process and its target file.

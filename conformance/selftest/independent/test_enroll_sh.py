@@ -69,6 +69,8 @@ def test_enroll_sh_is_conformant(
         "test_client_run_enrolment.py",
         "test_enroll_trust_sources.py",
         "test_enroll_hostile_bodies.py",
+        "test_enroll_second_run.py",
+        "test_enroll_body_framing.py",
     )
     args = [*(str(PACKAGE / f) for f in files), "--target-config", str(target_file)]
     run = run_suite([*args, "--no-rerun"], tmp / "report", timeout=600)
