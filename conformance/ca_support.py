@@ -645,7 +645,7 @@ def key_identifier_problems(cert: IssuedCertificate, root: RootInfo) -> list[str
 
 
 __all__ += ["authority_key_id", "key_identifier_problems", "subject_key_id"]
-__all__ += ["answer_body", "chunked_body", "is_chunked"]
+__all__ += ["answer_body", "chunked_body", "is_chunked", "split_answers"]
 
 
 def issue_now(alias: str, key: CsrKey, validity_days: float) -> Issue:
@@ -826,3 +826,34 @@ def answer_body(head: bytes, rest: bytes) -> bytes:
 
 def ghost_alias() -> str:
     return f"ghost-{secrets.token_hex(5)}"
+
+
+def split_answers(data: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
+    """The complete HTTP answers at the start of `data` (status, body), and the rest (an
+    answer framed by neither Content-Length nor chunked counts as empty here)."""
+    answers: list[tuple[int, bytes]] = []
+    while data.startswith(b"HTTP/"):
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        if not sep:
+            break
+        try:
+            status = int(head.split(b" ", 2)[1])
+        except (IndexError, ValueError):
+            break
+        if is_chunked(head):
+            body, end = chunked_body(rest)
+            if end is None:
+                break
+            answers.append((status, body))
+            data = rest[end:]
+            continue
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            key, _, value = line.partition(b":")
+            if key.strip().lower() == b"content-length" and value.strip().isdigit():
+                length = int(value.strip())
+        if len(rest) < length:
+            break
+        answers.append((status, rest[:length]))
+        data = rest[length:]
+    return answers, data

@@ -48,36 +48,6 @@ _REQUESTS = {
 _ZEROS = {"0": b"0", "00": b"00"}
 
 
-def _answers(data: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
-    """The complete HTTP answers at the start of `data` (status, body), and the rest."""
-    answers: list[tuple[int, bytes]] = []
-    while data.startswith(b"HTTP/"):
-        head, sep, rest = data.partition(b"\r\n\r\n")
-        if not sep:
-            break
-        try:
-            status = int(head.split(b" ", 2)[1])
-        except (IndexError, ValueError):
-            break
-        if ca.is_chunked(head):
-            body, end = ca.chunked_body(rest)
-            if end is None:
-                break
-            answers.append((status, body))
-            data = rest[end:]
-            continue
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            key, _, value = line.partition(b":")
-            if key.strip().lower() == b"content-length" and value.strip().isdigit():
-                length = int(value.strip())
-        if len(rest) < length:
-            break
-        answers.append((status, rest[:length]))
-        data = rest[length:]
-    return answers, data
-
-
 def _exchange(target: Target, data: bytes) -> tuple[list[tuple[int, bytes]], bytes, str]:
     """Sends `data` in one TLS write; reads until two answers, the close, or `_WAIT`."""
     host, port = ca.ca_address(target)
@@ -104,9 +74,9 @@ def _exchange(target: Target, data: bytes) -> tuple[list[tuple[int, bytes]], byt
                 ended = "the connection ended"
                 break
             received += chunk
-            if len(_answers(received)[0]) >= 2:
+            if len(ca.split_answers(received)[0]) >= 2:
                 break
-    answers, rest = _answers(received)
+    answers, rest = ca.split_answers(received)
     return answers, rest, ended
 
 
