@@ -205,6 +205,22 @@ PKI_FILES = (
     "test_interop_live_slow_senders.py",
     "test_interop_escaped_names.py",
     "test_interop_pki_chain_alias.py",
+    "test_interop_pki_eviction_order.py",
+    "test_interop_pki_allow_list_refusals.py",
+    "test_interop_put_error_path_traces.py",
+    "test_client_pki_json_tails.py",
+    "test_client_pki_put_hello.py",
+    "test_app_size_widths.py",
+    "test_ops_connection_cap.py",
+    "test_ops_login_pace_idle.py",
+    "test_ops_established_before_request.py",
+    "test_ops_failed_handshake_descriptors.py",
+    "test_ops_stalled_readers_slots.py",
+    "test_ops_idle_whole_seconds.py",
+    "test_app_name_character_rules.py",
+    "test_app_payload_encodings.py",
+    "test_app_inbox_now.py",
+    "test_pki_refreshed_service.py",
 )
 
 

@@ -104,6 +104,10 @@ func readAnswer(ch *Channel, idle time.Duration) (*Frame, error) {
 
 // abort tells the server why the client gives up, where the failure has a code.
 func abort(ch *Channel, err error) error {
+	if err == errRecordAuth && fault("b16_client_record_auth_plain_eror") {
+		// "tell the server why": the keys are in doubt, so in clear
+		_ = ch.write(encodeFrame("EROR", erorPayload(perr(CodeBadFrame, "record failed to authenticate"))))
+	}
 	var pe *ProtoError
 	if errors.As(err, &pe) && !pe.FromPeer {
 		_ = ch.WriteError(pe)
@@ -187,7 +191,11 @@ func Get(cfg ClientConfig, name, out string, force bool) error {
 		_ = pf.Close()
 		placeholder = true
 	}
-	sweepStale(dir, cfg.IdleTimeout)
+	sweepAge := cfg.IdleTimeout
+	if fault("b16_client_sweep_age_nanoseconds") {
+		sweepAge = time.Duration(cfg.IdleTimeout.Seconds()) // meant as seconds: a Duration counts nanoseconds
+	}
+	sweepStale(dir, sweepAge)
 	ch, err := dialAndHandshake(cfg)
 	if err != nil {
 		return err
@@ -261,6 +269,10 @@ func Get(cfg ClientConfig, name, out string, force bool) error {
 			}
 			if err == errClosed || err == errTruncated {
 				return fmt.Errorf("connection closed before the transfer completed")
+			}
+			var pe *ProtoError
+			if fault("b16_client_keeps_partial_for_resume") && errors.As(err, &pe) && pe.FromPeer {
+				keepTemp = true // the server gave up: keep what arrived for a later resume
 			}
 			return abort(ch, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/big"
+	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -133,7 +134,11 @@ type serverHello struct {
 
 // serverAnswerEKE1 decrypts A, picks y and builds EKE2 (EKE-HS-2, EKE-HS-3).
 func (s *Server) serverAnswerEKE1(user string, a []byte) (*serverHello, []byte) {
-	pw, known := s.store.lookup(user)
+	lookupName := user
+	if fault("b16_user_name_trimmed") {
+		lookupName = strings.TrimSpace(user) // "a pasted name may carry a space"
+	}
+	pw, known := s.store.lookup(lookupName)
 	if !known {
 		pw = fakeKey(s.secret, []byte(user))
 	}

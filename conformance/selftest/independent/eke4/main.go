@@ -166,6 +166,29 @@ var faultTable = map[string]Fault{
 	"r16_idle_deadline_once":         {"LIM-2", "the idle deadline set once after the handshake, never renewed: an active connection is cut (lens 6)"},
 	"b14_hard_locks_fill_table":      {"EKE-THR-9", "hard-locked names count towards the user table's bound: with E of them each new name evicts the oldest partial count"},
 	"b14_idle_deadline_per_frame":    {"LIM-2", "the idle deadline renewed once per frame, not per byte: a frame trickling in is cut before the idle timeout since its last byte"},
+	// Round 16 (blind, session 16, helper I21): the round-16 lenses, read from this code.
+	"b16_size_via_float64":                {"APP-PUT-7", "integers converted with json.Number.Float64 then int64() after the fraction check: 2^63-1 overflows to a negative size that passes the limit (lens 1)"},
+	"b16_client_sweep_age_nanoseconds":    {"APP-STORE-3", "client: the sweep age written time.Duration(cfg.IdleTimeout.Seconds()): nanoseconds, every live temporary is stale (lens 1)"},
+	"b16_put_name_held_after_failure":     {"APP-PUT-8", "a put's name kept in an in-progress set that only a stored put clears: after a failed put the name is answered exists (lens 2)"},
+	"b16_success_not_saved":               {"EKE-THR-4", "a success clears the user's count in memory only (the save is skipped when nothing was added): a restart brings the failures back (lens 2)"},
+	"b16_established_not_marked":          {"LIM-9", "established() never called: a logged-in connection still counts as a pending handshake, evictable and under the per-address cap (lens 2)"},
+	"b16_pending_caps_swapped":            {"EKE-THR-7", "the pending caps compared crosswise: the user's count with Q, the address's with P (lens 3)"},
+	"b16_handshake_deadline_idle":         {"LIM-1", "the handshake deadline computed from IdleTimeout, not HandshakeTimeout (lens 3)"},
+	"b16_slot_kept_on_failed_handshake":   {"LIM-4", "the connection slot released only by the application layer: a connection whose handshake fails keeps its slot (lens 4)"},
+	"b16_exists_at_done_stays_receiving":  {"ERR-3", "an exists found at DONE removes the temporary but leaves the put state set: the next request is unexpected_frame (lens 4)"},
+	"b16_client_keeps_partial_for_resume": {"APP-STORE-3", "client: a get ended by the server's EROR keeps its temporary file (\"for a resume\") (lens 4)"},
+	"b16_user_name_trimmed":               {"EKE-PW-4", "the store looked up with strings.TrimSpace(user): 'alice ' logs in with alice's pw (lens 5)"},
+	"b16_lock_from_handshake_start":       {"EKE-THR-6", "a failure's time is the moment its EKE1 was admitted, not the moment it ended: the lock of an abandoned handshake is over before it starts (lens 6)"},
+	"b16_failure_time_truncated":          {"EKE-THR-6", "the failure time kept as time.Now().Unix(): whole seconds rounded down, the lock ends up to 1 s early (lens 6)"},
+	// Second batch (I21, written after the first batch's results, not strictly blind).
+	"b16_ipv4_counted_per_64":           {"EKE-THR-10", "every address masked to /64 whatever its family: IP.Mask of a 4-byte IPv4 with a 16-byte mask is nil, all IPv4 clients share one key (lens 1)"},
+	"b16_retry_after_first_lock":        {"EKE-THR-6", "retry_after taken from the first locked entry (the user's), not the lock that ends last (lens 5)"},
+	"b16_hard_lock_addresses":           {"EKE-THR-6", "the hard cap L applied to addresses too: an address with L failures is locked for good (lens 3)"},
+	"b16_password_trim_right":           {"PWF-1", "client: the password file's line end removed with bytes.TrimRight(b, \"\\r\\n\"): a lone CR or several line ends pass (lens 5)"},
+	"b16_client_record_auth_plain_eror": {"EKE-REC-4", "client: a record that fails to open is answered with a plaintext EROR bad_frame before the close (lens 4)"},
+	"b16_lim8_uses_pending_q":           {"LIM-8", "fourth batch: the per-address cap on unfinished connections read from -pending-per-address (EKE-THR-7's Q), not -max-pending-per-address (lens 3)"},
+	"b16_hard_lock_retry_after_default": {"EKE-THR-11", "fourth batch: a hard lock's retry_after is the default cap, 300 s, not the configured -throttle-cap (lens 3)"},
+	"b16_evict_by_first_failure":        {"EKE-THR-9", "a full failure table evicts the entry whose first failure is oldest, not the least recently failed (lens 6)"},
 }
 
 var activeFaults = map[string]bool{}
@@ -195,7 +218,9 @@ func readPasswordFile(path string) ([]byte, error) {
 	if !utf8.Valid(b) {
 		return nil, fmt.Errorf("password file %s is not UTF-8", path)
 	}
-	if bytes.HasSuffix(b, []byte("\r\n")) {
+	if fault("b16_password_trim_right") {
+		b = bytes.TrimRight(b, "\r\n") // "strip the line end, whatever the editor wrote"
+	} else if bytes.HasSuffix(b, []byte("\r\n")) {
 		b = b[:len(b)-2]
 	} else if bytes.HasSuffix(b, []byte("\n")) {
 		b = b[:len(b)-1]

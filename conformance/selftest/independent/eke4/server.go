@@ -98,6 +98,7 @@ type Server struct {
 
 	tmpMu    sync.Mutex
 	tmpFiles map[string]struct{}
+	putNames map[string]bool // only the planted fault b16_put_name_held_after_failure
 }
 
 func loadOrCreateSecret(dir string) ([]byte, error) {
@@ -150,6 +151,7 @@ func newServer(cfg ServerConfig) (*Server, error) {
 		slots:     map[*connSlot]struct{}{},
 		pendingIP: map[string]int{},
 		tmpFiles:  map[string]struct{}{},
+		putNames:  map[string]bool{},
 	}, nil
 }
 
@@ -161,7 +163,11 @@ func (s *Server) admit(conn net.Conn) (*connSlot, bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.pendingIP[ip] >= s.cfg.MaxPendingPerIP && !fault("no_per_address_cap") {
+	perAddress := s.cfg.MaxPendingPerIP
+	if fault("b16_lim8_uses_pending_q") {
+		perAddress = s.cfg.Throttle.PendingPerAddr // the other "pending per address" option
+	}
+	if s.pendingIP[ip] >= perAddress && !fault("no_per_address_cap") {
 		return nil, false
 	}
 	if len(s.slots) >= s.cfg.MaxConnections {
@@ -269,10 +275,18 @@ func failConn(ch *Channel, err error) bool {
 
 func (s *Server) handle(sl *connSlot) {
 	conn := sl.conn
-	defer s.release(sl)
+	keepSlot := false
+	defer func() {
+		if !keepSlot {
+			s.release(sl)
+		}
+	}()
 	defer conn.Close()
 	ch := newChannel(conn, s.cfg.FrameLimit, s.cfg.IdleTimeout)
 	deadline := sl.accepted.Add(s.cfg.HandshakeTimeout)
+	if fault("b16_handshake_deadline_idle") {
+		deadline = sl.accepted.Add(s.cfg.IdleTimeout)
+	}
 	// Every read goes through a reader that can renew the deadline: never during the
 	// handshake (LIM-9: bytes trickling in do not extend it), at every byte afterwards
 	// (LIM-2: the idle timeout counts from the peer's last byte, not its last frame).
@@ -283,13 +297,17 @@ func (s *Server) handle(sl *connSlot) {
 	ch.r = bufio.NewReaderSize(refreshing, 64*1024)
 	_ = conn.SetReadDeadline(deadline)
 	if !s.serverHandshake(ch, conn.RemoteAddr(), deadline) {
+		// b16_slot_kept_on_failed_handshake: the release lived in serveApp's defer
+		keepSlot = fault("b16_slot_kept_on_failed_handshake")
 		return
 	}
 	refreshing.timeout = 0
 	if !fault("b14_idle_deadline_per_frame") && !fault("r16_idle_deadline_once") {
 		refreshing.timeout = s.cfg.IdleTimeout
 	}
-	s.established(sl)
+	if !fault("b16_established_not_marked") {
+		s.established(sl)
+	}
 	s.serveApp(ch)
 }
 
@@ -349,6 +367,7 @@ func (s *Server) serverHandshake(ch *Channel, remote net.Addr, deadline time.Tim
 		}
 	}
 	admitted := !lateAdmit
+	admittedAt := nowSeconds()
 	succeeded := false
 	eke3Judged := false
 	defer func() {
@@ -359,7 +378,7 @@ func (s *Server) serverHandshake(ch *Channel, remote net.Addr, deadline time.Tim
 			s.throttle.ReleasePending(user, addr)
 			return
 		}
-		s.throttle.Release(user, addr, succeeded)
+		s.throttle.ReleaseAt(user, addr, succeeded, admittedAt)
 	}()
 	hello, eke2 := s.serverAnswerEKE1(user, a)
 	if err := ch.WriteFrame("EKE2", eke2); err != nil {
@@ -795,6 +814,16 @@ func (s *Server) startPut(ch *Channel, f *Frame) (*putState, error) {
 	if _, err := statFn(final); err == nil && !fault("put_exists_at_done") {
 		return nil, perr(CodeExists, "a file of that name exists")
 	}
+	if fault("b16_put_name_held_after_failure") {
+		// "a name being put is taken": cleared when the put is stored
+		s.tmpMu.Lock()
+		held := s.putNames[base]
+		s.putNames[base] = true
+		s.tmpMu.Unlock()
+		if held {
+			return nil, perr(CodeExists, "a put of that name is in progress")
+		}
+	}
 	tmpPath := filepath.Join(s.cfg.Inbox, partialPrefix+hex.EncodeToString(randomBytes(12)))
 	if fault("r16_temp_suffix_once") {
 		tmpPath = filepath.Join(s.cfg.Inbox, partialPrefix+tempSuffix)
@@ -878,7 +907,9 @@ func (s *Server) receivingFrame(ch *Channel, f *Frame, put **putState) error {
 		if err := commit(p.tmpPath, target); err != nil {
 			_ = os.Remove(p.tmpPath)
 			s.trackTemp(p.tmpPath, false)
-			*put = nil
+			if !fault("b16_exists_at_done_stays_receiving") {
+				*put = nil
+			}
 			if errors.Is(err, os.ErrExist) {
 				return perr(CodeExists, "a file of that name exists")
 			}
@@ -887,6 +918,11 @@ func (s *Server) receivingFrame(ch *Channel, f *Frame, put **putState) error {
 		_ = os.Remove(p.tmpPath)
 		s.trackTemp(p.tmpPath, false)
 		*put = nil
+		if fault("b16_put_name_held_after_failure") {
+			s.tmpMu.Lock()
+			delete(s.putNames, filepath.Base(p.final))
+			s.tmpMu.Unlock()
+		}
 		if d, err := os.Open(s.cfg.Inbox); err == nil {
 			_ = d.Sync()
 			_ = d.Close()

@@ -30,6 +30,8 @@ type failEntry struct {
 	LockedUntil float64 `json:"locked_until"`
 	HardLocked  bool    `json:"hard_locked"`
 	LastFailure float64 `json:"last_failure"`
+	// FirstFailure is read only by the planted fault b16_evict_by_first_failure.
+	FirstFailure float64 `json:"first_failure,omitempty"`
 }
 
 type throttleFile struct {
@@ -56,6 +58,9 @@ func addressKey(addr net.Addr) string {
 		return host // RemoteAddr().String(): "IP:port", a new key per connection
 	}
 	if ta, ok := addr.(*net.TCPAddr); ok {
+		if fault("b16_ipv4_counted_per_64") {
+			return ta.IP.Mask(net.CIDRMask(64, 128)).String() + "/64" // "one host holds a /64"
+		}
 		if v4 := ta.IP.To4(); v4 != nil {
 			return v4.String()
 		}
@@ -116,6 +121,9 @@ func (e *failEntry) retryAfter(now, capSeconds float64) (int64, bool) {
 		return 0, false
 	}
 	if e.HardLocked {
+		if fault("b16_hard_lock_retry_after_default") {
+			return 300, true // "the backoff cap" (its default)
+		}
 		return int64(math.Ceil(capSeconds)), true
 	}
 	if now < e.LockedUntil {
@@ -145,6 +153,9 @@ func (t *Throttle) Admit(user, addr string) *ProtoError {
 	for _, e := range []*failEntry{t.tables.Users[user], t.tables.Addrs[addr]} {
 		if r, locked := e.retryAfter(now, t.cfg.Cap); locked && r > ra {
 			ra = r
+			if fault("b16_retry_after_first_lock") {
+				break // "locked is locked: answer at once"
+			}
 		}
 		if fault("r16_admit_first_entry_only") {
 			break // meant to leave once a lock is found; placed outside the if
@@ -153,7 +164,11 @@ func (t *Throttle) Admit(user, addr string) *ProtoError {
 	if ra > 0 {
 		return &ProtoError{Code: CodeThrottled, Msg: "too many failed logins", RetryAfter: ra}
 	}
-	if !fault("no_pending_cap") && (t.pendingUsers[user] >= t.cfg.PendingPerUser || t.pendingAddrs[addr] >= t.cfg.PendingPerAddr) {
+	capUser, capAddr := t.cfg.PendingPerUser, t.cfg.PendingPerAddr
+	if fault("b16_pending_caps_swapped") {
+		capUser, capAddr = capAddr, capUser
+	}
+	if !fault("no_pending_cap") && (t.pendingUsers[user] >= capUser || t.pendingAddrs[addr] >= capAddr) {
 		ra := int64(1)
 		if fault("busy_no_retry_after") {
 			ra = 0
@@ -197,6 +212,12 @@ func (t *Throttle) RecordFailure(user, addr string) {
 
 // Release ends a pending handshake: a failure unless ok (EKE-THR-5).
 func (t *Throttle) Release(user, addr string, ok bool) {
+	t.ReleaseAt(user, addr, ok, 0)
+}
+
+// ReleaseAt is Release; started (seconds, or 0) is when the handshake was admitted, which
+// only the planted fault b16_lock_from_handshake_start takes as the failure's time.
+func (t *Throttle) ReleaseAt(user, addr string, ok bool, started float64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.pendingUsers[user]--
@@ -218,10 +239,15 @@ func (t *Throttle) Release(user, addr string, ok bool) {
 		if e := t.tables.Users[user]; e != nil && !e.HardLocked {
 			delete(t.tables.Users, user)
 		}
-		t.saveLocked()
+		if !fault("b16_success_not_saved") { // "only a new failure needs writing"
+			t.saveLocked()
+		}
 		return
 	}
 	now := nowSeconds()
+	if fault("b16_lock_from_handshake_start") && started > 0 {
+		now = started // the attempt's timestamp, taken when it was admitted
+	}
 	t.failLocked(t.tables.Users, user, now, true)
 	t.failLocked(t.tables.Addrs, addr, now, false)
 	t.saveLocked()
@@ -229,10 +255,13 @@ func (t *Throttle) Release(user, addr string, ok bool) {
 }
 
 func (t *Throttle) failLocked(table map[string]*failEntry, key string, now float64, isUser bool) {
+	if fault("b16_failure_time_truncated") {
+		now = math.Floor(now) // time.Now().Unix()
+	}
 	e := table[key]
 	if e == nil {
 		t.evictLocked(table, now)
-		e = &failEntry{}
+		e = &failEntry{FirstFailure: now}
 		table[key] = e
 	}
 	e.Failures++
@@ -253,7 +282,7 @@ func (t *Throttle) failLocked(table map[string]*failEntry, key string, now float
 		d = math.Max(1, math.Ceil(d))
 		e.LockedUntil = now + d
 	}
-	if isUser && t.cfg.LockAfter > 0 && e.Failures >= t.cfg.LockAfter {
+	if (isUser || fault("b16_hard_lock_addresses")) && t.cfg.LockAfter > 0 && e.Failures >= t.cfg.LockAfter {
 		e.HardLocked = true
 	}
 }
@@ -279,8 +308,12 @@ func (t *Throttle) evictLocked(table map[string]*failEntry, now float64) {
 			if (e.HardLocked || now < e.LockedUntil) && !fault("r2_evicts_running_locks") {
 				continue
 			}
-			if e.LastFailure < oldest {
-				victim, oldest = k, e.LastFailure
+			age := e.LastFailure
+			if fault("b16_evict_by_first_failure") {
+				age = e.FirstFailure // "oldest entry first"
+			}
+			if age < oldest {
+				victim, oldest = k, age
 			}
 		}
 		if victim == "" {

@@ -390,6 +390,14 @@ func (o Object) integer(key string) (int64, error) {
 	if strings.ContainsAny(s, ".eE") {
 		return 0, perr(CodeBadFrame, "member %q is not an integer", key)
 	}
+	if fault("b16_size_via_float64") {
+		// "no fraction, no exponent: Float64 is exact enough for a size"
+		f, err := num.Float64()
+		if err != nil || f < 0 {
+			return 0, perr(CodeBadFrame, "member %q out of range", key)
+		}
+		return int64(f), nil
+	}
 	s = strings.TrimPrefix(s, "-")
 	n, ok := new(big.Int).SetString(s, 10)
 	if !ok || (string(num)[0] == '-' && n.Sign() != 0) || n.Cmp(maxInt63) > 0 {

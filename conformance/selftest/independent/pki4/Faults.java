@@ -132,6 +132,27 @@ final class Faults {
         {"r16_client_alias_from_chain_end", "PKI-ID-1", "NOT BLIND (written after the case): the initiator compares the alias with the last certificate of the responder's chain"},
         {"r16_client_replace_checked_early", "APP-GET-6", "the initiator checks the output name at start and commits with REPLACE_EXISTING (lens 6)"},
         {"b14_client_short_write_ignored", "APP-STORE-3", "the initiator ignores FileChannel.write's count: a write cut short (file-size limit, full disk) leaves a truncated file under the final name, exit 0"},
+        // Blind round 16 (I21, session 16): the round-16 lenses, read from this code.
+        {"b16_idle_cast_precedence", "LIM-2", "idle timeout in ms written (int) cfg.idleTimeout * 1000: the cast binds first, 1.5 s becomes 1000 ms (lens 1)"},
+        {"b16_length_low_byte_signed", "FRM-1", "the frame length assembled with | h[7] unmasked: a signed low byte >= 0x80 makes the length negative (lens 1)"},
+        {"b16_client_sweep_seconds_as_ms", "APP-STORE-3", "the initiator's sweep age is (long) --idle-timeout without * 1000: seconds read as milliseconds, live temporaries swept (lens 1)"},
+        // (b16_revoked_serials_cached, lens 2: revoked serials copied into a HashSet on first use and
+        // kept, so a refetched CRL is never consulted, was planted and dropped: on the wire it is a
+        // responder that does not refetch, an unmet SHOULD of PKI-CERT-7, never a FAIL.)
+        {"b16_handshaking_never_cleared", "LIM-9", "Conn.handshaking is never set to false: an established connection is evicted for a new handshake (lens 2)"},
+        {"b16_allow_list_get_only", "PKI-ID-3", "the allow list is checked in get() only: put() of an initiator off the list is served (lens 3)"},
+        {"b16_handshake_timeout_default", "LIM-1", "the handshake deadline taken from a fresh Config(): the default 10 s, not --handshake-timeout (lens 3)"},
+        {"b16_exists_at_done_no_discard", "APP-STORE-3", "an exists found when the commit's link fails: the catch answers exists without discarding the temporary (lens 4)"},
+        {"b16_client_keeps_partial_on_eror", "APP-STORE-3", "the initiator keeps (and unregisters) its temporary file when the responder ends a get with EROR, for a resume (lens 4)"},
+        {"b16_allow_list_lowercased", "PKI-ID-4", "allow list and alias compared after toLowerCase(Locale.ROOT) (lens 5)"},
+        {"b16_excess_after_payload", "APP-PUT-6", "a DATA frame's payload read before its length is compared with what is left: a sender that never sends it gets no answer (lens 5)"},
+        {"b16_clock_skew_tolerance", "PKI-CERT-3", "validity checked with 5 minutes of clock-skew tolerance (PKIX run at the nearest instant inside the window) (lens 6)"},
+        {"b16_json_depth_unbounded", "FRM-9", "second batch: the nesting limit dropped (RFC 8259 sets none): a deep payload overflows the thread's stack, a StackOverflowError no catch sees (lens 4)"},
+        {"b16_bye_during_put_closes", "APP-BYE-1", "second batch: BYE_ during a put handled like the initiator's EROR: temporary discarded, connection closed without unexpected_frame (lens 4)"},
+        {"b16_watchdog_closes_tls", "LIM-10", "NOT BLIND (pki4's own bug, found by test_ops_stalled_readers_slots.py and fixed): the send watchdog closes the SSLSocket, whose close_notify blocks on the full send buffer and holds the timer thread (lens 4)"},
+        {"b16_put_checks_before_allow", "PKI-ID-3", "fourth batch: a put's name, size (and put-disabled) checks run before the allow list: an initiator off it gets forbidden for a bad name, or too_large, and keeps its connection (lens 5)"},
+        {"b16_evict_newest_handshake", "LIM-9", "third batch: at max_connections the newest connection still in its handshake is evicted (\"the least invested\"), not the oldest (lens 2)"},
+        {"b16_validity_at_start", "PKI-CERT-3", "the validity instant is a Date taken when Trust was built: a certificate that expires while the responder runs is still accepted (lens 6)"},
     };
 
     private static final Set<String> ACTIVE = load();

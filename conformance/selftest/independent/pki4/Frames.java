@@ -94,6 +94,9 @@ final class Frames {
         }
         String type = new String(h, 0, 4, StandardCharsets.US_ASCII);
         long length = ((h[4] & 0xffL) << 24) | ((h[5] & 0xffL) << 16) | ((h[6] & 0xffL) << 8) | (h[7] & 0xffL);
+        if (Faults.on("b16_length_low_byte_signed")) {
+            length = ((h[4] & 0xffL) << 24) | ((h[5] & 0xffL) << 16) | ((h[6] & 0xffL) << 8) | h[7];
+        }
         if (length > frameLimit) {
             if (Faults.on("payload_before_limit")) {
                 in.readNBytes((int) Math.min(length, Integer.MAX_VALUE - 16));

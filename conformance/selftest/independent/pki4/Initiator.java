@@ -225,6 +225,7 @@ final class Initiator {
         Storage.Temp t = Faults.on("client_temp_in_java_tmpdir")
                 ? Storage.createInJavaTmpdir()
                 : Faults.on("r12_client_writes_final") ? Storage.createFinal(fin, force) : Storage.create(dir, false);
+        boolean kept = false;
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             long received = 0;
@@ -244,6 +245,10 @@ final class Initiator {
                     continue;
                 }
                 Map<String, Object> m = control(h);
+                if (h.type.equals("EROR") && Faults.on("b16_client_keeps_partial_on_eror")) {
+                    Storage.keepInPlace(t); // the responder gave up: keep what arrived for a resume
+                    kept = true;
+                }
                 if (h.type.equals("EROR")) throw theirError(m);
                 if (!h.type.equals("DONE")) throw fatal(Frames.UNEXPECTED_FRAME, h.type + " during a get");
                 long doneSize;
@@ -278,7 +283,7 @@ final class Initiator {
                 return;
             }
         } catch (Failed | IOException | GeneralSecurityException e) {
-            t.discard();
+            if (!kept) t.discard();
             throw e;
         }
     }

@@ -77,7 +77,7 @@ final class Json {
     }
 
     private Object value(int depth) throws Malformed {
-        if (depth > MAX_DEPTH) throw new Malformed("nesting too deep");
+        if (depth > MAX_DEPTH && !Faults.on("b16_json_depth_unbounded")) throw new Malformed("nesting too deep");
         if (i >= s.length()) throw new Malformed("unexpected end");
         char c = s.charAt(i);
         switch (c) {

@@ -90,6 +90,7 @@ public final class Pki4 {
                     if (pos.size() != 2 || !opt.containsKey("--out")) usage();
                     Initiator i = new Initiator(trust, pos.get(0), dbl(opt, "--timeout", 30));
                     long sweepMs = (long) (dbl(opt, "--idle-timeout", 60) * 1000);
+                    if (Faults.on("b16_client_sweep_seconds_as_ms")) sweepMs = (long) dbl(opt, "--idle-timeout", 60);
                     i.get(pos.get(1), Path.of(opt.get("--out")), opt.containsKey("--force"), sweepMs);
                     System.exit(0);
                     break;

@@ -141,7 +141,7 @@ final class Responder {
                 for (Conn o : conns) {
                     if (o.handshaking && !Faults.on("no_handshake_eviction")) {
                         evicted = o;
-                        break;
+                        if (!Faults.on("b16_evict_newest_handshake")) break; // the fault: the last one found
                     }
                 }
                 if (evicted == null) {
@@ -163,25 +163,27 @@ final class Responder {
             s = (SSLSocket) factory.createSocket(c.raw, null, false);
             Trust.configure(s, true);
             AtomicBoolean expired = new AtomicBoolean();
+            double handshakeTimeout = Faults.on("b16_handshake_timeout_default")
+                    ? new Config().handshakeTimeout : cfg.handshakeTimeout;
             ScheduledFuture<?> deadline = Faults.on("handshake_so_timeout_only")
                     ? timers.schedule(() -> { }, 0, TimeUnit.MILLISECONDS)
                     : timers.schedule(() -> {
                         expired.set(true);
                         closeQuietly(c.raw);
-                    }, (long) (cfg.handshakeTimeout * 1000), TimeUnit.MILLISECONDS);
+                    }, (long) (handshakeTimeout * 1000), TimeUnit.MILLISECONDS);
             try {
-                s.setSoTimeout((int) (cfg.handshakeTimeout * 1000));
+                s.setSoTimeout((int) (handshakeTimeout * 1000));
                 s.startHandshake();
             } finally {
                 deadline.cancel(false);
             }
             if (expired.get()) return;
-            c.handshaking = false;
+            if (!Faults.on("b16_handshaking_never_cleared")) c.handshaking = false;
             String alias = admitPeer(s);
             if (alias == null) return;
             currentAlias = alias;
             s.getSession().invalidate(); // no resumption: every connection is fully checked
-            new Session(s, alias).run();
+            new Session(s, c.raw, alias).run();
         } catch (IOException e) {
             // handshake refused (alert sent by JSSE), reset, or timed out
         } finally {
@@ -298,11 +300,14 @@ final class Responder {
         private final OutputStream out;
         private final MessageDigest sha;
 
-        Session(SSLSocket s, String alias) throws IOException {
+        Session(SSLSocket s, Socket raw, String alias) throws IOException {
             this.s = s;
             this.alias = alias;
             this.in = new BufferedInputStream(s.getInputStream(), CHUNK);
-            this.out = new Watched(s.getOutputStream(), s);
+            // The watchdog closes the TCP socket, not the SSLSocket: SSLSocket.close() writes a
+            // close_notify, which blocks on the very send buffer the stalled peer leaves full
+            // and so held the timer thread (and every other deadline) with it.
+            this.out = new Watched(s.getOutputStream(), Faults.on("b16_watchdog_closes_tls") ? s : raw);
             try {
                 this.sha = Faults.on("r12_static_digest") ? SHARED_SHA : MessageDigest.getInstance("SHA-256");
             } catch (NoSuchAlgorithmException e) {
@@ -313,6 +318,7 @@ final class Responder {
         /** Ends when the connection has to close; the caller sends close_notify. */
         void run() throws IOException {
             int idleMs = Faults.on("no_idle_timeout") ? 0 : (int) (cfg.idleTimeout * 1000);
+            if (Faults.on("b16_idle_cast_precedence")) idleMs = (int) cfg.idleTimeout * 1000;
             s.setSoTimeout(idleMs);
             Upload upload = null;
             try {
@@ -374,6 +380,12 @@ final class Responder {
             if (cfg.allow == null) return true;
             String alias = Faults.on("r12_alias_static") ? currentAlias : this.alias;
             if (Faults.on("allow_list_substring")) return String.join(",", cfg.allow).contains(alias);
+            if (Faults.on("b16_allow_list_lowercased")) {
+                for (String a : cfg.allow) {
+                    if (a.toLowerCase(java.util.Locale.ROOT).equals(alias.toLowerCase(java.util.Locale.ROOT))) return true;
+                }
+                return false;
+            }
             return cfg.allow.contains(alias);
         }
 
@@ -432,13 +444,18 @@ final class Responder {
             long size = integer(m, "size");
             if (Faults.on("size_as_int")) size = (int) size;
             String announced = sha256(m, "sha256", false);
+            // PKI-ID-3: the allow list first, so an initiator off it is told forbidden and
+            // the connection closes whatever else is wrong with its put (it was after the
+            // put-disabled check: with --no-put such an initiator got unsupported and kept
+            // its connection; b16_put_checks_before_allow keeps that order for every check).
+            boolean lateAllow = Faults.on("b16_put_checks_before_allow");
+            if (!lateAllow && !Faults.on("b16_allow_list_get_only") && !allowed()) {
+                Frames.error(out, Frames.FORBIDDEN, "not authorised");
+                return Faults.on("allow_list_no_close");
+            }
             if (!cfg.putEnabled) {
                 Frames.error(out, Frames.UNSUPPORTED, "put is disabled");
                 return true;
-            }
-            if (!allowed()) {
-                Frames.error(out, Frames.FORBIDDEN, "not authorised");
-                return Faults.on("allow_list_no_close");
             }
             Storage.Temp early = Faults.on("r16_temp_before_checks")
                     ? Storage.create(cfg.inbox, false) // "fail early when the inbox is not writable"
@@ -454,6 +471,10 @@ final class Responder {
             if (size > cfg.maxFileSize || size == cfg.maxFileSize && Faults.on("r2_put_size_ge")) {
                 Frames.error(out, Frames.TOO_LARGE, "size above the maximum");
                 return true;
+            }
+            if (lateAllow && !allowed()) { // "authorise a put once it is a valid one"
+                Frames.error(out, Frames.FORBIDDEN, "not authorised");
+                return Faults.on("allow_list_no_close");
             }
             Path fin = cfg.inbox.resolve(base);
             if (Faults.on("put_keeps_directories")) {
@@ -493,6 +514,13 @@ final class Responder {
                 switch (h.type) {
                     case "DATA": data(h.length); return false;
                     case "DONE": return done(Frames.control(in, h));
+                    case "BYE_":
+                        if (Faults.on("b16_bye_during_put_closes")) { // "the peer is leaving: same as EROR"
+                            Frames.readPayload(in, h.length);
+                            temp.discard();
+                            throw new Closing();
+                        }
+                        throw new Frames.ProtocolError(Frames.UNEXPECTED_FRAME, h.type + " during a put");
                     case "EROR":
                         Frames.readPayload(in, h.length);
                         temp.discard();
@@ -510,6 +538,17 @@ final class Responder {
             }
 
             private void data(long length) throws IOException, Frames.ProtocolError {
+                if (Faults.on("b16_excess_after_payload")) {
+                    byte[] p = Frames.readPayload(in, length); // "read the frame whole, then judge it"
+                    if (received + length > size) {
+                        throw new Frames.ProtocolError(Frames.INTEGRITY_FAILED, "more data than announced");
+                    }
+                    sha.update(p);
+                    ByteBuffer rest = ByteBuffer.wrap(p);
+                    while (rest.hasRemaining()) temp.channel.write(rest);
+                    received += length;
+                    return;
+                }
                 boolean excess = Faults.on("r16_excess_per_frame") ? length > size : got() + length > size;
                 if (excess && !Faults.on("put_excess_at_done")) {
                     throw new Frames.ProtocolError(Frames.INTEGRITY_FAILED, "more data than announced");
@@ -558,7 +597,7 @@ final class Responder {
                     // r16_commit_replaces_after_check: "exists was checked at PUTF"
                     Storage.commit(temp, fin, Faults.on("put_replaces") || Faults.on("r16_commit_replaces_after_check"));
                 } catch (FileAlreadyExistsException e) {
-                    temp.discard();
+                    if (!Faults.on("b16_exists_at_done_no_discard")) temp.discard();
                     Frames.error(out, Frames.EXISTS, "file exists");
                     return true;
                 }

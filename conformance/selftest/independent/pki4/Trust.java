@@ -96,6 +96,8 @@ final class Trust {
     private final Path crlFile;
     private final String caUrl;
     private volatile X509CRL crl;
+    /** Only the fault b16_validity_at_start: "now", taken once. */
+    private final Date started = new Date();
 
     Trust(Path root, Path cert, Path key, Path crlFile, String caUrl)
             throws IOException, GeneralSecurityException {
@@ -232,6 +234,23 @@ final class Trust {
             CertPath path = cf.generateCertPath(certs);
             PKIXParameters params = new PKIXParameters(Set.of(new TrustAnchor(root, null)));
             params.setRevocationEnabled(false);
+            if (Faults.on("b16_validity_at_start")) {
+                params.setDate(started);
+                CertPathValidator.getInstance("PKIX").validate(path, params);
+                leaf.checkValidity(started);
+                return;
+            }
+            if (Faults.on("b16_clock_skew_tolerance")) {
+                // "peers' clocks drift: allow five minutes either way"
+                long skew = 5 * 60 * 1000L;
+                long now = System.currentTimeMillis();
+                long from = leaf.getNotBefore().getTime();
+                long to = leaf.getNotAfter().getTime();
+                if (now < from - skew || now > to + skew) throw new CertificateException("outside its validity");
+                params.setDate(new Date(Math.max(from, Math.min(to, now))));
+                CertPathValidator.getInstance("PKIX").validate(path, params);
+                return;
+            }
             CertPathValidator.getInstance("PKIX").validate(path, params);
             leaf.checkValidity();
         } catch (GeneralSecurityException e) {
