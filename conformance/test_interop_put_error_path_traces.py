@@ -33,13 +33,13 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from conformance._wire_fixtures import AppChannel, fresh_name, require
 from conformance.channel import Channel
 from conformance.target import Target
+from conformance.test_app_failed_put_traces import _holders, _offer
 from conformance.wire import ConformanceFailure, ExpectError, ExpectFrame
 
 __all__: list[str] = []
@@ -47,36 +47,6 @@ __all__: list[str] = []
 _SIZE = 96 * 1024
 _CHUNK = 32 * 1024
 _SETTLE = 2.0  # seconds the responder gets to remove what a failed put left
-_MAX_ENTRIES = 5000  # bounds the inbox walk
-
-
-def _holders(inbox: Path, sent: bytes) -> list[str]:
-    """Regular files of the inbox (any depth) holding 16+ leading bytes of `sent`."""
-    found: list[str] = []
-    seen = 0
-    for root, _dirs, files in os.walk(inbox):
-        for name in files:
-            seen += 1
-            if seen > _MAX_ENTRIES:
-                return found
-            path = Path(root) / name
-            try:
-                if path.is_symlink() or not path.is_file():
-                    continue
-                with open(path, "rb") as f:
-                    head = f.read(len(sent) + 1)
-            except OSError:
-                continue  # gone meanwhile, unreadable
-            if len(head) >= 16 and sent.startswith(head):
-                found.append(str(path.relative_to(inbox)))
-    return found
-
-
-def _offer(channel: Channel, name: str, data: bytes) -> None:
-    channel.send_frame("PUTF", {"name": name, "size": len(data)})
-    answer = channel.expect([ExpectFrame("RSFL", {"accept": True}), ExpectError()])
-    if answer.frame is None or answer.frame.type != b"RSFL":
-        pytest.skip(f"PUTF {name!r} of {len(data)} bytes was not accepted: {answer.describe()}")
 
 
 def _send(channel: Channel, data: bytes) -> None:
