@@ -78,7 +78,8 @@ Not observable with the embedded target's configuration (its value is the defaul
 rounding stays within LIM-2's 1.5x): idle-timeout-ceil-seconds (idle 1.5 s -> 2 s < 2.25 s),
 throttle-base-ignored (base 1 s), frame-limit-ignored-in-records (--max-frame 1 048 832),
 pending-user-cap-default (P = 4), max-file-size-zero-unlimited (a limit of 0 is never
-configured). They stay registered: a target file with other values shows them.
+configured). Kept in NOT_OBSERVABLE, not MUTANTS (the lead, after a regression run in
+which all five went undetected): the self-test must not claim them.
 The rest, and the cases that now catch their class (all pass the reference three times
 and the seven eke independents; test_app_size_widths.py also pki1..6):
 - get-size-u32 -> test_app_size_widths.py: puts announcing, and sparse files in the share
@@ -119,7 +120,7 @@ from typing import Any
 from conformance.selftest.mutant import Mutant, _module
 from conformance.selftest.mutants_app import _patch_source
 
-__all__ = ["MUTANTS"]
+__all__ = ["MUTANTS", "NOT_OBSERVABLE"]
 
 _GROUP = "blind16-eke"
 
@@ -657,13 +658,6 @@ MUTANTS: tuple[Mutant, ...] = (
         " read: 100 000 bytes of 2-byte characters in a record are parsed",
         _control_limit_in_chars,
     ),
-    _m(
-        "b16eke-idle-timeout-ceil-seconds",
-        "LIM-2",
-        "test_limits.py",
-        "L1: the idle timeout rounded up to whole seconds: 0.5 s closes after 1 s (2x)",
-        _idle_timeout_ceil_seconds,
-    ),
     # lens 2
     _m(
         "b16eke-success-forgives-own-address-only",
@@ -691,35 +685,6 @@ MUTANTS: tuple[Mutant, ...] = (
         _put_limit_from_first,
     ),
     # lens 3
-    _m(
-        "b16eke-throttle-base-ignored",
-        "EKE-THR-6",
-        "test_eke_throttling.py",
-        "L3: --throttle-base is parsed but the backoff is computed with the 1 s default",
-        _throttle_base_ignored,
-    ),
-    _m(
-        "b16eke-frame-limit-ignored-in-records",
-        "EKE-REC-6",
-        "test_eke_records.py",
-        "L3: --max-frame is parsed but the record reader is built with the 1 MiB + 256"
-        " default",
-        _frame_limit_ignored_in_records,
-    ),
-    _m(
-        "b16eke-max-file-size-zero-unlimited",
-        "APP-PUT-7",
-        "test_app_put.py",
-        "L3: a max file size of 0 read as no limit (puts and gets)",
-        _max_file_size_zero_unlimited,
-    ),
-    _m(
-        "b16eke-pending-user-cap-default",
-        "EKE-THR-7",
-        "test_eke_throttling.py",
-        "L3: --max-pending-logins-per-user is parsed but the user name's cap is 4",
-        _pending_user_cap_default,
-    ),
     # lens 4
     _m(
         "b16eke-overrun-too-large",
@@ -823,5 +788,47 @@ MUTANTS: tuple[Mutant, ...] = (
         "(post-blind) a put ended by a record-layer protocol error (a frame in clear, a"
         " header above the limit, two frames in a record) keeps its temporary",
         _record_error_keeps_partial,
+    ),
+)
+
+# Not observable with the embedded target's settings (the docstring says why): kept out
+# of MUTANTS, so that the self-test does not claim them, and here for a target that
+# would show them (a non-default throttle base, frame limit, pending cap or size limit).
+NOT_OBSERVABLE: tuple[Mutant, ...] = (
+    _m(
+        "b16eke-idle-timeout-ceil-seconds",
+        "LIM-2",
+        "test_limits.py",
+        "L1: the idle timeout rounded up to whole seconds: 0.5 s closes after 1 s (2x)",
+        _idle_timeout_ceil_seconds,
+    ),
+    _m(
+        "b16eke-throttle-base-ignored",
+        "EKE-THR-6",
+        "test_eke_throttling.py",
+        "L3: --throttle-base is parsed but the backoff is computed with the 1 s default",
+        _throttle_base_ignored,
+    ),
+    _m(
+        "b16eke-frame-limit-ignored-in-records",
+        "EKE-REC-6",
+        "test_eke_records.py",
+        "L3: --max-frame is parsed but the record reader is built with the 1 MiB + 256"
+        " default",
+        _frame_limit_ignored_in_records,
+    ),
+    _m(
+        "b16eke-max-file-size-zero-unlimited",
+        "APP-PUT-7",
+        "test_app_put.py",
+        "L3: a max file size of 0 read as no limit (puts and gets)",
+        _max_file_size_zero_unlimited,
+    ),
+    _m(
+        "b16eke-pending-user-cap-default",
+        "EKE-THR-7",
+        "test_eke_throttling.py",
+        "L3: --max-pending-logins-per-user is parsed but the user name's cap is 4",
+        _pending_user_cap_default,
     ),
 )
