@@ -18,12 +18,12 @@ earlier reading's name) and only the case files are new.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 from conformance.selftest import mutants_ambig as ambig
 from conformance.selftest import readings_clients as fp2
+from conformance.selftest import readings_reuse as reuse
 from conformance.selftest import readings_servers as fp1
 from conformance.selftest import readings_session9 as s9
 from conformance.selftest import readings_session10 as s10
@@ -122,11 +122,7 @@ _EARLIER = (
 
 def _earlier(name: str) -> Reading:
     """An earlier session's reading, by its name."""
-    for readings in _EARLIER:
-        for reading in readings:
-            if reading.name == name:
-                return reading
-    raise KeyError(name)
+    return reuse.earlier(_EARLIER, name)
 
 
 def _again(
@@ -135,26 +131,15 @@ def _again(
     requirements: tuple[str, ...],
     test_files: tuple[str, ...],
     description: str,
+    **changes: Any,
 ) -> Reading:
     """An earlier variant (its apply, profile and flags), judged by this session's cases."""
-    return dataclasses.replace(
-        _earlier(earlier),
-        name=name,
-        requirements=requirements,
-        test_files=test_files,
-        description=description,
-    )
+    return reuse.again(_EARLIER, earlier, name, requirements, test_files, description, **changes)
 
 
 def _both(*names: str) -> Callable[[], None]:
     """Several earlier variants planted together (one start, one run)."""
-    applies = [_earlier(n).apply for n in names]
-
-    def apply() -> None:
-        for each in applies:
-            each()
-
-    return apply
+    return reuse.together(_EARLIER, *names)
 
 
 # ---------------------------------------------------------------- new variants

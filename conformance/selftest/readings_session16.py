@@ -57,6 +57,7 @@ from typing import Any
 
 from conformance.selftest import mutants_ambig as ambig
 from conformance.selftest import readings_clients as fp2
+from conformance.selftest import readings_reuse as reuse
 from conformance.selftest import readings_servers as fp1
 from conformance.selftest import readings_session9 as s9
 from conformance.selftest import readings_session10 as s10
@@ -218,11 +219,7 @@ _EARLIER = (
 
 def _earlier(name: str) -> Reading:
     """An earlier session's reading, by its name."""
-    for readings in _EARLIER:
-        for reading in readings:
-            if reading.name == name:
-                return reading
-    raise KeyError(name)
+    return reuse.earlier(_EARLIER, name)
 
 
 def _again(
@@ -234,25 +231,12 @@ def _again(
     **changes: Any,
 ) -> Reading:
     """An earlier variant (its apply, profile and flags), judged by this session's cases."""
-    return dataclasses.replace(
-        _earlier(earlier),
-        name=name,
-        requirements=requirements,
-        test_files=test_files,
-        description=description,
-        **changes,
-    )
+    return reuse.again(_EARLIER, earlier, name, requirements, test_files, description, **changes)
 
 
 def _both(*names: str) -> Callable[[], None]:
     """Several earlier variants planted together (one start, one run)."""
-    applies = [_earlier(n).apply for n in names]
-
-    def apply() -> None:
-        for each in applies:
-            each()
-
-    return apply
+    return reuse.together(_EARLIER, *names)
 
 
 def _plant(*applies: Callable[[], None]) -> Callable[[], None]:
