@@ -14,11 +14,8 @@ DONE well before the responder's send timeout (LIM-10) could have freed it.
 
 from __future__ import annotations
 
-import array
-import fcntl
 import hashlib
 import os
-import termios
 import time
 from typing import Final
 
@@ -27,6 +24,7 @@ import pytest
 from conformance._wire_fixtures import AppChannel, fresh_name, known_file, require
 from conformance.channel import Channel
 from conformance.target import KnownFile, Target
+from conformance.test_limits_responder import _wait_until_stalled
 from conformance.wire import (
     Closed,
     ConformanceFailure,
@@ -36,35 +34,6 @@ from conformance.wire import (
 
 _MAX_FRAMES: Final = 4096  # bounds every read loop
 _PUT_SIZE: Final = 4096
-
-
-def _queued_bytes(channel: Channel) -> int:
-    """Bytes the kernel holds unread for `channel` (its TCP receive queue)."""
-    conn = getattr(channel, "raw", channel)
-    sock = getattr(conn, "sock", None)
-    if sock is None:
-        return -1
-    count = array.array("i", [0])
-    try:
-        fcntl.ioctl(sock.fileno(), termios.FIONREAD, count)
-    except OSError:
-        return -1
-    return int(count[0])
-
-
-def _wait_until_stalled(channel: Channel) -> bool:
-    """True once the receive queue of `channel` stopped growing (the sender is blocked)."""
-    last, steady = -1, 0
-    for _ in range(60):  # at most 3 s
-        queued = _queued_bytes(channel)
-        if queued < 0:
-            return False
-        steady = steady + 1 if queued == last and queued > 0 else 0
-        if steady >= 3:
-            return True
-        last = queued
-        time.sleep(0.05)  # the pace of a bounded poll of the queue, not a synchronisation
-    return False
 
 
 def _largest_file(target: Target) -> KnownFile:
