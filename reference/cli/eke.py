@@ -39,6 +39,7 @@ from reference.cli.options import (
     deprecated_alias,
     parse_size,
     read_password_file,
+    wire_name,
 )
 from reference.cli.pki import ProgressBar
 from reference.eke import crypto
@@ -588,6 +589,7 @@ def _fail(exc: ClientError) -> CommandError:
 
 
 def _get(args: argparse.Namespace) -> int:
+    wire_name(args.name)
     output: Path = args.output or Path(args.name.rsplit("/", 1)[-1] or "download")
     if output.is_dir():
         output = output / args.name.rsplit("/", 1)[-1]
@@ -613,6 +615,9 @@ def _get(args: argparse.Namespace) -> int:
 def _put(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise CommandError(f"{args.file} is not a readable file", 2)
+    wire_name(
+        args.remote_name or args.file.name, hint="" if args.remote_name else "; give --as NAME"
+    )
     client = _client(args)
     stop_on_sigterm()
     bar = ProgressBar(f"put {args.file.name[:40]}", enabled=not args.quiet)

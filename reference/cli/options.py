@@ -143,3 +143,16 @@ def check_output_directory(destination: Path) -> None:
     parent = destination.parent if str(destination.parent) else Path(".")
     if not parent.is_dir():
         raise CommandError(f"{parent} is not a directory", 2)
+
+
+def wire_name(name: str, *, hint: str = "") -> str:
+    """A file name to send in a request, checked before connecting: names travel as UTF-8
+    (FRM-14), and a name typed or derived from bytes that are not UTF-8 (argv and file
+    names arrive surrogate-escaped) is a usage error with a message, not a traceback
+    after the login."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = name.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+        raise CommandError(f"the file name {shown!r} is not valid UTF-8{hint}", 2) from None
+    return name

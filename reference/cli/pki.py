@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 from reference.cli import CommandError
 from reference.cli.ca import parse_listen, stop_on_sigterm
 from reference.cli.logs import configure_logging
-from reference.cli.options import check_output_directory, deprecated_alias, parse_size
+from reference.cli.options import check_output_directory, deprecated_alias, parse_size, wire_name
 
 if TYPE_CHECKING:  # the real imports are lazy: `sft --help` must not load TLS and crypto
     from reference.pki.client import ClientConfig, PkiSession
@@ -177,6 +177,7 @@ def _get(args: argparse.Namespace) -> int:
     from reference.pki.client import PkiClientError
     from reference.transfer import remove_stale_partials
 
+    wire_name(args.name)
     destination = Path(args.output) if args.output else Path(args.name.rsplit("/", 1)[-1])
     if destination.is_dir():
         destination = destination / args.name.rsplit("/", 1)[-1]
@@ -207,6 +208,7 @@ def _put(args: argparse.Namespace) -> int:
     source = Path(args.file)
     if not source.is_file():
         raise CommandError(f"{source} is not a regular file", 2)
+    wire_name(args.remote_name or source.name, hint="" if args.remote_name else "; give --as NAME")
     stop_on_sigterm()
     bar = ProgressBar(f"put {source.name}", enabled=not args.quiet)
     try:
