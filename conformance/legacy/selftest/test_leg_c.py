@@ -13,8 +13,8 @@ It is compiled here with the installed `gcc` into a cache directory outside the 
 build per source hash. Without `gcc` or OpenSSL's headers (Debian: gcc, libssl-dev) every
 audit SKIPs with the reason.
 
-- `test_leg_c_eke0_is_judged_the_legacy_design`, `..._pki0_...` (default run of the
-  legacy self-test): the clean programs, audited as a deployment would be.
+- `test_leg_c_eke0_is_judged_the_legacy_design`, `..._pki0_...` (eke0 `slow`, `tox -e
+  independent`; pki0 in the default run): the clean programs, audited as a deployment would be.
 - `test_a_leg_c_fault_is_reported` (SFT_SELFTEST=all): each planted fault
   (`SFT_INDEPENDENT_FAULTS`, the table FAULTS in legc.c, mirrored in `FAULTS` here) makes
   the audit report its ID: a format case FAILing ("FAIL ID"), a flaw's unexpected pass
@@ -223,6 +223,9 @@ def _program(binary: Path) -> Foreign:
     )  # fmt: skip
 
 
+# The whole legacy suite against it: `tox -e independent` (-m slow) runs it; the default
+# run keeps the cheaper Go and C ports and the seed port [speed of the default run].
+@pytest.mark.slow
 def test_leg_c_eke0_is_judged_the_legacy_design(
     legc: Path, eke_files: tuple[Path, Path], tmp_path: Path
 ) -> None:

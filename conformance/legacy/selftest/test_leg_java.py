@@ -13,8 +13,8 @@ It is compiled here with the installed `javac` into a cache directory outside th
 one build per source hash. Without `javac` and `java` (Debian: openjdk-17-jdk-headless,
 >= 17) every audit SKIPs with the reason.
 
-- `test_leg_java_eke0_is_judged_the_legacy_design`, `..._pki0_...` (default run of the
-  legacy self-test): the clean programs, audited as a deployment would be.
+- `test_leg_java_eke0_is_judged_the_legacy_design`, `..._pki0_...` (`slow`: `tox -e
+  independent`): the clean programs, audited as a deployment would be.
 - `test_a_leg_java_fault_is_reported` (SFT_SELFTEST=all): each planted fault
   (`SFT_INDEPENDENT_FAULTS`, the table FAULTS in LegJava.java, mirrored in `FAULTS` here)
   makes the audit exit 1 reporting its ID: a format case FAILing ("FAIL ID"), a flaw's
@@ -229,6 +229,9 @@ def _program(command: list[str]) -> Foreign:
     )  # fmt: skip
 
 
+# The whole legacy suite against it: `tox -e independent` (-m slow) runs it; the default
+# run keeps the cheaper Go and C ports and the seed port [speed of the default run].
+@pytest.mark.slow
 def test_leg_java_eke0_is_judged_the_legacy_design(
     legjava: list[str], eke_files: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -236,6 +239,9 @@ def test_leg_java_eke0_is_judged_the_legacy_design(
     _check(code, report, EKE_CLEAN, EKE_CLIENT_CLEAN)
 
 
+# The whole legacy suite against it: `tox -e independent` (-m slow) runs it; the default
+# run keeps the cheaper Go and C ports and the seed port [speed of the default run].
+@pytest.mark.slow
 def test_leg_java_pki0_is_judged_the_legacy_design(
     legjava: list[str], org: dict[str, Path], tmp_path: Path
 ) -> None:

@@ -6,9 +6,10 @@ legacy audit had met before was Python; a faithful one must be judged exactly th
 design whatever its language (every LEG-*-FMT case PASS, every flaw FAIL with its
 evidence, exit 0), and a deviating one reported under the right ID.
 
-- `test_leg_node_eke0_is_judged_the_legacy_design`, `..._pki0_...` (default run): the
-  clean programs, audited as a deployment would be (the pki/0 responder enrolled at the
-  Node CA with `pki0.mjs enroll`, the CA cases against that CA too).
+- `test_leg_node_eke0_is_judged_the_legacy_design`, `..._pki0_...` (`slow`: `tox -e
+  independent`): the clean programs, audited as a deployment would be (the pki/0
+  responder enrolled at the Node CA with `pki0.mjs enroll`, the CA cases against that
+  CA too).
 - `test_a_leg_node_fault_is_reported` (SFT_SELFTEST=all): each planted fault
   (`SFT_INDEPENDENT_FAULTS`, the FAULTS table in leg_node/wire.mjs, mirrored in
   `FAULTS` here) makes the audit exit 1 reporting its ID: a format case FAILing
@@ -228,6 +229,9 @@ EKE_CLIENT_CLEAN = {
 }
 
 
+# The whole legacy suite against it: `tox -e independent` (-m slow) runs it; the default
+# run keeps the cheaper Go and C ports and the seed port [speed of the default run].
+@pytest.mark.slow
 def test_leg_node_eke0_is_judged_the_legacy_design(
     eke_files: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -258,6 +262,9 @@ PKI_CLEAN = {
 }
 
 
+# The whole legacy suite against it: `tox -e independent` (-m slow) runs it; the default
+# run keeps the cheaper Go and C ports and the seed port [speed of the default run].
+@pytest.mark.slow
 def test_leg_node_pki0_is_judged_the_legacy_design(org: dict[str, Path], tmp_path: Path) -> None:
     code, report = audit_pki(_program(_node()), org, tmp_path)
     _check(code, report, PKI_CLEAN)

@@ -476,13 +476,16 @@ def test_parallel_guesses_are_capped_and_count_when_they_end(
     counted); once they end, all P are failures and the next EKE1 is throttled."""
     cap = srv.server.throttle.config.pending_per_user
     held = []
+    # The guesses' keys (scrypt each) are derived before any connection opens: derived
+    # in between, on a loaded machine, they outlast the first handshakes' timeout.
+    keys = [pw("alice", f"guess {i}") for i in range(cap + 2)]
 
     def eke1(i: int) -> tuple[bytes, bytes]:
         sock = socket.create_connection(
             (srv.host, srv.port), timeout=10, source_address=(f"127.0.0.{4 + i}", 0)
         )
         held.append(sock)
-        sock.sendall(ClientHandshake("alice", pw("alice", f"guess {i}")).data_to_send())
+        sock.sendall(ClientHandshake("alice", keys[i]).data_to_send())
         header = _recv_exact(sock, 8)
         assert header is not None
         body = _recv_exact(sock, int.from_bytes(header[4:], "big"))
