@@ -481,6 +481,7 @@ def test_csr_signed_with_a_weak_hash_is_refused(
         "a-certificate",
         "trailing-garbage",
         "two-requests",
+        "one-request-twice",
         "base64-der",
         "base64-der-one-line",
     ],
@@ -500,6 +501,9 @@ def test_malformed_csr_is_refused(pki_target: Target, form: str) -> None:
         # block and ignores the rest accepts it.)
         "two-requests": good
         + ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, account.user))),
+        # The same request pasted twice: still not ONE PEM block (folding repeats first
+        # accepts it).
+        "one-request-twice": good + good,
         # A valid request without its PEM armour (the body of the PEM block, or its
         # base64 in one line): not a PEM CERTIFICATE REQUEST. A CA that falls back to
         # base64-decoding and loading DER accepts what the SPEC refuses.
@@ -516,21 +520,31 @@ def test_malformed_csr_is_refused(pki_target: Target, form: str) -> None:
 def test_serials_are_random_and_validity_is_the_configured_period(
     pki_target: Target, root: ca.RootInfo
 ) -> None:
-    """Five enrolments, three with one key: the serials never repeat, look like 64 random
-    bits (no counter, no clock, no hash of the key) and the validity is as configured."""
+    """Six enrolments, four with one key, the last the first's request byte for byte (a
+    client's retry): the serials never repeat, look like 64 random bits (no counter, no
+    clock, no hash of the key, no answer replayed from a cache) and the validity is as
+    configured."""
     account = ca.enrolee(pki_target)
     same = ca.CsrKey.ec("P-256")
     keys = [same, same, same, ca.CsrKey.ec("P-256"), ca.CsrKey.ec("P-256")]
+    csrs = [ca.csr_pem(key, ca.name((ca.OID_CN, account.user))) for key in keys]
+    keys.append(same)
+    csrs.append(csrs[0])
     serials: list[int] = []
     found: list[tuple[str, str]] = []
-    for key in keys:
-        csr = ca.csr_pem(key, ca.name((ca.OID_CN, account.user)))
+    for key, csr in zip(keys, csrs, strict=True):
         cert, problems = ca.enrol_and_read(pki_target, account, key, csr, root)
         serials.append(cert.serial)
         found += [(r, t) for r, t in problems if r == "CA-ENR-10"]
     shown = ", ".join(f"{s:#x}" for s in serials)
     if len(set(serials)) != len(serials):
-        found.append(("CA-ENR-10", f"a serial repeats (the first three share a key): {shown}"))
+        found.append(
+            (
+                "CA-ENR-10",
+                "a serial repeats (the first three and the last share a key; the last "
+                f"repeats the first request byte for byte): {shown}",
+            )
+        )
     # For 64 random bits each bound below fails with probability <= 2^-24 per serial/pair.
     short = [s for s in serials if s.bit_length() <= 40]
     if short:

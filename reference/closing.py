@@ -7,7 +7,7 @@ import socket
 import time
 from typing import Final
 
-__all__ = ["close_gracefully"]
+__all__ = ["close_at_once", "close_gracefully"]
 
 _DRAIN_LIMIT: Final = 64 * 1024
 
@@ -39,6 +39,25 @@ def close_gracefully(sock: socket.socket, linger: float, *, limit: int = _DRAIN_
             n = sock.recv_into(buf)
             if n == 0:
                 break  # the peer's FIN: nothing is left unread
+            drained += n
+    with contextlib.suppress(OSError):
+        sock.close()
+
+
+def close_at_once(sock: socket.socket) -> None:
+    """Closes with a FIN after our last bytes without waiting: for a refusal made on the
+    accepting thread, which must not linger [LIM-4]. What the peer already sent (an
+    EKE1 that crossed our `EROR busy`) is read and dropped first, without blocking, so
+    that it does not turn the close into a reset that destroys the `EROR` [ERR-3]."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_WR)
+        sock.setblocking(False)
+        buf = bytearray(4096)
+        drained = 0
+        while drained <= _DRAIN_LIMIT:
+            n = sock.recv_into(buf)  # BlockingIOError (an OSError) when nothing is left
+            if n == 0:
+                break
             drained += n
     with contextlib.suppress(OSError):
         sock.close()

@@ -231,7 +231,7 @@ def _refusal_lingers_on_accept_loop() -> None:
         "_admit",
         (
             "                sock.sendall(encode_error(ErrorCode.BUSY, message))\n"
-            "            sock.close()\n",
+            "            close_at_once(sock)\n",
             "                sock.sendall(encode_error(ErrorCode.BUSY, message))\n"
             "            close_gracefully(sock, 2.0)\n",
         ),

@@ -159,7 +159,7 @@ def _eke_refusal_reads_eke1() -> None:
             "        with contextlib.suppress(OSError):\n"
             "            sock.settimeout(1.0)\n"
             "            sock.sendall(encode_error(ErrorCode.BUSY, message))\n"
-            "        sock.close()\n"
+            "        close_at_once(sock)\n"
             "        return",
             "        threading.Thread(\n"
             "            target=_b15ops_refuse, args=(self, sock, message), daemon=True\n"

@@ -151,7 +151,7 @@ def _eke_tarpit() -> None:
         "_admit",
         ("sock.sendall(encode_error(ErrorCode.BUSY, message))", "pass"),
         (
-            "sock.close()\n        return",
+            "close_at_once(sock)\n        return",
             "threading.Timer(self.config.handshake_timeout, sock.close).start()\n        return",
         ),
     )

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Final
 
 from reference.admission import Admission, Refusal
+from reference.closing import close_at_once
 from reference.eke.handshake import (
     Established,
     HandshakeEvent,
@@ -260,7 +261,7 @@ class EkeServer:
             with contextlib.suppress(OSError):
                 sock.settimeout(1.0)
                 sock.sendall(encode_error(ErrorCode.BUSY, message))
-            sock.close()
+            close_at_once(sock)
             return
         if evicted is not None:
             # [LIM-9]: the oldest connection still in its handshake makes room; its

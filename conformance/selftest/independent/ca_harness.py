@@ -100,6 +100,7 @@ CA_FILES = (
     "test_ca_account_oracles.py",
     "test_ca_restart_backoff_ends.py",
     "test_ca_hostile_values_spill.py",
+    "test_ca_alias_forms.py", "test_ca_bodies_never_requests.py", "test_ca_repeated_guesses.py",
 )
 
 # The CA under test, like a peer under test: its process and its target file.

@@ -345,6 +345,57 @@ FAULTS: dict[str, Fault] = {
         Fault("LIM-2", "test_interop_live_slow_senders.py",
               "b14-idle-per-record: one idle deadline per record: a record trickling in is cut "
               "before the idle timeout since its last byte"),
+        # Blind round 17 (I22, session 17): the six round-17 lenses, from the SPEC and this
+        # file's own code, before reading any case file.
+        # Lens 1 (boundaries and exact multiples)
+        Fault("FRM-13", "test_framing.py",
+              "b17-data-limit-exclusive: a put's DATA of exactly 1048576 bytes refused bad_frame"),
+        Fault("FRM-14", "test_app_get_frame_sizes.py",
+              "b17-get-empty-tail: a get's loop ends on a short chunk: a file of 0 bytes or a "
+              "multiple of 256 KiB ends with an empty DATA"),
+        Fault("APP-NAME-7", "test_app_names.py",
+              "b17-name-4096-exclusive: a name of exactly 4096 bytes refused forbidden"),
+        Fault("EKE-THR-7", "test_eke_throttling.py",
+              "b17-pending-cap-gt: pending guesses compared with > P: P + 1 in flight"),
+        Fault("FRM-14", "test_client_put.py",
+              "b17-client-put-empty-tail: the put's loop ends on a short chunk: a file of 0 "
+              "bytes or a multiple of 256 KiB ends with an empty DATA", client=True),
+        # Lens 2 (fatal vs recoverable)
+        Fault("ERR-3", "test_app_put.py",
+              "b17-integrity-nonfatal: a put refused integrity_failed, the connection kept"),
+        Fault("APP-BYE-1", "test_app_put.py",
+              "b17-bye-during-put: BYE_ during a put ends the connection quietly"),
+        Fault("APP-GET-3", "test_eke_client_transfer.py",
+              "b17-client-integrity-no-eror: a get that fails its check closed without EROR "
+              "integrity_failed", client=True),
+        # Lens 3 (duplicates and repetition)
+        Fault("FRM-9", "test_framing.py",
+              "b17-dup-keys-same-value: a duplicate key with the same value taken as harmless"),
+        Fault("EKE-HS-9", "test_eke_handshake.py",
+              "b17-second-eke1: an EKE1 in place of EKE3 restarts the handshake"),
+        Fault("FRM-9",
+              "test_eke_client_login_frames.py test_interop_done_members.py test_client_lies.py",
+              "b17-client-dup-keys: the client parses the server's frames with plain json.loads",
+              client=True),
+        # Lens 4 (cryptographic API misuse)
+        Fault("EKE-X-3", "test_eke_invalid_elements.py",
+              "b17-invalid-x-valid-ignored: an invalid X' replaced by g for constant work, and "
+              "the flag never consulted at EKE3"),
+        Fault("EKE-X-1", "test_eke_client_busy_retries.py",
+              "b17-client-x-per-client: the client's x drawn once per client, reused by the "
+              "retries after busy", client=True),
+        Fault("EKE-KS-1", "test_eke_handshake.py",
+              "b17-th-user-chars: the transcript's u16be(len(U)) counts characters, not bytes"),
+        # Lens 5 (content that looks like structure)
+        Fault("APP-NAME-3", "test_app_names.py",
+              "b17-name-strip: a get's name stripped of surrounding white space before the open"),
+        Fault("APP-PUT-2", "test_app_put_dot_runs.py",
+              "b17-dotdot-substring: a name holding .. anywhere refused forbidden"),
+        # Lens 6 (lifecycle ends)
+        Fault("APP-2", "test_eke_half_close.py",
+              "b17-half-close-abort: a get not answered once the client's FIN has arrived"),
+        Fault("EKE-THR-8", "test_eke_restart.py",
+              "b17-throttle-save-on-lock: failure counts written to disk only when a lock starts"),
     )
 }  # fmt: skip
 
@@ -668,6 +719,8 @@ def _pairs_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
+            if _fault("b17-dup-keys-same-value") and result[key] == value:
+                continue  # "a harmless repeat"
             raise ProtocolFailure(Code.BAD_FRAME, "duplicate JSON member")
         result[key] = value
     return result
@@ -780,6 +833,10 @@ def name_is_refused(name: str) -> bool:
         return True
     drive = _DRIVE_UPPER if _fault("r12-drive-upper-only") else _DRIVE
     if not encoded or len(encoded) > 4096 or name.startswith("/") or drive.match(name):
+        return True
+    if _fault("b17-name-4096-exclusive") and len(encoded) >= 4096:
+        return True
+    if _fault("b17-dotdot-substring") and ".." in name:
         return True
     if any(_refused_character(char) for char in name):
         return True
@@ -1075,10 +1132,12 @@ class Throttle:
                 return Code.THROTTLED, until - now
             return Code.THROTTLED, max(1, math.ceil(until - now))
         if self.pending_users.get(self._pending_key(user_key, address), 0) >= (
-            self.policy.pending_per_user
+            self.policy.pending_per_user + _fault("b17-pending-cap-gt")
         ):
             return Code.BUSY, 1
-        if self.pending_addresses.get(address, 0) >= self.policy.pending_per_address:
+        if self.pending_addresses.get(address, 0) >= (
+            self.policy.pending_per_address + _fault("b17-pending-cap-gt")
+        ):
             return Code.BUSY, 1
         return None
 
@@ -1139,6 +1198,10 @@ class Throttle:
         self._bump(self.users, user_key, now, is_user=True)
         if not _fault("eke2-no-address-count"):
             self._bump(self.addresses, address, now, is_user=False)
+        if _fault("b17-throttle-save-on-lock"):  # "only a lock needs to survive"
+            records = (self.users.get(user_key), self.addresses.get(address))
+            if not any(r is not None and r.failures >= self.policy.failures for r in records):
+                return
         self._save()
 
     def failed_without_pending(self, user_key: str, address: str, now: float) -> None:
@@ -1380,6 +1443,13 @@ class ServerSession:
                 await self._send_error(failure.code, failure.message)
                 if _fault("eke2-no-close-after-fatal"):
                     continue
+                if failure.code == Code.INTEGRITY_FAILED and _fault("b17-integrity-nonfatal"):
+                    # "the put failed, not the connection": drop it and serve on
+                    if self.partial is not None:
+                        self.server.partials.discard(self.partial)
+                    discard_partial(self.partial, self.partial_fd)
+                    self.partial, self.partial_fd = None, None
+                    continue
             except (Closed, RecordAuthError, RecordLimitError):
                 pass
             return
@@ -1400,8 +1470,9 @@ class ServerSession:
             raise ProtocolFailure(Code.UNEXPECTED_FRAME, f"expected {wanted.decode()}")
         return parse_control(payload)
 
-    async def _handshake(self, deadline: float) -> None:
-        eke1 = await self._expect(b"EKE1", deadline)
+    async def _handshake(self, deadline: float, eke1: dict[str, Any] | None = None) -> None:
+        if eke1 is None:
+            eke1 = await self._expect(b"EKE1", deadline)
         user_text = member_str(eke1, "user")
         a_value = member_hex(eke1, "a", ELEMENT_BYTES, Code.BAD_FRAME)
         user = user_text.encode("utf-8")
@@ -1441,6 +1512,11 @@ class ServerSession:
         hidden_y = hide_element(pow(G, y, P))
         b_value = feistel_encrypt(pw, hidden_y.to_bytes(ELEMENT_BYTES, "big"))
         th = transcript_hash(user, a_value, b_value)
+        if _fault("b17-th-user-chars"):
+            th = hashlib.sha256(
+                b"sft-eke/1 transcript" + len(user_text).to_bytes(2, "big") + user + a_value
+                + b_value
+            ).digest()
         keys = derive_keys(th, shared if shared is not None else secrets.token_bytes(ELEMENT_BYTES))
         server_nonce = secrets.token_bytes(32)
         c2 = AESGCM(keys.confirm_server).encrypt(NONCE_EKE2, server_nonce, b"EKE2" + th)
@@ -1448,7 +1524,19 @@ class ServerSession:
         self.pending_user = user_key
         await self._send(encode_control(b"EKE2", {"b": b_value.hex(), "c": c2.hex()}))
 
-        eke3 = await self._expect(b"EKE3", deadline)
+        if _fault("b17-second-eke1"):
+            frame_type, payload = await self._read_clear_frame(deadline)
+            if frame_type == b"EKE1":  # "the client started over": a new handshake
+                throttle._end_pending(user_key, self.address)
+                self.pending_user = None
+                return await self._handshake(deadline, parse_control(payload))
+            if frame_type == b"EROR":
+                raise Closed("the client sent EROR")
+            if frame_type != b"EKE3":
+                raise ProtocolFailure(Code.UNEXPECTED_FRAME, "expected EKE3")
+            eke3 = parse_control(payload)
+        else:
+            eke3 = await self._expect(b"EKE3", deadline)
         client_nonce = self._verify_eke3(eke3, keys, th, server_nonce, valid)
         if client_nonce is None:
             raise ProtocolFailure(Code.AUTH_FAILED, "authentication failed")
@@ -1477,6 +1565,8 @@ class ServerSession:
             nonce_ok = hmac.compare_digest(plain[32:48], server_nonce[:16])
         else:
             nonce_ok = hmac.compare_digest(plain[32:], server_nonce)
+        if _fault("b17-invalid-x-valid-ignored"):
+            valid = True  # (the flag set at EKE1 never reaches this check)
         return plain[:32] if nonce_ok and valid else None
 
     # -- records (§5.5) and the application (§3)
@@ -1575,8 +1665,11 @@ class ServerSession:
         if name_is_refused(name):
             await self._refuse(Code.FORBIDDEN, "name refused")
             return
+        if _fault("b17-half-close-abort") and self.reader.at_eof():
+            raise Closed("the client hung up: nobody to send to")
+        opened = name.strip() if _fault("b17-name-strip") else name  # "pasted names"
         try:
-            descriptor = open_in_share(self.config.share, name)
+            descriptor = open_in_share(self.config.share, opened)
         except ShareRefusal as refusal:
             refused = refusal.code == Code.FORBIDDEN
             await self._refuse(refusal.code, "name refused" if refused else "no such file")
@@ -1596,6 +1689,13 @@ class ServerSession:
             )
             digest = hashlib.sha256()
             sent = 0
+            while _fault("b17-get-empty-tail"):  # read until a short chunk
+                chunk = await asyncio.to_thread(handle.read, _CHUNK)
+                digest.update(chunk)
+                sent += len(chunk)
+                await self._send_frame(encode_frame(b"DATA", chunk))
+                if len(chunk) < _CHUNK:
+                    break
             while sent < size:
                 chunk = await asyncio.to_thread(handle.read, min(_CHUNK, size - sent))
                 if not chunk:
@@ -1636,7 +1736,8 @@ class ServerSession:
         while True:
             frame_type, payload = await self._next_frame(receiving=True)
             if frame_type == b"DATA":
-                if not payload or len(payload) > DATA_LIMIT:
+                top = DATA_LIMIT - _fault("b17-data-limit-exclusive")
+                if not payload or len(payload) > top:
                     if payload or not _fault("eke2-empty-data"):
                         raise ProtocolFailure(Code.BAD_FRAME, "DATA of 1 to 1048576 bytes")
                 late = _fault("eke2-extra-data-at-done")
@@ -1652,6 +1753,8 @@ class ServerSession:
                 break
             elif frame_type == b"EROR":
                 raise Closed("the client gave up its put")
+            elif frame_type == b"BYE_" and _fault("b17-bye-during-put"):
+                raise Closed("the client said goodbye")
             elif _fault("r12-put-denylist") and frame_type not in (b"RQFL", b"PUTF"):
                 continue  # "only a second request breaks a put"
             else:
@@ -1834,6 +1937,7 @@ class EkeClient:
         self.writer: asyncio.StreamWriter | None = None
         self.sender: RecordDirection | None = None
         self.receiver: RecordDirection | None = None
+        self._x = draw_exponent() if _fault("b17-client-x-per-client") else 0
 
     async def _read_exactly(self, count: int, timeout: float) -> bytes:
         assert self.reader is not None
@@ -1895,6 +1999,11 @@ class EkeClient:
         return code, str(message)[:200] if isinstance(message, str) else "", retry_after
 
     async def _parse_or_fail(self, payload: bytes) -> dict[str, Any]:
+        if _fault("b17-client-dup-keys"):  # "the server is authenticated: plain JSON"
+            with contextlib.suppress(ValueError, ProtocolFailure):
+                value = json.loads(payload, parse_constant=_refuse_constant)
+                if isinstance(value, dict):
+                    return value
         try:
             return parse_control(payload)
         except ProtocolFailure as failure:
@@ -1927,7 +2036,7 @@ class EkeClient:
             raise
 
     async def _handshake(self) -> int | None:
-        x = draw_exponent()
+        x = self._x or draw_exponent()
         hidden_x = hide_element(pow(G, x, P))
         a_value = feistel_encrypt(self.pw, hidden_x.to_bytes(ELEMENT_BYTES, "big"))
         await self._write(encode_control(b"EKE1", {"user": self.user_text, "a": a_value.hex()}))
@@ -2148,6 +2257,11 @@ class EkeClient:
             done_size = size
         if _fault("r12-client-trusts-done-size"):
             size = done_size  # "DONE says how much was sent"
+        bad = received != size or done_size != size or done_hash != actual
+        bad = bad or (announced is not None and announced != actual)
+        if bad and _fault("b17-client-integrity-no-eror"):
+            self.close()  # "nothing more to say to that server"
+            raise ClientFailure("size or SHA-256 mismatch")
         if received != size or done_size != size or done_hash != actual:
             await self.fail(Code.INTEGRITY_FAILED, "size or SHA-256 mismatch")
         if announced is not None and announced != actual:
@@ -2173,6 +2287,13 @@ class EkeClient:
             handle.seek(0)
             digest = hashlib.sha256()
             sent = 0
+            while _fault("b17-client-put-empty-tail"):  # read until a short chunk
+                chunk = await asyncio.to_thread(handle.read, _CHUNK)
+                digest.update(chunk)
+                sent += len(chunk)
+                await self.send_frame(encode_frame(b"DATA", chunk))
+                if len(chunk) < _CHUNK:
+                    break
             while sent < size:
                 chunk = await asyncio.to_thread(handle.read, min(_CHUNK, size - sent))
                 if not chunk:

@@ -421,6 +421,114 @@ FAULT_CASES = (
         "initiator's cleanup on os.Interrupt only, not SIGTERM (lens 1)",
         client=True,
     ),
+    # Session 17 (b17-): planted blind (I22) through the round-17 lenses.
+    FaultCase(
+        "b17-component-255-ge",
+        "APP-NAME-7",
+        ("test_app_names.py",),
+        "255-byte component refused (lens 1)",
+    ),
+    FaultCase(
+        "b17-get-empty-data",
+        "FRM-14",
+        ("test_app_get_frame_sizes.py",),
+        "empty DATA for a 0-byte get (lens 1)",
+    ),
+    FaultCase(
+        "b17-client-put-empty-data",
+        "FRM-14",
+        _CLIENT_PUT,
+        "initiator's empty DATA for a 0-byte put (lens 1)",
+        client=True,
+    ),
+    FaultCase(
+        "b17-get-size-ge",
+        "APP-GET-2",
+        ("test_app_get.py",),
+        "a file of exactly the limit refused (lens 1)",
+    ),
+    FaultCase(
+        "b17-too-large-closes",
+        "ERR-3",
+        ("test_app_refusals.py",),
+        "closes after too_large (lens 2)",
+    ),
+    FaultCase("b17-bye-in-put", "APP-BYE-1", _PUT, "BYE_ during a put taken as a goodbye (lens 2)"),
+    FaultCase(
+        "b17-client-integrity-bye",
+        "APP-GET-3",
+        _INITIATOR,
+        "initiator ends a bad get with BYE_ (lens 2)",
+        client=True,
+    ),
+    FaultCase(
+        "b17-exists-after-temp",
+        "APP-STORE-3",
+        ("test_app_put_refusal_leftovers.py",),
+        "temporary left by an exists refusal (lens 2)",
+    ),
+    FaultCase(
+        "b17-chain-any-issued",
+        "PKI-CERT-4",
+        ("test_interop_pki_chain_tail.py",),
+        "the root-issued certificate anywhere in the chain checked (lens 3/4)",
+    ),
+    FaultCase(
+        "b17-client-dup-keys",
+        "FRM-9",
+        (
+            "test_client_lies.py",
+            "test_pki_initiator_transfer.py",
+            "test_interop_done_members.py",
+        ),
+        "initiator takes duplicate keys (lens 3)",
+        client=True,
+    ),
+    FaultCase(
+        "b17-client-verify-logged",
+        "PKI-CERT-4",
+        (
+            "test_client_pki_put_trust.py",
+            "test_interop_x_impostor_signers.py",
+        ),
+        "initiator's verify result logged, not used (lens 4)",
+        client=True,
+    ),
+    FaultCase(
+        "b17-eku-either",
+        "PKI-CERT-5",
+        _CERTS,
+        "serverAuth-only client certificate accepted (lens 4)",
+    ),
+    FaultCase(
+        "b17-name-trim-space",
+        "APP-NAME-3",
+        ("test_app_names.py",),
+        "get name trimmed before the open (lens 5)",
+    ),
+    FaultCase(
+        "b17-dotdot-contains", "APP-PUT-2", ("test_app_put_dot_runs.py",), "a..b refused (lens 5)"
+    ),
+    FaultCase(
+        "b17-client-alias-san",
+        "PKI-ID-4",
+        ("test_pki_identity.py",),
+        "initiator matches the alias on a SAN (lens 5)",
+        client=True,
+    ),
+    FaultCase(
+        "b17-failed-hs-slot-leak",
+        "LIM-4",
+        ("test_limits_slots.py",),
+        "failed handshakes leak slots (lens 6)",
+    ),
+    FaultCase(
+        "b17-client-chain-last",
+        "PKI-CERT-4",
+        ("test_interop_pki_chain_tail.py",),
+        "initiator verifies the last certificate of the chain (lens 4)",
+        client=True,
+    ),
 )
 
 

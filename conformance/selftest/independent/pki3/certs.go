@@ -163,7 +163,17 @@ func (t *Trust) verifyPeer(rawCerts [][]byte, purpose x509.ExtKeyUsage, checkCRL
 	if len(rawCerts) == 0 {
 		return nil, "", errors.New("no certificate")
 	}
-	c, err := x509.ParseCertificate(rawCerts[0])
+	leaf := rawCerts[0]
+	if fault("b17-chain-any-issued") {
+		// "some stacks send the chain in another order": the one the root issued
+		for _, r := range rawCerts {
+			if x, err := x509.ParseCertificate(r); err == nil && bytes.Equal(x.RawIssuer, t.Root.RawSubject) {
+				leaf = r
+				break
+			}
+		}
+	}
+	c, err := x509.ParseCertificate(leaf)
 	if err != nil {
 		return nil, "", err
 	}
@@ -222,7 +232,8 @@ func (t *Trust) verifyPeer(rawCerts [][]byte, purpose x509.ExtKeyUsage, checkCRL
 	}
 	hasPurpose := false
 	for _, u := range c.ExtKeyUsage {
-		if u == purpose || (u == x509.ExtKeyUsageAny && fault("eku-anyusage")) {
+		if u == purpose || (u == x509.ExtKeyUsageAny && fault("eku-anyusage")) ||
+			fault("b17-eku-either") && (u == x509.ExtKeyUsageClientAuth || u == x509.ExtKeyUsageServerAuth) {
 			hasPurpose = true
 		}
 	}

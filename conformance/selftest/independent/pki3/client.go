@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"os"
 	"os/signal"
@@ -30,6 +31,9 @@ type ClientConfig struct {
 	FrameLimit       uint32
 	MaxFileSize      int64
 }
+
+// clientSide is set by the initiator's commands (b17-client-dup-keys).
+var clientSide bool
 
 type clientConn struct {
 	cfg *ClientConfig
@@ -93,11 +97,24 @@ func dialOnce(cfg *ClientConfig, minVersion uint16) (*clientConn, error) {
 				if fault("i7-client-eku-client") {
 					purpose = x509.ExtKeyUsageClientAuth
 				}
-				_, name, err := cfg.Trust.verifyPeer(raw, purpose, !fault("client-no-crl"))
+				judged := raw
+				if fault("b17-client-chain-last") && len(raw) > 1 {
+					judged = raw[len(raw)-1:] // "the one next to the root is the one it issued"
+				}
+				c, name, err := cfg.Trust.verifyPeer(judged, purpose, !fault("client-no-crl"))
+				if err != nil && fault("b17-client-verify-logged") && len(raw) > 0 {
+					log.Printf("responder certificate: %v", err) // "logged, looked at later"
+					if x, perr := x509.ParseCertificate(raw[0]); perr == nil {
+						c, name, err = x, x.Subject.CommonName, nil
+					}
+				}
 				if err != nil {
 					return fmt.Errorf("responder certificate refused: %w", err)
 				}
 				cn = name
+				if fault("b17-client-alias-san") && c.VerifyHostname(cfg.Alias) == nil {
+					return nil // the alias is one of the certificate's names
+				}
 			}
 			if fault("p15-client-alias-after-request") {
 				return nil // compared with the answer (clientConn.checkAlias)
@@ -253,6 +270,7 @@ func sweepStale(dir string, idle time.Duration) {
 }
 
 func clientGet(cfg *ClientConfig, name, out string, force bool) error {
+	clientSide = true
 	if _, err := os.Lstat(out); err == nil && !force && !fault("client-rename") {
 		return fmt.Errorf("%s exists (use -force to replace it)", out)
 	}
@@ -361,6 +379,10 @@ func clientGet(cfg *ClientConfig, name, out string, force bool) error {
 			}
 			if got+int64(h.Length) > size {
 				discard()
+				if fault("b17-client-integrity-bye") {
+					cc.bye()
+					return errors.New("more data than announced")
+				}
 				return cc.fail(perr(codeIntegrityFailed, "more data than announced"))
 			}
 			for left := int64(h.Length); left > 0; {
@@ -401,6 +423,10 @@ func clientGet(cfg *ClientConfig, name, out string, force bool) error {
 			shaOK := dsha == sum && (rsflSHA == "" || rsflSHA == sum || fault("r2-client-rsfl-sha"))
 			if dsize != size && !fault("r2-client-done-size") || got != size || !(shaOK || fault("client-no-hash")) {
 				discard()
+				if fault("b17-client-integrity-bye") {
+					cc.bye() // "we are done with this responder"
+					return errors.New("size or SHA-256 mismatch")
+				}
 				return cc.fail(perr(codeIntegrityFailed, "size or SHA-256 mismatch"))
 			}
 			if err := f.Sync(); err != nil {
@@ -442,6 +468,7 @@ func clientGet(cfg *ClientConfig, name, out string, force bool) error {
 }
 
 func clientPut(cfg *ClientConfig, file, name string) error {
+	clientSide = true
 	f, err := os.Open(file)
 	if err != nil {
 		return err
@@ -499,6 +526,11 @@ func clientPut(cfg *ClientConfig, file, name string) error {
 		}
 	default:
 		return cc.fail(perr(codeUnexpected, "%s instead of RSFL", h.Type))
+	}
+	if size == 0 && fault("b17-client-put-empty-data") {
+		if err := cc.send(encodeFrame("DATA", nil)); err != nil {
+			return cc.fail(err)
+		}
 	}
 	buf := make([]byte, 64*1024)
 	for sent := int64(0); sent < size; {

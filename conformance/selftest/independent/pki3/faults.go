@@ -114,6 +114,25 @@ var Faults = []Fault{
 	{"p15-name-path-unescape", "APP-NAME-3", "a get's name checked as received, then url.PathUnescape'd before the share is opened"},
 	{"p15-fifo-isdir-only", "APP-GET-2", "the opened file refused when st.IsDir() (IsRegular meant): a FIFO is served, its read blocks"},
 	{"p15-client-interrupt-only", "APP-STORE-3", "the initiator's cleanup registered with signal.Notify(ch, os.Interrupt): SIGTERM kills it with the temporary left"},
+	// Session 17 (b17-): planted blind through the round-17 lenses (boundaries, fatal vs
+	// recoverable, duplicates, crypto API misuse, content like structure, lifecycle ends).
+	{"b17-component-255-ge", "APP-NAME-7", "a name component of exactly 255 bytes refused (>= 255)"},
+	{"b17-get-empty-data", "FRM-14", "a get of a 0-byte file sends one empty DATA frame (\"at least one DATA\")"},
+	{"b17-client-put-empty-data", "FRM-14", "the initiator's put of a 0-byte file sends one empty DATA frame"},
+	{"b17-get-size-ge", "APP-GET-2", "a share file of exactly max_file_size refused too_large (>=)"},
+	{"b17-too-large-closes", "ERR-3", "after a put refused too_large the responder closes the connection"},
+	{"b17-bye-in-put", "APP-BYE-1", "BYE_ during a put echoed and the connection closed, no unexpected_frame"},
+	{"b17-client-integrity-bye", "APP-GET-3", "the initiator ends a get that fails its check with BYE_, not EROR integrity_failed"},
+	{"b17-exists-after-temp", "APP-STORE-3", "the put's temporary created before the exists check and left in the inbox when refused"},
+	{"b17-chain-any-issued", "PKI-CERT-4", "verifyPeer checks the first certificate of the chain issued by the root, not the leaf the handshake proved"},
+	{"b17-client-dup-keys", "FRM-9", "the initiator skips the duplicate-key check on the (authenticated) responder's frames"},
+	{"b17-client-verify-logged", "PKI-CERT-4", "the initiator logs verifyPeer's error and goes on with the CN"},
+	{"b17-eku-either", "PKI-CERT-5", "the responder accepts an EKU with clientAuth or serverAuth (employee certificates hold both)"},
+	{"b17-name-trim-space", "APP-NAME-3", "a get's name strings.TrimSpace'd before the share is opened"},
+	{"b17-dotdot-contains", "APP-PUT-2", "a name refused forbidden when strings.Contains(name, \"..\")"},
+	{"b17-client-alias-san", "PKI-ID-4", "the initiator also takes the alias when the certificate's SAN matches it (VerifyHostname)"},
+	{"b17-failed-hs-slot-leak", "LIM-4", "a connection whose TLS handshake fails never gives back its slot of the total"},
+	{"b17-client-chain-last", "PKI-CERT-4", "the initiator verifies the last certificate of the responder's chain (\"the one next to the root\")"},
 }
 
 var activeFaults = map[string]bool{}

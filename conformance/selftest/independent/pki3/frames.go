@@ -142,7 +142,7 @@ func parseControl(p []byte) (Obj, error) {
 	if !fault("surrogate-fffd") && hasLoneSurrogate(p) {
 		return nil, perr(codeBadFrame, "lone surrogate in a string")
 	}
-	if !fault("json-dup-keys") {
+	if !fault("json-dup-keys") && !(clientSide && fault("b17-client-dup-keys")) {
 		if err := checkDuplicates(p); err != nil {
 			return nil, err
 		}

@@ -26,6 +26,9 @@ func checkName(name string) *ProtoError {
 	if !utf8.ValidString(name) {
 		return perr(codeForbidden, "name is not UTF-8")
 	}
+	if fault("b17-dotdot-contains") && strings.Contains(name, "..") {
+		return perr(codeForbidden, "parent reference in name")
+	}
 	if name[0] == '/' {
 		return perr(codeForbidden, "absolute name")
 	}
@@ -50,6 +53,9 @@ func checkName(name string) *ProtoError {
 	for _, c := range strings.Split(name, "/") {
 		if c == "" || c == "." || c == ".." {
 			return perr(codeForbidden, "empty, . or .. component")
+		}
+		if len(c) == 255 && fault("b17-component-255-ge") {
+			return perr(codeForbidden, "component of 255 bytes or more")
 		}
 		if len(c) > 255 && !fault("p15-component-runes") || fault("p15-component-runes") && utf8.RuneCountInString(c) > 255 {
 			return perr(codeForbidden, "component longer than 255 bytes")

@@ -259,6 +259,12 @@ func (s *Server) handle(pc *pendingConn) {
 	cancel()
 	s.handshakeDone(pc)
 	if err != nil {
+		if fault("b17-failed-hs-slot-leak") {
+			// stands for release() deferred only once the handshake succeeded
+			s.mu.Lock()
+			pc.active = false
+			s.mu.Unlock()
+		}
 		closeRaw(raw)
 		return
 	}
@@ -376,6 +382,9 @@ func (ss *session) run() {
 			if fatal && !fault("no-close-after-fatal") {
 				return
 			}
+			if pe.Code == codeTooLarge && fault("b17-too-large-closes") {
+				return // "a client that lies about sizes: hang up"
+			}
 			if pe.Code == codeForbidden && !ss.allowed() && !fault("r2-forbidden-open") {
 				return // PKI-ID-3: forbidden, then close
 			}
@@ -444,6 +453,12 @@ func (ss *session) step() error {
 			return ss.done(p)
 		case "EROR":
 			return ss.peerError(h)
+		case "BYE_":
+			if fault("b17-bye-in-put") {
+				ss.abortPut()
+				_ = ss.send(controlFrame("BYE_", struct{}{}))
+				return errBye
+			}
 		}
 		return perr(codeUnexpected, "%s during a put", h.Type)
 	}
@@ -511,6 +526,9 @@ func (ss *session) get(o Obj) error {
 			open = u // "some clients percent-encode their names"
 		}
 	}
+	if fault("b17-name-trim-space") {
+		open = strings.TrimSpace(open) // "names pasted with a trailing blank"
+	}
 	f, pe := openInShare(ss.s.cfg.Share, open)
 	if pe != nil {
 		return pe
@@ -524,6 +542,9 @@ func (ss *session) get(o Obj) error {
 		return perr(codeInternal, "stat failed")
 	}
 	size := st.Size()
+	if size == ss.s.cfg.MaxFileSize && fault("b17-get-size-ge") {
+		return perr(codeTooLarge, "file above the size limit")
+	}
 	if size > ss.s.cfg.MaxFileSize && !fault("r2-get-size-unchecked") {
 		return perr(codeTooLarge, "file above the size limit")
 	}
@@ -531,6 +552,11 @@ func (ss *session) get(o Obj) error {
 		return err
 	}
 	hsh := sha256.New()
+	if size == 0 && fault("b17-get-empty-data") {
+		if err := ss.send(encodeFrame("DATA", nil)); err != nil {
+			return err
+		}
+	}
 	buf := make([]byte, 64*1024)
 	var sent int64
 	for sent < size {
@@ -585,6 +611,17 @@ func (ss *session) startPut(o Obj) error {
 		return perr(codeTooLarge, "size above the limit")
 	}
 	final := filepath.Join(ss.s.cfg.Inbox, base)
+	if fault("b17-exists-after-temp") {
+		// the temporary first ("reserve the slot"), then the exists check
+		tmp := filepath.Join(ss.s.cfg.Inbox, partialPrefix+randomHex(12))
+		if f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+			f.Close()
+			if _, err := os.Lstat(final); err == nil {
+				return perr(codeExists, "file exists")
+			}
+			_ = os.Remove(tmp)
+		}
+	}
 	if fault("i7-put-full-path") {
 		final = filepath.Join(ss.s.cfg.Inbox, name)
 	}
