@@ -59,6 +59,7 @@ __all__ = [
     "client_template",
     "fresh_name",
     "get_file",
+    "judge_put_stored_under_basename",
     "known_file",
     "put_file",
     "require",
@@ -182,6 +183,56 @@ def get_file(
     if mismatches:
         raise ConformanceFailure("APP-GET-2: " + "; ".join(mismatches))
     return GetResult(first, bytes(data), frames, done)
+
+
+def judge_put_stored_under_basename(
+    target: Target, channel: Channel, offered: str, why_legal: str
+) -> None:
+    """APP-PUT-2's accepting half: the put of `offered` (a name no rule refuses, for the
+    reason `why_legal`) is accepted and acknowledged with DONE; a new PUTF of its basename
+    is then `exists` (it was stored under that name), and a declared inbox holds exactly
+    the bytes sent under it."""
+    base = offered.rsplit("/", 1)[-1]
+    data = f"put of {offered!r}\n".encode()
+    answer, final = put_file(channel, offered, data)
+
+    def fail(context: str, expected: str, got: str) -> ConformanceFailure:
+        failure = ConformanceFailure.evidence(f"APP-PUT-2: {context}", expected, got)
+        failure.violates = ("APP-PUT-2",)
+        return failure
+
+    if answer.frame is None or answer.frame.type != b"RSFL":
+        raise fail(
+            f"PUTF of {offered!r} ({why_legal})",
+            "RSFL {accept: true}: the put is stored under its basename",
+            answer.describe(),
+        )
+    want = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    done = final.frame.json() if final is not None and final.frame is not None else None
+    # Only DONE's defined members: a receiver ignores the others (FRM-10).
+    got = {k: done.get(k) for k in want} if isinstance(done, dict) else done
+    if final is None or final.frame is None or final.frame.type != b"DONE" or got != want:
+        raise fail(
+            f"the put of {offered!r}, accepted, then its bytes and DONE",
+            f"DONE {want}",
+            final.describe() if final is not None else "nothing",
+        )
+    channel.send_frame("PUTF", {"name": base, "size": 1})
+    again = channel.expect([ExpectError("exists"), ExpectFrame("RSFL", {"accept": True})])
+    if again.frame is None or again.frame.error_name != "exists":
+        raise fail(
+            f"PUTF {offered!r} acknowledged with DONE, then PUTF {base!r}",
+            "EROR exists: the put was stored under its basename",
+            again.describe(),
+        )
+    if target.inbox is not None:
+        stored = target.inbox / base
+        if not stored.is_file() or stored.read_bytes() != data:
+            raise fail(
+                f"the put of {offered!r} in the declared inbox {target.inbox}",
+                f"{base!r} holding the {len(data)} bytes sent",
+                "missing" if not stored.is_file() else f"{stored.stat().st_size} other bytes",
+            )
 
 
 def put_file(

@@ -17,14 +17,12 @@ inbox, on disk.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 
 import pytest
 
-from conformance._wire_fixtures import AppChannel, put_file, require
+from conformance._wire_fixtures import AppChannel, judge_put_stored_under_basename, require
 from conformance.target import Target
-from conformance.wire import ConformanceFailure, ExpectError, ExpectFrame
 
 
 def _tag() -> str:
@@ -58,46 +56,9 @@ def test_put_of_a_name_with_dot_runs_is_stored(
     offered = _NAMES[kind](_tag())
     base = offered.rsplit("/", 1)[-1]
     assert _components_are_legal(offered) and 1 <= len(base.encode()) <= 255
-    data = f"put of {offered!r}\n".encode()
-    channel = app_channel()
-    answer, final = put_file(channel, offered, data)
-    if answer.frame is None or answer.frame.type != b"RSFL":
-        failure = ConformanceFailure.evidence(
-            f"APP-PUT-2: PUTF of {offered!r} ({kind}): no component is `.` or `..`, so "
-            "APP-NAME-2 does not refuse it",
-            "RSFL {accept: true}: the put is stored under its basename",
-            answer.describe(),
-        )
-        failure.violates = ("APP-PUT-2",)
-        raise failure
-    want = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-    done = final.frame.json() if final is not None and final.frame is not None else None
-    got = {k: done.get(k) for k in want} if isinstance(done, dict) else done
-    if final is None or final.frame is None or final.frame.type != b"DONE" or got != want:
-        failure = ConformanceFailure.evidence(
-            f"APP-PUT-2: the put of {offered!r} ({kind}), accepted, then its bytes and DONE",
-            f"DONE {want}",
-            final.describe() if final is not None else "nothing",
-        )
-        failure.violates = ("APP-PUT-2",)
-        raise failure
-    channel.send_frame("PUTF", {"name": base, "size": 1})
-    again = channel.expect([ExpectError("exists"), ExpectFrame("RSFL", {"accept": True})])
-    if again.frame is None or again.frame.error_name != "exists":
-        failure = ConformanceFailure.evidence(
-            f"APP-PUT-2: PUTF {offered!r} acknowledged with DONE, then PUTF {base!r}",
-            "EROR exists: the put was stored under its basename",
-            again.describe(),
-        )
-        failure.violates = ("APP-PUT-2",)
-        raise failure
-    if target.inbox is not None:
-        stored = target.inbox / base
-        if not stored.is_file() or stored.read_bytes() != data:
-            failure = ConformanceFailure.evidence(
-                f"APP-PUT-2: the put of {offered!r} in the declared inbox {target.inbox}",
-                f"{base!r} holding the {len(data)} bytes sent",
-                "missing" if not stored.is_file() else f"{stored.stat().st_size} other bytes",
-            )
-            failure.violates = ("APP-PUT-2",)
-            raise failure
+    judge_put_stored_under_basename(
+        target,
+        app_channel(),
+        offered,
+        f"{kind}: no component is `.` or `..`, so APP-NAME-2 does not refuse it",
+    )

@@ -6,10 +6,6 @@ at the edges only — one login in 256, or one server's choice of y — which no
 run shows. The suite plays an honest server that knows the password and picks its
 exponent so that the edge comes up in this one login:
 
-* [EKE-X-3] B hides Y' = 2 or Y' = p − 2 (y = 1, sign 0 or 1): both are in the range a
-  receiver MUST accept (only 0, 1, p − 1 and values ≥ p are refused), and Y is the one
-  of Y', p − Y' that is a residue (2: ffdhe3072's g). A client whose range check is
-  written `2 < Y' < p − 2` (or `1 < Y' < p − 2`, `2 < Y'`) refuses an honest server.
 * [EKE-KS-2] Z = I2OSP(Y^x mod p, 384): the suite picks y so that Y^x mod p is below
   2^3064, its I2OSP has a leading zero byte. A client that encodes Z in its minimal
   length (a big-integer library's `to_bytes()` / `bytes()`, the classic DH padding
@@ -17,6 +13,9 @@ exponent so that the edge comes up in this one login:
   honest server, one login in 256.
 
 Each login must complete and the get with it (the file kept, byte for byte).
+
+Not here: Y' = 2 or p − 2. Only the exponent y = 1 produces them, which EKE-X-1 forbids a
+server ("1 < x < q"), so a client that refuses them costs no honest login (FP14).
 """
 
 from __future__ import annotations
@@ -56,15 +55,6 @@ _Z_BOUND = 1 << (8 * (eke.ELEMENT_LEN - 1))  # Z below this: I2OSP(Z, 384) start
 _Z_STEPS = 1 << 16  # bounded search (one in 256 values qualifies: ~256 steps expected)
 
 
-def _fixed_y(sign_bit: int) -> Callable[[bytes, dict[str, Any]], tuple[eke.ServerHandshake, str]]:
-    def make(pw: bytes, _eke1: dict[str, Any]) -> tuple[eke.ServerHandshake, str]:
-        server = eke.ServerHandshake(pw=pw, exponent=1, sign_bit=sign_bit)
-        shown = "2" if sign_bit == 0 else "p - 2"
-        return server, f"B hides Y' = {shown} (y = 1, Y = g = 2)"
-
-    return make
-
-
 def _z_leading_zero(pw: bytes, eke1: dict[str, Any]) -> tuple[eke.ServerHandshake, str]:
     """y = y0 + k, the first k >= 0 with X^y mod p below 2^3064 (one multiplication by X
     per step: the search costs one modexp)."""
@@ -89,8 +79,6 @@ def _z_leading_zero(pw: bytes, eke1: dict[str, Any]) -> tuple[eke.ServerHandshak
 _EDGES: dict[
     str, tuple[str, Callable[[bytes, dict[str, Any]], tuple[eke.ServerHandshake, str]]]
 ] = {
-    "y-prime-2": ("EKE-X-3", _fixed_y(0)),
-    "y-prime-p-minus-2": ("EKE-X-3", _fixed_y(1)),
     "z-leading-zero-byte": ("EKE-KS-2", _z_leading_zero),
 }
 

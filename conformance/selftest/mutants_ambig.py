@@ -688,6 +688,7 @@ def all_readings() -> tuple[Reading, ...]:
         readings_session14,
         readings_session15,
         readings_session16,
+        readings_session17,
     )
 
     return (
@@ -706,6 +707,7 @@ def all_readings() -> tuple[Reading, ...]:
         + readings_session14.READINGS
         + readings_session15.READINGS
         + readings_session16.READINGS
+        + readings_session17.READINGS
     )
 
 
