@@ -193,6 +193,7 @@ PKI_FILES = (
     "test_client_pki_retry_checks.py",
     "test_client_pki_cert_layouts.py",
     "test_client_pki_alias_forms.py",
+    "test_pki_alias_lengths.py",
     "test_client_pki_data_bounds.py",
     "test_ops_slow_put.py",
     "test_ops_admission_counts.py",
