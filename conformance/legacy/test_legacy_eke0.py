@@ -109,7 +109,8 @@ def test_the_seed_exchange_end_to_end(link: eke0.EkeLink, eke_legacy: LegacyEkeT
 def _wrong_passwords(password: bytes) -> list[bytes]:
     """Wrong passwords a careless comparison accepts: random, a prefix, the password
     with the seed's '0' padding (a comparison of pw39), another case, a last byte
-    changed, the first character, the password with white space around it."""
+    changed, the first character, the password with white space around it, the password
+    followed by a NUL (and more), or by CRLF."""
     guesses = [
         b"wrong-" + os.urandom(4).hex().encode(),
         password[:-1],
@@ -121,6 +122,11 @@ def _wrong_passwords(password: bytes) -> list[bytes]:
         password + b"\n",
         b" " + password,
         password + b" ",
+        # what a C-string comparison accepts (strcmp after m[n] = 0 stops at the NUL),
+        # and a CRLF line
+        password + b"\x00",
+        password + b"\x00" + b"tail",
+        password + b"\r\n",
     ]
     return [g for i, g in enumerate(guesses) if g and g != password and g not in guesses[:i]]
 
@@ -772,6 +778,16 @@ def test_the_client_speaks_the_format(eke_legacy: LegacyEkeTarget, tmp_path: Pat
     for number, literal in literals.items():
         if number in run.log.got and run.log.got[number] != literal:
             wrong.append(f"message {number} is {run.log.got[number]!r}, not {literal!r}")
+    if 15 in run.log.got and run.log.key and not run.log.deviation:
+        # Its second half carries the suite's Ns (checked as it came); under the zero IV
+        # its first half is Na, 32 ASCII characters (§7.3.2). Another IV (the CBC chain of
+        # message 13 carried on) changes only the first block, which then is not text.
+        head = eke0.aes_cbc_zero_iv_decrypt(run.log.key, run.log.got[15])[:32]
+        if not (head.isascii() and head.decode().isprintable()):
+            wrong.append(
+                f"message 15's first half decrypts under K with the zero IV to {head!r}, "
+                "not text (Na, 32 ASCII characters): it is not E(Na || Ns') under the zero IV"
+            )
     if 15 in run.log.got and run.log.key and run.log.deviation.startswith("its message 15"):
         plain = eke0.aes_cbc_zero_iv_decrypt(run.log.key, run.log.got[15])
         wrong[0] = (

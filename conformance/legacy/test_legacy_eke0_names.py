@@ -12,6 +12,8 @@ one read can be: non-ASCII UTF-8, bytes that are not UTF-8, spaces and tabs, pun
 and path characters, one byte, 200 bytes, names of well-known accounts. Each login gets
 a wrong password, so the server answers `Not Authenticated` and waits for message 1
 again: all of them run on one connection, as the other eke/0 server cases do.
+A name with a line break in it (`\n`, `\r\n`) followed by the account's password is
+still one name: a server that reads message 1 as a line takes the rest for message 3.
 """
 
 from __future__ import annotations
@@ -112,4 +114,46 @@ def test_every_user_name_gets_u_ack(link: eke0.EkeLink, eke_legacy: LegacyEkeTar
         "LEG-EKE-FMT-3 (message 2 is `u_ack` whatever the user name: the seed's test is "
         "always true and `Wrong Username` unreachable; each name sent in one write, with a "
         "wrong password after it) violated for: " + "; ".join(refused)
+    )
+
+
+@pytest.mark.req("LEG-EKE-FMT-3")
+def test_a_name_with_a_line_break_is_one_name(
+    link: eke0.EkeLink, eke_legacy: LegacyEkeTarget
+) -> None:
+    """Message 1 is the whole read, line breaks included: `nobody…\\n<the account's
+    password>` (and with `\\r\\n`) is one user name, answered `u_ack`; the server then waits
+    for message 3, and the wrong password sent as message 3 is answered `Not
+    Authenticated` (LEG-EKE-FMT-3). A server that reads message 1 as a line (a `readline`
+    habit, a split at the first newline) takes the text after the break for the password:
+    it answers message 4 before message 3 came, and with the account's password there,
+    `Authenticated` to a wrong one."""
+    wrong = _wrong_password(eke_legacy.password)
+    misread: list[str] = []
+    for brk in (b"\n", b"\r\n"):
+        name = f"nobody{secrets.token_hex(4)}".encode() + brk + eke_legacy.password.encode()
+        shown = name.replace(eke_legacy.password.encode(), b"<password>")
+        try:
+            with link.session() as client:
+                try:
+                    answer = client.login(name, wrong)
+                except (Closed, TimedOut) as exc:
+                    misread.append(
+                        f"{shown!r}: message 2 {client.got.get(2)!r}, then {exc!r} (message "
+                        "4 is `Not Authenticated`, then the server waits for message 1)"
+                    )
+                    continue
+        except TargetGone as exc:
+            pytest.skip(f"not judged: the server refused a new connection ({exc})")
+        if client.got.get(2, b"").startswith(b"Wrong"):
+            continue  # a server that checks names (LEG-EKE-2 fixed): not judged here
+        if client.got.get(2) != b"u_ack" or answer != b"Not Authenticated":
+            misread.append(
+                f"{shown!r}: message 2 {client.got.get(2)!r}, message 4 to the wrong "
+                f"password {answer!r}"
+            )
+    assert not misread, (
+        "LEG-EKE-FMT-3 (message 1 is the rest of one read, line breaks included: `u_ack`, "
+        "then message 3, and a wrong password is `Not Authenticated`) violated: the text "
+        "after the line break was taken for the password: " + "; ".join(misread)
     )

@@ -10,7 +10,10 @@ pieces. A requester can pass it and still:
   bytes, whatever the reads): here each frame is written in three pieces cut inside its
   header;
 - stop at the first piece shorter than 100 bytes ("the last one"), where the file is the
-  concatenation of the pieces, in arrival order, up to the close (LEG-PKI-FMT-6).
+  concatenation of the pieces, in arrival order, up to the close (LEG-PKI-FMT-6);
+- skip an RSFL piece that does not decrypt under its key and report success with the
+  rest (an ignored decryption error): the file is the concatenation of the DECRYPTED
+  pieces, and a piece that is no OAEP ciphertext leaves none (LEG-PKI-FMT-6).
 """
 
 from __future__ import annotations
@@ -65,10 +68,12 @@ def _responder(
     content: bytes,
     sizes: list[int],
     write: Callable[[socket.socket, bytes], None],
+    forged: frozenset[int] = frozenset(),
 ) -> tuple[socket.socket, dict[str, bytes], threading.Thread]:
     """An sft-pki/0 responder holding (`key`, `certificate`) that records the requester's
     RQFL (decrypted under `key`) and serves `content` cut in pieces of `sizes`, each
-    RSFL frame written by `write`, then closes."""
+    RSFL frame written by `write`, then closes. The pieces whose index is in `forged` are
+    sent as 256 random bytes instead (no OAEP ciphertext under the requester's key)."""
     assert sum(sizes) == len(content)
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(30)
@@ -93,10 +98,13 @@ def _responder(
                 except ValueError:
                     seen["name"] = b""
                 offset = 0
-                for size in sizes:
+                for index, size in enumerate(sizes):
                     piece = content[offset : offset + size]
                     offset += size
-                    write(conn, reader.reply(b"RSFL", pki0.oaep_encrypt(requester, piece)))
+                    sealed = (
+                        os.urandom(256) if index in forged else pki0.oaep_encrypt(requester, piece)
+                    )
+                    write(conn, reader.reply(b"RSFL", sealed))
                 seen["served"] = content
             except _Misframed as exc:
                 seen["misframed"] = str(exc).encode()
@@ -118,12 +126,13 @@ def _run(
     slot: int = 3,
     *,
     judge_no_rqfl: bool = True,
+    forged: frozenset[int] = frozenset(),
 ) -> tuple[dict[str, bytes], bool, bytes | None, str]:
     """The requester under test against `_responder` holding a second certified key
     (CN = the wanted alias in lab mode), for 'report.bin'. `judge_no_rqfl`: a requester
     that sends no RQFL is not judged (skipped); else the caller judges it."""
     key, certificate = another_identity(target, slot, _wanted_alias(target))
-    listener, seen, thread = _responder(key, certificate, content, sizes, write)
+    listener, seen, thread = _responder(key, certificate, content, sizes, write, forged)
     try:
         done, saved = _run_requester(
             target, identity, tmp_path, listener.getsockname()[1], "report.bin"
@@ -233,4 +242,33 @@ def test_a_short_piece_before_the_last_does_not_end_the_file(
             else f"saved {len(saved)} bytes"
             + (f" (the first {len(saved)} of them)" if content.startswith(saved) else "")
         ),
+    )
+
+
+@pytest.mark.req("LEG-PKI-FMT-6")
+@pytest.mark.parametrize("where", ["a middle piece", "the last piece"])
+def test_a_piece_that_does_not_decrypt_fails_the_transfer(
+    pki_legacy: LegacyPkiTarget, suite_identity: SuiteIdentity, tmp_path: Path, where: str
+) -> None:
+    """The file is the concatenation of the DECRYPTED pieces (LEG-PKI-FMT-6): an RSFL whose
+    payload is no OAEP ciphertext under the requester's key (256 random bytes) leaves no
+    such concatenation, and the seed's requester raises on it. A requester that skips the
+    piece ("a damaged piece: keep the rest", an ignored decryption error) and reports
+    success saved a file with a hole for the whole one."""
+    content = os.urandom(300)
+    sizes = [100, 100, 100]
+    forged = frozenset({1 if where == "a middle piece" else len(sizes) - 1})
+    seen, succeeded, saved, how = _run(
+        pki_legacy, suite_identity, tmp_path / "forged", content, sizes, _whole, forged=forged
+    )
+    if "served" not in seen:
+        pytest.skip(f"not judged: the responder could not serve ({seen.get('error', b'')!r})")
+    if not succeeded:
+        return
+    _fail(
+        "LEG-PKI-FMT-6 (the file is the concatenation of the decrypted pieces in arrival "
+        "order; a piece that does not decrypt under the requester's key leaves none)",
+        f"RSFL pieces of {sizes} bytes, {where} 256 random bytes (not OAEP under the "
+        f"requester's key), then a close: the requester {how} and "
+        + ("saved nothing" if saved is None else f"saved {len(saved)} bytes"),
     )

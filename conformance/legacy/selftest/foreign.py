@@ -78,6 +78,7 @@ _PKI_EXTRA = (
     "test_legacy_pki0_simultaneous_requests.py",
     "test_legacy_ca0_payload_forms.py",
     "test_legacy_ca0_concurrent_serials.py",
+    "test_legacy_ca0_credential_forms.py",
 )
 
 

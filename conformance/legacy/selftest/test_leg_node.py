@@ -173,6 +173,18 @@ FAULTS: dict[str, tuple[str, str]] = {
     "r7-ca-413-after-body": ("pki0", "FAIL LEG-CA-FMT-3"),
     "r7-ca-serial-race": ("pki0", "FAIL LEG-CA-FMT-2"),
     "r7-pki-shared-target": ("pki0", "FAIL LEG-PKI-FMT-6"),
+    # round 17 (LG17, blind; the lens of each in leg_node/wire.mjs)
+    "b17-ca-cred-max-refused": ("pki0", "FAIL LEG-CA-FMT-2"),
+    "b17-eke-client-zero-length-skips-digest": ("eke0", "FAIL LEG-EKE-FMT-6"),
+    "b17-ca-bad-key-401": ("pki0", "FAIL LEG-CA-FMT-3"),
+    "b17-pki-get-skips-bad-piece": ("pki0", "FAIL LEG-PKI-FMT-6"),
+    "b17-ca-cred-first-name": ("pki0", "FAIL LEG-CA-FMT-3"),
+    "b17-pki-second-sece-replaces": ("pki0", "FAIL LEG-PKI-FMT-4"),
+    "b17-eke-client-digest-startswith": ("eke0", "FAIL LEG-EKE-FMT-6"),
+    "b17-eke-cipher-reused": ("eke0", "FAIL LEG-EKE-FMT-4"),
+    "b17-eke-user-newline-password": ("eke0", "FAIL LEG-EKE-FMT-3"),
+    "b17-ca-alias-case": ("pki0", "FAIL LEG-CA-FMT-3"),
+    "b17-eke-logins-cap-4": ("eke0", "FAIL LEG-EKE-FMT-3"),
 }
 
 

@@ -195,6 +195,19 @@ static const struct fault_row FAULTS[] = {
     {"ca-r15-413-after-body", "FAIL LEG-CA-FMT-3", "[5] CA: the body read in full (a buffer grown as it arrives) before the 64 KiB check: a client that declares a large body and sends part of it gets no 413"},
     {"ca-r15-serial-counter-race", "FAIL LEG-CA-FMT-2", "[6] CA: serial = a static counter read when the request parses, stored + 1 after signing, unlocked: concurrent enrolments get the same serial"},
     {"pki-r15-static-peer-key", "FAIL LEG-PKI-FMT-6", "[6] responder: the verified peer key kept in a static for the RSFL loop: with two sessions overlapping, one is sealed to the other's key"},
+    /* round 17, LG17 (blind; lens in brackets: 1 boundaries and exact multiples, 2 fatal vs
+       recoverable, 3 duplicates and repetition, 4 cryptographic API misuse, 5 content that
+       looks like structure, 6 lifecycle ends) */
+    {"ca-b17-limit-ge", "FAIL LEG-CA-FMT-3", "[1] CA: `clen >= 65536` is too large: a body of exactly 64 KiB answered 413"},
+    {"eke-b17-client-loop-le", "FAIL LEG-EKE-FMT-1", "[1] client: the file loop runs `got <= flen`: one read more after the last byte, which never comes (the server waits for message 23)"},
+    {"pki-b17-rsci-then-serve", "FAIL LEG-PKI-FMT-4", "[2] responder: after RSCI the session goes on to RQFL (the refusal a status, not an end): a refused certificate is served"},
+    {"ca-b17-wrong-password-400", "FAIL LEG-CA-FMT-3", "[2] CA: a failed password check jumps to the malformed-request label: 400, not 401"},
+    {"pki-b17-serve-next-rqfl", "FAIL LEG-PKI-FMT-6", "[3] responder: after the last piece, back to wait for another RQFL on the same connection: no close at the end of the file"},
+    {"pki-b17-verify-root-itself", "FAIL LEG-PKI-FMT-4", "[4] responder: X509_verify on the root (the wrong certificate) with the root key: every SECE certificate trusted"},
+    {"eke-b17-client-m15-chained-iv", "FAIL LEG-EKE-FMT-4", "[4] client: message 15 encrypted with the CBC chain of message 13 (IV = its last block), not the zero IV"},
+    {"eke-b17-pw-strcmp-nul", "FAIL LEG-EKE-FMT-3", "[5] server: the password compared with strcmp after m[n] = 0: a password followed by NUL and anything is accepted"},
+    {"ca-b17-json-unicode-literal", "FAIL LEG-CA-FMT-2", "[5] CA: \\u escapes in JSON strings kept literally: an alias or password written with them is another string"},
+    {"eke-b17-conn-logins-3", "FAIL LEG-EKE-FMT-3", "[6] server: a connection closed after its third completed session (\"a client does not need more\")"},
     {NULL, NULL, NULL},
 };
 
@@ -559,6 +572,8 @@ static int ack(int fd, const char *s) {
     return send_str(fd, s);
 }
 
+static int g_b17_served; /* eke-b17-conn-logins-3: completed sessions */
+
 /* One session on a connection; returns 1 to wait for message 1 again, 0 to close. */
 static int eke_session(conn_t *c, const char *user, const char *password, const char *served,
                        int logged_in) {
@@ -581,6 +596,10 @@ static int eke_session(conn_t *c, const char *user, const char *password, const 
     int wrong = fault("eke-pw-strncmp-received")
                     ? strncmp((char *)m, password, (size_t)n) != 0
                     : (size_t)n != strlen(password) || memcmp(m, password, (size_t)n) != 0;
+    if (fault("eke-b17-pw-strcmp-nul")) { /* "the password is a string" */
+        m[n] = 0;
+        wrong = strcmp((char *)m, password) != 0;
+    }
     if (fault("eke-r15-pw-extra-tail")) /* "too short, or not the password" */
         wrong = (size_t)n < strlen(password) || memcmp(m, password, strlen(password)) != 0;
     static int verified; /* eke-r14-pw-check-first-login: "checked once, good for the process" */
@@ -698,6 +717,7 @@ state_p:
     }
     free(file);
     if (send_str(c->fd, hex) != 0) return 0; /* 24 */
+    g_b17_served++; /* eke-b17-conn-logins-3 */
     c->authed = 0; /* back to the login state */
     return fault("eke-close-after-file") ? 0 : 1;
 fail_file:
@@ -722,9 +742,11 @@ static void eke_conn(int fd, const char *user, const char *password, const char 
     static conn_t shared; /* eke-r14-conn-static: "one client at a time: one buffer" */
     conn_t *c = fault("eke-r14-conn-static") ? &shared : calloc(1, sizeof *c);
     c->fd = fd;
-    int done = 0;
-    while (eke_session(c, user, password, served, done && fault("eke-second-session-skips-login")))
+    int done = 0, first = g_b17_served;
+    while (eke_session(c, user, password, served, done && fault("eke-second-session-skips-login"))) {
         done = 1;
+        if (fault("eke-b17-conn-logins-3") && g_b17_served - first >= 3) break;
+    }
     if (c != &shared) free(c);
     close(fd);
 }
@@ -826,6 +848,15 @@ static int eke_get(int argc, char **argv) {
     memcpy(both + 32, fault("eke-client-15-raw-13") ? e13 : d13, 32);
     if (fault("eke-r15-client-ns-constant")) memcpy(both + 32, NS, 32); /* "Ns is fixed" */
     aes_cbc(key, keylen, both, 64, e15, 1);
+    if (fault("eke-b17-client-m15-chained-iv")) { /* one cipher context for the session */
+        EVP_CIPHER_CTX *cc = EVP_CIPHER_CTX_new();
+        int o1 = 0, o2 = 0;
+        EVP_CipherInit_ex(cc, keylen == 16 ? EVP_aes_128_cbc() : EVP_aes_256_cbc(), NULL, key, e13 + 16, 1);
+        EVP_CIPHER_CTX_set_padding(cc, 0);
+        EVP_CipherUpdate(cc, e15, &o1, both, 64);
+        EVP_CipherFinal_ex(cc, e15 + o1, &o2);
+        EVP_CIPHER_CTX_free(cc);
+    }
     if (csend(fd, "aesAck", 6) != 0 || csend(fd, e15, 64) != 0) die("send");
     if (read_literal(c, "clientAesAck") != 0) die("no clientAesAck");
     if (csend(fd, "send_aes_nonceNa", 16) != 0) die("send");
@@ -849,12 +880,13 @@ static int eke_get(int argc, char **argv) {
         tmpf = fopen(tmpname, "wb");
         if (!tmpf) die("cannot write %s", tmpname);
     }
-    while (got < flen) {
+    while (fault("eke-b17-client-loop-le") ? got <= flen : got < flen) {
         if (c->len == 0 && conn_fill(c) <= 0) {
             partial = 1;
             break;
         }
         size_t take = c->len < flen - got ? c->len : flen - got;
+        if (take == 0) break; /* eke-b17-client-loop-le: something came after the file */
         conn_take(c, file + got, take);
         if (tmpf) fwrite(file + got, 1, take, tmpf);
         got += take;
@@ -1073,7 +1105,7 @@ static void *pki_conn(void *arg) {
     int trusted = peer && (fault("pki-check-issued-not-signature")
                                ? X509_check_issued(r->root, peer) == X509_V_OK
                                : fault("pki-r5-verify-truthy") ? X509_verify(peer, root_key) != 0
-                               : X509_verify(peer, root_key) == 1);
+                               : X509_verify(fault("pki-b17-verify-root-itself") ? r->root : peer, root_key) == 1);
     if (fault("pki-r14-verify-if-issuer-matches") && peer) {
         trusted = 1; /* only a certificate the root issued needs the root's signature */
         if (X509_check_issued(r->root, peer) == X509_V_OK) trusted = X509_verify(peer, root_key) == 1;
@@ -1099,6 +1131,10 @@ static void *pki_conn(void *arg) {
             unsigned char sink[256];
             while (recv(fd, sink, sizeof sink, 0) > 0) {
             }
+        }
+        if (fault("pki-b17-rsci-then-serve") && peer) { /* "RSCI tells the peer; the session goes on" */
+            peer_key = X509_get_pubkey(peer);
+            goto rqfl;
         }
         goto out;
     }
@@ -1176,6 +1212,13 @@ rqfl:
                        fault("pki-r12b-rsfl-len-piece") ? use : el) != 0)
             break;
         if (got < piece && !fault("pki-feof-loop")) break;
+    }
+    if (fault("pki-b17-serve-next-rqfl")) { /* "the requester may want another file" */
+        fclose(f);
+        f = NULL;
+        free(pl);
+        pl = NULL;
+        goto rqfl;
     }
     if (fault("pki-r5-slot-leak")) { /* the file is out: free the slot */
         pthread_mutex_lock(&g_active_lock);
@@ -1330,6 +1373,11 @@ static const char *json_string(const char *s, char **out) {
         case 'r': *o++ = '\r'; break;
         case 't': *o++ = '\t'; break;
         case 'u': {
+            if (fault("ca-b17-json-unicode-literal")) { /* "escapes are for quotes and controls" */
+                *o++ = '\\';
+                *o++ = 'u';
+                break;
+            }
             unsigned cp = 0;
             for (int i = 1; i <= 4; i++) {
                 char ch = s[i];
@@ -1740,6 +1788,7 @@ static void ca_verify(struct ca *ca, int fd, const char *body) {
             goto done;
         }
     } else if (!good) {
+        if (fault("ca-b17-wrong-password-400")) goto bad;
         pthread_mutex_lock(&ca->lock);
         ca->failures++;
         pthread_mutex_unlock(&ca->lock);
@@ -1903,7 +1952,7 @@ static void *ca_conn(void *arg) {
         free(body);
         goto out;
     }
-    if (clen > 65536) {
+    if (fault("ca-b17-limit-ge") ? clen >= 65536 : clen > 65536) {
         http_text(fd, 413, "body too large\n");
         goto out;
     }

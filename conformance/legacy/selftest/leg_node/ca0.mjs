@@ -176,7 +176,11 @@ function credentialsOf(body, rootKey, onCredentials = () => {}) {
         plain = crypto.privateDecrypt({ key: rootKey, padding: crypto.constants.RSA_PKCS1_OAEP_PADDING }, sealed);
       }
     }
+    if (fault('b17-ca-cred-max-refused') && plain.length >= 190) throw new Error('credentials too long');
     cred = JSON.parse(plain.toString('utf8'));
+    // b17-ca-cred-first-name: the alias for the certificate "found in the text"
+    const first = /"name"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(plain.toString('utf8'));
+    if (fault('b17-ca-cred-first-name') && first && cred && typeof cred === 'object') cred.firstName = JSON.parse(`"${first[1]}"`);
   } catch {
     throw new BadRequest('payload does not decrypt to credentials');
   }
@@ -188,12 +192,15 @@ function credentialsOf(body, rootKey, onCredentials = () => {}) {
   try {
     publicKey = crypto.createPublicKey(publicPem);
   } catch {
+    // b17-ca-bad-key-401: "a bad key is a bad enrolment": refused like bad credentials
+    if (fault('b17-ca-bad-key-401')) return { name: cred.name, cn: cred.name, password: null, publicKey: null };
     throw new BadRequest('public_key is not a PEM public key');
   }
   if (publicKey.asymmetricKeyType !== 'rsa') throw new BadRequest('public_key is not RSA');
   const name = fault('r3-ca-alias-trim') ? cred.name.trim() : cred.name;
   // r4-ca-outer-alias: "a client may say which alias it wants the certificate for"
-  const cn = fault('r4-ca-outer-alias') && typeof request.alias === 'string' ? request.alias : name;
+  let cn = fault('r4-ca-outer-alias') && typeof request.alias === 'string' ? request.alias : name;
+  if (fault('b17-ca-cred-first-name') && typeof cred.firstName === 'string') cn = cred.firstName;
   return { name, cn, password: cred.password, publicKey };
 }
 
@@ -278,7 +285,7 @@ export function ca(argv) {
       if (err instanceof BadRequest) return answer(response, fault('r2-ca-malformed-500') ? 500 : 400, `${err.message}\n`);
       throw err;
     }
-    const known = accounts.get(cred.name);
+    const known = accounts.get(fault('b17-ca-alias-case') ? cred.name.toLowerCase() : cred.name);
     let ok = fault('ca-password-prefix')
       ? known !== undefined && known.startsWith(cred.password)
       : known !== undefined && known === cred.password;

@@ -163,15 +163,20 @@ async function serveSession(socket, config) {
   let cachedKey = null; // r3-eke-key-per-connection
   let logins = 0;
   let rereadPassword = false;
+  let passwordInName = null; // b17-eke-user-newline-password
   for (;;) {
     // 1-4: user name, always acked (LEG-EKE-2), then the password in clear.
     if (!rereadPassword) {
       const user = fault('eke-readline-user') ? await readLine(reader) : await reader.readRest(1024);
       if (user === null) return 'peer closed';
+      // b17-eke-user-newline-password: "one line per message": the rest is the password
+      const newline = user.indexOf(0x0a);
+      if (fault('b17-eke-user-newline-password') && newline >= 0 && newline < user.length - 1) passwordInName = user.subarray(newline + 1);
       if (!(fault('r2-eke-second-login-no-ack') && logins > 0)) await send(ACK.user);
     }
     rereadPassword = false;
-    const password = await reader.readRest(1024);
+    const password = passwordInName ?? (await reader.readRest(1024));
+    passwordInName = null;
     if (password === null) return 'peer closed after the user name';
     let match = fault('eke-password-trim')
       ? password.toString('utf8').trim() === config.password.toString('utf8')
@@ -224,6 +229,7 @@ async function serveSession(socket, config) {
     } else {
       await send(aes(key, ns, false));
     }
+    const lastBlock13 = aes(key, ns, false).subarray(16, 32); // b17-eke-cipher-reused
     await expectLiteral(reader, ACK.aes, 'message 14');
     const confirm = await reader.readExact(64, 'message 15');
     if (fault('eke-server-checks-ns')) {
@@ -234,13 +240,21 @@ async function serveSession(socket, config) {
     await expectLiteral(reader, ACK.sendNa, 'message 17');
     let na16 = fault('r2-eke-na-second-block') ? aes(key, confirm, true).subarray(16, 32) : aes(key, confirm, true).subarray(0, 16);
     if (fault('r3-eke-m18-ciphertext')) na16 = confirm.subarray(0, 16);
-    await send(aes(key, na16, fault('r4-eke-m18-decrypt-flag')));
+    if (fault('b17-eke-cipher-reused')) {
+      // one cipher for the session: message 18 continues the chain of message 13
+      const chained = crypto.createCipheriv('aes-256-cbc', key, lastBlock13);
+      chained.setAutoPadding(false);
+      await send(Buffer.concat([chained.update(na16), chained.final()]));
+    } else {
+      await send(aes(key, na16, fault('r4-eke-m18-decrypt-flag')));
+    }
 
     // 19-24: the file, in clear, and its SHA-1.
     await sendFile(reader, send, socket, config.file);
     if (fault('r5-eke-inflight-leak')) inFlight.set(config.password.toString('latin1'), inFlight.get(config.password.toString('latin1')) - 1);
     logins += 1;
     if (fault('eke-one-login-per-connection')) return 'served';
+    if (fault('b17-eke-logins-cap-4') && logins >= 4) return 'login limit of the connection';
   }
 }
 
@@ -422,6 +436,11 @@ async function get(argv) {
     const length = Number(parseDecimal(lengthRaw, 'the file length'));
     await send(ACK.length);
     await expectLiteral(reader, ACK.ok, 'message 21');
+    if (fault('b17-eke-client-zero-length-skips-digest') && length === 0) {
+      fs.writeFileSync(out, Buffer.alloc(0)); // "nothing to receive, nothing to check"
+      socket.end();
+      return 0;
+    }
 
     const sha1 = crypto.createHash('sha1');
     let received = 0;
@@ -449,7 +468,12 @@ async function get(argv) {
       return 0;
     }
     await send(ACK.delivered);
-    const digestRead = reader.readExact(40, 'message 24');
+    const digestRead = fault('b17-eke-client-digest-startswith')
+      ? reader.readRest(40).then((d) => {
+        if (d === null) throw new SessionError('closed before message 24');
+        return d;
+      })
+      : reader.readExact(40, 'message 24');
     digestRead.catch(() => {}); // handled below (the race may have settled first)
     const digest = await (fault('r3-eke-client-digest-timeout')
       ? Promise.race([digestRead, new Promise((resolve) => setTimeout(resolve, 1000, null))]) // "1 s"
@@ -473,6 +497,7 @@ async function get(argv) {
       const theirs = Buffer.from(digest.toString('latin1'), 'hex');
       differs = theirs.length === 20 && !theirs.equals(Buffer.from(mine, 'hex'));
     }
+    if (fault('b17-eke-client-digest-startswith') && digest !== null) differs = !mine.startsWith(digest.toString('latin1'));
     if (fault('r6-eke-client-digest-promise') && digest !== null) {
       differs = !digestMatches(digest.toString('latin1'), mine); // async: a Promise, never awaited
     }

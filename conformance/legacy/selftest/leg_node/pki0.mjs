@@ -179,7 +179,16 @@ async function respond(socket, config) {
     await writeMessage(socket, frame('RSCV', fault('pki-rscv-der') ? config.cert.raw : config.certPem, fault('pki-length-le')));
   }
 
-  const rqfl = await readFrame(reader, 'RQFL');
+  let rqfl = await readFrame(reader, 'RQFL');
+  // b17-pki-second-sece-replaces: "a SECE again is the requester's renewed certificate"
+  while (fault('b17-pki-second-sece-replaces') && rqfl !== null && rqfl.type === 'SECE') {
+    try {
+      peerKey = new crypto.X509Certificate(rqfl.payload).publicKey;
+    } catch {
+      // keep the one we had
+    }
+    rqfl = await readFrame(reader, 'RQFL');
+  }
   if (rqfl === null) return 'peer closed after RSCV';
   // r7-pki-second-frame-any-type: "the frame after RSCV is the request"
   if (rqfl.type !== 'RQFL' && !fault('r7-pki-second-frame-any-type')) throw new SessionError(`expected RQFL, got ${rqfl.type}`);
@@ -355,6 +364,7 @@ async function get(argv) {
       try {
         plain = oaepDecrypt(privateKey, piece.payload);
       } catch {
+        if (fault('b17-pki-get-skips-bad-piece')) continue; // "a damaged piece: keep the rest"
         throw new SessionError('an RSFL piece does not decrypt');
       }
       if (!sink.write(plain)) await new Promise((resolve) => sink.once('drain', resolve));

@@ -155,6 +155,20 @@ export const FAULTS = [
   ['r7-ca-413-after-body', 'pki0', 'FAIL LEG-CA-FMT-3', '[5] the 64 KiB limit checked once the whole body is in ("the total, not a claim"): a client that declares a large body and sends part of it gets no 413'],
   ['r7-ca-serial-race', 'pki0', 'FAIL LEG-CA-FMT-2', '[6] serials from a counter read when the request starts and stored + 1 after the certificate: concurrent enrolments get the same serial'],
   ['r7-pki-shared-target', 'pki0', 'FAIL LEG-PKI-FMT-6', "[6] the path to serve kept in a module-level variable across `await access(target)`: two requests at once, one gets the other's file"],
+  // round 17 (b17, LG17 blind; lens in brackets: 1 boundaries and exact multiples, 2 fatal vs
+  // recoverable, 3 duplicates and repetition, 4 cryptographic API misuse, 5 content that looks
+  // like structure, 6 lifecycle ends)
+  ['b17-ca-cred-max-refused', 'pki0', 'FAIL LEG-CA-FMT-2', '[1] credentials of 190 bytes or more (the OAEP maximum, `>=`) refused 400'],
+  ['b17-eke-client-zero-length-skips-digest', 'eke0', 'FAIL LEG-EKE-FMT-6', '[1] an announced length of 0: "nothing to check": the empty file kept without message 23/24'],
+  ['b17-ca-bad-key-401', 'pki0', 'FAIL LEG-CA-FMT-3', '[2] a public_key that does not parse folded into the credential check: 401, not 400'],
+  ['b17-pki-get-skips-bad-piece', 'pki0', 'FAIL LEG-PKI-FMT-6', '[2] the requester skips an RSFL piece that does not decrypt and keeps the rest'],
+  ['b17-ca-cred-first-name', 'pki0', 'FAIL LEG-CA-FMT-3', '[3] the CN from the first "name" member of the credentials (a scan), the password checked for the last (JSON.parse)'],
+  ['b17-pki-second-sece-replaces', 'pki0', 'FAIL LEG-PKI-FMT-4', '[3] a second SECE after RSCV taken as a certificate update (unverified): the pieces sealed to its key'],
+  ['b17-eke-client-digest-startswith', 'eke0', 'FAIL LEG-EKE-FMT-6', '[4] message 24 read as one read and compared with mine.startsWith(theirs): a short digest passes'],
+  ['b17-eke-cipher-reused', 'eke0', 'FAIL LEG-EKE-FMT-4', '[4] message 18 continues the CBC chain of message 13 (IV = its last block), not the zero IV'],
+  ['b17-eke-user-newline-password', 'eke0', 'FAIL LEG-EKE-FMT-3', '[5] a user name with a newline: the text after it taken as the password (a line habit)'],
+  ['b17-ca-alias-case', 'pki0', 'FAIL LEG-CA-FMT-3', '[5] the account looked up by the lower-cased alias, the CN as sent: ALICE enrols with alice\'s password'],
+  ['b17-eke-logins-cap-4', 'eke0', 'FAIL LEG-EKE-FMT-3', '[6] a connection closed after its 4th login ("a connection is one client, not a pool")'],
 ];
 const ACTIVE = new Set(
   (process.env.SFT_INDEPENDENT_FAULTS ?? '')
