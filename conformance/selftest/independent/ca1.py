@@ -229,6 +229,59 @@ FAULTS: dict[str, tuple[str, str]] = {
         "CA-ENR-9",
         "rfile.read(length) trusted: a body ended by close_notify before its length is parsed",
     ),
+    # Round 17 (helper I23, blind, through the six lenses of round 17).
+    "b17-body-limit-inclusive": (  # L1: >= for >
+        "CA-ENR-9",
+        "a body of exactly 65536 bytes is refused 413 (the limit taken as exclusive)",
+    ),
+    "b17-backoff-first-doubled": (  # L1: the exponent counted from N - 1
+        "CA-ENR-7",
+        "the first backoff is already doubled: base * 2^(n - N + 1)",
+    ),
+    "b17-crl-lifetime-from-now": (  # L1/L6: nextUpdate from now, thisUpdate backdated
+        "CA-ENR-16",
+        "CRL lifetime 7 days counted from now while thisUpdate is backdated a minute",
+    ),
+    "b17-wrong-route-keeps-alive": (  # L2: a 404/405 keeps the connection, body unread
+        "CA-ENR-9",
+        "a 404/405 keeps the connection open without reading its (well-framed) body",
+    ),
+    "b17-empty-csr-bad-request": (  # L2: the wrong code for the condition
+        "CA-ENR-13",
+        "an empty csr string is answered 400 bad_request (missing member), not bad_csr",
+    ),
+    "b17-reenrol-same-key-replaces": (  # L3: a repeat supersedes the first record
+        "CA-ENR-11",
+        "re-enrolling the same key replaces the alias's earlier record: revoke misses it",
+    ),
+    "b17-aki-of-tls-key": (  # L4: a key swapped between purposes
+        "PKI-CERT-13",
+        "the AKI of issued certificates is computed from the CA's TLS key, not the root's",
+    ),
+    "b17-crl-signed-by-tls-key": (  # L4: a key swapped between purposes
+        "CA-ENR-8",
+        "the CRL is signed with the CA's TLS key (issuer name still the root's)",
+    ),
+    "b17-password-rstrip": (  # L5: a line end taken for a delimiter
+        "CA-ENR-2",
+        "the login's password is rstripped of CR/LF/spaces before it is hashed",
+    ),
+    "b17-alias-nul-cut": (  # L5: a C-string habit
+        "CA-ENR-6",
+        "the alias is cut at its first NUL: suite\\0x logs in as suite",
+    ),
+    "b17-not-after-midnight": (  # L6: certificates end at the end of their last day
+        "CA-ENR-10",
+        "notAfter rounded up to the next UTC midnight",
+    ),
+    "b17-serial-time-ns": (  # L4: randomness from a predictable source
+        "CA-ENR-10",
+        "the serial is time.time_ns() (unique, but 61 bits and predictable)",
+    ),
+    "b17-dummy-hash-cheaper": (  # L4: the dummy hash with other (cheaper) parameters
+        "CA-ENR-6",
+        "the dummy hash of an unknown alias uses scrypt N=2^10, not the accounts' 2^14",
+    ),
 }
 
 
@@ -349,6 +402,8 @@ class Throttle:
             return float(self.base)
         if "r2-backoff-uncapped" in FAULTY:
             return float(self.base * 2.0 ** max(0, failures - self.after))
+        if "b17-backoff-first-doubled" in FAULTY:
+            return float(min(self.cap, self.base * 2.0 ** max(0, failures - self.after + 1)))
         return float(min(self.cap, self.base * 2.0 ** max(0, failures - self.after)))
 
     def reserve(self, alias: str, address: str) -> tuple[str, int]:
@@ -479,6 +534,8 @@ class Authority:
                 return 1000 + len(issued)
         if "serial-32-bit" in FAULTY:
             return secrets.randbits(32) | 1
+        if "b17-serial-time-ns" in FAULTY:  # "unique and increasing: the clock in ns"
+            return time.time_ns()
         # 127 random bits, positive, 16 octets at most: unique without a registry.
         return secrets.randbits(127) | (1 << 126)
 
@@ -516,6 +573,8 @@ class Authority:
             .not_valid_after(
                 now + validity + dt.timedelta(hours=1)
                 if "validity-plus-skew" in FAULTY
+                else _midnight_after(now + validity)
+                if "b17-not-after-midnight" in FAULTY
                 else now + validity
             )
             .add_extension(
@@ -545,6 +604,8 @@ class Authority:
         authority_key = self.root_key.public_key()
         if "aki-of-subject" in FAULTY:
             authority_key = public_key  # "the key identifier of the certificate's key"
+        if "b17-aki-of-tls-key" in FAULTY:  # "the CA's key": the one it serves TLS with
+            authority_key = _tls_private_key(self.directory).public_key()
         if "no-key-identifiers" not in FAULTY:
             builder = builder.add_extension(
                 x509.SubjectKeyIdentifier.from_public_key(public_key),
@@ -562,6 +623,11 @@ class Authority:
             if user.get("revoked") and "revoked-can-enrol" not in FAULTY:
                 raise Refusal(401, "auth_failed", "authentication failed")
             issued = _load(self.directory / "issued.json", [])
+            if "b17-reenrol-same-key-replaces" in FAULTY:
+                spki = public_key.public_bytes(
+                    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+                ).hex()
+                issued = [e for e in issued if (e["alias"], e.get("spki")) != (alias, spki)]
             issued.append(
                 {
                     "alias": alias,
@@ -569,6 +635,11 @@ class Authority:
                     if "r2-serial-float" in FAULTY
                     else cert.serial_number,
                     "not_after": (now + validity).timestamp(),
+                    **(
+                        {"spki": spki}
+                        if "b17-reenrol-same-key-replaces" in FAULTY
+                        else {}
+                    ),
                 }
             )
             _save(self.directory / "issued.json", issued)
@@ -584,6 +655,8 @@ class Authority:
     def _make_crl(self) -> bytes:
         now = dt.datetime.now(dt.UTC)
         lifetime = dt.timedelta(days=30) if "crl-30-days" in FAULTY else CRL_LIFETIME
+        if "b17-crl-lifetime-from-now" in FAULTY:  # "the longest the SPEC allows", from now
+            lifetime = dt.timedelta(days=7, minutes=1)
         builder = (
             x509.CertificateRevocationListBuilder()
             .issuer_name(self.root.subject)
@@ -602,7 +675,21 @@ class Authority:
                 .build()
             )
         digest = hashes.SHA384() if "crl-sha384" in FAULTY else hashes.SHA256()
-        return builder.sign(self.root_key, digest).public_bytes(serialization.Encoding.DER)
+        signer = self.root_key
+        if "b17-crl-signed-by-tls-key" in FAULTY:
+            signer = _tls_private_key(self.directory)
+        return builder.sign(signer, digest).public_bytes(serialization.Encoding.DER)
+
+
+def _midnight_after(moment: dt.datetime) -> dt.datetime:
+    """The fault b17-not-after-midnight: "valid through its last day"."""
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day + dt.timedelta(days=1)
+
+
+def _tls_private_key(directory: Path) -> Any:
+    """The CA's own TLS key (the faults b17-aki-of-tls-key, b17-crl-signed-by-tls-key)."""
+    return serialization.load_pem_private_key((directory / "tls.key").read_bytes(), None)
 
 
 def _ku_fields(ku: x509.KeyUsage) -> dict[str, bool]:
@@ -744,6 +831,12 @@ class Service:
         ):
             raise Refusal(400, "bad_request", "want alias, password and csr (strings)")
         alias, password, csr_text = obj["alias"], obj["password"], obj["csr"]
+        if "b17-empty-csr-bad-request" in FAULTY and not csr_text.strip():
+            raise Refusal(400, "bad_request", "the csr member is empty")
+        if "b17-alias-nul-cut" in FAULTY:
+            alias = alias.split("\0", 1)[0]  # "the name ends at its NUL"
+        if "b17-password-rstrip" in FAULTY:
+            password = password.rstrip("\r\n ")  # "pasted from a file"
         verdict, wait = self.throttle.reserve(alias, address) if throttled else ("ok", 0)
         if verdict == "throttled":
             if "retry-after-missing" in FAULTY:
@@ -840,7 +933,9 @@ class Service:
                 if "dummy" not in _CACHE:  # the fault: "its result never changes", so kept
                     _CACHE["dummy"] = _hash_password(password, self.dummy_salt)
                 return False
-            if "no-dummy-hash" not in FAULTY or user is not None:
+            if "b17-dummy-hash-cheaper" in FAULTY and user is None:
+                hashlib.scrypt(password.encode(), salt=self.dummy_salt, dklen=32, n=2**10, r=8, p=1)
+            elif "no-dummy-hash" not in FAULTY or user is not None:
                 _hash_password(password, self.dummy_salt)  # as long as a known alias
             return False
         digest = _hash_password(password, bytes.fromhex(user["salt"]))
@@ -931,6 +1026,12 @@ class Handler(BaseHTTPRequestHandler):
         except Refusal as refusal:
             if not ("keepalive-unthrottled" in FAULTY and refusal.status == 401):
                 self.close_connection = True
+            if "b17-wrong-route-keeps-alive" in FAULTY and refusal.status in (404, 405):
+                # "a wrong path is harmless: keep it" (unless its body's length is unknown)
+                lengths = set(self.headers.get_all("Content-Length") or [])
+                known = not self.headers.get_all("Transfer-Encoding") and len(lengths) <= 1
+                if known and all(v.isascii() and v.isdigit() for v in lengths):
+                    self.close_connection = False
             if "r2-bad-length-keeps-alive" in FAULTY and refusal.code in (
                 "bad_request",
                 "length_required",
@@ -995,7 +1096,8 @@ class Handler(BaseHTTPRequestHandler):
         early = b""
         if "body-read-before-limit" in FAULTY:
             early = self.rfile.read(length)
-        if length > MAX_BODY and "body-unbounded" not in FAULTY:
+        over = length >= MAX_BODY if "b17-body-limit-inclusive" in FAULTY else length > MAX_BODY
+        if over and "body-unbounded" not in FAULTY:
             # Answered from the headers alone, the body unread (SPEC allows it; the
             # suite must then still see the 413).
             raise Refusal(413, "too_large", f"bodies are at most {MAX_BODY} bytes")

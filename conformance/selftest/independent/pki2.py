@@ -73,6 +73,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ctypes
 import datetime
 import enum
@@ -363,7 +364,7 @@ FAULTS: dict[str, Fault] = {
         "APP-PUT-1", "test_client_put.py", "initiator: DATA sent before the RSFL", client=True
     ),
     "initiator-put-empty-data": Fault(
-        "FRM-13",
+        "FRM-14",  # the sender's rule (test_client_put.py cites FRM-14, not FRM-13)
         "test_client_put.py",
         "initiator: an empty file sent as one empty DATA frame",
         client=True,
@@ -568,6 +569,81 @@ FAULTS: dict[str, Fault] = {
         "initiator: KeyUsage refused only for keyCertSign/cRLSign; no digitalSignature passes",
         client=True,
     ),
+    # Round 17 (helper I23, blind, through the six lenses of round 17).
+    "b17-data-limit-exclusive": Fault(  # L1: >= for >
+        "FRM-13",
+        "test_framing.py",
+        "responder: a DATA frame of exactly 1 048 576 bytes refused bad_frame",
+    ),
+    "b17-name-4096-exclusive": Fault(  # L1: >= for >
+        "APP-NAME-7",
+        "test_app_names.py",
+        "responder: a name of exactly 4096 UTF-8 bytes refused forbidden",
+    ),
+    "b17-integrity-nonfatal": Fault(  # L2: a fatal error that leaves the connection open
+        "ERR-3",
+        "test_app_put.py",
+        "responder: a put's integrity_failed at DONE is sent and the connection kept (idle)",
+    ),
+    "b17-exists-leaves-receiving": Fault(  # L2: a refused request leaves its state behind
+        # (blind: ERR-3 in test_app_refused_put_followers.py, which judges it as APP-3)
+        "APP-3",
+        "test_app_refused_put_followers.py test_framing.py test_interop_refused_put_state.py",
+        "responder: a PUTF refused exists leaves the session RECEIVING",
+    ),
+    "b17-dup-keys-top-level-only": Fault(  # L3: a duplicate below the top level
+        "FRM-9",
+        "test_framing.py",
+        "responder: duplicate keys refused only among the frame's own members",
+    ),
+    "b17-done-sha-prefix-compare": Fault(  # L4: a digest compared on a prefix
+        "APP-PUT-5",
+        "test_app_put.py",
+        "responder: DONE.sha256 compared with the data's digest on its first 32 digits",
+    ),
+    "b17-get-digest-per-chunk": Fault(  # L4: a running digest restarted in the loop
+        "APP-GET-2",
+        "test_app_get.py",
+        "responder: a get's DONE.sha256 is the digest of the last DATA chunk only",
+    ),
+    "b17-dotdot-substring": Fault(  # L5: '..' inside a longer component
+        # (blind: APP-NAME-2; test_app_put_dot_runs.py judges it as APP-PUT-2)
+        "APP-PUT-2",
+        "test_app_put_dot_runs.py",
+        "responder: any name containing '..' refused forbidden (a..b, x...)",
+    ),
+    "b17-partial-substring-get": Fault(  # L5: the reserved prefix found anywhere
+        # (blind: missed by every APP-GET-2 file; caught by the round-17 case below)
+        "APP-GET-2",
+        "test_app_reserved_prefix_lookalikes.py",
+        "responder: a get of a name containing .sft-partial- anywhere is not_found",
+    ),
+    "b17-put-forbidden-closes": Fault(  # L2: a recoverable refusal that ends the connection
+        "ERR-3",
+        "test_app_refusals.py",
+        "responder: a PUTF whose name is refused forbidden closes the connection",
+    ),
+    "b17-name-stripped": Fault(  # L5: white space around a name taken for a delimiter
+        "APP-NAME-3",
+        "test_app_names.py",
+        "responder: names are stripped of surrounding white space before use",
+    ),
+    "b17-empty-file-not-found": Fault(  # L1: a file of 0 bytes taken for no file
+        "APP-GET-2",
+        "test_app_get.py",
+        "responder: a get of an empty regular file is answered not_found",
+    ),
+    "b17-put-last-chunk-dropped": Fault(  # L6/L1: the chunk that reaches the size
+        "APP-PUT-5",
+        "test_app_put.py",
+        "responder: the DATA chunk that completes the put is hashed but not written",
+    ),
+    "b17-eof-full-put-stored": Fault(  # L6: the end of the connection taken for DONE
+        # (blind: APP-PUT-5, missed; test_app_put.py judges it as APP-STORE-3)
+        "APP-STORE-3",
+        "test_app_put.py",
+        "responder: a put whose bytes all arrived is stored when the connection ends",
+    ),
 }
 
 
@@ -731,11 +807,34 @@ def _walk_strings(value: Any) -> Iterator[str]:
             yield from _walk_strings(item)
 
 
+def _top_level_unique(text: str) -> Any:
+    """The fault b17-dup-keys-top-level-only: "the frame's members" checked, not below."""
+    value = json.loads(text, object_pairs_hook=list, parse_constant=_refuse_constant)
+
+    def plain(item: Any) -> Any:
+        if isinstance(item, list) and all(isinstance(p, tuple) for p in item):
+            return {k: plain(v) for k, v in item}
+        if isinstance(item, list):
+            return [plain(v) for v in item]
+        return item
+
+    if isinstance(value, list) and all(isinstance(p, tuple) for p in value):
+        keys = [k for k, _ in value]
+        if len(keys) != len(set(keys)):
+            raise ValueError("duplicate key")
+    return plain(value)
+
+
 def parse_control(payload: bytes) -> dict[str, Any]:
     """FRM-8/9: a UTF-8 JSON object, no duplicate key, no NaN/Infinity, no lone surrogate."""
     try:
         text = payload.decode("utf-8")
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
+        if _fault("b17-dup-keys-top-level-only"):
+            value = _top_level_unique(text)
+        else:
+            value = json.loads(
+                text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant
+            )
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise FrameError(ErrorCode.BAD_FRAME, "control payload is not a JSON object") from exc
     if not isinstance(value, dict):
@@ -797,18 +896,24 @@ def _refused_character(ch: str) -> bool:
 def check_name(name: str) -> list[str]:
     """SPEC §3.5: the name's components, or FrameError(forbidden). Used literally."""
     forbidden = ErrorCode.FORBIDDEN
+    if _fault("b17-name-stripped"):
+        name = name.strip()  # "a pasted name carries a stray space"
     if not name:
         raise FrameError(forbidden, "empty name")
     try:
         encoded = name.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise FrameError(forbidden, "name is not Unicode text") from exc
-    if len(encoded) > (255 if _fault("name-total-255") else 4096):
+    if len(encoded) > (255 if _fault("name-total-255") else 4096) or (
+        _fault("b17-name-4096-exclusive") and len(encoded) >= 4096
+    ):
         raise FrameError(forbidden, "name longer than 4096 bytes")
     if name.startswith("/") or (_DRIVE.match(name) and not _fault("drive-letter-allowed")):
         raise FrameError(forbidden, "absolute name")
     if any(_refused_character(ch) for ch in name):
         raise FrameError(forbidden, "name holds a forbidden character")
+    if _fault("b17-dotdot-substring") and ".." in name:
+        raise FrameError(forbidden, "'..' in the name")
     parts = name.split("/")
     if _fault("r12b-name-empty-components"):
         parts = [p for p in parts if p]  # "a//b is a/b, as every shell has it"
@@ -846,7 +951,9 @@ def open_in_share(share: str, parts: list[str]) -> int:
     relative = os.path.relpath(resolved, root).split("/")
     if relative == ["."]:
         raise FrameError(ErrorCode.NOT_FOUND, "no such file")
-    if relative[-1].startswith(PARTIAL_PREFIX):
+    if relative[-1].startswith(PARTIAL_PREFIX) or (
+        _fault("b17-partial-substring-get") and PARTIAL_PREFIX in relative[-1]
+    ):
         raise FrameError(ErrorCode.NOT_FOUND, "no such file")
     flags_dir = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
     fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -1459,6 +1566,14 @@ class _Session:
             self._discard_put()
             await send_fatal(self.channel, exc, self.limits)
         except ConnectionEnded:
+            put = self.put
+            if put is not None and _fault("b17-eof-full-put-stored") and put.received == put.size:
+                # "every byte arrived: the DONE is a formality"
+                os.fsync(put.fd)
+                os.close(put.fd)
+                put.fd = -1
+                with contextlib.suppress(OSError):
+                    os.link(put.temp, os.path.join(self.responder.inbox, put.final))
             if self.put is not None:
                 _log(f"{self.alias}: put of {self.put.final!r} cut short")
             self._discard_put()
@@ -1569,6 +1684,9 @@ class _Session:
             return
         try:
             size = os.fstat(fd).st_size
+            if size == 0 and _fault("b17-empty-file-not-found"):  # "nothing there to send"
+                await self.send(error_frame(ErrorCode.NOT_FOUND, "no such file"))
+                return
             if size > self.limits.max_file_size or (
                 _fault("get-too-large-inclusive") and size == self.limits.max_file_size
             ):
@@ -1581,6 +1699,8 @@ class _Session:
                 chunk = os.read(fd, min(SEND_CHUNK, left))
                 if not chunk:
                     raise FrameError(ErrorCode.INTERNAL, "the file shrank while sent")
+                if _fault("b17-get-digest-per-chunk"):
+                    digest = hashlib.sha256()  # "one digest per frame read"
                 digest.update(chunk)
                 left -= len(chunk)
                 await self.send(encode_frame("DATA", chunk))
@@ -1621,7 +1741,16 @@ class _Session:
             if _fault("b4-inbox-absent-cache"):
                 _ABSENT_NAMES.add(final)  # "it was not there: no need to look again"
         except FrameError as exc:
+            if _fault("b17-exists-leaves-receiving") and exc.code == ErrorCode.EXISTS:
+                # "the temporary is made first: the answer can come after"
+                temp = os.path.join(self.responder.inbox, PARTIAL_PREFIX + secrets.token_hex(12))
+                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+                self.responder.live_temporaries.add(temp)
+                self.put = _Put(name.rsplit("/", 1)[-1], temp, fd, size, announced)
             await self.send(error_frame(exc.code, exc.message))
+            if _fault("b17-put-forbidden-closes") and exc.code == ErrorCode.FORBIDDEN:
+                await self.channel.close()  # "a bad name is an attack: end it"
+                raise ConnectionEnded(True) from None
             if _fault("r2-put-too-large-closes") and exc.code == ErrorCode.TOO_LARGE:
                 await self.channel.close()  # "a file we cannot take ends it"
                 raise ConnectionEnded(True) from None
@@ -1644,6 +1773,8 @@ class _Session:
         assert put is not None
         if (length == 0 and not _fault("empty-data-accepted")) or length > DATA_LIMIT:
             raise FrameError(ErrorCode.BAD_FRAME, "DATA of 0 or more than 1 MiB")
+        if _fault("b17-data-limit-exclusive") and length >= DATA_LIMIT:
+            raise FrameError(ErrorCode.BAD_FRAME, "DATA of 0 or 1 MiB and more")
         late = _fault("put-extra-data-late")
         by_chunk = _fault("r12b-put-excess-by-chunk")
         if put.received + length > put.size and not late and not by_chunk:
@@ -1660,7 +1791,9 @@ class _Session:
             if by_chunk and put.received + len(chunk) > put.size:  # "count what arrives"
                 raise FrameError(ErrorCode.INTEGRITY_FAILED, "more data than announced")
             put.digest.update(chunk)
-            if put.received + len(chunk) <= put.size:
+            if put.received + len(chunk) < put.size or (
+                put.received + len(chunk) == put.size and not _fault("b17-put-last-chunk-dropped")
+            ):
                 os.write(put.fd, chunk)
             put.received += len(chunk)
 
@@ -1672,18 +1805,23 @@ class _Session:
         size = member_int(body, "size")
         sha = member_sha256(body, "sha256", required=True)
         actual = put.digest.hexdigest()
+        cut = 32 if _fault("b17-done-sha-prefix-compare") else 64  # "half the digest is plenty"
         if _fault("r12b-put-putf-sha-trusted") and put.announced_sha256 is not None:
             actual = put.announced_sha256  # "the initiator told us: no need to hash twice"
         if (
             (size != put.size and not _fault("done-size-unchecked"))
             or put.received != put.size
-            or not hmac.compare_digest(actual, (sha or "").lower())
+            or not hmac.compare_digest(actual[:cut], (sha or "").lower()[:cut])
             or (
                 put.announced_sha256 is not None
                 and put.announced_sha256 != actual
                 and not _fault("r2-announced-sha-unchecked")
             )
         ):
+            if _fault("b17-integrity-nonfatal"):  # "the file failed, not the connection"
+                self._discard_put()
+                await self.send(error_frame(ErrorCode.INTEGRITY_FAILED, "size or SHA-256 mismatch"))
+                return
             raise FrameError(ErrorCode.INTEGRITY_FAILED, "size or SHA-256 mismatch")
         os.fsync(put.fd)
         os.close(put.fd)

@@ -231,6 +231,7 @@ PKI_FILES = (
     "test_client_pki_eror_message_lengths.py",
     "test_client_pki_wrapped_payloads.py",
     "test_app_put_dot_runs.py",
+    "test_app_reserved_prefix_lookalikes.py",  # I23 (round 17)
     "test_app_put_text_bytes.py",
     "test_app_refused_put_followers.py",
     "test_app_duplicate_key_spellings.py",

@@ -178,6 +178,21 @@ _FILES: dict[str, tuple[str, ...]] = {
     "i8-options-cors": _ALL_CA,
     "i8-reader-per-get": _ALL_CA,
     "lead-short-body-taken": ("test_ca_incomplete_bodies.py",),
+    # Round 17 (helper I23): blind guesses by file name; the three the guess missed
+    # (wrong-route-keeps-alive, password-rstrip, alias-nul-cut) name the file that caught them.
+    "b17-body-limit-inclusive": _CA,
+    "b17-backoff-first-doubled": _THROTTLE,
+    "b17-crl-lifetime-from-now": ("test_pki_hardening.py::test_ca_crl_lives_at_most_seven_days",),
+    "b17-wrong-route-keeps-alive": ("test_ca_length_forms.py",),
+    "b17-empty-csr-bad-request": _CSR,
+    "b17-reenrol-same-key-replaces": _CA,
+    "b17-aki-of-tls-key": _CSR,
+    "b17-crl-signed-by-tls-key": _CA,
+    "b17-password-rstrip": ("test_ca_accounts.py",),
+    "b17-alias-nul-cut": ("test_ca_login_state.py",),
+    "b17-not-after-midnight": _CSR,
+    "b17-serial-time-ns": _CSR,
+    "b17-dummy-hash-cheaper": ("test_timing.py::test_ca_unknown_alias_costs_a_wrong_password",),
 }
 
 
