@@ -199,7 +199,7 @@ _OPS_FILES = (_ADMISSION, _SIZES_TIMERS, _NEIGHBOURS)
 _EKE_OPS_REQS = ("LIM-8", "LIM-1", "LIM-2", "LIM-5", "APP-BYE-1")
 _PKI_OPS_REQS = ("LIM-8", "LIM-2", "LIM-5", "APP-BYE-1")
 
-_EARLIER = (
+_EARLIER = reuse.Earlier(
     ambig.READINGS,
     fp1.READINGS,
     fp2.READINGS,
@@ -215,38 +215,10 @@ _EARLIER = (
     s14.READINGS,
     s15.READINGS,
 )
-
-
-def _earlier(name: str) -> Reading:
-    """An earlier session's reading, by its name."""
-    return reuse.earlier(_EARLIER, name)
-
-
-def _again(
-    earlier: str,
-    name: str,
-    requirements: tuple[str, ...],
-    test_files: tuple[str, ...],
-    description: str,
-    **changes: Any,
-) -> Reading:
-    """An earlier variant (its apply, profile and flags), judged by this session's cases."""
-    return reuse.again(_EARLIER, earlier, name, requirements, test_files, description, **changes)
-
-
-def _both(*names: str) -> Callable[[], None]:
-    """Several earlier variants planted together (one start, one run)."""
-    return reuse.together(_EARLIER, *names)
-
-
-def _plant(*applies: Callable[[], None]) -> Callable[[], None]:
-    """Several applies (new or earlier) planted together, in order."""
-
-    def apply() -> None:
-        for each in applies:
-            each()
-
-    return apply
+_earlier = _EARLIER.reading
+_again = _EARLIER.again
+_both = _EARLIER.together
+_plant = reuse.plant
 
 
 # ---------------------------------------------------------------- new variants: clients

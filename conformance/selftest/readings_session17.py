@@ -237,7 +237,7 @@ _R17_EKE_CLIENT_REQS = (
     "EKE-KS-2",
 )
 
-_EARLIER = (
+_EARLIER = reuse.Earlier(
     ambig.READINGS,
     fp1.READINGS,
     fp2.READINGS,
@@ -254,38 +254,10 @@ _EARLIER = (
     s15.READINGS,
     s16.READINGS,
 )
-
-
-def _earlier(name: str) -> Reading:
-    """An earlier session's reading, by its name."""
-    return reuse.earlier(_EARLIER, name)
-
-
-def _again(
-    earlier: str,
-    name: str,
-    requirements: tuple[str, ...],
-    test_files: tuple[str, ...],
-    description: str,
-    **changes: Any,
-) -> Reading:
-    """An earlier variant (its apply, profile and flags), judged by this session's cases."""
-    return reuse.again(_EARLIER, earlier, name, requirements, test_files, description, **changes)
-
-
-def _both(*names: str) -> Callable[[], None]:
-    """Several earlier variants planted together (one start, one run)."""
-    return reuse.together(_EARLIER, *names)
-
-
-def _plant(*applies: Callable[[], None]) -> Callable[[], None]:
-    """Several applies (new or earlier) planted together, in order."""
-
-    def apply() -> None:
-        for each in applies:
-            each()
-
-    return apply
+_earlier = _EARLIER.reading
+_again = _EARLIER.again
+_both = _EARLIER.together
+_plant = reuse.plant
 
 
 # ---------------------------------------------------------------- new variants: responders
