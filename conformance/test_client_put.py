@@ -169,6 +169,39 @@ def _drain(channel: Channel, seen: PutSeen, into: list[ReceivedFrame], seconds: 
             return
 
 
+def read_offer(channel: Channel, seen: PutSeen, name: str) -> str | None:
+    """A played responder's first read: the client's PUTF, recorded in `seen`; returns the
+    name it offers (`name` when it gives none), or None when the first frame is no PUTF."""
+    first = _next(channel, seen, READ_TIMEOUT)
+    if first is None or first.type != b"PUTF":
+        seen.ended = seen.ended or "no PUTF"
+        return None
+    seen.putf_raw = first.payload[:200].decode("utf-8", "replace")
+    seen.putf = first.json()
+    return str((seen.putf or {}).get("name", name))
+
+
+def read_put_data(channel: Channel, seen: PutSeen) -> tuple[int, str] | None:
+    """After an RSFL accept: the client's DATA up to its DONE (bounded, each frame in
+    `seen.sending`); (bytes, their SHA-256 hex), or None when the client stops or sends
+    another frame first."""
+    received = hashlib.sha256()
+    count = 0
+    for _ in range(MAX_FRAMES):
+        frame = _next(channel, seen, READ_TIMEOUT)
+        if frame is None:
+            return None
+        seen.sending.append(frame)
+        if frame.type == b"DATA":
+            received.update(frame.payload)
+            count += len(frame.payload)
+        elif frame.type == b"DONE":
+            return count, received.hexdigest()
+        else:
+            return None
+    return None
+
+
 def _store_reoffer(channel: Channel, seen: PutSeen, putf: ReceivedFrame) -> None:
     """An honest responder's side of a put offered again after a refusal: accept, read
     the file (bounded), answer its DONE; every frame goes to `seen.reoffers`."""

@@ -26,7 +26,6 @@ And an error code read with too few bits, on both paths:
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -146,36 +145,20 @@ def _serve(label: str, box: dict[str, object]) -> puts.Serve:
     step, send, _owed, _must, _req = _LIES[label]
 
     def serve(channel: Any, seen: puts.PutSeen, answer: puts.Answer, name: str) -> None:
-        first = puts._next(channel, seen, puts.READ_TIMEOUT)
-        if first is None or first.type != b"PUTF":
-            seen.ended = seen.ended or "no PUTF"
+        offered = puts.read_offer(channel, seen, name)
+        if offered is None:
             return
-        seen.putf_raw = first.payload[:200].decode("utf-8", "replace")
-        seen.putf = first.json()
-        offered = str((seen.putf or {}).get("name", name))
         if step == "accept":
             send(channel, {"accept": True, "name": offered})
             seen.answered = f"{label} (in place of RSFL accept)"
         else:
             channel.send_frame("RSFL", puts._accept(offered))
             seen.answered = "RSFL accept"
-            received = hashlib.sha256()
-            count = 0
-            for _ in range(puts.MAX_FRAMES):
-                frame = puts._next(channel, seen, puts.READ_TIMEOUT)
-                if frame is None:
-                    return
-                seen.sending.append(frame)
-                if frame.type == b"DATA":
-                    received.update(frame.payload)
-                    count += len(frame.payload)
-                elif frame.type == b"DONE":
-                    break
-                else:
-                    return
-            else:
+            got = puts.read_put_data(channel, seen)
+            if got is None:
                 return
-            send(channel, {"size": count, "sha256": received.hexdigest()})
+            count, digest = got
+            send(channel, {"size": count, "sha256": digest})
             seen.answered += f"; {label} (in place of the receipt DONE)"
         box["lied"] = time.monotonic()
         event = channel.recv_frame(deadline_after(_ANSWER_WITHIN))

@@ -15,7 +15,6 @@ The suite plays the responder (test_client_put.py's machinery, `client_put_cmd`)
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -57,32 +56,16 @@ def _serve_bad_receipt(kind: str) -> puts.Serve:
     make = _RECEIPTS[kind][1]
 
     def serve(channel: Any, seen: puts.PutSeen, answer: puts.Answer, name: str) -> None:
-        first = puts._next(channel, seen, puts.READ_TIMEOUT)
-        if first is None or first.type != b"PUTF":
-            seen.ended = seen.ended or "no PUTF"
+        offered = puts.read_offer(channel, seen, name)
+        if offered is None:
             return
-        seen.putf_raw = first.payload[:200].decode("utf-8", "replace")
-        seen.putf = first.json()
-        offered = str((seen.putf or {}).get("name", name))
         channel.send_frame("RSFL", puts._accept(offered))
         seen.answered = "RSFL accept"
-        received = hashlib.sha256()
-        count = 0
-        for _ in range(puts.MAX_FRAMES):
-            frame = puts._next(channel, seen, puts.READ_TIMEOUT)
-            if frame is None:
-                return
-            seen.sending.append(frame)
-            if frame.type == b"DATA":
-                received.update(frame.payload)
-                count += len(frame.payload)
-            elif frame.type == b"DONE":
-                break
-            else:
-                return
-        else:
+        got = puts.read_put_data(channel, seen)
+        if got is None:
             return
-        receipt = make(count, received.hexdigest())
+        count, digest = got
+        receipt = make(count, digest)
         channel.send_frame("DONE", receipt)
         seen.answered += f"; DONE {receipt!r} (malformed)"
         puts._drain(channel, seen, seen.after, puts.AFTER_WAIT)

@@ -13,7 +13,6 @@ frame and, right behind it, the honest receipt.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -66,33 +65,17 @@ def test_initiator_put_refuses_a_stray_frame_before_its_receipt(
     box: dict[str, object] = {}
 
     def serve(channel: Any, seen: puts.PutSeen, answer: puts.Answer, name: str) -> None:
-        first = puts._next(channel, seen, puts.READ_TIMEOUT)
-        if first is None or first.type != b"PUTF":
-            seen.ended = seen.ended or "no PUTF"
+        offered = puts.read_offer(channel, seen, name)
+        if offered is None:
             return
-        seen.putf_raw = first.payload[:200].decode("utf-8", "replace")
-        seen.putf = first.json()
-        offered = str((seen.putf or {}).get("name", name))
         channel.send_frame("RSFL", puts._accept(offered))
         seen.answered = "RSFL accept"
-        received = hashlib.sha256()
-        count = 0
-        for _ in range(puts.MAX_FRAMES):
-            frame = puts._next(channel, seen, puts.READ_TIMEOUT)
-            if frame is None:
-                return
-            seen.sending.append(frame)
-            if frame.type == b"DATA":
-                received.update(frame.payload)
-                count += len(frame.payload)
-            elif frame.type == b"DONE":
-                break
-            else:
-                return
-        else:
+        got = puts.read_put_data(channel, seen)
+        if got is None:
             return
+        count, digest = got
         channel.send_raw(_stray(kind, offered, count))
-        channel.send_frame("DONE", {"size": count, "sha256": received.hexdigest()})
+        channel.send_frame("DONE", {"size": count, "sha256": digest})
         seen.answered += f"; {kind}, then the honest receipt DONE"
         box["stray"] = True
         event = channel.recv_frame(deadline_after(_ANSWER_WITHIN))
