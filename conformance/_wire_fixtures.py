@@ -29,6 +29,8 @@ from conformance.pki_channel import (
     HostileResponder,
     PkiChannel,
     Script,
+    client_context,
+    connect_pki,
     server_context,
 )
 from conformance.plugin import TranscriptBook, unsupported
@@ -37,6 +39,7 @@ from conformance.wire import (
     ERROR_CODES,
     MAX_DATA_PAYLOAD,
     ConformanceFailure,
+    Event,
     Expectation,
     ExpectClose,
     ExpectError,
@@ -58,6 +61,7 @@ __all__ = [
     "check_well_formed",
     "client_template",
     "fresh_name",
+    "first_answer_as",
     "get_file",
     "judge_put_stored_under_basename",
     "known_file",
@@ -233,6 +237,34 @@ def judge_put_stored_under_basename(
                 f"{base!r} holding the {len(data)} bytes sent",
                 "missing" if not stored.is_file() else f"{stored.stat().st_size} other bytes",
             )
+
+
+def first_answer_as(
+    target: Target,
+    cert: Path,
+    key: Path,
+    what: str,
+    transcripts: TranscriptBook,
+    name: str,
+) -> Event | None:
+    """The responder's first answer to `RQFL name` from a client presenting `cert`/`key`
+    (described by `what`), or None when it refused that client at the handshake; the
+    connection's transcript goes to `transcripts` either way."""
+    if target.root is None:
+        unsupported("the target declares no organisation root (--root)")
+        return None
+    result = connect_pki(
+        target.host, target.port, client_context(target.root, cert, key), name=what
+    )
+    if not isinstance(result, PkiChannel):
+        transcripts.add(result.transcript)
+        return None
+    transcripts.add(result)
+    try:
+        result.send_frame("RQFL", {"name": name})
+        return result.recv_frame(deadline_after(result.timeout))
+    finally:
+        result.close()
 
 
 def put_file(

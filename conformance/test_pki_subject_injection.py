@@ -29,11 +29,10 @@ from pathlib import Path
 import pytest
 
 from conformance import x509 as lab_x509
-from conformance._wire_fixtures import TranscriptBook, lab_pki, suite_identity
-from conformance.pki_channel import PkiChannel, client_context, connect_pki
+from conformance._wire_fixtures import TranscriptBook, first_answer_as, lab_pki, suite_identity
 from conformance.plugin import unsupported
 from conformance.target import Target
-from conformance.wire import ConformanceFailure, ReceivedFrame, deadline_after
+from conformance.wire import ConformanceFailure, ReceivedFrame
 
 _OU = "2.5.4.11"
 _OUTSIDER = "sft-conformance-outsider"
@@ -82,19 +81,10 @@ def test_value_that_looks_like_a_cn_does_not_name_the_peer(
         cert, key = lab.employee(_OUTSIDER).write(tmp_path, case)
     order = f"CN={_OUTSIDER}, then {value!r}" if after else f"{value!r}, then CN={_OUTSIDER}"
     what = f"a client certificate whose subject is {order} ({case})"
-    result = connect_pki(
-        target.host, target.port, client_context(target.root, cert, key), name=what
-    )
-    if not isinstance(result, PkiChannel):
-        transcripts.add(result.transcript)
-        return  # refused at the handshake
-    transcripts.add(result)
     name = target.files[0].name if target.files else "hello.txt"
-    try:
-        result.send_frame("RQFL", {"name": name})
-        first = result.recv_frame(deadline_after(result.timeout))
-    finally:
-        result.close()
+    first = first_answer_as(target, cert, key, what, transcripts, name)
+    if first is None:
+        return  # refused at the handshake
     if isinstance(first, ReceivedFrame) and first.type == b"RSFL":
         raise ConformanceFailure.evidence(
             f"PKI-ID-4: {what}; {_OUTSIDER!r} is not on the allow list, {allowed!r} is",
