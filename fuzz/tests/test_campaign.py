@@ -32,7 +32,11 @@ def fake(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[FakeE
 
 
 def _fuzz(
-    target: Target, findings: Path, examples: int, liveness_every: int = 1
+    target: Target,
+    findings: Path,
+    examples: int,
+    liveness_every: int = 1,
+    max_requests: int = 32,
 ) -> tuple[Fuzzer, str, Path | None]:
     fuzzer = Fuzzer(
         target, RunConfig(deadline=1.0, setup_timeout=5.0), liveness_every=liveness_every
@@ -44,6 +48,7 @@ def _fuzz(
         budget_seconds=30.0,
         seed_value=12345,
         findings=findings,
+        max_requests=max_requests,
     )
     return fuzzer, result.failure, result.saved
 
@@ -60,7 +65,9 @@ def test_an_honest_target_survives_a_campaign(
 def test_a_failure_is_shrunk_saved_and_replayed(
     fake: tuple[FakeEkeServer, Target], tmp_path: Path
 ) -> None:
-    _fuzzer, failure, saved = _fuzz(fake[1], tmp_path / "findings", 200, liveness_every=0)
+    _fuzzer, failure, saved = _fuzz(
+        fake[1], tmp_path / "findings", 200, liveness_every=0, max_requests=8
+    )
     assert "APP-GET-2" in failure and saved is not None and "python -m fuzz replay" in failure
     case = load_case(saved)
     assert "APP-GET-2" in case.requirements

@@ -105,6 +105,7 @@ def test_a_close_after_a_non_fatal_error_is_found_and_saved_up_to_that_request(
         budget_seconds=60.0,
         seed_value=2024,
         findings=tmp_path / "findings",
+        max_requests=8,
     )
     assert "[APP-2]" in result.failure and result.saved is not None, result.failure
     case = load_case(result.saved)
