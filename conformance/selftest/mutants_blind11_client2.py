@@ -313,6 +313,10 @@ def _enroll_last_pem_block() -> None:
             "cert = x509.load_pem_x509_certificate(cert_pem)",
             "cert = x509.load_pem_x509_certificates(cert_pem)[-1]",
         ),
+        (
+            "(identity.cert, cert.public_bytes(serialization.Encoding.PEM)),",
+            "(identity.cert, cert_pem),",
+        ),
     )
 
 

@@ -464,6 +464,10 @@ def _enroll_cert_from_bundle() -> None:
         enroll,
         "enroll",
         ("cert = x509.load_pem_x509_certificate(cert_pem)", "cert = _b12_pick(cert_pem, key)"),
+        (
+            "(identity.cert, cert.public_bytes(serialization.Encoding.PEM)),",
+            "(identity.cert, cert_pem),",
+        ),
     )
 
 

@@ -175,8 +175,10 @@ def enroll(
     out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     identity = Identity(out_dir)
     write_private(identity.key, private_key_pem(key))
+    # The certificate as verified above, re-encoded: never the answer's text, which may
+    # hold more (another PEM block, text around it) that a TLS stack would then present.
     for path, content in (
-        (identity.cert, cert_pem),
+        (identity.cert, cert.public_bytes(serialization.Encoding.PEM)),
         (identity.root, root_pem),
         (identity.ca_url_file, ca_url.encode() + b"\n"),
     ):
