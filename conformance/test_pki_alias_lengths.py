@@ -9,8 +9,10 @@ get the bounds wrong — a repeat of `{1,62}` or `{0,62}`, a `+` for `*`, a `len
 endpoint refuses valid employees at the edges and nobody else, so no case with an
 ordinary alias sees it. The suite mints (lab mode) valid employee certificates of the
 organisation root whose CN is an alias at the edges: exactly 1 character (a letter, a
-digit) and exactly 64 in the default run; 63 characters, one holding each of `.`, `_`,
-`-` in the middle, and one starting with a digit in the slow run.
+digit) and exactly 64 — starting with a digit, holding `..`, `__`, `--` and ending in
+`._-`, so that a DNS-label or host-name reading of the set fails it too — in the default
+run; 63 characters, one holding each of `.`, `_`, `-` in the middle, and one starting with
+a digit in the slow run.
 
 Responder: the suite connects as that employee and asks for a file.
 - The alias is admitted (on the declared allow list, or the target declares no allow
@@ -60,7 +62,10 @@ pytestmark = [pytest.mark.profile("pki")]
 
 CONTENT = b"an alias at the edges of PKI-CERT-2\n"
 
-_SIXTY_FOUR = "z" + "0123456789" * 6 + "x-y"  # 64 characters, ends in a letter
+# 64 characters that also start with a digit, hold each of `.`, `_`, `-` doubled and end in
+# them: a host-name or DNS-label reading of the set (no `_`, no `..`, no `-` or `.` at the
+# end, a letter first) refuses it in the default run, not only the length bounds.
+_SIXTY_FOUR = "9" + "a..b__c--d" + "0123456789" * 5 + "._-"
 assert len(_SIXTY_FOUR) == 64
 
 # label -> alias: the boundaries first (default run), then the other forms (slow).

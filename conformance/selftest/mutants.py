@@ -125,6 +125,7 @@ from conformance.selftest.mutants_hardening import MUTANTS as _HARDENING
 from conformance.selftest.mutants_interop import MUTANTS as _INTEROP
 from conformance.selftest.mutants_lead import MUTANTS as _LEAD
 from conformance.selftest.mutants_lead17 import MUTANTS as _LEAD17
+from conformance.selftest.mutants_lead18 import MUTANTS as _LEAD18
 from conformance.selftest.mutants_observable import MUTANTS as _OBSERVABLE
 from conformance.selftest.mutants_pki import MUTANTS as _PKI
 from conformance.selftest.mutants_reliability import MUTANTS as _RELIABILITY
@@ -501,6 +502,7 @@ MUTANTS += _BLIND17_CLIENT2
 MUTANTS += _BLIND17_CA
 MUTANTS += _BLIND17_PKI
 MUTANTS += _LEAD17
+MUTANTS += _LEAD18
 MUTANTS += _BLIND16_CLIENT
 MUTANTS += _BLIND16_CA
 _BY_NAME = {m.name: m for m in MUTANTS}
