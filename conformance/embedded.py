@@ -114,6 +114,8 @@ _ALLOWED = ("suite", "carol", "revoked")
 # The identities enrolled through the embedded CA (the others are minted in-process).
 _ENROLLED = ("alice", "revoked", "revoked-2")
 _CLI_TIMEOUT = 30.0
+# The large known file of an instance with a larger max file size (`max_file_size`).
+_LARGE_FILE = 160 * 1024 * 1024
 _STOP_TIMEOUT = 5.0
 # How long a worker waits for another one to provision the shared template (the CA's
 # chain is ~8 CLI runs of at most _CLI_TIMEOUT each; a loaded machine needs seconds).
@@ -161,6 +163,15 @@ class EmbeddedReference:
     # them, and copied by the others: ~3 s of CPU and ~12 `sft` starts per extra worker
     # (issue 17). Each worker still runs its own servers on its own copy.
     template: Path | None = None
+    # A larger max file size than the suite's (None: EMBEDDED_LIMITS'): for the cases that
+    # need files of many MiB (LIM-6, test_app_memory_bound.py) and their self-tests only;
+    # the share then also holds a 160 MiB file and a too-large file above this limit.
+    max_file_size: int | None = None
+
+    def _limits(self) -> Limits:
+        if self.max_file_size is None:
+            return EMBEDDED_LIMITS
+        return replace(EMBEDDED_LIMITS, max_file_size=self.max_file_size)
 
     # -- processes --
 
@@ -298,6 +309,8 @@ class EmbeddedReference:
             "sizes/chunk+1.bin": _pattern(1024 * 1024 + 1),
             "sizes/max.bin": _pattern(EMBEDDED_LIMITS.max_file_size)[::-1],
         }
+        if self.max_file_size is not None and self.max_file_size >= _LARGE_FILE:
+            contents["sizes/large.bin"] = _pattern(_LARGE_FILE)
         files = []
         for name, data in contents.items():
             (share / name).write_bytes(data)
@@ -305,7 +318,7 @@ class EmbeddedReference:
         # Above the max file size: a get must be answered too_large (APP-GET-2, LIM-3).
         toolarge = share / "toolarge.bin"
         with toolarge.open("wb") as fh:
-            fh.truncate(EMBEDDED_LIMITS.max_file_size + 1)
+            fh.truncate(self._limits().max_file_size + 1)
         (outside / "secret.txt").write_bytes(b"outside the share: must never be served\n")
         (share / "escape").symlink_to(outside, target_is_directory=True)
         (share / "escape-file").symlink_to(outside / "secret.txt")
@@ -397,7 +410,7 @@ class EmbeddedReference:
         share, inbox, files = self._make_share(base)
         store = base / "users.db"
         accounts = self._provisioned("eke", base, self._provision_eke)
-        limits = EMBEDDED_LIMITS
+        limits = self._limits()
         server, _extra = self._serve_tuned(
             ("eke", "serve"),
             [
@@ -538,7 +551,7 @@ class EmbeddedReference:
                 (base / "id" / key / "ca-url").write_text(ca_url + "\n")
         identities.update(_mint_identities(root, ca_key, base / "minted", ("suite", "carol")))
         limits = replace(
-            EMBEDDED_LIMITS,
+            self._limits(),
             # sft-pki/1 has no pending-login caps (EKE-THR-7) for LIM-8 to stand apart
             # from: its slot caps stay where its cases were tuned (see _PKI_SLOTS).
             max_connections=_PKI_SLOTS[0],

@@ -79,7 +79,8 @@ NOT_OBSERVABLE = frozenset(
         # (EKE-THR-10 is half observable: IPv4 counted per address, test_eke_address_units.py;
         # its IPv6 /64 half needs a second source address in ::1's /64, configured on lo by
         # root, which a case cannot assume.)
-        "LIM-6",  # memory per connection: the target's RSS, not its bytes on the wire
+        # (LIM-6, memory per connection, is judged from /proc for a target on the suite's
+        # machine with a max file size of at least 128 MiB: test_app_memory_bound.py.)
         "VEC-1",  # known-answer tests of each side's own primitives (unit tests)
         "VEC-3",
     }

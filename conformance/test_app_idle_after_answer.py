@@ -35,12 +35,12 @@ would shorten the wait after the receipt by too little to be told from timer sla
 from __future__ import annotations
 
 import socket
-import struct
 import time
 from dataclasses import dataclass
 
 import pytest
 
+from conformance._proc import hex_forms
 from conformance._wire_fixtures import AppChannel, fresh_name
 from conformance.channel import Channel
 from conformance.plugin import inconclusive
@@ -78,24 +78,14 @@ class _Look:
     queued: int  # responder's unacknowledged bytes + ours not read (from the kernel)
 
 
-def _hex_forms(address: tuple[str, int]) -> tuple[str, str]:
-    """An IPv4 address and port as /proc/net/tcp writes them, and as /proc/net/tcp6
-    writes the same address mapped (::ffff:a.b.c.d: a responder listening on `::`)."""
-    packed = socket.inet_aton(address[0])
-    (word,) = struct.unpack("<I", packed)
-    mapped = struct.unpack("<4I", b"\0" * 10 + b"\xff\xff" + packed)
-    port = f"{address[1]:04X}"
-    return f"{word:08X}:{port}", "".join(f"{w:08X}" for w in mapped) + f":{port}"
-
-
 class _Queues:
     """Bytes on their way from the responder to us, as Linux's /proc/net/tcp counts them
     (the responder's socket may be an IPv6 one, in /proc/net/tcp6)."""
 
     def __init__(self, sock: socket.socket) -> None:
         ours, theirs = sock.getsockname(), sock.getpeername()
-        self._ours = _hex_forms(ours[:2])
-        self._theirs = _hex_forms(theirs[:2])
+        self._ours = hex_forms(ours[:2])
+        self._theirs = hex_forms(theirs[:2])
 
     def read(self) -> int | None:
         sent = unread = None

@@ -40,6 +40,9 @@ class Mutant:
     undeclared: tuple[str, ...] = ()
     # Run the suite with pytest's --strict: the mutant breaks a SHOULD (NON-STRICT otherwise).
     strict: bool = False
+    # A server started with this max file size instead of the suite's 2 MiB (conformance/
+    # embedded.py `max_file_size`): for mutants only files of many MiB show (LIM-6).
+    max_file_size: int | None = None
 
 
 def surrogate_hash_raises(apply: Callable[[], None]) -> Callable[[], None]:

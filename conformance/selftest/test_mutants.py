@@ -59,12 +59,15 @@ def references() -> Iterator[dict[str, EmbeddedReference]]:
         ref.stop()
 
 
-def _reference(refs: dict[str, EmbeddedReference], profile: str, tmp: Path) -> EmbeddedReference:
-    if profile not in refs:
-        ref = EmbeddedReference(tmp / profile)
+def _reference(
+    refs: dict[str, EmbeddedReference], profile: str, tmp: Path, max_file_size: int | None = None
+) -> EmbeddedReference:
+    key = profile if max_file_size is None else f"{profile}-{max_file_size}"
+    if key not in refs:
+        ref = EmbeddedReference(tmp / key, max_file_size=max_file_size)
         ref.start([profile])
-        refs[profile] = ref
-    return refs[profile]
+        refs[key] = ref
+    return refs[key]
 
 
 @pytest.mark.parametrize("mutant", _SELECTED, ids=[m.name for m in _SELECTED])
@@ -80,7 +83,9 @@ def test_mutant_is_detected(
             "resolution): SFT_TIMING_TIER=thorough SFT_SELFTEST=all, or tox -e timing"
         )
     tmp = tmp_path_factory.mktemp(mutant.name)
-    ref = _reference(references, mutant.profile, tmp_path_factory.getbasetemp() / "refs")
+    ref = _reference(
+        references, mutant.profile, tmp_path_factory.getbasetemp() / "refs", mutant.max_file_size
+    )
     launcher = [sys.executable, "-m", "conformance.selftest.mutants", mutant.name, "--"]
     plain = list(REFERENCE_CLI)
     if mutant.client:
