@@ -554,6 +554,12 @@ class Initiator:
         try:
             self.channel.send(Bye())
             self.channel.next_event()
+        except TruncatedStream:
+            pass
+        except RemoteProtocolError as exc:
+            # Anything but the echo or the close (DATA, RSFL, DONE...) is a frame not
+            # allowed after our BYE_: answered `unexpected_frame` [FRM-6], not dropped.
+            self.channel.fail(exc)
         except (OSError, ProtocolError):
             pass
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reference.cli import CommandError
+from reference.share import PARTIAL_PREFIX
 
 __all__ = [
     "deprecated_alias",
@@ -143,6 +144,14 @@ def check_output_directory(destination: Path) -> None:
     parent = destination.parent if str(destination.parent) else Path(".")
     if not parent.is_dir():
         raise CommandError(f"{parent} is not a directory", 2)
+    if destination.name.startswith(PARTIAL_PREFIX):
+        # [APP-STORE-3] a later get into this directory sweeps such names as unfinished
+        # downloads: a file committed under one would be deleted.
+        raise CommandError(
+            f"{destination.name!r} starts with {PARTIAL_PREFIX!r}, the prefix of unfinished "
+            "downloads (removed by later gets): choose another output name",
+            2,
+        )
 
 
 def wire_name(name: str, *, hint: str = "") -> str:

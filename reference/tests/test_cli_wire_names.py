@@ -51,3 +51,30 @@ def test_put_whose_name_is_not_utf8(
     err = capsys.readouterr().err
     assert "not valid UTF-8" in err, err
     assert ("--as NAME" in err) is not given, err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["eke", "get", "127.0.0.1:9", "hello.txt", "--user", "u", "--password-stdin"],
+        ["get", "a@127.0.0.1:9", "hello.txt", "--id", "no-such-identity"],
+    ],
+    ids=["eke-get", "pki-get"],
+)
+@pytest.mark.parametrize("output", [".sft-partial-mine", "sub/.sft-partial-x.txt"])
+def test_get_into_a_name_the_sweep_removes(
+    argv: list[str],
+    output: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """APP-STORE-3: a get's output named like an unfinished download would be committed
+    and then deleted by the next get's sweep in that directory: a usage error before
+    connecting (the old client wrote it, and lost it 600 s later)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    assert main([*argv, "-o", output]) == 2
+    err = capsys.readouterr().err
+    assert ".sft-partial-" in err and "Traceback" not in err, err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["sub"]

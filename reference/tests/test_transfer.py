@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from reference.errors import ErrorCode
+from reference.frames import encode_frame
 from reference.share import Inbox, ShareDirectory
 from reference.transfer import (
     BUFFER_SIZE,
@@ -120,3 +121,34 @@ def test_a_slow_steady_reader_is_not_cut_by_one_deadline_per_frame() -> None:
             reader.join(timeout=30)
         assert bytes(got) == frame
         assert time.monotonic() - started > 0.5  # slower than one deadline for the frame
+
+
+@pytest.mark.parametrize(
+    ("frame_type", "payload"),
+    [(b"DATA", b"x"), (b"RSFL", b'{"name":"a","size":1}'), (b"DONE", b'{"size":0,"sha256":"0"}')],
+)
+def test_a_frame_after_our_bye_is_answered_unexpected_frame(
+    frame_type: bytes, payload: bytes
+) -> None:
+    """FRM-6: after the initiator's BYE_ only the echo or the close may come; anything else
+    is answered `EROR unexpected_frame` (the old bye() swallowed it and closed silently)."""
+    left, right = socket.socketpair()
+    left.settimeout(5)
+    right.settimeout(5)
+    with left, right:
+        initiator = Initiator(left)
+        got = bytearray()
+
+        def peer() -> None:
+            right.recv(4096)  # our BYE_
+            right.sendall(encode_frame(frame_type, payload))
+            while chunk := right.recv(4096):  # until the initiator closes
+                got.extend(chunk)
+
+        thread = threading.Thread(target=peer)
+        thread.start()
+        initiator.bye()
+        left.close()
+        thread.join(5)
+    assert got[:4] == b"EROR", bytes(got[:64])
+    assert b'"unexpected_frame"' in got, bytes(got)
