@@ -22,8 +22,9 @@ import time
 import pytest
 
 from conformance._wire_fixtures import AppChannel, require
+from conformance.eke_support import SourceAddresses
 from conformance.target import Target
-from conformance.test_eke_restart import needs_restart, restart_and_wait
+from conformance.test_eke_restart import needs_restart, restart_and_wait, restart_until_serving
 from conformance.wire import ConformanceFailure, ExpectError, ExpectFrame
 
 # A restart disturbs every case running against the same server at that moment: these
@@ -72,7 +73,9 @@ def test_restarted_responder_sweeps_temporaries_older_than_any_live_transfer(
 # names what the sweep removes: the `.sft-partial-*` files, nothing else (APP-NAME-9
 # reserves that prefix alone, so `.sft-notes` is an ordinary name).
 @pytest.mark.req("APP-PUT-5", "APP-STORE-3")
-def test_restart_keeps_the_puts_it_stored(eke_target: Target, app_channel: AppChannel) -> None:
+def test_restart_keeps_the_puts_it_stored(
+    eke_target: Target, app_channel: AppChannel, eke_sources: SourceAddresses
+) -> None:
     require(eke_target, "put")
     needs_restart(eke_target)
     inbox = eke_target.inbox
@@ -99,8 +102,9 @@ def test_restart_keeps_the_puts_it_stored(eke_target: Target, app_channel: AppCh
         if not stored:
             pytest.skip("the responder refused every put of the case")
         assert eke_target.restart_cmd is not None
-        restart_and_wait(eke_target.restart_cmd, eke_target.host, eke_target.port)
-        # A start-up sweep runs before the restarted server serves its first session.
+        # Until it serves (a kept listener accepts while the new image still starts); a
+        # start-up sweep runs before the restarted server serves its first session.
+        restart_until_serving(eke_target, eke_sources)
         app_channel().close()
         lost = [n for n in stored if not (inbox / n).is_file()]
         changed = [n for n in stored if n not in lost and (inbox / n).read_bytes() != contents[n]]

@@ -12,9 +12,7 @@ import contextlib
 import functools
 import math
 import secrets
-import shlex
 import socket
-import subprocess
 import time
 import unicodedata
 from collections.abc import Callable
@@ -1430,27 +1428,6 @@ def test_hard_lock_outlasts_the_backoff(eke_target: Target, eke_sources: SourceA
 # ---------------------------------------------------------------- restarts (EKE-THR-8)
 
 
-def _restart(target: Target) -> None:
-    """Runs the declared restart command, then waits (bounded) until the target accepts."""
-    assert target.restart_cmd is not None
-    done = subprocess.run(  # no shell: the declared command, split like a command line
-        shlex.split(target.restart_cmd), capture_output=True, timeout=60, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"the restart command exited {done.returncode}: {done.stderr[-500:]!r}")
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection((target.host, target.port), timeout=2).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    "the target did not accept connections 30 s after its restart"
-                ) from None
-            time.sleep(0.1)  # polling a port: the restart is the target's own process
-
-
 @pytest.mark.req("EKE-THR-8")
 def test_failure_counts_survive_a_restart(eke_target: Target, eke_sources: SourceAddresses) -> None:
     """N failures of one name, restart: either the lock still holds, or one more failure
@@ -1469,7 +1446,11 @@ def test_failure_counts_survive_a_restart(eke_target: Target, eke_sources: Sourc
         early = _fail_once(eke_target, user, eke_sources.fresh())
         if early is not None:
             raise ConformanceFailure(f"throttled after {i} failures of {n}: {early.describe()}")
-    _restart(eke_target)
+    # Until it serves, not only accepts: a listener kept across the restart accepts at
+    # once while the new image may still be starting (a JVM takes seconds).
+    from conformance.test_eke_restart import restart_until_serving  # it imports this module
+
+    restart_until_serving(eke_target, eke_sources)
     if _abandon_after_eke2(eke_target, user, eke_sources.fresh()) is not None:
         return  # still locked after the restart: the count survived
     frame, _ = _probe(eke_target, user, bytes(32), eke_sources.fresh())
