@@ -99,11 +99,17 @@ from conformance.selftest.mutants_blind16_eke import MUTANTS as _BLIND16_EKE
 from conformance.selftest.mutants_blind16_ops import MUTANTS as _BLIND16_OPS
 from conformance.selftest.mutants_blind16_pki import MUTANTS as _BLIND16_PKI
 from conformance.selftest.mutants_blind17_ca import MUTANTS as _BLIND17_CA
+from conformance.selftest.mutants_blind18_ca import MUTANTS as _BLIND18_CA
 from conformance.selftest.mutants_blind17_client import MUTANTS as _BLIND17_CLIENT
+from conformance.selftest.mutants_blind18_client import MUTANTS as _BLIND18_CLIENT
 from conformance.selftest.mutants_blind17_client2 import MUTANTS as _BLIND17_CLIENT2
+from conformance.selftest.mutants_blind18_client2 import MUTANTS as _BLIND18_CLIENT2
 from conformance.selftest.mutants_blind17_eke import MUTANTS as _BLIND17_EKE
+from conformance.selftest.mutants_blind18_eke import MUTANTS as _BLIND18_EKE
 from conformance.selftest.mutants_blind17_ops import MUTANTS as _BLIND17_OPS
+from conformance.selftest.mutants_blind18_ops import MUTANTS as _BLIND18_OPS
 from conformance.selftest.mutants_blind17_pki import MUTANTS as _BLIND17_PKI
+from conformance.selftest.mutants_blind18_pki import MUTANTS as _BLIND18_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -496,11 +502,17 @@ MUTANTS += _BLIND16_EKE
 MUTANTS += _BLIND16_PKI
 MUTANTS += _BLIND16_OPS
 MUTANTS += _BLIND17_OPS
+MUTANTS += _BLIND18_OPS
 MUTANTS += _BLIND17_EKE
+MUTANTS += _BLIND18_EKE
 MUTANTS += _BLIND17_CLIENT
+MUTANTS += _BLIND18_CLIENT
 MUTANTS += _BLIND17_CLIENT2
+MUTANTS += _BLIND18_CLIENT2
 MUTANTS += _BLIND17_CA
+MUTANTS += _BLIND18_CA
 MUTANTS += _BLIND17_PKI
+MUTANTS += _BLIND18_PKI
 MUTANTS += _LEAD17
 MUTANTS += _LEAD18
 MUTANTS += _BLIND16_CLIENT

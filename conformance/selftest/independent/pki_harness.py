@@ -70,6 +70,10 @@ PKI_FILES = (
     "test_client_fatal_errors.py",
     "test_app_toctou.py",
     "test_app_json_encodings.py",
+    "test_app_json_escape_forms.py",
+    "test_app_escape_link_answers.py",
+    "test_app_later_put_checks.py",
+    "test_app_put_temporary_modes.py",
     "test_error_disclosure.py",
     "test_pki_keylog.py",
     "test_timing.py",
@@ -138,6 +142,7 @@ PKI_FILES = (
     "test_ops_stalled_neighbours.py",
     "test_ops_declared_sizes_timers.py",
     "test_ops_pki_resumption.py",
+    "test_ops_pki_refusal_bytes.py",
     "test_ops_admission_refusal_order.py",
     "test_client_run_fatal_endings.py",
     "test_client_run_get_lies.py",
@@ -244,6 +249,16 @@ PKI_FILES = (
     "test_pki_validity_seconds.py",
     "test_pki_subject_injection.py",
     "test_app_idle_after_answer.py",
+    "test_app_foreign_members.py",  # B92 (round 18)
+    "test_app_late_repeats.py",  # B92 (round 18)
+    "test_app_put_name_folds.py",  # B92 (round 18)
+    "test_app_get_name_echo.py",  # B92 (round 18)
+    "test_app_link_target_existence.py",  # B92 (round 18)
+    "test_pki_initiator_feature_members.py",  # B94 (round 18)
+    "test_pki_initiator_json_names.py",  # B94 (round 18)
+    "test_pki_initiator_close_with_unread.py",  # B94 (round 18)
+    "test_client_put_early_receipt.py",  # B94 (round 18)
+    "test_client_sweep_time_zones.py",  # B94 (round 18)
 )
 
 

@@ -73,6 +73,7 @@ def test_enroll_sh_is_conformant(
         "test_enroll_body_framing.py",
         "test_enroll_password_controls.py",
         "test_enroll_renewal_answers.py",
+        "test_enroll_password_locale.py",
     )
     args = [*(str(PACKAGE / f) for f in files), "--target-config", str(target_file)]
     run = run_suite([*args, "--no-rerun"], tmp / "report", timeout=600)
