@@ -128,6 +128,17 @@ var FAULTS = []Fault{
 	{"b15-prealloc-content-length", "CA-ENR-9", "make([]byte, 0, r.ContentLength) before the 413 check [5]"},
 	{"b15-end-load-unlocked", "CA-ENR-14", "End loads the failure counts before taking the lock: concurrent failures lost [6]"},
 	{"b15-reserve-late", "CA-ENR-14", "the reservation made after the users lookup, in a second lock section [6]"},
+	// Round 18 (blind, session 18, helper I25: the round-18 lenses, lens in brackets).
+	{"r18-api-version-any", "CA-ENR-9", "any /vN/ prefix routed to v1: /v2/enroll, /v0/root served, not 404 [1]"},
+	{"r18-json-struct-casefold", "CA-ENR-6", "the body decoded into a struct: \"Password\" or \"PASSWORD\" is the password [2]"},
+	{"r18-serial-int64-recorded", "CA-ENR-11", "the serial recorded as serial.Int64(): the CRL lists its low 64 bits [2]"},
+	{"r18-alias-tolower-lookup", "CA-ENR-6", "the alias lower-cased before the lookup: \"Bob\" enrols as bob [2]"},
+	{"r18-bufio-per-request", "CA-ENR-9", "a new bufio.Reader per request: pipelined requests buffered by the last one lost [3]"},
+	{"r18-ownname-listen-host-only", "CA-ENR-17", "the own-name check compares the --listen host only: localhost, ::1 enrol [4]"},
+	{"r18-unknown-alias-closes", "CA-ENR-6", "an unknown alias's 401 carries Connection: close; a wrong password's keeps it open [5]"},
+	{"r18-revoked-message", "CA-ENR-11", "a revoked alias with its right password: 401 auth_failed \"this alias was revoked\" [5]"},
+	{"r18-dummy-cheap-scrypt", "CA-ENR-6", "unknown aliases hashed against a dummy at scrypt 2^10, not 2^15 [5]"},
+	{"r18-query-check-enroll-only", "CA-ENR-15", "the query string refused on POST only: GET /v1/root?x, /v1/crl?x served [6]"},
 }
 
 var activeFaults = map[string]bool{}

@@ -277,6 +277,9 @@ func cmdRevoke(args []string) {
 	fmt.Printf("revoked %s (%d certificates)\n", alias, count)
 }
 
+// listenHost is the host of --listen (fault r18-ownname-listen-host-only).
+var listenHost string
+
 // listenFDEnv carries the listening socket across a SIGHUP re-execution.
 const listenFDEnv = "CA2_LISTEN_FD"
 
@@ -297,6 +300,9 @@ func cmdServe(args []string) {
 	parseArgs(fs, args)
 	if *dir == "" {
 		fatalf("serve: --dir is required")
+	}
+	if h, _, err := net.SplitHostPort(*listen); err == nil {
+		listenHost = h
 	}
 	if *crlHours <= 0 || *crlHours > 168 {
 		fatalf("serve: --crl-hours must be in (0, 168]")

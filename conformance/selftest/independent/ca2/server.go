@@ -133,6 +133,18 @@ func (ca *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer ca.serveMu.Unlock()
 	}
 	target := r.RequestURI
+	if fault("r18-query-check-enroll-only") && r.Method != http.MethodPost {
+		// "the query check guards the credentials": only the enrolment is refused [6]
+		if i := strings.IndexByte(target, '?'); i >= 0 {
+			target = target[:i]
+		}
+	}
+	if fault("r18-api-version-any") && strings.HasPrefix(target, "/v") {
+		// "any API version a client speaks is served by v1" [1]
+		if i := strings.IndexByte(target[1:], '/'); i > 1 {
+			target = "/v1" + target[1+i:]
+		}
+	}
 	if fault("query-ignored") {
 		target = r.URL.Path
 	} else if strings.Contains(target, "?") {
@@ -301,6 +313,19 @@ func enrolRequest(w http.ResponseWriter, r *http.Request) (alias, password, csr 
 		writeError(w, http.StatusBadRequest, "bad_request", "the body is not UTF-8")
 		return
 	}
+	if fault("r18-json-struct-casefold") {
+		// "decode into the request struct" [2]: encoding/json matches member names case-insensitively
+		var req struct {
+			Alias    string `json:"alias"`
+			Password string `json:"password"`
+			CSR      string `json:"csr"`
+		}
+		if err := json.Unmarshal(body, &req); err != nil || req.Alias == "" || req.Password == "" || req.CSR == "" {
+			writeError(w, http.StatusBadRequest, "bad_request", "the body is not the enrolment object")
+			return
+		}
+		return req.Alias, req.Password, req.CSR, true
+	}
 	var members map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&members); err != nil || members == nil || (dec.More() && !fault("r2-json-trailing-data")) {
@@ -334,6 +359,9 @@ func enrolRequest(w http.ResponseWriter, r *http.Request) (alias, password, csr 
 
 func (ca *CA) isOwnName(alias string) bool {
 	a := strings.TrimSuffix(strings.ToLower(alias), ".")
+	if fault("r18-ownname-listen-host-only") {
+		return a == strings.ToLower(listenHost) // "the CA's name is where it listens" [4]
+	}
 	if fault("r4-ownname-joined-contains") {
 		return strings.Contains(strings.Join(ca.names, ","), a)
 	}
@@ -358,6 +386,9 @@ func (ca *CA) serveEnroll(w http.ResponseWriter, r *http.Request) {
 	alias, password, csrPEM, ok := enrolRequest(w, r)
 	if !ok {
 		return
+	}
+	if fault("r18-alias-tolower-lookup") {
+		alias = strings.ToLower(alias) // "aliases are lower case: normalise what the user typed" [2]
 	}
 	// The CSR is judged first (CA-ENR-21: then the password is not verified and
 	// nothing counts, whatever the password).
@@ -453,6 +484,12 @@ func (ca *CA) serveEnroll(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		user = dummyUser
+		if fault("r18-unknown-alias-closes") {
+			w.Header().Set("Connection", "close") // "drop the prober's connection" [5]
+		}
+		if fault("r18-dummy-cheap-scrypt") {
+			user = cheapDummyUser // "the dummy never matches: no need for the full cost" [5]
+		}
 	}
 	if fault("r4-revoked-early-leak") && user.Revoked {
 		// "no need to hash for a revoked alias": answered like a wrong password
@@ -481,6 +518,10 @@ func (ca *CA) serveEnroll(w http.ResponseWriter, r *http.Request) {
 	if !right && wasLocked {
 		w.Header().Set("Retry-After", strconv.Itoa(ceilSeconds(ca.throttle.cfg.Cap)))
 		writeError(w, http.StatusTooManyRequests, "throttled", "too many failed logins; retry later")
+		return
+	}
+	if !right && passwordOK && user.Revoked && fault("r18-revoked-message") {
+		writeError(w, http.StatusUnauthorized, "auth_failed", "this alias was revoked") // "tell the user why" [5]
 		return
 	}
 	if !right {
@@ -538,6 +579,9 @@ func (ca *CA) issueFor(alias string, csr *x509.CertificateRequest) (string, erro
 			return err
 		}
 		record := IssuedCert{Serial: serial.String(), Alias: alias, NotAfter: notAfter, IssuedAt: now.UTC()}
+		if fault("r18-serial-int64-recorded") {
+			record.Serial = strconv.FormatInt(serial.Int64(), 10) // "a serial fits an int64" [2]
+		}
 		if fault("r4-notafter-unrecorded") {
 			record.NotAfter = time.Time{}
 		}
@@ -575,6 +619,9 @@ func (ca *CA) serveConn(raw net.Conn, cfg *tls.Config) {
 		}
 		_ = conn.SetReadDeadline(time.Now().Add(idleTimeout))
 		budget.left = maxHeaderBytes
+		if fault("r18-bufio-per-request") {
+			br = bufio.NewReaderSize(budget, maxHeaderBytes) // "a fresh reader per request" [3]
+		}
 		ca.setIdle(conn, br.Buffered() == 0)
 		if ca.draining.Load() && br.Buffered() == 0 {
 			return

@@ -161,6 +161,14 @@ var dummyUser = func() *User {
 	return u
 }()
 
+// cheapDummyUser: fault r18-dummy-cheap-scrypt, a dummy hashed at 2^10.
+var cheapDummyUser = func() *User {
+	u := &User{Salt: make([]byte, 16), Hash: make([]byte, 32), LogN: 10, R: scryptR, P: scryptP}
+	_, _ = rand.Read(u.Salt)
+	_, _ = rand.Read(u.Hash)
+	return u
+}()
+
 func (u *User) verify(password string) bool {
 	got, err := scrypt.Key([]byte(password), u.Salt, 1<<u.LogN, u.R, u.P, len(u.Hash))
 	if err != nil {

@@ -130,6 +130,18 @@ final class Faults {
         {"json_depth_unbounded", "FRM-9", "responder: no nesting limit in the recursive JSON parser: a deep payload overflows the stack"},
         {"commit_atomic_move", "APP-PUT-8", "responder: exists checked at PUTF only; DONE commits with Files.move(ATOMIC_MOVE), rename(2) replaces"},
         {"client_out_checked_at_start_only", "APP-GET-6", "initiator: the output checked before connecting; committed with Files.move(ATOMIC_MOVE), which replaces"},
+        // Round 18 (helper I25, session 18): blind, the six lenses of round 18's common brief
+        // (1 negotiation, 2 round trips, 3 out of order, 4 deployment, 5 distinguishers, 6 siblings).
+        {"r18_client_default_groups", "PKI-TLS-9", "initiator: jdk.tls.namedGroups pinned for the responder only: the ClientHello offers JSSE's default groups [1]"},
+        {"r18_client_tls12_fallback", "PKI-TLS-1", "initiator: an SSLHandshakeException retried once with TLSv1.2 enabled ('an older responder') [1]"},
+        {"r18_sha_biginteger_hex", "FRM-14", "responder: digests written with new BigInteger(1, d).toString(16): leading zeros dropped [2]"},
+        {"r18_rsfl_name_basename", "APP-GET-7", "responder: the get's RSFL names the file's own name (getFileName()), not the request's [2]"},
+        {"r18_resync_skip_available", "APP-2", "responder: after each answer, skips in.available() bytes 'to resynchronise': pipelined requests lost [3]"},
+        {"r18_bye_during_put", "APP-BYE-1", "responder: BYE_ in RECEIVING drops the put and is echoed, not unexpected_frame [3]"},
+        {"r18_directory_forbidden", "APP-GET-2", "responder: a directory answered forbidden ('cannot be sent'), not not_found [5]"},
+        {"r18_revoked_after_handshake_bare_close", "PKI-TLS-10", "responder: the CRL looked up after the handshake; a revoked peer dropped with a bare TCP close [5]"},
+        {"r18_put_skips_codepoints", "APP-NAME-8", "responder: the put checks its basename with its own shorter test: C1 and bidi pass in a put [6]"},
+        {"r18_client_put_no_crl", "PKI-CERT-7", "initiator: the CRL fetched for gets only: a put goes to a revoked responder [6]"},
     };
 
     private static final Set<String> ON = new HashSet<>();

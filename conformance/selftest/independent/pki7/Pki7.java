@@ -921,7 +921,7 @@ public final class Pki7 {
                 }
                 if (!match) throw new CertificateException("the responder's CN is not the alias asked for");
             }
-            boolean noRevocation = client ? Faults.on("client_no_crl") : Faults.on("revocation_disabled");
+            boolean noRevocation = client ? Faults.on("client_no_crl") || (Faults.on("r18_client_put_no_crl") && crl == null) : Faults.on("revocation_disabled") || Faults.on("r18_revoked_after_handshake_bare_close");
             if (!noRevocation && crl != null) {
                 String stale = crl.staleReason();
                 if (stale != null) throw new CertificateException(stale);
@@ -1039,7 +1039,8 @@ public final class Pki7 {
         String proto = (client ? Faults.on("client_tls12") : Faults.on("tls12_enabled")) ? "TLSv1.3,TLSv1.2" : "TLSv1.3";
         System.setProperty("jdk.tls.client.protocols", proto);
         System.setProperty("jdk.tls.server.protocols", proto);
-        if (!(!client && Faults.on("default_named_groups"))) {
+        // r18_client_default_groups (L6): "the groups are the server's business": pinned for the responder only
+        if (!(!client && Faults.on("default_named_groups")) && !(client && Faults.on("r18_client_default_groups"))) {
             System.setProperty("jdk.tls.namedGroups", "x25519,secp256r1,secp384r1");
         }
         String schemes = "ecdsa_secp256r1_sha256,rsa_pss_rsae_sha256,rsa_pss_rsae_sha384,rsa_pss_rsae_sha512,rsa_pkcs1_sha256";
@@ -1177,6 +1178,12 @@ public final class Pki7 {
 
     static String hex(byte[] b) {
         return HexFormat.of().formatHex(b);
+    }
+
+    /** A digest as hex; r18_sha_biginteger_hex (L2): new BigInteger(1, d).toString(16) drops leading zeros. */
+    static String digestHex(byte[] d) {
+        if (Faults.on("r18_sha_biginteger_hex")) return new BigInteger(1, d).toString(16);
+        return hex(d);
     }
 
     static MessageDigest sha256() {
@@ -1443,6 +1450,14 @@ public final class Pki7 {
                     if (!Faults.on("want_client_auth")) throw e;
                 }
                 session.invalidate();
+                if (Faults.on("r18_revoked_after_handshake_bare_close")) {
+                    // L5: "the CRL lookup after the handshake, off the TLS stack's thread": a revoked peer just dropped
+                    X509Certificate leaf = (X509Certificate) session.getPeerCertificates()[0];
+                    if (crl.current != null && crl.current.isRevoked(leaf)) {
+                        c.abortQuietly();
+                        return;
+                    }
+                }
                 String chosen = s.getApplicationProtocol();
                 boolean alpnOk = Faults.on("alpn_prefix_match") ? chosen != null && chosen.startsWith("sft-pki/") : ALPN.equals(chosen);
                 if (!Faults.on("alpn_unchecked") && !Faults.on("alpn_selector_only") && !alpnOk) {
@@ -1526,6 +1541,11 @@ public final class Pki7 {
                     }
                     try {
                         if (!handle(h)) return;
+                        if (Faults.on("r18_resync_skip_available") && !receiving && (h.type.equals("RQFL") || h.type.equals("DONE"))) {
+                            // L3: "resynchronise after an answer": what a confused peer sent meanwhile is dropped
+                            int stale = c.in.available();
+                            if (stale > 0) c.in.skip(stale);
+                        }
                     } catch (ProtoError e) {
                         if (!fatal(e.code)) {
                             c.write(eror(e.code, e.getMessage()));
@@ -1615,7 +1635,8 @@ public final class Pki7 {
                 case "RQFL":
                 case "PUTF":
                 case "BYE_":
-                    if (receiving) throw new ProtoError(UNEXPECTED, h.type + " during a put");
+                    if (receiving && !(h.type.equals("BYE_") && Faults.on("r18_bye_during_put"))) throw new ProtoError(UNEXPECTED, h.type + " during a put");
+                    if (receiving) discard(); // r18_bye_during_put (L3): "BYE_ ends anything": the put dropped, BYE_ echoed
                     break;
                 case "RSFL":
                     if (!receiving && Faults.on("own_frames_echo_ignored")) {
@@ -1718,6 +1739,7 @@ public final class Pki7 {
                             opened.add(dir);
                             continue;
                         }
+                        if (a.isDirectory() && Faults.on("r18_directory_forbidden")) throw new ProtoError(FORBIDDEN, "a directory cannot be sent"); // L5
                         if (!a.isRegularFile()) throw new ProtoError(NOT_FOUND, "not a regular file");
                         SeekableByteChannel ch;
                         try {
@@ -1758,6 +1780,7 @@ public final class Pki7 {
 
         void sendFile(String name, SeekableByteChannel file, long size) throws IOException, ProtoError {
             if (size > srv.maxFileSize) throw new ProtoError(TOO_LARGE, "file too large");
+            if (Faults.on("r18_rsfl_name_basename")) name = Paths.get(name).getFileName().toString(); // L2: "the file's name"
             c.write(control("RSFL", "{\"name\":" + Json.quote(name) + ",\"size\":" + size + "}"));
             MessageDigest d = sha256();
             long sent = 0;
@@ -1773,7 +1796,7 @@ public final class Pki7 {
                 c.write(frame("DATA", chunk));
                 sent += n;
             }
-            c.write(control("DONE", "{\"size\":" + size + ",\"sha256\":\"" + hex(d.digest()) + "\"}"));
+            c.write(control("DONE", "{\"size\":" + size + ",\"sha256\":\"" + digestHex(d.digest()) + "\"}"));
         }
 
         // ---- put
@@ -1808,7 +1831,11 @@ public final class Pki7 {
 
         /** The PUTF's checks (name, size, exists); sets putBase. */
         void putCheckedName(String name, long size) throws IOException, ProtoError {
-            List<String> comps = checkName(name);
+            List<String> comps = Faults.on("r18_put_skips_codepoints") ? java.util.Arrays.asList(name.split("/", -1)) : checkName(name);
+            if (Faults.on("r18_put_skips_codepoints")) { // L6: "a put keeps the basename only": its own, shorter check
+                String b = comps.get(comps.size() - 1);
+                if (b.isEmpty() || b.equals(".") || b.equals("..") || b.indexOf('\\') >= 0 || b.chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) throw new ProtoError(FORBIDDEN, "name refused");
+            }
             String base = comps.get(comps.size() - 1);
             if (Faults.on("normalize_confinement")) {
                 Path n = Paths.get(name).normalize().getFileName();
@@ -1868,7 +1895,7 @@ public final class Pki7 {
         void done(Map<String, Object> m) throws IOException, ProtoError {
             long size = Json.integer(m, "size");
             String sha = Json.sha(m, "sha256", true);
-            String got = hex(digest.digest());
+            String got = digestHex(digest.digest());
             // done_sizes_and (L4): "a size mismatch is DONE against both counts": && for ||
             boolean sizeBad = Faults.on("done_sizes_and") ? size != received && size != putSize : size != received || size != putSize;
             if (sizeBad || !shaEquals(got, sha) || (putSha != null && !shaEquals(got, putSha))) {
@@ -1977,7 +2004,8 @@ public final class Pki7 {
             PrivateKey key = loadKey(Paths.get(o.need("key")));
             X509Certificate root = loadCert(Paths.get(o.need("root")));
             Crl crl = null;
-            if (!Faults.on("client_no_crl")) {
+            if (!Faults.on("client_no_crl") && !(Faults.on("r18_client_put_no_crl") && mode.equals("put"))) {
+                // r18_client_put_no_crl (L6): "a put only sends our own data": the CRL fetched for gets only
                 crl = new Crl(root, o.need("ca-url"), caContext(root));
                 try {
                     crl.fetch();
@@ -2009,7 +2037,26 @@ public final class Pki7 {
             p.setEndpointIdentificationAlgorithm(null);
             s.setSSLParameters(p);
             try {
-                s.startHandshake();
+                try {
+                    s.startHandshake();
+                } catch (javax.net.ssl.SSLHandshakeException e) {
+                    if (!Faults.on("r18_client_tls12_fallback")) throw e;
+                    // r18_client_tls12_fallback (L1): "an older responder": one retry with TLSv1.2 enabled
+                    c.abortQuietly();
+                    raw = new Socket();
+                    raw.connect(new InetSocketAddress(host, port), (int) (timeout * 1000));
+                    raw.setTcpNoDelay(true);
+                    raw.setSoTimeout((int) (timeout * 1000));
+                    c = new Conn(raw);
+                    c.idleNanos = (long) (idle * 1e9);
+                    s = (SSLSocket) ctx.getSocketFactory().createSocket(raw, host, port, true);
+                    c.tls = s;
+                    s.setUseClientMode(true);
+                    s.setSSLParameters(p);
+                    s.setEnabledProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
+                    s.setEnabledCipherSuites(new String[] {SUITES[0], SUITES[1], SUITES[2], "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"});
+                    s.startHandshake();
+                }
             } catch (SocketTimeoutException e) {
                 throw new Failure("timed out before the handshake completed");
             } catch (SSLException e) {
