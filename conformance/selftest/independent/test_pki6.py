@@ -549,6 +549,77 @@ FAULT_CASES: tuple[FaultCase, ...] = (
                "test_app_put_race_loser.py",),
               "L6: the temporary named .sft-partial-<basename>, reused if it exists: two puts "
               "of one name write one file"),
+    # Round 18, helper I24 (blind; the six lenses of briefs/s18/common.md in pki6/faults.mjs),
+    # measured before any case change: the file first named is the guess, the later ones
+    # where it was caught.
+    FaultCase("r18_alpn_family_accepted", "PKI-TLS-2", ("test_pki_tls.py",),
+              "L1: ALPNCallback picks any offered sft-pki/* and the check is "
+              "startsWith('sft-pki/')"),
+    FaultCase("r18_ccm_suites_enabled", "PKI-TLS-9", ("test_pki_hardening.py",),
+              "L1: responder: every AES-GCM and AES-CCM TLS 1.3 suite in ciphers: CCM_8 "
+              "negotiable"),
+    FaultCase("r18_client_ccm_offered", "PKI-TLS-9", ("test_pki_hardening.py",),
+              "L1: initiator: the CCM suites added to its cipher list", client=True),
+    FaultCase("r18_partial_prefix_casefolded", "APP-PUT-2",
+              ("test_app_put_name_memory.py",),
+              "L1: the reserved prefix compared after toLowerCase(): .SFT-Partial-x refused"),
+    FaultCase("r18_rsfl_name_nfc", "APP-GET-7", ("test_app_get.py",),
+              "L2: a get's RSFL names name.normalize('NFC'), the file opened by the raw name"),
+    FaultCase("r18_data_in_idle_ignored", "FRM-6", ("test_framing.py",),
+              "L3: DATA in IDLE skipped as the tail of a refused put"),
+    FaultCase("r18_rqfl_during_put_served", "FRM-6", ("test_app_put.py",),
+              "L3: an RQFL during a put served at once, the put going on"),
+    FaultCase("r18_done_sent_before_link", "APP-PUT-3", ("test_app_put_inbox_links.py",),
+              "L3: DONE written before the link; an EEXIST then only logged"),
+    FaultCase("r18_temp_default_mode", "APP-STORE-1", ("test_app_put.py",),
+              "L4: the put's temporary opened with flag 'wx' (mode 0o666 less the umask)"),
+    FaultCase("r18_admission_keyed_on_family", "LIM-8", ("test_lockout.py",),
+              "L4: the per-address count keyed on raw.remoteFamily: every IPv4 client shares "
+              "one cap"),
+    FaultCase("r18_exists_probe_follows_links", "APP-NAME-6", ("test_app_names.py",),
+              "L5: fs.existsSync(join(share, name)) before the no-follow walk: a link out of "
+              "the share to nothing is not_found"),
+    FaultCase("r18_put_rules_on_basename", "APP-NAME-2", ("test_app_names.py",),
+              "L6: a put's name rules applied to its basename only: ../x and /abs/x stored as "
+              "x"),
+    FaultCase("r18_client_put_alias_unchecked", "PKI-ID-1", ("test_client_pki_put_identity.py",),
+              "L6: initiator: the responder's CN compared for gets only, not for puts",
+              client=True),
+    FaultCase("r18_client_rsfl_extra_member_refused", "FRM-10",
+              ("test_pki_initiator_transfer.py", "test_client_lies.py"),
+              "L1: initiator: a get's RSFL with a member beside name, size, sha256 is "
+              "bad_frame", client=True),
+    FaultCase("r18_client_put_data_before_rsfl", "APP-PUT-10", ("test_client_put.py",),
+              "L3: initiator: DATA and DONE sent right after PUTF, before its answer",
+              client=True),
+    FaultCase("r18_client_sweep_units", "APP-STORE-3", ("test_interop_client_sweep.py",),
+              "L4: initiator: the sweep given the idle timeout in seconds where it takes ms: "
+              "live temporaries removed", client=True),
+    # second set, written once the first 16 were measured (all caught)
+    FaultCase("r18_accept_names_offer", "APP-PUT-1", ("test_app_put.py",),
+              "L6: a put's RSFL {accept} names the offered name (the get's RSFL copied), not "
+              "the stored basename"),
+    FaultCase("r18_reader_per_request", "APP-2", ("test_framing.py",),
+              "L3: a fresh Reader after each transfer: a request pipelined behind it, already "
+              "buffered by the old one, is lost"),
+    FaultCase("r18_client_tls12_allowed", "PKI-TLS-1", ("test_pki_tls.py",),
+              "L1: initiator: minVersion TLSv1.2 (the responder was pinned, the client left at "
+              "the default)", client=True),
+    FaultCase("r18_idle_from_last_data", "LIM-2", ("test_app_idle_after_answer.py",),
+              "L3: the idle wait counted from the last byte received, not from the end of the "
+              "answer: a long get leaves no idle time"),
+    FaultCase("r18_client_temp_in_os_tmpdir", "APP-STORE-1", ("test_pki_initiator_transfer.py",),
+              "L4: initiator: the get's temporary made in os.tmpdir(), then linked to the output",
+              client=True),
+    FaultCase("r18_idle_timeout_destroys", "PKI-TLS-7", ("test_limits.py",),
+              "L6: the idle-timeout path ends with socket.destroy() after its EROR: no "
+              "close_notify there"),
+    FaultCase("r18_get_reads_to_eof", "APP-GET-4", ("test_app_share_files.py",),
+              "L2: a get's file read until readSync returns 0, not size bytes: a file growing "
+              "while sent sends more than RSFL announced"),
+    FaultCase("r18_client_digest_hex_unpadded", "FRM-14", ("test_client_put.py",),
+              "L2: initiator: the put's sha256 written byte by byte with b.toString(16), no "
+              "padStart: a byte below 0x10 loses its zero", client=True),
 )  # fmt: skip
 
 

@@ -37,7 +37,8 @@ final class Client {
 
     Client(Eke7.Options o) throws Failed {
         this.o = o;
-        this.user = o.get("--user");
+        this.user = Faults.on("client_r18_user_nfc") // "one user however it was typed"
+            ? java.text.Normalizer.normalize(o.get("--user"), java.text.Normalizer.Form.NFC) : o.get("--user");
         this.password = readPasswordFile(Path.of(o.get("--password-file")));
         if (Faults.on("client_password_nfc")) { // "the same password however it was typed"
             String typed = new String(password, StandardCharsets.UTF_8);
@@ -116,6 +117,9 @@ final class Client {
 
     /** null when the channel is up; the retry_after of a `busy` otherwise. */
     Long handshakeOnce(String host, int port) throws Failed, IOException {
+        // The password key (scrypt) before the connection: the server's handshake timeout
+        // runs from its accept (LIM-1), not from when this client is ready.
+        byte[] pw = Crypto.passwordKey(user, password);
         Socket s = new Socket();
         long start = System.currentTimeMillis();
         try {
@@ -129,7 +133,6 @@ final class Client {
         ch.hsMillis = hsMillis();
         byte[] userBytes = Crypto.utf8(user);
         try {
-            byte[] pw = Crypto.passwordKey(user, password);
             ch.deadline = System.currentTimeMillis() + hsMillis();
             BigInteger x;
             byte[] a;
@@ -163,6 +166,9 @@ final class Client {
             }
             if (!f.type.equals("EKE2")) throw new Wire.ProtoError(Wire.UNEXPECTED, "expected EKE2");
             Map<String, Object> m = f.json();
+            if (Faults.on("client_r18_eke2_extra_member_refused") && !m.keySet().equals(Set.of("b", "c"))) {
+                throw new Wire.ProtoError(Wire.BAD_FRAME, "malformed EKE2: unknown member");
+            }
             byte[] b, c2;
             try {
                 b = Crypto.unhex(Json.string(m, "b"));
@@ -307,6 +313,7 @@ final class Client {
                 size = Json.integer(m, "size");
                 if (m.containsKey("sha256")) {
                     rsflSha = Json.string(m, "sha256");
+                    if (Faults.on("client_r18_sha_lowercased")) rsflSha = rsflSha.toLowerCase(java.util.Locale.ROOT);
                     if (!Json.isSha(rsflSha)) throw new Json.Malformed("sha256");
                 }
             } catch (Json.Malformed e) {
@@ -314,8 +321,11 @@ final class Client {
             }
             Path finalPath = Faults.on("client_stores_rsfl_name") ? dir.resolve(rsflName) : out;
             temp = dir.resolve(".sft-partial-" + Crypto.hex(Crypto.random(12)));
+            if (Faults.on("client_r18_temp_in_java_tmpdir")) temp = Files.createTempFile(".sft-partial-", ".tmp");
             FileChannel fc;
-            if (Faults.on("client_temp_default_perms")) {
+            if (Faults.on("client_r18_temp_in_java_tmpdir")) {
+                fc = FileChannel.open(temp, StandardOpenOption.WRITE);
+            } else if (Faults.on("client_temp_default_perms")) {
                 fc = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             } else {
                 fc = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
@@ -346,6 +356,7 @@ final class Client {
                         } catch (Json.Malformed e) {
                             throw fatal(Wire.BAD_FRAME, "malformed DONE");
                         }
+                        if (Faults.on("client_r18_sha_lowercased")) dsha = dsha.toLowerCase(java.util.Locale.ROOT); // any case
                         if (!Json.isSha(dsha)) throw fatal(Wire.BAD_FRAME, "malformed DONE");
                         String got = Crypto.hex(md.digest());
                         boolean ok = received == size && dsize == size && got.equals(dsha);
@@ -411,7 +422,8 @@ final class Client {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, ".sft-partial-*")) {
             for (Path p : ds) {
                 FileTime t = Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS);
-                if (t.toMillis() < horizon) Files.deleteIfExists(p);
+                long age = Faults.on("client_r18_sweep_units_mixed") ? t.to(java.util.concurrent.TimeUnit.SECONDS) : t.toMillis();
+                if (age < horizon) Files.deleteIfExists(p);
             }
         } catch (IOException e) {
             // nothing to sweep
@@ -435,11 +447,27 @@ final class Client {
                 md.update(buf);
                 buf.clear();
             }
-            String sha = Crypto.hex(md.digest());
+            byte[] digest = md.digest();
+            String sha = Faults.on("client_r18_put_sha_biginteger") ? new BigInteger(1, digest).toString(16) : Crypto.hex(digest);
             connect(hostport);
             boolean doneSent = false;
             try {
                 ch.send("PUTF", Json.obj("name", name, "size", size, "sha256", sha));
+                boolean pipelined = false;
+                if (Faults.on("client_r18_put_pipelined_data")) { // save a round trip: the data follows the offer
+                    in.position(0);
+                    long early = 0;
+                    while (early < size) {
+                        buf.clear();
+                        buf.limit((int) Math.min(buf.capacity(), size - early));
+                        int r = in.read(buf);
+                        if (r <= 0) throw fatal(Wire.INTERNAL, "the local file shrank while it was sent");
+                        ch.send("DATA", Arrays.copyOf(buf.array(), r));
+                        early += r;
+                    }
+                    ch.send("DONE", Json.obj("size", size, "sha256", sha));
+                    pipelined = true;
+                }
                 Wire.Frame f = ch.readRecord();
                 if (f.type.equals("EROR")) {
                     Failed why = refused(f);
@@ -457,7 +485,7 @@ final class Client {
                     : Boolean.TRUE.equals(accept);
                 if (!accepted) throw fatal(Wire.BAD_FRAME, "RSFL without \"accept\": true");
                 in.position(0);
-                long sent = 0;
+                long sent = pipelined ? size : 0;
                 while (sent < size) {
                     buf.clear();
                     buf.limit((int) Math.min(buf.capacity(), size - sent));
@@ -466,7 +494,7 @@ final class Client {
                     ch.send("DATA", Arrays.copyOf(buf.array(), r));
                     sent += r;
                 }
-                ch.send("DONE", Json.obj("size", size, "sha256", sha));
+                if (!pipelined) ch.send("DONE", Json.obj("size", size, "sha256", sha));
                 doneSent = true;
                 Wire.Frame d = ch.readRecord();
                 if (d.type.equals("EROR")) {

@@ -122,6 +122,35 @@ final class Faults {
         fault("throttle_key_lowercased", "EKE-THR-2");
         fault("client_c2_fail_silent", "EKE-HS-4");
         fault("b14_hard_locks_fill_table", "EKE-THR-9");
+        // round 18, I24 (blind: the six lenses of briefs/s18/common.md)
+        fault("r18_eke1_extra_member_bad_frame", "FRM-10");
+        fault("r18_bye_payload_unparsed", "FRM-9");
+        fault("r18_done_sha_biginteger_hex", "FRM-14");
+        fault("r18_control_limit_inclusive", "FRM-8");
+        fault("r18_idle_stray_done_skipped", "APP-1");
+        fault("r18_put_interrupted_by_request", "FRM-6");
+        fault("r18_temp_in_java_tmpdir", "APP-STORE-1");
+        fault("r18_unknown_user_message", "EKE-HS-8");
+        fault("r18_exists_probe_before_link_check", "APP-NAME-6");
+        fault("r18_error_names_swapped", "ERR-1");
+        fault("r18_put_checks_basename_only", "APP-NAME-2");
+        fault("r18_retry_after_double", "ERR-7");
+        fault("r18_busy_counted_as_failure", "EKE-THR-7");
+        fault("r18_bye_drains_pipelined", "APP-BYE-1");
+        fault("client_r18_eke2_extra_member_refused", "FRM-10");
+        fault("client_r18_sweep_units_mixed", "APP-STORE-3");
+        fault("client_r18_user_nfc", "EKE-PW-1");
+        fault("client_r18_put_pipelined_data", "APP-PUT-10");
+        // round 18, I24, second set (written after the first 18 were measured: 17 caught)
+        fault("r18_unknown_user_not_counted", "EKE-THR-1");
+        fault("r18_accept_names_offer", "APP-PUT-1");
+        fault("client_r18_sha_lowercased", "FRM-12");
+        fault("r18_idle_deadline_per_frame", "LIM-2");
+        fault("client_r18_temp_in_java_tmpdir", "APP-STORE-1");
+        fault("r18_throttle_tarpit", "EKE-THR-1");
+        fault("r18_get_reads_to_eof", "APP-GET-4");
+        fault("client_r18_put_sha_biginteger", "FRM-14");
+        fault("r18_get_done_sha_biginteger", "APP-GET-2");
     }
 
     private static final Set<String> ON = new HashSet<>();

@@ -271,6 +271,9 @@ final class Server {
             throw new Wire.ProtoError(Wire.UNEXPECTED, "expected EKE1");
         }
         Map<String, Object> m = f.json();
+        if (Faults.on("r18_eke1_extra_member_bad_frame") && !m.keySet().equals(Set.of("user", "a"))) {
+            throw new Wire.ProtoError(Wire.BAD_FRAME, "malformed EKE1: unknown member");
+        }
         String user;
         byte[] a;
         try {
@@ -287,14 +290,19 @@ final class Server {
         if (Faults.on("throttle_address_per_user")) tkey = c.addr + "|" + user;
         Throttle.Decision d = throttle.admit(Faults.on("throttle_key_lowercased") ? user.toLowerCase(java.util.Locale.ROOT) : user, tkey);
         if (d.kind == Throttle.Kind.THROTTLED) {
+            if (Faults.on("r18_throttle_tarpit")) { // make a guesser wait for each refusal
+                try { Thread.sleep(1500); } catch (InterruptedException e) { /* go on */ }
+            }
             throw new Wire.ProtoError(Wire.THROTTLED, "too many failed logins", d.retryAfter);
         }
         if (d.kind == Throttle.Kind.BUSY) {
+            if (Faults.on("r18_busy_counted_as_failure")) throttle.failNow(user, tkey); // a refused login is a failed one
             throw new Wire.ProtoError(Wire.BUSY, "too many logins in progress", d.retryAfter);
         }
-        boolean spent = false, success = false, abandoned = true;
+        boolean spent = false, success = false, abandoned = true, known = false;
         try {
             byte[] pw = accounts.lookup(user);
+            known = pw != null;
             if (pw == null) {
                 if (Faults.on("unknown_user_fast_fail")) throw new Wire.ProtoError(Wire.AUTH_FAILED, "authentication failed");
                 pw = Crypto.fakeKey(serverSecret, userBytes);
@@ -328,6 +336,9 @@ final class Server {
             byte[] pt = Crypto.open(k.kcc, Crypto.nonce(3), c3, Crypto.cat(Crypto.utf8("EKE3"), k.th));
             boolean ok = valid && pt != null && pt.length == 64;
             if (ok && !Faults.on("ns_not_compared")) ok = Crypto.equalCt(Arrays.copyOfRange(pt, 32, 64), ns);
+            if (!ok && !known && Faults.on("r18_unknown_user_message")) {
+                throw new Wire.ProtoError(Wire.AUTH_FAILED, "authentication failed: no such user");
+            }
             if (!ok) throw new Wire.ProtoError(Wire.AUTH_FAILED, "authentication failed");
             success = true;
             byte[] na = Arrays.copyOfRange(pt, 0, 32);
@@ -335,8 +346,10 @@ final class Server {
             ch.sendPlain("EKE4", Json.obj("c", Crypto.hex(c4)));
             ch.sendKey = k.keyS2c; ch.sendIv = k.ivS2c; ch.recvKey = k.keyC2s; ch.recvIv = k.ivC2s;
         } finally {
+            // r18_unknown_user_not_counted: "no account, nothing to protect"
+            boolean counted = spent && !(Faults.on("r18_unknown_user_not_counted") && !known);
             throttle.end(Faults.on("throttle_key_lowercased") ? user.toLowerCase(java.util.Locale.ROOT) : user, tkey,
-                spent, success, abandoned);
+                counted, success, abandoned);
             if (spent && !success) {
                 System.err.println("eke7: failed handshake user=" + Json.quote(user) + " address=" + c.addr
                     + " time=" + Instant.now());
@@ -364,17 +377,25 @@ final class Server {
     // ---- application (§3) ----
     void appLoop(Conn c) throws Wire.ProtoError, Wire.Closed, IOException {
         Wire.Channel ch = c.ch;
+        boolean byeSeen = false;
         while (true) {
-            Wire.Frame f = ch.readRecord();
+            if (byeSeen && ch.in.available() == 0) return; // r18_bye_drains_pipelined
+            Wire.Frame f = ch.pushback != null ? ch.pushback : ch.readRecord();
+            ch.pushback = null;
             try {
                 switch (f.type) {
                     case "RQFL": get(ch, f); if (Faults.on("one_transfer_per_connection")) return; break;
                     case "PUTF": put(ch, f); if (Faults.on("one_transfer_per_connection")) return; break;
                     case "BYE_":
-                        f.json(); // FRM-8/FRM-9: `{}` or any object; anything else is bad_frame
+                        // FRM-8/FRM-9: `{}` or any object; anything else is bad_frame
+                        if (!Faults.on("r18_bye_payload_unparsed")) f.json(); // BYE_ carries nothing to read
                         ch.send("BYE_", Crypto.utf8("{}"));
                         if (Faults.on("bye_no_close")) break;
+                        if (Faults.on("r18_bye_drains_pipelined")) { byeSeen = true; break; } // answer what is already here
                         return;
+                    case "DONE": case "DATA":
+                        if (Faults.on("r18_idle_stray_done_skipped")) break; // the tail of a put refused mid-way
+                        throw new Wire.ProtoError(Wire.UNEXPECTED, "unexpected " + f.type + " in IDLE");
                     case "EROR":
                         if (Faults.on("eror_received_ignored")) {
                             Object code = f.json().get("code");
@@ -458,6 +479,9 @@ final class Server {
             if (!Files.exists(p) || !Files.isRegularFile(p)) throw new Wire.ProtoError(Wire.NOT_FOUND, "no such file");
             return Files.newByteChannel(p, StandardOpenOption.READ);
         }
+        if (Faults.on("r18_exists_probe_before_link_check") && !Files.exists(share.resolve(name))) {
+            throw new Wire.ProtoError(Wire.NOT_FOUND, "no such file"); // the cheap test first
+        }
         String[] comps = name.split("/", -1);
         List<SecureDirectoryStream<Path>> opened = new ArrayList<>();
         try {
@@ -537,6 +561,19 @@ final class Server {
             MessageDigest md = sha();
             long sent = 0;
             ByteBuffer buf = ByteBuffer.allocate(Wire.DATA_LIMIT);
+            if (Faults.on("r18_get_reads_to_eof")) { // the file as it is, to its end
+                while (true) {
+                    buf.clear();
+                    int r = in.read(buf);
+                    if (r <= 0) break;
+                    byte[] chunk = Arrays.copyOf(buf.array(), r);
+                    md.update(chunk);
+                    ch.send("DATA", chunk);
+                    sent += r;
+                }
+                ch.send("DONE", Json.obj("size", sent, "sha256", digestText(md.digest())));
+                return;
+            }
             while (sent < size) {
                 buf.clear();
                 buf.limit((int) Math.min(buf.capacity(), size - sent));
@@ -552,8 +589,16 @@ final class Server {
                 ch.send("DATA", chunk);
                 sent += r;
             }
-            ch.send("DONE", Json.obj("size", size, "sha256", Crypto.hex(md.digest())));
+            byte[] d = md.digest();
+            String text = Faults.on("r18_get_done_sha_biginteger") ? new BigInteger(1, d).toString(16) : digestText(d);
+            ch.send("DONE", Json.obj("size", size, "sha256", text));
         }
+    }
+
+    /** The hex text of a digest for a DONE (r18_done_sha_biginteger_hex: BigInteger's, no leading zeros). */
+    static String digestText(byte[] d) {
+        if (Faults.on("r18_done_sha_biginteger_hex")) return new BigInteger(1, d).toString(16);
+        return Crypto.hex(d);
     }
 
     static MessageDigest sha() {
@@ -581,7 +626,9 @@ final class Server {
         } catch (Json.Malformed e) {
             throw new Wire.ProtoError(Wire.BAD_FRAME, "malformed PUTF");
         }
-        String problem = nameProblem(useName(name));
+        // r18_put_checks_basename_only: only the stored component judged (it is all that is stored)
+        String judged = Faults.on("r18_put_checks_basename_only") ? useName(name).substring(useName(name).lastIndexOf('/') + 1) : useName(name);
+        String problem = nameProblem(judged);
         if (problem != null) throw new Wire.ProtoError(Wire.FORBIDDEN, "name refused: " + problem);
         Path early = null;
         if (Faults.on("temp_before_checks")) { // "reserve" the temporary at once
@@ -603,8 +650,9 @@ final class Server {
         if (Faults.on("exists_from_startup_listing")) exists = inboxNames.contains(base);
         if (exists) throw new Wire.ProtoError(Wire.EXISTS, "a file of that name exists");
         Path temp = early != null ? early : inbox.resolve(".sft-partial-" + Crypto.hex(Crypto.random(12)));
+        if (Faults.on("r18_temp_in_java_tmpdir")) temp = Files.createTempFile(".sft-partial-", ".tmp"); // java.io.tmpdir, 0600
         FileChannel out;
-        if (early != null) {
+        if (early != null || Faults.on("r18_temp_in_java_tmpdir")) {
             out = FileChannel.open(temp, StandardOpenOption.WRITE);
         } else if (Faults.on("temp_default_perms")) {
             out = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
@@ -614,7 +662,7 @@ final class Server {
         }
         temps.add(temp);
         try {
-            ch.send("RSFL", Json.obj("accept", true, "name", base));
+            ch.send("RSFL", Json.obj("accept", true, "name", Faults.on("r18_accept_names_offer") ? name : base));
             MessageDigest md = Faults.on("put_digest_shared") ? PUT_DIGEST : sha();
             long received = 0;
             int idle = ch.idleMillis;
@@ -680,10 +728,13 @@ final class Server {
                         dir.force(true);
                     }
                     inboxNames.add(base);
-                    ch.send("DONE", Json.obj("size", size, "sha256", got));
+                    ch.send("DONE", Json.obj("size", size, "sha256", digestText(Crypto.unhex(got))));
                     return;
                 } else if (d.type.equals("EROR")) {
                     throw new Wire.Closed("EROR during a put");
+                } else if (Faults.on("r18_put_interrupted_by_request") && (d.type.equals("RQFL") || d.type.equals("PUTF"))) {
+                    ch.pushback = d; // the client moved on: drop this put, serve its next request
+                    return;
                 } else {
                     throw new Wire.ProtoError(Wire.UNEXPECTED, "unexpected " + d.type + " during a put");
                 }

@@ -114,6 +114,9 @@ final class Throttle {
         }
     }
 
+    /** r18_busy_counted_as_failure: a failure recorded now. */
+    synchronized void failNow(String user, String addr) { fail(user, addr, System.currentTimeMillis()); }
+
     private void unfail(String user, String addr) {
         Entry u = users.get(user);
         if (u != null && u.fails > 0) { u.fails--; u.consecutive = Math.max(0, u.consecutive - 1); }

@@ -75,10 +75,16 @@ final class Wire {
 
     static byte[] eror(int code, String message, Long retryAfter) {
         if (message.length() > 512) message = message.substring(0, 512);
-        if (retryAfter != null) {
-            return Json.obj("code", code, "name", NAMES[code], "message", message, "retry_after", retryAfter);
+        String name = NAMES[code];
+        if (Faults.on("r18_error_names_swapped") && (code == EXISTS || code == UNSUPPORTED)) {
+            name = NAMES[code == EXISTS ? UNSUPPORTED : EXISTS]; // the table typed in another order
         }
-        return Json.obj("code", code, "name", NAMES[code], "message", message);
+        if (retryAfter != null) {
+            // r18_retry_after_double: Math.ceil(ms / 1000.0) kept as a double: written 3.0
+            Object ra = Faults.on("r18_retry_after_double") ? (Object) Math.ceil(retryAfter) : (Object) retryAfter;
+            return Json.obj("code", code, "name", name, "message", message, "retry_after", ra);
+        }
+        return Json.obj("code", code, "name", name, "message", message);
     }
 
     static byte[] frame(String type, byte[] payload) {
@@ -100,6 +106,8 @@ final class Wire {
         long deadline;
         int idleMillis;
         int hsMillis;
+        /** r18_put_interrupted_by_request: a request read during a put, handed back to IDLE. */
+        Frame pushback;
 
         Channel(Socket sock, int frameLimit) throws IOException {
             this.sock = sock;
@@ -161,7 +169,8 @@ final class Wire {
             if (control && len > CONTROL_LIMIT && !wire && Faults.on("inner_control_limit_bad_frame")) {
                 throw new ProtoError(BAD_FRAME, "control frame inside a record above 65536 bytes");
             }
-            if (control && len > CONTROL_LIMIT) throw new ProtoError(FRAME_TOO_LARGE, "control payload above 65536 bytes");
+            boolean overControl = Faults.on("r18_control_limit_inclusive") ? len >= CONTROL_LIMIT : len > CONTROL_LIMIT;
+            if (control && overControl) throw new ProtoError(FRAME_TOO_LARGE, "control payload above 65536 bytes");
             byte[] p = new byte[(int) len];
             if (wire) readFully(p, 0, (int) len, true);
             return new Frame(type, p);
@@ -169,6 +178,19 @@ final class Wire {
 
         /** One record (§5.5): its inner frame, or Closed when it does not authenticate. */
         Frame readRecord() throws IOException, ProtoError, Closed {
+            if (Faults.on("r18_idle_deadline_per_frame") && records && deadline == 0) {
+                // a whole frame within the idle timeout, however its bytes come
+                deadline = System.currentTimeMillis() + idleMillis;
+                try {
+                    return readRecordNow();
+                } finally {
+                    deadline = 0;
+                }
+            }
+            return readRecordNow();
+        }
+
+        private Frame readRecordNow() throws IOException, ProtoError, Closed {
             byte[] h = new byte[8];
             readFully(h, 0, 8, false);
             String type = new String(h, 0, 4, java.nio.charset.StandardCharsets.ISO_8859_1);

@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { OID } from './der.mjs';
@@ -36,7 +37,7 @@ export function parseDestination(text) {
 }
 
 /** Connect, handshake, and check the responder before any frame is sent. */
-async function connect(pki, dest, timeoutMs) {
+async function connect(pki, dest, timeoutMs, op = 'get') {
   const opts = {
     ...pki.context('client'),
     host: dest.host,
@@ -87,6 +88,8 @@ async function connect(pki, dest, timeoutMs) {
   if (fault('client_cn_substring')) same = x509.subject.includes(`CN=${dest.alias}`);
   // i18_client_own_alias_accepted: a connection to oneself is fine
   if (fault('i18_client_own_alias_accepted') && verdict.alias !== undefined && verdict.alias === pki.ownAlias()) same = true;
+  // r18_client_put_alias_unchecked: a put only sends our own file; the alias matters for gets
+  if (fault('r18_client_put_alias_unchecked') && op === 'put') same = true;
   if (!fault('client_cn_unchecked') && !same) {
     refuse(`its certificate names ${JSON.stringify(verdict.alias)}, not ${JSON.stringify(dest.alias)}`);
   }
@@ -152,7 +155,7 @@ export async function get(pki, opts) {
   try { fs.lstatSync(out); } catch (e) { if (e.code === 'ENOENT') outPresent = false; }
   if (fault('i18_client_exists_sync')) outPresent = fs.existsSync(out);
   if (outPresent && !opts.force && !fault('client_rename_replaces')) throw new ClientFailure(`${out} exists (use --force)`);
-  sweepStale(dir, idleMs);
+  sweepStale(dir, fault('r18_client_sweep_units') ? opts.idleTimeout : idleMs);
   const { sock } = await connect(pki, dest, opts.timeout * 1000);
   const reader = new Reader(sock, { idleMs });
   let temp = null;
@@ -182,13 +185,16 @@ export async function get(pki, opts) {
       throw new ClientFailure(`refused: ${r.name}`);
     }
     const rsfl = parseControl(r.payload);
+    if (fault('r18_client_rsfl_extra_member_refused') && [...rsfl.keys()].some((k) => !['name', 'size', 'sha256'].includes(k))) {
+      throw new ProtoError('bad_frame', 'RSFL with an unknown member');
+    }
     const rname = getStr(rsfl, 'name');
     const size = getInt(rsfl, 'size');
     // client_rsfl_sha_null_absent: `== null` covers a missing member and null alike
     const rsha = fault('client_rsfl_sha_null_absent') && rsfl.get('sha256') == null ? undefined : getSha(rsfl, 'sha256', true);
     if (rname !== opts.name && !fault('client_stores_rsfl_name')) throw new ProtoError('bad_frame', 'RSFL names another file');
     const target = fault('client_stores_rsfl_name') ? path.join(dir, rname) : out;
-    const tmpPath = path.join(dir, PARTIAL + crypto.randomBytes(12).toString('hex'));
+    const tmpPath = path.join(fault('r18_client_temp_in_os_tmpdir') ? os.tmpdir() : dir, PARTIAL + crypto.randomBytes(12).toString('hex'));
     const mode = fault('client_temp_0644') ? 0o644 : 0o600;
     const fd = fs.openSync(tmpPath, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, mode);
     if (fault('client_temp_0644')) fs.fchmodSync(fd, 0o644);
@@ -268,11 +274,24 @@ export async function put(pki, opts) {
     h.update(buf.subarray(0, n));
     off += n;
   }
-  const digest = h.digest('hex');
-  const { sock } = await connect(pki, dest, opts.timeout * 1000);
+  const digest = fault('r18_client_digest_hex_unpadded')
+    ? [...h.digest()].map((b) => b.toString(16)).join('')
+    : h.digest('hex');
+  const { sock } = await connect(pki, dest, opts.timeout * 1000, 'put');
   const reader = new Reader(sock, { idleMs });
   try {
     await send(sock, frame('PUTF', { name: opts.name, size, sha256: digest }), idleMs);
+    const early = fault('r18_client_put_data_before_rsfl'); // no round trip wasted: the data follows the offer
+    if (early) {
+      for (let off = 0; off < size;) {
+        const chunk = Buffer.alloc(Math.min(CHUNK, size - off));
+        const n = fs.readSync(fd, chunk, 0, chunk.length, off);
+        if (n === 0) throw new ClientFailure('file shrank while sending');
+        off += n;
+        await send(sock, frame('DATA', chunk.subarray(0, n)), idleMs);
+      }
+      await send(sock, frame('DONE', { size, sha256: digest }), idleMs);
+    }
     const r = await expectFrame(reader, sock, ['RSFL']);
     if (r.type === 'EROR') {
       await send(sock, frame('BYE_', {}), idleMs).catch(() => {});
@@ -283,14 +302,14 @@ export async function put(pki, opts) {
     const accepted = fault('client_accept_truthy') ? Boolean(rsfl.get('accept')) : rsfl.get('accept') === true;
     if (!accepted) throw new ProtoError('bad_frame', 'RSFL of a put without "accept": true');
     getStr(rsfl, 'name');
-    for (let off = 0; off < size;) {
+    for (let off = early ? size : 0; off < size;) {
       const chunk = Buffer.alloc(Math.min(CHUNK, size - off));
       const n = fs.readSync(fd, chunk, 0, chunk.length, off);
       if (n === 0) throw new ClientFailure('file shrank while sending');
       off += n;
       await send(sock, frame('DATA', chunk.subarray(0, n)), idleMs);
     }
-    await send(sock, frame('DONE', { size, sha256: digest }), idleMs);
+    if (!early) await send(sock, frame('DONE', { size, sha256: digest }), idleMs);
     let f;
     try {
       f = await expectFrame(reader, sock, fault('i18_client_put_non_eror_ok') ? ['DONE', 'RSFL', 'DATA', 'BYE_', 'PUTF', 'RQFL'] : ['DONE']);

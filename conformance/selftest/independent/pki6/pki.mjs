@@ -27,6 +27,12 @@ export function tlsOptions(role) {
     o.ciphers = `${SUITES}:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256`;
   }
   if (role === 'server' && fault('default_groups')) delete o.ecdhCurve;
+  if (role === 'client' && fault('r18_client_tls12_allowed')) {
+    o.minVersion = 'TLSv1.2';
+    o.ciphers = `${SUITES}:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256`;
+  }
+  const ccm = ':TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256';
+  if ((role === 'server' && fault('r18_ccm_suites_enabled')) || (role === 'client' && fault('r18_client_ccm_offered'))) o.ciphers += ccm;
   if (role === 'client' && fault('client_default_groups')) delete o.ecdhCurve;
   return o;
 }

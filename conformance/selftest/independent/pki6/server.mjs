@@ -63,7 +63,10 @@ export class Responder {
       requestCert: !fault('request_cert_off'),
       // validity_skew_tolerance: verified by hand only (readable reasons in the log)
       rejectUnauthorized: !fault('issuer_dn_only') && !fault('request_cert_off') && !fault('validity_skew_tolerance'),
-      ALPNProtocols: [ALPN],
+      ...(fault('r18_alpn_family_accepted')
+        // any version of our protocol the client offers: the newest it has
+        ? { ALPNCallback: ({ protocols }) => protocols.find((p) => p.startsWith('sft-pki/')) }
+        : { ALPNProtocols: [ALPN] }),
       // Node's own timer (absolute, default 120 s) is only a backstop behind ours.
       handshakeTimeout: fault('handshake_timeout_unset') ? 120000 : this.cfg.handshakeTimeout * 1000 + 5000,
     };
@@ -108,7 +111,7 @@ export class Responder {
 
   /** LIM-4, LIM-8, LIM-9 and the handshake deadline counted from accept (LIM-1). */
   async admit(raw) {
-    const addr = raw.remoteAddress;
+    const addr = fault('r18_admission_keyed_on_family') ? raw.remoteFamily : raw.remoteAddress;
     const pending = [...this.conns].filter((c) => !c.established);
     if (!fault('no_per_address_cap') && (fault('per_address_counts_established') ? [...this.conns] : pending).filter((c) => c.addr === addr).length >= this.cfg.maxPendingPerAddress) {
       log(`refused ${addr}: too many handshakes from it`);
@@ -158,7 +161,8 @@ export class Responder {
       ? [...this.conns].find((c) => !c.established && c.raw.remoteAddress === sock.remoteAddress)
       : sock._parent?.sftRecord ?? [...this.conns].find((c) => c.raw.remotePort === sock.remotePort && c.raw.remoteAddress === sock.remoteAddress);
     if (rec) rec.established = true;
-    if (sock.alpnProtocol !== ALPN && !fault('alpn_unchecked')) {
+    const alpnOk = fault('r18_alpn_family_accepted') ? String(sock.alpnProtocol).startsWith('sft-pki/') : sock.alpnProtocol === ALPN;
+    if (!alpnOk && !fault('alpn_unchecked')) {
       log('refused: no sft-pki/1 ALPN');
       closeTls(sock);
       return;
@@ -216,9 +220,13 @@ class Connection {
       for (;;) {
         const f = await this.reader.next();
         if (this.receiving) throw new ProtoError('unexpected_frame', `${f.type} during a put`);
-        if (f.type === 'RQFL') await this.get(parseControl(f.payload));
-        else if (f.type === 'PUTF') await this.put(parseControl(f.payload));
-        else if (f.type === 'BYE_') {
+        if (f.type === 'RQFL' || f.type === 'PUTF') {
+          if (f.type === 'RQFL') await this.get(parseControl(f.payload));
+          else await this.put(parseControl(f.payload));
+          if (fault('r18_reader_per_request')) {
+            this.reader = new Reader(this.sock, { idleMs: this.idleMs }); // a clean slate per request
+          }
+        } else if (f.type === 'BYE_') {
           parseControl(f.payload);
           await this.out(frame('BYE_', {}));
           closeTls(this.sock);
@@ -226,6 +234,8 @@ class Connection {
         } else if (f.type === 'EROR') {
           closeTls(this.sock);
           return;
+        } else if (f.type === 'DATA' && fault('r18_data_in_idle_ignored')) {
+          continue; // the tail of a put we refused: the peer had sent it already
         } else throw new ProtoError('unexpected_frame', `${f.type} not allowed now`);
       }
     } catch (e) {
@@ -246,7 +256,8 @@ class Connection {
       } else if (e instanceof IdleTimeout) {
         log('idle timeout');
         await this.out(erorFrame('timeout', 'idle timeout')).catch(() => {});
-        closeTls(this.sock);
+        if (fault('r18_idle_timeout_destroys')) this.sock.destroy(); // it has gone quiet anyway
+        else closeTls(this.sock);
       } else if (e instanceof Truncated) {
         if (!this.sock.destroyed) closeTls(this.sock);
       } else {
@@ -304,6 +315,9 @@ class Connection {
       const full = path.normalize(path.join(this.r.share, name));
       if (!full.startsWith(this.r.share + '/')) throw new Refusal('forbidden', 'outside the share');
       name = path.relative(this.r.share, full);
+    }
+    if (fault('r18_exists_probe_follows_links') && !fs.existsSync(path.join(this.r.share, name))) {
+      throw new Refusal('not_found', 'no such file'); // the cheap test first
     }
     const comps = name.split('/');
     for (let i = 0; i < comps.length; i++) {
@@ -373,9 +387,21 @@ class Connection {
       await prev;
     }
     try {
-      await this.out(frame('RSFL', { name, size }));
+      await this.out(frame('RSFL', { name: fault('r18_rsfl_name_nfc') ? name.normalize('NFC') : name, size }));
       const h = crypto.createHash('sha256');
       let sent = 0;
+      if (fault('r18_get_reads_to_eof')) { // the file as it is, to its end
+        for (;;) {
+          const buf = Buffer.alloc(CHUNK);
+          const n = fs.readSync(fd, buf, 0, CHUNK, sent);
+          if (n === 0) break;
+          h.update(buf.subarray(0, n));
+          sent += n;
+          await this.out(frame('DATA', buf.subarray(0, n)));
+        }
+        await this.out(frame('DONE', { size: sent, sha256: h.digest('hex') }));
+        return;
+      }
       while (sent < size) {
         const buf = Buffer.alloc(Math.min(CHUNK, size - sent));
         const n = fs.readSync(fd, buf, 0, buf.length, sent);
@@ -418,10 +444,13 @@ class Connection {
     const offered = fault('putf_sha_null_absent') && msg.get('sha256') == null ? undefined : getSha(msg, 'sha256', true);
     if (fault('refused_put_leaves_receiving')) this.receiving = true; // the state moves first
     if (!this.checkAllowed('put')) return this.refuse('forbidden', 'not authorised');
-    const problem = nameProblem(name, 'put');
-    if (problem) return this.refuse('forbidden', problem);
     const base = path.posix.basename(name);
-    if ((fault('partial_prefix_on_full_name') ? name : base).startsWith(PARTIAL)) return this.refuse('forbidden', 'reserved name');
+    // r18_put_rules_on_basename: only what is stored is judged
+    const problem = nameProblem(fault('r18_put_rules_on_basename') ? base : name, 'put');
+    if (problem) return this.refuse('forbidden', problem);
+    let reservedIn = fault('partial_prefix_on_full_name') ? name : base;
+    if (fault('r18_partial_prefix_casefolded')) reservedIn = reservedIn.toLowerCase(); // case-insensitive file systems
+    if (reservedIn.startsWith(PARTIAL)) return this.refuse('forbidden', 'reserved name');
     if (size > BigInt(this.cfg.maxFileSize)) return this.refuse('too_large', 'file too large');
     const final = path.join(this.r.inbox, base);
     // lstat, not existsSync: a symbolic link (dangling or not) is an existing name [APP-PUT-3].
@@ -438,10 +467,11 @@ class Connection {
       tmpPath = path.join(this.r.inbox, PARTIAL + base);
       if (fs.existsSync(tmpPath)) log(`reusing the stale temporary of ${base}`);
       fd = fs.openSync(tmpPath, 'w', 0o600);
-    } else fd = fs.openSync(tmpPath, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+    } else if (fault('r18_temp_default_mode')) fd = fs.openSync(tmpPath, 'wx');
+    else fd = fs.openSync(tmpPath, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
     this.temp = { fd, path: tmpPath };
     this.tempFinal = final;
-    await this.out(frame('RSFL', { accept: true, name: base }));
+    await this.out(frame('RSFL', { accept: true, name: fault('r18_accept_names_offer') ? name : base }));
     let h;
     if (fault('put_hash_per_connection')) {
       this.putHash ??= crypto.createHash('sha256');
@@ -463,6 +493,10 @@ class Connection {
           fs.writeSync(fd, f.payload);
           h.update(f.payload);
         }
+        continue;
+      }
+      if (f.type === 'RQFL' && fault('r18_rqfl_during_put_served')) {
+        await this.get(parseControl(f.payload)); // a get does not disturb the put
         continue;
       }
       if (f.type === 'EROR') {
@@ -489,6 +523,21 @@ class Connection {
       }
       fs.fsyncSync(fd);
       fs.closeSync(fd);
+      if (fault('r18_done_sent_before_link')) {
+        // the peer is not kept waiting on the disk: DONE first, the link right after
+        this.receiving = false;
+        await this.out(frame('DONE', { size: Number(size), sha256: digest }));
+        try {
+          fs.linkSync(tmpPath, final);
+          log(`stored ${base} (${size} bytes) from ${this.alias}`);
+        } catch (e) {
+          log(`could not store ${base}: ${e.code}`);
+        }
+        fs.rmSync(tmpPath, { force: true });
+        this.temp = null;
+        this.tempFinal = null;
+        return;
+      }
       try {
         if (fault('i18_done_exists_sync_then_rename')) {
           if (fs.existsSync(final)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });

@@ -314,7 +314,7 @@ export class Reader {
         }
       }
       if (this.eof) throw new Truncated(this.len ? 'connection ended inside a frame' : 'connection ended');
-      const idleLeft = this.idleMs - (Date.now() - Math.max(this.last, waitStart));
+      const idleLeft = this.idleMs - (Date.now() - (fault('r18_idle_from_last_data') ? this.last : Math.max(this.last, waitStart)));
       if (idleLeft <= 0) throw new IdleTimeout('idle timeout');
       await new Promise((resolve) => {
         const t = setTimeout(resolve, idleLeft);
