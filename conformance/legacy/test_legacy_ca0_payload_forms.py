@@ -11,7 +11,13 @@ them and still take, with the right credentials, a payload of another form:
   without its `=` padding is not judged: many standard decoders, Java's among them, take
   it, and it names the same bytes);
 - a payload that does not decrypt tried as the credentials JSON in clear ("clients that
-  cannot do OAEP"): the password then travels in plain base64 and is accepted.
+  cannot do OAEP"): the password then travels in plain base64 and is accepted;
+- a decoder that skips what is not in the alphabet (Java's `Base64.getMimeDecoder()`,
+  Node's `Buffer.from`, `b64decode` without `validate`, "tolerate line breaks"): the
+  standard payload with a character outside the alphabet inserted (`*`, `.`) decodes to
+  the same 256 bytes and enrols, where RFC 4648 §3.3 has base64 data with a character
+  outside the base alphabet rejected (line breaks, which several standard decoders skip,
+  are not judged).
 Each is posted with the --enroll account's right credentials and a key of its own: each
 MUST be answered `400`, never a certificate.
 """
@@ -58,6 +64,8 @@ def test_a_payload_of_another_form_is_malformed(pki_legacy: LegacyPkiTarget) -> 
     forms = {
         "the URL-safe alphabet ('-', '_')": standard.replace("+", "-").replace("/", "_"),
         "the credentials JSON in clear, base64": base64.b64encode(credentials).decode(),
+        "a '*' inserted in its middle": standard[:172] + "*" + standard[172:],
+        "a '.' inserted before it": "." + standard,
     }
     wrong = []
     for what, payload in forms.items():

@@ -561,22 +561,33 @@ def test_a_message_split_across_writes_is_misread(
 def test_the_server_does_not_verify_key_confirmation(
     link: eke0.EkeLink, eke_legacy: LegacyEkeTarget
 ) -> None:
-    garbage = os.urandom(64)
+    # Message 15 exactly as the table writes it, Na first, but with an Ns' that is not the
+    # decryption of message 13: only a server that checks the confirmation itself refuses
+    # it (one that checks only the fixed Na, or that 15 decrypts to digits, is not fixed).
     data = b""
     with link.session() as client:
         client.login(eke_legacy.user.encode())
         client.group()
         client.exchange()
+        ns = eke0.aes_cbc_zero_iv_decrypt(client.key, client.got[13])
+        wrong = ns
+        for _ in range(8):  # bounded: 32 random digits equal Ns with probability 10^-32
+            wrong = "".join(secrets.choice("0123456789") for _ in range(32)).encode()
+            if wrong != ns:
+                break
+        forged = eke0.aes_cbc_zero_iv(client.key, eke0.NA + wrong)
         try:
-            client.confirm(message_15=garbage)
+            client.confirm(message_15=forged)
             data = client.transfer()
         except (Closed, TimedOut):
             pass
     if client.got.get(16) == b"clientAesAck" and data:
         _fail(
             "LEG-EKE-7 / EKE-HS-6 (the server MUST verify the client's confirmation)",
-            f"sent 64 random bytes as message 15 ({hexdump(garbage, 8)}): the server answered "
-            f"'clientAesAck' and sent the file ({len(data)} bytes)",
+            f"sent message 15 as E(Na || Ns') with the seed's Na and an Ns' of 32 random "
+            f"digits ({wrong.decode()!r}), not the decryption of message 13 "
+            f"({ns[:32]!r}): the server answered 'clientAesAck' and sent the file "
+            f"({len(data)} bytes)",
         )
 
 

@@ -11,12 +11,18 @@ with it the seed's server, which reads the early message into the current one:
 - p (message 5) sent with the password, before message 4 says `Authenticated` ("the
   group does not depend on the verdict"); g with p; message 9 with g;
 - `send_aes_nonceNa` with message 15, `LnACK` before message 19, `File delivered`
-  before the last byte of the file.
+  before the last byte of the file;
+- the answer to the second message of a pair the server sends back to back (10+11,
+  18+19, 21+22) sent once the first has arrived ("11 follows 10 anyway"):
+  `xorServerAck` before message 11, `LnACK` before message 19, `File delivered` before
+  the file.
 The other client cases' server reads each message when it expects it, so an early
 message just waits in its buffer (or arrives merged, and the message is misread): the
 client passes them. Here the suite's honest server, after each client message the client
 must wait on (1, 3, 5, 7, 9, 12, 15, 17, 20 and 23 — 14 and 15 are sent back to back by
-the table), waits TURN seconds before it answers: bytes that arrive in that time are the
+the table), waits TURN seconds before it answers, and holds the second message of each
+back-to-back pair TURN seconds after the first (the table puts no time between them; a
+client reads them as two messages either way): bytes that arrive in that time are the
 client's next message sent out of turn. A split write of the same message (its bytes in
 two segments: LEG-EKE-11's business) is rejoined, not counted.
 """
@@ -41,7 +47,7 @@ pytestmark = pytest.mark.xdist_group("eke-legacy")
 
 # How long the server holds each answer, watching for an early message: a client that
 # pipelines sends it at once; a slower one under load is missed, never falsely judged.
-# Ten turns: 1.5 s a run.
+# Thirteen turns: about 2 s a run.
 TURN = 0.15
 # The server message each watched client message waits for.
 NEXT = {1: 2, 3: 4, 5: 6, 7: 8, 9: 10, 12: 13, 15: 16, 17: 18, 20: 21, 23: 24}
@@ -122,6 +128,18 @@ def _turn(conn: socket.socket, reader: ClientReader, number: int) -> None:
         )
 
 
+def _hold(conn: socket.socket, reader: ClientReader, sent: int, held: int) -> None:
+    """After the server's message `sent`, the second of a back-to-back pair held: the
+    client must not answer `held` before it has it."""
+    early = _after(conn, reader)
+    if early:
+        raise _OutOfTurn(
+            f"after the server's message {sent} the client sent {early[:40]!r} "
+            f"({len(early)} bytes) within {TURN} s, before the server's message {held} "
+            "it answers"
+        )
+
+
 def _serve(listener: socket.socket, user: bytes, password: bytes, content: bytes) -> _Log:
     """One honest eke/0 server session by the table of §7.3.3 that holds each answer TURN
     seconds and records a client message sent out of turn."""
@@ -161,6 +179,7 @@ def _serve(listener: socket.socket, user: bytes, password: bytes, content: bytes
                 log.error = "no server exponent gives a 32-digit key"
                 return log
             conn.sendall(b"xorAck")
+            _hold(conn, reader, 10, 11)
             conn.sendall(eke0.hide(pow(g, exponent, p), password))
             log.got[12] = reader.exact(12)
             _turn(conn, reader, 12)
@@ -174,10 +193,12 @@ def _serve(listener: socket.socket, user: bytes, password: bytes, content: bytes
             _turn(conn, reader, 17)
             na = eke0.aes_cbc_zero_iv_decrypt(key, log.got[15])[:16]
             conn.sendall(eke0.aes_cbc_zero_iv(key, na))
+            _hold(conn, reader, 18, 19)
             conn.sendall(str(len(content)).encode())
             log.got[20] = reader.exact(5)
             _turn(conn, reader, 20)
             conn.sendall(b"ok")
+            _hold(conn, reader, 21, 22)
             conn.sendall(content)
             log.got[23] = reader.exact(14)
             _turn(conn, reader, 23)

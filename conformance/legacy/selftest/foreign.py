@@ -79,6 +79,7 @@ _PKI_EXTRA = (
     "test_legacy_ca0_payload_forms.py",
     "test_legacy_ca0_concurrent_serials.py",
     "test_legacy_ca0_credential_forms.py",
+    "test_legacy_ca0_json_text.py",
 )
 
 

@@ -182,6 +182,17 @@ FAULTS: dict[str, str] = {
     "ca-r7-pending-keys": "FAIL LEG-CA-FMT-2",
     "eke-r7-transfers-capped": "FAIL LEG-EKE-FMT-3",
     "ca-r7-key-by-host": "FAIL LEG-CA-FMT-2",
+    # round 18 (session 18, LG18, blind; the lens of each in leg_go/faults.go)
+    "eke-r18-m19-newline": "FAIL LEG-EKE-FMT-3",
+    "eke-r18-m13-pkcs7": "FAIL LEG-EKE-FMT-4",
+    "eke-r18-group-per-connection": "FAIL LEG-EKE-FMT-4",
+    "eke-r18-client-ack12-early": "FAIL LEG-EKE-FMT-1",
+    "pki-r18-rsci-reason": "FAIL LEG-PKI-FMT-4",
+    "pki-r18-serve-next-rqfl": "FAIL LEG-PKI-FMT-6",
+    "pki-r18-get-skip-bad-piece": "FAIL LEG-PKI-FMT-6",
+    "ca-r18-json-decoder-trailing": "FAIL LEG-CA-FMT-3",
+    "ca-r18-verify-subtree": "FAIL LEG-CA-FMT-2",
+    "ca-r18-serial-unix-seconds": "FAIL LEG-CA-FMT-2",
 }
 
 

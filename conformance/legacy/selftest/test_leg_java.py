@@ -171,6 +171,17 @@ FAULTS: dict[str, str] = {
     "ca-r15-refusal-log-cap": "FAIL LEG-CA-FMT-2",
     "ca-r15-key-static": "FAIL LEG-CA-FMT-2",
     "pki-r15-shared-cipher": "FAIL LEG-PKI-FMT-6",
+    # session 18, LG18 (blind; the lens of each in LegJava.java)
+    "eke-r18-digest-base64": "FAIL LEG-EKE-FMT-5",
+    "eke-r18-xor-zero-extended": "FAIL LEG-EKE-FMT-3",
+    "eke-r18-client-digest-whole-buffer": "FAIL LEG-EKE-FMT-6",
+    "eke-r18-client-17-before-16": "FAIL LEG-EKE-FMT-1",
+    "pki-r18-checkvalidity": "EVIDENCE LEG-PKI-3",
+    "pki-r18-rsci-reason": "FAIL LEG-PKI-FMT-4",
+    "pki-r18-get-skip-bad-piece": "FAIL LEG-PKI-FMT-6",
+    "pki-r18-linger-zero": "FAIL LEG-PKI-FMT-6",
+    "ca-r18-base64-mime": "FAIL LEG-CA-FMT-3",
+    "ca-r18-pem-stripped": "FAIL LEG-CA-FMT-2",
 }
 
 
@@ -269,6 +280,9 @@ EVIDENCE = {
     # `../` and `/` deny-listed: a sibling spelling still leaves the share, and the
     # deny-listed spelling is not reported as served
     "pki-r12b-dotdot-denylist": ("requested './", "requested '../"),
+    # the validity dates checked (checkValidity), nothing else: the flaw still FAILs on
+    # CA:TRUE, and the expired certificate is no longer among the accepted ones
+    "pki-r18-checkvalidity": ("CA:TRUE", "expired 35 days ago"),
 }
 
 _PER_FAULT = pytest.mark.skipif(

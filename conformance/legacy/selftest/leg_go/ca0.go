@@ -124,7 +124,11 @@ func caServeMain(args []string) error {
 	ca := &authServer{rootKey: key, rootCert: cert, users: users, validity: validity, recent: map[string]time.Time{},
 		pending: map[string]bool{}, byHost: map[string]interface{}{}}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/verify", ca.verify)
+	if has("ca-r18-verify-subtree") {
+		mux.HandleFunc("/verify/", ca.verify)
+	} else {
+		mux.HandleFunc("/verify", ca.verify)
+	}
 	if has("ca-r4-verify-prefix") {
 		mux = http.NewServeMux()
 		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -181,6 +185,8 @@ func (ca *authServer) verify(w http.ResponseWriter, r *http.Request) {
 		err = json.Unmarshal(body, &ca.req)
 		req = ca.req
 		ca.mu.Unlock()
+	} else if has("ca-r18-json-decoder-trailing") {
+		err = json.NewDecoder(bytes.NewReader(body)).Decode(&req)
 	} else {
 		err = json.Unmarshal(body, &req)
 	}
@@ -408,6 +414,9 @@ func (ca *authServer) issue(alias string, pub interface{}) ([]byte, error) {
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
 		return nil, err
+	}
+	if has("ca-r18-serial-unix-seconds") {
+		serial = big.NewInt(time.Now().Unix()) // "unique enough"
 	}
 	now := time.Now().UTC()
 	tmpl := &x509.Certificate{

@@ -65,6 +65,8 @@ type msgReader struct {
 	wrongTries int    // eke-r6-tries-per-conn
 	m18        []byte // eke-r6-m18-per-connection
 	transfers  int    // eke-r7-transfers-capped
+
+	groupP, groupG *big.Int // eke-r18-group-per-connection
 }
 
 // fill does one read and appends what it returned.
@@ -480,6 +482,13 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if has("eke-r18-group-per-connection") {
+		// "the group is the connection's": parsed once, kept for its later logins
+		if in.groupP == nil {
+			in.groupP, in.groupG = p, g
+		}
+		p, g = in.groupP, in.groupG
+	}
 	if err := sendLiteral(out, "gAck"); err != nil { // 8
 		return err
 	}
@@ -542,6 +551,10 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 		return err
 	}
 	ns := []byte(nonceNs)
+	if has("eke-r18-m13-pkcs7") {
+		// "every CBC message is padded" (PKCS#7: a whole block of 16 for 32 bytes)
+		ns = append(append([]byte{}, ns...), bytes.Repeat([]byte{aes.BlockSize}, aes.BlockSize)...)
+	}
 	if has("eke-r2-ns-binary") {
 		ns = make([]byte, 32)
 		if _, err := rand.Read(ns); err != nil {
@@ -613,6 +626,9 @@ func (s *ekeServer) login(in *msgReader, out io.Writer) error {
 	}
 	if has("eke-length-uint32") {
 		length = binary.BigEndian.AppendUint32(nil, uint32(len(content)))
+	}
+	if has("eke-r18-m19-newline") {
+		length = []byte(fmt.Sprintf("%d\n", len(content)))
 	}
 	if err := send(out, length); err != nil { // 19
 		return err
@@ -743,6 +759,13 @@ func ekeFetch(in *msgReader, out io.Writer, user, password, outPath string) erro
 	if err := in.expect("xorAck"); err != nil { // 10
 		return err
 	}
+	ackEarly := has("eke-r18-client-ack12-early")
+	if ackEarly {
+		// "11 follows 10 anyway": acknowledge it at once
+		if err := sendClient(out, []byte("xorServerAck")); err != nil { // 12
+			return err
+		}
+	}
 	hidden, err := in.rest(readSize) // 11
 	if err != nil {
 		return err
@@ -755,8 +778,10 @@ func ekeFetch(in *msgReader, out io.Writer, user, password, outPath string) erro
 	if err != nil {
 		return err
 	}
-	if err := sendClient(out, []byte("xorServerAck")); err != nil { // 12
-		return err
+	if !ackEarly {
+		if err := sendClient(out, []byte("xorServerAck")); err != nil { // 12
+			return err
+		}
 	}
 	m13, err := in.exactly(32) // 13
 	if err != nil {

@@ -373,7 +373,9 @@ func (r *responder) session(conn io.ReadWriter, remote net.Addr, pre *frame) err
 		r.mu.Unlock()
 	}
 	if err != nil {
-		if !has("pki-rsci-silent") {
+		if has("pki-r18-rsci-reason") {
+			writeFrame(conn, typeRSCI, []byte("certificate refused: "+err.Error()))
+		} else if !has("pki-rsci-silent") {
 			writeFrame(conn, typeRSCI, nil)
 		}
 		if has("pki-rsci-no-close") {
@@ -545,6 +547,17 @@ func (r *responder) session(conn io.ReadWriter, remote net.Addr, pre *frame) err
 		r.mu.Unlock()
 	}
 	// The end of the file is the close (LEG-PKI-7).
+	if has("pki-r18-serve-next-rqfl") {
+		// "keep-alive: the requester may want another file"
+		if err := out.Flush(); err != nil {
+			return err
+		}
+		for {
+			if _, err := readFrame(conn); err != nil {
+				return err
+			}
+		}
+	}
 	return out.Flush()
 }
 
@@ -634,6 +647,10 @@ func pkiGetMain(args []string) error {
 			return fmt.Errorf("%w: %s instead of RSFL", errProtocol, piece.typ)
 		}
 		plain, err := oaepDecrypt(key, piece.payload)
+		if err != nil && has("pki-r18-get-skip-bad-piece") {
+			log.Printf("pki0: skipping a piece that does not decrypt: %v", err)
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("RSFL: %v", err)
 		}

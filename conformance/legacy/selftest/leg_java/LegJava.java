@@ -214,6 +214,18 @@ public final class LegJava {
         {"ca-r15-refusal-log-cap", "FAIL LEG-CA-FMT-2", "[5] CA: every refused request kept in a list for the log; over 24 entries \"under attack\": 503 for everyone"},
         {"ca-r15-key-static", "FAIL LEG-CA-FMT-2", "[6] CA: public_key parsed first into a static field, read back at issue: two enrolments at once swap keys"},
         {"pki-r15-shared-cipher", "FAIL LEG-PKI-FMT-6", "[6] responder: one static OAEP Cipher, init per session with the requester's key: two sessions at once seal to each other's key"},
+        // session 18, LG18 (blind; lens: 1 negotiation, 2 round trips and encodings, 3 order,
+        // 4 deployment, 5 distinguishers, 6 sibling paths)
+        {"eke-r18-digest-base64", "FAIL LEG-EKE-FMT-5", "[2] server: message 24 is Base64.getEncoder() of the SHA-1 (the JDK's usual text form of a digest), 28 bytes, not 40 hex digits (blind: caught by test_legacy_eke0.py)"},
+        {"eke-r18-xor-zero-extended", "FAIL LEG-EKE-FMT-3", "[2] hide(): xor over the longer input, the shorter extended with zero bytes: message 11 is always 39 bytes (its last byte the password padding in clear when the value has 38 digits) (blind: caught by test_legacy_eke0.py)"},
+        {"eke-r18-client-digest-whole-buffer", "FAIL LEG-EKE-FMT-6", "[2] client: the running SHA-1 updated with the whole 1024-byte read buffer (update(chunk), not update(chunk, 0, n)): a file whose length is not a multiple of 1024 never matches (blind: caught by test_legacy_eke0.py and test_legacy_eke0_client_open_server.py)"},
+        {"eke-r18-client-17-before-16", "FAIL LEG-EKE-FMT-1", "[3] client: send_aes_nonceNa (17) written right after message 15, before clientAesAck (16) is read (\"save a round trip\") (blind: caught by test_legacy_eke0_client_turns.py)"},
+        {"pki-r18-checkvalidity", "EVIDENCE LEG-PKI-3", "[6] responder: peer.checkValidity() before verify (the JDK idiom): expired and not-yet-valid certificates get RSCI; CA:TRUE and codeSigning-only ones still pass, so the flaw stands and its evidence no longer lists the validity cases (blind: shown by test_legacy_pki0.py's LEG-PKI-3 evidence)"},
+        {"pki-r18-rsci-reason", "FAIL LEG-PKI-FMT-4", "[5] responder: RSCI carries the exception's message as its payload instead of nothing (blind: caught by test_legacy_pki0.py)"},
+        {"pki-r18-get-skip-bad-piece", "FAIL LEG-PKI-FMT-6", "[2] requester: an RSFL that does not decrypt (BadPaddingException) is logged and skipped; the rest is saved, exit 0 (blind: caught by test_legacy_pki0_requester.py)"},
+        {"pki-r18-linger-zero", "FAIL LEG-PKI-FMT-6", "[5] responder: setSoLinger(true, 0) (\"free the port at once\"): every close is a reset, not a FIN (blind: caught by test_legacy_pki0.py and test_legacy_pki0_refused_sessions.py)"},
+        {"ca-r18-base64-mime", "FAIL LEG-CA-FMT-3", "[2] CA: payload decoded with Base64.getMimeDecoder() (\"tolerate line breaks\"): characters outside the alphabet are skipped, a malformed payload is not 400 (blind: missed; caught by test_legacy_ca0_payload_forms.py since it inserts '*' and '.')"},
+        {"ca-r18-pem-stripped", "FAIL LEG-CA-FMT-2", "[2] CA: the certificate PEM strip()ped before it is sent (\"no trailing whitespace\"): no final newline (blind: caught by test_legacy_pem.py)"},
     };
 
     static final Set<String> ON = new HashSet<>();
@@ -409,6 +421,11 @@ public final class LegJava {
     }
 
     static byte[] hide(BigInteger v, byte[] pw39) {
+        if (f("eke-r18-xor-zero-extended")) {
+            // "xor over the longer input; the missing bytes are 0"
+            byte[] digits = Arrays.copyOf(ascii(v.toString()), Math.max(v.toString().length(), pw39.length));
+            return xor(digits, Arrays.copyOf(pw39, digits.length));
+        }
         if (f("eke-hide-bytes")) {
             return xor(v.toByteArray(), pw39);
         }
@@ -663,6 +680,9 @@ public final class LegJava {
             if (f("eke-r14-digest-per-chunk")) {
                 digest = ascii(hex(sofar));
             }
+            if (f("eke-r18-digest-base64")) {
+                digest = ascii(Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-1").digest(content)));
+            }
             if (f("eke-digest-upper")) {
                 digest = ascii(new String(digest, StandardCharsets.US_ASCII).toUpperCase(java.util.Locale.ROOT));
             }
@@ -719,8 +739,13 @@ public final class LegJava {
                 System.arraycopy(ns, 0, both, 32, 32);
             }
             clientSend(c, aes(Cipher.ENCRYPT_MODE, key, both, false), ln); // 15
-            c.readExact(12); // 16 clientAesAck
-            clientSend(c, ascii("send_aes_nonceNa"), ln); // 17
+            if (f("eke-r18-client-17-before-16")) {
+                clientSend(c, ascii("send_aes_nonceNa"), ln); // 17, "save a round trip"
+                c.readExact(12); // 16 clientAesAck
+            } else {
+                c.readExact(12); // 16 clientAesAck
+                clientSend(c, ascii("send_aes_nonceNa"), ln); // 17
+            }
             byte[] m18 = c.readExact(16);
             if (f("eke-client-checks-18")
                 && !Arrays.equals(m18, aes(Cipher.ENCRYPT_MODE, key, Arrays.copyOf(NA, 16), false))) {
@@ -777,6 +802,17 @@ public final class LegJava {
                 return 1;
             }
             boolean differs = !Arrays.equals(m24, sha1Hex(content));
+            if (f("eke-r18-client-digest-whole-buffer")) {
+                // the running digest, fed the read buffer (update(chunk), not update(chunk, 0, n))
+                MessageDigest md = MessageDigest.getInstance("SHA-1");
+                byte[] chunk = new byte[1024];
+                for (int off = 0; off < content.length; off += 1024) {
+                    int n = Math.min(1024, content.length - off);
+                    System.arraycopy(content, off, chunk, 0, n);
+                    md.update(chunk);
+                }
+                differs = !Arrays.equals(m24, ascii(hex(md.digest())));
+            }
             if (f("eke-r14-client-check-lazy-stream")) {
                 byte[] mine = sha1Hex(content);
                 boolean[] bad = {false};
@@ -1018,6 +1054,9 @@ public final class LegJava {
                 boolean close = true;
                 try {
                     s.setSoTimeout(30_000);
+                    if (f("pki-r18-linger-zero")) {
+                        s.setSoLinger(true, 0); // "free the port at once"
+                    }
                     if (f("pki-r15-synchronized-session")) {
                         synchronized (LegJava.class) { // "Cipher is not thread-safe"
                             close = pkiSession(s, key, certFile, own, root, share);
@@ -1103,6 +1142,9 @@ public final class LegJava {
                     throw new java.security.SignatureException("not signed by the root");
                 }
             } else {
+                if (f("pki-r18-checkvalidity")) {
+                    peer.checkValidity(); // the JDK idiom before verify
+                }
                 peer.verify(root);
                 VERIFIED.add(dn);
             }
@@ -1111,7 +1153,7 @@ public final class LegJava {
             }
         } catch (Exception e) {
             log("SECE refused: " + e);
-            frame(out, "RSCI", new byte[0], true);
+            frame(out, "RSCI", f("pki-r18-rsci-reason") ? ascii(String.valueOf(e)) : new byte[0], true);
             if (!f("pki-rsci-then-serve") || peer == null) {
                 release();
                 return true;
@@ -1271,6 +1313,14 @@ public final class LegJava {
                     System.err.println("unexpected frame " + fr[0]);
                     return 1;
                 }
+                if (f("pki-r18-get-skip-bad-piece")) {
+                    try {
+                        file.writeBytes(dec.doFinal((byte[]) fr[1]));
+                    } catch (java.security.GeneralSecurityException e) {
+                        System.err.println("pki-get: skipping a piece that does not decrypt: " + e);
+                    }
+                    continue;
+                }
                 file.writeBytes(dec.doFinal((byte[]) fr[1]));
             }
             save(Path.of(a[5]), file.toByteArray());
@@ -1379,7 +1429,8 @@ public final class LegJava {
             }
             byte[] sealed;
             try {
-                sealed = (f("ca-base64-url") ? Base64.getUrlDecoder() : Base64.getDecoder()).decode(payload);
+                sealed = (f("ca-base64-url") ? Base64.getUrlDecoder()
+                    : f("ca-r18-base64-mime") ? Base64.getMimeDecoder() : Base64.getDecoder()).decode(payload);
             } catch (IllegalArgumentException e) {
                 throw new BadRequest("payload is not base64");
             }
@@ -1485,7 +1536,7 @@ public final class LegJava {
             answer(ex, 200, "application/json", ascii(json));
         } else {
             answer(ex, 200, f("ca-content-type-pem") ? "application/x-pem-file" : "text/plain",
-                ascii(pem("CERTIFICATE", cert)));
+                ascii(f("ca-r18-pem-stripped") ? pem("CERTIFICATE", cert).strip() : pem("CERTIFICATE", cert)));
         }
         if (f("ca-r13-key-reserved-on-refusal")) {
             RESERVED.remove(Base64.getEncoder().encodeToString(subjectKey.getEncoded()));
