@@ -250,6 +250,7 @@ PKI_FILES = (
     "test_pki_subject_injection.py",
     "test_app_idle_after_answer.py",
     "test_app_put_digest_digits.py",  # I24 (round 18)
+    "test_pki_revoked_refusal_close.py",  # I25 (round 18)
     "test_app_foreign_members.py",  # B92 (round 18)
     "test_app_late_repeats.py",  # B92 (round 18)
     "test_app_put_name_folds.py",  # B92 (round 18)

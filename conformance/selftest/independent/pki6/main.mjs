@@ -14,9 +14,10 @@
 // - SSL_OP_NO_TICKET: no session tickets, so no resumption and no 0-RTT (PKI-TLS-5). Node
 //   never honours SSLKEYLOGFILE (only --tls-keylog, never passed): PKI-TLS-8.
 // - `ca` is the organisation root alone (replaces Node's bundled roots: PKI-TLS-4);
-//   `requestCert` + `rejectUnauthorized` on the responder (no certificate: OpenSSL's
-//   certificate_required alert); `rejectUnauthorized` on the initiator; the CRL in the
-//   secure context (`crl`, which turns on OpenSSL's CRL check).
+//   `requestCert` on the responder, whose verdict (`sock.authorized`) is acted on after
+//   the handshake with close_notify and the close (PKI-TLS-10: Node's own
+//   `rejectUnauthorized` there ends with a bare close); `rejectUnauthorized` on the
+//   initiator; the CRL in the secure context (`crl`, which turns on OpenSSL's CRL check).
 // - On top of OpenSSL, every peer certificate is checked by hand after the handshake
 //   (Node's X509Certificate plus a small DER reader): issued and signed by the root,
 //   validity, SHA-256 signature, P-256 or RSA >= 2048, BasicConstraints present and

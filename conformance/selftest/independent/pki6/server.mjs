@@ -61,8 +61,11 @@ export class Responder {
     const o = {
       ...this.pki.context('server'),
       requestCert: !fault('request_cert_off'),
-      // validity_skew_tolerance: verified by hand only (readable reasons in the log)
-      rejectUnauthorized: !fault('issuer_dn_only') && !fault('request_cert_off') && !fault('validity_skew_tolerance'),
+      // The chain is verified by the TLS stack (root, CRL) but judged in serve(): with
+      // rejectUnauthorized Node ends a refused client with a bare close, no alert and no
+      // close_notify, which PKI-TLS-10 does not allow. validity_skew_tolerance: verified
+      // by hand only (readable reasons in the log).
+      rejectUnauthorized: false,
       ...(fault('r18_alpn_family_accepted')
         // any version of our protocol the client offers: the newest it has
         ? { ALPNCallback: ({ protocols }) => protocols.find((p) => p.startsWith('sft-pki/')) }
@@ -161,6 +164,13 @@ export class Responder {
       ? [...this.conns].find((c) => !c.established && c.raw.remoteAddress === sock.remoteAddress)
       : sock._parent?.sftRecord ?? [...this.conns].find((c) => c.raw.remotePort === sock.remotePort && c.raw.remoteAddress === sock.remoteAddress);
     if (rec) rec.established = true;
+    if (!sock.authorized && !fault('issuer_dn_only') && !fault('request_cert_off') && !fault('validity_skew_tolerance')) {
+      // PKI-TLS-10: refused after the handshake with close_notify and the close.
+      log(`refused the peer's certificate: ${sock.authorizationError ?? 'not verified'}`);
+      sock.on('error', (e) => log(`refused connection: ${e.message}`));
+      closeTls(sock);
+      return;
+    }
     const alpnOk = fault('r18_alpn_family_accepted') ? String(sock.alpnProtocol).startsWith('sft-pki/') : sock.alpnProtocol === ALPN;
     if (!alpnOk && !fault('alpn_unchecked')) {
       log('refused: no sft-pki/1 ALPN');
