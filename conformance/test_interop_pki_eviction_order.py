@@ -90,6 +90,9 @@ class _Held:
             try:
                 self.tls.do_handshake()
             except ssl.SSLWantReadError:
+                # A HelloRetryRequest (a responder with fewer groups, PKI-TLS-9) asks for a
+                # second ClientHello: it goes out; only our final flight is held.
+                self.flush()
                 continue
             except ssl.SSLError as exc:
                 return f"the TLS handshake failed: {exc.reason or exc}"

@@ -57,6 +57,7 @@ from conformance.target import Account, Target
 from conformance.wire import (
     Closed,
     ConformanceFailure,
+    ExpectClose,
     ExpectError,
     ReceivedFrame,
     deadline_after,
@@ -385,7 +386,9 @@ def test_allow_list_refuses_an_employee_not_on_it(
     then closes: at once (well under its idle timeout, which would close any connection),
     and without answering a second request the suite sends right after the first answer
     (a responder that says `forbidden` to every request and waits for the initiator to
-    leave never closes while it keeps asking)."""
+    leave never closes while it keeps asking). A responder MAY instead refuse the outsider
+    at the handshake, as it refuses a certificate (PKI-ID-3, PKI-TLS-10): then a second
+    connection that sends nothing is refused too, at once."""
     if not target.has("allow-list"):
         unsupported("the target does not declare feature 'allow-list'")
     assert target.root is not None
@@ -399,8 +402,15 @@ def test_allow_list_refuses_an_employee_not_on_it(
     name = target.files[0].name if target.files else "x"
     result.close_within = _close_bound(target)
     result.send_frame("RQFL", {"name": name})
-    first = result.expect([ExpectError("forbidden")])
+    # forbidden — or the outsider refused right after the handshake, as a certificate is
+    # (PKI-ID-3: "MAY instead refuse such an initiator at the handshake"; PKI-TLS-10:
+    # EROR auth_failed then the close, or the close without an EROR): nothing more to ask.
+    refused = [ExpectError("auth_failed"), ExpectClose()]
+    first = result.expect([ExpectError("forbidden"), *refused])
     first.check("PKI-ID-3: request of an employee not on the allow list")
+    if first.matched in refused:
+        _judge_refused_without_a_request(target, cert, key, transcripts, first.actual.describe())
+        return
     result.send_frame("RQFL", {"name": name})
     # "Every request ... forbidden": a second request the responder read before closing
     # may get its own forbidden; anything else, or no close within the bound, FAILs.
@@ -418,6 +428,39 @@ def test_allow_list_refuses_an_employee_not_on_it(
         "second request answered forbidden at most)",
         after.describe(),
         note="PKI-ID-3: every request forbidden, and then close",
+    )
+
+
+def _judge_refused_without_a_request(
+    target: Target, cert: Path, key: Path, transcripts: TranscriptBook, answer: str
+) -> None:
+    """The outsider's request was answered as a refused certificate is (auth_failed, or the
+    close). PKI-ID-3 allows that only as a refusal "at the handshake, as it refuses a
+    certificate (PKI-TLS-10)": "before it processes any application frame of it, and at
+    once". A second connection of the outsider that sends nothing MUST then be refused
+    within the close bound too; a responder that waits for its request and answers it
+    `auth_failed` judged the request, and `forbidden` is what a request gets (PKI-ID-3)."""
+    assert target.root is not None
+    again = connect_pki(target.host, target.port, client_context(target.root, cert, key))
+    if isinstance(again, HandshakeRefused):
+        transcripts.add(again.transcript)
+        return
+    transcripts.add(again)
+    try:
+        event = again.recv_frame(deadline_after(_close_bound(target)))
+    finally:
+        again.close()
+    if isinstance(event, Closed) or (
+        isinstance(event, ReceivedFrame) and event.error_name == "auth_failed"
+    ):
+        return
+    raise ConformanceFailure.evidence(
+        "PKI-ID-3: an employee not on the allow list; its request was answered as a "
+        f"refused certificate is ({answer})",
+        "a refusal at the handshake (PKI-TLS-10: before any application frame, at once): a "
+        f"second connection that sends nothing refused within {_close_bound(target):.2f} s "
+        "(an alert, EROR auth_failed or the close) — or EROR forbidden for every request",
+        f"the second connection, sending nothing: {event.describe()}",
     )
 
 

@@ -689,6 +689,7 @@ def all_readings() -> tuple[Reading, ...]:
         readings_session15,
         readings_session16,
         readings_session17,
+        readings_session18,
     )
 
     return (
@@ -708,6 +709,7 @@ def all_readings() -> tuple[Reading, ...]:
         + readings_session15.READINGS
         + readings_session16.READINGS
         + readings_session17.READINGS
+        + readings_session18.READINGS
     )
 
 
