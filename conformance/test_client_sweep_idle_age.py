@@ -111,9 +111,16 @@ def _judge(path: Path, outdir: Path, note: str) -> None:
     )
 
 
-def eke_get_into(target: Target, tmp_path: Path, transcripts: TranscriptBook, outdir: Path) -> str:
+def eke_get_into(
+    target: Target,
+    tmp_path: Path,
+    transcripts: TranscriptBook,
+    outdir: Path,
+    env: dict[str, str] | None = None,
+) -> str:
     """An honest get of NAME by the eke client under test into `outdir` (an ERROR if it
-    fails: the sweep rules are exercised through a whole get); what it did."""
+    fails: the sweep rules are exercised through a whole get), `env` added to its
+    environment; what it did."""
     password = fresh_password()
     pw = eke_pw(client_user(target), password)
 
@@ -131,13 +138,20 @@ def eke_get_into(target: Target, tmp_path: Path, transcripts: TranscriptBook, ou
         password=password,
         timeout=_TIMEOUT,
         outdir=outdir,
+        env=env,
     )
     if not case.result.succeeded or not case.result.kept_file:
         raise RuntimeError(f"the client did not complete an honest get\n{case.describe()}")
     return case.describe()
 
 
-def pki_get_into(target: Target, tmp_path: Path, transcripts: TranscriptBook, outdir: Path) -> str:
+def pki_get_into(
+    target: Target,
+    tmp_path: Path,
+    transcripts: TranscriptBook,
+    outdir: Path,
+    env: dict[str, str] | None = None,
+) -> str:
     """The same for the sft-pki/1 initiator under test; what it did."""
     asked: list[bool] = []
     run, hostile = run_initiator_watched(
@@ -148,6 +162,7 @@ def pki_get_into(target: Target, tmp_path: Path, transcripts: TranscriptBook, ou
         script=_honest_pki(asked),
         out=outdir / "received.bin",
         name=NAME,
+        client_env=env,
     )
     if hostile.script_errors or not asked or not run.succeeded:
         raise RuntimeError(

@@ -33,21 +33,13 @@ from pathlib import Path
 
 import pytest
 
-from conformance._wire_fixtures import lab_pki, responder_alias, run_initiator_watched
 from conformance.eke_hostile import (
-    ServerView,
-    client_user,
-    eke_pw,
-    establish,
-    fresh_password,
-    run_case,
-    serve_records,
     skip_slow_variant,
 )
 from conformance.plugin import TranscriptBook
 from conformance.target import Target
-from conformance.test_client_sweep_idle_age import _honest_pki
-from conformance.wire import ConformanceFailure, RawConnection
+from conformance.test_client_sweep_idle_age import eke_get_into, pki_get_into
+from conformance.wire import ConformanceFailure
 
 __all__: list[str] = []
 
@@ -121,55 +113,6 @@ def _judge(zone: str, live: Path | None, stale: Path, outdir: Path, note: str) -
         )
 
 
-def _pki_get(
-    target: Target, tmp_path: Path, transcripts: TranscriptBook, outdir: Path, tz: str
-) -> str:
-    asked: list[bool] = []
-    run, hostile = run_initiator_watched(
-        target,
-        tmp_path,
-        transcripts,
-        cert=lab_pki(target).employee(responder_alias(target)),
-        script=_honest_pki(asked),
-        out=outdir / "received.bin",
-        name=NAME,
-        client_env={"TZ": tz},
-    )
-    if hostile.script_errors or not asked or not run.succeeded:
-        raise RuntimeError(
-            "the initiator did not complete an honest get: "
-            f"{hostile.script_errors or run.describe()}"
-        )
-    return run.describe()
-
-
-def _eke_get(
-    target: Target, tmp_path: Path, transcripts: TranscriptBook, outdir: Path, tz: str
-) -> str:
-    password = fresh_password()
-    pw = eke_pw(client_user(target), password)
-
-    def behaviour(raw: RawConnection, view: ServerView) -> None:
-        channel = establish(raw, view, pw, _TIMEOUT)
-        if channel is not None:
-            serve_records(channel, view, {NAME: CONTENT}, _TIMEOUT)
-
-    case = run_case(
-        target,
-        tmp_path,
-        transcripts,
-        behaviour,
-        name=NAME,
-        password=password,
-        timeout=_TIMEOUT,
-        outdir=outdir,
-        env={"TZ": tz},
-    )
-    if not case.result.succeeded or not case.result.kept_file:
-        raise RuntimeError(f"the client did not complete an honest get\n{case.describe()}")
-    return case.describe()
-
-
 @pytest.mark.profile("pki")
 @pytest.mark.req("APP-STORE-3")
 @pytest.mark.parametrize("zone", _ZONE_PARAMS)
@@ -190,7 +133,7 @@ def test_pki_initiator_sweep_judges_age_alike_in_every_time_zone(
     # A client given a short idle timeout may rightly find a temporary written just before
     # it started stale by the time it sweeps: then only the abandoned one is judged.
     live = _plant(outdir, LIVE, LIVE_BODY, 0.0) if idle is None or idle >= _LIVE_MARGIN else None
-    note = _pki_get(target, tmp_path, transcripts, outdir, _ZONES[zone])
+    note = pki_get_into(target, tmp_path, transcripts, outdir, {"TZ": _ZONES[zone]})
     _judge(zone, live, stale, outdir, note)
 
 
@@ -213,5 +156,5 @@ def test_client_sweep_judges_age_alike_in_every_time_zone(
     # A client given a short idle timeout may rightly find a temporary written just before
     # it started stale by the time it sweeps: then only the abandoned one is judged.
     live = _plant(outdir, LIVE, LIVE_BODY, 0.0) if idle is None or idle >= _LIVE_MARGIN else None
-    note = _eke_get(eke_target, tmp_path, transcripts, outdir, _ZONES[zone])
+    note = eke_get_into(eke_target, tmp_path, transcripts, outdir, {"TZ": _ZONES[zone]})
     _judge(zone, live, stale, outdir, note)
