@@ -99,17 +99,20 @@ from conformance.selftest.mutants_blind16_eke import MUTANTS as _BLIND16_EKE
 from conformance.selftest.mutants_blind16_ops import MUTANTS as _BLIND16_OPS
 from conformance.selftest.mutants_blind16_pki import MUTANTS as _BLIND16_PKI
 from conformance.selftest.mutants_blind17_ca import MUTANTS as _BLIND17_CA
-from conformance.selftest.mutants_blind18_ca import MUTANTS as _BLIND18_CA
 from conformance.selftest.mutants_blind17_client import MUTANTS as _BLIND17_CLIENT
-from conformance.selftest.mutants_blind18_client import MUTANTS as _BLIND18_CLIENT
 from conformance.selftest.mutants_blind17_client2 import MUTANTS as _BLIND17_CLIENT2
-from conformance.selftest.mutants_blind18_client2 import MUTANTS as _BLIND18_CLIENT2
 from conformance.selftest.mutants_blind17_eke import MUTANTS as _BLIND17_EKE
-from conformance.selftest.mutants_blind18_eke import MUTANTS as _BLIND18_EKE
 from conformance.selftest.mutants_blind17_ops import MUTANTS as _BLIND17_OPS
-from conformance.selftest.mutants_blind18_ops import MUTANTS as _BLIND18_OPS
 from conformance.selftest.mutants_blind17_pki import MUTANTS as _BLIND17_PKI
+from conformance.selftest.mutants_blind18_ca import MUTANTS as _BLIND18_CA
+from conformance.selftest.mutants_blind18_client import MUTANTS as _BLIND18_CLIENT
+from conformance.selftest.mutants_blind18_client2 import MUTANTS as _BLIND18_CLIENT2
+from conformance.selftest.mutants_blind18_eke import MUTANTS as _BLIND18_EKE
+from conformance.selftest.mutants_blind18_ops import MUTANTS as _BLIND18_OPS
 from conformance.selftest.mutants_blind18_pki import MUTANTS as _BLIND18_PKI
+from conformance.selftest.mutants_blind18b_ca import MUTANTS as _BLIND18B_CA
+from conformance.selftest.mutants_blind18b_client import MUTANTS as _BLIND18B_CLIENT
+from conformance.selftest.mutants_blind18b_ini import MUTANTS as _BLIND18B_INI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -509,8 +512,11 @@ MUTANTS += _BLIND17_CLIENT
 MUTANTS += _BLIND18_CLIENT
 MUTANTS += _BLIND17_CLIENT2
 MUTANTS += _BLIND18_CLIENT2
+MUTANTS += _BLIND18B_CLIENT
+MUTANTS += _BLIND18B_INI
 MUTANTS += _BLIND17_CA
 MUTANTS += _BLIND18_CA
+MUTANTS += _BLIND18B_CA
 MUTANTS += _BLIND17_PKI
 MUTANTS += _BLIND18_PKI
 MUTANTS += _LEAD17

@@ -261,6 +261,7 @@ PKI_FILES = (
     "test_pki_initiator_close_with_unread.py",  # B94 (round 18)
     "test_client_put_early_receipt.py",  # B94 (round 18)
     "test_client_sweep_time_zones.py",  # B94 (round 18)
+    "test_pki_initiator_eror_endings.py",  # B98 (round 18)
 )
 
 
