@@ -11,6 +11,12 @@ is unknown, or one that carries both Transfer-Encoding and Content-Length (RFC 9
 §6.1), the CA MUST close the connection". Whatever the CA answers to the first request
 (its root, its CRL, 400, 404, 405 or 411), it MUST NOT answer the smuggled one and MUST
 close.
+
+The order and the spelling matter too (round 18): a route that reads only the FIRST
+`Content-Length` (`headers.get`, `r.Header.Get`, a map that keeps the first) sees `0` and
+keeps the connection when the zero comes first; a reader that takes `identity` (RFC 2616's
+"no coding", removed by RFC 7230) for no Transfer-Encoding at all frames the body by the
+Content-Length. Those heads are sent on the enrolment route too.
 """
 
 from __future__ import annotations
@@ -32,8 +38,9 @@ pytestmark = [
     pytest.mark.xdist_group("ca"),
 ]
 
-# The first request of each case: a method and a path other than POST /v1/enroll.
+# The first request of each case.
 _ROUTES: dict[str, tuple[str, str]] = {
+    "enroll": ("POST", "/v1/enroll"),
     "root": ("GET", "/v1/root"),
     "crl": ("GET", "/v1/crl"),
     "unknown-path": ("POST", "/v1/no-such-path"),
@@ -53,12 +60,42 @@ _FRAMINGS: dict[str, Callable[[bytes], tuple[str, bytes]]] = {
         "Transfer-Encoding: gzip\r\nContent-Length: 2\r\n",
         b"{}" + nxt,
     ),
+    # The zero first: a reader of the first field sees an empty body.
+    "zero-then-length": lambda nxt: (f"Content-Length: 0\r\nContent-Length: {len(nxt)}\r\n", nxt),
+    # The same, the second length spelled with leading zeros (still another value).
+    "zero-then-padded-length": lambda nxt: (
+        f"Content-Length: 0\r\nContent-Length: 00{len(nxt)}\r\n",
+        nxt,
+    ),
+    # RFC 2616's identity coding beside a length that ends where the next request starts.
+    "identity-and-length": lambda nxt: (
+        "Transfer-Encoding: identity\r\nContent-Length: 2\r\n",
+        b"{}" + nxt,
+    ),
+    "identity-capitals-and-length": lambda nxt: (
+        "Transfer-Encoding: Identity\r\nContent-Length: 2\r\n",
+        b"{}" + nxt,
+    ),
 }
+_ORDER_AND_SPELLING = (
+    "zero-then-length",
+    "zero-then-padded-length",
+    "identity-and-length",
+    "identity-capitals-and-length",
+)
+# (route, framing): every route but the enrolment with the first three heads (the
+# enrolment's own length rules are test_ca_length_forms.py's), and the enrolment, the root
+# and the CRL with the heads of another order or spelling.
+_CASES = [
+    (route, framing)
+    for route in ("root", "crl", "unknown-path", "wrong-method")
+    for framing in _FRAMINGS
+    if framing not in _ORDER_AND_SPELLING
+] + [(route, framing) for route in ("enroll", "root", "crl") for framing in _ORDER_AND_SPELLING]
 
 
 @pytest.mark.req("CA-ENR-9")
-@pytest.mark.parametrize("framing", list(_FRAMINGS))
-@pytest.mark.parametrize("route", list(_ROUTES))
+@pytest.mark.parametrize(("route", "framing"), _CASES, ids=[f"{r}-{f}" for r, f in _CASES])
 def test_bytes_after_an_unframed_request_on_any_route_are_not_a_request(
     pki_target: Target, route: str, framing: str
 ) -> None:
@@ -93,8 +130,9 @@ def test_bytes_after_an_unframed_request_on_any_route_are_not_a_request(
             "one answer, then the close: the body length of the first request is unknown",
             f"{len(answers)} answers: "
             + ", ".join(repr(a.decode(errors="replace")) for a in answers),
-            note="the bytes after the head were read as a next request (request smuggling); "
-            "the CA's body-length rules apply on its enrolment route only",
+            note="the bytes after the head were read as a next request (request smuggling): "
+            "the body-length rules applied on one route only, the first Content-Length "
+            "taken, or Transfer-Encoding: identity read as none",
         )
     if answers and not closed:
         raise ConformanceFailure.evidence(

@@ -55,7 +55,8 @@ non-zero first, its unread coding is gzip): te-identity-ignored, get-route-first
 One is not observable (NOT_OBSERVABLE at the end: crl-this-update-ceil, a thisUpdate up to
 one second ahead, inside the second of resolution the suite must allow). Phase 3:
   te-identity-ignored, get-route-first-length
-                                 test_ca_framing_spellings.py: on POST /v1/enroll, GET
+                                 test_ca_framing_spellings.py (merged by the lead into
+      test_interop_ca_unframed_routes.py, whose copy it was): on POST /v1/enroll, GET
       /v1/root and GET /v1/crl, a head with `Content-Length: 0` then a second, different
       length (plain and with leading zeros), or `Transfer-Encoding: identity` / `Identity`
       beside a Content-Length, then a complete GET /v1/crl in the same write: one answer,
@@ -305,7 +306,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _m(
         "te-identity-ignored",
         "CA-ENR-9",
-        "test_ca_framing_spellings.py",
+        "test_interop_ca_unframed_routes.py",
         "L1: 'Transfer-Encoding: identity' read as no coding: an enrolment with it and a "
         "Content-Length is framed by the length and the connection kept (not closed)",
         _te_identity_ignored,
@@ -357,7 +358,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _m(
         "get-route-first-length",
         "CA-ENR-9",
-        "test_ca_framing_spellings.py",
+        "test_interop_ca_unframed_routes.py",
         "L6: the GET routes read only the first Content-Length to decide whether a body was "
         "left unread: Content-Length 0 then 40 keeps the connection, the body is a request",
         _get_route_first_length,

@@ -101,7 +101,6 @@ CA_FILES = (
     "test_ca_restart_backoff_ends.py",
     "test_ca_hostile_values_spill.py",
     "test_ca_member_names_exact.py",  # I25 round 18
-    "test_ca_framing_spellings.py",  # B99 round 18
     "test_ca_alias_forms.py", "test_ca_bodies_never_requests.py", "test_ca_repeated_guesses.py",
     "test_ca_revoked_logins_counted.py", "test_ca_crl_fresh_per_request.py", "test_ca_same_request_spellings.py", "test_ca_account_hints.py", "test_ca_validity_per_key_type.py",  # noqa: E501 - B95 round 18
 )
