@@ -132,10 +132,11 @@ def _judge(what: str, size: int, memory: PeakMemory, share: int) -> None:
         )
 
 
-def _need(target: Target, feature: str, smallest: int) -> int:
-    if not target.has(feature):
-        unsupported(f"the target does not declare feature {feature!r}")
-    size = min(_BIG if smallest == _SMALLEST_BIG else _ANNOUNCED, target.limits.max_file_size)
+def _need(target: Target, wanted: int, smallest: int) -> int:
+    """The put size to judge with: `wanted`, within the max file size, at least `smallest`."""
+    if not target.has("put"):
+        unsupported("the target does not declare feature 'put'")
+    size = min(wanted, target.limits.max_file_size)
     if size < smallest:
         pytest.skip(
             f"LIM-6 is judged with files of at least {smallest // _MIB} MiB; the max file "
@@ -146,7 +147,7 @@ def _need(target: Target, feature: str, smallest: int) -> int:
 
 @pytest.mark.req("LIM-6")
 def test_a_large_put_is_stored_in_bounded_memory(target: Target, app_channel: AppChannel) -> None:
-    size = _need(target, "put", _SMALLEST_BIG)
+    size = _need(target, _BIG, _SMALLEST_BIG)
     channel = app_channel(timeout=_TIMEOUT)
     memory = _watch(channel)
     answer, final = _put_streamed(channel, fresh_name("lim6-warm") + ".bin", _WARM_UP)
@@ -215,7 +216,7 @@ def _read_get(channel: Channel, file: KnownFile) -> None:
 
 @pytest.mark.req("LIM-6")
 def test_an_announced_size_is_not_allocated(target: Target, app_channel: AppChannel) -> None:
-    size = _need(target, "put", _SMALLEST_ANNOUNCED)
+    size = _need(target, _ANNOUNCED, _SMALLEST_ANNOUNCED)
     channel = app_channel(timeout=_TIMEOUT)
     memory = _watch(channel)
     if not memory.start():
