@@ -111,6 +111,24 @@ def _get_read_whole() -> None:
     )
 
 
+def _eke_get_read_whole() -> None:
+    from conformance.selftest.mutants_app import _patch_source
+
+    _patch_source(
+        _module("reference.eke.server").EkeServer,
+        "_serve_get",
+        (
+            "        remaining = shared.size\n",
+            "        remaining = shared.size\n"
+            "        whole = __import__('io').BytesIO(shared.file.read())\n",
+        ),
+        (
+            "stream.send_file_chunk(shared.file, remaining)",
+            "stream.send_file_chunk(whole, remaining)",
+        ),
+    )
+
+
 def _put_reserve() -> None:
     from conformance.selftest.mutants_app import _patch_source
 
@@ -159,6 +177,12 @@ MUTANTS: tuple[Mutant, ...] = (
         "pki",
         "the pki responder reads a file whole before it sends it",
         _get_read_whole,
+    ),
+    _memory(
+        "lead18-eke-get-read-whole",
+        "eke",
+        "the eke server reads a file whole before it sends it",
+        _eke_get_read_whole,
     ),
     _memory(
         "lead18-eke-put-reserve",
