@@ -4,12 +4,11 @@ Observed across the declared restart (`[eke] restart_cmd`) with a declared inbox
 them the case SKIPs. APP-STORE-3: "A responder MUST also remove, when it starts, the
 `.sft-partial-*` files that an earlier run left in its inbox (it owns its inbox)."
 test_eke_restart.py plants a temporary dated a day back, which even a sweep by
-age removes. A server that applies the initiator's rule ("only those nobody has written
-to for longer than the idle timeout") to its own inbox is lenient but not wrong for a
-live directory; one that copies a fixed age (10 minutes, an hour) from a client keeps
-what a run killed a few minutes before the restart left behind. Here the temporary is
-dated back twice the idle timeout and 10 s more: no live transfer can be writing it,
-whatever the rule.
+age removes. Here the temporary is dated back twice the idle timeout and 10 s more, which
+a server copying the initiator's rule ("only those nobody has written to for longer than
+the idle timeout") removes too; that rule is still wrong at a responder (it owns its
+inbox: every leftover goes, whatever its age), and test_eke_restart_fresh_temporaries.py
+catches it with a temporary written just before the restart.
 """
 
 from __future__ import annotations

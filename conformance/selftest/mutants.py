@@ -131,6 +131,7 @@ from conformance.selftest.mutants_enroll import MUTANTS as _ENROLL
 from conformance.selftest.mutants_foreign import MUTANTS as _FOREIGN
 from conformance.selftest.mutants_gaps import MUTANTS as _GAPS
 from conformance.selftest.mutants_hardening import MUTANTS as _HARDENING
+from conformance.selftest.mutants_i26 import MUTANTS as _I26
 from conformance.selftest.mutants_interop import MUTANTS as _INTEROP
 from conformance.selftest.mutants_lead import MUTANTS as _LEAD
 from conformance.selftest.mutants_lead17 import MUTANTS as _LEAD17
@@ -519,6 +520,7 @@ MUTANTS += _BLIND18_CA
 MUTANTS += _BLIND18B_CA
 MUTANTS += _BLIND17_PKI
 MUTANTS += _BLIND18_PKI
+MUTANTS += _I26
 MUTANTS += _LEAD17
 MUTANTS += _LEAD18
 MUTANTS += _BLIND16_CLIENT

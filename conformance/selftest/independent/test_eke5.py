@@ -920,6 +920,140 @@ FAULTS: dict[str, Fault] = {
             "restart is not the least recently failed first (session 16, B84: fixed, kept)"
         ),
     ),
+    # Round 19, helper I26 (blind): lenses L1 library defaults, L2 porting idioms, L3
+    # feature interactions, L4 trusting its own earlier state, L5 what the user and the
+    # peer are told, L6 refactoring slips (named in each description). Blind: 15 of 16
+    # caught by the suite as it stood — 11 by the file first named, 1 by it under another
+    # requirement (i26_error_drains_pipeline: ERR-3, not APP-2), 3 by other files; the
+    # miss, i26_startup_sweep_aged, is caught by test_eke_restart_fresh_temporaries.py.
+    "i26_json_nul_default": Fault(
+        "APP-NAME-2",
+        "test_app_names.py",
+        (
+            "server: json_loadb without JSON_ALLOW_NUL (Jansson's default): a name holding "
+            "\\u0000 is a parse error, bad_frame (fatal), not forbidden (L1)"
+        ),
+    ),
+    "i26_fifo_blocking_open": Fault(
+        "APP-GET-2",
+        "test_app_share_files.py",
+        (
+            "server: the share's last component opened without O_NONBLOCK (open's default):"
+            " a get of a FIFO blocks the connection (L1)"
+        ),
+    ),
+    "i26_client_user_buf_63": Fault(
+        "EKE-PW-1",
+        "test_eke_client_user_names.py",
+        (
+            "client: --user copied into char[64] with snprintf: a 64-byte user name loses "
+            "its last byte to the NUL (L2)"
+        ),
+        client=True,
+    ),
+    "i26_transcript_len_codepoints": Fault(
+        "EKE-KS-1",
+        "test_eke_handshake.py",
+        "server: the transcript's u16be(len(U)) counts code points, not bytes (L2)",
+    ),
+    "i26_busy_counted_as_failure": Fault(
+        "EKE-THR-7",
+        "test_eke_busy_refusals.py",
+        (
+            "server: a busy refusal goes through the failure bookkeeping of the throttled "
+            "path: counted as a failure (L3)"
+        ),
+    ),
+    "i26_idle_deadline_from_request": Fault(
+        "LIM-2",
+        "test_app_idle_after_answer.py",
+        (
+            "server: the idle deadline is fixed when a frame arrives (the handshake "
+            "deadline reused): time spent answering a get eats the next request's idle "
+            "time (L3)"
+        ),
+    ),
+    "i26_error_drains_pipeline": Fault(
+        "ERR-3",
+        "test_app_refusals.py",
+        (
+            "server: after a non-fatal EROR what the client already sent is drained (sent "
+            "assuming success): a pipelined request is lost (L3)"
+        ),
+    ),
+    "i26_half_close_probe": Fault(
+        "APP-2",
+        "test_eke_half_close.py",
+        (
+            "server: before a transfer recv(MSG_PEEK) probes the peer; its FIN (a "
+            "half-close) ends the connection unanswered (L3)"
+        ),
+    ),
+    "i26_startup_sweep_aged": Fault(
+        "APP-STORE-3",
+        "test_eke_restart_fresh_temporaries.py",
+        (
+            "server: the start-up sweep of the inbox removes only temporaries untouched for"
+            " the idle timeout (the initiator's rule copied) (L4)"
+        ),
+    ),
+    "i26_reload_skips_expired": Fault(
+        "EKE-THR-8",
+        "test_eke_restart_locks.py",
+        (
+            "server: throttle.db rows whose lock has run out are skipped at start as "
+            "stale: partial counts below N (no lock) vanish at a restart (L4)"
+        ),
+    ),
+    "i26_err_names_shifted": Fault(
+        "ERR-1",
+        "test_app_error_frames.py",
+        (
+            "server: the names table written without its placeholder and indexed by code: "
+            "each EROR names the next code (L5)"
+        ),
+    ),
+    "i26_hard_lock_no_retry_after": Fault(
+        "ERR-7",
+        "test_eke_throttling.py",
+        (
+            "server: a hard-locked name's throttled refusal carries no retry_after (the "
+            "lock has no end to announce) (L5)"
+        ),
+    ),
+    "i26_client_c2_no_eror": Fault(
+        "EKE-HS-4",
+        "test_eke_client_confirm_tags.py",
+        (
+            "client: a C2 that does not verify is told to the user only: no EROR "
+            "auth_failed to the server before the close (L5)"
+        ),
+        client=True,
+    ),
+    "i26_reserved_refusal_closes": Fault(
+        "APP-NAME-9",
+        "test_app_reserved_names.py",
+        (
+            "server: the put's reserved-name refusal returns -1 (the fatal branch above it "
+            "copied): forbidden, then the close (L6)"
+        ),
+    ),
+    "i26_commit_before_verify": Fault(
+        "APP-PUT-5",
+        "test_app_later_put_checks.py",
+        (
+            "server: the link to the final name moved above the size/digest comparison; a "
+            "mismatch discards only the temporary (L6)"
+        ),
+    ),
+    "i26_name_loop_short": Fault(
+        "APP-NAME-2",
+        "test_app_names.py",
+        (
+            "server: check_name's loop written while (i < len): the last component's "
+            "empty/./../length checks never run (L6)"
+        ),
+    ),
 }
 
 _build_lock = threading.Lock()

@@ -20,6 +20,8 @@ static const char *const ERR_NAMES[] = {
 
 const char *err_name(int code)
 {
+    if (FAULTY(F_I26_ERR_NAMES_SHIFTED)) /* the table without its "" placeholder */
+        return (code >= 0 && code <= 13) ? ERR_NAMES[code + 1] : "internal";
     return (code >= 1 && code <= 14) ? ERR_NAMES[code] : "internal";
 }
 
@@ -426,6 +428,12 @@ int chan_send_error(struct chan *ch, int code, const char *message, long long re
         json_object_set_new(o, "retry_after", json_integer(retry_after));
     int r = chan_send_json(ch, "EROR", o);
     json_decref(o);
+    if (r == 0 && FAULTY(F_I26_ERROR_DRAINS_PIPELINE) && !err_fatal(code)) {
+        /* "what the client sent after a refused request assumed it would succeed" */
+        uint8_t sink[4096];
+        while (recv(ch->fd, sink, sizeof sink, MSG_DONTWAIT) > 0)
+            ;
+    }
     return r;
 }
 
@@ -438,6 +446,8 @@ json_t *parse_control(const struct frame *f, int *err_code)
                                              : JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL;
     if (FAULTY(F_I7_JSON_TRAILING))
         flags |= JSON_DISABLE_EOF_CHECK;
+    if (FAULTY(F_I26_JSON_NUL_DEFAULT))
+        flags &= ~(size_t)JSON_ALLOW_NUL; /* Jansson's default flags */
     json_t *v = json_loadb((const char *)f->payload, f->len, flags, &jerr);
     if (v == NULL || !json_is_object(v)) {
         json_decref(v);
@@ -543,7 +553,7 @@ int check_name(const char *name, size_t len)
         return -1;
     size_t i = 0, comp_start = 0, comp_cps = 0;
     int seen_slash = 0;
-    while (i <= len) {
+    while (FAULTY(F_I26_NAME_LOOP_SHORT) ? i < len : i <= len) {
         if (i == len || s[i] == '/') {
             size_t clen = i - comp_start;
             size_t bound_len = FAULTY(F_I14_COMPONENT_CODEPOINTS) ? comp_cps : clen;

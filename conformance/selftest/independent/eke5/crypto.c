@@ -250,7 +250,14 @@ int transcript_hash(const uint8_t *user, size_t ulen, const uint8_t a[GROUP_BYTE
                     const uint8_t b[GROUP_BYTES], uint8_t th[32])
 {
     static const char label[] = "sft-eke/1 transcript";
-    uint8_t len2[2] = {(uint8_t)(ulen >> 8), (uint8_t)ulen};
+    size_t lenfield = ulen;
+    if (FAULTY(F_I26_TRANSCRIPT_CODEPOINTS)) { /* "the length of the name": its characters */
+        lenfield = 0;
+        for (size_t i = 0; i < ulen; i++)
+            if ((user[i] & 0xC0) != 0x80)
+                lenfield++;
+    }
+    uint8_t len2[2] = {(uint8_t)(lenfield >> 8), (uint8_t)lenfield};
     unsigned int n = 0;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     if (md == NULL)

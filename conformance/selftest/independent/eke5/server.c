@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -144,9 +145,17 @@ static void sweep_inbox(void)
         return;
     }
     struct dirent *de;
-    while ((de = readdir(d)) != NULL)
-        if (is_partial_name(de->d_name, strlen(de->d_name)))
-            unlinkat(g_inbox_fd, de->d_name, 0);
+    time_t now = time(NULL);
+    while ((de = readdir(d)) != NULL) {
+        if (!is_partial_name(de->d_name, strlen(de->d_name)))
+            continue;
+        struct stat sb;
+        if (FAULTY(F_I26_STARTUP_SWEEP_AGED) &&
+            (fstatat(g_inbox_fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+             now - sb.st_mtime <= (time_t)cfg.idle_timeout))
+            continue; /* "maybe another server's live put" */
+        unlinkat(g_inbox_fd, de->d_name, 0);
+    }
     closedir(d);
 }
 
@@ -516,6 +525,8 @@ static int open_in_share(const char *name, size_t len)
     while (comp != NULL) {
         char *next = strtok_r(NULL, "/", &save);
         int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
+        if (next == NULL && FAULTY(F_I26_FIFO_BLOCKING_OPEN))
+            flags &= ~O_NONBLOCK; /* open's default: a blocking open */
         if (!FAULTY(F_FOLLOW_SYMLINKS))
             flags |= O_NOFOLLOW;
         if (next != NULL)
@@ -748,8 +759,13 @@ static int do_putf(struct chan *ch, json_t *req, struct put_state *p)
     const char *last = memrchr(name, '/', nlen);
     last = last ? last + 1 : name;
     size_t blen = nlen - (size_t)(last - name);
-    if (FAULTY(F_I7_PUT_RESERVED_FULL) ? is_partial_name(name, nlen) : is_partial_name(last, blen))
+    if (FAULTY(F_I7_PUT_RESERVED_FULL) ? is_partial_name(name, nlen) : is_partial_name(last, blen)) {
+        if (FAULTY(F_I26_RESERVED_CLOSES)) {
+            chan_send_error(ch, E_FORBIDDEN, "name reserved", -1);
+            return -1;
+        }
         return chan_send_error(ch, E_FORBIDDEN, "name reserved", -1);
+    }
     if (FAULTY(F_SIZE_U32))
         size = (uint32_t)size;
     if (FAULTY(F_I14_TOO_LARGE_LEAVES_PUT)) { /* the state filled first, checked after */
@@ -904,6 +920,9 @@ static int do_done(struct chan *ch, json_t *req, struct put_state *p)
     if (sha_absent)
         sha = hex; /* "compared when given" */
     size_t cmp_len = FAULTY(F_DONE_SHA_PREFIX) ? 32 : 64;
+    if (FAULTY(F_I26_COMMIT_BEFORE_VERIFY) && !p->early &&
+        linkat(g_inbox_fd, p->tmp, g_inbox_fd, p->final, 0) == 0)
+        p->early = 1; /* committed; the checks below still refuse a mismatch */
     if ((size != p->size && !FAULTY(F_R2_DONE_SIZE)) || p->received != p->size ||
         memcmp(hex, sha, cmp_len) != 0 ||
         (p->has_sha && !FAULTY(F_R2_PUTF_SHA) && memcmp(hex, p->sha, 64) != 0)) {
@@ -978,9 +997,19 @@ static void app_loop(struct chan *ch)
         }
         const char *t = f.type;
         int rc = -1;
+        if (FAULTY(F_I26_IDLE_FROM_REQUEST)) /* the deadline of the next read, fixed now */
+            ch->deadline = now_mono() + cfg.idle_timeout;
         if (strcmp(t, "EROR") == 0) {
             frame_free(&f);
             break;
+        }
+        if (FAULTY(F_I26_HALF_CLOSE_PROBE) && !put.active &&
+            (strcmp(t, "RQFL") == 0 || strcmp(t, "PUTF") == 0)) {
+            uint8_t probe;
+            if (recv(ch->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+                frame_free(&f); /* "the client has gone: no transfer for nobody" */
+                break;
+            }
         }
         int i18_other = FAULTY(F_I18_IDLE_SWITCH_DEFAULT) &&
                         (strcmp(t, "RSFL") == 0 || strcmp(t, "DONE") == 0 || strcmp(t, "DATA") == 0);

@@ -156,6 +156,8 @@ int throttle_init(const struct throttle_cfg *cfg, const char *path)
                          &touched);
         if (got < 5)
             continue;
+        if (FAULTY(F_I26_RELOAD_SKIPS_EXPIRED) && until <= now_wall())
+            continue; /* "a lock that has run out is history" */
         struct entry *e = find(kind == 'U' ? &g_users : &g_addrs, key, 1, kind == 'U');
         if (e != NULL) {
             e->fails = fails;
@@ -168,6 +170,8 @@ int throttle_init(const struct throttle_cfg *cfg, const char *path)
     fclose(f);
     return 0;
 }
+
+static void lock_after_failure(struct entry *e, double now);
 
 static long long seconds_left(double until, double now)
 {
@@ -191,7 +195,7 @@ int throttle_begin(const char *user_key, const char *addr_key, long long *retry_
         goto out;
     }
     if (g_cfg.lock_after > 0 && u->consecutive >= g_cfg.lock_after) {
-        *retry_after = (long long)ceil(g_cfg.cap);
+        *retry_after = FAULTY(F_I26_HARD_LOCK_NO_RETRY) ? -1 : (long long)ceil(g_cfg.cap);
         result = TH_THROTTLED;
         goto out;
     }
@@ -224,6 +228,14 @@ int throttle_begin(const char *user_key, const char *addr_key, long long *retry_
             : (u->pending >= g_cfg.pending_user || a->pending >= g_cfg.pending_addr)) {
         *retry_after = 1;
         result = TH_BUSY;
+        if (FAULTY(F_I26_BUSY_COUNTED)) { /* the refusal's bookkeeping: a failure */
+            u->fails++;
+            u->consecutive++;
+            a->fails++;
+            lock_after_failure(u, now);
+            lock_after_failure(a, now);
+            save_locked();
+        }
         goto out;
     }
     u->pending++;

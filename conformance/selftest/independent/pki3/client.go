@@ -427,6 +427,9 @@ func clientGet(cfg *ClientConfig, name, out string, force bool) error {
 					cc.bye() // "we are done with this responder"
 					return errors.New("size or SHA-256 mismatch")
 				}
+				if fault("i26-client-integrity-as-bad-frame") {
+					return cc.fail(perr(codeBadFrame, "DONE does not match the data"))
+				}
 				return cc.fail(perr(codeIntegrityFailed, "size or SHA-256 mismatch"))
 			}
 			if err := f.Sync(); err != nil {

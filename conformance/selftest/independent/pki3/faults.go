@@ -133,6 +133,21 @@ var Faults = []Fault{
 	{"b17-client-alias-san", "PKI-ID-4", "the initiator also takes the alias when the certificate's SAN matches it (VerifyHostname)"},
 	{"b17-failed-hs-slot-leak", "LIM-4", "a connection whose TLS handshake fails never gives back its slot of the total"},
 	{"b17-client-chain-last", "PKI-CERT-4", "the initiator verifies the last certificate of the responder's chain (\"the one next to the root\")"},
+	// Round 19, helper I26 (i26-): planted blind through the round-19 lenses (L1 library
+	// defaults, L2 porting idioms, L3 feature interactions, L4 trusting its own earlier
+	// state, L5 what the user and the peer are told, L6 refactoring slips).
+	{"i26-bidi-control-property", "APP-PUT-2", "bidi characters refused by the unicode.Bidi_Control property: U+200E, U+200F and U+061C refused too (L1)"},
+	{"i26-json-number-int64", "FRM-11", "integers read with json.Number.Int64 (strconv.ParseInt): -1 and -0 accepted as sizes (L1)"},
+	{"i26-name-runes-total", "APP-NAME-1", "the 4096 bound of a whole name counted with utf8.RuneCountInString, not bytes (L2)"},
+	{"i26-put-limit-per-connection", "APP-2", "max_file_size kept as a per-connection budget of put bytes: a second put that fits alone is refused too_large (L3)"},
+	{"i26-put-names-in-progress", "APP-PUT-1", "names of puts in progress kept in a set cleared only at commit: the name of an aborted put is answered exists (L3)"},
+	{"i26-exists-from-memory", "APP-PUT-3", "the exists check reads the set of names this process stored, not the inbox: a file already there is found only at DONE (L4)"},
+	{"i26-link-target-in-message", "APP-NAME-6", "a refused symbolic link is named with its target in the forbidden message (L5)"},
+	{"i26-client-integrity-as-bad-frame", "APP-GET-3", "the initiator answers a DONE that does not match with EROR bad_frame, not integrity_failed (L5)"},
+	{"i26-done-sha-vs-putf", "APP-PUT-5", "DONE.sha256 compared with PUTF.sha256 when one was given, else with the digest (the wrong one of two variables) (L6)"},
+	// Planted after phase 2 (the blind measure), before reading the cases of its area:
+	{"i26-allow-refusal-auth-failed", "PKI-ID-3", "an initiator off the allow list refused with auth_failed (\"not authorised\"), not forbidden (L5)"},
+	{"i26-forbidden-close-inverted", "ERR-3", "the allow-list close written `forbidden && ss.allowed()`: every forbidden closes the connection (L6)"},
 }
 
 var activeFaults = map[string]bool{}

@@ -291,6 +291,13 @@ func (o Obj) integer(key string) (int64, error) {
 		}
 		return int64(f), nil
 	}
+	if fault("i26-json-number-int64") {
+		v, err := json.Number(string(raw)).Int64()
+		if err != nil {
+			return 0, perr(codeBadFrame, "%s is not an integer", key)
+		}
+		return v, nil
+	}
 	s := string(raw)
 	if fault("i7-size-string-ok") && len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
 		s = s[1 : len(s)-1] // "5" taken as 5

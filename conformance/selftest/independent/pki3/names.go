@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -20,7 +21,11 @@ func checkName(name string) *ProtoError {
 	if fault("i7-name-trim-slash") {
 		name = strings.Trim(name, "/") // "be liberal": /a and a/ are a
 	}
-	if name == "" || len(name) > 4096 {
+	nameLen := len(name)
+	if fault("i26-name-runes-total") {
+		nameLen = utf8.RuneCountInString(name)
+	}
+	if name == "" || nameLen > 4096 {
 		return perr(codeForbidden, "name is empty or longer than 4096 bytes")
 	}
 	if !utf8.ValidString(name) {
@@ -36,6 +41,9 @@ func checkName(name string) *ProtoError {
 		return perr(codeForbidden, "drive letter")
 	}
 	for _, r := range name {
+		if fault("i26-bidi-control-property") && (unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)) {
+			return perr(codeForbidden, "control or bidirectional formatting character in name")
+		}
 		switch {
 		case r < 0x20 || r == 0x7f || r == '\\':
 			return perr(codeForbidden, "control character or backslash in name")
@@ -97,11 +105,21 @@ func openInShare(share, name string) (*os.File, *ProtoError) {
 		if err != nil {
 			switch {
 			case errors.Is(err, syscall.ELOOP):
+				if fault("i26-link-target-in-message") {
+					if target, lerr := os.Readlink(filepath.Join(share, strings.Join(comps[:i+1], "/"))); lerr == nil {
+						return nil, perr(codeForbidden, "symbolic link to %s is not followed", target)
+					}
+				}
 				return nil, perr(codeForbidden, "symbolic links are not followed")
 			case errors.Is(err, syscall.ENOTDIR) && !last:
 				// a symlink to a directory opened with O_NOFOLLOW|O_DIRECTORY gives ENOTDIR
 				var st syscall.Stat_t
 				if syscall.Lstat(filepath.Join(share, strings.Join(comps[:i+1], "/")), &st) == nil && st.Mode&syscall.S_IFMT == syscall.S_IFLNK {
+					if fault("i26-link-target-in-message") {
+						if target, lerr := os.Readlink(filepath.Join(share, strings.Join(comps[:i+1], "/"))); lerr == nil {
+							return nil, perr(codeForbidden, "symbolic link to %s is not followed", target)
+						}
+					}
 					return nil, perr(codeForbidden, "symbolic links are not followed")
 				}
 				return nil, perr(codeNotFound, "no such file")

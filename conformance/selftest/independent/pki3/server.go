@@ -56,10 +56,14 @@ type Server struct {
 	temps   map[string]bool
 	// p15-current-alias-field: the alias of the latest handshake
 	currentAlias string
+	// i26-put-names-in-progress / i26-exists-from-memory
+	inflight map[string]bool
+	stored   map[string]bool
 }
 
 func newServer(cfg ServerConfig, trust *Trust, id tls.Certificate) *Server {
-	s := &Server{cfg: cfg, trust: trust, perAddr: map[string]int{}, temps: map[string]bool{}}
+	s := &Server{cfg: cfg, trust: trust, perAddr: map[string]int{}, temps: map[string]bool{},
+		inflight: map[string]bool{}, stored: map[string]bool{}}
 	protos := []string{"sft-pki/1"}
 	if fault("i7-alpn-fallback-http11") {
 		protos = append(protos, "http/1.1") // "for compatibility"
@@ -317,6 +321,8 @@ type session struct {
 	alias string
 	r     io.Reader
 	put   *putState
+	// i26-put-limit-per-connection: put bytes this connection has stored
+	putBytes int64
 }
 
 func (ss *session) send(b []byte) error { return writeAll(ss.c, ss.s.cfg.IdleTimeout, b) }
@@ -327,6 +333,14 @@ func (ss *session) abortPut() {
 		ss.s.dropTemp(ss.put.tmp)
 		ss.put = nil
 	}
+}
+
+// notAuthorised is the answer to a request of an initiator off the allow list (PKI-ID-3).
+func (ss *session) notAuthorised() error {
+	if fault("i26-allow-refusal-auth-failed") {
+		return perr(codeAuthFailed, "not authorised")
+	}
+	return perr(codeForbidden, "not authorised")
 }
 
 func (ss *session) allowed() bool {
@@ -385,7 +399,7 @@ func (ss *session) run() {
 			if pe.Code == codeTooLarge && fault("b17-too-large-closes") {
 				return // "a client that lies about sizes: hang up"
 			}
-			if pe.Code == codeForbidden && !ss.allowed() && !fault("r2-forbidden-open") {
+			if pe.Code == codeForbidden && (!ss.allowed() != fault("i26-forbidden-close-inverted")) && !fault("r2-forbidden-open") {
 				return // PKI-ID-3: forbidden, then close
 			}
 			continue
@@ -515,7 +529,7 @@ func (ss *session) get(o Obj) error {
 		return err
 	}
 	if !fault("p15-allow-after-open") && !ss.allowed() {
-		return perr(codeForbidden, "not authorised")
+		return ss.notAuthorised()
 	}
 	if pe := checkName(name); pe != nil {
 		return pe
@@ -595,7 +609,7 @@ func (ss *session) startPut(o Obj) error {
 		return err
 	}
 	if !ss.allowed() {
-		return perr(codeForbidden, "not authorised")
+		return ss.notAuthorised()
 	}
 	if !ss.s.cfg.AllowPut {
 		return perr(codeUnsupported, "put is disabled")
@@ -609,6 +623,18 @@ func (ss *session) startPut(o Obj) error {
 	}
 	if size > ss.s.cfg.MaxFileSize || size == ss.s.cfg.MaxFileSize && fault("r2-put-size-ge") {
 		return perr(codeTooLarge, "size above the limit")
+	}
+	if fault("i26-put-limit-per-connection") && ss.putBytes+size > ss.s.cfg.MaxFileSize {
+		return perr(codeTooLarge, "size above the limit")
+	}
+	if fault("i26-put-names-in-progress") {
+		ss.s.mu.Lock()
+		busy := ss.s.inflight[base]
+		ss.s.inflight[base] = true
+		ss.s.mu.Unlock()
+		if busy {
+			return perr(codeExists, "a put of that name is in progress")
+		}
 	}
 	final := filepath.Join(ss.s.cfg.Inbox, base)
 	if fault("b17-exists-after-temp") {
@@ -629,7 +655,14 @@ func (ss *session) startPut(o Obj) error {
 	if fault("p15-put-exists-stat") {
 		lstat = os.Stat
 	}
-	if _, err := lstat(final); err == nil && !fault("put-overwrite") {
+	if fault("i26-exists-from-memory") {
+		ss.s.mu.Lock()
+		known := ss.s.stored[base]
+		ss.s.mu.Unlock()
+		if known {
+			return perr(codeExists, "file exists")
+		}
+	} else if _, err := lstat(final); err == nil && !fault("put-overwrite") {
 		return perr(codeExists, "file exists")
 	}
 	var f *os.File
@@ -726,7 +759,11 @@ func (ss *session) done(payload []byte) error {
 		}
 		sha = got // no usable digest: the size decides
 	}
-	if size != p.size || p.got != p.size || sha != got || (p.sha != "" && p.sha != got) {
+	want := got
+	if fault("i26-done-sha-vs-putf") && p.sha != "" {
+		want = p.sha // "the digest the initiator announced"
+	}
+	if size != p.size || p.got != p.size || sha != want || (p.sha != "" && p.sha != got && !fault("i26-done-sha-vs-putf")) {
 		return perr(codeIntegrityFailed, "size or SHA-256 mismatch")
 	}
 	if err := ss.commit(); err != nil {
@@ -763,6 +800,11 @@ func (ss *session) commit() error {
 		_ = d.Sync()
 		d.Close()
 	}
+	ss.putBytes += p.size
+	ss.s.mu.Lock()
+	delete(ss.s.inflight, filepath.Base(p.final))
+	ss.s.stored[filepath.Base(p.final)] = true
+	ss.s.mu.Unlock()
 	return nil
 }
 
