@@ -18,7 +18,9 @@ signal handler removed it) stays in the inbox for good. test_eke_restart_state.p
 test_ops_eke_restart_sweep_scope.py date their leftovers twice the idle timeout back, which
 every age rule up to that removes. Here a temporary written just before the restart (its
 age at the sweep: the time the restart takes, well under any idle timeout) MUST be gone
-once the restarted server serves (bounded wait), whatever age rule the sweep applies.
+once the restarted server serves (bounded wait), whatever age rule the sweep applies; so
+MUST one dated an hour ahead of the clock (a clock stepped back since the earlier run:
+`now - mtime` is negative, and a sweep that compares it with any age keeps it).
 Observed through the declared restart (`[eke] restart_cmd`) and inbox; without them the
 case SKIPs.
 """
@@ -52,23 +54,30 @@ def test_restarted_responder_sweeps_temporaries_of_any_age(
     if inbox is None or not inbox.is_dir():
         pytest.skip("the target declares no inbox on this host (target file `inbox`)")
     fresh = inbox / f".sft-partial-{os.urandom(12).hex()}"
+    ahead = inbox / f".sft-partial-{os.urandom(12).hex()}"
+    leftovers = {fresh: "just now", ahead: "dated an hour ahead of the clock"}
     try:
-        fresh.write_bytes(b"left by a run killed mid-put\n")
+        for path in leftovers:
+            path.write_bytes(b"left by a run killed mid-put\n")
+        future = time.time() + 3600
+        os.utime(ahead, (future, future))
         written = time.monotonic()
         restart_until_serving(eke_target, eke_sources)
         deadline = time.monotonic() + _SWEEP_WITHIN
-        while fresh.exists() and time.monotonic() < deadline:
+        while any(p.exists() for p in leftovers) and time.monotonic() < deadline:
             time.sleep(0.1)  # polling the inbox: the sweep is the target's own work
         app_channel().close()  # served: whatever the start-up sweep does is done by now
-        if fresh.exists():
+        kept = [f"{p.name} ({how})" for p, how in leftovers.items() if p.exists()]
+        if kept:
             raise ConformanceFailure.evidence(
-                f"APP-STORE-3: a temporary file {fresh.name} written to the inbox just before"
-                " the declared restart of the responder (a run killed mid-put leaves one; "
-                f"{time.monotonic() - written:.1f} s ago now)",
+                f"APP-STORE-3: temporary files written to the inbox just before the declared"
+                f" restart of the responder (a run killed mid-put leaves them; "
+                f"{time.monotonic() - written:.1f} s ago now): {', '.join(kept)}",
                 "removed when the responder starts: it owns its inbox, so what an earlier "
                 "run left is removed whatever its age (the age rule of APP-STORE-3 is the "
                 "initiator's, for an output directory others may share)",
                 "still in the inbox once the restarted responder served a connection",
             )
     finally:
-        fresh.unlink(missing_ok=True)
+        for path in leftovers:
+            path.unlink(missing_ok=True)

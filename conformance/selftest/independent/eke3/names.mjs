@@ -75,7 +75,7 @@ export function sweepPartials(dir, maxAgeMs) {
     const p = path.join(dir, e);
     try {
       const st = fs.lstatSync(p);
-      if (st.isFile() && now - st.mtimeMs >= maxAgeMs) fs.unlinkSync(p);
+      if (st.isFile() && (maxAgeMs === 0 || now - st.mtimeMs >= maxAgeMs)) fs.unlinkSync(p); // 0: every leftover, even one dated ahead of the clock
     } catch {}
   }
 }
