@@ -65,7 +65,7 @@ def listening_address(line: str) -> tuple[str, int] | None:
     if not words:
         return None
     host, _, port = words[0].rpartition(":")
-    if not host or not port.isdigit():
+    if not host or not (port.isascii() and port.isdigit()):
         return None
     return host.strip("[]"), int(port)
 

@@ -436,7 +436,8 @@ def _silence_stdout() -> None:
 
 def _host_port(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+    digits = port.isascii() and port.isdigit()  # str.isdigit alone takes "²" and "٣"
+    if not sep or not host or not digits or not 0 <= int(port) <= 65535:
         raise CommandError(f"expected HOST:PORT, got {text!r}", 2)
     return host.strip("[]"), int(port)
 

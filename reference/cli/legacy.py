@@ -174,7 +174,7 @@ def _read_text(path: Path) -> str:
 
 def _host_port(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit():
+    if not sep or not host or not (port.isascii() and port.isdigit()):
         raise CommandError(f"expected HOST:PORT, got {text!r}", 2)
     return host, int(port)
 

@@ -117,7 +117,7 @@ def parse_size(text: str) -> int:
     cleaned = text.strip().upper().removesuffix("B").removesuffix("I")
     suffix = cleaned[-1:] if cleaned[-1:] in units else ""
     number = cleaned[: len(cleaned) - len(suffix)]
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):
         raise argparse.ArgumentTypeError(f"not a size: {text!r}")
     return int(number) * units.get(suffix, 1)
 
