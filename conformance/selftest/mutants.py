@@ -113,6 +113,7 @@ from conformance.selftest.mutants_blind18_pki import MUTANTS as _BLIND18_PKI
 from conformance.selftest.mutants_blind18b_ca import MUTANTS as _BLIND18B_CA
 from conformance.selftest.mutants_blind18b_client import MUTANTS as _BLIND18B_CLIENT
 from conformance.selftest.mutants_blind18b_ini import MUTANTS as _BLIND18B_INI
+from conformance.selftest.mutants_blind19_ops import MUTANTS as _BLIND19_OPS
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -507,6 +508,7 @@ MUTANTS += _BLIND16_PKI
 MUTANTS += _BLIND16_OPS
 MUTANTS += _BLIND17_OPS
 MUTANTS += _BLIND18_OPS
+MUTANTS += _BLIND19_OPS
 MUTANTS += _BLIND17_EKE
 MUTANTS += _BLIND18_EKE
 MUTANTS += _BLIND17_CLIENT
