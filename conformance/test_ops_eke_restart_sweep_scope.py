@@ -119,9 +119,7 @@ def test_restart_sweeps_every_temporary_and_keeps_every_stored_file(
             )
         if lost or changed:
             broken.append("APP-PUT-5")
-            problems.append(
-                f"stored puts gone: {lost or 'none'}; changed: {changed or 'none'}"
-            )
+            problems.append(f"stored puts gone: {lost or 'none'}; changed: {changed or 'none'}")
         if broken:
             raise ConformanceFailure(
                 "Context:  puts stored and confirmed with DONE "

@@ -234,9 +234,7 @@ _PREFIX = ".sft-partial-"
 
 
 def _eke_sweep_prefix_casefold() -> None:
-    _eke_srv().remove_stale_partials = _sweep_with(
-        lambda e: e.name.casefold().startswith(_PREFIX)
-    )
+    _eke_srv().remove_stale_partials = _sweep_with(lambda e: e.name.casefold().startswith(_PREFIX))
 
 
 def _eke_sweep_prefix_one_short() -> None:
@@ -500,7 +498,13 @@ def _m(
     **extra: Any,
 ) -> Mutant:
     return Mutant(
-        f"b19ops-{name}", "blind19-ops", profile, requirement, test_file, description, apply,
+        f"b19ops-{name}",
+        "blind19-ops",
+        profile,
+        requirement,
+        test_file,
+        description,
+        apply,
         **extra,
     )
 
