@@ -263,9 +263,12 @@ class EmbeddedReference:
                 ca_restart_cmd=_restart_cmd(server.pid),
             )
         else:
-            restarted = target.with_changes(host=server.host, port=server.port, pid=server.pid)
-            if profile == "eke":
-                restarted = restarted.with_changes(restart_cmd=_restart_cmd(server.pid))
+            restarted = target.with_changes(
+                host=server.host,
+                port=server.port,
+                pid=server.pid,
+                restart_cmd=_restart_cmd(server.pid),
+            )
         if profile == "eke":
             self._eke = restarted
         else:
@@ -612,6 +615,8 @@ class EmbeddedReference:
             ca_revoke_cmd=f"{admin} revoke {{alias}} --dir {ca_dir_arg}",
             # CA-ENR-20: `sft ca serve` re-executes itself on SIGHUP, keeping its socket.
             ca_restart_cmd=_restart_cmd(ca.pid),
+            # APP-STORE-3: `sft peer serve` re-executes itself on SIGHUP, keeping its socket.
+            restart_cmd=_restart_cmd(peer.pid),
             # The reference's enrolment client (test_enroll_client.py runs it against the
             # suite's own hostile CA).
             enroll_cmd=reference_enroll_cmd([sys.executable, "-m", "reference"]),
@@ -641,9 +646,9 @@ def reference_enroll_cmd(launcher: Sequence[str]) -> str:
 
 
 def _restart_cmd(pid: int) -> str:
-    """A server's restart (EKE-THR-8, CA-ENR-20): `sft eke serve` and `sft ca serve`
-    re-execute themselves on SIGHUP, keeping their listening socket and their state on
-    disk; no shell."""
+    """A server's restart (EKE-THR-8, CA-ENR-20, APP-STORE-3): `sft eke serve`, `sft ca
+    serve` and `sft peer serve` re-execute themselves on SIGHUP, keeping their listening
+    socket and their state on disk; no shell."""
     return f"kill -HUP {pid}"
 
 

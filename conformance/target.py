@@ -32,6 +32,7 @@ it belongs elsewhere, where (`TARGET_FILE_KEYS`); conformance/README.md document
     responder_alias = "alice"
     allow = ["suite", "carol"]      # the responder's allow list, exactly (optional)
     ca_restart_cmd = "systemctl restart my-ca"  # CA-ENR-20 (optional): same URL
+    restart_cmd = "systemctl restart my-peer"   # APP-STORE-3 (optional): same host:port
     [pki.identities]                # certificates the suite may present (e.g. one revoked)
     revoked = {cert = "revoked.pem", key = "revoked.key"}
     [files]                          # files known to be in the responder's share
@@ -201,8 +202,10 @@ class Target:
     # `{alias}` is replaced, the add command reads the new user's password on stdin.
     ca_user_add_cmd: str | None = None
     ca_revoke_cmd: str | None = None
-    # sft-eke: a command (no shell; split like a command line) that restarts the server
-    # on the same host:port, for EKE-THR-8 (failure counts survive a restart).
+    # A command (no shell; split like a command line) that restarts the server on the same
+    # host:port: sft-eke's for EKE-THR-8 (failure counts survive a restart), sft-pki's
+    # responder's for APP-STORE-3 (its start-up sweep of the inbox); `[eke]`/`[pki]`
+    # `restart_cmd` in a target file, read for the file's profile.
     restart_cmd: str | None = None
     # sft-pki: a command (no shell) that restarts the CA on the same URL, for CA-ENR-20
     # (its failure counts and running backoffs survive a restart).
@@ -326,7 +329,7 @@ class Target:
                 for a in self.accounts
             )
             lines += ["", "[eke]", f"accounts = [{accounts}]"]
-            if self.restart_cmd:
+            if self.restart_cmd and self.profile != "pki":
                 lines.append(f"restart_cmd = {_toml_str(self.restart_cmd)}")
         pki = []
         if self.root is not None:
@@ -339,6 +342,8 @@ class Target:
             pki.append(f"responder_alias = {_toml_str(self.responder_alias)}")
         if self.allow is not None:
             pki.append(f"allow = [{', '.join(_toml_str(a) for a in self.allow)}]")
+        if self.restart_cmd and self.profile == "pki":
+            pki.append(f"restart_cmd = {_toml_str(self.restart_cmd)}")
         for key, command in (
             ("ca_user_add_cmd", self.ca_user_add_cmd),
             ("ca_revoke_cmd", self.ca_revoke_cmd),
@@ -432,6 +437,7 @@ TARGET_FILE_KEYS: Mapping[str, frozenset[str]] = {
             "ca_user_add_cmd",
             "ca_revoke_cmd",
             "ca_restart_cmd",
+            "restart_cmd",
         }
     ),
     "limits": frozenset(f.name for f in fields(Limits)),
@@ -501,8 +507,11 @@ def load_target_file(path: Path) -> dict[str, Any]:
     for spec in eke.get("accounts", []) + pki.get("enroll", []):
         if isinstance(spec, dict):
             _check_keys("accounts", spec, path)
-    if "restart_cmd" in eke:
-        out["restart_cmd"] = str(eke["restart_cmd"])
+    # One restart command per target file: the eke server's, or the pki responder's.
+    pki_file = out.get("profile") == "pki" or ("profile" not in out and "restart_cmd" not in eke)
+    restarted = pki if pki_file else eke
+    if "restart_cmd" in restarted:
+        out["restart_cmd"] = str(restarted["restart_cmd"])
     if "accounts" in eke:
         out["accounts"] = tuple(_account(a, base) for a in eke["accounts"])
     for key in ("root", "ca_key"):

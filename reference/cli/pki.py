@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
+import socket
 import sys
 import time
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 from reference.cli import CommandError
-from reference.cli.ca import parse_listen, stop_on_sigterm
+from reference.cli.ca import inherited_listener, parse_listen, restart_on, stop_on_sigterm
 from reference.cli.logs import configure_logging
 from reference.cli.options import check_output_directory, deprecated_alias, parse_size, wire_name
 
@@ -103,6 +106,7 @@ def _serve(args: argparse.Namespace) -> int:
             source,
             Path(args.share) if args.share else None,
             Path(args.inbox) if args.inbox else None,
+            listener=inherited_listener(_LISTEN_FD_VARIABLE),
         )
     except (EnrollError, CertificateRefused, ValueError) as exc:
         raise CommandError(f"no usable CRL or identity, refusing to start: {exc}", 2) from None
@@ -111,14 +115,36 @@ def _serve(args: argparse.Namespace) -> int:
     logging.getLogger("sft.pki.peer").info(f"{server.alias}: {config.describe()}")
     bound_host, bound_port = server.address
     stop_on_sigterm()  # before the readiness line: a SIGTERM right after it ends cleanly
+    kept: list[socket.socket] = []
+
+    def restart(_signum: int, _frame: FrameType | None) -> None:
+        kept.append(server.detach_listener())
+        raise _Restart
+
+    signal.signal(signal.SIGHUP, restart)
     try:
         print(f"listening on {bound_host}:{bound_port}", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
+    except _Restart:
+        logging.getLogger("sft.pki.peer").info("restarting (SIGHUP)")
     finally:
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
         server.close()
+    if kept:
+        restart_on(kept[0], _LISTEN_FD_VARIABLE)
     return 0
+
+
+class _Restart(Exception):
+    """SIGHUP: re-execute `peer serve` on the same listening socket."""
+
+
+# SIGHUP restarts `peer serve`: a new process image (the identity, the CRL and the inbox's
+# leftovers read again from disk) on the same listening socket, passed down in this
+# variable (set only by the restart itself, read once at start).
+_LISTEN_FD_VARIABLE = "SFT_PKI_LISTEN_FD"
 
 
 def _client_config(args: argparse.Namespace) -> ClientConfig:

@@ -145,7 +145,10 @@ class PeerServer:
         share: Path | None,
         inbox: Path | None,
         log: Callable[[str], None] = _log,
+        listener: socket.socket | None = None,
     ) -> None:
+        """`listener`: a listening socket to adopt (the one a restart kept) instead of
+        binding `config.host:config.port`."""
         identity.check()
         self.identity = identity
         self.alias = identity.alias()
@@ -173,7 +176,7 @@ class PeerServer:
         self._responders: dict[int, Responder] = {}
         self._busy_slots = threading.BoundedSemaphore(_BUSY_EXTRA)
         self._stop = threading.Event()
-        self._listener = socket.create_server((config.host, config.port), backlog=128)
+        self._listener = listener or socket.create_server((config.host, config.port), backlog=128)
         self._listener.settimeout(0.5)  # lets serve_forever notice shutdown()
 
     @property
@@ -202,6 +205,13 @@ class PeerServer:
 
     def shutdown(self) -> None:
         self._stop.set()
+
+    def detach_listener(self) -> socket.socket:
+        """The listening socket, kept open whatever close() does from now on (it closes a
+        duplicate): a restart hands it to the next process, so initiators queue in its
+        backlog instead of being refused while the peer restarts [APP-STORE-3]."""
+        listener, self._listener = self._listener, self._listener.dup()
+        return listener
 
     def close(self, grace: float = 5.0) -> None:
         """Stops accepting at once, lets transfers finish for `grace` seconds, then ends
