@@ -113,6 +113,7 @@ from conformance.selftest.mutants_blind18_pki import MUTANTS as _BLIND18_PKI
 from conformance.selftest.mutants_blind18b_ca import MUTANTS as _BLIND18B_CA
 from conformance.selftest.mutants_blind18b_client import MUTANTS as _BLIND18B_CLIENT
 from conformance.selftest.mutants_blind18b_ini import MUTANTS as _BLIND18B_INI
+from conformance.selftest.mutants_blind19_client import MUTANTS as _BLIND19_CLIENT
 from conformance.selftest.mutants_blind19_ops import MUTANTS as _BLIND19_OPS
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
@@ -518,6 +519,7 @@ MUTANTS += _BLIND17_CLIENT2
 MUTANTS += _BLIND18_CLIENT2
 MUTANTS += _BLIND18B_CLIENT
 MUTANTS += _BLIND18B_INI
+MUTANTS += _BLIND19_CLIENT
 MUTANTS += _BLIND17_CA
 MUTANTS += _BLIND18_CA
 MUTANTS += _BLIND18B_CA

@@ -332,8 +332,13 @@ static int do_get(struct chan *ch, const char *name, const char *out, int force)
         close(dirfd);
         return fail("the output file exists (use --force to replace it)");
     }
+    json_t *jname = json_string(name); /* NULL: not UTF-8, so not a name (FRM-14) */
+    if (jname == NULL) {
+        close(dirfd);
+        return fail("the name is not valid UTF-8");
+    }
     json_t *o = json_object();
-    json_object_set_new(o, "name", json_string(name));
+    json_object_set_new(o, "name", jname);
     int w = chan_send_json(ch, "RQFL", o);
     json_decref(o);
     if (w != 0) {
@@ -559,8 +564,13 @@ static int do_put(struct chan *ch, const char *file, const char *name)
         return fail("cannot read the file to send");
     }
     uint64_t size = (uint64_t)sb.st_size;
+    json_t *jname = json_string(name); /* NULL: not UTF-8, so not a name (FRM-14) */
+    if (jname == NULL) {
+        close(fd);
+        return fail("the name is not valid UTF-8");
+    }
     json_t *o = json_object();
-    json_object_set_new(o, "name", json_string(name));
+    json_object_set_new(o, "name", jname);
     json_object_set_new(o, "size", json_integer((json_int_t)size));
     int w = chan_send_json(ch, "PUTF", o);
     json_decref(o);
