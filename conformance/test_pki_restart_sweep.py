@@ -13,7 +13,12 @@ pki responder's, across `[pki] restart_cmd`. The class, all in one restart:
 - stored puts whose names only look like the reserved prefix (another byte at position 13,
   no dash, upper case) and an empty one: APP-PUT-5, the sweep takes `.sft-partial-`
   exactly and nothing else.
-Without a restart command or a declared inbox the case SKIPs.
+A second case restarts the responder at the two ends of a put (the twin of
+test_ops_eke_restart_put_ends.py): one put accepted with NO byte sent, one with EVERY
+announced byte sent and no DONE. A responder that, stopping, commits a put whose bytes are
+all in (or closes its temporary under the final name) stores a file no DONE verified:
+afterwards nothing named after either put may be in the inbox (APP-PUT-5, APP-STORE-3).
+Without a restart command or a declared inbox the cases SKIP.
 """
 
 from __future__ import annotations
@@ -26,10 +31,12 @@ from pathlib import Path
 
 import pytest
 
-from conformance._wire_fixtures import AppChannel, require
+from conformance._wire_fixtures import AppChannel, fresh_name, require
 from conformance.channel import Channel
 from conformance.target import Target
-from conformance.test_eke_restart import restart_and_wait
+from conformance.test_eke_restart import _ACCEPT_WITHIN, restart_and_wait
+from conformance.test_ops_eke_restart_put_ends import _SIZE as _PUT_SIZE
+from conformance.test_ops_eke_restart_put_ends import _begin
 from conformance.test_ops_eke_restart_sweep_scope import _stale_temporaries
 from conformance.wire import ConformanceFailure, ExpectError, ExpectFrame
 
@@ -52,10 +59,7 @@ def _put(channel: Channel, name: str, data: bytes) -> bool:
     return True
 
 
-@pytest.mark.req("APP-STORE-3", "APP-PUT-5")
-def test_restarted_responder_sweeps_every_temporary_and_keeps_stored_files(
-    target: Target, app_channel: AppChannel
-) -> None:
+def _needs_restart_and_inbox(target: Target) -> Path:
     require(target, "put")
     if not target.restart_cmd:
         pytest.skip(
@@ -65,6 +69,14 @@ def test_restarted_responder_sweeps_every_temporary_and_keeps_stored_files(
     inbox = target.inbox
     if inbox is None or not inbox.is_dir():
         pytest.skip("the target declares no inbox on this host (target file `inbox`)")
+    return inbox
+
+
+@pytest.mark.req("APP-STORE-3", "APP-PUT-5")
+def test_restarted_responder_sweeps_every_temporary_and_keeps_stored_files(
+    target: Target, app_channel: AppChannel
+) -> None:
+    inbox = _needs_restart_and_inbox(target)
     tag = secrets.token_hex(5)
     contents = {
         f".sft-partial_{tag}": secrets.token_bytes(300),  # byte 13 is not `-`
@@ -89,8 +101,8 @@ def test_restarted_responder_sweeps_every_temporary_and_keeps_stored_files(
         os.utime(ahead, (future, future))
         leftovers[fresh] = "written just before the restart"
         leftovers[ahead] = "dated an hour ahead of the clock"
-        restart_and_wait(target.restart_cmd, target.host, target.port)
-        app_channel().close()  # the restarted responder serves (its sweep runs at start)
+        restart_and_wait(str(target.restart_cmd), target.host, target.port)
+        app_channel(timeout=_ACCEPT_WITHIN).close()  # served: its start-up sweep has run
         deadline = time.monotonic() + _SWEEP_WITHIN
         while any(p.exists() for p in leftovers) and time.monotonic() < deadline:
             time.sleep(0.1)  # polling the inbox: the sweep is the target's own work
@@ -121,3 +133,48 @@ def test_restarted_responder_sweeps_every_temporary_and_keeps_stored_files(
             (inbox / name).unlink(missing_ok=True)
         for path in leftovers:
             path.unlink(missing_ok=True)
+
+
+@pytest.mark.req("APP-STORE-3", "APP-PUT-5")
+def test_a_restart_at_either_end_of_a_put_stores_neither(
+    target: Target, app_channel: AppChannel
+) -> None:
+    inbox = _needs_restart_and_inbox(target)
+    if _PUT_SIZE > target.limits.max_file_size:
+        pytest.skip(f"the max file size ({target.limits.max_file_size} B) is below {_PUT_SIZE}")
+    none_sent, all_sent = fresh_name("pki-restart-none"), fresh_name("pki-restart-all")
+    stems = [none_sent.removesuffix(".bin"), all_sent.removesuffix(".bin")]
+
+    def leftovers() -> list[str]:
+        return [e.name for e in inbox.iterdir() if any(stem in e.name for stem in stems)]
+
+    try:
+        empty, full = app_channel(), app_channel()
+        _begin(empty, none_sent)  # accepted, and not one byte follows
+        _begin(full, all_sent)
+        full.send_frame("DATA", b"\xa5" * _PUT_SIZE)  # every announced byte; no DONE
+        restart_and_wait(str(target.restart_cmd), target.host, target.port)
+        app_channel(timeout=_ACCEPT_WITHIN).close()  # the restarted responder serves
+        empty.close()
+        full.close()
+        bound = target.limits.idle_timeout * 1.5 + 3.0
+        deadline = time.monotonic() + bound
+        left = leftovers()
+        while left and time.monotonic() < deadline:
+            time.sleep(0.1)  # polling the inbox: the cleanup is the target's own work
+            left = leftovers()
+        if left:
+            raise ConformanceFailure(
+                f"Context:  two puts accepted and unfinished when the responder restarted: "
+                f"{none_sent!r} with none of its {_PUT_SIZE} bytes sent, {all_sent!r} with "
+                f"all {_PUT_SIZE} bytes sent and no DONE\n"
+                "Expected: nothing named after either put in the inbox: a put is stored only "
+                "once its DONE was verified (APP-PUT-5); a failed one leaves nothing "
+                "(APP-STORE-3)\n"
+                f"Actual:   {bound:g} s after the restarted responder served a session, the "
+                f"inbox holds {', '.join(map(repr, left))}",
+                violates=("APP-STORE-3", "APP-PUT-5"),
+            )
+    finally:
+        for name in leftovers():
+            (inbox / name).unlink(missing_ok=True)

@@ -11,6 +11,8 @@ conformance/test_pki_restart_sweep.py leaves temporaries of every age in the inb
 - lead19-pki-no-startup-sweep    the responder never sweeps its inbox at start
 - lead19-pki-startup-sweep-aged  it sweeps only what nobody wrote for longer than its idle
                                  timeout (the initiator's rule)
+- lead19-pki-commit-complete-at-eof  a put whose every announced byte arrived is committed
+                                 when its connection ends without DONE (the restart's close)
 """
 
 from __future__ import annotations
@@ -38,6 +40,25 @@ def _aged_sweep() -> None:
     peer.remove_stale_partials = aged
 
 
+def _commit_complete_at_eof() -> None:
+    from conformance.selftest.mutants_app import _patch_source
+
+    pad = " " * 12
+    _patch_source(
+        _module("reference.transfer").Responder,
+        "_put",
+        (
+            f"{pad}self.channel.receive_file(partial, request.size, None)\n",
+            f"{pad}try:\n"
+            f"{pad}    self.channel.receive_file(partial, request.size, None)\n"
+            f"{pad}except Exception:\n"
+            f"{pad}    if partial.written == request.size:  # every byte is here\n"
+            f"{pad}        partial.commit()\n"
+            f"{pad}    raise\n",
+        ),
+    )
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="lead19-pki-no-startup-sweep",
@@ -59,5 +80,17 @@ MUTANTS: tuple[Mutant, ...] = (
             "longer than its idle timeout (the initiator's rule, copied)"
         ),
         apply=_aged_sweep,
+    ),
+    Mutant(
+        name="lead19-pki-commit-complete-at-eof",
+        group=_GROUP,
+        profile="pki",
+        requirement="APP-PUT-5",
+        test_file="test_pki_restart_sweep.py",
+        description=(
+            "the pki responder commits a put whose every announced byte arrived when the "
+            "connection ends before its DONE"
+        ),
+        apply=_commit_complete_at_eof,
     ),
 )
