@@ -115,6 +115,7 @@ from conformance.selftest.mutants_blind18b_client import MUTANTS as _BLIND18B_CL
 from conformance.selftest.mutants_blind18b_ini import MUTANTS as _BLIND18B_INI
 from conformance.selftest.mutants_blind19_client import MUTANTS as _BLIND19_CLIENT
 from conformance.selftest.mutants_blind19_ops import MUTANTS as _BLIND19_OPS
+from conformance.selftest.mutants_blind19_pki import MUTANTS as _BLIND19_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -525,6 +526,7 @@ MUTANTS += _BLIND18_CA
 MUTANTS += _BLIND18B_CA
 MUTANTS += _BLIND17_PKI
 MUTANTS += _BLIND18_PKI
+MUTANTS += _BLIND19_PKI
 MUTANTS += _I26
 MUTANTS += _LEAD17
 MUTANTS += _LEAD18

@@ -262,6 +262,12 @@ PKI_FILES = (
     "test_client_put_early_receipt.py",  # B94 (round 18)
     "test_client_sweep_time_zones.py",  # B94 (round 18)
     "test_pki_initiator_eror_endings.py",  # B98 (round 18)
+    "test_app_name_boundary_characters.py",  # B102 (round 19)
+    "test_app_put_existing_content.py",  # B102 (round 19)
+    "test_app_put_beside_ended_connections.py",  # B102 (round 19)
+    "test_app_bye_behind_requests.py",  # B102 (round 19)
+    "test_pki_allow_list_verdicts.py",  # B102 (round 19)
+    "test_pki_restart_sweep.py",  # lead (round 19): SKIPs without [pki] restart_cmd
 )
 
 
