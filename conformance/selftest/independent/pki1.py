@@ -49,7 +49,7 @@ import time
 import unicodedata
 import urllib.request
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NoReturn
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -344,6 +344,11 @@ FAULTS: dict[str, tuple[str, str]] = {
         "APP-NAME-9",
         "a put whose last component starts with .sft-partial- is stored like any other "
         "(pki1 as written, before APP-NAME-9)",
+    ),
+    "l19-startup-sweep-aged": (
+        "APP-STORE-3",
+        "the responder's start-up sweep removes only temporaries nobody wrote for longer "
+        "than its idle timeout (the initiator's rule; lead, round 19)",
     ),
 }
 
@@ -1385,7 +1390,8 @@ def _serve(args: argparse.Namespace) -> int:
         max_pending_per_address=args.max_pending_per_address,
         crl_refresh=args.crl_refresh,
     )
-    sweep_partials(config.inbox, None)  # APP-STORE-3: our inbox, an earlier run's leftovers
+    aged = config.idle_timeout if fault("l19-startup-sweep-aged") else None
+    sweep_partials(config.inbox, aged)  # APP-STORE-3: our inbox, an earlier run's leftovers
     ctx = tls_context(
         True, Path(args.cert), Path(args.key), Path(args.root), no_time=fault("expired")
     )
@@ -1398,8 +1404,11 @@ def _serve(args: argparse.Namespace) -> int:
                 revocation.fetch()
 
     threading.Thread(target=refresh, daemon=True).start()
-    host, _, port = args.listen.rpartition(":")
-    listener = socket.create_server((host.strip("[]"), int(port)), backlog=128)
+    if args.listen_fd is not None:  # a restart (SIGHUP) keeps its listening socket
+        listener = socket.socket(fileno=args.listen_fd)
+    else:
+        host, _, port = args.listen.rpartition(":")
+        listener = socket.create_server((host.strip("[]"), int(port)), backlog=128)
     bound = listener.getsockname()
     print(
         f"limits: handshake {config.handshake_timeout}s idle {config.idle_timeout}s "
@@ -1408,8 +1417,21 @@ def _serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     print(f"listening on {bound[0]}:{bound[1]}", flush=True)
+    signal.signal(signal.SIGHUP, lambda *_: _restart(listener))
     Responder(ctx, check, config).serve(listener)
     return 0
+
+
+def _restart(listener: socket.socket) -> NoReturn:
+    """SIGHUP: a new process image (the CRL fetched, the inbox swept again) on the same
+    listening socket; connections of the old image end with it."""
+    fd = listener.fileno()
+    os.set_inheritable(fd, True)
+    argv = [a for a in sys.argv[1:] if not a.startswith("--listen-fd")]
+    module = __spec__.name if __spec__ else __name__
+    os.execv(  # noqa: S606 - our own interpreter and module, argv as we were started
+        sys.executable, [sys.executable, "-m", module, *argv, f"--listen-fd={fd}"]
+    )
 
 
 # ------------------------------------------------------------------ the initiator
@@ -1647,6 +1669,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--idle-timeout", type=float, default=60.0)
     serve = sub.add_parser("serve", parents=[common])
     serve.add_argument("--listen", default="127.0.0.1:0")
+    serve.add_argument("--listen-fd", type=int, default=None, help=argparse.SUPPRESS)
     serve.add_argument("--share", required=True)
     serve.add_argument("--inbox", required=True)
     serve.add_argument("--allow", action="append")

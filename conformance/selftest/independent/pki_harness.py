@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from conformance.embedded import EmbeddedReference
-from conformance.selftest.independent.launching import fault_env
+from conformance.selftest.independent.launching import fault_env, hup_restart_command
 from conformance.selftest.suite_run import PACKAGE, read_report, run_suite, selftest_dir
 from conformance.target import Target
 from sftkit.launch import LaunchedProcess, launch_server
@@ -288,6 +288,9 @@ class PkiImplementation:
     # setting for them): (case node id, reason). Its conformance run requires each of
     # them to FAIL — fixed, it is noticed — and judges every other case as usual.
     known_gaps: tuple[tuple[str, str], ...] = ()
+    # It re-executes its responder on SIGHUP on the same listening socket: the target
+    # declares that restart (`[pki] restart_cmd`, test_pki_restart_sweep.py).
+    restartable: bool = False
 
     def command(self) -> list[str]:
         """The command that runs the implementation (before `serve`, `get` or `put`)."""
@@ -346,9 +349,9 @@ def start_independent(
     ]  # fmt: skip
     for alias in ("suite", "carol", "revoked"):
         cmd += ["--allow", alias]
+    log = workdir / f"{impl.label}-serve.log"
     proc = launch_server(
-        cmd, name=impl.label, log=workdir / f"{impl.label}-serve.log", env=fault_env(faults),
-        ready_timeout=_READY_TIMEOUT,
+        cmd, name=impl.label, log=log, env=fault_env(faults), ready_timeout=_READY_TIMEOUT,
     )  # fmt: skip
     host, port = proc.host, proc.port
     faults_env = ["env", f"SFT_INDEPENDENT_FAULTS={client_faults}"] if client_faults else []
@@ -374,7 +377,11 @@ def start_independent(
     )  # fmt: skip
     target = base.with_changes(
         host=host, port=port, pid=proc.pid, client_cmd=client, embedded=False, inbox=inbox
-    ).with_changes(client_put_cmd=client_put)
+    ).with_changes(
+        client_put_cmd=client_put,
+        # Never the embedded peer's restart (base's): this responder's, or none.
+        restart_cmd=hup_restart_command(proc.pid, log) if impl.restartable else None,
+    )
     return Independent(proc, target, target.write_target_file(workdir / "target"))
 
 

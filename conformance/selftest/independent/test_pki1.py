@@ -42,6 +42,7 @@ IMPL = PkiImplementation(
     "pki1",
     "conformance.selftest.independent.pki1",
     "--name",
+    restartable=True,
 )
 pytestmark = pytest.mark.xdist_group("independent-pki1")
 
@@ -260,6 +261,7 @@ _FILES: dict[str, tuple[str, ...]] = {
     "i14-initiator-alpn-none-ok": ("test_pki_tls.py", "test_client_pki_session_checks.py"),
     "r13-initiator-put-stray-frame-closed": ("test_client_pki_put_steps.py",),
     "b14-reserved-prefix-stored": ("test_app_reserved_names.py", "test_interop_escaped_names.py"),
+    "l19-startup-sweep-aged": ("test_pki_restart_sweep.py",),
 }
 _CLIENT_FAULTS = frozenset(
     {
