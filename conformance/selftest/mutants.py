@@ -114,6 +114,7 @@ from conformance.selftest.mutants_blind18b_ca import MUTANTS as _BLIND18B_CA
 from conformance.selftest.mutants_blind18b_client import MUTANTS as _BLIND18B_CLIENT
 from conformance.selftest.mutants_blind18b_ini import MUTANTS as _BLIND18B_INI
 from conformance.selftest.mutants_blind19_client import MUTANTS as _BLIND19_CLIENT
+from conformance.selftest.mutants_blind19_ini import MUTANTS as _BLIND19_INI
 from conformance.selftest.mutants_blind19_ops import MUTANTS as _BLIND19_OPS
 from conformance.selftest.mutants_blind19_pki import MUTANTS as _BLIND19_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
@@ -527,6 +528,7 @@ MUTANTS += _BLIND18B_CA
 MUTANTS += _BLIND17_PKI
 MUTANTS += _BLIND18_PKI
 MUTANTS += _BLIND19_PKI
+MUTANTS += _BLIND19_INI
 MUTANTS += _I26
 MUTANTS += _LEAD17
 MUTANTS += _LEAD18

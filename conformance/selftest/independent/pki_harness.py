@@ -268,6 +268,12 @@ PKI_FILES = (
     "test_app_bye_behind_requests.py",  # B102 (round 19)
     "test_pki_allow_list_verdicts.py",  # B102 (round 19)
     "test_pki_restart_sweep.py",  # lead (round 19): SKIPs without [pki] restart_cmd
+    "test_pki_initiator_server_purpose_oids.py",  # B104 (round 19)
+    "test_pki_initiator_alias_narrowed_chars.py",  # B104 (round 19)
+    "test_pki_initiator_get_ended_without_done.py",  # B104 (round 19)
+    "test_pki_initiator_payload_encodings.py",  # B104 (round 19)
+    "test_pki_initiator_eror_messages.py",  # B104 (round 19)
+    "test_pki_initiator_undecodable_names.py",  # B104 (round 19)
 )
 
 
