@@ -793,6 +793,61 @@ def test_enrolment_client_judges_the_answer(target: Target, tmp_path: Path, kind
         )
 
 
+def _issued_for_key(issue: Callable[[str, KeyPair], Certificate]) -> Answer:
+    """A 200 whose certificate holds the CSR's own key, made by `issue(alias, key)`."""
+
+    def answer(body: dict[str, Any] | None) -> tuple[int, dict[str, str], bytes]:
+        spki = _csr_spki((body or {}).get("csr"))
+        key = _public_key(spki) if spki is not None else None
+        alias = (body or {}).get("alias")
+        if key is None or not isinstance(alias, str):
+            return 400, {"Content-Type": "application/json"}, b'{"error": "bad_csr"}'
+        payload = json.dumps({"certificate": issue(alias, key).pem}).encode()
+        return 200, {"Content-Type": "application/json"}, payload
+
+    return answer
+
+
+# Certificates for the CSR's OWN key that are still not the enrolment's [CA-ENR-12]: the
+# key matches, so a client that checks only "does it hold my key" keeps them.
+_NOT_OURS: dict[str, Callable[[LabPKI], Answer]] = {
+    # issued by another CA: a client that never verifies the signature with its root
+    "foreign_issuer": lambda lab: _issued_for_key(
+        lambda alias, key: lab.foreign.issue(CertProfile(common_name=alias), key=key)
+    ),
+    # the root's name and key identifier copied, another key signed: a client that
+    # compares the issuer's name (or AKI) with the root's instead of the signature
+    "impostor_issuer": lambda lab: _issued_for_key(
+        lambda alias, key: lab.impostor_root().issue(CertProfile(common_name=alias), key=key)
+    ),
+    # root-issued for the key, for another employee: a client that never reads the CN
+    "other_alias": lambda lab: _issued_for_key(
+        lambda alias, key: lab.root.issue(CertProfile(common_name=f"x{alias}"[:64]), key=key)
+    ),
+}
+
+
+@pytest.mark.req("CA-ENR-12")
+@pytest.mark.parametrize("kind", list(_NOT_OURS))
+def test_enrolment_client_refuses_its_key_certified_by_another(
+    target: Target, tmp_path: Path, kind: str
+) -> None:
+    lab = lab_pki(target)
+    run = _run(target, tmp_path, _ca_certificate(lab), _NOT_OURS[kind](lab), lab=lab)
+    if not run.ca.enrolments():
+        inconclusive(f"the client sent no enrolment request ({run.describe()})")
+    if run.returncode == 0:
+        _fail(
+            f"CA-ENR-12: the CA answers 200 with a certificate for the CSR's own key, {kind} "
+            "(issued by another CA / by an impostor copying the root's name and key "
+            "identifier / for another alias)",
+            "the enrolment fails (non-zero exit): a certificate is kept only if it holds "
+            "the key, names the alias asked for and verifies with the organisation root",
+            run,
+            "exit 0: the enrolment was reported done",
+        )
+
+
 _REFUSALS: dict[str, Answer] = {
     "auth_failed_401": _fixed(
         401, {}, b'{"error": "auth_failed", "message": "wrong alias or password"}'

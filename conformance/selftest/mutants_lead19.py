@@ -13,6 +13,15 @@ conformance/test_pki_restart_sweep.py leaves temporaries of every age in the inb
                                  timeout (the initiator's rule)
 - lead19-pki-commit-complete-at-eof  a put whose every announced byte arrived is committed
                                  when its connection ends without DONE (the restart's close)
+
+CA-ENR-12 now says what B104's root-swallowed mutant showed it left open: the enrolment
+client keeps a certificate for its key only if it names the alias asked for and verifies
+with the organisation root (test_enroll_client.py: the key certified by a foreign CA, by an
+impostor copying the root's name and key identifier, for another alias):
+
+- lead19-enr-no-alias-check      `sft enroll` never compares the answer's CN with the alias
+- lead19-enr-issuer-name-only    it compares the answer's issuer NAME with the root's
+                                 subject instead of verifying the signature
 """
 
 from __future__ import annotations
@@ -59,6 +68,27 @@ def _commit_complete_at_eof() -> None:
     )
 
 
+def _enroll_edit(old: str, new: str) -> None:
+    from conformance.selftest.mutants_app import _patch_source
+
+    _patch_source(_module("reference.pki.enroll"), "enroll", (old, new))
+
+
+def _no_alias_check() -> None:
+    _enroll_edit(
+        "    if names != [alias]:  # none, several, or another: not the identity asked for\n",
+        "    if not names:\n",
+    )
+
+
+def _issuer_name_only() -> None:
+    _enroll_edit(
+        "        cert.verify_directly_issued_by(root)\n",
+        "        if cert.issuer != root.subject:\n"
+        "            raise ValueError('another issuer')\n",
+    )
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="lead19-pki-no-startup-sweep",
@@ -92,5 +122,30 @@ MUTANTS: tuple[Mutant, ...] = (
             "connection ends before its DONE"
         ),
         apply=_commit_complete_at_eof,
+    ),
+    Mutant(
+        name="lead19-enr-no-alias-check",
+        group=_GROUP,
+        profile="pki",
+        requirement="CA-ENR-12",
+        test_file="test_enroll_client.py",
+        description="`sft enroll` keeps a root-issued certificate for its key whatever its CN",
+        apply=_no_alias_check,
+        client=True,
+        enroll=True,
+    ),
+    Mutant(
+        name="lead19-enr-issuer-name-only",
+        group=_GROUP,
+        profile="pki",
+        requirement="CA-ENR-12",
+        test_file="test_enroll_client.py",
+        description=(
+            "`sft enroll` checks the answer's issuer name against the root's subject instead "
+            "of verifying its signature with the root"
+        ),
+        apply=_issuer_name_only,
+        client=True,
+        enroll=True,
     ),
 )
