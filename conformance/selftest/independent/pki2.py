@@ -85,6 +85,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import ssl
 import stat
 import sys
@@ -1941,15 +1942,27 @@ async def serve(args: argparse.Namespace) -> int:
         allow=frozenset(args.allow) if args.allow else None,
         put_enabled=not args.no_put,
     )
-    host, _, port = args.listen.rpartition(":")
-    server = await asyncio.start_server(
-        responder.on_connect, host.strip("[]"), int(port), limit=2**16, backlog=256
-    )
+    if args.listen_fd is not None:  # a restart (SIGHUP) kept its listening socket
+        server = await asyncio.start_server(
+            responder.on_connect, sock=socket.socket(fileno=args.listen_fd), limit=2**16
+        )
+    else:
+        host, _, port = args.listen.rpartition(":")
+        server = await asyncio.start_server(
+            responder.on_connect, host.strip("[]"), int(port), limit=2**16, backlog=256
+        )
     refresher = asyncio.ensure_future(_crl_loop(trust, limits.crl_refresh))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    kept: list[int] = []
+
+    def restart() -> None:  # SIGHUP: a new image on a duplicate of the listening socket
+        kept.append(os.dup(server.sockets[0].fileno()))
+        stop.set()
+
+    loop.add_signal_handler(signal.SIGHUP, restart)
     bound = server.sockets[0].getsockname()
     _log(f"limits: {limits}")
     print(f"listening on {bound[0]}:{bound[1]} (pki2)", flush=True)
@@ -1961,6 +1974,13 @@ async def serve(args: argparse.Namespace) -> int:
             os.unlink(temp)
         except FileNotFoundError:
             pass
+    if kept:
+        os.set_inheritable(kept[0], True)
+        argv = [a for a in sys.argv[1:] if not a.startswith("--listen-fd")]
+        module = __spec__.name if __spec__ else __name__
+        os.execv(  # noqa: S606 - our own interpreter and module, argv as we were started
+            sys.executable, [sys.executable, "-m", module, *argv, f"--listen-fd={kept[0]}"]
+        )
     return 0
 
 
@@ -2356,6 +2376,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     server = commands.add_parser("serve", help="run the responder")
     server.add_argument("--listen", default="127.0.0.1:0")
+    server.add_argument("--listen-fd", type=int, default=None, help=argparse.SUPPRESS)
     _identity_options(server, need_identity=True)
     server.add_argument("--share", required=True)
     server.add_argument("--inbox", required=True)

@@ -38,7 +38,9 @@ from conformance.selftest.independent.pki_harness import (
 from conformance.target import Target
 
 _LEVEL = os.environ.get("SFT_SELFTEST", "").strip().lower()
-IMPL = PkiImplementation("pki2", "conformance.selftest.independent.pki2", "--as")
+IMPL = PkiImplementation(
+    "pki2", "conformance.selftest.independent.pki2", "--as", restartable=True
+)
 pytestmark = pytest.mark.xdist_group("independent-pki2")
 
 FAULT_CASES = tuple(
