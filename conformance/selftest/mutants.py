@@ -114,6 +114,7 @@ from conformance.selftest.mutants_blind18b_ca import MUTANTS as _BLIND18B_CA
 from conformance.selftest.mutants_blind18b_client import MUTANTS as _BLIND18B_CLIENT
 from conformance.selftest.mutants_blind18b_ini import MUTANTS as _BLIND18B_INI
 from conformance.selftest.mutants_blind19_client import MUTANTS as _BLIND19_CLIENT
+from conformance.selftest.mutants_blind19_eke import MUTANTS as _BLIND19_EKE
 from conformance.selftest.mutants_blind19_ini import MUTANTS as _BLIND19_INI
 from conformance.selftest.mutants_blind19_ops import MUTANTS as _BLIND19_OPS
 from conformance.selftest.mutants_blind19_pki import MUTANTS as _BLIND19_PKI
@@ -515,6 +516,7 @@ MUTANTS += _BLIND18_OPS
 MUTANTS += _BLIND19_OPS
 MUTANTS += _BLIND17_EKE
 MUTANTS += _BLIND18_EKE
+MUTANTS += _BLIND19_EKE
 MUTANTS += _BLIND17_CLIENT
 MUTANTS += _BLIND18_CLIENT
 MUTANTS += _BLIND17_CLIENT2

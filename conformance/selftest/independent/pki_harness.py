@@ -268,6 +268,8 @@ PKI_FILES = (
     "test_app_bye_behind_requests.py",  # B102 (round 19)
     "test_pki_allow_list_verdicts.py",  # B102 (round 19)
     "test_pki_restart_sweep.py",  # lead (round 19): SKIPs without [pki] restart_cmd
+    "test_app_reserved_prefix_spellings.py",  # B101 (round 19)
+    "test_app_get_done_of_bytes_sent.py",  # B101 (round 19)
     "test_pki_initiator_server_purpose_oids.py",  # B104 (round 19)
     "test_pki_initiator_alias_narrowed_chars.py",  # B104 (round 19)
     "test_pki_initiator_get_ended_without_done.py",  # B104 (round 19)
