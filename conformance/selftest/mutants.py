@@ -113,6 +113,7 @@ from conformance.selftest.mutants_blind18_pki import MUTANTS as _BLIND18_PKI
 from conformance.selftest.mutants_blind18b_ca import MUTANTS as _BLIND18B_CA
 from conformance.selftest.mutants_blind18b_client import MUTANTS as _BLIND18B_CLIENT
 from conformance.selftest.mutants_blind18b_ini import MUTANTS as _BLIND18B_INI
+from conformance.selftest.mutants_blind19_ca import MUTANTS as _BLIND19_CA
 from conformance.selftest.mutants_blind19_client import MUTANTS as _BLIND19_CLIENT
 from conformance.selftest.mutants_blind19_eke import MUTANTS as _BLIND19_EKE
 from conformance.selftest.mutants_blind19_ini import MUTANTS as _BLIND19_INI
@@ -527,6 +528,7 @@ MUTANTS += _BLIND19_CLIENT
 MUTANTS += _BLIND17_CA
 MUTANTS += _BLIND18_CA
 MUTANTS += _BLIND18B_CA
+MUTANTS += _BLIND19_CA
 MUTANTS += _BLIND17_PKI
 MUTANTS += _BLIND18_PKI
 MUTANTS += _BLIND19_PKI

@@ -103,6 +103,12 @@ CA_FILES = (
     "test_ca_member_names_exact.py",  # I25 round 18
     "test_ca_alias_forms.py", "test_ca_bodies_never_requests.py", "test_ca_repeated_guesses.py",
     "test_ca_revoked_logins_counted.py", "test_ca_crl_fresh_per_request.py", "test_ca_same_request_spellings.py", "test_ca_account_hints.py", "test_ca_validity_per_key_type.py",  # noqa: E501 - B95 round 18
+    "test_ca_csr_whole_string.py",  # B105 (round 19)
+    "test_ca_password_lengths.py",  # B105 (round 19)
+    "test_ca_read_routes_while_throttled.py",  # B105 (round 19)
+    "test_ca_body_limit_per_request.py",  # B105 (round 19)
+    "test_ca_restart_keeps_every_rule.py",  # B105 (round 19)
+    "test_ca_alias_keys_whole_length.py",  # B105 (round 19)
 )
 
 # The CA under test, like a peer under test: its process and its target file.
