@@ -690,6 +690,7 @@ def all_readings() -> tuple[Reading, ...]:
         readings_session16,
         readings_session17,
         readings_session18,
+        readings_session19,
     )
 
     return (
@@ -710,6 +711,7 @@ def all_readings() -> tuple[Reading, ...]:
         + readings_session16.READINGS
         + readings_session17.READINGS
         + readings_session18.READINGS
+        + readings_session19.READINGS
     )
 
 
