@@ -425,6 +425,12 @@ _BAD_LENGTHS: dict[str, Callable[[int], str]] = {
     # reads the whole body and answers the login.
     "list": lambda n: f"{n}, {n // 2}",
     "list-no-space": lambda n: f"{n},{n // 2}",
+    # Whitespace that is not OWS (RFC 9110 §5.5: only SP and HTAB surround a value), which
+    # a language's "strip whitespace" takes off the Latin-1 text: VT, FS, NEL, NBSP.
+    "vt-after": lambda n: f"{n}\x0b",
+    "fs-after": lambda n: f"{n}\x1c",
+    "nel-after": lambda n: f"{n}\x85",
+    "nbsp-before": lambda n: f"\xa0{n}",
 }
 
 

@@ -89,6 +89,20 @@ def _issuer_name_only() -> None:
     )
 
 
+def _length_any_whitespace() -> None:
+    from conformance.selftest.mutants_app import _patch_source
+
+    handler = _module("reference.pki.ca_server")._Handler
+    _patch_source(
+        handler,
+        "_read_json",
+        (
+            'length_text = lengths[0].strip(" \\t") if lengths else None',
+            "length_text = lengths[0].strip() if lengths else None",
+        ),
+    )
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="lead19-pki-no-startup-sweep",
@@ -147,5 +161,18 @@ MUTANTS: tuple[Mutant, ...] = (
         apply=_issuer_name_only,
         client=True,
         enroll=True,
+    ),
+    Mutant(
+        name="lead19-ca-length-any-whitespace",
+        group=_GROUP,
+        profile="pki",
+        requirement="CA-ENR-9",
+        test_file="test_ca.py",
+        description=(
+            "the CA strips any whitespace (VT, FS, NEL, NBSP) around Content-Length, not "
+            "only SP and HTAB"
+        ),
+        apply=_length_any_whitespace,
+        ca=True,
     ),
 )

@@ -447,7 +447,8 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         if self.headers.get_all("Transfer-Encoding"):
             return True
-        return any(value.strip() != "0" for value in self.headers.get_all("Content-Length") or [])
+        lengths = self.headers.get_all("Content-Length") or []
+        return any(value.strip(" \t") != "0" for value in lengths)
 
     def _dispatch(self) -> None:
         self._body_read = False
@@ -516,7 +517,7 @@ class _Handler(BaseHTTPRequestHandler):
                 close=True,
             )
         lengths = self.headers.get_all("Content-Length") or []
-        if len({value.strip() for value in lengths}) > 1:
+        if len({value.strip(" \t") for value in lengths}) > 1:
             # Two lengths that differ: the framing is invalid, and a front proxy may have
             # used the other one.
             raise _HttpError(
@@ -525,7 +526,10 @@ class _Handler(BaseHTTPRequestHandler):
                 "conflicting Content-Length fields",
                 close=True,
             )
-        length_text = lengths[0].strip() if lengths else None
+        # Only SP and HTAB surround a field value (RFC 9110 §5.5): str.strip() also takes
+        # VT, FF, U+001C-U+001F, U+0085 and U+00A0 off the Latin-1 text, a length a proxy
+        # in front of the CA would not read.
+        length_text = lengths[0].strip(" \t") if lengths else None
         # ASCII digits only: str.isdigit() also takes "²" (Latin-1 headers), which int()
         # then refuses.
         if length_text is None or not (length_text.isascii() and length_text.isdigit()):
