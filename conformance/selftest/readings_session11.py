@@ -466,7 +466,7 @@ READINGS: tuple[Reading, ...] = (
         (_RESTART,),
         "APP-STORE-3: 'A responder MUST also remove, when it starts, the .sft-partial-* "
         "files that an earlier run left': the start-up sweep runs 1 s after the start, in "
-        "the background, and takes only files older than the idle timeout",
+        "the background, and takes the files that were there at the start (any age)",
         s9._eke_sweep_later_by_age,
     ),
     _r(

@@ -1277,8 +1277,8 @@ READINGS: tuple[Reading, ...] = (
         ("APP-STORE-3", "APP-PUT-5"),
         _R17_PUT_ENDS,
         "EKE-THR-8 sets no time for a restart: the restarted image serves 3.5 s later; "
-        "APP-STORE-3: the start-up sweep 1 s after start, of the temporaries nobody wrote to "
-        "for longer than the idle timeout; APP-PUT-5: every DONE 0.8 s later",
+        "APP-STORE-3: the start-up sweep 1 s after start, of the temporaries there at the "
+        "start; APP-PUT-5: every DONE 0.8 s later",
         _both(
             "s11-eke-slow-restart", "s11-eke-sweep-later-by-age-restart", "s12b-eke-slow-put-done"
         ),
