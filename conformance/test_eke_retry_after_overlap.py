@@ -110,7 +110,7 @@ def _abandon_together(target: Target, held: list[PartialHandshake], what: str) -
     return last_sent
 
 
-@pytest.mark.req("EKE-THR-6")
+@pytest.mark.req("EKE-THR-6", "ERR-7")
 @pytest.mark.parametrize("longer", ["user-name", "address"])
 def test_retry_after_is_the_lock_that_ends_last(
     eke_target: Target, eke_sources: SourceAddresses, longer: Literal["user-name", "address"]

@@ -108,7 +108,7 @@ def _shape(obj: dict[str, Any], user: str) -> tuple[Any, ...]:
     return (obj.get("code"), obj.get("name"), tuple(sorted(obj)), message)
 
 
-@pytest.mark.req("EKE-HS-3", "ERR-1", "ERR-7")
+@pytest.mark.req("EKE-HS-3", "ERR-1", "ERR-7", "EKE-THR-1")
 def test_an_account_and_a_ghost_are_refused_alike(
     eke_target: Target, eke_victim: Victim, eke_sources: SourceAddresses
 ) -> None:
