@@ -144,8 +144,8 @@ def _close_delimited_body() -> None:
         srv._Handler,
         "_read_json",
         (
-            "length_text = lengths[0].strip() if lengths else None",
-            "length_text = lengths[0].strip() if lengths else _b13_close_delimited(self)",
+            'length_text = lengths[0].strip(" \\t") if lengths else None',
+            'length_text = lengths[0].strip(" \\t") if lengths else _b13_close_delimited(self)',
         ),
         (
             "body = self.rfile.read(length)\n",
@@ -404,8 +404,8 @@ def _content_length_ends_compared() -> None:
         _srv()._Handler,
         "_read_json",
         (
-            "if len({value.strip() for value in lengths}) > 1:",
-            "if lengths and lengths[0].strip() != lengths[-1].strip():",
+            'if len({value.strip(" \\t") for value in lengths}) > 1:',
+            'if lengths and lengths[0].strip(" \\t") != lengths[-1].strip(" \\t"):',
         ),
     )
 

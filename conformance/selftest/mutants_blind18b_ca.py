@@ -266,8 +266,7 @@ def _get_route_first_length() -> None:
         _srv()._Handler,
         "_body_left_unread",
         (
-            'return any(value.strip() != "0" for value in self.headers.get_all("Content-Length")'
-            " or [])",
+            'return any(value.strip(" \\t") != "0" for value in lengths)',
             'return self.headers.get("Content-Length", "0").strip() != "0"',
         ),
     )

@@ -205,8 +205,8 @@ def _cl_list_first() -> None:
         _srv()._Handler,
         "_read_json",
         (
-            "length_text = lengths[0].strip() if lengths else None",
-            'length_text = lengths[0].split(",")[0].strip() if lengths else None',
+            'length_text = lengths[0].strip(" \\t") if lengths else None',
+            'length_text = lengths[0].split(",")[0].strip(" \\t") if lengths else None',
         ),
     )
 
