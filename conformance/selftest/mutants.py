@@ -119,6 +119,7 @@ from conformance.selftest.mutants_blind19_eke import MUTANTS as _BLIND19_EKE
 from conformance.selftest.mutants_blind19_ini import MUTANTS as _BLIND19_INI
 from conformance.selftest.mutants_blind19_ops import MUTANTS as _BLIND19_OPS
 from conformance.selftest.mutants_blind19_pki import MUTANTS as _BLIND19_PKI
+from conformance.selftest.mutants_blind19b_client import MUTANTS as _BLIND19B_CLIENT
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -525,6 +526,7 @@ MUTANTS += _BLIND18_CLIENT2
 MUTANTS += _BLIND18B_CLIENT
 MUTANTS += _BLIND18B_INI
 MUTANTS += _BLIND19_CLIENT
+MUTANTS += _BLIND19B_CLIENT
 MUTANTS += _BLIND17_CA
 MUTANTS += _BLIND18_CA
 MUTANTS += _BLIND18B_CA

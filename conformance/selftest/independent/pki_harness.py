@@ -119,6 +119,7 @@ PKI_FILES = (
     "test_client_put_wire.py",
     "test_client_lenient_frames.py",
     "test_client_sweep_prefix.py",
+    "test_client_sweep_links.py",
     "test_client_pki_alias_memory.py",
     "test_interop_frame_length_bytes.py",
     "test_interop_pki_refusal_close.py",
