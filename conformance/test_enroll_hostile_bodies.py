@@ -16,8 +16,9 @@ output must hold no stack trace or crash dump.
 
 A root-issued certificate for the CSR's own key whose subject is odd — no CN at all, an
 empty subject with an organisation only, two CNs, the alias second — is an answer the
-client may keep or refuse (the SPEC does not say a client must match the CN), but it must
-explain either with a message: a client that indexes the subject's first CN dies on it.
+client must refuse (CA-ENR-12 since round 19: the subject's one CN is exactly the alias;
+test_enroll_answer_subject_exact.py judges that), and here it must explain the refusal
+with a message: a client that indexes the subject's first CN dies on it.
 """
 
 from __future__ import annotations
