@@ -48,7 +48,7 @@ request-answered-unsupported (test_client_lies.py rqfl-mid-get; the named
 test_eke_client_answers.py has no request frame) and
 salt-user-modified-utf8 (test_eke_client_keys.py test_client_counts_a_user_name_in_utf8_bytes
 logs in as 'zoë-ü-🔑'; the named test_eke_client.py missed it; the new
-test_eke_client_user_name_encodings.py catches it too). Missed: user-limit-escaped-
+test_eke_client_user_name_characters.py catches it too). Missed: user-limit-escaped-
 json (test_eke_client_user_names.py: its 32 × `é` name is a slow variant),
 th-user-modified-utf8 (test_eke_client_keys.py fails the login but files it under EKE-PW-1,
 not EKE-KS-1), sweep-resolves-links (test_eke_client_transfer.py: no symbolic link among
@@ -60,7 +60,7 @@ Class check added after the blind run: request-awaiting-unsupported (the request
 last byte) miss it.
 
 After the pass's cases all 8 are detected:
-  test_eke_client_user_name_encodings.py EKE-PW-1 / EKE-KS-1 / EKE-HS-1 a valid 64-byte
+  test_eke_client_user_name_characters.py EKE-PW-1 / EKE-KS-1 / EKE-HS-1 a valid 64-byte
                                    user name of 2- and 4-byte characters (24 × é, 4 × 😀:
                                    192 characters of ASCII-escaped JSON, 72 bytes of
                                    modified UTF-8) logs in (slow: 16 emoji; 21 × € + x)
@@ -266,7 +266,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _m(
         "b19b-cli-user-limit-escaped-json",
         "EKE-PW-1",
-        "test_eke_client_user_name_encodings.py",
+        "test_eke_client_user_name_characters.py",
         "L1: the user name's 64-byte limit counted on json.dumps' default (ensure_ascii) form: "
         "a valid name of 11+ non-ASCII characters is refused locally, no EKE1 sent",
         _user_limit_escaped_json,
@@ -283,7 +283,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _m(
         "b19b-cli-th-user-modified-utf8",
         "EKE-KS-1",
-        "test_eke_client_user_name_encodings.py",
+        "test_eke_client_user_name_characters.py",
         "L2: th's user name written as Java's writeUTF (modified UTF-8): a name holding a "
         "character above U+FFFF never logs in",
         _th_user_modified_utf8,
