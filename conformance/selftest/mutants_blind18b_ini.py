@@ -60,7 +60,7 @@ test_pki_initiator_transfer, test_client_lies, test_client_report_late_errors,
 test_client_pki_unhappy_paths, test_client_run_before_data): get-eror-at-size-commits (the
 files end a get with a close, a FIN or a wrong DONE after all bytes, or an EROR mid-way,
 never an EROR after every byte). New case file, caught after the round (6 of 6):
-  test_pki_initiator_eror_endings.py   an EROR (non-fatal or fatal) in place of DONE after
+  test_pki_initiator_get_ended_without_done.py   an EROR (non-fatal or fatal) in place of DONE after
                                        all announced bytes, boundary 0 bytes first: nothing
                                        under the final name (APP-GET-6), no temporary left
 """
@@ -297,7 +297,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "get-eror-at-size-commits",
         3,
         "APP-GET-6",
-        "test_pki_initiator_eror_endings.py",
+        "test_pki_initiator_get_ended_without_done.py",
         _get_eror_at_size_commits,
         "a get whose `size` bytes all arrived and that an EROR ends in place of DONE is "
         "kept under its final name",

@@ -5,7 +5,7 @@ must PASS them (conformance/selftest/test_ambig_readings.py).
 By 18:00 UTC of round 19, 811 readings judged the suite. Counted from every Reading's
 `test_files` (as FP14 and FP15 did), five case files had none: round 18's last four
 (test_app_memory_bound.py, test_eke_client_get_stray_ends.py,
-test_eke_client_login_repeats.py, test_pki_initiator_eror_endings.py) and test_vectors.py
+test_eke_client_login_repeats.py, test_pki_initiator_get_ended_without_done.py) and test_vectors.py
 (the suite's own vectors: no target is judged by them); three had one
 (test_client_pki_cert_layouts.py, test_client_pki_put_trust.py, test_pki_keylog.py) and
 fifteen two. test_app_memory_bound.py is not aimed at: it SKIPs below a 128 MiB max file
@@ -507,7 +507,7 @@ def _initiators_announce_the_digest() -> None:
 # Round 18's last case files (16:30 UTC), which no reading judged.
 _STRAY_ENDS = "test_eke_client_get_stray_ends.py"  # APP-GET-6, APP-BYE-1, FRM-6
 _LOGIN_REPEATS = "test_eke_client_login_repeats.py"  # EKE-HS-9, FRM-12
-_EROR_ENDINGS = "test_pki_initiator_eror_endings.py"  # APP-GET-6, APP-STORE-3
+_EROR_ENDINGS = "test_pki_initiator_get_ended_without_done.py"  # APP-GET-6, APP-STORE-3
 # The eke client's files few readings judged.
 _EKE_CLIENT = (
     _STRAY_ENDS,

@@ -262,7 +262,6 @@ PKI_FILES = (
     "test_pki_initiator_close_with_unread.py",  # B94 (round 18)
     "test_client_put_early_receipt.py",  # B94 (round 18)
     "test_client_sweep_time_zones.py",  # B94 (round 18)
-    "test_pki_initiator_eror_endings.py",  # B98 (round 18)
     "test_app_name_boundary_characters.py",  # B102 (round 19)
     "test_app_put_existing_content.py",  # B102 (round 19)
     "test_app_put_beside_ended_connections.py",  # B102 (round 19)
