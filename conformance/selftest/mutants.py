@@ -116,6 +116,7 @@ from conformance.selftest.mutants_blind18b_ini import MUTANTS as _BLIND18B_INI
 from conformance.selftest.mutants_blind19_ca import MUTANTS as _BLIND19_CA
 from conformance.selftest.mutants_blind19_client import MUTANTS as _BLIND19_CLIENT
 from conformance.selftest.mutants_blind19b_client import MUTANTS as _BLIND19B_CLIENT
+from conformance.selftest.mutants_blind19c_eke import MUTANTS as _BLIND19C_EKE
 from conformance.selftest.mutants_blind19_eke import MUTANTS as _BLIND19_EKE
 from conformance.selftest.mutants_blind19_ini import MUTANTS as _BLIND19_INI
 from conformance.selftest.mutants_blind19b_ini import MUTANTS as _BLIND19B_INI
@@ -520,6 +521,7 @@ MUTANTS += _BLIND19_OPS
 MUTANTS += _BLIND17_EKE
 MUTANTS += _BLIND18_EKE
 MUTANTS += _BLIND19_EKE
+MUTANTS += _BLIND19C_EKE
 MUTANTS += _BLIND17_CLIENT
 MUTANTS += _BLIND18_CLIENT
 MUTANTS += _BLIND17_CLIENT2
