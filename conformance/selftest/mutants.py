@@ -115,13 +115,13 @@ from conformance.selftest.mutants_blind18b_client import MUTANTS as _BLIND18B_CL
 from conformance.selftest.mutants_blind18b_ini import MUTANTS as _BLIND18B_INI
 from conformance.selftest.mutants_blind19_ca import MUTANTS as _BLIND19_CA
 from conformance.selftest.mutants_blind19_client import MUTANTS as _BLIND19_CLIENT
-from conformance.selftest.mutants_blind19b_client import MUTANTS as _BLIND19B_CLIENT
-from conformance.selftest.mutants_blind19c_eke import MUTANTS as _BLIND19C_EKE
 from conformance.selftest.mutants_blind19_eke import MUTANTS as _BLIND19_EKE
 from conformance.selftest.mutants_blind19_ini import MUTANTS as _BLIND19_INI
-from conformance.selftest.mutants_blind19b_ini import MUTANTS as _BLIND19B_INI
 from conformance.selftest.mutants_blind19_ops import MUTANTS as _BLIND19_OPS
 from conformance.selftest.mutants_blind19_pki import MUTANTS as _BLIND19_PKI
+from conformance.selftest.mutants_blind19b_client import MUTANTS as _BLIND19B_CLIENT
+from conformance.selftest.mutants_blind19b_ini import MUTANTS as _BLIND19B_INI
+from conformance.selftest.mutants_blind19c_eke import MUTANTS as _BLIND19C_EKE
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
