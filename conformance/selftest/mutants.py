@@ -122,6 +122,7 @@ from conformance.selftest.mutants_blind19_pki import MUTANTS as _BLIND19_PKI
 from conformance.selftest.mutants_blind19b_client import MUTANTS as _BLIND19B_CLIENT
 from conformance.selftest.mutants_blind19b_ini import MUTANTS as _BLIND19B_INI
 from conformance.selftest.mutants_blind19c_eke import MUTANTS as _BLIND19C_EKE
+from conformance.selftest.mutants_blind19c_pki import MUTANTS as _BLIND19C_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -537,6 +538,7 @@ MUTANTS += _BLIND19_CA
 MUTANTS += _BLIND17_PKI
 MUTANTS += _BLIND18_PKI
 MUTANTS += _BLIND19_PKI
+MUTANTS += _BLIND19C_PKI
 MUTANTS += _BLIND19_INI
 MUTANTS += _BLIND19B_INI
 MUTANTS += _I26

@@ -265,6 +265,7 @@ PKI_FILES = (
     "test_app_name_boundary_characters.py",  # B102 (round 19)
     "test_app_put_existing_content.py",  # B102 (round 19)
     "test_app_put_beside_ended_connections.py",  # B102 (round 19)
+    "test_app_put_beside_puts_in_progress.py",  # B110 (round 19c)
     "test_app_bye_behind_requests.py",  # B102 (round 19)
     "test_pki_allow_list_verdicts.py",  # B102 (round 19)
     "test_pki_restart_sweep.py",  # lead (round 19): SKIPs without [pki] restart_cmd
