@@ -49,9 +49,11 @@ def _offer(channel: Channel, name: str, data: bytes, what: str) -> None:
             outcome.describe(),
             note="the other put, of the same content under another name, was in progress on "
             "another connection: a temporary named by a counter or by the claimed digest "
-            "collides with its one (APP-STORE-1: a random part, created exclusively)",
+            "collides with its one (APP-STORE-1: a random part, created exclusively), or "
+            "the responder refuses puts while another is in progress (APP-PUT-1: a fresh "
+            "name is accepted)",
         )
-        failure.violates = ("APP-STORE-1",)
+        failure.violates = ("APP-STORE-1", "APP-PUT-1")
         raise failure
 
 
