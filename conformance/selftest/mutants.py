@@ -121,6 +121,7 @@ from conformance.selftest.mutants_blind19_ops import MUTANTS as _BLIND19_OPS
 from conformance.selftest.mutants_blind19_pki import MUTANTS as _BLIND19_PKI
 from conformance.selftest.mutants_blind19b_client import MUTANTS as _BLIND19B_CLIENT
 from conformance.selftest.mutants_blind19b_ini import MUTANTS as _BLIND19B_INI
+from conformance.selftest.mutants_blind19c_ca import MUTANTS as _BLIND19C_CA
 from conformance.selftest.mutants_blind19c_eke import MUTANTS as _BLIND19C_EKE
 from conformance.selftest.mutants_blind19c_pki import MUTANTS as _BLIND19C_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
@@ -535,6 +536,7 @@ MUTANTS += _BLIND17_CA
 MUTANTS += _BLIND18_CA
 MUTANTS += _BLIND18B_CA
 MUTANTS += _BLIND19_CA
+MUTANTS += _BLIND19C_CA
 MUTANTS += _BLIND17_PKI
 MUTANTS += _BLIND18_PKI
 MUTANTS += _BLIND19_PKI

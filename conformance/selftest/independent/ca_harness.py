@@ -109,6 +109,8 @@ CA_FILES = (
     "test_ca_body_limit_per_request.py",  # B105 (round 19)
     "test_ca_restart_keeps_every_rule.py",  # B105 (round 19)
     "test_ca_alias_keys_whole_length.py",  # B105 (round 19)
+    "test_ca_csr_unencodable_text.py",  # B111 (round 19c)
+    "test_ca_unverified_refusals_uncounted.py",  # B111 (round 19c)
 )
 
 # The CA under test, like a peer under test: its process and its target file.
