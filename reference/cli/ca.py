@@ -20,7 +20,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from reference.cli import CommandError
+from reference.cli import CommandError, ascii_digits
 from reference.cli.logs import configure_logging
 
 if TYPE_CHECKING:  # the real imports are lazy: `sft --help` must not load cryptography
@@ -39,7 +39,7 @@ __all__ = [
 def parse_listen(text: str) -> tuple[str, int]:
     """HOST:PORT (IPv6 as [::1]:PORT); port 0 picks a free port."""
     host, sep, port = text.rpartition(":")
-    if not sep or not (port.isascii() and port.isdigit()) or int(port) > 65535 or not host:
+    if not sep or not ascii_digits(port) or int(port) > 65535 or not host:
         raise CommandError(f"--listen wants HOST:PORT, not {text!r}", 2)
     return host.strip("[]"), int(port)
 
@@ -267,7 +267,7 @@ _CA_LISTEN_FD_VARIABLE = "SFT_CA_LISTEN_FD"
 def inherited_listener(variable: str) -> socket.socket | None:
     """The listening socket a restart passed down in `variable` (read once, at start)."""
     fd = os.environ.pop(variable, None)
-    if fd is None or not (fd.isascii() and fd.isdigit()):
+    if fd is None or not ascii_digits(fd):
         return None
     listener = socket.socket(fileno=int(fd))
     os.set_inheritable(listener.fileno(), False)

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from reference.cli import CommandError
+from reference.cli import CommandError, ascii_digits
 
 # The same progress bar as the PKI client (a tty only, and only after one second).
 from reference.cli.ca import inherited_listener, restart_on, stop_on_sigterm
@@ -436,8 +436,7 @@ def _silence_stdout() -> None:
 
 def _host_port(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
-    digits = port.isascii() and port.isdigit()  # str.isdigit alone takes "²" and "٣"
-    if not sep or not host or not digits or not 0 <= int(port) <= 65535:
+    if not sep or not host or not ascii_digits(port) or not 0 <= int(port) <= 65535:
         raise CommandError(f"expected HOST:PORT, got {text!r}", 2)
     return host.strip("[]"), int(port)
 

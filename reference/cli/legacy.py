@@ -19,7 +19,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from reference.cli import CommandError
+from reference.cli import CommandError, ascii_digits
 from reference.cli.options import read_password_file
 from reference.legacy import _crypto, eke0, net, warn_insecure
 from reference.legacy.errors import LegacyAuthError, LegacyError
@@ -174,7 +174,7 @@ def _read_text(path: Path) -> str:
 
 def _host_port(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
-    if not sep or not host or not (port.isascii() and port.isdigit()):
+    if not sep or not host or not ascii_digits(port):
         raise CommandError(f"expected HOST:PORT, got {text!r}", 2)
     return host, int(port)
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from reference.cli import CommandError
+from reference.cli import CommandError, ascii_digits
 from reference.share import PARTIAL_PREFIX
 
 __all__ = [
@@ -117,7 +117,7 @@ def parse_size(text: str) -> int:
     cleaned = text.strip().upper().removesuffix("B").removesuffix("I")
     suffix = cleaned[-1:] if cleaned[-1:] in units else ""
     number = cleaned[: len(cleaned) - len(suffix)]
-    if not (number.isascii() and number.isdigit()):
+    if not ascii_digits(number):
         raise argparse.ArgumentTypeError(f"not a size: {text!r}")
     return int(number) * units.get(suffix, 1)
 
