@@ -408,6 +408,22 @@ class EkeChannel:
 
     # -- helpers for tests --
 
+    def settle(self, timeout: float | None = None) -> Event:
+        """Sends `BYE_` and reads until the target closes (APP-BYE-1), its `BYE_` skipped.
+
+        The client's side of a handshake ends when it sends `EKE3`; nothing on the wire says
+        when the server has acted on it. A target that reads past `EKE3` has verified it, so
+        once it closes after our `BYE_`, its success is on record (EKE-THR-4) and failures
+        sent from now on come after it. A synchronisation, not a verdict: the event (Closed,
+        or TimedOut after `timeout`) is returned for the caller's transcript.
+        """
+        self.send_frame("BYE_", {})
+        deadline = deadline_after(self.timeout if timeout is None else timeout)
+        while True:
+            event = self.recv_frame(deadline)
+            if not (isinstance(event, ReceivedFrame) and event.type == b"BYE_"):
+                return event
+
     def wait_closed(self, timeout: float) -> Event:
         """Reads until the target closes or `timeout` passes (TimedOut); frames are returned."""
         return self.raw.recv_frame(deadline_after(timeout))

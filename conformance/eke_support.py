@@ -184,6 +184,16 @@ class Victim:
             source=source,
         )
 
+    def login(self, source: str | None = None) -> None:
+        """An honest login the server has acted on (EkeChannel.settle), then closed: a
+        failure the caller provokes next is counted after its success, whatever the
+        server's threads do (EKE-THR-4)."""
+        channel = self.honest(source)
+        try:
+            channel.settle()
+        finally:
+            channel.close()
+
     def reset(self, sources: SourceAddresses, *, budget: float = 10.0) -> str:
         """An honest handshake (EKE-THR-4 resets the count); waits out a throttle if needed.
 
@@ -203,6 +213,9 @@ class Victim:
                 source=sources.fresh(),
             )
             result = client_handshake(raw, client, self.timeout, eke1=first)
+            if result.ok and client.keys is not None:
+                sender, receiver = client.record_layer()
+                EkeChannel(raw, client.keys, sender, receiver, role="client").settle()
             raw.close()
             if result.ok:
                 return f"reset after {attempts} attempt(s)"

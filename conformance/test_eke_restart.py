@@ -166,13 +166,13 @@ def test_a_success_reset_survives_a_restart(
                 f"throttled after {i} failures of {n - 1}: {early.describe()}",
                 violates=("EKE-THR-1",),
             )
-    _sequential_login(lambda: eke_victim.honest(eke_sources.fresh())).close()
+    _sequential_login(lambda: eke_victim.login(eke_sources.fresh()))
     restart_until_serving(eke_target, eke_sources)
     refusal = _fail_once(eke_target, user, eke_sources.fresh())
     answer = refusal.describe() if refusal is not None else ""
     if refusal is None:
         try:
-            eke_victim.honest(eke_sources.fresh()).close()
+            eke_victim.login(eke_sources.fresh())
             return
         except ConformanceFailure as exc:
             answer = str(exc).splitlines()[0]

@@ -16,7 +16,7 @@ import socket
 import time
 import unicodedata
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import pytest
 
@@ -51,6 +51,9 @@ from conformance.wire import (
 pytestmark = pytest.mark.xdist_group("eke-victim")
 
 
+_T = TypeVar("_T")
+
+
 def _timeout(target: Target) -> float:
     return max(3.0, min(10.0, target.limits.idle_timeout * 2))
 
@@ -78,7 +81,7 @@ def _no_eke2(event: Event, what: str) -> ConformanceFailure:
     return ConformanceFailure(text)
 
 
-def _sequential_login(login: Callable[[], EkeChannel]) -> EkeChannel:
+def _sequential_login(login: Callable[[], _T]) -> _T:
     """An honest login with nothing of its user or address pending: refused `busy`, it is
     EKE-THR-7's FAIL, not that of the requirement the case goes on to judge."""
     try:
@@ -314,7 +317,7 @@ def test_success_resets_the_user_count(
                     f"round {round_number}: throttled after {i} failures although a "
                     f"successful handshake came before (EKE-THR-4): {early.describe()}"
                 )
-        _sequential_login(lambda: eke_victim.honest(eke_sources.fresh())).close()
+        _sequential_login(lambda: eke_victim.login(eke_sources.fresh()))
 
 
 def _lock_seconds(target: Target, failures: int) -> int:
@@ -807,7 +810,7 @@ def test_pending_slots_are_given_back(
                 f"round {round_number + 1}: throttled with one failure since a success: "
                 f"{early.describe()}"
             )
-        _sequential_login(lambda: eke_victim.honest(eke_sources.fresh())).close()
+        _sequential_login(lambda: eke_victim.login(eke_sources.fresh()))
 
 
 def _end_after_eke2(target: Target, user: str, source: str | None, ending: str) -> None:
@@ -849,7 +852,7 @@ def test_pending_slot_is_given_back_however_the_handshake_ends(
     for round_number in range(p):
         _end_after_eke2(eke_target, eke_victim.user, eke_sources.fresh(), ending)
         try:
-            eke_victim.honest(eke_sources.fresh()).close()
+            eke_victim.login(eke_sources.fresh())
         except ConformanceFailure as exc:
             if exc.violates:
                 raise
@@ -941,7 +944,7 @@ def test_pending_handshakes_that_time_out(
                     ),
                 )
         try:
-            eke_victim.honest(eke_sources.fresh()).close()
+            eke_victim.login(eke_sources.fresh())
         except ConformanceFailure as exc:
             if exc.violates:
                 raise
@@ -1592,7 +1595,7 @@ def _look_alike_leaves_the_user_alone(
             # Its handshake did not run (another requirement's FAIL, judged elsewhere).
             inconclusive(f"a failed handshake of {other!r} could not be made: {exc}")
     try:
-        channel = _sequential_login(lambda: victim.honest(sources.fresh()))
+        _sequential_login(lambda: victim.login(sources.fresh()))
     except ConformanceFailure as exc:
         if exc.violates:
             raise
@@ -1602,8 +1605,6 @@ def _look_alike_leaves_the_user_alone(
             f"not complete: the throttle counts the two names as one\n{exc}",
             violates=("EKE-THR-2",),
         ) from None
-    channel.send_frame("BYE_", {})
-    channel.close()
 
 
 @pytest.mark.req("EKE-THR-2")
@@ -2106,7 +2107,7 @@ def test_a_success_resets_the_hard_cap_count(
                 )
             made += 1
         try:
-            eke_victim.honest(eke_sources.fresh()).close()
+            eke_victim.login(eke_sources.fresh())
         except ConformanceFailure as exc:
             raise ConformanceFailure(
                 f"EKE-THR-11: the honest login of {eke_victim.user!r} after {made} failures "

@@ -65,7 +65,7 @@ def test_failures_count_against_their_own_name_while_other_logins_interleave(
         held = _hold(eke_target, ghost, bytes(32), eke_sources.fresh(), what)
         try:
             # The honest login completes while the guess is pending.
-            _sequential_login(lambda: eke_victim.honest(eke_sources.fresh())).close()
+            _sequential_login(lambda: eke_victim.login(eke_sources.fresh()))
         except ConformanceFailure as exc:
             held.close()
             if i == 0:
@@ -90,7 +90,7 @@ def test_failures_count_against_their_own_name_while_other_logins_interleave(
     )
     # The honest account was never the one failing: it still logs in.
     try:
-        _sequential_login(lambda: eke_victim.honest(eke_sources.fresh())).close()
+        _sequential_login(lambda: eke_victim.login(eke_sources.fresh()))
     except ConformanceFailure as exc:
         raise ConformanceFailure(
             f"EKE-THR-2: an honest login of {eke_victim.user!r} after {n} failed guesses "

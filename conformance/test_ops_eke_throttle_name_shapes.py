@@ -97,7 +97,7 @@ def test_look_alike_names_do_not_throttle_the_account(
                     violates=("EKE-THR-1",),
                 )
         try:
-            eke_victim.honest(eke_sources.fresh()).close()
+            eke_victim.login(eke_sources.fresh())
         except ConformanceFailure as exc:
             raise ConformanceFailure.evidence(
                 f"EKE-THR-2: an honest login of the account {user!r} from a fresh address, "
