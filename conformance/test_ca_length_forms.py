@@ -31,6 +31,7 @@ import time
 import pytest
 
 from conformance import ca_support as ca
+from conformance.plugin import inconclusive
 from conformance.target import Target
 from conformance.wire import ConformanceFailure
 
@@ -124,6 +125,42 @@ def test_huge_content_length_is_over_the_limit(pki_target: Target, over: str) ->
             f"({over} + {len(body)})",
             "413 (or 400/411): a body over 65536 bytes, whatever the length's size",
             f"status {status}: the login was read ({received[:200]!r})",
+        )
+
+
+# Past Python's 4,300 digits int() raises (a 500 where a 413 is due); leading zeros do
+# not make a length larger (RFC 9110 §8.6: 1*DIGIT); a header line of ~4.4 KB is within
+# any server's head limit, and 431 (a smaller one) leaves the case unjudged.
+_DIGITS = 4400
+
+
+@pytest.mark.req("CA-ENR-9")
+@pytest.mark.parametrize("digits", ["nines", "zeros-then-length"])
+def test_a_length_of_thousands_of_digits(pki_target: Target, digits: str) -> None:
+    """Content-Length is 1*DIGIT of any length: 4,400 nines is over the limit (413, or
+    400/411), and 4,400 zeros before the body's own length is that length (the login is
+    read: 401). Never a 5xx, never silence: the CA judges the digits, not its integer
+    parser's limits."""
+    body = _login()
+    if digits == "nines":
+        length, want = "9" * _DIGITS, (400, 411, 413)
+    else:
+        length, want = "0" * _DIGITS + str(len(body)), (401,)
+    head = (
+        b"POST /v1/enroll HTTP/1.1\r\nHost: ca\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + length.encode() + b"\r\nConnection: close\r\n\r\n"
+    )
+    received = _exchange(pki_target, head, body)
+    status = _status(received)
+    if status == 431:
+        inconclusive(f"the CA's head limit is under {_DIGITS + 40} bytes (431)")
+    if status not in want:
+        raise ConformanceFailure.evidence(
+            f"CA-ENR-9: a login of {len(body)} bytes with a Content-Length of {_DIGITS} "
+            + ("nines" if digits == "nines" else f"zeros then {len(body)}"),
+            " or ".join(map(str, want))
+            + (": over 65536 bytes" if digits == "nines" else ": the body's length, read"),
+            f"status {status} ({received[:200]!r})" if received else "no answer within 8 s",
         )
 
 

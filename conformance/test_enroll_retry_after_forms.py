@@ -12,6 +12,8 @@ The suite's hostile CA answers the first enrolment `503 {"error": "busy"}` with 
   `Integer.parseInt` disagree the same way on other characters);
 - an HTTP-date (`Wed, 21 Oct 2015 07:28:00 GMT`, the other form RFC 9110 §10.2.3 gives
   Retry-After): a client that only knows delay-seconds hands it to `int()`;
+- one second written with 4,400 leading zeros: an integer parser with a digit limit
+  (Python's int() past 4,300 digits) raises on a valid delay-seconds;
 - (slow run) `1.5` and `-1`: a float, and a negative number (`time.sleep(-1)` raises).
 
 Whatever the client makes of the value — waiting a default, giving up with a message, or
@@ -66,6 +68,8 @@ _FORMS = {
     "http_date": "Wed, 21 Oct 2015 07:28:00 GMT",
     "fraction": "1.5",
     "negative": "-1",
+    # 1 s in 4,401 digits (RFC 9110: 1*DIGIT): Python's int() refuses past 4,300 digits.
+    "zeros_then_one": "0" * 4400 + "1",
 }
 _SLOW = frozenset({"fraction", "negative"})
 

@@ -148,6 +148,7 @@ from conformance.selftest.mutants_lead import MUTANTS as _LEAD
 from conformance.selftest.mutants_lead17 import MUTANTS as _LEAD17
 from conformance.selftest.mutants_lead18 import MUTANTS as _LEAD18
 from conformance.selftest.mutants_lead19 import MUTANTS as _LEAD19
+from conformance.selftest.mutants_lead20 import MUTANTS as _LEAD20
 from conformance.selftest.mutants_observable import MUTANTS as _OBSERVABLE
 from conformance.selftest.mutants_pki import MUTANTS as _PKI
 from conformance.selftest.mutants_reliability import MUTANTS as _RELIABILITY
@@ -547,6 +548,7 @@ MUTANTS += _I26
 MUTANTS += _LEAD17
 MUTANTS += _LEAD18
 MUTANTS += _LEAD19
+MUTANTS += _LEAD20
 MUTANTS += _BLIND16_CLIENT
 MUTANTS += _BLIND16_CA
 _BY_NAME = {m.name: m for m in MUTANTS}

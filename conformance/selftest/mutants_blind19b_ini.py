@@ -107,8 +107,8 @@ def _enr_retry_after_isdigit() -> None:
         _enroll(),
         "enroll",
         (
-            "int(wait) if wait.isascii() and wait.isdigit() else 1",
-            "int(wait) if wait.isdigit() else 1",
+            "decimal_at_most(wait, _BUSY_WAIT_CAP) if ascii_digits(wait) else 1",
+            "(s if (s := int(wait)) <= _BUSY_WAIT_CAP else None) if wait.isdigit() else 1",
         ),
     )
 

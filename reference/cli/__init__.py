@@ -30,10 +30,6 @@ _COMMAND_MODULES = (
 )
 
 
-def ascii_digits(text: str) -> bool:
-    """A port, size or descriptor number: ASCII digits only. str.isdigit() alone also takes
-    "²" (which int() refuses: a traceback) and "٨٠" (which int() reads as 80)."""
-    return text.isascii() and text.isdigit()
 
 
 class CommandError(Exception):

@@ -20,8 +20,9 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from reference.cli import CommandError, ascii_digits
+from reference.cli import CommandError
 from reference.cli.logs import configure_logging
+from reference.digits import decimal_at_most
 
 if TYPE_CHECKING:  # the real imports are lazy: `sft --help` must not load cryptography
     from reference.pki.ca import CertificateAuthority
@@ -39,9 +40,10 @@ __all__ = [
 def parse_listen(text: str) -> tuple[str, int]:
     """HOST:PORT (IPv6 as [::1]:PORT); port 0 picks a free port."""
     host, sep, port = text.rpartition(":")
-    if not sep or not ascii_digits(port) or int(port) > 65535 or not host:
+    number = decimal_at_most(port, 65535)
+    if not sep or number is None or not host:
         raise CommandError(f"--listen wants HOST:PORT, not {text!r}", 2)
-    return host.strip("[]"), int(port)
+    return host.strip("[]"), number
 
 
 def read_password(args: argparse.Namespace, *, confirm: bool = False) -> str:
@@ -267,9 +269,10 @@ _CA_LISTEN_FD_VARIABLE = "SFT_CA_LISTEN_FD"
 def inherited_listener(variable: str) -> socket.socket | None:
     """The listening socket a restart passed down in `variable` (read once, at start)."""
     fd = os.environ.pop(variable, None)
-    if fd is None or not ascii_digits(fd):
+    number = None if fd is None else decimal_at_most(fd, 2**31 - 1)
+    if number is None:
         return None
-    listener = socket.socket(fileno=int(fd))
+    listener = socket.socket(fileno=number)
     os.set_inheritable(listener.fileno(), False)
     return listener
 

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from reference.cli import CommandError, ascii_digits
+from reference.cli import CommandError
 
 # The same progress bar as the PKI client (a tty only, and only after one second).
 from reference.cli.ca import inherited_listener, restart_on, stop_on_sigterm
@@ -42,6 +42,7 @@ from reference.cli.options import (
     wire_name,
 )
 from reference.cli.pki import ProgressBar
+from reference.digits import decimal_at_most
 from reference.eke import crypto
 from reference.eke.client import (
     ClientConfig,
@@ -436,9 +437,10 @@ def _silence_stdout() -> None:
 
 def _host_port(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
-    if not sep or not host or not ascii_digits(port) or not 0 <= int(port) <= 65535:
+    number = decimal_at_most(port, 65535)
+    if not sep or not host or number is None:
         raise CommandError(f"expected HOST:PORT, got {text!r}", 2)
-    return host.strip("[]"), int(port)
+    return host.strip("[]"), number
 
 
 def _read_secret(path: Path) -> bytes:

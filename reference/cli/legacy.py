@@ -19,8 +19,9 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from reference.cli import CommandError, ascii_digits
+from reference.cli import CommandError
 from reference.cli.options import read_password_file
+from reference.digits import decimal_at_most
 from reference.legacy import _crypto, eke0, net, warn_insecure
 from reference.legacy.errors import LegacyAuthError, LegacyError
 from reference.legacy.pki0_ca import LegacyCA, parse_accounts
@@ -174,9 +175,10 @@ def _read_text(path: Path) -> str:
 
 def _host_port(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
-    if not sep or not host or not ascii_digits(port):
+    number = decimal_at_most(port, 65535)
+    if not sep or not host or number is None:
         raise CommandError(f"expected HOST:PORT, got {text!r}", 2)
-    return host, int(port)
+    return host, number
 
 
 def _write_private(path: Path, data: bytes) -> None:

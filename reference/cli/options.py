@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from reference.cli import CommandError, ascii_digits
+from reference.cli import CommandError
+from reference.digits import decimal_at_most
 from reference.share import PARTIAL_PREFIX
 
 __all__ = [
@@ -117,9 +118,10 @@ def parse_size(text: str) -> int:
     cleaned = text.strip().upper().removesuffix("B").removesuffix("I")
     suffix = cleaned[-1:] if cleaned[-1:] in units else ""
     number = cleaned[: len(cleaned) - len(suffix)]
-    if not ascii_digits(number):
-        raise argparse.ArgumentTypeError(f"not a size: {text!r}")
-    return int(number) * units.get(suffix, 1)
+    value = decimal_at_most(number, 2**63)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"not a size (ASCII digits, at most 2^63): {text!r}")
+    return value * units.get(suffix, 1)
 
 
 def read_password_file(path: Path) -> str:

@@ -44,7 +44,7 @@ from reference.transfer import (
 
 __all__ = ["ClientConfig", "PkiClientError", "PkiSession", "load_crl", "parse_target"]
 
-_TARGET_RE: Final = re.compile(r"(?P<alias>[^@]+)@(?P<host>\[[^\]]+\]|[^:]+):(?P<port>\d{1,5})")
+_TARGET_RE: Final = re.compile(r"(?P<alias>[^@]+)@(?P<host>\[[^\]]+\]|[^:]+):(?P<port>[0-9]{1,5})")
 
 
 class PkiClientError(Exception):

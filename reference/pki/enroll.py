@@ -22,6 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
+from reference.digits import ascii_digits, decimal_at_most
 from reference.pki.tls import (
     CertificateRefused,
     Identity,
@@ -147,8 +148,9 @@ def enroll(
         # counted; back after Retry-After (never sooner: RFC 9110 §10.2.3), jittered
         # over 1 to 1.5 x so that a burst does not return at once.
         wait = headers.get("retry-after", "1")
-        seconds = int(wait) if wait.isascii() and wait.isdigit() else 1
-        if seconds > _BUSY_WAIT_CAP:  # never sooner than asked: give up instead
+        # Delay-seconds (ASCII digits, any number of them); anything else: 1 s.
+        seconds = decimal_at_most(wait, _BUSY_WAIT_CAP) if ascii_digits(wait) else 1
+        if seconds is None:  # longer than we wait; never sooner than asked: give up
             break
         time.sleep(max(1, seconds) * (1.0 + secrets.randbelow(501) / 1000))
     if status == 503:
