@@ -142,6 +142,7 @@ def test_a_length_of_thousands_of_digits(pki_target: Target, digits: str) -> Non
     read: 401). Never a 5xx, never silence: the CA judges the digits, not its integer
     parser's limits."""
     body = _login()
+    want: tuple[int, ...]
     if digits == "nines":
         length, want = "9" * _DIGITS, (400, 411, 413)
     else:

@@ -824,7 +824,7 @@ class Service:
                 body.decode("latin-1" if "body-latin1" in FAULTY else "utf-8"),
                 parse_constant=_no_json_constant,  # NaN, Infinity: not JSON (RFC 8259)
             )
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise Refusal(400, "bad_request", "the body is not JSON") from exc
         if not isinstance(obj, dict) or not all(
             isinstance(obj.get(k), str) for k in ("alias", "password", "csr")

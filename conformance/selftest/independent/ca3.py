@@ -1116,7 +1116,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 object_pairs_hook=_no_duplicates,
                 parse_constant=_no_constant,
             )
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             raise CaError(400, "bad_request", "the body is not JSON") from None
         self.logins += 1
         address = self.client_address[0]
