@@ -104,6 +104,17 @@ class PartialHandshake:
     def send_eke3(self, message: dict[str, Any]) -> bool:
         return self.raw.send_frame(b"EKE3", message)
 
+    def settle(self, timeout: float) -> Event:
+        """After EKE4 (read and verified, `client.on_eke4`): `EkeChannel.settle` — BYE_,
+        then the target's close. EKE4 can leave before the server books the success and
+        gives the pending slot back (EKE-THR-4, EKE-THR-7); once it has read past EKE3
+        and closed, both are done. Returns the event that ended the wait."""
+        if self.client.keys is None:
+            raise ConformanceFailure("settle() needs a handshake that reached EKE4")
+        sender, receiver = self.client.record_layer()
+        channel = EkeChannel(self.raw, self.client.keys, sender, receiver, role="client")
+        return channel.settle(timeout)
+
     def close(self) -> None:
         self.raw.close()
 

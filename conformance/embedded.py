@@ -613,6 +613,7 @@ class EmbeddedReference:
             allow=_ALLOWED,  # PKI-ID-3: exactly the --allow aliases above
             ca_user_add_cmd=f"{admin} user add {{alias}} --dir {ca_dir_arg} --password-stdin",
             ca_revoke_cmd=f"{admin} revoke {{alias}} --dir {ca_dir_arg}",
+            ca_unlock_cmd=f"{admin} user unlock {{alias}} --dir {ca_dir_arg}",
             # CA-ENR-20: `sft ca serve` re-executes itself on SIGHUP, keeping its socket.
             ca_restart_cmd=_restart_cmd(ca.pid),
             # APP-STORE-3: `sft peer serve` re-executes itself on SIGHUP, keeping its socket.

@@ -202,6 +202,8 @@ class Target:
     # `{alias}` is replaced, the add command reads the new user's password on stdin.
     ca_user_add_cmd: str | None = None
     ca_revoke_cmd: str | None = None
+    # CA-ENR-19: the command (no shell; `{alias}` replaced) that unlocks a hard-locked alias.
+    ca_unlock_cmd: str | None = None
     # A command (no shell; split like a command line) that restarts the server on the same
     # host:port: sft-eke's for EKE-THR-8 (failure counts survive a restart), sft-pki's
     # responder's for APP-STORE-3 (its start-up sweep of the inbox); `[eke]`/`[pki]`
@@ -347,6 +349,7 @@ class Target:
         for key, command in (
             ("ca_user_add_cmd", self.ca_user_add_cmd),
             ("ca_revoke_cmd", self.ca_revoke_cmd),
+            ("ca_unlock_cmd", self.ca_unlock_cmd),
             ("ca_restart_cmd", self.ca_restart_cmd),
         ):
             if command:
@@ -436,6 +439,7 @@ TARGET_FILE_KEYS: Mapping[str, frozenset[str]] = {
             "identities",
             "ca_user_add_cmd",
             "ca_revoke_cmd",
+            "ca_unlock_cmd",
             "ca_restart_cmd",
             "restart_cmd",
         }
@@ -527,7 +531,7 @@ def load_target_file(path: Path) -> dict[str, Any]:
         if not isinstance(pki["allow"], list):
             raise TargetConfigError(f"{path}: [pki] allow must be a list of aliases")
         out["allow"] = tuple(str(a) for a in pki["allow"])
-    for key in ("ca_user_add_cmd", "ca_revoke_cmd", "ca_restart_cmd"):
+    for key in ("ca_user_add_cmd", "ca_revoke_cmd", "ca_unlock_cmd", "ca_restart_cmd"):
         if key in pki:
             out[key] = str(pki[key])
     identities = _table(pki, "identities", path)

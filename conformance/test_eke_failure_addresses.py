@@ -79,7 +79,7 @@ def test_a_failure_is_counted_against_its_own_address(
             # B connects while A is pending and logs in honestly: accepted, never a
             # failure (a success of its own user name, EKE-THR-4).
             try:
-                EkeChannel.connect(
+                login = EkeChannel.connect(
                     eke_target.host,
                     eke_target.port,
                     account.user,
@@ -87,7 +87,11 @@ def test_a_failure_is_counted_against_its_own_address(
                     timeout=timeout,
                     source=b,
                     name="B",
-                ).close()
+                )
+                try:
+                    login.settle()  # its success booked, its pending slot back (EKE-THR-7)
+                finally:
+                    login.close()
             except ConformanceFailure as exc:
                 inconclusive(f"round {i + 1}: the honest login from {b} failed: {exc}")
             hs.send_eke3(hs.client.on_eke2(hs.eke2, verify=False))

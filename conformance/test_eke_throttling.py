@@ -645,6 +645,10 @@ def _finish(target: Target, hs: PartialHandshake, what: str) -> None:
             f"Expected: EKE4 for {what} (correct password)\nActual:   {event.describe()}"
         )
     hs.client.on_eke4(event.json() or {})
+    # EKE4 can leave before the server books the success and gives the pending slot back:
+    # settled (BYE_, the target's close), what the caller (or the next case) does next
+    # with this user name or address comes after both (EKE-THR-4, EKE-THR-7).
+    hs.settle(timeout)
 
 
 def _complete_quietly(target: Target, hs: PartialHandshake) -> None:

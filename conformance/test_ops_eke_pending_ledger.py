@@ -22,6 +22,7 @@ or the throttling victim account, whose held logins are completed honestly at th
 from __future__ import annotations
 
 import contextlib
+import socket
 import time
 
 import pytest
@@ -38,9 +39,11 @@ from conformance.plugin import unsupported
 from conformance.target import Target
 from conformance.test_eke_throttling import _finish, _hold, _pending_caps, _prepare, _timeout
 from conformance.wire import (
+    Closed,
     ConformanceFailure,
     ExpectError,
     ReceivedFrame,
+    TimedOut,
     deadline_after,
     expect_on,
 )
@@ -51,15 +54,25 @@ __all__: list[str] = []
 # fail it meanwhile (as test_eke_throttling.py).
 pytestmark = pytest.mark.xdist_group("eke-victim")
 
-# A server may book the end of a login an instant after its answer reaches us.
-_COUNT_GRACE = 0.25
-
 
 def _needs_loopback(target: Target, sources: SourceAddresses) -> None:
     if not target.has("throttling"):
         unsupported("the target does not declare the 'throttling' feature")
     if not sources.loopback:
         pytest.skip("needs a loopback target to vary the client address")
+
+
+def _until_closed(target: Target, hs: PartialHandshake) -> None:
+    """Our FIN, then read until the server closes (an EROR may come first): the server has
+    then acted on how the login ended (EKE-THR-5: counted, its pending slot given back),
+    whenever its threads do it — observed, not waited for by a sleep."""
+    with contextlib.suppress(OSError):
+        hs.raw.sock.shutdown(socket.SHUT_WR)
+    deadline = deadline_after(_timeout(target))
+    for _ in range(4):
+        if isinstance(hs.raw.recv_frame(deadline), (Closed, TimedOut)):
+            break
+    hs.close()
 
 
 def _first_answer(target: Target, user: str, pw: bytes, source: str | None) -> PartialHandshake:
@@ -72,14 +85,13 @@ def _end(target: Target, hs: PartialHandshake, ending: str, what: str) -> None:
     """Ends a pending handshake `ending` way (its EKE2 already read)."""
     assert hs.eke2 is not None
     if ending == "closed":
-        hs.close()
+        _until_closed(target, hs)  # our FIN, then the server's close: the login has ended
         return
     if ending == "client-eror":
         hs.raw.send_frame(
             b"EROR", {"code": 11, "name": "internal", "message": "the client gave up"}
         )
-        time.sleep(_COUNT_GRACE)
-        hs.close()
+        _until_closed(target, hs)  # the server has read the EROR and ended the login
         return
     if ending == "bad-eke3":
         hs.send_eke3(hs.client.on_eke2(hs.eke2, verify=False))
@@ -128,7 +140,6 @@ def test_a_login_that_ends_gives_back_exactly_one_pending_slot(
         ended = _hold(eke_target, user, pw, eke_sources.fresh(), f"login {p} of {user!r}",
                       prepared[p - 1])
         _end(eke_target, ended, ending, f"login {p} of {user!r}")
-        time.sleep(_COUNT_GRACE)
         held.append(
             _hold(eke_target, user, pw, eke_sources.fresh(),
                   f"login {p + 1} of {user!r} ({p - 1} pending, one ended: {ending})",
@@ -238,7 +249,6 @@ def test_a_success_does_not_rearm_its_addresses_expired_lock(
     address = eke_sources.fresh()
     for i in range(n):
         _fail_from(eke_target, address, f"failure {i + 1} of {n} from {address}")
-    time.sleep(_COUNT_GRACE)
     probe = _first_answer(eke_target, ghost_user(), bytes(32), address)
     probe.close()
     event = probe.eke2_event

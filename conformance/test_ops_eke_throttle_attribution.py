@@ -43,12 +43,18 @@ from conformance.wire import ConformanceFailure, ExpectError, ReceivedFrame, exp
 __all__: list[str] = []
 
 
-def _honest(target: Target, source: str | None) -> EkeChannel:
+def _honest(target: Target, source: str | None) -> None:
+    """An honest login, settled (BYE_, the target's close: its success booked and its
+    pending slot given back, EKE-THR-5/-7, before our next step), then closed."""
     account = target.accounts[0]
-    return EkeChannel.connect(
+    channel = EkeChannel.connect(
         target.host, target.port, account.user, account.password,
         timeout=_timeout(target), source=source,
     )  # fmt: skip
+    try:
+        channel.settle()
+    finally:
+        channel.close()
 
 
 @pytest.mark.req("EKE-THR-2", "EKE-THR-1")
@@ -76,7 +82,7 @@ def test_failures_are_booked_on_their_own_address_not_the_latest_peer(
                     violates=("EKE-THR-1",),
                 )
             # Between the guess's EKE2 and its failure, an honest login from B.
-            _honest(eke_target, honest).close()
+            _honest(eke_target, honest)
             hs.send_eke3(hs.client.on_eke2(hs.eke2, verify=False))
             expect_on(hs.raw, [ExpectError("auth_failed", then_close=True)], timeout).check(
                 f"guess {index + 1} of {n} (a bad EKE3)"
@@ -84,7 +90,7 @@ def test_failures_are_booked_on_their_own_address_not_the_latest_peer(
         finally:
             hs.close()
     try:
-        _honest(eke_target, honest).close()
+        _honest(eke_target, honest)
     except ConformanceFailure as exc:
         raise ConformanceFailure(
             f"EKE-THR-2: {n} handshakes of {guessed!r} failed from {attacker}, each while an "

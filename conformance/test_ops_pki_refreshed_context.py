@@ -13,13 +13,17 @@ Each case waits until the responder has refreshed its CRL at least once (two dec
 `crl_refresh` intervals plus 1 s: only when the target declares an interval of 10 s or
 less, as the embedded reference does) and then checks one thing the start-up context
 enforced: a certificate the CRL lists is refused (PKI-CERT-7), a TLS 1.2 ClientHello is
-refused (PKI-TLS-1), a client without a certificate is refused (PKI-TLS-3).
+refused (PKI-TLS-1), a client without a certificate is refused (PKI-TLS-3). The three cases
+share one wait when they run one after another on one responder (one xdist group; a
+module-scoped fixture forgets the wait whenever another module's case runs in between, so
+a restart elsewhere is never taken for a refresh).
 """
 
 from __future__ import annotations
 
 import ssl
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,6 +42,8 @@ from conformance.x509 import pem_decode, read_certificate
 
 __all__: list[str] = []
 
+pytestmark = [pytest.mark.xdist_group("pki-crl-refresh")]
+
 _MAX_INTERVAL = 10.0
 
 
@@ -54,13 +60,35 @@ def _after_a_refresh(target: Target) -> str:
     return f"after {wait:g} s (two declared CRL refresh intervals of {interval:g} s, + 1 s)"
 
 
+# What `_after_a_refresh` said for a responder (host, port, pid), while this module's
+# cases run one after another: its refresh stands for the next case of the run.
+_WAITED: dict[tuple[str, int, int | None], str] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_wait_per_run() -> Iterator[None]:
+    """Forgets the waits when the module's run of cases starts and ends (pytest tears a
+    module fixture down before another module's case: no restart can come in between)."""
+    _WAITED.clear()
+    yield
+    _WAITED.clear()
+
+
+def _after_a_refresh_once(target: Target) -> str:
+    """`_after_a_refresh`, once per run of this module's cases on one responder."""
+    key = (target.host, target.port, target.pid)
+    if key not in _WAITED:
+        _WAITED[key] = _after_a_refresh(target)
+    return _WAITED[key]
+
+
 @pytest.mark.req("PKI-CERT-7")
 def test_revoked_certificates_stay_refused_after_a_crl_refresh(
     pki_target: Target, transcripts: TranscriptBook
 ) -> None:
     revoked = _revoked_identities(pki_target)
     assert pki_target.root is not None
-    when = _after_a_refresh(pki_target)
+    when = _after_a_refresh_once(pki_target)
     accepted: list[str] = []
     for name, (cert, key) in revoked.items():
         info = read_certificate(pem_decode(cert.read_text()))
@@ -102,7 +130,7 @@ def test_tls12_stays_refused_after_a_crl_refresh(
         ctx = client_context(pki_target.root, cert, key, max_version=ssl.TLSVersion.TLSv1_2)
     except ssl.SSLError:
         pytest.skip("this OpenSSL cannot offer TLS 1.2")
-    when = _after_a_refresh(pki_target)
+    when = _after_a_refresh_once(pki_target)
     result = connect_pki(pki_target.host, pki_target.port, ctx, name=f"TLS 1.2 {when}")
     if isinstance(result, PkiChannel):
         transcripts.add(result)
@@ -123,7 +151,7 @@ def test_client_certificate_stays_required_after_a_crl_refresh(
     pki_target: Target, transcripts: TranscriptBook
 ) -> None:
     assert pki_target.root is not None
-    when = _after_a_refresh(pki_target)
+    when = _after_a_refresh_once(pki_target)
     result = connect_pki(
         pki_target.host,
         pki_target.port,

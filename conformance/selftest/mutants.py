@@ -124,6 +124,12 @@ from conformance.selftest.mutants_blind19b_ini import MUTANTS as _BLIND19B_INI
 from conformance.selftest.mutants_blind19c_ca import MUTANTS as _BLIND19C_CA
 from conformance.selftest.mutants_blind19c_eke import MUTANTS as _BLIND19C_EKE
 from conformance.selftest.mutants_blind19c_pki import MUTANTS as _BLIND19C_PKI
+from conformance.selftest.mutants_blind20_ca import MUTANTS as _BLIND20_CA
+from conformance.selftest.mutants_blind20_client import MUTANTS as _BLIND20_CLIENT
+from conformance.selftest.mutants_blind20_eke import MUTANTS as _BLIND20_EKE
+from conformance.selftest.mutants_blind20_ini import MUTANTS as _BLIND20_INI
+from conformance.selftest.mutants_blind20_ops import MUTANTS as _BLIND20_OPS
+from conformance.selftest.mutants_blind20_pki import MUTANTS as _BLIND20_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -538,11 +544,17 @@ MUTANTS += _BLIND18_CA
 MUTANTS += _BLIND18B_CA
 MUTANTS += _BLIND19_CA
 MUTANTS += _BLIND19C_CA
+MUTANTS += _BLIND20_CA
+MUTANTS += _BLIND20_EKE
+MUTANTS += _BLIND20_CLIENT
+MUTANTS += _BLIND20_OPS
 MUTANTS += _BLIND17_PKI
 MUTANTS += _BLIND18_PKI
 MUTANTS += _BLIND19_PKI
 MUTANTS += _BLIND19C_PKI
+MUTANTS += _BLIND20_PKI
 MUTANTS += _BLIND19_INI
+MUTANTS += _BLIND20_INI
 MUTANTS += _BLIND19B_INI
 MUTANTS += _I26
 MUTANTS += _LEAD17

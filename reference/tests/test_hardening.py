@@ -4,6 +4,7 @@ namespace on both the CA and its client, and the AES-GCM usage limit."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import socket
 import ssl
@@ -131,6 +132,9 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[list[ssl.SSLContext], int]]:
     thread.start()
     yield contexts, listener.getsockname()[1]
     stop.set()
+    # A close alone leaves the thread in accept() until its timeout; shutdown wakes it.
+    with contextlib.suppress(OSError):
+        listener.shutdown(socket.SHUT_RDWR)
     listener.close()
     thread.join(5)
 

@@ -208,6 +208,7 @@ PKI_FILES = (
     "test_ops_concurrent_transfers.py",
     "test_ops_pki_trust_carried.py",
     "test_client_run_put_source.py",
+    "test_client_put_source_unchanged.py",
     "test_client_run_before_data.py",
     "test_client_run_sweep_revived.py",
     "test_client_run_enrol_edges.py",
@@ -277,6 +278,21 @@ PKI_FILES = (
     "test_pki_initiator_payload_encodings.py",  # B104 (round 19)
     "test_pki_initiator_eror_messages.py",  # B104 (round 19)
     "test_pki_initiator_undecodable_names.py",  # B104 (round 19)
+    "test_pki_initiator_parser_limits.py",  # B115 (round 20)
+    "test_pki_initiator_alias_check_cost.py",  # B115 (round 20)
+    "test_pki_initiator_eror_echo_bounds.py",  # B115 (round 20)
+    "test_pki_initiator_put_refusal_codes.py",  # B115 (round 20)
+    "test_pki_initiator_signature_hashes.py",  # B115 (round 20)
+    "test_pki_client_key_kinds.py",  # B113 (round 20)
+    "test_app_eror_echo_bounds.py",  # B113 (round 20)
+    "test_app_name_structure_characters.py",  # B113 (round 20)
+    "test_app_integer_digit_runs.py",  # B113 (round 20)
+    "test_app_restart_sweep_links.py",  # B113 (round 20)
+    "test_app_link_refusal_text.py",  # B112 (round 20)
+    "test_app_get_deepest_name.py",  # B112 (round 20)
+    "test_app_name_check_cost.py",  # B117 (round 20)
+    "test_ops_refused_then_reset.py",  # B117 (round 20)
+    "test_app_put_name_echo_bounds.py",  # B117 (round 20)
 )
 
 

@@ -382,6 +382,7 @@ def start_independent_ca(base: Target, workdir: Path, *, faults: str = "") -> In
         enroll=(enrolment,),
         ca_user_add_cmd=f"{prefix} user add {{alias}} --dir {store_arg} --password-stdin",
         ca_revoke_cmd=f"{prefix} revoke {{alias}} --dir {store_arg}",
+        ca_unlock_cmd=f"{prefix} user unlock {{alias}} --dir {store_arg}",  # CA-ENR-19
         ca_restart_cmd=hup_restart_command(proc.pid, log),
         limits=limits,
         embedded=False,

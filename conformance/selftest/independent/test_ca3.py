@@ -218,6 +218,7 @@ def start_independent_ca(base: Target, workdir: Path, *, faults: str = "") -> In
         ca_user_add_cmd=f"{prefix} -m {_MODULE} user add {{alias}} --dir {store_arg}"
         " --password-stdin",
         ca_revoke_cmd=f"{prefix} -m {_MODULE} revoke {{alias}} --dir {store_arg}",
+        ca_unlock_cmd=None,  # ca3 has none; the embedded one unlocks the reference
         # ca3 re-executes itself on SIGHUP on the same listening socket (CA-ENR-20).
         ca_restart_cmd=hup_restart_command(proc.pid, log),
         limits=limits,

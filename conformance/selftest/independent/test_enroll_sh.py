@@ -77,6 +77,7 @@ def test_enroll_sh_is_conformant(
         "test_enroll_answer_subject_exact.py",  # B108 (round 19b)
         "test_enroll_never_answered_outcome.py",  # B108 (round 19b)
         "test_enroll_retry_after_forms.py",  # B108 (round 19b)
+        "test_enroll_answer_heads.py",  # B115 (round 20)
     )
     args = [*(str(PACKAGE / f) for f in files), "--target-config", str(target_file)]
     run = run_suite([*args, "--no-rerun"], tmp / "report", timeout=600)
