@@ -130,6 +130,9 @@ from conformance.selftest.mutants_blind20_eke import MUTANTS as _BLIND20_EKE
 from conformance.selftest.mutants_blind20_ini import MUTANTS as _BLIND20_INI
 from conformance.selftest.mutants_blind20_ops import MUTANTS as _BLIND20_OPS
 from conformance.selftest.mutants_blind20_pki import MUTANTS as _BLIND20_PKI
+from conformance.selftest.mutants_blind20b_ca import MUTANTS as _BLIND20B_CA
+from conformance.selftest.mutants_blind20b_client import MUTANTS as _BLIND20B_CLIENT
+from conformance.selftest.mutants_blind20b_eke import MUTANTS as _BLIND20B_EKE
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -546,7 +549,10 @@ MUTANTS += _BLIND19_CA
 MUTANTS += _BLIND19C_CA
 MUTANTS += _BLIND20_CA
 MUTANTS += _BLIND20_EKE
+MUTANTS += _BLIND20B_EKE
+MUTANTS += _BLIND20B_CA
 MUTANTS += _BLIND20_CLIENT
+MUTANTS += _BLIND20B_CLIENT
 MUTANTS += _BLIND20_OPS
 MUTANTS += _BLIND17_PKI
 MUTANTS += _BLIND18_PKI

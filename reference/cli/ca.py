@@ -48,10 +48,9 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 def read_password(args: argparse.Namespace, *, confirm: bool = False) -> str:
     if args.password_stdin:
-        line = sys.stdin.readline()
-        password = line[:-1] if line.endswith("\n") else line
-        if password.endswith("\r"):
-            password = password[:-1]
+        from reference.cli.options import read_password_stdin
+
+        password = read_password_stdin()
     elif getattr(args, "password_file", None) is not None:
         from reference.cli.options import read_password_file
 

@@ -39,6 +39,7 @@ from reference.cli.options import (
     deprecated_alias,
     parse_size,
     read_password_file,
+    read_password_stdin,
     wire_name,
 )
 from reference.cli.pki import ProgressBar
@@ -316,22 +317,13 @@ def _client_options(parser: argparse.ArgumentParser) -> None:
 # -- passwords ----------------------------------------------------------------------------
 
 
-def _strip_line_end(line: str) -> str:
-    # Only the line terminator goes: passwords are used as given [EKE-PW-1].
-    if line.endswith("\n"):
-        line = line[:-1]
-        if line.endswith("\r"):
-            line = line[:-1]
-    return line
-
-
 # One reader for every command that takes --password-file [PWF-1].
 _read_password_file = read_password_file
 
 
 def _read_password(args: argparse.Namespace, *, confirm: bool = False) -> str:
     if args.password_stdin:
-        password = _strip_line_end(sys.stdin.readline())
+        password = read_password_stdin()
     elif args.password_file is not None:
         password = _read_password_file(args.password_file)
     elif sys.stdin.isatty():

@@ -20,7 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from reference.cli import CommandError
-from reference.cli.options import read_password_file
+from reference.cli.options import read_password_file, read_password_stdin
 from reference.digits import decimal_at_most
 from reference.legacy import _crypto, eke0, net, warn_insecure
 from reference.legacy.errors import LegacyAuthError, LegacyError
@@ -152,9 +152,7 @@ def _read_password(args: argparse.Namespace) -> str:
     # second line or a stray CR is an error, not silently dropped; stdin's line loses
     # exactly its LF or CRLF, nothing else.
     if args.password_stdin:
-        password = sys.stdin.readline()
-        if password.endswith("\n"):
-            password = password[:-2] if password.endswith("\r\n") else password[:-1]
+        password = read_password_stdin()
     else:
         password = read_password_file(args.password_file)
     if not password:

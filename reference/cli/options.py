@@ -140,6 +140,18 @@ def read_password_file(path: Path) -> str:
     return password
 
 
+def read_password_stdin() -> str:
+    """One line of standard input, read as PWF-1 reads a password file: UTF-8 (bytes that
+    are not arrive as lone surrogates, which no password key can be made of: a one-line
+    error, not a traceback), and exactly one trailing LF or CRLF goes, nothing else."""
+    try:
+        line = sys.stdin.readline()
+        line.encode("utf-8")
+    except UnicodeError:
+        raise CommandError("the password on standard input is not UTF-8", 2) from None
+    return line[:-2] if line.endswith("\r\n") else line.removesuffix("\n")
+
+
 def check_output_directory(destination: Path) -> None:
     """Where a get will write must be a directory, checked before connecting: a typo is
     an environment error (exit 2) found at once, not after a login."""

@@ -117,6 +117,8 @@ CA_FILES = (
     "test_ca_serial_varying_bits.py",  # B116 (round 20)
     "test_ca_unlock_while_serving.py",  # B116 (round 20)
     "test_ca_malformed_deep_json.py",  # B116 (round 20); ca1, ca3 fixed to pass it
+    "test_ca_csr_non_ascii_text.py",  # B119 (round 20b)
+    "test_ca_answer_head_untouched.py",  # B119 (round 20b)
 )
 
 # The CA under test, like a peer under test: its process and its target file.

@@ -83,6 +83,7 @@ PKI_FILES = (
     "test_client_pki_certs.py",
     "test_limits_slots.py",
     "test_app_share_files.py",
+    "test_app_share_renamed_dirs.py",
     "test_app_inbox_files.py",
     "test_limits_slot_release.py",
     "test_ops_slot_return.py",
