@@ -12,11 +12,31 @@ bytes of a random secret by chance.
 from __future__ import annotations
 
 import base64
+import secrets
 from collections.abc import Iterable, Mapping
 
-__all__ = ["WINDOW", "find_secret"]
+__all__ = ["QUOTE_LIMIT", "WINDOW", "attacker_text", "find_secret", "quoted_run"]
 
 WINDOW = 8  # bytes of a secret that, found in a message, count as disclosed
+QUOTE_LIMIT = 64  # characters of the peer's input an `EROR` message may quote (ERR-5)
+_ATTACKER_LETTERS = "ghijklmnopqrstuvwxyz"  # no hex digit: never taken for a digest
+
+
+def attacker_text(length: int = 400) -> str:
+    """Random letters the suite puts in its input, to find them again in a message."""
+    return "".join(secrets.choice(_ATTACKER_LETTERS) for _ in range(length))
+
+
+def quoted_run(marker: str, message: str) -> int:
+    """The longest run of `marker` that `message` quotes, if longer than QUOTE_LIMIT; else 0."""
+    window = QUOTE_LIMIT + 1
+    for start in range(len(marker) - window + 1):
+        if marker[start : start + window] in message:
+            end = start + window
+            while end < len(marker) and marker[start : end + 1] in message:
+                end += 1
+            return end - start
+    return 0
 
 
 def _hex_windows(secret: bytes) -> Iterable[str]:

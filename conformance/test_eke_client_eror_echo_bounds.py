@@ -21,13 +21,13 @@ test_eke_client_transfer.py's business).
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 import pytest
 
 from conformance import eke
 from conformance import test_eke_client_transfer as lies
+from conformance.disclosure import attacker_text, quoted_run
 from conformance.eke_hostile import (
     Behaviour,
     ServerView,
@@ -54,23 +54,6 @@ pytestmark = [
 ]
 
 _TIMEOUT = 5.0
-_WINDOW = 65  # ERR-5: beyond 64 characters
-_LETTERS = "ghijklmnopqrstuvwxyz"
-
-
-def _marker(length: int = 400) -> str:
-    return "".join(secrets.choice(_LETTERS) for _ in range(length))
-
-
-def _echoed(marker: str, message: str) -> int:
-    """The longest run of `marker` found in `message` (0 if below the window)."""
-    for start in range(len(marker) - _WINDOW + 1):
-        if marker[start : start + _WINDOW] in message:
-            end = start + _WINDOW
-            while end < len(marker) and marker[start : end + 1] in message:
-                end += 1
-            return end - start
-    return 0
 
 
 def _judge(reaction: Event | None, marker: str, what: str, note: str) -> None:
@@ -79,7 +62,7 @@ def _judge(reaction: Event | None, marker: str, what: str, note: str) -> None:
     obj = reaction.json() or {}
     message = obj.get("message")
     text = message if isinstance(message, str) else str(obj)
-    run = _echoed(marker, text)
+    run = quoted_run(marker, text)
     if run:
         raise ConformanceFailure.evidence(
             what,
@@ -136,7 +119,7 @@ def test_client_eror_does_not_echo_a_long_member(
     """An RSFL refused `bad_frame` for a long run of attacker text: the client's EROR does
     not quote more than 64 characters of it."""
     skip_slow_variant(request)
-    marker = _marker()
+    marker = attacker_text()
     case, server = lies._run_lie(
         eke_target, tmp_path, transcripts, _rsfl_lie(_rsfl_payloads(marker)[kind])
     )
@@ -166,7 +149,7 @@ def test_client_login_eror_does_not_echo_a_long_member(
     """An EKE2 whose `b` is a long run of attacker text (not 768 hex digits): the client's
     EROR (in clear) does not quote more than 64 characters of it."""
     skip_slow_variant(request)
-    marker = _marker(768)
+    marker = attacker_text(768)
     password = lies._PASSWORD
     box: dict[str, Event] = {}
     case = run_case(

@@ -24,6 +24,7 @@ import pytest
 
 from conformance import test_eke_client_eror_echo_bounds as bounds
 from conformance import test_eke_client_transfer as lies
+from conformance.disclosure import attacker_text
 from conformance.eke_hostile import skip_slow_variant
 from conformance.plugin import TranscriptBook
 from conformance.target import Target
@@ -71,6 +72,6 @@ def test_client_answer_to_eror_does_not_echo_it(
     """A server's EROR carrying 400 characters of attacker text: an EROR the client sends
     back quotes at most 64 of them."""
     skip_slow_variant(request)
-    marker = bounds._marker()
+    marker = attacker_text()
     case, server = lies._run_lie(eke_target, tmp_path, transcripts, _answer_with_eror(kind, marker))
     bounds._judge(server.reaction, marker, f"ERR-5: answer to an EROR ({kind})", case.describe())

@@ -15,11 +15,10 @@ name handled as an unknown user, EKE-PW-5: EKE2) has nothing to judge and passes
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 
 from conformance import eke
+from conformance.disclosure import attacker_text, quoted_run
 from conformance.eke_channel import connect_raw
 from conformance.eke_support import SourceAddresses, ghost_user
 from conformance.target import Target
@@ -33,31 +32,13 @@ from conformance.wire import (
     expect_on,
 )
 
-_WINDOW = 65
-_LETTERS = "ghijklmnopqrstuvwxyz"
-
-
-def _marker(length: int) -> str:
-    return "".join(secrets.choice(_LETTERS) for _ in range(length))
-
-
-def _echoed(marker: str, message: str) -> int:
-    """The longest run of `marker` found in `message` (0 if below the window)."""
-    for start in range(len(marker) - _WINDOW + 1):
-        if marker[start : start + _WINDOW] in message:
-            end = start + _WINDOW
-            while end < len(marker) and marker[start : end + 1] in message:
-                end += 1
-            return end - start
-    return 0
-
 
 def _judge(outcome: Outcome, marker: str, what: str) -> None:
     frame = outcome.frame
     if not isinstance(frame, ReceivedFrame) or frame.type != b"EROR":
         return  # accepted (a form the SPEC allows): no message to judge
     message = str((frame.json() or {}).get("message", ""))
-    run = _echoed(marker, message)
+    run = quoted_run(marker, message)
     if run:
         raise ConformanceFailure.evidence(
             f"ERR-5: {what}, holding {len(marker)} characters of attacker text",
@@ -93,7 +74,7 @@ def test_handshake_refusal_does_not_echo_long_input(
     """An EKE1 the server refuses (or, for an invalid user name, MAY handle as an unknown
     user): its EROR, sent in clear, quotes at most 64 characters of the input."""
     timeout = _timeout(eke_target)
-    marker = _marker(300)
+    marker = attacker_text(300)
     raw = connect_raw(eke_target.host, eke_target.port, timeout=timeout, source=eke_sources.fresh())
     try:
         raw.send_frame("EKE1", _eke1_payload(kind, marker))

@@ -25,7 +25,6 @@ Fixtures (conformance/plugin.py): `target` (pki, lab mode), `transcripts`, `tmp_
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from conformance._wire_fixtures import (
     responder_alias,
     run_initiator,
 )
+from conformance.disclosure import attacker_text, quoted_run
 from conformance.pki_channel import HostileResponder, PkiChannel
 from conformance.plugin import TranscriptBook
 from conformance.target import Target
@@ -48,23 +48,6 @@ pytestmark = [pytest.mark.profile("pki"), pytest.mark.side("initiator")]
 
 NAME = "file.bin"
 SIZE = 1000
-_WINDOW = 65  # ERR-5: beyond 64 characters
-_LETTERS = "ghijklmnopqrstuvwxyz"
-
-
-def _marker(length: int = 400) -> str:
-    return "".join(secrets.choice(_LETTERS) for _ in range(length))
-
-
-def _echoed(marker: str, message: str) -> int:
-    """The longest run of `marker` found in `message` (0 if below the window)."""
-    for start in range(len(marker) - _WINDOW + 1):
-        if marker[start : start + _WINDOW] in message:
-            end = start + _WINDOW
-            while end < len(marker) and marker[start : end + 1] in message:
-                end += 1
-            return end - start
-    return 0
 
 
 def _payloads(marker: str) -> dict[str, bytes]:
@@ -128,14 +111,14 @@ def _messages(hostile: HostileResponder) -> list[str]:
 def test_initiator_eror_does_not_echo_a_long_member(
     target: Target, tmp_path: Path, transcripts: TranscriptBook, kind: str
 ) -> None:
-    marker = _marker()
+    marker = attacker_text()
     cert = lab_pki(target).employee(responder_alias(target))
     run, hostile = run_initiator(
         target, tmp_path, transcripts, cert=cert, script=_script(_payloads(marker)[kind]), name=NAME
     )
     require_reached(run, hostile, request=True)
     for message in _messages(hostile):
-        echoed = _echoed(marker, message)
+        echoed = quoted_run(marker, message)
         if echoed:
             raise ConformanceFailure.evidence(
                 f"ERR-5: the responder answers the get with an RSFL the client must refuse "
