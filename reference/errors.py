@@ -18,7 +18,25 @@ __all__ = [
     "ProtocolError",
     "RemoteProtocolError",
     "TruncatedStream",
+    "peer_text",
 ]
+
+
+def peer_text(text: str, limit: int = 200) -> str:
+    """What a peer wrote (an EROR's message), made safe to show a person: at most `limit`
+    characters, and every control character — C0, DEL, C1, the bidirectional overrides and
+    isolates — written as an escape, so that a hostile peer cannot move the cursor, clear
+    the terminal or reorder what the user reads."""
+    shown = []
+    for char in text[:limit]:
+        point = ord(char)
+        if point < 0x20 or 0x7F <= point < 0xA0 or 0x202A <= point <= 0x202E or (
+            0x2066 <= point <= 0x2069
+        ):
+            shown.append(f"\\x{point:02x}" if point < 0x100 else f"\\u{point:04x}")
+        else:
+            shown.append(char)
+    return "".join(shown) + ("..." if len(text) > limit else "")
 
 
 class ErrorCode(enum.IntEnum):

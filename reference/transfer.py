@@ -38,7 +38,13 @@ from reference.app import (
     ApplicationConnection,
 )
 from reference.buffers import lazy_buffer, release
-from reference.errors import ErrorCode, ProtocolError, RemoteProtocolError, TruncatedStream
+from reference.errors import (
+    ErrorCode,
+    ProtocolError,
+    RemoteProtocolError,
+    TruncatedStream,
+    peer_text,
+)
 from reference.frames import HEADER_SIZE, MAX_DATA_PAYLOAD, Sentinel
 from reference.messages import (
     Bye,
@@ -91,7 +97,7 @@ class TransferRefused(Exception):
     """The responder answered a request with a non-fatal EROR; the connection lives on."""
 
     def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(f"{code.wire_name}: {message}")
+        super().__init__(f"{code.wire_name}: {peer_text(message)}")
         self.code = code
         self.message = message
 
@@ -100,7 +106,7 @@ class TransferFailed(Exception):
     """The transfer and the connection failed; nothing was kept under the final name."""
 
     def __init__(self, code: ErrorCode, message: str, *, remote: bool) -> None:
-        super().__init__(f"{code.wire_name}: {message}")
+        super().__init__(f"{code.wire_name}: {peer_text(message) if remote else message}")
         self.code = code
         self.message = message
         self.remote = remote  # True: the peer sent this EROR; False: we detected it

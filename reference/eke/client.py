@@ -36,6 +36,7 @@ from reference.errors import (
     ProtocolError,
     RemoteProtocolError,
     TruncatedStream,
+    peer_text,
 )
 from reference.frames import CLOSED, DEFAULT_MAX_PAYLOAD, Sentinel
 from reference.messages import (
@@ -98,7 +99,7 @@ class TransferRefused(ClientError):
     """A non-fatal EROR answering our request (not_found, forbidden, exists...)."""
 
     def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(f"{code.wire_name}: {message}")
+        super().__init__(f"{code.wire_name}: {peer_text(message)}")
         self.code = code
 
 
@@ -158,7 +159,7 @@ def _peer_error(code: ErrorCode, message: str, retry_after: int | None = None) -
         return TransferFailed("integrity check failed: nothing was saved", code)
     if not code.fatal:
         return TransferRefused(code, message)
-    return TransferFailed(f"the server reported {code.wire_name}: {message[:200]}", code)
+    return TransferFailed(f"the server reported {code.wire_name}: {peer_text(message)}", code)
 
 
 # The longest `retry_after` the client waits out by itself; a longer one ends the retries.
