@@ -450,6 +450,14 @@ class Responder:
             self.log(f"put refused: {exc}")
             self._refuse(exc)
             return
+        except OSError as exc:
+            # The inbox itself failed (removed, or no longer writable while we serve): the
+            # disk, not the connection, so the initiator is told, never left with a bare
+            # close [ERR-*] (fatal: nothing of this put was read).
+            self.log(f"cannot store: {exc.strerror or exc}")
+            raise RemoteProtocolError(
+                ErrorCode.INTERNAL, f"cannot store: {exc.strerror or 'inbox unavailable'}"
+            ) from None
         with partial:  # removed on every exit but a successful commit [APP-STORE-3]
             self.channel.send(PutAccepted(final))
             self.receiving = True

@@ -238,3 +238,37 @@ def test_a_full_disk_during_a_put_reaches_the_initiator(
         policy.inbox.close()
     assert list(inbox.iterdir()) == []
     assert any("cannot store: No space left on device" in line for line in log), log
+
+
+def test_an_inbox_removed_while_serving_is_told_not_a_bare_close(tmp_path: Path) -> None:
+    """An administrator removes the inbox while the responder serves: the next put is
+    answered `EROR internal` (`cannot store: …`), not a close the initiator must guess at."""
+    import socket
+    import threading
+
+    from reference.share import Inbox
+    from reference.transfer import Initiator, Responder, ResponderPolicy
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    source = tmp_path / "f.bin"
+    source.write_bytes(b"x" * 1000)
+    policy = ResponderPolicy(None, Inbox(inbox), max_file_size=1 << 20)
+    inbox.rmdir()  # the descriptor the responder holds now names a removed directory
+    left, right = socket.socketpair()
+    left.settimeout(10)
+    right.settimeout(10)
+    log: list[str] = []
+    thread = threading.Thread(target=Responder(right, policy, log=log.append).run)
+    thread.start()
+    try:
+        with pytest.raises(TransferFailed) as failure:
+            Initiator(left).put(source)
+        assert failure.value.remote and "cannot store" in failure.value.message, failure.value
+    finally:
+        left.close()
+        thread.join(10)
+        right.close()
+        assert policy.inbox is not None
+        policy.inbox.close()
+    assert any("cannot store" in line for line in log), log
