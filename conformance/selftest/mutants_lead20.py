@@ -28,8 +28,11 @@ def _ca_length_int_limit() -> None:
     _patch_source(
         _module("reference.pki.ca_server")._Handler,
         "_read_json",
-        ('    length_text = length_text.lstrip("0") or "0"\n', ""),
-        ("    if len(length_text) > 18:\n", "    if False:\n"),
+        ("    judged = decimal_at_most(length_text, _LONGEST_LENGTH)\n", ""),
+        (
+            "    length_text = str(_LONGEST_LENGTH if judged is None else judged)\n",
+            "",
+        ),
     )
 
 

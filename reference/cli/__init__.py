@@ -30,8 +30,6 @@ _COMMAND_MODULES = (
 )
 
 
-
-
 class CommandError(Exception):
     """A one-line message for the user; the command exits with `exit_code`."""
 

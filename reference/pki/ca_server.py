@@ -31,6 +31,7 @@ from typing import Any, ClassVar, Final
 
 from cryptography.hazmat.primitives import serialization
 
+from reference.digits import decimal_at_most
 from reference.pki.ca import DB_WAIT, REVOKED_MEANWHILE, CaError, CertificateAuthority
 from reference.pki.tls import close_tls, https_server_context, server_handshake
 
@@ -60,6 +61,8 @@ def _where(exc: BaseException) -> str:
 
 
 MAX_BODY: Final = 64 * 1024  # [CA-ENR-9]
+# A Content-Length past this is over any limit whatever it says (read as this, not parsed).
+_LONGEST_LENGTH: Final = 10**18
 
 
 @dataclass(frozen=True, slots=True)
@@ -539,12 +542,10 @@ class _Handler(BaseHTTPRequestHandler):
                 "Content-Length is required",
                 close=True,
             )
-        # Any number of digits is a length: int() refuses more than 4,300 of them (a 500
-        # where a 413 is due, or where "000...02" is two bytes). Past 18 significant
-        # digits it is far over the limit whatever it says.
-        length_text = length_text.lstrip("0") or "0"
-        if len(length_text) > 18:
-            length_text = "9" * 18
+        # Any number of digits is a length, judged on its digits (reference/digits.py):
+        # int() alone refuses more than 4,300 of them (a 500 where a 413 is due).
+        judged = decimal_at_most(length_text, _LONGEST_LENGTH)
+        length_text = str(_LONGEST_LENGTH if judged is None else judged)
         length = int(length_text)
         if length > MAX_BODY:
             if length <= 16 * MAX_BODY:
