@@ -15,9 +15,13 @@ them, each one line of a port:
 - a prefix compared case-blind (`strcasecmp`, a case-insensitive glob): `.SFT-PARTIAL-x`,
   an ordinary name (APP-NAME-9 is on the exact bytes), is deleted;
 - "leftovers" judged by content: an empty file (the placeholder an earlier version put
-  under the final name) is deleted, and with it every stored empty put.
+  under the final name) is deleted, and with it every stored empty put;
+- and its mirror, temporaries judged by their size: an empty `.sft-partial-*` ("just
+  created: it may be a live transfer's") is kept, although a put killed before its first
+  DATA leaves exactly that.
 
-So: three stale temporaries of different random-part shapes (dated twice the idle timeout
+So: three stale temporaries of different random-part shapes and sizes (0, 1 and 29 bytes;
+dated twice the idle timeout
 and 10 s back: no live transfer can be writing them, whatever the age rule), five stored
 puts whose names sit next to the prefix (one byte off, case off) and an empty put, then
 the declared restart (`[eke] restart_cmd`): every temporary must be gone and every stored
@@ -54,11 +58,13 @@ def _stale_temporaries(inbox: Path, age: float) -> list[Path]:
         f"{secrets.token_hex(4)}-{secrets.token_hex(2)}-{secrets.token_hex(6)}",  # uuid-like
         f"Q{secrets.token_hex(3)}.tmp",  # mkstemp-like: letters, a suffix
     ]
+    # Three sizes too: empty (a put killed before its first DATA), one byte, a few dozen.
+    sizes = [0, 1, 29]
     then = time.time() - age
     made = []
-    for part in parts:
+    for part, size in zip(parts, sizes, strict=True):
         path = inbox / f".sft-partial-{part}"
-        path.write_bytes(b"left by a run killed mid-put\n")
+        path.write_bytes(b"left by a run killed mid-put\n"[:size])
         os.utime(path, (then, then))
         made.append(path)
     return made

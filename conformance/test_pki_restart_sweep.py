@@ -10,6 +10,8 @@ pki responder's, across `[pki] restart_cmd`. The class, all in one restart:
   (a sweep that never runs, or only for the reference's own shape);
 - one written just before the restart and one dated an hour ahead of the clock (a sweep
   with an age rule — the initiator's, copied — or comparing `now - mtime` with any age);
+  the one written just before is empty (a put killed before its first DATA: a sweep that
+  keeps empty temporaries as "just created, maybe live" keeps it for ever);
 - stored puts whose names only look like the reserved prefix (another byte at position 13,
   no dash, upper case) and an empty one: APP-PUT-5, the sweep takes `.sft-partial-`
   exactly and nothing else.
@@ -95,8 +97,8 @@ def test_restarted_responder_sweeps_every_temporary_and_keeps_stored_files(
             leftovers[path] = f"dated {age:g} s back"
         fresh = inbox / f".sft-partial-{os.urandom(12).hex()}"
         ahead = inbox / f".sft-partial-{os.urandom(12).hex()}"
-        for path in (fresh, ahead):
-            path.write_bytes(b"left by a run killed mid-put\n")
+        fresh.write_bytes(b"")  # a put killed before its first DATA: empty, not live
+        ahead.write_bytes(b"left by a run killed mid-put\n")
         future = time.time() + 3600
         os.utime(ahead, (future, future))
         leftovers[fresh] = "written just before the restart"

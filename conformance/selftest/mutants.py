@@ -133,6 +133,12 @@ from conformance.selftest.mutants_blind20_pki import MUTANTS as _BLIND20_PKI
 from conformance.selftest.mutants_blind20b_ca import MUTANTS as _BLIND20B_CA
 from conformance.selftest.mutants_blind20b_client import MUTANTS as _BLIND20B_CLIENT
 from conformance.selftest.mutants_blind20b_eke import MUTANTS as _BLIND20B_EKE
+from conformance.selftest.mutants_blind21_ca import MUTANTS as _BLIND21_CA
+from conformance.selftest.mutants_blind21_client import MUTANTS as _BLIND21_CLIENT
+from conformance.selftest.mutants_blind21_eke import MUTANTS as _BLIND21_EKE
+from conformance.selftest.mutants_blind21_ini import MUTANTS as _BLIND21_INI
+from conformance.selftest.mutants_blind21_ops import MUTANTS as _BLIND21_OPS
+from conformance.selftest.mutants_blind21_pki import MUTANTS as _BLIND21_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -158,6 +164,7 @@ from conformance.selftest.mutants_lead17 import MUTANTS as _LEAD17
 from conformance.selftest.mutants_lead18 import MUTANTS as _LEAD18
 from conformance.selftest.mutants_lead19 import MUTANTS as _LEAD19
 from conformance.selftest.mutants_lead20 import MUTANTS as _LEAD20
+from conformance.selftest.mutants_lead21 import MUTANTS as _LEAD21
 from conformance.selftest.mutants_observable import MUTANTS as _OBSERVABLE
 from conformance.selftest.mutants_pki import MUTANTS as _PKI
 from conformance.selftest.mutants_reliability import MUTANTS as _RELIABILITY
@@ -548,25 +555,32 @@ MUTANTS += _BLIND18B_CA
 MUTANTS += _BLIND19_CA
 MUTANTS += _BLIND19C_CA
 MUTANTS += _BLIND20_CA
+MUTANTS += _BLIND21_CA
 MUTANTS += _BLIND20_EKE
 MUTANTS += _BLIND20B_EKE
+MUTANTS += _BLIND21_EKE
 MUTANTS += _BLIND20B_CA
 MUTANTS += _BLIND20_CLIENT
 MUTANTS += _BLIND20B_CLIENT
+MUTANTS += _BLIND21_CLIENT
 MUTANTS += _BLIND20_OPS
+MUTANTS += _BLIND21_OPS
 MUTANTS += _BLIND17_PKI
 MUTANTS += _BLIND18_PKI
 MUTANTS += _BLIND19_PKI
 MUTANTS += _BLIND19C_PKI
 MUTANTS += _BLIND20_PKI
+MUTANTS += _BLIND21_PKI
 MUTANTS += _BLIND19_INI
 MUTANTS += _BLIND20_INI
+MUTANTS += _BLIND21_INI
 MUTANTS += _BLIND19B_INI
 MUTANTS += _I26
 MUTANTS += _LEAD17
 MUTANTS += _LEAD18
 MUTANTS += _LEAD19
 MUTANTS += _LEAD20
+MUTANTS += _LEAD21
 MUTANTS += _BLIND16_CLIENT
 MUTANTS += _BLIND16_CA
 _BY_NAME = {m.name: m for m in MUTANTS}

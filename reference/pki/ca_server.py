@@ -63,6 +63,8 @@ def _where(exc: BaseException) -> str:
 MAX_BODY: Final = 64 * 1024  # [CA-ENR-9]
 # A Content-Length past this is over any limit whatever it says (read as this, not parsed).
 _LONGEST_LENGTH: Final = 10**18
+# How long a new connection waits for the slot of the waiting one closed for it [LIM-5].
+_SLOT_GIVEN_BACK: Final = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,6 +383,30 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         self.connection.settimeout(self.server.config.idle_timeout)
 
+    # Between requests (and before the first) a connection waits, and a waiting one may
+    # be closed to admit a new connection when every slot is taken [LIM-5]; from a
+    # complete request head until its answer is out it is busy and never closed for that.
+    def parse_request(self) -> bool:
+        complete = super().parse_request()
+        if complete and not self._enrolment_body_follows():
+            self.server.waiting(False)  # the whole request is in
+        return complete
+
+    def _enrolment_body_follows(self) -> bool:
+        """An enrolment whose body _read_json will read (and then mark the request in)."""
+        if (self.command, self.path) != ("POST", "/v1/enroll"):
+            return False
+        if self.headers.get_all("Transfer-Encoding"):
+            return False  # refused without reading a body
+        lengths = self.headers.get_all("Content-Length") or []
+        return any(value.strip(" \t") != "0" for value in lengths)
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        finally:
+            self.server.waiting(True)
+
     # Every error, including those http.server raises itself (bad request line,
     # unsupported method, header too long), goes out as JSON [CA-ENR-9].
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
@@ -564,6 +590,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise _HttpError(
                 HTTPStatus.BAD_REQUEST, "bad_request", "the body ended early", close=True
             )
+        self.server.waiting(False)  # the whole request is in [LIM-5]
         try:
             # NaN, Infinity and -Infinity are Python's extensions, not JSON (RFC 8259 §6).
             value = json.loads(body.decode("utf-8"), parse_constant=_not_json)
@@ -680,6 +707,13 @@ class CaServer(ThreadingHTTPServer):
         )
         self.tls = https_server_context(ca.directory / ca.TLS_CERT, ca.directory / ca.TLS_KEY)
         self._slots = threading.BoundedSemaphore(config.max_connections)
+        # [LIM-5]: connections in their TLS handshake or waiting for a request, oldest
+        # first; a dup of each connection's socket (to shut it down from here); the raw
+        # socket each connection thread serves.
+        self._waiting: OrderedDict[socket.socket, None] = OrderedDict()
+        self._handles: dict[socket.socket, socket.socket] = {}
+        self._serving: dict[int, socket.socket] = {}
+        self._waiting_lock = threading.Lock()
         if inherited is None:
             super().__init__((config.host, config.port), _Handler)
         else:
@@ -702,14 +736,59 @@ class CaServer(ThreadingHTTPServer):
         return str(host), int(port)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._slots.acquire(blocking=False):
+        if not self._slots.acquire(blocking=False) and not self._close_oldest_waiting():
             self.shutdown_request(request)  # over the limit: close at once [LIM-4]
             return
+        self._admit(request)
         try:
             super().process_request(request, client_address)
         except BaseException:
+            self._forget(request)
             self._slots.release()
             raise
+
+    def _admit(self, raw: socket.socket) -> None:
+        try:
+            handle = raw.dup()
+        except OSError:
+            return  # not closable from here: it only waits out its timeouts
+        with self._waiting_lock:
+            self._handles[raw] = handle
+            self._waiting[raw] = None
+
+    def _close_oldest_waiting(self) -> bool:
+        """Every slot is taken: the connection that has waited longest, in its TLS
+        handshake or for a request, is closed, and its slot, once its thread gives it
+        back, goes to the new one [LIM-5]. Silent sockets then cannot keep honest clients
+        out (a flood must reopen faster than a handshake and a request complete); a
+        request in progress is never cut."""
+        with self._waiting_lock:
+            if not self._waiting:
+                return False
+            oldest, _ = self._waiting.popitem(last=False)
+            handle = self._handles.pop(oldest)
+        _log("every connection slot taken: closed the longest-waiting connection")
+        with contextlib.suppress(OSError):
+            handle.shutdown(socket.SHUT_RDWR)
+        handle.close()
+        return self._slots.acquire(timeout=_SLOT_GIVEN_BACK)
+
+    def waiting(self, idle: bool) -> None:
+        """The calling thread's connection starts (True) or stops (False) waiting."""
+        with self._waiting_lock:
+            raw = self._serving.get(threading.get_ident())
+            if raw is None or raw not in self._handles:
+                return  # not tracked, or closed to make room already
+            self._waiting.pop(raw, None)
+            if idle:
+                self._waiting[raw] = None  # the newest waiter now
+
+    def _forget(self, raw: socket.socket) -> None:
+        with self._waiting_lock:
+            self._waiting.pop(raw, None)
+            handle = self._handles.pop(raw, None)
+        if handle is not None:
+            handle.close()
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         raw: socket.socket = request
@@ -725,9 +804,14 @@ class CaServer(ThreadingHTTPServer):
             close_tls(tls_sock)
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
+        with self._waiting_lock:
+            self._serving[threading.get_ident()] = request
         try:
             super().process_request_thread(request, client_address)
         finally:
+            with self._waiting_lock:
+                self._serving.pop(threading.get_ident(), None)
+            self._forget(request)
             self._slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:

@@ -1157,7 +1157,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         unknown = length is None and (
             self.command == "POST" or self.headers.get_all("Content-Length")
         )
-        if self.headers.get("Transfer-Encoding") or unknown:
+        if self.headers.get("Transfer-Encoding") is not None or unknown:
             self.close_connection = self.unread = True
         elif length:
             if length <= MAX_BODY:
@@ -1182,7 +1182,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif (
             self.headers.get("Transfer-Encoding", "").strip().lower() == "chunked"
             if _fault("b15-te-chunked-only")
-            else self.headers.get("Transfer-Encoding")
+            else self.headers.get("Transfer-Encoding") is not None  # present, even empty
         ) or length is None:
             self.close_connection = self.unread = True
             if self.headers.get_all("Content-Length"):

@@ -119,6 +119,14 @@ CA_FILES = (
     "test_ca_malformed_deep_json.py",  # B116 (round 20); ca1, ca3 fixed to pass it
     "test_ca_csr_non_ascii_text.py",  # B119 (round 20b)
     "test_ca_answer_head_untouched.py",  # B119 (round 20b)
+    "test_ca_pipelined_after_a_body.py",
+    "test_ca_closing_answers_free_slots.py",
+    "test_ca_credentials_in_body_only.py",
+    "test_ca_unknown_alias_alike.py",
+    "test_ca_refused_issuance_holds_nothing.py",
+    "test_ca_client_hello_in_pieces.py",
+    "test_ca_empty_framing_fields.py",
+    "test_ca_silent_flood.py",
 )
 
 # The CA under test, like a peer under test: its process and its target file.

@@ -135,6 +135,7 @@ PKI_FILES = (
     "test_pki_handshake_burst.py",
     "test_pki_silent_peers.py",
     "test_app_failed_put_traces.py",
+    "test_app_put_reset_endings.py",
     "test_app_put_beside_slow_get.py",
     "test_client_pki_give_up.py",
     "test_client_pki_cert_shapes.py",
@@ -168,6 +169,8 @@ PKI_FILES = (
     "test_client_report_late_errors.py",
     "test_client_report_put_frames.py",
     "test_app_member_types.py",
+    "test_app_putf_digest_forms.py",
+    "test_app_requests_during_answers.py",
     "test_app_put_refusal_leftovers.py",
     "test_interop_failed_put_names.py",
     "test_interop_refused_put_state.py",
@@ -294,6 +297,10 @@ PKI_FILES = (
     "test_app_name_check_cost.py",  # B117 (round 20)
     "test_ops_refused_then_reset.py",  # B117 (round 20)
     "test_app_put_name_echo_bounds.py",  # B117 (round 20)
+    "test_client_empty_string_members.py",  # B123 (round 21)
+    "test_client_put_unknown_members.py",  # B123 (round 21)
+    "test_pki_initiator_fatal_eror_batched.py",  # B124 (round 21)
+    "test_pki_initiator_done_control_limit.py",  # B124 (round 21)
 )
 
 

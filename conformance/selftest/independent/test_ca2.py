@@ -291,6 +291,12 @@ FAULT_CASES += tuple(
         ("r18-revoked-message", "CA-ENR-11", _CA, "revoked: 'this alias was revoked'"),
         ("r18-dummy-cheap-scrypt", "CA-ENR-6", _TIMING, "dummy hashed at scrypt 2^10"),
         ("r18-query-check-enroll-only", "CA-ENR-15", _CA, "query refused on POST only"),
+        (
+            "r21-full-refuses-newcomers",
+            "LIM-5",
+            ("test_ca_silent_flood.py",),
+            "every slot taken: newcomers refused",
+        ),
     )
 )
 

@@ -78,6 +78,8 @@ def test_enroll_sh_is_conformant(
         "test_enroll_never_answered_outcome.py",  # B108 (round 19b)
         "test_enroll_retry_after_forms.py",  # B108 (round 19b)
         "test_enroll_answer_heads.py",  # B115 (round 20)
+        "test_enroll_answer_unnamed_or_peer_signed.py",  # B124 (round 21)
+        "test_enroll_refusal_ends.py",  # B124 (round 21)
     )
     args = [*(str(PACKAGE / f) for f in files), "--target-config", str(target_file)]
     run = run_suite([*args, "--no-rerun"], tmp / "report", timeout=600)

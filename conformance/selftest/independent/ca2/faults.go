@@ -139,6 +139,8 @@ var FAULTS = []Fault{
 	{"r18-revoked-message", "CA-ENR-11", "a revoked alias with its right password: 401 auth_failed \"this alias was revoked\" [5]"},
 	{"r18-dummy-cheap-scrypt", "CA-ENR-6", "unknown aliases hashed against a dummy at scrypt 2^10, not 2^15 [5]"},
 	{"r18-query-check-enroll-only", "CA-ENR-15", "the query string refused on POST only: GET /v1/root?x, /v1/crl?x served [6]"},
+	// Session 21 (lead): the fault ca2 had before it learnt to make room.
+	{"r21-full-refuses-newcomers", "LIM-5", "every slot taken: newcomers refused, whatever holds the slots (silent sockets)"},
 }
 
 var activeFaults = map[string]bool{}

@@ -408,15 +408,27 @@ func cmdServe(args []string) {
 		}
 		select {
 		case slots <- struct{}{}:
-			ca.active.Add(1)
-			go func() {
-				defer func() { <-slots }()
-				defer ca.active.Done()
-				ca.serveConn(conn, cfg)
-			}()
 		default:
-			conn.Close() // LIM-4: over the connection limit
+			// LIM-5: every slot taken; the connection that has waited longest (in its
+			// handshake or for a request) makes room, once its goroutine ends.
+			if fault("r21-full-refuses-newcomers") || !ca.closeOldestWaiting() {
+				conn.Close() // LIM-4: over the connection limit
+				continue
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-time.After(time.Second):
+				conn.Close()
+				continue
+			}
 		}
+		ca.setWaiting(conn, true)
+		ca.active.Add(1)
+		go func() {
+			defer func() { <-slots }()
+			defer ca.active.Done()
+			ca.serveConn(conn, cfg)
+		}()
 	}
 }
 

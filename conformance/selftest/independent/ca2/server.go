@@ -54,6 +54,48 @@ type CA struct {
 	draining atomic.Bool    // a restart waits for them: keep-alive ends
 	idleMu   sync.Mutex
 	idle     map[*tls.Conn]bool // connections waiting for their next request
+
+	// LIM-5: connections in their TLS handshake or waiting for a request head, by the
+	// order they started waiting; when every slot is taken the oldest makes room.
+	waitMu  sync.Mutex
+	waiting map[net.Conn]uint64
+	waitSeq uint64
+}
+
+// setWaiting records that raw waits (in its handshake or for a request) or works.
+func (ca *CA) setWaiting(raw net.Conn, waiting bool) {
+	ca.waitMu.Lock()
+	defer ca.waitMu.Unlock()
+	if ca.waiting == nil {
+		ca.waiting = map[net.Conn]uint64{}
+	}
+	if waiting {
+		ca.waitSeq++
+		ca.waiting[raw] = ca.waitSeq
+	} else {
+		delete(ca.waiting, raw)
+	}
+}
+
+// closeOldestWaiting closes the connection that has waited longest; false if none waits.
+func (ca *CA) closeOldestWaiting() bool {
+	ca.waitMu.Lock()
+	var oldest net.Conn
+	var first uint64
+	for raw, seq := range ca.waiting {
+		if oldest == nil || seq < first {
+			oldest, first = raw, seq
+		}
+	}
+	if oldest != nil {
+		delete(ca.waiting, oldest)
+	}
+	ca.waitMu.Unlock()
+	if oldest == nil {
+		return false
+	}
+	_ = oldest.Close()
+	return true
 }
 
 // drain ends keep-alive, wakes the connections waiting for a next request and waits
@@ -598,6 +640,7 @@ func (ca *CA) issueFor(alias string, csr *x509.CertificateRequest) (string, erro
 // closes, an error, or a response that closes.
 func (ca *CA) serveConn(raw net.Conn, cfg *tls.Config) {
 	defer raw.Close()
+	defer ca.setWaiting(raw, false)
 	conn, handshaken := raw.(*tls.Conn) // fault b15-handshake-in-accept-loop
 	if !handshaken {
 		conn = tls.Server(raw, cfg)
@@ -623,6 +666,7 @@ func (ca *CA) serveConn(raw net.Conn, cfg *tls.Config) {
 			br = bufio.NewReaderSize(budget, maxHeaderBytes) // "a fresh reader per request" [3]
 		}
 		ca.setIdle(conn, br.Buffered() == 0)
+		ca.setWaiting(raw, true)
 		if ca.draining.Load() && br.Buffered() == 0 {
 			return
 		}
@@ -640,6 +684,7 @@ func (ca *CA) serveConn(raw net.Conn, cfg *tls.Config) {
 		}
 		req, err := http.ReadRequest(br)
 		ca.setIdle(conn, false)
+		ca.setWaiting(raw, false)
 		if err != nil {
 			if errors.Is(err, io.EOF) || isTimeout(err) || errors.Is(err, net.ErrClosed) {
 				return
