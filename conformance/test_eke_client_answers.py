@@ -32,6 +32,7 @@ And when stopped:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import signal
@@ -214,15 +215,19 @@ def test_client_error_message_stays_within_512_characters(
         raise failure
 
 
-_FULL = bytes((i * 31 + i // 977) % 256 for i in range(1024 * 1024 + 5))
-_FULL_DIGEST = hashlib.sha256(_FULL).hexdigest()
+@functools.cache
+def _full() -> bytes:
+    """The file of 1 048 581 bytes; made when a case needs it, not at every collection."""
+    return bytes((i * 31 + i // 977) % 256 for i in range(1024 * 1024 + 5))
 
 
 def _full_size_frame(s: lies.LyingServer) -> None:
-    s.frame("RSFL", control({"name": _NAME, "size": len(_FULL), "sha256": _FULL_DIGEST}))
-    s.frame("DATA", _FULL[: 1024 * 1024])
-    s.frame("DATA", _FULL[1024 * 1024 :])
-    s.frame("DONE", control({"size": len(_FULL), "sha256": _FULL_DIGEST}))
+    full = _full()
+    digest = hashlib.sha256(full).hexdigest()
+    s.frame("RSFL", control({"name": _NAME, "size": len(full), "sha256": digest}))
+    s.frame("DATA", full[: 1024 * 1024])
+    s.frame("DATA", full[1024 * 1024 :])
+    s.frame("DONE", control({"size": len(full), "sha256": digest}))
 
 
 @pytest.mark.req("FRM-13", "FRM-3")
@@ -236,7 +241,7 @@ def test_client_takes_a_data_frame_of_exactly_one_mebibyte(
     case, server = lies._run_lie(eke_target, tmp_path, transcripts, _full_size_frame)
     result = case.result
     kept = result.out.read_bytes() if result.kept_file else None
-    if result.succeeded and kept == _FULL:
+    if result.succeeded and kept == _full():
         return
     shown = server.reaction.describe() if server.reaction is not None else "nothing"
     failure = ConformanceFailure.evidence(
