@@ -139,6 +139,9 @@ from conformance.selftest.mutants_blind21_eke import MUTANTS as _BLIND21_EKE
 from conformance.selftest.mutants_blind21_ini import MUTANTS as _BLIND21_INI
 from conformance.selftest.mutants_blind21_ops import MUTANTS as _BLIND21_OPS
 from conformance.selftest.mutants_blind21_pki import MUTANTS as _BLIND21_PKI
+from conformance.selftest.mutants_blind21b_ca import MUTANTS as _BLIND21B_CA
+from conformance.selftest.mutants_blind21b_client import MUTANTS as _BLIND21B_CLIENT
+from conformance.selftest.mutants_blind21b_ini import MUTANTS as _BLIND21B_INI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -556,6 +559,7 @@ MUTANTS += _BLIND19_CA
 MUTANTS += _BLIND19C_CA
 MUTANTS += _BLIND20_CA
 MUTANTS += _BLIND21_CA
+MUTANTS += _BLIND21B_CA
 MUTANTS += _BLIND20_EKE
 MUTANTS += _BLIND20B_EKE
 MUTANTS += _BLIND21_EKE
@@ -563,6 +567,7 @@ MUTANTS += _BLIND20B_CA
 MUTANTS += _BLIND20_CLIENT
 MUTANTS += _BLIND20B_CLIENT
 MUTANTS += _BLIND21_CLIENT
+MUTANTS += _BLIND21B_CLIENT
 MUTANTS += _BLIND20_OPS
 MUTANTS += _BLIND21_OPS
 MUTANTS += _BLIND17_PKI
@@ -574,6 +579,7 @@ MUTANTS += _BLIND21_PKI
 MUTANTS += _BLIND19_INI
 MUTANTS += _BLIND20_INI
 MUTANTS += _BLIND21_INI
+MUTANTS += _BLIND21B_INI
 MUTANTS += _BLIND19B_INI
 MUTANTS += _I26
 MUTANTS += _LEAD17

@@ -301,6 +301,7 @@ PKI_FILES = (
     "test_client_put_unknown_members.py",  # B123 (round 21)
     "test_pki_initiator_fatal_eror_batched.py",  # B124 (round 21)
     "test_pki_initiator_done_control_limit.py",  # B124 (round 21)
+    "test_pki_initiator_empty_put_receipt.py",  # B128 (round 21b)
 )
 
 

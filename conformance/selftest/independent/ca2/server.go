@@ -77,6 +77,23 @@ func (ca *CA) setWaiting(raw net.Conn, waiting bool) {
 	}
 }
 
+// bodyArrival calls arrived once the whole body (or its end) has been read.
+type bodyArrival struct {
+	io.ReadCloser
+	left    int64
+	arrived func()
+	once    sync.Once
+}
+
+func (b *bodyArrival) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	if b.left <= 0 || err != nil {
+		b.once.Do(b.arrived)
+	}
+	return n, err
+}
+
 // closeOldestWaiting closes the connection that has waited longest; false if none waits.
 func (ca *CA) closeOldestWaiting() bool {
 	ca.waitMu.Lock()
@@ -684,7 +701,13 @@ func (ca *CA) serveConn(raw net.Conn, cfg *tls.Config) {
 		}
 		req, err := http.ReadRequest(br)
 		ca.setIdle(conn, false)
-		ca.setWaiting(raw, false)
+		if err == nil && req.ContentLength > 0 {
+			// LIM-5: still waiting until its body is in (a client may hold it back).
+			req.Body = &bodyArrival{ReadCloser: req.Body, left: req.ContentLength,
+				arrived: func() { ca.setWaiting(raw, false) }}
+		} else {
+			ca.setWaiting(raw, false)
+		}
 		if err != nil {
 			if errors.Is(err, io.EOF) || isTimeout(err) || errors.Is(err, net.ErrClosed) {
 				return
