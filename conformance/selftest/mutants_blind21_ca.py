@@ -14,6 +14,11 @@ names, failures counted at the end of a keep-alive connection. All run in the CA
 process (`ca=True`); the admin commands (`user add`, `revoke`, `user unlock`) run
 unmutated in their own processes.
 
+(Lead, after the round: alias-mark-kept-on-vanished-client was caught by
+test_ca_concurrent_enrolments.py only when two enrolments overlapped — missed once under
+load — and now names test_ca_vanished_enrolee.py: a whole enrolment sent, the connection
+reset, then three honest enrolments of the alias.)
+
 Lens 1 — released on every exit path:
 - b21ca-slot-kept-on-closing-answer (r): a closing answer (411, 413, a framing 400, a
   5xx, the HTTP library's own errors) unwinds the handler with a private exception, and
@@ -707,7 +712,9 @@ MUTANTS: tuple[Mutant, ...] = (
     _m(
         "alias-mark-kept-on-vanished-client",
         "CA-ENR-2",
-        "test_ca_concurrent_enrolments.py",
+        # was test_ca_concurrent_enrolments.py, which saw it only when two enrolments
+        # overlapped (missed once under load): the lead's case resets a whole enrolment
+        "test_ca_vanished_enrolee.py",
         "L1: an 'enrolment in progress' mark per alias is cleared after the 200 is written: "
         "a client that resets before its answer leaves the alias 409 for ever",
         _alias_mark_kept_on_vanished_client,

@@ -128,6 +128,7 @@ CA_FILES = (
     "test_ca_empty_framing_fields.py",
     "test_ca_silent_flood.py",
     "test_ca_flood_after_an_answer.py",  # B129 (round 21b); ca2 fixed to pass it
+    "test_ca_vanished_enrolee.py",  # lead (round 21)
 )
 
 # The CA under test, like a peer under test: its process and its target file.
