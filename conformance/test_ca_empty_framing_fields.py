@@ -23,14 +23,12 @@ request carries both fields.)
 from __future__ import annotations
 
 import json
-import socket
-import time
 
 import pytest
 
 from conformance import ca_support as ca
 from conformance.target import Target
-from conformance.test_ca_length_forms import _HIDDEN, _first_answer_end, _source
+from conformance.test_ca_length_forms import _HIDDEN, _answers_beyond_the_first
 from conformance.wire import ConformanceFailure
 
 pytestmark = [
@@ -78,34 +76,7 @@ def test_an_empty_framing_field_ends_the_connection(pki_target: Target, carrier:
     by the bytes of GET /v1/crl, on its own connection: exactly one answer (4xx, or the
     first request's answer), then the close — never an answer to the hidden request."""
     data = _carriers()[carrier]
-    host, port = ca.ca_address(pki_target)
-    received = b""
-    end: int | None = None
-    deadline = time.monotonic() + 8.0
-    with (
-        socket.create_connection(
-            (host, port), timeout=8.0, source_address=_source(pki_target)
-        ) as raw,
-        ca.tls_context(pki_target).wrap_socket(raw) as tls,
-    ):
-        try:
-            tls.sendall(data)
-        except OSError:
-            pass  # answered and closed before all was taken: one answer at most
-        while time.monotonic() < deadline and (end is None or len(received) == end):
-            tls.settimeout(max(0.05, deadline - time.monotonic()))
-            try:
-                chunk = tls.recv(65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            received += chunk
-            if end is None:
-                end = _first_answer_end(received)
-                if end is not None:
-                    deadline = min(deadline, time.monotonic() + _GRACE)
-    extra = received[end:] if end is not None else b""
+    received, extra = _answers_beyond_the_first(pki_target, data)
     if extra:
         head = data.split(b"\r\n\r\n", 1)[0].decode(errors="replace")
         status = received.split(b"\r\n", 1)[0].decode(errors="replace")

@@ -268,33 +268,23 @@ def _first_answer_end(received: bytes) -> int | None:
     return None
 
 
-@pytest.mark.req("CA-ENR-9")
-@pytest.mark.parametrize("carrier", list(_carriers()))
-def test_a_body_no_route_reads_is_no_request(pki_target: Target, carrier: str) -> None:
-    """One request on its own connection, answered without its body being used — a GET
-    with a body, a 404, a 405, a 400 for a query string, a body over 64 KiB (413), a
-    Transfer-Encoding on a GET — whose body is the bytes of GET /v1/crl: exactly one
-    answer. The CA reads and drops the body (the length known), or answers and closes;
-    anything it sends after its first answer (another answer, or a JSON error for a
-    line of the body read as a request line) answers bytes the client sent as a body,
-    which a proxy in front of the CA never saw as a request (request smuggling). A CA
-    that closes only for the enrolment's errors, or only when Content-Length announces
-    a body, or that answers 413 without reading and keeps the connection, answers it."""
-    head, body = _carriers()[carrier]
-    host, port = ca.ca_address(pki_target)
+def _answers_beyond_the_first(target: Target, data: bytes) -> tuple[bytes, bytes]:
+    """Sends `data` on its own connection and reads until the first answer is complete,
+    then for _GRACE seconds more (or until the close): (all received, what came after
+    the first answer)."""
+    host, port = ca.ca_address(target)
     received = b""
     end: int | None = None
     deadline = time.monotonic() + 8.0
+    source = _source(target)
     with (
-        socket.create_connection(
-            (host, port), timeout=8.0, source_address=_source(pki_target)
-        ) as raw,
-        ca.tls_context(pki_target).wrap_socket(raw) as tls,
+        socket.create_connection((host, port), timeout=8.0, source_address=source) as raw,
+        ca.tls_context(target).wrap_socket(raw) as tls,
     ):
         try:
-            tls.sendall(head + body)
+            tls.sendall(data)
         except OSError:
-            pass  # answered and closed before the whole body was taken: one answer
+            pass  # answered and closed before all was taken: one answer at most
         while time.monotonic() < deadline and (end is None or len(received) == end):
             tls.settimeout(max(0.05, deadline - time.monotonic()))
             try:
@@ -308,7 +298,23 @@ def test_a_body_no_route_reads_is_no_request(pki_target: Target, carrier: str) -
                 end = _first_answer_end(received)
                 if end is not None:
                     deadline = min(deadline, time.monotonic() + _GRACE)
-    extra = received[end:] if end is not None else b""
+    return received, (received[end:] if end is not None else b"")
+
+
+@pytest.mark.req("CA-ENR-9")
+@pytest.mark.parametrize("carrier", list(_carriers()))
+def test_a_body_no_route_reads_is_no_request(pki_target: Target, carrier: str) -> None:
+    """One request on its own connection, answered without its body being used — a GET
+    with a body, a 404, a 405, a 400 for a query string, a body over 64 KiB (413), a
+    Transfer-Encoding on a GET — whose body is the bytes of GET /v1/crl: exactly one
+    answer. The CA reads and drops the body (the length known), or answers and closes;
+    anything it sends after its first answer (another answer, or a JSON error for a
+    line of the body read as a request line) answers bytes the client sent as a body,
+    which a proxy in front of the CA never saw as a request (request smuggling). A CA
+    that closes only for the enrolment's errors, or only when Content-Length announces
+    a body, or that answers 413 without reading and keeps the connection, answers it."""
+    head, body = _carriers()[carrier]
+    received, extra = _answers_beyond_the_first(pki_target, head + body)
     if extra:
         line = head.split(b"\r\n", 1)[0].decode()
         status = received.split(b"\r\n", 1)[0].decode(errors="replace")
