@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance import eke
-from conformance.eke_diagnosis import Diagnosis, diagnose_c2, diagnose_record
+from conformance.eke_diagnosis import (
+    Diagnosis,
+    diagnose_c2,
+    diagnose_c4,
+    diagnose_record,
+    diagnose_refused_c3,
+)
 from conformance.wire import (
     DEFAULT_TIMEOUT,
     Closed,
@@ -69,6 +75,8 @@ class HandshakeResult:
 
     def describe(self) -> str:
         what = self.event.describe() if self.event is not None else self.detail
+        if self.event is not None and self.diagnosis is not None:
+            what += f" — {self.diagnosis.describe()}"
         return f"EKE handshake {'completed' if self.ok else 'failed'} at {self.step}: {what}"
 
 
@@ -124,11 +132,13 @@ def honest_client_handshake(
         return HandshakeResult(False, "EKE3", detail="the server closed before EKE3 was sent")
     got = _recv_json(receive, b"EKE4", deadline)
     if not isinstance(got, dict):
-        return HandshakeResult(False, "EKE4", event=got)
+        return HandshakeResult(False, "EKE4", event=got, diagnosis=diagnose_refused_c3(got))
     try:
         client.on_eke4(got)
     except eke.EkeError as exc:
-        return HandshakeResult(False, "EKE4", detail=str(exc))
+        diagnosis = diagnose_c4(client, got)
+        detail = f"{exc} — {diagnosis.describe()}"
+        return HandshakeResult(False, "EKE4", detail=detail, diagnosis=diagnosis)
     return HandshakeResult(True, "EKE4")
 
 

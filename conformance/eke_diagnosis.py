@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from Crypto.Hash import SHA256
 
 from conformance import eke
+from conformance.wire import ReceivedFrame
 
 __all__ = [
     "ClientVariant",
@@ -33,7 +34,9 @@ __all__ = [
     "client_variants",
     "diagnose_c2",
     "diagnose_c3",
+    "diagnose_c4",
     "diagnose_record",
+    "diagnose_refused_c3",
 ]
 
 
@@ -288,6 +291,71 @@ def diagnose_c2(client: eke.ClientHandshake, message: dict[str, object]) -> Diag
         return None
     if _c2_opens(_keys_with(z_swapped, th), c2):
         return Diagnosis("EKE-FEI-2", "B is hidden with D_pw instead of E_pw")
+    return None
+
+
+# ---------------------------------------------------------------- C4 (the server's last word)
+#
+# Once C2 has verified, the suite holds the session's right keys and the target file's
+# password is proven right: whatever the server does wrong after the suite's honest EKE3
+# is the server's fault, never a misconfiguration — so it is judged under EKE-HS-6 (or the
+# key rule its C4 breaks), not reported as "target down".
+
+
+def diagnose_c4(client: eke.ClientHandshake, message: dict[str, object]) -> Diagnosis:
+    """Why the target's C4 does not verify, after its C2 did (EKE-HS-6)."""
+    keys = client.keys
+    assert keys is not None  # only after a verified C2
+    text = message.get("c")
+    try:
+        c4 = bytes.fromhex(text) if isinstance(text, str) else b""
+    except ValueError:
+        c4 = b""
+    th = keys.th
+    if not c4:
+        return Diagnosis(
+            "EKE-HS-6", f"EKE4's `c` is not hex (got {str(text)[:40]!r}), after a verified C2"
+        )
+    plain = _opens(keys.kcs, eke.N4, c4, b"EKE4" + th)
+    if plain is not None:
+        if plain == client.ns:
+            return Diagnosis(
+                "EKE-HS-6", "C4's plaintext is the server's own Ns, not the client's Na"
+            )
+        if plain[: eke.NONCE_LEN] == client.na and len(plain) != eke.NONCE_LEN:
+            return Diagnosis("EKE-HS-6", f"C4's plaintext is Na plus {len(plain) - 32} more bytes")
+        return Diagnosis(
+            "EKE-HS-6", "C4 opens under the right key but does not carry the client's Na"
+        )
+    for name in ("kcc", "key_s2c", "key_c2s"):
+        if _opens(getattr(keys, name), eke.N4, c4, b"EKE4" + th) is not None:
+            return Diagnosis("EKE-KS-4", f"C4 is sealed with {name}, not Kcs")
+    for finding, nonce, ad in (
+        ("C4's associated data is th alone (no 'EKE4' label)", eke.N4, th),
+        ("C4's associated data is empty", eke.N4, b""),
+        ("C4's associated data is 'EKE3' ‖ th", eke.N4, b"EKE3" + th),
+        ("C4's nonce is N2", eke.N2, b"EKE4" + th),
+        ("C4's nonce is N3", eke.N3, b"EKE4" + th),
+        ("C4's nonce is all zeros (not N4 = 0^11 ‖ 0x04)", bytes(12), b"EKE4" + th),
+    ):
+        if _opens(keys.kcs, nonce, c4, ad) is not None:
+            return Diagnosis("EKE-HS-6", finding)
+    return Diagnosis(
+        "EKE-HS-6",
+        "C4 does not open under Kcs, N4, 'EKE4' ‖ th (nor a known deviation), although the "
+        "server's C2 proved the same keys",
+    )
+
+
+def diagnose_refused_c3(event: object) -> Diagnosis | None:
+    """A server that proved the password with C2 and then refuses the suite's honest C3
+    with `EROR auth_failed` breaks EKE-HS-6 (C3 was right: the keys are C2's)."""
+    if isinstance(event, ReceivedFrame) and event.error_name == "auth_failed":
+        return Diagnosis(
+            "EKE-HS-6",
+            "the server answered the suite's honest EKE3 with EROR auth_failed, although its "
+            "own C2 had proved the same password and keys",
+        )
     return None
 
 
