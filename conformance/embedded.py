@@ -393,6 +393,9 @@ class EmbeddedReference:
             # Non-ASCII name (3 characters, 4 UTF-8 bytes) and a password that trimming,
             # case folding, NFC or NFD would each change (EKE-PW-1, EKE-KS-1).
             Account("zo\u00eb", f" \u00c9te\u0301-{secrets.token_urlsafe(9)} "),
+            # A name in decomposed form (NFD: e + U+0301): names are bytes, never
+            # normalised (EKE-PW-4, EKE-KS-1); its NFC spelling is another, unknown user.
+            Account("re\u0301my", secrets.token_urlsafe(12)),
         )
         jobs = [
             (

@@ -102,16 +102,18 @@ def command(program: Sequence[str], faults: str, tail: str) -> str:
 def lay_out(
     workdir: Path, add_user: Callable[[Account], None]
 ) -> tuple[Path, Path, tuple[KnownFile, ...], tuple[Account, ...]]:
-    """The embedded reference's share layout (so the same share facts hold) and three
+    """The embedded reference's share layout (so the same share facts hold) and four
     accounts — one with a non-ASCII name and a password with spaces at both ends and a
-    decomposed accent (EKE-PW-1: used as given) — added through the implementation's
-    own tooling. Returns (share, inbox, files, accounts)."""
+    decomposed accent (EKE-PW-1: used as given), one whose name is itself decomposed
+    (EKE-PW-4: never normalised) — added through the implementation's own tooling.
+    Returns (share, inbox, files, accounts)."""
     workdir.mkdir(parents=True, exist_ok=True)
     share, inbox, files = EmbeddedReference(workdir)._make_share(workdir)
     accounts = (
         Account("alice", os.urandom(9).hex()),
         Account("bob", os.urandom(9).hex()),
         Account("zo\u00eb", f" \u00c9te\u0301-{os.urandom(6).hex()} "),
+        Account("re\u0301my", os.urandom(9).hex()),  # decomposed (NFD): never normalised
     )
     for account in accounts:
         add_user(account)
