@@ -270,6 +270,11 @@ class EmbeddedReference:
                 restart_cmd=_restart_cmd(server.pid),
             )
         if profile == "eke":
+            saved, self.launcher = self.launcher, launcher
+            try:
+                restarted = restarted.with_changes(eke_unlock_cmd=self._eke_unlock_cmd(name))
+            finally:
+                self.launcher = saved
             self._eke = restarted
         else:
             self._pki = restarted
@@ -468,7 +473,18 @@ class EmbeddedReference:
             pid=server.pid,
             extra=dict(_SHARE_FACTS),
             restart_cmd=_restart_cmd(server.pid),
+            eke_unlock_cmd=self._eke_unlock_cmd("eke-serve"),
         )
+
+    def _eke_unlock_cmd(self, name: str) -> str:
+        """EKE-THR-11's administrator: `sft eke user unlock {user}` on the store and the
+        throttle database the running server was started with (through the same launcher:
+        a mutant of the administration tool is planted there too)."""
+        args = self._args[name]
+        argv = [*self.launcher, "eke", "user", "unlock", "--store", args[args.index("--store") + 1]]
+        if "--throttle-db" in args:
+            argv += ["--throttle-db", args[args.index("--throttle-db") + 1]]
+        return f"{shlex.join(argv)} {{user}}"
 
     def _fresh_throttle_db(self) -> Path:
         """A throttle database no earlier start of the eke server has written to."""

@@ -24,6 +24,7 @@ it belongs elsewhere, where (`TARGET_FILE_KEYS`); conformance/README.md document
     accounts = [{user = "alice", password_file = "alice.pw"},
                 {user = "bob", password_file = "bob.pw"}]
     restart_cmd = "systemctl restart my-eke"   # EKE-THR-8 (optional): same host:port
+    unlock_cmd = "my-eke-admin unlock {user}"  # EKE-THR-11 (optional): lifts a hard lock
     [pki]
     root = "root.pem"
     ca_key = "root.key"             # lab mode: the suite mints certificates
@@ -204,6 +205,9 @@ class Target:
     ca_revoke_cmd: str | None = None
     # CA-ENR-19: the command (no shell; `{alias}` replaced) that unlocks a hard-locked alias.
     ca_unlock_cmd: str | None = None
+    # EKE-THR-11: the command (no shell; `{user}` replaced) that unlocks a hard-locked user
+    # name of the sft-eke server, run while it serves (`[eke] unlock_cmd`).
+    eke_unlock_cmd: str | None = None
     # A command (no shell; split like a command line) that restarts the server on the same
     # host:port: sft-eke's for EKE-THR-8 (failure counts survive a restart), sft-pki's
     # responder's for APP-STORE-3 (its start-up sweep of the inbox); `[eke]`/`[pki]`
@@ -333,6 +337,8 @@ class Target:
             lines += ["", "[eke]", f"accounts = [{accounts}]"]
             if self.restart_cmd and self.profile != "pki":
                 lines.append(f"restart_cmd = {_toml_str(self.restart_cmd)}")
+            if self.eke_unlock_cmd:
+                lines.append(f"unlock_cmd = {_toml_str(self.eke_unlock_cmd)}")
         pki = []
         if self.root is not None:
             pki.append(f"root = {_toml_str(str(self.root))}")
@@ -427,7 +433,7 @@ TARGET_FILE_KEYS: Mapping[str, frozenset[str]] = {
             "legacy",
         }
     ),
-    "eke": frozenset({"accounts", "restart_cmd"}),
+    "eke": frozenset({"accounts", "restart_cmd", "unlock_cmd"}),
     "pki": frozenset(
         {
             "root",
@@ -518,6 +524,8 @@ def load_target_file(path: Path) -> dict[str, Any]:
         out["restart_cmd"] = str(restarted["restart_cmd"])
     if "accounts" in eke:
         out["accounts"] = tuple(_account(a, base) for a in eke["accounts"])
+    if "unlock_cmd" in eke:
+        out["eke_unlock_cmd"] = str(eke["unlock_cmd"])
     for key in ("root", "ca_key"):
         if key in pki:
             out[key] = base / str(pki[key])

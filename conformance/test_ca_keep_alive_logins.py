@@ -101,8 +101,12 @@ class _KeptConnection:
 
     def enrol(self, alias: str, password: str, csr: str) -> _Answer:
         body = ca.enrol_body(alias, password, csr)
+        # The CA's own address as Host: a CA MAY refuse a Host it does not serve (421).
+        host, port = ca.ca_address(self._target)
+        authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         head = (
-            "POST /v1/enroll HTTP/1.1\r\nHost: ca\r\nContent-Type: application/json\r\n"
+            f"POST /v1/enroll HTTP/1.1\r\nHost: {authority}\r\n"
+            "Content-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode()
         if self._tls is not None:

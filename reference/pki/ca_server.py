@@ -28,6 +28,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar, Final
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 
@@ -350,6 +351,15 @@ def _not_json(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
+def _origin_form(target: str) -> str:
+    """The path of a request target: an absolute-form target (`https://HOST:PORT/v1/root`)
+    names the same resource as its path, and a server MUST accept it (RFC 9112 §3.2.2)
+    [CA-ENR-2]. The authority is not checked: the CA serves every name it is reached by."""
+    if target[:8].lower() == "https://" or target[:7].lower() == "http://":
+        return urlsplit(target).path or "/"
+    return target
+
+
 class _HttpError(Exception):
     def __init__(
         self,
@@ -488,6 +498,8 @@ class _Handler(BaseHTTPRequestHandler):
                     HTTPStatus.BAD_REQUEST, "bad_request", "no query strings: send a JSON body"
                 )
             path = self.path
+            if not path.startswith("/"):
+                path = _origin_form(path)
             method = self._ROUTES.get(path)
             if method is None:
                 raise _HttpError(HTTPStatus.NOT_FOUND, "not_found", f"no such path {path[:64]!r}")

@@ -1048,6 +1048,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         path = self.path
+        if path[:8].lower() == "https://" or path[:7].lower() == "http://":
+            parts = urlsplit(path)  # absolute form: the same resource (RFC 9112 §3.2.2)
+            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         if "query-empty-passes" in FAULTY:
             if urlsplit(path).query:
                 raise Refusal(400, "bad_request", "no query strings")

@@ -74,6 +74,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -1064,6 +1065,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         target = self.path
+        if target[:8].lower() == "https://" or target[:7].lower() == "http://":
+            # The absolute form names the resource its path does (RFC 9112 §3.2.2).
+            parts = urllib.parse.urlsplit(target)
+            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         if "?" in target:
             if not _fault("query-ignored"):
                 # The body's bytes are read off the socket (a peer still sending would

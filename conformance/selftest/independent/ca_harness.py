@@ -129,6 +129,11 @@ CA_FILES = (
     "test_ca_silent_flood.py",
     "test_ca_flood_after_an_answer.py",  # B129 (round 21b); ca2 fixed to pass it
     "test_ca_vanished_enrolee.py",  # lead (round 21)
+    "test_ca_refused_body_remainder.py",  # B135 (round 22)
+    "test_ca_throttle_at_the_body.py",  # B135 (round 22)
+    "test_ca_head_field_freedom.py",  # B135 (round 22)
+    "test_ca_certificate_as_csr.py",  # B135 (round 22)
+    "test_ca_client_certificate_no_login.py",  # B135 (round 22)
 )
 
 # The CA under test, like a peer under test: its process and its target file.

@@ -137,6 +137,7 @@ PKI_FILES = (
     "test_app_failed_put_traces.py",
     "test_app_put_reset_endings.py",
     "test_app_put_beside_slow_get.py",
+    "test_app_same_file_beside_stalled_get.py",
     "test_client_pki_give_up.py",
     "test_client_pki_cert_shapes.py",
     "test_client_pki_eror_fatality.py",
@@ -157,6 +158,7 @@ PKI_FILES = (
     "test_interop_get_stray_frames.py",
     "test_app_extension_members.py",
     "test_app_put_concurrent.py",
+    "test_app_put_growing_sequence.py",
     "test_app_put_visibility.py",
     "test_app_get_concurrent.py",
     "test_ops_idle_shared.py",
@@ -302,6 +304,14 @@ PKI_FILES = (
     "test_pki_initiator_fatal_eror_batched.py",  # B124 (round 21)
     "test_pki_initiator_done_control_limit.py",  # B124 (round 21)
     "test_pki_initiator_empty_put_receipt.py",  # B128 (round 21b)
+    "test_app_put_race_aftermath.py",  # B132 (round 22)
+    "test_app_idle_after_put_refusals.py",  # B132 (round 22)
+    "test_pki_client_chain_layouts.py",  # B132 (round 22)
+    "test_pki_initiator_every_connection_checked.py",  # B134 (round 22)
+    "test_app_put_reflected_answers.py",  # B134 (round 22)
+    "test_app_initiator_bye_after_refusal.py",  # B134 (round 22)
+    "test_pki_initiator_json_spellings.py",  # B134 (round 22)
+    "test_pki_initiator_eror_names_for_people.py",  # B134 (round 22)
 )
 
 

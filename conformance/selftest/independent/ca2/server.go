@@ -192,6 +192,10 @@ func (ca *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer ca.serveMu.Unlock()
 	}
 	target := r.RequestURI
+	if !strings.HasPrefix(target, "/") && r.URL.IsAbs() {
+		// the absolute form names the resource its path does (RFC 9112 §3.2.2)
+		target = r.URL.RequestURI()
+	}
 	if fault("r18-query-check-enroll-only") && r.Method != http.MethodPost {
 		// "the query check guards the credentials": only the enrolment is refused [6]
 		if i := strings.IndexByte(target, '?'); i >= 0 {
