@@ -496,9 +496,9 @@ def _enr_second_keeps_old_cert() -> None:
         _enroll(),
         "enroll",
         (
-            '    ):\n        tmp = path.with_name(f".{path.name}.tmp")',
+            "    ):\n        write_public(path, content)",
             "    ):\n        if path.exists():\n            continue\n"
-            '        tmp = path.with_name(f".{path.name}.tmp")',
+            "        write_public(path, content)",
         ),
     )
 

@@ -9,7 +9,6 @@ Every failure becomes a `PkiClientError` with one line a person can act on.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import secrets
 import socket
@@ -24,7 +23,7 @@ from reference.app import AppConfig
 from reference.errors import ErrorCode, ProtocolError
 from reference.frames import DEFAULT_MAX_PAYLOAD
 from reference.pki.alias import ALIAS_RE
-from reference.pki.enroll import CaClient, EnrollError
+from reference.pki.enroll import CaClient, EnrollError, write_public
 from reference.pki.tls import (
     CertificateRefused,
     Identity,
@@ -127,9 +126,7 @@ def load_crl(identity: Identity, config: ClientConfig, crl_file: Path | None = N
                 check_crl(data, root_pem)
                 return data
             raise PkiClientError(f"cannot get a current CRL: {exc}", 2) from None
-        tmp = cache.with_name(f".crl.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, cache)
+        write_public(cache, data)
         return data
     except CertificateRefused as exc:
         raise PkiClientError(str(exc), 2) from None

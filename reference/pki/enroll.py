@@ -31,7 +31,7 @@ from reference.pki.tls import (
     https_client_context,
 )
 
-__all__ = ["CaClient", "EnrollError", "enroll"]
+__all__ = ["CaClient", "EnrollError", "enroll", "write_public"]
 
 
 class EnrollError(Exception):
@@ -106,6 +106,24 @@ def _error_text(status: int, headers: dict[str, str], data: bytes) -> str:
     if code == "bad_csr":
         return "the CA refused the certificate request (bad CSR)"
     return f"the CA refused the request (HTTP {status} {code}: {message[:200]})"
+
+
+def write_public(path: Path, data: bytes) -> None:
+    """Writes a public file of an identity (certificate, root, CA URL, CRL cache), mode
+    0644: under a fresh temporary name opened exclusively and never through a symbolic
+    link (one planted under a fixed temporary name would be written through), flushed,
+    then renamed over `path` (a crash never leaves a truncated file under its name)."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def enroll(
@@ -184,14 +202,9 @@ def enroll(
         (identity.root, root_pem),
         (identity.ca_url_file, ca_url.encode() + b"\n"),
     ):
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(content)
-        os.replace(tmp, path)
+        write_public(path, content)
     try:
-        crl = client.crl()
-        tmp = identity.crl_cache.with_name(".crl.der.tmp")
-        tmp.write_bytes(crl)
-        os.replace(tmp, identity.crl_cache)
+        write_public(identity.crl_cache, client.crl())
     except EnrollError:
         pass  # the CRL is fetched again when needed; enrolment itself succeeded
     return identity

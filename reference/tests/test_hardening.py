@@ -284,3 +284,25 @@ def test_block_limit_cannot_be_raised() -> None:
     with pytest.raises(ValueError):
         RecordChannel(KEYS, is_client=True, block_limit=crypto.MAX_RECORD_BLOCKS + 1)
     assert crypto.MAX_RECORD_BLOCKS == 2**34
+
+
+# --- an identity's public files -------------------------------------------------------------
+
+
+def test_public_files_are_never_written_through_a_planted_link(tmp_path: Path) -> None:
+    """`sft enroll` and the CRL cache wrote through fixed temporary names (`.cert.pem.tmp`,
+    `.crl.der.tmp`) with a plain open: a symbolic link planted there was written through.
+    Now a fresh name, opened exclusively without following links, then renamed."""
+    from reference.pki.enroll import write_public
+
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"untouched")
+    for fixed in (".cert.pem.tmp", ".crl.der.tmp"):
+        (tmp_path / fixed).symlink_to(victim)
+    target = tmp_path / "cert.pem"
+    write_public(target, b"certificate")
+    assert victim.read_bytes() == b"untouched"
+    assert target.read_bytes() == b"certificate" and not target.is_symlink()
+    assert target.stat().st_mode & 0o022 == 0  # nobody else may write it
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == [".cert.pem.tmp", ".crl.der.tmp", "cert.pem", "victim"]
