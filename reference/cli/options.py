@@ -149,7 +149,10 @@ def read_password_stdin() -> str:
         line.encode("utf-8")
     except UnicodeError:
         raise CommandError("the password on standard input is not UTF-8", 2) from None
-    return line[:-2] if line.endswith("\r\n") else line.removesuffix("\n")
+    password = line[:-2] if line.endswith("\r\n") else line.removesuffix("\n")
+    if "\r" in password:  # a lone CR: a line ending of another system, or half a password
+        raise CommandError("the password on standard input holds a CR (PWF-1)", 2)
+    return password
 
 
 def check_output_directory(destination: Path) -> None:

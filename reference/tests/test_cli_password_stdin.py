@@ -1,5 +1,6 @@
 """`--password-stdin` reads one line as PWF-1 reads a password file: UTF-8 or a one-line
-error (exit 2), never a traceback; exactly one trailing LF or CRLF goes."""
+error (exit 2), never a traceback; exactly one trailing LF or CRLF goes, and a CR left in
+the password is refused."""
 
 from __future__ import annotations
 
@@ -34,7 +35,6 @@ def test_bytes_that_are_not_utf8_are_a_usage_error(
         (b"pw\n", "pw"),
         (b"pw\r\n", "pw"),
         (b"pw", "pw"),
-        (b"pw\r", "pw\r"),
         (b" p\xc3\xa9 \n", " pé "),
     ],
 )
@@ -50,3 +50,15 @@ def test_the_error_is_a_command_error(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(CommandError) as refused:
         read_password_stdin()
     assert refused.value.exit_code == 2
+
+
+@pytest.mark.parametrize("data", [b"pw\r", b"p\rw\n", b"pw\r\r\n"])
+def test_a_cr_left_in_the_password_is_refused_as_in_a_file(
+    data: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PWF-1: a lone CR (another system's line ending, or half a password) is an error,
+    as `read_password_file` refuses it, never part of the password."""
+    monkeypatch.setattr("sys.stdin", _stdin(data, "strict"))
+    with pytest.raises(CommandError) as refused:
+        read_password_stdin()
+    assert refused.value.exit_code == 2 and "pw" not in str(refused.value)
