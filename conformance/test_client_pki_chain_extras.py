@@ -24,7 +24,10 @@ The default run sends one extra, the asked alias's valid certificate: the first 
 the last one and any matching one are all it, so a picker of any kind is caught; the
 slow run adds two extras in both orders and the keyAgreement leaf.
 A client may also refuse a chain with extras outright (PKI-CERT-10: "exactly the employee
-certificate"): that refusal passes too. No case asks the client to ACCEPT extras.
+certificate"): that refusal passes too. The one extra a client MUST accept is the
+organisation root itself after the leaf (PKI-CERT-10: a peer MAY send its trust anchor,
+RFC 8446 §4.4.2, as OpenSSL does when it can build the chain): a client that counts the
+certificates ("more than one: an intermediate, refuse") refuses every such responder.
 
 Fixtures (conformance/plugin.py): `target` (pki, lab mode), `transcripts`, `tmp_path`.
 """
@@ -46,6 +49,7 @@ from conformance._wire_fixtures import (
     run_initiator,
 )
 from conformance.target import Target
+from conformance.wire import ConformanceFailure
 from conformance.x509 import EKU_CLIENT_AUTH, Certificate, LabPKI
 
 __all__: list[str] = []
@@ -137,4 +141,29 @@ def test_initiator_checks_the_leaf_not_an_extra(
         hostile,
         f"{requirement}: the responder's leaf names {asked} but is {leaf}; valid "
         f"certificates of {asked} follow it in its Certificate message ({order})",
+    )
+
+
+@pytest.mark.req("PKI-CERT-10")
+def test_initiator_accepts_the_root_sent_after_the_leaf(
+    target: Target, tmp_path: Path, transcripts: TranscriptBook
+) -> None:
+    lab = lab_pki(target)
+    asked = responder_alias(target)
+    cert = _with_extras(lab.employee(asked), (lab.root.certificate.pem,))
+    run, hostile = run_initiator(
+        target, tmp_path, transcripts, cert=cert, script=honest_get_script(CONTENT)
+    )
+    require_reached(run, hostile, request=False)
+    if run.succeeded and run.kept_file:
+        return
+    raise ConformanceFailure.evidence(
+        f"PKI-CERT-10: the responder's Certificate message is {asked}'s valid, root-issued "
+        "certificate followed by the organisation root itself (RFC 8446 §4.4.2 lets a "
+        "server send its trust anchor); the get is honest",
+        "the get completes (exit 0, the file kept): the chain is the one PKI-CERT-10 "
+        "describes, the root merely sent along",
+        run.describe(),
+        note="the client counts the certificates (more than one taken for an intermediate), "
+        "or builds its path from what the peer sent instead of from its own root",
     )

@@ -93,6 +93,10 @@ catch): 5 caught elsewhere —
                              until its first answer); the blind guess cited CA-ENR-18, whose
                              files have no such case
 
+(Lead, after the round: SPEC PKI-CERT-10 now says a peer MAY send the root after its
+certificate and an endpoint MUST accept it; test_client_pki_chain_extras.py's
+test_initiator_accepts_the_root_sent_after_the_leaf judges chain-with-root-refused:
+detected, registered. pki1-7 pass it.)
 Three are not registered (NOT_JUDGED: the SPEC does not oblige the other side to accept
 what the mutant refuses; a case would assume a MUST that is not written):
   chain-with-root-refused    test_client_pki_chain_extras.py says an initiator MAY refuse
@@ -686,7 +690,6 @@ _WRITTEN: tuple[Mutant, ...] = (
 # FAIL (see the top docstring): not registered.
 _NOT_JUDGED_NAMES: frozenset[str] = frozenset(
     {
-        "b22ini-chain-with-root-refused",
         "b22ini-enr-content-type-exact",
         "b22ini-enr-pem-canonical-only",
     }
