@@ -97,6 +97,9 @@ catch): 5 caught elsewhere —
 certificate and an endpoint MUST accept it; test_client_pki_chain_extras.py's
 test_initiator_accepts_the_root_sent_after_the_leaf judges chain-with-root-refused:
 detected, registered. pki1-7 pass it.)
+(Lead, after the round: SPEC CA-ENR-12 now says what the enrolment client must take in
+the CA's spelling; test_enroll_answer_spellings.py judges enr-content-type-exact (now
+cited as CA-ENR-12) and enr-pem-canonical-only: both detected, registered.)
 Three are not registered (NOT_JUDGED: the SPEC does not oblige the other side to accept
 what the mutant refuses; a case would assume a MUST that is not written):
   chain-with-root-refused    test_client_pki_chain_extras.py says an initiator MAY refuse
@@ -581,8 +584,8 @@ _WRITTEN: tuple[Mutant, ...] = (
     _m(
         "enr-content-type-exact",
         2,
-        "CA-ENR-2",
-        "test_enroll_answer_heads.py",
+        "CA-ENR-12",
+        "test_enroll_answer_spellings.py",
         _enr_content_type_exact,
         "the enrolment answer must carry `Content-Type: application/json` byte for byte: "
         "`application/json; charset=utf-8` (or another letter case) fails the enrolment",
@@ -641,7 +644,7 @@ _WRITTEN: tuple[Mutant, ...] = (
         "enr-pem-canonical-only",
         4,
         "CA-ENR-12",
-        "test_enroll_answers.py",
+        "test_enroll_answer_spellings.py",
         _enr_pem_canonical_only,
         "the answer's PEM must equal its canonical re-encoding (64-column LF lines): a CA "
         "writing 76-column CRLF PEM fails the enrolment",
@@ -688,11 +691,6 @@ _WRITTEN: tuple[Mutant, ...] = (
 
 # Written blind and measured, then judged not observable here, or no MUST the suite may
 # FAIL (see the top docstring): not registered.
-_NOT_JUDGED_NAMES: frozenset[str] = frozenset(
-    {
-        "b22ini-enr-content-type-exact",
-        "b22ini-enr-pem-canonical-only",
-    }
-)
+_NOT_JUDGED_NAMES: frozenset[str] = frozenset()
 MUTANTS: tuple[Mutant, ...] = tuple(m for m in _WRITTEN if m.name not in _NOT_JUDGED_NAMES)
 NOT_JUDGED: tuple[Mutant, ...] = tuple(m for m in _WRITTEN if m.name in _NOT_JUDGED_NAMES)

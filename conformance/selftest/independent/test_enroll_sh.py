@@ -66,6 +66,7 @@ def test_enroll_sh_is_conformant(
         "test_enroll_answers.py",
         "test_enroll_tls.py",
         "test_enroll_answer_edges.py",
+        "test_enroll_answer_spellings.py",
         "test_client_run_enrolment.py",
         "test_enroll_trust_sources.py",
         "test_enroll_hostile_bodies.py",
