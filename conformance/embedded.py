@@ -484,7 +484,7 @@ class EmbeddedReference:
         argv = [*self.launcher, "eke", "user", "unlock", "--store", args[args.index("--store") + 1]]
         if "--throttle-db" in args:
             argv += ["--throttle-db", args[args.index("--throttle-db") + 1]]
-        return f"{shlex.join(argv)} {{user}}"
+        return f"{shlex.join(argv)} -- {{user}}"  # `--`: a user name may start with "-"
 
     def _fresh_throttle_db(self) -> Path:
         """A throttle database no earlier start of the eke server has written to."""

@@ -142,6 +142,17 @@ from conformance.selftest.mutants_blind21_pki import MUTANTS as _BLIND21_PKI
 from conformance.selftest.mutants_blind21b_ca import MUTANTS as _BLIND21B_CA
 from conformance.selftest.mutants_blind21b_client import MUTANTS as _BLIND21B_CLIENT
 from conformance.selftest.mutants_blind21b_ini import MUTANTS as _BLIND21B_INI
+from conformance.selftest.mutants_blind22_ca import MUTANTS as _BLIND22_CA
+from conformance.selftest.mutants_blind22_client import MUTANTS as _BLIND22_CLIENT
+from conformance.selftest.mutants_blind22_eke import MUTANTS as _BLIND22_EKE
+from conformance.selftest.mutants_blind22_ini import MUTANTS as _BLIND22_INI
+from conformance.selftest.mutants_blind22_ops import MUTANTS as _BLIND22_OPS
+from conformance.selftest.mutants_blind22_pki import MUTANTS as _BLIND22_PKI
+from conformance.selftest.mutants_blind22b_ca import MUTANTS as _BLIND22B_CA
+from conformance.selftest.mutants_blind22b_eke import MUTANTS as _BLIND22B_EKE
+from conformance.selftest.mutants_blind22b_ini import MUTANTS as _BLIND22B_INI
+from conformance.selftest.mutants_blind22b_ops import MUTANTS as _BLIND22B_OPS
+from conformance.selftest.mutants_blind22b_pki import MUTANTS as _BLIND22B_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -168,6 +179,7 @@ from conformance.selftest.mutants_lead18 import MUTANTS as _LEAD18
 from conformance.selftest.mutants_lead19 import MUTANTS as _LEAD19
 from conformance.selftest.mutants_lead20 import MUTANTS as _LEAD20
 from conformance.selftest.mutants_lead21 import MUTANTS as _LEAD21
+from conformance.selftest.mutants_lead22 import MUTANTS as _LEAD22
 from conformance.selftest.mutants_observable import MUTANTS as _OBSERVABLE
 from conformance.selftest.mutants_pki import MUTANTS as _PKI
 from conformance.selftest.mutants_reliability import MUTANTS as _RELIABILITY
@@ -560,6 +572,9 @@ MUTANTS += _BLIND19C_CA
 MUTANTS += _BLIND20_CA
 MUTANTS += _BLIND21_CA
 MUTANTS += _BLIND21B_CA
+MUTANTS += _BLIND22_CA
+MUTANTS += _BLIND22B_CA
+MUTANTS += _BLIND22B_EKE
 MUTANTS += _BLIND20_EKE
 MUTANTS += _BLIND20B_EKE
 MUTANTS += _BLIND21_EKE
@@ -568,6 +583,8 @@ MUTANTS += _BLIND20_CLIENT
 MUTANTS += _BLIND20B_CLIENT
 MUTANTS += _BLIND21_CLIENT
 MUTANTS += _BLIND21B_CLIENT
+MUTANTS += _BLIND22_CLIENT
+MUTANTS += _BLIND22_EKE
 MUTANTS += _BLIND20_OPS
 MUTANTS += _BLIND21_OPS
 MUTANTS += _BLIND17_PKI
@@ -576,10 +593,16 @@ MUTANTS += _BLIND19_PKI
 MUTANTS += _BLIND19C_PKI
 MUTANTS += _BLIND20_PKI
 MUTANTS += _BLIND21_PKI
+MUTANTS += _BLIND22_PKI
+MUTANTS += _BLIND22B_PKI
 MUTANTS += _BLIND19_INI
 MUTANTS += _BLIND20_INI
 MUTANTS += _BLIND21_INI
 MUTANTS += _BLIND21B_INI
+MUTANTS += _BLIND22_INI
+MUTANTS += _BLIND22B_INI
+MUTANTS += _BLIND22_OPS
+MUTANTS += _BLIND22B_OPS
 MUTANTS += _BLIND19B_INI
 MUTANTS += _I26
 MUTANTS += _LEAD17
@@ -587,6 +610,7 @@ MUTANTS += _LEAD18
 MUTANTS += _LEAD19
 MUTANTS += _LEAD20
 MUTANTS += _LEAD21
+MUTANTS += _LEAD22
 MUTANTS += _BLIND16_CLIENT
 MUTANTS += _BLIND16_CA
 _BY_NAME = {m.name: m for m in MUTANTS}

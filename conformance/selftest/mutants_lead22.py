@@ -18,6 +18,13 @@ test_eke_unlock_while_serving.py judges it. The other half of the class:
 - lead22-eke-locks-trusted-in-memory  the running server never looks whether an
                                     administrator removed a hard lock from its store: the
                                     unlock is seen at the next restart only
+
+B138 found that no case sent a TLS KeyUpdate after the handshake (SPEC PKI-TLS-1 now says
+either endpoint MAY, and the other MUST process it); its case judges responders. The
+initiator's side (test_pki_initiator_key_updates.py):
+
+- lead22-ini-keyupdate-refused      the initiator's TLS message hook takes a KeyUpdate from
+                                    the responder for a renegotiation and aborts the get
 """
 
 from __future__ import annotations
@@ -66,6 +73,30 @@ def _locks_trusted_in_memory() -> None:
     setattr(entries, "unlocked", unlocked)  # noqa: B010
 
 
+def _ini_keyupdate_refused() -> None:
+    import ssl
+
+    client = _module("reference.pki.client")
+    original = client.client_context
+
+    def hook(
+        conn: object, direction: str, version: object, kind: object, msg: object, data: object
+    ) -> None:
+        if (
+            direction == "read"
+            and kind == ssl._TLSContentType.HANDSHAKE  # type: ignore[attr-defined]
+            and msg == ssl._TLSMessageType.KEY_UPDATE  # type: ignore[attr-defined]
+        ):
+            raise ssl.SSLError("handshake message after the handshake: renegotiation refused")
+
+    def client_context(*args: object, **kwargs: object) -> ssl.SSLContext:
+        context: ssl.SSLContext = original(*args, **kwargs)
+        context._msg_callback = hook  # type: ignore[attr-defined]
+        return context
+
+    client.client_context = client_context
+
+
 def _eke(
     name: str, requirement: str, test_file: str, description: str, apply: Callable[[], None]
 ) -> Mutant:
@@ -101,5 +132,15 @@ MUTANTS: tuple[Mutant, ...] = (
         "test_eke_unlock_while_serving.py",
         "the running server never sees an administrator's unlock (its loaded locks trusted)",
         _locks_trusted_in_memory,
+    ),
+    Mutant(
+        name="lead22-ini-keyupdate-refused",
+        group=_GROUP,
+        profile="pki",
+        requirement="PKI-TLS-1",
+        test_file="test_pki_initiator_key_updates.py",
+        description="the initiator takes the responder's KeyUpdate for a renegotiation and aborts",
+        apply=_ini_keyupdate_refused,
+        client=True,
     ),
 )

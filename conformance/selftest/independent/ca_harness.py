@@ -134,6 +134,9 @@ CA_FILES = (
     "test_ca_head_field_freedom.py",  # B135 (round 22)
     "test_ca_certificate_as_csr.py",  # B135 (round 22)
     "test_ca_client_certificate_no_login.py",  # B135 (round 22)
+    "test_ca_case_insensitive_head_tokens.py",  # B140 (round 22b)
+    "test_ca_rsa_public_exponents.py",  # B140 (round 22b)
+    "test_ca_csr_attributes_ignored.py",  # B140 (round 22b)
 )
 
 # The CA under test, like a peer under test: its process and its target file.

@@ -50,6 +50,7 @@ _READY_TIMEOUT = 20.0
 # judged elsewhere; the eke files do not apply).
 PKI_FILES = (
     "test_pki_tls.py",
+    "test_pki_key_updates.py",
     "test_pki_certs.py",
     "test_pki_identity.py",
     "test_pki_handshake_deadline.py",
@@ -191,6 +192,7 @@ PKI_FILES = (
     "test_client_run_temporaries.py",
     "test_client_pki_error_forms.py",
     "test_client_pki_get_endings.py",
+    "test_pki_initiator_goodbye_unechoed.py",
     "test_client_pki_put_steps.py",
     "test_client_pki_member_sets.py",
     "test_client_pki_request_names.py",
@@ -312,6 +314,7 @@ PKI_FILES = (
     "test_app_initiator_bye_after_refusal.py",  # B134 (round 22)
     "test_pki_initiator_json_spellings.py",  # B134 (round 22)
     "test_pki_initiator_eror_names_for_people.py",  # B134 (round 22)
+    "test_app_put_entry_before_done.py",  # B137 (round 22b)
 )
 
 
