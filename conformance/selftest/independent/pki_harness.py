@@ -193,6 +193,7 @@ PKI_FILES = (
     "test_client_pki_error_forms.py",
     "test_client_pki_get_endings.py",
     "test_pki_initiator_goodbye_unechoed.py",
+    "test_pki_initiator_key_updates.py",  # lead (round 22)
     "test_client_pki_put_steps.py",
     "test_client_pki_member_sets.py",
     "test_client_pki_request_names.py",
