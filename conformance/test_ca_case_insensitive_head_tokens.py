@@ -22,14 +22,11 @@ head token changed, on a connection of its own, and expects `200` with a certifi
 
 from __future__ import annotations
 
-import socket
-import ssl
-import time
-
 import pytest
 
 from conformance import ca_support as ca
 from conformance.target import Target
+from conformance.test_ca_head_field_freedom import _final_answer as _answers_until_final
 from conformance.test_ca_request_pieces import _csr
 from conformance.wire import ConformanceFailure
 
@@ -38,8 +35,6 @@ pytestmark = [
     pytest.mark.side("ca"),
     pytest.mark.xdist_group("ca-case-insensitive-head-tokens"),
 ]
-
-_WAIT = 10.0
 
 # variant -> (request target template, extra head fields, what the evidence says)
 _VARIANTS: dict[str, tuple[str, list[str], str]] = {
@@ -77,33 +72,9 @@ def _request(target: Target, body: bytes, request_target: str, extra: list[str])
 
 def _final_answer(target: Target, data: bytes) -> tuple[tuple[int, bytes] | None, str]:
     """Sends `data` on a fresh connection; the first final (non-1xx) answer, or why none."""
-    host, port = ca.ca_address(target)
-    source = ca.sources(target).fresh()
-    received, ended = b"", f"no final answer within {_WAIT:.0f} s"
-    deadline = time.monotonic() + _WAIT
-    with (
-        socket.create_connection((host, port), timeout=_WAIT, source_address=(source, 0)) as raw,
-        ca.tls_context(target).wrap_socket(raw) as tls,
-    ):
-        tls.sendall(data)
-        while time.monotonic() < deadline:
-            tls.settimeout(max(0.01, deadline - time.monotonic()))
-            try:
-                chunk = tls.recv(65536)
-            except TimeoutError:
-                break
-            except (ssl.SSLError, OSError) as exc:
-                ended = f"the connection ended ({type(exc).__name__})"
-                break
-            if not chunk:
-                ended = "the connection ended"
-                break
-            received += chunk
-            answers, _rest = ca.split_answers(received)
-            final = next(((s, b) for s, b in answers if s >= 200), None)
-            if final is not None:
-                return final, ""
-    return None, f"{ended} ({received[:160]!r})"
+    answers, ended = _answers_until_final(target, data)
+    final = next(((s, b) for s, b in answers if s >= 200), None)
+    return (final, "") if final is not None else (None, ended)
 
 
 @pytest.mark.req("CA-ENR-2")
