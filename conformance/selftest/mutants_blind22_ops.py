@@ -142,8 +142,11 @@ Not caught by any file:
                           stopped reading holds gets of the largest file; a get of THAT file
                           on another connection is served in full well before the send
                           timeout; both profiles)
-  eke-eviction-by-flag, eke-unlock-in-memory-only: not observable as the SPEC and the target
-                          file stand (NOT_OBSERVABLE below): kept, not registered.
+  eke-eviction-by-flag: not observable as the SPEC stands (NOT_OBSERVABLE below): kept,
+                          not registered.
+  eke-unlock-in-memory-only: blind, no case could run an unlock; the lead added the target
+                          key `[eke] unlock_cmd` and test_eke_unlock_while_serving.py, which
+                          detects it: registered.
 """
 
 from __future__ import annotations
@@ -844,9 +847,7 @@ MUTANTS: tuple[Mutant, ...] = (
 #   room for handshakes that complete" some other way than closing the oldest, so a case
 #   that demanded the oldest be closed promptly would judge the reference's way, not the
 #   SPEC's.
-# - eke-unlock-in-memory-only: EKE-THR-11's unlock is an administrator's command, and the
-#   target file has no eke unlock command (only the CA's `ca_unlock_cmd`): no case can run
-#   it. Observable once `[eke] unlock_cmd` exists (proposed in the report).
+# (eke-unlock-in-memory-only was here until the lead added `[eke] unlock_cmd`: registered.)
 NOT_OBSERVABLE: tuple[Mutant, ...] = tuple(
     m
     for m in MUTANTS
