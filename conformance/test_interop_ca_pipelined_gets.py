@@ -45,17 +45,25 @@ def _get(host: str, path: str) -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: */*\r\n\r\n".encode()
 
 
-def _exchange(target: Target, data: bytes) -> tuple[list[tuple[int, bytes]], bytes, str]:
-    """Sends `data` in one TLS write; reads until two answers, the close, or `_WAIT`."""
+def _exchange(
+    target: Target, data: bytes, *, wait: float = _WAIT, send_may_fail: bool = False
+) -> tuple[list[tuple[int, bytes]], bytes, str]:
+    """Sends `data` in one TLS write; reads until two answers, the close, or `wait`
+    seconds. `send_may_fail`: the target MAY stop reading or close before all of `data`
+    is in (a refused body): a failed send is then no error, the answers are read anyway."""
     host, port = ca.ca_address(target)
     source = ca.sources(target).fresh()
-    received, ended = b"", f"no second answer and no close within {_WAIT:.1f} s"
-    deadline = time.monotonic() + _WAIT
+    received, ended = b"", f"no second answer and no close within {wait:.1f} s"
+    deadline = time.monotonic() + wait
     with (
-        socket.create_connection((host, port), timeout=_WAIT, source_address=(source, 0)) as raw,
+        socket.create_connection((host, port), timeout=wait, source_address=(source, 0)) as raw,
         ca.tls_context(target).wrap_socket(raw) as tls,
     ):
-        tls.sendall(data)
+        try:
+            tls.sendall(data)
+        except (OSError, ssl.SSLError):
+            if not send_may_fail:
+                raise
         while time.monotonic() < deadline:
             tls.settimeout(max(0.01, deadline - time.monotonic()))
             try:
