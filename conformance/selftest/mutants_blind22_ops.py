@@ -600,8 +600,9 @@ def _eke_idle_close_says_bye() -> None:
     )
 
 
-def _eke_established_at_eke2() -> None:
-    srv = _srv()
+def _established_seen_early(srv: Any) -> None:
+    """The connection being handshaken is known by id (for the patches that follow), and
+    a connection the admission already lists as established is never evicted."""
     srv._b22_current = threading.local()
     _patch_method(
         srv.EkeServer,
@@ -619,6 +620,11 @@ def _eke_established_at_eke2() -> None:
             "                    )\n",
         ),
     )
+
+
+def _eke_established_at_eke2() -> None:
+    srv = _srv()
+    _established_seen_early(srv)
     _patch_method(
         srv.EkeServer,
         "_handshake",
@@ -691,23 +697,7 @@ def _eke_handshake_protocol_errors_not_counted() -> None:
 
 def _eke_established_at_eke1() -> None:
     srv = _srv()
-    srv._b22_current = threading.local()
-    _patch_method(
-        srv.EkeServer,
-        "_run_connection",
-        (
-            "            result = self._handshake(sock, address)\n",
-            "            _b22_current.conn_id = conn_id\n"
-            "            result = self._handshake(sock, address)\n",
-        ),
-        (
-            "                    evicted = not self._admission.established(conn_id)\n",
-            "                    evicted = not (\n"
-            "                        self._admission.established(conn_id)\n"
-            "                        or conn_id in self._admission._established\n"
-            "                    )\n",
-        ),
-    )
+    _established_seen_early(srv)
     _patch_method(
         srv.EkeServer,
         "_handshake",
