@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import struct
 import time
 from typing import Final
 
-__all__ = ["close_at_once", "close_gracefully"]
+__all__ = ["close_at_once", "close_gracefully", "reset_on_close"]
 
 _DRAIN_LIMIT: Final = 64 * 1024
 
@@ -61,3 +62,14 @@ def close_at_once(sock: socket.socket) -> None:
             drained += n
     with contextlib.suppress(OSError):
         sock.close()
+
+
+def reset_on_close(sock: socket.socket) -> None:
+    """Makes the socket's last close a TCP reset instead of a FIN: for a put that our
+    own shutdown cuts short [APP-STORE-3]. Its sender is usually blocked in `send` on a
+    full window; once our reading side is shut, Linux no longer advertises the space
+    our reads free, so after a FIN the sender can wait for its whole idle timeout
+    (observed: 60 s) to learn that the put failed. A reset tells it at once. Nothing
+    of ours is lost: the put was not committed, so no DONE is owed."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -70,6 +70,23 @@ def _reference(
     return refs[key]
 
 
+def _case_files(mutant: Mutant) -> list[str]:
+    """The mutant's own case file, or with SFT_MUTANT_FILES=citing every case file that
+    cites its requirement (the whole suite's verdict on it, as a user's full run would
+    give), or the case files named there (space-separated, relative to conformance/)."""
+    chosen = os.environ.get("SFT_MUTANT_FILES", "").strip()
+    if not chosen:
+        return [str(PACKAGE / mutant.test_file)]
+    if chosen != "citing":
+        return [str(PACKAGE / name) for name in chosen.split()]
+    quoted = f'"{mutant.requirement}"'
+    return [
+        str(path)
+        for path in sorted(PACKAGE.rglob("test_*.py"))
+        if "selftest" not in path.relative_to(PACKAGE).parts and quoted in path.read_text()
+    ]
+
+
 @pytest.mark.parametrize("mutant", _SELECTED, ids=[m.name for m in _SELECTED])
 def test_mutant_is_detected(
     mutant: Mutant,
@@ -106,11 +123,12 @@ def test_mutant_is_detected(
         unset: dict[str, Any] = dict.fromkeys(mutant.undeclared)
         target = target.with_changes(limits=replace(target.limits, **unset))
     target_file = target.write_target_file(tmp / "target")
-    args = [str(PACKAGE / mutant.test_file), "--target-config", str(target_file)]
+    args = [*_case_files(mutant), "--target-config", str(target_file)]
     if mutant.strict:  # unmet SHOULDs FAIL; the run's own flags (no cacheprovider) stay legal
         args += ["-o", "strict=true", "-o", "strict_config=false"]
     args += ["--only-req", mutant.requirement, "--no-rerun"]
-    run = run_suite(args, tmp / "report", timeout=_RUN_TIMEOUT)
+    timeout = _RUN_TIMEOUT * (5 if os.environ.get("SFT_MUTANT_FILES") else 1)
+    run = run_suite(args, tmp / "report", timeout=timeout)
     if mutant.ca:
         ref.restart(mutant.profile, plain, ca=True)
     report = read_report(run, tmp / "report", f"mutant {mutant.name}")

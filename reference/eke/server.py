@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Final
 
 from reference.admission import Admission, Refusal
-from reference.closing import close_at_once
+from reference.closing import close_at_once, reset_on_close
 from reference.eke.handshake import (
     Established,
     HandshakeEvent,
@@ -225,7 +225,9 @@ class EkeServer:
         # the client's verdict matches what was stored. Then cut what still hangs.
         for how, wait in ((socket.SHUT_RD, 2.0), (socket.SHUT_RDWR, 2.0)):
             with self._lock:
-                for sock in self._connections.values():
+                for conn_id, sock in self._connections.items():
+                    if conn_id in self._receiving:  # the put is cut: its sender told at once
+                        reset_on_close(sock)
                     with contextlib.suppress(OSError):
                         sock.shutdown(how)
             deadline = time.monotonic() + wait

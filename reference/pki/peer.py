@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives import serialization
 
 from reference.admission import Admission, Refusal
 from reference.app import AppConfig
+from reference.closing import reset_on_close
 from reference.errors import ErrorCode
 from reference.frames import DEFAULT_MAX_PAYLOAD
 from reference.messages import ErrorFrame, encode_message
@@ -228,12 +229,14 @@ class PeerServer:
             (socket.SHUT_RDWR, 2.0, True),
         ):
             with self._admission_lock:
-                handles = [
-                    h
-                    for key, h in self._handles.items()
-                    if h is not None
-                    and (all_of_them or not getattr(self._responders.get(key), "receiving", False))
-                ]
+                handles = []
+                for key, h in self._handles.items():
+                    receiving = getattr(self._responders.get(key), "receiving", False)
+                    if h is None or not (all_of_them or not receiving):
+                        continue
+                    if receiving:  # past the grace: the put is cut, its sender told at once
+                        reset_on_close(h)
+                    handles.append(h)
             for handle in handles:
                 with contextlib.suppress(OSError):
                     handle.shutdown(how)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from reference.closing import close_gracefully
+from reference.closing import close_gracefully, reset_on_close
 from reference.pki.tls import client_context, close_tls, server_context
 from reference.tests import test_pki
 
@@ -147,3 +147,25 @@ def test_tls_close_after_refusing_data_still_delivers_our_record_and_a_fin(
         raw_peer_sock.close()
     thread.join(TIMEOUT)
     assert not thread.is_alive() and not errors, errors
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["fin", "reset"])
+def test_reset_on_close_turns_the_close_into_a_reset(
+    pair: tuple[socket.socket, socket.socket], reset: bool
+) -> None:
+    """A put our shutdown cuts [APP-STORE-3]: with reset_on_close, our close reaches the
+    sender as a reset even with nothing unread on our side, so a sender stalled on a
+    full window learns at once; without it (every other close), a FIN."""
+    ours, peer = pair
+    peer.sendall(b"D" * PENDING)
+    got = 0
+    while got < PENDING:  # read all of it: nothing unread that would reset anyway
+        got += len(ours.recv(PENDING - got))
+    if reset:
+        reset_on_close(ours)
+    close_gracefully(ours, linger=0.0)
+    if reset:  # the reset is already here: the sender's next send fails
+        with pytest.raises((ConnectionResetError, BrokenPipeError)):
+            peer.send(b"D")
+    else:  # a FIN: the next send still goes out (what answers it comes later)
+        assert peer.send(b"D") == 1

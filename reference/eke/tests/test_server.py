@@ -19,6 +19,7 @@ import pytest
 from reference.eke import crypto
 from reference.eke.client import (
     ClientConfig,
+    ClientError,
     EkeClient,
     LoginFailed,
     Throttled,
@@ -34,6 +35,7 @@ from reference.eke.transport import close_gracefully, run_handshake
 from reference.errors import ErrorCode
 from reference.frames import NEED_DATA, encode_frame
 from reference.messages import ErrorFrame, decode_message
+from reference.share import PARTIAL_PREFIX
 from reference.tests.close_watcher import CloseWatcher
 
 PASSWORDS = {"alice": "alice's password", "bob": "bob's password"}
@@ -612,3 +614,40 @@ def test_a_close_during_the_login_is_reported_as_server_busy(
     finally:
         closer.join(5)
         listener.close()
+
+
+@pytest.mark.req("APP-STORE-3", "APP-STORE-5")
+def test_a_server_stopped_mid_put_keeps_client_and_disk_consistent(
+    tmp_path: Path, pw: Callable[[str, str], bytes]
+) -> None:
+    """SIGTERM's shutdown with a short grace while a large put is arriving: the client is
+    told promptly (a DONE, an EROR or a reset — never left sending into a closed window
+    until its idle timeout), and what it was told matches the inbox [APP-STORE-5]."""
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(1024 * 1024) * 96)
+    (tmp_path / "srv").mkdir()
+    with running_server(
+        tmp_path / "srv", pw, max_file_size=256 * 1024 * 1024, shutdown_grace=0.1
+    ) as srv:
+        outcome: list[object] = []
+
+        def put() -> None:
+            try:
+                with client(srv, pw) as c:
+                    outcome.append(c.put(big))
+            except (ClientError, OSError) as exc:
+                outcome.append(exc)
+
+        sender = threading.Thread(target=put, daemon=True)
+        sender.start()
+        deadline = time.monotonic() + 20.0
+        tick = threading.Event()
+        while not leftovers(srv.inbox) and sender.is_alive() and time.monotonic() < deadline:
+            tick.wait(0.02)
+        assert leftovers(srv.inbox) or not sender.is_alive(), "no put started"
+        srv.server.shutdown()
+        sender.join(8.0)  # the client's idle timeout is 10 s: it must not be what ends it
+        assert outcome, "the client was not told in time that the put ended"
+        stored = (srv.inbox / "big.bin").exists()
+        assert stored == (outcome[0] == "big.bin"), (stored, outcome)
+        assert not [n for n in leftovers(srv.inbox) if n.startswith(PARTIAL_PREFIX)]
