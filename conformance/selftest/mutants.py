@@ -153,6 +153,12 @@ from conformance.selftest.mutants_blind22b_eke import MUTANTS as _BLIND22B_EKE
 from conformance.selftest.mutants_blind22b_ini import MUTANTS as _BLIND22B_INI
 from conformance.selftest.mutants_blind22b_ops import MUTANTS as _BLIND22B_OPS
 from conformance.selftest.mutants_blind22b_pki import MUTANTS as _BLIND22B_PKI
+from conformance.selftest.mutants_blind23_ca import MUTANTS as _BLIND23_CA
+from conformance.selftest.mutants_blind23_client import MUTANTS as _BLIND23_CLIENT
+from conformance.selftest.mutants_blind23_eke import MUTANTS as _BLIND23_EKE
+from conformance.selftest.mutants_blind23_ini import MUTANTS as _BLIND23_INI
+from conformance.selftest.mutants_blind23_ops import MUTANTS as _BLIND23_OPS
+from conformance.selftest.mutants_blind23_pki import MUTANTS as _BLIND23_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -611,6 +617,12 @@ MUTANTS += _LEAD19
 MUTANTS += _LEAD20
 MUTANTS += _LEAD21
 MUTANTS += _LEAD22
+MUTANTS += _BLIND23_EKE
+MUTANTS += _BLIND23_PKI
+MUTANTS += _BLIND23_CLIENT
+MUTANTS += _BLIND23_INI
+MUTANTS += _BLIND23_CA
+MUTANTS += _BLIND23_OPS
 MUTANTS += _BLIND16_CLIENT
 MUTANTS += _BLIND16_CA
 _BY_NAME = {m.name: m for m in MUTANTS}
