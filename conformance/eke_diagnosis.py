@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from Crypto.Hash import SHA256
 
 from conformance import eke
-from conformance.wire import ReceivedFrame
+from conformance.wire import Closed, ReceivedFrame
 
 __all__ = [
     "ClientVariant",
@@ -348,13 +348,24 @@ def diagnose_c4(client: eke.ClientHandshake, message: dict[str, object]) -> Diag
 
 
 def diagnose_refused_c3(event: object) -> Diagnosis | None:
-    """A server that proved the password with C2 and then refuses the suite's honest C3
-    with `EROR auth_failed` breaks EKE-HS-6 (C3 was right: the keys are C2's)."""
-    if isinstance(event, ReceivedFrame) and event.error_name == "auth_failed":
+    """What a server that proved the password with C2 did instead of EKE4, answering the
+    suite's honest EKE3 (C3 was right: the keys are C2's): EKE-HS-6 says it MUST send
+    EKE4. `EROR auth_failed`, another `EROR`, another frame, an EKE4 that is not JSON, or
+    a close with nothing are judged; `EROR timeout` is not (the handshake timeout, LIM-1,
+    may have run out), nor is silence (a slow machine looks the same)."""
+    honest = "the suite's honest EKE3, although its own C2 had proved the same password and keys"
+    if isinstance(event, ReceivedFrame):
+        if event.type == b"EROR":
+            name = event.error_name
+            if name == "timeout":
+                return None
+            return Diagnosis("EKE-HS-6", f"the server answered {honest} with EROR {name}")
+        kind = event.type.decode("ascii", "replace")
+        what = "an EKE4 that is not a JSON object" if event.type == b"EKE4" else kind
+        return Diagnosis("EKE-HS-6", f"the server answered {honest} with {what}, not EKE4")
+    if isinstance(event, Closed):
         return Diagnosis(
-            "EKE-HS-6",
-            "the server answered the suite's honest EKE3 with EROR auth_failed, although its "
-            "own C2 had proved the same password and keys",
+            "EKE-HS-6", f"the server closed ({event.kind}) with no EKE4 and no EROR after {honest}"
         )
     return None
 

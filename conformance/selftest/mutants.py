@@ -186,6 +186,7 @@ from conformance.selftest.mutants_lead19 import MUTANTS as _LEAD19
 from conformance.selftest.mutants_lead20 import MUTANTS as _LEAD20
 from conformance.selftest.mutants_lead21 import MUTANTS as _LEAD21
 from conformance.selftest.mutants_lead22 import MUTANTS as _LEAD22
+from conformance.selftest.mutants_lead23 import MUTANTS as _LEAD23
 from conformance.selftest.mutants_observable import MUTANTS as _OBSERVABLE
 from conformance.selftest.mutants_pki import MUTANTS as _PKI
 from conformance.selftest.mutants_reliability import MUTANTS as _RELIABILITY
@@ -623,6 +624,7 @@ MUTANTS += _BLIND23_CLIENT
 MUTANTS += _BLIND23_INI
 MUTANTS += _BLIND23_CA
 MUTANTS += _BLIND23_OPS
+MUTANTS += _LEAD23
 MUTANTS += _BLIND16_CLIENT
 MUTANTS += _BLIND16_CA
 _BY_NAME = {m.name: m for m in MUTANTS}
