@@ -61,7 +61,8 @@ NOT_OBSERVABLE = frozenset(
     {
         # Each reason was re-checked (brief B9): the wire, a command the suite runs, or a
         # declared fact (restart command, share, table bound) cannot show these.
-        "EKE-PW-2",  # the server's password store on its disk (content, mode 0600)
+        # (EKE-PW-2, the password store's mode and its copies, is judged from /proc for
+        # an eke server on the suite's machine: test_ops_eke_store_files.py.)
         "EKE-KS-5",  # a SHOULD: erasing x, y, Z, PRK from the endpoint's own memory
         "EKE-THR-3",  # what the server writes to its log, not to a peer
         # (CA-ENR-5, how the CA stores passwords, is observable in one part only: a hash

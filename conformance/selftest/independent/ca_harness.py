@@ -137,6 +137,11 @@ CA_FILES = (
     "test_ca_case_insensitive_head_tokens.py",  # B140 (round 22b)
     "test_ca_rsa_public_exponents.py",  # B140 (round 22b)
     "test_ca_csr_attributes_ignored.py",  # B140 (round 22b)
+    "test_ca_throttle_request_spellings.py",  # B146 (round 23)
+    "test_ca_possession_own_key.py",  # B146 (round 23)
+    "test_ca_duplicate_members.py",  # B146 (round 23)
+    "test_ca_rsa_exponent_range.py",  # B146 (round 23)
+    "test_ca_login_not_inherited.py",  # B146 (round 23)
 )
 
 # The CA under test, like a peer under test: its process and its target file.

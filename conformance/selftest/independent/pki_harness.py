@@ -316,6 +316,12 @@ PKI_FILES = (
     "test_pki_initiator_json_spellings.py",  # B134 (round 22)
     "test_pki_initiator_eror_names_for_people.py",  # B134 (round 22)
     "test_app_put_entry_before_done.py",  # B137 (round 22b)
+    "test_app_put_folded_separators.py",  # B143 (round 23)
+    "test_app_put_large_verification.py",  # B143 (round 23)
+    "test_app_put_later_data_frame_bounds.py",  # B143 (round 23)
+    "test_pki_allow_list_pipelined.py",  # B143 (round 23)
+    "test_client_pki_retry_after_refusal.py",  # B145 (round 23)
+    "test_ops_pki_restart_rules.py",  # B147 (round 23): SKIPs without [pki] restart_cmd
 )
 
 

@@ -83,6 +83,7 @@ def test_enroll_sh_is_conformant(
         "test_enroll_refusal_ends.py",  # B124 (round 21)
         "test_enroll_answer_alias_elsewhere.py",  # B128 (round 21b)
         "test_enroll_answer_in_pieces.py",  # B128 (round 21b)
+        "test_enroll_root_kept_from_user.py",  # B145 (round 23)
     )
     args = [*(str(PACKAGE / f) for f in files), "--target-config", str(target_file)]
     run = run_suite([*args, "--no-rerun"], tmp / "report", timeout=600)
