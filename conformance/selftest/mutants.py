@@ -159,6 +159,11 @@ from conformance.selftest.mutants_blind23_eke import MUTANTS as _BLIND23_EKE
 from conformance.selftest.mutants_blind23_ini import MUTANTS as _BLIND23_INI
 from conformance.selftest.mutants_blind23_ops import MUTANTS as _BLIND23_OPS
 from conformance.selftest.mutants_blind23_pki import MUTANTS as _BLIND23_PKI
+from conformance.selftest.mutants_blind23b_ca import MUTANTS as _BLIND23B_CA
+from conformance.selftest.mutants_blind23b_client import MUTANTS as _BLIND23B_CLIENT
+from conformance.selftest.mutants_blind23b_eke import MUTANTS as _BLIND23B_EKE
+from conformance.selftest.mutants_blind23b_ini import MUTANTS as _BLIND23B_INI
+from conformance.selftest.mutants_blind23b_pki import MUTANTS as _BLIND23B_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -625,6 +630,11 @@ MUTANTS += _BLIND23_INI
 MUTANTS += _BLIND23_CA
 MUTANTS += _BLIND23_OPS
 MUTANTS += _LEAD23
+MUTANTS += _BLIND23B_EKE
+MUTANTS += _BLIND23B_PKI
+MUTANTS += _BLIND23B_CLIENT
+MUTANTS += _BLIND23B_INI
+MUTANTS += _BLIND23B_CA
 MUTANTS += _BLIND16_CLIENT
 MUTANTS += _BLIND16_CA
 _BY_NAME = {m.name: m for m in MUTANTS}
