@@ -272,7 +272,10 @@ class EmbeddedReference:
         if profile == "eke":
             saved, self.launcher = self.launcher, launcher
             try:
-                restarted = restarted.with_changes(eke_unlock_cmd=self._eke_unlock_cmd(name))
+                restarted = restarted.with_changes(
+                    eke_unlock_cmd=self._eke_unlock_cmd(name),
+                    eke_server_log=self.workdir / "logs" / f"{name}.log",
+                )
             finally:
                 self.launcher = saved
             self._eke = restarted
@@ -474,6 +477,8 @@ class EmbeddedReference:
             extra=dict(_SHARE_FACTS),
             restart_cmd=_restart_cmd(server.pid),
             eke_unlock_cmd=self._eke_unlock_cmd("eke-serve"),
+            # EKE-THR-3: the server's output, copied by its launcher into this file.
+            eke_server_log=self.workdir / "logs" / "eke-serve.log",
         )
 
     def _eke_unlock_cmd(self, name: str) -> str:

@@ -64,7 +64,8 @@ NOT_OBSERVABLE = frozenset(
         # (EKE-PW-2, the password store's mode and its copies, is judged from /proc for
         # an eke server on the suite's machine: test_ops_eke_store_files.py.)
         "EKE-KS-5",  # a SHOULD: erasing x, y, Z, PRK from the endpoint's own memory
-        "EKE-THR-3",  # what the server writes to its log, not to a peer
+        # (EKE-THR-3, what the server logs, is judged from the log file a target declares,
+        # `[eke] server_log`: test_eke_server_log_secrets.py; SKIP where none is declared.)
         # (CA-ENR-5, how the CA stores passwords, is observable in one part only: a hash
         # that reads part of a long password; its salt and constant-time compare are not.
         # CA-ENR-12 and CA-ENR-18, the enrolment client's duties, are judged through a

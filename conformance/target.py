@@ -25,6 +25,7 @@ it belongs elsewhere, where (`TARGET_FILE_KEYS`); conformance/README.md document
                 {user = "bob", password_file = "bob.pw"}]
     restart_cmd = "systemctl restart my-eke"   # EKE-THR-8 (optional): same host:port
     unlock_cmd = "my-eke-admin unlock {user}"  # EKE-THR-11 (optional): lifts a hard lock
+    server_log = "/var/log/my-eke.log"         # EKE-THR-3 (optional): the server's log file
     [pki]
     root = "root.pem"
     ca_key = "root.key"             # lab mode: the suite mints certificates
@@ -208,6 +209,9 @@ class Target:
     # EKE-THR-11: the command (no shell; `{user}` replaced) that unlocks a hard-locked user
     # name of the sft-eke server, run while it serves (`[eke] unlock_cmd`).
     eke_unlock_cmd: str | None = None
+    # EKE-THR-3: the file the sft-eke server writes its log to (`[eke] server_log`), read
+    # by test_eke_server_log_secrets.py after logins it makes (None: not declared, SKIP).
+    eke_server_log: Path | None = None
     # A command (no shell; split like a command line) that restarts the server on the same
     # host:port: sft-eke's for EKE-THR-8 (failure counts survive a restart), sft-pki's
     # responder's for APP-STORE-3 (its start-up sweep of the inbox); `[eke]`/`[pki]`
@@ -339,6 +343,8 @@ class Target:
                 lines.append(f"restart_cmd = {_toml_str(self.restart_cmd)}")
             if self.eke_unlock_cmd:
                 lines.append(f"unlock_cmd = {_toml_str(self.eke_unlock_cmd)}")
+            if self.eke_server_log is not None:
+                lines.append(f"server_log = {_toml_str(str(self.eke_server_log))}")
         pki = []
         if self.root is not None:
             pki.append(f"root = {_toml_str(str(self.root))}")
@@ -433,7 +439,7 @@ TARGET_FILE_KEYS: Mapping[str, frozenset[str]] = {
             "legacy",
         }
     ),
-    "eke": frozenset({"accounts", "restart_cmd", "unlock_cmd"}),
+    "eke": frozenset({"accounts", "restart_cmd", "unlock_cmd", "server_log"}),
     "pki": frozenset(
         {
             "root",
@@ -526,6 +532,8 @@ def load_target_file(path: Path) -> dict[str, Any]:
         out["accounts"] = tuple(_account(a, base) for a in eke["accounts"])
     if "unlock_cmd" in eke:
         out["eke_unlock_cmd"] = str(eke["unlock_cmd"])
+    if "server_log" in eke:
+        out["eke_server_log"] = base / str(eke["server_log"])
     for key in ("root", "ca_key"):
         if key in pki:
             out[key] = base / str(pki[key])

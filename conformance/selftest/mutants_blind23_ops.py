@@ -14,7 +14,8 @@ Lens 1 — the seeds' flaws in disguise (a password equivalent where others can 
 - b23ops-eke-store-backup-readable: at start the server copies its password store to
   STORE.bak "before the schema script runs" with shutil.copyfile: the copy of every `pw`
   gets the umask's mode (0644), readable by every local user (EKE-PW-2).
-- b23ops-eke-log-key-id (kept, not registered: no target key shows a server's log): the
+- b23ops-eke-log-key-id (first unjudged: no target key showed a server's log; registered
+  after the lead added `[eke] server_log`, test_eke_server_log_secrets.py): the
   failed-login line carries a "key id", the first 4 bytes of the user's `pw` in hex: 32 bits
   against which an offline scrypt search tests guesses (EKE-THR-3).
 Lens 2 — only the common case of a MUST (the cold start, not the restart):
@@ -603,17 +604,15 @@ MUTANTS: tuple[Mutant, ...] = (
         "b23ops-eke-log-key-id",
         "eke",
         "EKE-THR-3",
-        "test_ops_eke_store_files.py",
+        "test_eke_server_log_secrets.py",
         "L1: the failed-login log line carries a 'key id', the first 4 bytes of the user's"
         " pw in hex: 32 bits against which an offline scrypt search tests guesses",
         _log_key_id,
     ),
 )
 
-# Blind, kept but not registered: no target key shows the suite a server's log (the embedded
-# reference's stderr is a pipe its harness drains), so no case can read what it logs. The
-# report proposes a key (`[eke] server_log`, a file the server's log goes to).
-NOT_OBSERVABLE: tuple[Mutant, ...] = tuple(
-    m for m in MUTANTS if m.name in ("b23ops-eke-log-key-id",)
-)
-MUTANTS = tuple(m for m in MUTANTS if m not in NOT_OBSERVABLE)
+# Blind, first kept unregistered: no target key showed the suite a server's log (the
+# embedded reference's output is a pipe its harness drains). The lead added one (`[eke]
+# server_log`: the embedded harness declares the file it copies that output to) and
+# test_eke_server_log_secrets.py, which catches it.
+NOT_OBSERVABLE: tuple[Mutant, ...] = ()

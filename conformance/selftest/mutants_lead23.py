@@ -12,6 +12,18 @@ now judges every other answer except `EROR timeout` (LIM-1 may have run out) and
                                     raises OSError) and the server closes with nothing
 - lead23-eke-c3-ok-internal         the success path raises an internal error (a check
                                     placed after the verification refuses every login)
+
+B147's b23ops-eke-log-key-id (a failed-login line with the first 4 bytes of pw) could not
+be judged: no target key showed the suite a server's log. `[eke] server_log` now names the
+file (the embedded harness declares the one it copies the server's output to), and
+test_eke_server_log_secrets.py reads what a failed and a successful login added to it. The
+other paths of the class:
+
+- lead23-eke-log-session-id         the success line carries a "session id" for operators
+                                    to match captures: the first 4 bytes of the server's
+                                    c2s record key, in hex
+- lead23-eke-log-store-key-debug    the success line carries the account's pw in base64
+                                    ("which store entry matched", for a migration)
 """
 
 from __future__ import annotations
@@ -46,6 +58,32 @@ def _c3_ok_internal() -> None:
     )
 
 
+_LOGIN_LINE = 'log.info("login user=%s address=%s", _shown(established.user), address)'
+
+
+def _log_on_success(extra: str) -> None:
+    _patch_source(
+        _module("reference.eke.server").EkeServer,
+        "_handshake",
+        (
+            _LOGIN_LINE,
+            'log.info("login user=%s address=%s %s", _shown(established.user), address, '
+            + extra
+            + ")",
+        ),
+    )
+
+
+def _log_session_id() -> None:
+    _log_on_success('"session=" + established.keys.key_c2s[:4].hex()')
+
+
+def _log_store_key_debug() -> None:
+    _log_on_success(
+        '"entry=" + __import__("base64").b64encode(self.store.key_for(established.user)).decode()'
+    )
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="lead23-eke-c3-ok-closes-silently",
@@ -67,5 +105,25 @@ MUTANTS: tuple[Mutant, ...] = (
         description="after a verified EKE3 the server's success path raises an internal error"
         " (a session table 'full'): no EKE4 for any login",
         apply=_c3_ok_internal,
+    ),
+    Mutant(
+        name="lead23-eke-log-session-id",
+        group=_GROUP,
+        profile="eke",
+        requirement="EKE-THR-3",
+        test_file="test_eke_server_log_secrets.py",
+        description="the successful-login log line carries a 'session id': the first 4 bytes"
+        " of the c2s record key in hex",
+        apply=_log_session_id,
+    ),
+    Mutant(
+        name="lead23-eke-log-store-key-debug",
+        group=_GROUP,
+        profile="eke",
+        requirement="EKE-THR-3",
+        test_file="test_eke_server_log_secrets.py",
+        description="the successful-login log line carries the matched store entry, the"
+        " user's pw in base64",
+        apply=_log_store_key_debug,
     ),
 )

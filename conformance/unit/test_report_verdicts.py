@@ -16,7 +16,7 @@ _SPEC = """
 - **[EKE-HS-11]** The server MUST close after EKE4 fails.
 - **[LEG-EKE-1]** *Password in clear.* It MUST be flagged.
 - **[LIM-5]** A responder MUST keep serving other connections.
-- **[EKE-PW-2]** The server MUST store `pw`, never the password.
+- **[EKE-REC-7]** A sender MUST NOT seal more than 2^34 AES blocks under one key.
 """
 
 
@@ -90,12 +90,12 @@ def test_coverage_counts_only_judged_musts() -> None:
     ]
     report = _report(cases, ["eke"])
     cov = report["coverage"]
-    assert cov["musts"] == 6  # FRM-1, EKE-REC-6, EKE-PW-3, EKE-HS-11, LIM-5, EKE-PW-2
+    assert cov["musts"] == 6  # FRM-1, EKE-REC-6, EKE-PW-3, EKE-HS-11, LIM-5, EKE-REC-7
     assert cov["musts_tested"] == 1
     assert sorted(cov["untested"]) == ["EKE-HS-11", "EKE-REC-6", "LIM-5"]
     assert cov["gaps"] == ["EKE-PW-3"]
-    assert cov["not_observable"] == ["EKE-PW-2"]
-    assert _reqs(report)["EKE-PW-2"]["verdict"] == "NOT-OBSERVABLE"
+    assert cov["not_observable"] == ["EKE-REC-7"]
+    assert _reqs(report)["EKE-REC-7"]["verdict"] == "NOT-OBSERVABLE"
     md = reporting.render_markdown(report)
     assert "**untested**" in md and "*not observable on the wire*" in md
 
