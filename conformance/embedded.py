@@ -640,6 +640,8 @@ class EmbeddedReference:
             ca_unlock_cmd=f"{admin} user unlock {{alias}} --dir {ca_dir_arg}",
             # CA-ENR-20: `sft ca serve` re-executes itself on SIGHUP, keeping its socket.
             ca_restart_cmd=_restart_cmd(ca.pid),
+            # CA-ENR-5: the CA's output, copied by its launcher into this file.
+            ca_log=self.workdir / "logs" / f"{ca.name}.log",
             # APP-STORE-3: `sft peer serve` re-executes itself on SIGHUP, keeping its socket.
             restart_cmd=_restart_cmd(peer.pid),
             # The reference's enrolment client (test_enroll_client.py runs it against the

@@ -34,6 +34,7 @@ it belongs elsewhere, where (`TARGET_FILE_KEYS`); conformance/README.md document
     responder_alias = "alice"
     allow = ["suite", "carol"]      # the responder's allow list, exactly (optional)
     ca_restart_cmd = "systemctl restart my-ca"  # CA-ENR-20 (optional): same URL
+    ca_log = "/var/log/my-ca.log"   # CA-ENR-5 (optional): the CA's log file
     restart_cmd = "systemctl restart my-peer"   # APP-STORE-3 (optional): same host:port
     [pki.identities]                # certificates the suite may present (e.g. one revoked)
     revoked = {cert = "revoked.pem", key = "revoked.key"}
@@ -220,6 +221,9 @@ class Target:
     # sft-pki: a command (no shell) that restarts the CA on the same URL, for CA-ENR-20
     # (its failure counts and running backoffs survive a restart).
     ca_restart_cmd: str | None = None
+    # CA-ENR-5: the file the CA writes its log to (`[pki] ca_log`), read by
+    # test_ca_log_no_password.py after logins it makes (None: not declared, SKIP).
+    ca_log: Path | None = None
     # Identities the suite already holds (embedded: enrolled through the reference CA):
     # alias -> (certificate PEM path, key PEM path).
     identities: dict[str, tuple[Path, Path]] = field(default_factory=dict)
@@ -366,6 +370,8 @@ class Target:
         ):
             if command:
                 pki.append(f"{key} = {_toml_str(command)}")
+        if self.ca_log is not None:
+            pki.append(f"ca_log = {_toml_str(str(self.ca_log))}")
         if self.enroll:
             enrolees = ", ".join(
                 f"{{user = {_toml_str(a.user)}, "
@@ -453,6 +459,7 @@ TARGET_FILE_KEYS: Mapping[str, frozenset[str]] = {
             "ca_revoke_cmd",
             "ca_unlock_cmd",
             "ca_restart_cmd",
+            "ca_log",
             "restart_cmd",
         }
     ),
@@ -550,6 +557,8 @@ def load_target_file(path: Path) -> dict[str, Any]:
     for key in ("ca_user_add_cmd", "ca_revoke_cmd", "ca_unlock_cmd", "ca_restart_cmd"):
         if key in pki:
             out[key] = str(pki[key])
+    if "ca_log" in pki:
+        out["ca_log"] = base / str(pki["ca_log"])
     identities = _table(pki, "identities", path)
     for value in identities.values():
         if not isinstance(value, dict):

@@ -24,6 +24,16 @@ other paths of the class:
                                     c2s record key, in hex
 - lead23-eke-log-store-key-debug    the success line carries the account's pw in base64
                                     ("which store entry matched", for a migration)
+
+The CA receives passwords themselves (inside TLS); the seed's CA kept them as typed. SPEC
+CA-ENR-5 now says a password a login sends, right or wrong, is written nowhere but as its
+salted hash; `[pki] ca_log` names the CA's log file and test_ca_log_no_password.py reads
+what a wrong and a right login added to it:
+
+- lead23-ca-log-tried-password      the failed-login line quotes the password tried ("to
+                                    help users who mistyped")
+- lead23-ca-log-issued-login        the issuance line records the login that earned it,
+                                    password included, for an audit trail
 """
 
 from __future__ import annotations
@@ -84,6 +94,38 @@ def _log_store_key_debug() -> None:
     )
 
 
+_FAILED_LINE = '_log(f"failed login for {alias[:64]!r} from {self.client_address[0]}")'
+_ISSUED_LINE = '_log(f"issued certificate {cert.serial_number:x} to {alias}")'
+
+
+def _ca_handler() -> object:
+    return _module("reference.pki.ca_server")._Handler
+
+
+def _ca_log_tried_password() -> None:
+    _patch_source(
+        _ca_handler(),
+        "_enroll",
+        (
+            _FAILED_LINE,
+            '_log(f"failed login for {alias[:64]!r} from {self.client_address[0]}'
+            ' (tried {password!r})")',
+        ),
+    )
+
+
+def _ca_log_issued_login() -> None:
+    _patch_source(
+        _ca_handler(),
+        "_enroll",
+        (
+            _ISSUED_LINE,
+            '_log(f"issued certificate {cert.serial_number:x} to {alias}'
+            ' (login {alias}:{password})")',
+        ),
+    )
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="lead23-eke-c3-ok-closes-silently",
@@ -125,5 +167,26 @@ MUTANTS: tuple[Mutant, ...] = (
         description="the successful-login log line carries the matched store entry, the"
         " user's pw in base64",
         apply=_log_store_key_debug,
+    ),
+    Mutant(
+        name="lead23-ca-log-tried-password",
+        group=_GROUP,
+        profile="pki",
+        requirement="CA-ENR-5",
+        test_file="test_ca_log_no_password.py",
+        description="the CA's failed-login log line quotes the password tried",
+        apply=_ca_log_tried_password,
+        ca=True,
+    ),
+    Mutant(
+        name="lead23-ca-log-issued-login",
+        group=_GROUP,
+        profile="pki",
+        requirement="CA-ENR-5",
+        test_file="test_ca_log_no_password.py",
+        description="the CA's issuance log line records the login that earned it, password"
+        " included",
+        apply=_ca_log_issued_login,
+        ca=True,
     ),
 )
