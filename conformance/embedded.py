@@ -261,6 +261,7 @@ class EmbeddedReference:
             restarted = target.with_changes(
                 ca_url=f"https://{server.host}:{server.port}",
                 ca_restart_cmd=_restart_cmd(server.pid),
+                ca_log=self.workdir / "logs" / f"{name}.log",
             )
         else:
             restarted = target.with_changes(

@@ -252,6 +252,7 @@ def start_independent_ca(base: Target, workdir: Path, *, faults: str = "") -> In
         ca_unlock_cmd=f"{prefix} unlock {{alias}} --dir {store_arg}",  # CA-ENR-19
         # The embedded CA's restart command restarts the reference, not ca1 (CA-ENR-20).
         ca_restart_cmd=None,
+        ca_log=workdir / "ca1-serve.log",  # its output, as launch_server copies it
         limits=limits,
         embedded=False,
     )

@@ -390,6 +390,7 @@ def start_independent_ca(base: Target, workdir: Path, *, faults: str = "") -> In
         ca_revoke_cmd=f"{prefix} revoke {{alias}} --dir {store_arg}",
         ca_unlock_cmd=f"{prefix} user unlock {{alias}} --dir {store_arg}",  # CA-ENR-19
         ca_restart_cmd=hup_restart_command(proc.pid, log),
+        ca_log=log,  # its output, as launch_server copies it
         limits=limits,
         embedded=False,
     )

@@ -221,6 +221,7 @@ def start_independent_ca(base: Target, workdir: Path, *, faults: str = "") -> In
         ca_unlock_cmd=None,  # ca3 has none; the embedded one unlocks the reference
         # ca3 re-executes itself on SIGHUP on the same listening socket (CA-ENR-20).
         ca_restart_cmd=hup_restart_command(proc.pid, log),
+        ca_log=log,  # its output, as launch_server copies it
         limits=limits,
         embedded=False,
     )

@@ -74,6 +74,7 @@ def start_independent(
         argv, name="eke2", log=log, env=fault_env(faults), ready_timeout=_READY_TIMEOUT
     )
     target = Target(
+        eke_server_log=log,  # its output, as launch_server copies it
         profile="eke",
         host=process.host,
         port=process.port,
