@@ -142,6 +142,9 @@ CA_FILES = (
     "test_ca_duplicate_members.py",  # B146 (round 23)
     "test_ca_rsa_exponent_range.py",  # B146 (round 23)
     "test_ca_login_not_inherited.py",  # B146 (round 23)
+    "test_ca_log_no_password.py",  # lead (round 23): its declared ca_log
+    "test_ca_no_second_secret.py",  # B152 (round 23b)
+    "test_ca_enrolled_alias_throttled.py",  # B152 (round 23b)
 )
 
 # The CA under test, like a peer under test: its process and its target file.

@@ -322,6 +322,11 @@ PKI_FILES = (
     "test_pki_allow_list_pipelined.py",  # B143 (round 23)
     "test_client_pki_retry_after_refusal.py",  # B145 (round 23)
     "test_ops_pki_restart_rules.py",  # B147 (round 23): SKIPs without [pki] restart_cmd
+    "test_app_relative_link_escapes.py",  # B149 (round 23b)
+    "test_app_put_oversize_control.py",  # B149 (round 23b)
+    "test_client_pki_large_get_integrity.py",  # B151 (round 23b)
+    "test_client_pki_put_split_answers.py",  # B151 (round 23b)
+    "test_client_pki_control_bytes.py",  # B151 (round 23b)
 )
 
 
