@@ -19,44 +19,18 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
-import time
-from pathlib import Path
 
 import pytest
 
 from conformance import ca_support as ca
+from conformance.log_files import SETTLE_WAIT, added_since, settled, size
 from conformance.plugin import inconclusive
 from conformance.target import Account, Target
 from conformance.wire import ConformanceFailure
 
 pytestmark = [pytest.mark.profile("pki"), pytest.mark.side("ca")]
 
-_SETTLE_WAIT = 5.0  # seconds at most for the log to take the logins
-_QUIET = 0.3  # seconds without growth: the log has taken what it will write
 _MIN_PASSWORD = 8  # shorter passwords could appear in a log by chance: not searched
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
-def _settled(path: Path, start: int) -> bool:
-    """Waits (bounded) until the log grew past `start` and then stopped growing."""
-    tick = threading.Event()
-    deadline = time.monotonic() + _SETTLE_WAIT
-    last, quiet_since = _size(path), time.monotonic()
-    while time.monotonic() < deadline:
-        tick.wait(0.05)
-        now = _size(path)
-        if now != last:
-            last, quiet_since = now, time.monotonic()
-        elif last > start and time.monotonic() - quiet_since >= _QUIET:
-            return True
-    return _size(path) > start
 
 
 @pytest.mark.req("CA-ENR-5")
@@ -73,21 +47,19 @@ def test_the_cas_log_holds_no_password_a_login_sent(pki_target: Target) -> None:
     wrong = f"wrong-{secrets.token_urlsafe(12)}"
     csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, account.user)))
     source = ca.sources(pki_target).fresh()
-    start = _size(log)
+    start = size(log)
     refused = ca.enrol(pki_target, account.user, wrong, csr, source=source)
     if refused.status != 401:
         inconclusive(f"the wrong password was answered {refused.status}, not 401")
     accepted = ca.enrol(pki_target, account.user, account.password, csr, source=source)
     if accepted.status != 200:
         inconclusive(f"the right password was answered {accepted.status}, not 200")
-    if not _settled(log, start):
+    if not settled(log, start):
         inconclusive(
-            f"{log} gained nothing within {_SETTLE_WAIT:g} s of two logins: the file the "
+            f"{log} gained nothing within {SETTLE_WAIT:g} s of two logins: the file the "
             "target declares is not where this CA logs them"
         )
-    with log.open("rb") as fh:
-        fh.seek(start)
-        added = fh.read()
+    added = added_since(log, start)
     needles: dict[str, bytes] = {}
     sent = (("the wrong password", wrong), ("the right password", account.password))
     for label, password in sent:

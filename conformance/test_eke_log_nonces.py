@@ -30,16 +30,15 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from conformance import eke
 from conformance.eke_channel import password_key_cached
 from conformance.eke_support import PartialHandshake, SourceAddresses, start_handshake
+from conformance.log_files import SETTLE_WAIT, added_since, settled, size
 from conformance.plugin import inconclusive
 from conformance.target import Target
-from conformance.test_eke_server_log_secrets import _SETTLE_WAIT, _settled, _size
 from conformance.wire import (
     ConformanceFailure,
     ExpectError,
@@ -115,7 +114,7 @@ def test_no_nonce_key_or_digest_of_one_in_the_log_on_any_login_path(
     pw = password_key_cached(account.password, account.user)
     timeout = _timeout(eke_target)
     source = eke_sources.fresh() if eke_sources.loopback else None
-    start = _size(log)
+    start = size(log)
     secrets: dict[str, bytes] = {}
     handshakes: list[PartialHandshake] = []
 
@@ -173,12 +172,12 @@ def test_no_nonce_key_or_digest_of_one_in_the_log_on_any_login_path(
     finally:
         for hs in handshakes:
             hs.close()
-    if not _settled(log, start):
+    if not settled(log, start):
         inconclusive(
-            f"{log} gained nothing within {_SETTLE_WAIT:g} s of three logins: the file the "
+            f"{log} gained nothing within {SETTLE_WAIT:g} s of three logins: the file the "
             "target declares is not where this server logs them"
         )
-    added = _read_from(log, start)
+    added = added_since(log, start)
     found: list[str] = []
     for label, value in secrets.items():
         for form, needle in _forms(label, value).items():
@@ -194,8 +193,3 @@ def test_no_nonce_key_or_digest_of_one_in_the_log_on_any_login_path(
             "the log holds " + ", ".join(found[:8]) + (" ..." if len(found) > 8 else ""),
         )
 
-
-def _read_from(path: Path, start: int) -> bytes:
-    with path.open("rb") as fh:
-        fh.seek(start)
-        return fh.read()

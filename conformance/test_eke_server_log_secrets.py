@@ -17,15 +17,13 @@ whole or their first 4 bytes in hex). SKIP when the target declares no log file.
 from __future__ import annotations
 
 import base64
-import threading
-import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from conformance.eke_channel import EkeChannel, password_key_cached
 from conformance.eke_support import SourceAddresses
+from conformance.log_files import SETTLE_WAIT, added_since, settled, size
 from conformance.plugin import inconclusive
 from conformance.target import Target
 from conformance.test_eke_throttling import _fail_once
@@ -35,32 +33,8 @@ __all__: list[str] = []
 
 pytestmark = [pytest.mark.profile("eke")]
 
-_SETTLE_WAIT = 5.0  # seconds at most for the log to take the logins
-_QUIET = 0.3  # seconds without growth: the log has taken what it will write
 _MIN_PASSWORD = 8  # shorter passwords could appear in a log by chance: not searched
 _KEYS = ("z", "prk", "kcs", "kcc", "key_c2s", "iv_c2s", "key_s2c", "iv_s2c")
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
-def _settled(path: Path, start: int) -> bool:
-    """Waits (bounded) until the log grew past `start` and then stopped growing."""
-    tick = threading.Event()
-    deadline = time.monotonic() + _SETTLE_WAIT
-    last, quiet_since = _size(path), time.monotonic()
-    while time.monotonic() < deadline:
-        tick.wait(0.05)
-        now = _size(path)
-        if now != last:
-            last, quiet_since = now, time.monotonic()
-        elif last > start and time.monotonic() - quiet_since >= _QUIET:
-            return True
-    return _size(path) > start
 
 
 def _hex_forms(label: str, value: bytes) -> dict[str, bytes]:
@@ -85,20 +59,18 @@ def test_the_servers_log_holds_no_password_key_or_session_secret(
     if not eke_target.accounts:
         pytest.skip("needs an eke account (give --user and --password-file)")
     account = eke_target.accounts[-1]
-    start = _size(log)
+    start = size(log)
     source = eke_sources.fresh() if eke_sources.loopback else None
     _fail_once(eke_target, account.user, source)  # right name, wrong key: a failed login
     channel = eke_channel_factory(account)  # the success resets its count (EKE-THR-4)
     keys = channel.keys
     channel.close()
-    if not _settled(log, start):
+    if not settled(log, start):
         inconclusive(
-            f"{log} gained nothing within {_SETTLE_WAIT:g} s of a failed and a successful "
+            f"{log} gained nothing within {SETTLE_WAIT:g} s of a failed and a successful "
             "login: the file the target declares is not where this server logs them"
         )
-    with log.open("rb") as fh:
-        fh.seek(start)
-        added = fh.read()
+    added = added_since(log, start)
     pw = password_key_cached(account.password, account.user)
     needles = {
         "pw (raw)": pw,
