@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import secrets
 import shlex
 import socket
@@ -35,7 +36,9 @@ from conformance.wire import (
     RawConnection,
     ReceivedFrame,
     Transcript,
+    control,
     deadline_after,
+    error_payload,
 )
 from sftkit.client_run import ClientRun as ClientRunDone
 from sftkit.client_run import run_client as run_launch
@@ -135,6 +138,18 @@ def read_frame(raw: RawConnection, view: ServerView, timeout: float) -> Event:
     else:
         view.ended = event.describe()
     return event
+
+
+def answer_busy(raw: RawConnection, view: ServerView, retry_after: int, timeout: float) -> bool:
+    """The client's EKE1 answered `EROR busy` with `retry_after`, then its close read: a
+    login the client must retry on a new connection. False when no EKE1 came."""
+    event = read_frame(raw, view, timeout)
+    if not isinstance(event, ReceivedFrame) or event.type != b"EKE1":
+        return False
+    busy = json.loads(error_payload("busy", "suite: busy"))
+    raw.send_frame(b"EROR", control({**busy, "retry_after": retry_after}))
+    read_frame(raw, view, timeout)  # the client's close
+    return True
 
 
 def honest_eke2(
@@ -334,7 +349,7 @@ def client_bytes(view: ServerView) -> bytes:
     return b"".join(e.data for e in view.transcript.entries if e.direction == "recv")
 
 
-__all__ += ["client_bytes", "establish", "read_inner"]
+__all__ += ["answer_busy", "client_bytes", "establish", "read_inner"]
 
 
 # --- one run of the client under test against one behaviour of the hostile server ---------

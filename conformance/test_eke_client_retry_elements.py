@@ -21,7 +21,6 @@ not retry (it MAY give up) is not judged.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,7 @@ import pytest
 from conformance import eke
 from conformance.eke_hostile import (
     ServerView,
+    answer_busy,
     client_user,
     eke_pw,
     fresh_password,
@@ -43,8 +43,6 @@ from conformance.wire import (
     ConformanceFailure,
     RawConnection,
     ReceivedFrame,
-    control,
-    error_payload,
 )
 
 __all__: list[str] = []
@@ -78,12 +76,7 @@ class _Retry:
     def behaviour(self, raw: RawConnection, view: ServerView) -> None:
         self.connections += 1
         if self.connections == 1:
-            event = read_frame(raw, view, _TIMEOUT)
-            if not isinstance(event, ReceivedFrame) or event.type != b"EKE1":
-                return
-            busy = json.loads(error_payload("busy", "suite: busy"))
-            raw.send_frame(b"EROR", control({**busy, "retry_after": _RETRY_AFTER}))
-            read_frame(raw, view, _TIMEOUT)  # the client's close
+            answer_busy(raw, view, _RETRY_AFTER, _TIMEOUT)
             return
         if honest_eke2(raw, view, self.pw, _TIMEOUT, element_override=self.element) is None:
             return

@@ -21,7 +21,6 @@ A client that does not retry (it MAY give up) is not judged.
 
 from __future__ import annotations
 
-import json
 import secrets
 from pathlib import Path
 
@@ -30,6 +29,7 @@ import pytest
 from conformance import eke
 from conformance.eke_hostile import (
     ServerView,
+    answer_busy,
     client_user,
     eke_pw,
     fresh_password,
@@ -44,8 +44,6 @@ from conformance.wire import (
     ConformanceFailure,
     RawConnection,
     ReceivedFrame,
-    control,
-    error_payload,
 )
 
 __all__: list[str] = []
@@ -87,12 +85,7 @@ class _Retry:
         retry, pw, failure = self, self.pw, self.failure
         retry.connections += 1
         if retry.connections == 1:
-            event = read_frame(raw, view, _TIMEOUT)
-            if not isinstance(event, ReceivedFrame) or event.type != b"EKE1":
-                return
-            busy = json.loads(error_payload("busy", "suite: busy"))
-            raw.send_frame(b"EROR", control({**busy, "retry_after": _RETRY_AFTER}))
-            read_frame(raw, view, _TIMEOUT)  # the client's close
+            answer_busy(raw, view, _RETRY_AFTER, _TIMEOUT)
             return
         if failure == "c2-does-not-open":
             eke1 = retry.read(raw, view)

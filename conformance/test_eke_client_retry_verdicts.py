@@ -21,7 +21,6 @@ client that does not retry (it MAY give up) is not judged.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from conformance import eke
 from conformance.eke_hostile import (
     ClientCase,
     ServerView,
+    answer_busy,
     client_user,
     eke_pw,
     fresh_password,
@@ -46,8 +46,6 @@ from conformance.wire import (
     ConformanceFailure,
     RawConnection,
     ReceivedFrame,
-    control,
-    error_payload,
 )
 
 pytestmark = [
@@ -150,12 +148,7 @@ def test_client_reports_the_retried_login_not_the_busy_before_it(
         if len(eke1s) > 1:
             fail(raw, view, pw)
             return
-        event = read_frame(raw, view, _TIMEOUT)
-        if not isinstance(event, ReceivedFrame) or event.type != b"EKE1":
-            return
-        busy = json.loads(error_payload("busy", "suite: busy"))
-        raw.send_frame(b"EROR", control({**busy, "retry_after": _RETRY_AFTER}))
-        read_frame(raw, view, _TIMEOUT)  # the client's close
+        answer_busy(raw, view, _RETRY_AFTER, _TIMEOUT)
 
     runs: list[ClientCase] = []
     for behaviour, connections in ((baseline, 1), (busy_then_failure, 2)):

@@ -37,6 +37,19 @@ def _patch_source(owner: Any, attr: str, *edits: tuple[str, str]) -> None:
     setattr(owner, attr, namespace[attr])
 
 
+def _unindent(text: str) -> str:
+    """`text` written at the method's indentation in its file (4 spaces in a class), as
+    _patch_source sees it after its dedent."""
+    return "".join(
+        line[4:] if line.startswith("    ") else line for line in text.splitlines(keepends=True)
+    )
+
+
+def _patch_method(owner: Any, attr: str, *edits: tuple[str, str]) -> None:
+    """_patch_source with edits copied as they stand in the file, indentation included."""
+    _patch_source(owner, attr, *((_unindent(old), _unindent(new)) for old, new in edits))
+
+
 def _share() -> Any:
     return _module("reference.share")
 

@@ -101,7 +101,7 @@ import sys
 from typing import Any
 
 from conformance.selftest.mutant import Mutant, _module
-from conformance.selftest.mutants_app import _patch_source
+from conformance.selftest.mutants_app import _patch_method, _patch_source
 
 __all__ = ["MUTANTS"]
 
@@ -119,16 +119,6 @@ def _handshake() -> Any:
 
 def _app() -> Any:
     return _module("reference.app")
-
-
-def _unindent(text: str) -> str:
-    return "".join(
-        line[4:] if line.startswith("    ") else line for line in text.splitlines(keepends=True)
-    )
-
-
-def _patch_method(owner: Any, attr: str, *edits: tuple[str, str]) -> None:
-    _patch_source(owner, attr, *((_unindent(old), _unindent(new)) for old, new in edits))
 
 
 def _is_put() -> bool:

@@ -56,22 +56,11 @@ import time
 from typing import Any
 
 from conformance.selftest.mutant import Mutant, _module
-from conformance.selftest.mutants_app import _patch_source
+from conformance.selftest.mutants_app import _patch_method
 
 __all__ = ["MUTANTS"]
 
 _GROUP = "blind23-eke"
-
-
-def _unindent(text: str) -> str:
-    """`text` written at the method's indentation in its file, as _patch_source sees it."""
-    return "".join(
-        line[4:] if line.startswith("    ") else line for line in text.splitlines(keepends=True)
-    )
-
-
-def _patch_method(owner: Any, attr: str, *edits: tuple[str, str]) -> None:
-    _patch_source(owner, attr, *((_unindent(old), _unindent(new)) for old, new in edits))
 
 
 # -- lens 1 -----------------------------------------------------------------------------------
