@@ -164,6 +164,12 @@ from conformance.selftest.mutants_blind23b_client import MUTANTS as _BLIND23B_CL
 from conformance.selftest.mutants_blind23b_eke import MUTANTS as _BLIND23B_EKE
 from conformance.selftest.mutants_blind23b_ini import MUTANTS as _BLIND23B_INI
 from conformance.selftest.mutants_blind23b_pki import MUTANTS as _BLIND23B_PKI
+from conformance.selftest.mutants_blind24_ca import MUTANTS as _BLIND24_CA
+from conformance.selftest.mutants_blind24_client import MUTANTS as _BLIND24_CLIENT
+from conformance.selftest.mutants_blind24_eke import MUTANTS as _BLIND24_EKE
+from conformance.selftest.mutants_blind24_ini import MUTANTS as _BLIND24_INI
+from conformance.selftest.mutants_blind24_ops import MUTANTS as _BLIND24_OPS
+from conformance.selftest.mutants_blind24_pki import MUTANTS as _BLIND24_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -635,6 +641,12 @@ MUTANTS += _BLIND23B_PKI
 MUTANTS += _BLIND23B_CLIENT
 MUTANTS += _BLIND23B_INI
 MUTANTS += _BLIND23B_CA
+MUTANTS += _BLIND24_EKE
+MUTANTS += _BLIND24_PKI
+MUTANTS += _BLIND24_CLIENT
+MUTANTS += _BLIND24_INI
+MUTANTS += _BLIND24_CA
+MUTANTS += _BLIND24_OPS
 MUTANTS += _BLIND16_CLIENT
 MUTANTS += _BLIND16_CA
 _BY_NAME = {m.name: m for m in MUTANTS}
