@@ -27,11 +27,8 @@ characters. (A chance match stays below 1e-5 per run.) Failures:
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,6 +47,7 @@ from conformance.eke_hostile import (
     skip_slow_variant,
 )
 from conformance.plugin import TranscriptBook
+from conformance.secret_needles import key_needles
 from conformance.target import Target
 from conformance.wire import ConformanceFailure, RawConnection, ReceivedFrame
 
@@ -65,31 +63,6 @@ _TIMEOUT = 5.0
 _NAME = "fingerprints.bin"
 _CONTENT = b"key fingerprints\n" * 20
 _SCHEMA = {b"EKE1": {"user", "a"}, b"EKE3": {"c"}}
-
-
-def _forms(value: bytes) -> Iterator[tuple[str, bytes]]:
-    yield "", value
-    for name in ("sha256", "sha1", "sha512", "sha3_256", "blake2b", "blake2s", "md5"):
-        yield f"{name.upper()} of ", hashlib.new(name, value).digest()
-    yield "HMAC-SHA256(·, '') of ", hmac.new(value, b"", hashlib.sha256).digest()
-
-
-def _needles(keys: eke.SessionKeys) -> dict[bytes, str]:
-    """Every piece the class of leaks above would put in a message, lower-cased."""
-    needles: dict[bytes, str] = {}
-    for name in ("z", "prk", "kcs", "kcc", "key_c2s", "iv_c2s", "key_s2c", "iv_s2c"):
-        for how, digest in _forms(getattr(keys, name)):
-            label = f"{how}{name}"
-            digits = digest.hex().encode()
-            needles.setdefault(digits[:8], f"the first 4 bytes of {label} in hex")
-            for start in range(0, len(digits) - 9, 2):
-                needles.setdefault(digits[start : start + 10], f"5 bytes of {label} in hex")
-            for start in range(len(digest) - 5):
-                piece = digest[start : start + 6]
-                needles.setdefault(piece.lower(), f"6 bytes of {label} raw")
-                for coded in (base64.b64encode(piece), base64.urlsafe_b64encode(piece)):
-                    needles.setdefault(coded.lower(), f"6 bytes of {label} in base64")
-    return needles
 
 
 def _said(frame: ReceivedFrame) -> bytes | None:
@@ -199,7 +172,7 @@ def test_client_errors_hold_no_key_fingerprint(
     )
     if not keys_seen:
         raise RuntimeError(f"the client sent no usable EKE1: {case.describe()}")
-    needles = _needles(keys_seen[0])
+    needles = key_needles(keys_seen[0])
     found = []
     for where, text in said:
         low = text.lower()

@@ -198,6 +198,7 @@ from conformance.selftest.mutants_lead20 import MUTANTS as _LEAD20
 from conformance.selftest.mutants_lead21 import MUTANTS as _LEAD21
 from conformance.selftest.mutants_lead22 import MUTANTS as _LEAD22
 from conformance.selftest.mutants_lead23 import MUTANTS as _LEAD23
+from conformance.selftest.mutants_lead24 import MUTANTS as _LEAD24
 from conformance.selftest.mutants_observable import MUTANTS as _OBSERVABLE
 from conformance.selftest.mutants_pki import MUTANTS as _PKI
 from conformance.selftest.mutants_reliability import MUTANTS as _RELIABILITY
@@ -647,6 +648,7 @@ MUTANTS += _BLIND24_CLIENT
 MUTANTS += _BLIND24_INI
 MUTANTS += _BLIND24_CA
 MUTANTS += _BLIND24_OPS
+MUTANTS += _LEAD24
 MUTANTS += _BLIND16_CLIENT
 MUTANTS += _BLIND16_CA
 _BY_NAME = {m.name: m for m in MUTANTS}
