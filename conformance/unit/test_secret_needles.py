@@ -19,8 +19,8 @@ from conformance.secret_needles import found_in, key_needles, password_needles, 
 
 def _noise(size: int) -> bytes:
     """Output an honest tool prints: digests, base64, paths, numbers."""
-    parts = []
-    while sum(map(len, parts)) < size:
+    parts: list[bytes] = []
+    while sum(len(p) for p in parts) < size:
         blob = secrets.token_bytes(32)
         parts += [
             b"saved /tmp/out/received.bin (4096 bytes, sha256 ",
