@@ -145,6 +145,10 @@ CA_FILES = (
     "test_ca_log_no_password.py",  # lead (round 23): its declared ca_log
     "test_ca_no_second_secret.py",  # B152 (round 23b)
     "test_ca_enrolled_alias_throttled.py",  # B152 (round 23b)
+    "test_ca_paths_beyond_the_spec.py",  # B157 (round 24)
+    "test_ca_bare_key_requests.py",  # B157 (round 24)
+    "test_ca_request_date_ignored.py",  # B157 (round 24)
+    "test_ca_answers_never_quote_password.py",  # B157 (round 24)
 )
 
 # The CA under test, like a peer under test: its process and its target file.

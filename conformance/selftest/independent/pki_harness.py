@@ -327,6 +327,16 @@ PKI_FILES = (
     "test_client_pki_large_get_integrity.py",  # B151 (round 23b)
     "test_client_pki_put_split_answers.py",  # B151 (round 23b)
     "test_client_pki_control_bytes.py",  # B151 (round 23b)
+    "test_app_digest_leading_zeros.py",  # B154 (round 24)
+    "test_app_leftover_frame_types.py",  # B154 (round 24)
+    "test_app_put_stored_bytes.py",  # B154 (round 24)
+    "test_client_pki_alias_separators.py",  # B156 (round 24)
+    "test_client_pki_extensionless_certs.py",  # B156 (round 24)
+    "test_client_pki_put_receipt_retry.py",  # B156 (round 24)
+    "test_ops_concurrent_puts.py",  # B158 (round 24)
+    "test_ops_pki_busy_path_tls.py",  # B158 (round 24)
+    "test_ops_pki_refreshed_allow.py",  # B158 (round 24)
+    "test_client_output_secrets.py",  # lead (round 24): PWF-2, the enrolment client
 )
 
 

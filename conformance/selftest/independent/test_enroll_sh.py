@@ -84,6 +84,11 @@ def test_enroll_sh_is_conformant(
         "test_enroll_answer_alias_elsewhere.py",  # B128 (round 21b)
         "test_enroll_answer_in_pieces.py",  # B128 (round 21b)
         "test_enroll_root_kept_from_user.py",  # B145 (round 23)
+        "test_enroll_alias_forms.py",  # B156 (round 24)
+        "test_enroll_answer_bare_pem.py",  # B156 (round 24)
+        "test_enroll_answer_long_spellings.py",  # B156 (round 24)
+        "test_enroll_answer_member_twice.py",  # B156 (round 24)
+        "test_client_output_secrets.py",  # lead (round 24): PWF-2
     )
     args = [*(str(PACKAGE / f) for f in files), "--target-config", str(target_file)]
     run = run_suite([*args, "--no-rerun"], tmp / "report", timeout=600)
