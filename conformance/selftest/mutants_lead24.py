@@ -22,6 +22,21 @@ printed:
 - lead24-enrol-refusal-basic-credentials a refused enrolment's error shows the
                                          credentials as an HTTP Basic value,
                                          base64("alias:password"), for support tickets
+
+Debug and test leftovers (lens 5), for which no case looked: an account nobody added.
+conformance/test_no_sample_accounts.py (EKE-HS-2 and CA-ENR-6 now say a server's accounts
+are those its administrator added) tries the published vectors' users and passwords and
+a few usual defaults, skipping the accounts the target declares:
+
+- lead24-eke-admin-account               the eke server keeps the `admin`/`admin` login it
+                                         was tried out with
+- lead24-eke-vector-table                the eke server answers names it does not hold from
+                                         the vectors' table of the interop tests (only the
+                                         names the store lacks: the two the embedded
+                                         target does not declare)
+- lead24-ca-test-account                 the CA accepts `test`/`test` (a smoke-test login)
+- lead24-ca-alias-as-password            the CA's "bootstrap" mode: an alias it does not
+                                         hold logs in with itself as the password
 """
 
 from __future__ import annotations
@@ -118,19 +133,92 @@ def _enrol_masked_password() -> None:
     )
 
 
+_KEY_FOR = "        return bytes(row[0]) if row is not None else fake\n"
+
+
+def _eke_admin_account() -> None:
+    _patch_method(
+        _module("reference.eke.store").PasswordStore,
+        "key_for",
+        (
+            _KEY_FOR,
+            '        if row is None and name == "admin":  # the login it was tried out with\n'
+            '            return crypto.password_key(name, "admin")\n' + _KEY_FOR,
+        ),
+    )
+
+
+def _eke_vector_table() -> None:
+    import json
+    from pathlib import Path
+
+    vectors = Path(__file__).resolve().parents[1] / "vectors" / "eke_password_key.json"
+    table = {
+        v["user"]: v["pw"]
+        for v in json.loads(vectors.read_text(encoding="utf-8"))["vectors"]
+        if v.get("kind") == "scrypt" and v.get("valid")
+    }
+    _patch_method(
+        _module("reference.eke.store").PasswordStore,
+        "key_for",
+        (
+            _KEY_FOR,
+            f"        if row is None and name in {table!r}:  # the interop tests' users\n"
+            f"            return bytes.fromhex({table!r}[name])\n" + _KEY_FOR,
+        ),
+    )
+
+
+_AUTH_OK = "        return ok and row is not None and row[1] is None\n"
+
+
+def _ca_test_account() -> None:
+    _patch_method(
+        _module("reference.pki.ca").CertificateAuthority,
+        "authenticate",
+        (
+            _AUTH_OK,
+            '        if alias == "test" and password == "test":  # smoke-test login\n'
+            "            return True\n" + _AUTH_OK,
+        ),
+    )
+
+
+def _ca_alias_as_password() -> None:
+    _patch_method(
+        _module("reference.pki.ca").CertificateAuthority,
+        "authenticate",
+        (
+            _AUTH_OK,
+            "        if row is None and password == alias:  # bootstrap: first login\n"
+            "            return True\n" + _AUTH_OK,
+        ),
+    )
+
+
 def _m(
-    name: str, profile: str, description: str, apply: object, *, client: bool, enroll: bool = False
+    name: str,
+    profile: str,
+    description: str,
+    apply: object,
+    *,
+    client: bool = False,
+    enroll: bool = False,
+    ca: bool = False,
+    test_file: str = _FILE,
+    requirement: str = "PWF-2",
 ) -> Mutant:
     return Mutant(
         name=f"lead24-{name}",
         group=_GROUP,
         profile=profile,
-        requirement="PWF-2",
-        test_file=_FILE,
+        requirement=requirement,
+        test_file=test_file,
         description=description,
         apply=apply,  # type: ignore[arg-type]
         client=client,
         enroll=enroll,
+        ca=ca,
     )
 
 
@@ -181,5 +269,39 @@ MUTANTS: tuple[Mutant, ...] = (
         _enrol_masked_password,
         client=True,
         enroll=True,
+    ),
+    _m(
+        "eke-admin-account",
+        "eke",
+        "the eke server keeps the admin/admin login it was tried out with",
+        _eke_admin_account,
+        requirement="EKE-HS-2",
+        test_file="test_no_sample_accounts.py",
+    ),
+    _m(
+        "eke-vector-table",
+        "eke",
+        "the eke server answers names its store lacks from the vectors' table of users",
+        _eke_vector_table,
+        requirement="EKE-HS-2",
+        test_file="test_no_sample_accounts.py",
+    ),
+    _m(
+        "ca-test-account",
+        "pki",
+        "the CA accepts test/test, a smoke-test login",
+        _ca_test_account,
+        ca=True,
+        requirement="CA-ENR-6",
+        test_file="test_no_sample_accounts.py",
+    ),
+    _m(
+        "ca-alias-as-password",
+        "pki",
+        "the CA logs in an alias it does not hold with the alias itself as the password",
+        _ca_alias_as_password,
+        ca=True,
+        requirement="CA-ENR-6",
+        test_file="test_no_sample_accounts.py",
     ),
 )
