@@ -30,6 +30,7 @@ if __name__ == "__main__":
     pin_tls_parameters("ca1")
 
 import argparse
+import base64
 import codecs
 import contextlib
 import datetime as dt
@@ -42,9 +43,11 @@ import json
 import math
 import re
 import secrets
+import socket
 import ssl
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -281,6 +284,43 @@ FAULTS: dict[str, tuple[str, str]] = {
     "b17-dummy-hash-cheaper": (  # L4: the dummy hash with other (cheaper) parameters
         "CA-ENR-6",
         "the dummy hash of an unknown alias uses scrypt N=2^10, not the accounts' 2^14",
+    ),
+    # Round 24 (helper B161, foreign pass, blind: the six lenses of round 24).
+    "b24_dup-csr-first-checked": (
+        "CA-ENR-3",
+        "(L1) of two csr members the first is checked (PoP, key), the last is certified",
+    ),
+    "b24_legacy-verify-route": (
+        "CA-ENR-9",
+        "(L2) sft-pki/0's POST /verify kept for old clients: a posted key certified, no CSR",
+    ),
+    "b24_plain-http-sniff": (
+        "CA-ENR-1",
+        "(L2) a first byte that is not a TLS handshake is served as plain HTTP on the port",
+    ),
+    "b24_trace-echo": (
+        "CA-ENR-9",
+        "(L3) TRACE answered 200 message/http echoing the request (http.server dev habit)",
+    ),
+    "b24_bad-request-echo": (
+        "CA-ENR-5",
+        "(L5) a 400's message echoes the request body for debugging (the password too)",
+    ),
+    "b24_alias-nfkc": (
+        "CA-ENR-6",
+        "(L4) the alias NFKC-folded for lookup (usability): 'ｓｕｉｔｅ' logs in as suite",
+    ),
+    "b24_crl-last-revoke-only": (
+        "CA-ENR-8",
+        "(L6) revoke writes revoked.json afresh: the CRL lists only the last revoked alias",
+    ),
+    "b24_rsa-e-65537-only": (
+        "CA-ENR-13",
+        "(L6) an RSA key is refused unless its public exponent is 65537 (the examples')",
+    ),
+    "b24_crl-empty-revoke-resets": (  # post-blind sibling of b24_crl-last-revoke-only
+        "CA-ENR-8",
+        "(L6) revoking an alias with no certificate writes an empty revoked list",
     ),
 }
 
@@ -746,6 +786,8 @@ def check_csr(text: str) -> x509.CertificateSigningRequest:
             raise BadCsr("RSA keys are 2048 bits")
         if key.key_size <= 1024 if "rsa-1024-refused-only" in FAULTY else key.key_size < 2048:
             raise BadCsr("RSA key shorter than 2048 bits")
+        if "b24_rsa-e-65537-only" in FAULTY and key.public_numbers().e != 65537:
+            raise BadCsr("RSA public exponent is not 65537")
     else:
         raise BadCsr("key type outside the profile")
     strong: tuple[type[hashes.HashAlgorithm], ...] = (hashes.SHA256, hashes.SHA384, hashes.SHA512)
@@ -829,8 +871,25 @@ class Service:
         if not isinstance(obj, dict) or not all(
             isinstance(obj.get(k), str) for k in ("alias", "password", "csr")
         ):
+            if "b24_bad-request-echo" in FAULTY:
+                raise Refusal(
+                    400, "bad_request", f"want alias, password and csr (strings), got {obj!r}"
+                )
             raise Refusal(400, "bad_request", "want alias, password and csr (strings)")
         alias, password, csr_text = obj["alias"], obj["password"], obj["csr"]
+        certified_text = csr_text
+        if "b24_dup-csr-first-checked" in FAULTY:
+            # The fault: "strict parsing": the first csr member is the one checked...
+            firsts: dict[str, Any] = {}
+            with contextlib.suppress(ValueError, UnicodeDecodeError, RecursionError):
+                json.loads(
+                    body.decode("utf-8"),
+                    object_pairs_hook=lambda pairs: firsts.update(
+                        {k: v for k, v in reversed(pairs) if k == "csr"}
+                    ) or dict(pairs),
+                )
+            if isinstance(firsts.get("csr"), str):
+                csr_text = firsts["csr"]
         if "b17-empty-csr-bad-request" in FAULTY and not csr_text.strip():
             raise Refusal(400, "bad_request", "the csr member is empty")
         if "b17-alias-nul-cut" in FAULTY:
@@ -894,7 +953,14 @@ class Service:
         try:
             csr = check_csr(csr_text)
         except BadCsr as exc:
+            if "b24_bad-request-echo" in FAULTY:  # the fault: "what did the client send?"
+                raise Refusal(400, "bad_csr", f"{exc}; request: {body.decode()[:400]}") from exc
             raise Refusal(400, "bad_csr", str(exc)) from exc
+        if "b24_dup-csr-first-checked" in FAULTY and certified_text != csr_text:
+            # ... and json.loads's (the last) the one certified.
+            csr = x509.load_pem_x509_csr(certified_text.strip().encode())
+        if "b24_alias-nfkc" in FAULTY:  # the account's own spelling goes in the CN
+            alias = unicodedata.normalize("NFKC", alias).lower()
         if self._is_own_name(alias):
             raise Refusal(403, "forbidden", "the alias is one of the CA's host names")
         if "i8-reissue-cached" in FAULTY and (alias, csr_text) in _CACHE:
@@ -927,6 +993,8 @@ class Service:
         if "unknown-alias-500" in FAULTY:
             self.users()[alias]  # the fault: a KeyError for an unknown alias
         lookup = alias.strip().lower() if "alias-folded" in FAULTY else alias
+        if "b24_alias-nfkc" in FAULTY:  # "users type full-width letters on some keyboards"
+            lookup = unicodedata.normalize("NFKC", alias).lower()
         user = self.users().get(lookup) if ALIAS.fullmatch(lookup) else None
         if user is None or (user.get("revoked") and "revoked-can-enrol" not in FAULTY):
             if "i8-dummy-hash-once" in FAULTY and user is None:
@@ -977,6 +1045,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        if "b24_plain-http-sniff" in FAULTY and not isinstance(self.request, ssl.SSLSocket):
+            return  # the fault: a plain-HTTP client, served as any other
         assert isinstance(self.request, ssl.SSLSocket)
         self.request.do_handshake()  # here, in the connection's thread, bounded by timeout
 
@@ -1061,6 +1131,9 @@ class Handler(BaseHTTPRequestHandler):
         ):
             raise Refusal(400, "bad_request", "no query strings: credentials never go in URLs")
         path = path.split("?", 1)[0]
+        if "b24_legacy-verify-route" in FAULTY and (path, method) == ("/verify", "POST"):
+            self._legacy_verify()  # the fault: sft-pki/0's clients keep working
+            return
         routes = {"/v1/enroll": "POST", "/v1/root": "GET", "/v1/crl": "GET"}
         if path not in routes:
             raise Refusal(404, "not_found", "no such path")
@@ -1095,7 +1168,10 @@ class Handler(BaseHTTPRequestHandler):
                 raise Refusal(400, "bad_request", "bad Content-Length") from None
         elif not ((length_text.isascii() or "length-isdigit" in FAULTY) and length_text.isdigit()):
             raise Refusal(400, "bad_request", "bad Content-Length")
-        length = int(length_text)
+        # Judged on its digits: int() refuses past 4,300 of them (a 500), and leading
+        # zeros are still the same length (RFC 9112 §6.3; SPEC CA-ENR-9).
+        digits = length_text.lstrip("0") or "0"
+        length = MAX_BODY + 1 if len(digits) > 19 else int(digits)
         early = b""
         if "body-read-before-limit" in FAULTY:
             early = self.rfile.read(length)
@@ -1132,6 +1208,30 @@ class Handler(BaseHTTPRequestHandler):
             self._trusted = json.loads(body)["alias"]
         self._answer(200, answer)
 
+    def _legacy_verify(self) -> None:
+        """The fault b24_legacy-verify-route: sft-pki/0's enrolment (SPEC §7.2), kept."""
+        length_text = self.headers.get("Content-Length") or ""
+        if not (length_text.isascii() and length_text.isdigit()):
+            raise Refusal(411, "length_required", "Content-Length is required")
+        if int(length_text) > MAX_BODY:
+            raise Refusal(413, "too_large", f"bodies are at most {MAX_BODY} bytes")
+        body = self.rfile.read(int(length_text))
+        service = self.server.service
+        try:
+            obj = json.loads(body.decode("utf-8"))
+            sealed = base64.b64decode(obj["payload"], validate=True)
+            key = serialization.load_pem_public_key(obj["public_key"].encode())
+            oaep = padding.OAEP(padding.MGF1(hashes.SHA256()), hashes.SHA256(), None)
+            cred = json.loads(service.authority.root_key.decrypt(sealed, oaep).decode("utf-8"))
+            alias, password = cred["name"], cred["password"]
+            assert isinstance(alias, str) and isinstance(password, str)
+        except Exception as exc:
+            raise Refusal(400, "bad_request", "malformed request") from exc
+        if not isinstance(key, rsa.RSAPublicKey) or not service._verify(alias, password):
+            raise Refusal(401, "auth_failed", "invalid alias or password")
+        cert = service.authority.issue(alias, _PostedKey(key))  # type: ignore[arg-type]
+        self._raw(cert.public_bytes(serialization.Encoding.PEM), "text/plain")
+
     def do_GET(self) -> None:
         self._route("GET")
         if "i8-reader-per-get" in FAULTY:  # the fault: "nothing of a GET leaks into the next"
@@ -1149,6 +1249,18 @@ class Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._route("HEAD")
 
+    def do_TRACE(self) -> None:
+        if "b24_trace-echo" not in FAULTY:
+            self.send_error(501, f"Unsupported method ({self.command!r})")  # http.server's
+            return
+        # The fault: RFC 9110 §9.3.8's loop-back, "handy when debugging proxies".
+        echo = (self.requestline + "\r\n" + str(self.headers)).encode("latin-1", "replace")
+        self.send_response(200)
+        self.send_header("Content-Type", "message/http")
+        self.send_header("Content-Length", str(len(echo)))
+        self.end_headers()
+        self.wfile.write(echo)
+
     def do_OPTIONS(self) -> None:
         if "i8-options-cors" not in FAULTY:
             self.send_error(501, f"Unsupported method ({self.command!r})")  # http.server's
@@ -1162,6 +1274,18 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
 
+@dataclass
+class _PostedKey:
+    """The fault b24_legacy-verify-route: a posted public key standing for a CSR."""
+
+    key: Any
+    subject: x509.Name = field(default_factory=lambda: x509.Name([]))
+    extensions: tuple[Any, ...] = ()
+
+    def public_key(self) -> Any:
+        return self.key
+
+
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
@@ -1173,6 +1297,13 @@ class Server(ThreadingHTTPServer):
 
     def get_request(self) -> tuple[Any, Any]:
         sock, address = self.socket.accept()
+        if "b24_plain-http-sniff" in FAULTY:
+            # The fault: "old clients speak plain HTTP: serve them on the same port".
+            sock.settimeout(2.0)
+            with contextlib.suppress(OSError):
+                if sock.recv(1, socket.MSG_PEEK)[:1] not in (b"\x16", b""):
+                    return sock, address
+            sock.settimeout(None)
         return self.context.wrap_socket(
             sock, server_side=True, do_handshake_on_connect=False
         ), address
@@ -1292,6 +1423,10 @@ def revoke(options: argparse.Namespace) -> int:
         if "revoke-newest-only" in FAULTY:
             mine = mine[-1:]
         revoked = _load(directory / "revoked.json", [])
+        if "b24_crl-last-revoke-only" in FAULTY:  # the fault: "the revocation list", afresh
+            revoked = []
+        if "b24_crl-empty-revoke-resets" in FAULTY and not mine:  # "nothing to list"
+            revoked = []
         listed = {int(s) for s, _ in revoked}
         revoked += [[e["serial"], now] for e in mine if int(e["serial"]) not in listed]
         _save(directory / "revoked.json", revoked)

@@ -148,7 +148,9 @@ CA_FILES = (
     "test_ca_paths_beyond_the_spec.py",  # B157 (round 24)
     "test_ca_bare_key_requests.py",  # B157 (round 24)
     "test_ca_request_date_ignored.py",  # B157 (round 24)
+    "test_ca_crl_every_revocation.py",  # B161 (round 24, foreign pass)
     "test_ca_answers_never_quote_password.py",  # B157 (round 24)
+    "test_no_sample_accounts.py",  # lead (round 24): CA-ENR-6, no account nobody added
 )
 
 # The CA under test, like a peer under test: its process and its target file.

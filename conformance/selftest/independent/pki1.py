@@ -350,6 +350,51 @@ FAULTS: dict[str, tuple[str, str]] = {
         "the responder's start-up sweep removes only temporaries nobody wrote for longer "
         "than its idle timeout (the initiator's rule; lead, round 19)",
     ),
+    # Round 24 (B159), planted blind through the round-24 lenses (L<n> in each description).
+    "b24_auth-failed-detail": (
+        "ERR-6",
+        "(L5) a refused certificate's EROR auth_failed carries the check's own reason "
+        "(revoked, expired, EKU...): the verbose message left from debugging",
+    ),
+    "b24_legacy-types-skipped": (
+        "FRM-5",
+        "(L2) the sft-pki/0 types SECE, RSCV, RSCI are skipped between transfers, for peers "
+        "upgraded from sft-pki/0 that still open with SECE",
+    ),
+    "b24_get-case-fallback": (
+        "APP-NAME-3",
+        "(L4) a get whose name is not found is retried case-insensitively in its directory "
+        "(usability fix for users typing Report.PDF)",
+    ),
+    "b24_partial-named-after-final": (
+        "APP-STORE-1",
+        "(L5) the put's temporary is .sft-partial-<final name> (debug aid: the operator sees "
+        "what is arriving); concurrent puts of one name collide",
+    ),
+    "b24_alias-pattern": (
+        "PKI-CERT-2",
+        "(L6) the responder refuses a client CN outside [a-z][a-z0-9-]{0,31}, the "
+        "examples' aliases (alice, suite, revoked-2)",
+    ),
+    "b24_allow-admin-bypass": (
+        "PKI-ID-3",
+        "(L5) the alias admin always passes the allow list (support access left in)",
+    ),
+    "b24_allow-test-prefix": (
+        "PKI-ID-3",
+        "(L5, post-blind) aliases starting with test pass the allow list (the CI's "
+        "certificates)",
+    ),
+    "b24_partial-named-by-name-digest": (
+        "APP-STORE-1",
+        "(L5, post-blind) the put's temporary is .sft-partial-<sha256(final name)[:24]>: "
+        "reproducible for debugging, one per name",
+    ),
+    "b24_initiator-alias-from-san": (
+        "PKI-ID-4",
+        "(L1) the initiator compares the alias with the certificate's DNS subjectAltName "
+        "when it has one (RFC 6125 habit), the CN only without a SAN",
+    ),
 }
 
 
@@ -486,6 +531,8 @@ def read_frame(
         if length > MAX_DATA:
             raise ProtocolError("bad_frame", "DATA frame above 1 MiB")
         return Frame(ftype, payload)
+    if ftype in ("SECE", "RSCV", "RSCI") and fault("b24_legacy-types-skipped"):
+        return Frame(ftype, payload)  # "an sft-pki/0 peer's hello: nothing to answer"
     if ftype not in _CONTROL_TYPES:
         raise ProtocolError("unexpected_frame", f"unknown frame type {ftype!r}")
     return Frame(ftype, payload, parse_control(payload))
@@ -690,6 +737,19 @@ class PeerCheck:
             return names[0].value
         if len(names) != 1 or not isinstance(names[0].value, str):
             raise ProtocolError("auth_failed", "the subject must hold exactly one CN")
+        if (
+            fault("b24_alias-pattern")
+            and self.purpose == ExtendedKeyUsageOID.CLIENT_AUTH
+            and not re.fullmatch(r"[a-z][a-z0-9-]{0,31}", names[0].value)
+        ):
+            raise ProtocolError("auth_failed", "not an alias")  # "like alice or revoked-2"
+        server = self.purpose == ExtendedKeyUsageOID.SERVER_AUTH
+        if fault("b24_initiator-alias-from-san") and server:
+            with contextlib.suppress(x509.ExtensionNotFound):
+                san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+                dns = san.value.get_values_for_type(x509.DNSName)
+                if dns:
+                    return dns[0]  # "the SAN names the server (RFC 6125)"
         return names[0].value
 
     def _problem(self, cert: x509.Certificate) -> str | None:
@@ -723,7 +783,10 @@ class PeerCheck:
             _utc(cert.not_valid_before_utc) <= now <= _utc(cert.not_valid_after_utc)
         ):
             return "outside its validity period"
-        ext = cert.extensions
+        try:
+            ext = cert.extensions
+        except ValueError:  # an extension whose DER does not parse: refused, not a crash
+            return "an extension that does not parse"
         try:
             if fault("i14-bc-absent-is-leaf") and self.purpose == ExtendedKeyUsageOID.CLIENT_AUTH:
                 try:
@@ -854,7 +917,10 @@ def _open_in_share(share: Path, name: str) -> int:
             try:
                 nxt = os.open(part, flags | os.O_NONBLOCK, dir_fd=fd)
             except FileNotFoundError as exc:
-                raise ProtocolError("not_found", "no such file") from exc
+                folded = _case_fallback(fd, part) if fault("b24_get-case-fallback") else None
+                if folded is None:
+                    raise ProtocolError("not_found", "no such file") from exc
+                nxt = os.open(folded, flags | os.O_NONBLOCK, dir_fd=fd)
             except OSError as exc:
                 raise ProtocolError("forbidden", "the path changed under us") from exc
             os.close(fd)
@@ -864,6 +930,15 @@ def _open_in_share(share: Path, name: str) -> int:
     finally:
         if fd >= 0:
             os.close(fd)
+
+
+def _case_fallback(dir_fd: int, part: str) -> str | None:
+    """Only for the fault "b24_get-case-fallback": "Report.PDF" finds "report.pdf"."""
+    with contextlib.suppress(OSError):
+        for entry in os.listdir(dir_fd):
+            if entry.casefold() == part.casefold():
+                return entry
+    return None
 
 
 def _regular(fd: int) -> int:
@@ -894,6 +969,11 @@ class Partial:
             self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             return
         self.path = self.directory / f"{PARTIAL_PREFIX}{secrets.token_hex(12)}"
+        if fault("b24_partial-named-after-final") and self.final:
+            self.path = self.directory / f"{PARTIAL_PREFIX}{self.final}"  # "see what comes"
+        if fault("b24_partial-named-by-name-digest") and self.final:
+            tag = hashlib.sha256(self.final.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+            self.path = self.directory / f"{PARTIAL_PREFIX}{tag}"  # "reproducible"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
         # (each fault is planted in one process only: the initiator's or the responder's)
         loose = fault("initiator-temp-0644") or fault("responder-temp-0644")
@@ -908,7 +988,9 @@ class Partial:
             raise ProtocolError("integrity_failed", "more data than announced")
         self.written += len(data)
         self.digest.update(data)
-        os.write(self.fd, data[: max(0, self.size - (self.written - len(data)))])
+        view = memoryview(data[: max(0, self.size - (self.written - len(data)))])
+        while view:  # a write may be short (a file-size limit, a full disk): write the rest
+            view = view[os.write(self.fd, view) :]
 
     def verify(self, done: dict[str, Any], announced: str | None) -> None:
         if fault("i14-initiator-done-size-default") and "size" not in done:
@@ -1097,6 +1179,10 @@ class Session:
         peer = self.peer.lower() if fault("allow-case-folded") else self.peer
         if fault("peer-global"):  # "the current user"
             peer = _CURRENT_PEER[0]
+        if fault("b24_allow-admin-bypass") and peer == "admin":
+            return  # "support can always get in"
+        if fault("b24_allow-test-prefix") and peer.startswith("test"):
+            return  # "the CI's certificates"
         if peer not in allow and not (
             fault("allow-prefix") and any(peer.startswith(a) for a in allow)
         ):
@@ -1127,6 +1213,8 @@ class Session:
             if not fault("r2-allow-put-unchecked"):
                 self._authorised()
             self._put(name, size, sha)
+            return True
+        if frame.type in ("SECE", "RSCV", "RSCI") and fault("b24_legacy-types-skipped"):
             return True
         if frame.type in ("RSFL", "DONE") and fault("stray-answer-ignored"):
             return True
@@ -1366,7 +1454,8 @@ class Responder:
                 # "Like PKI-ID-3": the first request is answered forbidden, then the close.
                 Session(tls, "", replace(self.config, allow=frozenset())).run()
                 return
-            Session(tls, "", self.config)._fatal(exc.code, "authentication failed")
+            detail = exc.message if fault("b24_auth-failed-detail") else None
+            Session(tls, "", self.config)._fatal(exc.code, detail or "authentication failed")
             if fault("r2-auth-failed-bare-close"):
                 socket.socket.close(tls)  # "refused: no need to be polite"
                 return

@@ -645,6 +645,60 @@ FAULTS: dict[str, Fault] = {
         "test_app_put.py",
         "responder: a put whose bytes all arrived is stored when the connection ends",
     ),
+    # Round 24 (helper B160, blind, through the six lenses of round 24: L1 what the
+    # authenticator does not cover, L2 legacy and downgrade bleed, L3 the scanner's
+    # checklist, L4 the second-order fix, L5 debug and test leftovers, L6 fitted to the
+    # examples). All in the initiator.
+    "b24_initiator_rsfl_sha_ignored": Fault(
+        "APP-GET-3",
+        "test_pki_initiator_transfer.py",
+        "(L1) initiator: RSFL.sha256 parsed but never compared; only DONE.sha256 checked",
+        client=True,
+    ),
+    "b24_initiator_eku_either": Fault(
+        "PKI-CERT-5",
+        "test_pki_initiator_server_purpose_oids.py",
+        "(L1) initiator: one EKU check for both sides: clientAuth or serverAuth will do",
+        client=True,
+    ),
+    "b24_initiator_ccm_suites": Fault(
+        "PKI-TLS-9",
+        "test_pki_hardening.py",
+        "(L3) initiator: every TLS 1.3 suite enabled 'for interop', the CCM ones too",
+        client=True,
+    ),
+    "b24_initiator_sha384_cert": Fault(
+        "PKI-CERT-9",
+        "test_pki_certs.py",
+        "(L4) initiator: a responder certificate signed with SHA-384/512 accepted (interop)",
+        client=True,
+    ),
+    "b24_initiator_legacy_done": Fault(
+        # (blind: APP-GET-3, missed by every APP-GET-3 file; judged as FRM-9)
+        "FRM-9",
+        "test_interop_done_members.py",
+        "(L2) initiator: a DONE without sha256 (sft-pki/0's size-only DONE) taken as done",
+        client=True,
+    ),
+    "b24_initiator_clean_close_is_done": Fault(
+        "APP-GET-5",
+        "test_pki_initiator_transfer.py",
+        "(L4) initiator: a close_notify after the announced bytes taken as the end "
+        "('TLS says the stream is whole'); a bare FIN still fails",
+        client=True,
+    ),
+    "b24_initiator_crl_default_context": Fault(
+        "PKI-TLS-8",
+        "test_pki_keylog.py",
+        "(L5) initiator: the CRL fetched through ssl.create_default_context (keylog honoured)",
+        client=True,
+    ),
+    "b24_initiator_data_chunk_sized": Fault(
+        "FRM-13",
+        "test_client_lies.py",
+        "(L6) initiator: a DATA frame above its own 200 000-byte chunk refused bad_frame",
+        client=True,
+    ),
 }
 
 
@@ -1048,10 +1102,33 @@ def initiator_context(root_path: str, cert: str | None, key: str | None) -> ssl.
     context.set_alpn_protocols([ALPN])
     if not _fault("initiator-sigalgs-default"):
         _pin_parameters(context, SIGALGS_INITIATOR)
+    if _fault("b24_initiator_ccm_suites"):
+        _enable_all_suites(context)
     return context
 
 
+def _enable_all_suites(context: ssl.SSLContext) -> None:
+    """The fault b24_initiator_ccm_suites: every TLS 1.3 suite OpenSSL has."""
+    import _ssl
+
+    pointer = ctypes.c_void_p.from_address(id(context) + 2 * ctypes.sizeof(ctypes.c_void_p))
+    function = ctypes.CDLL(_ssl.__file__).SSL_CTX_set_ciphersuites
+    function.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+    function.restype = ctypes.c_int
+    suites = (
+        b"TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:"
+        b"TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256"
+    )
+    if function(pointer.value, suites) != 1:
+        raise SystemExit("pki2: cannot set the TLS 1.3 suites")
+
+
 def ca_client_context(root_path: str) -> ssl.SSLContext:
+    if _fault("b24_initiator_crl_default_context"):
+        context = ssl.create_default_context(cafile=root_path)
+        context.minimum_version = ssl.TLSVersion.TLSv1_3
+        context.hostname_checks_common_name = False
+        return context
     context = _base_context(ssl.PROTOCOL_TLS_CLIENT, root_path, None, None)
     context.check_hostname = True
     context.hostname_checks_common_name = False  # CA-ENR-18: subjectAltName only
@@ -1328,6 +1405,8 @@ def judge_certificate(der: bytes | None, trust: Trust, *, want_client: bool) -> 
         raise PeerRefused("not issued by the organisation root") from exc
     sha2 = (hashes.SHA256, hashes.SHA384, hashes.SHA512)
     accepted_hashes = sha2 if want_client and _fault("any-sha2-accepted") else (hashes.SHA256,)
+    if not want_client and _fault("b24_initiator_sha384_cert"):
+        accepted_hashes = sha2  # "a peer's CA signed with SHA-384: stronger, so fine"
     if not isinstance(cert.signature_hash_algorithm, accepted_hashes):
         raise PeerRefused("not signed with SHA-256")
     now = datetime.datetime.now(datetime.UTC)
@@ -1365,6 +1444,9 @@ def judge_certificate(der: bytes | None, trust: Trust, *, want_client: bool) -> 
     if purposes is None:
         if not (want_client and _fault("eku-missing-is-any")):
             raise PeerRefused("no ExtendedKeyUsage")
+    elif not want_client and _fault("b24_initiator_eku_either"):
+        if not {ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH} & set(purposes):
+            raise PeerRefused("ExtendedKeyUsage lacks the purpose")
     elif wanted not in purposes:
         raise PeerRefused("ExtendedKeyUsage lacks the purpose")
     names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
@@ -2078,6 +2160,8 @@ class Initiator:
             data_limit = (
                 DEFAULT_FRAME_LIMIT if _fault("r2-initiator-data-limit-unchecked") else DATA_LIMIT
             )
+            if _fault("b24_initiator_data_chunk_sized"):
+                data_limit = SEND_CHUNK  # "the frames we send are 200 000 bytes"
             if length == 0 or length > data_limit:
                 raise FrameError(ErrorCode.BAD_FRAME, "DATA of 0 or more than 1 MiB")
         elif length > CONTROL_LIMIT and not _fault("r2-initiator-control-limit-unchecked"):
@@ -2218,10 +2302,14 @@ async def run_get(args: argparse.Namespace) -> int:
         while True:
             try:
                 kind, length = await initiator.read_frame("get-data")
-            except ConnectionEnded:
+            except ConnectionEnded as ended:
                 if _fault("initiator-eof-is-done") and received == size:
                     output.commit()
                     return
+                if _fault("b24_initiator_clean_close_is_done") and ended.clean:
+                    if received == size:
+                        output.commit()
+                        return
                 raise
             if kind == "DATA":
                 dropping = _fault("initiator-extra-dropped")
@@ -2244,9 +2332,13 @@ async def run_get(args: argparse.Namespace) -> int:
             if kind == "EROR":
                 raise initiator.refused(body)
             done_size = member_int(body, "size")
-            done_sha = member_sha256(body, "sha256", required=True)
             actual = digest.hexdigest()
+            if _fault("b24_initiator_legacy_done") and "sha256" not in body:
+                body = {**body, "sha256": actual}  # "sft-pki/0 peers send the size alone"
+            done_sha = member_sha256(body, "sha256", required=True)
             sha_ok = done_sha == actual and (early_sha is None or early_sha == actual)
+            if _fault("b24_initiator_rsfl_sha_ignored"):
+                sha_ok = done_sha == actual  # "RSFL's digest is only a hint"
             if _fault("initiator-sha-unchecked"):
                 sha_ok = True
             sizes_ok = received == size == done_size

@@ -337,6 +337,8 @@ PKI_FILES = (
     "test_ops_pki_busy_path_tls.py",  # B158 (round 24)
     "test_ops_pki_refreshed_allow.py",  # B158 (round 24)
     "test_client_output_secrets.py",  # lead (round 24): PWF-2, the enrolment client
+    "test_app_put_temporary_per_put.py",  # B159 (round 24, foreign pass)
+    "test_pki_allow_builtin_aliases.py",  # B159 (round 24, foreign pass)
 )
 
 

@@ -193,6 +193,16 @@ _FILES: dict[str, tuple[str, ...]] = {
     "b17-not-after-midnight": _CSR,
     "b17-serial-time-ns": _CSR,
     "b17-dummy-hash-cheaper": ("test_timing.py::test_ca_unknown_alias_costs_a_wrong_password",),
+    # Round 24 (helper B161, foreign pass): the file named blind, or the one that caught it.
+    "b24_dup-csr-first-checked": ("test_ca_duplicate_members.py",),
+    "b24_legacy-verify-route": ("test_ca_paths_beyond_the_spec.py",),
+    "b24_plain-http-sniff": _CA,
+    "b24_trace-echo": ("test_ca_paths_beyond_the_spec.py",),
+    "b24_bad-request-echo": ("test_ca_answers_never_quote_password.py",),
+    "b24_alias-nfkc": _CA,
+    "b24_crl-last-revoke-only": ("test_ca_crl_every_revocation.py",),
+    "b24_crl-empty-revoke-resets": ("test_ca_crl_every_revocation.py",),  # post-blind
+    "b24_rsa-e-65537-only": ("test_ca_rsa_exponent_range.py",),
 }
 
 

@@ -262,6 +262,16 @@ _FILES: dict[str, tuple[str, ...]] = {
     "r13-initiator-put-stray-frame-closed": ("test_client_pki_put_steps.py",),
     "b14-reserved-prefix-stored": ("test_app_reserved_names.py", "test_interop_escaped_names.py"),
     "l19-startup-sweep-aged": ("test_pki_restart_sweep.py",),
+    # Round 24 (B159), planted blind; each points at the file that catches it.
+    "b24_auth-failed-detail": ("test_pki_refusal_messages.py",),
+    "b24_legacy-types-skipped": ("test_app_leftover_frame_types.py",),
+    "b24_get-case-fallback": ("test_app_names.py",),
+    "b24_partial-named-after-final": ("test_app_put_temporary_per_put.py",),
+    "b24_partial-named-by-name-digest": ("test_app_put_temporary_per_put.py",),
+    "b24_alias-pattern": ("test_pki_alias_lengths.py",),
+    "b24_allow-admin-bypass": ("test_pki_allow_builtin_aliases.py",),
+    "b24_allow-test-prefix": ("test_pki_allow_builtin_aliases.py",),
+    "b24_initiator-alias-from-san": ("test_pki_identity.py",),
 }
 _CLIENT_FAULTS = frozenset(
     {
@@ -308,6 +318,7 @@ _CLIENT_FAULTS = frozenset(
         "i14-initiator-eror-temp-left",
         "i14-initiator-alpn-none-ok",
         "r13-initiator-put-stray-frame-closed",
+        "b24_initiator-alias-from-san",
     }
 )
 FAULT_CASES = tuple(
