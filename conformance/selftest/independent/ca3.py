@@ -206,6 +206,41 @@ FAULTS: dict[str, tuple[str, str]] = {
     "b15-count-from-reserve": ("CA-ENR-14", "finish() counts on the state read at reserve() [6]"),
     # found by I20's phase-2 case (ca3 had it): the first running backoff's Retry-After
     "b15-retry-after-first-backoff": ("CA-ENR-7", "Retry-After of the first running backoff"),
+    # session 24, B162: planted blind (lens of briefs/s24/common.md in brackets: L<n>)
+    "b24_address-key-per-alias": (
+        "CA-ENR-7",
+        "(L1) the address's key binds the alias too (addr:IP:alias, fail2ban-like)",
+    ),
+    "b24_legacy-public-key": (
+        "CA-ENR-3",
+        "(L2) a body with public_key and no csr (sft-pki/0 clients) issued by -force_pubkey",
+    ),
+    "b24_options-204": ("CA-ENR-9", "(L3) OPTIONS answered 204 with Allow, CORS-preflight style"),
+    "b24_conn-auth-cache": (
+        "CA-ENR-6",
+        "(L4) scrypt skipped for the alias a keep-alive connection already logged in as",
+    ),
+    "b24_password-rstrip-newline": (
+        "CA-ENR-2",
+        "(L4) the password's trailing CR/LF dropped (clients reading it from a file)",
+    ),
+    "b24_error-echoes-body": (
+        "CA-ENR-5",
+        "(L5) a 400 bad_request's message quotes the start of the body (debug aid)",
+    ),
+    "b24_log-body-on-bad-csr": ("CA-ENR-5", "(L5) a bad_csr's request body written to the log"),
+    "b24_error-echoes-near-error": (
+        "CA-ENR-5",
+        "(L5, post-blind) a JSON error's message quotes the text around its position",
+    ),
+    "b24_password-casefold": (
+        "CA-ENR-2",
+        "(L4, post-blind) passwords case-folded when stored and when compared (caps lock)",
+    ),
+    "b24_rsa-exponent-65537": (
+        "CA-ENR-13",
+        "(L6) an RSA key taken only with 'Exponent: 65537 (0x10001)' in openssl's text",
+    ),
 }
 
 _ACTIVE = {f.strip() for f in os.environ.get("SFT_INDEPENDENT_FAULTS", "").split(",") if f}
@@ -304,6 +339,8 @@ def _db(directory: Path, *, shared: bool = False) -> sqlite3.Connection:
 
 
 def _hash(password: str, salt: bytes) -> bytes:
+    if _fault("b24_password-casefold"):
+        password = password.casefold()  # "caps lock": stored and compared folded
     if _fault("password-truncated-72"):
         password = password.encode("utf-8")[:72].decode("utf-8", "ignore")
     return hashlib.scrypt(password.encode("utf-8"), salt=salt, **_SCRYPT)
@@ -478,6 +515,23 @@ class Authority:
         subject = re.search(r"^\s*Subject:\s?(.*)$", out, re.M)
         return pem.stdout, subject.group(1).strip() if subject else ""
 
+    def legacy_key(self, pem_text: str) -> bytes:
+        """The fault b24_legacy-public-key: a PEM public key, turned into a request that
+        `openssl x509 -req -force_pubkey` certifies (a throwaway key signs the request)."""
+        with tempfile.TemporaryDirectory(dir=self.work) as tmp:
+            pub, key, req = (Path(tmp) / n for n in ("pub.pem", "tmp.key", "req.pem"))
+            done = _openssl(["pkey", "-pubin", "-outform", "PEM"], stdin=pem_text.encode())
+            if done.returncode != 0:
+                raise CaError(400, "bad_csr", "the public key is not acceptable")
+            pub.write_bytes(done.stdout)
+            _checked(
+                _openssl(["req", "-new", "-newkey", "ec", "-pkeyopt",
+                          "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key), "-subj",
+                          "/CN=legacy", "-out", str(req)]),
+                "req -new (legacy)",
+            )  # fmt: skip
+            return req.read_bytes() + b"\0" + pub.read_bytes()
+
     def issue(self, csr_pem: bytes, alias: str, csr_subject: str, serial: int) -> bytes:
         with (
             contextlib.nullcontext(str(self.work))  # "the work directory is ours already"
@@ -485,6 +539,10 @@ class Authority:
             else tempfile.TemporaryDirectory(dir=self.work)
         ) as tmp:
             csr, ext, cert = (Path(tmp) / n for n in ("req.pem", "leaf.ext", "cert.pem"))
+            forced = None
+            if b"\0" in csr_pem:  # the fault b24_legacy-public-key: request NUL public key
+                csr_pem, forced = csr_pem.split(b"\0", 1)
+                (Path(tmp) / "pub.pem").write_bytes(forced)
             csr.write_bytes(csr_pem)
             ext.write_text(_leaf_extensions())
             days = self.validity_days
@@ -496,6 +554,8 @@ class Authority:
                     str(self.key), "-passin", "{passfd}", "-set_serial", hex(serial),
                     "-days", str(days), "-sha256", "-extfile", str(ext), "-extensions",
                     "leaf", "-out", str(cert)]  # fmt: skip
+            if forced is not None:
+                args += ["-force_pubkey", str(Path(tmp) / "pub.pem")]
             if _fault("copy-extensions"):
                 args += ["-copy_extensions", "copyall"]
             elif _fault("copy-extensions-copy"):
@@ -598,6 +658,8 @@ def _key_allowed(text: str) -> bool:
     if algorithm is None or bits is None:
         return False
     if algorithm.group(1) == "rsaEncryption":
+        if _fault("b24_rsa-exponent-65537") and "Exponent: 65537 (0x10001)" not in text:
+            return False
         return int(bits.group(1)) >= (1024 if _fault("rsa-1024") else 2048)
     if algorithm.group(1) == "id-ecPublicKey":
         if _fault("any-curve"):
@@ -713,6 +775,8 @@ class Throttle:
     def keys(self, alias: str, address: str) -> list[str]:
         if _fault("no-address-throttle"):
             return [f"alias:{alias}"]
+        if _fault("b24_address-key-per-alias"):
+            return [f"alias:{alias}", f"addr:{address}:{alias}"]
         return [f"alias:{alias}", f"addr:{address}"]
 
     def reserve(self, keys: list[str], *, first_on_connection: bool = True) -> None:
@@ -845,12 +909,17 @@ class Service:
         self.serial_lock = threading.Lock()
         self.enroll_lock = threading.Lock()  # the fault b15-enroll-lock-body only
 
-    def enroll(self, body: Any, address: str, *, first: bool = True) -> dict[str, str]:
+    def enroll(
+        self, body: Any, address: str, *, first: bool = True, verified: Any = None
+    ) -> dict[str, str]:
         if not isinstance(body, dict):
             if _fault("traceback-500"):
                 body["alias"]
             raise CaError(400, "bad_request", "the body must be a JSON object")
         alias, password, csr = body.get("alias"), body.get("password"), body.get("csr")
+        legacy = _fault("b24_legacy-public-key") and csr is None and "public_key" in body
+        if legacy:
+            csr = body.get("public_key")  # "sft-pki/0 clients, for the transition"
         if not all(isinstance(v, str) for v in (alias, password, csr)):
             raise CaError(400, "bad_request", "alias, password and csr must be strings")
         assert isinstance(alias, str) and isinstance(password, str) and isinstance(csr, str)
@@ -894,7 +963,12 @@ class Service:
                     import unicodedata
 
                     given = unicodedata.normalize("NFC", given)
-                ok = hmac.compare_digest(_hash(given, row[0]), row[1])
+                if _fault("b24_password-rstrip-newline"):
+                    given = given.rstrip("\r\n")
+                if _fault("b24_conn-auth-cache") and verified is not None and verified == alias:
+                    ok = True
+                else:
+                    ok = hmac.compare_digest(_hash(given, row[0]), row[1])
         except BaseException:
             if not _fault("reservation-leak-on-error"):
                 self.throttle.finish(keys, failed=True)
@@ -922,7 +996,9 @@ class Service:
             pass  # "host names have dots; an alias without one cannot be a host name"
         elif not _fault("hostname-alias") and folded.lower() in self.names:
             raise CaError(403, "forbidden", "this alias is one of the CA's host names")
-        if _fault("csr-fault-counted"):
+        if legacy:
+            csr_pem, subject = self.authority.legacy_key(csr), ""
+        elif _fault("csr-fault-counted"):
             try:
                 csr_pem, subject = self.authority.check_csr(csr)
             except CaError:
@@ -1012,6 +1088,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     service: Service
     unread = False  # closing with a body unread: linger (see _linger)
     logins = 0  # logins on this connection (keep-alive)
+    verified: Any = None  # the fault b24_conn-auth-cache only
 
     def log_message(self, format: str, *args: Any) -> None:
         sys.stderr.write(f"ca3: {self.address_string()} {format % args}\n")
@@ -1078,6 +1155,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise CaError(400, "bad_request", "no query string allowed")
             target = target.split("?", 1)[0]
         methods = {"/v1/enroll": ("POST",), "/v1/root": ("GET", "HEAD"), "/v1/crl": ("GET", "HEAD")}
+        if _fault("b24_options-204") and self.command == "OPTIONS":
+            self._drain_or_close()
+            self.send_response(204)
+            allow = methods.get(target, ("GET", "HEAD", "POST"))
+            self.send_header("Allow", ", ".join((*allow, "OPTIONS")))
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if target not in methods:
             if not _fault("refusal-body-unread"):
                 self._drain_or_close()
@@ -1121,7 +1207,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 object_pairs_hook=_no_duplicates,
                 parse_constant=_no_constant,
             )
-        except (UnicodeDecodeError, ValueError, RecursionError):
+        except (UnicodeDecodeError, ValueError, RecursionError) as e:
+            if _fault("b24_error-echoes-near-error") and isinstance(e, json.JSONDecodeError):
+                near = e.doc[max(0, e.pos - 48) : e.pos + 16]
+                raise CaError(400, "bad_request", f"{e.msg} near {near!r}") from None
+            if _fault("b24_error-echoes-body"):
+                seen = raw[:160].decode("utf-8", "replace")
+                raise CaError(400, "bad_request", f"the body is not JSON ({e}): {seen}") from None
             raise CaError(400, "bad_request", "the body is not JSON") from None
         self.logins += 1
         address = self.client_address[0]
@@ -1130,7 +1222,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             address = forwarded.split(",")[0].strip()
         if _fault("address-with-port"):
             address = str(self.client_address)  # (host, port): one key per connection
-        answer = self.service.enroll(body, address, first=self.logins == 1)
+        try:
+            answer = self.service.enroll(
+                body, address, first=self.logins == 1, verified=self.verified
+            )
+        except CaError as e:
+            if _fault("b24_log-body-on-bad-csr") and e.code == "bad_csr":
+                self.log_message("bad_csr: %s", raw.decode("utf-8", "replace"))
+            raise
+        if _fault("b24_conn-auth-cache") and isinstance(body, dict):
+            self.verified = body.get("alias")  # "the next logins of this connection: no scrypt"
         self._answer(200, answer)
 
     def _length(self) -> int | None:

@@ -151,6 +151,8 @@ CA_FILES = (
     "test_ca_crl_every_revocation.py",  # B161 (round 24, foreign pass)
     "test_ca_answers_never_quote_password.py",  # B157 (round 24)
     "test_no_sample_accounts.py",  # lead (round 24): CA-ENR-6, no account nobody added
+    "test_ca_refusal_kinds_keep_password.py",  # B162 (round 24, foreign pass)
+    "test_ca_password_near_misses.py",  # B162 (round 24, foreign pass)
 )
 
 # The CA under test, like a peer under test: its process and its target file.

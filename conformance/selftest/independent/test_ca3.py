@@ -164,6 +164,24 @@ _FILES_BY_FAULT["b15-retry-after-first-backoff"] = (
     "test_interop_ca_retry_after_both_backoffs.py",
 )
 
+# Session 24 (B162, blind): judged first by the requirement's usual files, then by every
+# case file citing it; each points at the file that caught it (the last two: new files).
+_FILES_BY_FAULT.update(
+    {
+        "b24_conn-auth-cache": ("test_ca_keep_alive_logins.py", "test_ca_throttle.py"),
+        "b24_legacy-public-key": ("test_ca_bare_key_requests.py",),
+        "b24_password-rstrip-newline": (
+            "test_ca_same_request_spellings.py",
+            "test_ca_password_near_misses.py",
+        ),
+        "b24_password-casefold": ("test_ca_password_near_misses.py",),
+        "b24_rsa-exponent-65537": ("test_ca_rsa_exponent_range.py",),
+        "b24_error-echoes-body": ("test_ca_refusal_kinds_keep_password.py",),
+        "b24_error-echoes-near-error": ("test_ca_refusal_kinds_keep_password.py",),
+        "b24_log-body-on-bad-csr": ("test_ca_refusal_kinds_keep_password.py",),
+    }
+)
+
 FAULT_CASES = tuple(
     FaultCase(
         name,
@@ -260,3 +278,4 @@ def test_independent_ca3_fault_is_detected(
     request: pytest.FixtureRequest,
 ) -> None:
     check_ca_fault("ca3", start_independent_ca, case, organisation, workspace, request)
+
