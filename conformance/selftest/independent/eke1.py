@@ -31,6 +31,7 @@ import json
 import math
 import os
 import posixpath
+import random
 import re
 import secrets
 import signal
@@ -608,6 +609,54 @@ FAULTS: dict[str, Fault] = {
         "client: during a get only request frames refused; a stray RSFL ignored",
         client=True,
     ),
+    # Blind round 24 (B163, session 24): read from this file's own code, not from the
+    # cases, through the round-24 lenses (L1 what the authenticator does not cover, L2
+    # legacy bleed, L3 the scanner's checklist, L4 the second-order fix, L5 debug
+    # leftovers, L6 fitted to the examples).
+    "b24_cli-z-minimal": Fault(
+        "EKE-KS-2",
+        "test_eke_client_group_edges.py",
+        "(L6) client: Z encoded in as few bytes as it needs, not I2OSP(Z, 384)",
+        client=True,
+    ),
+    "b24_cli-th-char-length": Fault(
+        "EKE-KS-1",
+        "test_eke_client_keys.py test_eke_client_user_name_characters.py",
+        "(L6) client: the transcript's u16be(len(U)) counts characters, not UTF-8 bytes",
+        client=True,
+    ),
+    "b24_cli-na-fixed-seed": Fault(
+        "EKE-HS-10",
+        "test_eke_client.py",
+        "(L5) client: Na drawn from a PRNG under a fixed test seed (SFT_TEST_SEED default)",
+        client=True,
+    ),
+    "b24_hs-eke2-cached": Fault(
+        "EKE-HS-10",
+        "test_eke_handshake.py",
+        "(L4) server: an EKE1 seen before (a retry) answered with the cached y, B and Ns",
+    ),
+    "b24_hs-eke3-other-pending": Fault(
+        "EKE-HS-10",
+        "test_eke_eke3_spliced_across_logins.py",
+        "(L1) server: an EKE3 that fails is tried under the user's other pending handshakes",
+    ),
+    "b24_thr-log-ns": Fault(
+        "EKE-THR-3",
+        "test_eke_log_nonces.py",
+        "(L5) server: a failed login logged with the Ns it expected (hex)",
+    ),
+    "b24_hs-a-short-padded": Fault(
+        "FRM-12",
+        "test_eke_handshake.py",
+        "(L6) server: an EKE1 'a' shorter than 768 hex digits left-padded with zeros",
+    ),
+    "b24_cli-rec-own-key-fallback": Fault(
+        "EKE-REC-4",
+        "test_interop_client_reflected_records.py",
+        "(L4) client: a record that fails under the s2c key retried under its own c2s key",
+        client=True,
+    ),
 }
 
 
@@ -831,12 +880,21 @@ class SessionKeys:
     iv_s2c: bytes
 
 
-def derive_keys(user: bytes, a: bytes, b: bytes, shared: int) -> SessionKeys:
-    """EKE-KS-1..3."""
+def derive_keys(
+    user: bytes,
+    a: bytes,
+    b: bytes,
+    shared: int,
+    *,
+    user_length: int | None = None,
+    z_length: int = ELEMENT_BYTES,
+) -> SessionKeys:
+    """EKE-KS-1..3 (`user_length`, `z_length`: only for the faults b24_cli-*)."""
+    length = len(user) if user_length is None else user_length
     th = hashlib.sha256(
-        b"sft-eke/1 transcript" + struct.pack(">H", len(user)) + user + a + b
+        b"sft-eke/1 transcript" + struct.pack(">H", length) + user + a + b
     ).digest()
-    prk = _hkdf_extract(th, shared.to_bytes(ELEMENT_BYTES, "big"))
+    prk = _hkdf_extract(th, shared.to_bytes(z_length, "big"))
 
     def expand(label: str, length: int) -> bytes:
         return _hkdf_expand(prk, label.encode(), length)
@@ -981,8 +1039,11 @@ class FrameSocket:
         self._send_lock = threading.Lock()
         # Fault b4-hs-timeout-per-read: a socket timeout per read instead of a deadline.
         self.rearm: float | None = None
+        # LIM-2: in the record phase a deadline is idleness, not the frame's whole time:
+        # bytes that arrive push it this far ahead.
+        self.idle: float | None = None
 
-    def _fill(self, wanted: int, deadline: float | None) -> None:
+    def _fill(self, wanted: int, deadline: float | None) -> float | None:
         while len(self._buffer) < wanted:
             if self.rearm is not None:
                 self.sock.settimeout(self.rearm)
@@ -1002,9 +1063,12 @@ class FrameSocket:
             if not chunk:
                 raise PeerClosed(inside_frame=bool(self._buffer))
             self._buffer += chunk
+            if self.idle is not None and deadline is not None:
+                deadline = time.monotonic() + self.idle
+        return deadline
 
     def read_frame(self, deadline: float | None) -> tuple[bytes, bytes]:
-        self._fill(8, deadline)
+        deadline = self._fill(8, deadline)
         frame_type = bytes(self._buffer[:4])
         (length,) = struct.unpack(">I", self._buffer[4:8])
         if not _TYPE.fullmatch(frame_type):
@@ -1056,6 +1120,8 @@ class RecordChannel:
         self._recv_seq = 0
         self._send_blocks = 0
         self._recv_blocks = 0
+        # Only for the fault "b24_cli-rec-own-key-fallback": a second key to open with.
+        self.fallback: tuple[bytes, bytes] | None = None
 
     @staticmethod
     def _nonce(iv: bytes, seq: int) -> bytes:
@@ -1101,6 +1167,9 @@ class RecordChannel:
             raise ChannelBroken(f"plaintext {frame_type!r} frame after the handshake")
         header = b"RECD" + struct.pack(">I", len(body))
         inner = self._open(body, header)
+        if inner is None and self.fallback is not None:  # "servers built with one key"
+            key, iv = self.fallback
+            inner = aead_open(key, self._nonce(iv, self._recv_seq), body, header)
         if inner is None:
             if fault("r2-rec-bad-record-answered"):
                 self.frames.send_error(ErrorCode.BAD_FRAME, "record does not authenticate")
@@ -1479,6 +1548,9 @@ class _Connection:
 _SHARE_LOCK = threading.Lock()  # only for the fault "b2-lim-share-lock"
 _HANDSHAKE_LOCK = threading.Lock()  # only for the fault "b3-lim-handshakes-serialised"
 _KEPT_SLOTS: set[int] = set()  # only for the fault "b5-lim-slot-kept-after-eror"
+# Only for the faults "b24_hs-eke2-cached" and "b24_hs-eke3-other-pending".
+_EKE2_CACHE: dict[tuple[bytes, bytes], tuple[int, bytes, bytes]] = {}
+_PENDING_KEYS: dict[bytes, list[tuple[SessionKeys, bytes]]] = {}
 _SHARED_DIGEST = hashlib.sha256()  # only for the fault "r12b-put-digest-shared"
 
 
@@ -1599,6 +1671,10 @@ class EkeServer:
                 raise ProtocolFailure(ErrorCode.UNEXPECTED_FRAME, "expected EKE1")
             hello = parse_control(payload)
             user = member_str(hello, "user")
+            if fault("b24_hs-a-short-padded"):  # "a peer that drops leading zero bytes"
+                short = member_str(hello, "a")
+                if len(short) < 2 * ELEMENT_BYTES and len(short) % 2 == 0:
+                    hello = {**hello, "a": "00" * (ELEMENT_BYTES - len(short) // 2) + short}
             a = member_hex(hello, "a", ELEMENT_BYTES)
             if fault("b4-user-64-refused") and len(user.encode("utf-8", "surrogatepass")) >= 64:
                 raise ProtocolFailure(ErrorCode.BAD_FRAME, "user name too long")
@@ -1653,16 +1729,45 @@ class EkeServer:
         )
         valid = x_value is not None
         y = fresh_exponent()
-        b = feistel_encrypt(pw, hide_element(modexp(G, y)))
+        cached = _EKE2_CACHE.get((user_bytes, a)) if fault("b24_hs-eke2-cached") else None
+        if cached is not None:  # "a client that retried after a lost EKE2: same answer"
+            y = cached[0]
+        b = feistel_encrypt(pw, hide_element(modexp(G, y))) if cached is None else cached[1]
         # An invalid X' takes the same path on a stand-in element (EKE-X-3): the failure
         # shows at EKE3 only, like a wrong password.
         shared = modexp(x_value if x_value is not None else modexp(G, fresh_exponent()), y)
         valid = valid and not shared_secret_is_degenerate(shared)
         keys = derive_keys(user_bytes, a, b, shared)
-        ns = secrets.token_bytes(32)
+        ns = secrets.token_bytes(32) if cached is None else cached[2]
+        if fault("b24_hs-eke2-cached"):
+            _EKE2_CACHE[(user_bytes, a)] = (y, b, ns)
         c2 = aead_seal(keys.confirm_server, _handshake_nonce(2), ns, b"EKE2" + keys.transcript)
+        pending_entry = (keys, ns)
+        if fault("b24_hs-eke3-other-pending"):
+            _PENDING_KEYS.setdefault(user_bytes, []).append(pending_entry)
         try:
-            frames.send_frame(b"EKE2", control_payload({"b": b.hex(), "c": c2.hex()}))
+            eke2 = control_payload({"b": b.hex(), "c": c2.hex()})
+            return self._confirm(frames, conn, user, attempt, deadline, keys, ns, valid, eke2)
+        finally:
+            if fault("b24_hs-eke3-other-pending"):
+                with contextlib.suppress(ValueError):
+                    _PENDING_KEYS.get(user_bytes, []).remove(pending_entry)
+
+    def _confirm(
+        self,
+        frames: FrameSocket,
+        conn: _Connection,
+        user: str,
+        attempt: _Attempt,
+        deadline: float | None,
+        keys: SessionKeys,
+        ns: bytes,
+        valid: bool,
+        eke2: bytes,
+    ) -> RecordChannel | None:
+        user_bytes = user.encode("utf-8", "surrogatepass")
+        try:
+            frames.send_frame(b"EKE2", eke2)
             frame_type, payload = frames.read_frame(deadline)
             if frame_type == b"EROR":
                 if fault("b5-thr-peer-eror-forgiven"):  # "the client gave up: no guess"
@@ -1701,9 +1806,20 @@ class EkeServer:
         if ok and not fault("hs-ns-not-compared"):
             assert confirmation is not None
             ok = hmac.compare_digest(confirmation[32:], ns)
+        if not ok and fault("b24_hs-eke3-other-pending"):  # "the client mixed up sockets"
+            for other_keys, other_ns in list(_PENDING_KEYS.get(user_bytes, [])):
+                other = aead_open(
+                    other_keys.confirm_client, _handshake_nonce(3), c3,
+                    b"EKE3" + other_keys.transcript,
+                )
+                if other is not None and len(other) == 64 and other[32:] == other_ns:
+                    keys, ns, confirmation, ok = other_keys, other_ns, other, True
+                    break
         if not ok or confirmation is None:
             self.throttle.fail(attempt, verified_wrong=True)
             _log(f"failed login for user {user[:64]!r} from {conn.address}")
+            if fault("b24_thr-log-ns"):  # "to debug the interop with other clients"
+                _log(f"  expected Ns {ns.hex()}")
             message = "authentication failed"
             opened = confirmation is not None and len(confirmation) == 64 and valid
             if opened and fault("b2-hs-auth-message-by-cause"):
@@ -1720,6 +1836,7 @@ class EkeServer:
         )
         frames.send_frame(b"EKE4", control_payload({"c": c4.hex()}))
         frames.rearm = None  # the record phase has its own (idle) deadlines
+        frames.idle = self.config.idle_timeout
         if fault("rec-one-key"):
             return RecordChannel(frames, keys.key_c2s, keys.iv_c2s, keys.key_c2s, keys.iv_c2s)
         return RecordChannel(frames, keys.key_s2c, keys.iv_s2c, keys.key_c2s, keys.iv_c2s)
@@ -2078,7 +2195,11 @@ class EkeClient:
             feistel_decrypt(pw, b), check_range=not fault("cli-y-range-unchecked")
         )
         shared = modexp(y_value, x) if y_value is not None else 0
-        keys = derive_keys(user, a, b, shared)
+        z_length = ELEMENT_BYTES
+        if fault("b24_cli-z-minimal"):
+            z_length = max(1, (shared.bit_length() + 7) // 8)  # "the integer's bytes"
+        user_length = len(self.user) if fault("b24_cli-th-char-length") else None
+        keys = derive_keys(user, a, b, shared, user_length=user_length, z_length=z_length)
         ns = None
         if y_value is not None and not shared_secret_is_degenerate(shared):
             ns = aead_open(keys.confirm_server, _handshake_nonce(2), c2, b"EKE2" + keys.transcript)
@@ -2086,6 +2207,9 @@ class EkeClient:
             frames.send_error(ErrorCode.AUTH_FAILED, "authentication failed")
             raise ClientError("authentication failed: wrong password or unknown user")
         na = secrets.token_bytes(32)
+        if fault("b24_cli-na-fixed-seed"):  # "reproducible transcripts for the test rig"
+            seed = int(os.environ.get("SFT_TEST_SEED", "24"))
+            na = random.Random(seed).randbytes(32)
         c3 = aead_seal(keys.confirm_client, _handshake_nonce(3), na + ns, b"EKE3" + keys.transcript)
         frames.send_frame(b"EKE3", control_payload({"c": c3.hex()}))
         reply = self._expect(frames, b"EKE4")
@@ -2101,7 +2225,10 @@ class EkeClient:
             raise ClientError(
                 "the server failed to prove it knows the password (possible impostor)"
             )
-        return RecordChannel(frames, keys.key_c2s, keys.iv_c2s, keys.key_s2c, keys.iv_s2c)
+        channel = RecordChannel(frames, keys.key_c2s, keys.iv_c2s, keys.key_s2c, keys.iv_s2c)
+        if fault("b24_cli-rec-own-key-fallback"):
+            channel.fallback = (keys.key_c2s, keys.iv_c2s)
+        return channel
 
     def _expect(self, frames: FrameSocket, wanted: bytes) -> dict[str, Any]:
         try:
@@ -2202,6 +2329,13 @@ def _fail(channel: RecordChannel, code: ErrorCode, message: str) -> NoReturn:
     raise ClientError(message)
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    """Every byte, or an OSError: a write may be short (a file-size limit, a full disk)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def _receive_file(
     channel: RecordChannel, client: EkeClient, name: str, out: Path, directory: Path
 ) -> None:
@@ -2251,7 +2385,7 @@ def _receive_file(
                     if not fault("cli-excess-clipped"):
                         _fail(channel, ErrorCode.INTEGRITY_FAILED, "more data than announced")
                     payload = payload[: size - received]
-                os.write(fd, payload)
+                _write_all(fd, payload)
                 digest.update(payload)
                 received += len(payload)
                 if fault("r12b-cli-commit-at-last-byte") and received == size and partial != out:

@@ -38,7 +38,10 @@ blind) carry their lens of the round-13 list in the table: L1 fail open, L2 abse
 permissive, L3 leaks on the unhappy path, L4 units and number forms, L5 part of the value
 compared, L6 half-rolled-back state. The `b15_*` ones (session 15, blind) carry their lens
 of lenses15.md in the table: L1 one blocks all, L2 reflection and cross-context, L3 the
-default branch, L4 compound conditions, L5 asymmetric cost, L6 check-then-act.
+default branch, L4 compound conditions, L5 asymmetric cost, L6 check-then-act. The
+`b24_*` ones (session 24, blind, foreign pass) carry their round-24 lens in their
+description: L1 what the authenticator does not cover, L2 legacy and downgrade bleed,
+L4 the second-order fix, L5 debug and test leftovers, L6 fitted to the examples.
 """
 
 from __future__ import annotations
@@ -710,6 +713,7 @@ class Throttle:
         self.lock = threading.Lock()
         self.pending: dict[tuple[str, str], int] = {}
         self.local = threading.local()
+        self.has_account: Any = None  # b24_hard_lock_accounts_only: set by the server
 
     def _row(self, kind: str, key: str) -> tuple[int, float, int]:
         if F("srv_counts_per_thread"):
@@ -842,10 +846,17 @@ class Throttle:
                 if lock:
                     until = now + lock
                 if kind == "u" and count >= self.policy.lock_after:
-                    hard = 1
+                    # b24 (L1): "lock the account": the hard lock bound to an account row
+                    if not (F("b24_hard_lock_accounts_only") and self.has_account
+                            and not self.has_account(key)):  # fmt: skip
+                        hard = 1
                 self._put(kind, key, count, until, hard)
             if not (F("srv_lock_not_committed") and self._row("u", user)[1] > now):
-                self.db.commit()
+                # b24 (L4): "EKE-THR-1: no wait on durable storage": a failure below the
+                # threshold stays in the open transaction; only one that locks is committed
+                if not (F("b24_partial_counts_uncommitted") and self._row("u", user)[1] <= now
+                        and self._row("a", address)[1] <= now):  # fmt: skip
+                    self.db.commit()
 
     def success(self, user: str, address: str) -> None:
         with self.lock:
@@ -887,6 +898,7 @@ class Slot:
     accepted: float
     established: bool = False
     evicted: bool = False
+    auth_failed: bool = False  # b24_legacy_relogin
 
 
 @dataclass
@@ -952,7 +964,14 @@ class Server:
         self.inbox = cfg.inbox.resolve()
         self.inflight: set[str] = set()  # b13_put_inflight_name_leak
         self.inflight_lock = threading.Lock()
-        self.sweep_inbox()
+        if F("b24_hard_lock_accounts_only"):
+            self.throttle.has_account = lambda key: (
+                self.lookup_pw(bytes.fromhex(key).decode("utf-8", "replace")) is not None
+            )
+        # b24 (L4): "a SIGHUP restart must not delete the temporaries of puts in progress":
+        # the sweep runs on a cold start only
+        if not (F("b24_warm_restart_no_sweep") and os.environ.get("EKE6_LISTEN_FD")):
+            self.sweep_inbox()
 
     def sweep_inbox(self) -> None:
         for entry in self.inbox.iterdir():
@@ -992,6 +1011,12 @@ class Server:
         records: Records | None = None
         try:
             records = self.handshake(wire, slot)
+            tries = 1
+            while records is None and slot.auth_failed and tries < 5:
+                # b24 (L2): as sft-eke/0 did after `Not Authenticated`, wait for a new login
+                slot.auth_failed = False
+                tries += 1
+                records = self.handshake(wire, slot)
             if records is not None:
                 self.session(wire, records)
         finally:
@@ -1034,6 +1059,11 @@ class Server:
             except UnicodeEncodeError:
                 raise ProtocolError("bad_frame", "user is not Unicode text") from None
             user_key = user.hex()
+            if F("b24_throttle_key_casefold"):
+                # b24 (L4): "attackers dodged the per-name count by changing case"
+                user_key = user_text.casefold().encode("utf-8", "surrogatepass").hex()
+            if F("b24_throttle_key_prefix"):
+                user_key = user[:32].hex()  # b24 (L6): a CHAR(64) column of hex
             verdict, retry = self.throttle.admit(user_key, slot.address)
             if verdict == "throttled" and F("b15_throttled_eke1_counted"):
                 # L5: "another try while locked is another failure"
@@ -1114,12 +1144,17 @@ class Server:
                     return None
                 self.count_failure(user_key, user_text, slot, base=snap)
                 user_key = None
+                slot.auth_failed = F("b24_legacy_relogin")
                 raise ProtocolError("auth_failed", "authentication failed")
             na = plain[:32]
             c4 = AESGCM(keys.kcs).encrypt(nonce_n(4), na, b"EKE4" + th)
             wire.send(frame(b"EKE4", encode_object({"c": c4.hex()})))
             spent = False
             self.throttle.success(user_key, slot.address)
+            if F("b24_session_key_id_logged"):
+                # b24 (L5): left from interop debugging: a "session id" to match both logs
+                kid = hashlib.sha256(keys.key_c2s).hexdigest()[:12]
+                log(f"login user={user_text!r} address={slot.address} session={kid}")
             user_key = None
             slot.established = True
             wire.deadline = None
@@ -1128,11 +1163,16 @@ class Server:
                            cfg.frame_limit)  # fmt: skip
         except ProtocolError as exc:
             if exc.name in ("bad_frame", "frame_too_large", "unexpected_frame"):
-                pass
+                # b24 (post-blind): "a broken client's first EKE1 gets a second chance"
+                slot.auth_failed = F("b24_relogin_after_malformed") and not spent
             self.send_clear_error(wire, exc.name, exc.message)
             return None
         except TimedOut:
             self.send_clear_error(wire, "timeout", "handshake timeout")
+            if F("b24_timeout_forgets_failure") and user_key is not None:
+                # b24 (L4): the handler added for EROR timeout frees the pending slot itself
+                self.throttle.release(user_key, slot.address)
+                user_key = None
             return None
         except Closed:
             return None
@@ -2626,6 +2666,71 @@ FAULTS.update(
             "the get client checks the output name before connecting and commits with "
             "os.replace: a file created there meanwhile is overwritten",
             client=True,
+        ),
+    }
+)  # fmt: skip
+
+
+# Session 24, helper B164 (blind, foreign pass; written from docs/SPEC.md and this module
+# only), through the round-24 lenses: L1 what the authenticator does not cover, L2 legacy
+# and downgrade bleed, L3 the scanner's checklist, L4 the second-order fix, L5 debug and
+# test leftovers, L6 fitted to the examples.
+FAULTS.update(
+    {
+        "b24_hard_lock_accounts_only": _fault(  # L1 (ops: throttling tables)
+            "EKE-THR-11",
+            "test_eke_throttling.py test_eke_hard_lock_bound.py",
+            "(L1) the hard lock is bound to the account, not the user name: after L failures "
+            "an unknown user name keeps the ordinary backoff, never the lock",
+        ),
+        "b24_throttle_key_casefold": _fault(  # L4 (ops: throttling tables)
+            "EKE-THR-2",
+            "test_eke_throttling.py test_eke_throttle_name_folds.py",
+            "(L4) 'attackers dodged the per-name count by changing case': failures counted "
+            "under the casefolded name, so bob's lock refuses the account Bob too",
+        ),
+        "b24_throttle_key_prefix": _fault(  # L6 (ops: throttling tables)
+            "EKE-THR-2",
+            "test_eke_throttle_long_names.py",
+            "(L6) the throttle key is the first 32 bytes of the user name (a column sized for "
+            "the examples' names): names sharing 32 bytes share one count and one lock",
+        ),
+        "b24_warm_restart_no_sweep": _fault(  # L4 (ops: restart, inbox)
+            "APP-STORE-3",
+            "test_eke_restart_state.py test_ops_eke_restart_midway.py",
+            "(L4) 'a SIGHUP restart must not delete the temporaries of puts in progress': the "
+            "start-up sweep of .sft-partial-* runs on a cold start only, not on a restart",
+        ),
+        "b24_partial_counts_uncommitted": _fault(  # L4 (ops: store)
+            "EKE-THR-8",
+            "test_ops_eke_restart_counts.py test_eke_restart.py",
+            "(L4) 'no wait on durable storage': a failure below the threshold stays in the "
+            "open SQLite transaction, only a locking one is committed: a restart forgets "
+            "partial counts",
+        ),
+        "b24_timeout_forgets_failure": _fault(  # L4
+            "EKE-THR-5",
+            "test_ops_eke_abandon_boundaries.py test_eke_throttling.py",
+            "(L4) the handler added to send EROR timeout frees the pending slot itself: a "
+            "handshake that times out after EKE2 is never counted as a failure",
+        ),
+        "b24_session_key_id_logged": _fault(  # L5
+            "EKE-THR-3",
+            "test_eke_log_nonces.py test_eke_server_log_secrets.py",
+            "(L5) an interop-debugging leftover: each login logged with a 'session id', the "
+            "first 12 hex digits of SHA-256(c2s record key)",
+        ),
+        "b24_legacy_relogin": _fault(  # L2
+            "EKE-HS-8",
+            "test_eke_no_login_after_fatal.py",
+            "(L2) as sft-eke/0 after `Not Authenticated`: after EROR auth_failed the server "
+            "keeps the connection and takes a new EKE1 (up to 5 logins a connection)",
+        ),
+        "b24_relogin_after_malformed": _fault(  # L2 (post-blind sibling)
+            "ERR-3",
+            "test_eke_no_login_after_fatal.py",
+            "(L2, post-blind) after EROR bad_frame/unexpected_frame before EKE2 (a malformed "
+            "or out-of-order first frame) the server keeps the connection for a new EKE1",
         ),
     }
 )  # fmt: skip
