@@ -516,8 +516,6 @@ UNPLANTED: dict[str, str] = {
     "reference cannot be made to accept 0-RTT (the case still checks any target)",
     "PKI-CERT-8": "the root is made once by `sft ca init`, before any mutant runs; the "
     "case judges the root the target declares",
-    "EKE-GRP-1": "another group breaks every honest handshake, so the target is down, not "
-    "judged; the vectors and conformance/eke_diagnosis.py pin the group",
     "EKE-SEC-3": "a goal made of other MUSTs: each mutant of EKE-THR-1, EKE-HS-10 and "
     "EKE-X-3 is a way to give a second guess per handshake",
 }
