@@ -18,18 +18,21 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from conformance import eke
 from conformance.eke_channel import EkeChannel, password_key_cached
 from conformance.eke_support import SourceAddresses
 from conformance.log_files import SETTLE_WAIT, added_since, settled, size
 from conformance.plugin import inconclusive
-from conformance.target import Target
+from conformance.target import Account, Target
 from conformance.test_eke_throttling import _fail_once
 from conformance.wire import ConformanceFailure
 
-__all__: list[str] = []
+__all__ = ["LoggedLogins", "logins_logged"]
 
 pytestmark = [pytest.mark.profile("eke")]
 
@@ -47,12 +50,25 @@ def _hex_forms(label: str, value: bytes) -> dict[str, bytes]:
     }
 
 
-@pytest.mark.req("EKE-THR-3")
-def test_the_servers_log_holds_no_password_key_or_session_secret(
+@dataclass
+class LoggedLogins:
+    """What the server's log gained over a failed and a successful login of `account`."""
+
+    log: Path
+    account: Account
+    keys: eke.SessionKeys  # the successful session's, as the suite derived them
+    added: bytes
+
+
+def logins_logged(
     eke_target: Target,
     eke_sources: SourceAddresses,
     eke_channel_factory: Callable[..., EkeChannel],
-) -> None:
+) -> LoggedLogins:
+    """One failed login of an account (right name, wrong key), then a successful one (it
+    resets the count, EKE-THR-4), and the bytes the declared log added — read once they
+    stop growing. SKIP without a declared log or an account; INCONCLUSIVE when the log
+    gains nothing."""
     log = eke_target.eke_server_log
     if log is None:
         pytest.skip("the target declares no server log ([eke] server_log)")
@@ -61,8 +77,8 @@ def test_the_servers_log_holds_no_password_key_or_session_secret(
     account = eke_target.accounts[-1]
     start = size(log)
     source = eke_sources.fresh() if eke_sources.loopback else None
-    _fail_once(eke_target, account.user, source)  # right name, wrong key: a failed login
-    channel = eke_channel_factory(account)  # the success resets its count (EKE-THR-4)
+    _fail_once(eke_target, account.user, source)
+    channel = eke_channel_factory(account)
     keys = channel.keys
     channel.close()
     if not settled(log, start):
@@ -70,7 +86,17 @@ def test_the_servers_log_holds_no_password_key_or_session_secret(
             f"{log} gained nothing within {SETTLE_WAIT:g} s of a failed and a successful "
             "login: the file the target declares is not where this server logs them"
         )
-    added = added_since(log, start)
+    return LoggedLogins(log, account, keys, added_since(log, start))
+
+
+@pytest.mark.req("EKE-THR-3")
+def test_the_servers_log_holds_no_password_key_or_session_secret(
+    eke_target: Target,
+    eke_sources: SourceAddresses,
+    eke_channel_factory: Callable[..., EkeChannel],
+) -> None:
+    logged = logins_logged(eke_target, eke_sources, eke_channel_factory)
+    log, account, keys, added = logged.log, logged.account, logged.keys, logged.added
     pw = password_key_cached(account.password, account.user)
     needles = {
         "pw (raw)": pw,

@@ -31,10 +31,8 @@ import pytest
 
 from conformance.eke_channel import EkeChannel, password_key_cached
 from conformance.eke_support import SourceAddresses
-from conformance.log_files import SETTLE_WAIT, added_since, settled, size
-from conformance.plugin import inconclusive
 from conformance.target import Target
-from conformance.test_eke_throttling import _fail_once
+from conformance.test_eke_server_log_secrets import logins_logged
 from conformance.wire import ConformanceFailure
 
 __all__: list[str] = []
@@ -105,24 +103,8 @@ def test_the_servers_log_spells_no_key_as_numbers(
     eke_sources: SourceAddresses,
     eke_channel_factory: Callable[..., EkeChannel],
 ) -> None:
-    log = eke_target.eke_server_log
-    if log is None:
-        pytest.skip("the target declares no server log ([eke] server_log)")
-    if not eke_target.accounts:
-        pytest.skip("needs an eke account (give --user and --password-file)")
-    account = eke_target.accounts[-1]
-    start = size(log)
-    source = eke_sources.fresh() if eke_sources.loopback else None
-    _fail_once(eke_target, account.user, source)  # right name, wrong key: a failed login
-    channel = eke_channel_factory(account)  # the success resets its count (EKE-THR-4)
-    keys = channel.keys
-    channel.close()
-    if not settled(log, start):
-        inconclusive(
-            f"{log} gained nothing within {SETTLE_WAIT:g} s of a failed and a successful "
-            "login: the file the target declares is not where this server logs them"
-        )
-    added = added_since(log, start)
+    logged = logins_logged(eke_target, eke_sources, eke_channel_factory)
+    log, account, keys, added = logged.log, logged.account, logged.keys, logged.added
     secrets = {"pw": password_key_cached(account.password, account.user)}
     secrets.update({f"the session's {name}": getattr(keys, name) for name in _KEYS})
     windows = {label: _windows(value) for label, value in secrets.items()}
