@@ -463,6 +463,43 @@ def run_case(
     return ClientCase(result, server.view, user, password, outdir)
 
 
+def get_with_password(
+    target: Target,
+    workdir: Path,
+    transcripts: TranscriptBook,
+    password: str,
+    *,
+    name: str,
+    content: bytes,
+    timeout: float,
+    user: str | None = None,
+) -> tuple[ClientCase, str | None]:
+    """The client gets `content` from an honest server that holds pw of (`user`,
+    `password`) (EKE-PW-1): None when it got it, else where the run went wrong."""
+    pw = eke_pw(client_user(target) if user is None else user, password)
+
+    def behaviour(raw: RawConnection, view: ServerView) -> None:
+        channel = establish(raw, view, pw, timeout)
+        if channel is not None:
+            serve_records(channel, view, {name: content}, timeout)
+
+    case = run_case(
+        target, workdir, transcripts, behaviour,
+        name=name, password=password, timeout=timeout, user=user,
+    )  # fmt: skip
+    result = case.result
+    if result.succeeded and result.kept_file and result.out.read_bytes() == content:
+        return case, None
+    if not case.view.saw("EKE3"):
+        return case, "the client sent no EKE3 (its C2 check failed: another pw)"
+    if not case.view.inner:
+        return case, "the client's C3 did not verify under pw of the UTF-8 bytes (another pw)"
+    return case, "the login completed, the get did not"
+
+
+__all__ += ["get_with_password"]
+
+
 # Whether X' was the residue (s = 0) in each EKE1 the client sent in this process: the
 # sign must be random (EKE-X-2); every run adds its sample, so the check is nearly free.
 SIGN_SAMPLES: list[bool] = []

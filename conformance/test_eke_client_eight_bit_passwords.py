@@ -27,17 +27,13 @@ from pathlib import Path
 import pytest
 
 from conformance.eke_hostile import (
-    ServerView,
     client_user,
-    eke_pw,
-    establish,
-    run_case,
-    serve_records,
+    get_with_password,
     skip_slow_variant,
 )
 from conformance.plugin import TranscriptBook
 from conformance.target import Target
-from conformance.wire import ConformanceFailure, RawConnection
+from conformance.wire import ConformanceFailure
 
 __all__: list[str] = []
 
@@ -80,33 +76,15 @@ def test_client_uses_the_utf8_of_an_eight_bit_password(
     prefix, user_prefix = _CASES[label]
     password = prefix + secrets.token_hex(3)
     user = client_user(eke_target) if user_prefix is None else user_prefix + secrets.token_hex(2)
-    pw = eke_pw(user, password)
 
-    def behaviour(raw: RawConnection, view: ServerView) -> None:
-        channel = establish(raw, view, pw, _TIMEOUT)
-        if channel is not None:
-            serve_records(channel, view, {_NAME: _CONTENT}, _TIMEOUT)
-
-    case = run_case(
-        eke_target,
-        tmp_path,
-        transcripts,
-        behaviour,
-        name=_NAME,
-        password=password,
-        timeout=_TIMEOUT,
-        user=user,
-    )
-    result = case.result
-    if result.succeeded and result.kept_file and result.out.read_bytes() == _CONTENT:
+    case, where = get_with_password(
+        eke_target, tmp_path, transcripts, password,
+        name=_NAME, content=_CONTENT, timeout=_TIMEOUT, user=user,
+    )  # fmt: skip
+    if where is None:
         return
+    result = case.result
     encoded = password.encode("utf-8")
-    if not case.view.saw("EKE3"):
-        where = "the client sent no EKE3 (its C2 check failed: another pw)"
-    elif not case.view.inner:
-        where = "the client's C3 did not verify under pw of the UTF-8 bytes (another pw)"
-    else:
-        where = "the login completed, the get did not"
     raise ConformanceFailure.evidence(
         f"EKE-PW-1: user {user!r} ({user.encode('utf-8')!r}) with a password file holding "
         f"{encoded!r} ({label}; SHA-256 {hashlib.sha256(encoded).hexdigest()[:16]}…), the "

@@ -27,17 +27,12 @@ from pathlib import Path
 import pytest
 
 from conformance.eke_hostile import (
-    ServerView,
-    client_user,
-    eke_pw,
-    establish,
-    run_case,
-    serve_records,
+    get_with_password,
     skip_slow_variant,
 )
 from conformance.plugin import TranscriptBook
 from conformance.target import Target
-from conformance.wire import ConformanceFailure, RawConnection
+from conformance.wire import ConformanceFailure
 
 __all__: list[str] = []
 
@@ -72,32 +67,15 @@ def test_client_uses_the_utf8_of_a_password_beyond_the_bmp(
     if eke_target.client_cmd and "{password_file}" not in eke_target.client_cmd:
         pytest.skip("the client command takes no {password_file}: it reads no file of ours")
     password = _PASSWORDS[label] + secrets.token_hex(3)
-    pw = eke_pw(client_user(eke_target), password)
 
-    def behaviour(raw: RawConnection, view: ServerView) -> None:
-        channel = establish(raw, view, pw, _TIMEOUT)
-        if channel is not None:
-            serve_records(channel, view, {_NAME: _CONTENT}, _TIMEOUT)
-
-    case = run_case(
-        eke_target,
-        tmp_path,
-        transcripts,
-        behaviour,
-        name=_NAME,
-        password=password,
-        timeout=_TIMEOUT,
-    )
-    result = case.result
-    if result.succeeded and result.kept_file and result.out.read_bytes() == _CONTENT:
+    case, where = get_with_password(
+        eke_target, tmp_path, transcripts, password,
+        name=_NAME, content=_CONTENT, timeout=_TIMEOUT,
+    )  # fmt: skip
+    if where is None:
         return
+    result = case.result
     encoded = password.encode("utf-8")
-    if not case.view.saw("EKE3"):
-        where = "the client sent no EKE3 (its C2 check failed: another pw)"
-    elif not case.view.inner:
-        where = "the client's C3 did not verify under pw of the UTF-8 bytes (another pw)"
-    else:
-        where = "the login completed, the get did not"
     raise ConformanceFailure.evidence(
         f"EKE-PW-1: a password file holding {encoded!r} ({label}; SHA-256 "
         f"{hashlib.sha256(encoded).hexdigest()[:16]}…), the server deriving pw from exactly "
