@@ -28,6 +28,7 @@ import pytest
 
 from conformance._wire_fixtures import known_file
 from conformance.eke_hostile import (
+    ClientResult,
     HostileEkeServer,
     ServerView,
     client_template,
@@ -216,23 +217,16 @@ def _watch(raw: RawConnection, view: ServerView) -> None:
     raw.close()
 
 
-@pytest.mark.side("initiator")
-@pytest.mark.xdist_group("eke-client")
-@pytest.mark.req("PWF-1")
-@pytest.mark.parametrize("label", sorted(_REFUSED_FILES))
-def test_initiator_never_uses_a_password_file_it_must_refuse(
-    eke_target: Target, tmp_path: Path, label: str
-) -> None:
-    if eke_target.client_cmd and eke_target.client_stdin:
-        pytest.skip("an interactive client is typed its password: the file is the suite's")
-    template = client_template(eke_target)
-    if "{password_file}" not in template:
-        pytest.skip("the client command takes no {password_file}: it reads no file of ours")
+def offer_password_file(
+    eke_target: Target, template: str, tmp_path: Path, content: bytes
+) -> tuple[HostileEkeServer, ClientResult]:
+    """The client run once with a password file holding `content` (mode 0600), against a
+    listener that reads its first frame and answers nothing."""
     secret = tmp_path / "secret"
     secret.mkdir(mode=0o700)
     password_file = secret / "client.password"
     password_file.touch(mode=0o600)
-    password_file.write_bytes(_REFUSED_FILES[label])
+    password_file.write_bytes(content)
     outdir = tmp_path / "out"
     outdir.mkdir()
     with HostileEkeServer(
@@ -250,6 +244,22 @@ def test_initiator_never_uses_a_password_file_it_must_refuse(
             success=eke_target.client_success if eke_target.client_cmd else None,
         )
     server.check()
+    return server, result
+
+
+@pytest.mark.side("initiator")
+@pytest.mark.xdist_group("eke-client")
+@pytest.mark.req("PWF-1")
+@pytest.mark.parametrize("label", sorted(_REFUSED_FILES))
+def test_initiator_never_uses_a_password_file_it_must_refuse(
+    eke_target: Target, tmp_path: Path, label: str
+) -> None:
+    if eke_target.client_cmd and eke_target.client_stdin:
+        pytest.skip("an interactive client is typed its password: the file is the suite's")
+    template = client_template(eke_target)
+    if "{password_file}" not in template:
+        pytest.skip("the client command takes no {password_file}: it reads no file of ours")
+    server, result = offer_password_file(eke_target, template, tmp_path, _REFUSED_FILES[label])
     if server.view.saw("EKE1") or result.succeeded:
         raise ConformanceFailure.evidence(
             f"PWF-1: the client was given a password file that must be refused ({label}: "

@@ -26,20 +26,15 @@ from pathlib import Path
 import pytest
 
 from conformance.eke_hostile import (
-    HostileEkeServer,
-    ServerView,
     client_template,
-    client_user,
-    run_client,
 )
 from conformance.target import Target
-from conformance.wire import ConformanceFailure, RawConnection, ReceivedFrame, deadline_after
+from conformance.test_eke_client_password_file import offer_password_file
+from conformance.wire import ConformanceFailure
 
 __all__: list[str] = []
 
 pytestmark = [pytest.mark.side("initiator"), pytest.mark.xdist_group("eke-client")]
-
-_WATCH_TIMEOUT = 5.0
 
 # Sequences that are not UTF-8 (RFC 3629 §3-4) but that some decoder reads as characters.
 _LOOKALIKES = {
@@ -64,15 +59,6 @@ def _file_content(label: str) -> bytes:
     return head + sequence + b"-tail\n"
 
 
-def _watch(raw: RawConnection, view: ServerView) -> None:
-    """Read the client's first frame (bounded), answer nothing, close."""
-    event = raw.recv_frame(deadline_after(_WATCH_TIMEOUT))
-    if isinstance(event, ReceivedFrame):
-        view.frames.append(event.type.decode("ascii", "replace"))
-    view.ended = event.describe()
-    raw.close()
-
-
 @pytest.mark.req("PWF-1")
 @pytest.mark.parametrize("label", sorted(_LOOKALIKES))
 def test_initiator_refuses_a_password_file_that_only_looks_like_utf8(
@@ -90,28 +76,7 @@ def test_initiator_refuses_a_password_file_that_only_looks_like_utf8(
         pass
     else:  # the case's own premise: the file is not UTF-8
         raise AssertionError(f"{label}: {content!r} decodes as UTF-8")
-    secret = tmp_path / "secret"
-    secret.mkdir(mode=0o700)
-    password_file = secret / "client.password"
-    password_file.touch(mode=0o600)
-    password_file.write_bytes(content)
-    outdir = tmp_path / "out"
-    outdir.mkdir()
-    with HostileEkeServer(
-        _watch, timeout=_WATCH_TIMEOUT, accept_timeout=3 * _WATCH_TIMEOUT
-    ) as server:
-        result = run_client(
-            template,
-            host=server.host,
-            port=server.port,
-            name="hello.txt",
-            out=outdir / "received.bin",
-            user=client_user(eke_target),
-            password_file=password_file,
-            timeout=6 * _WATCH_TIMEOUT,
-            success=eke_target.client_success if eke_target.client_cmd else None,
-        )
-    server.check()
+    server, result = offer_password_file(eke_target, template, tmp_path, content)
     if server.view.saw("EKE1") or result.succeeded:
         raise ConformanceFailure.evidence(
             f"PWF-1: the client was given a password file that is not UTF-8 ({label}: "
