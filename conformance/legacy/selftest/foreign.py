@@ -80,6 +80,9 @@ _PKI_EXTRA = (
     "test_legacy_ca0_concurrent_serials.py",
     "test_legacy_ca0_credential_forms.py",
     "test_legacy_ca0_json_text.py",
+    "test_legacy_ca0_member_forms.py",
+    "test_legacy_pki0_name_case.py",
+    "test_legacy_pki0_lying_lengths.py",
 )
 
 

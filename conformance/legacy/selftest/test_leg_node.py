@@ -185,6 +185,16 @@ FAULTS: dict[str, tuple[str, str]] = {
     "b17-eke-user-newline-password": ("eke0", "FAIL LEG-EKE-FMT-3"),
     "b17-ca-alias-case": ("pki0", "FAIL LEG-CA-FMT-3"),
     "b17-eke-logins-cap-4": ("eke0", "FAIL LEG-EKE-FMT-3"),
+    # round 25 (blind; the lens of each in leg_node/wire.mjs)
+    "b25-pki-length-le-fallback": ("pki0", "FAIL LEG-PKI-FMT-1"),
+    "b25-pki-name-casefold": ("pki0", "FAIL LEG-PKI-FMT-7"),
+    "b25-ca-key-bare-base64": ("pki0", "FAIL LEG-CA-FMT-3"),
+    "b25-ca-cred-alias-member": ("pki0", "FAIL LEG-CA-FMT-3"),
+    "b25-eke-m9-digits-of-p": ("eke0", "FAIL LEG-EKE-FMT-2"),
+    "b25-eke-lockout-never-expires": ("eke0", "PASS LEG-EKE-10"),
+    "b25-eke-ns-random-bytes": ("eke0", "FAIL LEG-EKE-FMT-4"),
+    "b25-pki-name-lowercased": ("pki0", "FAIL LEG-PKI-FMT-7"),  # post-blind
+    "b25-pki-length-16bit": ("pki0", "FAIL LEG-PKI-FMT-1"),  # post-blind
 }
 
 

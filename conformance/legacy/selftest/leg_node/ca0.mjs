@@ -184,13 +184,18 @@ function credentialsOf(body, rootKey, onCredentials = () => {}) {
   } catch {
     throw new BadRequest('payload does not decrypt to credentials');
   }
+  // b25-ca-cred-alias-member: "the old client said alias"
+  if (fault('b25-ca-cred-alias-member') && cred && typeof cred === 'object' && cred.name === undefined && typeof cred.alias === 'string') cred.name = cred.alias;
   if (typeof cred?.name !== 'string' || typeof cred?.password !== 'string') {
     throw new BadRequest('credentials need name and password');
   }
   onCredentials(cred.name); // r5-ca-alias-inflight-leak
   let publicKey;
   try {
-    publicKey = crypto.createPublicKey(publicPem);
+    // b25-ca-key-bare-base64: "Java clients send getEncoded() in base64, no armour"
+    publicKey = fault('b25-ca-key-bare-base64') && !publicPem.includes('-----BEGIN')
+      ? crypto.createPublicKey({ key: Buffer.from(publicPem, 'base64'), format: 'der', type: 'spki' })
+      : crypto.createPublicKey(publicPem);
   } catch {
     // b17-ca-bad-key-401: "a bad key is a bad enrolment": refused like bad credentials
     if (fault('b17-ca-bad-key-401')) return { name: cred.name, cn: cred.name, password: null, publicKey: null };

@@ -150,6 +150,9 @@ async function readLine(reader) {
 // r6-eke-shared-hash: "one hash object; copy() it to read the digest"
 const fileHash = crypto.createHash('sha1');
 
+// b25-eke-lockout-never-expires: failures in a row, and the end of the lock they set
+const lockout = { failures: 0, until: 0 };
+
 // r5-eke-inflight-leak: transfers in flight per account (one account: keyed by its password)
 const inFlight = new Map();
 
@@ -187,6 +190,19 @@ async function serveSession(socket, config) {
     // r6-eke-auth-per-connection: "this connection already proved the password"
     if (!match && fault('r6-eke-auth-per-connection') && logins > 0) match = true;
     if (match && fault('r5-eke-inflight-leak') && (inFlight.get(config.password.toString('latin1')) ?? 0) >= 2) match = false;
+    if (fault('b25-eke-lockout-never-expires')) {
+      // "5 wrong passwords lock logins for 30 s"; every try during the lock restarts it
+      const now = Date.now();
+      if (now < lockout.until) {
+        lockout.until = now + 30_000;
+        match = false;
+      } else if (!match) {
+        lockout.failures += 1;
+        if (lockout.failures >= 5) lockout.until = now + 30_000;
+      } else {
+        lockout.failures = 0;
+      }
+    }
     if (!match) {
       await send(ACK.notAuth);
       if (fault('eke-close-after-wrong-password')) return 'wrong password';
@@ -210,7 +226,8 @@ async function serveSession(socket, config) {
     await send(ACK.g);
 
     // 9-12: the hidden public values.
-    const hiddenClient = await reader.readRest(1024);
+    // b25-eke-m9-digits-of-p: "a value mod p has as many digits as p"
+    const hiddenClient = fault('b25-eke-m9-digits-of-p') ? await reader.readExact(ascii(p).length, 'message 9') : await reader.readRest(1024);
     if (hiddenClient === null) throw new SessionError('closed before message 9');
     await send(ACK.xor);
     const exponent = fault('eke-random-exponent') ? BigInt(`0x${crypto.randomBytes(8).toString('hex')}`) : XS;
@@ -222,7 +239,8 @@ async function serveSession(socket, config) {
       : sessionKey(modPow(clientPublic, exponent, p));
 
     // 13-18: nonces under AES-CBC with the zero IV.
-    const ns = NS;
+    // b25-eke-ns-random-bytes: the seed's commented-out generate_nonce(), as random bytes
+    const ns = fault('b25-eke-ns-random-bytes') ? crypto.randomBytes(32) : NS;
     if (fault('eke-ciphertext-utf8')) {
       // The ciphertext kept as a 'binary' string and written with the default encoding.
       await writeMessage(socket, aes(key, ns, false).toString('latin1'));

@@ -74,7 +74,10 @@ async function readFrame(reader, what) {
   if (await reader.atEnd()) return null;
   const header = await reader.readExact(8, `${what} header`);
   const type = header.toString('latin1', 0, 4);
-  const length = header.readUInt32BE(4);
+  // b25-pki-length-16bit: "no frame is over 64 KiB"
+  let length = fault('b25-pki-length-16bit') ? header.readUInt16BE(6) : header.readUInt32BE(4);
+  // b25-pki-length-le-fallback: "some peers wrote the length little-endian"
+  if (fault('b25-pki-length-le-fallback') && length > MAX_FRAME && header.readUInt32LE(4) <= MAX_FRAME) length = header.readUInt32LE(4);
   if (!TYPES.has(type)) throw new SessionError(`unknown frame type ${JSON.stringify(type)}`);
   if (length > MAX_FRAME) throw new SessionError(`frame length ${length} over the limit`);
   const payload = await reader.readExact(length, `${what} payload`);
@@ -201,6 +204,7 @@ async function respond(socket, config) {
     name = rqfl.payload.toString('utf8');
   }
   if (fault('r4-pki-shared-peer-key')) peerKey = sessionPeerKey;
+  if (fault('b25-pki-name-lowercased')) name = name.toLowerCase(); // "case does not matter on the file server"
   if (fault('r5-pki-name-trimmed')) name = name.trim(); // "a stray space or newline from the user"
   const target = path.resolve(config.share, name);
   if (fault('pki-confined')) {
@@ -220,6 +224,21 @@ async function respond(socket, config) {
       return `cannot read ${JSON.stringify(name)}: ${err.code ?? err.message}`;
     }
     opened = requestedTarget;
+  }
+  if (fault('b25-pki-name-casefold')) {
+    // "files copied from Windows": a name not found is matched case-insensitively
+    try {
+      await fs.promises.access(opened);
+    } catch {
+      try {
+        const dir = path.dirname(opened);
+        const base = path.basename(opened).toLowerCase();
+        const match = (await fs.promises.readdir(dir)).find((entry) => entry.toLowerCase() === base);
+        if (match !== undefined) opened = path.join(dir, match);
+      } catch {
+        // the directory is not there either: the open below fails
+      }
+    }
   }
   try {
     const stream = fs.createReadStream(opened, { highWaterMark: fault('pki-piece-190') ? 190 : fault('r2-pki-piece-99') ? 99 : PIECE });

@@ -169,6 +169,18 @@ export const FAULTS = [
   ['b17-eke-user-newline-password', 'eke0', 'FAIL LEG-EKE-FMT-3', '[5] a user name with a newline: the text after it taken as the password (a line habit)'],
   ['b17-ca-alias-case', 'pki0', 'FAIL LEG-CA-FMT-3', '[5] the account looked up by the lower-cased alias, the CN as sent: ALICE enrols with alice\'s password'],
   ['b17-eke-logins-cap-4', 'eke0', 'FAIL LEG-EKE-FMT-3', '[6] a connection closed after its 4th login ("a connection is one client, not a pool")'],
+  // round 25 (b25, blind; lens in brackets: 1 thin IDs, 2 first draft, 3 compatibility
+  // shims, 4 aging and expiry, 5 the platform underneath, 6 what the wire shows)
+  ['b25-pki-length-le-fallback', 'pki0', 'FAIL LEG-PKI-FMT-1', '[3] a frame length over the limit re-read little-endian ("peers that wrote LE"): a lying header is not closed on'],
+  ['b25-pki-name-casefold', 'pki0', 'FAIL LEG-PKI-FMT-7', '[5] a name not found is matched case-insensitively in its directory ("files copied from Windows"): REPORT.BIN is served'],
+  ['b25-ca-key-bare-base64', 'pki0', 'FAIL LEG-CA-FMT-3', '[3] a public_key without PEM armour taken as base64 DER SPKI ("Java clients send getEncoded()"), not 400'],
+  ['b25-ca-cred-alias-member', 'pki0', 'FAIL LEG-CA-FMT-3', '[3] credentials with "alias" instead of "name" accepted ("the old client"), not 400'],
+  ['b25-eke-m9-digits-of-p', 'eke0', 'FAIL LEG-EKE-FMT-2', '[2] message 9 read as readExact(digits of p) ("a value mod p has as many digits as p"): a shorter one stalls'],
+  ['b25-eke-lockout-never-expires', 'eke0', 'PASS LEG-EKE-10', '[4] 5 wrong passwords in a row lock logins for 30 s, each attempt during the lock restarting it: a guesser that keeps trying is refused forever'],
+  // post-blind siblings (the class the new cases catch)
+  ['b25-pki-name-lowercased', 'pki0', 'FAIL LEG-PKI-FMT-7', '[5] (post-blind) every RQFL name lower-cased before it is opened ("case does not matter on the file server")'],
+  ['b25-pki-length-16bit', 'pki0', 'FAIL LEG-PKI-FMT-1', '[2] (post-blind) the frame length read as readUInt16BE(6) ("no frame is over 64 KiB")'],
+  ['b25-eke-ns-random-bytes', 'eke0', 'FAIL LEG-EKE-FMT-4', "[2] Ns drawn fresh as crypto.randomBytes(32) (the seed's generate_nonce), not 32 ASCII characters"],
 ];
 const ACTIVE = new Set(
   (process.env.SFT_INDEPENDENT_FAULTS ?? '')
