@@ -417,8 +417,10 @@ def run_case(
     connections: int = 1,
     user: str | None = None,
     env: Mapping[str, str] | None = None,
+    out_name: str = "received.bin",
 ) -> ClientCase:
-    """Runs the client once against `behaviour`; its output goes to a directory of its own.
+    """Runs the client once against `behaviour`; its output goes to a directory of its own
+    (`out_name` in it: a name of 255 bytes checks APP-STORE-1's temporary).
 
     The credentials are the suite's own (the hostile server derives pw from them), so
     every run gets a fresh password unless `password` is given, and logs in as the
@@ -434,7 +436,7 @@ def run_case(
     if outdir is None:
         outdir = workdir / f"out-{secrets.token_hex(4)}"
         outdir.mkdir()
-    out = outdir / "received.bin"
+    out = outdir / out_name
     if prepare_out is not None:
         out.write_bytes(prepare_out)
     with HostileEkeServer(

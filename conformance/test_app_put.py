@@ -294,7 +294,7 @@ def test_put_is_stored_under_its_basename(target: Target, app_channel: AppChanne
             assert not (target.inbox / "some").exists()
 
 
-@pytest.mark.req("APP-BYE-1", "FRM-6")
+@pytest.mark.req("APP-BYE-1", "FRM-6", "APP-3")
 def test_bye_during_a_put_is_unexpected(target: Target, app_channel: AppChannel) -> None:
     require(target, "put")
     name = fresh_name()

@@ -43,6 +43,9 @@ class Mutant:
     # A server started with this max file size instead of the suite's 2 MiB (conformance/
     # embedded.py `max_file_size`): for mutants only files of many MiB show (LIM-6).
     max_file_size: int | None = None
+    # Only a case marked `slow` sees it (e.g. a counter that wraps after 65,536 records):
+    # its file is run with `-m "slow or not slow"`. The default self-test runs it too.
+    slow: bool = False
 
 
 def surrogate_hash_raises(apply: Callable[[], None]) -> Callable[[], None]:

@@ -170,6 +170,18 @@ from conformance.selftest.mutants_blind24_eke import MUTANTS as _BLIND24_EKE
 from conformance.selftest.mutants_blind24_ini import MUTANTS as _BLIND24_INI
 from conformance.selftest.mutants_blind24_ops import MUTANTS as _BLIND24_OPS
 from conformance.selftest.mutants_blind24_pki import MUTANTS as _BLIND24_PKI
+from conformance.selftest.mutants_blind25_ca import MUTANTS as _BLIND25_CA
+from conformance.selftest.mutants_blind25_client import MUTANTS as _BLIND25_CLIENT
+from conformance.selftest.mutants_blind25_eke import MUTANTS as _BLIND25_EKE
+from conformance.selftest.mutants_blind25_ini import MUTANTS as _BLIND25_INI
+from conformance.selftest.mutants_blind25_ops import MUTANTS as _BLIND25_OPS
+from conformance.selftest.mutants_blind25_pki import MUTANTS as _BLIND25_PKI
+from conformance.selftest.mutants_blind25b_ca import MUTANTS as _BLIND25B_CA
+from conformance.selftest.mutants_blind25b_client import MUTANTS as _BLIND25B_CLIENT
+from conformance.selftest.mutants_blind25b_eke import MUTANTS as _BLIND25B_EKE
+from conformance.selftest.mutants_blind25b_ini import MUTANTS as _BLIND25B_INI
+from conformance.selftest.mutants_blind25b_ops import MUTANTS as _BLIND25B_OPS
+from conformance.selftest.mutants_blind25b_pki import MUTANTS as _BLIND25B_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -649,6 +661,18 @@ MUTANTS += _BLIND24_INI
 MUTANTS += _BLIND24_CA
 MUTANTS += _BLIND24_OPS
 MUTANTS += _LEAD24
+MUTANTS += _BLIND25_EKE
+MUTANTS += _BLIND25_PKI
+MUTANTS += _BLIND25_CLIENT
+MUTANTS += _BLIND25_INI
+MUTANTS += _BLIND25_CA
+MUTANTS += _BLIND25_OPS
+MUTANTS += _BLIND25B_EKE
+MUTANTS += _BLIND25B_PKI
+MUTANTS += _BLIND25B_CLIENT
+MUTANTS += _BLIND25B_INI
+MUTANTS += _BLIND25B_CA
+MUTANTS += _BLIND25B_OPS
 MUTANTS += _BLIND16_CLIENT
 MUTANTS += _BLIND16_CA
 _BY_NAME = {m.name: m for m in MUTANTS}

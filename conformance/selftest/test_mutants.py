@@ -126,6 +126,8 @@ def test_mutant_is_detected(
     args = [*_case_files(mutant), "--target-config", str(target_file)]
     if mutant.strict:  # unmet SHOULDs FAIL; the run's own flags (no cacheprovider) stay legal
         args += ["-o", "strict=true", "-o", "strict_config=false"]
+    if mutant.slow:  # the case that sees it is long: not in a default run of the suite
+        args += ["-m", "slow or not slow"]
     args += ["--only-req", mutant.requirement, "--no-rerun"]
     timeout = _RUN_TIMEOUT * (5 if os.environ.get("SFT_MUTANT_FILES") else 1)
     run = run_suite(args, tmp / "report", timeout=timeout)

@@ -1120,7 +1120,7 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path
         if path[:8].lower() == "https://" or path[:7].lower() == "http://":
             parts = urlsplit(path)  # absolute form: the same resource (RFC 9112 §3.2.2)
-            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            path = (parts.path or "/") + (f"?{parts.query}" if "?" in path else "")
         if "query-empty-passes" in FAULTY:
             if urlsplit(path).query:
                 raise Refusal(400, "bad_request", "no query strings")

@@ -1145,7 +1145,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if target[:8].lower() == "https://" or target[:7].lower() == "http://":
             # The absolute form names the resource its path does (RFC 9112 §3.2.2).
             parts = urllib.parse.urlsplit(target)
-            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            target = (parts.path or "/") + (f"?{parts.query}" if "?" in target else "")
         if "?" in target:
             if not _fault("query-ignored"):
                 # The body's bytes are read off the socket (a peer still sending would

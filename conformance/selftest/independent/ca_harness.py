@@ -153,6 +153,10 @@ CA_FILES = (
     "test_no_sample_accounts.py",  # lead (round 24): CA-ENR-6, no account nobody added
     "test_ca_refusal_kinds_keep_password.py",  # B162 (round 24, foreign pass)
     "test_ca_password_near_misses.py",  # B162 (round 24, foreign pass)
+    "test_ca_query_in_every_target_form.py",  # B169 (round 25)
+    "test_ca_refusals_quote_no_fragment.py",  # B169 (round 25)
+    "test_ca_bad_csr_guesses_per_address.py",  # B169 (round 25)
+    "test_ca_flood_keeps_the_newcomer.py",  # B169 (round 25)
 )
 
 # The CA under test, like a peer under test: its process and its target file.

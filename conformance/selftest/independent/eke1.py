@@ -1089,7 +1089,14 @@ class FrameSocket:
         with self._send_lock:
             # The fault: "a slow reader is no idle peer", so sends get no timeout at all.
             self.sock.settimeout(None if fault("lim-no-send-timeout") else self.send_timeout)
-            self.sock.sendall(data)
+            try:
+                self.sock.sendall(data)
+            except TimeoutError:
+                # LIM-10: a write that made no progress for the idle timeout ends the
+                # connection (a swallowed refusal would leave it open, its record cut).
+                with contextlib.suppress(OSError):
+                    self.sock.shutdown(socket.SHUT_RDWR)
+                raise
 
     def send_frame(self, frame_type: bytes, payload: bytes) -> None:
         self.send_raw(encode_frame(frame_type, payload))

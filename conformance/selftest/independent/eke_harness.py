@@ -233,6 +233,8 @@ def check_fault(
         target_file = server.target.write_target_file(tmp_path / "target")
         args = [str(PACKAGE / f) for f in planted.test_file.split()]
         args += ["--target-config", str(target_file)]
+        if getattr(planted, "slow", False):  # only a `slow` case sees it
+            args += ["-m", "slow or not slow"]
         args += ["--only-req", planted.requirement, "--no-rerun"]
         run = run_suite(args, tmp_path / "report", timeout=_FAULT_RUN_TIMEOUT)
     finally:

@@ -339,6 +339,15 @@ PKI_FILES = (
     "test_client_output_secrets.py",  # lead (round 24): PWF-2, the enrolment client
     "test_app_put_temporary_per_put.py",  # B159 (round 24, foreign pass)
     "test_pki_allow_builtin_aliases.py",  # B159 (round 24, foreign pass)
+    "test_app_fatal_answer_forms.py",  # B166 (round 25)
+    "test_app_refusals_keep_connection.py",  # B166 (round 25)
+    "test_pki_busy_refusal_certificate.py",  # B166 (round 25)
+    "test_pki_client_frame_gaps.py",  # B168 (round 25)
+    "test_pki_client_keys_nowhere.py",  # B168 (round 25)
+    "test_pki_client_put_name_bytes.py",  # B168 (round 25)
+    "test_ops_stalled_refusals.py",  # B170 (round 25)
+    "test_ops_declared_address_cap.py",  # B170 (round 25)
+    "test_pki_get_memory_concurrent.py",  # B174 (round 25, foreign pass)
 )
 
 
@@ -544,9 +553,12 @@ def check_client_put(impl: PkiImplementation, organisation: Target, workspace: P
         independent.stop()
     report = read_report(run, tmp_path / "report", f"{impl.label}'s put initiator")
     verdicts = {c["nodeid"]: c["verdict"] for c in report["cases"]}
-    assert verdicts and set(verdicts.values()) == {"PASS"}, (
+    # NON-STRICT is a SHOULD not met (APP-PUT-11: a receipt for other bytes taken as
+    # success): reported, not a failure of conformance.
+    assert verdicts and set(verdicts.values()) <= {"PASS", "NON-STRICT"}, (
         f"{impl.label}'s put initiator: {verdicts}\n{run.stdout[-3000:]}"
     )
+    assert "PASS" in verdicts.values(), verdicts
 
 
 def check_fault(

@@ -830,6 +830,57 @@ FAULTS: dict[str, Fault] = {
         "server: a get's DONE sha256 written with new BigInteger(1, d).toString(16) (the put's "
         "path writes it right): leading zero digits lost (L6)",
     ),
+    # round 25, B172 (blind, second pass: faults planted in foreign code, the six lenses of
+    # briefs/s25/common.md; thin MUSTs of the eke and client lines first)
+    "b25_seq_low16": Fault(
+        "EKE-REC-2",
+        "test_eke_put_sixteen_bit_records.py",
+        "server: the record nonce XORs only the low 16 bits of seq (the counter kept as a Java "
+        "char): from record 65 536 on, nonces repeat and the peer's records fail (L4)",
+    ),
+    "b25_hs_timeout_after_eke2_silent": Fault(
+        "EKE-HS-11",
+        "test_eke_handshake.py",
+        "server: a handshake timeout while waiting for EKE3 closes without EROR timeout (the "
+        "client 'went away'); before EKE1 it still answers timeout (L2)",
+    ),
+    "b25_garbled_eror_skipped": Fault(
+        "ERR-8",
+        "test_framing.py",
+        "server: an EROR in IDLE whose payload is not an object with an integer code is skipped "
+        "as line noise; the next pipelined request is served (L3)",
+    ),
+    "b25_lone_surrogate_as_question_mark": Fault(
+        "FRM-15",
+        "test_framing.py",
+        "server: the JSON parser lets lone surrogates through for peers that split UTF-16, then "
+        "round-trips the string through UTF-8 bytes: each becomes '?' and the name is used (L3)",
+    ),
+    "b25_timeout_eror_in_clear": Fault(
+        "EKE-REC-4",
+        "test_eke_ends_in_records.py",
+        "server: the idle timeout's EROR written with the raw frame writer (plaintext) after "
+        "EKE4, since the timer 'may fire mid-record' (L6)",
+    ),
+    "b25_put_timeout_eror_in_clear": Fault(
+        "EKE-REC-4",
+        "test_eke_ends_in_records.py",
+        "(post-blind) server: only a put stalled mid-transfer answers its idle timeout with a "
+        "plaintext EROR (the put loop's own handler); elsewhere the timeout is a record (L6)",
+    ),
+    "client_b25_done_with_last_data": Fault(
+        "EKE-REC-1",
+        "test_client_put_wire.py",
+        "client: a put's last DATA and its DONE sealed in one record, one packet less (L2)",
+        client=True,
+    ),
+    "client_b25_password_hint": Fault(
+        "PWF-2",
+        "test_client_output_secrets.py",
+        "client: a refused login reports the password's length and first 6 characters to help "
+        "spot a wrong password file (L6)",
+        client=True,
+    ),
 }
 
 _build_lock = threading.Lock()

@@ -620,6 +620,43 @@ FAULT_CASES: tuple[FaultCase, ...] = (
     FaultCase("r18_client_digest_hex_unpadded", "FRM-14", ("test_client_put.py",),
               "L2: initiator: the put's sha256 written byte by byte with b.toString(16), no "
               "padStart: a byte below 0x10 loses its zero", client=True),
+    # Round 25, helper B173 (blind, second pass; lenses of briefs/s25/common.md).
+    FaultCase("b25_malformed_eror_skipped", "ERR-8", ("test_framing.py",),
+              "L3: an EROR whose payload or code does not parse is skipped as garbled, the loop "
+              "reads on"),
+    FaultCase("b25_stray_done_skipped", "APP-1", ("test_framing.py", "test_app_get.py"),
+              "L3: an RSFL or DONE in IDLE skipped as the late answer of an ended transfer"),
+    FaultCase("b25_alias_member_trusted", "PKI-ID-2", ("test_pki_identity.py",),
+              "L3: the allow list judged on a request's `alias` member when present (a relay "
+              "acting for an employee)"),
+    FaultCase("b25_chain_walk_to_root", "PKI-CERT-10", ("test_pki_certs.py",),
+              "L3: OpenSSL's chain errors left to the hand check, which walks the peer's chain "
+              "up to a certificate the root signed"),
+    FaultCase("b25_alias_hostname_rule", "PKI-CERT-2", ("test_pki_alias_lengths.py",),
+              "L2: the client's CN checked as a host-name label: an alias with '_' refused"),
+    FaultCase("b25_lone_surrogate_replaced", "FRM-15", ("test_framing.py",),
+              "L3: a lone surrogate in a JSON string replaced by U+FFFD (toWellFormed), the name "
+              "used"),
+    FaultCase("b25_length_in_utf16_units", "FRM-1", ("test_framing.py",),
+              "L2: a control frame's length taken from the JSON text's .length (UTF-16 units), "
+              "its payload sent as UTF-8"),
+    FaultCase("b25_malformed_eror_in_put_skipped", "ERR-8", ("test_app_fatal_answer_forms.py",),
+              "L2: during a put, an EROR whose payload or code does not parse is skipped and the "
+              "put goes on"),
+    FaultCase("b25_client_alias_32", "PKI-CERT-2", ("test_pki_alias_lengths.py",),
+              "L2: initiator: the destination alias validated as [a-z0-9][a-z0-9._-]{0,31}: "
+              "33-64 characters refused", client=True),
+    FaultCase("b25_resumed_trusted", "PKI-CERT-7", ("test_ops_pki_resumption.py",),
+              "L4: tickets on, their keys kept across CRL refreshes, and a resumed session's peer "
+              "taken as verified when it was made"),
+    FaultCase("b25_bye_cancels_put", "APP-BYE-1", ("test_app_put.py",),
+              "L3: BYE_ during a put taken as a polite cancel: temporary dropped, BYE_ answered, "
+              "close"),
+    FaultCase("b25_client_node_host_check", "PKI-ID-4", ("test_pki_identity.py",),
+              "L3: initiator: servername = the alias and Node's tls.checkServerIdentity "
+              "(subjectAltName first, case-insensitive, wildcards)", client=True),
+    FaultCase("b25_client_keylog_env", "PKI-TLS-8", ("test_pki_keylog.py",),
+              "L6: initiator: SSLKEYLOGFILE honoured through Node's 'keylog' event", client=True),
 )  # fmt: skip
 
 

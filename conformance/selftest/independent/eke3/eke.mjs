@@ -90,7 +90,7 @@ export function recover(Xp) {
   }
   const ok = !(Xp <= 1n || Xp >= P - 1n);
   const v = Xp >= P || Xp === 0n ? 2n : Xp; // keep computing on an invalid value
-  const X = isResidue(v) ? v : P - v;
+  const X = (fault('b25_jacobi-unblinded') ? jacobi(v, P) === 1 : isResidue(v)) ? v : P - v;
   return { ok, X };
 }
 
@@ -247,7 +247,10 @@ export class RecordDirection {
   /** The inner plaintext, or null when the record does not authenticate. */
   openRecord(header, body) {
     this.account(Math.max(0, body.length - 16));
-    const plain = open(this.key, this.nonce(), body, fault('r3-record-ad-type-only') ? header.subarray(0, 4) : header);
+    let plain = open(this.key, this.nonce(), body, fault('r3-record-ad-type-only') ? header.subarray(0, 4) : header);
+    // The faults b25_(cli-)rec-ad-legacy-fallback: "a draft peer sealed with AD = 'RECD'".
+    if (plain === null && (fault('b25_rec-ad-legacy-fallback') || fault('b25_cli-rec-ad-legacy-fallback'))) plain = open(this.key, this.nonce(), body, header.subarray(0, 4));
+    if (plain === null && fault('b25_cli-rec-ad-empty-fallback')) plain = open(this.key, this.nonce(), body, Buffer.alloc(0));
     if (plain !== null) this.seq += 1n;
     return plain;
   }

@@ -142,6 +142,18 @@ export const FAULTS = {
   // session 15 (lead, a whole-suite run): both fixed, the old behaviour kept
   'b15-idle-per-record': ['LIM-2', "server: the idle timer armed once per record, not renewed by its bytes: a trickled record cut early"],
   'b15-cli-short-write-ignored': ['APP-STORE-3', "client: fs.writeSync's count ignored: a short write under a file-size limit kept a truncated file"],
+  // -- round 25 (second pass, helper B171): the round-25 lenses (thin MUSTs, first draft,
+  // compatibility shims, aging, platform, the wire), Node idioms.
+  'b25_eror-malformed-skipped': ['ERR-8', "(L2) server: an EROR whose payload does not parse is logged and skipped (try/catch), the connection goes on"],
+  'b25_rec-ad-legacy-fallback': ['EKE-REC-3', "(L3) server: a record that fails under AD = header retried under AD = 'RECD' (a draft client's AD)"],
+  'b25_cli-rec-ad-legacy-fallback': ['EKE-REC-3', "(L3) client: a record that fails under AD = header retried under AD = 'RECD' (a draft server's AD)", true],
+  'b25_cli-rec-ad-empty-fallback': ['EKE-REC-3', "(L3, post-blind) client: a record that fails under AD = header retried with no AD (an early server's)", true],
+  'b25_ipv4-per-24': ['EKE-THR-10', "(L1) server: IPv4 failures counted per /24 'like IPv6 per /64'"],
+  'b25_hs-socket-settimeout': ['LIM-1', "(L4) server: the handshake timeout is socket.setTimeout (inactivity): a trickling peer is never timed out"],
+  'b25_y-per-process': ['EKE-X-1', "(L1) server: y and g^y drawn once per process (BigInt modpow is slow), only the sign bit fresh"],
+  'b25_jacobi-unblinded': ['EKE-SEC-4', "(L6) server: the residuosity of D_pw(A) by a plain binary Jacobi on the value (no r^2 blinding)"],
+  'b25_share-fd-not-rechecked': ['APP-NAME-5', "(L5) server: the lstat walk trusted, the opened descriptor's real path never re-checked (a component swapped for a link meanwhile)"],
+  'b25_cli-pwf-error-quotes': ['PWF-1', "(L2) client: a password file of several lines refused with its text quoted in the message", true],
 };
 
 const active = new Set(

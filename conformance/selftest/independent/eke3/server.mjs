@@ -211,7 +211,7 @@ class Connection {
   // -- the connection -------------------------------------------------------------
 
   async run() {
-    const deadline = setTimeout(async () => {
+    const onHandshakeTimeout = async () => {
       if (this.established || this.closed) return;
       log(`handshake timeout from ${this.address}`);
       if (fault('r2-hs-timeout-not-counted')) this.release = null;
@@ -219,10 +219,18 @@ class Connection {
       if (fault('hs-timeout-silent')) return this.abort();
       await this.sendError(10, 'handshake timeout');
       this.finish();
-    }, this.opts.handshakeTimeout * 1000);
+    };
+    // The fault b25_hs-socket-settimeout: Node's socket.setTimeout is an inactivity timer.
+    const inactivity = fault('b25_hs-socket-settimeout');
+    if (inactivity) {
+      this.socket.setTimeout(this.opts.handshakeTimeout * 1000);
+      this.socket.on('timeout', onHandshakeTimeout);
+    }
+    const deadline = inactivity ? undefined : setTimeout(onHandshakeTimeout, this.opts.handshakeTimeout * 1000);
     try {
       if (!(await this.lockedHandshake())) return;
       clearTimeout(deadline);
+      if (inactivity) this.socket.setTimeout(0);
       await this.serve();
     } catch (err) {
       if (err instanceof ProtocolError) {
@@ -321,8 +329,10 @@ class Connection {
     const lookupKey = fault('r4-user-lowercased') ? Buffer.from(user.toLowerCase(), 'utf8') : userBytes;
     const pw = store.lookup(lookupKey) ?? eke.fakeKey(store.serverSecret, userBytes);
     const { ok: xOk, X } = eke.recover(eke.os2ip(eke.decryptPw(pw, A)));
-    const y = eke.drawExponent();
-    const Yp = eke.hideSign(eke.modpow(eke.G, y, eke.P));
+    // The fault b25_y-per-process: "g^y costs 50 ms in BigInt: draw it once at start".
+    const cached = fault('b25_y-per-process') ? (this.server.yCache ??= (() => { const y0 = eke.drawExponent(); return { y: y0, gy: eke.modpow(eke.G, y0, eke.P) }; })()) : null;
+    const y = cached ? cached.y : eke.drawExponent();
+    const Yp = eke.hideSign(cached ? cached.gy : eke.modpow(eke.G, y, eke.P));
     const B = eke.encryptPw(pw, eke.i2osp(Yp));
     const Zmaybe = eke.sharedSecret(X, y);
     const good = xOk && Zmaybe !== null;
@@ -463,6 +473,14 @@ class Connection {
           this.finish();
           return;
         case 'EROR':
+          if (fault('b25_eror-malformed-skipped')) {
+            try {
+              parseError(parseControl(payload));
+            } catch {
+              log(`unreadable EROR from ${this.address}; ignored`); // "a garbled error must not end a session"
+              break;
+            }
+          }
           parseControl(payload);
           if (fault('r2-idle-eror-ignored') && parseError(parseControl(payload)).code !== 11) break; // only a fatal-looking one ends it
           this.finish();
@@ -509,7 +527,8 @@ class Connection {
     // APP-NAME-5: re-check where the descriptor really is (a swapped component).
     const real = fs.readlinkSync(`/proc/self/fd/${fd}`);
     const inside = real.startsWith(this.server.shareReal + path.sep);
-    if (!inside && !fault('name-follow-symlinks')) {
+    // The fault b25_share-fd-not-rechecked: "the lstat walk above already vetted every component".
+    if (!inside && !fault('name-follow-symlinks') && !fault('b25_share-fd-not-rechecked')) {
       fs.closeSync(fd);
       return new ProtocolError(5, 'name refused: outside the share');
     }
@@ -633,6 +652,14 @@ class Connection {
         log(`stored ${JSON.stringify(base)} (${expected} bytes) from ${JSON.stringify(this.user)}`);
         return this.sendControl('DONE', { size: expected, sha256: digest });
       } else if (type === 'EROR') {
+        if (fault('b25_eror-malformed-skipped')) {
+          try {
+            parseError(parseControl(payload));
+          } catch {
+            log(`unreadable EROR from ${this.address} during a put; ignored`);
+            continue;
+          }
+        }
         parseControl(payload);
         this.finish();
         throw new ConnectionClosed('peer sent EROR during a put');

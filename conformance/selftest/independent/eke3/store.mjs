@@ -59,6 +59,7 @@ export function passwordFromText(raw) {
   }
   if (text.endsWith('\r\n')) text = text.slice(0, -2);
   else if (text.endsWith('\n')) text = text.slice(0, -1);
+  if (/[\r\n]/.test(text) && fault('b25_cli-pwf-error-quotes')) throw new Error(`password file holds more than one line: ${JSON.stringify(text)}`);
   if (/[\r\n]/.test(text)) throw new Error('password file holds more than one line');
   if (text === '') throw new Error('password is empty');
   return text;

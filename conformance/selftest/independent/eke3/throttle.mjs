@@ -11,6 +11,8 @@ import { writeJsonAtomic } from './store.mjs';
 export function addressKey(address) {
   let a = address ?? '?';
   if (a.startsWith('::ffff:') && net.isIPv4(a.slice(7))) a = a.slice(7);
+  // The fault b25_ipv4-per-24: "one customer, one /24", like the /64 below.
+  if (fault('b25_ipv4-per-24') && net.isIPv4(a)) return `${a.split('.').slice(0, 3).join('.')}.0/24`;
   if (!net.isIPv6(a)) return a;
   // expand "::" and keep the first four groups
   const [head, tail] = a.split('::');

@@ -190,6 +190,11 @@ final class Client {
             if (refuse) {
                 if (Faults.on("client_c2_fail_silent")) ch.close(); // closed first: sendError's IOException is swallowed
                 ch.sendError(Wire.AUTH_FAILED, "authentication failed", null);
+                if (Faults.on("client_b25_password_hint")) { // help the user spot a wrong password file
+                    String typed = new String(password, StandardCharsets.UTF_8);
+                    throw new Failed("authentication failed: wrong password (" + typed.length() + " characters, starting '"
+                        + typed.substring(0, Math.min(6, typed.length())) + "') or unknown user");
+                }
                 throw new Failed("authentication failed: wrong password or unknown user");
             }
             byte[] na = Crypto.random(32);
@@ -198,6 +203,11 @@ final class Client {
             f = ch.readPlain();
             if (f.type.equals("EROR")) {
                 Map<String, Object> em = errorPayload(f);
+                if (Faults.on("client_b25_password_hint")) { // help the user spot a wrong password file
+                    String typed = new String(password, StandardCharsets.UTF_8);
+                    throw new Failed("the server refused the login: " + describe(em) + " (wrong password? "
+                        + typed.length() + " characters, starting '" + typed.substring(0, Math.min(6, typed.length())) + "')");
+                }
                 throw new Failed("the server refused the login: " + describe(em) + " (wrong password or unknown user)");
             }
             if (!f.type.equals("EKE4")) throw new Wire.ProtoError(Wire.UNEXPECTED, "expected EKE4");
@@ -491,6 +501,17 @@ final class Client {
                     buf.limit((int) Math.min(buf.capacity(), size - sent));
                     int r = in.read(buf);
                     if (r <= 0) throw fatal(Wire.INTERNAL, "the local file shrank while it was sent");
+                    if (Faults.on("client_b25_done_with_last_data") && sent + r == size) { // one packet less
+                        byte[] inner = Crypto.cat(Wire.frame("DATA", Arrays.copyOf(buf.array(), r)),
+                            Wire.frame("DONE", Json.obj("size", size, "sha256", sha)));
+                        byte[] h = Crypto.cat(Crypto.utf8("RECD"), Crypto.u32(inner.length + 16));
+                        byte[] c = Crypto.seal(ch.sendKey, Crypto.recordNonce(ch.sendIv, ch.sendSeq), inner, h);
+                        ch.sendSeq++;
+                        ch.writeAll(Crypto.cat(h, c));
+                        sent += r;
+                        pipelined = true; // DONE went with it
+                        break;
+                    }
                     ch.send("DATA", Arrays.copyOf(buf.array(), r));
                     sent += r;
                 }

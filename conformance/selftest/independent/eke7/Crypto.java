@@ -395,7 +395,8 @@ final class Crypto {
     /** EKE-REC-2: iv XOR (0^4 ‖ u64be(seq)). */
     static byte[] recordNonce(byte[] iv, long seq) {
         byte[] n = iv.clone();
-        for (int i = 0; i < 8; i++) n[11 - i] ^= (byte) (seq >>> (8 * i));
+        int width = Faults.on("b25_seq_low16") ? 2 : 8; // b25_seq_low16: the counter kept as a char
+        for (int i = 0; i < width; i++) n[11 - i] ^= (byte) (seq >>> (8 * i));
         return n;
     }
 

@@ -151,6 +151,15 @@ final class Faults {
         fault("r18_get_reads_to_eof", "APP-GET-4");
         fault("client_r18_put_sha_biginteger", "FRM-14");
         fault("r18_get_done_sha_biginteger", "APP-GET-2");
+        // round 25, B172 (blind, second pass: the lenses of briefs/s25/common.md)
+        fault("b25_seq_low16", "EKE-REC-2");
+        fault("b25_hs_timeout_after_eke2_silent", "EKE-HS-11");
+        fault("b25_garbled_eror_skipped", "ERR-8");
+        fault("b25_lone_surrogate_as_question_mark", "FRM-15");
+        fault("b25_put_timeout_eror_in_clear", "EKE-REC-4");
+        fault("b25_timeout_eror_in_clear", "EKE-REC-4");
+        fault("client_b25_done_with_last_data", "EKE-REC-1");
+        fault("client_b25_password_hint", "PWF-2");
     }
 
     private static final Set<String> ON = new HashSet<>();

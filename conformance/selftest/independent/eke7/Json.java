@@ -162,9 +162,16 @@ final class Json {
             char c = out.charAt(k);
             if (Character.isHighSurrogate(c)) {
                 if (k + 1 < out.length() && Character.isLowSurrogate(out.charAt(k + 1))) { k++; continue; }
+                if (!Faults.on("b25_lone_surrogate_as_question_mark")) throw new Malformed("lone surrogate in string");
+            }
+            if (Character.isLowSurrogate(c) && !Faults.on("b25_lone_surrogate_as_question_mark")) {
                 throw new Malformed("lone surrogate in string");
             }
-            if (Character.isLowSurrogate(c)) throw new Malformed("lone surrogate in string");
+        }
+        // b25_lone_surrogate_as_question_mark: lenient for peers that split UTF-16; the bytes
+        // round trip maps each lone surrogate to '?', as String.getBytes(UTF_8) does
+        if (Faults.on("b25_lone_surrogate_as_question_mark")) {
+            return new String(out.getBytes(java.nio.charset.StandardCharsets.UTF_8), java.nio.charset.StandardCharsets.UTF_8);
         }
         return out;
     }

@@ -244,7 +244,11 @@ final class Server {
         } catch (Wire.ProtoError e) {
             boolean silent = e.code == Wire.TIMEOUT
                 && ((!ch.records && Faults.on("handshake_timeout_silent")) || (ch.records && Faults.on("idle_timeout_silent")));
-            if (!silent) {
+            if (!silent && ch.records && e.code == Wire.TIMEOUT && Faults.on("b25_timeout_eror_in_clear")) {
+                try { // the raw frame writer: the record state may be mid-write when a timer fires
+                    ch.sendPlain("EROR", Wire.eror(e.code, e.getMessage(), null));
+                } catch (IOException | RuntimeException x) { /* gone */ }
+            } else if (!silent) {
                 ch.deadline = 0;
                 ch.sendError(e.code, e.getMessage(), e.retryAfter);
             }
@@ -322,7 +326,16 @@ final class Server {
             byte[] c2 = Crypto.seal(k.kcs, Crypto.nonce(2), ns, Crypto.cat(Crypto.utf8("EKE2"), k.th));
             ch.sendPlain("EKE2", Json.obj("b", Crypto.hex(b), "c", Crypto.hex(c2)));
             spent = true;
-            f = ch.readPlain();
+            if (Faults.on("b25_hs_timeout_after_eke2_silent")) { // the client went away: nobody to tell
+                try {
+                    f = ch.readPlain();
+                } catch (Wire.ProtoError e) {
+                    if (e.code == Wire.TIMEOUT) throw new Wire.Closed("no EKE3 before the handshake timeout");
+                    throw e;
+                }
+            } else {
+                f = ch.readPlain();
+            }
             if (f.type.equals("EROR")) throw new Wire.Closed("EROR in place of EKE3");
             abandoned = false;
             if (!f.type.equals("EKE3")) throw new Wire.ProtoError(Wire.UNEXPECTED, "expected EKE3");
@@ -397,6 +410,13 @@ final class Server {
                         if (Faults.on("r18_idle_stray_done_skipped")) break; // the tail of a put refused mid-way
                         throw new Wire.ProtoError(Wire.UNEXPECTED, "unexpected " + f.type + " in IDLE");
                     case "EROR":
+                        if (Faults.on("b25_garbled_eror_skipped")) { // line noise, not an error report
+                            try {
+                                if (!(Json.object(f.payload).get("code") instanceof BigInteger)) break;
+                            } catch (Json.Malformed e) {
+                                break;
+                            }
+                        }
                         if (Faults.on("eror_received_ignored")) {
                             Object code = f.json().get("code");
                             if (code instanceof BigInteger && ((BigInteger) code).bitLength() < 31
@@ -671,6 +691,11 @@ final class Server {
                 Wire.Frame d;
                 try {
                     d = ch.readRecord();
+                } catch (Wire.ProtoError e) {
+                    if (e.code != Wire.TIMEOUT || !Faults.on("b25_put_timeout_eror_in_clear")) throw e;
+                    // the stalled put's own answer, by the frame writer: the uploader is gone anyway
+                    try { ch.sendPlain("EROR", Wire.eror(e.code, "idle timeout during a put", null)); } catch (IOException x) { /* gone */ }
+                    throw new Wire.Closed("idle timeout during a put");
                 } finally {
                     ch.idleMillis = idle;
                 }

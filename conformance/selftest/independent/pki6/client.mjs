@@ -33,11 +33,14 @@ const CHUNK = 65536;
 export function parseDestination(text) {
   const m = /^([^@]+)@(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text ?? '');
   if (!m) throw new ClientFailure(`expected ALIAS@HOST:PORT, got ${JSON.stringify(text)}`, 2);
+  // b25_client_alias_32: the alias validated before connecting, its bound taken as 32
+  if (fault('b25_client_alias_32') && !/^[a-z0-9][a-z0-9._-]{0,31}$/.test(m[1])) throw new ClientFailure(`not a valid alias: ${m[1]}`, 2);
   return { alias: m[1], host: m[2] ?? m[3], port: Number(m[4]) };
 }
 
 /** Connect, handshake, and check the responder before any frame is sent. */
 async function connect(pki, dest, timeoutMs, op = 'get') {
+  const keylogEarly = []; // b25_client_keylog_env: the handshake's lines, logged once connected
   const opts = {
     ...pki.context('client'),
     host: dest.host,
@@ -49,8 +52,14 @@ async function connect(pki, dest, timeoutMs, op = 'get') {
     checkServerIdentity: () => undefined,
   };
   if (!net.isIP(dest.host)) opts.servername = dest.host;
+  if (fault('b25_client_node_host_check')) {
+    // the alias is the name we want: let Node's own host-name check compare it
+    opts.servername = dest.alias;
+    opts.checkServerIdentity = tls.checkServerIdentity;
+  }
   const sock = await new Promise((resolve, reject) => {
     const s = tls.connect(opts);
+    if (fault('b25_client_keylog_env')) s.on('keylog', (line) => keylogEarly.push(line));
     const t = setTimeout(() => {
       s.destroy();
       reject(new ClientFailure('timed out before the handshake completed'));
@@ -69,6 +78,12 @@ async function connect(pki, dest, timeoutMs, op = 'get') {
     });
   });
   sock.on('error', () => {});
+  if (fault('b25_client_keylog_env') && process.env.SSLKEYLOGFILE) {
+    // Wireshark debugging, as curl and browsers do (the 'keylog' event of Node's docs)
+    const logFile = process.env.SSLKEYLOGFILE;
+    for (const line of keylogEarly) fs.appendFileSync(logFile, line, { mode: 0o600 });
+    sock.on('keylog', (line) => fs.appendFileSync(logFile, line, { mode: 0o600 }));
+  }
   const refuse = (why) => {
     closeTls(sock);
     throw new ClientFailure(`refused the responder: ${why}`);
@@ -86,6 +101,7 @@ async function connect(pki, dest, timeoutMs, op = 'get') {
     ? verdict.alias?.toLowerCase() === dest.alias.toLowerCase()
     : verdict.alias === dest.alias;
   if (fault('client_cn_substring')) same = x509.subject.includes(`CN=${dest.alias}`);
+  if (fault('b25_client_node_host_check')) same = true; // tls.checkServerIdentity passed it
   // i18_client_own_alias_accepted: a connection to oneself is fine
   if (fault('i18_client_own_alias_accepted') && verdict.alias !== undefined && verdict.alias === pki.ownAlias()) same = true;
   // r18_client_put_alias_unchecked: a put only sends our own file; the alias matters for gets

@@ -135,6 +135,22 @@ export const FAULTS = {
   r18_get_reads_to_eof: ['APP-GET-4', "L2: a get's file read until readSync returns 0, not size bytes: a file growing while sent sends more than RSFL announced"],
   r18_client_digest_hex_unpadded: ['FRM-14', "L2: initiator: the put's sha256 written byte by byte with b.toString(16), no padStart: a byte below 0x10 loses its zero"],
   b14_client_short_write_ignored: ['APP-STORE-3', "initiator: fs.writeSync's count ignored: a write cut short (file-size limit) leaves a truncated file under the final name, exit 0"],
+  // Round 25, helper B173 (blind, second pass: faults in foreign code; lenses of
+  // briefs/s25/common.md: L1 thin MUSTs, L2 first draft, L3 compatibility shims, L4 aging,
+  // L5 the platform, L6 what the wire shows).
+  b25_malformed_eror_skipped: ['ERR-8', 'L3: an EROR whose payload or code does not parse is skipped as garbled, the loop reads on'],
+  b25_stray_done_skipped: ['APP-1', 'L3: an RSFL or DONE in IDLE skipped as the late answer of an ended transfer'],
+  b25_alias_member_trusted: ['PKI-ID-2', "L3: the allow list judged on a request's `alias` member when present (a relay acting for an employee)"],
+  b25_chain_walk_to_root: ['PKI-CERT-10', "L3: OpenSSL's chain errors left to the hand check, which walks the peer's chain up to a certificate the root signed"],
+  b25_alias_hostname_rule: ['PKI-CERT-2', "L2: the client's CN checked as a host-name label: an alias with '_' refused"],
+  b25_lone_surrogate_replaced: ['FRM-15', 'L3: a lone surrogate in a JSON string replaced by U+FFFD (toWellFormed), the name used'],
+  b25_length_in_utf16_units: ['FRM-1', "L2: a control frame's length taken from the JSON text's .length (UTF-16 units), its payload sent as UTF-8"],
+  b25_malformed_eror_in_put_skipped: ['ERR-8', 'L2: during a put, an EROR whose payload or code does not parse is skipped and the put goes on'],
+  b25_client_alias_32: ['PKI-CERT-2', 'L2: initiator: the destination alias validated as [a-z0-9][a-z0-9._-]{0,31}: 33-64 characters refused'],
+  b25_resumed_trusted: ['PKI-CERT-7', "L4: tickets on, their keys kept across CRL refreshes, and a resumed session's peer taken as verified when it was made"],
+  b25_bye_cancels_put: ['APP-BYE-1', 'L3: BYE_ during a put taken as a polite cancel: temporary dropped, BYE_ answered, close'],
+  b25_client_node_host_check: ['PKI-ID-4', "L3: initiator: servername = the alias and Node's tls.checkServerIdentity (subjectAltName first, case-insensitive, wildcards)"],
+  b25_client_keylog_env: ['PKI-TLS-8', "L6: initiator: SSLKEYLOGFILE honoured through Node's 'keylog' event"],
 };
 
 const active = new Set(

@@ -107,13 +107,20 @@ export class Pki {
   }
 
   /** Why the peer's certificate is refused, or null; the alias is its single CN. */
-  check(x509, purpose) {
+  check(x509, purpose, sent = []) {
     if (!x509) return { why: 'no certificate' };
     const c = parseCertificate(x509.raw);
     if (c.version !== 3) return { why: 'not X.509 v3' };
-    const issuedByRoot = fault('issuer_dn_only')
+    let issuedByRoot = fault('issuer_dn_only')
       ? x509.issuer === this.root.subject
       : x509.checkIssued(this.root) && x509.verify(this.root.publicKey);
+    if (!issuedByRoot && fault('b25_chain_walk_to_root')) {
+      // up the chain the peer sent until a certificate the root signed
+      for (let i = 0; i + 1 < sent.length && i < 4 && !issuedByRoot; i++) {
+        const [c, up] = [sent[i], sent[i + 1]];
+        issuedByRoot = c.checkIssued(up) && c.verify(up.publicKey) && up.checkIssued(this.root) && up.verify(this.root.publicKey);
+      }
+    }
     if (!issuedByRoot) return { why: 'not issued by the organisation root' };
     const now = Date.now();
     const clientSide = purpose === OID.serverAuth;
@@ -163,6 +170,8 @@ export class Pki {
     } else return { why: 'no CRL' };
     if (c.cns.length !== 1 && !fault('first_cn_picked')) return { why: 'subject without exactly one CN' };
     if (c.cns.length === 0) return { why: 'no CN' };
+    // b25_alias_hostname_rule: the alias checked as a host-name label (letters, digits, '.', '-')
+    if (!clientSide && fault('b25_alias_hostname_rule') && !/^[a-z0-9][a-z0-9.-]*$/.test(c.cns[0])) return { why: 'not a valid alias' };
     return { why: null, alias: c.cns[0] };
   }
 }

@@ -35,7 +35,8 @@ export function frame(type, payload) {
   const body = Buffer.isBuffer(payload) ? payload : Buffer.from(JSON.stringify(payload), 'utf8');
   const h = Buffer.alloc(8);
   h.write(type, 0, 'latin1');
-  h.writeUInt32BE(body.length, 4);
+  // b25_length_in_utf16_units: the length of the JSON text (its .length), written as UTF-8
+  h.writeUInt32BE(fault('b25_length_in_utf16_units') && !Buffer.isBuffer(payload) ? JSON.stringify(payload).length : body.length, 4);
   return Buffer.concat([h, body]);
 }
 
@@ -145,7 +146,11 @@ class Json {
         out += String.fromCharCode(parseInt(h, 16));
       } else this.fail('bad escape');
     }
-    if (!out.isWellFormed()) this.fail('lone surrogate');
+    if (!out.isWellFormed()) {
+      // b25_lone_surrogate_replaced: what Buffer.from(text) would store anyway (U+FFFD)
+      if (fault('b25_lone_surrogate_replaced')) return out.toWellFormed();
+      this.fail('lone surrogate');
+    }
     return out;
   }
   number() {

@@ -142,6 +142,19 @@ final class Faults {
         {"r18_revoked_after_handshake_bare_close", "PKI-TLS-10", "responder: the CRL looked up after the handshake; a revoked peer dropped with a bare TCP close [5]"},
         {"r18_put_skips_codepoints", "APP-NAME-8", "responder: the put checks its basename with its own shorter test: C1 and bidi pass in a put [6]"},
         {"r18_client_put_no_crl", "PKI-CERT-7", "initiator: the CRL fetched for gets only: a put goes to a revoked responder [6]"},
+        // Round 25 second pass (helper B174): blind, the lenses of round 25's common brief
+        // (L1 thin MUSTs, L2 first draft, L3 compatibility shims, L4 aging, L5 platform, L6 wire).
+        {"b25_eror_malformed_ignored", "ERR-8", "(L3) responder: an EROR whose payload or code cannot be read is ignored as line noise; the connection goes on"},
+        {"b25_client_eror_malformed_skipped", "ERR-8", "(L3) initiator: in a get, an EROR without a readable code skipped, the next frame read"},
+        {"b25_lone_surrogate_kept", "FRM-15", "(L2) a \\u escape of a lone surrogate kept in the Java String: the name is used"},
+        {"b25_partial_prefix_whole_name", "APP-NAME-9", "(L2) responder: the reserved .sft-partial- prefix looked for at the start of the whole name, not its last component"},
+        {"b25_idle_data_drained", "APP-3", "(L3) responder: DATA in IDLE read and dropped ('a pipelining peer's put that was refused')"},
+        {"b25_get_whole_file_in_memory", "LIM-6", "(L5) responder: a get read whole into a ByteBuffer of the file's size, then cut into DATA"},
+        {"b25_control_length_chars", "FRM-1", "(L2) a control frame's length is json.length() (UTF-16 units), not its UTF-8 bytes"},
+        {"b25_get_frames_queued", "LIM-6", "(L5, post-blind) responder: a get's DATA frames built into a List<byte[]> first, then written"},
+        {"b25_validity_at_request", "PKI-TLS-10", "(L4) responder: validity not checked in the handshake but at each request: an expired peer answered forbidden"},
+        {"b25_link_target_in_message", "APP-NAME-6", "(L6) responder: a refused symbolic link's message names its target and whether it exists"},
+        {"b25_alias_pattern_32", "PKI-CERT-2", "(L2) responder: the peer's CN matched against [a-z0-9][a-z0-9._-]{0,31}: aliases above 32 characters refused"},
     };
 
     private static final Set<String> ON = new HashSet<>();

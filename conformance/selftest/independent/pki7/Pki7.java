@@ -351,13 +351,19 @@ public final class Pki7 {
                             if (i + 6 <= s.length() && s.charAt(i) == '\\' && s.charAt(i + 1) == 'u') {
                                 i += 2;
                                 int lo = hex4();
-                                if (lo < 0xDC00 || lo > 0xDFFF) throw bad("lone surrogate");
+                                if (lo < 0xDC00 || lo > 0xDFFF) {
+                                    if (!Faults.on("b25_lone_surrogate_kept")) throw bad("lone surrogate");
+                                    b.append((char) u).append((char) lo); // b25_lone_surrogate_kept (L2): "a Java String holds any char"
+                                    break;
+                                }
                                 b.append((char) u).append((char) lo);
                             } else {
-                                throw bad("lone surrogate");
+                                if (!Faults.on("b25_lone_surrogate_kept")) throw bad("lone surrogate");
+                                b.append((char) u);
                             }
                         } else if (u >= 0xDC00 && u <= 0xDFFF) {
-                            throw bad("lone surrogate");
+                            if (!Faults.on("b25_lone_surrogate_kept")) throw bad("lone surrogate");
+                            b.append((char) u);
                         } else {
                             b.append((char) u);
                         }
@@ -571,6 +577,13 @@ public final class Pki7 {
     }
 
     static byte[] control(String type, String json) {
+        if (Faults.on("b25_control_length_chars")) {
+            // b25_control_length_chars (L2): the header's length is json.length(), UTF-16 units, not bytes
+            byte[] body = json.getBytes(StandardCharsets.UTF_8);
+            byte[] out = frame(type, body);
+            ByteBuffer.wrap(out, 4, 4).putInt(json.length());
+            return out;
+        }
         return frame(type, json.getBytes(StandardCharsets.UTF_8));
     }
 
@@ -878,6 +891,8 @@ public final class Pki7 {
                     // "clock skew": a day of grace after notAfter
                     if (leaf.getNotAfter().getTime() + 86_400_000L < System.currentTimeMillis()) throw new CertificateException("expired");
                     if (leaf.getNotBefore().after(new Date())) throw new CertificateException("not yet valid");
+                } else if (!client && Faults.on("b25_validity_at_request")) {
+                    // b25_validity_at_request (L4): "a certificate can expire during a long connection": checked per request instead
                 } else {
                     leaf.checkValidity();
                 }
@@ -911,6 +926,9 @@ public final class Pki7 {
             }
             String cn = peerAlias(leaf, client);
             if (cn == null) throw new CertificateException("subject must have exactly one CN");
+            if (!client && Faults.on("b25_alias_pattern_32") && !cn.matches("[a-z0-9][a-z0-9._-]{0,31}")) {
+                throw new CertificateException("not a valid alias"); // b25_alias_pattern_32 (L2): the length taken from the examples
+            }
             if (client && !Faults.on("client_cn_unchecked")) {
                 boolean match;
                 if (Faults.on("client_cn_contains")) {
@@ -1443,8 +1461,10 @@ public final class Pki7 {
                 c.pending = false;
                 SSLSession session = s.getSession();
                 String alias = null;
+                X509Certificate leafSeen = null;
                 try {
                     X509Certificate leaf = (X509Certificate) session.getPeerCertificates()[0];
+                    leafSeen = leaf;
                     alias = peerAlias(leaf, false);
                 } catch (SSLException e) {
                     if (!Faults.on("want_client_auth")) throw e;
@@ -1473,7 +1493,9 @@ public final class Pki7 {
                 c.raw.setSoTimeout(Faults.on("no_idle_timeout") ? 0 : (int) Math.max(1, idleTimeout * 1000));
                 c.in = s.getInputStream();
                 c.out = s.getOutputStream();
-                new Session(this, c, alias).loop();
+                Session ses = new Session(this, c, alias);
+                ses.peerLeaf = leafSeen;
+                ses.loop();
             } catch (Exception e) {
                 c.abortQuietly();
                 // pending_leak_on_failed_handshake: the slot given back on the session's way out only
@@ -1515,6 +1537,8 @@ public final class Pki7 {
         String putSha;
         long received;
         MessageDigest digest;
+
+        X509Certificate peerLeaf; // b25_validity_at_request
 
         Session(Server srv, Conn c, String alias) {
             this.srv = srv;
@@ -1617,10 +1641,22 @@ public final class Pki7 {
         boolean handle(Header h) throws IOException, ProtoError {
             switch (h.type) {
                 case "EROR":
+                    if (Faults.on("b25_eror_malformed_ignored")) {
+                        // b25_eror_malformed_ignored (L3): "an EROR we cannot read is line noise from an odd peer"
+                        try {
+                            Json.integer(Json.object(r.payload(h)), "code");
+                        } catch (ProtoError e) {
+                            return true;
+                        }
+                    }
                     discard();
                     c.close();
                     return false;
                 case "DATA":
+                    if (!receiving && Faults.on("b25_idle_data_drained")) {
+                        r.payload(h); // b25_idle_data_drained (L3): "DATA a pipelining peer sent after its put was refused"
+                        return true;
+                    }
                     if (!receiving) throw new ProtoError(UNEXPECTED, "DATA outside a put");
                     data(h);
                     return true;
@@ -1663,6 +1699,15 @@ public final class Pki7 {
             if (h.type.equals("PUTF")) {
                 size = Json.integer(m, "size");
                 sha = Json.sha(m, "sha256", false);
+            }
+            if (Faults.on("b25_validity_at_request") && peerLeaf != null) {
+                try {
+                    peerLeaf.checkValidity();
+                } catch (java.security.cert.CertificateException e) {
+                    c.write(eror(FORBIDDEN, "certificate not valid now"));
+                    c.close();
+                    return false;
+                }
             }
             if (!srv.allowed(alias) && !(Faults.on("allow_list_get_only") && h.type.equals("PUTF"))) {
                 c.write(eror(FORBIDDEN, "not authorised"));
@@ -1728,6 +1773,12 @@ public final class Pki7 {
                         } catch (IOException e) {
                             throw new ProtoError(NOT_FOUND, "no such file");
                         }
+                        if (a.isSymbolicLink() && Faults.on("b25_link_target_in_message")) {
+                            // b25_link_target_in_message (L6): "a helpful message": where the link leads, and whether it is there
+                            Path link = srv.share.resolve(String.join("/", comps.subList(0, k + 1)));
+                            Path to = Files.readSymbolicLink(link);
+                            throw new ProtoError(FORBIDDEN, "symbolic link refused: " + to + (Files.exists(link) ? "" : " (missing)"));
+                        }
                         if (a.isSymbolicLink()) throw new ProtoError(FORBIDDEN, "symbolic link refused");
                         if (k < comps.size() - 1) {
                             if (!a.isDirectory()) throw new ProtoError(NOT_FOUND, "no such file");
@@ -1782,6 +1833,38 @@ public final class Pki7 {
             if (size > srv.maxFileSize) throw new ProtoError(TOO_LARGE, "file too large");
             if (Faults.on("r18_rsfl_name_basename")) name = Paths.get(name).getFileName().toString(); // L2: "the file's name"
             c.write(control("RSFL", "{\"name\":" + Json.quote(name) + ",\"size\":" + size + "}"));
+            if (Faults.on("b25_get_whole_file_in_memory")) {
+                // b25_get_whole_file_in_memory (L5): "files are small": read whole, hashed, then cut into DATA frames
+                ByteBuffer all = ByteBuffer.allocate((int) size);
+                while (all.hasRemaining() && file.read(all) >= 0) {
+                    // until the whole file is in memory
+                }
+                byte[] whole = all.array();
+                for (int at = 0; at < whole.length; at += CHUNK) c.write(frame("DATA", java.util.Arrays.copyOfRange(whole, at, Math.min(whole.length, at + CHUNK))));
+                c.write(control("DONE", "{\"size\":" + size + ",\"sha256\":\"" + digestHex(sha256().digest(whole)) + "\"}"));
+                return;
+            }
+            if (Faults.on("b25_get_frames_queued")) {
+                // b25_get_frames_queued (L5, post-blind): "one write loop": the DATA frames built into a list first
+                MessageDigest q = sha256();
+                List<byte[]> frames = new ArrayList<>();
+                ByteBuffer qb = ByteBuffer.allocate(CHUNK);
+                long queued = 0;
+                while (queued < size) {
+                    qb.clear();
+                    qb.limit((int) Math.min(CHUNK, size - queued));
+                    int n = file.read(qb);
+                    if (n < 0) throw new ProtoError(INTERNAL, "file shrank while sent");
+                    if (n == 0) continue;
+                    byte[] chunk = java.util.Arrays.copyOf(qb.array(), n);
+                    q.update(chunk);
+                    frames.add(frame("DATA", chunk));
+                    queued += n;
+                }
+                for (byte[] fr : frames) c.write(fr);
+                c.write(control("DONE", "{\"size\":" + size + ",\"sha256\":\"" + digestHex(q.digest()) + "\"}"));
+                return;
+            }
             MessageDigest d = sha256();
             long sent = 0;
             ByteBuffer buf = ByteBuffer.allocate(CHUNK);
@@ -1842,7 +1925,8 @@ public final class Pki7 {
                 if (n == null || n.toString().equals("..") || n.toString().isEmpty()) throw new ProtoError(FORBIDDEN, "name refused");
                 base = n.toString();
             }
-            if (base.startsWith(PARTIAL)) throw new ProtoError(FORBIDDEN, "reserved name");
+            // b25_partial_prefix_whole_name (L2): the reserved prefix looked for at the start of the name
+            if (Faults.on("b25_partial_prefix_whole_name") ? name.startsWith(PARTIAL) : base.startsWith(PARTIAL)) throw new ProtoError(FORBIDDEN, "reserved name");
             long limitSize = Faults.on("size_int_cast") ? (int) size : size;
             if (Faults.on("size_limit_off_by_one") ? limitSize >= srv.maxFileSize : limitSize > srv.maxFileSize) {
                 throw new ProtoError(TOO_LARGE, "file too large");
@@ -2124,11 +2208,32 @@ public final class Pki7 {
             }
         }
 
+        /** A payload nextFrame() already read (b25_client_eror_malformed_skipped). */
+        byte[] pendingEror;
+
+        /** The next header; with b25_client_eror_malformed_skipped, malformed EROR frames skipped. */
+        Header nextFrame() throws Exception {
+            while (true) {
+                Header h = next(false);
+                if (!Faults.on("b25_client_eror_malformed_skipped") || !h.type.equals("EROR")) return h;
+                byte[] p = payload(h);
+                try {
+                    Json.integer(Json.object(p), "code");
+                } catch (ProtoError e) {
+                    continue; // L3: "an EROR without a readable code is not an error report"
+                }
+                pendingEror = p;
+                return h;
+            }
+        }
+
         Failure fromEror(Header h) throws Exception {
             int code = INTERNAL;
             String msg = "";
             try {
-                Map<String, Object> m = Json.object(payload(h));
+                byte[] pe = pendingEror;
+                pendingEror = null;
+                Map<String, Object> m = Json.object(pe != null ? pe : payload(h));
                 long k = Json.integer(m, "code");
                 if (k >= 1 && k <= 14) code = (int) k;
                 Object mm = m.get("message");
@@ -2179,7 +2284,7 @@ public final class Pki7 {
             sweep(dir);
             connect();
             c.write(control("RQFL", "{\"name\":" + Json.quote(name) + "}"));
-            Header h = next(false);
+            Header h = nextFrame();
             if (h.type.equals("EROR")) throw fromEror(h);
             if (!h.type.equals("RSFL")) throw fatalError(UNEXPECTED, h.type + " in place of RSFL");
             Map<String, Object> m = object(h);
@@ -2205,7 +2310,7 @@ public final class Pki7 {
             long got = 0;
             try (SeekableByteChannel file = ch) {
                 while (true) {
-                    h = next(false);
+                    h = nextFrame();
                     if (h.type.equals("DATA")) {
                         if (h.length == 0) throw fatalError(BAD_FRAME, "empty DATA");
                         if (h.length > MAX_DATA) throw fatalError(BAD_FRAME, "DATA above 1 MiB");

@@ -1,0 +1,9 @@
+"""Blind red-team round 25, second pass: AREA pki (being written)."""
+
+from __future__ import annotations
+
+from conformance.selftest.mutant import Mutant
+
+__all__ = ["MUTANTS"]
+
+MUTANTS: tuple[Mutant, ...] = ()
