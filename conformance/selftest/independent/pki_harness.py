@@ -347,6 +347,7 @@ PKI_FILES = (
     "test_pki_client_put_name_bytes.py",  # B168 (round 25)
     "test_ops_stalled_refusals.py",  # B170 (round 25)
     "test_ops_declared_address_cap.py",  # B170 (round 25)
+    "test_ops_connection_churn.py",  # B170 draft, finished post-blind (round 25)
     "test_pki_get_memory_concurrent.py",  # B174 (round 25, foreign pass)
 )
 
