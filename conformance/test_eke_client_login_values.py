@@ -15,10 +15,11 @@ password (SPEC EKE-X-1, EKE-HS-1, EKE-HS-5, FRM-1).
   `String.length()`) announces fewer bytes than follow: the JSON is cut and the rest is
   read as the next frame.
 * **C3 is 160 hex characters** (EKE-HS-5): a C2 that authenticates under Kcs but whose
-  plaintext is not 32 bytes (0, 31, 33, 48, 64) is not a login an honest server makes. A
-  client may refuse it (EKE-HS-4: auth_failed) — the suite accepts any refusal — but it
-  must never answer an EKE3 whose `c` is not 160 lowercase hex characters, as a client
-  that takes "whatever C2 decrypts to" as Ns does (C3 = Na ‖ all of it).
+  plaintext is not 32 bytes (0, 31, 33, 48, 64) is not a login an honest server makes:
+  EKE-HS-4 makes it a failed verification (auth_failed, or a close). A client that takes
+  "whatever C2 decrypts to" as Ns answers an EKE3 whose `c` is not 160 lowercase hex
+  characters (EKE-HS-5 too); one that takes Ns from part of it (its first 32 bytes) answers
+  one of the right length: both FAIL EKE-HS-4.
 """
 
 from __future__ import annotations
@@ -287,8 +288,8 @@ def _odd_c2(pw: bytes, length: int, seen: dict[str, Any]) -> Any:
 def test_client_never_sends_a_c3_of_another_length(
     eke_target: Target, tmp_path: Path, transcripts: TranscriptBook, length: int
 ) -> None:
-    """A C2 sealing a plaintext of `length` bytes (not 32): the client refuses it or answers
-    an EKE3 of 160 hex characters, never another length."""
+    """A C2 sealing a plaintext of `length` bytes (not 32): the client refuses it, never
+    answers an EKE3."""
     user = "alice"
     password = fresh_password()
     seen: dict[str, Any] = {}
@@ -308,11 +309,20 @@ def test_client_never_sends_a_c3_of_another_length(
             shown = f"{len(c)} characters" if isinstance(c, str) else repr(c)[:80]
             _fail(
                 f"EKE2 whose C2 seals {length} bytes instead of a 32-byte Ns",
-                "EROR auth_failed (or a close), or an EKE3 whose c is 160 lowercase hex",
+                "EROR auth_failed (or a close): no EKE3, least of all one whose c is not "
+                "160 lowercase hex",
                 f"EKE3 with c of {shown}",
                 case,
-                ("EKE-HS-5",),
+                ("EKE-HS-5", "EKE-HS-4"),
             )
+        _fail(
+            f"EKE2 whose C2 seals {length} bytes instead of a 32-byte Ns",
+            "EROR auth_failed (or a close): a C2 whose plaintext is not 32 bytes is a failed "
+            "verification, no Ns is taken from part of it (EKE-HS-4)",
+            "EKE3 (160 hex characters: Ns taken from part of the plaintext)",
+            case,
+            ("EKE-HS-4",),
+        )
     if case.result.succeeded and case.result.kept_file:
         _fail(
             f"EKE2 whose C2 seals {length} bytes instead of a 32-byte Ns",

@@ -211,6 +211,7 @@ from conformance.selftest.mutants_lead21 import MUTANTS as _LEAD21
 from conformance.selftest.mutants_lead22 import MUTANTS as _LEAD22
 from conformance.selftest.mutants_lead23 import MUTANTS as _LEAD23
 from conformance.selftest.mutants_lead24 import MUTANTS as _LEAD24
+from conformance.selftest.mutants_lead25 import MUTANTS as _LEAD25
 from conformance.selftest.mutants_observable import MUTANTS as _OBSERVABLE
 from conformance.selftest.mutants_pki import MUTANTS as _PKI
 from conformance.selftest.mutants_reliability import MUTANTS as _RELIABILITY
@@ -661,6 +662,7 @@ MUTANTS += _BLIND24_INI
 MUTANTS += _BLIND24_CA
 MUTANTS += _BLIND24_OPS
 MUTANTS += _LEAD24
+MUTANTS += _LEAD25
 MUTANTS += _BLIND25_EKE
 MUTANTS += _BLIND25_PKI
 MUTANTS += _BLIND25_CLIENT
