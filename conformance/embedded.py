@@ -39,6 +39,7 @@ __all__ = [
     "EMBEDDED_LIMITS",
     "EmbeddedError",
     "EmbeddedReference",
+    "reference_client_crl_cmd",
     "reference_enroll_cmd",
     "start_embedded",
 ]
@@ -648,6 +649,9 @@ class EmbeddedReference:
             # The reference's enrolment client (test_enroll_client.py runs it against the
             # suite's own hostile CA).
             enroll_cmd=reference_enroll_cmd([sys.executable, "-m", "reference"]),
+            # The reference's initiator given a CRL file (test_pki_initiator_crl_file.py):
+            # the suite's minted identity, no CA URL (the CRL is the file's, or none).
+            client_crl_cmd=_client_crl_cmd(identities, root, base / "client-crl-id"),
             identities=identities,
             share=share,
             inbox=inbox,
@@ -671,6 +675,31 @@ def reference_enroll_cmd(launcher: Sequence[str]) -> str:
         " enroll --ca {ca_url} --root {root} --alias {alias}"
         " --password-file {password_file} --out {out}"
     )
+
+
+def reference_client_crl_cmd(launcher: Sequence[str], iddir: Path) -> str:
+    """The `client_crl_cmd` template of the reference's `sft get --crl {crl}`, run through
+    `launcher` (the self-tests pass a mutant launcher) with the identity in `iddir`."""
+    return shlex.join(launcher) + (
+        f" get {{alias}}@{{host}}:{{port}} {{name}} --id {shlex.quote(str(iddir))}"
+        " --crl {crl} -o {out}"
+    )
+
+
+def _client_crl_cmd(
+    identities: dict[str, tuple[Path, Path]], root: Path, iddir: Path
+) -> str | None:
+    """The embedded initiator's `client_crl_cmd`, with the suite's minted identity in the
+    reference client's layout (cert.pem, key.pem, root.pem); None without one."""
+    if "suite" not in identities:
+        return None
+    iddir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    cert, key = identities["suite"]
+    (iddir / "cert.pem").write_bytes(cert.read_bytes())
+    (iddir / "key.pem").touch(mode=0o600)
+    (iddir / "key.pem").write_bytes(key.read_bytes())
+    (iddir / "root.pem").write_bytes(root.read_bytes())
+    return reference_client_crl_cmd([sys.executable, "-m", "reference"], iddir)
 
 
 def _restart_cmd(pid: int) -> str:

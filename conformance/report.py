@@ -73,9 +73,10 @@ NOT_OBSERVABLE = frozenset(
         "LIM-7",  # the implementation's configuration and start-up output
         "LEG-GEN-1",  # the reference's legacy entry points and their warnings (its CLI)
         "LEG-CA-4",  # the seed's CA stores passwords as typed: a storage flaw
-        "PKI-CERT-12",  # CRL age: the responder fetches its CRL from its configured CA and
-        # the initiator under test from its own configuration; no target fact lets the
-        # suite point either at a CA it runs (a stale, root-signed CRL), nor set its clock
+        # (PKI-CERT-12, CRL age, is judged for an initiator given a CRL file the suite
+        # signs, through a declared `client_crl_cmd`: test_pki_initiator_crl_file.py. A
+        # responder fetches its CRL from its configured CA, which the suite cannot
+        # point at a CA it runs, nor set its clock: that half stays unjudged.)
         "CA-ENR-22",  # the CA's signing key on its own disk (encrypted, passphrase apart)
         "EKE-REC-7",  # 2^34 blocks before the limit: hundreds of gigabytes
         # (EKE-THR-10 is half observable: IPv4 counted per address, test_eke_address_units.py;

@@ -13,6 +13,8 @@ it belongs elsewhere, where (`TARGET_FILE_KEYS`); conformance/README.md document
     target = "127.0.0.1:9000"
     features = ["get", "put", "throttling"]
     client_cmd = "my-client get {host}:{port} {name} -o {out}"
+    client_crl_cmd = "my-client get {host}:{port} {name} -o {out} --crl {crl}"   # pki
+                                    # (optional): client_cmd, with the CRL (DER) in {crl}
     enroll_cmd = "my-client enroll {ca_url} {root} {alias} {password_file} {out}"
     # facts about the share that enable more cases (each optional; a case whose fact is
     # not given is SKIP with the reason):
@@ -244,6 +246,11 @@ class Target:
     # placeholders but {file} (the local file to send) and {name} (the name to put it
     # as) instead of {out}; client_stdin is typed at it too; success is its exit code.
     client_put_cmd: str | None = None
+    # For testing an initiator's revocation checks (pki, PKI-CERT-11/12): a get command
+    # template with the client_cmd placeholders plus {crl}, the path of a CRL file (DER)
+    # the initiator must use instead of fetching its CRL from the CA; client_stdin and
+    # client_success apply to it as to client_cmd.
+    client_crl_cmd: str | None = None
     # For testing an ENROLMENT client (docs/SPEC.md §4.4, CA-ENR-12/18, PKI-TLS-1/4, PWF-1):
     # a command template with {ca_url} {root} {alias} {password_file} {out} ({out}: an
     # identity directory the command creates); success is its exit code.
@@ -300,6 +307,7 @@ class Target:
             "responder_alias": self.responder_alias,
             "client_cmd": self.client_cmd,
             "client_put_cmd": self.client_put_cmd,
+            "client_crl_cmd": self.client_crl_cmd,
             "enroll_cmd": self.enroll_cmd,
         }
 
@@ -326,6 +334,8 @@ class Target:
             lines.append(f"client_cmd = {_toml_str(self.client_cmd)}")
         if self.client_put_cmd:
             lines.append(f"client_put_cmd = {_toml_str(self.client_put_cmd)}")
+        if self.client_crl_cmd:
+            lines.append(f"client_crl_cmd = {_toml_str(self.client_crl_cmd)}")
         if self.enroll_cmd:
             lines.append(f"enroll_cmd = {_toml_str(self.enroll_cmd)}")
         if self.inbox is not None:
@@ -434,6 +444,7 @@ TARGET_FILE_KEYS: Mapping[str, frozenset[str]] = {
             "client_stdin",
             "client_success",
             "client_put_cmd",
+            "client_crl_cmd",
             "enroll_cmd",
             "inbox",
             "share",
@@ -581,7 +592,13 @@ def load_target_file(path: Path) -> dict[str, Any]:
         out["limits"] = Limits(**limits)
     if "client_cmd" in data:
         out["client_cmd"] = str(data["client_cmd"])
-    for key in ("client_stdin", "client_success", "client_put_cmd", "enroll_cmd"):
+    for key in (
+        "client_stdin",
+        "client_success",
+        "client_put_cmd",
+        "client_crl_cmd",
+        "enroll_cmd",
+    ):
         if key in data:
             out[key] = str(data[key])
     if "inbox" in data:

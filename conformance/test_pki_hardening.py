@@ -13,9 +13,10 @@
   valid alias, and one DNS name with a trailing dot, asks the CA to add and enrol that
   alias: the administration command must fail or the enrolment must be refused.
 
-Not observable here (reference unit tests): the CRL freshness of the endpoints
-[PKI-CERT-12], the enrolment client's host-name check [CA-ENR-18] and the AES-GCM usage
-limit [EKE-REC-7].
+Not observable here: the CRL freshness of a responder [PKI-CERT-12] (reference unit tests;
+an initiator's is judged by test_pki_initiator_crl_file.py, given a CRL file through the
+target's `client_crl_cmd`), the enrolment client's host-name check [CA-ENR-18] and the
+AES-GCM usage limit [EKE-REC-7].
 
 Fixtures (conformance/plugin.py): `pki_target`, `target` (pinned to pki by the file name).
 """

@@ -421,8 +421,22 @@ class CertificateAuthority:
     def revoke(self, cert: Certificate, when: dt.datetime | None = None) -> None:
         self.revoked[cert.serial] = when or _now() - dt.timedelta(minutes=5)
 
-    def crl_der(self, *, next_update_days: float = 7.0, now: dt.datetime | None = None) -> bytes:
-        """A v2 CRL signed by this CA listing every revoked serial (CA-ENR-8 shape)."""
+    def crl_der(
+        self,
+        *,
+        next_update_days: float = 7.0,
+        now: dt.datetime | None = None,
+        this_update: dt.datetime | None = None,
+        next_update: dt.datetime | None = None,
+        omit_next_update: bool = False,
+    ) -> bytes:
+        """A v2 CRL signed by this CA listing every revoked serial (CA-ENR-8 shape), in
+        increasing serial order.
+
+        thisUpdate is `this_update` (default: `now` - 10 minutes); nextUpdate is
+        `next_update` (default: `now` + `next_update_days`), or left out altogether with
+        `omit_next_update` (it is OPTIONAL in RFC 5280's ASN.1: PKI-CERT-12's fail-closed
+        cases)."""
         moment = now or _now()
         entries = [_seq(_int(s), _time(when)) for s, when in sorted(self.revoked.items())]
         extensions = [_extension(_CRL_NUMBER, _int(self.crl_number))]
@@ -432,9 +446,10 @@ class CertificateAuthority:
             _int(1),
             self.key.algorithm(),
             self.name_der,
-            _time(moment - dt.timedelta(minutes=10)),
-            _time(moment + dt.timedelta(days=next_update_days)),
+            _time(this_update or moment - dt.timedelta(minutes=10)),
         ]
+        if not omit_next_update:
+            parts.append(_time(next_update or moment + dt.timedelta(days=next_update_days)))
         if entries:
             parts.append(_seq(*entries))
         parts.append(_context(0, _seq(*extensions)))

@@ -212,6 +212,7 @@ from conformance.selftest.mutants_lead22 import MUTANTS as _LEAD22
 from conformance.selftest.mutants_lead23 import MUTANTS as _LEAD23
 from conformance.selftest.mutants_lead24 import MUTANTS as _LEAD24
 from conformance.selftest.mutants_lead25 import MUTANTS as _LEAD25
+from conformance.selftest.mutants_lead25_crl import MUTANTS as _LEAD25_CRL
 from conformance.selftest.mutants_observable import MUTANTS as _OBSERVABLE
 from conformance.selftest.mutants_pki import MUTANTS as _PKI
 from conformance.selftest.mutants_reliability import MUTANTS as _RELIABILITY
@@ -663,6 +664,7 @@ MUTANTS += _BLIND24_CA
 MUTANTS += _BLIND24_OPS
 MUTANTS += _LEAD24
 MUTANTS += _LEAD25
+MUTANTS += _LEAD25_CRL
 MUTANTS += _BLIND25_EKE
 MUTANTS += _BLIND25_PKI
 MUTANTS += _BLIND25_CLIENT

@@ -70,7 +70,9 @@ configuration, which the suite does not control; the embedded client fetches the
 CA's), crl-fetch-no-hostname (the initiator's CA URL is its own configuration: only the
 embedded client's identity directory could be pointed at a hostile CA), max-frame-ignored
 and hs-timeout-is-connect (an initiator's frame limit and handshake timeout are no target
-facts: with the defaults the mutant behaves as the reference).
+facts: with the defaults the mutant behaves as the reference). Since round 25 the first
+three are observable and in MUTANTS: a target's `client_crl_cmd` gives the initiator a CRL
+file the suite signs (test_pki_initiator_crl_file.py).
 
 The remaining five were missed, and the round's new case files catch them (13 of 13
 observable blind mutants caught after the round):
@@ -754,15 +756,6 @@ MUTANTS: tuple[Mutant, ...] = (
 # frame limit and handshake timeout are no target facts the suite can vary.
 NOT_OBSERVABLE: tuple[Mutant, ...] = (
     _m(
-        "crl-validity-days",
-        1,
-        "PKI-CERT-12",
-        "test_client_pki_certs.py",
-        _crl_validity_days,
-        "the initiator judges its CRL's lifetime in whole days ((nextUpdate - thisUpdate)"
-        ".days > 7): a CRL valid for 7 days and 23 hours is relied on",
-    ),
-    _m(
         "max-frame-ignored",
         3,
         "FRM-3",
@@ -779,14 +772,6 @@ NOT_OBSERVABLE: tuple[Mutant, ...] = (
         "the TLS handshake is bounded by the connect timeout, not by --handshake-timeout",
     ),
     _m(
-        "crl-no-next-update-ok",
-        3,
-        "PKI-CERT-12",
-        "test_client_pki_certs.py",
-        _crl_no_next_update_ok,
-        "a CRL without nextUpdate is taken as never expiring (the absent member fails open)",
-    ),
-    _m(
         "crl-fetch-no-hostname",
         3,
         "CA-ENR-18",
@@ -795,11 +780,32 @@ NOT_OBSERVABLE: tuple[Mutant, ...] = (
         "the initiator's CRL fetch from the CA skips the CA's host name check (the CRL is "
         "signed anyway); only the enrolment checks it",
     ),
+)
+
+# Observable since round 25 (a CRL file the suite signs: client_crl_cmd).
+MUTANTS += (
+    _m(
+        "crl-validity-days",
+        1,
+        "PKI-CERT-12",
+        "test_pki_initiator_crl_file.py",
+        _crl_validity_days,
+        "the initiator judges its CRL's lifetime in whole days ((nextUpdate - thisUpdate)"
+        ".days > 7): a CRL valid for 7 days and 23 hours is relied on",
+    ),
+    _m(
+        "crl-no-next-update-ok",
+        3,
+        "PKI-CERT-12",
+        "test_pki_initiator_crl_file.py",
+        _crl_no_next_update_ok,
+        "a CRL without nextUpdate is taken as never expiring (the absent member fails open)",
+    ),
     _m(
         "crl-bad-file-fail-open",
         4,
         "PKI-CERT-12",
-        "test_client_pki_certs.py",
+        "test_pki_initiator_crl_file.py",
         _crl_bad_file_fail_open,
         "a --crl file the checks refuse (stale, valid for more than 7 days, not signed by "
         "the root) is a warning: the connection is made without any revocation check",

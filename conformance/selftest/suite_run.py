@@ -28,6 +28,7 @@ __all__ = [
     "client_identity",
     "read_report",
     "reference_client_cmd",
+    "reference_client_crl_cmd",
     "reference_client_put_cmd",
     "run_suite",
     "selftest_dir",
@@ -71,6 +72,19 @@ def reference_client_cmd(target: Target, launcher: Sequence[str], iddir: Path) -
         )
     home = shlex.quote(str(client_identity(target, iddir)))
     return prefix + f" get {{alias}}@{{host}}:{{port}} {{name}} --id {home} -o {{out}}"
+
+
+def reference_client_crl_cmd(
+    target: Target, launcher: Sequence[str], iddir: Path
+) -> str | None:
+    """A `client_crl_cmd` template that runs the reference's initiator through
+    `launcher` with `--crl {crl}` (pki only; call reference_client_cmd first: it creates
+    `iddir`)."""
+    if target.profile != "pki":
+        return None
+    from conformance.embedded import reference_client_crl_cmd as template
+
+    return template(launcher, iddir)
 
 
 def reference_client_put_cmd(target: Target, launcher: Sequence[str], iddir: Path) -> str:

@@ -30,6 +30,7 @@ from conformance.selftest.suite_run import (
     REFERENCE_CLI,
     read_report,
     reference_client_cmd,
+    reference_client_crl_cmd,
     reference_client_put_cmd,
     run_suite,
     selftest_dir,
@@ -110,7 +111,10 @@ def test_mutant_is_detected(
         base = ref.restart(mutant.profile, plain)
         template = reference_client_cmd(base, launcher, tmp / "client-id")
         put_template = reference_client_put_cmd(base, launcher, tmp / "client-id")
-        target = base.with_changes(client_cmd=template, client_put_cmd=put_template)
+        crl_template = reference_client_crl_cmd(base, launcher, tmp / "client-id")
+        target = base.with_changes(
+            client_cmd=template, client_put_cmd=put_template, client_crl_cmd=crl_template
+        )
         if mutant.enroll:  # the enrolment client too (`sft enroll` through the launcher)
             target = target.with_changes(enroll_cmd=reference_enroll_cmd(launcher))
     elif mutant.ca:

@@ -54,3 +54,16 @@ def test_share_facts_must_be_lists_of_names(tmp_path: Path) -> None:
     path.write_text('profile = "eke"\ntarget = "127.0.0.1:1"\ndirectories = "adir"\n')
     with pytest.raises(TargetConfigError, match="directories must be a list"):
         load_target_file(path)
+
+
+def test_client_crl_cmd_reads_back_and_is_a_top_level_key(tmp_path: Path) -> None:
+    template = 'cli get {alias}@{host}:{port} {name} --crl "{crl}" -o {out}'
+    target = Target(profile="pki", host="127.0.0.1", port=7001, client_crl_cmd=template)
+    path = target.write_target_file(tmp_path / "t")
+    assert Target(**load_target_file(path)).client_crl_cmd == template
+    misplaced = tmp_path / "m.toml"
+    misplaced.write_text(
+        'profile = "pki"\ntarget = "127.0.0.1:1"\n[pki]\nclient_crl_cmd = "cli {crl}"\n'
+    )
+    with pytest.raises(TargetConfigError, match=r"client_crl_cmd.*the top level"):
+        load_target_file(misplaced)

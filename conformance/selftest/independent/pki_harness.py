@@ -349,6 +349,9 @@ PKI_FILES = (
     "test_ops_declared_address_cap.py",  # B170 (round 25)
     "test_ops_connection_churn.py",  # B170 draft, finished post-blind (round 25)
     "test_pki_get_memory_concurrent.py",  # B174 (round 25, foreign pass)
+    "test_ops_lim7_declared_limits.py",  # B181 (round 25, second pass)
+    "test_ops_put_commit_is_rename.py",  # B181 (round 25, second pass)
+    "test_pki_initiator_crl_file.py",  # lead (round 25): client_crl_cmd, PKI-CERT-11/12
 )
 
 
