@@ -112,7 +112,7 @@ def test_gets_with_every_escape_form_are_served(target: Target, app_channel: App
         )
 
 
-@pytest.mark.req("VEC-2", "APP-PUT-2")
+@pytest.mark.req("VEC-2", "APP-PUT-2", "FRM-15")
 def test_puts_with_every_escape_form_are_stored_under_the_decoded_name(
     target: Target, app_channel: AppChannel
 ) -> None:

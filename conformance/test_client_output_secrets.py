@@ -193,7 +193,27 @@ _ENROL_ANSWERS: dict[str, Callable[[Any], Answer]] = {
     "bad_csr": lambda _lab: _fixed(400, {}, b'{"error": "bad_csr", "message": "no"}'),
     "internal": lambda _lab: _fixed(500, {}, b'{"error": "internal", "message": "later"}'),
     "not_a_certificate": lambda _lab: _fixed(200, {}, json.dumps({"certificate": "?"}).encode()),
+    # A CA (or a proxy before it) that echoes what it was sent: the client must not pass
+    # the password on to its user, whoever wrote it first ("whatever the other side
+    # answers", PWF-2).
+    "a refusal quoting the login": lambda _lab: _echo(400, "bad_request"),
+    "an error code quoting the password": lambda _lab: _echo(500, None),
 }
+
+
+def _echo(status: int, code: str | None) -> Answer:
+    """An answer quoting the request it refuses: the whole login in `message` (JSON
+    escaped as it arrived), or (no `code`) the password as the `error` code itself."""
+
+    def answer(request: dict[str, Any] | None) -> tuple[int, dict[str, str], bytes]:
+        login = request or {}
+        if code is None:
+            body = {"error": str(login.get("password", "")), "message": "unexpected"}
+        else:
+            body = {"error": code, "message": f"cannot read the request {json.dumps(login)}"}
+        return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+    return answer
 
 
 @pytest.mark.profile("pki")

@@ -342,8 +342,7 @@ def _send_error_json_by_hand() -> None:
         _srv()._Handler,
         "send_error",
         (
-            'self._send_json(status, {"error": name, "message": message or status.phrase}, '
-            "close=True)",
+            'self._send_json(status, {"error": name, "message": status.phrase}, close=True)',
             "self._send(status, ('{\"error\": \"%s\", \"message\": \"%s\"}' % (name, message "
             "or status.phrase)).encode('utf-8', 'replace'), 'application/json', close=True)",
         ),

@@ -174,7 +174,10 @@ def _transfer() -> Any:
     return _module("reference.transfer")
 
 
-_NOT_200 = "    if status != 200:\n        raise EnrollError(_error_text(status, headers, data))\n"
+_NOT_200 = (
+    "    if status != 200:\n"
+    "        raise EnrollError(_error_text(status, headers, data, password))\n"
+)
 _TRUST_COMMENT = (
     "    # Do not trust the answer blindly: it must be ours, for our alias, from our root.\n"
 )

@@ -178,8 +178,8 @@ def _enr_password_tail_shown() -> None:
         _module("reference.pki.enroll"),
         "enroll",
         (
-            "raise EnrollError(_error_text(status, headers, data))",
-            "raise EnrollError(_error_text(status, headers, data) + ' (password used: '"
+            "raise EnrollError(_error_text(status, headers, data, password))",
+            "raise EnrollError(_error_text(status, headers, data, password) + ' (password used: '"
             " + '*' * max(0, len(password) - 6) + password[-6:] + ')')",
         ),
     )

@@ -91,7 +91,7 @@ def _eke_client_pw_fingerprint() -> None:
     )
 
 
-_ENROL_REFUSED = "        raise EnrollError(_error_text(status, headers, data))\n"
+_ENROL_REFUSED = "        raise EnrollError(_error_text(status, headers, data, password))\n"
 
 
 def _enrol_refusal_quotes_request() -> None:
@@ -100,7 +100,7 @@ def _enrol_refusal_quotes_request() -> None:
         "enroll",
         (
             _ENROL_REFUSED,
-            '        raise EnrollError(_error_text(status, headers, data) + " (sent "'
+            '        raise EnrollError(_error_text(status, headers, data, password) + " (sent "'
             ' + json.dumps(body) + ")")\n',
         ),
     )
@@ -114,7 +114,7 @@ def _enrol_refusal_basic_credentials() -> None:
             _ENROL_REFUSED,
             "        basic = __import__('base64').b64encode(f'{alias}:{password}'.encode())\n"
             "        raise EnrollError(\n"
-            '            _error_text(status, headers, data) + f" (Authorization: Basic'
+            '            _error_text(status, headers, data, password) + f" (Authorization: Basic'
             ' {basic.decode()})"\n'
             "        )\n",
         ),

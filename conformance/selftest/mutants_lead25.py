@@ -8,12 +8,30 @@ sends an EKE3 of the right length and passed. The case FAILs any EKE3 for such a
 
 - lead25-client-ns-first-32   the client takes C2's first 32 plaintext bytes as Ns (a
                               longer C2 accepted), refusing only a shorter one
+
+A body past its announced length (CA-ENR-5): the reference CA, on http.server, quoted in
+its 400 the request line it could not parse and logged that line — a body its client sent
+after a head announcing `Content-Length: 0` (the password its last word) went into both
+(found by B180, round 25; fixed). test_ca_misframed_body_not_quoted.py judges it:
+
+- lead25-ca-unparsed-line-quoted   the 400 for a line that does not parse carries
+                                   http.server's own message (which quotes it)
+- lead25-ca-unparsed-line-logged   the access log writes such a line as it came
+
+What the enrolment client passes on (PWF-2, "whatever the other side answers"): `sft
+enroll` printed a refused enrolment's `error` and `message` as the CA sent them, so a CA
+or proxy that echoes the login made the client print its password (B179, round 25;
+fixed: a message or code holding 6 characters of the password is not shown).
+test_client_output_secrets.py's CA now also answers with the login quoted:
+
+- lead25-enrol-echo-shown          the enrolment client shows the CA's message and code
+                                   whatever they hold
 """
 
 from __future__ import annotations
 
 from conformance.selftest.mutant import Mutant, _module
-from conformance.selftest.mutants_app import _patch_method
+from conformance.selftest.mutants_app import _patch_method, _patch_source
 
 __all__ = ["MUTANTS"]
 
@@ -34,6 +52,37 @@ def _ns_first_32() -> None:
     )
 
 
+def _ca_handler() -> object:
+    return _module("reference.pki.ca_server")._Handler
+
+
+def _unparsed_line_quoted() -> None:
+    _patch_source(
+        _ca_handler(),
+        "send_error",
+        (
+            '{"error": name, "message": status.phrase}',
+            '{"error": name, "message": message or status.phrase}',
+        ),
+    )
+
+
+def _unparsed_line_logged() -> None:
+    _patch_source(
+        _ca_handler(),
+        "log_request",
+        ("if getattr(self, \"command\", None) is None:", "if False:"),
+    )
+
+
+def _echo_shown() -> None:
+    _patch_source(
+        _module("reference.pki.enroll"),
+        "_quotes_password",
+        ('    text = message.casefold()\n', '    return False\n    text = message.casefold()\n'),
+    )
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="lead25-client-ns-first-32",
@@ -45,5 +94,40 @@ MUTANTS: tuple[Mutant, ...] = (
         "sealing 33, 48 or 64 bytes is answered with an EKE3 of the right length",
         apply=_ns_first_32,
         client=True,
+    ),
+    Mutant(
+        name="lead25-ca-unparsed-line-quoted",
+        group="lead25",
+        profile="pki",
+        requirement="CA-ENR-5",
+        test_file="test_ca_misframed_body_not_quoted.py",
+        description="the CA's 400 for a request line it cannot parse quotes it, as "
+        "http.server's message does: a body sent past a head announcing less, its password "
+        "the last word, comes back in the answer",
+        apply=_unparsed_line_quoted,
+        ca=True,
+    ),
+    Mutant(
+        name="lead25-ca-unparsed-line-logged",
+        group="lead25",
+        profile="pki",
+        requirement="CA-ENR-5",
+        test_file="test_ca_misframed_body_not_quoted.py",
+        description="the CA logs a request line it cannot parse as it came: a body sent past "
+        "a head announcing less goes into the log, password and all",
+        apply=_unparsed_line_logged,
+        ca=True,
+    ),
+    Mutant(
+        name="lead25-enrol-echo-shown",
+        group="lead25",
+        profile="pki",
+        requirement="PWF-2",
+        test_file="test_client_output_secrets.py",
+        description="the enrolment client prints a refused enrolment's error code and message "
+        "as the CA sent them: a CA that echoes the login makes it print the password",
+        apply=_echo_shown,
+        client=True,
+        enroll=True,
     ),
 )

@@ -430,7 +430,10 @@ class _Handler(BaseHTTPRequestHandler):
             413: "too_large",
             501: "method_not_allowed",
         }.get(code, status.phrase.lower().replace(" ", "_"))
-        self._send_json(status, {"error": name, "message": message or status.phrase}, close=True)
+        # http.server's own messages quote what the client sent ("Bad request version
+        # ('...')"): bytes after a head whose Content-Length was short are read as a
+        # request line, and they may hold the password [CA-ENR-5]. The phrase only.
+        self._send_json(status, {"error": name, "message": status.phrase}, close=True)
 
     def _send_json(
         self,
@@ -470,6 +473,10 @@ class _Handler(BaseHTTPRequestHandler):
         # Without the query: a client that put a password in the URL must not get it
         # written to the log [CA-ENR-15].
         line = re.sub(r"[?#]\S*", "?...", getattr(self, "requestline", ""))
+        if getattr(self, "command", None) is None:
+            # A line that did not parse as a request may be a body sent after a head
+            # that announced less (its password included) [CA-ENR-5]: its size only.
+            line = f"<unparsed request line, {len(line)} characters>"
         code = code.value if isinstance(code, HTTPStatus) else code
         self.log_message('"%s" %s %s', line, str(code), str(size))
 

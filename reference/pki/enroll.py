@@ -93,12 +93,29 @@ _BUSY_TRIES = 8  # enrolment attempts answered 503 busy before giving up
 _BUSY_WAIT_CAP = 10  # the longest Retry-After waited out; a longer one ends the tries
 
 
-def _error_text(status: int, headers: dict[str, str], data: bytes) -> str:
+def _quotes_password(message: str, password: str) -> bool:
+    """Whether `message` holds a run of 6 or more of the password's characters (as sent,
+    or escaped as JSON would), case folded: a CA or proxy that echoes what it was sent."""
+    text = message.casefold()
+    forms = {password, json.dumps(password)[1:-1]}
+    for form in forms:
+        form = form.casefold()
+        run = min(6, len(form))
+        if run and any(form[i : i + run] in text for i in range(len(form) - run + 1)):
+            return True
+    return False
+
+
+def _error_text(status: int, headers: dict[str, str], data: bytes, password: str) -> str:
     try:
         body = json.loads(data)
         code, message = str(body.get("error")), str(body.get("message", ""))
     except (ValueError, AttributeError, RecursionError):  # nested past the parser
         code, message = "", ""
+    if _quotes_password(message, password):  # never shown, whoever sent it [PWF-2]
+        message = "(the CA's message is not shown: it quotes the password)"
+    if _quotes_password(code, password):
+        code = "(not shown)"
     if code == "auth_failed":
         return "wrong alias or password"
     if code == "throttled":
@@ -174,7 +191,7 @@ def enroll(
     if status == 503:
         raise EnrollError(f"the CA is busy: gave up after {tries} tries")
     if status != 200:
-        raise EnrollError(_error_text(status, headers, data))
+        raise EnrollError(_error_text(status, headers, data, password))
     try:
         cert_pem = json.loads(data)["certificate"].encode()
         cert = x509.load_pem_x509_certificate(cert_pem)

@@ -157,6 +157,9 @@ CA_FILES = (
     "test_ca_refusals_quote_no_fragment.py",  # B169 (round 25)
     "test_ca_bad_csr_guesses_per_address.py",  # B169 (round 25)
     "test_ca_flood_keeps_the_newcomer.py",  # B169 (round 25)
+    "test_ca_issued_cn_is_the_alias.py",  # B180 (round 25, second pass)
+    "test_ca_revoked_login_costs_alike.py",  # B180 (round 25, second pass)
+    "test_ca_misframed_body_not_quoted.py",  # lead (round 25): B180's reference bug
 )
 
 # The CA under test, like a peer under test: its process and its target file.

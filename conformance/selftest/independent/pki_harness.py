@@ -352,6 +352,15 @@ PKI_FILES = (
     "test_ops_lim7_declared_limits.py",  # B181 (round 25, second pass)
     "test_ops_put_commit_is_rename.py",  # B181 (round 25, second pass)
     "test_pki_initiator_crl_file.py",  # lead (round 25): client_crl_cmd, PKI-CERT-11/12
+    "test_app_put_cut_by_eror.py",  # B177 (round 25, second pass)
+    "test_app_put_excess_conditions.py",  # B177 (round 25, second pass)
+    "test_app_put_done_digest_forms.py",  # B177 (round 25, second pass)
+    "test_pki_allow_refusal_last_frame.py",  # B177 (round 25, second pass)
+    "test_pki_client_keylog_existing.py",  # B179 (round 25, second pass)
+    "test_pki_client_length_order.py",  # B179 (round 25, second pass)
+    "test_pki_client_error_code_wrap.py",  # B179 (round 25, second pass)
+    "test_pki_client_put_receipt_cut.py",  # B179 (round 25, second pass)
+    "test_enroll_refused_ca_output.py",  # B179 (round 25, second pass): PWF-2, enrolment
 )
 
 
