@@ -494,6 +494,15 @@ public final class Pki7 {
         }
     }
 
+    /** Every byte written: a channel's write may take part of the buffer (a file-size
+     *  limit, a full disk); the next write then fails with the error [APP-STORE-1]. */
+    static void writeFully(java.nio.channels.WritableByteChannel ch, byte[] p) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(p);
+        while (b.hasRemaining()) {
+            if (ch.write(b) <= 0) throw new IOException("the write made no progress");
+        }
+    }
+
     static final Set<String> TYPES = Set.of("RQFL", "RSFL", "PUTF", "DATA", "DONE", "EROR", "BYE_");
 
     /** Reads frames from a stream; EOF exactly at a frame boundary returns null. */
@@ -1973,7 +1982,7 @@ public final class Pki7 {
             }
             received += p.length;
             digest.update(p);
-            if (received <= putSize) tempCh.write(ByteBuffer.wrap(p));
+            if (received <= putSize) writeFully(tempCh, p); // [APP-STORE-1]
         }
 
         void done(Map<String, Object> m) throws IOException, ProtoError {
@@ -2317,7 +2326,7 @@ public final class Pki7 {
                         if (got + h.length > size) throw fatalError(INTEGRITY, "more data than announced");
                         byte[] p = payload(h);
                         d.update(p);
-                        file.write(ByteBuffer.wrap(p));
+                        writeFully(file, p); // a short write is continued [APP-STORE-1]
                         got += p.length;
                         continue;
                     }
