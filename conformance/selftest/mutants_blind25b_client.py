@@ -59,6 +59,7 @@ post-pw3-tag-base64. Final: 12 of 12 detected (-k b25bclient).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from conformance.selftest.mutant import Mutant, _module
@@ -149,22 +150,28 @@ def _rec5_put_receipt_clear() -> None:
 # -- L3 -----------------------------------------------------------------------------------
 
 
-def _le_header(header: Any, max_payload: int) -> Any:
-    frames = _module("reference.frames")
-    try:
-        return frames.parse_header(header, max_payload)
-    except frames.RemoteProtocolError as exc:
-        raw = bytes(header)
-        little = int.from_bytes(raw[4:8], "little")
-        if exc.code is not frames.ErrorCode.FRAME_TOO_LARGE or little > max_payload:
-            raise
-        # mutant: a peer that wrote its length little-endian
-        return frames.parse_header(raw[:4] + little.to_bytes(4, "big"), max_payload)
+def _fallback_header(reread: Callable[[bytes], int]) -> Callable[[Any, int], Any]:
+    """A header parser that, when the big-endian length is too large, takes the length
+    `reread` gives from the raw header instead (a peer of another framing)."""
+
+    def parse(header: Any, max_payload: int) -> Any:
+        frames = _module("reference.frames")
+        try:
+            return frames.parse_header(header, max_payload)
+        except frames.RemoteProtocolError as exc:
+            raw = bytes(header)
+            other = reread(raw)
+            if exc.code is not frames.ErrorCode.FRAME_TOO_LARGE or other > max_payload:
+                raise
+            return frames.parse_header(raw[:4] + other.to_bytes(4, "big"), max_payload)
+
+    return parse
 
 
-def _frm1_len_le() -> None:
+def _read_frame_with(parse: Callable[[Any, int], Any]) -> None:
+    """The client's handshake reads its frame headers with `parse`."""
     handshake = _handshake()
-    handshake._b25b_le_header = _le_header
+    handshake._b25b_le_header = parse
     _patch_method(
         handshake._Handshake,
         "_read_frame",
@@ -175,6 +182,11 @@ def _frm1_len_le() -> None:
             "        )\n",
         ),
     )
+
+
+def _frm1_len_le() -> None:
+    # mutant: a peer that wrote its length little-endian
+    _read_frame_with(_fallback_header(lambda raw: int.from_bytes(raw[4:8], "little")))
 
 
 def _put_bye_receipt() -> None:
@@ -336,32 +348,9 @@ def _pwf2_nonascii_note() -> None:
 # -- post-blind siblings ----------------------------------------------------------------
 
 
-def _u16_header(header: Any, max_payload: int) -> Any:
-    frames = _module("reference.frames")
-    try:
-        return frames.parse_header(header, max_payload)
-    except frames.RemoteProtocolError as exc:
-        raw = bytes(header)
-        short = int.from_bytes(raw[4:6], "big")
-        if exc.code is not frames.ErrorCode.FRAME_TOO_LARGE or short > max_payload:
-            raise
-        # mutant: a 16-bit length (a peer of the 2-byte framing), two bytes of padding
-        return frames.parse_header(raw[:4] + short.to_bytes(4, "big"), max_payload)
-
-
 def _post_frm1_len_u16() -> None:
-    handshake = _handshake()
-    handshake._b25b_le_header = _u16_header
-    _patch_method(
-        handshake._Handshake,
-        "_read_frame",
-        (
-            "        frame_type, length = parse_header(buf[:HEADER_SIZE], MAX_CONTROL_PAYLOAD)\n",
-            "        frame_type, length = _b25b_le_header(\n"
-            "            buf[:HEADER_SIZE], MAX_CONTROL_PAYLOAD\n"
-            "        )\n",
-        ),
-    )
+    # mutant: a 16-bit length (a peer of the 2-byte framing), two bytes of padding
+    _read_frame_with(_fallback_header(lambda raw: int.from_bytes(raw[4:6], "big")))
 
 
 def _post_rec5_put_accept_clear() -> None:
