@@ -325,7 +325,18 @@ class EkeChannel:
         if event.type != b"RECD":
             # EKE-REC-5 binds the target too: nothing in clear after the handshake.
             self.violations.append(f"EKE-REC-5: plaintext {event.describe(60)} after EKE4")
-            return self._fail(f"target sent a plaintext {event.type_text} frame after EKE4")
+            closed = self._fail(f"target sent a plaintext {event.type_text} frame after EKE4")
+            if self.role == "client":
+                # A server's frame in clear after EKE4 — an EROR, a BYE_, an answer — is
+                # its violation whatever the case was checking [EKE-REC-4]: a case that
+                # expects "a close or a fatal EROR" must not read it as the close.
+                raise ConformanceFailure(
+                    f"the target sent a plaintext {event.describe(60)} after EKE4: nothing "
+                    "is sent in clear after the handshake (EKE-REC-4)\n"
+                    f"Transcript (last entries):\n{self.transcript.tail()}",
+                    violates=("EKE-REC-4",),
+                )
+            return closed
         seq = self.receiver.seq
         try:
             inner = self.receiver.open(event.raw)

@@ -8,7 +8,9 @@
   exit, nothing kept — within `_GIVE_UP_WITHIN` seconds (twice the SPEC's default
   handshake timeout, LIM-1: 10 s, plus the start of a client process). A client that
   clears its socket timeout for the TLS handshake ("the connect timeout was for TCP"),
-  or retries a busy refusal until the responder has room, never reports. The two
+  or retries a busy refusal until the responder has room, never reports. Against the
+  silent responder the report must say that the handshake timed out (LIM-9: "reports that
+  it timed out before the handshake", not a close or a busy responder). The two
   responders are tried at once, each with its own client run (one handshake timeout).
   (A responder trickling its handshake one byte at a time is not tried: LIM-9 says that
   trickling bytes do not extend the responder's deadline, and says of a client only that
@@ -27,6 +29,7 @@ Fixtures (conformance/plugin.py): `target` (pki, lab mode), `transcripts`, `tmp_
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import subprocess
 import threading
@@ -64,6 +67,11 @@ _RUN_TIMEOUT = _GIVE_UP_WITHIN + 6.0
 # A PKI-ID-1 abort is the client's own decision, taken at once: twice the handshake
 # timeout is ample for any way of closing.
 _ABORT_WITHIN = 20.0
+# A report that the handshake did not finish in time, in the words clients use.
+_SAYS_TIMED_OUT = re.compile(
+    r"time[sd]?[ _-]?out|timed[ _-]?out|deadline|did not (?:finish|complete) in time",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -194,6 +202,13 @@ def _gives_up(target: Target, tmp_path: Path, modes: tuple[str, ...]) -> None:
         elif run.succeeded or run.kept_file:
             problems.append(
                 f"a responder that {how}: the client reported success; {run.describe()}"
+            )
+        elif mode == "silent" and not _SAYS_TIMED_OUT.search(run.stdout + run.stderr):
+            # LIM-9: "one whose handshake did not finish in time reports that it timed
+            # out before the handshake" — not a close, a reset or a busy responder.
+            problems.append(
+                f"a responder that {how}: the client's report does not say the handshake "
+                f"timed out; {run.describe()}"
             )
     if problems:
         raise ConformanceFailure.evidence(

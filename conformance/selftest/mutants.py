@@ -182,6 +182,12 @@ from conformance.selftest.mutants_blind25b_eke import MUTANTS as _BLIND25B_EKE
 from conformance.selftest.mutants_blind25b_ini import MUTANTS as _BLIND25B_INI
 from conformance.selftest.mutants_blind25b_ops import MUTANTS as _BLIND25B_OPS
 from conformance.selftest.mutants_blind25b_pki import MUTANTS as _BLIND25B_PKI
+from conformance.selftest.mutants_blind26_ca import MUTANTS as _BLIND26_CA
+from conformance.selftest.mutants_blind26_client import MUTANTS as _BLIND26_CLIENT
+from conformance.selftest.mutants_blind26_eke import MUTANTS as _BLIND26_EKE
+from conformance.selftest.mutants_blind26_ini import MUTANTS as _BLIND26_INI
+from conformance.selftest.mutants_blind26_pki import MUTANTS as _BLIND26_PKI
+from conformance.selftest.mutants_blind26b_pki import MUTANTS as _BLIND26B_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -213,6 +219,8 @@ from conformance.selftest.mutants_lead23 import MUTANTS as _LEAD23
 from conformance.selftest.mutants_lead24 import MUTANTS as _LEAD24
 from conformance.selftest.mutants_lead25 import MUTANTS as _LEAD25
 from conformance.selftest.mutants_lead25_crl import MUTANTS as _LEAD25_CRL
+from conformance.selftest.mutants_lead26 import MUTANTS as _LEAD26
+from conformance.selftest.mutants_lead26_sm import MUTANTS as _LEAD26_SM
 from conformance.selftest.mutants_observable import MUTANTS as _OBSERVABLE
 from conformance.selftest.mutants_pki import MUTANTS as _PKI
 from conformance.selftest.mutants_reliability import MUTANTS as _RELIABILITY
@@ -673,6 +681,14 @@ MUTANTS += _BLIND25_CA
 MUTANTS += _BLIND25_OPS
 MUTANTS += _BLIND25B_EKE
 MUTANTS += _BLIND25B_PKI
+MUTANTS += _BLIND26_CA
+MUTANTS += _BLIND26_CLIENT
+MUTANTS += _BLIND26_EKE
+MUTANTS += _BLIND26_INI
+MUTANTS += _BLIND26_PKI
+MUTANTS += _LEAD26
+MUTANTS += _BLIND26B_PKI
+MUTANTS += _LEAD26_SM
 MUTANTS += _BLIND25B_CLIENT
 MUTANTS += _BLIND25B_INI
 MUTANTS += _BLIND25B_CA

@@ -347,10 +347,10 @@ def _auth_retry_nfc() -> None:
             "    alternative = crypto.password_key(args.user, nfc) if nfc != password else None\n",
         ),
         (
-            "    return EkeClient(config, pw)\n",
+            "    return EkeClient(config, pw), quotes\n",
             "    made = EkeClient(config, pw)\n"
             "    made._b14cl3_alternative = alternative\n"
-            "    return made\n",
+            "    return made, quotes\n",
         ),
     )
     original = client.EkeClient.connect

@@ -306,9 +306,9 @@ def _pwf2_url_in_error() -> None:
         cli,
         "_fail",
         (
-            "        return CommandError(str(exc), 2)\n    return CommandError(str(exc), 1)\n",
-            '        return CommandError(f"{exc} ({_B25_URL})", 2)\n'
-            '    return CommandError(f"{exc} ({_B25_URL})", 1)\n',
+            "        return CommandError(text, 2)\n    return CommandError(text, 1)\n",
+            '        return CommandError(f"{text} ({_B25_URL})", 2)\n'
+            '    return CommandError(f"{text} ({_B25_URL})", 1)\n',
         ),
     )
 

@@ -57,7 +57,7 @@ def _eke_client_password_on_failure() -> None:
         cli,
         "_get",
         (
-            "        raise _fail(exc) from None\n",
+            "        raise _fail(exc, quotes) from None\n",
             "        raise CommandError(\n"
             '            f"{exc} (user {args.user!r}, password {args.shown_password!r})", 1\n'
             "        ) from None\n",

@@ -78,8 +78,11 @@ def _unparsed_line_logged() -> None:
 def _echo_shown() -> None:
     _patch_source(
         _module("reference.pki.enroll"),
-        "_quotes_password",
-        ('    text = message.casefold()\n', '    return False\n    text = message.casefold()\n'),
+        "_error_text",
+        (
+            "    if quotes_password(message, password):  # never shown",
+            "    if False:  # never shown",
+        ),
     )
 
 

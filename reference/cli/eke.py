@@ -25,6 +25,7 @@ import signal
 import socket
 import sqlite3
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -59,6 +60,7 @@ from reference.eke.server import EkeServer, ServerConfig
 from reference.eke.store import PasswordStore, StoreError
 from reference.eke.throttle import Throttle, ThrottleConfig, throttle_path_for
 from reference.frames import DEFAULT_MAX_PAYLOAD
+from reference.redact import password_quoter
 from reference.transfer import remove_stale_partials
 
 __all__ = ["register"]
@@ -545,11 +547,14 @@ def _serve(args: argparse.Namespace) -> int:
 # -- client -------------------------------------------------------------------------------
 
 
-def _client(args: argparse.Namespace) -> EkeClient:
+def _client(args: argparse.Namespace) -> tuple[EkeClient, Callable[[str], bool]]:
+    """The client, and the test of a text for a run of 6 of the password's characters: a
+    message the server sends is shown only without the password [PWF-2]."""
     _check_user(args.user)
     host, port = _host_port(args.server)
     password = _read_password(args)
     pw = crypto.password_key(args.user, password)
+    quotes = password_quoter(password)
     del password
     try:
         config = ClientConfig(
@@ -571,15 +576,19 @@ def _client(args: argparse.Namespace) -> EkeClient:
             f"max frame {config.frame_limit} bytes",
             file=sys.stderr,
         )
-    return EkeClient(config, pw)
+    return EkeClient(config, pw), quotes
 
 
-def _fail(exc: ClientError) -> CommandError:
+def _fail(exc: ClientError, quotes: Callable[[str], bool]) -> CommandError:
+    text = str(exc)
+    if quotes(text):  # a server's message that quotes the password is never shown [PWF-2]
+        name = exc.code.wire_name if exc.code is not None else "error"
+        text = f"{name}: (the server's message is not shown: it quotes the password)"
     if isinstance(exc, LoginFailed | ServerImpostor | Throttled | TransferRefused):
-        return CommandError(str(exc), 1)
+        return CommandError(text, 1)
     if isinstance(exc, Unreachable):
-        return CommandError(str(exc), 2)
-    return CommandError(str(exc), 1)
+        return CommandError(text, 2)
+    return CommandError(text, 1)
 
 
 def _get(args: argparse.Namespace) -> int:
@@ -588,7 +597,7 @@ def _get(args: argparse.Namespace) -> int:
     if output.is_dir():
         output = output / args.name.rsplit("/", 1)[-1]
     check_output_directory(output)
-    client = _client(args)
+    client, quotes = _client(args)
     # [APP-STORE-3]: SIGTERM unwinds like Ctrl-C (the temporary file is removed, exit
     # 130), and temporaries a killed run left here long ago are swept.
     stop_on_sigterm()
@@ -599,7 +608,7 @@ def _get(args: argparse.Namespace) -> int:
             done = client.get(args.name, output, overwrite=args.force, progress=bar)
     except ClientError as exc:
         bar.finish()
-        raise _fail(exc) from None
+        raise _fail(exc, quotes) from None
     bar.finish()
     if not args.quiet:
         print(f"saved {output} ({done.size} bytes, sha256 {done.sha256})", file=sys.stderr)
@@ -612,7 +621,7 @@ def _put(args: argparse.Namespace) -> int:
     wire_name(
         args.remote_name or args.file.name, hint="" if args.remote_name else "; give --as NAME"
     )
-    client = _client(args)
+    client, quotes = _client(args)
     stop_on_sigterm()
     bar = ProgressBar(f"put {args.file.name[:40]}", enabled=not args.quiet)
     try:
@@ -620,7 +629,7 @@ def _put(args: argparse.Namespace) -> int:
             stored = client.put(args.file, name=args.remote_name, progress=bar)
     except ClientError as exc:
         bar.finish()
-        raise _fail(exc) from None
+        raise _fail(exc, quotes) from None
     bar.finish()
     if not args.quiet:
         print(f"sent {args.file}: stored as {stored!r}", file=sys.stderr)

@@ -30,6 +30,7 @@ from reference.pki.tls import (
     close_tls,
     https_client_context,
 )
+from reference.redact import quotes_password
 
 __all__ = ["CaClient", "EnrollError", "enroll", "write_public"]
 
@@ -93,28 +94,15 @@ _BUSY_TRIES = 8  # enrolment attempts answered 503 busy before giving up
 _BUSY_WAIT_CAP = 10  # the longest Retry-After waited out; a longer one ends the tries
 
 
-def _quotes_password(message: str, password: str) -> bool:
-    """Whether `message` holds a run of 6 or more of the password's characters (as sent,
-    or escaped as JSON would), case folded: a CA or proxy that echoes what it was sent."""
-    text = message.casefold()
-    forms = {password, json.dumps(password)[1:-1]}
-    for form in forms:
-        form = form.casefold()
-        run = min(6, len(form))
-        if run and any(form[i : i + run] in text for i in range(len(form) - run + 1)):
-            return True
-    return False
-
-
 def _error_text(status: int, headers: dict[str, str], data: bytes, password: str) -> str:
     try:
         body = json.loads(data)
         code, message = str(body.get("error")), str(body.get("message", ""))
     except (ValueError, AttributeError, RecursionError):  # nested past the parser
         code, message = "", ""
-    if _quotes_password(message, password):  # never shown, whoever sent it [PWF-2]
+    if quotes_password(message, password):  # never shown, whoever sent it [PWF-2]
         message = "(the CA's message is not shown: it quotes the password)"
-    if _quotes_password(code, password):
+    if quotes_password(code, password):
         code = "(not shown)"
     if code == "auth_failed":
         return "wrong alias or password"

@@ -45,6 +45,8 @@ _EKE_EXTRA = (
     "test_legacy_eke0_connection_state.py",
     "test_legacy_eke0_generator.py",
     "test_legacy_eke0_client_open_server.py",
+    "test_legacy_eke0_name_lengths.py",  # session 26
+    "test_legacy_eke0_key_digits.py",  # session 26
 )
 _PKI_EXTRA = (
     "test_legacy_pem.py",
@@ -83,6 +85,7 @@ _PKI_EXTRA = (
     "test_legacy_ca0_member_forms.py",
     "test_legacy_pki0_name_case.py",
     "test_legacy_pki0_lying_lengths.py",
+    "test_legacy_pki0_one_file_per_connection.py",  # session 26
 )
 
 

@@ -160,6 +160,10 @@ CA_FILES = (
     "test_ca_issued_cn_is_the_alias.py",  # B180 (round 25, second pass)
     "test_ca_revoked_login_costs_alike.py",  # B180 (round 25, second pass)
     "test_ca_misframed_body_not_quoted.py",  # lead (round 25): B180's reference bug
+    "test_ca_served_root_profile.py",  # B186 (round 26)
+    "test_ca_failure_answers_dump_nothing.py",  # B186 (round 26)
+    "test_ca_batched_logins.py",  # B186 (round 26)
+    "test_ca_request_members_ignored.py",  # B186 (round 26)
 )
 
 # The CA under test, like a peer under test: its process and its target file.

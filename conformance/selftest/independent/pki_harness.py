@@ -361,6 +361,16 @@ PKI_FILES = (
     "test_pki_client_error_code_wrap.py",  # B179 (round 25, second pass)
     "test_pki_client_put_receipt_cut.py",  # B179 (round 25, second pass)
     "test_enroll_refused_ca_output.py",  # B179 (round 25, second pass): PWF-2, enrolment
+    "test_app_state_machine.py",  # B188/B189 (round 26): the SPEC's machine (AALpy)
+    "test_app_unknown_code_midput_and_long_echo.py",  # B183 (round 26)
+    "test_pki_client_refusal_words.py",  # B185 (round 26)
+    "test_pki_client_transport_faults.py",  # B185 (round 26)
+    "test_pki_client_commit_inode.py",  # B185 (round 26)
+    "test_pki_client_frame_types.py",  # B185 (round 26)
+    "test_pki_client_put_slow_accept.py",  # B185 (round 26)
+    "test_pki_client_stop_no_bye.py",  # B185 (round 26)
+    "test_pki_client_oversize_close.py",  # B185 (round 26)
+    "test_enroll_every_hello.py",  # B185 (round 26): PKI-TLS-9, every hello
 )
 
 

@@ -226,6 +226,15 @@ public final class LegJava {
         {"pki-r18-linger-zero", "FAIL LEG-PKI-FMT-6", "[5] responder: setSoLinger(true, 0) (\"free the port at once\"): every close is a reset, not a FIN (blind: caught by test_legacy_pki0.py and test_legacy_pki0_refused_sessions.py)"},
         {"ca-r18-base64-mime", "FAIL LEG-CA-FMT-3", "[2] CA: payload decoded with Base64.getMimeDecoder() (\"tolerate line breaks\"): characters outside the alphabet are skipped, a malformed payload is not 400 (blind: missed; caught by test_legacy_ca0_payload_forms.py since it inserts '*' and '.')"},
         {"ca-r18-pem-stripped", "FAIL LEG-CA-FMT-2", "[2] CA: the certificate PEM strip()ped before it is sent (\"no trailing whitespace\"): no final newline (blind: caught by test_legacy_pem.py)"},
+        // session 26 (blind; lens: 1 thin IDs, 2 second half of the sentence, 3 passing the
+        // vectors, 4 neighbouring-protocol habits, 5 insecure defaults, 6 crossing frames)
+        {"pki-b26-dir-listing", "FAIL LEG-PKI-FMT-7", "[4] responder: a name that is a directory (\".\", \"sub\") answered with its listing in RSFL pieces (an HTTP server's autoindex) (blind: caught by test_legacy_pki0_near_names.py's '.')"},
+        {"pki-b26-rscv-chain", "FAIL LEG-PKI-FMT-4", "[4] responder: RSCV carries its certificate followed by the root's (a TLS server sends its chain) (blind: caught)"},
+        {"pki-b26-keepalive", "FAIL LEG-PKI-FMT-7", "[4,2] responder: after the last piece it waits 1.5 s for another RQFL on the same connection and serves it (HTTP/1.1 keep-alive); the close comes late (blind: missed; caught by test_legacy_pki0_one_file_per_connection.py)"},
+        {"eke-b26-user-255", "FAIL LEG-EKE-FMT-2", "[3] server: message 1 read as recv(255) (LOGIN_NAME_MAX): a longer user name's tail is taken as the password (blind: missed; caught by test_legacy_eke0_name_lengths.py)"},
+        {"eke-b26-user-512", "FAIL LEG-EKE-FMT-2", "[3] (post-blind) server: message 1 read into a 512-byte buffer (read(fd, buf, 512)): a 513-1024-byte name is misread (caught by test_legacy_eke0_name_lengths.py)"},
+        {"eke-b26-kas-fixed-width", "FAIL LEG-EKE-FMT-4", "[3] server: Kas written as %039d (the seed's Kas has 39 digits): a 38-digit Kas gets a leading 0 in K (blind: caught by chance, in 1 of 2 runs: only sessions with random exponents have such a Kas; caught every time by test_legacy_eke0_key_digits.py)"},
+        {"ca-b26-limit-content-length", "FAIL LEG-CA-FMT-3", "[4,3] CA: the 64 KiB limit taken from the Content-Length header: a chunked body of any size is read whole, never 413 (blind: caught)"},
     };
 
     static final Set<String> ON = new HashSet<>();
@@ -439,6 +448,9 @@ public final class LegJava {
 
     static byte[] keyOf(BigInteger kas, boolean server) throws IOException {
         String s = server && f("eke-key-hex") ? kas.toString(16) : kas.toString();
+        if (server && f("eke-b26-kas-fixed-width")) {
+            s = String.format("%039d", kas); // "Kas is 39 digits, like p"
+        }
         int len = f("eke-key-16") ? 16 : 32;
         if (s.length() < len) {
             throw new IOException("K has " + s.length() + " digits: no AES key");
@@ -524,7 +536,9 @@ public final class LegJava {
         while (true) {
           if (!expectP) {
             if (!retry) {
-                name = f("eke-readfully-user") ? c.readFully(1024) : c.readSome(1024); // 1
+                name = f("eke-readfully-user") ? c.readFully(1024)
+                    : f("eke-b26-user-255") ? c.readSome(255)
+                    : f("eke-b26-user-512") ? c.readSome(512) : c.readSome(1024); // 1
             }
             boolean again = retry;
             retry = false;
@@ -1026,13 +1040,15 @@ public final class LegJava {
     static Cipher SEAL; // pki-r15-shared-cipher
     static final Map<String, PublicKey> KEYS = new ConcurrentHashMap<>(); // pki-r14-key-by-cn-cache
     static volatile PublicKey peerKey;
+    static byte[] rootFile = new byte[0]; // pki-b26-rscv-chain
 
     static void pkiServe(Map<String, String> flags) throws Exception {
         int port = Integer.parseInt(flags.getOrDefault("port", "0"));
         PrivateKey key = readPrivateKey(need(flags, "key"));
         byte[] certFile = Files.readAllBytes(Path.of(need(flags, "cert")));
         X509Certificate own = readCertificate(certFile);
-        PublicKey root = readCertificate(Files.readAllBytes(Path.of(need(flags, "root")))).getPublicKey();
+        rootFile = Files.readAllBytes(Path.of(need(flags, "root")));
+        PublicKey root = readCertificate(rootFile).getPublicKey();
         String share = need(flags, "share");
         ServerSocket ss = new ServerSocket(port, 50, InetAddress.getByName("127.0.0.1"));
         System.err.println("WARNING: sft-pki/0 is insecure; for auditing only");
@@ -1169,11 +1185,29 @@ public final class LegJava {
                 + Base64.getMimeEncoder().encodeToString(own.getEncoded())
                 + "\n-----END CERTIFICATE-----\n");
         }
+        if (f("pki-b26-rscv-chain")) { // "send the chain, as TLS does"
+            byte[] chain = Arrays.copyOf(rscv, rscv.length + rootFile.length);
+            System.arraycopy(rootFile, 0, chain, rscv.length, rootFile.length);
+            rscv = chain;
+        }
         frame(out, "RSCV", rscv, true);
         Object[] rq = readFrame(in, true);
         if (rq == null || !"RQFL".equals(rq[0])) {
             release();
             return true;
+        }
+        for (int served = 0; ; served++) { // pki-b26-keepalive: more than one pass
+        if (served > 0) {
+            s.setSoTimeout(1500); // "keep-alive timeout"
+            try {
+                rq = readFrame(in, true);
+            } catch (java.net.SocketTimeoutException e) {
+                rq = null;
+            }
+            if (rq == null || !"RQFL".equals(rq[0])) {
+                release();
+                return true;
+            }
         }
         String name = new String(rsa(Cipher.DECRYPT_MODE, key, "").doFinal((byte[]) rq[1]),
             StandardCharsets.UTF_8);
@@ -1194,7 +1228,13 @@ public final class LegJava {
         }
         InputStream fin;
         try {
-            if (f("pki-r13-empty-name-lists-share") && name.isEmpty()) {
+            if (f("pki-b26-dir-listing") && file.isDirectory()) {
+                // "a directory: show what is in it" (autoindex)
+                String[] names = file.list();
+                Arrays.sort(names);
+                fin = new ByteArrayInputStream(String.join("\n", names).concat("\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            } else if (f("pki-r13-empty-name-lists-share") && name.isEmpty()) {
                 // "no name: tell the requester what there is"
                 String[] names = new File(share).list();
                 Arrays.sort(names);
@@ -1259,6 +1299,11 @@ public final class LegJava {
                     frame(out, "RSFL", enc.doFinal(plain), true);
                 }
             }
+        }
+        if (f("pki-b26-keepalive")) {
+            continue;
+        }
+        break;
         }
         release();
         if (f("pki-no-close")) {
@@ -1395,7 +1440,19 @@ public final class LegJava {
         int limit = f("ca-r13-limit-64000") ? 64_000 : 65536; // "64 KB"
         boolean perMember = f("ca-r14-limit-per-member"); // the limit is on what we keep
         byte[] body = perMember ? ex.getRequestBody().readNBytes(16 << 20) : ex.getRequestBody().readNBytes(limit + 1);
-        if (body.length > limit && !perMember) {
+        boolean noLimit = false;
+        if (f("ca-b26-limit-content-length")) {
+            // "the limit is what the client announces"
+            String declared = ex.getRequestHeaders().getFirst("Content-Length");
+            if (declared == null || Long.parseLong(declared.trim()) <= limit) {
+                byte[] rest = ex.getRequestBody().readNBytes(16 << 20);
+                byte[] all = Arrays.copyOf(body, body.length + rest.length);
+                System.arraycopy(rest, 0, all, body.length, rest.length);
+                body = all;
+                noLimit = true; // no 413 below
+            }
+        }
+        if (body.length > limit && !perMember && !noLimit) {
             answer(ex, 413, "text/plain", ascii("request body too large\n"));
             return;
         }
