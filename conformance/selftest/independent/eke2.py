@@ -1913,6 +1913,21 @@ class ClientFailure(Exception):
     """A transfer failed; the message is for the user."""
 
 
+_MESSAGE_NOT_SHOWN = "(the server's message is not shown: it quotes the password)"
+
+
+def password_runs(password: str) -> frozenset[str]:
+    """PWF-2: every run of 6 of the password's characters (the whole password when it is
+    shorter), as typed and JSON-escaped, case folded: a server's message holding one is
+    not shown."""
+    runs: set[str] = set()
+    for form in (password, json.dumps(password)[1:-1]):
+        form = form.casefold()
+        width = min(6, len(form))
+        runs.update(form[i : i + width] for i in range(len(form) - width + 1) if width)
+    return frozenset(runs)
+
+
 class EkeClient:
     def __init__(
         self,
@@ -1929,6 +1944,7 @@ class EkeClient:
         self.user = user.encode("utf-8")
         self.user_text = user
         self.pw = password_key(self.user, password)
+        self._password_runs = password_runs(password)  # PWF-2, not the password itself
         self.connect_timeout = connect_timeout
         self.handshake_timeout = handshake_timeout
         self.idle_timeout = idle_timeout
@@ -1996,7 +2012,12 @@ class EkeClient:
         message = members.get("message")
         retry = members.get("retry_after")
         retry_after = retry if isinstance(retry, int) and not isinstance(retry, bool) else None
-        return code, str(message)[:200] if isinstance(message, str) else "", retry_after
+        if not isinstance(message, str):
+            return code, "", retry_after
+        folded = message.casefold()
+        if any(run in folded for run in self._password_runs):
+            return code, _MESSAGE_NOT_SHOWN, retry_after  # PWF-2: never shown
+        return code, message[:200], retry_after
 
     async def _parse_or_fail(self, payload: bytes) -> dict[str, Any]:
         if _fault("b17-client-dup-keys"):  # "the server is authenticated: plain JSON"

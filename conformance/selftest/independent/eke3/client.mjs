@@ -22,9 +22,36 @@ export class ClientFailure extends Error {
   }
 }
 
+const QUOTES_PASSWORD = "(the server's message is not shown: it quotes the password)";
+
+const fold = (text) => text.toUpperCase().toLowerCase();
+
+/** PWF-2: every run of 6 of the password's characters (the whole password when shorter),
+ * as typed and JSON-escaped (\uXXXX beyond ASCII), case folded. */
+function passwordRuns(password) {
+  const escaped = JSON.stringify(password).slice(1, -1)
+    .replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const runs = new Set();
+  for (const form of [password, escaped]) {
+    const chars = Array.from(fold(form));
+    const width = Math.min(6, chars.length);
+    for (let i = 0; width && i + width <= chars.length; i++) runs.add(chars.slice(i, i + width).join(''));
+  }
+  return runs;
+}
+
 class Session {
   constructor(opts) {
     this.opts = opts;
+    this.passwordRuns = passwordRuns(opts.password); // PWF-2: what peerText checks
+  }
+
+  /** A server's text as shown (PWF-2): not at all when it holds a run of the password. */
+  peerText(text) {
+    const shown = String(text);
+    const folded = fold(shown);
+    for (const run of this.passwordRuns) if (folded.includes(run)) return QUOTES_PASSWORD;
+    return shown;
   }
 
   async connect() {
@@ -143,10 +170,10 @@ class Session {
       const e = parseError(obj);
       this.close();
       if (e.code === 9) throw new ClientFailure('server busy: try again later');
-      if (e.code === 14) throw new ClientFailure(`throttled: too many failed logins, retry after ${obj.retry_after ?? '?'} s`);
+      if (e.code === 14) throw new ClientFailure(`throttled: too many failed logins, retry after ${this.peerText(obj.retry_after ?? '?')} s`);
       if (e.code === 4) throw new ClientFailure('authentication failed: wrong password or unknown user');
       if (e.code === 10) throw new ClientFailure('timed out before the handshake completed');
-      throw new ClientFailure(`server error ${e.name}: ${String(e.message).slice(0, 200)}`);
+      throw new ClientFailure(`server error ${e.name}: ${this.peerText(e.message).slice(0, 200)}`);
     }
     return obj;
   }
@@ -185,7 +212,7 @@ class Session {
       const e = parseError(parseControl(frame.payload));
       const fatal = ERRORS[e.code][1];
       if (fatal) this.close();
-      throw new ClientFailure(`server refused: ${e.name}: ${String(e.message).slice(0, 200)}`, fatal ? 1 : 3);
+      throw new ClientFailure(`server refused: ${e.name}: ${this.peerText(e.message).slice(0, 200)}`, fatal ? 1 : 3);
     }
     return frame;
   }

@@ -18,6 +18,8 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -45,6 +47,49 @@ final class Client {
             this.password = java.text.Normalizer.normalize(typed, java.text.Normalizer.Form.NFC)
                 .getBytes(StandardCharsets.UTF_8);
         }
+        this.passwordRuns = passwordRuns(new String(password, StandardCharsets.UTF_8));
+    }
+
+    static final String QUOTES_PASSWORD = "(the server's message is not shown: it quotes the password)";
+
+    /** PWF-2: what a server's text is checked against before it is shown. */
+    final Set<String> passwordRuns;
+
+    private static String fold(String s) { return s.toUpperCase(Locale.ROOT).toLowerCase(Locale.ROOT); }
+
+    /** Every run of 6 of the password's characters (the whole password when shorter), as
+     *  typed and JSON-escaped (as Python's json.dumps does: ASCII only), case folded. */
+    static Set<String> passwordRuns(String password) {
+        StringBuilder escaped = new StringBuilder();
+        for (char c : password.toCharArray()) {
+            switch (c) {
+                case '"': escaped.append("\\\""); break;
+                case '\\': escaped.append("\\\\"); break;
+                case '\n': escaped.append("\\n"); break;
+                case '\r': escaped.append("\\r"); break;
+                case '\t': escaped.append("\\t"); break;
+                case '\b': escaped.append("\\b"); break;
+                case '\f': escaped.append("\\f"); break;
+                default:
+                    if (c < 0x20 || c >= 0x7f) escaped.append(String.format("\\u%04x", (int) c));
+                    else escaped.append(c);
+            }
+        }
+        Set<String> runs = new HashSet<>();
+        for (String form : new String[] {password, escaped.toString()}) {
+            int[] cps = fold(form).codePoints().toArray();
+            int width = Math.min(6, cps.length);
+            for (int i = 0; width > 0 && i + width <= cps.length; i++) runs.add(new String(cps, i, width));
+        }
+        return runs;
+    }
+
+    /** Whether a server's text holds a run of the password (PWF-2: then it is not shown). */
+    boolean quotesPassword(Object text) {
+        if (text == null) return false;
+        String folded = fold(String.valueOf(text));
+        for (String run : passwordRuns) if (folded.contains(run)) return true;
+        return false;
     }
 
     /** client_busy_retry_same_eke1: the first attempt's exponent and EKE1, kept for retries. */
@@ -80,10 +125,14 @@ final class Client {
         return text.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static String describe(Map<String, Object> m) {
+    private String describe(Map<String, Object> m) {
         Object code = m.get("code");
         Object name = m.get("name");
         Object msg = m.get("message");
+        if (quotesPassword(name) || quotesPassword(msg)) { // PWF-2: the code's own name instead
+            int c = code instanceof BigInteger && ((BigInteger) code).bitLength() < 31 ? ((BigInteger) code).intValue() : 0;
+            return (c >= 1 && c < Wire.NAMES.length ? Wire.NAMES[c] : "error") + " (" + code + "): " + QUOTES_PASSWORD;
+        }
         return (name instanceof String ? (String) name : "error") + " (" + code + ")"
             + (msg instanceof String ? ": " + ((String) msg).substring(0, Math.min(200, ((String) msg).length())) : "");
     }
@@ -160,7 +209,8 @@ final class Client {
                     throw new Failed("server busy");
                 }
                 if (code instanceof BigInteger && ((BigInteger) code).intValue() == Wire.THROTTLED) {
-                    throw new Failed("too many failed logins: throttled, retry after " + m.get("retry_after") + " s");
+                    throw new Failed("too many failed logins: throttled, retry after "
+                        + (quotesPassword(m.get("retry_after")) ? QUOTES_PASSWORD : m.get("retry_after")) + " s");
                 }
                 throw new Failed("the server refused the login: " + describe(m));
             }
