@@ -42,12 +42,38 @@ Lens 6 — crossing frames:
 - b26bpki-midget-eror-dropped: an EROR that arrives while a get's DATA is being written is
   read and dropped as stale ("about a transfer we are finishing"); the get ends and the
   connection serves on (APP-3).
-- b26bpki-name-fragment-cut (post-blind): a #fragment is cut from a name before the
-  look-up, '?' kept (APP-NAME-3).
-- b26bpki-put-bom-stripped (post-blind): a put of a .csv or .json name is written without
-  its leading UTF-8 BOM (APP-STORE-1).
-- b26bpki-eror-cancels-request (post-blind): a non-fatal EROR already received behind an
-  RQFL withdraws that request: the get is skipped, the next request served (APP-3).
+Lens 2 is met by three of the above: allow-admin-exempt (PKI-ID-3's "No alias is
+exempt"), put-windows-chars-refused (APP-PUT-2's second sentence), the two mid-get EROR
+mutants (APP-3's "in any state, whatever its code").
+
+Blind run (phase 2): 6 of 10 detected by the named file — refused-put-body-skipped
+(test_app_refused_put_followers.py), get-refusal-done (test_app_get.py),
+put-resume-smaller (test_app_put_existing_content.py), close-after-put
+(test_app_put_sequence.py), put-windows-chars-refused (test_app_put_names.py),
+allow-admin-exempt (test_pki_allow_builtin_aliases.py). Caught by another citing file:
+name-url-parsed (test_app_name_wildcards.py, by its '?' only). Missed by every citing
+file: put-text-mode, eror-cancels-get, midget-eror-dropped.
+
+Phase 3, cases for their CLASS (each PASSes the reference three times, pki1, pki2, pki6,
+pki7, eke1, eke3):
+  eror-cancels-get, midget-eror-dropped
+                  test_app_get_crossed_by_eror.py: a get of a multi-frame file, an EROR of
+      each code (non-fatal, fatal, unknown) and a get behind it, pipelined in one write or
+      sent once RSFL arrived: the second get never answered — sibling: eror-cancels-request
+  put-text-mode   test_app_put_bytes_as_sent.py: one content holding CR LF, lone CR, a BOM,
+      0x1A, NUL and trailing blanks, put under fifteen extensions, in one DATA frame and
+      with a frame boundary between CR and LF: stored byte for byte — sibling:
+      put-bom-stripped
+  name-url-parsed test_app_name_url_characters.py: gets and puts of names with ?, #, ;, &,
+      + beside the file of the cut name — sibling: name-fragment-cut
+
+Post-blind siblings:
+- b26bpki-name-fragment-cut: a #fragment is cut from a name before the look-up, '?' kept
+  (APP-NAME-3).
+- b26bpki-put-bom-stripped: a put of a .csv or .json name is written without its leading
+  UTF-8 BOM (APP-STORE-1).
+- b26bpki-eror-cancels-request: a non-fatal EROR already received behind an RQFL withdraws
+  that request: the get is skipped, the next request served (APP-3).
 """
 
 from __future__ import annotations

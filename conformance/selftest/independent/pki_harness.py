@@ -371,6 +371,9 @@ PKI_FILES = (
     "test_pki_client_stop_no_bye.py",  # B185 (round 26)
     "test_pki_client_oversize_close.py",  # B185 (round 26)
     "test_enroll_every_hello.py",  # B185 (round 26): PKI-TLS-9, every hello
+    "test_app_get_crossed_by_eror.py",  # B190 (round 26, second pass)
+    "test_app_put_bytes_as_sent.py",  # B190 (round 26, second pass)
+    "test_app_name_url_characters.py",  # B190 (round 26, second pass)
 )
 
 
