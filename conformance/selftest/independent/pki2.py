@@ -699,6 +699,57 @@ FAULTS: dict[str, Fault] = {
         "(L6) initiator: a DATA frame above its own 200 000-byte chunk refused bad_frame",
         client=True,
     ),
+    # Round 26 (helper B196, blind, foreign pass, through the six lenses of round 26: L1 the
+    # thin MUSTs, L2 the second half of the sentence, L3 passing the vectors, L4
+    # neighbouring-protocol habits, L5 insecure defaults, L6 crossing frames).
+    "b26_type_isupper": Fault(
+        "FRM-2",
+        "test_framing.py",
+        "(L3) responder: type bytes checked with bytes.isupper() or isdigit(): 'RSF' and a "
+        "NUL or a space pass (unexpected_frame), '0001' fails",
+    ),
+    "b26_unknown_eror_ignored": Fault(
+        "ERR-4",
+        "test_framing.py",
+        "(L4) responder: an EROR whose code is not in its table ignored as a newer peer's",
+    ),
+    "b26_eof_partial_control": Fault(
+        "FRM-7",
+        "test_pki_cut_after_whole_json.py",
+        "(L4) responder: a control payload read up to its length or the end of the stream "
+        "(a short read at the end is 'the rest'): a cut DONE that parses is acted on",
+    ),
+    "b26_get_reads_to_eof": Fault(
+        "APP-GET-4",
+        "test_app_share_files.py",
+        "(L3) responder: a get reads the file until EOF after RSFL announced fstat's size "
+        "(a file growing while sent sends more than announced)",
+    ),
+    "b26_reserved_prefix_on_name": Fault(
+        "APP-NAME-9",
+        "test_app_reserved_names.py",
+        "(L3) responder: the reserved prefix tested on the whole name, not its last "
+        "component: 'd/.sft-partial-x' stored as .sft-partial-x",
+    ),
+    "b26_initiator_put_continue_timer": Fault(
+        "APP-PUT-1",
+        "test_pki_client_put_slow_accept.py",
+        "(L4) initiator: 100-continue habit: no answer to PUTF within 1 s, the DATA goes anyway",
+        client=True,
+    ),
+    "b26_initiator_type_casefold": Fault(
+        "FRM-2",
+        "test_pki_client_frame_types.py",
+        "(L4) initiator: frame types matched in any case (upper-cased first, as HTTP methods)",
+        client=True,
+    ),
+    "b26_initiator_eof_partial_done": Fault(
+        "FRM-7",
+        "test_pki_client_cut_after_whole_json.py",
+        "(L4) initiator: a control payload read up to its length or the end of the stream: "
+        "a get's DONE cut at the close is taken if it parses",
+        client=True,
+    ),
 }
 
 
@@ -824,10 +875,16 @@ def error_frame(code: ErrorCode, message: str) -> bytes:
     )
 
 
-def parse_header(header: bytes, frame_limit: int) -> tuple[str, int]:
+def parse_header(header: bytes, frame_limit: int, *, initiator: bool = False) -> tuple[str, int]:
     """Type and length of a header; FRM-2 then FRM-3 (our order, FRM-16)."""
     raw_type, length = header[:4], int.from_bytes(header[4:8], "big")
-    if not all(b in _TYPE_BYTE for b in raw_type):
+    if initiator and _fault("b26_initiator_type_casefold"):
+        raw_type = raw_type.upper()  # "types, like HTTP methods, in any case"
+    if not initiator and _fault("b26_type_isupper"):
+        type_ok = raw_type.isupper() or raw_type.isdigit()  # "upper-case, digits and _"
+    else:
+        type_ok = all(b in _TYPE_BYTE for b in raw_type)
+    if not type_ok:
         raise FrameError(ErrorCode.BAD_FRAME, "frame type bytes outside A-Z 0-9 _")
     if length > frame_limit:
         raise FrameError(ErrorCode.FRAME_TOO_LARGE, f"frame of {length} bytes above the limit")
@@ -1219,6 +1276,17 @@ class TlsChannel:
         """`count` plaintext bytes; the timeout bounds each wait without progress."""
         while len(self._plain) < count:
             await self._more(count - len(self._plain), timeout)
+        data = bytes(self._plain[:count])
+        del self._plain[:count]
+        return data
+
+    async def recv_upto(self, count: int, timeout: float | None) -> bytes:
+        """The faults b26_*eof_partial_*: up to `count` bytes, fewer at the end of the stream."""
+        try:
+            while len(self._plain) < count:
+                await self._more(count - len(self._plain), timeout)
+        except ConnectionEnded:
+            pass  # "a short read at the end is the rest"
         data = bytes(self._plain[:count])
         del self._plain[:count]
         return data
@@ -1704,7 +1772,10 @@ class _Session:
             ):
                 raise FrameError(ErrorCode.FRAME_TOO_LARGE, "control payload above 65536 bytes")
             try:
-                payload = await self.channel.recv_exact(length, idle)
+                if _fault("b26_eof_partial_control"):
+                    payload = await self.channel.recv_upto(length, idle)
+                else:
+                    payload = await self.channel.recv_exact(length, idle)
             except TimeoutError:
                 raise FrameError(ErrorCode.TIMEOUT, "idle timeout") from None
             if kind == "BYE_" and _fault("b4-bye-unparsed"):
@@ -1713,11 +1784,14 @@ class _Session:
                 body = parse_control(payload)
             if kind == "EROR":
                 try:
-                    member_int(body, "code")
+                    code = member_int(body, "code")
                 except FrameError:
                     if _fault("b4-malformed-eror-ignored"):
                         continue  # "not a valid error: ignore it"
                     raise
+                if _fault("b26_unknown_eror_ignored") and code not in ErrorCode._value2member_map_:
+                    _log(f"{self.alias}: EROR code {code} unknown, ignored (a newer peer?)")
+                    continue
                 _log(f"{self.alias}: peer sent EROR {body.get('code')}, closing")
                 self._discard_put()
                 await self.channel.close()
@@ -1778,6 +1852,11 @@ class _Session:
             await self.send(encode_control("RSFL", {"name": name, "size": size}))
             digest = hashlib.sha256()
             left = size
+            if _fault("b26_get_reads_to_eof"):  # "read until the end, the usual loop"
+                while chunk := os.read(fd, SEND_CHUNK):
+                    digest.update(chunk)
+                    await self.send(encode_frame("DATA", chunk))
+                left = 0
             while left:
                 chunk = os.read(fd, min(SEND_CHUNK, left))
                 if not chunk:
@@ -1812,7 +1891,8 @@ class _Session:
                 final = check_name(name)[-1]
             if _fault("put-path-flattened"):
                 final = name.replace("/", "_")
-            if final.startswith(PARTIAL_PREFIX) and not _fault("put-reserved-prefix"):
+            reserved = name if _fault("b26_reserved_prefix_on_name") else final
+            if reserved.startswith(PARTIAL_PREFIX) and not _fault("put-reserved-prefix"):
                 raise FrameError(ErrorCode.FORBIDDEN, "reserved name")
             known_absent = _fault("b4-inbox-absent-cache") and final in _ABSENT_NAMES
             if (
@@ -2150,7 +2230,7 @@ class Initiator:
         channel = self.channel
         assert channel is not None
         header = await channel.recv_exact(HEADER_LENGTH, self.timeout)
-        kind, length = parse_header(header, DEFAULT_FRAME_LIMIT)
+        kind, length = parse_header(header, DEFAULT_FRAME_LIMIT, initiator=True)
         if _fault("r12b-initiator-frames-denylist"):
             if kind in ("RQFL", "PUTF"):  # "a responder never sends requests"
                 raise FrameError(ErrorCode.UNEXPECTED_FRAME, f"{kind} while {expecting}")
@@ -2170,6 +2250,8 @@ class Initiator:
 
     async def read_control(self, length: int) -> dict[str, Any]:
         assert self.channel is not None
+        if _fault("b26_initiator_eof_partial_done"):
+            return parse_control(await self.channel.recv_upto(length, self.timeout))
         return parse_control(await self.channel.recv_exact(length, self.timeout))
 
     async def bye(self) -> None:
@@ -2416,7 +2498,16 @@ async def run_put(args: argparse.Namespace) -> int:
         )
         if _fault("initiator-put-no-wait"):
             await send_content(channel)
-        kind, length = await initiator.read_frame("put-answer")
+        sent_early = False
+        if _fault("b26_initiator_put_continue_timer"):
+            try:
+                kind, length = await asyncio.wait_for(initiator.read_frame("put-answer"), 1.0)
+            except TimeoutError:  # "no answer in a second: 100-continue says go ahead"
+                await send_content(channel)
+                sent_early = True
+                kind, length = await initiator.read_frame("put-answer")
+        else:
+            kind, length = await initiator.read_frame("put-answer")
         body = await initiator.read_control(length)
         if kind == "EROR":
             failure = initiator.refused(body)
@@ -2427,7 +2518,7 @@ async def run_put(args: argparse.Namespace) -> int:
         if not accepted:
             raise FrameError(ErrorCode.BAD_FRAME, "RSFL without accept: true after PUTF")
         member_str(body, "name")
-        if not _fault("initiator-put-no-wait"):
+        if not (_fault("initiator-put-no-wait") or sent_early):
             await send_content(channel)
         try:
             kind, length = await initiator.read_frame("put-done")
