@@ -262,6 +262,32 @@ class PkiChannel(RawConnection):
             cipher=(sock.cipher() or (None,))[0],
             peer_cn=peer_common_name(sock),
         )
+        # Whether a TLS error of the target's bytes FAILs (set by `connect_pki`: the suite
+        # judges a responder; the hostile responder's channels judge their client apart).
+        self.judge_tls = False
+
+    def recv_frame(self, deadline: float | None = None) -> Event:
+        """As `RawConnection.recv_frame`; a TLS error that the suite's own TLS stack
+        detected in the target's bytes (not an alert the target sent) FAILs PKI-TLS-6
+        when the suite judges the peer (`judge_tls`: a channel to a target responder)."""
+        event = super().recv_frame(deadline)
+        if (
+            self.judge_tls
+            and isinstance(event, Closed)
+            and event.kind == "tls_alert"
+            and not _is_alert(event.detail)
+        ):
+            raise ConformanceFailure(
+                f"PKI-TLS-6: after the TLS handshake the target sent bytes that are not TLS "
+                f"records of the connection: the suite's TLS stack failed with "
+                f"{event.detail!r} (no alert was received)\n"
+                "Expected: every application frame inside the TLS stream, and its end a "
+                "close_notify or an alert\n"
+                f"Actual:   {event.describe()}\n"
+                f"Transcript (last entries):\n{self.transcript.tail()}",
+                violates=("PKI-TLS-6",),
+            )
+        return event
 
     def close(self) -> None:
         if not self.closed:
@@ -321,12 +347,21 @@ def connect_pki(
         transcript.add("event", note=f"TLS handshake failed: {reason}")
         return HandshakeRefused(str(reason), transcript)
     channel = PkiChannel(tls, name=transcript.name, timeout=timeout, transcript=transcript)
+    channel.judge_tls = True
     transcript.add(
         "event",
         note=f"TLS established: {channel.peer.version} alpn={channel.peer.alpn} "
         f"cipher={channel.peer.cipher} peer CN={channel.peer.peer_cn}",
     )
     return channel
+
+
+def _is_alert(reason: str) -> bool:
+    """Whether OpenSSL's reason names an alert the peer sent (SSLV3_ALERT_*, TLSV1_ALERT_*,
+    TLSV13_ALERT_*, and the TLSV1_* alerts named without ALERT), not an error the suite's
+    own stack found in the peer's bytes (WRONG_VERSION_NUMBER, BAD_RECORD_MAC, ...)."""
+    upper = reason.upper()
+    return "ALERT" in upper or upper.startswith("TLSV1")
 
 
 def refused_after_handshake(result: PkiChannel | HandshakeRefused, timeout: float) -> str | None:

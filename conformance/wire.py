@@ -771,6 +771,49 @@ class RawConnection:
         self.close()
 
 
+# The largest record a control frame can need (header, the frame's own header and 64 KiB
+# of payload, the GCM tag): an unfinished record announcing more may be a DATA frame's.
+_CONTROL_RECORD_MAX: Final = HEADER_SIZE + HEADER_SIZE + MAX_CONTROL_PAYLOAD + 16
+
+
+def _judge_unfinished(receiver: Any, event: Event, where: str, *, any_bytes: bool = False) -> None:
+    """FRM-1: a close that a case accepts must not hide bytes of an unfinished frame.
+
+    Only a clean end is judged (a FIN or close_notify: every byte the target sent has
+    arrived, so the bytes held are all it wrote); after a reset data may be lost. The
+    close that ends a fatal EROR must follow it with no byte in between (`any_bytes`,
+    FRM-1: "the last one (a fatal EROR) included"). An unfinished DATA frame (or a record
+    too long for a control frame) is not judged here: a transfer cut by the peer's
+    fatal EROR may end mid-frame as ERR-3's close at once.
+    """
+    if not isinstance(event, Closed) or not event.partial or event.kind not in ("eof", "tls_eof"):
+        return
+    partial = event.partial
+    if not any_bytes:
+        if partial[:4] == b"DATA":
+            return
+        if partial[:4] == b"RECD" and (
+            len(partial) < HEADER_SIZE
+            or int.from_bytes(partial[4:HEADER_SIZE], "big") > _CONTROL_RECORD_MAX
+        ):
+            return
+    announced = (
+        f"its header announcing {int.from_bytes(partial[4:HEADER_SIZE], 'big')} bytes"
+        if len(partial) >= HEADER_SIZE
+        else "not even a whole header"
+    )
+    transcript = getattr(receiver, "transcript", None)
+    tail = f"\nTranscript (last entries):\n{transcript.tail()}" if transcript else ""
+    raise ConformanceFailure(
+        f"FRM-1: {len(partial)} byte(s) of an unfinished frame {where} "
+        f"({announced}): {partial[:32].hex(' ')}\n"
+        "Expected: whole frames only, exactly `length` payload bytes each, and nothing after "
+        "the last one (a fatal EROR included) before the connection ends\n"
+        f"Actual:   {event.describe()}{tail}",
+        violates=("FRM-1",),
+    )
+
+
 def expect_on(
     receiver: Any,
     one_of: Sequence[Expectation] | Expectation,
@@ -798,6 +841,8 @@ def expect_on(
         events.append(event)
         break
     matched = next((o for o in options if o.matches(events[0])), None)
+    if isinstance(matched, ExpectClose):
+        _judge_unfinished(receiver, events[0], "before the close")
     note = ""
     violates: tuple[str, ...] = ()
     refusals = [o for o in options if isinstance(o, ExpectError) and o.numbers]
@@ -822,6 +867,7 @@ def expect_on(
         wait = close_within or min(max(budget, 0.5), _close_allowance)
         after = receiver.recv_frame(deadline_after(wait))
         events.append(after)
+        _judge_unfinished(receiver, after, "after the fatal EROR", any_bytes=True)
         if not isinstance(after, Closed):
             note = (
                 "ERR-3: a fatal EROR must be followed by closing the connection at once "
