@@ -94,6 +94,17 @@ def _eror(code: int, code_name: str) -> bytes:
     )
 
 
+def _send(channel: Channel, profile: str, *frames: bytes) -> None:
+    """`frames` in one write over sft-pki/1; over sft-eke/1 one record each, back to back
+    (a record holds exactly one frame, EKE-REC-1: several in one would be refused
+    `bad_frame` before the EROR is even read, and the case could not fail)."""
+    if profile == "eke":
+        for frame in frames:
+            channel.send_raw(frame)
+    else:
+        channel.send_raw(b"".join(frames))
+
+
 def _judge_rest(
     channel: Channel, big: str, size: int, what: str, *, rsfl_seen: bool
 ) -> None:
@@ -158,17 +169,20 @@ def test_eror_during_a_get_ends_the_connection(
             channel = app_channel()
             try:
                 first = frame_bytes("RQFL", control({"name": big}))
-                behind = _eror(code, code_name) + frame_bytes("RQFL", control({"name": small.name}))
+                behind = (
+                    _eror(code, code_name),
+                    frame_bytes("RQFL", control({"name": small.name})),
+                )
                 what = (
                     f"APP-3: RQFL {big!r} ({size} bytes), EROR {code_name} (code {code}) "
                     f"{'in the same write' if timing == 'pipelined' else 'once RSFL arrived'}, "
                     f"then RQFL {small.name!r}"
                 )
                 if timing == "pipelined":
-                    channel.send_raw(first + behind)
+                    _send(channel, target.profile, first, *behind)
                     _judge_rest(channel, big, size, what, rsfl_seen=False)
                     continue
-                channel.send_raw(first)
+                _send(channel, target.profile, first)
                 answer = channel.recv_frame(deadline_after(channel.timeout))
                 if not isinstance(answer, ReceivedFrame) or answer.type != b"RSFL":
                     raise ConformanceFailure.evidence(
@@ -176,7 +190,7 @@ def test_eror_during_a_get_ends_the_connection(
                         "RSFL",
                         answer.describe(),
                     )
-                channel.send_raw(behind)
+                _send(channel, target.profile, *behind)
                 _judge_rest(channel, big, size, what, rsfl_seen=True)
             finally:
                 channel.close()

@@ -715,7 +715,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "b26_eof_partial_control": Fault(
         "FRM-7",
-        "test_pki_cut_after_whole_json.py",
+        "test_app_cut_after_whole_json_frames.py",
         "(L4) responder: a control payload read up to its length or the end of the stream "
         "(a short read at the end is 'the rest'): a cut DONE that parses is acted on",
     ),
@@ -745,7 +745,7 @@ FAULTS: dict[str, Fault] = {
     ),
     "b26_initiator_eof_partial_done": Fault(
         "FRM-7",
-        "test_pki_client_cut_after_whole_json.py",
+        "test_client_cut_after_whole_json_frames.py",
         "(L4) initiator: a control payload read up to its length or the end of the stream: "
         "a get's DONE cut at the close is taken if it parses",
         client=True,

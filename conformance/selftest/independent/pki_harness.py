@@ -374,8 +374,8 @@ PKI_FILES = (
     "test_app_get_crossed_by_eror.py",  # B190 (round 26, second pass)
     "test_app_put_bytes_as_sent.py",  # B190 (round 26, second pass)
     "test_app_name_url_characters.py",  # B190 (round 26, second pass)
-    "test_pki_cut_after_whole_json.py",  # B196 (round 26, foreign pass on pki2)
-    "test_pki_client_cut_after_whole_json.py",  # B196 (round 26, foreign pass on pki2)
+    "test_app_cut_after_whole_json_frames.py",  # B196/B197 (round 26): FRM-7, cut after JSON
+    "test_client_cut_after_whole_json_frames.py",  # B196/B197 (round 26): FRM-7, initiators
 )
 
 
