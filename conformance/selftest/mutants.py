@@ -187,6 +187,8 @@ from conformance.selftest.mutants_blind26_client import MUTANTS as _BLIND26_CLIE
 from conformance.selftest.mutants_blind26_eke import MUTANTS as _BLIND26_EKE
 from conformance.selftest.mutants_blind26_ini import MUTANTS as _BLIND26_INI
 from conformance.selftest.mutants_blind26_pki import MUTANTS as _BLIND26_PKI
+from conformance.selftest.mutants_blind26b_eke import MUTANTS as _BLIND26B_EKE
+from conformance.selftest.mutants_blind26b_ini import MUTANTS as _BLIND26B_INI
 from conformance.selftest.mutants_blind26b_pki import MUTANTS as _BLIND26B_PKI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
@@ -220,6 +222,9 @@ from conformance.selftest.mutants_lead24 import MUTANTS as _LEAD24
 from conformance.selftest.mutants_lead25 import MUTANTS as _LEAD25
 from conformance.selftest.mutants_lead25_crl import MUTANTS as _LEAD25_CRL
 from conformance.selftest.mutants_lead26 import MUTANTS as _LEAD26
+from conformance.selftest.mutants_lead26_cut import MUTANTS as _LEAD26_CUT
+from conformance.selftest.mutants_lead26_oracles import MUTANTS as _LEAD26_ORACLES
+from conformance.selftest.mutants_lead26_oracles2 import MUTANTS as _LEAD26_ORACLES2
 from conformance.selftest.mutants_lead26_sm import MUTANTS as _LEAD26_SM
 from conformance.selftest.mutants_observable import MUTANTS as _OBSERVABLE
 from conformance.selftest.mutants_pki import MUTANTS as _PKI
@@ -685,10 +690,15 @@ MUTANTS += _BLIND26_CA
 MUTANTS += _BLIND26_CLIENT
 MUTANTS += _BLIND26_EKE
 MUTANTS += _BLIND26_INI
+MUTANTS += _BLIND26B_INI
 MUTANTS += _BLIND26_PKI
 MUTANTS += _LEAD26
 MUTANTS += _BLIND26B_PKI
+MUTANTS += _BLIND26B_EKE
 MUTANTS += _LEAD26_SM
+MUTANTS += _LEAD26_ORACLES
+MUTANTS += _LEAD26_ORACLES2
+MUTANTS += _LEAD26_CUT
 MUTANTS += _BLIND25B_CLIENT
 MUTANTS += _BLIND25B_INI
 MUTANTS += _BLIND25B_CA

@@ -376,6 +376,12 @@ PKI_FILES = (
     "test_app_name_url_characters.py",  # B190 (round 26, second pass)
     "test_app_cut_after_whole_json_frames.py",  # B196/B197 (round 26): FRM-7, cut after JSON
     "test_client_cut_after_whole_json_frames.py",  # B196/B197 (round 26): FRM-7, initiators
+    "test_pki_client_control_limits_mid_get.py",  # B191 (round 26, second pass)
+    "test_pki_client_put_early_ends.py",  # B191 (round 26, second pass)
+    "test_pki_client_put_receipt_fatal.py",  # B191 (round 26, second pass)
+    "test_enroll_answer_chain.py",  # B191 (round 26, second pass)
+    "test_enroll_busy_retry_hellos.py",  # B191 (round 26, second pass)
+    "test_enroll_proxy_env.py",  # B191 (round 26, second pass)
 )
 
 

@@ -91,6 +91,9 @@ def test_enroll_sh_is_conformant(
         "test_client_output_secrets.py",  # lead (round 24): PWF-2
         "test_enroll_refused_ca_output.py",  # B179 (round 25b): PWF-2 on refused CAs
         "test_enroll_every_hello.py",  # B185 (round 26): PKI-TLS-9, every hello
+        "test_enroll_answer_chain.py",  # B191 (round 26b)
+        "test_enroll_busy_retry_hellos.py",  # B191 (round 26b)
+        "test_enroll_proxy_env.py",  # B191 (round 26b)
     )
     args = [*(str(PACKAGE / f) for f in files), "--target-config", str(target_file)]
     run = run_suite([*args, "--no-rerun"], tmp / "report", timeout=600)
