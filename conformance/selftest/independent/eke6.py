@@ -41,7 +41,10 @@ of lenses15.md in the table: L1 one blocks all, L2 reflection and cross-context,
 default branch, L4 compound conditions, L5 asymmetric cost, L6 check-then-act. The
 `b24_*` ones (session 24, blind, foreign pass) carry their round-24 lens in their
 description: L1 what the authenticator does not cover, L2 legacy and downgrade bleed,
-L4 the second-order fix, L5 debug and test leftovers, L6 fitted to the examples.
+L4 the second-order fix, L5 debug and test leftovers, L6 fitted to the examples. The
+`b26_*` ones (session 26, foreign pass) carry their round-26 lens in their description:
+L1 the thin MUSTs, L2 the second half of the sentence, L3 passing the vectors, L4
+neighbouring-protocol habits, L6 crossing frames.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ import json
 import math
 import os
 import secrets
+import select
 import signal
 import socket
 import socketserver
@@ -80,6 +84,7 @@ class Fault:
     test_file: str
     description: str
     client: bool = False
+    thorough: bool = False  # judged by the thorough timing tier (eke_harness.check_fault)
 
 
 FAULTS: dict[str, Fault] = {}  # filled at the end of the module
@@ -191,6 +196,8 @@ def _jacobi(a: int, n: int) -> int:
 def is_residue(v: int) -> bool:
     """Blinded Jacobi symbol: (v r^2 / p) = (v / p), the loop runs on a random value."""
     r = secrets.randbelow(PRIME - 2) + 1
+    if F("b26_residue_unblinded"):
+        r = 1  # b26 (L1): "the blinding is a wasted multiplication: Jacobi is fast anyway"
     return _jacobi(v * r * r % PRIME, PRIME) == 1
 
 
@@ -435,6 +442,14 @@ class Wire:
 
     def read_frame(self, limit: int) -> tuple[bytes, bytes]:
         kind, length = self.read_header(limit)
+        if F("b26_eof_short_eke_frame") and kind in EKE_TYPES:
+            # b26 (L2): "the client half-closed after its EKE frame: take what came"
+            try:
+                payload = self.read_exact(length)
+            except Closed:
+                payload = bytes(self.buf)
+                self.buf.clear()
+            return kind, payload
         payload = self.read_exact(length)
         if length > limit:
             raise ProtocolError("frame_too_large", "frame above the limit")
@@ -1223,8 +1238,16 @@ class Server:
                 elif kind == b"BYE_":
                     parse_object(payload)
                     rec.send_obj(b"BYE_", {})
+                    if F("b26_bye_keeps_alive"):
+                        continue  # b26 (L4): keep-alive: the client closes when it is done
                     return
                 elif kind == b"EROR":
+                    if F("b26_malformed_eror_ignored"):
+                        # b26 (L2): "an EROR without a readable code is no error: ignore it"
+                        try:
+                            member_int(parse_object(payload), "code")
+                        except ProtocolError:
+                            continue
                     return
                 elif kind in EKE_TYPES and F("b15_inner_eke_frames_ignored"):
                     continue  # L3: "a late handshake retransmission: harmless, drop it"
@@ -1376,7 +1399,9 @@ class Server:
                 kind, data = rec.recv()
                 check_inner(kind, data)
                 if kind == b"DATA":
-                    if size is not None and got + len(data) > size and not F(
+                    # b26 (L3): the overflow check on the frame, not the running total
+                    over = (len(data) if F("b26_put_overflow_per_frame") else got + len(data))
+                    if size is not None and over > size and not F(
                         "srv_put_overflow_ok"
                     ):
                         raise ProtocolError("integrity_failed", "more data than announced")
@@ -1418,6 +1443,14 @@ class Server:
                             self.inflight.discard(base)
                     return None
                 elif kind == b"EROR":
+                    if F("b26_put_nonfatal_eror_idle"):
+                        # b26 (L6): "a non-fatal EROR cancels the put, as ours do": back to IDLE
+                        try:
+                            code = member_int(parse_object(data), "code")
+                        except ProtocolError:
+                            code = CODE["internal"]
+                        if code in ERRORS and not ERRORS[code][1]:
+                            return None
                     raise Closed("the client gave up")
                 elif kind == b"BYE_" and F("b15_bye_during_put_clean"):
                     # L3: "the client wants to stop: drop the put and say goodbye"
@@ -1771,6 +1804,12 @@ class Client:
                     code = None
                 if isinstance(code, int) and code not in ERRORS:
                     return self.recv()  # a code from a newer version: skip it
+            if F("b26_cli_malformed_eror_skipped"):
+                # b26 (L6): "an EROR we cannot read is line noise: keep receiving"
+                try:
+                    member_int(parse_object(payload), "code")
+                except ProtocolError:
+                    return self.recv()
             self._peer_error(payload)
         return kind, payload
 
@@ -1949,6 +1988,19 @@ def client_put(args: argparse.Namespace, opts: ClientOptions) -> None:
     except Closed:
         client.close()
         raise ClientFailure("connection lost") from None
+    early = False
+    if F("b26_cli_put_continue_timer") and client.sock is not None and not client.rec.pending:
+        # b26 (L4): Expect: 100-continue: no answer within a second, the data goes anyway
+        ready, _, _ = select.select([client.sock], [], [], 1.0)
+        if not ready and not client.wire.buf:  # type: ignore[union-attr]
+            early = True
+            try:
+                for start in range(0, len(content), CHUNK):
+                    client.rec.send(b"DATA", content[start : start + CHUNK])
+                client.rec.send_obj(b"DONE", {"size": len(content), "sha256": digest})
+            except Closed:
+                client.close()
+                raise ClientFailure("connection lost during the put") from None
     try:
         kind, payload = client.recv()
     except ClientFailure:
@@ -1965,9 +2017,10 @@ def client_put(args: argparse.Namespace, opts: ClientOptions) -> None:
     if accepted is not True:
         client.fatal("bad_frame", "the put was not accepted")
     try:
-        for start in range(0, len(content), CHUNK):
+        for start in range(0, len(content) if not early else 0, CHUNK):
             client.rec.send(b"DATA", content[start : start + CHUNK])
-        client.rec.send_obj(b"DONE", {"size": len(content), "sha256": digest})
+        if not early:
+            client.rec.send_obj(b"DONE", {"size": len(content), "sha256": digest})
     except Closed:
         client.close()
         if F("cli_put_close_is_success"):
@@ -2110,8 +2163,11 @@ def main(argv: list[str] | None = None) -> int:
 # --------------------------------------------------------------------------- fault table
 
 
-def _fault(requirement: str, test_file: str, description: str, client: bool = False) -> Fault:
-    return Fault(requirement, test_file, description, client)
+def _fault(
+    requirement: str, test_file: str, description: str, client: bool = False,
+    thorough: bool = False,
+) -> Fault:  # fmt: skip
+    return Fault(requirement, test_file, description, client, thorough)
 
 
 FAULTS.update(
@@ -2731,6 +2787,71 @@ FAULTS.update(
             "test_eke_no_login_after_fatal.py",
             "(L2, post-blind) after EROR bad_frame/unexpected_frame before EKE2 (a malformed "
             "or out-of-order first frame) the server keeps the connection for a new EKE1",
+        ),
+    }
+)  # fmt: skip
+
+
+
+# Session 26, helper B195 (blind, foreign pass; written from docs/SPEC.md and this module
+# only), through the round-26 lenses: L1 the thin MUSTs, L2 the second half of the
+# sentence, L3 passing the vectors, L4 neighbouring-protocol habits, L5 insecure defaults,
+# L6 crossing frames.
+FAULTS.update(
+    {
+        "b26_put_nonfatal_eror_idle": _fault(  # L6 (L1: APP-3)
+            "APP-3",
+            "test_app_put_cut_by_eror.py",
+            "(L6) an EROR with a non-fatal code (exists, not_found ...) arriving during a put "
+            "cancels the put and returns to IDLE, as the server's own non-fatal refusals do; "
+            "the requests that follow are served",
+        ),
+        "b26_bye_keeps_alive": _fault(  # L4 (L2: 'and MUST then close')
+            "APP-BYE-1",
+            "test_app_bye_behind_requests.py",
+            "(L4) HTTP keep-alive: BYE_ is echoed but the connection stays open (the client "
+            "closes when done); requests after BYE_ are served",
+        ),
+        "b26_malformed_eror_ignored": _fault(  # L2 (L1: ERR-8)
+            "ERR-8",
+            "test_framing.py",
+            "(L2) between requests an EROR whose payload has no readable integer `code` (not "
+            "JSON, no code, a string code) is ignored and the connection goes on",
+        ),
+        "b26_eof_short_eke_frame": _fault(  # L2 (L1: FRM-7)
+            "FRM-7",
+            "test_eke_handshake_frame_edges.py",
+            "(L2) a handshake frame cut by EOF is taken with the bytes that came ('the client "
+            "half-closed after its EKE1'): a short EKE1 whose bytes parse is answered EKE2",
+        ),
+        "b26_put_overflow_per_frame": _fault(  # L3 (L1: APP-STORE-4)
+            "APP-STORE-4",
+            "test_app_put.py",
+            "(L3) the put's overflow check compares each DATA frame with the announced size, "
+            "not the running total: DATA beyond the size over several frames is written to "
+            "disk until DONE",
+        ),
+        "b26_cli_put_continue_timer": _fault(  # L4 (L1: APP-PUT-1)
+            "APP-PUT-1",
+            "test_eke_client_put_answer_waits.py",
+            "(L4) Expect: 100-continue: the put client waits one second for the answer to its "
+            "PUTF, then sends the DATA and DONE anyway",
+            client=True,
+        ),
+        "b26_cli_malformed_eror_skipped": _fault(  # L6 (L1: ERR-8)
+            "ERR-8",
+            "test_client_lies.py",
+            "(L6) the client skips an EROR without a readable integer `code` (line noise) and "
+            "goes on receiving: a malformed EROR in a get's DATA is ignored",
+            client=True,
+        ),
+        "b26_residue_unblinded": _fault(  # L1 (EKE-SEC-4)
+            "EKE-SEC-4",
+            "test_eke_residue_shapes_timing.py",
+            "(L1) the residuosity test runs its Jacobi loop (a %= n, one halving at a time) on "
+            "D_pw(A) itself, the blinding by r^2 dropped as a wasted multiplication: EKE2 "
+            "comes ms sooner for X' = (p-1)/2 than for 2^3070 (thorough timing tier)",
+            thorough=True,
         ),
     }
 )  # fmt: skip

@@ -235,6 +235,8 @@ def check_fault(
         args += ["--target-config", str(target_file)]
         if getattr(planted, "slow", False):  # only a `slow` case sees it
             args += ["-m", "slow or not slow"]
+        elif getattr(planted, "thorough", False):  # only the thorough timing tier sees it
+            args += ["-m", "timing or not timing"]
         args += ["--only-req", planted.requirement, "--no-rerun"]
         run = run_suite(args, tmp_path / "report", timeout=_FAULT_RUN_TIMEOUT)
     finally:
