@@ -229,6 +229,13 @@ class EkeChannel:
         self.close_within: float | None = None
         # Faults of the peer seen while reading records (evidence for EKE-REC-*).
         self.violations: list[str] = []
+        # What a record from a target SERVER that opens under no diagnosed deviation FAILs
+        # when a case would take the close it ends in as the close it accepts (`judge_close`,
+        # called by `wire.expect_on`): the record is not sealed as the next record of its
+        # direction, so one of the three sealing rules is broken, which one the bytes cannot
+        # tell. A case that reads the event itself (or `violations`) judges it as before.
+        self.undiagnosed_violates: tuple[str, ...] = ("EKE-REC-1", "EKE-REC-2", "EKE-REC-3")
+        self._undiagnosed: tuple[Closed, int, bytes, str] | None = None
         self._closed: Closed | None = None
         for name, value in keys.as_hex().items():
             self.transcript.key_log.append(f"{name} {value}")
@@ -348,7 +355,10 @@ class EkeChannel:
             diagnosis = diagnose_record(self.keys, event.raw, seq, from_server=from_server)
             if diagnosis is None:
                 self.violations.append(f"EKE-REC-4: record #{seq} from the target: {exc.detail}")
-                return self._fail(f"record #{seq} from the target did not open: {exc.detail}")
+                closed = self._fail(f"record #{seq} from the target did not open: {exc.detail}")
+                if self.role == "client":
+                    self._undiagnosed = (closed, seq, bytes(event.raw), exc.detail)
+                return closed
             detail = f"record #{seq} from the target did not open: {diagnosis.describe()}"
             self.violations.append(detail)
             closed = self._fail(detail)
@@ -367,6 +377,24 @@ class EkeChannel:
         frame = ReceivedFrame(frame_type, payload)
         self.transcript.add("recv", inner, f"plaintext of record #{seq}: {frame.describe(60)}")
         return frame
+
+    def judge_close(self, event: Event) -> None:
+        """Raises if `event`, taken by a case as the target's close, is the suite's own close
+        after a server record that did not open (and matched no known deviation)."""
+        if self._undiagnosed is None or event is not self._undiagnosed[0]:
+            return
+        if not self.undiagnosed_violates:
+            return
+        _closed, seq, raw, why = self._undiagnosed
+        raise ConformanceFailure(
+            f"record #{seq} from the target server does not open under the session key, the "
+            f"nonce of seq {seq} and its header as associated data ({why}), and under no known "
+            "deviation: the close that followed is the suite's, not the target's. Every frame "
+            "after EKE4 is one record sealed as EKE-REC-1, EKE-REC-2 and EKE-REC-3 say\n"
+            f"Record: {raw[:48].hex(' ')}{' …' if len(raw) > 48 else ''} ({len(raw)} bytes)\n"
+            f"Transcript (last entries):\n{self.transcript.tail()}",
+            violates=self.undiagnosed_violates,
+        )
 
     def _authentic_plaintext(self, record: bytes, seq: int) -> bytes | None:
         """The plaintext of `record` if it authenticates as record #seq, else None."""

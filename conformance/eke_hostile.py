@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import secrets
 import shlex
 import socket
@@ -32,6 +33,7 @@ from conformance.plugin import TranscriptBook, unsupported
 from conformance.target import Target
 from conformance.wire import (
     Closed,
+    ConformanceFailure,
     Event,
     RawConnection,
     ReceivedFrame,
@@ -55,6 +57,9 @@ class ServerView:
     inner: list[str] = field(default_factory=list)  # application frames inside records
     ended: str = ""
     transcript: Transcript | None = None
+    # The record channels `establish` opened: their `violations` (the client's records
+    # that did not open, its frames in clear after EKE4) are judged by `run_case`.
+    channels: list[EkeChannel] = field(default_factory=list)
 
     def saw(self, frame_type: str) -> bool:
         return any(f.startswith(frame_type) for f in self.frames + self.inner)
@@ -329,7 +334,40 @@ def establish(
     raw.send_frame(b"EKE4", {**eke4, **(eke4_extra or {})})
     assert server.keys is not None
     sender, receiver = server.record_layer()
-    return EkeChannel(raw, server.keys, sender, receiver, role="server")
+    channel = EkeChannel(raw, server.keys, sender, receiver, role="server")
+    view.channels.append(channel)
+    return channel
+
+
+def _record_faults(view: ServerView) -> None:
+    """The client's own sealing faults after EKE4 FAIL, whatever the case checks.
+
+    `EkeChannel` (the suite as the server) notes a client record that does not open, or
+    a frame in clear after EKE4, in `violations` and reads it as a close; a case that
+    looks only at the client's file and exit code would pass a client whose closing
+    `BYE_` (or EROR, or request) is in clear. Judged only once a record of the client
+    opened (it took EKE4: a client that refused our EKE4 may answer in clear).
+    """
+    for channel in view.channels:
+        if channel.receiver.seq == 0 or not channel.violations:
+            continue
+        violates: list[str] = []
+        for fault in channel.violations:
+            if fault.startswith("EKE-REC-5"):  # a frame in clear after EKE4
+                found = ["EKE-REC-1", "EKE-REC-4"]
+            elif fault.startswith("EKE-REC-4"):  # a record that opens under no deviation
+                found = ["EKE-REC-1", "EKE-REC-2", "EKE-REC-3"]
+            else:  # "EKE-REC-1/FRM-1: …", or a diagnosis: "… <ID> violated: …"
+                found = re.findall(r"\b(?:EKE-[A-Z]+-\d+|FRM-\d+)\b", fault)[:2]
+            violates += [r for r in found or ["EKE-REC-1"] if r not in violates]
+        raise ConformanceFailure(
+            f"the client's records after EKE4 (it sent {channel.receiver.seq} that opened): "
+            + "; ".join(channel.violations)
+            + "\nExpected: every frame after EKE4 sealed as the next record of its direction, "
+            "nothing in clear (EKE-REC-1, EKE-REC-2, EKE-REC-4)\n"
+            f"Transcript (last entries):\n{channel.transcript.tail()}",
+            violates=tuple(violates),
+        )
 
 
 def read_inner(channel: EkeChannel, view: ServerView, timeout: float) -> Event:
@@ -462,6 +500,7 @@ def run_case(
         if transcript is not None:
             transcripts.add(transcript)
             _note_sign(transcript, eke_pw(user, password))
+    _record_faults(server.view)
     return ClientCase(result, server.view, user, password, outdir)
 
 

@@ -27,6 +27,7 @@ from conformance.wire import (
     Outcome,
     RawConnection,
     ReceivedFrame,
+    _judge_unfinished,
     control,
     deadline_after,
     frame_bytes,
@@ -221,6 +222,17 @@ def expect_prompt_close(channel: Channel, error: ReceivedFrame, context: str) ->
     The FAIL names ERR-3 alone (ConformanceFailure.violates): the right EROR came, so
     whatever else the case cites (the check that chose that EROR) was met."""
     event = channel.recv_frame(deadline_after(PROMPT_CLOSE))
+    # A close holding bytes after the EROR (a line end, a stray partial frame) is not the
+    # close ERR-3 asks for [FRM-1, ERR-3]; nor is the suite's own close after a record it
+    # could not open (`judge_close`). As `wire.expect_on` judges a fatal EROR's close.
+    try:
+        _judge_unfinished(channel, event, "after the fatal EROR", any_bytes=True)
+    except ConformanceFailure as exc:  # bytes, not the close, followed the EROR
+        exc.violates = ("FRM-1", "ERR-3")
+        raise
+    judge_close = getattr(channel, "judge_close", None)
+    if judge_close is not None:
+        judge_close(event)
     if not isinstance(event, Closed):
         failure = ConformanceFailure.evidence(
             f"ERR-3: {context}",

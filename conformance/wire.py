@@ -617,6 +617,35 @@ def _describe_sent(data: bytes) -> str:
     return "partial header"
 
 
+def _oversize_failure(reader: FrameReader, transcript: Transcript) -> ConformanceFailure:
+    """FRM-14: the peer announced a frame longer than any the protocol allows.
+
+    No frame may be that long: a DATA payload is at most 1 MiB (FRM-13), a control payload
+    64 KiB (FRM-8), a record one such frame sealed (EKE-REC-6, the frame limit of FRM-3).
+    The reader stops there (the suite's memory), and the local close that follows is the
+    suite's, never the close a case may accept: the peer's header is its violation,
+    whatever the case was checking — often a length written in another byte order or
+    width (FRM-1: a 4-byte big-endian length, read in that one order only).
+    """
+    head = reader.buffered[:HEADER_SIZE]
+    specific = {b"DATA": "FRM-13", b"RECD": "EKE-REC-6"}.get(head[:4], "FRM-8")
+    violates: tuple[str, ...] = ("FRM-14", specific)
+    swapped = int.from_bytes(head[4:HEADER_SIZE], "little")
+    order = ""
+    if swapped <= DEFAULT_MAX_PAYLOAD:
+        violates += ("FRM-1",)
+        order = f"; read little-endian it would be {swapped}: the length is not big-endian"
+    return ConformanceFailure(
+        f"FRM-14: the peer sent a frame header announcing {reader.oversize} bytes "
+        f"({head.hex(' ')}{order}), more than any frame may carry (a DATA payload at most "
+        "1 MiB, a control payload 64 KiB, a record one of those sealed)\n"
+        "Expected: whole frames within the limits of FRM-3, FRM-8 and FRM-13, each with a "
+        "4-byte big-endian length (FRM-1)\n"
+        f"Transcript (last entries):\n{transcript.tail()}",
+        violates=violates,
+    )
+
+
 class RawConnection:
     """A connection to a target that sends exactly the bytes it is given.
 
@@ -722,7 +751,7 @@ class RawConnection:
             if self._reader.oversize is not None:
                 closed = Closed("local", f"target announced {self._reader.oversize} bytes")
                 self.transcript.add("event", note=closed.describe())
-                return closed
+                raise _oversize_failure(self._reader, self.transcript)
             if self._closed is not None:
                 return Closed(self._closed.kind, self._closed.detail, self._reader.buffered)
             got = self._recv_some(deadline)
@@ -841,8 +870,11 @@ def expect_on(
         events.append(event)
         break
     matched = next((o for o in options if o.matches(events[0])), None)
+    judge_close = getattr(receiver, "judge_close", None)
     if isinstance(matched, ExpectClose):
         _judge_unfinished(receiver, events[0], "before the close")
+        if judge_close is not None:  # a close the channel knows to be its own, after a fault
+            judge_close(events[0])
     note = ""
     violates: tuple[str, ...] = ()
     refusals = [o for o in options if isinstance(o, ExpectError) and o.numbers]
@@ -868,6 +900,8 @@ def expect_on(
         after = receiver.recv_frame(deadline_after(wait))
         events.append(after)
         _judge_unfinished(receiver, after, "after the fatal EROR", any_bytes=True)
+        if judge_close is not None:
+            judge_close(after)
         if not isinstance(after, Closed):
             note = (
                 "ERR-3: a fatal EROR must be followed by closing the connection at once "

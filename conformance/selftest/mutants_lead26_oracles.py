@@ -175,7 +175,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "eke-fatal-tag-first",
         "eke",
         "EKE-REC-1",
-        "test_eke_late_fatal_errors.py",
+        "test_eke_records.py",
         "the eke server's fatal-error record is laid out header | GCM tag | ciphertext (the "
         "tag first): the EROR never authenticates, and a case taking a close passes",
         _fatal_tag_first,
