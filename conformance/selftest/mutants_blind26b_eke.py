@@ -271,7 +271,9 @@ def _refusal_overtakes_get() -> None:
             "            stream.send(FileResponse(name, shared.size))\n"
             "            # Each request its own task: a pipelined refusal goes out at once.\n"
             '            messages = __import__("reference.messages", fromlist=["x"])\n'
-            '            while __import__("select").select([stream.sock], [], [], 0)[0]:\n'
+            "            # (a pipelined request's record arrives within 0.2 s: the suite's\n"
+            "            # writes are microseconds apart, so the overtaking is certain)\n"
+            '            while __import__("select").select([stream.sock], [], [], 0.2)[0]:\n'
             "                frame = stream._next_record()\n"
             '                if frame is not CLOSED and frame.type == b"RQFL":\n'
             "                    other = messages.decode_message(frame.to_frame())\n"
