@@ -13,6 +13,9 @@
 
 from __future__ import annotations
 
+import _ssl
+import contextlib
+import ctypes
 import os
 import shlex
 import socket
@@ -51,6 +54,7 @@ __all__ = [
     "refused_after_handshake",
     "judge_responder_refusal",
     "close_bound",
+    "end_sending",
     "ended_cleanly",
     "run_client_command",
 ]
@@ -605,3 +609,53 @@ def _text(data: bytes | str | None) -> str:
     if data is None:
         return ""
     return data if isinstance(data, str) else data.decode("utf-8", "replace")
+
+
+def _close_notify_only(sock: ssl.SSLSocket) -> bool:
+    """Sends the suite's close_notify with ONE OpenSSL `SSL_shutdown`, which writes the
+    alert and reads nothing; False (nothing sent) when CPython's `SSL *` is not reachable.
+
+    `ssl.SSLSocket.unwrap` calls `SSL_shutdown` twice: the second call, at once, reads
+    for the peer's close_notify, and OpenSSL 3 drops the application data it finds there
+    and fails the stream (APPLICATION_DATA_AFTER_CLOSE_NOTIFY; every later read is an
+    SSLEOFError). A client that acts on the cut frame answers our close_notify at once,
+    and whenever its DATA arrives before that second call (the thread may wait for the
+    GIL between the two), the suite never sees what it sent."""
+    inner = getattr(sock, "_sslobj", None)
+    try:
+        lib = ctypes.CDLL(_ssl.__file__)
+        ssl_shutdown, ssl_version = lib.SSL_shutdown, lib.SSL_version
+    except (AttributeError, OSError):
+        return False
+    if inner is None:
+        return False
+    ssl_shutdown.argtypes = ssl_version.argtypes = [ctypes.c_void_p]
+    ssl_shutdown.restype = ssl_version.restype = ctypes.c_int
+    # CPython's PySSLSocket: the object header, a weak reference, then `SSL *` (as
+    # conformance/selftest/readings_servers.py reads it).
+    at = id(inner) + object.__basicsize__ + ctypes.sizeof(ctypes.c_void_p)
+    handle = ctypes.c_void_p.from_address(at).value
+    if not handle or ssl_version(handle) != ssl.TLSVersion.TLSv1_3:
+        return False
+    return int(ssl_shutdown(handle)) >= 0
+
+
+def end_sending(sock: socket.socket, how: str) -> None:
+    """Ends the suite's sending side and keeps its reading side: a bare TCP FIN (`how` =
+    "fin", or a socket without TLS), or a TLS close_notify that does not wait for the
+    peer's (a TLS 1.3 stream stays readable after it, RFC 8446 §6.1), sent so that
+    nothing the peer sends after it is dropped (`_close_notify_only`; else a non-blocking
+    unwrap)."""
+    if how == "fin" or not isinstance(sock, ssl.SSLSocket):
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_WR)
+        return
+    if _close_notify_only(sock):
+        return
+    timeout = sock.gettimeout()
+    sock.settimeout(0.0)
+    try:
+        with contextlib.suppress(ssl.SSLError, OSError, ValueError):
+            sock.unwrap()
+    finally:
+        sock.settimeout(timeout)

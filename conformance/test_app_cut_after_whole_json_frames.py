@@ -31,10 +31,8 @@ Fixtures (conformance/plugin.py): `target`, `app_channel()`.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import socket
 import ssl
 import time
 from pathlib import Path
@@ -44,6 +42,7 @@ import pytest
 
 from conformance._wire_fixtures import AppChannel, fresh_name, known_file, require
 from conformance.channel import Channel
+from conformance.pki_channel import end_sending
 from conformance.target import Target
 from conformance.test_app_put import _assert_name_free
 from conformance.wire import (
@@ -82,23 +81,10 @@ def _cut_frame(frame_type: str, obj: dict[str, Any], padding: int) -> bytes:
 
 
 def _end_sending(channel: Channel, how: str) -> None:
-    """Ends the suite's sending side and keeps its reading side: a bare TCP FIN, or a TLS
-    close_notify sent by a non-blocking unwrap that does not wait for the target's (a TLS
-    1.3 stream stays readable after it, RFC 8446 §6.1)."""
     sock = getattr(channel, "sock", None)
     if not isinstance(sock, ssl.SSLSocket):
         raise RuntimeError("harness: the sft-pki/1 channel has no TLS socket to half-close")
-    if how == "fin":
-        with contextlib.suppress(OSError):
-            socket.socket.shutdown(sock, socket.SHUT_WR)
-        return
-    timeout = sock.gettimeout()
-    sock.settimeout(0.0)
-    try:
-        with contextlib.suppress(ssl.SSLError, OSError, ValueError):
-            sock.unwrap()
-    finally:
-        sock.settimeout(timeout)
+    end_sending(sock, how)
 
 
 def _watch(channel: Channel, acted: tuple[bytes, ...]) -> tuple[ReceivedFrame | None, Event]:

@@ -26,14 +26,12 @@ Fixtures (conformance/plugin.py): `target` (pki, lab mode), `transcripts`, `tmp_
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import ssl
 from pathlib import Path
 
 import pytest
 
 from conformance.channel import Channel
+from conformance.pki_channel import end_sending
 from conformance.plugin import TranscriptBook
 from conformance.target import Target
 from conformance.test_client_put import (
@@ -67,23 +65,6 @@ def _putf(channel: Channel, seen: PutSeen) -> bool:
     return True
 
 
-def _end_sending(sock: socket.socket, how: str) -> None:
-    """Ends the suite's sending side and keeps its reading side: a bare TCP FIN, or a TLS
-    close_notify (sent by a non-blocking unwrap that does not wait for the client's; a
-    TLS 1.3 stream stays readable after it, RFC 8446 §6.1)."""
-    if how == "fin" or not isinstance(sock, ssl.SSLSocket):
-        with contextlib.suppress(OSError):
-            socket.socket.shutdown(sock, socket.SHUT_WR)
-        return
-    timeout = sock.gettimeout()
-    sock.settimeout(0.0)
-    try:
-        with contextlib.suppress(ssl.SSLError, OSError, ValueError):
-            sock.unwrap()
-    finally:
-        sock.settimeout(timeout)
-
-
 @pytest.mark.req("FRM-7", "APP-PUT-1", "APP-PUT-10")
 @pytest.mark.parametrize("how", ["close_notify", "fin"])
 @pytest.mark.parametrize("missing", [1, 64])
@@ -102,7 +83,7 @@ def test_initiator_takes_no_acceptance_cut_by_the_end_of_the_stream(
         sock = getattr(channel, "sock", None)
         if sock is None:
             raise RuntimeError("harness: the pki channel has no socket to half-close")
-        _end_sending(sock, how)
+        end_sending(sock, how)
         state["cut"] = True
         seen.answered = f"an RSFL {{accept}} {missing} bytes short of its header, then {how}"
         _drain(channel, seen, seen.sending, _WATCH)
