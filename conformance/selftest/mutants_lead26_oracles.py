@@ -166,7 +166,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "pki-idle-eror-beside-tls",
         "pki",
         "PKI-TLS-6",
-        "test_ops_idle_floor.py",
+        "test_pki_tls.py",
         "the responder's idle-timeout EROR in IDLE is written in clear on the TCP socket "
         "under the TLS stream, not through TLS",
         _idle_eror_beside_tls,
