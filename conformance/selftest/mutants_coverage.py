@@ -514,10 +514,6 @@ MUTANTS += (
 UNPLANTED: dict[str, str] = {
     "PKI-TLS-5": "Python's ssl offers no TLS 1.3 early data on the server side: the "
     "reference cannot be made to accept 0-RTT (the case still checks any target)",
-    "PKI-CERT-8": "the root is made once by `sft ca init`, before any mutant runs; the "
-    "case judges the root the target declares",
-    "EKE-SEC-3": "a goal made of other MUSTs: each mutant of EKE-THR-1, EKE-HS-10 and "
-    "EKE-X-3 is a way to give a second guess per handshake",
 }
 
 
