@@ -106,17 +106,20 @@ def _send(channel: Channel, profile: str, *frames: bytes) -> None:
 
 
 def _judge_rest(
-    channel: Channel, big: str, size: int, what: str, *, rsfl_seen: bool
+    channel: Channel, big: str, size: int, what: str, *, rsfl_seen: bool, received: int = 0
 ) -> None:
-    """Reads until the close: the first get's frames (whole or cut), at most one EROR of
-    the responder's, never an answer to the second get. Bounded by bytes and time."""
+    """Reads until the close: the first get's frames (whole or cut; `received` DATA bytes
+    already read), at most one EROR of the responder's, never an answer to the second get.
+    Bounded by bytes and time. (Also test_eke_get_crossed_by_eror_records.py's judge.)"""
     deadline = deadline_after(channel.timeout + size / (2 * 1024 * 1024))
-    received = 0
     done = False
     own_eror: ReceivedFrame | None = None
     for _ in range(size + 16):  # DATA frames of at least one byte, plus a few more
         event = channel.recv_frame(deadline)
         if isinstance(event, Closed):
+            violations = getattr(channel, "violations", None)
+            if violations:  # an eke channel's record that did not open, before the close
+                raise ConformanceFailure(f"{what}: {'; '.join(violations)}")
             return
         wrong: str | None = None
         if not isinstance(event, ReceivedFrame):

@@ -27,10 +27,7 @@ close FAILs.
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Final
 
 import pytest
@@ -38,8 +35,8 @@ import pytest
 from conformance._wire_fixtures import known_file, require
 from conformance.eke_channel import EkeChannel
 from conformance.target import Target
+from conformance.test_app_get_crossed_by_eror import _big_file, _judge_rest
 from conformance.wire import (
-    Closed,
     ConformanceFailure,
     ReceivedFrame,
     control,
@@ -60,86 +57,11 @@ _CODES: Final = {
     8: "integrity_failed",
     77: "not_found",  # unknown code (ERR-4) under a non-fatal name: act on the code only
 }
-_BIG: Final = 3 * 1024 * 1024
-_MIN_BIG: Final = 256 * 1024  # below this, a get is not several DATA frames for sure
 _WHEN: Final = {
     "pipelined": "in the same write",
     "after-rsfl": "once RSFL arrived",
     "mid-data": "once the first DATA arrived",
 }
-
-
-@contextmanager
-def _big_file(target: Target) -> Iterator[tuple[str, int]]:
-    """A share file of several DATA frames: made in the declared `share` (removed after),
-    else the largest known file of at least 256 KiB within the file-size limit."""
-    limit = target.limits.max_file_size
-    if target.share is not None and limit >= _MIN_BIG:
-        size = min(_BIG, limit)
-        name = f"sft-eror-records-{uuid.uuid4().hex[:12]}.bin"
-        path = target.share / name
-        path.write_bytes(os.urandom(size))
-        try:
-            yield name, size
-        finally:
-            path.unlink(missing_ok=True)
-        return
-    known = [f for f in target.files if _MIN_BIG <= f.size <= limit]
-    if not known:
-        pytest.skip("no writable `share` declared and no known file of 256 KiB or more")
-    best = max(known, key=lambda f: f.size)
-    yield best.name, best.size
-
-
-def _judge_rest(
-    channel: EkeChannel, big: str, size: int, what: str, *, rsfl: bool, received: int
-) -> None:
-    """Reads until the close: the first get's frames (whole or cut), at most one EROR of
-    the server's, never an answer to the request behind the client's EROR."""
-    deadline = deadline_after(channel.timeout + size / (2 * 1024 * 1024))
-    done = False
-    own_eror: ReceivedFrame | None = None
-    for _ in range(size + 16):  # DATA frames of at least one byte, plus a few more
-        event = channel.recv_frame(deadline)
-        if isinstance(event, Closed):
-            if channel.violations:  # e.g. an answer in clear after EKE4 (EKE-REC-5)
-                raise ConformanceFailure(f"{what}: {'; '.join(channel.violations)}")
-            return
-        wrong: str | None = None
-        if not isinstance(event, ReceivedFrame):
-            wrong = event.describe()  # no close: the connection kept open
-        elif own_eror is not None:
-            wrong = f"{event.describe()} after the server's own {own_eror.describe()}"
-        elif event.type == b"EROR":
-            own_eror = event
-            continue
-        elif event.type == b"RSFL" and not rsfl and not done:
-            if (event.json() or {}).get("name") == big:
-                rsfl = True
-                continue
-            wrong = f"{event.describe()}: the first get skipped, the request behind answered"
-        elif event.type == b"DATA" and rsfl and not done:
-            received += len(event.payload)
-            if received <= size:
-                continue
-            wrong = f"more DATA than the {size} bytes announced"
-        elif event.type == b"DONE" and rsfl and not done:
-            done = True
-            continue
-        else:
-            wrong = event.describe()
-        failure = ConformanceFailure.evidence(
-            what,
-            "the first get's RSFL, DATA and DONE (whole or cut short), then the close (one "
-            "EROR of the server's before it tolerated): the request behind the client's "
-            "EROR is never served",
-            f"after {received} of {size} bytes{' and DONE' if done else ''}: {wrong}",
-            "an EROR received in any state, whatever its code, ends the connection "
-            "(§3.2's last row): a non-fatal code cancels no transfer",
-        )
-        failure.violates = ("APP-3", "ERR-3")
-        raise failure
-    raise ConformanceFailure(f"{what}: more frames than {size} bytes can hold, and no close")
 
 
 def _first_answer(channel: EkeChannel, big: str, size: int, want: bytes) -> int:
@@ -189,12 +111,12 @@ def test_eror_records_crossing_a_get_end_the_connection(
                 )
                 if timing == "pipelined":
                     channel.raw.send_raw(first + b"".join(channel.seal(f) for f in behind))
-                    _judge_rest(channel, big, size, what, rsfl=False, received=0)
+                    _judge_rest(channel, big, size, what, rsfl_seen=False)
                     continue
                 channel.raw.send_raw(first)
                 want = b"RSFL" if timing == "after-rsfl" else b"DATA"
                 received = _first_answer(channel, big, size, want)
                 channel.raw.send_raw(b"".join(channel.seal(f) for f in behind))
-                _judge_rest(channel, big, size, what, rsfl=True, received=received)
+                _judge_rest(channel, big, size, what, rsfl_seen=True, received=received)
             finally:
                 channel.close()
