@@ -16,6 +16,12 @@ characters `<>&` (escaped as `\\u003c` by Go's encoder: still the same string on
 decoded) and a quotation mark — are written into the share (when the target declares it
 on this host) and each is got: RSFL.name equals the request once decoded, and the bytes
 are the file's. One connection. Both profiles.
+
+A second case (round 26) looks for a responder that opens the right file but builds the
+answer's name from a cleaned-up form of it — what a display or log helper does: `strip()`,
+Windows' trimming of trailing dots and spaces, white space collapsed to one blank, Unicode
+blanks (U+00A0, U+2003, U+3000) taken for spaces, or the name lower-cased. Names §3.5
+allows hold all of these; one sits in a sub-directory.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from pathlib import Path
 import pytest
 
 from conformance._wire_fixtures import AppChannel, get_file, require
+from conformance.channel import Channel
 from conformance.target import Target
 from conformance.wire import ConformanceFailure
 
@@ -47,6 +54,22 @@ _CHARACTERS: dict[str, str] = {
 }
 
 
+# id -> a name pattern ({t} the run's tag), valid by §3.5.
+_PATTERNS: dict[str, str] = {
+    "leading-space": " sft-b26-{t}-lead.txt",
+    "trailing-space": "sft-b26-{t}-trail.txt ",
+    "spaces-both-ends": "  sft-b26-{t}-both.txt  ",
+    "double-space-inside": "sft-b26-{t}  two.txt",
+    "trailing-dot": "sft-b26-{t}-dot.",
+    "trailing-dots-and-space": "sft-b26-{t}-dots.. .",
+    "nbsp-at-end": "sft-b26-{t}-nbsp\u00a0",
+    "em-space-at-start": "\u2003sft-b26-{t}-em",
+    "ideographic-space-at-end": "sft-b26-{t}-ideo\u3000",
+    "upper-case": "SFT-B26-{t}-UPPER.TXT",
+    "nested-blanks": "sft-b26-{t}-dir/ inner .txt ",
+}
+
+
 def _share(target: Target) -> Path:
     require(target, "get")
     share = target.share
@@ -58,30 +81,29 @@ def _share(target: Target) -> Path:
 @contextlib.contextmanager
 def _files_in(share: Path, names: list[str]) -> Iterator[dict[str, bytes]]:
     contents: dict[str, bytes] = {}
+    made_dirs: list[Path] = []
     try:
         for name in names:
+            path = share / name
+            if path.parent != share and not path.parent.exists():
+                path.parent.mkdir()
+                made_dirs.append(path.parent)
             data = f"file named {name!r}\n".encode("utf-8", "backslashreplace")
-            (share / name).write_bytes(data)
+            path.write_bytes(data)
             contents[name] = data
         yield contents
     finally:
         for name in names:
             with contextlib.suppress(OSError):
                 (share / name).unlink()
+        for directory in made_dirs:
+            with contextlib.suppress(OSError):
+                directory.rmdir()
 
 
-@pytest.mark.req("APP-GET-7", "APP-GET-2")
-def test_rsfl_names_the_request_whatever_its_characters(
-    target: Target, app_channel: AppChannel
-) -> None:
-    """Files of the share named with characters at a JSON encoder's boundaries: each get's
-    RSFL.name, decoded, is the request's name, and the bytes are the file's."""
-    share = _share(target)
-    tag = uuid.uuid4().hex[:8]
-    names = {
-        kind: f"sft-b18-{tag}-{char}-{i}.txt" for i, (kind, char) in enumerate(_CHARACTERS.items())
-    }
-    channel = app_channel()
+def _echoes_each(channel: Channel, share: Path, names: dict[str, str]) -> None:
+    """Gets each of `names` (id -> name), written into the share, on `channel`: RSFL.name
+    is the request once decoded, and the bytes are the file's."""
     with _files_in(share, list(names.values())) as contents:
         for kind, name in names.items():
             got = get_file(channel, name)
@@ -100,3 +122,28 @@ def test_rsfl_names_the_request_whatever_its_characters(
                     f"APP-GET-2: {kind}: the get of {name!r} returned {len(got.data)} bytes "
                     f"that are not the file's {len(contents[name])}"
                 )
+
+
+@pytest.mark.req("APP-GET-7", "APP-GET-2")
+def test_rsfl_names_the_request_whatever_its_characters(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """Files of the share named with characters at a JSON encoder's boundaries: each get's
+    RSFL.name, decoded, is the request's name, and the bytes are the file's."""
+    share = _share(target)
+    tag = uuid.uuid4().hex[:8]
+    names = {
+        kind: f"sft-b18-{tag}-{char}-{i}.txt" for i, (kind, char) in enumerate(_CHARACTERS.items())
+    }
+    _echoes_each(app_channel(), share, names)
+
+
+@pytest.mark.req("APP-GET-7", "APP-GET-2")
+def test_rsfl_names_the_request_with_its_blanks_dots_and_case(
+    target: Target, app_channel: AppChannel
+) -> None:
+    """Files named with blanks at either end or doubled, trailing dots, Unicode blanks,
+    upper case, one in a sub-directory: each RSFL.name is the request, unchanged."""
+    share = _share(target)
+    tag = uuid.uuid4().hex[:8]
+    _echoes_each(app_channel(), share, {k: p.format(t=tag) for k, p in _PATTERNS.items()})

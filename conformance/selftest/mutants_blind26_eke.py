@@ -42,7 +42,7 @@ surrogate-name-fffd: test_framing.py, once the mutant was made live - its first 
 inert, the reference's schema refusing lone surrogates before the planted decoder), 1 more
 by the whole suite (get-last-chunk-full: test_app_share_files.py), 3 missed. New cases:
 test_eke_eror_code_ranges.py (ERR-4: fourteen unknown codes across HTTP-like ranges with
-non-fatal names, in the channel and before EKE1), test_eke_get_name_edges.py (APP-GET-7:
+non-fatal names, in the channel and before EKE1), test_app_get_name_echo.py (APP-GET-7:
 RSFL.name for names with blanks, dots and case at their edges), test_eke_login_inside_channel
 .py (EKE-SEC-3 / FRM-5: handshake frames inside the channel, EKE2 sealed or clear). Final:
 12 of 12 detected (-k b26eke).
@@ -335,7 +335,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _m(
         "b26eke-rsfl-name-stripped",
         "APP-GET-7",
-        "test_eke_get_name_edges.py",
+        "test_app_get_name_echo.py",
         "L1/L3: the get's RSFL carries the request's name strip()ped (a display cleanup): a"
         " get of ' notes.txt ' is answered RSFL name 'notes.txt'",
         _rsfl_name_stripped,
@@ -391,7 +391,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _m(
         "b26eke-rsfl-name-windows-trim",
         "APP-GET-7",
-        "test_eke_get_name_edges.py",
+        "test_app_get_name_echo.py",
         "(post-blind) the get's RSFL carries the request's name with its trailing dots and"
         " spaces trimmed (Windows' rule for file names)",
         _rsfl_name_windows_trim,
