@@ -1054,6 +1054,91 @@ FAULTS: dict[str, Fault] = {
             "empty/./../length checks never run (L6)"
         ),
     ),
+    # Round 27, helper B204 (foreign pass): L1 thin MUSTs, L2 the assistant's draft, L3
+    # cross-references, L4 interop is not conformance, L5 two faults at once, L6 beyond the
+    # toy sizes.
+    "b27_malformed_eror_ignored": Fault(
+        "ERR-8",
+        "test_framing.py",
+        (
+            "server: an EROR from the client whose payload does not parse or has no integer "
+            "code is logged and skipped as noise; the connection goes on (L3)"
+        ),
+    ),
+    "b27_get_reads_whole_chunks": Fault(
+        "APP-GET-4",
+        "test_app_share_files.py",
+        (
+            "server: a get's read() always asks a whole 256 KiB chunk (\"read stops at EOF "
+            "anyway\"): a file grown since RSFL sends more DATA than announced (L6)"
+        ),
+    ),
+    "b27_payload_recv_waitall": Fault(
+        "FRM-7",
+        "test_eke_handshake_frame_edges.py",
+        (
+            "server: a clear frame's payload read with one recv(MSG_WAITALL): at EOF its short "
+            "count is taken as the payload (L2)"
+        ),
+    ),
+    "b27_client_payload_recv_waitall": Fault(
+        "FRM-7",
+        "test_eke_client_login_cuts.py",
+        (
+            "client: the same channel code: a clear frame's payload short at EOF taken as the "
+            "payload (L4)"
+        ),
+        client=True,
+    ),
+    "b27_nonce_mismatch_message": Fault(
+        "ERR-6",
+        "test_eke_handshake.py",
+        (
+            "server: an EKE3 whose tag verifies but whose Ns differs answered auth_failed with "
+            "the message 'authentication failed: nonce mismatch' (debug-friendly) (L2)"
+        ),
+    ),
+    "b27_client_bye_ends_get": Fault(
+        "APP-BYE-1",
+        "test_eke_client_get_stray_ends.py",
+        (
+            "client: a BYE_ among a get's DATA taken as the server's end: the get judged on "
+            "what came and committed, no unexpected_frame (L3)"
+        ),
+        client=True,
+    ),
+    "b27_user_len_63": Fault(
+        "EKE-PW-1",
+        "test_eke_user_names_invalid.py",
+        (
+            "server: valid_user() written len >= 64 (a char[64] with its NUL in mind): a "
+            "64-byte user name is a malformed EKE1 (L1)"
+        ),
+    ),
+    "b27_unknown_user_unthrottled": Fault(
+        "EKE-THR-1",
+        "test_eke_throttling.py",
+        (
+            "server: the account lookup first, the throttle only for a name that has an "
+            "account (\"no password to guess\"): unknown names are never counted nor "
+            "locked (L5)"
+        ),
+    ),
+    "b27_eke3_retries": Fault(
+        "EKE-SEC-3",
+        "test_eke_eke3_second_guess.py",
+        (
+            "server: after a failed EKE3 the EROR auth_failed is sent but the connection kept "
+            "for up to two more EKE3 (a typo gets another try), the failures counted once (L1)"
+        ),
+    ),    "b27_malformed_eke3_retried": Fault(
+        "EKE-SEC-3",
+        "test_eke_eke3_second_guess.py",
+        (
+            "server: a malformed EKE3 answered bad_frame, then the next EKE3 of the handshake "
+            "read and tested (\"the frame was mangled, let it resend\") (L1, post-blind)"
+        ),
+    ),
 }
 
 _build_lock = threading.Lock()

@@ -263,6 +263,20 @@ int chan_recv(struct chan *ch, struct frame *f, int *err_code)
             *err_code = E_INTERNAL;
             return RX_PROTO;
         }
+        if (FAULTY(F_B27_PAYLOAD_WAITALL) || FAULTY(F_B27_CLIENT_PAYLOAD_WAITALL)) {
+            /* one recv(MSG_WAITALL) "waits for the whole payload"; at EOF it returns
+             * what came, taken as the payload */
+            uint32_t r = 0; /* (emulated byte by byte, under the same deadlines) */
+            while (r < len && (st = read_exact(ch, f->payload + r, 1, 1)) == RX_OK)
+                r++;
+            if (r < len && (st != RX_TRUNCATED || r == 0)) {
+                frame_free(f);
+                return st;
+            }
+            f->len = r;
+            f->payload[r] = 0;
+            return RX_OK;
+        }
         st = read_exact(ch, f->payload, len, 1);
         if (st != RX_OK) {
             frame_free(f);

@@ -479,6 +479,10 @@ static int do_get(struct chan *ch, const char *name, const char *out, int force)
             }
             goto out;
         }
+        if (FAULTY(F_B27_CLIENT_BYE_ENDS_GET) && strcmp(f.type, "BYE_") == 0) {
+            eof_commit = 1; /* "the server says it is done": judged on what came */
+            break;
+        }
         if (FAULTY(F_I18_CLIENT_UNKNOWN_TYPE) && !i18_defined_type(f.type)) {
             frame_free(&f); /* "a newer server's frame: not ours to judge" */
             continue;

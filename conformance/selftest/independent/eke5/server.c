@@ -228,7 +228,7 @@ static int load_secret(void)
 /* EKE-PW-1: 1-64 bytes of UTF-8, no control character (C0, DEL, C1) */
 static int valid_user(const char *u, size_t len)
 {
-    if (len == 0 || len > 64)
+    if (len == 0 || (FAULTY(F_B27_USER_LEN_63) ? len >= 64 : len > 64))
         return 0;
     const unsigned char *s = (const unsigned char *)u;
     for (size_t i = 0; i < len; i++) {
@@ -238,6 +238,15 @@ static int valid_user(const char *u, size_t len)
             return 0;
     }
     return 1;
+}
+
+/* F_B27_UNKNOWN_UNTHROTTLED: does the name have an account? */
+static int b27_user_known(const char *u, size_t len)
+{
+    for (size_t i = 0; i < g_naccounts; i++)
+        if (g_accounts[i].ulen == len && memcmp(g_accounts[i].user, u, len) == 0)
+            return 1;
+    return 0;
 }
 
 static void user_pw(const char *u, size_t len, uint8_t pw[32])
@@ -331,7 +340,9 @@ static int handshake(struct conn *c, struct chan *ch)
         pthread_mutex_lock(user_mu);
     }
     long long retry = 0;
-    int tr = throttle_begin(user_key, c->addr, &retry);
+    /* F_B27_UNKNOWN_UNTHROTTLED: "an unknown name has no password to guess" */
+    int b27_skip = FAULTY(F_B27_UNKNOWN_UNTHROTTLED) && !b27_user_known(user, ulen);
+    int tr = b27_skip ? TH_OK : throttle_begin(user_key, c->addr, &retry);
     if (tr == TH_THROTTLED) {
         logf_("throttled: user %s address %s", user_key, c->addr);
         chan_send_error(ch, E_THROTTLED, "too many failed logins", retry);
@@ -341,7 +352,7 @@ static int handshake(struct conn *c, struct chan *ch)
         chan_send_error(ch, E_BUSY, "too many logins in progress", retry);
         goto out;
     }
-    pending = 1;
+    pending = !b27_skip;
     user_pw(user, ulen, pw);
     int x_invalid = 0;
     if (feistel(pw, a, xp, 1) != 0)
@@ -408,6 +419,8 @@ static int handshake(struct conn *c, struct chan *ch)
     j = NULL;
     frame_free(&f);
 
+    int b27_tries = 0;
+eke3_again:
     st = chan_recv(ch, &f, &code);
     if (st != RX_OK) {
         answer_rx_error(ch, st, code);
@@ -433,6 +446,12 @@ static int handshake(struct conn *c, struct chan *ch)
         if (FAULTY(F_R2_MALFORMED_EKE3_FORGIVEN))
             eke3_seen = 0, success = 2; /* "not a guess": released uncounted */
         chan_send_error(ch, E_BAD_FRAME, "malformed EKE3", -1);
+        if (FAULTY(F_B27_MALFORMED_EKE3_RETRIED) && ++b27_tries < 3) { /* "a mangled frame" */
+            json_decref(j);
+            j = NULL;
+            frame_free(&f);
+            goto eke3_again;
+        }
         goto out;
     }
     memcpy(ad, "EKE3", 4);
@@ -441,10 +460,21 @@ static int handshake(struct conn *c, struct chan *ch)
                  : gcm_open(keys.kcc, n3, c3, sizeof c3, ad, sizeof ad, pt3) == 0;
     ok &= CRYPTO_memcmp(pt3 + 32, FAULTY(F_STATIC_NS) ? g_session_ns : ns,
                         FAULTY(F_NS_SHORT_MEMCMP) ? 16 : 32) == 0;
+    int b27_tag_ok = FAULTY(F_B27_NONCE_MISMATCH_MESSAGE) &&
+                     gcm_open(keys.kcc, n3, c3, sizeof c3, ad, sizeof ad, pt3) == 0;
     ok &= !x_invalid;
     if (!ok) {
         logf_("auth failure: user %s address %s", user_key, c->addr);
-        chan_send_error(ch, E_AUTH_FAILED, "authentication failed", -1);
+        chan_send_error(ch, E_AUTH_FAILED,
+                        b27_tag_ok ? "authentication failed: nonce mismatch"
+                                   : "authentication failed",
+                        -1);
+        if (FAULTY(F_B27_EKE3_RETRIES) && ++b27_tries < 3) { /* "a typo gets another try" */
+            json_decref(j);
+            j = NULL;
+            frame_free(&f);
+            goto eke3_again;
+        }
         if (FAULTY(F_I14_AUTH_FAIL_PENDING_KEPT)) {
             throttle_fail_keep_pending(user_key, c->addr); /* counted, slot not released */
             pending = 0;
@@ -649,6 +679,8 @@ static int do_get(struct chan *ch, json_t *req)
     int rc = 0;
     while (buf != NULL && sent < size) {
         size_t want = size - sent < chunk ? (size_t)(size - sent) : chunk;
+        if (FAULTY(F_B27_GET_WHOLE_CHUNKS))
+            want = chunk; /* "read() stops at the end of the file anyway" */
         ssize_t r = read(fd, buf, want);
         if (r < 0 && errno == EINTR)
             continue;
@@ -1000,6 +1032,18 @@ static void app_loop(struct chan *ch)
         if (FAULTY(F_I26_IDLE_FROM_REQUEST)) /* the deadline of the next read, fixed now */
             ch->deadline = now_mono() + cfg.idle_timeout;
         if (strcmp(t, "EROR") == 0) {
+            if (FAULTY(F_B27_MALFORMED_EROR_IGNORED)) { /* "not an error we can read: noise" */
+                int ec = 0;
+                uint64_t c = 0;
+                json_t *ej = parse_control(&f, &ec);
+                int readable = ej != NULL && get_uint(ej, "code", &c) == 0;
+                json_decref(ej);
+                if (!readable) {
+                    logf_("malformed EROR from the peer ignored");
+                    frame_free(&f);
+                    continue;
+                }
+            }
             frame_free(&f);
             break;
         }
