@@ -47,6 +47,7 @@ _EKE_EXTRA = (
     "test_legacy_eke0_client_open_server.py",
     "test_legacy_eke0_name_lengths.py",  # session 26
     "test_legacy_eke0_key_digits.py",  # session 26
+    "test_legacy_eke0_client_large_files.py",  # round 27
 )
 _PKI_EXTRA = (
     "test_legacy_pem.py",
@@ -86,6 +87,7 @@ _PKI_EXTRA = (
     "test_legacy_pki0_name_case.py",
     "test_legacy_pki0_lying_lengths.py",
     "test_legacy_pki0_one_file_per_connection.py",  # session 26
+    "test_legacy_pki0_large_files.py",  # round 27
 )
 
 

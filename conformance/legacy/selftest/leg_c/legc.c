@@ -208,6 +208,18 @@ static const struct fault_row FAULTS[] = {
     {"eke-b17-pw-strcmp-nul", "FAIL LEG-EKE-FMT-3", "[5] server: the password compared with strcmp after m[n] = 0: a password followed by NUL and anything is accepted"},
     {"ca-b17-json-unicode-literal", "FAIL LEG-CA-FMT-2", "[5] CA: \\u escapes in JSON strings kept literally: an alias or password written with them is another string"},
     {"eke-b17-conn-logins-3", "FAIL LEG-EKE-FMT-3", "[6] server: a connection closed after its third completed session (\"a client does not need more\")"},
+    /* round 27, b27 (blind; lens in brackets: 1 thin MUSTs, 2 the assistant's draft, 3
+       cross-references, 4 interop is not conformance, 5 two faults at once, 6 beyond the
+       toy sizes) */
+    {"eke-b27-iv-ascii-zeros", "FAIL LEG-EKE-FMT-4", "[3,4] server and client: the IV is 16 ASCII '0' (read like pw39's \"0\" padding), not 16 zero bytes"},
+    {"ca-b27-cred-alias-member", "FAIL LEG-CA-FMT-2", "[4] CA and enrolment: CRED's member is \"alias\" (the CLI's word), not \"name\""},
+    {"pki-b27-file-64k", "FAIL LEG-PKI-FMT-6", "[6] responder: the file read into one 64 KiB buffer, then cut in pieces: a larger file is cut at 65536 bytes"},
+    {"pki-b27-refuse-ca-true", "EVIDENCE LEG-PKI-3", "[1] responder: a SECE certificate with CA:TRUE refused (X509_check_ca); dates, EKU and revocation still unchecked"},
+    {"eke-b27-client-file-8k", "FAIL LEG-EKE-FMT-1", "[6] client: the file read with read_exact through the 8 KiB connection buffer: a file over 8 KiB is never received"},
+    {"ca-b27-cred-buffer-128", "FAIL LEG-CA-FMT-2", "[6] CA: the decrypted credentials in a char[128]: a CRED over 127 bytes (long alias or password) is 400"},
+    {"eke-b27-client-file-64k", "FAIL LEG-EKE-FMT-1", "[6] (post-blind) client: the file kept in a static 64 KiB array: a longer announced file is refused (\"file too long\")"},
+    {"eke-b27-g-one-byte", "FAIL LEG-EKE-FMT-3", "[2] server: message 7 read as one byte (\"ASCII(g)\", g = 2 in the SPEC): a g of two digits leaves one for message 9"},
+    {"ca-b27-pem-trimmed", "FAIL LEG-CA-FMT-2", "[3] CA: the answered PEM trimmed of its final newline (\"body PEM(certificate)\" read without 7's PEM(x))"},
     {NULL, NULL, NULL},
 };
 
@@ -438,6 +450,7 @@ static int read_literal(conn_t *c, const char *lit) {
 static int aes_cbc(const unsigned char key[32], int keylen, const unsigned char *in, size_t len,
                    unsigned char *out, int enc) {
     unsigned char iv[16] = {0};
+    if (fault("eke-b27-iv-ascii-zeros")) memset(iv, '0', sizeof iv); /* "16 zero bytes" */
     const EVP_CIPHER *cipher;
     cipher = keylen == 16 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
@@ -621,7 +634,8 @@ state_p:
         if (cached_p) BN_copy(p, cached_p); else cached_p = BN_dup(p);
     }
     if (ack(c->fd, "pAck") != 0) goto fail_p;
-    n = read_msg(c, m, 1024); /* 7: g */
+    n = fault("eke-b27-g-one-byte") ? (read_exact(c, m, 1) == 0 ? 1 : 0) /* "g is a digit" */
+                                     : read_msg(c, m, 1024); /* 7: g */
     BIGNUM *g = n > 0 ? parse_dec(m, (size_t)n) : NULL;
     if (!g) goto fail_p;
     if (ack(c->fd, "gAck") != 0) goto fail_g;
@@ -869,6 +883,7 @@ static int eke_get(int argc, char **argv) {
     m[n] = 0;
     size_t flen = (size_t)strtoull((char *)m, NULL, 10);
     if (flen > (1u << 30)) die("file too long");
+    if (fault("eke-b27-client-file-64k") && flen > 65536) die("file too long"); /* static buf[65536] */
     if (csend(fd, "LnACK", 5) != 0 || read_literal(c, "ok") != 0) die("no ok");
     unsigned char *file = malloc(flen + 1);
     size_t got = 0;
@@ -880,7 +895,10 @@ static int eke_get(int argc, char **argv) {
         tmpf = fopen(tmpname, "wb");
         if (!tmpf) die("cannot write %s", tmpname);
     }
-    while (fault("eke-b17-client-loop-le") ? got <= flen : got < flen) {
+    if (fault("eke-b27-client-file-8k") && flen > 0) { /* "the file is a fixed-length message" */
+        if (read_exact(c, file, flen) != 0) partial = 1; else got = flen;
+    }
+    while (!fault("eke-b27-client-file-8k") && (fault("eke-b17-client-loop-le") ? got <= flen : got < flen)) {
         if (c->len == 0 && conn_fill(c) <= 0) {
             partial = 1;
             break;
@@ -1119,6 +1137,7 @@ static void *pki_conn(void *arg) {
         }
         BIO_free(b);
     }
+    if (trusted && fault("pki-b27-refuse-ca-true") && X509_check_ca(peer) != 0) trusted = 0; /* a peer is no CA */
     free(pl);
     pl = NULL;
     if (!trusted) {
@@ -1188,6 +1207,18 @@ rqfl:
     }
     f = fopen(path, "rb");
     if (!f) goto out;
+    if (fault("pki-b27-file-64k")) { /* "read the file, then cut it in pieces" */
+        static __thread unsigned char whole[65536];
+        size_t total = fread(whole, 1, sizeof whole, f);
+        for (size_t off = 0; off < total; off += 100) {
+            size_t use = total - off < 100 ? total - off : 100;
+            unsigned char enc64[512];
+            size_t el = sizeof enc64;
+            if (oaep(peer_key, whole + off, use, enc64, &el, 1, 0) != 0) break;
+            if (send_frame(fd, "RSFL", enc64, el) != 0) break;
+        }
+        goto out;
+    }
     unsigned char buf[128], enc[512];
     size_t piece = fault("pki-piece-sizeof-buf") ? sizeof buf : 100;
     for (;;) {
@@ -1741,11 +1772,11 @@ static void ca_verify(struct ca *ca, int fd, const char *body) {
     EVP_PKEY *pub = NULL;
     if (json_two(body, "payload", &payload, "public_key", &public_key) != 0) goto bad;
     unsigned char sealed[1024], cred[1024];
-    size_t sl, crl = sizeof cred - 1;
+    size_t sl, crl = (fault("ca-b27-cred-buffer-128") ? 128 : sizeof cred) - 1; /* char cred[128] */
     if (b64_decode(payload, sealed, sizeof sealed, &sl) != 0) goto bad;
     if (oaep(ca->key, sealed, sl, cred, &crl, 0, fault("ca-oaep-sha1")) != 0) goto bad;
     cred[crl] = 0;
-    if (memchr(cred, 0, crl) || json_two((char *)cred, "name", &name, "password", &password) != 0) goto bad;
+    if (memchr(cred, 0, crl) || json_two((char *)cred, fault("ca-b27-cred-alias-member") ? "alias" : "name", &name, "password", &password) != 0) goto bad;
     BIO *b = BIO_new_mem_buf(public_key, -1);
     if (fault("ca-pkcs1-public-key")) {
         unsigned char *der = NULL;
@@ -1818,6 +1849,8 @@ static void ca_verify(struct ca *ca, int fd, const char *body) {
     } else if (early) {
         send_all(fd, pem, cl);
     } else {
+        if (fault("ca-b27-pem-trimmed")) /* "the PEM text" */
+            while (cl > 0 && (pem[cl - 1] == '\n' || pem[cl - 1] == '\r')) cl--;
         if (fault("ca-r12b-body-nul")) {
             pem = realloc(pem, cl + 1);
             pem[cl++] = 0;
@@ -2021,7 +2054,8 @@ static int enroll(int argc, char **argv) {
     if (!key) die("key generation failed");
     char *ename = json_escape(alias), *epw = json_escape(password);
     char *cred = malloc(strlen(ename) + strlen(epw) + 40);
-    sprintf(cred, "{\"name\": %s, \"password\": %s}", ename, epw);
+    sprintf(cred, fault("ca-b27-cred-alias-member") ? "{\"alias\": %s, \"password\": %s}"
+                                                    : "{\"name\": %s, \"password\": %s}", ename, epw);
     unsigned char sealed[512];
     size_t sl = sizeof sealed;
     if (oaep(X509_get0_pubkey(root), (unsigned char *)cred, strlen(cred), sealed, &sl, 1, 0) != 0)
