@@ -38,6 +38,7 @@ __all__ = [
     "ERROR_NAMES",
     "FATAL_CODES",
     "DEFAULT_TIMEOUT",
+    "json_equal",
     "FATAL_CLOSE_WITHIN",
     "set_close_allowance",
     "frame_bytes",
@@ -373,6 +374,29 @@ class Expectation:
         return [*other, self]
 
 
+def json_equal(got: Any, expected: Any) -> bool:
+    """`got == expected` as JSON values: of the same JSON type too. Python's `==` says
+    `True == 1` and `1 == 1.0`, so an `"accept": 1` would pass for `"accept": true` and a
+    `"size": 2.0` for `2`; a peer that sends the wrong type breaks §3.1's payloads."""
+    if isinstance(expected, bool) or isinstance(got, bool):
+        return type(got) is type(expected) and got == expected
+    if isinstance(expected, int):
+        return type(got) is int and got == expected
+    if isinstance(expected, Mapping):
+        return (
+            isinstance(got, Mapping)
+            and got.keys() == expected.keys()
+            and all(json_equal(got[k], expected[k]) for k in expected)
+        )
+    if isinstance(expected, (list, tuple)):
+        return (
+            isinstance(got, list)
+            and len(got) == len(expected)
+            and all(json_equal(a, b) for a, b in zip(got, expected, strict=True))
+        )
+    return type(got) is type(expected) and got == expected
+
+
 @dataclass(frozen=True)
 class ExpectFrame(Expectation):
     """A frame of the given type; `where` optionally checks the parsed control object."""
@@ -386,7 +410,9 @@ class ExpectFrame(Expectation):
         if self.members is None:
             return True
         obj = event.json()
-        return obj is not None and all(obj.get(k) == v for k, v in self.members.items())
+        return obj is not None and all(
+            k in obj and json_equal(obj[k], v) for k, v in self.members.items()
+        )
 
     def describe(self) -> str:
         label = as_type(self.type).decode("latin-1")
