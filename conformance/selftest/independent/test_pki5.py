@@ -551,6 +551,50 @@ FAULT_CASES = (
         ),
         "one static final-name buffer for every session",
     ),
+    # Round 27, foreign pass (helper B206): lenses L1-L6 of round 27.
+    FaultCase("b27_type_isalnum", "FRM-2", ("test_framing.py",), "(L1) isalnum type check"),
+    FaultCase(
+        "b27_malformed_eror_ignored", "ERR-8", ("test_framing.py",), "(L2) malformed EROR ignored"
+    ),
+    FaultCase(
+        "b27_open_before_allow_check",
+        "PKI-ID-3",
+        ("test_pki_identity.py",),
+        "(L5) not_found before the allow list",
+    ),
+    FaultCase(
+        "b27_partial_prefix_on_whole_name",
+        "APP-NAME-9",
+        ("test_app_reserved_names.py",),
+        "(L3) reserved prefix on the whole name",
+    ),
+    FaultCase(
+        "b27_component_len_in_chars",
+        "APP-NAME-1",
+        ("test_app_names.py",),
+        "(L6) component in characters",
+    ),
+    FaultCase(
+        "b27_client_bye_after_soft_eror",
+        "ERR-4",
+        ("test_pki_client_unknown_receipt_codes.py",),
+        "(L2) BYE_ after an unknown code",
+        client=True,
+    ),
+    FaultCase(
+        "b27_client_control_limit_first_answer",
+        "FRM-8",
+        ("test_pki_client_control_limits_mid_get.py",),
+        "(L3) control limit on the first answer only",
+        client=True,
+    ),
+    FaultCase(
+        "b27_client_bye_by_eror_name",
+        "ERR-4",
+        ("test_pki_client_unknown_receipt_codes.py",),
+        "(post-blind, L2) the EROR's name decides",
+        client=True,
+    ),
 )
 
 

@@ -118,7 +118,15 @@
     FAULT(F_R4_TEMP_BEFORE_EXISTS, "r4_temp_before_exists_check", "APP-STORE-3", "lens 5: the put's temporary file is created before the too_large/exists checks and left behind on refusal") \
     FAULT(F_R4_EXISTS_ACCESS, "r4_exists_by_faccessat", "APP-PUT-3", "lens 6: exists tested with faccessat(F_OK), which follows links: a dangling link in the inbox is accepted at PUTF") \
     FAULT(F_R4_ACTIVE_IN_THREAD, "r4_active_counted_in_thread", "LIM-4", "lens 6: g_active++ done by the connection thread when it starts, not by the accept loop under the lock") \
-    FAULT(F_R4_STATIC_FINAL_NAME, "r4_static_final_name", "APP-PUT-2", "lens 6: the put's final name kept in one static buffer: concurrent puts store under the last PUTF's name")
+    FAULT(F_R4_STATIC_FINAL_NAME, "r4_static_final_name", "APP-PUT-2", "lens 6: the put's final name kept in one static buffer: concurrent puts store under the last PUTF's name") \
+    FAULT(F_B27_TYPE_ISALNUM, "b27_type_isalnum", "FRM-2", "(L1) the type bytes checked with isalnum() || '_': a lower-case byte passes and the frame is an unknown type (unexpected_frame)") \
+    FAULT(F_B27_MALFORMED_EROR_IGNORED, "b27_malformed_eror_ignored", "ERR-8", "(L2) the responder parses a received EROR and ignores it when it has no integer code (\"noise\"): the connection goes on") \
+    FAULT(F_B27_OPEN_BEFORE_ALLOW, "b27_open_before_allow_check", "PKI-ID-3", "(L5) do_get opens the file before the allow-list test: a missing file is answered not_found (non-fatal, connection kept) to an initiator not on the list") \
+    FAULT(F_B27_PARTIAL_PREFIX_WHOLE, "b27_partial_prefix_on_whole_name", "APP-NAME-9", "(L3) the reserved .sft-partial- prefix tested on the whole name, not its last component: dir/.sft-partial-x is stored") \
+    FAULT(F_B27_COMPONENT_CHARS, "b27_component_len_in_chars", "APP-NAME-1", "(L6) the 255 limit of a component counted in characters, not UTF-8 bytes: a 600-byte component of 200 euro signs is accepted at PUTF") \
+    FAULT(F_B27_CLIENT_BYE_AFTER_SOFT, "b27_client_bye_after_soft_eror", "ERR-4", "(L2) the initiator sends BYE_ after an EROR whose code is not in its list of fatal codes: an unknown code is taken as non-fatal") \
+    FAULT(F_B27_CLIENT_CONTROL_LIMIT_ANSWER, "b27_client_control_limit_first_answer", "FRM-8", "(L3) the initiator applies the 65536-byte control limit to the answer to its request only: a DONE or EROR of up to 1 MiB during the get is read and acted on") \
+    FAULT(F_B27_CLIENT_BYE_BY_NAME, "b27_client_bye_by_eror_name", "ERR-4", "(post-blind, L2) the initiator reads the EROR's name, not its code: a name of a non-fatal code (exists, not_found) is a refusal, answered BYE_ before the close")
 
 #define PKI5_FAULT_ENUM(e, name, req, line) e,
 enum pki5_fault { PKI5_FAULT_TABLE(PKI5_FAULT_ENUM) F_COUNT };

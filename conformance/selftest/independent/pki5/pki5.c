@@ -58,6 +58,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -694,6 +695,10 @@ static bool type_ok(const unsigned char t[4])
 {
     for (int i = 0; i < 4; i++) {
         unsigned char ch = t[i];
+        if (fault(F_B27_TYPE_ISALNUM)) { /* "letters, digits and _" */
+            if (!(isalnum(ch) || ch == '_')) return false;
+            continue;
+        }
         if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_')) return false;
     }
     return true;
@@ -818,10 +823,12 @@ static int check_name(const char *s, size_t len)
     if (fault(F_NAME_DOTDOT_PREFIX)) {
         if (len >= 3 && memcmp(s, "../", 3) == 0) return E_FORBIDDEN;
     }
-    size_t start = 0;
+    size_t start = 0, chars = 0;
     for (size_t i = 0; i <= len; i++) {
         if (i == len || s[i] == '/') {
             size_t cl = i - start;
+            if (fault(F_B27_COMPONENT_CHARS) && cl > 255 && chars <= 255) cl = chars; /* "255 characters" */
+            chars = 0;
             if ((cl == 0 && !fault(F_R2_EMPTY_COMPONENT)) || cl > 255) return E_FORBIDDEN;
             if (cl == 1 && s[start] == '.' && !fault(F_R2_DOT_ALLOWED)) return E_FORBIDDEN;
             if (!fault(F_NAME_DOTDOT_PREFIX) && cl == 2 && s[start] == '.' && s[start + 1] == '.')
@@ -830,6 +837,7 @@ static int check_name(const char *s, size_t len)
             continue;
         }
         unsigned char ch = (unsigned char)s[i];
+        if ((ch & 0xc0) != 0x80) chars++;
         if (ch < 0x20 || ch == 0x7f || (ch == '\\' && !fault(F_R2_BACKSLASH_ALLOWED))) return E_FORBIDDEN;
         if (fault(F_R4_C1_ON_BYTES) && ch >= 0x80 && ch <= 0x9f) return E_FORBIDDEN;
     }
@@ -1099,6 +1107,12 @@ static bool do_get(struct session *s, json_t *req)
     size_t nlen;
     if (!get_string(req, "name", &name, &nlen)) return fatal(s, E_BAD_FRAME, "RQFL needs a string name");
     if (fault(F_NAME_STRLEN)) nlen = strlen(name);
+    if (fault(F_B27_OPEN_BEFORE_ALLOW) && !s->allowed && check_name(name, nlen) == 0) {
+        /* "look the file up first, then decide who may have it" */
+        int probe = open_in_share(g_share_fd, name);
+        if (probe == -E_NOT_FOUND) return send_error(&s->c, E_NOT_FOUND, "no such file", cfg.idle_timeout) == IO_OK;
+        if (probe >= 0) close(probe);
+    }
     if (!s->allowed && !fault(F_ALLOW_PUT_ONLY)) {
         send_error(&s->c, E_FORBIDDEN, "not authorised", cfg.idle_timeout);
         return false;
@@ -1174,7 +1188,7 @@ static bool do_put(struct session *s, json_t *req)
     if (check_name(name, nlen) != 0)
         return send_error(&s->c, E_FORBIDDEN, "name refused", cfg.idle_timeout) == IO_OK;
     const char *base = last_component(name);
-    if (strncmp(base, PARTIAL_PREFIX, strlen(PARTIAL_PREFIX)) == 0)
+    if (strncmp(fault(F_B27_PARTIAL_PREFIX_WHOLE) ? name : base, PARTIAL_PREFIX, strlen(PARTIAL_PREFIX)) == 0)
         return send_error(&s->c, E_FORBIDDEN, "reserved name", cfg.idle_timeout) == IO_OK;
     char tmpname[64];
     int slot = -1, fd = -1;
@@ -1326,6 +1340,13 @@ static bool serve_frame(struct session *s)
     if (is_data) return do_data(s, len);
     static _Thread_local unsigned char payload[CONTROL_MAX];
     if (tls_read_exact(&s->c, payload, len, cfg.idle_timeout, false) != IO_OK) { put_abort(s); return false; }
+    if (is_eror && fault(F_B27_MALFORMED_EROR_IGNORED)) { /* "an EROR without a code is noise" */
+        json_t *e = parse_control(payload, len);
+        unsigned long long ecode;
+        bool wellformed = e && get_uint(e, "code", &ecode);
+        json_decref(e);
+        if (!wellformed) return true;
+    }
     if (is_eror) { put_abort(s); return false; } /* any EROR ends the connection */
     json_t *o = parse_control(payload, len);
     if (!o) return fatal(s, E_BAD_FRAME, "malformed control payload");
@@ -1648,6 +1669,9 @@ static bool client_connect(struct conn *c, const struct target *t, SSL_CTX *ctx)
     return true;
 }
 
+/* F_B27_CLIENT_CONTROL_LIMIT_ANSWER: set once a get's DATA may come ("the buffer holds 1 MiB now"). */
+static bool g_client_in_transfer;
+
 /* Read one frame fully (control payloads only; DATA payloads are returned too, up to 1 MiB). */
 struct frame { char type[5]; uint32_t len; unsigned char *payload; };
 
@@ -1664,7 +1688,8 @@ static int client_read_frame(struct conn *c, struct frame *f, unsigned char *buf
     if (f->len > cfg.frame_limit) return -E_FRAME_TOO_LARGE - 100;
     if (!type_known(hdr)) return -E_UNEXPECTED - 100;
     bool is_data = strcmp(f->type, "DATA") == 0;
-    if (!is_data && f->len > CONTROL_MAX) return -E_FRAME_TOO_LARGE - 100;
+    if (!is_data && f->len > CONTROL_MAX && !(fault(F_B27_CLIENT_CONTROL_LIMIT_ANSWER) && g_client_in_transfer))
+        return -E_FRAME_TOO_LARGE - 100;
     if (is_data && ((f->len == 0 && !fault(F_R2_CLIENT_EMPTY_DATA)) || f->len > DATA_MAX)) return -E_BAD_FRAME - 100;
     return IO_OK;
 }
@@ -1681,11 +1706,25 @@ static int report_eror(struct conn *c, const unsigned char *payload, uint32_t le
 {
     json_t *o = parse_control(payload, len);
     unsigned long long code = 0;
-    if (o && get_uint(o, "code", &code))
+    bool parsed = o && get_uint(o, "code", &code);
+    const char *ename = o ? json_string_value(json_object_get(o, "name")) : NULL;
+    bool soft_name = ename && (strcmp(ename, "exists") == 0 || strcmp(ename, "not_found") == 0 ||
+                               strcmp(ename, "forbidden") == 0 || strcmp(ename, "too_large") == 0 ||
+                               strcmp(ename, "unsupported") == 0);
+    if (parsed)
         logmsg("the responder answered %s (%llu)", err_name((int)code), code);
     else
         logmsg("the responder sent a malformed EROR");
+    if (fault(F_B27_CLIENT_BYE_BY_NAME) && soft_name) /* "a refusal: end it politely" */
+        send_frame(c, "BYE_", "{}", 2, cfg.idle_timeout);
     json_decref(o);
+    if (parsed && fault(F_B27_CLIENT_BYE_AFTER_SOFT)) {
+        /* a refusal leaves the connection idle: end it politely. The fatal codes, listed. */
+        bool listed_fatal = code == E_BAD_FRAME || code == E_FRAME_TOO_LARGE || code == E_UNEXPECTED ||
+                            code == E_AUTH_FAILED || code == E_INTEGRITY || code == E_BUSY ||
+                            code == E_TIMEOUT || code == E_INTERNAL || code == E_THROTTLED;
+        if (!listed_fatal) send_frame(c, "BYE_", "{}", 2, cfg.idle_timeout);
+    }
     conn_close(c, true);
     return 1;
 }
@@ -1814,6 +1853,7 @@ static int cmd_get(const char *spec, const char *name, const char *out)
     EVP_DigestInit_ex(md, EVP_sha256(), NULL);
     unsigned long long got = 0;
     int rc = 1;
+    g_client_in_transfer = true;
     for (;;) {
         r = client_read_frame(&c, &f, buf);
         if (r <= -100) { client_fail(&c, -r - 100, "malformed frame from the responder"); break; }
