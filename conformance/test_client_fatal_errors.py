@@ -5,10 +5,10 @@ RQFL with an `EROR`: a fatal code the table lists, a code it does not list (0, 1
 65 536: `internal`, ERR-4), or a fatal code under the `name` of a non-fatal one (a client
 acts on `code` only, ERR-1). Then it sends nothing and keeps the connection open. The
 client must fail the get (non-zero exit, nothing kept) and close within PROMPT_CLOSE
-seconds without waiting for the suite (ERR-3). A `BYE_` on the way out is allowed (the
-spec does not forbid it), but a client that waits for its echo, or for anything, took the
-error for a refusal it could continue from — the bug of mapping an unknown code, or a
-name, to a non-fatal code.
+seconds without waiting for the suite (ERR-3), sending nothing more — not a `BYE_`
+(ERR-3: after a fatal `EROR`, in any state, an initiator sends nothing more). A client
+that says goodbye, or waits for anything, took the error for a refusal it could continue
+from — the bug of mapping an unknown code, or a name, to a non-fatal code.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def _watch(recv: Callable[[float], Event]) -> Ending:
 
 
 def _judge_ending(ending: Ending, label: str, code: int, where: str = "answering the RQFL") -> None:
-    if ending.closed:
+    if ending.closed and not ending.frames:
         return
     why = "the code is fatal"
     if code not in range(1, 15):
@@ -100,10 +100,15 @@ def _judge_ending(ending: Ending, label: str, code: int, where: str = "answering
     if label.endswith("-named-not_found"):
         why += "; the `name` (not_found) is for people, the client acts on `code`"
     sent = f" after sending {', '.join(ending.frames)}" if ending.frames else ""
+    seen = (
+        f"it closed{sent}" if ending.closed
+        else f"the connection was still open {PROMPT_CLOSE:g} s later{sent}"
+    )
     failure = ConformanceFailure.evidence(
         f"{'/'.join(_requirements(label))}: EROR code {code} ({label}) {where}",
-        f"the client closes within {PROMPT_CLOSE:g} s without waiting for the suite ({why})",
-        f"the connection was still open {PROMPT_CLOSE:g} s later{sent}",
+        f"the client closes within {PROMPT_CLOSE:g} s without waiting for the suite, and "
+        f"sends nothing more ({why})",
+        seen,
         "a client that waits after a fatal error took it for a refusal it could continue from",
     )
     failure.violates = _requirements(label)

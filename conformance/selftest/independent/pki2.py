@@ -2150,7 +2150,9 @@ async def serve(args: argparse.Namespace) -> int:
 
 
 class TransferFailed(Exception):
-    pass
+    def __init__(self, message: str, fatal: bool = False) -> None:
+        super().__init__(message)
+        self.fatal = fatal  # the responder's EROR was fatal: the connection is over
 
 
 class _NonFatalUnknown(TransferFailed):
@@ -2271,7 +2273,9 @@ class Initiator:
         if code not in ErrorCode._value2member_map_ and _fault("initiator-unknown-code-nonfatal"):
             return _NonFatalUnknown(f"responder answered code {code}")
         known = ErrorCode(code) if code in ErrorCode._value2member_map_ else ErrorCode.INTERNAL
-        return TransferFailed(f"responder answered {known.wire_name}: {body.get('message')!r}")
+        return TransferFailed(
+            f"responder answered {known.wire_name}: {body.get('message')!r}", fatal=known.fatal
+        )
 
     async def run(self, step: Callable[[], Any]) -> int:
         try:
@@ -2367,8 +2371,8 @@ async def run_get(args: argparse.Namespace) -> int:
                     await channel.recv_exact(HEADER_LENGTH, initiator.timeout)
                 except (TimeoutError, ConnectionEnded):
                     pass
-            if not _fault("initiator-abort-after-error"):
-                await initiator.bye()
+            if not _fault("initiator-abort-after-error") and not failure.fatal:
+                await initiator.bye()  # ERR-3: after a fatal EROR nothing more, not a BYE_
             raise failure
         answered_name = member_str(body, "name")
         size = member_int(body, "size")
@@ -2511,7 +2515,8 @@ async def run_put(args: argparse.Namespace) -> int:
         body = await initiator.read_control(length)
         if kind == "EROR":
             failure = initiator.refused(body)
-            await initiator.bye()
+            if not failure.fatal:
+                await initiator.bye()  # ERR-3: after a fatal EROR nothing more, not a BYE_
             raise failure
         accept = body.get("accept")
         accepted = accept is True or (_fault("initiator-accept-truthy") and bool(accept))
