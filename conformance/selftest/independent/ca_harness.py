@@ -164,6 +164,10 @@ CA_FILES = (
     "test_ca_failure_answers_dump_nothing.py",  # B186 (round 26)
     "test_ca_batched_logins.py",  # B186 (round 26)
     "test_ca_request_members_ignored.py",  # B186 (round 26)
+    "test_ca_parser_errors_no_dump.py",  # B203 (round 27): ERR-6, a bad CSR's answer
+    "test_ca_log_refusals_no_password.py",  # B203 (round 27): CA-ENR-5, refusals' log lines
+    "test_ca_revoked_login_any_csr.py",  # B203 (round 27): CA-ENR-11, whatever the CSR
+    "test_ca_crl_many_revocations.py",  # B203 (round 27): CA-ENR-8, 130 revocations (slow)
 )
 
 # The CA under test, like a peer under test: its process and its target file.
