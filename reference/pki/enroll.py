@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
@@ -186,6 +187,10 @@ def enroll(
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise EnrollError("the CA answered with something that is not a certificate") from None
     # Do not trust the answer blindly: it must be ours, for our alias, from our root.
+    try:  # a key kind `cryptography` does not know is not ours, never a traceback (ERR-6)
+        cert.public_key()
+    except UnsupportedAlgorithm:
+        raise EnrollError("the CA returned a certificate for another key") from None
     if cert.public_key() != key.public_key():
         raise EnrollError("the CA returned a certificate for another key")
     names = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]

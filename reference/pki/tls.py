@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Final
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -269,6 +270,12 @@ def check_crl(crl_der: bytes, root_pem: bytes, *, now: dt.datetime | None = None
 def _check_algorithms(cert: x509.Certificate, alias: str) -> None:
     """PKI-CERT-9: SHA-256 signature, ECDSA P-256 or RSA >= 2048 key, whatever OpenSSL's
     configured security level (a system at level 0 or 1 accepts SHA-1 or RSA-1024)."""
+    try:  # a kind `cryptography` does not know is refused, never a traceback (ERR-6)
+        cert.signature_hash_algorithm, cert.public_key()
+    except UnsupportedAlgorithm:
+        raise CertificateRefused(
+            f"{alias}'s certificate uses an algorithm outside PKI-CERT-1"
+        ) from None
     if not isinstance(cert.signature_hash_algorithm, hashes.SHA256):
         raise CertificateRefused(f"{alias}'s certificate is not signed with SHA-256")
     key = cert.public_key()

@@ -383,6 +383,16 @@ PKI_FILES = (
     "test_enroll_busy_retry_hellos.py",  # B191 (round 26, second pass)
     "test_enroll_proxy_env.py",  # B191 (round 26, second pass)
     "test_pki_client_unknown_receipt_codes.py",  # B206 (round 27, foreign pass in pki5)
+    "test_pki_client_overrun_big_frames.py",  # B208 (round 27)
+    "test_pki_client_crl_same_cert_again.py",  # B208 (round 27)
+    "test_pki_client_put_receipt_digest_forms.py",  # B208 (round 27)
+    "test_enroll_alias_separator_runs.py",  # B208 (round 27)
+    "test_enroll_proxy_each_variable.py",  # B208 (round 27)
+    "test_enroll_answer_unknown_key.py",  # B208 (round 27): ERR-6, reference fixed
+    "test_pki_client_bye_frames.py",  # B202 (round 27)
+    "test_app_get_multi_frame_excess.py",  # B200 (round 27)
+    "test_app_put_excess_after_earlier.py",  # B200 (round 27)
+    "test_app_malformed_eror_then_request.py",  # B200 (round 27)
 )
 
 

@@ -94,6 +94,9 @@ def test_enroll_sh_is_conformant(
         "test_enroll_answer_chain.py",  # B191 (round 26b)
         "test_enroll_busy_retry_hellos.py",  # B191 (round 26b)
         "test_enroll_proxy_env.py",  # B191 (round 26b)
+        "test_enroll_alias_separator_runs.py",  # B208 (round 27)
+        "test_enroll_proxy_each_variable.py",  # B208 (round 27)
+        "test_enroll_answer_unknown_key.py",  # B208 (round 27): ERR-6
     )
     args = [*(str(PACKAGE / f) for f in files), "--target-config", str(target_file)]
     run = run_suite([*args, "--no-rerun"], tmp / "report", timeout=600)
