@@ -396,6 +396,47 @@ FAULTS: dict[str, Fault] = {
               "b17-half-close-abort: a get not answered once the client's FIN has arrived"),
         Fault("EKE-THR-8", "test_eke_restart.py",
               "b17-throttle-save-on-lock: failure counts written to disk only when a lock starts"),
+        # -- round 27 (foreign pass; lenses of docs/DETECTION.md's round 27)
+        Fault("FRM-7", "test_eke_handshake_frame_edges.py",
+              "b27_hs_eof_partial: (L1) a clear handshake frame cut short by the end of the "
+              "stream taken as what arrived (the announced length may count white space)"),
+        Fault("APP-GET-4", "test_app_share_files.py",
+              "b27_get_until_eof: (L6) a get streams its file to EOF: a file that grew after "
+              "RSFL sends more DATA than announced, DONE giving what was sent"),
+        Fault("FRM-15", "test_framing.py",
+              "b27_surrogate_replaced: (L2) a lone surrogate in a control string repaired "
+              "to ? (errors='replace') and the name used"),
+        Fault("APP-PUT-8", "test_ops_put_after_failed_put.py",
+              "b27_put_name_sticky: (L5) puts in progress kept in a set, a name left out of "
+              "it only once stored: after a failed put its name is answered exists"),
+        Fault("ERR-8", "test_app_malformed_eror_then_request.py",
+              "b27_eror_unparsed_skipped: (L2) the client's EROR parsed for the log; one that "
+              "does not parse is skipped as noise and the connection served on"),
+        Fault("ERR-4", "test_eke_client_transfer.py",
+              "b27_client_unknown_code_bye: (L3) fatal by a list of ERR-2's fatal codes: an "
+              "unknown code is a refusal, answered BYE_ before the close", client=True),
+        Fault("APP-BYE-1", "test_interop_client_closing_frames.py",
+              "b27_client_bye_empty: (L4) the client's BYE_ sent with an empty payload, "
+              "not {}", client=True),
+        Fault("FRM-10", "test_eke_client.py",
+              "b27_client_rsfl_strict: (L2) a get's RSFL with a member the schema does not "
+              "define refused bad_frame", client=True),
+        Fault("APP-NAME-5", "test_app_toctou.py",
+              "b27_name_toctou: (L2) confinement by realpath, then the joined path opened "
+              "without O_NOFOLLOW: a link swapped in after the check is followed"),
+        Fault("APP-STORE-2", "test_eke_client_transfer.py",
+              "b27_client_commit_replace: (L5) the output's absence checked before "
+              "connecting, the get committed with os.replace: a file made meanwhile is "
+              "replaced", client=True),
+        Fault("FRM-7", "test_eke_client_login_cuts.py",
+              "b27_client_hs_eof_partial: (L1) the client takes a clear handshake frame "
+              "cut short by the end of the stream as what arrived", client=True),
+        Fault("ERR-6", "test_eke_client_answer_member_types.py",
+              "b27_client_rsfl_size_unchecked: (L2) a get's RSFL size read as answer['size'] "
+              "unchecked: a missing or odd size ends in a Python traceback", client=True),
+        Fault("FRM-9", "test_eke_client_answer_member_types.py",
+              "b27_client_sha256_null_absent: (L2, post-blind) a get's RSFL sha256 of null "
+              "taken as absent", client=True),
     )
 }  # fmt: skip
 
@@ -744,6 +785,17 @@ def _all_strings_are_text(value: Any) -> bool:
     return True
 
 
+def _repaired(value: Any) -> Any:
+    """Only for the fault b27_surrogate_replaced: a lone surrogate becomes `?`."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_repaired(k): _repaired(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_repaired(item) for item in value]
+    return value
+
+
 def parse_control(payload: bytes) -> dict[str, Any]:
     """FRM-8/9/15: a UTF-8 JSON object, strict."""
     try:
@@ -757,6 +809,8 @@ def parse_control(payload: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ProtocolFailure(Code.BAD_FRAME, "control payload is not a JSON object")
     if not _all_strings_are_text(value):
+        if _fault("b27_surrogate_replaced"):  # "be liberal: repair, don't refuse"
+            return dict(_repaired(value))
         raise ProtocolFailure(Code.BAD_FRAME, "string with a lone surrogate")
     return value
 
@@ -870,6 +924,17 @@ def open_in_share(share: Path, name: str) -> int:
     relative = os.path.relpath(resolved, share_real)
     if relative == ".":
         raise ShareRefusal(Code.NOT_FOUND)
+    if _fault("b27_name_toctou"):  # "realpath checked it is inside: open what it resolved to"
+        try:
+            descriptor = os.open(os.path.join(share_real, name), os.O_RDONLY | os.O_NONBLOCK)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise ShareRefusal(Code.NOT_FOUND) from None
+        except OSError:
+            raise ShareRefusal(Code.FORBIDDEN) from None
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.close(descriptor)
+            raise ShareRefusal(Code.NOT_FOUND)
+        return descriptor
     parts = relative.split(os.sep)
     directory = os.open(share_real, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -1288,6 +1353,7 @@ class EkeServer:
         self.throttle = throttle
         self.connections: list[Connection] = []
         self.partials: set[Path] = set()
+        self.putting: set[str] = set()  # only for the fault b27_put_name_sticky
 
     # -- admission (LIM-4, LIM-8, LIM-9)
 
@@ -1459,6 +1525,15 @@ class ServerSession:
     async def _read_clear_frame(self, deadline: float) -> tuple[bytes, bytes]:
         header = await self._read_exactly(8, deadline)
         frame_type, length = check_header(header, self.config.frame_limit)
+        if _fault("b27_hs_eof_partial") and length:
+            # "the announced length may count trailing white space: what came is the JSON"
+            try:
+                async with asyncio.timeout(max(deadline - time.monotonic(), 0.001)):
+                    return frame_type, await self.reader.readexactly(length)
+            except asyncio.IncompleteReadError as short:
+                if not short.partial:
+                    raise Closed("end of stream inside a frame") from None
+                return frame_type, short.partial
         payload = await self._read_exactly(length, deadline) if length else b""
         return frame_type, payload
 
@@ -1640,6 +1715,12 @@ class ServerSession:
     async def _serve_records(self) -> None:
         while True:
             frame_type, payload = await self._next_frame()
+            if frame_type == b"EROR" and _fault("b27_eror_unparsed_skipped"):
+                try:  # log why the client gave up
+                    _log(f"client EROR code={member_int(parse_control(payload), 'code')}")
+                except ProtocolFailure:
+                    continue  # "not an EROR we can read: noise"
+                return
             if frame_type == b"EROR":
                 return
             if frame_type == b"BYE_":
@@ -1696,6 +1777,16 @@ class ServerSession:
                 await self._send_frame(encode_frame(b"DATA", chunk))
                 if len(chunk) < _CHUNK:
                     break
+            while _fault("b27_get_until_eof"):  # "stream the file to its end"
+                chunk = await asyncio.to_thread(handle.read, _CHUNK)
+                if not chunk:
+                    break
+                digest.update(chunk)
+                sent += len(chunk)
+                await self._send_frame(encode_frame(b"DATA", chunk))
+            if _fault("b27_get_until_eof"):
+                announced = digest.hexdigest()  # DONE vouches for what was sent
+                size = sent
             while sent < size:
                 chunk = await asyncio.to_thread(handle.read, min(_CHUNK, size - sent))
                 if not chunk:
@@ -1727,6 +1818,11 @@ class ServerSession:
         if os.path.lexists(looked_at) and not _fault("eke2-exists-late"):
             await self._refuse(Code.EXISTS, "a file of that name exists")
             return
+        if _fault("b27_put_name_sticky"):  # APP-PUT-8's MAY: a put in progress is `exists`
+            if stored_name in self.server.putting:
+                await self._refuse(Code.EXISTS, "a put of that name is in progress")
+                return
+            self.server.putting.add(stored_name)
         mode = 0o644 if _fault("eke2-partial-0644") else 0o600
         self.partial, self.partial_fd = create_partial(self.config.inbox, mode)
         self.server.partials.add(self.partial)
@@ -1789,6 +1885,7 @@ class ServerSession:
                 raise ProtocolFailure(Code.INTEGRITY_FAILED, "could not store") from None
             await self._refuse(Code.EXISTS, "a file of that name exists")
             return
+        self.server.putting.discard(stored_name)  # stored: (the fault's set) no longer putting
         await self._send_frame(encode_control(b"DONE", {"size": size, "sha256": actual}))
         _log(f"put user={self.user_label!r} name={stored_name[:64]!r} size={size} stored")
 
@@ -1996,6 +2093,15 @@ class EkeClient:
             frame_type, length = check_header(header, self.frame_limit)
         except ProtocolFailure as failure:
             await self.fail(failure.code, failure.message)
+        if _fault("b27_client_hs_eof_partial") and length and self.reader is not None:
+            # "the announced length may count trailing white space: what came is the JSON"
+            try:
+                async with asyncio.timeout(timeout):
+                    return frame_type, await self.reader.readexactly(length)
+            except asyncio.IncompleteReadError as short:
+                if short.partial:
+                    return frame_type, short.partial
+                raise ClientFailure("the server closed the connection") from None
         payload = await self._read_exactly(length, timeout) if length else b""
         return frame_type, payload
 
@@ -2161,6 +2267,11 @@ class EkeClient:
             await self.fail(failure.code, failure.message)
         if frame_type == b"EROR":
             code, message, _ = self._server_error(payload)
+            if _fault("b27_client_unknown_code_bye"):
+                with contextlib.suppress(ProtocolFailure):
+                    raw = member_int(parse_control(payload), "code")
+                    if raw not in _FATAL_CODES:  # "a refusal, not an error: leave politely"
+                        await self.bye()
             self.close()
             raise ClientFailure(f"server: {code.name.lower()}: {message}")
         return frame_type, payload
@@ -2175,8 +2286,10 @@ class EkeClient:
         return frame_type, payload
 
     async def bye(self) -> None:
+        # the fault b27_client_bye_empty: "BYE_ carries nothing", a payload of 0 bytes
+        frame = encode_frame(b"BYE_", b"") if _fault("b27_client_bye_empty") else None
         with contextlib.suppress(ClientFailure, RecordLimitError):
-            await self.send_frame(encode_control(b"BYE_", {}))
+            await self.send_frame(frame or encode_control(b"BYE_", {}))
         self.close()
 
     # -- get
@@ -2189,8 +2302,16 @@ class EkeClient:
         answer = await self._parse_or_fail(payload)
         try:
             answered_name = member_str(answer, "name")
-            size = member_int(answer, "size")
-            announced = member_sha256(answer, "sha256", required=False)
+            if _fault("b27_client_rsfl_size_unchecked"):
+                size = answer["size"]  # "the server is authenticated: its RSFL is well-formed"
+            else:
+                size = member_int(answer, "size")
+            if _fault("b27_client_sha256_null_absent") and answer.get("sha256") is None:
+                announced = None  # "null: the server did not hash it"
+            else:
+                announced = member_sha256(answer, "sha256", required=False)
+            if _fault("b27_client_rsfl_strict") and set(answer) - {"name", "size", "sha256"}:
+                raise ProtocolFailure(Code.BAD_FRAME, "RSFL with members it does not define")
         except ProtocolFailure as failure:
             await self.fail(failure.code, failure.message)
         if answered_name != name:
@@ -2204,7 +2325,10 @@ class EkeClient:
             received = await self._receive_body(descriptor, size, announced)
             partial_fd, descriptor = descriptor, -1
             try:
-                replace = force or _fault("eke2-client-replace")
+                # b27_client_commit_replace: "the output was checked at start: rename over"
+                replace = force or _fault("eke2-client-replace") or _fault(
+                    "b27_client_commit_replace"
+                )
                 commit_partial(partial, partial_fd, output, replace=replace)
             except FileExistsError:
                 raise ClientFailure(f"{output} exists (use --force)") from None
@@ -2349,6 +2473,8 @@ class EkeClient:
 
 
 _ACTIVE_PARTIALS: set[Path] = set()
+# Only for the fault b27_client_unknown_code_bye: the fatal codes of ERR-2's table.
+_FATAL_CODES = frozenset({1, 2, 3, 4, 8, 9, 10, 11, 14})
 
 
 def _split_target(text: str) -> tuple[str, int]:
