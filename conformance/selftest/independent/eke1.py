@@ -1931,6 +1931,10 @@ class Session:
     def _handle(self, frame_type: bytes, payload: bytes) -> bool:
         """One frame; False when the connection ends."""
         self._store_deferred()
+        limit = MAX_CONTROL - fault("r2-control-limit-inclusive")
+        if frame_type == b"EROR" and len(payload) > limit:
+            # FRM-8 holds for an EROR received too (found by test_app_oversize_closing_frames.py)
+            raise ProtocolFailure(ErrorCode.FRAME_TOO_LARGE, "control payload above 65536 bytes")
         if frame_type == b"EROR" and fault("r12b-peer-eror-code-trusted"):
             with contextlib.suppress(ProtocolFailure, ValueError):
                 if ErrorCode(member_int(parse_control(payload), "code")) in _NON_FATAL:

@@ -578,6 +578,137 @@ FAULT_CASES = (
         "the validity instant taken once when Trust was built: a certificate expiring while "
         "the responder runs is accepted (lens 6)",
     ),
+    FaultCase(
+        "b27_type_three_bytes",
+        "FRM-2",
+        ("test_framing.py",),
+        (
+            "foreign round 27: the type-bytes loop runs k < 3: a bad fourth byte (RSF and a NUL) "
+            "reaches the type lookup and is unexpected_frame (L1)"
+        ),
+    ),
+    FaultCase(
+        "b27_lone_low_surrogate",
+        "FRM-15",
+        ("test_framing.py", "test_app_fatal_answer_forms.py"),
+        (
+            "foreign round 27: the surrogate check refuses a high surrogate without its pair but "
+            "forgets a lone low one: \\udc00 in a name passes and is stored as '?' (L2)"
+        ),
+    ),
+    FaultCase(
+        "b27_rsfl_basename",
+        "APP-GET-7",
+        ("test_app_get_name_echo.py",),
+        (
+            "foreign round 27: a get's RSFL.name written with the put's Names.basename(name): a get"
+            " of dir/f.txt is answered f.txt (L2)"
+        ),
+    ),
+    FaultCase(
+        "b27_partial_prefix_whole_name",
+        "APP-NAME-9",
+        ("test_app_reserved_names.py",),
+        (
+            "foreign round 27: the reserved .sft-partial- prefix looked for at the start of the "
+            "whole name, not of its last component: dir/.sft-partial-x is stored (L3)"
+        ),
+    ),
+    FaultCase(
+        "b27_malformed_eror_skipped",
+        "ERR-8",
+        ("test_app_malformed_eror_then_request.py",),
+        (
+            "foreign round 27: an EROR received in IDLE is parsed, and one without a readable "
+            "integer code is skipped as noise: the connection goes on (L5)"
+        ),
+    ),
+    FaultCase(
+        "b27_get_reads_to_eof",
+        "APP-GET-4",
+        ("test_app_share_files.py", "test_app_integrity.py"),
+        (
+            "foreign round 27: a get's DATA copied until the channel's EOF (the transferTo habit), "
+            "not for the size announced: a file that grows while sent overruns its RSFL (L6)"
+        ),
+    ),
+    FaultCase(
+        "b27_client_code_int_cast",
+        "ERR-4",
+        ("test_client_pki_error_forms.py",),
+        (
+            "foreign round 27: the initiator casts an EROR code to int before the table lookup: "
+            "2^32+5 reads as forbidden (non-fatal) and it answers BYE_ (L6)"
+        ),
+        client=True,
+    ),
+    FaultCase(
+        "b27_client_eror_by_name",
+        "ERR-1",
+        ("test_client_fatal_errors.py",),
+        (
+            "foreign round 27: the initiator takes the code from an EROR's name when the name is a "
+            "known one: code 8 named not_found is non-fatal to it (L2)"
+        ),
+        client=True,
+    ),
+    FaultCase(
+        "b27_sent_root_trusted",
+        "PKI-CERT-4",
+        ("test_pki_certs.py",),
+        (
+            "foreign round 27, second batch: a self-signed certificate at the end of the peer's "
+            "chain added as a second TrustAnchor (\"a peer MAY send the root\"): a foreign CA sent "
+            "with its leaf, or a self-signed leaf, passes (L3)"
+        ),
+    ),
+    FaultCase(
+        "b27_alias_pattern_63",
+        "PKI-CERT-2",
+        ("test_pki_alias_lengths.py",),
+        (
+            "foreign round 27, second batch: the CN checked against [a-z0-9][a-z0-9._-]{0,62} "
+            "(\"1-64\" miscounted): a peer with a 64-character alias is refused (L6)"
+        ),
+    ),
+    FaultCase(
+        "b27_eror_length_unjudged",
+        "FRM-8",
+        ("test_app_oversize_closing_frames.py",),
+        (
+            "foreign round 27, second batch: the 65 536 control limit skipped for a received EROR "
+            "(\"read and dropped, we close anyway\"): no frame_too_large, a silent close (L3)"
+        ),
+    ),
+    FaultCase(
+        "b27_client_put_continue_timer",
+        "APP-PUT-1",
+        ("test_pki_client_put_slow_accept.py",),
+        (
+            "foreign round 27, second batch: the put initiator waits one second for the RSFL "
+            "(Expect: 100-continue), then sends its DATA and DONE and reads the answer after (L2)"
+        ),
+        client=True,
+    ),
+    FaultCase(
+        "b27_client_bye_no_payload",
+        "APP-BYE-1",
+        ("test_interop_client_closing_frames.py", "test_client_put.py"),
+        (
+            "foreign round 27, second batch: the initiator's BYE_ sent with an empty payload (\"it "
+            "has no members\"), not {} (L4)"
+        ),
+        client=True,
+    ),
+    FaultCase(
+        "b27_bye_length_unjudged",
+        "FRM-8",
+        ("test_app_oversize_closing_frames.py",),
+        (
+            "foreign round 27 (post-blind): the 65 536 control limit skipped for a BYE_ (\"its "
+            "payload is {}\"): a 70 000-byte BYE_ in IDLE is echoed (L3)"
+        ),
+    ),
 )
 
 

@@ -652,6 +652,8 @@ class Connection {
         log(`stored ${JSON.stringify(base)} (${expected} bytes) from ${JSON.stringify(this.user)}`);
         return this.sendControl('DONE', { size: expected, sha256: digest });
       } else if (type === 'EROR') {
+        // FRM-8 holds for an EROR received during a put too (found by test_app_oversize_closing_frames.py)
+        if (payload.length > CONTROL_LIMIT) throw new ProtocolError(2, 'control payload above 65536 bytes');
         if (fault('b25_eror-malformed-skipped')) {
           try {
             parseError(parseControl(payload));

@@ -153,6 +153,21 @@ final class Faults {
         {"b16_put_checks_before_allow", "PKI-ID-3", "fourth batch: a put's name, size (and put-disabled) checks run before the allow list: an initiator off it gets forbidden for a bad name, or too_large, and keeps its connection (lens 5)"},
         {"b16_evict_newest_handshake", "LIM-9", "third batch: at max_connections the newest connection still in its handshake is evicted (\"the least invested\"), not the oldest (lens 2)"},
         {"b16_validity_at_start", "PKI-CERT-3", "the validity instant is a Date taken when Trust was built: a certificate that expires while the responder runs is still accepted (lens 6)"},
+        // Foreign round 27 (B213): the round-27 lenses, read from this code.
+        {"b27_type_three_bytes", "FRM-2", "the type-bytes loop runs k < 3: a bad fourth byte (RSF and a NUL) reaches the type lookup and is unexpected_frame (L1)"},
+        {"b27_lone_low_surrogate", "FRM-15", "the surrogate check refuses a high surrogate without its pair but forgets a lone low one: \\udc00 in a name passes and is stored as '?' (L2)"},
+        {"b27_rsfl_basename", "APP-GET-7", "a get's RSFL.name written with the put's Names.basename(name): a get of dir/f.txt is answered f.txt (L2)"},
+        {"b27_partial_prefix_whole_name", "APP-NAME-9", "the reserved .sft-partial- prefix looked for at the start of the whole name, not of its last component: dir/.sft-partial-x is stored (L3)"},
+        {"b27_malformed_eror_skipped", "ERR-8", "an EROR received in IDLE is parsed, and one without a readable integer code is skipped as noise: the connection goes on (L5)"},
+        {"b27_get_reads_to_eof", "APP-GET-4", "a get's DATA copied until the channel's EOF (the transferTo habit), not for the size announced: a file that grows while sent overruns its RSFL (L6)"},
+        {"b27_client_code_int_cast", "ERR-4", "the initiator casts an EROR code to int before the table lookup: 2^32+5 reads as forbidden (non-fatal) and it answers BYE_ (L6)"},
+        {"b27_client_eror_by_name", "ERR-1", "the initiator takes the code from an EROR's name when the name is a known one: code 8 named not_found is non-fatal to it (L2)"},
+        {"b27_sent_root_trusted", "PKI-CERT-4", "second batch: a self-signed certificate at the end of the peer's chain added as a second TrustAnchor (\"a peer MAY send the root\"): a foreign CA sent with its leaf, or a self-signed leaf, passes (L3)"},
+        {"b27_alias_pattern_63", "PKI-CERT-2", "second batch: the CN checked against [a-z0-9][a-z0-9._-]{0,62} (\"1-64\" miscounted): a peer with a 64-character alias is refused (L6)"},
+        {"b27_eror_length_unjudged", "FRM-8", "second batch: the 65 536 control limit skipped for a received EROR (\"read and dropped, we close anyway\"): no frame_too_large, a silent close (L3)"},
+        {"b27_client_put_continue_timer", "APP-PUT-1", "second batch: the put initiator waits one second for the RSFL (Expect: 100-continue), then sends its DATA and DONE and reads the answer after (L2)"},
+        {"b27_client_bye_no_payload", "APP-BYE-1", "second batch: the initiator's BYE_ sent with an empty payload (\"it has no members\"), not {} (L4)"},
+        {"b27_bye_length_unjudged", "FRM-8", "(post-blind) the 65 536 control limit skipped for a BYE_ (\"its payload is {}\"): a 70 000-byte BYE_ in IDLE is echoed (L3)"},
     };
 
     private static final Set<String> ACTIVE = load();

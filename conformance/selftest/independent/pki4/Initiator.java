@@ -130,6 +130,12 @@ final class Initiator {
         } catch (Json.Malformed e) {
             return fatal(Frames.BAD_FRAME, "malformed EROR");
         }
+        if (Faults.on("b27_client_code_int_cast")) code = (int) code; // "codes are small"
+        if (Faults.on("b27_client_eror_by_name") && m.get("name") instanceof String) {
+            for (int k = 1; k <= 14; k++) { // "the name is the readable key"
+                if (Frames.errorName(k).equals(m.get("name"))) code = k;
+            }
+        }
         String name = code > 0 && code <= 14 ? Frames.errorName((int) code) : "internal (unknown code " + code + ")";
         boolean known = code > 0 && code <= 14;
         if (known && !Frames.fatal((int) code)) bye();
@@ -139,7 +145,7 @@ final class Initiator {
 
     private void bye() {
         try {
-            Frames.write(out, "BYE_", Json.write());
+            Frames.write(out, "BYE_", Faults.on("b27_client_bye_no_payload") ? new byte[0] : Json.write());
         } catch (IOException e) {
             // ending anyway
         }
@@ -288,6 +294,18 @@ final class Initiator {
         }
     }
 
+    /** The responder's answer to our PUTF: RSFL {accept: true}, or we fail. */
+    private void acceptance() throws Failed, IOException {
+        Frames.Header h = next();
+        if (h.type.equals("DATA")) throw fatal(Frames.UNEXPECTED_FRAME, "DATA after PUTF");
+        Map<String, Object> m = control(h);
+        if (h.type.equals("EROR")) throw theirError(m);
+        if (!h.type.equals("RSFL")) throw fatal(Frames.UNEXPECTED_FRAME, h.type + " instead of RSFL");
+        if (!Boolean.TRUE.equals(m.get("accept")) && !Faults.on("client_put_accept_any_rsfl")) {
+            throw fatal(Frames.BAD_FRAME, "RSFL without \"accept\": true");
+        }
+    }
+
     // ---- put ----------------------------------------------------------------------
 
     void put(Path file, String name) throws Failed, IOException, GeneralSecurityException {
@@ -306,14 +324,21 @@ final class Initiator {
         }
         connect();
         Frames.write(out, "PUTF", Json.write("name", name, "size", size, "sha256", digest));
-        Frames.Header h = next();
-        if (h.type.equals("DATA")) throw fatal(Frames.UNEXPECTED_FRAME, "DATA after PUTF");
-        Map<String, Object> m = control(h);
-        if (h.type.equals("EROR")) throw theirError(m);
-        if (!h.type.equals("RSFL")) throw fatal(Frames.UNEXPECTED_FRAME, h.type + " instead of RSFL");
-        if (!Boolean.TRUE.equals(m.get("accept")) && !Faults.on("client_put_accept_any_rsfl")) {
-            throw fatal(Frames.BAD_FRAME, "RSFL without \"accept\": true");
+        boolean continued = false;
+        if (Faults.on("b27_client_put_continue_timer")) { // HTTP's Expect: 100-continue habit
+            s.setSoTimeout(1000);
+            try {
+                in.mark(1);
+                in.read();
+                in.reset();
+            } catch (SocketTimeoutException e) {
+                continued = true; // "no answer within a second: the responder takes it"
+            }
+            s.setSoTimeout(timeoutMs);
         }
+        Frames.Header h;
+        Map<String, Object> m;
+        if (!continued) acceptance();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer buf = ByteBuffer.allocate(CHUNK);
             long left = size;
@@ -328,6 +353,7 @@ final class Initiator {
             }
         }
         Frames.write(out, "DONE", Json.write("size", size, "sha256", digest));
+        if (continued) acceptance();
         if (Faults.on("client_put_eof_ok")) {
             try {
                 h = next();

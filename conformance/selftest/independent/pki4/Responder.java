@@ -369,6 +369,14 @@ final class Responder {
                     Frames.write(out, "BYE_", Faults.on("r12_bye_empty_payload") ? new byte[0] : Json.write());
                     return Faults.on("r2_bye_stays_open");
                 case "EROR":
+                    if (Faults.on("b27_malformed_eror_skipped")) {
+                        try { // "an EROR we cannot read is line noise"
+                            Json.integer(Frames.control(in, h), "code");
+                        } catch (Frames.ProtocolError | Json.Malformed e) {
+                            return true;
+                        }
+                        return false;
+                    }
                     Frames.readPayload(in, h.length);
                     return false;
                 default:
@@ -414,7 +422,8 @@ final class Responder {
                     Frames.error(out, Frames.TOO_LARGE, "file above the maximum size");
                     return true;
                 }
-                Frames.write(out, "RSFL", Json.write("name", name, "size", f.size));
+                String echoed = Faults.on("b27_rsfl_basename") ? Names.basename(name) : name; // the put's answer reused
+                Frames.write(out, "RSFL", Json.write("name", echoed, "size", f.size));
                 if (lateAllow && !allowed()) { // "authorise the transfer, once there is one"
                     Frames.error(out, Frames.FORBIDDEN, "not authorised");
                     return false;
@@ -422,6 +431,17 @@ final class Responder {
                 sha.reset();
                 ByteBuffer buf = ByteBuffer.allocate(CHUNK);
                 long left = f.size;
+                if (Faults.on("b27_get_reads_to_eof")) { // the transferTo habit: copy until EOF
+                    left = 0;
+                    while (true) {
+                        buf.clear();
+                        int n = f.channel.read(buf);
+                        if (n < 0) break;
+                        if (n == 0) continue;
+                        sha.update(buf.array(), 0, n);
+                        Frames.write(out, "DATA", buf.array(), 0, n);
+                    }
+                }
                 while (left > 0) {
                     buf.clear();
                     buf.limit((int) Math.min(CHUNK, left));
@@ -463,7 +483,8 @@ final class Responder {
             String base = Names.basename(name);
             try {
                 Names.check(name);
-                if (base.startsWith(Names.PARTIAL_PREFIX) && !Faults.on("reserved_prefix_put")) throw new Names.Refused(Frames.FORBIDDEN, "reserved");
+                String reservedLooked = Faults.on("b27_partial_prefix_whole_name") ? name : base;
+                if (reservedLooked.startsWith(Names.PARTIAL_PREFIX) && !Faults.on("reserved_prefix_put")) throw new Names.Refused(Frames.FORBIDDEN, "reserved");
             } catch (Names.Refused r) {
                 Frames.error(out, r.code, "name refused");
                 return true;

@@ -209,7 +209,12 @@ final class Trust {
     void checkPeer(X509Certificate[] chain, Purpose purpose) throws CertificateException {
         if (chain == null || chain.length == 0) throw new CertificateException("no certificate");
         X509Certificate leaf = chain[0];
-        checkPath(Faults.on("path_from_peer_chain") ? List.of(chain) : List.of(leaf));
+        X509Certificate sentRoot = null;
+        X509Certificate tail = chain[chain.length - 1];
+        if (Faults.on("b27_sent_root_trusted") && tail.getSubjectX500Principal().equals(tail.getIssuerX500Principal())) {
+            sentRoot = tail; // "a peer MAY send the root after its certificate": use it
+        }
+        checkPath(Faults.on("path_from_peer_chain") ? List.of(chain) : List.of(leaf), sentRoot);
         checkProfile(leaf, purpose);
         if (purpose == Purpose.CLIENT || !Faults.on("initiator_no_crl")) {
             X509Certificate looked = purpose == Purpose.CLIENT && Faults.on("r12_crl_checks_own") ? mine : leaf;
@@ -218,7 +223,7 @@ final class Trust {
         singleCn(leaf);
     }
 
-    private void checkPath(List<X509Certificate> certs) throws CertificateException {
+    private void checkPath(List<X509Certificate> certs, X509Certificate sentRoot) throws CertificateException {
         X509Certificate leaf = certs.get(0);
         if (Faults.on("signature_only")) {
             try {
@@ -232,7 +237,9 @@ final class Trust {
             CertificateFactory cf = CertificateFactory.getInstance("X.509");
             // the peer's leaf alone: an intermediate it sends is never used (PKI-CERT-10)
             CertPath path = cf.generateCertPath(certs);
-            PKIXParameters params = new PKIXParameters(Set.of(new TrustAnchor(root, null)));
+            PKIXParameters params = new PKIXParameters(sentRoot == null || sentRoot.equals(root)
+                    ? Set.of(new TrustAnchor(root, null))
+                    : Set.of(new TrustAnchor(root, null), new TrustAnchor(sentRoot, null)));
             params.setRevocationEnabled(false);
             if (Faults.on("b16_validity_at_start")) {
                 params.setDate(started);
@@ -339,7 +346,11 @@ final class Trust {
             throw new CertificateException("subject with several CNs");
         }
         // LdapName lists RDNs from the last to the first; the "first" CN is the last seen.
-        return cns.get(cns.size() - 1);
+        String cn = cns.get(cns.size() - 1);
+        if (Faults.on("b27_alias_pattern_63") && !cn.matches("[a-z0-9][a-z0-9._-]{0,62}")) {
+            throw new CertificateException("CN is not an alias"); // "1-64": the first plus {0,62}
+        }
+        return cn;
     }
 
     // ---- TLS --------------------------------------------------------------------------
