@@ -168,6 +168,7 @@ CA_FILES = (
     "test_ca_log_refusals_no_password.py",  # B203 (round 27): CA-ENR-5, refusals' log lines
     "test_ca_revoked_login_any_csr.py",  # B203 (round 27): CA-ENR-11, whatever the CSR
     "test_ca_crl_many_revocations.py",  # B203 (round 27): CA-ENR-8, 130 revocations (slow)
+    "test_ca_login_traces.py",  # B209 (round 27, second pass): CA-ENR-5, ERR-6, CA-ENR-15
 )
 
 # The CA under test, like a peer under test: its process and its target file.
