@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from urllib.parse import quote, quote_plus
 
 from conformance import eke
+from conformance.disclosure import decoded_views
 
 __all__ = ["found_in", "key_needles", "password_needles", "value_needles"]
 
@@ -94,4 +95,9 @@ def password_needles(password: str, *, window: int = 6) -> dict[bytes, str]:
 def found_in(text: bytes, needles: Mapping[bytes, str]) -> list[str]:
     """The labels of the needles `text` holds (case-insensitively), most telling first."""
     low = text.lower()
-    return sorted({label for needle, label in needles.items() if needle in low}, key=len)
+    found = {label for needle, label in needles.items() if needle in low}
+    # The same bytes spelt as escapes (`b'\\x8f...'`), separated hex or decimal byte lists.
+    for how, data in decoded_views(text.decode("latin-1")):
+        view = data.lower()
+        found |= {f"{label} ({how})" for needle, label in needles.items() if needle in view}
+    return sorted(found, key=len)

@@ -202,11 +202,17 @@ def _run_lie(
     return case, box["server"]
 
 
+# What `_lie` adds to every lie's own requirements: the leftovers, and the form of an owed
+# EROR (as test_pki_initiator_transfer's `_case` does).
+_FAILED_GET_FORM = ("APP-STORE-3", "FRM-14", "ERR-1")
+
+
 def _lie_requirements(request: pytest.FixtureRequest) -> tuple[str, ...]:
     """The requirements a lie case is about: its citations less APP-STORE-3 (the leftovers,
-    which `_lie` adds to every case)."""
+    which `_lie` adds to every case, and FRM-14 / ERR-1, the form of an owed EROR, which it
+    adds to a case that owes one)."""
     cited = [r for mark in request.node.iter_markers("req") for r in mark.args]
-    return tuple(r for r in cited if r != "APP-STORE-3")
+    return tuple(r for r in cited if r not in _FAILED_GET_FORM)
 
 
 def _judge_failed_get(
@@ -250,6 +256,12 @@ def _judge_failed_get(
         if not (isinstance(got, ReceivedFrame) and got.error_name in owed.split("|")):
             shown = got.describe() if got is not None else "nothing (the suite had closed)"
             problems.append((own, f"its answer to the lie was {shown}, not EROR {owed}"))
+        elif got.violations():
+            # The owed EROR, judged as a sender's frame: the table's name for its code, a
+            # message of at most 512 characters [FRM-14, ERR-1].
+            problems.append(
+                (("FRM-14", "ERR-1"), f"its EROR {got.describe()} is malformed: {got.violations()}")
+            )
     if problems:
         failure = ConformanceFailure.evidence(
             what,
@@ -364,7 +376,9 @@ def _inside_record(s: LyingServer) -> None:
 def _lie(
     reqs: tuple[str, ...], lie: Lie, owed: str | None = None, *, slow: bool = False, name: str
 ) -> object:
-    marks = [pytest.mark.req(*reqs, "APP-STORE-3")]  # every case checks the leftovers
+    # Every case checks the leftovers; one that owes an EROR also checks its form.
+    owed_form = ("FRM-14", "ERR-1") if owed is not None else ()
+    marks = [pytest.mark.req(*reqs, "APP-STORE-3", *owed_form)]
     if slow:
         marks.append(pytest.mark.slow)
     return pytest.param(lie, owed, id=name, marks=marks)
