@@ -69,6 +69,12 @@ jq -er '.certificate | strings' "$work/answer" >"$work/cert.pem" 2>/dev/null \
     || die "the CA answered with something that is not a certificate"
 openssl x509 -in "$work/cert.pem" -noout 2>/dev/null \
     || die "the CA answered with something that is not a certificate"
+# Our certificate only: what an answer carries after it (a "fullchain", another root)
+# is not kept (PKI-TLS-4: the root given is the only one trusted). `openssl x509` reads
+# the first PEM block.
+openssl x509 -in "$work/cert.pem" -out "$work/leaf.pem" 2>/dev/null \
+    && mv -f "$work/leaf.pem" "$work/cert.pem" \
+    || die "the CA answered with something that is not a certificate"
 [ "$(openssl x509 -in "$work/cert.pem" -noout -pubkey)" = "$(openssl pkey -in "$work/key.pem" -pubout)" ] \
     || die "the CA returned a certificate for another key"
 [ "$(openssl x509 -in "$work/cert.pem" -noout -subject -nameopt RFC2253)" = "subject=CN=$alias" ] \
