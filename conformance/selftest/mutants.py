@@ -190,6 +190,14 @@ from conformance.selftest.mutants_blind26_pki import MUTANTS as _BLIND26_PKI
 from conformance.selftest.mutants_blind26b_eke import MUTANTS as _BLIND26B_EKE
 from conformance.selftest.mutants_blind26b_ini import MUTANTS as _BLIND26B_INI
 from conformance.selftest.mutants_blind26b_pki import MUTANTS as _BLIND26B_PKI
+from conformance.selftest.mutants_blind27_ca import MUTANTS as _BLIND27_CA
+from conformance.selftest.mutants_blind27_client import MUTANTS as _BLIND27_CLIENT
+from conformance.selftest.mutants_blind27_eke import MUTANTS as _BLIND27_EKE
+from conformance.selftest.mutants_blind27_ini import MUTANTS as _BLIND27_INI
+from conformance.selftest.mutants_blind27_pki import MUTANTS as _BLIND27_PKI
+from conformance.selftest.mutants_blind27b_ca import MUTANTS as _BLIND27B_CA
+from conformance.selftest.mutants_blind27b_client import MUTANTS as _BLIND27B_CLIENT
+from conformance.selftest.mutants_blind27b_ini import MUTANTS as _BLIND27B_INI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -226,6 +234,8 @@ from conformance.selftest.mutants_lead26_cut import MUTANTS as _LEAD26_CUT
 from conformance.selftest.mutants_lead26_oracles import MUTANTS as _LEAD26_ORACLES
 from conformance.selftest.mutants_lead26_oracles2 import MUTANTS as _LEAD26_ORACLES2
 from conformance.selftest.mutants_lead26_sm import MUTANTS as _LEAD26_SM
+from conformance.selftest.mutants_lead27_hs import MUTANTS as _LEAD27_HS
+from conformance.selftest.mutants_lead27_oracles import MUTANTS as _LEAD27_ORACLES
 from conformance.selftest.mutants_observable import MUTANTS as _OBSERVABLE
 from conformance.selftest.mutants_pki import MUTANTS as _PKI
 from conformance.selftest.mutants_reliability import MUTANTS as _RELIABILITY
@@ -699,6 +709,16 @@ MUTANTS += _LEAD26_SM
 MUTANTS += _LEAD26_ORACLES
 MUTANTS += _LEAD26_ORACLES2
 MUTANTS += _LEAD26_CUT
+MUTANTS += _BLIND27_EKE
+MUTANTS += _BLIND27_PKI
+MUTANTS += _BLIND27_CLIENT
+MUTANTS += _BLIND27_INI
+MUTANTS += _BLIND27_CA
+MUTANTS += _LEAD27_HS
+MUTANTS += _BLIND27B_CA
+MUTANTS += _BLIND27B_CLIENT
+MUTANTS += _BLIND27B_INI
+MUTANTS += _LEAD27_ORACLES
 MUTANTS += _BLIND25B_CLIENT
 MUTANTS += _BLIND25B_INI
 MUTANTS += _BLIND25B_CA

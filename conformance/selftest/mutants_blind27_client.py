@@ -68,8 +68,8 @@ store4-write-then-check: test_eke_client_overrun_paths.py; frm2-inner-type-trust
 test_eke_client_get_crossings.py), 1 more by the whole suite (hs5-c3-upper:
 test_eke_client.py's well-formed handshake frames), and frm5-eke4-in-record by
 test_eke_client_record_strays.py, which cited only FRM-6 for it (SPEC's FRM-5 names the
-same frames; the lead made the case cite FRM-5 too, and the mutant is FRM-5's). Missed by every file citing the
-requirement, and the cases now catching their class:
+same frames; the lead made the case cite FRM-5 too, and the mutant is FRM-5's). Missed by
+every file citing the requirement, and the cases now catching their class:
   frm1-hs-skip-crlf, frm10-hs-eror-strict  -> test_eke_client_login_strays.py
   frm13-put-chunk-frame-limit,             -> test_eke_client_put_big_offer.py (a put of
   put1-warmup-big                             2 MiB + 3 answered after 1 s)

@@ -394,6 +394,9 @@ PKI_FILES = (
     "test_app_put_excess_after_earlier.py",  # B200 (round 27)
     "test_app_malformed_eror_then_request.py",  # B200 (round 27)
     "test_app_oversize_closing_frames.py",  # B213 (round 27, foreign pass in pki4)
+    "test_pki_client_big_get_killed.py",  # B211 (round 27, second pass)
+    "test_pki_client_crl_file_big.py",  # B211 (round 27, second pass)
+    "test_pki_client_tolerated_with_fatal.py",  # B211 (round 27, second pass)
 )
 
 
