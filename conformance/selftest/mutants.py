@@ -198,6 +198,9 @@ from conformance.selftest.mutants_blind27_pki import MUTANTS as _BLIND27_PKI
 from conformance.selftest.mutants_blind27b_ca import MUTANTS as _BLIND27B_CA
 from conformance.selftest.mutants_blind27b_client import MUTANTS as _BLIND27B_CLIENT
 from conformance.selftest.mutants_blind27b_ini import MUTANTS as _BLIND27B_INI
+from conformance.selftest.mutants_blind27c_ca import MUTANTS as _BLIND27C_CA
+from conformance.selftest.mutants_blind27c_client import MUTANTS as _BLIND27C_CLIENT
+from conformance.selftest.mutants_blind27c_ini import MUTANTS as _BLIND27C_INI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -719,6 +722,9 @@ MUTANTS += _BLIND27B_CA
 MUTANTS += _BLIND27B_CLIENT
 MUTANTS += _BLIND27B_INI
 MUTANTS += _LEAD27_ORACLES
+MUTANTS += _BLIND27C_CA
+MUTANTS += _BLIND27C_CLIENT
+MUTANTS += _BLIND27C_INI
 MUTANTS += _BLIND25B_CLIENT
 MUTANTS += _BLIND25B_INI
 MUTANTS += _BLIND25B_CA
