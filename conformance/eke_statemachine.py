@@ -4,7 +4,7 @@ connection conformance/statemachine.py (§3.2, inside the channel) does not cove
 
 The model (`eke_model`) is written from the SPEC, not from the reference: §5.3 (EKE-HS-2,
 -3, -6, -8, -9), §1 FRM-5 (a handshake type inside a record), §5.5 (EKE-REC-1, -5), §2
-ERR-3 (an EROR received ends the connection). Its states:
+ERR-3 (an EROR received ends the connection), §3.7 APP-BYE-1 (a BYE_ record). Its states:
 
 * ``START`` — TCP open, nothing sent;
 * ``WAIT3`` — EKE1 of the declared user answered with EKE2 (a login is pending);
@@ -28,16 +28,25 @@ APP_CLEAR     RQFL in clear
 APP_SEALED    RQFL sealed as record #0/#n under the c2s keys derived from the last EKE2
               (a RECD of random bytes when there is none): valid in OPEN only
 EROR_CLEAR    EROR auth_failed in clear (what a client sends on a bad C2, EKE-HS-4)
+BYE           BYE_ {}: in clear before EKE4 (not a handshake frame: EKE-HS-9's
+              unexpected_frame), a record in OPEN (APP-BYE-1: MAY be echoed, then the close)
+EKE3_PIPED    EKE3 as EKE3_OK and, in the SAME write, RQFL in clear: in WAIT3 the record
+              phase starts right behind EKE3, so EKE4 then the close (EKE-REC-5), a fatal
+              refusal before EKE4 folded in (nothing was served: test_eke_records' reading);
+              elsewhere as EKE3_OK
 ============  ===========================================================================
 
-In OPEN every other handshake-type input is sent inside a record (FRM-5); APP_CLEAR,
-EROR_CLEAR and EKE3_OK stay in clear (EKE-REC-5). The RQFL asks for the target's smallest known file
-(``RSFL+DATA*+DONE``) or, with none, a name no share holds (``EROR:not_found``).
+In OPEN every other handshake-type input (and BYE) is sent inside a record (FRM-5);
+APP_CLEAR, EROR_CLEAR, EKE3_OK and EKE3_PIPED stay in clear (EKE-REC-5). The RQFL asks
+for the target's smallest known file (``RSFL+DATA*+DONE``) or, with none, a name no share
+holds (``EROR:not_found``).
 
 Abstract outputs: ``EKE2`` / ``EKE4`` (verified by the client: C2 carries Ns under the
 declared password's keys, C4 our Na; else ``EKE2:unverified`` / ``EKE4:unverified``),
 ``EROR:<name>`` (``+CLOSE`` when the close follows within the ERR-3 allowance), ``CLOSE``,
-``RSFL+DATA*+DONE``, ``-`` (nothing within the answer timeout), ``CLOSED``, and
+``RSFL+DATA*+DONE``, ``EKE4+CLOSE`` (EKE3_PIPED: EKE4, then the close, any sealed fatal
+EROR before it folded in; else ``EKE4+<what came>``), ``-`` (nothing within the answer
+timeout), ``CLOSED``, and
 ``CLEAR:<type>`` for a frame in clear after EKE4 (EKE-REC-4). Normalised where the SPEC
 allows several answers: a fatal EROR before the close that answers the client's EROR, or a
 clear frame after EKE4, is folded into ``CLOSE`` (ERR-3's close is what is required, and
@@ -74,7 +83,7 @@ from conformance import eke
 from conformance.eke_channel import connect_raw
 from conformance.eke_support import SourceAddresses, Victim, ghost_user
 from conformance.scenario import PROMPT_CLOSE
-from conformance.statemachine import BudgetExhausted, SpecModel, _known_file
+from conformance.statemachine import BudgetExhausted, SpecModel, known_file
 from conformance.target import Account, KnownFile, Target
 from conformance.wire import (
     ERROR_CODES,
@@ -101,13 +110,15 @@ INPUTS: Final = (
     "APP_CLEAR",
     "APP_SEALED",
     "EROR_CLEAR",
+    "BYE",
+    "EKE3_PIPED",
 )
 _HANDSHAKE_INPUTS: Final = frozenset(
     {"EKE1", "EKE1_UNKNOWN", "EKE3_OK", "EKE3_NS", "EKE3_BADMAC", "EKE4"}
 )
-_EKE3_INPUTS: Final = frozenset({"EKE3_OK", "EKE3_NS", "EKE3_BADMAC"})
-# sent in clear in OPEN too (EKE-REC-5): the others are sealed there (FRM-5)
-_CLEAR_IN_OPEN: Final = frozenset({"APP_CLEAR", "EROR_CLEAR", "EKE3_OK"})
+_EKE3_INPUTS: Final = frozenset({"EKE3_OK", "EKE3_NS", "EKE3_BADMAC", "EKE3_PIPED"})
+# sent in clear in OPEN too (EKE-REC-5): the others are sealed there (FRM-5, BYE_ a record)
+_CLEAR_IN_OPEN: Final = frozenset({"APP_CLEAR", "EROR_CLEAR", "EKE3_OK", "EKE3_PIPED"})
 # an EKE1 input is sent as the declared account when one of these follows it in the word
 _NEEDS_KEYS: Final = frozenset({*_EKE3_INPUTS, "APP_SEALED"})
 
@@ -119,6 +130,9 @@ GOT_FILE: Final = "RSFL+DATA*+DONE"
 NOT_FOUND: Final = "EROR:not_found"
 UNEXPECTED: Final = "EROR:unexpected_frame" + FATAL_SUFFIX
 AUTH_FAILED: Final = "EROR:auth_failed" + FATAL_SUFFIX
+# EKE3 with a clear RQFL behind it in one write, in WAIT3: EKE4, then the close for the
+# plaintext frame (EKE-REC-5); a fatal refusal before EKE4 is folded in (nothing served)
+PIPED_CLOSE: Final = "EKE4" + FATAL_SUFFIX
 
 Transition = tuple[str, str, tuple[str, ...]]
 
@@ -132,6 +146,11 @@ def eke_table(state: str, symbol: str, *, got_file: bool = True) -> Transition:
             return CLOSE, "CLOSED", ("EKE-REC-5",)
         # any EROR received ends the connection (§3.2's last row, ERR-3's last sentence)
         return CLOSE, "CLOSED", ("EKE-HS-9", "ERR-3")
+    if symbol == "BYE":
+        if state == "OPEN":  # a BYE_ record: the responder MAY echo it, MUST close
+            return CLOSE, "CLOSED", ("APP-BYE-1",)
+        # not a handshake frame: before the record phase it is unexpected_frame
+        return UNEXPECTED, "CLOSED", ("EKE-HS-9",)
     if state == "OPEN":
         if symbol in _CLEAR_IN_OPEN:  # an RQFL, or the EKE3 retransmitted, in clear
             return CLOSE, "CLOSED", ("EKE-REC-5",)
@@ -152,6 +171,10 @@ def eke_table(state: str, symbol: str, *, got_file: bool = True) -> Transition:
         if symbol == "EKE3_OK":
             if state == "WAIT3":
                 return "EKE4", "OPEN", ("EKE-HS-6",)
+            return AUTH_FAILED, "CLOSED", ("EKE-HS-3", "EKE-HS-8")
+        if symbol == "EKE3_PIPED":
+            if state == "WAIT3":  # the record phase starts right behind EKE3
+                return PIPED_CLOSE, "CLOSED", ("EKE-REC-5",)
             return AUTH_FAILED, "CLOSED", ("EKE-HS-3", "EKE-HS-8")
         if symbol == "EKE3_NS":
             return AUTH_FAILED, "CLOSED", ("EKE-HS-6", "EKE-HS-8")
@@ -228,7 +251,7 @@ class EkeSpecSUL:
 
     def __post_init__(self) -> None:
         if self.file is None and self.target.has("get"):
-            self.file = _known_file(self.target)
+            self.file = known_file(self.target)
         # ERR-3's "at once": well under the target's own timeouts, so that a close (or an
         # EROR timeout) the idle or handshake timer brings is never taken for the answer
         limits = self.target.limits
@@ -328,11 +351,26 @@ class EkeSpecSUL:
         # once (ERR-3, EKE-REC-5): waited for no longer than that
         closing = letter == "EROR_CLEAR" or (self._open and letter in _CLEAR_IN_OPEN)
         wait = self.close_within if closing else self.answer_timeout
-        return self._read(time.monotonic() + wait, letter)
+        pending = self._real and bool(self._eke3) and not self._open
+        output = self._read(time.monotonic() + wait, letter)
+        if letter != "EKE3_PIPED" or not pending:
+            return output
+        if output == "EKE4":  # the clear RQFL behind EKE3 comes after EKE4: at once closed
+            return output + "+" + self._read(time.monotonic() + self.close_within, letter)
+        if output == CLOSE or (output.startswith("EROR:") and output.endswith(FATAL_SUFFIX)):
+            # refused before EKE4 (test_eke_records' reading of EKE-REC-5): nothing served
+            return PIPED_CLOSE if "timeout" not in output else output
+        return output
 
     def _send(self, letter: str) -> bool:
         raw = self._raw
         assert raw is not None
+        if letter == "EKE3_PIPED":  # EKE3 (as EKE3_OK) and a clear RQFL in one write
+            eke3 = frame_bytes("EKE3", control({"c": self._eke3.hex()})) if self._eke3 else b""
+            return raw.send_raw((eke3 or self._handshake_frame("EKE3_OK")) + self._rqfl())
+        if letter == "BYE":  # a record in OPEN (APP-BYE-1), in clear before (EKE-HS-9)
+            bye = frame_bytes("BYE_", control({}))
+            return self._seal(bye) if self._open else raw.send_raw(bye)
         if self._open and letter == "EKE3_OK" and self._eke3:
             return raw.send_frame("EKE3", {"c": self._eke3.hex()})  # retransmitted, clear
         if self._open and letter in _HANDSHAKE_INPUTS:
@@ -433,6 +471,8 @@ class EkeSpecSUL:
             if name == "forbidden" and self.file is None:
                 name = "not_found"
             return f"EROR:{name}"
+        if kind == b"BYE_" and self._open and letter == "BYE":
+            return CLOSE if self._await_close() else "BYE_"  # an echo before the close
         if kind == b"EKE2":
             return self._on_eke2(frame)
         if kind == b"EKE4":

@@ -81,6 +81,7 @@ __all__ = [
     "spec_model",
     "spec_table",
     "first_divergence",
+    "known_file",
 ]
 
 INPUTS: Final = (
@@ -177,12 +178,14 @@ def alphabet_for(target: Target) -> list[str]:
         alphabet = [s for s in alphabet if s not in _PUT_INPUTS]
     if not target.has("get"):
         alphabet = [s for s in alphabet if s not in ("GET_OK", "GET_MISSING")]
-    elif _known_file(target) is None:
+    elif known_file(target) is None:
         alphabet.remove("GET_OK")
     return alphabet
 
 
-def _known_file(target: Target) -> KnownFile | None:
+def known_file(target: Target) -> KnownFile | None:
+    """The smallest known file of 1 byte to 64 KiB the target declares (a get of it is
+    one short answer), or None."""
     small = [f for f in target.files if 0 < f.size <= 64 * 1024]
     return min(small, key=lambda f: (f.size, f.name)) if small else None
 
@@ -252,7 +255,7 @@ class SpecSUL(SUL):  # type: ignore[misc]
     _started: float = 0.0
 
     def __post_init__(self) -> None:
-        self.file = _known_file(self.target)
+        self.file = known_file(self.target)
         self.close_within = PROMPT_CLOSE
 
     # ---------------------------------------------------------------- aalpy's SUL

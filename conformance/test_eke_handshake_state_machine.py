@@ -1,13 +1,14 @@
 """The sft-eke/1 server's handshake machine against the SPEC's, over every short sequence
 (docs/SPEC.md §5.3 EKE-HS-2/3/6/8/9, §1 FRM-5/FRM-6, §5.4 EKE-KS-3, §5.5 EKE-REC-1/5,
-§2 ERR-3).
+§2 ERR-3, §3.7 APP-BYE-1).
 
 Hand-written handshake cases each probe one deviation on a fresh connection; a server
 that keeps state across the handshake's steps — an EKE3 taken after a second EKE1, a
 sealed frame taken before EKE4, a handshake frame inside the channel read as a restart,
-a clear frame after EKE4 served — passes unless a case walks that sequence. Here the
+a clear frame after EKE4 served, a BYE_ before EKE4 taken as a goodbye, a clear request
+riding in EKE3's write served — passes unless a case walks that sequence. Here the
 SPEC's machine (conformance/eke_statemachine.py: five states START, WAIT3, WAIT3U, OPEN,
-CLOSED; nine abstract inputs; written from §5.3, not from the reference) is checked
+CLOSED; eleven abstract inputs; written from §5.3, not from the reference) is checked
 against the target with a fixed word set run as an AALpy equivalence oracle: the
 W-method's words with no extra state joined with every transition that keeps the
 connection followed by every input (`conformance.statemachine.conformance_suite`), cut
@@ -42,6 +43,7 @@ from conformance.target import Target
 from conformance.wire import ConformanceFailure
 
 _REQS = (
+    "APP-BYE-1",
     "EKE-HS-2",
     "EKE-HS-3",
     "EKE-HS-6",
