@@ -21,8 +21,25 @@ Lens 3 — cross-references ("as for gets": the get's checks not applied to the 
 Lens 5 — two faults at once (a refusal before the handshake, then a second fault):
 - b27cini-retry-no-hs-deadline (LIM-9): the handshake timeout is set on the first
   connection only; the retry after a close before the handshake waits without a deadline.
-- b27cini-retry-no-crl (PKI-CERT-11): the retry after a close before the handshake is
-  made with the revocation check off ("the CRL was checked on the first try").
+Dropped (r) after the check against the registered mutants: b27cini-retry-no-crl (the
+  retry made without the CRL check) repeats b14cl2-crl-dropped-on-busy-retry (PKI-CERT-7,
+  caught by test_client_pki_retry_checks.py).
+Post-blind siblings (phase 3, proving the new cases catch the class):
+- b27cini-post-answer-type-lax (FRM-2): the type syntax unchecked awaiting the answer to
+  PUTF.
+- b27cini-post-retry-hs-idle (LIM-9): the retry's handshake runs under the idle timeout.
+  (A third, the receipt's 64 KiB control limit skipped, was dropped: the reference checks
+  that limit again when it decodes the payload, so the mutant changed nothing.)
+
+Phase 2 (judge): all four missed by the named file and by every file citing the
+requirement (SFT_MUTANT_FILES=citing): the put's two waits were never sent a frame of bad
+type bytes, an undefined type or an oversize header (only the get's were), and no case
+made the retry's connection silent.
+Phase 3: test_pki_client_put_wait_frames.py (the three L3 mutants and the FRM-2 sibling:
+bad type bytes, NOOP/PING, a 4 GiB header in place of the answer to PUTF and of the
+receipt, and a receipt padded past 64 KiB) and test_pki_client_retry_then_silent.py
+(first connection closed before TLS, the retry's held silent: the client must give up in
+its own time and say it timed out).
 """
 
 from __future__ import annotations
@@ -123,15 +140,39 @@ def _retry_no_hs_deadline() -> None:
     )
 
 
-def _retry_no_crl() -> None:
+def _post_answer_type_lax() -> None:
+    _patch_method(
+        _module("reference.app").ApplicationConnection,
+        "_next_event",
+        (
+            _HEADER_CHECK,
+            "            if self.state is I.PUT_SENT:  # only RSFL or EROR can come\n"
+            "                _t = bytes(buf[:4])\n"
+            "                _n = int.from_bytes(buf[4:HEADER_SIZE], 'big')\n"
+            "                if _n > self.config.max_frame_payload:\n"
+            "                    parse_header(buf[:HEADER_SIZE], self.config.max_frame_payload)\n"
+            "                if _t not in _KNOWN_TYPES:\n"
+            "                    raise RemoteProtocolError(\n"
+            "                        ErrorCode.UNEXPECTED_FRAME, 'unexpected frame type'\n"
+            "                    )\n"
+            "                self._header = self._check_header(_t, _n)\n"
+            "            else:\n"
+            "                self._header = self._check_header(\n"
+            "                    *parse_header(buf[:HEADER_SIZE], self.config.max_frame_payload)\n"
+            "                )\n",
+        ),
+    )
+
+
+def _post_retry_hs_idle() -> None:
     _patch_method(
         _module("reference.pki.client").PkiSession,
         "_connect_once",
         (
-            "            sock = context.wrap_socket(raw)\n",
-            "            if reached:  # the CRL was checked on the first try\n"
-            "                context.verify_flags &= ~ssl.VERIFY_CRL_CHECK_LEAF\n"
-            "            sock = context.wrap_socket(raw)\n",
+            "        raw.settimeout(self.config.handshake_timeout)\n",
+            "        raw.settimeout(\n"
+            "            self.config.idle_timeout if reached else self.config.handshake_timeout\n"
+            "        )\n",
         ),
     )
 
@@ -142,7 +183,7 @@ MUTANTS: tuple[Mutant, ...] = (
         group=_GROUP,
         profile="pki",
         requirement="FRM-3",
-        test_file="test_pki_client_oversize_close.py",
+        test_file="test_pki_client_put_wait_frames.py",
         description=(
             "L3: awaiting the put's receipt DONE, the header's length is judged against "
             "neither the frame limit nor the control limit ('a receipt is small'): a "
@@ -156,7 +197,7 @@ MUTANTS: tuple[Mutant, ...] = (
         group=_GROUP,
         profile="pki",
         requirement="FRM-2",
-        test_file="test_pki_client_frame_types.py",
+        test_file="test_pki_client_put_wait_frames.py",
         description=(
             "L3: awaiting the put's receipt the type syntax is not checked (only DONE or "
             "EROR can come): bad type bytes there are answered unexpected_frame"
@@ -169,7 +210,7 @@ MUTANTS: tuple[Mutant, ...] = (
         group=_GROUP,
         profile="pki",
         requirement="FRM-5",
-        test_file="test_pki_client_frame_types.py",
+        test_file="test_pki_client_put_wait_frames.py",
         description=(
             "L3: awaiting the answer to PUTF, a frame of an undefined type (a keep-alive of "
             "a slow responder) is skipped, not answered unexpected_frame"
@@ -182,7 +223,7 @@ MUTANTS: tuple[Mutant, ...] = (
         group=_GROUP,
         profile="pki",
         requirement="LIM-9",
-        test_file="test_client_pki_retry_checks.py",
+        test_file="test_pki_client_retry_then_silent.py",
         description=(
             "L5: the handshake timeout is set on the first connection only: the retry "
             "after a close before the TLS handshake waits for the responder without a "
@@ -192,17 +233,29 @@ MUTANTS: tuple[Mutant, ...] = (
         client=True,
     ),
     Mutant(
-        name="b27cini-retry-no-crl",
+        name="b27cini-post-answer-type-lax",
         group=_GROUP,
         profile="pki",
-        requirement="PKI-CERT-11",
-        test_file="test_client_pki_retry_checks.py",
+        requirement="FRM-2",
+        test_file="test_pki_client_put_wait_frames.py",
         description=(
-            "L5: the retry after a close before the TLS handshake is made with the "
-            "revocation check off ('the CRL was checked on the first try'): a revoked "
-            "responder that closed once passes"
+            "(post-blind) L3: awaiting the answer to PUTF the type syntax is not checked "
+            "(only RSFL or EROR can come): bad type bytes there are answered unexpected_frame"
         ),
-        apply=_retry_no_crl,
+        apply=_post_answer_type_lax,
+        client=True,
+    ),
+    Mutant(
+        name="b27cini-post-retry-hs-idle",
+        group=_GROUP,
+        profile="pki",
+        requirement="LIM-9",
+        test_file="test_pki_client_retry_then_silent.py",
+        description=(
+            "(post-blind) L5: the retry after a close before the TLS handshake runs its "
+            "handshake under the idle timeout (60 s), not the handshake timeout"
+        ),
+        apply=_post_retry_hs_idle,
         client=True,
     ),
 )

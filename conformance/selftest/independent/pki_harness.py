@@ -397,6 +397,8 @@ PKI_FILES = (
     "test_pki_client_big_get_killed.py",  # B211 (round 27, second pass)
     "test_pki_client_crl_file_big.py",  # B211 (round 27, second pass)
     "test_pki_client_tolerated_with_fatal.py",  # B211 (round 27, second pass)
+    "test_pki_client_put_wait_frames.py",  # B216 (round 27, third pass)
+    "test_pki_client_retry_then_silent.py",  # B216 (round 27, third pass)
 )
 
 
