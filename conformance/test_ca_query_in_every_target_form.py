@@ -75,3 +75,40 @@ def test_absolute_form_query_is_refused(
             answer.describe(),
             note="the query check must see the whole target, whatever its form",
         )
+
+
+@pytest.mark.req("CA-ENR-15")
+@pytest.mark.parametrize("route", list(_ROUTES))
+def test_absolute_form_userinfo_is_refused(pki_target: Target, route: str) -> None:
+    """`METHOD https://USER:PASSWORD@HOST:PORT/v1/ROUTE` (userinfo, which RFC 9110 §4.2.4
+    forbids in https URIs): `400 bad_request`, nothing served — credentials never travel
+    in a URL. A CA that takes the target's path (urlsplit's `.path`) serves it, and logs
+    the password with the request line."""
+    host, port = ca.ca_address(pki_target)
+    method = _ROUTES[route]
+    userinfo = f"u-{secrets.token_hex(3)}:pw-{secrets.token_hex(6)}"
+    target_text = f"https://{userinfo}@{host}:{port}/v1/{route}"
+    body: bytes | None = None
+    headers: dict[str, str] = {}
+    if method == "POST":
+        alias, password = ca.ghost_alias(), f"wrong-{secrets.token_hex(6)}"
+        csr = ca.csr_pem(ca.CsrKey.ec("P-256"), ca.name((ca.OID_CN, alias)))
+        body = ca.enrol_body(alias, password, csr)
+        headers["Content-Type"] = "application/json"
+    answer = ca.request(
+        pki_target,
+        method,
+        target_text,
+        body,
+        source=ca.sources(pki_target).fresh(),
+        headers=headers,
+    )
+    what = f"{method} https://USER:PASSWORD@{host}:{port}/v1/{route}"
+    obj = ca.json_body(answer, what) if answer.status >= 400 else {}
+    if answer.status != 400 or obj.get("error") != "bad_request":
+        raise ConformanceFailure.evidence(
+            f"CA-ENR-15: {what} (an absolute-form target with userinfo)",
+            "400 bad_request before any credential is read: no credentials in a URL",
+            answer.describe(),
+            note="a CA that keeps only the target's path serves it and logs the password",
+        )

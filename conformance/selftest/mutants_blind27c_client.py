@@ -16,10 +16,10 @@ L3 cross-references and defined terms
   b27cclient-frm5-hs-keepalive    a clear NOOP or PING during the login is skipped as a
                                   keep-alive ("undefined types" read as a rule of the record
                                   phase only): the EKE2 after it is answered EKE3 (FRM-5)
-  b27cclient-err3-data-eror-bye   the get's DATA loop reads an EROR itself and fails the get
-                                  without dropping the connection: after a fatal EROR
-                                  (internal, timeout) among a get's DATA the client's close
-                                  says BYE_ (ERR-3: "in a get's DATA ... not a BYE_")
+  b27cclient-err3-data-eror-bye   the get's DATA loop says goodbye on its way out: after a
+                                  fatal EROR (internal, timeout) among a get's DATA the
+                                  client seals a BYE_, then closes (ERR-3: "in a get's DATA
+                                  ... it sends nothing more on that connection, not a BYE_")
 L4 interop is not conformance
   b27cclient-rec3-data-inner-ad   the zero-copy sealer (a put's DATA records) takes the inner
                                   frame's header (DATA | u32be(n)) as the associated data, not
@@ -33,6 +33,16 @@ L6 beyond the toy sizes
   b27cclient-err4-code-u32        the EROR code is kept in 32 bits (a JavaScript `>>> 0`, a
                                   uint32 field): 2^32 + 6 is read as not_found, a non-fatal
                                   refusal, not an unknown code (internal, fatal) (ERR-4)
+Blind result (6): none detected by the file first named, none by the files citing the
+requirement (SFT_MUTANT_FILES = every citing file but the two new ones). err3-data-eror-bye's
+first version only kept the connection: the reference core then refused the BYE_ itself
+(an equivalent mutant); it now seals the BYE_ as a client without that guard would.
+Cases now catching their class:
+  frm5-hs-keepalive, err3-data-eror-bye, rec3-data-inner-ad, err8-code-from-name,
+  err4-code-u32                    -> test_eke_client_eror_enders.py
+  pwf2-encoded-echo                -> test_eke_client_encoded_echoes.py
+Post-blind siblings (after the cases, to show they take the class):
+  b27cclient-post-err3-timeout-bye, b27cclient-post-err8-null-from-name.
 """
 
 from __future__ import annotations
@@ -78,8 +88,13 @@ def _err3_data_eror_bye() -> None:
         cls,
         "_next",
         (
-            "            if event.fatal:\n",
-            "            if event.fatal and not getattr(self, '_b27c_in_get', False):\n",
+            "            if event.fatal:\n                self._abandon()\n",
+            "            if event.fatal:\n"
+            "                if getattr(self, '_b27c_in_get', False):  # the get says goodbye\n"
+            "                    with contextlib.suppress(OSError, ProtocolError):\n"
+            "                        seal = stream.channel.seal_frame\n"
+            "                        stream.sock.sendall(seal(b'BYE_', b'{}'))\n"
+            "                self._abandon()\n",
         ),
     )
     _patch_method(
@@ -98,8 +113,8 @@ def _rec3_data_inner_ad() -> None:
         crypto.RecordSealer,
         "seal_payload",
         (
-            "        return self._seal(memoryview(self._plain)[: RECORD_HEADER_LEN + length])\n",
-            "        return self._b27c_seal(memoryview(self._plain)[: RECORD_HEADER_LEN + length])\n",
+            "        return self._seal(",
+            "        return self._b27c_seal(",
         ),
     )
 
@@ -156,6 +171,47 @@ def _err4_code_u32() -> None:
     )
 
 
+def _post_err3_timeout_bye() -> None:
+    cls = _module("reference.eke.client").EkeClient
+    _patch_method(
+        cls,
+        "_next",
+        (
+            "            if event.fatal:\n                self._abandon()\n",
+            "            if event.fatal:\n"
+            "                if event.code is ErrorCode.TIMEOUT:  # the server leaves politely\n"
+            "                    with contextlib.suppress(OSError, ProtocolError):\n"
+            "                        seal = stream.channel.seal_frame\n"
+            "                        stream.sock.sendall(seal(b'BYE_', b'{}'))\n"
+            "                self._abandon()\n",
+        ),
+    )
+
+
+def _post_err8_null_from_name() -> None:
+    messages = _module("reference.messages")
+
+    def repair(obj: Any) -> Any:
+        if isinstance(obj, dict) and obj.get("code") is None and isinstance(obj.get("name"), str):
+            for known in messages.ErrorCode:  # no usable code: the name says which
+                if known.wire_name == obj["name"]:
+                    obj["code"] = known.value
+        return obj
+
+    messages._b27c_repair = repair
+    _patch_source(
+        messages,
+        "decode_message",
+        (
+            "    obj = loads_control(frame.payload)\n",
+            "    obj = loads_control(frame.payload)\n"
+            "    if t == T_EROR and 'code' in obj:\n"
+            "        obj = _b27c_repair(obj)\n",
+        ),
+    )
+    _module("reference.app").decode_message = messages.decode_message
+
+
 def _m(name: str, req: str, test_file: str, description: str, apply: Any) -> Mutant:
     return Mutant(
         name=f"b27cclient-{name}",
@@ -173,7 +229,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _m(
         "pwf2-encoded-echo",
         "PWF-2",
-        "test_eke_client_message_runs.py",
+        "test_eke_client_encoded_echoes.py",
         "L2: a server's message is tested for the password only as it came: the same message "
         "holding it URL-encoded, in base64 or in hex is shown",
         _pwf2_encoded_echo,
@@ -181,7 +237,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _m(
         "frm5-hs-keepalive",
         "FRM-5",
-        "test_eke_client_login_strays.py",
+        "test_eke_client_eror_enders.py",
         "L3: a clear NOOP or PING during the login is skipped as a keep-alive: the EKE2 after it "
         "is answered EKE3",
         _frm5_hs_keepalive,
@@ -189,15 +245,15 @@ MUTANTS: tuple[Mutant, ...] = (
     _m(
         "err3-data-eror-bye",
         "ERR-3",
-        "test_eke_client_farewell_frames.py",
-        "L3: the get's DATA loop fails the get on an EROR without dropping the connection: "
-        "after a fatal EROR (internal, timeout) among a get's DATA the client says BYE_",
+        "test_eke_client_eror_enders.py",
+        "L3: the get's DATA loop says goodbye on its way out: after a fatal EROR (internal, "
+        "timeout) among a get's DATA the client seals a BYE_, then closes",
         _err3_data_eror_bye,
     ),
     _m(
         "rec3-data-inner-ad",
         "EKE-REC-3",
-        "test_eke_client_keys.py",
+        "test_eke_client_eror_enders.py",
         "L4: the zero-copy sealer (a put's DATA records) takes the inner frame's header as the "
         "associated data, not the record's header",
         _rec3_data_inner_ad,
@@ -205,7 +261,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _m(
         "err8-code-from-name",
         "ERR-8",
-        "test_client_fatal_errors.py",
+        "test_eke_client_eror_enders.py",
         "L5: an EROR without `code` is repaired from its `name`: {name: not_found} is a "
         "non-fatal refusal, the client stays and says BYE_",
         _err8_code_from_name,
@@ -213,9 +269,25 @@ MUTANTS: tuple[Mutant, ...] = (
     _m(
         "err4-code-u32",
         "ERR-4",
-        "test_eke_client_unknown_code_names.py",
+        "test_eke_client_eror_enders.py",
         "L6: the EROR code is kept in 32 bits: 2^32 + 6 is read as not_found, a non-fatal "
         "refusal (the client stays, says BYE_), not an unknown code",
         _err4_code_u32,
+    ),
+    _m(
+        "post-err3-timeout-bye",
+        "ERR-3",
+        "test_eke_client_eror_enders.py",
+        "(post-blind) an EROR timeout (fatal) is the server leaving politely: the client seals a "
+        "BYE_ after it, then closes (after other fatal codes it sends nothing)",
+        _post_err3_timeout_bye,
+    ),
+    _m(
+        "post-err8-null-from-name",
+        "ERR-8",
+        "test_eke_client_eror_enders.py",
+        "(post-blind) an EROR whose code is null is repaired from its `name` (a missing code is "
+        "refused): {code: null, name: not_found} is a non-fatal refusal, the client says BYE_",
+        _post_err8_null_from_name,
     ),
 )

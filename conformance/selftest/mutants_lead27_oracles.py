@@ -114,6 +114,24 @@ def _eke_client_c2_kcs_repr() -> None:
     )
 
 
+
+def _ca_userinfo_served() -> None:
+    from conformance.selftest.mutants_app import _patch_method
+
+    handler = _module("reference.pki.ca_server")._Handler
+    _patch_method(
+        handler,
+        "_dispatch",
+        (
+            '            if not path.startswith("/") and "@" in urlsplit(path).netloc:\n',
+            "            if False:\n",
+        ),
+    )
+    for name in ("do_GET", "do_POST", "do_HEAD", "do_PUT", "do_DELETE", "do_PATCH"):
+        if hasattr(handler, name):  # the do_* names copied the original _dispatch
+            setattr(handler, name, handler._dispatch)
+
+
 def _m(
     name: str,
     profile: str,
@@ -166,5 +184,15 @@ MUTANTS: tuple[Mutant, ...] = (
         "line with Kcs as Python formats bytes (`{kcs!r}`: b'\\x8f...') on stderr",
         _eke_client_c2_kcs_repr,
         client=True,
+    ),
+    _m(
+        "ca-userinfo-served",
+        "pki",
+        "CA-ENR-15",
+        "test_ca_query_in_every_target_form.py",
+        "(lead, after B217) the CA serves an absolute-form target with userinfo "
+        "(https://user:pw@host/v1/enroll) as its path: a password in the URL, and logged",
+        _ca_userinfo_served,
+        ca=True,
     ),
 )

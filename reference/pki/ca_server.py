@@ -473,6 +473,7 @@ class _Handler(BaseHTTPRequestHandler):
         # Without the query: a client that put a password in the URL must not get it
         # written to the log [CA-ENR-15].
         line = re.sub(r"[?#]\S*", "?...", getattr(self, "requestline", ""))
+        line = re.sub(r"(?i)(https?://)[^/\s]*@", r"\1...@", line)  # userinfo [CA-ENR-15]
         if getattr(self, "command", None) is None:
             # A line that did not parse as a request may be a body sent after a head
             # that announced less (its password included) [CA-ENR-5]: its size only.
@@ -505,6 +506,11 @@ class _Handler(BaseHTTPRequestHandler):
                     HTTPStatus.BAD_REQUEST, "bad_request", "no query strings: send a JSON body"
                 )
             path = self.path
+            if not path.startswith("/") and "@" in urlsplit(path).netloc:
+                # userinfo (`https://user:pw@host/...`, RFC 9110 §4.2.4) [CA-ENR-15]
+                raise _HttpError(
+                    HTTPStatus.BAD_REQUEST, "bad_request", "no credentials in the URL"
+                )
             if not path.startswith("/"):
                 path = _origin_form(path)
             method = self._ROUTES.get(path)

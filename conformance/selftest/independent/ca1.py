@@ -1120,6 +1120,8 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path
         if path[:8].lower() == "https://" or path[:7].lower() == "http://":
             parts = urlsplit(path)  # absolute form: the same resource (RFC 9112 §3.2.2)
+            if "@" in parts.netloc:  # userinfo: credentials never go in URLs (CA-ENR-15)
+                raise Refusal(400, "bad_request", "no credentials in the URL")
             path = (parts.path or "/") + (f"?{parts.query}" if "?" in path else "")
         if "query-empty-passes" in FAULTY:
             if urlsplit(path).query:

@@ -1153,6 +1153,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if target[:8].lower() == "https://" or target[:7].lower() == "http://":
             # The absolute form names the resource its path does (RFC 9112 §3.2.2).
             parts = urllib.parse.urlsplit(target)
+            if "@" in parts.netloc:  # userinfo: no credentials in a URL (CA-ENR-15)
+                self._drain_or_close()
+                self.close_connection = True
+                raise CaError(400, "bad_request", "no credentials in the URL")
             target = (parts.path or "/") + (f"?{parts.query}" if "?" in target else "")
         if "?" in target:
             if not _fault("query-ignored"):

@@ -169,6 +169,9 @@ CA_FILES = (
     "test_ca_revoked_login_any_csr.py",  # B203 (round 27): CA-ENR-11, whatever the CSR
     "test_ca_crl_many_revocations.py",  # B203 (round 27): CA-ENR-8, 130 revocations (slow)
     "test_ca_login_traces.py",  # B209 (round 27, second pass): CA-ENR-5, ERR-6, CA-ENR-15
+    "test_ca_bad_csr_guesses_lock.py",  # B217 (round 27, third pass): CA-ENR-21
+    "test_ca_log_redaction_spellings.py",  # B217 (round 27, third pass): CA-ENR-5
+    "test_ca_rsa_beyond_4096.py",  # B217 (round 27, third pass): CA-ENR-2/13
 )
 
 # The CA under test, like a peer under test: its process and its target file.

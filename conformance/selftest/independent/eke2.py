@@ -71,6 +71,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import dataclasses
 import enum
@@ -88,6 +89,7 @@ import socket
 import stat
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -2025,6 +2027,24 @@ def password_runs(password: str) -> frozenset[str]:
     return frozenset(runs)
 
 
+_BASE64_TOKEN = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
+_HEX_TOKEN = re.compile(r"(?:[0-9a-fA-F]{2}){6,}")
+
+
+def message_views(message: str) -> list[str]:
+    """PWF-2 "in any encoding": a server's message as it came, URL-decoded, and with
+    each base64 (standard or URL-safe) or hexadecimal token decoded -- a server echoing
+    an `Authorization: Basic` line, a login URL or a hex dump holds the password so."""
+    views = [message, urllib.parse.unquote_plus(message)]
+    for token in _BASE64_TOKEN.findall(message):
+        standard = token.replace("-", "+").replace("_", "/").rstrip("=")
+        with contextlib.suppress(ValueError):
+            raw = base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
+            views.append(raw.decode("utf-8", "replace"))
+    views.extend(bytes.fromhex(t).decode("utf-8", "replace") for t in _HEX_TOKEN.findall(message))
+    return views
+
+
 class EkeClient:
     def __init__(
         self,
@@ -2120,8 +2140,8 @@ class EkeClient:
         retry_after = retry if isinstance(retry, int) and not isinstance(retry, bool) else None
         if not isinstance(message, str):
             return code, "", retry_after
-        folded = message.casefold()
-        if any(run in folded for run in self._password_runs):
+        folded = [view.casefold() for view in message_views(message)]
+        if any(run in view for view in folded for run in self._password_runs):
             return code, _MESSAGE_NOT_SHOWN, retry_after  # PWF-2: never shown
         return code, message[:200], retry_after
 

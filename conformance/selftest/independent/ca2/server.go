@@ -192,6 +192,11 @@ func (ca *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer ca.serveMu.Unlock()
 	}
 	target := r.RequestURI
+	if !strings.HasPrefix(target, "/") && r.URL.User != nil {
+		// userinfo (https://user:pw@host/...): no credentials in a URL (CA-ENR-15)
+		writeError(w, http.StatusBadRequest, "bad_request", "no credentials in the URL")
+		return
+	}
 	if !strings.HasPrefix(target, "/") && r.URL.IsAbs() {
 		// the absolute form names the resource its path does (RFC 9112 §3.2.2)
 		target = r.URL.RequestURI()

@@ -40,17 +40,39 @@ function passwordRuns(password) {
   return runs;
 }
 
+/** PWF-2 "in any encoding": a server's text as it came, URL-decoded (`+` a space, each
+ * run of %XX escapes as UTF-8), and with each base64 (standard or URL-safe) or hex token
+ * decoded: a server echoing an `Authorization: Basic` line, a login URL or a hex dump. */
+function peerViews(text) {
+  const views = [
+    text,
+    text.replace(/\+/g, ' ').replace(/(?:%[0-9a-fA-F]{2})+/g,
+      (escapes) => Buffer.from(escapes.replace(/%/g, ''), 'hex').toString('utf8')),
+  ];
+  for (const [token] of text.matchAll(/[A-Za-z0-9+/_-]{8,}={0,2}/g)) {
+    const bare = token.replace(/=+$/, '');
+    if (bare.length % 4 !== 1) views.push(Buffer.from(bare, 'base64').toString('utf8'));
+  }
+  for (const [token] of text.matchAll(/(?:[0-9a-fA-F]{2}){6,}/g)) {
+    views.push(Buffer.from(token, 'hex').toString('utf8'));
+  }
+  return views;
+}
+
 class Session {
   constructor(opts) {
     this.opts = opts;
     this.passwordRuns = passwordRuns(opts.password); // PWF-2: what peerText checks
   }
 
-  /** A server's text as shown (PWF-2): not at all when it holds a run of the password. */
+  /** A server's text as shown (PWF-2): not at all when it, or any decoding of it
+   * (peerViews), holds a run of the password. */
   peerText(text) {
     const shown = String(text);
-    const folded = fold(shown);
-    for (const run of this.passwordRuns) if (folded.includes(run)) return QUOTES_PASSWORD;
+    for (const view of peerViews(shown)) {
+      const folded = fold(view);
+      for (const run of this.passwordRuns) if (folded.includes(run)) return QUOTES_PASSWORD;
+    }
     return shown;
   }
 

@@ -17,11 +17,17 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** The sft-eke/1 initiator: `get` and `put`, one transfer per run. */
 final class Client {
@@ -84,12 +90,48 @@ final class Client {
         return runs;
     }
 
-    /** Whether a server's text holds a run of the password (PWF-2: then it is not shown). */
+    /** Whether a server's text, or any decoding of it (views), holds a run of the password
+     *  (PWF-2: then it is not shown). */
     boolean quotesPassword(Object text) {
         if (text == null) return false;
-        String folded = fold(String.valueOf(text));
-        for (String run : passwordRuns) if (folded.contains(run)) return true;
+        for (String view : views(String.valueOf(text))) {
+            String folded = fold(view);
+            for (String run : passwordRuns) if (folded.contains(run)) return true;
+        }
         return false;
+    }
+
+    private static final Pattern PERCENT_RUN = Pattern.compile("(?:%[0-9a-fA-F]{2})+");
+    private static final Pattern BASE64_TOKEN = Pattern.compile("[A-Za-z0-9+/_-]{8,}={0,2}");
+    private static final Pattern HEX_TOKEN = Pattern.compile("(?:[0-9a-fA-F]{2}){6,}");
+
+    /** PWF-2 "in any encoding": a server's text as it came, URL-decoded ('+' a space, each
+     *  run of %XX escapes as UTF-8), and with each base64 (standard or URL-safe) or hex token
+     *  decoded: a server echoing an Authorization: Basic line, a login URL or a hex dump. */
+    static List<String> views(String text) {
+        List<String> views = new ArrayList<>();
+        views.add(text);
+        Matcher escapes = PERCENT_RUN.matcher(text.replace('+', ' '));
+        StringBuilder unescaped = new StringBuilder();
+        while (escapes.find()) {
+            byte[] raw = HexFormat.of().parseHex(escapes.group().replace("%", ""));
+            escapes.appendReplacement(unescaped, Matcher.quoteReplacement(new String(raw, StandardCharsets.UTF_8)));
+        }
+        escapes.appendTail(unescaped);
+        views.add(unescaped.toString());
+        for (Matcher m = BASE64_TOKEN.matcher(text); m.find(); ) {
+            String bare = m.group().replace('-', '+').replace('_', '/').replaceAll("=+$", "");
+            try {
+                byte[] raw = Base64.getDecoder().decode(bare); // padding optional; a lone 6 bits refused
+                views.add(new String(raw, StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException notBase64) {
+                // not base64 after all: nothing to check in it
+            }
+        }
+        for (Matcher m = HEX_TOKEN.matcher(text); m.find(); ) {
+            views.add(new String(HexFormat.of().parseHex(m.group()), StandardCharsets.UTF_8));
+        }
+        return views;
     }
 
     /** client_busy_retry_same_eke1: the first attempt's exponent and EKE1, kept for retries. */
