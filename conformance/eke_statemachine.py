@@ -69,7 +69,6 @@ depend on what ran before: no count is left above what it found.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from collections import deque
@@ -83,7 +82,7 @@ from conformance import eke
 from conformance.eke_channel import connect_raw
 from conformance.eke_support import SourceAddresses, Victim, ghost_user
 from conformance.scenario import PROMPT_CLOSE
-from conformance.statemachine import BudgetExhausted, SpecModel, known_file
+from conformance.statemachine import BudgetExhausted, SpecModel, known_file, rest_of_get
 from conformance.target import Account, KnownFile, Target
 from conformance.wire import (
     ERROR_CODES,
@@ -519,33 +518,9 @@ class EkeSpecSUL:
         return False
 
     def _rest_of_get(self, meta: dict[str, Any]) -> str:
-        size = meta.get("size")
-        data = bytearray()
-        deadline = time.monotonic() + self.answer_timeout
-        for _ in range(4096):  # bounded: a small known file comes in a few DATA frames
-            event = self._recv(deadline)
-            if not isinstance(event, ReceivedFrame):
-                if isinstance(event, Closed):
-                    self._closed = True
-                return f"RSFL+DATA*+{CLOSE if isinstance(event, Closed) else SILENT}"
-            if event.type == b"DATA":
-                data += event.payload
-                if type(size) is int and len(data) > size:
-                    return "RSFL+DATA*:more-than-announced"
-                continue
-            if event.type != b"DONE":
-                return f"RSFL+DATA*+{event.type.decode('latin-1')}"
-            done = event.json() or {}
-            digest = hashlib.sha256(bytes(data)).hexdigest()
-            file = self.file
-            good = (
-                type(size) is int
-                and size == len(data) == done.get("size")
-                and done.get("sha256") == digest
-                and (file is None or (file.size == size and file.sha256 == digest))
-            )
-            return GOT_FILE if good else GOT_FILE + ":mismatch"
-        return "RSFL+DATA*:endless"
+        output, closed = rest_of_get(self._recv, meta, self.file, self.answer_timeout)
+        self._closed = self._closed or closed
+        return output
 
 
 def w_method_words(model: SpecModel, extra_states: int) -> list[tuple[str, ...]]:

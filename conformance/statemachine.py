@@ -82,6 +82,7 @@ __all__ = [
     "spec_table",
     "first_divergence",
     "known_file",
+    "rest_of_get",
 ]
 
 INPUTS: Final = (
@@ -188,6 +189,42 @@ def known_file(target: Target) -> KnownFile | None:
     one short answer), or None."""
     small = [f for f in target.files if 0 < f.size <= 64 * 1024]
     return min(small, key=lambda f: (f.size, f.name)) if small else None
+
+def rest_of_get(
+    recv: Callable[[float], Event],
+    meta: dict[str, Any],
+    file: KnownFile | None,
+    answer_timeout: float,
+) -> tuple[str, bool]:
+    """The abstract output of a get's answer after its RSFL (`meta`): `GOT_FILE` when the
+    DATA and DONE carry the announced (and, when known, the share's) size and SHA-256,
+    else what diverged; and whether the connection ended. Shared by both state models."""
+    size = meta.get("size")
+    data = bytearray()
+    deadline = time.monotonic() + answer_timeout
+    for _ in range(4096):  # bounded: a small known file comes in a few DATA frames
+        event = recv(deadline)
+        if not isinstance(event, ReceivedFrame):
+            closed = isinstance(event, Closed)
+            return f"RSFL+DATA*+{CLOSE if closed else SILENT}", closed
+        if event.type == b"DATA":
+            data += event.payload
+            if type(size) is int and len(data) > size:
+                return "RSFL+DATA*:more-than-announced", False
+            continue
+        if event.type != b"DONE":
+            return f"RSFL+DATA*+{event.type.decode('latin-1')}", False
+        done = event.json() or {}
+        digest = hashlib.sha256(bytes(data)).hexdigest()
+        good = (
+            type(size) is int
+            and size == len(data) == done.get("size")
+            and done.get("sha256") == digest
+            and (file is None or (file.size == size and file.sha256 == digest))
+        )
+        return (GOT_FILE if good else GOT_FILE + ":mismatch"), False
+    return "RSFL+DATA*:endless", False
+
 
 
 @dataclass
@@ -422,33 +459,9 @@ class SpecSUL(SUL):  # type: ignore[misc]
         return False
 
     def _rest_of_get(self, meta: dict[str, Any]) -> str:
-        size = meta.get("size")
-        data = bytearray()
-        deadline = time.monotonic() + self.answer_timeout
-        for _ in range(4096):  # bounded: a small known file comes in a few DATA frames
-            event = self._recv(deadline)
-            if not isinstance(event, ReceivedFrame):
-                if isinstance(event, Closed):
-                    self.closed = True
-                return f"RSFL+DATA*+{CLOSE if isinstance(event, Closed) else SILENT}"
-            if event.type == b"DATA":
-                data += event.payload
-                if type(size) is int and len(data) > size:
-                    return "RSFL+DATA*:more-than-announced"
-                continue
-            if event.type != b"DONE":
-                return f"RSFL+DATA*+{event.type.decode('latin-1')}"
-            done = event.json() or {}
-            digest = hashlib.sha256(bytes(data)).hexdigest()
-            file = self.file
-            good = (
-                type(size) is int
-                and size == len(data) == done.get("size")
-                and done.get("sha256") == digest
-                and (file is None or (file.size == size and file.sha256 == digest))
-            )
-            return GOT_FILE if good else GOT_FILE + ":mismatch"
-        return "RSFL+DATA*:endless"
+        output, closed = rest_of_get(self._recv, meta, self.file, self.answer_timeout)
+        self.closed = self.closed or closed
+        return output
 
 
 def conformance_suite(model: SpecModel) -> list[tuple[str, ...]]:

@@ -55,10 +55,17 @@ pytestmark = [pytest.mark.profile("pki"), pytest.mark.side("initiator")]
 
 SIZE = 30_000
 _END_WAIT = 2.5  # ERR-3: 2 s, and a little for the suite's own reading
+# label -> (code, the name the EROR carries). Codes ERR-2 does not list are `internal`
+# (ERR-4), whatever their range or name: 0 (not "ok"), 15 named like a refusal, 100 (not
+# "informational"), 2^63-1 named not_found (no wrap to a small code).
 _CODES = {
     "integrity_failed": (8, "integrity_failed"),
     "internal": (11, "internal"),
     "unknown-99": (99, "internal"),
+    "unknown-0": (0, "internal"),
+    "unknown-15-named-exists": (15, "exists"),
+    "unknown-100": (100, "internal"),
+    "unknown-2p63-1-named-not_found": (2**63 - 1, "not_found"),
 }
 
 

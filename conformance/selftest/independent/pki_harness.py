@@ -382,7 +382,6 @@ PKI_FILES = (
     "test_enroll_answer_chain.py",  # B191 (round 26, second pass)
     "test_enroll_busy_retry_hellos.py",  # B191 (round 26, second pass)
     "test_enroll_proxy_env.py",  # B191 (round 26, second pass)
-    "test_pki_client_unknown_receipt_codes.py",  # B206 (round 27, foreign pass in pki5)
     "test_pki_client_overrun_big_frames.py",  # B208 (round 27)
     "test_pki_client_crl_same_cert_again.py",  # B208 (round 27)
     "test_pki_client_put_receipt_digest_forms.py",  # B208 (round 27)

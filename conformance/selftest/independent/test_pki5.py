@@ -577,7 +577,7 @@ FAULT_CASES = (
     FaultCase(
         "b27_client_bye_after_soft_eror",
         "ERR-4",
-        ("test_pki_client_unknown_receipt_codes.py",),
+        ("test_pki_client_put_receipt_fatal.py",),
         "(L2) BYE_ after an unknown code",
         client=True,
     ),
@@ -591,7 +591,7 @@ FAULT_CASES = (
     FaultCase(
         "b27_client_bye_by_eror_name",
         "ERR-4",
-        ("test_pki_client_unknown_receipt_codes.py",),
+        ("test_pki_client_put_receipt_fatal.py",),
         "(post-blind, L2) the EROR's name decides",
         client=True,
     ),
