@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -299,6 +300,28 @@ def eke_pw(user: str, password: str) -> bytes:
 
 def is_closed(event: Event) -> bool:
     return isinstance(event, Closed)
+
+
+def frames_until_close(
+    recv: Callable[[float], Event], seconds: float, limit: int = 8
+) -> list[ReceivedFrame]:
+    """What the client sends until it closes (or anything but a frame comes), bounded by
+    `seconds` and `limit` frames; `recv(left)` reads one event (`read_frame` on the raw
+    connection before EKE4, `read_inner` after)."""
+    frames: list[ReceivedFrame] = []
+    deadline = time.monotonic() + seconds
+    for _ in range(limit):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        event = recv(left)
+        if not isinstance(event, ReceivedFrame):
+            break
+        frames.append(event)
+    return frames
+
+
+__all__ += ["frames_until_close"]
 
 
 def establish(

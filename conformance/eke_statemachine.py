@@ -82,7 +82,13 @@ from conformance import eke
 from conformance.eke_channel import connect_raw
 from conformance.eke_support import SourceAddresses, Victim, ghost_user
 from conformance.scenario import PROMPT_CLOSE
-from conformance.statemachine import BudgetExhausted, SpecModel, known_file, rest_of_get
+from conformance.statemachine import (
+    BudgetExhausted,
+    SpecModel,
+    known_file,
+    prune_words,
+    rest_of_get,
+)
 from conformance.target import Account, KnownFile, Target
 from conformance.wire import (
     ERROR_CODES,
@@ -535,15 +541,4 @@ def w_method_words(model: SpecModel, extra_states: int) -> list[tuple[str, ...]]
     char_set = machine.compute_characterization_set() or [()]
     cover = [(*state.prefix, a) for state in machine.states for a in alphabet]
     oracle = WMethodEqOracle(alphabet, None, len(machine.states) + extra_states)
-    words = list(oracle.test_suite(cover, extra_states + 1, char_set))
-    cut: dict[tuple[str, ...], None] = {}
-    for word in words:
-        machine.reset_to_initial()
-        for index, symbol in enumerate(word):
-            machine.step(symbol)
-            if machine.current_state.state_id == "CLOSED":
-                word = word[: index + 1]
-                break
-        cut[tuple(word)] = None
-    prefixes = {w[:k] for w in cut for k in range(len(w))}
-    return sorted((w for w in cut if w not in prefixes), key=len)
+    return prune_words(machine, list(oracle.test_suite(cover, extra_states + 1, char_set)))

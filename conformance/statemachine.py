@@ -82,6 +82,7 @@ __all__ = [
     "spec_table",
     "first_divergence",
     "known_file",
+    "prune_words",
     "rest_of_get",
 ]
 
@@ -486,8 +487,17 @@ def conformance_suite(model: SpecModel) -> list[tuple[str, ...]]:
             words.extend((*state.prefix, a, *w) for w in ((), *char_set))
             if state.transitions[a].state_id != "CLOSED":
                 words.extend((*state.prefix, a, b) for b in alphabet)
+    return prune_words(machine, words)
+
+
+def prune_words(machine: MealyMachine, words: Sequence[Sequence[str]]) -> list[tuple[str, ...]]:
+    """`words` without what checks nothing, shortest first: each cut after its first step
+    into the model's CLOSED (the SUL answers CLOSED to every later input by
+    construction), and a word that is a prefix of another dropped (the longer one sees
+    the same answers, and more). Shared by both state models' word sets."""
     cut: dict[tuple[str, ...], None] = {}
     for word in words:
+        word = tuple(word)
         machine.reset_to_initial()
         for index, symbol in enumerate(word):
             machine.step(symbol)
@@ -496,8 +506,7 @@ def conformance_suite(model: SpecModel) -> list[tuple[str, ...]]:
                 break
         cut[word] = None
     prefixes = {w[:k] for w in cut for k in range(len(w))}
-    kept = [w for w in cut if w not in prefixes]
-    return sorted(kept, key=len)
+    return sorted((w for w in cut if w not in prefixes), key=len)
 
 
 class SuiteOracle(Oracle):  # type: ignore[misc]

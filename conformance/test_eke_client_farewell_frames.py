@@ -34,6 +34,7 @@ from conformance.eke_hostile import (
     ServerView,
     client_user,
     eke_pw,
+    frames_until_close,
     fresh_password,
     read_frame,
     read_inner,
@@ -55,17 +56,7 @@ _FRAMES = 8
 
 def _watch(s: lies.LyingServer) -> list[ReceivedFrame]:
     """What the client sends after the lie, until its close or _WATCH seconds."""
-    frames: list[ReceivedFrame] = []
-    deadline = time.monotonic() + _WATCH
-    for _ in range(_FRAMES):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        event = read_inner(s.channel, s.view, left)
-        if not isinstance(event, ReceivedFrame):
-            break
-        frames.append(event)
-    return frames
+    return frames_until_close(lambda left: read_inner(s.channel, s.view, left), _WATCH, _FRAMES)
 
 
 def _shown(frames: list[ReceivedFrame]) -> str:
@@ -267,15 +258,8 @@ def test_client_login_ends_at_an_unknown_code(
             b"EROR", control({"code": code, "name": "ok", "message": "suite: status"})
         )
         raw.send_frame(b"EKE2", eke2)
-        deadline = time.monotonic() + _WATCH
-        for _ in range(_FRAMES):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            answer = read_frame(raw, view, left)
-            if not isinstance(answer, ReceivedFrame):
-                break
-            box["after"].append(answer.type_text)
+        after = frames_until_close(lambda left: read_frame(raw, view, left), _WATCH, _FRAMES)
+        box["after"].extend(f.type_text for f in after)
 
     password = fresh_password()
     pw = eke_pw(client_user(eke_target), password)
@@ -323,15 +307,8 @@ def test_client_login_ends_at_an_unknown_code_before_eke4(
         eke4 = server.on_eke3(event.json() or {})
         raw.send_frame(b"EROR", control({"code": 99, "name": "ok", "message": "suite: status"}))
         raw.send_frame(b"EKE4", eke4)
-        deadline = time.monotonic() + _WATCH
-        for _ in range(_FRAMES):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            answer = read_frame(raw, view, left)
-            if not isinstance(answer, ReceivedFrame):
-                break
-            box["after"].append(answer.type_text)
+        after = frames_until_close(lambda left: read_frame(raw, view, left), _WATCH, _FRAMES)
+        box["after"].extend(f.type_text for f in after)
 
     password = fresh_password()
     pw = eke_pw(client_user(eke_target), password)
