@@ -44,7 +44,9 @@ description: L1 what the authenticator does not cover, L2 legacy and downgrade b
 L4 the second-order fix, L5 debug and test leftovers, L6 fitted to the examples. The
 `b26_*` ones (session 26, foreign pass) carry their round-26 lens in their description:
 L1 the thin MUSTs, L2 the second half of the sentence, L3 passing the vectors, L4
-neighbouring-protocol habits, L6 crossing frames.
+neighbouring-protocol habits, L6 crossing frames. The `b28_*` ones (session 28, foreign
+pass) carry their round-28 lens in their description: L1 the thin MUSTs, L4 retries and
+reconnects, L5 two implementations of one rule, L6 concurrency in the idiom.
 """
 
 from __future__ import annotations
@@ -565,6 +567,8 @@ class Records:
             if len(rest) < 8:
                 raise ProtocolError("bad_frame", "a record is not one frame")
             kind, length = rest[:4], int.from_bytes(rest[4:8], "big")
+            if F("b28_cli_inner_type_casefold"):
+                kind = kind.upper()  # b28 (L5): "type names are case-insensitive tokens"
             if not type_ok(kind):
                 raise ProtocolError("bad_frame", "bad frame type in a record")
             if len(rest) - 8 < length:
@@ -640,6 +644,18 @@ def open_in_share(share: Path, name: str) -> int:
         except OSError:
             raise Refusal("not_found") from None
         return fd
+    if F("b28_open_realpath_nofollow"):
+        # b28 (L6): resolved once with realpath (a link anywhere: refused), then opened by
+        # that path with O_NOFOLLOW, which guards the last component only
+        base = os.path.realpath(share)
+        joined = os.path.normpath(os.path.join(base, name))
+        real = os.path.realpath(joined)
+        if real != joined or os.path.commonpath([base, real]) != base:
+            raise Refusal("forbidden")
+        try:
+            return os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError as exc:
+            raise Refusal("forbidden" if exc.errno == errno.ELOOP else "not_found") from None
     dirfd = os.open(share, os.O_RDONLY | os.O_DIRECTORY)
     try:
         for part in parts[:-1]:
@@ -960,6 +976,7 @@ def address_key(host: str) -> str:
 
 
 _HANDSHAKE_LOCK = threading.Lock()  # b15_handshake_lock_across_eke3
+_EKE2_MEMO: dict[tuple[bytes, bytes], tuple[int, bytes]] = {}  # b28_eke2_memo_repeat
 
 
 def log(text: str) -> None:
@@ -1115,8 +1132,14 @@ class Server:
                 else:
                     r = secrets.randbelow(PRIME - 3) + 2
                     big_x = r * r % PRIME
-            y = fresh_exponent()
-            b = feistel_encrypt(pw, i2osp(hide(pow(GEN, y, PRIME))))
+            memo = _EKE2_MEMO.get((user, a)) if F("b28_eke2_memo_repeat") else None
+            if memo is not None:  # b28 (L4): "a retransmitted EKE1 gets the same EKE2"
+                y, b = memo
+            else:
+                y = fresh_exponent()
+                b = feistel_encrypt(pw, i2osp(hide(pow(GEN, y, PRIME))))
+                if F("b28_eke2_memo_repeat"):
+                    _EKE2_MEMO[(user, a)] = (y, b)
             z_int = pow(big_x, y, PRIME)
             if z_int in (0, 1, PRIME - 1) and not F("srv_xprime_unchecked"):
                 ok = False
@@ -1320,6 +1343,15 @@ class Server:
             rec.send_obj(b"RSFL", {"name": shown, "size": size})
             digest = hashlib.sha256()
             left = size
+            if F("b28_get_streams_to_eof"):
+                # b28 (L6): "read until EOF": what the file holds when it is read is sent
+                sent = 0
+                while chunk := f.read(CHUNK):
+                    digest.update(chunk)
+                    sent += len(chunk)
+                    rec.send(b"DATA", chunk)
+                rec.send_obj(b"DONE", {"size": sent, "sha256": digest.hexdigest()})
+                return None
             while left > 0:
                 chunk = f.read(min(CHUNK, left))
                 if not chunk:
@@ -1590,6 +1622,14 @@ class ClientFailure(Exception):
     pass
 
 
+class _BusyFailure(ClientFailure):
+    """`EROR busy` during the handshake (b28_cli_busy_retry_same_eke1 retries on it)."""
+
+    def __init__(self, message: str, retry_after: object) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 def read_password_file(path: Path) -> str:
     try:
         raw = path.read_bytes()
@@ -1687,7 +1727,7 @@ class Client:
             raise ClientFailure("the server sent a malformed error") from None
         name = ERRORS.get(code, ("internal", True))[0]
         if name == "busy":
-            raise ClientFailure("server busy: try later")
+            raise _BusyFailure("server busy: try later", obj.get("retry_after"))
         if name == "throttled":
             retry = obj.get("retry_after")
             raise ClientFailure(f"throttled: too many failed logins, retry after {retry} s")
@@ -1709,12 +1749,27 @@ class Client:
         pw = scrypt_pw(user, o.password)
         x = fresh_exponent()
         a = feistel_encrypt(pw, i2osp(hide(pow(GEN, x, PRIME))))
-        try:
-            self.wire.send(frame(b"EKE1", encode_object({"user": o.user, "a": a.hex()})))
-        except Closed:
-            self.close()
-            raise ClientFailure("the server closed the connection") from None
-        kind, payload = self._handshake_frame()
+        eke1 = frame(b"EKE1", encode_object({"user": o.user, "a": a.hex()}))
+        for attempt in range(3):  # b28_cli_busy_retry_same_eke1 only: one pass otherwise
+            if attempt:  # b28 (L4): "busy: after retry_after, again, with the EKE1 built"
+                self.connect()
+                assert self.wire is not None
+                self.wire.deadline = time.monotonic() + o.handshake_timeout
+            try:
+                self.wire.send(eke1)
+            except Closed:
+                self.close()
+                raise ClientFailure("the server closed the connection") from None
+            try:
+                kind, payload = self._handshake_frame()
+            except _BusyFailure as exc:
+                wait = exc.retry_after
+                if (not F("b28_cli_busy_retry_same_eke1") or attempt == 2
+                        or not isinstance(wait, int) or not 1 <= wait <= 10):  # fmt: skip
+                    raise
+                time.sleep(wait)
+                continue
+            break
         if kind != b"EKE2":
             self.fatal("unexpected_frame", "expected EKE2")
         try:
@@ -1731,7 +1786,10 @@ class Client:
         if big_y is not None:
             z = pow(big_y, x, PRIME)
             if z not in (0, 1, PRIME - 1):
-                keys = derive(th, i2osp(z))
+                z_bytes = i2osp(z)
+                if F("b28_cli_z_minimal_bytes"):  # b28 (L1): int.to_bytes of its own length
+                    z_bytes = z.to_bytes((z.bit_length() + 7) // 8, "big")
+                keys = derive(th, z_bytes)
                 try:
                     ns = AESGCM(keys.kcs).decrypt(nonce_n(2), c2, b"EKE2" + th)
                 except InvalidTag:
@@ -1898,7 +1956,8 @@ def client_get(args: argparse.Namespace, opts: ClientOptions) -> None:
         while True:
             kind, payload = client.recv()
             if kind == b"DATA":
-                if size is not None and got + len(payload) > size:
+                over = size is not None and got + len(payload) > size
+                if over and not F("b28_cli_overflow_at_done"):  # b28: judged by DONE's checks
                     client.fatal("integrity_failed", "more data than announced")
                 if F("b14_cli_short_write_ignored"):
                     os.write(fd, payload)  # its count unread: a short write goes unseen
@@ -2040,6 +2099,11 @@ def client_put(args: argparse.Namespace, opts: ClientOptions) -> None:
         client.fatal("unexpected_frame", "expected DONE")
     try:
         done = parse_object(payload)
+        if F("b28_cli_put_receipt_strict") and set(done) - {"size", "sha256"}:
+            # b28 (L5): the receipt checked against its exact schema (the get's is not)
+            raise ProtocolError("bad_frame", "unexpected member in the put's DONE")
+        if F("b28_cli_receipt_null_member_refused") and None in done.values():
+            raise ProtocolError("bad_frame", "a null member in the put's DONE")
         ok = member_int(done, "size") == len(content) and member_sha(done, "sha256") == digest
     except ProtocolError as exc:
         client.fatal(exc.name, exc.message)
@@ -2852,6 +2916,84 @@ FAULTS.update(
             "D_pw(A) itself, the blinding by r^2 dropped as a wasted multiplication: EKE2 "
             "comes ms sooner for X' = (p-1)/2 than for 2^3070 (thorough timing tier)",
             thorough=True,
+        ),
+    }
+)  # fmt: skip
+
+
+# Session 28, helper B222 (blind, foreign pass; written from docs/SPEC.md and this module
+# only), through the round-28 lenses: L1 the thin MUSTs, L2 lost errors, L3 every ending
+# of a one-shot program, L4 retries, reconnects and resumes, L5 two implementations of one
+# rule, L6 concurrency in the idiom.
+FAULTS.update(
+    {
+        "b28_eke2_memo_repeat": _fault(  # L4 (L1: EKE-X-1, server)
+            "EKE-X-1",
+            "test_eke_handshake.py test_eke_server_ephemeral_window.py",
+            "(L4) 'a retransmitted EKE1 gets the same answer': the server memoises (user, A') "
+            "-> (y, B'): an identical EKE1 on a new connection is answered with the same B' "
+            "under the same exponent y",
+        ),
+        "b28_open_realpath_nofollow": _fault(  # L6 (L1: APP-NAME-5)
+            "APP-NAME-5",
+            "test_app_toctou.py",
+            "(L6) the name is resolved once with os.path.realpath (a link anywhere: forbidden) "
+            "and the resolved path opened with O_NOFOLLOW, which guards its last component "
+            "only: a directory swapped for a link between the two is followed",
+        ),
+        "b28_get_streams_to_eof": _fault(  # L6 (L1: APP-GET-4)
+            "APP-GET-4",
+            "test_app_share_files.py test_app_integrity.py",
+            "(L6) the get streams the file until read() returns b'' after announcing fstat's "
+            "size: a file that grows meanwhile sends more DATA than RSFL.size (DONE tells the "
+            "bytes sent)",
+        ),
+        "b28_cli_busy_retry_same_eke1": _fault(  # L4 (L1: EKE-X-1, client)
+            "EKE-X-1",
+            "test_eke_client_busy_retries.py",
+            "(L4) after `EROR busy` in the handshake the client waits retry_after and retries "
+            "(up to 3 connections) re-sending the EKE1 it built: the same x and A' on every "
+            "connection",
+            client=True,
+        ),
+        "b28_cli_z_minimal_bytes": _fault(  # L1 (EKE-KS-2)
+            "EKE-KS-2",
+            "test_eke_client_keys.py test_eke_client_group_edges.py",
+            "(L1) the client's Z is z.to_bytes((z.bit_length() + 7) // 8): a Z whose top byte "
+            "is 0 (1 in 256 handshakes) is hashed short, the login fails as auth_failed",
+            client=True,
+        ),
+        "b28_cli_inner_type_casefold": _fault(  # L5 (L1: FRM-2)
+            "FRM-2",
+            "test_eke_client_transfer.py test_client_lenient_frames.py",
+            "(L5) the header check is strict but the client's record layer upper-cases the "
+            "inner frame's type first ('type names are case-insensitive tokens'): `rsfl`, "
+            "`Data`, `done` inside a record are taken as RSFL, DATA, DONE",
+            client=True,
+        ),
+        "b28_cli_put_receipt_strict": _fault(  # L5 (FRM-10)
+            "FRM-10",
+            "test_eke_client_put_receipt_members.py",
+            "(L5) the get's parsers ignore members they do not define, the put's receipt DONE "
+            "is checked against its exact schema: a receipt with an extra member is answered "
+            "bad_frame and the put reported failed",
+            client=True,
+        ),
+        "b28_cli_receipt_null_member_refused": _fault(  # L5 (FRM-10), post-blind sibling
+            "FRM-10",
+            "test_eke_client_put_receipt_members.py",
+            "(L5, post-blind) the put's receipt DONE is refused bad_frame when any member is "
+            "null ('a null is a value the server lost'), defined or not: an honest receipt "
+            "with an undefined null member fails the put",
+            client=True,
+        ),
+        "b28_cli_overflow_at_done": _fault(  # L5 (L1: APP-STORE-4)
+            "APP-STORE-4",
+            "test_eke_client_overrun_paths.py test_eke_client_transfer.py",
+            "(L5) the server's put stops at the first DATA beyond the size, the get client "
+            "judges the size only with DONE's checks: every DATA of a lying server is written "
+            "to the temporary file until DONE (then integrity_failed)",
+            client=True,
         ),
     }
 )  # fmt: skip
