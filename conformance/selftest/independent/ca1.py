@@ -24,7 +24,9 @@ from pathlib import Path
 
 # PKI-TLS-9: pinned through OpenSSL's configuration, before hashlib/ssl are imported
 # (tls_pin.py says why), and only when run as a program.
-if __name__ == "__main__":
+if __name__ == "__main__" and "b28_tls-library-defaults" not in os.environ.get(
+    "SFT_INDEPENDENT_FAULTS", ""
+):  # the fault b28_tls-library-defaults: the HTTPS context keeps the library's defaults
     from conformance.selftest.independent.tls_pin import pin_tls_parameters
 
     pin_tls_parameters("ca1")
@@ -322,6 +324,43 @@ FAULTS: dict[str, tuple[str, str]] = {
         "CA-ENR-8",
         "(L6) revoking an alias with no certificate writes an empty revoked list",
     ),
+    # Round 28 (helper B224, foreign pass, blind: the six lenses of round 28).
+    "b28_crl-lifetime-validity": (
+        "CA-ENR-16",
+        "(L1) the CRL's nextUpdate is thisUpdate + the configured certificate validity",
+    ),
+    "b28_bad-csr-logs-body": (
+        "CA-ENR-5",
+        "(L3) a bad_csr refusal logs the refused request body (password too) to stderr",
+    ),
+    "b28_handshake-in-accept": (
+        "LIM-5",
+        "(L6) wrap_socket's default handshake-on-connect: the accept loop runs each handshake",
+    ),
+    "b28_tls-library-defaults": (
+        "PKI-TLS-9",
+        "(L5) the CA's HTTPS context keeps OpenSSL's default groups (x448, ffdhe...) unpinned",
+    ),
+    "b28_absolute-empty-query": (
+        "CA-ENR-15",
+        "(L5) an absolute-form target is rebuilt from urlsplit: its empty query `?` is lost",
+    ),
+    "b28_attempts-left": (
+        "ERR-6",
+        "(L1) a known alias's 401 message tells the attempts left before the throttle",
+    ),
+    "b28_key-ids-critical": (
+        "PKI-CERT-13",
+        "(L1) SKI and AKI added critical, like BasicConstraints and KeyUsage beside them",
+    ),
+    "b28_crash-leaks-pending": (
+        "CA-ENR-14",
+        "(L2) the reservation is ended after the verification, not in finally: a crash keeps it",
+    ),
+    "b28_locks-in-memory": (
+        "CA-ENR-19",
+        "(L6) the server keeps its hard locks in memory from start: `unlock` never reaches it",
+    ),
 }
 
 
@@ -421,6 +460,11 @@ class Throttle:
         _save(self.directory / "throttle.json", state)
 
     def _locks(self) -> set[str]:
+        if "b28_locks-in-memory" in FAULTY:  # the fault: read once, then kept (and added to)
+            if "locks" not in _CACHE:
+                _CACHE["locks"] = set(_load(self.directory / "locks.json", []))
+            kept: set[str] = _CACHE["locks"]
+            return kept
         return set(_load(self.directory / "locks.json", []))
 
     def _entry(self, kind: str, key: str) -> _Count | None:
@@ -548,6 +592,8 @@ class Throttle:
                         if "r2-address-hard-locked" in FAULTY:
                             locks |= {f"@{address}"}
                         _save(self.directory / "locks.json", sorted(locks))
+                        if "b28_locks-in-memory" in FAULTY:
+                            _CACHE["locks"] = locks
                     n = 0
                 self.consecutive[alias] = n
             self._persist()
@@ -649,10 +695,10 @@ class Authority:
         if "no-key-identifiers" not in FAULTY:
             builder = builder.add_extension(
                 x509.SubjectKeyIdentifier.from_public_key(public_key),
-                critical=False,
+                critical="b28_key-ids-critical" in FAULTY,
             ).add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(authority_key),
-                critical=False,
+                critical="b28_key-ids-critical" in FAULTY,
             )
         cert = builder.sign(self.root_key, hashes.SHA256())
         with _locked(self.directory):
@@ -695,6 +741,8 @@ class Authority:
     def _make_crl(self) -> bytes:
         now = dt.datetime.now(dt.UTC)
         lifetime = dt.timedelta(days=30) if "crl-30-days" in FAULTY else CRL_LIFETIME
+        if "b28_crl-lifetime-validity" in FAULTY:  # "one lifetime setting for what we sign"
+            lifetime = self.validity
         if "b17-crl-lifetime-from-now" in FAULTY:  # "the longest the SPEC allows", from now
             lifetime = dt.timedelta(days=7, minutes=1)
         builder = (
@@ -923,6 +971,10 @@ class Service:
                     check_csr(csr_text)
                 except BadCsr:
                     counted = False
+        except Exception:
+            if "b28_crash-leaks-pending" in FAULTY:  # the fault: the release below is skipped
+                throttled = False
+            raise
         finally:
             # The fault: a right password's attempt ends only once its certificate is made.
             if throttled and not (ok and "pending-leak-bad-csr" in FAULTY):
@@ -947,6 +999,10 @@ class Service:
             if "unknown-alias-404" in FAULTY and alias not in self.users():
                 raise Refusal(404, "unknown_alias", "no such alias")
             message = "authentication failed"
+            if "b28_attempts-left" in FAULTY and user is not None and not user.get("revoked"):
+                entry = self.throttle.tables["alias"].get(alias)
+                left = max(0, self.throttle.after - (entry.failures if entry else 0))
+                message = f"authentication failed: {left} attempts left before a backoff"
             if "unknown-alias-message" in FAULTY and alias not in self.users():
                 message = "authentication failed: unknown alias"
             raise Refusal(401, "auth_failed", message)
@@ -955,6 +1011,8 @@ class Service:
         except BadCsr as exc:
             if "b24_bad-request-echo" in FAULTY:  # the fault: "what did the client send?"
                 raise Refusal(400, "bad_csr", f"{exc}; request: {body.decode()[:400]}") from exc
+            if "b28_bad-csr-logs-body" in FAULTY:  # the fault: "for the operator's support"
+                print(f"bad CSR from {address}: {exc}; request {body!r}", file=sys.stderr)
             raise Refusal(400, "bad_csr", str(exc)) from exc
         if "b24_dup-csr-first-checked" in FAULTY and certified_text != csr_text:
             # ... and json.loads's (the last) the one certified.
@@ -1123,6 +1181,8 @@ class Handler(BaseHTTPRequestHandler):
             if "@" in parts.netloc:  # userinfo: credentials never go in URLs (CA-ENR-15)
                 raise Refusal(400, "bad_request", "no credentials in the URL")
             path = (parts.path or "/") + (f"?{parts.query}" if "?" in path else "")
+            if "b28_absolute-empty-query" in FAULTY:  # the fault: urlsplit's view of it
+                path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         if "query-empty-passes" in FAULTY:
             if urlsplit(path).query:
                 raise Refusal(400, "bad_request", "no query strings")
@@ -1306,6 +1366,8 @@ class Server(ThreadingHTTPServer):
                 if sock.recv(1, socket.MSG_PEEK)[:1] not in (b"\x16", b""):
                     return sock, address
             sock.settimeout(None)
+        if "b28_handshake-in-accept" in FAULTY:  # the fault: the library's default
+            return self.context.wrap_socket(sock, server_side=True), address
         return self.context.wrap_socket(
             sock, server_side=True, do_handshake_on_connect=False
         ), address

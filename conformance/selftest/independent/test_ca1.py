@@ -203,6 +203,20 @@ _FILES: dict[str, tuple[str, ...]] = {
     "b24_crl-last-revoke-only": ("test_ca_crl_every_revocation.py",),
     "b24_crl-empty-revoke-resets": ("test_ca_crl_every_revocation.py",),  # post-blind
     "b24_rsa-e-65537-only": ("test_ca_rsa_exponent_range.py",),
+    # Round 28 (helper B224, foreign pass): the file named blind, or the one that caught it.
+    "b28_crl-lifetime-validity": (
+        "test_pki_hardening.py::test_ca_crl_lives_at_most_seven_days",
+    ),
+    "b28_bad-csr-logs-body": ("test_ca_refusal_kinds_keep_password.py",),
+    "b28_handshake-in-accept": ("test_ca_silent_flood.py", "test_ca_unhappy_paths.py"),
+    "b28_tls-library-defaults": (
+        "test_pki_hardening.py::test_forbidden_tls13_parameter_is_refused",
+    ),
+    "b28_absolute-empty-query": ("test_ca_query_in_every_target_form.py",),
+    "b28_attempts-left": _CA,
+    "b28_key-ids-critical": _CSR,
+    "b28_crash-leaks-pending": _THROTTLE,
+    "b28_locks-in-memory": ("test_ca_unlock_while_serving.py",),
 }
 
 
