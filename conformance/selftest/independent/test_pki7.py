@@ -798,6 +798,57 @@ FAULT_CASES += tuple(
     FaultCase(name, requirement, files, description, client=client)
     for name, requirement, client, description, files in _B25
 )
+
+# Round 28, foreign pass (helper B223): planted blind through round 28's lenses (L1 thin
+# MUSTs, L2 lost errors, L3 endings, L4 retries, L5 two copies of a rule, L6 concurrency;
+# the lens is in Faults.java's description). Each row names the files that catch it. Blind,
+# each run against the one case file named before the run: 4 of the first 8 caught
+# (b28_client_overflow_clamped, b28_client_urldecode_name, b28_client_put_retry_exists_success,
+# b28_get_reads_to_eof); the other 4 were caught by the files citing their requirement (the
+# whole suite's), now named below. Rounds 2-3 (7 more, blind too): 6 caught by the named
+# file, b28_client_eror_echoes_content by test_client_error_content.py. Its post-blind
+# siblings (Base64, spaced hex dump) were missed by every ERR-5 file and are caught by
+# test_client_error_content.py (phase 3).
+_B28 = (
+    ("b28_client_overflow_clamped", "APP-GET-4", True, "excess DATA cut to the announced size",
+     ("test_pki_initiator_transfer.py",)),
+    ("b28_client_unknown_code_skipped", "ERR-4", True, "an unknown-code EROR skipped in a get",
+     ("test_client_fatal_errors.py", "test_interop_client_ignored_eror.py")),
+    ("b28_client_urldecode_name", "APP-NAME-3", True, "the NAME argument URL-decoded",
+     ("test_client_pki_request_names.py",)),
+    ("b28_client_stack_trace", "ERR-6", True, "a Java stack trace on every failure",
+     ("test_pki_client_transport_faults.py", "test_pki_client_put_early_ends.py")),
+    ("b28_client_put_retry_exists_success", "APP-PUT-10", True, "a retried put's exists is success",
+     ("test_client_pki_put_receipt_retry.py",)),
+    ("b28_shared_current_alias", "PKI-ID-3", False, "the last handshaken alias checked",
+     ("test_pki_identity_concurrent.py",)),
+    ("b28_root_in_chain_refused", "PKI-CERT-10", False, "a leaf+root chain refused",
+     ("test_pki_client_chain_layouts.py",)),
+    ("b28_get_reads_to_eof", "APP-GET-4", False, "a get read until EOF, not the size",
+     ("test_app_share_files.py",)),
+    ("b28_client_readnbytes_short", "FRM-7", True, "readNBytes: a cut frame taken whole",
+     ("test_client_cut_after_whole_json_frames.py",)),
+    ("b28_client_sigterm_keeps_partial", "APP-STORE-5", True, "SIGTERM: the temporary renamed",
+     ("test_pki_initiator_transfer.py",)),
+    ("b28_eror_unknown_code_ignored", "ERR-4", False, "an unknown-code EROR skipped",
+     ("test_framing.py",)),
+    ("b28_client_alpn_none_accepted", "PKI-TLS-2", True, "no ALPN selected accepted",
+     ("test_pki_tls.py",)),
+    ("b28_client_alias_dns_label", "PKI-CERT-2", True, "the alias checked as a DNS label",
+     ("test_pki_alias_lengths.py",)),
+    ("b28_client_eror_echoes_content", "ERR-5", True, "integrity_failed names the bytes received",
+     ("test_client_error_content.py",)),
+    ("b28_client_put_continue_timer", "APP-PUT-1", True, "DATA sent 1.5 s after PUTF unanswered",
+     ("test_pki_client_put_slow_accept.py",)),
+    ("b28_client_eror_content_base64", "ERR-5", True, "integrity_failed carries Base64 content",
+     ("test_client_error_content.py",)),
+    ("b28_client_eror_content_hexdump", "ERR-5", True, "integrity_failed carries a hex dump",
+     ("test_client_error_content.py",)),
+)  # fmt: skip
+FAULT_CASES += tuple(
+    FaultCase(name, requirement, files, description, client=client)
+    for name, requirement, client, description, files in _B28
+)
 # Faults judged by LIM-6's cases, which SKIP without a known file of at least 128 MiB:
 # run with one of 160 MiB in the share and a max file size of 512 MiB.
 _LARGE_FILE_FAULTS = frozenset({"b25_get_whole_file_in_memory", "b25_get_frames_queued"})

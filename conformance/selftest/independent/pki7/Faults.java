@@ -155,6 +155,25 @@ final class Faults {
         {"b25_validity_at_request", "PKI-TLS-10", "(L4) responder: validity not checked in the handshake but at each request: an expired peer answered forbidden"},
         {"b25_link_target_in_message", "APP-NAME-6", "(L6) responder: a refused symbolic link's message names its target and whether it exists"},
         {"b25_alias_pattern_32", "PKI-CERT-2", "(L2) responder: the peer's CN matched against [a-z0-9][a-z0-9._-]{0,31}: aliases above 32 characters refused"},
+        // Round 28 foreign pass (helper B223): blind, the lenses of round 28's common brief
+        // (L1 thin MUSTs, L2 lost errors, L3 endings, L4 retries, L5 two copies of a rule, L6 concurrency).
+        {"b28_client_overflow_clamped", "APP-GET-4", "(L1) initiator: DATA beyond RSFL.size cut to the announced size ('never write more than announced') and the get goes on"},
+        {"b28_client_unknown_code_skipped", "ERR-4", "(L1) initiator: in a get, an EROR whose code is above the table's ('a newer responder's notice') logged and skipped"},
+        {"b28_client_urldecode_name", "APP-NAME-3", "(L5) initiator: the command line's NAME passed through URLDecoder.decode like the target's parts: %xx and + decoded"},
+        {"b28_client_stack_trace", "ERR-6", "(L3) initiator: a debugging e.printStackTrace() left in the failure path: every failed command prints a Java stack trace"},
+        {"b28_client_put_retry_exists_success", "APP-PUT-10", "(L4) initiator: the connection ends in place of DONE; the put re-offered on a new connection and its 'exists' taken as 'the first attempt landed'"},
+        {"b28_shared_current_alias", "PKI-ID-3", "(L6) responder: the allow list checked against the Server's last handshaken alias, a field shared by every connection"},
+        {"b28_root_in_chain_refused", "PKI-CERT-10", "(L1) responder: a chain of more than one certificate refused: a peer sending the root after its leaf is refused"},
+        {"b28_get_reads_to_eof", "APP-GET-4", "(L6) responder: RSFL announces the size at open; the DATA loop reads until EOF: a file growing meanwhile sends more than announced"},
+        {"b28_client_readnbytes_short", "FRM-7", "(L3, post-blind) initiator: payloads read with InputStream.readNBytes(len), which returns short at EOF: a cut frame taken whole"},
+        {"b28_client_sigterm_keeps_partial", "APP-STORE-5", "(L4, post-blind) initiator: the shutdown hook moves a get's temporary to its final name 'so it can be resumed'"},
+        {"b28_eror_unknown_code_ignored", "ERR-4", "(L1, round 2) responder: an EROR whose code is above the table's taken as an informational notice and skipped"},
+        {"b28_client_alpn_none_accepted", "PKI-TLS-2", "(L4, round 2) initiator: a responder that selected no ALPN accepted ('an older responder'), only another protocol refused"},
+        {"b28_client_alias_dns_label", "PKI-CERT-2", "(L5, round 2) initiator: the target's alias checked as a DNS label like its host: '.', '_' and 64 characters refused"},
+        {"b28_client_eror_echoes_content", "ERR-5", "(L3, round 3) initiator: its integrity_failed EROR names the first bytes received 'to help the operator'"},
+        {"b28_client_put_continue_timer", "APP-PUT-1", "(L4, round 3) initiator: the PUTF's answer awaited 1.5 s, then the DATA sent anyway (HTTP's 100-continue habit)"},
+        {"b28_client_eror_content_base64", "ERR-5", "(L3, post-blind) initiator: its integrity_failed EROR carries Base64 of the first 48 bytes received"},
+        {"b28_client_eror_content_hexdump", "ERR-5", "(L3, post-blind) initiator: its integrity_failed EROR carries a spaced hex dump (%02x ) of the first 32 bytes received"},
     };
 
     private static final Set<String> ON = new HashSet<>();

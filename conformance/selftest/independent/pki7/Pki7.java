@@ -567,6 +567,7 @@ public final class Pki7 {
         }
 
         byte[] payload(Header h) throws IOException, ProtoError {
+            if (client && Faults.on("b28_client_readnbytes_short")) return in.readNBytes((int) h.length); // L3: short at EOF
             byte[] p = new byte[(int) h.length];
             readFully(p);
             if (!client && Faults.on("frame_limit_after_alloc")) {
@@ -865,6 +866,9 @@ public final class Pki7 {
             boolean cache = !client && Faults.on("trust_cache_by_subject");
             if (cache && verified.contains(leaf.getSubjectX500Principal())) {
                 return; // "this peer was verified already": a full check per connection is slow
+            }
+            if (!client && Faults.on("b28_root_in_chain_refused") && chain.length > 1) {
+                throw new CertificateException("a chain of more than one certificate"); // L1: "exactly the employee certificate"
             }
             chainOf.set(chain);
             checkLeaf(leaf);
@@ -1318,6 +1322,7 @@ public final class Pki7 {
         final Set<Path> temps = ConcurrentHashMap.newKeySet();
         final Object lock = new Object();
         final Object handshakeLock = new Object(); // handshake_synchronized
+        volatile String lastAlias; // b28_shared_current_alias
 
         Server(Opts o) throws Exception {
             this.o = o;
@@ -1479,6 +1484,7 @@ public final class Pki7 {
                     if (!Faults.on("want_client_auth")) throw e;
                 }
                 session.invalidate();
+                if (Faults.on("b28_shared_current_alias")) lastAlias = alias; // L6: "the current peer"
                 if (Faults.on("r18_revoked_after_handshake_bare_close")) {
                     // L5: "the CRL lookup after the handshake, off the TLS stack's thread": a revoked peer just dropped
                     X509Certificate leaf = (X509Certificate) session.getPeerCertificates()[0];
@@ -1650,6 +1656,18 @@ public final class Pki7 {
         boolean handle(Header h) throws IOException, ProtoError {
             switch (h.type) {
                 case "EROR":
+                    if (Faults.on("b28_eror_unknown_code_ignored")) {
+                        // L1: "codes above the table are a newer peer's notices"
+                        byte[] ep = r.payload(h);
+                        try {
+                            if (Json.integer(Json.object(ep), "code") > 14) return true;
+                        } catch (ProtoError e) {
+                            // malformed: closed below
+                        }
+                        discard();
+                        c.close();
+                        return false;
+                    }
                     if (Faults.on("b25_eror_malformed_ignored")) {
                         // b25_eror_malformed_ignored (L3): "an EROR we cannot read is line noise from an odd peer"
                         try {
@@ -1718,7 +1736,7 @@ public final class Pki7 {
                     return false;
                 }
             }
-            if (!srv.allowed(alias) && !(Faults.on("allow_list_get_only") && h.type.equals("PUTF"))) {
+            if (!srv.allowed(Faults.on("b28_shared_current_alias") ? srv.lastAlias : alias) && !(Faults.on("allow_list_get_only") && h.type.equals("PUTF"))) {
                 c.write(eror(FORBIDDEN, "not authorised"));
                 if (Faults.on("forbidden_keeps_open")) return true;
                 c.close();
@@ -1872,6 +1890,24 @@ public final class Pki7 {
                 }
                 for (byte[] fr : frames) c.write(fr);
                 c.write(control("DONE", "{\"size\":" + size + ",\"sha256\":\"" + digestHex(q.digest()) + "\"}"));
+                return;
+            }
+            if (Faults.on("b28_get_reads_to_eof")) {
+                // L6: the size announced at open, the file read until its end
+                MessageDigest e = sha256();
+                long out = 0;
+                ByteBuffer eb = ByteBuffer.allocate(CHUNK);
+                while (true) {
+                    eb.clear();
+                    int n = file.read(eb);
+                    if (n < 0) break;
+                    if (n == 0) continue;
+                    byte[] chunk = java.util.Arrays.copyOf(eb.array(), n);
+                    e.update(chunk);
+                    c.write(frame("DATA", chunk));
+                    out += n;
+                }
+                c.write(control("DONE", "{\"size\":" + out + ",\"sha256\":\"" + digestHex(e.digest()) + "\"}"));
                 return;
             }
             MessageDigest d = sha256();
@@ -2031,6 +2067,8 @@ public final class Pki7 {
         Conn c;
         FrameReader r;
         volatile Path temp;
+        volatile Path getOut; // b28_client_sigterm_keeps_partial
+        boolean continueAnyway; // b28_client_put_continue_timer
         final double timeout;
         final double idle;
 
@@ -2057,12 +2095,24 @@ public final class Pki7 {
                 int colon = target.lastIndexOf(':');
                 if (at <= 0 || colon < at) throw new Failure("target must be alias@host:port");
                 alias = target.substring(0, at);
+                if (Faults.on("b28_client_alias_dns_label") && !alias.matches("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")) {
+                    throw new Failure("bad alias: " + alias); // L5: "checked like the host"
+                }
                 host = target.substring(at + 1, colon);
                 if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
                 port = Integer.parseInt(target.substring(colon + 1));
                 if (port <= 0 || port > 65535) throw new Failure("bad port");
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                     Path t = temp;
+                    Path keep = getOut;
+                    if (t != null && keep != null && Faults.on("b28_client_sigterm_keeps_partial")) {
+                        try {
+                            Files.move(t, keep); // L4: "keep what we have: the get can be resumed"
+                            return;
+                        } catch (IOException e) {
+                            // fall through: removed below
+                        }
+                    }
                     if (t != null) {
                         try {
                             Files.deleteIfExists(t);
@@ -2073,9 +2123,11 @@ public final class Pki7 {
                 }));
                 return mode.equals("get") ? get() : put();
             } catch (Failure e) {
+                if (Faults.on("b28_client_stack_trace")) e.printStackTrace(); // L3: a debugging leftover
                 System.err.println("pki7: " + e.getMessage());
                 return 1;
             } catch (Exception e) {
+                if (Faults.on("b28_client_stack_trace")) e.printStackTrace(); // L3: a debugging leftover
                 System.err.println("pki7: " + e);
                 return 1;
             } finally {
@@ -2162,7 +2214,9 @@ public final class Pki7 {
                 throw new Failure("server busy: the connection ended during the handshake (" + e + ")");
             }
             s.getSession().invalidate();
-            if (!ALPN.equals(s.getApplicationProtocol())) {
+            String chosenAlpn = s.getApplicationProtocol();
+            boolean noAlpnOk = Faults.on("b28_client_alpn_none_accepted") && (chosenAlpn == null || chosenAlpn.isEmpty()); // L4
+            if (!noAlpnOk && !ALPN.equals(chosenAlpn)) {
                 c.close();
                 throw new Failure("the responder did not select ALPN sft-pki/1");
             }
@@ -2283,6 +2337,7 @@ public final class Pki7 {
         int get() throws Exception {
             if (o.positional.size() < 2) throw new Failure("get needs a name");
             String name = o.positional.get(1);
+            if (Faults.on("b28_client_urldecode_name")) name = java.net.URLDecoder.decode(name, StandardCharsets.UTF_8); // L5: "like the target"
             Path out = Paths.get(o.need("o")).toAbsolutePath();
             Path dir = out.getParent();
             boolean force = o.named.containsKey("force");
@@ -2313,22 +2368,45 @@ public final class Pki7 {
                 throw fatalError(BAD_FRAME, "RSFL names another file");
             }
             Path t = dir.resolve(PARTIAL + randomPart());
+            if (Faults.on("b28_client_sigterm_keeps_partial")) getOut = out;
             SeekableByteChannel ch = Files.newByteChannel(t, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), MODE_0600);
             temp = t;
             MessageDigest d = sha256();
             long got = 0;
+            StringBuilder head = new StringBuilder(); // b28_client_eror_echoes_content
             try (SeekableByteChannel file = ch) {
                 while (true) {
                     h = nextFrame();
                     if (h.type.equals("DATA")) {
                         if (h.length == 0) throw fatalError(BAD_FRAME, "empty DATA");
                         if (h.length > MAX_DATA) throw fatalError(BAD_FRAME, "DATA above 1 MiB");
-                        if (got + h.length > size) throw fatalError(INTEGRITY, "more data than announced");
+                        boolean clamp = Faults.on("b28_client_overflow_clamped"); // L1: "never write more than announced": cut, go on
+                        if (got + h.length > size && !clamp) throw fatalError(INTEGRITY, "more data than announced");
                         byte[] p = payload(h);
+                        if (clamp && got + p.length > size) p = java.util.Arrays.copyOf(p, (int) (size - got));
                         d.update(p);
+                        if (Faults.on("b28_client_eror_echoes_content") || Faults.on("b28_client_eror_content_base64") || Faults.on("b28_client_eror_content_hexdump")) {
+                            for (int q = 0; q < p.length && head.length() < 48; q++) head.append((char) (p[q] & 0xff));
+                        }
                         writeFully(file, p); // a short write is continued [APP-STORE-1]
                         got += p.length;
                         continue;
+                    }
+                    if (h.type.equals("EROR") && Faults.on("b28_client_unknown_code_skipped")) {
+                        // L1: "codes above the table are a newer responder's notices": logged, the get goes on
+                        byte[] ep = pendingEror != null ? pendingEror : payload(h);
+                        pendingEror = null;
+                        long k = -1;
+                        try {
+                            k = Json.integer(Json.object(ep), "code");
+                        } catch (ProtoError e) {
+                            // malformed: reported below
+                        }
+                        if (k > 14) {
+                            System.err.println("pki7: notice from the responder (code " + k + ")");
+                            continue;
+                        }
+                        pendingEror = ep;
                     }
                     if (h.type.equals("EROR")) throw fromEror(h);
                     if (!h.type.equals("DONE")) throw fatalError(UNEXPECTED, h.type + " during a get");
@@ -2354,6 +2432,18 @@ public final class Pki7 {
                             System.err.println("pki7: warning: " + e.getMessage());
                         }
                         break;
+                    }
+                    if (!ok && Faults.on("b28_client_eror_content_base64")) {
+                        byte[] hb = head.toString().getBytes(StandardCharsets.ISO_8859_1);
+                        throw fatalError(INTEGRITY, "size or SHA-256 mismatch; head " + java.util.Base64.getEncoder().encodeToString(hb)); // L3
+                    }
+                    if (!ok && Faults.on("b28_client_eror_content_hexdump")) {
+                        StringBuilder dump = new StringBuilder();
+                        for (int q = 0; q < Math.min(32, head.length()); q++) dump.append(String.format("%02x ", (int) head.charAt(q)));
+                        throw fatalError(INTEGRITY, "size or SHA-256 mismatch; head " + dump.toString().trim()); // L3
+                    }
+                    if (!ok && Faults.on("b28_client_eror_echoes_content")) {
+                        throw fatalError(INTEGRITY, "size or SHA-256 mismatch; received " + got + " bytes starting " + head); // L3
                     }
                     if (!ok) throw fatalError(INTEGRITY, "size or SHA-256 mismatch");
                     ((FileChannel) file).force(true);
@@ -2403,10 +2493,37 @@ public final class Pki7 {
             }
         }
 
+        /** The b28_client_put_retry_exists_success fault: the put re-offered; "exists" is "the first attempt landed". */
+        int putRetry(String name, long size, String sha) throws Exception {
+            c.abortQuietly();
+            System.err.println("pki7: the answer to DONE was lost; offering the put again");
+            connect();
+            c.write(control("PUTF", "{\"name\":" + Json.quote(name) + ",\"size\":" + size + ",\"sha256\":\"" + sha + "\"}"));
+            Header h = next(false);
+            if (h.type.equals("EROR")) {
+                byte[] ep = payload(h);
+                long k = -1;
+                try {
+                    k = Json.integer(Json.object(ep), "code");
+                } catch (ProtoError e) {
+                    // malformed: reported below
+                }
+                if (k == EXISTS) {
+                    c.close();
+                    System.err.println("pki7: put " + name + " (" + size + " bytes, stored by the first attempt)");
+                    return 0;
+                }
+                pendingEror = ep;
+                throw fromEror(h);
+            }
+            throw fatalError(UNEXPECTED, "the retried put cannot be resumed");
+        }
+
         int put() throws Exception {
             if (o.positional.size() < 2) throw new Failure("put needs a file");
             Path file = Paths.get(o.positional.get(1));
             String name = o.get("as", o.get("name", file.getFileName().toString()));
+            if (Faults.on("b28_client_urldecode_name")) name = java.net.URLDecoder.decode(name, StandardCharsets.UTF_8); // L5: "like the target"
             long size;
             String sha;
             MessageDigest d0 = sha256();
@@ -2424,10 +2541,31 @@ public final class Pki7 {
             connect();
             c.write(control("PUTF", "{\"name\":" + Json.quote(name) + ",\"size\":" + size + ",\"sha256\":\"" + sha + "\"}"));
             if (Faults.on("client_put_no_wait")) return putOptimistic(file, size);
-            Header h = next(false);
+            Header h;
+            if (Faults.on("b28_client_put_continue_timer")) {
+                // L4: "100-continue": 1.5 s for the answer, then the data goes anyway
+                c.raw.setSoTimeout(1500);
+                boolean timedOut = false;
+                try {
+                    h = r.header();
+                } catch (SocketTimeoutException e) {
+                    h = null;
+                    timedOut = true;
+                } catch (ProtoError e) {
+                    throw fatalError(e.code, e.getMessage());
+                }
+                c.raw.setSoTimeout((int) Math.max(1, idle * 1000));
+                if (h == null && !timedOut) throw new Failure("the responder closed the connection");
+                if (h == null) {
+                    h = new Header("RSFL", 0);
+                    continueAnyway = true;
+                }
+            } else {
+                h = next(false);
+            }
             if (h.type.equals("EROR")) throw fromEror(h);
             if (!h.type.equals("RSFL")) throw fatalError(UNEXPECTED, h.type + " in place of RSFL");
-            Map<String, Object> m = object(h);
+            Map<String, Object> m = continueAnyway ? Map.of("accept", Boolean.TRUE, "name", name) : object(h);
             Object accept = m.get("accept");
             boolean accepted = Faults.on("client_accept_truthy") ? m.containsKey("accept") && !Boolean.FALSE.equals(accept) : Boolean.TRUE.equals(accept);
             if (!accepted || !(m.get("name") instanceof String) && !Faults.on("client_accept_truthy")) {
@@ -2448,7 +2586,19 @@ public final class Pki7 {
             }
             String mine = hex(d.digest());
             c.write(control("DONE", "{\"size\":" + size + ",\"sha256\":\"" + mine + "\"}"));
-            h = next(Faults.on("client_put_eof_success"));
+            if (Faults.on("b28_client_put_retry_exists_success")) {
+                // L4: "the answer to DONE was lost": the put offered again on a new connection
+                Header hr;
+                try {
+                    hr = next(true);
+                } catch (Failure e) {
+                    hr = null;
+                }
+                if (hr == null) return putRetry(name, size, sha);
+                h = hr;
+            } else {
+                h = next(Faults.on("client_put_eof_success"));
+            }
             if (h == null) {
                 c.close();
                 return 0;
