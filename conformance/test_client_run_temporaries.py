@@ -308,7 +308,7 @@ def test_eke_initiator_removes_its_temporary_when_its_disk_refuses(
 
 
 @pytest.mark.profile("pki")
-@pytest.mark.req("APP-STORE-3")
+@pytest.mark.req("APP-STORE-3", "APP-STORE-1")
 def test_pki_initiator_removes_its_temporary_when_its_disk_refuses(
     pki_target: Target, tmp_path: Path, transcripts: TranscriptBook
 ) -> None:

@@ -75,6 +75,12 @@ class CaClient:
                 f"the CA at {host}:{port} is not certified by this root ({exc.verify_message})"
             ) from None
         except (OSError, http.client.HTTPException) as exc:
+            if isinstance(exc, http.client.HTTPException):
+                # Never the exception's text: http.client quotes what the CA sent (a
+                # BadStatusLine is the whole line), which may hold the password [PWF-2].
+                raise EnrollError(
+                    f"the CA at {host}:{port} did not answer in HTTP ({type(exc).__name__})"
+                ) from None
             raise EnrollError(f"cannot reach the CA at {host}:{port}: {exc}") from None
         finally:
             conn.close()

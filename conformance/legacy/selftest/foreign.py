@@ -48,6 +48,8 @@ _EKE_EXTRA = (
     "test_legacy_eke0_name_lengths.py",  # session 26
     "test_legacy_eke0_key_digits.py",  # session 26
     "test_legacy_eke0_client_large_files.py",  # round 27
+    "test_legacy_eke0_client_no_digest.py",  # round 28
+    "test_legacy_eke0_short_values.py",  # round 28
 )
 _PKI_EXTRA = (
     "test_legacy_pem.py",
@@ -88,6 +90,7 @@ _PKI_EXTRA = (
     "test_legacy_pki0_lying_lengths.py",
     "test_legacy_pki0_one_file_per_connection.py",  # session 26
     "test_legacy_pki0_large_files.py",  # round 27
+    "test_legacy_pki0_requester_names.py",  # round 28
 )
 
 

@@ -190,6 +190,14 @@ FAULTS: dict[str, str] = {
     "eke-b26-user-512": "FAIL LEG-EKE-FMT-2",
     "eke-b26-kas-fixed-width": "FAIL LEG-EKE-FMT-4",
     "ca-b26-limit-content-length": "FAIL LEG-CA-FMT-3",
+    # round 28 (blind)
+    "b28-pki-get-name-latin1": "FAIL LEG-PKI-FMT-5",
+    "b28-pki-sece-mime": "FAIL LEG-PKI-FMT-3",
+    "b28-eke-m9-p-digits": "FAIL LEG-EKE-FMT-2",
+    "b28-pki-rsci-type-only": "FAIL LEG-PKI-FMT-4",
+    "b28-ca-shared-oaep": "FAIL LEG-CA-FMT-2",
+    "b28-eke-client-24-timeout-keeps": "FAIL LEG-EKE-FMT-6",
+    "b28-pki-get-decrypt-async": "FAIL LEG-PKI-FMT-6",
 }
 
 
@@ -307,7 +315,7 @@ def test_a_leg_java_fault_is_reported(
     org: dict[str, Path],
     tmp_path: Path,
 ) -> None:
-    if fault.startswith("eke-"):
+    if fault.startswith(("eke-", "b28-eke-")):
         code, report = audit_eke(_program(legjava), eke_files, tmp_path, fault)
     else:
         code, report = audit_pki(_program(legjava), org, tmp_path, fault)

@@ -172,6 +172,9 @@ CA_FILES = (
     "test_ca_bad_csr_guesses_lock.py",  # B217 (round 27, third pass): CA-ENR-21
     "test_ca_log_redaction_spellings.py",  # B217 (round 27, third pass): CA-ENR-5
     "test_ca_rsa_beyond_4096.py",  # B217 (round 27, third pass): CA-ENR-2/13
+    "test_ca_error_answers_no_debug_dump.py",  # B220 (round 28): ERR-6
+    "test_ca_log_unrouted_throttled_no_password.py",  # B220 (round 28): CA-ENR-5
+    "test_ca_userinfo_any_scheme_case.py",  # B220 (round 28): CA-ENR-15
 )
 
 # The CA under test, like a peer under test: its process and its target file.

@@ -398,6 +398,11 @@ PKI_FILES = (
     "test_pki_client_tolerated_with_fatal.py",  # B211 (round 27, second pass)
     "test_pki_client_put_wait_frames.py",  # B216 (round 27, third pass)
     "test_pki_client_retry_then_silent.py",  # B216 (round 27, third pass)
+    "test_pki_client_after_bye.py",  # B219 (round 28)
+    "test_pki_client_put_split_answer.py",  # B219 (round 28)
+    "test_pki_client_crl_old_window.py",  # B219 (round 28)
+    "test_pki_client_request_name_url_chars.py",  # B219 (round 28)
+    "test_app_error_messages_no_dump.py",  # B221 (round 28)
 )
 
 

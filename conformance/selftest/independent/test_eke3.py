@@ -759,6 +759,64 @@ FAULTS: dict[str, Fault] = {
         "(L5) server: the lstat walk trusted, the opened descriptor's real path never "
         "re-checked (a component swapped for a link meanwhile)",
     ),
+    # -- round 28 (foreign pass, helper B227): the round-28 lenses, Node idioms.
+    "b28_cli-eror-malformed-skipped": Fault(
+        "ERR-8",
+        "test_eke_client_malformed_eror_then_frames.py",
+        "(L2) client: an EROR inside a record that does not parse caught and skipped, the "
+        "next record read",
+        client=True,
+    ),
+    "b28_cli-hs-eror-malformed-skipped": Fault(
+        "ERR-8",
+        "test_eke_client_malformed_eror_then_frames.py",
+        "(L2, post-blind) client: a clear EROR in the login that does not parse caught and "
+        "skipped, the next clear frame read",
+        client=True,
+    ),
+    "b28_cli-frame-limit-after-body": Fault(
+        "FRM-3",
+        "test_eke_client_transfer.py",
+        "(L1) client: a record's length judged against the frame limit once its body has arrived",
+        client=True,
+    ),
+    "b28_cli-console-error": Fault(
+        "ERR-6",
+        "test_client_run_busy_answers.py test_eke_client_answer_member_types.py",
+        "(L2) client: every failure reported by console.error(err): Node prints the stack trace",
+        client=True,
+    ),
+    "b28_cli-bye-mid-get-quiet": Fault(
+        "APP-BYE-1",
+        "test_eke_client_get_stray_ends.py",
+        "(L3) client: a BYE_ during a get taken as the server's goodbye: closed without "
+        "EROR unexpected_frame",
+        client=True,
+    ),
+    "b28_cli-put-pipelined-data": Fault(
+        "APP-PUT-1",
+        "test_client_put.py",
+        "(L6) client: the put's first DATA sent before the RSFL is read (a round trip saved)",
+        client=True,
+    ),
+    "b28_cli-busy-retry-same-eke1": Fault(
+        "EKE-X-1",
+        "test_eke_client_busy_retries.py",
+        "(L4) client: a login refused busy retried (twice, after retry_after) re-sending "
+        "the first attempt's EKE1: the same x",
+        client=True,
+    ),
+    "b28_hs-eof-short-payload": Fault(
+        "FRM-7",
+        "test_eke_handshake_frame_edges.py",
+        "(L3) server: a handshake frame cut by EOF taken with the bytes that came (they parse)",
+    ),
+    "b28_get-reads-to-eof": Fault(
+        "APP-GET-4",
+        "test_app_share_files.py",
+        "(L6) server: a get's file read to its end, not to the size announced: a file growing "
+        "meanwhile sends more DATA than RSFL said",
+    ),
     "b25_cli-pwf-error-quotes": Fault(
         "PWF-1",
         "test_client_run_password_echo.py test_eke_client_password_file.py",

@@ -235,6 +235,15 @@ public final class LegJava {
         {"eke-b26-user-512", "FAIL LEG-EKE-FMT-2", "[3] (post-blind) server: message 1 read into a 512-byte buffer (read(fd, buf, 512)): a 513-1024-byte name is misread (caught by test_legacy_eke0_name_lengths.py)"},
         {"eke-b26-kas-fixed-width", "FAIL LEG-EKE-FMT-4", "[3] server: Kas written as %039d (the seed's Kas has 39 digits): a 38-digit Kas gets a leading 0 in K (blind: caught by chance, in 1 of 2 runs: only sessions with random exponents have such a Kas; caught every time by test_legacy_eke0_key_digits.py)"},
         {"ca-b26-limit-content-length", "FAIL LEG-CA-FMT-3", "[4,3] CA: the 64 KiB limit taken from the Content-Length header: a chunked body of any size is read whole, never 413 (blind: caught)"},
+        // round 28 (blind; lens: 1 thin IDs, 2 lost errors, 3 every ending, 4 retries,
+        // 5 two implementations of one rule, 6 concurrency in the idiom)
+        {"b28-pki-get-name-latin1", "FAIL LEG-PKI-FMT-5", "[1] requester: the RQFL name encoded with ISO-8859-1 (String.getBytes() under a Latin-1 platform charset), not UTF-8"},
+        {"b28-pki-sece-mime", "FAIL LEG-PKI-FMT-3", "[1,5] requester: the SECE certificate re-encoded from DER with Base64.getMimeEncoder (76-column CRLF lines), not the PEM file"},
+        {"b28-eke-m9-p-digits", "FAIL LEG-EKE-FMT-2", "[1] server: message 9 read as exactly as many bytes as ASCII(p) has digits ('a value mod p has p's digits'): a shorter value stalls the session"},
+        {"b28-pki-rsci-type-only", "FAIL LEG-PKI-FMT-4", "[5] responder: RSCI written by hand as its 4-byte type ('empty payload: nothing to send'), no length field"},
+        {"b28-ca-shared-oaep", "FAIL LEG-CA-FMT-2", "[6] CA: one static OAEP Cipher for the payloads, shared by the 4 handler threads: concurrent enrolments corrupt each other"},
+        {"b28-eke-client-24-timeout-keeps", "FAIL LEG-EKE-FMT-6", "[3,2] client: message 24 awaited 2 s; on the timeout the file is kept ('complete by length'), exit 0"},
+        {"b28-pki-get-decrypt-async", "FAIL LEG-PKI-FMT-6", "[2,6] requester: pieces decrypted by futures; a failed future is logged and its piece left out, exit 0"},
     };
 
     static final Set<String> ON = new HashSet<>();
@@ -620,7 +629,7 @@ public final class LegJava {
                 g = G;
             }
             ekeAck(c, "gAck");
-            byte[] m9 = c.readSome(1024);
+            byte[] m9 = f("b28-eke-m9-p-digits") ? c.readExact(p.toString().length()) : c.readSome(1024);
             if (m9 == null) {
                 return;
             }
@@ -806,7 +815,18 @@ public final class LegJava {
                 return 0;
             }
             try {
+                if (f("b28-eke-client-24-timeout-keeps")) {
+                    s.setSoTimeout(2_000); // "the digest comes right after the file"
+                    try {
+                        m24 = c.readExact(40);
+                    } catch (java.net.SocketTimeoutException e) {
+                        System.err.println("no digest in time; the file is complete by its length");
+                        save(out, content);
+                        return 0;
+                    }
+                } else {
                 m24 = c.readExact(40);
+                }
             } catch (EOFException e) {
                 if (f("eke-client-no-digest-check")) {
                     save(out, content);
@@ -1169,7 +1189,12 @@ public final class LegJava {
             }
         } catch (Exception e) {
             log("SECE refused: " + e);
-            frame(out, "RSCI", f("pki-r18-rsci-reason") ? ascii(String.valueOf(e)) : new byte[0], true);
+            if (f("b28-pki-rsci-type-only")) {
+                out.write(ascii("RSCI")); // "an empty payload: nothing to send"
+                out.flush();
+            } else {
+                frame(out, "RSCI", f("pki-r18-rsci-reason") ? ascii(String.valueOf(e)) : new byte[0], true);
+            }
             if (!f("pki-rsci-then-serve") || peer == null) {
                 release();
                 return true;
@@ -1337,6 +1362,11 @@ public final class LegJava {
             if (f("pki-get-pem-trimmed")) {
                 sece = ascii(new String(certFile, StandardCharsets.US_ASCII).strip());
             }
+            if (f("b28-pki-sece-mime")) { // "normalise the file: DER or PEM, text before BEGIN"
+                sece = ascii("-----BEGIN CERTIFICATE-----\r\n"
+                    + Base64.getMimeEncoder().encodeToString(readCertificate(certFile).getEncoded())
+                    + "\r\n-----END CERTIFICATE-----\r\n");
+            }
             frame(out, "SECE", sece);
             Object[] answer = readFrame(in, false);
             if (answer == null || !"RSCV".equals(answer[0])) {
@@ -1346,9 +1376,10 @@ public final class LegJava {
             X509Certificate peer = readCertificate((byte[]) answer[1]);
             String drift = f("pki-rqfl-pkcs1") ? "pkcs1" : f("pki-oaep-mgf1-sha1") ? "mgf1-sha1" : "";
             frame(out, "RQFL", rsa(Cipher.ENCRYPT_MODE, peer.getPublicKey(), drift)
-                .doFinal(a[4].getBytes(StandardCharsets.UTF_8)));
+                .doFinal(a[4].getBytes(f("b28-pki-get-name-latin1") ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8)));
             Cipher dec = rsa(Cipher.DECRYPT_MODE, key, f("pki-oaep-mgf1-sha1") ? "mgf1-sha1" : "");
             ByteArrayOutputStream file = new ByteArrayOutputStream();
+            List<java.util.concurrent.CompletableFuture<byte[]>> pending = new ArrayList<>();
             while (true) {
                 Object[] fr = f("pki-get-single-read") ? readFrameOnce(in) : readFrame(in, false);
                 if (fr == null) {
@@ -1366,7 +1397,24 @@ public final class LegJava {
                     }
                     continue;
                 }
+                if (f("b28-pki-get-decrypt-async")) { // "decrypt while the next piece arrives"
+                    final byte[] sealed = (byte[]) fr[1];
+                    pending.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return rsa(Cipher.DECRYPT_MODE, key, "").doFinal(sealed);
+                        } catch (Exception e) {
+                            throw new RuntimeException(e);
+                        }
+                    }).exceptionally(e -> {
+                        System.err.println("pki-get: piece: " + e);
+                        return new byte[0];
+                    }));
+                    continue;
+                }
                 file.writeBytes(dec.doFinal((byte[]) fr[1]));
+            }
+            for (java.util.concurrent.CompletableFuture<byte[]> p : pending) {
+                file.writeBytes(p.join());
             }
             save(Path.of(a[5]), file.toByteArray());
             System.err.println("File received written to: " + a[5]);
@@ -1378,6 +1426,8 @@ public final class LegJava {
     }
 
     // --- the CA ----------------------------------------------------------------------
+
+    static Cipher CA_OAEP; // b28-ca-shared-oaep
 
     static Map<String, String> readUsers(String path) throws IOException {
         Map<String, String> users = new HashMap<>();
@@ -1493,8 +1543,15 @@ public final class LegJava {
             }
             byte[] cred;
             try {
+                if (f("b28-ca-shared-oaep")) { // "Cipher.getInstance is slow: make it once"
+                    if (CA_OAEP == null) {
+                        CA_OAEP = rsa(Cipher.DECRYPT_MODE, rootKey, "");
+                    }
+                    cred = CA_OAEP.doFinal(sealed);
+                } else {
                 cred = rsa(Cipher.DECRYPT_MODE, rootKey, f("ca-oaep-mgf1-sha1") ? "mgf1-sha1" : "")
                     .doFinal(sealed);
+                }
             } catch (Exception e) {
                 if (f("ca-r15-decrypt-error-401")) {
                     throw new NotAuthorised("payload does not decrypt");

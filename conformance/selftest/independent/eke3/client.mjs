@@ -140,8 +140,12 @@ class Session {
     const { user, password } = this.opts;
     const userBytes = Buffer.from(user, 'utf8');
     const pw = eke.passwordKey(user, password);
-    const x = eke.drawExponent();
-    const Xp = eke.hideSign(eke.modpow(eke.G, x, eke.P));
+    // The fault b28_cli-busy-retry-same-eke1: a login retried after busy re-sends the
+    // first attempt's EKE1 (its x kept in opts: "the server never saw it used").
+    const kept = fault('b28_cli-busy-retry-same-eke1') ? this.opts.firstEke1 : undefined;
+    const x = kept?.x ?? eke.drawExponent();
+    const Xp = kept?.Xp ?? eke.hideSign(eke.modpow(eke.G, x, eke.P));
+    if (fault('b28_cli-busy-retry-same-eke1')) this.opts.firstEke1 = { x, Xp };
     const A = eke.encryptPw(pw, eke.i2osp(Xp));
     await this.write(encodeFrame('EKE1', Buffer.from(stringify({ user, a: A.toString('hex') }), 'utf8')));
     const eke2 = await this.clearFrame('EKE2');
@@ -187,11 +191,18 @@ class Session {
       if (err instanceof ConnectionClosed) throw new ClientFailure('the server closed the connection during the handshake');
       throw err;
     }
+    if (f.type === 'EROR' && fault('b28_cli-hs-eror-malformed-skipped')) {
+      try {
+        parseError(parseControl(f.payload));
+      } catch {
+        return this.clearFrame(expected); // "a garbled error in the login is noise: read on"
+      }
+    }
     const obj = parseControl(f.payload);
     if (f.type === 'EROR') {
       const e = parseError(obj);
       this.close();
-      if (e.code === 9) throw new ClientFailure('server busy: try again later');
+      if (e.code === 9) throw Object.assign(new ClientFailure('server busy: try again later'), { busy: true, retryAfter: obj.retry_after });
       if (e.code === 14) throw new ClientFailure(`throttled: too many failed logins, retry after ${this.peerText(obj.retry_after ?? '?')} s`);
       if (e.code === 4) throw new ClientFailure('authentication failed: wrong password or unknown user');
       if (e.code === 10) throw new ClientFailure('timed out before the handshake completed');
@@ -219,10 +230,12 @@ class Session {
       this.close();
       throw new ClientFailure('the server sent a plaintext frame after the handshake');
     }
-    if (length > this.opts.frameLimit) throw new ProtocolError(2, 'record above the frame limit');
+    const lateLimit = fault('b28_cli-frame-limit-after-body'); // "judge the record once it is here"
+    if (length > this.opts.frameLimit && !lateLimit) throw new ProtocolError(2, 'record above the frame limit');
     const body = await this.reader.read(length).catch(() => {
       throw new ClientFailure('the connection closed inside a record');
     });
+    if (length > this.opts.frameLimit) throw new ProtocolError(2, 'record above the frame limit');
     const inner = this.in.openRecord(header, body);
     if (inner === null) {
       this.close();
@@ -231,7 +244,14 @@ class Session {
     const frame = parseInner(inner);
     if (frame.type !== 'DATA' && frame.payload.length > CONTROL_LIMIT) throw new ProtocolError(2, 'control payload above 65536 bytes');
     if (frame.type === 'EROR') {
-      const e = parseError(parseControl(frame.payload));
+      let e;
+      if (fault('b28_cli-eror-malformed-skipped')) {
+        try {
+          e = parseError(parseControl(frame.payload));
+        } catch {
+          return this.nextFrame(); // "a garbled error from the server is noise: read on"
+        }
+      } else e = parseError(parseControl(frame.payload));
       const fatal = ERRORS[e.code][1];
       if (fatal) this.close();
       throw new ClientFailure(`server refused: ${e.name}: ${this.peerText(e.message).slice(0, 200)}`, fatal ? 1 : 3);
@@ -270,6 +290,21 @@ function openWithoutTag(key, iv, sealed, ad) {
 
 /** Run a session: connect, handshake, fn; map protocol errors to EROR + failure. */
 async function session(opts, fn) {
+  if (!fault('b28_cli-busy-retry-same-eke1')) return sessionOnce(opts, fn);
+  // The fault: a busy login retried (twice at most, after retry_after, up to 5 s) -- with
+  // the same EKE1.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await sessionOnce(opts, fn);
+    } catch (err) {
+      const wait = typeof err?.retryAfter === 'bigint' ? Number(err.retryAfter) : 1;
+      if (!err?.busy || attempt >= 2 || wait > 5) throw err;
+      await new Promise((r) => setTimeout(r, Math.max(wait, 1) * 1000 + 100));
+    }
+  }
+}
+
+async function sessionOnce(opts, fn) {
   const s = new Session(opts);
   await s.connect();
   try {
@@ -371,6 +406,9 @@ export async function get(opts) {
           partial = null;
           await s.bye();
           return;
+        } else if (f.type === 'BYE_' && fault('b28_cli-bye-mid-get-quiet')) {
+          s.close(); // "the server said goodbye: nothing to answer"
+          throw new ClientFailure('the server ended the connection before the transfer completed');
         } else if (fault('r6-cli-unknown-type-skipped') && !['RQFL', 'RSFL', 'PUTF', 'EROR', 'BYE_', 'EKE1', 'EKE2', 'EKE3', 'EKE4'].includes(f.type)) {
           continue; // "a newer server's frame: skip it"
         } else {
@@ -399,6 +437,13 @@ export async function put(opts) {
     const digest = hash.digest('hex');
     await session(opts, async (s) => {
       await s.sendControl('PUTF', { name: opts.as, size: BigInt(size), sha256: digest });
+      let sent = 0;
+      if (fault('b28_cli-put-pipelined-data') && size > 0) {
+        // The fault: the first DATA sent before the answer arrives ("save a round trip").
+        const n = fs.readSync(fd, buf, 0, Math.min(CHUNK, size), 0);
+        await s.sendFrame('DATA', Buffer.from(buf.subarray(0, n)));
+        sent = n;
+      }
       let answer;
       try {
         answer = await s.withTimeout(opts.idleTimeout, 'the server went silent', () => s.nextFrame());
@@ -415,7 +460,6 @@ export async function put(opts) {
       let accept = rsfl.accept;
       if (fault('r6-cli-put-accept-default')) ({ accept = true } = rsfl);
       if (fault('cli-put-truthy-accept') ? !rsfl.accept : accept !== true) throw new ProtocolError(1, 'RSFL does not accept the put');
-      let sent = 0;
       while (sent < size) {
         const n = fs.readSync(fd, buf, 0, Math.min(CHUNK, size - sent), sent);
         if (n === 0) throw new ClientFailure(`${file} shrank while being sent`);

@@ -153,6 +153,17 @@ export const FAULTS = {
   'b25_y-per-process': ['EKE-X-1', "(L1) server: y and g^y drawn once per process (BigInt modpow is slow), only the sign bit fresh"],
   'b25_jacobi-unblinded': ['EKE-SEC-4', "(L6) server: the residuosity of D_pw(A) by a plain binary Jacobi on the value (no r^2 blinding)"],
   'b25_share-fd-not-rechecked': ['APP-NAME-5', "(L5) server: the lstat walk trusted, the opened descriptor's real path never re-checked (a component swapped for a link meanwhile)"],
+  // -- round 28 (foreign pass, helper B227): the round-28 lenses (thin MUSTs, lost errors,
+  // every ending, retries, two implementations of one rule, concurrency), Node idioms.
+  'b28_cli-eror-malformed-skipped': ['ERR-8', "(L2) client: an EROR inside a record that does not parse caught and skipped, the next record read", true],
+  'b28_cli-hs-eror-malformed-skipped': ['ERR-8', "(L2, post-blind) client: a clear EROR in the login that does not parse caught and skipped, the next clear frame read", true],
+  'b28_cli-frame-limit-after-body': ['FRM-3', "(L1) client: a record's length judged against the frame limit once its body has arrived", true],
+  'b28_cli-console-error': ['ERR-6', "(L2) client: every failure reported by console.error(err): Node prints the stack trace", true],
+  'b28_cli-bye-mid-get-quiet': ['APP-BYE-1', "(L3) client: a BYE_ during a get taken as the server's goodbye: closed without EROR unexpected_frame", true],
+  'b28_cli-put-pipelined-data': ['APP-PUT-1', "(L6) client: the put's first DATA sent before the RSFL is read (a round trip saved)", true],
+  'b28_cli-busy-retry-same-eke1': ['EKE-X-1', "(L4) client: a login refused busy retried (twice, after retry_after) re-sending the first attempt's EKE1: the same x", true],
+  'b28_hs-eof-short-payload': ['FRM-7', "(L3) server: a handshake frame cut by EOF taken with the bytes that came (they parse)"],
+  'b28_get-reads-to-eof': ['APP-GET-4', "(L6) server: a get's file read to its end, not to the size announced: a file growing meanwhile sends more DATA than RSFL said"],
   'b25_cli-pwf-error-quotes': ['PWF-1', "(L2) client: a password file of several lines refused with its text quoted in the message", true],
 };
 

@@ -44,6 +44,7 @@ import { ClientFailure, get, put } from './client.mjs';
 import * as eke from './eke.mjs';
 import { Server } from './server.mjs';
 import { PasswordStore, passwordFromText, readPasswordFile, validUserName } from './store.mjs';
+import { fault } from './faults.mjs';
 import { Throttle } from './throttle.mjs';
 import { DEFAULT_FRAME_LIMIT } from './wire.mjs';
 
@@ -180,7 +181,10 @@ main(process.argv.slice(2)).then(
     if (status !== null) process.exitCode = status;
   },
   (err) => {
-    if (err instanceof ClientFailure) {
+    if (fault('b28_cli-console-error')) {
+      console.error(err); // the fault: Node prints the error's stack (and its own fields)
+      process.exitCode = err.status ?? 1;
+    } else if (err instanceof ClientFailure) {
       process.stderr.write(`eke3: ${err.message}\n`);
       process.exitCode = err.status;
     } else {

@@ -283,6 +283,8 @@ class Connection {
     const f = await readFrame(this.reader, {
       limit: this.opts.frameLimit,
       lateLimit: fault('frame-limit-after-payload'),
+      // The fault b28_hs-eof-short-payload: at EOF, the bytes that came are the payload.
+      shortAtEof: fault('b28_hs-eof-short-payload'),
       check: (type, length) => {
         if (type !== expected && type !== 'EROR' && !fault('hs-refusal-echoes-frame')) throw new ProtocolError(3, `expected ${expected}, got ${type}`);
         if (length > CONTROL_LIMIT && !fault('frame-limit-after-payload')) throw new ProtocolError(2, 'control payload above 65536 bytes');
@@ -562,15 +564,18 @@ class Connection {
       const hash = crypto.createHash('sha256');
       const buf = Buffer.alloc(Math.min(CHUNK, DATA_MAX));
       let sent = 0;
-      while (sent < size) {
-        const { bytesRead: n } = await readAt(fd, buf, 0, Math.min(buf.length, size - sent), sent);
+      // The fault b28_get-reads-to-eof: the file read to its end, not to the size announced.
+      const toEof = fault('b28_get-reads-to-eof');
+      while (toEof || sent < size) {
+        const { bytesRead: n } = await readAt(fd, buf, 0, toEof ? buf.length : Math.min(buf.length, size - sent), sent);
+        if (n === 0 && toEof) break;
         if (n === 0) throw new Error('file shrank while being sent');
         const chunk = buf.subarray(0, n);
         hash.update(chunk);
         await this.sendRecord('DATA', Buffer.from(chunk));
         sent += n;
       }
-      await this.sendControl('DONE', { size: BigInt(size), sha256: hash.digest('hex') });
+      await this.sendControl('DONE', { size: BigInt(toEof ? sent : size), sha256: hash.digest('hex') });
     } finally {
       fs.closeSync(fd);
     }

@@ -314,10 +314,11 @@ export class SocketReader {
     return out;
   }
   /** Exactly n bytes, or null when the stream ends cleanly before the first byte. */
-  async read(n, { eofOk = false } = {}) {
+  async read(n, { eofOk = false, shortAtEof = false } = {}) {
     while (this.length < n) {
       if (this.ended) {
         if (eofOk && this.length === 0) return null;
+        if (shortAtEof && this.length > 0) return Buffer.from(this.take(this.length));
         throw new ConnectionClosed(this.length ? 'connection closed inside a frame' : 'connection closed');
       }
       this.socket.resume();
@@ -333,7 +334,7 @@ export class SocketReader {
  * Read one clear frame: the header first, its limit checked before any payload is
  * awaited (FRM-3). `allowed(type)` decides early whether the type may come now.
  */
-export async function readFrame(reader, { limit = DEFAULT_FRAME_LIMIT, eofOk = false, check, lateLimit = false } = {}) {
+export async function readFrame(reader, { limit = DEFAULT_FRAME_LIMIT, eofOk = false, check, lateLimit = false, shortAtEof = false } = {}) {
   const header = await reader.read(8, { eofOk });
   if (header === null) return null;
   const type = header.toString('latin1', 0, 4);
@@ -341,7 +342,7 @@ export async function readFrame(reader, { limit = DEFAULT_FRAME_LIMIT, eofOk = f
   if (!validType(type)) throw new ProtocolError(1, 'bad frame type bytes');
   if (length > limit && !lateLimit) throw new ProtocolError(2, `frame of ${length} bytes is above the limit ${limit}`);
   if (check) check(type, length);
-  const payload = await reader.read(length);
+  const payload = await reader.read(length, { shortAtEof });
   if (length > limit) throw new ProtocolError(2, `frame of ${length} bytes is above the limit ${limit}`);
   return { type, payload, header };
 }
