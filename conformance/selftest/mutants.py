@@ -205,6 +205,9 @@ from conformance.selftest.mutants_blind28_ca import MUTANTS as _BLIND28_CA
 from conformance.selftest.mutants_blind28_client import MUTANTS as _BLIND28_CLIENT
 from conformance.selftest.mutants_blind28_ini import MUTANTS as _BLIND28_INI
 from conformance.selftest.mutants_blind28_srv import MUTANTS as _BLIND28_SRV
+from conformance.selftest.mutants_blind28b_ca import MUTANTS as _BLIND28B_CA
+from conformance.selftest.mutants_blind28b_client import MUTANTS as _BLIND28B_CLIENT
+from conformance.selftest.mutants_blind28b_ini import MUTANTS as _BLIND28B_INI
 from conformance.selftest.mutants_blind_ca import MUTANTS as _BLIND_CA
 from conformance.selftest.mutants_blind_client import MUTANTS as _BLIND_CLIENT
 from conformance.selftest.mutants_blind_eke import MUTANTS as _BLIND_EKE
@@ -244,6 +247,7 @@ from conformance.selftest.mutants_lead26_sm import MUTANTS as _LEAD26_SM
 from conformance.selftest.mutants_lead27_hs import MUTANTS as _LEAD27_HS
 from conformance.selftest.mutants_lead27_oracles import MUTANTS as _LEAD27_ORACLES
 from conformance.selftest.mutants_lead28_cm import MUTANTS as _LEAD28_CM
+from conformance.selftest.mutants_lead28_pm import MUTANTS as _LEAD28_PM
 from conformance.selftest.mutants_observable import MUTANTS as _OBSERVABLE
 from conformance.selftest.mutants_pki import MUTANTS as _PKI
 from conformance.selftest.mutants_reliability import MUTANTS as _RELIABILITY
@@ -735,6 +739,10 @@ MUTANTS += _BLIND28_CLIENT
 MUTANTS += _BLIND28_INI
 MUTANTS += _BLIND28_SRV
 MUTANTS += _LEAD28_CM
+MUTANTS += _BLIND28B_CA
+MUTANTS += _BLIND28B_CLIENT
+MUTANTS += _BLIND28B_INI
+MUTANTS += _LEAD28_PM
 MUTANTS += _BLIND25B_CLIENT
 MUTANTS += _BLIND25B_INI
 MUTANTS += _BLIND25B_CA
