@@ -130,7 +130,8 @@ def test_a_password_is_checked_as_it_was_set(pki_target: Target, form: str) -> N
     an enrolment with that very password: 200. A CA that strips or normalises what it
     receives compares another string with the stored hash and answers 401. When the
     exact password fails but the altered one succeeds, the administration tool stored
-    the altered one: skipped (the tool's reading of stdin is not judged here)."""
+    the altered one: that FAILs too (CA-ENR-2: the add command takes the password as the
+    whole line it reads and never stores it altered)."""
     ca.ca_address(pki_target)
     alias = f"pw-{form}-{secrets.token_hex(5)}"
     password, altered = _PASSWORDS[form](secrets.token_hex(4))
@@ -149,9 +150,13 @@ def test_a_password_is_checked_as_it_was_set(pki_target: Target, form: str) -> N
     # Did the administration tool store the altered password? Then the CA is not at fault.
     second = ca.enrol(pki_target, alias, altered, csr)
     if _issued(second, f"enrolment of {alias!r} with {altered!r}") is not None:
-        pytest.skip(
-            f"the CA's add command stored {altered!r} for the password {password!r} given "
-            "on its stdin: the enrolment cannot be judged"
+        raise ConformanceFailure.evidence(
+            f"CA-ENR-2: the account {alias!r} added with the password {password!r} ({form}) "
+            "as one line on the add command's stdin, which exited 0",
+            "the account's password is that line exactly (no trimming, no normalisation, "
+            "no cut); a password the command cannot store as given it refuses",
+            f"{answer.describe()} with the password given; 200 with {altered!r}: the add "
+            "command stored an altered password",
         )
     if second.status in (429, 503):
         pytest.skip(f"the second login was {second.describe()} (throttled; judged elsewhere)")

@@ -10,7 +10,7 @@ enrolment clients fetch from `/v1/root` is then a root with another recipe: no p
 SubjectKeyIdentifier (strict X.509 verifiers refuse its employees).
 
 `test_served_root_is_a_conforming_root` fetches `GET /v1/root` and judges it on its own:
-PKI-CERT-8 (BasicConstraints CA:TRUE pathlen 0, KeyUsage keyCertSign and cRLSign),
+PKI-CERT-8 (BasicConstraints CA:TRUE pathlen 0, marked critical, KeyUsage keyCertSign and cRLSign),
 PKI-CERT-13 (a SubjectKeyIdentifier, not critical), self-issued by the organisation root's
 subject and key (CA-ENR-8).
 """
@@ -47,6 +47,9 @@ def test_served_root_is_a_conforming_root(pki_target: Target) -> None:
         ) from None
     declared = ca.read_issued(pki_target.root.read_text())
     problems = [f"PKI-CERT-8: {p}" for p in info.violations_as_root()]
+    basic = served.extension(ca.OID_BASIC_CONSTRAINTS)
+    if basic is not None and not basic.critical:
+        problems.append("PKI-CERT-8: the root's BasicConstraints is not marked critical")
     ski = served.extension(ca.OID_SKI)
     if ski is None or ca.subject_key_id(served) is None:
         problems.append("PKI-CERT-13: the root has no SubjectKeyIdentifier")
@@ -59,7 +62,7 @@ def test_served_root_is_a_conforming_root(pki_target: Target) -> None:
     if problems:
         raise ConformanceFailure.evidence(
             "the root certificate the CA serves (GET /v1/root)",
-            "CA:TRUE pathlen 0, KeyUsage keyCertSign and cRLSign, a non-critical "
+            "CA:TRUE pathlen 0 (critical), KeyUsage keyCertSign and cRLSign, a non-critical "
             "SubjectKeyIdentifier, the organisation root's subject and key",
             "; ".join(problems),
         )

@@ -16,9 +16,10 @@ Lens 1 — the thin MUSTs (PKI-CERT-13: 21, PKI-CERT-8: 4, ERR-6: 9):
 - b28ca-root-ski-critical: the root's SubjectKeyIdentifier marked critical (PKI-CERT-13).
 - b28ca-404-debug-routes: the 404 message is a framework's debug page in one line: the
   route table and the handler object's repr (`<..._Handler object at 0x7f...>`) (ERR-6).
-- DROPPED (unjudged) b28ca-root-bc-noncritical: the root's BasicConstraints not critical.
-  Missed by every case citing PKI-CERT-8, but PKI-CERT-8 names no criticality (RFC 5280
-  §4.2.1.9 does): a SPEC sentence is proposed in the round's report.
+- b28ca-root-bc-noncritical: the root's BasicConstraints not critical. Missed by every
+  case citing PKI-CERT-8, which then named no criticality (RFC 5280 §4.2.1.9 does): the
+  lead adopted the proposed sentence into PKI-CERT-8 and test_ca_served_root_profile.py
+  now checks it.
 Lens 2 — lost errors:
 - b28ca-locks-db-uncommitted: the throttle's SQLite file opened with sqlite3's default
   (implicit transactions) and never committed: failure counts, backoffs and hard locks
@@ -130,6 +131,15 @@ def _root_remade(*edits: tuple[str, str]) -> None:
 
 
 # --- lens 1 --------------------------------------------------------------------------------
+
+
+def _root_bc_noncritical() -> None:
+    _root_remade(
+        (
+            "x509.BasicConstraints(ca=True, path_length=0), critical=True)",
+            "x509.BasicConstraints(ca=True, path_length=0), critical=False)",
+        )
+    )
 
 
 def _root_ski_critical() -> None:
@@ -336,6 +346,14 @@ def _m(
 
 
 MUTANTS: tuple[Mutant, ...] = (
+    _m(
+        "b28ca-root-bc-noncritical",
+        "PKI-CERT-8",
+        "test_ca_served_root_profile.py",
+        "L1: the root (re-made from its key at start) leaves its BasicConstraints "
+        "non-critical; OpenSSL and Python's ssl accept it (RFC 5280 §4.2.1.9 does not)",
+        _root_bc_noncritical,
+    ),
     _m(
         "b28ca-root-ski-critical",
         "PKI-CERT-13",
