@@ -79,9 +79,14 @@ _LITERALS = {12: b"xorServerAck", 14: b"aesAck", 17: b"send_aes_nonceNa", 20: b"
              23: b"File delivered"}  # fmt: skip
 
 
-def _serve(listener: socket.socket, password: bytes, content: bytes, digest: bytes) -> _Log:
+def _serve(
+    listener: socket.socket, password: bytes, content: bytes, digest: bytes | None,
+    silence: float = 0.0,
+) -> _Log:
     """One honest eke/0 server session by the table (a fresh exponent and Ns), with
-    `digest` as message 24; then it reads on to the client's close."""
+    `digest` as message 24; then it reads on to the client's close. With no `digest`:
+    no message 24 — `silence` seconds without a byte (what the client sends meanwhile
+    is read and dropped), then the server's close."""
     log = _Log()
     try:
         conn, _ = listener.accept()
@@ -145,6 +150,9 @@ def _serve(listener: socket.socket, password: bytes, content: bytes, digest: byt
             time.sleep(APART)
             conn.sendall(content)
             literal(23)
+            if digest is None:
+                reader.rest(silence)
+                return log
             conn.sendall(digest)
             conn.shutdown(socket.SHUT_WR)  # message 24 is the server's last
             tail = reader.rest(TAIL)

@@ -15,24 +15,14 @@ MUST NOT keep the file and MUST report the failure, whatever its timeout.
 from __future__ import annotations
 
 import os
-import secrets
-import socket
 import time
 from pathlib import Path
 
 import pytest
 
-from conformance.legacy import eke0
 from conformance.legacy.client_run import run_eke0_client
 from conformance.legacy.embedded import LegacyEkeTarget
-from conformance.legacy.test_legacy_eke0_client_end import (
-    _LITERALS,
-    APART,
-    _judged,
-    _Log,
-    _Reader,
-    _Run,
-)
+from conformance.legacy.test_legacy_eke0_client_end import _judged, _Log, _Run, _serve
 
 pytestmark = pytest.mark.xdist_group("eke-legacy")
 
@@ -40,77 +30,6 @@ pytestmark = pytest.mark.xdist_group("eke-legacy")
 # message 24: a client that gives up on message 24 sooner and keeps the file is caught;
 # bounded so that the case stays short.
 SILENCE = 5.0
-
-
-def _serve_without_digest(listener: socket.socket, password: bytes, content: bytes) -> _Log:
-    """One honest eke/0 server session by the table (a fresh exponent and Ns) up to
-    message 23; then SILENCE seconds without a byte, then the close, no message 24."""
-    log = _Log()
-    try:
-        conn, _ = listener.accept()
-    except OSError as exc:
-        log.error = f"the client never connected ({exc})"
-        return log
-    with conn:
-        try:
-            conn.settimeout(10)
-            reader = _Reader(conn)
-
-            def literal(number: int) -> None:
-                log.got[number] = reader.exact(len(_LITERALS[number]))
-                if log.got[number] != _LITERALS[number]:
-                    raise ValueError(f"message {number} is {log.got[number]!r}")
-
-            log.got[1] = reader.segment()
-            conn.sendall(b"u_ack")
-            log.got[3] = reader.segment()
-            conn.sendall(b"Authenticated")
-            log.got[5] = reader.segment()
-            conn.sendall(b"pAck")
-            log.got[7] = reader.segment()
-            conn.sendall(b"gAck")
-            log.got[9] = reader.segment()
-            if not (log.got[5].isdigit() and log.got[7].isdigit()):
-                log.deviation = f"messages 5 and 7 are {log.got[5]!r}, {log.got[7]!r}"
-                return log
-            p, g = int(log.got[5]), int(log.got[7])
-            client_public = eke0.reveal(log.got[9], password)
-            if client_public is None or p < 3:
-                log.deviation = f"message 9 ({log.got[9][:16]!r}) does not reveal digits"
-                return log
-            for _ in range(10_000):  # bounded; nearly every exponent gives a 32-digit key
-                exponent = secrets.randbelow(p - 3) + 2
-                key = str(pow(client_public, exponent, p)).encode()[:32]
-                if len(key) == 32:
-                    break
-            else:
-                log.error = "no exponent gives a 32-digit key"
-                return log
-            conn.sendall(b"xorAck")
-            time.sleep(APART)
-            conn.sendall(eke0.hide(pow(g, exponent, p), password))
-            literal(12)
-            ns = secrets.token_hex(16).encode()
-            conn.sendall(eke0.aes_cbc_zero_iv(key, ns))
-            literal(14)
-            log.got[15] = reader.exact(64)
-            conn.sendall(b"clientAesAck")
-            literal(17)
-            na = eke0.aes_cbc_zero_iv_decrypt(key, log.got[15])[:16]
-            conn.sendall(eke0.aes_cbc_zero_iv(key, na))
-            time.sleep(APART)
-            conn.sendall(str(len(content)).encode())
-            literal(20)
-            conn.sendall(b"ok")
-            time.sleep(APART)
-            conn.sendall(content)
-            literal(23)
-            # No message 24: silence (what the client sends meanwhile is read and
-            # dropped), then the close.
-            reader.rest(SILENCE)
-        except (OSError, ValueError) as exc:
-            log.error = f"{type(exc).__name__}: {exc}"
-    return log
 
 
 @pytest.mark.req("LEG-EKE-FMT-6")
@@ -123,7 +42,9 @@ def test_no_message_24_is_no_match(eke_legacy: LegacyEkeTarget, tmp_path: Path) 
     served, done, saved = run_eke0_client(
         eke_legacy,
         tmp_path,
-        lambda listener: _serve_without_digest(listener, eke_legacy.password.encode(), content),
+        lambda listener: _serve(
+            listener, eke_legacy.password.encode(), content, None, silence=SILENCE
+        ),
         serve_extra=SILENCE,
     )
     took = time.monotonic() - started
