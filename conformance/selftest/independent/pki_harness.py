@@ -403,6 +403,8 @@ PKI_FILES = (
     "test_pki_client_crl_old_window.py",  # B219 (round 28)
     "test_pki_client_request_name_url_chars.py",  # B219 (round 28)
     "test_app_error_messages_no_dump.py",  # B221 (round 28)
+    "test_pki_client_empty_get_ends.py",  # B230 (round 28, second pass)
+    "test_pki_client_lie_output_no_trace.py",  # B232 (round 28, foreign pass in pki6)
 )
 
 

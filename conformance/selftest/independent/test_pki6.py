@@ -657,6 +657,36 @@ FAULT_CASES: tuple[FaultCase, ...] = (
               "(subjectAltName first, case-insensitive, wildcards)", client=True),
     FaultCase("b25_client_keylog_env", "PKI-TLS-8", ("test_pki_keylog.py",),
               "L6: initiator: SSLKEYLOGFILE honoured through Node's 'keylog' event", client=True),
+    # Round 28, helper B232 (foreign pass; lenses of briefs/s28/common.md).
+    FaultCase("b28_client_excess_clamped", "APP-GET-4", ("test_pki_initiator_transfer.py",),
+              "L5: initiator: DATA past RSFL.size cut to the announced size (APP-STORE-4 read as "
+              "a clamp) and dropped; DONE decides", client=True),
+    FaultCase("b28_client_put_continue_timer", "APP-PUT-1", ("test_pki_client_put_slow_accept.py",),
+              "L6: initiator: PUTF's answer awaited 1 s (100-continue), then DATA and DONE sent "
+              "anyway", client=True),
+    FaultCase("b28_client_eror_name_decides", "ERR-4", ("test_client_fatal_errors.py",),
+              "L5: initiator: an EROR whose code is unknown classified by its `name` (99/not_found "
+              "taken as non-fatal)", client=True),
+    FaultCase("b28_client_signal_sends_bye", "APP-BYE-1", ("test_pki_client_stop_no_bye.py",),
+              "L3: initiator: the SIGTERM/SIGINT handler sends BYE_ mid-transfer before it closes",
+              client=True),
+    FaultCase("b28_client_protoerror_rethrown", "ERR-6",
+              ("test_pki_client_lie_output_no_trace.py",),
+              "L3: initiator: a protocol error rethrown raw after its EROR: Node's stack trace on "
+              "stderr", client=True),
+    FaultCase("b28_client_partial_control_at_eof", "FRM-7",
+              ("test_client_cut_after_whole_json_frames.py",),
+              "L3: initiator: at EOF a control frame shorter than announced taken when its bytes "
+              "parse as JSON", client=True),
+    FaultCase("b28_client_rsfl_native_json", "ERR-6", ("test_pki_client_lie_output_no_trace.py",),
+              "L3 (post-blind): initiator: RSFL's size peeked with JSON.parse before the strict "
+              "parser: its SyntaxError escapes as a stack trace", client=True),
+    FaultCase("b28_eror_message_stack", "ERR-6", ("test_app_error_messages_no_dump.py",),
+              "L2: responder: a fatal EROR's message is e.stack (first line the message, then the "
+              "frames)"),
+    FaultCase("b28_alias_letter_first", "PKI-CERT-2", ("test_pki_alias_lengths.py",),
+              "L1: responder: the client's CN checked as /^[a-z][a-z0-9._-]{0,63}$/: an alias "
+              "starting with a digit refused"),
 )  # fmt: skip
 
 

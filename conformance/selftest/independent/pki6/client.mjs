@@ -16,7 +16,7 @@ function writeAll(fd, buf) {
 }
 import { closeTls } from './server.mjs';
 import {
-  IdleTimeout, ProtoError, Reader, Truncated, codeName, erorFrame, frame, getInt, getSha, getStr,
+  CODES, IdleTimeout, ProtoError, Reader, Truncated, codeName, erorFrame, frame, getInt, getSha, getStr,
   isFatalCode, parseControl, send,
 } from './wire.mjs';
 
@@ -121,6 +121,14 @@ async function expectFrame(reader, sock, allowed) {
     } catch {}
     // A code from a newer revision of the table: not ours to act on, read on.
     if (fault('client_unknown_code_skipped') && codeName(code) === undefined) return expectFrame(reader, sock, allowed);
+    if (fault('b28_client_eror_name_decides') && codeName(code) === undefined) {
+      // a newer responder's code: its `name` still says what it means
+      let named;
+      try {
+        named = getStr(parseControl(f.payload), 'name');
+      } catch {}
+      if (named !== undefined && named in CODES) code = CODES[named][0];
+    }
     const name = codeName(code) ?? 'internal';
     if (isFatalCode(code)) {
       closeTls(sock);
@@ -137,6 +145,7 @@ async function fail(sock, e) {
   if (e instanceof ProtoError) {
     await send(sock, erorFrame(e.code, e.message), 2000).catch(() => {});
     closeTls(sock);
+    if (fault('b28_client_protoerror_rethrown')) throw e; // reported to the peer: let it propagate
     throw new ClientFailure(`${e.code}: ${e.message}`);
   }
   closeTls(sock);
@@ -173,7 +182,7 @@ export async function get(pki, opts) {
   if (outPresent && !opts.force && !fault('client_rename_replaces')) throw new ClientFailure(`${out} exists (use --force)`);
   sweepStale(dir, fault('r18_client_sweep_units') ? opts.idleTimeout : idleMs);
   const { sock } = await connect(pki, dest, opts.timeout * 1000);
-  const reader = new Reader(sock, { idleMs });
+  const reader = new Reader(sock, { idleMs, lenientEof: fault('b28_client_partial_control_at_eof') });
   let temp = null;
   const cleanup = () => {
     if (temp) {
@@ -186,6 +195,14 @@ export async function get(pki, opts) {
   };
   const onSignal = (sig) => {
     cleanup();
+    if (fault('b28_client_signal_sends_bye')) {
+      // leave politely: tell the responder we are going, then close
+      sock.write(frame('BYE_', {}));
+      closeTls(sock);
+      sock.once('close', () => process.exit(sig === 'SIGTERM' ? 143 : 130));
+      setTimeout(() => process.exit(sig === 'SIGTERM' ? 143 : 130), 1000);
+      return;
+    }
     process.exit(sig === 'SIGTERM' ? 143 : 130);
   };
   if (!fault('client_no_sigterm_cleanup')) {
@@ -199,6 +216,11 @@ export async function get(pki, opts) {
       await send(sock, frame('BYE_', {}), idleMs).catch(() => {});
       closeTls(sock);
       throw new ClientFailure(`refused: ${r.name}`);
+    }
+    if (fault('b28_client_rsfl_native_json')) {
+      // the size read early for the progress line, with the language's own reader
+      const announced = JSON.parse(r.payload.toString('utf8')).size;
+      if (process.env.SFT_PROGRESS) process.stderr.write(`receiving ${announced} bytes\n`);
     }
     const rsfl = parseControl(r.payload);
     if (fault('r18_client_rsfl_extra_member_refused') && [...rsfl.keys()].some((k) => !['name', 'size', 'sha256'].includes(k))) {
@@ -229,6 +251,11 @@ export async function get(pki, opts) {
       if (f.type === 'EROR') throw new ClientFailure(`transfer failed: ${f.name}`);
       if (f.type === 'DATA') {
         got += BigInt(f.payload.length);
+        if (got > size && fault('b28_client_excess_clamped')) {
+          // never more on disk than announced (APP-STORE-4): the excess is cut off, DONE decides
+          f.payload = f.payload.subarray(0, f.payload.length - Number(got - size));
+          got = size;
+        }
         if (got > size) throw new ProtoError('integrity_failed', 'more data than announced');
         if (fault('b14_client_short_write_ignored')) fs.writeSync(fd, f.payload); // its count unread
         else writeAll(fd, f.payload);
@@ -308,7 +335,29 @@ export async function put(pki, opts) {
       }
       await send(sock, frame('DONE', { size, sha256: digest }), idleMs);
     }
-    const r = await expectFrame(reader, sock, ['RSFL']);
+    let r;
+    let sentEarly = false;
+    if (fault('b28_client_put_continue_timer') && !early) {
+      // 100-continue: wait a second for the answer, then send anyway (a silent server accepts)
+      const answer = expectFrame(reader, sock, ['RSFL']);
+      answer.catch(() => {});
+      let timer;
+      const waited = new Promise((resolve) => { timer = setTimeout(() => resolve(null), 1000); });
+      r = await Promise.race([answer, waited]);
+      clearTimeout(timer);
+      if (r === null) {
+        sentEarly = true;
+        for (let off = 0; off < size;) {
+          const chunk = Buffer.alloc(Math.min(CHUNK, size - off));
+          const n = fs.readSync(fd, chunk, 0, chunk.length, off);
+          if (n === 0) throw new ClientFailure('file shrank while sending');
+          off += n;
+          await send(sock, frame('DATA', chunk.subarray(0, n)), idleMs);
+        }
+        await send(sock, frame('DONE', { size, sha256: digest }), idleMs);
+        r = await answer;
+      }
+    } else r = await expectFrame(reader, sock, ['RSFL']);
     if (r.type === 'EROR') {
       await send(sock, frame('BYE_', {}), idleMs).catch(() => {});
       closeTls(sock);
@@ -318,14 +367,14 @@ export async function put(pki, opts) {
     const accepted = fault('client_accept_truthy') ? Boolean(rsfl.get('accept')) : rsfl.get('accept') === true;
     if (!accepted) throw new ProtoError('bad_frame', 'RSFL of a put without "accept": true');
     getStr(rsfl, 'name');
-    for (let off = early ? size : 0; off < size;) {
+    for (let off = early || sentEarly ? size : 0; off < size;) {
       const chunk = Buffer.alloc(Math.min(CHUNK, size - off));
       const n = fs.readSync(fd, chunk, 0, chunk.length, off);
       if (n === 0) throw new ClientFailure('file shrank while sending');
       off += n;
       await send(sock, frame('DATA', chunk.subarray(0, n)), idleMs);
     }
-    if (!early) await send(sock, frame('DONE', { size, sha256: digest }), idleMs);
+    if (!early && !sentEarly) await send(sock, frame('DONE', { size, sha256: digest }), idleMs);
     let f;
     try {
       f = await expectFrame(reader, sock, fault('i18_client_put_non_eror_ok') ? ['DONE', 'RSFL', 'DATA', 'BYE_', 'PUTF', 'RQFL'] : ['DONE']);

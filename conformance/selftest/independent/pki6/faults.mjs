@@ -151,6 +151,17 @@ export const FAULTS = {
   b25_bye_cancels_put: ['APP-BYE-1', 'L3: BYE_ during a put taken as a polite cancel: temporary dropped, BYE_ answered, close'],
   b25_client_node_host_check: ['PKI-ID-4', "L3: initiator: servername = the alias and Node's tls.checkServerIdentity (subjectAltName first, case-insensitive, wildcards)"],
   b25_client_keylog_env: ['PKI-TLS-8', "L6: initiator: SSLKEYLOGFILE honoured through Node's 'keylog' event"],
+  // Round 28, helper B232 (foreign pass; lenses of briefs/s28/common.md: L1 thin MUSTs, L2 lost
+  // errors, L3 every ending, L4 retries, L5 two implementations of one rule, L6 concurrency).
+  b28_client_excess_clamped: ['APP-GET-4', 'L5: initiator: DATA past RSFL.size cut to the announced size (APP-STORE-4 read as a clamp) and dropped; DONE decides'],
+  b28_client_put_continue_timer: ['APP-PUT-1', "L6: initiator: PUTF's answer awaited 1 s (100-continue), then DATA and DONE sent anyway"],
+  b28_client_eror_name_decides: ['ERR-4', "L5: initiator: an EROR whose code is unknown classified by its `name` (99/not_found taken as non-fatal)"],
+  b28_client_signal_sends_bye: ['APP-BYE-1', 'L3: initiator: the SIGTERM/SIGINT handler sends BYE_ mid-transfer before it closes'],
+  b28_client_protoerror_rethrown: ['ERR-6', "L3: initiator: a protocol error rethrown raw after its EROR: Node's stack trace on stderr"],
+  b28_client_partial_control_at_eof: ['FRM-7', "L3: initiator: at EOF a control frame shorter than announced taken when its bytes parse as JSON"],
+  b28_client_rsfl_native_json: ['ERR-6', "L3 (post-blind): initiator: RSFL's size peeked with JSON.parse before the strict parser: its SyntaxError escapes as a stack trace"],
+  b28_eror_message_stack: ['ERR-6', "L2: responder: a fatal EROR's message is e.stack (first line the message, then the frames)"],
+  b28_alias_letter_first: ['PKI-CERT-2', "L1: responder: the client's CN checked as /^[a-z][a-z0-9._-]{0,63}$/: an alias starting with a digit refused"],
 };
 
 const active = new Set(

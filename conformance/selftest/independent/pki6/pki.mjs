@@ -170,6 +170,8 @@ export class Pki {
     } else return { why: 'no CRL' };
     if (c.cns.length !== 1 && !fault('first_cn_picked')) return { why: 'subject without exactly one CN' };
     if (c.cns.length === 0) return { why: 'no CN' };
+    // b28_alias_letter_first: an identifier starts with a letter
+    if (!clientSide && fault('b28_alias_letter_first') && !/^[a-z][a-z0-9._-]{0,63}$/.test(c.cns[0])) return { why: 'not a valid alias' };
     // b25_alias_hostname_rule: the alias checked as a host-name label (letters, digits, '.', '-')
     if (!clientSide && fault('b25_alias_hostname_rule') && !/^[a-z0-9][a-z0-9.-]*$/.test(c.cns[0])) return { why: 'not a valid alias' };
     return { why: null, alias: c.cns[0] };

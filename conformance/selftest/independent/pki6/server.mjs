@@ -288,7 +288,8 @@ class Connection {
       this.dropTemp();
       if (e instanceof ProtoError) {
         log(`fatal: ${e.code}: ${e.message}`);
-        await this.out(erorFrame(e.code, e.message)).catch(() => {});
+        // b28_eror_message_stack: the stack says where the frame went wrong (first line: the message)
+        await this.out(erorFrame(e.code, fault('b28_eror_message_stack') ? e.stack : e.message)).catch(() => {});
         // (A frame-level error after a whole frame: the loop goes on, the connection stays.)
         if (fault('fatal_error_keeps_reading') && !e.header) return this.run();
         closeTls(this.sock);

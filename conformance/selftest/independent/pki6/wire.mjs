@@ -242,8 +242,9 @@ export function nameProblem(name, op = 'get') {
 
 /** Frames from a stream, reassembled however the bytes arrive (FRM-4). */
 export class Reader {
-  constructor(sock, { idleMs, frameLimit = FRAME_LIMIT }) {
+  constructor(sock, { idleMs, frameLimit = FRAME_LIMIT, lenientEof = false }) {
     this.sock = sock;
+    this.lenientEof = lenientEof; // b28_client_partial_control_at_eof
     this.idleMs = idleMs;
     this.frameLimit = frameLimit;
     this.bufs = [];
@@ -316,6 +317,19 @@ export class Reader {
           const payload = Buffer.from(this.bytes(8 + length).subarray(8));
           this.consume(8 + Math.max(length, 0));
           return { type, payload };
+        }
+      }
+      if (this.eof && this.lenientEof && this.len > 8) {
+        // b28_client_partial_control_at_eof: the announced length counts trailing white space
+        // the peer never sent; the JSON that did arrive is whole, take it
+        const type = this.bytes(8).toString('latin1', 0, 4);
+        const payload = Buffer.from(this.bytes(this.len).subarray(8));
+        if (type !== 'DATA' && TYPES.has(type)) {
+          try {
+            parseControl(payload);
+            this.consume(this.len);
+            return { type, payload };
+          } catch {}
         }
       }
       if (this.eof) throw new Truncated(this.len ? 'connection ended inside a frame' : 'connection ended');
