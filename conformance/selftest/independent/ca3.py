@@ -77,7 +77,7 @@ import traceback
 import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = ["FAULTS", "main"]
 
@@ -240,6 +240,47 @@ FAULTS: dict[str, tuple[str, str]] = {
     "b24_rsa-exponent-65537": (
         "CA-ENR-13",
         "(L6) an RSA key taken only with 'Exponent: 65537 (0x10001)' in openssl's text",
+    ),
+    # session 28, B235: planted blind (lens of briefs/s28/common.md: L<n>)
+    "b28_crl-lastupdate-backdated": (
+        "CA-ENR-16",
+        "(L5) -crl_lastupdate backdated an hour for skew, -crl_nextupdate now + 7 days",
+    ),
+    "b28_query-enroll-only": (
+        "CA-ENR-15",
+        "(L5) the query check where the password is read: /v1/enroll only, GETs served",
+    ),
+    "b28_revoked-message": (
+        "ERR-6",
+        "(L5) a revoked alias's 401 auth_failed says 'this alias is revoked'",
+    ),
+    "b28_start-sweep-counts": (
+        "CA-ENR-20",
+        "(L4) at start, throttle rows with no running backoff swept (counts below N lost)",
+    ),
+    "b28_addr-cap-leak": (
+        "LIM-5",
+        "(L2) 32 connections per address, not given back when the TLS handshake fails",
+    ),
+    "b28_csr-key-cache": (
+        "CA-ENR-3",
+        "(L4) req -verify skipped for a public key a verified CSR already had (renewals)",
+    ),
+    "b28_plain-http-sniff": (
+        "CA-ENR-1",
+        "(L5) a first byte other than a TLS handshake served as plain HTTP (health checks)",
+    ),
+    "b28_500-logs-body": (
+        "CA-ENR-5",
+        "(L2) an internal error (a lone surrogate's encode) logged with the request body",
+    ),
+    "b28_revoked-code": (
+        "ERR-6",
+        "(L5, post-blind) a revoked alias's 401 with error 'revoked', the message unchanged",
+    ),
+    "b28_global-slots-leak": (
+        "LIM-5",
+        "(L2, post-blind) 48 slots in all, taken at accept, given back by the handler only",
     ),
 }
 
@@ -424,6 +465,7 @@ class Authority:
         self.lock = threading.Lock()
         self.crl_cache: bytes | None = None
         self.crl_minute: tuple[float, bytes] | None = None
+        self.verified_keys: set[str] = set()  # the fault b28_csr-key-cache only
         if _fault("crl-cached"):
             self.crl_cache = self.crl()
 
@@ -494,9 +536,17 @@ class Authority:
         with tempfile.NamedTemporaryFile(dir=self.work, suffix=".der") as f:
             f.write(der)
             f.flush()
+            key_known = False
+            if _fault("b28_csr-key-cache"):
+                # "a renewal's key was proven before: one openssl fork less"
+                pub = _openssl(["req", "-inform", "DER", "-in", f.name, "-noout", "-pubkey"])
+                spki = hashlib.sha256(pub.stdout).hexdigest()
+                key_known = pub.returncode == 0 and spki in self.verified_keys
             verify = _openssl(["req", "-inform", "DER", "-in", f.name, "-noout", "-verify"])
             said = (verify.stdout + verify.stderr).decode(errors="replace")
-            if _fault("csr-verify-unchecked"):
+            if key_known:
+                pass
+            elif _fault("csr-verify-unchecked"):
                 if verify.returncode != 0:
                     raise bad
             elif verify.returncode != 0 or "verify OK" not in said or "failure" in said:
@@ -512,6 +562,8 @@ class Authority:
         out = text.stdout.decode(errors="replace")
         if not _key_allowed(out) or not _signature_allowed(out):
             raise bad
+        if _fault("b28_csr-key-cache") and not key_known:
+            self.verified_keys.add(spki)
         subject = re.search(r"^\s*Subject:\s?(.*)$", out, re.M)
         return pem.stdout, subject.group(1).strip() if subject else ""
 
@@ -606,9 +658,16 @@ class Authority:
                     else f"default_crl_hours = {169 if _fault('crl-hours-169') else 24}\n"
                 )
             )
+            dates: list[str] = []
+            if _fault("b28_crl-lastupdate-backdated"):
+                # "an hour back for clock skew, and the longest life PKI-CERT-12 allows"
+                now_ = time.time()
+                dates = ["-crl_lastupdate", _asn1_time(now_ - 3600),
+                         "-crl_nextupdate", _asn1_time(now_ + 7 * 86400)]  # fmt: skip
             pem = _checked(
                 _openssl(["ca", "-gencrl", "-batch", "-config", str(d / "ca.cnf"), "-cert",
-                          str(self.root), "-keyfile", str(self.key), "-passin", "{passfd}"],
+                          str(self.root), "-keyfile", str(self.key), "-passin", "{passfd}",
+                          *dates],
                          passphrase=self.passphrase),
                 "ca -gencrl",
             )  # fmt: skip
@@ -716,6 +775,11 @@ class Throttle:
         self.memory: dict[str, tuple[int, float, int]] = {}
         self.locks_held: set[str] = set()  # the fault lock-not-persisted only
         self.conn = _db(directory, shared=True)  # used under self.lock only
+        if _fault("b28_start-sweep-counts"):
+            # "housekeeping at start: drop the rows whose backoff is over, locks kept"
+            self.conn.execute(
+                "DELETE FROM throttle WHERE locked = 0 AND until < ?", (time.time(),)
+            )
 
     def _state(self, key: str) -> tuple[int, float, int]:
         if _fault("throttle-per-thread"):
@@ -988,6 +1052,10 @@ class Service:
         if row[2] and not _fault("revoked-can-enrol"):
             if _fault("revoked-403"):
                 raise CaError(403, "revoked", "this alias is revoked")
+            if _fault("b28_revoked-message"):
+                raise CaError(401, "auth_failed", "this alias is revoked")
+            if _fault("b28_revoked-code"):
+                raise CaError(401, "revoked", "authentication failed")
             raise CaError(401, "auth_failed", "authentication failed")
         folded = alias if _fault("hostname-trailing-dot") else alias.removesuffix(".")
         if _fault("hostname-ip-except"):
@@ -1142,6 +1210,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except Exception:
             trace = traceback.format_exc()
             sys.stderr.write(trace)
+            if _fault("b28_500-logs-body"):
+                # "what was it sent? the next bug report needs it"
+                seen = getattr(self, "raw", b"")[:512].decode("utf-8", "replace")
+                sys.stderr.write(f"ca3: internal error on {self.requestline!r}: {seen}\n")
             self.close_connection = True
             if _fault("traceback-500"):
                 self._raw(500, trace.encode(), "text/plain")
@@ -1158,6 +1230,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.close_connection = True
                 raise CaError(400, "bad_request", "no credentials in the URL")
             target = (parts.path or "/") + (f"?{parts.query}" if "?" in target else "")
+        if "?" in target and _fault("b28_query-enroll-only"):
+            # "passwords travel in POST /v1/enroll only: the check belongs there"
+            path_only = target.split("?", 1)[0]
+            if path_only != "/v1/enroll":
+                target = path_only
         if "?" in target:
             if not _fault("query-ignored"):
                 # The body's bytes are read off the socket (a peer still sending would
@@ -1210,6 +1287,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _enroll(self) -> None:
         raw = self._body()
+        if _fault("b28_500-logs-body"):
+            self.raw = raw
         ctype = self.headers.get("Content-Type")
         if _fault("content-type-exact") and ctype != "application/json":
             raise CaError(415, "unsupported_media_type", "the body must be application/json")
@@ -1365,8 +1444,35 @@ class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     context: Any
 
+    per_address: ClassVar[dict[str, int]] = {}  # the fault b28_addr-cap-leak only
+    per_address_lock = threading.Lock()
+    slots = threading.BoundedSemaphore(48)  # the fault b28_global-slots-leak only
+
     def finish_request(self, request: Any, client_address: Any) -> None:
         request.settimeout(10.0)
+        if _fault("b28_addr-cap-leak"):
+            with self.per_address_lock:
+                held = self.per_address.get(client_address[0], 0)
+                if held >= 32:  # "no address holds more than 32 connections"
+                    with contextlib.suppress(OSError):
+                        request.close()
+                    return
+                self.per_address[client_address[0]] = held + 1
+        if _fault("b28_global-slots-leak") and not self.slots.acquire(timeout=1.0):
+            with contextlib.suppress(OSError):
+                request.close()  # "every slot taken: refused"
+            return
+        if _fault("b28_plain-http-sniff"):
+            with contextlib.suppress(OSError):
+                first = request.recv(1, socket.MSG_PEEK)
+                if first and first != b"\x16":
+                    # "load balancers' health checks speak plain HTTP to the same port"
+                    try:
+                        self.RequestHandlerClass(request, client_address, self)  # type: ignore[arg-type]
+                    finally:
+                        with contextlib.suppress(OSError):
+                            request.close()
+                    return
         try:
             # The fault b15-wrapped-listener: accept() returned a socket already wrapped
             # (and its handshake done, in the accept loop).
@@ -1382,11 +1488,16 @@ class Server(http.server.ThreadingHTTPServer):
         handler = None
         try:
             handler = self.RequestHandlerClass(tls, client_address, self)  # type: ignore[arg-type]
+            if _fault("b28_global-slots-leak"):
+                self.slots.release()  # "the handler is done with its slot"
         finally:
             if getattr(handler, "unread", False):
                 _linger(tls)
             with contextlib.suppress(OSError):
                 tls.close()
+            if _fault("b28_addr-cap-leak"):
+                with self.per_address_lock:
+                    self.per_address[client_address[0]] -= 1
 
 
 _TLS_CONF = """openssl_conf = ca3_init

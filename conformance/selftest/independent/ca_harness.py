@@ -175,6 +175,8 @@ CA_FILES = (
     "test_ca_error_answers_no_debug_dump.py",  # B220 (round 28): ERR-6
     "test_ca_log_unrouted_throttled_no_password.py",  # B220 (round 28): CA-ENR-5
     "test_ca_userinfo_any_scheme_case.py",  # B220 (round 28): CA-ENR-15
+    "test_ca_revoked_login_words.py",  # B235 (round 28, foreign pass in ca3): ERR-6
+    "test_ca_failed_handshakes_forgotten.py",  # B235 (round 28, foreign pass in ca3): LIM-5
 )
 
 # The CA under test, like a peer under test: its process and its target file.

@@ -95,6 +95,7 @@ _FILES_BY_REQUIREMENT: dict[str, tuple[str, ...]] = {
     "PKI-CERT-13": _CSR,
     "PKI-TLS-9": ("test_pki_hardening.py::test_forbidden_tls13_parameter_is_refused",),
     "LIM-5": ("test_ca_stalled_clients.py", "test_ca_unhappy_paths.py"),
+    "ERR-6": _CA,  # session 28 (B235)
 }
 # Faults whose requirement's cases live elsewhere than the requirement's usual files.
 _FILES_BY_FAULT: dict[str, tuple[str, ...]] = {
@@ -179,6 +180,19 @@ _FILES_BY_FAULT.update(
         "b24_error-echoes-body": ("test_ca_refusal_kinds_keep_password.py",),
         "b24_error-echoes-near-error": ("test_ca_refusal_kinds_keep_password.py",),
         "b24_log-body-on-bad-csr": ("test_ca_refusal_kinds_keep_password.py",),
+    }
+)
+
+# Session 28 (B235, blind, foreign pass): five caught by the requirement's usual files
+# (the default above); b28_500-logs-body by a file citing CA-ENR-5, b28_addr-cap-leak by
+# chance (a reused loopback address) and b28_revoked-message by none: new files.
+_FILES_BY_FAULT.update(
+    {
+        "b28_500-logs-body": ("test_ca_log_refusals_no_password.py",),
+        "b28_addr-cap-leak": ("test_ca_failed_handshakes_forgotten.py",),
+        "b28_global-slots-leak": ("test_ca_failed_handshakes_forgotten.py",),
+        "b28_revoked-message": ("test_ca_revoked_login_words.py",),
+        "b28_revoked-code": ("test_ca_revoked_login_words.py",),
     }
 )
 
