@@ -98,10 +98,13 @@ _POINTS: dict[str, Callable[[lies.LyingServer, bytes], None]] = {
     "before-done": _before_done,
 }
 
-# A default tier of two (a syntax and a range malformation, where the RSFL belongs and
-# before the DONE; the login cases below add a type one); the rest is slow.
+# A default tier of four (syntax, range and a missing code; where the RSFL belongs,
+# among the DATA and before the DONE: a client's data loop reads EROR apart from its
+# answer reader; the login cases below add a type one); the rest is slow.
 _DEFAULT = {
     ("instead-of-rsfl", "not-json"),
+    ("among-data", "no-code"),
+    ("before-done", "not-json"),
     ("before-done", "code-2^63"),
 }
 _CASES = [

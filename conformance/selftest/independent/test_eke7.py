@@ -881,6 +881,83 @@ FAULTS: dict[str, Fault] = {
         "spot a wrong password file (L6)",
         client=True,
     ),
+    # round 28, B233 (foreign pass: faults planted in foreign code, the lenses of
+    # briefs/s28/common.md; the thin MUSTs of the client and srv lines first)
+    "client_b28_short_read_payload": Fault(
+        "FRM-7",
+        "test_eke_client_login_cuts.py",
+        "client: a clear handshake frame's payload read with InputStream.readNBytes(len), which "
+        "returns fewer bytes at the end of the stream: an EKE2/EKE4 cut at EOF whose bytes parse "
+        "is taken (L3)",
+        client=True,
+    ),
+    "client_b28_garbled_eror_skipped": Fault(
+        "ERR-8",
+        "test_eke_client_malformed_eror_then_frames.py",
+        "client: during a get's DATA, an EROR whose payload is not an object with an integer code "
+        "is skipped as line noise; the DATA and DONE after it complete the get (L2)",
+        client=True,
+    ),
+    "client_b28_atomic_move_replaces": Fault(
+        "APP-STORE-2",
+        "test_eke_client_transfer.py",
+        "client: the get committed with Files.move(temp, out, ATOMIC_MOVE) without "
+        "REPLACE_EXISTING, believed not to replace: rename(2) replaces an output that appeared "
+        "during the transfer (L6, check then act)",
+        client=True,
+    ),
+    "client_b28_continue_timer": Fault(
+        "APP-PUT-1",
+        "test_eke_client_put_answer_waits.py",
+        "client: a put waits 1 s for the PUTF's answer (Expect: 100-continue), then sends its DATA "
+        "and DONE anyway and reads the late answer after (L6, a timer)",
+        client=True,
+    ),
+    "client_b28_seeded_sha1prng": Fault(
+        "EKE-X-1",
+        "test_eke_client.py",
+        "client: x and the sign bit drawn from SecureRandom.getInstance(\"SHA1PRNG\") seeded with "
+        "the password key before first use (to 'mix in' the secret): the seed is its whole "
+        "state, so every run sends the same EKE1 (L4)",
+        client=True,
+    ),
+    "client_b28_trace_in_eror": Fault(
+        "ERR-6",
+        "test_eke_client_answer_member_types.py test_eke_client_eror_no_trace.py",
+        "client: a malformed RSFL answered EROR bad_frame whose message is the Java stack trace "
+        "(printStackTrace into a StringWriter, for the server's log), the user's line too (L3)",
+        client=True,
+    ),
+    "client_b28_commit_exists_follows": Fault(
+        "APP-STORE-2",
+        "test_eke_client_commit_no_replace.py",
+        "(post-blind) client: the commit checks Files.exists(out) (which follows links) at the "
+        "last moment, then Files.move(ATOMIC_MOVE): a dangling link that took the output name "
+        "is replaced (L5)",
+        client=True,
+    ),
+    "client_b28_trace_in_eror_only": Fault(
+        "ERR-6",
+        "test_eke_client_eror_no_trace.py",
+        "(post-blind) client: a malformed RSFL answered EROR bad_frame whose message is the Java "
+        "stack trace; the user's output gets one plain line (L2: the dump goes where nobody "
+        "looks)",
+        client=True,
+    ),
+    "b28_short_read_payload": Fault(
+        "FRM-7",
+        "test_eke_handshake_frame_edges.py",
+        "server: a clear handshake frame's payload read with InputStream.readNBytes(len) (fewer "
+        "bytes at the end of the stream): an EKE1 cut at EOF whose bytes parse is answered EKE2 "
+        "(L3; the client's twin is client_b28_short_read_payload)",
+    ),
+    "b28_open_by_path_after_check": Fault(
+        "APP-NAME-5",
+        "test_app_toctou.py",
+        "server: a get's name checked component by component with SecureDirectoryStream and "
+        "NOFOLLOW, then opened with Files.newByteChannel(share.resolve(name)), which follows "
+        "a link swapped in meanwhile (L5)",
+    ),
 }
 
 _build_lock = threading.Lock()

@@ -220,6 +220,7 @@ final class Client {
         }
         s.setTcpNoDelay(true);
         ch = new Wire.Channel(s, 1048832);
+        ch.client = true;
         ch.deadline = start + hsMillis();
         ch.hsMillis = hsMillis();
         byte[] userBytes = Crypto.utf8(user);
@@ -231,9 +232,18 @@ final class Client {
                 x = cachedX; // a retry after busy: the server never used the first one
                 a = cachedA;
             } else {
-                x = Crypto.exponent();
+                java.security.SecureRandom rng = Crypto.RNG;
+                if (Faults.on("client_b28_seeded_sha1prng")) { // "mix the password key into the generator"
+                    try {
+                        rng = java.security.SecureRandom.getInstance("SHA1PRNG");
+                    } catch (java.security.NoSuchAlgorithmException e) {
+                        throw new Failed("no SHA1PRNG");
+                    }
+                    rng.setSeed(pw); // before any nextBytes: the seed is the whole state
+                }
+                x = rng == Crypto.RNG ? Crypto.exponent() : new BigInteger(320, rng).setBit(320);
                 BigInteger xx = Crypto.G.modPow(x, Crypto.P);
-                a = Crypto.encrypt(pw, Crypto.i2osp(Crypto.hide(xx, Crypto.RNG.nextBoolean())));
+                a = Crypto.encrypt(pw, Crypto.i2osp(Crypto.hide(xx, rng.nextBoolean())));
                 cachedX = x;
                 cachedA = a;
             }
@@ -419,6 +429,18 @@ final class Client {
                     if (!Json.isSha(rsflSha)) throw new Json.Malformed("sha256");
                 }
             } catch (Json.Malformed e) {
+                if (Faults.on("client_b28_trace_in_eror")) { // the whole story, for the server's log
+                    java.io.StringWriter trace = new java.io.StringWriter();
+                    e.printStackTrace(new java.io.PrintWriter(trace));
+                    throw fatal(Wire.BAD_FRAME, "malformed RSFL: " + trace);
+                }
+                if (Faults.on("client_b28_trace_in_eror_only")) { // the user sees a line, the server's log the story
+                    java.io.StringWriter trace = new java.io.StringWriter();
+                    e.printStackTrace(new java.io.PrintWriter(trace));
+                    ch.sendError(Wire.BAD_FRAME, "malformed RSFL: " + trace, null);
+                    ch.close();
+                    throw new Failed("malformed RSFL (bad_frame)");
+                }
                 throw fatal(Wire.BAD_FRAME, "malformed RSFL");
             }
             Path finalPath = Faults.on("client_stores_rsfl_name") ? dir.resolve(rsflName) : out;
@@ -480,6 +502,13 @@ final class Client {
                         bye();
                         return 0;
                     } else if (d.type.equals("EROR")) {
+                        if (Faults.on("client_b28_garbled_eror_skipped")) { // line noise mid-transfer: wait for the real end
+                            try {
+                                if (!(Json.object(d.payload).get("code") instanceof BigInteger)) continue;
+                            } catch (Json.Malformed e) {
+                                continue;
+                            }
+                        }
                         Failed why = refused(d);
                         ch.close();
                         throw why;
@@ -506,6 +535,11 @@ final class Client {
         try {
             if (Faults.on("client_overwrites_output")) {
                 Files.move(temp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } else if (Faults.on("client_b28_commit_exists_follows")) { // the last-moment check, then the move
+                if (Files.exists(out)) throw new Failed("the output " + out + " exists: not overwritten");
+                Files.move(temp, out, StandardCopyOption.ATOMIC_MOVE); // a dangling link "does not exist"
+            } else if (Faults.on("client_b28_atomic_move_replaces")) { // no REPLACE_EXISTING: "refuses to replace"
+                Files.move(temp, out, StandardCopyOption.ATOMIC_MOVE); // rename(2): it replaces
             } else {
                 Files.createLink(out, temp);
                 Files.delete(temp);
@@ -570,7 +604,33 @@ final class Client {
                     ch.send("DONE", Json.obj("size", size, "sha256", sha));
                     pipelined = true;
                 }
-                Wire.Frame f = ch.readRecord();
+                Wire.Frame f = null;
+                if (Faults.on("client_b28_continue_timer") && !pipelined) { // Expect: 100-continue, 1 s
+                    int idle = ch.idleMillis;
+                    ch.idleMillis = 1000;
+                    try {
+                        f = ch.readRecord();
+                    } catch (Wire.ProtoError e) {
+                        if (e.code != Wire.TIMEOUT) throw e;
+                    } finally {
+                        ch.idleMillis = idle;
+                    }
+                    if (f == null) { // no answer yet: a slow server, the data goes anyway
+                        in.position(0);
+                        long early = 0;
+                        while (early < size) {
+                            buf.clear();
+                            buf.limit((int) Math.min(buf.capacity(), size - early));
+                            int r = in.read(buf);
+                            if (r <= 0) throw fatal(Wire.INTERNAL, "the local file shrank while it was sent");
+                            ch.send("DATA", Arrays.copyOf(buf.array(), r));
+                            early += r;
+                        }
+                        ch.send("DONE", Json.obj("size", size, "sha256", sha));
+                        pipelined = true;
+                    }
+                }
+                if (f == null) f = ch.readRecord();
                 if (f.type.equals("EROR")) {
                     Failed why = refused(f);
                     if (Faults.on("client_put_exists_ok") && why.getMessage().contains("exists")) {

@@ -160,6 +160,17 @@ final class Faults {
         fault("b25_timeout_eror_in_clear", "EKE-REC-4");
         fault("client_b25_done_with_last_data", "EKE-REC-1");
         fault("client_b25_password_hint", "PWF-2");
+        // round 28, B233 (foreign pass: the lenses of briefs/s28/common.md; thin MUSTs first)
+        fault("client_b28_short_read_payload", "FRM-7");
+        fault("client_b28_garbled_eror_skipped", "ERR-8");
+        fault("client_b28_atomic_move_replaces", "APP-STORE-2");
+        fault("client_b28_continue_timer", "APP-PUT-1");
+        fault("client_b28_seeded_sha1prng", "EKE-X-1");
+        fault("client_b28_trace_in_eror", "ERR-6");
+        fault("client_b28_commit_exists_follows", "APP-STORE-2");
+        fault("client_b28_trace_in_eror_only", "ERR-6");
+        fault("b28_open_by_path_after_check", "APP-NAME-5");
+        fault("b28_short_read_payload", "FRM-7");
     }
 
     private static final Set<String> ON = new HashSet<>();

@@ -108,6 +108,8 @@ final class Wire {
         int hsMillis;
         /** r18_put_interrupted_by_request: a request read during a put, handed back to IDLE. */
         Frame pushback;
+        /** The client's end of a connection (client_ faults only). */
+        boolean client;
 
         Channel(Socket sock, int frameLimit) throws IOException {
             this.sock = sock;
@@ -171,6 +173,14 @@ final class Wire {
             }
             boolean overControl = Faults.on("r18_control_limit_inclusive") ? len >= CONTROL_LIMIT : len > CONTROL_LIMIT;
             if (control && overControl) throw new ProtoError(FRAME_TOO_LARGE, "control payload above 65536 bytes");
+            if (wire && (client ? Faults.on("client_b28_short_read_payload") : Faults.on("b28_short_read_payload"))) {
+                arm(); // InputStream.readNBytes: "up to len bytes", fewer at the end of the stream
+                try {
+                    return new Frame(type, in.readNBytes((int) len));
+                } catch (SocketTimeoutException e) {
+                    throw new ProtoError(TIMEOUT, "handshake timeout");
+                }
+            }
             byte[] p = new byte[(int) len];
             if (wire) readFully(p, 0, (int) len, true);
             return new Frame(type, p);
