@@ -50,6 +50,7 @@ _EKE_EXTRA = (
     "test_legacy_eke0_client_large_files.py",  # round 27
     "test_legacy_eke0_client_no_digest.py",  # round 28
     "test_legacy_eke0_short_values.py",  # round 28
+    "test_legacy_eke0_client_cuts.py",  # round 28 (leg2)
 )
 _PKI_EXTRA = (
     "test_legacy_pem.py",
@@ -91,6 +92,7 @@ _PKI_EXTRA = (
     "test_legacy_pki0_one_file_per_connection.py",  # session 26
     "test_legacy_pki0_large_files.py",  # round 27
     "test_legacy_pki0_requester_names.py",  # round 28
+    "test_legacy_ca0_json_escapes.py",  # round 28 (leg2)
 )
 
 

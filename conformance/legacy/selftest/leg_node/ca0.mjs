@@ -143,7 +143,11 @@ function credentialsOf(body, rootKey, onCredentials = () => {}) {
   if (request === null || typeof request !== 'object' || Array.isArray(request)) {
     throw new BadRequest('body is not a JSON object');
   }
-  const { payload, public_key: publicPem } = request;
+  let { payload } = request;
+  const { public_key: publicPem } = request;
+  // b28-ca-payload-raw-regex: the payload as the log line shows it, from the raw body
+  const raw = /"payload"\s*:\s*"([^"]*)"/.exec(body.toString('utf8'));
+  if (fault('b28-ca-payload-raw-regex') && raw) payload = raw[1];
   if (typeof payload !== 'string' || typeof publicPem !== 'string') {
     throw new BadRequest('payload and public_key must be strings');
   }
@@ -206,7 +210,7 @@ function credentialsOf(body, rootKey, onCredentials = () => {}) {
   // r4-ca-outer-alias: "a client may say which alias it wants the certificate for"
   let cn = fault('r4-ca-outer-alias') && typeof request.alias === 'string' ? request.alias : name;
   if (fault('b17-ca-cred-first-name') && typeof cred.firstName === 'string') cn = cred.firstName;
-  return { name, cn, password: cred.password, publicKey };
+  return { name, cn, password: cred.password, publicKey, payload };
 }
 
 export function ca(argv) {
@@ -234,6 +238,7 @@ export function ca(argv) {
   const pending = new Map(); // r5-ca-key-from-refused: alias -> the key of the enrolment under way
   const sharedParts = []; // r6-ca-parts-leftover: the body chunks, one array for the server
   let nextSerial = 1; // r7-ca-serial-race
+  const acceptedPayloads = new Map(); // b28-ca-replay-cache: payload -> the key it enrolled
   process.stderr.write(`${PROG}: WARNING: the sft-pki/0 CA is insecure; for auditing only\n`);
 
   const answer = (response, status, text, type = 'text/plain') => {
@@ -305,6 +310,12 @@ export function ca(argv) {
       ok = known !== undefined && known.localeCompare(cred.password, 'en', { sensitivity: 'base' }) === 0;
     }
     if (fault('r5-ca-key-from-refused') && !pending.has(cred.name)) pending.set(cred.name, cred.publicKey);
+    if (fault('b28-ca-replay-cache') && ok) {
+      // "a captured request cannot be replayed with another key"; a retry of the same one can
+      const before = acceptedPayloads.get(cred.payload);
+      if (before !== undefined && !before.equals(cred.publicKey)) ok = false;
+      else acceptedPayloads.set(cred.payload, cred.publicKey);
+    }
     if (!ok) {
       inProgress.delete(cred.name);
       log(PROG, `refused ${JSON.stringify(cred.name)}`);

@@ -383,7 +383,7 @@ async function digestMatches(theirs, mine) {
   return theirs === mine;
 }
 
-async function get(argv) {
+async function get(argv, resumed = false) {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -450,6 +450,12 @@ async function get(argv) {
     }
 
     const lengthRaw = await reader.readRest(16);
+    if (lengthRaw === null && fault('b28-eke-client-null-length-empty')) {
+      // Number(null) is 0: "the server had nothing to send"
+      fs.writeFileSync(out, Buffer.alloc(0));
+      socket.destroy();
+      return 0;
+    }
     if (lengthRaw === null) throw new SessionError('closed before message 19');
     const length = Number(parseDecimal(lengthRaw, 'the file length'));
     await send(ACK.length);
@@ -480,7 +486,8 @@ async function get(argv) {
         yield fault('r6-eke-client-writes-text') ? piece.toString() : piece;
       }
     }
-    await pipeline(Readable.from(body()), fs.createWriteStream(partial));
+    // b28-eke-client-resume-appends: the reconnect appends to what the cut session wrote
+    await pipeline(Readable.from(body()), fs.createWriteStream(partial, { flags: resumed ? 'a' : 'w' }));
     if (cutShort) {
       if (partial !== out) fs.renameSync(partial, out);
       return 0;
@@ -528,6 +535,12 @@ async function get(argv) {
     socket.end();
     return 0;
   } catch (err) {
+    if (fault('b28-eke-client-resume-appends') && !resumed && err instanceof SessionError && /^closed after \d+ of/.test(err.message)) {
+      // "a cut transfer is resumed": reconnect once, keep the partial file
+      socket.destroy();
+      log(PROG, `${err.message}: reconnecting`);
+      return get(argv, true);
+    }
     if (!fault('eke-client-writes-out')) fs.rmSync(partial, { force: true });
     socket.destroy();
     log(PROG, err instanceof SessionError ? err.message : `error: ${err.message ?? err}`);

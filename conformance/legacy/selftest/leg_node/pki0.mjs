@@ -252,6 +252,12 @@ async function respond(socket, config) {
     }
   } catch (err) {
     if (fault('pki-missing-file-hangs')) await reader.untilEnd();
+    // b28-pki-dir-read-error-lost: a read error after the open is only logged by the
+    // stream's 'error' listener; nobody ends the socket
+    if (fault('b28-pki-dir-read-error-lost') && err.syscall === 'read') {
+      log(PROG, `read error: ${err.code ?? err.message}`);
+      await reader.untilEnd();
+    }
     if (fault('pki-error-frame')) await writeMessage(socket, frame('RSCI', Buffer.alloc(0)));
     return `cannot read ${JSON.stringify(name)}: ${err.code ?? err.message}`;
   }

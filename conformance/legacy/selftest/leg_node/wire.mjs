@@ -181,6 +181,14 @@ export const FAULTS = [
   ['b25-pki-name-lowercased', 'pki0', 'FAIL LEG-PKI-FMT-7', '[5] (post-blind) every RQFL name lower-cased before it is opened ("case does not matter on the file server")'],
   ['b25-pki-length-16bit', 'pki0', 'FAIL LEG-PKI-FMT-1', '[2] (post-blind) the frame length read as readUInt16BE(6) ("no frame is over 64 KiB")'],
   ['b25-eke-ns-random-bytes', 'eke0', 'FAIL LEG-EKE-FMT-4', "[2] Ns drawn fresh as crypto.randomBytes(32) (the seed's generate_nonce), not 32 ASCII characters"],
+  // round 28 (b28, blind; lens in brackets: 1 thin IDs, 2 lost errors, 3 every ending of a
+  // one-shot program, 4 retries and resumes, 5 two implementations of one rule, 6 concurrency
+  // in the idiom)
+  ['b28-pki-dir-read-error-lost', 'pki0', 'FAIL LEG-PKI-FMT-7', "[2] a read error after the open (a directory: EISDIR) goes to a stream 'error' listener that logs it: the session neither closes nor sends"],
+  ['b28-ca-payload-raw-regex', 'pki0', 'FAIL LEG-CA-FMT-1', '[1,5] payload taken from the raw body by a regex (for the log line), JSON.parse for the rest: a valid JSON escape (\\/) in payload is 400'],
+  ['b28-eke-client-resume-appends', 'eke0', 'FAIL LEG-EKE-FMT-6', '[4] a connection cut inside the file: the client reconnects once and appends the new session to the partial file; the digest covers the second session only'],
+  ['b28-eke-client-null-length-empty', 'eke0', 'FAIL LEG-EKE-FMT-6', '[3] the server closes before message 19: Number(null) is 0, "an empty file": OUT written empty, exit 0'],
+  ['b28-ca-replay-cache', 'pki0', 'PASS LEG-CA-3', '[4] the CA remembers accepted payloads: the same payload with another public_key is 401 (a flaw fixed)'],
 ];
 const ACTIVE = new Set(
   (process.env.SFT_INDEPENDENT_FAULTS ?? '')
