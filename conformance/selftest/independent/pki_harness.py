@@ -405,6 +405,7 @@ PKI_FILES = (
     "test_app_error_messages_no_dump.py",  # B221 (round 28)
     "test_pki_client_empty_get_ends.py",  # B230 (round 28, second pass)
     "test_pki_client_lie_output_no_trace.py",  # B232 (round 28, foreign pass in pki6)
+    "test_pki_client_state_machine.py",  # B234 (round 28): the initiator's get as a model
 )
 
 
