@@ -177,6 +177,9 @@ CA_FILES = (
     "test_ca_userinfo_any_scheme_case.py",  # B220 (round 28): CA-ENR-15
     "test_ca_revoked_login_words.py",  # B235 (round 28, foreign pass in ca3): ERR-6
     "test_ca_failed_handshakes_forgotten.py",  # B235 (round 28, foreign pass in ca3): LIM-5
+    "test_ca_unread_length_forms.py",  # B231 (round 28, second pass): CA-ENR-9
+    "test_ca_busy_answers_dump_nothing.py",  # B231 (round 28, second pass): ERR-6
+    "test_ca_held_bodies_any_target_form.py",  # B231 (round 28, second pass): LIM-5
 )
 
 # The CA under test, like a peer under test: its process and its target file.
