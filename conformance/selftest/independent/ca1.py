@@ -450,6 +450,9 @@ class Throttle:
             for key, (f, until) in saved.get(kind, {}).items():
                 self.tables[kind][key] = _Count(failures=int(f), until=float(until))
         self.consecutive = {k: int(v) for k, v in saved.get("consecutive", {}).items()}
+        # Aliases seen hard-locked: one no longer in the lock file was unlocked by an
+        # administrator, and its count and backoff end with the lock (CA-ENR-19).
+        self.was_locked: set[str] = set(_load(directory / "locks.json", []))
 
     def _persist(self) -> None:
         state: dict[str, Any] = {
@@ -496,6 +499,12 @@ class Throttle:
         with self.guard:
             now = self.started if "throttle-clock-at-start" in FAULTY else time.time()
             locks = self._locks()
+            if alias in locks:
+                self.was_locked.add(alias)
+            elif alias in self.was_locked:  # unlocked: a fresh start (CA-ENR-19)
+                self.was_locked.discard(alias)
+                self.tables["alias"].pop(alias, None)
+                self.consecutive.pop(alias, None)
             if "r2-address-hard-locked" in FAULTY and f"@{address}" in locks:
                 return "throttled", max(1, math.ceil(self.cap))
             if alias in locks and "lock-after-verify" not in FAULTY:
