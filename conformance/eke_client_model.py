@@ -65,15 +65,28 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from aalpy.automata import MealyMachine, MealyState
-
 from conformance import eke
+from conformance.client_model import (
+    CLOSE,
+    CLOSED,
+    END,
+    FAIL,
+    INTEGRITY,
+    KITCLOSE,
+    OK,
+    SILENT,
+    UNEXPECTED,
+    play_word,
+    step_words,
+    table_model,
+    w_method_words,
+)
+from conformance.client_model import ending as _ending
 from conformance.eke_channel import EkeChannel
 from conformance.eke_hostile import (
     ClientResult,
@@ -86,7 +99,7 @@ from conformance.eke_hostile import (
     run_client,
 )
 from conformance.scenario import PROMPT_CLOSE
-from conformance.statemachine import BudgetExhausted, SpecModel, prune_words
+from conformance.statemachine import BudgetExhausted, SpecModel
 from conformance.target import Target
 from conformance.wire import (
     ERROR_CODES,
@@ -163,15 +176,6 @@ DEFAULT_STEPS: Final = (
     ("X1", "CLOSE"),
 )
 
-CLOSE: Final = "CLOSE"
-CLOSED: Final = "CLOSED"
-SILENT: Final = "-"
-END: Final = "END"
-KITCLOSE: Final = "KITCLOSE"
-OK: Final = "/ok"
-FAIL: Final = "/fail"
-UNEXPECTED: Final = "EROR:unexpected_frame+CLOSE" + FAIL
-INTEGRITY: Final = "EROR:integrity_failed+CLOSE" + FAIL
 _HANDSHAKE: Final = ("HS", "W4")
 _CLEAR: Final = frozenset({"CLEAR_DONE", "CLEAR_EROR"})
 # how long a step that may owe no answer (RSFL, DATA in the channel) is read
@@ -233,41 +237,12 @@ def client_table(state: str, symbol: str) -> Transition:
 
 def client_model(alphabet: Sequence[str] = INPUTS) -> SpecModel:
     """The SPEC's client machine over `alphabet`, its states reachable from HS."""
-    states: dict[str, Any] = {"HS": MealyState("HS")}
-    requirement: dict[tuple[str, str], tuple[str, ...]] = {}
-    pending: deque[str] = deque(["HS"])
-    while pending:  # bounded: the table has six states
-        name = pending.popleft()
-        for symbol in alphabet:
-            output, nxt, req = client_table(name, symbol)
-            if nxt not in states:
-                states[nxt] = MealyState(nxt)
-                pending.append(nxt)
-            states[name].transitions[symbol] = states[nxt]
-            states[name].output_fun[symbol] = output
-            requirement[(name, symbol)] = req
-    machine = MealyMachine(states["HS"], list(states.values()))
-    machine.compute_prefixes()
-    return SpecModel(machine, requirement)
+    return table_model(client_table, "HS", alphabet)
 
 
 def default_words(model: SpecModel) -> list[tuple[str, ...]]:
     """DEFAULT_STEPS as words: each state's access sequence in `model`, then the input."""
-    prefixes = {state.state_id: tuple(state.prefix) for state in model.machine.states}
-    return [(*prefixes[state], symbol) for state, symbol in DEFAULT_STEPS]
-
-
-def w_method_words(model: SpecModel, extra_states: int) -> list[tuple[str, ...]]:
-    """AALpy's W-method word set for a client with up to `extra_states` more states than the
-    model, cut after the first step into CLOSED, without words that prefix others."""
-    from aalpy.oracles import WMethodEqOracle
-
-    machine = model.machine
-    alphabet = list(machine.get_input_alphabet())
-    char_set = machine.compute_characterization_set() or [()]
-    cover = [(*state.prefix, a) for state in machine.states for a in alphabet]
-    oracle = WMethodEqOracle(alphabet, None, len(machine.states) + extra_states)
-    return prune_words(machine, list(oracle.test_suite(cover, extra_states + 1, char_set)))
+    return step_words(model, DEFAULT_STEPS)
 
 
 def _flip(data: bytes, index: int = -1) -> bytes:
@@ -313,25 +288,7 @@ class _Play:
             self.outputs = [f"BAD-EKE1:{exc.detail}"] + [CLOSED] * (len(self.word) - 1)
             self.ended_at = 0
             return
-        for letter in self.word:  # bounded: the word's length
-            if self.closed:
-                self.outputs.append(CLOSED)
-                continue
-            early = self._read(time.monotonic() + 0.05, "")
-            prefix = "" if early == SILENT else f"[{early}] "
-            if self.closed:
-                self.outputs.append(prefix + CLOSED)
-                continue
-            out = self._step(letter)
-            self.outputs.append(prefix + out)
-            if self.closed and self.ended_at is None:
-                self.ended_at = len(self.outputs) - 1
-        if not self.closed and self.outputs:
-            late = self._read(time.monotonic() + 0.3, "")
-            if late != SILENT:
-                self.outputs[-1] += f" [{late}]"
-                if self.closed and self.ended_at is None:
-                    self.ended_at = len(self.outputs) - 1
+        play_word(self)
 
     # ------------------------------------------------------------------ sending
     def _send(self, frame: bytes, *, clear: bool = False) -> bool:
@@ -497,20 +454,8 @@ class _Play:
 
 def ending(result: ClientResult, content: bytes, outdir: Path) -> str:
     """The run's ending: ``/ok``, ``/fail`` or what it was (see the module docstring)."""
-    if result.returncode is None:
-        return "/hung"
-    leftovers = sorted(p.name for p in outdir.iterdir() if p != result.out)
-    junk = "+junk" if leftovers else ""
-    kept = result.out.exists() or result.out.is_symlink()
-    if result.succeeded:
-        if kept and result.out.read_bytes() == content:
-            return OK + junk
-        return "/success:" + ("other-bytes" if kept else "no-file") + junk
-    if kept:
-        return "/failed-but-kept:" + (
-            "complete" if result.out.read_bytes() == content else "partial"
-        ) + junk
-    return FAIL + junk
+    leftovers = [p for p in outdir.iterdir() if p != result.out]
+    return _ending(result.returncode, result.succeeded, result.out, content, bool(leftovers))
 
 
 @dataclass

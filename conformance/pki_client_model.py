@@ -59,13 +59,10 @@ import hashlib
 import secrets
 import socket
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
-
-from aalpy.automata import MealyMachine, MealyState
 
 from conformance._wire_fixtures import (
     InitiatorRun,
@@ -75,6 +72,21 @@ from conformance._wire_fixtures import (
     responder_alias,
     run_initiator_watched,
 )
+from conformance.client_model import (
+    CLOSE,
+    CLOSED,
+    END,
+    FAIL,
+    INTEGRITY,
+    KITCLOSE,
+    OK,
+    SILENT,
+    UNEXPECTED,
+    play_word,
+    step_words,
+    table_model,
+)
+from conformance.client_model import ending as _ending
 from conformance.pki_channel import PkiChannel, ended_cleanly
 from conformance.scenario import PROMPT_CLOSE
 from conformance.statemachine import BudgetExhausted, SpecModel
@@ -144,15 +156,6 @@ DEFAULT_STEPS: Final = (
     ("X1", "TCP_CLOSE"),
 )
 
-CLOSE: Final = "CLOSE"
-CLOSED: Final = "CLOSED"
-SILENT: Final = "-"
-END: Final = "END"
-KITCLOSE: Final = "KITCLOSE"
-OK: Final = "/ok"
-FAIL: Final = "/fail"
-UNEXPECTED: Final = "EROR:unexpected_frame+CLOSE" + FAIL
-INTEGRITY: Final = "EROR:integrity_failed+CLOSE" + FAIL
 _DONES: Final = frozenset({"DONE_OK", "DONE_BADSHA", "DONE_SHORT"})
 _KIT_ENDS: Final = frozenset({"CLOSE_NOTIFY", "TCP_CLOSE"})
 # how long a step that may owe no answer (RSFL, DATA) is read
@@ -224,28 +227,12 @@ def implicated(symbol: str, expected: str, observed: str) -> tuple[str, ...]:
 
 def initiator_model(alphabet: Sequence[str] = INPUTS) -> SpecModel:
     """The SPEC's initiator machine over `alphabet`, its states reachable from WR."""
-    states: dict[str, Any] = {"WR": MealyState("WR")}
-    requirement: dict[tuple[str, str], tuple[str, ...]] = {}
-    pending: deque[str] = deque(["WR"])
-    while pending:  # bounded: the table has five states
-        name = pending.popleft()
-        for symbol in alphabet:
-            output, nxt, req = initiator_table(name, symbol)
-            if nxt not in states:
-                states[nxt] = MealyState(nxt)
-                pending.append(nxt)
-            states[name].transitions[symbol] = states[nxt]
-            states[name].output_fun[symbol] = output
-            requirement[(name, symbol)] = req
-    machine = MealyMachine(states["WR"], list(states.values()))
-    machine.compute_prefixes()
-    return SpecModel(machine, requirement)
+    return table_model(initiator_table, "WR", alphabet)
 
 
 def default_words(model: SpecModel) -> list[tuple[str, ...]]:
     """DEFAULT_STEPS as words: each state's access sequence in `model`, then the input."""
-    prefixes = {state.state_id: tuple(state.prefix) for state in model.machine.states}
-    return [(*prefixes[state], symbol) for state, symbol in DEFAULT_STEPS]
+    return step_words(model, DEFAULT_STEPS)
 
 
 @dataclass
@@ -277,25 +264,7 @@ class _Play:
         asked = (first.json() or {}).get("name")
         if asked != self.name:
             self.notes.append(f"the RQFL asked for {asked!r}, not {self.name!r}")
-        for letter in self.word:  # bounded: the word's length
-            if self.closed:
-                self.outputs.append(CLOSED)
-                continue
-            early = self._read(time.monotonic() + 0.05, "")
-            prefix = "" if early == SILENT else f"[{early}] "
-            if self.closed:
-                self.outputs.append(prefix + CLOSED)
-                continue
-            out = self._step(letter)
-            self.outputs.append(prefix + out)
-            if self.closed and self.ended_at is None:
-                self.ended_at = len(self.outputs) - 1
-        if not self.closed and self.outputs:
-            late = self._read(time.monotonic() + 0.3, "")
-            if late != SILENT:
-                self.outputs[-1] += f" [{late}]"
-                if self.closed and self.ended_at is None:
-                    self.ended_at = len(self.outputs) - 1
+        play_word(self)
 
     # ------------------------------------------------------------------ sending
     def _step(self, letter: str) -> str:
@@ -431,18 +400,7 @@ class _Play:
 
 def ending(run: InitiatorRun, content: bytes) -> str:
     """The run's ending: ``/ok``, ``/fail`` or what it was (see the module docstring)."""
-    if run.returncode is None:
-        return "/hung"
-    junk = "+junk" if leftovers(run) else ""
-    kept = run.out.exists() or run.out.is_symlink()
-    if run.succeeded:
-        if kept and run.out.read_bytes() == content:
-            return OK + junk
-        return "/success:" + ("other-bytes" if kept else "no-file") + junk
-    if kept:
-        whole = run.out.read_bytes() == content
-        return "/failed-but-kept:" + ("complete" if whole else "partial") + junk
-    return FAIL + junk
+    return _ending(run.returncode, run.succeeded, run.out, content, bool(leftovers(run)))
 
 
 @dataclass

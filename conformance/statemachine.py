@@ -509,6 +509,17 @@ def prune_words(machine: MealyMachine, words: Sequence[Sequence[str]]) -> list[t
     return sorted((w for w in cut if w not in prefixes), key=len)
 
 
+def passes_through(model: SpecModel, word: tuple[str, ...], wrong: set[tuple[str, str]]) -> bool:
+    """Whether `word` takes a transition of the model already shown wrong on the target."""
+    machine = model.machine
+    machine.reset_to_initial()
+    for symbol in word:
+        if (machine.current_state.state_id, symbol) in wrong:
+            return True
+        machine.step(symbol)
+    return False
+
+
 class SuiteOracle(Oracle):  # type: ignore[misc]
     """An AALpy equivalence oracle over a fixed list of words (`conformance_suite`):
     `find_cex` returns the first word whose outputs differ from the hypothesis', with

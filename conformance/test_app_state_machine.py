@@ -39,6 +39,7 @@ from conformance.statemachine import (
     alphabet_for,
     conformance_suite,
     first_divergence,
+    passes_through,
     spec_model,
 )
 from conformance.target import Target
@@ -109,7 +110,7 @@ def _check(
     wrong: set[tuple[str, str]] = set()
     collect = isinstance(oracle, SuiteOracle)
     if collect:
-        oracle.skip = lambda word: _passes_through(model, word, wrong)
+        oracle.skip = lambda word: passes_through(model, word, wrong)
     unconfirmed = 0
     while len(found) < _MAX_DIVERGENCES and unconfirmed < _ATTEMPTS:
         keep = len(transcripts.transcripts)
@@ -144,17 +145,6 @@ def _check(
     if found:
         raise _fail(found, sul, notes)
     return notes
-
-
-def _passes_through(model: SpecModel, word: tuple[str, ...], wrong: set[tuple[str, str]]) -> bool:
-    """Whether `word` takes a transition of the model already shown wrong on the target."""
-    machine = model.machine
-    machine.reset_to_initial()
-    for symbol in word:
-        if (machine.current_state.state_id, symbol) in wrong:
-            return True
-        machine.step(symbol)
-    return False
 
 
 def _report(request: pytest.FixtureRequest, sul: SpecSUL, started: float, notes: list[str]) -> None:

@@ -25,13 +25,14 @@ import json
 import secrets
 import socket
 import ssl
+from pathlib import Path
 
 import pytest
 
 from conformance import ca_support as ca
 from conformance.log_files import SETTLE_WAIT, added_since, settled, size
 from conformance.plugin import inconclusive
-from conformance.target import Target
+from conformance.target import Account, Target
 from conformance.wire import ConformanceFailure
 
 pytestmark = [
@@ -81,6 +82,38 @@ def _post(target: Target, body: bytes) -> int:
     return answer.status
 
 
+def _logged_passwords(
+    target: Target,
+    account: Account,
+    csr: str,
+    log: Path,
+    start: int,
+    markers: dict[str, str],
+    requests: int,
+) -> tuple[bytes, list[str]]:
+    """After `requests` refused requests: the enrolment identity's right login (so that the
+    log surely grows), then what `log` gained since `start` and, for each of `markers`'
+    passwords with a `_PIECE`-character piece in it, what it was sent with and that piece.
+    INCONCLUSIVE when the right login fails or the log gains nothing. Shared with
+    test_ca_log_unrouted_throttled_no_password.py."""
+    right = ca.enrol(target, account.user, account.password, csr)
+    if right.status != 200:
+        inconclusive(f"the enrolment identity's right login was answered {right.status}")
+    if not settled(log, start):
+        inconclusive(
+            f"{log} gained nothing within {SETTLE_WAIT:g} s of {requests + 1} requests: the "
+            "file the target declares is not where this CA logs"
+        )
+    added = added_since(log, start)
+    found = []
+    for what, m in markers.items():
+        pieces = {m[i : i + _PIECE].encode() for i in range(len(m) - _PIECE + 1)}
+        hit = next((p for p in sorted(pieces) if p in added), None)
+        if hit is not None:
+            found.append(f"{what} ({hit.decode()!r} of its password)")
+    return added, found
+
+
 @pytest.mark.req("CA-ENR-5")
 def test_refused_requests_leave_no_password_in_the_log(pki_target: Target) -> None:
     log = pki_target.ca_log
@@ -121,21 +154,7 @@ def test_refused_requests_leave_no_password_in_the_log(pki_target: Target) -> No
     what = "a bad CSR"
     body = ca.enrol_body(ca.ghost_alias(), marker(what), "-----BEGIN CERTIFICATE REQUEST-----")
     sent.append(f"{what}: {_post(pki_target, body)}")
-    right = ca.enrol(pki_target, account.user, account.password, csr)
-    if right.status != 200:
-        inconclusive(f"the enrolment identity's right login was answered {right.status}")
-    if not settled(log, start):
-        inconclusive(
-            f"{log} gained nothing within {SETTLE_WAIT:g} s of {len(sent) + 1} requests: the "
-            "file the target declares is not where this CA logs"
-        )
-    added = added_since(log, start)
-    found = []
-    for what, m in markers.items():
-        pieces = {m[i : i + _PIECE].encode() for i in range(len(m) - _PIECE + 1)}
-        hit = next((p for p in sorted(pieces) if p in added), None)
-        if hit is not None:
-            found.append(f"{what} ({hit.decode()!r} of its password)")
+    added, found = _logged_passwords(pki_target, account, csr, log, start, markers, len(sent))
     if found:
         raise ConformanceFailure.evidence(
             f"CA-ENR-5: requests with a fresh marker password each, refused for another "

@@ -26,9 +26,9 @@ import secrets
 import pytest
 
 from conformance import ca_support as ca
-from conformance.log_files import SETTLE_WAIT, added_since, settled, size
-from conformance.plugin import inconclusive
+from conformance.log_files import size
 from conformance.target import Target
+from conformance.test_ca_log_refusals_no_password import _logged_passwords
 from conformance.wire import ConformanceFailure
 
 pytestmark = [
@@ -37,7 +37,6 @@ pytestmark = [
     pytest.mark.xdist_group("ca-log-unrouted-throttled-no-password"),
 ]
 
-_PIECE = 12
 _MAX_GUESSES = 12  # failures before judging the throttle absent (its own cases judge it)
 _MAX_DECLARED = 60
 
@@ -102,21 +101,7 @@ def test_refusals_before_the_login_leave_no_password_in_the_log(pki_target: Targ
                 pki_target, "POST", "/v1/enroll", ca.enrol_body(ghost, marker(what), csr)
             )
             sent.append(f"{what}: {status}")
-    right = ca.enrol(pki_target, account.user, account.password, csr)
-    if right.status != 200:
-        inconclusive(f"the enrolment identity's right login was answered {right.status}")
-    if not settled(log, start):
-        inconclusive(
-            f"{log} gained nothing within {SETTLE_WAIT:g} s of {len(markers) + 1} requests: "
-            "the file the target declares is not where this CA logs"
-        )
-    added = added_since(log, start)
-    found = []
-    for what, m in markers.items():
-        pieces = {m[i : i + _PIECE].encode() for i in range(len(m) - _PIECE + 1)}
-        hit = next((p for p in sorted(pieces) if p in added), None)
-        if hit is not None:
-            found.append(f"{what} ({hit.decode()!r} of its password)")
+    added, found = _logged_passwords(pki_target, account, csr, log, start, markers, len(markers))
     if found:
         raise ConformanceFailure.evidence(
             f"CA-ENR-5: login bodies with a fresh marker password each, refused before any "

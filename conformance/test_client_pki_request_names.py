@@ -59,7 +59,20 @@ _NAMES = {
 def test_pki_initiator_asks_for_the_name_it_was_given(
     target: Target, tmp_path: Path, transcripts: TranscriptBook, label: str
 ) -> None:
-    name = _NAMES[label]
+    _check_name_asked(target, tmp_path, transcripts, _NAMES[label], label)
+
+
+def _check_name_asked(
+    target: Target,
+    tmp_path: Path,
+    transcripts: TranscriptBook,
+    name: str,
+    label: str,
+    literally: str = "",
+) -> None:
+    """Runs the client under test on `name` against the kit playing an honest responder;
+    FAILs APP-NAME-3 unless its RQFL asks for exactly `name` (`literally`: what that
+    excludes, for the message). Shared with test_pki_client_request_name_url_chars.py."""
     asked: list[object] = []
 
     def script(channel: PkiChannel) -> None:
@@ -93,7 +106,7 @@ def test_pki_initiator_asks_for_the_name_it_was_given(
     if asked[0] != name:
         failure = ConformanceFailure.evidence(
             f"APP-NAME-3: the client was told to get {name!r} ({label})",
-            f'RQFL {{"name": {name!r}}}: the name used literally',
+            f'RQFL {{"name": {name!r}}}: the name used literally{literally}',
             f"RQFL name {asked[0]!r}",
             note=run.describe(),
         )

@@ -21,11 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance.eke_hostile import ServerView, fresh_password, read_frame, run_case
 from conformance.plugin import TranscriptBook
 from conformance.target import Target
-from conformance.test_error_disclosure import stack_trace_in
-from conformance.wire import ConformanceFailure, RawConnection, ReceivedFrame, error_payload
+from conformance.test_eke_client_throttled_answers import _check_every_eke1_answered
+from conformance.wire import error_payload
 
 pytestmark = [
     pytest.mark.profile("eke"),
@@ -34,7 +33,6 @@ pytestmark = [
 ]
 
 _NAME = "surrogate.bin"
-_TIMEOUT = 4.0
 
 
 def _eror(code: str, message: str) -> bytes:
@@ -57,41 +55,11 @@ def test_client_shows_a_surrogate_message_without_a_stack_trace(
 ) -> None:
     """Every EKE1 is answered EROR ({kind}) whose message holds a lone surrogate. The get
     fails, and the client's output holds no stack trace."""
-    answered: list[int] = []
-
-    def behaviour(raw: RawConnection, view: ServerView) -> None:
-        event = read_frame(raw, view, _TIMEOUT)
-        if not isinstance(event, ReceivedFrame) or event.type != b"EKE1":
-            return
-        raw.send_frame(b"EROR", _ANSWERS[kind])
-        answered.append(1)
-        read_frame(raw, view, _TIMEOUT)  # the client's close
-
-    case = run_case(
+    _check_every_eke1_answered(
         eke_target,
         tmp_path,
         transcripts,
-        behaviour,
+        _ANSWERS[kind],
         name=_NAME,
-        password=fresh_password(),
-        timeout=_TIMEOUT,
-        connections=2,
+        why=" (the message re-encoded to UTF-8 before it is shown?)",
     )
-    if not answered:
-        raise RuntimeError(
-            f"the client never sent EKE1 (is --client-cmd right?)\n{case.describe()}"
-        )
-    output = case.result.stdout + "\n" + case.result.stderr
-    trace = stack_trace_in(output)
-    problems = []
-    if trace is not None:
-        problems.append(f"its output holds {trace}: {output.strip()[-300:]!r}")
-    if case.result.succeeded or case.result.kept_file:
-        problems.append(f"the get succeeded: {case.result.describe()}")
-    if problems:
-        raise ConformanceFailure.evidence(
-            f"ERR-6: every EKE1 answered EROR {_ANSWERS[kind].decode()[:120]}",
-            "the login fails with a one-line message, never a stack trace",
-            "; ".join(problems) + " (the message re-encoded to UTF-8 before it is shown?)",
-            note=case.describe(),
-        )

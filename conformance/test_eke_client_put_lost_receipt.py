@@ -18,6 +18,7 @@ exit status.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ from conformance.wire import (
     control,
     deadline_after,
 )
-from sftkit.client_run import run_client
+from sftkit.client_run import ClientRun, run_client
 from sftkit.target_options import client_launch
 
 __all__: list[str] = []
@@ -55,6 +56,63 @@ _SIZE = 4000
 _CONNECTIONS = 4  # the first put and up to three retries, each bounded
 
 
+def _put_login(eke_target: Target, tmp_path: Path) -> tuple[str, str, Path, bytes]:
+    """A fresh name to put under and a fresh login for the client: the name, the user,
+    the password file (in a 0700 directory, mode 0600) and the password key."""
+    name = f"put-{secrets.token_hex(4)}.bin"
+    user, password = client_user(eke_target), fresh_password()
+    secret = tmp_path / "secret"
+    secret.mkdir(mode=0o700)
+    password_file = secret / "client.password"
+    password_file.touch(mode=0o600)
+    password_file.write_text(password, encoding="utf-8")
+    pw = eke_pw(user, password)
+    return name, user, password_file, pw
+
+
+def _run_put(
+    eke_target: Target,
+    transcripts: TranscriptBook,
+    template: str,
+    source: Path,
+    login: tuple[str, str, Path],
+    behaviour: Callable[[RawConnection, ServerView], None],
+    notes: list[str],
+    connections: int = _CONNECTIONS,
+) -> ClientRun:
+    """Runs the client's put of `source` (`login`: name, user, password file) against the
+    kit's `behaviour` on up to `connections` connections; keeps every transcript. An error
+    (not a verdict) unless the first connection's put was accepted (`notes[0]`)."""
+    name, user, password_file = login
+    with HostileEkeServer(
+        behaviour,
+        timeout=puts.READ_TIMEOUT,
+        accept_timeout=puts.RUN_TIMEOUT,
+        connections=connections,
+    ) as server:
+        launch = client_launch(
+            template,
+            {
+                "host": server.host,
+                "port": str(server.port),
+                "file": str(source),
+                "name": name,
+                "user": user,
+                "password_file": str(password_file),
+            },
+            stdin_template=eke_target.client_stdin if eke_target.client_put_cmd else None,
+            success="exit",
+        )
+        run = run_client(launch, timeout=puts.RUN_TIMEOUT)
+    for transcript in [server.view.transcript, *server.later_transcripts]:
+        if transcript is not None:
+            transcripts.add(transcript)
+    server.check()
+    if not notes or not notes[0].startswith("#1: accepted"):
+        raise RuntimeError(f"the client's put did not reach the suite: {notes} {run.describe()}")
+    return run
+
+
 @pytest.mark.req("APP-PUT-10")
 def test_initiator_put_whose_receipt_was_lost_is_not_made_good_by_exists(
     eke_target: Target, tmp_path: Path, transcripts: TranscriptBook
@@ -66,14 +124,7 @@ def test_initiator_put_whose_receipt_was_lost_is_not_made_good_by_exists(
     srcdir.mkdir()
     source = srcdir / "outgoing.bin"
     source.write_bytes(puts._content(_SIZE))
-    name = f"put-{secrets.token_hex(4)}.bin"
-    user, password = client_user(eke_target), fresh_password()
-    secret = tmp_path / "secret"
-    secret.mkdir(mode=0o700)
-    password_file = secret / "client.password"
-    password_file.touch(mode=0o600)
-    password_file.write_text(password, encoding="utf-8")
-    pw = eke_pw(user, password)
+    name, user, password_file, pw = _put_login(eke_target, tmp_path)
     notes: list[str] = []
 
     def behaviour(raw: RawConnection, view: ServerView) -> None:
@@ -104,32 +155,9 @@ def test_initiator_put_whose_receipt_was_lost_is_not_made_good_by_exists(
         notes.append(f"#1: accepted, {'DONE read' if got_done else 'no DONE'}, closed unanswered")
         raw.close()
 
-    with HostileEkeServer(
-        behaviour,
-        timeout=puts.READ_TIMEOUT,
-        accept_timeout=puts.RUN_TIMEOUT,
-        connections=_CONNECTIONS,
-    ) as server:
-        launch = client_launch(
-            template,
-            {
-                "host": server.host,
-                "port": str(server.port),
-                "file": str(source),
-                "name": name,
-                "user": user,
-                "password_file": str(password_file),
-            },
-            stdin_template=eke_target.client_stdin if eke_target.client_put_cmd else None,
-            success="exit",
-        )
-        run = run_client(launch, timeout=puts.RUN_TIMEOUT)
-    for transcript in [server.view.transcript, *server.later_transcripts]:
-        if transcript is not None:
-            transcripts.add(transcript)
-    server.check()
-    if not notes or not notes[0].startswith("#1: accepted"):
-        raise RuntimeError(f"the client's put did not reach the suite: {notes} {run.describe()}")
+    run = _run_put(
+        eke_target, transcripts, template, source, (name, user, password_file), behaviour, notes
+    )
     if run.succeeded or run.timed_out:
         failure = ConformanceFailure.evidence(
             "APP-PUT-10: the put's DONE was answered by a close; a later connection's PUTF "

@@ -17,7 +17,6 @@ sending: a reset met while writing is a lost put too). Every further connection 
 from __future__ import annotations
 
 import contextlib
-import secrets
 import socket
 import struct
 from pathlib import Path
@@ -26,23 +25,18 @@ import pytest
 
 from conformance import test_client_put as puts
 from conformance.eke_hostile import (
-    HostileEkeServer,
     ServerView,
-    client_user,
-    eke_pw,
     establish,
-    fresh_password,
 )
 from conformance.plugin import TranscriptBook
 from conformance.target import Target
+from conformance.test_eke_client_put_lost_receipt import _put_login, _run_put
 from conformance.wire import (
     ConformanceFailure,
     RawConnection,
     ReceivedFrame,
     deadline_after,
 )
-from sftkit.client_run import run_client
-from sftkit.target_options import client_launch
 
 __all__: list[str] = []
 
@@ -82,14 +76,7 @@ def test_initiator_put_reset_in_place_of_the_receipt_is_reported_failed(
         while left > 0:
             out.write(block[:left])
             left -= len(block)
-    name = f"put-{secrets.token_hex(4)}.bin"
-    user, password = client_user(eke_target), fresh_password()
-    secret = tmp_path / "secret"
-    secret.mkdir(mode=0o700)
-    password_file = secret / "client.password"
-    password_file.touch(mode=0o600)
-    password_file.write_text(password, encoding="utf-8")
-    pw = eke_pw(user, password)
+    name, user, password_file, pw = _put_login(eke_target, tmp_path)
     notes: list[str] = []
 
     def behaviour(raw: RawConnection, view: ServerView) -> None:
@@ -118,32 +105,10 @@ def test_initiator_put_reset_in_place_of_the_receipt_is_reported_failed(
         notes.append(f"#{attempt}: accepted, last read {got}, reset")
         _reset(raw)
 
-    with HostileEkeServer(
-        behaviour,
-        timeout=puts.READ_TIMEOUT,
-        accept_timeout=puts.RUN_TIMEOUT,
-        connections=_CONNECTIONS,
-    ) as server:
-        launch = client_launch(
-            template,
-            {
-                "host": server.host,
-                "port": str(server.port),
-                "file": str(source),
-                "name": name,
-                "user": user,
-                "password_file": str(password_file),
-            },
-            stdin_template=eke_target.client_stdin if eke_target.client_put_cmd else None,
-            success="exit",
-        )
-        run = run_client(launch, timeout=puts.RUN_TIMEOUT)
-    for transcript in [server.view.transcript, *server.later_transcripts]:
-        if transcript is not None:
-            transcripts.add(transcript)
-    server.check()
-    if not notes or not notes[0].startswith("#1: accepted"):
-        raise RuntimeError(f"the client's put did not reach the suite: {notes} {run.describe()}")
+    login = (name, user, password_file)
+    run = _run_put(
+        eke_target, transcripts, template, source, login, behaviour, notes, _CONNECTIONS
+    )
     if where == "after-done" and "DONE" not in notes[0]:
         raise RuntimeError(f"the client's put never sent its DONE: {notes} {run.describe()}")
     if run.succeeded or run.timed_out:

@@ -29,25 +29,17 @@ from pathlib import Path
 
 import pytest
 
+from conformance.client_model import check_words, report, w_method_words
 from conformance.eke_client_model import (
     ALL_INPUTS,
     INPUTS,
     ClientSpecSUL,
     client_model,
     default_words,
-    w_method_words,
 )
 from conformance.eke_hostile import skip_slow_variant
 from conformance.plugin import TranscriptBook
-from conformance.statemachine import (
-    BudgetExhausted,
-    Divergence,
-    SpecModel,
-    SuiteOracle,
-    first_divergence,
-)
 from conformance.target import Target
-from conformance.wire import ConformanceFailure
 
 pytestmark = [
     pytest.mark.profile("eke"),
@@ -77,11 +69,8 @@ _REQS = (
     "FRM-6",
     "FRM-7",
 )
-# A divergence the re-run does not reproduce is set aside, at most this many times.
-_ATTEMPTS = 3
-# Go on past a confirmed divergence (skipping the words through a transition already
-# shown wrong), up to this many.
-_MAX_DIVERGENCES = 3
+_WHAT = "the sft-eke/1 client's machine"
+_LABEL = "eke client machine"
 
 
 def _sul(target: Target, tmp_path: Path, budget: float) -> ClientSpecSUL:
@@ -98,95 +87,6 @@ def _sul(target: Target, tmp_path: Path, budget: float) -> ClientSpecSUL:
     )
 
 
-def _passes_through(model: SpecModel, word: tuple[str, ...], wrong: set[tuple[str, str]]) -> bool:
-    machine = model.machine
-    machine.reset_to_initial()
-    for symbol in word:
-        if (machine.current_state.state_id, symbol) in wrong:
-            return True
-        machine.step(symbol)
-    return False
-
-
-def _fail(found: list[Divergence], sul: ClientSpecSUL, notes: list[str]) -> ConformanceFailure:
-    violated = tuple(dict.fromkeys(req for d in found for req in d.requirements))
-    text = f"{', '.join(violated)}: the sft-eke/1 client's machine differs from the SPEC's: "
-    text += "; ".join(
-        f"({n}) {d.describe()}" if len(found) > 1 else d.describe()
-        for n, d in enumerate(found, 1)
-    )
-    for note in notes:
-        text += f"\n{note}"
-    text += f"\n{sul.sessions} client runs; last run: {sul.last}"
-    return ConformanceFailure(text, violates=violated)
-
-
-def _check(
-    model: SpecModel,
-    sul: ClientSpecSUL,
-    words: list[tuple[str, ...]],
-    transcripts: TranscriptBook,
-) -> list[str]:
-    """Runs `words` against the model; FAILs with every confirmed divergence."""
-    alphabet = list(model.machine.get_input_alphabet())
-    oracle = SuiteOracle(alphabet, sul, words)  # type: ignore[arg-type]
-    notes: list[str] = []
-    found: list[Divergence] = []
-    wrong: set[tuple[str, str]] = set()
-    oracle.skip = lambda word: _passes_through(model, word, wrong)
-    kept: list[object] = []
-    sul.on_transcript = kept.append
-    unconfirmed = 0
-    while len(found) < _MAX_DIVERGENCES and unconfirmed < _ATTEMPTS:
-        try:
-            cex = oracle.find_cex(model.machine)
-        except BudgetExhausted as exc:
-            if found:
-                notes.append(f"the search stopped there: {exc}")
-                break
-            pytest.skip(f"the client machine was not covered: {exc}")
-        if cex is None:
-            break
-        word = tuple(cex)
-        first = first_divergence(model, word, oracle.observed)
-        first_run = sul.last
-        kept.clear()
-        again = first_divergence(model, word, sul.run(word))
-        if first is None or again is None:
-            unconfirmed += 1
-            seen = first or again
-            notes.append(f"not reproduced: {seen.describe() if seen else ' '.join(word)}")
-            oracle.passed.add(word)
-            continue
-        for transcript in kept:  # the confirming run's transcript is the evidence
-            transcripts.add(transcript)
-        if again.observed != first.observed:
-            notes.append(f"re-run of {' '.join(word)}: observed {' | '.join(again.observed)}")
-        notes.append(f"first run of {' '.join(word)}: {first_run}")
-        found.append(first)
-        wrong.update((first.transition, again.transition))
-    if found:
-        raise _fail(found, sul, notes)
-    return notes
-
-
-def _report(
-    request: pytest.FixtureRequest,
-    sul: ClientSpecSUL,
-    words: int,
-    started: float,
-    notes: list[str],
-) -> None:
-    line = (
-        f"eke client machine: {words} words, {sul.sessions} client runs, {sul.steps} steps "
-        f"in {time.monotonic() - started:.1f} s"
-    )
-    for note in notes:
-        line += f"; {note}"
-    print(line)
-    request.node.user_properties.append(("sft_state_machine", line))
-
-
 @pytest.mark.req(*_REQS)
 def test_eke_client_state_machine_conforms_to_spec(
     eke_target: Target,
@@ -201,8 +101,8 @@ def test_eke_client_state_machine_conforms_to_spec(
     sul = _sul(eke_target, tmp_path, budget=150.0)
     model = client_model(INPUTS)
     words = default_words(model)
-    notes = _check(model, sul, words, transcripts)
-    _report(request, sul, len(words), started, notes)
+    notes = check_words(model, sul, words, transcripts, _WHAT)
+    report(request, sul, _LABEL, len(words), started, notes)
 
 
 @pytest.mark.slow
@@ -220,5 +120,5 @@ def test_eke_client_state_machine_full_alphabet(
     sul = _sul(eke_target, tmp_path, budget=900.0)
     model = client_model(ALL_INPUTS)
     words = w_method_words(model, 1)
-    notes = _check(model, sul, words, transcripts)
-    _report(request, sul, len(words), started, notes)
+    notes = check_words(model, sul, words, transcripts, _WHAT)
+    report(request, sul, _LABEL, len(words), started, notes)

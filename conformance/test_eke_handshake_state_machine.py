@@ -38,6 +38,7 @@ from conformance.statemachine import (
     SuiteOracle,
     conformance_suite,
     first_divergence,
+    passes_through,
 )
 from conformance.target import Target
 from conformance.wire import ConformanceFailure
@@ -99,16 +100,6 @@ def _fail(found: list[Divergence], sul: EkeSpecSUL, notes: list[str]) -> Conform
     return failure
 
 
-def _passes_through(model: SpecModel, word: tuple[str, ...], wrong: set[tuple[str, str]]) -> bool:
-    machine = model.machine
-    machine.reset_to_initial()
-    for symbol in word:
-        if (machine.current_state.state_id, symbol) in wrong:
-            return True
-        machine.step(symbol)
-    return False
-
-
 def _check(
     model: SpecModel,
     sul: EkeSpecSUL,
@@ -121,7 +112,7 @@ def _check(
     notes: list[str] = []
     found: list[Divergence] = []
     wrong: set[tuple[str, str]] = set()
-    oracle.skip = lambda word: _passes_through(model, word, wrong)
+    oracle.skip = lambda word: passes_through(model, word, wrong)
     unconfirmed = 0
     while len(found) < _MAX_DIVERGENCES and unconfirmed < _ATTEMPTS:
         keep = len(transcripts.transcripts)

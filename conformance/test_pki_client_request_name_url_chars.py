@@ -19,28 +19,17 @@ Fixtures (conformance/plugin.py): `target` (pki, lab mode), `transcripts`, `tmp_
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from pathlib import Path
 
 import pytest
 
-from conformance._wire_fixtures import (
-    ClientNotExercised,
-    lab_pki,
-    responder_alias,
-    run_initiator_watched,
-)
-from conformance.pki_channel import PkiChannel
 from conformance.plugin import TranscriptBook
 from conformance.target import Target
-from conformance.wire import ConformanceFailure, ReceivedFrame, control, deadline_after
+from conformance.test_client_pki_request_names import _check_name_asked
 
 __all__: list[str] = []
 
 pytestmark = [pytest.mark.profile("pki"), pytest.mark.side("initiator")]
-
-CONTENT = b"the file the suite serves under any name\n"
 
 _NAMES = {
     "query": "report.txt?v=2",
@@ -57,44 +46,11 @@ _NAMES = {
 def test_pki_initiator_asks_for_a_name_with_url_punctuation_whole(
     target: Target, tmp_path: Path, transcripts: TranscriptBook, label: str
 ) -> None:
-    name = _NAMES[label]
-    asked: list[object] = []
-
-    def script(channel: PkiChannel) -> None:
-        event = channel.recv_frame()
-        if not isinstance(event, ReceivedFrame) or event.type != b"RQFL":
-            return
-        requested = (event.json() or {}).get("name")
-        asked.append(requested)
-        digest = hashlib.sha256(CONTENT).hexdigest()
-        channel.send_frame("RSFL", control({"name": requested, "size": len(CONTENT)}))
-        channel.send_frame("DATA", CONTENT)
-        channel.send_frame("DONE", control({"size": len(CONTENT), "sha256": digest}))
-        channel.recv_frame(deadline_after(2.0))
-
-    outdir = tmp_path / f"out-{uuid.uuid4().hex[:6]}"
-    outdir.mkdir()
-    run, _hostile = run_initiator_watched(
+    _check_name_asked(
         target,
         tmp_path,
         transcripts,
-        cert=lab_pki(target).employee(responder_alias(target)),
-        script=script,
-        out=outdir / "received.bin",
-        name=name,
+        _NAMES[label],
+        label,
+        " (no query, fragment or parameter split off, no form decoding)",
     )
-    if not asked:
-        raise ClientNotExercised(
-            f"the client sent no RQFL for the name {name!r} ({label}), which §3.5 allows: "
-            f"nothing to judge ({run.describe()})"
-        )
-    if asked[0] != name:
-        failure = ConformanceFailure.evidence(
-            f"APP-NAME-3: the client was told to get {name!r} ({label})",
-            f'RQFL {{"name": {name!r}}}: the name used literally (no query, fragment or '
-            "parameter split off, no form decoding)",
-            f"RQFL name {asked[0]!r}",
-            note=run.describe(),
-        )
-        failure.violates = ("APP-NAME-3",)
-        raise failure

@@ -24,12 +24,11 @@ answers and the step.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from conformance.eke_client_model import w_method_words
+from conformance.client_model import check_words, report, w_method_words
 from conformance.eke_hostile import skip_slow_variant
 from conformance.pki_client_model import (
     ALL_INPUTS,
@@ -40,15 +39,7 @@ from conformance.pki_client_model import (
     initiator_model,
 )
 from conformance.plugin import TranscriptBook
-from conformance.statemachine import (
-    BudgetExhausted,
-    Divergence,
-    SpecModel,
-    SuiteOracle,
-    first_divergence,
-)
 from conformance.target import Target
-from conformance.wire import ConformanceFailure
 
 pytestmark = [
     pytest.mark.profile("pki"),
@@ -72,11 +63,8 @@ _REQS = (
     "PKI-TLS-6",
     "PKI-TLS-7",
 )
-# A divergence the re-run does not reproduce is set aside, at most this many times.
-_ATTEMPTS = 3
-# Go on past a confirmed divergence (skipping the words through a transition already
-# shown wrong), up to this many.
-_MAX_DIVERGENCES = 3
+_WHAT = "the sft-pki/1 initiator's machine"
+_LABEL = "pki initiator machine"
 
 
 def _sul(
@@ -96,97 +84,6 @@ def _sul(
     )
 
 
-def _passes_through(model: SpecModel, word: tuple[str, ...], wrong: set[tuple[str, str]]) -> bool:
-    machine = model.machine
-    machine.reset_to_initial()
-    for symbol in word:
-        if (machine.current_state.state_id, symbol) in wrong:
-            return True
-        machine.step(symbol)
-    return False
-
-
-def _fail(found: list[Divergence], sul: InitiatorSpecSUL, notes: list[str]) -> ConformanceFailure:
-    violated = tuple(dict.fromkeys(req for d in found for req in d.requirements))
-    text = f"{', '.join(violated)}: the sft-pki/1 initiator's machine differs from the SPEC's: "
-    text += "; ".join(
-        f"({n}) {d.describe()}" if len(found) > 1 else d.describe()
-        for n, d in enumerate(found, 1)
-    )
-    for note in notes:
-        text += f"\n{note}"
-    text += f"\n{sul.sessions} client runs; last run: {sul.last}"
-    return ConformanceFailure(text, violates=violated)
-
-
-def _check(
-    model: SpecModel,
-    sul: InitiatorSpecSUL,
-    words: list[tuple[str, ...]],
-    transcripts: TranscriptBook,
-) -> list[str]:
-    """Runs `words` against the model; FAILs with every confirmed divergence."""
-    alphabet = list(model.machine.get_input_alphabet())
-    oracle = SuiteOracle(alphabet, sul, words)  # type: ignore[arg-type]
-    notes: list[str] = []
-    found: list[Divergence] = []
-    wrong: set[tuple[str, str]] = set()
-    oracle.skip = lambda word: _passes_through(model, word, wrong)
-    kept: list[object] = []
-    sul.on_transcript = kept.append
-    unconfirmed = 0
-    while len(found) < _MAX_DIVERGENCES and unconfirmed < _ATTEMPTS:
-        try:
-            cex = oracle.find_cex(model.machine)
-        except BudgetExhausted as exc:
-            if found:
-                notes.append(f"the search stopped there: {exc}")
-                break
-            pytest.skip(f"the client machine was not covered: {exc}")
-        if cex is None:
-            break
-        word = tuple(cex)
-        first = first_divergence(model, word, oracle.observed)
-        first_run = sul.last
-        kept.clear()
-        again = first_divergence(model, word, sul.run(word))
-        if first is None or again is None:
-            unconfirmed += 1
-            seen = first or again
-            notes.append(f"not reproduced: {seen.describe() if seen else ' '.join(word)}")
-            oracle.passed.add(word)
-            continue
-        for transcript in kept:  # the confirming run's transcript is the evidence
-            transcripts.add(transcript)
-        if again.observed != first.observed:
-            notes.append(f"re-run of {' '.join(word)}: observed {' | '.join(again.observed)}")
-        notes.append(f"first run of {' '.join(word)}: {first_run}")
-        at = first.index
-        extra = implicated(first.symbol, first.expected[at], first.observed[at])
-        found.append(replace(first, requirements=tuple(dict.fromkeys(first.requirements + extra))))
-        wrong.update((first.transition, again.transition))
-    if found:
-        raise _fail(found, sul, notes)
-    return notes
-
-
-def _report(
-    request: pytest.FixtureRequest,
-    sul: InitiatorSpecSUL,
-    words: int,
-    started: float,
-    notes: list[str],
-) -> None:
-    line = (
-        f"pki initiator machine: {words} words, {sul.sessions} client runs, {sul.steps} steps "
-        f"in {time.monotonic() - started:.1f} s"
-    )
-    for note in notes:
-        line += f"; {note}"
-    print(line)
-    request.node.user_properties.append(("sft_state_machine", line))
-
-
 @pytest.mark.req(*_REQS)
 def test_pki_initiator_state_machine_conforms_to_spec(
     target: Target,
@@ -202,8 +99,8 @@ def test_pki_initiator_state_machine_conforms_to_spec(
     sul = _sul(target, tmp_path, transcripts, budget=400.0)
     model = initiator_model(INPUTS)
     words = default_words(model)
-    notes = _check(model, sul, words, transcripts)
-    _report(request, sul, len(words), started, notes)
+    notes = check_words(model, sul, words, transcripts, _WHAT, implicated)
+    report(request, sul, _LABEL, len(words), started, notes)
 
 
 @pytest.mark.slow
@@ -221,5 +118,5 @@ def test_pki_initiator_state_machine_full_alphabet(
     sul = _sul(target, tmp_path, transcripts, budget=900.0)
     model = initiator_model(ALL_INPUTS)
     words = w_method_words(model, 1)
-    notes = _check(model, sul, words, transcripts)
-    _report(request, sul, len(words), started, notes)
+    notes = check_words(model, sul, words, transcripts, _WHAT, implicated)
+    report(request, sul, _LABEL, len(words), started, notes)
