@@ -445,7 +445,6 @@ MUTANTS: tuple[Mutant, ...] = (
         "L4: the retry after a close before the TLS handshake turns chain verification off on "
         "the shared context: a responder under a foreign CA (or self-signed) then passes",
         _retry_chain_unverified,
-        slow=True,
     ),
     _m(
         "b28ini-bye-echo-answered",
@@ -463,7 +462,6 @@ MUTANTS: tuple[Mutant, ...] = (
         "habit) before anything is sent; the initiator accepts such an alias",
         _enr_alias_digit_first,
         enroll=True,
-        slow=True,
     ),
     _m(
         "b28ini-post-put-accept-prefix",
