@@ -75,59 +75,16 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.selftest.mutant import Mutant, _module
+from conformance.selftest.mutants_blind27_ca import (
+    _patch,
+    _patch_dispatch,
+    _root_remade,
+    _srv,
+)
 
 __all__ = ["MUTANTS"]
 
 _GROUP = "blind28-ca"
-
-
-def _ca() -> Any:
-    return _module("reference.pki.ca")
-
-
-def _srv() -> Any:
-    return _module("reference.pki.ca_server")
-
-
-def _patch(owner: Any, attr: str, *edits: tuple[str, str]) -> None:
-    """Edits as they stand in the file (method bodies at their file indentation)."""
-    from conformance.selftest.mutants_app import _patch_method
-
-    _patch_method(owner, attr, *edits)
-
-
-def _patch_module_function(module: Any, attr: str, *edits: tuple[str, str]) -> None:
-    from conformance.selftest.mutants_app import _patch_source
-
-    _patch_source(module, attr, *edits)
-
-
-def _patch_dispatch(*edits: tuple[str, str]) -> None:
-    """_dispatch edited, and rebound to the do_* names that copied the original."""
-    handler = _srv()._Handler
-    _patch(handler, "_dispatch", *edits)
-    for name in ("do_GET", "do_POST", "do_PUT", "do_DELETE", "do_PATCH"):
-        setattr(handler, name, handler._dispatch)
-
-
-def _root_remade(*edits: tuple[str, str]) -> None:
-    """make_root edited, and the root re-made with it from the signing key when the CA
-    starts: same key and subject, so the certificates it issued still verify."""
-    ca = _ca()
-    _patch_module_function(ca, "make_root", *edits)
-    authority = ca.CertificateAuthority
-    original = authority.__init__
-
-    def __init__(self: Any, directory: Any) -> None:
-        original(self, directory)
-        row = self._db.execute("SELECT value FROM settings WHERE key = 'org'").fetchone()
-        try:
-            key = self.root_key
-        except ca.CaError:
-            return  # an encrypted key: the root on disk is kept
-        self.root = ca.make_root(key, row[0] if row else "Example Org")
-
-    authority.__init__ = __init__
 
 
 # --- lens 1 --------------------------------------------------------------------------------

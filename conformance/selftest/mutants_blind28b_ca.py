@@ -65,30 +65,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.selftest.mutant import Mutant, _module
+from conformance.selftest.mutant import Mutant
+from conformance.selftest.mutants_blind27_ca import _patch, _patch_dispatch, _srv
 
 __all__ = ["MUTANTS"]
 
 _GROUP = "blind28b-ca"
-
-
-def _srv() -> Any:
-    return _module("reference.pki.ca_server")
-
-
-def _patch(owner: Any, attr: str, *edits: tuple[str, str]) -> None:
-    """Edits as they stand in the file (method bodies at their file indentation)."""
-    from conformance.selftest.mutants_app import _patch_method
-
-    _patch_method(owner, attr, *edits)
-
-
-def _patch_dispatch(*edits: tuple[str, str]) -> None:
-    """_dispatch edited, and rebound to the do_* names that copied the original."""
-    handler = _srv()._Handler
-    _patch(handler, "_dispatch", *edits)
-    for name in ("do_GET", "do_POST", "do_PUT", "do_DELETE", "do_PATCH"):
-        setattr(handler, name, handler._dispatch)
 
 
 def _busy_dumps_pending() -> None:
