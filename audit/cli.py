@@ -9,7 +9,6 @@ from pathlib import Path
 
 from audit.report import summary_lines
 from audit.runner import AuditConfig, run_audit
-from conformance.plugin import default_worker_count
 from sftkit.outcomes import TargetConfigError
 from sftkit.target_options import (
     TARGET_OPTIONS,
@@ -43,12 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="seconds of fuzzing per profile (default 20)")
     p.add_argument("--no-fuzz", action="store_true", help="skip the fuzz campaign")
     p.add_argument("--no-capture", action="store_true", help="skip the live capture check")
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=default_worker_count(os.cpu_count() or 1),
-        help="conformance workers (default: one and a half per core, at most 4)",
-    )
+    p.add_argument("--workers", type=int, default=2, help="conformance workers (default 2)")
     p.add_argument("--out", type=Path, default=Path("reports"), help="report directory")
     p.set_defaults(func=_main)
 
